@@ -1,0 +1,62 @@
+//! `kite`: the native host. `kite serve` runs Kite's engine on real time behind a websocket and
+//! serves the browser UI; later subcommands mirror Kafka's command-line tools.
+
+mod data_dir;
+mod serve;
+mod session;
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "kite", version, about = "Kafka's semantics, to learn, demo and run")]
+struct Cli {
+    #[command(subcommand)]
+    command: Commands,
+}
+
+#[derive(Subcommand)]
+enum Commands {
+    /// Serve the UI and the engine's websocket API.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (the chosen one is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Directory that holds the cluster's data; created if missing, locked while serving.
+    #[arg(long, default_value = "./kite-data")]
+    pub data_dir: PathBuf,
+    /// Directory of the built UI (`cargo xtask dist` writes `dist/`).
+    #[arg(long, default_value = "./dist")]
+    pub ui_dir: PathBuf,
+    /// Least severe log level written to stderr: error, warn, info, debug or trace.
+    #[arg(long, default_value = "info")]
+    pub log_level: tracing::Level,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Commands::Serve(args) => {
+            tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_max_level(args.log_level)
+                .init();
+            match serve::serve(args) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("kite serve: {err}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

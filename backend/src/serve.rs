@@ -1,0 +1,111 @@
+//! `kite serve`: binds the listener, serves the UI's files and the `/ws` websocket, and shuts down
+//! cleanly on Ctrl-C or SIGTERM.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use kite_shared::cluster::Cluster;
+use tokio::sync::watch;
+use warp::Filter;
+
+use crate::ServeArgs;
+use crate::data_dir::DataDir;
+use crate::session;
+
+/// Largest websocket message the server accepts: one maximal API message.
+pub const MAX_WS_MESSAGE_BYTES: usize = kite_shared::limits::MAX_API_MESSAGE_BYTES;
+/// Largest single websocket frame; browsers send whole messages in one frame.
+pub const MAX_WS_FRAME_BYTES: usize = MAX_WS_MESSAGE_BYTES;
+
+pub fn serve(args: ServeArgs) -> Result<(), String> {
+    let data_dir = DataDir::open(&args.data_dir)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(run(args, &data_dir))
+}
+
+async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr().map_err(|e| format!("cannot read the bound address: {e}"))?;
+
+    let cluster = Arc::new(Mutex::new(Cluster::new()));
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+
+    let ws = warp::path("ws").and(warp::path::end()).and(warp::ws()).map(move |ws: warp::ws::Ws| {
+        let cluster = cluster.clone();
+        let shutdown = shutdown_rx.clone();
+        ws.max_message_size(MAX_WS_MESSAGE_BYTES)
+            .max_frame_size(MAX_WS_FRAME_BYTES)
+            .on_upgrade(move |socket| session::run(socket, cluster, shutdown))
+    });
+    let ui = ui_routes(&args.ui_dir);
+    let routes = ws.or(ui).with(warp::log("kite::http"));
+
+    // Tests and `cargo xtask run` read this line to learn the address; keep its shape.
+    println!(
+        "Kite is serving on http://{addr} (websocket ws://{addr}/ws, data in {})",
+        data_dir.path().display()
+    );
+    std::io::stdout().flush().map_err(|e| format!("cannot write to stdout: {e}"))?;
+
+    let signal = async move {
+        wait_for_shutdown_signal().await;
+        tracing::info!("shutting down");
+        // Upgraded websockets are not tracked by the server's graceful shutdown: tell them.
+        let _ = shutdown_tx.send(true);
+    };
+    warp::serve(routes).incoming(listener).graceful(signal).run().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The built UI from `ui_dir`, or a page saying how to build it.
+fn ui_routes(ui_dir: &Path) -> warp::filters::BoxedFilter<(warp::reply::Response,)> {
+    use warp::Reply;
+    if ui_dir.join("index.html").is_file() {
+        warp::fs::dir(ui_dir.to_path_buf()).map(|file: warp::fs::File| file.into_response()).boxed()
+    } else {
+        tracing::warn!("no UI in {}: build it with `cargo xtask dist`", ui_dir.display());
+        let message = format!(
+            "Kite's UI is not built: no index.html in {}. Run `cargo xtask run`, or `cargo xtask dist` and pass --ui-dir.",
+            ui_dir.display()
+        );
+        warp::get()
+            .map(move || {
+                warp::reply::with_status(message.clone(), warp::http::StatusCode::NOT_FOUND).into_response()
+            })
+            .boxed()
+    }
+}
+
+async fn wait_for_shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,70 @@
+//! One websocket connection: a welcome, then one reply per client message, until either side
+//! closes or the server shuts down.
+
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use futures_util::{SinkExt, StreamExt};
+use kite_shared::api::{ServerMessage, encode, serve_text, welcome_text};
+use kite_shared::cluster::Cluster;
+use tokio::sync::watch;
+use warp::ws::{Message, WebSocket};
+
+/// What the welcome says answers: the UI shows it, so a learner can see which engine they talk to.
+const ENGINE_NAME: &str = concat!("kite serve ", env!("CARGO_PKG_VERSION"), " (native)");
+
+/// Websocket close code 1001, "going away": the server is shutting down.
+const CLOSE_GOING_AWAY: u16 = 1001;
+/// Websocket close code 1011: the server hit an internal error.
+const CLOSE_INTERNAL_ERROR: u16 = 1011;
+
+pub async fn run(socket: WebSocket, cluster: Arc<Mutex<Cluster>>, mut shutdown: watch::Receiver<bool>) {
+    let (mut tx, mut rx) = socket.split();
+    if tx.send(Message::text(welcome_text(ENGINE_NAME))).await.is_err() {
+        return;
+    }
+    loop {
+        let message = tokio::select! {
+            message = rx.next() => message,
+            _ = shutdown.changed() => {
+                let _ = tx.send(Message::close_with(CLOSE_GOING_AWAY, "kite serve is shutting down")).await;
+                return;
+            }
+        };
+        let message = match message {
+            Some(Ok(message)) => message,
+            Some(Err(e)) => {
+                tracing::debug!("websocket error: {e}");
+                return;
+            }
+            None => return,
+        };
+        let answer = if message.is_close() {
+            return;
+        } else if let Ok(text) = message.to_str() {
+            let Ok(mut cluster) = cluster.lock() else {
+                tracing::error!("the engine panicked earlier; closing the connection");
+                let _ = tx.send(Message::close_with(CLOSE_INTERNAL_ERROR, "engine unavailable")).await;
+                return;
+            };
+            serve_text(&mut cluster, now_ms(), text)
+        } else if message.is_binary() {
+            encode(&ServerMessage::Invalid {
+                message: "binary frames are not part of protocol version 1; send JSON text".into(),
+            })
+        } else {
+            // Ping and pong are answered by the websocket layer.
+            continue;
+        };
+        if tx.send(Message::text(answer)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Wall-clock milliseconds since the Unix epoch: the engine's notion of "now" comes from its host.
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

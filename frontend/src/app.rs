@@ -1,0 +1,98 @@
+//! The root component: owns the state and the engine link, and wires views to both.
+
+use kite_shared::api::{ClientMessage, Command};
+use yew::prelude::*;
+
+use crate::link::{EngineLink, Incoming};
+use crate::state::{Action, AppState, Mode, follow_ups};
+use crate::views::connection::ConnectionBar;
+use crate::views::partitions::PartitionsView;
+use crate::views::producer::ProducerPanel;
+use crate::views::topics::TopicsPanel;
+
+#[function_component(App)]
+pub fn app() -> Html {
+    let state = use_reducer(|| AppState::new(Mode::InTab));
+    let link = use_mut_ref(|| None::<EngineLink>);
+    let next_id = use_mut_ref(|| 0_u64);
+
+    let send = {
+        let link = link.clone();
+        let dispatcher = state.dispatcher();
+        Callback::from(move |command: Command| {
+            let id = {
+                let mut next = next_id.borrow_mut();
+                *next += 1;
+                *next
+            };
+            let sent = match link.borrow().as_ref() {
+                Some(link) => link.send(&ClientMessage { id, command }),
+                None => Err("not connected to an engine".to_string()),
+            };
+            if let Err(reason) = sent {
+                dispatcher.dispatch(Action::SendFailed(reason));
+            }
+        })
+    };
+
+    // (Re)open the link whenever a connection is asked for; close it when replaced or unmounted.
+    {
+        let dispatcher = state.dispatcher();
+        let send = send.clone();
+        let link = link.clone();
+        let mode = state.mode.clone();
+        use_effect_with(state.generation, move |_| {
+            let on_failure = dispatcher.clone();
+            let on_incoming = move |incoming: Incoming| match incoming {
+                Incoming::Message(message) => {
+                    let next = follow_ups(&message);
+                    dispatcher.dispatch(Action::Message(message));
+                    next.into_iter().for_each(|command| send.emit(command));
+                }
+                Incoming::Undecodable(reason) => dispatcher.dispatch(Action::Undecodable(reason)),
+                Incoming::Closed(reason) => dispatcher.dispatch(Action::Closed(reason)),
+            };
+            let opened = match &mode {
+                Mode::InTab => EngineLink::in_tab(on_incoming),
+                Mode::Server { url } => EngineLink::server(url, on_incoming),
+            };
+            match opened {
+                Ok(opened) => *link.borrow_mut() = Some(opened),
+                Err(reason) => on_failure.dispatch(Action::Closed(reason)),
+            }
+            move || {
+                link.borrow_mut().take();
+            }
+        });
+    }
+
+    let on_connect = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |mode: Mode| dispatcher.dispatch(Action::Connect(mode)))
+    };
+    let on_select = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |name: String| dispatcher.dispatch(Action::SelectTopic(name)))
+    };
+
+    let selected = state.selected().cloned();
+    let ready = state.is_ready();
+    html! {
+        <div class="kite">
+            <header class="top">
+                <h1>{ "Kite" }<span class="tagline">{ "Kafka's semantics, live" }</span></h1>
+                <ConnectionBar mode={state.mode.clone()} status={state.status.clone()} {on_connect} />
+            </header>
+            if let Some(error) = &state.last_error {
+                <p id="error" class="error" role="alert">{ error }</p>
+            }
+            <main class="panels">
+                <TopicsPanel topics={state.topics.clone()} selected={state.selected_topic.clone()}
+                    {ready} send={send.clone()} {on_select} />
+                <ProducerPanel topics={state.topics.clone()} selected={state.selected_topic.clone()}
+                    {ready} send={send.clone()} last_produced={state.last_produced.clone()} />
+                <PartitionsView topic={selected} records={state.records.clone()} {send} />
+            </main>
+        </div>
+    }
+}

@@ -1,0 +1,112 @@
+//! The UI's connection to an engine: the in-tab worker or a `kite serve` websocket.
+//!
+//! Both carry the same JSON text messages (`kite_shared::api`); this module is the only place that
+//! knows which transport is in use.
+
+use kite_shared::api::{ClientMessage, ServerMessage, decode_server_message, encode};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::{Closure, JsValue};
+use web_sys::{CloseEvent, MessageEvent, WebSocket, Worker, WorkerOptions, WorkerType};
+
+/// The worker script `cargo xtask dist` writes beside the page.
+const WORKER_SCRIPT_URL: &str = "./worker.js";
+
+/// What arrives from the engine, decoded: a message, or a transport event.
+pub enum Incoming {
+    Message(ServerMessage),
+    /// The text could not be decoded; carries why.
+    Undecodable(String),
+    Closed(String),
+}
+
+enum Transport {
+    Worker(Worker),
+    Socket(WebSocket),
+}
+
+/// An open link. Dropping it ends the worker or closes the socket and detaches every handler.
+pub struct EngineLink {
+    transport: Transport,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Option<Closure<dyn FnMut(CloseEvent)>>,
+}
+
+fn message_handler(on_incoming: impl Fn(Incoming) + 'static) -> Closure<dyn FnMut(MessageEvent)> {
+    Closure::new(move |event: MessageEvent| {
+        let incoming = match event.data().as_string() {
+            Some(text) => match decode_server_message(&text) {
+                Ok(message) => Incoming::Message(message),
+                Err(err) => Incoming::Undecodable(err.to_string()),
+            },
+            None => Incoming::Undecodable("the engine sent a non-text message".into()),
+        };
+        on_incoming(incoming);
+    })
+}
+
+fn js_error(what: &str, err: JsValue) -> String {
+    format!("{what}: {}", err.as_string().unwrap_or_else(|| format!("{err:?}")))
+}
+
+impl EngineLink {
+    /// Starts the engine in a module Web Worker in this tab.
+    pub fn in_tab(on_incoming: impl Fn(Incoming) + 'static) -> Result<EngineLink, String> {
+        let options = WorkerOptions::new();
+        options.set_type(WorkerType::Module);
+        let worker = Worker::new_with_options(WORKER_SCRIPT_URL, &options)
+            .map_err(|e| js_error("cannot start the engine worker", e))?;
+        let on_message = message_handler(on_incoming);
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        Ok(EngineLink { transport: Transport::Worker(worker), _on_message: on_message, _on_close: None })
+    }
+
+    /// Connects to a `kite serve` websocket, e.g. `ws://127.0.0.1:8080/ws`.
+    pub fn server(url: &str, on_incoming: impl Fn(Incoming) + Clone + 'static) -> Result<EngineLink, String> {
+        let socket = WebSocket::new(url).map_err(|e| js_error(&format!("cannot connect to {url}"), e))?;
+        let on_message = message_handler(on_incoming.clone());
+        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        let url = url.to_string();
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
+            let reason = match (event.code(), event.reason()) {
+                (1006, _) => format!("could not reach {url} (connection failed or dropped)"),
+                (code, reason) if reason.is_empty() => format!("{url} closed the connection (code {code})"),
+                (code, reason) => format!("{url} closed the connection (code {code}): {reason}"),
+            };
+            on_incoming(Incoming::Closed(reason));
+        });
+        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        Ok(EngineLink {
+            transport: Transport::Socket(socket),
+            _on_message: on_message,
+            _on_close: Some(on_close),
+        })
+    }
+
+    pub fn send(&self, message: &ClientMessage) -> Result<(), String> {
+        let text = encode(message);
+        match &self.transport {
+            Transport::Worker(worker) => worker
+                .post_message(&JsValue::from_str(&text))
+                .map_err(|e| js_error("cannot reach the engine worker", e)),
+            Transport::Socket(socket) => {
+                socket.send_with_str(&text).map_err(|e| js_error("cannot send to the server", e))
+            }
+        }
+    }
+}
+
+impl Drop for EngineLink {
+    fn drop(&mut self) {
+        match &self.transport {
+            Transport::Worker(worker) => {
+                worker.set_onmessage(None);
+                worker.terminate();
+            }
+            Transport::Socket(socket) => {
+                socket.set_onmessage(None);
+                socket.set_onclose(None);
+                let _ = socket.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! The UI's state and the pure reducer over actions and engine messages.
+//!
+//! Nothing here touches the DOM, a worker or a socket: effects live in `app` and `link`. Every value
+//! shown comes from an engine message; the UI never computes a partition or an offset itself.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use kite_shared::api::{Command, RecordView, Reply, ServerMessage, TopicDescription};
+use kite_shared::error::KafkaError;
+use kite_shared::partitioner::Placement;
+use yew::Reducible;
+
+/// Which engine the UI talks to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The engine compiled to wasm, in a Web Worker of this tab.
+    InTab,
+    /// A `kite serve` process, over its websocket.
+    Server { url: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkStatus {
+    Connecting,
+    /// The engine said welcome; `engine` is how it named itself.
+    Ready {
+        engine: String,
+    },
+    Closed {
+        reason: String,
+    },
+}
+
+/// The answer to the last produce, as the engine gave it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Produced {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp_ms: i64,
+    pub placement: Placement,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppState {
+    pub mode: Mode,
+    /// Bumped on every `Connect`, so reconnecting to the same place opens a fresh link.
+    pub generation: u64,
+    pub status: LinkStatus,
+    pub topics: Vec<TopicDescription>,
+    pub selected_topic: Option<String>,
+    /// The newest records fetched per (topic, partition).
+    pub records: BTreeMap<(String, i32), Vec<RecordView>>,
+    pub last_produced: Option<Produced>,
+    /// The last refusal: a Kafka error or a transport problem, said plainly.
+    pub last_error: Option<String>,
+}
+
+impl AppState {
+    pub fn new(mode: Mode) -> Self {
+        AppState {
+            mode,
+            generation: 0,
+            status: LinkStatus::Connecting,
+            topics: Vec::new(),
+            selected_topic: None,
+            records: BTreeMap::new(),
+            last_produced: None,
+            last_error: None,
+        }
+    }
+
+    pub fn selected(&self) -> Option<&TopicDescription> {
+        let name = self.selected_topic.as_ref()?;
+        self.topics.iter().find(|t| &t.name == name)
+    }
+
+    pub fn is_ready(&self) -> bool {
+        matches!(self.status, LinkStatus::Ready { .. })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// A new link is being opened; everything learned from the old engine is dropped.
+    Connect(Mode),
+    Message(ServerMessage),
+    Undecodable(String),
+    Closed(String),
+    /// A command could not even be sent.
+    SendFailed(String),
+    SelectTopic(String),
+}
+
+fn describe_error(error: &KafkaError) -> String {
+    format!("{}: {}", error.error.name(), error.message)
+}
+
+impl AppState {
+    /// The pure transition; `Reducible::reduce` wraps it.
+    pub fn apply(mut self, action: Action) -> Self {
+        match action {
+            Action::Connect(mode) => {
+                let generation = self.generation + 1;
+                return AppState { generation, ..AppState::new(mode) };
+            }
+            Action::Undecodable(reason) => self.last_error = Some(format!("undecodable message: {reason}")),
+            Action::Closed(reason) => {
+                self.last_error = Some(reason.clone());
+                self.status = LinkStatus::Closed { reason };
+            }
+            Action::SendFailed(reason) => self.last_error = Some(reason),
+            Action::SelectTopic(name) => self.selected_topic = Some(name),
+            Action::Message(ServerMessage::Welcome { engine, .. }) => {
+                self.status = LinkStatus::Ready { engine }
+            }
+            Action::Message(ServerMessage::Invalid { message }) => {
+                self.last_error = Some(format!("the engine could not read a request: {message}"))
+            }
+            Action::Message(ServerMessage::Reply { reply, .. }) => self.apply_reply(reply),
+        }
+        self
+    }
+
+    fn apply_reply(&mut self, reply: Reply) {
+        match reply {
+            Reply::TopicCreated { topic } => {
+                self.last_error = None;
+                self.selected_topic = Some(topic.name.clone());
+                self.upsert_topic(topic);
+            }
+            Reply::Topics { topics } => {
+                self.topics = topics;
+                let still_there = self.selected().is_some();
+                if !still_there {
+                    self.selected_topic = self.topics.first().map(|t| t.name.clone());
+                }
+            }
+            Reply::Produced { topic, partition, offset, timestamp_ms, placement } => {
+                self.last_error = None;
+                self.selected_topic = Some(topic.clone());
+                self.last_produced = Some(Produced { topic, partition, offset, timestamp_ms, placement });
+            }
+            Reply::Records { topic, partition, records, .. } => {
+                self.records.insert((topic, partition), records);
+            }
+            Reply::Error(error) => self.last_error = Some(describe_error(&error)),
+        }
+    }
+
+    fn upsert_topic(&mut self, topic: TopicDescription) {
+        match self.topics.iter_mut().find(|t| t.name == topic.name) {
+            Some(existing) => *existing = topic,
+            None => {
+                self.topics.push(topic);
+                self.topics.sort_by(|a, b| a.name.cmp(&b.name));
+            }
+        }
+    }
+}
+
+impl Reducible for AppState {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        Rc::new((*self).clone().apply(action))
+    }
+}
+
+/// The requests an engine message calls for: fresh offsets after anything that changes them.
+pub fn follow_ups(message: &ServerMessage) -> Vec<Command> {
+    match message {
+        ServerMessage::Welcome { .. }
+        | ServerMessage::Reply { reply: Reply::TopicCreated { .. } | Reply::Produced { .. }, .. } => {
+            vec![Command::ListTopics]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// How many of each partition's newest records the partition view shows.
+pub const RECORDS_SHOWN_PER_PARTITION: u32 = 12;
+
+/// How many partitions of the selected topic the partition view fetches and draws.
+pub const PARTITIONS_SHOWN: usize = 64;
+
+/// The fetches that bring the partition view up to date with the selected topic's offsets.
+pub fn record_fetches(topic: &TopicDescription) -> Vec<Command> {
+    topic
+        .partitions
+        .iter()
+        .take(PARTITIONS_SHOWN)
+        .filter(|p| p.log_end_offset > p.log_start_offset)
+        .map(|p| Command::Fetch {
+            topic: topic.name.clone(),
+            partition: p.partition,
+            offset: (p.log_end_offset - i64::from(RECORDS_SHOWN_PER_PARTITION)).max(p.log_start_offset),
+            max_records: RECORDS_SHOWN_PER_PARTITION,
+        })
+        .collect()
+}

@@ -1,0 +1,61 @@
+//! Where the engine runs: in this tab, or a `kite serve` over its websocket; and the link's status.
+
+use yew::prelude::*;
+
+use super::bind_text;
+use crate::state::{LinkStatus, Mode};
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub mode: Mode,
+    pub status: LinkStatus,
+    pub on_connect: Callback<Mode>,
+}
+
+/// The websocket of the server this page came from, if it came from one.
+fn default_server_url() -> String {
+    let location = web_sys::window().map(|w| w.location());
+    let protocol = location.as_ref().and_then(|l| l.protocol().ok()).unwrap_or_default();
+    let host = location.as_ref().and_then(|l| l.host().ok()).unwrap_or_default();
+    match protocol.as_str() {
+        "https:" => format!("wss://{host}/ws"),
+        "http:" if !host.is_empty() => format!("ws://{host}/ws"),
+        _ => "ws://127.0.0.1:8080/ws".to_string(),
+    }
+}
+
+#[function_component(ConnectionBar)]
+pub fn connection_bar(props: &Props) -> Html {
+    let url = use_state(default_server_url);
+    let in_tab = {
+        let on_connect = props.on_connect.clone();
+        Callback::from(move |_: MouseEvent| on_connect.emit(Mode::InTab))
+    };
+    let to_server = {
+        let on_connect = props.on_connect.clone();
+        let url = url.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            on_connect.emit(Mode::Server { url: url.trim().to_string() });
+        })
+    };
+    let (status_class, status_text) = match &props.status {
+        LinkStatus::Connecting => ("connecting", "connecting…".to_string()),
+        LinkStatus::Ready { engine } => ("ready", format!("ready — {engine}")),
+        LinkStatus::Closed { reason } => ("closed", format!("disconnected — {reason}")),
+    };
+    let in_tab_active = props.mode == Mode::InTab;
+    html! {
+        <div class="connection">
+            <button id="mode-in-tab" class={classes!("mode", in_tab_active.then_some("active"))}
+                onclick={in_tab} title="Run the engine as WebAssembly in this tab">{ "In this tab" }</button>
+            <form class={classes!("server", (!in_tab_active).then_some("active"))} onsubmit={to_server}>
+                <input id="server-url" type="text" aria-label="Server websocket URL"
+                    value={(*url).clone()} oninput={bind_text(&url)} />
+                <button id="server-connect" type="submit">{ "Connect to server" }</button>
+            </form>
+            <span id="status" class={classes!("status", status_class)} data-status={status_class}
+                role="status">{ status_text }</span>
+        </div>
+    }
+}

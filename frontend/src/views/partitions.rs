@@ -1,0 +1,75 @@
+//! The selected topic's partitions as rows of offsets: log start, log end, and the newest records
+//! coloured by key, so equal keys visibly land in equal partitions.
+
+use std::collections::BTreeMap;
+
+use kite_shared::api::{Command, RecordView, TopicDescription};
+use kite_shared::partitioner::{murmur2, to_positive};
+use yew::prelude::*;
+
+use crate::state::{PARTITIONS_SHOWN, record_fetches};
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub topic: Option<TopicDescription>,
+    pub records: BTreeMap<(String, i32), Vec<RecordView>>,
+    pub send: Callback<Command>,
+}
+
+/// A stable hue per key, so one key has one colour everywhere.
+fn key_hue(key: Option<&str>) -> i32 {
+    key.map_or(0, |k| to_positive(murmur2(k.as_bytes())) % 360)
+}
+
+#[function_component(PartitionsView)]
+pub fn partitions_view(props: &Props) -> Html {
+    // Refetch whenever the topic's offsets change: the view shows the log as the engine holds it.
+    {
+        let send = props.send.clone();
+        use_effect_with(props.topic.clone(), move |topic| {
+            if let Some(topic) = topic {
+                record_fetches(topic).into_iter().for_each(|command| send.emit(command));
+            }
+        });
+    }
+    let Some(topic) = &props.topic else {
+        return html! {
+            <section class="panel partitions" id="partitions">
+                <h2>{ "Partitions" }</h2>
+                <p class="hint">{ "Create a topic to see its partitions." }</p>
+            </section>
+        };
+    };
+    html! {
+        <section class="panel partitions" id="partitions" aria-labelledby="partitions-title">
+            <h2 id="partitions-title">{ format!("Partitions of {}", topic.name) }</h2>
+            { for topic.partitions.iter().take(PARTITIONS_SHOWN).map(|p| {
+                let records = props.records.get(&(topic.name.clone(), p.partition)).cloned().unwrap_or_default();
+                html! {
+                    <div class="partition" data-partition={p.partition.to_string()}
+                        data-log-end-offset={p.log_end_offset.to_string()}>
+                        <div class="partition-label">
+                            <strong>{ format!("P{}", p.partition) }</strong>
+                            <span class="offsets">{ format!("start {} · LEO {}", p.log_start_offset, p.log_end_offset) }</span>
+                        </div>
+                        <ol class="records">
+                            { for records.iter().map(|r| html! {
+                                <li class="record" data-offset={r.offset.to_string()}
+                                    style={format!("--key-hue: {}", key_hue(r.key.as_deref()))}
+                                    title={format!("offset {} · key {} · value {}", r.offset,
+                                        r.key.as_deref().unwrap_or("null"), r.value.as_deref().unwrap_or("null"))}>
+                                    <span class="offset">{ r.offset }</span>
+                                    <span class="key">{ r.key.clone().unwrap_or_else(|| "null".into()) }</span>
+                                    <span class="value">{ r.value.clone().unwrap_or_else(|| "null".into()) }</span>
+                                </li>
+                            }) }
+                        </ol>
+                    </div>
+                }
+            }) }
+            if topic.partitions.len() > PARTITIONS_SHOWN {
+                <p class="hint">{ format!("Showing the first {PARTITIONS_SHOWN} of {} partitions.", topic.partitions.len()) }</p>
+            }
+        </section>
+    }
+}

@@ -1,0 +1,63 @@
+//! Topics: create one (name, partition count) and pick the one the other views show.
+
+use kite_shared::api::{Command, TopicDescription};
+use yew::prelude::*;
+
+use super::bind_text;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub topics: Vec<TopicDescription>,
+    pub selected: Option<String>,
+    pub ready: bool,
+    pub send: Callback<Command>,
+    pub on_select: Callback<String>,
+}
+
+#[function_component(TopicsPanel)]
+pub fn topics_panel(props: &Props) -> Html {
+    let name = use_state(|| "orders".to_string());
+    let partitions = use_state(|| "3".to_string());
+    let create = {
+        let (name, partitions, send) = (name.clone(), partitions.clone(), props.send.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            // An unparsable count goes to the engine as 0, which refuses it with Kafka's message.
+            let count = partitions.trim().parse::<i32>().unwrap_or(0);
+            send.emit(Command::CreateTopic { name: name.trim().to_string(), partitions: count });
+        })
+    };
+    html! {
+        <section class="panel topics" aria-labelledby="topics-title">
+            <h2 id="topics-title">{ "Topics" }</h2>
+            <form class="create-topic" onsubmit={create}>
+                <label>{ "Name" }<input id="topic-name" type="text" value={(*name).clone()}
+                    oninput={bind_text(&name)} /></label>
+                <label>{ "Partitions" }<input id="topic-partitions" type="number" min="1"
+                    value={(*partitions).clone()} oninput={bind_text(&partitions)} /></label>
+                <button id="create-topic" type="submit" disabled={!props.ready}>{ "Create topic" }</button>
+            </form>
+            <ul id="topic-list" class="topic-list">
+                { for props.topics.iter().map(|topic| {
+                    let records: i64 = topic.partitions.iter()
+                        .map(|p| p.log_end_offset - p.log_start_offset).sum();
+                    let is_selected = props.selected.as_deref() == Some(topic.name.as_str());
+                    let on_select = props.on_select.clone();
+                    let name = topic.name.clone();
+                    html! {
+                        <li key={topic.name.clone()}>
+                            <button class={classes!("topic", is_selected.then_some("selected"))}
+                                data-topic={topic.name.clone()}
+                                onclick={Callback::from(move |_: MouseEvent| on_select.emit(name.clone()))}>
+                                <span class="topic-name">{ &topic.name }</span>
+                                <span class="topic-meta">
+                                    { format!("{} partitions · {} records", topic.partitions.len(), records) }
+                                </span>
+                            </button>
+                        </li>
+                    }
+                }) }
+            </ul>
+        </section>
+    }
+}

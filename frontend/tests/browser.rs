@@ -1,0 +1,164 @@
+//! Browser tests (wasm-bindgen-test in headless Chromium): the engine as the tab runs it, the UI's
+//! reducer, and a view rendered into a real DOM.
+
+use std::time::Duration;
+
+use kite_frontend::state::{Action, AppState, LinkStatus, Mode, follow_ups, record_fetches};
+use kite_frontend::views::producer::{ProducedResult, ResultProps, explain, hex};
+use kite_frontend::worker::{ENGINE_NAME, answer};
+use kite_shared::api::{
+    ClientMessage, Command, PartitionDescription, Reply, ServerMessage, TopicDescription,
+    decode_server_message, encode,
+};
+use kite_shared::cluster::Cluster;
+use kite_shared::partitioner::Placement;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn ask(cluster: &mut Cluster, id: u64, command: Command) -> Reply {
+    let text = encode(&ClientMessage { id, command });
+    match decode_server_message(&answer(cluster, 1_700_000_000_000, &JsValue::from_str(&text))).unwrap() {
+        ServerMessage::Reply { id: answered, reply } => {
+            assert_eq!(answered, id, "the reply carries the request's id");
+            reply
+        }
+        other => panic!("expected a reply, got {other:?}"),
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_engine_in_wasm_places_keys_like_kafka() {
+    let mut cluster = Cluster::new();
+    let created = ask(&mut cluster, 1, Command::CreateTopic { name: "events".into(), partitions: 6 });
+    assert!(matches!(created, Reply::TopicCreated { .. }), "{created:?}");
+    // kafka-reference.md §3: "a-little-bit-longer-string" → murmur2 −1486304829 → partition 5 of 6.
+    let produced = ask(
+        &mut cluster,
+        2,
+        Command::Produce {
+            topic: "events".into(),
+            partition: None,
+            key: Some("a-little-bit-longer-string".into()),
+            value: Some("v".into()),
+            timestamp_ms: None,
+        },
+    );
+    let Reply::Produced { partition, offset, timestamp_ms, placement, .. } = produced else {
+        panic!("expected produced, got {produced:?}");
+    };
+    assert_eq!((partition, offset, timestamp_ms), (5, 0, 1_700_000_000_000));
+    let Placement::KeyHash { murmur2, positive, .. } = placement else { panic!("keyed placement") };
+    assert_eq!((murmur2, positive), (-1486304829, 661178819));
+}
+
+#[wasm_bindgen_test]
+fn the_worker_refuses_non_text_messages() {
+    let mut cluster = Cluster::new();
+    let reply = decode_server_message(&answer(&mut cluster, 0, &JsValue::from_f64(3.0))).unwrap();
+    assert!(matches!(reply, ServerMessage::Invalid { .. }), "{reply:?}");
+}
+
+fn orders(leo: [i64; 3]) -> TopicDescription {
+    TopicDescription {
+        name: "orders".into(),
+        partitions: (0..3)
+            .map(|p| PartitionDescription {
+                partition: p,
+                log_start_offset: 0,
+                log_end_offset: leo[p as usize],
+            })
+            .collect(),
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_reducer_follows_the_engine() {
+    let state = AppState::new(Mode::InTab);
+    assert_eq!(state.status, LinkStatus::Connecting);
+    let welcome = ServerMessage::Welcome { protocol_version: 1, engine: ENGINE_NAME.into() };
+    assert_eq!(follow_ups(&welcome), vec![Command::ListTopics]);
+    let state = state.apply(Action::Message(welcome));
+    assert!(state.is_ready());
+
+    let reply = |reply| Action::Message(ServerMessage::Reply { id: 1, reply });
+    let state = state.apply(reply(Reply::TopicCreated { topic: orders([0, 0, 0]) }));
+    assert_eq!(state.selected_topic.as_deref(), Some("orders"));
+    assert_eq!(state.topics.len(), 1);
+
+    let state = state.apply(reply(Reply::Error(kite_shared::error::KafkaError::new(
+        kite_shared::error::ErrorCode::TopicAlreadyExists,
+        "Topic 'orders' already exists.",
+    ))));
+    assert_eq!(state.last_error.as_deref(), Some("TOPIC_ALREADY_EXISTS: Topic 'orders' already exists."));
+
+    let state = state.apply(reply(Reply::Produced {
+        topic: "orders".into(),
+        partition: 2,
+        offset: 0,
+        timestamp_ms: 5,
+        placement: Placement::Explicit { partition: 2 },
+    }));
+    assert_eq!(state.last_produced.as_ref().map(|p| (p.partition, p.offset)), Some((2, 0)));
+    assert_eq!(state.last_error, None, "a success clears the last error");
+
+    let state = state.apply(Action::Closed("gone".into()));
+    assert_eq!(state.status, LinkStatus::Closed { reason: "gone".into() });
+    let state = state.apply(Action::Connect(Mode::Server { url: "ws://x/ws".into() }));
+    assert_eq!((state.generation, state.topics.len()), (1, 0), "a new connection starts afresh");
+}
+
+#[wasm_bindgen_test]
+fn the_partition_view_fetches_only_non_empty_partitions_newest_first() {
+    let fetches = record_fetches(&orders([0, 3, 40]));
+    assert_eq!(
+        fetches,
+        vec![
+            Command::Fetch { topic: "orders".into(), partition: 1, offset: 0, max_records: 12 },
+            Command::Fetch { topic: "orders".into(), partition: 2, offset: 28, max_records: 12 },
+        ]
+    );
+}
+
+#[wasm_bindgen_test]
+fn explanations_spell_out_the_arithmetic() {
+    assert_eq!(hex(b"21"), "32 31");
+    let steps = explain(&Placement::KeyHash {
+        key_bytes: b"21".to_vec(),
+        murmur2: -973932308,
+        positive: 1173551340,
+        num_partitions: 3,
+        partition: 0,
+    });
+    assert_eq!(
+        steps,
+        vec![
+            "key bytes (StringSerializer, UTF-8): 32 31 (2 bytes)",
+            "murmur2(key bytes) = -973932308",
+            "-973932308 & 0x7fffffff = 1173551340",
+            "1173551340 % 3 partitions = 0",
+        ]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_result_view_renders_in_a_real_dom() {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let root = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    let produced = kite_frontend::state::Produced {
+        topic: "orders".into(),
+        partition: 2,
+        offset: 7,
+        timestamp_ms: 0,
+        placement: Placement::Explicit { partition: 2 },
+    };
+    yew::Renderer::<ProducedResult>::with_root_and_props(root.clone(), ResultProps { produced }).render();
+    yew::platform::time::sleep(Duration::from_millis(20)).await;
+    let result = root.query_selector("#produce-result").unwrap().expect("rendered");
+    assert_eq!(result.get_attribute("data-partition").as_deref(), Some("2"));
+    assert_eq!(result.get_attribute("data-offset").as_deref(), Some("7"));
+    let text = result.text_content().unwrap_or_default();
+    assert!(text.contains("Written to orders-2 at offset 7"), "{text}");
+}

@@ -1,0 +1,208 @@
+//! The typed messages between a UI (or CLI, or test) and an engine, and their JSON text encoding.
+//!
+//! The same messages travel over a Web Worker's `postMessage` in the tab and over the websocket to
+//! `kite serve`, so the UI cannot tell — and need not care — which engine answers. The wire form is
+//! documented in docs/websocket-api.md.
+
+use serde::{Deserialize, Serialize};
+
+use crate::cluster::Cluster;
+use crate::error::KafkaError;
+use crate::limits::MAX_API_MESSAGE_BYTES;
+use crate::partitioner::Placement;
+
+/// Bumped when a message changes shape incompatibly. Sent in `ServerMessage::Welcome`.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// A request: the client's correlation id and what it asks for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientMessage {
+    pub id: u64,
+    pub command: Command,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    /// Like `kafka-topics --create --topic NAME --partitions N`.
+    CreateTopic { name: String, partitions: i32 },
+    /// Every topic with its partitions' offsets.
+    ListTopics,
+    /// One record. Key and value are strings serialized as Kafka's `StringSerializer` does (UTF-8);
+    /// `None` is null. With no `partition`, the default partitioner places the record by its key.
+    Produce {
+        topic: String,
+        #[serde(default)]
+        partition: Option<i32>,
+        #[serde(default)]
+        key: Option<String>,
+        #[serde(default)]
+        value: Option<String>,
+        /// CreateTime; the host's current time when absent, as a producer stamps it.
+        #[serde(default)]
+        timestamp_ms: Option<i64>,
+    },
+    /// Up to `max_records` records of one partition from `offset`.
+    Fetch { topic: String, partition: i32, offset: i64, max_records: u32 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionDescription {
+    pub partition: i32,
+    pub log_start_offset: i64,
+    pub log_end_offset: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopicDescription {
+    pub name: String,
+    pub partitions: Vec<PartitionDescription>,
+}
+
+/// A record as a client reads it; key and value decoded as `StringDeserializer` would.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordView {
+    pub offset: i64,
+    pub timestamp_ms: i64,
+    pub key: Option<String>,
+    pub value: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Reply {
+    TopicCreated {
+        topic: TopicDescription,
+    },
+    Topics {
+        topics: Vec<TopicDescription>,
+    },
+    Produced {
+        topic: String,
+        partition: i32,
+        offset: i64,
+        timestamp_ms: i64,
+        placement: Placement,
+    },
+    Records {
+        topic: String,
+        partition: i32,
+        log_start_offset: i64,
+        log_end_offset: i64,
+        records: Vec<RecordView>,
+    },
+    Error(KafkaError),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// The first message on every connection: the engine is ready and says what it is.
+    Welcome { protocol_version: u32, engine: String },
+    /// The answer to the client message with the same `id`.
+    Reply { id: u64, reply: Reply },
+    /// A client message that could not be decoded, and why. Nothing was changed.
+    Invalid { message: String },
+}
+
+/// Why a text could not be decoded into a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    TooLarge { len_bytes: usize, max_bytes: usize },
+    Malformed { reason: String },
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecodeError::TooLarge { len_bytes, max_bytes } => {
+                write!(f, "message of {len_bytes} bytes exceeds the limit of {max_bytes} bytes")
+            }
+            DecodeError::Malformed { reason } => write!(f, "malformed message: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, DecodeError> {
+    if text.len() > MAX_API_MESSAGE_BYTES {
+        return Err(DecodeError::TooLarge { len_bytes: text.len(), max_bytes: MAX_API_MESSAGE_BYTES });
+    }
+    serde_json::from_str(text).map_err(|e| DecodeError::Malformed { reason: e.to_string() })
+}
+
+pub fn decode_client_message(text: &str) -> Result<ClientMessage, DecodeError> {
+    decode(text)
+}
+
+pub fn decode_server_message(text: &str) -> Result<ServerMessage, DecodeError> {
+    decode(text)
+}
+
+/// JSON text of any API message. The API types have only string map keys and no custom
+/// serializers, so encoding cannot fail.
+pub fn encode<T: Serialize>(message: &T) -> String {
+    serde_json::to_string(message).expect("API messages always serialize to JSON")
+}
+
+/// One turn of any host's loop: a client's text in, the engine's answer out, as text.
+/// The browser worker and `kite serve` both call exactly this.
+pub fn serve_text(cluster: &mut Cluster, now_ms: i64, text: &str) -> String {
+    let answer = match decode_client_message(text) {
+        Ok(ClientMessage { id, command }) => {
+            ServerMessage::Reply { id, reply: cluster.handle(now_ms, command) }
+        }
+        Err(err) => ServerMessage::Invalid { message: err.to_string() },
+    };
+    encode(&answer)
+}
+
+/// The welcome a host sends first, naming itself (e.g. "kite serve 0.1.0").
+pub fn welcome_text(engine: &str) -> String {
+    encode(&ServerMessage::Welcome { protocol_version: PROTOCOL_VERSION, engine: engine.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_have_a_readable_wire_form() {
+        let text = r#"{"id":7,"command":{"type":"produce","topic":"orders","key":"21","value":"hi"}}"#;
+        let message = decode_client_message(text).unwrap();
+        assert_eq!(
+            message,
+            ClientMessage {
+                id: 7,
+                command: Command::Produce {
+                    topic: "orders".into(),
+                    partition: None,
+                    key: Some("21".into()),
+                    value: Some("hi".into()),
+                    timestamp_ms: None,
+                },
+            }
+        );
+    }
+
+    #[test]
+    fn undecodable_text_is_answered_not_panicked_on() {
+        let mut cluster = Cluster::new();
+        for bad in ["", "{", "null", r#"{"id":1}"#, r#"{"id":1,"command":{"type":"nope"}}"#, "\u{0}"] {
+            let answer = decode_server_message(&serve_text(&mut cluster, 0, bad)).unwrap();
+            assert!(matches!(answer, ServerMessage::Invalid { .. }), "{bad:?} gave {answer:?}");
+        }
+        let huge = "x".repeat(MAX_API_MESSAGE_BYTES + 1);
+        let answer = decode_server_message(&serve_text(&mut cluster, 0, &huge)).unwrap();
+        assert_eq!(
+            answer,
+            ServerMessage::Invalid {
+                message: format!(
+                    "message of {} bytes exceeds the limit of {MAX_API_MESSAGE_BYTES} bytes",
+                    MAX_API_MESSAGE_BYTES + 1
+                )
+            }
+        );
+    }
+}

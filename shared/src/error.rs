@@ -1,0 +1,91 @@
+//! Kafka's error codes, by the names and numbers Kafka's protocol gives them.
+
+use serde::{Deserialize, Serialize};
+
+/// An error the engine answers with. Serialized by Kafka's name (`TOPIC_ALREADY_EXISTS`), so what a
+/// learner reads in Kite is what a Kafka client would print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    OffsetOutOfRange,
+    UnknownTopicOrPartition,
+    MessageTooLarge,
+    InvalidTopicException,
+    TopicAlreadyExists,
+    InvalidPartitions,
+    InvalidRequest,
+    PolicyViolation,
+}
+
+impl ErrorCode {
+    /// The error's number in Kafka's protocol (`org.apache.kafka.common.protocol.Errors`).
+    pub fn code(self) -> i16 {
+        match self {
+            ErrorCode::OffsetOutOfRange => 1,
+            ErrorCode::UnknownTopicOrPartition => 3,
+            ErrorCode::MessageTooLarge => 10,
+            ErrorCode::InvalidTopicException => 17,
+            ErrorCode::TopicAlreadyExists => 36,
+            ErrorCode::InvalidPartitions => 37,
+            ErrorCode::InvalidRequest => 42,
+            ErrorCode::PolicyViolation => 44,
+        }
+    }
+
+    /// The name Kafka prints, e.g. `UNKNOWN_TOPIC_OR_PARTITION`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorCode::OffsetOutOfRange => "OFFSET_OUT_OF_RANGE",
+            ErrorCode::UnknownTopicOrPartition => "UNKNOWN_TOPIC_OR_PARTITION",
+            ErrorCode::MessageTooLarge => "MESSAGE_TOO_LARGE",
+            ErrorCode::InvalidTopicException => "INVALID_TOPIC_EXCEPTION",
+            ErrorCode::TopicAlreadyExists => "TOPIC_ALREADY_EXISTS",
+            ErrorCode::InvalidPartitions => "INVALID_PARTITIONS",
+            ErrorCode::InvalidRequest => "INVALID_REQUEST",
+            ErrorCode::PolicyViolation => "POLICY_VIOLATION",
+        }
+    }
+}
+
+/// An error code with the sentence that says what was wrong, naming the offending value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KafkaError {
+    pub error: ErrorCode,
+    pub message: String,
+}
+
+impl KafkaError {
+    pub fn new(error: ErrorCode, message: impl Into<String>) -> Self {
+        KafkaError { error, message: message.into() }
+    }
+}
+
+impl std::fmt::Display for KafkaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.error.name(), self.error.code(), self.message)
+    }
+}
+
+impl std::error::Error for KafkaError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialized_name_is_kafkas_name() {
+        for code in [
+            ErrorCode::OffsetOutOfRange,
+            ErrorCode::UnknownTopicOrPartition,
+            ErrorCode::MessageTooLarge,
+            ErrorCode::InvalidTopicException,
+            ErrorCode::TopicAlreadyExists,
+            ErrorCode::InvalidPartitions,
+            ErrorCode::InvalidRequest,
+            ErrorCode::PolicyViolation,
+        ] {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.name()));
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! Kite's engine: Kafka's topics, partitions, offsets and partitioners as plain data and pure functions.
+//!
+//! This crate is sans-IO. It never reads a clock, a random source, a file or a socket, and it has no
+//! async runtime: every host (the browser worker, `kite serve`, the tests) passes time in as a value
+//! and carries the engine's replies out. That is what lets the same code run in a tab, on a server and
+//! in a deterministic simulator.
+
+pub mod api;
+pub mod cluster;
+pub mod error;
+pub mod limits;
+pub mod log;
+pub mod partitioner;
+pub mod record;
+pub mod topic;

@@ -1,0 +1,28 @@
+//! Every bound the engine enforces, in one place, each with its unit in its name.
+//!
+//! A limit exists so that no input — a command from a browser tab, a websocket frame from anywhere —
+//! can make the engine allocate or loop without bound. Kafka's own limits are used where Kafka has one.
+
+/// Kafka's maximum topic name length (`Topic.MAX_NAME_LENGTH`).
+pub const MAX_TOPIC_NAME_LEN_CHARS: usize = 249;
+
+/// Partitions one topic may have. Kafka has no hard cap; Kite runs in a browser tab, so it keeps
+/// one small enough that the partition view stays usable.
+pub const MAX_PARTITIONS_PER_TOPIC: i32 = 1_000;
+
+/// Topics one cluster may hold.
+pub const MAX_TOPICS_PER_CLUSTER: usize = 10_000;
+
+/// Kafka's default `max.message.bytes` (1 MiB + record batch overhead): the largest key plus value
+/// one produce may carry until topic configs arrive.
+pub const MAX_RECORD_BYTES: usize = 1_048_588;
+
+/// Records one fetch returns at most.
+pub const MAX_FETCH_RECORDS: u32 = 10_000;
+
+/// Records one partition log holds in memory until segments and retention arrive.
+pub const MAX_RECORDS_PER_PARTITION: usize = 1_000_000;
+
+/// The largest API message (one JSON text) the engine decodes. Room for one maximal record encoded
+/// as a JSON string (which can double its size by escaping), plus the envelope.
+pub const MAX_API_MESSAGE_BYTES: usize = 4 * MAX_RECORD_BYTES;

@@ -1,0 +1,136 @@
+//! A topic: a validated name and its partitions, each an independent log.
+
+use crate::error::{ErrorCode, KafkaError};
+use crate::limits::{MAX_PARTITIONS_PER_TOPIC, MAX_TOPIC_NAME_LEN_CHARS};
+use crate::log::PartitionLog;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Topic {
+    name: String,
+    partitions: Vec<PartitionLog>,
+}
+
+impl Topic {
+    /// A topic with `partition_count` empty partitions. The name and count must already be
+    /// validated (`validate_name`, `validate_partition_count`).
+    pub fn new(name: String, partition_count: i32) -> Self {
+        debug_assert!(validate_name(&name).is_ok());
+        debug_assert!(validate_partition_count(partition_count).is_ok());
+        let partitions = (0..partition_count).map(|_| PartitionLog::new()).collect();
+        Topic { name, partitions }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn partition_count(&self) -> i32 {
+        // Bounded by MAX_PARTITIONS_PER_TOPIC at creation.
+        self.partitions.len() as i32
+    }
+
+    pub fn partitions(&self) -> &[PartitionLog] {
+        &self.partitions
+    }
+
+    pub fn partition(&self, partition: i32) -> Option<&PartitionLog> {
+        usize::try_from(partition).ok().and_then(|index| self.partitions.get(index))
+    }
+
+    pub fn partition_mut(&mut self, partition: i32) -> Option<&mut PartitionLog> {
+        usize::try_from(partition).ok().and_then(|index| self.partitions.get_mut(index))
+    }
+}
+
+/// Kafka's `Topic.validate`: 1..=249 characters of `[a-zA-Z0-9._-]`, and not `.` or `..`.
+/// The messages are Kafka's own.
+pub fn validate_name(name: &str) -> Result<(), KafkaError> {
+    let invalid = |message: String| Err(KafkaError::new(ErrorCode::InvalidTopicException, message));
+    if name.is_empty() {
+        return invalid("Topic name is illegal, it can't be empty".into());
+    }
+    if name == "." || name == ".." {
+        return invalid("Topic name cannot be \".\" or \"..\"".into());
+    }
+    if name.chars().count() > MAX_TOPIC_NAME_LEN_CHARS {
+        return invalid(format!(
+            "Topic name is illegal, it can't be longer than {MAX_TOPIC_NAME_LEN_CHARS} characters, topic name: {name}"
+        ));
+    }
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+        return invalid(format!(
+            "Topic name \"{name}\" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'"
+        ));
+    }
+    Ok(())
+}
+
+/// Kafka's `Topic.hasCollision`: metric names replace `.` with `_`, so `a.b` and `a_b` would collide.
+pub fn names_collide(a: &str, b: &str) -> bool {
+    a != b && a.replace('.', "_") == b.replace('.', "_")
+}
+
+/// A topic needs at least one partition (Kafka: "Number of partitions must be larger than 0.");
+/// Kite also caps the count at `MAX_PARTITIONS_PER_TOPIC`.
+pub fn validate_partition_count(count: i32) -> Result<(), KafkaError> {
+    if count < 1 {
+        return Err(KafkaError::new(
+            ErrorCode::InvalidPartitions,
+            format!("Number of partitions must be larger than 0, got {count}."),
+        ));
+    }
+    if count > MAX_PARTITIONS_PER_TOPIC {
+        return Err(KafkaError::new(
+            ErrorCode::InvalidPartitions,
+            format!("Number of partitions {count} exceeds Kite's limit of {MAX_PARTITIONS_PER_TOPIC}."),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legal_names_pass() {
+        for name in ["orders", "a", "A.b_c-9", &"x".repeat(MAX_TOPIC_NAME_LEN_CHARS), "..."] {
+            assert_eq!(validate_name(name), Ok(()), "{name}");
+        }
+    }
+
+    #[test]
+    fn illegal_names_say_why() {
+        let cases = [
+            ("", "can't be empty"),
+            (".", "cannot be \".\" or \"..\""),
+            ("..", "cannot be \".\" or \"..\""),
+            ("has space", "contains a character other than"),
+            ("주문", "contains a character other than"),
+            ("a/b", "contains a character other than"),
+        ];
+        for (name, expected) in cases {
+            let err = validate_name(name).unwrap_err();
+            assert_eq!(err.error, ErrorCode::InvalidTopicException);
+            assert!(err.message.contains(expected), "{name:?}: {}", err.message);
+        }
+        let long = "x".repeat(MAX_TOPIC_NAME_LEN_CHARS + 1);
+        assert!(validate_name(&long).unwrap_err().message.contains("longer than 249"));
+    }
+
+    #[test]
+    fn dot_and_underscore_collide() {
+        assert!(names_collide("a.b", "a_b"));
+        assert!(!names_collide("a.b", "a.b"), "the same name is a duplicate, not a collision");
+        assert!(!names_collide("a.b", "a-b"));
+    }
+
+    #[test]
+    fn partition_counts() {
+        assert!(validate_partition_count(1).is_ok());
+        assert!(validate_partition_count(MAX_PARTITIONS_PER_TOPIC).is_ok());
+        for bad in [0, -1, MAX_PARTITIONS_PER_TOPIC + 1] {
+            assert_eq!(validate_partition_count(bad).unwrap_err().error, ErrorCode::InvalidPartitions);
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! Scenario tests: a fixture of commands in, the engine's trace of replies out, compared with a
+//! snapshot beside the fixture. `UPDATE_EXPECT=1 cargo test -p kite-shared` rewrites the snapshots;
+//! review the diff like code.
+
+use std::path::Path;
+
+use kite_shared::api::{Command, encode};
+use kite_shared::cluster::Cluster;
+
+/// Virtual time of the first step; each step is one second later.
+const SCENARIO_START_MS: i64 = 1_700_000_000_000;
+const SCENARIO_STEP_MS: i64 = 1_000;
+
+fn run_scenario(fixture: &str) -> String {
+    let mut cluster = Cluster::new();
+    let mut trace = String::new();
+    let mut now_ms = SCENARIO_START_MS;
+    for (line_no, line) in fixture.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let command: Command = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("fixture line {}: not a command: {e}", line_no + 1));
+        let reply = cluster.handle(now_ms, command.clone());
+        trace.push_str(&format!("> {}\n< {}\n", encode(&command), encode(&reply)));
+        now_ms += SCENARIO_STEP_MS;
+    }
+    trace
+}
+
+#[test]
+fn scenarios_match_their_traces() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    let mut fixtures: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/scenarios exists")
+        .map(|entry| entry.expect("readable directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "jsonl"))
+        .collect();
+    fixtures.sort();
+    assert!(!fixtures.is_empty(), "no scenario fixtures in {}", dir.display());
+    for fixture in fixtures {
+        let text = std::fs::read_to_string(&fixture).expect("readable fixture");
+        let trace = run_scenario(&text);
+        expect_test::expect_file![fixture.with_extension("trace")].assert_eq(&trace);
+    }
+}

@@ -1,0 +1,252 @@
+//! The end-to-end harness: start a real `kite serve`, a real chromedriver and headless Chromium,
+//! and tear every one of them down again, even when a test fails.
+//!
+//! `cargo xtask test` builds the UI and the server and passes their paths in the environment
+//! (KITE_BIN, KITE_UI_DIR, CHROME, CHROMEDRIVER, KITE_CHROME_ARGS, KITE_SCREENSHOT_DIR).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+/// How long a started process may take to become ready.
+pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the UI may take to show what a test waits for.
+pub const UI_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long `kite serve` may take to stop after SIGTERM.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub fn env_path(name: &str) -> PathBuf {
+    std::env::var_os(name)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| panic!("{name} is not set: run the end-to-end tests through `cargo xtask test`"))
+}
+
+/// A fresh directory under the system temp dir, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> TempDir {
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+        let path = std::env::temp_dir().join(format!("kite-e2e-{label}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running `kite serve`, killed on drop if the test did not stop it.
+pub struct KiteServer {
+    child: Option<Child>,
+    pub addr: SocketAddr,
+}
+
+impl KiteServer {
+    /// Starts `kite serve` on a free port with `data_dir`, serving the built UI.
+    pub fn start(data_dir: &Path) -> KiteServer {
+        let mut child = kite_serve(data_dir).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        // Owned from here on, so a panic below still kills the process.
+        let mut server = KiteServer { child: Some(child), addr: SocketAddr::from(([0, 0, 0, 0], 0)) };
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        loop {
+            let line = rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("kite serve did not print its address in time");
+            if let Some(rest) = line.strip_prefix("Kite is serving on http://") {
+                server.addr = rest.split_whitespace().next().unwrap().parse().unwrap();
+                return server;
+            }
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("still running");
+        let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+        assert!(status.success(), "kill -TERM failed");
+        let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("kite serve did not stop within {SHUTDOWN_TIMEOUT:?} of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for KiteServer {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// `kite serve` on a free port with `data_dir` and the built UI, not yet started.
+pub fn kite_serve(data_dir: &Path) -> Command {
+    let mut command = Command::new(env_path("KITE_BIN"));
+    command
+        .arg("serve")
+        .arg("--listen")
+        .arg("127.0.0.1:0")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--ui-dir")
+        .arg(env_path("KITE_UI_DIR"))
+        .arg("--log-level")
+        .arg("warn");
+    command
+}
+
+/// A plain HTTP/1.0 GET: (status line, headers, body).
+pub fn http_get(addr: SocketAddr, path: &str) -> (String, String, Vec<u8>) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(STARTUP_TIMEOUT)).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete HTTP response");
+    let head = String::from_utf8_lossy(&response[..split]).into_owned();
+    let (status, headers) = head.split_once("\r\n").unwrap_or((&head, ""));
+    (status.to_string(), headers.to_ascii_lowercase(), response[split + 4..].to_vec())
+}
+
+/// A running chromedriver on a free port, killed on drop.
+pub struct ChromeDriver {
+    child: Child,
+    pub port: u16,
+}
+
+impl ChromeDriver {
+    pub fn start() -> ChromeDriver {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(env_path("CHROMEDRIVER"))
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not listen on {port} in time");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        ChromeDriver { child, port }
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Opens a headless Chromium session, runs `body` with it, and closes the session whatever
+/// happened (killing chromedriver alone would leave Chromium running).
+pub async fn with_browser<F, Fut>(driver: &ChromeDriver, body: F)
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let chrome = env_path("CHROME");
+    let args: Vec<String> = std::env::var("KITE_CHROME_ARGS")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({ "binary": chrome.to_string_lossy(), "args": args }),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a WebDriver session with headless Chromium");
+    let result = body(client.clone()).await;
+    let closed = client.close().await;
+    if let Err(message) = result {
+        panic!("{message}");
+    }
+    closed.expect("closing the WebDriver session");
+}
+
+/// Waits for the element matching `css` and returns it.
+pub async fn wait_for(client: &Client, css: &str) -> Result<fantoccini::elements::Element, String> {
+    client
+        .wait()
+        .at_most(UI_TIMEOUT)
+        .for_element(Locator::Css(css))
+        .await
+        .map_err(|e| format!("waiting for `{css}`: {e}"))
+}
+
+/// Replaces the text of the input matching `css` the way a person would: select all, type.
+pub async fn fill(client: &Client, css: &str, text: &str) -> Result<(), String> {
+    let input = wait_for(client, css).await?;
+    input.click().await.map_err(|e| format!("clicking `{css}`: {e}"))?;
+    // U+E009 is WebDriver's Control key, U+E000 releases it; Ctrl+A selects what is there.
+    input
+        .send_keys(&format!("\u{E009}a\u{E000}{text}"))
+        .await
+        .map_err(|e| format!("typing into `{css}`: {e}"))?;
+    let value = input.prop("value").await.map_err(|e| e.to_string())?.unwrap_or_default();
+    if value != text {
+        return Err(format!("`{css}` holds {value:?} after typing {text:?}"));
+    }
+    Ok(())
+}
+
+pub async fn click(client: &Client, css: &str) -> Result<(), String> {
+    wait_for(client, css).await?.click().await.map_err(|e| format!("clicking `{css}`: {e}"))
+}
+
+pub async fn text_of(client: &Client, css: &str) -> Result<String, String> {
+    wait_for(client, css).await?.text().await.map_err(|e| format!("reading `{css}`: {e}"))
+}
+
+/// Saves a PNG of the page under KITE_SCREENSHOT_DIR.
+pub async fn screenshot(client: &Client, name: &str) -> Result<PathBuf, String> {
+    let dir = env_path("KITE_SCREENSHOT_DIR");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let png = client.screenshot().await.map_err(|e| format!("screenshot: {e}"))?;
+    let path = dir.join(format!("{name}.png"));
+    std::fs::write(&path, png).map_err(|e| e.to_string())?;
+    Ok(path)
+}

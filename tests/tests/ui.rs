@@ -1,0 +1,114 @@
+//! The first slice end to end: the real UI in headless Chromium creates a topic and produces keyed
+//! records, first on the engine running in the tab (wasm in a Web Worker), then on `kite serve`
+//! over the websocket. Expected partitions are Kafka's, from kafka-reference.md §3 — not computed
+//! by Kite's own code.
+
+use fantoccini::Client;
+use kite_e2e::{ChromeDriver, KiteServer, TempDir, click, fill, screenshot, text_of, wait_for, with_browser};
+
+/// Browser window for screenshots: a laptop screen.
+const WINDOW_WIDTH_PX: u32 = 1280;
+const WINDOW_HEIGHT_PX: u32 = 800;
+
+async fn create_topic(client: &Client, name: &str, partitions: u32) -> Result<(), String> {
+    fill(client, "#topic-name", name).await?;
+    fill(client, "#topic-partitions", &partitions.to_string()).await?;
+    click(client, "#create-topic").await?;
+    wait_for(client, &format!("[data-topic='{name}']")).await.map(|_| ())
+}
+
+/// Produces one record and returns the (partition, offset) the engine answered with.
+async fn produce(
+    client: &Client,
+    key: &str,
+    value: &str,
+    expected_offset: i64,
+) -> Result<(i64, i64), String> {
+    fill(client, "#produce-key", key).await?;
+    fill(client, "#produce-value", value).await?;
+    click(client, "#produce-send").await?;
+    let result = wait_for(client, &format!("#produce-result[data-offset='{expected_offset}']")).await?;
+    let attr = |name: &'static str| {
+        let result = result.clone();
+        async move {
+            result
+                .attr(name)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or(format!("no {name}"))?
+                .parse::<i64>()
+                .map_err(|e| e.to_string())
+        }
+    };
+    Ok((attr("data-partition").await?, attr("data-offset").await?))
+}
+
+async fn wait_ready(client: &Client, engine: &str) -> Result<(), String> {
+    wait_for(client, "#status[data-status='ready']").await?;
+    let status = text_of(client, "#status").await?;
+    if !status.contains(engine) {
+        return Err(format!("status says {status:?}, expected the {engine} engine"));
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn produce_in_the_tab_and_on_the_server() {
+    let data = TempDir::new("ui");
+    let server = KiteServer::start(data.path());
+    let driver = ChromeDriver::start();
+    let (url, ws_url) = (server.url(), server.ws_url());
+
+    with_browser(&driver, |client| async move {
+        client.set_window_size(WINDOW_WIDTH_PX, WINDOW_HEIGHT_PX).await.map_err(|e| e.to_string())?;
+        client.goto(&url).await.map_err(|e| e.to_string())?;
+
+        // In the tab: the engine is wasm in a Web Worker; no server involved.
+        wait_ready(&client, "in-tab worker").await?;
+        create_topic(&client, "orders", 3).await?;
+        // kafka-reference.md §3: "a-little-bit-long-string" → partition 2 of 3.
+        let placed = produce(&client, "a-little-bit-long-string", "first", 0).await?;
+        assert_eq!(placed, (2, 0), "Kafka places this key on partition 2 of 3");
+        // Same key, same partition, next offset.
+        let placed = produce(&client, "a-little-bit-long-string", "second", 1).await?;
+        assert_eq!(placed, (2, 1));
+        // "foobar" → partition 0 of 3.
+        let placed = produce(&client, "foobar", "third", 0).await?;
+        assert_eq!(placed, (0, 0));
+        wait_for(&client, ".partition[data-partition='2'] .record[data-offset='1']").await?;
+        let explanation = text_of(&client, "#produce-result .explanation").await?;
+        assert!(explanation.contains("murmur2(key bytes) = -790332482"), "{explanation}");
+        assert!(explanation.contains("1357151166 % 3 partitions = 0"), "{explanation}");
+        // A refusal is shown with Kafka's error name.
+        click(&client, "#create-topic").await?;
+        let error = text_of(&client, "#error").await?;
+        assert!(error.contains("TOPIC_ALREADY_EXISTS"), "{error}");
+        screenshot(&client, "in-tab").await?;
+
+        // On the server: the same UI over the websocket; the server's engine answers.
+        let default_url =
+            wait_for(&client, "#server-url").await?.prop("value").await.map_err(|e| e.to_string())?;
+        assert_eq!(default_url.as_deref(), Some(ws_url.as_str()), "the page offers the server it came from");
+        click(&client, "#server-connect").await?;
+        wait_ready(&client, "kite serve").await?;
+        create_topic(&client, "payments", 6).await?;
+        // kafka-reference.md §3: "a-little-bit-longer-string" → partition 5 of 6.
+        let placed = produce(&client, "a-little-bit-longer-string", "paid", 0).await?;
+        assert_eq!(placed, (5, 0), "Kafka places this key on partition 5 of 6");
+        wait_for(&client, ".partition[data-partition='5'] .record[data-offset='0']").await?;
+        screenshot(&client, "server").await?;
+
+        // The record lives in the server, not the page: a fresh page (whose in-tab engine starts
+        // empty) reconnects and finds it.
+        client.goto(&url).await.map_err(|e| e.to_string())?;
+        wait_ready(&client, "in-tab worker").await?;
+        click(&client, "#server-connect").await?;
+        wait_ready(&client, "kite serve").await?;
+        let meta = text_of(&client, "[data-topic='payments'] .topic-meta").await?;
+        assert_eq!(meta, "6 partitions · 1 records");
+        wait_for(&client, ".partition[data-partition='5'] .record[data-offset='0']").await?;
+        screenshot(&client, "kite").await?;
+        Ok(())
+    })
+    .await;
+}

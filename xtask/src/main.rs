@@ -1,0 +1,61 @@
+//! Kite's automation, in Rust so it runs wherever cargo does: `cargo xtask <command>`.
+//!
+//! - `run [-- ARGS]`: build the UI and the server, then start `kite serve ARGS` (Ctrl-C stops it).
+//! - `dist`: build the UI into `dist/` only.
+//! - `test`: everything a contributor must keep green, each stage with a one-line result.
+
+mod dist;
+mod proc;
+mod test;
+mod tools;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  run [-- SERVE-ARGS]   build the UI and `kite`, then run `kite serve` (default http://127.0.0.1:8080)
+  dist                  build the UI into dist/
+  test                  fmt, clippy (native + wasm32), native tests, browser tests, end-to-end tests";
+
+/// The workspace root: xtask lives one level below it.
+pub fn workspace_root() -> PathBuf {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().map(PathBuf::from).unwrap_or(manifest_dir)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("dist") => dist::build().map(|_| ()),
+        Some("test") => test::run_all(),
+        Some("help" | "--help" | "-h") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+        None => Err(USAGE.to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Builds everything, then replaces this process with `kite serve` so Ctrl-C reaches the server
+/// directly and it shuts down cleanly.
+fn run(args: &[String]) -> Result<(), String> {
+    let serve_args: Vec<String> = args.iter().skip_while(|a| *a == "--").cloned().collect();
+    let dist_dir = dist::build()?;
+    let kite = dist::build_server(false)?;
+    let root = workspace_root();
+    let mut command = std::process::Command::new(&kite);
+    command.current_dir(&root).arg("serve").arg("--ui-dir").arg(&dist_dir).args(&serve_args);
+    println!("xtask: starting {} serve (Ctrl-C stops it)", kite.display());
+    proc::exec(command)
+}

@@ -1,0 +1,171 @@
+//! Bootstrapping the tools the build and tests need, on a machine that has only rustup and cargo:
+//! the wasm32 target, wasm-bindgen's CLI at exactly the pinned version, Chromium and chromedriver.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::proc;
+
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Adds the wasm32 target through rustup if it is missing.
+pub fn ensure_wasm_target() -> Result<(), String> {
+    let mut list = Command::new("rustup");
+    list.args(["target", "list", "--installed"]);
+    let installed = list.output().map_err(|e| {
+        format!("cannot run rustup ({e}): install Rust with rustup, or add the {WASM_TARGET} target yourself")
+    })?;
+    if String::from_utf8_lossy(&installed.stdout).lines().any(|l| l.trim() == WASM_TARGET) {
+        return Ok(());
+    }
+    println!("xtask: adding the {WASM_TARGET} target (rustup target add {WASM_TARGET})");
+    let mut add = Command::new("rustup");
+    add.args(["target", "add", WASM_TARGET]);
+    proc::run(add)
+}
+
+/// The wasm-bindgen version the workspace is locked to, read from Cargo.lock (the CLI must match).
+pub fn pinned_wasm_bindgen_version() -> Result<String, String> {
+    let lock_path = crate::workspace_root().join("Cargo.lock");
+    let lock = std::fs::read_to_string(&lock_path)
+        .map_err(|e| format!("cannot read {}: {e}", lock_path.display()))?;
+    locked_version(&lock, "wasm-bindgen")
+        .ok_or_else(|| format!("{} has no wasm-bindgen package", lock_path.display()))
+}
+
+/// The `version` of package `name` in a Cargo.lock text.
+fn locked_version(lock: &str, name: &str) -> Option<String> {
+    let wanted = format!("name = \"{name}\"");
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == wanted {
+            let version = lines.next()?.trim().strip_prefix("version = \"")?.strip_suffix('"')?;
+            return Some(version.to_string());
+        }
+    }
+    None
+}
+
+/// Paths of `wasm-bindgen` and `wasm-bindgen-test-runner` at the pinned version, installing them
+/// with `cargo install` (about six minutes on two cores) when they are missing or another version.
+pub struct WasmBindgen {
+    pub bindgen: PathBuf,
+    pub test_runner: PathBuf,
+}
+
+pub fn ensure_wasm_bindgen() -> Result<WasmBindgen, String> {
+    let version = pinned_wasm_bindgen_version()?;
+    let wanted = format!("wasm-bindgen {version}");
+    let cargo_bin = cargo_home().join("bin");
+    let candidates = [cargo_bin.join("wasm-bindgen"), PathBuf::from("wasm-bindgen")];
+    let found = candidates.iter().find(|path| {
+        let mut command = Command::new(path);
+        command.arg("--version");
+        proc::first_line(command).is_some_and(|line| line.trim() == wanted)
+    });
+    let bindgen = match found {
+        Some(path) => path.clone(),
+        None => {
+            println!(
+                "xtask: installing wasm-bindgen-cli {version} (cargo install; takes a few minutes once)"
+            );
+            // Without --locked: the CLI's own lockfile names a yanked crate.
+            let mut install = proc::cargo();
+            install.args(["install", "wasm-bindgen-cli", "--version", &version]);
+            proc::run(install)?;
+            cargo_bin.join("wasm-bindgen")
+        }
+    };
+    let test_runner = sibling(&bindgen, "wasm-bindgen-test-runner");
+    Ok(WasmBindgen { bindgen, test_runner })
+}
+
+fn sibling(binary: &Path, name: &str) -> PathBuf {
+    match binary.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join(name),
+        _ => PathBuf::from(name),
+    }
+}
+
+fn cargo_home() -> PathBuf {
+    if let Some(home) = std::env::var_os("CARGO_HOME") {
+        return PathBuf::from(home);
+    }
+    std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join(".cargo"))
+        .unwrap_or_else(|| PathBuf::from(".cargo"))
+}
+
+/// The browser and its WebDriver for the browser and end-to-end tests.
+pub struct Browser {
+    pub chrome: PathBuf,
+    pub chromedriver: PathBuf,
+}
+
+const CHROME_NAMES: &[&str] = &["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"];
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
+}
+
+fn find_browser() -> Option<Browser> {
+    let chrome = std::env::var_os("CHROME")
+        .map(PathBuf::from)
+        .or_else(|| CHROME_NAMES.iter().find_map(|name| on_path(name)))?;
+    let chromedriver =
+        std::env::var_os("CHROMEDRIVER").map(PathBuf::from).or_else(|| on_path("chromedriver"))?;
+    Some(Browser { chrome, chromedriver })
+}
+
+fn is_root() -> bool {
+    let mut id = Command::new("id");
+    id.arg("-u");
+    proc::first_line(id).is_some_and(|uid| uid.trim() == "0")
+}
+
+/// Finds Chromium and chromedriver (PATH, or `CHROME` / `CHROMEDRIVER`); on Debian as root installs
+/// them with apt-get; otherwise says exactly what to install.
+pub fn ensure_browser() -> Result<Browser, String> {
+    if let Some(browser) = find_browser() {
+        return Ok(browser);
+    }
+    if Path::new("/etc/debian_version").is_file() && is_root() {
+        println!("xtask: installing Chromium and chromedriver (apt-get install chromium chromium-driver)");
+        let mut update = Command::new("apt-get");
+        update.args(["update", "-q"]);
+        proc::run(update)?;
+        let mut install = Command::new("apt-get");
+        install
+            .args(["install", "-y", "-q", "chromium", "chromium-driver"])
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        proc::run(install)?;
+        return find_browser().ok_or_else(|| "apt-get installed chromium but it is not on PATH".to_string());
+    }
+    Err("the browser tests need Chromium (or Chrome) and a matching chromedriver. Install them \
+         (Debian/Ubuntu: `apt-get install chromium chromium-driver`), or point CHROME and \
+         CHROMEDRIVER at them."
+        .to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_locked_version() {
+        let lock = "[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n\n[[package]]\nname = \"wasm-bindgen-macro\"\nversion = \"0.2.130\"\n";
+        assert_eq!(locked_version(lock, "wasm-bindgen").as_deref(), Some("0.2.130"));
+        assert_eq!(locked_version(lock, "yew"), None);
+    }
+
+    #[test]
+    fn the_workspace_pins_wasm_bindgen_exactly() {
+        let manifest = std::fs::read_to_string(crate::workspace_root().join("Cargo.toml")).unwrap();
+        let version = pinned_wasm_bindgen_version().unwrap();
+        assert!(
+            manifest.contains(&format!("wasm-bindgen = \"={version}\"")),
+            "Cargo.toml must pin wasm-bindgen to ={version}, the version in Cargo.lock"
+        );
+    }
+}
