@@ -8,13 +8,17 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     OffsetOutOfRange,
+    CorruptMessage,
     UnknownTopicOrPartition,
     MessageTooLarge,
     InvalidTopicException,
     TopicAlreadyExists,
     InvalidPartitions,
+    InvalidReplicationFactor,
+    InvalidConfig,
     InvalidRequest,
     PolicyViolation,
+    InvalidRecord,
 }
 
 impl ErrorCode {
@@ -22,13 +26,17 @@ impl ErrorCode {
     pub fn code(self) -> i16 {
         match self {
             ErrorCode::OffsetOutOfRange => 1,
+            ErrorCode::CorruptMessage => 2,
             ErrorCode::UnknownTopicOrPartition => 3,
             ErrorCode::MessageTooLarge => 10,
             ErrorCode::InvalidTopicException => 17,
             ErrorCode::TopicAlreadyExists => 36,
             ErrorCode::InvalidPartitions => 37,
+            ErrorCode::InvalidReplicationFactor => 38,
+            ErrorCode::InvalidConfig => 40,
             ErrorCode::InvalidRequest => 42,
             ErrorCode::PolicyViolation => 44,
+            ErrorCode::InvalidRecord => 87,
         }
     }
 
@@ -36,13 +44,17 @@ impl ErrorCode {
     pub fn name(self) -> &'static str {
         match self {
             ErrorCode::OffsetOutOfRange => "OFFSET_OUT_OF_RANGE",
+            ErrorCode::CorruptMessage => "CORRUPT_MESSAGE",
             ErrorCode::UnknownTopicOrPartition => "UNKNOWN_TOPIC_OR_PARTITION",
             ErrorCode::MessageTooLarge => "MESSAGE_TOO_LARGE",
             ErrorCode::InvalidTopicException => "INVALID_TOPIC_EXCEPTION",
             ErrorCode::TopicAlreadyExists => "TOPIC_ALREADY_EXISTS",
             ErrorCode::InvalidPartitions => "INVALID_PARTITIONS",
+            ErrorCode::InvalidReplicationFactor => "INVALID_REPLICATION_FACTOR",
+            ErrorCode::InvalidConfig => "INVALID_CONFIG",
             ErrorCode::InvalidRequest => "INVALID_REQUEST",
             ErrorCode::PolicyViolation => "POLICY_VIOLATION",
+            ErrorCode::InvalidRecord => "INVALID_RECORD",
         }
     }
 }
@@ -76,6 +88,10 @@ mod tests {
     fn serialized_name_is_kafkas_name() {
         for code in [
             ErrorCode::OffsetOutOfRange,
+            ErrorCode::CorruptMessage,
+            ErrorCode::InvalidReplicationFactor,
+            ErrorCode::InvalidConfig,
+            ErrorCode::InvalidRecord,
             ErrorCode::UnknownTopicOrPartition,
             ErrorCode::MessageTooLarge,
             ErrorCode::InvalidTopicException,

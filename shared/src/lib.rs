@@ -6,10 +6,15 @@
 //! in a deterministic simulator.
 
 pub mod api;
+pub mod avro;
 pub mod cluster;
+pub mod config;
 pub mod error;
 pub mod limits;
 pub mod log;
 pub mod partitioner;
+pub mod random;
 pub mod record;
+pub mod schema_registry;
+pub mod serializer;
 pub mod topic;

@@ -26,3 +26,17 @@ pub const MAX_RECORDS_PER_PARTITION: usize = 1_000_000;
 /// The largest API message (one JSON text) the engine decodes. Room for one maximal record encoded
 /// as a JSON string (which can double its size by escaping), plus the envelope.
 pub const MAX_API_MESSAGE_BYTES: usize = 4 * MAX_RECORD_BYTES;
+
+/// The largest RecordBatch the decoder accepts, header included. Kafka's brokers accept batches up
+/// to `message.max.bytes` (1 MiB by default, configurable); 16 MiB leaves room for raised configs.
+pub const MAX_BATCH_BYTES: usize = 16 * 1024 * 1024;
+
+/// The most bytes one compressed batch may expand to. Bounds what a small, highly compressed
+/// ("zip bomb") batch can make the decoder allocate.
+pub const MAX_DECOMPRESSED_BATCH_BYTES: usize = 64 * 1024 * 1024;
+
+/// Schemas one in-cluster schema registry holds.
+pub const MAX_SCHEMAS_PER_REGISTRY: usize = 10_000;
+
+/// The longest schema text the registry parses.
+pub const MAX_SCHEMA_TEXT_BYTES: usize = 64 * 1024;

@@ -3,8 +3,14 @@
 //! Keyed records go to `(murmur2(keyBytes) & 0x7fffffff) % numPartitions` over *all* partitions of
 //! the topic (`BuiltInPartitioner.partitionForKey`). Kafka masks with `& 0x7fffffff` rather than
 //! taking `abs`, so `i32::MIN` maps to 0 instead of overflowing; Kite does the same.
+//!
+//! The other partitioners — uniform sticky for null keys, RoundRobinPartitioner, and librdkafka's
+//! consistent_random and murmur2_random — live here too, each explaining its decision as a
+//! `Placement`. Their random draws come from a seeded `Rng`, never from entropy.
 
 use serde::{Deserialize, Serialize};
+
+use crate::random::Rng;
 
 /// The seed Kafka's `Utils.murmur2` starts from.
 const MURMUR2_SEED: u32 = 0x9747_b28c;
@@ -57,13 +63,79 @@ pub fn to_positive(n: i32) -> i32 {
     n & 0x7fff_ffff
 }
 
+/// Which partitioner places records without an explicit partition, by the names Kafka's clients use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PartitionerKind {
+    /// The Java producer's built-in partitioner (no `partitioner.class`): murmur2 for keys, uniform
+    /// sticky for null keys (KIP-794).
+    #[default]
+    #[serde(rename = "default")]
+    Default,
+    /// `org.apache.kafka.clients.producer.RoundRobinPartitioner`: keys ignored.
+    #[serde(rename = "RoundRobinPartitioner")]
+    RoundRobin,
+    /// librdkafka's default: CRC-32 of the key; null or empty key random.
+    #[serde(rename = "consistent_random")]
+    ConsistentRandom,
+    /// librdkafka's Java-compatible choice: murmur2 of the key; null key random.
+    #[serde(rename = "murmur2_random")]
+    Murmur2Random,
+}
+
+impl PartitionerKind {
+    pub const ALL: [PartitionerKind; 4] = [
+        PartitionerKind::Default,
+        PartitionerKind::RoundRobin,
+        PartitionerKind::ConsistentRandom,
+        PartitionerKind::Murmur2Random,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PartitionerKind::Default => "default",
+            PartitionerKind::RoundRobin => "RoundRobinPartitioner",
+            PartitionerKind::ConsistentRandom => "consistent_random",
+            PartitionerKind::Murmur2Random => "murmur2_random",
+        }
+    }
+
+    /// Accepts the short names above and Java's fully qualified class names.
+    pub fn from_name(name: &str) -> Option<PartitionerKind> {
+        let short = name.rsplit('.').next().unwrap_or(name);
+        match short {
+            "default" | "DefaultPartitioner" | "BuiltInPartitioner" | "" => Some(PartitionerKind::Default),
+            "RoundRobinPartitioner" | "round_robin" => Some(PartitionerKind::RoundRobin),
+            "consistent_random" => Some(PartitionerKind::ConsistentRandom),
+            "murmur2_random" => Some(PartitionerKind::Murmur2Random),
+            _ => None,
+        }
+    }
+}
+
+/// Kafka's default `batch.size`: how many bytes go to one sticky partition before switching.
+pub const DEFAULT_BATCH_SIZE_BYTES: usize = 16_384;
+
+/// What a producer remembers per topic between records: the sticky partition and the bytes sent
+/// to it, and RoundRobinPartitioner's counter.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TopicPartitionerState {
+    sticky: Option<StickyPartition>,
+    round_robin_counter: i32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct StickyPartition {
+    partition: i32,
+    produced_bytes: usize,
+}
+
 /// How a record's partition was chosen, with every intermediate value, for the UI to show.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Placement {
     /// The producer named the partition.
     Explicit { partition: i32 },
-    /// Java's default partitioner for a keyed record.
+    /// murmur2 of the key: Java's default partitioner and librdkafka's murmur2_random.
     KeyHash {
         /// The serialized key the hash was taken over.
         key_bytes: Vec<u8>,
@@ -76,12 +148,41 @@ pub enum Placement {
         /// `positive % num_partitions`.
         partition: i32,
     },
+    /// Java's uniform sticky partitioner for a null key (KIP-794).
+    Sticky {
+        partition: i32,
+        /// Bytes sent to this sticky partition so far, this record included.
+        produced_bytes: usize,
+        /// `batch.size`: once `produced_bytes` reaches it, the next record picks a new partition.
+        batch_size: usize,
+        /// Set when this record started a new sticky partition: the random draw and how many
+        /// partitions were available (`partition = available[random % available]`).
+        chosen_with: Option<RandomChoice>,
+    },
+    /// RoundRobinPartitioner: `available[toPositive(counter) % available]`.
+    RoundRobin { counter: i32, available: i32, partition: i32 },
+    /// librdkafka consistent_random for a non-empty key: zlib CRC-32 of the key.
+    Crc32 { key_bytes: Vec<u8>, crc32: u32, num_partitions: i32, partition: i32 },
+    /// A librdkafka partitioner given a key it places at random (null, or empty for consistent_random).
+    Random { choice: RandomChoice, partition: i32 },
+}
+
+/// A uniform random pick among the available partitions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RandomChoice {
+    pub random: i32,
+    pub available: i32,
 }
 
 impl Placement {
     pub fn partition(&self) -> i32 {
         match self {
-            Placement::Explicit { partition } | Placement::KeyHash { partition, .. } => *partition,
+            Placement::Explicit { partition }
+            | Placement::KeyHash { partition, .. }
+            | Placement::Sticky { partition, .. }
+            | Placement::RoundRobin { partition, .. }
+            | Placement::Crc32 { partition, .. }
+            | Placement::Random { partition, .. } => *partition,
         }
     }
 }
@@ -99,6 +200,81 @@ pub fn partition_for_key(key_bytes: &[u8], num_partitions: i32) -> Placement {
         positive,
         num_partitions,
         partition: positive % num_partitions,
+    }
+}
+
+fn random_choice(rng: &mut Rng, available: &[i32]) -> (RandomChoice, i32) {
+    let random = rng.next_positive_i32();
+    let len = available.len() as i32;
+    (RandomChoice { random, available: len }, available[(random % len) as usize])
+}
+
+/// What the partitioner is asked to place.
+pub struct PartitionInput<'a> {
+    /// The serialized key; `None` is a null key.
+    pub key: Option<&'a [u8]>,
+    /// The record's size in its batch, for the sticky partitioner's byte count.
+    pub record_bytes: usize,
+    /// All partitions of the topic (keyed placement hashes over all of them).
+    pub num_partitions: i32,
+    /// The partitions that have a leader now (random and sticky choices pick among these).
+    pub available: &'a [i32],
+    /// `batch.size`.
+    pub batch_size_bytes: usize,
+}
+
+/// Places one record with `kind`, updating the topic's partitioner state. `available` must not be
+/// empty and `num_partitions` must be positive.
+pub fn place(
+    kind: PartitionerKind,
+    state: &mut TopicPartitionerState,
+    rng: &mut Rng,
+    input: &PartitionInput<'_>,
+) -> Placement {
+    assert!(input.num_partitions > 0 && !input.available.is_empty(), "a topic has partitions to place on");
+    match (kind, input.key) {
+        (PartitionerKind::Default, Some(key)) | (PartitionerKind::Murmur2Random, Some(key)) => {
+            partition_for_key(key, input.num_partitions)
+        }
+        (PartitionerKind::Default, None) => {
+            let (mut sticky, chosen_with) = match state.sticky {
+                Some(sticky) => (sticky, None),
+                None => {
+                    let (choice, partition) = random_choice(rng, input.available);
+                    (StickyPartition { partition, produced_bytes: 0 }, Some(choice))
+                }
+            };
+            sticky.produced_bytes += input.record_bytes;
+            // BuiltInPartitioner.updatePartitionInfo: switch once batch.size bytes went here.
+            state.sticky = (sticky.produced_bytes < input.batch_size_bytes).then_some(sticky);
+            Placement::Sticky {
+                partition: sticky.partition,
+                produced_bytes: sticky.produced_bytes,
+                batch_size: input.batch_size_bytes,
+                chosen_with,
+            }
+        }
+        (PartitionerKind::RoundRobin, _) => {
+            let counter = state.round_robin_counter;
+            state.round_robin_counter = counter.wrapping_add(1);
+            let available = input.available.len() as i32;
+            let partition = input.available[(to_positive(counter) % available) as usize];
+            Placement::RoundRobin { counter, available, partition }
+        }
+        (PartitionerKind::ConsistentRandom, Some(key)) if !key.is_empty() => {
+            let crc32 = crc32fast::hash(key);
+            let partition = (crc32 % input.num_partitions as u32) as i32;
+            Placement::Crc32 {
+                key_bytes: key.to_vec(),
+                crc32,
+                num_partitions: input.num_partitions,
+                partition,
+            }
+        }
+        (PartitionerKind::ConsistentRandom, _) | (PartitionerKind::Murmur2Random, None) => {
+            let (choice, partition) = random_choice(rng, input.available);
+            Placement::Random { choice, partition }
+        }
     }
 }
 
@@ -152,6 +328,116 @@ mod tests {
         assert_eq!(to_positive(i32::MIN), 0);
         assert_eq!(to_positive(-1), i32::MAX);
         assert_eq!(to_positive(5), 5);
+    }
+
+    fn all_of(n: i32) -> Vec<i32> {
+        (0..n).collect()
+    }
+
+    fn input<'a>(key: Option<&'a [u8]>, available: &'a [i32]) -> PartitionInput<'a> {
+        PartitionInput {
+            key,
+            record_bytes: 100,
+            num_partitions: available.len() as i32,
+            available,
+            batch_size_bytes: DEFAULT_BATCH_SIZE_BYTES,
+        }
+    }
+
+    #[test]
+    fn sticky_stays_until_batch_size_then_picks_again() {
+        let available = all_of(6);
+        let mut state = TopicPartitionerState::default();
+        let mut rng = Rng::from_seed(1);
+        let records = DEFAULT_BATCH_SIZE_BYTES / 100 + 1; // 164 records of 100 bytes fill 16384
+        let placements: Vec<Placement> = (0..records * 3)
+            .map(|_| place(PartitionerKind::Default, &mut state, &mut rng, &input(None, &available)))
+            .collect();
+        let first = placements[0].partition();
+        assert!(placements[..records].iter().all(|p| p.partition() == first), "one partition per 16 KiB");
+        let Placement::Sticky { chosen_with: Some(choice), produced_bytes: 100, .. } = placements[0] else {
+            panic!("the first record draws a partition: {:?}", placements[0]);
+        };
+        assert_eq!(choice.available, 6);
+        assert_eq!(first, choice.random % 6);
+        let Placement::Sticky { produced_bytes, chosen_with: None, .. } = placements[records - 1] else {
+            panic!()
+        };
+        assert_eq!(produced_bytes, records * 100);
+        assert!(matches!(
+            placements[records],
+            Placement::Sticky { chosen_with: Some(_), produced_bytes: 100, .. }
+        ));
+        // Same seed, same choices.
+        let mut again = TopicPartitionerState::default();
+        let mut rng = Rng::from_seed(1);
+        let replay: Vec<i32> = (0..records * 3)
+            .map(|_| {
+                place(PartitionerKind::Default, &mut again, &mut rng, &input(None, &available)).partition()
+            })
+            .collect();
+        assert_eq!(replay, placements.iter().map(Placement::partition).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn round_robin_counts_from_zero_over_available_partitions_ignoring_keys() {
+        let available = [0, 2, 5];
+        let mut state = TopicPartitionerState::default();
+        let mut rng = Rng::from_seed(0);
+        let mut kinput = input(Some(b"same-key"), &available);
+        kinput.num_partitions = 6;
+        let got: Vec<i32> = (0..7)
+            .map(|_| place(PartitionerKind::RoundRobin, &mut state, &mut rng, &kinput).partition())
+            .collect();
+        assert_eq!(got, vec![0, 2, 5, 0, 2, 5, 0]);
+        assert_eq!(
+            place(PartitionerKind::RoundRobin, &mut state, &mut rng, &kinput),
+            Placement::RoundRobin { counter: 7, available: 3, partition: 2 }
+        );
+    }
+
+    #[test]
+    fn librdkafka_partitioners() {
+        let available = all_of(6);
+        let mut state = TopicPartitionerState::default();
+        let mut rng = Rng::from_seed(3);
+        // kafka-reference.md §3: "kafka" on 6 partitions → CRC32 gives 5, murmur2 gives 4.
+        let crc = place(
+            PartitionerKind::ConsistentRandom,
+            &mut state,
+            &mut rng,
+            &input(Some(b"kafka"), &available),
+        );
+        assert_eq!(crc.partition(), 5);
+        assert!(matches!(crc, Placement::Crc32 { crc32, .. } if crc32 == crc32fast::hash(b"kafka")));
+        let m =
+            place(PartitionerKind::Murmur2Random, &mut state, &mut rng, &input(Some(b"kafka"), &available));
+        assert_eq!(m.partition(), 4);
+        // Empty key: random for consistent_random, hashed for murmur2_random.
+        assert!(matches!(
+            place(PartitionerKind::ConsistentRandom, &mut state, &mut rng, &input(Some(b""), &available)),
+            Placement::Random { .. }
+        ));
+        assert!(matches!(
+            place(PartitionerKind::Murmur2Random, &mut state, &mut rng, &input(Some(b""), &available)),
+            Placement::KeyHash { .. }
+        ));
+        let random = place(PartitionerKind::Murmur2Random, &mut state, &mut rng, &input(None, &available));
+        let Placement::Random { choice, partition } = random else { panic!("{random:?}") };
+        assert_eq!(partition, choice.random % 6);
+    }
+
+    #[test]
+    fn names_round_trip_and_accept_java_class_names() {
+        for kind in PartitionerKind::ALL {
+            assert_eq!(PartitionerKind::from_name(kind.name()), Some(kind));
+            assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{}\"", kind.name()));
+        }
+        assert_eq!(
+            PartitionerKind::from_name("org.apache.kafka.clients.producer.RoundRobinPartitioner"),
+            Some(PartitionerKind::RoundRobin)
+        );
+        assert_eq!(PartitionerKind::from_name("nope"), None);
     }
 
     #[test]

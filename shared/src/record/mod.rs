@@ -1,7 +1,11 @@
 //! A record as a partition log holds it: offset, timestamp, key and value bytes.
 //!
-//! Bytes, not strings: Kafka stores what the serializer produced. The RecordBatch v2 codec that
-//! frames these on disk arrives with the records issue; until then the log keeps records as values.
+//! Bytes, not strings: Kafka stores what the serializer produced. `batch` frames records in Kafka's
+//! RecordBatch v2 bytes, `compression` compresses them, `varint` is the integer encoding inside.
+
+pub mod batch;
+pub mod compression;
+pub mod varint;
 
 use serde::{Deserialize, Serialize};
 

@@ -1,0 +1,421 @@
+//! Topic and producer configs by Kafka's names, with Kafka's defaults and validation. A bad value is
+//! refused with INVALID_CONFIG naming the config and the value, in Kafka's own words.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ErrorCode, KafkaError};
+use crate::partitioner::{DEFAULT_BATCH_SIZE_BYTES, PartitionerKind};
+use crate::record::batch::TimestampType;
+use crate::record::compression::Compression;
+use crate::serializer::SerializerKind;
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+fn invalid(name: &str, value: &str, why: &str) -> KafkaError {
+    KafkaError::new(
+        ErrorCode::InvalidConfig,
+        format!("Invalid value {value} for configuration {name}: {why}"),
+    )
+}
+
+fn long(name: &str, value: &str, min: i64) -> Result<i64, KafkaError> {
+    let parsed: i64 = value.trim().parse().map_err(|_| invalid(name, value, "Not a number of type LONG"))?;
+    if parsed < min {
+        return Err(invalid(name, value, &format!("Value must be at least {min}")));
+    }
+    Ok(parsed)
+}
+
+fn int(name: &str, value: &str, min: i32) -> Result<i32, KafkaError> {
+    let parsed: i32 = value.trim().parse().map_err(|_| invalid(name, value, "Not a number of type INT"))?;
+    if parsed < min {
+        return Err(invalid(name, value, &format!("Value must be at least {min}")));
+    }
+    Ok(parsed)
+}
+
+fn boolean(name: &str, value: &str) -> Result<bool, KafkaError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(invalid(name, value, "Expected value to be either true or false")),
+    }
+}
+
+/// `compression.type` on a topic: a codec, or `producer` (keep what the producer sent).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TopicCompression {
+    #[default]
+    Producer,
+    Codec(Compression),
+}
+
+/// `cleanup.policy`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CleanupPolicy {
+    pub delete: bool,
+    pub compact: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopicConfig {
+    pub cleanup_policy: CleanupPolicy,
+    pub retention_ms: i64,
+    pub retention_bytes: i64,
+    pub segment_bytes: i32,
+    pub segment_ms: i64,
+    pub min_insync_replicas: i32,
+    pub max_message_bytes: i32,
+    pub message_timestamp_type: TimestampType,
+    pub compression_type: TopicCompression,
+    pub unclean_leader_election_enable: bool,
+    pub delete_retention_ms: i64,
+    pub min_cleanable_dirty_ratio: f64,
+}
+
+impl Default for TopicConfig {
+    /// Kafka's defaults.
+    fn default() -> Self {
+        TopicConfig {
+            cleanup_policy: CleanupPolicy { delete: true, compact: false },
+            retention_ms: 7 * DAY_MS,
+            retention_bytes: -1,
+            segment_bytes: 1024 * 1024 * 1024,
+            segment_ms: 7 * DAY_MS,
+            min_insync_replicas: 1,
+            max_message_bytes: 1_048_588,
+            message_timestamp_type: TimestampType::CreateTime,
+            compression_type: TopicCompression::Producer,
+            unclean_leader_election_enable: false,
+            delete_retention_ms: DAY_MS,
+            min_cleanable_dirty_ratio: 0.5,
+        }
+    }
+}
+
+/// The topic config names Kite knows, in Kafka's spelling.
+pub const TOPIC_CONFIG_NAMES: [&str; 12] = [
+    "cleanup.policy",
+    "retention.ms",
+    "retention.bytes",
+    "segment.bytes",
+    "segment.ms",
+    "min.insync.replicas",
+    "max.message.bytes",
+    "message.timestamp.type",
+    "compression.type",
+    "unclean.leader.election.enable",
+    "delete.retention.ms",
+    "min.cleanable.dirty.ratio",
+];
+
+/// Kafka's smallest legal `segment.bytes` (`LegacyRecord.RECORD_OVERHEAD_V0`).
+const MIN_SEGMENT_BYTES: i32 = 14;
+
+impl TopicConfig {
+    /// Kafka's defaults overridden by `overrides` (as `kafka-topics --config k=v` gives them).
+    pub fn from_overrides(overrides: &BTreeMap<String, String>) -> Result<TopicConfig, KafkaError> {
+        let mut config = TopicConfig::default();
+        for (name, value) in overrides {
+            config.set(name, value)?;
+        }
+        Ok(config)
+    }
+
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), KafkaError> {
+        match name {
+            "cleanup.policy" => {
+                let mut policy = CleanupPolicy::default();
+                for part in value.split(',').map(str::trim) {
+                    match part {
+                        "delete" => policy.delete = true,
+                        "compact" => policy.compact = true,
+                        _ => return Err(invalid(name, value, "String must be one of: compact, delete")),
+                    }
+                }
+                self.cleanup_policy = policy;
+            }
+            "retention.ms" => self.retention_ms = long(name, value, -1)?,
+            "retention.bytes" => self.retention_bytes = long(name, value, i64::MIN)?,
+            "segment.bytes" => self.segment_bytes = int(name, value, MIN_SEGMENT_BYTES)?,
+            "segment.ms" => self.segment_ms = long(name, value, 1)?,
+            "min.insync.replicas" => self.min_insync_replicas = int(name, value, 1)?,
+            "max.message.bytes" => self.max_message_bytes = int(name, value, 0)?,
+            "message.timestamp.type" => {
+                self.message_timestamp_type = match value.trim() {
+                    "CreateTime" => TimestampType::CreateTime,
+                    "LogAppendTime" => TimestampType::LogAppendTime,
+                    _ => {
+                        return Err(invalid(name, value, "String must be one of: CreateTime, LogAppendTime"));
+                    }
+                }
+            }
+            "compression.type" => {
+                self.compression_type = match value.trim() {
+                    "producer" => TopicCompression::Producer,
+                    "uncompressed" => TopicCompression::Codec(Compression::None),
+                    other => Compression::from_name(other)
+                        .filter(|c| *c != Compression::None)
+                        .map(TopicCompression::Codec)
+                        .ok_or_else(|| {
+                            invalid(
+                                name,
+                                value,
+                                "String must be one of: uncompressed, zstd, lz4, snappy, gzip, producer",
+                            )
+                        })?,
+                }
+            }
+            "unclean.leader.election.enable" => self.unclean_leader_election_enable = boolean(name, value)?,
+            "delete.retention.ms" => self.delete_retention_ms = long(name, value, 0)?,
+            "min.cleanable.dirty.ratio" => {
+                let ratio: f64 =
+                    value.trim().parse().map_err(|_| invalid(name, value, "Not a number of type DOUBLE"))?;
+                if !(0.0..=1.0).contains(&ratio) {
+                    return Err(invalid(name, value, "Value must be between 0 and 1"));
+                }
+                self.min_cleanable_dirty_ratio = ratio;
+            }
+            _ => {
+                return Err(KafkaError::new(
+                    ErrorCode::InvalidConfig,
+                    format!("Unknown topic config name: {name}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every config as (name, value) in Kafka's spelling, like `kafka-configs --describe --all`.
+    pub fn entries(&self) -> Vec<(&'static str, String)> {
+        let policy = match (self.cleanup_policy.delete, self.cleanup_policy.compact) {
+            (true, true) => "compact,delete",
+            (false, true) => "compact",
+            _ => "delete",
+        };
+        let timestamp_type = match self.message_timestamp_type {
+            TimestampType::CreateTime => "CreateTime",
+            TimestampType::LogAppendTime => "LogAppendTime",
+        };
+        let compression = match self.compression_type {
+            TopicCompression::Producer => "producer",
+            TopicCompression::Codec(Compression::None) => "uncompressed",
+            TopicCompression::Codec(codec) => codec.name(),
+        };
+        vec![
+            ("cleanup.policy", policy.to_string()),
+            ("retention.ms", self.retention_ms.to_string()),
+            ("retention.bytes", self.retention_bytes.to_string()),
+            ("segment.bytes", self.segment_bytes.to_string()),
+            ("segment.ms", self.segment_ms.to_string()),
+            ("min.insync.replicas", self.min_insync_replicas.to_string()),
+            ("max.message.bytes", self.max_message_bytes.to_string()),
+            ("message.timestamp.type", timestamp_type.to_string()),
+            ("compression.type", compression.to_string()),
+            ("unclean.leader.election.enable", self.unclean_leader_election_enable.to_string()),
+            ("delete.retention.ms", self.delete_retention_ms.to_string()),
+            ("min.cleanable.dirty.ratio", self.min_cleanable_dirty_ratio.to_string()),
+        ]
+    }
+}
+
+/// `acks`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Acks {
+    #[serde(rename = "0")]
+    None,
+    #[serde(rename = "1")]
+    Leader,
+    /// The default since Kafka 3.0.
+    #[default]
+    #[serde(rename = "all")]
+    All,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProducerConfig {
+    pub acks: Acks,
+    pub batch_size: usize,
+    pub linger_ms: i64,
+    pub partitioner: PartitionerKind,
+    pub key_serializer: SerializerKind,
+    pub value_serializer: SerializerKind,
+    pub compression_type: Compression,
+}
+
+impl Default for ProducerConfig {
+    /// Kafka 4's producer defaults; serializers, which Kafka requires, default to String here.
+    fn default() -> Self {
+        ProducerConfig {
+            acks: Acks::All,
+            batch_size: DEFAULT_BATCH_SIZE_BYTES,
+            linger_ms: 5,
+            partitioner: PartitionerKind::Default,
+            key_serializer: SerializerKind::String,
+            value_serializer: SerializerKind::String,
+            compression_type: Compression::None,
+        }
+    }
+}
+
+impl ProducerConfig {
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), KafkaError> {
+        match name {
+            "acks" => {
+                self.acks = match value.trim() {
+                    "all" | "-1" => Acks::All,
+                    "1" => Acks::Leader,
+                    "0" => Acks::None,
+                    _ => return Err(invalid(name, value, "String must be one of: all, -1, 0, 1")),
+                }
+            }
+            "batch.size" => self.batch_size = int(name, value, 0)? as usize,
+            "linger.ms" => self.linger_ms = long(name, value, 0)?,
+            "partitioner.class" => {
+                self.partitioner = PartitionerKind::from_name(value.trim())
+                    .ok_or_else(|| invalid(name, value, "Class could not be found"))?
+            }
+            "key.serializer" | "value.serializer" => {
+                let kind = SerializerKind::from_class_name(value.trim())
+                    .ok_or_else(|| invalid(name, value, "Class could not be found"))?;
+                if name == "key.serializer" {
+                    self.key_serializer = kind;
+                } else {
+                    self.value_serializer = kind;
+                }
+            }
+            "compression.type" => {
+                self.compression_type = Compression::from_name(value.trim()).ok_or_else(|| {
+                    invalid(name, value, "String must be one of: none, gzip, snappy, lz4, zstd")
+                })?
+            }
+            _ => {
+                return Err(KafkaError::new(
+                    ErrorCode::InvalidConfig,
+                    format!("Unknown producer config name: {name}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Replication factor against the brokers there are (Kafka's messages).
+pub fn validate_replication_factor(replication_factor: i16, brokers: usize) -> Result<(), KafkaError> {
+    if replication_factor < 1 {
+        return Err(KafkaError::new(
+            ErrorCode::InvalidReplicationFactor,
+            "Replication factor must be larger than 0.".to_string(),
+        ));
+    }
+    if replication_factor as usize > brokers {
+        return Err(KafkaError::new(
+            ErrorCode::InvalidReplicationFactor,
+            format!("Replication factor: {replication_factor} larger than available brokers: {brokers}."),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn overrides(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_are_kafkas() {
+        let entries = TopicConfig::default().entries();
+        let get = |name| entries.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str()).unwrap();
+        assert_eq!(get("retention.ms"), "604800000");
+        assert_eq!(get("retention.bytes"), "-1");
+        assert_eq!(get("segment.bytes"), "1073741824");
+        assert_eq!(get("max.message.bytes"), "1048588");
+        assert_eq!(get("min.insync.replicas"), "1");
+        assert_eq!(get("cleanup.policy"), "delete");
+        assert_eq!(get("compression.type"), "producer");
+        assert_eq!(get("unclean.leader.election.enable"), "false");
+        assert_eq!(get("delete.retention.ms"), "86400000");
+        assert_eq!(get("min.cleanable.dirty.ratio"), "0.5");
+        assert_eq!(entries.len(), TOPIC_CONFIG_NAMES.len());
+    }
+
+    #[test]
+    fn overrides_apply_and_bad_values_are_named() {
+        let config = TopicConfig::from_overrides(&overrides(&[
+            ("cleanup.policy", "compact,delete"),
+            ("min.insync.replicas", "2"),
+            ("compression.type", "zstd"),
+            ("message.timestamp.type", "LogAppendTime"),
+        ]))
+        .unwrap();
+        assert_eq!(config.cleanup_policy, CleanupPolicy { delete: true, compact: true });
+        assert_eq!(config.min_insync_replicas, 2);
+        assert_eq!(config.compression_type, TopicCompression::Codec(Compression::Zstd));
+        assert_eq!(config.message_timestamp_type, TimestampType::LogAppendTime);
+
+        let cases = [
+            (
+                "retention.ms",
+                "soon",
+                "Invalid value soon for configuration retention.ms: Not a number of type LONG",
+            ),
+            (
+                "min.insync.replicas",
+                "0",
+                "Invalid value 0 for configuration min.insync.replicas: Value must be at least 1",
+            ),
+            (
+                "cleanup.policy",
+                "forever",
+                "Invalid value forever for configuration cleanup.policy: String must be one of: compact, delete",
+            ),
+            (
+                "min.cleanable.dirty.ratio",
+                "1.5",
+                "Invalid value 1.5 for configuration min.cleanable.dirty.ratio: Value must be between 0 and 1",
+            ),
+            (
+                "segment.bytes",
+                "13",
+                "Invalid value 13 for configuration segment.bytes: Value must be at least 14",
+            ),
+            ("colour", "blue", "Unknown topic config name: colour"),
+        ];
+        for (name, value, message) in cases {
+            let err = TopicConfig::from_overrides(&overrides(&[(name, value)])).unwrap_err();
+            assert_eq!((err.error, err.message.as_str()), (ErrorCode::InvalidConfig, message));
+        }
+    }
+
+    #[test]
+    fn producer_configs() {
+        let mut config = ProducerConfig::default();
+        assert_eq!((config.acks, config.batch_size, config.linger_ms), (Acks::All, 16_384, 5));
+        config.set("acks", "1").unwrap();
+        config.set("partitioner.class", "org.apache.kafka.clients.producer.RoundRobinPartitioner").unwrap();
+        config.set("value.serializer", "org.apache.kafka.common.serialization.IntegerSerializer").unwrap();
+        assert_eq!(config.acks, Acks::Leader);
+        assert_eq!(config.partitioner, PartitionerKind::RoundRobin);
+        assert_eq!(config.value_serializer, SerializerKind::Integer);
+        assert_eq!(
+            config.set("acks", "2").unwrap_err().message,
+            "Invalid value 2 for configuration acks: String must be one of: all, -1, 0, 1"
+        );
+        assert_eq!(config.set("key.serializer", "Nope").unwrap_err().error, ErrorCode::InvalidConfig);
+    }
+
+    #[test]
+    fn replication_factor() {
+        assert!(validate_replication_factor(3, 3).is_ok());
+        assert_eq!(
+            validate_replication_factor(4, 3).unwrap_err().message,
+            "Replication factor: 4 larger than available brokers: 3."
+        );
+        assert_eq!(validate_replication_factor(0, 3).unwrap_err().error, ErrorCode::InvalidReplicationFactor);
+    }
+}

@@ -1,0 +1,537 @@
+//! Kafka's RecordBatch v2 (magic 2): the bytes producers send, logs store and consumers fetch.
+//!
+//! Layout (big-endian; offsets from the batch start): baseOffset i64 @0, batchLength i32 @8 (bytes
+//! after this field), partitionLeaderEpoch i32 @12, magic i8 @16, crc u32 @17 (CRC-32C of bytes
+//! 21..end), attributes i16 @21, lastOffsetDelta i32 @23, baseTimestamp i64 @27, maxTimestamp i64
+//! @35, producerId i64 @43, producerEpoch i16 @51, baseSequence i32 @53, recordCount i32 @57,
+//! records @61 — compressed as one blob when the attributes name a codec.
+//!
+//! Decoding trusts nothing: every length is checked against the bytes that are actually there before
+//! anything is allocated, and every malformed input is a `BatchError`, never a panic.
+
+use serde::{Deserialize, Serialize};
+
+use super::compression::{self, Compression};
+use super::varint::{Reader, varint_len, varlong_len, write_varint, write_varlong};
+use crate::limits::{MAX_BATCH_BYTES, MAX_DECOMPRESSED_BATCH_BYTES};
+
+pub const MAGIC_V2: i8 = 2;
+/// `DefaultRecordBatch.RECORD_BATCH_OVERHEAD`: every batch's fixed header.
+pub const BATCH_HEADER_BYTES: usize = 61;
+/// baseOffset and batchLength: the bytes `batchLength` does not count.
+pub const LOG_OVERHEAD_BYTES: usize = 12;
+/// The shortest possible record: seven one-byte fields (length, attributes, timestamp delta, offset
+/// delta, key length, value length, header count). Bounds how many records a body can hold.
+pub const MIN_RECORD_BYTES: usize = 7;
+
+pub const NO_PRODUCER_ID: i64 = -1;
+pub const NO_PRODUCER_EPOCH: i16 = -1;
+pub const NO_SEQUENCE: i32 = -1;
+pub const NO_PARTITION_LEADER_EPOCH: i32 = -1;
+
+const BASE_OFFSET_AT: usize = 0;
+const BATCH_LENGTH_AT: usize = 8;
+const PARTITION_LEADER_EPOCH_AT: usize = 12;
+const MAGIC_AT: usize = 16;
+const CRC_AT: usize = 17;
+const ATTRIBUTES_AT: usize = 21;
+const LAST_OFFSET_DELTA_AT: usize = 23;
+const BASE_TIMESTAMP_AT: usize = 27;
+const MAX_TIMESTAMP_AT: usize = 35;
+const PRODUCER_ID_AT: usize = 43;
+const PRODUCER_EPOCH_AT: usize = 51;
+const BASE_SEQUENCE_AT: usize = 53;
+const RECORD_COUNT_AT: usize = 57;
+
+const COMPRESSION_MASK: i16 = 0x07;
+const TIMESTAMP_TYPE_BIT: i16 = 0x08;
+const TRANSACTIONAL_BIT: i16 = 0x10;
+const CONTROL_BIT: i16 = 0x20;
+const DELETE_HORIZON_BIT: i16 = 0x40;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TimestampType {
+    /// The producer's timestamp (`message.timestamp.type=CreateTime`, the default).
+    #[default]
+    CreateTime,
+    /// The broker's clock at append (`LogAppendTime`).
+    LogAppendTime,
+}
+
+/// The batch's attribute bits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Attributes {
+    pub compression: Compression,
+    pub timestamp_type: TimestampType,
+    pub transactional: bool,
+    pub control: bool,
+    pub delete_horizon: bool,
+}
+
+impl Attributes {
+    pub fn to_bits(self) -> i16 {
+        let mut bits = self.compression.id();
+        if self.timestamp_type == TimestampType::LogAppendTime {
+            bits |= TIMESTAMP_TYPE_BIT;
+        }
+        if self.transactional {
+            bits |= TRANSACTIONAL_BIT;
+        }
+        if self.control {
+            bits |= CONTROL_BIT;
+        }
+        if self.delete_horizon {
+            bits |= DELETE_HORIZON_BIT;
+        }
+        bits
+    }
+
+    pub fn from_bits(bits: i16) -> Result<Attributes, BatchError> {
+        let codec = bits & COMPRESSION_MASK;
+        let compression = Compression::from_id(codec).ok_or(BatchError::UnknownCompression { id: codec })?;
+        Ok(Attributes {
+            compression,
+            timestamp_type: if bits & TIMESTAMP_TYPE_BIT != 0 {
+                TimestampType::LogAppendTime
+            } else {
+                TimestampType::CreateTime
+            },
+            transactional: bits & TRANSACTIONAL_BIT != 0,
+            control: bits & CONTROL_BIT != 0,
+            delete_horizon: bits & DELETE_HORIZON_BIT != 0,
+        })
+    }
+}
+
+/// A record header: a UTF-8 key and nullable bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    pub key: String,
+    pub value: Option<Vec<u8>>,
+}
+
+/// A record inside a batch: its offset and timestamp are deltas from the batch's base.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BatchRecord {
+    pub timestamp_delta: i64,
+    pub offset_delta: i32,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub headers: Vec<Header>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordBatch {
+    pub base_offset: i64,
+    pub partition_leader_epoch: i32,
+    pub attributes: Attributes,
+    pub last_offset_delta: i32,
+    pub base_timestamp: i64,
+    pub max_timestamp: i64,
+    pub producer_id: i64,
+    pub producer_epoch: i16,
+    pub base_sequence: i32,
+    pub records: Vec<BatchRecord>,
+}
+
+/// Why bytes are not a valid RecordBatch v2, or a batch cannot be encoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BatchError {
+    Truncated { field: &'static str, needed: usize, available: usize },
+    BatchLengthOutOfRange { batch_length: i32, min: usize, max: usize },
+    UnsupportedMagic { magic: i8 },
+    CrcMismatch { stored: u32, computed: u32 },
+    UnknownCompression { id: i16 },
+    NegativeRecordCount { count: i32 },
+    RecordCountTooLarge { count: i32, body_bytes: usize },
+    RecordCountMismatch { declared: i32, found: usize },
+    VarintTooLong { field: &'static str },
+    NegativeLength { field: &'static str, len: i32 },
+    RecordLengthMismatch { declared: i32, actual: usize },
+    OffsetDeltaOutOfOrder { previous: i32, found: i32 },
+    OffsetDeltaBeyondLast { offset_delta: i32, last_offset_delta: i32 },
+    HeaderKeyNotUtf8,
+    NullHeaderKey,
+    TrailingBytes { count: usize },
+    Decompression { codec: Compression, reason: String },
+    CompressionFailed { codec: Compression, reason: String },
+    DecompressedTooLarge { codec: Compression, max_bytes: usize },
+    FieldTooLarge { field: &'static str, len: usize },
+}
+
+impl std::fmt::Display for BatchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use BatchError::*;
+        match self {
+            Truncated { field, needed, available } => {
+                write!(f, "batch truncated reading {field}: needs {needed} bytes, {available} left")
+            }
+            BatchLengthOutOfRange { batch_length, min, max } => {
+                write!(f, "batchLength {batch_length} is outside {min}..={max}")
+            }
+            UnsupportedMagic { magic } => write!(f, "magic {magic} is not RecordBatch v2 (magic 2)"),
+            CrcMismatch { stored, computed } => {
+                write!(f, "CRC-32C mismatch: batch says {stored:#010x}, bytes give {computed:#010x}")
+            }
+            UnknownCompression { id } => write!(f, "unknown compression codec id {id}"),
+            NegativeRecordCount { count } => write!(f, "negative record count {count}"),
+            RecordCountTooLarge { count, body_bytes } => {
+                write!(f, "record count {count} cannot fit in {body_bytes} bytes of records")
+            }
+            RecordCountMismatch { declared, found } => {
+                write!(f, "batch declares {declared} records but holds {found}")
+            }
+            VarintTooLong { field } => write!(f, "varint for {field} is too long"),
+            NegativeLength { field, len } => write!(f, "{field} has negative length {len}"),
+            RecordLengthMismatch { declared, actual } => {
+                write!(f, "record declares {declared} bytes but its fields take {actual}")
+            }
+            OffsetDeltaOutOfOrder { previous, found } => {
+                write!(f, "offset delta {found} does not follow {previous}")
+            }
+            OffsetDeltaBeyondLast { offset_delta, last_offset_delta } => {
+                write!(f, "offset delta {offset_delta} is beyond lastOffsetDelta {last_offset_delta}")
+            }
+            HeaderKeyNotUtf8 => write!(f, "a header key is not valid UTF-8"),
+            NullHeaderKey => write!(f, "a header key is null"),
+            TrailingBytes { count } => write!(f, "{count} bytes follow the last record"),
+            Decompression { codec, reason } => write!(f, "{} data is corrupt: {reason}", codec.name()),
+            CompressionFailed { codec, reason } => write!(f, "{} compression failed: {reason}", codec.name()),
+            DecompressedTooLarge { codec, max_bytes } => {
+                write!(f, "{} data decompresses to more than {max_bytes} bytes", codec.name())
+            }
+            FieldTooLarge { field, len } => {
+                write!(f, "{field} of {len} bytes does not fit Kafka's int32 length")
+            }
+        }
+    }
+}
+
+impl std::error::Error for BatchError {}
+
+fn be_i16(bytes: &[u8], at: usize) -> i16 {
+    i16::from_be_bytes([bytes[at], bytes[at + 1]])
+}
+fn be_i32(bytes: &[u8], at: usize) -> i32 {
+    i32::from_be_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
+}
+fn be_i64(bytes: &[u8], at: usize) -> i64 {
+    i64::from_be_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// The fixed 61-byte header of a batch, validated (size, magic, CRC, counts) but with its records
+/// left as bytes. What the log needs to append, index and serve a batch without decoding it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchHeader {
+    pub base_offset: i64,
+    pub batch_length: i32,
+    pub partition_leader_epoch: i32,
+    pub crc: u32,
+    pub attributes: Attributes,
+    pub last_offset_delta: i32,
+    pub base_timestamp: i64,
+    pub max_timestamp: i64,
+    pub producer_id: i64,
+    pub producer_epoch: i16,
+    pub base_sequence: i32,
+    pub record_count: i32,
+}
+
+impl BatchHeader {
+    /// Parses and validates the batch at the start of `input`.
+    pub fn parse(input: &[u8]) -> Result<BatchHeader, BatchError> {
+        if input.len() < LOG_OVERHEAD_BYTES {
+            return Err(BatchError::Truncated {
+                field: "baseOffset and batchLength",
+                needed: LOG_OVERHEAD_BYTES,
+                available: input.len(),
+            });
+        }
+        let batch_length = be_i32(input, BATCH_LENGTH_AT);
+        let min = BATCH_HEADER_BYTES - LOG_OVERHEAD_BYTES;
+        let max = MAX_BATCH_BYTES - LOG_OVERHEAD_BYTES;
+        if batch_length < min as i32 || batch_length as usize > max {
+            return Err(BatchError::BatchLengthOutOfRange { batch_length, min, max });
+        }
+        let total = LOG_OVERHEAD_BYTES + batch_length as usize;
+        if input.len() < total {
+            return Err(BatchError::Truncated { field: "batch", needed: total, available: input.len() });
+        }
+        let magic = input[MAGIC_AT] as i8;
+        if magic != MAGIC_V2 {
+            return Err(BatchError::UnsupportedMagic { magic });
+        }
+        let stored = u32::from_be_bytes(input[CRC_AT..CRC_AT + 4].try_into().expect("4 bytes"));
+        let computed = crc32c::crc32c(&input[ATTRIBUTES_AT..total]);
+        if stored != computed {
+            return Err(BatchError::CrcMismatch { stored, computed });
+        }
+        let attributes = Attributes::from_bits(be_i16(input, ATTRIBUTES_AT))?;
+        let record_count = be_i32(input, RECORD_COUNT_AT);
+        if record_count < 0 {
+            return Err(BatchError::NegativeRecordCount { count: record_count });
+        }
+        let body_bytes = total - BATCH_HEADER_BYTES;
+        if attributes.compression == Compression::None
+            && record_count as usize > body_bytes / MIN_RECORD_BYTES
+        {
+            return Err(BatchError::RecordCountTooLarge { count: record_count, body_bytes });
+        }
+        Ok(BatchHeader {
+            base_offset: be_i64(input, BASE_OFFSET_AT),
+            batch_length,
+            partition_leader_epoch: be_i32(input, PARTITION_LEADER_EPOCH_AT),
+            crc: stored,
+            attributes,
+            last_offset_delta: be_i32(input, LAST_OFFSET_DELTA_AT),
+            base_timestamp: be_i64(input, BASE_TIMESTAMP_AT),
+            max_timestamp: be_i64(input, MAX_TIMESTAMP_AT),
+            producer_id: be_i64(input, PRODUCER_ID_AT),
+            producer_epoch: be_i16(input, PRODUCER_EPOCH_AT),
+            base_sequence: be_i32(input, BASE_SEQUENCE_AT),
+            record_count,
+        })
+    }
+
+    /// The whole batch's size in bytes.
+    pub fn total_bytes(&self) -> usize {
+        LOG_OVERHEAD_BYTES + self.batch_length as usize
+    }
+
+    pub fn last_offset(&self) -> i64 {
+        self.base_offset + i64::from(self.last_offset_delta)
+    }
+}
+
+/// Rewrites what a partition leader stamps on append — baseOffset and partitionLeaderEpoch — in
+/// place. Neither is covered by the CRC, so the batch stays valid without recomputing it.
+pub fn stamp_offset_and_epoch(batch: &mut [u8], base_offset: i64, leader_epoch: i32) {
+    batch[BASE_OFFSET_AT..BASE_OFFSET_AT + 8].copy_from_slice(&base_offset.to_be_bytes());
+    batch[PARTITION_LEADER_EPOCH_AT..PARTITION_LEADER_EPOCH_AT + 4]
+        .copy_from_slice(&leader_epoch.to_be_bytes());
+}
+
+/// For `message.timestamp.type=LogAppendTime`: marks the batch's timestamps as the broker's and
+/// sets maxTimestamp to `now_ms`, then recomputes the CRC (both fields are covered by it).
+/// `batch` must be one whole batch, as `BatchHeader::parse` accepted it.
+pub fn stamp_log_append_time(batch: &mut [u8], now_ms: i64) {
+    let attributes = be_i16(batch, ATTRIBUTES_AT) | TIMESTAMP_TYPE_BIT;
+    batch[ATTRIBUTES_AT..ATTRIBUTES_AT + 2].copy_from_slice(&attributes.to_be_bytes());
+    batch[MAX_TIMESTAMP_AT..MAX_TIMESTAMP_AT + 8].copy_from_slice(&now_ms.to_be_bytes());
+    let crc = crc32c::crc32c(&batch[ATTRIBUTES_AT..]);
+    batch[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());
+}
+
+fn nullable_len(bytes: Option<&[u8]>) -> usize {
+    match bytes {
+        None => varint_len(-1),
+        Some(b) => varint_len(b.len() as i32) + b.len(),
+    }
+}
+
+fn length_i32(field: &'static str, len: usize) -> Result<i32, BatchError> {
+    i32::try_from(len).map_err(|_| BatchError::FieldTooLarge { field, len })
+}
+
+impl BatchRecord {
+    /// Bytes of the record body (everything after its length varint).
+    pub fn body_len(&self) -> usize {
+        1 + varlong_len(self.timestamp_delta)
+            + varint_len(self.offset_delta)
+            + nullable_len(self.key.as_deref())
+            + nullable_len(self.value.as_deref())
+            + varint_len(self.headers.len() as i32)
+            + self
+                .headers
+                .iter()
+                .map(|h| varint_len(h.key.len() as i32) + h.key.len() + nullable_len(h.value.as_deref()))
+                .sum::<usize>()
+    }
+
+    /// Bytes the record takes in an uncompressed batch, its length varint included.
+    pub fn encoded_len(&self) -> usize {
+        let body = self.body_len();
+        varint_len(body as i32) + body
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), BatchError> {
+        let write_nullable = |out: &mut Vec<u8>, field, bytes: Option<&[u8]>| -> Result<(), BatchError> {
+            match bytes {
+                None => write_varint(out, -1),
+                Some(b) => {
+                    write_varint(out, length_i32(field, b.len())?);
+                    out.extend_from_slice(b);
+                }
+            }
+            Ok(())
+        };
+        write_varint(out, length_i32("record", self.body_len())?);
+        out.push(0); // record attributes: unused, always 0
+        write_varlong(out, self.timestamp_delta);
+        write_varint(out, self.offset_delta);
+        write_nullable(out, "key", self.key.as_deref())?;
+        write_nullable(out, "value", self.value.as_deref())?;
+        write_varint(out, length_i32("header count", self.headers.len())?);
+        for header in &self.headers {
+            write_varint(out, length_i32("header key", header.key.len())?);
+            out.extend_from_slice(header.key.as_bytes());
+            write_nullable(out, "header value", header.value.as_deref())?;
+        }
+        Ok(())
+    }
+
+    fn decode(reader: &mut Reader<'_>) -> Result<BatchRecord, BatchError> {
+        let declared = reader.varint("record length")?;
+        if declared < 0 {
+            return Err(BatchError::NegativeLength { field: "record", len: declared });
+        }
+        let body = reader.bytes(declared as usize, "record")?;
+        let mut fields = Reader::new(body);
+        let _attributes = fields.i8("record attributes")?;
+        let timestamp_delta = fields.varlong("timestampDelta")?;
+        let offset_delta = fields.varint("offsetDelta")?;
+        let key = fields.nullable_bytes("key")?.map(<[u8]>::to_vec);
+        let value = fields.nullable_bytes("value")?.map(<[u8]>::to_vec);
+        let header_count = fields.varint("header count")?;
+        if header_count < 0 {
+            return Err(BatchError::NegativeLength { field: "headers", len: header_count });
+        }
+        // Each header takes at least two bytes (key length, value length).
+        let mut headers = Vec::with_capacity((header_count as usize).min(fields.remaining() / 2));
+        for _ in 0..header_count {
+            let key = fields.nullable_bytes("header key")?.ok_or(BatchError::NullHeaderKey)?;
+            let key = std::str::from_utf8(key).map_err(|_| BatchError::HeaderKeyNotUtf8)?.to_string();
+            let value = fields.nullable_bytes("header value")?.map(<[u8]>::to_vec);
+            headers.push(Header { key, value });
+        }
+        if fields.remaining() != 0 {
+            return Err(BatchError::RecordLengthMismatch { declared, actual: fields.position() });
+        }
+        Ok(BatchRecord { timestamp_delta, offset_delta, key, value, headers })
+    }
+}
+
+impl RecordBatch {
+    /// A batch as a producer builds it: offsets 0.., no producer id, CreateTime, uncompressed,
+    /// `partitionLeaderEpoch` unset (−1) until a leader stamps it.
+    pub fn new(base_timestamp: i64, records: Vec<BatchRecord>) -> RecordBatch {
+        let last_offset_delta = records.iter().map(|r| r.offset_delta).max().unwrap_or(0);
+        let max_timestamp = records
+            .iter()
+            .map(|r| base_timestamp.saturating_add(r.timestamp_delta))
+            .max()
+            .unwrap_or(base_timestamp);
+        RecordBatch {
+            base_offset: 0,
+            partition_leader_epoch: NO_PARTITION_LEADER_EPOCH,
+            attributes: Attributes::default(),
+            last_offset_delta,
+            base_timestamp,
+            max_timestamp,
+            producer_id: NO_PRODUCER_ID,
+            producer_epoch: NO_PRODUCER_EPOCH,
+            base_sequence: NO_SEQUENCE,
+            records,
+        }
+    }
+
+    /// Kafka's bytes for this batch.
+    pub fn encode(&self) -> Result<Vec<u8>, BatchError> {
+        let records_len: usize = self.records.iter().map(BatchRecord::encoded_len).sum();
+        let mut records = Vec::with_capacity(records_len);
+        for record in &self.records {
+            record.encode(&mut records)?;
+        }
+        let codec = self.attributes.compression;
+        let body = if codec == Compression::None {
+            records
+        } else {
+            compression::compress(codec, &records)
+                .map_err(|reason| BatchError::CompressionFailed { codec, reason })?
+        };
+        let total = BATCH_HEADER_BYTES + body.len();
+        let batch_length = length_i32("batch", total - LOG_OVERHEAD_BYTES)?;
+        let mut out = Vec::with_capacity(total);
+        out.extend_from_slice(&self.base_offset.to_be_bytes());
+        out.extend_from_slice(&batch_length.to_be_bytes());
+        out.extend_from_slice(&self.partition_leader_epoch.to_be_bytes());
+        out.push(MAGIC_V2 as u8);
+        out.extend_from_slice(&[0; 4]); // CRC, filled in below
+        out.extend_from_slice(&self.attributes.to_bits().to_be_bytes());
+        out.extend_from_slice(&self.last_offset_delta.to_be_bytes());
+        out.extend_from_slice(&self.base_timestamp.to_be_bytes());
+        out.extend_from_slice(&self.max_timestamp.to_be_bytes());
+        out.extend_from_slice(&self.producer_id.to_be_bytes());
+        out.extend_from_slice(&self.producer_epoch.to_be_bytes());
+        out.extend_from_slice(&self.base_sequence.to_be_bytes());
+        out.extend_from_slice(&length_i32("record count", self.records.len())?.to_be_bytes());
+        debug_assert_eq!(out.len(), BATCH_HEADER_BYTES);
+        out.extend_from_slice(&body);
+        let crc = crc32c::crc32c(&out[ATTRIBUTES_AT..]);
+        out[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());
+        Ok(out)
+    }
+
+    /// Decodes the batch at the start of `input`; returns it and how many bytes it took.
+    pub fn decode(input: &[u8]) -> Result<(RecordBatch, usize), BatchError> {
+        let header = BatchHeader::parse(input)?;
+        let total = header.total_bytes();
+        let body = &input[BATCH_HEADER_BYTES..total];
+        let codec = header.attributes.compression;
+        let decompressed;
+        let records_bytes = if codec == Compression::None {
+            body
+        } else {
+            decompressed = compression::decompress(codec, body, MAX_DECOMPRESSED_BATCH_BYTES)?;
+            if header.record_count as usize > decompressed.len() / MIN_RECORD_BYTES {
+                return Err(BatchError::RecordCountTooLarge {
+                    count: header.record_count,
+                    body_bytes: decompressed.len(),
+                });
+            }
+            &decompressed[..]
+        };
+        let mut reader = Reader::new(records_bytes);
+        let mut records = Vec::with_capacity(header.record_count as usize);
+        let mut previous: Option<i32> = None;
+        while reader.remaining() > 0 {
+            if records.len() == header.record_count as usize {
+                return Err(BatchError::TrailingBytes { count: reader.remaining() });
+            }
+            let record = BatchRecord::decode(&mut reader)?;
+            // Offsets rise within a batch; compaction may leave gaps, never reorderings.
+            if let Some(previous) = previous
+                && record.offset_delta <= previous
+            {
+                return Err(BatchError::OffsetDeltaOutOfOrder { previous, found: record.offset_delta });
+            }
+            if record.offset_delta < 0 || record.offset_delta > header.last_offset_delta {
+                return Err(BatchError::OffsetDeltaBeyondLast {
+                    offset_delta: record.offset_delta,
+                    last_offset_delta: header.last_offset_delta,
+                });
+            }
+            previous = Some(record.offset_delta);
+            records.push(record);
+        }
+        if records.len() != header.record_count as usize {
+            return Err(BatchError::RecordCountMismatch {
+                declared: header.record_count,
+                found: records.len(),
+            });
+        }
+        let batch = RecordBatch {
+            base_offset: header.base_offset,
+            partition_leader_epoch: header.partition_leader_epoch,
+            attributes: header.attributes,
+            last_offset_delta: header.last_offset_delta,
+            base_timestamp: header.base_timestamp,
+            max_timestamp: header.max_timestamp,
+            producer_id: header.producer_id,
+            producer_epoch: header.producer_epoch,
+            base_sequence: header.base_sequence,
+            records,
+        };
+        Ok((batch, total))
+    }
+}

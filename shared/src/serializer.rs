@@ -1,0 +1,238 @@
+//! Kafka's serializers and deserializers, byte for byte, selected by their Java class names.
+//!
+//! A UI types text; `serialize` turns it into the bytes Kafka's Java serializer of that name would
+//! write for the equivalent value, and `deserialize` reads bytes back into text, refusing bytes the
+//! Java deserializer would refuse with a message naming the problem. Every serializer maps null to
+//! null (a tombstone when it is the value).
+
+use serde::{Deserialize, Serialize};
+
+use crate::schema_registry::{SchemaRegistry, decode_framed, encode_framed};
+
+/// The serializers Kite speaks, by Kafka's class short names (`StringSerializer`, …).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SerializerKind {
+    #[default]
+    #[serde(rename = "StringSerializer")]
+    String,
+    #[serde(rename = "ByteArraySerializer")]
+    ByteArray,
+    #[serde(rename = "ShortSerializer")]
+    Short,
+    #[serde(rename = "IntegerSerializer")]
+    Integer,
+    #[serde(rename = "LongSerializer")]
+    Long,
+    #[serde(rename = "FloatSerializer")]
+    Float,
+    #[serde(rename = "DoubleSerializer")]
+    Double,
+    #[serde(rename = "BooleanSerializer")]
+    Boolean,
+    #[serde(rename = "UUIDSerializer")]
+    Uuid,
+    #[serde(rename = "VoidSerializer")]
+    Void,
+    /// JSON text as UTF-8, compact (what Jackson-based JSON serializers write).
+    #[serde(rename = "JsonSerializer")]
+    Json,
+    /// Confluent's KafkaAvroSerializer: magic 0, schema id (int32), Avro binary datum.
+    #[serde(rename = "KafkaAvroSerializer")]
+    Avro,
+}
+
+impl SerializerKind {
+    pub const ALL: [SerializerKind; 12] = [
+        SerializerKind::String,
+        SerializerKind::ByteArray,
+        SerializerKind::Short,
+        SerializerKind::Integer,
+        SerializerKind::Long,
+        SerializerKind::Float,
+        SerializerKind::Double,
+        SerializerKind::Boolean,
+        SerializerKind::Uuid,
+        SerializerKind::Void,
+        SerializerKind::Json,
+        SerializerKind::Avro,
+    ];
+
+    /// The class short name without its `Serializer` suffix: `String`, `Integer`, `UUID`, …
+    fn stem(self) -> &'static str {
+        match self {
+            SerializerKind::String => "String",
+            SerializerKind::ByteArray => "ByteArray",
+            SerializerKind::Short => "Short",
+            SerializerKind::Integer => "Integer",
+            SerializerKind::Long => "Long",
+            SerializerKind::Float => "Float",
+            SerializerKind::Double => "Double",
+            SerializerKind::Boolean => "Boolean",
+            SerializerKind::Uuid => "UUID",
+            SerializerKind::Void => "Void",
+            SerializerKind::Json => "Json",
+            SerializerKind::Avro => "KafkaAvro",
+        }
+    }
+
+    pub fn serializer_name(self) -> String {
+        format!("{}Serializer", self.stem())
+    }
+
+    pub fn deserializer_name(self) -> String {
+        format!("{}Deserializer", self.stem())
+    }
+
+    /// Accepts `IntegerSerializer`, `IntegerDeserializer` and fully qualified Java class names.
+    pub fn from_class_name(name: &str) -> Option<SerializerKind> {
+        let short = name.rsplit('.').next().unwrap_or(name);
+        let stem = short.strip_suffix("Deserializer").or_else(|| short.strip_suffix("Serializer"))?;
+        SerializerKind::ALL.into_iter().find(|kind| kind.stem() == stem)
+    }
+}
+
+/// Why text could not be serialized, or bytes could not be deserialized. The message names the
+/// serializer and the offending input, as Kafka's `SerializationException` does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SerdeError(pub String);
+
+impl std::fmt::Display for SerdeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SerdeError {}
+
+fn parse<T: std::str::FromStr>(kind: SerializerKind, text: &str) -> Result<T, SerdeError>
+where
+    T::Err: std::fmt::Display,
+{
+    text.trim()
+        .parse()
+        .map_err(|e| SerdeError(format!("{}: cannot read {text:?} as a value: {e}", kind.serializer_name())))
+}
+
+/// Java's `UUID.toString()` form: 8-4-4-4-12 lowercase hex digits.
+pub fn canonical_uuid(text: &str) -> Option<String> {
+    let text = text.trim();
+    let groups: Vec<&str> = text.split('-').collect();
+    let lengths = [8, 4, 4, 4, 12];
+    let well_formed = groups.len() == 5
+        && groups
+            .iter()
+            .zip(lengths)
+            .all(|(g, len)| g.len() == len && g.chars().all(|c| c.is_ascii_hexdigit()));
+    well_formed.then(|| text.to_ascii_lowercase())
+}
+
+/// Hex bytes, with optional spaces: how the UI writes raw bytes for `ByteArraySerializer`.
+fn parse_hex(text: &str) -> Option<Vec<u8>> {
+    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    if !digits.len().is_multiple_of(2) {
+        return None;
+    }
+    digits
+        .chunks(2)
+        .map(|pair| std::str::from_utf8(pair).ok().and_then(|s| u8::from_str_radix(s, 16).ok()))
+        .collect()
+}
+
+/// The bytes Kafka's serializer `kind` writes for the value `text` (None = null).
+/// Avro needs a registry holding the schema: `subject` names it, and the latest version is used.
+pub fn serialize(
+    kind: SerializerKind,
+    text: Option<&str>,
+    registry: &SchemaRegistry,
+    subject: &str,
+) -> Result<Option<Vec<u8>>, SerdeError> {
+    let Some(text) = text else { return Ok(None) };
+    let bytes = match kind {
+        SerializerKind::String => text.as_bytes().to_vec(),
+        SerializerKind::ByteArray => parse_hex(text).ok_or_else(|| {
+            SerdeError(format!("ByteArraySerializer: {text:?} is not hex bytes (e.g. \"0a ff 10\")"))
+        })?,
+        SerializerKind::Short => parse::<i16>(kind, text)?.to_be_bytes().to_vec(),
+        SerializerKind::Integer => parse::<i32>(kind, text)?.to_be_bytes().to_vec(),
+        SerializerKind::Long => parse::<i64>(kind, text)?.to_be_bytes().to_vec(),
+        // Float.floatToRawIntBits / Double.doubleToRawLongBits, big-endian.
+        SerializerKind::Float => parse::<f32>(kind, text)?.to_bits().to_be_bytes().to_vec(),
+        SerializerKind::Double => parse::<f64>(kind, text)?.to_bits().to_be_bytes().to_vec(),
+        SerializerKind::Boolean => vec![u8::from(parse::<bool>(kind, text)?)],
+        // UUIDSerializer writes uuid.toString() as UTF-8: 36 characters, not 16 raw bytes.
+        SerializerKind::Uuid => canonical_uuid(text)
+            .ok_or_else(|| {
+                SerdeError(format!("UUIDSerializer: {text:?} is not a UUID (8-4-4-4-12 hex digits)"))
+            })?
+            .into_bytes(),
+        SerializerKind::Void => return Ok(None),
+        SerializerKind::Json => {
+            let value: serde_json::Value = serde_json::from_str(text)
+                .map_err(|e| SerdeError(format!("JsonSerializer: {text:?} is not JSON: {e}")))?;
+            serde_json::to_vec(&value).map_err(|e| SerdeError(format!("JsonSerializer: {e}")))?
+        }
+        SerializerKind::Avro => {
+            let (id, schema) = registry.latest(subject).ok_or_else(|| {
+                SerdeError(format!("KafkaAvroSerializer: no schema registered under subject {subject:?}"))
+            })?;
+            let datum = crate::avro::encode_json(schema, text)
+                .map_err(|e| SerdeError(format!("KafkaAvroSerializer: {e}")))?;
+            encode_framed(id, &datum)
+        }
+    };
+    Ok(Some(bytes))
+}
+
+fn fixed<const N: usize>(kind: SerializerKind, bytes: &[u8]) -> Result<[u8; N], SerdeError> {
+    bytes
+        .try_into()
+        .map_err(|_| SerdeError(format!("Size of data received by {} is not {N}", kind.deserializer_name())))
+}
+
+/// Reads `bytes` with Kafka's deserializer `kind`, as text (None = null).
+pub fn deserialize(
+    kind: SerializerKind,
+    bytes: Option<&[u8]>,
+    registry: &SchemaRegistry,
+) -> Result<Option<String>, SerdeError> {
+    let Some(bytes) = bytes else { return Ok(None) };
+    let text = match kind {
+        SerializerKind::String => String::from_utf8(bytes.to_vec())
+            .map_err(|e| SerdeError(format!("StringDeserializer: bytes are not UTF-8: {e}")))?,
+        SerializerKind::ByteArray => bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" "),
+        SerializerKind::Short => i16::from_be_bytes(fixed(kind, bytes)?).to_string(),
+        SerializerKind::Integer => i32::from_be_bytes(fixed(kind, bytes)?).to_string(),
+        SerializerKind::Long => i64::from_be_bytes(fixed(kind, bytes)?).to_string(),
+        SerializerKind::Float => f32::from_bits(u32::from_be_bytes(fixed(kind, bytes)?)).to_string(),
+        SerializerKind::Double => f64::from_bits(u64::from_be_bytes(fixed(kind, bytes)?)).to_string(),
+        SerializerKind::Boolean => match fixed::<1>(kind, bytes)? {
+            [0] => "false".into(),
+            [1] => "true".into(),
+            [other] => {
+                return Err(SerdeError(format!("Unexpected byte received by BooleanDeserializer: {other}")));
+            }
+        },
+        SerializerKind::Uuid => std::str::from_utf8(bytes)
+            .ok()
+            .and_then(canonical_uuid)
+            .ok_or_else(|| SerdeError("UUIDDeserializer: error parsing data into UUID".into()))?,
+        SerializerKind::Void => {
+            return Err(SerdeError("VoidDeserializer: data should be null for a VoidDeserializer".into()));
+        }
+        SerializerKind::Json => {
+            let value: serde_json::Value = serde_json::from_slice(bytes)
+                .map_err(|e| SerdeError(format!("JsonDeserializer: bytes are not JSON: {e}")))?;
+            value.to_string()
+        }
+        SerializerKind::Avro => {
+            let (id, datum) =
+                decode_framed(bytes).map_err(|e| SerdeError(format!("KafkaAvroDeserializer: {e}")))?;
+            let schema = registry
+                .by_id(id)
+                .ok_or_else(|| SerdeError(format!("KafkaAvroDeserializer: unknown schema id {id}")))?;
+            crate::avro::decode_to_json(schema, datum)
+                .map_err(|e| SerdeError(format!("KafkaAvroDeserializer: {e}")))?
+        }
+    };
+    Ok(Some(text))
+}
