@@ -33,7 +33,9 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| format!("cannot read the bound address: {e}"))?;
 
-    let cluster = Arc::new(Mutex::new(Cluster::new()));
+    let seed = engine_seed();
+    tracing::info!("engine seed {seed}: random choices (sticky partitions, …) follow from it");
+    let cluster = Arc::new(Mutex::new(Cluster::new(seed)));
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
 
     let ws = warp::path("ws").and(warp::path::end()).and(warp::ws()).map(move |ws: warp::ws::Ws| {
@@ -62,6 +64,13 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
     warp::serve(routes).incoming(listener).graceful(signal).run().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// A fresh seed per run: the host, not the engine, draws it, from the clock and the process id.
+fn engine_seed() -> u64 {
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    (nanos as u64) ^ (u64::from(std::process::id()) << 32)
 }
 
 /// The built UI from `ui_dir`, or a page saying how to build it.

@@ -75,6 +75,10 @@ pub fn app() -> Html {
         Callback::from(move |name: String| dispatcher.dispatch(Action::SelectTopic(name)))
     };
 
+    let on_serializers = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |(key, value)| dispatcher.dispatch(Action::SetSerializers { key, value }))
+    };
     let selected = state.selected().cloned();
     let ready = state.is_ready();
     html! {
@@ -86,12 +90,18 @@ pub fn app() -> Html {
             if let Some(error) = &state.last_error {
                 <p id="error" class="error" role="alert">{ error }</p>
             }
+            if let Some(notice) = &state.last_notice {
+                <p id="notice" class="notice" role="status">{ notice }</p>
+            }
             <main class="panels">
                 <TopicsPanel topics={state.topics.clone()} selected={state.selected_topic.clone()}
                     {ready} send={send.clone()} {on_select} />
                 <ProducerPanel topics={state.topics.clone()} selected={state.selected_topic.clone()}
-                    {ready} send={send.clone()} last_produced={state.last_produced.clone()} />
-                <PartitionsView topic={selected} records={state.records.clone()} {send} />
+                    {ready} send={send.clone()} last_produced={state.last_produced.clone()}
+                    key_serializer={state.key_serializer} value_serializer={state.value_serializer}
+                    {on_serializers} />
+                <PartitionsView topic={selected} records={state.records.clone()} {send}
+                    key_deserializer={state.key_serializer} value_deserializer={state.value_serializer} />
             </main>
         </div>
     }

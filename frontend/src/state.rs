@@ -9,6 +9,7 @@ use std::rc::Rc;
 use kite_shared::api::{Command, RecordView, Reply, ServerMessage, TopicDescription};
 use kite_shared::error::KafkaError;
 use kite_shared::partitioner::Placement;
+use kite_shared::serializer::SerializerKind;
 use yew::Reducible;
 
 /// Which engine the UI talks to.
@@ -55,6 +56,12 @@ pub struct AppState {
     pub last_produced: Option<Produced>,
     /// The last refusal: a Kafka error or a transport problem, said plainly.
     pub last_error: Option<String>,
+    /// The last success worth saying that has no view of its own (a schema registered).
+    pub last_notice: Option<String>,
+    /// The key and value serializers chosen in the producer; records are read back with the
+    /// matching deserializers.
+    pub key_serializer: SerializerKind,
+    pub value_serializer: SerializerKind,
 }
 
 impl AppState {
@@ -68,6 +75,9 @@ impl AppState {
             records: BTreeMap::new(),
             last_produced: None,
             last_error: None,
+            last_notice: None,
+            key_serializer: SerializerKind::String,
+            value_serializer: SerializerKind::String,
         }
     }
 
@@ -91,6 +101,10 @@ pub enum Action {
     /// A command could not even be sent.
     SendFailed(String),
     SelectTopic(String),
+    SetSerializers {
+        key: SerializerKind,
+        value: SerializerKind,
+    },
 }
 
 fn describe_error(error: &KafkaError) -> String {
@@ -112,6 +126,10 @@ impl AppState {
             }
             Action::SendFailed(reason) => self.last_error = Some(reason),
             Action::SelectTopic(name) => self.selected_topic = Some(name),
+            Action::SetSerializers { key, value } => {
+                self.key_serializer = key;
+                self.value_serializer = value;
+            }
             Action::Message(ServerMessage::Welcome { engine, .. }) => {
                 self.status = LinkStatus::Ready { engine }
             }
@@ -145,7 +163,14 @@ impl AppState {
             Reply::Records { topic, partition, records, .. } => {
                 self.records.insert((topic, partition), records);
             }
-            Reply::Error(error) => self.last_error = Some(describe_error(&error)),
+            Reply::SchemaRegistered { subject, id, version } => {
+                self.last_error = None;
+                self.last_notice = Some(format!("Schema registered: {subject} version {version} (id {id})"));
+            }
+            Reply::Error(error) => {
+                self.last_notice = None;
+                self.last_error = Some(describe_error(&error));
+            }
         }
     }
 
@@ -185,8 +210,9 @@ pub const RECORDS_SHOWN_PER_PARTITION: u32 = 12;
 /// How many partitions of the selected topic the partition view fetches and draws.
 pub const PARTITIONS_SHOWN: usize = 64;
 
-/// The fetches that bring the partition view up to date with the selected topic's offsets.
-pub fn record_fetches(topic: &TopicDescription) -> Vec<Command> {
+/// The fetches that bring the partition view up to date with the selected topic's offsets, read
+/// with the deserializers matching the chosen serializers.
+pub fn record_fetches(topic: &TopicDescription, key: SerializerKind, value: SerializerKind) -> Vec<Command> {
     topic
         .partitions
         .iter()
@@ -197,6 +223,8 @@ pub fn record_fetches(topic: &TopicDescription) -> Vec<Command> {
             partition: p.partition,
             offset: (p.log_end_offset - i64::from(RECORDS_SHOWN_PER_PARTITION)).max(p.log_start_offset),
             max_records: RECORDS_SHOWN_PER_PARTITION,
+            key_deserializer: key,
+            value_deserializer: value,
         })
         .collect()
 }

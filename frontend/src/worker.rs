@@ -25,7 +25,9 @@ pub fn answer(cluster: &mut Cluster, now_ms: i64, data: &JsValue) -> String {
 
 pub fn start() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    let mut cluster = Cluster::new();
+    // The host draws the engine's seed; the engine itself never touches entropy.
+    let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+    let mut cluster = Cluster::new(seed);
     let reply_scope = scope.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let text = answer(&mut cluster, Date::now() as i64, &event.data());

@@ -11,7 +11,8 @@ use kite_shared::api::{
     decode_server_message, encode,
 };
 use kite_shared::cluster::Cluster;
-use kite_shared::partitioner::Placement;
+use kite_shared::partitioner::{PartitionerKind, Placement, RandomChoice};
+use kite_shared::serializer::SerializerKind;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -30,8 +31,12 @@ fn ask(cluster: &mut Cluster, id: u64, command: Command) -> Reply {
 
 #[wasm_bindgen_test]
 fn the_engine_in_wasm_places_keys_like_kafka() {
-    let mut cluster = Cluster::new();
-    let created = ask(&mut cluster, 1, Command::CreateTopic { name: "events".into(), partitions: 6 });
+    let mut cluster = Cluster::new(7);
+    let created = ask(
+        &mut cluster,
+        1,
+        Command::CreateTopic { name: "events".into(), partitions: 6, configs: Default::default() },
+    );
     assert!(matches!(created, Reply::TopicCreated { .. }), "{created:?}");
     // kafka-reference.md §3: "a-little-bit-longer-string" → murmur2 −1486304829 → partition 5 of 6.
     let produced = ask(
@@ -43,6 +48,9 @@ fn the_engine_in_wasm_places_keys_like_kafka() {
             key: Some("a-little-bit-longer-string".into()),
             value: Some("v".into()),
             timestamp_ms: None,
+            partitioner: PartitionerKind::Default,
+            key_serializer: SerializerKind::String,
+            value_serializer: SerializerKind::String,
         },
     );
     let Reply::Produced { partition, offset, timestamp_ms, placement, .. } = produced else {
@@ -55,7 +63,7 @@ fn the_engine_in_wasm_places_keys_like_kafka() {
 
 #[wasm_bindgen_test]
 fn the_worker_refuses_non_text_messages() {
-    let mut cluster = Cluster::new();
+    let mut cluster = Cluster::new(7);
     let reply = decode_server_message(&answer(&mut cluster, 0, &JsValue::from_f64(3.0))).unwrap();
     assert!(matches!(reply, ServerMessage::Invalid { .. }), "{reply:?}");
 }
@@ -70,6 +78,7 @@ fn orders(leo: [i64; 3]) -> TopicDescription {
                 log_end_offset: leo[p as usize],
             })
             .collect(),
+        configs: Default::default(),
     }
 }
 
@@ -111,14 +120,16 @@ fn the_reducer_follows_the_engine() {
 
 #[wasm_bindgen_test]
 fn the_partition_view_fetches_only_non_empty_partitions_newest_first() {
-    let fetches = record_fetches(&orders([0, 3, 40]));
-    assert_eq!(
-        fetches,
-        vec![
-            Command::Fetch { topic: "orders".into(), partition: 1, offset: 0, max_records: 12 },
-            Command::Fetch { topic: "orders".into(), partition: 2, offset: 28, max_records: 12 },
-        ]
-    );
+    let fetches = record_fetches(&orders([0, 3, 40]), SerializerKind::Integer, SerializerKind::String);
+    let fetch = |partition, offset| Command::Fetch {
+        topic: "orders".into(),
+        partition,
+        offset,
+        max_records: 12,
+        key_deserializer: SerializerKind::Integer,
+        value_deserializer: SerializerKind::String,
+    };
+    assert_eq!(fetches, vec![fetch(1, 0), fetch(2, 28)]);
 }
 
 #[wasm_bindgen_test]
@@ -134,12 +145,43 @@ fn explanations_spell_out_the_arithmetic() {
     assert_eq!(
         steps,
         vec![
-            "key bytes (StringSerializer, UTF-8): 32 31 (2 bytes)",
+            "key bytes: 32 31 (2 bytes)",
             "murmur2(key bytes) = -973932308",
             "-973932308 & 0x7fffffff = 1173551340",
             "1173551340 % 3 partitions = 0",
         ]
     );
+}
+
+#[wasm_bindgen_test]
+fn every_placement_is_explained() {
+    let sticky = explain(&Placement::Sticky {
+        partition: 4,
+        produced_bytes: 16_384,
+        batch_size: 16_384,
+        chosen_with: Some(RandomChoice { random: 1_216_681_718, available: 6 }),
+    });
+    assert_eq!(sticky[1], "new sticky partition: random 1216681718 % 6 available = 4");
+    assert_eq!(sticky.last().unwrap(), "batch.size reached: the next null-key record picks a new partition");
+    let round_robin = explain(&Placement::RoundRobin { counter: 7, available: 3, partition: 1 });
+    assert_eq!(round_robin[1], "counter 7 % 3 available partitions → partition 1");
+    let crc = explain(&Placement::Crc32 {
+        key_bytes: b"kafka".to_vec(),
+        crc32: 1_539_077_399,
+        num_partitions: 6,
+        partition: 5,
+    });
+    assert_eq!(crc[2], "1539077399 % 6 partitions = 5");
+}
+
+#[wasm_bindgen_test]
+fn topic_configs_are_read_like_kafka_topics_config_flags() {
+    let configs = kite_frontend::views::topics::parse_configs(
+        " retention.ms=3600000, cleanup.policy = compact ,broken",
+    );
+    assert_eq!(configs.get("retention.ms").map(String::as_str), Some("3600000"));
+    assert_eq!(configs.get("cleanup.policy").map(String::as_str), Some("compact"));
+    assert_eq!(configs.get("broken").map(String::as_str), Some(""), "sent for the engine to refuse by name");
 }
 
 #[wasm_bindgen_test]

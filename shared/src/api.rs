@@ -4,12 +4,15 @@
 //! `kite serve`, so the UI cannot tell — and need not care — which engine answers. The wire form is
 //! documented in docs/websocket-api.md.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::Cluster;
 use crate::error::KafkaError;
 use crate::limits::MAX_API_MESSAGE_BYTES;
-use crate::partitioner::Placement;
+use crate::partitioner::{PartitionerKind, Placement};
+use crate::serializer::SerializerKind;
 
 /// Bumped when a message changes shape incompatibly. Sent in `ServerMessage::Welcome`.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -24,12 +27,19 @@ pub struct ClientMessage {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
-    /// Like `kafka-topics --create --topic NAME --partitions N`.
-    CreateTopic { name: String, partitions: i32 },
+    /// Like `kafka-topics --create --topic NAME --partitions N [--config k=v]...`.
+    CreateTopic {
+        name: String,
+        partitions: i32,
+        /// Topic config overrides by Kafka's names (`retention.ms`, `cleanup.policy`, …).
+        #[serde(default)]
+        configs: BTreeMap<String, String>,
+    },
     /// Every topic with its partitions' offsets.
     ListTopics,
-    /// One record. Key and value are strings serialized as Kafka's `StringSerializer` does (UTF-8);
-    /// `None` is null. With no `partition`, the default partitioner places the record by its key.
+    /// One record. Key and value are text turned into bytes by the named serializers (Kafka's
+    /// class names; `StringSerializer` by default); `None` is null. With no `partition`, the named
+    /// partitioner (the Java producer's built-in one by default) places the record.
     Produce {
         topic: String,
         #[serde(default)]
@@ -41,9 +51,28 @@ pub enum Command {
         /// CreateTime; the host's current time when absent, as a producer stamps it.
         #[serde(default)]
         timestamp_ms: Option<i64>,
+        #[serde(default)]
+        partitioner: PartitionerKind,
+        #[serde(default)]
+        key_serializer: SerializerKind,
+        #[serde(default)]
+        value_serializer: SerializerKind,
     },
-    /// Up to `max_records` records of one partition from `offset`.
-    Fetch { topic: String, partition: i32, offset: i64, max_records: u32 },
+    /// Up to `max_records` records of one partition from `offset`, read with the named deserializers.
+    Fetch {
+        topic: String,
+        partition: i32,
+        offset: i64,
+        max_records: u32,
+        #[serde(default)]
+        key_deserializer: SerializerKind,
+        #[serde(default)]
+        value_deserializer: SerializerKind,
+    },
+    /// Registers an Avro schema under a subject in the cluster's schema registry
+    /// (`POST /subjects/{subject}/versions`); `TOPIC-key` and `TOPIC-value` are the subjects the
+    /// Avro serializer uses.
+    RegisterSchema { subject: String, schema: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,15 +86,20 @@ pub struct PartitionDescription {
 pub struct TopicDescription {
     pub name: String,
     pub partitions: Vec<PartitionDescription>,
+    /// The topic's config overrides (Kafka's defaults apply to the rest).
+    pub configs: BTreeMap<String, String>,
 }
 
-/// A record as a client reads it; key and value decoded as `StringDeserializer` would.
+/// A record as a client reads it, key and value read by the fetch's deserializers. When a
+/// deserializer refuses the bytes, that field shows them as hex and `decode_error` says why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordView {
     pub offset: i64,
     pub timestamp_ms: i64,
     pub key: Option<String>,
     pub value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decode_error: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +124,11 @@ pub enum Reply {
         log_start_offset: i64,
         log_end_offset: i64,
         records: Vec<RecordView>,
+    },
+    SchemaRegistered {
+        subject: String,
+        id: i32,
+        version: u32,
     },
     Error(KafkaError),
 }
@@ -181,6 +220,9 @@ mod tests {
                     key: Some("21".into()),
                     value: Some("hi".into()),
                     timestamp_ms: None,
+                    partitioner: PartitionerKind::Default,
+                    key_serializer: SerializerKind::String,
+                    value_serializer: SerializerKind::String,
                 },
             }
         );
@@ -188,7 +230,7 @@ mod tests {
 
     #[test]
     fn undecodable_text_is_answered_not_panicked_on() {
-        let mut cluster = Cluster::new();
+        let mut cluster = Cluster::new(0);
         for bad in ["", "{", "null", r#"{"id":1}"#, r#"{"id":1,"command":{"type":"nope"}}"#, "\u{0}"] {
             let answer = decode_server_message(&serve_text(&mut cluster, 0, bad)).unwrap();
             assert!(matches!(answer, ServerMessage::Invalid { .. }), "{bad:?} gave {answer:?}");

@@ -1,46 +1,120 @@
 //! The cluster as clients see it: topics, produce and fetch, answering one command at a time.
 //!
-//! This first cut is a single logical broker holding every partition's log. Brokers, replication and
-//! the controller arrive with the replicated-cluster issue behind the same `handle` entry point.
+//! This first cut is a single logical broker holding every partition's log, and it plays the
+//! producer client's part too (serializers, partitioner, batching into Kafka's bytes). Brokers,
+//! replication and the controller arrive with the replicated-cluster issue behind the same `handle`.
 
 use std::collections::BTreeMap;
 
 use crate::api::{Command, PartitionDescription, RecordView, Reply, TopicDescription};
+use crate::config::{TopicCompression, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
-use crate::limits::{MAX_FETCH_RECORDS, MAX_RECORD_BYTES, MAX_TOPICS_PER_CLUSTER};
+use crate::limits::{MAX_FETCH_RECORDS, MAX_TOPICS_PER_CLUSTER};
 use crate::log::AppendError;
-use crate::partitioner::{Placement, partition_for_key};
+use crate::partitioner::{
+    DEFAULT_BATCH_SIZE_BYTES, PartitionInput, PartitionerKind, Placement, TopicPartitionerState, place,
+};
+use crate::random::Rng;
+use crate::record::batch::{BatchHeader, BatchRecord, RecordBatch, TimestampType};
+use crate::schema_registry::SchemaRegistry;
+use crate::serializer::{SerializerKind, deserialize, serialize};
 use crate::topic::{Topic, names_collide, validate_name, validate_partition_count};
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Cluster {
-    topics: BTreeMap<String, Topic>,
+    topics: BTreeMap<String, TopicState>,
+    schema_registry: SchemaRegistry,
+    /// The producer's random choices (sticky partitions, librdkafka's random placement).
+    rng: Rng,
+}
+
+#[derive(Clone, Debug)]
+struct TopicState {
+    topic: Topic,
+    config: TopicConfig,
+    overrides: BTreeMap<String, String>,
+    partitioner: TopicPartitionerState,
+}
+
+/// One record to produce, as the command gave it.
+struct ProduceRequest<'a> {
+    topic: &'a str,
+    partition: Option<i32>,
+    key: Option<String>,
+    value: Option<String>,
+    timestamp_ms: i64,
+    partitioner: PartitionerKind,
+    key_serializer: SerializerKind,
+    value_serializer: SerializerKind,
 }
 
 impl Cluster {
-    pub fn new() -> Self {
-        Self::default()
+    /// An empty cluster. `seed` drives every random choice, so a seed and a sequence of commands
+    /// always give the same replies.
+    pub fn new(seed: u64) -> Self {
+        Cluster { topics: BTreeMap::new(), schema_registry: SchemaRegistry::new(), rng: Rng::from_seed(seed) }
     }
 
     /// Answers one command. `now_ms` is the host's wall clock in milliseconds since the Unix epoch;
     /// the engine never reads a clock itself.
     pub fn handle(&mut self, now_ms: i64, command: Command) -> Reply {
         let result = match command {
-            Command::CreateTopic { name, partitions } => self.create_topic(name, partitions),
+            Command::CreateTopic { name, partitions, configs } => {
+                self.create_topic(name, partitions, configs)
+            }
             Command::ListTopics => Ok(Reply::Topics { topics: self.topics.values().map(describe).collect() }),
-            Command::Produce { topic, partition, key, value, timestamp_ms } => {
-                self.produce(&topic, partition, key, value, timestamp_ms.unwrap_or(now_ms))
-            }
-            Command::Fetch { topic, partition, offset, max_records } => {
-                self.fetch(&topic, partition, offset, max_records)
-            }
+            Command::Produce {
+                topic,
+                partition,
+                key,
+                value,
+                timestamp_ms,
+                partitioner,
+                key_serializer,
+                value_serializer,
+            } => self.produce(
+                now_ms,
+                ProduceRequest {
+                    topic: &topic,
+                    partition,
+                    key,
+                    value,
+                    timestamp_ms: timestamp_ms.unwrap_or(now_ms),
+                    partitioner,
+                    key_serializer,
+                    value_serializer,
+                },
+            ),
+            Command::Fetch {
+                topic,
+                partition,
+                offset,
+                max_records,
+                key_deserializer,
+                value_deserializer,
+            } => self.fetch(&topic, partition, offset, max_records, key_deserializer, value_deserializer),
+            Command::RegisterSchema { subject, schema } => match self
+                .schema_registry
+                .register(&subject, &schema)
+            {
+                Ok(registered) => {
+                    Ok(Reply::SchemaRegistered { subject, id: registered.id, version: registered.version })
+                }
+                Err(err) => Err(KafkaError::new(ErrorCode::InvalidRequest, err.to_string())),
+            },
         };
         result.unwrap_or_else(Reply::Error)
     }
 
-    fn create_topic(&mut self, name: String, partitions: i32) -> Result<Reply, KafkaError> {
+    fn create_topic(
+        &mut self,
+        name: String,
+        partitions: i32,
+        overrides: BTreeMap<String, String>,
+    ) -> Result<Reply, KafkaError> {
         validate_name(&name)?;
         validate_partition_count(partitions)?;
+        let config = TopicConfig::from_overrides(&overrides)?;
         if self.topics.contains_key(&name) {
             return Err(KafkaError::new(
                 ErrorCode::TopicAlreadyExists,
@@ -59,55 +133,92 @@ impl Cluster {
                 format!("The cluster already holds Kite's limit of {MAX_TOPICS_PER_CLUSTER} topics."),
             ));
         }
-        let topic = Topic::new(name.clone(), partitions);
-        let description = describe(&topic);
-        self.topics.insert(name, topic);
+        let state = TopicState {
+            topic: Topic::new(name.clone(), partitions),
+            config,
+            overrides,
+            partitioner: TopicPartitionerState::default(),
+        };
+        let description = describe(&state);
+        self.topics.insert(name, state);
         Ok(Reply::TopicCreated { topic: description })
     }
 
-    fn produce(
-        &mut self,
-        topic_name: &str,
-        partition: Option<i32>,
-        key: Option<String>,
-        value: Option<String>,
-        timestamp_ms: i64,
-    ) -> Result<Reply, KafkaError> {
-        if timestamp_ms < 0 {
+    fn produce(&mut self, now_ms: i64, request: ProduceRequest<'_>) -> Result<Reply, KafkaError> {
+        let topic_name = request.topic;
+        if request.timestamp_ms < 0 {
             // The Java producer refuses this before sending (ProducerRecord's constructor).
             return Err(KafkaError::new(
                 ErrorCode::InvalidRequest,
                 format!(
-                    "Invalid timestamp: {timestamp_ms}. Timestamp should always be non-negative or null."
+                    "Invalid timestamp: {}. Timestamp should always be non-negative or null.",
+                    request.timestamp_ms
                 ),
             ));
         }
-        let topic = self.topics.get_mut(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
-        // StringSerializer: the UTF-8 bytes of the string; null stays null.
-        let key = key.map(String::into_bytes);
-        let value = value.map(String::into_bytes);
-        let size_bytes = key.as_ref().map_or(0, Vec::len) + value.as_ref().map_or(0, Vec::len);
-        if size_bytes > MAX_RECORD_BYTES {
-            return Err(KafkaError::new(
-                ErrorCode::MessageTooLarge,
-                format!(
-                    "The record's key and value are {size_bytes} bytes, over max.message.bytes {MAX_RECORD_BYTES}."
-                ),
-            ));
-        }
-        let placement = match (partition, &key) {
-            (Some(partition), _) => Placement::Explicit { partition },
-            (None, Some(key)) => partition_for_key(key, topic.partition_count()),
-            (None, None) => {
-                return Err(KafkaError::new(
-                    ErrorCode::InvalidRequest,
-                    "A record with a null key needs an explicit partition: the sticky partitioner for null keys is not built yet.",
-                ));
+        let state = self.topics.get_mut(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
+        let serialization_error =
+            |e: crate::serializer::SerdeError| KafkaError::new(ErrorCode::InvalidRecord, e.0);
+        let key = serialize(
+            request.key_serializer,
+            request.key.as_deref(),
+            &self.schema_registry,
+            &format!("{topic_name}-key"),
+        )
+        .map_err(serialization_error)?;
+        let value = serialize(
+            request.value_serializer,
+            request.value.as_deref(),
+            &self.schema_registry,
+            &format!("{topic_name}-value"),
+        )
+        .map_err(serialization_error)?;
+
+        let record = BatchRecord { key, value, ..BatchRecord::default() };
+        let placement = match request.partition {
+            Some(partition) => Placement::Explicit { partition },
+            None => {
+                // Every partition has a leader on a single broker, so all are available.
+                let available: Vec<i32> = (0..state.topic.partition_count()).collect();
+                let input = PartitionInput {
+                    key: record.key.as_deref(),
+                    record_bytes: record.encoded_len(),
+                    num_partitions: state.topic.partition_count(),
+                    available: &available,
+                    batch_size_bytes: DEFAULT_BATCH_SIZE_BYTES,
+                };
+                place(request.partitioner, &mut state.partitioner, &mut self.rng, &input)
             }
         };
         let partition = placement.partition();
-        let log = topic.partition_mut(partition).ok_or_else(|| unknown_partition(topic_name, partition))?;
-        let offset = log.append(timestamp_ms, key, value).map_err(|AppendError::Full| {
+        if state.topic.partition(partition).is_none() {
+            return Err(unknown_partition(topic_name, partition));
+        }
+
+        // The producer's batch, in Kafka's bytes; the broker checks it as a leader would.
+        let mut batch = RecordBatch::new(request.timestamp_ms, vec![record]);
+        if let TopicCompression::Codec(codec) = state.config.compression_type {
+            batch.attributes.compression = codec;
+        }
+        let bytes = batch.encode().map_err(|e| KafkaError::new(ErrorCode::CorruptMessage, e.to_string()))?;
+        let max_bytes = state.config.max_message_bytes as usize;
+        if bytes.len() > max_bytes {
+            return Err(KafkaError::new(
+                ErrorCode::MessageTooLarge,
+                format!(
+                    "The record batch is {} bytes, over the topic's max.message.bytes {max_bytes}.",
+                    bytes.len()
+                ),
+            ));
+        }
+        BatchHeader::parse(&bytes).map_err(|e| KafkaError::new(ErrorCode::CorruptMessage, e.to_string()))?;
+        let timestamp_ms = match state.config.message_timestamp_type {
+            TimestampType::CreateTime => request.timestamp_ms,
+            TimestampType::LogAppendTime => now_ms,
+        };
+        let record = batch.records.pop().expect("the batch holds the one record just put in");
+        let log = state.topic.partition_mut(partition).expect("partition checked above");
+        let offset = log.append(timestamp_ms, record.key, record.value).map_err(|AppendError::Full| {
             KafkaError::new(
                 ErrorCode::PolicyViolation,
                 format!("Partition {topic_name}-{partition} holds the most records Kite keeps in memory."),
@@ -122,9 +233,11 @@ impl Cluster {
         partition: i32,
         offset: i64,
         max_records: u32,
+        key_deserializer: SerializerKind,
+        value_deserializer: SerializerKind,
     ) -> Result<Reply, KafkaError> {
-        let topic = self.topics.get(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
-        let log = topic.partition(partition).ok_or_else(|| unknown_partition(topic_name, partition))?;
+        let state = self.topics.get(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
+        let log = state.topic.partition(partition).ok_or_else(|| unknown_partition(topic_name, partition))?;
         let max_records = max_records.min(MAX_FETCH_RECORDS) as usize;
         let records = log.read(offset, max_records).ok_or_else(|| {
             KafkaError::new(
@@ -136,28 +249,35 @@ impl Cluster {
                 ),
             )
         })?;
+        let view = |r: &crate::record::Record| {
+            let mut decode_error = None;
+            let mut read = |kind, bytes: Option<&[u8]>| match deserialize(kind, bytes, &self.schema_registry)
+            {
+                Ok(text) => text,
+                Err(e) => {
+                    decode_error.get_or_insert(e.0);
+                    bytes.map(crate::serializer::hex)
+                }
+            };
+            let key = read(key_deserializer, r.key.as_deref());
+            let value = read(value_deserializer, r.value.as_deref());
+            RecordView { offset: r.offset, timestamp_ms: r.timestamp_ms, key, value, decode_error }
+        };
         Ok(Reply::Records {
             topic: topic_name.to_string(),
             partition,
             log_start_offset: log.log_start_offset(),
             log_end_offset: log.log_end_offset(),
-            records: records
-                .iter()
-                .map(|r| RecordView {
-                    offset: r.offset,
-                    timestamp_ms: r.timestamp_ms,
-                    key: r.key.as_deref().map(|k| String::from_utf8_lossy(k).into_owned()),
-                    value: r.value.as_deref().map(|v| String::from_utf8_lossy(v).into_owned()),
-                })
-                .collect(),
+            records: records.iter().map(view).collect(),
         })
     }
 }
 
-fn describe(topic: &Topic) -> TopicDescription {
+fn describe(state: &TopicState) -> TopicDescription {
     TopicDescription {
-        name: topic.name().to_string(),
-        partitions: topic
+        name: state.topic.name().to_string(),
+        partitions: state
+            .topic
             .partitions()
             .iter()
             .zip(0..)
@@ -167,6 +287,7 @@ fn describe(topic: &Topic) -> TopicDescription {
                 log_end_offset: log.log_end_offset(),
             })
             .collect(),
+        configs: state.overrides.clone(),
     }
 }
 

@@ -63,23 +63,35 @@ pub fn to_positive(n: i32) -> i32 {
     n & 0x7fff_ffff
 }
 
-/// Which partitioner places records without an explicit partition, by the names Kafka's clients use.
+/// Which partitioner places records without an explicit partition, by the names Kafka's clients use
+/// (written as `name()`, read from that or a fully qualified Java class name).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum PartitionerKind {
     /// The Java producer's built-in partitioner (no `partitioner.class`): murmur2 for keys, uniform
     /// sticky for null keys (KIP-794).
     #[default]
-    #[serde(rename = "default")]
     Default,
     /// `org.apache.kafka.clients.producer.RoundRobinPartitioner`: keys ignored.
-    #[serde(rename = "RoundRobinPartitioner")]
     RoundRobin,
     /// librdkafka's default: CRC-32 of the key; null or empty key random.
-    #[serde(rename = "consistent_random")]
     ConsistentRandom,
     /// librdkafka's Java-compatible choice: murmur2 of the key; null key random.
-    #[serde(rename = "murmur2_random")]
     Murmur2Random,
+}
+
+impl TryFrom<String> for PartitionerKind {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, String> {
+        PartitionerKind::from_name(&name).ok_or_else(|| format!("unknown partitioner {name:?}"))
+    }
+}
+
+impl From<PartitionerKind> for String {
+    fn from(kind: PartitionerKind) -> String {
+        kind.name().to_string()
+    }
 }
 
 impl PartitionerKind {

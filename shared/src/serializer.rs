@@ -9,35 +9,25 @@ use serde::{Deserialize, Serialize};
 
 use crate::schema_registry::{SchemaRegistry, decode_framed, encode_framed};
 
-/// The serializers Kite speaks, by Kafka's class short names (`StringSerializer`, …).
+/// The serializers Kite speaks, by Kafka's class short names (`StringSerializer`, …). On the wire
+/// it is written as the serializer's name and read from either name or a fully qualified class.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum SerializerKind {
     #[default]
-    #[serde(rename = "StringSerializer")]
     String,
-    #[serde(rename = "ByteArraySerializer")]
     ByteArray,
-    #[serde(rename = "ShortSerializer")]
     Short,
-    #[serde(rename = "IntegerSerializer")]
     Integer,
-    #[serde(rename = "LongSerializer")]
     Long,
-    #[serde(rename = "FloatSerializer")]
     Float,
-    #[serde(rename = "DoubleSerializer")]
     Double,
-    #[serde(rename = "BooleanSerializer")]
     Boolean,
-    #[serde(rename = "UUIDSerializer")]
     Uuid,
-    #[serde(rename = "VoidSerializer")]
     Void,
     /// JSON text as UTF-8, compact (what Jackson-based JSON serializers write).
-    #[serde(rename = "JsonSerializer")]
     Json,
     /// Confluent's KafkaAvroSerializer: magic 0, schema id (int32), Avro binary datum.
-    #[serde(rename = "KafkaAvroSerializer")]
     Avro,
 }
 
@@ -91,6 +81,20 @@ impl SerializerKind {
     }
 }
 
+impl TryFrom<String> for SerializerKind {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, String> {
+        SerializerKind::from_class_name(&name).ok_or_else(|| format!("unknown serializer class {name:?}"))
+    }
+}
+
+impl From<SerializerKind> for String {
+    fn from(kind: SerializerKind) -> String {
+        kind.serializer_name()
+    }
+}
+
 /// Why text could not be serialized, or bytes could not be deserialized. The message names the
 /// serializer and the offending input, as Kafka's `SerializationException` does.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -136,6 +140,11 @@ fn parse_hex(text: &str) -> Option<Vec<u8>> {
         .chunks(2)
         .map(|pair| std::str::from_utf8(pair).ok().and_then(|s| u8::from_str_radix(s, 16).ok()))
         .collect()
+}
+
+/// Bytes as lowercase hex pairs separated by spaces, as the UI shows raw bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
 }
 
 /// The bytes Kafka's serializer `kind` writes for the value `text` (None = null).
@@ -199,7 +208,7 @@ pub fn deserialize(
     let text = match kind {
         SerializerKind::String => String::from_utf8(bytes.to_vec())
             .map_err(|e| SerdeError(format!("StringDeserializer: bytes are not UTF-8: {e}")))?,
-        SerializerKind::ByteArray => bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" "),
+        SerializerKind::ByteArray => hex(bytes),
         SerializerKind::Short => i16::from_be_bytes(fixed(kind, bytes)?).to_string(),
         SerializerKind::Integer => i32::from_be_bytes(fixed(kind, bytes)?).to_string(),
         SerializerKind::Long => i64::from_be_bytes(fixed(kind, bytes)?).to_string(),

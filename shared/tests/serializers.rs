@@ -1,5 +1,6 @@
 //! Serializers against the bytes Kafka's Java classes write (kafka-reference.md §4), deserializers
 //! against the bytes they refuse, and the schema registry's framing and BACKWARD rule.
+#![cfg(not(target_arch = "wasm32"))]
 
 use kite_shared::schema_registry::{RegistryError, SchemaRegistry, decode_framed};
 use kite_shared::serializer::{SerializerKind, canonical_uuid, deserialize, serialize};

@@ -233,6 +233,15 @@ pub async fn fill(client: &Client, css: &str, text: &str) -> Result<(), String> 
     Ok(())
 }
 
+/// Picks the option with `value` in the `<select>` matching `css`.
+pub async fn select(client: &Client, css: &str, value: &str) -> Result<(), String> {
+    wait_for(client, css)
+        .await?
+        .select_by_value(value)
+        .await
+        .map_err(|e| format!("choosing {value} in `{css}`: {e}"))
+}
+
 pub async fn click(client: &Client, css: &str) -> Result<(), String> {
     wait_for(client, css).await?.click().await.map_err(|e| format!("clicking `{css}`: {e}"))
 }

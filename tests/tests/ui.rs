@@ -4,7 +4,9 @@
 //! by Kite's own code.
 
 use fantoccini::Client;
-use kite_e2e::{ChromeDriver, KiteServer, TempDir, click, fill, screenshot, text_of, wait_for, with_browser};
+use kite_e2e::{
+    ChromeDriver, KiteServer, TempDir, click, fill, screenshot, select, text_of, wait_for, with_browser,
+};
 
 /// Browser window for screenshots: a laptop screen.
 const WINDOW_WIDTH_PX: u32 = 1280;
@@ -83,7 +85,31 @@ async fn produce_in_the_tab_and_on_the_server() {
         click(&client, "#create-topic").await?;
         let error = text_of(&client, "#error").await?;
         assert!(error.contains("TOPIC_ALREADY_EXISTS"), "{error}");
+
+        // Serializers and partitioners are picked by Kafka's names.
+        select(&client, "#partitioner", "RoundRobinPartitioner").await?;
+        select(&client, "#value-serializer", "IntegerSerializer").await?;
+        // RoundRobinPartitioner's counter starts at 0: partition 0, after "foobar" at offset 0.
+        assert_eq!(produce(&client, "foobar", "42", 1).await?, (0, 1));
+        let explanation = text_of(&client, "#produce-result .explanation").await?;
+        assert!(explanation.contains("RoundRobinPartitioner: keys are ignored"), "{explanation}");
+        let record = text_of(&client, ".partition[data-partition='0'] .record[data-offset='1']").await?;
+        assert!(record.contains("42"), "read back with IntegerDeserializer: {record}");
+
+        // Avro in Schema Registry framing: register the example schema, then produce JSON.
+        select(&client, "#value-serializer", "KafkaAvroSerializer").await?;
+        click(&client, "#register-schema").await?;
+        let notice = text_of(&client, "#notice").await?;
+        assert_eq!(notice, "Schema registered: orders-value version 1 (id 1)");
+        assert_eq!(produce(&client, "o-1", r#"{"id":"o-1","amount":9.5}"#, 0).await?, (1, 0));
+        let record = text_of(&client, ".partition[data-partition='1'] .record[data-offset='0']").await?;
+        assert!(
+            record.contains(r#"{"id":"o-1","amount":9.5}"#),
+            "read back with KafkaAvroDeserializer: {record}"
+        );
         screenshot(&client, "in-tab").await?;
+        select(&client, "#partitioner", "default").await?;
+        select(&client, "#value-serializer", "StringSerializer").await?;
 
         // On the server: the same UI over the websocket; the server's engine answers.
         let default_url =

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use kite_shared::api::{Command, RecordView, TopicDescription};
 use kite_shared::partitioner::{murmur2, to_positive};
+use kite_shared::serializer::SerializerKind;
 use yew::prelude::*;
 
 use crate::state::{PARTITIONS_SHOWN, record_fetches};
@@ -13,6 +14,8 @@ use crate::state::{PARTITIONS_SHOWN, record_fetches};
 pub struct Props {
     pub topic: Option<TopicDescription>,
     pub records: BTreeMap<(String, i32), Vec<RecordView>>,
+    pub key_deserializer: SerializerKind,
+    pub value_deserializer: SerializerKind,
     pub send: Callback<Command>,
 }
 
@@ -23,12 +26,14 @@ fn key_hue(key: Option<&str>) -> i32 {
 
 #[function_component(PartitionsView)]
 pub fn partitions_view(props: &Props) -> Html {
-    // Refetch whenever the topic's offsets change: the view shows the log as the engine holds it.
+    // Refetch whenever the topic's offsets or the chosen deserializers change: the view shows the
+    // log as the engine holds it, read as a consumer with those deserializers would.
     {
         let send = props.send.clone();
-        use_effect_with(props.topic.clone(), move |topic| {
+        let deps = (props.topic.clone(), props.key_deserializer, props.value_deserializer);
+        use_effect_with(deps, move |(topic, key, value)| {
             if let Some(topic) = topic {
-                record_fetches(topic).into_iter().for_each(|command| send.emit(command));
+                record_fetches(topic, *key, *value).into_iter().for_each(|command| send.emit(command));
             }
         });
     }
@@ -54,10 +59,12 @@ pub fn partitions_view(props: &Props) -> Html {
                         </div>
                         <ol class="records">
                             { for records.iter().map(|r| html! {
-                                <li class="record" data-offset={r.offset.to_string()}
+                                <li class={classes!("record", r.decode_error.is_some().then_some("undecodable"))}
+                                    data-offset={r.offset.to_string()}
                                     style={format!("--key-hue: {}", key_hue(r.key.as_deref()))}
-                                    title={format!("offset {} · key {} · value {}", r.offset,
-                                        r.key.as_deref().unwrap_or("null"), r.value.as_deref().unwrap_or("null"))}>
+                                    title={format!("offset {} · key {} · value {}{}", r.offset,
+                                        r.key.as_deref().unwrap_or("null"), r.value.as_deref().unwrap_or("null"),
+                                        r.decode_error.as_deref().map(|e| format!(" · {e}")).unwrap_or_default())}>
                                     <span class="offset">{ r.offset }</span>
                                     <span class="key">{ r.key.clone().unwrap_or_else(|| "null".into()) }</span>
                                     <span class="value">{ r.value.clone().unwrap_or_else(|| "null".into()) }</span>

@@ -2,11 +2,16 @@
 //! the partitioner's arithmetic spelled out.
 
 use kite_shared::api::{Command, TopicDescription};
-use kite_shared::partitioner::Placement;
+use kite_shared::partitioner::{PartitionerKind, Placement};
+use kite_shared::serializer::SerializerKind;
+use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use super::bind_text;
 use crate::state::Produced;
+
+/// A schema to start from when Avro is picked: a record a learner can fill in as JSON.
+const EXAMPLE_AVRO_SCHEMA: &str = r#"{"type":"record","name":"Order","fields":[{"name":"id","type":"string"},{"name":"amount","type":"double"}]}"#;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -15,6 +20,10 @@ pub struct Props {
     pub ready: bool,
     pub send: Callback<Command>,
     pub last_produced: Option<Produced>,
+    pub key_serializer: SerializerKind,
+    pub value_serializer: SerializerKind,
+    /// The user picked other serializers: (key, value).
+    pub on_serializers: Callback<(SerializerKind, SerializerKind)>,
 }
 
 /// Bytes as Kafka tools print them: lowercase hex pairs separated by spaces.
@@ -29,12 +38,62 @@ pub fn explain(placement: &Placement) -> Vec<String> {
             vec![format!("partition {partition} was given explicitly: the partitioner was not consulted")]
         }
         Placement::KeyHash { key_bytes, murmur2, positive, num_partitions, partition } => vec![
-            format!("key bytes (StringSerializer, UTF-8): {} ({} bytes)", hex(key_bytes), key_bytes.len()),
+            format!("key bytes: {} ({} bytes)", hex(key_bytes), key_bytes.len()),
             format!("murmur2(key bytes) = {murmur2}"),
             format!("{murmur2} & 0x7fffffff = {positive}"),
             format!("{positive} % {num_partitions} partitions = {partition}"),
         ],
+        Placement::Sticky { partition, produced_bytes, batch_size, chosen_with } => {
+            let mut steps =
+                vec!["null key: the built-in partitioner sticks to one partition (KIP-794)".to_string()];
+            if let Some(choice) = chosen_with {
+                steps.push(format!(
+                    "new sticky partition: random {} % {} available = {partition}",
+                    choice.random, choice.available
+                ));
+            } else {
+                steps.push(format!("still sticky to partition {partition}"));
+            }
+            steps.push(format!("{produced_bytes} of batch.size {batch_size} bytes sent to it"));
+            if produced_bytes >= batch_size {
+                steps.push("batch.size reached: the next null-key record picks a new partition".into());
+            }
+            steps
+        }
+        Placement::RoundRobin { counter, available, partition } => vec![
+            "RoundRobinPartitioner: keys are ignored".into(),
+            format!("counter {counter} % {available} available partitions → partition {partition}"),
+        ],
+        Placement::Crc32 { key_bytes, crc32, num_partitions, partition } => vec![
+            format!("key bytes: {} ({} bytes)", hex(key_bytes), key_bytes.len()),
+            format!("consistent_random: CRC-32(key bytes) = {crc32}"),
+            format!("{crc32} % {num_partitions} partitions = {partition}"),
+        ],
+        Placement::Random { choice, partition } => vec![
+            "librdkafka places this key at random (null key, or empty for consistent_random)".into(),
+            format!("random {} % {} available = {partition}", choice.random, choice.available),
+        ],
     }
+}
+
+/// An `onchange` handler for a `<select>` whose option values are names `parse` understands.
+fn on_select<T: 'static>(parse: fn(&str) -> Option<T>, emit: impl Fn(T) + 'static) -> Callback<Event> {
+    Callback::from(move |e: Event| {
+        if let Some(value) = parse(&e.target_unchecked_into::<HtmlSelectElement>().value()) {
+            emit(value);
+        }
+    })
+}
+
+fn serializer_options(selected: SerializerKind) -> Html {
+    SerializerKind::ALL
+        .iter()
+        .map(|kind| {
+            html! {
+                <option value={kind.serializer_name()} selected={*kind == selected}>{ kind.serializer_name() }</option>
+            }
+        })
+        .collect()
 }
 
 #[function_component(ProducerPanel)]
@@ -42,10 +101,19 @@ pub fn producer_panel(props: &Props) -> Html {
     let key = use_state(|| "customer-42".to_string());
     let value = use_state(|| "hello, kafka".to_string());
     let partition = use_state(String::new);
+    let partitioner = use_state(PartitionerKind::default);
+    let schema = use_state(|| EXAMPLE_AVRO_SCHEMA.to_string());
     let topic = props.selected.clone().unwrap_or_default();
+    let (key_serializer, value_serializer) = (props.key_serializer, props.value_serializer);
     let produce = {
-        let (key, value, partition, send, topic) =
-            (key.clone(), value.clone(), partition.clone(), props.send.clone(), topic.clone());
+        let (key, value, partition, send, topic, partitioner) = (
+            key.clone(),
+            value.clone(),
+            partition.clone(),
+            props.send.clone(),
+            topic.clone(),
+            partitioner.clone(),
+        );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let partition = partition.trim();
@@ -58,7 +126,37 @@ pub fn producer_panel(props: &Props) -> Html {
                 key: (!key.is_empty()).then(|| (*key).clone()),
                 value: Some((*value).clone()),
                 timestamp_ms: None,
+                partitioner: *partitioner,
+                key_serializer,
+                value_serializer,
             });
+        })
+    };
+    let on_key_serializer = {
+        let on = props.on_serializers.clone();
+        on_select(SerializerKind::from_class_name, move |k| on.emit((k, value_serializer)))
+    };
+    let on_value_serializer = {
+        let on = props.on_serializers.clone();
+        on_select(SerializerKind::from_class_name, move |v| on.emit((key_serializer, v)))
+    };
+    let on_partitioner = {
+        let partitioner = partitioner.clone();
+        on_select(PartitionerKind::from_name, move |p| partitioner.set(p))
+    };
+    let register_schema = {
+        let (schema, send, topic) = (schema.clone(), props.send.clone(), topic.clone());
+        Callback::from(move |_: MouseEvent| {
+            send.emit(Command::RegisterSchema {
+                subject: format!("{topic}-value"),
+                schema: (*schema).clone(),
+            })
+        })
+    };
+    let on_schema = {
+        let schema = schema.clone();
+        Callback::from(move |e: InputEvent| {
+            schema.set(e.target_unchecked_into::<HtmlTextAreaElement>().value())
         })
     };
     let can_send = props.ready && !topic.is_empty();
@@ -76,7 +174,24 @@ pub fn producer_panel(props: &Props) -> Html {
                 <label>{ "Partition" }<input id="produce-partition" type="text" value={(*partition).clone()}
                     oninput={bind_text(&partition)} placeholder="empty = partitioner" /></label>
                 <button id="produce-send" type="submit" disabled={!can_send}>{ "Send" }</button>
+                <label>{ "Key serializer" }<select id="key-serializer" onchange={on_key_serializer}>
+                    { serializer_options(key_serializer) }</select></label>
+                <label>{ "Value serializer" }<select id="value-serializer" onchange={on_value_serializer}>
+                    { serializer_options(value_serializer) }</select></label>
+                <label class="wide">{ "Partitioner" }<select id="partitioner" onchange={on_partitioner}>
+                    { for PartitionerKind::ALL.iter().map(|kind| html! {
+                        <option value={kind.name()} selected={*kind == *partitioner}>{ kind.name() }</option>
+                    }) }</select></label>
             </form>
+            if value_serializer == SerializerKind::Avro {
+                <div class="schema">
+                    <label>{ format!("Avro schema for subject {topic}-value") }
+                        <textarea id="avro-schema" rows="3" value={(*schema).clone()} oninput={on_schema} />
+                    </label>
+                    <button id="register-schema" type="button" onclick={register_schema} disabled={!can_send}>
+                        { "Register schema" }</button>
+                </div>
+            }
             if let Some(produced) = &props.last_produced {
                 <ProducedResult produced={produced.clone()} />
             }

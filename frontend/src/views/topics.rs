@@ -1,5 +1,7 @@
 //! Topics: create one (name, partition count) and pick the one the other views show.
 
+use std::collections::BTreeMap;
+
 use kite_shared::api::{Command, TopicDescription};
 use yew::prelude::*;
 
@@ -14,17 +16,36 @@ pub struct Props {
     pub on_select: Callback<String>,
 }
 
+/// `k=v` pairs separated by commas, as `kafka-topics --config` takes them one by one. An entry
+/// without `=` is sent with an empty value, which the engine refuses by name.
+pub fn parse_configs(text: &str) -> BTreeMap<String, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| match entry.split_once('=') {
+            Some((k, v)) => (k.trim().to_string(), v.trim().to_string()),
+            None => (entry.to_string(), String::new()),
+        })
+        .collect()
+}
+
 #[function_component(TopicsPanel)]
 pub fn topics_panel(props: &Props) -> Html {
     let name = use_state(|| "orders".to_string());
     let partitions = use_state(|| "3".to_string());
+    let configs = use_state(String::new);
     let create = {
-        let (name, partitions, send) = (name.clone(), partitions.clone(), props.send.clone());
+        let (name, partitions, configs, send) =
+            (name.clone(), partitions.clone(), configs.clone(), props.send.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             // An unparsable count goes to the engine as 0, which refuses it with Kafka's message.
             let count = partitions.trim().parse::<i32>().unwrap_or(0);
-            send.emit(Command::CreateTopic { name: name.trim().to_string(), partitions: count });
+            send.emit(Command::CreateTopic {
+                name: name.trim().to_string(),
+                partitions: count,
+                configs: parse_configs(&configs),
+            });
         })
     };
     html! {
@@ -36,6 +57,8 @@ pub fn topics_panel(props: &Props) -> Html {
                 <label>{ "Partitions" }<input id="topic-partitions" type="number" min="1"
                     value={(*partitions).clone()} oninput={bind_text(&partitions)} /></label>
                 <button id="create-topic" type="submit" disabled={!props.ready}>{ "Create topic" }</button>
+                <label class="wide">{ "Configs" }<input id="topic-configs" type="text" value={(*configs).clone()}
+                    oninput={bind_text(&configs)} placeholder="retention.ms=3600000, cleanup.policy=compact" /></label>
             </form>
             <ul id="topic-list" class="topic-list">
                 { for props.topics.iter().map(|topic| {
