@@ -48,6 +48,7 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
     let ui = ui_routes(&args.ui_dir);
     let routes = ws.or(ui).with(warp::log("kite::http"));
 
+    let signals = ShutdownSignals::register()?;
     // Tests and `cargo xtask run` read this line to learn the address; keep its shape.
     println!(
         "Kite is serving on http://{addr} (websocket ws://{addr}/ws, data in {})",
@@ -56,7 +57,7 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
     std::io::stdout().flush().map_err(|e| format!("cannot write to stdout: {e}"))?;
 
     let signal = async move {
-        wait_for_shutdown_signal().await;
+        signals.wait().await;
         tracing::info!("shutting down");
         // Upgraded websockets are not tracked by the server's graceful shutdown: tell them.
         let _ = shutdown_tx.send(true);
@@ -92,29 +93,43 @@ fn ui_routes(ui_dir: &Path) -> warp::filters::BoxedFilter<(warp::reply::Response
     }
 }
 
-async fn wait_for_shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!("cannot listen for Ctrl-C: {e}");
+/// Ctrl-C and SIGTERM, registered before the server says it is ready, so a signal that arrives
+/// right after the announcement is already ours (and not the default "die at once").
+struct ShutdownSignals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    #[cfg(unix)]
+    fn register() -> Result<ShutdownSignals, String> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt =
+            signal(SignalKind::interrupt()).map_err(|e| format!("cannot listen for Ctrl-C: {e}"))?;
+        let terminate =
+            signal(SignalKind::terminate()).map_err(|e| format!("cannot listen for SIGTERM: {e}"))?;
+        Ok(ShutdownSignals { interrupt, terminate })
+    }
+
+    #[cfg(not(unix))]
+    fn register() -> Result<ShutdownSignals, String> {
+        Ok(ShutdownSignals {})
+    }
+
+    #[cfg(unix)]
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn wait(self) {
+        if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(e) => {
-                tracing::error!("cannot listen for SIGTERM: {e}");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
     }
 }

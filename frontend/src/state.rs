@@ -143,8 +143,9 @@ impl AppState {
 
     fn apply_reply(&mut self, reply: Reply) {
         match reply {
-            Reply::TopicCreated { topic } => {
+            Reply::TopicCreated { topic, warnings } => {
                 self.last_error = None;
+                self.last_notice = (!warnings.is_empty()).then(|| warnings.join(" "));
                 self.selected_topic = Some(topic.name.clone());
                 self.upsert_topic(topic);
             }

@@ -92,7 +92,7 @@ fn the_reducer_follows_the_engine() {
     assert!(state.is_ready());
 
     let reply = |reply| Action::Message(ServerMessage::Reply { id: 1, reply });
-    let state = state.apply(reply(Reply::TopicCreated { topic: orders([0, 0, 0]) }));
+    let state = state.apply(reply(Reply::TopicCreated { topic: orders([0, 0, 0]), warnings: vec![] }));
     assert_eq!(state.selected_topic.as_deref(), Some("orders"));
     assert_eq!(state.topics.len(), 1);
 

@@ -107,6 +107,9 @@ pub struct RecordView {
 pub enum Reply {
     TopicCreated {
         topic: TopicDescription,
+        /// What `kafka-topics --create` would warn about (a `.` or `_` in the name).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        warnings: Vec<String>,
     },
     Topics {
         topics: Vec<TopicDescription>,

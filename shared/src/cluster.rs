@@ -18,7 +18,7 @@ use crate::random::Rng;
 use crate::record::batch::{BatchHeader, BatchRecord, RecordBatch, TimestampType};
 use crate::schema_registry::SchemaRegistry;
 use crate::serializer::{SerializerKind, deserialize, serialize};
-use crate::topic::{Topic, names_collide, validate_name, validate_partition_count};
+use crate::topic::{Topic, collision_warning, names_collide, validate_name, validate_partition_count};
 
 #[derive(Clone, Debug)]
 pub struct Cluster {
@@ -140,8 +140,9 @@ impl Cluster {
             partitioner: TopicPartitionerState::default(),
         };
         let description = describe(&state);
+        let warnings = collision_warning(&name).into_iter().collect();
         self.topics.insert(name, state);
-        Ok(Reply::TopicCreated { topic: description })
+        Ok(Reply::TopicCreated { topic: description, warnings })
     }
 
     fn produce(&mut self, now_ms: i64, request: ProduceRequest<'_>) -> Result<Reply, KafkaError> {

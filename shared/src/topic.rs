@@ -70,6 +70,15 @@ pub fn names_collide(a: &str, b: &str) -> bool {
     a != b && a.replace('.', "_") == b.replace('.', "_")
 }
 
+/// kafka-topics' warning for names with `.` or `_`, which metric names cannot tell apart.
+pub fn collision_warning(name: &str) -> Option<String> {
+    (name.contains('.') || name.contains('_')).then(|| {
+        "WARNING: Due to limitations in metric names, topics with a period ('.') or underscore ('_') \
+         could collide. To avoid issues it is best to use either, but not both."
+            .to_string()
+    })
+}
+
 /// A topic needs at least one partition (Kafka: "Number of partitions must be larger than 0.");
 /// Kite also caps the count at `MAX_PARTITIONS_PER_TOPIC`.
 pub fn validate_partition_count(count: i32) -> Result<(), KafkaError> {

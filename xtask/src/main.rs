@@ -3,8 +3,12 @@
 //! - `run [-- ARGS]`: build the UI and the server, then start `kite serve ARGS` (Ctrl-C stops it).
 //! - `dist`: build the UI into `dist/` only.
 //! - `test`: everything a contributor must keep green, each stage with a one-line result.
+//! - `bench`: the engine's throughput benchmarks.
+//! - `fuzz <target> [--seconds N]`: a libFuzzer target on nightly.
 
+mod bench;
 mod dist;
+mod fuzz;
 mod proc;
 mod test;
 mod tools;
@@ -17,7 +21,10 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   run [-- SERVE-ARGS]   build the UI and `kite`, then run `kite serve` (default http://127.0.0.1:8080)
   dist                  build the UI into dist/
-  test                  fmt, clippy (native + wasm32), native tests, browser tests, end-to-end tests";
+  test                  fmt, clippy (native + wasm32), native tests, browser tests, end-to-end tests
+  bench                 the engine's throughput benchmarks (docs/benchmarks.md)
+  fuzz TARGET [--seconds N]
+                        fuzz a decoder (record_batch_decode, api_message_decode) on nightly";
 
 /// The workspace root: xtask lives one level below it.
 pub fn workspace_root() -> PathBuf {
@@ -31,6 +38,8 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("dist") => dist::build().map(|_| ()),
         Some("test") => test::run_all(),
+        Some("bench") => bench::run(),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             Ok(())

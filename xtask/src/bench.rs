@@ -1,0 +1,10 @@
+//! `cargo xtask bench`: the engine's throughput benchmarks (divan), Kite beside its baselines.
+//! Figures and how to read them: docs/benchmarks.md.
+
+use crate::proc;
+
+pub fn run() -> Result<(), String> {
+    let mut bench = proc::cargo();
+    bench.args(["bench", "-p", "kite-shared", "--bench", "codec"]);
+    proc::run(bench)
+}
