@@ -130,3 +130,12 @@ fn registry_versions_ids_and_backward_compatibility() {
     assert!(registry.by_id(2).is_some() && registry.by_id(3).is_none() && registry.by_id(0).is_none());
     assert!(matches!(registry.register("x", "{not json"), Err(RegistryError::InvalidSchema(_))));
 }
+
+/// Found by `cargo xtask fuzz api_message_decode`: apache-avro 0.21 panicked (an `unwrap` in its
+/// name parsing) on a record named "-U". 0.22 returns an error; this keeps it that way.
+#[test]
+fn an_invalid_schema_name_is_an_error_not_a_panic() {
+    let mut registry = SchemaRegistry::new();
+    let schema = r#"{"type":"record","name":"-U","fields":[{"name":"a","type":"int"}]}"#;
+    assert!(matches!(registry.register("orders-value", schema), Err(RegistryError::InvalidSchema(_))));
+}
