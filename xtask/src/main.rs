@@ -36,7 +36,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
-        Some("dist") => dist::build().map(|_| ()),
+        Some("dist") => dist::build(false).map(|_| ()),
         Some("test") => test::run_all(),
         Some("bench") => bench::run(),
         Some("fuzz") => fuzz::run(&args[1..]),
@@ -60,7 +60,7 @@ fn main() -> ExitCode {
 /// directly and it shuts down cleanly.
 fn run(args: &[String]) -> Result<(), String> {
     let serve_args: Vec<String> = args.iter().skip_while(|a| *a == "--").cloned().collect();
-    let dist_dir = dist::build()?;
+    let dist_dir = dist::build(false)?;
     let kite = dist::build_server(false)?;
     let root = workspace_root();
     let mut command = std::process::Command::new(&kite);

@@ -97,7 +97,7 @@ pub fn run_all() -> Result<(), String> {
     run_stage(Stage { name: "browser tests", counts_tests: true, command: browser_tests });
 
     // End-to-end: the real UI bundle, the real server binary, the real browser.
-    let e2e = match (dist::build(), dist::build_server(false)) {
+    let e2e = match (dist::build(true), dist::build_server(false)) {
         (Ok(ui_dir), Ok(kite)) => Some(e2e_command(&ui_dir, &kite, &browser, &root)),
         (Err(e), _) | (_, Err(e)) => {
             eprintln!("xtask: cannot build for the end-to-end tests: {e}");

@@ -96,6 +96,33 @@ fn cargo_home() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".cargo"))
 }
 
+/// rustc's default wasm32 features, which Debian's older binaryen must be told it may keep.
+pub const WASM_OPT_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-nontrapping-float-to-int",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// binaryen's `wasm-opt`, if there is one on PATH; with `install`, on Debian as root it is
+/// installed with apt-get first. The bundle builds without it, only larger.
+pub fn find_wasm_opt(install: bool) -> Option<PathBuf> {
+    if let Some(found) = on_path("wasm-opt") {
+        return Some(found);
+    }
+    if install && Path::new("/etc/debian_version").is_file() && is_root() {
+        println!("xtask: installing wasm-opt (apt-get install binaryen)");
+        let mut apt = Command::new("apt-get");
+        apt.args(["install", "-y", "-q", "binaryen"]).env("DEBIAN_FRONTEND", "noninteractive");
+        if proc::run(apt).is_ok() {
+            return on_path("wasm-opt");
+        }
+    }
+    None
+}
+
 /// The browser and its WebDriver for the browser and end-to-end tests.
 pub struct Browser {
     pub chrome: PathBuf,
