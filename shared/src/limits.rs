@@ -13,8 +13,8 @@ pub const MAX_PARTITIONS_PER_TOPIC: i32 = 1_000;
 /// Topics one cluster may hold.
 pub const MAX_TOPICS_PER_CLUSTER: usize = 10_000;
 
-/// Kafka's default `max.message.bytes` (1 MiB + record batch overhead): the largest key plus value
-/// one produce may carry until topic configs arrive.
+/// Kafka's default `max.message.bytes` (1 MiB + record batch overhead). Topics may set their own
+/// limit; this one sizes the API's message bound below.
 pub const MAX_RECORD_BYTES: usize = 1_048_588;
 
 /// Records one fetch returns at most.
