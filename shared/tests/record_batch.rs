@@ -154,6 +154,18 @@ fn malformed_batches_are_named() {
     expect(&with_count(-1), &|e| matches!(e, BatchError::NegativeRecordCount { count: -1 }));
     expect(&with_count(i32::MAX), &|e| matches!(e, BatchError::RecordCountTooLarge { .. }));
 
+    // Found by fuzzing recovery: baseOffset + lastOffsetDelta overflowed when a header was used.
+    let mut near_max = good.clone();
+    near_max[0..8].copy_from_slice(&i64::MAX.to_be_bytes());
+    expect(&near_max, &|e| {
+        matches!(e, BatchError::LastOffsetOutOfRange { base_offset: i64::MAX, last_offset_delta: 1 })
+    });
+    let mut negative_delta = good.clone();
+    negative_delta[23..27].copy_from_slice(&(-1_i32).to_be_bytes());
+    let crc = crc32c::crc32c(&negative_delta[21..]);
+    negative_delta[17..21].copy_from_slice(&crc.to_be_bytes());
+    expect(&negative_delta, &|e| matches!(e, BatchError::LastOffsetOutOfRange { last_offset_delta: -1, .. }));
+
     let mut unknown_codec = good.clone();
     unknown_codec[22] = 0x07;
     let crc = crc32c::crc32c(&unknown_codec[21..]);

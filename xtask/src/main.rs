@@ -24,7 +24,8 @@ commands:
   test                  fmt, clippy (native + wasm32), native tests, browser tests, end-to-end tests
   bench                 the engine's throughput benchmarks (docs/benchmarks.md)
   fuzz TARGET [--seconds N]
-                        fuzz a decoder (record_batch_decode, api_message_decode) on nightly";
+                        fuzz a decoder (record_batch_decode, api_message_decode,
+                        segment_recover) on nightly";
 
 /// The workspace root: xtask lives one level below it.
 pub fn workspace_root() -> PathBuf {

@@ -137,26 +137,82 @@ pub struct RecordBatch {
 /// Why bytes are not a valid RecordBatch v2, or a batch cannot be encoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BatchError {
-    Truncated { field: &'static str, needed: usize, available: usize },
-    BatchLengthOutOfRange { batch_length: i32, min: usize, max: usize },
-    UnsupportedMagic { magic: i8 },
-    CrcMismatch { stored: u32, computed: u32 },
-    UnknownCompression { id: i16 },
-    NegativeRecordCount { count: i32 },
-    RecordCountTooLarge { count: i32, body_bytes: usize },
-    RecordCountMismatch { declared: i32, found: usize },
-    VarintTooLong { field: &'static str },
-    NegativeLength { field: &'static str, len: i32 },
-    RecordLengthMismatch { declared: i32, actual: usize },
-    OffsetDeltaOutOfOrder { previous: i32, found: i32 },
-    OffsetDeltaBeyondLast { offset_delta: i32, last_offset_delta: i32 },
+    Truncated {
+        field: &'static str,
+        needed: usize,
+        available: usize,
+    },
+    BatchLengthOutOfRange {
+        batch_length: i32,
+        min: usize,
+        max: usize,
+    },
+    UnsupportedMagic {
+        magic: i8,
+    },
+    CrcMismatch {
+        stored: u32,
+        computed: u32,
+    },
+    UnknownCompression {
+        id: i16,
+    },
+    NegativeRecordCount {
+        count: i32,
+    },
+    /// lastOffsetDelta is negative, or baseOffset + lastOffsetDelta overflows an int64.
+    LastOffsetOutOfRange {
+        base_offset: i64,
+        last_offset_delta: i32,
+    },
+    RecordCountTooLarge {
+        count: i32,
+        body_bytes: usize,
+    },
+    RecordCountMismatch {
+        declared: i32,
+        found: usize,
+    },
+    VarintTooLong {
+        field: &'static str,
+    },
+    NegativeLength {
+        field: &'static str,
+        len: i32,
+    },
+    RecordLengthMismatch {
+        declared: i32,
+        actual: usize,
+    },
+    OffsetDeltaOutOfOrder {
+        previous: i32,
+        found: i32,
+    },
+    OffsetDeltaBeyondLast {
+        offset_delta: i32,
+        last_offset_delta: i32,
+    },
     HeaderKeyNotUtf8,
     NullHeaderKey,
-    TrailingBytes { count: usize },
-    Decompression { codec: Compression, reason: String },
-    CompressionFailed { codec: Compression, reason: String },
-    DecompressedTooLarge { codec: Compression, max_bytes: usize },
-    FieldTooLarge { field: &'static str, len: usize },
+    TrailingBytes {
+        count: usize,
+    },
+    Decompression {
+        codec: Compression,
+        reason: String,
+    },
+    CompressionFailed {
+        codec: Compression,
+        reason: String,
+    },
+    DecompressedTooLarge {
+        codec: Compression,
+        max_bytes: usize,
+    },
+    FieldTooLarge {
+        field: &'static str,
+        len: usize,
+    },
 }
 
 impl std::fmt::Display for BatchError {
@@ -175,6 +231,12 @@ impl std::fmt::Display for BatchError {
             }
             UnknownCompression { id } => write!(f, "unknown compression codec id {id}"),
             NegativeRecordCount { count } => write!(f, "negative record count {count}"),
+            LastOffsetOutOfRange { base_offset, last_offset_delta } => {
+                write!(
+                    f,
+                    "baseOffset {base_offset} with lastOffsetDelta {last_offset_delta} is not a valid last offset"
+                )
+            }
             RecordCountTooLarge { count, body_bytes } => {
                 write!(f, "record count {count} cannot fit in {body_bytes} bytes of records")
             }
@@ -267,6 +329,11 @@ impl BatchHeader {
             return Err(BatchError::CrcMismatch { stored, computed });
         }
         let attributes = Attributes::from_bits(be_i16(input, ATTRIBUTES_AT))?;
+        let base_offset = be_i64(input, BASE_OFFSET_AT);
+        let last_offset_delta = be_i32(input, LAST_OFFSET_DELTA_AT);
+        if last_offset_delta < 0 || base_offset.checked_add(i64::from(last_offset_delta)).is_none() {
+            return Err(BatchError::LastOffsetOutOfRange { base_offset, last_offset_delta });
+        }
         let record_count = be_i32(input, RECORD_COUNT_AT);
         if record_count < 0 {
             return Err(BatchError::NegativeRecordCount { count: record_count });
@@ -278,12 +345,12 @@ impl BatchHeader {
             return Err(BatchError::RecordCountTooLarge { count: record_count, body_bytes });
         }
         Ok(BatchHeader {
-            base_offset: be_i64(input, BASE_OFFSET_AT),
+            base_offset,
             batch_length,
             partition_leader_epoch: be_i32(input, PARTITION_LEADER_EPOCH_AT),
             crc: stored,
             attributes,
-            last_offset_delta: be_i32(input, LAST_OFFSET_DELTA_AT),
+            last_offset_delta,
             base_timestamp: be_i64(input, BASE_TIMESTAMP_AT),
             max_timestamp: be_i64(input, MAX_TIMESTAMP_AT),
             producer_id: be_i64(input, PRODUCER_ID_AT),
@@ -298,6 +365,7 @@ impl BatchHeader {
         LOG_OVERHEAD_BYTES + self.batch_length as usize
     }
 
+    /// baseOffset + lastOffsetDelta; `parse` refused headers where this would overflow.
     pub fn last_offset(&self) -> i64 {
         self.base_offset + i64::from(self.last_offset_delta)
     }

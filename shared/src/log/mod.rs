@@ -2,7 +2,13 @@
 //!
 //! This is the in-memory first cut. Segments, indexes, retention, compaction and recovery (and the
 //! storage backends behind them) replace its insides without changing what it promises: offsets start
-//! at the log start offset, grow by one per record, and are never reused.
+//! at the log start offset, grow by one per record, and are never reused. `index` and `segment` are
+//! the first of those pieces, in Kafka's bytes; they are not wired in yet.
+
+pub mod epoch_cache;
+pub mod index;
+pub mod local_log;
+pub mod segment;
 
 use crate::limits::MAX_RECORDS_PER_PARTITION;
 use crate::record::Record;
