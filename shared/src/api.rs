@@ -232,6 +232,17 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_command_is_named_as_in_the_api_doc() {
+        let mut cluster = Cluster::new(0);
+        let answer = serve_text(&mut cluster, 0, r#"{"id":1,"command":{"type":"nope"}}"#);
+        // docs/websocket-api.md quotes this answer.
+        assert_eq!(
+            answer,
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema` at line 1 column 32"}"#
+        );
+    }
+
+    #[test]
     fn undecodable_text_is_answered_not_panicked_on() {
         let mut cluster = Cluster::new(0);
         for bad in ["", "{", "null", r#"{"id":1}"#, r#"{"id":1,"command":{"type":"nope"}}"#, "\u{0}"] {
