@@ -9,16 +9,21 @@ use std::collections::BTreeMap;
 use crate::api::{Command, PartitionDescription, RecordView, Reply, TopicDescription};
 use crate::config::{TopicCompression, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
-use crate::limits::{MAX_FETCH_RECORDS, MAX_TOPICS_PER_CLUSTER};
-use crate::log::AppendError;
+use crate::limits::{
+    MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_PARTITION_BYTES_IN_MEMORY, MAX_TOPICS_PER_CLUSTER,
+};
+use crate::log::local_log::LogConfig;
 use crate::partitioner::{
     DEFAULT_BATCH_SIZE_BYTES, PartitionInput, PartitionerKind, Placement, TopicPartitionerState, place,
 };
 use crate::random::Rng;
-use crate::record::batch::{BatchHeader, BatchRecord, RecordBatch, TimestampType};
+use crate::record::batch::{BatchRecord, RecordBatch, TimestampType};
 use crate::schema_registry::SchemaRegistry;
 use crate::serializer::{SerializerKind, deserialize, serialize};
 use crate::topic::{Topic, collision_warning, names_collide, validate_name, validate_partition_count};
+
+/// The one broker leads every partition in its first epoch, until elections arrive.
+const SINGLE_BROKER_LEADER_EPOCH: i32 = 0;
 
 #[derive(Clone, Debug)]
 pub struct Cluster {
@@ -134,7 +139,7 @@ impl Cluster {
             ));
         }
         let state = TopicState {
-            topic: Topic::new(name.clone(), partitions),
+            topic: Topic::new(name.clone(), partitions, &LogConfig::from(&config)),
             config,
             overrides,
             partitioner: TopicPartitionerState::default(),
@@ -196,36 +201,34 @@ impl Cluster {
             return Err(unknown_partition(topic_name, partition));
         }
 
-        // The producer's batch, in Kafka's bytes; the broker checks it as a leader would.
+        // The producer's batch, in Kafka's bytes; the log checks it as a leader would, stamps its
+        // offset and epoch, and stores those bytes.
         let mut batch = RecordBatch::new(request.timestamp_ms, vec![record]);
         if let TopicCompression::Codec(codec) = state.config.compression_type {
             batch.attributes.compression = codec;
         }
         let bytes = batch.encode().map_err(|e| KafkaError::new(ErrorCode::CorruptMessage, e.to_string()))?;
-        let max_bytes = state.config.max_message_bytes as usize;
-        if bytes.len() > max_bytes {
+        let log = state.topic.partition_mut(partition).expect("partition checked above");
+        if log.size_bytes() + bytes.len() > MAX_PARTITION_BYTES_IN_MEMORY {
             return Err(KafkaError::new(
-                ErrorCode::MessageTooLarge,
+                ErrorCode::PolicyViolation,
                 format!(
-                    "The record batch is {} bytes, over the topic's max.message.bytes {max_bytes}.",
-                    bytes.len()
+                    "Partition {topic_name}-{partition} holds Kite's in-memory limit of {MAX_PARTITION_BYTES_IN_MEMORY} bytes; lower retention.ms or retention.bytes."
                 ),
             ));
         }
-        BatchHeader::parse(&bytes).map_err(|e| KafkaError::new(ErrorCode::CorruptMessage, e.to_string()))?;
+        let appended = log.append_as_leader(&bytes, SINGLE_BROKER_LEADER_EPOCH, now_ms)?;
         let timestamp_ms = match state.config.message_timestamp_type {
             TimestampType::CreateTime => request.timestamp_ms,
-            TimestampType::LogAppendTime => now_ms,
+            TimestampType::LogAppendTime => appended.max_timestamp,
         };
-        let record = batch.records.pop().expect("the batch holds the one record just put in");
-        let log = state.topic.partition_mut(partition).expect("partition checked above");
-        let offset = log.append(timestamp_ms, record.key, record.value).map_err(|AppendError::Full| {
-            KafkaError::new(
-                ErrorCode::PolicyViolation,
-                format!("Partition {topic_name}-{partition} holds the most records Kite keeps in memory."),
-            )
-        })?;
-        Ok(Reply::Produced { topic: topic_name.to_string(), partition, offset, timestamp_ms, placement })
+        Ok(Reply::Produced {
+            topic: topic_name.to_string(),
+            partition,
+            offset: appended.first_offset,
+            timestamp_ms,
+            placement,
+        })
     }
 
     fn fetch(
@@ -240,17 +243,19 @@ impl Cluster {
         let state = self.topics.get(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
         let log = state.topic.partition(partition).ok_or_else(|| unknown_partition(topic_name, partition))?;
         let max_records = max_records.min(MAX_FETCH_RECORDS) as usize;
-        let records = log.read(offset, max_records).ok_or_else(|| {
-            KafkaError::new(
+        if offset < log.log_start_offset() || offset > log.log_end_offset() {
+            return Err(KafkaError::new(
                 ErrorCode::OffsetOutOfRange,
                 format!(
                     "Fetch position {offset} is out of range for partition {topic_name}-{partition} (log start {}, log end {}).",
                     log.log_start_offset(),
                     log.log_end_offset()
                 ),
-            )
-        })?;
-        let view = |r: &crate::record::Record| {
+            ));
+        }
+        let corrupt =
+            |e: crate::record::batch::BatchError| KafkaError::new(ErrorCode::CorruptMessage, e.to_string());
+        let view = |offset: i64, timestamp_ms: i64, record: &BatchRecord| {
             let mut decode_error = None;
             let mut read = |kind, bytes: Option<&[u8]>| match deserialize(kind, bytes, &self.schema_registry)
             {
@@ -260,16 +265,43 @@ impl Cluster {
                     bytes.map(crate::serializer::hex)
                 }
             };
-            let key = read(key_deserializer, r.key.as_deref());
-            let value = read(value_deserializer, r.value.as_deref());
-            RecordView { offset: r.offset, timestamp_ms: r.timestamp_ms, key, value, decode_error }
+            let key = read(key_deserializer, record.key.as_deref());
+            let value = read(value_deserializer, record.value.as_deref());
+            RecordView { offset, timestamp_ms, key, value, decode_error }
         };
+        // Read whole batches as a consumer's fetch does, then decode them as its client would,
+        // skipping the records before `offset` in the first batch.
+        let mut records = Vec::new();
+        let mut next = offset;
+        while records.len() < max_records && next < log.log_end_offset() {
+            let bytes = log.read(next, MAX_FETCH_BYTES)?;
+            if bytes.is_empty() {
+                break;
+            }
+            let mut at = 0;
+            while at < bytes.len() && records.len() < max_records {
+                let (batch, used) = RecordBatch::decode(&bytes[at..]).map_err(corrupt)?;
+                at += used;
+                for record in &batch.records {
+                    let record_offset = batch.base_offset + i64::from(record.offset_delta);
+                    if record_offset < next || records.len() == max_records {
+                        continue;
+                    }
+                    let timestamp_ms = match batch.attributes.timestamp_type {
+                        TimestampType::CreateTime => batch.base_timestamp + record.timestamp_delta,
+                        TimestampType::LogAppendTime => batch.max_timestamp,
+                    };
+                    records.push(view(record_offset, timestamp_ms, record));
+                }
+                next = next.max(batch.base_offset + i64::from(batch.last_offset_delta) + 1);
+            }
+        }
         Ok(Reply::Records {
             topic: topic_name.to_string(),
             partition,
             log_start_offset: log.log_start_offset(),
             log_end_offset: log.log_end_offset(),
-            records: records.iter().map(view).collect(),
+            records,
         })
     }
 }

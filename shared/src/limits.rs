@@ -20,8 +20,12 @@ pub const MAX_RECORD_BYTES: usize = 1_048_588;
 /// Records one fetch returns at most.
 pub const MAX_FETCH_RECORDS: u32 = 10_000;
 
-/// Records one partition log holds in memory until segments and retention arrive.
-pub const MAX_RECORDS_PER_PARTITION: usize = 1_000_000;
+/// Bytes one partition's log may hold in memory (retention usually keeps it far smaller). Past it,
+/// produce is refused rather than let one partition exhaust a browser tab.
+pub const MAX_PARTITION_BYTES_IN_MEMORY: usize = 256 * 1024 * 1024;
+
+/// The most bytes of batches one fetch reads from a log before decoding them for a client.
+pub const MAX_FETCH_BYTES: usize = 4 * 1024 * 1024;
 
 /// The largest API message (one JSON text) the engine decodes. Room for one maximal record encoded
 /// as a JSON string (which can double its size by escaping), plus the envelope.

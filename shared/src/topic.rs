@@ -1,22 +1,22 @@
-//! A topic: a validated name and its partitions, each an independent log.
+//! A topic: a validated name and its partitions, each an independent log of Kafka record batches.
 
 use crate::error::{ErrorCode, KafkaError};
 use crate::limits::{MAX_PARTITIONS_PER_TOPIC, MAX_TOPIC_NAME_LEN_CHARS};
-use crate::log::PartitionLog;
+use crate::log::local_log::{LocalLog, LogConfig};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Topic {
     name: String,
-    partitions: Vec<PartitionLog>,
+    partitions: Vec<LocalLog>,
 }
 
 impl Topic {
-    /// A topic with `partition_count` empty partitions. The name and count must already be
-    /// validated (`validate_name`, `validate_partition_count`).
-    pub fn new(name: String, partition_count: i32) -> Self {
+    /// A topic with `partition_count` empty partition logs obeying `config`. The name and count
+    /// must already be validated (`validate_name`, `validate_partition_count`).
+    pub fn new(name: String, partition_count: i32, config: &LogConfig) -> Self {
         debug_assert!(validate_name(&name).is_ok());
         debug_assert!(validate_partition_count(partition_count).is_ok());
-        let partitions = (0..partition_count).map(|_| PartitionLog::new()).collect();
+        let partitions = (0..partition_count).map(|_| LocalLog::new(config.clone())).collect();
         Topic { name, partitions }
     }
 
@@ -29,15 +29,15 @@ impl Topic {
         self.partitions.len() as i32
     }
 
-    pub fn partitions(&self) -> &[PartitionLog] {
+    pub fn partitions(&self) -> &[LocalLog] {
         &self.partitions
     }
 
-    pub fn partition(&self, partition: i32) -> Option<&PartitionLog> {
+    pub fn partition(&self, partition: i32) -> Option<&LocalLog> {
         usize::try_from(partition).ok().and_then(|index| self.partitions.get(index))
     }
 
-    pub fn partition_mut(&mut self, partition: i32) -> Option<&mut PartitionLog> {
+    pub fn partition_mut(&mut self, partition: i32) -> Option<&mut LocalLog> {
         usize::try_from(partition).ok().and_then(|index| self.partitions.get_mut(index))
     }
 }

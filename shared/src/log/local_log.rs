@@ -3,7 +3,7 @@
 //! batches, timestamp lookups, truncation, delete-records and retention by time and size.
 //!
 //! Everything is held in memory here: this is the memory backend's behaviour and the logic the disk
-//! and IndexedDB backends will share. It is not wired into `Cluster` yet.
+//! and IndexedDB backends will share. `Cluster` keeps one per partition.
 
 use std::collections::BTreeMap;
 
