@@ -92,6 +92,17 @@ fn leader_stamping_keeps_the_crc_valid() {
 }
 
 #[test]
+fn trusted_parsing_skips_only_the_crc() {
+    let mut bytes = unhex(VECTOR_B);
+    bytes[80] ^= 1;
+    assert!(matches!(BatchHeader::parse(&bytes), Err(BatchError::CrcMismatch { .. })));
+    assert_eq!(BatchHeader::parse_trusted(&bytes).unwrap().record_count, 2);
+    bytes[16] = 1;
+    assert!(matches!(BatchHeader::parse_trusted(&bytes), Err(BatchError::UnsupportedMagic { magic: 1 })));
+    assert!(matches!(BatchHeader::parse_trusted(&bytes[..30]), Err(BatchError::Truncated { .. })));
+}
+
+#[test]
 fn every_header_field_is_carried() {
     let mut batch = vector_b_batch();
     batch.base_offset = 1_234_567;

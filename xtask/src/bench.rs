@@ -1,10 +1,11 @@
-//! `cargo xtask bench`: the engine's throughput benchmarks (divan), Kite beside its baselines.
+//! `cargo xtask bench`: the engine's throughput benchmarks (divan: record codec, partition log),
+//! Kite beside its baselines.
 //! Figures and how to read them: docs/benchmarks.md.
 
 use crate::proc;
 
 pub fn run() -> Result<(), String> {
     let mut bench = proc::cargo();
-    bench.args(["bench", "-p", "kite-shared", "--bench", "codec"]);
+    bench.args(["bench", "-p", "kite-shared"]);
     proc::run(bench)
 }

@@ -114,9 +114,18 @@ pub fn find_wasm_opt(install: bool) -> Option<PathBuf> {
     }
     if install && Path::new("/etc/debian_version").is_file() && is_root() {
         println!("xtask: installing wasm-opt (apt-get install binaryen)");
-        let mut apt = Command::new("apt-get");
-        apt.args(["install", "-y", "-q", "binaryen"]).env("DEBIAN_FRONTEND", "noninteractive");
-        if proc::run(apt).is_ok() {
+        let install = || {
+            let mut apt = Command::new("apt-get");
+            apt.args(["install", "-y", "-q", "binaryen"]).env("DEBIAN_FRONTEND", "noninteractive");
+            proc::run(apt).is_ok()
+        };
+        // A fresh image may have no package lists yet: update once and retry.
+        let installed = install() || {
+            let mut update = Command::new("apt-get");
+            update.args(["update", "-q"]);
+            proc::run(update).is_ok() && install()
+        };
+        if installed {
             return on_path("wasm-opt");
         }
     }

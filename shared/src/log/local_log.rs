@@ -190,8 +190,11 @@ impl LocalLog {
             let segment = self.new_segment(first_offset);
             self.segments.insert(first_offset, segment);
         }
+        // Stamping changed only fields outside the CRC, or recomputed it: the batch is still the
+        // one validated above, so its header is read back without a second CRC pass.
+        let stamped = BatchHeader::parse_trusted(&bytes).map_err(LogError::Batch)?;
         let active = self.segments.values_mut().next_back().expect("a log always has an active segment");
-        active.append(&bytes).map_err(LogError::Segment)?;
+        active.append_validated(&bytes, &stamped).map_err(LogError::Segment)?;
         self.epochs.assign(leader_epoch, first_offset);
         Ok(AppendInfo { first_offset, last_offset, max_timestamp, rolled })
     }

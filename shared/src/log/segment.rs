@@ -174,7 +174,17 @@ impl LogSegment {
     /// segment only ever holds batches that parse with a good CRC.
     pub fn append(&mut self, batch: &[u8]) -> Result<(), SegmentError> {
         let header = BatchHeader::parse(batch).map_err(SegmentError::Batch)?;
-        let batch = &batch[..header.total_bytes()];
+        self.append_validated(&batch[..header.total_bytes()], &header)
+    }
+
+    /// `append` for a batch the caller has just validated and whose `header` it holds (a leader
+    /// that parsed, then stamped, the batch), so the CRC is not computed twice.
+    pub(crate) fn append_validated(
+        &mut self,
+        batch: &[u8],
+        header: &BatchHeader,
+    ) -> Result<(), SegmentError> {
+        debug_assert_eq!(batch.len(), header.total_bytes());
         if header.base_offset < self.next_offset {
             return Err(SegmentError::OffsetNotIncreasing {
                 base_offset: header.base_offset,
@@ -189,7 +199,7 @@ impl LogSegment {
                 base_offset: self.base_offset,
             }));
         }
-        self.index_batch(&header, position)?;
+        self.index_batch(header, position)?;
         self.log.extend_from_slice(batch);
         Ok(())
     }
@@ -216,11 +226,11 @@ impl LogSegment {
     }
 
     /// Headers of the batches from `position` on, each with its position. The segment holds only
-    /// validated batches, so this stops only at the end.
+    /// validated batches, so this reads headers without re-checking CRCs and stops only at the end.
     fn batches_from(&self, position: usize) -> impl Iterator<Item = (usize, BatchHeader)> + '_ {
         let mut at = position;
         std::iter::from_fn(move || {
-            let header = BatchHeader::parse(self.log.get(at..)?).ok()?;
+            let header = BatchHeader::parse_trusted(self.log.get(at..)?).ok()?;
             let here = at;
             at += header.total_bytes();
             Some((here, header))

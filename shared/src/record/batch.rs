@@ -300,8 +300,19 @@ pub struct BatchHeader {
 }
 
 impl BatchHeader {
-    /// Parses and validates the batch at the start of `input`.
+    /// Parses and validates the batch at the start of `input`, CRC included.
     pub fn parse(input: &[u8]) -> Result<BatchHeader, BatchError> {
+        BatchHeader::parse_checked(input, true)
+    }
+
+    /// Like `parse` but without recomputing the CRC: only for bytes this process has already
+    /// validated (a log's own segments), where scanning headers must not cost a pass over every
+    /// batch. Every other check still runs, so a bad length can never be followed.
+    pub fn parse_trusted(input: &[u8]) -> Result<BatchHeader, BatchError> {
+        BatchHeader::parse_checked(input, false)
+    }
+
+    fn parse_checked(input: &[u8], verify_crc: bool) -> Result<BatchHeader, BatchError> {
         if input.len() < LOG_OVERHEAD_BYTES {
             return Err(BatchError::Truncated {
                 field: "baseOffset and batchLength",
@@ -324,9 +335,11 @@ impl BatchHeader {
             return Err(BatchError::UnsupportedMagic { magic });
         }
         let stored = u32::from_be_bytes(input[CRC_AT..CRC_AT + 4].try_into().expect("4 bytes"));
-        let computed = crc32c::crc32c(&input[ATTRIBUTES_AT..total]);
-        if stored != computed {
-            return Err(BatchError::CrcMismatch { stored, computed });
+        if verify_crc {
+            let computed = crc32c::crc32c(&input[ATTRIBUTES_AT..total]);
+            if stored != computed {
+                return Err(BatchError::CrcMismatch { stored, computed });
+            }
         }
         let attributes = Attributes::from_bits(be_i16(input, ATTRIBUTES_AT))?;
         let base_offset = be_i64(input, BASE_OFFSET_AT);
