@@ -14,20 +14,10 @@ use std::path::Path;
 
 use kite_shared::config::TopicConfig;
 use kite_shared::log::local_log::{LocalLog, LogConfig};
-use kite_shared::record::batch::{BatchHeader, BatchRecord, RecordBatch};
+use kite_shared::record::batch::BatchHeader;
 
-fn producer_batch(count: usize, value_bytes: usize, timestamp: i64) -> Vec<u8> {
-    let records = (0..count)
-        .map(|i| BatchRecord {
-            timestamp_delta: i as i64,
-            offset_delta: i as i32,
-            key: Some(format!("k{i}").into_bytes()),
-            value: Some(vec![b'v'; value_bytes]),
-            headers: vec![],
-        })
-        .collect();
-    RecordBatch::new(timestamp, records).encode().unwrap()
-}
+mod common;
+use common::producer_batch;
 
 fn state(log: &LocalLog) -> String {
     let segments: Vec<String> = log

@@ -4,26 +4,19 @@
 
 use kite_shared::log::index::DEFAULT_SEGMENT_INDEX_BYTES;
 use kite_shared::log::segment::{LogSegment, RollCheck, ScanStop, file_name};
-use kite_shared::record::batch::{BatchError, BatchHeader, BatchRecord, RecordBatch, stamp_offset_and_epoch};
+use kite_shared::record::batch::{BatchError, BatchHeader, stamp_offset_and_epoch};
 use proptest::prelude::*;
+
+mod common;
+use common::producer_batch;
 
 const BASE_TIMESTAMP_MS: i64 = 1_700_000_000_000;
 /// A small index interval so a few batches already produce index entries.
 const INTERVAL_BYTES: usize = 200;
 
-/// A batch of `count` records with `value_bytes`-byte values, stamped at `base_offset`, records
-/// one millisecond apart from `base_timestamp`.
+/// `producer_batch` stamped at `base_offset`, as a leader would.
 fn batch(base_offset: i64, count: usize, value_bytes: usize, base_timestamp: i64) -> Vec<u8> {
-    let records = (0..count)
-        .map(|i| BatchRecord {
-            timestamp_delta: i as i64,
-            offset_delta: i as i32,
-            key: Some(format!("k{i}").into_bytes()),
-            value: Some(vec![b'v'; value_bytes]),
-            headers: vec![],
-        })
-        .collect();
-    let mut bytes = RecordBatch::new(base_timestamp, records).encode().unwrap();
+    let mut bytes = producer_batch(count, value_bytes, base_timestamp);
     stamp_offset_and_epoch(&mut bytes, base_offset, 0);
     bytes
 }

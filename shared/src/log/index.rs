@@ -57,78 +57,152 @@ fn floor_index<T>(entries: &[T], target: i64, key: impl Fn(&T) -> i64) -> Option
     count.checked_sub(1)
 }
 
+/// One fixed-size index entry in Kafka's big-endian bytes.
+trait Entry: Copy + 'static {
+    const BYTES: usize;
+    fn relative_offset(&self) -> i32;
+    fn write(&self, out: &mut Vec<u8>);
+    /// `bytes` is exactly `BYTES` long.
+    fn read(bytes: &[u8]) -> Self;
+}
+
+/// Offset index entry: (relative offset, position in the `.log`).
+impl Entry for (i32, u32) {
+    const BYTES: usize = OFFSET_INDEX_ENTRY_BYTES;
+    fn relative_offset(&self) -> i32 {
+        self.0
+    }
+    fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.0.to_be_bytes());
+        out.extend_from_slice(&self.1.to_be_bytes());
+    }
+    fn read(bytes: &[u8]) -> Self {
+        (
+            i32::from_be_bytes(bytes[0..4].try_into().expect("4 bytes")),
+            u32::from_be_bytes(bytes[4..8].try_into().expect("4 bytes")),
+        )
+    }
+}
+
+/// Time index entry: (timestamp, relative offset).
+impl Entry for (i64, i32) {
+    const BYTES: usize = TIME_INDEX_ENTRY_BYTES;
+    fn relative_offset(&self) -> i32 {
+        self.1
+    }
+    fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.0.to_be_bytes());
+        out.extend_from_slice(&self.1.to_be_bytes());
+    }
+    fn read(bytes: &[u8]) -> Self {
+        (
+            i64::from_be_bytes(bytes[0..8].try_into().expect("8 bytes")),
+            i32::from_be_bytes(bytes[8..12].try_into().expect("4 bytes")),
+        )
+    }
+}
+
+/// What both indexes share (Kafka's `AbstractIndex`): a base offset, entries whose relative
+/// offsets never decrease, and a capacity from `segment.index.bytes`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Entries<E> {
+    base_offset: i64,
+    entries: Vec<E>,
+    max_entries: usize,
+}
+
+impl<E: Entry> Entries<E> {
+    fn new(base_offset: i64, max_index_bytes: usize) -> Self {
+        Entries { base_offset, entries: Vec::new(), max_entries: max_index_bytes / E::BYTES }
+    }
+
+    fn offset_of(&self, entry: &E) -> i64 {
+        self.base_offset + i64::from(entry.relative_offset())
+    }
+
+    fn is_full(&self) -> bool {
+        self.entries.len() >= self.max_entries
+    }
+
+    fn truncate_to(&mut self, offset: i64) {
+        let keep = self.entries.partition_point(|entry| self.offset_of(entry) < offset);
+        self.entries.truncate(keep);
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.entries.len() * E::BYTES);
+        self.entries.iter().for_each(|entry| entry.write(&mut out));
+        out
+    }
+
+    /// The entries of an index file, still to be checked for order by the caller.
+    fn read_all(bytes: &[u8]) -> Result<impl Iterator<Item = E> + '_, IndexError> {
+        if !bytes.len().is_multiple_of(E::BYTES) {
+            return Err(IndexError::Corrupt {
+                reason: format!("{} bytes is not a whole number of {}-byte entries", bytes.len(), E::BYTES),
+            });
+        }
+        Ok(bytes.chunks_exact(E::BYTES).map(E::read))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OffsetIndex {
-    base_offset: i64,
     /// (relative offset, position in the `.log`), both strictly increasing.
-    entries: Vec<(i32, u32)>,
-    max_entries: usize,
+    inner: Entries<(i32, u32)>,
 }
 
 impl OffsetIndex {
     pub fn new(base_offset: i64, max_index_bytes: usize) -> OffsetIndex {
-        OffsetIndex {
-            base_offset,
-            entries: Vec::new(),
-            max_entries: max_index_bytes / OFFSET_INDEX_ENTRY_BYTES,
-        }
+        OffsetIndex { inner: Entries::new(base_offset, max_index_bytes) }
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.inner.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.inner.entries.is_empty()
     }
 
     pub fn is_full(&self) -> bool {
-        self.entries.len() >= self.max_entries
-    }
-
-    fn last_offset(&self) -> Option<i64> {
-        self.entries.last().map(|&(relative, _)| self.base_offset + i64::from(relative))
+        self.inner.is_full()
     }
 
     /// Adds an entry: `offset` is at or after the batch that starts at `position`.
     pub fn append(&mut self, offset: i64, position: u32) -> Result<(), IndexError> {
-        if self.is_full() {
-            return Err(IndexError::Full { max_entries: self.max_entries });
+        let inner = &mut self.inner;
+        if inner.is_full() {
+            return Err(IndexError::Full { max_entries: inner.max_entries });
         }
-        if let Some(last) = self.last_offset()
+        if let Some(last) = inner.entries.last().map(|entry| inner.offset_of(entry))
             && offset <= last
         {
             return Err(IndexError::OffsetNotIncreasing { offset, last });
         }
-        let relative = relative_offset(self.base_offset, offset)
-            .ok_or(IndexError::OffsetOutOfRange { offset, base_offset: self.base_offset })?;
-        self.entries.push((relative, position));
+        let relative = relative_offset(inner.base_offset, offset)
+            .ok_or(IndexError::OffsetOutOfRange { offset, base_offset: inner.base_offset })?;
+        inner.entries.push((relative, position));
         Ok(())
     }
 
     /// The last indexed (offset, position) at or before `offset`; (base offset, 0) when there is none.
     pub fn lookup(&self, offset: i64) -> (i64, u32) {
-        match floor_index(&self.entries, offset, |&(relative, _)| self.base_offset + i64::from(relative)) {
-            Some(i) => (self.base_offset + i64::from(self.entries[i].0), self.entries[i].1),
-            None => (self.base_offset, 0),
+        let inner = &self.inner;
+        match floor_index(&inner.entries, offset, |entry| inner.offset_of(entry)) {
+            Some(i) => (inner.offset_of(&inner.entries[i]), inner.entries[i].1),
+            None => (inner.base_offset, 0),
         }
     }
 
     /// Drops every entry for `offset` and above.
     pub fn truncate_to(&mut self, offset: i64) {
-        let keep =
-            self.entries.partition_point(|&(relative, _)| self.base_offset + i64::from(relative) < offset);
-        self.entries.truncate(keep);
+        self.inner.truncate_to(offset);
     }
 
     /// The `.index` file's bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.entries.len() * OFFSET_INDEX_ENTRY_BYTES);
-        for &(relative, position) in &self.entries {
-            out.extend_from_slice(&relative.to_be_bytes());
-            out.extend_from_slice(&position.to_be_bytes());
-        }
-        out
+        self.inner.to_bytes()
     }
 
     /// Reads an `.index` file, checking it is whole entries in increasing order.
@@ -137,16 +211,9 @@ impl OffsetIndex {
         bytes: &[u8],
         max_index_bytes: usize,
     ) -> Result<OffsetIndex, IndexError> {
-        if !bytes.len().is_multiple_of(OFFSET_INDEX_ENTRY_BYTES) {
-            return Err(IndexError::Corrupt {
-                reason: format!("{} bytes is not a whole number of 8-byte entries", bytes.len()),
-            });
-        }
         let mut index = OffsetIndex::new(base_offset, max_index_bytes.max(bytes.len()));
         let mut last_position = None;
-        for entry in bytes.chunks_exact(OFFSET_INDEX_ENTRY_BYTES) {
-            let relative = i32::from_be_bytes([entry[0], entry[1], entry[2], entry[3]]);
-            let position = u32::from_be_bytes([entry[4], entry[5], entry[6], entry[7]]);
+        for (relative, position) in Entries::<(i32, u32)>::read_all(bytes)? {
             if last_position.is_some_and(|last| position <= last) {
                 return Err(IndexError::Corrupt { reason: format!("position {position} does not increase") });
             }
@@ -161,81 +228,74 @@ impl OffsetIndex {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TimeIndex {
-    base_offset: i64,
     /// (timestamp, relative offset): timestamps strictly increase, offsets never decrease.
-    entries: Vec<(i64, i32)>,
-    max_entries: usize,
+    inner: Entries<(i64, i32)>,
 }
 
 impl TimeIndex {
     pub fn new(base_offset: i64, max_index_bytes: usize) -> TimeIndex {
-        TimeIndex { base_offset, entries: Vec::new(), max_entries: max_index_bytes / TIME_INDEX_ENTRY_BYTES }
+        TimeIndex { inner: Entries::new(base_offset, max_index_bytes) }
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.inner.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.inner.entries.is_empty()
     }
 
     pub fn is_full(&self) -> bool {
-        self.entries.len() >= self.max_entries
+        self.inner.is_full()
     }
 
     /// Kafka's `TimeIndex.maybeAppend`: records (timestamp, offset) only when the timestamp is newer
     /// than the last entry's; an older offset than the last entry's is an error.
     pub fn maybe_append(&mut self, timestamp: i64, offset: i64) -> Result<(), IndexError> {
-        let relative = relative_offset(self.base_offset, offset)
-            .ok_or(IndexError::OffsetOutOfRange { offset, base_offset: self.base_offset })?;
-        if let Some(&(last_timestamp, last_relative)) = self.entries.last() {
+        let inner = &mut self.inner;
+        let relative = relative_offset(inner.base_offset, offset)
+            .ok_or(IndexError::OffsetOutOfRange { offset, base_offset: inner.base_offset })?;
+        if let Some(&(last_timestamp, last_relative)) = inner.entries.last() {
             if relative < last_relative {
                 return Err(IndexError::OffsetNotIncreasing {
                     offset,
-                    last: self.base_offset + i64::from(last_relative),
+                    last: inner.base_offset + i64::from(last_relative),
                 });
             }
             if timestamp <= last_timestamp {
                 return Ok(());
             }
         }
-        if self.is_full() {
-            return Err(IndexError::Full { max_entries: self.max_entries });
+        if inner.is_full() {
+            return Err(IndexError::Full { max_entries: inner.max_entries });
         }
-        self.entries.push((timestamp, relative));
+        inner.entries.push((timestamp, relative));
         Ok(())
     }
 
     /// The last (timestamp, offset) entry at or before `timestamp`; (NO_TIMESTAMP, base offset)
     /// when there is none.
     pub fn lookup(&self, timestamp: i64) -> (i64, i64) {
-        match floor_index(&self.entries, timestamp, |&(ts, _)| ts) {
-            Some(i) => (self.entries[i].0, self.base_offset + i64::from(self.entries[i].1)),
-            None => (NO_TIMESTAMP, self.base_offset),
+        let inner = &self.inner;
+        match floor_index(&inner.entries, timestamp, |&(ts, _)| ts) {
+            Some(i) => (inner.entries[i].0, inner.offset_of(&inner.entries[i])),
+            None => (NO_TIMESTAMP, inner.base_offset),
         }
     }
 
     /// The newest entry, if any: (max timestamp so far, its offset).
     pub fn last_entry(&self) -> Option<(i64, i64)> {
-        self.entries.last().map(|&(ts, relative)| (ts, self.base_offset + i64::from(relative)))
+        self.inner.entries.last().map(|entry| (entry.0, self.inner.offset_of(entry)))
     }
 
     /// Drops every entry for `offset` and above.
     pub fn truncate_to(&mut self, offset: i64) {
-        let keep =
-            self.entries.partition_point(|&(_, relative)| self.base_offset + i64::from(relative) < offset);
-        self.entries.truncate(keep);
+        self.inner.truncate_to(offset);
     }
 
     /// The `.timeindex` file's bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.entries.len() * TIME_INDEX_ENTRY_BYTES);
-        for &(timestamp, relative) in &self.entries {
-            out.extend_from_slice(&timestamp.to_be_bytes());
-            out.extend_from_slice(&relative.to_be_bytes());
-        }
-        out
+        self.inner.to_bytes()
     }
 
     /// Reads a `.timeindex` file, checking it is whole entries in order.
@@ -244,15 +304,8 @@ impl TimeIndex {
         bytes: &[u8],
         max_index_bytes: usize,
     ) -> Result<TimeIndex, IndexError> {
-        if !bytes.len().is_multiple_of(TIME_INDEX_ENTRY_BYTES) {
-            return Err(IndexError::Corrupt {
-                reason: format!("{} bytes is not a whole number of 12-byte entries", bytes.len()),
-            });
-        }
         let mut index = TimeIndex::new(base_offset, max_index_bytes.max(bytes.len()));
-        for entry in bytes.chunks_exact(TIME_INDEX_ENTRY_BYTES) {
-            let timestamp = i64::from_be_bytes(entry[0..8].try_into().expect("8 bytes"));
-            let relative = i32::from_be_bytes(entry[8..12].try_into().expect("4 bytes"));
+        for (timestamp, relative) in Entries::<(i64, i32)>::read_all(bytes)? {
             let before = index.len();
             index
                 .maybe_append(timestamp, base_offset + i64::from(relative))
