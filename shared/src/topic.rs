@@ -4,7 +4,7 @@ use crate::error::{ErrorCode, KafkaError};
 use crate::limits::{MAX_PARTITIONS_PER_TOPIC, MAX_TOPIC_NAME_LEN_CHARS};
 use crate::log::local_log::{LocalLog, LogConfig};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Topic {
     name: String,
     partitions: Vec<LocalLog>,

@@ -4,8 +4,10 @@
 //! - `config NAME=VALUE ...`: topic configs for the log (before any append).
 //! - `append COUNT x BYTES at TIMESTAMP epoch EPOCH`: a producer batch of COUNT records with
 //!   BYTES-byte values, record i stamped TIMESTAMP + i.
+//! - `append-keyed KEY=VALUE,KEY=null,... at TIMESTAMP epoch EPOCH`: one batch of those records
+//!   (`null` is a tombstone; `-` as a key is a null key).
 //! - `read OFFSET max BYTES`, `find-ts TIMESTAMP`, `truncate OFFSET`, `delete-records OFFSET`,
-//!   `retention now TIMESTAMP`.
+//!   `retention now TIMESTAMP`, `clean now TIMESTAMP` (compaction), `records` (every record, decoded).
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::BTreeMap;
@@ -14,10 +16,55 @@ use std::path::Path;
 
 use kite_shared::config::TopicConfig;
 use kite_shared::log::local_log::{LocalLog, LogConfig};
-use kite_shared::record::batch::BatchHeader;
+use kite_shared::record::batch::{BatchHeader, BatchRecord, RecordBatch};
 
 mod common;
 use common::producer_batch;
+
+fn keyed_batch(pairs: &str, timestamp: i64) -> Vec<u8> {
+    let records = pairs
+        .split(',')
+        .enumerate()
+        .map(|(i, pair)| {
+            let (key, value) = pair.split_once('=').expect("KEY=VALUE");
+            BatchRecord {
+                timestamp_delta: i as i64,
+                offset_delta: i as i32,
+                key: (key != "-").then(|| key.as_bytes().to_vec()),
+                value: (value != "null").then(|| value.as_bytes().to_vec()),
+                headers: vec![],
+            }
+        })
+        .collect();
+    RecordBatch::new(timestamp, records).encode().unwrap()
+}
+
+/// Every record from the log start, as `offset:key=value`.
+fn records(log: &LocalLog) -> String {
+    let mut out = Vec::new();
+    let mut offset = log.log_start_offset();
+    while offset < log.log_end_offset() {
+        let bytes = log.read(offset, usize::MAX).unwrap();
+        let mut at = 0;
+        while at < bytes.len() {
+            let (batch, used) = RecordBatch::decode(&bytes[at..]).unwrap();
+            at += used;
+            for r in &batch.records {
+                let text = |b: &Option<Vec<u8>>| {
+                    b.as_ref().map_or("null".to_string(), |b| String::from_utf8_lossy(b).into_owned())
+                };
+                out.push(format!(
+                    "{}:{}={}",
+                    batch.base_offset + i64::from(r.offset_delta),
+                    text(&r.key),
+                    text(&r.value)
+                ));
+            }
+            offset = batch.base_offset + i64::from(batch.last_offset_delta) + 1;
+        }
+    }
+    out.join(" ")
+}
 
 fn state(log: &LocalLog) -> String {
     let segments: Vec<String> = log
@@ -75,6 +122,37 @@ fn run(fixture: &str) -> String {
                     Err(e) => format!("error {e:?}"),
                 }
             }
+            "append-keyed" => {
+                let pairs = words.next().expect("pairs");
+                words.next(); // at
+                let ts: i64 = num(words.next(), line);
+                words.next(); // epoch
+                let epoch: i32 = num(words.next(), line);
+                match log.append_as_leader(&keyed_batch(pairs, ts), epoch, ts + 1_000) {
+                    Ok(info) => format!(
+                        "offsets {}..={}{}",
+                        info.first_offset,
+                        info.last_offset,
+                        if info.rolled { ", rolled" } else { "" }
+                    ),
+                    Err(e) => format!("error {e:?}"),
+                }
+            }
+            "clean" => {
+                words.next(); // now
+                match log.clean(num(words.next(), line)) {
+                    Some(r) => format!(
+                        "dirty ratio {:.2}, segments cleaned {}, records {} -> {}, tombstones dropped {}",
+                        r.dirty_ratio,
+                        r.segments_cleaned,
+                        r.records_before,
+                        r.records_after,
+                        r.tombstones_dropped
+                    ),
+                    None => format!("not run (dirty ratio {:.2})", log.dirty_ratio()),
+                }
+            }
+            "records" => records(log),
             "read" => {
                 let offset: i64 = num(words.next(), line);
                 words.next(); // max
@@ -123,5 +201,72 @@ fn log_scenarios_match_their_traces() {
     for fixture in fixtures {
         let trace = run(&std::fs::read_to_string(&fixture).unwrap());
         expect_test::expect_file![fixture.with_extension("trace")].assert_eq(&trace);
+    }
+}
+
+mod compaction_model {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn compacted_log() -> LocalLog {
+        let mut overrides = BTreeMap::new();
+        overrides.insert("cleanup.policy".to_string(), "compact".to_string());
+        overrides.insert("segment.bytes".to_string(), "200".to_string());
+        overrides.insert("min.cleanable.dirty.ratio".to_string(), "0".to_string());
+        LocalLog::new(LogConfig::from(&TopicConfig::from_overrides(&overrides).unwrap()))
+    }
+
+    /// (offset, key, value) of every record in the log.
+    fn all(log: &LocalLog) -> Vec<(i64, String, Option<String>)> {
+        let mut out = Vec::new();
+        let mut offset = log.log_start_offset();
+        while offset < log.log_end_offset() {
+            let bytes = log.read(offset, usize::MAX).unwrap();
+            let mut at = 0;
+            while at < bytes.len() {
+                let (batch, used) = RecordBatch::decode(&bytes[at..]).unwrap();
+                at += used;
+                for r in &batch.records {
+                    let key = String::from_utf8(r.key.clone().unwrap()).unwrap();
+                    let value = r.value.clone().map(|v| String::from_utf8(v).unwrap());
+                    out.push((batch.base_offset + i64::from(r.offset_delta), key, value));
+                }
+                offset = batch.base_offset + i64::from(batch.last_offset_delta) + 1;
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Against a map of each key's latest value: compaction never loses a key's latest record
+        /// (tombstones included, while within delete.retention.ms), keeps offsets rising, and leaves
+        /// at most one record per key outside the active segment.
+        #[test]
+        fn compaction_keeps_each_keys_latest_record(
+            writes in proptest::collection::vec(("[a-e]", proptest::option::of("[0-9]{1,3}")), 1..60),
+        ) {
+            let mut log = compacted_log();
+            let mut model: BTreeMap<String, (i64, Option<String>)> = BTreeMap::new();
+            for (i, (key, value)) in writes.iter().enumerate() {
+                let pair = format!("{key}={}", value.as_deref().unwrap_or("null"));
+                let info = log.append_as_leader(&keyed_batch(&pair, 1_000 + i as i64), 0, 0).unwrap();
+                model.insert(key.clone(), (info.first_offset, value.clone()));
+            }
+            let before = all(&log);
+            log.clean(2_000);
+            let after = all(&log);
+            prop_assert!(after.windows(2).all(|w| w[0].0 < w[1].0), "offsets rise");
+            prop_assert!(after.iter().all(|r| before.contains(r)), "compaction only removes records");
+            for (key, (offset, value)) in &model {
+                prop_assert!(after.contains(&(*offset, key.clone(), value.clone())), "latest {key} kept");
+            }
+            let active_base = log.segments().last().unwrap().base_offset();
+            let mut seen = std::collections::BTreeSet::new();
+            for (offset, key, _) in after.iter().filter(|r| r.0 < active_base) {
+                prop_assert!(seen.insert(key.clone()), "{key} twice below the active segment (at {offset})");
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
-//! A partition's log made of segments (Kafka's `LocalLog` and the IO-free parts of `UnifiedLog`):
-//! leader appends that stamp offsets and epochs into Kafka's bytes, rolling, reads of whole
-//! batches, timestamp lookups, truncation, delete-records and retention by time and size.
+//! A partition's log made of segments (Kafka's `LocalLog` and the IO-free parts of `UnifiedLog`
+//! and `LogCleaner`): leader appends that stamp offsets and epochs into Kafka's bytes, rolling,
+//! reads of whole batches, timestamp lookups, truncation, delete-records, retention by time and
+//! size, and compaction.
 //!
 //! Everything is held in memory here: this is the memory backend's behaviour and the logic the disk
 //! and IndexedDB backends will share. `Cluster` keeps one per partition.
@@ -13,12 +14,18 @@ use super::segment::{DEFAULT_INDEX_INTERVAL_BYTES, LogSegment, RollCheck, Segmen
 use crate::config::TopicConfig;
 use crate::error::{ErrorCode, KafkaError};
 use crate::record::batch::{
-    BatchError, BatchHeader, TimestampType, stamp_log_append_time, stamp_offset_and_epoch,
+    BatchError, BatchHeader, RecordBatch, TimestampType, stamp_log_append_time, stamp_offset_and_epoch,
 };
 
 /// The topic configs a log obeys.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct LogConfig {
+    /// `cleanup.policy` contains `delete`: retention deletes old segments.
+    pub delete: bool,
+    /// `cleanup.policy` contains `compact`: the cleaner keeps the latest record per key.
+    pub compact: bool,
+    pub min_cleanable_dirty_ratio: f64,
+    pub delete_retention_ms: i64,
     pub segment_bytes: usize,
     pub segment_ms: i64,
     pub retention_ms: i64,
@@ -32,6 +39,10 @@ pub struct LogConfig {
 impl From<&TopicConfig> for LogConfig {
     fn from(config: &TopicConfig) -> Self {
         LogConfig {
+            delete: config.cleanup_policy.delete,
+            compact: config.cleanup_policy.compact,
+            min_cleanable_dirty_ratio: config.min_cleanable_dirty_ratio,
+            delete_retention_ms: config.delete_retention_ms,
             segment_bytes: usize::try_from(config.segment_bytes).unwrap_or(usize::MAX),
             segment_ms: config.segment_ms,
             retention_ms: config.retention_ms,
@@ -94,9 +105,22 @@ pub struct AppendInfo {
     pub rolled: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What one compaction pass did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CleanResult {
+    /// Dirty bytes over all bytes of the cleanable segments when the pass started.
+    pub dirty_ratio: f64,
+    pub segments_cleaned: usize,
+    pub records_before: usize,
+    pub records_after: usize,
+    pub tombstones_dropped: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
 pub struct LocalLog {
     config: LogConfig,
+    /// The cleaner's checkpoint: offsets below it were compacted already ("clean").
+    first_dirty_offset: i64,
     /// Base offset → segment; never empty; the last is the active segment.
     segments: BTreeMap<i64, LogSegment>,
     log_start_offset: i64,
@@ -107,7 +131,13 @@ impl LocalLog {
     pub fn new(config: LogConfig) -> LocalLog {
         let mut segments = BTreeMap::new();
         segments.insert(0, LogSegment::new(0, config.index_interval_bytes, config.segment_index_bytes));
-        LocalLog { config, segments, log_start_offset: 0, epochs: LeaderEpochCache::new() }
+        LocalLog {
+            config,
+            first_dirty_offset: 0,
+            segments,
+            log_start_offset: 0,
+            epochs: LeaderEpochCache::new(),
+        }
     }
 
     fn new_segment(&self, base_offset: i64) -> LogSegment {
@@ -163,6 +193,14 @@ impl LocalLog {
                 "a produced batch numbers its records 0..{}: it has {} records and lastOffsetDelta {}",
                 header.record_count, header.record_count, header.last_offset_delta
             )));
+        }
+        if self.config.compact {
+            let (decoded, _) = RecordBatch::decode(batch).map_err(LogError::Batch)?;
+            if decoded.records.iter().any(|r| r.key.is_none()) {
+                return Err(LogError::InvalidRecord(
+                    "Compacted topic cannot accept message without key.".into(),
+                ));
+            }
         }
         if batch.len() > self.config.max_message_bytes {
             return Err(LogError::RecordTooLarge {
@@ -255,6 +293,7 @@ impl LocalLog {
             }
         }
         self.epochs.truncate_from_end(self.log_end_offset());
+        self.first_dirty_offset = self.first_dirty_offset.min(self.log_end_offset());
     }
 
     /// `kafka-delete-records`: moves the log start offset up to `offset` and drops segments wholly
@@ -280,6 +319,9 @@ impl LocalLog {
     /// segments' base offsets.
     pub fn apply_retention(&mut self, now_ms: i64) -> Vec<i64> {
         let mut deleted = Vec::new();
+        if !self.config.delete {
+            return deleted;
+        }
         let mut size = self.size_bytes() as i64;
         while self.segments.len() > 1 {
             let (&base, oldest) = self.segments.iter().next().expect("more than one segment");
@@ -300,4 +342,112 @@ impl LocalLog {
         self.epochs.truncate_from_start(self.log_start_offset);
         deleted
     }
+
+    /// The cleanable range's dirty ratio: bytes at or above the cleaner checkpoint over all bytes,
+    /// in the segments before the active one.
+    pub fn dirty_ratio(&self) -> f64 {
+        let active = *self.segments.keys().next_back().expect("a log always has an active segment");
+        let (mut clean, mut dirty) = (0usize, 0usize);
+        for (_, segment) in self.segments.range(..active) {
+            if segment.next_offset() <= self.first_dirty_offset {
+                clean += segment.size_bytes();
+            } else {
+                dirty += segment.size_bytes();
+            }
+        }
+        if clean + dirty == 0 { 0.0 } else { dirty as f64 / (clean + dirty) as f64 }
+    }
+
+    /// One pass of Kafka's log cleaner, if `cleanup.policy` includes `compact` and the dirty ratio
+    /// has reached `min.cleanable.dirty.ratio`: in every segment but the active one, keep only the
+    /// latest record of each key (by offset, looking at everything up to the active segment), keep
+    /// offsets as they were (gaps remain), drop tombstones older than `delete.retention.ms`, and
+    /// drop batches and segments left empty. Returns what it did, or `None` when it did not run.
+    pub fn clean(&mut self, now_ms: i64) -> Option<CleanResult> {
+        if !self.config.compact || self.segments.len() < 2 {
+            return None;
+        }
+        let dirty_ratio = self.dirty_ratio();
+        // Kafka cleans a log whose ratio is strictly above the minimum.
+        if dirty_ratio <= 0.0 || dirty_ratio <= self.config.min_cleanable_dirty_ratio {
+            return None;
+        }
+        let active = *self.segments.keys().next_back().expect("a log always has an active segment");
+        // The offset map: each key's latest offset in the cleanable range.
+        let mut latest: std::collections::HashMap<Vec<u8>, i64> = std::collections::HashMap::new();
+        for (_, segment) in self.segments.range(..active) {
+            for batch in decode_all(segment.log_bytes()) {
+                for record in &batch.records {
+                    if let Some(key) = &record.key {
+                        latest.insert(key.clone(), batch.base_offset + i64::from(record.offset_delta));
+                    }
+                }
+            }
+        }
+        let mut result = CleanResult {
+            dirty_ratio,
+            segments_cleaned: 0,
+            records_before: 0,
+            records_after: 0,
+            tombstones_dropped: 0,
+        };
+        let cleanable: Vec<i64> = self.segments.range(..active).map(|(&base, _)| base).collect();
+        for base in cleanable {
+            let segment = self.segments.remove(&base).expect("listed above");
+            let mut cleaned = self.new_segment(base);
+            for mut batch in decode_all(segment.log_bytes()) {
+                result.records_before += batch.records.len();
+                let base_offset = batch.base_offset;
+                let base_timestamp = batch.base_timestamp;
+                let before = batch.records.len();
+                // Keep a record only if it is its key's latest (records without a key predate the
+                // compact policy and are kept as they are).
+                batch.records.retain(|record| {
+                    let offset = base_offset + i64::from(record.offset_delta);
+                    record.key.as_ref().is_none_or(|key| latest.get(key) == Some(&offset))
+                });
+                let superseded = before - batch.records.len();
+                batch.records.retain(|record| {
+                    let expired = record.value.is_none()
+                        && now_ms - (base_timestamp + record.timestamp_delta)
+                            > self.config.delete_retention_ms;
+                    !expired
+                });
+                result.tombstones_dropped += before - superseded - batch.records.len();
+                result.records_after += batch.records.len();
+                if batch.records.is_empty() {
+                    continue;
+                }
+                if batch.attributes.timestamp_type == TimestampType::CreateTime {
+                    batch.max_timestamp = batch
+                        .records
+                        .iter()
+                        .map(|r| base_timestamp + r.timestamp_delta)
+                        .max()
+                        .unwrap_or(base_timestamp);
+                }
+                // Offsets and lastOffsetDelta stay as they were: gaps are how compaction looks.
+                if let Ok(bytes) = batch.encode() {
+                    // Re-encoding a batch that was valid cannot produce an invalid one.
+                    let _ = cleaned.append(&bytes);
+                }
+            }
+            result.segments_cleaned += 1;
+            if cleaned.size_bytes() > 0 {
+                self.segments.insert(base, cleaned);
+            }
+        }
+        self.first_dirty_offset = active;
+        Some(result)
+    }
+}
+
+/// Every batch of a segment's validated bytes, decoded.
+fn decode_all(mut bytes: &[u8]) -> Vec<RecordBatch> {
+    let mut batches = Vec::new();
+    while let Ok((batch, used)) = RecordBatch::decode(bytes) {
+        batches.push(batch);
+        bytes = &bytes[used..];
+    }
+    batches
 }
