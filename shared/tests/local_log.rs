@@ -39,8 +39,9 @@ fn keyed_batch(pairs: &str, timestamp: i64) -> Vec<u8> {
     RecordBatch::new(timestamp, records).encode().unwrap()
 }
 
-/// Every record from the log start, as `offset:key=value`.
-fn records(log: &LocalLog) -> String {
+/// Every record from the log start: (offset, key, value), read batch by batch as a consumer would.
+fn walk(log: &LocalLog) -> Vec<(i64, Option<String>, Option<String>)> {
+    let text = |b: &Option<Vec<u8>>| b.as_ref().map(|b| String::from_utf8_lossy(b).into_owned());
     let mut out = Vec::new();
     let mut offset = log.log_start_offset();
     while offset < log.log_end_offset() {
@@ -50,20 +51,18 @@ fn records(log: &LocalLog) -> String {
             let (batch, used) = RecordBatch::decode(&bytes[at..]).unwrap();
             at += used;
             for r in &batch.records {
-                let text = |b: &Option<Vec<u8>>| {
-                    b.as_ref().map_or("null".to_string(), |b| String::from_utf8_lossy(b).into_owned())
-                };
-                out.push(format!(
-                    "{}:{}={}",
-                    batch.base_offset + i64::from(r.offset_delta),
-                    text(&r.key),
-                    text(&r.value)
-                ));
+                out.push((batch.base_offset + i64::from(r.offset_delta), text(&r.key), text(&r.value)));
             }
             offset = batch.base_offset + i64::from(batch.last_offset_delta) + 1;
         }
     }
-    out.join(" ")
+    out
+}
+
+/// Every record from the log start, as `offset:key=value`.
+fn records(log: &LocalLog) -> String {
+    let null = |t: &Option<String>| t.clone().unwrap_or_else(|| "null".to_string());
+    walk(log).iter().map(|(o, k, v)| format!("{o}:{}={}", null(k), null(v))).collect::<Vec<_>>().join(" ")
 }
 
 fn state(log: &LocalLog) -> String {
@@ -216,25 +215,9 @@ mod compaction_model {
         LocalLog::new(LogConfig::from(&TopicConfig::from_overrides(&overrides).unwrap()))
     }
 
-    /// (offset, key, value) of every record in the log.
+    /// (offset, key, value) of every record in the log; every record has a key on a compacted topic.
     fn all(log: &LocalLog) -> Vec<(i64, String, Option<String>)> {
-        let mut out = Vec::new();
-        let mut offset = log.log_start_offset();
-        while offset < log.log_end_offset() {
-            let bytes = log.read(offset, usize::MAX).unwrap();
-            let mut at = 0;
-            while at < bytes.len() {
-                let (batch, used) = RecordBatch::decode(&bytes[at..]).unwrap();
-                at += used;
-                for r in &batch.records {
-                    let key = String::from_utf8(r.key.clone().unwrap()).unwrap();
-                    let value = r.value.clone().map(|v| String::from_utf8(v).unwrap());
-                    out.push((batch.base_offset + i64::from(r.offset_delta), key, value));
-                }
-                offset = batch.base_offset + i64::from(batch.last_offset_delta) + 1;
-            }
-        }
-        out
+        walk(log).into_iter().map(|(o, k, v)| (o, k.expect("compacted topics have keys"), v)).collect()
     }
 
     proptest! {
