@@ -3,6 +3,10 @@
 //! This first cut is a single logical broker holding every partition's log, and it plays the
 //! producer client's part too (serializers, partitioner, batching into Kafka's bytes). Brokers,
 //! replication and the controller arrive with the replicated-cluster issue behind the same `handle`.
+//!
+//! The broker keeps its files in a `BrokerStore` the host provides: a directory per partition,
+//! Kafka's recovery-point and log-start checkpoints, the clean-shutdown marker, and (until the
+//! KRaft metadata log arrives) the topics and their configs in `kite-topics.json`.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +16,11 @@ use crate::error::{ErrorCode, KafkaError};
 use crate::limits::{
     MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_PARTITION_BYTES_IN_MEMORY, MAX_TOPICS_PER_CLUSTER,
 };
-use crate::log::local_log::LogConfig;
+use crate::log::checkpoint::{
+    CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_CHECKPOINT_FILE, OffsetCheckpoint, RECOVERY_POINT_CHECKPOINT_FILE,
+};
+use crate::log::local_log::{LocalLog, LogConfig, LogError, OpenCheckpoints, OpenReport};
+use crate::log::storage::{BrokerStore, MemoryBrokerStore, StorageError};
 use crate::partitioner::{
     DEFAULT_BATCH_SIZE_BYTES, PartitionInput, PartitionerKind, Placement, TopicPartitionerState, place,
 };
@@ -21,19 +29,70 @@ use crate::record::batch::{BatchRecord, RecordBatch, TimestampType};
 use crate::schema_registry::SchemaRegistry;
 use crate::serializer::{SerializerKind, deserialize, serialize};
 use crate::topic::{Topic, collision_warning, names_collide, validate_name, validate_partition_count};
+use serde::{Deserialize, Serialize};
 
 /// The one broker leads every partition in its first epoch, until elections arrive.
 const SINGLE_BROKER_LEADER_EPOCH: i32 = 0;
+/// The broker's topics and their configs, until the KRaft metadata log replaces it.
+pub const TOPICS_FILE: &str = "kite-topics.json";
+/// The version of `kite-topics.json` this code writes and reads.
+const TOPICS_FILE_VERSION: u32 = 1;
+/// How often the broker writes its recovery-point and log-start checkpoints (Kafka's
+/// `log.flush.offset.checkpoint.interval.ms` default).
+pub const CHECKPOINT_INTERVAL_MS: i64 = 60_000;
+/// How often retention and the cleaner run (Kafka's `log.retention.check.interval.ms` default).
+pub const RETENTION_CHECK_INTERVAL_MS: i64 = 300_000;
 
-#[derive(Clone, Debug)]
+/// How the host wants the broker to store logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StorageOptions {
+    /// Kite's option: flush (fsync) every append before acknowledging it, whatever the topic's
+    /// `flush.messages` says.
+    pub flush_every_append: bool,
+    /// The most bytes one partition may hold; memory hosts bound it, disk hosts need not.
+    pub max_partition_bytes: usize,
+}
+
+impl StorageOptions {
+    /// Logs held in memory: no flushing, bounded so one partition cannot exhaust a tab.
+    pub const MEMORY: StorageOptions =
+        StorageOptions { flush_every_append: false, max_partition_bytes: MAX_PARTITION_BYTES_IN_MEMORY };
+}
+
+#[derive(Serialize, Deserialize)]
+struct TopicsFile {
+    version: u32,
+    topics: Vec<TopicRecord>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TopicRecord {
+    name: String,
+    partitions: i32,
+    configs: BTreeMap<String, String>,
+}
+
 pub struct Cluster {
     topics: BTreeMap<String, TopicState>,
     schema_registry: SchemaRegistry,
     /// The producer's random choices (sticky partitions, librdkafka's random placement).
     rng: Rng,
+    store: Box<dyn BrokerStore>,
+    options: StorageOptions,
+    last_checkpoint_ms: Option<i64>,
+    last_retention_check_ms: Option<i64>,
 }
 
-#[derive(Clone, Debug)]
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("store", &self.store.describe())
+            .field("topics", &self.topics)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug)]
 struct TopicState {
     topic: Topic,
     config: TopicConfig,
@@ -54,10 +113,188 @@ struct ProduceRequest<'a> {
 }
 
 impl Cluster {
-    /// An empty cluster. `seed` drives every random choice, so a seed and a sequence of commands
-    /// always give the same replies.
+    /// An empty cluster held in memory. `seed` drives every random choice, so a seed and a
+    /// sequence of commands always give the same replies.
     pub fn new(seed: u64) -> Self {
-        Cluster { topics: BTreeMap::new(), schema_registry: SchemaRegistry::new(), rng: Rng::from_seed(seed) }
+        Cluster {
+            topics: BTreeMap::new(),
+            schema_registry: SchemaRegistry::new(),
+            rng: Rng::from_seed(seed),
+            store: Box::new(MemoryBrokerStore::ephemeral()),
+            options: StorageOptions::MEMORY,
+            last_checkpoint_ms: None,
+            last_retention_check_ms: None,
+        }
+    }
+
+    /// Opens the broker kept in `store`, as a Kafka broker starts: notes and removes the
+    /// clean-shutdown marker, reads the checkpoints and the topics, and opens every partition's
+    /// log (recovering those that were not shut down cleanly). Returns each log's report.
+    pub fn open(
+        seed: u64,
+        mut store: Box<dyn BrokerStore>,
+        options: StorageOptions,
+    ) -> Result<(Cluster, Vec<(String, OpenReport)>), String> {
+        let at = |e: StorageError| e.to_string();
+        let clean_shutdown = store.read_file(CLEAN_SHUTDOWN_FILE).map_err(at)?.is_some();
+        let read_checkpoint = |store: &dyn BrokerStore, name: &str| -> Result<OffsetCheckpoint, String> {
+            match store.read_file(name).map_err(at)? {
+                None => Ok(OffsetCheckpoint::default()),
+                Some(bytes) => OffsetCheckpoint::from_text(name, &String::from_utf8_lossy(&bytes)),
+            }
+        };
+        let recovery_points = read_checkpoint(store.as_ref(), RECOVERY_POINT_CHECKPOINT_FILE)?;
+        let log_starts = read_checkpoint(store.as_ref(), LOG_START_OFFSET_CHECKPOINT_FILE)?;
+        let topics: Vec<TopicRecord> = match store.read_file(TOPICS_FILE).map_err(at)? {
+            None => Vec::new(),
+            Some(bytes) => {
+                let file: TopicsFile = serde_json::from_slice(&bytes)
+                    .map_err(|e| format!("{} is not a Kite topics file: {e}", TOPICS_FILE))?;
+                if file.version != TOPICS_FILE_VERSION {
+                    return Err(format!(
+                        "{TOPICS_FILE} has version {}; this Kite reads version {TOPICS_FILE_VERSION}",
+                        file.version
+                    ));
+                }
+                file.topics
+            }
+        };
+        // The marker goes before any write: a crash from here on is an unclean shutdown.
+        store.delete_file(CLEAN_SHUTDOWN_FILE).map_err(at)?;
+        let mut cluster = Cluster { store, options, ..Cluster::new(seed) };
+        let mut reports = Vec::new();
+        for record in topics {
+            validate_name(&record.name).map_err(|e| format!("{TOPICS_FILE}: {}", e.message))?;
+            validate_partition_count(record.partitions)
+                .map_err(|e| format!("{TOPICS_FILE}: {}", e.message))?;
+            let config = TopicConfig::from_overrides(&record.configs)
+                .map_err(|e| format!("{TOPICS_FILE}: topic {}: {}", record.name, e.message))?;
+            let mut logs = Vec::new();
+            for partition in 0..record.partitions {
+                let checkpoints = OpenCheckpoints {
+                    clean_shutdown,
+                    recovery_point: recovery_points.get(&record.name, partition),
+                    log_start_offset: log_starts.get(&record.name, partition),
+                };
+                let dir = format!("{}-{partition}", record.name);
+                let (log, report) = cluster
+                    .open_log(&dir, &config, checkpoints)
+                    .map_err(|e| format!("cannot open partition {dir}: {e}"))?;
+                reports.push((dir, report));
+                logs.push(log);
+            }
+            let state = TopicState {
+                topic: Topic::new(record.name.clone(), logs),
+                config,
+                overrides: record.configs,
+                partitioner: TopicPartitionerState::default(),
+            };
+            cluster.topics.insert(record.name, state);
+        }
+        Ok((cluster, reports))
+    }
+
+    fn log_config(&self, config: &TopicConfig) -> LogConfig {
+        let mut log_config = LogConfig::from(config);
+        if self.options.flush_every_append {
+            log_config.flush_messages = 1;
+        }
+        log_config
+    }
+
+    fn open_log(
+        &mut self,
+        dir: &str,
+        config: &TopicConfig,
+        checkpoints: OpenCheckpoints,
+    ) -> Result<(LocalLog, OpenReport), LogError> {
+        let store = self.store.partition(dir).map_err(LogError::Storage)?;
+        LocalLog::open(self.log_config(config), store, checkpoints)
+    }
+
+    /// The broker's periodic work at `now_ms`: the time half of each log's flush policy, the
+    /// offset checkpoints every `CHECKPOINT_INTERVAL_MS`, retention and the cleaner every
+    /// `RETENTION_CHECK_INTERVAL_MS`. Returns the problems it met, one line each.
+    pub fn tick(&mut self, now_ms: i64) -> Vec<String> {
+        let mut problems = Vec::new();
+        let retention_due =
+            now_ms - *self.last_retention_check_ms.get_or_insert(now_ms) >= RETENTION_CHECK_INTERVAL_MS;
+        if retention_due {
+            self.last_retention_check_ms = Some(now_ms);
+        }
+        for (name, state) in &mut self.topics {
+            for (partition, log) in state.topic.partitions_mut().iter_mut().enumerate() {
+                if log.poisoned().is_some() {
+                    continue;
+                }
+                let mut work = || -> Result<(), LogError> {
+                    log.maybe_flush(now_ms)?;
+                    if retention_due {
+                        log.apply_retention(now_ms)?;
+                        log.clean(now_ms)?;
+                    }
+                    Ok(())
+                };
+                if let Err(e) = work() {
+                    problems.push(format!("partition {name}-{partition}: {e}"));
+                }
+            }
+        }
+        if now_ms - *self.last_checkpoint_ms.get_or_insert(now_ms) >= CHECKPOINT_INTERVAL_MS {
+            self.last_checkpoint_ms = Some(now_ms);
+            if let Err(e) = self.write_checkpoints() {
+                problems.push(e.to_string());
+            }
+        }
+        problems
+    }
+
+    fn write_checkpoints(&mut self) -> Result<(), StorageError> {
+        let (mut recovery_points, mut log_starts) =
+            (OffsetCheckpoint::default(), OffsetCheckpoint::default());
+        for (name, state) in &self.topics {
+            for (log, partition) in state.topic.partitions().iter().zip(0..) {
+                recovery_points.offsets.insert((name.clone(), partition), log.recovery_point());
+                log_starts.offsets.insert((name.clone(), partition), log.log_start_offset());
+            }
+        }
+        self.store.write_file(RECOVERY_POINT_CHECKPOINT_FILE, recovery_points.to_text().as_bytes())?;
+        self.store.write_file(LOG_START_OFFSET_CHECKPOINT_FILE, log_starts.to_text().as_bytes())
+    }
+
+    fn write_topics_file(&mut self) -> Result<(), StorageError> {
+        let topics = self
+            .topics
+            .values()
+            .map(|state| TopicRecord {
+                name: state.topic.name().to_string(),
+                partitions: state.topic.partition_count(),
+                configs: state.overrides.clone(),
+            })
+            .collect();
+        let file = TopicsFile { version: TOPICS_FILE_VERSION, topics };
+        let json = serde_json::to_vec_pretty(&file)
+            .map_err(|e| StorageError::new("encode", TOPICS_FILE, e.to_string()))?;
+        self.store.write_file(TOPICS_FILE, &json)
+    }
+
+    /// A clean shutdown, as a Kafka broker's: close every log (flushed, indexes written), write
+    /// the checkpoints, then the clean-shutdown marker, last. If anything fails the marker is not
+    /// written, so the next start recovers.
+    pub fn shutdown(&mut self) -> Result<(), String> {
+        let mut failed = Vec::new();
+        for (name, state) in &mut self.topics {
+            for (partition, log) in state.topic.partitions_mut().iter_mut().enumerate() {
+                if let Err(e) = log.close() {
+                    failed.push(format!("partition {name}-{partition}: {e}"));
+                }
+            }
+        }
+        if !failed.is_empty() {
+            return Err(failed.join("; "));
+        }
+        self.write_checkpoints().map_err(|e| e.to_string())?;
+        self.store.write_file(CLEAN_SHUTDOWN_FILE, b"").map_err(|e| e.to_string())
     }
 
     /// Answers one command. `now_ms` is the host's wall clock in milliseconds since the Unix epoch;
@@ -138,8 +375,14 @@ impl Cluster {
                 format!("The cluster already holds Kite's limit of {MAX_TOPICS_PER_CLUSTER} topics."),
             ));
         }
+        let mut logs = Vec::new();
+        for partition in 0..partitions {
+            let dir = format!("{name}-{partition}");
+            let (log, _) = self.open_log(&dir, &config, OpenCheckpoints::default())?;
+            logs.push(log);
+        }
         let state = TopicState {
-            topic: Topic::new(name.clone(), partitions, &LogConfig::from(&config)),
+            topic: Topic::new(name.clone(), logs),
             config,
             overrides,
             partitioner: TopicPartitionerState::default(),
@@ -147,6 +390,7 @@ impl Cluster {
         let description = describe(&state);
         let warnings = collision_warning(&name).into_iter().collect();
         self.topics.insert(name, state);
+        self.write_topics_file().map_err(|e| KafkaError::new(ErrorCode::KafkaStorageError, e.to_string()))?;
         Ok(Reply::TopicCreated { topic: description, warnings })
     }
 
@@ -209,11 +453,12 @@ impl Cluster {
         }
         let bytes = batch.encode().map_err(|e| KafkaError::new(ErrorCode::CorruptMessage, e.to_string()))?;
         let log = state.topic.partition_mut(partition).expect("partition checked above");
-        if log.size_bytes() + bytes.len() > MAX_PARTITION_BYTES_IN_MEMORY {
+        let max_bytes = self.options.max_partition_bytes;
+        if log.size_bytes() + bytes.len() > max_bytes {
             return Err(KafkaError::new(
                 ErrorCode::PolicyViolation,
                 format!(
-                    "Partition {topic_name}-{partition} holds Kite's in-memory limit of {MAX_PARTITION_BYTES_IN_MEMORY} bytes; lower retention.ms or retention.bytes."
+                    "Partition {topic_name}-{partition} holds Kite's in-memory limit of {max_bytes} bytes; lower retention.ms or retention.bytes."
                 ),
             ));
         }

@@ -73,6 +73,8 @@ pub struct TopicConfig {
     pub unclean_leader_election_enable: bool,
     pub delete_retention_ms: i64,
     pub min_cleanable_dirty_ratio: f64,
+    pub flush_messages: i64,
+    pub flush_ms: i64,
 }
 
 impl Default for TopicConfig {
@@ -91,12 +93,15 @@ impl Default for TopicConfig {
             unclean_leader_election_enable: false,
             delete_retention_ms: DAY_MS,
             min_cleanable_dirty_ratio: 0.5,
+            // Never: Kafka leaves durability to replication and the OS.
+            flush_messages: i64::MAX,
+            flush_ms: i64::MAX,
         }
     }
 }
 
 /// The topic config names Kite knows, in Kafka's spelling.
-pub const TOPIC_CONFIG_NAMES: [&str; 12] = [
+pub const TOPIC_CONFIG_NAMES: [&str; 14] = [
     "cleanup.policy",
     "retention.ms",
     "retention.bytes",
@@ -109,6 +114,8 @@ pub const TOPIC_CONFIG_NAMES: [&str; 12] = [
     "unclean.leader.election.enable",
     "delete.retention.ms",
     "min.cleanable.dirty.ratio",
+    "flush.messages",
+    "flush.ms",
 ];
 
 /// Kafka's smallest legal `segment.bytes` (`LegacyRecord.RECORD_OVERHEAD_V0`).
@@ -170,6 +177,8 @@ impl TopicConfig {
             }
             "unclean.leader.election.enable" => self.unclean_leader_election_enable = boolean(name, value)?,
             "delete.retention.ms" => self.delete_retention_ms = long(name, value, 0)?,
+            "flush.messages" => self.flush_messages = long(name, value, 1)?,
+            "flush.ms" => self.flush_ms = long(name, value, 0)?,
             "min.cleanable.dirty.ratio" => {
                 let ratio: f64 =
                     value.trim().parse().map_err(|_| invalid(name, value, "Not a number of type DOUBLE"))?;
@@ -217,6 +226,8 @@ impl TopicConfig {
             ("unclean.leader.election.enable", self.unclean_leader_election_enable.to_string()),
             ("delete.retention.ms", self.delete_retention_ms.to_string()),
             ("min.cleanable.dirty.ratio", self.min_cleanable_dirty_ratio.to_string()),
+            ("flush.messages", self.flush_messages.to_string()),
+            ("flush.ms", self.flush_ms.to_string()),
         ]
     }
 }

@@ -18,6 +18,7 @@ pub enum ErrorCode {
     InvalidConfig,
     InvalidRequest,
     PolicyViolation,
+    KafkaStorageError,
     InvalidRecord,
 }
 
@@ -36,6 +37,7 @@ impl ErrorCode {
             ErrorCode::InvalidConfig => 40,
             ErrorCode::InvalidRequest => 42,
             ErrorCode::PolicyViolation => 44,
+            ErrorCode::KafkaStorageError => 56,
             ErrorCode::InvalidRecord => 87,
         }
     }
@@ -54,6 +56,7 @@ impl ErrorCode {
             ErrorCode::InvalidConfig => "INVALID_CONFIG",
             ErrorCode::InvalidRequest => "INVALID_REQUEST",
             ErrorCode::PolicyViolation => "POLICY_VIOLATION",
+            ErrorCode::KafkaStorageError => "KAFKA_STORAGE_ERROR",
             ErrorCode::InvalidRecord => "INVALID_RECORD",
         }
     }
@@ -99,6 +102,7 @@ mod tests {
             ErrorCode::InvalidPartitions,
             ErrorCode::InvalidRequest,
             ErrorCode::PolicyViolation,
+            ErrorCode::KafkaStorageError,
         ] {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.name()));

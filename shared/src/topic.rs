@@ -2,22 +2,25 @@
 
 use crate::error::{ErrorCode, KafkaError};
 use crate::limits::{MAX_PARTITIONS_PER_TOPIC, MAX_TOPIC_NAME_LEN_CHARS};
-use crate::log::local_log::{LocalLog, LogConfig};
+use crate::log::local_log::LocalLog;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 pub struct Topic {
     name: String,
     partitions: Vec<LocalLog>,
 }
 
 impl Topic {
-    /// A topic with `partition_count` empty partition logs obeying `config`. The name and count
-    /// must already be validated (`validate_name`, `validate_partition_count`).
-    pub fn new(name: String, partition_count: i32, config: &LogConfig) -> Self {
+    /// A topic whose partition `i` is `partitions[i]`. The name and count must already be
+    /// validated (`validate_name`, `validate_partition_count`).
+    pub fn new(name: String, partitions: Vec<LocalLog>) -> Self {
         debug_assert!(validate_name(&name).is_ok());
-        debug_assert!(validate_partition_count(partition_count).is_ok());
-        let partitions = (0..partition_count).map(|_| LocalLog::new(config.clone())).collect();
+        debug_assert!(i32::try_from(partitions.len()).is_ok_and(|n| validate_partition_count(n).is_ok()));
         Topic { name, partitions }
+    }
+
+    pub fn partitions_mut(&mut self) -> &mut [LocalLog] {
+        &mut self.partitions
     }
 
     pub fn name(&self) -> &str {

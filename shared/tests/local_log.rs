@@ -8,6 +8,11 @@
 //!   (`null` is a tombstone; `-` as a key is a null key).
 //! - `read OFFSET max BYTES`, `find-ts TIMESTAMP`, `truncate OFFSET`, `delete-records OFFSET`,
 //!   `retention now TIMESTAMP`, `clean now TIMESTAMP` (compaction), `records` (every record, decoded).
+//! - Storage (the log lives in a journaled memory store whose journal is "the disk"): `flush`,
+//!   `checkpoint` (remember recovery point and log start, as the broker's checkpoint files do),
+//!   `files` (the directory listing with sizes), `restart` (clean close, then open), `crash`
+//!   (open again from whatever was written, from the remembered checkpoint), optionally followed
+//!   by `tear BYTES` (cut the last `.log`) or `flip BYTE in BASE` (corrupt a segment) first.
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::BTreeMap;
@@ -15,7 +20,9 @@ use std::fmt::Write;
 use std::path::Path;
 
 use kite_shared::config::TopicConfig;
-use kite_shared::log::local_log::{LocalLog, LogConfig};
+use kite_shared::log::local_log::{LocalLog, LogConfig, OpenCheckpoints, OpenReport};
+use kite_shared::log::segment::file_name;
+use kite_shared::log::storage::{FileMap, Journal, MemoryPartitionStore, apply_ops};
 use kite_shared::record::batch::{BatchHeader, BatchRecord, RecordBatch};
 
 mod common;
@@ -79,6 +86,41 @@ fn state(log: &LocalLog) -> String {
     )
 }
 
+/// The partition directory "p" as the disk holds it, journaling further changes.
+fn store(journal: &Journal, disk: &FileMap) -> Box<MemoryPartitionStore> {
+    let files = disk.iter().map(|((_, f), b)| (f.clone(), b.clone())).collect();
+    Box::new(MemoryPartitionStore::with_files("p", files, Some(journal.clone())))
+}
+
+fn open(
+    config: LogConfig,
+    journal: &Journal,
+    disk: &mut FileMap,
+    saved: OpenCheckpoints,
+) -> (LocalLog, OpenReport) {
+    LocalLog::open(config, store(journal, disk), saved).unwrap()
+}
+
+fn describe_report(report: &OpenReport) -> String {
+    let mut out = format!(
+        "opened {} segments, recovered {}, scanned {}B, truncated {}B",
+        report.segments, report.recovered_segments, report.scanned_bytes, report.truncated_bytes
+    );
+    if let Some(stop) = &report.stopped_by {
+        write!(out, " ({stop})").unwrap();
+    }
+    if !report.deleted_segments.is_empty() {
+        write!(out, ", deleted segments {:?}", report.deleted_segments).unwrap();
+    }
+    if report.rebuilt_indexes > 0 {
+        write!(out, ", rebuilt indexes of {}", report.rebuilt_indexes).unwrap();
+    }
+    if !report.cleaned_up_files.is_empty() {
+        write!(out, ", cleaned up {:?}", report.cleaned_up_files).unwrap();
+    }
+    out
+}
+
 fn num<T: std::str::FromStr>(word: Option<&str>, line: &str) -> T {
     word.and_then(|w| w.parse().ok()).unwrap_or_else(|| panic!("bad number in {line:?}"))
 }
@@ -87,6 +129,9 @@ fn run(fixture: &str) -> String {
     let mut overrides = BTreeMap::new();
     let mut log: Option<LocalLog> = None;
     let mut trace = String::new();
+    let journal = Journal::default();
+    let mut disk = FileMap::new();
+    let mut saved = OpenCheckpoints::default();
     for line in fixture.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
         let mut words = line.split_whitespace();
         let op = words.next().unwrap();
@@ -98,10 +143,55 @@ fn run(fixture: &str) -> String {
             writeln!(trace, "> {line}").unwrap();
             continue;
         }
-        let log = log.get_or_insert_with(|| {
-            LocalLog::new(LogConfig::from(&TopicConfig::from_overrides(&overrides).expect("valid configs")))
-        });
+        let config = LogConfig::from(&TopicConfig::from_overrides(&overrides).expect("valid configs"));
+        let log = log.get_or_insert_with(|| open(config.clone(), &journal, &mut disk, saved).0);
         let result = match op {
+            "flush" => format!("{:?}, recovery point {}", log.flush(), log.recovery_point()),
+            "checkpoint" => {
+                saved.recovery_point = Some(log.recovery_point());
+                saved.log_start_offset = Some(log.log_start_offset());
+                format!("recovery point {}, log start {}", log.recovery_point(), log.log_start_offset())
+            }
+            "files" => {
+                apply_ops(&mut disk, journal.lock().unwrap().drain(..));
+                let names: Vec<String> = disk.iter().map(|((_, f), b)| format!("{f} {}B", b.len())).collect();
+                names.join(", ")
+            }
+            "restart" | "crash" => {
+                let clean = op == "restart";
+                if clean {
+                    log.close().unwrap();
+                    saved.recovery_point = Some(log.recovery_point());
+                    saved.log_start_offset = Some(log.log_start_offset());
+                }
+                apply_ops(&mut disk, journal.lock().unwrap().drain(..));
+                match (words.next(), words.next(), words.next(), words.next(), words.next()) {
+                    (Some("tear"), Some(bytes), ..) => {
+                        let last = disk.keys().rfind(|(_, f)| f.ends_with(".log")).unwrap().clone();
+                        let file = disk.get_mut(&last).unwrap();
+                        file.truncate(file.len() - num::<usize>(Some(bytes), line));
+                    }
+                    (Some("flip"), Some(at), Some("in"), Some(base), _) => {
+                        let key = ("p".to_string(), file_name(num(Some(base), line), ".log"));
+                        disk.get_mut(&key).unwrap()[num::<usize>(Some(at), line)] ^= 0x40;
+                    }
+                    (None, ..) => {}
+                    _ => panic!("bad {op} in {line:?}"),
+                }
+                let checkpoints = OpenCheckpoints { clean_shutdown: clean, ..saved };
+                let (reopened, report) = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    LocalLog::open(config.clone(), store(&journal, &disk), checkpoints)
+                })) {
+                    Ok(Ok(opened)) => opened,
+                    Ok(Err(e)) => {
+                        writeln!(trace, "> {line}\n< error {e}").unwrap();
+                        continue;
+                    }
+                    Err(_) => panic!("opening panicked"),
+                };
+                *log = reopened;
+                describe_report(&report)
+            }
             "append" => {
                 let count: usize = num(words.next(), line);
                 words.next(); // x
@@ -139,7 +229,7 @@ fn run(fixture: &str) -> String {
             }
             "clean" => {
                 words.next(); // now
-                match log.clean(num(words.next(), line)) {
+                match log.clean(num(words.next(), line)).unwrap() {
                     Some(r) => format!(
                         "dirty ratio {:.2}, segments cleaned {}, records {} -> {}, tombstones dropped {}",
                         r.dirty_ratio,
@@ -171,14 +261,11 @@ fn run(fixture: &str) -> String {
                 }
             }
             "find-ts" => format!("{:?}", log.find_offset_by_timestamp(num(words.next(), line))),
-            "truncate" => {
-                log.truncate_to(num(words.next(), line));
-                "done".to_string()
-            }
+            "truncate" => format!("{:?}", log.truncate_to(num(words.next(), line))),
             "delete-records" => format!("{:?}", log.delete_records(num(words.next(), line))),
             "retention" => {
                 words.next(); // now
-                format!("deleted segments {:?}", log.apply_retention(num(words.next(), line)))
+                format!("deleted segments {:?}", log.apply_retention(num(words.next(), line)).unwrap())
             }
             other => panic!("unknown operation {other:?}"),
         };
@@ -238,7 +325,7 @@ mod compaction_model {
                 model.insert(key.clone(), (info.first_offset, value.clone()));
             }
             let before = all(&log);
-            log.clean(2_000);
+            log.clean(2_000).unwrap();
             let after = all(&log);
             prop_assert!(after.windows(2).all(|w| w[0].0 < w[1].0), "offsets rise");
             prop_assert!(after.iter().all(|r| before.contains(r)), "compaction only removes records");

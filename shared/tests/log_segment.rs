@@ -43,7 +43,7 @@ fn appends_index_every_interval_and_reads_whole_batches() {
     let batch_bytes = batches[0].len();
     assert_eq!(segment.next_offset(), 50);
     assert_eq!(segment.size_bytes(), 10 * batch_bytes);
-    assert_eq!(segment.log_bytes(), batches.concat());
+    assert_eq!(*segment.log_bytes().unwrap(), batches.concat());
     // An entry once more than INTERVAL_BYTES went in since the last one.
     let expected_entries = {
         let (mut since, mut entries) = (0, 0);
@@ -60,37 +60,37 @@ fn appends_index_every_interval_and_reads_whole_batches() {
     assert_eq!(segment.offset_index().len(), expected_entries);
 
     // Offset 12 is in the third batch (10..15): the read starts there.
-    let (position, header) = segment.translate_offset(12).unwrap();
+    let (position, header) = segment.translate_offset(12).unwrap().unwrap();
     assert_eq!((position, header.base_offset), (2 * batch_bytes, 10));
     assert_eq!(
-        segment.read(12, 2 * batch_bytes).unwrap(),
-        &segment.log_bytes()[2 * batch_bytes..4 * batch_bytes]
+        *segment.read(12, 2 * batch_bytes).unwrap().unwrap(),
+        segment.log_bytes().unwrap()[2 * batch_bytes..4 * batch_bytes]
     );
     // Always at least one whole batch, even over the byte limit.
-    assert_eq!(segment.read(12, 1).unwrap().len(), batch_bytes);
-    assert!(segment.read(50, 1000).is_none(), "past the end");
+    assert_eq!(segment.read(12, 1).unwrap().unwrap().len(), batch_bytes);
+    assert!(segment.read(50, 1000).unwrap().is_none(), "past the end");
 }
 
 #[test]
 fn finds_offsets_by_timestamp() {
     let (segment, _) = ten_batches();
     // Batch 3 holds offsets 15..20 at timestamps base+30 .. base+34.
-    assert_eq!(segment.find_offset_by_timestamp(BASE_TIMESTAMP_MS + 30), Some(15));
-    assert_eq!(segment.find_offset_by_timestamp(BASE_TIMESTAMP_MS + 32), Some(17));
-    assert_eq!(segment.find_offset_by_timestamp(BASE_TIMESTAMP_MS + 35), Some(20));
-    assert_eq!(segment.find_offset_by_timestamp(0), Some(0));
-    assert_eq!(segment.find_offset_by_timestamp(BASE_TIMESTAMP_MS + 1_000), None);
+    assert_eq!(segment.find_offset_by_timestamp(BASE_TIMESTAMP_MS + 30).unwrap(), Some(15));
+    assert_eq!(segment.find_offset_by_timestamp(BASE_TIMESTAMP_MS + 32).unwrap(), Some(17));
+    assert_eq!(segment.find_offset_by_timestamp(BASE_TIMESTAMP_MS + 35).unwrap(), Some(20));
+    assert_eq!(segment.find_offset_by_timestamp(0).unwrap(), Some(0));
+    assert_eq!(segment.find_offset_by_timestamp(BASE_TIMESTAMP_MS + 1_000).unwrap(), None);
 }
 
 #[test]
 fn truncation_removes_whole_batches() {
     let (mut segment, batches) = ten_batches();
-    let removed = segment.truncate_to(22); // inside the batch 20..25
+    let removed = segment.truncate_to(22).unwrap(); // inside the batch 20..25
     assert_eq!(removed, 6 * batches[0].len());
     assert_eq!(segment.next_offset(), 20);
-    assert_eq!(segment.log_bytes(), batches[..4].concat());
+    assert_eq!(*segment.log_bytes().unwrap(), batches[..4].concat());
     let (rebuilt, _) =
-        LogSegment::recover(0, batches[..4].concat(), INTERVAL_BYTES, DEFAULT_SEGMENT_INDEX_BYTES);
+        LogSegment::recover_bytes(0, batches[..4].concat(), INTERVAL_BYTES, DEFAULT_SEGMENT_INDEX_BYTES);
     assert_eq!(segment, rebuilt, "indexes after truncation equal indexes built from scratch");
 }
 
@@ -136,24 +136,29 @@ fn recovery_keeps_the_valid_prefix_and_says_where_it_stopped() {
     let (segment, batches) = ten_batches();
     let len = batches[0].len();
 
-    let (clean, report) =
-        LogSegment::recover(0, segment.log_bytes().to_vec(), INTERVAL_BYTES, DEFAULT_SEGMENT_INDEX_BYTES);
+    let (clean, report) = LogSegment::recover_bytes(
+        0,
+        segment.log_bytes().unwrap().to_vec(),
+        INTERVAL_BYTES,
+        DEFAULT_SEGMENT_INDEX_BYTES,
+    );
     assert_eq!(clean, segment, "recovering a clean segment changes nothing");
     assert_eq!((report.batches, report.truncated_bytes, report.stopped_by), (10, 0, None));
 
     // A torn tail: half of a batch after seven whole ones.
     let mut torn = batches[..7].concat();
     torn.extend_from_slice(&batches[7][..len / 2]);
-    let (recovered, report) = LogSegment::recover(0, torn, INTERVAL_BYTES, DEFAULT_SEGMENT_INDEX_BYTES);
+    let (recovered, report) = LogSegment::recover_bytes(0, torn, INTERVAL_BYTES, DEFAULT_SEGMENT_INDEX_BYTES);
     assert_eq!((recovered.next_offset(), report.valid_bytes, report.truncated_bytes), (35, 7 * len, len / 2));
     assert!(
         matches!(report.stopped_by, Some(ScanStop::InvalidBatch { position, error: BatchError::Truncated { .. } }) if position == 7 * len)
     );
 
     // A flipped byte in batch 4: everything from there is cut, and the position is reported.
-    let mut flipped = segment.log_bytes().to_vec();
+    let mut flipped = segment.log_bytes().unwrap().to_vec();
     flipped[4 * len + 70] ^= 1;
-    let (recovered, report) = LogSegment::recover(0, flipped, INTERVAL_BYTES, DEFAULT_SEGMENT_INDEX_BYTES);
+    let (recovered, report) =
+        LogSegment::recover_bytes(0, flipped, INTERVAL_BYTES, DEFAULT_SEGMENT_INDEX_BYTES);
     assert_eq!(recovered.next_offset(), 20);
     let stop = report.stopped_by.unwrap();
     assert!(matches!(stop, ScanStop::InvalidBatch { error: BatchError::CrcMismatch { .. }, .. }));
@@ -162,7 +167,7 @@ fn recovery_keeps_the_valid_prefix_and_says_where_it_stopped() {
     // Offsets that go backwards end the valid prefix.
     let mut backwards = batches[..3].concat();
     backwards.extend_from_slice(&batch(5, 5, 20, BASE_TIMESTAMP_MS));
-    let (_, report) = LogSegment::recover(0, backwards, INTERVAL_BYTES, DEFAULT_SEGMENT_INDEX_BYTES);
+    let (_, report) = LogSegment::recover_bytes(0, backwards, INTERVAL_BYTES, DEFAULT_SEGMENT_INDEX_BYTES);
     assert_eq!(
         report.stopped_by,
         Some(ScanStop::OffsetsOutOfOrder { position: 3 * len, base_offset: 5, expected_at_least: 15 })
@@ -191,20 +196,20 @@ proptest! {
         for window in starts.windows(2).chain(std::iter::once(&[*starts.last().unwrap(), (offset, segment.size_bytes())][..])) {
             let ((first, position), (next, _)) = (window[0], window[1]);
             for o in first..next {
-                let bytes = segment.read(o, 0).unwrap();
-                let header = BatchHeader::parse(bytes).unwrap();
+                let bytes = segment.read(o, 0).unwrap().unwrap();
+                let header = BatchHeader::parse(&bytes).unwrap();
                 prop_assert_eq!(header.base_offset, first);
-                prop_assert_eq!(bytes.as_ptr(), segment.log_bytes()[position..].as_ptr());
+                prop_assert_eq!(bytes.as_ptr(), segment.log_bytes().unwrap()[position..].as_ptr(), "memory reads borrow");
             }
         }
-        let (rebuilt, report) = LogSegment::recover(1_000, segment.log_bytes().to_vec(), INTERVAL_BYTES, DEFAULT_SEGMENT_INDEX_BYTES);
+        let (rebuilt, report) = LogSegment::recover_bytes(1_000, segment.log_bytes().unwrap().to_vec(), INTERVAL_BYTES, DEFAULT_SEGMENT_INDEX_BYTES);
         prop_assert_eq!(&rebuilt, &segment);
         prop_assert_eq!(report.stopped_by, None);
 
         let cut_at = cut.index(segment.size_bytes() + 1);
-        let (prefix, report) = LogSegment::recover(1_000, segment.log_bytes()[..cut_at].to_vec(), INTERVAL_BYTES, DEFAULT_SEGMENT_INDEX_BYTES);
+        let (prefix, report) = LogSegment::recover_bytes(1_000, segment.log_bytes().unwrap()[..cut_at].to_vec(), INTERVAL_BYTES, DEFAULT_SEGMENT_INDEX_BYTES);
         let whole = starts.iter().map(|&(_, p)| p).chain(std::iter::once(segment.size_bytes())).filter(|&p| p <= cut_at).max().unwrap();
         prop_assert_eq!(report.valid_bytes, whole);
-        prop_assert_eq!(prefix.log_bytes(), &segment.log_bytes()[..whole]);
+        prop_assert_eq!(&*prefix.log_bytes().unwrap(), &segment.log_bytes().unwrap()[..whole]);
     }
 }

@@ -25,7 +25,7 @@ commands:
   bench                 the engine's throughput benchmarks (docs/benchmarks.md)
   fuzz TARGET [--seconds N]
                         fuzz a decoder (record_batch_decode, api_message_decode,
-                        segment_recover) on nightly";
+                        segment_recover, log_open) on nightly";
 
 /// The workspace root: xtask lives one level below it.
 pub fn workspace_root() -> PathBuf {

@@ -36,12 +36,12 @@ fn fix_crcs(data: &[u8]) -> Vec<u8> {
 
 fn check(data: &[u8]) {
     let (segment, report) =
-        LogSegment::recover(0, data.to_vec(), DEFAULT_INDEX_INTERVAL_BYTES, DEFAULT_SEGMENT_INDEX_BYTES);
-    assert_eq!(segment.log_bytes(), &data[..report.valid_bytes]);
+        LogSegment::recover_bytes(0, data.to_vec(), DEFAULT_INDEX_INTERVAL_BYTES, DEFAULT_SEGMENT_INDEX_BYTES);
+    assert_eq!(&*segment.log_bytes().unwrap(), &data[..report.valid_bytes]);
     assert_eq!(report.valid_bytes + report.truncated_bytes, data.len());
-    let (again, second) = LogSegment::recover(
+    let (again, second) = LogSegment::recover_bytes(
         0,
-        segment.log_bytes().to_vec(),
+        segment.log_bytes().unwrap().to_vec(),
         DEFAULT_INDEX_INTERVAL_BYTES,
         DEFAULT_SEGMENT_INDEX_BYTES,
     );

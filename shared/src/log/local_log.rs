@@ -3,14 +3,25 @@
 //! reads of whole batches, timestamp lookups, truncation, delete-records, retention by time and
 //! size, and compaction.
 //!
-//! Everything is held in memory here: this is the memory backend's behaviour and the logic the disk
-//! and IndexedDB backends will share. `Cluster` keeps one per partition.
+//! The files live in a `PartitionStore` the host provides (memory, disk, IndexedDB); this module
+//! decides what is written when: appends, rolls (which flush the finished segment and write its
+//! indexes), the flush policy, retention's deletes, compaction's swaps, and recovery on open.
+//! A failed write poisons the log: it refuses every later write, as Kafka takes a log dir
+//! offline. `Cluster` keeps one per partition.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::epoch_cache::LeaderEpochCache;
 use super::index::DEFAULT_SEGMENT_INDEX_BYTES;
-use super::segment::{DEFAULT_INDEX_INTERVAL_BYTES, LogSegment, RollCheck, SegmentError};
+use super::segment::{
+    DEFAULT_INDEX_INTERVAL_BYTES, LogSegment, OpenError, RecoverError, RollCheck, ScanStop, SegmentError,
+    file_name,
+};
+use super::storage::{
+    INDEX_SUFFIX, LEADER_EPOCH_CHECKPOINT_FILE, LOG_SUFFIX, MemoryPartitionStore, PartitionStore,
+    SWAP_SUFFIX, StorageError, TEMP_SUFFIX, TIME_INDEX_SUFFIX,
+};
 use crate::config::TopicConfig;
 use crate::error::{ErrorCode, KafkaError};
 use crate::record::batch::{
@@ -34,6 +45,11 @@ pub struct LogConfig {
     pub timestamp_type: TimestampType,
     pub index_interval_bytes: usize,
     pub segment_index_bytes: usize,
+    /// `flush.messages`: flush after this many appended messages (Kite counts batches, one per
+    /// produce); `i64::MAX` (Kafka's default) never flushes for that reason. 1 = fsync every append.
+    pub flush_messages: i64,
+    /// `flush.ms`: flush when this long has passed since the last flush.
+    pub flush_ms: i64,
 }
 
 impl From<&TopicConfig> for LogConfig {
@@ -51,6 +67,8 @@ impl From<&TopicConfig> for LogConfig {
             timestamp_type: config.message_timestamp_type,
             index_interval_bytes: DEFAULT_INDEX_INTERVAL_BYTES,
             segment_index_bytes: DEFAULT_SEGMENT_INDEX_BYTES,
+            flush_messages: config.flush_messages,
+            flush_ms: config.flush_ms,
         }
     }
 }
@@ -70,7 +88,23 @@ pub enum LogError {
         log_start_offset: i64,
         log_end_offset: i64,
     },
+    /// The host's storage failed; after a failed write the log refuses all writes.
+    Storage(StorageError),
+    /// Stored bytes that must be valid are not (found while opening the log).
+    Corrupt {
+        file: String,
+        position: usize,
+        reason: String,
+    },
 }
+
+impl std::fmt::Display for LogError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", KafkaError::from(self.clone()).message)
+    }
+}
+
+impl std::error::Error for LogError {}
 
 impl From<LogError> for KafkaError {
     fn from(error: LogError) -> KafkaError {
@@ -89,6 +123,11 @@ impl From<LogError> for KafkaError {
                 format!(
                     "Offset {offset} is out of range (log start {log_start_offset}, log end {log_end_offset})."
                 ),
+            ),
+            LogError::Storage(e) => KafkaError::new(ErrorCode::KafkaStorageError, e.to_string()),
+            LogError::Corrupt { file, position, reason } => KafkaError::new(
+                ErrorCode::KafkaStorageError,
+                format!("{file} is corrupt at byte {position}: {reason}"),
             ),
         }
     }
@@ -116,32 +155,276 @@ pub struct CleanResult {
     pub tombstones_dropped: usize,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// What the host knows about a log from outside its directory: the broker's checkpoints and
+/// whether the last shutdown was clean.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OpenCheckpoints {
+    /// The clean-shutdown marker was there: every file was flushed and indexed at close.
+    pub clean_shutdown: bool,
+    /// From `recovery-point-offset-checkpoint`: everything below was flushed.
+    pub recovery_point: Option<i64>,
+    /// From `log-start-offset-checkpoint`.
+    pub log_start_offset: Option<i64>,
+}
+
+/// What opening a log found and did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OpenReport {
+    pub segments: usize,
+    /// Segments re-validated batch by batch (those at or after the recovery point).
+    pub recovered_segments: usize,
+    /// Bytes read by recovery.
+    pub scanned_bytes: usize,
+    /// Bytes cut from the end of the log (a torn or partial write).
+    pub truncated_bytes: usize,
+    /// Where and why recovery cut.
+    pub stopped_by: Option<String>,
+    /// Segments after a cut, deleted as Kafka does.
+    pub deleted_segments: Vec<i64>,
+    /// Segments whose index files were missing or not sane and were rebuilt.
+    pub rebuilt_indexes: usize,
+    /// Files left by an interrupted replacement, removed or completed.
+    pub cleaned_up_files: Vec<String>,
+}
+
 pub struct LocalLog {
     config: LogConfig,
+    store: Box<dyn PartitionStore>,
     /// The cleaner's checkpoint: offsets below it were compacted already ("clean").
     first_dirty_offset: i64,
     /// Base offset → segment; never empty; the last is the active segment.
     segments: BTreeMap<i64, LogSegment>,
     log_start_offset: i64,
     epochs: LeaderEpochCache,
+    /// Everything below this offset has been flushed.
+    recovery_point: i64,
+    /// Appends since the last flush (`flush.messages`).
+    unflushed_appends: i64,
+    /// When the last flush happened (`flush.ms`); the first tick starts the clock.
+    last_flush_ms: Option<i64>,
+    /// The write that failed; once set, every write is refused.
+    poisoned: Option<StorageError>,
+}
+
+impl std::fmt::Debug for LocalLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalLog")
+            .field("store", &self.store.describe())
+            .field("log_start_offset", &self.log_start_offset)
+            .field("log_end_offset", &self.log_end_offset())
+            .field("recovery_point", &self.recovery_point)
+            .field("segments", &self.segments.values().collect::<Vec<_>>())
+            .field("poisoned", &self.poisoned)
+            .finish()
+    }
+}
+
+/// A file name's base offset and suffix, if it is named like a segment file.
+fn parse_segment_file_name(name: &str) -> Option<(i64, &str)> {
+    let digits = name.get(..20)?;
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((digits.parse().ok()?, &name[20..]))
 }
 
 impl LocalLog {
+    /// An empty log held in memory.
     pub fn new(config: LogConfig) -> LocalLog {
-        let mut segments = BTreeMap::new();
-        segments.insert(0, LogSegment::new(0, config.index_interval_bytes, config.segment_index_bytes));
-        LocalLog {
-            config,
-            first_dirty_offset: 0,
-            segments,
-            log_start_offset: 0,
-            epochs: LeaderEpochCache::new(),
+        match LocalLog::open(config, Box::new(MemoryPartitionStore::ephemeral()), OpenCheckpoints::default())
+        {
+            Ok((log, _)) => log,
+            Err(e) => unreachable!("an empty memory store cannot fail to open: {e}"),
         }
     }
 
-    fn new_segment(&self, base_offset: i64) -> LogSegment {
-        LogSegment::new(base_offset, self.config.index_interval_bytes, self.config.segment_index_bytes)
+    /// Opens the log kept in `store` (creating it if the store is empty), as Kafka's `LogLoader`:
+    /// completes or removes interrupted replacements, drops orphaned index files, opens segments
+    /// below the recovery point from their indexes, recovers the rest batch by batch (cutting a
+    /// torn tail and deleting any segment after the cut), and reloads the leader epoch cache.
+    pub fn open(
+        config: LogConfig,
+        mut store: Box<dyn PartitionStore>,
+        checkpoints: OpenCheckpoints,
+    ) -> Result<(LocalLog, OpenReport), LogError> {
+        let mut report = OpenReport::default();
+        let storage = LogError::Storage;
+        let names = store.list().map_err(storage)?;
+        for name in &names {
+            if name.ends_with(TEMP_SUFFIX) {
+                store.delete_file(name).map_err(storage)?;
+                report.cleaned_up_files.push(name.clone());
+            } else if let Some(target) = name.strip_suffix(SWAP_SUFFIX) {
+                // A finished compaction output: finish the swap. Its indexes are stale.
+                if let Some((base, LOG_SUFFIX)) = parse_segment_file_name(target) {
+                    store.delete_file(&file_name(base, INDEX_SUFFIX)).map_err(storage)?;
+                    store.delete_file(&file_name(base, TIME_INDEX_SUFFIX)).map_err(storage)?;
+                }
+                store.rename(name, target).map_err(storage)?;
+                report.cleaned_up_files.push(name.clone());
+            }
+        }
+        let names = store.list().map_err(storage)?;
+        let bases: Vec<i64> = {
+            let mut bases: Vec<i64> = names
+                .iter()
+                .filter_map(|n| parse_segment_file_name(n))
+                .filter(|(_, suffix)| *suffix == LOG_SUFFIX)
+                .map(|(base, _)| base)
+                .collect();
+            bases.sort_unstable();
+            bases
+        };
+        for name in &names {
+            if let Some((base, INDEX_SUFFIX | TIME_INDEX_SUFFIX)) = parse_segment_file_name(name)
+                && !bases.contains(&base)
+            {
+                store.delete_file(name).map_err(storage)?;
+                report.cleaned_up_files.push(name.clone());
+            }
+        }
+
+        let mut log = LocalLog {
+            config,
+            store,
+            first_dirty_offset: 0,
+            segments: BTreeMap::new(),
+            log_start_offset: 0,
+            epochs: LeaderEpochCache::new(),
+            recovery_point: 0,
+            unflushed_appends: 0,
+            last_flush_ms: None,
+            poisoned: None,
+        };
+        // After a clean shutdown everything was flushed: nothing needs recovery.
+        let recovery_point = if checkpoints.clean_shutdown {
+            i64::MAX
+        } else {
+            checkpoints.recovery_point.unwrap_or(0).max(0)
+        };
+        let mut recovered_any = false;
+        for (i, &base) in bases.iter().enumerate() {
+            let next_base = bases.get(i + 1).copied();
+            let file = log.store.open_segment(base).map_err(storage)?;
+            let log_name = format!("{}/{}", log.store.describe(), file_name(base, LOG_SUFFIX));
+            // A segment holding offsets at or past the recovery point may hold unflushed writes.
+            let needs_recovery =
+                !checkpoints.clean_shutdown && next_base.is_none_or(|next| next > recovery_point);
+            if needs_recovery {
+                let (segment, recovery) = LogSegment::recover(
+                    base,
+                    file,
+                    log.config.index_interval_bytes,
+                    log.config.segment_index_bytes,
+                    recovery_point,
+                )
+                .map_err(|e| match e {
+                    RecoverError::Storage(e) => LogError::Storage(e),
+                    RecoverError::Corrupt { stop, valid_end_offset } => LogError::Corrupt {
+                        file: log_name.clone(),
+                        position: scan_stop_position(&stop),
+                        reason: format!(
+                            "{stop}; the data up to offset {recovery_point} was flushed, but only offsets below {valid_end_offset} are readable"
+                        ),
+                    },
+                })?;
+                recovered_any = true;
+                report.recovered_segments += 1;
+                report.scanned_bytes += recovery.valid_bytes + recovery.truncated_bytes;
+                report.truncated_bytes += recovery.truncated_bytes;
+                let cut = recovery.stopped_by.is_some();
+                if let Some(stop) = recovery.stopped_by {
+                    report.stopped_by = Some(format!("{log_name}: {stop}"));
+                }
+                log.segments.insert(base, segment);
+                if cut {
+                    for &later in &bases[i + 1..] {
+                        log.delete_segment_files(later)?;
+                        report.deleted_segments.push(later);
+                    }
+                    break;
+                }
+            } else {
+                let offset_index = log.store.read_file(&file_name(base, INDEX_SUFFIX)).map_err(storage)?;
+                let time_index = log.store.read_file(&file_name(base, TIME_INDEX_SUFFIX)).map_err(storage)?;
+                let index_files = offset_index.as_deref().zip(time_index.as_deref());
+                let (segment, rebuilt) = LogSegment::open(
+                    base,
+                    file,
+                    index_files,
+                    log.config.index_interval_bytes,
+                    log.config.segment_index_bytes,
+                )
+                .map_err(|e| match e {
+                    OpenError::Storage(e) => LogError::Storage(e),
+                    OpenError::Unreadable { position } => LogError::Corrupt {
+                        file: log_name.clone(),
+                        position,
+                        reason: "no valid batch header in a segment that was flushed".into(),
+                    },
+                })?;
+                if rebuilt {
+                    report.rebuilt_indexes += 1;
+                    log.write_indexes_of(&segment)?;
+                }
+                log.segments.insert(base, segment);
+            }
+        }
+        report.segments = log.segments.len();
+        if log.segments.is_empty() {
+            let base = checkpoints.log_start_offset.unwrap_or(0).max(0);
+            let file = log.store.open_segment(base).map_err(storage)?;
+            log.segments.insert(base, log.empty_segment(base, file));
+        }
+        let first_base = *log.segments.keys().next().unwrap_or(&0);
+        log.log_start_offset = checkpoints.log_start_offset.unwrap_or(first_base).max(first_base);
+        log.log_start_offset = log.log_start_offset.min(log.log_end_offset());
+        // The cleaner's own checkpoint is not kept: cleaning again from the start is safe.
+        log.first_dirty_offset = log.log_start_offset;
+
+        let checkpoint = log.store.read_file(LEADER_EPOCH_CHECKPOINT_FILE).map_err(storage)?;
+        if let Some(bytes) = checkpoint {
+            let text = String::from_utf8(bytes).map_err(|_| LogError::Corrupt {
+                file: format!("{}/{LEADER_EPOCH_CHECKPOINT_FILE}", log.store.describe()),
+                position: 0,
+                reason: "not UTF-8 text".into(),
+            })?;
+            log.epochs = LeaderEpochCache::from_checkpoint(&text).map_err(|reason| LogError::Corrupt {
+                file: format!("{}/{LEADER_EPOCH_CHECKPOINT_FILE}", log.store.describe()),
+                position: 0,
+                reason,
+            })?;
+            let before = log.epochs.clone();
+            log.epochs.truncate_from_end(log.log_end_offset());
+            log.epochs.truncate_from_start(log.log_start_offset);
+            if log.epochs != before {
+                log.write_epoch_checkpoint()?;
+            }
+        }
+        if recovered_any {
+            // What recovery kept is now the log: make it durable and index it on disk, so the next
+            // open need not scan it again.
+            log.flush()?;
+            let bases: Vec<i64> = log.segments.keys().copied().collect();
+            for base in bases {
+                if let Some(segment) = log.segments.get(&base) {
+                    let (offsets, times) =
+                        (segment.offset_index().to_bytes(), segment.time_index().to_bytes());
+                    log.write_index_bytes(base, &offsets, &times)?;
+                }
+            }
+        }
+        log.recovery_point = log.log_end_offset();
+        Ok((log, report))
+    }
+
+    fn empty_segment(&self, base_offset: i64, file: Box<dyn super::storage::SegmentFile>) -> LogSegment {
+        LogSegment::empty(
+            base_offset,
+            file,
+            self.config.index_interval_bytes,
+            self.config.segment_index_bytes,
+        )
     }
 
     fn active(&self) -> &LogSegment {
@@ -157,6 +440,16 @@ impl LocalLog {
         self.active().next_offset()
     }
 
+    /// Everything below this offset has been flushed.
+    pub fn recovery_point(&self) -> i64 {
+        self.recovery_point
+    }
+
+    /// The write failure that took this log offline, if one did.
+    pub fn poisoned(&self) -> Option<&StorageError> {
+        self.poisoned.as_ref()
+    }
+
     pub fn segments(&self) -> impl Iterator<Item = &LogSegment> {
         self.segments.values()
     }
@@ -169,15 +462,73 @@ impl LocalLog {
         &self.epochs
     }
 
+    pub fn config(&self) -> &LogConfig {
+        &self.config
+    }
+
+    /// Refuses writes once a write has failed.
+    fn check_writable(&self) -> Result<(), LogError> {
+        match &self.poisoned {
+            Some(e) => Err(LogError::Storage(StorageError::new(
+                e.operation,
+                e.file.clone(),
+                format!("the log is offline after an earlier failure ({}); restart to recover", e.message),
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Records a failed write and takes the log offline.
+    fn poison(&mut self, error: StorageError) -> LogError {
+        self.poisoned.get_or_insert_with(|| error.clone());
+        LogError::Storage(error)
+    }
+
+    fn write_indexes_of(&mut self, segment: &LogSegment) -> Result<(), LogError> {
+        let (offsets, times) = (segment.offset_index().to_bytes(), segment.time_index().to_bytes());
+        self.write_index_bytes(segment.base_offset(), &offsets, &times)
+    }
+
+    fn write_index_bytes(&mut self, base: i64, offsets: &[u8], times: &[u8]) -> Result<(), LogError> {
+        let written = self
+            .store
+            .write_file(&file_name(base, INDEX_SUFFIX), offsets)
+            .and_then(|()| self.store.write_file(&file_name(base, TIME_INDEX_SUFFIX), times));
+        written.map_err(|e| self.poison(e))
+    }
+
+    fn write_epoch_checkpoint(&mut self) -> Result<(), LogError> {
+        let text = self.epochs.to_checkpoint();
+        self.store.write_file(LEADER_EPOCH_CHECKPOINT_FILE, text.as_bytes()).map_err(|e| self.poison(e))
+    }
+
+    /// Deletes a segment's files: the `.log` first, so a crash in between leaves only orphaned
+    /// indexes, which the next open removes.
+    fn delete_segment_files(&mut self, base: i64) -> Result<(), LogError> {
+        let deleted = self
+            .store
+            .delete_file(&file_name(base, LOG_SUFFIX))
+            .and_then(|()| self.store.delete_file(&file_name(base, INDEX_SUFFIX)))
+            .and_then(|()| self.store.delete_file(&file_name(base, TIME_INDEX_SUFFIX)));
+        deleted.map_err(|e| self.poison(e))
+    }
+
+    fn remove_segment(&mut self, base: i64) -> Result<(), LogError> {
+        self.segments.remove(&base);
+        self.delete_segment_files(base)
+    }
+
     /// Appends a producer's batch as the partition leader in `leader_epoch` (Kafka's
     /// `appendAsLeader`): validates it, assigns the next offsets, stamps offset and epoch (and the
-    /// broker's time under LogAppendTime), rolls a new segment if due, and appends the bytes.
+    /// broker's time under LogAppendTime), rolls a new segment if due, appends the bytes, and
+    /// flushes if `flush.messages` says so.
     pub fn append_as_leader(
         &mut self,
         batch: &[u8],
         leader_epoch: i32,
         now_ms: i64,
     ) -> Result<AppendInfo, LogError> {
+        self.check_writable()?;
         let header = BatchHeader::parse(batch).map_err(LogError::Batch)?;
         if header.total_bytes() != batch.len() {
             return Err(LogError::InvalidRecord(format!(
@@ -225,16 +576,99 @@ impl LocalLog {
             batch_last_offset: last_offset,
         });
         if rolled {
-            let segment = self.new_segment(first_offset);
-            self.segments.insert(first_offset, segment);
+            self.roll(first_offset)?;
         }
         // Stamping changed only fields outside the CRC, or recomputed it: the batch is still the
         // one validated above, so its header is read back without a second CRC pass.
         let stamped = BatchHeader::parse_trusted(&bytes).map_err(LogError::Batch)?;
         let active = self.segments.values_mut().next_back().expect("a log always has an active segment");
-        active.append_validated(&bytes, &stamped).map_err(LogError::Segment)?;
-        self.epochs.assign(leader_epoch, first_offset);
+        match active.append_validated(&bytes, &stamped) {
+            Ok(()) => {}
+            Err(SegmentError::Storage(e)) => return Err(self.poison(e)),
+            Err(e) => return Err(LogError::Segment(e)),
+        }
+        if self.epochs.latest_epoch() != Some(leader_epoch) {
+            self.epochs.assign(leader_epoch, first_offset);
+            self.write_epoch_checkpoint()?;
+        }
+        self.unflushed_appends += 1;
+        if self.unflushed_appends >= self.config.flush_messages {
+            self.flush()?;
+        }
         Ok(AppendInfo { first_offset, last_offset, max_timestamp, rolled })
+    }
+
+    /// Starts a new active segment at `base_offset`. As Kafka does on roll, the finished segment
+    /// is flushed and its index files written, and the recovery point moves up to the new base.
+    fn roll(&mut self, base_offset: i64) -> Result<(), LogError> {
+        let file = self.store.open_segment(base_offset).map_err(|e| self.poison(e))?;
+        let finished = *self.segments.keys().next_back().expect("a log always has an active segment");
+        self.segments.insert(base_offset, self.empty_segment(base_offset, file));
+        self.flush_below(base_offset)?;
+        if let Some(segment) = self.segments.get(&finished) {
+            let (offsets, times) = (segment.offset_index().to_bytes(), segment.time_index().to_bytes());
+            self.write_index_bytes(finished, &offsets, &times)?;
+        }
+        Ok(())
+    }
+
+    /// Flushes every segment holding offsets at or after the recovery point and below `offset`,
+    /// then moves the recovery point up to `offset`.
+    fn flush_below(&mut self, offset: i64) -> Result<(), LogError> {
+        if offset <= self.recovery_point {
+            return Ok(());
+        }
+        let recovery_point = self.recovery_point;
+        let mut failed = None;
+        for segment in self.segments.values_mut() {
+            if segment.next_offset() > recovery_point
+                && segment.base_offset() < offset
+                && let Err(e) = segment.flush()
+            {
+                failed = Some(e);
+                break;
+            }
+        }
+        if let Some(e) = failed {
+            return Err(self.poison(e));
+        }
+        self.recovery_point = offset;
+        Ok(())
+    }
+
+    /// Flushes everything appended so far (`kafka-log-dirs` would show the recovery point at the
+    /// log end offset afterwards).
+    pub fn flush(&mut self) -> Result<(), LogError> {
+        self.check_writable()?;
+        self.flush_below(self.log_end_offset())?;
+        self.unflushed_appends = 0;
+        Ok(())
+    }
+
+    /// The time half of the flush policy: flushes when `flush.ms` has passed since the last
+    /// flush. Returns whether it flushed.
+    pub fn maybe_flush(&mut self, now_ms: i64) -> Result<bool, LogError> {
+        let last = *self.last_flush_ms.get_or_insert(now_ms);
+        if self.unflushed_appends == 0 || now_ms.saturating_sub(last) < self.config.flush_ms {
+            return Ok(false);
+        }
+        self.flush()?;
+        self.last_flush_ms = Some(now_ms);
+        Ok(true)
+    }
+
+    /// A clean close: flush, and write every segment's index files and the epoch checkpoint,
+    /// so the next open after the broker's clean-shutdown marker reads no batches.
+    pub fn close(&mut self) -> Result<(), LogError> {
+        self.flush()?;
+        let bases: Vec<i64> = self.segments.keys().copied().collect();
+        for base in bases {
+            if let Some(segment) = self.segments.get(&base) {
+                let (offsets, times) = (segment.offset_index().to_bytes(), segment.time_index().to_bytes());
+                self.write_index_bytes(base, &offsets, &times)?;
+            }
+        }
+        self.write_epoch_checkpoint()
     }
 
     fn out_of_range(&self, offset: i64) -> LogError {
@@ -247,80 +681,108 @@ impl LocalLog {
 
     /// Whole batches from the one containing `offset`, up to `max_bytes` but at least one batch,
     /// from one segment (as a Kafka fetch reads). Empty at the log end offset.
-    pub fn read(&self, offset: i64, max_bytes: usize) -> Result<&[u8], LogError> {
+    pub fn read(&self, offset: i64, max_bytes: usize) -> Result<Cow<'_, [u8]>, LogError> {
         if offset == self.log_end_offset() {
-            return Ok(&[]);
+            return Ok(Cow::Borrowed(&[]));
         }
         if offset < self.log_start_offset || offset > self.log_end_offset() {
             return Err(self.out_of_range(offset));
         }
         let floor = self.segments.range(..=offset).next_back().map_or(offset, |(&base, _)| base);
         // A compacted segment may end before the next one starts: read on from the next.
-        self.segments
-            .range(floor..)
-            .find_map(|(_, segment)| segment.read(offset, max_bytes))
-            .ok_or_else(|| self.out_of_range(offset))
+        for (_, segment) in self.segments.range(floor..) {
+            if let Some(bytes) = segment.read(offset, max_bytes).map_err(LogError::Storage)? {
+                return Ok(bytes);
+            }
+        }
+        Err(self.out_of_range(offset))
     }
 
     /// The first offset whose timestamp is at or after `timestamp` (ListOffsets by time).
-    pub fn find_offset_by_timestamp(&self, timestamp: i64) -> Option<i64> {
-        self.segments
-            .values()
-            .filter(|segment| segment.max_timestamp() >= timestamp)
-            .find_map(|segment| segment.find_offset_by_timestamp(timestamp))
-            .map(|offset| offset.max(self.log_start_offset))
+    pub fn find_offset_by_timestamp(&self, timestamp: i64) -> Result<Option<i64>, LogError> {
+        for segment in self.segments.values().filter(|segment| segment.max_timestamp() >= timestamp) {
+            if let Some(offset) = segment.find_offset_by_timestamp(timestamp).map_err(LogError::Storage)? {
+                return Ok(Some(offset.max(self.log_start_offset)));
+            }
+        }
+        Ok(None)
     }
 
     /// Removes everything from the batch containing `offset` on (a follower truncating to where it
     /// diverged); the log end offset becomes that batch's first offset.
-    pub fn truncate_to(&mut self, offset: i64) {
+    pub fn truncate_to(&mut self, offset: i64) -> Result<(), LogError> {
+        self.check_writable()?;
         if offset >= self.log_end_offset() {
-            return;
+            return Ok(());
         }
-        let doomed: Vec<i64> = self.segments.range(offset..).map(|(&base, _)| base).collect();
+        let doomed: Vec<i64> = self.segments.range(offset..).map(|(&base, _)| base).rev().collect();
         for base in doomed {
-            self.segments.remove(&base);
+            self.remove_segment(base)?;
         }
         match self.segments.values_mut().next_back() {
             Some(segment) => {
-                segment.truncate_to(offset);
+                if let Err(e) = segment.truncate_to(offset) {
+                    return Err(self.poison(e));
+                }
             }
             None => {
                 // Everything went: start afresh at `offset`, as Kafka's truncateFullyAndStartAt.
-                let segment = self.new_segment(offset);
-                self.segments.insert(offset, segment);
+                let file = self.store.open_segment(offset).map_err(|e| self.poison(e))?;
+                self.segments.insert(offset, self.empty_segment(offset, file));
                 self.log_start_offset = offset;
             }
         }
         self.epochs.truncate_from_end(self.log_end_offset());
+        self.write_epoch_checkpoint()?;
         self.first_dirty_offset = self.first_dirty_offset.min(self.log_end_offset());
+        self.recovery_point = self.recovery_point.min(self.log_end_offset());
+        Ok(())
     }
 
     /// `kafka-delete-records`: moves the log start offset up to `offset` and drops segments wholly
     /// below it. Returns the new log start offset.
     pub fn delete_records(&mut self, offset: i64) -> Result<i64, LogError> {
+        self.check_writable()?;
         if offset > self.log_end_offset() || offset < 0 {
             return Err(self.out_of_range(offset));
         }
         self.log_start_offset = self.log_start_offset.max(offset);
-        self.drop_segments_below_log_start();
+        self.drop_segments_below_log_start()?;
         Ok(self.log_start_offset)
     }
 
-    fn drop_segments_below_log_start(&mut self) {
+    fn drop_segments_below_log_start(&mut self) -> Result<(), LogError> {
         let active = *self.segments.keys().next_back().expect("a log always has an active segment");
         let start = self.log_start_offset;
-        self.segments.retain(|&base, segment| base == active || segment.next_offset() > start);
-        self.epochs.truncate_from_start(start);
+        let doomed: Vec<i64> = self
+            .segments
+            .iter()
+            .filter(|&(&base, segment)| base != active && segment.next_offset() <= start)
+            .map(|(&base, _)| base)
+            .collect();
+        for base in doomed {
+            self.remove_segment(base)?;
+        }
+        self.truncate_epochs_from_start()
+    }
+
+    fn truncate_epochs_from_start(&mut self) -> Result<(), LogError> {
+        let before = self.epochs.entries().to_vec();
+        self.epochs.truncate_from_start(self.log_start_offset);
+        if self.epochs.entries() != before.as_slice() {
+            self.write_epoch_checkpoint()?;
+        }
+        Ok(())
     }
 
     /// Deletes whole non-active segments past `retention.ms` (by their largest timestamp) or beyond
     /// `retention.bytes`, oldest first, and advances the log start offset. Returns the deleted
     /// segments' base offsets.
-    pub fn apply_retention(&mut self, now_ms: i64) -> Vec<i64> {
+    pub fn apply_retention(&mut self, now_ms: i64) -> Result<Vec<i64>, LogError> {
+        self.check_writable()?;
         let mut deleted = Vec::new();
         if !self.config.delete {
-            return deleted;
+            return Ok(deleted);
         }
         let mut size = self.size_bytes() as i64;
         while self.segments.len() > 1 {
@@ -333,14 +795,16 @@ impl LocalLog {
                 break;
             }
             size -= oldest.size_bytes() as i64;
-            self.segments.remove(&base);
+            // Kafka moves the log start offset first, then deletes: a crash in between leaves a
+            // segment the next pass deletes again.
+            if let Some((&next, _)) = self.segments.range(base + 1..).next() {
+                self.log_start_offset = self.log_start_offset.max(next);
+            }
+            self.remove_segment(base)?;
             deleted.push(base);
         }
-        if let Some((&first, _)) = self.segments.iter().next() {
-            self.log_start_offset = self.log_start_offset.max(first);
-        }
-        self.epochs.truncate_from_start(self.log_start_offset);
-        deleted
+        self.truncate_epochs_from_start()?;
+        Ok(deleted)
     }
 
     /// The cleanable range's dirty ratio: bytes at or above the cleaner checkpoint over all bytes,
@@ -362,21 +826,24 @@ impl LocalLog {
     /// has reached `min.cleanable.dirty.ratio`: in every segment but the active one, keep only the
     /// latest record of each key (by offset, looking at everything up to the active segment), keep
     /// offsets as they were (gaps remain), drop tombstones older than `delete.retention.ms`, and
-    /// drop batches and segments left empty. Returns what it did, or `None` when it did not run.
-    pub fn clean(&mut self, now_ms: i64) -> Option<CleanResult> {
+    /// drop batches and segments left empty. Each cleaned segment replaces the old one through a
+    /// flushed `.swap` file renamed over the `.log`. Returns what it did, or `None` when it did not
+    /// run.
+    pub fn clean(&mut self, now_ms: i64) -> Result<Option<CleanResult>, LogError> {
+        self.check_writable()?;
         if !self.config.compact || self.segments.len() < 2 {
-            return None;
+            return Ok(None);
         }
         let dirty_ratio = self.dirty_ratio();
         // Kafka cleans a log whose ratio is strictly above the minimum.
         if dirty_ratio <= 0.0 || dirty_ratio <= self.config.min_cleanable_dirty_ratio {
-            return None;
+            return Ok(None);
         }
         let active = *self.segments.keys().next_back().expect("a log always has an active segment");
         // The offset map: each key's latest offset in the cleanable range.
         let mut latest: std::collections::HashMap<Vec<u8>, i64> = std::collections::HashMap::new();
         for (_, segment) in self.segments.range(..active) {
-            for batch in decode_all(segment.log_bytes()) {
+            for batch in decode_all(&segment.log_bytes().map_err(LogError::Storage)?) {
                 for record in &batch.records {
                     if let Some(key) = &record.key {
                         latest.insert(key.clone(), batch.base_offset + i64::from(record.offset_delta));
@@ -393,9 +860,13 @@ impl LocalLog {
         };
         let cleanable: Vec<i64> = self.segments.range(..active).map(|(&base, _)| base).collect();
         for base in cleanable {
-            let segment = self.segments.remove(&base).expect("listed above");
-            let mut cleaned = self.new_segment(base);
-            for mut batch in decode_all(segment.log_bytes()) {
+            let bytes = match self.segments.get(&base) {
+                Some(segment) => segment.log_bytes().map_err(LogError::Storage)?.into_owned(),
+                None => continue,
+            };
+            let mut cleaned =
+                LogSegment::new(base, self.config.index_interval_bytes, self.config.segment_index_bytes);
+            for mut batch in decode_all(&bytes) {
                 result.records_before += batch.records.len();
                 let base_offset = batch.base_offset;
                 let base_timestamp = batch.base_timestamp;
@@ -433,12 +904,41 @@ impl LocalLog {
                 }
             }
             result.segments_cleaned += 1;
-            if cleaned.size_bytes() > 0 {
-                self.segments.insert(base, cleaned);
+            if cleaned.size_bytes() == 0 {
+                self.remove_segment(base)?;
+            } else {
+                self.swap_in(base, cleaned)?;
             }
         }
         self.first_dirty_offset = active;
-        Some(result)
+        Ok(Some(result))
+    }
+
+    /// Replaces segment `base` with `cleaned` (built in memory): write `<base>.log.swap` (flushed,
+    /// all or nothing), drop the old indexes, rename the swap over the `.log`, write new indexes.
+    /// A crash at any point leaves either the old segment, or a `.swap` the next open finishes.
+    fn swap_in(&mut self, base: i64, cleaned: LogSegment) -> Result<(), LogError> {
+        let log_name = file_name(base, LOG_SUFFIX);
+        let swap_name = format!("{log_name}{SWAP_SUFFIX}");
+        let bytes = cleaned.log_bytes().map_err(LogError::Storage)?.into_owned();
+        let swapped = self
+            .store
+            .write_file(&swap_name, &bytes)
+            .and_then(|()| self.store.delete_file(&file_name(base, INDEX_SUFFIX)))
+            .and_then(|()| self.store.delete_file(&file_name(base, TIME_INDEX_SUFFIX)))
+            .and_then(|()| self.store.rename(&swap_name, &log_name))
+            .and_then(|()| self.store.open_segment(base));
+        let file = swapped.map_err(|e| self.poison(e))?;
+        let segment = cleaned.with_file(file);
+        self.write_indexes_of(&segment)?;
+        self.segments.insert(base, segment);
+        Ok(())
+    }
+}
+
+fn scan_stop_position(stop: &ScanStop) -> usize {
+    match stop {
+        ScanStop::InvalidBatch { position, .. } | ScanStop::OffsetsOutOfOrder { position, .. } => *position,
     }
 }
 

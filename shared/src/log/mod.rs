@@ -1,9 +1,12 @@
 //! A partition's log, the way Kafka keeps it: segments of RecordBatch v2 bytes with sparse offset
-//! and time indexes (`segment`, `index`), the leader epoch cache (`epoch_cache`), and `LocalLog`,
-//! which puts them together (appends, reads, truncation, retention). Everything here is in memory
-//! and IO-free; the storage backends that persist the same bytes are still to come.
+//! and time indexes (`segment`, `index`), the leader epoch cache (`epoch_cache`), the broker's
+//! offset checkpoint files (`checkpoint`), `LocalLog`, which puts them together (appends, reads,
+//! flushes, truncation, retention, compaction, recovery), and the storage interface the host
+//! implements (`storage`, with the in-memory backend).
 
+pub mod checkpoint;
 pub mod epoch_cache;
 pub mod index;
 pub mod local_log;
 pub mod segment;
+pub mod storage;

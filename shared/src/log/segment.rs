@@ -6,8 +6,11 @@
 //! reads start at the batch that contains the requested offset and return whole batches; recovery
 //! re-validates every batch and cuts the segment at the first bad one.
 
+use std::borrow::Cow;
+
 use super::index::{IndexError, NO_TIMESTAMP, OffsetIndex, TimeIndex, relative_offset};
-use crate::record::batch::{BatchError, BatchHeader, RecordBatch};
+use super::storage::{MemorySegment, SegmentFile, StorageError};
+use crate::record::batch::{BATCH_HEADER_BYTES, BatchError, BatchHeader, RecordBatch};
 
 /// Kafka's `index.interval.bytes` default.
 pub const DEFAULT_INDEX_INTERVAL_BYTES: usize = 4096;
@@ -30,6 +33,8 @@ pub enum SegmentError {
     TooLarge {
         size_bytes: usize,
     },
+    /// The host could not read or write the segment's file.
+    Storage(StorageError),
 }
 
 impl std::fmt::Display for SegmentError {
@@ -44,11 +49,18 @@ impl std::fmt::Display for SegmentError {
                 )
             }
             SegmentError::TooLarge { size_bytes } => write!(f, "segment of {size_bytes} bytes exceeds 4 GiB"),
+            SegmentError::Storage(e) => write!(f, "{e}"),
         }
     }
 }
 
 impl std::error::Error for SegmentError {}
+
+impl From<StorageError> for SegmentError {
+    fn from(error: StorageError) -> Self {
+        SegmentError::Storage(error)
+    }
+}
 
 /// What recovery found: how much of the `.log` was valid, and why it stopped, if it stopped early.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,10 +105,10 @@ pub struct RollCheck {
     pub batch_last_offset: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogSegment {
     base_offset: i64,
-    log: Vec<u8>,
+    /// The `.log` bytes, wherever the host keeps them.
+    file: Box<dyn SegmentFile>,
     offset_index: OffsetIndex,
     time_index: TimeIndex,
     index_interval_bytes: usize,
@@ -111,11 +123,50 @@ pub struct LogSegment {
     next_offset: i64,
 }
 
+impl std::fmt::Debug for LogSegment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogSegment")
+            .field("base_offset", &self.base_offset)
+            .field("size_bytes", &self.file.len())
+            .field("next_offset", &self.next_offset)
+            .field("max_timestamp", &self.max_timestamp_so_far)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Same base, bytes, indexes and bookkeeping, wherever the bytes are kept.
+impl PartialEq for LogSegment {
+    fn eq(&self, other: &Self) -> bool {
+        self.base_offset == other.base_offset
+            && self.offset_index == other.offset_index
+            && self.time_index == other.time_index
+            && self.index_interval_bytes == other.index_interval_bytes
+            && self.bytes_since_last_index_entry == other.bytes_since_last_index_entry
+            && self.max_timestamp_so_far == other.max_timestamp_so_far
+            && self.offset_of_max_timestamp == other.offset_of_max_timestamp
+            && self.rolling_based_timestamp == other.rolling_based_timestamp
+            && self.next_offset == other.next_offset
+            && self.log_bytes() == other.log_bytes()
+    }
+}
+
 impl LogSegment {
+    /// An empty segment held in memory.
     pub fn new(base_offset: i64, index_interval_bytes: usize, max_index_bytes: usize) -> LogSegment {
+        let file = Box::new(MemorySegment::ephemeral(base_offset));
+        LogSegment::empty(base_offset, file, index_interval_bytes, max_index_bytes)
+    }
+
+    /// A segment over `file`, taken to be empty (a freshly created `.log`).
+    pub fn empty(
+        base_offset: i64,
+        file: Box<dyn SegmentFile>,
+        index_interval_bytes: usize,
+        max_index_bytes: usize,
+    ) -> LogSegment {
         LogSegment {
             base_offset,
-            log: Vec::new(),
+            file,
             offset_index: OffsetIndex::new(base_offset, max_index_bytes),
             time_index: TimeIndex::new(base_offset, max_index_bytes),
             index_interval_bytes,
@@ -128,6 +179,53 @@ impl LogSegment {
         }
     }
 
+    /// Opens a segment written before a clean shutdown, without reading its batches: the index
+    /// files are loaded (rebuilt from batch headers when missing or not sane), and only the
+    /// batches after the last offset index entry are read to find the segment's end, as Kafka's
+    /// `LogSegment` does lazily. Returns whether the indexes were rebuilt, or where a batch header
+    /// was unreadable.
+    pub fn open(
+        base_offset: i64,
+        file: Box<dyn SegmentFile>,
+        index_files: Option<(&[u8], &[u8])>,
+        index_interval_bytes: usize,
+        max_index_bytes: usize,
+    ) -> Result<(LogSegment, bool), OpenError> {
+        let size = file.len();
+        let mut segment = LogSegment::empty(base_offset, file, index_interval_bytes, max_index_bytes);
+        let loaded = index_files.and_then(|(offsets, times)| {
+            let offsets = OffsetIndex::from_bytes(base_offset, offsets, max_index_bytes).ok()?;
+            let times = TimeIndex::from_bytes(base_offset, times, max_index_bytes).ok()?;
+            // Kafka's sanity check: every entry must point inside the file.
+            let (_, last_position) = offsets.lookup(i64::MAX);
+            ((last_position as usize) < size || offsets.is_empty()).then_some((offsets, times))
+        });
+        let rebuilt = loaded.is_none();
+        let mut from = 0;
+        if let Some((offsets, times)) = loaded {
+            let (_, position) = offsets.lookup(i64::MAX);
+            from = position as usize;
+            if let Some((timestamp, offset)) = times.last_entry() {
+                segment.max_timestamp_so_far = timestamp;
+                segment.offset_of_max_timestamp = offset;
+            }
+            segment.offset_index = offsets;
+            segment.time_index = times;
+            if from > 0 {
+                let first = segment.header_at(0)?.ok_or(OpenError::Unreadable { position: 0 })?;
+                segment.rolling_based_timestamp = Some(first.max_timestamp);
+            }
+        }
+        // Replay the batches after the last entry; `index_batch` adds what the files lack.
+        let mut at = from;
+        while at < size {
+            let header = segment.header_at(at)?.ok_or(OpenError::Unreadable { position: at })?;
+            segment.index_batch(&header, at as u32).map_err(|_| OpenError::Unreadable { position: at })?;
+            at += header.total_bytes();
+        }
+        Ok((segment, rebuilt))
+    }
+
     pub fn base_offset(&self) -> i64 {
         self.base_offset
     }
@@ -138,7 +236,7 @@ impl LogSegment {
     }
 
     pub fn size_bytes(&self) -> usize {
-        self.log.len()
+        self.file.len()
     }
 
     pub fn max_timestamp(&self) -> i64 {
@@ -146,8 +244,8 @@ impl LogSegment {
     }
 
     /// The `.log` file's bytes.
-    pub fn log_bytes(&self) -> &[u8] {
-        &self.log
+    pub fn log_bytes(&self) -> Result<Cow<'_, [u8]>, StorageError> {
+        self.file.read_at(0, self.file.len())
     }
 
     pub fn offset_index(&self) -> &OffsetIndex {
@@ -158,8 +256,20 @@ impl LogSegment {
         &self.time_index
     }
 
+    /// Makes the segment's bytes durable.
+    pub fn flush(&mut self) -> Result<(), StorageError> {
+        self.file.flush()
+    }
+
+    /// The same segment over another file holding the same bytes (a compacted segment moving
+    /// from memory to its swapped-in file).
+    pub fn with_file(self, file: Box<dyn SegmentFile>) -> LogSegment {
+        debug_assert_eq!(file.len(), self.file.len());
+        LogSegment { file, ..self }
+    }
+
     pub fn should_roll(&self, check: &RollCheck) -> bool {
-        let size = self.log.len();
+        let size = self.file.len();
         let too_big = size + check.batch_bytes > check.max_segment_bytes;
         let too_old = size > 0
             && self
@@ -191,16 +301,20 @@ impl LogSegment {
                 next_offset: self.next_offset,
             });
         }
-        let position = u32::try_from(self.log.len())
-            .map_err(|_| SegmentError::TooLarge { size_bytes: self.log.len() + batch.len() })?;
+        let size = self.file.len();
+        // Index positions are 32-bit: the whole segment must stay addressable.
+        u32::try_from(size + batch.len())
+            .map_err(|_| SegmentError::TooLarge { size_bytes: size + batch.len() })?;
+        let position = size as u32;
         if relative_offset(self.base_offset, header.last_offset()).is_none() {
             return Err(SegmentError::Index(IndexError::OffsetOutOfRange {
                 offset: header.last_offset(),
                 base_offset: self.base_offset,
             }));
         }
+        // Write first: a failed write leaves the indexes describing only what the file holds.
+        self.file.append(batch)?;
         self.index_batch(header, position)?;
-        self.log.extend_from_slice(batch);
         Ok(())
     }
 
@@ -225,73 +339,113 @@ impl LogSegment {
         Ok(())
     }
 
-    /// Headers of the batches from `position` on, each with its position. The segment holds only
-    /// validated batches, so this reads headers without re-checking CRCs and stops only at the end.
-    fn batches_from(&self, position: usize) -> impl Iterator<Item = (usize, BatchHeader)> + '_ {
-        let mut at = position;
+    /// The header of the stored batch at `position`, read without re-checking its CRC (the
+    /// segment holds validated batches); `None` at the end or where no batch parses.
+    fn header_at(&self, position: usize) -> Result<Option<BatchHeader>, StorageError> {
+        let size = self.file.len();
+        if position >= size {
+            return Ok(None);
+        }
+        let bytes = self.file.read_at(position, BATCH_HEADER_BYTES)?;
+        Ok(BatchHeader::parse_stored(&bytes, size - position).ok())
+    }
+
+    /// Headers of the batches from `position` on, each with its position.
+    fn batches_from(
+        &self,
+        position: usize,
+    ) -> impl Iterator<Item = Result<(usize, BatchHeader), StorageError>> + '_ {
+        let mut at = Some(position);
         std::iter::from_fn(move || {
-            let header = BatchHeader::parse_trusted(self.log.get(at..)?).ok()?;
-            let here = at;
-            at += header.total_bytes();
-            Some((here, header))
+            let here = at?;
+            match self.header_at(here) {
+                Ok(Some(header)) => {
+                    at = Some(here + header.total_bytes());
+                    Some(Ok((here, header)))
+                }
+                Ok(None) => None,
+                Err(e) => {
+                    at = None;
+                    Some(Err(e))
+                }
+            }
         })
     }
 
     /// Position and header of the batch containing `offset` (or the first batch after it, in a
     /// compacted segment), if the segment reaches that far.
-    pub fn translate_offset(&self, offset: i64) -> Option<(usize, BatchHeader)> {
+    pub fn translate_offset(&self, offset: i64) -> Result<Option<(usize, BatchHeader)>, StorageError> {
         let (_, start) = self.offset_index.lookup(offset);
-        self.batches_from(start as usize).find(|(_, header)| header.last_offset() >= offset)
+        for batch in self.batches_from(start as usize) {
+            let (position, header) = batch?;
+            if header.last_offset() >= offset {
+                return Ok(Some((position, header)));
+            }
+        }
+        Ok(None)
     }
 
     /// Whole batches from the one containing `offset`, up to `max_bytes` but always at least one
     /// (Kafka's fetch rule, so a consumer can never get stuck behind a large batch).
-    pub fn read(&self, offset: i64, max_bytes: usize) -> Option<&[u8]> {
-        let (start, first) = self.translate_offset(offset)?;
+    pub fn read(&self, offset: i64, max_bytes: usize) -> Result<Option<Cow<'_, [u8]>>, StorageError> {
+        let Some((start, first)) = self.translate_offset(offset)? else { return Ok(None) };
         let mut end = start + first.total_bytes();
-        for (position, header) in self.batches_from(end) {
+        for batch in self.batches_from(end) {
+            let (position, header) = batch?;
             if position + header.total_bytes() - start > max_bytes {
                 break;
             }
             end = position + header.total_bytes();
         }
-        Some(&self.log[start..end])
+        self.file.read_at(start, end - start).map(Some)
     }
 
     /// The first offset whose record timestamp is at or after `timestamp` (Kafka's
     /// `findOffsetByTimestamp`), decoding only the batch that holds it.
-    pub fn find_offset_by_timestamp(&self, timestamp: i64) -> Option<i64> {
+    pub fn find_offset_by_timestamp(&self, timestamp: i64) -> Result<Option<i64>, StorageError> {
         let (_, indexed_offset) = self.time_index.lookup(timestamp);
         let (_, start) = self.offset_index.lookup(indexed_offset);
-        let (position, header) =
-            self.batches_from(start as usize).find(|(_, header)| header.max_timestamp >= timestamp)?;
-        let (batch, _) = RecordBatch::decode(&self.log[position..position + header.total_bytes()]).ok()?;
-        batch
-            .records
-            .iter()
-            .find(|r| batch.base_timestamp + r.timestamp_delta >= timestamp)
-            .map(|r| batch.base_offset + i64::from(r.offset_delta))
+        for batch in self.batches_from(start as usize) {
+            let (position, header) = batch?;
+            if header.max_timestamp < timestamp {
+                continue;
+            }
+            let bytes = self.file.read_at(position, header.total_bytes())?;
+            let Ok((batch, _)) = RecordBatch::decode(&bytes) else { return Ok(None) };
+            return Ok(batch
+                .records
+                .iter()
+                .find(|r| batch.base_timestamp + r.timestamp_delta >= timestamp)
+                .map(|r| batch.base_offset + i64::from(r.offset_delta)));
+        }
+        Ok(None)
     }
 
     /// Removes the batch containing `offset` and everything after it, as Kafka's truncation does
     /// (batches are never split). Returns the bytes removed.
-    pub fn truncate_to(&mut self, offset: i64) -> usize {
-        let Some((position, _)) = self.translate_offset(offset) else { return 0 };
-        let removed = self.log.len() - position;
-        let kept = self.log[..position].to_vec();
-        self.rebuild(kept);
-        removed
+    pub fn truncate_to(&mut self, offset: i64) -> Result<usize, StorageError> {
+        let Some((position, _)) = self.translate_offset(offset)? else { return Ok(0) };
+        let removed = self.file.len() - position;
+        self.file.truncate(position)?;
+        self.reindex()?;
+        Ok(removed)
     }
 
-    /// Rebuilds the indexes and counters from `log`, which holds only validated batches.
-    fn rebuild(&mut self, log: Vec<u8>) {
-        let mut fresh = LogSegment::new(self.base_offset, self.index_interval_bytes, self.max_index_bytes);
-        for (position, header) in LogSegment::scan(&log).0 {
+    /// Rebuilds the indexes and counters from the file's batch headers.
+    fn reindex(&mut self) -> Result<(), StorageError> {
+        let headers: Vec<(usize, BatchHeader)> = self.batches_from(0).collect::<Result<_, _>>()?;
+        let fresh = LogSegment::new(self.base_offset, self.index_interval_bytes, self.max_index_bytes);
+        let file = std::mem::replace(&mut self.file, Box::new(MemorySegment::ephemeral(self.base_offset)));
+        *self = fresh.with_file_unchecked(file);
+        for (position, header) in headers {
             // The batches were valid when first appended; re-indexing them cannot fail.
-            let _ = fresh.index_batch(&header, position as u32);
+            let _ = self.index_batch(&header, position as u32);
         }
-        fresh.log = log;
-        *self = fresh;
+        Ok(())
+    }
+
+    fn with_file_unchecked(self, file: Box<dyn SegmentFile>) -> LogSegment {
+        LogSegment { file, ..self }
     }
 
     /// Every valid batch from the start of `log`, and what stopped the scan early.
@@ -323,25 +477,86 @@ impl LogSegment {
         (batches, None)
     }
 
-    /// Kafka's `LogSegment.recover`: re-validates every batch of `log`, keeps the valid prefix,
-    /// rebuilds both indexes, and reports what it cut.
+    /// Kafka's `LogSegment.recover`: re-validates every batch of the file, cuts the file after
+    /// the valid prefix, rebuilds both indexes, and reports what it cut. If the valid prefix ends
+    /// below `flushed_below` (data that was made durable is unreadable), nothing is cut: that is
+    /// corruption to report, not a torn tail.
     pub fn recover(
+        base_offset: i64,
+        mut file: Box<dyn SegmentFile>,
+        index_interval_bytes: usize,
+        max_index_bytes: usize,
+        flushed_below: i64,
+    ) -> Result<(LogSegment, Recovery), RecoverError> {
+        let size = file.len();
+        let (batches, stopped_by) = {
+            let log = file.read_at(0, size)?;
+            LogSegment::scan(&log)
+        };
+        let valid_bytes = batches.last().map_or(0, |(position, header)| position + header.total_bytes());
+        let valid_end = batches.last().map_or(base_offset, |(_, header)| header.last_offset() + 1);
+        if let Some(stop) = &stopped_by
+            && valid_end < flushed_below
+        {
+            return Err(RecoverError::Corrupt { stop: stop.clone(), valid_end_offset: valid_end });
+        }
+        if valid_bytes < size {
+            file.truncate(valid_bytes)?;
+        }
+        let mut segment = LogSegment::empty(base_offset, file, index_interval_bytes, max_index_bytes);
+        for (position, header) in &batches {
+            let _ = segment.index_batch(header, *position as u32);
+        }
+        let recovery =
+            Recovery { valid_bytes, truncated_bytes: size - valid_bytes, batches: batches.len(), stopped_by };
+        Ok((segment, recovery))
+    }
+
+    /// `recover` over bytes held in memory.
+    pub fn recover_bytes(
         base_offset: i64,
         log: Vec<u8>,
         index_interval_bytes: usize,
         max_index_bytes: usize,
     ) -> (LogSegment, Recovery) {
-        let (batches, stopped_by) = LogSegment::scan(&log);
-        let valid_bytes = batches.last().map_or(0, |(position, header)| position + header.total_bytes());
-        let mut segment = LogSegment::new(base_offset, index_interval_bytes, max_index_bytes);
-        for (position, header) in &batches {
-            let _ = segment.index_batch(header, *position as u32);
+        let file = Box::new(MemorySegment::with_bytes(base_offset, log));
+        // A memory file cannot fail to read or truncate.
+        match LogSegment::recover(base_offset, file, index_interval_bytes, max_index_bytes, base_offset) {
+            Ok(recovered) => recovered,
+            Err(e) => unreachable!("memory storage cannot fail and nothing is protected: {e:?}"),
         }
-        let truncated_bytes = log.len() - valid_bytes;
-        let mut log = log;
-        log.truncate(valid_bytes);
-        segment.log = log;
-        let recovery = Recovery { valid_bytes, truncated_bytes, batches: batches.len(), stopped_by };
-        (segment, recovery)
+    }
+}
+
+/// Why a segment could not be opened without recovery.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OpenError {
+    /// No valid batch header at this byte position.
+    Unreadable {
+        position: usize,
+    },
+    Storage(StorageError),
+}
+
+impl From<StorageError> for OpenError {
+    fn from(error: StorageError) -> Self {
+        OpenError::Storage(error)
+    }
+}
+
+/// Why recovery refused a segment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RecoverError {
+    /// Bytes below the recovery point do not parse: flushed data is damaged.
+    Corrupt {
+        stop: ScanStop,
+        valid_end_offset: i64,
+    },
+    Storage(StorageError),
+}
+
+impl From<StorageError> for RecoverError {
+    fn from(error: StorageError) -> Self {
+        RecoverError::Storage(error)
     }
 }

@@ -302,17 +302,30 @@ pub struct BatchHeader {
 impl BatchHeader {
     /// Parses and validates the batch at the start of `input`, CRC included.
     pub fn parse(input: &[u8]) -> Result<BatchHeader, BatchError> {
-        BatchHeader::parse_checked(input, true)
+        BatchHeader::parse_checked(input, true, input.len())
     }
 
     /// Like `parse` but without recomputing the CRC: only for bytes this process has already
     /// validated (a log's own segments), where scanning headers must not cost a pass over every
     /// batch. Every other check still runs, so a bad length can never be followed.
     pub fn parse_trusted(input: &[u8]) -> Result<BatchHeader, BatchError> {
-        BatchHeader::parse_checked(input, false)
+        BatchHeader::parse_checked(input, false, input.len())
     }
 
-    fn parse_checked(input: &[u8], verify_crc: bool) -> Result<BatchHeader, BatchError> {
+    /// `parse_trusted` from just the batch's first `BATCH_HEADER_BYTES` (a stored segment read
+    /// header by header), where `bytes_available` bytes of the file start at the batch.
+    pub fn parse_stored(header: &[u8], bytes_available: usize) -> Result<BatchHeader, BatchError> {
+        if header.len() < BATCH_HEADER_BYTES.min(bytes_available) {
+            return Err(BatchError::Truncated {
+                field: "batch header",
+                needed: BATCH_HEADER_BYTES,
+                available: header.len(),
+            });
+        }
+        BatchHeader::parse_checked(header, false, bytes_available)
+    }
+
+    fn parse_checked(input: &[u8], verify_crc: bool, available: usize) -> Result<BatchHeader, BatchError> {
         if input.len() < LOG_OVERHEAD_BYTES {
             return Err(BatchError::Truncated {
                 field: "baseOffset and batchLength",
@@ -327,9 +340,11 @@ impl BatchHeader {
             return Err(BatchError::BatchLengthOutOfRange { batch_length, min, max });
         }
         let total = LOG_OVERHEAD_BYTES + batch_length as usize;
-        if input.len() < total {
-            return Err(BatchError::Truncated { field: "batch", needed: total, available: input.len() });
+        if available < total {
+            return Err(BatchError::Truncated { field: "batch", needed: total, available });
         }
+        // Only `parse_stored` passes fewer bytes than the batch; it needs the whole header.
+        debug_assert!(input.len() >= BATCH_HEADER_BYTES);
         let magic = input[MAGIC_AT] as i8;
         if magic != MAGIC_V2 {
             return Err(BatchError::UnsupportedMagic { magic });

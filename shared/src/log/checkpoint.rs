@@ -1,0 +1,94 @@
+//! A broker's offset checkpoint files (Kafka's `OffsetCheckpointFile`): `recovery-point-offset-checkpoint`
+//! and `log-start-offset-checkpoint`, one `topic partition offset` line per partition after a
+//! version line and a count line; and the clean-shutdown marker's name.
+
+use std::collections::BTreeMap;
+
+/// Everything below each partition's offset here was flushed.
+pub const RECOVERY_POINT_CHECKPOINT_FILE: &str = "recovery-point-offset-checkpoint";
+/// Each partition's log start offset (moved by retention and delete-records).
+pub const LOG_START_OFFSET_CHECKPOINT_FILE: &str = "log-start-offset-checkpoint";
+/// Written last on a clean shutdown, deleted first on startup (Kafka's `.kafka_cleanshutdown`).
+pub const CLEAN_SHUTDOWN_FILE: &str = ".kafka_cleanshutdown";
+/// The only checkpoint format version Kafka has written.
+const CHECKPOINT_VERSION: u32 = 0;
+/// More entries than this in a checkpoint file is garbage, not a broker's partitions.
+pub const MAX_CHECKPOINT_ENTRIES: usize = 1_000_000;
+
+/// (topic, partition) → offset.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OffsetCheckpoint {
+    pub offsets: BTreeMap<(String, i32), i64>,
+}
+
+impl OffsetCheckpoint {
+    pub fn get(&self, topic: &str, partition: i32) -> Option<i64> {
+        self.offsets.get(&(topic.to_string(), partition)).copied()
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut out = format!("{CHECKPOINT_VERSION}\n{}\n", self.offsets.len());
+        for ((topic, partition), offset) in &self.offsets {
+            out.push_str(&format!("{topic} {partition} {offset}\n"));
+        }
+        out
+    }
+
+    /// Parses a checkpoint file, saying which line is wrong and how.
+    pub fn from_text(file: &str, text: &str) -> Result<OffsetCheckpoint, String> {
+        let mut lines = text.lines();
+        let version = lines.next().ok_or(format!("{file} is empty"))?;
+        if version.trim() != CHECKPOINT_VERSION.to_string() {
+            return Err(format!("{file}: unknown version {version:?} (expected {CHECKPOINT_VERSION})"));
+        }
+        let count: usize = lines
+            .next()
+            .and_then(|l| l.trim().parse().ok())
+            .ok_or(format!("{file}: line 2 should be the entry count"))?;
+        if count > MAX_CHECKPOINT_ENTRIES {
+            return Err(format!("{file} claims {count} entries, over {MAX_CHECKPOINT_ENTRIES}"));
+        }
+        let mut checkpoint = OffsetCheckpoint::default();
+        for i in 0..count {
+            let line = lines.next().ok_or(format!("{file} ends after {i} of {count} entries"))?;
+            let fields: Vec<&str> = line.split(' ').collect();
+            let parsed = match fields.as_slice() {
+                [topic, partition, offset] if !topic.is_empty() => {
+                    partition.parse::<i32>().ok().zip(offset.parse::<i64>().ok()).map(|po| (topic, po))
+                }
+                _ => None,
+            };
+            let (topic, (partition, offset)) = parsed
+                .ok_or(format!("{file} line {}: expected `topic partition offset`, got {line:?}", i + 3))?;
+            checkpoint.offsets.insert((topic.to_string(), partition), offset);
+        }
+        Ok(checkpoint)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_kafkas_format_and_names_bad_lines() {
+        let mut checkpoint = OffsetCheckpoint::default();
+        checkpoint.offsets.insert(("orders".into(), 1), 42);
+        checkpoint.offsets.insert(("orders".into(), 0), 7);
+        let text = checkpoint.to_text();
+        assert_eq!(text, "0\n2\norders 0 7\norders 1 42\n");
+        assert_eq!(OffsetCheckpoint::from_text("f", &text).unwrap(), checkpoint);
+        assert_eq!(checkpoint.get("orders", 1), Some(42));
+        for (bad, says) in [
+            ("", "empty"),
+            ("1\n0\n", "unknown version"),
+            ("0\nx\n", "entry count"),
+            ("0\n2\norders 0 7\n", "ends after 1 of 2"),
+            ("0\n1\norders zero 7\n", "line 3"),
+            ("0\n9999999\n", "claims 9999999"),
+        ] {
+            let error = OffsetCheckpoint::from_text("f", bad).unwrap_err();
+            assert!(error.contains(says), "{bad:?}: {error}");
+        }
+    }
+}

@@ -1,0 +1,384 @@
+//! The storage interface a partition log asks of its host, and the in-memory backend.
+//!
+//! A partition log (`LocalLog`) keeps its files in a `PartitionStore`: one `.log` per segment,
+//! opened as a `SegmentFile` (append, positioned read, truncate, flush), and small whole files
+//! (`.index`, `.timeindex`, `leader-epoch-checkpoint`) replaced atomically. The engine decides
+//! what to write and when; the host does the writing. `backend` keeps the files on disk in
+//! Kafka's layout; the memory store here keeps them in `Vec`s, and can journal every change as a
+//! `StorageOp` so the browser tab can replay them into IndexedDB (the tab's storage requests).
+//! Either way the `.log` bytes are the same Kafka RecordBatch v2 bytes.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// A segment's log file suffix.
+pub const LOG_SUFFIX: &str = ".log";
+/// A segment's offset index file suffix.
+pub const INDEX_SUFFIX: &str = ".index";
+/// A segment's time index file suffix.
+pub const TIME_INDEX_SUFFIX: &str = ".timeindex";
+/// A finished, flushed replacement for a segment's `.log` (compaction), renamed over it next.
+pub const SWAP_SUFFIX: &str = ".swap";
+/// A partly written whole-file replacement; never valid after a crash.
+pub const TEMP_SUFFIX: &str = ".tmp";
+/// The partition's leader epoch cache.
+pub const LEADER_EPOCH_CHECKPOINT_FILE: &str = "leader-epoch-checkpoint";
+
+/// What went wrong with the host's storage, naming the operation and file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StorageError {
+    pub operation: &'static str,
+    pub file: String,
+    pub message: String,
+}
+
+impl StorageError {
+    pub fn new(operation: &'static str, file: impl Into<String>, message: impl Into<String>) -> Self {
+        StorageError { operation, file: file.into(), message: message.into() }
+    }
+}
+
+impl std::fmt::Display for StorageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot {} {}: {}", self.operation, self.file, self.message)
+    }
+}
+
+impl std::error::Error for StorageError {}
+
+/// One segment's `.log` file, open for appending and positioned reads.
+pub trait SegmentFile: Send {
+    /// The file's length in bytes.
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Up to `len` bytes from `position` (fewer at the end of the file).
+    fn read_at(&self, position: usize, len: usize) -> Result<Cow<'_, [u8]>, StorageError>;
+    /// Appends `bytes` at the end of the file.
+    fn append(&mut self, bytes: &[u8]) -> Result<(), StorageError>;
+    /// Cuts the file to `len` bytes.
+    fn truncate(&mut self, len: usize) -> Result<(), StorageError>;
+    /// Makes everything written so far durable (fsync on disk).
+    fn flush(&mut self) -> Result<(), StorageError>;
+}
+
+/// One partition's directory (`<topic>-<partition>/`).
+pub trait PartitionStore: Send {
+    /// A human-readable name for errors and reports (the directory's path).
+    fn describe(&self) -> String;
+    /// The names of the files in the directory.
+    fn list(&self) -> Result<Vec<String>, StorageError>;
+    /// Opens a segment's `.log`, creating it empty if it does not exist.
+    fn open_segment(&mut self, base_offset: i64) -> Result<Box<dyn SegmentFile>, StorageError>;
+    /// A whole small file, if it exists.
+    fn read_file(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError>;
+    /// Replaces `name` with `bytes` so that after a crash it holds either the old or the new bytes
+    /// in full (written aside, flushed, renamed).
+    fn write_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), StorageError>;
+    /// Renames `from` over `to`, atomically.
+    fn rename(&mut self, from: &str, to: &str) -> Result<(), StorageError>;
+    /// Deletes `name`; deleting a missing file is not an error.
+    fn delete_file(&mut self, name: &str) -> Result<(), StorageError>;
+}
+
+/// A whole broker's storage: its partition directories and its own small files (checkpoints,
+/// the clean-shutdown marker, topic metadata).
+pub trait BrokerStore: Send {
+    fn describe(&self) -> String;
+    /// The store of partition directory `dir` (`<topic>-<partition>`), created if missing.
+    fn partition(&mut self, dir: &str) -> Result<Box<dyn PartitionStore>, StorageError>;
+    fn read_file(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError>;
+    /// As `PartitionStore::write_file`: old or new bytes in full after a crash.
+    fn write_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), StorageError>;
+    fn delete_file(&mut self, name: &str) -> Result<(), StorageError>;
+}
+
+/// A storage change, as the memory store journals it for a host that persists asynchronously
+/// (the browser tab writes these to IndexedDB). `dir` is the partition directory, empty for the
+/// broker's own files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StorageOp {
+    /// `bytes` appended to `file` at `position` (its length before the append).
+    Append {
+        dir: String,
+        file: String,
+        position: usize,
+        bytes: Vec<u8>,
+    },
+    Truncate {
+        dir: String,
+        file: String,
+        len: usize,
+    },
+    /// `file` replaced whole.
+    Write {
+        dir: String,
+        file: String,
+        bytes: Vec<u8>,
+    },
+    Rename {
+        dir: String,
+        from: String,
+        to: String,
+    },
+    Delete {
+        dir: String,
+        file: String,
+    },
+}
+
+/// Where the memory store records its changes; the host drains it.
+pub type Journal = Arc<Mutex<Vec<StorageOp>>>;
+
+/// Every file of a broker as bytes: `(dir, file)` → contents; `dir` is empty for broker files.
+pub type FileMap = BTreeMap<(String, String), Vec<u8>>;
+
+fn record(journal: &Option<Journal>, op: StorageOp) {
+    if let Some(journal) = journal {
+        // A poisoned journal only means another thread panicked mid-push; the ops are still there.
+        journal.lock().unwrap_or_else(|e| e.into_inner()).push(op);
+    }
+}
+
+/// Applies journaled ops to a file map, as a host that persists them would.
+pub fn apply_ops(files: &mut FileMap, ops: impl IntoIterator<Item = StorageOp>) {
+    for op in ops {
+        match op {
+            StorageOp::Append { dir, file, position, bytes } => {
+                let contents = files.entry((dir, file)).or_default();
+                contents.truncate(position);
+                contents.extend_from_slice(&bytes);
+            }
+            StorageOp::Truncate { dir, file, len } => {
+                if let Some(contents) = files.get_mut(&(dir, file)) {
+                    contents.truncate(len);
+                }
+            }
+            StorageOp::Write { dir, file, bytes } => {
+                files.insert((dir, file), bytes);
+            }
+            StorageOp::Rename { dir, from, to } => {
+                if let Some(contents) = files.remove(&(dir.clone(), from)) {
+                    files.insert((dir, to), contents);
+                }
+            }
+            StorageOp::Delete { dir, file } => {
+                files.remove(&(dir, file));
+            }
+        }
+    }
+}
+
+/// A broker kept in memory: ephemeral, or journaled for a host to persist, and reopenable from a
+/// `FileMap` (what the host persisted).
+pub struct MemoryBrokerStore {
+    files: FileMap,
+    journal: Option<Journal>,
+}
+
+impl MemoryBrokerStore {
+    /// An empty broker whose files live only as long as the engine.
+    pub fn ephemeral() -> Self {
+        MemoryBrokerStore { files: FileMap::new(), journal: None }
+    }
+
+    /// A broker reopened from `files`, journaling every change into `journal`.
+    pub fn journaled(files: FileMap, journal: Journal) -> Self {
+        MemoryBrokerStore { files, journal: Some(journal) }
+    }
+}
+
+impl BrokerStore for MemoryBrokerStore {
+    fn describe(&self) -> String {
+        "memory".into()
+    }
+
+    fn partition(&mut self, dir: &str) -> Result<Box<dyn PartitionStore>, StorageError> {
+        // Hand the partition its files; they are not needed here again.
+        let keys: Vec<(String, String)> = self.files.keys().filter(|(d, _)| d == dir).cloned().collect();
+        let files =
+            keys.into_iter().filter_map(|key| self.files.remove(&key).map(|bytes| (key.1, bytes))).collect();
+        Ok(Box::new(MemoryPartitionStore { dir: dir.to_string(), files, journal: self.journal.clone() }))
+    }
+
+    fn read_file(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.files.get(&(String::new(), name.to_string())).cloned())
+    }
+
+    fn write_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
+        self.files.insert((String::new(), name.to_string()), bytes.to_vec());
+        record(
+            &self.journal,
+            StorageOp::Write { dir: String::new(), file: name.into(), bytes: bytes.to_vec() },
+        );
+        Ok(())
+    }
+
+    fn delete_file(&mut self, name: &str) -> Result<(), StorageError> {
+        self.files.remove(&(String::new(), name.to_string()));
+        record(&self.journal, StorageOp::Delete { dir: String::new(), file: name.into() });
+        Ok(())
+    }
+}
+
+/// One partition directory in memory. A segment's bytes move into its `MemorySegment` when it
+/// is opened, so reads borrow them without copying.
+pub struct MemoryPartitionStore {
+    dir: String,
+    files: BTreeMap<String, Vec<u8>>,
+    journal: Option<Journal>,
+}
+
+impl MemoryPartitionStore {
+    /// An empty, unjournaled partition directory.
+    pub fn ephemeral() -> Self {
+        MemoryPartitionStore { dir: String::new(), files: BTreeMap::new(), journal: None }
+    }
+
+    /// A partition directory holding `files`, journaling changes into `journal` if given.
+    pub fn with_files(dir: &str, files: BTreeMap<String, Vec<u8>>, journal: Option<Journal>) -> Self {
+        MemoryPartitionStore { dir: dir.to_string(), files, journal }
+    }
+}
+
+impl PartitionStore for MemoryPartitionStore {
+    fn describe(&self) -> String {
+        format!("memory:{}", self.dir)
+    }
+
+    fn list(&self) -> Result<Vec<String>, StorageError> {
+        Ok(self.files.keys().cloned().collect())
+    }
+
+    fn open_segment(&mut self, base_offset: i64) -> Result<Box<dyn SegmentFile>, StorageError> {
+        let name = super::segment::file_name(base_offset, LOG_SUFFIX);
+        let bytes = self.files.remove(&name).unwrap_or_default();
+        // Listing still shows the segment; its bytes now live in the open file.
+        self.files.insert(name.clone(), Vec::new());
+        Ok(Box::new(MemorySegment { dir: self.dir.clone(), name, bytes, journal: self.journal.clone() }))
+    }
+
+    fn read_file(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.files.get(name).cloned())
+    }
+
+    fn write_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
+        self.files.insert(name.to_string(), bytes.to_vec());
+        record(
+            &self.journal,
+            StorageOp::Write { dir: self.dir.clone(), file: name.into(), bytes: bytes.to_vec() },
+        );
+        Ok(())
+    }
+
+    fn rename(&mut self, from: &str, to: &str) -> Result<(), StorageError> {
+        let bytes =
+            self.files.remove(from).ok_or_else(|| StorageError::new("rename", from, "no such file"))?;
+        self.files.insert(to.to_string(), bytes);
+        record(&self.journal, StorageOp::Rename { dir: self.dir.clone(), from: from.into(), to: to.into() });
+        Ok(())
+    }
+
+    fn delete_file(&mut self, name: &str) -> Result<(), StorageError> {
+        self.files.remove(name);
+        record(&self.journal, StorageOp::Delete { dir: self.dir.clone(), file: name.into() });
+        Ok(())
+    }
+}
+
+/// A segment's `.log` bytes in memory.
+pub struct MemorySegment {
+    dir: String,
+    name: String,
+    bytes: Vec<u8>,
+    journal: Option<Journal>,
+}
+
+impl MemorySegment {
+    /// A fresh, unjournaled segment file.
+    pub fn ephemeral(base_offset: i64) -> Self {
+        MemorySegment {
+            dir: String::new(),
+            name: super::segment::file_name(base_offset, LOG_SUFFIX),
+            bytes: Vec::new(),
+            journal: None,
+        }
+    }
+
+    /// An unjournaled segment file holding `bytes`.
+    pub fn with_bytes(base_offset: i64, bytes: Vec<u8>) -> Self {
+        MemorySegment { bytes, ..MemorySegment::ephemeral(base_offset) }
+    }
+}
+
+impl SegmentFile for MemorySegment {
+    fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn read_at(&self, position: usize, len: usize) -> Result<Cow<'_, [u8]>, StorageError> {
+        let start = position.min(self.bytes.len());
+        let end = position.saturating_add(len).min(self.bytes.len());
+        Ok(Cow::Borrowed(&self.bytes[start..end]))
+    }
+
+    fn append(&mut self, bytes: &[u8]) -> Result<(), StorageError> {
+        record(
+            &self.journal,
+            StorageOp::Append {
+                dir: self.dir.clone(),
+                file: self.name.clone(),
+                position: self.bytes.len(),
+                bytes: bytes.to_vec(),
+            },
+        );
+        self.bytes.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn truncate(&mut self, len: usize) -> Result<(), StorageError> {
+        self.bytes.truncate(len);
+        record(&self.journal, StorageOp::Truncate { dir: self.dir.clone(), file: self.name.clone(), len });
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), StorageError> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn journal_replays_to_the_same_files() {
+        let journal = Journal::default();
+        let mut broker = MemoryBrokerStore::journaled(FileMap::new(), journal.clone());
+        let mut partition = broker.partition("t-0").unwrap();
+        let mut segment = partition.open_segment(0).unwrap();
+        segment.append(b"abcdef").unwrap();
+        segment.truncate(4).unwrap();
+        segment.append(b"XY").unwrap();
+        partition.write_file("x.tmp", b"swap").unwrap();
+        partition.rename("x.tmp", "x").unwrap();
+        partition.write_file("gone", b"1").unwrap();
+        partition.delete_file("gone").unwrap();
+        broker.write_file("marker", b"").unwrap();
+
+        let mut files = FileMap::new();
+        apply_ops(&mut files, journal.lock().unwrap().drain(..));
+        let name = |d: &str, f: &str| (d.to_string(), f.to_string());
+        assert_eq!(files.get(&name("t-0", "00000000000000000000.log")).unwrap(), b"abcdXY");
+        assert_eq!(files.get(&name("t-0", "x")).unwrap(), b"swap");
+        assert!(!files.contains_key(&name("t-0", "gone")));
+        assert!(files.contains_key(&name("", "marker")));
+
+        let mut reopened = MemoryBrokerStore::journaled(files, Journal::default());
+        let segment = reopened.partition("t-0").unwrap().open_segment(0).unwrap();
+        assert_eq!(&*segment.read_at(2, 100).unwrap(), b"cdXY");
+        assert_eq!(&*segment.read_at(100, 4).unwrap(), b"");
+    }
+}
