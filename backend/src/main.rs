@@ -1,7 +1,7 @@
 //! `kite`: the native host. `kite serve` runs Kite's engine on real time behind a websocket and
 //! serves the browser UI; later subcommands mirror Kafka's command-line tools.
 
-mod data_dir;
+mod crash_writer;
 mod serve;
 mod session;
 
@@ -23,6 +23,10 @@ struct Cli {
 enum Commands {
     /// Serve the UI and the engine's websocket API.
     Serve(ServeArgs),
+    /// Test helper: append to a disk log in a loop, printing each acknowledged offset, until
+    /// killed (the crash tests SIGKILL it at random points).
+    #[command(hide = true)]
+    CrashWriter(crash_writer::CrashWriterArgs),
 }
 
 #[derive(clap::Args)]
@@ -39,6 +43,10 @@ pub struct ServeArgs {
     /// Least severe log level written to stderr: error, warn, info, debug or trace.
     #[arg(long, default_value = "info")]
     pub log_level: tracing::Level,
+    /// Flush (fsync) every append to disk before acknowledging it, as if every topic had
+    /// flush.messages=1. Kafka's default, and Kite's, leaves flushing to the OS.
+    #[arg(long)]
+    pub fsync: bool,
 }
 
 fn main() -> ExitCode {
@@ -58,5 +66,12 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Commands::CrashWriter(args) => match crash_writer::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("kite crash-writer: {err}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

@@ -1,17 +1,25 @@
-//! `kite serve`: binds the listener, serves the UI's files and the `/ws` websocket, and shuts down
-//! cleanly on Ctrl-C or SIGTERM.
+//! `kite serve`: opens the broker's logs on disk (recovering them after an unclean stop), binds
+//! the listener, serves the UI's files and the `/ws` websocket, ticks the engine's periodic work
+//! (flush.ms, checkpoints, retention), and on Ctrl-C or SIGTERM shuts down cleanly: logs flushed,
+//! indexes and checkpoints written, the clean-shutdown marker last.
 
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use kite_shared::cluster::Cluster;
+use kite_backend::data_dir::DataDir;
+use kite_backend::disk::DiskBrokerStore;
+use kite_shared::cluster::{Cluster, StorageOptions};
 use tokio::sync::watch;
 use warp::Filter;
 
 use crate::ServeArgs;
-use crate::data_dir::DataDir;
 use crate::session;
+
+/// The one broker's id until the replicated cluster brings more (its directory is `broker-0`).
+const BROKER_ID: u32 = 0;
+/// How often the engine's periodic work runs.
+const TICK_INTERVAL_MS: u64 = 1_000;
 
 /// Largest websocket message the server accepts: one maximal API message.
 pub const MAX_WS_MESSAGE_BYTES: usize = kite_shared::limits::MAX_API_MESSAGE_BYTES;
@@ -35,11 +43,30 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
 
     let seed = engine_seed();
     tracing::info!("engine seed {seed}: random choices (sticky partitions, …) follow from it");
-    let cluster = Arc::new(Mutex::new(Cluster::new(seed)));
+    let store = DiskBrokerStore::open(data_dir.path(), BROKER_ID)?;
+    let options = StorageOptions { flush_every_append: args.fsync, max_partition_bytes: usize::MAX };
+    let opened = std::time::Instant::now();
+    let (cluster, reports) = Cluster::open(seed, Box::new(store), options)?;
+    for (partition, report) in &reports {
+        if report.recovered_segments > 0 || report.truncated_bytes > 0 || !report.cleaned_up_files.is_empty()
+        {
+            tracing::info!(
+                "partition {partition}: recovered {} segment(s), scanned {} bytes, cut {} bytes{}",
+                report.recovered_segments,
+                report.scanned_bytes,
+                report.truncated_bytes,
+                report.stopped_by.as_deref().map(|s| format!(" ({s})")).unwrap_or_default()
+            );
+        }
+    }
+    tracing::info!("opened {} partition log(s) in {:?}", reports.len(), opened.elapsed());
+    let cluster = Arc::new(Mutex::new(cluster));
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let ticker = tokio::spawn(tick(cluster.clone()));
 
+    let ws_cluster = cluster.clone();
     let ws = warp::path("ws").and(warp::path::end()).and(warp::ws()).map(move |ws: warp::ws::Ws| {
-        let cluster = cluster.clone();
+        let cluster = ws_cluster.clone();
         let shutdown = shutdown_rx.clone();
         ws.max_message_size(MAX_WS_MESSAGE_BYTES)
             .max_frame_size(MAX_WS_FRAME_BYTES)
@@ -63,8 +90,28 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
         let _ = shutdown_tx.send(true);
     };
     warp::serve(routes).incoming(listener).graceful(signal).run().await;
-    tracing::info!("stopped");
+    ticker.abort();
+    let mut cluster = cluster.lock().unwrap_or_else(|e| e.into_inner());
+    match cluster.shutdown() {
+        Ok(()) => tracing::info!("stopped; logs flushed and marked clean"),
+        Err(e) => {
+            tracing::error!("stopped without a clean shutdown (the next start recovers): {e}");
+            return Err(format!("shutdown: {e}"));
+        }
+    }
     Ok(())
+}
+
+/// The engine's periodic work, once a second: flush.ms, checkpoints, retention and cleaning.
+async fn tick(cluster: Arc<Mutex<Cluster>>) {
+    let mut interval = tokio::time::interval(std::time::Duration::from_millis(TICK_INTERVAL_MS));
+    loop {
+        interval.tick().await;
+        let problems = cluster.lock().unwrap_or_else(|e| e.into_inner()).tick(session::now_ms());
+        for problem in problems {
+            tracing::error!("{problem}");
+        }
+    }
 }
 
 /// A fresh seed per run: the host, not the engine, draws it, from the clock and the process id.

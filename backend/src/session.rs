@@ -63,7 +63,7 @@ pub async fn run(socket: WebSocket, cluster: Arc<Mutex<Cluster>>, mut shutdown: 
 }
 
 /// Wall-clock milliseconds since the Unix epoch: the engine's notion of "now" comes from its host.
-fn now_ms() -> i64 {
+pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

@@ -58,7 +58,13 @@ pub struct KiteServer {
 impl KiteServer {
     /// Starts `kite serve` on a free port with `data_dir`, serving the built UI.
     pub fn start(data_dir: &Path) -> KiteServer {
-        let mut child = kite_serve(data_dir).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+        KiteServer::start_with(data_dir, &[])
+    }
+
+    /// `start` with more `kite serve` arguments.
+    pub fn start_with(data_dir: &Path, args: &[&str]) -> KiteServer {
+        let mut child =
+            kite_serve(data_dir).args(args).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         // Owned from here on, so a panic below still kills the process.
         let mut server = KiteServer { child: Some(child), addr: SocketAddr::from(([0, 0, 0, 0], 0)) };
@@ -103,6 +109,54 @@ impl KiteServer {
                 panic!("kite serve did not stop within {SHUTDOWN_TIMEOUT:?} of SIGTERM");
             }
             std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl KiteServer {
+    /// SIGKILL: no shutdown at all, as a crash.
+    pub fn kill9(&mut self) {
+        let mut child = self.child.take().expect("still running");
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
+
+/// A blocking websocket client speaking Kite's API (`docs/websocket-api.md`).
+pub struct ApiClient {
+    socket: tungstenite::WebSocket<std::net::TcpStream>,
+    next_id: u64,
+}
+
+impl ApiClient {
+    /// Connects and reads the welcome.
+    pub fn connect(server: &KiteServer) -> ApiClient {
+        let stream = std::net::TcpStream::connect(server.addr).unwrap();
+        let (socket, _) = tungstenite::client::client(server.ws_url(), stream).unwrap();
+        let mut client = ApiClient { socket, next_id: 1 };
+        match client.receive() {
+            kite_shared::api::ServerMessage::Welcome { .. } => client,
+            other => panic!("expected a welcome, got {other:?}"),
+        }
+    }
+
+    fn receive(&mut self) -> kite_shared::api::ServerMessage {
+        loop {
+            if let tungstenite::Message::Text(text) = self.socket.read().unwrap() {
+                return serde_json::from_str(&text).unwrap();
+            }
+        }
+    }
+
+    /// Sends one command and returns its reply.
+    pub fn request(&mut self, command: kite_shared::api::Command) -> kite_shared::api::Reply {
+        let id = self.next_id;
+        self.next_id += 1;
+        let text = serde_json::to_string(&kite_shared::api::ClientMessage { id, command }).unwrap();
+        self.socket.send(tungstenite::Message::text(text)).unwrap();
+        match self.receive() {
+            kite_shared::api::ServerMessage::Reply { id: got, reply } if got == id => reply,
+            other => panic!("expected the reply to {id}, got {other:?}"),
         }
     }
 }
