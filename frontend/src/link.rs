@@ -53,7 +53,9 @@ impl EngineLink {
     pub fn in_tab(on_incoming: impl Fn(Incoming) + 'static) -> Result<EngineLink, String> {
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Module);
-        let worker = Worker::new_with_options(WORKER_SCRIPT_URL, &options)
+        // The worker reads the page's `?storage=` choice from its own URL.
+        let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+        let worker = Worker::new_with_options(&format!("{WORKER_SCRIPT_URL}{search}"), &options)
             .map_err(|e| js_error("cannot start the engine worker", e))?;
         let on_message = message_handler(on_incoming);
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

@@ -1,19 +1,57 @@
 //! The in-tab engine host: a dedicated Web Worker owning a `Cluster`, answering JSON text messages.
 //!
-//! The worker is to the tab what `kite serve` is to a machine: it passes the wall clock in and
-//! carries the engine's replies out, through the same `serve_text` the server uses.
+//! The worker is to the tab what `kite serve` is to a machine: it passes the wall clock in, keeps
+//! the engine's files (in IndexedDB, unless the page asked for `?storage=ephemeral`), and carries
+//! the engine's replies out through the same `serve_text` the server uses. A reply is posted only
+//! once the request's storage changes are committed, so what the page was told is stored.
 
-use js_sys::Date;
-use kite_shared::api::{ServerMessage, encode, serve_text, welcome_text};
-use kite_shared::cluster::Cluster;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use js_sys::{Date, Reflect};
+use kite_shared::api::{Reply, ServerMessage, decode_client_message, encode, serve_text, welcome_text};
+use kite_shared::cluster::{Cluster, StorageOptions};
+use kite_shared::error::{ErrorCode, KafkaError};
+use kite_shared::log::storage::{Journal, MemoryBrokerStore, StorageOp};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::{Closure, JsValue};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
+use crate::indexed_db::{DEFAULT_DATABASE_NAME, Durability, TabStorage};
+
 /// What the welcome says answers, shown in the UI's status line.
 pub const ENGINE_NAME: &str = concat!("in-tab worker ", env!("CARGO_PKG_VERSION"), " (wasm32)");
 
-/// One message in, one answer out; what the worker does per message.
+/// Where the tab keeps the cluster, from the page's `?storage=` parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StorageMode {
+    /// Memory only: a reload starts afresh.
+    Ephemeral,
+    /// IndexedDB with the browser's relaxed durability (the default).
+    Persistent,
+    /// IndexedDB, each request's changes flushed to disk before the reply.
+    Strict,
+}
+
+impl StorageMode {
+    /// Reads `storage=ephemeral|persistent|strict` from a query string; persistent otherwise.
+    pub fn from_query(search: &str) -> StorageMode {
+        let value = search
+            .trim_start_matches('?')
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("storage="))
+            .unwrap_or("persistent");
+        match value {
+            "ephemeral" => StorageMode::Ephemeral,
+            "strict" => StorageMode::Strict,
+            _ => StorageMode::Persistent,
+        }
+    }
+}
+
+/// One message in, one answer out, with no storage: what the worker does per message when
+/// ephemeral.
 pub fn answer(cluster: &mut Cluster, now_ms: i64, data: &JsValue) -> String {
     match data.as_string() {
         Some(text) => serve_text(cluster, now_ms, &text),
@@ -23,20 +61,177 @@ pub fn answer(cluster: &mut Cluster, now_ms: i64, data: &JsValue) -> String {
     }
 }
 
+/// The engine with its storage: the cluster on a journaled memory store, and the database the
+/// journal is committed to.
+pub struct TabEngine {
+    cluster: Cluster,
+    journal: Journal,
+    storage: Option<(Rc<TabStorage>, Durability)>,
+    /// A commit that failed: from then on every request gets this error (the tab's memory is
+    /// ahead of what is stored; a reload goes back to what is stored).
+    failed: Option<String>,
+    /// Said in the welcome: where the data lives and what opening it found.
+    pub description: String,
+}
+
+impl TabEngine {
+    /// Opens the cluster kept in IndexedDB database `database` (or an empty ephemeral one), as a
+    /// restarting broker: the log recovery runs on what the database held.
+    pub async fn open(mode: StorageMode, database: &str) -> TabEngine {
+        let journal = Journal::default();
+        let fresh_seed = || (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+        let durability = if mode == StorageMode::Strict { Durability::Strict } else { Durability::Relaxed };
+        let opened = match mode {
+            StorageMode::Ephemeral => None,
+            _ => Some(TabEngine::open_database(database, &journal, fresh_seed()).await),
+        };
+        match opened {
+            None => TabEngine {
+                cluster: Cluster::new(fresh_seed()),
+                journal,
+                storage: None,
+                failed: None,
+                description: "ephemeral".into(),
+            },
+            Some(Ok((cluster, storage, report))) => TabEngine {
+                cluster,
+                journal,
+                storage: Some((Rc::new(storage), durability)),
+                failed: None,
+                description: format!(
+                    "IndexedDB{}{report}",
+                    if durability == Durability::Strict { " (strict)" } else { "" }
+                ),
+            },
+            // No IndexedDB (a private window may refuse it): run, but say so.
+            Some(Err(e)) => TabEngine {
+                cluster: Cluster::new(fresh_seed()),
+                journal,
+                storage: None,
+                failed: None,
+                description: format!("ephemeral: {e}"),
+            },
+        }
+    }
+
+    async fn open_database(
+        database: &str,
+        journal: &Journal,
+        fresh_seed: u64,
+    ) -> Result<(Cluster, TabStorage, String), String> {
+        let storage = TabStorage::open(database).await?;
+        let loaded = storage.load().await?;
+        let seed = match loaded.seed {
+            Some(seed) => seed,
+            None => {
+                storage.save_seed(fresh_seed).await?;
+                fresh_seed
+            }
+        };
+        let store = MemoryBrokerStore::journaled(loaded.files, journal.clone());
+        let (cluster, reports) = Cluster::open(seed, Box::new(store), StorageOptions::MEMORY)
+            .map_err(|e| format!("cannot open the stored cluster: {e}"))?;
+        // Opening may itself write (recovery cuts, fresh indexes): store that before serving.
+        let ops: Vec<StorageOp> = journal.lock().unwrap_or_else(|e| e.into_inner()).drain(..).collect();
+        storage.commit(&ops, Durability::Relaxed).await?;
+        let recovered: usize = reports.iter().map(|(_, r)| r.recovered_segments).sum();
+        let cut: usize = reports.iter().map(|(_, r)| r.truncated_bytes).sum();
+        let mut report = format!(", {} partitions reopened", reports.len());
+        if recovered > 0 {
+            report.push_str(&format!(", {recovered} segments recovered, {cut} bytes cut"));
+        }
+        if loaded.dropped_bytes > 0 {
+            report.push_str(&format!(", {} bytes after a gap dropped", loaded.dropped_bytes));
+        }
+        Ok((cluster, storage, report))
+    }
+
+    /// Answers one message and commits what it changed; the answer reports a storage failure
+    /// instead of the engine's reply if the commit fails.
+    pub async fn handle(engine: &RefCell<TabEngine>, now_ms: i64, data: &JsValue) -> String {
+        let (reply, ops, storage) = {
+            let mut this = engine.borrow_mut();
+            let Some(text) = data.as_string() else {
+                return encode(&ServerMessage::Invalid {
+                    message: "the worker accepts JSON text messages only".into(),
+                });
+            };
+            if let Some(failure) = &this.failed {
+                return storage_error(&text, failure);
+            }
+            let reply = serve_text(&mut this.cluster, now_ms, &text);
+            let ops: Vec<StorageOp> =
+                this.journal.lock().unwrap_or_else(|e| e.into_inner()).drain(..).collect();
+            (reply, ops, this.storage.clone())
+        };
+        let Some((storage, durability)) = storage else { return reply };
+        match storage.commit(&ops, durability).await {
+            Ok(()) => reply,
+            Err(e) => {
+                let failure = format!(
+                    "{e}. The tab stopped taking requests so nothing stored is lost; reload to continue from what was stored."
+                );
+                let answer = data.as_string().map(|text| storage_error(&text, &failure)).unwrap_or_default();
+                engine.borrow_mut().failed = Some(failure);
+                answer
+            }
+        }
+    }
+}
+
+/// The answer to request `text` when storage failed.
+fn storage_error(text: &str, failure: &str) -> String {
+    match decode_client_message(text) {
+        Ok(message) => encode(&ServerMessage::Reply {
+            id: message.id,
+            reply: Reply::Error(KafkaError::new(ErrorCode::KafkaStorageError, failure)),
+        }),
+        Err(_) => encode(&ServerMessage::Invalid { message: failure.to_string() }),
+    }
+}
+
+/// The page's query string, as the worker sees it in its own URL.
+fn worker_query() -> String {
+    Reflect::get(&js_sys::global(), &JsValue::from_str("location"))
+        .and_then(|location| Reflect::get(&location, &JsValue::from_str("search")))
+        .ok()
+        .and_then(|search| search.as_string())
+        .unwrap_or_default()
+}
+
 pub fn start() {
-    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    // The host draws the engine's seed; the engine itself never touches entropy.
-    let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
-    let mut cluster = Cluster::new(seed);
-    let reply_scope = scope.clone();
-    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let text = answer(&mut cluster, Date::now() as i64, &event.data());
-        // Posting a string to our own page cannot fail short of the page being gone.
-        let _ = reply_scope.post_message(&JsValue::from_str(&text));
+    wasm_bindgen_futures::spawn_local(async {
+        let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+        let mode = StorageMode::from_query(&worker_query());
+        let engine = Rc::new(RefCell::new(TabEngine::open(mode, DEFAULT_DATABASE_NAME).await));
+        // Requests are answered one at a time, in order, each after its commit.
+        let queue: Rc<RefCell<VecDeque<JsValue>>> = Rc::default();
+        let busy = Rc::new(RefCell::new(false));
+        let reply_scope = scope.clone();
+        let (handler_engine, handler_queue) = (engine.clone(), queue.clone());
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            handler_queue.borrow_mut().push_back(event.data());
+            if busy.replace(true) {
+                return;
+            }
+            let (engine, queue, busy, scope) =
+                (handler_engine.clone(), handler_queue.clone(), busy.clone(), reply_scope.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                loop {
+                    let next = queue.borrow_mut().pop_front();
+                    let Some(data) = next else { break };
+                    let text = TabEngine::handle(&engine, Date::now() as i64, &data).await;
+                    // Posting a string to our own page cannot fail short of the page being gone.
+                    let _ = scope.post_message(&JsValue::from_str(&text));
+                }
+                *busy.borrow_mut() = false;
+            });
+        });
+        scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        // The handler lives as long as the worker.
+        on_message.forget();
+        let engine_name = format!("{ENGINE_NAME}, {}", engine.borrow().description);
+        // Messages sent before this point would have been lost, so the page waits for this welcome.
+        let _ = scope.post_message(&JsValue::from_str(&welcome_text(&engine_name)));
     });
-    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    // The handler lives as long as the worker.
-    on_message.forget();
-    // Messages sent before this point would have been lost, so the page waits for this welcome.
-    let _ = scope.post_message(&JsValue::from_str(&welcome_text(ENGINE_NAME)));
 }

@@ -340,3 +340,116 @@ mod compaction_model {
         }
     }
 }
+
+mod failed_writes {
+    use std::borrow::Cow;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use kite_shared::log::local_log::{LocalLog, LogConfig, LogError, OpenCheckpoints};
+    use kite_shared::log::storage::{MemoryPartitionStore, PartitionStore, SegmentFile, StorageError};
+
+    use super::*;
+
+    /// A memory store whose writes fail while `full` is set, like a disk that filled up.
+    struct FlakyStore {
+        inner: MemoryPartitionStore,
+        full: Arc<AtomicBool>,
+    }
+
+    struct FlakySegment {
+        inner: Box<dyn SegmentFile>,
+        full: Arc<AtomicBool>,
+    }
+
+    fn check(full: &AtomicBool, operation: &'static str) -> Result<(), StorageError> {
+        if full.load(Ordering::SeqCst) {
+            Err(StorageError::new(operation, "00000000000000000000.log", "No space left on device"))
+        } else {
+            Ok(())
+        }
+    }
+
+    impl SegmentFile for FlakySegment {
+        fn len(&self) -> usize {
+            self.inner.len()
+        }
+        fn read_at(&self, position: usize, len: usize) -> Result<Cow<'_, [u8]>, StorageError> {
+            self.inner.read_at(position, len)
+        }
+        fn append(&mut self, bytes: &[u8]) -> Result<(), StorageError> {
+            check(&self.full, "append to")?;
+            self.inner.append(bytes)
+        }
+        fn truncate(&mut self, len: usize) -> Result<(), StorageError> {
+            check(&self.full, "truncate")?;
+            self.inner.truncate(len)
+        }
+        fn flush(&mut self) -> Result<(), StorageError> {
+            check(&self.full, "fsync")?;
+            self.inner.flush()
+        }
+    }
+
+    impl PartitionStore for FlakyStore {
+        fn describe(&self) -> String {
+            "flaky".into()
+        }
+        fn list(&self) -> Result<Vec<String>, StorageError> {
+            self.inner.list()
+        }
+        fn open_segment(&mut self, base_offset: i64) -> Result<Box<dyn SegmentFile>, StorageError> {
+            check(&self.full, "create")?;
+            let inner = self.inner.open_segment(base_offset)?;
+            Ok(Box::new(FlakySegment { inner, full: self.full.clone() }))
+        }
+        fn read_file(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
+            self.inner.read_file(name)
+        }
+        fn write_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
+            check(&self.full, "write")?;
+            self.inner.write_file(name, bytes)
+        }
+        fn rename(&mut self, from: &str, to: &str) -> Result<(), StorageError> {
+            self.inner.rename(from, to)
+        }
+        fn delete_file(&mut self, name: &str) -> Result<(), StorageError> {
+            self.inner.delete_file(name)
+        }
+    }
+
+    #[test]
+    fn a_failed_write_takes_the_log_offline_and_loses_nothing_stored() {
+        let full = Arc::new(AtomicBool::new(false));
+        let store = Box::new(FlakyStore { inner: MemoryPartitionStore::ephemeral(), full: full.clone() });
+        let mut config = LogConfig::from(&TopicConfig::default());
+        config.flush_messages = 1;
+        let (mut log, _) = LocalLog::open(config, store, OpenCheckpoints::default()).unwrap();
+        for i in 0..3 {
+            log.append_as_leader(&producer_batch(2, 10, 1_000 + i), 0, 0).unwrap();
+        }
+        let before = records(&log);
+
+        full.store(true, Ordering::SeqCst);
+        let error = log.append_as_leader(&producer_batch(2, 10, 2_000), 0, 0).unwrap_err();
+        assert!(
+            matches!(&error, LogError::Storage(e) if e.message == "No space left on device"),
+            "{error:?}"
+        );
+        assert_eq!(
+            kite_shared::error::KafkaError::from(error).error,
+            kite_shared::error::ErrorCode::KafkaStorageError
+        );
+        assert!(log.poisoned().is_some());
+
+        // The disk has room again, but the log stays offline until reopened: a write that failed
+        // half-way may have left bytes the log does not know about.
+        full.store(false, Ordering::SeqCst);
+        let refused = log.append_as_leader(&producer_batch(1, 10, 3_000), 0, 0).unwrap_err();
+        assert!(refused.to_string().contains("offline after an earlier failure"), "{refused}");
+        assert!(log.flush().is_err() && log.truncate_to(2).is_err() && log.apply_retention(0).is_err());
+        // Everything stored before the failure is still served.
+        assert_eq!(records(&log), before);
+        assert_eq!(log.log_end_offset(), 6);
+    }
+}

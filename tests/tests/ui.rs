@@ -124,10 +124,16 @@ async fn produce_in_the_tab_and_on_the_server() {
         wait_for(&client, ".partition[data-partition='5'] .record[data-offset='0']").await?;
         screenshot(&client, "server").await?;
 
-        // The record lives in the server, not the page: a fresh page (whose in-tab engine starts
-        // empty) reconnects and finds it.
+        // A reload reopens the in-tab cluster from IndexedDB: the tab's records are still there.
         client.goto(&url).await.map_err(|e| e.to_string())?;
         wait_ready(&client, "in-tab worker").await?;
+        let status = text_of(&client, "#status").await?;
+        assert!(status.contains("IndexedDB") && status.contains("3 partitions reopened"), "{status}");
+        let record = text_of(&client, ".partition[data-partition='2'] .record[data-offset='1']").await?;
+        assert!(record.contains("second"), "the in-tab record survived the reload: {record}");
+
+        // The server's record lives in the server, not the page: the reloaded page reconnects
+        // and finds it.
         click(&client, "#server-connect").await?;
         wait_ready(&client, "kite serve").await?;
         let meta = text_of(&client, "[data-topic='payments'] .topic-meta").await?;

@@ -97,7 +97,9 @@ pub trait BrokerStore: Send {
 
 /// A storage change, as the memory store journals it for a host that persists asynchronously
 /// (the browser tab writes these to IndexedDB). `dir` is the partition directory, empty for the
-/// broker's own files.
+/// broker's own files. Three kinds are enough, and none needs a read to apply: truncations and
+/// renames are journaled as whole-file writes of the bytes that remain (both are rare: recovery,
+/// follower truncation, compaction's swap).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StorageOp {
     /// `bytes` appended to `file` at `position` (its length before the append).
@@ -107,21 +109,11 @@ pub enum StorageOp {
         position: usize,
         bytes: Vec<u8>,
     },
-    Truncate {
-        dir: String,
-        file: String,
-        len: usize,
-    },
     /// `file` replaced whole.
     Write {
         dir: String,
         file: String,
         bytes: Vec<u8>,
-    },
-    Rename {
-        dir: String,
-        from: String,
-        to: String,
     },
     Delete {
         dir: String,
@@ -151,18 +143,8 @@ pub fn apply_ops(files: &mut FileMap, ops: impl IntoIterator<Item = StorageOp>) 
                 contents.truncate(position);
                 contents.extend_from_slice(&bytes);
             }
-            StorageOp::Truncate { dir, file, len } => {
-                if let Some(contents) = files.get_mut(&(dir, file)) {
-                    contents.truncate(len);
-                }
-            }
             StorageOp::Write { dir, file, bytes } => {
                 files.insert((dir, file), bytes);
-            }
-            StorageOp::Rename { dir, from, to } => {
-                if let Some(contents) = files.remove(&(dir.clone(), from)) {
-                    files.insert((dir, to), contents);
-                }
             }
             StorageOp::Delete { dir, file } => {
                 files.remove(&(dir, file));
@@ -276,8 +258,14 @@ impl PartitionStore for MemoryPartitionStore {
     fn rename(&mut self, from: &str, to: &str) -> Result<(), StorageError> {
         let bytes =
             self.files.remove(from).ok_or_else(|| StorageError::new("rename", from, "no such file"))?;
+        if self.journal.is_some() {
+            record(
+                &self.journal,
+                StorageOp::Write { dir: self.dir.clone(), file: to.into(), bytes: bytes.clone() },
+            );
+            record(&self.journal, StorageOp::Delete { dir: self.dir.clone(), file: from.into() });
+        }
         self.files.insert(to.to_string(), bytes);
-        record(&self.journal, StorageOp::Rename { dir: self.dir.clone(), from: from.into(), to: to.into() });
         Ok(())
     }
 
@@ -340,7 +328,14 @@ impl SegmentFile for MemorySegment {
 
     fn truncate(&mut self, len: usize) -> Result<(), StorageError> {
         self.bytes.truncate(len);
-        record(&self.journal, StorageOp::Truncate { dir: self.dir.clone(), file: self.name.clone(), len });
+        if self.journal.is_some() {
+            let op = StorageOp::Write {
+                dir: self.dir.clone(),
+                file: self.name.clone(),
+                bytes: self.bytes.clone(),
+            };
+            record(&self.journal, op);
+        }
         Ok(())
     }
 

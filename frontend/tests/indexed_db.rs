@@ -1,0 +1,159 @@
+//! Browser tests of the tab's IndexedDB storage (headless Chromium): a cluster written through
+//! the worker's engine reopens from the database with every record; a torn tail is cut by the
+//! same recovery a server runs; strict durability commits; the stored `.log` bytes are Kafka's.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use kite_frontend::indexed_db::{Durability, TabStorage};
+use kite_frontend::worker::{StorageMode, TabEngine};
+use kite_shared::api::{ClientMessage, Command, Reply, ServerMessage, decode_server_message, encode};
+use kite_shared::log::storage::StorageOp;
+use kite_shared::partitioner::PartitionerKind;
+use kite_shared::record::batch::BatchHeader;
+use kite_shared::serializer::SerializerKind;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const NOW_MS: i64 = 1_700_000_000_000;
+
+async fn ask(engine: &RefCell<TabEngine>, id: u64, command: Command) -> Reply {
+    let text = encode(&ClientMessage { id, command });
+    let answer = TabEngine::handle(engine, NOW_MS, &JsValue::from_str(&text)).await;
+    match decode_server_message(&answer).unwrap() {
+        ServerMessage::Reply { reply, .. } => reply,
+        other => panic!("expected a reply, got {other:?}"),
+    }
+}
+
+fn produce(value: &str) -> Command {
+    Command::Produce {
+        topic: "orders".into(),
+        partition: Some(0),
+        key: Some("k".into()),
+        value: Some(value.into()),
+        timestamp_ms: Some(NOW_MS),
+        partitioner: PartitionerKind::Default,
+        key_serializer: SerializerKind::String,
+        value_serializer: SerializerKind::String,
+    }
+}
+
+async fn values(engine: &RefCell<TabEngine>) -> Vec<(i64, String)> {
+    let fetch = Command::Fetch {
+        topic: "orders".into(),
+        partition: 0,
+        offset: 0,
+        max_records: 1_000,
+        key_deserializer: SerializerKind::String,
+        value_deserializer: SerializerKind::String,
+    };
+    match ask(engine, 999, fetch).await {
+        Reply::Records { records, .. } => records.into_iter().map(|r| (r.offset, r.value.unwrap())).collect(),
+        other => panic!("fetch: {other:?}"),
+    }
+}
+
+/// A fresh database holding topic `orders` (segment.bytes=300, so it rolls) with `count` records.
+async fn written(database: &str, mode: StorageMode, count: usize) -> RefCell<TabEngine> {
+    TabStorage::delete(database).await.unwrap();
+    let engine = RefCell::new(TabEngine::open(mode, database).await);
+    assert!(engine.borrow().description.starts_with("IndexedDB"), "{}", engine.borrow().description);
+    let configs = BTreeMap::from([("segment.bytes".to_string(), "300".to_string())]);
+    let created =
+        ask(&engine, 1, Command::CreateTopic { name: "orders".into(), partitions: 2, configs }).await;
+    assert!(matches!(created, Reply::TopicCreated { .. }), "{created:?}");
+    for i in 0..count {
+        let produced = ask(&engine, 2 + i as u64, produce(&format!("value {i}"))).await;
+        assert!(matches!(produced, Reply::Produced { offset, .. } if offset == i as i64), "{produced:?}");
+    }
+    engine
+}
+
+fn expected(count: usize) -> Vec<(i64, String)> {
+    (0..count).map(|i| (i as i64, format!("value {i}"))).collect()
+}
+
+#[wasm_bindgen_test]
+async fn a_cluster_reopens_from_indexeddb_with_every_record() {
+    let database = "kite-test-reopen";
+    let engine = written(database, StorageMode::Persistent, 12).await;
+    assert_eq!(values(&engine).await, expected(12));
+    drop(engine);
+
+    let reopened = RefCell::new(TabEngine::open(StorageMode::Persistent, database).await);
+    let description = reopened.borrow().description.clone();
+    assert!(description.contains("2 partitions reopened"), "{description}");
+    assert_eq!(values(&reopened).await, expected(12), "the reload sees what was acknowledged");
+    // And it goes on from where it was.
+    let produced = ask(&reopened, 50, produce("value 12")).await;
+    assert!(matches!(produced, Reply::Produced { offset: 12, .. }), "{produced:?}");
+}
+
+#[wasm_bindgen_test]
+async fn stored_segments_are_kafka_record_batches() {
+    let database = "kite-test-bytes";
+    drop(written(database, StorageMode::Strict, 9).await);
+    let storage = TabStorage::open(database).await.unwrap();
+    let loaded = storage.load().await.unwrap();
+    let mut segments: Vec<(&String, &Vec<u8>)> = loaded
+        .files
+        .iter()
+        .filter(|((dir, file), _)| dir == "orders-0" && file.ends_with(".log"))
+        .map(|((_, file), bytes)| (file, bytes))
+        .collect();
+    segments.sort();
+    assert!(
+        segments.len() > 2,
+        "segment.bytes=300 rolled: {:?}",
+        segments.iter().map(|s| s.0).collect::<Vec<_>>()
+    );
+    let mut next = 0;
+    for (name, bytes) in segments {
+        assert_eq!(name, &format!("{next:020}.log"), "named by its 20-digit base offset");
+        let mut at = 0;
+        while at < bytes.len() {
+            let header = BatchHeader::parse(&bytes[at..]).expect("a valid RecordBatch v2 with its CRC");
+            assert_eq!(header.base_offset, next);
+            next = header.last_offset() + 1;
+            at += header.total_bytes();
+        }
+    }
+    assert_eq!(next, 9);
+    assert!(loaded.files.contains_key(&("".to_string(), "kite-topics.json".to_string())));
+    storage.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_torn_tail_in_indexeddb_is_cut_by_recovery() {
+    let database = "kite-test-torn";
+    drop(written(database, StorageMode::Persistent, 5).await);
+    // Tear the active segment's last batch, as a tab closed mid-write could leave it.
+    let storage = TabStorage::open(database).await.unwrap();
+    let loaded = storage.load().await.unwrap();
+    let ((dir, file), bytes) = loaded
+        .files
+        .iter()
+        .rfind(|((dir, file), bytes)| dir == "orders-0" && file.ends_with(".log") && !bytes.is_empty())
+        .unwrap();
+    let torn =
+        StorageOp::Write { dir: dir.clone(), file: file.clone(), bytes: bytes[..bytes.len() - 7].to_vec() };
+    storage.commit(&[torn], Durability::Relaxed).await.unwrap();
+    storage.close();
+
+    let reopened = RefCell::new(TabEngine::open(StorageMode::Persistent, database).await);
+    let description = reopened.borrow().description.clone();
+    assert!(description.contains("bytes cut"), "{description}");
+    assert_eq!(values(&reopened).await, expected(4), "the torn record is gone, the rest intact");
+}
+
+#[wasm_bindgen_test]
+async fn ephemeral_mode_keeps_nothing() {
+    let engine = RefCell::new(TabEngine::open(StorageMode::Ephemeral, "kite-test-unused").await);
+    assert_eq!(engine.borrow().description, "ephemeral");
+    assert_eq!(StorageMode::from_query("?storage=strict&x=1"), StorageMode::Strict);
+    assert_eq!(StorageMode::from_query("?storage=ephemeral"), StorageMode::Ephemeral);
+    assert_eq!(StorageMode::from_query(""), StorageMode::Persistent);
+}
