@@ -136,7 +136,11 @@ impl TabEngine {
         storage.commit(&ops, Durability::Relaxed).await?;
         let recovered: usize = reports.iter().map(|(_, r)| r.recovered_segments).sum();
         let cut: usize = reports.iter().map(|(_, r)| r.truncated_bytes).sum();
-        let mut report = format!(", {} partitions reopened", reports.len());
+        let mut report = if reports.is_empty() {
+            ", new cluster".to_string()
+        } else {
+            format!(", {} partitions reopened", reports.len())
+        };
         if recovered > 0 {
             report.push_str(&format!(", {recovered} segments recovered, {cut} bytes cut"));
         }

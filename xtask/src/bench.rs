@@ -1,11 +1,33 @@
-//! `cargo xtask bench`: the engine's throughput benchmarks (divan: record codec, partition log in
-//! memory and on disk), Kite beside its baselines.
+//! `cargo xtask bench`: the throughput benchmarks, Kite beside its baselines in the same run —
+//! the engine's (divan: record codec, partition log in memory), the disk log's (divan, `backend`),
+//! and the IndexedDB log's (wasm-bindgen-test's criterion, in headless Chromium).
 //! Figures and how to read them: docs/benchmarks.md.
 
-use crate::proc;
+use crate::tools::WASM_TARGET;
+use crate::{proc, test, tools};
+
+/// How long the browser benchmarks may run before wasm-bindgen-test-runner gives up.
+const BROWSER_BENCH_TIMEOUT_SECS: u64 = 900;
 
 pub fn run() -> Result<(), String> {
-    let mut bench = proc::cargo();
-    bench.args(["bench", "-p", "kite-shared", "-p", "kite-backend"]);
-    proc::run(bench)
+    let mut native = proc::cargo();
+    native.args(["bench", "-p", "kite-shared", "-p", "kite-backend"]);
+    proc::run(native)?;
+
+    tools::ensure_wasm_target()?;
+    let wasm_bindgen = tools::ensure_wasm_bindgen()?;
+    let browser = tools::ensure_browser()?;
+    let log_dir = crate::workspace_root().join("target").join("xtask");
+    std::fs::create_dir_all(&log_dir).map_err(|e| format!("cannot create {}: {e}", log_dir.display()))?;
+    let webdriver_json = log_dir.join("webdriver.json");
+    test::write_webdriver_json(&webdriver_json, &browser)?;
+    let mut in_browser = proc::cargo();
+    in_browser.args(["bench", "-p", "kite-frontend", "--target", WASM_TARGET, "--bench", "indexed_db"]);
+    in_browser
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &wasm_bindgen.test_runner)
+        .env("CHROMEDRIVER", &browser.chromedriver)
+        .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver_json)
+        // The runner's default timeout (20 s) is for tests; four criterion benchmarks take ~60 s.
+        .env("WASM_BINDGEN_TEST_TIMEOUT", BROWSER_BENCH_TIMEOUT_SECS.to_string());
+    proc::run(in_browser)
 }

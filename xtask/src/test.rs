@@ -128,7 +128,7 @@ pub fn run_all() -> Result<(), String> {
 }
 
 /// The capabilities wasm-bindgen-test-runner asks chromedriver for: which browser, which flags.
-fn write_webdriver_json(path: &Path, browser: &tools::Browser) -> Result<(), String> {
+pub fn write_webdriver_json(path: &Path, browser: &tools::Browser) -> Result<(), String> {
     let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
     let args: Vec<String> = CHROME_ARGS.iter().map(|a| quote(a)).collect();
     let json = format!(

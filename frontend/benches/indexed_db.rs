@@ -1,0 +1,115 @@
+//! The tab's log storage in IndexedDB, beside a raw put of the same bytes in the same page:
+//!
+//! - `log append + commit`: a leader append of a 1000-record batch (100-byte values) to a
+//!   `LocalLog` on a journaled memory store, then committing its journal (the segment chunk, and
+//!   the index and checkpoint writes when they happen) in one IndexedDB transaction — what the
+//!   worker does per produce request;
+//! - `raw put`: one transaction putting the same batch bytes as one chunk, the least any
+//!   IndexedDB store of those bytes can do.
+//!
+//! Both with relaxed and with strict durability. One iteration is one batch of
+//! `RECORDS_PER_BATCH` records; records/s = RECORDS_PER_BATCH / time per iteration.
+//! `cargo xtask bench` runs it in headless Chromium.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use kite_frontend::indexed_db::{Durability, TabStorage};
+use kite_shared::config::TopicConfig;
+use kite_shared::log::local_log::{LocalLog, LogConfig, OpenCheckpoints};
+use kite_shared::log::storage::{Journal, MemoryPartitionStore, StorageOp};
+use kite_shared::record::batch::{BatchRecord, RecordBatch};
+use wasm_bindgen_test::{Criterion, wasm_bindgen_bench, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const RECORDS_PER_BATCH: usize = 1000;
+const VALUE_BYTES: usize = 100;
+const NOW_MS: i64 = 1_700_000_000_000;
+
+fn producer_batch() -> Vec<u8> {
+    let records = (0..RECORDS_PER_BATCH)
+        .map(|i| BatchRecord {
+            timestamp_delta: i as i64,
+            offset_delta: i as i32,
+            key: Some(format!("key-{i:06}").into_bytes()),
+            value: Some((0..VALUE_BYTES).map(|b| (b * 31 + i) as u8).collect()),
+            headers: Vec::new(),
+        })
+        .collect();
+    RecordBatch::new(NOW_MS, records).encode().unwrap()
+}
+
+async fn log_append(c: &mut Criterion, database: &str, durability: Durability, name: &str) {
+    TabStorage::delete(database).await.unwrap();
+    let storage = TabStorage::open(database).await.unwrap();
+    let journal = Journal::default();
+    let store =
+        Box::new(MemoryPartitionStore::with_files("bench-0", Default::default(), Some(journal.clone())));
+    let mut config = LogConfig::from(&TopicConfig::default());
+    config.max_message_bytes = usize::MAX;
+    let (log, _) = LocalLog::open(config, store, OpenCheckpoints::default()).unwrap();
+    let log = Rc::new(RefCell::new(log));
+    let batch = Rc::new(producer_batch());
+    let storage = Rc::new(storage);
+    c.bench_async_function(name, move |b| {
+        let (log, batch, storage, journal) = (log.clone(), batch.clone(), storage.clone(), journal.clone());
+        Box::pin(b.iter_future(move || {
+            let (log, batch, storage, journal) =
+                (log.clone(), batch.clone(), storage.clone(), journal.clone());
+            async move {
+                log.borrow_mut().append_as_leader(&batch, 0, NOW_MS).unwrap();
+                let ops: Vec<StorageOp> = journal.lock().unwrap().drain(..).collect();
+                storage.commit(&ops, durability).await.unwrap();
+            }
+        }))
+    })
+    .await;
+}
+
+async fn raw_put(c: &mut Criterion, database: &str, durability: Durability, name: &str) {
+    TabStorage::delete(database).await.unwrap();
+    let storage = TabStorage::open(database).await.unwrap();
+    let batch = Rc::new(producer_batch());
+    let position = Rc::new(RefCell::new(0usize));
+    let storage = Rc::new(storage);
+    c.bench_async_function(name, move |b| {
+        let (batch, position, storage) = (batch.clone(), position.clone(), storage.clone());
+        Box::pin(b.iter_future(move || {
+            let (batch, position, storage) = (batch.clone(), position.clone(), storage.clone());
+            async move {
+                let at = position.replace_with(|p| *p + batch.len());
+                // The same bytes as one chunk: the copy a store of them must make.
+                let op = StorageOp::Append {
+                    dir: "raw-0".into(),
+                    file: "00000000000000000000.log".into(),
+                    position: at,
+                    bytes: batch.to_vec(),
+                };
+                storage.commit(&[op], durability).await.unwrap();
+            }
+        }))
+    })
+    .await;
+}
+
+#[wasm_bindgen_bench]
+async fn log_append_relaxed(c: &mut Criterion) {
+    log_append(c, "kite-bench-log", Durability::Relaxed, "log append + commit, relaxed (1000 x 100 B)").await;
+}
+
+#[wasm_bindgen_bench]
+async fn raw_put_relaxed(c: &mut Criterion) {
+    raw_put(c, "kite-bench-raw", Durability::Relaxed, "baseline raw put, relaxed (1000 x 100 B)").await;
+}
+
+#[wasm_bindgen_bench]
+async fn log_append_strict(c: &mut Criterion) {
+    log_append(c, "kite-bench-log-strict", Durability::Strict, "log append + commit, strict (1000 x 100 B)")
+        .await;
+}
+
+#[wasm_bindgen_bench]
+async fn raw_put_strict(c: &mut Criterion) {
+    raw_put(c, "kite-bench-raw-strict", Durability::Strict, "baseline raw put, strict (1000 x 100 B)").await;
+}
