@@ -50,8 +50,8 @@ impl StorageMode {
     }
 }
 
-/// One message in, one answer out, with no storage: what the worker does per message when
-/// ephemeral.
+/// One message in, one answer out: the engine's part of what the worker does per message (the
+/// storage commit comes after, in `TabEngine::handle`).
 pub fn answer(cluster: &mut Cluster, now_ms: i64, data: &JsValue) -> String {
     match data.as_string() {
         Some(text) => serve_text(cluster, now_ms, &text),
@@ -155,15 +155,10 @@ impl TabEngine {
     pub async fn handle(engine: &RefCell<TabEngine>, now_ms: i64, data: &JsValue) -> String {
         let (reply, ops, storage) = {
             let mut this = engine.borrow_mut();
-            let Some(text) = data.as_string() else {
-                return encode(&ServerMessage::Invalid {
-                    message: "the worker accepts JSON text messages only".into(),
-                });
-            };
-            if let Some(failure) = &this.failed {
+            if let (Some(failure), Some(text)) = (&this.failed, data.as_string()) {
                 return storage_error(&text, failure);
             }
-            let reply = serve_text(&mut this.cluster, now_ms, &text);
+            let reply = answer(&mut this.cluster, now_ms, data);
             let ops: Vec<StorageOp> =
                 this.journal.lock().unwrap_or_else(|e| e.into_inner()).drain(..).collect();
             (reply, ops, this.storage.clone())

@@ -938,7 +938,9 @@ impl LocalLog {
 
 fn scan_stop_position(stop: &ScanStop) -> usize {
     match stop {
-        ScanStop::InvalidBatch { position, .. } | ScanStop::OffsetsOutOfOrder { position, .. } => *position,
+        ScanStop::InvalidBatch { position, .. }
+        | ScanStop::OffsetsOutOfOrder { position, .. }
+        | ScanStop::OffsetBeyondSegment { position, .. } => *position,
     }
 }
 

@@ -76,8 +76,11 @@ pub struct Recovery {
 pub enum ScanStop {
     /// The bytes at `position` are not a valid batch (short, bad CRC, …).
     InvalidBatch { position: usize, error: BatchError },
-    /// The batch at `position` starts below the offset the previous batch ended at.
+    /// The batch at `position` starts below the offset the previous batch ended at (or below the
+    /// segment's base offset).
     OffsetsOutOfOrder { position: usize, base_offset: i64, expected_at_least: i64 },
+    /// The batch at `position` ends more than `i32::MAX` offsets past the segment's base.
+    OffsetBeyondSegment { position: usize, last_offset: i64, base_offset: i64 },
 }
 
 impl std::fmt::Display for ScanStop {
@@ -89,6 +92,10 @@ impl std::fmt::Display for ScanStop {
             ScanStop::OffsetsOutOfOrder { position, base_offset, expected_at_least } => write!(
                 f,
                 "batch at byte {position} starts at offset {base_offset}, below {expected_at_least}"
+            ),
+            ScanStop::OffsetBeyondSegment { position, last_offset, base_offset } => write!(
+                f,
+                "batch at byte {position} ends at offset {last_offset}, too far past the segment's base {base_offset}"
             ),
         }
     }
@@ -448,26 +455,35 @@ impl LogSegment {
         LogSegment { file, ..self }
     }
 
-    /// Every valid batch from the start of `log`, and what stopped the scan early.
-    pub fn scan(log: &[u8]) -> (Vec<(usize, BatchHeader)>, Option<ScanStop>) {
+    /// Every valid batch from the start of `log` (a segment with base offset `base_offset`), and
+    /// what stopped the scan early: a batch that does not parse, starts below where the previous
+    /// one ended (or below the base), or ends beyond what the segment's 32-bit relative offsets
+    /// can address.
+    pub fn scan(log: &[u8], base_offset: i64) -> (Vec<(usize, BatchHeader)>, Option<ScanStop>) {
         let mut batches = Vec::new();
         let mut at = 0;
-        let mut expected_at_least: Option<i64> = None;
+        let mut expected_at_least = base_offset;
         while at < log.len() {
             match BatchHeader::parse(&log[at..]) {
                 Ok(header) => {
                     // Offsets out of order end the valid prefix too, as Kafka's recovery does.
-                    if let Some(expected) = expected_at_least
-                        && header.base_offset < expected
-                    {
+                    if header.base_offset < expected_at_least {
                         let stop = ScanStop::OffsetsOutOfOrder {
                             position: at,
                             base_offset: header.base_offset,
-                            expected_at_least: expected,
+                            expected_at_least,
                         };
                         return (batches, Some(stop));
                     }
-                    expected_at_least = Some(header.last_offset() + 1);
+                    if relative_offset(base_offset, header.last_offset()).is_none() {
+                        let stop = ScanStop::OffsetBeyondSegment {
+                            position: at,
+                            last_offset: header.last_offset(),
+                            base_offset,
+                        };
+                        return (batches, Some(stop));
+                    }
+                    expected_at_least = header.last_offset() + 1;
                     batches.push((at, header));
                     at += header.total_bytes();
                 }
@@ -491,7 +507,7 @@ impl LogSegment {
         let size = file.len();
         let (batches, stopped_by) = {
             let log = file.read_at(0, size)?;
-            LogSegment::scan(&log)
+            LogSegment::scan(&log, base_offset)
         };
         let valid_bytes = batches.last().map_or(0, |(position, header)| position + header.total_bytes());
         let valid_end = batches.last().map_or(base_offset, |(_, header)| header.last_offset() + 1);
