@@ -4,6 +4,7 @@
 mod crash_writer;
 mod serve;
 mod session;
+mod sim_cmd;
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -23,6 +24,8 @@ struct Cli {
 enum Commands {
     /// Serve the UI and the engine's websocket API.
     Serve(ServeArgs),
+    /// Run the deterministic cluster simulator over seeds and check every run.
+    Sim(sim_cmd::SimArgs),
     /// Test helper: append to a disk log in a loop, printing each acknowledged offset, until
     /// killed (the crash tests SIGKILL it at random points).
     #[command(hide = true)]
@@ -66,6 +69,14 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Commands::Sim(args) => match sim_cmd::run_sweep(args) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(err) => {
+                eprintln!("kite sim: {err}");
+                ExitCode::from(2)
+            }
+        },
         Commands::CrashWriter(args) => match crash_writer::run(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {

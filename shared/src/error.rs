@@ -19,6 +19,12 @@ pub enum ErrorCode {
     InvalidRequest,
     PolicyViolation,
     KafkaStorageError,
+    NotLeaderOrFollower,
+    RequestTimedOut,
+    NotEnoughReplicas,
+    NotEnoughReplicasAfterAppend,
+    FencedLeaderEpoch,
+    UnknownLeaderEpoch,
     InvalidRecord,
 }
 
@@ -38,6 +44,12 @@ impl ErrorCode {
             ErrorCode::InvalidRequest => 42,
             ErrorCode::PolicyViolation => 44,
             ErrorCode::KafkaStorageError => 56,
+            ErrorCode::NotLeaderOrFollower => 6,
+            ErrorCode::RequestTimedOut => 7,
+            ErrorCode::NotEnoughReplicas => 19,
+            ErrorCode::NotEnoughReplicasAfterAppend => 20,
+            ErrorCode::FencedLeaderEpoch => 74,
+            ErrorCode::UnknownLeaderEpoch => 75,
             ErrorCode::InvalidRecord => 87,
         }
     }
@@ -57,6 +69,12 @@ impl ErrorCode {
             ErrorCode::InvalidRequest => "INVALID_REQUEST",
             ErrorCode::PolicyViolation => "POLICY_VIOLATION",
             ErrorCode::KafkaStorageError => "KAFKA_STORAGE_ERROR",
+            ErrorCode::NotLeaderOrFollower => "NOT_LEADER_OR_FOLLOWER",
+            ErrorCode::RequestTimedOut => "REQUEST_TIMED_OUT",
+            ErrorCode::NotEnoughReplicas => "NOT_ENOUGH_REPLICAS",
+            ErrorCode::NotEnoughReplicasAfterAppend => "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
+            ErrorCode::FencedLeaderEpoch => "FENCED_LEADER_EPOCH",
+            ErrorCode::UnknownLeaderEpoch => "UNKNOWN_LEADER_EPOCH",
             ErrorCode::InvalidRecord => "INVALID_RECORD",
         }
     }
@@ -103,6 +121,7 @@ mod tests {
             ErrorCode::InvalidRequest,
             ErrorCode::PolicyViolation,
             ErrorCode::KafkaStorageError,
+            ErrorCode::NotLeaderOrFollower,
         ] {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.name()));

@@ -15,6 +15,7 @@ pub mod log;
 pub mod partitioner;
 pub mod random;
 pub mod record;
+pub mod replication;
 pub mod schema_registry;
 pub mod serializer;
 pub mod topic;

@@ -5,6 +5,7 @@
 //! - `test`: everything a contributor must keep green, each stage with a one-line result.
 //! - `bench`: the engine's throughput benchmarks.
 //! - `fuzz <target> [--seconds N]`: a libFuzzer target on nightly.
+//! - `sim [ARGS]`: the deterministic cluster simulator over seeds (`kite sim`, in release).
 
 mod bench;
 mod dist;
@@ -25,7 +26,10 @@ commands:
   bench                 the engine's throughput benchmarks (docs/benchmarks.md)
   fuzz TARGET [--seconds N]
                         fuzz a decoder (record_batch_decode, api_message_decode,
-                        segment_recover, log_open) on nightly";
+                        segment_recover, log_open) on nightly
+  sim [--seeds A..B] [--faults crash,partition|none] [--duration-ms N] [--unsafe FLAG] [--trace]
+                        simulate the replicated cluster under faults and check every run
+                        (FLAG: unclean-election, min-isr-1, acks-1; see `kite sim --help`)";
 
 /// The workspace root: xtask lives one level below it.
 pub fn workspace_root() -> PathBuf {
@@ -41,6 +45,7 @@ fn main() -> ExitCode {
         Some("test") => test::run_all(),
         Some("bench") => bench::run(),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("sim") => sim(&args[1..]),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             Ok(())
@@ -67,5 +72,14 @@ fn run(args: &[String]) -> Result<(), String> {
     let mut command = std::process::Command::new(&kite);
     command.current_dir(&root).arg("serve").arg("--ui-dir").arg(&dist_dir).args(&serve_args);
     println!("xtask: starting {} serve (Ctrl-C stops it)", kite.display());
+    proc::exec(command)
+}
+
+/// `kite sim ARGS`, built in release (a sweep of thousands of seeds wants an optimised build).
+fn sim(args: &[String]) -> Result<(), String> {
+    let mut command = proc::cargo();
+    command
+        .args(["run", "--quiet", "--release", "-p", "kite-backend", "--bin", "kite", "--", "sim"])
+        .args(args);
     proc::exec(command)
 }

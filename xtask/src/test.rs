@@ -86,6 +86,11 @@ pub fn run_all() -> Result<(), String> {
     native.args(["test", "--workspace", "--exclude", "kite-frontend", "--exclude", "kite-e2e"]);
     run_stage(Stage { name: "native tests", counts_tests: true, command: native });
 
+    // The simulator's sweeps (10,000+ seeds) need an optimised build.
+    let mut simulation = proc::cargo();
+    simulation.args(["test", "--release", "-p", "kite-shared", "--test", "sim"]);
+    run_stage(Stage { name: "simulation", counts_tests: true, command: simulation });
+
     let webdriver_json = log_dir.join("webdriver.json");
     write_webdriver_json(&webdriver_json, &browser)?;
     let mut browser_tests = proc::cargo();

@@ -567,35 +567,81 @@ impl LocalLog {
             stamp_log_append_time(&mut bytes, now_ms);
             max_timestamp = now_ms;
         }
-        let last_offset = first_offset + i64::from(header.last_offset_delta);
+        // Stamping changed only fields outside the CRC, or recomputed it: the batch is still the
+        // one validated above, so its header is read back without a second CRC pass.
+        let stamped = BatchHeader::parse_trusted(&bytes).map_err(LogError::Batch)?;
+        let rolled = self.append_stamped(&bytes, &stamped, max_timestamp)?;
+        let last_offset = stamped.last_offset();
+        Ok(AppendInfo { first_offset, last_offset, max_timestamp, rolled })
+    }
+
+    /// Appends a batch whose offsets and epoch are final: rolls if due, writes, records a new
+    /// epoch, and flushes if `flush.messages` says so. Returns whether it rolled.
+    fn append_stamped(
+        &mut self,
+        bytes: &[u8],
+        header: &BatchHeader,
+        max_timestamp: i64,
+    ) -> Result<bool, LogError> {
         let rolled = self.active().should_roll(&RollCheck {
             max_segment_bytes: self.config.segment_bytes,
             segment_ms: self.config.segment_ms,
             batch_bytes: bytes.len(),
             batch_max_timestamp: max_timestamp,
-            batch_last_offset: last_offset,
+            batch_last_offset: header.last_offset(),
         });
         if rolled {
-            self.roll(first_offset)?;
+            self.roll(header.base_offset)?;
         }
-        // Stamping changed only fields outside the CRC, or recomputed it: the batch is still the
-        // one validated above, so its header is read back without a second CRC pass.
-        let stamped = BatchHeader::parse_trusted(&bytes).map_err(LogError::Batch)?;
         let active = self.segments.values_mut().next_back().expect("a log always has an active segment");
-        match active.append_validated(&bytes, &stamped) {
+        match active.append_validated(bytes, header) {
             Ok(()) => {}
             Err(SegmentError::Storage(e)) => return Err(self.poison(e)),
             Err(e) => return Err(LogError::Segment(e)),
         }
-        if self.epochs.latest_epoch() != Some(leader_epoch) {
-            self.epochs.assign(leader_epoch, first_offset);
+        let epoch = header.partition_leader_epoch;
+        if self.epochs.latest_epoch().is_none_or(|latest| epoch > latest) {
+            self.epochs.assign(epoch, header.base_offset);
             self.write_epoch_checkpoint()?;
         }
         self.unflushed_appends += 1;
         if self.unflushed_appends >= self.config.flush_messages {
             self.flush()?;
         }
-        Ok(AppendInfo { first_offset, last_offset, max_timestamp, rolled })
+        Ok(rolled)
+    }
+
+    /// Records that `epoch` starts at the log end offset (a replica becoming leader, as Kafka's
+    /// `Partition.makeLeader` does), so followers can find where their history diverges.
+    pub fn assign_leader_epoch(&mut self, epoch: i32) -> Result<(), LogError> {
+        self.check_writable()?;
+        if self.epochs.latest_epoch().is_none_or(|latest| epoch > latest) {
+            self.epochs.assign(epoch, self.log_end_offset());
+            self.write_epoch_checkpoint()?;
+        }
+        Ok(())
+    }
+
+    /// Appends batches fetched from the partition leader (Kafka's `appendAsFollower`): their
+    /// offsets and leader epochs were stamped by the leader and are kept; each batch is checked
+    /// (CRC included) and must start at this log's end offset. Returns the new log end offset.
+    pub fn append_as_follower(&mut self, batches: &[u8]) -> Result<i64, LogError> {
+        self.check_writable()?;
+        let mut at = 0;
+        while at < batches.len() {
+            let header = BatchHeader::parse(&batches[at..]).map_err(LogError::Batch)?;
+            if header.base_offset != self.log_end_offset() {
+                return Err(LogError::InvalidRecord(format!(
+                    "a fetched batch starts at offset {}, but this replica's log ends at {}",
+                    header.base_offset,
+                    self.log_end_offset()
+                )));
+            }
+            let bytes = &batches[at..at + header.total_bytes()];
+            self.append_stamped(bytes, &header, header.max_timestamp)?;
+            at += header.total_bytes();
+        }
+        Ok(self.log_end_offset())
     }
 
     /// Starts a new active segment at `base_offset`. As Kafka does on roll, the finished segment
@@ -713,6 +759,13 @@ impl LocalLog {
     pub fn truncate_to(&mut self, offset: i64) -> Result<(), LogError> {
         self.check_writable()?;
         if offset >= self.log_end_offset() {
+            // No records go, but epochs that would start at or after `offset` do (a follower
+            // told its last epoch ends here).
+            let before = self.epochs.entries().len();
+            self.epochs.truncate_from_end(offset);
+            if self.epochs.entries().len() != before {
+                self.write_epoch_checkpoint()?;
+            }
             return Ok(());
         }
         let doomed: Vec<i64> = self.segments.range(offset..).map(|(&base, _)| base).rev().collect();

@@ -1,0 +1,122 @@
+//! `kite sim`: runs the deterministic simulator over a range of seeds and prints one line per
+//! seed with violations (and the command that replays it), then a summary; `--trace` prints each
+//! run's whole event trace instead. `cargo xtask sim` runs it in release.
+
+use std::ops::Range;
+
+use kite_shared::replication::sim::{SimConfig, Unsafe, run, summary};
+
+#[derive(clap::Args)]
+pub struct SimArgs {
+    /// Seeds to run, `A..B` (B excluded) or a single seed.
+    #[arg(long, default_value = "0..100", value_parser = parse_seeds)]
+    seeds: Range<u64>,
+    /// Fault kinds the nemesis injects: `crash`, `partition`, both (`crash,partition`) or `none`.
+    #[arg(long, default_value = "crash,partition")]
+    faults: String,
+    /// Simulated milliseconds of workload and faults, before healing and draining.
+    #[arg(long, default_value_t = 10_000)]
+    duration_ms: i64,
+    /// Give up a guarantee: `unclean-election`, `min-isr-1` or `acks-1`.
+    #[arg(long)]
+    r#unsafe: Option<String>,
+    /// Most brokers faulty at once (the safe claim is for 1; more needs `--fsync`).
+    #[arg(long)]
+    max_faults: Option<usize>,
+    /// Flush every append (crashes then lose nothing).
+    #[arg(long)]
+    fsync: bool,
+    /// Print each run's event trace.
+    #[arg(long)]
+    trace: bool,
+}
+
+fn parse_seeds(text: &str) -> Result<Range<u64>, String> {
+    let number =
+        |s: &str| s.trim().parse::<u64>().map_err(|_| format!("{s:?} is not a seed (a whole number)"));
+    match text.split_once("..") {
+        Some((a, b)) => {
+            let (a, b) = (number(a)?, number(b)?);
+            if a >= b {
+                return Err(format!("empty seed range {text}: the end is excluded"));
+            }
+            Ok(a..b)
+        }
+        None => number(text).map(|a| a..a + 1),
+    }
+}
+
+pub fn run_sweep(args: SimArgs) -> Result<bool, String> {
+    let setting = match &args.r#unsafe {
+        None => None,
+        Some(name) => Some(Unsafe::from_name(name).ok_or_else(|| {
+            let names: Vec<&str> = Unsafe::ALL.iter().map(|u| u.name()).collect();
+            format!("unknown --unsafe {name:?}; one of: {}", names.join(", "))
+        })?),
+    };
+    let (crash, partition) = match args.faults.as_str() {
+        "none" => (false, false),
+        list => {
+            let kinds: Vec<&str> = list.split(',').map(str::trim).collect();
+            if let Some(bad) = kinds.iter().find(|k| !["crash", "partition"].contains(k)) {
+                return Err(format!("unknown fault {bad:?} in --faults; use crash, partition or none"));
+            }
+            (kinds.contains(&"crash"), kinds.contains(&"partition"))
+        }
+    };
+    let started = std::time::Instant::now();
+    let (mut failing, mut simulated_ms, mut acked, mut faults, mut violations) = (0, 0i64, 0, 0, 0);
+    for seed in args.seeds.clone() {
+        let mut config = SimConfig::safe(seed);
+        if let Some(setting) = setting {
+            config = config.with_unsafe(setting);
+        }
+        config.crash_faults = crash;
+        config.partition_faults = partition;
+        config.duration_ms = args.duration_ms;
+        if let Some(max) = args.max_faults {
+            config.max_concurrent_faults = max;
+        }
+        config.flush_every_append |= args.fsync;
+        let result = run(&config);
+        simulated_ms += result.stats.simulated_ms;
+        acked += result.stats.acked;
+        faults += result.stats.faults;
+        violations += result.violations.len();
+        if args.trace {
+            print!("{}", result.trace.to_text());
+            for violation in &result.violations {
+                println!("VIOLATION {violation}");
+            }
+        }
+        if !result.violations.is_empty() {
+            failing += 1;
+            let mut replay = format!("cargo xtask sim --seeds {seed} --faults {}", args.faults);
+            if let Some(name) = &args.r#unsafe {
+                replay.push_str(&format!(" --unsafe {name}"));
+            }
+            if args.duration_ms != 10_000 {
+                replay.push_str(&format!(" --duration-ms {}", args.duration_ms));
+            }
+            if let Some(max) = args.max_faults {
+                replay.push_str(&format!(" --max-faults {max}"));
+            }
+            if args.fsync {
+                replay.push_str(" --fsync");
+            }
+            println!(
+                "FAIL {} — first: {} — replay: {replay} --trace",
+                summary(&config, &result),
+                result.violations[0]
+            );
+        }
+    }
+    let seeds = args.seeds.end - args.seeds.start;
+    println!(
+        "sim: {seeds} seeds, {failing} with violations ({violations} violations); {} simulated s, {acked} acked writes, {faults} faults; {:.1} s wall, {:.0} seeds/s",
+        simulated_ms / 1_000,
+        started.elapsed().as_secs_f64(),
+        seeds as f64 / started.elapsed().as_secs_f64()
+    );
+    Ok(failing == 0)
+}

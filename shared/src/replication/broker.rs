@@ -1,0 +1,222 @@
+//! A broker (Kafka's `BrokerServer` with its `ReplicaManager` and replica fetchers): heartbeats
+//! to the controller, applies partition metadata (becoming leader or follower), answers produce
+//! and fetch as leader, fetches from leaders as follower.
+
+use std::collections::BTreeMap;
+
+use super::partition::{FetchRequest, Outbox, Partition, ProduceRequest};
+use super::protocol::{BrokerId, Message, NodeId, TopicPartition};
+use super::trace::{Event, Trace};
+use crate::config::TopicConfig;
+use crate::error::ErrorCode;
+use crate::log::local_log::{LocalLog, LogConfig};
+
+/// Kafka's `broker.heartbeat.interval.ms` default.
+pub const BROKER_HEARTBEAT_INTERVAL_MS: i64 = 2_000;
+/// Kafka's `replica.lag.time.max.ms` default.
+pub const DEFAULT_REPLICA_LAG_TIME_MAX_MS: i64 = 30_000;
+/// How long a follower waits for a fetch answer before fetching again (a lost message).
+pub const FETCH_RETRY_MS: i64 = 500;
+
+/// A broker's tunables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BrokerConfig {
+    pub replica_lag_time_max_ms: i64,
+    pub heartbeat_interval_ms: i64,
+    /// Kite's `--fsync`: every append flushed before it counts (`flush.messages=1`).
+    pub flush_every_append: bool,
+}
+
+impl Default for BrokerConfig {
+    fn default() -> Self {
+        BrokerConfig {
+            replica_lag_time_max_ms: DEFAULT_REPLICA_LAG_TIME_MAX_MS,
+            heartbeat_interval_ms: BROKER_HEARTBEAT_INTERVAL_MS,
+            flush_every_append: false,
+        }
+    }
+}
+
+pub struct Broker {
+    pub id: BrokerId,
+    /// Changes at every restart; the controller tells a restarted broker by it.
+    pub incarnation: u64,
+    pub config: BrokerConfig,
+    pub partitions: BTreeMap<TopicPartition, Partition>,
+    /// Restarted after a crash that may have lost unflushed records.
+    unclean_restart: bool,
+    last_heartbeat_ms: Option<i64>,
+    next_correlation: u64,
+}
+
+impl Broker {
+    pub fn new(id: BrokerId, incarnation: u64, config: BrokerConfig) -> Broker {
+        Broker {
+            id,
+            incarnation,
+            config,
+            partitions: BTreeMap::new(),
+            unclean_restart: false,
+            last_heartbeat_ms: None,
+            next_correlation: 0,
+        }
+    }
+
+    fn log_config(&self) -> LogConfig {
+        let mut config = LogConfig::from(&TopicConfig::default());
+        if self.config.flush_every_append {
+            config.flush_messages = 1;
+        }
+        config
+    }
+
+    /// A crash: everything in memory is gone and each log keeps only what was flushed (per the
+    /// flush policy). The logs stay, as the disk does; the broker restarts with `restart`.
+    pub fn crash(&mut self) -> Vec<(TopicPartition, i64)> {
+        let mut kept = Vec::new();
+        for (tp, partition) in &mut self.partitions {
+            let flushed = partition.log.recovery_point();
+            let _ = partition.log.truncate_to(flushed);
+            kept.push((tp.clone(), partition.log.log_end_offset()));
+        }
+        kept
+    }
+
+    /// The same broker started again over its (crashed) logs, with a new incarnation. Unless
+    /// every append was flushed, it may have lost records and says so when it registers.
+    pub fn restart(self, incarnation: u64) -> Broker {
+        let mut broker = Broker::new(self.id, incarnation, self.config);
+        broker.unclean_restart = !self.config.flush_every_append;
+        for (tp, old) in self.partitions {
+            broker.partitions.insert(tp.clone(), Partition::new(tp, self.id, old.log));
+        }
+        broker
+    }
+
+    fn correlation(&mut self) -> u64 {
+        self.next_correlation += 1;
+        self.next_correlation
+    }
+
+    pub fn handle(
+        &mut self,
+        now_ms: i64,
+        from: NodeId,
+        message: Message,
+        out: &mut Outbox,
+        trace: &mut Trace,
+    ) {
+        match message {
+            Message::PartitionUpdate { state, incarnation } => {
+                if incarnation != self.incarnation || !state.replicas.contains(&self.id) {
+                    return;
+                }
+                let log_config = self.log_config();
+                let id = self.id;
+                let partition = self
+                    .partitions
+                    .entry(state.tp.clone())
+                    .or_insert_with(|| Partition::new(state.tp.clone(), id, LocalLog::new(log_config)));
+                partition.update(now_ms, state, out, trace);
+            }
+            Message::Produce { tp, batch, acks, correlation } => match self.partitions.get_mut(&tp) {
+                Some(partition) => {
+                    let request = ProduceRequest { client: from, correlation, batch: &batch, acks };
+                    partition.produce(now_ms, request, out, trace)
+                }
+                None => out.push((
+                    from,
+                    Message::ProduceResponse { tp, correlation, result: Err(ErrorCode::NotLeaderOrFollower) },
+                )),
+            },
+            Message::Fetch { tp, replica, fetch_offset, last_fetched_epoch, leader_epoch, correlation } => {
+                let result = match self.partitions.get_mut(&tp) {
+                    Some(partition) => {
+                        let request =
+                            FetchRequest { replica, fetch_offset, last_fetched_epoch, leader_epoch };
+                        partition.fetch(now_ms, request, out, trace)
+                    }
+                    None => Err(ErrorCode::NotLeaderOrFollower),
+                };
+                out.push((from, Message::FetchResponse { tp, correlation, result }));
+            }
+            Message::FetchResponse { tp, correlation, result } => {
+                let Some(partition) = self.partitions.get_mut(&tp) else { return };
+                // Only a follower's own outstanding fetch counts (a replica that became leader
+                // since must not act on its old leader's answer).
+                if partition.is_leader() || partition.fetch_in_flight.map(|(c, _)| c) != Some(correlation) {
+                    return;
+                }
+                partition.fetch_in_flight = None;
+                if let Ok(data) = result
+                    && partition.follower_response(now_ms, data, trace)
+                {
+                    // More to fetch, or a truncation to follow up: fetch again at once.
+                    self.send_fetch(now_ms, &tp, out);
+                }
+            }
+            // Only the controller and clients receive these.
+            Message::BrokerHeartbeat { .. }
+            | Message::AlterPartition { .. }
+            | Message::ProduceResponse { .. }
+            | Message::Metadata { .. }
+            | Message::MetadataResponse { .. } => {}
+        }
+    }
+
+    fn send_fetch(&mut self, now_ms: i64, tp: &TopicPartition, out: &mut Outbox) {
+        let correlation = self.correlation();
+        let id = self.id;
+        let Some(partition) = self.partitions.get_mut(tp) else { return };
+        let Some(state) = &partition.state else { return };
+        let Some(leader) = state.leader.filter(|&leader| leader != id) else { return };
+        partition.fetch_in_flight = Some((correlation, now_ms));
+        out.push((
+            NodeId::Broker(leader),
+            Message::Fetch {
+                tp: tp.clone(),
+                replica: Some(id),
+                fetch_offset: partition.log.log_end_offset(),
+                last_fetched_epoch: partition.log.leader_epochs().latest_epoch(),
+                leader_epoch: state.leader_epoch,
+                correlation,
+            },
+        ));
+    }
+
+    /// Periodic work: heartbeat, leaders' ISR and timeout upkeep, followers' fetches.
+    pub fn tick(&mut self, now_ms: i64, out: &mut Outbox) {
+        if self.last_heartbeat_ms.is_none_or(|last| now_ms - last >= self.config.heartbeat_interval_ms) {
+            self.last_heartbeat_ms = Some(now_ms);
+            let heartbeat = Message::BrokerHeartbeat {
+                broker: self.id,
+                incarnation: self.incarnation,
+                unclean_restart: self.unclean_restart,
+            };
+            out.push((NodeId::Controller, heartbeat));
+        }
+        let lag = self.config.replica_lag_time_max_ms;
+        let mut to_fetch = Vec::new();
+        for (tp, partition) in &mut self.partitions {
+            partition.leader_tick(now_ms, lag, out);
+            let following = partition.state.as_ref().is_some_and(|s| s.leader.is_some_and(|l| l != self.id));
+            let idle = partition.fetch_in_flight.is_none_or(|(_, sent)| now_ms - sent >= FETCH_RETRY_MS);
+            if following && idle {
+                to_fetch.push(tp.clone());
+            }
+        }
+        for tp in to_fetch {
+            self.send_fetch(now_ms, &tp, out);
+        }
+    }
+
+    /// Events a trace wants when the broker fails or starts.
+    pub fn describe(&self) -> String {
+        format!("broker-{} (incarnation {})", self.id, self.incarnation)
+    }
+}
+
+/// Records a fault in the trace.
+pub fn fault(trace: &mut Trace, now_ms: i64, description: String) {
+    trace.push(now_ms, Event::Fault { description });
+}

@@ -1,0 +1,213 @@
+//! The Jepsen-style checker: given what clients sent and were told, what consumers read, and the
+//! final committed log of every partition (after healing and draining), name every violation of
+//! Kafka's guarantees. A library: the simulator, the tests and (later) the UI call it.
+
+use std::collections::BTreeMap;
+
+use super::protocol::TopicPartition;
+use crate::config::Acks;
+use crate::error::ErrorCode;
+
+/// What became of one produced value, as its producer saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Acknowledged at this offset.
+    Acked(i64),
+    /// Refused: not written (NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS, …).
+    Failed(ErrorCode),
+    /// Unknown: timed out, or refused after the append (NOT_ENOUGH_REPLICAS_AFTER_APPEND); may
+    /// or may not be in the log.
+    Indeterminate,
+    /// Sent with acks=0, or still in flight at the end: no answer either way.
+    Unanswered,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sent {
+    pub tp: TopicPartition,
+    pub acks: Acks,
+    pub outcome: Outcome,
+}
+
+/// Everything the checker looks at.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct History {
+    /// Every produced value (values are unique) and its outcome.
+    pub sent: BTreeMap<String, Sent>,
+    /// (consumer, partition, offset, value, the high watermark the fetch reported), in order.
+    pub consumed: Vec<(u32, TopicPartition, i64, String, i64)>,
+    /// Each partition's committed log after the final heal-and-drain: offset → value.
+    pub final_logs: BTreeMap<TopicPartition, BTreeMap<i64, String>>,
+    /// Replicas that disagree with the leader below the high watermark after draining:
+    /// (partition, broker, offset).
+    pub replica_mismatches: Vec<(TopicPartition, i32, i64)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Violation {
+    /// An acknowledged value (acks=1 or all) is not in the final log at its offset.
+    LostWrite { value: String, tp: TopicPartition, offset: i64, acks: Acks, found: Option<String> },
+    /// A value appears at more than one offset.
+    Duplicate { value: String, tp: TopicPartition, offsets: Vec<i64> },
+    /// A consumer read a value at an offset that later holds something else (or nothing).
+    ReadLost { consumer: u32, tp: TopicPartition, offset: i64, read: String, found: Option<String> },
+    /// A consumer's reads of a partition went backwards or repeated.
+    NonMonotonicRead { consumer: u32, tp: TopicPartition, offset: i64, after: i64 },
+    /// A consumer was served a record at or above the high watermark.
+    ReadAboveHighWatermark { consumer: u32, tp: TopicPartition, offset: i64, high_watermark: i64 },
+    /// The final log holds a value nobody sent.
+    Phantom { tp: TopicPartition, offset: i64, value: String },
+    /// A replica holds a different value than the leader below the high watermark.
+    ReplicaDivergence { tp: TopicPartition, broker: i32, offset: i64 },
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Violation::LostWrite { value, tp, offset, acks, found } => write!(
+                f,
+                "lost acknowledged write {value} ({tp}@{offset}, acks={acks:?}); the log has {}",
+                found.as_deref().unwrap_or("nothing there")
+            ),
+            Violation::Duplicate { value, tp, offsets } => {
+                write!(f, "duplicate {value} in {tp} at {offsets:?}")
+            }
+            Violation::ReadLost { consumer, tp, offset, read, found } => write!(
+                f,
+                "client-{consumer} read {read} at {tp}@{offset}, later {}",
+                found.as_deref().map_or("gone".to_string(), |v| format!("{v} there"))
+            ),
+            Violation::NonMonotonicRead { consumer, tp, offset, after } => {
+                write!(f, "client-{consumer} read {tp}@{offset} after {after}")
+            }
+            Violation::ReadAboveHighWatermark { consumer, tp, offset, high_watermark } => {
+                write!(
+                    f,
+                    "client-{consumer} read {tp}@{offset} at or above the high watermark {high_watermark}"
+                )
+            }
+            Violation::Phantom { tp, offset, value } => write!(f, "{tp}@{offset} holds {value}, never sent"),
+            Violation::ReplicaDivergence { tp, broker, offset } => {
+                write!(
+                    f,
+                    "broker-{broker} disagrees with the leader on {tp}@{offset} below the high watermark"
+                )
+            }
+        }
+    }
+}
+
+/// Every violation in `history`, in a stable order.
+pub fn check(history: &History) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    let mut placed: BTreeMap<&str, Vec<(&TopicPartition, i64)>> = BTreeMap::new();
+    for (tp, log) in &history.final_logs {
+        for (&offset, value) in log {
+            placed.entry(value.as_str()).or_default().push((tp, offset));
+            if !history.sent.contains_key(value) {
+                violations.push(Violation::Phantom { tp: tp.clone(), offset, value: value.clone() });
+            }
+        }
+    }
+    for (value, places) in &placed {
+        if places.len() > 1 {
+            violations.push(Violation::Duplicate {
+                value: value.to_string(),
+                tp: places[0].0.clone(),
+                offsets: places.iter().map(|(_, o)| *o).collect(),
+            });
+        }
+    }
+    for (value, sent) in &history.sent {
+        if let (Outcome::Acked(offset), Acks::Leader | Acks::All) = (&sent.outcome, sent.acks) {
+            let found = history.final_logs.get(&sent.tp).and_then(|log| log.get(offset));
+            if found != Some(value) {
+                violations.push(Violation::LostWrite {
+                    value: value.clone(),
+                    tp: sent.tp.clone(),
+                    offset: *offset,
+                    acks: sent.acks,
+                    found: found.cloned(),
+                });
+            }
+        }
+    }
+    let mut last_read: BTreeMap<(u32, &TopicPartition), i64> = BTreeMap::new();
+    for (consumer, tp, offset, value, high_watermark) in &history.consumed {
+        if offset >= high_watermark {
+            violations.push(Violation::ReadAboveHighWatermark {
+                consumer: *consumer,
+                tp: tp.clone(),
+                offset: *offset,
+                high_watermark: *high_watermark,
+            });
+        }
+        if let Some(&after) = last_read.get(&(*consumer, tp))
+            && *offset <= after
+        {
+            violations.push(Violation::NonMonotonicRead {
+                consumer: *consumer,
+                tp: tp.clone(),
+                offset: *offset,
+                after,
+            });
+        }
+        last_read.insert((*consumer, tp), *offset);
+        let found = history.final_logs.get(tp).and_then(|log| log.get(offset));
+        if found != Some(value) {
+            violations.push(Violation::ReadLost {
+                consumer: *consumer,
+                tp: tp.clone(),
+                offset: *offset,
+                read: value.clone(),
+                found: found.cloned(),
+            });
+        }
+    }
+    for (tp, broker, offset) in &history.replica_mismatches {
+        violations.push(Violation::ReplicaDivergence { tp: tp.clone(), broker: *broker, offset: *offset });
+    }
+    violations
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tp() -> TopicPartition {
+        TopicPartition { topic: "t".into(), partition: 0 }
+    }
+
+    #[test]
+    fn each_kind_of_violation_is_named() {
+        let mut history = History::default();
+        let sent = |outcome, acks| Sent { tp: tp(), acks, outcome };
+        history.sent.insert("a".into(), sent(Outcome::Acked(0), Acks::All));
+        history.sent.insert("b".into(), sent(Outcome::Acked(1), Acks::Leader));
+        history.sent.insert("c".into(), sent(Outcome::Indeterminate, Acks::All));
+        history.sent.insert("d".into(), sent(Outcome::Acked(9), Acks::None));
+        history.final_logs.insert(
+            tp(),
+            BTreeMap::from([(0, "a".into()), (1, "c".into()), (2, "c".into()), (3, "z".into())]),
+        );
+        history.consumed =
+            vec![(7, tp(), 1, "b".into(), 2), (7, tp(), 0, "a".into(), 2), (7, tp(), 2, "c".into(), 2)];
+        let found: Vec<String> = check(&history).iter().map(ToString::to_string).collect();
+        assert_eq!(
+            found,
+            [
+                "t-0@3 holds z, never sent",
+                "duplicate c in t-0 at [1, 2]",
+                "lost acknowledged write b (t-0@1, acks=Leader); the log has c",
+                "client-7 read b at t-0@1, later c there",
+                "client-7 read t-0@0 after 1",
+                "client-7 read t-0@2 at or above the high watermark 2",
+            ]
+        );
+        // acks=0 and indeterminate outcomes promise nothing; an acknowledged write in place is fine.
+        history.sent.remove("b");
+        history.final_logs.insert(tp(), BTreeMap::from([(0, "a".into()), (1, "c".into())]));
+        history.consumed.clear();
+        assert!(check(&history).is_empty());
+    }
+}

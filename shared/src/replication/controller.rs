@@ -1,0 +1,364 @@
+//! The controller (Kafka's KRaft `QuorumController`, as one always-available node here): broker
+//! registration and heartbeats, fencing after `broker.session.timeout.ms`, topic creation with
+//! Kafka's replica assignment, leader election (clean from the ISR in assignment order, unclean
+//! if enabled), AlterPartition, preferred-leader elections, and pushing partition state to the
+//! brokers that host each partition.
+
+use std::collections::BTreeMap;
+
+use super::partition::Outbox;
+use super::protocol::{BrokerId, Message, NodeId, PartitionState, TopicPartition};
+use super::trace::{Event, Trace};
+use crate::error::{ErrorCode, KafkaError};
+use crate::random::Rng;
+
+/// Kafka's `broker.session.timeout.ms` default.
+pub const BROKER_SESSION_TIMEOUT_MS: i64 = 9_000;
+/// How often the controller re-sends every partition's state (covers lost pushes; KRaft brokers
+/// fetch the metadata log continuously).
+pub const METADATA_RESEND_INTERVAL_MS: i64 = 1_000;
+/// Kafka's `leader.imbalance.check.interval.seconds` default, in milliseconds.
+pub const DEFAULT_PREFERRED_LEADER_CHECK_MS: i64 = 300_000;
+
+#[derive(Clone, Copy, Debug)]
+struct Registration {
+    incarnation: u64,
+    last_heartbeat_ms: i64,
+    fenced: bool,
+}
+
+pub struct Controller {
+    brokers: BTreeMap<BrokerId, Registration>,
+    pub partitions: BTreeMap<TopicPartition, PartitionState>,
+    unclean_election: BTreeMap<String, bool>,
+    preferred_leader_check_ms: i64,
+    session_timeout_ms: i64,
+    last_preferred_check_ms: i64,
+    last_resend_ms: i64,
+}
+
+impl Controller {
+    pub fn new(session_timeout_ms: i64, preferred_leader_check_ms: i64) -> Controller {
+        Controller {
+            brokers: BTreeMap::new(),
+            partitions: BTreeMap::new(),
+            unclean_election: BTreeMap::new(),
+            preferred_leader_check_ms,
+            session_timeout_ms,
+            last_preferred_check_ms: 0,
+            last_resend_ms: 0,
+        }
+    }
+
+    fn alive(&self, broker: BrokerId) -> bool {
+        self.brokers.get(&broker).is_some_and(|r| !r.fenced)
+    }
+
+    /// Creates a topic with Kafka's replica assignment over the registered brokers: partition
+    /// `p`'s first replica is broker `(start + p) % n`, the others follow at a shift that grows
+    /// every `n` partitions (AdminUtils' rack-unaware assignment), `start` and `shift` drawn from
+    /// `rng`. Leaders are the first replicas.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_topic(
+        &mut self,
+        now_ms: i64,
+        name: &str,
+        partitions: i32,
+        replication_factor: usize,
+        min_insync_replicas: usize,
+        unclean_election: bool,
+        rng: &mut Rng,
+        out: &mut Outbox,
+        trace: &mut Trace,
+    ) -> Result<(), KafkaError> {
+        let brokers: Vec<BrokerId> = self.brokers.keys().copied().collect();
+        let n = brokers.len();
+        if replication_factor == 0 || replication_factor > n {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidReplicationFactor,
+                format!("Replication factor: {replication_factor} larger than available brokers: {n}."),
+            ));
+        }
+        let start = (rng.next_u64() % n as u64) as usize;
+        let mut shift = (rng.next_u64() % n as u64) as usize;
+        for p in 0..partitions {
+            let p_index = p as usize;
+            if p_index > 0 && p_index.is_multiple_of(n) {
+                shift += 1;
+            }
+            let first = (p_index + start) % n;
+            let mut replicas = vec![brokers[first]];
+            for j in 0..replication_factor - 1 {
+                let index = (first + 1 + (shift + j) % (n - 1).max(1)) % n;
+                replicas.push(brokers[index]);
+            }
+            let tp = TopicPartition { topic: name.to_string(), partition: p };
+            let state = PartitionState {
+                tp: tp.clone(),
+                leader: Some(replicas[0]),
+                isr: replicas.clone(),
+                elr: Vec::new(),
+                replicas,
+                leader_epoch: 0,
+                partition_epoch: 0,
+                min_insync_replicas,
+            };
+            trace.push(
+                now_ms,
+                Event::Election { tp: tp.clone(), leader: state.leader, leader_epoch: 0, unclean: false },
+            );
+            self.partitions.insert(tp.clone(), state);
+            self.push(&tp, out);
+        }
+        self.unclean_election.insert(name.to_string(), unclean_election);
+        Ok(())
+    }
+
+    /// Sends a partition's state to every broker that hosts it.
+    fn push(&self, tp: &TopicPartition, out: &mut Outbox) {
+        if let Some(state) = self.partitions.get(tp) {
+            for &replica in &state.replicas {
+                // Only registered brokers get state, addressed to their current incarnation.
+                if let Some(registration) = self.brokers.get(&replica) {
+                    let update = Message::PartitionUpdate {
+                        state: state.clone(),
+                        incarnation: registration.incarnation,
+                    };
+                    out.push((NodeId::Broker(replica), update));
+                }
+            }
+        }
+    }
+
+    pub fn handle(
+        &mut self,
+        now_ms: i64,
+        from: NodeId,
+        message: Message,
+        out: &mut Outbox,
+        trace: &mut Trace,
+    ) {
+        match message {
+            Message::BrokerHeartbeat { broker, incarnation, unclean_restart } => {
+                self.heartbeat(now_ms, broker, incarnation, unclean_restart, out, trace)
+            }
+            Message::AlterPartition { tp, leader, leader_epoch, partition_epoch, isr } => {
+                let Some(state) = self.partitions.get_mut(&tp) else { return };
+                // Only the current leader, in the current epochs, may change the ISR; only live
+                // replicas may join it.
+                let current = state.leader == Some(leader)
+                    && state.leader_epoch == leader_epoch
+                    && state.partition_epoch == partition_epoch;
+                let registrations = &self.brokers;
+                let valid = !isr.is_empty()
+                    && isr.contains(&leader)
+                    && isr.iter().all(|r| {
+                        state.replicas.contains(r)
+                            && (state.isr.contains(r) || registrations.get(r).is_some_and(|g| !g.fenced))
+                    });
+                if current && valid && isr != state.isr {
+                    set_isr(state, isr, now_ms, trace);
+                }
+                // Answer with the state either way, so a stale leader learns.
+                self.push(&tp, out);
+            }
+            Message::Metadata { correlation } => {
+                let partitions = self.partitions.values().cloned().collect();
+                out.push((from, Message::MetadataResponse { correlation, partitions }));
+            }
+            _ => {}
+        }
+    }
+
+    fn heartbeat(
+        &mut self,
+        now_ms: i64,
+        broker: BrokerId,
+        incarnation: u64,
+        unclean_restart: bool,
+        out: &mut Outbox,
+        trace: &mut Trace,
+    ) {
+        let known = self.brokers.get(&broker).copied();
+        let restarted = known.is_none_or(|r| r.incarnation != incarnation);
+        // A new incarnation replaces the old one, which is fenced first (KRaft's new broker
+        // epoch): whatever it led gets a new leader before the restarted broker is back.
+        if restarted && known.is_some_and(|r| !r.fenced) {
+            self.fence(now_ms, broker, out, trace);
+        }
+        let was_fenced = self.brokers.get(&broker).is_none_or(|r| r.fenced);
+        self.brokers.insert(broker, Registration { incarnation, last_heartbeat_ms: now_ms, fenced: false });
+        if !restarted && !was_fenced {
+            return;
+        }
+        trace.push(now_ms, Event::Unfenced { broker, incarnation });
+        let tps: Vec<TopicPartition> = self
+            .partitions
+            .iter()
+            .filter(|(_, s)| s.replicas.contains(&broker))
+            .map(|(tp, _)| tp.clone())
+            .collect();
+        for tp in tps {
+            if restarted && unclean_restart && known.is_some() {
+                // A restarted broker may have lost unflushed records: it leaves every ISR and
+                // ELR it was in and must catch up to rejoin.
+                self.forget_unclean(now_ms, &tp, broker, trace);
+            }
+            if self.partitions.get(&tp).is_some_and(|s| s.leader.is_none()) {
+                self.elect(now_ms, &tp, trace);
+            }
+            self.push(&tp, out);
+        }
+    }
+
+    /// Fences `broker`: it leaves every ISR, and the partitions it led get new leaders.
+    fn fence(&mut self, now_ms: i64, broker: BrokerId, out: &mut Outbox, trace: &mut Trace) {
+        if let Some(registration) = self.brokers.get_mut(&broker) {
+            registration.fenced = true;
+        }
+        trace.push(now_ms, Event::Fenced { broker });
+        let tps: Vec<TopicPartition> = self.partitions.keys().cloned().collect();
+        for tp in tps {
+            let Some(state) = self.partitions.get_mut(&tp) else { continue };
+            if !state.replicas.contains(&broker) {
+                continue;
+            }
+            if state.isr.contains(&broker) {
+                let isr = state.isr.iter().copied().filter(|&r| r != broker).collect();
+                set_isr(state, isr, now_ms, trace);
+            }
+            if state.leader == Some(broker) {
+                self.elect(now_ms, &tp, trace);
+            }
+            self.push(&tp, out);
+        }
+    }
+
+    /// A broker that restarted may have lost unflushed records (an unclean shutdown): it is no
+    /// longer eligible anywhere until it catches up and rejoins the ISR (KIP-966).
+    fn forget_unclean(&mut self, now_ms: i64, tp: &TopicPartition, broker: BrokerId, trace: &mut Trace) {
+        let Some(state) = self.partitions.get_mut(tp) else { return };
+        if state.elr.contains(&broker) || state.isr.contains(&broker) {
+            state.elr.retain(|&r| r != broker);
+            let isr = state.isr.iter().copied().filter(|&r| r != broker).collect();
+            set_isr(state, isr, now_ms, trace);
+        }
+    }
+
+    /// Picks a leader for `tp`: the first replica in assignment order that is alive and in the
+    /// ISR; failing that, one alive in the ELR (KIP-966); failing that, with unclean election
+    /// enabled, the first live replica; failing that, none (offline). A leader chosen outside
+    /// the ISR becomes the whole ISR. Bumps the leader epoch.
+    fn elect(&mut self, now_ms: i64, tp: &TopicPartition, trace: &mut Trace) {
+        let unclean_allowed = self.unclean_election.get(&tp.topic).copied().unwrap_or(false);
+        let alive: Vec<BrokerId> = self.brokers.iter().filter(|(_, r)| !r.fenced).map(|(&b, _)| b).collect();
+        let Some(state) = self.partitions.get_mut(tp) else { return };
+        let pick = |among: &[BrokerId]| {
+            state.replicas.iter().copied().find(|r| among.contains(r) && alive.contains(r))
+        };
+        let (leader, from_isr, unclean) = match (pick(&state.isr), pick(&state.elr)) {
+            (Some(leader), _) => (Some(leader), true, false),
+            (None, Some(leader)) => (Some(leader), false, false),
+            (None, None) if unclean_allowed => (pick(&state.replicas), false, true),
+            (None, None) => (None, false, false),
+        };
+        if leader == state.leader && leader.is_some() {
+            return;
+        }
+        if let (Some(leader), false) = (leader, from_isr) {
+            state.elr.clear();
+            state.isr = vec![leader];
+            trace.push(
+                now_ms,
+                Event::IsrChange {
+                    tp: tp.clone(),
+                    isr: state.isr.clone(),
+                    elr: Vec::new(),
+                    partition_epoch: state.partition_epoch + 1,
+                },
+            );
+        }
+        state.leader = leader;
+        state.leader_epoch += 1;
+        state.partition_epoch += 1;
+        trace.push(
+            now_ms,
+            Event::Election {
+                tp: tp.clone(),
+                leader,
+                leader_epoch: state.leader_epoch,
+                unclean: unclean && leader.is_some(),
+            },
+        );
+    }
+
+    pub fn tick(&mut self, now_ms: i64, out: &mut Outbox, trace: &mut Trace) {
+        let expired: Vec<BrokerId> = self
+            .brokers
+            .iter()
+            .filter(|(_, r)| !r.fenced && now_ms - r.last_heartbeat_ms > self.session_timeout_ms)
+            .map(|(&b, _)| b)
+            .collect();
+        for broker in expired {
+            self.fence(now_ms, broker, out, trace);
+        }
+        if now_ms - self.last_preferred_check_ms >= self.preferred_leader_check_ms {
+            self.last_preferred_check_ms = now_ms;
+            let tps: Vec<TopicPartition> = self.partitions.keys().cloned().collect();
+            for tp in tps {
+                let Some(state) = self.partitions.get(&tp) else { continue };
+                let preferred = state.replicas[0];
+                if state.leader != Some(preferred) && state.isr.contains(&preferred) && self.alive(preferred)
+                {
+                    let state = self.partitions.get_mut(&tp).expect("listed above");
+                    state.leader = Some(preferred);
+                    state.leader_epoch += 1;
+                    state.partition_epoch += 1;
+                    trace.push(
+                        now_ms,
+                        Event::Election {
+                            tp: tp.clone(),
+                            leader: Some(preferred),
+                            leader_epoch: state.leader_epoch,
+                            unclean: false,
+                        },
+                    );
+                    self.push(&tp, out);
+                }
+            }
+        }
+        if now_ms - self.last_resend_ms >= METADATA_RESEND_INTERVAL_MS {
+            self.last_resend_ms = now_ms;
+            let tps: Vec<TopicPartition> = self.partitions.keys().cloned().collect();
+            for tp in tps {
+                self.push(&tp, out);
+            }
+        }
+    }
+}
+
+/// Sets a partition's ISR with KIP-966's rule for the ELR: members leaving while the ISR is below
+/// `min.insync.replicas` become eligible leader replicas; an ISR back at the minimum clears it.
+fn set_isr(state: &mut PartitionState, isr: Vec<BrokerId>, now_ms: i64, trace: &mut Trace) {
+    if isr.len() < state.min_insync_replicas {
+        for &leaving in state.isr.iter().filter(|r| !isr.contains(r)) {
+            if !state.elr.contains(&leaving) {
+                state.elr.push(leaving);
+            }
+        }
+        state.elr.retain(|r| !isr.contains(r));
+    } else {
+        state.elr.clear();
+    }
+    state.isr = isr;
+    state.partition_epoch += 1;
+    trace.push(
+        now_ms,
+        Event::IsrChange {
+            tp: state.tp.clone(),
+            isr: state.isr.clone(),
+            elr: state.elr.clone(),
+            partition_epoch: state.partition_epoch,
+        },
+    );
+}

@@ -1,0 +1,462 @@
+//! One replica of a partition on one broker (Kafka's `Partition`): its log, its high watermark,
+//! and — while it leads — the followers' log end offsets, the ISR it maintains (shrink after
+//! `replica.lag.time.max.ms`, expand when caught up, both through the controller), the
+//! high-watermark rule, and produce requests waiting for `acks=all`.
+
+use std::collections::BTreeMap;
+
+use super::protocol::{BrokerId, FetchData, Message, NodeId, PartitionState, TopicPartition};
+use super::trace::{Event, Trace};
+use crate::config::Acks;
+use crate::error::ErrorCode;
+use crate::log::local_log::LocalLog;
+use crate::record::batch::BatchHeader;
+
+/// Kafka's `request.timeout.ms` default: how long a produce waits for its acks.
+pub const REQUEST_TIMEOUT_MS: i64 = 30_000;
+/// The most bytes one fetch returns (Kafka's `replica.fetch.max.bytes` default).
+pub const MAX_FETCH_BYTES: usize = 1024 * 1024;
+/// How long an AlterPartition may go unanswered before the leader sends it again.
+pub const ALTER_PARTITION_RETRY_MS: i64 = 1_000;
+
+/// Where the messages a replica sends go.
+pub type Outbox = Vec<(NodeId, Message)>;
+
+#[derive(Clone, Copy, Debug)]
+struct FollowerState {
+    /// The follower's log end offset, as its last fetch said; -1 before its first fetch.
+    log_end_offset: i64,
+    last_caught_up_ms: i64,
+}
+
+#[derive(Clone, Debug)]
+struct WaitingProduce {
+    client: NodeId,
+    correlation: u64,
+    first_offset: i64,
+    /// The high watermark that acknowledges it: one past its last offset.
+    required_offset: i64,
+    deadline_ms: i64,
+}
+
+/// A produce request's fields, as the leader needs them.
+pub struct ProduceRequest<'a> {
+    pub client: NodeId,
+    pub correlation: u64,
+    pub batch: &'a [u8],
+    pub acks: Acks,
+}
+
+/// A fetch request's fields, as the leader needs them.
+pub struct FetchRequest {
+    /// The fetching follower, or `None` for a consumer.
+    pub replica: Option<BrokerId>,
+    pub fetch_offset: i64,
+    pub last_fetched_epoch: Option<i32>,
+    /// The leader epoch the fetcher believes in; -1 for none.
+    pub leader_epoch: i32,
+}
+
+pub struct Partition {
+    pub tp: TopicPartition,
+    broker: BrokerId,
+    pub log: LocalLog,
+    pub state: Option<PartitionState>,
+    pub high_watermark: i64,
+    followers: BTreeMap<BrokerId, FollowerState>,
+    /// An ISR change sent to the controller and not yet seen back, with when it was sent.
+    pending_isr: Option<(Vec<BrokerId>, i64)>,
+    waiting: Vec<WaitingProduce>,
+    /// The follower's outstanding fetch: correlation and when it was sent.
+    pub fetch_in_flight: Option<(u64, i64)>,
+}
+
+impl Partition {
+    pub fn new(tp: TopicPartition, broker: BrokerId, log: LocalLog) -> Partition {
+        Partition {
+            tp,
+            broker,
+            log,
+            state: None,
+            high_watermark: 0,
+            followers: BTreeMap::new(),
+            pending_isr: None,
+            waiting: Vec::new(),
+            fetch_in_flight: None,
+        }
+    }
+
+    pub fn is_leader(&self) -> bool {
+        self.state.as_ref().is_some_and(|s| s.leader == Some(self.broker))
+    }
+
+    pub fn leader_epoch(&self) -> i32 {
+        self.state.as_ref().map_or(-1, |s| s.leader_epoch)
+    }
+
+    fn isr(&self) -> &[BrokerId] {
+        self.state.as_ref().map_or(&[], |s| s.isr.as_slice())
+    }
+
+    /// The ISR the high watermark waits for: the committed ISR plus any member being added
+    /// (Kafka's "maximal ISR": counting more replicas is always safe).
+    fn maximal_isr(&self) -> Vec<BrokerId> {
+        let mut isr = self.isr().to_vec();
+        if let Some((pending, _)) = &self.pending_isr {
+            for member in pending {
+                if !isr.contains(member) {
+                    isr.push(*member);
+                }
+            }
+        }
+        isr
+    }
+
+    /// Applies the controller's latest state for this partition.
+    pub fn update(&mut self, now_ms: i64, state: PartitionState, out: &mut Outbox, trace: &mut Trace) {
+        let was_leader_epoch = self.state.as_ref().filter(|_| self.is_leader()).map(|s| s.leader_epoch);
+        let newer = self.state.as_ref().is_none_or(|s| {
+            (state.leader_epoch, state.partition_epoch) > (s.leader_epoch, s.partition_epoch)
+        });
+        if !newer {
+            return;
+        }
+        self.pending_isr = self
+            .pending_isr
+            .take()
+            .filter(|_| self.state.as_ref().is_some_and(|s| s.partition_epoch == state.partition_epoch));
+        let leads = state.leader == Some(self.broker);
+        let epoch = state.leader_epoch;
+        self.state = Some(state);
+        if leads && was_leader_epoch != Some(epoch) {
+            // Becoming leader (Kafka's makeLeader): the new epoch starts at our log end.
+            let _ = self.log.assign_leader_epoch(epoch);
+            self.followers = self
+                .state
+                .as_ref()
+                .map(|s| s.replicas.iter().filter(|&&r| r != self.broker).copied().collect::<Vec<_>>())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| (r, FollowerState { log_end_offset: -1, last_caught_up_ms: now_ms }))
+                .collect();
+            self.fetch_in_flight = None;
+            self.fail_waiting(ErrorCode::NotLeaderOrFollower, out);
+        } else if !leads {
+            self.followers.clear();
+            self.fail_waiting(ErrorCode::NotLeaderOrFollower, out);
+            self.fetch_in_flight = None;
+        }
+        if leads {
+            if self.isr().len() < self.min_isr() {
+                self.fail_waiting(ErrorCode::NotEnoughReplicasAfterAppend, out);
+            }
+            self.maybe_advance_high_watermark(now_ms, out, trace);
+        }
+    }
+
+    fn min_isr(&self) -> usize {
+        self.state.as_ref().map_or(1, |s| s.min_insync_replicas)
+    }
+
+    fn fail_waiting(&mut self, error: ErrorCode, out: &mut Outbox) {
+        for waiting in self.waiting.drain(..) {
+            let response = Message::ProduceResponse {
+                tp: self.tp.clone(),
+                correlation: waiting.correlation,
+                result: Err(error),
+            };
+            out.push((waiting.client, response));
+        }
+    }
+
+    /// A produce request arriving at this replica.
+    pub fn produce(&mut self, now_ms: i64, request: ProduceRequest<'_>, out: &mut Outbox, trace: &mut Trace) {
+        let ProduceRequest { client, correlation, batch, acks } = request;
+        let respond = |out: &mut Outbox, result| {
+            if acks != Acks::None {
+                out.push((client, Message::ProduceResponse { tp: self.tp.clone(), correlation, result }));
+            }
+        };
+        if !self.is_leader() {
+            return respond(out, Err(ErrorCode::NotLeaderOrFollower));
+        }
+        if acks == Acks::All && self.isr().len() < self.min_isr() {
+            return respond(out, Err(ErrorCode::NotEnoughReplicas));
+        }
+        let appended = match self.log.append_as_leader(batch, self.leader_epoch(), now_ms) {
+            Ok(appended) => appended,
+            Err(e) => return respond(out, Err(crate::error::KafkaError::from(e).error)),
+        };
+        trace.push(
+            now_ms,
+            Event::Appended {
+                broker: self.broker,
+                tp: self.tp.clone(),
+                first_offset: appended.first_offset,
+                last_offset: appended.last_offset,
+                leader_epoch: self.leader_epoch(),
+                as_leader: true,
+            },
+        );
+        match acks {
+            Acks::None | Acks::Leader => respond(out, Ok(appended.first_offset)),
+            Acks::All => self.waiting.push(WaitingProduce {
+                client,
+                correlation,
+                first_offset: appended.first_offset,
+                required_offset: appended.last_offset + 1,
+                deadline_ms: now_ms + REQUEST_TIMEOUT_MS,
+            }),
+        }
+        self.maybe_advance_high_watermark(now_ms, out, trace);
+    }
+
+    /// The high watermark is the smallest log end offset over the (maximal) ISR, and does not
+    /// advance while the ISR is smaller than `min.insync.replicas`. Completes `acks=all` produces
+    /// it reaches.
+    fn maybe_advance_high_watermark(&mut self, now_ms: i64, out: &mut Outbox, trace: &mut Trace) {
+        if !self.is_leader() || self.isr().len() < self.min_isr() {
+            return;
+        }
+        let mut new_hw = self.log.log_end_offset();
+        for member in self.maximal_isr() {
+            if member == self.broker {
+                continue;
+            }
+            let leo = self.followers.get(&member).map_or(-1, |f| f.log_end_offset);
+            new_hw = new_hw.min(leo);
+        }
+        if new_hw > self.high_watermark {
+            self.high_watermark = new_hw;
+            trace.push(
+                now_ms,
+                Event::HighWatermark { broker: self.broker, tp: self.tp.clone(), high_watermark: new_hw },
+            );
+        }
+        let hw = self.high_watermark;
+        let (done, still): (Vec<_>, Vec<_>) = self.waiting.drain(..).partition(|w| w.required_offset <= hw);
+        self.waiting = still;
+        for waiting in done {
+            out.push((
+                waiting.client,
+                Message::ProduceResponse {
+                    tp: self.tp.clone(),
+                    correlation: waiting.correlation,
+                    result: Ok(waiting.first_offset),
+                },
+            ));
+        }
+    }
+
+    /// A fetch from a follower (`replica: Some`) or a consumer, at the leader.
+    pub fn fetch(
+        &mut self,
+        now_ms: i64,
+        request: FetchRequest,
+        out: &mut Outbox,
+        trace: &mut Trace,
+    ) -> Result<FetchData, ErrorCode> {
+        let FetchRequest { replica, fetch_offset, last_fetched_epoch, leader_epoch } = request;
+        if !self.is_leader() {
+            return Err(ErrorCode::NotLeaderOrFollower);
+        }
+        if leader_epoch >= 0 && leader_epoch < self.leader_epoch() {
+            return Err(ErrorCode::FencedLeaderEpoch);
+        }
+        if leader_epoch > self.leader_epoch() {
+            return Err(ErrorCode::UnknownLeaderEpoch);
+        }
+        let leo = self.log.log_end_offset();
+        let base = FetchData {
+            high_watermark: self.high_watermark,
+            log_start_offset: self.log.log_start_offset(),
+            log_end_offset: leo,
+            records: Vec::new(),
+            diverging: None,
+        };
+        let Some(follower) = replica else {
+            // A consumer reads only what is committed: below the high watermark.
+            if fetch_offset < self.log.log_start_offset() || fetch_offset > self.high_watermark {
+                return Err(ErrorCode::OffsetOutOfRange);
+            }
+            let records = self.read(fetch_offset, self.high_watermark);
+            return Ok(FetchData { records, ..base });
+        };
+        // KIP-320: does the follower's history agree with ours up to where it fetches?
+        if let Some(epoch) = last_fetched_epoch {
+            match self.log.leader_epochs().end_offset_for(epoch, leo) {
+                Some((our_epoch, end_offset)) if our_epoch == epoch && end_offset >= fetch_offset => {}
+                Some((our_epoch, end_offset)) => {
+                    return Ok(FetchData {
+                        diverging: Some((our_epoch, end_offset.min(fetch_offset))),
+                        ..base
+                    });
+                }
+                None => {
+                    return Ok(FetchData {
+                        diverging: Some((-1, self.high_watermark.min(fetch_offset))),
+                        ..base
+                    });
+                }
+            }
+        }
+        if fetch_offset > leo || fetch_offset < self.log.log_start_offset() {
+            return Err(ErrorCode::OffsetOutOfRange);
+        }
+        if let Some(state) = self.followers.get_mut(&follower) {
+            state.log_end_offset = fetch_offset;
+            if fetch_offset >= leo {
+                state.last_caught_up_ms = now_ms;
+            }
+        }
+        self.maybe_expand_isr(now_ms, follower, fetch_offset, out);
+        self.maybe_advance_high_watermark(now_ms, out, trace);
+        let records = self.read(fetch_offset, leo);
+        Ok(FetchData { records, high_watermark: self.high_watermark, ..base })
+    }
+
+    /// Whole batches from `offset` that end below `below`.
+    fn read(&self, offset: i64, below: i64) -> Vec<u8> {
+        if offset >= below {
+            return Vec::new();
+        }
+        let Ok(bytes) = self.log.read(offset, MAX_FETCH_BYTES) else { return Vec::new() };
+        let mut end = 0;
+        while end < bytes.len() {
+            match BatchHeader::parse_trusted(&bytes[end..]) {
+                Ok(header) if header.last_offset() < below => end += header.total_bytes(),
+                _ => break,
+            }
+        }
+        bytes[..end].to_vec()
+    }
+
+    fn propose_isr(&mut self, now_ms: i64, isr: Vec<BrokerId>, out: &mut Outbox) {
+        let Some(state) = &self.state else { return };
+        out.push((
+            NodeId::Controller,
+            Message::AlterPartition {
+                tp: self.tp.clone(),
+                leader: self.broker,
+                leader_epoch: state.leader_epoch,
+                partition_epoch: state.partition_epoch,
+                isr: isr.clone(),
+            },
+        ));
+        self.pending_isr = Some((isr, now_ms));
+    }
+
+    /// Adds a follower that has caught up to the high watermark (and into the current epoch).
+    fn maybe_expand_isr(&mut self, now_ms: i64, follower: BrokerId, fetch_offset: i64, out: &mut Outbox) {
+        if self.pending_isr.is_some() || self.isr().contains(&follower) {
+            return;
+        }
+        let epoch_start = self
+            .log
+            .leader_epochs()
+            .entries()
+            .iter()
+            .rev()
+            .find(|(epoch, _)| *epoch == self.leader_epoch())
+            .map_or(0, |(_, start)| *start);
+        if fetch_offset >= self.high_watermark && fetch_offset >= epoch_start {
+            let mut isr = self.isr().to_vec();
+            isr.push(follower);
+            isr.sort_unstable();
+            self.propose_isr(now_ms, isr, out);
+        }
+    }
+
+    /// The leader's periodic work: shrink the ISR of followers that have not caught up within
+    /// `replica_lag_time_max_ms`, retry a lost AlterPartition, time out waiting produces.
+    pub fn leader_tick(&mut self, now_ms: i64, replica_lag_time_max_ms: i64, out: &mut Outbox) {
+        if !self.is_leader() {
+            return;
+        }
+        if let Some((isr, sent)) = &self.pending_isr
+            && now_ms - sent >= ALTER_PARTITION_RETRY_MS
+        {
+            let isr = isr.clone();
+            self.propose_isr(now_ms, isr, out);
+        }
+        if self.pending_isr.is_none() {
+            let lagging: Vec<BrokerId> = self
+                .isr()
+                .iter()
+                .copied()
+                .filter(|&member| member != self.broker)
+                .filter(|member| {
+                    self.followers
+                        .get(member)
+                        .is_none_or(|f| now_ms - f.last_caught_up_ms > replica_lag_time_max_ms)
+                })
+                .collect();
+            if !lagging.is_empty() {
+                let isr: Vec<BrokerId> =
+                    self.isr().iter().copied().filter(|m| !lagging.contains(m)).collect();
+                self.propose_isr(now_ms, isr, out);
+            }
+        }
+        let (expired, still): (Vec<_>, Vec<_>) =
+            self.waiting.drain(..).partition(|w| now_ms >= w.deadline_ms);
+        self.waiting = still;
+        for waiting in expired {
+            out.push((
+                waiting.client,
+                Message::ProduceResponse {
+                    tp: self.tp.clone(),
+                    correlation: waiting.correlation,
+                    result: Err(ErrorCode::RequestTimedOut),
+                },
+            ));
+        }
+    }
+
+    /// A follower's fetch answer: truncate where histories diverge, or append and take the
+    /// leader's high watermark. Returns whether to fetch again at once.
+    pub fn follower_response(&mut self, now_ms: i64, data: FetchData, trace: &mut Trace) -> bool {
+        if let Some((_, end_offset)) = data.diverging {
+            let to = end_offset.min(self.log.log_end_offset());
+            if self.log.truncate_to(to).is_ok() {
+                self.high_watermark = self.high_watermark.min(self.log.log_end_offset());
+                trace.push(
+                    now_ms,
+                    Event::Truncated {
+                        broker: self.broker,
+                        tp: self.tp.clone(),
+                        to_offset: self.log.log_end_offset(),
+                        reason: "diverged from the leader's epochs",
+                    },
+                );
+            }
+            return true;
+        }
+        let fetched = !data.records.is_empty();
+        if fetched {
+            let first = self.log.log_end_offset();
+            match self.log.append_as_follower(&data.records) {
+                Ok(leo) => trace.push(
+                    now_ms,
+                    Event::Appended {
+                        broker: self.broker,
+                        tp: self.tp.clone(),
+                        first_offset: first,
+                        last_offset: leo - 1,
+                        leader_epoch: self.log.leader_epochs().latest_epoch().unwrap_or(-1),
+                        as_leader: false,
+                    },
+                ),
+                Err(_) => return false,
+            }
+        }
+        let hw = data.high_watermark.min(self.log.log_end_offset());
+        if hw != self.high_watermark {
+            self.high_watermark = hw;
+            trace.push(
+                now_ms,
+                Event::HighWatermark { broker: self.broker, tp: self.tp.clone(), high_watermark: hw },
+            );
+        }
+        fetched
+    }
+}

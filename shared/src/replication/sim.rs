@@ -1,0 +1,773 @@
+//! The deterministic simulator: brokers, the controller, producers and consumers on one
+//! single-threaded virtual clock, a network with random delays (so messages reorder) and faults,
+//! all randomness from one seed. Same seed, same code ⇒ the same trace, byte for byte.
+//!
+//! A run: the controller registers the brokers and creates topic `sim`; producers send unique
+//! values ("p0-17") and consumers read to the high watermark while a nemesis crashes (losing
+//! unflushed records), restarts, isolates and heals brokers; then every fault is healed, the
+//! cluster settles, each partition's committed log is drained, and the checker judges.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::broker::{Broker, BrokerConfig};
+use super::check::{History, Outcome, Sent, Violation, check};
+use super::controller::Controller;
+use super::partition::Outbox;
+use super::protocol::{BrokerId, Message, NodeId, PartitionState, TopicPartition};
+use super::trace::{Event, Trace};
+use crate::config::Acks;
+use crate::error::ErrorCode;
+use crate::random::Rng;
+use crate::record::batch::{BatchRecord, RecordBatch};
+
+/// Every node's periodic work runs this often.
+pub const TICK_MS: i64 = 10;
+/// A message takes 1 to this many milliseconds on a link.
+pub const MAX_LINK_DELAY_MS: u64 = 5;
+/// How long a client waits for an answer before giving up on it.
+pub const CLIENT_TIMEOUT_MS: i64 = 5_000;
+/// How long the cluster runs after every fault is healed, before draining.
+pub const HEAL_MS: i64 = 10_000;
+/// How many times a producer sends a value refused before it was written.
+pub const MAX_PRODUCE_RETRIES: u32 = 10;
+/// How long a consumer waits after an empty fetch.
+pub const CONSUMER_IDLE_MS: i64 = 50;
+/// The topic the workload uses.
+pub const TOPIC: &str = "sim";
+/// The virtual clock's start, so timestamps look like wall-clock milliseconds.
+pub const START_MS: i64 = 1_700_000_000_000;
+
+/// A setting that gives up a guarantee, for proving the checker notices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unsafe {
+    /// `unclean.leader.election.enable=true`, with up to three faults at a time so every
+    /// eligible replica can be down while a lagging one is up, and every append flushed so crashes alone lose nothing (the safe setting
+    /// under the same faults keeps everything).
+    UncleanElection,
+    /// `min.insync.replicas=1`: acks=all is acknowledged by the leader alone once the ISR shrinks
+    /// (its followers cut off from it); if it then crashes, those records are gone.
+    MinIsrOne,
+    /// `acks=1`: acknowledged before replication.
+    AcksOne,
+}
+
+impl Unsafe {
+    pub const ALL: [Unsafe; 3] = [Unsafe::UncleanElection, Unsafe::MinIsrOne, Unsafe::AcksOne];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Unsafe::UncleanElection => "unclean-election",
+            Unsafe::MinIsrOne => "min-isr-1",
+            Unsafe::AcksOne => "acks-1",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Unsafe> {
+        Unsafe::ALL.into_iter().find(|u| u.name() == name)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimConfig {
+    pub seed: u64,
+    pub brokers: usize,
+    pub partitions: i32,
+    pub replication_factor: usize,
+    pub min_insync_replicas: usize,
+    pub acks: Acks,
+    pub unclean_election: bool,
+    /// Simulated time with the workload and faults, before healing.
+    pub duration_ms: i64,
+    pub crash_faults: bool,
+    pub partition_faults: bool,
+    pub max_concurrent_faults: usize,
+    pub producers: u32,
+    pub consumers: u32,
+    pub produce_interval_ms: i64,
+    /// Scaled down from Kafka's defaults (30 s, 2 s, 9 s, 300 s) so a 10-second run sees
+    /// failovers; the mechanisms are the same.
+    pub replica_lag_time_max_ms: i64,
+    pub heartbeat_interval_ms: i64,
+    pub session_timeout_ms: i64,
+    pub preferred_leader_check_ms: i64,
+    pub flush_every_append: bool,
+}
+
+impl SimConfig {
+    /// The safe setting: RF 3, min ISR 2, acks=all, unclean election off, one fault at a time.
+    pub fn safe(seed: u64) -> SimConfig {
+        SimConfig {
+            seed,
+            brokers: 3,
+            partitions: 2,
+            replication_factor: 3,
+            min_insync_replicas: 2,
+            acks: Acks::All,
+            unclean_election: false,
+            duration_ms: 10_000,
+            crash_faults: true,
+            partition_faults: true,
+            max_concurrent_faults: 1,
+            producers: 2,
+            consumers: 1,
+            produce_interval_ms: 20,
+            replica_lag_time_max_ms: 1_500,
+            heartbeat_interval_ms: 500,
+            session_timeout_ms: 2_000,
+            preferred_leader_check_ms: 5_000,
+            flush_every_append: false,
+        }
+    }
+
+    pub fn with_unsafe(mut self, setting: Unsafe) -> SimConfig {
+        match setting {
+            Unsafe::UncleanElection => {
+                self.unclean_election = true;
+                self.max_concurrent_faults = 3;
+                self.flush_every_append = true;
+            }
+            Unsafe::MinIsrOne => self.min_insync_replicas = 1,
+            Unsafe::AcksOne => self.acks = Acks::Leader,
+        }
+        self
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SimStats {
+    pub simulated_ms: i64,
+    pub sent: usize,
+    pub acked: usize,
+    pub consumed: usize,
+    pub faults: usize,
+    pub messages: u64,
+}
+
+pub struct SimResult {
+    pub trace: Trace,
+    pub history: History,
+    pub violations: Vec<Violation>,
+    pub stats: SimStats,
+}
+
+struct InFlight {
+    value: String,
+    tp: TopicPartition,
+    correlation: u64,
+    sent_ms: i64,
+    attempts: u32,
+}
+
+struct Producer {
+    id: u32,
+    next_seq: u64,
+    in_flight: Option<InFlight>,
+    /// A value refused before it was written, to send again.
+    retry: Option<(String, TopicPartition, u32)>,
+    next_send_ms: i64,
+}
+
+struct Consumer {
+    id: u32,
+    positions: BTreeMap<TopicPartition, i64>,
+    in_flight: BTreeMap<TopicPartition, (u64, i64)>,
+    next_fetch_ms: BTreeMap<TopicPartition, i64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fault {
+    Crashed(BrokerId),
+    /// Cut off from every other node.
+    Isolated(BrokerId),
+    /// Cut off from the other brokers only: the controller and clients still reach it.
+    CutFromBrokers(BrokerId),
+}
+
+struct World {
+    config: SimConfig,
+    now: i64,
+    rng: Rng,
+    controller: Controller,
+    brokers: BTreeMap<BrokerId, (Broker, bool)>,
+    isolated: BTreeSet<BrokerId>,
+    cut_from_brokers: BTreeSet<BrokerId>,
+    network: BTreeMap<(i64, u64), (NodeId, NodeId, Message)>,
+    sequence: u64,
+    trace: Trace,
+    history: History,
+    producers: Vec<Producer>,
+    consumers: Vec<Consumer>,
+    /// Each client's view of partition leaders (from metadata).
+    leaders: BTreeMap<(u32, TopicPartition), BrokerId>,
+    metadata_wanted: BTreeSet<u32>,
+    correlation: u64,
+    faults: Vec<Fault>,
+    next_fault_ms: i64,
+    producing: bool,
+    stats: SimStats,
+}
+
+/// Runs one simulation.
+pub fn run(config: &SimConfig) -> SimResult {
+    let mut world = World::new(config.clone());
+    world.run();
+    world.finish()
+}
+
+impl World {
+    fn new(config: SimConfig) -> World {
+        let mut rng = Rng::from_seed(config.seed);
+        let broker_config = BrokerConfig {
+            replica_lag_time_max_ms: config.replica_lag_time_max_ms,
+            heartbeat_interval_ms: config.heartbeat_interval_ms,
+            flush_every_append: config.flush_every_append,
+        };
+        let brokers = (0..config.brokers as BrokerId)
+            .map(|id| (id, (Broker::new(id, 1, broker_config), true)))
+            .collect();
+        let next_fault_ms = START_MS + 1_000 + (rng.next_u64() % 1_000) as i64;
+        World {
+            controller: Controller::new(config.session_timeout_ms, config.preferred_leader_check_ms),
+            producers: (0..config.producers)
+                .map(|id| Producer { id, next_seq: 0, in_flight: None, retry: None, next_send_ms: START_MS })
+                .collect(),
+            consumers: (0..config.consumers)
+                .map(|i| Consumer {
+                    id: config.producers + i,
+                    positions: BTreeMap::new(),
+                    in_flight: BTreeMap::new(),
+                    next_fetch_ms: BTreeMap::new(),
+                })
+                .collect(),
+            config,
+            now: START_MS,
+            rng,
+            brokers,
+            isolated: BTreeSet::new(),
+            cut_from_brokers: BTreeSet::new(),
+            network: BTreeMap::new(),
+            sequence: 0,
+            trace: Trace::default(),
+            history: History::default(),
+            leaders: BTreeMap::new(),
+            metadata_wanted: BTreeSet::new(),
+            correlation: 0,
+            faults: Vec::new(),
+            next_fault_ms,
+            producing: true,
+            stats: SimStats::default(),
+        }
+    }
+
+    fn send(&mut self, from: NodeId, outbox: Outbox) {
+        for (to, message) in outbox {
+            let delay = 1 + (self.rng.next_u64() % MAX_LINK_DELAY_MS) as i64;
+            self.sequence += 1;
+            self.network.insert((self.now + delay, self.sequence), (from, to, message));
+        }
+    }
+
+    fn cut(&self, from: NodeId, to: NodeId) -> bool {
+        let isolated = |node: NodeId| matches!(node, NodeId::Broker(b) if self.isolated.contains(&b));
+        let between_brokers = match (from, to) {
+            (NodeId::Broker(a), NodeId::Broker(b)) => {
+                self.cut_from_brokers.contains(&a) || self.cut_from_brokers.contains(&b)
+            }
+            _ => false,
+        };
+        isolated(from) || isolated(to) || between_brokers
+    }
+
+    fn deliver(&mut self, from: NodeId, to: NodeId, message: Message) {
+        if self.cut(from, to) {
+            self.trace.push(self.now, Event::MessageDropped { from, to });
+            return;
+        }
+        self.stats.messages += 1;
+        let mut out = Outbox::new();
+        match to {
+            NodeId::Controller => self.controller.handle(self.now, from, message, &mut out, &mut self.trace),
+            NodeId::Broker(id) => match self.brokers.get_mut(&id) {
+                Some((broker, true)) => broker.handle(self.now, from, message, &mut out, &mut self.trace),
+                _ => self.trace.push(self.now, Event::MessageDropped { from, to }),
+            },
+            NodeId::Client(id) => self.client_receives(id, message),
+        }
+        self.send(to, out);
+    }
+
+    fn run(&mut self) {
+        // Brokers register first; the topic is created once they all have.
+        let mut next_tick = START_MS;
+        let mut topic_created = false;
+        let produce_end = START_MS + self.config.duration_ms;
+        let end = produce_end + HEAL_MS;
+        loop {
+            let next_message = self.network.keys().next().map(|(at, _)| *at);
+            if next_message.is_none_or(|at| at > next_tick) {
+                if next_tick > end {
+                    break;
+                }
+                self.now = next_tick;
+                next_tick += TICK_MS;
+                if !topic_created && self.now >= START_MS + 2 * TICK_MS {
+                    topic_created = true;
+                    self.create_topic();
+                }
+                if self.producing && self.now >= produce_end {
+                    self.heal_all();
+                }
+                self.tick_all(topic_created);
+            } else if let Some(((at, seq), (from, to, message))) = self.network.pop_first() {
+                let _ = seq;
+                self.now = at;
+                self.deliver(from, to, message);
+            }
+        }
+        self.stats.simulated_ms = end - START_MS;
+    }
+
+    fn create_topic(&mut self) {
+        let mut out = Outbox::new();
+        let config = &self.config;
+        let created = self.controller.create_topic(
+            self.now,
+            TOPIC,
+            config.partitions,
+            config.replication_factor,
+            config.min_insync_replicas,
+            config.unclean_election,
+            &mut self.rng,
+            &mut out,
+            &mut self.trace,
+        );
+        if let Err(e) = created {
+            self.trace.push(self.now, Event::Fault { description: format!("cannot create topic: {e}") });
+        }
+        self.send(NodeId::Controller, out);
+        for client in 0..self.config.producers + self.config.consumers {
+            self.metadata_wanted.insert(client);
+        }
+    }
+
+    fn tick_all(&mut self, topic_created: bool) {
+        let mut out = Outbox::new();
+        self.controller.tick(self.now, &mut out, &mut self.trace);
+        self.send(NodeId::Controller, out);
+        let ids: Vec<BrokerId> = self.brokers.keys().copied().collect();
+        for id in ids {
+            let mut out = Outbox::new();
+            if let Some((broker, true)) = self.brokers.get_mut(&id) {
+                broker.tick(self.now, &mut out);
+            }
+            self.send(NodeId::Broker(id), out);
+        }
+        if !topic_created {
+            return;
+        }
+        self.nemesis();
+        let wanted: Vec<u32> = std::mem::take(&mut self.metadata_wanted).into_iter().collect();
+        for client in wanted {
+            self.correlation += 1;
+            let message = Message::Metadata { correlation: self.correlation };
+            self.send(NodeId::Client(client), vec![(NodeId::Controller, message)]);
+        }
+        for i in 0..self.producers.len() {
+            self.producer_tick(i);
+        }
+        for i in 0..self.consumers.len() {
+            self.consumer_tick(i);
+        }
+    }
+
+    fn nemesis(&mut self) {
+        if !self.producing || !(self.config.crash_faults || self.config.partition_faults) {
+            return;
+        }
+        if self.now < self.next_fault_ms {
+            return;
+        }
+        let heal = !self.faults.is_empty()
+            && (self.faults.len() >= self.config.max_concurrent_faults
+                || self.rng.next_u64().is_multiple_of(2));
+        if heal {
+            let index = (self.rng.next_u64() % self.faults.len() as u64) as usize;
+            let fault = self.faults.remove(index);
+            // Sometimes a cut-off broker then crashes (the same broker, still one at a time):
+            // the case where only it holds the newest records.
+            let escalate = self.config.crash_faults && self.rng.next_u64().is_multiple_of(3);
+            match fault {
+                Fault::Isolated(b) | Fault::CutFromBrokers(b) if escalate => {
+                    self.heal(fault);
+                    self.apply(Fault::Crashed(b));
+                    self.faults.push(Fault::Crashed(b));
+                }
+                _ => self.heal(fault),
+            }
+            self.next_fault_ms = self.now + 500 + (self.rng.next_u64() % 2_000) as i64;
+            return;
+        }
+        let affected: Vec<BrokerId> = self
+            .faults
+            .iter()
+            .map(|f| match f {
+                Fault::Crashed(b) | Fault::Isolated(b) | Fault::CutFromBrokers(b) => *b,
+            })
+            .collect();
+        let candidates: Vec<BrokerId> =
+            self.brokers.keys().copied().filter(|b| !affected.contains(b)).collect();
+        if candidates.is_empty() {
+            return;
+        }
+        let broker = candidates[(self.rng.next_u64() % candidates.len() as u64) as usize];
+        let mut kinds = Vec::new();
+        if self.config.crash_faults {
+            kinds.push(Fault::Crashed(broker));
+        }
+        if self.config.partition_faults {
+            kinds.push(Fault::Isolated(broker));
+            kinds.push(Fault::CutFromBrokers(broker));
+        }
+        let fault = kinds[(self.rng.next_u64() % kinds.len() as u64) as usize];
+        self.apply(fault);
+        self.faults.push(fault);
+        self.next_fault_ms = self.now + 1_000 + (self.rng.next_u64() % 3_000) as i64;
+    }
+
+    fn apply(&mut self, fault: Fault) {
+        self.stats.faults += 1;
+        let description = match fault {
+            Fault::Crashed(id) => {
+                let Some((broker, up)) = self.brokers.get_mut(&id) else { return };
+                let kept = broker.crash();
+                *up = false;
+                let kept: Vec<String> = kept.iter().map(|(tp, leo)| format!("{tp} to {leo}")).collect();
+                format!("crash broker-{id} (unflushed records lost: logs cut {})", kept.join(", "))
+            }
+            Fault::Isolated(id) => {
+                self.isolated.insert(id);
+                format!("isolate broker-{id} from every other node")
+            }
+            Fault::CutFromBrokers(id) => {
+                self.cut_from_brokers.insert(id);
+                format!("cut broker-{id} off from the other brokers (controller and clients still reach it)")
+            }
+        };
+        self.trace.push(self.now, Event::Fault { description });
+    }
+
+    fn heal(&mut self, fault: Fault) {
+        let description = match fault {
+            Fault::Crashed(id) => {
+                let Some((broker, up)) = self.brokers.remove(&id) else { return };
+                debug_assert!(!up);
+                let incarnation = broker.incarnation + 1;
+                self.brokers.insert(id, (broker.restart(incarnation), true));
+                format!("restart broker-{id} (incarnation {incarnation}; log recovery)")
+            }
+            Fault::Isolated(id) | Fault::CutFromBrokers(id) => {
+                self.isolated.remove(&id);
+                self.cut_from_brokers.remove(&id);
+                format!("reconnect broker-{id}")
+            }
+        };
+        self.trace.push(self.now, Event::Fault { description });
+    }
+
+    fn heal_all(&mut self) {
+        self.producing = false;
+        for fault in std::mem::take(&mut self.faults) {
+            self.heal(fault);
+        }
+        self.trace.push(self.now, Event::Fault { description: "workload stops; everything healed".into() });
+    }
+
+    fn producer_tick(&mut self, index: usize) {
+        let now = self.now;
+        let producer = &mut self.producers[index];
+        let id = producer.id;
+        if let Some(in_flight) = &producer.in_flight
+            && now - in_flight.sent_ms >= CLIENT_TIMEOUT_MS
+        {
+            let value = in_flight.value.clone();
+            producer.in_flight = None;
+            if let Some(sent) = self.history.sent.get_mut(&value) {
+                sent.outcome = Outcome::Indeterminate;
+            }
+            self.metadata_wanted.insert(id);
+            return;
+        }
+        let producer = &mut self.producers[index];
+        if producer.in_flight.is_some() || now < producer.next_send_ms {
+            return;
+        }
+        let (value, tp, attempts) = match producer.retry.take() {
+            Some(retry) => retry,
+            None if self.producing => {
+                let seq = producer.next_seq;
+                producer.next_seq += 1;
+                let tp = TopicPartition {
+                    topic: TOPIC.into(),
+                    partition: (seq % self.config.partitions as u64) as i32,
+                };
+                (format!("p{id}-{seq}"), tp, 0)
+            }
+            None => return,
+        };
+        let Some(&leader) = self.leaders.get(&(id, tp.clone())) else {
+            self.producers[index].retry = Some((value, tp, attempts));
+            self.metadata_wanted.insert(id);
+            return;
+        };
+        self.correlation += 1;
+        let correlation = self.correlation;
+        let record = BatchRecord { value: Some(value.clone().into_bytes()), ..BatchRecord::default() };
+        let Ok(batch) = RecordBatch::new(now, vec![record]).encode() else { return };
+        let acks = self.config.acks;
+        self.history.sent.entry(value.clone()).or_insert(Sent {
+            tp: tp.clone(),
+            acks,
+            outcome: Outcome::Unanswered,
+        });
+        self.stats.sent += usize::from(attempts == 0);
+        self.trace.push(
+            now,
+            Event::ProduceSent { client: id, tp: tp.clone(), to: leader, value: value.clone(), acks },
+        );
+        let message = Message::Produce { tp: tp.clone(), batch, acks, correlation };
+        let producer = &mut self.producers[index];
+        producer.next_send_ms = now + self.config.produce_interval_ms;
+        if acks != Acks::None {
+            producer.in_flight = Some(InFlight { value, tp, correlation, sent_ms: now, attempts });
+        }
+        self.send(NodeId::Client(id), vec![(NodeId::Broker(leader), message)]);
+    }
+
+    fn consumer_tick(&mut self, index: usize) {
+        let now = self.now;
+        let id = self.consumers[index].id;
+        for p in 0..self.config.partitions {
+            let tp = TopicPartition { topic: TOPIC.into(), partition: p };
+            let consumer = &mut self.consumers[index];
+            if let Some(&(_, sent)) = consumer.in_flight.get(&tp) {
+                if now - sent < CLIENT_TIMEOUT_MS / 5 {
+                    continue;
+                }
+                consumer.in_flight.remove(&tp);
+            }
+            if consumer.next_fetch_ms.get(&tp).is_some_and(|&at| now < at) {
+                continue;
+            }
+            let Some(&leader) = self.leaders.get(&(id, tp.clone())) else {
+                self.metadata_wanted.insert(id);
+                continue;
+            };
+            self.correlation += 1;
+            let correlation = self.correlation;
+            let consumer = &mut self.consumers[index];
+            let fetch_offset = *consumer.positions.get(&tp).unwrap_or(&0);
+            consumer.in_flight.insert(tp.clone(), (correlation, now));
+            let message = Message::Fetch {
+                tp,
+                replica: None,
+                fetch_offset,
+                last_fetched_epoch: None,
+                leader_epoch: -1,
+                correlation,
+            };
+            self.send(NodeId::Client(id), vec![(NodeId::Broker(leader), message)]);
+        }
+    }
+
+    fn client_receives(&mut self, client: u32, message: Message) {
+        match message {
+            Message::MetadataResponse { partitions, .. } => {
+                for state in partitions {
+                    self.learn_leader(client, &state);
+                }
+            }
+            Message::ProduceResponse { tp, correlation, result } => {
+                let Some(producer) = self.producers.iter_mut().find(|p| p.id == client) else { return };
+                let Some(in_flight) = producer.in_flight.take_if(|f| f.correlation == correlation) else {
+                    return;
+                };
+                let value = in_flight.value;
+                let outcome = match result {
+                    Ok(offset) => {
+                        self.trace.push(
+                            self.now,
+                            Event::ProduceAcked { client, tp: tp.clone(), value: value.clone(), offset },
+                        );
+                        self.stats.acked += 1;
+                        Outcome::Acked(offset)
+                    }
+                    // Refused before the append: safe to send again.
+                    Err(error @ ErrorCode::NotEnoughReplicas) if in_flight.attempts < MAX_PRODUCE_RETRIES => {
+                        self.trace.push(
+                            self.now,
+                            Event::ClientRetry {
+                                client,
+                                tp: tp.clone(),
+                                value: value.clone(),
+                                reason: error,
+                            },
+                        );
+                        producer.retry = Some((value, in_flight.tp, in_flight.attempts + 1));
+                        producer.next_send_ms = self.now + 100;
+                        self.metadata_wanted.insert(client);
+                        return;
+                    }
+                    // NOT_LEADER_OR_FOLLOWER may come after the append (a leader that lost its
+                    // leadership while the request waited for acks): without idempotence a retry
+                    // could duplicate, so the outcome stays unknown.
+                    Err(
+                        error @ (ErrorCode::NotLeaderOrFollower
+                        | ErrorCode::NotEnoughReplicasAfterAppend
+                        | ErrorCode::RequestTimedOut),
+                    ) => {
+                        self.trace.push(
+                            self.now,
+                            Event::ProduceFailed { client, tp: tp.clone(), value: value.clone(), error },
+                        );
+                        self.metadata_wanted.insert(client);
+                        Outcome::Indeterminate
+                    }
+                    Err(error) => {
+                        self.trace.push(
+                            self.now,
+                            Event::ProduceFailed { client, tp: tp.clone(), value: value.clone(), error },
+                        );
+                        Outcome::Failed(error)
+                    }
+                };
+                if let Some(sent) = self.history.sent.get_mut(&value) {
+                    sent.outcome = outcome;
+                }
+            }
+            Message::FetchResponse { tp, correlation, result } => {
+                let Some(consumer) = self.consumers.iter_mut().find(|c| c.id == client) else { return };
+                if consumer.in_flight.get(&tp).map(|(c, _)| *c) != Some(correlation) {
+                    return;
+                }
+                consumer.in_flight.remove(&tp);
+                match result {
+                    Ok(data) => {
+                        let mut position = *consumer.positions.get(&tp).unwrap_or(&0);
+                        let mut bytes = &data.records[..];
+                        let mut read_any = false;
+                        while let Ok((batch, used)) = RecordBatch::decode(bytes) {
+                            bytes = &bytes[used..];
+                            for record in &batch.records {
+                                let offset = batch.base_offset + i64::from(record.offset_delta);
+                                if offset < position {
+                                    continue;
+                                }
+                                let value =
+                                    String::from_utf8_lossy(record.value.as_deref().unwrap_or_default())
+                                        .into_owned();
+                                self.trace.push(
+                                    self.now,
+                                    Event::Consumed { client, tp: tp.clone(), offset, value: value.clone() },
+                                );
+                                self.history.consumed.push((
+                                    client,
+                                    tp.clone(),
+                                    offset,
+                                    value,
+                                    data.high_watermark,
+                                ));
+                                self.stats.consumed += 1;
+                                position = offset + 1;
+                                read_any = true;
+                            }
+                        }
+                        consumer.positions.insert(tp.clone(), position);
+                        if !read_any {
+                            consumer.next_fetch_ms.insert(tp, self.now + CONSUMER_IDLE_MS);
+                        }
+                    }
+                    Err(_) => {
+                        consumer.next_fetch_ms.insert(tp, self.now + CONSUMER_IDLE_MS);
+                        self.metadata_wanted.insert(client);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn learn_leader(&mut self, client: u32, state: &PartitionState) {
+        match state.leader {
+            Some(leader) => self.leaders.insert((client, state.tp.clone()), leader),
+            None => self.leaders.remove(&(client, state.tp.clone())),
+        };
+    }
+
+    /// Drains each partition's committed log from its leader, compares the other in-sync
+    /// replicas with it, and runs the checker.
+    fn finish(mut self) -> SimResult {
+        for (tp, state) in &self.controller.partitions {
+            let mut log = BTreeMap::new();
+            let leader = state.leader.and_then(|l| self.brokers.get(&l)).filter(|(_, up)| *up);
+            if let Some((broker, _)) = leader
+                && let Some(partition) = broker.partitions.get(tp)
+            {
+                log = committed(partition, partition.high_watermark);
+                for &replica in state.isr.iter().filter(|&&r| Some(r) != state.leader) {
+                    let Some((other, true)) = self.brokers.get(&replica) else { continue };
+                    let Some(copy) = other.partitions.get(tp) else { continue };
+                    let theirs = committed(copy, partition.high_watermark.min(copy.log.log_end_offset()));
+                    for (offset, value) in &theirs {
+                        if log.get(offset) != Some(value) {
+                            self.history.replica_mismatches.push((tp.clone(), replica, *offset));
+                        }
+                    }
+                }
+            }
+            self.history.final_logs.insert(tp.clone(), log);
+        }
+        let violations = check(&self.history);
+        SimResult { trace: self.trace, history: self.history, violations, stats: self.stats }
+    }
+}
+
+/// offset → value for every record below `below` in a replica's log.
+fn committed(partition: &super::partition::Partition, below: i64) -> BTreeMap<i64, String> {
+    let mut out = BTreeMap::new();
+    let mut offset = partition.log.log_start_offset();
+    while offset < below {
+        let Ok(bytes) = partition.log.read(offset, usize::MAX) else { break };
+        if bytes.is_empty() {
+            break;
+        }
+        let mut rest = &bytes[..];
+        while let Ok((batch, used)) = RecordBatch::decode(rest) {
+            rest = &rest[used..];
+            for record in &batch.records {
+                let at = batch.base_offset + i64::from(record.offset_delta);
+                if at >= offset && at < below {
+                    out.insert(
+                        at,
+                        String::from_utf8_lossy(record.value.as_deref().unwrap_or_default()).into_owned(),
+                    );
+                }
+            }
+            offset = batch.base_offset + i64::from(batch.last_offset_delta) + 1;
+        }
+    }
+    out
+}
+
+/// The one-line summary the sweep prints for a run.
+pub fn summary(config: &SimConfig, result: &SimResult) -> String {
+    format!(
+        "seed {}: {} ms simulated, {} sent, {} acked, {} consumed, {} faults, {} violations",
+        config.seed,
+        result.stats.simulated_ms,
+        result.stats.sent,
+        result.stats.acked,
+        result.stats.consumed,
+        result.stats.faults,
+        result.violations.len()
+    )
+}

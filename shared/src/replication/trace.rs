@@ -1,0 +1,167 @@
+//! The event trace: every state change of the replicated cluster as a typed event with its
+//! virtual time. The simulator, the checker, the scenario tests and (later) the UI read it; the
+//! text form is what "byte-identical trace" means.
+
+use super::protocol::{BrokerId, NodeId, TopicPartition};
+use crate::config::Acks;
+use crate::error::ErrorCode;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    ProduceSent {
+        client: u32,
+        tp: TopicPartition,
+        to: BrokerId,
+        value: String,
+        acks: Acks,
+    },
+    ProduceAcked {
+        client: u32,
+        tp: TopicPartition,
+        value: String,
+        offset: i64,
+    },
+    ProduceFailed {
+        client: u32,
+        tp: TopicPartition,
+        value: String,
+        error: ErrorCode,
+    },
+    ClientRetry {
+        client: u32,
+        tp: TopicPartition,
+        value: String,
+        reason: ErrorCode,
+    },
+    Appended {
+        broker: BrokerId,
+        tp: TopicPartition,
+        first_offset: i64,
+        last_offset: i64,
+        leader_epoch: i32,
+        as_leader: bool,
+    },
+    HighWatermark {
+        broker: BrokerId,
+        tp: TopicPartition,
+        high_watermark: i64,
+    },
+    IsrChange {
+        tp: TopicPartition,
+        isr: Vec<BrokerId>,
+        elr: Vec<BrokerId>,
+        partition_epoch: i32,
+    },
+    Election {
+        tp: TopicPartition,
+        leader: Option<BrokerId>,
+        leader_epoch: i32,
+        unclean: bool,
+    },
+    Fenced {
+        broker: BrokerId,
+    },
+    Unfenced {
+        broker: BrokerId,
+        incarnation: u64,
+    },
+    Truncated {
+        broker: BrokerId,
+        tp: TopicPartition,
+        to_offset: i64,
+        reason: &'static str,
+    },
+    Consumed {
+        client: u32,
+        tp: TopicPartition,
+        offset: i64,
+        value: String,
+    },
+    Fault {
+        description: String,
+    },
+    MessageDropped {
+        from: NodeId,
+        to: NodeId,
+    },
+}
+
+impl std::fmt::Display for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Event::ProduceSent { client, tp, to, value, acks } => {
+                write!(f, "client-{client} produce {value} to {tp} via broker-{to} acks={acks:?}")
+            }
+            Event::ProduceAcked { client, tp, value, offset } => {
+                write!(f, "client-{client} acked {value} at {tp}@{offset}")
+            }
+            Event::ProduceFailed { client, tp, value, error } => {
+                write!(f, "client-{client} failed {value} on {tp}: {}", error.name())
+            }
+            Event::ClientRetry { client, tp, value, reason } => {
+                write!(f, "client-{client} retries {value} on {tp} after {}", reason.name())
+            }
+            Event::Appended { broker, tp, first_offset, last_offset, leader_epoch, as_leader } => write!(
+                f,
+                "broker-{broker} appended {tp}@{first_offset}..={last_offset} epoch {leader_epoch} as {}",
+                if *as_leader { "leader" } else { "follower" }
+            ),
+            Event::HighWatermark { broker, tp, high_watermark } => {
+                write!(f, "broker-{broker} {tp} high watermark {high_watermark}")
+            }
+            Event::IsrChange { tp, isr, elr, partition_epoch } => {
+                write!(f, "{tp} isr {isr:?}")?;
+                if !elr.is_empty() {
+                    write!(f, " elr {elr:?}")?;
+                }
+                write!(f, " (partition epoch {partition_epoch})")
+            }
+            Event::Election { tp, leader, leader_epoch, unclean } => match leader {
+                Some(leader) => write!(
+                    f,
+                    "{tp} leader broker-{leader} epoch {leader_epoch}{}",
+                    if *unclean { " (UNCLEAN)" } else { "" }
+                ),
+                None => write!(f, "{tp} offline (no eligible leader), epoch {leader_epoch}"),
+            },
+            Event::Fenced { broker } => write!(f, "broker-{broker} fenced"),
+            Event::Unfenced { broker, incarnation } => {
+                write!(f, "broker-{broker} registered (incarnation {incarnation})")
+            }
+            Event::Truncated { broker, tp, to_offset, reason } => {
+                write!(f, "broker-{broker} truncated {tp} to {to_offset} ({reason})")
+            }
+            Event::Consumed { client, tp, offset, value } => {
+                write!(f, "client-{client} consumed {tp}@{offset} {value}")
+            }
+            Event::Fault { description } => write!(f, "FAULT {description}"),
+            Event::MessageDropped { from, to } => write!(f, "dropped {from} -> {to}"),
+        }
+    }
+}
+
+/// Events with their virtual time, in order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trace {
+    pub events: Vec<(i64, Event)>,
+    /// Keep `MessageDropped` events (noisy; off by default).
+    pub record_drops: bool,
+}
+
+impl Trace {
+    pub fn push(&mut self, now_ms: i64, event: Event) {
+        if matches!(event, Event::MessageDropped { .. }) && !self.record_drops {
+            return;
+        }
+        self.events.push((now_ms, event));
+    }
+
+    /// One line per event: `[time] event`.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        for (at, event) in &self.events {
+            out.push_str(&format!("[{at:>7}] {event}\n"));
+        }
+        out
+    }
+}
