@@ -204,6 +204,10 @@ struct World {
     faults: Vec<Fault>,
     next_fault_ms: i64,
     producing: bool,
+    next_tick: i64,
+    topic_created: bool,
+    /// A scenario's one produce at a time: value, correlation, and its outcome once answered.
+    scripted: Option<(String, u64, Option<Outcome>)>,
     stats: SimStats,
 }
 
@@ -255,6 +259,9 @@ impl World {
             faults: Vec::new(),
             next_fault_ms,
             producing: true,
+            next_tick: START_MS,
+            topic_created: false,
+            scripted: None,
             stats: SimStats::default(),
         }
     }
@@ -297,34 +304,36 @@ impl World {
     }
 
     fn run(&mut self) {
-        // Brokers register first; the topic is created once they all have.
-        let mut next_tick = START_MS;
-        let mut topic_created = false;
         let produce_end = START_MS + self.config.duration_ms;
         let end = produce_end + HEAL_MS;
+        self.advance_until(produce_end);
+        self.heal_all();
+        self.advance_until(end);
+        self.stats.simulated_ms = end - START_MS;
+    }
+
+    /// Runs the clock to `until`: messages in delivery order, every node's tick every `TICK_MS`.
+    /// Brokers register first; the topic is created once they have.
+    fn advance_until(&mut self, until: i64) {
         loop {
             let next_message = self.network.keys().next().map(|(at, _)| *at);
-            if next_message.is_none_or(|at| at > next_tick) {
-                if next_tick > end {
+            if next_message.is_none_or(|at| at > self.next_tick) {
+                if self.next_tick > until {
+                    self.now = self.now.max(until);
                     break;
                 }
-                self.now = next_tick;
-                next_tick += TICK_MS;
-                if !topic_created && self.now >= START_MS + 2 * TICK_MS {
-                    topic_created = true;
+                self.now = self.next_tick;
+                self.next_tick += TICK_MS;
+                if !self.topic_created && self.now >= START_MS + 2 * TICK_MS {
+                    self.topic_created = true;
                     self.create_topic();
                 }
-                if self.producing && self.now >= produce_end {
-                    self.heal_all();
-                }
-                self.tick_all(topic_created);
-            } else if let Some(((at, seq), (from, to, message))) = self.network.pop_first() {
-                let _ = seq;
+                self.tick_all(self.topic_created);
+            } else if let Some(((at, _), (from, to, message))) = self.network.pop_first() {
                 self.now = at;
                 self.deliver(from, to, message);
             }
         }
-        self.stats.simulated_ms = end - START_MS;
     }
 
     fn create_topic(&mut self) {
@@ -587,6 +596,29 @@ impl World {
                 }
             }
             Message::ProduceResponse { tp, correlation, result } => {
+                if client == SCRIPT_CLIENT {
+                    if let Some((value, expected, outcome)) = &mut self.scripted
+                        && *expected == correlation
+                    {
+                        *outcome = Some(match result {
+                            Ok(offset) => {
+                                self.trace.push(
+                                    self.now,
+                                    Event::ProduceAcked { client, tp, value: value.clone(), offset },
+                                );
+                                Outcome::Acked(offset)
+                            }
+                            Err(error) => {
+                                self.trace.push(
+                                    self.now,
+                                    Event::ProduceFailed { client, tp, value: value.clone(), error },
+                                );
+                                Outcome::Failed(error)
+                            }
+                        });
+                    }
+                    return;
+                }
                 let Some(producer) = self.producers.iter_mut().find(|p| p.id == client) else { return };
                 let Some(in_flight) = producer.in_flight.take_if(|f| f.correlation == correlation) else {
                     return;
@@ -756,6 +788,165 @@ fn committed(partition: &super::partition::Partition, below: i64) -> BTreeMap<i6
         }
     }
     out
+}
+
+/// The client id of a scenario's scripted producer.
+pub const SCRIPT_CLIENT: u32 = 100;
+
+/// A scripted run for scenario tests and the UI's stories: no random workload and no nemesis;
+/// the script produces, injects faults, heals and waits, and reads the cluster's state.
+pub struct Scenario {
+    world: World,
+}
+
+/// A fault a scenario injects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScenarioFault {
+    Crash(BrokerId),
+    Isolate(BrokerId),
+    CutFromBrokers(BrokerId),
+}
+
+impl Scenario {
+    /// A cluster per `config` (its workload and fault settings are ignored), with topic `sim`
+    /// created and its leaders elected.
+    pub fn new(config: SimConfig) -> Scenario {
+        let config =
+            SimConfig { producers: 0, consumers: 0, crash_faults: false, partition_faults: false, ..config };
+        let mut world = World::new(config);
+        world.advance_until(START_MS + 100);
+        Scenario { world }
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.world.now
+    }
+
+    pub fn trace(&self) -> &Trace {
+        &self.world.trace
+    }
+
+    /// Waits `ms` of virtual time.
+    pub fn wait(&mut self, ms: i64) {
+        let until = self.world.now + ms;
+        self.world.advance_until(until);
+    }
+
+    /// Produces `value` to `partition` through its current leader (a client with fresh metadata)
+    /// and waits for the answer, up to the client timeout.
+    pub fn produce(&mut self, partition: i32, value: &str, acks: Acks) -> Outcome {
+        let tp = TopicPartition { topic: TOPIC.into(), partition };
+        let Some(leader) = self.leader(partition) else {
+            return Outcome::Failed(ErrorCode::NotLeaderOrFollower);
+        };
+        let Ok(batch) = RecordBatch::new(
+            self.world.now,
+            vec![BatchRecord { value: Some(value.as_bytes().to_vec()), ..BatchRecord::default() }],
+        )
+        .encode() else {
+            return Outcome::Failed(ErrorCode::InvalidRecord);
+        };
+        self.world.correlation += 1;
+        let correlation = self.world.correlation;
+        self.world.scripted = Some((value.to_string(), correlation, None));
+        self.world
+            .history
+            .sent
+            .insert(value.to_string(), Sent { tp: tp.clone(), acks, outcome: Outcome::Unanswered });
+        let now = self.world.now;
+        self.world.trace.push(
+            now,
+            Event::ProduceSent {
+                client: SCRIPT_CLIENT,
+                tp: tp.clone(),
+                to: leader,
+                value: value.into(),
+                acks,
+            },
+        );
+        let message = Message::Produce { tp, batch, acks, correlation };
+        self.world.send(NodeId::Client(SCRIPT_CLIENT), vec![(NodeId::Broker(leader), message)]);
+        if acks == Acks::None {
+            self.world.scripted = None;
+            return Outcome::Unanswered;
+        }
+        let deadline = now + CLIENT_TIMEOUT_MS;
+        while self.world.now < deadline {
+            self.wait(TICK_MS);
+            if let Some((_, _, Some(outcome))) = &self.world.scripted {
+                let outcome = outcome.clone();
+                self.world.scripted = None;
+                if let Some(sent) = self.world.history.sent.get_mut(value) {
+                    sent.outcome = outcome.clone();
+                }
+                return outcome;
+            }
+        }
+        self.world.scripted = None;
+        if let Some(sent) = self.world.history.sent.get_mut(value) {
+            sent.outcome = Outcome::Indeterminate;
+        }
+        Outcome::Indeterminate
+    }
+
+    pub fn fault(&mut self, fault: ScenarioFault) {
+        let fault = match fault {
+            ScenarioFault::Crash(b) => Fault::Crashed(b),
+            ScenarioFault::Isolate(b) => Fault::Isolated(b),
+            ScenarioFault::CutFromBrokers(b) => Fault::CutFromBrokers(b),
+        };
+        self.world.apply(fault);
+        self.world.faults.push(fault);
+    }
+
+    /// Heals every fault on `broker`: restarts it if crashed, reconnects it if cut off.
+    pub fn heal(&mut self, broker: BrokerId) {
+        let (mine, others): (Vec<Fault>, Vec<Fault>) = std::mem::take(&mut self.world.faults)
+            .into_iter()
+            .partition(|f| matches!(f, Fault::Crashed(b) | Fault::Isolated(b) | Fault::CutFromBrokers(b) if *b == broker));
+        self.world.faults = others;
+        for fault in mine {
+            self.world.heal(fault);
+        }
+    }
+
+    pub fn state(&self, partition: i32) -> Option<&PartitionState> {
+        self.world.controller.partitions.get(&TopicPartition { topic: TOPIC.into(), partition })
+    }
+
+    pub fn leader(&self, partition: i32) -> Option<BrokerId> {
+        self.state(partition).and_then(|s| s.leader)
+    }
+
+    /// The records below the leader's high watermark: (offset, value).
+    pub fn committed(&self, partition: i32) -> Vec<(i64, String)> {
+        let tp = TopicPartition { topic: TOPIC.into(), partition };
+        self.leader(partition)
+            .and_then(|l| self.world.brokers.get(&l))
+            .filter(|(_, up)| *up)
+            .and_then(|(broker, _)| broker.partitions.get(&tp))
+            .map(|p| committed(p, p.high_watermark).into_iter().collect())
+            .unwrap_or_default()
+    }
+
+    /// A replica's whole log: (offset, value).
+    pub fn replica_log(&self, broker: BrokerId, partition: i32) -> Vec<(i64, String)> {
+        let tp = TopicPartition { topic: TOPIC.into(), partition };
+        self.world
+            .brokers
+            .get(&broker)
+            .and_then(|(b, _)| b.partitions.get(&tp))
+            .map(|p| committed(p, p.log.log_end_offset()).into_iter().collect())
+            .unwrap_or_default()
+    }
+
+    /// Heals everything, lets the cluster settle, drains and checks, as a simulation ends.
+    pub fn check(mut self) -> (Vec<Violation>, Trace) {
+        self.world.heal_all();
+        self.wait(HEAL_MS);
+        let result = self.world.finish();
+        (result.violations, result.trace)
+    }
 }
 
 /// The one-line summary the sweep prints for a run.
