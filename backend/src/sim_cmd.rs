@@ -11,8 +11,9 @@ pub struct SimArgs {
     /// Seeds to run, `A..B` (B excluded) or a single seed.
     #[arg(long, default_value = "0..100", value_parser = parse_seeds)]
     seeds: Range<u64>,
-    /// Fault kinds the nemesis injects: `crash`, `partition`, both (`crash,partition`) or `none`.
-    #[arg(long, default_value = "crash,partition")]
+    /// Fault kinds the nemesis injects, comma-separated: `crash`, `partition` (isolate, cut off
+    /// from the brokers, flaky links), `pause`; or `none`.
+    #[arg(long, default_value = "crash,partition,pause")]
     faults: String,
     /// Simulated milliseconds of workload and faults, before healing and draining.
     #[arg(long, default_value_t = 10_000)]
@@ -54,14 +55,16 @@ pub fn run_sweep(args: SimArgs) -> Result<bool, String> {
             format!("unknown --unsafe {name:?}; one of: {}", names.join(", "))
         })?),
     };
-    let (crash, partition) = match args.faults.as_str() {
-        "none" => (false, false),
+    let (crash, partition, pause) = match args.faults.as_str() {
+        "none" => (false, false, false),
         list => {
             let kinds: Vec<&str> = list.split(',').map(str::trim).collect();
-            if let Some(bad) = kinds.iter().find(|k| !["crash", "partition"].contains(k)) {
-                return Err(format!("unknown fault {bad:?} in --faults; use crash, partition or none"));
+            if let Some(bad) = kinds.iter().find(|k| !["crash", "partition", "pause"].contains(k)) {
+                return Err(format!(
+                    "unknown fault {bad:?} in --faults; use crash, partition, pause or none"
+                ));
             }
-            (kinds.contains(&"crash"), kinds.contains(&"partition"))
+            (kinds.contains(&"crash"), kinds.contains(&"partition"), kinds.contains(&"pause"))
         }
     };
     let started = std::time::Instant::now();
@@ -73,6 +76,7 @@ pub fn run_sweep(args: SimArgs) -> Result<bool, String> {
         }
         config.crash_faults = crash;
         config.partition_faults = partition;
+        config.pause_faults = pause;
         config.duration_ms = args.duration_ms;
         if let Some(max) = args.max_faults {
             config.max_concurrent_faults = max;

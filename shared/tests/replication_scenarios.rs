@@ -5,7 +5,8 @@
 //! Script lines (`#` comments):
 //! - `cluster [min-isr=N] [unclean=true] [fsync=true]` — first line: 3 brokers, one partition, RF 3.
 //! - `produce VALUE [acks=all|1|0]` — through the current leader; waits for the answer.
-//! - `crash B`, `isolate B`, `cut B` (off from the other brokers only), `heal B` — `B` is
+//! - `crash B`, `isolate B`, `cut B` (off from the other brokers only), `pause B`, `heal B`
+//!   (restart, reconnect, resume) — `B` is
 //!   `broker-N`, `leader` (the current leader, remembered as `old-leader`) or `old-leader`.
 //! - `wait MS`.
 //! - `expect leader B|none`, `expect isr [..]`, `expect outcome acked|ERROR_NAME|unknown`,
@@ -95,12 +96,13 @@ impl Runner {
                 self.last_outcome = Some(outcome.clone());
                 describe(&outcome)
             }
-            [fault @ ("crash" | "isolate" | "cut" | "heal"), who] => {
+            [fault @ ("crash" | "isolate" | "cut" | "pause" | "heal"), who] => {
                 let broker = self.broker(who);
                 match *fault {
                     "crash" => self.scenario().fault(ScenarioFault::Crash(broker)),
                     "isolate" => self.scenario().fault(ScenarioFault::Isolate(broker)),
                     "cut" => self.scenario().fault(ScenarioFault::CutFromBrokers(broker)),
+                    "pause" => self.scenario().fault(ScenarioFault::Pause(broker)),
                     _ => self.scenario().heal(broker),
                 }
                 format!("broker-{broker}")
@@ -190,7 +192,7 @@ fn replication_stories_match_their_traces() {
         .filter(|p| p.extension().is_some_and(|e| e == "story"))
         .collect();
     stories.sort();
-    assert!(stories.len() >= 6);
+    assert!(stories.len() >= 7);
     let mut failures = Vec::new();
     for story in stories {
         let (trace, failed) = run(&std::fs::read_to_string(&story).unwrap());

@@ -79,7 +79,9 @@ pub struct SimConfig {
     /// Simulated time with the workload and faults, before healing.
     pub duration_ms: i64,
     pub crash_faults: bool,
+    /// Isolate, cut off from the brokers, flaky links.
     pub partition_faults: bool,
+    pub pause_faults: bool,
     pub max_concurrent_faults: usize,
     pub producers: u32,
     pub consumers: u32,
@@ -107,6 +109,7 @@ impl SimConfig {
             duration_ms: 10_000,
             crash_faults: true,
             partition_faults: true,
+            pause_faults: true,
             max_concurrent_faults: 1,
             producers: 2,
             consumers: 1,
@@ -181,7 +184,29 @@ enum Fault {
     Isolated(BrokerId),
     /// Cut off from the other brokers only: the controller and clients still reach it.
     CutFromBrokers(BrokerId),
+    /// Stopped (a long GC pause, a stopped VM): it neither runs nor answers; messages to it wait
+    /// and are delivered when it resumes — it may wake as a fenced, stale leader.
+    Paused(BrokerId),
+    /// Its links drop 30% of messages and delay the rest by up to 50 ms more.
+    Flaky(BrokerId),
 }
+
+impl Fault {
+    fn broker(self) -> BrokerId {
+        match self {
+            Fault::Crashed(b)
+            | Fault::Isolated(b)
+            | Fault::CutFromBrokers(b)
+            | Fault::Paused(b)
+            | Fault::Flaky(b) => b,
+        }
+    }
+}
+
+/// A flaky link drops this share of messages, in percent.
+pub const FLAKY_DROP_PERCENT: u64 = 30;
+/// A flaky link adds up to this much delay.
+pub const FLAKY_EXTRA_DELAY_MS: u64 = 50;
 
 struct World {
     config: SimConfig,
@@ -191,6 +216,10 @@ struct World {
     brokers: BTreeMap<BrokerId, (Broker, bool)>,
     isolated: BTreeSet<BrokerId>,
     cut_from_brokers: BTreeSet<BrokerId>,
+    paused: BTreeSet<BrokerId>,
+    /// Messages that reached a paused broker, delivered when it resumes.
+    held: Vec<(NodeId, NodeId, Message)>,
+    flaky: BTreeSet<BrokerId>,
     network: BTreeMap<(i64, u64), (NodeId, NodeId, Message)>,
     sequence: u64,
     trace: Trace,
@@ -249,6 +278,9 @@ impl World {
             brokers,
             isolated: BTreeSet::new(),
             cut_from_brokers: BTreeSet::new(),
+            paused: BTreeSet::new(),
+            held: Vec::new(),
+            flaky: BTreeSet::new(),
             network: BTreeMap::new(),
             sequence: 0,
             trace: Trace::default(),
@@ -268,7 +300,15 @@ impl World {
 
     fn send(&mut self, from: NodeId, outbox: Outbox) {
         for (to, message) in outbox {
-            let delay = 1 + (self.rng.next_u64() % MAX_LINK_DELAY_MS) as i64;
+            let mut delay = 1 + (self.rng.next_u64() % MAX_LINK_DELAY_MS) as i64;
+            let flaky = |node: NodeId| matches!(node, NodeId::Broker(b) if self.flaky.contains(&b));
+            if flaky(from) || flaky(to) {
+                if self.rng.next_u64() % 100 < FLAKY_DROP_PERCENT {
+                    self.trace.push(self.now, Event::MessageDropped { from, to });
+                    continue;
+                }
+                delay += (self.rng.next_u64() % FLAKY_EXTRA_DELAY_MS) as i64;
+            }
             self.sequence += 1;
             self.network.insert((self.now + delay, self.sequence), (from, to, message));
         }
@@ -288,6 +328,12 @@ impl World {
     fn deliver(&mut self, from: NodeId, to: NodeId, message: Message) {
         if self.cut(from, to) {
             self.trace.push(self.now, Event::MessageDropped { from, to });
+            return;
+        }
+        if let NodeId::Broker(b) = to
+            && self.paused.contains(&b)
+        {
+            self.held.push((from, to, message));
             return;
         }
         self.stats.messages += 1;
@@ -366,7 +412,9 @@ impl World {
         let ids: Vec<BrokerId> = self.brokers.keys().copied().collect();
         for id in ids {
             let mut out = Outbox::new();
-            if let Some((broker, true)) = self.brokers.get_mut(&id) {
+            if let Some((broker, true)) = self.brokers.get_mut(&id)
+                && !self.paused.contains(&id)
+            {
                 broker.tick(self.now, &mut out);
             }
             self.send(NodeId::Broker(id), out);
@@ -390,7 +438,9 @@ impl World {
     }
 
     fn nemesis(&mut self) {
-        if !self.producing || !(self.config.crash_faults || self.config.partition_faults) {
+        if !self.producing
+            || !(self.config.crash_faults || self.config.partition_faults || self.config.pause_faults)
+        {
             return;
         }
         if self.now < self.next_fault_ms {
@@ -406,7 +456,9 @@ impl World {
             // the case where only it holds the newest records.
             let escalate = self.config.crash_faults && self.rng.next_u64().is_multiple_of(3);
             match fault {
-                Fault::Isolated(b) | Fault::CutFromBrokers(b) if escalate => {
+                Fault::Isolated(b) | Fault::CutFromBrokers(b) | Fault::Paused(b) | Fault::Flaky(b)
+                    if escalate =>
+                {
                     self.heal(fault);
                     self.apply(Fault::Crashed(b));
                     self.faults.push(Fault::Crashed(b));
@@ -416,13 +468,7 @@ impl World {
             self.next_fault_ms = self.now + 500 + (self.rng.next_u64() % 2_000) as i64;
             return;
         }
-        let affected: Vec<BrokerId> = self
-            .faults
-            .iter()
-            .map(|f| match f {
-                Fault::Crashed(b) | Fault::Isolated(b) | Fault::CutFromBrokers(b) => *b,
-            })
-            .collect();
+        let affected: Vec<BrokerId> = self.faults.iter().map(|f| f.broker()).collect();
         let candidates: Vec<BrokerId> =
             self.brokers.keys().copied().filter(|b| !affected.contains(b)).collect();
         if candidates.is_empty() {
@@ -436,6 +482,10 @@ impl World {
         if self.config.partition_faults {
             kinds.push(Fault::Isolated(broker));
             kinds.push(Fault::CutFromBrokers(broker));
+            kinds.push(Fault::Flaky(broker));
+        }
+        if self.config.pause_faults {
+            kinds.push(Fault::Paused(broker));
         }
         let fault = kinds[(self.rng.next_u64() % kinds.len() as u64) as usize];
         self.apply(fault);
@@ -461,6 +511,16 @@ impl World {
                 self.cut_from_brokers.insert(id);
                 format!("cut broker-{id} off from the other brokers (controller and clients still reach it)")
             }
+            Fault::Paused(id) => {
+                self.paused.insert(id);
+                format!("pause broker-{id}")
+            }
+            Fault::Flaky(id) => {
+                self.flaky.insert(id);
+                format!(
+                    "make broker-{id}'s links flaky ({FLAKY_DROP_PERCENT}% dropped, up to {FLAKY_EXTRA_DELAY_MS} ms more delay)"
+                )
+            }
         };
         self.trace.push(self.now, Event::Fault { description });
     }
@@ -478,6 +538,22 @@ impl World {
                 self.isolated.remove(&id);
                 self.cut_from_brokers.remove(&id);
                 format!("reconnect broker-{id}")
+            }
+            Fault::Paused(id) => {
+                self.paused.remove(&id);
+                let (mine, others): (Vec<_>, Vec<_>) = std::mem::take(&mut self.held)
+                    .into_iter()
+                    .partition(|(_, to, _)| *to == NodeId::Broker(id));
+                self.held = others;
+                for (from, to, message) in mine {
+                    self.sequence += 1;
+                    self.network.insert((self.now + 1, self.sequence), (from, to, message));
+                }
+                format!("resume broker-{id}")
+            }
+            Fault::Flaky(id) => {
+                self.flaky.remove(&id);
+                format!("steady broker-{id}'s links")
             }
         };
         self.trace.push(self.now, Event::Fault { description });
@@ -805,14 +881,22 @@ pub enum ScenarioFault {
     Crash(BrokerId),
     Isolate(BrokerId),
     CutFromBrokers(BrokerId),
+    Pause(BrokerId),
 }
 
 impl Scenario {
     /// A cluster per `config` (its workload and fault settings are ignored), with topic `sim`
     /// created and its leaders elected.
     pub fn new(config: SimConfig) -> Scenario {
-        let config =
-            SimConfig { producers: 0, consumers: 0, crash_faults: false, partition_faults: false, ..config };
+        // No random workload and no nemesis: the script does everything.
+        let config = SimConfig {
+            producers: 0,
+            consumers: 0,
+            crash_faults: false,
+            partition_faults: false,
+            pause_faults: false,
+            ..config
+        };
         let mut world = World::new(config);
         world.advance_until(START_MS + 100);
         Scenario { world }
@@ -894,6 +978,7 @@ impl Scenario {
             ScenarioFault::Crash(b) => Fault::Crashed(b),
             ScenarioFault::Isolate(b) => Fault::Isolated(b),
             ScenarioFault::CutFromBrokers(b) => Fault::CutFromBrokers(b),
+            ScenarioFault::Pause(b) => Fault::Paused(b),
         };
         self.world.apply(fault);
         self.world.faults.push(fault);
@@ -901,9 +986,8 @@ impl Scenario {
 
     /// Heals every fault on `broker`: restarts it if crashed, reconnects it if cut off.
     pub fn heal(&mut self, broker: BrokerId) {
-        let (mine, others): (Vec<Fault>, Vec<Fault>) = std::mem::take(&mut self.world.faults)
-            .into_iter()
-            .partition(|f| matches!(f, Fault::Crashed(b) | Fault::Isolated(b) | Fault::CutFromBrokers(b) if *b == broker));
+        let (mine, others): (Vec<Fault>, Vec<Fault>) =
+            std::mem::take(&mut self.world.faults).into_iter().partition(|f| f.broker() == broker);
         self.world.faults = others;
         for fault in mine {
             self.world.heal(fault);
