@@ -111,7 +111,7 @@ fn a_seed_replays_to_the_identical_trace() {
         let (first, second) = (run(&config), run(&config));
         assert_eq!(first.trace.to_text(), second.trace.to_text(), "seed {seed}");
         assert_eq!(first.violations, second.violations);
-        assert!(first.trace.events.len() > 1_000, "a run does things");
+        assert!(first.trace.events.len() > 300, "a run does things");
     }
     let other = run(&SimConfig::safe(4)).trace.to_text();
     assert_ne!(run(&SimConfig::safe(3)).trace.to_text(), other, "another seed, another run");

@@ -9,12 +9,17 @@ use super::protocol::{BrokerId, Message, NodeId, TopicPartition};
 use super::trace::{Event, Trace};
 use crate::config::TopicConfig;
 use crate::error::ErrorCode;
-use crate::log::local_log::{LocalLog, LogConfig};
+use crate::log::local_log::{LocalLog, LogConfig, OpenCheckpoints};
+use crate::log::segment::file_name;
+use crate::log::storage::{LEADER_EPOCH_CHECKPOINT_FILE, LOG_SUFFIX, MemoryPartitionStore};
+use crate::random::Rng;
 
 /// Kafka's `broker.heartbeat.interval.ms` default.
 pub const BROKER_HEARTBEAT_INTERVAL_MS: i64 = 2_000;
 /// Kafka's `replica.lag.time.max.ms` default.
 pub const DEFAULT_REPLICA_LAG_TIME_MAX_MS: i64 = 30_000;
+/// At most this many unflushed bytes survive a crash (the last of them possibly a torn batch).
+pub const MAX_TORN_BYTES: u64 = 512;
 /// How long a follower waits for a fetch answer before fetching again (a lost message).
 pub const FETCH_RETRY_MS: i64 = 500;
 
@@ -70,16 +75,66 @@ impl Broker {
         config
     }
 
-    /// A crash: everything in memory is gone and each log keeps only what was flushed (per the
-    /// flush policy). The logs stay, as the disk does; the broker restarts with `restart`.
-    pub fn crash(&mut self) -> Vec<(TopicPartition, i64)> {
-        let mut kept = Vec::new();
+    /// A crash: everything in memory is gone. Each log's files keep what was flushed (per the
+    /// flush policy) and, past it, a random part of what was written but not flushed — possibly
+    /// a torn batch, as a crash mid-write leaves; the log is then reopened through the real log
+    /// recovery (`LocalLog::open` from the recovery point), which cuts what does not parse.
+    /// Returns, per partition, what recovery kept.
+    pub fn crash(&mut self, rng: &mut Rng) -> Vec<String> {
+        let config = self.log_config();
+        let mut described = Vec::new();
         for (tp, partition) in &mut self.partitions {
             let flushed = partition.log.recovery_point();
-            let _ = partition.log.truncate_to(flushed);
-            kept.push((tp.clone(), partition.log.log_end_offset()));
+            let mut files = BTreeMap::new();
+            let mut torn_budget = (rng.next_u64() % MAX_TORN_BYTES) as usize;
+            for segment in partition.log.segments() {
+                let Ok(bytes) = segment.log_bytes() else { continue };
+                let durable = if segment.next_offset() <= flushed {
+                    bytes.len()
+                } else if segment.base_offset() >= flushed {
+                    0
+                } else {
+                    segment
+                        .translate_offset(flushed)
+                        .ok()
+                        .flatten()
+                        .map_or(bytes.len(), |(position, _)| position)
+                };
+                // Some unflushed bytes reached the disk anyway, the last of them maybe torn.
+                let survived = (bytes.len() - durable).min(torn_budget);
+                torn_budget -= survived;
+                files.insert(
+                    file_name(segment.base_offset(), LOG_SUFFIX),
+                    bytes[..durable + survived].to_vec(),
+                );
+            }
+            files.insert(
+                LEADER_EPOCH_CHECKPOINT_FILE.to_string(),
+                partition.log.leader_epochs().to_checkpoint().into_bytes(),
+            );
+            let store = Box::new(MemoryPartitionStore::with_files(&tp.to_string(), files, None));
+            let checkpoints = OpenCheckpoints {
+                clean_shutdown: false,
+                recovery_point: Some(flushed),
+                log_start_offset: Some(partition.log.log_start_offset()),
+            };
+            match LocalLog::open(config.clone(), store, checkpoints) {
+                Ok((log, report)) => {
+                    let cut = if report.truncated_bytes > 0 {
+                        format!(", recovery cut a torn {} bytes", report.truncated_bytes)
+                    } else {
+                        String::new()
+                    };
+                    described.push(format!("{tp} recovered to {}{cut}", log.log_end_offset()));
+                    partition.log = log;
+                }
+                Err(e) => {
+                    described.push(format!("{tp} could not be recovered ({e}); started empty"));
+                    partition.log = LocalLog::new(config.clone());
+                }
+            }
         }
-        kept
+        described
     }
 
     /// The same broker started again over its (crashed) logs, with a new incarnation. Unless

@@ -187,7 +187,8 @@ enum Fault {
     /// Stopped (a long GC pause, a stopped VM): it neither runs nor answers; messages to it wait
     /// and are delivered when it resumes — it may wake as a fenced, stale leader.
     Paused(BrokerId),
-    /// Its links drop 30% of messages and delay the rest by up to 50 ms more.
+    /// Its links drop 30% of messages, delay the rest by up to 50 ms more, and duplicate 10% of
+    /// those between brokers and the controller.
     Flaky(BrokerId),
 }
 
@@ -205,6 +206,8 @@ impl Fault {
 
 /// A flaky link drops this share of messages, in percent.
 pub const FLAKY_DROP_PERCENT: u64 = 30;
+/// A flaky link between brokers (or the controller) duplicates this share of messages, in percent.
+pub const FLAKY_DUPLICATE_PERCENT: u64 = 10;
 /// A flaky link adds up to this much delay.
 pub const FLAKY_EXTRA_DELAY_MS: u64 = 50;
 
@@ -308,6 +311,14 @@ impl World {
                     continue;
                 }
                 delay += (self.rng.next_u64() % FLAKY_EXTRA_DELAY_MS) as i64;
+                // Between brokers and the controller a flaky link also duplicates (clients talk
+                // over TCP to one broker: their requests are never delivered twice).
+                let internal = !matches!(from, NodeId::Client(_)) && !matches!(to, NodeId::Client(_));
+                if internal && self.rng.next_u64() % 100 < FLAKY_DUPLICATE_PERCENT {
+                    let again = delay + 1 + (self.rng.next_u64() % FLAKY_EXTRA_DELAY_MS) as i64;
+                    self.sequence += 1;
+                    self.network.insert((self.now + again, self.sequence), (from, to, message.clone()));
+                }
             }
             self.sequence += 1;
             self.network.insert((self.now + delay, self.sequence), (from, to, message));
@@ -498,10 +509,9 @@ impl World {
         let description = match fault {
             Fault::Crashed(id) => {
                 let Some((broker, up)) = self.brokers.get_mut(&id) else { return };
-                let kept = broker.crash();
+                let recovered = broker.crash(&mut self.rng);
                 *up = false;
-                let kept: Vec<String> = kept.iter().map(|(tp, leo)| format!("{tp} to {leo}")).collect();
-                format!("crash broker-{id} (unflushed records lost: logs cut {})", kept.join(", "))
+                format!("crash broker-{id} (unflushed writes lost or torn; {})", recovered.join("; "))
             }
             Fault::Isolated(id) => {
                 self.isolated.insert(id);
