@@ -21,6 +21,9 @@ pub struct SimArgs {
     /// Give up a guarantee: `unclean-election`, `min-isr-1` or `acks-1`.
     #[arg(long)]
     r#unsafe: Option<String>,
+    /// Brokers in the cluster (1 to 9; the topic's replication factor is min(3, brokers)).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=9))]
+    brokers: u8,
     /// Most brokers faulty at once (the safe claim is for 1; more needs `--fsync`).
     #[arg(long)]
     max_faults: Option<usize>,
@@ -78,6 +81,9 @@ pub fn run_sweep(args: SimArgs) -> Result<bool, String> {
         config.partition_faults = partition;
         config.pause_faults = pause;
         config.duration_ms = args.duration_ms;
+        config.brokers = usize::from(args.brokers);
+        config.replication_factor = config.replication_factor.min(config.brokers);
+        config.min_insync_replicas = config.min_insync_replicas.min(config.replication_factor);
         if let Some(max) = args.max_faults {
             config.max_concurrent_faults = max;
         }
@@ -98,6 +104,9 @@ pub fn run_sweep(args: SimArgs) -> Result<bool, String> {
             let mut replay = format!("cargo xtask sim --seeds {seed} --faults {}", args.faults);
             if let Some(name) = &args.r#unsafe {
                 replay.push_str(&format!(" --unsafe {name}"));
+            }
+            if args.brokers != 3 {
+                replay.push_str(&format!(" --brokers {}", args.brokers));
             }
             if args.duration_ms != 10_000 {
                 replay.push_str(&format!(" --duration-ms {}", args.duration_ms));

@@ -177,6 +177,19 @@ struct Consumer {
     next_fetch_ms: BTreeMap<TopicPartition, i64>,
 }
 
+/// In a `Split`'s `side` mask: bit `b` for broker `b`, and these two for the controller and the
+/// clients.
+const SPLIT_CONTROLLER_BIT: u64 = 1 << 62;
+const SPLIT_CLIENTS_BIT: u64 = 1 << 63;
+
+fn split_bit(node: NodeId) -> u64 {
+    match node {
+        NodeId::Controller => SPLIT_CONTROLLER_BIT,
+        NodeId::Client(_) => SPLIT_CLIENTS_BIT,
+        NodeId::Broker(b) => 1 << b,
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Fault {
     Crashed(BrokerId),
@@ -187,19 +200,30 @@ enum Fault {
     /// Stopped (a long GC pause, a stopped VM): it neither runs nor answers; messages to it wait
     /// and are delivered when it resumes — it may wake as a fenced, stale leader.
     Paused(BrokerId),
+    /// A network partition: the nodes in `side` (some brokers, maybe the controller, maybe the
+    /// clients) cannot talk with the rest.
+    Split {
+        side: u64,
+    },
     /// Its links drop 30% of messages, delay the rest by up to 50 ms more, and duplicate 10% of
     /// those between brokers and the controller.
     Flaky(BrokerId),
 }
 
 impl Fault {
-    fn broker(self) -> BrokerId {
+    /// The brokers it affects.
+    fn brokers(self) -> Vec<BrokerId> {
         match self {
             Fault::Crashed(b)
             | Fault::Isolated(b)
             | Fault::CutFromBrokers(b)
             | Fault::Paused(b)
-            | Fault::Flaky(b) => b,
+            | Fault::Flaky(b) => vec![b],
+            // The brokers on the named side; the others are cut off from them, but they are
+            // the ones the fault "is".
+            Fault::Split { side } => {
+                (0..62).filter(|b| side & (1 << b) != 0).map(|b| b as BrokerId).collect()
+            }
         }
     }
 }
@@ -223,6 +247,8 @@ struct World {
     /// Messages that reached a paused broker, delivered when it resumes.
     held: Vec<(NodeId, NodeId, Message)>,
     flaky: BTreeSet<BrokerId>,
+    /// Active network partitions, as side masks.
+    splits: Vec<u64>,
     network: BTreeMap<(i64, u64), (NodeId, NodeId, Message)>,
     sequence: u64,
     trace: Trace,
@@ -284,6 +310,7 @@ impl World {
             paused: BTreeSet::new(),
             held: Vec::new(),
             flaky: BTreeSet::new(),
+            splits: Vec::new(),
             network: BTreeMap::new(),
             sequence: 0,
             trace: Trace::default(),
@@ -333,7 +360,9 @@ impl World {
             }
             _ => false,
         };
-        isolated(from) || isolated(to) || between_brokers
+        let split =
+            self.splits.iter().any(|side| (side & split_bit(from) != 0) != (side & split_bit(to) != 0));
+        isolated(from) || isolated(to) || between_brokers || split
     }
 
     fn deliver(&mut self, from: NodeId, to: NodeId, message: Message) {
@@ -479,7 +508,7 @@ impl World {
             self.next_fault_ms = self.now + 500 + (self.rng.next_u64() % 2_000) as i64;
             return;
         }
-        let affected: Vec<BrokerId> = self.faults.iter().map(|f| f.broker()).collect();
+        let affected: Vec<BrokerId> = self.faults.iter().flat_map(|f| f.brokers()).collect();
         let candidates: Vec<BrokerId> =
             self.brokers.keys().copied().filter(|b| !affected.contains(b)).collect();
         if candidates.is_empty() {
@@ -494,6 +523,20 @@ impl World {
             kinds.push(Fault::Isolated(broker));
             kinds.push(Fault::CutFromBrokers(broker));
             kinds.push(Fault::Flaky(broker));
+            // A partition: this broker, maybe one more unaffected one (never all), and maybe the
+            // controller and the clients, against the rest.
+            let mut side = 1u64 << broker;
+            let others: Vec<BrokerId> = candidates.iter().copied().filter(|&b| b != broker).collect();
+            if others.len() >= 2 && self.rng.next_u64().is_multiple_of(2) {
+                side |= 1 << others[(self.rng.next_u64() % others.len() as u64) as usize];
+            }
+            if self.rng.next_u64().is_multiple_of(2) {
+                side |= SPLIT_CONTROLLER_BIT;
+            }
+            if self.rng.next_u64().is_multiple_of(2) {
+                side |= SPLIT_CLIENTS_BIT;
+            }
+            kinds.push(Fault::Split { side });
         }
         if self.config.pause_faults {
             kinds.push(Fault::Paused(broker));
@@ -524,6 +567,10 @@ impl World {
             Fault::Paused(id) => {
                 self.paused.insert(id);
                 format!("pause broker-{id}")
+            }
+            Fault::Split { side } => {
+                self.splits.push(side);
+                format!("network partition: {} | the rest", describe_side(side))
             }
             Fault::Flaky(id) => {
                 self.flaky.insert(id);
@@ -560,6 +607,10 @@ impl World {
                     self.network.insert((self.now + 1, self.sequence), (from, to, message));
                 }
                 format!("resume broker-{id}")
+            }
+            Fault::Split { side } => {
+                self.splits.retain(|s| *s != side);
+                format!("network partition healed: {} | the rest", describe_side(side))
             }
             Fault::Flaky(id) => {
                 self.flaky.remove(&id);
@@ -876,6 +927,19 @@ fn committed(partition: &super::partition::Partition, below: i64) -> BTreeMap<i6
     out
 }
 
+/// The nodes on a split's side, as a trace names them.
+fn describe_side(side: u64) -> String {
+    let mut names: Vec<String> =
+        (0..62).filter(|b| side & (1 << b) != 0).map(|b| format!("broker-{b}")).collect();
+    if side & SPLIT_CONTROLLER_BIT != 0 {
+        names.push("controller".into());
+    }
+    if side & SPLIT_CLIENTS_BIT != 0 {
+        names.push("clients".into());
+    }
+    format!("{{{}}}", names.join(", "))
+}
+
 /// The client id of a scenario's scripted producer.
 pub const SCRIPT_CLIENT: u32 = 100;
 
@@ -997,7 +1061,7 @@ impl Scenario {
     /// Heals every fault on `broker`: restarts it if crashed, reconnects it if cut off.
     pub fn heal(&mut self, broker: BrokerId) {
         let (mine, others): (Vec<Fault>, Vec<Fault>) =
-            std::mem::take(&mut self.world.faults).into_iter().partition(|f| f.broker() == broker);
+            std::mem::take(&mut self.world.faults).into_iter().partition(|f| f.brokers().contains(&broker));
         self.world.faults = others;
         for fault in mine {
             self.world.heal(fault);
