@@ -12,8 +12,8 @@ pub struct SimArgs {
     #[arg(long, default_value = "0..100", value_parser = parse_seeds)]
     seeds: Range<u64>,
     /// Fault kinds the nemesis injects, comma-separated: `crash`, `partition` (isolate, cut off
-    /// from the brokers, flaky links), `pause`; or `none`.
-    #[arg(long, default_value = "crash,partition,pause")]
+    /// from the brokers, network partitions, flaky links), `pause`, `disk` (full, slow); or `none`.
+    #[arg(long, default_value = "crash,partition,pause,disk")]
     faults: String,
     /// Simulated milliseconds of workload and faults, before healing and draining.
     #[arg(long, default_value_t = 10_000)]
@@ -58,18 +58,16 @@ pub fn run_sweep(args: SimArgs) -> Result<bool, String> {
             format!("unknown --unsafe {name:?}; one of: {}", names.join(", "))
         })?),
     };
-    let (crash, partition, pause) = match args.faults.as_str() {
-        "none" => (false, false, false),
-        list => {
-            let kinds: Vec<&str> = list.split(',').map(str::trim).collect();
-            if let Some(bad) = kinds.iter().find(|k| !["crash", "partition", "pause"].contains(k)) {
-                return Err(format!(
-                    "unknown fault {bad:?} in --faults; use crash, partition, pause or none"
-                ));
-            }
-            (kinds.contains(&"crash"), kinds.contains(&"partition"), kinds.contains(&"pause"))
-        }
+    const KINDS: [&str; 4] = ["crash", "partition", "pause", "disk"];
+    let kinds: Vec<&str> = match args.faults.as_str() {
+        "none" => Vec::new(),
+        list => list.split(',').map(str::trim).collect(),
     };
+    if let Some(bad) = kinds.iter().find(|k| !KINDS.contains(k)) {
+        return Err(format!("unknown fault {bad:?} in --faults; use {} or none", KINDS.join(", ")));
+    }
+    let has = |kind: &str| kinds.contains(&kind);
+    let (crash, partition, pause, disk) = (has("crash"), has("partition"), has("pause"), has("disk"));
     let started = std::time::Instant::now();
     let (mut failing, mut simulated_ms, mut acked, mut faults, mut violations) = (0, 0i64, 0, 0, 0);
     for seed in args.seeds.clone() {
@@ -80,6 +78,7 @@ pub fn run_sweep(args: SimArgs) -> Result<bool, String> {
         config.crash_faults = crash;
         config.partition_faults = partition;
         config.pause_faults = pause;
+        config.disk_faults = disk;
         config.duration_ms = args.duration_ms;
         config.brokers = usize::from(args.brokers);
         config.replication_factor = config.replication_factor.min(config.brokers);

@@ -201,3 +201,24 @@ fn replication_stories_match_their_traces() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn the_controller_keeps_a_metadata_log_of_every_change() {
+    use kite_shared::replication::protocol::MetadataRecord;
+    let mut scenario = Scenario::new(SimConfig { partitions: 1, ..SimConfig::safe(1) });
+    let leader = scenario.leader(0).unwrap();
+    scenario.fault(ScenarioFault::Crash(leader));
+    scenario.wait(3_000);
+    let log = scenario.metadata_log();
+    let registered = log.iter().filter(|r| matches!(r, MetadataRecord::RegisterBroker { .. })).count();
+    assert_eq!(registered, 3, "{log:#?}");
+    assert!(matches!(&log[3], MetadataRecord::Topic { name, partitions: 1 } if name == "sim"), "{log:#?}");
+    assert!(log.contains(&MetadataRecord::FenceBroker { broker: leader }));
+    let last = log.iter().rev().find_map(|r| match r {
+        MetadataRecord::Partition(state) => Some(state),
+        _ => None,
+    });
+    let last = last.expect("partition records");
+    assert_ne!(last.leader, Some(leader), "the log ends with the new leader");
+    assert_eq!(Some(last), scenario.state(0), "replaying the log gives the controller's state");
+}

@@ -50,6 +50,11 @@ pub struct Broker {
     pub partitions: BTreeMap<TopicPartition, Partition>,
     /// Restarted after a crash that may have lost unflushed records.
     unclean_restart: bool,
+    /// The disk is full: the next write fails.
+    pub disk_full: bool,
+    /// A write failed: the log directory is offline until the broker restarts (Kafka's
+    /// LogDirFailureChannel); its replicas neither lead nor follow.
+    log_dir_offline: bool,
     last_heartbeat_ms: Option<i64>,
     next_correlation: u64,
 }
@@ -62,6 +67,8 @@ impl Broker {
             config,
             partitions: BTreeMap::new(),
             unclean_restart: false,
+            disk_full: false,
+            log_dir_offline: false,
             last_heartbeat_ms: None,
             next_correlation: 0,
         }
@@ -137,11 +144,11 @@ impl Broker {
         described
     }
 
-    /// The same broker started again over its (crashed) logs, with a new incarnation. Unless
-    /// every append was flushed, it may have lost records and says so when it registers.
-    pub fn restart(self, incarnation: u64) -> Broker {
+    /// The same broker started again over its logs, with a new incarnation. After a crash
+    /// (`unclean`) it may have lost records, and says so when it registers.
+    pub fn restart(self, incarnation: u64, unclean: bool) -> Broker {
         let mut broker = Broker::new(self.id, incarnation, self.config);
-        broker.unclean_restart = !self.config.flush_every_append;
+        broker.unclean_restart = unclean;
         for (tp, old) in self.partitions {
             broker.partitions.insert(tp.clone(), Partition::new(tp, self.id, old.log));
         }
@@ -173,6 +180,24 @@ impl Broker {
                     .entry(state.tp.clone())
                     .or_insert_with(|| Partition::new(state.tp.clone(), id, LocalLog::new(log_config)));
                 partition.update(now_ms, state, out, trace);
+            }
+            Message::Produce { tp, correlation, .. } if self.disk_full || self.log_dir_offline => {
+                // The append fails: the log directory goes offline (nothing was written).
+                self.log_dir_offline = true;
+                out.push((
+                    from,
+                    Message::ProduceResponse { tp, correlation, result: Err(ErrorCode::KafkaStorageError) },
+                ));
+            }
+            Message::Fetch { tp, correlation, .. } if self.log_dir_offline => {
+                out.push((
+                    from,
+                    Message::FetchResponse { tp, correlation, result: Err(ErrorCode::KafkaStorageError) },
+                ));
+            }
+            Message::FetchResponse { result: Ok(data), .. } if self.disk_full && !data.records.is_empty() => {
+                // A follower's append fails the same way.
+                self.log_dir_offline = true;
             }
             Message::Produce { tp, batch, acks, correlation } => match self.partitions.get_mut(&tp) {
                 Some(partition) => {
@@ -247,8 +272,12 @@ impl Broker {
                 broker: self.id,
                 incarnation: self.incarnation,
                 unclean_restart: self.unclean_restart,
+                log_dir_offline: self.log_dir_offline,
             };
             out.push((NodeId::Controller, heartbeat));
+        }
+        if self.log_dir_offline {
+            return;
         }
         let lag = self.config.replica_lag_time_max_ms;
         let mut to_fetch = Vec::new();

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::partition::Outbox;
-use super::protocol::{BrokerId, Message, NodeId, PartitionState, TopicPartition};
+use super::protocol::{BrokerId, Message, MetadataRecord, NodeId, PartitionState, TopicPartition};
 use super::trace::{Event, Trace};
 use crate::error::{ErrorCode, KafkaError};
 use crate::random::Rng;
@@ -35,6 +35,8 @@ pub struct Controller {
     session_timeout_ms: i64,
     last_preferred_check_ms: i64,
     last_resend_ms: i64,
+    /// Every change, in order (KRaft's metadata log); brokers get the resulting states pushed.
+    metadata_log: Vec<MetadataRecord>,
 }
 
 impl Controller {
@@ -45,9 +47,15 @@ impl Controller {
             unclean_election: BTreeMap::new(),
             preferred_leader_check_ms,
             session_timeout_ms,
+            metadata_log: Vec::new(),
             last_preferred_check_ms: 0,
             last_resend_ms: 0,
         }
+    }
+
+    /// The metadata log so far.
+    pub fn metadata_log(&self) -> &[MetadataRecord] {
+        &self.metadata_log
     }
 
     fn alive(&self, broker: BrokerId) -> bool {
@@ -79,6 +87,7 @@ impl Controller {
                 format!("Replication factor: {replication_factor} larger than available brokers: {n}."),
             ));
         }
+        self.metadata_log.push(MetadataRecord::Topic { name: name.to_string(), partitions });
         let start = (rng.next_u64() % n as u64) as usize;
         let mut shift = (rng.next_u64() % n as u64) as usize;
         for p in 0..partitions {
@@ -114,9 +123,17 @@ impl Controller {
         Ok(())
     }
 
-    /// Sends a partition's state to every broker that hosts it.
-    fn push(&self, tp: &TopicPartition, out: &mut Outbox) {
+    /// Records a partition's state in the metadata log if it changed, and sends it to every
+    /// broker that hosts it.
+    fn push(&mut self, tp: &TopicPartition, out: &mut Outbox) {
         if let Some(state) = self.partitions.get(tp) {
+            let recorded = self.metadata_log.iter().rev().find_map(|r| match r {
+                MetadataRecord::Partition(s) if &s.tp == tp => Some(s),
+                _ => None,
+            });
+            if recorded != Some(state) {
+                self.metadata_log.push(MetadataRecord::Partition(state.clone()));
+            }
             for &replica in &state.replicas {
                 // Only registered brokers get state, addressed to their current incarnation.
                 if let Some(registration) = self.brokers.get(&replica) {
@@ -139,7 +156,18 @@ impl Controller {
         trace: &mut Trace,
     ) {
         match message {
-            Message::BrokerHeartbeat { broker, incarnation, unclean_restart } => {
+            Message::BrokerHeartbeat { broker, incarnation, unclean_restart, log_dir_offline } => {
+                if log_dir_offline {
+                    // Its replicas are gone until it restarts: fence it (elections move away),
+                    // while it keeps heartbeating.
+                    if self.brokers.get(&broker).is_some_and(|r| r.incarnation == incarnation && !r.fenced) {
+                        self.fence(now_ms, broker, out, trace);
+                    }
+                    if let Some(registration) = self.brokers.get_mut(&broker) {
+                        registration.last_heartbeat_ms = now_ms;
+                    }
+                    return;
+                }
                 self.heartbeat(now_ms, broker, incarnation, unclean_restart, out, trace)
             }
             Message::AlterPartition { tp, leader, leader_epoch, partition_epoch, isr } => {
@@ -192,6 +220,7 @@ impl Controller {
             return;
         }
         trace.push(now_ms, Event::Unfenced { broker, incarnation });
+        self.metadata_log.push(MetadataRecord::RegisterBroker { broker, incarnation });
         let tps: Vec<TopicPartition> = self
             .partitions
             .iter()
@@ -217,6 +246,7 @@ impl Controller {
             registration.fenced = true;
         }
         trace.push(now_ms, Event::Fenced { broker });
+        self.metadata_log.push(MetadataRecord::FenceBroker { broker });
         let tps: Vec<TopicPartition> = self.partitions.keys().cloned().collect();
         for tp in tps {
             let Some(state) = self.partitions.get_mut(&tp) else { continue };

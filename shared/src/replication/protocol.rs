@@ -74,11 +74,13 @@ pub struct FetchData {
 pub enum Message {
     /// Broker → controller, every `BROKER_HEARTBEAT_INTERVAL_MS`. A new `incarnation` is a
     /// restarted broker; `unclean_restart` says it came back from a crash that may have lost
-    /// unflushed records (KIP-966: such a broker is no longer an eligible leader).
+    /// unflushed records (KIP-966: such a broker is no longer an eligible leader);
+    /// `log_dir_offline` that a write failed (disk full) and its replicas are gone until restart.
     BrokerHeartbeat {
         broker: BrokerId,
         incarnation: u64,
         unclean_restart: bool,
+        log_dir_offline: bool,
     },
     /// Controller → broker: a partition's current state (the metadata the broker replays),
     /// addressed to the broker's registered `incarnation` (KRaft's broker epoch): a restarted
@@ -128,4 +130,22 @@ pub enum Message {
         correlation: u64,
         partitions: Vec<PartitionState>,
     },
+}
+
+/// One record of the controller's metadata log (KRaft's `__cluster_metadata`), in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MetadataRecord {
+    RegisterBroker {
+        broker: BrokerId,
+        incarnation: u64,
+    },
+    FenceBroker {
+        broker: BrokerId,
+    },
+    Topic {
+        name: String,
+        partitions: i32,
+    },
+    /// A partition's state after a change (PartitionRecord / PartitionChangeRecord).
+    Partition(PartitionState),
 }

@@ -82,6 +82,8 @@ pub struct SimConfig {
     /// Isolate, cut off from the brokers, flaky links.
     pub partition_faults: bool,
     pub pause_faults: bool,
+    /// Full and slow disks.
+    pub disk_faults: bool,
     pub max_concurrent_faults: usize,
     pub producers: u32,
     pub consumers: u32,
@@ -110,6 +112,7 @@ impl SimConfig {
             crash_faults: true,
             partition_faults: true,
             pause_faults: true,
+            disk_faults: true,
             max_concurrent_faults: 1,
             producers: 2,
             consumers: 1,
@@ -205,6 +208,11 @@ enum Fault {
     Split {
         side: u64,
     },
+    /// Its disk is full: its next write fails and its log directory goes offline until it is
+    /// restarted (with room again); nothing already written is lost.
+    DiskFull(BrokerId),
+    /// Its disk is slow: everything it sends is 100–300 ms later.
+    SlowDisk(BrokerId),
     /// Its links drop 30% of messages, delay the rest by up to 50 ms more, and duplicate 10% of
     /// those between brokers and the controller.
     Flaky(BrokerId),
@@ -218,6 +226,8 @@ impl Fault {
             | Fault::Isolated(b)
             | Fault::CutFromBrokers(b)
             | Fault::Paused(b)
+            | Fault::DiskFull(b)
+            | Fault::SlowDisk(b)
             | Fault::Flaky(b) => vec![b],
             // The brokers on the named side; the others are cut off from them, but they are
             // the ones the fault "is".
@@ -230,6 +240,10 @@ impl Fault {
 
 /// A flaky link drops this share of messages, in percent.
 pub const FLAKY_DROP_PERCENT: u64 = 30;
+/// A slow disk delays everything its broker sends by at least this much…
+pub const SLOW_DISK_MIN_DELAY_MS: i64 = 100;
+/// …plus up to this much more.
+pub const SLOW_DISK_EXTRA_DELAY_MS: u64 = 200;
 /// A flaky link between brokers (or the controller) duplicates this share of messages, in percent.
 pub const FLAKY_DUPLICATE_PERCENT: u64 = 10;
 /// A flaky link adds up to this much delay.
@@ -247,6 +261,7 @@ struct World {
     /// Messages that reached a paused broker, delivered when it resumes.
     held: Vec<(NodeId, NodeId, Message)>,
     flaky: BTreeSet<BrokerId>,
+    slow_disk: BTreeSet<BrokerId>,
     /// Active network partitions, as side masks.
     splits: Vec<u64>,
     network: BTreeMap<(i64, u64), (NodeId, NodeId, Message)>,
@@ -310,6 +325,7 @@ impl World {
             paused: BTreeSet::new(),
             held: Vec::new(),
             flaky: BTreeSet::new(),
+            slow_disk: BTreeSet::new(),
             splits: Vec::new(),
             network: BTreeMap::new(),
             sequence: 0,
@@ -331,6 +347,9 @@ impl World {
     fn send(&mut self, from: NodeId, outbox: Outbox) {
         for (to, message) in outbox {
             let mut delay = 1 + (self.rng.next_u64() % MAX_LINK_DELAY_MS) as i64;
+            if matches!(from, NodeId::Broker(b) if self.slow_disk.contains(&b)) {
+                delay += SLOW_DISK_MIN_DELAY_MS + (self.rng.next_u64() % SLOW_DISK_EXTRA_DELAY_MS) as i64;
+            }
             let flaky = |node: NodeId| matches!(node, NodeId::Broker(b) if self.flaky.contains(&b));
             if flaky(from) || flaky(to) {
                 if self.rng.next_u64() % 100 < FLAKY_DROP_PERCENT {
@@ -478,9 +497,11 @@ impl World {
     }
 
     fn nemesis(&mut self) {
-        if !self.producing
-            || !(self.config.crash_faults || self.config.partition_faults || self.config.pause_faults)
-        {
+        let any = self.config.crash_faults
+            || self.config.partition_faults
+            || self.config.pause_faults
+            || self.config.disk_faults;
+        if !self.producing || !any {
             return;
         }
         if self.now < self.next_fault_ms {
@@ -496,7 +517,11 @@ impl World {
             // the case where only it holds the newest records.
             let escalate = self.config.crash_faults && self.rng.next_u64().is_multiple_of(3);
             match fault {
-                Fault::Isolated(b) | Fault::CutFromBrokers(b) | Fault::Paused(b) | Fault::Flaky(b)
+                Fault::Isolated(b)
+                | Fault::CutFromBrokers(b)
+                | Fault::Paused(b)
+                | Fault::Flaky(b)
+                | Fault::SlowDisk(b)
                     if escalate =>
                 {
                     self.heal(fault);
@@ -541,6 +566,10 @@ impl World {
         if self.config.pause_faults {
             kinds.push(Fault::Paused(broker));
         }
+        if self.config.disk_faults {
+            kinds.push(Fault::DiskFull(broker));
+            kinds.push(Fault::SlowDisk(broker));
+        }
         let fault = kinds[(self.rng.next_u64() % kinds.len() as u64) as usize];
         self.apply(fault);
         self.faults.push(fault);
@@ -568,6 +597,16 @@ impl World {
                 self.paused.insert(id);
                 format!("pause broker-{id}")
             }
+            Fault::DiskFull(id) => {
+                if let Some((broker, _)) = self.brokers.get_mut(&id) {
+                    broker.disk_full = true;
+                }
+                format!("broker-{id}'s disk is full")
+            }
+            Fault::SlowDisk(id) => {
+                self.slow_disk.insert(id);
+                format!("broker-{id}'s disk is slow")
+            }
             Fault::Split { side } => {
                 self.splits.push(side);
                 format!("network partition: {} | the rest", describe_side(side))
@@ -588,8 +627,20 @@ impl World {
                 let Some((broker, up)) = self.brokers.remove(&id) else { return };
                 debug_assert!(!up);
                 let incarnation = broker.incarnation + 1;
-                self.brokers.insert(id, (broker.restart(incarnation), true));
+                let unclean = !broker.config.flush_every_append;
+                self.brokers.insert(id, (broker.restart(incarnation, unclean), true));
                 format!("restart broker-{id} (incarnation {incarnation}; log recovery)")
+            }
+            Fault::DiskFull(id) => {
+                // Space is freed; an offline log directory needs a restart (nothing was lost).
+                let Some((broker, _)) = self.brokers.remove(&id) else { return };
+                let incarnation = broker.incarnation + 1;
+                self.brokers.insert(id, (broker.restart(incarnation, false), true));
+                format!("free broker-{id}'s disk and restart it (incarnation {incarnation})")
+            }
+            Fault::SlowDisk(id) => {
+                self.slow_disk.remove(&id);
+                format!("broker-{id}'s disk is fast again")
             }
             Fault::Isolated(id) | Fault::CutFromBrokers(id) => {
                 self.isolated.remove(&id);
@@ -771,7 +822,9 @@ impl World {
                         Outcome::Acked(offset)
                     }
                     // Refused before the append: safe to send again.
-                    Err(error @ ErrorCode::NotEnoughReplicas) if in_flight.attempts < MAX_PRODUCE_RETRIES => {
+                    Err(error @ (ErrorCode::NotEnoughReplicas | ErrorCode::KafkaStorageError))
+                        if in_flight.attempts < MAX_PRODUCE_RETRIES =>
+                    {
                         self.trace.push(
                             self.now,
                             Event::ClientRetry {
@@ -969,6 +1022,7 @@ impl Scenario {
             crash_faults: false,
             partition_faults: false,
             pause_faults: false,
+            disk_faults: false,
             ..config
         };
         let mut world = World::new(config);
@@ -1066,6 +1120,11 @@ impl Scenario {
         for fault in mine {
             self.world.heal(fault);
         }
+    }
+
+    /// The controller's metadata log so far.
+    pub fn metadata_log(&self) -> &[super::protocol::MetadataRecord] {
+        self.world.controller.metadata_log()
     }
 
     pub fn state(&self, partition: i32) -> Option<&PartitionState> {
