@@ -46,7 +46,10 @@ pub fn run(args: CrashWriterArgs) -> Result<(), String> {
     let now = crate::session::now_ms;
     let configs = BTreeMap::from([("segment.bytes".to_string(), CRASH_SEGMENT_BYTES.to_string())]);
     // Already there after the first run: the error is expected then.
-    let _ = cluster.handle(now(), Command::CreateTopic { name: CRASH_TOPIC.into(), partitions: 1, configs });
+    let _ = cluster.handle(
+        now(),
+        Command::CreateTopic { name: CRASH_TOPIC.into(), partitions: 1, configs, replication_factor: None },
+    );
     writeln!(stdout, "opened").map_err(|e| e.to_string())?;
     let mut next = match cluster.handle(now(), fetch_end()) {
         Reply::Records { log_end_offset, .. } => log_end_offset,

@@ -1,6 +1,7 @@
 //! `kite`: the native host. `kite serve` runs Kite's engine on real time behind a websocket and
 //! serves the browser UI; later subcommands mirror Kafka's command-line tools.
 
+mod cli;
 mod crash_writer;
 mod serve;
 mod session;
@@ -24,6 +25,17 @@ struct Cli {
 enum Commands {
     /// Serve the UI and the engine's websocket API.
     Serve(ServeArgs),
+    /// Create, list and describe topics on a running server (like kafka-topics).
+    Topics {
+        #[command(subcommand)]
+        command: cli::TopicsCommand,
+        #[command(flatten)]
+        server: cli::ServerArg,
+    },
+    /// Send records to a topic, from arguments or stdin lines (like kafka-console-producer).
+    Produce(cli::ProduceArgs),
+    /// Print a topic's records (like kafka-console-consumer, without groups yet).
+    Consume(cli::ConsumeArgs),
     /// Run the deterministic cluster simulator over seeds and check every run.
     Sim(sim_cmd::SimArgs),
     /// Test helper: append to a disk log in a loop, printing each acknowledged offset, until
@@ -69,6 +81,13 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Commands::Topics { command, server } => {
+            tool("topics", cli::topics(command, &server, &mut std::io::stdout()))
+        }
+        Commands::Produce(args) => {
+            tool("produce", cli::produce(args, std::io::stdin().lock(), &mut std::io::stdout()))
+        }
+        Commands::Consume(args) => tool("consume", cli::consume(args, &mut std::io::stdout())),
         Commands::Sim(args) => match sim_cmd::run_sweep(args) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::FAILURE,
@@ -84,5 +103,16 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+/// A tool's exit: its error on stderr and a failure status.
+fn tool(name: &str, result: Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("kite {name}: {err}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -35,7 +35,12 @@ fn the_engine_in_wasm_places_keys_like_kafka() {
     let created = ask(
         &mut cluster,
         1,
-        Command::CreateTopic { name: "events".into(), partitions: 6, configs: Default::default() },
+        Command::CreateTopic {
+            name: "events".into(),
+            partitions: 6,
+            configs: Default::default(),
+            replication_factor: None,
+        },
     );
     assert!(matches!(created, Reply::TopicCreated { .. }), "{created:?}");
     // kafka-reference.md §3: "a-little-bit-longer-string" → murmur2 −1486304829 → partition 5 of 6.

@@ -62,8 +62,12 @@ async fn written(database: &str, mode: StorageMode, count: usize) -> RefCell<Tab
     let engine = RefCell::new(TabEngine::open(mode, database).await);
     assert!(engine.borrow().description.starts_with("IndexedDB"), "{}", engine.borrow().description);
     let configs = BTreeMap::from([("segment.bytes".to_string(), "300".to_string())]);
-    let created =
-        ask(&engine, 1, Command::CreateTopic { name: "orders".into(), partitions: 2, configs }).await;
+    let created = ask(
+        &engine,
+        1,
+        Command::CreateTopic { name: "orders".into(), partitions: 2, configs, replication_factor: None },
+    )
+    .await;
     assert!(matches!(created, Reply::TopicCreated { .. }), "{created:?}");
     for i in 0..count {
         let produced = ask(&engine, 2 + i as u64, produce(&format!("value {i}"))).await;

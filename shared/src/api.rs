@@ -34,6 +34,10 @@ pub enum Command {
         /// Topic config overrides by Kafka's names (`retention.ms`, `cleanup.policy`, …).
         #[serde(default)]
         configs: BTreeMap<String, String>,
+        /// Checked against the brokers there are (Kafka's INVALID_REPLICATION_FACTOR); the
+        /// broker's default (1) when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        replication_factor: Option<i16>,
     },
     /// Every topic with its partitions' offsets.
     ListTopics,

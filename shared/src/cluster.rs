@@ -31,6 +31,8 @@ use crate::serializer::{SerializerKind, deserialize, serialize};
 use crate::topic::{Topic, collision_warning, names_collide, validate_name, validate_partition_count};
 use serde::{Deserialize, Serialize};
 
+/// Brokers this engine runs (the replicated engine is `replication`; this one is one broker).
+const SINGLE_BROKER_COUNT: usize = 1;
 /// The one broker leads every partition in its first epoch, until elections arrive.
 const SINGLE_BROKER_LEADER_EPOCH: i32 = 0;
 /// The broker's topics and their configs, until the KRaft metadata log replaces it.
@@ -301,8 +303,14 @@ impl Cluster {
     /// the engine never reads a clock itself.
     pub fn handle(&mut self, now_ms: i64, command: Command) -> Reply {
         let result = match command {
-            Command::CreateTopic { name, partitions, configs } => {
-                self.create_topic(name, partitions, configs)
+            Command::CreateTopic { name, partitions, configs, replication_factor } => {
+                match crate::config::validate_replication_factor(
+                    replication_factor.unwrap_or(1),
+                    SINGLE_BROKER_COUNT,
+                ) {
+                    Ok(()) => self.create_topic(name, partitions, configs),
+                    Err(e) => Err(e),
+                }
             }
             Command::ListTopics => Ok(Reply::Topics { topics: self.topics.values().map(describe).collect() }),
             Command::Produce {

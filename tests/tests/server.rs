@@ -111,8 +111,12 @@ mod persistence {
         let mut server = KiteServer::start_with(data.path(), &["--fsync"]);
         let mut client = ApiClient::connect(&server);
         let configs = BTreeMap::from([("segment.bytes".to_string(), "1024".to_string())]);
-        let created =
-            client.request(Command::CreateTopic { name: "orders".into(), partitions: PARTITIONS, configs });
+        let created = client.request(Command::CreateTopic {
+            name: "orders".into(),
+            partitions: PARTITIONS,
+            configs,
+            replication_factor: None,
+        });
         assert!(matches!(created, Reply::TopicCreated { .. }), "{created:?}");
         let mut expected = BTreeMap::new();
         for i in 0..120 {

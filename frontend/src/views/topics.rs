@@ -45,6 +45,7 @@ pub fn topics_panel(props: &Props) -> Html {
                 name: name.trim().to_string(),
                 partitions: count,
                 configs: parse_configs(&configs),
+                replication_factor: None,
             });
         })
     };

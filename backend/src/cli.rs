@@ -1,0 +1,369 @@
+//! The Kafka-style command-line tools, talking to a running `kite serve` over its websocket API:
+//! `kite topics` (like kafka-topics), `kite produce` (like kafka-console-producer) and
+//! `kite consume` (like kafka-console-consumer, without groups yet).
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use kite_shared::api::{ClientMessage, Command, Reply, ServerMessage, decode_server_message, encode};
+use kite_shared::partitioner::PartitionerKind;
+use kite_shared::serializer::SerializerKind;
+
+/// Where the tools connect unless `--server` says otherwise.
+pub const DEFAULT_SERVER: &str = "ws://127.0.0.1:8080/ws";
+/// How long a consumer waits between polls that found nothing.
+const CONSUME_POLL_INTERVAL_MS: u64 = 200;
+/// Records one consumer poll asks for per partition.
+const CONSUME_BATCH_RECORDS: u32 = 500;
+
+#[derive(clap::Args)]
+pub struct ServerArg {
+    /// The `kite serve` websocket to talk to.
+    #[arg(long, global = true, default_value = DEFAULT_SERVER)]
+    pub server: String,
+}
+
+#[derive(clap::Subcommand)]
+pub enum TopicsCommand {
+    /// Create a topic.
+    Create {
+        name: String,
+        #[arg(long, default_value_t = 1)]
+        partitions: i32,
+        #[arg(long)]
+        replication_factor: Option<i16>,
+        /// A topic config override, `name=value` (repeatable).
+        #[arg(long = "config", value_name = "NAME=VALUE")]
+        configs: Vec<String>,
+    },
+    /// List topic names.
+    List,
+    /// Describe topics (all, or one) with their partitions, like kafka-topics --describe.
+    Describe { name: Option<String> },
+}
+
+#[derive(clap::Args)]
+pub struct ProduceArgs {
+    topic: String,
+    /// Values to send; without any, each line of stdin is one value.
+    values: Vec<String>,
+    /// The key of every record (else none, or parsed from the line with parse.key=true).
+    #[arg(long)]
+    key: Option<String>,
+    #[arg(long)]
+    partition: Option<i32>,
+    /// default, RoundRobinPartitioner, consistent_random, murmur2_random.
+    #[arg(long, default_value = "default")]
+    partitioner: String,
+    #[arg(long, default_value = "StringSerializer")]
+    key_serializer: String,
+    #[arg(long, default_value = "StringSerializer")]
+    value_serializer: String,
+    /// kafka-console-producer's `parse.key=true` and `key.separator=S` (default a tab).
+    #[arg(long = "property", value_name = "NAME=VALUE")]
+    properties: Vec<String>,
+    #[command(flatten)]
+    server: ServerArg,
+}
+
+#[derive(clap::Args)]
+pub struct ConsumeArgs {
+    topic: String,
+    /// Start at each partition's log start instead of its end.
+    #[arg(long)]
+    from_beginning: bool,
+    /// Only this partition.
+    #[arg(long)]
+    partition: Option<i32>,
+    /// Start at this offset (needs --partition).
+    #[arg(long, requires = "partition")]
+    offset: Option<i64>,
+    /// Stop after this many records.
+    #[arg(long)]
+    max_messages: Option<usize>,
+    /// Stop when no record arrived for this long.
+    #[arg(long)]
+    timeout_ms: Option<u64>,
+    #[arg(long, default_value = "StringDeserializer")]
+    key_deserializer: String,
+    #[arg(long, default_value = "StringDeserializer")]
+    value_deserializer: String,
+    /// kafka-console-consumer's `print.key=true`, `print.partition=true`, `print.offset=true`.
+    #[arg(long = "property", value_name = "NAME=VALUE")]
+    properties: Vec<String>,
+    #[command(flatten)]
+    server: ServerArg,
+}
+
+/// A connection to a `kite serve` websocket.
+struct Connection {
+    socket: tungstenite::WebSocket<TcpStream>,
+    next_id: u64,
+}
+
+impl Connection {
+    fn open(url: &str) -> Result<Connection, String> {
+        let address = url
+            .strip_prefix("ws://")
+            .and_then(|rest| rest.split('/').next())
+            .ok_or_else(|| format!("--server {url:?} is not a ws:// URL like {DEFAULT_SERVER}"))?;
+        let stream = TcpStream::connect(address)
+            .map_err(|e| format!("cannot connect to {url}: {e} (is `kite serve` running?)"))?;
+        let (socket, _) = tungstenite::client::client(url, stream)
+            .map_err(|e| format!("websocket handshake with {url} failed: {e}"))?;
+        let mut connection = Connection { socket, next_id: 1 };
+        match connection.receive()? {
+            ServerMessage::Welcome { .. } => Ok(connection),
+            other => Err(format!("{url} did not say welcome: {other:?}")),
+        }
+    }
+
+    fn receive(&mut self) -> Result<ServerMessage, String> {
+        loop {
+            match self.socket.read().map_err(|e| format!("the server closed the connection: {e}"))? {
+                tungstenite::Message::Text(text) => {
+                    return decode_server_message(&text)
+                        .map_err(|e| format!("the server sent something unreadable: {e:?}"));
+                }
+                tungstenite::Message::Close(_) => return Err("the server closed the connection".into()),
+                _ => {}
+            }
+        }
+    }
+
+    fn request(&mut self, command: Command) -> Result<Reply, String> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let text = encode(&ClientMessage { id, command });
+        self.socket
+            .send(tungstenite::Message::text(text))
+            .map_err(|e| format!("cannot send to the server: {e}"))?;
+        match self.receive()? {
+            ServerMessage::Reply { id: answered, reply } if answered == id => Ok(reply),
+            ServerMessage::Invalid { message } => Err(format!("the server refused the request: {message}")),
+            other => Err(format!("unexpected answer: {other:?}")),
+        }
+    }
+}
+
+/// A reply that is an error, as Kafka's tools print it.
+fn kafka_error(reply: Reply) -> String {
+    match reply {
+        Reply::Error(e) => format!("Error: {} ({}): {}", e.error.name(), e.error.code(), e.message),
+        other => format!("unexpected reply: {other:?}"),
+    }
+}
+
+fn pairs(list: &[String], what: &str) -> Result<BTreeMap<String, String>, String> {
+    list.iter()
+        .map(|pair| {
+            pair.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+                .ok_or_else(|| format!("{what} {pair:?} is not NAME=VALUE"))
+        })
+        .collect()
+}
+
+fn serializer(name: &str, flag: &str) -> Result<SerializerKind, String> {
+    serde_json::from_value(serde_json::Value::String(name.to_string())).map_err(|_| {
+        format!("{flag} {name:?} is not a serializer Kite knows (e.g. StringSerializer, IntegerSerializer)")
+    })
+}
+
+fn deserializer(name: &str, flag: &str) -> Result<SerializerKind, String> {
+    // Kafka names the consumer's side Deserializer; Kite's kinds are named once, as serializers.
+    serializer(&name.replace("Deserializer", "Serializer"), flag)
+}
+
+pub fn topics(command: TopicsCommand, server: &ServerArg, out: &mut impl Write) -> Result<(), String> {
+    let mut connection = Connection::open(&server.server)?;
+    let io = |e: std::io::Error| e.to_string();
+    match command {
+        TopicsCommand::Create { name, partitions, replication_factor, configs } => {
+            let configs = pairs(&configs, "--config")?;
+            let command =
+                Command::CreateTopic { name: name.clone(), partitions, configs, replication_factor };
+            match connection.request(command)? {
+                Reply::TopicCreated { warnings, .. } => {
+                    for warning in warnings {
+                        writeln!(out, "WARNING: {warning}").map_err(io)?;
+                    }
+                    writeln!(out, "Created topic {name}.").map_err(io)
+                }
+                other => Err(kafka_error(other)),
+            }
+        }
+        TopicsCommand::List => match connection.request(Command::ListTopics)? {
+            Reply::Topics { topics } => {
+                topics.iter().try_for_each(|t| writeln!(out, "{}", t.name).map_err(io))
+            }
+            other => Err(kafka_error(other)),
+        },
+        TopicsCommand::Describe { name } => match connection.request(Command::ListTopics)? {
+            Reply::Topics { topics } => {
+                let chosen: Vec<_> =
+                    topics.iter().filter(|t| name.as_ref().is_none_or(|n| &t.name == n)).collect();
+                if let (Some(name), true) = (&name, chosen.is_empty()) {
+                    return Err(format!(
+                        "Error: UNKNOWN_TOPIC_OR_PARTITION (3): Topic '{name}' does not exist."
+                    ));
+                }
+                for topic in chosen {
+                    let configs: Vec<String> =
+                        topic.configs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    writeln!(
+                        out,
+                        "Topic: {}\tPartitionCount: {}\tReplicationFactor: 1\tConfigs: {}",
+                        topic.name,
+                        topic.partitions.len(),
+                        configs.join(",")
+                    )
+                    .map_err(io)?;
+                    for p in &topic.partitions {
+                        // One broker (id 0) leads every partition until `kite serve` runs the
+                        // replicated engine.
+                        writeln!(
+                            out,
+                            "\tTopic: {}\tPartition: {}\tLeader: 0\tReplicas: 0\tIsr: 0\tLogStartOffset: {}\tLogEndOffset: {}",
+                            topic.name, p.partition, p.log_start_offset, p.log_end_offset
+                        )
+                        .map_err(io)?;
+                    }
+                }
+                Ok(())
+            }
+            other => Err(kafka_error(other)),
+        },
+    }
+}
+
+pub fn produce(args: ProduceArgs, input: impl BufRead, out: &mut impl Write) -> Result<(), String> {
+    let properties = pairs(&args.properties, "--property")?;
+    let parse_key = properties.get("parse.key").is_some_and(|v| v == "true");
+    let separator = properties.get("key.separator").cloned().unwrap_or_else(|| "\t".into());
+    let partitioner: PartitionerKind = serde_json::from_value(serde_json::Value::String(args.partitioner.clone()))
+        .map_err(|_| format!("--partitioner {:?} is not one of default, RoundRobinPartitioner, consistent_random, murmur2_random", args.partitioner))?;
+    let key_serializer = serializer(&args.key_serializer, "--key-serializer")?;
+    let value_serializer = serializer(&args.value_serializer, "--value-serializer")?;
+    let mut connection = Connection::open(&args.server.server)?;
+    let lines: Box<dyn Iterator<Item = Result<String, String>>> = if args.values.is_empty() {
+        Box::new(input.lines().map(|l| l.map_err(|e| format!("cannot read stdin: {e}"))))
+    } else {
+        Box::new(args.values.iter().cloned().map(Ok))
+    };
+    for line in lines {
+        let line = line?;
+        let (key, value) = if parse_key {
+            match line.split_once(separator.as_str()) {
+                Some((k, v)) => (Some(k.to_string()), v.to_string()),
+                None => return Err(format!("No key separator found on line: {line}")),
+            }
+        } else {
+            (args.key.clone(), line)
+        };
+        let command = Command::Produce {
+            topic: args.topic.clone(),
+            partition: args.partition,
+            key,
+            value: Some(value),
+            timestamp_ms: None,
+            partitioner,
+            key_serializer,
+            value_serializer,
+        };
+        match connection.request(command)? {
+            Reply::Produced { partition, offset, .. } => {
+                writeln!(out, "{}-{partition}@{offset}", args.topic).map_err(|e| e.to_string())?;
+            }
+            other => return Err(kafka_error(other)),
+        }
+    }
+    Ok(())
+}
+
+pub fn consume(args: ConsumeArgs, out: &mut impl Write) -> Result<(), String> {
+    let properties = pairs(&args.properties, "--property")?;
+    let flag = |name: &str| properties.get(name).is_some_and(|v| v == "true");
+    let (print_key, print_partition, print_offset) =
+        (flag("print.key"), flag("print.partition"), flag("print.offset"));
+    let key_deserializer = deserializer(&args.key_deserializer, "--key-deserializer")?;
+    let value_deserializer = deserializer(&args.value_deserializer, "--value-deserializer")?;
+    let mut connection = Connection::open(&args.server.server)?;
+    let topic = match connection.request(Command::ListTopics)? {
+        Reply::Topics { topics } => topics.into_iter().find(|t| t.name == args.topic).ok_or_else(|| {
+            format!("Error: UNKNOWN_TOPIC_OR_PARTITION (3): Topic '{}' does not exist.", args.topic)
+        })?,
+        other => return Err(kafka_error(other)),
+    };
+    let mut positions: BTreeMap<i32, i64> = BTreeMap::new();
+    for p in &topic.partitions {
+        if args.partition.is_some_and(|only| only != p.partition) {
+            continue;
+        }
+        let start = match (args.offset, args.from_beginning) {
+            (Some(offset), _) => offset,
+            (None, true) => p.log_start_offset,
+            (None, false) => p.log_end_offset,
+        };
+        positions.insert(p.partition, start);
+    }
+    if positions.is_empty() {
+        return Err(format!(
+            "Error: UNKNOWN_TOPIC_OR_PARTITION (3): {} has no partition {:?}",
+            args.topic, args.partition
+        ));
+    }
+    let mut consumed = 0;
+    let mut last_record = Instant::now();
+    loop {
+        let mut got_any = false;
+        for (&partition, position) in positions.iter_mut() {
+            let fetch = Command::Fetch {
+                topic: args.topic.clone(),
+                partition,
+                offset: *position,
+                max_records: CONSUME_BATCH_RECORDS,
+                key_deserializer,
+                value_deserializer,
+            };
+            let records = match connection.request(fetch)? {
+                Reply::Records { records, .. } => records,
+                other => return Err(kafka_error(other)),
+            };
+            for record in records {
+                let mut line = String::new();
+                if print_partition {
+                    line.push_str(&format!("Partition:{partition}\t"));
+                }
+                if print_offset {
+                    line.push_str(&format!("Offset:{}\t", record.offset));
+                }
+                if print_key {
+                    line.push_str(&format!("{}\t", record.key.as_deref().unwrap_or("null")));
+                }
+                line.push_str(record.value.as_deref().unwrap_or("null"));
+                writeln!(out, "{line}").map_err(|e| e.to_string())?;
+                *position = record.offset + 1;
+                consumed += 1;
+                got_any = true;
+                if args.max_messages.is_some_and(|max| consumed >= max) {
+                    out.flush().map_err(|e| e.to_string())?;
+                    eprintln!("Processed a total of {consumed} messages");
+                    return Ok(());
+                }
+            }
+        }
+        out.flush().map_err(|e| e.to_string())?;
+        if got_any {
+            last_record = Instant::now();
+        } else {
+            if args.timeout_ms.is_some_and(|t| last_record.elapsed() >= Duration::from_millis(t)) {
+                eprintln!("Processed a total of {consumed} messages");
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(CONSUME_POLL_INTERVAL_MS));
+        }
+    }
+}

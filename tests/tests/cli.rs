@@ -1,0 +1,104 @@
+//! The command-line tools against a real `kite serve`: create, list and describe topics like
+//! kafka-topics, produce from arguments and stdin (with parse.key) like kafka-console-producer,
+//! consume from the beginning like kafka-console-consumer; Kafka's errors printed by name.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use kite_e2e::{KiteServer, TempDir, env_path};
+
+fn kite(server: &KiteServer, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env_path("KITE_BIN"))
+        .args(args)
+        .arg("--server")
+        .arg(server.ws_url())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(output.status.success(), "failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn topics_produce_and_consume_like_kafkas_tools() {
+    let data = TempDir::new("cli");
+    let server = KiteServer::start(data.path());
+
+    let created = kite(
+        &server,
+        &["topics", "create", "orders", "--partitions", "3", "--config", "retention.ms=3600000"],
+        None,
+    );
+    assert_eq!(stdout(&created), "Created topic orders.\n");
+    let refused = kite(&server, &["topics", "create", "orders", "--partitions", "3"], None);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("TOPIC_ALREADY_EXISTS (36)"));
+    let refused = kite(&server, &["topics", "create", "wide", "--replication-factor", "3"], None);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains(
+        "INVALID_REPLICATION_FACTOR (38): Replication factor: 3 larger than available brokers: 1."
+    ));
+    assert_eq!(stdout(&kite(&server, &["topics", "list"], None)), "orders\n");
+
+    // kafka-reference.md §3: "a-little-bit-long-string" → partition 2 of 3; "foobar" → 0.
+    let produced =
+        kite(&server, &["produce", "orders", "--key", "a-little-bit-long-string", "first", "second"], None);
+    assert_eq!(stdout(&produced), "orders-2@0\norders-2@1\n");
+    let produced = kite(
+        &server,
+        &["produce", "orders", "--property", "parse.key=true", "--property", "key.separator=:"],
+        Some("foobar:third\nfoobar:fourth\n"),
+    );
+    assert_eq!(stdout(&produced), "orders-0@0\norders-0@1\n");
+
+    let described = stdout(&kite(&server, &["topics", "describe", "orders"], None));
+    assert_eq!(
+        described,
+        "Topic: orders\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: retention.ms=3600000\n\
+         \tTopic: orders\tPartition: 0\tLeader: 0\tReplicas: 0\tIsr: 0\tLogStartOffset: 0\tLogEndOffset: 2\n\
+         \tTopic: orders\tPartition: 1\tLeader: 0\tReplicas: 0\tIsr: 0\tLogStartOffset: 0\tLogEndOffset: 0\n\
+         \tTopic: orders\tPartition: 2\tLeader: 0\tReplicas: 0\tIsr: 0\tLogStartOffset: 0\tLogEndOffset: 2\n"
+    );
+
+    let consumed = kite(
+        &server,
+        &[
+            "consume",
+            "orders",
+            "--from-beginning",
+            "--max-messages",
+            "4",
+            "--property",
+            "print.key=true",
+            "--property",
+            "print.partition=true",
+        ],
+        None,
+    );
+    assert_eq!(
+        stdout(&consumed),
+        "Partition:0\tfoobar\tthird\nPartition:0\tfoobar\tfourth\n\
+         Partition:2\ta-little-bit-long-string\tfirst\nPartition:2\ta-little-bit-long-string\tsecond\n"
+    );
+    assert!(String::from_utf8_lossy(&consumed.stderr).contains("Processed a total of 4 messages"));
+    // From an offset of one partition, stopping when nothing more comes.
+    let consumed = kite(
+        &server,
+        &["consume", "orders", "--partition", "2", "--offset", "1", "--timeout-ms", "300"],
+        None,
+    );
+    assert_eq!(stdout(&consumed), "second\n");
+
+    let unknown = kite(&server, &["consume", "nope", "--timeout-ms", "100"], None);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("UNKNOWN_TOPIC_OR_PARTITION"));
+}
