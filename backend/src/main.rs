@@ -3,6 +3,7 @@
 
 mod cli;
 mod crash_writer;
+mod guard;
 mod serve;
 mod session;
 mod sim_cmd;
@@ -62,6 +63,20 @@ pub struct ServeArgs {
     /// flush.messages=1. Kafka's default, and Kite's, leaves flushing to the OS.
     #[arg(long)]
     pub fsync: bool,
+    /// Require this token on every websocket connection (`?token=…` or `Authorization: Bearer …`).
+    #[arg(long)]
+    pub token: Option<String>,
+    /// Also accept websocket upgrades from pages at this origin, e.g. https://docs.example.com
+    /// (repeatable; the server's own origins are always accepted).
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origins: Vec<String>,
+    /// Also accept requests addressed to this Host, e.g. kite.internal:8080 (repeatable; this
+    /// server's own addresses are always accepted).
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow_hosts: Vec<String>,
+    /// The most websocket connections served at once.
+    #[arg(long, default_value_t = guard::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
 }
 
 fn main() -> ExitCode {

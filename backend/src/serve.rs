@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use warp::Filter;
 
 use crate::ServeArgs;
+use crate::guard::{Guard, request_token};
 use crate::session;
 
 /// The one broker's id until the replicated cluster brings more (its directory is `broker-0`).
@@ -64,14 +65,56 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let ticker = tokio::spawn(tick(cluster.clone()));
 
+    if !addr.ip().is_loopback() && args.token.is_none() {
+        tracing::warn!(
+            "listening on {addr}, beyond this machine, without --token: anyone who can reach it can use this cluster"
+        );
+    }
+    let guard = Arc::new(Guard::new(
+        addr,
+        args.allow_hosts.clone(),
+        args.allow_origins.clone(),
+        args.token.clone(),
+        args.max_connections,
+    ));
     let ws_cluster = cluster.clone();
-    let ws = warp::path("ws").and(warp::path::end()).and(warp::ws()).map(move |ws: warp::ws::Ws| {
-        let cluster = ws_cluster.clone();
-        let shutdown = shutdown_rx.clone();
-        ws.max_message_size(MAX_WS_MESSAGE_BYTES)
-            .max_frame_size(MAX_WS_FRAME_BYTES)
-            .on_upgrade(move |socket| session::run(socket, cluster, shutdown))
-    });
+    let ws = warp::path("ws")
+        .and(warp::path::end())
+        .and(warp::header::optional::<String>("host"))
+        .and(warp::header::optional::<String>("origin"))
+        .and(warp::header::optional::<String>("authorization"))
+        .and(warp::query::raw().or(warp::any().map(String::new)).unify())
+        .and(warp::ws())
+        .map(
+            move |host: Option<String>,
+                  origin: Option<String>,
+                  authorization: Option<String>,
+                  query: String,
+                  ws: warp::ws::Ws| {
+                use warp::Reply;
+                let token = request_token(&query, authorization.as_deref());
+                match guard.admit(host.as_deref(), origin.as_deref(), token) {
+                    Ok(permit) => {
+                        let cluster = ws_cluster.clone();
+                        let shutdown = shutdown_rx.clone();
+                        ws.max_message_size(MAX_WS_MESSAGE_BYTES)
+                            .max_frame_size(MAX_WS_FRAME_BYTES)
+                            .on_upgrade(move |socket| async move {
+                                // The slot is held for as long as the session runs.
+                                let _permit = permit;
+                                session::run(socket, cluster, shutdown).await
+                            })
+                            .into_response()
+                    }
+                    Err(refusal) => {
+                        tracing::info!("refused a websocket upgrade: {}", refusal.message());
+                        let status = warp::http::StatusCode::from_u16(refusal.status())
+                            .unwrap_or(warp::http::StatusCode::FORBIDDEN);
+                        warp::reply::with_status(refusal.message(), status).into_response()
+                    }
+                }
+            },
+        );
     let ui = ui_routes(&args.ui_dir);
     let routes = ws.or(ui).with(warp::log("kite::http"));
 

@@ -17,6 +17,10 @@ const ENGINE_NAME: &str = concat!("kite serve ", env!("CARGO_PKG_VERSION"), " (n
 const CLOSE_GOING_AWAY: u16 = 1001;
 /// Websocket close code 1011: the server hit an internal error.
 const CLOSE_INTERNAL_ERROR: u16 = 1011;
+/// Websocket close code 1000: a normal close (here: the client was idle too long).
+const CLOSE_NORMAL: u16 = 1000;
+/// A connection that sends nothing for this long is closed.
+pub const IDLE_TIMEOUT_SECS: u64 = 600;
 
 pub async fn run(socket: WebSocket, cluster: Arc<Mutex<Cluster>>, mut shutdown: watch::Receiver<bool>) {
     let (mut tx, mut rx) = socket.split();
@@ -25,7 +29,13 @@ pub async fn run(socket: WebSocket, cluster: Arc<Mutex<Cluster>>, mut shutdown: 
     }
     loop {
         let message = tokio::select! {
-            message = rx.next() => message,
+            message = tokio::time::timeout(std::time::Duration::from_secs(IDLE_TIMEOUT_SECS), rx.next()) => match message {
+                Ok(message) => message,
+                Err(_) => {
+                    let _ = tx.send(Message::close_with(CLOSE_NORMAL, "idle for too long")).await;
+                    return;
+                }
+            },
             _ = shutdown.changed() => {
                 let _ = tx.send(Message::close_with(CLOSE_GOING_AWAY, "kite serve is shutting down")).await;
                 return;

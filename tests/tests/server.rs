@@ -150,3 +150,101 @@ mod persistence {
         drop(server);
     }
 }
+
+mod security {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::{SocketAddr, TcpStream};
+    use std::time::Duration;
+
+    use kite_e2e::{KiteServer, TempDir};
+
+    /// Sends a websocket upgrade request with `headers` (Host first if given) and returns the
+    /// response's status code, keeping the stream (open, if upgraded).
+    fn upgrade(addr: SocketAddr, query: &str, host: &str, headers: &[(&str, &str)]) -> (u16, TcpStream) {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut request = format!(
+            "GET /ws{query} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        );
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut status_line = String::new();
+        BufReader::new(stream.try_clone().unwrap()).read_line(&mut status_line).unwrap();
+        let status = status_line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        (status, stream)
+    }
+
+    fn own_host(server: &KiteServer) -> String {
+        server.addr.to_string()
+    }
+
+    #[test]
+    fn foreign_origins_and_hosts_are_refused() {
+        let data = TempDir::new("origin");
+        let server = KiteServer::start(data.path());
+        let host = own_host(&server);
+        assert_eq!(upgrade(server.addr, "", &host, &[]).0, 101, "the CLI's request: no Origin");
+        let own_origin = format!("http://{host}");
+        assert_eq!(
+            upgrade(server.addr, "", &host, &[("Origin", &own_origin)]).0,
+            101,
+            "the UI served from here"
+        );
+        assert_eq!(upgrade(server.addr, "", &host, &[("Origin", "http://evil.example")]).0, 403);
+        let rebinding = format!("evil.example:{}", server.addr.port());
+        assert_eq!(upgrade(server.addr, "", &rebinding, &[]).0, 403, "DNS rebinding");
+        // Still serving.
+        assert_eq!(upgrade(server.addr, "", &host, &[]).0, 101);
+    }
+
+    #[test]
+    fn a_token_and_the_connection_cap_are_enforced() {
+        let data = TempDir::new("token");
+        let server = KiteServer::start_with(data.path(), &["--token", "s3cret", "--max-connections", "2"]);
+        let host = own_host(&server);
+        assert_eq!(upgrade(server.addr, "", &host, &[]).0, 401);
+        assert_eq!(upgrade(server.addr, "?token=wrong", &host, &[]).0, 401);
+        let (first, first_stream) = upgrade(server.addr, "?token=s3cret", &host, &[]);
+        let (second, _second_stream) = upgrade(server.addr, "", &host, &[("Authorization", "Bearer s3cret")]);
+        assert_eq!((first, second), (101, 101));
+        assert_eq!(upgrade(server.addr, "?token=s3cret", &host, &[]).0, 503, "the cap of 2 is reached");
+        drop(first_stream);
+        // The closed connection's slot comes back once the server notices.
+        let freed = (0..50).any(|_| {
+            std::thread::sleep(Duration::from_millis(50));
+            let (status, _stream) = upgrade(server.addr, "?token=s3cret", &host, &[]);
+            status == 101
+        });
+        assert!(freed, "a closed connection frees its slot");
+    }
+
+    #[test]
+    fn garbage_and_oversized_messages_do_not_hurt_the_server() {
+        let data = TempDir::new("garbage");
+        let server = KiteServer::start(data.path());
+        let stream = TcpStream::connect(server.addr).unwrap();
+        let (mut socket, _) = tungstenite::client::client(server.ws_url(), stream).unwrap();
+        let _welcome = socket.read().unwrap();
+        socket.send(tungstenite::Message::text("{not json")).unwrap();
+        let reply = socket.read().unwrap().into_text().unwrap();
+        assert!(reply.contains("\"type\":\"invalid\""), "{reply}");
+        socket.send(tungstenite::Message::binary(vec![0xff, 0x00, 0x13])).unwrap();
+        let reply = socket.read().unwrap().into_text().unwrap();
+        assert!(reply.contains("binary frames are not part of protocol version 1"), "{reply}");
+
+        // A message over the limit closes the connection…
+        let huge = "x".repeat(kite_shared::limits::MAX_API_MESSAGE_BYTES + 1);
+        let _ = socket.send(tungstenite::Message::text(huge));
+        let closed = (0..10).any(|_| !matches!(socket.read(), Ok(tungstenite::Message::Text(_))));
+        assert!(closed, "an oversized message ends the connection");
+
+        // …and the server is still there, with its data.
+        let mut client = kite_e2e::ApiClient::connect(&server);
+        let reply = client.request(kite_shared::api::Command::ListTopics);
+        assert!(matches!(reply, kite_shared::api::Reply::Topics { .. }), "{reply:?}");
+    }
+}
