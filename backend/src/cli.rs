@@ -44,6 +44,15 @@ pub enum TopicsCommand {
     Describe { name: Option<String> },
 }
 
+/// How the tools print results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    /// Human-readable lines, like Kafka's tools.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
 #[derive(clap::Args)]
 pub struct ProduceArgs {
     topic: String,
@@ -64,6 +73,9 @@ pub struct ProduceArgs {
     /// kafka-console-producer's `parse.key=true` and `key.separator=S` (default a tab).
     #[arg(long = "property", value_name = "NAME=VALUE")]
     properties: Vec<String>,
+    /// `json`: one object per record: topic, partition, offset, timestamp.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    output: Output,
     #[command(flatten)]
     server: ServerArg,
 }
@@ -93,6 +105,9 @@ pub struct ConsumeArgs {
     /// kafka-console-consumer's `print.key=true`, `print.partition=true`, `print.offset=true`.
     #[arg(long = "property", value_name = "NAME=VALUE")]
     properties: Vec<String>,
+    /// `json`: one object per record: topic, partition, offset, timestamp, key, value, headers.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    output: Output,
     #[command(flatten)]
     server: ServerArg,
 }
@@ -274,8 +289,15 @@ pub fn produce(args: ProduceArgs, input: impl BufRead, out: &mut impl Write) -> 
             value_serializer,
         };
         match connection.request(command)? {
-            Reply::Produced { partition, offset, .. } => {
-                writeln!(out, "{}-{partition}@{offset}", args.topic).map_err(|e| e.to_string())?;
+            Reply::Produced { topic, partition, offset, timestamp_ms, .. } => {
+                let line = match args.output {
+                    Output::Text => format!("{topic}-{partition}@{offset}"),
+                    Output::Json => serde_json::json!({
+                        "topic": topic, "partition": partition, "offset": offset, "timestamp": timestamp_ms,
+                    })
+                    .to_string(),
+                };
+                writeln!(out, "{line}").map_err(|e| e.to_string())?;
             }
             other => return Err(kafka_error(other)),
         }
@@ -333,17 +355,29 @@ pub fn consume(args: ConsumeArgs, out: &mut impl Write) -> Result<(), String> {
                 other => return Err(kafka_error(other)),
             };
             for record in records {
-                let mut line = String::new();
-                if print_partition {
-                    line.push_str(&format!("Partition:{partition}\t"));
-                }
-                if print_offset {
-                    line.push_str(&format!("Offset:{}\t", record.offset));
-                }
-                if print_key {
-                    line.push_str(&format!("{}\t", record.key.as_deref().unwrap_or("null")));
-                }
-                line.push_str(record.value.as_deref().unwrap_or("null"));
+                let line = match args.output {
+                    // Headers are not part of the produce API yet: always empty.
+                    Output::Json => serde_json::json!({
+                        "topic": args.topic, "partition": partition, "offset": record.offset,
+                        "timestamp": record.timestamp_ms, "key": record.key, "value": record.value,
+                        "headers": [],
+                    })
+                    .to_string(),
+                    Output::Text => {
+                        let mut line = String::new();
+                        if print_partition {
+                            line.push_str(&format!("Partition:{partition}\t"));
+                        }
+                        if print_offset {
+                            line.push_str(&format!("Offset:{}\t", record.offset));
+                        }
+                        if print_key {
+                            line.push_str(&format!("{}\t", record.key.as_deref().unwrap_or("null")));
+                        }
+                        line.push_str(record.value.as_deref().unwrap_or("null"));
+                        line
+                    }
+                };
                 writeln!(out, "{line}").map_err(|e| e.to_string())?;
                 *position = record.offset + 1;
                 consumed += 1;

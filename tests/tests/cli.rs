@@ -99,6 +99,38 @@ fn topics_produce_and_consume_like_kafkas_tools() {
     );
     assert_eq!(stdout(&consumed), "second\n");
 
+    // JSON output: the partition Kafka's Java client chooses for each keyed record.
+    let produced =
+        kite(&server, &["produce", "orders", "--key", "foobar", "--output", "json", "fifth"], None);
+    let line: serde_json::Value = serde_json::from_str(stdout(&produced).trim()).unwrap();
+    assert_eq!(
+        (line["topic"].as_str(), line["partition"].as_i64(), line["offset"].as_i64()),
+        (Some("orders"), Some(0), Some(2))
+    );
+    assert!(line["timestamp"].as_i64().unwrap() > 1_700_000_000_000);
+    let consumed = kite(
+        &server,
+        &[
+            "consume",
+            "orders",
+            "--partition",
+            "0",
+            "--offset",
+            "2",
+            "--max-messages",
+            "1",
+            "--output",
+            "json",
+        ],
+        None,
+    );
+    let line: serde_json::Value = serde_json::from_str(stdout(&consumed).trim()).unwrap();
+    assert_eq!(
+        (line["partition"].as_i64(), line["offset"].as_i64(), line["key"].as_str(), line["value"].as_str()),
+        (Some(0), Some(2), Some("foobar"), Some("fifth"))
+    );
+    assert_eq!(line["headers"], serde_json::json!([]));
+
     let unknown = kite(&server, &["consume", "nope", "--timeout-ms", "100"], None);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("UNKNOWN_TOPIC_OR_PARTITION"));
 }
