@@ -114,6 +114,11 @@ impl KiteServer {
 }
 
 impl KiteServer {
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
     /// SIGKILL: no shutdown at all, as a crash.
     pub fn kill9(&mut self) {
         let mut child = self.child.take().expect("still running");

@@ -248,3 +248,142 @@ mod security {
         assert!(matches!(reply, kite_shared::api::Reply::Topics { .. }), "{reply:?}");
     }
 }
+
+mod load {
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Barrier};
+    use std::time::{Duration, Instant};
+
+    use kite_e2e::{ApiClient, KiteServer, TempDir};
+    use kite_shared::api::{Command, Reply};
+    use kite_shared::partitioner::PartitionerKind;
+    use kite_shared::serializer::SerializerKind;
+
+    /// Concurrent websocket clients in the load test (issue 7: at least 200).
+    const CLIENTS: usize = 200;
+    /// How long every client produces.
+    const RUN_FOR: Duration = Duration::from_secs(2);
+    /// The server's resident memory may not pass this during the test.
+    const MAX_RSS_KIB: u64 = 512 * 1024;
+
+    fn rss_kib(pid: u32) -> u64 {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|s| {
+                s.lines().find_map(|l| {
+                    l.strip_prefix("VmRSS:").map(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+                })
+            })
+            .flatten()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn two_hundred_clients_produce_and_consume_and_nothing_is_lost() {
+        let data = TempDir::new("load");
+        let server = Arc::new(KiteServer::start(data.path()));
+        let mut admin = ApiClient::connect(&server);
+        let created = admin.request(Command::CreateTopic {
+            name: "load".into(),
+            partitions: 8,
+            configs: BTreeMap::new(),
+            replication_factor: None,
+        });
+        assert!(matches!(created, Reply::TopicCreated { .. }), "{created:?}");
+
+        let barrier = Arc::new(Barrier::new(CLIENTS));
+        let handles: Vec<_> = (0..CLIENTS)
+            .map(|client| {
+                let (server, barrier) = (server.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    let mut api = ApiClient::connect(&server);
+                    barrier.wait();
+                    let started = Instant::now();
+                    let mut acked = Vec::new();
+                    let mut seq = 0;
+                    while started.elapsed() < RUN_FOR {
+                        let value = format!("c{client}-{seq}");
+                        seq += 1;
+                        let reply = api.request(Command::Produce {
+                            topic: "load".into(),
+                            partition: None,
+                            key: Some(format!("client-{client}")),
+                            value: Some(value.clone()),
+                            timestamp_ms: None,
+                            partitioner: PartitionerKind::Default,
+                            key_serializer: SerializerKind::String,
+                            value_serializer: SerializerKind::String,
+                        });
+                        match reply {
+                            Reply::Produced { partition, offset, .. } => {
+                                acked.push((partition, offset, value))
+                            }
+                            other => panic!("client {client}: {other:?}"),
+                        }
+                        // Every tenth request is a read, as a consumer would interleave.
+                        if seq % 10 == 0 {
+                            let (partition, offset, _) = acked[acked.len() - 1];
+                            let reply = api.request(Command::Fetch {
+                                topic: "load".into(),
+                                partition,
+                                offset,
+                                max_records: 1,
+                                key_deserializer: SerializerKind::String,
+                                value_deserializer: SerializerKind::String,
+                            });
+                            assert!(
+                                matches!(reply, Reply::Records { ref records, .. } if records.len() == 1),
+                                "{reply:?}"
+                            );
+                        }
+                    }
+                    acked
+                })
+            })
+            .collect();
+        let mut peak_rss = 0;
+        while !handles.iter().all(|h| h.is_finished()) {
+            peak_rss = peak_rss.max(rss_kib(server.pid()));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let acked: Vec<(i32, i64, String)> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+        assert!(acked.len() > CLIENTS, "every client got through ({} acks)", acked.len());
+
+        // Every acknowledged record is at its offset.
+        let mut stored: BTreeMap<(i32, i64), String> = BTreeMap::new();
+        for partition in 0..8 {
+            let mut offset = 0;
+            loop {
+                let reply = admin.request(Command::Fetch {
+                    topic: "load".into(),
+                    partition,
+                    offset,
+                    max_records: 10_000,
+                    key_deserializer: SerializerKind::String,
+                    value_deserializer: SerializerKind::String,
+                });
+                let Reply::Records { records, .. } = reply else { panic!("{reply:?}") };
+                if records.is_empty() {
+                    break;
+                }
+                for r in records {
+                    offset = r.offset + 1;
+                    stored.insert((partition, r.offset), r.value.unwrap());
+                }
+            }
+        }
+        for (partition, offset, value) in &acked {
+            assert_eq!(
+                stored.get(&(*partition, *offset)),
+                Some(value),
+                "acknowledged {value} at {partition}@{offset}"
+            );
+        }
+        assert_eq!(stored.len(), acked.len(), "nothing unacknowledged was stored");
+        assert!(peak_rss < MAX_RSS_KIB, "the server's memory stayed bounded: {peak_rss} KiB");
+        eprintln!(
+            "{CLIENTS} clients: {} records acknowledged in {RUN_FOR:?}; server peak RSS {peak_rss} KiB",
+            acked.len()
+        );
+    }
+}
