@@ -42,6 +42,18 @@ pub enum TopicsCommand {
     List,
     /// Describe topics (all, or one) with their partitions, like kafka-topics --describe.
     Describe { name: Option<String> },
+    /// Delete a topic and its logs.
+    Delete { name: String },
+    /// Change a topic's configs, like kafka-configs --alter.
+    AlterConfig {
+        name: String,
+        /// `name=value` to set (repeatable).
+        #[arg(long = "add-config", value_name = "NAME=VALUE")]
+        add: Vec<String>,
+        /// A config name to return to its default (repeatable).
+        #[arg(long = "delete-config", value_name = "NAME")]
+        delete: Vec<String>,
+    },
 }
 
 /// How the tools print results.
@@ -206,6 +218,22 @@ pub fn topics(command: TopicsCommand, server: &ServerArg, out: &mut impl Write) 
                         writeln!(out, "WARNING: {warning}").map_err(io)?;
                     }
                     writeln!(out, "Created topic {name}.").map_err(io)
+                }
+                other => Err(kafka_error(other)),
+            }
+        }
+        TopicsCommand::Delete { name } => match connection.request(Command::DeleteTopic { name })? {
+            Reply::TopicDeleted { name } => writeln!(out, "Deleted topic {name}.").map_err(io),
+            other => Err(kafka_error(other)),
+        },
+        TopicsCommand::AlterConfig { name, add, delete } => {
+            let set = pairs(&add, "--add-config")?;
+            match connection.request(Command::AlterTopicConfig { name, set, delete })? {
+                Reply::TopicConfigAltered { topic } => {
+                    let configs: Vec<String> =
+                        topic.configs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    writeln!(out, "Completed updating config for topic {}: {}", topic.name, configs.join(","))
+                        .map_err(io)
                 }
                 other => Err(kafka_error(other)),
             }

@@ -102,6 +102,15 @@ impl BrokerStore for DiskBrokerStore {
         delete(&self.dir.join(name))?;
         sync_dir(&self.dir)
     }
+
+    fn remove_partition(&mut self, dir: &str) -> Result<(), StorageError> {
+        let path = self.dir.join(dir);
+        match std::fs::remove_dir_all(&path) {
+            Ok(()) => sync_dir(&self.dir),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(error("remove", &path, e)),
+        }
+    }
 }
 
 /// One partition's directory.

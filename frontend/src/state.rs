@@ -168,6 +168,20 @@ impl AppState {
                 self.last_error = None;
                 self.last_notice = Some(format!("Schema registered: {subject} version {version} (id {id})"));
             }
+            Reply::TopicDeleted { name } => {
+                self.last_error = None;
+                self.topics.retain(|t| t.name != name);
+                self.records.retain(|(topic, _), _| topic != &name);
+                if self.selected_topic.as_deref() == Some(name.as_str()) {
+                    self.selected_topic = self.topics.first().map(|t| t.name.clone());
+                }
+                self.last_notice = Some(format!("Topic {name} deleted."));
+            }
+            Reply::TopicConfigAltered { topic } => {
+                self.last_error = None;
+                self.last_notice = Some(format!("Configs of {} updated.", topic.name));
+                self.upsert_topic(topic);
+            }
             Reply::Error(error) => {
                 self.last_notice = None;
                 self.last_error = Some(describe_error(&error));

@@ -77,6 +77,17 @@ pub enum Command {
     /// (`POST /subjects/{subject}/versions`); `TOPIC-key` and `TOPIC-value` are the subjects the
     /// Avro serializer uses.
     RegisterSchema { subject: String, schema: String },
+    /// Deletes a topic and its logs (`kafka-topics --delete`).
+    DeleteTopic { name: String },
+    /// Changes a topic's config overrides (`kafka-configs --alter --add-config k=v
+    /// --delete-config k`); the result is validated like a creation's.
+    AlterTopicConfig {
+        name: String,
+        #[serde(default)]
+        set: BTreeMap<String, String>,
+        #[serde(default)]
+        delete: Vec<String>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,6 +147,13 @@ pub enum Reply {
         subject: String,
         id: i32,
         version: u32,
+    },
+    TopicDeleted {
+        name: String,
+    },
+    /// The topic after the change, with its overrides.
+    TopicConfigAltered {
+        topic: TopicDescription,
     },
     Error(KafkaError),
 }
@@ -242,7 +260,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema` at line 1 column 32"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `delete_topic`, `alter_topic_config` at line 1 column 32"}"#
         );
     }
 

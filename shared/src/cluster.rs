@@ -343,6 +343,8 @@ impl Cluster {
                 key_deserializer,
                 value_deserializer,
             } => self.fetch(&topic, partition, offset, max_records, key_deserializer, value_deserializer),
+            Command::DeleteTopic { name } => self.delete_topic(&name),
+            Command::AlterTopicConfig { name, set, delete } => self.alter_topic_config(&name, set, delete),
             Command::RegisterSchema { subject, schema } => match self
                 .schema_registry
                 .register(&subject, &schema)
@@ -400,6 +402,46 @@ impl Cluster {
         self.topics.insert(name, state);
         self.write_topics_file().map_err(|e| KafkaError::new(ErrorCode::KafkaStorageError, e.to_string()))?;
         Ok(Reply::TopicCreated { topic: description, warnings })
+    }
+
+    /// `kafka-topics --delete`: the topic goes from the metadata, then its files.
+    fn delete_topic(&mut self, name: &str) -> Result<Reply, KafkaError> {
+        let state = self.topics.remove(name).ok_or_else(|| unknown_topic(name))?;
+        let storage = |e: StorageError| KafkaError::new(ErrorCode::KafkaStorageError, e.to_string());
+        // The metadata first: a crash in between leaves directories no topic names, not a topic
+        // without its logs.
+        self.write_topics_file().map_err(storage)?;
+        for (partition, log) in state.topic.into_partitions().into_iter().enumerate() {
+            log.delete().map_err(KafkaError::from)?;
+            self.store.remove_partition(&format!("{name}-{partition}")).map_err(storage)?;
+        }
+        Ok(Reply::TopicDeleted { name: name.to_string() })
+    }
+
+    /// `kafka-configs --alter`: new overrides, validated as a whole, applied to every partition.
+    fn alter_topic_config(
+        &mut self,
+        name: &str,
+        set: BTreeMap<String, String>,
+        delete: Vec<String>,
+    ) -> Result<Reply, KafkaError> {
+        let state = self.topics.get(name).ok_or_else(|| unknown_topic(name))?;
+        let mut overrides = state.overrides.clone();
+        for key in &delete {
+            overrides.remove(key);
+        }
+        overrides.extend(set);
+        let config = TopicConfig::from_overrides(&overrides)?;
+        let log_config = self.log_config(&config);
+        let state = self.topics.get_mut(name).expect("looked up above");
+        for log in state.topic.partitions_mut() {
+            log.set_config(log_config.clone());
+        }
+        state.config = config;
+        state.overrides = overrides;
+        let topic = describe(state);
+        self.write_topics_file().map_err(|e| KafkaError::new(ErrorCode::KafkaStorageError, e.to_string()))?;
+        Ok(Reply::TopicConfigAltered { topic })
     }
 
     fn produce(&mut self, now_ms: i64, request: ProduceRequest<'_>) -> Result<Reply, KafkaError> {

@@ -23,6 +23,11 @@ impl Topic {
         &mut self.partitions
     }
 
+    /// The partition logs, given up (to delete them).
+    pub fn into_partitions(self) -> Vec<LocalLog> {
+        self.partitions
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }

@@ -131,6 +131,49 @@ fn topics_produce_and_consume_like_kafkas_tools() {
     );
     assert_eq!(line["headers"], serde_json::json!([]));
 
+    let altered = kite(
+        &server,
+        &[
+            "topics",
+            "alter-config",
+            "orders",
+            "--add-config",
+            "retention.bytes=1000000",
+            "--delete-config",
+            "retention.ms",
+        ],
+        None,
+    );
+    assert_eq!(
+        stdout(&altered),
+        "Completed updating config for topic orders: retention.bytes=1000000
+"
+    );
+    let refused =
+        kite(&server, &["topics", "alter-config", "orders", "--add-config", "retention.ms=soon"], None);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("INVALID_CONFIG (40)"),
+        "a bad value changes nothing"
+    );
+    assert!(
+        stdout(&kite(&server, &["topics", "describe", "orders"], None))
+            .contains("Configs: retention.bytes=1000000\n")
+    );
+
     let unknown = kite(&server, &["consume", "nope", "--timeout-ms", "100"], None);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("UNKNOWN_TOPIC_OR_PARTITION"));
+
+    // Delete: gone from the metadata and from the disk.
+    assert_eq!(stdout(&kite(&server, &["topics", "delete", "orders"], None)), "Deleted topic orders.\n");
+    assert_eq!(stdout(&kite(&server, &["topics", "list"], None)), "");
+    let broker = data.path().join("broker-0");
+    assert!(
+        !broker.join("orders-0").exists() && !broker.join("orders-2").exists(),
+        "its directories are removed"
+    );
+    let again = kite(&server, &["topics", "delete", "orders"], None);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("UNKNOWN_TOPIC_OR_PARTITION (3)"));
+    // The name can be used again, from offset 0.
+    assert_eq!(stdout(&kite(&server, &["topics", "create", "orders"], None)), "Created topic orders.\n");
+    assert_eq!(stdout(&kite(&server, &["produce", "orders", "again"], None)), "orders-0@0\n");
 }

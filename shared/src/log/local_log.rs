@@ -466,6 +466,20 @@ impl LocalLog {
         &self.config
     }
 
+    /// Applies changed topic configs (retention, compaction, flush, …) from now on.
+    pub fn set_config(&mut self, config: LogConfig) {
+        self.config = config;
+    }
+
+    /// Deletes every file of this log (the topic is being deleted).
+    pub fn delete(mut self) -> Result<(), LogError> {
+        let bases: Vec<i64> = self.segments.keys().copied().collect();
+        for base in bases {
+            self.remove_segment(base)?;
+        }
+        self.store.delete_file(LEADER_EPOCH_CHECKPOINT_FILE).map_err(LogError::Storage)
+    }
+
     /// Refuses writes once a write has failed.
     fn check_writable(&self) -> Result<(), LogError> {
         match &self.poisoned {

@@ -93,6 +93,8 @@ pub trait BrokerStore: Send {
     /// As `PartitionStore::write_file`: old or new bytes in full after a crash.
     fn write_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), StorageError>;
     fn delete_file(&mut self, name: &str) -> Result<(), StorageError>;
+    /// Removes partition directory `dir`, whose files were deleted already.
+    fn remove_partition(&mut self, dir: &str) -> Result<(), StorageError>;
 }
 
 /// A storage change, as the memory store journals it for a host that persists asynchronously
@@ -201,6 +203,12 @@ impl BrokerStore for MemoryBrokerStore {
     fn delete_file(&mut self, name: &str) -> Result<(), StorageError> {
         self.files.remove(&(String::new(), name.to_string()));
         record(&self.journal, StorageOp::Delete { dir: String::new(), file: name.into() });
+        Ok(())
+    }
+
+    fn remove_partition(&mut self, dir: &str) -> Result<(), StorageError> {
+        // Files live in their partition store; only ones never opened can remain here.
+        self.files.retain(|(d, _), _| d != dir);
         Ok(())
     }
 }
