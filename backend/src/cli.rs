@@ -73,6 +73,9 @@ pub struct ProduceArgs {
     /// The key of every record (else none, or parsed from the line with parse.key=true).
     #[arg(long)]
     key: Option<String>,
+    /// A header on every record, `key=value` (repeatable, in order).
+    #[arg(long = "header", value_name = "KEY=VALUE")]
+    headers: Vec<String>,
     #[arg(long)]
     partition: Option<i32>,
     /// default, RoundRobinPartitioner, consistent_random, murmur2_random.
@@ -114,7 +117,8 @@ pub struct ConsumeArgs {
     key_deserializer: String,
     #[arg(long, default_value = "StringDeserializer")]
     value_deserializer: String,
-    /// kafka-console-consumer's `print.key=true`, `print.partition=true`, `print.offset=true`.
+    /// kafka-console-consumer's `print.key=true`, `print.partition=true`, `print.offset=true`,
+    /// `print.headers=true`.
     #[arg(long = "property", value_name = "NAME=VALUE")]
     properties: Vec<String>,
     /// `json`: one object per record: topic, partition, offset, timestamp, key, value, headers.
@@ -290,6 +294,15 @@ pub fn produce(args: ProduceArgs, input: impl BufRead, out: &mut impl Write) -> 
         .map_err(|_| format!("--partitioner {:?} is not one of default, RoundRobinPartitioner, consistent_random, murmur2_random", args.partitioner))?;
     let key_serializer = serializer(&args.key_serializer, "--key-serializer")?;
     let value_serializer = serializer(&args.value_serializer, "--value-serializer")?;
+    let headers: Vec<(String, String)> = args
+        .headers
+        .iter()
+        .map(|h| {
+            h.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or(format!("--header {h:?} is not KEY=VALUE"))
+        })
+        .collect::<Result<_, _>>()?;
     let mut connection = Connection::open(&args.server.server)?;
     let lines: Box<dyn Iterator<Item = Result<String, String>>> = if args.values.is_empty() {
         Box::new(input.lines().map(|l| l.map_err(|e| format!("cannot read stdin: {e}"))))
@@ -315,6 +328,7 @@ pub fn produce(args: ProduceArgs, input: impl BufRead, out: &mut impl Write) -> 
             partitioner,
             key_serializer,
             value_serializer,
+            headers: headers.clone(),
         };
         match connection.request(command)? {
             Reply::Produced { topic, partition, offset, timestamp_ms, .. } => {
@@ -338,6 +352,7 @@ pub fn consume(args: ConsumeArgs, out: &mut impl Write) -> Result<(), String> {
     let flag = |name: &str| properties.get(name).is_some_and(|v| v == "true");
     let (print_key, print_partition, print_offset) =
         (flag("print.key"), flag("print.partition"), flag("print.offset"));
+    let print_headers = flag("print.headers");
     let key_deserializer = deserializer(&args.key_deserializer, "--key-deserializer")?;
     let value_deserializer = deserializer(&args.value_deserializer, "--value-deserializer")?;
     let mut connection = Connection::open(&args.server.server)?;
@@ -384,13 +399,19 @@ pub fn consume(args: ConsumeArgs, out: &mut impl Write) -> Result<(), String> {
             };
             for record in records {
                 let line = match args.output {
-                    // Headers are not part of the produce API yet: always empty.
-                    Output::Json => serde_json::json!({
-                        "topic": args.topic, "partition": partition, "offset": record.offset,
-                        "timestamp": record.timestamp_ms, "key": record.key, "value": record.value,
-                        "headers": [],
-                    })
-                    .to_string(),
+                    Output::Json => {
+                        let headers: Vec<serde_json::Value> = record
+                            .headers
+                            .iter()
+                            .map(|(key, value)| serde_json::json!({ "key": key, "value": value }))
+                            .collect();
+                        serde_json::json!({
+                            "topic": args.topic, "partition": partition, "offset": record.offset,
+                            "timestamp": record.timestamp_ms, "key": record.key, "value": record.value,
+                            "headers": headers,
+                        })
+                        .to_string()
+                    }
                     Output::Text => {
                         let mut line = String::new();
                         if print_partition {
@@ -398,6 +419,17 @@ pub fn consume(args: ConsumeArgs, out: &mut impl Write) -> Result<(), String> {
                         }
                         if print_offset {
                             line.push_str(&format!("Offset:{}\t", record.offset));
+                        }
+                        if print_headers {
+                            // kafka-console-consumer: key:value pairs joined by commas, NO_HEADERS if none.
+                            let headers: Vec<String> = record
+                                .headers
+                                .iter()
+                                .map(|(k, v)| format!("{k}:{}", v.as_deref().unwrap_or("NULL")))
+                                .collect();
+                            let headers =
+                                if headers.is_empty() { "NO_HEADERS".to_string() } else { headers.join(",") };
+                            line.push_str(&format!("{headers}\t"));
                         }
                         if print_key {
                             line.push_str(&format!("{}\t", record.key.as_deref().unwrap_or("null")));

@@ -65,6 +65,7 @@ pub fn run(args: CrashWriterArgs) -> Result<(), String> {
             partitioner: PartitionerKind::Default,
             key_serializer: SerializerKind::String,
             value_serializer: SerializerKind::String,
+            headers: vec![],
         };
         match cluster.handle(now(), produce) {
             Reply::Produced { offset, .. } if offset == next => {

@@ -56,6 +56,7 @@ fn the_engine_in_wasm_places_keys_like_kafka() {
             partitioner: PartitionerKind::Default,
             key_serializer: SerializerKind::String,
             value_serializer: SerializerKind::String,
+            headers: vec![],
         },
     );
     let Reply::Produced { partition, offset, timestamp_ms, placement, .. } = produced else {

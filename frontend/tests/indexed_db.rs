@@ -38,6 +38,7 @@ fn produce(value: &str) -> Command {
         partitioner: PartitionerKind::Default,
         key_serializer: SerializerKind::String,
         value_serializer: SerializerKind::String,
+        headers: vec![],
     }
 }
 

@@ -61,6 +61,9 @@ pub enum Command {
         key_serializer: SerializerKind,
         #[serde(default)]
         value_serializer: SerializerKind,
+        /// Record headers, (key, value) in order; values are sent as UTF-8.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        headers: Vec<(String, String)>,
     },
     /// Up to `max_records` records of one partition from `offset`, read with the named deserializers.
     Fetch {
@@ -115,6 +118,9 @@ pub struct RecordView {
     pub value: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decode_error: Option<String>,
+    /// The record's headers: key and value (UTF-8, or hex when not; `None` for a null value).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, Option<String>)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -248,6 +254,7 @@ mod tests {
                     partitioner: PartitionerKind::Default,
                     key_serializer: SerializerKind::String,
                     value_serializer: SerializerKind::String,
+                    headers: vec![],
                 },
             }
         );

@@ -112,6 +112,7 @@ struct ProduceRequest<'a> {
     partitioner: PartitionerKind,
     key_serializer: SerializerKind,
     value_serializer: SerializerKind,
+    headers: Vec<(String, String)>,
 }
 
 impl Cluster {
@@ -322,6 +323,7 @@ impl Cluster {
                 partitioner,
                 key_serializer,
                 value_serializer,
+                headers,
             } => self.produce(
                 now_ms,
                 ProduceRequest {
@@ -333,6 +335,7 @@ impl Cluster {
                     partitioner,
                     key_serializer,
                     value_serializer,
+                    headers,
                 },
             ),
             Command::Fetch {
@@ -474,7 +477,12 @@ impl Cluster {
         )
         .map_err(serialization_error)?;
 
-        let record = BatchRecord { key, value, ..BatchRecord::default() };
+        let headers = request
+            .headers
+            .into_iter()
+            .map(|(key, value)| crate::record::batch::Header { key, value: Some(value.into_bytes()) })
+            .collect();
+        let record = BatchRecord { key, value, headers, ..BatchRecord::default() };
         let placement = match request.partition {
             Some(partition) => Placement::Explicit { partition },
             None => {
@@ -562,7 +570,18 @@ impl Cluster {
             };
             let key = read(key_deserializer, record.key.as_deref());
             let value = read(value_deserializer, record.value.as_deref());
-            RecordView { offset, timestamp_ms, key, value, decode_error }
+            let headers = record
+                .headers
+                .iter()
+                .map(|h| {
+                    let value = h
+                        .value
+                        .as_deref()
+                        .map(|v| String::from_utf8(v.to_vec()).unwrap_or_else(|_| crate::serializer::hex(v)));
+                    (h.key.clone(), value)
+                })
+                .collect();
+            RecordView { offset, timestamp_ms, key, value, decode_error, headers }
         };
         // Read whole batches as a consumer's fetch does, then decode them as its client would,
         // skipping the records before `offset` in the first batch.

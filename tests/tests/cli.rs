@@ -99,6 +99,62 @@ fn topics_produce_and_consume_like_kafkas_tools() {
     );
     assert_eq!(stdout(&consumed), "second\n");
 
+    // Headers go with the record and come back, as kafka-console-consumer prints them.
+    let produced = kite(
+        &server,
+        &[
+            "produce",
+            "orders",
+            "--partition",
+            "1",
+            "--header",
+            "trace=abc",
+            "--header",
+            "source=cli",
+            "with-headers",
+        ],
+        None,
+    );
+    assert_eq!(stdout(&produced), "orders-1@0\n");
+    let consumed = kite(
+        &server,
+        &[
+            "consume",
+            "orders",
+            "--partition",
+            "1",
+            "--offset",
+            "0",
+            "--max-messages",
+            "1",
+            "--property",
+            "print.headers=true",
+        ],
+        None,
+    );
+    assert_eq!(stdout(&consumed), "trace:abc,source:cli\twith-headers\n");
+    let consumed = kite(
+        &server,
+        &[
+            "consume",
+            "orders",
+            "--partition",
+            "1",
+            "--offset",
+            "0",
+            "--max-messages",
+            "1",
+            "--output",
+            "json",
+        ],
+        None,
+    );
+    let line: serde_json::Value = serde_json::from_str(stdout(&consumed).trim()).unwrap();
+    assert_eq!(
+        line["headers"],
+        serde_json::json!([{"key": "trace", "value": "abc"}, {"key": "source", "value": "cli"}])
+    );
+
     // JSON output: the partition Kafka's Java client chooses for each keyed record.
     let produced =
         kite(&server, &["produce", "orders", "--key", "foobar", "--output", "json", "fifth"], None);

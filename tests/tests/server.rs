@@ -62,6 +62,7 @@ mod persistence {
             partitioner: PartitionerKind::Default,
             key_serializer: SerializerKind::String,
             value_serializer: SerializerKind::String,
+            headers: vec![],
         };
         match client.request(command) {
             Reply::Produced { partition, offset, .. } => (partition, offset),
@@ -313,6 +314,7 @@ mod load {
                             partitioner: PartitionerKind::Default,
                             key_serializer: SerializerKind::String,
                             value_serializer: SerializerKind::String,
+                            headers: vec![],
                         });
                         match reply {
                             Reply::Produced { partition, offset, .. } => {

@@ -129,6 +129,7 @@ pub fn producer_panel(props: &Props) -> Html {
                 partitioner: *partitioner,
                 key_serializer,
                 value_serializer,
+                headers: Vec::new(),
             });
         })
     };
