@@ -73,6 +73,9 @@ pub struct ProduceArgs {
     /// The key of every record (else none, or parsed from the line with parse.key=true).
     #[arg(long)]
     key: Option<String>,
+    /// The records' timestamp (CreateTime), in milliseconds since the epoch; now by default.
+    #[arg(long)]
+    timestamp: Option<i64>,
     /// A header on every record, `key=value` (repeatable, in order).
     #[arg(long = "header", value_name = "KEY=VALUE")]
     headers: Vec<String>,
@@ -105,8 +108,11 @@ pub struct ConsumeArgs {
     #[arg(long)]
     partition: Option<i32>,
     /// Start at this offset (needs --partition).
-    #[arg(long, requires = "partition")]
+    #[arg(long, requires = "partition", conflicts_with = "from_beginning")]
     offset: Option<i64>,
+    /// Start at the first record at or after this time (ms since the epoch), via ListOffsets.
+    #[arg(long, conflicts_with_all = ["from_beginning", "offset"])]
+    from_timestamp: Option<i64>,
     /// Stop after this many records.
     #[arg(long)]
     max_messages: Option<usize>,
@@ -324,7 +330,7 @@ pub fn produce(args: ProduceArgs, input: impl BufRead, out: &mut impl Write) -> 
             partition: args.partition,
             key,
             value: Some(value),
-            timestamp_ms: None,
+            timestamp_ms: args.timestamp,
             partitioner,
             key_serializer,
             value_serializer,
@@ -367,10 +373,19 @@ pub fn consume(args: ConsumeArgs, out: &mut impl Write) -> Result<(), String> {
         if args.partition.is_some_and(|only| only != p.partition) {
             continue;
         }
-        let start = match (args.offset, args.from_beginning) {
-            (Some(offset), _) => offset,
-            (None, true) => p.log_start_offset,
-            (None, false) => p.log_end_offset,
+        let start = match (args.offset, args.from_beginning, args.from_timestamp) {
+            (Some(offset), _, _) => offset,
+            (None, true, _) => p.log_start_offset,
+            (None, false, Some(timestamp_ms)) => {
+                let list =
+                    Command::ListOffsets { topic: args.topic.clone(), partition: p.partition, timestamp_ms };
+                match connection.request(list)? {
+                    // No record that late: start at the end.
+                    Reply::Offsets { offset, .. } => offset.unwrap_or(p.log_end_offset),
+                    other => return Err(kafka_error(other)),
+                }
+            }
+            (None, false, None) => p.log_end_offset,
         };
         positions.insert(p.partition, start);
     }

@@ -80,6 +80,10 @@ pub enum Command {
     /// (`POST /subjects/{subject}/versions`); `TOPIC-key` and `TOPIC-value` are the subjects the
     /// Avro serializer uses.
     RegisterSchema { subject: String, schema: String },
+    /// Kafka's ListOffsets for one partition: `timestamp_ms` -2 is the earliest offset, -1 the
+    /// latest (the log end), anything else the first offset whose timestamp is at or after it
+    /// (`null` when there is none).
+    ListOffsets { topic: String, partition: i32, timestamp_ms: i64 },
     /// Deletes a topic and its logs (`kafka-topics --delete`).
     DeleteTopic { name: String },
     /// Changes a topic's config overrides (`kafka-configs --alter --add-config k=v
@@ -156,6 +160,12 @@ pub enum Reply {
     },
     TopicDeleted {
         name: String,
+    },
+    Offsets {
+        topic: String,
+        partition: i32,
+        timestamp_ms: i64,
+        offset: Option<i64>,
     },
     /// The topic after the change, with its overrides.
     TopicConfigAltered {
@@ -267,7 +277,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `delete_topic`, `alter_topic_config` at line 1 column 32"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `list_offsets`, `delete_topic`, `alter_topic_config` at line 1 column 32"}"#
         );
     }
 

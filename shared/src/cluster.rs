@@ -31,6 +31,10 @@ use crate::serializer::{SerializerKind, deserialize, serialize};
 use crate::topic::{Topic, collision_warning, names_collide, validate_name, validate_partition_count};
 use serde::{Deserialize, Serialize};
 
+/// ListOffsets' special timestamps (Kafka's `ListOffsetsRequest.EARLIEST_TIMESTAMP` and
+/// `LATEST_TIMESTAMP`).
+pub const EARLIEST_TIMESTAMP: i64 = -2;
+pub const LATEST_TIMESTAMP: i64 = -1;
 /// Brokers this engine runs (the replicated engine is `replication`; this one is one broker).
 const SINGLE_BROKER_COUNT: usize = 1;
 /// The one broker leads every partition in its first epoch, until elections arrive.
@@ -346,6 +350,9 @@ impl Cluster {
                 key_deserializer,
                 value_deserializer,
             } => self.fetch(&topic, partition, offset, max_records, key_deserializer, value_deserializer),
+            Command::ListOffsets { topic, partition, timestamp_ms } => {
+                self.list_offsets(&topic, partition, timestamp_ms)
+            }
             Command::DeleteTopic { name } => self.delete_topic(&name),
             Command::AlterTopicConfig { name, set, delete } => self.alter_topic_config(&name, set, delete),
             Command::RegisterSchema { subject, schema } => match self
@@ -405,6 +412,24 @@ impl Cluster {
         self.topics.insert(name, state);
         self.write_topics_file().map_err(|e| KafkaError::new(ErrorCode::KafkaStorageError, e.to_string()))?;
         Ok(Reply::TopicCreated { topic: description, warnings })
+    }
+
+    /// Kafka's ListOffsets: earliest (-2), latest (-1), or by timestamp (the time index).
+    fn list_offsets(&self, topic_name: &str, partition: i32, timestamp_ms: i64) -> Result<Reply, KafkaError> {
+        let state = self.topics.get(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
+        let log = state.topic.partition(partition).ok_or_else(|| unknown_partition(topic_name, partition))?;
+        let offset = match timestamp_ms {
+            EARLIEST_TIMESTAMP => Some(log.log_start_offset()),
+            LATEST_TIMESTAMP => Some(log.log_end_offset()),
+            t if t < 0 => {
+                return Err(KafkaError::new(
+                    ErrorCode::InvalidRequest,
+                    format!("timestamp_ms {t}: use -2 (earliest), -1 (latest) or a time in milliseconds"),
+                ));
+            }
+            t => log.find_offset_by_timestamp(t)?,
+        };
+        Ok(Reply::Offsets { topic: topic_name.to_string(), partition, timestamp_ms, offset })
     }
 
     /// `kafka-topics --delete`: the topic goes from the metadata, then its files.

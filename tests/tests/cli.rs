@@ -155,6 +155,21 @@ fn topics_produce_and_consume_like_kafkas_tools() {
         serde_json::json!([{"key": "trace", "value": "abc"}, {"key": "source", "value": "cli"}])
     );
 
+    // By time: ListOffsets finds the first record at or after the timestamp (later than every
+    // record produced so far, which carry the current time).
+    let now_ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let hour_ms = 3_600_000;
+    for (value, at) in [("old", now_ms + hour_ms), ("new", now_ms + 3 * hour_ms)] {
+        let at = at.to_string();
+        let produced =
+            kite(&server, &["produce", "orders", "--partition", "1", "--timestamp", &at, value], None);
+        assert!(produced.status.success());
+    }
+    let from = (now_ms + 2 * hour_ms).to_string();
+    let args = ["consume", "orders", "--partition", "1", "--from-timestamp", &from, "--timeout-ms", "300"];
+    assert_eq!(stdout(&kite(&server, &args, None)), "new\n");
+
     // JSON output: the partition Kafka's Java client chooses for each keyed record.
     let produced =
         kite(&server, &["produce", "orders", "--key", "foobar", "--output", "json", "fifth"], None);
