@@ -1,8 +1,8 @@
 //! The websocket API's speed against a real `kite serve` (release build, loopback, `--data-dir`
 //! on the temp disk), each beside the same requests answered in-process by the engine (a
 //! `Cluster` with disk-free memory storage) in the same run: single-record produce throughput
-//! (one request per record, 100-byte values, as the API and the CLI produce today), fetch of 1000
-//! records per request, and single-record produce latency p50/p99.
+//! (one request per record, 100-byte values), `produce_batch` of 1000 records per request, fetch
+//! of 1000 records per request, and single-record produce latency p50/p99.
 //! `cargo xtask bench` runs it.
 
 use std::io::{BufRead, BufReader};
@@ -10,7 +10,9 @@ use std::net::TcpStream;
 use std::process::{Child, Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
-use kite_shared::api::{ClientMessage, Command, Reply, ServerMessage, decode_server_message, encode};
+use kite_shared::api::{
+    BatchedRecord, ClientMessage, Command, Reply, ServerMessage, decode_server_message, encode,
+};
 use kite_shared::cluster::Cluster;
 use kite_shared::partitioner::PartitionerKind;
 use kite_shared::serializer::SerializerKind;
@@ -35,6 +37,27 @@ fn produce(i: usize) -> Command {
         key_serializer: SerializerKind::String,
         value_serializer: SerializerKind::String,
         headers: Vec::new(),
+    }
+}
+
+/// Records per `produce_batch` request.
+const BATCH_RECORDS: usize = 1_000;
+
+fn produce_batch(first: usize) -> Command {
+    Command::ProduceBatch {
+        topic: "bench".into(),
+        partition: Some(0),
+        partitioner: PartitionerKind::Default,
+        key_serializer: SerializerKind::String,
+        value_serializer: SerializerKind::String,
+        records: (first..first + BATCH_RECORDS)
+            .map(|i| BatchedRecord {
+                key: Some(format!("key-{i:06}")),
+                value: Some("v".repeat(VALUE_BYTES)),
+                timestamp_ms: Some(NOW_MS),
+                headers: Vec::new(),
+            })
+            .collect(),
     }
 }
 
@@ -153,6 +176,28 @@ fn main() {
     }
     let in_process = started.elapsed();
     report("produce, one 100 B record per request", REQUESTS, "records", websocket, in_process);
+
+    let batches = 10 * REQUESTS / BATCH_RECORDS;
+    let started = Instant::now();
+    for b in 0..batches {
+        assert!(matches!(server.request(produce_batch(b * BATCH_RECORDS)), Reply::ProducedBatch { .. }));
+    }
+    let websocket = started.elapsed();
+    let started = Instant::now();
+    for b in 0..batches {
+        assert!(matches!(
+            engine.handle(NOW_MS, produce_batch(b * BATCH_RECORDS)),
+            Reply::ProducedBatch { .. }
+        ));
+    }
+    let in_process = started.elapsed();
+    report(
+        "produce_batch, 1000 records of 100 B each",
+        batches * BATCH_RECORDS,
+        "records",
+        websocket,
+        in_process,
+    );
 
     let fetches = REQUESTS / FETCH_RECORDS as usize;
     let started = Instant::now();

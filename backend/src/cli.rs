@@ -7,12 +7,17 @@ use std::io::{BufRead, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use kite_shared::api::{ClientMessage, Command, Reply, ServerMessage, decode_server_message, encode};
+use kite_shared::api::{
+    BatchedRecord, ClientMessage, Command, ProducedRecord, Reply, ServerMessage, decode_server_message,
+    encode,
+};
 use kite_shared::partitioner::PartitionerKind;
 use kite_shared::serializer::SerializerKind;
 
 /// Where the tools connect unless `--server` says otherwise.
 pub const DEFAULT_SERVER: &str = "ws://127.0.0.1:8080/ws";
+/// Records `kite produce` sends per request when reading a file or a pipe.
+const PRODUCE_CHUNK_RECORDS: usize = 1_000;
 /// How long a consumer waits between polls that found nothing.
 const CONSUME_POLL_INTERVAL_MS: u64 = 200;
 /// Records one consumer poll asks for per partition.
@@ -292,7 +297,12 @@ pub fn topics(command: TopicsCommand, server: &ServerArg, out: &mut impl Write) 
     }
 }
 
-pub fn produce(args: ProduceArgs, input: impl BufRead, out: &mut impl Write) -> Result<(), String> {
+pub fn produce(
+    args: ProduceArgs,
+    input: impl BufRead,
+    interactive: bool,
+    out: &mut impl Write,
+) -> Result<(), String> {
     let properties = pairs(&args.properties, "--property")?;
     let parse_key = properties.get("parse.key").is_some_and(|v| v == "true");
     let separator = properties.get("key.separator").cloned().unwrap_or_else(|| "\t".into());
@@ -315,7 +325,12 @@ pub fn produce(args: ProduceArgs, input: impl BufRead, out: &mut impl Write) -> 
     } else {
         Box::new(args.values.iter().cloned().map(Ok))
     };
-    for line in lines {
+    // Records go in batches of up to PRODUCE_CHUNK_RECORDS, one request each — but typed lines
+    // (a terminal) go one by one, so each is sent when entered.
+    let chunk_size = if interactive { 1 } else { PRODUCE_CHUNK_RECORDS };
+    let mut chunk = Vec::new();
+    let mut lines = lines.peekable();
+    while let Some(line) = lines.next() {
         let line = line?;
         let (key, value) = if parse_key {
             match line.split_once(separator.as_str()) {
@@ -325,27 +340,36 @@ pub fn produce(args: ProduceArgs, input: impl BufRead, out: &mut impl Write) -> 
         } else {
             (args.key.clone(), line)
         };
-        let command = Command::Produce {
-            topic: args.topic.clone(),
-            partition: args.partition,
+        chunk.push(BatchedRecord {
             key,
             value: Some(value),
             timestamp_ms: args.timestamp,
+            headers: headers.clone(),
+        });
+        if chunk.len() < chunk_size && lines.peek().is_some() {
+            continue;
+        }
+        let command = Command::ProduceBatch {
+            topic: args.topic.clone(),
+            partition: args.partition,
             partitioner,
             key_serializer,
             value_serializer,
-            headers: headers.clone(),
+            records: std::mem::take(&mut chunk),
         };
         match connection.request(command)? {
-            Reply::Produced { topic, partition, offset, timestamp_ms, .. } => {
-                let line = match args.output {
-                    Output::Text => format!("{topic}-{partition}@{offset}"),
-                    Output::Json => serde_json::json!({
-                        "topic": topic, "partition": partition, "offset": offset, "timestamp": timestamp_ms,
-                    })
-                    .to_string(),
-                };
-                writeln!(out, "{line}").map_err(|e| e.to_string())?;
+            Reply::ProducedBatch { topic, records } => {
+                for ProducedRecord { partition, offset, timestamp_ms } in records {
+                    let line = match args.output {
+                        Output::Text => format!("{topic}-{partition}@{offset}"),
+                        Output::Json => serde_json::json!({
+                            "topic": topic, "partition": partition, "offset": offset, "timestamp": timestamp_ms,
+                        })
+                        .to_string(),
+                    };
+                    writeln!(out, "{line}").map_err(|e| e.to_string())?;
+                }
+                out.flush().map_err(|e| e.to_string())?;
             }
             other => return Err(kafka_error(other)),
         }

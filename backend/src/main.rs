@@ -100,7 +100,9 @@ fn main() -> ExitCode {
             tool("topics", cli::topics(command, &server, &mut std::io::stdout()))
         }
         Commands::Produce(args) => {
-            tool("produce", cli::produce(args, std::io::stdin().lock(), &mut std::io::stdout()))
+            let stdin = std::io::stdin();
+            let interactive = stdin.is_terminal();
+            tool("produce", cli::produce(args, stdin.lock(), interactive, &mut std::io::stdout()))
         }
         Commands::Consume(args) => tool("consume", cli::consume(args, &mut std::io::stdout())),
         Commands::Sim(args) => match sim_cmd::run_sweep(args) {

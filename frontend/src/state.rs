@@ -168,8 +168,8 @@ impl AppState {
                 self.last_error = None;
                 self.last_notice = Some(format!("Schema registered: {subject} version {version} (id {id})"));
             }
-            // The UI does not ask for offsets by time yet.
-            Reply::Offsets { .. } => {}
+            // The UI does not ask for offsets by time, nor produce batches, yet.
+            Reply::Offsets { .. } | Reply::ProducedBatch { .. } => {}
             Reply::TopicDeleted { name } => {
                 self.last_error = None;
                 self.topics.retain(|t| t.name != name);

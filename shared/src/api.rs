@@ -80,6 +80,22 @@ pub enum Command {
     /// (`POST /subjects/{subject}/versions`); `TOPIC-key` and `TOPIC-value` are the subjects the
     /// Avro serializer uses.
     RegisterSchema { subject: String, schema: String },
+    /// Many records in one request, as a producer's batches: each record is placed (or goes to
+    /// `partition`), the records of each partition go in one RecordBatch, and every record's
+    /// partition and offset come back in request order. Everything is checked (serializers,
+    /// partitions, sizes) before anything is appended.
+    ProduceBatch {
+        topic: String,
+        #[serde(default)]
+        partition: Option<i32>,
+        #[serde(default)]
+        partitioner: PartitionerKind,
+        #[serde(default)]
+        key_serializer: SerializerKind,
+        #[serde(default)]
+        value_serializer: SerializerKind,
+        records: Vec<BatchedRecord>,
+    },
     /// Kafka's ListOffsets for one partition: `timestamp_ms` -2 is the earliest offset, -1 the
     /// latest (the log end), anything else the first offset whose timestamp is at or after it
     /// (`null` when there is none).
@@ -95,6 +111,27 @@ pub enum Command {
         #[serde(default)]
         delete: Vec<String>,
     },
+}
+
+/// One record of a `produce_batch`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchedRecord {
+    #[serde(default)]
+    pub key: Option<String>,
+    #[serde(default)]
+    pub value: Option<String>,
+    #[serde(default)]
+    pub timestamp_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
+}
+
+/// Where one record of a `produce_batch` went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProducedRecord {
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp_ms: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,6 +197,11 @@ pub enum Reply {
     },
     TopicDeleted {
         name: String,
+    },
+    /// Every record of a `produce_batch`, in request order.
+    ProducedBatch {
+        topic: String,
+        records: Vec<ProducedRecord>,
     },
     Offsets {
         topic: String,
@@ -277,7 +319,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `list_offsets`, `delete_topic`, `alter_topic_config` at line 1 column 32"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_topic`, `alter_topic_config` at line 1 column 32"}"#
         );
     }
 

@@ -10,11 +10,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::api::{Command, PartitionDescription, RecordView, Reply, TopicDescription};
+use crate::api::{Command, PartitionDescription, ProducedRecord, RecordView, Reply, TopicDescription};
 use crate::config::{TopicCompression, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
 use crate::limits::{
-    MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_PARTITION_BYTES_IN_MEMORY, MAX_TOPICS_PER_CLUSTER,
+    MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_PARTITION_BYTES_IN_MEMORY, MAX_PRODUCE_BATCH_RECORDS,
+    MAX_TOPICS_PER_CLUSTER,
 };
 use crate::log::checkpoint::{
     CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_CHECKPOINT_FILE, OffsetCheckpoint, RECOVERY_POINT_CHECKPOINT_FILE,
@@ -104,6 +105,14 @@ struct TopicState {
     config: TopicConfig,
     overrides: BTreeMap<String, String>,
     partitioner: TopicPartitionerState,
+}
+
+/// How a `produce_batch` places and serializes its records.
+struct BatchSettings {
+    partition: Option<i32>,
+    partitioner: PartitionerKind,
+    key_serializer: SerializerKind,
+    value_serializer: SerializerKind,
 }
 
 /// One record to produce, as the command gave it.
@@ -350,6 +359,17 @@ impl Cluster {
                 key_deserializer,
                 value_deserializer,
             } => self.fetch(&topic, partition, offset, max_records, key_deserializer, value_deserializer),
+            Command::ProduceBatch {
+                topic,
+                partition,
+                partitioner,
+                key_serializer,
+                value_serializer,
+                records,
+            } => {
+                let settings = BatchSettings { partition, partitioner, key_serializer, value_serializer };
+                self.produce_batch(now_ms, &topic, settings, records)
+            }
             Command::ListOffsets { topic, partition, timestamp_ms } => {
                 self.list_offsets(&topic, partition, timestamp_ms)
             }
@@ -557,6 +577,136 @@ impl Cluster {
             timestamp_ms,
             placement,
         })
+    }
+
+    /// A producer's many records at once: all serialized and placed first (a refusal appends
+    /// nothing), then one RecordBatch per partition, in record order.
+    fn produce_batch(
+        &mut self,
+        now_ms: i64,
+        topic_name: &str,
+        settings: BatchSettings,
+        records: Vec<crate::api::BatchedRecord>,
+    ) -> Result<Reply, KafkaError> {
+        if records.is_empty() || records.len() > MAX_PRODUCE_BATCH_RECORDS {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!(
+                    "A produce_batch carries 1 to {MAX_PRODUCE_BATCH_RECORDS} records, not {}.",
+                    records.len()
+                ),
+            ));
+        }
+        let state = self.topics.get_mut(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
+        let serialization_error =
+            |e: crate::serializer::SerdeError| KafkaError::new(ErrorCode::InvalidRecord, e.0);
+        let available: Vec<i32> = (0..state.topic.partition_count()).collect();
+        // (partition, timestamp, record) per input record, in order.
+        let mut placed = Vec::with_capacity(records.len());
+        for item in records {
+            let timestamp_ms = item.timestamp_ms.unwrap_or(now_ms);
+            if timestamp_ms < 0 {
+                return Err(KafkaError::new(
+                    ErrorCode::InvalidRequest,
+                    format!(
+                        "Invalid timestamp: {timestamp_ms}. Timestamp should always be non-negative or null."
+                    ),
+                ));
+            }
+            let key = serialize(
+                settings.key_serializer,
+                item.key.as_deref(),
+                &self.schema_registry,
+                &format!("{topic_name}-key"),
+            )
+            .map_err(serialization_error)?;
+            let value = serialize(
+                settings.value_serializer,
+                item.value.as_deref(),
+                &self.schema_registry,
+                &format!("{topic_name}-value"),
+            )
+            .map_err(serialization_error)?;
+            let headers = item
+                .headers
+                .into_iter()
+                .map(|(key, value)| crate::record::batch::Header { key, value: Some(value.into_bytes()) })
+                .collect();
+            let record = BatchRecord { key, value, headers, ..BatchRecord::default() };
+            let partition = match settings.partition {
+                Some(partition) => partition,
+                None => {
+                    let input = PartitionInput {
+                        key: record.key.as_deref(),
+                        record_bytes: record.encoded_len(),
+                        num_partitions: state.topic.partition_count(),
+                        available: &available,
+                        batch_size_bytes: DEFAULT_BATCH_SIZE_BYTES,
+                    };
+                    place(settings.partitioner, &mut state.partitioner, &mut self.rng, &input).partition()
+                }
+            };
+            if state.topic.partition(partition).is_none() {
+                return Err(unknown_partition(topic_name, partition));
+            }
+            placed.push((partition, timestamp_ms, record));
+        }
+        // One batch per partition, its records in request order.
+        let mut by_partition: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
+        for (index, (partition, _, _)) in placed.iter().enumerate() {
+            by_partition.entry(*partition).or_default().push(index);
+        }
+        let mut encoded = Vec::new();
+        for (&partition, indexes) in &by_partition {
+            let base_timestamp = indexes.iter().map(|&i| placed[i].1).min().unwrap_or(now_ms);
+            let batch_records = indexes
+                .iter()
+                .zip(0..)
+                .map(|(&i, delta)| BatchRecord {
+                    offset_delta: delta,
+                    timestamp_delta: placed[i].1 - base_timestamp,
+                    ..placed[i].2.clone()
+                })
+                .collect();
+            let mut batch = RecordBatch::new(base_timestamp, batch_records);
+            if let TopicCompression::Codec(codec) = state.config.compression_type {
+                batch.attributes.compression = codec;
+            }
+            let bytes =
+                batch.encode().map_err(|e| KafkaError::new(ErrorCode::CorruptMessage, e.to_string()))?;
+            let log = state.topic.partition(partition).expect("partition checked above");
+            if bytes.len() > log.config().max_message_bytes {
+                return Err(KafkaError::new(
+                    ErrorCode::MessageTooLarge,
+                    format!(
+                        "The record batch for partition {partition} is {} bytes, over the topic's max.message.bytes {}.",
+                        bytes.len(),
+                        log.config().max_message_bytes
+                    ),
+                ));
+            }
+            if log.size_bytes() + bytes.len() > self.options.max_partition_bytes {
+                return Err(KafkaError::new(
+                    ErrorCode::PolicyViolation,
+                    format!(
+                        "Partition {topic_name}-{partition} holds Kite's in-memory limit; lower retention.ms or retention.bytes."
+                    ),
+                ));
+            }
+            encoded.push((partition, bytes));
+        }
+        let mut results = vec![ProducedRecord { partition: 0, offset: 0, timestamp_ms: 0 }; placed.len()];
+        let log_append_time = state.config.message_timestamp_type == TimestampType::LogAppendTime;
+        for (partition, bytes) in encoded {
+            let log = state.topic.partition_mut(partition).expect("partition checked above");
+            let appended = log.append_as_leader(&bytes, SINGLE_BROKER_LEADER_EPOCH, now_ms)?;
+            for (delta, &i) in (0..).zip(&by_partition[&partition]) {
+                let timestamp_ms = if log_append_time { appended.max_timestamp } else { placed[i].1 };
+                results[i] =
+                    ProducedRecord { partition, offset: appended.first_offset + delta, timestamp_ms };
+            }
+        }
+        Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records: results })
     }
 
     fn fetch(

@@ -44,3 +44,6 @@ pub const MAX_SCHEMAS_PER_REGISTRY: usize = 10_000;
 
 /// The longest schema text the registry parses.
 pub const MAX_SCHEMA_TEXT_BYTES: usize = 64 * 1024;
+
+/// The most records one `produce_batch` request may carry.
+pub const MAX_PRODUCE_BATCH_RECORDS: usize = 10_000;
