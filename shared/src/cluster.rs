@@ -14,8 +14,8 @@ use crate::api::{Command, PartitionDescription, ProducedRecord, RecordView, Repl
 use crate::config::{TopicCompression, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
 use crate::limits::{
-    MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_PARTITION_BYTES_IN_MEMORY, MAX_PRODUCE_BATCH_RECORDS,
-    MAX_TOPICS_PER_CLUSTER,
+    FETCH_READ_CHUNK_BYTES, MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_PARTITION_BYTES_IN_MEMORY,
+    MAX_PRODUCE_BATCH_RECORDS, MAX_TOPICS_PER_CLUSTER,
 };
 use crate::log::checkpoint::{
     CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_CHECKPOINT_FILE, OffsetCheckpoint, RECOVERY_POINT_CHECKPOINT_FILE,
@@ -762,11 +762,13 @@ impl Cluster {
         // skipping the records before `offset` in the first batch.
         let mut records = Vec::new();
         let mut next = offset;
-        while records.len() < max_records && next < log.log_end_offset() {
-            let bytes = log.read(next, MAX_FETCH_BYTES)?;
+        let mut read_bytes = 0;
+        while records.len() < max_records && next < log.log_end_offset() && read_bytes < MAX_FETCH_BYTES {
+            let bytes = log.read(next, FETCH_READ_CHUNK_BYTES.min(MAX_FETCH_BYTES - read_bytes))?;
             if bytes.is_empty() {
                 break;
             }
+            read_bytes += bytes.len();
             let mut at = 0;
             while at < bytes.len() && records.len() < max_records {
                 let (batch, used) = RecordBatch::decode(&bytes[at..]).map_err(corrupt)?;

@@ -27,6 +27,10 @@ pub const MAX_PARTITION_BYTES_IN_MEMORY: usize = 256 * 1024 * 1024;
 /// The most bytes of batches one fetch reads from a log before decoding them for a client.
 pub const MAX_FETCH_BYTES: usize = 4 * 1024 * 1024;
 
+/// A fetch reads the log this much at a time (at least one whole batch), stopping once it has
+/// `max_records`: small fetches read little.
+pub const FETCH_READ_CHUNK_BYTES: usize = 64 * 1024;
+
 /// The largest API message (one JSON text) the engine decodes. Room for one maximal record encoded
 /// as a JSON string (which can double its size by escaping), plus the envelope.
 pub const MAX_API_MESSAGE_BYTES: usize = 4 * MAX_RECORD_BYTES;
