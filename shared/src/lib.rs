@@ -10,6 +10,7 @@ pub mod avro;
 pub mod cluster;
 pub mod config;
 pub mod error;
+pub mod group;
 pub mod limits;
 pub mod log;
 pub mod partitioner;
