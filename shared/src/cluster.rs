@@ -72,6 +72,22 @@ struct TopicsFile {
     topics: Vec<TopicRecord>,
 }
 
+/// The schema registry's registrations in order, replayed at open to the same ids and versions.
+pub const SCHEMAS_FILE: &str = "kite-schemas.json";
+const SCHEMAS_FILE_VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct SchemasFile {
+    version: u32,
+    registrations: Vec<SchemaRecord>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct SchemaRecord {
+    subject: String,
+    schema: String,
+}
+
 #[derive(Serialize, Deserialize)]
 struct TopicRecord {
     name: String,
@@ -86,6 +102,8 @@ pub struct Cluster {
     rng: Rng,
     store: Box<dyn BrokerStore>,
     options: StorageOptions,
+    /// Every registration that added a version, in order (what `kite-schemas.json` holds).
+    schema_registrations: Vec<SchemaRecord>,
     last_checkpoint_ms: Option<i64>,
     last_retention_check_ms: Option<i64>,
 }
@@ -135,6 +153,7 @@ impl Cluster {
         Cluster {
             topics: BTreeMap::new(),
             schema_registry: SchemaRegistry::new(),
+            schema_registrations: Vec::new(),
             rng: Rng::from_seed(seed),
             store: Box::new(MemoryBrokerStore::ephemeral()),
             options: StorageOptions::MEMORY,
@@ -175,9 +194,30 @@ impl Cluster {
                 file.topics
             }
         };
+        let registrations: Vec<SchemaRecord> = match store.read_file(SCHEMAS_FILE).map_err(at)? {
+            None => Vec::new(),
+            Some(bytes) => {
+                let file: SchemasFile = serde_json::from_slice(&bytes)
+                    .map_err(|e| format!("{SCHEMAS_FILE} is not a Kite schemas file: {e}"))?;
+                if file.version != SCHEMAS_FILE_VERSION {
+                    return Err(format!(
+                        "{SCHEMAS_FILE} has version {}; this Kite reads version {SCHEMAS_FILE_VERSION}",
+                        file.version
+                    ));
+                }
+                file.registrations
+            }
+        };
         // The marker goes before any write: a crash from here on is an unclean shutdown.
         store.delete_file(CLEAN_SHUTDOWN_FILE).map_err(at)?;
         let mut cluster = Cluster { store, options, ..Cluster::new(seed) };
+        for record in &registrations {
+            cluster
+                .schema_registry
+                .register(&record.subject, &record.schema)
+                .map_err(|e| format!("{SCHEMAS_FILE}: subject {}: {e}", record.subject))?;
+        }
+        cluster.schema_registrations = registrations;
         let mut reports = Vec::new();
         for record in topics {
             validate_name(&record.name).map_err(|e| format!("{TOPICS_FILE}: {}", e.message))?;
@@ -375,15 +415,7 @@ impl Cluster {
             }
             Command::DeleteTopic { name } => self.delete_topic(&name),
             Command::AlterTopicConfig { name, set, delete } => self.alter_topic_config(&name, set, delete),
-            Command::RegisterSchema { subject, schema } => match self
-                .schema_registry
-                .register(&subject, &schema)
-            {
-                Ok(registered) => {
-                    Ok(Reply::SchemaRegistered { subject, id: registered.id, version: registered.version })
-                }
-                Err(err) => Err(KafkaError::new(ErrorCode::InvalidRequest, err.to_string())),
-            },
+            Command::RegisterSchema { subject, schema } => self.register_schema(subject, schema),
         };
         result.unwrap_or_else(Reply::Error)
     }
@@ -432,6 +464,29 @@ impl Cluster {
         self.topics.insert(name, state);
         self.write_topics_file().map_err(|e| KafkaError::new(ErrorCode::KafkaStorageError, e.to_string()))?;
         Ok(Reply::TopicCreated { topic: description, warnings })
+    }
+
+    /// Registers a schema; a new version is kept in `kite-schemas.json` (Confluent's registry keeps
+    /// its `_schemas` topic), so a restart can still decode what was written with it.
+    fn register_schema(&mut self, subject: String, schema: String) -> Result<Reply, KafkaError> {
+        let before = self.schema_registry.versions(&subject).len();
+        let registered = self
+            .schema_registry
+            .register(&subject, &schema)
+            .map_err(|err| KafkaError::new(ErrorCode::InvalidRequest, err.to_string()))?;
+        if self.schema_registry.versions(&subject).len() != before {
+            self.schema_registrations.push(SchemaRecord { subject: subject.clone(), schema });
+            let file = SchemasFile {
+                version: SCHEMAS_FILE_VERSION,
+                registrations: self.schema_registrations.clone(),
+            };
+            let json = serde_json::to_vec_pretty(&file)
+                .map_err(|e| KafkaError::new(ErrorCode::KafkaStorageError, e.to_string()))?;
+            self.store
+                .write_file(SCHEMAS_FILE, &json)
+                .map_err(|e| KafkaError::new(ErrorCode::KafkaStorageError, e.to_string()))?;
+        }
+        Ok(Reply::SchemaRegistered { subject, id: registered.id, version: registered.version })
     }
 
     /// Kafka's ListOffsets: earliest (-2), latest (-1), or by timestamp (the time index).

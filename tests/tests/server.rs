@@ -152,6 +152,70 @@ mod persistence {
     }
 }
 
+mod schemas {
+    use std::collections::BTreeMap;
+
+    use kite_e2e::{ApiClient, KiteServer, TempDir};
+    use kite_shared::api::{Command, Reply};
+    use kite_shared::partitioner::PartitionerKind;
+    use kite_shared::serializer::SerializerKind;
+
+    const SCHEMA: &str = r#"{"type":"record","name":"Order","fields":[{"name":"id","type":"string"}]}"#;
+
+    fn fetch_avro(client: &mut ApiClient) -> Reply {
+        client.request(Command::Fetch {
+            topic: "orders".into(),
+            partition: 0,
+            offset: 0,
+            max_records: 10,
+            key_deserializer: SerializerKind::String,
+            value_deserializer: SerializerKind::Avro,
+        })
+    }
+
+    #[test]
+    fn registered_schemas_survive_a_restart() {
+        let data = TempDir::new("schemas");
+        let mut server = KiteServer::start(data.path());
+        let mut client = ApiClient::connect(&server);
+        let created = client.request(Command::CreateTopic {
+            name: "orders".into(),
+            partitions: 1,
+            configs: BTreeMap::new(),
+            replication_factor: None,
+        });
+        assert!(matches!(created, Reply::TopicCreated { .. }));
+        let registered =
+            client.request(Command::RegisterSchema { subject: "orders-value".into(), schema: SCHEMA.into() });
+        assert!(matches!(registered, Reply::SchemaRegistered { id: 1, version: 1, .. }), "{registered:?}");
+        let produced = client.request(Command::Produce {
+            topic: "orders".into(),
+            partition: Some(0),
+            key: None,
+            value: Some(r#"{"id":"o-1"}"#.into()),
+            timestamp_ms: None,
+            partitioner: PartitionerKind::Default,
+            key_serializer: SerializerKind::String,
+            value_serializer: SerializerKind::Avro,
+            headers: vec![],
+        });
+        assert!(matches!(produced, Reply::Produced { .. }), "{produced:?}");
+        let before = fetch_avro(&mut client);
+        drop(client);
+        assert!(server.terminate().success());
+
+        let server = KiteServer::start(data.path());
+        let mut client = ApiClient::connect(&server);
+        assert_eq!(fetch_avro(&mut client), before, "the record still decodes with schema id 1");
+        let Reply::Records { records, .. } = &before else { panic!("{before:?}") };
+        assert_eq!(records[0].value.as_deref(), Some(r#"{"id":"o-1"}"#));
+        // And the registry goes on from where it was.
+        let again =
+            client.request(Command::RegisterSchema { subject: "orders-value".into(), schema: SCHEMA.into() });
+        assert!(matches!(again, Reply::SchemaRegistered { id: 1, version: 1, .. }), "{again:?}");
+    }
+}
+
 mod security {
     use std::io::{BufRead, BufReader, Write};
     use std::net::{SocketAddr, TcpStream};
