@@ -549,55 +549,17 @@ impl Cluster {
 
     fn produce(&mut self, now_ms: i64, request: ProduceRequest<'_>) -> Result<Reply, KafkaError> {
         let topic_name = request.topic;
-        if request.timestamp_ms < 0 {
-            // The Java producer refuses this before sending (ProducerRecord's constructor).
-            return Err(KafkaError::new(
-                ErrorCode::InvalidRequest,
-                format!(
-                    "Invalid timestamp: {}. Timestamp should always be non-negative or null.",
-                    request.timestamp_ms
-                ),
-            ));
-        }
+        check_timestamp(request.timestamp_ms)?;
         let state = self.topics.get_mut(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
-        let serialization_error =
-            |e: crate::serializer::SerdeError| KafkaError::new(ErrorCode::InvalidRecord, e.0);
-        let key = serialize(
-            request.key_serializer,
-            request.key.as_deref(),
+        let serializers = (request.key_serializer, request.value_serializer);
+        let record = serialize_record(
             &self.schema_registry,
-            &format!("{topic_name}-key"),
-        )
-        .map_err(serialization_error)?;
-        let value = serialize(
-            request.value_serializer,
-            request.value.as_deref(),
-            &self.schema_registry,
-            &format!("{topic_name}-value"),
-        )
-        .map_err(serialization_error)?;
-
-        let headers = request
-            .headers
-            .into_iter()
-            .map(|(key, value)| crate::record::batch::Header { key, value: Some(value.into_bytes()) })
-            .collect();
-        let record = BatchRecord { key, value, headers, ..BatchRecord::default() };
-        let placement = match request.partition {
-            Some(partition) => Placement::Explicit { partition },
-            None => {
-                // Every partition has a leader on a single broker, so all are available.
-                let available: Vec<i32> = (0..state.topic.partition_count()).collect();
-                let input = PartitionInput {
-                    key: record.key.as_deref(),
-                    record_bytes: record.encoded_len(),
-                    num_partitions: state.topic.partition_count(),
-                    available: &available,
-                    batch_size_bytes: DEFAULT_BATCH_SIZE_BYTES,
-                };
-                place(request.partitioner, &mut state.partitioner, &mut self.rng, &input)
-            }
-        };
+            topic_name,
+            serializers,
+            (request.key.as_deref(), request.value.as_deref()),
+            request.headers,
+        )?;
+        let placement = place_record(state, &mut self.rng, request.partitioner, request.partition, &record);
         let partition = placement.partition();
         if state.topic.partition(partition).is_none() {
             return Err(unknown_partition(topic_name, partition));
@@ -653,54 +615,21 @@ impl Cluster {
             ));
         }
         let state = self.topics.get_mut(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
-        let serialization_error =
-            |e: crate::serializer::SerdeError| KafkaError::new(ErrorCode::InvalidRecord, e.0);
-        let available: Vec<i32> = (0..state.topic.partition_count()).collect();
         // (partition, timestamp, record) per input record, in order.
         let mut placed = Vec::with_capacity(records.len());
         for item in records {
             let timestamp_ms = item.timestamp_ms.unwrap_or(now_ms);
-            if timestamp_ms < 0 {
-                return Err(KafkaError::new(
-                    ErrorCode::InvalidRequest,
-                    format!(
-                        "Invalid timestamp: {timestamp_ms}. Timestamp should always be non-negative or null."
-                    ),
-                ));
-            }
-            let key = serialize(
-                settings.key_serializer,
-                item.key.as_deref(),
+            check_timestamp(timestamp_ms)?;
+            let record = serialize_record(
                 &self.schema_registry,
-                &format!("{topic_name}-key"),
-            )
-            .map_err(serialization_error)?;
-            let value = serialize(
-                settings.value_serializer,
-                item.value.as_deref(),
-                &self.schema_registry,
-                &format!("{topic_name}-value"),
-            )
-            .map_err(serialization_error)?;
-            let headers = item
-                .headers
-                .into_iter()
-                .map(|(key, value)| crate::record::batch::Header { key, value: Some(value.into_bytes()) })
-                .collect();
-            let record = BatchRecord { key, value, headers, ..BatchRecord::default() };
-            let partition = match settings.partition {
-                Some(partition) => partition,
-                None => {
-                    let input = PartitionInput {
-                        key: record.key.as_deref(),
-                        record_bytes: record.encoded_len(),
-                        num_partitions: state.topic.partition_count(),
-                        available: &available,
-                        batch_size_bytes: DEFAULT_BATCH_SIZE_BYTES,
-                    };
-                    place(settings.partitioner, &mut state.partitioner, &mut self.rng, &input).partition()
-                }
-            };
+                topic_name,
+                (settings.key_serializer, settings.value_serializer),
+                (item.key.as_deref(), item.value.as_deref()),
+                item.headers,
+            )?;
+            let partition =
+                place_record(state, &mut self.rng, settings.partitioner, settings.partition, &record)
+                    .partition();
             if state.topic.partition(partition).is_none() {
                 return Err(unknown_partition(topic_name, partition));
             }
@@ -850,6 +779,59 @@ impl Cluster {
             records,
         })
     }
+}
+
+/// The Java producer refuses a negative timestamp before sending (ProducerRecord's constructor).
+fn check_timestamp(timestamp_ms: i64) -> Result<(), KafkaError> {
+    if timestamp_ms < 0 {
+        return Err(KafkaError::new(
+            ErrorCode::InvalidRequest,
+            format!("Invalid timestamp: {timestamp_ms}. Timestamp should always be non-negative or null."),
+        ));
+    }
+    Ok(())
+}
+
+/// A producer record in Kafka's bytes: key and value through their serializers (Avro against
+/// `registry`, under the topic's `-key`/`-value` subjects), header values as UTF-8.
+fn serialize_record(
+    registry: &SchemaRegistry,
+    topic: &str,
+    (key_serializer, value_serializer): (SerializerKind, SerializerKind),
+    (key, value): (Option<&str>, Option<&str>),
+    headers: Vec<(String, String)>,
+) -> Result<BatchRecord, KafkaError> {
+    let refused = |e: crate::serializer::SerdeError| KafkaError::new(ErrorCode::InvalidRecord, e.0);
+    let key = serialize(key_serializer, key, registry, &format!("{topic}-key")).map_err(refused)?;
+    let value = serialize(value_serializer, value, registry, &format!("{topic}-value")).map_err(refused)?;
+    let headers = headers
+        .into_iter()
+        .map(|(key, value)| crate::record::batch::Header { key, value: Some(value.into_bytes()) })
+        .collect();
+    Ok(BatchRecord { key, value, headers, ..BatchRecord::default() })
+}
+
+/// Where the producer puts `record`: the explicit `partition`, else `partitioner`'s choice over
+/// every partition (one broker leads them all, so all are available).
+fn place_record(
+    state: &mut TopicState,
+    rng: &mut Rng,
+    partitioner: PartitionerKind,
+    partition: Option<i32>,
+    record: &BatchRecord,
+) -> Placement {
+    if let Some(partition) = partition {
+        return Placement::Explicit { partition };
+    }
+    let available: Vec<i32> = (0..state.topic.partition_count()).collect();
+    let input = PartitionInput {
+        key: record.key.as_deref(),
+        record_bytes: record.encoded_len(),
+        num_partitions: state.topic.partition_count(),
+        available: &available,
+        batch_size_bytes: DEFAULT_BATCH_SIZE_BYTES,
+    };
+    place(partitioner, &mut state.partitioner, rng, &input)
 }
 
 fn describe(state: &TopicState) -> TopicDescription {
