@@ -85,7 +85,7 @@ mod benches {
         fn tick(&mut self) {
             for i in 0..self.brokers.len() {
                 let mut out = Outbox::new();
-                self.brokers[i].tick(NOW_MS, &mut out);
+                self.brokers[i].tick(NOW_MS, &mut out, &mut self.trace);
                 self.enqueue(NodeId::Broker(i as i32), out);
             }
             self.pump();

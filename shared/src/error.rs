@@ -26,6 +26,19 @@ pub enum ErrorCode {
     FencedLeaderEpoch,
     UnknownLeaderEpoch,
     InvalidRecord,
+    CoordinatorLoadInProgress,
+    CoordinatorNotAvailable,
+    NotCoordinator,
+    IllegalGeneration,
+    InconsistentGroupProtocol,
+    InvalidGroupId,
+    UnknownMemberId,
+    InvalidSessionTimeout,
+    RebalanceInProgress,
+    NonEmptyGroup,
+    GroupIdNotFound,
+    MemberIdRequired,
+    GroupMaxSizeReached,
 }
 
 impl ErrorCode {
@@ -51,6 +64,19 @@ impl ErrorCode {
             ErrorCode::FencedLeaderEpoch => 74,
             ErrorCode::UnknownLeaderEpoch => 75,
             ErrorCode::InvalidRecord => 87,
+            ErrorCode::CoordinatorLoadInProgress => 14,
+            ErrorCode::CoordinatorNotAvailable => 15,
+            ErrorCode::NotCoordinator => 16,
+            ErrorCode::IllegalGeneration => 22,
+            ErrorCode::InconsistentGroupProtocol => 23,
+            ErrorCode::InvalidGroupId => 24,
+            ErrorCode::UnknownMemberId => 25,
+            ErrorCode::InvalidSessionTimeout => 26,
+            ErrorCode::RebalanceInProgress => 27,
+            ErrorCode::NonEmptyGroup => 68,
+            ErrorCode::GroupIdNotFound => 69,
+            ErrorCode::MemberIdRequired => 79,
+            ErrorCode::GroupMaxSizeReached => 81,
         }
     }
 
@@ -76,6 +102,19 @@ impl ErrorCode {
             ErrorCode::FencedLeaderEpoch => "FENCED_LEADER_EPOCH",
             ErrorCode::UnknownLeaderEpoch => "UNKNOWN_LEADER_EPOCH",
             ErrorCode::InvalidRecord => "INVALID_RECORD",
+            ErrorCode::CoordinatorLoadInProgress => "COORDINATOR_LOAD_IN_PROGRESS",
+            ErrorCode::CoordinatorNotAvailable => "COORDINATOR_NOT_AVAILABLE",
+            ErrorCode::NotCoordinator => "NOT_COORDINATOR",
+            ErrorCode::IllegalGeneration => "ILLEGAL_GENERATION",
+            ErrorCode::InconsistentGroupProtocol => "INCONSISTENT_GROUP_PROTOCOL",
+            ErrorCode::InvalidGroupId => "INVALID_GROUP_ID",
+            ErrorCode::UnknownMemberId => "UNKNOWN_MEMBER_ID",
+            ErrorCode::InvalidSessionTimeout => "INVALID_SESSION_TIMEOUT",
+            ErrorCode::RebalanceInProgress => "REBALANCE_IN_PROGRESS",
+            ErrorCode::NonEmptyGroup => "NON_EMPTY_GROUP",
+            ErrorCode::GroupIdNotFound => "GROUP_ID_NOT_FOUND",
+            ErrorCode::MemberIdRequired => "MEMBER_ID_REQUIRED",
+            ErrorCode::GroupMaxSizeReached => "GROUP_MAX_SIZE_REACHED",
         }
     }
 }
@@ -122,6 +161,19 @@ mod tests {
             ErrorCode::PolicyViolation,
             ErrorCode::KafkaStorageError,
             ErrorCode::NotLeaderOrFollower,
+            ErrorCode::CoordinatorLoadInProgress,
+            ErrorCode::CoordinatorNotAvailable,
+            ErrorCode::NotCoordinator,
+            ErrorCode::IllegalGeneration,
+            ErrorCode::InconsistentGroupProtocol,
+            ErrorCode::InvalidGroupId,
+            ErrorCode::UnknownMemberId,
+            ErrorCode::InvalidSessionTimeout,
+            ErrorCode::RebalanceInProgress,
+            ErrorCode::NonEmptyGroup,
+            ErrorCode::GroupIdNotFound,
+            ErrorCode::MemberIdRequired,
+            ErrorCode::GroupMaxSizeReached,
         ] {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.name()));

@@ -5,8 +5,12 @@
 //!   write over 10,000 seeds of crashes (losing unflushed records), isolations and broker-to-broker
 //!   cuts, one broker at a time; and over 1,000 seeds with up to three brokers down at once when
 //!   every append is flushed;
+//! - every run also has a consumer group (3 members of `sim-group`, the assignor picked by the
+//!   seed) whose members crash mid-processing, leave and rejoin while brokers fail and the
+//!   coordinator moves: committing after processing, no acknowledged record is skipped and each
+//!   member processes each partition in order while it owns it;
 //! - each unsafe setting, under the same faults as its safe comparison, loses acknowledged writes
-//!   and the checker names them;
+//!   (or, committing before processing, skips records) and the checker names them;
 //! - a seed replays to the identical trace.
 //!
 //! `KITE_SIM_SEEDS` scales the safe sweep (default `SAFE_SEEDS`). The sweeps are sized for an
@@ -96,6 +100,30 @@ fn min_isr_one_loses_acknowledged_writes() {
     let (found, first, trace) = unsafe_sweep(Unsafe::MinIsrOne);
     assert!(found > 0, "no loss in {UNSAFE_SEED_BUDGET} seeds");
     assert!(trace.contains("FAULT crash"), "{first}: the loss follows a crash");
+}
+
+#[test]
+fn committing_before_processing_skips_records() {
+    let mut found = 0;
+    for seed in 0..UNSAFE_SEED_BUDGET {
+        let config = SimConfig::safe(seed).with_unsafe(Unsafe::CommitBeforeProcessing);
+        let result = run(&config);
+        if result.violations.iter().any(|v| matches!(v, Violation::SkippedByGroup { .. })) {
+            assert!(
+                result.trace.to_text().contains("crashes mid-processing"),
+                "seed {seed}: a skip needs a crash"
+            );
+            found += 1;
+        }
+        assert!(
+            !result.violations.iter().any(|v| matches!(v, Violation::LostWrite { .. })),
+            "seed {seed}: the brokers stay safe"
+        );
+        if found >= 3 {
+            return;
+        }
+    }
+    panic!("only {found} seeds skipped records in {UNSAFE_SEED_BUDGET}");
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The partition assignors a consumer group's leader runs, as Kafka's clients implement them:
 //! `range` (per topic, contiguous ranges, the first members one extra) and `roundrobin` (every
 //! subscribed topic-partition, sorted, dealt in turn to the members subscribed to its topic).
-//! Sticky and cooperative-sticky are still to come.
+//! Sticky and cooperative-sticky live in `sticky`.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +10,24 @@ use std::collections::BTreeMap;
 pub struct Subscription {
     pub member_id: String,
     pub topics: Vec<String>,
+    /// What the member owned in the generation it last took part in (ConsumerProtocol
+    /// subscription v1+); the sticky assignors keep it where they can.
+    pub owned_partitions: Vec<(String, i32)>,
+    /// That generation (subscription v2+), -1 when unknown: when two members claim the same
+    /// partition, the higher generation's claim wins.
+    pub generation: i32,
+}
+
+impl Subscription {
+    /// A member that owns nothing yet.
+    pub fn new(member_id: &str, topics: &[&str]) -> Subscription {
+        Subscription {
+            member_id: member_id.into(),
+            topics: topics.iter().map(|t| t.to_string()).collect(),
+            owned_partitions: Vec::new(),
+            generation: -1,
+        }
+    }
 }
 
 /// Member id → its topic-partitions, sorted; every member appears, possibly with none.
@@ -77,6 +95,29 @@ pub fn roundrobin(partitions_per_topic: &BTreeMap<String, i32>, members: &[Subsc
     assignment
 }
 
+/// The assignors Kite's consumers know, by Kafka's protocol names.
+pub const ASSIGNORS: [&str; 4] = ["range", "roundrobin", "sticky", "cooperative-sticky"];
+
+/// Does this assignor support cooperative (incremental) rebalancing?
+pub fn is_cooperative(name: &str) -> bool {
+    name == "cooperative-sticky"
+}
+
+/// Runs the assignor a group chose by its protocol name; `None` for an unknown name.
+pub fn assign(
+    name: &str,
+    partitions_per_topic: &BTreeMap<String, i32>,
+    members: &[Subscription],
+) -> Option<Assignment> {
+    match name {
+        "range" => Some(range(partitions_per_topic, members)),
+        "roundrobin" => Some(roundrobin(partitions_per_topic, members)),
+        "sticky" => Some(super::sticky::sticky(partitions_per_topic, members)),
+        "cooperative-sticky" => Some(super::sticky::cooperative_sticky(partitions_per_topic, members)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,7 +127,7 @@ mod tests {
     }
 
     fn member(id: &str, subscribed: &[&str]) -> Subscription {
-        Subscription { member_id: id.into(), topics: subscribed.iter().map(|t| t.to_string()).collect() }
+        Subscription::new(id, subscribed)
     }
 
     fn owned(assignment: &Assignment, member: &str) -> Vec<String> {

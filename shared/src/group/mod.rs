@@ -1,8 +1,13 @@
-//! Consumer groups (issue 6, begun): the partition assignors a group leader runs (`assignor`) and
-//! which `__consumer_offsets` partition coordinates a group (`coordinator_partition`). The
-//! coordinator's state machine, offsets and the client come next.
+//! Consumer groups: the group coordinator a broker runs (`coordinator`), the records it keeps in
+//! `__consumer_offsets` (`offsets_topic`), the consumer client (`consumer`), the partition
+//! assignors a group's leader member runs (`assignor`, `sticky`), and which `__consumer_offsets`
+//! partition coordinates a group (`coordinator_partition`).
 
 pub mod assignor;
+pub mod consumer;
+pub mod coordinator;
+pub mod offsets_topic;
+pub mod sticky;
 
 /// Java's `String.hashCode`: `31 * h + c` over the UTF-16 code units, wrapping.
 pub fn java_string_hash_code(text: &str) -> i32 {

@@ -7,12 +7,14 @@ use std::collections::BTreeMap;
 use super::partition::{FetchRequest, Outbox, Partition, ProduceRequest};
 use super::protocol::{BrokerId, Message, NodeId, TopicPartition};
 use super::trace::{Event, Trace};
-use crate::config::TopicConfig;
+use crate::config::{Acks, TopicConfig};
 use crate::error::ErrorCode;
+use crate::group::coordinator::{CoordinatorConfig, CoordinatorOutput, GroupCoordinator, OFFSETS_TOPIC};
 use crate::log::local_log::{LocalLog, LogConfig, OpenCheckpoints};
 use crate::log::segment::file_name;
 use crate::log::storage::{LEADER_EPOCH_CHECKPOINT_FILE, LOG_SUFFIX, MemoryPartitionStore};
 use crate::random::Rng;
+use crate::record::batch::{BatchRecord, RecordBatch};
 
 /// Kafka's `broker.heartbeat.interval.ms` default.
 pub const BROKER_HEARTBEAT_INTERVAL_MS: i64 = 2_000;
@@ -22,6 +24,9 @@ pub const DEFAULT_REPLICA_LAG_TIME_MAX_MS: i64 = 30_000;
 pub const MAX_TORN_BYTES: u64 = 512;
 /// How long a follower waits for a fetch answer before fetching again (a lost message).
 pub const FETCH_RETRY_MS: i64 = 500;
+/// Set in the correlation of the coordinator's own appends to `__consumer_offsets`, so their
+/// answers (addressed to this broker) are told apart from everything else.
+const COORDINATOR_WRITE_BIT: u64 = 1 << 63;
 
 /// A broker's tunables.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +35,7 @@ pub struct BrokerConfig {
     pub heartbeat_interval_ms: i64,
     /// Kite's `--fsync`: every append flushed before it counts (`flush.messages=1`).
     pub flush_every_append: bool,
+    pub coordinator: CoordinatorConfig,
 }
 
 impl Default for BrokerConfig {
@@ -38,6 +44,7 @@ impl Default for BrokerConfig {
             replica_lag_time_max_ms: DEFAULT_REPLICA_LAG_TIME_MAX_MS,
             heartbeat_interval_ms: BROKER_HEARTBEAT_INTERVAL_MS,
             flush_every_append: false,
+            coordinator: CoordinatorConfig::default(),
         }
     }
 }
@@ -57,6 +64,8 @@ pub struct Broker {
     log_dir_offline: bool,
     last_heartbeat_ms: Option<i64>,
     next_correlation: u64,
+    /// The group coordinator for the `__consumer_offsets` partitions this broker leads.
+    pub coordinator: GroupCoordinator,
 }
 
 impl Broker {
@@ -71,6 +80,7 @@ impl Broker {
             log_dir_offline: false,
             last_heartbeat_ms: None,
             next_correlation: 0,
+            coordinator: GroupCoordinator::new(id, config.coordinator),
         }
     }
 
@@ -168,6 +178,20 @@ impl Broker {
         out: &mut Outbox,
         trace: &mut Trace,
     ) {
+        let mut groups = CoordinatorOutput::default();
+        self.handle_message(now_ms, from, message, out, &mut groups, trace);
+        self.settle_coordinator(now_ms, out, groups, trace);
+    }
+
+    fn handle_message(
+        &mut self,
+        now_ms: i64,
+        from: NodeId,
+        message: Message,
+        out: &mut Outbox,
+        groups: &mut CoordinatorOutput,
+        trace: &mut Trace,
+    ) {
         match message {
             Message::PartitionUpdate { state, incarnation } => {
                 if incarnation != self.incarnation || !state.replicas.contains(&self.id) {
@@ -179,7 +203,12 @@ impl Broker {
                     .partitions
                     .entry(state.tp.clone())
                     .or_insert_with(|| Partition::new(state.tp.clone(), id, LocalLog::new(log_config)));
+                let offsets_partition = (state.tp.topic == OFFSETS_TOPIC).then_some(state.tp.partition);
                 partition.update(now_ms, state, out, trace);
+                let leads = partition.is_leader();
+                if let Some(p) = offsets_partition {
+                    self.coordinator_follows_leadership(now_ms, p, leads, groups, trace);
+                }
             }
             Message::Produce { tp, correlation, .. } if self.disk_full || self.log_dir_offline => {
                 // The append fails: the log directory goes offline (nothing was written).
@@ -235,12 +264,25 @@ impl Broker {
                     self.send_fetch(now_ms, &tp, out);
                 }
             }
+            Message::Group { correlation, request } => {
+                self.coordinator.handle(now_ms, from, correlation, request, groups, trace);
+            }
+            Message::ListOffsets { tp, timestamp, correlation } => {
+                let result = match self.partitions.get(&tp) {
+                    _ if self.log_dir_offline => Err(ErrorCode::KafkaStorageError),
+                    Some(partition) if partition.is_leader() => Ok(list_offset(partition, timestamp)),
+                    _ => Err(ErrorCode::NotLeaderOrFollower),
+                };
+                out.push((from, Message::ListOffsetsResponse { tp, correlation, result }));
+            }
             // Only the controller and clients receive these.
             Message::BrokerHeartbeat { .. }
             | Message::AlterPartition { .. }
             | Message::ProduceResponse { .. }
             | Message::Metadata { .. }
-            | Message::MetadataResponse { .. } => {}
+            | Message::MetadataResponse { .. }
+            | Message::GroupResponse { .. }
+            | Message::ListOffsetsResponse { .. } => {}
         }
     }
 
@@ -264,8 +306,133 @@ impl Broker {
         ));
     }
 
-    /// Periodic work: heartbeat, leaders' ISR and timeout upkeep, followers' fetches.
-    pub fn tick(&mut self, now_ms: i64, out: &mut Outbox) {
+    /// The coordinator takes over an offsets partition this broker now leads (rebuilding its
+    /// groups from the log) and lets go of one it no longer leads.
+    fn coordinator_follows_leadership(
+        &mut self,
+        now_ms: i64,
+        partition: i32,
+        leads: bool,
+        groups: &mut CoordinatorOutput,
+        trace: &mut Trace,
+    ) {
+        let loaded = self.coordinator.loaded_partitions().contains(&partition);
+        if leads && !loaded && !self.log_dir_offline {
+            let tp = TopicPartition { topic: OFFSETS_TOPIC.into(), partition };
+            let records = self.partitions.get(&tp).map(|p| offsets_records(&p.log)).unwrap_or_default();
+            self.coordinator.load(now_ms, partition, records, trace);
+        } else if !leads && loaded {
+            self.coordinator.unload(now_ms, partition, groups, trace);
+        }
+    }
+
+    /// Sends the coordinator's replies and appends its writes to `__consumer_offsets` (as leader,
+    /// acks=all); answers to those appends come back addressed to this broker and complete the
+    /// writes, which may produce more replies — until nothing is left.
+    fn settle_coordinator(
+        &mut self,
+        now_ms: i64,
+        out: &mut Outbox,
+        mut groups: CoordinatorOutput,
+        trace: &mut Trace,
+    ) {
+        loop {
+            for reply in groups.replies.drain(..) {
+                out.push((
+                    reply.to,
+                    Message::GroupResponse { correlation: reply.correlation, response: reply.response },
+                ));
+            }
+            for write in std::mem::take(&mut groups.writes) {
+                let tp = TopicPartition { topic: OFFSETS_TOPIC.into(), partition: write.partition };
+                let batch = RecordBatch::new(
+                    now_ms,
+                    write
+                        .records
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, (key, value))| BatchRecord {
+                            offset_delta: i as i32,
+                            key: Some(key),
+                            value,
+                            ..BatchRecord::default()
+                        })
+                        .collect(),
+                )
+                .encode();
+                let leader = self.partitions.get(&tp).filter(|p| p.is_leader());
+                match (batch, leader) {
+                    (Err(_), _) => self.coordinator.write_completed(
+                        now_ms,
+                        write.id,
+                        Err(ErrorCode::InvalidRecord),
+                        &mut groups,
+                        trace,
+                    ),
+                    (Ok(_), None) => self.coordinator.write_completed(
+                        now_ms,
+                        write.id,
+                        Err(ErrorCode::NotLeaderOrFollower),
+                        &mut groups,
+                        trace,
+                    ),
+                    (Ok(_), Some(_)) if self.disk_full || self.log_dir_offline => {
+                        self.log_dir_offline = true;
+                        self.coordinator.write_completed(
+                            now_ms,
+                            write.id,
+                            Err(ErrorCode::KafkaStorageError),
+                            &mut groups,
+                            trace,
+                        )
+                    }
+                    (Ok(batch), Some(_)) => {
+                        let me = NodeId::Broker(self.id);
+                        let request = ProduceRequest {
+                            client: me,
+                            correlation: write.id | COORDINATOR_WRITE_BIT,
+                            batch: &batch,
+                            acks: Acks::All,
+                        };
+                        if let Some(partition) = self.partitions.get_mut(&tp) {
+                            partition.produce(now_ms, request, out, trace);
+                        }
+                    }
+                }
+            }
+            // Answers to the coordinator's appends, wherever they were produced.
+            let me = NodeId::Broker(self.id);
+            let mut completed = Vec::new();
+            out.retain(|(to, message)| match message {
+                Message::ProduceResponse { correlation, result, .. }
+                    if *to == me && correlation & COORDINATOR_WRITE_BIT != 0 =>
+                {
+                    completed.push((correlation & !COORDINATOR_WRITE_BIT, result.map(|_| ())));
+                    false
+                }
+                _ => true,
+            });
+            for (id, result) in completed {
+                self.coordinator.write_completed(now_ms, id, result, &mut groups, trace);
+            }
+            if groups.replies.is_empty() && groups.writes.is_empty() {
+                return;
+            }
+        }
+    }
+
+    /// Periodic work: heartbeat, leaders' ISR and timeout upkeep, followers' fetches, the
+    /// coordinator's timers.
+    pub fn tick(&mut self, now_ms: i64, out: &mut Outbox, trace: &mut Trace) {
+        let mut groups = CoordinatorOutput::default();
+        self.coordinator.tick(now_ms, &mut groups, trace);
+        self.settle_coordinator(now_ms, out, groups, trace);
+        self.tick_replicas(now_ms, out);
+        // Leaders' timeouts may have failed the coordinator's appends.
+        self.settle_coordinator(now_ms, out, CoordinatorOutput::default(), trace);
+    }
+
+    fn tick_replicas(&mut self, now_ms: i64, out: &mut Outbox) {
         if self.last_heartbeat_ms.is_none_or(|last| now_ms - last >= self.config.heartbeat_interval_ms) {
             self.last_heartbeat_ms = Some(now_ms);
             let heartbeat = Message::BrokerHeartbeat {
@@ -298,6 +465,48 @@ impl Broker {
     pub fn describe(&self) -> String {
         format!("broker-{} (incarnation {})", self.id, self.incarnation)
     }
+}
+
+/// ListOffsets at a leader: earliest, latest (the high watermark: what consumers can read), or
+/// the first committed offset at or after a time (the high watermark when there is none, so a
+/// seek by time past the last record waits at the end).
+fn list_offset(partition: &Partition, timestamp: i64) -> i64 {
+    use crate::group::consumer::{EARLIEST_TIMESTAMP, LATEST_TIMESTAMP};
+    match timestamp {
+        EARLIEST_TIMESTAMP => partition.log.log_start_offset(),
+        LATEST_TIMESTAMP => partition.high_watermark,
+        time => partition
+            .log
+            .find_offset_by_timestamp(time)
+            .ok()
+            .flatten()
+            .filter(|&offset| offset < partition.high_watermark)
+            .unwrap_or(partition.high_watermark),
+    }
+}
+
+/// Every record of an offsets partition, as (key, value), in offset order.
+fn offsets_records(log: &LocalLog) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    let mut records = Vec::new();
+    let mut offset = log.log_start_offset();
+    while offset < log.log_end_offset() {
+        let Ok(bytes) = log.read(offset, usize::MAX) else { break };
+        let mut rest = &bytes[..];
+        let before = offset;
+        while let Ok((batch, used)) = RecordBatch::decode(rest) {
+            rest = &rest[used..];
+            for record in batch.records {
+                if let Some(key) = record.key {
+                    records.push((key, record.value));
+                }
+            }
+            offset = batch.base_offset + i64::from(batch.last_offset_delta) + 1;
+        }
+        if offset == before {
+            break;
+        }
+    }
+    records
 }
 
 /// Records a fault in the trace.

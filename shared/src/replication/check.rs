@@ -41,6 +41,25 @@ pub struct History {
     /// Replicas that disagree with the leader below the high watermark after draining:
     /// (partition, broker, offset).
     pub replica_mismatches: Vec<(TopicPartition, i32, i64)>,
+    /// What the consumer group's members finished processing, in order.
+    pub processed: Vec<Processed>,
+    /// The group ran and drained: every acknowledged record must have been processed.
+    pub group_checked: bool,
+    /// Partitions the group had not caught up on when the run ended: (partition, the next
+    /// offset it would process, the log end).
+    pub group_behind: Vec<(TopicPartition, i64, i64)>,
+}
+
+/// One record a group member finished processing. `session` counts the times the partition was
+/// assigned to this client: within one, offsets must increase; a new one starts again from the
+/// committed offset (at-least-once re-delivery).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Processed {
+    pub client: u32,
+    pub session: u64,
+    pub tp: TopicPartition,
+    pub offset: i64,
+    pub value: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,6 +78,12 @@ pub enum Violation {
     Phantom { tp: TopicPartition, offset: i64, value: String },
     /// A replica holds a different value than the leader below the high watermark.
     ReplicaDivergence { tp: TopicPartition, broker: i32, offset: i64 },
+    /// An acknowledged record no member of the group ever processed (at-least-once broken).
+    SkippedByGroup { value: String, tp: TopicPartition, offset: i64 },
+    /// A member processed a partition's records out of order while it owned it.
+    GroupOutOfOrder { client: u32, tp: TopicPartition, offset: i64, after: i64 },
+    /// The group never caught up with a partition after every fault was healed.
+    GroupBehind { tp: TopicPartition, next: i64, end: i64 },
 }
 
 impl std::fmt::Display for Violation {
@@ -87,6 +112,15 @@ impl std::fmt::Display for Violation {
                 )
             }
             Violation::Phantom { tp, offset, value } => write!(f, "{tp}@{offset} holds {value}, never sent"),
+            Violation::SkippedByGroup { value, tp, offset } => {
+                write!(f, "the group never processed acknowledged {value} ({tp}@{offset})")
+            }
+            Violation::GroupOutOfOrder { client, tp, offset, after } => {
+                write!(f, "client-{client} processed {tp}@{offset} after {after} while owning it")
+            }
+            Violation::GroupBehind { tp, next, end } => {
+                write!(f, "the group stopped at {tp}@{next}, the log ends at {end}")
+            }
             Violation::ReplicaDivergence { tp, broker, offset } => {
                 write!(
                     f,
@@ -167,7 +201,55 @@ pub fn check(history: &History) -> Vec<Violation> {
     for (tp, broker, offset) in &history.replica_mismatches {
         violations.push(Violation::ReplicaDivergence { tp: tp.clone(), broker: *broker, offset: *offset });
     }
+    check_group(history, &mut violations);
     violations
+}
+
+/// At-least-once for the consumer group: every acknowledged record in the final log was
+/// processed by some member; each member processed a partition in order while it owned it;
+/// what was processed is what the log holds.
+fn check_group(history: &History, violations: &mut Vec<Violation>) {
+    let mut last: BTreeMap<(u32, u64, &TopicPartition), i64> = BTreeMap::new();
+    let mut seen: BTreeMap<&TopicPartition, std::collections::BTreeSet<i64>> = BTreeMap::new();
+    for p in &history.processed {
+        let key = (p.client, p.session, &p.tp);
+        if let Some(&after) = last.get(&key)
+            && p.offset <= after
+        {
+            violations.push(Violation::GroupOutOfOrder {
+                client: p.client,
+                tp: p.tp.clone(),
+                offset: p.offset,
+                after,
+            });
+        }
+        last.insert(key, p.offset);
+        seen.entry(&p.tp).or_default().insert(p.offset);
+        let found = history.final_logs.get(&p.tp).and_then(|log| log.get(&p.offset));
+        if found != Some(&p.value) {
+            violations.push(Violation::ReadLost {
+                consumer: p.client,
+                tp: p.tp.clone(),
+                offset: p.offset,
+                read: p.value.clone(),
+                found: found.cloned(),
+            });
+        }
+    }
+    if !history.group_checked {
+        return;
+    }
+    for (tp, next, end) in &history.group_behind {
+        violations.push(Violation::GroupBehind { tp: tp.clone(), next: *next, end: *end });
+    }
+    for (value, sent) in &history.sent {
+        let Outcome::Acked(offset) = sent.outcome else { continue };
+        let in_log = history.final_logs.get(&sent.tp).and_then(|log| log.get(&offset)) == Some(value);
+        let processed = seen.get(&sent.tp).is_some_and(|s| s.contains(&offset));
+        if in_log && !processed {
+            violations.push(Violation::SkippedByGroup { value: value.clone(), tp: sent.tp.clone(), offset });
+        }
+    }
 }
 
 #[cfg(test)]

@@ -275,8 +275,10 @@ impl Partition {
             diverging: None,
         };
         let Some(follower) = replica else {
-            // A consumer reads only what is committed: below the high watermark.
-            if fetch_offset < self.log.log_start_offset() || fetch_offset > self.high_watermark {
+            // A consumer reads only what is committed: below the high watermark. Between the
+            // high watermark and the log end it gets nothing yet (a new leader's high watermark
+            // may trail what the old one told the consumer); past the log end is out of range.
+            if fetch_offset < self.log.log_start_offset() || fetch_offset > leo {
                 return Err(ErrorCode::OffsetOutOfRange);
             }
             let records = self.read(fetch_offset, self.high_watermark);

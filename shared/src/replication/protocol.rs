@@ -4,6 +4,7 @@
 
 use crate::config::Acks;
 use crate::error::ErrorCode;
+use crate::group::coordinator::{GroupRequest, GroupResponse};
 
 pub type BrokerId = i32;
 
@@ -119,6 +120,27 @@ pub enum Message {
     },
     /// The first offset of the appended batch, or why not.
     ProduceResponse {
+        tp: TopicPartition,
+        correlation: u64,
+        result: Result<i64, ErrorCode>,
+    },
+    /// A consumer-group request, to the broker whose coordinator owns the group.
+    Group {
+        correlation: u64,
+        request: GroupRequest,
+    },
+    GroupResponse {
+        correlation: u64,
+        response: GroupResponse,
+    },
+    /// Kafka's ListOffsets for one partition: `timestamp` -2 is the earliest offset, -1 the
+    /// latest (the high watermark), otherwise the first offset with a timestamp at or after it.
+    ListOffsets {
+        tp: TopicPartition,
+        timestamp: i64,
+        correlation: u64,
+    },
+    ListOffsetsResponse {
         tp: TopicPartition,
         correlation: u64,
         result: Result<i64, ErrorCode>,

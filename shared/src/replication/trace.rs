@@ -84,6 +84,55 @@ pub enum Event {
         from: NodeId,
         to: NodeId,
     },
+    /// A coordinator took over a `__consumer_offsets` partition and rebuilt its groups from it.
+    GroupsLoaded {
+        broker: BrokerId,
+        partition: i32,
+        groups: usize,
+        offsets: usize,
+    },
+    /// A coordinator lost a `__consumer_offsets` partition (it no longer leads it).
+    GroupsUnloaded {
+        broker: BrokerId,
+        partition: i32,
+    },
+    /// A group starts a rebalance (state PreparingRebalance).
+    GroupPreparing {
+        group: String,
+        reason: String,
+    },
+    /// The join phase ended: a new generation with these members (state CompletingRebalance,
+    /// or Empty when none are left).
+    GroupGeneration {
+        group: String,
+        generation: i32,
+        protocol: Option<String>,
+        leader: Option<String>,
+        members: Vec<String>,
+    },
+    /// The leader's assignment is stored: the group is Stable.
+    GroupStable {
+        group: String,
+        generation: i32,
+    },
+    GroupMemberRemoved {
+        group: String,
+        member: String,
+        reason: &'static str,
+    },
+    /// An offset commit is stored (replicated to the high watermark of `__consumer_offsets`).
+    OffsetCommitted {
+        group: String,
+        tp: TopicPartition,
+        offset: i64,
+    },
+    /// A consumer's assignment changed.
+    Assignment {
+        client: u32,
+        generation: i32,
+        assigned: Vec<TopicPartition>,
+        revoked: Vec<TopicPartition>,
+    },
 }
 
 impl std::fmt::Display for Event {
@@ -136,6 +185,38 @@ impl std::fmt::Display for Event {
             }
             Event::Fault { description } => write!(f, "FAULT {description}"),
             Event::MessageDropped { from, to } => write!(f, "dropped {from} -> {to}"),
+            Event::GroupsLoaded { broker, partition, groups, offsets } => write!(
+                f,
+                "broker-{broker} coordinates __consumer_offsets-{partition}: loaded {groups} groups, {offsets} offsets"
+            ),
+            Event::GroupsUnloaded { broker, partition } => {
+                write!(f, "broker-{broker} no longer coordinates __consumer_offsets-{partition}")
+            }
+            Event::GroupPreparing { group, reason } => write!(f, "group {group} rebalancing: {reason}"),
+            Event::GroupGeneration { group, generation, protocol, leader, members } => write!(
+                f,
+                "group {group} generation {generation} protocol {} leader {} members {members:?}",
+                protocol.as_deref().unwrap_or("-"),
+                leader.as_deref().unwrap_or("-")
+            ),
+            Event::GroupStable { group, generation } => {
+                write!(f, "group {group} stable at generation {generation}")
+            }
+            Event::GroupMemberRemoved { group, member, reason } => {
+                write!(f, "group {group} removed {member} ({reason})")
+            }
+            Event::OffsetCommitted { group, tp, offset } => {
+                write!(f, "group {group} committed {tp} at {offset}")
+            }
+            Event::Assignment { client, generation, assigned, revoked } => {
+                let names =
+                    |list: &[TopicPartition]| list.iter().map(|tp| tp.to_string()).collect::<Vec<_>>();
+                write!(f, "client-{client} generation {generation} assigned {:?}", names(assigned))?;
+                if !revoked.is_empty() {
+                    write!(f, " revoked {:?}", names(revoked))?;
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -7,6 +7,10 @@
 //! unflushed records), restarts, isolates and heals brokers; then every fault is healed, the
 //! cluster settles, each partition's committed log is drained, and the checker judges.
 
+mod groups;
+
+pub use groups::{GROUP_ID, ResetTo};
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::broker::{Broker, BrokerConfig};
@@ -17,6 +21,7 @@ use super::protocol::{BrokerId, Message, NodeId, PartitionState, TopicPartition}
 use super::trace::{Event, Trace};
 use crate::config::Acks;
 use crate::error::ErrorCode;
+use crate::group::coordinator::CoordinatorConfig;
 use crate::random::Rng;
 use crate::record::batch::{BatchRecord, RecordBatch};
 
@@ -49,16 +54,21 @@ pub enum Unsafe {
     MinIsrOne,
     /// `acks=1`: acknowledged before replication.
     AcksOne,
+    /// The consumer group commits what `poll` returned before processing it: a member that
+    /// crashes mid-processing leaves records nobody processes.
+    CommitBeforeProcessing,
 }
 
 impl Unsafe {
-    pub const ALL: [Unsafe; 3] = [Unsafe::UncleanElection, Unsafe::MinIsrOne, Unsafe::AcksOne];
+    pub const ALL: [Unsafe; 4] =
+        [Unsafe::UncleanElection, Unsafe::MinIsrOne, Unsafe::AcksOne, Unsafe::CommitBeforeProcessing];
 
     pub fn name(self) -> &'static str {
         match self {
             Unsafe::UncleanElection => "unclean-election",
             Unsafe::MinIsrOne => "min-isr-1",
             Unsafe::AcksOne => "acks-1",
+            Unsafe::CommitBeforeProcessing => "commit-before-processing",
         }
     }
 
@@ -95,6 +105,15 @@ pub struct SimConfig {
     pub session_timeout_ms: i64,
     pub preferred_leader_check_ms: i64,
     pub flush_every_append: bool,
+    /// Members of the consumer group `sim-group` (0: no group, no `__consumer_offsets`).
+    pub group_members: u32,
+    /// Members crash, leave and rejoin.
+    pub group_faults: bool,
+    /// The members' `partition.assignment.strategy`; empty: one assignor picked by the seed.
+    pub assignors: Vec<String>,
+    /// `__consumer_offsets` partitions (Kafka's default is 50; a small cluster needs fewer).
+    pub offsets_partitions: i32,
+    pub commit_before_processing: bool,
 }
 
 impl SimConfig {
@@ -122,6 +141,11 @@ impl SimConfig {
             session_timeout_ms: 2_000,
             preferred_leader_check_ms: 5_000,
             flush_every_append: false,
+            group_members: 3,
+            group_faults: true,
+            assignors: Vec::new(),
+            offsets_partitions: 3,
+            commit_before_processing: false,
         }
     }
 
@@ -134,6 +158,7 @@ impl SimConfig {
             }
             Unsafe::MinIsrOne => self.min_insync_replicas = 1,
             Unsafe::AcksOne => self.acks = Acks::Leader,
+            Unsafe::CommitBeforeProcessing => self.commit_before_processing = true,
         }
         self
     }
@@ -282,6 +307,7 @@ struct World {
     /// A scenario's one produce at a time: value, correlation, and its outcome once answered.
     scripted: Option<(String, u64, Option<Outcome>)>,
     stats: SimStats,
+    group: groups::GroupWorkload,
 }
 
 /// Runs one simulation.
@@ -298,6 +324,12 @@ impl World {
             replica_lag_time_max_ms: config.replica_lag_time_max_ms,
             heartbeat_interval_ms: config.heartbeat_interval_ms,
             flush_every_append: config.flush_every_append,
+            coordinator: CoordinatorConfig {
+                min_session_timeout_ms: 100,
+                initial_rebalance_delay_ms: groups::INITIAL_REBALANCE_DELAY_MS,
+                offsets_partitions: config.offsets_partitions,
+                ..CoordinatorConfig::default()
+            },
         };
         let brokers = (0..config.brokers as BrokerId)
             .map(|id| (id, (Broker::new(id, 1, broker_config), true)))
@@ -341,6 +373,7 @@ impl World {
             topic_created: false,
             scripted: None,
             stats: SimStats::default(),
+            group: groups::GroupWorkload::default(),
         }
     }
 
@@ -414,6 +447,7 @@ impl World {
         self.advance_until(produce_end);
         self.heal_all();
         self.advance_until(end);
+        let end = self.drain_group(end);
         self.stats.simulated_ms = end - START_MS;
     }
 
@@ -459,6 +493,9 @@ impl World {
             self.trace.push(self.now, Event::Fault { description: format!("cannot create topic: {e}") });
         }
         self.send(NodeId::Controller, out);
+        if self.config.offsets_partitions > 0 && (self.config.group_members > 0 || self.group.scripted) {
+            self.create_offsets_topic();
+        }
         for client in 0..self.config.producers + self.config.consumers {
             self.metadata_wanted.insert(client);
         }
@@ -474,7 +511,7 @@ impl World {
             if let Some((broker, true)) = self.brokers.get_mut(&id)
                 && !self.paused.contains(&id)
             {
-                broker.tick(self.now, &mut out);
+                broker.tick(self.now, &mut out, &mut self.trace);
             }
             self.send(NodeId::Broker(id), out);
         }
@@ -494,6 +531,7 @@ impl World {
         for i in 0..self.consumers.len() {
             self.consumer_tick(i);
         }
+        self.group_tick();
     }
 
     fn nemesis(&mut self) {
@@ -676,6 +714,7 @@ impl World {
         for fault in std::mem::take(&mut self.faults) {
             self.heal(fault);
         }
+        self.restart_members();
         self.trace.push(self.now, Event::Fault { description: "workload stops; everything healed".into() });
     }
 
@@ -777,6 +816,9 @@ impl World {
     }
 
     fn client_receives(&mut self, client: u32, message: Message) {
+        if client >= groups::ADMIN_CLIENT {
+            return self.group_client_receives(client, message);
+        }
         match message {
             Message::MetadataResponse { partitions, .. } => {
                 for state in partitions {
@@ -946,8 +988,11 @@ impl World {
                     }
                 }
             }
-            self.history.final_logs.insert(tp.clone(), log);
+            if tp.topic == TOPIC {
+                self.history.final_logs.insert(tp.clone(), log);
+            }
         }
+        self.history.group_checked = self.config.group_members > 0;
         let violations = check(&self.history);
         SimResult { trace: self.trace, history: self.history, violations, stats: self.stats }
     }
@@ -1015,10 +1060,21 @@ impl Scenario {
     /// A cluster per `config` (its workload and fault settings are ignored), with topic `sim`
     /// created and its leaders elected.
     pub fn new(config: SimConfig) -> Scenario {
+        Scenario::start(config, false)
+    }
+
+    /// A scenario with `__consumer_offsets` and group coordinators, for scripted group members.
+    pub fn with_groups(config: SimConfig) -> Scenario {
+        Scenario::start(config, true)
+    }
+
+    fn start(config: SimConfig, groups: bool) -> Scenario {
         // No random workload and no nemesis: the script does everything.
         let config = SimConfig {
             producers: 0,
             consumers: 0,
+            group_members: 0,
+            group_faults: false,
             crash_faults: false,
             partition_faults: false,
             pause_faults: false,
@@ -1026,6 +1082,8 @@ impl Scenario {
             ..config
         };
         let mut world = World::new(config);
+        world.group.scripted = groups;
+        world.group.initialized = groups;
         world.advance_until(START_MS + 100);
         Scenario { world }
     }
@@ -1110,6 +1168,11 @@ impl Scenario {
         };
         self.world.apply(fault);
         self.world.faults.push(fault);
+    }
+
+    /// Heals every fault on `broker`: restarts it if crashed, reconnects it if cut off.
+    pub fn heal_broker(&mut self, broker: BrokerId) {
+        self.heal(broker)
     }
 
     /// Heals every fault on `broker`: restarts it if crashed, reconnects it if cut off.

@@ -1,0 +1,1199 @@
+//! The group coordinator (Kafka's classic-protocol `GroupCoordinator`): for the
+//! `__consumer_offsets` partitions its broker leads, it runs each group's membership — JoinGroup
+//! (MEMBER_ID_REQUIRED first), generations, the leader member, SyncGroup, Heartbeat, LeaveGroup,
+//! session and rebalance timeouts — through the states Empty, PreparingRebalance,
+//! CompletingRebalance, Stable and Dead, and keeps committed offsets. What must survive (offset
+//! commits, each generation's assignment, deletions) is written as `__consumer_offsets` records;
+//! a coordinator that takes a partition over rebuilds its groups from them.
+//!
+//! Sans-IO: requests come in with the time; replies, log writes and trace events go out. The host
+//! appends each write to the offsets partition and reports when it is replicated (or failed).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::coordinator_partition;
+use super::offsets_topic::{
+    ConsumerAssignment, GroupMetadataValue, MemberMetadata, OffsetCommitValue, OffsetsKey,
+};
+use crate::error::ErrorCode;
+use crate::replication::protocol::{NodeId, TopicPartition};
+use crate::replication::trace::{Event, Trace};
+
+/// Kafka's `group.min.session.timeout.ms` default.
+pub const GROUP_MIN_SESSION_TIMEOUT_MS: i32 = 6_000;
+/// Kafka's `group.max.session.timeout.ms` default.
+pub const GROUP_MAX_SESSION_TIMEOUT_MS: i32 = 1_800_000;
+/// Kafka's `group.initial.rebalance.delay.ms` default: a new group waits this long for more
+/// members before its first generation.
+pub const GROUP_INITIAL_REBALANCE_DELAY_MS: i64 = 3_000;
+/// Kafka's `offsets.topic.num.partitions` default.
+pub const OFFSETS_TOPIC_PARTITIONS: i32 = 50;
+/// The offsets topic's name.
+pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
+/// Kite's bound on members per group (Kafka's `group.max.size` is unbounded by default; a
+/// bound keeps one client from growing the coordinator without limit).
+pub const GROUP_MAX_MEMBERS: usize = 10_000;
+/// The longest group id accepted, in bytes (it becomes part of record keys).
+pub const MAX_GROUP_ID_BYTES: usize = 249;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CoordinatorConfig {
+    pub min_session_timeout_ms: i32,
+    pub max_session_timeout_ms: i32,
+    pub initial_rebalance_delay_ms: i64,
+    pub offsets_partitions: i32,
+}
+
+impl Default for CoordinatorConfig {
+    fn default() -> Self {
+        CoordinatorConfig {
+            min_session_timeout_ms: GROUP_MIN_SESSION_TIMEOUT_MS,
+            max_session_timeout_ms: GROUP_MAX_SESSION_TIMEOUT_MS,
+            initial_rebalance_delay_ms: GROUP_INITIAL_REBALANCE_DELAY_MS,
+            offsets_partitions: OFFSETS_TOPIC_PARTITIONS,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum GroupState {
+    Empty,
+    PreparingRebalance,
+    CompletingRebalance,
+    Stable,
+    Dead,
+}
+
+impl GroupState {
+    /// Kafka's name for the state, as `kafka-consumer-groups --describe --state` prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupState::Empty => "Empty",
+            GroupState::PreparingRebalance => "PreparingRebalance",
+            GroupState::CompletingRebalance => "CompletingRebalance",
+            GroupState::Stable => "Stable",
+            GroupState::Dead => "Dead",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JoinGroup {
+    pub group: String,
+    /// Empty for a member's first join.
+    pub member_id: String,
+    pub client_id: String,
+    pub client_host: String,
+    pub session_timeout_ms: i32,
+    /// The consumer's `max.poll.interval.ms`: how long the join phase waits for it.
+    pub rebalance_timeout_ms: i32,
+    pub protocol_type: String,
+    /// (assignor name, subscription bytes), in the member's order of preference.
+    pub protocols: Vec<(String, Vec<u8>)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GroupRequest {
+    Join(JoinGroup),
+    Sync {
+        group: String,
+        generation: i32,
+        member_id: String,
+        assignments: Vec<(String, Vec<u8>)>,
+    },
+    Heartbeat {
+        group: String,
+        generation: i32,
+        member_id: String,
+    },
+    Leave {
+        group: String,
+        member_id: String,
+    },
+    /// `generation` -1 with an empty member id: a commit from outside the group (a standalone
+    /// consumer or an admin reset), allowed only while the group has no members.
+    OffsetCommit {
+        group: String,
+        generation: i32,
+        member_id: String,
+        offsets: Vec<(TopicPartition, i64, i32)>,
+    },
+    /// `None`: every partition the group has an offset for.
+    OffsetFetch {
+        group: String,
+        partitions: Option<Vec<TopicPartition>>,
+    },
+    ListGroups,
+    Describe {
+        group: String,
+    },
+    Delete {
+        group: String,
+    },
+}
+
+impl GroupRequest {
+    pub fn group(&self) -> Option<&str> {
+        match self {
+            GroupRequest::Join(j) => Some(&j.group),
+            GroupRequest::Sync { group, .. }
+            | GroupRequest::Heartbeat { group, .. }
+            | GroupRequest::Leave { group, .. }
+            | GroupRequest::OffsetCommit { group, .. }
+            | GroupRequest::OffsetFetch { group, .. }
+            | GroupRequest::Describe { group }
+            | GroupRequest::Delete { group } => Some(group),
+            GroupRequest::ListGroups => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JoinResponse {
+    pub generation: i32,
+    pub protocol: Option<String>,
+    pub leader: String,
+    pub member_id: String,
+    /// For the leader only: every member and its subscription for the chosen protocol.
+    pub members: Vec<(String, Vec<u8>)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberDescription {
+    pub member_id: String,
+    pub client_id: String,
+    pub client_host: String,
+    /// Decoded from the consumer protocol assignment.
+    pub assignment: Vec<(String, i32)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupDescription {
+    pub group: String,
+    pub state: GroupState,
+    pub protocol_type: String,
+    pub protocol: String,
+    pub generation: i32,
+    pub members: Vec<MemberDescription>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GroupResponse {
+    /// `Err((MEMBER_ID_REQUIRED, id))` hands a new member its id; other errors carry `""`.
+    Join(Result<JoinResponse, (ErrorCode, String)>),
+    Sync(Result<Vec<u8>, ErrorCode>),
+    Heartbeat(Result<(), ErrorCode>),
+    Leave(Result<(), ErrorCode>),
+    OffsetCommit(Result<(), ErrorCode>),
+    /// Each partition's committed offset, -1 for none.
+    OffsetFetch(Result<Vec<(TopicPartition, i64)>, ErrorCode>),
+    /// (group, state, protocol type).
+    ListGroups(Vec<(String, GroupState, String)>),
+    Describe(Result<GroupDescription, ErrorCode>),
+    Delete(Result<(), ErrorCode>),
+}
+
+/// A reply to a client's request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    pub to: NodeId,
+    pub correlation: u64,
+    pub response: GroupResponse,
+}
+
+/// Records to append to `__consumer_offsets` partition `partition`; the host reports the outcome
+/// with `write_completed(id, …)` once the high watermark passes them (or the append fails).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OffsetsWrite {
+    pub id: u64,
+    pub partition: i32,
+    pub records: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+}
+
+/// What the coordinator asks of its host.
+#[derive(Debug, Default)]
+pub struct CoordinatorOutput {
+    pub replies: Vec<Reply>,
+    pub writes: Vec<OffsetsWrite>,
+}
+
+type Waiter = (NodeId, u64);
+
+#[derive(Clone, Debug)]
+struct Member {
+    client_id: String,
+    client_host: String,
+    session_timeout_ms: i32,
+    rebalance_timeout_ms: i32,
+    protocols: Vec<(String, Vec<u8>)>,
+    assignment: Vec<u8>,
+    awaiting_join: Option<Waiter>,
+    awaiting_sync: Option<Waiter>,
+    last_heartbeat_ms: i64,
+}
+
+#[derive(Clone, Debug)]
+struct Group {
+    partition: i32,
+    state: GroupState,
+    protocol_type: Option<String>,
+    protocol: Option<String>,
+    generation: i32,
+    leader: Option<String>,
+    members: BTreeMap<String, Member>,
+    /// Ids handed out with MEMBER_ID_REQUIRED, with when: the member must join with it within
+    /// its session timeout.
+    pending_members: BTreeMap<String, (i64, i32)>,
+    /// When the join phase ends even if not every member has rejoined.
+    join_deadline_ms: Option<i64>,
+    /// The join phase never runs past this (the first rebalance's delay keeps extending).
+    join_hard_deadline_ms: Option<i64>,
+    offsets: BTreeMap<TopicPartition, OffsetCommitValue>,
+    state_timestamp_ms: i64,
+}
+
+impl Group {
+    fn new(partition: i32, now_ms: i64) -> Group {
+        Group {
+            partition,
+            state: GroupState::Empty,
+            protocol_type: None,
+            protocol: None,
+            generation: 0,
+            leader: None,
+            members: BTreeMap::new(),
+            pending_members: BTreeMap::new(),
+            join_deadline_ms: None,
+            join_hard_deadline_ms: None,
+            offsets: BTreeMap::new(),
+            state_timestamp_ms: now_ms,
+        }
+    }
+
+    /// Kafka's protocol selection: the protocols every member supports; each member votes for
+    /// the first of them in its own order; the most votes win (ties to the earliest candidate).
+    fn select_protocol(&self) -> Option<String> {
+        let mut candidates: Option<Vec<String>> = None;
+        for member in self.members.values() {
+            let names: Vec<String> = member.protocols.iter().map(|(n, _)| n.clone()).collect();
+            candidates = Some(match candidates {
+                None => names,
+                Some(c) => c.into_iter().filter(|n| names.contains(n)).collect(),
+            });
+        }
+        let candidates = candidates?;
+        let mut votes: Vec<(usize, &String)> = candidates.iter().map(|c| (0, c)).collect();
+        for member in self.members.values() {
+            if let Some((name, _)) = member.protocols.iter().find(|(n, _)| candidates.contains(n))
+                && let Some(vote) = votes.iter_mut().find(|(_, c)| *c == name)
+            {
+                vote.0 += 1;
+            }
+        }
+        let best = votes.iter().map(|(n, _)| *n).max()?;
+        votes.into_iter().find(|(n, _)| *n == best).map(|(_, c)| c.clone())
+    }
+
+    /// Does a joining member's protocol list fit the group (same type, a protocol in common)?
+    fn supports(&self, join: &JoinGroup) -> bool {
+        if join.protocols.is_empty() || self.protocol_type.as_ref().is_some_and(|t| *t != join.protocol_type)
+        {
+            return false;
+        }
+        let others: Vec<&Member> =
+            self.members.iter().filter(|(id, _)| **id != join.member_id).map(|(_, m)| m).collect();
+        join.protocols
+            .iter()
+            .any(|(name, _)| others.iter().all(|m| m.protocols.iter().any(|(n, _)| n == name)))
+    }
+
+    fn all_joined(&self) -> bool {
+        self.pending_members.is_empty() && self.members.values().all(|m| m.awaiting_join.is_some())
+    }
+
+    fn metadata_value(&self, now_ms: i64) -> GroupMetadataValue {
+        let protocol = self.protocol.clone();
+        GroupMetadataValue {
+            protocol_type: self.protocol_type.clone().unwrap_or_default(),
+            generation: self.generation,
+            protocol: protocol.clone(),
+            leader: self.leader.clone(),
+            current_state_timestamp: now_ms,
+            members: self
+                .members
+                .iter()
+                .map(|(id, m)| MemberMetadata {
+                    member_id: id.clone(),
+                    group_instance_id: None,
+                    client_id: m.client_id.clone(),
+                    client_host: m.client_host.clone(),
+                    rebalance_timeout_ms: m.rebalance_timeout_ms,
+                    session_timeout_ms: m.session_timeout_ms,
+                    subscription: m
+                        .protocols
+                        .iter()
+                        .find(|(n, _)| Some(n) == protocol.as_ref())
+                        .map(|(_, s)| s.clone())
+                        .unwrap_or_default(),
+                    assignment: m.assignment.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum PendingWrite {
+    Commit {
+        group: String,
+        reply: Waiter,
+        offsets: Vec<(TopicPartition, OffsetCommitValue)>,
+    },
+    /// The leader's assignment for `generation`; answers the syncs waiting on it.
+    Assignment {
+        group: String,
+        generation: i32,
+    },
+    /// A group's metadata (it became Empty): nothing waits on it.
+    Metadata,
+    Delete {
+        group: String,
+        reply: Waiter,
+    },
+}
+
+/// One broker's group coordinator.
+pub struct GroupCoordinator {
+    pub broker: i32,
+    pub config: CoordinatorConfig,
+    groups: BTreeMap<String, Group>,
+    /// The offsets partitions this coordinator leads and has loaded.
+    loaded: BTreeSet<i32>,
+    pending: BTreeMap<u64, PendingWrite>,
+    next_write: u64,
+    next_member: u64,
+}
+
+fn reply(out: &mut CoordinatorOutput, to: Waiter, response: GroupResponse) {
+    out.replies.push(Reply { to: to.0, correlation: to.1, response });
+}
+
+impl GroupCoordinator {
+    pub fn new(broker: i32, config: CoordinatorConfig) -> GroupCoordinator {
+        GroupCoordinator {
+            broker,
+            config,
+            groups: BTreeMap::new(),
+            loaded: BTreeSet::new(),
+            pending: BTreeMap::new(),
+            next_write: 0,
+            next_member: 0,
+        }
+    }
+
+    /// Does this coordinator currently own `group`'s offsets partition?
+    pub fn owns(&self, group: &str) -> bool {
+        self.loaded.contains(&coordinator_partition(group, self.config.offsets_partitions))
+    }
+
+    pub fn loaded_partitions(&self) -> &BTreeSet<i32> {
+        &self.loaded
+    }
+
+    /// Becomes coordinator for `partition`: rebuilds its groups from the partition's records
+    /// (key, value) in offset order — the last record for a key wins; a null value deletes.
+    /// Members get a fresh session from now (Kafka does the same after a load).
+    pub fn load(
+        &mut self,
+        now_ms: i64,
+        partition: i32,
+        records: impl IntoIterator<Item = (Vec<u8>, Option<Vec<u8>>)>,
+        trace: &mut Trace,
+    ) {
+        self.groups.retain(|_, g| g.partition != partition);
+        let mut offsets: BTreeMap<(String, TopicPartition), OffsetCommitValue> = BTreeMap::new();
+        let mut metadata: BTreeMap<String, GroupMetadataValue> = BTreeMap::new();
+        for (key, value) in records {
+            // A record that does not decode is skipped (Kafka logs and skips it too).
+            let Ok(key) = OffsetsKey::decode(&key) else { continue };
+            match key {
+                OffsetsKey::OffsetCommit { group, topic, partition: p } => {
+                    let tp = TopicPartition { topic, partition: p };
+                    match value.as_deref().map(OffsetCommitValue::decode) {
+                        Some(Ok(v)) => {
+                            offsets.insert((group, tp), v);
+                        }
+                        None => {
+                            offsets.remove(&(group, tp));
+                        }
+                        Some(Err(_)) => {}
+                    }
+                }
+                OffsetsKey::GroupMetadata { group } => match value.as_deref().map(GroupMetadataValue::decode)
+                {
+                    Some(Ok(v)) => {
+                        metadata.insert(group, v);
+                    }
+                    None => {
+                        metadata.remove(&group);
+                        offsets.retain(|(g, _), _| *g != group);
+                    }
+                    Some(Err(_)) => {}
+                },
+            }
+        }
+        let offset_count = offsets.len();
+        for (group_id, value) in metadata {
+            let mut group = Group::new(partition, now_ms);
+            group.generation = value.generation;
+            group.protocol_type = Some(value.protocol_type).filter(|t| !t.is_empty());
+            group.protocol = value.protocol;
+            group.leader = value.leader;
+            for m in value.members {
+                let protocol = group.protocol.clone().unwrap_or_default();
+                group.members.insert(
+                    m.member_id,
+                    Member {
+                        client_id: m.client_id,
+                        client_host: m.client_host,
+                        session_timeout_ms: m.session_timeout_ms,
+                        rebalance_timeout_ms: m.rebalance_timeout_ms,
+                        protocols: vec![(protocol, m.subscription)],
+                        assignment: m.assignment,
+                        awaiting_join: None,
+                        awaiting_sync: None,
+                        last_heartbeat_ms: now_ms,
+                    },
+                );
+            }
+            group.state = if group.members.is_empty() { GroupState::Empty } else { GroupState::Stable };
+            self.groups.insert(group_id, group);
+        }
+        for ((group_id, tp), value) in offsets {
+            self.groups
+                .entry(group_id)
+                .or_insert_with(|| Group::new(partition, now_ms))
+                .offsets
+                .insert(tp, value);
+        }
+        self.loaded.insert(partition);
+        let groups = self.groups.values().filter(|g| g.partition == partition).count();
+        trace.push(
+            now_ms,
+            Event::GroupsLoaded { broker: self.broker, partition, groups, offsets: offset_count },
+        );
+    }
+
+    /// Stops coordinating `partition` (another broker leads it now): its groups are dropped and
+    /// everything waiting on them is told NOT_COORDINATOR.
+    pub fn unload(&mut self, now_ms: i64, partition: i32, out: &mut CoordinatorOutput, trace: &mut Trace) {
+        if !self.loaded.remove(&partition) {
+            return;
+        }
+        let dropped: Vec<String> =
+            self.groups.iter().filter(|(_, g)| g.partition == partition).map(|(id, _)| id.clone()).collect();
+        for id in &dropped {
+            if let Some(group) = self.groups.remove(id) {
+                for member in group.members.into_values() {
+                    if let Some(w) = member.awaiting_join {
+                        reply(out, w, GroupResponse::Join(Err((ErrorCode::NotCoordinator, String::new()))));
+                    }
+                    if let Some(w) = member.awaiting_sync {
+                        reply(out, w, GroupResponse::Sync(Err(ErrorCode::NotCoordinator)));
+                    }
+                }
+            }
+        }
+        let writes: Vec<u64> = self.pending.keys().copied().collect();
+        for id in writes {
+            let group_partition = match &self.pending[&id] {
+                PendingWrite::Commit { group, .. }
+                | PendingWrite::Assignment { group, .. }
+                | PendingWrite::Delete { group, .. } => {
+                    coordinator_partition(group, self.config.offsets_partitions)
+                }
+                PendingWrite::Metadata => partition,
+            };
+            if group_partition == partition {
+                self.write_completed(now_ms, id, Err(ErrorCode::NotCoordinator), out, trace);
+            }
+        }
+        trace.push(now_ms, Event::GroupsUnloaded { broker: self.broker, partition });
+    }
+
+    fn write(
+        &mut self,
+        partition: i32,
+        records: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+        pending: PendingWrite,
+        out: &mut CoordinatorOutput,
+    ) {
+        self.next_write += 1;
+        self.pending.insert(self.next_write, pending);
+        out.writes.push(OffsetsWrite { id: self.next_write, partition, records });
+    }
+
+    /// A client's request.
+    pub fn handle(
+        &mut self,
+        now_ms: i64,
+        from: NodeId,
+        correlation: u64,
+        request: GroupRequest,
+        out: &mut CoordinatorOutput,
+        trace: &mut Trace,
+    ) {
+        let waiter = (from, correlation);
+        if let Some(group) = request.group()
+            && !self.owns(group)
+        {
+            let error = ErrorCode::NotCoordinator;
+            let response = match request {
+                GroupRequest::Join(_) => GroupResponse::Join(Err((error, String::new()))),
+                GroupRequest::Sync { .. } => GroupResponse::Sync(Err(error)),
+                GroupRequest::Heartbeat { .. } => GroupResponse::Heartbeat(Err(error)),
+                GroupRequest::Leave { .. } => GroupResponse::Leave(Err(error)),
+                GroupRequest::OffsetCommit { .. } => GroupResponse::OffsetCommit(Err(error)),
+                GroupRequest::OffsetFetch { .. } => GroupResponse::OffsetFetch(Err(error)),
+                GroupRequest::Describe { .. } => GroupResponse::Describe(Err(error)),
+                GroupRequest::Delete { .. } => GroupResponse::Delete(Err(error)),
+                GroupRequest::ListGroups => GroupResponse::ListGroups(Vec::new()),
+            };
+            return reply(out, waiter, response);
+        }
+        match request {
+            GroupRequest::Join(join) => self.join(now_ms, waiter, join, out, trace),
+            GroupRequest::Sync { group, generation, member_id, assignments } => {
+                self.sync(now_ms, waiter, &group, generation, &member_id, assignments, out, trace)
+            }
+            GroupRequest::Heartbeat { group, generation, member_id } => {
+                let result = self.heartbeat(now_ms, &group, generation, &member_id);
+                reply(out, waiter, GroupResponse::Heartbeat(result));
+            }
+            GroupRequest::Leave { group, member_id } => {
+                let result = match self.groups.get(&group) {
+                    Some(g) if g.members.contains_key(&member_id) => {
+                        self.remove_member(now_ms, &group, &member_id, "left the group", out, trace);
+                        Ok(())
+                    }
+                    _ => Err(ErrorCode::UnknownMemberId),
+                };
+                reply(out, waiter, GroupResponse::Leave(result));
+            }
+            GroupRequest::OffsetCommit { group, generation, member_id, offsets } => {
+                self.commit(now_ms, waiter, group, generation, &member_id, offsets, out)
+            }
+            GroupRequest::OffsetFetch { group, partitions } => {
+                let committed = self.groups.get(&group).map(|g| &g.offsets);
+                let list = match partitions {
+                    Some(list) => list
+                        .into_iter()
+                        .map(|tp| {
+                            let offset = committed.and_then(|c| c.get(&tp)).map_or(-1, |v| v.offset);
+                            (tp, offset)
+                        })
+                        .collect(),
+                    None => committed.into_iter().flatten().map(|(tp, v)| (tp.clone(), v.offset)).collect(),
+                };
+                reply(out, waiter, GroupResponse::OffsetFetch(Ok(list)));
+            }
+            GroupRequest::ListGroups => {
+                let list = self
+                    .groups
+                    .iter()
+                    .filter(|(_, g)| self.loaded.contains(&g.partition))
+                    .map(|(id, g)| (id.clone(), g.state, g.protocol_type.clone().unwrap_or_default()))
+                    .collect();
+                reply(out, waiter, GroupResponse::ListGroups(list));
+            }
+            GroupRequest::Describe { group } => {
+                let response = match self.describe(&group) {
+                    Some(d) => Ok(d),
+                    None => Ok(GroupDescription {
+                        group,
+                        state: GroupState::Dead,
+                        protocol_type: String::new(),
+                        protocol: String::new(),
+                        generation: -1,
+                        members: Vec::new(),
+                    }),
+                };
+                reply(out, waiter, GroupResponse::Describe(response));
+            }
+            GroupRequest::Delete { group } => {
+                let Some(g) = self.groups.get_mut(&group) else {
+                    return reply(out, waiter, GroupResponse::Delete(Err(ErrorCode::GroupIdNotFound)));
+                };
+                if g.state != GroupState::Empty {
+                    return reply(out, waiter, GroupResponse::Delete(Err(ErrorCode::NonEmptyGroup)));
+                }
+                g.state = GroupState::Dead;
+                let partition = g.partition;
+                let mut records: Vec<(Vec<u8>, Option<Vec<u8>>)> = g
+                    .offsets
+                    .keys()
+                    .map(|tp| {
+                        let key = OffsetsKey::OffsetCommit {
+                            group: group.clone(),
+                            topic: tp.topic.clone(),
+                            partition: tp.partition,
+                        };
+                        (key.encode(), None)
+                    })
+                    .collect();
+                records.push((OffsetsKey::GroupMetadata { group: group.clone() }.encode(), None));
+                self.write(partition, records, PendingWrite::Delete { group, reply: waiter }, out);
+            }
+        }
+    }
+
+    fn join(
+        &mut self,
+        now_ms: i64,
+        waiter: Waiter,
+        join: JoinGroup,
+        out: &mut CoordinatorOutput,
+        trace: &mut Trace,
+    ) {
+        let fail = |out: &mut CoordinatorOutput, error: ErrorCode| {
+            reply(out, waiter, GroupResponse::Join(Err((error, String::new()))));
+        };
+        if join.group.is_empty() || join.group.len() > MAX_GROUP_ID_BYTES {
+            return fail(out, ErrorCode::InvalidGroupId);
+        }
+        if join.session_timeout_ms < self.config.min_session_timeout_ms
+            || join.session_timeout_ms > self.config.max_session_timeout_ms
+        {
+            return fail(out, ErrorCode::InvalidSessionTimeout);
+        }
+        let partition = coordinator_partition(&join.group, self.config.offsets_partitions);
+        let group = self.groups.entry(join.group.clone()).or_insert_with(|| Group::new(partition, now_ms));
+        if group.state == GroupState::Dead {
+            return fail(out, ErrorCode::CoordinatorNotAvailable);
+        }
+        if !group.supports(&join) {
+            return fail(out, ErrorCode::InconsistentGroupProtocol);
+        }
+        if join.member_id.is_empty() {
+            if group.members.len() + group.pending_members.len() >= GROUP_MAX_MEMBERS {
+                return fail(out, ErrorCode::GroupMaxSizeReached);
+            }
+            // KIP-394: a new member first gets its id, and must join again with it.
+            self.next_member += 1;
+            let id = format!("{}-{}-{}", join.client_id, self.broker, self.next_member);
+            group.pending_members.insert(id.clone(), (now_ms, join.session_timeout_ms));
+            return reply(out, waiter, GroupResponse::Join(Err((ErrorCode::MemberIdRequired, id))));
+        }
+        let known = group.members.contains_key(&join.member_id);
+        if !known && group.pending_members.remove(&join.member_id).is_none() {
+            return fail(out, ErrorCode::UnknownMemberId);
+        }
+        let member = Member {
+            client_id: join.client_id.clone(),
+            client_host: join.client_host.clone(),
+            session_timeout_ms: join.session_timeout_ms,
+            rebalance_timeout_ms: join.rebalance_timeout_ms,
+            protocols: join.protocols.clone(),
+            assignment: Vec::new(),
+            awaiting_join: Some(waiter),
+            awaiting_sync: None,
+            last_heartbeat_ms: now_ms,
+        };
+        if !known {
+            group.protocol_type.get_or_insert(join.protocol_type.clone());
+            group.members.insert(join.member_id.clone(), member);
+            let reason = format!("{} joined", join.member_id);
+            return self.prepare_rebalance(now_ms, &join.group, reason, out, trace);
+        }
+        let state = group.state;
+        let existing = group.members.get_mut(&join.member_id).expect("known member");
+        let same_metadata = existing.protocols == join.protocols;
+        let is_leader = group.leader.as_deref() == Some(join.member_id.as_str());
+        match state {
+            GroupState::PreparingRebalance => {
+                // A replaced request gets nothing back (its client gave up on it).
+                *existing = Member { assignment: existing.assignment.clone(), ..member };
+                self.maybe_complete_join(now_ms, &join.group, out, trace);
+            }
+            GroupState::CompletingRebalance | GroupState::Stable if same_metadata && !is_leader => {
+                // Nothing changed: the member just gets the current generation again.
+                existing.last_heartbeat_ms = now_ms;
+                let response = JoinResponse {
+                    generation: group.generation,
+                    protocol: group.protocol.clone(),
+                    leader: group.leader.clone().unwrap_or_default(),
+                    member_id: join.member_id.clone(),
+                    members: Vec::new(),
+                };
+                reply(out, waiter, GroupResponse::Join(Ok(response)));
+            }
+            _ => {
+                *existing = Member { assignment: existing.assignment.clone(), ..member };
+                let reason = format!("{} rejoined", join.member_id);
+                self.prepare_rebalance(now_ms, &join.group, reason, out, trace);
+            }
+        }
+    }
+
+    fn prepare_rebalance(
+        &mut self,
+        now_ms: i64,
+        group_id: &str,
+        reason: String,
+        out: &mut CoordinatorOutput,
+        trace: &mut Trace,
+    ) {
+        let delay = self.config.initial_rebalance_delay_ms;
+        let Some(group) = self.groups.get_mut(group_id) else { return };
+        let max_rebalance =
+            group.members.values().map(|m| i64::from(m.rebalance_timeout_ms)).max().unwrap_or(0);
+        match group.state {
+            GroupState::PreparingRebalance => {
+                // A new member during the first rebalance's delay extends it (bounded).
+                if let (Some(deadline), Some(hard)) = (group.join_deadline_ms, group.join_hard_deadline_ms)
+                    && group.generation == 0
+                {
+                    group.join_deadline_ms = Some((now_ms + delay).min(hard).max(deadline));
+                }
+            }
+            GroupState::Dead => return,
+            previous => {
+                // A sync still waiting (CompletingRebalance) is told to rejoin.
+                for member in group.members.values_mut() {
+                    if let Some(w) = member.awaiting_sync.take() {
+                        reply(out, w, GroupResponse::Sync(Err(ErrorCode::RebalanceInProgress)));
+                    }
+                }
+                group.state = GroupState::PreparingRebalance;
+                group.state_timestamp_ms = now_ms;
+                if previous == GroupState::Empty && delay > 0 {
+                    group.join_deadline_ms = Some(now_ms + delay);
+                    group.join_hard_deadline_ms = Some(now_ms + max_rebalance.max(delay));
+                } else {
+                    group.join_deadline_ms = Some(now_ms + max_rebalance);
+                    group.join_hard_deadline_ms = Some(now_ms + max_rebalance);
+                }
+                trace.push(now_ms, Event::GroupPreparing { group: group_id.to_string(), reason });
+            }
+        }
+        self.maybe_complete_join(now_ms, group_id, out, trace);
+    }
+
+    /// Ends the join phase when every member has rejoined (not during the first rebalance's
+    /// delay) or its deadline passed (members that did not rejoin are removed).
+    fn maybe_complete_join(
+        &mut self,
+        now_ms: i64,
+        group_id: &str,
+        out: &mut CoordinatorOutput,
+        trace: &mut Trace,
+    ) {
+        let Some(group) = self.groups.get_mut(group_id) else { return };
+        if group.state != GroupState::PreparingRebalance {
+            return;
+        }
+        let expired = group.join_deadline_ms.is_some_and(|d| now_ms >= d);
+        let delaying = group.generation == 0 && self.config.initial_rebalance_delay_ms > 0;
+        if !(expired || (group.all_joined() && !delaying)) {
+            return;
+        }
+        let stragglers: Vec<String> = group
+            .members
+            .iter()
+            .filter(|(_, m)| m.awaiting_join.is_none())
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in stragglers {
+            group.members.remove(&id);
+            trace.push(
+                now_ms,
+                Event::GroupMemberRemoved {
+                    group: group_id.into(),
+                    member: id,
+                    reason: "did not rejoin in time",
+                },
+            );
+        }
+        group.pending_members.clear();
+        group.join_deadline_ms = None;
+        group.join_hard_deadline_ms = None;
+        group.generation += 1;
+        group.state_timestamp_ms = now_ms;
+        if group.members.is_empty() {
+            group.state = GroupState::Empty;
+            group.protocol = None;
+            group.leader = None;
+            trace.push(
+                now_ms,
+                Event::GroupGeneration {
+                    group: group_id.into(),
+                    generation: group.generation,
+                    protocol: None,
+                    leader: None,
+                    members: Vec::new(),
+                },
+            );
+            let partition = group.partition;
+            let record = (
+                OffsetsKey::GroupMetadata { group: group_id.into() }.encode(),
+                Some(group.metadata_value(now_ms).encode()),
+            );
+            return self.write(partition, vec![record], PendingWrite::Metadata, out);
+        }
+        group.protocol = group.select_protocol();
+        if !group.leader.as_ref().is_some_and(|l| group.members.contains_key(l)) {
+            group.leader = group.members.keys().next().cloned();
+        }
+        group.state = GroupState::CompletingRebalance;
+        let protocol = group.protocol.clone().unwrap_or_default();
+        let leader = group.leader.clone().unwrap_or_default();
+        let everyone: Vec<(String, Vec<u8>)> = group
+            .members
+            .iter()
+            .map(|(id, m)| {
+                let metadata = m
+                    .protocols
+                    .iter()
+                    .find(|(n, _)| *n == protocol)
+                    .map(|(_, s)| s.clone())
+                    .unwrap_or_default();
+                (id.clone(), metadata)
+            })
+            .collect();
+        trace.push(
+            now_ms,
+            Event::GroupGeneration {
+                group: group_id.into(),
+                generation: group.generation,
+                protocol: group.protocol.clone(),
+                leader: group.leader.clone(),
+                members: group.members.keys().cloned().collect(),
+            },
+        );
+        for (id, member) in &mut group.members {
+            member.last_heartbeat_ms = now_ms;
+            let Some(w) = member.awaiting_join.take() else { continue };
+            let response = JoinResponse {
+                generation: group.generation,
+                protocol: group.protocol.clone(),
+                leader: leader.clone(),
+                member_id: id.clone(),
+                members: if *id == leader { everyone.clone() } else { Vec::new() },
+            };
+            reply(out, w, GroupResponse::Join(Ok(response)));
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn sync(
+        &mut self,
+        now_ms: i64,
+        waiter: Waiter,
+        group_id: &str,
+        generation: i32,
+        member_id: &str,
+        assignments: Vec<(String, Vec<u8>)>,
+        out: &mut CoordinatorOutput,
+        _trace: &mut Trace,
+    ) {
+        let fail = |out: &mut CoordinatorOutput, e| reply(out, waiter, GroupResponse::Sync(Err(e)));
+        let Some(group) = self.groups.get_mut(group_id) else { return fail(out, ErrorCode::UnknownMemberId) };
+        if !group.members.contains_key(member_id) {
+            return fail(out, ErrorCode::UnknownMemberId);
+        }
+        if generation != group.generation {
+            return fail(out, ErrorCode::IllegalGeneration);
+        }
+        match group.state {
+            GroupState::Empty | GroupState::Dead => fail(out, ErrorCode::UnknownMemberId),
+            GroupState::PreparingRebalance => fail(out, ErrorCode::RebalanceInProgress),
+            GroupState::Stable => {
+                let assignment = group.members[member_id].assignment.clone();
+                reply(out, waiter, GroupResponse::Sync(Ok(assignment)));
+            }
+            GroupState::CompletingRebalance => {
+                let member = group.members.get_mut(member_id).expect("checked above");
+                member.awaiting_sync = Some(waiter);
+                member.last_heartbeat_ms = now_ms;
+                if group.leader.as_deref() != Some(member_id) {
+                    return;
+                }
+                // The leader's assignment: members it left out get an empty one.
+                let given: BTreeMap<String, Vec<u8>> = assignments.into_iter().collect();
+                for (id, m) in &mut group.members {
+                    m.assignment = given.get(id).cloned().unwrap_or_default();
+                }
+                let partition = group.partition;
+                let record = (
+                    OffsetsKey::GroupMetadata { group: group_id.into() }.encode(),
+                    Some(group.metadata_value(now_ms).encode()),
+                );
+                let pending = PendingWrite::Assignment { group: group_id.into(), generation };
+                self.write(partition, vec![record], pending, out);
+            }
+        }
+    }
+
+    fn heartbeat(
+        &mut self,
+        now_ms: i64,
+        group_id: &str,
+        generation: i32,
+        member_id: &str,
+    ) -> Result<(), ErrorCode> {
+        let group = self.groups.get_mut(group_id).ok_or(ErrorCode::UnknownMemberId)?;
+        if group.state == GroupState::Dead {
+            return Err(ErrorCode::CoordinatorNotAvailable);
+        }
+        let member = group.members.get_mut(member_id).ok_or(ErrorCode::UnknownMemberId)?;
+        if generation != group.generation {
+            return Err(ErrorCode::IllegalGeneration);
+        }
+        member.last_heartbeat_ms = now_ms;
+        match group.state {
+            GroupState::PreparingRebalance => Err(ErrorCode::RebalanceInProgress),
+            _ => Ok(()),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn commit(
+        &mut self,
+        now_ms: i64,
+        waiter: Waiter,
+        group_id: String,
+        generation: i32,
+        member_id: &str,
+        offsets: Vec<(TopicPartition, i64, i32)>,
+        out: &mut CoordinatorOutput,
+    ) {
+        let fail = |out: &mut CoordinatorOutput, e| reply(out, waiter, GroupResponse::OffsetCommit(Err(e)));
+        if group_id.is_empty() || group_id.len() > MAX_GROUP_ID_BYTES {
+            return fail(out, ErrorCode::InvalidGroupId);
+        }
+        let partition = coordinator_partition(&group_id, self.config.offsets_partitions);
+        let group = self.groups.entry(group_id.clone()).or_insert_with(|| Group::new(partition, now_ms));
+        // Kafka's validation: an outside commit (generation < 0) only to an empty group; a
+        // member's commit only from a current member of the current generation, not mid-sync.
+        if generation < 0 && member_id.is_empty() {
+            if group.state != GroupState::Empty {
+                return fail(out, ErrorCode::UnknownMemberId);
+            }
+        } else if group.state == GroupState::CompletingRebalance {
+            return fail(out, ErrorCode::RebalanceInProgress);
+        } else if !group.members.contains_key(member_id) {
+            return fail(out, ErrorCode::UnknownMemberId);
+        } else if generation != group.generation {
+            return fail(out, ErrorCode::IllegalGeneration);
+        }
+        if let Some(member) = group.members.get_mut(member_id) {
+            member.last_heartbeat_ms = now_ms;
+        }
+        let values: Vec<(TopicPartition, OffsetCommitValue)> = offsets
+            .into_iter()
+            .map(|(tp, offset, leader_epoch)| {
+                (
+                    tp,
+                    OffsetCommitValue {
+                        offset,
+                        leader_epoch,
+                        metadata: String::new(),
+                        commit_timestamp: now_ms,
+                    },
+                )
+            })
+            .collect();
+        let records = values
+            .iter()
+            .map(|(tp, v)| {
+                let key = OffsetsKey::OffsetCommit {
+                    group: group_id.clone(),
+                    topic: tp.topic.clone(),
+                    partition: tp.partition,
+                };
+                (key.encode(), Some(v.encode()))
+            })
+            .collect();
+        self.write(
+            partition,
+            records,
+            PendingWrite::Commit { group: group_id, reply: waiter, offsets: values },
+            out,
+        );
+    }
+
+    /// The host's report on a write: replicated (`Ok`) or failed with the append's error.
+    pub fn write_completed(
+        &mut self,
+        now_ms: i64,
+        id: u64,
+        result: Result<(), ErrorCode>,
+        out: &mut CoordinatorOutput,
+        trace: &mut Trace,
+    ) {
+        let Some(pending) = self.pending.remove(&id) else { return };
+        // Kafka maps append errors to what a group client understands.
+        let result = result.map_err(|e| match e {
+            ErrorCode::NotLeaderOrFollower | ErrorCode::NotCoordinator => ErrorCode::NotCoordinator,
+            ErrorCode::MessageTooLarge | ErrorCode::InvalidRecord => ErrorCode::InvalidRequest,
+            _ => ErrorCode::CoordinatorNotAvailable,
+        });
+        match pending {
+            PendingWrite::Commit { group, reply: waiter, offsets } => {
+                if result.is_ok()
+                    && let Some(g) = self.groups.get_mut(&group)
+                {
+                    for (tp, value) in offsets {
+                        trace.push(
+                            now_ms,
+                            Event::OffsetCommitted {
+                                group: group.clone(),
+                                tp: tp.clone(),
+                                offset: value.offset,
+                            },
+                        );
+                        g.offsets.insert(tp, value);
+                    }
+                }
+                reply(out, waiter, GroupResponse::OffsetCommit(result));
+            }
+            PendingWrite::Assignment { group: group_id, generation } => {
+                let Some(group) = self.groups.get_mut(&group_id) else { return };
+                if group.generation != generation || group.state != GroupState::CompletingRebalance {
+                    return;
+                }
+                match result {
+                    Ok(()) => {
+                        group.state = GroupState::Stable;
+                        group.state_timestamp_ms = now_ms;
+                        for member in group.members.values_mut() {
+                            if let Some(w) = member.awaiting_sync.take() {
+                                reply(out, w, GroupResponse::Sync(Ok(member.assignment.clone())));
+                            }
+                        }
+                        trace.push(now_ms, Event::GroupStable { group: group_id, generation });
+                    }
+                    Err(error) => {
+                        // The assignment is not stored: everyone waiting is told, and the group
+                        // rebalances again.
+                        for member in group.members.values_mut() {
+                            member.assignment.clear();
+                            if let Some(w) = member.awaiting_sync.take() {
+                                reply(out, w, GroupResponse::Sync(Err(error)));
+                            }
+                        }
+                        let reason = format!("storing the assignment failed: {}", error.name());
+                        self.prepare_rebalance(now_ms, &group_id, reason, out, trace);
+                    }
+                }
+            }
+            PendingWrite::Metadata => {}
+            PendingWrite::Delete { group, reply: waiter } => {
+                match result {
+                    Ok(()) => {
+                        self.groups.remove(&group);
+                    }
+                    Err(_) => {
+                        if let Some(g) = self.groups.get_mut(&group) {
+                            g.state = GroupState::Empty;
+                        }
+                    }
+                }
+                reply(out, waiter, GroupResponse::Delete(result));
+            }
+        }
+    }
+
+    fn remove_member(
+        &mut self,
+        now_ms: i64,
+        group_id: &str,
+        member_id: &str,
+        reason: &'static str,
+        out: &mut CoordinatorOutput,
+        trace: &mut Trace,
+    ) {
+        let Some(group) = self.groups.get_mut(group_id) else { return };
+        let Some(member) = group.members.remove(member_id) else { return };
+        if let Some(w) = member.awaiting_join {
+            reply(out, w, GroupResponse::Join(Err((ErrorCode::UnknownMemberId, String::new()))));
+        }
+        if let Some(w) = member.awaiting_sync {
+            reply(out, w, GroupResponse::Sync(Err(ErrorCode::UnknownMemberId)));
+        }
+        trace.push(
+            now_ms,
+            Event::GroupMemberRemoved { group: group_id.into(), member: member_id.into(), reason },
+        );
+        match group.state {
+            GroupState::PreparingRebalance => self.maybe_complete_join(now_ms, group_id, out, trace),
+            GroupState::Stable | GroupState::CompletingRebalance => {
+                let reason = format!("{member_id} {reason}");
+                self.prepare_rebalance(now_ms, group_id, reason, out, trace)
+            }
+            GroupState::Empty | GroupState::Dead => {}
+        }
+    }
+
+    /// Timers: expired sessions, expired pending member ids, join phases past their deadline.
+    pub fn tick(&mut self, now_ms: i64, out: &mut CoordinatorOutput, trace: &mut Trace) {
+        let mut expired = Vec::new();
+        let mut joins = Vec::new();
+        for (id, group) in &mut self.groups {
+            group.pending_members.retain(|_, (since, session)| now_ms - *since < i64::from(*session));
+            for (member_id, member) in &group.members {
+                // A member waiting in a join is not expected to heartbeat (Kafka likewise).
+                let waiting_join =
+                    member.awaiting_join.is_some() && group.state == GroupState::PreparingRebalance;
+                if !waiting_join && now_ms - member.last_heartbeat_ms >= i64::from(member.session_timeout_ms)
+                {
+                    expired.push((id.clone(), member_id.clone()));
+                }
+            }
+            if group.state == GroupState::PreparingRebalance {
+                joins.push(id.clone());
+            }
+        }
+        for (group, member) in expired {
+            self.remove_member(now_ms, &group, &member, "session timed out", out, trace);
+        }
+        for group in joins {
+            self.maybe_complete_join(now_ms, &group, out, trace);
+        }
+    }
+
+    pub fn describe(&self, group_id: &str) -> Option<GroupDescription> {
+        let group = self.groups.get(group_id)?;
+        Some(GroupDescription {
+            group: group_id.into(),
+            state: group.state,
+            protocol_type: group.protocol_type.clone().unwrap_or_default(),
+            protocol: group.protocol.clone().unwrap_or_default(),
+            generation: group.generation,
+            members: group
+                .members
+                .iter()
+                .map(|(id, m)| MemberDescription {
+                    member_id: id.clone(),
+                    client_id: m.client_id.clone(),
+                    client_host: m.client_host.clone(),
+                    assignment: ConsumerAssignment::decode(&m.assignment)
+                        .map(|a| a.flat())
+                        .unwrap_or_default(),
+                })
+                .collect(),
+        })
+    }
+
+    /// A group's committed offsets, for describe and lag.
+    pub fn committed(&self, group_id: &str) -> Vec<(TopicPartition, i64)> {
+        self.groups
+            .get(group_id)
+            .map_or_else(Vec::new, |g| g.offsets.iter().map(|(tp, v)| (tp.clone(), v.offset)).collect())
+    }
+
+    /// Every group this coordinator holds.
+    pub fn group_ids(&self) -> Vec<String> {
+        self.groups.keys().cloned().collect()
+    }
+}

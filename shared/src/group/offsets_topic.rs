@@ -1,0 +1,563 @@
+//! The records of `__consumer_offsets`, byte for byte as Kafka writes them: an offset commit
+//! (key version 1: group, topic, partition → value version 3: offset, leader epoch, metadata,
+//! commit timestamp), a group's metadata (key version 2: group → value version 3: protocol,
+//! generation, leader, members with their subscription and assignment bytes), a tombstone (null
+//! value) to forget either; and the consumer protocol's subscription (version 2) and assignment
+//! bytes that travel inside JoinGroup and SyncGroup. Every decoder returns a typed error naming
+//! the field; nothing here trusts its input.
+
+/// The key version Kafka writes for an offset commit.
+pub const OFFSET_COMMIT_KEY_VERSION: i16 = 1;
+/// The key version Kafka writes for a group's metadata.
+pub const GROUP_METADATA_KEY_VERSION: i16 = 2;
+/// The offset commit value version Kafka writes when there is no expire timestamp.
+pub const OFFSET_COMMIT_VALUE_VERSION: i16 = 3;
+/// The group metadata value version Kafka writes (since 2.3).
+pub const GROUP_METADATA_VALUE_VERSION: i16 = 3;
+/// The consumer protocol version Kite's consumers speak (owned partitions and generation).
+pub const CONSUMER_PROTOCOL_VERSION: i16 = 2;
+/// The most elements a decoded array may claim, so a corrupt count cannot make us allocate.
+pub const MAX_DECODED_ARRAY_LEN: usize = 1 << 20;
+
+/// What a `__consumer_offsets` record's key says it is.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OffsetsKey {
+    OffsetCommit { group: String, topic: String, partition: i32 },
+    GroupMetadata { group: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OffsetCommitValue {
+    pub offset: i64,
+    pub leader_epoch: i32,
+    pub metadata: String,
+    pub commit_timestamp: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberMetadata {
+    pub member_id: String,
+    pub group_instance_id: Option<String>,
+    pub client_id: String,
+    pub client_host: String,
+    pub rebalance_timeout_ms: i32,
+    pub session_timeout_ms: i32,
+    /// The consumer protocol subscription bytes of the chosen protocol.
+    pub subscription: Vec<u8>,
+    /// The consumer protocol assignment bytes the leader gave it.
+    pub assignment: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupMetadataValue {
+    pub protocol_type: String,
+    pub generation: i32,
+    pub protocol: Option<String>,
+    pub leader: Option<String>,
+    pub current_state_timestamp: i64,
+    pub members: Vec<MemberMetadata>,
+}
+
+/// ConsumerProtocolSubscription.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConsumerSubscription {
+    pub topics: Vec<String>,
+    pub user_data: Option<Vec<u8>>,
+    pub owned_partitions: Vec<(String, Vec<i32>)>,
+    pub generation: i32,
+}
+
+/// ConsumerProtocolAssignment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConsumerAssignment {
+    pub partitions: Vec<(String, Vec<i32>)>,
+    pub user_data: Option<Vec<u8>>,
+}
+
+/// Why bytes are not a valid record of this kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    Truncated { field: &'static str },
+    UnknownVersion { record: &'static str, version: i16 },
+    BadLength { field: &'static str, length: i64 },
+    NotUtf8 { field: &'static str },
+    TrailingBytes { record: &'static str, count: usize },
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecodeError::Truncated { field } => write!(f, "the bytes end inside {field}"),
+            DecodeError::UnknownVersion { record, version } => {
+                write!(f, "{record} has unknown version {version}")
+            }
+            DecodeError::BadLength { field, length } => write!(f, "{field} has impossible length {length}"),
+            DecodeError::NotUtf8 { field } => write!(f, "{field} is not UTF-8"),
+            DecodeError::TrailingBytes { record, count } => {
+                write!(f, "{record} is followed by {count} stray bytes")
+            }
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+// ---- writing (Kafka's classic, non-flexible encoding: big-endian, int16 string lengths) ----
+
+fn put_i16(out: &mut Vec<u8>, v: i16) {
+    out.extend_from_slice(&v.to_be_bytes());
+}
+fn put_i32(out: &mut Vec<u8>, v: i32) {
+    out.extend_from_slice(&v.to_be_bytes());
+}
+fn put_i64(out: &mut Vec<u8>, v: i64) {
+    out.extend_from_slice(&v.to_be_bytes());
+}
+fn put_len(out: &mut Vec<u8>, len: usize) {
+    put_i32(out, i32::try_from(len).unwrap_or(i32::MAX));
+}
+fn put_string(out: &mut Vec<u8>, s: &str) {
+    // Kafka's strings are at most i16::MAX bytes; ours come from validated names.
+    let bytes = &s.as_bytes()[..s.len().min(i16::MAX as usize)];
+    put_i16(out, bytes.len() as i16);
+    out.extend_from_slice(bytes);
+}
+fn put_nullable_string(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => put_string(out, s),
+        None => put_i16(out, -1),
+    }
+}
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    put_len(out, b.len());
+    out.extend_from_slice(b);
+}
+fn put_nullable_bytes(out: &mut Vec<u8>, b: Option<&[u8]>) {
+    match b {
+        Some(b) => put_bytes(out, b),
+        None => put_i32(out, -1),
+    }
+}
+fn put_topic_partitions(out: &mut Vec<u8>, list: &[(String, Vec<i32>)]) {
+    put_len(out, list.len());
+    for (topic, partitions) in list {
+        put_string(out, topic);
+        put_len(out, partitions.len());
+        for &p in partitions {
+            put_i32(out, p);
+        }
+    }
+}
+
+// ---- reading ----
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
+        if n > self.bytes.len() {
+            return Err(DecodeError::Truncated { field });
+        }
+        let (head, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Ok(head)
+    }
+    fn i16(&mut self, field: &'static str) -> Result<i16, DecodeError> {
+        let b = self.take(2, field)?;
+        Ok(i16::from_be_bytes([b[0], b[1]]))
+    }
+    fn i32(&mut self, field: &'static str) -> Result<i32, DecodeError> {
+        let b = self.take(4, field)?;
+        Ok(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn i64(&mut self, field: &'static str) -> Result<i64, DecodeError> {
+        let b = self.take(8, field)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(i64::from_be_bytes(a))
+    }
+    fn nullable_string(&mut self, field: &'static str) -> Result<Option<String>, DecodeError> {
+        let len = self.i16(field)?;
+        if len == -1 {
+            return Ok(None);
+        }
+        let len = usize::try_from(len).map_err(|_| DecodeError::BadLength { field, length: len.into() })?;
+        let bytes = self.take(len, field)?;
+        String::from_utf8(bytes.to_vec()).map(Some).map_err(|_| DecodeError::NotUtf8 { field })
+    }
+    fn string(&mut self, field: &'static str) -> Result<String, DecodeError> {
+        self.nullable_string(field)?.ok_or(DecodeError::BadLength { field, length: -1 })
+    }
+    fn nullable_bytes(&mut self, field: &'static str) -> Result<Option<Vec<u8>>, DecodeError> {
+        let len = self.i32(field)?;
+        if len == -1 {
+            return Ok(None);
+        }
+        let len = usize::try_from(len).map_err(|_| DecodeError::BadLength { field, length: len.into() })?;
+        Ok(Some(self.take(len, field)?.to_vec()))
+    }
+    fn bytes(&mut self, field: &'static str) -> Result<Vec<u8>, DecodeError> {
+        self.nullable_bytes(field)?.ok_or(DecodeError::BadLength { field, length: -1 })
+    }
+    /// An array count, bounded by what could possibly follow (each element ≥ `min_element_bytes`).
+    fn count(&mut self, field: &'static str, min_element_bytes: usize) -> Result<usize, DecodeError> {
+        let count = self.i32(field)?;
+        let bad = DecodeError::BadLength { field, length: count.into() };
+        let count = usize::try_from(count).map_err(|_| bad.clone())?;
+        if count > MAX_DECODED_ARRAY_LEN || count.saturating_mul(min_element_bytes) > self.bytes.len() {
+            return Err(bad);
+        }
+        Ok(count)
+    }
+    fn topic_partitions(&mut self, field: &'static str) -> Result<Vec<(String, Vec<i32>)>, DecodeError> {
+        let topics = self.count(field, 6)?;
+        let mut out = Vec::with_capacity(topics);
+        for _ in 0..topics {
+            let topic = self.string(field)?;
+            let n = self.count(field, 4)?;
+            let mut partitions = Vec::with_capacity(n);
+            for _ in 0..n {
+                partitions.push(self.i32(field)?);
+            }
+            out.push((topic, partitions));
+        }
+        Ok(out)
+    }
+    fn finish(self, record: &'static str) -> Result<(), DecodeError> {
+        match self.bytes.len() {
+            0 => Ok(()),
+            count => Err(DecodeError::TrailingBytes { record, count }),
+        }
+    }
+}
+
+impl OffsetsKey {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        match self {
+            OffsetsKey::OffsetCommit { group, topic, partition } => {
+                put_i16(&mut out, OFFSET_COMMIT_KEY_VERSION);
+                put_string(&mut out, group);
+                put_string(&mut out, topic);
+                put_i32(&mut out, *partition);
+            }
+            OffsetsKey::GroupMetadata { group } => {
+                put_i16(&mut out, GROUP_METADATA_KEY_VERSION);
+                put_string(&mut out, group);
+            }
+        }
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<OffsetsKey, DecodeError> {
+        let mut r = Reader { bytes };
+        let key = match r.i16("key version")? {
+            0 | 1 => OffsetsKey::OffsetCommit {
+                group: r.string("offset commit key group")?,
+                topic: r.string("offset commit key topic")?,
+                partition: r.i32("offset commit key partition")?,
+            },
+            2 => OffsetsKey::GroupMetadata { group: r.string("group metadata key group")? },
+            version => return Err(DecodeError::UnknownVersion { record: "__consumer_offsets key", version }),
+        };
+        r.finish("__consumer_offsets key")?;
+        Ok(key)
+    }
+
+    pub fn group(&self) -> &str {
+        match self {
+            OffsetsKey::OffsetCommit { group, .. } | OffsetsKey::GroupMetadata { group } => group,
+        }
+    }
+}
+
+impl OffsetCommitValue {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_i16(&mut out, OFFSET_COMMIT_VALUE_VERSION);
+        put_i64(&mut out, self.offset);
+        put_i32(&mut out, self.leader_epoch);
+        put_string(&mut out, &self.metadata);
+        put_i64(&mut out, self.commit_timestamp);
+        out
+    }
+
+    /// Versions 0 to 3 (the non-flexible ones Kafka has written).
+    pub fn decode(bytes: &[u8]) -> Result<OffsetCommitValue, DecodeError> {
+        let mut r = Reader { bytes };
+        let version = r.i16("offset commit value version")?;
+        if !(0..=3).contains(&version) {
+            return Err(DecodeError::UnknownVersion { record: "offset commit value", version });
+        }
+        let offset = r.i64("offset")?;
+        let leader_epoch = if version >= 3 { r.i32("leader epoch")? } else { -1 };
+        let metadata = r.string("metadata")?;
+        let commit_timestamp = r.i64("commit timestamp")?;
+        if version == 1 {
+            r.i64("expire timestamp")?;
+        }
+        r.finish("offset commit value")?;
+        Ok(OffsetCommitValue { offset, leader_epoch, metadata, commit_timestamp })
+    }
+}
+
+impl GroupMetadataValue {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_i16(&mut out, GROUP_METADATA_VALUE_VERSION);
+        put_string(&mut out, &self.protocol_type);
+        put_i32(&mut out, self.generation);
+        put_nullable_string(&mut out, self.protocol.as_deref());
+        put_nullable_string(&mut out, self.leader.as_deref());
+        put_i64(&mut out, self.current_state_timestamp);
+        put_len(&mut out, self.members.len());
+        for m in &self.members {
+            put_string(&mut out, &m.member_id);
+            put_nullable_string(&mut out, m.group_instance_id.as_deref());
+            put_string(&mut out, &m.client_id);
+            put_string(&mut out, &m.client_host);
+            put_i32(&mut out, m.rebalance_timeout_ms);
+            put_i32(&mut out, m.session_timeout_ms);
+            put_bytes(&mut out, &m.subscription);
+            put_bytes(&mut out, &m.assignment);
+        }
+        out
+    }
+
+    /// Versions 0 to 3.
+    pub fn decode(bytes: &[u8]) -> Result<GroupMetadataValue, DecodeError> {
+        let mut r = Reader { bytes };
+        let version = r.i16("group metadata value version")?;
+        if !(0..=3).contains(&version) {
+            return Err(DecodeError::UnknownVersion { record: "group metadata value", version });
+        }
+        let protocol_type = r.string("protocol type")?;
+        let generation = r.i32("generation")?;
+        let protocol = r.nullable_string("protocol")?;
+        let leader = r.nullable_string("leader")?;
+        let current_state_timestamp = if version >= 2 { r.i64("current state timestamp")? } else { -1 };
+        let count = r.count("members", 20)?;
+        let mut members = Vec::with_capacity(count);
+        for _ in 0..count {
+            let member_id = r.string("member id")?;
+            let group_instance_id = if version >= 3 { r.nullable_string("group instance id")? } else { None };
+            let client_id = r.string("client id")?;
+            let client_host = r.string("client host")?;
+            let rebalance_timeout_ms = if version >= 1 { r.i32("rebalance timeout")? } else { -1 };
+            let session_timeout_ms = r.i32("session timeout")?;
+            let subscription = r.bytes("subscription")?;
+            let assignment = r.bytes("assignment")?;
+            members.push(MemberMetadata {
+                member_id,
+                group_instance_id,
+                client_id,
+                client_host,
+                rebalance_timeout_ms,
+                session_timeout_ms,
+                subscription,
+                assignment,
+            });
+        }
+        r.finish("group metadata value")?;
+        Ok(GroupMetadataValue {
+            protocol_type,
+            generation,
+            protocol,
+            leader,
+            current_state_timestamp,
+            members,
+        })
+    }
+}
+
+impl ConsumerSubscription {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_i16(&mut out, CONSUMER_PROTOCOL_VERSION);
+        put_len(&mut out, self.topics.len());
+        for topic in &self.topics {
+            put_string(&mut out, topic);
+        }
+        put_nullable_bytes(&mut out, self.user_data.as_deref());
+        put_topic_partitions(&mut out, &self.owned_partitions);
+        put_i32(&mut out, self.generation);
+        out
+    }
+
+    /// Any version: like Kafka, a newer one is read as far as this one knows it.
+    pub fn decode(bytes: &[u8]) -> Result<ConsumerSubscription, DecodeError> {
+        let mut r = Reader { bytes };
+        let version = r.i16("subscription version")?;
+        if version < 0 {
+            return Err(DecodeError::UnknownVersion { record: "consumer subscription", version });
+        }
+        let count = r.count("subscribed topics", 2)?;
+        let mut topics = Vec::with_capacity(count);
+        for _ in 0..count {
+            topics.push(r.string("subscribed topic")?);
+        }
+        let user_data = r.nullable_bytes("subscription user data")?;
+        let owned_partitions =
+            if version >= 1 { r.topic_partitions("owned partitions")? } else { Vec::new() };
+        let generation = if version >= 2 { r.i32("subscription generation")? } else { -1 };
+        if version <= CONSUMER_PROTOCOL_VERSION {
+            r.finish("consumer subscription")?;
+        }
+        Ok(ConsumerSubscription { topics, user_data, owned_partitions, generation })
+    }
+}
+
+impl ConsumerAssignment {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_i16(&mut out, CONSUMER_PROTOCOL_VERSION);
+        put_topic_partitions(&mut out, &self.partitions);
+        put_nullable_bytes(&mut out, self.user_data.as_deref());
+        out
+    }
+
+    /// Any version (they all share this layout). Empty bytes are an empty assignment, as Kafka
+    /// sends to a member the leader gave nothing.
+    pub fn decode(bytes: &[u8]) -> Result<ConsumerAssignment, DecodeError> {
+        if bytes.is_empty() {
+            return Ok(ConsumerAssignment::default());
+        }
+        let mut r = Reader { bytes };
+        let version = r.i16("assignment version")?;
+        if version < 0 {
+            return Err(DecodeError::UnknownVersion { record: "consumer assignment", version });
+        }
+        let partitions = r.topic_partitions("assigned partitions")?;
+        let user_data = r.nullable_bytes("assignment user data")?;
+        if version <= CONSUMER_PROTOCOL_VERSION {
+            r.finish("consumer assignment")?;
+        }
+        Ok(ConsumerAssignment { partitions, user_data })
+    }
+
+    /// The assignment as a flat sorted list.
+    pub fn flat(&self) -> Vec<(String, i32)> {
+        let mut out: Vec<(String, i32)> =
+            self.partitions.iter().flat_map(|(t, ps)| ps.iter().map(move |p| (t.clone(), *p))).collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// Groups a flat list of topic-partitions by topic, as the consumer protocol carries them.
+pub fn by_topic(partitions: &[(String, i32)]) -> Vec<(String, Vec<i32>)> {
+    let mut grouped: std::collections::BTreeMap<&str, Vec<i32>> = std::collections::BTreeMap::new();
+    for (topic, p) in partitions {
+        grouped.entry(topic).or_default().push(*p);
+    }
+    grouped
+        .into_iter()
+        .map(|(t, mut ps)| {
+            ps.sort_unstable();
+            ps.dedup();
+            (t.to_string(), ps)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn offset_commit_bytes_are_kafkas() {
+        let key = OffsetsKey::OffsetCommit { group: "g".into(), topic: "t".into(), partition: 2 };
+        // version 1, "g", "t", partition 2.
+        assert_eq!(hex(&key.encode()), "0001000167000174".to_string() + "00000002");
+        assert_eq!(OffsetsKey::decode(&key.encode()), Ok(key));
+        let value = OffsetCommitValue {
+            offset: 42,
+            leader_epoch: 3,
+            metadata: String::new(),
+            commit_timestamp: 1_000,
+        };
+        assert_eq!(
+            hex(&value.encode()),
+            "0003".to_string() + "000000000000002a" + "00000003" + "0000" + "00000000000003e8"
+        );
+        assert_eq!(OffsetCommitValue::decode(&value.encode()), Ok(value));
+        let group = OffsetsKey::GroupMetadata { group: "my-group".into() };
+        assert_eq!(hex(&group.encode()), "00020008".to_string() + &hex(b"my-group"));
+    }
+
+    #[test]
+    fn group_metadata_and_consumer_protocol_round_trip() {
+        let subscription = ConsumerSubscription {
+            topics: vec!["orders".into()],
+            user_data: None,
+            owned_partitions: by_topic(&[("orders".into(), 1), ("orders".into(), 0)]),
+            generation: 4,
+        };
+        assert_eq!(ConsumerSubscription::decode(&subscription.encode()), Ok(subscription.clone()));
+        let assignment =
+            ConsumerAssignment { partitions: vec![("orders".into(), vec![0, 1])], user_data: None };
+        assert_eq!(ConsumerAssignment::decode(&assignment.encode()), Ok(assignment.clone()));
+        assert_eq!(assignment.flat(), [("orders".to_string(), 0), ("orders".to_string(), 1)]);
+        let value = GroupMetadataValue {
+            protocol_type: "consumer".into(),
+            generation: 4,
+            protocol: Some("range".into()),
+            leader: Some("m-1".into()),
+            current_state_timestamp: 7,
+            members: vec![MemberMetadata {
+                member_id: "m-1".into(),
+                group_instance_id: None,
+                client_id: "c".into(),
+                client_host: "/127.0.0.1".into(),
+                rebalance_timeout_ms: 300_000,
+                session_timeout_ms: 45_000,
+                subscription: subscription.encode(),
+                assignment: assignment.encode(),
+            }],
+        };
+        assert_eq!(GroupMetadataValue::decode(&value.encode()), Ok(value));
+    }
+
+    #[test]
+    fn damaged_bytes_are_named_errors() {
+        assert_eq!(
+            OffsetsKey::decode(&[0, 9]),
+            Err(DecodeError::UnknownVersion { record: "__consumer_offsets key", version: 9 })
+        );
+        assert_eq!(
+            OffsetsKey::decode(&[0, 1, 0]),
+            Err(DecodeError::Truncated { field: "offset commit key group" })
+        );
+        // A member count claiming more than the bytes could hold is refused before allocating.
+        let mut value = GroupMetadataValue {
+            protocol_type: "consumer".into(),
+            generation: 1,
+            protocol: None,
+            leader: None,
+            current_state_timestamp: 0,
+            members: vec![],
+        }
+        .encode();
+        let at = value.len() - 4;
+        value[at..].copy_from_slice(&i32::MAX.to_be_bytes());
+        assert_eq!(
+            GroupMetadataValue::decode(&value),
+            Err(DecodeError::BadLength { field: "members", length: i32::MAX.into() })
+        );
+        let mut commit =
+            OffsetCommitValue { offset: 1, leader_epoch: -1, metadata: String::new(), commit_timestamp: 0 }
+                .encode();
+        commit.push(0);
+        assert_eq!(
+            OffsetCommitValue::decode(&commit),
+            Err(DecodeError::TrailingBytes { record: "offset commit value", count: 1 })
+        );
+    }
+}
