@@ -1197,3 +1197,274 @@ impl GroupCoordinator {
         self.groups.keys().cloned().collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: i64 = 1_000_000;
+
+    struct Harness {
+        coordinator: GroupCoordinator,
+        trace: Trace,
+        /// Every write so far, as the log would hold it.
+        log: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+        correlation: u64,
+    }
+
+    impl Harness {
+        fn new() -> Harness {
+            let config = CoordinatorConfig {
+                initial_rebalance_delay_ms: 0,
+                offsets_partitions: 1,
+                ..Default::default()
+            };
+            let mut coordinator = GroupCoordinator::new(0, config);
+            let mut trace = Trace::default();
+            coordinator.load(T0, 0, Vec::new(), &mut trace);
+            Harness { coordinator, trace, log: Vec::new(), correlation: 0 }
+        }
+
+        /// Sends a request from `client`; every write succeeds at once. Returns all replies.
+        fn send(&mut self, now: i64, client: u32, request: GroupRequest) -> Vec<Reply> {
+            self.correlation += 1;
+            let mut out = CoordinatorOutput::default();
+            self.coordinator.handle(
+                now,
+                NodeId::Client(client),
+                self.correlation,
+                request,
+                &mut out,
+                &mut self.trace,
+            );
+            self.settle(now, out)
+        }
+
+        fn settle(&mut self, now: i64, mut out: CoordinatorOutput) -> Vec<Reply> {
+            let mut replies = Vec::new();
+            loop {
+                replies.append(&mut out.replies);
+                let writes = std::mem::take(&mut out.writes);
+                if writes.is_empty() {
+                    return replies;
+                }
+                for write in writes {
+                    self.log.extend(write.records);
+                    self.coordinator.write_completed(now, write.id, Ok(()), &mut out, &mut self.trace);
+                }
+            }
+        }
+
+        fn tick(&mut self, now: i64) -> Vec<Reply> {
+            let mut out = CoordinatorOutput::default();
+            self.coordinator.tick(now, &mut out, &mut self.trace);
+            self.settle(now, out)
+        }
+    }
+
+    fn join(member_id: &str, protocols: &[&str]) -> GroupRequest {
+        GroupRequest::Join(JoinGroup {
+            group: "g".into(),
+            member_id: member_id.into(),
+            client_id: "c".into(),
+            client_host: "/h".into(),
+            session_timeout_ms: 10_000,
+            rebalance_timeout_ms: 30_000,
+            protocol_type: "consumer".into(),
+            protocols: protocols.iter().map(|p| (p.to_string(), vec![1])).collect(),
+        })
+    }
+
+    fn member_id_required(replies: &[Reply]) -> String {
+        match &replies[..] {
+            [Reply { response: GroupResponse::Join(Err((ErrorCode::MemberIdRequired, id))), .. }] => {
+                id.clone()
+            }
+            other => panic!("expected MEMBER_ID_REQUIRED, got {other:?}"),
+        }
+    }
+
+    fn joined(replies: &[Reply], client: u32) -> JoinResponse {
+        replies
+            .iter()
+            .find_map(|r| match (&r.to, &r.response) {
+                (NodeId::Client(c), GroupResponse::Join(Ok(j))) if *c == client => Some(j.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no join answer for client {client} in {replies:?}"))
+    }
+
+    /// One member joins, syncs, and the group is Stable at generation 1.
+    fn stable_group(h: &mut Harness) -> String {
+        let id = member_id_required(&h.send(T0, 1, join("", &["range"])));
+        let response = joined(&h.send(T0, 1, join(&id, &["range"])), 1);
+        assert_eq!(
+            (response.generation, response.leader.as_str(), response.members.len()),
+            (1, id.as_str(), 1)
+        );
+        let sync = GroupRequest::Sync {
+            group: "g".into(),
+            generation: 1,
+            member_id: id.clone(),
+            assignments: vec![(id.clone(), vec![7])],
+        };
+        let replies = h.send(T0, 1, sync);
+        assert_eq!(replies[0].response, GroupResponse::Sync(Ok(vec![7])));
+        assert_eq!(h.coordinator.describe("g").unwrap().state, GroupState::Stable);
+        id
+    }
+
+    #[test]
+    fn join_sync_heartbeat_and_a_second_member_rebalances() {
+        let mut h = Harness::new();
+        let first = stable_group(&mut h);
+        let heartbeat = |id: &str, generation| GroupRequest::Heartbeat {
+            group: "g".into(),
+            generation,
+            member_id: id.into(),
+        };
+        assert_eq!(h.send(T0 + 1, 1, heartbeat(&first, 1))[0].response, GroupResponse::Heartbeat(Ok(())));
+        // A second member: the group prepares a rebalance; the first hears it in its heartbeat.
+        let second = member_id_required(&h.send(T0 + 2, 2, join("", &["range"])));
+        assert!(h.send(T0 + 3, 2, join(&second, &["range"])).is_empty(), "waits for the first to rejoin");
+        assert_eq!(
+            h.send(T0 + 4, 1, heartbeat(&first, 1))[0].response,
+            GroupResponse::Heartbeat(Err(ErrorCode::RebalanceInProgress))
+        );
+        let replies = h.send(T0 + 5, 1, join(&first, &["range"]));
+        let (a, b) = (joined(&replies, 1), joined(&replies, 2));
+        assert_eq!((a.generation, b.generation), (2, 2));
+        assert_eq!(a.members.len(), 2, "the leader sees every member");
+        assert!(b.members.is_empty(), "followers see none");
+        // Stale and unknown members get Kafka's errors.
+        assert_eq!(
+            h.send(T0 + 6, 1, heartbeat(&first, 1))[0].response,
+            GroupResponse::Heartbeat(Err(ErrorCode::IllegalGeneration))
+        );
+        assert_eq!(
+            h.send(T0 + 6, 3, heartbeat("nobody", 2))[0].response,
+            GroupResponse::Heartbeat(Err(ErrorCode::UnknownMemberId))
+        );
+        // A follower's sync waits for the leader's.
+        let follower_sync = GroupRequest::Sync {
+            group: "g".into(),
+            generation: 2,
+            member_id: second.clone(),
+            assignments: vec![],
+        };
+        assert!(h.send(T0 + 7, 2, follower_sync).is_empty());
+        let leader_sync = GroupRequest::Sync {
+            group: "g".into(),
+            generation: 2,
+            member_id: first.clone(),
+            assignments: vec![(first.clone(), vec![1]), (second.clone(), vec![2])],
+        };
+        let replies = h.send(T0 + 8, 1, leader_sync);
+        assert_eq!(replies.len(), 2);
+        assert!(
+            replies
+                .iter()
+                .any(|r| r.to == NodeId::Client(2) && r.response == GroupResponse::Sync(Ok(vec![2])))
+        );
+    }
+
+    #[test]
+    fn protocols_must_overlap_and_the_most_voted_common_one_wins() {
+        let mut h = Harness::new();
+        let a = member_id_required(&h.send(T0, 1, join("", &["sticky", "range"])));
+        assert_eq!(joined(&h.send(T0, 1, join(&a, &["sticky", "range"])), 1).protocol.as_deref(), Some("sticky"));
+        let b = member_id_required(&h.send(T0, 2, join("", &["range", "sticky"])));
+        h.send(T0, 2, join(&b, &["range", "sticky"]));
+        let replies = h.send(T0, 1, join(&a, &["sticky", "range"]));
+        // One vote each: the tie goes to the earliest candidate.
+        assert_eq!(joined(&replies, 2).protocol.as_deref(), Some("sticky"));
+        assert_eq!(
+            h.send(T0, 3, join("", &["roundrobin"]))[0].response,
+            GroupResponse::Join(Err((ErrorCode::InconsistentGroupProtocol, String::new())))
+        );
+    }
+
+    #[test]
+    fn an_expired_session_removes_the_member_and_empties_the_group() {
+        let mut h = Harness::new();
+        stable_group(&mut h);
+        h.tick(T0 + 9_999);
+        assert_eq!(h.coordinator.describe("g").unwrap().state, GroupState::Stable);
+        h.tick(T0 + 10_000);
+        let description = h.coordinator.describe("g").unwrap();
+        assert_eq!(
+            (description.state, description.members.len(), description.generation),
+            (GroupState::Empty, 0, 2)
+        );
+    }
+
+    #[test]
+    fn commits_are_validated_stored_and_survive_a_reload() {
+        let mut h = Harness::new();
+        let id = stable_group(&mut h);
+        let tp = TopicPartition { topic: "t".into(), partition: 0 };
+        let commit = |generation, member: &str, offset| GroupRequest::OffsetCommit {
+            group: "g".into(),
+            generation,
+            member_id: member.into(),
+            offsets: vec![(tp.clone(), offset, 0)],
+        };
+        assert_eq!(h.send(T0, 1, commit(1, &id, 5))[0].response, GroupResponse::OffsetCommit(Ok(())));
+        assert_eq!(
+            h.send(T0, 1, commit(0, &id, 6))[0].response,
+            GroupResponse::OffsetCommit(Err(ErrorCode::IllegalGeneration))
+        );
+        // From outside (an admin reset) only while the group is empty.
+        assert_eq!(
+            h.send(T0, 9, commit(-1, "", 0))[0].response,
+            GroupResponse::OffsetCommit(Err(ErrorCode::UnknownMemberId))
+        );
+        // Another broker takes the partition over: it rebuilds the group from the records.
+        let mut other = GroupCoordinator::new(1, h.coordinator.config);
+        other.load(T0 + 1, 0, h.log.clone(), &mut h.trace);
+        assert_eq!(other.committed("g"), vec![(tp.clone(), 5)]);
+        let before = h.coordinator.describe("g").unwrap();
+        assert_eq!(other.describe("g").unwrap(), before);
+        let fetch = GroupRequest::OffsetFetch {
+            group: "g".into(),
+            partitions: Some(vec![tp.clone(), TopicPartition { topic: "t".into(), partition: 1 }]),
+        };
+        let mut out = CoordinatorOutput::default();
+        other.handle(T0 + 2, NodeId::Client(1), 1, fetch, &mut out, &mut h.trace);
+        assert_eq!(
+            out.replies[0].response,
+            GroupResponse::OffsetFetch(Ok(vec![
+                (tp, 5),
+                (TopicPartition { topic: "t".into(), partition: 1 }, -1)
+            ]))
+        );
+    }
+
+    #[test]
+    fn only_an_empty_group_is_deleted_and_the_deletion_is_stored() {
+        let mut h = Harness::new();
+        let id = stable_group(&mut h);
+        let delete = || GroupRequest::Delete { group: "g".into() };
+        assert_eq!(h.send(T0, 9, delete())[0].response, GroupResponse::Delete(Err(ErrorCode::NonEmptyGroup)));
+        h.send(T0, 1, GroupRequest::Leave { group: "g".into(), member_id: id });
+        assert_eq!(h.send(T0, 9, delete())[0].response, GroupResponse::Delete(Ok(())));
+        assert_eq!(
+            h.send(T0, 9, delete())[0].response,
+            GroupResponse::Delete(Err(ErrorCode::GroupIdNotFound))
+        );
+        let mut other = GroupCoordinator::new(1, h.coordinator.config);
+        other.load(T0, 0, h.log.clone(), &mut h.trace);
+        assert!(other.describe("g").is_none(), "the tombstones deleted it");
+    }
+
+    #[test]
+    fn a_group_it_does_not_coordinate_is_not_coordinator() {
+        let mut h = Harness::new();
+        let mut out = CoordinatorOutput::default();
+        h.coordinator.unload(T0, 0, &mut out, &mut h.trace);
+        assert_eq!(
+            h.send(T0, 1, join("", &["range"]))[0].response,
+            GroupResponse::Join(Err((ErrorCode::NotCoordinator, String::new())))
+        );
+    }
+}
