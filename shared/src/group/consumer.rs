@@ -242,10 +242,19 @@ impl Consumer {
         self.manual = true;
         self.subscription.clear();
         self.partitions.retain(|tp, _| partitions.contains(tp));
+        let reset = self.reset_timestamp();
+        let grouped = self.config.group_id.is_some();
         for tp in partitions {
-            self.partitions.entry(tp.clone()).or_default();
+            let f = self.partitions.entry(tp.clone()).or_default();
+            // Without a group there is no committed offset to look up: straight to the reset.
+            if !grouped && f.position.is_none() && f.reset_to.is_none() {
+                match reset {
+                    Some(timestamp) => f.reset_to = Some(timestamp),
+                    None => self.events.push(ConsumerEvent::NoOffset(tp.clone())),
+                }
+            }
         }
-        self.offsets_fetch_wanted = self.config.group_id.is_some();
+        self.offsets_fetch_wanted = grouped;
     }
 
     /// The partitions this consumer currently owns.

@@ -1276,7 +1276,7 @@ mod tests {
     }
 
     fn member_id_required(replies: &[Reply]) -> String {
-        match &replies[..] {
+        match replies {
             [Reply { response: GroupResponse::Join(Err((ErrorCode::MemberIdRequired, id))), .. }] => {
                 id.clone()
             }
@@ -1372,7 +1372,10 @@ mod tests {
     fn protocols_must_overlap_and_the_most_voted_common_one_wins() {
         let mut h = Harness::new();
         let a = member_id_required(&h.send(T0, 1, join("", &["sticky", "range"])));
-        assert_eq!(joined(&h.send(T0, 1, join(&a, &["sticky", "range"])), 1).protocol.as_deref(), Some("sticky"));
+        assert_eq!(
+            joined(&h.send(T0, 1, join(&a, &["sticky", "range"])), 1).protocol.as_deref(),
+            Some("sticky")
+        );
         let b = member_id_required(&h.send(T0, 2, join("", &["range", "sticky"])));
         h.send(T0, 2, join(&b, &["range", "sticky"]));
         let replies = h.send(T0, 1, join(&a, &["sticky", "range"]));

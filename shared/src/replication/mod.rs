@@ -1,12 +1,14 @@
 //! The replicated cluster, as Kafka runs it: brokers holding partition replicas (`broker`,
 //! `partition`), a controller keeping the metadata (`controller`), the messages between them
 //! (`protocol`), the typed event trace (`trace`), the deterministic simulator that runs them
-//! under faults (`sim`), and the checker that judges a run (`check`). All sans-IO: time, the
-//! network and randomness are the simulator's inputs.
+//! under faults (`sim`), the checker that judges a run (`check`), and an in-process cluster with
+//! a perfect network for tests and benchmarks (`local`). All sans-IO: time, the network and
+//! randomness are inputs.
 
 pub mod broker;
 pub mod check;
 pub mod controller;
+pub mod local;
 pub mod partition;
 pub mod protocol;
 pub mod sim;

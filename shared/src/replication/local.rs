@@ -1,0 +1,203 @@
+//! An in-process cluster with a perfect network: the controller and N brokers whose messages
+//! are delivered at once, in order, on a clock the caller moves. Clients (producers, the
+//! consumer client) talk to it through their inboxes. Tests and benchmarks use it where the
+//! simulator's delays and faults would only be noise.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use super::broker::{Broker, BrokerConfig};
+use super::controller::Controller;
+use super::partition::Outbox;
+use super::protocol::{BrokerId, Message, NodeId, TopicPartition};
+use super::trace::Trace;
+use crate::config::Acks;
+use crate::error::{ErrorCode, KafkaError};
+use crate::group::consumer::{Consumer, ConsumerRecord};
+use crate::random::Rng;
+
+/// The clock moves in steps of this many milliseconds; every node ticks at each.
+pub const LOCAL_TICK_MS: i64 = 10;
+/// The controller's broker session timeout here (Kafka's `broker.session.timeout.ms`).
+const BROKER_SESSION_TIMEOUT_MS: i64 = 9_000;
+/// How often the controller checks preferred leaders (Kafka's 300 s).
+const PREFERRED_LEADER_CHECK_MS: i64 = 300_000;
+/// A synchronous produce gives up after this much virtual time.
+const PRODUCE_WAIT_MS: i64 = 30_000;
+
+pub struct LocalCluster {
+    pub now_ms: i64,
+    pub controller: Controller,
+    pub brokers: Vec<Broker>,
+    pub trace: Trace,
+    /// Keep trace events (tests read them) or drop them as they come (benchmarks).
+    pub keep_trace: bool,
+    queue: VecDeque<(NodeId, NodeId, Message)>,
+    inbox: BTreeMap<u32, Vec<Message>>,
+    rng: Rng,
+    correlation: u64,
+}
+
+impl LocalCluster {
+    /// `brokers` brokers, registered with the controller.
+    pub fn new(brokers: usize, config: BrokerConfig, now_ms: i64) -> LocalCluster {
+        let mut cluster = LocalCluster {
+            now_ms,
+            controller: Controller::new(BROKER_SESSION_TIMEOUT_MS, PREFERRED_LEADER_CHECK_MS),
+            brokers: (0..brokers as BrokerId).map(|id| Broker::new(id, 1, config)).collect(),
+            trace: Trace::default(),
+            keep_trace: true,
+            queue: VecDeque::new(),
+            inbox: BTreeMap::new(),
+            rng: Rng::from_seed(1),
+            correlation: 0,
+        };
+        cluster.tick();
+        cluster
+    }
+
+    /// Creates a topic and waits until every partition has its leader.
+    pub fn create_topic(
+        &mut self,
+        name: &str,
+        partitions: i32,
+        replication_factor: usize,
+        min_insync_replicas: usize,
+    ) -> Result<(), KafkaError> {
+        let mut out = Outbox::new();
+        self.controller.create_topic(
+            self.now_ms,
+            name,
+            partitions,
+            replication_factor,
+            min_insync_replicas,
+            false,
+            &mut self.rng,
+            &mut out,
+            &mut self.trace,
+        )?;
+        self.enqueue(NodeId::Controller, out);
+        self.pump();
+        self.advance(LOCAL_TICK_MS);
+        Ok(())
+    }
+
+    pub fn leader(&self, tp: &TopicPartition) -> Option<BrokerId> {
+        self.controller.partitions.get(tp).and_then(|s| s.leader)
+    }
+
+    fn enqueue(&mut self, from: NodeId, out: Outbox) {
+        self.queue.extend(out.into_iter().map(|(to, message)| (from, to, message)));
+    }
+
+    /// Delivers every queued message (and what they cause) now.
+    pub fn pump(&mut self) {
+        while let Some((from, to, message)) = self.queue.pop_front() {
+            let mut out = Outbox::new();
+            match to {
+                NodeId::Controller => {
+                    self.controller.handle(self.now_ms, from, message, &mut out, &mut self.trace)
+                }
+                NodeId::Broker(id) => match self.brokers.get_mut(id as usize) {
+                    Some(broker) => broker.handle(self.now_ms, from, message, &mut out, &mut self.trace),
+                    None => continue,
+                },
+                NodeId::Client(id) => self.inbox.entry(id).or_default().push(message),
+            }
+            self.enqueue(to, out);
+        }
+        if !self.keep_trace {
+            self.trace.events.clear();
+        }
+    }
+
+    /// Every node's periodic work at the current time.
+    pub fn tick(&mut self) {
+        let mut out = Outbox::new();
+        self.controller.tick(self.now_ms, &mut out, &mut self.trace);
+        self.enqueue(NodeId::Controller, out);
+        for i in 0..self.brokers.len() {
+            let mut out = Outbox::new();
+            self.brokers[i].tick(self.now_ms, &mut out, &mut self.trace);
+            self.enqueue(NodeId::Broker(i as BrokerId), out);
+        }
+        self.pump();
+    }
+
+    /// Moves the clock `ms` forward in ticks.
+    pub fn advance(&mut self, ms: i64) {
+        let until = self.now_ms + ms;
+        while self.now_ms < until {
+            self.now_ms += LOCAL_TICK_MS;
+            self.tick();
+        }
+    }
+
+    /// What a client sends.
+    pub fn send(&mut self, client: u32, out: Outbox) {
+        self.enqueue(NodeId::Client(client), out);
+        self.pump();
+    }
+
+    /// What has arrived for a client.
+    pub fn take_inbox(&mut self, client: u32) -> Vec<Message> {
+        self.inbox.remove(&client).unwrap_or_default()
+    }
+
+    /// Produces a batch through the partition's leader and waits for the answer.
+    pub fn produce(
+        &mut self,
+        client: u32,
+        tp: &TopicPartition,
+        batch: Vec<u8>,
+        acks: Acks,
+    ) -> Result<i64, ErrorCode> {
+        let leader = self.leader(tp).ok_or(ErrorCode::NotLeaderOrFollower)?;
+        self.correlation += 1;
+        let correlation = self.correlation;
+        let message = Message::Produce { tp: tp.clone(), batch, acks, correlation };
+        self.send(client, vec![(NodeId::Broker(leader), message)]);
+        let deadline = self.now_ms + PRODUCE_WAIT_MS;
+        loop {
+            let mut answer = None;
+            self.inbox.entry(client).or_default().retain(|m| match m {
+                Message::ProduceResponse { correlation: c, result, .. } if *c == correlation => {
+                    answer = Some(*result);
+                    false
+                }
+                _ => true,
+            });
+            if let Some(result) = answer {
+                return result;
+            }
+            if acks == Acks::None {
+                return Ok(-1);
+            }
+            if self.now_ms >= deadline {
+                return Err(ErrorCode::RequestTimedOut);
+            }
+            self.advance(LOCAL_TICK_MS);
+        }
+    }
+
+    /// Hands a consumer what arrived for it, until it has nothing more to send.
+    pub fn deliver(&mut self, consumer: &mut Consumer, mut out: Outbox) {
+        loop {
+            self.send(consumer.id, out);
+            let messages = self.take_inbox(consumer.id);
+            if messages.is_empty() {
+                return;
+            }
+            out = Outbox::new();
+            for message in messages {
+                out.extend(consumer.handle(self.now_ms, message, &mut self.trace));
+            }
+        }
+    }
+
+    /// One `poll` of a consumer with everything it sends answered at once.
+    pub fn poll(&mut self, consumer: &mut Consumer) -> Vec<ConsumerRecord> {
+        let (records, out) = consumer.poll(self.now_ms, &mut self.trace);
+        self.deliver(consumer, out);
+        records
+    }
+}
