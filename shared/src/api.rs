@@ -111,6 +111,132 @@ pub enum Command {
         #[serde(default)]
         delete: Vec<String>,
     },
+    /// Opens a consumer the engine runs for this client (Kafka's KafkaConsumer): a member of
+    /// `group` subscribed to `topics`, or — with `partitions` — assigned those partitions without
+    /// group membership (offsets still committed to `group` when given).
+    OpenConsumer {
+        #[serde(default)]
+        group: Option<String>,
+        #[serde(default)]
+        topics: Vec<String>,
+        #[serde(default)]
+        partitions: Vec<PartitionRef>,
+        #[serde(default)]
+        client_id: Option<String>,
+        /// `earliest`, `latest` (Kafka's default) or `none`.
+        #[serde(default)]
+        auto_offset_reset: Option<String>,
+        /// `partition.assignment.strategy` by name; Kafka's default `[range, cooperative-sticky]`.
+        #[serde(default)]
+        assignors: Vec<String>,
+        #[serde(default)]
+        enable_auto_commit: Option<bool>,
+        #[serde(default)]
+        session_timeout_ms: Option<i32>,
+    },
+    /// The consumer's `poll`: at most `max_records` records (its `max.poll.records`, 500, when
+    /// absent), read with the named deserializers. With auto commit, first commits what earlier
+    /// polls returned.
+    Poll {
+        consumer: u32,
+        #[serde(default)]
+        max_records: Option<u32>,
+        #[serde(default)]
+        key_deserializer: SerializerKind,
+        #[serde(default)]
+        value_deserializer: SerializerKind,
+    },
+    /// Commits the consumer's positions (`commitSync`).
+    CommitOffsets { consumer: u32 },
+    /// Closes the consumer: commits (with auto commit) and leaves its group.
+    CloseConsumer { consumer: u32 },
+    /// `kafka-consumer-groups --list`.
+    ListGroups,
+    /// `kafka-consumer-groups --describe --group G`: members and, per partition, the committed
+    /// offset, the log end and the lag.
+    DescribeGroup { group: String },
+    /// `kafka-consumer-groups --reset-offsets --group G --topic T --to-…`: only for an inactive
+    /// group; without `execute` it only says what it would do (Kafka's dry run).
+    ResetOffsets {
+        group: String,
+        topic: String,
+        to: ResetTarget,
+        #[serde(default)]
+        execute: bool,
+    },
+    /// `kafka-consumer-groups --delete --group G`: only an empty group.
+    DeleteGroup { group: String },
+}
+
+/// A topic-partition in a command or reply.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PartitionRef {
+    pub topic: String,
+    pub partition: i32,
+}
+
+/// Where `reset_offsets` moves a group's offsets (kafka-consumer-groups' options).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ResetTarget {
+    Earliest,
+    Latest,
+    Offset {
+        offset: i64,
+    },
+    /// The first offset at or after this time.
+    Datetime {
+        timestamp_ms: i64,
+    },
+    ShiftBy {
+        shift: i64,
+    },
+}
+
+/// A record a consumer polled.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolledRecord {
+    pub topic: String,
+    pub partition: i32,
+    #[serde(flatten)]
+    pub record: RecordView,
+}
+
+/// A partition's offset in a group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupOffset {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupListing {
+    pub group: String,
+    pub state: String,
+    pub protocol_type: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupMemberView {
+    pub member_id: String,
+    pub client_id: String,
+    pub host: String,
+    pub assignment: Vec<PartitionRef>,
+}
+
+/// One row of `kafka-consumer-groups --describe`: `current_offset` is the committed offset
+/// (`None`: nothing committed), `lag` the log end minus it; the member that owns the partition.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupOffsetRow {
+    pub topic: String,
+    pub partition: i32,
+    pub current_offset: Option<i64>,
+    pub log_end_offset: i64,
+    pub lag: Option<i64>,
+    pub consumer_id: Option<String>,
+    pub host: Option<String>,
+    pub client_id: Option<String>,
 }
 
 /// One record of a `produce_batch`.
@@ -212,6 +338,43 @@ pub enum Reply {
     /// The topic after the change, with its overrides.
     TopicConfigAltered {
         topic: TopicDescription,
+    },
+    ConsumerOpened {
+        consumer: u32,
+    },
+    /// What a poll returned, the consumer's assignment, and whether it is in a stable group (or
+    /// still joining).
+    Polled {
+        consumer: u32,
+        records: Vec<PolledRecord>,
+        assignment: Vec<PartitionRef>,
+        stable: bool,
+    },
+    OffsetsCommitted {
+        consumer: u32,
+        offsets: Vec<GroupOffset>,
+    },
+    ConsumerClosed {
+        consumer: u32,
+    },
+    Groups {
+        groups: Vec<GroupListing>,
+    },
+    GroupDescribed {
+        group: String,
+        state: String,
+        protocol: String,
+        members: Vec<GroupMemberView>,
+        offsets: Vec<GroupOffsetRow>,
+    },
+    /// The new offsets; `executed: false` for a dry run.
+    OffsetsReset {
+        group: String,
+        executed: bool,
+        offsets: Vec<GroupOffset>,
+    },
+    GroupDeleted {
+        group: String,
     },
     Error(KafkaError),
 }

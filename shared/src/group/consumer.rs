@@ -355,7 +355,7 @@ impl Consumer {
         }
         if self.config.enable_auto_commit && now_ms >= self.next_auto_commit_ms {
             self.next_auto_commit_ms = now_ms + self.config.auto_commit_interval_ms;
-            out.extend(self.commit(now_ms));
+            out.extend(self.commit_positions(now_ms, true));
         }
         if !self.manual
             && !self.subscription.is_empty()
@@ -382,6 +382,12 @@ impl Consumer {
     /// Commits every owned partition's position (Kafka's `commitAsync()`); the answer comes as
     /// `Committed` or `CommitFailed`.
     pub fn commit(&mut self, now_ms: i64) -> Outbox {
+        self.commit_positions(now_ms, false)
+    }
+
+    /// The positions to commit: all of them, or (auto commit) those that moved since the last
+    /// commit.
+    fn commit_positions(&mut self, now_ms: i64, only_moved: bool) -> Outbox {
         if self.config.group_id.is_none() {
             return Outbox::new();
         }
@@ -389,7 +395,7 @@ impl Consumer {
             .partitions
             .iter()
             .filter_map(|(tp, f)| f.position.map(|p| (tp.clone(), p)))
-            .filter(|(tp, p)| self.committed.get(tp) != Some(p))
+            .filter(|(tp, p)| !only_moved || self.committed.get(tp) != Some(p))
             .collect();
         self.commit_offsets(now_ms, offsets)
     }
@@ -422,7 +428,7 @@ impl Consumer {
     pub fn close(&mut self, now_ms: i64) -> Outbox {
         let mut out = Outbox::new();
         if self.config.enable_auto_commit {
-            out.extend(self.commit(now_ms));
+            out.extend(self.commit_positions(now_ms, true));
         }
         if !self.manual && !self.member_id.is_empty() {
             let request =
@@ -564,7 +570,7 @@ impl Consumer {
         if !self.config.cooperative() && !self.partitions.is_empty() {
             // Eager: commit, then give up every partition before joining.
             if self.config.enable_auto_commit {
-                out.extend(self.commit(now_ms));
+                out.extend(self.commit_positions(now_ms, true));
             }
             let revoked: Vec<TopicPartition> = self.partitions.keys().cloned().collect();
             self.partitions.clear();

@@ -463,6 +463,50 @@ pub fn by_topic(partitions: &[(String, i32)]) -> Vec<(String, Vec<i32>)> {
         .collect()
 }
 
+/// The records (key, value) of a `__consumer_offsets` partition, in offset order.
+pub fn records_in(log: &crate::log::local_log::LocalLog) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    let mut records = Vec::new();
+    let mut offset = log.log_start_offset();
+    while offset < log.log_end_offset() {
+        let Ok(bytes) = log.read(offset, usize::MAX) else { break };
+        let mut rest = &bytes[..];
+        let before = offset;
+        while let Ok((batch, used)) = crate::record::batch::RecordBatch::decode(rest) {
+            rest = &rest[used..];
+            for record in batch.records {
+                if let Some(key) = record.key {
+                    records.push((key, record.value));
+                }
+            }
+            offset = batch.base_offset + i64::from(batch.last_offset_delta) + 1;
+        }
+        if offset == before {
+            break;
+        }
+    }
+    records
+}
+
+/// One batch of coordinator records (keys and values, a null value a tombstone), as the
+/// coordinator appends them to its partition.
+pub fn encode_batch(
+    now_ms: i64,
+    records: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+) -> Result<Vec<u8>, crate::record::batch::BatchError> {
+    use crate::record::batch::{BatchRecord, RecordBatch};
+    let records = records
+        .into_iter()
+        .zip(0..)
+        .map(|((key, value), delta)| BatchRecord {
+            offset_delta: delta,
+            key: Some(key),
+            value,
+            ..BatchRecord::default()
+        })
+        .collect();
+    RecordBatch::new(now_ms, records).encode()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,11 +10,11 @@ use super::trace::{Event, Trace};
 use crate::config::{Acks, TopicConfig};
 use crate::error::ErrorCode;
 use crate::group::coordinator::{CoordinatorConfig, CoordinatorOutput, GroupCoordinator, OFFSETS_TOPIC};
+use crate::group::offsets_topic::{encode_batch, records_in};
 use crate::log::local_log::{LocalLog, LogConfig, OpenCheckpoints};
 use crate::log::segment::file_name;
 use crate::log::storage::{LEADER_EPOCH_CHECKPOINT_FILE, LOG_SUFFIX, MemoryPartitionStore};
 use crate::random::Rng;
-use crate::record::batch::{BatchRecord, RecordBatch};
 
 /// Kafka's `broker.heartbeat.interval.ms` default.
 pub const BROKER_HEARTBEAT_INTERVAL_MS: i64 = 2_000;
@@ -319,7 +319,7 @@ impl Broker {
         let loaded = self.coordinator.loaded_partitions().contains(&partition);
         if leads && !loaded && !self.log_dir_offline {
             let tp = TopicPartition { topic: OFFSETS_TOPIC.into(), partition };
-            let records = self.partitions.get(&tp).map(|p| offsets_records(&p.log)).unwrap_or_default();
+            let records = self.partitions.get(&tp).map(|p| records_in(&p.log)).unwrap_or_default();
             self.coordinator.load(now_ms, partition, records, trace);
         } else if !leads && loaded {
             self.coordinator.unload(now_ms, partition, groups, trace);
@@ -345,21 +345,7 @@ impl Broker {
             }
             for write in std::mem::take(&mut groups.writes) {
                 let tp = TopicPartition { topic: OFFSETS_TOPIC.into(), partition: write.partition };
-                let batch = RecordBatch::new(
-                    now_ms,
-                    write
-                        .records
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, (key, value))| BatchRecord {
-                            offset_delta: i as i32,
-                            key: Some(key),
-                            value,
-                            ..BatchRecord::default()
-                        })
-                        .collect(),
-                )
-                .encode();
+                let batch = encode_batch(now_ms, write.records);
                 let leader = self.partitions.get(&tp).filter(|p| p.is_leader());
                 match (batch, leader) {
                     (Err(_), _) => self.coordinator.write_completed(
@@ -483,30 +469,6 @@ fn list_offset(partition: &Partition, timestamp: i64) -> i64 {
             .filter(|&offset| offset < partition.high_watermark)
             .unwrap_or(partition.high_watermark),
     }
-}
-
-/// Every record of an offsets partition, as (key, value), in offset order.
-fn offsets_records(log: &LocalLog) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
-    let mut records = Vec::new();
-    let mut offset = log.log_start_offset();
-    while offset < log.log_end_offset() {
-        let Ok(bytes) = log.read(offset, usize::MAX) else { break };
-        let mut rest = &bytes[..];
-        let before = offset;
-        while let Ok((batch, used)) = RecordBatch::decode(rest) {
-            rest = &rest[used..];
-            for record in batch.records {
-                if let Some(key) = record.key {
-                    records.push((key, record.value));
-                }
-            }
-            offset = batch.base_offset + i64::from(batch.last_offset_delta) + 1;
-        }
-        if offset == before {
-            break;
-        }
-    }
-    records
 }
 
 /// Records a fault in the trace.

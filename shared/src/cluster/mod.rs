@@ -8,6 +8,8 @@
 //! Kafka's recovery-point and log-start checkpoints, the clean-shutdown marker, and (until the
 //! KRaft metadata log arrives) the topics and their configs in `kite-topics.json`.
 
+mod groups;
+
 use std::collections::BTreeMap;
 
 use crate::api::{Command, PartitionDescription, ProducedRecord, RecordView, Reply, TopicDescription};
@@ -106,6 +108,8 @@ pub struct Cluster {
     schema_registrations: Vec<SchemaRecord>,
     last_checkpoint_ms: Option<i64>,
     last_retention_check_ms: Option<i64>,
+    /// The group coordinator and the consumers this engine runs for its clients.
+    groups: groups::Groups,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -159,6 +163,7 @@ impl Cluster {
             options: StorageOptions::MEMORY,
             last_checkpoint_ms: None,
             last_retention_check_ms: None,
+            groups: groups::Groups::new(),
         }
     }
 
@@ -247,6 +252,7 @@ impl Cluster {
             };
             cluster.topics.insert(record.name, state);
         }
+        cluster.load_groups();
         Ok((cluster, reports))
     }
 
@@ -296,6 +302,7 @@ impl Cluster {
                 }
             }
         }
+        self.tick_groups(now_ms);
         if now_ms - *self.last_checkpoint_ms.get_or_insert(now_ms) >= CHECKPOINT_INTERVAL_MS {
             self.last_checkpoint_ms = Some(now_ms);
             if let Err(e) = self.write_checkpoints() {
@@ -416,6 +423,37 @@ impl Cluster {
             Command::DeleteTopic { name } => self.delete_topic(&name),
             Command::AlterTopicConfig { name, set, delete } => self.alter_topic_config(&name, set, delete),
             Command::RegisterSchema { subject, schema } => self.register_schema(subject, schema),
+            Command::OpenConsumer {
+                group,
+                topics,
+                partitions,
+                client_id,
+                auto_offset_reset,
+                assignors,
+                enable_auto_commit,
+                session_timeout_ms,
+            } => self.open_consumer(
+                now_ms,
+                group,
+                topics,
+                partitions,
+                client_id,
+                auto_offset_reset,
+                assignors,
+                enable_auto_commit,
+                session_timeout_ms,
+            ),
+            Command::Poll { consumer, max_records, key_deserializer, value_deserializer } => {
+                self.poll(now_ms, consumer, max_records, (key_deserializer, value_deserializer))
+            }
+            Command::CommitOffsets { consumer } => self.commit_offsets(now_ms, consumer),
+            Command::CloseConsumer { consumer } => self.close_consumer(now_ms, consumer),
+            Command::ListGroups => self.list_groups(now_ms),
+            Command::DescribeGroup { group } => self.describe_group(now_ms, group),
+            Command::ResetOffsets { group, topic, to, execute } => {
+                self.reset_offsets(now_ms, group, topic, to, execute)
+            }
+            Command::DeleteGroup { group } => self.delete_group(now_ms, group),
         };
         result.unwrap_or_else(Reply::Error)
     }
@@ -509,6 +547,14 @@ impl Cluster {
 
     /// `kafka-topics --delete`: the topic goes from the metadata, then its files.
     fn delete_topic(&mut self, name: &str) -> Result<Reply, KafkaError> {
+        if name == crate::group::coordinator::OFFSETS_TOPIC {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidTopicException,
+                format!(
+                    "Topic {name} is a kafka internal topic and is not allowed to be marked for deletion."
+                ),
+            ));
+        }
         let state = self.topics.remove(name).ok_or_else(|| unknown_topic(name))?;
         let storage = |e: StorageError| KafkaError::new(ErrorCode::KafkaStorageError, e.to_string());
         // The metadata first: a crash in between leaves directories no topic names, not a topic
@@ -549,6 +595,7 @@ impl Cluster {
 
     fn produce(&mut self, now_ms: i64, request: ProduceRequest<'_>) -> Result<Reply, KafkaError> {
         let topic_name = request.topic;
+        refuse_internal(topic_name)?;
         check_timestamp(request.timestamp_ms)?;
         let state = self.topics.get_mut(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
         let serializers = (request.key_serializer, request.value_serializer);
@@ -605,6 +652,7 @@ impl Cluster {
         settings: BatchSettings,
         records: Vec<crate::api::BatchedRecord>,
     ) -> Result<Reply, KafkaError> {
+        refuse_internal(topic_name)?;
         if records.is_empty() || records.len() > MAX_PRODUCE_BATCH_RECORDS {
             return Err(KafkaError::new(
                 ErrorCode::InvalidRequest,
@@ -717,30 +765,9 @@ impl Cluster {
         }
         let corrupt =
             |e: crate::record::batch::BatchError| KafkaError::new(ErrorCode::CorruptMessage, e.to_string());
+        let deserializers = (key_deserializer, value_deserializer);
         let view = |offset: i64, timestamp_ms: i64, record: &BatchRecord| {
-            let mut decode_error = None;
-            let mut read = |kind, bytes: Option<&[u8]>| match deserialize(kind, bytes, &self.schema_registry)
-            {
-                Ok(text) => text,
-                Err(e) => {
-                    decode_error.get_or_insert(e.0);
-                    bytes.map(crate::serializer::hex)
-                }
-            };
-            let key = read(key_deserializer, record.key.as_deref());
-            let value = read(value_deserializer, record.value.as_deref());
-            let headers = record
-                .headers
-                .iter()
-                .map(|h| {
-                    let value = h
-                        .value
-                        .as_deref()
-                        .map(|v| String::from_utf8(v.to_vec()).unwrap_or_else(|_| crate::serializer::hex(v)));
-                    (h.key.clone(), value)
-                })
-                .collect();
-            RecordView { offset, timestamp_ms, key, value, decode_error, headers }
+            record_view(&self.schema_registry, deserializers, offset, timestamp_ms, record)
         };
         // Read whole batches as a consumer's fetch does, then decode them as its client would,
         // skipping the records before `offset` in the first batch.
@@ -834,6 +861,39 @@ fn place_record(
     place(partitioner, &mut state.partitioner, rng, &input)
 }
 
+/// A record as a client reads it: key and value through the deserializers (hex and the reason
+/// when they refuse the bytes), header values as UTF-8 (hex when not).
+fn record_view(
+    registry: &SchemaRegistry,
+    (key_deserializer, value_deserializer): (SerializerKind, SerializerKind),
+    offset: i64,
+    timestamp_ms: i64,
+    record: &BatchRecord,
+) -> RecordView {
+    let mut decode_error = None;
+    let mut read = |kind, bytes: Option<&[u8]>| match deserialize(kind, bytes, registry) {
+        Ok(text) => text,
+        Err(e) => {
+            decode_error.get_or_insert(e.0);
+            bytes.map(crate::serializer::hex)
+        }
+    };
+    let key = read(key_deserializer, record.key.as_deref());
+    let value = read(value_deserializer, record.value.as_deref());
+    let headers = record
+        .headers
+        .iter()
+        .map(|h| {
+            let value = h
+                .value
+                .as_deref()
+                .map(|v| String::from_utf8(v.to_vec()).unwrap_or_else(|_| crate::serializer::hex(v)));
+            (h.key.clone(), value)
+        })
+        .collect();
+    RecordView { offset, timestamp_ms, key, value, decode_error, headers }
+}
+
 fn describe(state: &TopicState) -> TopicDescription {
     TopicDescription {
         name: state.topic.name().to_string(),
@@ -850,6 +910,18 @@ fn describe(state: &TopicState) -> TopicDescription {
             .collect(),
         configs: state.overrides.clone(),
     }
+}
+
+/// Clients do not write to `__consumer_offsets`: only the coordinator does (Kafka's
+/// ReplicaManager refuses the append the same way).
+fn refuse_internal(topic: &str) -> Result<(), KafkaError> {
+    if topic == crate::group::coordinator::OFFSETS_TOPIC {
+        return Err(KafkaError::new(
+            ErrorCode::InvalidTopicException,
+            format!("Cannot append to internal topic {topic}"),
+        ));
+    }
+    Ok(())
 }
 
 fn unknown_topic(topic: &str) -> KafkaError {
