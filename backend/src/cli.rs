@@ -1,6 +1,7 @@
 //! The Kafka-style command-line tools, talking to a running `kite serve` over its websocket API:
 //! `kite topics` (like kafka-topics), `kite produce` (like kafka-console-producer) and
-//! `kite consume` (like kafka-console-consumer, without groups yet).
+//! `kite consume` (like kafka-console-consumer, with `--group` as a group member); `kite groups`
+//! (like kafka-consumer-groups) is in `groups_cli`.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -8,8 +9,8 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use kite_shared::api::{
-    BatchedRecord, ClientMessage, Command, ProducedRecord, Reply, ServerMessage, decode_server_message,
-    encode,
+    BatchedRecord, ClientMessage, Command, ProducedRecord, RecordView, Reply, ServerMessage,
+    decode_server_message, encode,
 };
 use kite_shared::partitioner::PartitionerKind;
 use kite_shared::serializer::SerializerKind;
@@ -106,7 +107,12 @@ pub struct ProduceArgs {
 #[derive(clap::Args)]
 pub struct ConsumeArgs {
     topic: String,
-    /// Start at each partition's log start instead of its end.
+    /// Consume as a member of this consumer group: partitions are assigned by the group, and
+    /// positions start at (and are committed to) the group's offsets.
+    #[arg(long, conflicts_with_all = ["partition", "offset", "from_timestamp"])]
+    group: Option<String>,
+    /// Start at each partition's log start instead of its end (with --group: only where the
+    /// group has no committed offset, as auto.offset.reset=earliest).
     #[arg(long)]
     from_beginning: bool,
     /// Only this partition.
@@ -140,13 +146,13 @@ pub struct ConsumeArgs {
 }
 
 /// A connection to a `kite serve` websocket.
-struct Connection {
+pub(crate) struct Connection {
     socket: tungstenite::WebSocket<TcpStream>,
     next_id: u64,
 }
 
 impl Connection {
-    fn open(url: &str) -> Result<Connection, String> {
+    pub(crate) fn open(url: &str) -> Result<Connection, String> {
         let address = url
             .strip_prefix("ws://")
             .and_then(|rest| rest.split('/').next())
@@ -175,7 +181,7 @@ impl Connection {
         }
     }
 
-    fn request(&mut self, command: Command) -> Result<Reply, String> {
+    pub(crate) fn request(&mut self, command: Command) -> Result<Reply, String> {
         let id = self.next_id;
         self.next_id += 1;
         let text = encode(&ClientMessage { id, command });
@@ -191,14 +197,14 @@ impl Connection {
 }
 
 /// A reply that is an error, as Kafka's tools print it.
-fn kafka_error(reply: Reply) -> String {
+pub(crate) fn kafka_error(reply: Reply) -> String {
     match reply {
         Reply::Error(e) => format!("Error: {} ({}): {}", e.error.name(), e.error.code(), e.message),
         other => format!("unexpected reply: {other:?}"),
     }
 }
 
-fn pairs(list: &[String], what: &str) -> Result<BTreeMap<String, String>, String> {
+pub(crate) fn pairs(list: &[String], what: &str) -> Result<BTreeMap<String, String>, String> {
     list.iter()
         .map(|pair| {
             pair.split_once('=')
@@ -377,15 +383,87 @@ pub fn produce(
     Ok(())
 }
 
+/// How `kite consume` prints a record: kafka-console-consumer's `print.*` properties, or JSON.
+struct Printer {
+    output: Output,
+    print_key: bool,
+    print_partition: bool,
+    print_offset: bool,
+    print_headers: bool,
+}
+
+impl Printer {
+    fn new(properties: &[String], output: Output) -> Result<Printer, String> {
+        let properties = pairs(properties, "--property")?;
+        let flag = |name: &str| properties.get(name).is_some_and(|v| v == "true");
+        Ok(Printer {
+            output,
+            print_key: flag("print.key"),
+            print_partition: flag("print.partition"),
+            print_offset: flag("print.offset"),
+            print_headers: flag("print.headers"),
+        })
+    }
+
+    fn line(&self, topic: &str, partition: i32, record: &RecordView) -> String {
+        match self.output {
+            Output::Json => {
+                let headers: Vec<serde_json::Value> = record
+                    .headers
+                    .iter()
+                    .map(|(key, value)| serde_json::json!({ "key": key, "value": value }))
+                    .collect();
+                serde_json::json!({
+                    "topic": topic, "partition": partition, "offset": record.offset,
+                    "timestamp": record.timestamp_ms, "key": record.key, "value": record.value,
+                    "headers": headers,
+                })
+                .to_string()
+            }
+            Output::Text => {
+                let mut line = String::new();
+                if self.print_partition {
+                    line.push_str(&format!("Partition:{partition}\t"));
+                }
+                if self.print_offset {
+                    line.push_str(&format!("Offset:{}\t", record.offset));
+                }
+                if self.print_headers {
+                    // kafka-console-consumer: key:value pairs joined by commas, NO_HEADERS if none.
+                    let headers: Vec<String> = record
+                        .headers
+                        .iter()
+                        .map(|(k, v)| format!("{k}:{}", v.as_deref().unwrap_or("NULL")))
+                        .collect();
+                    let headers =
+                        if headers.is_empty() { "NO_HEADERS".to_string() } else { headers.join(",") };
+                    line.push_str(&format!("{headers}\t"));
+                }
+                if self.print_key {
+                    line.push_str(&format!("{}\t", record.key.as_deref().unwrap_or("null")));
+                }
+                line.push_str(record.value.as_deref().unwrap_or("null"));
+                line
+            }
+        }
+    }
+}
+
 pub fn consume(args: ConsumeArgs, out: &mut impl Write) -> Result<(), String> {
-    let properties = pairs(&args.properties, "--property")?;
-    let flag = |name: &str| properties.get(name).is_some_and(|v| v == "true");
-    let (print_key, print_partition, print_offset) =
-        (flag("print.key"), flag("print.partition"), flag("print.offset"));
-    let print_headers = flag("print.headers");
+    let printer = Printer::new(&args.properties, args.output)?;
     let key_deserializer = deserializer(&args.key_deserializer, "--key-deserializer")?;
     let value_deserializer = deserializer(&args.value_deserializer, "--value-deserializer")?;
     let mut connection = Connection::open(&args.server.server)?;
+    if let Some(group) = &args.group {
+        return consume_in_group(
+            &mut connection,
+            group,
+            &args,
+            &printer,
+            (key_deserializer, value_deserializer),
+            out,
+        );
+    }
     let topic = match connection.request(Command::ListTopics)? {
         Reply::Topics { topics } => topics.into_iter().find(|t| t.name == args.topic).ok_or_else(|| {
             format!("Error: UNKNOWN_TOPIC_OR_PARTITION (3): Topic '{}' does not exist.", args.topic)
@@ -437,47 +515,8 @@ pub fn consume(args: ConsumeArgs, out: &mut impl Write) -> Result<(), String> {
                 other => return Err(kafka_error(other)),
             };
             for record in records {
-                let line = match args.output {
-                    Output::Json => {
-                        let headers: Vec<serde_json::Value> = record
-                            .headers
-                            .iter()
-                            .map(|(key, value)| serde_json::json!({ "key": key, "value": value }))
-                            .collect();
-                        serde_json::json!({
-                            "topic": args.topic, "partition": partition, "offset": record.offset,
-                            "timestamp": record.timestamp_ms, "key": record.key, "value": record.value,
-                            "headers": headers,
-                        })
-                        .to_string()
-                    }
-                    Output::Text => {
-                        let mut line = String::new();
-                        if print_partition {
-                            line.push_str(&format!("Partition:{partition}\t"));
-                        }
-                        if print_offset {
-                            line.push_str(&format!("Offset:{}\t", record.offset));
-                        }
-                        if print_headers {
-                            // kafka-console-consumer: key:value pairs joined by commas, NO_HEADERS if none.
-                            let headers: Vec<String> = record
-                                .headers
-                                .iter()
-                                .map(|(k, v)| format!("{k}:{}", v.as_deref().unwrap_or("NULL")))
-                                .collect();
-                            let headers =
-                                if headers.is_empty() { "NO_HEADERS".to_string() } else { headers.join(",") };
-                            line.push_str(&format!("{headers}\t"));
-                        }
-                        if print_key {
-                            line.push_str(&format!("{}\t", record.key.as_deref().unwrap_or("null")));
-                        }
-                        line.push_str(record.value.as_deref().unwrap_or("null"));
-                        line
-                    }
-                };
-                writeln!(out, "{line}").map_err(|e| e.to_string())?;
+                writeln!(out, "{}", printer.line(&args.topic, partition, &record))
+                    .map_err(|e| e.to_string())?;
                 *position = record.offset + 1;
                 consumed += 1;
                 got_any = true;
@@ -499,4 +538,70 @@ pub fn consume(args: ConsumeArgs, out: &mut impl Write) -> Result<(), String> {
             std::thread::sleep(Duration::from_millis(CONSUME_POLL_INTERVAL_MS));
         }
     }
+}
+
+/// `kite consume --group G`: a consumer the server runs as a member of G, polled until
+/// `--max-messages` or `--timeout-ms`, then closed (which commits what was printed, as the
+/// console consumer's auto commit does, and leaves the group).
+fn consume_in_group(
+    connection: &mut Connection,
+    group: &str,
+    args: &ConsumeArgs,
+    printer: &Printer,
+    deserializers: (SerializerKind, SerializerKind),
+    out: &mut impl Write,
+) -> Result<(), String> {
+    let open = Command::OpenConsumer {
+        group: Some(group.to_string()),
+        topics: vec![args.topic.clone()],
+        partitions: Vec::new(),
+        client_id: Some("console-consumer".into()),
+        auto_offset_reset: Some(if args.from_beginning { "earliest" } else { "latest" }.into()),
+        assignors: Vec::new(),
+        enable_auto_commit: Some(true),
+        session_timeout_ms: None,
+    };
+    let consumer = match connection.request(open)? {
+        Reply::ConsumerOpened { consumer } => consumer,
+        other => return Err(kafka_error(other)),
+    };
+    let mut consumed = 0;
+    let mut last_record = Instant::now();
+    let result = loop {
+        let remaining = args.max_messages.map(|max| (max - consumed) as u32);
+        let poll = Command::Poll {
+            consumer,
+            max_records: Some(remaining.unwrap_or(CONSUME_BATCH_RECORDS).min(CONSUME_BATCH_RECORDS)),
+            key_deserializer: deserializers.0,
+            value_deserializer: deserializers.1,
+        };
+        let records = match connection.request(poll)? {
+            Reply::Polled { records, .. } => records,
+            other => break Err(kafka_error(other)),
+        };
+        for polled in &records {
+            writeln!(out, "{}", printer.line(&polled.topic, polled.partition, &polled.record))
+                .map_err(|e| e.to_string())?;
+        }
+        out.flush().map_err(|e| e.to_string())?;
+        consumed += records.len();
+        if args.max_messages.is_some_and(|max| consumed >= max) {
+            break Ok(());
+        }
+        if !records.is_empty() {
+            last_record = Instant::now();
+        } else if args.timeout_ms.is_some_and(|t| last_record.elapsed() >= Duration::from_millis(t)) {
+            break Ok(());
+        } else {
+            std::thread::sleep(Duration::from_millis(CONSUME_POLL_INTERVAL_MS));
+        }
+    };
+    // Closing commits what was printed and leaves the group.
+    match connection.request(Command::CloseConsumer { consumer })? {
+        Reply::ConsumerClosed { .. } => {}
+        other => return Err(kafka_error(other)),
+    }
+    result?;
+    eprintln!("Processed a total of {consumed} messages");
+    Ok(())
 }

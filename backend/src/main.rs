@@ -3,6 +3,7 @@
 
 mod cli;
 mod crash_writer;
+mod groups_cli;
 mod guard;
 mod serve;
 mod session;
@@ -35,8 +36,15 @@ enum Commands {
     },
     /// Send records to a topic, from arguments or stdin lines (like kafka-console-producer).
     Produce(cli::ProduceArgs),
-    /// Print a topic's records (like kafka-console-consumer, without groups yet).
+    /// Print a topic's records (like kafka-console-consumer; `--group` joins a consumer group).
     Consume(cli::ConsumeArgs),
+    /// List, describe, reset and delete consumer groups (like kafka-consumer-groups).
+    Groups {
+        #[command(subcommand)]
+        command: groups_cli::GroupsCommand,
+        #[command(flatten)]
+        server: cli::ServerArg,
+    },
     /// Run the deterministic cluster simulator over seeds and check every run.
     Sim(sim_cmd::SimArgs),
     /// Test helper: append to a disk log in a loop, printing each acknowledged offset, until
@@ -105,6 +113,9 @@ fn main() -> ExitCode {
             tool("produce", cli::produce(args, stdin.lock(), interactive, &mut std::io::stdout()))
         }
         Commands::Consume(args) => tool("consume", cli::consume(args, &mut std::io::stdout())),
+        Commands::Groups { command, server } => {
+            tool("groups", groups_cli::groups(command, &server, &mut std::io::stdout()))
+        }
         Commands::Sim(args) => match sim_cmd::run_sweep(args) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::FAILURE,

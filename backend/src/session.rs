@@ -5,8 +5,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures_util::{SinkExt, StreamExt};
-use kite_shared::api::{ServerMessage, encode, serve_text, welcome_text};
+use kite_shared::api::{
+    ClientMessage, Command, Reply, ServerMessage, decode_client_message, encode, welcome_text,
+};
 use kite_shared::cluster::Cluster;
+use kite_shared::error::{ErrorCode, KafkaError};
 use tokio::sync::watch;
 use warp::ws::{Message, WebSocket};
 
@@ -22,7 +25,52 @@ const CLOSE_NORMAL: u16 = 1000;
 /// A connection that sends nothing for this long is closed.
 pub const IDLE_TIMEOUT_SECS: u64 = 600;
 
-pub async fn run(socket: WebSocket, cluster: Arc<Mutex<Cluster>>, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(socket: WebSocket, cluster: Arc<Mutex<Cluster>>, shutdown: watch::Receiver<bool>) {
+    let mut consumers = Vec::new();
+    serve(socket, &cluster, shutdown, &mut consumers).await;
+    // The consumers this connection opened go with it: closed (committing, leaving their groups)
+    // rather than left for their session timeouts.
+    if let Ok(mut cluster) = cluster.lock() {
+        for consumer in consumers {
+            cluster.handle(now_ms(), Command::CloseConsumer { consumer });
+        }
+    }
+}
+
+/// One client message: answered by the engine, except that a connection may only use the
+/// consumers it opened.
+fn answer(cluster: &mut Cluster, text: &str, consumers: &mut Vec<u32>) -> String {
+    let ClientMessage { id, command } = match decode_client_message(text) {
+        Ok(message) => message,
+        Err(err) => return encode(&ServerMessage::Invalid { message: err.to_string() }),
+    };
+    let target = match &command {
+        Command::Poll { consumer, .. }
+        | Command::CommitOffsets { consumer }
+        | Command::CloseConsumer { consumer } => Some(*consumer),
+        _ => None,
+    };
+    let reply = match target {
+        Some(consumer) if !consumers.contains(&consumer) => Reply::Error(KafkaError::new(
+            ErrorCode::InvalidRequest,
+            format!("There is no open consumer {consumer} on this connection."),
+        )),
+        _ => cluster.handle(now_ms(), command),
+    };
+    match &reply {
+        Reply::ConsumerOpened { consumer } => consumers.push(*consumer),
+        Reply::ConsumerClosed { consumer } => consumers.retain(|c| c != consumer),
+        _ => {}
+    }
+    encode(&ServerMessage::Reply { id, reply })
+}
+
+async fn serve(
+    socket: WebSocket,
+    cluster: &Mutex<Cluster>,
+    mut shutdown: watch::Receiver<bool>,
+    consumers: &mut Vec<u32>,
+) {
     let (mut tx, mut rx) = socket.split();
     if tx.send(Message::text(welcome_text(ENGINE_NAME))).await.is_err() {
         return;
@@ -57,7 +105,7 @@ pub async fn run(socket: WebSocket, cluster: Arc<Mutex<Cluster>>, mut shutdown: 
                 let _ = tx.send(Message::close_with(CLOSE_INTERNAL_ERROR, "engine unavailable")).await;
                 return;
             };
-            serve_text(&mut cluster, now_ms(), text)
+            answer(&mut cluster, text, consumers)
         } else if message.is_binary() {
             encode(&ServerMessage::Invalid {
                 message: "binary frames are not part of protocol version 1; send JSON text".into(),

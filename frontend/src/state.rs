@@ -168,8 +168,18 @@ impl AppState {
                 self.last_error = None;
                 self.last_notice = Some(format!("Schema registered: {subject} version {version} (id {id})"));
             }
-            // The UI does not ask for offsets by time, nor produce batches, yet.
-            Reply::Offsets { .. } | Reply::ProducedBatch { .. } => {}
+            // The UI does not ask for offsets by time, produce batches, or run consumers yet
+            // (the consumer-group view is issue 8's).
+            Reply::Offsets { .. }
+            | Reply::ProducedBatch { .. }
+            | Reply::ConsumerOpened { .. }
+            | Reply::Polled { .. }
+            | Reply::OffsetsCommitted { .. }
+            | Reply::ConsumerClosed { .. }
+            | Reply::Groups { .. }
+            | Reply::GroupDescribed { .. }
+            | Reply::OffsetsReset { .. }
+            | Reply::GroupDeleted { .. } => {}
             Reply::TopicDeleted { name } => {
                 self.last_error = None;
                 self.topics.retain(|t| t.name != name);

@@ -248,3 +248,147 @@ fn topics_produce_and_consume_like_kafkas_tools() {
     assert_eq!(stdout(&kite(&server, &["topics", "create", "orders"], None)), "Created topic orders.\n");
     assert_eq!(stdout(&kite(&server, &["produce", "orders", "again"], None)), "orders-0@0\n");
 }
+
+/// Lines sorted, for output whose order across partitions is not fixed.
+fn sorted_lines(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines.sort();
+    lines
+}
+
+/// The describe table's row for one partition, split into columns.
+fn describe_row(table: &str, topic: &str, partition: i32) -> Vec<String> {
+    table
+        .lines()
+        .map(|line| line.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+        .find(|cols| cols.len() > 2 && cols[1] == topic && cols[2] == partition.to_string())
+        .unwrap_or_else(|| panic!("no row for {topic}-{partition} in:\n{table}"))
+}
+
+#[test]
+fn consumer_groups_like_kafkas_tools() {
+    use kite_e2e::ApiClient;
+    use kite_shared::api::{Command as Api, Reply};
+
+    let data = TempDir::new("cli-groups");
+    let mut server = KiteServer::start(data.path());
+    assert!(kite(&server, &["topics", "create", "orders", "--partitions", "2"], None).status.success());
+    for (partition, value) in [("0", "a"), ("0", "b"), ("1", "c"), ("1", "d")] {
+        assert!(
+            kite(&server, &["produce", "orders", "--partition", partition, value], None).status.success()
+        );
+    }
+
+    // A group member reads everything (the group has no offsets: --from-beginning applies),
+    // then closes, committing what it printed.
+    let consumed = kite(
+        &server,
+        &["consume", "orders", "--group", "billing", "--from-beginning", "--max-messages", "4"],
+        None,
+    );
+    assert_eq!(sorted_lines(&stdout(&consumed)), ["a", "b", "c", "d"]);
+    assert_eq!(stdout(&kite(&server, &["groups", "list"], None)), "billing\n");
+    let described = stdout(&kite(&server, &["groups", "describe", "billing"], None));
+    assert!(described.contains("Consumer group 'billing' has no active members."), "{described}");
+    assert!(described.contains("GROUP") && described.contains("CURRENT-OFFSET") && described.contains("LAG"));
+    assert_eq!(describe_row(&described, "orders", 0)[3..6], ["2", "2", "0"]);
+    assert_eq!(describe_row(&described, "orders", 1)[3..6], ["2", "2", "0"]);
+
+    // New records show as lag; the next member resumes at the committed offsets.
+    assert!(kite(&server, &["produce", "orders", "--partition", "1", "e"], None).status.success());
+    let described = stdout(&kite(&server, &["groups", "describe", "billing"], None));
+    assert_eq!(describe_row(&described, "orders", 1)[3..6], ["2", "3", "1"]);
+    let consumed = kite(&server, &["consume", "orders", "--group", "billing", "--max-messages", "1"], None);
+    assert_eq!(stdout(&consumed), "e\n");
+
+    // Reset: a dry run changes nothing; --execute does.
+    let args = ["groups", "reset-offsets", "billing", "--topic", "orders", "--to-earliest"];
+    let dry = stdout(&kite(&server, &args, None));
+    assert!(dry.contains("NEW-OFFSET") && dry.contains("Dry run"), "{dry}");
+    let described = stdout(&kite(&server, &["groups", "describe", "billing"], None));
+    assert_eq!(describe_row(&described, "orders", 1)[3], "3");
+    let executed = stdout(&kite(&server, &[&args[..], &["--execute", "--output", "json"]].concat(), None));
+    let first: serde_json::Value = serde_json::from_str(executed.lines().next().unwrap()).unwrap();
+    assert_eq!((first["new_offset"].as_i64(), first["executed"].as_bool()), (Some(0), Some(true)));
+    let shifted = stdout(&kite(
+        &server,
+        &["groups", "reset-offsets", "billing", "--topic", "orders", "--shift-by", "-1", "--execute"],
+        None,
+    ));
+    assert!(shifted.contains("NEW-OFFSET"), "clamped at the log start: {shifted}");
+
+    // Committed offsets survive a restart (they are records in __consumer_offsets).
+    assert!(server.terminate().success());
+    let server = KiteServer::start(data.path());
+    let described = stdout(&kite(&server, &["groups", "describe", "billing", "--output", "json"], None));
+    let rows: Vec<serde_json::Value> = described.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r["current_offset"] == 0), "{described}");
+    let consumed = kite(&server, &["consume", "orders", "--group", "billing", "--max-messages", "5"], None);
+    assert_eq!(sorted_lines(&stdout(&consumed)), ["a", "b", "c", "d", "e"]);
+
+    // An active group: its offsets cannot be reset, nor can it be deleted; another connection
+    // cannot use its consumer; when the connection that opened it goes, the consumer leaves.
+    let mut client = ApiClient::connect(&server);
+    let open = Api::OpenConsumer {
+        group: Some("billing".into()),
+        topics: vec!["orders".into()],
+        partitions: vec![],
+        client_id: Some("api".into()),
+        auto_offset_reset: None,
+        assignors: vec![],
+        enable_auto_commit: None,
+        session_timeout_ms: None,
+    };
+    let Reply::ConsumerOpened { consumer } = client.request(open) else { panic!("no consumer") };
+    let poll = || Api::Poll {
+        consumer,
+        max_records: None,
+        key_deserializer: Default::default(),
+        value_deserializer: Default::default(),
+    };
+    let mut stable = false;
+    for _ in 0..40 {
+        if let Reply::Polled { stable: true, .. } = client.request(poll()) {
+            stable = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    assert!(stable, "the member joined");
+    let refused = kite(&server, &[&args[..], &["--execute"]].concat(), None);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("can only be reset if the group 'billing' is inactive"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let refused = kite(&server, &["groups", "delete", "billing"], None);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("NON_EMPTY_GROUP (68)"));
+    let mut other = ApiClient::connect(&server);
+    assert!(matches!(other.request(poll()), Reply::Error(e) if e.message.contains("no open consumer")));
+    let described = stdout(&kite(&server, &["groups", "describe", "billing"], None));
+    assert!(described.contains("api"), "the member is listed with its client id: {described}");
+    drop(client);
+    let mut left = false;
+    for _ in 0..40 {
+        let described = stdout(&kite(&server, &["groups", "describe", "billing"], None));
+        if described.contains("has no active members") {
+            left = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    assert!(left, "closing the connection closed its consumer");
+
+    assert_eq!(
+        stdout(&kite(&server, &["groups", "delete", "billing"], None)),
+        "Deletion of requested consumer groups ('billing') was successful.\n"
+    );
+    assert_eq!(stdout(&kite(&server, &["groups", "list"], None)), "");
+    let again = kite(&server, &["groups", "delete", "billing"], None);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("GROUP_ID_NOT_FOUND (69)"));
+    // Nobody writes to or deletes the internal topic.
+    let refused = kite(&server, &["topics", "delete", "__consumer_offsets"], None);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("internal topic"));
+}

@@ -246,8 +246,11 @@ struct Group {
     pending_members: BTreeMap<String, (i64, i32)>,
     /// When the join phase ends even if not every member has rejoined.
     join_deadline_ms: Option<i64>,
-    /// The join phase never runs past this (the first rebalance's delay keeps extending).
+    /// The join phase never runs past this (the initial delay keeps extending).
     join_hard_deadline_ms: Option<i64>,
+    /// This rebalance started from Empty: it waits `group.initial.rebalance.delay.ms` for more
+    /// members even when everyone known has joined (Kafka's InitialDelayedJoin).
+    initial_delay: bool,
     offsets: BTreeMap<TopicPartition, OffsetCommitValue>,
     state_timestamp_ms: i64,
 }
@@ -265,6 +268,7 @@ impl Group {
             pending_members: BTreeMap::new(),
             join_deadline_ms: None,
             join_hard_deadline_ms: None,
+            initial_delay: false,
             offsets: BTreeMap::new(),
             state_timestamp_ms: now_ms,
         }
@@ -749,9 +753,9 @@ impl GroupCoordinator {
             group.members.values().map(|m| i64::from(m.rebalance_timeout_ms)).max().unwrap_or(0);
         match group.state {
             GroupState::PreparingRebalance => {
-                // A new member during the first rebalance's delay extends it (bounded).
+                // A new member during the initial delay extends it (bounded).
                 if let (Some(deadline), Some(hard)) = (group.join_deadline_ms, group.join_hard_deadline_ms)
-                    && group.generation == 0
+                    && group.initial_delay
                 {
                     group.join_deadline_ms = Some((now_ms + delay).min(hard).max(deadline));
                 }
@@ -766,7 +770,8 @@ impl GroupCoordinator {
                 }
                 group.state = GroupState::PreparingRebalance;
                 group.state_timestamp_ms = now_ms;
-                if previous == GroupState::Empty && delay > 0 {
+                group.initial_delay = previous == GroupState::Empty && delay > 0;
+                if group.initial_delay {
                     group.join_deadline_ms = Some(now_ms + delay);
                     group.join_hard_deadline_ms = Some(now_ms + max_rebalance.max(delay));
                 } else {
@@ -779,7 +784,7 @@ impl GroupCoordinator {
         self.maybe_complete_join(now_ms, group_id, out, trace);
     }
 
-    /// Ends the join phase when every member has rejoined (not during the first rebalance's
+    /// Ends the join phase when every member has rejoined (not during the initial
     /// delay) or its deadline passed (members that did not rejoin are removed).
     fn maybe_complete_join(
         &mut self,
@@ -793,7 +798,7 @@ impl GroupCoordinator {
             return;
         }
         let expired = group.join_deadline_ms.is_some_and(|d| now_ms >= d);
-        let delaying = group.generation == 0 && self.config.initial_rebalance_delay_ms > 0;
+        let delaying = group.initial_delay;
         if !(expired || (group.all_joined() && !delaying)) {
             return;
         }
@@ -815,6 +820,7 @@ impl GroupCoordinator {
             );
         }
         group.pending_members.clear();
+        group.initial_delay = false;
         group.join_deadline_ms = None;
         group.join_hard_deadline_ms = None;
         group.generation += 1;
