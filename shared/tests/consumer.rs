@@ -47,11 +47,12 @@ fn produce(cluster: &mut LocalCluster, partition: i32, values: &[&str], gap_ms: 
     }
 }
 
-/// Polls until `wanted` records came back (or 200 polls), returning "partition@offset=value".
+/// Polls every 10 ms until `wanted` records came back, or 200 polls (`wanted` 0: all 200),
+/// returning "partition@offset=value".
 fn consume(cluster: &mut LocalCluster, consumer: &mut Consumer, wanted: usize) -> Vec<String> {
     let mut got = Vec::new();
     for _ in 0..200 {
-        if got.len() >= wanted {
+        if wanted > 0 && got.len() >= wanted {
             break;
         }
         for r in cluster.poll(consumer) {
@@ -166,4 +167,41 @@ fn a_subscribed_member_joins_and_gets_every_partition() {
     let broker = &cluster.brokers[coordinator as usize];
     assert_eq!(broker.coordinator.committed("readers"), vec![(tp(0), 1), (tp(1), 1)]);
     assert_eq!(broker.coordinator.describe("readers").unwrap().members.len(), 0);
+}
+
+#[test]
+fn a_member_that_stops_polling_leaves_after_max_poll_interval() {
+    let mut cluster = cluster();
+    let config = ConsumerConfig {
+        max_poll_interval_ms: 10_000,
+        auto_offset_reset: OffsetReset::Earliest,
+        ..ConsumerConfig::new("slow", Some("patient"))
+    };
+    let mut member = Consumer::new(30, config);
+    member.subscribe(&["orders"]);
+    consume(&mut cluster, &mut member, 0);
+    assert!(member.is_stable() && member.assignment().len() == 2);
+    let coordinator_of = |cluster: &LocalCluster| {
+        let leader = cluster.leader(&TopicPartition { topic: OFFSETS_TOPIC.into(), partition: 0 }).unwrap();
+        cluster.brokers[leader as usize].coordinator.describe("patient").unwrap()
+    };
+    assert_eq!(coordinator_of(&cluster).members.len(), 1);
+    // The application stops calling poll; the heartbeats go on (tick), until max.poll.interval.ms.
+    for _ in 0..9 {
+        cluster.advance(1_000);
+        let out = member.tick(cluster.now_ms, &mut cluster.trace);
+        cluster.deliver(&mut member, out);
+    }
+    assert_eq!(coordinator_of(&cluster).members.len(), 1, "still within max.poll.interval.ms");
+    for _ in 0..3 {
+        cluster.advance(1_000);
+        let out = member.tick(cluster.now_ms, &mut cluster.trace);
+        cluster.deliver(&mut member, out);
+    }
+    assert!(coordinator_of(&cluster).members.is_empty(), "it left the group");
+    assert!(member.assignment().is_empty(), "and gave its partitions up");
+    // Polling again rejoins.
+    consume(&mut cluster, &mut member, 0);
+    assert_eq!(coordinator_of(&cluster).members.len(), 1);
+    assert_eq!(member.assignment().len(), 2);
 }
