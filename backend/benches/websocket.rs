@@ -1,8 +1,10 @@
 //! The websocket API's speed against a real `kite serve` (release build, loopback, `--data-dir`
 //! on the temp disk), each beside the same requests answered in-process by the engine (a
 //! `Cluster` with disk-free memory storage) in the same run: single-record produce throughput
-//! (one request per record, 100-byte values), `produce_batch` of 1000 records per request, fetch
-//! of 1000 records per request, and single-record produce latency p50/p99.
+//! (one request per record, 100-byte values), `produce_batch` of 1000 records per request (JSON),
+//! `produce_records` of the same 1000 records as one Kafka record batch in a binary frame, fetch
+//! of 1000 records per request (JSON, and `fetch_records`' binary batches decoded by the client),
+//! and single-record produce latency p50/p99.
 //! `cargo xtask bench` runs it.
 
 use std::io::{BufRead, BufReader};
@@ -11,10 +13,12 @@ use std::process::{Child, Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
 use kite_shared::api::{
-    BatchedRecord, ClientMessage, Command, Reply, ServerMessage, decode_server_message, encode,
+    BatchedRecord, ClientMessage, Command, Frame, Reply, ServerMessage, decode_server_frame, encode,
+    encode_binary_frame,
 };
 use kite_shared::cluster::Cluster;
 use kite_shared::partitioner::PartitionerKind;
+use kite_shared::record::batch::{BatchRecord, RecordBatch};
 use kite_shared::serializer::SerializerKind;
 
 const VALUE_BYTES: usize = 100;
@@ -59,6 +63,57 @@ fn produce_batch(first: usize) -> Command {
             })
             .collect(),
     }
+}
+
+/// The same records as `produce_batch(first)`, as the Kafka record batch a producer would send.
+fn records_batch(first: usize) -> Vec<u8> {
+    let records = (first..first + BATCH_RECORDS)
+        .zip(0..)
+        .map(|(i, delta)| BatchRecord {
+            offset_delta: delta,
+            key: Some(format!("key-{i:06}").into_bytes()),
+            value: Some(vec![b'v'; VALUE_BYTES]),
+            ..BatchRecord::default()
+        })
+        .collect();
+    RecordBatch::new(NOW_MS, records).encode().expect("a valid batch")
+}
+
+fn produce_records(payload: Vec<u8>) -> Command {
+    Command::ProduceRecords {
+        topic: "bench".into(),
+        partition: Some(0),
+        partitioner: PartitionerKind::Default,
+        payload,
+    }
+}
+
+fn fetch_records(offset: i64) -> Command {
+    Command::FetchRecords {
+        topic: "bench".into(),
+        partition: 0,
+        offset,
+        max_bytes: Some(FETCH_RECORDS_BYTES),
+    }
+}
+
+/// About 1000 records of 100 B (each ~120 bytes in a batch).
+const FETCH_RECORDS_BYTES: u32 = 128 * 1024;
+
+/// Decodes fetched batches as a client does; returns the next offset and how many records.
+fn decode_batches(payload: &[u8], from: i64) -> (i64, usize) {
+    let (mut next, mut count, mut rest) = (from, 0, payload);
+    while let Ok((batch, used)) = RecordBatch::decode(rest) {
+        rest = &rest[used..];
+        for record in &batch.records {
+            let offset = batch.base_offset + i64::from(record.offset_delta);
+            if offset >= next {
+                next = offset + 1;
+                count += 1;
+            }
+        }
+    }
+    (next, count)
 }
 
 fn fetch(offset: i64) -> Command {
@@ -120,18 +175,34 @@ impl Server {
         Server { child, socket, next_id: 1 }
     }
 
+    /// A binary frame: the header is the command, the payload its records.
+    fn request_binary(&mut self, command: Command, payload: &[u8]) -> Reply {
+        let id = self.next_id;
+        self.next_id += 1;
+        let frame = encode_binary_frame(&encode(&ClientMessage { id, command }), payload);
+        self.socket.send(tungstenite::Message::binary(frame)).unwrap();
+        self.read_reply()
+    }
+
+    fn read_reply(&mut self) -> Reply {
+        loop {
+            let frame = match self.socket.read().unwrap() {
+                tungstenite::Message::Text(text) => Frame::Text(text.to_string()),
+                tungstenite::Message::Binary(bytes) => Frame::Binary(bytes.to_vec()),
+                _ => continue,
+            };
+            match decode_server_frame(&frame).unwrap() {
+                ServerMessage::Reply { reply, .. } => return reply,
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
     fn request(&mut self, command: Command) -> Reply {
         let id = self.next_id;
         self.next_id += 1;
         self.socket.send(tungstenite::Message::text(encode(&ClientMessage { id, command }))).unwrap();
-        loop {
-            if let tungstenite::Message::Text(text) = self.socket.read().unwrap() {
-                match decode_server_message(&text).unwrap() {
-                    ServerMessage::Reply { reply, .. } => return reply,
-                    other => panic!("{other:?}"),
-                }
-            }
-        }
+        self.read_reply()
     }
 }
 
@@ -199,6 +270,31 @@ fn main() {
         in_process,
     );
 
+    // The same records as Kafka record batches in binary frames: the engine decodes, places and
+    // appends them; no JSON for the data.
+    let batches_bytes: Vec<Vec<u8>> = (0..batches).map(|b| records_batch(b * BATCH_RECORDS)).collect();
+    let started = Instant::now();
+    for payload in &batches_bytes {
+        let reply = server.request_binary(produce_records(Vec::new()), payload);
+        assert!(matches!(reply, Reply::ProducedBatch { .. }), "{reply:?}");
+    }
+    let websocket = started.elapsed();
+    let started = Instant::now();
+    for payload in &batches_bytes {
+        assert!(matches!(
+            engine.handle(NOW_MS, produce_records(payload.clone())),
+            Reply::ProducedBatch { .. }
+        ));
+    }
+    let in_process = started.elapsed();
+    report(
+        "produce_records (binary), 1000 × 100 B",
+        batches * BATCH_RECORDS,
+        "records",
+        websocket,
+        in_process,
+    );
+
     let fetches = REQUESTS / FETCH_RECORDS as usize;
     let started = Instant::now();
     for f in 0..fetches {
@@ -214,6 +310,31 @@ fn main() {
     }
     let in_process = started.elapsed();
     report("fetch, 1000 records per request", REQUESTS, "records", websocket, in_process);
+
+    // fetch_records: stored batches in a binary frame, decoded here as a client would.
+    let total = 10 * REQUESTS;
+    let drain = |fetch_one: &mut dyn FnMut(i64) -> Vec<u8>| {
+        let (mut next, mut read) = (0, 0);
+        while read < total {
+            let (after, count) = decode_batches(&fetch_one(next), next);
+            assert!(count > 0, "progress at {next}");
+            next = after;
+            read += count;
+        }
+    };
+    let started = Instant::now();
+    drain(&mut |offset| match server.request(fetch_records(offset)) {
+        Reply::RecordBatches { payload, .. } => payload,
+        other => panic!("{other:?}"),
+    });
+    let websocket = started.elapsed();
+    let started = Instant::now();
+    drain(&mut |offset| match engine.handle(NOW_MS, fetch_records(offset)) {
+        Reply::RecordBatches { payload, .. } => payload,
+        other => panic!("{other:?}"),
+    });
+    let in_process = started.elapsed();
+    report("fetch_records (binary), decoded by the client", total, "records", websocket, in_process);
 
     let mut samples = Vec::with_capacity(LATENCY_SAMPLES);
     let mut local = Vec::with_capacity(LATENCY_SAMPLES);

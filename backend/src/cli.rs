@@ -9,11 +9,13 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use kite_shared::api::{
-    BatchedRecord, ClientMessage, Command, ProducedRecord, RecordView, Reply, ServerMessage,
-    decode_server_message, encode,
+    BatchedRecord, ClientMessage, Command, Frame, ProducedRecord, RecordView, Reply, ServerMessage,
+    decode_server_frame, decode_server_message, encode, encode_binary_frame,
 };
 use kite_shared::partitioner::PartitionerKind;
+use kite_shared::record::batch::{BatchRecord, Header, RecordBatch};
 use kite_shared::serializer::SerializerKind;
+use kite_shared::serializer::serialize;
 
 /// Where the tools connect unless `--server` says otherwise.
 pub const DEFAULT_SERVER: &str = "ws://127.0.0.1:8080/ws";
@@ -175,9 +177,28 @@ impl Connection {
                     return decode_server_message(&text)
                         .map_err(|e| format!("the server sent something unreadable: {e:?}"));
                 }
+                tungstenite::Message::Binary(bytes) => {
+                    return decode_server_frame(&Frame::Binary(bytes.to_vec()))
+                        .map_err(|e| format!("the server sent something unreadable: {e:?}"));
+                }
                 tungstenite::Message::Close(_) => return Err("the server closed the connection".into()),
                 _ => {}
             }
+        }
+    }
+
+    /// A command whose records travel as a binary frame's payload (`produce_records`).
+    pub(crate) fn request_binary(&mut self, command: Command, payload: &[u8]) -> Result<Reply, String> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let frame = encode_binary_frame(&encode(&ClientMessage { id, command }), payload);
+        self.socket
+            .send(tungstenite::Message::binary(frame))
+            .map_err(|e| format!("cannot send to the server: {e}"))?;
+        match self.receive()? {
+            ServerMessage::Reply { id: answered, reply } if answered == id => Ok(reply),
+            ServerMessage::Invalid { message } => Err(format!("the server refused the request: {message}")),
+            other => Err(format!("unexpected answer: {other:?}")),
         }
     }
 
@@ -194,6 +215,43 @@ impl Connection {
             other => Err(format!("unexpected answer: {other:?}")),
         }
     }
+}
+
+/// The records of one produce request as a Kafka record batch, serialized here as a producer
+/// does (CreateTime from this machine's clock unless `--timestamp` gave one).
+fn record_batch(
+    topic: &str,
+    (key_serializer, value_serializer): (SerializerKind, SerializerKind),
+    records: Vec<BatchedRecord>,
+) -> Result<Vec<u8>, String> {
+    let registry = kite_shared::schema_registry::SchemaRegistry::new();
+    let refused = |e: kite_shared::serializer::SerdeError| format!("Error: INVALID_RECORD (87): {}", e.0);
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let timestamps: Vec<i64> = records.iter().map(|r| r.timestamp_ms.unwrap_or(now_ms)).collect();
+    let base = timestamps.iter().copied().min().unwrap_or(now_ms);
+    let mut batch_records = Vec::with_capacity(records.len());
+    for ((record, timestamp), delta) in records.into_iter().zip(timestamps).zip(0..) {
+        let key = serialize(key_serializer, record.key.as_deref(), &registry, &format!("{topic}-key"))
+            .map_err(refused)?;
+        let value =
+            serialize(value_serializer, record.value.as_deref(), &registry, &format!("{topic}-value"))
+                .map_err(refused)?;
+        let headers = record
+            .headers
+            .into_iter()
+            .map(|(key, value)| Header { key, value: Some(value.into_bytes()) })
+            .collect();
+        batch_records.push(BatchRecord {
+            timestamp_delta: timestamp - base,
+            offset_delta: delta,
+            key,
+            value,
+            headers,
+        });
+    }
+    RecordBatch::new(base, batch_records).encode().map_err(|e| format!("cannot build the record batch: {e}"))
 }
 
 /// A reply that is an error, as Kafka's tools print it.
@@ -355,15 +413,30 @@ pub fn produce(
         if chunk.len() < chunk_size && lines.peek().is_some() {
             continue;
         }
-        let command = Command::ProduceBatch {
-            topic: args.topic.clone(),
-            partition: args.partition,
-            partitioner,
-            key_serializer,
-            value_serializer,
-            records: std::mem::take(&mut chunk),
+        let records = std::mem::take(&mut chunk);
+        let reply = if key_serializer == SerializerKind::Avro || value_serializer == SerializerKind::Avro {
+            // Avro needs the server's schema registry: the server serializes (JSON records).
+            let command = Command::ProduceBatch {
+                topic: args.topic.clone(),
+                partition: args.partition,
+                partitioner,
+                key_serializer,
+                value_serializer,
+                records,
+            };
+            connection.request(command)?
+        } else {
+            // As a Kafka producer does: serialize here, send one record batch in a binary frame.
+            let payload = record_batch(&args.topic, (key_serializer, value_serializer), records)?;
+            let command = Command::ProduceRecords {
+                topic: args.topic.clone(),
+                partition: args.partition,
+                partitioner,
+                payload: Vec::new(),
+            };
+            connection.request_binary(command, &payload)?
         };
-        match connection.request(command)? {
+        match reply {
             Reply::ProducedBatch { topic, records } => {
                 for ProducedRecord { partition, offset, timestamp_ms } in records {
                     let line = match args.output {

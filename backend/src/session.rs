@@ -6,7 +6,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures_util::{SinkExt, StreamExt};
 use kite_shared::api::{
-    ClientMessage, Command, Reply, ServerMessage, decode_client_message, encode, welcome_text,
+    ClientMessage, Command, Frame, Reply, ServerMessage, decode_client_frame, encode, reply_frame,
+    welcome_text,
 };
 use kite_shared::cluster::Cluster;
 use kite_shared::error::{ErrorCode, KafkaError};
@@ -39,10 +40,10 @@ pub async fn run(socket: WebSocket, cluster: Arc<Mutex<Cluster>>, shutdown: watc
 
 /// One client message: answered by the engine, except that a connection may only use the
 /// consumers it opened.
-fn answer(cluster: &mut Cluster, text: &str, consumers: &mut Vec<u32>) -> String {
-    let ClientMessage { id, command } = match decode_client_message(text) {
+fn answer(cluster: &mut Cluster, frame: &Frame, consumers: &mut Vec<u32>) -> Frame {
+    let ClientMessage { id, command } = match decode_client_frame(frame) {
         Ok(message) => message,
-        Err(err) => return encode(&ServerMessage::Invalid { message: err.to_string() }),
+        Err(err) => return Frame::Text(encode(&ServerMessage::Invalid { message: err.to_string() })),
     };
     let target = match &command {
         Command::Poll { consumer, .. }
@@ -62,7 +63,7 @@ fn answer(cluster: &mut Cluster, text: &str, consumers: &mut Vec<u32>) -> String
         Reply::ConsumerClosed { consumer } => consumers.retain(|c| c != consumer),
         _ => {}
     }
-    encode(&ServerMessage::Reply { id, reply })
+    reply_frame(id, reply)
 }
 
 async fn serve(
@@ -97,24 +98,29 @@ async fn serve(
             }
             None => return,
         };
-        let answer = if message.is_close() {
+        let frame = if message.is_close() {
             return;
         } else if let Ok(text) = message.to_str() {
+            Frame::Text(text.to_string())
+        } else if message.is_binary() {
+            Frame::Binary(message.into_bytes().to_vec())
+        } else {
+            // Ping and pong are answered by the websocket layer.
+            continue;
+        };
+        let reply = {
             let Ok(mut cluster) = cluster.lock() else {
                 tracing::error!("the engine panicked earlier; closing the connection");
                 let _ = tx.send(Message::close_with(CLOSE_INTERNAL_ERROR, "engine unavailable")).await;
                 return;
             };
-            answer(&mut cluster, text, consumers)
-        } else if message.is_binary() {
-            encode(&ServerMessage::Invalid {
-                message: "binary frames are not part of protocol version 1; send JSON text".into(),
-            })
-        } else {
-            // Ping and pong are answered by the websocket layer.
-            continue;
+            answer(&mut cluster, &frame, consumers)
         };
-        if tx.send(Message::text(answer)).await.is_err() {
+        let outgoing = match reply {
+            Frame::Text(text) => Message::text(text),
+            Frame::Binary(bytes) => Message::binary(bytes),
+        };
+        if tx.send(outgoing).await.is_err() {
             return;
         }
     }

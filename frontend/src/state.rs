@@ -179,7 +179,8 @@ impl AppState {
             | Reply::Groups { .. }
             | Reply::GroupDescribed { .. }
             | Reply::OffsetsReset { .. }
-            | Reply::GroupDeleted { .. } => {}
+            | Reply::GroupDeleted { .. }
+            | Reply::RecordBatches { .. } => {}
             Reply::TopicDeleted { name } => {
                 self.last_error = None;
                 self.topics.retain(|t| t.name != name);

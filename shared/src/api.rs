@@ -166,6 +166,27 @@ pub enum Command {
     },
     /// `kafka-consumer-groups --delete --group G`: only an empty group.
     DeleteGroup { group: String },
+    /// Records a client serialized itself, as Kafka record batches (v2 bytes, any codec) in the
+    /// payload of a binary frame; each is placed like `produce_batch`'s (or goes to `partition`).
+    /// Answered with `produced_batch`.
+    ProduceRecords {
+        topic: String,
+        #[serde(default)]
+        partition: Option<i32>,
+        #[serde(default)]
+        partitioner: PartitionerKind,
+        #[serde(skip)]
+        payload: Vec<u8>,
+    },
+    /// Whole record batches from `offset`, as stored (the first may start before it), up to
+    /// `max_bytes`: answered with `record_batches` in a binary frame.
+    FetchRecords {
+        topic: String,
+        partition: i32,
+        offset: i64,
+        #[serde(default)]
+        max_bytes: Option<u32>,
+    },
 }
 
 /// A topic-partition in a command or reply.
@@ -376,6 +397,15 @@ pub enum Reply {
     GroupDeleted {
         group: String,
     },
+    /// `fetch_records`' answer: the batches travel as the binary frame's payload.
+    RecordBatches {
+        topic: String,
+        partition: i32,
+        log_start_offset: i64,
+        log_end_offset: i64,
+        #[serde(skip)]
+        payload: Vec<u8>,
+    },
     Error(KafkaError),
 }
 
@@ -431,16 +461,132 @@ pub fn encode<T: Serialize>(message: &T) -> String {
     serde_json::to_string(message).expect("API messages always serialize to JSON")
 }
 
-/// One turn of any host's loop: a client's text in, the engine's answer out, as text.
-/// The browser worker and `kite serve` both call exactly this.
-pub fn serve_text(cluster: &mut Cluster, now_ms: i64, text: &str) -> String {
-    let answer = match decode_client_message(text) {
-        Ok(ClientMessage { id, command }) => {
-            ServerMessage::Reply { id, reply: cluster.handle(now_ms, command) }
+/// A binary frame starts with these bytes…
+pub const BINARY_FRAME_MAGIC: [u8; 2] = *b"KB";
+/// …then this version byte, a big-endian u32 header length, the header (a `ClientMessage` or
+/// `ServerMessage` as JSON text) and the payload (Kafka record batches), to the frame's end.
+pub const BINARY_FRAME_VERSION: u8 = 1;
+const BINARY_FRAME_PREFIX_BYTES: usize = 7;
+
+/// What travels in either direction: JSON text, or a binary frame carrying record bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Frame {
+    Text(String),
+    Binary(Vec<u8>),
+}
+
+/// A binary frame: `header` (JSON) and the record bytes after it.
+pub fn encode_binary_frame(header: &str, payload: &[u8]) -> Vec<u8> {
+    let mut frame = Vec::with_capacity(BINARY_FRAME_PREFIX_BYTES + header.len() + payload.len());
+    frame.extend_from_slice(&BINARY_FRAME_MAGIC);
+    frame.push(BINARY_FRAME_VERSION);
+    frame.extend_from_slice(&u32::try_from(header.len()).unwrap_or(u32::MAX).to_be_bytes());
+    frame.extend_from_slice(header.as_bytes());
+    frame.extend_from_slice(payload);
+    frame
+}
+
+/// Splits a binary frame into its header text and payload, checking the magic, the version and
+/// the lengths (frames over `MAX_API_MESSAGE_BYTES` are refused before anything is read).
+pub fn decode_binary_frame(frame: &[u8]) -> Result<(&str, &[u8]), DecodeError> {
+    let malformed = |reason: &str| DecodeError::Malformed { reason: reason.to_string() };
+    if frame.len() > MAX_API_MESSAGE_BYTES {
+        return Err(DecodeError::TooLarge { len_bytes: frame.len(), max_bytes: MAX_API_MESSAGE_BYTES });
+    }
+    if frame.len() < BINARY_FRAME_PREFIX_BYTES || frame[..2] != BINARY_FRAME_MAGIC {
+        return Err(malformed("a binary frame starts with \"KB\", a version byte and a header length"));
+    }
+    if frame[2] != BINARY_FRAME_VERSION {
+        return Err(malformed(&format!(
+            "binary frame version {} (this engine reads {BINARY_FRAME_VERSION})",
+            frame[2]
+        )));
+    }
+    let header_len = u32::from_be_bytes([frame[3], frame[4], frame[5], frame[6]]) as usize;
+    let rest = &frame[BINARY_FRAME_PREFIX_BYTES..];
+    if header_len > rest.len() {
+        return Err(malformed(&format!(
+            "the header length {header_len} runs past the frame's {} bytes",
+            rest.len()
+        )));
+    }
+    let header =
+        std::str::from_utf8(&rest[..header_len]).map_err(|_| malformed("the header is not UTF-8"))?;
+    Ok((header, &rest[header_len..]))
+}
+
+/// One turn of any host's loop: a client's frame in, the engine's answer out. A binary frame's
+/// payload goes to the command that carries records (`produce_records`); a reply that carries
+/// records (`record_batches`) goes out as a binary frame, everything else as text.
+pub fn serve_frame(cluster: &mut Cluster, now_ms: i64, incoming: &Frame) -> Frame {
+    match decode_client_frame(incoming) {
+        Ok(ClientMessage { id, command }) => reply_frame(id, cluster.handle(now_ms, command)),
+        Err(err) => Frame::Text(encode(&ServerMessage::Invalid { message: err.to_string() })),
+    }
+}
+
+/// A client frame into its message; a binary frame's payload goes to `produce_records`.
+pub fn decode_client_frame(incoming: &Frame) -> Result<ClientMessage, DecodeError> {
+    match incoming {
+        Frame::Text(text) => decode_client_message(text),
+        Frame::Binary(bytes) => decode_binary_frame(bytes).and_then(|(header, payload)| {
+            let mut message = decode_client_message(header)?;
+            match &mut message.command {
+                Command::ProduceRecords { payload: records, .. } => records.extend_from_slice(payload),
+                _ if payload.is_empty() => {}
+                _ => {
+                    return Err(DecodeError::Malformed {
+                        reason: "only produce_records carries a binary payload".into(),
+                    });
+                }
+            }
+            Ok(message)
+        }),
+    }
+}
+
+/// A reply as the frame it travels in.
+pub fn reply_frame(id: u64, mut reply: Reply) -> Frame {
+    match &mut reply {
+        Reply::RecordBatches { payload, .. } => {
+            let payload = std::mem::take(payload);
+            Frame::Binary(encode_binary_frame(&encode(&ServerMessage::Reply { id, reply }), &payload))
         }
-        Err(err) => ServerMessage::Invalid { message: err.to_string() },
-    };
-    encode(&answer)
+        _ => Frame::Text(encode(&ServerMessage::Reply { id, reply })),
+    }
+}
+
+/// A server frame back into its message, with the records of a binary one.
+pub fn decode_server_frame(frame: &Frame) -> Result<ServerMessage, DecodeError> {
+    match frame {
+        Frame::Text(text) => decode_server_message(text),
+        Frame::Binary(bytes) => {
+            let (header, payload) = decode_binary_frame(bytes)?;
+            let mut message = decode_server_message(header)?;
+            if let ServerMessage::Reply { reply: Reply::RecordBatches { payload: records, .. }, .. } =
+                &mut message
+            {
+                records.extend_from_slice(payload);
+            }
+            Ok(message)
+        }
+    }
+}
+
+/// The text-only hosts' turn (the browser worker): as `serve_frame`, and a reply that would need
+/// a binary frame is refused in text.
+pub fn serve_text(cluster: &mut Cluster, now_ms: i64, text: &str) -> String {
+    match serve_frame(cluster, now_ms, &Frame::Text(text.to_string())) {
+        Frame::Text(answer) => answer,
+        Frame::Binary(_) => {
+            let id = decode_client_message(text).map_or(0, |m| m.id);
+            let refusal = crate::error::KafkaError::new(
+                crate::error::ErrorCode::InvalidRequest,
+                "fetch_records answers in a binary frame, which this host does not carry; use fetch.",
+            );
+            encode(&ServerMessage::Reply { id, reply: Reply::Error(refusal) })
+        }
+    }
 }
 
 /// The welcome a host sends first, naming itself (e.g. "kite serve 0.1.0").
@@ -482,7 +628,77 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group` at line 1 column 32"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `produce_records`, `fetch_records` at line 1 column 32"}"#
+        );
+    }
+
+    #[test]
+    fn record_bytes_travel_in_binary_frames() {
+        use crate::record::batch::{BatchRecord, RecordBatch};
+        let mut cluster = Cluster::new(0);
+        let create = r#"{"id":1,"command":{"type":"create_topic","name":"t","partitions":3}}"#;
+        serve_text(&mut cluster, 0, create);
+        // A producer's batch of keyed records; the engine places them with murmur2
+        // (kafka-reference.md §3: "foobar" → partition 0 of 3).
+        let records = ["foobar", "foobar"]
+            .iter()
+            .zip(0..)
+            .map(|(key, delta)| BatchRecord {
+                offset_delta: delta,
+                key: Some(key.as_bytes().to_vec()),
+                value: Some(b"v".to_vec()),
+                ..BatchRecord::default()
+            })
+            .collect();
+        let batch = RecordBatch::new(1_000, records).encode().unwrap();
+        let header = r#"{"id":2,"command":{"type":"produce_records","topic":"t"}}"#;
+        let answer = serve_frame(&mut cluster, 5, &Frame::Binary(encode_binary_frame(header, &batch)));
+        let Frame::Text(text) = answer else { panic!("a produce is answered in text") };
+        let ServerMessage::Reply { reply: Reply::ProducedBatch { records, .. }, .. } =
+            decode_server_message(&text).unwrap()
+        else {
+            panic!("{text}")
+        };
+        assert_eq!(
+            records.iter().map(|r| (r.partition, r.offset, r.timestamp_ms)).collect::<Vec<_>>(),
+            [(0, 0, 1_000), (0, 1, 1_000)]
+        );
+        // Fetched back as the stored batch bytes, in a binary frame.
+        let fetch = r#"{"id":3,"command":{"type":"fetch_records","topic":"t","partition":0,"offset":1}}"#;
+        let answer = serve_frame(&mut cluster, 6, &Frame::Text(fetch.into()));
+        assert!(matches!(answer, Frame::Binary(_)));
+        let ServerMessage::Reply { id: 3, reply: Reply::RecordBatches { payload, log_end_offset: 2, .. } } =
+            decode_server_frame(&answer).unwrap()
+        else {
+            panic!("{answer:?}")
+        };
+        let (stored, _) = RecordBatch::decode(&payload).unwrap();
+        assert_eq!(
+            (stored.base_offset, stored.records.len()),
+            (0, 2),
+            "whole batches, from the one holding offset 1"
+        );
+        // A text-only host refuses to answer fetch_records in text.
+        assert!(serve_text(&mut cluster, 7, fetch).contains("binary frame"));
+        // produce_records needs its payload; garbage payloads and frames are named errors.
+        let bare = r#"{"id":4,"command":{"type":"produce_records","topic":"t"}}"#;
+        assert!(serve_text(&mut cluster, 8, bare).contains("INVALID_REQUEST"));
+        let garbage = serve_frame(&mut cluster, 9, &Frame::Binary(encode_binary_frame(header, b"\x00\x01")));
+        assert!(matches!(&garbage, Frame::Text(t) if t.contains("CORRUPT_MESSAGE")), "{garbage:?}");
+        for (bad, why) in [
+            (b"XX\x01\x00\x00\x00\x00".to_vec(), "starts with"),
+            (b"KB\x09\x00\x00\x00\x00".to_vec(), "version 9"),
+            (b"KB\x01\x00\x00\x01\x00{}".to_vec(), "runs past"),
+        ] {
+            let answer = serve_frame(&mut cluster, 10, &Frame::Binary(bad));
+            assert!(
+                matches!(&answer, Frame::Text(t) if t.contains("invalid") && t.contains(why)),
+                "{answer:?}"
+            );
+        }
+        let wrong = encode_binary_frame(r#"{"id":5,"command":{"type":"list_topics"}}"#, b"x");
+        assert!(
+            matches!(serve_frame(&mut cluster, 11, &Frame::Binary(wrong)), Frame::Text(t) if t.contains("only produce_records"))
         );
     }
 

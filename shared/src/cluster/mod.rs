@@ -454,6 +454,12 @@ impl Cluster {
                 self.reset_offsets(now_ms, group, topic, to, execute)
             }
             Command::DeleteGroup { group } => self.delete_group(now_ms, group),
+            Command::ProduceRecords { topic, partition, partitioner, payload } => {
+                self.produce_records(now_ms, &topic, partition, partitioner, &payload)
+            }
+            Command::FetchRecords { topic, partition, offset, max_bytes } => {
+                self.fetch_records(&topic, partition, offset, max_bytes)
+            }
         };
         result.unwrap_or_else(Reply::Error)
     }
@@ -683,6 +689,69 @@ impl Cluster {
             }
             placed.push((partition, timestamp_ms, record));
         }
+        self.append_placed(now_ms, topic_name, placed)
+    }
+
+    /// `produce_records`: the records of Kafka record batches a client built itself (keys and
+    /// values already serialized, as a Kafka producer sends them), placed like `produce_batch`'s.
+    fn produce_records(
+        &mut self,
+        now_ms: i64,
+        topic_name: &str,
+        partition: Option<i32>,
+        partitioner: PartitionerKind,
+        payload: &[u8],
+    ) -> Result<Reply, KafkaError> {
+        refuse_internal(topic_name)?;
+        let invalid = |message: String| KafkaError::new(ErrorCode::InvalidRequest, message);
+        if payload.is_empty() {
+            return Err(invalid(
+                "produce_records carries its records as Kafka record batches in a binary frame; none came."
+                    .into(),
+            ));
+        }
+        let mut records = Vec::new();
+        let mut rest = payload;
+        while !rest.is_empty() {
+            let (batch, used) = RecordBatch::decode(rest).map_err(|e| {
+                KafkaError::new(
+                    ErrorCode::CorruptMessage,
+                    format!("The binary payload is not Kafka record batches: {e}"),
+                )
+            })?;
+            rest = &rest[used..];
+            for record in batch.records {
+                records.push((batch.base_timestamp + record.timestamp_delta, record));
+            }
+            if records.len() > MAX_PRODUCE_BATCH_RECORDS {
+                return Err(invalid(format!(
+                    "A produce_records carries at most {MAX_PRODUCE_BATCH_RECORDS} records."
+                )));
+            }
+        }
+        let state = self.topics.get_mut(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
+        let mut placed = Vec::with_capacity(records.len());
+        for (timestamp_ms, record) in records {
+            check_timestamp(timestamp_ms)?;
+            let record = BatchRecord { timestamp_delta: 0, offset_delta: 0, ..record };
+            let chosen = place_record(state, &mut self.rng, partitioner, partition, &record).partition();
+            if state.topic.partition(chosen).is_none() {
+                return Err(unknown_partition(topic_name, chosen));
+            }
+            placed.push((chosen, timestamp_ms, record));
+        }
+        self.append_placed(now_ms, topic_name, placed)
+    }
+
+    /// Appends placed records: one RecordBatch per partition, its records in request order,
+    /// every batch checked (size, the in-memory limit) before any is appended.
+    fn append_placed(
+        &mut self,
+        now_ms: i64,
+        topic_name: &str,
+        placed: Vec<(i32, i64, BatchRecord)>,
+    ) -> Result<Reply, KafkaError> {
+        let state = self.topics.get_mut(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
         // One batch per partition, its records in request order.
         let mut by_partition: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
         for (index, (partition, _, _)) in placed.iter().enumerate() {
@@ -739,6 +808,42 @@ impl Cluster {
             }
         }
         Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records: results })
+    }
+
+    /// `fetch_records`: whole batches from `offset` as the log stores them (no decoding here: the
+    /// client decodes, as a Kafka consumer does), up to `max_bytes` (at least one batch).
+    fn fetch_records(
+        &self,
+        topic_name: &str,
+        partition: i32,
+        offset: i64,
+        max_bytes: Option<u32>,
+    ) -> Result<Reply, KafkaError> {
+        let state = self.topics.get(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
+        let log = state.topic.partition(partition).ok_or_else(|| unknown_partition(topic_name, partition))?;
+        if offset < log.log_start_offset() || offset > log.log_end_offset() {
+            return Err(KafkaError::new(
+                ErrorCode::OffsetOutOfRange,
+                format!(
+                    "Fetch position {offset} is out of range for partition {topic_name}-{partition} (log start {}, log end {}).",
+                    log.log_start_offset(),
+                    log.log_end_offset()
+                ),
+            ));
+        }
+        let max_bytes = max_bytes.map_or(MAX_FETCH_BYTES, |m| (m as usize).clamp(1, MAX_FETCH_BYTES));
+        let payload = if offset < log.log_end_offset() {
+            log.read(offset, max_bytes)?.into_owned()
+        } else {
+            Vec::new()
+        };
+        Ok(Reply::RecordBatches {
+            topic: topic_name.to_string(),
+            partition,
+            log_start_offset: log.log_start_offset(),
+            log_end_offset: log.log_end_offset(),
+            payload,
+        })
     }
 
     fn fetch(
