@@ -32,6 +32,7 @@ const NOW_MS: i64 = 1_700_000_000_000;
 
 fn produce(i: usize) -> Command {
     Command::Produce {
+        acks: Default::default(),
         topic: "bench".into(),
         partition: Some(0),
         key: Some(format!("key-{i:06}")),
@@ -49,6 +50,7 @@ const BATCH_RECORDS: usize = 1_000;
 
 fn produce_batch(first: usize) -> Command {
     Command::ProduceBatch {
+        acks: Default::default(),
         topic: "bench".into(),
         partition: Some(0),
         partitioner: PartitionerKind::Default,
@@ -81,6 +83,7 @@ fn records_batch(first: usize) -> Vec<u8> {
 
 fn produce_records(payload: Vec<u8>) -> Command {
     Command::ProduceRecords {
+        acks: Default::default(),
         topic: "bench".into(),
         partition: Some(0),
         partitioner: PartitionerKind::Default,

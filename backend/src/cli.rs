@@ -12,6 +12,7 @@ use kite_shared::api::{
     BatchedRecord, ClientMessage, Command, Frame, ProducedRecord, RecordView, Reply, ServerMessage,
     decode_server_frame, decode_server_message, encode, encode_binary_frame,
 };
+use kite_shared::config::Acks;
 use kite_shared::partitioner::PartitionerKind;
 use kite_shared::record::batch::{BatchRecord, Header, RecordBatch};
 use kite_shared::serializer::SerializerKind;
@@ -64,6 +65,78 @@ pub enum TopicsCommand {
     },
 }
 
+#[derive(clap::Subcommand)]
+pub enum ClusterCommand {
+    /// The brokers, the controller, and partitions that are under-replicated or offline.
+    Describe {
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
+    },
+}
+
+pub fn cluster(command: ClusterCommand, server: &ServerArg, out: &mut impl Write) -> Result<(), String> {
+    let mut connection = Connection::open(&server.server)?;
+    let io = |e: std::io::Error| e.to_string();
+    let ClusterCommand::Describe { output } = command;
+    match connection.request(Command::DescribeCluster)? {
+        Reply::ClusterDescribed {
+            cluster_id,
+            controller,
+            brokers,
+            partitions,
+            under_replicated,
+            offline,
+        } => {
+            let names = |list: &[kite_shared::api::PartitionRef]| {
+                list.iter().map(|p| format!("{}-{}", p.topic, p.partition)).collect::<Vec<_>>()
+            };
+            match output {
+                Output::Json => {
+                    let line = serde_json::json!({
+                        "cluster_id": cluster_id, "controller": controller, "partitions": partitions,
+                        "brokers": brokers.iter().map(|b| serde_json::json!({
+                            "id": b.id, "state": b.state, "replicas": b.replicas, "leaders": b.leaders,
+                        })).collect::<Vec<_>>(),
+                        "under_replicated": names(&under_replicated), "offline": names(&offline),
+                    });
+                    writeln!(out, "{line}").map_err(io)
+                }
+                Output::Text => {
+                    writeln!(
+                        out,
+                        "ClusterId: {cluster_id}\tController: {controller}\tBrokers: {}",
+                        brokers.len()
+                    )
+                    .map_err(io)?;
+                    for b in &brokers {
+                        writeln!(
+                            out,
+                            "\tBroker: {}\tState: {}\tReplicas: {}\tLeaders: {}",
+                            b.id, b.state, b.replicas, b.leaders
+                        )
+                        .map_err(io)?;
+                    }
+                    writeln!(
+                        out,
+                        "Partitions: {partitions}\tUnderReplicated: {}\tOffline: {}",
+                        under_replicated.len(),
+                        offline.len()
+                    )
+                    .map_err(io)?;
+                    for name in names(&under_replicated) {
+                        writeln!(out, "\tUnder-replicated: {name}").map_err(io)?;
+                    }
+                    for name in names(&offline) {
+                        writeln!(out, "\tOffline: {name}").map_err(io)?;
+                    }
+                    Ok(())
+                }
+            }
+        }
+        other => Err(kafka_error(other)),
+    }
+}
+
 /// How the tools print results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Output {
@@ -99,6 +172,9 @@ pub struct ProduceArgs {
     /// kafka-console-producer's `parse.key=true` and `key.separator=S` (default a tab).
     #[arg(long = "property", value_name = "NAME=VALUE")]
     properties: Vec<String>,
+    /// The producer's acks: all (default), 1, or 0 (no offsets come back: printed as -1).
+    #[arg(long, default_value = "all")]
+    acks: String,
     /// `json`: one object per record: topic, partition, offset, timestamp.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     output: Output,
@@ -374,6 +450,12 @@ pub fn produce(
         .map_err(|_| format!("--partitioner {:?} is not one of default, RoundRobinPartitioner, consistent_random, murmur2_random", args.partitioner))?;
     let key_serializer = serializer(&args.key_serializer, "--key-serializer")?;
     let value_serializer = serializer(&args.value_serializer, "--value-serializer")?;
+    let acks: Acks = match args.acks.as_str() {
+        "all" | "-1" => Acks::All,
+        "1" => Acks::Leader,
+        "0" => Acks::None,
+        other => return Err(format!("--acks {other:?} is not one of all, -1, 1, 0")),
+    };
     let headers: Vec<(String, String)> = args
         .headers
         .iter()
@@ -417,6 +499,7 @@ pub fn produce(
         let reply = if key_serializer == SerializerKind::Avro || value_serializer == SerializerKind::Avro {
             // Avro needs the server's schema registry: the server serializes (JSON records).
             let command = Command::ProduceBatch {
+                acks,
                 topic: args.topic.clone(),
                 partition: args.partition,
                 partitioner,
@@ -429,6 +512,7 @@ pub fn produce(
             // As a Kafka producer does: serialize here, send one record batch in a binary frame.
             let payload = record_batch(&args.topic, (key_serializer, value_serializer), records)?;
             let command = Command::ProduceRecords {
+                acks,
                 topic: args.topic.clone(),
                 partition: args.partition,
                 partitioner,

@@ -57,6 +57,7 @@ pub fn run(args: CrashWriterArgs) -> Result<(), String> {
     };
     loop {
         let produce = Command::Produce {
+            acks: Default::default(),
             topic: CRASH_TOPIC.into(),
             partition: Some(0),
             key: None,

@@ -38,6 +38,13 @@ enum Commands {
     Produce(cli::ProduceArgs),
     /// Print a topic's records (like kafka-console-consumer; `--group` joins a consumer group).
     Consume(cli::ConsumeArgs),
+    /// Describe the cluster: brokers, controller, under-replicated and offline partitions.
+    Cluster {
+        #[command(subcommand)]
+        command: cli::ClusterCommand,
+        #[command(flatten)]
+        server: cli::ServerArg,
+    },
     /// List, describe, reset and delete consumer groups (like kafka-consumer-groups).
     Groups {
         #[command(subcommand)]
@@ -85,6 +92,10 @@ pub struct ServeArgs {
     /// The most websocket connections served at once.
     #[arg(long, default_value_t = guard::DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
+    /// How long a client may take to send a request's headers (the websocket handshake too)
+    /// before its connection is closed.
+    #[arg(long, default_value_t = serve::DEFAULT_HANDSHAKE_TIMEOUT_MS)]
+    pub handshake_timeout_ms: u64,
 }
 
 fn main() -> ExitCode {
@@ -113,6 +124,9 @@ fn main() -> ExitCode {
             tool("produce", cli::produce(args, stdin.lock(), interactive, &mut std::io::stdout()))
         }
         Commands::Consume(args) => tool("consume", cli::consume(args, &mut std::io::stdout())),
+        Commands::Cluster { command, server } => {
+            tool("cluster", cli::cluster(command, &server, &mut std::io::stdout()))
+        }
         Commands::Groups { command, server } => {
             tool("groups", groups_cli::groups(command, &server, &mut std::io::stdout()))
         }

@@ -26,6 +26,11 @@ const TICK_INTERVAL_MS: u64 = 1_000;
 pub const MAX_WS_MESSAGE_BYTES: usize = kite_shared::limits::MAX_API_MESSAGE_BYTES;
 /// Largest single websocket frame; browsers send whole messages in one frame.
 pub const MAX_WS_FRAME_BYTES: usize = MAX_WS_MESSAGE_BYTES;
+/// How long a client may take to send a request's headers (a websocket upgrade included) before
+/// the connection is closed: a client that connects and dawdles holds nothing for long.
+pub const DEFAULT_HANDSHAKE_TIMEOUT_MS: u64 = 10_000;
+/// How long shutdown waits for requests in flight.
+const GRACEFUL_SHUTDOWN_MS: u64 = 5_000;
 
 pub fn serve(args: ServeArgs) -> Result<(), String> {
     let data_dir = DataDir::open(&args.data_dir)?;
@@ -132,7 +137,55 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
         // Upgraded websockets are not tracked by the server's graceful shutdown: tell them.
         let _ = shutdown_tx.send(true);
     };
-    warp::serve(routes).incoming(listener).graceful(signal).run().await;
+    // The HTTP server loop: what `warp::serve` does, plus a deadline on reading each request's
+    // headers (warp offers none): every connection served with upgrades (websockets); on the
+    // signal, stop accepting and give requests in flight GRACEFUL_SHUTDOWN_MS.
+    {
+        use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+        use hyper_util::server::conn::auto::Builder;
+        use hyper_util::service::TowerToHyperService;
+
+        let service = warp::service(routes);
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut builder = Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(std::time::Duration::from_millis(args.handshake_timeout_ms));
+        tokio::pin!(signal);
+        loop {
+            let stream = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait a little rather than spin.
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        continue;
+                    }
+                },
+                () = &mut signal => break,
+            };
+            let connection = builder
+                .serve_connection_with_upgrades(
+                    TokioIo::new(stream),
+                    TowerToHyperService::new(service.clone()),
+                )
+                .into_owned();
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::debug!("connection ended: {e}");
+                }
+            });
+        }
+        drop(listener);
+        let drained =
+            tokio::time::timeout(std::time::Duration::from_millis(GRACEFUL_SHUTDOWN_MS), graceful.shutdown());
+        if drained.await.is_err() {
+            tracing::warn!("requests still in flight after {GRACEFUL_SHUTDOWN_MS} ms; stopping anyway");
+        }
+    }
     ticker.abort();
     let mut cluster = cluster.lock().unwrap_or_else(|e| e.into_inner());
     match cluster.shutdown() {

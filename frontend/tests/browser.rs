@@ -48,6 +48,7 @@ fn the_engine_in_wasm_places_keys_like_kafka() {
         &mut cluster,
         2,
         Command::Produce {
+            acks: Default::default(),
             topic: "events".into(),
             partition: None,
             key: Some("a-little-bit-longer-string".into()),

@@ -30,6 +30,7 @@ async fn ask(engine: &RefCell<TabEngine>, id: u64, command: Command) -> Reply {
 
 fn produce(value: &str) -> Command {
     Command::Produce {
+        acks: Default::default(),
         topic: "orders".into(),
         partition: Some(0),
         key: Some("k".into()),

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::Cluster;
+use crate::config::Acks;
 use crate::error::KafkaError;
 use crate::limits::MAX_API_MESSAGE_BYTES;
 use crate::partitioner::{PartitionerKind, Placement};
@@ -64,6 +65,9 @@ pub enum Command {
         /// Record headers, (key, value) in order; values are sent as UTF-8.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         headers: Vec<(String, String)>,
+        /// The producer's `acks`: `"all"` (default), `"1"` or `"0"` (no offset comes back).
+        #[serde(default)]
+        acks: Acks,
     },
     /// Up to `max_records` records of one partition from `offset`, read with the named deserializers.
     Fetch {
@@ -95,6 +99,8 @@ pub enum Command {
         #[serde(default)]
         value_serializer: SerializerKind,
         records: Vec<BatchedRecord>,
+        #[serde(default)]
+        acks: Acks,
     },
     /// Kafka's ListOffsets for one partition: `timestamp_ms` -2 is the earliest offset, -1 the
     /// latest (the log end), anything else the first offset whose timestamp is at or after it
@@ -166,6 +172,8 @@ pub enum Command {
     },
     /// `kafka-consumer-groups --delete --group G`: only an empty group.
     DeleteGroup { group: String },
+    /// The cluster: its brokers, its controller, and partitions without enough replicas.
+    DescribeCluster,
     /// Records a client serialized itself, as Kafka record batches (v2 bytes, any codec) in the
     /// payload of a binary frame; each is placed like `produce_batch`'s (or goes to `partition`).
     /// Answered with `produced_batch`.
@@ -175,6 +183,8 @@ pub enum Command {
         partition: Option<i32>,
         #[serde(default)]
         partitioner: PartitionerKind,
+        #[serde(default)]
+        acks: Acks,
         #[serde(skip)]
         payload: Vec<u8>,
     },
@@ -187,6 +197,17 @@ pub enum Command {
         #[serde(default)]
         max_bytes: Option<u32>,
     },
+}
+
+/// A broker as `describe_cluster` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrokerView {
+    pub id: i32,
+    /// `up`, `fenced`, `stopped`.
+    pub state: String,
+    /// How many partition replicas it holds, and how many it leads.
+    pub replicas: usize,
+    pub leaders: usize,
 }
 
 /// A topic-partition in a command or reply.
@@ -396,6 +417,16 @@ pub enum Reply {
     },
     GroupDeleted {
         group: String,
+    },
+    ClusterDescribed {
+        cluster_id: String,
+        controller: i32,
+        brokers: Vec<BrokerView>,
+        partitions: usize,
+        /// Partitions whose in-sync replicas are fewer than their replicas.
+        under_replicated: Vec<PartitionRef>,
+        /// Partitions without a leader.
+        offline: Vec<PartitionRef>,
     },
     /// `fetch_records`' answer: the batches travel as the binary frame's payload.
     RecordBatches {
@@ -607,6 +638,7 @@ mod tests {
             ClientMessage {
                 id: 7,
                 command: Command::Produce {
+                    acks: Default::default(),
                     topic: "orders".into(),
                     partition: None,
                     key: Some("21".into()),
@@ -628,7 +660,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `produce_records`, `fetch_records` at line 1 column 32"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `produce_records`, `fetch_records` at line 1 column 32"}"#
         );
     }
 

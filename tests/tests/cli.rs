@@ -346,15 +346,38 @@ fn consumer_groups_like_kafkas_tools() {
     ));
     assert!(shifted.contains("NEW-OFFSET"), "clamped at the log start: {shifted}");
 
+    // The cluster: one broker, the controller too; its id is the data's (meta.properties).
+    let cluster = |server: &KiteServer| {
+        let text = stdout(&kite(server, &["cluster", "describe", "--output", "json"], None));
+        serde_json::from_str::<serde_json::Value>(text.trim()).unwrap()
+    };
+    let before = cluster(&server);
+    assert_eq!(
+        (before["controller"].as_i64(), before["brokers"][0]["state"].as_str()),
+        (Some(0), Some("up"))
+    );
+    assert_eq!(before["cluster_id"].as_str().map(str::len), Some(22), "a Kafka-style id: {before}");
+    let described = stdout(&kite(&server, &["cluster", "describe"], None));
+    assert!(
+        described.contains("Controller: 0") && described.contains("UnderReplicated: 0\tOffline: 0"),
+        "{described}"
+    );
+    // acks=0: written, no offset heard.
+    assert_eq!(
+        stdout(&kite(&server, &["produce", "orders", "--partition", "0", "--acks", "0", "f"], None)),
+        "orders-0@-1\n"
+    );
+
     // Committed offsets survive a restart (they are records in __consumer_offsets).
     assert!(server.terminate().success());
     let server = KiteServer::start(data.path());
+    assert_eq!(cluster(&server)["cluster_id"], before["cluster_id"], "the same cluster after a restart");
     let described = stdout(&kite(&server, &["groups", "describe", "billing", "--output", "json"], None));
     let rows: Vec<serde_json::Value> = described.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().all(|r| r["current_offset"] == 0), "{described}");
-    let consumed = kite(&server, &["consume", "orders", "--group", "billing", "--max-messages", "5"], None);
-    assert_eq!(sorted_lines(&stdout(&consumed)), ["a", "b", "c", "d", "e"]);
+    let consumed = kite(&server, &["consume", "orders", "--group", "billing", "--max-messages", "6"], None);
+    assert_eq!(sorted_lines(&stdout(&consumed)), ["a", "b", "c", "d", "e", "f"]);
 
     // An active group: its offsets cannot be reset, nor can it be deleted; another connection
     // cannot use its consumer; when the connection that opened it goes, the consumer leaves.

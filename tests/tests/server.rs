@@ -54,6 +54,7 @@ mod persistence {
 
     fn produce(client: &mut ApiClient, i: usize) -> (i32, i64) {
         let command = Command::Produce {
+            acks: Default::default(),
             topic: "orders".into(),
             partition: None,
             key: Some(format!("customer-{}", i % 7)),
@@ -189,6 +190,7 @@ mod schemas {
             client.request(Command::RegisterSchema { subject: "orders-value".into(), schema: SCHEMA.into() });
         assert!(matches!(registered, Reply::SchemaRegistered { id: 1, version: 1, .. }), "{registered:?}");
         let produced = client.request(Command::Produce {
+            acks: Default::default(),
             topic: "orders".into(),
             partition: Some(0),
             key: None,
@@ -288,6 +290,28 @@ mod security {
     }
 
     #[test]
+    fn a_client_that_never_finishes_its_handshake_is_cut_off() {
+        use std::io::Read;
+        let data = TempDir::new("handshake");
+        let server = KiteServer::start_with(data.path(), &["--handshake-timeout-ms", "500"]);
+        let mut slow = TcpStream::connect(server.addr).unwrap();
+        slow.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        // Half a request, then nothing (a slowloris client).
+        slow.write_all(b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1").unwrap();
+        let started = std::time::Instant::now();
+        let mut buffer = [0u8; 256];
+        let read = slow.read(&mut buffer);
+        assert!(
+            matches!(read, Ok(0) | Err(_)) || String::from_utf8_lossy(&buffer).starts_with("HTTP/1.1 408"),
+            "the server closes the connection: {read:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5), "within its handshake timeout, not later");
+        // Everyone else is served as before.
+        let (status, _) = upgrade(server.addr, "", &server.addr.to_string(), &[]);
+        assert_eq!(status, 101);
+    }
+
+    #[test]
     fn garbage_and_oversized_messages_do_not_hurt_the_server() {
         let data = TempDir::new("garbage");
         let server = KiteServer::start(data.path());
@@ -370,6 +394,7 @@ mod load {
                         let value = format!("c{client}-{seq}");
                         seq += 1;
                         let reply = api.request(Command::Produce {
+                            acks: Default::default(),
                             topic: "load".into(),
                             partition: None,
                             key: Some(format!("client-{client}")),

@@ -118,6 +118,7 @@ pub fn producer_panel(props: &Props) -> Html {
             e.prevent_default();
             let partition = partition.trim();
             send.emit(Command::Produce {
+                acks: Default::default(),
                 topic: topic.clone(),
                 // An empty box means "let the partitioner choose"; anything else goes to the
                 // engine as typed (an unparsable number as -1, which it refuses by name).

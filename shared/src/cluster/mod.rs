@@ -12,8 +12,10 @@ mod groups;
 
 use std::collections::BTreeMap;
 
-use crate::api::{Command, PartitionDescription, ProducedRecord, RecordView, Reply, TopicDescription};
-use crate::config::{TopicCompression, TopicConfig};
+use crate::api::{
+    BrokerView, Command, PartitionDescription, ProducedRecord, RecordView, Reply, TopicDescription,
+};
+use crate::config::{Acks, TopicCompression, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
 use crate::limits::{
     FETCH_READ_CHUNK_BYTES, MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_PARTITION_BYTES_IN_MEMORY,
@@ -40,6 +42,39 @@ pub const EARLIEST_TIMESTAMP: i64 = -2;
 pub const LATEST_TIMESTAMP: i64 = -1;
 /// Brokers this engine runs (the replicated engine is `replication`; this one is one broker).
 const SINGLE_BROKER_COUNT: usize = 1;
+/// That broker's id (it is the controller too).
+const SINGLE_BROKER_ID: i32 = 0;
+/// The broker directory's identity file (Kafka's `meta.properties`: `cluster.id`, `node.id`).
+pub const META_PROPERTIES_FILE: &str = "meta.properties";
+
+/// A Kafka-style cluster id: 16 bytes from the seed, base64url without padding (22 characters),
+/// the shape `kafka-storage random-uuid` prints.
+fn new_cluster_id(seed: u64) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    // Its own stream, so the id does not shift the engine's other random choices.
+    let mut rng = Rng::from_seed(seed ^ 0x6b69_7465_5f69_6421);
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&rng.next_u64().to_be_bytes());
+    bytes[8..].copy_from_slice(&rng.next_u64().to_be_bytes());
+    let mut bits = 0u32;
+    let mut held = 0;
+    let mut id = String::with_capacity(22);
+    for byte in bytes {
+        bits = (bits << 8) | u32::from(byte);
+        held += 8;
+        while held >= 6 {
+            held -= 6;
+            id.push(ALPHABET[((bits >> held) & 0x3f) as usize] as char);
+        }
+    }
+    if held > 0 {
+        id.push(ALPHABET[((bits << (6 - held)) & 0x3f) as usize] as char);
+    }
+    id
+}
+
+/// The offset an `acks=0` producer hears (Kafka's RecordMetadata without an answer).
+pub const NO_OFFSET: i64 = -1;
 /// The one broker leads every partition in its first epoch, until elections arrive.
 const SINGLE_BROKER_LEADER_EPOCH: i32 = 0;
 /// The broker's topics and their configs, until the KRaft metadata log replaces it.
@@ -110,6 +145,8 @@ pub struct Cluster {
     last_retention_check_ms: Option<i64>,
     /// The group coordinator and the consumers this engine runs for its clients.
     groups: groups::Groups,
+    /// Derived from the seed: the same data directory reports the same id.
+    cluster_id: String,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -164,6 +201,7 @@ impl Cluster {
             last_checkpoint_ms: None,
             last_retention_check_ms: None,
             groups: groups::Groups::new(),
+            cluster_id: new_cluster_id(seed),
         }
     }
 
@@ -215,7 +253,26 @@ impl Cluster {
         };
         // The marker goes before any write: a crash from here on is an unclean shutdown.
         store.delete_file(CLEAN_SHUTDOWN_FILE).map_err(at)?;
+        // The cluster id is the data's, not the process's: kept in meta.properties, as Kafka does.
+        let stored_id = match store.read_file(META_PROPERTIES_FILE).map_err(at)? {
+            Some(bytes) => Some(
+                String::from_utf8_lossy(&bytes)
+                    .lines()
+                    .find_map(|line| line.strip_prefix("cluster.id=").map(|id| id.trim().to_string()))
+                    .filter(|id| !id.is_empty())
+                    .ok_or_else(|| format!("{META_PROPERTIES_FILE} has no cluster.id"))?,
+            ),
+            None => None,
+        };
         let mut cluster = Cluster { store, options, ..Cluster::new(seed) };
+        match stored_id {
+            Some(id) => cluster.cluster_id = id,
+            None => {
+                let text =
+                    format!("cluster.id={}\nnode.id={SINGLE_BROKER_ID}\nversion=1\n", cluster.cluster_id);
+                cluster.store.write_file(META_PROPERTIES_FILE, text.as_bytes()).map_err(at)?;
+            }
+        }
         for record in &registrations {
             cluster
                 .schema_registry
@@ -384,20 +441,23 @@ impl Cluster {
                 key_serializer,
                 value_serializer,
                 headers,
-            } => self.produce(
-                now_ms,
-                ProduceRequest {
-                    topic: &topic,
-                    partition,
-                    key,
-                    value,
-                    timestamp_ms: timestamp_ms.unwrap_or(now_ms),
-                    partitioner,
-                    key_serializer,
-                    value_serializer,
-                    headers,
-                },
-            ),
+                acks,
+            } => self.with_acks(&topic.clone(), acks, |cluster| {
+                cluster.produce(
+                    now_ms,
+                    ProduceRequest {
+                        topic: &topic,
+                        partition,
+                        key,
+                        value,
+                        timestamp_ms: timestamp_ms.unwrap_or(now_ms),
+                        partitioner,
+                        key_serializer,
+                        value_serializer,
+                        headers,
+                    },
+                )
+            }),
             Command::Fetch {
                 topic,
                 partition,
@@ -413,9 +473,12 @@ impl Cluster {
                 key_serializer,
                 value_serializer,
                 records,
+                acks,
             } => {
                 let settings = BatchSettings { partition, partitioner, key_serializer, value_serializer };
-                self.produce_batch(now_ms, &topic, settings, records)
+                self.with_acks(&topic, acks, |cluster| {
+                    cluster.produce_batch(now_ms, &topic, settings, records)
+                })
             }
             Command::ListOffsets { topic, partition, timestamp_ms } => {
                 self.list_offsets(&topic, partition, timestamp_ms)
@@ -454,14 +517,68 @@ impl Cluster {
                 self.reset_offsets(now_ms, group, topic, to, execute)
             }
             Command::DeleteGroup { group } => self.delete_group(now_ms, group),
-            Command::ProduceRecords { topic, partition, partitioner, payload } => {
-                self.produce_records(now_ms, &topic, partition, partitioner, &payload)
+            Command::ProduceRecords { topic, partition, partitioner, acks, payload } => {
+                self.with_acks(&topic, acks, |cluster| {
+                    cluster.produce_records(now_ms, &topic, partition, partitioner, &payload)
+                })
             }
+            Command::DescribeCluster => Ok(self.describe_cluster()),
             Command::FetchRecords { topic, partition, offset, max_bytes } => {
                 self.fetch_records(&topic, partition, offset, max_bytes)
             }
         };
         result.unwrap_or_else(Reply::Error)
+    }
+
+    /// A produce under the producer's `acks`: with `all`, the topic's `min.insync.replicas` must
+    /// be met by the in-sync replicas (one broker: one replica), else NOT_ENOUGH_REPLICAS and
+    /// nothing is written; with `0` the producer hears no offsets (-1), as Kafka's does.
+    fn with_acks(
+        &mut self,
+        topic: &str,
+        acks: Acks,
+        produce: impl FnOnce(&mut Self) -> Result<Reply, KafkaError>,
+    ) -> Result<Reply, KafkaError> {
+        if let Some(state) = self.topics.get(topic)
+            && acks == Acks::All
+            && state.config.min_insync_replicas > SINGLE_BROKER_COUNT as i32
+        {
+            return Err(KafkaError::new(
+                ErrorCode::NotEnoughReplicas,
+                format!(
+                    "Messages are rejected since there are fewer in-sync replicas than required: {topic} has min.insync.replicas={} and 1 in-sync replica.",
+                    state.config.min_insync_replicas
+                ),
+            ));
+        }
+        let mut reply = produce(self)?;
+        if acks == Acks::None {
+            match &mut reply {
+                Reply::Produced { offset, .. } => *offset = NO_OFFSET,
+                Reply::ProducedBatch { records, .. } => records.iter_mut().for_each(|r| r.offset = NO_OFFSET),
+                _ => {}
+            }
+        }
+        Ok(reply)
+    }
+
+    /// The cluster as `kite cluster describe` shows it: one broker, the controller too, leading
+    /// every partition (nothing under-replicated or offline with one replica each).
+    fn describe_cluster(&self) -> Reply {
+        let partitions: usize = self.topics.values().map(|s| s.topic.partition_count() as usize).sum();
+        Reply::ClusterDescribed {
+            cluster_id: self.cluster_id.clone(),
+            controller: SINGLE_BROKER_ID,
+            brokers: vec![BrokerView {
+                id: SINGLE_BROKER_ID,
+                state: "up".into(),
+                replicas: partitions,
+                leaders: partitions,
+            }],
+            partitions,
+            under_replicated: Vec::new(),
+            offline: Vec::new(),
+        }
     }
 
     fn create_topic(
