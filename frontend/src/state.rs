@@ -180,7 +180,8 @@ impl AppState {
             | Reply::GroupDescribed { .. }
             | Reply::OffsetsReset { .. }
             | Reply::GroupDeleted { .. }
-            | Reply::RecordBatches { .. } => {}
+            | Reply::RecordBatches { .. }
+            | Reply::ClusterDescribed { .. } => {}
             Reply::TopicDeleted { name } => {
                 self.last_error = None;
                 self.topics.retain(|t| t.name != name);
