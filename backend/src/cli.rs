@@ -137,6 +137,62 @@ pub fn cluster(command: ClusterCommand, server: &ServerArg, out: &mut impl Write
     }
 }
 
+#[derive(clap::Args)]
+pub struct EventsArgs {
+    /// Stop after this long (else run until interrupted).
+    #[arg(long)]
+    timeout_ms: Option<u64>,
+    /// `json`: each event as an object (`at_ms`, `text`, `event` with its `kind` and fields).
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    output: Output,
+    #[command(flatten)]
+    server: ServerArg,
+}
+
+/// `kite events`: the engine's event stream, one line per event, as it happens.
+pub fn events(args: EventsArgs, out: &mut impl Write) -> Result<(), String> {
+    let mut connection = Connection::open(&args.server.server)?;
+    match connection.request(Command::SubscribeEvents)? {
+        Reply::Subscribed { .. } => {}
+        other => return Err(kafka_error(other)),
+    }
+    let deadline = args.timeout_ms.map(|ms| Instant::now() + Duration::from_millis(ms));
+    loop {
+        let wait = match deadline {
+            Some(at) => match at.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => Some(left),
+                _ => return Ok(()),
+            },
+            None => None,
+        };
+        connection.socket.get_mut().set_read_timeout(wait).map_err(|e| e.to_string())?;
+        let message = match connection.socket.read() {
+            Ok(tungstenite::Message::Text(text)) => decode_server_message(&text)
+                .map_err(|e| format!("the server sent something unreadable: {e:?}"))?,
+            Ok(tungstenite::Message::Close(_)) => return Ok(()),
+            Ok(_) => continue,
+            Err(tungstenite::Error::Io(e))
+                if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
+            {
+                return Ok(());
+            }
+            Err(e) => return Err(format!("the server closed the connection: {e}")),
+        };
+        if let ServerMessage::Push { push: kite_shared::api::Push::Event { at_ms, text, event }, .. } =
+            message
+        {
+            let line = match args.output {
+                Output::Text => format!("[{at_ms}] {text}"),
+                Output::Json => {
+                    serde_json::json!({ "at_ms": at_ms, "text": text, "event": event }).to_string()
+                }
+            };
+            writeln!(out, "{line}").map_err(|e| e.to_string())?;
+            out.flush().map_err(|e| e.to_string())?;
+        }
+    }
+}
+
 /// How the tools print results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Output {

@@ -45,6 +45,8 @@ enum Commands {
         #[command(flatten)]
         server: cli::ServerArg,
     },
+    /// Print the engine's events as they happen (appends, high watermarks, topics, rebalances…).
+    Events(cli::EventsArgs),
     /// List, describe, reset and delete consumer groups (like kafka-consumer-groups).
     Groups {
         #[command(subcommand)]
@@ -127,6 +129,7 @@ fn main() -> ExitCode {
         Commands::Cluster { command, server } => {
             tool("cluster", cli::cluster(command, &server, &mut std::io::stdout()))
         }
+        Commands::Events(args) => tool("events", cli::events(args, &mut std::io::stdout())),
         Commands::Groups { command, server } => {
             tool("groups", groups_cli::groups(command, &server, &mut std::io::stdout()))
         }

@@ -68,7 +68,9 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
     tracing::info!("opened {} partition log(s) in {:?}", reports.len(), opened.elapsed());
     let cluster = Arc::new(Mutex::new(cluster));
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let ticker = tokio::spawn(tick(cluster.clone()));
+    let (events_tx, _) = tokio::sync::broadcast::channel(session::EVENT_CHANNEL_CAPACITY);
+    let events = session::Events(events_tx);
+    let ticker = tokio::spawn(tick(cluster.clone(), events.clone()));
 
     if !addr.ip().is_loopback() && args.token.is_none() {
         tracing::warn!(
@@ -83,6 +85,7 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
         args.max_connections,
     ));
     let ws_cluster = cluster.clone();
+    let ws_events = events.clone();
     let ws = warp::path("ws")
         .and(warp::path::end())
         .and(warp::header::optional::<String>("host"))
@@ -102,12 +105,13 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
                     Ok(permit) => {
                         let cluster = ws_cluster.clone();
                         let shutdown = shutdown_rx.clone();
+                        let events = ws_events.clone();
                         ws.max_message_size(MAX_WS_MESSAGE_BYTES)
                             .max_frame_size(MAX_WS_FRAME_BYTES)
                             .on_upgrade(move |socket| async move {
                                 // The slot is held for as long as the session runs.
                                 let _permit = permit;
-                                session::run(socket, cluster, shutdown).await
+                                session::run(socket, cluster, shutdown, events).await
                             })
                             .into_response()
                     }
@@ -199,11 +203,14 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
 }
 
 /// The engine's periodic work, once a second: flush.ms, checkpoints, retention and cleaning.
-async fn tick(cluster: Arc<Mutex<Cluster>>) {
+async fn tick(cluster: Arc<Mutex<Cluster>>, events: session::Events) {
     let mut interval = tokio::time::interval(std::time::Duration::from_millis(TICK_INTERVAL_MS));
     loop {
         interval.tick().await;
-        let problems = cluster.lock().unwrap_or_else(|e| e.into_inner()).tick(session::now_ms());
+        let mut engine = cluster.lock().unwrap_or_else(|e| e.into_inner());
+        let problems = engine.tick(session::now_ms());
+        events.publish(&mut engine);
+        drop(engine);
         for problem in problems {
             tracing::error!("{problem}");
         }

@@ -1,16 +1,19 @@
 //! One websocket connection: a welcome, then one reply per client message, until either side
-//! closes or the server shuts down.
+//! closes or the server shuts down; and what its subscriptions push (the engine's events, a
+//! partition's new records), fed by the events every request and tick publishes.
 
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures_util::{SinkExt, StreamExt};
 use kite_shared::api::{
-    ClientMessage, Command, Frame, Reply, ServerMessage, decode_client_frame, encode, reply_frame,
+    ClientMessage, Command, Frame, Push, Reply, ServerMessage, decode_client_frame, encode, reply_frame,
     welcome_text,
 };
 use kite_shared::cluster::Cluster;
 use kite_shared::error::{ErrorCode, KafkaError};
+use kite_shared::replication::trace::Event;
+use kite_shared::serializer::SerializerKind;
 use tokio::sync::watch;
 use warp::ws::{Message, WebSocket};
 
@@ -25,10 +28,44 @@ const CLOSE_INTERNAL_ERROR: u16 = 1011;
 const CLOSE_NORMAL: u16 = 1000;
 /// A connection that sends nothing for this long is closed.
 pub const IDLE_TIMEOUT_SECS: u64 = 600;
+/// Batches of events the broadcast holds for slow subscribers; one that falls further behind
+/// skips ahead.
+pub const EVENT_CHANNEL_CAPACITY: usize = 1_024;
+/// Subscriptions one connection may hold.
+pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: usize = 64;
+/// Records one live-tail push carries at most.
+const TAIL_PUSH_RECORDS: u32 = 1_000;
 
-pub async fn run(socket: WebSocket, cluster: Arc<Mutex<Cluster>>, shutdown: watch::Receiver<bool>) {
+type EventBatch = Arc<Vec<(i64, Event)>>;
+
+/// The engine's events, published after every request and tick to every connection.
+#[derive(Clone)]
+pub struct Events(pub tokio::sync::broadcast::Sender<EventBatch>);
+
+impl Events {
+    /// Takes what the engine recorded and sends it to every connection (nobody listening is fine).
+    pub fn publish(&self, cluster: &mut Cluster) {
+        let events = cluster.take_events();
+        if !events.is_empty() {
+            let _ = self.0.send(Arc::new(events));
+        }
+    }
+}
+
+/// What a connection subscribed to.
+enum Subscription {
+    Events,
+    Tail { topic: String, partition: i32, next: i64, deserializers: (SerializerKind, SerializerKind) },
+}
+
+pub async fn run(
+    socket: WebSocket,
+    cluster: Arc<Mutex<Cluster>>,
+    shutdown: watch::Receiver<bool>,
+    events: Events,
+) {
     let mut consumers = Vec::new();
-    serve(socket, &cluster, shutdown, &mut consumers).await;
+    serve(socket, &cluster, shutdown, &events, &mut consumers).await;
     // The consumers this connection opened go with it: closed (committing, leaving their groups)
     // rather than left for their session timeouts.
     if let Ok(mut cluster) = cluster.lock() {
@@ -40,11 +77,19 @@ pub async fn run(socket: WebSocket, cluster: Arc<Mutex<Cluster>>, shutdown: watc
 
 /// One client message: answered by the engine, except that a connection may only use the
 /// consumers it opened.
-fn answer(cluster: &mut Cluster, frame: &Frame, consumers: &mut Vec<u32>) -> Frame {
+fn answer(
+    cluster: &mut Cluster,
+    frame: &Frame,
+    consumers: &mut Vec<u32>,
+    subscriptions: &mut Vec<(u64, Subscription)>,
+) -> Frame {
     let ClientMessage { id, command } = match decode_client_frame(frame) {
         Ok(message) => message,
         Err(err) => return Frame::Text(encode(&ServerMessage::Invalid { message: err.to_string() })),
     };
+    if let Some(reply) = subscribe(cluster, id, &command, subscriptions) {
+        return reply_frame(id, reply);
+    }
     let target = match &command {
         Command::Poll { consumer, .. }
         | Command::CommitOffsets { consumer }
@@ -66,12 +111,108 @@ fn answer(cluster: &mut Cluster, frame: &Frame, consumers: &mut Vec<u32>) -> Fra
     reply_frame(id, reply)
 }
 
+/// The host's own commands: subscriptions are the connection's, not the engine's.
+fn subscribe(
+    cluster: &mut Cluster,
+    id: u64,
+    command: &Command,
+    subscriptions: &mut Vec<(u64, Subscription)>,
+) -> Option<Reply> {
+    let refuse = |message: String| Some(Reply::Error(KafkaError::new(ErrorCode::InvalidRequest, message)));
+    let subscription = match command {
+        Command::Unsubscribe { subscription } => {
+            let before = subscriptions.len();
+            subscriptions.retain(|(s, _)| s != subscription);
+            if subscriptions.len() == before {
+                return refuse(format!("There is no subscription {subscription} on this connection."));
+            }
+            return Some(Reply::Unsubscribed { subscription: *subscription });
+        }
+        Command::SubscribeEvents => Subscription::Events,
+        Command::Tail { topic, partition, offset, key_deserializer, value_deserializer } => {
+            // Where the tail starts: the given offset, else the log end (as ListOffsets says).
+            let latest =
+                Command::ListOffsets { topic: topic.clone(), partition: *partition, timestamp_ms: -1 };
+            let next = match cluster.handle(now_ms(), latest) {
+                Reply::Offsets { offset: end, .. } => offset.or(end).unwrap_or(0),
+                error @ Reply::Error(_) => return Some(error),
+                _ => 0,
+            };
+            Subscription::Tail {
+                topic: topic.clone(),
+                partition: *partition,
+                next,
+                deserializers: (*key_deserializer, *value_deserializer),
+            }
+        }
+        _ => return None,
+    };
+    if subscriptions.len() >= MAX_SUBSCRIPTIONS_PER_CONNECTION {
+        return refuse(format!(
+            "A connection holds at most {MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions."
+        ));
+    }
+    subscriptions.push((id, subscription));
+    Some(Reply::Subscribed { subscription: id })
+}
+
+/// What the subscriptions push for a batch of events.
+fn pushes(
+    cluster: &Mutex<Cluster>,
+    events: &[(i64, Event)],
+    subscriptions: &mut [(u64, Subscription)],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (subscription, kind) in subscriptions.iter_mut() {
+        match kind {
+            Subscription::Events => {
+                for (at_ms, event) in events {
+                    let push = Push::Event {
+                        at_ms: *at_ms,
+                        text: event.to_string(),
+                        event: serde_json::to_value(event).unwrap_or_default(),
+                    };
+                    out.push(encode(&ServerMessage::Push { subscription: *subscription, push }));
+                }
+            }
+            Subscription::Tail { topic, partition, next, deserializers } => {
+                let appended = events.iter().any(|(_, e)| {
+                    matches!(e, Event::Appended { tp, .. } if tp.topic == *topic && tp.partition == *partition)
+                });
+                if !appended {
+                    continue;
+                }
+                let fetch = Command::Fetch {
+                    topic: topic.clone(),
+                    partition: *partition,
+                    offset: *next,
+                    max_records: TAIL_PUSH_RECORDS,
+                    key_deserializer: deserializers.0,
+                    value_deserializer: deserializers.1,
+                };
+                let Ok(mut engine) = cluster.lock() else { return out };
+                if let Reply::Records { records, .. } = engine.handle(now_ms(), fetch)
+                    && let Some(last) = records.last()
+                {
+                    *next = last.offset + 1;
+                    let push = Push::Records { topic: topic.clone(), partition: *partition, records };
+                    out.push(encode(&ServerMessage::Push { subscription: *subscription, push }));
+                }
+            }
+        }
+    }
+    out
+}
+
 async fn serve(
     socket: WebSocket,
     cluster: &Mutex<Cluster>,
     mut shutdown: watch::Receiver<bool>,
+    events: &Events,
     consumers: &mut Vec<u32>,
 ) {
+    let mut subscriptions: Vec<(u64, Subscription)> = Vec::new();
+    let mut published = events.0.subscribe();
     let (mut tx, mut rx) = socket.split();
     if tx.send(Message::text(welcome_text(ENGINE_NAME))).await.is_err() {
         return;
@@ -88,6 +229,25 @@ async fn serve(
             _ = shutdown.changed() => {
                 let _ = tx.send(Message::close_with(CLOSE_GOING_AWAY, "kite serve is shutting down")).await;
                 return;
+            }
+            batch = published.recv() => {
+                let batch = match batch {
+                    Ok(batch) => batch,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::debug!("a subscriber fell {missed} event batches behind");
+                        continue;
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                };
+                if subscriptions.is_empty() {
+                    continue;
+                }
+                for text in pushes(cluster, &batch, &mut subscriptions) {
+                    if tx.send(Message::text(text)).await.is_err() {
+                        return;
+                    }
+                }
+                continue;
             }
         };
         let message = match message {
@@ -114,7 +274,9 @@ async fn serve(
                 let _ = tx.send(Message::close_with(CLOSE_INTERNAL_ERROR, "engine unavailable")).await;
                 return;
             };
-            answer(&mut cluster, &frame, consumers)
+            let reply = answer(&mut cluster, &frame, consumers, &mut subscriptions);
+            events.publish(&mut cluster);
+            reply
         };
         let outgoing = match reply {
             Frame::Text(text) => Message::text(text),

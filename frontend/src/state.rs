@@ -137,6 +137,8 @@ impl AppState {
                 self.last_error = Some(format!("the engine could not read a request: {message}"))
             }
             Action::Message(ServerMessage::Reply { reply, .. }) => self.apply_reply(reply),
+            // The UI subscribes to nothing yet (the live views are issue 8's).
+            Action::Message(ServerMessage::Push { .. }) => {}
         }
         self
     }
@@ -181,7 +183,10 @@ impl AppState {
             | Reply::OffsetsReset { .. }
             | Reply::GroupDeleted { .. }
             | Reply::RecordBatches { .. }
-            | Reply::ClusterDescribed { .. } => {}
+            | Reply::ClusterDescribed { .. }
+            | Reply::Metrics(_)
+            | Reply::Subscribed { .. }
+            | Reply::Unsubscribed { .. } => {}
             Reply::TopicDeleted { name } => {
                 self.last_error = None;
                 self.topics.retain(|t| t.name != name);

@@ -174,6 +174,25 @@ pub enum Command {
     DeleteGroup { group: String },
     /// The cluster: its brokers, its controller, and partitions without enough replicas.
     DescribeCluster,
+    /// The engine's counters and gauges.
+    GetMetrics,
+    /// Push every engine event (the simulator's typed trace events) to this connection, as
+    /// `push` messages under the request's id. Needs a host that pushes (`kite serve`).
+    SubscribeEvents,
+    /// Push a partition's new records as they are appended (live tail), from `offset` (the log
+    /// end when absent), under the request's id.
+    Tail {
+        topic: String,
+        partition: i32,
+        #[serde(default)]
+        offset: Option<i64>,
+        #[serde(default)]
+        key_deserializer: SerializerKind,
+        #[serde(default)]
+        value_deserializer: SerializerKind,
+    },
+    /// Stops the pushes of a `subscribe_events` or `tail` (its request id).
+    Unsubscribe { subscription: u64 },
     /// Records a client serialized itself, as Kafka record batches (v2 bytes, any codec) in the
     /// payload of a binary frame; each is placed like `produce_batch`'s (or goes to `partition`).
     /// Answered with `produced_batch`.
@@ -197,6 +216,32 @@ pub enum Command {
         #[serde(default)]
         max_bytes: Option<u32>,
     },
+}
+
+/// The engine's counters since it started, and gauges now.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metrics {
+    pub produce_requests: u64,
+    pub records_produced: u64,
+    pub bytes_produced: u64,
+    pub fetch_requests: u64,
+    pub records_fetched: u64,
+    pub errors: u64,
+    pub topics: usize,
+    pub partitions: usize,
+    pub groups: usize,
+    pub consumers: usize,
+}
+
+/// What a subscription pushes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Push {
+    /// One engine event: its virtual or wall time, its one-line text, and the typed event
+    /// (`kind` and its fields) as JSON.
+    Event { at_ms: i64, text: String, event: serde_json::Value },
+    /// New records of a tailed partition.
+    Records { topic: String, partition: i32, records: Vec<RecordView> },
 }
 
 /// A broker as `describe_cluster` shows it.
@@ -418,6 +463,14 @@ pub enum Reply {
     GroupDeleted {
         group: String,
     },
+    Metrics(Metrics),
+    /// A subscription started; its pushes carry this id (the request's).
+    Subscribed {
+        subscription: u64,
+    },
+    Unsubscribed {
+        subscription: u64,
+    },
     ClusterDescribed {
         cluster_id: String,
         controller: i32,
@@ -440,7 +493,7 @@ pub enum Reply {
     Error(KafkaError),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     /// The first message on every connection: the engine is ready and says what it is.
@@ -449,6 +502,8 @@ pub enum ServerMessage {
     Reply { id: u64, reply: Reply },
     /// A client message that could not be decoded, and why. Nothing was changed.
     Invalid { message: String },
+    /// Something a subscription (the request with id `subscription`) pushes.
+    Push { subscription: u64, push: Push },
 }
 
 /// Why a text could not be decoded into a message.
@@ -660,7 +715,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `produce_records`, `fetch_records` at line 1 column 32"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `get_metrics`, `subscribe_events`, `tail`, `unsubscribe`, `produce_records`, `fetch_records` at line 1 column 32"}"#
         );
     }
 

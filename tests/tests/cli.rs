@@ -444,3 +444,24 @@ fn consumer_groups_like_kafkas_tools() {
     let refused = kite(&server, &["topics", "delete", "__consumer_offsets"], None);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("internal topic"));
 }
+
+#[test]
+fn kite_events_prints_the_engine_events_as_they_happen() {
+    let data = TempDir::new("cli-events");
+    let server = KiteServer::start(data.path());
+    let watcher = Command::new(env_path("KITE_BIN"))
+        .args(["events", "--timeout-ms", "3000", "--server"])
+        .arg(server.ws_url())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Give it a moment to subscribe, then make something happen.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(kite(&server, &["topics", "create", "orders", "--partitions", "2"], None).status.success());
+    assert!(kite(&server, &["produce", "orders", "--partition", "1", "hello"], None).status.success());
+    let printed = stdout(&watcher.wait_with_output().unwrap());
+    assert!(printed.contains("topic orders created with 2 partitions"), "{printed}");
+    assert!(printed.contains("broker-0 appended orders-1@0..=0"), "{printed}");
+    assert!(printed.contains("orders-1 high watermark 1"), "{printed}");
+}

@@ -478,3 +478,109 @@ mod load {
         );
     }
 }
+
+mod subscriptions {
+    use std::time::Duration;
+
+    use kite_e2e::{ApiClient, KiteServer, TempDir};
+    use kite_shared::api::{Command, Push, Reply};
+
+    fn produce(partition: i32, value: &str) -> Command {
+        Command::Produce {
+            acks: Default::default(),
+            topic: "orders".into(),
+            partition: Some(partition),
+            key: None,
+            value: Some(value.into()),
+            timestamp_ms: None,
+            partitioner: Default::default(),
+            key_serializer: Default::default(),
+            value_serializer: Default::default(),
+            headers: vec![],
+        }
+    }
+
+    /// Pushes until `wanted` says stop (or 5 s pass without one).
+    fn collect(client: &mut ApiClient, mut wanted: impl FnMut(&[(u64, Push)]) -> bool) -> Vec<(u64, Push)> {
+        let mut got = Vec::new();
+        while !wanted(&got) {
+            match client.next_push(Duration::from_secs(5)) {
+                Some(push) => got.push(push),
+                None => panic!("no push within 5 s; got {got:?}"),
+            }
+        }
+        got
+    }
+
+    #[test]
+    fn events_and_live_tails_are_pushed_and_metrics_count() {
+        let data = TempDir::new("subscriptions");
+        let server = KiteServer::start(data.path());
+        let mut producer = ApiClient::connect(&server);
+        let mut watcher = ApiClient::connect(&server);
+        let create = Command::CreateTopic {
+            name: "orders".into(),
+            partitions: 2,
+            configs: Default::default(),
+            replication_factor: None,
+        };
+        assert!(matches!(producer.request(create), Reply::TopicCreated { .. }));
+        let Reply::Subscribed { subscription: events } = watcher.request(Command::SubscribeEvents) else {
+            panic!("no events subscription")
+        };
+        let tail = Command::Tail {
+            topic: "orders".into(),
+            partition: 1,
+            offset: None,
+            key_deserializer: Default::default(),
+            value_deserializer: Default::default(),
+        };
+        let Reply::Subscribed { subscription: tailing } = watcher.request(tail) else { panic!("no tail") };
+        assert!(matches!(producer.request(produce(0, "elsewhere")), Reply::Produced { .. }));
+        assert!(matches!(producer.request(produce(1, "hello")), Reply::Produced { .. }));
+        let pushes = collect(&mut watcher, |got| got.iter().any(|(s, _)| *s == tailing));
+        let appended: Vec<&serde_json::Value> = pushes
+            .iter()
+            .filter_map(|(s, p)| match p {
+                Push::Event { event, .. } if *s == events && event["kind"] == "appended" => Some(event),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(appended.len(), 2, "both appends, as typed events: {pushes:?}");
+        assert_eq!(
+            (appended[1]["tp"]["topic"].as_str(), appended[1]["tp"]["partition"].as_i64()),
+            (Some("orders"), Some(1))
+        );
+        let records: Vec<String> = pushes
+            .iter()
+            .filter_map(|(s, p)| match p {
+                Push::Records { records, .. } if *s == tailing => {
+                    Some(records.iter().filter_map(|r| r.value.clone()))
+                }
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        assert_eq!(records, ["hello"], "the tail pushes only its partition's new records");
+
+        let Reply::Metrics(metrics) = watcher.request(Command::GetMetrics) else { panic!("no metrics") };
+        assert_eq!(
+            (metrics.topics, metrics.partitions, metrics.produce_requests, metrics.records_produced),
+            (1, 2, 2, 2)
+        );
+        assert!(metrics.bytes_produced > 0);
+
+        // Unsubscribed: the tail stops; events go on.
+        assert!(matches!(
+            watcher.request(Command::Unsubscribe { subscription: tailing }),
+            Reply::Unsubscribed { .. }
+        ));
+        assert!(matches!(producer.request(produce(1, "again")), Reply::Produced { .. }));
+        let pushes = collect(&mut watcher, |got| {
+            got.iter()
+                .any(|(_, p)| matches!(p, Push::Event { event, .. } if event["kind"] == "high_watermark"))
+        });
+        assert!(pushes.iter().all(|(s, _)| *s == events), "{pushes:?}");
+        assert!(matches!(watcher.request(Command::Unsubscribe { subscription: tailing }), Reply::Error(_)));
+    }
+}

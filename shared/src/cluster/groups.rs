@@ -61,6 +61,19 @@ pub(super) struct Groups {
 }
 
 impl Groups {
+    /// The coordinator's and consumers' events since the last call.
+    pub(super) fn take_trace(&mut self) -> Vec<(i64, crate::replication::trace::Event)> {
+        std::mem::take(&mut self.trace.events)
+    }
+
+    pub(super) fn group_count(&self) -> usize {
+        self.coordinator.group_ids().len()
+    }
+
+    pub(super) fn consumer_count(&self) -> usize {
+        self.consumers.len()
+    }
+
     pub(super) fn new() -> Groups {
         Groups {
             coordinator: GroupCoordinator::new(BROKER, CoordinatorConfig::default()),
@@ -332,8 +345,6 @@ impl Cluster {
             };
             self.route(now_ms, id, out);
         }
-        // The trace is for watching, not keeping.
-        self.groups.trace.events.clear();
     }
 
     #[allow(clippy::too_many_arguments)]

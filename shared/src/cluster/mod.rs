@@ -13,7 +13,7 @@ mod groups;
 use std::collections::BTreeMap;
 
 use crate::api::{
-    BrokerView, Command, PartitionDescription, ProducedRecord, RecordView, Reply, TopicDescription,
+    BrokerView, Command, Metrics, PartitionDescription, ProducedRecord, RecordView, Reply, TopicDescription,
 };
 use crate::config::{Acks, TopicCompression, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
@@ -31,6 +31,7 @@ use crate::partitioner::{
 };
 use crate::random::Rng;
 use crate::record::batch::{BatchRecord, RecordBatch, TimestampType};
+use crate::replication::trace::Event;
 use crate::schema_registry::SchemaRegistry;
 use crate::serializer::{SerializerKind, deserialize, serialize};
 use crate::topic::{Topic, collision_warning, names_collide, validate_name, validate_partition_count};
@@ -72,6 +73,9 @@ fn new_cluster_id(seed: u64) -> String {
     }
     id
 }
+
+/// Events kept for the host to take (`take_events`); older ones go first when nobody takes them.
+pub const MAX_BUFFERED_EVENTS: usize = 10_000;
 
 /// The offset an `acks=0` producer hears (Kafka's RecordMetadata without an answer).
 pub const NO_OFFSET: i64 = -1;
@@ -147,6 +151,9 @@ pub struct Cluster {
     groups: groups::Groups,
     /// Derived from the seed: the same data directory reports the same id.
     cluster_id: String,
+    /// Events not yet taken by the host.
+    events: std::collections::VecDeque<(i64, Event)>,
+    counters: Metrics,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -202,6 +209,8 @@ impl Cluster {
             last_retention_check_ms: None,
             groups: groups::Groups::new(),
             cluster_id: new_cluster_id(seed),
+            events: std::collections::VecDeque::new(),
+            counters: Metrics::default(),
         }
     }
 
@@ -442,7 +451,7 @@ impl Cluster {
                 value_serializer,
                 headers,
                 acks,
-            } => self.with_acks(&topic.clone(), acks, |cluster| {
+            } => self.with_acks(now_ms, &topic.clone(), acks, |cluster| {
                 cluster.produce(
                     now_ms,
                     ProduceRequest {
@@ -476,7 +485,7 @@ impl Cluster {
                 acks,
             } => {
                 let settings = BatchSettings { partition, partitioner, key_serializer, value_serializer };
-                self.with_acks(&topic, acks, |cluster| {
+                self.with_acks(now_ms, &topic, acks, |cluster| {
                     cluster.produce_batch(now_ms, &topic, settings, records)
                 })
             }
@@ -518,16 +527,96 @@ impl Cluster {
             }
             Command::DeleteGroup { group } => self.delete_group(now_ms, group),
             Command::ProduceRecords { topic, partition, partitioner, acks, payload } => {
-                self.with_acks(&topic, acks, |cluster| {
+                self.with_acks(now_ms, &topic, acks, |cluster| {
                     cluster.produce_records(now_ms, &topic, partition, partitioner, &payload)
                 })
             }
             Command::DescribeCluster => Ok(self.describe_cluster()),
+            Command::GetMetrics => Ok(Reply::Metrics(self.metrics())),
+            Command::SubscribeEvents | Command::Tail { .. } | Command::Unsubscribe { .. } => {
+                Err(KafkaError::new(
+                    ErrorCode::InvalidRequest,
+                    "Subscriptions push messages, which this host does not do; kite serve does.",
+                ))
+            }
             Command::FetchRecords { topic, partition, offset, max_bytes } => {
                 self.fetch_records(&topic, partition, offset, max_bytes)
             }
         };
-        result.unwrap_or_else(Reply::Error)
+        self.collect_group_events();
+        match result {
+            Ok(reply) => {
+                self.count(now_ms, &reply);
+                reply
+            }
+            Err(error) => {
+                self.counters.errors += 1;
+                Reply::Error(error)
+            }
+        }
+    }
+
+    /// What happened since the last call, oldest first: the engine's typed events with the time
+    /// they happened (at most `MAX_BUFFERED_EVENTS`; older ones are dropped when nobody takes them).
+    pub fn take_events(&mut self) -> Vec<(i64, Event)> {
+        self.collect_group_events();
+        self.events.drain(..).collect()
+    }
+
+    fn event(&mut self, now_ms: i64, event: Event) {
+        if self.events.len() >= MAX_BUFFERED_EVENTS {
+            self.events.pop_front();
+        }
+        self.events.push_back((now_ms, event));
+    }
+
+    fn collect_group_events(&mut self) {
+        for (at, event) in self.groups.take_trace() {
+            self.event(at, event);
+        }
+    }
+
+    /// Fetch counters, from the replies that carry records; topic events.
+    fn count(&mut self, now_ms: i64, reply: &Reply) {
+        match reply {
+            Reply::TopicCreated { topic, .. } => {
+                let partitions = topic.partitions.len() as i32;
+                self.event(now_ms, Event::TopicCreated { topic: topic.name.clone(), partitions });
+            }
+            Reply::TopicDeleted { name } => self.event(now_ms, Event::TopicDeleted { topic: name.clone() }),
+            Reply::Records { records, .. } => {
+                self.counters.fetch_requests += 1;
+                self.counters.records_fetched += records.len() as u64;
+            }
+            Reply::RecordBatches { payload, .. } => {
+                self.counters.fetch_requests += 1;
+                let mut at = 0;
+                while at < payload.len() {
+                    let Ok(header) = crate::record::batch::BatchHeader::parse_trusted(&payload[at..]) else {
+                        break;
+                    };
+                    self.counters.records_fetched +=
+                        u64::from(header.last_offset_delta.max(0).unsigned_abs()) + 1;
+                    at += header.total_bytes();
+                }
+            }
+            Reply::Polled { records, .. } => self.counters.records_fetched += records.len() as u64,
+            _ => {}
+        }
+    }
+
+    fn metrics(&self) -> Metrics {
+        Metrics {
+            topics: self.topics.len(),
+            partitions: self.topics.values().map(|s| s.topic.partition_count() as usize).sum(),
+            groups: self.groups.group_count(),
+            consumers: self.groups.consumer_count(),
+            ..self.counters.clone()
+        }
+    }
+
+    fn topic_bytes(&self, topic: &str) -> u64 {
+        self.topics.get(topic).map_or(0, |s| s.topic.partitions().iter().map(|l| l.size_bytes() as u64).sum())
     }
 
     /// A produce under the producer's `acks`: with `all`, the topic's `min.insync.replicas` must
@@ -535,10 +624,12 @@ impl Cluster {
     /// nothing is written; with `0` the producer hears no offsets (-1), as Kafka's does.
     fn with_acks(
         &mut self,
+        now_ms: i64,
         topic: &str,
         acks: Acks,
         produce: impl FnOnce(&mut Self) -> Result<Reply, KafkaError>,
     ) -> Result<Reply, KafkaError> {
+        self.counters.produce_requests += 1;
         if let Some(state) = self.topics.get(topic)
             && acks == Acks::All
             && state.config.min_insync_replicas > SINGLE_BROKER_COUNT as i32
@@ -551,7 +642,38 @@ impl Cluster {
                 ),
             ));
         }
+        let bytes_before = self.topic_bytes(topic);
         let mut reply = produce(self)?;
+        self.counters.bytes_produced += self.topic_bytes(topic).saturating_sub(bytes_before);
+        // The appends, as events: one per partition written.
+        let mut ranges: BTreeMap<i32, (i64, i64)> = BTreeMap::new();
+        match &reply {
+            Reply::Produced { partition, offset, .. } => {
+                ranges.insert(*partition, (*offset, *offset));
+            }
+            Reply::ProducedBatch { records, .. } => {
+                for r in records {
+                    let range = ranges.entry(r.partition).or_insert((r.offset, r.offset));
+                    *range = (range.0.min(r.offset), range.1.max(r.offset));
+                }
+            }
+            _ => {}
+        }
+        for (partition, (first_offset, last_offset)) in ranges {
+            self.counters.records_produced += (last_offset - first_offset + 1) as u64;
+            let tp = crate::replication::protocol::TopicPartition { topic: topic.to_string(), partition };
+            let appended = Event::Appended {
+                broker: SINGLE_BROKER_ID,
+                tp: tp.clone(),
+                first_offset,
+                last_offset,
+                leader_epoch: SINGLE_BROKER_LEADER_EPOCH,
+                as_leader: true,
+            };
+            self.event(now_ms, appended);
+            let high_watermark = last_offset + 1;
+            self.event(now_ms, Event::HighWatermark { broker: SINGLE_BROKER_ID, tp, high_watermark });
+        }
         if acks == Acks::None {
             match &mut reply {
                 Reply::Produced { offset, .. } => *offset = NO_OFFSET,

@@ -9,7 +9,7 @@ use crate::group::coordinator::{GroupRequest, GroupResponse};
 pub type BrokerId = i32;
 
 /// Every participant the network connects.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub enum NodeId {
     Controller,
     Broker(BrokerId),
@@ -26,7 +26,7 @@ impl std::fmt::Display for NodeId {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct TopicPartition {
     pub topic: String,
     pub partition: i32,

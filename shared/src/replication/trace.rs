@@ -6,7 +6,9 @@ use super::protocol::{BrokerId, NodeId, TopicPartition};
 use crate::config::Acks;
 use crate::error::ErrorCode;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Serialized (for the engine's event stream) tagged by `kind`, fields by name.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
     ProduceSent {
         client: u32,
@@ -126,6 +128,15 @@ pub enum Event {
         tp: TopicPartition,
         offset: i64,
     },
+    /// A topic was created (the single-broker engine's event; the simulator's controller records
+    /// topics in its metadata log).
+    TopicCreated {
+        topic: String,
+        partitions: i32,
+    },
+    TopicDeleted {
+        topic: String,
+    },
     /// A consumer's assignment changed.
     Assignment {
         client: u32,
@@ -208,6 +219,10 @@ impl std::fmt::Display for Event {
             Event::OffsetCommitted { group, tp, offset } => {
                 write!(f, "group {group} committed {tp} at {offset}")
             }
+            Event::TopicCreated { topic, partitions } => {
+                write!(f, "topic {topic} created with {partitions} partitions")
+            }
+            Event::TopicDeleted { topic } => write!(f, "topic {topic} deleted"),
             Event::Assignment { client, generation, assigned, revoked } => {
                 let names =
                     |list: &[TopicPartition]| list.iter().map(|tp| tp.to_string()).collect::<Vec<_>>();
