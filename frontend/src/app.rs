@@ -6,6 +6,7 @@ use yew::prelude::*;
 use crate::link::{EngineLink, Incoming};
 use crate::state::{Action, AppState, Mode, follow_ups};
 use crate::views::connection::ConnectionBar;
+use crate::views::consumers::ConsumersPanel;
 use crate::views::partitions::PartitionsView;
 use crate::views::producer::ProducerPanel;
 use crate::views::topics::TopicsPanel;
@@ -100,8 +101,10 @@ pub fn app() -> Html {
                     {ready} send={send.clone()} last_produced={state.last_produced.clone()}
                     key_serializer={state.key_serializer} value_serializer={state.value_serializer}
                     {on_serializers} />
-                <PartitionsView topic={selected} records={state.records.clone()} {send}
+                <PartitionsView topic={selected} records={state.records.clone()} send={send.clone()}
                     key_deserializer={state.key_serializer} value_deserializer={state.value_serializer} />
+                <ConsumersPanel selected_topic={state.selected_topic.clone()} consumers={state.consumers.clone()}
+                    group={state.group.clone()} {ready} {send} />
             </main>
         </div>
     }

@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use kite_shared::api::{Command, RecordView, Reply, ServerMessage, TopicDescription};
+use kite_shared::api::{
+    Command, GroupOffsetRow, PartitionRef, RecordView, Reply, ServerMessage, TopicDescription,
+};
 use kite_shared::error::KafkaError;
 use kite_shared::partitioner::Placement;
 use kite_shared::serializer::SerializerKind;
@@ -43,6 +45,28 @@ pub struct Produced {
     pub placement: Placement,
 }
 
+/// A consumer the engine runs for this UI, as its polls report it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostedConsumer {
+    pub id: u32,
+    pub client_id: String,
+    pub assignment: Vec<PartitionRef>,
+    /// A member of a stable group (not joining).
+    pub stable: bool,
+    /// Records its polls have returned.
+    pub consumed: u64,
+}
+
+/// A group as the last `describe_group` answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupView {
+    pub group: String,
+    pub state: String,
+    pub protocol: String,
+    pub members: usize,
+    pub rows: Vec<GroupOffsetRow>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppState {
     pub mode: Mode,
@@ -62,6 +86,9 @@ pub struct AppState {
     /// matching deserializers.
     pub key_serializer: SerializerKind,
     pub value_serializer: SerializerKind,
+    /// The consumers this UI opened, in the order it opened them.
+    pub consumers: Vec<HostedConsumer>,
+    pub group: Option<GroupView>,
 }
 
 impl AppState {
@@ -78,12 +105,21 @@ impl AppState {
             last_notice: None,
             key_serializer: SerializerKind::String,
             value_serializer: SerializerKind::String,
+            consumers: Vec::new(),
+            group: None,
         }
     }
 
     pub fn selected(&self) -> Option<&TopicDescription> {
         let name = self.selected_topic.as_ref()?;
         self.topics.iter().find(|t| &t.name == name)
+    }
+
+    /// What to show when nothing is selected: the first topic that is not internal
+    /// (`__consumer_offsets` is the coordinator's), else the first.
+    fn default_topic(&self) -> Option<String> {
+        let visible = self.topics.iter().find(|t| !t.name.starts_with("__"));
+        visible.or(self.topics.first()).map(|t| t.name.clone())
     }
 
     pub fn is_ready(&self) -> bool {
@@ -155,7 +191,7 @@ impl AppState {
                 self.topics = topics;
                 let still_there = self.selected().is_some();
                 if !still_there {
-                    self.selected_topic = self.topics.first().map(|t| t.name.clone());
+                    self.selected_topic = self.default_topic();
                 }
             }
             Reply::Produced { topic, partition, offset, timestamp_ms, placement } => {
@@ -170,16 +206,34 @@ impl AppState {
                 self.last_error = None;
                 self.last_notice = Some(format!("Schema registered: {subject} version {version} (id {id})"));
             }
-            // The UI does not ask for offsets by time, produce batches, or run consumers yet
-            // (the consumer-group view is issue 8's).
+            Reply::ConsumerOpened { consumer } => {
+                self.last_error = None;
+                self.consumers.push(HostedConsumer {
+                    id: consumer,
+                    client_id: format!("consumer {consumer}"),
+                    assignment: Vec::new(),
+                    stable: false,
+                    consumed: 0,
+                });
+            }
+            Reply::Polled { consumer, records, assignment, stable } => {
+                if let Some(c) = self.consumers.iter_mut().find(|c| c.id == consumer) {
+                    c.assignment = assignment;
+                    c.stable = stable;
+                    c.consumed += records.len() as u64;
+                }
+            }
+            Reply::ConsumerClosed { consumer } => self.consumers.retain(|c| c.id != consumer),
+            Reply::GroupDescribed { group, state, protocol, members, offsets } => {
+                self.group =
+                    Some(GroupView { group, state, protocol, members: members.len(), rows: offsets });
+            }
+            // The UI does not ask for offsets by time, produce batches, commit by hand, list,
+            // reset or delete groups yet.
             Reply::Offsets { .. }
             | Reply::ProducedBatch { .. }
-            | Reply::ConsumerOpened { .. }
-            | Reply::Polled { .. }
             | Reply::OffsetsCommitted { .. }
-            | Reply::ConsumerClosed { .. }
             | Reply::Groups { .. }
-            | Reply::GroupDescribed { .. }
             | Reply::OffsetsReset { .. }
             | Reply::GroupDeleted { .. }
             | Reply::RecordBatches { .. }
@@ -192,7 +246,7 @@ impl AppState {
                 self.topics.retain(|t| t.name != name);
                 self.records.retain(|(topic, _), _| topic != &name);
                 if self.selected_topic.as_deref() == Some(name.as_str()) {
-                    self.selected_topic = self.topics.first().map(|t| t.name.clone());
+                    self.selected_topic = self.default_topic();
                 }
                 self.last_notice = Some(format!("Topic {name} deleted."));
             }

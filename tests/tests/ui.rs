@@ -1,6 +1,6 @@
 //! The first slice end to end: the real UI in headless Chromium creates a topic and produces keyed
-//! records, first on the engine running in the tab (wasm in a Web Worker), then on `kite serve`
-//! over the websocket. Expected partitions are Kafka's, from kafka-reference.md §3 — not computed
+//! records, first on the engine running in the tab (wasm in a Web Worker) — where a consumer group
+//! of two then reads them to lag 0 — then on `kite serve` over the websocket. Expected partitions are Kafka's, from kafka-reference.md §3 — not computed
 //! by Kite's own code.
 
 use fantoccini::Client;
@@ -111,6 +111,37 @@ async fn produce_in_the_tab_and_on_the_server() {
         select(&client, "#partitioner", "default").await?;
         select(&client, "#value-serializer", "StringSerializer").await?;
 
+        // A consumer group: two consumers the engine runs join "billing" (after the 3 s initial
+        // rebalance delay), split the three partitions, read everything and commit it: lag 0.
+        click(&client, "#add-consumer").await?;
+        wait_for(&client, "#consumer-list li[data-consumer='1']").await?;
+        wait_for(&client, "#group-description[data-state='Stable']").await?;
+        click(&client, "#add-consumer").await?;
+        wait_for(&client, "#consumer-list li[data-consumer='2']").await?;
+        // The second member joins: a rebalance, then Stable with both.
+        wait_for(&client, "#group-description[data-state='Stable'][data-members='2']").await?;
+        for partition in 0..3 {
+            wait_for(
+                &client,
+                &format!("#group-description tr[data-partition='orders-{partition}'][data-lag='0']"),
+            )
+            .await?;
+        }
+        let described = text_of(&client, "#group-description .group-state").await?;
+        assert!(described.contains("billing · Stable") && described.contains("2 member(s)"), "{described}");
+        let owners = text_of(&client, "#group-description table").await?;
+        assert!(
+            owners.contains("consumer-1") && owners.contains("consumer-2"),
+            "both own partitions: {owners}"
+        );
+        client
+            .execute("document.getElementById('consumers').scrollIntoView()", vec![])
+            .await
+            .map_err(|e| e.to_string())?;
+        screenshot(&client, "consumers").await?;
+        click(&client, "#consumer-list li[data-consumer='2'] .remove-consumer").await?;
+        click(&client, "#consumer-list li[data-consumer='1'] .remove-consumer").await?;
+
         // On the server: the same UI over the websocket; the server's engine answers.
         let default_url =
             wait_for(&client, "#server-url").await?.prop("value").await.map_err(|e| e.to_string())?;
@@ -128,7 +159,8 @@ async fn produce_in_the_tab_and_on_the_server() {
         client.goto(&url).await.map_err(|e| e.to_string())?;
         wait_ready(&client, "in-tab worker").await?;
         let status = text_of(&client, "#status").await?;
-        assert!(status.contains("IndexedDB") && status.contains("3 partitions reopened"), "{status}");
+        // orders' 3 partitions and __consumer_offsets' 50 (the group's committed offsets).
+        assert!(status.contains("IndexedDB") && status.contains(", 53 partitions reopened"), "{status}");
         let record = text_of(&client, ".partition[data-partition='2'] .record[data-offset='1']").await?;
         assert!(record.contains("second"), "the in-tab record survived the reload: {record}");
 

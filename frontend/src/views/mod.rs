@@ -1,6 +1,7 @@
 //! The UI's views: small components that render state and dispatch commands.
 
 pub mod connection;
+pub mod consumers;
 pub mod partitions;
 pub mod producer;
 pub mod topics;

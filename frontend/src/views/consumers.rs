@@ -1,0 +1,162 @@
+//! Consumer groups: add consumers the engine runs as members of a group (subscribed to the
+//! selected topic), poll them every second, remove them; and the group as
+//! `kafka-consumer-groups --describe` shows it — state, protocol, and per partition the committed
+//! offset, the log end, the lag and the member that owns it.
+
+use kite_shared::api::{Command, PartitionRef};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use yew::prelude::*;
+
+use super::bind_text;
+use crate::state::{GroupView, HostedConsumer};
+
+/// How often the view polls its consumers and describes their group.
+pub const POLL_INTERVAL_MS: i32 = 1_000;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub selected_topic: Option<String>,
+    pub consumers: Vec<HostedConsumer>,
+    pub group: Option<GroupView>,
+    pub ready: bool,
+    pub send: Callback<Command>,
+}
+
+fn partitions(list: &[PartitionRef]) -> String {
+    if list.is_empty() {
+        return "—".into();
+    }
+    list.iter().map(|p| format!("{}-{}", p.topic, p.partition)).collect::<Vec<_>>().join(", ")
+}
+
+#[function_component(ConsumersPanel)]
+pub fn consumers_panel(props: &Props) -> Html {
+    let group = use_state(|| "billing".to_string());
+    let added = use_state(|| 0_u32);
+
+    // Every second: poll each consumer (what keeps it in its group and consuming) and describe
+    // the group.
+    {
+        let send = props.send.clone();
+        let ids: Vec<u32> = props.consumers.iter().map(|c| c.id).collect();
+        let group = (*group).clone();
+        let ready = props.ready;
+        use_effect_with((ids, group, ready), move |(ids, group, ready)| {
+            let (ids, group) = (ids.clone(), group.clone());
+            let active = *ready && !ids.is_empty();
+            // FnMut, not Fn: wasm-bindgen 0.2.130 cannot bind a `dyn Fn()` closure once wasm-opt
+            // has run on the module ("failed to find `0` in function table").
+            let tick = Closure::<dyn FnMut()>::new(move || {
+                for &consumer in &ids {
+                    send.emit(Command::Poll {
+                        consumer,
+                        max_records: None,
+                        key_deserializer: Default::default(),
+                        value_deserializer: Default::default(),
+                    });
+                }
+                send.emit(Command::DescribeGroup { group: group.clone() });
+            });
+            let window = web_sys::window();
+            let handle = match (&window, active) {
+                (Some(window), true) => window
+                    .set_interval_with_callback_and_timeout_and_arguments_0(
+                        tick.as_ref().unchecked_ref(),
+                        POLL_INTERVAL_MS,
+                    )
+                    .ok(),
+                _ => None,
+            };
+            move || {
+                if let (Some(window), Some(handle)) = (window, handle) {
+                    window.clear_interval_with_handle(handle);
+                }
+                drop(tick);
+            }
+        });
+    }
+
+    let add = {
+        let (group, added, send, topic) =
+            (group.clone(), added.clone(), props.send.clone(), props.selected_topic.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let Some(topic) = topic.clone() else { return };
+            let n = *added + 1;
+            added.set(n);
+            send.emit(Command::OpenConsumer {
+                group: Some(group.trim().to_string()),
+                topics: vec![topic],
+                partitions: Vec::new(),
+                client_id: Some(format!("consumer-{n}")),
+                auto_offset_reset: Some("earliest".into()),
+                assignors: Vec::new(),
+                enable_auto_commit: None,
+                session_timeout_ms: None,
+            });
+        })
+    };
+    let can_add = props.ready && props.selected_topic.is_some();
+    html! {
+        <section class="panel consumers" id="consumers" aria-labelledby="consumers-title">
+            <h2 id="consumers-title">{ "Consumer groups" }</h2>
+            <form class="add-consumer" onsubmit={add}>
+                <label>{ "Group" }<input id="group-id" type="text" value={(*group).clone()}
+                    oninput={bind_text(&group)} /></label>
+                <button id="add-consumer" type="submit" disabled={!can_add}>
+                    { match &props.selected_topic {
+                        Some(topic) => format!("Add a consumer of {topic}"),
+                        None => "Select a topic first".to_string(),
+                    } }
+                </button>
+            </form>
+            <ul id="consumer-list" class="consumer-list">
+                { for props.consumers.iter().map(|c| {
+                    let send = props.send.clone();
+                    let id = c.id;
+                    html! {
+                        <li key={c.id.to_string()} data-consumer={c.id.to_string()}>
+                            <span class="consumer-name">{ &c.client_id }</span>
+                            <span class="consumer-meta">
+                                { if c.stable { "member" } else { "joining…" } }
+                                { format!(" · owns {} · consumed {}", partitions(&c.assignment), c.consumed) }
+                            </span>
+                            <button class="remove-consumer" title="close: commit and leave the group"
+                                onclick={Callback::from(move |_: MouseEvent| send.emit(Command::CloseConsumer { consumer: id }))}>
+                                { "Remove" }
+                            </button>
+                        </li>
+                    }
+                }) }
+            </ul>
+            if let Some(view) = &props.group {
+                <div class="group" id="group-description" data-state={view.state.clone()}
+                    data-members={view.members.to_string()}>
+                    <p class="group-state">
+                        { format!("{} · {} · protocol {} · {} member(s)", view.group, view.state,
+                            if view.protocol.is_empty() { "—" } else { view.protocol.as_str() }, view.members) }
+                    </p>
+                    <table class="lag">
+                        <thead><tr>
+                            <th>{ "Partition" }</th><th>{ "Committed" }</th><th>{ "Log end" }</th>
+                            <th>{ "Lag" }</th><th>{ "Owner" }</th>
+                        </tr></thead>
+                        <tbody>
+                            { for view.rows.iter().map(|row| html! {
+                                <tr data-partition={format!("{}-{}", row.topic, row.partition)}
+                                    data-lag={row.lag.map_or("-".to_string(), |l| l.to_string())}>
+                                    <td>{ format!("{}-{}", row.topic, row.partition) }</td>
+                                    <td>{ row.current_offset.map_or("-".to_string(), |o| o.to_string()) }</td>
+                                    <td>{ row.log_end_offset }</td>
+                                    <td class="lag-value">{ row.lag.map_or("-".to_string(), |l| l.to_string()) }</td>
+                                    <td>{ row.client_id.clone().unwrap_or_else(|| "-".into()) }</td>
+                                </tr>
+                            }) }
+                        </tbody>
+                    </table>
+                </div>
+            }
+        </section>
+    }
+}
