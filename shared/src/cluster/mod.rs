@@ -224,14 +224,8 @@ impl Cluster {
     ) -> Result<(Cluster, Vec<(String, OpenReport)>), String> {
         let at = |e: StorageError| e.to_string();
         let clean_shutdown = store.read_file(CLEAN_SHUTDOWN_FILE).map_err(at)?.is_some();
-        let read_checkpoint = |store: &dyn BrokerStore, name: &str| -> Result<OffsetCheckpoint, String> {
-            match store.read_file(name).map_err(at)? {
-                None => Ok(OffsetCheckpoint::default()),
-                Some(bytes) => OffsetCheckpoint::from_text(name, &String::from_utf8_lossy(&bytes)),
-            }
-        };
-        let recovery_points = read_checkpoint(store.as_ref(), RECOVERY_POINT_CHECKPOINT_FILE)?;
-        let log_starts = read_checkpoint(store.as_ref(), LOG_START_OFFSET_CHECKPOINT_FILE)?;
+        let recovery_points = OffsetCheckpoint::read(store.as_ref(), RECOVERY_POINT_CHECKPOINT_FILE)?;
+        let log_starts = OffsetCheckpoint::read(store.as_ref(), LOG_START_OFFSET_CHECKPOINT_FILE)?;
         let topics: Vec<TopicRecord> = match store.read_file(TOPICS_FILE).map_err(at)? {
             None => Vec::new(),
             Some(bytes) => {

@@ -22,6 +22,17 @@ pub struct OffsetCheckpoint {
 }
 
 impl OffsetCheckpoint {
+    /// A broker's checkpoint file `name` from `store`; empty when there is none.
+    pub fn read(
+        store: &dyn crate::log::storage::BrokerStore,
+        name: &str,
+    ) -> Result<OffsetCheckpoint, String> {
+        match store.read_file(name).map_err(|e| e.to_string())? {
+            None => Ok(OffsetCheckpoint::default()),
+            Some(bytes) => OffsetCheckpoint::from_text(name, &String::from_utf8_lossy(&bytes)),
+        }
+    }
+
     pub fn get(&self, topic: &str, partition: i32) -> Option<i64> {
         self.offsets.get(&(topic.to_string(), partition)).copied()
     }

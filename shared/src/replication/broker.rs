@@ -11,9 +11,12 @@ use crate::config::{Acks, TopicConfig};
 use crate::error::ErrorCode;
 use crate::group::coordinator::{CoordinatorConfig, CoordinatorOutput, GroupCoordinator, OFFSETS_TOPIC};
 use crate::group::offsets_topic::{encode_batch, records_in};
+use crate::log::checkpoint::{
+    CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_CHECKPOINT_FILE, OffsetCheckpoint, RECOVERY_POINT_CHECKPOINT_FILE,
+};
 use crate::log::local_log::{LocalLog, LogConfig, OpenCheckpoints};
 use crate::log::segment::file_name;
-use crate::log::storage::{LEADER_EPOCH_CHECKPOINT_FILE, LOG_SUFFIX, MemoryPartitionStore};
+use crate::log::storage::{BrokerStore, LEADER_EPOCH_CHECKPOINT_FILE, LOG_SUFFIX, MemoryPartitionStore};
 use crate::random::Rng;
 
 /// Kafka's `broker.heartbeat.interval.ms` default.
@@ -24,6 +27,9 @@ pub const DEFAULT_REPLICA_LAG_TIME_MAX_MS: i64 = 30_000;
 pub const MAX_TORN_BYTES: u64 = 512;
 /// How long a follower waits for a fetch answer before fetching again (a lost message).
 pub const FETCH_RETRY_MS: i64 = 500;
+/// How often a broker with a store writes its recovery-point and log-start checkpoints (Kafka's
+/// `log.flush.offset.checkpoint.interval.ms` default).
+pub const CHECKPOINT_INTERVAL_MS: i64 = 60_000;
 /// Set in the correlation of the coordinator's own appends to `__consumer_offsets`, so their
 /// answers (addressed to this broker) are told apart from everything else.
 const COORDINATOR_WRITE_BIT: u64 = 1 << 63;
@@ -66,6 +72,19 @@ pub struct Broker {
     next_correlation: u64,
     /// The group coordinator for the `__consumer_offsets` partitions this broker leads.
     pub coordinator: GroupCoordinator,
+    /// Where its logs live (Kafka's log directory); `None`: in memory only (the simulator,
+    /// which models crashes on the logs' bytes itself).
+    store: Option<Box<dyn BrokerStore>>,
+    /// What the store said at open, for opening each partition's log when it is first named.
+    opened_from: Option<StoreCheckpoints>,
+    last_checkpoint_ms: Option<i64>,
+}
+
+/// The broker files read at open.
+struct StoreCheckpoints {
+    clean_shutdown: bool,
+    recovery_points: OffsetCheckpoint,
+    log_starts: OffsetCheckpoint,
 }
 
 impl Broker {
@@ -81,6 +100,86 @@ impl Broker {
             last_heartbeat_ms: None,
             next_correlation: 0,
             coordinator: GroupCoordinator::new(id, config.coordinator),
+            store: None,
+            opened_from: None,
+            last_checkpoint_ms: None,
+        }
+    }
+
+    /// A broker over its log directory, as a Kafka broker starts: it notes and removes the
+    /// clean-shutdown marker and reads the recovery-point and log-start checkpoints; each
+    /// partition's log is opened from the store when the controller first names this broker a
+    /// replica (recovered from the recovery point unless the last stop was clean).
+    pub fn open(
+        id: BrokerId,
+        incarnation: u64,
+        config: BrokerConfig,
+        mut store: Box<dyn BrokerStore>,
+    ) -> Result<Broker, String> {
+        let clean_shutdown = store.read_file(CLEAN_SHUTDOWN_FILE).map_err(|e| e.to_string())?.is_some();
+        let recovery_points = OffsetCheckpoint::read(store.as_ref(), RECOVERY_POINT_CHECKPOINT_FILE)?;
+        let log_starts = OffsetCheckpoint::read(store.as_ref(), LOG_START_OFFSET_CHECKPOINT_FILE)?;
+        // The marker goes before any write: a crash from here on is an unclean stop.
+        store.delete_file(CLEAN_SHUTDOWN_FILE).map_err(|e| e.to_string())?;
+        let mut broker = Broker::new(id, incarnation, config);
+        broker.unclean_restart = !clean_shutdown;
+        broker.store = Some(store);
+        broker.opened_from = Some(StoreCheckpoints { clean_shutdown, recovery_points, log_starts });
+        Ok(broker)
+    }
+
+    /// A partition's log: opened from the store (if the broker has one), else new in memory.
+    fn create_log(&mut self, tp: &TopicPartition) -> Result<LocalLog, String> {
+        let config = self.log_config();
+        let Some(store) = self.store.as_mut() else { return Ok(LocalLog::new(config)) };
+        let checkpoints = match &self.opened_from {
+            Some(from) => OpenCheckpoints {
+                clean_shutdown: from.clean_shutdown,
+                recovery_point: from.recovery_points.get(&tp.topic, tp.partition),
+                log_start_offset: from.log_starts.get(&tp.topic, tp.partition),
+            },
+            None => OpenCheckpoints::default(),
+        };
+        let partition_store = store.partition(&tp.to_string()).map_err(|e| e.to_string())?;
+        LocalLog::open(config, partition_store, checkpoints).map(|(log, _)| log).map_err(|e| e.to_string())
+    }
+
+    fn write_checkpoints(&mut self) -> Result<(), String> {
+        let Some(store) = self.store.as_mut() else { return Ok(()) };
+        let (mut recovery_points, mut log_starts) =
+            (OffsetCheckpoint::default(), OffsetCheckpoint::default());
+        for (tp, partition) in &self.partitions {
+            let key = (tp.topic.clone(), tp.partition);
+            recovery_points.offsets.insert(key.clone(), partition.log.recovery_point());
+            log_starts.offsets.insert(key, partition.log.log_start_offset());
+        }
+        store
+            .write_file(RECOVERY_POINT_CHECKPOINT_FILE, recovery_points.to_text().as_bytes())
+            .and_then(|()| {
+                store.write_file(LOG_START_OFFSET_CHECKPOINT_FILE, log_starts.to_text().as_bytes())
+            })
+            .map_err(|e| e.to_string())
+    }
+
+    /// A clean stop, as a Kafka broker's: every log closed (flushed, indexes written), the
+    /// checkpoints, then the clean-shutdown marker last. Without a store there is nothing to do.
+    pub fn shutdown(&mut self) -> Result<(), String> {
+        if self.store.is_none() {
+            return Ok(());
+        }
+        let mut failed = Vec::new();
+        for (tp, partition) in &mut self.partitions {
+            if let Err(e) = partition.log.close() {
+                failed.push(format!("{tp}: {e}"));
+            }
+        }
+        if !failed.is_empty() {
+            return Err(failed.join("; "));
+        }
+        self.write_checkpoints()?;
+        match self.store.as_mut() {
+            Some(store) => store.write_file(CLEAN_SHUTDOWN_FILE, b"").map_err(|e| e.to_string()),
+            None => Ok(()),
         }
     }
 
@@ -197,12 +296,27 @@ impl Broker {
                 if incarnation != self.incarnation || !state.replicas.contains(&self.id) {
                     return;
                 }
-                let log_config = self.log_config();
-                let id = self.id;
-                let partition = self
-                    .partitions
-                    .entry(state.tp.clone())
-                    .or_insert_with(|| Partition::new(state.tp.clone(), id, LocalLog::new(log_config)));
+                if !self.partitions.contains_key(&state.tp) {
+                    match self.create_log(&state.tp) {
+                        Ok(log) => {
+                            self.partitions
+                                .insert(state.tp.clone(), Partition::new(state.tp.clone(), self.id, log));
+                        }
+                        Err(e) => {
+                            // A log that cannot be opened takes the log directory offline, as
+                            // Kafka's LogDirFailureChannel does; the controller moves leadership.
+                            trace.push(
+                                now_ms,
+                                Event::Fault {
+                                    description: format!("broker-{}: {}: {e}", self.id, state.tp),
+                                },
+                            );
+                            self.log_dir_offline = true;
+                            return;
+                        }
+                    }
+                }
+                let Some(partition) = self.partitions.get_mut(&state.tp) else { return };
                 let offsets_partition = (state.tp.topic == OFFSETS_TOPIC).then_some(state.tp.partition);
                 partition.update(now_ms, state, out, trace);
                 let leads = partition.is_leader();
@@ -419,6 +533,13 @@ impl Broker {
     }
 
     fn tick_replicas(&mut self, now_ms: i64, out: &mut Outbox) {
+        if self.store.is_some()
+            && self.last_checkpoint_ms.is_none_or(|last| now_ms - last >= CHECKPOINT_INTERVAL_MS)
+        {
+            self.last_checkpoint_ms = Some(now_ms);
+            // A checkpoint that cannot be written only means a longer recovery after a crash.
+            let _ = self.write_checkpoints();
+        }
         if self.last_heartbeat_ms.is_none_or(|last| now_ms - last >= self.config.heartbeat_interval_ms) {
             self.last_heartbeat_ms = Some(now_ms);
             let heartbeat = Message::BrokerHeartbeat {

@@ -40,10 +40,18 @@ pub struct LocalCluster {
 impl LocalCluster {
     /// `brokers` brokers, registered with the controller.
     pub fn new(brokers: usize, config: BrokerConfig, now_ms: i64) -> LocalCluster {
+        LocalCluster::with_brokers(
+            (0..brokers as BrokerId).map(|id| Broker::new(id, 1, config)).collect(),
+            now_ms,
+        )
+    }
+
+    /// These brokers (ids 0, 1, … in order), registered with the controller.
+    pub fn with_brokers(brokers: Vec<Broker>, now_ms: i64) -> LocalCluster {
         let mut cluster = LocalCluster {
             now_ms,
             controller: Controller::new(BROKER_SESSION_TIMEOUT_MS, PREFERRED_LEADER_CHECK_MS),
-            brokers: (0..brokers as BrokerId).map(|id| Broker::new(id, 1, config)).collect(),
+            brokers,
             trace: Trace::default(),
             keep_trace: true,
             queue: VecDeque::new(),
@@ -79,6 +87,16 @@ impl LocalCluster {
         self.pump();
         self.advance(LOCAL_TICK_MS);
         Ok(())
+    }
+
+    /// Puts a restarted broker (a new incarnation) in place of the one with its id, and runs the
+    /// clock until the controller has registered it and told it its partitions.
+    pub fn replace_broker(&mut self, broker: Broker) {
+        let index = broker.id as usize;
+        if index < self.brokers.len() {
+            self.brokers[index] = broker;
+        }
+        self.advance(LOCAL_TICK_MS * 10);
     }
 
     pub fn leader(&self, tp: &TopicPartition) -> Option<BrokerId> {
