@@ -1,7 +1,8 @@
 //! Replicated brokers that keep their logs in a store (Kafka's log directory): after a clean
 //! shutdown every broker reopens its partitions from its files without recovery; after a crash
-//! (no shutdown) they recover from the files; either way every acknowledged record is on every
-//! replica, with the same leader epochs, and producing continues at the next offset.
+//! (no shutdown) they recover from the files; and the whole cluster comes back with the
+//! controller replaying its metadata log. Every acknowledged record is on every replica, and
+//! producing continues at the next offset.
 #![cfg(not(target_arch = "wasm32"))]
 
 use kite_shared::config::Acks;
@@ -55,7 +56,20 @@ fn values(cluster: &LocalCluster, broker: usize, partition: i32) -> Vec<String> 
     out
 }
 
-fn restart_all(clean: bool) {
+/// How the cluster comes back.
+#[derive(Clone, Copy, PartialEq)]
+enum Restart {
+    /// Every broker stops cleanly and starts again; the controller stays up.
+    CleanBrokers,
+    /// Every broker crashes and starts again; the controller stays up.
+    CrashedBrokers,
+    /// Everything stops cleanly: the controller comes back from its metadata log (kept as JSON
+    /// lines), the brokers from their files.
+    Everything,
+}
+
+fn restart_all(how: Restart) {
+    let clean = how != Restart::CrashedBrokers;
     let mut journals = Vec::new();
     let mut brokers = Vec::new();
     for id in 0..BROKERS as i32 {
@@ -84,9 +98,18 @@ fn restart_all(clean: bool) {
     }
     let marker = files[0].contains_key(&(String::new(), ".kafka_cleanshutdown".to_string()));
     assert_eq!(marker, clean, "the clean-shutdown marker is written last, only on a clean stop");
-    for (id, files) in files.into_iter().enumerate() {
-        let (restarted, _) = broker(id as i32, 2, files);
-        cluster.replace_broker(restarted);
+    if how == Restart::Everything {
+        let lines: Vec<String> =
+            cluster.controller.metadata_log().iter().map(|r| serde_json::to_string(r).unwrap()).collect();
+        let records = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let brokers = files.into_iter().zip(0..).map(|(files, id)| broker(id, 2, files).0).collect();
+        let now = cluster.now_ms;
+        cluster = LocalCluster::restarted(records, brokers, now);
+    } else {
+        for (id, files) in files.into_iter().enumerate() {
+            let (restarted, _) = broker(id as i32, 2, files);
+            cluster.replace_broker(restarted);
+        }
     }
     cluster.advance(5_000);
     for broker in 0..BROKERS {
@@ -104,10 +127,15 @@ fn restart_all(clean: bool) {
 
 #[test]
 fn brokers_reopen_their_logs_after_a_clean_shutdown() {
-    restart_all(true);
+    restart_all(Restart::CleanBrokers);
 }
 
 #[test]
 fn brokers_recover_their_logs_after_a_crash() {
-    restart_all(false);
+    restart_all(Restart::CrashedBrokers);
+}
+
+#[test]
+fn the_whole_cluster_restarts_from_its_metadata_log_and_files() {
+    restart_all(Restart::Everything);
 }

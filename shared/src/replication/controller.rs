@@ -58,6 +58,43 @@ impl Controller {
         &self.metadata_log
     }
 
+    /// A controller restarted at `now_ms` over its metadata log: the topics and each partition's
+    /// last recorded state (leader, epochs, ISR, ELR) come back; the brokers it knew keep their
+    /// registrations and get a fresh session to heartbeat in (a restarted broker does so with a
+    /// new incarnation, which the usual path handles).
+    pub fn replay(
+        now_ms: i64,
+        records: Vec<MetadataRecord>,
+        session_timeout_ms: i64,
+        preferred_leader_check_ms: i64,
+    ) -> Controller {
+        let mut controller = Controller::new(session_timeout_ms, preferred_leader_check_ms);
+        for record in &records {
+            match record {
+                MetadataRecord::RegisterBroker { broker, incarnation } => {
+                    let registration =
+                        Registration { incarnation: *incarnation, last_heartbeat_ms: now_ms, fenced: false };
+                    controller.brokers.insert(*broker, registration);
+                }
+                MetadataRecord::FenceBroker { broker } => {
+                    if let Some(registration) = controller.brokers.get_mut(broker) {
+                        registration.fenced = true;
+                    }
+                }
+                MetadataRecord::Topic { name, .. } => {
+                    controller.unclean_election.entry(name.clone()).or_insert(false);
+                }
+                MetadataRecord::Partition(state) => {
+                    controller.partitions.insert(state.tp.clone(), state.clone());
+                }
+            }
+        }
+        controller.metadata_log = records;
+        controller.last_preferred_check_ms = now_ms;
+        controller.last_resend_ms = now_ms;
+        controller
+    }
+
     fn alive(&self, broker: BrokerId) -> bool {
         self.brokers.get(&broker).is_some_and(|r| !r.fenced)
     }

@@ -48,9 +48,25 @@ impl LocalCluster {
 
     /// These brokers (ids 0, 1, … in order), registered with the controller.
     pub fn with_brokers(brokers: Vec<Broker>, now_ms: i64) -> LocalCluster {
+        let controller = Controller::new(BROKER_SESSION_TIMEOUT_MS, PREFERRED_LEADER_CHECK_MS);
+        LocalCluster::with_parts(controller, brokers, now_ms)
+    }
+
+    /// A controller restarted over its metadata log (`Controller::replay`) with these brokers.
+    pub fn restarted(
+        records: Vec<super::protocol::MetadataRecord>,
+        brokers: Vec<Broker>,
+        now_ms: i64,
+    ) -> LocalCluster {
+        let controller =
+            Controller::replay(now_ms, records, BROKER_SESSION_TIMEOUT_MS, PREFERRED_LEADER_CHECK_MS);
+        LocalCluster::with_parts(controller, brokers, now_ms)
+    }
+
+    fn with_parts(controller: Controller, brokers: Vec<Broker>, now_ms: i64) -> LocalCluster {
         let mut cluster = LocalCluster {
             now_ms,
-            controller: Controller::new(BROKER_SESSION_TIMEOUT_MS, PREFERRED_LEADER_CHECK_MS),
+            controller,
             brokers,
             trace: Trace::default(),
             keep_trace: true,

@@ -9,7 +9,7 @@ use crate::group::coordinator::{GroupRequest, GroupResponse};
 pub type BrokerId = i32;
 
 /// Every participant the network connects.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum NodeId {
     Controller,
     Broker(BrokerId),
@@ -26,7 +26,7 @@ impl std::fmt::Display for NodeId {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TopicPartition {
     pub topic: String,
     pub partition: i32,
@@ -40,7 +40,7 @@ impl std::fmt::Display for TopicPartition {
 
 /// A partition as the controller's metadata records it (Kafka's PartitionRecord /
 /// PartitionChangeRecord folded together).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PartitionState {
     pub tp: TopicPartition,
     /// The assignment; the first is the preferred leader.
@@ -154,8 +154,10 @@ pub enum Message {
     },
 }
 
-/// One record of the controller's metadata log (KRaft's `__cluster_metadata`), in order.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One record of the controller's metadata log (KRaft's `__cluster_metadata`), in order. A host
+/// keeps it (JSON, one record per line) so a restarted controller can replay it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum MetadataRecord {
     RegisterBroker {
         broker: BrokerId,
