@@ -151,7 +151,9 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
 
         let service = warp::service(routes);
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-        let mut builder = Builder::new(TokioExecutor::new());
+        // HTTP/1 only (websockets upgrade from it): the auto-detecting builder would first wait,
+        // with no deadline, for enough bytes to tell HTTP/2 from HTTP/1.
+        let mut builder = Builder::new(TokioExecutor::new()).http1_only();
         builder
             .http1()
             .timer(TokioTimer::new())

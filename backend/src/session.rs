@@ -35,6 +35,8 @@ pub const EVENT_CHANNEL_CAPACITY: usize = 1_024;
 pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: usize = 64;
 /// Records one live-tail push carries at most.
 const TAIL_PUSH_RECORDS: u32 = 1_000;
+/// Pushes one batch of events may send a tail, to catch up after a large produce.
+const MAX_TAIL_FETCHES_PER_PUSH: usize = 16;
 
 type EventBatch = Arc<Vec<(i64, Event)>>;
 
@@ -68,9 +70,10 @@ pub async fn run(
     serve(socket, &cluster, shutdown, &events, &mut consumers).await;
     // The consumers this connection opened go with it: closed (committing, leaving their groups)
     // rather than left for their session timeouts.
+    // Without a commit: the client may not have received what its last poll returned.
     if let Ok(mut cluster) = cluster.lock() {
         for consumer in consumers {
-            cluster.handle(now_ms(), Command::CloseConsumer { consumer });
+            cluster.abandon_consumer(now_ms(), consumer);
         }
     }
 }
@@ -182,21 +185,47 @@ fn pushes(
                 if !appended {
                     continue;
                 }
-                let fetch = Command::Fetch {
-                    topic: topic.clone(),
-                    partition: *partition,
-                    offset: *next,
-                    max_records: TAIL_PUSH_RECORDS,
-                    key_deserializer: deserializers.0,
-                    value_deserializer: deserializers.1,
-                };
                 let Ok(mut engine) = cluster.lock() else { return out };
-                if let Reply::Records { records, .. } = engine.handle(now_ms(), fetch)
-                    && let Some(last) = records.last()
-                {
-                    *next = last.offset + 1;
-                    let push = Push::Records { topic: topic.clone(), partition: *partition, records };
-                    out.push(encode(&ServerMessage::Push { subscription: *subscription, push }));
+                // Until caught up (bounded per batch of events; the next append continues).
+                for _ in 0..MAX_TAIL_FETCHES_PER_PUSH {
+                    let fetch = Command::Fetch {
+                        topic: topic.clone(),
+                        partition: *partition,
+                        offset: *next,
+                        max_records: TAIL_PUSH_RECORDS,
+                        key_deserializer: deserializers.0,
+                        value_deserializer: deserializers.1,
+                    };
+                    match engine.handle(now_ms(), fetch) {
+                        Reply::Records { records, log_start_offset, .. } => {
+                            let Some(last) = records.last() else {
+                                // Nothing there: retention may have moved the log start past it.
+                                *next = (*next).max(log_start_offset);
+                                break;
+                            };
+                            *next = last.offset + 1;
+                            let full = records.len() == TAIL_PUSH_RECORDS as usize;
+                            let push = Push::Records { topic: topic.clone(), partition: *partition, records };
+                            out.push(encode(&ServerMessage::Push { subscription: *subscription, push }));
+                            if !full {
+                                break;
+                            }
+                        }
+                        // Out of range (deleted, or retention passed it): follow from the log start.
+                        _ => {
+                            let earliest = Command::ListOffsets {
+                                topic: topic.clone(),
+                                partition: *partition,
+                                timestamp_ms: -2,
+                            };
+                            if let Reply::Offsets { offset: Some(start), .. } =
+                                engine.handle(now_ms(), earliest)
+                            {
+                                *next = start;
+                            }
+                            break;
+                        }
+                    }
                 }
             }
         }
@@ -213,19 +242,23 @@ async fn serve(
 ) {
     let mut subscriptions: Vec<(u64, Subscription)> = Vec::new();
     let mut published = events.0.subscribe();
+    // Idle means no client message: pushes to it do not count.
+    let idle = std::time::Duration::from_secs(IDLE_TIMEOUT_SECS);
+    let mut deadline = tokio::time::Instant::now() + idle;
     let (mut tx, mut rx) = socket.split();
     if tx.send(Message::text(welcome_text(ENGINE_NAME))).await.is_err() {
         return;
     }
     loop {
         let message = tokio::select! {
-            message = tokio::time::timeout(std::time::Duration::from_secs(IDLE_TIMEOUT_SECS), rx.next()) => match message {
-                Ok(message) => message,
-                Err(_) => {
-                    let _ = tx.send(Message::close_with(CLOSE_NORMAL, "idle for too long")).await;
-                    return;
-                }
-            },
+            message = rx.next() => {
+                deadline = tokio::time::Instant::now() + idle;
+                message
+            }
+            () = tokio::time::sleep_until(deadline) => {
+                let _ = tx.send(Message::close_with(CLOSE_NORMAL, "idle for too long")).await;
+                return;
+            }
             _ = shutdown.changed() => {
                 let _ = tx.send(Message::close_with(CLOSE_GOING_AWAY, "kite serve is shutting down")).await;
                 return;

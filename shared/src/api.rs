@@ -783,6 +783,11 @@ mod tests {
                 "{answer:?}"
             );
         }
+        // A timestamp that overflows is refused by name, not wrapped.
+        let record = BatchRecord { timestamp_delta: 1, value: Some(b"v".to_vec()), ..BatchRecord::default() };
+        let overflowing = RecordBatch::new(i64::MAX, vec![record]).encode().unwrap();
+        let answer = serve_frame(&mut cluster, 12, &Frame::Binary(encode_binary_frame(header, &overflowing)));
+        assert!(matches!(&answer, Frame::Text(t) if t.contains("timestamp overflows")), "{answer:?}");
         let wrong = encode_binary_frame(r#"{"id":5,"command":{"type":"list_topics"}}"#, b"x");
         assert!(
             matches!(serve_frame(&mut cluster, 11, &Frame::Binary(wrong)), Frame::Text(t) if t.contains("only produce_records"))

@@ -56,14 +56,20 @@ pub(super) struct Groups {
     consumers: BTreeMap<u32, Hosted>,
     next_consumer: u32,
     next_correlation: u64,
-    /// The coordinator's and consumers' events (what the UI will show); kept short.
+    /// The coordinator's and consumers' events, until the engine takes them.
     trace: Trace,
+    /// The coordinator is creating `__consumer_offsets` (clients may not).
+    creating: bool,
 }
 
 impl Groups {
     /// The coordinator's and consumers' events since the last call.
     pub(super) fn take_trace(&mut self) -> Vec<(i64, crate::replication::trace::Event)> {
         std::mem::take(&mut self.trace.events)
+    }
+
+    pub(super) fn creating_offsets_topic(&self) -> bool {
+        self.creating
     }
 
     pub(super) fn group_count(&self) -> usize {
@@ -81,6 +87,7 @@ impl Groups {
             next_consumer: ADMIN + 1,
             next_correlation: 0,
             trace: Trace::default(),
+            creating: false,
         }
     }
 }
@@ -109,6 +116,8 @@ impl Cluster {
     /// the process; their sessions expire at the first tick.
     pub(super) fn load_groups(&mut self) {
         let Some(state) = self.topics.get(OFFSETS_TOPIC) else { return };
+        // Groups hash over the partitions the topic has (Kafka reads them from the topic).
+        self.groups.coordinator.config.offsets_partitions = state.topic.partition_count();
         for (log, partition) in state.topic.partitions().iter().zip(0..) {
             self.groups.coordinator.load(0, partition, records_in(log), &mut self.groups.trace);
         }
@@ -121,7 +130,11 @@ impl Cluster {
             return Ok(());
         }
         let configs = OFFSETS_TOPIC_CONFIGS.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        self.create_topic(OFFSETS_TOPIC.to_string(), OFFSETS_TOPIC_PARTITIONS, configs)?;
+        self.groups.creating = true;
+        let created = self.create_topic(OFFSETS_TOPIC.to_string(), OFFSETS_TOPIC_PARTITIONS, configs);
+        self.groups.creating = false;
+        created?;
+        self.groups.coordinator.config.offsets_partitions = OFFSETS_TOPIC_PARTITIONS;
         for partition in 0..OFFSETS_TOPIC_PARTITIONS {
             self.groups.coordinator.load(now_ms, partition, Vec::new(), &mut self.groups.trace);
         }
@@ -336,7 +349,8 @@ impl Cluster {
         for id in ids {
             let Some(hosted) = self.groups.consumers.get_mut(&id) else { continue };
             let out = if now_ms - hosted.last_used_ms >= HOSTED_CONSUMER_IDLE_MS {
-                let out = hosted.consumer.close(now_ms);
+                // Its client went away: leave without committing what it may never have read.
+                let out = hosted.consumer.abandon(now_ms);
                 self.route(now_ms, id, out);
                 self.groups.consumers.remove(&id);
                 continue;
@@ -468,6 +482,11 @@ impl Cluster {
         self.groups.coordinator.tick(now_ms, &mut output, &mut self.groups.trace);
         let replies = self.settle(now_ms, output);
         self.deliver_replies(now_ms, replies);
+        // A problem from an earlier round is this poll's error; one found while polling is the
+        // next poll's, so records already handed out are never dropped.
+        if let Some(problem) = self.consumer_problem(consumer) {
+            return Err(problem);
+        }
         let mut polled = Vec::new();
         // More polls while they find nothing: an assignment that just arrived looks up its
         // positions and fetches (each step one poll here), so records that are there come back
@@ -481,9 +500,6 @@ impl Cluster {
                 max_records.unwrap_or(default).clamp(1, MAX_FETCH_RECORDS) as usize;
             let (records, out) = hosted.consumer.poll(now_ms, &mut groups.trace);
             self.route(now_ms, consumer, out);
-            if let Some(problem) = self.consumer_problem(consumer) {
-                return Err(problem);
-            }
             polled = records;
             if !polled.is_empty() {
                 break;
@@ -534,6 +550,17 @@ impl Cluster {
             }
         }
         Ok(Reply::OffsetsCommitted { consumer, offsets })
+    }
+
+    /// A consumer whose client went away (its connection closed): LeaveGroup without a commit.
+    pub fn abandon_consumer(&mut self, now_ms: i64, consumer: u32) {
+        if self.closed {
+            return;
+        }
+        let Some(hosted) = self.groups.consumers.get_mut(&consumer) else { return };
+        let out = hosted.consumer.abandon(now_ms);
+        self.route(now_ms, consumer, out);
+        self.groups.consumers.remove(&consumer);
     }
 
     pub(super) fn close_consumer(&mut self, now_ms: i64, consumer: u32) -> Result<Reply, KafkaError> {

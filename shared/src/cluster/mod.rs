@@ -18,8 +18,8 @@ use crate::api::{
 use crate::config::{Acks, TopicCompression, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
 use crate::limits::{
-    FETCH_READ_CHUNK_BYTES, MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_PARTITION_BYTES_IN_MEMORY,
-    MAX_PRODUCE_BATCH_RECORDS, MAX_TOPICS_PER_CLUSTER,
+    FETCH_READ_CHUNK_BYTES, MAX_BATCH_BYTES, MAX_FETCH_BYTES, MAX_FETCH_RECORDS,
+    MAX_PARTITION_BYTES_IN_MEMORY, MAX_PRODUCE_BATCH_RECORDS, MAX_TOPICS_PER_CLUSTER,
 };
 use crate::log::checkpoint::{
     CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_CHECKPOINT_FILE, OffsetCheckpoint, RECOVERY_POINT_CHECKPOINT_FILE,
@@ -154,6 +154,8 @@ pub struct Cluster {
     /// Events not yet taken by the host.
     events: std::collections::VecDeque<(i64, Event)>,
     counters: Metrics,
+    /// Shut down: the clean-shutdown marker is written, so nothing may change any more.
+    closed: bool,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -211,6 +213,7 @@ impl Cluster {
             cluster_id: new_cluster_id(seed),
             events: std::collections::VecDeque::new(),
             counters: Metrics::default(),
+            closed: false,
         }
     }
 
@@ -417,12 +420,17 @@ impl Cluster {
             return Err(failed.join("; "));
         }
         self.write_checkpoints().map_err(|e| e.to_string())?;
+        // From here nothing writes: a late request would land after the marker.
+        self.closed = true;
         self.store.write_file(CLEAN_SHUTDOWN_FILE, b"").map_err(|e| e.to_string())
     }
 
     /// Answers one command. `now_ms` is the host's wall clock in milliseconds since the Unix epoch;
     /// the engine never reads a clock itself.
     pub fn handle(&mut self, now_ms: i64, command: Command) -> Reply {
+        if self.closed {
+            return Reply::Error(KafkaError::new(ErrorCode::KafkaStorageError, "The broker has shut down."));
+        }
         let result = match command {
             Command::CreateTopic { name, partitions, configs, replication_factor } => {
                 match crate::config::validate_replication_factor(
@@ -705,6 +713,14 @@ impl Cluster {
     ) -> Result<Reply, KafkaError> {
         validate_name(&name)?;
         validate_partition_count(partitions)?;
+        if name == crate::group::coordinator::OFFSETS_TOPIC && self.groups.creating_offsets_topic() {
+            // The coordinator's own creation, below.
+        } else if name == crate::group::coordinator::OFFSETS_TOPIC {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidTopicException,
+                format!("{name} is an internal topic: the group coordinator creates it on first use."),
+            ));
+        }
         let config = TopicConfig::from_overrides(&overrides)?;
         if self.topics.contains_key(&name) {
             return Err(KafkaError::new(
@@ -944,6 +960,7 @@ impl Cluster {
             ));
         }
         let mut records = Vec::new();
+        let mut decoded_bytes = 0usize;
         let mut rest = payload;
         while !rest.is_empty() {
             let (batch, used) = RecordBatch::decode(rest).map_err(|e| {
@@ -954,7 +971,21 @@ impl Cluster {
             })?;
             rest = &rest[used..];
             for record in batch.records {
-                records.push((batch.base_timestamp + record.timestamp_delta, record));
+                decoded_bytes +=
+                    record.key.as_ref().map_or(0, Vec::len) + record.value.as_ref().map_or(0, Vec::len);
+                let timestamp =
+                    batch.base_timestamp.checked_add(record.timestamp_delta).ok_or_else(|| {
+                        invalid(format!(
+                            "A record's timestamp overflows: {} + {}.",
+                            batch.base_timestamp, record.timestamp_delta
+                        ))
+                    })?;
+                records.push((timestamp, record));
+            }
+            if decoded_bytes > MAX_BATCH_BYTES {
+                return Err(invalid(format!(
+                    "A produce_records carries at most {MAX_BATCH_BYTES} bytes of keys and values."
+                )));
             }
             if records.len() > MAX_PRODUCE_BATCH_RECORDS {
                 return Err(invalid(format!(

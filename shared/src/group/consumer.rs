@@ -409,6 +409,9 @@ impl Consumer {
         } else if self.membership == Membership::Stable || self.config.cooperative() {
             (self.generation, self.member_id.clone())
         } else {
+            // Mid-rebalance an eager member owns nothing it may commit (Kafka's commitSync
+            // throws REBALANCE_IN_PROGRESS).
+            self.events.push(ConsumerEvent::CommitFailed(ErrorCode::RebalanceInProgress));
             return Outbox::new();
         };
         let with_epochs = offsets
@@ -430,6 +433,20 @@ impl Consumer {
         if self.config.enable_auto_commit {
             out.extend(self.commit_positions(now_ms, true));
         }
+        if !self.manual && !self.member_id.is_empty() {
+            let request =
+                GroupRequest::Leave { group: self.group().into(), member_id: self.member_id.clone() };
+            out.extend(self.group_request(now_ms, Pending::Leave, request));
+        }
+        self.closed = true;
+        out
+    }
+
+    /// The process goes away without committing (its client vanished): only LeaveGroup, so
+    /// its partitions move on at once, from the last committed offsets — what Kafka sees of a
+    /// consumer that dies, minus the session timeout.
+    pub fn abandon(&mut self, now_ms: i64) -> Outbox {
+        let mut out = Outbox::new();
         if !self.manual && !self.member_id.is_empty() {
             let request =
                 GroupRequest::Leave { group: self.group().into(), member_id: self.member_id.clone() };

@@ -565,6 +565,46 @@ impl GroupCoordinator {
             };
             return reply(out, waiter, response);
         }
+        let touched = match &request {
+            GroupRequest::Join(join) => Some(join.group.clone()),
+            GroupRequest::OffsetCommit { group, .. } => Some(group.clone()),
+            _ => None,
+        };
+        self.dispatch(now_ms, waiter, request, out, trace);
+        if let Some(group) = touched {
+            self.forget_if_unused(&group);
+        }
+    }
+
+    /// A refused join or commit leaves no group behind: one that never had a member, a pending
+    /// member, an offset or a write is forgotten.
+    fn forget_if_unused(&mut self, group_id: &str) {
+        let pending = self.pending.values().any(|p| match p {
+            PendingWrite::Commit { group, .. }
+            | PendingWrite::Assignment { group, .. }
+            | PendingWrite::Delete { group, .. } => group == group_id,
+            PendingWrite::Metadata => false,
+        });
+        let unused = self.groups.get(group_id).is_some_and(|g| {
+            g.state == GroupState::Empty
+                && g.generation == 0
+                && g.members.is_empty()
+                && g.pending_members.is_empty()
+                && g.offsets.is_empty()
+        });
+        if unused && !pending {
+            self.groups.remove(group_id);
+        }
+    }
+
+    fn dispatch(
+        &mut self,
+        now_ms: i64,
+        waiter: Waiter,
+        request: GroupRequest,
+        out: &mut CoordinatorOutput,
+        trace: &mut Trace,
+    ) {
         match request {
             GroupRequest::Join(join) => self.join(now_ms, waiter, join, out, trace),
             GroupRequest::Sync { group, generation, member_id, assignments } => {

@@ -146,8 +146,11 @@ impl Broker {
 
     fn write_checkpoints(&mut self) -> Result<(), String> {
         let Some(store) = self.store.as_mut() else { return Ok(()) };
-        let (mut recovery_points, mut log_starts) =
-            (OffsetCheckpoint::default(), OffsetCheckpoint::default());
+        // What the files said at open, for partitions not reopened yet, overlaid with the open ones.
+        let (mut recovery_points, mut log_starts) = match &self.opened_from {
+            Some(from) => (from.recovery_points.clone(), from.log_starts.clone()),
+            None => (OffsetCheckpoint::default(), OffsetCheckpoint::default()),
+        };
         for (tp, partition) in &self.partitions {
             let key = (tp.topic.clone(), tp.partition);
             recovery_points.offsets.insert(key.clone(), partition.log.recovery_point());
