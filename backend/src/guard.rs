@@ -111,6 +111,12 @@ impl Guard {
     }
 
     /// Checks an upgrade request's headers and takes a connection slot.
+    /// Websocket sessions running now (each holds a permit until it has finished, its cleanup
+    /// included).
+    pub fn active(&self) -> usize {
+        self.active.load(Ordering::SeqCst)
+    }
+
     pub fn admit(
         &self,
         host: Option<&str>,

@@ -31,6 +31,9 @@ pub const MAX_WS_FRAME_BYTES: usize = MAX_WS_MESSAGE_BYTES;
 pub const DEFAULT_HANDSHAKE_TIMEOUT_MS: u64 = 10_000;
 /// How long shutdown waits for requests in flight.
 const GRACEFUL_SHUTDOWN_MS: u64 = 5_000;
+/// How long shutdown waits for websocket sessions to finish (closing their consumers) before the
+/// engine is shut down.
+const SESSION_DRAIN_MS: u64 = 2_000;
 
 pub fn serve(args: ServeArgs) -> Result<(), String> {
     let data_dir = DataDir::open(&args.data_dir)?;
@@ -84,6 +87,7 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
         args.token.clone(),
         args.max_connections,
     ));
+    let drain_guard = guard.clone();
     let ws_cluster = cluster.clone();
     let ws_events = events.clone();
     let ws = warp::path("ws")
@@ -191,6 +195,12 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
         if drained.await.is_err() {
             tracing::warn!("requests still in flight after {GRACEFUL_SHUTDOWN_MS} ms; stopping anyway");
         }
+    }
+    // The sessions were told to close; let them finish (their consumers leave their groups)
+    // before the engine writes its clean-shutdown marker.
+    let drain_deadline = std::time::Instant::now() + std::time::Duration::from_millis(SESSION_DRAIN_MS);
+    while drain_guard.active() > 0 && std::time::Instant::now() < drain_deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     ticker.abort();
     let mut cluster = cluster.lock().unwrap_or_else(|e| e.into_inner());
