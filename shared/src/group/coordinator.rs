@@ -33,6 +33,11 @@ pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
 /// Kite's bound on members per group (Kafka's `group.max.size` is unbounded by default; a
 /// bound keeps one client from growing the coordinator without limit).
 pub const GROUP_MAX_MEMBERS: usize = 10_000;
+/// Kafka's `offsets.retention.minutes` default (7 days), in milliseconds: an empty group's
+/// offsets expire this long after it became empty (or after their commit, if later).
+pub const OFFSETS_RETENTION_MS: i64 = 7 * 24 * 60 * 60 * 1_000;
+/// Kafka's `offsets.retention.check.interval.ms` default.
+pub const OFFSETS_RETENTION_CHECK_INTERVAL_MS: i64 = 600_000;
 /// The longest group id accepted, in bytes (it becomes part of record keys).
 pub const MAX_GROUP_ID_BYTES: usize = 249;
 
@@ -364,6 +369,25 @@ enum PendingWrite {
         group: String,
         reply: Waiter,
     },
+    /// Expired offsets (and, with `remove`, the whole empty group) tombstoned.
+    Expire {
+        group: String,
+        offsets: Vec<TopicPartition>,
+        remove: bool,
+    },
+}
+
+impl PendingWrite {
+    /// The group the write is for (none for a group's routine metadata record).
+    fn group(&self) -> Option<&str> {
+        match self {
+            PendingWrite::Commit { group, .. }
+            | PendingWrite::Assignment { group, .. }
+            | PendingWrite::Delete { group, .. }
+            | PendingWrite::Expire { group, .. } => Some(group),
+            PendingWrite::Metadata => None,
+        }
+    }
 }
 
 /// One broker's group coordinator.
@@ -376,6 +400,7 @@ pub struct GroupCoordinator {
     pending: BTreeMap<u64, PendingWrite>,
     next_write: u64,
     next_member: u64,
+    last_cleanup_ms: Option<i64>,
 }
 
 fn reply(out: &mut CoordinatorOutput, to: Waiter, response: GroupResponse) {
@@ -392,6 +417,7 @@ impl GroupCoordinator {
             pending: BTreeMap::new(),
             next_write: 0,
             next_member: 0,
+            last_cleanup_ms: None,
         }
     }
 
@@ -510,14 +536,9 @@ impl GroupCoordinator {
         }
         let writes: Vec<u64> = self.pending.keys().copied().collect();
         for id in writes {
-            let group_partition = match &self.pending[&id] {
-                PendingWrite::Commit { group, .. }
-                | PendingWrite::Assignment { group, .. }
-                | PendingWrite::Delete { group, .. } => {
-                    coordinator_partition(group, self.config.offsets_partitions)
-                }
-                PendingWrite::Metadata => partition,
-            };
+            let group_partition = self.pending[&id]
+                .group()
+                .map_or(partition, |group| coordinator_partition(group, self.config.offsets_partitions));
             if group_partition == partition {
                 self.write_completed(now_ms, id, Err(ErrorCode::NotCoordinator), out, trace);
             }
@@ -579,12 +600,7 @@ impl GroupCoordinator {
     /// A refused join or commit leaves no group behind: one that never had a member, a pending
     /// member, an offset or a write is forgotten.
     fn forget_if_unused(&mut self, group_id: &str) {
-        let pending = self.pending.values().any(|p| match p {
-            PendingWrite::Commit { group, .. }
-            | PendingWrite::Assignment { group, .. }
-            | PendingWrite::Delete { group, .. } => group == group_id,
-            PendingWrite::Metadata => false,
-        });
+        let pending = self.pending.values().any(|p| p.group() == Some(group_id));
         let unused = self.groups.get(group_id).is_some_and(|g| {
             g.state == GroupState::Empty
                 && g.generation == 0
@@ -1134,6 +1150,17 @@ impl GroupCoordinator {
                 }
             }
             PendingWrite::Metadata => {}
+            PendingWrite::Expire { group, offsets, remove } => {
+                if result.is_ok() {
+                    if remove {
+                        self.groups.remove(&group);
+                    } else if let Some(g) = self.groups.get_mut(&group) {
+                        for tp in offsets {
+                            g.offsets.remove(&tp);
+                        }
+                    }
+                }
+            }
             PendingWrite::Delete { group, reply: waiter } => {
                 match result {
                     Ok(()) => {
@@ -1205,6 +1232,59 @@ impl GroupCoordinator {
         }
         for group in joins {
             self.maybe_complete_join(now_ms, &group, out, trace);
+        }
+        if self.last_cleanup_ms.is_none_or(|last| now_ms - last >= OFFSETS_RETENTION_CHECK_INTERVAL_MS) {
+            self.last_cleanup_ms = Some(now_ms);
+            self.expire(now_ms, out);
+        }
+    }
+
+    /// Kafka's group metadata cleanup: an empty group's offsets expire `OFFSETS_RETENTION_MS`
+    /// after it became empty (or after their commit, if later); an empty group left without
+    /// offsets is removed. Both by tombstones, applied once written.
+    fn expire(&mut self, now_ms: i64, out: &mut CoordinatorOutput) {
+        let busy: BTreeSet<String> =
+            self.pending.values().filter_map(|p| p.group().map(str::to_string)).collect();
+        let mut writes = Vec::new();
+        for (id, group) in &self.groups {
+            let idle = group.state == GroupState::Empty && group.pending_members.is_empty();
+            if !idle || busy.contains(id) || !self.loaded.contains(&group.partition) {
+                continue;
+            }
+            let expired: Vec<TopicPartition> = group
+                .offsets
+                .iter()
+                .filter(|(_, v)| {
+                    now_ms - group.state_timestamp_ms.max(v.commit_timestamp) >= OFFSETS_RETENTION_MS
+                })
+                .map(|(tp, _)| tp.clone())
+                .collect();
+            let remove = expired.len() == group.offsets.len();
+            if expired.is_empty() && !remove {
+                continue;
+            }
+            let mut records: Vec<(Vec<u8>, Option<Vec<u8>>)> = expired
+                .iter()
+                .map(|tp| {
+                    let key = OffsetsKey::OffsetCommit {
+                        group: id.clone(),
+                        topic: tp.topic.clone(),
+                        partition: tp.partition,
+                    };
+                    (key.encode(), None)
+                })
+                .collect();
+            if remove {
+                records.push((OffsetsKey::GroupMetadata { group: id.clone() }.encode(), None));
+            }
+            writes.push((
+                group.partition,
+                records,
+                PendingWrite::Expire { group: id.clone(), offsets: expired, remove },
+            ));
+        }
+        for (partition, records, pending) in writes {
+            self.write(partition, records, pending, out);
         }
     }
 
@@ -1309,8 +1389,12 @@ mod tests {
     }
 
     fn join(member_id: &str, protocols: &[&str]) -> GroupRequest {
+        join_to("g", member_id, protocols)
+    }
+
+    fn join_to(group: &str, member_id: &str, protocols: &[&str]) -> GroupRequest {
         GroupRequest::Join(JoinGroup {
-            group: "g".into(),
+            group: group.into(),
             member_id: member_id.into(),
             client_id: "c".into(),
             client_host: "/h".into(),
@@ -1504,6 +1588,38 @@ mod tests {
         let mut other = GroupCoordinator::new(1, h.coordinator.config);
         other.load(T0, 0, h.log.clone(), &mut h.trace);
         assert!(other.describe("g").is_none(), "the tombstones deleted it");
+    }
+
+    #[test]
+    fn empty_groups_lose_their_offsets_after_the_retention_and_then_go() {
+        let mut h = Harness::new();
+        let id = stable_group(&mut h);
+        let tp = TopicPartition { topic: "t".into(), partition: 0 };
+        let commit = GroupRequest::OffsetCommit {
+            group: "g".into(),
+            generation: 1,
+            member_id: id.clone(),
+            offsets: vec![(tp.clone(), 5, 0)],
+        };
+        h.send(T0, 1, commit);
+        h.send(T0, 1, GroupRequest::Leave { group: "g".into(), member_id: id });
+        // A group that never committed goes at the first cleanup.
+        member_id_required(&h.send(T0, 2, join_to("h", "", &["range"])));
+        h.tick(T0 + 30_000);
+        assert!(h.coordinator.describe("h").is_none(), "an empty group without offsets is removed");
+        assert_eq!(
+            h.coordinator.committed("g"),
+            vec![(tp.clone(), 5)],
+            "offsets are kept within the retention"
+        );
+        h.tick(T0 + OFFSETS_RETENTION_MS / 2);
+        assert_eq!(h.coordinator.committed("g").len(), 1);
+        h.tick(T0 + OFFSETS_RETENTION_MS + OFFSETS_RETENTION_CHECK_INTERVAL_MS);
+        assert!(h.coordinator.describe("g").is_none(), "expired, then removed");
+        // By tombstones: a coordinator that loads the log agrees.
+        let mut other = GroupCoordinator::new(1, h.coordinator.config);
+        other.load(T0, 0, h.log.clone(), &mut h.trace);
+        assert!(other.group_ids().is_empty(), "{:?}", other.group_ids());
     }
 
     #[test]
