@@ -19,9 +19,10 @@
 //! - `check` — last line: heal everything, settle, run the checker.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::path::Path;
 
 use kite_shared::config::Acks;
 use kite_shared::group::consumer::{ConsumerConfig, OffsetReset};
@@ -258,19 +259,5 @@ fn run(script: &str) -> (String, Vec<String>) {
 
 #[test]
 fn group_stories_match_their_traces() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/group_scenarios");
-    let mut stories: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "story"))
-        .collect();
-    stories.sort();
-    assert!(stories.len() >= 6);
-    let mut failures = Vec::new();
-    for story in stories {
-        let (trace, failed) = run(&std::fs::read_to_string(&story).unwrap());
-        expect_test::expect_file![story.with_extension("trace")].assert_eq(&trace);
-        failures.extend(failed.into_iter().map(|f| format!("{}: {f}", story.display())));
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    common::check_stories("group_scenarios", 6, run);
 }

@@ -14,8 +14,9 @@
 //! - `check` — last line: heal everything, settle, drain, run the checker; print its findings.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use std::fmt::Write;
-use std::path::Path;
 
 use kite_shared::config::Acks;
 use kite_shared::replication::check::Outcome;
@@ -185,21 +186,7 @@ fn run(script: &str) -> (String, Vec<String>) {
 
 #[test]
 fn replication_stories_match_their_traces() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/replication_scenarios");
-    let mut stories: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "story"))
-        .collect();
-    stories.sort();
-    assert!(stories.len() >= 7);
-    let mut failures = Vec::new();
-    for story in stories {
-        let (trace, failed) = run(&std::fs::read_to_string(&story).unwrap());
-        expect_test::expect_file![story.with_extension("trace")].assert_eq(&trace);
-        failures.extend(failed.into_iter().map(|f| format!("{}: {f}", story.display())));
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    common::check_stories("replication_scenarios", 7, run);
 }
 
 #[test]

@@ -14,9 +14,7 @@ use crate::api::{
     ResetTarget,
 };
 use crate::error::{ErrorCode, KafkaError};
-use crate::group::consumer::{
-    Consumer, ConsumerConfig, ConsumerEvent, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, OffsetReset,
-};
+use crate::group::consumer::{Consumer, ConsumerConfig, ConsumerEvent, OffsetReset};
 use crate::group::coordinator::{
     CoordinatorConfig, CoordinatorOutput, GroupCoordinator, GroupRequest, GroupResponse, GroupState,
     OFFSETS_TOPIC, OFFSETS_TOPIC_PARTITIONS, Reply as GroupReply,
@@ -245,20 +243,17 @@ impl Cluster {
                 vec![(to, Message::FetchResponse { tp, correlation, result })]
             }
             Message::ListOffsets { tp, timestamp, correlation } => {
-                let result = self.topics.get(&tp.topic).and_then(|s| s.topic.partition(tp.partition)).map_or(
-                    Err(ErrorCode::UnknownTopicOrPartition),
-                    |log| {
-                        Ok(match timestamp {
-                            EARLIEST_TIMESTAMP => log.log_start_offset(),
-                            LATEST_TIMESTAMP => log.log_end_offset(),
-                            time => log
-                                .find_offset_by_timestamp(time)
-                                .ok()
-                                .flatten()
-                                .unwrap_or(log.log_end_offset()),
-                        })
-                    },
-                );
+                // The engine's own ListOffsets; a time past the last record resolves to the end.
+                let result = match self.list_offsets(&tp.topic, tp.partition, timestamp) {
+                    Ok(Reply::Offsets { offset: Some(offset), .. }) => Ok(offset),
+                    Ok(_) => self
+                        .topics
+                        .get(&tp.topic)
+                        .and_then(|s| s.topic.partition(tp.partition))
+                        .map(|log| log.log_end_offset())
+                        .ok_or(ErrorCode::UnknownTopicOrPartition),
+                    Err(e) => Err(e.error),
+                };
                 vec![(to, Message::ListOffsetsResponse { tp, correlation, result })]
             }
             Message::Group { correlation, request } => {
@@ -281,28 +276,21 @@ impl Cluster {
         }
     }
 
-    /// Whole batches from `offset` (one broker: everything appended is committed).
+    /// Whole batches from `offset` (one broker: everything appended is committed): the engine's
+    /// `fetch_records`, as a replica fetch answers a consumer.
     fn fetch_for_consumer(&self, tp: &TopicPartition, offset: i64) -> Result<FetchData, ErrorCode> {
-        let log = self
-            .topics
-            .get(&tp.topic)
-            .and_then(|s| s.topic.partition(tp.partition))
-            .ok_or(ErrorCode::UnknownTopicOrPartition)?;
-        if offset < log.log_start_offset() || offset > log.log_end_offset() {
-            return Err(ErrorCode::OffsetOutOfRange);
+        let max_bytes = u32::try_from(MAX_FETCH_BYTES).unwrap_or(u32::MAX);
+        match self.fetch_records(&tp.topic, tp.partition, offset, Some(max_bytes)) {
+            Ok(Reply::RecordBatches { log_start_offset, log_end_offset, payload, .. }) => Ok(FetchData {
+                high_watermark: log_end_offset,
+                log_start_offset,
+                log_end_offset,
+                records: payload,
+                diverging: None,
+            }),
+            Ok(_) => Err(ErrorCode::UnknownTopicOrPartition),
+            Err(e) => Err(e.error),
         }
-        let records = if offset < log.log_end_offset() {
-            log.read(offset, MAX_FETCH_BYTES).map_err(|e| KafkaError::from(e).error)?.into_owned()
-        } else {
-            Vec::new()
-        };
-        Ok(FetchData {
-            high_watermark: log.log_end_offset(),
-            log_start_offset: log.log_start_offset(),
-            log_end_offset: log.log_end_offset(),
-            records,
-            diverging: None,
-        })
     }
 
     /// Delivers what `client` sends, and everything that follows from it, until quiet.

@@ -1085,16 +1085,7 @@ impl Cluster {
     ) -> Result<Reply, KafkaError> {
         let state = self.topics.get(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
         let log = state.topic.partition(partition).ok_or_else(|| unknown_partition(topic_name, partition))?;
-        if offset < log.log_start_offset() || offset > log.log_end_offset() {
-            return Err(KafkaError::new(
-                ErrorCode::OffsetOutOfRange,
-                format!(
-                    "Fetch position {offset} is out of range for partition {topic_name}-{partition} (log start {}, log end {}).",
-                    log.log_start_offset(),
-                    log.log_end_offset()
-                ),
-            ));
-        }
+        check_fetch_offset(log, topic_name, partition, offset)?;
         let max_bytes = max_bytes.map_or(MAX_FETCH_BYTES, |m| (m as usize).clamp(1, MAX_FETCH_BYTES));
         let payload = if offset < log.log_end_offset() {
             log.read(offset, max_bytes)?.into_owned()
@@ -1122,16 +1113,7 @@ impl Cluster {
         let state = self.topics.get(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
         let log = state.topic.partition(partition).ok_or_else(|| unknown_partition(topic_name, partition))?;
         let max_records = max_records.min(MAX_FETCH_RECORDS) as usize;
-        if offset < log.log_start_offset() || offset > log.log_end_offset() {
-            return Err(KafkaError::new(
-                ErrorCode::OffsetOutOfRange,
-                format!(
-                    "Fetch position {offset} is out of range for partition {topic_name}-{partition} (log start {}, log end {}).",
-                    log.log_start_offset(),
-                    log.log_end_offset()
-                ),
-            ));
-        }
+        check_fetch_offset(log, topic_name, partition, offset)?;
         let corrupt =
             |e: crate::record::batch::BatchError| KafkaError::new(ErrorCode::CorruptMessage, e.to_string());
         let deserializers = (key_deserializer, value_deserializer);
@@ -1279,6 +1261,21 @@ fn describe(state: &TopicState) -> TopicDescription {
             .collect(),
         configs: state.overrides.clone(),
     }
+}
+
+/// A fetch position must lie within the log, its end included (Kafka's OFFSET_OUT_OF_RANGE).
+fn check_fetch_offset(log: &LocalLog, topic: &str, partition: i32, offset: i64) -> Result<(), KafkaError> {
+    if offset < log.log_start_offset() || offset > log.log_end_offset() {
+        return Err(KafkaError::new(
+            ErrorCode::OffsetOutOfRange,
+            format!(
+                "Fetch position {offset} is out of range for partition {topic}-{partition} (log start {}, log end {}).",
+                log.log_start_offset(),
+                log.log_end_offset()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Clients do not write to `__consumer_offsets`: only the coordinator does (Kafka's

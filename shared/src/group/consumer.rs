@@ -31,9 +31,8 @@ pub const DEFAULT_AUTO_COMMIT_INTERVAL_MS: i64 = 5_000;
 pub const DEFAULT_REQUEST_TIMEOUT_MS: i64 = 30_000;
 pub const DEFAULT_RETRY_BACKOFF_MS: i64 = 100;
 pub const DEFAULT_METADATA_MAX_AGE_MS: i64 = 300_000;
-/// ListOffsets' special timestamps.
-pub const EARLIEST_TIMESTAMP: i64 = -2;
-pub const LATEST_TIMESTAMP: i64 = -1;
+/// ListOffsets' special timestamps (defined with the engine's ListOffsets).
+pub use crate::cluster::{EARLIEST_TIMESTAMP, LATEST_TIMESTAMP};
 /// Kafka's `protocol_type` for consumer groups.
 pub const CONSUMER_PROTOCOL_TYPE: &str = "consumer";
 
@@ -332,6 +331,17 @@ impl Consumer {
         }))
     }
 
+    /// The group's coordinator as metadata names it: the leader of its `__consumer_offsets`
+    /// partition (what FindCoordinator answers).
+    fn coordinator_from_metadata(&self) -> Option<BrokerId> {
+        let partitions = self.partition_counts.get(OFFSETS_TOPIC).copied().filter(|&n| n > 0)?;
+        let tp = TopicPartition {
+            topic: OFFSETS_TOPIC.into(),
+            partition: coordinator_partition(self.group(), partitions),
+        };
+        self.leaders.get(&tp).copied()
+    }
+
     fn group(&self) -> &str {
         self.config.group_id.as_deref().unwrap_or_default()
     }
@@ -433,12 +443,7 @@ impl Consumer {
         if self.config.enable_auto_commit {
             out.extend(self.commit_positions(now_ms, true));
         }
-        if !self.manual && !self.member_id.is_empty() {
-            let request =
-                GroupRequest::Leave { group: self.group().into(), member_id: self.member_id.clone() };
-            out.extend(self.group_request(now_ms, Pending::Leave, request));
-        }
-        self.closed = true;
+        out.extend(self.abandon(now_ms));
         out
     }
 
@@ -538,14 +543,7 @@ impl Consumer {
 
     fn group_tick(&mut self, now_ms: i64, out: &mut Outbox, trace: &mut Trace) {
         if self.coordinator.is_none() {
-            let partitions = self.partition_counts.get(OFFSETS_TOPIC).copied().unwrap_or(0);
-            if partitions > 0 {
-                let tp = TopicPartition {
-                    topic: OFFSETS_TOPIC.into(),
-                    partition: coordinator_partition(self.group(), partitions),
-                };
-                self.coordinator = self.leaders.get(&tp).copied();
-            }
+            self.coordinator = self.coordinator_from_metadata();
             if self.coordinator.is_none() {
                 self.metadata_wanted = true;
                 return;
@@ -644,12 +642,7 @@ impl Consumer {
             return;
         }
         if self.manual && self.coordinator.is_none() {
-            let partitions = self.partition_counts.get(OFFSETS_TOPIC).copied().unwrap_or(0);
-            let tp = TopicPartition {
-                topic: OFFSETS_TOPIC.into(),
-                partition: coordinator_partition(self.group(), partitions.max(1)),
-            };
-            self.coordinator = self.leaders.get(&tp).copied();
+            self.coordinator = self.coordinator_from_metadata();
             if self.coordinator.is_none() {
                 self.metadata_wanted = true;
                 return;
@@ -837,17 +830,11 @@ impl Consumer {
             }
         }
         // The coordinator may have moved.
-        if let Some(coordinator) = self.coordinator {
-            let partitions = self.partition_counts.get(OFFSETS_TOPIC).copied().unwrap_or(0);
-            if partitions > 0 {
-                let tp = TopicPartition {
-                    topic: OFFSETS_TOPIC.into(),
-                    partition: coordinator_partition(self.group(), partitions),
-                };
-                if self.leaders.get(&tp) != Some(&coordinator) {
-                    self.coordinator = None;
-                }
-            }
+        if let Some(coordinator) = self.coordinator
+            && self.partition_counts.contains_key(OFFSETS_TOPIC)
+            && self.coordinator_from_metadata() != Some(coordinator)
+        {
+            self.coordinator = None;
         }
     }
 

@@ -3,8 +3,31 @@
 
 use kite_shared::record::batch::{BatchRecord, RecordBatch};
 
+/// Every `*.story` in `tests/<dir>` (at least `min` of them), run by `run` into a trace and
+/// failed expectations: each trace must equal the `.trace` beside its story (`UPDATE_EXPECT=1`
+/// rewrites them), and no expectation may fail.
+#[allow(dead_code)] // Not every test file that shares this module runs stories.
+pub fn check_stories(dir: &str, min: usize, run: impl Fn(&str) -> (String, Vec<String>)) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(dir);
+    let mut stories: Vec<_> = std::fs::read_dir(&dir)
+        .expect("the stories directory exists")
+        .map(|e| e.expect("a readable directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "story"))
+        .collect();
+    stories.sort();
+    assert!(stories.len() >= min, "{} stories in {}", stories.len(), dir.display());
+    let mut failures = Vec::new();
+    for story in stories {
+        let (trace, failed) = run(&std::fs::read_to_string(&story).expect("a readable story"));
+        expect_test::expect_file![story.with_extension("trace")].assert_eq(&trace);
+        failures.extend(failed.into_iter().map(|f| format!("{}: {f}", story.display())));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// A producer's batch (offsets from 0, unstamped) of `count` records with keys `k0`, `k1`, … and
 /// `value_bytes`-byte values, record i stamped `timestamp + i`.
+#[allow(dead_code)] // Not every test file that shares this module builds batches.
 pub fn producer_batch(count: usize, value_bytes: usize, timestamp: i64) -> Vec<u8> {
     let records = (0..count)
         .map(|i| BatchRecord {

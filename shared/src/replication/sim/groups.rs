@@ -12,7 +12,6 @@ use crate::group::consumer::{Consumer, ConsumerConfig, ConsumerEvent, ConsumerRe
 use crate::group::coordinator::{GroupRequest, GroupResponse, GroupState, OFFSETS_TOPIC};
 use crate::group::coordinator_partition;
 use crate::replication::check::{History, Processed};
-use crate::replication::partition::Outbox;
 use crate::replication::trace::Trace;
 
 /// The group the workload's members join.
@@ -87,24 +86,7 @@ impl World {
     }
 
     pub(super) fn create_offsets_topic(&mut self) {
-        let mut out = Outbox::new();
-        let config = &self.config;
-        let created = self.controller.create_topic(
-            self.now,
-            OFFSETS_TOPIC,
-            config.offsets_partitions,
-            config.replication_factor,
-            config.min_insync_replicas,
-            config.unclean_election,
-            &mut self.rng,
-            &mut out,
-            &mut self.trace,
-        );
-        if let Err(e) = created {
-            self.trace
-                .push(self.now, Event::Fault { description: format!("cannot create {OFFSETS_TOPIC}: {e}") });
-        }
-        self.send(NodeId::Controller, out);
+        self.create_named_topic(OFFSETS_TOPIC, self.config.offsets_partitions);
         self.group.next_group_fault_ms = self.now + 1_500;
     }
 

@@ -476,12 +476,23 @@ impl World {
     }
 
     fn create_topic(&mut self) {
+        self.create_named_topic(TOPIC, self.config.partitions);
+        if self.config.offsets_partitions > 0 && (self.config.group_members > 0 || self.group.scripted) {
+            self.create_offsets_topic();
+        }
+        for client in 0..self.config.producers + self.config.consumers {
+            self.metadata_wanted.insert(client);
+        }
+    }
+
+    /// A topic with the run's replication settings, created by the controller.
+    fn create_named_topic(&mut self, name: &str, partitions: i32) {
         let mut out = Outbox::new();
         let config = &self.config;
         let created = self.controller.create_topic(
             self.now,
-            TOPIC,
-            config.partitions,
+            name,
+            partitions,
             config.replication_factor,
             config.min_insync_replicas,
             config.unclean_election,
@@ -490,15 +501,10 @@ impl World {
             &mut self.trace,
         );
         if let Err(e) = created {
-            self.trace.push(self.now, Event::Fault { description: format!("cannot create topic: {e}") });
+            self.trace
+                .push(self.now, Event::Fault { description: format!("cannot create topic {name}: {e}") });
         }
         self.send(NodeId::Controller, out);
-        if self.config.offsets_partitions > 0 && (self.config.group_members > 0 || self.group.scripted) {
-            self.create_offsets_topic();
-        }
-        for client in 0..self.config.producers + self.config.consumers {
-            self.metadata_wanted.insert(client);
-        }
     }
 
     fn tick_all(&mut self, topic_created: bool) {
