@@ -174,6 +174,12 @@ pub enum Command {
     DeleteGroup { group: String },
     /// The cluster: its brokers, its controller, and partitions without enough replicas.
     DescribeCluster,
+    /// Fault injection (only where the host allows it: `kite serve --allow-faults`, the tab):
+    /// stop a broker cleanly — Kafka's controlled shutdown moves its leaderships first.
+    /// Answered with the cluster as `describe_cluster` shows it.
+    StopBroker { broker: i32 },
+    /// Start a stopped broker again over its log directory; it catches up and rejoins the ISRs.
+    StartBroker { broker: i32 },
     /// The engine's counters and gauges.
     GetMetrics,
     /// Push every engine event (the simulator's typed trace events) to this connection, as
@@ -351,7 +357,17 @@ pub struct ProducedRecord {
 pub struct PartitionDescription {
     pub partition: i32,
     pub log_start_offset: i64,
+    /// The high watermark: where consumers read up to (the log end once every in-sync replica
+    /// has the records).
     pub log_end_offset: i64,
+    /// The leader broker; `None` while the partition is offline.
+    #[serde(default)]
+    pub leader: Option<i32>,
+    /// The assigned replicas (the first is the preferred leader) and the in-sync ones.
+    #[serde(default)]
+    pub replicas: Vec<i32>,
+    #[serde(default)]
+    pub isr: Vec<i32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -715,7 +731,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `get_metrics`, `subscribe_events`, `tail`, `unsubscribe`, `produce_records`, `fetch_records` at line 1 column 32"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `get_metrics`, `subscribe_events`, `tail`, `unsubscribe`, `produce_records`, `fetch_records` at line 1 column 32"}"#
         );
     }
 

@@ -15,7 +15,17 @@ const SCENARIO_STEP_MS: i64 = 1_000;
 const SCENARIO_SEED: u64 = 1;
 
 fn run_scenario(fixture: &str) -> String {
-    let mut cluster = Cluster::new(SCENARIO_SEED);
+    // `# brokers: N` on the first line runs the scenario on N replicating brokers.
+    let brokers = fixture
+        .lines()
+        .next()
+        .and_then(|line| line.strip_prefix("# brokers:"))
+        .map(|n| n.trim().parse::<usize>().expect("# brokers: takes a number"));
+    let mut cluster = match brokers {
+        Some(brokers) => Cluster::replicated_in_memory(SCENARIO_SEED, brokers, SCENARIO_START_MS),
+        None => Cluster::new(SCENARIO_SEED),
+    };
+    cluster.allow_faults = true;
     let mut trace = String::new();
     let mut now_ms = SCENARIO_START_MS;
     for (line_no, line) in fixture.lines().enumerate() {

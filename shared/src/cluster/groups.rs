@@ -13,6 +13,7 @@ use crate::api::{
     GroupListing, GroupMemberView, GroupOffset, GroupOffsetRow, PartitionRef, PolledRecord, Reply,
     ResetTarget,
 };
+use crate::config::Acks;
 use crate::error::{ErrorCode, KafkaError};
 use crate::group::consumer::{Consumer, ConsumerConfig, ConsumerEvent, OffsetReset};
 use crate::group::coordinator::{
@@ -27,8 +28,10 @@ use crate::replication::protocol::{BrokerId, FetchData, Message, NodeId, Partiti
 use crate::replication::trace::Trace;
 use crate::serializer::SerializerKind;
 
-/// The single broker, as the metadata its consumers see names it.
+/// The broker the engine's coordinator runs as.
 const BROKER: BrokerId = 0;
+/// Kafka's `offsets.topic.replication.factor` default.
+const OFFSETS_TOPIC_REPLICATION_FACTOR: usize = 3;
 /// The client id the admin commands' requests come from.
 const ADMIN: u32 = 0;
 /// Consumers the engine runs at once for its clients.
@@ -115,9 +118,15 @@ impl Cluster {
     pub(super) fn load_groups(&mut self) {
         let Some(state) = self.topics.get(OFFSETS_TOPIC) else { return };
         // Groups hash over the partitions the topic has (Kafka reads them from the topic).
-        self.groups.coordinator.config.offsets_partitions = state.topic.partition_count();
-        for (log, partition) in state.topic.partitions().iter().zip(0..) {
-            self.groups.coordinator.load(0, partition, records_in(log), &mut self.groups.trace);
+        let partitions = state.partitions;
+        self.groups.coordinator.config.offsets_partitions = partitions;
+        for partition in 0..partitions {
+            let records = self
+                .brokers
+                .partition(OFFSETS_TOPIC, partition)
+                .and_then(|view| view.log.map(records_in))
+                .unwrap_or_default();
+            self.groups.coordinator.load(0, partition, records, &mut self.groups.trace);
         }
         self.groups.trace.events.clear();
     }
@@ -129,7 +138,15 @@ impl Cluster {
         }
         let configs = OFFSETS_TOPIC_CONFIGS.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         self.groups.creating = true;
-        let created = self.create_topic(OFFSETS_TOPIC.to_string(), OFFSETS_TOPIC_PARTITIONS, configs);
+        // Kafka's offsets.topic.replication.factor (3), as far as there are brokers.
+        let replication_factor = OFFSETS_TOPIC_REPLICATION_FACTOR.min(self.brokers.broker_count());
+        let created = self.create_topic(
+            now_ms,
+            OFFSETS_TOPIC.to_string(),
+            OFFSETS_TOPIC_PARTITIONS,
+            configs,
+            replication_factor,
+        );
         self.groups.creating = false;
         created?;
         self.groups.coordinator.config.offsets_partitions = OFFSETS_TOPIC_PARTITIONS;
@@ -169,14 +186,12 @@ impl Cluster {
         records: Vec<(Vec<u8>, Option<Vec<u8>>)>,
     ) -> Result<(), ErrorCode> {
         let batch = encode_batch(now_ms, records).map_err(|_| ErrorCode::InvalidRecord)?;
-        let log = self
-            .topics
-            .get_mut(OFFSETS_TOPIC)
-            .and_then(|state| state.topic.partition_mut(partition))
-            .ok_or(ErrorCode::NotCoordinator)?;
-        log.append_as_leader(&batch, super::SINGLE_BROKER_LEADER_EPOCH, now_ms)
+        let min_isr =
+            self.topics.get(OFFSETS_TOPIC).ok_or(ErrorCode::NotCoordinator)?.config.min_insync_replicas;
+        self.brokers
+            .append(now_ms, OFFSETS_TOPIC, vec![(partition, batch)], Acks::All, min_isr)
             .map(|_| ())
-            .map_err(|e| KafkaError::from(e).error)
+            .map_err(|e| e.error)
     }
 
     /// Sends a request to the coordinator as `from` and settles it.
@@ -222,17 +237,19 @@ impl Cluster {
                 let partitions = self
                     .topics
                     .values()
-                    .flat_map(|state| {
-                        let name = state.topic.name().to_string();
-                        (0..state.topic.partition_count()).map(move |partition| PartitionState {
-                            tp: TopicPartition { topic: name.clone(), partition },
-                            replicas: vec![BROKER],
-                            leader: Some(BROKER),
-                            leader_epoch: super::SINGLE_BROKER_LEADER_EPOCH,
-                            isr: vec![BROKER],
+                    .flat_map(|state| (0..state.partitions).map(move |partition| (state, partition)))
+                    .filter_map(|(state, partition)| {
+                        let view = self.brokers.partition(&state.name, partition)?;
+                        Some(PartitionState {
+                            tp: TopicPartition { topic: state.name.clone(), partition },
+                            replicas: view.replicas,
+                            leader: view.leader,
+                            leader_epoch: view.leader_epoch,
+                            isr: view.isr,
                             elr: Vec::new(),
                             partition_epoch: 0,
-                            min_insync_replicas: 1,
+                            min_insync_replicas: usize::try_from(state.config.min_insync_replicas)
+                                .unwrap_or(1),
                         })
                     })
                     .collect();
@@ -246,12 +263,7 @@ impl Cluster {
                 // The engine's own ListOffsets; a time past the last record resolves to the end.
                 let result = match self.list_offsets(&tp.topic, tp.partition, timestamp) {
                     Ok(Reply::Offsets { offset: Some(offset), .. }) => Ok(offset),
-                    Ok(_) => self
-                        .topics
-                        .get(&tp.topic)
-                        .and_then(|s| s.topic.partition(tp.partition))
-                        .map(|log| log.log_end_offset())
-                        .ok_or(ErrorCode::UnknownTopicOrPartition),
+                    Ok(_) => self.log_end(&tp.topic, tp.partition).ok_or(ErrorCode::UnknownTopicOrPartition),
                     Err(e) => Err(e.error),
                 };
                 vec![(to, Message::ListOffsetsResponse { tp, correlation, result })]
@@ -380,7 +392,7 @@ impl Cluster {
         for topic in topics.iter().chain(partitions.iter().map(|p| &p.topic)) {
             let state = self.topics.get(topic).ok_or_else(|| unknown_topic(topic))?;
             if let Some(p) =
-                partitions.iter().find(|p| &p.topic == topic && state.topic.partition(p.partition).is_none())
+                partitions.iter().find(|p| &p.topic == topic && !(0..state.partitions).contains(&p.partition))
             {
                 return Err(unknown_partition(topic, p.partition));
             }
@@ -575,7 +587,8 @@ impl Cluster {
     }
 
     fn log_end(&self, topic: &str, partition: i32) -> Option<i64> {
-        self.topics.get(topic).and_then(|s| s.topic.partition(partition)).map(|log| log.log_end_offset())
+        // What consumers can read up to: the high watermark.
+        self.readable(topic, partition).ok().map(|(_, high_watermark)| high_watermark)
     }
 
     pub(super) fn describe_group(&mut self, now_ms: i64, group: String) -> Result<Reply, KafkaError> {
@@ -667,24 +680,21 @@ impl Cluster {
                 ),
             ));
         }
-        let partitions =
-            self.topics.get(&topic).ok_or_else(|| unknown_topic(&topic))?.topic.partition_count();
+        let partitions = self.topics.get(&topic).ok_or_else(|| unknown_topic(&topic))?.partitions;
         let committed: BTreeMap<TopicPartition, i64> =
             self.groups.coordinator.committed(&group).into_iter().collect();
         let mut offsets = Vec::new();
         for partition in 0..partitions {
             let tp = TopicPartition { topic: topic.clone(), partition };
-            let log = self.topics[&topic]
-                .topic
-                .partition(partition)
-                .ok_or_else(|| unknown_partition(&topic, partition))?;
-            let (start, end) = (log.log_start_offset(), log.log_end_offset());
+            let (log, end) = self.readable(&topic, partition)?;
+            let start = log.log_start_offset();
             let target = match to {
                 ResetTarget::Earliest => start,
                 ResetTarget::Latest => end,
                 ResetTarget::Offset { offset } => offset,
                 ResetTarget::Datetime { timestamp_ms } => {
-                    log.find_offset_by_timestamp(timestamp_ms).map_err(KafkaError::from)?.unwrap_or(end)
+                    let found = log.find_offset_by_timestamp(timestamp_ms).map_err(KafkaError::from)?;
+                    found.filter(|&offset| offset < end).unwrap_or(end)
                 }
                 ResetTarget::ShiftBy { shift } => {
                     committed.get(&tp).copied().unwrap_or(end).saturating_add(shift)

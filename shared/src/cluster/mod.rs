@@ -8,12 +8,16 @@
 //! Kafka's recovery-point and log-start checkpoints, the clean-shutdown marker, and (until the
 //! KRaft metadata log arrives) the topics and their configs in `kite-topics.json`.
 
+mod brokers;
 mod groups;
+
+use brokers::{Brokers, PartitionView, Replicated, SINGLE_BROKER_ID, SingleBroker};
+pub use brokers::{CHECKPOINT_INTERVAL_MS, METADATA_LOG_FILE, RETENTION_CHECK_INTERVAL_MS};
 
 use std::collections::BTreeMap;
 
 use crate::api::{
-    BrokerView, Command, Metrics, PartitionDescription, ProducedRecord, RecordView, Reply, TopicDescription,
+    Command, Metrics, PartitionDescription, PartitionRef, ProducedRecord, RecordView, Reply, TopicDescription,
 };
 use crate::config::{Acks, TopicCompression, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
@@ -21,10 +25,7 @@ use crate::limits::{
     FETCH_READ_CHUNK_BYTES, MAX_BATCH_BYTES, MAX_FETCH_BYTES, MAX_FETCH_RECORDS,
     MAX_PARTITION_BYTES_IN_MEMORY, MAX_PRODUCE_BATCH_RECORDS, MAX_TOPICS_PER_CLUSTER,
 };
-use crate::log::checkpoint::{
-    CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_CHECKPOINT_FILE, OffsetCheckpoint, RECOVERY_POINT_CHECKPOINT_FILE,
-};
-use crate::log::local_log::{LocalLog, LogConfig, LogError, OpenCheckpoints, OpenReport};
+use crate::log::local_log::{LocalLog, OpenReport};
 use crate::log::storage::{BrokerStore, MemoryBrokerStore, StorageError};
 use crate::partitioner::{
     DEFAULT_BATCH_SIZE_BYTES, PartitionInput, PartitionerKind, Placement, TopicPartitionerState, place,
@@ -34,17 +35,13 @@ use crate::record::batch::{BatchRecord, RecordBatch, TimestampType};
 use crate::replication::trace::Event;
 use crate::schema_registry::SchemaRegistry;
 use crate::serializer::{SerializerKind, deserialize, serialize};
-use crate::topic::{Topic, collision_warning, names_collide, validate_name, validate_partition_count};
+use crate::topic::{collision_warning, names_collide, validate_name, validate_partition_count};
 use serde::{Deserialize, Serialize};
 
 /// ListOffsets' special timestamps (Kafka's `ListOffsetsRequest.EARLIEST_TIMESTAMP` and
 /// `LATEST_TIMESTAMP`).
 pub const EARLIEST_TIMESTAMP: i64 = -2;
 pub const LATEST_TIMESTAMP: i64 = -1;
-/// Brokers this engine runs (the replicated engine is `replication`; this one is one broker).
-const SINGLE_BROKER_COUNT: usize = 1;
-/// That broker's id (it is the controller too).
-const SINGLE_BROKER_ID: i32 = 0;
 /// The broker directory's identity file (Kafka's `meta.properties`: `cluster.id`, `node.id`).
 pub const META_PROPERTIES_FILE: &str = "meta.properties";
 
@@ -79,17 +76,12 @@ pub const MAX_BUFFERED_EVENTS: usize = 10_000;
 
 /// The offset an `acks=0` producer hears (Kafka's RecordMetadata without an answer).
 pub const NO_OFFSET: i64 = -1;
-/// The one broker leads every partition in its first epoch, until elections arrive.
-const SINGLE_BROKER_LEADER_EPOCH: i32 = 0;
 /// The broker's topics and their configs, until the KRaft metadata log replaces it.
 pub const TOPICS_FILE: &str = "kite-topics.json";
 /// The version of `kite-topics.json` this code writes and reads.
 const TOPICS_FILE_VERSION: u32 = 1;
-/// How often the broker writes its recovery-point and log-start checkpoints (Kafka's
-/// `log.flush.offset.checkpoint.interval.ms` default).
-pub const CHECKPOINT_INTERVAL_MS: i64 = 60_000;
-/// How often retention and the cleaner run (Kafka's `log.retention.check.interval.ms` default).
-pub const RETENTION_CHECK_INTERVAL_MS: i64 = 300_000;
+/// Kafka's `default.replication.factor`: a topic created without one has one replica.
+pub const DEFAULT_REPLICATION_FACTOR: i16 = 1;
 
 /// How the host wants the broker to store logs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,12 +133,11 @@ pub struct Cluster {
     schema_registry: SchemaRegistry,
     /// The producer's random choices (sticky partitions, librdkafka's random placement).
     rng: Rng,
-    store: Box<dyn BrokerStore>,
+    /// The brokers holding the partitions' logs (and the cluster's own files).
+    brokers: Box<dyn Brokers>,
     options: StorageOptions,
     /// Every registration that added a version, in order (what `kite-schemas.json` holds).
     schema_registrations: Vec<SchemaRecord>,
-    last_checkpoint_ms: Option<i64>,
-    last_retention_check_ms: Option<i64>,
     /// The group coordinator and the consumers this engine runs for its clients.
     groups: groups::Groups,
     /// Derived from the seed: the same data directory reports the same id.
@@ -156,12 +147,14 @@ pub struct Cluster {
     counters: Metrics,
     /// Shut down: the clean-shutdown marker is written, so nothing may change any more.
     closed: bool,
+    /// Clients may stop and start brokers (the host's choice: `kite serve --allow-faults`).
+    pub allow_faults: bool,
 }
 
 impl std::fmt::Debug for Cluster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Cluster")
-            .field("store", &self.store.describe())
+            .field("brokers", &self.brokers.describe_store())
             .field("topics", &self.topics)
             .finish_non_exhaustive()
     }
@@ -169,7 +162,8 @@ impl std::fmt::Debug for Cluster {
 
 #[derive(Debug)]
 struct TopicState {
-    topic: Topic,
+    name: String,
+    partitions: i32,
     config: TopicConfig,
     overrides: BTreeMap<String, String>,
     partitioner: TopicPartitionerState,
@@ -205,16 +199,28 @@ impl Cluster {
             schema_registry: SchemaRegistry::new(),
             schema_registrations: Vec::new(),
             rng: Rng::from_seed(seed),
-            store: Box::new(MemoryBrokerStore::ephemeral()),
+            brokers: Box::new(SingleBroker::new(
+                Box::new(MemoryBrokerStore::ephemeral()),
+                StorageOptions::MEMORY,
+            )),
             options: StorageOptions::MEMORY,
-            last_checkpoint_ms: None,
-            last_retention_check_ms: None,
             groups: groups::Groups::new(),
             cluster_id: new_cluster_id(seed),
             events: std::collections::VecDeque::new(),
             counters: Metrics::default(),
             closed: false,
+            allow_faults: false,
         }
+    }
+
+    /// A cluster of `brokers` replicating brokers held in memory (for tests and the tab).
+    pub fn replicated_in_memory(seed: u64, brokers: usize, now_ms: i64) -> Cluster {
+        let stores =
+            (0..brokers).map(|_| Box::new(MemoryBrokerStore::ephemeral()) as Box<dyn BrokerStore>).collect();
+        let metadata = Box::new(MemoryBrokerStore::ephemeral());
+        // Memory stores do not fail, and there is nothing stored to refuse.
+        Cluster::open_replicated(seed, now_ms, metadata, stores, StorageOptions::MEMORY)
+            .expect("a new in-memory cluster opens")
     }
 
     /// Opens the broker kept in `store`, as a Kafka broker starts: notes and removes the
@@ -222,13 +228,35 @@ impl Cluster {
     /// log (recovering those that were not shut down cleanly). Returns each log's report.
     pub fn open(
         seed: u64,
-        mut store: Box<dyn BrokerStore>,
+        store: Box<dyn BrokerStore>,
+        options: StorageOptions,
+    ) -> Result<(Cluster, Vec<(String, OpenReport)>), String> {
+        let brokers = SingleBroker::open(store, options)?;
+        Cluster::open_with(seed, Box::new(brokers), options)
+    }
+
+    /// Opens a cluster of `stores.len()` replicating brokers (ids 0, 1, …, each over its own
+    /// directory), the controller replaying its metadata snapshot and the cluster's files from
+    /// `metadata`. Each broker opens the logs of the partitions it hosts as the controller names
+    /// them (recovered unless it stopped cleanly).
+    pub fn open_replicated(
+        seed: u64,
+        now_ms: i64,
+        metadata: Box<dyn BrokerStore>,
+        stores: Vec<Box<dyn BrokerStore>>,
+        options: StorageOptions,
+    ) -> Result<Cluster, String> {
+        let brokers = Replicated::open(seed, now_ms, metadata, stores, options)?;
+        Cluster::open_with(seed, Box::new(brokers), options).map(|(cluster, _)| cluster)
+    }
+
+    fn open_with(
+        seed: u64,
+        mut brokers: Box<dyn Brokers>,
         options: StorageOptions,
     ) -> Result<(Cluster, Vec<(String, OpenReport)>), String> {
         let at = |e: StorageError| e.to_string();
-        let clean_shutdown = store.read_file(CLEAN_SHUTDOWN_FILE).map_err(at)?.is_some();
-        let recovery_points = OffsetCheckpoint::read(store.as_ref(), RECOVERY_POINT_CHECKPOINT_FILE)?;
-        let log_starts = OffsetCheckpoint::read(store.as_ref(), LOG_START_OFFSET_CHECKPOINT_FILE)?;
+        let store = brokers.metadata_store();
         let topics: Vec<TopicRecord> = match store.read_file(TOPICS_FILE).map_err(at)? {
             None => Vec::new(),
             Some(bytes) => {
@@ -257,8 +285,6 @@ impl Cluster {
                 file.registrations
             }
         };
-        // The marker goes before any write: a crash from here on is an unclean shutdown.
-        store.delete_file(CLEAN_SHUTDOWN_FILE).map_err(at)?;
         // The cluster id is the data's, not the process's: kept in meta.properties, as Kafka does.
         let stored_id = match store.read_file(META_PROPERTIES_FILE).map_err(at)? {
             Some(bytes) => Some(
@@ -270,13 +296,17 @@ impl Cluster {
             ),
             None => None,
         };
-        let mut cluster = Cluster { store, options, ..Cluster::new(seed) };
+        let mut cluster = Cluster { brokers, options, ..Cluster::new(seed) };
         match stored_id {
             Some(id) => cluster.cluster_id = id,
             None => {
                 let text =
                     format!("cluster.id={}\nnode.id={SINGLE_BROKER_ID}\nversion=1\n", cluster.cluster_id);
-                cluster.store.write_file(META_PROPERTIES_FILE, text.as_bytes()).map_err(at)?;
+                cluster
+                    .brokers
+                    .metadata_store()
+                    .write_file(META_PROPERTIES_FILE, text.as_bytes())
+                    .map_err(at)?;
             }
         }
         for record in &registrations {
@@ -293,22 +323,10 @@ impl Cluster {
                 .map_err(|e| format!("{TOPICS_FILE}: {}", e.message))?;
             let config = TopicConfig::from_overrides(&record.configs)
                 .map_err(|e| format!("{TOPICS_FILE}: topic {}: {}", record.name, e.message))?;
-            let mut logs = Vec::new();
-            for partition in 0..record.partitions {
-                let checkpoints = OpenCheckpoints {
-                    clean_shutdown,
-                    recovery_point: recovery_points.get(&record.name, partition),
-                    log_start_offset: log_starts.get(&record.name, partition),
-                };
-                let dir = format!("{}-{partition}", record.name);
-                let (log, report) = cluster
-                    .open_log(&dir, &config, checkpoints)
-                    .map_err(|e| format!("cannot open partition {dir}: {e}"))?;
-                reports.push((dir, report));
-                logs.push(log);
-            }
+            reports.extend(cluster.brokers.open_topic(&record.name, record.partitions, &config)?);
             let state = TopicState {
-                topic: Topic::new(record.name.clone(), logs),
+                name: record.name.clone(),
+                partitions: record.partitions,
                 config,
                 overrides: record.configs,
                 partitioner: TopicPartitionerState::default(),
@@ -316,76 +334,22 @@ impl Cluster {
             cluster.topics.insert(record.name, state);
         }
         cluster.load_groups();
+        cluster.events.clear();
         Ok((cluster, reports))
     }
 
-    fn log_config(&self, config: &TopicConfig) -> LogConfig {
-        let mut log_config = LogConfig::from(config);
-        if self.options.flush_every_append {
-            log_config.flush_messages = 1;
-        }
-        log_config
-    }
-
-    fn open_log(
-        &mut self,
-        dir: &str,
-        config: &TopicConfig,
-        checkpoints: OpenCheckpoints,
-    ) -> Result<(LocalLog, OpenReport), LogError> {
-        let store = self.store.partition(dir).map_err(LogError::Storage)?;
-        LocalLog::open(self.log_config(config), store, checkpoints)
-    }
-
-    /// The broker's periodic work at `now_ms`: the time half of each log's flush policy, the
+    /// The brokers' periodic work at `now_ms`: the time half of each log's flush policy, the
     /// offset checkpoints every `CHECKPOINT_INTERVAL_MS`, retention and the cleaner every
-    /// `RETENTION_CHECK_INTERVAL_MS`. Returns the problems it met, one line each.
+    /// `RETENTION_CHECK_INTERVAL_MS`, replication on the cluster's clock, and the groups' timers.
+    /// Returns the problems it met, one line each.
     pub fn tick(&mut self, now_ms: i64) -> Vec<String> {
-        let mut problems = Vec::new();
-        let retention_due =
-            now_ms - *self.last_retention_check_ms.get_or_insert(now_ms) >= RETENTION_CHECK_INTERVAL_MS;
-        if retention_due {
-            self.last_retention_check_ms = Some(now_ms);
+        if self.closed {
+            return Vec::new();
         }
-        for (name, state) in &mut self.topics {
-            for (partition, log) in state.topic.partitions_mut().iter_mut().enumerate() {
-                if log.poisoned().is_some() {
-                    continue;
-                }
-                let mut work = || -> Result<(), LogError> {
-                    log.maybe_flush(now_ms)?;
-                    if retention_due {
-                        log.apply_retention(now_ms)?;
-                        log.clean(now_ms)?;
-                    }
-                    Ok(())
-                };
-                if let Err(e) = work() {
-                    problems.push(format!("partition {name}-{partition}: {e}"));
-                }
-            }
-        }
+        let problems = self.brokers.tick(now_ms);
         self.tick_groups(now_ms);
-        if now_ms - *self.last_checkpoint_ms.get_or_insert(now_ms) >= CHECKPOINT_INTERVAL_MS {
-            self.last_checkpoint_ms = Some(now_ms);
-            if let Err(e) = self.write_checkpoints() {
-                problems.push(e.to_string());
-            }
-        }
+        self.collect_events();
         problems
-    }
-
-    fn write_checkpoints(&mut self) -> Result<(), StorageError> {
-        let (mut recovery_points, mut log_starts) =
-            (OffsetCheckpoint::default(), OffsetCheckpoint::default());
-        for (name, state) in &self.topics {
-            for (log, partition) in state.topic.partitions().iter().zip(0..) {
-                recovery_points.offsets.insert((name.clone(), partition), log.recovery_point());
-                log_starts.offsets.insert((name.clone(), partition), log.log_start_offset());
-            }
-        }
-        self.store.write_file(RECOVERY_POINT_CHECKPOINT_FILE, recovery_points.to_text().as_bytes())?;
-        self.store.write_file(LOG_START_OFFSET_CHECKPOINT_FILE, log_starts.to_text().as_bytes())
     }
 
     fn write_topics_file(&mut self) -> Result<(), StorageError> {
@@ -393,36 +357,24 @@ impl Cluster {
             .topics
             .values()
             .map(|state| TopicRecord {
-                name: state.topic.name().to_string(),
-                partitions: state.topic.partition_count(),
+                name: state.name.clone(),
+                partitions: state.partitions,
                 configs: state.overrides.clone(),
             })
             .collect();
         let file = TopicsFile { version: TOPICS_FILE_VERSION, topics };
         let json = serde_json::to_vec_pretty(&file)
             .map_err(|e| StorageError::new("encode", TOPICS_FILE, e.to_string()))?;
-        self.store.write_file(TOPICS_FILE, &json)
+        self.brokers.metadata_store().write_file(TOPICS_FILE, &json)
     }
 
     /// A clean shutdown, as a Kafka broker's: close every log (flushed, indexes written), write
     /// the checkpoints, then the clean-shutdown marker, last. If anything fails the marker is not
     /// written, so the next start recovers.
     pub fn shutdown(&mut self) -> Result<(), String> {
-        let mut failed = Vec::new();
-        for (name, state) in &mut self.topics {
-            for (partition, log) in state.topic.partitions_mut().iter_mut().enumerate() {
-                if let Err(e) = log.close() {
-                    failed.push(format!("partition {name}-{partition}: {e}"));
-                }
-            }
-        }
-        if !failed.is_empty() {
-            return Err(failed.join("; "));
-        }
-        self.write_checkpoints().map_err(|e| e.to_string())?;
         // From here nothing writes: a late request would land after the marker.
         self.closed = true;
-        self.store.write_file(CLEAN_SHUTDOWN_FILE, b"").map_err(|e| e.to_string())
+        self.brokers.shutdown()
     }
 
     /// Answers one command. `now_ms` is the host's wall clock in milliseconds since the Unix epoch;
@@ -433,15 +385,20 @@ impl Cluster {
         }
         let result = match command {
             Command::CreateTopic { name, partitions, configs, replication_factor } => {
+                let replication_factor = replication_factor.unwrap_or(DEFAULT_REPLICATION_FACTOR);
                 match crate::config::validate_replication_factor(
-                    replication_factor.unwrap_or(1),
-                    SINGLE_BROKER_COUNT,
+                    replication_factor,
+                    self.brokers.broker_count(),
                 ) {
-                    Ok(()) => self.create_topic(name, partitions, configs),
+                    Ok(()) => {
+                        self.create_topic(now_ms, name, partitions, configs, replication_factor as usize)
+                    }
                     Err(e) => Err(e),
                 }
             }
-            Command::ListTopics => Ok(Reply::Topics { topics: self.topics.values().map(describe).collect() }),
+            Command::ListTopics => Ok(Reply::Topics {
+                topics: self.topics.values().map(|state| self.describe_topic(state)).collect(),
+            }),
             Command::Produce {
                 topic,
                 partition,
@@ -456,6 +413,7 @@ impl Cluster {
             } => self.with_acks(now_ms, &topic.clone(), acks, |cluster| {
                 cluster.produce(
                     now_ms,
+                    acks,
                     ProduceRequest {
                         topic: &topic,
                         partition,
@@ -488,14 +446,16 @@ impl Cluster {
             } => {
                 let settings = BatchSettings { partition, partitioner, key_serializer, value_serializer };
                 self.with_acks(now_ms, &topic, acks, |cluster| {
-                    cluster.produce_batch(now_ms, &topic, settings, records)
+                    cluster.produce_batch(now_ms, acks, &topic, settings, records)
                 })
             }
             Command::ListOffsets { topic, partition, timestamp_ms } => {
                 self.list_offsets(&topic, partition, timestamp_ms)
             }
-            Command::DeleteTopic { name } => self.delete_topic(&name),
-            Command::AlterTopicConfig { name, set, delete } => self.alter_topic_config(&name, set, delete),
+            Command::DeleteTopic { name } => self.delete_topic(now_ms, &name),
+            Command::AlterTopicConfig { name, set, delete } => {
+                self.alter_topic_config(now_ms, &name, set, delete)
+            }
             Command::RegisterSchema { subject, schema } => self.register_schema(subject, schema),
             Command::OpenConsumer {
                 group,
@@ -530,10 +490,24 @@ impl Cluster {
             Command::DeleteGroup { group } => self.delete_group(now_ms, group),
             Command::ProduceRecords { topic, partition, partitioner, acks, payload } => {
                 self.with_acks(now_ms, &topic, acks, |cluster| {
-                    cluster.produce_records(now_ms, &topic, partition, partitioner, &payload)
+                    cluster.produce_records(now_ms, acks, &topic, partition, partitioner, &payload)
                 })
             }
             Command::DescribeCluster => Ok(self.describe_cluster()),
+            Command::StopBroker { broker } | Command::StartBroker { broker } if !self.allow_faults => {
+                Err(KafkaError::new(
+                    ErrorCode::InvalidRequest,
+                    format!(
+                        "Broker {broker}: fault injection is off here; start kite serve with --allow-faults."
+                    ),
+                ))
+            }
+            Command::StopBroker { broker } => {
+                self.brokers.stop_broker(now_ms, broker).map(|()| self.describe_cluster())
+            }
+            Command::StartBroker { broker } => {
+                self.brokers.start_broker(now_ms, broker).map(|()| self.describe_cluster())
+            }
             Command::GetMetrics => Ok(Reply::Metrics(self.metrics())),
             Command::SubscribeEvents | Command::Tail { .. } | Command::Unsubscribe { .. } => {
                 Err(KafkaError::new(
@@ -545,7 +519,7 @@ impl Cluster {
                 self.fetch_records(&topic, partition, offset, max_bytes)
             }
         };
-        self.collect_group_events();
+        self.collect_events();
         match result {
             Ok(reply) => {
                 self.count(now_ms, &reply);
@@ -561,7 +535,7 @@ impl Cluster {
     /// What happened since the last call, oldest first: the engine's typed events with the time
     /// they happened (at most `MAX_BUFFERED_EVENTS`; older ones are dropped when nobody takes them).
     pub fn take_events(&mut self) -> Vec<(i64, Event)> {
-        self.collect_group_events();
+        self.collect_events();
         self.events.drain(..).collect()
     }
 
@@ -572,7 +546,11 @@ impl Cluster {
         self.events.push_back((now_ms, event));
     }
 
-    fn collect_group_events(&mut self) {
+    /// The brokers' and the groups' events, into the buffer the host takes from.
+    fn collect_events(&mut self) {
+        for (at, event) in self.brokers.take_events() {
+            self.event(at, event);
+        }
         for (at, event) in self.groups.take_trace() {
             self.event(at, event);
         }
@@ -610,7 +588,7 @@ impl Cluster {
     fn metrics(&self) -> Metrics {
         Metrics {
             topics: self.topics.len(),
-            partitions: self.topics.values().map(|s| s.topic.partition_count() as usize).sum(),
+            partitions: self.topics.values().map(|s| s.partitions as usize).sum(),
             groups: self.groups.group_count(),
             consumers: self.groups.consumer_count(),
             ..self.counters.clone()
@@ -618,64 +596,51 @@ impl Cluster {
     }
 
     fn topic_bytes(&self, topic: &str) -> u64 {
-        self.topics.get(topic).map_or(0, |s| s.topic.partitions().iter().map(|l| l.size_bytes() as u64).sum())
+        let partitions = self.topics.get(topic).map_or(0, |s| s.partitions);
+        (0..partitions)
+            .filter_map(|p| self.brokers.partition(topic, p)?.log.map(|log| log.size_bytes() as u64))
+            .sum()
     }
 
-    /// A produce under the producer's `acks`: with `all`, the topic's `min.insync.replicas` must
-    /// be met by the in-sync replicas (one broker: one replica), else NOT_ENOUGH_REPLICAS and
-    /// nothing is written; with `0` the producer hears no offsets (-1), as Kafka's does.
+    /// A partition as clients see it, or UNKNOWN_TOPIC_OR_PARTITION.
+    fn view(&self, topic: &str, partition: i32) -> Result<PartitionView<'_>, KafkaError> {
+        if !self.topics.contains_key(topic) {
+            return Err(unknown_topic(topic));
+        }
+        self.brokers.partition(topic, partition).ok_or_else(|| unknown_partition(topic, partition))
+    }
+
+    /// A partition's leader's log and what consumers may read of it (below the high watermark),
+    /// or why there is none.
+    fn readable(&self, topic: &str, partition: i32) -> Result<(&LocalLog, i64), KafkaError> {
+        let view = self.view(topic, partition)?;
+        let log = view.log.ok_or_else(|| {
+            KafkaError::new(
+                ErrorCode::LeaderNotAvailable,
+                format!("Partition {topic}-{partition} has no leader: every in-sync replica is down."),
+            )
+        })?;
+        Ok((log, view.high_watermark))
+    }
+
+    /// A produce under the producer's `acks` (the brokers check `min.insync.replicas` for
+    /// `all`); with `0` the producer hears no offsets (-1), as Kafka's does. Counts what it wrote.
     fn with_acks(
         &mut self,
-        now_ms: i64,
+        _now_ms: i64,
         topic: &str,
         acks: Acks,
         produce: impl FnOnce(&mut Self) -> Result<Reply, KafkaError>,
     ) -> Result<Reply, KafkaError> {
         self.counters.produce_requests += 1;
-        if let Some(state) = self.topics.get(topic)
-            && acks == Acks::All
-            && state.config.min_insync_replicas > SINGLE_BROKER_COUNT as i32
-        {
-            return Err(KafkaError::new(
-                ErrorCode::NotEnoughReplicas,
-                format!(
-                    "Messages are rejected since there are fewer in-sync replicas than required: {topic} has min.insync.replicas={} and 1 in-sync replica.",
-                    state.config.min_insync_replicas
-                ),
-            ));
-        }
         let bytes_before = self.topic_bytes(topic);
         let mut reply = produce(self)?;
         self.counters.bytes_produced += self.topic_bytes(topic).saturating_sub(bytes_before);
-        // The appends, as events: one per partition written.
-        let mut ranges: BTreeMap<i32, (i64, i64)> = BTreeMap::new();
-        match &reply {
-            Reply::Produced { partition, offset, .. } => {
-                ranges.insert(*partition, (*offset, *offset));
-            }
-            Reply::ProducedBatch { records, .. } => {
-                for r in records {
-                    let range = ranges.entry(r.partition).or_insert((r.offset, r.offset));
-                    *range = (range.0.min(r.offset), range.1.max(r.offset));
-                }
-            }
-            _ => {}
-        }
-        for (partition, (first_offset, last_offset)) in ranges {
-            self.counters.records_produced += (last_offset - first_offset + 1) as u64;
-            let tp = crate::replication::protocol::TopicPartition { topic: topic.to_string(), partition };
-            let appended = Event::Appended {
-                broker: SINGLE_BROKER_ID,
-                tp: tp.clone(),
-                first_offset,
-                last_offset,
-                leader_epoch: SINGLE_BROKER_LEADER_EPOCH,
-                as_leader: true,
-            };
-            self.event(now_ms, appended);
-            let high_watermark = last_offset + 1;
-            self.event(now_ms, Event::HighWatermark { broker: SINGLE_BROKER_ID, tp, high_watermark });
-        }
+        self.counters.records_produced += match &reply {
+            Reply::Produced { .. } => 1,
+            Reply::ProducedBatch { records, .. } => records.len() as u64,
+            _ => 0,
+        };
         if acks == Acks::None {
             match &mut reply {
                 Reply::Produced { offset, .. } => *offset = NO_OFFSET,
@@ -686,30 +651,41 @@ impl Cluster {
         Ok(reply)
     }
 
-    /// The cluster as `kite cluster describe` shows it: one broker, the controller too, leading
-    /// every partition (nothing under-replicated or offline with one replica each).
+    /// The cluster as `kite cluster describe` shows it: the brokers, the controller, and the
+    /// partitions with fewer in-sync replicas than replicas, or without a leader.
     fn describe_cluster(&self) -> Reply {
-        let partitions: usize = self.topics.values().map(|s| s.topic.partition_count() as usize).sum();
+        let (controller, brokers) = self.brokers.brokers();
+        let (mut under_replicated, mut offline) = (Vec::new(), Vec::new());
+        let mut partitions = 0;
+        for state in self.topics.values() {
+            for partition in 0..state.partitions {
+                partitions += 1;
+                let Some(view) = self.brokers.partition(&state.name, partition) else { continue };
+                let reference = PartitionRef { topic: state.name.clone(), partition };
+                if view.leader.is_none() {
+                    offline.push(reference);
+                } else if view.isr.len() < view.replicas.len() {
+                    under_replicated.push(reference);
+                }
+            }
+        }
         Reply::ClusterDescribed {
             cluster_id: self.cluster_id.clone(),
-            controller: SINGLE_BROKER_ID,
-            brokers: vec![BrokerView {
-                id: SINGLE_BROKER_ID,
-                state: "up".into(),
-                replicas: partitions,
-                leaders: partitions,
-            }],
+            controller,
+            brokers,
             partitions,
-            under_replicated: Vec::new(),
-            offline: Vec::new(),
+            under_replicated,
+            offline,
         }
     }
 
     fn create_topic(
         &mut self,
+        now_ms: i64,
         name: String,
         partitions: i32,
         overrides: BTreeMap<String, String>,
+        replication_factor: usize,
     ) -> Result<Reply, KafkaError> {
         validate_name(&name)?;
         validate_partition_count(partitions)?;
@@ -740,19 +716,15 @@ impl Cluster {
                 format!("The cluster already holds Kite's limit of {MAX_TOPICS_PER_CLUSTER} topics."),
             ));
         }
-        let mut logs = Vec::new();
-        for partition in 0..partitions {
-            let dir = format!("{name}-{partition}");
-            let (log, _) = self.open_log(&dir, &config, OpenCheckpoints::default())?;
-            logs.push(log);
-        }
+        self.brokers.create_topic(now_ms, &name, partitions, replication_factor, &config)?;
         let state = TopicState {
-            topic: Topic::new(name.clone(), logs),
+            name: name.clone(),
+            partitions,
             config,
             overrides,
             partitioner: TopicPartitionerState::default(),
         };
-        let description = describe(&state);
+        let description = self.describe_topic(&state);
         let warnings = collision_warning(&name).into_iter().collect();
         self.topics.insert(name, state);
         self.write_topics_file().map_err(|e| KafkaError::new(ErrorCode::KafkaStorageError, e.to_string()))?;
@@ -775,7 +747,8 @@ impl Cluster {
             };
             let json = serde_json::to_vec_pretty(&file)
                 .map_err(|e| KafkaError::new(ErrorCode::KafkaStorageError, e.to_string()))?;
-            self.store
+            self.brokers
+                .metadata_store()
                 .write_file(SCHEMAS_FILE, &json)
                 .map_err(|e| KafkaError::new(ErrorCode::KafkaStorageError, e.to_string()))?;
         }
@@ -784,24 +757,24 @@ impl Cluster {
 
     /// Kafka's ListOffsets: earliest (-2), latest (-1), or by timestamp (the time index).
     fn list_offsets(&self, topic_name: &str, partition: i32, timestamp_ms: i64) -> Result<Reply, KafkaError> {
-        let state = self.topics.get(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
-        let log = state.topic.partition(partition).ok_or_else(|| unknown_partition(topic_name, partition))?;
+        let (log, high_watermark) = self.readable(topic_name, partition)?;
         let offset = match timestamp_ms {
             EARLIEST_TIMESTAMP => Some(log.log_start_offset()),
-            LATEST_TIMESTAMP => Some(log.log_end_offset()),
+            LATEST_TIMESTAMP => Some(high_watermark),
             t if t < 0 => {
                 return Err(KafkaError::new(
                     ErrorCode::InvalidRequest,
                     format!("timestamp_ms {t}: use -2 (earliest), -1 (latest) or a time in milliseconds"),
                 ));
             }
-            t => log.find_offset_by_timestamp(t)?,
+            // Only what consumers can read counts (below the high watermark).
+            t => log.find_offset_by_timestamp(t)?.filter(|&offset| offset < high_watermark),
         };
         Ok(Reply::Offsets { topic: topic_name.to_string(), partition, timestamp_ms, offset })
     }
 
     /// `kafka-topics --delete`: the topic goes from the metadata, then its files.
-    fn delete_topic(&mut self, name: &str) -> Result<Reply, KafkaError> {
+    fn delete_topic(&mut self, now_ms: i64, name: &str) -> Result<Reply, KafkaError> {
         if name == crate::group::coordinator::OFFSETS_TOPIC {
             return Err(KafkaError::new(
                 ErrorCode::InvalidTopicException,
@@ -815,16 +788,14 @@ impl Cluster {
         // The metadata first: a crash in between leaves directories no topic names, not a topic
         // without its logs.
         self.write_topics_file().map_err(storage)?;
-        for (partition, log) in state.topic.into_partitions().into_iter().enumerate() {
-            log.delete().map_err(KafkaError::from)?;
-            self.store.remove_partition(&format!("{name}-{partition}")).map_err(storage)?;
-        }
+        self.brokers.delete_topic(now_ms, name, state.partitions)?;
         Ok(Reply::TopicDeleted { name: name.to_string() })
     }
 
     /// `kafka-configs --alter`: new overrides, validated as a whole, applied to every partition.
     fn alter_topic_config(
         &mut self,
+        now_ms: i64,
         name: &str,
         set: BTreeMap<String, String>,
         delete: Vec<String>,
@@ -836,22 +807,21 @@ impl Cluster {
         }
         overrides.extend(set);
         let config = TopicConfig::from_overrides(&overrides)?;
-        let log_config = self.log_config(&config);
+        self.brokers.set_topic_config(now_ms, name, &config);
         let state = self.topics.get_mut(name).expect("looked up above");
-        for log in state.topic.partitions_mut() {
-            log.set_config(log_config.clone());
-        }
         state.config = config;
         state.overrides = overrides;
-        let topic = describe(state);
+        let state = self.topics.get(name).expect("looked up above");
+        let topic = self.describe_topic(state);
         self.write_topics_file().map_err(|e| KafkaError::new(ErrorCode::KafkaStorageError, e.to_string()))?;
         Ok(Reply::TopicConfigAltered { topic })
     }
 
-    fn produce(&mut self, now_ms: i64, request: ProduceRequest<'_>) -> Result<Reply, KafkaError> {
+    fn produce(&mut self, now_ms: i64, acks: Acks, request: ProduceRequest<'_>) -> Result<Reply, KafkaError> {
         let topic_name = request.topic;
         refuse_internal(topic_name)?;
         check_timestamp(request.timestamp_ms)?;
+        let available = self.available_partitions(topic_name);
         let state = self.topics.get_mut(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
         let serializers = (request.key_serializer, request.value_serializer);
         let record = serialize_record(
@@ -861,20 +831,23 @@ impl Cluster {
             (request.key.as_deref(), request.value.as_deref()),
             request.headers,
         )?;
-        let placement = place_record(state, &mut self.rng, request.partitioner, request.partition, &record);
+        let placement =
+            place_record(state, &mut self.rng, request.partitioner, request.partition, &record, &available);
         let partition = placement.partition();
-        if state.topic.partition(partition).is_none() {
+        if !(0..state.partitions).contains(&partition) {
             return Err(unknown_partition(topic_name, partition));
         }
+        let (min_isr, timestamp_type) =
+            (state.config.min_insync_replicas, state.config.message_timestamp_type);
 
-        // The producer's batch, in Kafka's bytes; the log checks it as a leader would, stamps its
-        // offset and epoch, and stores those bytes.
+        // The producer's batch, in Kafka's bytes; the leader checks it, stamps its offset and
+        // epoch, and stores those bytes.
         let mut batch = RecordBatch::new(request.timestamp_ms, vec![record]);
         if let TopicCompression::Codec(codec) = state.config.compression_type {
             batch.attributes.compression = codec;
         }
         let bytes = batch.encode().map_err(|e| KafkaError::new(ErrorCode::CorruptMessage, e.to_string()))?;
-        let log = state.topic.partition_mut(partition).expect("partition checked above");
+        let (log, _) = self.readable(topic_name, partition)?;
         let max_bytes = self.options.max_partition_bytes;
         if log.size_bytes() + bytes.len() > max_bytes {
             return Err(KafkaError::new(
@@ -884,18 +857,23 @@ impl Cluster {
                 ),
             ));
         }
-        let appended = log.append_as_leader(&bytes, SINGLE_BROKER_LEADER_EPOCH, now_ms)?;
-        let timestamp_ms = match state.config.message_timestamp_type {
+        let offsets = self.brokers.append(now_ms, topic_name, vec![(partition, bytes)], acks, min_isr)?;
+        let offset = offsets.first().map_or(NO_OFFSET, |&(_, offset)| offset);
+        let timestamp_ms = match timestamp_type {
             TimestampType::CreateTime => request.timestamp_ms,
-            TimestampType::LogAppendTime => appended.max_timestamp,
+            // The leader stamps its clock.
+            TimestampType::LogAppendTime => now_ms,
         };
-        Ok(Reply::Produced {
-            topic: topic_name.to_string(),
-            partition,
-            offset: appended.first_offset,
-            timestamp_ms,
-            placement,
-        })
+        Ok(Reply::Produced { topic: topic_name.to_string(), partition, offset, timestamp_ms, placement })
+    }
+
+    /// The partitions with a leader: the ones a partitioner may choose when it can (Kafka's
+    /// `availablePartitionsForTopic`).
+    fn available_partitions(&self, topic: &str) -> Vec<i32> {
+        let partitions = self.topics.get(topic).map_or(0, |s| s.partitions);
+        (0..partitions)
+            .filter(|&p| self.brokers.partition(topic, p).is_some_and(|view| view.log.is_some()))
+            .collect()
     }
 
     /// A producer's many records at once: all serialized and placed first (a refusal appends
@@ -903,6 +881,7 @@ impl Cluster {
     fn produce_batch(
         &mut self,
         now_ms: i64,
+        acks: Acks,
         topic_name: &str,
         settings: BatchSettings,
         records: Vec<crate::api::BatchedRecord>,
@@ -917,6 +896,7 @@ impl Cluster {
                 ),
             ));
         }
+        let available = self.available_partitions(topic_name);
         let state = self.topics.get_mut(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
         // (partition, timestamp, record) per input record, in order.
         let mut placed = Vec::with_capacity(records.len());
@@ -930,15 +910,21 @@ impl Cluster {
                 (item.key.as_deref(), item.value.as_deref()),
                 item.headers,
             )?;
-            let partition =
-                place_record(state, &mut self.rng, settings.partitioner, settings.partition, &record)
-                    .partition();
-            if state.topic.partition(partition).is_none() {
+            let partition = place_record(
+                state,
+                &mut self.rng,
+                settings.partitioner,
+                settings.partition,
+                &record,
+                &available,
+            )
+            .partition();
+            if !(0..state.partitions).contains(&partition) {
                 return Err(unknown_partition(topic_name, partition));
             }
             placed.push((partition, timestamp_ms, record));
         }
-        self.append_placed(now_ms, topic_name, placed)
+        self.append_placed(now_ms, acks, topic_name, placed)
     }
 
     /// `produce_records`: the records of Kafka record batches a client built itself (keys and
@@ -946,6 +932,7 @@ impl Cluster {
     fn produce_records(
         &mut self,
         now_ms: i64,
+        acks: Acks,
         topic_name: &str,
         partition: Option<i32>,
         partitioner: PartitionerKind,
@@ -993,18 +980,20 @@ impl Cluster {
                 )));
             }
         }
+        let available = self.available_partitions(topic_name);
         let state = self.topics.get_mut(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
         let mut placed = Vec::with_capacity(records.len());
         for (timestamp_ms, record) in records {
             check_timestamp(timestamp_ms)?;
             let record = BatchRecord { timestamp_delta: 0, offset_delta: 0, ..record };
-            let chosen = place_record(state, &mut self.rng, partitioner, partition, &record).partition();
-            if state.topic.partition(chosen).is_none() {
+            let chosen =
+                place_record(state, &mut self.rng, partitioner, partition, &record, &available).partition();
+            if !(0..state.partitions).contains(&chosen) {
                 return Err(unknown_partition(topic_name, chosen));
             }
             placed.push((chosen, timestamp_ms, record));
         }
-        self.append_placed(now_ms, topic_name, placed)
+        self.append_placed(now_ms, acks, topic_name, placed)
     }
 
     /// Appends placed records: one RecordBatch per partition, its records in request order,
@@ -1012,10 +1001,13 @@ impl Cluster {
     fn append_placed(
         &mut self,
         now_ms: i64,
+        acks: Acks,
         topic_name: &str,
         placed: Vec<(i32, i64, BatchRecord)>,
     ) -> Result<Reply, KafkaError> {
-        let state = self.topics.get_mut(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
+        let state = self.topics.get(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
+        let (min_isr, compression) = (state.config.min_insync_replicas, state.config.compression_type);
+        let log_append_time = state.config.message_timestamp_type == TimestampType::LogAppendTime;
         // One batch per partition, its records in request order.
         let mut by_partition: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
         for (index, (partition, _, _)) in placed.iter().enumerate() {
@@ -1034,12 +1026,12 @@ impl Cluster {
                 })
                 .collect();
             let mut batch = RecordBatch::new(base_timestamp, batch_records);
-            if let TopicCompression::Codec(codec) = state.config.compression_type {
+            if let TopicCompression::Codec(codec) = compression {
                 batch.attributes.compression = codec;
             }
             let bytes =
                 batch.encode().map_err(|e| KafkaError::new(ErrorCode::CorruptMessage, e.to_string()))?;
-            let log = state.topic.partition(partition).expect("partition checked above");
+            let (log, _) = self.readable(topic_name, partition)?;
             if bytes.len() > log.config().max_message_bytes {
                 return Err(KafkaError::new(
                     ErrorCode::MessageTooLarge,
@@ -1060,15 +1052,15 @@ impl Cluster {
             }
             encoded.push((partition, bytes));
         }
+        let first_offsets: BTreeMap<i32, i64> =
+            self.brokers.append(now_ms, topic_name, encoded, acks, min_isr)?.into_iter().collect();
         let mut results = vec![ProducedRecord { partition: 0, offset: 0, timestamp_ms: 0 }; placed.len()];
-        let log_append_time = state.config.message_timestamp_type == TimestampType::LogAppendTime;
-        for (partition, bytes) in encoded {
-            let log = state.topic.partition_mut(partition).expect("partition checked above");
-            let appended = log.append_as_leader(&bytes, SINGLE_BROKER_LEADER_EPOCH, now_ms)?;
-            for (delta, &i) in (0..).zip(&by_partition[&partition]) {
-                let timestamp_ms = if log_append_time { appended.max_timestamp } else { placed[i].1 };
-                results[i] =
-                    ProducedRecord { partition, offset: appended.first_offset + delta, timestamp_ms };
+        for (&partition, indexes) in &by_partition {
+            let first = first_offsets.get(&partition).copied();
+            for (delta, &i) in (0..).zip(indexes) {
+                let timestamp_ms = if log_append_time { now_ms } else { placed[i].1 };
+                let offset = first.map_or(NO_OFFSET, |first| first + delta);
+                results[i] = ProducedRecord { partition, offset, timestamp_ms };
             }
         }
         Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records: results })
@@ -1083,12 +1075,11 @@ impl Cluster {
         offset: i64,
         max_bytes: Option<u32>,
     ) -> Result<Reply, KafkaError> {
-        let state = self.topics.get(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
-        let log = state.topic.partition(partition).ok_or_else(|| unknown_partition(topic_name, partition))?;
+        let (log, high_watermark) = self.readable(topic_name, partition)?;
         check_fetch_offset(log, topic_name, partition, offset)?;
         let max_bytes = max_bytes.map_or(MAX_FETCH_BYTES, |m| (m as usize).clamp(1, MAX_FETCH_BYTES));
-        let payload = if offset < log.log_end_offset() {
-            log.read(offset, max_bytes)?.into_owned()
+        let payload = if offset < high_watermark {
+            committed_prefix(log.read(offset, max_bytes)?.into_owned(), high_watermark)
         } else {
             Vec::new()
         };
@@ -1096,7 +1087,7 @@ impl Cluster {
             topic: topic_name.to_string(),
             partition,
             log_start_offset: log.log_start_offset(),
-            log_end_offset: log.log_end_offset(),
+            log_end_offset: high_watermark,
             payload,
         })
     }
@@ -1110,8 +1101,7 @@ impl Cluster {
         key_deserializer: SerializerKind,
         value_deserializer: SerializerKind,
     ) -> Result<Reply, KafkaError> {
-        let state = self.topics.get(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
-        let log = state.topic.partition(partition).ok_or_else(|| unknown_partition(topic_name, partition))?;
+        let (log, high_watermark) = self.readable(topic_name, partition)?;
         let max_records = max_records.min(MAX_FETCH_RECORDS) as usize;
         check_fetch_offset(log, topic_name, partition, offset)?;
         let corrupt =
@@ -1125,8 +1115,11 @@ impl Cluster {
         let mut records = Vec::new();
         let mut next = offset;
         let mut read_bytes = 0;
-        while records.len() < max_records && next < log.log_end_offset() && read_bytes < MAX_FETCH_BYTES {
-            let bytes = log.read(next, FETCH_READ_CHUNK_BYTES.min(MAX_FETCH_BYTES - read_bytes))?;
+        while records.len() < max_records && next < high_watermark && read_bytes < MAX_FETCH_BYTES {
+            let bytes = committed_prefix(
+                log.read(next, FETCH_READ_CHUNK_BYTES.min(MAX_FETCH_BYTES - read_bytes))?.into_owned(),
+                high_watermark,
+            );
             if bytes.is_empty() {
                 break;
             }
@@ -1153,7 +1146,7 @@ impl Cluster {
             topic: topic_name.to_string(),
             partition,
             log_start_offset: log.log_start_offset(),
-            log_end_offset: log.log_end_offset(),
+            log_end_offset: high_watermark,
             records,
         })
     }
@@ -1189,24 +1182,24 @@ fn serialize_record(
     Ok(BatchRecord { key, value, headers, ..BatchRecord::default() })
 }
 
-/// Where the producer puts `record`: the explicit `partition`, else `partitioner`'s choice over
-/// every partition (one broker leads them all, so all are available).
+/// Where the producer puts `record`: the explicit `partition`, else `partitioner`'s choice (keyed
+/// records over every partition, the others over those `available`, with a leader).
 fn place_record(
     state: &mut TopicState,
     rng: &mut Rng,
     partitioner: PartitionerKind,
     partition: Option<i32>,
     record: &BatchRecord,
+    available: &[i32],
 ) -> Placement {
     if let Some(partition) = partition {
         return Placement::Explicit { partition };
     }
-    let available: Vec<i32> = (0..state.topic.partition_count()).collect();
     let input = PartitionInput {
         key: record.key.as_deref(),
         record_bytes: record.encoded_len(),
-        num_partitions: state.topic.partition_count(),
-        available: &available,
+        num_partitions: state.partitions,
+        available,
         batch_size_bytes: DEFAULT_BATCH_SIZE_BYTES,
     };
     place(partitioner, &mut state.partitioner, rng, &input)
@@ -1245,21 +1238,36 @@ fn record_view(
     RecordView { offset, timestamp_ms, key, value, decode_error, headers }
 }
 
-fn describe(state: &TopicState) -> TopicDescription {
-    TopicDescription {
-        name: state.topic.name().to_string(),
-        partitions: state
-            .topic
-            .partitions()
-            .iter()
-            .zip(0..)
-            .map(|(log, partition)| PartitionDescription {
-                partition,
-                log_start_offset: log.log_start_offset(),
-                log_end_offset: log.log_end_offset(),
+/// The batches in `bytes` that lie wholly below the high watermark: what a consumer may read.
+fn committed_prefix(mut bytes: Vec<u8>, high_watermark: i64) -> Vec<u8> {
+    let mut end = 0;
+    while end < bytes.len() {
+        match crate::record::batch::BatchHeader::parse_trusted(&bytes[end..]) {
+            Ok(header) if header.last_offset() < high_watermark => end += header.total_bytes(),
+            _ => break,
+        }
+    }
+    bytes.truncate(end);
+    bytes
+}
+
+impl Cluster {
+    fn describe_topic(&self, state: &TopicState) -> TopicDescription {
+        let partitions = (0..state.partitions)
+            .map(|partition| {
+                let view = self.brokers.partition(&state.name, partition);
+                let log = view.as_ref().and_then(|v| v.log);
+                PartitionDescription {
+                    partition,
+                    log_start_offset: log.map_or(0, |log| log.log_start_offset()),
+                    log_end_offset: view.as_ref().map_or(0, |v| v.high_watermark),
+                    leader: view.as_ref().and_then(|v| v.leader),
+                    replicas: view.as_ref().map(|v| v.replicas.clone()).unwrap_or_default(),
+                    isr: view.as_ref().map(|v| v.isr.clone()).unwrap_or_default(),
+                }
             })
-            .collect(),
-        configs: state.overrides.clone(),
+            .collect();
+        TopicDescription { name: state.name.clone(), partitions, configs: state.overrides.clone() }
     }
 }
 

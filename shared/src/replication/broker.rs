@@ -78,6 +78,9 @@ pub struct Broker {
     /// What the store said at open, for opening each partition's log when it is first named.
     opened_from: Option<StoreCheckpoints>,
     last_checkpoint_ms: Option<i64>,
+    /// Each topic's log settings (from its configs), for the logs this broker opens; topics not
+    /// named use Kafka's defaults.
+    topic_configs: BTreeMap<String, LogConfig>,
 }
 
 /// The broker files read at open.
@@ -103,6 +106,7 @@ impl Broker {
             store: None,
             opened_from: None,
             last_checkpoint_ms: None,
+            topic_configs: BTreeMap::new(),
         }
     }
 
@@ -130,7 +134,7 @@ impl Broker {
 
     /// A partition's log: opened from the store (if the broker has one), else new in memory.
     fn create_log(&mut self, tp: &TopicPartition) -> Result<LocalLog, String> {
-        let config = self.log_config();
+        let config = self.topic_configs.get(&tp.topic).cloned().unwrap_or_else(|| self.log_config());
         let Some(store) = self.store.as_mut() else { return Ok(LocalLog::new(config)) };
         let checkpoints = match &self.opened_from {
             Some(from) => OpenCheckpoints {
@@ -184,6 +188,65 @@ impl Broker {
             Some(store) => store.write_file(CLEAN_SHUTDOWN_FILE, b"").map_err(|e| e.to_string()),
             None => Ok(()),
         }
+    }
+
+    /// A topic's log settings from now on: for the logs it opens later and those open now.
+    pub fn set_topic_config(&mut self, topic: &str, config: &TopicConfig) {
+        let mut log_config = LogConfig::from(config);
+        if self.config.flush_every_append {
+            log_config.flush_messages = 1;
+        }
+        for (tp, partition) in &mut self.partitions {
+            if tp.topic == topic {
+                partition.log.set_config(log_config.clone());
+            }
+        }
+        self.topic_configs.insert(topic.to_string(), log_config);
+    }
+
+    /// Drops a deleted topic's replicas: their logs and directories go.
+    pub fn remove_topic(&mut self, topic: &str) -> Result<(), String> {
+        self.topic_configs.remove(topic);
+        let tps: Vec<TopicPartition> =
+            self.partitions.keys().filter(|tp| tp.topic == topic).cloned().collect();
+        for tp in tps {
+            let Some(partition) = self.partitions.remove(&tp) else { continue };
+            partition.log.delete().map_err(|e| format!("{tp}: {e}"))?;
+            if let Some(store) = self.store.as_mut() {
+                store.remove_partition(&tp.to_string()).map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The broker's periodic log upkeep at `now_ms` (Kafka's LogManager tasks): the time half of
+    /// each log's flush policy and, when `retention_due`, retention and the cleaner. Returns the
+    /// problems met, one line each.
+    pub fn maintain_logs(&mut self, now_ms: i64, retention_due: bool) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (tp, partition) in &mut self.partitions {
+            let log = &mut partition.log;
+            if log.poisoned().is_some() {
+                continue;
+            }
+            let mut work = || -> Result<(), crate::log::local_log::LogError> {
+                log.maybe_flush(now_ms)?;
+                if retention_due {
+                    log.apply_retention(now_ms)?;
+                    log.clean(now_ms)?;
+                }
+                Ok(())
+            };
+            if let Err(e) = work() {
+                problems.push(format!("broker-{} {tp}: {e}", self.id));
+            }
+        }
+        problems
+    }
+
+    /// Its log directory, handed back after a shutdown so the broker can be started again.
+    pub fn into_store(self) -> Option<Box<dyn BrokerStore>> {
+        self.store
     }
 
     fn log_config(&self) -> LogConfig {

@@ -87,12 +87,87 @@ impl Controller {
                 MetadataRecord::Partition(state) => {
                     controller.partitions.insert(state.tp.clone(), state.clone());
                 }
+                MetadataRecord::RemoveTopic { name } => {
+                    controller.partitions.retain(|tp, _| &tp.topic != name);
+                    controller.unclean_election.remove(name);
+                }
             }
         }
         controller.metadata_log = records;
         controller.last_preferred_check_ms = now_ms;
         controller.last_resend_ms = now_ms;
         controller
+    }
+
+    /// The metadata log compacted as a KRaft snapshot would be: each broker's last registration
+    /// (and fencing), each live topic, each partition's last state. Replaying it gives the same
+    /// controller as replaying the whole log.
+    pub fn snapshot(&self) -> Vec<MetadataRecord> {
+        let mut records = Vec::new();
+        for (&broker, registration) in &self.brokers {
+            records.push(MetadataRecord::RegisterBroker { broker, incarnation: registration.incarnation });
+            if registration.fenced {
+                records.push(MetadataRecord::FenceBroker { broker });
+            }
+        }
+        let mut topics: BTreeMap<&str, i32> = BTreeMap::new();
+        for tp in self.partitions.keys() {
+            *topics.entry(tp.topic.as_str()).or_default() += 1;
+        }
+        for (name, partitions) in topics {
+            records.push(MetadataRecord::Topic { name: name.to_string(), partitions });
+        }
+        records.extend(self.partitions.values().cloned().map(MetadataRecord::Partition));
+        records
+    }
+
+    /// The registered brokers and whether each is fenced.
+    pub fn registrations(&self) -> impl Iterator<Item = (BrokerId, bool)> + '_ {
+        self.brokers.iter().map(|(&broker, r)| (broker, r.fenced))
+    }
+
+    /// Deletes a topic (Kafka's DeleteTopics: a RemoveTopicRecord). The brokers drop its
+    /// replicas when their host tells them to.
+    pub fn delete_topic(&mut self, name: &str) {
+        self.partitions.retain(|tp, _| tp.topic != name);
+        self.unclean_election.remove(name);
+        self.metadata_log.push(MetadataRecord::RemoveTopic { name: name.to_string() });
+    }
+
+    /// A topic's configs the controller acts on: `min.insync.replicas` (kept in each partition's
+    /// state, which goes to the brokers) and `unclean.leader.election.enable`.
+    pub fn set_topic_config(
+        &mut self,
+        name: &str,
+        min_insync_replicas: usize,
+        unclean_election: bool,
+        out: &mut Outbox,
+    ) {
+        self.unclean_election.insert(name.to_string(), unclean_election);
+        let tps: Vec<TopicPartition> =
+            self.partitions.keys().filter(|tp| tp.topic == name).cloned().collect();
+        for tp in tps {
+            let Some(state) = self.partitions.get_mut(&tp) else { continue };
+            if state.min_insync_replicas != min_insync_replicas {
+                state.min_insync_replicas = min_insync_replicas;
+                state.partition_epoch += 1;
+                self.push(&tp, out);
+            }
+        }
+    }
+
+    /// A broker's controlled shutdown (KRaft: a heartbeat asking to shut down): it is fenced at
+    /// once, leaving every ISR, and the partitions it led get new leaders before it stops.
+    pub fn controlled_shutdown(
+        &mut self,
+        now_ms: i64,
+        broker: BrokerId,
+        out: &mut Outbox,
+        trace: &mut Trace,
+    ) {
+        if self.alive(broker) {
+            self.fence(now_ms, broker, out, trace);
+        }
     }
 
     fn alive(&self, broker: BrokerId) -> bool {

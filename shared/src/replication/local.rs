@@ -3,7 +3,7 @@
 //! consumer client) talk to it through their inboxes. Tests and benchmarks use it where the
 //! simulator's delays and faults would only be noise.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::broker::{Broker, BrokerConfig};
 use super::controller::Controller;
@@ -31,6 +31,8 @@ pub struct LocalCluster {
     pub trace: Trace,
     /// Keep trace events (tests read them) or drop them as they come (benchmarks).
     pub keep_trace: bool,
+    /// Brokers not running: messages to them are lost and they do not tick.
+    pub down: BTreeSet<BrokerId>,
     queue: VecDeque<(NodeId, NodeId, Message)>,
     inbox: BTreeMap<u32, Vec<Message>>,
     rng: Rng,
@@ -70,6 +72,7 @@ impl LocalCluster {
             brokers,
             trace: Trace::default(),
             keep_trace: true,
+            down: BTreeSet::new(),
             queue: VecDeque::new(),
             inbox: BTreeMap::new(),
             rng: Rng::from_seed(1),
@@ -131,6 +134,7 @@ impl LocalCluster {
                 NodeId::Controller => {
                     self.controller.handle(self.now_ms, from, message, &mut out, &mut self.trace)
                 }
+                NodeId::Broker(id) if self.down.contains(&id) => continue,
                 NodeId::Broker(id) => match self.brokers.get_mut(id as usize) {
                     Some(broker) => broker.handle(self.now_ms, from, message, &mut out, &mut self.trace),
                     None => continue,
@@ -150,6 +154,9 @@ impl LocalCluster {
         self.controller.tick(self.now_ms, &mut out, &mut self.trace);
         self.enqueue(NodeId::Controller, out);
         for i in 0..self.brokers.len() {
+            if self.down.contains(&(i as BrokerId)) {
+                continue;
+            }
             let mut out = Outbox::new();
             self.brokers[i].tick(self.now_ms, &mut out, &mut self.trace);
             self.enqueue(NodeId::Broker(i as BrokerId), out);
@@ -164,6 +171,12 @@ impl LocalCluster {
             self.now_ms += LOCAL_TICK_MS;
             self.tick();
         }
+    }
+
+    /// What the controller sends outside its own handling (an admin change the host made).
+    pub fn send_from_controller(&mut self, out: Outbox) {
+        self.enqueue(NodeId::Controller, out);
+        self.pump();
     }
 
     /// What a client sends.

@@ -172,4 +172,8 @@ pub enum MetadataRecord {
     },
     /// A partition's state after a change (PartitionRecord / PartitionChangeRecord).
     Partition(PartitionState),
+    /// A deleted topic (RemoveTopicRecord): its partitions are gone.
+    RemoveTopic {
+        name: String,
+    },
 }

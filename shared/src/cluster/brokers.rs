@@ -1,0 +1,820 @@
+//! Where the cluster's partitions live, behind one interface: one broker holding every log
+//! (`SingleBroker`, the tab's engine and `kite serve --brokers 1`), or N brokers replicating
+//! through the controller (`Replicated`, the replication engine the simulator proves, run on the
+//! host's clock with a perfect in-process network).
+
+use std::collections::BTreeMap;
+
+use super::StorageOptions;
+use crate::api::BrokerView;
+use crate::config::{Acks, TopicConfig};
+use crate::error::{ErrorCode, KafkaError};
+use crate::log::checkpoint::{
+    CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_CHECKPOINT_FILE, OffsetCheckpoint, RECOVERY_POINT_CHECKPOINT_FILE,
+};
+use crate::log::local_log::{LocalLog, LogConfig, LogError, OpenCheckpoints, OpenReport};
+use crate::log::storage::{BrokerStore, StorageError};
+use crate::random::Rng;
+use crate::replication::broker::{Broker, BrokerConfig};
+use crate::replication::local::{LOCAL_TICK_MS, LocalCluster};
+use crate::replication::protocol::{BrokerId, Message, MetadataRecord, NodeId, TopicPartition};
+use crate::replication::trace::Event;
+
+/// How often the broker writes its recovery-point and log-start checkpoints (Kafka's
+/// `log.flush.offset.checkpoint.interval.ms` default).
+pub const CHECKPOINT_INTERVAL_MS: i64 = 60_000;
+/// How often retention and the cleaner run (Kafka's `log.retention.check.interval.ms` default).
+pub const RETENTION_CHECK_INTERVAL_MS: i64 = 300_000;
+/// The one broker's id (it is the controller too).
+pub const SINGLE_BROKER_ID: BrokerId = 0;
+/// The one broker leads every partition in its first epoch.
+pub const SINGLE_BROKER_LEADER_EPOCH: i32 = 0;
+/// The replicated controller's metadata log, compacted (a KRaft snapshot), one JSON record per line.
+pub const METADATA_LOG_FILE: &str = "kite-metadata.jsonl";
+/// The client id the cluster front's own produce requests come from.
+const FRONT_CLIENT: u32 = u32::MAX;
+/// Same-instant replication rounds a produce may take (each lets followers fetch once); an
+/// `acks=all` produce still unanswered after them waits on a replica that is not fetching.
+const MAX_REPLICATION_ROUNDS: usize = 8;
+
+/// A partition as clients see it: its leader's log (`None` while it has no leader), what
+/// consumers may read (below the high watermark), and its replicas.
+pub struct PartitionView<'a> {
+    pub log: Option<&'a LocalLog>,
+    pub high_watermark: i64,
+    pub leader: Option<BrokerId>,
+    pub leader_epoch: i32,
+    pub replicas: Vec<BrokerId>,
+    pub isr: Vec<BrokerId>,
+}
+
+/// The brokers under the cluster front.
+pub trait Brokers: Send {
+    /// Where the cluster's own files live (topics, schemas, identity).
+    fn metadata_store(&mut self) -> &mut dyn BrokerStore;
+    fn describe_store(&self) -> String;
+    fn broker_count(&self) -> usize;
+    /// Opens the logs of a topic the metadata files name (at open).
+    fn open_topic(
+        &mut self,
+        name: &str,
+        partitions: i32,
+        config: &TopicConfig,
+    ) -> Result<Vec<(String, OpenReport)>, String>;
+    fn create_topic(
+        &mut self,
+        now_ms: i64,
+        name: &str,
+        partitions: i32,
+        replication_factor: usize,
+        config: &TopicConfig,
+    ) -> Result<(), KafkaError>;
+    fn delete_topic(&mut self, now_ms: i64, name: &str, partitions: i32) -> Result<(), KafkaError>;
+    fn set_topic_config(&mut self, now_ms: i64, name: &str, config: &TopicConfig);
+    fn partition(&self, topic: &str, partition: i32) -> Option<PartitionView<'_>>;
+    /// Appends one batch per partition through the leaders under `acks`; returns each batch's
+    /// first offset, or the first refusal.
+    fn append(
+        &mut self,
+        now_ms: i64,
+        topic: &str,
+        batches: Vec<(i32, Vec<u8>)>,
+        acks: Acks,
+        min_insync_replicas: i32,
+    ) -> Result<Vec<(i32, i64)>, KafkaError>;
+    fn tick(&mut self, now_ms: i64) -> Vec<String>;
+    fn shutdown(&mut self) -> Result<(), String>;
+    /// The controller's id and every broker.
+    fn brokers(&self) -> (BrokerId, Vec<BrokerView>);
+    /// What happened in the brokers since the last call.
+    fn take_events(&mut self) -> Vec<(i64, Event)>;
+    /// Stops a broker cleanly (Kafka's controlled shutdown: its leaderships move first).
+    fn stop_broker(&mut self, now_ms: i64, broker: BrokerId) -> Result<(), KafkaError>;
+    /// Starts a stopped broker again over its directory; it catches up and rejoins the ISRs.
+    fn start_broker(&mut self, now_ms: i64, broker: BrokerId) -> Result<(), KafkaError>;
+}
+
+fn one_broker() -> KafkaError {
+    KafkaError::new(
+        ErrorCode::InvalidRequest,
+        "This cluster has one broker, which cannot stop while it serves; run several (kite serve --brokers 3).",
+    )
+}
+
+fn storage(e: StorageError) -> KafkaError {
+    KafkaError::new(ErrorCode::KafkaStorageError, e.to_string())
+}
+
+fn log_config(options: &StorageOptions, config: &TopicConfig) -> LogConfig {
+    let mut log_config = LogConfig::from(config);
+    if options.flush_every_append {
+        log_config.flush_messages = 1;
+    }
+    log_config
+}
+
+/// One broker holding every partition's log, leading them all in epoch 0: nothing to replicate,
+/// so everything appended is committed at once.
+pub struct SingleBroker {
+    store: Box<dyn BrokerStore>,
+    options: StorageOptions,
+    logs: BTreeMap<String, Vec<LocalLog>>,
+    /// What the store said at open (`None` for a new broker).
+    opened_from: Option<(bool, OffsetCheckpoint, OffsetCheckpoint)>,
+    last_checkpoint_ms: Option<i64>,
+    last_retention_check_ms: Option<i64>,
+    events: Vec<(i64, Event)>,
+}
+
+impl SingleBroker {
+    pub fn new(store: Box<dyn BrokerStore>, options: StorageOptions) -> SingleBroker {
+        SingleBroker {
+            store,
+            options,
+            logs: BTreeMap::new(),
+            opened_from: None,
+            last_checkpoint_ms: None,
+            last_retention_check_ms: None,
+            events: Vec::new(),
+        }
+    }
+
+    /// A broker over its directory, as a Kafka broker starts: notes and removes the
+    /// clean-shutdown marker and reads the checkpoints; `open_topic` then opens each log.
+    pub fn open(mut store: Box<dyn BrokerStore>, options: StorageOptions) -> Result<SingleBroker, String> {
+        let clean_shutdown = store.read_file(CLEAN_SHUTDOWN_FILE).map_err(|e| e.to_string())?.is_some();
+        let recovery_points = OffsetCheckpoint::read(store.as_ref(), RECOVERY_POINT_CHECKPOINT_FILE)?;
+        let log_starts = OffsetCheckpoint::read(store.as_ref(), LOG_START_OFFSET_CHECKPOINT_FILE)?;
+        // The marker goes before any write: a crash from here on is an unclean shutdown.
+        store.delete_file(CLEAN_SHUTDOWN_FILE).map_err(|e| e.to_string())?;
+        let mut broker = SingleBroker::new(store, options);
+        broker.opened_from = Some((clean_shutdown, recovery_points, log_starts));
+        Ok(broker)
+    }
+
+    fn open_log(
+        &mut self,
+        dir: &str,
+        config: &TopicConfig,
+        checkpoints: OpenCheckpoints,
+    ) -> Result<(LocalLog, OpenReport), LogError> {
+        let store = self.store.partition(dir).map_err(LogError::Storage)?;
+        LocalLog::open(log_config(&self.options, config), store, checkpoints)
+    }
+
+    fn write_checkpoints(&mut self) -> Result<(), StorageError> {
+        let (mut recovery_points, mut log_starts) =
+            (OffsetCheckpoint::default(), OffsetCheckpoint::default());
+        for (name, logs) in &self.logs {
+            for (log, partition) in logs.iter().zip(0..) {
+                recovery_points.offsets.insert((name.clone(), partition), log.recovery_point());
+                log_starts.offsets.insert((name.clone(), partition), log.log_start_offset());
+            }
+        }
+        self.store.write_file(RECOVERY_POINT_CHECKPOINT_FILE, recovery_points.to_text().as_bytes())?;
+        self.store.write_file(LOG_START_OFFSET_CHECKPOINT_FILE, log_starts.to_text().as_bytes())
+    }
+}
+
+impl Brokers for SingleBroker {
+    fn metadata_store(&mut self) -> &mut dyn BrokerStore {
+        self.store.as_mut()
+    }
+
+    fn describe_store(&self) -> String {
+        self.store.describe()
+    }
+
+    fn broker_count(&self) -> usize {
+        1
+    }
+
+    fn open_topic(
+        &mut self,
+        name: &str,
+        partitions: i32,
+        config: &TopicConfig,
+    ) -> Result<Vec<(String, OpenReport)>, String> {
+        let mut reports = Vec::new();
+        let mut logs = Vec::new();
+        for partition in 0..partitions {
+            let checkpoints = match &self.opened_from {
+                Some((clean_shutdown, recovery_points, log_starts)) => OpenCheckpoints {
+                    clean_shutdown: *clean_shutdown,
+                    recovery_point: recovery_points.get(name, partition),
+                    log_start_offset: log_starts.get(name, partition),
+                },
+                None => OpenCheckpoints::default(),
+            };
+            let dir = format!("{name}-{partition}");
+            let (log, report) = self
+                .open_log(&dir, config, checkpoints)
+                .map_err(|e| format!("cannot open partition {dir}: {e}"))?;
+            reports.push((dir, report));
+            logs.push(log);
+        }
+        self.logs.insert(name.to_string(), logs);
+        Ok(reports)
+    }
+
+    fn create_topic(
+        &mut self,
+        _now_ms: i64,
+        name: &str,
+        partitions: i32,
+        replication_factor: usize,
+        config: &TopicConfig,
+    ) -> Result<(), KafkaError> {
+        crate::config::validate_replication_factor(replication_factor as i16, 1)?;
+        let mut logs = Vec::new();
+        for partition in 0..partitions {
+            let (log, _) =
+                self.open_log(&format!("{name}-{partition}"), config, OpenCheckpoints::default())?;
+            logs.push(log);
+        }
+        self.logs.insert(name.to_string(), logs);
+        Ok(())
+    }
+
+    fn delete_topic(&mut self, _now_ms: i64, name: &str, _partitions: i32) -> Result<(), KafkaError> {
+        for (partition, log) in self.logs.remove(name).unwrap_or_default().into_iter().enumerate() {
+            log.delete().map_err(KafkaError::from)?;
+            self.store.remove_partition(&format!("{name}-{partition}")).map_err(storage)?;
+        }
+        Ok(())
+    }
+
+    fn set_topic_config(&mut self, _now_ms: i64, name: &str, config: &TopicConfig) {
+        let log_config = log_config(&self.options, config);
+        for log in self.logs.get_mut(name).into_iter().flatten() {
+            log.set_config(log_config.clone());
+        }
+    }
+
+    fn partition(&self, topic: &str, partition: i32) -> Option<PartitionView<'_>> {
+        let log = self.logs.get(topic)?.get(usize::try_from(partition).ok()?)?;
+        Some(PartitionView {
+            log: Some(log),
+            high_watermark: log.log_end_offset(),
+            leader: Some(SINGLE_BROKER_ID),
+            leader_epoch: SINGLE_BROKER_LEADER_EPOCH,
+            replicas: vec![SINGLE_BROKER_ID],
+            isr: vec![SINGLE_BROKER_ID],
+        })
+    }
+
+    fn append(
+        &mut self,
+        now_ms: i64,
+        topic: &str,
+        batches: Vec<(i32, Vec<u8>)>,
+        acks: Acks,
+        min_insync_replicas: i32,
+    ) -> Result<Vec<(i32, i64)>, KafkaError> {
+        // One broker is one in-sync replica.
+        if acks == Acks::All && min_insync_replicas > 1 {
+            return Err(not_enough_replicas(topic, min_insync_replicas, 1));
+        }
+        let mut offsets = Vec::new();
+        for (partition, bytes) in batches {
+            let log = self
+                .logs
+                .get_mut(topic)
+                .and_then(|logs| logs.get_mut(usize::try_from(partition).ok()?))
+                .ok_or_else(|| super::unknown_partition(topic, partition))?;
+            let appended = log.append_as_leader(&bytes, SINGLE_BROKER_LEADER_EPOCH, now_ms)?;
+            let tp = TopicPartition { topic: topic.to_string(), partition };
+            self.events.push((
+                now_ms,
+                Event::Appended {
+                    broker: SINGLE_BROKER_ID,
+                    tp: tp.clone(),
+                    first_offset: appended.first_offset,
+                    last_offset: appended.last_offset,
+                    leader_epoch: SINGLE_BROKER_LEADER_EPOCH,
+                    as_leader: true,
+                },
+            ));
+            let high_watermark = appended.last_offset + 1;
+            self.events.push((now_ms, Event::HighWatermark { broker: SINGLE_BROKER_ID, tp, high_watermark }));
+            offsets.push((partition, appended.first_offset));
+        }
+        Ok(offsets)
+    }
+
+    fn tick(&mut self, now_ms: i64) -> Vec<String> {
+        let mut problems = Vec::new();
+        let retention_due =
+            now_ms - *self.last_retention_check_ms.get_or_insert(now_ms) >= RETENTION_CHECK_INTERVAL_MS;
+        if retention_due {
+            self.last_retention_check_ms = Some(now_ms);
+        }
+        for (name, logs) in &mut self.logs {
+            for (partition, log) in logs.iter_mut().enumerate() {
+                if log.poisoned().is_some() {
+                    continue;
+                }
+                let mut work = || -> Result<(), LogError> {
+                    log.maybe_flush(now_ms)?;
+                    if retention_due {
+                        log.apply_retention(now_ms)?;
+                        log.clean(now_ms)?;
+                    }
+                    Ok(())
+                };
+                if let Err(e) = work() {
+                    problems.push(format!("partition {name}-{partition}: {e}"));
+                }
+            }
+        }
+        if now_ms - *self.last_checkpoint_ms.get_or_insert(now_ms) >= CHECKPOINT_INTERVAL_MS {
+            self.last_checkpoint_ms = Some(now_ms);
+            if let Err(e) = self.write_checkpoints() {
+                problems.push(e.to_string());
+            }
+        }
+        problems
+    }
+
+    fn shutdown(&mut self) -> Result<(), String> {
+        let mut failed = Vec::new();
+        for (name, logs) in &mut self.logs {
+            for (partition, log) in logs.iter_mut().enumerate() {
+                if let Err(e) = log.close() {
+                    failed.push(format!("partition {name}-{partition}: {e}"));
+                }
+            }
+        }
+        if !failed.is_empty() {
+            return Err(failed.join("; "));
+        }
+        self.write_checkpoints().map_err(|e| e.to_string())?;
+        self.store.write_file(CLEAN_SHUTDOWN_FILE, b"").map_err(|e| e.to_string())
+    }
+
+    fn brokers(&self) -> (BrokerId, Vec<BrokerView>) {
+        let partitions = self.logs.values().map(Vec::len).sum();
+        let view = BrokerView {
+            id: SINGLE_BROKER_ID,
+            state: "up".into(),
+            replicas: partitions,
+            leaders: partitions,
+        };
+        (SINGLE_BROKER_ID, vec![view])
+    }
+
+    fn take_events(&mut self) -> Vec<(i64, Event)> {
+        std::mem::take(&mut self.events)
+    }
+
+    fn stop_broker(&mut self, _now_ms: i64, _broker: BrokerId) -> Result<(), KafkaError> {
+        Err(one_broker())
+    }
+
+    fn start_broker(&mut self, _now_ms: i64, _broker: BrokerId) -> Result<(), KafkaError> {
+        Err(one_broker())
+    }
+}
+
+fn not_enough_replicas(topic: &str, min_insync_replicas: i32, in_sync: usize) -> KafkaError {
+    KafkaError::new(
+        ErrorCode::NotEnoughReplicas,
+        format!(
+            "Messages are rejected since there are fewer in-sync replicas than required: {topic} has min.insync.replicas={min_insync_replicas} and {in_sync} in-sync replica{}.",
+            if in_sync == 1 { "" } else { "s" }
+        ),
+    )
+}
+
+/// N brokers and the controller (`LocalCluster`), each broker over its own directory, the
+/// controller's metadata log kept as a compacted snapshot in the metadata store. The cluster
+/// front produces through partition leaders like a client; the brokers replicate by fetching.
+pub struct Replicated {
+    local: LocalCluster,
+    metadata: Box<dyn BrokerStore>,
+    /// The metadata log's length when last written.
+    written_metadata: usize,
+    rng: Rng,
+    correlation: u64,
+    last_retention_check_ms: Option<i64>,
+}
+
+impl Replicated {
+    /// Opens a cluster of `stores.len()` brokers (ids 0, 1, …): the controller replays the
+    /// metadata snapshot in `metadata` (a new cluster when there is none), each broker opens its
+    /// directory and, once registered, the logs of the partitions it hosts.
+    pub fn open(
+        seed: u64,
+        now_ms: i64,
+        metadata: Box<dyn BrokerStore>,
+        stores: Vec<Box<dyn BrokerStore>>,
+        options: StorageOptions,
+    ) -> Result<Replicated, String> {
+        let records: Vec<MetadataRecord> =
+            match metadata.read_file(METADATA_LOG_FILE).map_err(|e| e.to_string())? {
+                None => Vec::new(),
+                Some(bytes) => String::from_utf8_lossy(&bytes)
+                    .lines()
+                    .enumerate()
+                    .filter(|(_, line)| !line.trim().is_empty())
+                    .map(|(number, line)| {
+                        serde_json::from_str(line).map_err(|e| {
+                            format!("{METADATA_LOG_FILE} line {}: not a metadata record: {e}", number + 1)
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+            };
+        let config =
+            BrokerConfig { flush_every_append: options.flush_every_append, ..BrokerConfig::default() };
+        let mut brokers = Vec::new();
+        for (id, store) in stores.into_iter().enumerate() {
+            let id = id as BrokerId;
+            // A new incarnation: the controller tells the restarted broker from its last life.
+            let incarnation = records
+                .iter()
+                .filter_map(|r| match r {
+                    MetadataRecord::RegisterBroker { broker, incarnation } if *broker == id => {
+                        Some(*incarnation)
+                    }
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(0)
+                + 1;
+            brokers.push(Broker::open(id, incarnation, config, store)?);
+        }
+        let mut local = if records.is_empty() {
+            LocalCluster::with_brokers(brokers, now_ms)
+        } else {
+            LocalCluster::restarted(records, brokers, now_ms)
+        };
+        local.keep_trace = true;
+        let mut replicated = Replicated {
+            local,
+            metadata,
+            written_metadata: 0,
+            rng: Rng::from_seed(seed ^ 0x7265_706c_6963_6173),
+            correlation: 0,
+            last_retention_check_ms: None,
+        };
+        // Let every broker register and open its logs.
+        replicated.local.advance(LOCAL_TICK_MS * 10);
+        replicated.write_metadata().map_err(|e| e.to_string())?;
+        Ok(replicated)
+    }
+
+    /// Writes the metadata snapshot when the metadata log has grown since the last write.
+    fn write_metadata(&mut self) -> Result<(), StorageError> {
+        let length = self.local.controller.metadata_log().len();
+        if length == self.written_metadata {
+            return Ok(());
+        }
+        let mut text = String::new();
+        for record in self.local.controller.snapshot() {
+            text.push_str(
+                &serde_json::to_string(&record)
+                    .map_err(|e| StorageError::new("encode", METADATA_LOG_FILE, e.to_string()))?,
+            );
+            text.push('\n');
+        }
+        self.metadata.write_file(METADATA_LOG_FILE, text.as_bytes())?;
+        self.written_metadata = length;
+        Ok(())
+    }
+
+    /// Moves the cluster's clock to `now_ms` in its ticks.
+    fn catch_up(&mut self, now_ms: i64) {
+        while self.local.now_ms + LOCAL_TICK_MS <= now_ms {
+            self.local.advance(LOCAL_TICK_MS);
+        }
+    }
+
+    fn each_broker(&mut self, mut f: impl FnMut(&mut Broker)) {
+        for broker in &mut self.local.brokers {
+            if !self.local.down.contains(&broker.id) {
+                f(broker);
+            }
+        }
+    }
+
+    fn controller_configs(&mut self, name: &str, config: &TopicConfig) {
+        let mut out = Vec::new();
+        let min_isr = usize::try_from(config.min_insync_replicas).unwrap_or(1);
+        self.local.controller.set_topic_config(
+            name,
+            min_isr,
+            config.unclean_leader_election_enable,
+            &mut out,
+        );
+        self.local.send_from_controller(out);
+    }
+}
+
+impl Brokers for Replicated {
+    fn metadata_store(&mut self) -> &mut dyn BrokerStore {
+        self.metadata.as_mut()
+    }
+
+    fn describe_store(&self) -> String {
+        format!("{} brokers, metadata in {}", self.local.brokers.len(), self.metadata.describe())
+    }
+
+    fn broker_count(&self) -> usize {
+        self.local.brokers.len()
+    }
+
+    fn open_topic(
+        &mut self,
+        name: &str,
+        _partitions: i32,
+        config: &TopicConfig,
+    ) -> Result<Vec<(String, OpenReport)>, String> {
+        // The brokers opened their logs as the controller named them; configs apply from now.
+        self.each_broker(|broker| broker.set_topic_config(name, config));
+        self.controller_configs(name, config);
+        Ok(Vec::new())
+    }
+
+    fn create_topic(
+        &mut self,
+        now_ms: i64,
+        name: &str,
+        partitions: i32,
+        replication_factor: usize,
+        config: &TopicConfig,
+    ) -> Result<(), KafkaError> {
+        self.catch_up(now_ms);
+        let live = self.local.controller.registrations().filter(|(_, fenced)| !fenced).count();
+        crate::config::validate_replication_factor(replication_factor as i16, live)?;
+        self.each_broker(|broker| broker.set_topic_config(name, config));
+        let mut out = Vec::new();
+        let min_isr = usize::try_from(config.min_insync_replicas).unwrap_or(1);
+        let now = self.local.now_ms;
+        self.local.controller.create_topic(
+            now,
+            name,
+            partitions,
+            replication_factor,
+            min_isr,
+            config.unclean_leader_election_enable,
+            &mut self.rng,
+            &mut out,
+            &mut self.local.trace,
+        )?;
+        self.local.send_from_controller(out);
+        self.write_metadata().map_err(storage)
+    }
+
+    fn delete_topic(&mut self, now_ms: i64, name: &str, _partitions: i32) -> Result<(), KafkaError> {
+        self.catch_up(now_ms);
+        self.local.controller.delete_topic(name);
+        // The metadata first: a crash in between leaves directories no topic names.
+        self.write_metadata().map_err(storage)?;
+        for broker in &mut self.local.brokers {
+            broker.remove_topic(name).map_err(|e| KafkaError::new(ErrorCode::KafkaStorageError, e))?;
+        }
+        Ok(())
+    }
+
+    fn set_topic_config(&mut self, now_ms: i64, name: &str, config: &TopicConfig) {
+        self.catch_up(now_ms);
+        self.each_broker(|broker| broker.set_topic_config(name, config));
+        self.controller_configs(name, config);
+    }
+
+    fn partition(&self, topic: &str, partition: i32) -> Option<PartitionView<'_>> {
+        let tp = TopicPartition { topic: topic.to_string(), partition };
+        let state = self.local.controller.partitions.get(&tp)?;
+        let hosted = state
+            .leader
+            .filter(|leader| !self.local.down.contains(leader))
+            .and_then(|leader| self.local.brokers.get(usize::try_from(leader).ok()?))
+            .and_then(|broker| broker.partitions.get(&tp))
+            .filter(|p| p.is_leader());
+        Some(PartitionView {
+            log: hosted.map(|p| &p.log),
+            high_watermark: hosted.map_or(0, |p| p.high_watermark),
+            leader: state.leader,
+            leader_epoch: state.leader_epoch,
+            replicas: state.replicas.clone(),
+            isr: state.isr.clone(),
+        })
+    }
+
+    fn append(
+        &mut self,
+        now_ms: i64,
+        topic: &str,
+        batches: Vec<(i32, Vec<u8>)>,
+        acks: Acks,
+        min_insync_replicas: i32,
+    ) -> Result<Vec<(i32, i64)>, KafkaError> {
+        self.catch_up(now_ms);
+        // Refuse before sending anything when a leader is missing or the ISR is too small, so a
+        // refusal appends nothing anywhere.
+        for (partition, _) in &batches {
+            let view = self
+                .partition(topic, *partition)
+                .ok_or_else(|| super::unknown_partition(topic, *partition))?;
+            if view.log.is_none() {
+                return Err(KafkaError::new(
+                    ErrorCode::LeaderNotAvailable,
+                    format!("Partition {topic}-{partition} has no leader: every in-sync replica is down."),
+                ));
+            }
+            if acks == Acks::All && (view.isr.len() as i32) < min_insync_replicas {
+                return Err(not_enough_replicas(topic, min_insync_replicas, view.isr.len()));
+            }
+        }
+        let mut waiting: BTreeMap<u64, i32> = BTreeMap::new();
+        let mut out = Vec::new();
+        for (partition, batch) in batches {
+            let tp = TopicPartition { topic: topic.to_string(), partition };
+            let leader = self
+                .local
+                .leader(&tp)
+                .ok_or(ErrorCode::LeaderNotAvailable)
+                .map_err(|e| KafkaError::new(e, "no leader"))?;
+            self.correlation += 1;
+            waiting.insert(self.correlation, partition);
+            out.push((
+                NodeId::Broker(leader),
+                Message::Produce { tp, batch, acks, correlation: self.correlation },
+            ));
+        }
+        self.local.send(FRONT_CLIENT, out);
+        let mut offsets = BTreeMap::new();
+        for round in 0..=MAX_REPLICATION_ROUNDS {
+            for message in self.local.take_inbox(FRONT_CLIENT) {
+                let Message::ProduceResponse { correlation, result, .. } = message else { continue };
+                // Answers to earlier requests that timed out here are dropped.
+                let Some(partition) = waiting.remove(&correlation) else { continue };
+                match result {
+                    Ok(offset) => {
+                        offsets.insert(partition, offset);
+                    }
+                    Err(code) => return Err(produce_error(code, topic, partition)),
+                }
+            }
+            if waiting.is_empty() || acks == Acks::None {
+                break;
+            }
+            if round < MAX_REPLICATION_ROUNDS {
+                // Followers fetch what was appended, and the high watermark moves.
+                self.local.tick();
+            }
+        }
+        if let Some(&partition) = waiting.values().next()
+            && acks != Acks::None
+        {
+            return Err(KafkaError::new(
+                ErrorCode::RequestTimedOut,
+                format!(
+                    "Partition {topic}-{partition}: the leader has the records, but not every in-sync replica has fetched them yet; they are committed once it does or leaves the ISR (replica.lag.time.max.ms)."
+                ),
+            ));
+        }
+        self.write_metadata().map_err(storage)?;
+        Ok(offsets.into_iter().collect())
+    }
+
+    fn tick(&mut self, now_ms: i64) -> Vec<String> {
+        self.catch_up(now_ms);
+        let retention_due =
+            now_ms - *self.last_retention_check_ms.get_or_insert(now_ms) >= RETENTION_CHECK_INTERVAL_MS;
+        if retention_due {
+            self.last_retention_check_ms = Some(now_ms);
+        }
+        let mut problems = Vec::new();
+        self.each_broker(|broker| problems.extend(broker.maintain_logs(now_ms, retention_due)));
+        if let Err(e) = self.write_metadata() {
+            problems.push(e.to_string());
+        }
+        problems
+    }
+
+    fn shutdown(&mut self) -> Result<(), String> {
+        let mut failed = Vec::new();
+        let stopped = self.local.down.clone();
+        for broker in &mut self.local.brokers {
+            if !stopped.contains(&broker.id)
+                && let Err(e) = broker.shutdown()
+            {
+                failed.push(format!("broker-{}: {e}", broker.id));
+            }
+        }
+        self.write_metadata().map_err(|e| e.to_string())?;
+        if failed.is_empty() { Ok(()) } else { Err(failed.join("; ")) }
+    }
+
+    fn brokers(&self) -> (BrokerId, Vec<BrokerView>) {
+        let registrations: BTreeMap<BrokerId, bool> = self.local.controller.registrations().collect();
+        let views = self
+            .local
+            .brokers
+            .iter()
+            .map(|broker| {
+                let states = self.local.controller.partitions.values();
+                let replicas = states.clone().filter(|s| s.replicas.contains(&broker.id)).count();
+                let leaders = states.filter(|s| s.leader == Some(broker.id)).count();
+                let state = if self.local.down.contains(&broker.id) {
+                    "stopped"
+                } else if registrations.get(&broker.id).copied().unwrap_or(true) {
+                    "fenced"
+                } else {
+                    "up"
+                };
+                BrokerView { id: broker.id, state: state.into(), replicas, leaders }
+            })
+            .collect();
+        // The KRaft controller quorum runs beside the brokers and clients never reach it: like
+        // Kafka's DescribeCluster under KRaft, name a running broker in its place.
+        let controller = self
+            .local
+            .brokers
+            .iter()
+            .map(|b| b.id)
+            .find(|id| !self.local.down.contains(id))
+            .unwrap_or(SINGLE_BROKER_ID);
+        (controller, views)
+    }
+
+    fn take_events(&mut self) -> Vec<(i64, Event)> {
+        std::mem::take(&mut self.local.trace.events)
+    }
+
+    fn stop_broker(&mut self, now_ms: i64, broker: BrokerId) -> Result<(), KafkaError> {
+        self.catch_up(now_ms);
+        let index = self.broker_index(broker)?;
+        if self.local.down.contains(&broker) {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("Broker {broker} is already stopped."),
+            ));
+        }
+        let mut out = Vec::new();
+        let now = self.local.now_ms;
+        self.local.controller.controlled_shutdown(now, broker, &mut out, &mut self.local.trace);
+        self.local.send_from_controller(out);
+        self.local.down.insert(broker);
+        let stopping = &mut self.local.brokers[index];
+        let description = stopping.describe();
+        stopping
+            .shutdown()
+            .map_err(|e| KafkaError::new(ErrorCode::KafkaStorageError, format!("{description}: {e}")))?;
+        self.local.trace.push(now, Event::Fault { description: format!("{description} stopped") });
+        self.write_metadata().map_err(storage)
+    }
+
+    fn start_broker(&mut self, now_ms: i64, broker: BrokerId) -> Result<(), KafkaError> {
+        self.catch_up(now_ms);
+        let index = self.broker_index(broker)?;
+        if !self.local.down.contains(&broker) {
+            return Err(KafkaError::new(ErrorCode::InvalidRequest, format!("Broker {broker} is running.")));
+        }
+        let config = self.local.brokers[index].config;
+        let stopped = std::mem::replace(&mut self.local.brokers[index], Broker::new(broker, 0, config));
+        let incarnation = stopped.incarnation + 1;
+        let store = stopped.into_store().ok_or_else(|| {
+            KafkaError::new(ErrorCode::KafkaStorageError, format!("Broker {broker} has no log directory."))
+        })?;
+        let started = Broker::open(broker, incarnation, config, store)
+            .map_err(|e| KafkaError::new(ErrorCode::KafkaStorageError, format!("broker-{broker}: {e}")))?;
+        self.local.brokers[index] = started;
+        self.local.down.remove(&broker);
+        // It registers, learns its partitions, opens their logs and fetches what it missed.
+        for _ in 0..MAX_REPLICATION_ROUNDS {
+            self.local.tick();
+        }
+        self.write_metadata().map_err(storage)
+    }
+}
+
+impl Replicated {
+    fn broker_index(&self, broker: BrokerId) -> Result<usize, KafkaError> {
+        usize::try_from(broker).ok().filter(|&i| i < self.local.brokers.len()).ok_or_else(|| {
+            KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("There is no broker {broker}: brokers are 0 to {}.", self.local.brokers.len() - 1),
+            )
+        })
+    }
+}
+
+/// A leader's refusal, as the producer reports it.
+fn produce_error(code: ErrorCode, topic: &str, partition: i32) -> KafkaError {
+    let message = match code {
+        ErrorCode::NotEnoughReplicas => {
+            format!(
+                "Messages are rejected since there are fewer in-sync replicas than required for {topic}-{partition}."
+            )
+        }
+        ErrorCode::NotLeaderOrFollower => {
+            format!(
+                "The broker asked is no longer the leader of {topic}-{partition}: leadership moved; retry."
+            )
+        }
+        other => format!("Partition {topic}-{partition}: the leader answered {}.", other.name()),
+    };
+    KafkaError::new(code, message)
+}
