@@ -72,13 +72,30 @@ pub enum ClusterCommand {
         #[arg(long, value_enum, default_value_t = Output::Text)]
         output: Output,
     },
+    /// Stop a broker cleanly (a controlled shutdown: its leaderships move first). The server
+    /// must run with --allow-faults.
+    StopBroker {
+        broker: i32,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
+    },
+    /// Start a stopped broker again; it catches up and rejoins the in-sync replicas.
+    StartBroker {
+        broker: i32,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
+    },
 }
 
 pub fn cluster(command: ClusterCommand, server: &ServerArg, out: &mut impl Write) -> Result<(), String> {
     let mut connection = Connection::open(&server.server)?;
     let io = |e: std::io::Error| e.to_string();
-    let ClusterCommand::Describe { output } = command;
-    match connection.request(Command::DescribeCluster)? {
+    let (request, output) = match command {
+        ClusterCommand::Describe { output } => (Command::DescribeCluster, output),
+        ClusterCommand::StopBroker { broker, output } => (Command::StopBroker { broker }, output),
+        ClusterCommand::StartBroker { broker, output } => (Command::StartBroker { broker }, output),
+    };
+    match connection.request(request)? {
         Reply::ClusterDescribed {
             cluster_id,
             controller,
@@ -467,21 +484,28 @@ pub fn topics(command: TopicsCommand, server: &ServerArg, out: &mut impl Write) 
                 for topic in chosen {
                     let configs: Vec<String> =
                         topic.configs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    let replication_factor = topic.partitions.first().map_or(0, |p| p.replicas.len());
                     writeln!(
                         out,
-                        "Topic: {}\tPartitionCount: {}\tReplicationFactor: 1\tConfigs: {}",
+                        "Topic: {}\tPartitionCount: {}\tReplicationFactor: {replication_factor}\tConfigs: {}",
                         topic.name,
                         topic.partitions.len(),
                         configs.join(",")
                     )
                     .map_err(io)?;
+                    let ids = |ids: &[i32]| ids.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
                     for p in &topic.partitions {
-                        // One broker (id 0) leads every partition until `kite serve` runs the
-                        // replicated engine.
+                        // kafka-topics prints `none` for an offline partition's leader.
+                        let leader = p.leader.map_or("none".to_string(), |l| l.to_string());
                         writeln!(
                             out,
-                            "\tTopic: {}\tPartition: {}\tLeader: 0\tReplicas: 0\tIsr: 0\tLogStartOffset: {}\tLogEndOffset: {}",
-                            topic.name, p.partition, p.log_start_offset, p.log_end_offset
+                            "\tTopic: {}\tPartition: {}\tLeader: {leader}\tReplicas: {}\tIsr: {}\tLogStartOffset: {}\tLogEndOffset: {}",
+                            topic.name,
+                            p.partition,
+                            ids(&p.replicas),
+                            ids(&p.isr),
+                            p.log_start_offset,
+                            p.log_end_offset
                         )
                         .map_err(io)?;
                     }

@@ -71,6 +71,12 @@ impl DiskBrokerStore {
         Ok(DiskBrokerStore { dir })
     }
 
+    /// A store over `dir` itself (the replicated cluster's `controller` directory).
+    pub fn at(dir: PathBuf) -> Result<DiskBrokerStore, String> {
+        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        Ok(DiskBrokerStore { dir })
+    }
+
     pub fn path(&self) -> &Path {
         &self.dir
     }

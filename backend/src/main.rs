@@ -98,6 +98,14 @@ pub struct ServeArgs {
     /// before its connection is closed.
     #[arg(long, default_value_t = serve::DEFAULT_HANDSHAKE_TIMEOUT_MS)]
     pub handshake_timeout_ms: u64,
+    /// How many brokers the cluster runs, each with its own directory (`broker-N`) under the
+    /// data directory. With more than one they replicate, and a `controller` directory keeps
+    /// the cluster's metadata. A data directory keeps the count it was created with.
+    #[arg(long, default_value_t = serve::DEFAULT_BROKERS, value_parser = clap::value_parser!(u32).range(1..=serve::MAX_BROKERS as i64))]
+    pub brokers: u32,
+    /// Let clients stop and start brokers (`kite cluster stop-broker`, the UI's cluster view).
+    #[arg(long)]
+    pub allow_faults: bool,
 }
 
 fn main() -> ExitCode {

@@ -17,8 +17,13 @@ use crate::ServeArgs;
 use crate::guard::{Guard, request_token};
 use crate::session;
 
-/// The one broker's id until the replicated cluster brings more (its directory is `broker-0`).
-const BROKER_ID: u32 = 0;
+/// Kafka's smallest replicated cluster, and `kite serve`'s default.
+pub const DEFAULT_BROKERS: u32 = 3;
+/// The most brokers one process runs.
+pub const MAX_BROKERS: u32 = 16;
+/// The replicated cluster's own directory under the data directory: the controller's metadata
+/// snapshot, topics and configs, schemas, and the cluster id.
+const CONTROLLER_DIR: &str = "controller";
 /// How often the engine's periodic work runs.
 const TICK_INTERVAL_MS: u64 = 1_000;
 
@@ -52,10 +57,11 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
 
     let seed = engine_seed();
     tracing::info!("engine seed {seed}: random choices (sticky partitions, …) follow from it");
-    let store = DiskBrokerStore::open(data_dir.path(), BROKER_ID)?;
     let options = StorageOptions { flush_every_append: args.fsync, max_partition_bytes: usize::MAX };
     let opened = std::time::Instant::now();
-    let (cluster, reports) = Cluster::open(seed, Box::new(store), options)?;
+    let (mut cluster, reports) = open_cluster(data_dir.path(), args.brokers, seed, options)?;
+    cluster.allow_faults = args.allow_faults;
+    tracing::info!("{} broker(s){}", args.brokers, if args.allow_faults { ", faults allowed" } else { "" });
     for (partition, report) in &reports {
         if report.recovered_segments > 0 || report.truncated_bytes > 0 || !report.cleaned_up_files.is_empty()
         {
@@ -227,6 +233,51 @@ async fn tick(cluster: Arc<Mutex<Cluster>>, events: session::Events) {
             tracing::error!("{problem}");
         }
     }
+}
+
+/// Opens the cluster in `data_dir`: one broker over `broker-0`, or `brokers` replicating brokers
+/// over `broker-0` … and the `controller` directory. A data directory keeps its broker count.
+fn open_cluster(
+    data_dir: &Path,
+    brokers: u32,
+    seed: u64,
+    options: StorageOptions,
+) -> Result<(Cluster, Vec<(String, kite_shared::log::local_log::OpenReport)>), String> {
+    let controller = data_dir.join(CONTROLLER_DIR);
+    let existing =
+        (0..).take_while(|&id| kite_backend::disk::broker_dir(data_dir, id).is_dir()).count() as u32;
+    if brokers == 1 {
+        if controller.is_dir() {
+            return Err(format!(
+                "{} holds a replicated cluster of {existing} brokers; start it with --brokers {existing}",
+                data_dir.display()
+            ));
+        }
+        let store = DiskBrokerStore::open(data_dir, 0)?;
+        return Cluster::open(seed, Box::new(store), options);
+    }
+    if !controller.is_dir() && kite_backend::disk::broker_dir(data_dir, 0).join("kite-topics.json").is_file()
+    {
+        return Err(format!(
+            "{} holds a single-broker cluster; start it with --brokers 1",
+            data_dir.display()
+        ));
+    }
+    if controller.is_dir() && existing != brokers {
+        return Err(format!(
+            "{} holds a cluster of {existing} brokers; start it with --brokers {existing}",
+            data_dir.display()
+        ));
+    }
+    let metadata = DiskBrokerStore::at(controller)?;
+    let stores = (0..brokers)
+        .map(|id| {
+            DiskBrokerStore::open(data_dir, id)
+                .map(|s| Box::new(s) as Box<dyn kite_shared::log::storage::BrokerStore>)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let cluster = Cluster::open_replicated(seed, session::now_ms(), Box::new(metadata), stores, options)?;
+    Ok((cluster, Vec::new()))
 }
 
 /// A fresh seed per run: the host, not the engine, draws it, from the clock and the process id.

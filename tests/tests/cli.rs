@@ -5,7 +5,8 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use kite_e2e::{KiteServer, TempDir, env_path};
+use kite_backend::disk::check_partition_dir;
+use kite_e2e::{KiteServer, TempDir, env_path, kite_serve};
 
 fn kite(server: &KiteServer, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env_path("KITE_BIN"))
@@ -32,8 +33,9 @@ fn stdout(output: &Output) -> String {
 
 #[test]
 fn topics_produce_and_consume_like_kafkas_tools() {
+    // One broker: the placements and the describe table below are fixed.
     let data = TempDir::new("cli");
-    let server = KiteServer::start(data.path());
+    let server = KiteServer::start_with(data.path(), &["--brokers", "1"]);
 
     let created = kite(
         &server,
@@ -448,7 +450,7 @@ fn consumer_groups_like_kafkas_tools() {
 #[test]
 fn kite_events_prints_the_engine_events_as_they_happen() {
     let data = TempDir::new("cli-events");
-    let server = KiteServer::start(data.path());
+    let server = KiteServer::start_with(data.path(), &["--brokers", "1"]);
     let watcher = Command::new(env_path("KITE_BIN"))
         .args(["events", "--timeout-ms", "3000", "--server"])
         .arg(server.ws_url())
@@ -464,4 +466,132 @@ fn kite_events_prints_the_engine_events_as_they_happen() {
     assert!(printed.contains("topic orders created with 2 partitions"), "{printed}");
     assert!(printed.contains("broker-0 appended orders-1@0..=0"), "{printed}");
     assert!(printed.contains("orders-1 high watermark 1"), "{printed}");
+}
+
+/// The README's flow on `kite serve`'s default three brokers: a replicated topic described like
+/// kafka-topics, acks=all through a broker stop (its leaderships move; the ISR shrinks), then
+/// NOT_ENOUGH_REPLICAS with one broker left, a group's committed offsets, and after a restart of
+/// the whole server every record, offset and replica is back, in each broker's own directory.
+#[test]
+fn a_replicated_cluster_like_kafkas_tools() {
+    let data = TempDir::new("cli-replicated");
+    let mut server = KiteServer::start_with(data.path(), &["--allow-faults"]);
+    let create = [
+        "topics",
+        "create",
+        "orders",
+        "--partitions",
+        "3",
+        "--replication-factor",
+        "3",
+        "--config",
+        "min.insync.replicas=2",
+    ];
+    assert_eq!(stdout(&kite(&server, &create, None)), "Created topic orders.\n");
+    let described = stdout(&kite(&server, &["topics", "describe", "orders"], None));
+    assert!(described.starts_with("Topic: orders\tPartitionCount: 3\tReplicationFactor: 3\t"), "{described}");
+    for partition in 0..3 {
+        let row = partition_row(&described, partition);
+        let (leader, replicas, isr) = (&row[5], &row[7], &row[9]);
+        let mut sorted: Vec<&str> = replicas.split(',').collect();
+        sorted.sort_unstable();
+        assert_eq!(sorted, ["0", "1", "2"], "every broker holds a replica: {described}");
+        assert_eq!(replicas.split(',').next(), Some(leader.as_str()), "the first replica leads: {described}");
+        assert_eq!(isr.split(',').count(), 3, "{described}");
+    }
+    // kafka-reference.md §3: keys land where the Java client puts them, on any broker count.
+    let produced = kite(
+        &server,
+        &[
+            "produce",
+            "orders",
+            "--acks",
+            "all",
+            "--property",
+            "parse.key=true",
+            "--property",
+            "key.separator=:",
+        ],
+        Some("a-little-bit-long-string:1\nfoobar:2\n"),
+    );
+    assert_eq!(stdout(&produced), "orders-2@0\norders-0@0\n");
+
+    // Stop the leader of orders-2: another in-sync replica takes over and acks=all goes on.
+    let leader = partition_row(&described, 2)[5].clone();
+    let stopped = stdout(&kite(&server, &["cluster", "stop-broker", &leader], None));
+    assert!(stopped.contains(&format!("Broker: {leader}\tState: stopped")), "{stopped}");
+    assert!(stopped.contains("Under-replicated: orders-2"), "{stopped}");
+    let described = stdout(&kite(&server, &["topics", "describe", "orders"], None));
+    let row = partition_row(&described, 2);
+    assert_ne!(row[5], leader, "a new leader: {described}");
+    assert_eq!(row[9].split(',').count(), 2, "the stopped broker left the ISR: {described}");
+    let produced = kite(
+        &server,
+        &["produce", "orders", "--acks", "all", "--key", "a-little-bit-long-string", "3"],
+        None,
+    );
+    assert_eq!(stdout(&produced), "orders-2@1\n");
+
+    // A second broker down: one in-sync replica is fewer than min.insync.replicas=2.
+    let second = ["0", "1", "2"].into_iter().find(|b| *b != leader).unwrap();
+    assert!(kite(&server, &["cluster", "stop-broker", second], None).status.success());
+    let refused = kite(&server, &["produce", "orders", "--acks", "all", "--key", "foobar", "4"], None);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("NOT_ENOUGH_REPLICAS (19)"), "{refused:?}");
+    for broker in [leader.as_str(), second] {
+        assert!(kite(&server, &["cluster", "start-broker", broker], None).status.success());
+    }
+    let healthy = stdout(&kite(&server, &["cluster", "describe"], None));
+    assert!(healthy.contains("UnderReplicated: 0\tOffline: 0"), "{healthy}");
+
+    // A group reads everything and commits.
+    let consumed = kite(
+        &server,
+        &[
+            "consume",
+            "orders",
+            "--group",
+            "billing",
+            "--from-beginning",
+            "--max-messages",
+            "3",
+            "--timeout-ms",
+            "10000",
+        ],
+        None,
+    );
+    assert_eq!(sorted_lines(&stdout(&consumed)), ["1", "2", "3"]);
+
+    // A restart of the whole server: the replicas, the records and the group's offsets are back.
+    assert!(server.terminate().success());
+    for broker in 0..3 {
+        let dir = data.path().join(format!("broker-{broker}"));
+        assert!(dir.join(".kafka_cleanshutdown").is_file(), "{} stopped cleanly", dir.display());
+        for partition in 0..3 {
+            let log = dir.join(format!("orders-{partition}"));
+            check_partition_dir(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+        }
+    }
+    assert!(data.path().join("controller/kite-metadata.jsonl").is_file());
+    let server = KiteServer::start_with(data.path(), &["--allow-faults"]);
+    let described = stdout(&kite(&server, &["topics", "describe", "orders"], None));
+    assert_eq!(partition_row(&described, 2)[13], "2", "LogEndOffset of orders-2: {described}");
+    let group = stdout(&kite(&server, &["groups", "describe", "billing"], None));
+    let row =
+        group.lines().find(|l| l.contains("orders") && l.split_whitespace().nth(2) == Some("2")).unwrap();
+    assert_eq!(row.split_whitespace().nth(3), Some("2"), "committed offset of orders-2: {group}");
+    // The data directory keeps its broker count.
+    drop(server);
+    let mismatch = kite_serve(data.path()).arg("--brokers").arg("1").output().unwrap();
+    assert!(String::from_utf8_lossy(&mismatch.stderr).contains("start it with --brokers 3"), "{mismatch:?}");
+}
+
+/// kafka-topics --describe's row for one partition, split into columns (the values sit at odd
+/// indexes: 3 partition, 5 leader, 7 replicas, 9 ISR, 13 log end offset).
+fn partition_row(table: &str, partition: i32) -> Vec<String> {
+    table
+        .lines()
+        .map(|line| line.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+        .find(|cols| cols.len() > 3 && cols[2] == "Partition:" && cols[3] == partition.to_string())
+        .unwrap_or_else(|| panic!("no row for partition {partition} in:\n{table}"))
 }

@@ -110,7 +110,7 @@ mod persistence {
     #[test]
     fn logs_survive_a_clean_restart_and_a_kill_9_in_kafkas_layout() {
         let data = TempDir::new("persist");
-        let mut server = KiteServer::start_with(data.path(), &["--fsync"]);
+        let mut server = KiteServer::start_with(data.path(), &["--fsync", "--brokers", "1"]);
         let mut client = ApiClient::connect(&server);
         let configs = BTreeMap::from([("segment.bytes".to_string(), "1024".to_string())]);
         let created = client.request(Command::CreateTopic {
@@ -136,7 +136,7 @@ mod persistence {
         assert!(segments > 4, "segment.bytes=1024 rolled segments ({segments} files)");
 
         // A clean restart: everything is there; then appends acknowledged under --fsync, and a kill.
-        let mut server = KiteServer::start_with(data.path(), &["--fsync"]);
+        let mut server = KiteServer::start_with(data.path(), &["--fsync", "--brokers", "1"]);
         assert!(!broker.join(".kafka_cleanshutdown").exists(), "the marker is removed on start");
         let mut client = ApiClient::connect(&server);
         assert_eq!(read_all(&mut client), expected);
@@ -145,7 +145,7 @@ mod persistence {
         }
         server.kill9();
 
-        let server = KiteServer::start_with(data.path(), &["--fsync"]);
+        let server = KiteServer::start_with(data.path(), &["--fsync", "--brokers", "1"]);
         let mut client = ApiClient::connect(&server);
         assert_eq!(read_all(&mut client), expected, "every acknowledged record after kill -9");
         check_layout(data.path(), &expected);
