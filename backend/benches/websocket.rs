@@ -17,6 +17,7 @@ use kite_shared::api::{
     encode_binary_frame,
 };
 use kite_shared::cluster::Cluster;
+use kite_shared::config::Acks;
 use kite_shared::partitioner::PartitionerKind;
 use kite_shared::record::batch::{BatchRecord, RecordBatch};
 use kite_shared::serializer::SerializerKind;
@@ -30,9 +31,9 @@ const LATENCY_SAMPLES: usize = 10_000;
 const FETCH_RECORDS: u32 = 1_000;
 const NOW_MS: i64 = 1_700_000_000_000;
 
-fn produce(i: usize) -> Command {
+fn produce(acks: Acks, i: usize) -> Command {
     Command::Produce {
-        acks: Default::default(),
+        acks,
         topic: "bench".into(),
         partition: Some(0),
         key: Some(format!("key-{i:06}")),
@@ -48,9 +49,9 @@ fn produce(i: usize) -> Command {
 /// Records per `produce_batch` request.
 const BATCH_RECORDS: usize = 1_000;
 
-fn produce_batch(first: usize) -> Command {
+fn produce_batch(acks: Acks, first: usize) -> Command {
     Command::ProduceBatch {
-        acks: Default::default(),
+        acks,
         topic: "bench".into(),
         partition: Some(0),
         partitioner: PartitionerKind::Default,
@@ -81,9 +82,9 @@ fn records_batch(first: usize) -> Vec<u8> {
     RecordBatch::new(NOW_MS, records).encode().expect("a valid batch")
 }
 
-fn produce_records(payload: Vec<u8>) -> Command {
+fn produce_records(acks: Acks, payload: Vec<u8>) -> Command {
     Command::ProduceRecords {
-        acks: Default::default(),
+        acks,
         topic: "bench".into(),
         partition: Some(0),
         partitioner: PartitionerKind::Default,
@@ -130,14 +131,27 @@ fn fetch(offset: i64) -> Command {
     }
 }
 
-fn create() -> Command {
+fn create(replication_factor: i16) -> Command {
     Command::CreateTopic {
         name: "bench".into(),
         partitions: 1,
         configs: Default::default(),
-        replication_factor: None,
+        replication_factor: Some(replication_factor),
     }
 }
+
+/// One configuration the suite runs in: brokers, the topic's replication factor, the producer's acks.
+struct Setup {
+    brokers: usize,
+    replication_factor: i16,
+    acks: Acks,
+}
+
+const SETUPS: [Setup; 3] = [
+    Setup { brokers: 1, replication_factor: 1, acks: Acks::Leader },
+    Setup { brokers: 3, replication_factor: 3, acks: Acks::Leader },
+    Setup { brokers: 3, replication_factor: 3, acks: Acks::All },
+];
 
 struct Server {
     child: Child,
@@ -146,7 +160,7 @@ struct Server {
 }
 
 impl Server {
-    fn start(data_dir: &std::path::Path) -> Server {
+    fn start(data_dir: &std::path::Path, brokers: usize) -> Server {
         let mut child = Process::new(env!("CARGO_BIN_EXE_kite"))
             .args([
                 "serve",
@@ -159,6 +173,8 @@ impl Server {
                 "--data-dir",
             ])
             .arg(data_dir)
+            .arg("--brokers")
+            .arg(brokers.to_string())
             .stdout(Stdio::piped())
             .spawn()
             .expect("kite serve starts");
@@ -232,21 +248,39 @@ fn report(name: &str, count: usize, unit: &str, kite: Duration, baseline: Durati
 
 fn main() {
     // `cargo bench` passes --bench; this harness has no options.
+    for setup in &SETUPS {
+        println!(
+            "-- {} broker(s), replication factor {}, acks={}",
+            setup.brokers,
+            setup.replication_factor,
+            if setup.acks == Acks::All { "all" } else { "1" }
+        );
+        suite(setup);
+    }
+}
+
+fn suite(setup: &Setup) {
+    let acks = setup.acks;
     let data = std::env::temp_dir().join(format!("kite-bench-ws-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
-    let mut server = Server::start(&data);
-    let mut engine = Cluster::new(1);
+    let mut server = Server::start(&data, setup.brokers);
+    let mut engine = if setup.brokers == 1 {
+        Cluster::new(1)
+    } else {
+        Cluster::replicated_in_memory(1, setup.brokers, NOW_MS)
+    };
+    let create = || create(setup.replication_factor);
     assert!(matches!(server.request(create()), Reply::TopicCreated { .. }));
     assert!(matches!(engine.handle(NOW_MS, create()), Reply::TopicCreated { .. }));
 
     let started = Instant::now();
     for i in 0..REQUESTS {
-        assert!(matches!(server.request(produce(i)), Reply::Produced { .. }));
+        assert!(matches!(server.request(produce(acks, i)), Reply::Produced { .. }));
     }
     let websocket = started.elapsed();
     let started = Instant::now();
     for i in 0..REQUESTS {
-        assert!(matches!(engine.handle(NOW_MS, produce(i)), Reply::Produced { .. }));
+        assert!(matches!(engine.handle(NOW_MS, produce(acks, i)), Reply::Produced { .. }));
     }
     let in_process = started.elapsed();
     report("produce, one 100 B record per request", REQUESTS, "records", websocket, in_process);
@@ -254,13 +288,16 @@ fn main() {
     let batches = 10 * REQUESTS / BATCH_RECORDS;
     let started = Instant::now();
     for b in 0..batches {
-        assert!(matches!(server.request(produce_batch(b * BATCH_RECORDS)), Reply::ProducedBatch { .. }));
+        assert!(matches!(
+            server.request(produce_batch(acks, b * BATCH_RECORDS)),
+            Reply::ProducedBatch { .. }
+        ));
     }
     let websocket = started.elapsed();
     let started = Instant::now();
     for b in 0..batches {
         assert!(matches!(
-            engine.handle(NOW_MS, produce_batch(b * BATCH_RECORDS)),
+            engine.handle(NOW_MS, produce_batch(acks, b * BATCH_RECORDS)),
             Reply::ProducedBatch { .. }
         ));
     }
@@ -278,14 +315,14 @@ fn main() {
     let batches_bytes: Vec<Vec<u8>> = (0..batches).map(|b| records_batch(b * BATCH_RECORDS)).collect();
     let started = Instant::now();
     for payload in &batches_bytes {
-        let reply = server.request_binary(produce_records(Vec::new()), payload);
+        let reply = server.request_binary(produce_records(acks, Vec::new()), payload);
         assert!(matches!(reply, Reply::ProducedBatch { .. }), "{reply:?}");
     }
     let websocket = started.elapsed();
     let started = Instant::now();
     for payload in &batches_bytes {
         assert!(matches!(
-            engine.handle(NOW_MS, produce_records(payload.clone())),
+            engine.handle(NOW_MS, produce_records(acks, payload.clone())),
             Reply::ProducedBatch { .. }
         ));
     }
@@ -343,10 +380,10 @@ fn main() {
     let mut local = Vec::with_capacity(LATENCY_SAMPLES);
     for i in 0..LATENCY_SAMPLES {
         let started = Instant::now();
-        server.request(produce(i));
+        server.request(produce(acks, i));
         samples.push(started.elapsed());
         let started = Instant::now();
-        engine.handle(NOW_MS, produce(i));
+        engine.handle(NOW_MS, produce(acks, i));
         local.push(started.elapsed());
     }
     samples.sort_unstable();

@@ -642,7 +642,19 @@ impl Brokers for Replicated {
                 Message::Produce { tp, batch, acks, correlation: self.correlation },
             ));
         }
+        let written: Vec<TopicPartition> = out
+            .iter()
+            .filter_map(|(_, m)| match m {
+                Message::Produce { tp, .. } => Some(tp.clone()),
+                _ => None,
+            })
+            .collect();
         self.local.send(FRONT_CLIENT, out);
+        // The followers fetch what the leaders appended, so the high watermark moves now (and
+        // acks=all is answered) whatever the producer's acks.
+        for tp in &written {
+            self.local.replicate(tp);
+        }
         let mut offsets = BTreeMap::new();
         for round in 0..=MAX_REPLICATION_ROUNDS {
             for message in self.local.take_inbox(FRONT_CLIENT) {

@@ -466,6 +466,15 @@ impl Broker {
         }
     }
 
+    /// A follower of `tp` with no fetch outstanding fetches now (what Kafka's long-polling replica
+    /// fetcher does as soon as its leader has new records).
+    pub fn fetch_now(&mut self, now_ms: i64, tp: &TopicPartition, out: &mut Outbox) {
+        let idle = self.partitions.get(tp).is_some_and(|p| !p.is_leader() && p.fetch_in_flight.is_none());
+        if idle && !self.log_dir_offline {
+            self.send_fetch(now_ms, tp, out);
+        }
+    }
+
     fn send_fetch(&mut self, now_ms: i64, tp: &TopicPartition, out: &mut Outbox) {
         let correlation = self.correlation();
         let id = self.id;

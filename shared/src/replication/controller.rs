@@ -191,7 +191,9 @@ impl Controller {
         out: &mut Outbox,
         trace: &mut Trace,
     ) -> Result<(), KafkaError> {
-        let brokers: Vec<BrokerId> = self.brokers.keys().copied().collect();
+        // Only brokers the controller counts on get replicas (Kafka skips fenced brokers).
+        let brokers: Vec<BrokerId> =
+            self.brokers.iter().filter(|(_, r)| !r.fenced).map(|(&b, _)| b).collect();
         let n = brokers.len();
         if replication_factor == 0 || replication_factor > n {
             return Err(KafkaError::new(

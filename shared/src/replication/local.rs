@@ -179,6 +179,22 @@ impl LocalCluster {
         self.pump();
     }
 
+    /// The followers of `tp` fetch from its leader now, until they have caught up (a perfect
+    /// network: the leader's new records reach them at once).
+    pub fn replicate(&mut self, tp: &TopicPartition) {
+        let replicas = self.controller.partitions.get(tp).map(|s| s.replicas.clone()).unwrap_or_default();
+        for replica in replicas {
+            if self.down.contains(&replica) {
+                continue;
+            }
+            let Some(broker) = self.brokers.get_mut(replica as usize) else { continue };
+            let mut out = Outbox::new();
+            broker.fetch_now(self.now_ms, tp, &mut out);
+            self.enqueue(NodeId::Broker(replica), out);
+        }
+        self.pump();
+    }
+
     /// What a client sends.
     pub fn send(&mut self, client: u32, out: Outbox) {
         self.enqueue(NodeId::Client(client), out);
