@@ -85,6 +85,19 @@ pub enum ClusterCommand {
         #[arg(long, value_enum, default_value_t = Output::Text)]
         output: Output,
     },
+    /// Freeze a broker (no answers, no heartbeats): after broker.session.timeout.ms the
+    /// controller fences it and elects new leaders.
+    PauseBroker {
+        broker: i32,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
+    },
+    /// Let a paused broker run on; it catches up and rejoins the in-sync replicas.
+    ResumeBroker {
+        broker: i32,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
+    },
 }
 
 pub fn cluster(command: ClusterCommand, server: &ServerArg, out: &mut impl Write) -> Result<(), String> {
@@ -94,6 +107,8 @@ pub fn cluster(command: ClusterCommand, server: &ServerArg, out: &mut impl Write
         ClusterCommand::Describe { output } => (Command::DescribeCluster, output),
         ClusterCommand::StopBroker { broker, output } => (Command::StopBroker { broker }, output),
         ClusterCommand::StartBroker { broker, output } => (Command::StartBroker { broker }, output),
+        ClusterCommand::PauseBroker { broker, output } => (Command::PauseBroker { broker }, output),
+        ClusterCommand::ResumeBroker { broker, output } => (Command::ResumeBroker { broker }, output),
     };
     match connection.request(request)? {
         Reply::ClusterDescribed {

@@ -180,6 +180,13 @@ pub enum Command {
     StopBroker { broker: i32 },
     /// Start a stopped broker again over its log directory; it catches up and rejoins the ISRs.
     StartBroker { broker: i32 },
+    /// Pause a broker, as a process frozen by a long GC pause or SIGSTOP: it neither answers nor
+    /// heartbeats, so the controller fences it after `broker.session.timeout.ms` and moves its
+    /// leaderships. Answered with the cluster as `describe_cluster` shows it.
+    PauseBroker { broker: i32 },
+    /// Let a paused broker run on from where it stopped: it heartbeats again, learns it was
+    /// replaced, truncates what diverged and catches up.
+    ResumeBroker { broker: i32 },
     /// The engine's counters and gauges.
     GetMetrics,
     /// Push every engine event (the simulator's typed trace events) to this connection, as
@@ -254,7 +261,7 @@ pub enum Push {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BrokerView {
     pub id: i32,
-    /// `up`, `fenced`, `stopped`.
+    /// `up`, `fenced` (the controller stopped counting on it), `stopped` or `paused`.
     pub state: String,
     /// How many partition replicas it holds, and how many it leads.
     pub replicas: usize,
@@ -731,7 +738,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `get_metrics`, `subscribe_events`, `tail`, `unsubscribe`, `produce_records`, `fetch_records` at line 1 column 32"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `get_metrics`, `subscribe_events`, `tail`, `unsubscribe`, `produce_records`, `fetch_records` at line 1 column 32"}"#
         );
     }
 

@@ -30,6 +30,12 @@ fn run_scenario(fixture: &str) -> String {
     let mut now_ms = SCENARIO_START_MS;
     for (line_no, line) in fixture.lines().enumerate() {
         let line = line.trim();
+        // `# wait MS`: time passes without a command (timeouts, fencing, elections).
+        if let Some(ms) = line.strip_prefix("# wait ") {
+            now_ms += ms.trim().parse::<i64>().expect("# wait takes milliseconds");
+            trace.push_str(&format!("# wait {ms}\n"));
+            continue;
+        }
         if line.is_empty() || line.starts_with('#') {
             continue;
         }

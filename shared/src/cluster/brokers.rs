@@ -92,6 +92,10 @@ pub trait Brokers: Send {
     fn stop_broker(&mut self, now_ms: i64, broker: BrokerId) -> Result<(), KafkaError>;
     /// Starts a stopped broker again over its directory; it catches up and rejoins the ISRs.
     fn start_broker(&mut self, now_ms: i64, broker: BrokerId) -> Result<(), KafkaError>;
+    /// Moves the brokers' clock to `now_ms` (heartbeats, fencing, elections, fetches on the way).
+    fn catch_up(&mut self, now_ms: i64);
+    /// Freezes a broker (`pause`) or lets it run on.
+    fn pause_broker(&mut self, now_ms: i64, broker: BrokerId, pause: bool) -> Result<(), KafkaError>;
 }
 
 fn one_broker() -> KafkaError {
@@ -374,6 +378,12 @@ impl Brokers for SingleBroker {
     fn start_broker(&mut self, _now_ms: i64, _broker: BrokerId) -> Result<(), KafkaError> {
         Err(one_broker())
     }
+
+    fn pause_broker(&mut self, _now_ms: i64, _broker: BrokerId, _pause: bool) -> Result<(), KafkaError> {
+        Err(one_broker())
+    }
+
+    fn catch_up(&mut self, _now_ms: i64) {}
 }
 
 fn not_enough_replicas(topic: &str, min_insync_replicas: i32, in_sync: usize) -> KafkaError {
@@ -394,6 +404,8 @@ pub struct Replicated {
     metadata: Box<dyn BrokerStore>,
     /// The metadata log's length when last written.
     written_metadata: usize,
+    /// Brokers frozen (down without a shutdown); the others down are stopped.
+    paused: std::collections::BTreeSet<BrokerId>,
     rng: Rng,
     correlation: u64,
     last_retention_check_ms: Option<i64>,
@@ -453,6 +465,7 @@ impl Replicated {
             local,
             metadata,
             written_metadata: 0,
+            paused: std::collections::BTreeSet::new(),
             rng: Rng::from_seed(seed ^ 0x7265_706c_6963_6173),
             correlation: 0,
             last_retention_check_ms: None,
@@ -617,10 +630,7 @@ impl Brokers for Replicated {
                 .partition(topic, *partition)
                 .ok_or_else(|| super::unknown_partition(topic, *partition))?;
             if view.log.is_none() {
-                return Err(KafkaError::new(
-                    ErrorCode::LeaderNotAvailable,
-                    format!("Partition {topic}-{partition} has no leader: every in-sync replica is down."),
-                ));
+                return Err(super::no_leader(topic, *partition, view.leader));
             }
             if acks == Acks::All && (view.isr.len() as i32) < min_insync_replicas {
                 return Err(not_enough_replicas(topic, min_insync_replicas, view.isr.len()));
@@ -729,7 +739,9 @@ impl Brokers for Replicated {
                 let states = self.local.controller.partitions.values();
                 let replicas = states.clone().filter(|s| s.replicas.contains(&broker.id)).count();
                 let leaders = states.filter(|s| s.leader == Some(broker.id)).count();
-                let state = if self.local.down.contains(&broker.id) {
+                let state = if self.paused.contains(&broker.id) {
+                    "paused"
+                } else if self.local.down.contains(&broker.id) {
                     "stopped"
                 } else if registrations.get(&broker.id).copied().unwrap_or(true) {
                     "fenced"
@@ -759,10 +771,9 @@ impl Brokers for Replicated {
         self.catch_up(now_ms);
         let index = self.broker_index(broker)?;
         if self.local.down.contains(&broker) {
-            return Err(KafkaError::new(
-                ErrorCode::InvalidRequest,
-                format!("Broker {broker} is already stopped."),
-            ));
+            let state =
+                if self.paused.contains(&broker) { "paused; resume it first" } else { "already stopped" };
+            return Err(KafkaError::new(ErrorCode::InvalidRequest, format!("Broker {broker} is {state}.")));
         }
         let mut out = Vec::new();
         let now = self.local.now_ms;
@@ -781,8 +792,11 @@ impl Brokers for Replicated {
     fn start_broker(&mut self, now_ms: i64, broker: BrokerId) -> Result<(), KafkaError> {
         self.catch_up(now_ms);
         let index = self.broker_index(broker)?;
-        if !self.local.down.contains(&broker) {
-            return Err(KafkaError::new(ErrorCode::InvalidRequest, format!("Broker {broker} is running.")));
+        if !self.local.down.contains(&broker) || self.paused.contains(&broker) {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("Broker {broker} is not stopped."),
+            ));
         }
         let config = self.local.brokers[index].config;
         let stopped = std::mem::replace(&mut self.local.brokers[index], Broker::new(broker, 0, config));
@@ -800,9 +814,48 @@ impl Brokers for Replicated {
         }
         self.write_metadata().map_err(storage)
     }
+
+    fn pause_broker(&mut self, now_ms: i64, broker: BrokerId, pause: bool) -> Result<(), KafkaError> {
+        self.pause(now_ms, broker, pause)
+    }
+
+    fn catch_up(&mut self, now_ms: i64) {
+        Replicated::catch_up(self, now_ms);
+    }
 }
 
 impl Replicated {
+    fn pause(&mut self, now_ms: i64, broker: BrokerId, pause: bool) -> Result<(), KafkaError> {
+        self.catch_up(now_ms);
+        self.broker_index(broker)?;
+        let refused =
+            |state: &str| KafkaError::new(ErrorCode::InvalidRequest, format!("Broker {broker} is {state}."));
+        let now = self.local.now_ms;
+        if pause {
+            if self.local.down.contains(&broker) {
+                return Err(refused(if self.paused.contains(&broker) {
+                    "already paused"
+                } else {
+                    "stopped"
+                }));
+            }
+            self.local.down.insert(broker);
+            self.paused.insert(broker);
+            self.local.trace.push(now, Event::Fault { description: format!("broker-{broker} paused") });
+        } else {
+            if !self.paused.remove(&broker) {
+                return Err(refused("not paused"));
+            }
+            self.local.down.remove(&broker);
+            self.local.trace.push(now, Event::Fault { description: format!("broker-{broker} resumed") });
+            // It heartbeats, learns what changed while it was frozen, and catches up.
+            for _ in 0..MAX_REPLICATION_ROUNDS {
+                self.local.tick();
+            }
+        }
+        Ok(())
+    }
+
     fn broker_index(&self, broker: BrokerId) -> Result<usize, KafkaError> {
         usize::try_from(broker).ok().filter(|&i| i < self.local.brokers.len()).ok_or_else(|| {
             KafkaError::new(

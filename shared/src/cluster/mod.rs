@@ -383,6 +383,7 @@ impl Cluster {
         if self.closed {
             return Reply::Error(KafkaError::new(ErrorCode::KafkaStorageError, "The broker has shut down."));
         }
+        self.brokers.catch_up(now_ms);
         let result = match command {
             Command::CreateTopic { name, partitions, configs, replication_factor } => {
                 let replication_factor = replication_factor.unwrap_or(DEFAULT_REPLICATION_FACTOR);
@@ -494,7 +495,12 @@ impl Cluster {
                 })
             }
             Command::DescribeCluster => Ok(self.describe_cluster()),
-            Command::StopBroker { broker } | Command::StartBroker { broker } if !self.allow_faults => {
+            Command::StopBroker { broker }
+            | Command::StartBroker { broker }
+            | Command::PauseBroker { broker }
+            | Command::ResumeBroker { broker }
+                if !self.allow_faults =>
+            {
                 Err(KafkaError::new(
                     ErrorCode::InvalidRequest,
                     format!(
@@ -507,6 +513,12 @@ impl Cluster {
             }
             Command::StartBroker { broker } => {
                 self.brokers.start_broker(now_ms, broker).map(|()| self.describe_cluster())
+            }
+            Command::PauseBroker { broker } => {
+                self.brokers.pause_broker(now_ms, broker, true).map(|()| self.describe_cluster())
+            }
+            Command::ResumeBroker { broker } => {
+                self.brokers.pause_broker(now_ms, broker, false).map(|()| self.describe_cluster())
             }
             Command::GetMetrics => Ok(Reply::Metrics(self.metrics())),
             Command::SubscribeEvents | Command::Tail { .. } | Command::Unsubscribe { .. } => {
@@ -614,12 +626,7 @@ impl Cluster {
     /// or why there is none.
     fn readable(&self, topic: &str, partition: i32) -> Result<(&LocalLog, i64), KafkaError> {
         let view = self.view(topic, partition)?;
-        let log = view.log.ok_or_else(|| {
-            KafkaError::new(
-                ErrorCode::LeaderNotAvailable,
-                format!("Partition {topic}-{partition} has no leader: every in-sync replica is down."),
-            )
-        })?;
+        let log = view.log.ok_or_else(|| no_leader(topic, partition, view.leader))?;
         Ok((log, view.high_watermark))
     }
 
@@ -1296,6 +1303,23 @@ fn refuse_internal(topic: &str) -> Result<(), KafkaError> {
         ));
     }
     Ok(())
+}
+
+/// Why a partition's leader cannot be reached: there is none (LEADER_NOT_AVAILABLE), or the one
+/// the controller names is down and not yet replaced (a Kafka client times out).
+fn no_leader(topic: &str, partition: i32, leader: Option<i32>) -> KafkaError {
+    match leader {
+        None => KafkaError::new(
+            ErrorCode::LeaderNotAvailable,
+            format!("Partition {topic}-{partition} has no leader: no in-sync replica is running."),
+        ),
+        Some(leader) => KafkaError::new(
+            ErrorCode::RequestTimedOut,
+            format!(
+                "Partition {topic}-{partition}: its leader, broker {leader}, does not answer; the controller fences it after broker.session.timeout.ms and elects another in-sync replica."
+            ),
+        ),
+    }
 }
 
 fn unknown_topic(topic: &str) -> KafkaError {
