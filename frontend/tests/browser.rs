@@ -83,6 +83,9 @@ fn orders(leo: [i64; 3]) -> TopicDescription {
                 partition: p,
                 log_start_offset: 0,
                 log_end_offset: leo[p as usize],
+                leader: Some(0),
+                replicas: vec![0],
+                isr: vec![0],
             })
             .collect(),
         configs: Default::default(),
