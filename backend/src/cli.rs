@@ -98,6 +98,18 @@ pub enum ClusterCommand {
         #[arg(long, value_enum, default_value_t = Output::Text)]
         output: Output,
     },
+    /// Cut a broker off by a network partition: it runs on, but nothing reaches it or leaves it.
+    IsolateBroker {
+        broker: i32,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
+    },
+    /// Heal a broker's network partition.
+    HealBroker {
+        broker: i32,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
+    },
 }
 
 pub fn cluster(command: ClusterCommand, server: &ServerArg, out: &mut impl Write) -> Result<(), String> {
@@ -109,6 +121,8 @@ pub fn cluster(command: ClusterCommand, server: &ServerArg, out: &mut impl Write
         ClusterCommand::StartBroker { broker, output } => (Command::StartBroker { broker }, output),
         ClusterCommand::PauseBroker { broker, output } => (Command::PauseBroker { broker }, output),
         ClusterCommand::ResumeBroker { broker, output } => (Command::ResumeBroker { broker }, output),
+        ClusterCommand::IsolateBroker { broker, output } => (Command::IsolateBroker { broker }, output),
+        ClusterCommand::HealBroker { broker, output } => (Command::HealBroker { broker }, output),
     };
     match connection.request(request)? {
         Reply::ClusterDescribed {

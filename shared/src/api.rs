@@ -187,6 +187,12 @@ pub enum Command {
     /// Let a paused broker run on from where it stopped: it heartbeats again, learns it was
     /// replaced, truncates what diverged and catches up.
     ResumeBroker { broker: i32 },
+    /// Cut a broker off by a network partition: it keeps running (a leader may go on accepting
+    /// nothing, since clients cannot reach it either), but nothing reaches it or leaves it, so
+    /// the controller fences it after `broker.session.timeout.ms`.
+    IsolateBroker { broker: i32 },
+    /// Heal a broker's network partition.
+    HealBroker { broker: i32 },
     /// The engine's counters and gauges.
     GetMetrics,
     /// Push every engine event (the simulator's typed trace events) to this connection, as
@@ -261,7 +267,7 @@ pub enum Push {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BrokerView {
     pub id: i32,
-    /// `up`, `fenced` (the controller stopped counting on it), `stopped` or `paused`.
+    /// `up`, `fenced` (the controller stopped counting on it), `stopped`, `paused` or `isolated`.
     pub state: String,
     /// How many partition replicas it holds, and how many it leads.
     pub replicas: usize,
@@ -738,7 +744,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `get_metrics`, `subscribe_events`, `tail`, `unsubscribe`, `produce_records`, `fetch_records` at line 1 column 32"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `get_metrics`, `subscribe_events`, `tail`, `unsubscribe`, `produce_records`, `fetch_records` at line 1 column 32"}"#
         );
     }
 

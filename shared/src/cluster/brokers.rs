@@ -96,6 +96,8 @@ pub trait Brokers: Send {
     fn catch_up(&mut self, now_ms: i64);
     /// Freezes a broker (`pause`) or lets it run on.
     fn pause_broker(&mut self, now_ms: i64, broker: BrokerId, pause: bool) -> Result<(), KafkaError>;
+    /// Cuts a broker off from the network (`isolate`) or heals it.
+    fn isolate_broker(&mut self, now_ms: i64, broker: BrokerId, isolate: bool) -> Result<(), KafkaError>;
 }
 
 fn one_broker() -> KafkaError {
@@ -384,6 +386,10 @@ impl Brokers for SingleBroker {
     }
 
     fn catch_up(&mut self, _now_ms: i64) {}
+
+    fn isolate_broker(&mut self, _now_ms: i64, _broker: BrokerId, _isolate: bool) -> Result<(), KafkaError> {
+        Err(one_broker())
+    }
 }
 
 fn not_enough_replicas(topic: &str, min_insync_replicas: i32, in_sync: usize) -> KafkaError {
@@ -600,7 +606,7 @@ impl Brokers for Replicated {
         let state = self.local.controller.partitions.get(&tp)?;
         let hosted = state
             .leader
-            .filter(|leader| !self.local.down.contains(leader))
+            .filter(|leader| !self.local.down.contains(leader) && !self.local.isolated.contains(leader))
             .and_then(|leader| self.local.brokers.get(usize::try_from(leader).ok()?))
             .and_then(|broker| broker.partitions.get(&tp))
             .filter(|p| p.is_leader());
@@ -741,6 +747,8 @@ impl Brokers for Replicated {
                 let leaders = states.filter(|s| s.leader == Some(broker.id)).count();
                 let state = if self.paused.contains(&broker.id) {
                     "paused"
+                } else if self.local.isolated.contains(&broker.id) {
+                    "isolated"
                 } else if self.local.down.contains(&broker.id) {
                     "stopped"
                 } else if registrations.get(&broker.id).copied().unwrap_or(true) {
@@ -821,6 +829,27 @@ impl Brokers for Replicated {
 
     fn catch_up(&mut self, now_ms: i64) {
         Replicated::catch_up(self, now_ms);
+    }
+
+    fn isolate_broker(&mut self, now_ms: i64, broker: BrokerId, isolate: bool) -> Result<(), KafkaError> {
+        self.catch_up(now_ms);
+        self.broker_index(broker)?;
+        let now = self.local.now_ms;
+        let changed =
+            if isolate { self.local.isolated.insert(broker) } else { self.local.isolated.remove(&broker) };
+        if !changed {
+            let state = if isolate { "already isolated" } else { "not isolated" };
+            return Err(KafkaError::new(ErrorCode::InvalidRequest, format!("Broker {broker} is {state}.")));
+        }
+        let what = if isolate { "cut off by a network partition" } else { "reachable again" };
+        self.local.trace.push(now, Event::Fault { description: format!("broker-{broker} {what}") });
+        if !isolate {
+            // It heartbeats, learns what changed while it was cut off, and catches up.
+            for _ in 0..MAX_REPLICATION_ROUNDS {
+                self.local.tick();
+            }
+        }
+        Ok(())
     }
 }
 

@@ -499,6 +499,8 @@ impl Cluster {
             | Command::StartBroker { broker }
             | Command::PauseBroker { broker }
             | Command::ResumeBroker { broker }
+            | Command::IsolateBroker { broker }
+            | Command::HealBroker { broker }
                 if !self.allow_faults =>
             {
                 Err(KafkaError::new(
@@ -519,6 +521,12 @@ impl Cluster {
             }
             Command::ResumeBroker { broker } => {
                 self.brokers.pause_broker(now_ms, broker, false).map(|()| self.describe_cluster())
+            }
+            Command::IsolateBroker { broker } => {
+                self.brokers.isolate_broker(now_ms, broker, true).map(|()| self.describe_cluster())
+            }
+            Command::HealBroker { broker } => {
+                self.brokers.isolate_broker(now_ms, broker, false).map(|()| self.describe_cluster())
             }
             Command::GetMetrics => Ok(Reply::Metrics(self.metrics())),
             Command::SubscribeEvents | Command::Tail { .. } | Command::Unsubscribe { .. } => {

@@ -33,6 +33,9 @@ pub struct LocalCluster {
     pub keep_trace: bool,
     /// Brokers not running: messages to them are lost and they do not tick.
     pub down: BTreeSet<BrokerId>,
+    /// Brokers cut off by a network partition: they run, but nothing they send or are sent
+    /// arrives.
+    pub isolated: BTreeSet<BrokerId>,
     queue: VecDeque<(NodeId, NodeId, Message)>,
     inbox: BTreeMap<u32, Vec<Message>>,
     rng: Rng,
@@ -73,6 +76,7 @@ impl LocalCluster {
             trace: Trace::default(),
             keep_trace: true,
             down: BTreeSet::new(),
+            isolated: BTreeSet::new(),
             queue: VecDeque::new(),
             inbox: BTreeMap::new(),
             rng: Rng::from_seed(1),
@@ -129,6 +133,10 @@ impl LocalCluster {
     /// Delivers every queued message (and what they cause) now.
     pub fn pump(&mut self) {
         while let Some((from, to, message)) = self.queue.pop_front() {
+            let cut = |node: NodeId| matches!(node, NodeId::Broker(id) if self.isolated.contains(&id));
+            if from != to && (cut(from) || cut(to)) {
+                continue;
+            }
             let mut out = Outbox::new();
             match to {
                 NodeId::Controller => {
