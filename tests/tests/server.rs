@@ -151,6 +151,62 @@ mod persistence {
         check_layout(data.path(), &expected);
         drop(server);
     }
+
+    /// Three brokers, a topic with replication factor 3 and min.insync.replicas=2: acks=all
+    /// records, a kill -9 in the middle of producing, and after the restart (every broker
+    /// recovering its logs, the controller replaying its metadata snapshot) every acknowledged
+    /// record is there, on every replica's directory, and producing goes on. With `--fsync` the
+    /// restart counts as clean; without, every broker restarts uncleanly, leaves every ISR, and
+    /// the controller's unclean recovery gives each partition the replica with the longest log
+    /// once all are back (a process kill loses nothing the OS was handed, so nothing is lost).
+    #[test]
+    fn a_replicated_cluster_keeps_every_acknowledged_record_through_kill_9() {
+        for flags in [&["--fsync"][..], &[][..]] {
+            replicated_kill_9(flags);
+        }
+    }
+
+    fn replicated_kill_9(flags: &[&str]) {
+        let data = TempDir::new("persist-replicated");
+        let mut server = KiteServer::start_with(data.path(), flags);
+        let mut client = ApiClient::connect(&server);
+        let configs = BTreeMap::from([
+            ("segment.bytes".to_string(), "1024".to_string()),
+            ("min.insync.replicas".to_string(), "2".to_string()),
+        ]);
+        let created = client.request(Command::CreateTopic {
+            name: "orders".into(),
+            partitions: PARTITIONS,
+            configs,
+            replication_factor: Some(3),
+        });
+        assert!(matches!(created, Reply::TopicCreated { .. }), "{created:?}");
+        let mut expected = BTreeMap::new();
+        for i in 0..150 {
+            expected.insert(produce(&mut client, i), format!("order {i}"));
+        }
+        server.kill9();
+
+        let mut server = KiteServer::start_with(data.path(), flags);
+        let mut client = ApiClient::connect(&server);
+        assert_eq!(read_all(&mut client), expected, "every acknowledged record after kill -9 ({flags:?})");
+        for i in 150..200 {
+            expected.insert(produce(&mut client, i), format!("order {i}"));
+        }
+        assert_eq!(read_all(&mut client), expected);
+        drop(client);
+        assert!(server.terminate().success());
+        // Every broker holds every partition (replication factor 3), each a valid Kafka log
+        // ending where the leader's does.
+        for broker in 0..3 {
+            for partition in 0..PARTITIONS {
+                let dir = data.path().join(format!("broker-{broker}")).join(format!("orders-{partition}"));
+                let summary = check_partition_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+                let count = expected.keys().filter(|(p, _)| *p == partition).count() as i64;
+                assert_eq!(summary.end_offset, count, "{}", dir.display());
+            }
+        }
+    }
 }
 
 mod schemas {

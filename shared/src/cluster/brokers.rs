@@ -476,8 +476,9 @@ impl Replicated {
             correlation: 0,
             last_retention_check_ms: None,
         };
-        // Let every broker register and open its logs.
+        // Let every broker register and open its logs, then lead what an unclean stop stranded.
         replicated.local.advance(LOCAL_TICK_MS * 10);
+        replicated.recover_offline();
         replicated.write_metadata().map_err(|e| e.to_string())?;
         Ok(replicated)
     }
@@ -503,8 +504,54 @@ impl Replicated {
 
     /// Moves the cluster's clock to `now_ms` in its ticks.
     fn catch_up(&mut self, now_ms: i64) {
+        let moved = self.local.now_ms + LOCAL_TICK_MS <= now_ms;
         while self.local.now_ms + LOCAL_TICK_MS <= now_ms {
             self.local.advance(LOCAL_TICK_MS);
+        }
+        if moved {
+            self.recover_offline();
+        }
+    }
+
+    /// The controller's unclean recovery for partitions every in-sync replica left by restarting
+    /// uncleanly (all of them after a process crash without `--fsync`): once every replica is
+    /// back, the one whose log goes furthest (latest epoch, then log end) leads. KIP-966 has
+    /// the controller ask the replicas for their logs; here the host reads them.
+    fn recover_offline(&mut self) {
+        let stranded: Vec<TopicPartition> = self
+            .local
+            .controller
+            .partitions
+            .values()
+            .filter(|s| s.leader.is_none() && s.isr.is_empty() && s.elr.is_empty())
+            .map(|s| s.tp.clone())
+            .collect();
+        let mut recovered = false;
+        for tp in stranded {
+            let best = self
+                .local
+                .brokers
+                .iter()
+                .filter(|b| !self.local.down.contains(&b.id) && !self.local.isolated.contains(&b.id))
+                .filter_map(|b| {
+                    let log = &b.partitions.get(&tp)?.log;
+                    Some(((log.leader_epochs().latest_epoch().unwrap_or(-1), log.log_end_offset()), b.id))
+                })
+                .max_by_key(|&(position, id)| (position, std::cmp::Reverse(id)))
+                .map(|(_, id)| id);
+            if let Some(leader) = best {
+                let (mut out, now) = (Vec::new(), self.local.now_ms);
+                self.local.controller.recover_leader(now, &tp, leader, &mut out, &mut self.local.trace);
+                self.local.send_from_controller(out);
+                recovered = true;
+            }
+        }
+        // The other replicas fetch from the new leaders and rejoin the ISRs, so the high
+        // watermarks come back now rather than at the next ticks.
+        if recovered {
+            for _ in 0..MAX_REPLICATION_ROUNDS {
+                self.local.tick();
+            }
         }
     }
 

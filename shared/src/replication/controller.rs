@@ -170,6 +170,52 @@ impl Controller {
         }
     }
 
+    /// KIP-966's unclean recovery (its Balanced strategy): a partition without a leader, whose
+    /// ISR and ELR are empty because every member restarted uncleanly, gets `leader` — the
+    /// replica the host found with the longest log — once every replica is back. Nothing
+    /// acknowledged can be on a replica that is not back, so none is given up by choosing.
+    pub fn recover_leader(
+        &mut self,
+        now_ms: i64,
+        tp: &TopicPartition,
+        leader: BrokerId,
+        out: &mut Outbox,
+        trace: &mut Trace,
+    ) {
+        let alive: Vec<BrokerId> = self.brokers.iter().filter(|(_, r)| !r.fenced).map(|(&b, _)| b).collect();
+        let Some(state) = self.partitions.get_mut(tp) else { return };
+        let all_back = state.replicas.iter().all(|r| alive.contains(r));
+        if state.leader.is_some() || !state.isr.is_empty() || !state.elr.is_empty() || !all_back {
+            return;
+        }
+        if !state.replicas.contains(&leader) {
+            return;
+        }
+        state.isr = vec![leader];
+        state.leader = Some(leader);
+        state.leader_epoch += 1;
+        state.partition_epoch += 1;
+        trace.push(
+            now_ms,
+            Event::IsrChange {
+                tp: tp.clone(),
+                isr: state.isr.clone(),
+                elr: Vec::new(),
+                partition_epoch: state.partition_epoch,
+            },
+        );
+        trace.push(
+            now_ms,
+            Event::Election {
+                tp: tp.clone(),
+                leader: Some(leader),
+                leader_epoch: state.leader_epoch,
+                unclean: false,
+            },
+        );
+        self.push(tp, out);
+    }
+
     fn alive(&self, broker: BrokerId) -> bool {
         self.brokers.get(&broker).is_some_and(|r| !r.fenced)
     }
