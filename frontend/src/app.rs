@@ -5,6 +5,7 @@ use yew::prelude::*;
 
 use crate::link::{EngineLink, Incoming};
 use crate::state::{Action, AppState, Mode, follow_ups};
+use crate::views::cluster::ClusterPanel;
 use crate::views::connection::ConnectionBar;
 use crate::views::consumers::ConsumersPanel;
 use crate::views::partitions::PartitionsView;
@@ -101,6 +102,7 @@ pub fn app() -> Html {
                     {ready} send={send.clone()} last_produced={state.last_produced.clone()}
                     key_serializer={state.key_serializer} value_serializer={state.value_serializer}
                     {on_serializers} />
+                <ClusterPanel cluster={state.cluster.clone()} {ready} send={send.clone()} />
                 <PartitionsView topic={selected} records={state.records.clone()} send={send.clone()}
                     key_deserializer={state.key_serializer} value_deserializer={state.value_serializer} />
                 <ConsumersPanel selected_topic={state.selected_topic.clone()} consumers={state.consumers.clone()}

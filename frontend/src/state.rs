@@ -67,6 +67,16 @@ pub struct GroupView {
     pub rows: Vec<GroupOffsetRow>,
 }
 
+/// The cluster as the last `describe_cluster` (or fault command) answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterView {
+    pub controller: i32,
+    pub brokers: Vec<kite_shared::api::BrokerView>,
+    pub partitions: usize,
+    pub under_replicated: Vec<kite_shared::api::PartitionRef>,
+    pub offline: Vec<kite_shared::api::PartitionRef>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppState {
     pub mode: Mode,
@@ -89,6 +99,7 @@ pub struct AppState {
     /// The consumers this UI opened, in the order it opened them.
     pub consumers: Vec<HostedConsumer>,
     pub group: Option<GroupView>,
+    pub cluster: Option<ClusterView>,
 }
 
 impl AppState {
@@ -107,6 +118,7 @@ impl AppState {
             value_serializer: SerializerKind::String,
             consumers: Vec::new(),
             group: None,
+            cluster: None,
         }
     }
 
@@ -237,10 +249,15 @@ impl AppState {
             | Reply::OffsetsReset { .. }
             | Reply::GroupDeleted { .. }
             | Reply::RecordBatches { .. }
-            | Reply::ClusterDescribed { .. }
             | Reply::Metrics(_)
             | Reply::Subscribed { .. }
             | Reply::Unsubscribed { .. } => {}
+            Reply::ClusterDescribed {
+                controller, brokers, partitions, under_replicated, offline, ..
+            } => {
+                self.cluster =
+                    Some(ClusterView { controller, brokers, partitions, under_replicated, offline });
+            }
             Reply::TopicDeleted { name } => {
                 self.last_error = None;
                 self.topics.retain(|t| t.name != name);

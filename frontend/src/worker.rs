@@ -13,7 +13,7 @@ use js_sys::{Date, Reflect};
 use kite_shared::api::{Reply, ServerMessage, decode_client_message, encode, serve_text, welcome_text};
 use kite_shared::cluster::{Cluster, StorageOptions};
 use kite_shared::error::{ErrorCode, KafkaError};
-use kite_shared::log::storage::{Journal, MemoryBrokerStore, StorageOp};
+use kite_shared::log::storage::{BrokerStore, FileMap, Journal, MemoryBrokerStore, StorageOp};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::{Closure, JsValue};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -50,6 +50,36 @@ impl StorageMode {
     }
 }
 
+/// The tab's brokers unless the page says `?brokers=N`: Kafka's smallest replicated cluster.
+pub const DEFAULT_TAB_BROKERS: usize = 3;
+/// The most brokers a tab runs.
+pub const MAX_TAB_BROKERS: usize = 9;
+/// The replicated cluster's own files in the database, as `kite serve` keeps them.
+const CONTROLLER_DIR: &str = "controller";
+
+/// Reads `brokers=N` (1 to `MAX_TAB_BROKERS`) from a query string; `DEFAULT_TAB_BROKERS` otherwise.
+pub fn brokers_from_query(search: &str) -> usize {
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("brokers="))
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|n| (1..=MAX_TAB_BROKERS).contains(n))
+        .unwrap_or(DEFAULT_TAB_BROKERS)
+}
+
+/// A cluster of `brokers` held in memory only.
+fn ephemeral_cluster(seed: u64, brokers: usize) -> Cluster {
+    let mut cluster = if brokers == 1 {
+        Cluster::new(seed)
+    } else {
+        Cluster::replicated_in_memory(seed, brokers, Date::now() as i64)
+    };
+    // The tab is the learner's own cluster: stopping and pausing brokers is what it is for.
+    cluster.allow_faults = true;
+    cluster
+}
+
 /// One message in, one answer out: the engine's part of what the worker does per message (the
 /// storage commit comes after, in `TabEngine::handle`).
 pub fn answer(cluster: &mut Cluster, now_ms: i64, data: &JsValue) -> String {
@@ -78,16 +108,21 @@ impl TabEngine {
     /// Opens the cluster kept in IndexedDB database `database` (or an empty ephemeral one), as a
     /// restarting broker: the log recovery runs on what the database held.
     pub async fn open(mode: StorageMode, database: &str) -> TabEngine {
+        TabEngine::open_with_brokers(mode, database, DEFAULT_TAB_BROKERS).await
+    }
+
+    /// `open` with `brokers` brokers for a new cluster (a stored one keeps its own count).
+    pub async fn open_with_brokers(mode: StorageMode, database: &str, brokers: usize) -> TabEngine {
         let journal = Journal::default();
         let fresh_seed = || (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
         let durability = if mode == StorageMode::Strict { Durability::Strict } else { Durability::Relaxed };
         let opened = match mode {
             StorageMode::Ephemeral => None,
-            _ => Some(TabEngine::open_database(database, &journal, fresh_seed()).await),
+            _ => Some(TabEngine::open_database(database, &journal, fresh_seed(), brokers).await),
         };
         match opened {
             None => TabEngine {
-                cluster: Cluster::new(fresh_seed()),
+                cluster: ephemeral_cluster(fresh_seed(), brokers),
                 journal,
                 storage: None,
                 failed: None,
@@ -105,7 +140,7 @@ impl TabEngine {
             },
             // No IndexedDB (a private window may refuse it): run, but say so.
             Some(Err(e)) => TabEngine {
-                cluster: Cluster::new(fresh_seed()),
+                cluster: ephemeral_cluster(fresh_seed(), brokers),
                 journal,
                 storage: None,
                 failed: None,
@@ -118,6 +153,7 @@ impl TabEngine {
         database: &str,
         journal: &Journal,
         fresh_seed: u64,
+        brokers: usize,
     ) -> Result<(Cluster, TabStorage, String), String> {
         let storage = TabStorage::open(database).await?;
         let loaded = storage.load().await?;
@@ -128,18 +164,18 @@ impl TabEngine {
                 fresh_seed
             }
         };
-        let store = MemoryBrokerStore::journaled(loaded.files, journal.clone());
-        let (cluster, reports) = Cluster::open(seed, Box::new(store), StorageOptions::MEMORY)
-            .map_err(|e| format!("cannot open the stored cluster: {e}"))?;
+        let (mut cluster, reports, opened) = open_cluster(seed, loaded.files, journal, brokers)?;
+        cluster.allow_faults = true;
         // Opening may itself write (recovery cuts, fresh indexes): store that before serving.
         let ops: Vec<StorageOp> = journal.lock().unwrap_or_else(|e| e.into_inner()).drain(..).collect();
         storage.commit(&ops, Durability::Relaxed).await?;
         let recovered: usize = reports.iter().map(|(_, r)| r.recovered_segments).sum();
         let cut: usize = reports.iter().map(|(_, r)| r.truncated_bytes).sum();
-        let mut report = if reports.is_empty() {
-            ", new cluster".to_string()
-        } else {
-            format!(", {} partitions reopened", reports.len())
+        let mut report = match opened {
+            Opened::New(1) => ", new cluster".to_string(),
+            Opened::New(n) => format!(", new cluster of {n} brokers"),
+            Opened::Single => format!(", {} partitions reopened", reports.len()),
+            Opened::Replicated(n) => format!(", {n} brokers reopened"),
         };
         if recovered > 0 {
             report.push_str(&format!(", {recovered} segments recovered, {cut} bytes cut"));
@@ -178,6 +214,68 @@ impl TabEngine {
     }
 }
 
+/// What opening each partition's log found (the single broker reports them).
+type OpenReports = Vec<(String, kite_shared::log::local_log::OpenReport)>;
+
+/// What `open_cluster` found in the database.
+enum Opened {
+    /// Nothing: a new cluster of this many brokers.
+    New(usize),
+    /// One broker's files at the root (`broker-0`'s layout without the directory).
+    Single,
+    /// A replicated cluster: `controller/` and this many `broker-N/` directories.
+    Replicated(usize),
+}
+
+/// Opens the cluster in `files`: one broker at the root, or `controller/` and `broker-N/` as
+/// `kite serve` lays them out; a new one with `brokers` brokers when there is nothing yet.
+fn open_cluster(
+    seed: u64,
+    files: FileMap,
+    journal: &Journal,
+    brokers: usize,
+) -> Result<(Cluster, OpenReports, Opened), String> {
+    let cannot = |e: String| format!("cannot open the stored cluster: {e}");
+    let single_at_root = files.keys().any(|(dir, _)| dir.is_empty());
+    let stored_brokers = (0..)
+        .take_while(|id| {
+            let dir = format!("broker-{id}");
+            files.keys().any(|(d, _)| d == &dir || d.starts_with(&format!("{dir}/")))
+        })
+        .count();
+    let opened = match (single_at_root, stored_brokers) {
+        (true, _) => Opened::Single,
+        (false, 0) => Opened::New(brokers),
+        (false, n) => Opened::Replicated(n),
+    };
+    let count = match opened {
+        Opened::Single => 1,
+        Opened::New(n) | Opened::Replicated(n) => n,
+    };
+    if count == 1 {
+        let store = MemoryBrokerStore::journaled(files, journal.clone());
+        let (cluster, reports) =
+            Cluster::open(seed, Box::new(store), StorageOptions::MEMORY).map_err(cannot)?;
+        return Ok((cluster, reports, opened));
+    }
+    let metadata = MemoryBrokerStore::journaled_under(CONTROLLER_DIR, &files, journal.clone());
+    let stores = (0..count)
+        .map(|id| {
+            let store = MemoryBrokerStore::journaled_under(&format!("broker-{id}"), &files, journal.clone());
+            Box::new(store) as Box<dyn BrokerStore>
+        })
+        .collect();
+    let cluster = Cluster::open_replicated(
+        seed,
+        Date::now() as i64,
+        Box::new(metadata),
+        stores,
+        StorageOptions::MEMORY,
+    )
+    .map_err(cannot)?;
+    Ok((cluster, Vec::new(), opened))
+}
+
 /// The answer to request `text` when storage failed.
 fn storage_error(text: &str, failure: &str) -> String {
     match decode_client_message(text) {
@@ -201,8 +299,11 @@ fn worker_query() -> String {
 pub fn start() {
     wasm_bindgen_futures::spawn_local(async {
         let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-        let mode = StorageMode::from_query(&worker_query());
-        let engine = Rc::new(RefCell::new(TabEngine::open(mode, DEFAULT_DATABASE_NAME).await));
+        let query = worker_query();
+        let mode = StorageMode::from_query(&query);
+        let brokers = brokers_from_query(&query);
+        let engine =
+            Rc::new(RefCell::new(TabEngine::open_with_brokers(mode, DEFAULT_DATABASE_NAME, brokers).await));
         // Requests are answered one at a time, in order, each after its commit.
         let queue: Rc<RefCell<VecDeque<JsValue>>> = Rc::default();
         let busy = Rc::new(RefCell::new(false));

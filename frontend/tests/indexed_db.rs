@@ -61,7 +61,7 @@ async fn values(engine: &RefCell<TabEngine>) -> Vec<(i64, String)> {
 /// A fresh database holding topic `orders` (segment.bytes=300, so it rolls) with `count` records.
 async fn written(database: &str, mode: StorageMode, count: usize) -> RefCell<TabEngine> {
     TabStorage::delete(database).await.unwrap();
-    let engine = RefCell::new(TabEngine::open(mode, database).await);
+    let engine = RefCell::new(TabEngine::open_with_brokers(mode, database, 1).await);
     assert!(engine.borrow().description.starts_with("IndexedDB"), "{}", engine.borrow().description);
     let configs = BTreeMap::from([("segment.bytes".to_string(), "300".to_string())]);
     let created = ask(
@@ -89,7 +89,7 @@ async fn a_cluster_reopens_from_indexeddb_with_every_record() {
     assert_eq!(values(&engine).await, expected(12));
     drop(engine);
 
-    let reopened = RefCell::new(TabEngine::open(StorageMode::Persistent, database).await);
+    let reopened = RefCell::new(TabEngine::open_with_brokers(StorageMode::Persistent, database, 1).await);
     let description = reopened.borrow().description.clone();
     assert!(description.contains("2 partitions reopened"), "{description}");
     assert_eq!(values(&reopened).await, expected(12), "the reload sees what was acknowledged");
@@ -149,7 +149,7 @@ async fn a_torn_tail_in_indexeddb_is_cut_by_recovery() {
     storage.commit(&[torn], Durability::Relaxed).await.unwrap();
     storage.close();
 
-    let reopened = RefCell::new(TabEngine::open(StorageMode::Persistent, database).await);
+    let reopened = RefCell::new(TabEngine::open_with_brokers(StorageMode::Persistent, database, 1).await);
     let description = reopened.borrow().description.clone();
     assert!(description.contains("bytes cut"), "{description}");
     assert_eq!(values(&reopened).await, expected(4), "the torn record is gone, the rest intact");
@@ -157,9 +157,53 @@ async fn a_torn_tail_in_indexeddb_is_cut_by_recovery() {
 
 #[wasm_bindgen_test]
 async fn ephemeral_mode_keeps_nothing() {
-    let engine = RefCell::new(TabEngine::open(StorageMode::Ephemeral, "kite-test-unused").await);
+    let engine =
+        RefCell::new(TabEngine::open_with_brokers(StorageMode::Ephemeral, "kite-test-unused", 1).await);
     assert_eq!(engine.borrow().description, "ephemeral");
     assert_eq!(StorageMode::from_query("?storage=strict&x=1"), StorageMode::Strict);
     assert_eq!(StorageMode::from_query("?storage=ephemeral"), StorageMode::Ephemeral);
     assert_eq!(StorageMode::from_query(""), StorageMode::Persistent);
+}
+
+/// The tab's default: three brokers replicating, each broker's files under `broker-N/` and the
+/// cluster's under `controller/`, as `kite serve` lays them out; a reload reopens all of it
+/// (whatever broker count the page asks for: the stored cluster keeps its own).
+#[wasm_bindgen_test]
+async fn a_replicated_cluster_reopens_from_indexeddb() {
+    let database = "kite-test-replicated";
+    TabStorage::delete(database).await.unwrap();
+    let engine = RefCell::new(TabEngine::open_with_brokers(StorageMode::Persistent, database, 3).await);
+    let description = engine.borrow().description.clone();
+    assert!(description.contains("new cluster of 3 brokers"), "{description}");
+    let configs = BTreeMap::from([("min.insync.replicas".to_string(), "2".to_string())]);
+    let created = ask(
+        &engine,
+        1,
+        Command::CreateTopic { name: "orders".into(), partitions: 2, configs, replication_factor: Some(3) },
+    )
+    .await;
+    assert!(matches!(created, Reply::TopicCreated { .. }), "{created:?}");
+    for i in 0..5 {
+        let produced = ask(&engine, 2 + i as u64, produce(&format!("value {i}"))).await;
+        assert!(matches!(produced, Reply::Produced { offset, .. } if offset == i as i64), "{produced:?}");
+    }
+    drop(engine);
+
+    let reopened = RefCell::new(TabEngine::open_with_brokers(StorageMode::Persistent, database, 1).await);
+    let description = reopened.borrow().description.clone();
+    assert!(description.contains("3 brokers reopened"), "{description}");
+    assert_eq!(values(&reopened).await, expected(5));
+    match ask(&reopened, 20, Command::ListTopics).await {
+        Reply::Topics { topics } => {
+            let partition = &topics[0].partitions[0];
+            assert_eq!((partition.replicas.len(), partition.isr.len()), (3, 3), "{partition:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let files = TabStorage::open(database).await.unwrap().load().await.unwrap().files;
+    for broker in 0..3 {
+        let dir = format!("broker-{broker}/orders-0");
+        assert!(files.keys().any(|(d, f)| d == &dir && f.ends_with(".log")), "{dir} holds a replica's log");
+    }
+    assert!(files.contains_key(&("controller".to_string(), "kite-metadata.jsonl".to_string())));
 }

@@ -304,9 +304,10 @@ pub async fn wait_for(client: &Client, css: &str) -> Result<fantoccini::elements
 pub async fn fill(client: &Client, css: &str, text: &str) -> Result<(), String> {
     let input = wait_for(client, css).await?;
     input.click().await.map_err(|e| format!("clicking `{css}`: {e}"))?;
-    // U+E009 is WebDriver's Control key, U+E000 releases it; Ctrl+A selects what is there.
+    // U+E009 is WebDriver's Control key, U+E000 releases it; Ctrl+A selects what is there and
+    // Backspace (U+E003) clears it, so an empty `text` empties the input.
     input
-        .send_keys(&format!("\u{E009}a\u{E000}{text}"))
+        .send_keys(&format!("\u{E009}a\u{E000}\u{E003}{text}"))
         .await
         .map_err(|e| format!("typing into `{css}`: {e}"))?;
     let value = input.prop("value").await.map_err(|e| e.to_string())?.unwrap_or_default();

@@ -1,5 +1,6 @@
 //! The UI's views: small components that render state and dispatch commands.
 
+pub mod cluster;
 pub mod connection;
 pub mod consumers;
 pub mod partitions;

@@ -51,11 +51,15 @@ pub fn partitions_view(props: &Props) -> Html {
             { for topic.partitions.iter().take(PARTITIONS_SHOWN).map(|p| {
                 let records = props.records.get(&(topic.name.clone(), p.partition)).cloned().unwrap_or_default();
                 html! {
-                    <div class="partition" data-partition={p.partition.to_string()}
+                    <div class={classes!("partition", p.leader.is_none().then_some("offline"))}
+                        data-partition={p.partition.to_string()}
+                        data-leader={p.leader.map(|l| l.to_string()).unwrap_or_default()}
+                        data-isr={ids(&p.isr)}
                         data-log-end-offset={p.log_end_offset.to_string()}>
                         <div class="partition-label">
                             <strong>{ format!("P{}", p.partition) }</strong>
-                            <span class="offsets">{ format!("start {} · LEO {}", p.log_start_offset, p.log_end_offset) }</span>
+                            <span class="offsets">{ format!("start {} · HW {}", p.log_start_offset, p.log_end_offset) }</span>
+                            <span class="replicas">{ replicas_line(p) }</span>
                         </div>
                         <ol class="records">
                             { for records.iter().map(|r| html! {
@@ -79,4 +83,14 @@ pub fn partitions_view(props: &Props) -> Html {
             }
         </section>
     }
+}
+
+fn ids(list: &[i32]) -> String {
+    list.iter().map(i32::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// Where a partition lives: its leader (or that it has none), its replicas and which are in sync.
+fn replicas_line(p: &kite_shared::api::PartitionDescription) -> String {
+    let leader = p.leader.map_or("none (offline)".to_string(), |l| l.to_string());
+    format!("leader {leader} · replicas {} · ISR {}", ids(&p.replicas), ids(&p.isr))
 }

@@ -102,23 +102,26 @@ pub fn producer_panel(props: &Props) -> Html {
     let value = use_state(|| "hello, kafka".to_string());
     let partition = use_state(String::new);
     let partitioner = use_state(PartitionerKind::default);
+    // Kafka's producer default since 3.0: every in-sync replica has the record before the answer.
+    let acks = use_state(kite_shared::config::Acks::default);
     let schema = use_state(|| EXAMPLE_AVRO_SCHEMA.to_string());
     let topic = props.selected.clone().unwrap_or_default();
     let (key_serializer, value_serializer) = (props.key_serializer, props.value_serializer);
     let produce = {
-        let (key, value, partition, send, topic, partitioner) = (
+        let (key, value, partition, send, topic, partitioner, acks) = (
             key.clone(),
             value.clone(),
             partition.clone(),
             props.send.clone(),
             topic.clone(),
             partitioner.clone(),
+            acks.clone(),
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let partition = partition.trim();
             send.emit(Command::Produce {
-                acks: Default::default(),
+                acks: *acks,
                 topic: topic.clone(),
                 // An empty box means "let the partitioner choose"; anything else goes to the
                 // engine as typed (an unparsable number as -1, which it refuses by name).
@@ -162,6 +165,18 @@ pub fn producer_panel(props: &Props) -> Html {
         })
     };
     let can_send = props.ready && !topic.is_empty();
+    let on_acks = {
+        let acks = acks.clone();
+        on_select(
+            |name| match name {
+                "all" => Some(kite_shared::config::Acks::All),
+                "1" => Some(kite_shared::config::Acks::Leader),
+                "0" => Some(kite_shared::config::Acks::None),
+                _ => None,
+            },
+            move |kind| acks.set(kind),
+        )
+    };
     html! {
         <section class="panel producer" aria-labelledby="producer-title">
             <h2 id="producer-title">{ "Producer" }</h2>
@@ -180,9 +195,14 @@ pub fn producer_panel(props: &Props) -> Html {
                     { serializer_options(key_serializer) }</select></label>
                 <label>{ "Value serializer" }<select id="value-serializer" onchange={on_value_serializer}>
                     { serializer_options(value_serializer) }</select></label>
-                <label class="wide">{ "Partitioner" }<select id="partitioner" onchange={on_partitioner}>
+                <label>{ "Partitioner" }<select id="partitioner" onchange={on_partitioner}>
                     { for PartitionerKind::ALL.iter().map(|kind| html! {
                         <option value={kind.name()} selected={*kind == *partitioner}>{ kind.name() }</option>
+                    }) }</select></label>
+                <label>{ "acks" }<select id="acks" onchange={on_acks}>
+                    { for [("all", kite_shared::config::Acks::All), ("1", kite_shared::config::Acks::Leader),
+                        ("0", kite_shared::config::Acks::None)].into_iter().map(|(name, kind)| html! {
+                        <option value={name} selected={kind == *acks}>{ name }</option>
                     }) }</select></label>
             </form>
             if value_serializer == SerializerKind::Avro {

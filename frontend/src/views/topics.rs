@@ -33,10 +33,12 @@ pub fn parse_configs(text: &str) -> BTreeMap<String, String> {
 pub fn topics_panel(props: &Props) -> Html {
     let name = use_state(|| "orders".to_string());
     let partitions = use_state(|| "3".to_string());
+    // Empty: the broker's default.replication.factor (1), as kafka-topics without the flag.
+    let replication = use_state(String::new);
     let configs = use_state(String::new);
     let create = {
-        let (name, partitions, configs, send) =
-            (name.clone(), partitions.clone(), configs.clone(), props.send.clone());
+        let (name, partitions, replication, configs, send) =
+            (name.clone(), partitions.clone(), replication.clone(), configs.clone(), props.send.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             // An unparsable count goes to the engine as 0, which refuses it with Kafka's message.
@@ -45,7 +47,9 @@ pub fn topics_panel(props: &Props) -> Html {
                 name: name.trim().to_string(),
                 partitions: count,
                 configs: parse_configs(&configs),
-                replication_factor: None,
+                // An unparsable factor goes as 0, which the engine refuses with Kafka's message.
+                replication_factor: (!replication.trim().is_empty())
+                    .then(|| replication.trim().parse::<i16>().unwrap_or(0)),
             });
         })
     };
@@ -57,6 +61,8 @@ pub fn topics_panel(props: &Props) -> Html {
                     oninput={bind_text(&name)} /></label>
                 <label>{ "Partitions" }<input id="topic-partitions" type="number" min="1"
                     value={(*partitions).clone()} oninput={bind_text(&partitions)} /></label>
+                <label>{ "Replication" }<input id="topic-replication" type="number" min="1"
+                    value={(*replication).clone()} oninput={bind_text(&replication)} placeholder="1" /></label>
                 <button id="create-topic" type="submit" disabled={!props.ready}>{ "Create topic" }</button>
                 <label class="wide">{ "Configs" }<input id="topic-configs" type="text" value={(*configs).clone()}
                     oninput={bind_text(&configs)} placeholder="retention.ms=3600000, cleanup.policy=compact" /></label>

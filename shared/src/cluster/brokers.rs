@@ -33,6 +33,10 @@ pub const SINGLE_BROKER_LEADER_EPOCH: i32 = 0;
 pub const METADATA_LOG_FILE: &str = "kite-metadata.jsonl";
 /// The client id the cluster front's own produce requests come from.
 const FRONT_CLIENT: u32 = u32::MAX;
+/// Behind by more than this, the brokers' clock catches up in `CATCH_UP_COARSE_STEP_MS` steps.
+const CATCH_UP_COARSE_AFTER_MS: i64 = 2_000;
+/// A coarse catch-up step: under the heartbeat interval, so no broker misses its session.
+const CATCH_UP_COARSE_STEP_MS: i64 = 1_000;
 /// Same-instant replication rounds a produce may take (each lets followers fetch once); an
 /// `acks=all` produce still unanswered after them waits on a replica that is not fetching.
 const MAX_REPLICATION_ROUNDS: usize = 8;
@@ -506,6 +510,14 @@ impl Replicated {
     fn catch_up(&mut self, now_ms: i64) {
         let moved = self.local.now_ms + LOCAL_TICK_MS <= now_ms;
         while self.local.now_ms + LOCAL_TICK_MS <= now_ms {
+            // Far behind (a host that slept, a tab in the background), the clock moves in
+            // coarser steps, each still well inside the brokers' session timeout, so catching up
+            // an hour takes thousands of ticks rather than hundreds of thousands.
+            let step = match now_ms - self.local.now_ms {
+                behind if behind > CATCH_UP_COARSE_AFTER_MS => CATCH_UP_COARSE_STEP_MS,
+                _ => LOCAL_TICK_MS,
+            };
+            self.local.now_ms += step - LOCAL_TICK_MS;
             self.local.advance(LOCAL_TICK_MS);
         }
         if moved {

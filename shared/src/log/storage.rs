@@ -160,18 +160,48 @@ pub fn apply_ops(files: &mut FileMap, ops: impl IntoIterator<Item = StorageOp>) 
 pub struct MemoryBrokerStore {
     files: FileMap,
     journal: Option<Journal>,
+    /// The directory the journal names this broker's files under (`broker-1`), so several
+    /// brokers can share one journal and one database; empty for the broker at the root.
+    under: String,
 }
 
 impl MemoryBrokerStore {
     /// An empty broker whose files live only as long as the engine.
     pub fn ephemeral() -> Self {
-        MemoryBrokerStore { files: FileMap::new(), journal: None }
+        MemoryBrokerStore { files: FileMap::new(), journal: None, under: String::new() }
     }
 
     /// A broker reopened from `files`, journaling every change into `journal`.
     pub fn journaled(files: FileMap, journal: Journal) -> Self {
-        MemoryBrokerStore { files, journal: Some(journal) }
+        MemoryBrokerStore { files, journal: Some(journal), under: String::new() }
     }
+
+    /// A broker whose files are those of `all` under directory `under` (as `files_under` picks
+    /// them), journaling its changes under that directory into the shared `journal`.
+    pub fn journaled_under(under: &str, all: &FileMap, journal: Journal) -> Self {
+        MemoryBrokerStore { files: files_under(all, under), journal: Some(journal), under: under.to_string() }
+    }
+
+    /// How the journal names directory `dir` of this broker.
+    fn journal_dir(&self, dir: &str) -> String {
+        match (self.under.is_empty(), dir.is_empty()) {
+            (true, _) => dir.to_string(),
+            (false, true) => self.under.clone(),
+            (false, false) => format!("{}/{dir}", self.under),
+        }
+    }
+}
+
+/// The files of `all` under directory `under`, named relative to it: `(under, f)` becomes the
+/// broker file `("", f)`, `(under/d, f)` the partition file `(d, f)`.
+pub fn files_under(all: &FileMap, under: &str) -> FileMap {
+    let nested = format!("{under}/");
+    all.iter()
+        .filter_map(|((dir, file), bytes)| {
+            let inner = if dir == under { Some("") } else { dir.strip_prefix(&nested) }?;
+            Some(((inner.to_string(), file.clone()), bytes.clone()))
+        })
+        .collect()
 }
 
 impl BrokerStore for MemoryBrokerStore {
@@ -184,7 +214,11 @@ impl BrokerStore for MemoryBrokerStore {
         let keys: Vec<(String, String)> = self.files.keys().filter(|(d, _)| d == dir).cloned().collect();
         let files =
             keys.into_iter().filter_map(|key| self.files.remove(&key).map(|bytes| (key.1, bytes))).collect();
-        Ok(Box::new(MemoryPartitionStore { dir: dir.to_string(), files, journal: self.journal.clone() }))
+        Ok(Box::new(MemoryPartitionStore {
+            dir: self.journal_dir(dir),
+            files,
+            journal: self.journal.clone(),
+        }))
     }
 
     fn read_file(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
@@ -195,14 +229,14 @@ impl BrokerStore for MemoryBrokerStore {
         self.files.insert((String::new(), name.to_string()), bytes.to_vec());
         record(
             &self.journal,
-            StorageOp::Write { dir: String::new(), file: name.into(), bytes: bytes.to_vec() },
+            StorageOp::Write { dir: self.journal_dir(""), file: name.into(), bytes: bytes.to_vec() },
         );
         Ok(())
     }
 
     fn delete_file(&mut self, name: &str) -> Result<(), StorageError> {
         self.files.remove(&(String::new(), name.to_string()));
-        record(&self.journal, StorageOp::Delete { dir: String::new(), file: name.into() });
+        record(&self.journal, StorageOp::Delete { dir: self.journal_dir(""), file: name.into() });
         Ok(())
     }
 
@@ -383,5 +417,30 @@ mod tests {
         let segment = reopened.partition("t-0").unwrap().open_segment(0).unwrap();
         assert_eq!(&*segment.read_at(2, 100).unwrap(), b"cdXY");
         assert_eq!(&*segment.read_at(100, 4).unwrap(), b"");
+    }
+
+    #[test]
+    fn brokers_under_directories_share_one_journal() {
+        let journal = Journal::default();
+        let mut one = MemoryBrokerStore::journaled_under("broker-1", &FileMap::new(), journal.clone());
+        let mut two = MemoryBrokerStore::journaled_under("broker-2", &FileMap::new(), journal.clone());
+        one.partition("t-0").unwrap().open_segment(0).unwrap().append(b"one").unwrap();
+        two.partition("t-0").unwrap().open_segment(0).unwrap().append(b"two").unwrap();
+        one.write_file("marker", b"1").unwrap();
+
+        let mut files = FileMap::new();
+        apply_ops(&mut files, journal.lock().unwrap().drain(..));
+        let name = |d: &str, f: &str| (d.to_string(), f.to_string());
+        assert_eq!(files.get(&name("broker-1/t-0", "00000000000000000000.log")).unwrap(), b"one");
+        assert_eq!(files.get(&name("broker-2/t-0", "00000000000000000000.log")).unwrap(), b"two");
+        assert!(files.contains_key(&name("broker-1", "marker")));
+
+        // Each reopens from its own part of the shared files.
+        let mut reopened = MemoryBrokerStore::journaled_under("broker-2", &files, Journal::default());
+        assert_eq!(reopened.read_file("marker").unwrap(), None);
+        let segment = reopened.partition("t-0").unwrap().open_segment(0).unwrap();
+        assert_eq!(&*segment.read_at(0, 100).unwrap(), b"two");
+        let reopened = MemoryBrokerStore::journaled_under("broker-1", &files, Journal::default());
+        assert_eq!(reopened.read_file("marker").unwrap().as_deref(), Some(&b"1"[..]));
     }
 }

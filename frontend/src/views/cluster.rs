@@ -1,0 +1,134 @@
+//! The cluster: every broker with its state (up, fenced, stopped, paused, isolated), how many
+//! replicas it holds and leads, the controller, the under-replicated and offline partitions, and
+//! the faults a learner can cause — stop and start, pause and resume, isolate and heal a broker.
+//! Kept live by describing the cluster (and listing topics, for leaders and ISRs) every second.
+
+use kite_shared::api::{Command, PartitionRef};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use yew::prelude::*;
+
+use crate::state::ClusterView;
+
+/// How often the view asks for the cluster and the topics again.
+pub const REFRESH_INTERVAL_MS: i32 = 1_000;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub cluster: Option<ClusterView>,
+    pub ready: bool,
+    pub send: Callback<Command>,
+}
+
+/// Partitions named in the summary; more are counted.
+const PARTITIONS_NAMED: usize = 4;
+
+/// How many partitions, naming the first few — the learner's topics before internal ones.
+fn names(list: &[PartitionRef]) -> String {
+    if list.is_empty() {
+        return "0".into();
+    }
+    let mut sorted: Vec<&PartitionRef> = list.iter().collect();
+    sorted.sort_by_key(|p| (p.topic.starts_with("__"), p.topic.clone(), p.partition));
+    let named: Vec<String> =
+        sorted.iter().take(PARTITIONS_NAMED).map(|p| format!("{}-{}", p.topic, p.partition)).collect();
+    let more = list.len().saturating_sub(PARTITIONS_NAMED);
+    let more = if more > 0 { format!(", {more} more") } else { String::new() };
+    format!("{} ({}{more})", list.len(), named.join(", "))
+}
+
+#[function_component(ClusterPanel)]
+pub fn cluster_panel(props: &Props) -> Html {
+    {
+        let send = props.send.clone();
+        use_effect_with(props.ready, move |ready| {
+            let ready = *ready;
+            // FnMut, not Fn: see views::consumers.
+            let tick = Closure::<dyn FnMut()>::new(move || {
+                send.emit(Command::DescribeCluster);
+                send.emit(Command::ListTopics);
+            });
+            let window = web_sys::window();
+            let handle = match (&window, ready) {
+                (Some(window), true) => window
+                    .set_interval_with_callback_and_timeout_and_arguments_0(
+                        tick.as_ref().unchecked_ref(),
+                        REFRESH_INTERVAL_MS,
+                    )
+                    .ok(),
+                _ => None,
+            };
+            move || {
+                if let (Some(window), Some(handle)) = (window, handle) {
+                    window.clear_interval_with_handle(handle);
+                }
+                drop(tick);
+            }
+        });
+    }
+    let Some(cluster) = &props.cluster else {
+        return html! {
+            <section class="panel cluster" id="cluster" aria-labelledby="cluster-title">
+                <h2 id="cluster-title">{ "Cluster" }</h2>
+                <p class="hint">{ "Waiting for the engine…" }</p>
+            </section>
+        };
+    };
+    let replicated = cluster.brokers.len() > 1;
+    let fault = |command: Command| {
+        let send = props.send.clone();
+        Callback::from(move |_: MouseEvent| {
+            send.emit(command.clone());
+            send.emit(Command::ListTopics);
+        })
+    };
+    html! {
+        <section class="panel cluster" id="cluster" aria-labelledby="cluster-title">
+            <h2 id="cluster-title">{ "Cluster" }</h2>
+            <p class="cluster-summary" id="cluster-summary">
+                { format!("{} broker{} · controller {} · {} partitions · under-replicated: {} · offline: {}",
+                    cluster.brokers.len(), if cluster.brokers.len() == 1 { "" } else { "s" },
+                    cluster.controller, cluster.partitions,
+                    names(&cluster.under_replicated), names(&cluster.offline)) }
+            </p>
+            <ul class="broker-list" id="brokers">
+                { for cluster.brokers.iter().map(|b| {
+                    let id = b.id;
+                    let running = b.state == "up" || b.state == "fenced";
+                    html! {
+                        <li class={classes!("broker", format!("broker-{}", b.state))} data-broker={id.to_string()}
+                            data-state={b.state.clone()}>
+                            <strong>{ format!("Broker {id}") }</strong>
+                            <span class="broker-state">{ &b.state }</span>
+                            <span class="broker-meta">{ format!("leads {} of {} replicas", b.leaders, b.replicas) }</span>
+                            if replicated {
+                                <span class="broker-actions">
+                                    if b.state == "stopped" {
+                                        <button class="start-broker" disabled={!props.ready}
+                                            onclick={fault(Command::StartBroker { broker: id })}>{ "Start" }</button>
+                                    } else if b.state == "paused" {
+                                        <button class="resume-broker" disabled={!props.ready}
+                                            onclick={fault(Command::ResumeBroker { broker: id })}>{ "Resume" }</button>
+                                    } else if b.state == "isolated" {
+                                        <button class="heal-broker" disabled={!props.ready}
+                                            onclick={fault(Command::HealBroker { broker: id })}>{ "Heal" }</button>
+                                    } else if running {
+                                        <button class="stop-broker" disabled={!props.ready}
+                                            title="A controlled shutdown: its leaderships move first"
+                                            onclick={fault(Command::StopBroker { broker: id })}>{ "Stop" }</button>
+                                        <button class="pause-broker" disabled={!props.ready}
+                                            title="Frozen: fenced after broker.session.timeout.ms (9 s)"
+                                            onclick={fault(Command::PauseBroker { broker: id })}>{ "Pause" }</button>
+                                        <button class="isolate-broker" disabled={!props.ready}
+                                            title="A network partition around it"
+                                            onclick={fault(Command::IsolateBroker { broker: id })}>{ "Isolate" }</button>
+                                    }
+                                </span>
+                            }
+                        </li>
+                    }
+                }) }
+            </ul>
+        </section>
+    }
+}
