@@ -401,7 +401,7 @@ fn record_batch(
     topic: &str,
     (key_serializer, value_serializer): (SerializerKind, SerializerKind),
     records: Vec<BatchedRecord>,
-) -> Result<Vec<u8>, String> {
+) -> Result<(Vec<u8>, Vec<i64>), String> {
     let registry = kite_shared::schema_registry::SchemaRegistry::new();
     let refused = |e: kite_shared::serializer::SerdeError| format!("Error: INVALID_RECORD (87): {}", e.0);
     let now_ms = std::time::SystemTime::now()
@@ -410,7 +410,7 @@ fn record_batch(
     let timestamps: Vec<i64> = records.iter().map(|r| r.timestamp_ms.unwrap_or(now_ms)).collect();
     let base = timestamps.iter().copied().min().unwrap_or(now_ms);
     let mut batch_records = Vec::with_capacity(records.len());
-    for ((record, timestamp), delta) in records.into_iter().zip(timestamps).zip(0..) {
+    for ((record, &timestamp), delta) in records.into_iter().zip(&timestamps).zip(0..) {
         let key = serialize(key_serializer, record.key.as_deref(), &registry, &format!("{topic}-key"))
             .map_err(refused)?;
         let value =
@@ -429,7 +429,10 @@ fn record_batch(
             headers,
         });
     }
-    RecordBatch::new(base, batch_records).encode().map_err(|e| format!("cannot build the record batch: {e}"))
+    let bytes = RecordBatch::new(base, batch_records)
+        .encode()
+        .map_err(|e| format!("cannot build the record batch: {e}"))?;
+    Ok((bytes, timestamps))
 }
 
 /// A reply that is an error, as Kafka's tools print it.
@@ -605,6 +608,7 @@ pub fn produce(
             continue;
         }
         let records = std::mem::take(&mut chunk);
+        let mut timestamps = Vec::new();
         let reply = if key_serializer == SerializerKind::Avro || value_serializer == SerializerKind::Avro {
             // Avro needs the server's schema registry: the server serializes (JSON records).
             let command = Command::ProduceBatch {
@@ -619,7 +623,8 @@ pub fn produce(
             connection.request(command)?
         } else {
             // As a Kafka producer does: serialize here, send one record batch in a binary frame.
-            let payload = record_batch(&args.topic, (key_serializer, value_serializer), records)?;
+            let payload;
+            (payload, timestamps) = record_batch(&args.topic, (key_serializer, value_serializer), records)?;
             let command = Command::ProduceRecords {
                 acks,
                 topic: args.topic.clone(),
@@ -629,22 +634,24 @@ pub fn produce(
             };
             connection.request_binary(command, &payload)?
         };
-        match reply {
-            Reply::ProducedBatch { topic, records } => {
-                for ProducedRecord { partition, offset, timestamp_ms } in records {
-                    let line = match args.output {
-                        Output::Text => format!("{topic}-{partition}@{offset}"),
-                        Output::Json => serde_json::json!({
-                            "topic": topic, "partition": partition, "offset": offset, "timestamp": timestamp_ms,
-                        })
-                        .to_string(),
-                    };
-                    writeln!(out, "{line}").map_err(|e| e.to_string())?;
-                }
-                out.flush().map_err(|e| e.to_string())?;
+        let (topic, records) = match reply {
+            Reply::ProducedBatch { topic, records } => (topic, records),
+            Reply::ProducedRecords { topic, partitions, batches } => {
+                (topic, kite_shared::api::ProducedPartition::expand(&partitions, &batches, &timestamps))
             }
             other => return Err(kafka_error(other)),
+        };
+        for ProducedRecord { partition, offset, timestamp_ms } in records {
+            let line = match args.output {
+                Output::Text => format!("{topic}-{partition}@{offset}"),
+                Output::Json => serde_json::json!({
+                    "topic": topic, "partition": partition, "offset": offset, "timestamp": timestamp_ms,
+                })
+                .to_string(),
+            };
+            writeln!(out, "{line}").map_err(|e| e.to_string())?;
         }
+        out.flush().map_err(|e| e.to_string())?;
     }
     Ok(())
 }

@@ -244,6 +244,7 @@ impl AppState {
             // reset or delete groups yet.
             Reply::Offsets { .. }
             | Reply::ProducedBatch { .. }
+            | Reply::ProducedRecords { .. }
             | Reply::OffsetsCommitted { .. }
             | Reply::Groups { .. }
             | Reply::OffsetsReset { .. }

@@ -366,6 +366,44 @@ pub struct ProducedRecord {
     pub timestamp_ms: i64,
 }
 
+/// One partition's part of a `produce_records` answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProducedPartition {
+    pub partition: i32,
+    /// -1 under `acks=0` (the producer hears no offsets).
+    pub base_offset: i64,
+    /// The broker's append time, when the topic stamps it (`message.timestamp.type=LogAppendTime`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_append_time_ms: Option<i64>,
+}
+
+impl ProducedPartition {
+    /// Each record's partition, offset and timestamp, in request order, from a `produce_records`
+    /// answer and the records' own timestamps (`timestamps[i]` for record `i`).
+    pub fn expand(
+        partitions: &[i32],
+        batches: &[ProducedPartition],
+        timestamps: &[i64],
+    ) -> Vec<ProducedRecord> {
+        let mut seen: BTreeMap<i32, i64> = BTreeMap::new();
+        partitions
+            .iter()
+            .zip(timestamps.iter().copied().chain(std::iter::repeat(-1)))
+            .map(|(&partition, timestamp_ms)| {
+                let index = seen.entry(partition).or_insert(0);
+                let batch = batches.iter().find(|b| b.partition == partition);
+                let offset = match batch {
+                    Some(b) if b.base_offset >= 0 => b.base_offset + *index,
+                    _ => -1,
+                };
+                *index += 1;
+                let timestamp_ms = batch.and_then(|b| b.log_append_time_ms).unwrap_or(timestamp_ms);
+                ProducedRecord { partition, offset, timestamp_ms }
+            })
+            .collect()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartitionDescription {
     pub partition: i32,
@@ -444,6 +482,15 @@ pub enum Reply {
     ProducedBatch {
         topic: String,
         records: Vec<ProducedRecord>,
+    },
+    /// `produce_records`' answer, shaped like Kafka's ProduceResponse: per partition written,
+    /// its batch's base offset (and the broker's time under LogAppendTime); and each record's
+    /// partition, in request order. A record's offset is its partition's base offset plus how
+    /// many of that partition's records came before it (`ProducedPartition::expand`).
+    ProducedRecords {
+        topic: String,
+        partitions: Vec<i32>,
+        batches: Vec<ProducedPartition>,
     },
     Offsets {
         topic: String,
@@ -770,11 +817,12 @@ mod tests {
         let header = r#"{"id":2,"command":{"type":"produce_records","topic":"t"}}"#;
         let answer = serve_frame(&mut cluster, 5, &Frame::Binary(encode_binary_frame(header, &batch)));
         let Frame::Text(text) = answer else { panic!("a produce is answered in text") };
-        let ServerMessage::Reply { reply: Reply::ProducedBatch { records, .. }, .. } =
+        let ServerMessage::Reply { reply: Reply::ProducedRecords { partitions, batches, .. }, .. } =
             decode_server_message(&text).unwrap()
         else {
             panic!("{text}")
         };
+        let records = ProducedPartition::expand(&partitions, &batches, &[1_000, 1_000]);
         assert_eq!(
             records.iter().map(|r| (r.partition, r.offset, r.timestamp_ms)).collect::<Vec<_>>(),
             [(0, 0, 1_000), (0, 1, 1_000)]

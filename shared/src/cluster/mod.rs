@@ -17,7 +17,8 @@ pub use brokers::{CHECKPOINT_INTERVAL_MS, METADATA_LOG_FILE, RETENTION_CHECK_INT
 use std::collections::BTreeMap;
 
 use crate::api::{
-    Command, Metrics, PartitionDescription, PartitionRef, ProducedRecord, RecordView, Reply, TopicDescription,
+    Command, Metrics, PartitionDescription, PartitionRef, ProducedPartition, ProducedRecord, RecordView,
+    Reply, TopicDescription,
 };
 use crate::config::{Acks, TopicCompression, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
@@ -490,9 +491,16 @@ impl Cluster {
             }
             Command::DeleteGroup { group } => self.delete_group(now_ms, group),
             Command::ProduceRecords { topic, partition, partitioner, acks, payload } => {
+                // Under LogAppendTime the broker's clock stamps the batches.
+                let log_append_time_ms = self
+                    .topics
+                    .get(&topic)
+                    .filter(|s| s.config.message_timestamp_type == TimestampType::LogAppendTime)
+                    .map(|_| now_ms);
                 self.with_acks(now_ms, &topic, acks, |cluster| {
                     cluster.produce_records(now_ms, acks, &topic, partition, partitioner, &payload)
                 })
+                .map(|reply| compact(reply, log_append_time_ms))
             }
             Command::DescribeCluster => Ok(self.describe_cluster()),
             Command::StopBroker { broker }
@@ -1165,6 +1173,24 @@ impl Cluster {
             records,
         })
     }
+}
+
+/// A `produce_records` answer as Kafka's ProduceResponse carries it: a base offset per partition
+/// (and the broker's time under LogAppendTime) and each record's partition, not every record.
+fn compact(reply: Reply, log_append_time_ms: Option<i64>) -> Reply {
+    let Reply::ProducedBatch { topic, records } = reply else { return reply };
+    let mut batches: BTreeMap<i32, ProducedPartition> = BTreeMap::new();
+    for record in &records {
+        // A partition's first record in the request is its batch's first: its offset is the
+        // base (-1 under acks=0).
+        batches.entry(record.partition).or_insert(ProducedPartition {
+            partition: record.partition,
+            base_offset: record.offset,
+            log_append_time_ms,
+        });
+    }
+    let partitions = records.iter().map(|r| r.partition).collect();
+    Reply::ProducedRecords { topic, partitions, batches: batches.into_values().collect() }
 }
 
 /// The Java producer refuses a negative timestamp before sending (ProducerRecord's constructor).
