@@ -51,6 +51,9 @@ fn topics_produce_and_consume_like_kafkas_tools() {
         "INVALID_REPLICATION_FACTOR (38): Replication factor: 3 larger than available brokers: 1."
     ));
     assert_eq!(stdout(&kite(&server, &["topics", "list"], None)), "orders\n");
+    // Fault injection needs the server's consent.
+    let refused = kite(&server, &["cluster", "stop-broker", "0"], None);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("start kite serve with --allow-faults"));
 
     // kafka-reference.md §3: "a-little-bit-long-string" → partition 2 of 3; "foobar" → 0.
     let produced =
@@ -543,6 +546,18 @@ fn a_replicated_cluster_like_kafkas_tools() {
     }
     let healthy = stdout(&kite(&server, &["cluster", "describe"], None));
     assert!(healthy.contains("UnderReplicated: 0\tOffline: 0"), "{healthy}");
+    // A paused broker and an isolated one are named so, and come back.
+    let paused = stdout(&kite(&server, &["cluster", "pause-broker", "0"], None));
+    assert!(paused.contains("Broker: 0\tState: paused"), "{paused}");
+    let refused = kite(&server, &["cluster", "stop-broker", "0"], None);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("Broker 0 is paused; resume it first."));
+    assert!(stdout(&kite(&server, &["cluster", "resume-broker", "0"], None)).contains("Broker: 0\tState: "));
+    let isolated = stdout(&kite(&server, &["cluster", "isolate-broker", "1"], None));
+    assert!(isolated.contains("Broker: 1\tState: isolated"), "{isolated}");
+    let healed = stdout(&kite(&server, &["cluster", "heal-broker", "1"], None));
+    assert!(!healed.contains("isolated"), "{healed}");
+    let unknown = kite(&server, &["cluster", "pause-broker", "9"], None);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("There is no broker 9: brokers are 0 to 2."));
 
     // A group reads everything and commits.
     let consumed = kite(
