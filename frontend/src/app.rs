@@ -104,6 +104,7 @@ pub fn app() -> Html {
                     {on_serializers} />
                 <ClusterPanel cluster={state.cluster.clone()} {ready} send={send.clone()} />
                 <PartitionsView topic={selected} records={state.records.clone()} send={send.clone()}
+                    group={state.group.clone()}
                     key_deserializer={state.key_serializer} value_deserializer={state.value_serializer} />
                 <ConsumersPanel selected_topic={state.selected_topic.clone()} consumers={state.consumers.clone()}
                     group={state.group.clone()} {ready} {send} />

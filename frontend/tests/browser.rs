@@ -86,6 +86,7 @@ fn orders(leo: [i64; 3]) -> TopicDescription {
                 leader: Some(0),
                 replicas: vec![0],
                 isr: vec![0],
+                replica_log_end_offsets: Vec::new(),
             })
             .collect(),
         configs: Default::default(),

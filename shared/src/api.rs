@@ -419,6 +419,17 @@ pub struct PartitionDescription {
     pub replicas: Vec<i32>,
     #[serde(default)]
     pub isr: Vec<i32>,
+    /// How far each replica's log goes (its log end offset), stopped brokers' included: a
+    /// record at offset `o` is on the replicas whose log end is past `o`.
+    #[serde(default)]
+    pub replica_log_end_offsets: Vec<ReplicaLogEnd>,
+}
+
+/// One replica's log end offset.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplicaLogEnd {
+    pub broker: i32,
+    pub log_end_offset: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -168,6 +168,12 @@ async fn produce_in_the_tab_and_on_the_server() {
         let isr = row.attr("data-isr").await.map_err(|e| e.to_string())?.unwrap_or_default();
         assert_eq!(isr.split(',').count(), 2, "the stopped leader left the ISR: {isr}");
         assert_eq!(produce(&client, "foobar", "entry 2", 1).await?, (0, 1), "acks=all with two in sync");
+        // Its lineage: on the two running replicas, not on the stopped one, committed.
+        click(&client, ".partition[data-partition='0'] .record[data-offset='1']").await?;
+        wait_for(&client, "#lineage[data-offset='1'][data-holding='2']").await?;
+        let lineage = text_of(&client, "#lineage").await?;
+        assert!(lineage.contains(&format!("not yet on broker {leader} (its log ends at 1)")), "{lineage}");
+        assert!(lineage.contains("committed: below the high watermark 2"), "{lineage}");
         let second = ["0", "1", "2"].into_iter().find(|b| *b != leader).unwrap_or("0");
         click(&client, &format!("#brokers [data-broker='{second}'] .stop-broker")).await?;
         wait_for(&client, &format!("#brokers [data-broker='{second}'][data-state='stopped']")).await?;

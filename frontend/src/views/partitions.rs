@@ -1,5 +1,7 @@
-//! The selected topic's partitions as rows of offsets: log start, log end, and the newest records
-//! coloured by key, so equal keys visibly land in equal partitions.
+//! The selected topic's partitions as rows of offsets: log start, high watermark, each replica's
+//! log end, and the newest records coloured by key, so equal keys visibly land in equal
+//! partitions. Clicking a record shows its lineage: where it is, which replicas hold it, whether
+//! it is committed, and which consumer groups have committed past it.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +10,7 @@ use kite_shared::partitioner::{murmur2, to_positive};
 use kite_shared::serializer::SerializerKind;
 use yew::prelude::*;
 
-use crate::state::{PARTITIONS_SHOWN, record_fetches};
+use crate::state::{GroupView, PARTITIONS_SHOWN, record_fetches};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -17,6 +19,8 @@ pub struct Props {
     pub key_deserializer: SerializerKind,
     pub value_deserializer: SerializerKind,
     pub send: Callback<Command>,
+    /// The consumer group the consumers view follows, for the lineage's "consumed by".
+    pub group: Option<GroupView>,
 }
 
 /// A stable hue per key, so one key has one colour everywhere.
@@ -37,6 +41,8 @@ pub fn partitions_view(props: &Props) -> Html {
             }
         });
     }
+    // The record whose lineage is shown: (partition, offset) in the selected topic.
+    let chosen = use_state(|| None::<(i32, i64)>);
     let Some(topic) = &props.topic else {
         return html! {
             <section class="panel partitions" id="partitions">
@@ -63,8 +69,13 @@ pub fn partitions_view(props: &Props) -> Html {
                         </div>
                         <ol class="records">
                             { for records.iter().map(|r| html! {
-                                <li class={classes!("record", r.decode_error.is_some().then_some("undecodable"))}
+                                <li class={classes!("record", r.decode_error.is_some().then_some("undecodable"),
+                                        (*chosen == Some((p.partition, r.offset))).then_some("chosen"))}
                                     data-offset={r.offset.to_string()}
+                                    onclick={
+                                        let (chosen, at) = (chosen.clone(), (p.partition, r.offset));
+                                        Callback::from(move |_: MouseEvent| chosen.set(Some(at)))
+                                    }
                                     style={format!("--key-hue: {}", key_hue(r.key.as_deref()))}
                                     title={format!("offset {} · key {} · value {}{}", r.offset,
                                         r.key.as_deref().unwrap_or("null"), r.value.as_deref().unwrap_or("null"),
@@ -78,6 +89,7 @@ pub fn partitions_view(props: &Props) -> Html {
                     </div>
                 }
             }) }
+            { lineage(topic, &props.records, *chosen, props.group.as_ref()) }
             if topic.partitions.len() > PARTITIONS_SHOWN {
                 <p class="hint">{ format!("Showing the first {PARTITIONS_SHOWN} of {} partitions.", topic.partitions.len()) }</p>
             }
@@ -92,5 +104,83 @@ fn ids(list: &[i32]) -> String {
 /// Where a partition lives: its leader (or that it has none), its replicas and which are in sync.
 fn replicas_line(p: &kite_shared::api::PartitionDescription) -> String {
     let leader = p.leader.map_or("none (offline)".to_string(), |l| l.to_string());
-    format!("leader {leader} · replicas {} · ISR {}", ids(&p.replicas), ids(&p.isr))
+    let ends: Vec<String> =
+        p.replica_log_end_offsets.iter().map(|r| format!("b{}:{}", r.broker, r.log_end_offset)).collect();
+    let ends = if ends.is_empty() { String::new() } else { format!(" · LEO {}", ends.join(" ")) };
+    format!("leader {leader} · replicas {} · ISR {}{ends}", ids(&p.replicas), ids(&p.isr))
+}
+
+/// The chosen record's lineage: the record, its partition's replicas and which hold it, whether
+/// it is committed (below the high watermark), and the group offsets past it.
+fn lineage(
+    topic: &TopicDescription,
+    records: &BTreeMap<(String, i32), Vec<RecordView>>,
+    chosen: Option<(i32, i64)>,
+    group: Option<&GroupView>,
+) -> Html {
+    let Some((partition, offset)) = chosen else {
+        return html! { <p class="hint">{ "Click a record to see where it lives." }</p> };
+    };
+    let Some(p) = topic.partitions.iter().find(|p| p.partition == partition) else { return html! {} };
+    let Some(record) =
+        records.get(&(topic.name.clone(), partition)).and_then(|rs| rs.iter().find(|r| r.offset == offset))
+    else {
+        return html! {};
+    };
+    let committed = if offset < p.log_end_offset {
+        format!(
+            "committed: below the high watermark {} — every in-sync replica has it; consumers read it",
+            p.log_end_offset
+        )
+    } else {
+        format!("not committed yet: at or past the high watermark {}", p.log_end_offset)
+    };
+    let (holding, missing): (Vec<_>, Vec<_>) =
+        p.replica_log_end_offsets.iter().partition(|r| r.log_end_offset > offset);
+    let role = |broker: i32| if p.leader == Some(broker) { " (leader)" } else { "" };
+    let holding: Vec<String> =
+        holding.iter().map(|r| format!("broker {}{}", r.broker, role(r.broker))).collect();
+    let missing: Vec<String> = missing
+        .iter()
+        .map(|r| format!("broker {} (its log ends at {})", r.broker, r.log_end_offset))
+        .collect();
+    let consumed: Vec<String> = group
+        .into_iter()
+        .flat_map(|g| {
+            g.rows.iter().filter(|row| row.topic == topic.name && row.partition == partition).filter_map(
+                move |row| {
+                    let committed = row.current_offset.filter(|&c| c > offset)?;
+                    Some(format!("{} (committed offset {committed})", g.group))
+                },
+            )
+        })
+        .collect();
+    let headers: Vec<String> =
+        record.headers.iter().map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("null"))).collect();
+    html! {
+        <div class="lineage" id="lineage" data-partition={partition.to_string()} data-offset={offset.to_string()}
+            data-holding={holding.len().to_string()}>
+            <h3>{ format!("{}-{partition} @ offset {offset}", topic.name) }</h3>
+            <ul>
+                <li>{ format!("key {} · value {} · timestamp {}{}",
+                    record.key.as_deref().unwrap_or("null"), record.value.as_deref().unwrap_or("null"),
+                    iso_time(record.timestamp_ms),
+                    if headers.is_empty() { String::new() } else { format!(" · headers {}", headers.join(", ")) }) }</li>
+                <li class="lineage-committed">{ committed }</li>
+                <li class="lineage-replicas">{ format!("on {}", if holding.is_empty() { "no replica".into() } else { holding.join(", ") }) }
+                    if !missing.is_empty() { { format!("; not yet on {}", missing.join(", ")) } }</li>
+                <li class="lineage-groups">{ if consumed.is_empty() {
+                    "no consumer group has committed past it".to_string()
+                } else {
+                    format!("consumed: {}", consumed.join(", "))
+                } }</li>
+            </ul>
+        </div>
+    }
+}
+
+/// A timestamp as ISO-8601 UTC, with the milliseconds Kafka carries.
+fn iso_time(timestamp_ms: i64) -> String {
+    let iso = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(timestamp_ms as f64)).to_iso_string();
+    format!("{} ({timestamp_ms})", String::from(iso))
 }

@@ -50,6 +50,8 @@ pub struct PartitionView<'a> {
     pub leader_epoch: i32,
     pub replicas: Vec<BrokerId>,
     pub isr: Vec<BrokerId>,
+    /// Each replica's log end offset, for the replicas whose broker holds the log.
+    pub replica_log_ends: Vec<(BrokerId, i64)>,
 }
 
 /// The brokers under the cluster front.
@@ -270,6 +272,7 @@ impl Brokers for SingleBroker {
             leader_epoch: SINGLE_BROKER_LEADER_EPOCH,
             replicas: vec![SINGLE_BROKER_ID],
             isr: vec![SINGLE_BROKER_ID],
+            replica_log_ends: vec![(SINGLE_BROKER_ID, log.log_end_offset())],
         })
     }
 
@@ -676,6 +679,14 @@ impl Brokers for Replicated {
             leader_epoch: state.leader_epoch,
             replicas: state.replicas.clone(),
             isr: state.isr.clone(),
+            replica_log_ends: state
+                .replicas
+                .iter()
+                .filter_map(|&r| {
+                    let log = &self.local.brokers.get(usize::try_from(r).ok()?)?.partitions.get(&tp)?.log;
+                    Some((r, log.log_end_offset()))
+                })
+                .collect(),
         })
     }
 

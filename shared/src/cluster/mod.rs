@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 use crate::api::{
     Command, Metrics, PartitionDescription, PartitionRef, ProducedPartition, ProducedRecord, RecordView,
-    Reply, TopicDescription,
+    ReplicaLogEnd, Reply, TopicDescription,
 };
 use crate::config::{Acks, TopicCompression, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
@@ -1305,6 +1305,14 @@ impl Cluster {
                     leader: view.as_ref().and_then(|v| v.leader),
                     replicas: view.as_ref().map(|v| v.replicas.clone()).unwrap_or_default(),
                     isr: view.as_ref().map(|v| v.isr.clone()).unwrap_or_default(),
+                    replica_log_end_offsets: view
+                        .as_ref()
+                        .map(|v| {
+                            let ends = v.replica_log_ends.iter();
+                            ends.map(|&(broker, log_end_offset)| ReplicaLogEnd { broker, log_end_offset })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
                 }
             })
             .collect();
