@@ -170,11 +170,7 @@ fn pushes(
         match kind {
             Subscription::Events => {
                 for (at_ms, event) in events {
-                    let push = Push::Event {
-                        at_ms: *at_ms,
-                        text: event.to_string(),
-                        event: serde_json::to_value(event).unwrap_or_default(),
-                    };
+                    let push = Push::event(*at_ms, event);
                     out.push(encode(&ServerMessage::Push { subscription: *subscription, push }));
                 }
             }

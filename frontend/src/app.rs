@@ -10,6 +10,7 @@ use crate::views::connection::ConnectionBar;
 use crate::views::consumers::ConsumersPanel;
 use crate::views::partitions::PartitionsView;
 use crate::views::producer::ProducerPanel;
+use crate::views::timeline::TimelinePanel;
 use crate::views::topics::TopicsPanel;
 
 #[function_component(App)]
@@ -108,6 +109,7 @@ pub fn app() -> Html {
                     key_deserializer={state.key_serializer} value_deserializer={state.value_serializer} />
                 <ConsumersPanel selected_topic={state.selected_topic.clone()} consumers={state.consumers.clone()}
                     group={state.group.clone()} {ready} {send} />
+                <TimelinePanel events={state.timeline.clone()} />
             </main>
         </div>
     }

@@ -67,6 +67,20 @@ pub struct GroupView {
     pub rows: Vec<GroupOffsetRow>,
 }
 
+/// How many of the engine's newest events the timeline keeps.
+pub const TIMELINE_EVENTS_KEPT: usize = 500;
+
+/// One engine event as the timeline shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimelineEvent {
+    pub at_ms: i64,
+    /// The event's kind (`appended`, `election`, `isr_change`, …), for its colour.
+    pub kind: String,
+    pub text: String,
+    /// About an internal topic's partition (`__consumer_offsets`): hidden unless asked for.
+    pub internal: bool,
+}
+
 /// The cluster as the last `describe_cluster` (or fault command) answered.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClusterView {
@@ -100,6 +114,8 @@ pub struct AppState {
     pub consumers: Vec<HostedConsumer>,
     pub group: Option<GroupView>,
     pub cluster: Option<ClusterView>,
+    /// The engine's newest events, newest first (at most `TIMELINE_EVENTS_KEPT`).
+    pub timeline: std::collections::VecDeque<TimelineEvent>,
 }
 
 impl AppState {
@@ -119,6 +135,7 @@ impl AppState {
             consumers: Vec::new(),
             group: None,
             cluster: None,
+            timeline: std::collections::VecDeque::new(),
         }
     }
 
@@ -186,6 +203,16 @@ impl AppState {
             }
             Action::Message(ServerMessage::Reply { reply, .. }) => self.apply_reply(reply),
             // The UI subscribes to nothing yet (the live views are issue 8's).
+            Action::Message(ServerMessage::Push {
+                push: kite_shared::api::Push::Event { at_ms, text, event },
+                ..
+            }) => {
+                let kind = event.get("kind").and_then(|k| k.as_str()).unwrap_or("event").to_string();
+                let topic = event.get("tp").and_then(|tp| tp.get("topic")).and_then(|t| t.as_str());
+                let internal = topic.is_some_and(|t| t.starts_with("__"));
+                self.timeline.push_front(TimelineEvent { at_ms, kind, text, internal });
+                self.timeline.truncate(TIMELINE_EVENTS_KEPT);
+            }
             Action::Message(ServerMessage::Push { .. }) => {}
         }
         self
@@ -302,8 +329,9 @@ impl Reducible for AppState {
 /// The requests an engine message calls for: fresh offsets after anything that changes them.
 pub fn follow_ups(message: &ServerMessage) -> Vec<Command> {
     match message {
-        ServerMessage::Welcome { .. }
-        | ServerMessage::Reply { reply: Reply::TopicCreated { .. } | Reply::Produced { .. }, .. } => {
+        // The engine's events feed the timeline, pushed as they happen.
+        ServerMessage::Welcome { .. } => vec![Command::ListTopics, Command::SubscribeEvents],
+        ServerMessage::Reply { reply: Reply::TopicCreated { .. } | Reply::Produced { .. }, .. } => {
             vec![Command::ListTopics]
         }
         _ => Vec::new(),

@@ -10,7 +10,9 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::{Date, Reflect};
-use kite_shared::api::{Reply, ServerMessage, decode_client_message, encode, serve_text, welcome_text};
+use kite_shared::api::{
+    Command, Push, Reply, ServerMessage, decode_client_message, encode, serve_text, welcome_text,
+};
 use kite_shared::cluster::{Cluster, StorageOptions};
 use kite_shared::error::{ErrorCode, KafkaError};
 use kite_shared::log::storage::{BrokerStore, FileMap, Journal, MemoryBrokerStore, StorageOp};
@@ -102,6 +104,9 @@ pub struct TabEngine {
     failed: Option<String>,
     /// Said in the welcome: where the data lives and what opening it found.
     pub description: String,
+    /// The page's `subscribe_events` subscription: after each reply the engine's new events are
+    /// pushed to it, as `kite serve` pushes them. Without one they are dropped.
+    events_subscription: Option<u64>,
 }
 
 impl TabEngine {
@@ -127,6 +132,7 @@ impl TabEngine {
                 storage: None,
                 failed: None,
                 description: "ephemeral".into(),
+                events_subscription: None,
             },
             Some(Ok((cluster, storage, report))) => TabEngine {
                 cluster,
@@ -137,6 +143,7 @@ impl TabEngine {
                     "IndexedDB{}{report}",
                     if durability == Durability::Strict { " (strict)" } else { "" }
                 ),
+                events_subscription: None,
             },
             // No IndexedDB (a private window may refuse it): run, but say so.
             Some(Err(e)) => TabEngine {
@@ -145,6 +152,7 @@ impl TabEngine {
                 storage: None,
                 failed: None,
                 description: format!("ephemeral: {e}"),
+                events_subscription: None,
             },
         }
     }
@@ -194,7 +202,10 @@ impl TabEngine {
             if let (Some(failure), Some(text)) = (&this.failed, data.as_string()) {
                 return storage_error(&text, failure);
             }
-            let reply = answer(&mut this.cluster, now_ms, data);
+            let reply = match this.subscription(data) {
+                Some(reply) => reply,
+                None => answer(&mut this.cluster, now_ms, data),
+            };
             let ops: Vec<StorageOp> =
                 this.journal.lock().unwrap_or_else(|e| e.into_inner()).drain(..).collect();
             (reply, ops, this.storage.clone())
@@ -276,6 +287,41 @@ fn open_cluster(
     Ok((cluster, Vec::new(), opened))
 }
 
+impl TabEngine {
+    /// Answers `subscribe_events` and `unsubscribe` for the page (the worker pushes events the
+    /// way `kite serve` does; live tails are the server's alone). `None` for other messages.
+    fn subscription(&mut self, data: &JsValue) -> Option<String> {
+        let message = decode_client_message(&data.as_string()?).ok()?;
+        let reply = match message.command {
+            Command::SubscribeEvents => {
+                // Events from before the subscription are not news.
+                self.cluster.take_events();
+                self.events_subscription = Some(message.id);
+                Reply::Subscribed { subscription: message.id }
+            }
+            Command::Unsubscribe { subscription } if self.events_subscription == Some(subscription) => {
+                self.events_subscription = None;
+                Reply::Unsubscribed { subscription }
+            }
+            _ => return None,
+        };
+        Some(encode(&ServerMessage::Reply { id: message.id, reply }))
+    }
+
+    /// The engine's events since the last call, as pushes to the page's subscription (none
+    /// without one; the events are dropped either way).
+    pub fn take_pushes(&mut self) -> Vec<String> {
+        let events = self.cluster.take_events();
+        let Some(subscription) = self.events_subscription else { return Vec::new() };
+        events
+            .into_iter()
+            .map(|(at_ms, event)| {
+                encode(&ServerMessage::Push { subscription, push: Push::event(at_ms, &event) })
+            })
+            .collect()
+    }
+}
+
 /// The answer to request `text` when storage failed.
 fn storage_error(text: &str, failure: &str) -> String {
     match decode_client_message(text) {
@@ -323,6 +369,10 @@ pub fn start() {
                     let text = TabEngine::handle(&engine, Date::now() as i64, &data).await;
                     // Posting a string to our own page cannot fail short of the page being gone.
                     let _ = scope.post_message(&JsValue::from_str(&text));
+                    let pushes = engine.borrow_mut().take_pushes();
+                    for push in pushes {
+                        let _ = scope.post_message(&JsValue::from_str(&push));
+                    }
                 }
                 *busy.borrow_mut() = false;
             });

@@ -98,7 +98,7 @@ fn the_reducer_follows_the_engine() {
     let state = AppState::new(Mode::InTab);
     assert_eq!(state.status, LinkStatus::Connecting);
     let welcome = ServerMessage::Welcome { protocol_version: 1, engine: ENGINE_NAME.into() };
-    assert_eq!(follow_ups(&welcome), vec![Command::ListTopics]);
+    assert_eq!(follow_ups(&welcome), vec![Command::ListTopics, Command::SubscribeEvents]);
     let state = state.apply(Action::Message(welcome));
     assert!(state.is_ready());
 

@@ -263,6 +263,13 @@ pub enum Push {
     Records { topic: String, partition: i32, records: Vec<RecordView> },
 }
 
+impl Push {
+    /// The push of one engine event.
+    pub fn event(at_ms: i64, event: &crate::replication::trace::Event) -> Push {
+        Push::Event { at_ms, text: event.to_string(), event: serde_json::to_value(event).unwrap_or_default() }
+    }
+}
+
 /// A broker as `describe_cluster` shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BrokerView {

@@ -174,6 +174,11 @@ async fn produce_in_the_tab_and_on_the_server() {
         let lineage = text_of(&client, "#lineage").await?;
         assert!(lineage.contains(&format!("not yet on broker {leader} (its log ends at 1)")), "{lineage}");
         assert!(lineage.contains("committed: below the high watermark 2"), "{lineage}");
+        // The timeline saw it happen: the controlled shutdown's fencing, the election, the appends.
+        wait_for(&client, "#events .event[data-kind='election']").await?;
+        wait_for(&client, "#events .event[data-kind='fenced']").await?;
+        let events = text_of(&client, "#events").await?;
+        assert!(events.contains(&format!("broker-{leader} fenced")), "{events}");
         let second = ["0", "1", "2"].into_iter().find(|b| *b != leader).unwrap_or("0");
         click(&client, &format!("#brokers [data-broker='{second}'] .stop-broker")).await?;
         wait_for(&client, &format!("#brokers [data-broker='{second}'][data-state='stopped']")).await?;
@@ -187,6 +192,11 @@ async fn produce_in_the_tab_and_on_the_server() {
             .await
             .map_err(|e| e.to_string())?;
         screenshot(&client, "cluster").await?;
+        client
+            .execute("document.getElementById('timeline').scrollIntoView()", vec![])
+            .await
+            .map_err(|e| e.to_string())?;
+        screenshot(&client, "timeline").await?;
         for broker in [leader.as_str(), second] {
             click(&client, &format!("#brokers [data-broker='{broker}'] .start-broker")).await?;
             wait_for(&client, &format!("#brokers [data-broker='{broker}'][data-state='up']")).await?;

@@ -5,6 +5,7 @@ pub mod connection;
 pub mod consumers;
 pub mod partitions;
 pub mod producer;
+pub mod timeline;
 pub mod topics;
 
 use web_sys::HtmlInputElement;

@@ -450,7 +450,13 @@ impl Replicated {
                     .collect::<Result<_, _>>()?,
             };
         let config =
-            BrokerConfig { flush_every_append: options.flush_every_append, ..BrokerConfig::default() };
+            // The front coordinates the groups itself (cluster::groups); the brokers' own
+            // coordinators would only load and unload `__consumer_offsets` for nothing.
+            BrokerConfig {
+                flush_every_append: options.flush_every_append,
+                runs_coordinator: false,
+                ..BrokerConfig::default()
+            };
         let mut brokers = Vec::new();
         for (id, store) in stores.into_iter().enumerate() {
             let id = id as BrokerId;

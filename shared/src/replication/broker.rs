@@ -42,6 +42,9 @@ pub struct BrokerConfig {
     /// Kite's `--fsync`: every append flushed before it counts (`flush.messages=1`).
     pub flush_every_append: bool,
     pub coordinator: CoordinatorConfig,
+    /// Whether the broker coordinates the groups of the `__consumer_offsets` partitions it leads
+    /// (Kafka's brokers do; off where a host coordinates groups itself, as the cluster front does).
+    pub runs_coordinator: bool,
 }
 
 impl Default for BrokerConfig {
@@ -51,6 +54,7 @@ impl Default for BrokerConfig {
             heartbeat_interval_ms: BROKER_HEARTBEAT_INTERVAL_MS,
             flush_every_append: false,
             coordinator: CoordinatorConfig::default(),
+            runs_coordinator: true,
         }
     }
 }
@@ -388,7 +392,7 @@ impl Broker {
                 let offsets_partition = (state.tp.topic == OFFSETS_TOPIC).then_some(state.tp.partition);
                 partition.update(now_ms, state, out, trace);
                 let leads = partition.is_leader();
-                if let Some(p) = offsets_partition {
+                if let Some(p) = offsets_partition.filter(|_| self.config.runs_coordinator) {
                     self.coordinator_follows_leadership(now_ms, p, leads, groups, trace);
                 }
             }

@@ -330,6 +330,7 @@ impl World {
                 offsets_partitions: config.offsets_partitions,
                 ..CoordinatorConfig::default()
             },
+            runs_coordinator: true,
         };
         let brokers = (0..config.brokers as BrokerId)
             .map(|id| (id, (Broker::new(id, 1, broker_config), true)))
