@@ -8,6 +8,7 @@ use crate::state::{Action, AppState, Mode, follow_ups};
 use crate::views::cluster::ClusterPanel;
 use crate::views::connection::ConnectionBar;
 use crate::views::consumers::ConsumersPanel;
+use crate::views::metrics::MetricsPanel;
 use crate::views::partitions::PartitionsView;
 use crate::views::producer::ProducerPanel;
 use crate::views::timeline::TimelinePanel;
@@ -109,6 +110,7 @@ pub fn app() -> Html {
                     key_deserializer={state.key_serializer} value_deserializer={state.value_serializer} />
                 <ConsumersPanel selected_topic={state.selected_topic.clone()} consumers={state.consumers.clone()}
                     group={state.group.clone()} {ready} {send} />
+                <MetricsPanel samples={state.metrics.clone()} />
                 <TimelinePanel events={state.timeline.clone()} />
             </main>
         </div>

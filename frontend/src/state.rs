@@ -67,6 +67,9 @@ pub struct GroupView {
     pub rows: Vec<GroupOffsetRow>,
 }
 
+/// How many `get_metrics` samples the charts keep (a minute at one a second).
+pub const METRICS_SAMPLES_KEPT: usize = 60;
+
 /// How many of the engine's newest events the timeline keeps.
 pub const TIMELINE_EVENTS_KEPT: usize = 500;
 
@@ -116,6 +119,8 @@ pub struct AppState {
     pub cluster: Option<ClusterView>,
     /// The engine's newest events, newest first (at most `TIMELINE_EVENTS_KEPT`).
     pub timeline: std::collections::VecDeque<TimelineEvent>,
+    /// The engine's metrics, oldest first (at most `METRICS_SAMPLES_KEPT`).
+    pub metrics: std::collections::VecDeque<kite_shared::api::Metrics>,
 }
 
 impl AppState {
@@ -136,6 +141,7 @@ impl AppState {
             group: None,
             cluster: None,
             timeline: std::collections::VecDeque::new(),
+            metrics: std::collections::VecDeque::new(),
         }
     }
 
@@ -277,9 +283,14 @@ impl AppState {
             | Reply::OffsetsReset { .. }
             | Reply::GroupDeleted { .. }
             | Reply::RecordBatches { .. }
-            | Reply::Metrics(_)
             | Reply::Subscribed { .. }
             | Reply::Unsubscribed { .. } => {}
+            Reply::Metrics(sample) => {
+                self.metrics.push_back(sample);
+                while self.metrics.len() > METRICS_SAMPLES_KEPT {
+                    self.metrics.pop_front();
+                }
+            }
             Reply::ClusterDescribed {
                 controller, brokers, partitions, under_replicated, offline, ..
             } => {

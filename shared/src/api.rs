@@ -250,6 +250,20 @@ pub struct Metrics {
     pub partitions: usize,
     pub groups: usize,
     pub consumers: usize,
+    /// Partitions whose in-sync replicas are fewer than their replicas, and without a leader.
+    #[serde(default)]
+    pub under_replicated_partitions: usize,
+    #[serde(default)]
+    pub offline_partitions: usize,
+    /// ISR changes that removed a replica, and that added one (Kafka's `IsrShrinksPerSec` and
+    /// `IsrExpandsPerSec`, as counts).
+    #[serde(default)]
+    pub isr_shrinks: u64,
+    #[serde(default)]
+    pub isr_expands: u64,
+    /// The engine's clock when these were read, so a client can turn two samples into rates.
+    #[serde(default)]
+    pub at_ms: i64,
 }
 
 /// What a subscription pushes.

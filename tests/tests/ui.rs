@@ -187,6 +187,13 @@ async fn produce_in_the_tab_and_on_the_server() {
         wait_for(&client, "#error").await?;
         let error = text_of(&client, "#error").await?;
         assert!(error.contains("NOT_ENOUGH_REPLICAS"), "{error}");
+        // The metrics charts count the under-replicated partitions while the brokers are down.
+        wait_for(&client, "#chart-under-replicated:not([data-latest='0'])").await?;
+        client
+            .execute("document.getElementById('metrics').scrollIntoView()", vec![])
+            .await
+            .map_err(|e| e.to_string())?;
+        screenshot(&client, "metrics").await?;
         client
             .execute("document.getElementById('cluster').scrollIntoView()", vec![])
             .await

@@ -47,6 +47,7 @@ pub fn cluster_panel(props: &Props) -> Html {
             let tick = Closure::<dyn FnMut()>::new(move || {
                 send.emit(Command::DescribeCluster);
                 send.emit(Command::ListTopics);
+                send.emit(Command::GetMetrics);
             });
             let window = web_sys::window();
             let handle = match (&window, ready) {

@@ -150,6 +150,8 @@ pub struct Cluster {
     closed: bool,
     /// Clients may stop and start brokers (the host's choice: `kite serve --allow-faults`).
     pub allow_faults: bool,
+    /// Each partition's ISR size at its last change, to tell shrinks from expands.
+    isr_sizes: BTreeMap<crate::replication::protocol::TopicPartition, usize>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -211,6 +213,7 @@ impl Cluster {
             counters: Metrics::default(),
             closed: false,
             allow_faults: false,
+            isr_sizes: BTreeMap::new(),
         }
     }
 
@@ -536,7 +539,7 @@ impl Cluster {
             Command::HealBroker { broker } => {
                 self.brokers.isolate_broker(now_ms, broker, false).map(|()| self.describe_cluster())
             }
-            Command::GetMetrics => Ok(Reply::Metrics(self.metrics())),
+            Command::GetMetrics => Ok(Reply::Metrics(self.metrics(now_ms))),
             Command::SubscribeEvents | Command::Tail { .. } | Command::Unsubscribe { .. } => {
                 Err(KafkaError::new(
                     ErrorCode::InvalidRequest,
@@ -577,6 +580,17 @@ impl Cluster {
     /// The brokers' and the groups' events, into the buffer the host takes from.
     fn collect_events(&mut self) {
         for (at, event) in self.brokers.take_events() {
+            if let Event::IsrChange { tp, isr, .. } = &event {
+                // Shrink or expand against the partition's last ISR size (at first, its
+                // replicas: a new partition's ISR is all of them).
+                let replicas = self.brokers.partition(&tp.topic, tp.partition).map(|v| v.replicas.len());
+                let before = self.isr_sizes.insert(tp.clone(), isr.len()).or(replicas);
+                match before {
+                    Some(size) if isr.len() < size => self.counters.isr_shrinks += 1,
+                    Some(size) if isr.len() > size => self.counters.isr_expands += 1,
+                    _ => {}
+                }
+            }
             self.event(at, event);
         }
         for (at, event) in self.groups.take_trace() {
@@ -613,8 +627,22 @@ impl Cluster {
         }
     }
 
-    fn metrics(&self) -> Metrics {
+    fn metrics(&self, now_ms: i64) -> Metrics {
+        let (mut under_replicated_partitions, mut offline_partitions) = (0, 0);
+        for state in self.topics.values() {
+            for partition in 0..state.partitions {
+                let Some(view) = self.brokers.partition(&state.name, partition) else { continue };
+                if view.leader.is_none() {
+                    offline_partitions += 1;
+                } else if view.isr.len() < view.replicas.len() {
+                    under_replicated_partitions += 1;
+                }
+            }
+        }
         Metrics {
+            at_ms: now_ms,
+            under_replicated_partitions,
+            offline_partitions,
             topics: self.topics.len(),
             partitions: self.topics.values().map(|s| s.partitions as usize).sum(),
             groups: self.groups.group_count(),
