@@ -3,6 +3,8 @@
 use kite_shared::api::{ClientMessage, Command};
 use yew::prelude::*;
 
+use crate::i18n::{Lang, Theme, tr};
+
 use crate::link::{EngineLink, Incoming};
 use crate::state::{Action, AppState, Mode, follow_ups};
 use crate::views::cluster::ClusterPanel;
@@ -16,6 +18,27 @@ use crate::views::topics::TopicsPanel;
 
 #[function_component(App)]
 pub fn app() -> Html {
+    // The reader's language and theme: from the URL, their last choice, or the system's.
+    let lang_state = use_state(Lang::initial);
+    let theme = use_state(Theme::initial);
+    let lang = *lang_state;
+    use_effect_with(lang, |lang| lang.apply());
+    use_effect_with(*theme, |theme| theme.apply());
+    let toggle_lang = {
+        let lang_state = lang_state.clone();
+        Callback::from(move |_: MouseEvent| {
+            lang_state.set(if *lang_state == Lang::Ko { Lang::En } else { Lang::Ko })
+        })
+    };
+    let on_theme = {
+        let theme = theme.clone();
+        Callback::from(move |e: Event| {
+            let value = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
+            if let Some(chosen) = Theme::from_code(&value) {
+                theme.set(chosen);
+            }
+        })
+    };
     let state = use_reducer(|| AppState::new(Mode::InTab));
     let link = use_mut_ref(|| None::<EngineLink>);
     let next_id = use_mut_ref(|| 0_u64);
@@ -86,10 +109,22 @@ pub fn app() -> Html {
     let selected = state.selected().cloned();
     let ready = state.is_ready();
     html! {
+        <ContextProvider<Lang> context={lang}>
         <div class="kite">
             <header class="top">
-                <h1>{ "Kite" }<span class="tagline">{ "Kafka's semantics, live" }</span></h1>
+                <h1>{ "Kite" }<span class="tagline">{ tr(lang, "Kafka's semantics, live") }</span></h1>
                 <ConnectionBar mode={state.mode.clone()} status={state.status.clone()} {on_connect} />
+                <span class="preferences">
+                    <button id="language" class="language" onclick={toggle_lang}
+                        title={if lang == Lang::Ko { "English" } else { "한국어" }}>
+                        { if lang == Lang::Ko { "English" } else { "한국어" } }</button>
+                    <label>{ tr(lang, "Theme") }
+                        <select id="theme" onchange={on_theme}>
+                            { for Theme::ALL.iter().map(|t| html! {
+                                <option value={t.code()} selected={*t == *theme}>{ tr(lang, t.code()) }</option>
+                            }) }
+                        </select></label>
+                </span>
             </header>
             if let Some(error) = &state.last_error {
                 <p id="error" class="error" role="alert">{ error }</p>
@@ -114,5 +149,6 @@ pub fn app() -> Html {
                 <TimelinePanel events={state.timeline.clone()} />
             </main>
         </div>
+        </ContextProvider<Lang>>
     }
 }

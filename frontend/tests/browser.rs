@@ -215,3 +215,38 @@ async fn the_result_view_renders_in_a_real_dom() {
     let text = result.text_content().unwrap_or_default();
     assert!(text.contains("Written to orders-2 at offset 7"), "{text}");
 }
+
+/// Every text the views pass through `tr` or `trf` has its Korean: read from the views' own
+/// sources, so a new English string without a translation fails here.
+#[wasm_bindgen_test]
+fn every_view_text_has_its_korean() {
+    use kite_frontend::i18n::korean;
+    let sources = [
+        include_str!("../src/app.rs"),
+        include_str!("../src/views/cluster.rs"),
+        include_str!("../src/views/connection.rs"),
+        include_str!("../src/views/consumers.rs"),
+        include_str!("../src/views/metrics.rs"),
+        include_str!("../src/views/partitions.rs"),
+        include_str!("../src/views/producer.rs"),
+        include_str!("../src/views/timeline.rs"),
+        include_str!("../src/views/topics.rs"),
+    ];
+    let mut missing = Vec::new();
+    let mut seen = 0;
+    for source in sources {
+        // Calls rustfmt spread over lines read as one.
+        let flat = source.split_whitespace().collect::<Vec<_>>().join(" ");
+        for start in ["tr(lang, \"", "trf(lang, \"", "trf( lang, \""] {
+            for piece in flat.split(start).skip(1) {
+                let text = piece.split('"').next().unwrap_or_default();
+                seen += 1;
+                if korean(text).is_none() {
+                    missing.push(text.to_string());
+                }
+            }
+        }
+    }
+    assert!(seen > 60, "found only {seen} translated texts: the pattern no longer matches the views");
+    assert!(missing.is_empty(), "texts without Korean: {missing:?}");
+}

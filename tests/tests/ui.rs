@@ -209,6 +209,19 @@ async fn produce_in_the_tab_and_on_the_server() {
             wait_for(&client, &format!("#brokers [data-broker='{broker}'][data-state='up']")).await?;
         }
 
+        // In Korean, dark: the same views for a Korean learner (Kafka's own names stay as they are).
+        click(&client, "#language").await?;
+        wait_for(&client, "html[lang='ko']").await?;
+        assert_eq!(text_of(&client, "#topics-title").await?, "토픽");
+        assert_eq!(text_of(&client, "#cluster-title").await?, "클러스터");
+        select(&client, "#theme", "dark").await?;
+        wait_for(&client, "html[data-theme='dark']").await?;
+        client.execute("window.scrollTo(0, 0)", vec![]).await.map_err(|e| e.to_string())?;
+        screenshot(&client, "korean-dark").await?;
+        click(&client, "#language").await?;
+        wait_for(&client, "html[lang='en']").await?;
+        select(&client, "#theme", "light").await?;
+
         // On the server: the same UI over the websocket; the server's engine answers.
         let default_url =
             wait_for(&client, "#server-url").await?.prop("value").await.map_err(|e| e.to_string())?;

@@ -154,6 +154,30 @@ fn find_browser() -> Option<Browser> {
     Some(Browser { chrome, chromedriver })
 }
 
+/// Where Debian's `fonts-nanum` puts its fonts.
+const KOREAN_FONT_DIR: &str = "/usr/share/fonts/truetype/nanum";
+
+/// The UI speaks Korean too; without a Korean font its screenshots show boxes. On Debian as root
+/// this installs `fonts-nanum` (10 MB); elsewhere, or if that fails, the tests still run (only
+/// the Korean screenshot suffers), so this says so and goes on.
+fn ensure_korean_font() {
+    if Path::new(KOREAN_FONT_DIR).is_dir() || !Path::new("/etc/debian_version").is_file() || !is_root() {
+        return;
+    }
+    println!("xtask: installing a Korean font for the UI's screenshots (apt-get install fonts-nanum)");
+    let mut install = Command::new("apt-get");
+    install.args(["install", "-y", "-q", "fonts-nanum"]).env("DEBIAN_FRONTEND", "noninteractive");
+    if proc::run(install).is_err() {
+        let mut update = Command::new("apt-get");
+        update.args(["update", "-q"]);
+        let mut again = Command::new("apt-get");
+        again.args(["install", "-y", "-q", "fonts-nanum"]).env("DEBIAN_FRONTEND", "noninteractive");
+        if proc::run(update).and_then(|()| proc::run(again)).is_err() {
+            println!("xtask: could not install fonts-nanum; Korean text will show as boxes in screenshots");
+        }
+    }
+}
+
 fn is_root() -> bool {
     let mut id = Command::new("id");
     id.arg("-u");
@@ -163,6 +187,7 @@ fn is_root() -> bool {
 /// Finds Chromium and chromedriver (PATH, or `CHROME` / `CHROMEDRIVER`); on Debian as root installs
 /// them with apt-get; otherwise says exactly what to install.
 pub fn ensure_browser() -> Result<Browser, String> {
+    ensure_korean_font();
     if let Some(browser) = find_browser() {
         return Ok(browser);
     }

@@ -8,6 +8,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use yew::prelude::*;
 
+use crate::i18n::{Lang, tr, trf};
+
 use crate::state::ClusterView;
 
 /// How often the view asks for the cluster and the topics again.
@@ -37,8 +39,26 @@ fn names(list: &[PartitionRef]) -> String {
     format!("{} ({}{more})", list.len(), named.join(", "))
 }
 
+/// A broker state in the reader's language (the API's word when the table has none).
+fn state_name(lang: Lang, state: &str) -> String {
+    match state {
+        "up" | "fenced" | "stopped" | "paused" | "isolated" => {
+            let known: &'static str = match state {
+                "up" => "up",
+                "fenced" => "fenced",
+                "stopped" => "stopped",
+                "paused" => "paused",
+                _ => "isolated",
+            };
+            tr(lang, known).to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
 #[function_component(ClusterPanel)]
 pub fn cluster_panel(props: &Props) -> Html {
+    let lang = use_context::<Lang>().unwrap_or_default();
     {
         let send = props.send.clone();
         use_effect_with(props.ready, move |ready| {
@@ -70,8 +90,8 @@ pub fn cluster_panel(props: &Props) -> Html {
     let Some(cluster) = &props.cluster else {
         return html! {
             <section class="panel cluster" id="cluster" aria-labelledby="cluster-title">
-                <h2 id="cluster-title">{ "Cluster" }</h2>
-                <p class="hint">{ "Waiting for the engine…" }</p>
+                <h2 id="cluster-title">{ tr(lang, "Cluster") }</h2>
+                <p class="hint">{ tr(lang, "Waiting for the engine…") }</p>
             </section>
         };
     };
@@ -85,12 +105,18 @@ pub fn cluster_panel(props: &Props) -> Html {
     };
     html! {
         <section class="panel cluster" id="cluster" aria-labelledby="cluster-title">
-            <h2 id="cluster-title">{ "Cluster" }</h2>
+            <h2 id="cluster-title">{ tr(lang, "Cluster") }</h2>
             <p class="cluster-summary" id="cluster-summary">
-                { format!("{} broker{} · controller {} · {} partitions · under-replicated: {} · offline: {}",
-                    cluster.brokers.len(), if cluster.brokers.len() == 1 { "" } else { "s" },
-                    cluster.controller, cluster.partitions,
-                    names(&cluster.under_replicated), names(&cluster.offline)) }
+                { match lang {
+                    // English counts its brokers in the singular or the plural.
+                    Lang::En => format!("{} broker{} · controller {} · {} partitions · under-replicated: {} · offline: {}",
+                        cluster.brokers.len(), if cluster.brokers.len() == 1 { "" } else { "s" },
+                        cluster.controller, cluster.partitions,
+                        names(&cluster.under_replicated), names(&cluster.offline)),
+                    Lang::Ko => trf(lang, "{} brokers · controller {} · {} partitions · under-replicated: {} · offline: {}",
+                        &[&cluster.brokers.len(), &cluster.controller, &cluster.partitions,
+                          &names(&cluster.under_replicated), &names(&cluster.offline)]),
+                } }
             </p>
             <ul class="broker-list" id="brokers">
                 { for cluster.brokers.iter().map(|b| {
@@ -99,30 +125,30 @@ pub fn cluster_panel(props: &Props) -> Html {
                     html! {
                         <li class={classes!("broker", format!("broker-{}", b.state))} data-broker={id.to_string()}
                             data-state={b.state.clone()}>
-                            <strong>{ format!("Broker {id}") }</strong>
-                            <span class="broker-state">{ &b.state }</span>
-                            <span class="broker-meta">{ format!("leads {} of {} replicas", b.leaders, b.replicas) }</span>
+                            <strong>{ trf(lang, "Broker {}", &[&id]) }</strong>
+                            <span class="broker-state">{ state_name(lang, &b.state) }</span>
+                            <span class="broker-meta">{ trf(lang, "leads {} of {} replicas", &[&b.leaders, &b.replicas]) }</span>
                             if replicated {
                                 <span class="broker-actions">
                                     if b.state == "stopped" {
                                         <button class="start-broker" disabled={!props.ready}
-                                            onclick={fault(Command::StartBroker { broker: id })}>{ "Start" }</button>
+                                            onclick={fault(Command::StartBroker { broker: id })}>{ tr(lang, "Start") }</button>
                                     } else if b.state == "paused" {
                                         <button class="resume-broker" disabled={!props.ready}
-                                            onclick={fault(Command::ResumeBroker { broker: id })}>{ "Resume" }</button>
+                                            onclick={fault(Command::ResumeBroker { broker: id })}>{ tr(lang, "Resume") }</button>
                                     } else if b.state == "isolated" {
                                         <button class="heal-broker" disabled={!props.ready}
-                                            onclick={fault(Command::HealBroker { broker: id })}>{ "Heal" }</button>
+                                            onclick={fault(Command::HealBroker { broker: id })}>{ tr(lang, "Heal") }</button>
                                     } else if running {
                                         <button class="stop-broker" disabled={!props.ready}
-                                            title="A controlled shutdown: its leaderships move first"
-                                            onclick={fault(Command::StopBroker { broker: id })}>{ "Stop" }</button>
+                                            title={tr(lang, "A controlled shutdown: its leaderships move first")}
+                                            onclick={fault(Command::StopBroker { broker: id })}>{ tr(lang, "Stop") }</button>
                                         <button class="pause-broker" disabled={!props.ready}
-                                            title="Frozen: fenced after broker.session.timeout.ms (9 s)"
-                                            onclick={fault(Command::PauseBroker { broker: id })}>{ "Pause" }</button>
+                                            title={tr(lang, "Frozen: fenced after broker.session.timeout.ms (9 s)")}
+                                            onclick={fault(Command::PauseBroker { broker: id })}>{ tr(lang, "Pause") }</button>
                                         <button class="isolate-broker" disabled={!props.ready}
-                                            title="A network partition around it"
-                                            onclick={fault(Command::IsolateBroker { broker: id })}>{ "Isolate" }</button>
+                                            title={tr(lang, "A network partition around it")}
+                                            onclick={fault(Command::IsolateBroker { broker: id })}>{ tr(lang, "Isolate") }</button>
                                     }
                                 </span>
                             }

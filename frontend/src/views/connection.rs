@@ -2,6 +2,8 @@
 
 use yew::prelude::*;
 
+use crate::i18n::{Lang, tr, trf};
+
 use super::bind_text;
 use crate::state::{LinkStatus, Mode};
 
@@ -26,6 +28,7 @@ fn default_server_url() -> String {
 
 #[function_component(ConnectionBar)]
 pub fn connection_bar(props: &Props) -> Html {
+    let lang = use_context::<Lang>().unwrap_or_default();
     let url = use_state(default_server_url);
     let in_tab = {
         let on_connect = props.on_connect.clone();
@@ -40,19 +43,19 @@ pub fn connection_bar(props: &Props) -> Html {
         })
     };
     let (status_class, status_text) = match &props.status {
-        LinkStatus::Connecting => ("connecting", "connecting…".to_string()),
-        LinkStatus::Ready { engine } => ("ready", format!("ready — {engine}")),
-        LinkStatus::Closed { reason } => ("closed", format!("disconnected — {reason}")),
+        LinkStatus::Connecting => ("connecting", tr(lang, "connecting…").to_string()),
+        LinkStatus::Ready { engine } => ("ready", trf(lang, "ready — {}", &[engine])),
+        LinkStatus::Closed { reason } => ("closed", trf(lang, "disconnected — {}", &[reason])),
     };
     let in_tab_active = props.mode == Mode::InTab;
     html! {
         <div class="connection">
             <button id="mode-in-tab" class={classes!("mode", in_tab_active.then_some("active"))}
-                onclick={in_tab} title="Run the engine as WebAssembly in this tab">{ "In this tab" }</button>
+                onclick={in_tab} title={tr(lang, "Run the engine as WebAssembly in this tab")}>{ tr(lang, "In this tab") }</button>
             <form class={classes!("server", (!in_tab_active).then_some("active"))} onsubmit={to_server}>
-                <input id="server-url" type="text" aria-label="Server websocket URL"
+                <input id="server-url" type="text" aria-label={tr(lang, "Server websocket URL")}
                     value={(*url).clone()} oninput={bind_text(&url)} />
-                <button id="server-connect" type="submit">{ "Connect to server" }</button>
+                <button id="server-connect" type="submit">{ tr(lang, "Connect to server") }</button>
             </form>
             <span id="status" class={classes!("status", status_class)} data-status={status_class}
                 role="status">{ status_text }</span>

@@ -8,6 +8,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use yew::prelude::*;
 
+use crate::i18n::{Lang, tr, trf};
+
 use super::bind_text;
 use crate::state::{GroupView, HostedConsumer};
 
@@ -32,6 +34,7 @@ fn partitions(list: &[PartitionRef]) -> String {
 
 #[function_component(ConsumersPanel)]
 pub fn consumers_panel(props: &Props) -> Html {
+    let lang = use_context::<Lang>().unwrap_or_default();
     let group = use_state(|| "billing".to_string());
     let added = use_state(|| 0_u32);
 
@@ -100,14 +103,14 @@ pub fn consumers_panel(props: &Props) -> Html {
     let can_add = props.ready && props.selected_topic.is_some();
     html! {
         <section class="panel consumers" id="consumers" aria-labelledby="consumers-title">
-            <h2 id="consumers-title">{ "Consumer groups" }</h2>
+            <h2 id="consumers-title">{ tr(lang, "Consumer groups") }</h2>
             <form class="add-consumer" onsubmit={add}>
-                <label>{ "Group" }<input id="group-id" type="text" value={(*group).clone()}
+                <label>{ tr(lang, "Group") }<input id="group-id" type="text" value={(*group).clone()}
                     oninput={bind_text(&group)} /></label>
                 <button id="add-consumer" type="submit" disabled={!can_add}>
                     { match &props.selected_topic {
-                        Some(topic) => format!("Add a consumer of {topic}"),
-                        None => "Select a topic first".to_string(),
+                        Some(topic) => trf(lang, "Add a consumer of {}", &[topic]),
+                        None => tr(lang, "Select a topic first").to_string(),
                     } }
                 </button>
             </form>
@@ -119,12 +122,12 @@ pub fn consumers_panel(props: &Props) -> Html {
                         <li key={c.id.to_string()} data-consumer={c.id.to_string()}>
                             <span class="consumer-name">{ &c.client_id }</span>
                             <span class="consumer-meta">
-                                { if c.stable { "member" } else { "joining…" } }
+                                { if c.stable { tr(lang, "member") } else { tr(lang, "joining…") } }
                                 { format!(" · owns {} · consumed {}", partitions(&c.assignment), c.consumed) }
                             </span>
                             <button class="remove-consumer" title="close: commit and leave the group"
                                 onclick={Callback::from(move |_: MouseEvent| send.emit(Command::CloseConsumer { consumer: id }))}>
-                                { "Remove" }
+                                { tr(lang, "Remove") }
                             </button>
                         </li>
                     }
@@ -139,8 +142,8 @@ pub fn consumers_panel(props: &Props) -> Html {
                     </p>
                     <table class="lag">
                         <thead><tr>
-                            <th>{ "Partition" }</th><th>{ "Committed" }</th><th>{ "Log end" }</th>
-                            <th>{ "Lag" }</th><th>{ "Owner" }</th>
+                            <th>{ tr(lang, "Partition") }</th><th>{ tr(lang, "Committed") }</th><th>{ tr(lang, "Log end") }</th>
+                            <th>{ tr(lang, "Lag") }</th><th>{ tr(lang, "Owner") }</th>
                         </tr></thead>
                         <tbody>
                             { for view.rows.iter().map(|row| html! {

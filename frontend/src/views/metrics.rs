@@ -7,6 +7,8 @@ use std::collections::VecDeque;
 use kite_shared::api::Metrics;
 use yew::prelude::*;
 
+use crate::i18n::{Lang, tr};
+
 /// Chart size in SVG user units.
 const CHART_WIDTH: f64 = 240.0;
 const CHART_HEIGHT: f64 = 48.0;
@@ -48,7 +50,7 @@ fn chart(id: &str, title: &str, unit: &str, values: &[f64]) -> Html {
     let latest = values.last().copied().unwrap_or(0.0);
     html! {
         <figure class="chart" id={id.to_string()} data-latest={format!("{latest:.0}")}>
-            <figcaption>{ title }<strong>{ format!(" {latest:.0} {unit}") }</strong></figcaption>
+            <figcaption>{ title.to_string() }<strong>{ format!(" {latest:.0} {unit}") }</strong></figcaption>
             <svg viewBox={format!("0 0 {CHART_WIDTH} {CHART_HEIGHT}")} preserveAspectRatio="none" role="img"
                 aria-label={format!("{title}: {latest:.0} {unit}, at most {max:.0}")}>
                 <polyline points={points.join(" ")} />
@@ -59,21 +61,22 @@ fn chart(id: &str, title: &str, unit: &str, values: &[f64]) -> Html {
 
 #[function_component(MetricsPanel)]
 pub fn metrics_panel(props: &Props) -> Html {
+    let lang = use_context::<Lang>().unwrap_or_default();
     let samples = &props.samples;
     html! {
         <section class="panel metrics" id="metrics" aria-labelledby="metrics-title">
-            <h2 id="metrics-title">{ "Metrics" }</h2>
+            <h2 id="metrics-title">{ tr(lang, "Metrics") }</h2>
             if samples.len() < 2 {
-                <p class="hint">{ "Charts fill in as the engine is sampled, once a second." }</p>
+                <p class="hint">{ tr(lang, "Charts fill in as the engine is sampled, once a second.") }</p>
             } else {
                 <div class="charts">
-                    { chart("chart-produce", "Produced", "records/s", &rates(samples, |m| m.records_produced)) }
-                    { chart("chart-consume", "Fetched", "records/s", &rates(samples, |m| m.records_fetched)) }
-                    { chart("chart-under-replicated", "Under-replicated", "partitions",
+                    { chart("chart-produce", tr(lang, "Produced"), tr(lang, "records/s"), &rates(samples, |m| m.records_produced)) }
+                    { chart("chart-consume", tr(lang, "Fetched"), tr(lang, "records/s"), &rates(samples, |m| m.records_fetched)) }
+                    { chart("chart-under-replicated", tr(lang, "Under-replicated"), tr(lang, "partitions"),
                         &gauge(samples, |m| m.under_replicated_partitions)) }
-                    { chart("chart-offline", "Offline", "partitions", &gauge(samples, |m| m.offline_partitions)) }
-                    { chart("chart-isr-shrinks", "ISR shrinks", "/s", &rates(samples, |m| m.isr_shrinks)) }
-                    { chart("chart-isr-expands", "ISR expands", "/s", &rates(samples, |m| m.isr_expands)) }
+                    { chart("chart-offline", tr(lang, "Offline"), tr(lang, "partitions"), &gauge(samples, |m| m.offline_partitions)) }
+                    { chart("chart-isr-shrinks", tr(lang, "ISR shrinks"), "/s", &rates(samples, |m| m.isr_shrinks)) }
+                    { chart("chart-isr-expands", tr(lang, "ISR expands"), "/s", &rates(samples, |m| m.isr_expands)) }
                 </div>
             }
         </section>

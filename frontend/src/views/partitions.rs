@@ -10,6 +10,8 @@ use kite_shared::partitioner::{murmur2, to_positive};
 use kite_shared::serializer::SerializerKind;
 use yew::prelude::*;
 
+use crate::i18n::{Lang, tr, trf};
+
 use crate::state::{GroupView, PARTITIONS_SHOWN, record_fetches};
 
 #[derive(Properties, PartialEq)]
@@ -30,6 +32,7 @@ fn key_hue(key: Option<&str>) -> i32 {
 
 #[function_component(PartitionsView)]
 pub fn partitions_view(props: &Props) -> Html {
+    let lang = use_context::<Lang>().unwrap_or_default();
     // Refetch whenever the topic's offsets or the chosen deserializers change: the view shows the
     // log as the engine holds it, read as a consumer with those deserializers would.
     {
@@ -46,14 +49,14 @@ pub fn partitions_view(props: &Props) -> Html {
     let Some(topic) = &props.topic else {
         return html! {
             <section class="panel partitions" id="partitions">
-                <h2>{ "Partitions" }</h2>
-                <p class="hint">{ "Create a topic to see its partitions." }</p>
+                <h2>{ tr(lang, "Partitions") }</h2>
+                <p class="hint">{ tr(lang, "Create a topic to see its partitions.") }</p>
             </section>
         };
     };
     html! {
         <section class="panel partitions" id="partitions" aria-labelledby="partitions-title">
-            <h2 id="partitions-title">{ format!("Partitions of {}", topic.name) }</h2>
+            <h2 id="partitions-title">{ trf(lang, "Partitions of {}", &[&topic.name]) }</h2>
             { for topic.partitions.iter().take(PARTITIONS_SHOWN).map(|p| {
                 let records = props.records.get(&(topic.name.clone(), p.partition)).cloned().unwrap_or_default();
                 html! {
@@ -65,7 +68,7 @@ pub fn partitions_view(props: &Props) -> Html {
                         <div class="partition-label">
                             <strong>{ format!("P{}", p.partition) }</strong>
                             <span class="offsets">{ format!("start {} · HW {}", p.log_start_offset, p.log_end_offset) }</span>
-                            <span class="replicas">{ replicas_line(p) }</span>
+                            <span class="replicas">{ replicas_line(lang, p) }</span>
                         </div>
                         <ol class="records">
                             { for records.iter().map(|r| html! {
@@ -89,9 +92,9 @@ pub fn partitions_view(props: &Props) -> Html {
                     </div>
                 }
             }) }
-            { lineage(topic, &props.records, *chosen, props.group.as_ref()) }
+            { lineage(lang, topic, &props.records, *chosen, props.group.as_ref()) }
             if topic.partitions.len() > PARTITIONS_SHOWN {
-                <p class="hint">{ format!("Showing the first {PARTITIONS_SHOWN} of {} partitions.", topic.partitions.len()) }</p>
+                <p class="hint">{ trf(lang, "Showing the first {} of {} partitions.", &[&PARTITIONS_SHOWN, &topic.partitions.len()]) }</p>
             }
         </section>
     }
@@ -102,24 +105,26 @@ fn ids(list: &[i32]) -> String {
 }
 
 /// Where a partition lives: its leader (or that it has none), its replicas and which are in sync.
-fn replicas_line(p: &kite_shared::api::PartitionDescription) -> String {
-    let leader = p.leader.map_or("none (offline)".to_string(), |l| l.to_string());
+fn replicas_line(lang: Lang, p: &kite_shared::api::PartitionDescription) -> String {
+    let leader = p.leader.map_or(tr(lang, "none (offline)").to_string(), |l| l.to_string());
     let ends: Vec<String> =
         p.replica_log_end_offsets.iter().map(|r| format!("b{}:{}", r.broker, r.log_end_offset)).collect();
     let ends = if ends.is_empty() { String::new() } else { format!(" · LEO {}", ends.join(" ")) };
-    format!("leader {leader} · replicas {} · ISR {}{ends}", ids(&p.replicas), ids(&p.isr))
+    let line = trf(lang, "leader {} · replicas {} · ISR {}", &[&leader, &ids(&p.replicas), &ids(&p.isr)]);
+    format!("{line}{ends}")
 }
 
 /// The chosen record's lineage: the record, its partition's replicas and which hold it, whether
 /// it is committed (below the high watermark), and the group offsets past it.
 fn lineage(
+    lang: Lang,
     topic: &TopicDescription,
     records: &BTreeMap<(String, i32), Vec<RecordView>>,
     chosen: Option<(i32, i64)>,
     group: Option<&GroupView>,
 ) -> Html {
     let Some((partition, offset)) = chosen else {
-        return html! { <p class="hint">{ "Click a record to see where it lives." }</p> };
+        return html! { <p class="hint">{ tr(lang, "Click a record to see where it lives.") }</p> };
     };
     let Some(p) = topic.partitions.iter().find(|p| p.partition == partition) else { return html! {} };
     let Some(record) =
@@ -128,21 +133,24 @@ fn lineage(
         return html! {};
     };
     let committed = if offset < p.log_end_offset {
-        format!(
+        trf(
+            lang,
             "committed: below the high watermark {} — every in-sync replica has it; consumers read it",
-            p.log_end_offset
+            &[&p.log_end_offset],
         )
     } else {
-        format!("not committed yet: at or past the high watermark {}", p.log_end_offset)
+        trf(lang, "not committed yet: at or past the high watermark {}", &[&p.log_end_offset])
     };
     let (holding, missing): (Vec<_>, Vec<_>) =
         p.replica_log_end_offsets.iter().partition(|r| r.log_end_offset > offset);
-    let role = |broker: i32| if p.leader == Some(broker) { " (leader)" } else { "" };
-    let holding: Vec<String> =
-        holding.iter().map(|r| format!("broker {}{}", r.broker, role(r.broker))).collect();
+    let role = |broker: i32| if p.leader == Some(broker) { tr(lang, " (leader)") } else { "" };
+    let holding: Vec<String> = holding
+        .iter()
+        .map(|r| format!("{}{}", trf(lang, "broker {}", &[&r.broker]), role(r.broker)))
+        .collect();
     let missing: Vec<String> = missing
         .iter()
-        .map(|r| format!("broker {} (its log ends at {})", r.broker, r.log_end_offset))
+        .map(|r| trf(lang, "broker {} (its log ends at {})", &[&r.broker, &r.log_end_offset]))
         .collect();
     let consumed: Vec<String> = group
         .into_iter()
@@ -167,12 +175,12 @@ fn lineage(
                     iso_time(record.timestamp_ms),
                     if headers.is_empty() { String::new() } else { format!(" · headers {}", headers.join(", ")) }) }</li>
                 <li class="lineage-committed">{ committed }</li>
-                <li class="lineage-replicas">{ format!("on {}", if holding.is_empty() { "no replica".into() } else { holding.join(", ") }) }
-                    if !missing.is_empty() { { format!("; not yet on {}", missing.join(", ")) } }</li>
+                <li class="lineage-replicas">{ trf(lang, "on {}", &[&if holding.is_empty() { tr(lang, "no replica").to_string() } else { holding.join(", ") }]) }
+                    if !missing.is_empty() { { trf(lang, "; not yet on {}", &[&missing.join(", ")]) } }</li>
                 <li class="lineage-groups">{ if consumed.is_empty() {
-                    "no consumer group has committed past it".to_string()
+                    tr(lang, "no consumer group has committed past it").to_string()
                 } else {
-                    format!("consumed: {}", consumed.join(", "))
+                    trf(lang, "consumed: {}", &[&consumed.join(", ")])
                 } }</li>
             </ul>
         </div>

@@ -7,6 +7,8 @@ use kite_shared::serializer::SerializerKind;
 use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
+use crate::i18n::{Lang, tr, trf};
+
 use super::bind_text;
 use crate::state::Produced;
 
@@ -98,6 +100,7 @@ fn serializer_options(selected: SerializerKind) -> Html {
 
 #[function_component(ProducerPanel)]
 pub fn producer_panel(props: &Props) -> Html {
+    let lang = use_context::<Lang>().unwrap_or_default();
     let key = use_state(|| "customer-42".to_string());
     let value = use_state(|| "hello, kafka".to_string());
     let partition = use_state(String::new);
@@ -179,23 +182,23 @@ pub fn producer_panel(props: &Props) -> Html {
     };
     html! {
         <section class="panel producer" aria-labelledby="producer-title">
-            <h2 id="producer-title">{ "Producer" }</h2>
+            <h2 id="producer-title">{ tr(lang, "Producer") }</h2>
             <form class="produce" onsubmit={produce}>
-                <p class="target">{ "Topic: " }<strong id="produce-topic">{
+                <p class="target">{ tr(lang, "Topic: ") }<strong id="produce-topic">{
                     if topic.is_empty() { "create a topic first".to_string() } else { topic.clone() }
                 }</strong></p>
-                <label>{ "Key" }<input id="produce-key" type="text" value={(*key).clone()}
+                <label>{ tr(lang, "Key") }<input id="produce-key" type="text" value={(*key).clone()}
                     oninput={bind_text(&key)} placeholder="empty = null key" /></label>
-                <label>{ "Value" }<input id="produce-value" type="text" value={(*value).clone()}
+                <label>{ tr(lang, "Value") }<input id="produce-value" type="text" value={(*value).clone()}
                     oninput={bind_text(&value)} /></label>
-                <label>{ "Partition" }<input id="produce-partition" type="text" value={(*partition).clone()}
-                    oninput={bind_text(&partition)} placeholder="empty = partitioner" /></label>
-                <button id="produce-send" type="submit" disabled={!can_send}>{ "Send" }</button>
-                <label>{ "Key serializer" }<select id="key-serializer" onchange={on_key_serializer}>
+                <label>{ tr(lang, "Partition") }<input id="produce-partition" type="text" value={(*partition).clone()}
+                    oninput={bind_text(&partition)} placeholder={tr(lang, "empty = partitioner")} /></label>
+                <button id="produce-send" type="submit" disabled={!can_send}>{ tr(lang, "Send") }</button>
+                <label>{ tr(lang, "Key serializer") }<select id="key-serializer" onchange={on_key_serializer}>
                     { serializer_options(key_serializer) }</select></label>
-                <label>{ "Value serializer" }<select id="value-serializer" onchange={on_value_serializer}>
+                <label>{ tr(lang, "Value serializer") }<select id="value-serializer" onchange={on_value_serializer}>
                     { serializer_options(value_serializer) }</select></label>
-                <label>{ "Partitioner" }<select id="partitioner" onchange={on_partitioner}>
+                <label>{ tr(lang, "Partitioner") }<select id="partitioner" onchange={on_partitioner}>
                     { for PartitionerKind::ALL.iter().map(|kind| html! {
                         <option value={kind.name()} selected={*kind == *partitioner}>{ kind.name() }</option>
                     }) }</select></label>
@@ -207,11 +210,11 @@ pub fn producer_panel(props: &Props) -> Html {
             </form>
             if value_serializer == SerializerKind::Avro {
                 <div class="schema">
-                    <label>{ format!("Avro schema for subject {topic}-value") }
+                    <label>{ trf(lang, "Avro schema for subject {}", &[&format!("{topic}-value")]) }
                         <textarea id="avro-schema" rows="3" value={(*schema).clone()} oninput={on_schema} />
                     </label>
                     <button id="register-schema" type="button" onclick={register_schema} disabled={!can_send}>
-                        { "Register schema" }</button>
+                        { tr(lang, "Register schema") }</button>
                 </div>
             }
             if let Some(produced) = &props.last_produced {
@@ -229,13 +232,14 @@ pub struct ResultProps {
 /// The engine's answer to the last send.
 #[function_component(ProducedResult)]
 pub fn produced_result(props: &ResultProps) -> Html {
+    let lang = use_context::<Lang>().unwrap_or_default();
     let p = &props.produced;
     html! {
         <div id="produce-result" class="produce-result" data-topic={p.topic.clone()}
             data-partition={p.partition.to_string()} data-offset={p.offset.to_string()}>
             <p class="headline">
-                { "Written to " }<strong>{ format!("{}-{}", p.topic, p.partition) }</strong>
-                { " at offset " }<strong>{ p.offset }</strong>
+                { tr(lang, "Written to ") }<strong>{ format!("{}-{}", p.topic, p.partition) }</strong>
+                { tr(lang, " at offset ") }<strong>{ p.offset }</strong>
             </p>
             <ol class="explanation">
                 { for explain(&p.placement).into_iter().map(|step| html! { <li>{ step }</li> }) }

@@ -6,6 +6,8 @@ use std::collections::VecDeque;
 
 use yew::prelude::*;
 
+use crate::i18n::{Lang, tr};
+
 use crate::state::TimelineEvent;
 
 /// Events drawn at once (the state keeps more).
@@ -24,6 +26,7 @@ fn clock(at_ms: i64) -> String {
 
 #[function_component(TimelinePanel)]
 pub fn timeline_panel(props: &Props) -> Html {
+    let lang = use_context::<Lang>().unwrap_or_default();
     // Paused: the events as they were when pause was pressed.
     let frozen = use_state(|| None::<VecDeque<TimelineEvent>>);
     let toggle = {
@@ -47,16 +50,16 @@ pub fn timeline_panel(props: &Props) -> Html {
         .collect();
     html! {
         <section class="panel timeline" id="timeline" aria-labelledby="timeline-title">
-            <h2 id="timeline-title">{ "Timeline" }
+            <h2 id="timeline-title">{ tr(lang, "Timeline") }
                 <span class="timeline-controls">
                     <label><input id="timeline-internal" type="checkbox" checked={*internal}
                         onchange={toggle_internal} />{ " __consumer_offsets" }</label>
                     <button id="timeline-pause" class="timeline-pause" onclick={toggle}>
-                        { if frozen.is_some() { "Resume" } else { "Pause" } }</button>
+                        { if frozen.is_some() { tr(lang, "Resume") } else { tr(lang, "Pause") } }</button>
                 </span>
             </h2>
             if shown.is_empty() {
-                <p class="hint">{ "The engine's events appear here as they happen: produce a record." }</p>
+                <p class="hint">{ tr(lang, "The engine's events appear here as they happen: produce a record.") }</p>
             }
             <ol class="events" id="events">
                 { for shown.iter().map(|e| html! {

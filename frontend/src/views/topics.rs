@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use kite_shared::api::{Command, TopicDescription};
 use yew::prelude::*;
 
+use crate::i18n::{Lang, tr, trf};
+
 use super::bind_text;
 
 #[derive(Properties, PartialEq)]
@@ -31,6 +33,7 @@ pub fn parse_configs(text: &str) -> BTreeMap<String, String> {
 
 #[function_component(TopicsPanel)]
 pub fn topics_panel(props: &Props) -> Html {
+    let lang = use_context::<Lang>().unwrap_or_default();
     let name = use_state(|| "orders".to_string());
     let partitions = use_state(|| "3".to_string());
     // Empty: the broker's default.replication.factor (1), as kafka-topics without the flag.
@@ -55,16 +58,16 @@ pub fn topics_panel(props: &Props) -> Html {
     };
     html! {
         <section class="panel topics" aria-labelledby="topics-title">
-            <h2 id="topics-title">{ "Topics" }</h2>
+            <h2 id="topics-title">{ tr(lang, "Topics") }</h2>
             <form class="create-topic" onsubmit={create}>
-                <label>{ "Name" }<input id="topic-name" type="text" value={(*name).clone()}
+                <label>{ tr(lang, "Name") }<input id="topic-name" type="text" value={(*name).clone()}
                     oninput={bind_text(&name)} /></label>
-                <label>{ "Partitions" }<input id="topic-partitions" type="number" min="1"
+                <label>{ tr(lang, "Partitions") }<input id="topic-partitions" type="number" min="1"
                     value={(*partitions).clone()} oninput={bind_text(&partitions)} /></label>
-                <label>{ "Replication" }<input id="topic-replication" type="number" min="1"
+                <label>{ tr(lang, "Replication") }<input id="topic-replication" type="number" min="1"
                     value={(*replication).clone()} oninput={bind_text(&replication)} placeholder="1" /></label>
-                <button id="create-topic" type="submit" disabled={!props.ready}>{ "Create topic" }</button>
-                <label class="wide">{ "Configs" }<input id="topic-configs" type="text" value={(*configs).clone()}
+                <button id="create-topic" type="submit" disabled={!props.ready}>{ tr(lang, "Create topic") }</button>
+                <label class="wide">{ tr(lang, "Configs") }<input id="topic-configs" type="text" value={(*configs).clone()}
                     oninput={bind_text(&configs)} placeholder="retention.ms=3600000, cleanup.policy=compact" /></label>
             </form>
             <ul id="topic-list" class="topic-list">
@@ -81,7 +84,7 @@ pub fn topics_panel(props: &Props) -> Html {
                                 onclick={Callback::from(move |_: MouseEvent| on_select.emit(name.clone()))}>
                                 <span class="topic-name">{ &topic.name }</span>
                                 <span class="topic-meta">
-                                    { format!("{} partitions · {} records", topic.partitions.len(), records) }
+                                    { trf(lang, "{} partitions · {} records", &[&topic.partitions.len(), &records]) }
                                 </span>
                             </button>
                         </li>

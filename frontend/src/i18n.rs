@@ -1,0 +1,251 @@
+//! The UI's two languages, English and Korean, and its light and dark themes. Kafka's own names
+//! (error codes, config names, serializer and partitioner classes, `acks`, ISR, HW) stay as Kafka
+//! spells them in both languages: they are what a learner will meet in Kafka's docs and logs.
+
+/// A UI language.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Lang {
+    #[default]
+    En,
+    Ko,
+}
+
+/// Where the page keeps the reader's choices.
+const LANG_KEY: &str = "kite.lang";
+const THEME_KEY: &str = "kite.theme";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ko => "ko",
+        }
+    }
+
+    fn from_code(code: &str) -> Option<Lang> {
+        match code {
+            "en" => Some(Lang::En),
+            "ko" => Some(Lang::Ko),
+            _ => None,
+        }
+    }
+
+    /// `?lang=ko|en`, else the reader's last choice, else the browser's language.
+    pub fn initial() -> Lang {
+        let query = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+        let asked = query.trim_start_matches('?').split('&').find_map(|p| p.strip_prefix("lang="));
+        let stored = storage().and_then(|s| s.get_item(LANG_KEY).ok().flatten());
+        // navigator.language, read without another web-sys feature.
+        let navigator = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).ok();
+        let browser = navigator
+            .and_then(|n| js_sys::Reflect::get(&n, &"language".into()).ok())
+            .and_then(|l| l.as_string())
+            .unwrap_or_default();
+        asked
+            .and_then(Lang::from_code)
+            .or_else(|| stored.as_deref().and_then(Lang::from_code))
+            .unwrap_or(if browser.starts_with("ko") { Lang::Ko } else { Lang::En })
+    }
+
+    /// Remembers the choice and tells the document (`<html lang>`).
+    pub fn apply(self) {
+        if let Some(storage) = storage() {
+            let _ = storage.set_item(LANG_KEY, self.code());
+        }
+        if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+            let _ = root.set_attribute("lang", self.code());
+        }
+    }
+}
+
+/// The page's colour theme.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Theme {
+    /// As the system prefers.
+    #[default]
+    Auto,
+    Light,
+    Dark,
+}
+
+impl Theme {
+    pub const ALL: [Theme; 3] = [Theme::Auto, Theme::Light, Theme::Dark];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Theme::Auto => "auto",
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Theme> {
+        Theme::ALL.into_iter().find(|t| t.code() == code)
+    }
+
+    /// `?theme=light|dark|auto`, else the reader's last choice, else the system's.
+    pub fn initial() -> Theme {
+        let query = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+        let asked = query.trim_start_matches('?').split('&').find_map(|p| p.strip_prefix("theme="));
+        let stored = storage().and_then(|s| s.get_item(THEME_KEY).ok().flatten());
+        asked
+            .and_then(Theme::from_code)
+            .or_else(|| stored.as_deref().and_then(Theme::from_code))
+            .unwrap_or_default()
+    }
+
+    /// Remembers the choice and sets `<html data-theme>`, which style.css follows.
+    pub fn apply(self) {
+        if let Some(storage) = storage() {
+            let _ = storage.set_item(THEME_KEY, self.code());
+        }
+        if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+            let _ = root.set_attribute("data-theme", self.code());
+        }
+    }
+}
+
+/// `text` in `lang`: English as written in the views, Korean from this table. A text missing
+/// here shows in English (a test lists the view strings that must be translated).
+pub fn tr(lang: Lang, text: &'static str) -> &'static str {
+    if lang == Lang::En {
+        return text;
+    }
+    korean(text).unwrap_or(text)
+}
+
+/// The Korean of the views' texts. `{}` marks where a value goes (`trf`).
+pub fn korean(text: &str) -> Option<&'static str> {
+    Some(match text {
+        "Kafka's semantics, live" => "카프카의 동작을 눈앞에서",
+        "In this tab" => "이 탭에서 실행",
+        "Connect to server" => "서버에 연결",
+        "Run the engine as WebAssembly in this tab" => "엔진을 이 탭의 WebAssembly로 실행합니다",
+        "Server websocket URL" => "서버 웹소켓 URL",
+        "ready — {}" => "준비됨 — {}",
+        "disconnected — {}" => "연결 끊김 — {}",
+        "connecting…" => "연결 중…",
+        "Theme" => "테마",
+        "auto" => "자동",
+        "light" => "밝게",
+        "dark" => "어둡게",
+        // Topics
+        "Topics" => "토픽",
+        "Name" => "이름",
+        "Partitions" => "파티션 수",
+        "Replication" => "복제 수",
+        "Configs" => "설정",
+        "Create topic" => "토픽 만들기",
+        "{} partitions · {} records" => "파티션 {}개 · 레코드 {}개",
+        // Producer
+        "Producer" => "프로듀서",
+        "Topic: " => "토픽: ",
+        "Key" => "키",
+        "Value" => "값",
+        "Partition" => "파티션",
+        "empty = partitioner" => "비우면 파티셔너가 결정",
+        "Send" => "보내기",
+        "Key serializer" => "키 직렬화기",
+        "Value serializer" => "값 직렬화기",
+        "Partitioner" => "파티셔너",
+        "Register schema" => "스키마 등록",
+        "Avro schema for subject {}" => "서브젝트 {}의 Avro 스키마",
+        "Written to " => "기록된 곳: ",
+        " at offset " => ", 오프셋 ",
+        // Cluster
+        "Cluster" => "클러스터",
+        "Waiting for the engine…" => "엔진을 기다리는 중…",
+        "{} brokers · controller {} · {} partitions · under-replicated: {} · offline: {}" => {
+            "브로커 {}대 · 컨트롤러 {} · 파티션 {}개 · 복제 부족: {} · 오프라인: {}"
+        }
+        "Broker {}" => "브로커 {}",
+        "leads {} of {} replicas" => "리더 {}개 (복제본 {}개 중)",
+        "up" => "동작 중",
+        "fenced" => "펜싱됨",
+        "stopped" => "정지됨",
+        "paused" => "일시 정지",
+        "isolated" => "격리됨",
+        "Start" => "시작",
+        "Stop" => "정지",
+        "Pause" => "일시 정지",
+        "Resume" => "재개",
+        "Isolate" => "격리",
+        "Heal" => "복구",
+        "A controlled shutdown: its leaderships move first" => {
+            "정상 종료(controlled shutdown): 리더 역할을 먼저 넘깁니다"
+        }
+        "Frozen: fenced after broker.session.timeout.ms (9 s)" => {
+            "멈춤: broker.session.timeout.ms(9초)가 지나면 펜싱됩니다"
+        }
+        "A network partition around it" => "이 브로커를 네트워크에서 떼어 놓습니다",
+        // Partitions and lineage
+        "Create a topic to see its partitions." => "토픽을 만들면 파티션이 여기에 보입니다.",
+        "Partitions of {}" => "{}의 파티션",
+        "Showing the first {} of {} partitions." => "앞의 {}개 파티션만 보여 줍니다(전체 {}개).",
+        "Click a record to see where it lives." => "레코드를 누르면 어디에 저장되어 있는지 보여 줍니다.",
+        "leader {} · replicas {} · ISR {}" => "리더 {} · 복제본 {} · ISR {}",
+        "none (offline)" => "없음(오프라인)",
+        "committed: below the high watermark {} — every in-sync replica has it; consumers read it" => {
+            "커밋됨: 하이 워터마크 {}보다 앞에 있습니다 — 모든 ISR 복제본이 갖고 있고, 컨슈머가 읽을 수 있습니다"
+        }
+        "not committed yet: at or past the high watermark {}" => {
+            "아직 커밋되지 않음: 하이 워터마크 {} 이후에 있습니다"
+        }
+        "on {}" => "저장된 곳: {}",
+        "no replica" => "없음",
+        "; not yet on {}" => "; 아직 없는 곳: {}",
+        "broker {}" => "브로커 {}",
+        "broker {} (its log ends at {})" => "브로커 {}(로그 끝 {})",
+        " (leader)" => "(리더)",
+        "no consumer group has committed past it" => "이 레코드를 넘어 커밋한 컨슈머 그룹이 없습니다",
+        "consumed: {}" => "소비됨: {}",
+        // Consumers
+        "Consumer groups" => "컨슈머 그룹",
+        "Group" => "그룹",
+        "Add a consumer of {}" => "{}의 컨슈머 추가",
+        "Select a topic first" => "먼저 토픽을 고르세요",
+        "Remove" => "제거",
+        "joining…" => "참여 중…",
+        "member" => "멤버",
+        "Committed" => "커밋",
+        "Log end" => "로그 끝",
+        "Lag" => "랙(lag)",
+        "Owner" => "담당",
+        // Metrics and timeline
+        "Metrics" => "지표",
+        "Charts fill in as the engine is sampled, once a second." => "엔진을 1초마다 측정해 차트를 그립니다.",
+        "Produced" => "생산",
+        "Fetched" => "소비",
+        "Under-replicated" => "복제 부족",
+        "Offline" => "오프라인",
+        "ISR shrinks" => "ISR 축소",
+        "ISR expands" => "ISR 확장",
+        "records/s" => "레코드/초",
+        "partitions" => "파티션",
+        "Timeline" => "타임라인",
+        "The engine's events appear here as they happen: produce a record." => {
+            "엔진에서 일어나는 일이 여기에 차례로 나타납니다. 레코드를 하나 보내 보세요."
+        }
+        _ => return None,
+    })
+}
+
+/// A `{}` template in `lang` with `values` put in order.
+pub fn trf(lang: Lang, template: &'static str, values: &[&dyn std::fmt::Display]) -> String {
+    let mut out = String::new();
+    let mut values = values.iter();
+    let mut parts = tr(lang, template).split("{}").peekable();
+    while let Some(part) = parts.next() {
+        out.push_str(part);
+        if parts.peek().is_some()
+            && let Some(value) = values.next()
+        {
+            out.push_str(&value.to_string());
+        }
+    }
+    out
+}
