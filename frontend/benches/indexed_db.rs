@@ -26,6 +26,9 @@ wasm_bindgen_test_configure!(run_in_browser);
 const RECORDS_PER_BATCH: usize = 1000;
 const VALUE_BYTES: usize = 100;
 const NOW_MS: i64 = 1_700_000_000_000;
+/// `tab_produce` deletes and recreates its topic after this many batches (40,000 records, about
+/// 15 MB over three replicas), bounding what the tab holds.
+const BATCHES_PER_TOPIC: usize = 40;
 
 fn producer_batch() -> Vec<u8> {
     let records = (0..RECORDS_PER_BATCH)
@@ -112,4 +115,85 @@ async fn log_append_strict(c: &mut Criterion) {
 #[wasm_bindgen_bench]
 async fn raw_put_strict(c: &mut Criterion) {
     raw_put(c, "kite-bench-raw-strict", Durability::Strict, "baseline raw put, strict (1000 x 100 B)").await;
+}
+
+/// The worker's whole path for one `produce_batch` of 1000 records of 100 B, on the tab's three
+/// brokers with a topic of replication factor 3 and `acks=all`: decode the JSON, serialize and
+/// place the records, append on the leader, replicate to both followers, commit every replica's
+/// changes to IndexedDB (relaxed) — or, as the baseline, the same request answered by the same
+/// engine in memory without storage.
+async fn tab_produce(c: &mut Criterion, database: Option<&str>, name: &str) {
+    use kite_frontend::worker::{StorageMode, TabEngine};
+    use kite_shared::api::{BatchedRecord, ClientMessage, Command, encode};
+    use wasm_bindgen::JsValue;
+    let mode = match database {
+        Some(database) => {
+            TabStorage::delete(database).await.unwrap();
+            StorageMode::Persistent
+        }
+        None => StorageMode::Ephemeral,
+    };
+    let engine =
+        Rc::new(RefCell::new(TabEngine::open_with_brokers(mode, database.unwrap_or("unused"), 3).await));
+    let create = Command::CreateTopic {
+        name: "bench".into(),
+        partitions: 1,
+        configs: Default::default(),
+        replication_factor: Some(3),
+    };
+    let create = Rc::new(encode(&ClientMessage { id: 1, command: create }));
+    let delete =
+        Rc::new(encode(&ClientMessage { id: 3, command: Command::DeleteTopic { name: "bench".into() } }));
+    let created = TabEngine::handle(&engine, NOW_MS, &JsValue::from_str(&create)).await;
+    assert!(created.contains("topic_created"), "{created}");
+    let batches = Rc::new(RefCell::new(0usize));
+    let records = (0..RECORDS_PER_BATCH)
+        .map(|i| BatchedRecord {
+            key: Some(format!("key-{i:06}")),
+            value: Some("v".repeat(VALUE_BYTES)),
+            timestamp_ms: Some(NOW_MS),
+            headers: Vec::new(),
+        })
+        .collect();
+    let produce = Command::ProduceBatch {
+        acks: kite_shared::config::Acks::All,
+        topic: "bench".into(),
+        partition: Some(0),
+        partitioner: Default::default(),
+        key_serializer: Default::default(),
+        value_serializer: Default::default(),
+        records,
+    };
+    let text = Rc::new(encode(&ClientMessage { id: 2, command: produce }));
+    c.bench_async_function(name, move |b| {
+        let (engine, text, create, delete, batches) =
+            (engine.clone(), text.clone(), create.clone(), delete.clone(), batches.clone());
+        Box::pin(b.iter_future(move || {
+            let (engine, text, create, delete, batches) =
+                (engine.clone(), text.clone(), create.clone(), delete.clone(), batches.clone());
+            async move {
+                let answer = TabEngine::handle(&engine, NOW_MS, &JsValue::from_str(&text)).await;
+                assert!(answer.contains("produced_batch"), "{answer}");
+                // The topic starts again every `BATCHES_PER_TOPIC` batches (its deletion and
+                // creation timed too), so thousands of iterations fit in the tab's memory.
+                let count = batches.replace_with(|n| *n + 1) + 1;
+                if count % BATCHES_PER_TOPIC == 0 {
+                    TabEngine::handle(&engine, NOW_MS, &JsValue::from_str(&delete)).await;
+                    TabEngine::handle(&engine, NOW_MS, &JsValue::from_str(&create)).await;
+                }
+            }
+        }))
+    })
+    .await;
+}
+
+#[wasm_bindgen_bench]
+async fn tab_produce_persistent(c: &mut Criterion) {
+    let name = "in-tab produce_batch, 3 brokers RF 3 acks=all, IndexedDB (1000 x 100 B)";
+    tab_produce(c, Some("kite-bench-tab"), name).await;
+}
+
+#[wasm_bindgen_bench]
+async fn tab_produce_in_memory(c: &mut Criterion) {
+    tab_produce(c, None, "baseline: the same engine in memory (1000 x 100 B)").await;
 }

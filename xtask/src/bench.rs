@@ -14,6 +14,8 @@ pub fn run() -> Result<(), String> {
     native.args(["bench", "-p", "kite-shared", "-p", "kite-backend"]);
     proc::run(native)?;
 
+    transfer_size()?;
+
     tools::ensure_wasm_target()?;
     let wasm_bindgen = tools::ensure_wasm_bindgen()?;
     let browser = tools::ensure_browser()?;
@@ -30,4 +32,33 @@ pub fn run() -> Result<(), String> {
         // The runner's default timeout (20 s) is for tests; four criterion benchmarks take ~60 s.
         .env("WASM_BINDGEN_TEST_TIMEOUT", BROWSER_BENCH_TIMEOUT_SECS.to_string());
     proc::run(in_browser)
+}
+
+/// The page's transfer as a browser fetches it from `kite serve` with gzip: every file of the
+/// built UI (wasm, js, css, html) gzipped at level 9 (`gzip -9`), beside its raw size.
+fn transfer_size() -> Result<(), String> {
+    let dist = crate::dist::build(true)?;
+    let mut files: Vec<_> = std::fs::read_dir(&dist)
+        .map_err(|e| format!("cannot list {}: {e}", dist.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.is_file())
+        .collect();
+    files.sort();
+    let (mut raw_total, mut gzip_total) = (0u64, 0u64);
+    println!("page transfer (gzip -9), from {}:", dist.display());
+    for path in files {
+        let raw = std::fs::metadata(&path).map_err(|e| e.to_string())?.len();
+        let output = std::process::Command::new("gzip")
+            .args(["-9", "-c"])
+            .arg(&path)
+            .output()
+            .map_err(|e| format!("cannot run gzip: {e}"))?;
+        let gzipped = output.stdout.len() as u64;
+        raw_total += raw;
+        gzip_total += gzipped;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        println!("  {name:<32} {:>9} B raw {:>9} B gzip", raw, gzipped);
+    }
+    println!("  {:<32} {:>9} B raw {:>9} B gzip (target ≤ 350 KB)", "total", raw_total, gzip_total);
+    Ok(())
 }
