@@ -4,8 +4,6 @@
 //! Kept live by describing the cluster (and listing topics, for leaders and ISRs) every second.
 
 use kite_shared::api::{Command, PartitionRef};
-use wasm_bindgen::JsCast;
-use wasm_bindgen::closure::Closure;
 use yew::prelude::*;
 
 use crate::i18n::{Lang, tr, trf};
@@ -63,28 +61,11 @@ pub fn cluster_panel(props: &Props) -> Html {
         let send = props.send.clone();
         use_effect_with(props.ready, move |ready| {
             let ready = *ready;
-            // FnMut, not Fn: see views::consumers.
-            let tick = Closure::<dyn FnMut()>::new(move || {
+            super::every(REFRESH_INTERVAL_MS, ready, move || {
                 send.emit(Command::DescribeCluster);
                 send.emit(Command::ListTopics);
                 send.emit(Command::GetMetrics);
-            });
-            let window = web_sys::window();
-            let handle = match (&window, ready) {
-                (Some(window), true) => window
-                    .set_interval_with_callback_and_timeout_and_arguments_0(
-                        tick.as_ref().unchecked_ref(),
-                        REFRESH_INTERVAL_MS,
-                    )
-                    .ok(),
-                _ => None,
-            };
-            move || {
-                if let (Some(window), Some(handle)) = (window, handle) {
-                    window.clear_interval_with_handle(handle);
-                }
-                drop(tick);
-            }
+            })
         });
     }
     let Some(cluster) = &props.cluster else {

@@ -4,8 +4,6 @@
 //! offset, the log end, the lag and the member that owns it.
 
 use kite_shared::api::{Command, PartitionRef};
-use wasm_bindgen::JsCast;
-use wasm_bindgen::closure::Closure;
 use yew::prelude::*;
 
 use crate::i18n::{Lang, tr, trf};
@@ -48,9 +46,7 @@ pub fn consumers_panel(props: &Props) -> Html {
         use_effect_with((ids, group, ready), move |(ids, group, ready)| {
             let (ids, group) = (ids.clone(), group.clone());
             let active = *ready && !ids.is_empty();
-            // FnMut, not Fn: wasm-bindgen 0.2.130 cannot bind a `dyn Fn()` closure once wasm-opt
-            // has run on the module ("failed to find `0` in function table").
-            let tick = Closure::<dyn FnMut()>::new(move || {
+            super::every(POLL_INTERVAL_MS, active, move || {
                 for &consumer in &ids {
                     send.emit(Command::Poll {
                         consumer,
@@ -60,23 +56,7 @@ pub fn consumers_panel(props: &Props) -> Html {
                     });
                 }
                 send.emit(Command::DescribeGroup { group: group.clone() });
-            });
-            let window = web_sys::window();
-            let handle = match (&window, active) {
-                (Some(window), true) => window
-                    .set_interval_with_callback_and_timeout_and_arguments_0(
-                        tick.as_ref().unchecked_ref(),
-                        POLL_INTERVAL_MS,
-                    )
-                    .ok(),
-                _ => None,
-            };
-            move || {
-                if let (Some(window), Some(handle)) = (window, handle) {
-                    window.clear_interval_with_handle(handle);
-                }
-                drop(tick);
-            }
+            })
         });
     }
 

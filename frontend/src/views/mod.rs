@@ -12,6 +12,30 @@ pub mod topics;
 use web_sys::HtmlInputElement;
 use yew::{InputEvent, TargetCast, UseStateHandle};
 
+/// Runs `tick` every `interval_ms` while `active`; the returned function stops it (an effect's
+/// destructor). `FnMut`, not `Fn`: wasm-bindgen 0.2.130 cannot bind a `dyn Fn()` closure once
+/// wasm-opt has run on the module ("failed to find `0` in function table").
+pub fn every(interval_ms: i32, active: bool, tick: impl FnMut() + 'static) -> impl FnOnce() {
+    use wasm_bindgen::JsCast;
+    let tick = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(tick);
+    let window = web_sys::window();
+    let handle = match (&window, active) {
+        (Some(window), true) => window
+            .set_interval_with_callback_and_timeout_and_arguments_0(
+                tick.as_ref().unchecked_ref(),
+                interval_ms,
+            )
+            .ok(),
+        _ => None,
+    };
+    move || {
+        if let (Some(window), Some(handle)) = (window, handle) {
+            window.clear_interval_with_handle(handle);
+        }
+        drop(tick);
+    }
+}
+
 /// An `oninput` handler that keeps a text state in step with its input element.
 pub fn bind_text(state: &UseStateHandle<String>) -> yew::Callback<InputEvent> {
     let state = state.clone();

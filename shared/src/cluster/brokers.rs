@@ -324,18 +324,7 @@ impl Brokers for SingleBroker {
         }
         for (name, logs) in &mut self.logs {
             for (partition, log) in logs.iter_mut().enumerate() {
-                if log.poisoned().is_some() {
-                    continue;
-                }
-                let mut work = || -> Result<(), LogError> {
-                    log.maybe_flush(now_ms)?;
-                    if retention_due {
-                        log.apply_retention(now_ms)?;
-                        log.clean(now_ms)?;
-                    }
-                    Ok(())
-                };
-                if let Err(e) = work() {
+                if let Err(e) = log.maintain(now_ms, retention_due) {
                     problems.push(format!("partition {name}-{partition}: {e}"));
                 }
             }

@@ -705,6 +705,21 @@ impl LocalLog {
         Ok(())
     }
 
+    /// A broker's periodic upkeep of this log (Kafka's LogManager tasks): the time half of the
+    /// flush policy, and when `retention_due`, retention and the cleaner. A poisoned log is left
+    /// alone (it takes no writes until its broker restarts).
+    pub fn maintain(&mut self, now_ms: i64, retention_due: bool) -> Result<(), LogError> {
+        if self.poisoned().is_some() {
+            return Ok(());
+        }
+        self.maybe_flush(now_ms)?;
+        if retention_due {
+            self.apply_retention(now_ms)?;
+            self.clean(now_ms)?;
+        }
+        Ok(())
+    }
+
     /// The time half of the flush policy: flushes when `flush.ms` has passed since the last
     /// flush. Returns whether it flushed.
     pub fn maybe_flush(&mut self, now_ms: i64) -> Result<bool, LogError> {

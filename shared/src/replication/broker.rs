@@ -231,19 +231,7 @@ impl Broker {
     pub fn maintain_logs(&mut self, now_ms: i64, retention_due: bool) -> Vec<String> {
         let mut problems = Vec::new();
         for (tp, partition) in &mut self.partitions {
-            let log = &mut partition.log;
-            if log.poisoned().is_some() {
-                continue;
-            }
-            let mut work = || -> Result<(), crate::log::local_log::LogError> {
-                log.maybe_flush(now_ms)?;
-                if retention_due {
-                    log.apply_retention(now_ms)?;
-                    log.clean(now_ms)?;
-                }
-                Ok(())
-            };
-            if let Err(e) = work() {
+            if let Err(e) = partition.log.maintain(now_ms, retention_due) {
                 problems.push(format!("broker-{} {tp}: {e}", self.id));
             }
         }

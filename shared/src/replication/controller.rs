@@ -192,27 +192,16 @@ impl Controller {
             return;
         }
         state.isr = vec![leader];
-        state.leader = Some(leader);
-        state.leader_epoch += 1;
-        state.partition_epoch += 1;
         trace.push(
             now_ms,
             Event::IsrChange {
                 tp: tp.clone(),
                 isr: state.isr.clone(),
                 elr: Vec::new(),
-                partition_epoch: state.partition_epoch,
+                partition_epoch: state.partition_epoch + 1,
             },
         );
-        trace.push(
-            now_ms,
-            Event::Election {
-                tp: tp.clone(),
-                leader: Some(leader),
-                leader_epoch: state.leader_epoch,
-                unclean: false,
-            },
-        );
+        set_leader(state, leader, now_ms, trace);
         self.push(tp, out);
     }
 
@@ -501,18 +490,7 @@ impl Controller {
                 if state.leader != Some(preferred) && state.isr.contains(&preferred) && self.alive(preferred)
                 {
                     let state = self.partitions.get_mut(&tp).expect("listed above");
-                    state.leader = Some(preferred);
-                    state.leader_epoch += 1;
-                    state.partition_epoch += 1;
-                    trace.push(
-                        now_ms,
-                        Event::Election {
-                            tp: tp.clone(),
-                            leader: Some(preferred),
-                            leader_epoch: state.leader_epoch,
-                            unclean: false,
-                        },
-                    );
+                    set_leader(state, preferred, now_ms, trace);
                     self.push(&tp, out);
                 }
             }
@@ -525,6 +503,20 @@ impl Controller {
             }
         }
     }
+}
+
+/// Makes `leader` the partition's leader in a new leader epoch (a clean election: it is in the ISR).
+fn set_leader(state: &mut PartitionState, leader: BrokerId, now_ms: i64, trace: &mut Trace) {
+    state.leader = Some(leader);
+    state.leader_epoch += 1;
+    state.partition_epoch += 1;
+    let election = Event::Election {
+        tp: state.tp.clone(),
+        leader: Some(leader),
+        leader_epoch: state.leader_epoch,
+        unclean: false,
+    };
+    trace.push(now_ms, election);
 }
 
 /// Sets a partition's ISR with KIP-966's rule for the ELR: members leaving while the ISR is below
