@@ -96,7 +96,8 @@ fn answer(
     let target = match &command {
         Command::Poll { consumer, .. }
         | Command::CommitOffsets { consumer }
-        | Command::CloseConsumer { consumer } => Some(*consumer),
+        | Command::CloseConsumer { consumer }
+        | Command::CrashConsumer { consumer } => Some(*consumer),
         _ => None,
     };
     let reply = match target {

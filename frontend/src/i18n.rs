@@ -209,6 +209,11 @@ pub fn korean(text: &str) -> Option<&'static str> {
         "Add a consumer of {}" => "{}의 컨슈머 추가",
         "Select a topic first" => "먼저 토픽을 고르세요",
         "Remove" => "제거",
+        "Crash" => "강제 종료",
+        "close: commit and leave the group" => "닫기: 커밋하고 그룹을 떠납니다",
+        "crash: no commit, no goodbye; the group notices when its session times out" => {
+            "강제 종료: 커밋도 작별 인사도 없습니다. 세션 타임아웃이 지나야 그룹이 알아챕니다"
+        }
         "joining…" => "참여 중…",
         "member" => "멤버",
         "Committed" => "커밋",

@@ -139,7 +139,12 @@ async fn produce_in_the_tab_and_on_the_server() {
             .await
             .map_err(|e| e.to_string())?;
         screenshot(&client, "consumers").await?;
-        click(&client, "#consumer-list li[data-consumer='2'] .remove-consumer").await?;
+        // A member crashes: no commit, no LeaveGroup. The group keeps it until its session times
+        // out (the view's consumers use 10 s), then rebalances to the one left.
+        click(&client, "#consumer-list li[data-consumer='2'] .crash-consumer").await?;
+        wait_for(&client, "#group-description[data-state='Stable'][data-members='1']").await?;
+        let owners = text_of(&client, "#group-description table").await?;
+        assert!(!owners.contains("consumer-2"), "the crashed member's partitions moved: {owners}");
         click(&client, "#consumer-list li[data-consumer='1'] .remove-consumer").await?;
 
         // Replication in the tab's three brokers: a topic with replication factor 3 and

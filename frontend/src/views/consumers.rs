@@ -11,6 +11,9 @@ use crate::i18n::{Lang, tr, trf};
 use super::bind_text;
 use crate::state::{GroupView, HostedConsumer};
 
+/// The session timeout of the consumers this view adds.
+pub const PLAYGROUND_SESSION_TIMEOUT_MS: i32 = 10_000;
+
 /// How often the view polls its consumers and describes their group.
 pub const POLL_INTERVAL_MS: i32 = 1_000;
 
@@ -76,7 +79,9 @@ pub fn consumers_panel(props: &Props) -> Html {
                 auto_offset_reset: Some("earliest".into()),
                 assignors: Vec::new(),
                 enable_auto_commit: None,
-                session_timeout_ms: None,
+                // A playground's session: a crashed member is noticed after 10 s, not Kafka's
+                // default 45 s (the broker's minimum is 6 s).
+                session_timeout_ms: Some(PLAYGROUND_SESSION_TIMEOUT_MS),
             });
         })
     };
@@ -97,6 +102,7 @@ pub fn consumers_panel(props: &Props) -> Html {
             <ul id="consumer-list" class="consumer-list">
                 { for props.consumers.iter().map(|c| {
                     let send = props.send.clone();
+                    let crash_send = props.send.clone();
                     let id = c.id;
                     html! {
                         <li key={c.id.to_string()} data-consumer={c.id.to_string()}>
@@ -105,9 +111,13 @@ pub fn consumers_panel(props: &Props) -> Html {
                                 { if c.stable { tr(lang, "member") } else { tr(lang, "joining…") } }
                                 { format!(" · owns {} · consumed {}", partitions(&c.assignment), c.consumed) }
                             </span>
-                            <button class="remove-consumer" title="close: commit and leave the group"
+                            <button class="remove-consumer" title={tr(lang, "close: commit and leave the group")}
                                 onclick={Callback::from(move |_: MouseEvent| send.emit(Command::CloseConsumer { consumer: id }))}>
                                 { tr(lang, "Remove") }
+                            </button>
+                            <button class="crash-consumer" title={tr(lang, "crash: no commit, no goodbye; the group notices when its session times out")}
+                                onclick={Callback::from(move |_: MouseEvent| crash_send.emit(Command::CrashConsumer { consumer: id }))}>
+                                { tr(lang, "Crash") }
                             </button>
                         </li>
                     }

@@ -563,6 +563,13 @@ impl Cluster {
         self.groups.consumers.remove(&consumer);
     }
 
+    /// A consumer whose process died: gone without a word to its coordinator, which keeps the
+    /// member until its session expires.
+    pub(super) fn crash_consumer(&mut self, consumer: u32) -> Result<Reply, KafkaError> {
+        self.groups.consumers.remove(&consumer).ok_or_else(|| unknown_consumer(consumer))?;
+        Ok(Reply::ConsumerClosed { consumer })
+    }
+
     pub(super) fn close_consumer(&mut self, now_ms: i64, consumer: u32) -> Result<Reply, KafkaError> {
         let out = self.hosted(consumer)?.consumer.close(now_ms);
         self.route(now_ms, consumer, out);

@@ -487,6 +487,7 @@ impl Cluster {
             }
             Command::CommitOffsets { consumer } => self.commit_offsets(now_ms, consumer),
             Command::CloseConsumer { consumer } => self.close_consumer(now_ms, consumer),
+            Command::CrashConsumer { consumer } => self.crash_consumer(consumer),
             Command::ListGroups => self.list_groups(now_ms),
             Command::DescribeGroup { group } => self.describe_group(now_ms, group),
             Command::ResetOffsets { group, topic, to, execute } => {
