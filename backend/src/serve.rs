@@ -74,7 +74,13 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
             );
         }
     }
-    tracing::info!("opened {} partition log(s) in {:?}", reports.len(), opened.elapsed());
+    // One broker reports every log it opened; replicated brokers open theirs as the controller
+    // names them, so only the time is known here.
+    if args.brokers == 1 {
+        tracing::info!("opened {} partition log(s) in {:?}", reports.len(), opened.elapsed());
+    } else {
+        tracing::info!("opened {} brokers in {:?}", args.brokers, opened.elapsed());
+    }
     let cluster = Arc::new(Mutex::new(cluster));
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (events_tx, _) = tokio::sync::broadcast::channel(session::EVENT_CHANNEL_CAPACITY);

@@ -9,9 +9,7 @@ use super::StorageOptions;
 use crate::api::BrokerView;
 use crate::config::{Acks, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
-use crate::log::checkpoint::{
-    CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_CHECKPOINT_FILE, OffsetCheckpoint, RECOVERY_POINT_CHECKPOINT_FILE,
-};
+use crate::log::checkpoint::{BrokerCheckpoints, CLEAN_SHUTDOWN_FILE};
 use crate::log::local_log::{LocalLog, LogConfig, LogError, OpenCheckpoints, OpenReport};
 use crate::log::storage::{BrokerStore, StorageError};
 use crate::random::Rng;
@@ -132,7 +130,7 @@ pub struct SingleBroker {
     options: StorageOptions,
     logs: BTreeMap<String, Vec<LocalLog>>,
     /// What the store said at open (`None` for a new broker).
-    opened_from: Option<(bool, OffsetCheckpoint, OffsetCheckpoint)>,
+    opened_from: Option<BrokerCheckpoints>,
     last_checkpoint_ms: Option<i64>,
     last_retention_check_ms: Option<i64>,
     events: Vec<(i64, Event)>,
@@ -154,13 +152,9 @@ impl SingleBroker {
     /// A broker over its directory, as a Kafka broker starts: notes and removes the
     /// clean-shutdown marker and reads the checkpoints; `open_topic` then opens each log.
     pub fn open(mut store: Box<dyn BrokerStore>, options: StorageOptions) -> Result<SingleBroker, String> {
-        let clean_shutdown = store.read_file(CLEAN_SHUTDOWN_FILE).map_err(|e| e.to_string())?.is_some();
-        let recovery_points = OffsetCheckpoint::read(store.as_ref(), RECOVERY_POINT_CHECKPOINT_FILE)?;
-        let log_starts = OffsetCheckpoint::read(store.as_ref(), LOG_START_OFFSET_CHECKPOINT_FILE)?;
-        // The marker goes before any write: a crash from here on is an unclean shutdown.
-        store.delete_file(CLEAN_SHUTDOWN_FILE).map_err(|e| e.to_string())?;
+        let opened = BrokerCheckpoints::open(store.as_mut())?;
         let mut broker = SingleBroker::new(store, options);
-        broker.opened_from = Some((clean_shutdown, recovery_points, log_starts));
+        broker.opened_from = Some(opened);
         Ok(broker)
     }
 
@@ -175,16 +169,12 @@ impl SingleBroker {
     }
 
     fn write_checkpoints(&mut self) -> Result<(), StorageError> {
-        let (mut recovery_points, mut log_starts) =
-            (OffsetCheckpoint::default(), OffsetCheckpoint::default());
-        for (name, logs) in &self.logs {
-            for (log, partition) in logs.iter().zip(0..) {
-                recovery_points.offsets.insert((name.clone(), partition), log.recovery_point());
-                log_starts.offsets.insert((name.clone(), partition), log.log_start_offset());
-            }
-        }
-        self.store.write_file(RECOVERY_POINT_CHECKPOINT_FILE, recovery_points.to_text().as_bytes())?;
-        self.store.write_file(LOG_START_OFFSET_CHECKPOINT_FILE, log_starts.to_text().as_bytes())
+        // Every partition's log is open here, so the files are exactly theirs.
+        let logs = self
+            .logs
+            .iter()
+            .flat_map(|(name, logs)| logs.iter().zip(0..).map(move |(log, p)| (name.as_str(), p, log)));
+        BrokerCheckpoints::default().write(self.store.as_mut(), logs)
     }
 }
 
@@ -210,14 +200,10 @@ impl Brokers for SingleBroker {
         let mut reports = Vec::new();
         let mut logs = Vec::new();
         for partition in 0..partitions {
-            let checkpoints = match &self.opened_from {
-                Some((clean_shutdown, recovery_points, log_starts)) => OpenCheckpoints {
-                    clean_shutdown: *clean_shutdown,
-                    recovery_point: recovery_points.get(name, partition),
-                    log_start_offset: log_starts.get(name, partition),
-                },
-                None => OpenCheckpoints::default(),
-            };
+            let checkpoints = self
+                .opened_from
+                .as_ref()
+                .map_or_else(OpenCheckpoints::default, |from| from.for_partition(name, partition));
             let dir = format!("{name}-{partition}");
             let (log, report) = self
                 .open_log(&dir, config, checkpoints)

@@ -629,21 +629,11 @@ impl Cluster {
     }
 
     fn metrics(&self, now_ms: i64) -> Metrics {
-        let (mut under_replicated_partitions, mut offline_partitions) = (0, 0);
-        for state in self.topics.values() {
-            for partition in 0..state.partitions {
-                let Some(view) = self.brokers.partition(&state.name, partition) else { continue };
-                if view.leader.is_none() {
-                    offline_partitions += 1;
-                } else if view.isr.len() < view.replicas.len() {
-                    under_replicated_partitions += 1;
-                }
-            }
-        }
+        let (under_replicated, offline) = self.unhealthy_partitions();
         Metrics {
             at_ms: now_ms,
-            under_replicated_partitions,
-            offline_partitions,
+            under_replicated_partitions: under_replicated.len(),
+            offline_partitions: offline.len(),
             topics: self.topics.len(),
             partitions: self.topics.values().map(|s| s.partitions as usize).sum(),
             groups: self.groups.group_count(),
@@ -703,15 +693,11 @@ impl Cluster {
         Ok(reply)
     }
 
-    /// The cluster as `kite cluster describe` shows it: the brokers, the controller, and the
-    /// partitions with fewer in-sync replicas than replicas, or without a leader.
-    fn describe_cluster(&self) -> Reply {
-        let (controller, brokers) = self.brokers.brokers();
+    /// The partitions with fewer in-sync replicas than replicas, and those without a leader.
+    fn unhealthy_partitions(&self) -> (Vec<PartitionRef>, Vec<PartitionRef>) {
         let (mut under_replicated, mut offline) = (Vec::new(), Vec::new());
-        let mut partitions = 0;
         for state in self.topics.values() {
             for partition in 0..state.partitions {
-                partitions += 1;
                 let Some(view) = self.brokers.partition(&state.name, partition) else { continue };
                 let reference = PartitionRef { topic: state.name.clone(), partition };
                 if view.leader.is_none() {
@@ -721,6 +707,15 @@ impl Cluster {
                 }
             }
         }
+        (under_replicated, offline)
+    }
+
+    /// The cluster as `kite cluster describe` shows it: the brokers, the controller, and the
+    /// partitions with fewer in-sync replicas than replicas, or without a leader.
+    fn describe_cluster(&self) -> Reply {
+        let (controller, brokers) = self.brokers.brokers();
+        let (under_replicated, offline) = self.unhealthy_partitions();
+        let partitions = self.topics.values().map(|s| s.partitions as usize).sum();
         Reply::ClusterDescribed {
             cluster_id: self.cluster_id.clone(),
             controller,

@@ -15,6 +15,53 @@ const CHECKPOINT_VERSION: u32 = 0;
 /// More entries than this in a checkpoint file is garbage, not a broker's partitions.
 pub const MAX_CHECKPOINT_ENTRIES: usize = 1_000_000;
 
+/// What a broker's directory said when the broker opened it, as Kafka's LogManager reads it:
+/// whether the last stop was clean, and the two checkpoints. Each partition's log opens with its
+/// part (`for_partition`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BrokerCheckpoints {
+    pub clean_shutdown: bool,
+    pub recovery_points: OffsetCheckpoint,
+    pub log_starts: OffsetCheckpoint,
+}
+
+impl BrokerCheckpoints {
+    /// Reads the clean-shutdown marker and both checkpoints, then deletes the marker: it goes
+    /// before any write, so a crash from here on is an unclean stop.
+    pub fn open(store: &mut dyn crate::log::storage::BrokerStore) -> Result<BrokerCheckpoints, String> {
+        let clean_shutdown = store.read_file(CLEAN_SHUTDOWN_FILE).map_err(|e| e.to_string())?.is_some();
+        let recovery_points = OffsetCheckpoint::read(store, RECOVERY_POINT_CHECKPOINT_FILE)?;
+        let log_starts = OffsetCheckpoint::read(store, LOG_START_OFFSET_CHECKPOINT_FILE)?;
+        store.delete_file(CLEAN_SHUTDOWN_FILE).map_err(|e| e.to_string())?;
+        Ok(BrokerCheckpoints { clean_shutdown, recovery_points, log_starts })
+    }
+
+    /// How one partition's log opens: from its recovery point and log start, cleanly or not.
+    pub fn for_partition(&self, topic: &str, partition: i32) -> crate::log::local_log::OpenCheckpoints {
+        crate::log::local_log::OpenCheckpoints {
+            clean_shutdown: self.clean_shutdown,
+            recovery_point: self.recovery_points.get(topic, partition),
+            log_start_offset: self.log_starts.get(topic, partition),
+        }
+    }
+
+    /// Writes both checkpoints for `logs` — (topic, partition, log) — over what this said at open
+    /// (`self`: kept for partitions not open now; `BrokerCheckpoints::default()` for none).
+    pub fn write<'a>(
+        &self,
+        store: &mut dyn crate::log::storage::BrokerStore,
+        logs: impl IntoIterator<Item = (&'a str, i32, &'a crate::log::local_log::LocalLog)>,
+    ) -> Result<(), crate::log::storage::StorageError> {
+        let (mut recovery_points, mut log_starts) = (self.recovery_points.clone(), self.log_starts.clone());
+        for (topic, partition, log) in logs {
+            recovery_points.offsets.insert((topic.to_string(), partition), log.recovery_point());
+            log_starts.offsets.insert((topic.to_string(), partition), log.log_start_offset());
+        }
+        store.write_file(RECOVERY_POINT_CHECKPOINT_FILE, recovery_points.to_text().as_bytes())?;
+        store.write_file(LOG_START_OFFSET_CHECKPOINT_FILE, log_starts.to_text().as_bytes())
+    }
+}
+
 /// (topic, partition) → offset.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OffsetCheckpoint {

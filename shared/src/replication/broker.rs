@@ -11,9 +11,7 @@ use crate::config::{Acks, TopicConfig};
 use crate::error::ErrorCode;
 use crate::group::coordinator::{CoordinatorConfig, CoordinatorOutput, GroupCoordinator, OFFSETS_TOPIC};
 use crate::group::offsets_topic::{encode_batch, records_in};
-use crate::log::checkpoint::{
-    CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_CHECKPOINT_FILE, OffsetCheckpoint, RECOVERY_POINT_CHECKPOINT_FILE,
-};
+use crate::log::checkpoint::{BrokerCheckpoints, CLEAN_SHUTDOWN_FILE};
 use crate::log::local_log::{LocalLog, LogConfig, OpenCheckpoints};
 use crate::log::segment::file_name;
 use crate::log::storage::{BrokerStore, LEADER_EPOCH_CHECKPOINT_FILE, LOG_SUFFIX, MemoryPartitionStore};
@@ -80,18 +78,11 @@ pub struct Broker {
     /// which models crashes on the logs' bytes itself).
     store: Option<Box<dyn BrokerStore>>,
     /// What the store said at open, for opening each partition's log when it is first named.
-    opened_from: Option<StoreCheckpoints>,
+    opened_from: Option<BrokerCheckpoints>,
     last_checkpoint_ms: Option<i64>,
     /// Each topic's log settings (from its configs), for the logs this broker opens; topics not
     /// named use Kafka's defaults.
     topic_configs: BTreeMap<String, LogConfig>,
-}
-
-/// The broker files read at open.
-struct StoreCheckpoints {
-    clean_shutdown: bool,
-    recovery_points: OffsetCheckpoint,
-    log_starts: OffsetCheckpoint,
 }
 
 impl Broker {
@@ -124,17 +115,13 @@ impl Broker {
         config: BrokerConfig,
         mut store: Box<dyn BrokerStore>,
     ) -> Result<Broker, String> {
-        let clean_shutdown = store.read_file(CLEAN_SHUTDOWN_FILE).map_err(|e| e.to_string())?.is_some();
-        let recovery_points = OffsetCheckpoint::read(store.as_ref(), RECOVERY_POINT_CHECKPOINT_FILE)?;
-        let log_starts = OffsetCheckpoint::read(store.as_ref(), LOG_START_OFFSET_CHECKPOINT_FILE)?;
-        // The marker goes before any write: a crash from here on is an unclean stop.
-        store.delete_file(CLEAN_SHUTDOWN_FILE).map_err(|e| e.to_string())?;
+        let opened = BrokerCheckpoints::open(store.as_mut())?;
         let mut broker = Broker::new(id, incarnation, config);
         // With every append flushed before it counts, a crash loses nothing acknowledged: the
         // restart is not an unclean one in KIP-966's sense (as the simulator's crashes decide).
-        broker.unclean_restart = !clean_shutdown && !config.flush_every_append;
+        broker.unclean_restart = !opened.clean_shutdown && !config.flush_every_append;
         broker.store = Some(store);
-        broker.opened_from = Some(StoreCheckpoints { clean_shutdown, recovery_points, log_starts });
+        broker.opened_from = Some(opened);
         Ok(broker)
     }
 
@@ -142,14 +129,10 @@ impl Broker {
     fn create_log(&mut self, tp: &TopicPartition) -> Result<LocalLog, String> {
         let config = self.topic_configs.get(&tp.topic).cloned().unwrap_or_else(|| self.log_config());
         let Some(store) = self.store.as_mut() else { return Ok(LocalLog::new(config)) };
-        let checkpoints = match &self.opened_from {
-            Some(from) => OpenCheckpoints {
-                clean_shutdown: from.clean_shutdown,
-                recovery_point: from.recovery_points.get(&tp.topic, tp.partition),
-                log_start_offset: from.log_starts.get(&tp.topic, tp.partition),
-            },
-            None => OpenCheckpoints::default(),
-        };
+        let checkpoints = self
+            .opened_from
+            .as_ref()
+            .map_or_else(OpenCheckpoints::default, |from| from.for_partition(&tp.topic, tp.partition));
         let partition_store = store.partition(&tp.to_string()).map_err(|e| e.to_string())?;
         LocalLog::open(config, partition_store, checkpoints).map(|(log, _)| log).map_err(|e| e.to_string())
     }
@@ -157,21 +140,9 @@ impl Broker {
     fn write_checkpoints(&mut self) -> Result<(), String> {
         let Some(store) = self.store.as_mut() else { return Ok(()) };
         // What the files said at open, for partitions not reopened yet, overlaid with the open ones.
-        let (mut recovery_points, mut log_starts) = match &self.opened_from {
-            Some(from) => (from.recovery_points.clone(), from.log_starts.clone()),
-            None => (OffsetCheckpoint::default(), OffsetCheckpoint::default()),
-        };
-        for (tp, partition) in &self.partitions {
-            let key = (tp.topic.clone(), tp.partition);
-            recovery_points.offsets.insert(key.clone(), partition.log.recovery_point());
-            log_starts.offsets.insert(key, partition.log.log_start_offset());
-        }
-        store
-            .write_file(RECOVERY_POINT_CHECKPOINT_FILE, recovery_points.to_text().as_bytes())
-            .and_then(|()| {
-                store.write_file(LOG_START_OFFSET_CHECKPOINT_FILE, log_starts.to_text().as_bytes())
-            })
-            .map_err(|e| e.to_string())
+        let base = self.opened_from.clone().unwrap_or_default();
+        let logs = self.partitions.iter().map(|(tp, p)| (tp.topic.as_str(), tp.partition, &p.log));
+        base.write(store.as_mut(), logs).map_err(|e| e.to_string())
     }
 
     /// A clean stop, as a Kafka broker's: every log closed (flushed, indexes written), the

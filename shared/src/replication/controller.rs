@@ -191,16 +191,7 @@ impl Controller {
         if !state.replicas.contains(&leader) {
             return;
         }
-        state.isr = vec![leader];
-        trace.push(
-            now_ms,
-            Event::IsrChange {
-                tp: tp.clone(),
-                isr: state.isr.clone(),
-                elr: Vec::new(),
-                partition_epoch: state.partition_epoch + 1,
-            },
-        );
+        isr_of_one(state, leader, now_ms, trace);
         set_leader(state, leader, now_ms, trace);
         self.push(tp, out);
     }
@@ -445,17 +436,7 @@ impl Controller {
             return;
         }
         if let (Some(leader), false) = (leader, from_isr) {
-            state.elr.clear();
-            state.isr = vec![leader];
-            trace.push(
-                now_ms,
-                Event::IsrChange {
-                    tp: tp.clone(),
-                    isr: state.isr.clone(),
-                    elr: Vec::new(),
-                    partition_epoch: state.partition_epoch + 1,
-                },
-            );
+            isr_of_one(state, leader, now_ms, trace);
         }
         state.leader = leader;
         state.leader_epoch += 1;
@@ -503,6 +484,20 @@ impl Controller {
             }
         }
     }
+}
+
+/// A leader chosen from outside the ISR becomes the whole ISR (and the ELR empties), recorded
+/// with the partition epoch the election that follows gives it.
+fn isr_of_one(state: &mut PartitionState, leader: BrokerId, now_ms: i64, trace: &mut Trace) {
+    state.elr.clear();
+    state.isr = vec![leader];
+    let change = Event::IsrChange {
+        tp: state.tp.clone(),
+        isr: state.isr.clone(),
+        elr: Vec::new(),
+        partition_epoch: state.partition_epoch + 1,
+    };
+    trace.push(now_ms, change);
 }
 
 /// Makes `leader` the partition's leader in a new leader epoch (a clean election: it is in the ISR).
