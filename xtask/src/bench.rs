@@ -29,6 +29,7 @@ pub fn run() -> Result<(), String> {
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &wasm_bindgen.test_runner)
         .env("CHROMEDRIVER", &browser.chromedriver)
         .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver_json)
+        .env("TMPDIR", test::browser_temp_dir(&crate::workspace_root())?)
         // The runner's default timeout (20 s) is for tests; four criterion benchmarks take ~60 s.
         .env("WASM_BINDGEN_TEST_TIMEOUT", BROWSER_BENCH_TIMEOUT_SECS.to_string());
     proc::run(in_browser)

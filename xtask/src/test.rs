@@ -93,12 +93,14 @@ pub fn run_all() -> Result<(), String> {
 
     let webdriver_json = log_dir.join("webdriver.json");
     write_webdriver_json(&webdriver_json, &browser)?;
+    let browser_tmp = browser_temp_dir(&root)?;
     let mut browser_tests = proc::cargo();
     browser_tests.args(["test", "-p", "kite-frontend", "--target", WASM_TARGET]);
     browser_tests
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &wasm_bindgen.test_runner)
         .env("CHROMEDRIVER", &browser.chromedriver)
-        .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver_json);
+        .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver_json)
+        .env("TMPDIR", &browser_tmp);
     run_stage(Stage { name: "browser tests", counts_tests: true, command: browser_tests });
 
     // End-to-end: the real UI bundle, the real server binary, the real browser.
@@ -132,6 +134,20 @@ pub fn run_all() -> Result<(), String> {
     }
 }
 
+/// Where Chromium and chromedriver keep their profiles (`TMPDIR` for them), under `target/xtask/`.
+const BROWSER_TMP_DIR: &str = "browser-tmp";
+
+/// Empties and returns the browsers' temporary directory. Chromium leaves a profile of up to a few
+/// hundred MB (IndexedDB included) in `$TMPDIR` whenever chromedriver is killed rather than quit;
+/// under `/tmp` those piled up run after run until the disk was full and a link failed. Here they
+/// go with `target/` and every run starts from an empty directory.
+pub fn browser_temp_dir(root: &Path) -> Result<PathBuf, String> {
+    let dir = root.join("target").join("xtask").join(BROWSER_TMP_DIR);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
 /// The capabilities wasm-bindgen-test-runner asks chromedriver for: which browser, which flags.
 pub fn write_webdriver_json(path: &Path, browser: &tools::Browser) -> Result<(), String> {
     let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
@@ -153,7 +169,8 @@ fn e2e_command(ui_dir: &Path, kite: &Path, browser: &tools::Browser, root: &Path
         .env("CHROME", &browser.chrome)
         .env("CHROMEDRIVER", &browser.chromedriver)
         .env("KITE_CHROME_ARGS", CHROME_ARGS.join(" "))
-        .env("KITE_SCREENSHOT_DIR", root.join("target").join("e2e"));
+        .env("KITE_SCREENSHOT_DIR", root.join("target").join("e2e"))
+        .env("TMPDIR", root.join("target").join("xtask").join(BROWSER_TMP_DIR));
     command
 }
 
