@@ -230,6 +230,9 @@ pub enum Command {
         #[serde(skip)]
         payload: Vec<u8>,
     },
+    /// The committed record at `offset` and the batch holding it, field by field with their bytes
+    /// in hex, as `kafka-dump-log.sh --print-data-log` shows a segment (read from the leader).
+    DumpRecord { topic: String, partition: i32, offset: i64 },
     /// Whole record batches from `offset`, as stored (the first may start before it), up to
     /// `max_bytes`: answered with `record_batches` in a binary frame.
     FetchRecords {
@@ -592,6 +595,13 @@ pub enum Reply {
         under_replicated: Vec<PartitionRef>,
         /// Partitions without a leader.
         offline: Vec<PartitionRef>,
+    },
+    /// `dump_record`'s answer.
+    RecordDumped {
+        topic: String,
+        partition: i32,
+        batch: crate::record::dump::DumpedBatch,
+        record: crate::record::dump::DumpedRecord,
     },
     /// `fetch_records`' answer: the batches travel as the binary frame's payload.
     RecordBatches {

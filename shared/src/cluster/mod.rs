@@ -11,6 +11,7 @@
 mod brokers;
 mod groups;
 
+use crate::record::dump::DumpError;
 use brokers::{Brokers, PartitionView, Replicated, SINGLE_BROKER_ID, SingleBroker};
 pub use brokers::{CHECKPOINT_INTERVAL_MS, METADATA_LOG_FILE, RETENTION_CHECK_INTERVAL_MS};
 
@@ -550,6 +551,7 @@ impl Cluster {
             Command::FetchRecords { topic, partition, offset, max_bytes } => {
                 self.fetch_records(&topic, partition, offset, max_bytes)
             }
+            Command::DumpRecord { topic, partition, offset } => self.dump_record(&topic, partition, offset),
         };
         self.collect_events();
         match result {
@@ -1137,6 +1139,31 @@ impl Cluster {
             log_end_offset: high_watermark,
             payload,
         })
+    }
+
+    /// `dump_record`: the batch holding `offset`, read from the leader below the high watermark
+    /// (a record not yet committed is not readable, as for a consumer).
+    fn dump_record(&self, topic_name: &str, partition: i32, offset: i64) -> Result<Reply, KafkaError> {
+        let (log, high_watermark) = self.readable(topic_name, partition)?;
+        if offset < log.log_start_offset() || offset >= high_watermark {
+            return Err(KafkaError::new(
+                ErrorCode::OffsetOutOfRange,
+                format!(
+                    "No committed record at offset {offset} of {topic_name}-{partition} (log start {}, high watermark {high_watermark}).",
+                    log.log_start_offset()
+                ),
+            ));
+        }
+        // One byte asks for the first whole batch: the one holding `offset`.
+        let bytes = log.read(offset, 1)?;
+        let (batch, record) = crate::record::dump::dump_record(&bytes, offset).map_err(|e| {
+            let code = match e {
+                DumpError::NoRecordAt { .. } => ErrorCode::OffsetOutOfRange,
+                DumpError::Batch(_) => ErrorCode::CorruptMessage,
+            };
+            KafkaError::new(code, e.to_string())
+        })?;
+        Ok(Reply::RecordDumped { topic: topic_name.to_string(), partition, batch, record })
     }
 
     fn fetch(

@@ -450,6 +450,13 @@ impl BatchRecord {
         varint_len(body as i32) + body
     }
 
+    /// The record's bytes as an uncompressed batch holds them, its length varint first.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, BatchError> {
+        let mut out = Vec::with_capacity(self.encoded_len());
+        self.encode(&mut out)?;
+        Ok(out)
+    }
+
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), BatchError> {
         let write_nullable = |out: &mut Vec<u8>, field, bytes: Option<&[u8]>| -> Result<(), BatchError> {
             match bytes {
