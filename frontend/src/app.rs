@@ -1,6 +1,11 @@
 //! The root component: owns the state and the engine link, and wires views to both.
 
-use kite_shared::api::{ClientMessage, Command};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use kite_shared::api::{ClientMessage, Command, Reply, ServerMessage};
+use kite_shared::serializer::SerializerKind;
 use yew::prelude::*;
 
 use crate::i18n::{Lang, Theme, tr};
@@ -10,11 +15,33 @@ use crate::state::{Action, AppState, Mode, follow_ups};
 use crate::views::cluster::ClusterPanel;
 use crate::views::connection::ConnectionBar;
 use crate::views::consumers::ConsumersPanel;
+use crate::views::messages::{BROWSE_FETCH_RECORDS, BrowseRequest, MessagesPanel};
 use crate::views::metrics::MetricsPanel;
 use crate::views::partitions::PartitionsView;
 use crate::views::producer::ProducerPanel;
 use crate::views::timeline::TimelinePanel;
 use crate::views::topics::TopicsPanel;
+
+/// Sends `command` under the next request id and returns the id.
+fn send_command(
+    link: &RefCell<Option<EngineLink>>,
+    next_id: &RefCell<u64>,
+    command: Command,
+) -> Result<u64, String> {
+    let id = {
+        let mut next = next_id.borrow_mut();
+        *next += 1;
+        *next
+    };
+    match link.borrow().as_ref() {
+        Some(link) => link.send(&ClientMessage { id, command }).map(|()| id),
+        None => Err("not connected to an engine".to_string()),
+    }
+}
+
+/// The message browser's requests in flight: their ids, and for an offset lookup by time the
+/// deserializers of the fetch its answer leads to.
+type BrowseIds = BTreeMap<u64, Option<(SerializerKind, SerializerKind)>>;
 
 #[function_component(App)]
 pub fn app() -> Html {
@@ -43,22 +70,39 @@ pub fn app() -> Html {
     let link = use_mut_ref(|| None::<EngineLink>);
     let next_id = use_mut_ref(|| 0_u64);
 
+    let browse_ids = use_mut_ref(BrowseIds::new);
+
     let send = {
-        let link = link.clone();
+        let (link, next_id) = (link.clone(), next_id.clone());
         let dispatcher = state.dispatcher();
         Callback::from(move |command: Command| {
-            let id = {
-                let mut next = next_id.borrow_mut();
-                *next += 1;
-                *next
-            };
-            let sent = match link.borrow().as_ref() {
-                Some(link) => link.send(&ClientMessage { id, command }),
-                None => Err("not connected to an engine".to_string()),
-            };
-            if let Err(reason) = sent {
+            if let Err(reason) = send_command(&link, &next_id, command) {
                 dispatcher.dispatch(Action::SendFailed(reason));
             }
+        })
+    };
+    // The message browser's requests, whose answers go to it rather than to the partition view.
+    let send_browse = {
+        let (link, next_id, browse_ids) = (link.clone(), next_id.clone(), browse_ids.clone());
+        let dispatcher = state.dispatcher();
+        Rc::new(move |command: Command, deserializers: Option<(SerializerKind, SerializerKind)>| {
+            let by_time = matches!(command, Command::ListOffsets { .. });
+            match send_command(&link, &next_id, command) {
+                Ok(id) => {
+                    browse_ids.borrow_mut().insert(id, deserializers.filter(|_| by_time));
+                }
+                Err(reason) => dispatcher.dispatch(Action::SendFailed(reason)),
+            }
+        })
+    };
+    let browse = {
+        let (dispatcher, send_browse) = (state.dispatcher(), send_browse.clone());
+        let deserializers = (state.key_serializer, state.value_serializer);
+        Callback::from(move |request: BrowseRequest| {
+            if request.reset {
+                dispatcher.dispatch(Action::BrowseReset);
+            }
+            request.commands.into_iter().for_each(|command| send_browse(command, Some(deserializers)));
         })
     };
 
@@ -68,9 +112,32 @@ pub fn app() -> Html {
         let send = send.clone();
         let link = link.clone();
         let mode = state.mode.clone();
+        let (browse_ids, send_browse) = (browse_ids.clone(), send_browse.clone());
         use_effect_with(state.generation, move |_| {
             let on_failure = dispatcher.clone();
             let on_incoming = move |incoming: Incoming| match incoming {
+                Incoming::Message(ServerMessage::Reply { id, reply })
+                    if browse_ids.borrow().contains_key(&id) =>
+                {
+                    let by_time = browse_ids.borrow_mut().remove(&id).flatten();
+                    // A seek by time found its offset: read from there.
+                    if let (
+                        Reply::Offsets { topic, partition, offset: Some(offset), .. },
+                        Some(deserializers),
+                    ) = (&reply, by_time)
+                    {
+                        let fetch = Command::Fetch {
+                            topic: topic.clone(),
+                            partition: *partition,
+                            offset: *offset,
+                            max_records: BROWSE_FETCH_RECORDS,
+                            key_deserializer: deserializers.0,
+                            value_deserializer: deserializers.1,
+                        };
+                        send_browse(fetch, None);
+                    }
+                    dispatcher.dispatch(Action::Browsed(reply));
+                }
                 Incoming::Message(message) => {
                     let next = follow_ups(&message);
                     dispatcher.dispatch(Action::Message(message));
@@ -141,8 +208,12 @@ pub fn app() -> Html {
                     {on_serializers} />
                 <ClusterPanel cluster={state.cluster.clone()} {ready} send={send.clone()} />
                 <PartitionsView topic={selected} records={state.records.clone()} send={send.clone()}
+                    dumped={state.dumped.clone()}
                     group={state.group.clone()}
                     key_deserializer={state.key_serializer} value_deserializer={state.value_serializer} />
+                <MessagesPanel topic={state.selected().cloned()} browsed={state.browsed.clone()}
+                    key_serializer={state.key_serializer} value_serializer={state.value_serializer}
+                    {ready} {browse} send={send.clone()} />
                 <ConsumersPanel selected_topic={state.selected_topic.clone()} consumers={state.consumers.clone()}
                     group={state.group.clone()} {ready} {send} />
                 <MetricsPanel samples={state.metrics.clone()} />

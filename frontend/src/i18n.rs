@@ -203,6 +203,42 @@ pub fn korean(text: &str) -> Option<&'static str> {
         " (leader)" => "(리더)",
         "no consumer group has committed past it" => "이 레코드를 넘어 커밋한 컨슈머 그룹이 없습니다",
         "consumed: {}" => "소비됨: {}",
+        "Its batch and bytes (kafka-dump-log)" => "배치와 바이트(kafka-dump-log)",
+        "Batch header (61 bytes; the CRC-32C covers attributes to the end)" => {
+            "배치 헤더(61바이트, CRC-32C는 attributes부터 끝까지를 검사합니다)"
+        }
+        "This record's bytes (length, attributes, timestamp and offset deltas, key, value, headers)" => {
+            "이 레코드의 바이트(길이, attributes, 타임스탬프·오프셋 델타, 키, 값, 헤더)"
+        }
+        "Key bytes" => "키 바이트",
+        "Value bytes" => "값 바이트",
+        // Message browser
+        "Messages" => "메시지",
+        "Create a topic to browse its records." => "토픽을 만들면 레코드를 여기서 살펴볼 수 있습니다.",
+        "Messages of {}" => "{}의 메시지",
+        "all" => "전체",
+        "From" => "시작 위치",
+        "newest" => "최신",
+        "beginning" => "처음",
+        "offset" => "오프셋",
+        "timestamp" => "타임스탬프",
+        "Offset, or time as epoch ms or ISO-8601" => "오프셋, 또는 시각(epoch 밀리초나 ISO-8601)",
+        "Seek" => "이동",
+        "Live tail" => "실시간 따라가기",
+        "Filter" => "필터",
+        "any" => "모든 필드",
+        "key" => "키",
+        "value" => "값",
+        "header" => "헤더",
+        "Text to look for" => "찾을 글자",
+        "{} records" => "레코드 {}개",
+        "Export CSV" => "CSV로 내보내기",
+        "Export JSON" => "JSON으로 내보내기",
+        "Offset" => "오프셋",
+        "Timestamp" => "타임스탬프",
+        "Headers" => "헤더",
+        "Re-produce" => "다시 보내기",
+        "Produce this key, value and headers again" => "이 키, 값, 헤더로 레코드를 한 번 더 보냅니다",
         // Consumers
         "Consumer groups" => "컨슈머 그룹",
         "Group" => "그룹",

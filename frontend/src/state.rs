@@ -121,7 +121,24 @@ pub struct AppState {
     pub timeline: std::collections::VecDeque<TimelineEvent>,
     /// The engine's metrics, oldest first (at most `METRICS_SAMPLES_KEPT`).
     pub metrics: std::collections::VecDeque<kite_shared::api::Metrics>,
+    /// The message browser's records per (topic, partition), oldest first (at most
+    /// `BROWSE_ROWS_KEPT` each): what its seeks and its live tail fetched.
+    pub browsed: BTreeMap<(String, i32), Vec<RecordView>>,
+    /// The record the lineage shows, as `dump_record` answered.
+    pub dumped: Option<Dumped>,
 }
+
+/// A record and its batch as `dump_record` answered, for the lineage's bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dumped {
+    pub topic: String,
+    pub partition: i32,
+    pub batch: kite_shared::record::dump::DumpedBatch,
+    pub record: kite_shared::record::dump::DumpedRecord,
+}
+
+/// How many records of one partition the message browser keeps (the oldest go first).
+pub const BROWSE_ROWS_KEPT: usize = 500;
 
 impl AppState {
     pub fn new(mode: Mode) -> Self {
@@ -142,6 +159,8 @@ impl AppState {
             cluster: None,
             timeline: std::collections::VecDeque::new(),
             metrics: std::collections::VecDeque::new(),
+            browsed: BTreeMap::new(),
+            dumped: None,
         }
     }
 
@@ -176,6 +195,10 @@ pub enum Action {
         key: SerializerKind,
         value: SerializerKind,
     },
+    /// The message browser seeks afresh: what it showed is dropped.
+    BrowseReset,
+    /// An answer to one of the message browser's own requests (its fetches and offset lookups).
+    Browsed(Reply),
 }
 
 fn describe_error(error: &KafkaError) -> String {
@@ -201,6 +224,18 @@ impl AppState {
                 self.key_serializer = key;
                 self.value_serializer = value;
             }
+            Action::BrowseReset => self.browsed.clear(),
+            Action::Browsed(Reply::Records { topic, partition, records, .. }) => {
+                let kept = self.browsed.entry((topic, partition)).or_default();
+                // A tail's fetch starts after what is shown; anything older is already here.
+                let after = kept.last().map_or(i64::MIN, |r| r.offset);
+                kept.extend(records.into_iter().filter(|r| r.offset > after));
+                let excess = kept.len().saturating_sub(BROWSE_ROWS_KEPT);
+                kept.drain(..excess);
+            }
+            Action::Browsed(Reply::Error(error)) => self.last_error = Some(describe_error(&error)),
+            // Offset lookups lead to fetches (`app`); nothing else is asked for.
+            Action::Browsed(_) => {}
             Action::Message(ServerMessage::Welcome { engine, .. }) => {
                 self.status = LinkStatus::Ready { engine }
             }
@@ -285,6 +320,9 @@ impl AppState {
             | Reply::RecordBatches { .. }
             | Reply::Subscribed { .. }
             | Reply::Unsubscribed { .. } => {}
+            Reply::RecordDumped { topic, partition, batch, record } => {
+                self.dumped = Some(Dumped { topic, partition, batch, record });
+            }
             Reply::Metrics(sample) => {
                 self.metrics.push_back(sample);
                 while self.metrics.len() > METRICS_SAMPLES_KEPT {

@@ -226,6 +226,7 @@ fn every_view_text_has_its_korean() {
         include_str!("../src/views/cluster.rs"),
         include_str!("../src/views/connection.rs"),
         include_str!("../src/views/consumers.rs"),
+        include_str!("../src/views/messages.rs"),
         include_str!("../src/views/metrics.rs"),
         include_str!("../src/views/partitions.rs"),
         include_str!("../src/views/producer.rs"),
@@ -249,4 +250,145 @@ fn every_view_text_has_its_korean() {
     }
     assert!(seen > 60, "found only {seen} translated texts: the pattern no longer matches the views");
     assert!(missing.is_empty(), "texts without Korean: {missing:?}");
+}
+
+/// The message browser over the engine in wasm: a seek by offset and by time, its answers in the
+/// reducer, the filter, the tail, and the exports.
+#[wasm_bindgen_test]
+fn the_message_browser_seeks_filters_tails_and_exports() {
+    use kite_frontend::views::messages::{
+        FilterField, Seek, rows, seek_commands, tail_commands, to_csv, to_json,
+    };
+    let mut cluster = Cluster::new(7);
+    ask(
+        &mut cluster,
+        1,
+        Command::CreateTopic {
+            name: "orders".into(),
+            partitions: 2,
+            configs: Default::default(),
+            replication_factor: None,
+        },
+    );
+    let produce =
+        |partition: i32, key: &str, value: &str, timestamp_ms: i64, headers: Vec<(String, String)>| {
+            Command::Produce {
+                topic: "orders".into(),
+                partition: Some(partition),
+                key: Some(key.into()),
+                value: Some(value.into()),
+                timestamp_ms: Some(timestamp_ms),
+                partitioner: PartitionerKind::default(),
+                key_serializer: SerializerKind::String,
+                value_serializer: SerializerKind::String,
+                headers,
+                acks: Default::default(),
+            }
+        };
+    ask(&mut cluster, 2, produce(0, "alice", "10", 1_000, vec![("source".into(), "web".into())]));
+    ask(&mut cluster, 3, produce(1, "bob", "say \"hi\", twice", 2_000, vec![]));
+    ask(&mut cluster, 4, produce(0, "carol", "30", 3_000, vec![]));
+    let Reply::Topics { topics } = ask(&mut cluster, 5, Command::ListTopics) else { panic!("topics") };
+    let topic = topics.into_iter().find(|t| t.name == "orders").expect("orders is listed");
+    let strings = (SerializerKind::String, SerializerKind::String);
+
+    // From offset 1: partition 0 from 1, partition 1 (log end 1) at its end.
+    let commands = seek_commands(&topic, None, Seek::Offset(1), strings);
+    let offsets: Vec<(i32, i64)> = commands
+        .iter()
+        .map(|c| match c {
+            Command::Fetch { partition, offset, .. } => (*partition, *offset),
+            other => panic!("a seek by offset fetches, not {other:?}"),
+        })
+        .collect();
+    assert_eq!(offsets, vec![(0, 1), (1, 1)]);
+
+    // By time: ListOffsets, whose answer is the first offset at or after it.
+    let Some(Command::ListOffsets { timestamp_ms, .. }) =
+        seek_commands(&topic, Some(0), Seek::parse("timestamp", "1970-01-01T00:00:02Z").unwrap(), strings)
+            .into_iter()
+            .next()
+    else {
+        panic!("a seek by time looks the offset up")
+    };
+    assert_eq!(timestamp_ms, 2_000);
+    let Reply::Offsets { offset, .. } =
+        ask(&mut cluster, 6, Command::ListOffsets { topic: "orders".into(), partition: 0, timestamp_ms })
+    else {
+        panic!("offsets")
+    };
+    assert_eq!(offset, Some(1), "carol (3 000 ms) is partition 0's first record at or after 2 000 ms");
+    assert!(Seek::parse("timestamp", "yesterday").is_err());
+    assert!(Seek::parse("offset", "x").is_err());
+
+    // The newest records of every partition, into the reducer as the browser's answers.
+    let mut state = AppState::new(Mode::InTab).apply(Action::BrowseReset);
+    for (i, command) in seek_commands(&topic, None, Seek::End, strings).into_iter().enumerate() {
+        state = state.apply(Action::Browsed(ask(&mut cluster, 10 + i as u64, command)));
+    }
+    let all = rows("orders", &state.browsed, FilterField::Any, "");
+    let seen: Vec<(i32, i64)> = all.iter().map(|(p, r)| (*p, r.offset)).collect();
+    assert_eq!(seen, vec![(0, 0), (1, 0), (0, 1)], "across partitions, by timestamp");
+    assert_eq!(rows("orders", &state.browsed, FilterField::Header, "web").len(), 1);
+    assert_eq!(rows("orders", &state.browsed, FilterField::Key, "web").len(), 0);
+    assert_eq!(rows("orders", &state.browsed, FilterField::Value, "hi").len(), 1);
+
+    // Nothing new: no tail fetch. One more record: a fetch from just after what is shown.
+    assert_eq!(tail_commands(&topic, &state.browsed, None, strings), vec![]);
+    ask(&mut cluster, 20, produce(1, "dave", "40", 4_000, vec![]));
+    let Reply::Topics { topics } = ask(&mut cluster, 21, Command::ListTopics) else { panic!("topics") };
+    let tail = tail_commands(&topics[0], &state.browsed, None, strings);
+    assert!(matches!(tail.as_slice(), [Command::Fetch { partition: 1, offset: 1, .. }]), "{tail:?}");
+    state = state.apply(Action::Browsed(ask(&mut cluster, 22, tail[0].clone())));
+    let all = rows("orders", &state.browsed, FilterField::Any, "");
+    assert_eq!(all.last().map(|(p, r)| (*p, r.offset, r.key.clone())), Some((1, 1, Some("dave".into()))));
+
+    let csv = to_csv("orders", &all);
+    let lines: Vec<&str> = csv.split("\r\n").collect();
+    assert_eq!(lines[0], "topic,partition,offset,timestamp,key,value,headers");
+    assert_eq!(lines[1], "orders,0,0,1000,alice,10,source=web");
+    assert_eq!(lines[2], "orders,1,0,2000,bob,\"say \"\"hi\"\", twice\",");
+    let json: serde_json::Value = serde_json::from_str(&to_json("orders", &all)).expect("the export is JSON");
+    assert_eq!(json[0]["headers"][0]["value"], "web");
+    assert_eq!(json[3]["key"], "dave");
+    assert_eq!(json.as_array().map(Vec::len), Some(4));
+}
+
+/// The lineage's bytes: the engine in wasm dumps a record with its batch's CRC.
+#[wasm_bindgen_test]
+fn a_record_is_dumped_with_its_batch() {
+    let mut cluster = Cluster::new(7);
+    ask(
+        &mut cluster,
+        1,
+        Command::CreateTopic {
+            name: "orders".into(),
+            partitions: 1,
+            configs: Default::default(),
+            replication_factor: None,
+        },
+    );
+    ask(
+        &mut cluster,
+        2,
+        Command::Produce {
+            topic: "orders".into(),
+            partition: None,
+            key: Some("21".into()),
+            value: Some("pinned".into()),
+            timestamp_ms: Some(1234),
+            partitioner: PartitionerKind::default(),
+            key_serializer: SerializerKind::String,
+            value_serializer: SerializerKind::String,
+            headers: vec![],
+            acks: Default::default(),
+        },
+    );
+    let reply = ask(&mut cluster, 3, Command::DumpRecord { topic: "orders".into(), partition: 0, offset: 0 });
+    let state = AppState::new(Mode::InTab).apply(Action::Message(ServerMessage::Reply { id: 3, reply }));
+    let dumped = state.dumped.expect("the dump is kept for the lineage");
+    assert_eq!(
+        (dumped.batch.crc, dumped.record.record_hex.as_str()),
+        (1995881793, "1c0000000432310c70696e6e656400")
+    );
 }

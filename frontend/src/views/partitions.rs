@@ -12,7 +12,7 @@ use yew::prelude::*;
 
 use crate::i18n::{Lang, tr, trf};
 
-use crate::state::{GroupView, PARTITIONS_SHOWN, record_fetches};
+use crate::state::{Dumped, GroupView, PARTITIONS_SHOWN, record_fetches};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -23,6 +23,8 @@ pub struct Props {
     pub send: Callback<Command>,
     /// The consumer group the consumers view follows, for the lineage's "consumed by".
     pub group: Option<GroupView>,
+    /// The chosen record's bytes and batch, as `dump_record` answered.
+    pub dumped: Option<Dumped>,
 }
 
 /// A stable hue per key, so one key has one colour everywhere.
@@ -46,6 +48,20 @@ pub fn partitions_view(props: &Props) -> Html {
     }
     // The record whose lineage is shown: (partition, offset) in the selected topic.
     let chosen = use_state(|| None::<(i32, i64)>);
+    // Its bytes and batch come from the leader's log.
+    {
+        let send = props.send.clone();
+        let topic = props.topic.as_ref().map(|t| t.name.clone());
+        use_effect_with((topic, *chosen), move |(topic, chosen)| {
+            if let (Some(topic), Some((partition, offset))) = (topic, chosen) {
+                send.emit(Command::DumpRecord {
+                    topic: topic.clone(),
+                    partition: *partition,
+                    offset: *offset,
+                });
+            }
+        });
+    }
     let Some(topic) = &props.topic else {
         return html! {
             <section class="panel partitions" id="partitions">
@@ -93,6 +109,12 @@ pub fn partitions_view(props: &Props) -> Html {
                 }
             }) }
             { lineage(lang, topic, &props.records, *chosen, props.group.as_ref()) }
+            { chosen.and_then(|(partition, offset)| {
+                let dumped = props.dumped.as_ref().filter(|d| {
+                    d.topic == topic.name && d.partition == partition && d.record.offset == offset
+                })?;
+                Some(record_bytes(lang, dumped))
+            }).unwrap_or_default() }
             if topic.partitions.len() > PARTITIONS_SHOWN {
                 <p class="hint">{ trf(lang, "Showing the first {} of {} partitions.", &[&PARTITIONS_SHOWN, &topic.partitions.len()]) }</p>
             }
@@ -191,4 +213,62 @@ fn lineage(
 fn iso_time(timestamp_ms: i64) -> String {
     let iso = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(timestamp_ms as f64)).to_iso_string();
     format!("{} ({timestamp_ms})", String::from(iso))
+}
+
+/// Hex split into groups of `group` bytes, for reading.
+fn spaced(hex: &str, group: usize) -> String {
+    let chars: Vec<char> = hex.chars().collect();
+    chars.chunks(group * 2).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join(" ")
+}
+
+/// The chosen record's batch and bytes, as `kafka-dump-log.sh --print-data-log` prints them, with
+/// the header and the record in hex.
+fn record_bytes(lang: Lang, dumped: &Dumped) -> Html {
+    let (b, r) = (&dumped.batch, &dumped.record);
+    let batch_line = format!(
+        "baseOffset: {} lastOffset: {} count: {} baseSequence: {} producerId: {} producerEpoch: {} \
+         partitionLeaderEpoch: {} isTransactional: {} isControl: {} {}: {} size: {} magic: {} \
+         compresscodec: {} crc: {} (0x{:08x}) isvalid: true",
+        b.base_offset,
+        b.last_offset,
+        b.count,
+        b.base_sequence,
+        b.producer_id,
+        b.producer_epoch,
+        b.partition_leader_epoch,
+        b.is_transactional,
+        b.is_control,
+        b.timestamp_type,
+        b.max_timestamp,
+        b.size_bytes,
+        b.magic,
+        b.compresscodec,
+        b.crc,
+        b.crc,
+    );
+    let record_line = format!(
+        "| offset: {} {}: {} keySize: {} valueSize: {} headerKeys: [{}]",
+        r.offset,
+        b.timestamp_type,
+        r.timestamp,
+        r.key_size,
+        r.value_size,
+        r.header_keys.join(", ")
+    );
+    html! {
+        <div class="record-bytes" id="record-bytes" data-crc={b.crc.to_string()}>
+            <h4>{ tr(lang, "Its batch and bytes (kafka-dump-log)") }</h4>
+            <pre class="dump">{ format!("{batch_line}\n{record_line}") }</pre>
+            <dl class="hex">
+                <dt>{ tr(lang, "Batch header (61 bytes; the CRC-32C covers attributes to the end)") }</dt>
+                <dd><code>{ spaced(&b.header_hex, 4) }</code></dd>
+                <dt>{ tr(lang, "This record's bytes (length, attributes, timestamp and offset deltas, key, value, headers)") }</dt>
+                <dd><code id="record-hex">{ spaced(&r.record_hex, 4) }</code></dd>
+                <dt>{ tr(lang, "Key bytes") }</dt>
+                <dd><code>{ r.key_hex.as_deref().map_or("null".to_string(), |h| spaced(h, 1)) }</code></dd>
+                <dt>{ tr(lang, "Value bytes") }</dt>
+                <dd><code>{ r.value_hex.as_deref().map_or("null".to_string(), |h| spaced(h, 1)) }</code></dd>
+            </dl>
+        </div>
+    }
 }
