@@ -257,7 +257,7 @@ fn every_view_text_has_its_korean() {
 #[wasm_bindgen_test]
 fn the_message_browser_seeks_filters_tails_and_exports() {
     use kite_frontend::views::messages::{
-        FilterField, Seek, rows, seek_commands, tail_commands, to_csv, to_json,
+        FilterField, Seek, rows, seek_commands, seek_starts, tail_commands, to_csv, to_json,
     };
     let mut cluster = Cluster::new(7);
     ask(
@@ -323,7 +323,13 @@ fn the_message_browser_seeks_filters_tails_and_exports() {
 
     // The newest records of every partition, into the reducer as the browser's answers.
     let mut state = AppState::new(Mode::InTab).apply(Action::BrowseReset);
-    for (i, command) in seek_commands(&topic, None, Seek::End, strings).into_iter().enumerate() {
+    let newest = seek_commands(&topic, None, Seek::End, strings);
+    let starts = seek_starts(&topic, None, &newest);
+    assert_eq!(starts.clone().into_iter().collect::<Vec<_>>(), vec![(0, 0), (1, 0)]);
+    // A seek from offset 1 leaves an empty partition 1 at 1: its tail starts there, not at 0.
+    let from_one = seek_starts(&topic, None, &seek_commands(&topic, None, Seek::Offset(1), strings));
+    assert_eq!(from_one.into_iter().collect::<Vec<_>>(), vec![(0, 1), (1, 1)]);
+    for (i, command) in newest.into_iter().enumerate() {
         state = state.apply(Action::Browsed(ask(&mut cluster, 10 + i as u64, command)));
     }
     let all = rows("orders", &state.browsed, FilterField::Any, "");
@@ -334,10 +340,10 @@ fn the_message_browser_seeks_filters_tails_and_exports() {
     assert_eq!(rows("orders", &state.browsed, FilterField::Value, "hi").len(), 1);
 
     // Nothing new: no tail fetch. One more record: a fetch from just after what is shown.
-    assert_eq!(tail_commands(&topic, &state.browsed, None, strings), vec![]);
+    assert_eq!(tail_commands(&topic, &state.browsed, &starts, strings), vec![]);
     ask(&mut cluster, 20, produce(1, "dave", "40", 4_000, vec![]));
     let Reply::Topics { topics } = ask(&mut cluster, 21, Command::ListTopics) else { panic!("topics") };
-    let tail = tail_commands(&topics[0], &state.browsed, None, strings);
+    let tail = tail_commands(&topics[0], &state.browsed, &starts, strings);
     assert!(matches!(tail.as_slice(), [Command::Fetch { partition: 1, offset: 1, .. }]), "{tail:?}");
     state = state.apply(Action::Browsed(ask(&mut cluster, 22, tail[0].clone())));
     let all = rows("orders", &state.browsed, FilterField::Any, "");
@@ -352,6 +358,17 @@ fn the_message_browser_seeks_filters_tails_and_exports() {
     assert_eq!(json[0]["headers"][0]["value"], "web");
     assert_eq!(json[3]["key"], "dave");
     assert_eq!(json.as_array().map(Vec::len), Some(4));
+}
+
+#[wasm_bindgen_test]
+fn headers_are_typed_like_kafka_console_producer() {
+    use kite_frontend::views::producer::parse_headers;
+    let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+    assert_eq!(
+        parse_headers("source:web, trace:4:2,flag"),
+        vec![pair("source", "web"), pair("trace", "4:2"), pair("flag", "")]
+    );
+    assert_eq!(parse_headers(" "), vec![]);
 }
 
 /// The lineage's bytes: the engine in wasm dumps a record with its batch's CRC.

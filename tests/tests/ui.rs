@@ -147,6 +147,76 @@ async fn produce_in_the_tab_and_on_the_server() {
         assert!(!owners.contains("consumer-2"), "the crashed member's partitions moved: {owners}");
         click(&client, "#consumer-list li[data-consumer='1'] .remove-consumer").await?;
 
+        // The message browser on a fresh topic: a live tail shows records as they come, a filter
+        // narrows them, the export is the rows as CSV, a record is produced again, a seek by
+        // offset starts each partition there.
+        create_topic(&client, "clicks", 2).await?;
+        click(&client, "#browse-tail").await?;
+        fill(&client, "#produce-headers", "source:web").await?;
+        // murmur2: "alice" → partition 1 of 2, "bob" → 0 (each answer differs from the last, so
+        // waiting for it cannot match the previous one).
+        let (alice_partition, _) = produce(&client, "alice", "1", 0).await?;
+        fill(&client, "#produce-headers", "").await?;
+        assert_eq!(
+            produce(&client, "alice", "3", 1).await?,
+            (alice_partition, 1),
+            "same key, same partition"
+        );
+        let (bob_partition, _) = produce(&client, "bob", "2,\"quoted\"", 0).await?;
+        assert_eq!((alice_partition, bob_partition), (1, 0));
+        wait_for(&client, "#browse-count[data-rows='3']").await?;
+        fill(&client, "#filter-text", "alice").await?;
+        select(&client, "#filter-field", "key").await?;
+        wait_for(&client, "#browse-count[data-rows='2']").await?;
+        select(&client, "#filter-field", "header").await?;
+        fill(&client, "#filter-text", "web").await?;
+        wait_for(&client, "#browse-count[data-rows='1']").await?;
+        fill(&client, "#filter-text", "").await?;
+        wait_for(&client, "#browse-count[data-rows='3']").await?;
+        let href = wait_for(&client, "#export-csv").await?.attr("href").await.map_err(|e| e.to_string())?;
+        let csv = client
+            .execute(
+                "return decodeURIComponent(arguments[0].split(',').slice(1).join(','))",
+                vec![serde_json::Value::String(href.unwrap_or_default())],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let csv = csv.as_str().unwrap_or_default().to_string();
+        assert!(csv.starts_with("topic,partition,offset,timestamp,key,value,headers\r\n"), "{csv}");
+        assert!(csv.contains(&format!("clicks,{alice_partition},0,")), "{csv}");
+        assert!(csv.contains(",alice,1,source=web\r\n"), "{csv}");
+        assert!(
+            csv.contains(&format!("clicks,{bob_partition},0,")) && csv.contains(",bob,\"2,\"\"quoted\"\"\","),
+            "{csv}"
+        );
+        // Re-produce alice's first record: the partitioner puts the same key in the same
+        // partition, at the next offset, and the tail brings it in with its header.
+        click(
+            &client,
+            &format!("#browse-rows tr[data-partition='{alice_partition}'][data-offset='0'] .reproduce"),
+        )
+        .await?;
+        wait_for(&client, &format!("#browse-rows tr[data-partition='{alice_partition}'][data-offset='2']"))
+            .await?;
+        let row = text_of(
+            &client,
+            &format!("#browse-rows tr[data-partition='{alice_partition}'][data-offset='2']"),
+        )
+        .await?;
+        assert!(row.contains("alice") && row.contains("source=web"), "{row}");
+        select(&client, "#browse-seek", "offset").await?;
+        fill(&client, "#browse-at", "1").await?;
+        click(&client, "#browse-go").await?;
+        wait_for(&client, "#browse-count[data-rows='2']").await?;
+        let rows = text_of(&client, "#browse-rows tbody").await?;
+        assert!(!rows.contains("bob"), "bob's partition has nothing from offset 1: {rows}");
+        client
+            .execute("document.getElementById('messages').scrollIntoView()", vec![])
+            .await
+            .map_err(|e| e.to_string())?;
+        screenshot(&client, "messages").await?;
+        click(&client, "#browse-tail").await?;
+
         // Replication in the tab's three brokers: a topic with replication factor 3 and
         // min.insync.replicas=2. Stop the leader of a partition: another in-sync replica is
         // elected and acks=all goes on with two; stop a second broker: NOT_ENOUGH_REPLICAS.
@@ -179,6 +249,14 @@ async fn produce_in_the_tab_and_on_the_server() {
         let lineage = text_of(&client, "#lineage").await?;
         assert!(lineage.contains(&format!("not yet on broker {leader} (its log ends at 1)")), "{lineage}");
         assert!(lineage.contains("committed: below the high watermark 2"), "{lineage}");
+        // Its batch and bytes as kafka-dump-log shows them: the key "foobar" is 666f6f626172.
+        let dump = text_of(&client, "#record-bytes .dump").await?;
+        assert!(
+            dump.contains("baseOffset: 1 lastOffset: 1 count: 1") && dump.contains("isvalid: true"),
+            "{dump}"
+        );
+        let record_hex = text_of(&client, "#record-hex").await?.replace(' ', "");
+        assert!(record_hex.contains("666f6f626172"), "{record_hex}");
         // The timeline saw it happen: the controlled shutdown's fencing, the election, the appends.
         wait_for(&client, "#events .event[data-kind='election']").await?;
         wait_for(&client, "#events .event[data-kind='fenced']").await?;

@@ -103,21 +103,43 @@ pub fn seek_commands(
         .collect()
 }
 
-/// The tail's fetches: from just after the newest record shown in each browsed partition, where
-/// the log has grown past it.
+/// Where a seek left each browsed partition: its fetch's offset, or (for a partition it did not
+/// fetch, or a seek by time, whose fetch comes later) the log end then. The tail goes on from
+/// there in a partition that shows nothing yet.
+pub fn seek_starts(
+    topic: &TopicDescription,
+    partition: Option<i32>,
+    commands: &[Command],
+) -> BTreeMap<i32, i64> {
+    topic
+        .partitions
+        .iter()
+        .filter(|p| partition.is_none_or(|chosen| chosen == p.partition))
+        .map(|p| {
+            let fetched = commands.iter().find_map(|c| match c {
+                Command::Fetch { partition, offset, .. } if *partition == p.partition => Some(*offset),
+                _ => None,
+            });
+            (p.partition, fetched.unwrap_or(p.log_end_offset))
+        })
+        .collect()
+}
+
+/// The tail's fetches: from just after the newest record shown in each browsed partition (from
+/// where the seek left it when it shows none), where the log has grown past it.
 pub fn tail_commands(
     topic: &TopicDescription,
     browsed: &BTreeMap<(String, i32), Vec<RecordView>>,
-    partition: Option<i32>,
+    starts: &BTreeMap<i32, i64>,
     deserializers: (SerializerKind, SerializerKind),
 ) -> Vec<Command> {
     topic
         .partitions
         .iter()
-        .filter(|p| partition.is_none_or(|chosen| chosen == p.partition))
         .filter_map(|p| {
+            let start = *starts.get(&p.partition)?;
             let shown = browsed.get(&(topic.name.clone(), p.partition));
-            let next = shown.and_then(|rs| rs.last()).map_or(p.log_start_offset, |r| r.offset + 1);
+            let next = shown.and_then(|rs| rs.last()).map_or(start, |r| r.offset + 1);
             (p.log_end_offset > next).then(|| Command::Fetch {
                 topic: topic.name.clone(),
                 partition: p.partition,
@@ -277,30 +299,33 @@ pub fn messages_panel(props: &Props) -> Html {
     let seek_error = use_state(|| None::<String>);
     let deserializers = (props.key_serializer, props.value_serializer);
 
+    // Where the last seek left each partition, for the tail.
+    let starts = use_mut_ref(BTreeMap::<i32, i64>::new);
     // A new topic (or new deserializers) starts from its newest records.
     {
-        let (browse, topic) = (props.browse.clone(), props.topic.clone());
+        let (browse, topic, starts) = (props.browse.clone(), props.topic.clone(), starts.clone());
         let name = topic.as_ref().map(|t| t.name.clone());
         let (partition, ready) = (partition.clone(), props.ready);
         use_effect_with((name, deserializers, ready), move |_| {
             partition.set(None);
             if let Some(topic) = topic.filter(|_| ready) {
                 let commands = seek_commands(&topic, None, Seek::End, deserializers);
+                *starts.borrow_mut() = seek_starts(&topic, None, &commands);
                 browse.emit(BrowseRequest { reset: true, commands });
             }
         });
     }
     // The live tail: every second, what was appended after the newest record shown. The interval
     // reads the latest props through a ref, so it is not restarted on every render.
-    let latest = use_mut_ref(|| (None::<TopicDescription>, BTreeMap::new(), None::<i32>));
-    *latest.borrow_mut() = (props.topic.clone(), props.browsed.clone(), *partition);
+    let latest = use_mut_ref(|| (None::<TopicDescription>, BTreeMap::new()));
+    *latest.borrow_mut() = (props.topic.clone(), props.browsed.clone());
     {
-        let (browse, latest) = (props.browse.clone(), latest.clone());
+        let (browse, latest, starts) = (props.browse.clone(), latest.clone(), starts.clone());
         use_effect_with((*tail, props.ready), move |(tail, ready)| {
             super::every(TAIL_INTERVAL_MS, *tail && *ready, move || {
-                let (topic, browsed, partition) = &*latest.borrow();
+                let (topic, browsed) = &*latest.borrow();
                 if let Some(topic) = topic {
-                    let commands = tail_commands(topic, browsed, *partition, deserializers);
+                    let commands = tail_commands(topic, browsed, &starts.borrow(), deserializers);
                     if !commands.is_empty() {
                         browse.emit(BrowseRequest { reset: false, commands });
                     }
@@ -319,6 +344,7 @@ pub fn messages_panel(props: &Props) -> Html {
     };
     let go = {
         let (browse, topic, partition) = (props.browse.clone(), topic.clone(), partition.clone());
+        let starts = starts.clone();
         let (seek_kind, seek_at, seek_error) = (seek_kind.clone(), seek_at.clone(), seek_error.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
@@ -326,6 +352,7 @@ pub fn messages_panel(props: &Props) -> Html {
                 Ok(seek) => {
                     seek_error.set(None);
                     let commands = seek_commands(&topic, *partition, seek, deserializers);
+                    *starts.borrow_mut() = seek_starts(&topic, *partition, &commands);
                     browse.emit(BrowseRequest { reset: true, commands });
                 }
                 Err(reason) => seek_error.set(Some(reason)),
@@ -432,7 +459,7 @@ pub fn messages_panel(props: &Props) -> Html {
                             <tr data-partition={p.to_string()} data-offset={r.offset.to_string()}>
                                 <td>{ p }</td>
                                 <td>{ r.offset }</td>
-                                <td>{ r.timestamp_ms }</td>
+                                <td title={r.timestamp_ms.to_string()}>{ super::iso(r.timestamp_ms) }</td>
                                 <td class="key">{ r.key.clone().unwrap_or_else(|| "null".into()) }</td>
                                 <td class="value">{ r.value.clone().unwrap_or_else(|| "null".into()) }</td>
                                 <td>{ headers_text(r) }</td>

@@ -42,3 +42,8 @@ pub fn bind_text(state: &UseStateHandle<String>) -> yew::Callback<InputEvent> {
     let state = state.clone();
     yew::Callback::from(move |e: InputEvent| state.set(e.target_unchecked_into::<HtmlInputElement>().value()))
 }
+
+/// Epoch milliseconds as ISO-8601 UTC (`2026-11-27T06:18:16.368Z`).
+pub fn iso(timestamp_ms: i64) -> String {
+    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(timestamp_ms as f64)).to_iso_string().into()
+}

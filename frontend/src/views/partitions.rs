@@ -209,10 +209,9 @@ fn lineage(
     }
 }
 
-/// A timestamp as ISO-8601 UTC, with the milliseconds Kafka carries.
+/// A timestamp as ISO-8601 UTC beside the milliseconds Kafka carries.
 fn iso_time(timestamp_ms: i64) -> String {
-    let iso = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(timestamp_ms as f64)).to_iso_string();
-    format!("{} ({timestamp_ms})", String::from(iso))
+    format!("{} ({timestamp_ms})", super::iso(timestamp_ms))
 }
 
 /// Hex split into groups of `group` bytes, for reading.

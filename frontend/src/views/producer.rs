@@ -28,6 +28,19 @@ pub struct Props {
     pub on_serializers: Callback<(SerializerKind, SerializerKind)>,
 }
 
+/// Headers typed as kafka-console-producer reads them with `parse.headers=true`: `key:value`
+/// pairs separated by `,` (a pair without `:` is a header with an empty value).
+pub fn parse_headers(text: &str) -> Vec<(String, String)> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| match pair.split_once(':') {
+            Some((key, value)) => (key.trim().to_string(), value.trim().to_string()),
+            None => (pair.to_string(), String::new()),
+        })
+        .collect()
+}
+
 /// Bytes as Kafka tools print them: lowercase hex pairs separated by spaces.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
@@ -104,6 +117,7 @@ pub fn producer_panel(props: &Props) -> Html {
     let key = use_state(|| "customer-42".to_string());
     let value = use_state(|| "hello, kafka".to_string());
     let partition = use_state(String::new);
+    let headers = use_state(String::new);
     let partitioner = use_state(PartitionerKind::default);
     // Kafka's producer default since 3.0: every in-sync replica has the record before the answer.
     let acks = use_state(kite_shared::config::Acks::default);
@@ -111,6 +125,7 @@ pub fn producer_panel(props: &Props) -> Html {
     let topic = props.selected.clone().unwrap_or_default();
     let (key_serializer, value_serializer) = (props.key_serializer, props.value_serializer);
     let produce = {
+        let headers = headers.clone();
         let (key, value, partition, send, topic, partitioner, acks) = (
             key.clone(),
             value.clone(),
@@ -136,7 +151,7 @@ pub fn producer_panel(props: &Props) -> Html {
                 partitioner: *partitioner,
                 key_serializer,
                 value_serializer,
-                headers: Vec::new(),
+                headers: parse_headers(&headers),
             });
         })
     };
@@ -207,6 +222,8 @@ pub fn producer_panel(props: &Props) -> Html {
                         ("0", kite_shared::config::Acks::None)].into_iter().map(|(name, kind)| html! {
                         <option value={name} selected={kind == *acks}>{ name }</option>
                     }) }</select></label>
+                <label class="wide">{ tr(lang, "Headers") }<input id="produce-headers" type="text"
+                    value={(*headers).clone()} oninput={bind_text(&headers)} placeholder="source:web,trace:42" /></label>
             </form>
             if value_serializer == SerializerKind::Avro {
                 <div class="schema">
