@@ -215,7 +215,7 @@ pub fn app() -> Html {
                     key_serializer={state.key_serializer} value_serializer={state.value_serializer}
                     {ready} {browse} send={send.clone()} />
                 <ConsumersPanel selected_topic={state.selected_topic.clone()} consumers={state.consumers.clone()}
-                    group={state.group.clone()} {ready} {send} />
+                    group={state.group.clone()} last_reset={state.last_reset.clone()} {ready} {send} />
                 <MetricsPanel samples={state.metrics.clone()} />
                 <TimelinePanel events={state.timeline.clone()} />
             </main>

@@ -256,6 +256,18 @@ pub fn korean(text: &str) -> Option<&'static str> {
         "Log end" => "로그 끝",
         "Lag" => "랙(lag)",
         "Owner" => "담당",
+        "Total lag" => "전체 랙",
+        "records" => "레코드",
+        "Reset offsets" => "오프셋 재설정",
+        "Like kafka-consumer-groups --reset-offsets: only while the group has no members. Preview is its dry run." => {
+            "kafka-consumer-groups --reset-offsets와 같습니다. 그룹에 멤버가 없을 때만 됩니다. 미리 보기는 dry run입니다."
+        }
+        "To" => "대상",
+        "Offset, shift, or time" => "오프셋, 이동량, 또는 시각",
+        "Preview" => "미리 보기",
+        "Execute" => "실행",
+        "Moved: " => "옮김: ",
+        "Would move (dry run): " => "옮길 위치(dry run): ",
         // Metrics and timeline
         "Metrics" => "지표",
         "Charts fill in as the engine is sampled, once a second." => "엔진을 1초마다 측정해 차트를 그립니다.",

@@ -65,6 +65,19 @@ pub struct GroupView {
     pub protocol: String,
     pub members: usize,
     pub rows: Vec<GroupOffsetRow>,
+    /// The group's total lag at each describe, oldest first (at most `LAG_SAMPLES_KEPT`).
+    pub lag_history: std::collections::VecDeque<i64>,
+}
+
+/// How many lag samples the consumers view charts (a minute at one a second).
+pub const LAG_SAMPLES_KEPT: usize = 60;
+
+/// The answer to the last `reset_offsets`: a dry run's plan or what was done.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OffsetsReset {
+    pub group: String,
+    pub executed: bool,
+    pub offsets: Vec<kite_shared::api::GroupOffset>,
 }
 
 /// How many `get_metrics` samples the charts keep (a minute at one a second).
@@ -116,6 +129,7 @@ pub struct AppState {
     /// The consumers this UI opened, in the order it opened them.
     pub consumers: Vec<HostedConsumer>,
     pub group: Option<GroupView>,
+    pub last_reset: Option<OffsetsReset>,
     pub cluster: Option<ClusterView>,
     /// The engine's newest events, newest first (at most `TIMELINE_EVENTS_KEPT`).
     pub timeline: std::collections::VecDeque<TimelineEvent>,
@@ -156,6 +170,7 @@ impl AppState {
             value_serializer: SerializerKind::String,
             consumers: Vec::new(),
             group: None,
+            last_reset: None,
             cluster: None,
             timeline: std::collections::VecDeque::new(),
             metrics: std::collections::VecDeque::new(),
@@ -305,8 +320,27 @@ impl AppState {
             }
             Reply::ConsumerClosed { consumer } => self.consumers.retain(|c| c.id != consumer),
             Reply::GroupDescribed { group, state, protocol, members, offsets } => {
-                self.group =
-                    Some(GroupView { group, state, protocol, members: members.len(), rows: offsets });
+                // The same group's lag goes on; another group's starts afresh.
+                let mut lag_history = match self.group.take() {
+                    Some(previous) if previous.group == group => previous.lag_history,
+                    _ => Default::default(),
+                };
+                lag_history.push_back(offsets.iter().filter_map(|row| row.lag).sum());
+                while lag_history.len() > LAG_SAMPLES_KEPT {
+                    lag_history.pop_front();
+                }
+                self.group = Some(GroupView {
+                    group,
+                    state,
+                    protocol,
+                    members: members.len(),
+                    rows: offsets,
+                    lag_history,
+                });
+            }
+            Reply::OffsetsReset { group, executed, offsets } => {
+                self.last_error = None;
+                self.last_reset = Some(OffsetsReset { group, executed, offsets });
             }
             // The UI does not ask for offsets by time, produce batches, commit by hand, list,
             // reset or delete groups yet.
@@ -315,7 +349,6 @@ impl AppState {
             | Reply::ProducedRecords { .. }
             | Reply::OffsetsCommitted { .. }
             | Reply::Groups { .. }
-            | Reply::OffsetsReset { .. }
             | Reply::GroupDeleted { .. }
             | Reply::RecordBatches { .. }
             | Reply::Subscribed { .. }
@@ -382,6 +415,10 @@ pub fn follow_ups(message: &ServerMessage) -> Vec<Command> {
         ServerMessage::Welcome { .. } => vec![Command::ListTopics, Command::SubscribeEvents],
         ServerMessage::Reply { reply: Reply::TopicCreated { .. } | Reply::Produced { .. }, .. } => {
             vec![Command::ListTopics]
+        }
+        // The group's table shows the offsets a reset moved.
+        ServerMessage::Reply { reply: Reply::OffsetsReset { group, executed: true, .. }, .. } => {
+            vec![Command::DescribeGroup { group: group.clone() }]
         }
         _ => Vec::new(),
     }

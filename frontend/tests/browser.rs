@@ -371,6 +371,20 @@ fn headers_are_typed_like_kafka_console_producer() {
     assert_eq!(parse_headers(" "), vec![]);
 }
 
+#[wasm_bindgen_test]
+fn reset_targets_are_kafka_consumer_groups_options() {
+    use kite_frontend::views::consumers::reset_target;
+    use kite_shared::api::ResetTarget;
+    assert_eq!(reset_target("earliest", ""), Ok(ResetTarget::Earliest));
+    assert_eq!(reset_target("offset", " 7"), Ok(ResetTarget::Offset { offset: 7 }));
+    assert_eq!(reset_target("shift-by", "-2"), Ok(ResetTarget::ShiftBy { shift: -2 }));
+    assert_eq!(
+        reset_target("datetime", "1970-01-01T00:00:01Z"),
+        Ok(ResetTarget::Datetime { timestamp_ms: 1_000 })
+    );
+    assert!(reset_target("offset", "seven").is_err());
+}
+
 /// The lineage's bytes: the engine in wasm dumps a record with its batch's CRC.
 #[wasm_bindgen_test]
 fn a_record_is_dumped_with_its_batch() {

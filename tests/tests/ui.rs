@@ -146,6 +146,17 @@ async fn produce_in_the_tab_and_on_the_server() {
         let owners = text_of(&client, "#group-description table").await?;
         assert!(!owners.contains("consumer-2"), "the crashed member's partitions moved: {owners}");
         click(&client, "#consumer-list li[data-consumer='1'] .remove-consumer").await?;
+        // With no member left the group is Empty, and its offsets can be reset as
+        // kafka-consumer-groups does it: a dry run first, then for real — the lag is back.
+        wait_for(&client, "#group-description[data-state='Empty']").await?;
+        click(&client, "#reset-preview").await?;
+        let plan = text_of(&client, "#reset-result[data-executed='false']").await?;
+        assert!(plan.contains("orders-0 → 0") && plan.contains("orders-2 → 0"), "{plan}");
+        wait_for(&client, "#group-description tr[data-partition='orders-2'][data-lag='0']").await?;
+        click(&client, "#reset-execute").await?;
+        wait_for(&client, "#reset-result[data-executed='true']").await?;
+        wait_for(&client, "#group-description tr[data-partition='orders-2'][data-lag='2']").await?;
+        wait_for(&client, "#chart-lag[data-latest='5']").await?;
 
         // The message browser on a fresh topic: a live tail shows records as they come, a filter
         // narrows them, the export is the rows as CSV, a record is produced again, a seek by

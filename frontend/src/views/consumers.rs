@@ -3,13 +3,14 @@
 //! `kafka-consumer-groups --describe` shows it — state, protocol, and per partition the committed
 //! offset, the log end, the lag and the member that owns it.
 
-use kite_shared::api::{Command, PartitionRef};
+use kite_shared::api::{Command, PartitionRef, ResetTarget};
+use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use crate::i18n::{Lang, tr, trf};
 
 use super::bind_text;
-use crate::state::{GroupView, HostedConsumer};
+use crate::state::{GroupView, HostedConsumer, OffsetsReset};
 
 /// The session timeout of the consumers this view adds.
 pub const PLAYGROUND_SESSION_TIMEOUT_MS: i32 = 10_000;
@@ -22,8 +23,26 @@ pub struct Props {
     pub selected_topic: Option<String>,
     pub consumers: Vec<HostedConsumer>,
     pub group: Option<GroupView>,
+    pub last_reset: Option<OffsetsReset>,
     pub ready: bool,
     pub send: Callback<Command>,
+}
+
+/// Reads the reset form as kafka-consumer-groups' `--to-earliest`, `--to-latest`, `--to-offset N`,
+/// `--shift-by N` or `--to-datetime T` (epoch ms or ISO-8601).
+pub fn reset_target(kind: &str, value: &str) -> Result<ResetTarget, String> {
+    let number = || value.trim().parse::<i64>().map_err(|_| format!("{:?} is not a number", value.trim()));
+    match kind {
+        "earliest" => Ok(ResetTarget::Earliest),
+        "latest" => Ok(ResetTarget::Latest),
+        "offset" => Ok(ResetTarget::Offset { offset: number()? }),
+        "shift-by" => Ok(ResetTarget::ShiftBy { shift: number()? }),
+        "datetime" => match super::messages::Seek::parse("timestamp", value)? {
+            super::messages::Seek::Timestamp(timestamp_ms) => Ok(ResetTarget::Datetime { timestamp_ms }),
+            _ => Err(format!("{value:?} is not a time")),
+        },
+        other => Err(format!("unknown reset {other:?}")),
+    }
 }
 
 fn partitions(list: &[PartitionRef]) -> String {
@@ -49,6 +68,10 @@ pub fn consumers_panel(props: &Props) -> Html {
         use_effect_with((ids, group, ready), move |(ids, group, ready)| {
             let (ids, group) = (ids.clone(), group.clone());
             let active = *ready && !ids.is_empty();
+            // Once now, so the table follows a member's leaving even when none is left to poll.
+            if *ready {
+                send.emit(Command::DescribeGroup { group: group.clone() });
+            }
             super::every(POLL_INTERVAL_MS, active, move || {
                 for &consumer in &ids {
                     send.emit(Command::Poll {
@@ -86,6 +109,28 @@ pub fn consumers_panel(props: &Props) -> Html {
         })
     };
     let can_add = props.ready && props.selected_topic.is_some();
+    let reset_kind = use_state(|| "earliest".to_string());
+    let reset_value = use_state(String::new);
+    let reset_error = use_state(|| None::<String>);
+    let reset = |execute: bool| {
+        let (send, topic, group) = (props.send.clone(), props.selected_topic.clone(), (*group).clone());
+        let (kind, value, error) = (reset_kind.clone(), reset_value.clone(), reset_error.clone());
+        Callback::from(move |_: MouseEvent| {
+            let Some(topic) = topic.clone() else { return };
+            match reset_target(&kind, &value) {
+                Ok(to) => {
+                    error.set(None);
+                    send.emit(Command::ResetOffsets { group: group.trim().to_string(), topic, to, execute });
+                }
+                Err(reason) => error.set(Some(reason)),
+            }
+        })
+    };
+    let on_reset_kind = {
+        let reset_kind = reset_kind.clone();
+        Callback::from(move |e: Event| reset_kind.set(e.target_unchecked_into::<HtmlSelectElement>().value()))
+    };
+    let reset_needs_value = matches!(reset_kind.as_str(), "offset" | "shift-by" | "datetime");
     html! {
         <section class="panel consumers" id="consumers" aria-labelledby="consumers-title">
             <h2 id="consumers-title">{ tr(lang, "Consumer groups") }</h2>
@@ -148,8 +193,42 @@ pub fn consumers_panel(props: &Props) -> Html {
                             }) }
                         </tbody>
                     </table>
+                    if view.lag_history.len() > 1 {
+                        { super::metrics::chart("chart-lag", tr(lang, "Total lag"), tr(lang, "records"),
+                            &view.lag_history.iter().map(|&l| l as f64).collect::<Vec<_>>()) }
+                    }
                 </div>
             }
+            <div class="reset-offsets" id="reset-offsets">
+                <h3>{ tr(lang, "Reset offsets") }</h3>
+                <p class="hint">{ tr(lang, "Like kafka-consumer-groups --reset-offsets: only while the group has no members. Preview is its dry run.") }</p>
+                <div class="reset-form">
+                    <label>{ tr(lang, "To") }
+                        <select id="reset-to" onchange={on_reset_kind}>
+                            { for [("earliest", "--to-earliest"), ("latest", "--to-latest"), ("offset", "--to-offset"),
+                                   ("shift-by", "--shift-by"), ("datetime", "--to-datetime")]
+                                .into_iter().map(|(code, flag)| html! {
+                                    <option value={code} selected={*reset_kind == code}>{ flag }</option>
+                                }) }
+                        </select></label>
+                    if reset_needs_value {
+                        <input id="reset-value" aria-label={tr(lang, "Offset, shift, or time")} value={(*reset_value).clone()}
+                            oninput={bind_text(&reset_value)} />
+                    }
+                    <button id="reset-preview" type="button" disabled={!can_add} onclick={reset(false)}>{ tr(lang, "Preview") }</button>
+                    <button id="reset-execute" type="button" disabled={!can_add} onclick={reset(true)}>{ tr(lang, "Execute") }</button>
+                </div>
+                if let Some(reason) = &*reset_error {
+                    <p class="error" role="alert">{ reason }</p>
+                }
+                if let Some(done) = &props.last_reset {
+                    <p id="reset-result" class="hint" data-executed={done.executed.to_string()}>
+                        { if done.executed { tr(lang, "Moved: ") } else { tr(lang, "Would move (dry run): ") } }
+                        { done.offsets.iter().map(|o| format!("{}-{} → {}", o.topic, o.partition, o.offset))
+                            .collect::<Vec<_>>().join(", ") }
+                    </p>
+                }
+            </div>
         </section>
     }
 }

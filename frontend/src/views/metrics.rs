@@ -37,7 +37,7 @@ fn gauge(samples: &VecDeque<Metrics>, value: fn(&Metrics) -> usize) -> Vec<f64> 
 }
 
 /// One chart: a polyline over the values, scaled to their maximum, with the latest value.
-fn chart(id: &str, title: &str, unit: &str, values: &[f64]) -> Html {
+pub fn chart(id: &str, title: &str, unit: &str, values: &[f64]) -> Html {
     let max = values.iter().copied().fold(0.0_f64, f64::max).max(1.0);
     let step = if values.len() > 1 { CHART_WIDTH / (values.len() - 1) as f64 } else { 0.0 };
     let points: Vec<String> = values
