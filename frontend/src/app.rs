@@ -11,7 +11,7 @@ use yew::prelude::*;
 use crate::i18n::{Lang, Theme, tr};
 
 use crate::link::{EngineLink, Incoming};
-use crate::state::{Action, AppState, Mode, follow_ups};
+use crate::state::{Action, AppState, LinkStatus, Mode, follow_ups, reconnect_delay_ms};
 use crate::views::cluster::ClusterPanel;
 use crate::views::connection::ConnectionBar;
 use crate::views::consumers::ConsumersPanel;
@@ -148,7 +148,7 @@ pub fn app() -> Html {
             };
             let opened = match &mode {
                 Mode::InTab => EngineLink::in_tab(on_incoming),
-                Mode::Server { url } => EngineLink::server(url, on_incoming),
+                Mode::Server { url, token } => EngineLink::server(url, token.as_deref(), on_incoming),
             };
             match opened {
                 Ok(opened) => *link.borrow_mut() = Some(opened),
@@ -157,6 +157,19 @@ pub fn app() -> Html {
             move || {
                 link.borrow_mut().take();
             }
+        });
+    }
+
+    // A lost or refused server connection is retried with backoff.
+    {
+        let dispatcher = state.dispatcher();
+        let retry =
+            matches!(state.mode, Mode::Server { .. }) && matches!(state.status, LinkStatus::Closed { .. });
+        use_effect_with((retry, state.reconnect_attempt, state.generation), move |(retry, attempt, _)| {
+            let delay = if *retry { reconnect_delay_ms(*attempt) as i32 } else { i32::MAX };
+            let cancel =
+                (*retry).then(|| crate::views::after(delay, move || dispatcher.dispatch(Action::Reconnect)));
+            move || cancel.into_iter().for_each(|cancel| cancel())
         });
     }
 
@@ -180,7 +193,8 @@ pub fn app() -> Html {
         <div class="kite">
             <header class="top">
                 <h1>{ "Kite" }<span class="tagline">{ tr(lang, "Kafka's semantics, live") }</span></h1>
-                <ConnectionBar mode={state.mode.clone()} status={state.status.clone()} {on_connect} />
+                <ConnectionBar mode={state.mode.clone()} status={state.status.clone()}
+                    reconnect_attempt={state.reconnect_attempt} {on_connect} />
                 <span class="preferences">
                     <button id="language" class="language" onclick={toggle_lang}
                         title={if lang == Lang::Ko { "English" } else { "한국어" }}>

@@ -62,15 +62,33 @@ impl EngineLink {
         Ok(EngineLink { transport: Transport::Worker(worker), _on_message: on_message, _on_close: None })
     }
 
-    /// Connects to a `kite serve` websocket, e.g. `ws://127.0.0.1:8080/ws`.
-    pub fn server(url: &str, on_incoming: impl Fn(Incoming) + Clone + 'static) -> Result<EngineLink, String> {
-        let socket = WebSocket::new(url).map_err(|e| js_error(&format!("cannot connect to {url}"), e))?;
+    /// Connects to a `kite serve` websocket, e.g. `ws://127.0.0.1:8080/ws`, with its `--token`
+    /// (sent as `?token=`: a browser cannot set headers on a websocket).
+    pub fn server(
+        url: &str,
+        token: Option<&str>,
+        on_incoming: impl Fn(Incoming) + Clone + 'static,
+    ) -> Result<EngineLink, String> {
+        let address = match token.filter(|t| !t.is_empty()) {
+            Some(token) => {
+                let separator = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{separator}token={}", String::from(js_sys::encode_uri_component(token)))
+            }
+            None => url.to_string(),
+        };
+        // Messages name `url`, never `address`: the token stays out of the page's text.
+        let socket =
+            WebSocket::new(&address).map_err(|e| js_error(&format!("cannot connect to {url}"), e))?;
         let on_message = message_handler(on_incoming.clone());
         socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         let url = url.to_string();
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
             let reason = match (event.code(), event.reason()) {
-                (1006, _) => format!("could not reach {url} (connection failed or dropped)"),
+                // A browser learns nothing more about a refused upgrade (401, 403) than this.
+                (1006, _) => format!(
+                    "could not reach {url}: the server is down, or it refused the connection \
+                     (a missing or wrong token, or an origin it does not allow)"
+                ),
                 (code, reason) if reason.is_empty() => format!("{url} closed the connection (code {code})"),
                 (code, reason) => format!("{url} closed the connection (code {code}): {reason}"),
             };

@@ -19,8 +19,21 @@ use yew::Reducible;
 pub enum Mode {
     /// The engine compiled to wasm, in a Web Worker of this tab.
     InTab,
-    /// A `kite serve` process, over its websocket.
-    Server { url: String },
+    /// A `kite serve` process, over its websocket; `token` when it was started with `--token`.
+    Server { url: String, token: Option<String> },
+}
+
+/// The first reconnect to a server waits this long; each failed attempt doubles it.
+pub const RECONNECT_BACKOFF_MS: u32 = 500;
+/// The longest wait between reconnect attempts.
+pub const RECONNECT_BACKOFF_MAX_MS: u32 = 10_000;
+
+/// How long to wait before reconnect attempt `attempt` (1 for the first): exponential backoff
+/// from `RECONNECT_BACKOFF_MS`, capped at `RECONNECT_BACKOFF_MAX_MS` (Kafka's clients back off
+/// the same way, `reconnect.backoff.ms` to `reconnect.backoff.max.ms`).
+pub fn reconnect_delay_ms(attempt: u32) -> u32 {
+    let doublings = attempt.saturating_sub(1).min(31);
+    RECONNECT_BACKOFF_MS.saturating_mul(1_u32 << doublings).min(RECONNECT_BACKOFF_MAX_MS)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,6 +125,8 @@ pub struct AppState {
     pub mode: Mode,
     /// Bumped on every `Connect`, so reconnecting to the same place opens a fresh link.
     pub generation: u64,
+    /// Reconnect attempts to a server since the link last said welcome (0 while connected).
+    pub reconnect_attempt: u32,
     pub status: LinkStatus,
     pub topics: Vec<TopicDescription>,
     pub selected_topic: Option<String>,
@@ -159,6 +174,7 @@ impl AppState {
         AppState {
             mode,
             generation: 0,
+            reconnect_attempt: 0,
             status: LinkStatus::Connecting,
             topics: Vec::new(),
             selected_topic: None,
@@ -203,6 +219,8 @@ pub enum Action {
     Message(ServerMessage),
     Undecodable(String),
     Closed(String),
+    /// Time to try the server again after a lost or failed connection (backoff elapsed).
+    Reconnect,
     /// A command could not even be sent.
     SendFailed(String),
     SelectTopic(String),
@@ -232,6 +250,13 @@ impl AppState {
             Action::Closed(reason) => {
                 self.last_error = Some(reason.clone());
                 self.status = LinkStatus::Closed { reason };
+                if matches!(self.mode, Mode::Server { .. }) {
+                    self.reconnect_attempt += 1;
+                }
+            }
+            Action::Reconnect => {
+                let (generation, attempt) = (self.generation + 1, self.reconnect_attempt);
+                return AppState { generation, reconnect_attempt: attempt, ..AppState::new(self.mode) };
             }
             Action::SendFailed(reason) => self.last_error = Some(reason),
             Action::SelectTopic(name) => self.selected_topic = Some(name),
@@ -252,7 +277,12 @@ impl AppState {
             // Offset lookups lead to fetches (`app`); nothing else is asked for.
             Action::Browsed(_) => {}
             Action::Message(ServerMessage::Welcome { engine, .. }) => {
-                self.status = LinkStatus::Ready { engine }
+                self.status = LinkStatus::Ready { engine };
+                self.reconnect_attempt = 0;
+                // A reconnect's "could not reach" is over.
+                if self.last_error.as_deref().is_some_and(|e| e.starts_with("could not reach")) {
+                    self.last_error = None;
+                }
             }
             Action::Message(ServerMessage::Invalid { message }) => {
                 self.last_error = Some(format!("the engine could not read a request: {message}"))

@@ -125,8 +125,21 @@ fn the_reducer_follows_the_engine() {
 
     let state = state.apply(Action::Closed("gone".into()));
     assert_eq!(state.status, LinkStatus::Closed { reason: "gone".into() });
-    let state = state.apply(Action::Connect(Mode::Server { url: "ws://x/ws".into() }));
+    let server = Mode::Server { url: "ws://x/ws".into(), token: Some("t".into()) };
+    let state = state.apply(Action::Connect(server.clone()));
     assert_eq!((state.generation, state.topics.len()), (1, 0), "a new connection starts afresh");
+
+    // A lost server is retried with backoff; a welcome ends it.
+    let state = state.apply(Action::Closed("gone".into())).apply(Action::Closed("still gone".into()));
+    assert_eq!(state.reconnect_attempt, 2);
+    let state = state.apply(Action::Reconnect);
+    assert_eq!((state.generation, state.reconnect_attempt, &state.mode), (2, 2, &server));
+    let welcome = ServerMessage::Welcome { protocol_version: 1, engine: "kite serve".into() };
+    assert_eq!(state.apply(Action::Message(welcome)).reconnect_attempt, 0);
+    use kite_frontend::state::reconnect_delay_ms;
+    let delays: Vec<u32> = (1..=7).map(reconnect_delay_ms).collect();
+    assert_eq!(delays, vec![500, 1_000, 2_000, 4_000, 8_000, 10_000, 10_000]);
+    assert_eq!(reconnect_delay_ms(u32::MAX), 10_000);
 }
 
 #[wasm_bindgen_test]

@@ -63,8 +63,17 @@ impl KiteServer {
 
     /// `start` with more `kite serve` arguments.
     pub fn start_with(data_dir: &Path, args: &[&str]) -> KiteServer {
-        let mut child =
-            kite_serve(data_dir).args(args).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+        KiteServer::start_at(data_dir, FREE_PORT, args)
+    }
+
+    /// `start_with` listening on `listen` (to come back on the address a client knows).
+    pub fn start_at(data_dir: &Path, listen: &str, args: &[&str]) -> KiteServer {
+        let mut child = kite_serve_at(data_dir, listen)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
         let stdout = child.stdout.take().unwrap();
         // Owned from here on, so a panic below still kills the process.
         let mut server = KiteServer { child: Some(child), addr: SocketAddr::from(([0, 0, 0, 0], 0)) };
@@ -201,11 +210,19 @@ impl Drop for KiteServer {
 
 /// `kite serve` on a free port with `data_dir` and the built UI, not yet started.
 pub fn kite_serve(data_dir: &Path) -> Command {
+    kite_serve_at(data_dir, FREE_PORT)
+}
+
+/// `--listen` for a free loopback port (the server prints the one it got).
+const FREE_PORT: &str = "127.0.0.1:0";
+
+/// `kite serve` listening on `listen`.
+pub fn kite_serve_at(data_dir: &Path, listen: &str) -> Command {
     let mut command = Command::new(env_path("KITE_BIN"));
     command
         .arg("serve")
         .arg("--listen")
-        .arg("127.0.0.1:0")
+        .arg(listen)
         .arg("--data-dir")
         .arg(data_dir)
         .arg("--ui-dir")

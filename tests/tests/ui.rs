@@ -60,6 +60,14 @@ async fn produce_in_the_tab_and_on_the_server() {
     let server = KiteServer::start(data.path());
     let driver = ChromeDriver::start();
     let (url, ws_url) = (server.url(), server.ws_url());
+    // A second server, as a team would run one: a token required, the first server's page allowed.
+    let origin = url.trim_end_matches('/').to_string();
+    let secured_data = TempDir::new("ui-secured");
+    let secured =
+        KiteServer::start_with(secured_data.path(), &["--token", "s3cret", "--allow-origin", &origin]);
+    let secured_addr = secured.addr.to_string();
+    let secured = std::sync::Mutex::new(secured);
+    let secured = &secured;
 
     with_browser(&driver, |client| async move {
         client.set_window_size(WINDOW_WIDTH_PX, WINDOW_HEIGHT_PX).await.map_err(|e| e.to_string())?;
@@ -346,6 +354,31 @@ async fn produce_in_the_tab_and_on_the_server() {
         assert_eq!(meta, "6 partitions · 1 records");
         wait_for(&client, ".partition[data-partition='5'] .record[data-offset='0']").await?;
         screenshot(&client, "kite").await?;
+
+        // A server started with --token: without it the connection is refused and the status
+        // says why, and retries with backoff; with it, ready. When that server goes away the page
+        // retries until it is back on the same address, then carries on by itself.
+        let (secured_url, secured_addr) = (secured.lock().map_err(|e| e.to_string())?.ws_url(), secured_addr);
+        fill(&client, "#server-url", &secured_url).await?;
+        click(&client, "#server-connect").await?;
+        wait_for(&client, "#status[data-status='closed']:not([data-reconnect-attempt='0'])").await?;
+        let status = text_of(&client, "#status").await?;
+        assert!(status.contains("a missing or wrong token") && status.contains("retrying in"), "{status}");
+        fill(&client, "#server-token", "s3cret").await?;
+        click(&client, "#server-connect").await?;
+        wait_ready(&client, "kite serve").await?;
+        let exited = secured.lock().map_err(|e| e.to_string())?.terminate();
+        assert!(exited.success(), "{exited:?}");
+        wait_for(&client, "#status[data-status='closed']:not([data-reconnect-attempt='0'])").await?;
+        let restarted = KiteServer::start_at(
+            secured_data.path(),
+            &secured_addr,
+            &["--token", "s3cret", "--allow-origin", &origin],
+        );
+        *secured.lock().map_err(|e| e.to_string())? = restarted;
+        wait_ready(&client, "kite serve").await?;
+        let status = text_of(&client, "#status").await?;
+        assert!(!status.contains("retrying"), "{status}");
         Ok(())
     })
     .await;

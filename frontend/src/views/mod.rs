@@ -37,6 +37,24 @@ pub fn every(interval_ms: i32, active: bool, tick: impl FnMut() + 'static) -> im
     }
 }
 
+/// Runs `then` once after `delay_ms`; the returned function cancels it (an effect's destructor).
+pub fn after(delay_ms: i32, then: impl FnMut() + 'static) -> impl FnOnce() {
+    use wasm_bindgen::JsCast;
+    let then = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(then);
+    let window = web_sys::window();
+    let handle = window.as_ref().and_then(|window| {
+        window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(then.as_ref().unchecked_ref(), delay_ms)
+            .ok()
+    });
+    move || {
+        if let (Some(window), Some(handle)) = (window, handle) {
+            window.clear_timeout_with_handle(handle);
+        }
+        drop(then);
+    }
+}
+
 /// An `oninput` handler that keeps a text state in step with its input element.
 pub fn bind_text(state: &UseStateHandle<String>) -> yew::Callback<InputEvent> {
     let state = state.clone();
