@@ -159,6 +159,9 @@ pub fn apply_ops(files: &mut FileMap, ops: impl IntoIterator<Item = StorageOp>) 
 /// `FileMap` (what the host persisted).
 pub struct MemoryBrokerStore {
     files: FileMap,
+    /// The partition directories handed out, by name: a broker restarted over this store (same
+    /// engine, new `Broker`) reopens them with what their logs left there.
+    opened: BTreeMap<String, SharedFiles>,
     journal: Option<Journal>,
     /// The directory the journal names this broker's files under (`broker-1`), so several
     /// brokers can share one journal and one database; empty for the broker at the root.
@@ -168,18 +171,28 @@ pub struct MemoryBrokerStore {
 impl MemoryBrokerStore {
     /// An empty broker whose files live only as long as the engine.
     pub fn ephemeral() -> Self {
-        MemoryBrokerStore { files: FileMap::new(), journal: None, under: String::new() }
+        MemoryBrokerStore {
+            files: FileMap::new(),
+            opened: BTreeMap::new(),
+            journal: None,
+            under: String::new(),
+        }
     }
 
     /// A broker reopened from `files`, journaling every change into `journal`.
     pub fn journaled(files: FileMap, journal: Journal) -> Self {
-        MemoryBrokerStore { files, journal: Some(journal), under: String::new() }
+        MemoryBrokerStore { files, opened: BTreeMap::new(), journal: Some(journal), under: String::new() }
     }
 
     /// A broker whose files are those of `all` under directory `under` (as `files_under` picks
     /// them), journaling its changes under that directory into the shared `journal`.
     pub fn journaled_under(under: &str, all: &FileMap, journal: Journal) -> Self {
-        MemoryBrokerStore { files: files_under(all, under), journal: Some(journal), under: under.to_string() }
+        MemoryBrokerStore {
+            files: files_under(all, under),
+            opened: BTreeMap::new(),
+            journal: Some(journal),
+            under: under.to_string(),
+        }
     }
 
     /// How the journal names directory `dir` of this broker.
@@ -210,13 +223,26 @@ impl BrokerStore for MemoryBrokerStore {
     }
 
     fn partition(&mut self, dir: &str) -> Result<Box<dyn PartitionStore>, StorageError> {
-        // Hand the partition its files; they are not needed here again.
+        // Hand the partition its files (moved, not copied): those never opened, and those a
+        // previous opening left when its log was closed.
         let keys: Vec<(String, String)> = self.files.keys().filter(|(d, _)| d == dir).cloned().collect();
-        let files =
-            keys.into_iter().filter_map(|key| self.files.remove(&key).map(|bytes| (key.1, bytes))).collect();
+        let mut files: BTreeMap<String, Slot> = keys
+            .into_iter()
+            .filter_map(|key| self.files.remove(&key).map(|bytes| (key.1, Slot::Bytes(bytes))))
+            .collect();
+        if let Some(previous) = self.opened.remove(dir) {
+            let mut previous = lock(&previous);
+            for (name, slot) in std::mem::take(&mut previous.files) {
+                if let Slot::Bytes(bytes) = slot {
+                    files.insert(name, Slot::Bytes(bytes));
+                }
+            }
+        }
+        let shared = Arc::new(Mutex::new(PartitionFiles { files, next_open: 0 }));
+        self.opened.insert(dir.to_string(), shared.clone());
         Ok(Box::new(MemoryPartitionStore {
             dir: self.journal_dir(dir),
-            files,
+            files: shared,
             journal: self.journal.clone(),
         }))
     }
@@ -241,29 +267,55 @@ impl BrokerStore for MemoryBrokerStore {
     }
 
     fn remove_partition(&mut self, dir: &str) -> Result<(), StorageError> {
-        // Files live in their partition store; only ones never opened can remain here.
         self.files.retain(|(d, _), _| d != dir);
+        self.opened.remove(dir);
         Ok(())
     }
 }
 
+/// A file of a memory partition directory: its bytes, or a mark that an open `MemorySegment`
+/// holds them (which opening, so a segment renamed over or deleted cannot write back).
+enum Slot {
+    Bytes(Vec<u8>),
+    Open(u64),
+}
+
+/// A partition directory's files, shared by the directory and the segments open in it.
+struct PartitionFiles {
+    files: BTreeMap<String, Slot>,
+    next_open: u64,
+}
+
+type SharedFiles = Arc<Mutex<PartitionFiles>>;
+
+fn lock(files: &SharedFiles) -> std::sync::MutexGuard<'_, PartitionFiles> {
+    // A poisoned lock only means another thread panicked holding it; the files are still there.
+    files.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// One partition directory in memory. A segment's bytes move into its `MemorySegment` when it
-/// is opened, so reads borrow them without copying.
+/// is opened, so reads borrow them without copying, and move back when it is closed (dropped),
+/// so a broker stopped and started over the same store finds its logs.
 pub struct MemoryPartitionStore {
     dir: String,
-    files: BTreeMap<String, Vec<u8>>,
+    files: SharedFiles,
     journal: Option<Journal>,
 }
 
 impl MemoryPartitionStore {
     /// An empty, unjournaled partition directory.
     pub fn ephemeral() -> Self {
-        MemoryPartitionStore { dir: String::new(), files: BTreeMap::new(), journal: None }
+        MemoryPartitionStore::with_files("", BTreeMap::new(), None)
     }
 
     /// A partition directory holding `files`, journaling changes into `journal` if given.
     pub fn with_files(dir: &str, files: BTreeMap<String, Vec<u8>>, journal: Option<Journal>) -> Self {
-        MemoryPartitionStore { dir: dir.to_string(), files, journal }
+        let files = files.into_iter().map(|(name, bytes)| (name, Slot::Bytes(bytes))).collect();
+        MemoryPartitionStore {
+            dir: dir.to_string(),
+            files: Arc::new(Mutex::new(PartitionFiles { files, next_open: 0 })),
+            journal,
+        }
     }
 }
 
@@ -273,23 +325,39 @@ impl PartitionStore for MemoryPartitionStore {
     }
 
     fn list(&self) -> Result<Vec<String>, StorageError> {
-        Ok(self.files.keys().cloned().collect())
+        Ok(lock(&self.files).files.keys().cloned().collect())
     }
 
     fn open_segment(&mut self, base_offset: i64) -> Result<Box<dyn SegmentFile>, StorageError> {
         let name = super::segment::file_name(base_offset, LOG_SUFFIX);
-        let bytes = self.files.remove(&name).unwrap_or_default();
+        let mut files = lock(&self.files);
+        let bytes = match files.files.remove(&name) {
+            Some(Slot::Bytes(bytes)) => bytes,
+            _ => Vec::new(),
+        };
         // Listing still shows the segment; its bytes now live in the open file.
-        self.files.insert(name.clone(), Vec::new());
-        Ok(Box::new(MemorySegment { dir: self.dir.clone(), name, bytes, journal: self.journal.clone() }))
+        let id = files.next_open;
+        files.next_open += 1;
+        files.files.insert(name.clone(), Slot::Open(id));
+        Ok(Box::new(MemorySegment {
+            dir: self.dir.clone(),
+            name,
+            bytes,
+            journal: self.journal.clone(),
+            home: Some((self.files.clone(), id)),
+        }))
     }
 
     fn read_file(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(self.files.get(name).cloned())
+        Ok(lock(&self.files).files.get(name).map(|slot| match slot {
+            Slot::Bytes(bytes) => bytes.clone(),
+            // An open segment's bytes are read through the segment.
+            Slot::Open(_) => Vec::new(),
+        }))
     }
 
     fn write_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
-        self.files.insert(name.to_string(), bytes.to_vec());
+        lock(&self.files).files.insert(name.to_string(), Slot::Bytes(bytes.to_vec()));
         record(
             &self.journal,
             StorageOp::Write { dir: self.dir.clone(), file: name.into(), bytes: bytes.to_vec() },
@@ -298,21 +366,23 @@ impl PartitionStore for MemoryPartitionStore {
     }
 
     fn rename(&mut self, from: &str, to: &str) -> Result<(), StorageError> {
-        let bytes =
-            self.files.remove(from).ok_or_else(|| StorageError::new("rename", from, "no such file"))?;
+        let mut files = lock(&self.files);
+        let slot =
+            files.files.remove(from).ok_or_else(|| StorageError::new("rename", from, "no such file"))?;
         if self.journal.is_some() {
-            record(
-                &self.journal,
-                StorageOp::Write { dir: self.dir.clone(), file: to.into(), bytes: bytes.clone() },
-            );
+            let bytes = match &slot {
+                Slot::Bytes(bytes) => bytes.clone(),
+                Slot::Open(_) => Vec::new(),
+            };
+            record(&self.journal, StorageOp::Write { dir: self.dir.clone(), file: to.into(), bytes });
             record(&self.journal, StorageOp::Delete { dir: self.dir.clone(), file: from.into() });
         }
-        self.files.insert(to.to_string(), bytes);
+        files.files.insert(to.to_string(), slot);
         Ok(())
     }
 
     fn delete_file(&mut self, name: &str) -> Result<(), StorageError> {
-        self.files.remove(name);
+        lock(&self.files).files.remove(name);
         record(&self.journal, StorageOp::Delete { dir: self.dir.clone(), file: name.into() });
         Ok(())
     }
@@ -324,6 +394,21 @@ pub struct MemorySegment {
     name: String,
     bytes: Vec<u8>,
     journal: Option<Journal>,
+    /// The directory it was opened from and which opening it is: closing puts the bytes back
+    /// there, unless the file was deleted or replaced meanwhile.
+    home: Option<(SharedFiles, u64)>,
+}
+
+impl Drop for MemorySegment {
+    fn drop(&mut self) {
+        let Some((files, id)) = self.home.take() else { return };
+        let mut files = lock(&files);
+        let still_there =
+            files.files.values_mut().find(|slot| matches!(slot, Slot::Open(open) if *open == id));
+        if let Some(slot) = still_there {
+            *slot = Slot::Bytes(std::mem::take(&mut self.bytes));
+        }
+    }
 }
 
 impl MemorySegment {
@@ -334,12 +419,15 @@ impl MemorySegment {
             name: super::segment::file_name(base_offset, LOG_SUFFIX),
             bytes: Vec::new(),
             journal: None,
+            home: None,
         }
     }
 
     /// An unjournaled segment file holding `bytes`.
     pub fn with_bytes(base_offset: i64, bytes: Vec<u8>) -> Self {
-        MemorySegment { bytes, ..MemorySegment::ephemeral(base_offset) }
+        let mut segment = MemorySegment::ephemeral(base_offset);
+        segment.bytes = bytes;
+        segment
     }
 }
 
@@ -389,6 +477,38 @@ impl SegmentFile for MemorySegment {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_partition_reopened_over_the_same_store_finds_what_its_log_left() {
+        let mut broker = MemoryBrokerStore::ephemeral();
+        {
+            let mut partition = broker.partition("t-0").unwrap();
+            partition.open_segment(0).unwrap().append(b"kept").unwrap();
+            let mut doomed = partition.open_segment(10).unwrap();
+            doomed.append(b"deleted").unwrap();
+            partition.delete_file(&crate::log::segment::file_name(10, LOG_SUFFIX)).unwrap();
+            drop(doomed);
+            let mut replaced = partition.open_segment(20).unwrap();
+            replaced.append(b"old").unwrap();
+            partition.write_file("new", b"compacted").unwrap();
+            partition.rename("new", &crate::log::segment::file_name(20, LOG_SUFFIX)).unwrap();
+            drop(replaced);
+        }
+        let mut reopened = broker.partition("t-0").unwrap();
+        let mut names = reopened.list().unwrap();
+        names.sort();
+        assert_eq!(
+            names,
+            vec![
+                crate::log::segment::file_name(0, LOG_SUFFIX),
+                crate::log::segment::file_name(20, LOG_SUFFIX)
+            ]
+        );
+        assert_eq!(&*reopened.open_segment(0).unwrap().read_at(0, 10).unwrap(), b"kept");
+        assert_eq!(&*reopened.open_segment(20).unwrap().read_at(0, 20).unwrap(), b"compacted");
+        broker.remove_partition("t-0").unwrap();
+        assert_eq!(broker.partition("t-0").unwrap().list().unwrap(), Vec::<String>::new());
+    }
 
     #[test]
     fn journal_replays_to_the_same_files() {
