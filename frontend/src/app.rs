@@ -186,6 +186,10 @@ pub fn app() -> Html {
         let dispatcher = state.dispatcher();
         Callback::from(move |(key, value)| dispatcher.dispatch(Action::SetSerializers { key, value }))
     };
+    let on_batch_start = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |()| dispatcher.dispatch(Action::BatchStarted))
+    };
     let selected = state.selected().cloned();
     let ready = state.is_ready();
     html! {
@@ -219,7 +223,7 @@ pub fn app() -> Html {
                 <ProducerPanel topics={state.topics.clone()} selected={state.selected_topic.clone()}
                     {ready} send={send.clone()} last_produced={state.last_produced.clone()}
                     key_serializer={state.key_serializer} value_serializer={state.value_serializer}
-                    {on_serializers} />
+                    {on_serializers} {on_batch_start} batch_tally={state.batch_tally.clone()} />
                 <ClusterPanel cluster={state.cluster.clone()} {ready} send={send.clone()} />
                 <PartitionsView topic={selected} records={state.records.clone()} send={send.clone()}
                     dumped={state.dumped.clone()}

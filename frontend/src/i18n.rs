@@ -159,6 +159,19 @@ pub fn korean(text: &str) -> Option<&'static str> {
         "Avro schema for subject {}" => "서브젝트 {}의 Avro 스키마",
         "Written to " => "기록된 곳: ",
         " at offset " => ", 오프셋 ",
+        "Send many" => "여러 개 보내기",
+        "Count" => "개수",
+        "Key pattern ({i} = 0, 1, …; empty = null)" => "키 패턴({i} = 0, 1, …, 비우면 null)",
+        "Value pattern" => "값 패턴",
+        "Records/s (0 = as fast as it goes)" => "초당 레코드(0이면 최대 속도)",
+        "Generate and send" => "만들어 보내기",
+        "JSONL: one object with key, value and headers per line, or an exported JSON array" => {
+            "JSONL: 한 줄에 key, value, headers를 가진 객체 하나, 또는 내보낸 JSON 배열"
+        }
+        "Load a file" => "파일 불러오기",
+        "Import and send" => "가져와서 보내기",
+        "Stop ({} queued)" => "멈추기(대기 {}개)",
+        "Sent {} records to {}: " => "{}개 레코드를 {}에 보냄: ",
         // Cluster
         "Cluster" => "클러스터",
         "Waiting for the engine…" => "엔진을 기다리는 중…",

@@ -85,6 +85,14 @@ pub struct GroupView {
 /// How many lag samples the consumers view charts (a minute at one a second).
 pub const LAG_SAMPLES_KEPT: usize = 60;
 
+/// Where a run of `produce_batch` requests (the generator, an import) put its records.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchTally {
+    pub topic: String,
+    pub records: u64,
+    pub per_partition: BTreeMap<i32, u64>,
+}
+
 /// The answer to the last `reset_offsets`: a dry run's plan or what was done.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OffsetsReset {
@@ -133,6 +141,8 @@ pub struct AppState {
     /// The newest records fetched per (topic, partition).
     pub records: BTreeMap<(String, i32), Vec<RecordView>>,
     pub last_produced: Option<Produced>,
+    /// Where the current (or last) run of batches went.
+    pub batch_tally: Option<BatchTally>,
     /// The last refusal: a Kafka error or a transport problem, said plainly.
     pub last_error: Option<String>,
     /// The last success worth saying that has no view of its own (a schema registered).
@@ -180,6 +190,7 @@ impl AppState {
             selected_topic: None,
             records: BTreeMap::new(),
             last_produced: None,
+            batch_tally: None,
             last_error: None,
             last_notice: None,
             key_serializer: SerializerKind::String,
@@ -228,6 +239,8 @@ pub enum Action {
         key: SerializerKind,
         value: SerializerKind,
     },
+    /// A new run of batches starts (its tally from zero).
+    BatchStarted,
     /// The message browser seeks afresh: what it showed is dropped.
     BrowseReset,
     /// An answer to one of the message browser's own requests (its fetches and offset lookups).
@@ -265,6 +278,7 @@ impl AppState {
                 self.value_serializer = value;
             }
             Action::BrowseReset => self.browsed.clear(),
+            Action::BatchStarted => self.batch_tally = None,
             Action::Browsed(Reply::Records { topic, partition, records, .. }) => {
                 let kept = self.browsed.entry((topic, partition)).or_default();
                 // A tail's fetch starts after what is shown; anything older is already here.
@@ -375,7 +389,6 @@ impl AppState {
             // The UI does not ask for offsets by time, produce batches, commit by hand, list,
             // reset or delete groups yet.
             Reply::Offsets { .. }
-            | Reply::ProducedBatch { .. }
             | Reply::ProducedRecords { .. }
             | Reply::OffsetsCommitted { .. }
             | Reply::Groups { .. }
@@ -385,6 +398,18 @@ impl AppState {
             | Reply::Unsubscribed { .. } => {}
             Reply::RecordDumped { topic, partition, batch, record } => {
                 self.dumped = Some(Dumped { topic, partition, batch, record });
+            }
+            Reply::ProducedBatch { topic, records } => {
+                self.last_error = None;
+                let tally = self.batch_tally.get_or_insert_with(|| BatchTally {
+                    topic: topic.clone(),
+                    records: 0,
+                    per_partition: BTreeMap::new(),
+                });
+                tally.records += records.len() as u64;
+                for record in &records {
+                    *tally.per_partition.entry(record.partition).or_default() += 1;
+                }
             }
             Reply::Metrics(sample) => {
                 self.metrics.push_back(sample);

@@ -239,6 +239,7 @@ fn every_view_text_has_its_korean() {
         include_str!("../src/views/cluster.rs"),
         include_str!("../src/views/connection.rs"),
         include_str!("../src/views/consumers.rs"),
+        include_str!("../src/views/generator.rs"),
         include_str!("../src/views/messages.rs"),
         include_str!("../src/views/metrics.rs"),
         include_str!("../src/views/partitions.rs"),
@@ -396,6 +397,26 @@ fn reset_targets_are_kafka_consumer_groups_options() {
         Ok(ResetTarget::Datetime { timestamp_ms: 1_000 })
     );
     assert!(reset_target("offset", "seven").is_err());
+}
+
+#[wasm_bindgen_test]
+fn records_are_generated_and_imported() {
+    use kite_frontend::views::generator::{generate, parse_import};
+    let generated = generate(3, "user-{i}", "event {i}");
+    assert_eq!(generated[2].key.as_deref(), Some("user-2"));
+    assert_eq!(generated[2].value.as_deref(), Some("event 2"));
+    assert_eq!(generate(1, "", "v")[0].key, None, "an empty key pattern is the null key");
+
+    let lines = "{\"key\":\"a\",\"value\":\"1\",\"headers\":[{\"key\":\"h\",\"value\":\"x\"}]}\n\n{\"value\":\"2\",\"partition\":7}\n";
+    let records = parse_import(lines).expect("two records");
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0].headers, vec![("h".to_string(), "x".to_string())]);
+    assert_eq!((records[1].key.clone(), records[1].value.as_deref()), (None, Some("2")));
+    let error = parse_import("{\"value\":\"1\"}\nnot json\n").expect_err("line 2 is not JSON");
+    assert!(error.starts_with("line 2:"), "{error}");
+    // The message browser's export reads back.
+    let array = "[{\"topic\":\"t\",\"partition\":0,\"offset\":3,\"timestamp\":1,\"key\":null,\"value\":\"v\",\"headers\":[]}]";
+    assert_eq!(parse_import(array).map(|r| r.len()), Ok(1));
 }
 
 /// The lineage's bytes: the engine in wasm dumps a record with its batch's CRC.

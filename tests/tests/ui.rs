@@ -236,6 +236,28 @@ async fn produce_in_the_tab_and_on_the_server() {
         screenshot(&client, "messages").await?;
         click(&client, "#browse-tail").await?;
 
+        // Many at once: 300 generated records as producer batches, counted per partition; then
+        // two imported from JSONL, and a line that is not JSON refused by its number.
+        click(&client, "#generator summary").await?;
+        fill(&client, "#generate-count", "300").await?;
+        click(&client, "#generate-send").await?;
+        let tally = text_of(&client, "#batch-tally[data-records='300']").await?;
+        assert!(
+            tally.contains("Sent 300 records to clicks") && tally.contains("P0 ×") && tally.contains("P1 ×"),
+            "{tally}"
+        );
+        fill(&client, "#import-jsonl", "{\"key\":\"carol\",\"value\":\"imported\"}\nnot json").await?;
+        click(&client, "#import-send").await?;
+        let problem = text_of(&client, "#generate-problem").await?;
+        assert!(problem.starts_with("line 2:"), "{problem}");
+        fill(&client, "#import-jsonl", "{\"key\":\"carol\",\"value\":\"imported\"}\n{\"value\":\"no key\"}")
+            .await?;
+        click(&client, "#import-send").await?;
+        wait_for(&client, "#batch-tally[data-records='2']").await?;
+        wait_for(&client, "[data-topic='clicks']").await?;
+        let meta = text_of(&client, "[data-topic='clicks'] .topic-meta").await?;
+        assert_eq!(meta, "2 partitions · 306 records", "4 sent one by one, 300 generated, 2 imported");
+
         // Replication in the tab's three brokers: a topic with replication factor 3 and
         // min.insync.replicas=2. Stop the leader of a partition: another in-sync replica is
         // elected and acks=all goes on with two; stop a second broker: NOT_ENOUGH_REPLICAS.
@@ -262,8 +284,13 @@ async fn produce_in_the_tab_and_on_the_server() {
         let isr = row.attr("data-isr").await.map_err(|e| e.to_string())?.unwrap_or_default();
         assert_eq!(isr.split(',').count(), 2, "the stopped leader left the ISR: {isr}");
         assert_eq!(produce(&client, "foobar", "entry 2", 1).await?, (0, 1), "acks=all with two in sync");
-        // Its lineage: on the two running replicas, not on the stopped one, committed.
-        click(&client, ".partition[data-partition='0'] .record[data-offset='1']").await?;
+        // Its lineage, chosen from the keyboard (Enter on the focused record): on the two
+        // running replicas, not on the stopped one, committed.
+        wait_for(&client, ".partition[data-partition='0'] .record[data-offset='1']")
+            .await?
+            .send_keys("\u{E007}")
+            .await
+            .map_err(|e| format!("pressing Enter on a record: {e}"))?;
         wait_for(&client, "#lineage[data-offset='1'][data-holding='2']").await?;
         let lineage = text_of(&client, "#lineage").await?;
         assert!(lineage.contains(&format!("not yet on broker {leader} (its log ends at 1)")), "{lineage}");
@@ -320,6 +347,10 @@ async fn produce_in_the_tab_and_on_the_server() {
         wait_for(&client, "html[data-theme='dark']").await?;
         client.execute("window.scrollTo(0, 0)", vec![]).await.map_err(|e| e.to_string())?;
         screenshot(&client, "korean-dark").await?;
+        // The 1280×720 a docs page embeds it at.
+        client.set_window_size(1280, 720).await.map_err(|e| e.to_string())?;
+        screenshot(&client, "embed-1280x720").await?;
+        client.set_window_size(WINDOW_WIDTH_PX, WINDOW_HEIGHT_PX).await.map_err(|e| e.to_string())?;
         click(&client, "#language").await?;
         wait_for(&client, "html[lang='en']").await?;
         select(&client, "#theme", "light").await?;

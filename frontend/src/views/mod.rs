@@ -3,6 +3,7 @@
 pub mod cluster;
 pub mod connection;
 pub mod consumers;
+pub mod generator;
 pub mod messages;
 pub mod metrics;
 pub mod partitions;

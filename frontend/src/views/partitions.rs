@@ -91,9 +91,19 @@ pub fn partitions_view(props: &Props) -> Html {
                                 <li class={classes!("record", r.decode_error.is_some().then_some("undecodable"),
                                         (*chosen == Some((p.partition, r.offset))).then_some("chosen"))}
                                     data-offset={r.offset.to_string()}
+                                    tabindex="0" role="button"
+                                    aria-label={format!("{}-{} offset {}", topic.name, p.partition, r.offset)}
                                     onclick={
                                         let (chosen, at) = (chosen.clone(), (p.partition, r.offset));
                                         Callback::from(move |_: MouseEvent| chosen.set(Some(at)))
+                                    }
+                                    onkeydown={
+                                        // Enter or Space chooses it, as for a button.
+                                        let (chosen, at) = (chosen.clone(), (p.partition, r.offset));
+                                        Callback::from(move |e: KeyboardEvent| if e.key() == "Enter" || e.key() == " " {
+                                            e.prevent_default();
+                                            chosen.set(Some(at));
+                                        })
                                     }
                                     style={format!("--key-hue: {}", key_hue(r.key.as_deref()))}
                                     title={format!("offset {} · key {} · value {}{}", r.offset,

@@ -26,6 +26,9 @@ pub struct Props {
     pub value_serializer: SerializerKind,
     /// The user picked other serializers: (key, value).
     pub on_serializers: Callback<(SerializerKind, SerializerKind)>,
+    /// A run of generated or imported batches starts.
+    pub on_batch_start: Callback<()>,
+    pub batch_tally: Option<crate::state::BatchTally>,
 }
 
 /// Headers typed as kafka-console-producer reads them with `parse.headers=true`: `key:value`
@@ -234,6 +237,9 @@ pub fn producer_panel(props: &Props) -> Html {
                         { tr(lang, "Register schema") }</button>
                 </div>
             }
+            <super::generator::Generator topic={topic.clone()} ready={props.ready} partitioner={*partitioner}
+                acks={*acks} {key_serializer} {value_serializer} send={props.send.clone()}
+                on_start={props.on_batch_start.clone()} tally={props.batch_tally.clone()} />
             if let Some(produced) = &props.last_produced {
                 <ProducedResult produced={produced.clone()} />
             }
