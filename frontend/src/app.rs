@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use kite_shared::api::{ClientMessage, Command, Reply, ServerMessage};
 use kite_shared::serializer::SerializerKind;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::i18n::{Lang, Theme, tr};
@@ -39,6 +40,17 @@ fn send_command(
     }
 }
 
+/// `performance.mark(name)`, read without another web-sys feature.
+fn performance_mark(name: &str) {
+    let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into());
+    if let Ok(performance) = performance {
+        let mark = js_sys::Reflect::get(&performance, &"mark".into());
+        if let Ok(mark) = mark.and_then(|m| m.dyn_into::<js_sys::Function>()) {
+            let _ = mark.call1(&performance, &name.into());
+        }
+    }
+}
+
 /// The message browser's requests in flight: their ids, and for an offset lookup by time the
 /// deserializers of the fetch its answer leads to.
 type BrowseIds = BTreeMap<u64, Option<(SerializerKind, SerializerKind)>>;
@@ -67,6 +79,16 @@ pub fn app() -> Html {
         })
     };
     let state = use_reducer(|| AppState::new(Mode::InTab));
+    // Marks for the first-render benchmark (tests/benches/first_render.rs).
+    use_effect_with((), |_| performance_mark("kite-first-render"));
+    {
+        let ready = state.is_ready();
+        use_effect_with(ready, |ready| {
+            if *ready {
+                performance_mark("kite-engine-ready");
+            }
+        });
+    }
     let link = use_mut_ref(|| None::<EngineLink>);
     let next_id = use_mut_ref(|| 0_u64);
 

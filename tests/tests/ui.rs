@@ -337,6 +337,11 @@ async fn produce_in_the_tab_and_on_the_server() {
             click(&client, &format!("#brokers [data-broker='{broker}'] .start-broker")).await?;
             wait_for(&client, &format!("#brokers [data-broker='{broker}'][data-state='up']")).await?;
         }
+        // The single-replica topics were offline while their brokers were down; restarted, those
+        // brokers reopen their own logs and every record is back.
+        wait_for(&client, "[data-topic='orders']").await?;
+        let meta = text_of(&client, "[data-topic='orders'] .topic-meta").await?;
+        assert_eq!(meta, "3 partitions · 5 records", "orders kept its records across the restarts");
 
         // In Korean, dark: the same views for a Korean learner (Kafka's own names stay as they are).
         click(&client, "#language").await?;

@@ -15,6 +15,7 @@ pub fn run() -> Result<(), String> {
     proc::run(native)?;
 
     transfer_size()?;
+    first_render()?;
 
     tools::ensure_wasm_target()?;
     let wasm_bindgen = tools::ensure_wasm_bindgen()?;
@@ -33,6 +34,25 @@ pub fn run() -> Result<(), String> {
         // The runner's default timeout (20 s) is for tests; four criterion benchmarks take ~60 s.
         .env("WASM_BINDGEN_TEST_TIMEOUT", BROWSER_BENCH_TIMEOUT_SECS.to_string());
     proc::run(in_browser)
+}
+
+/// First render on localhost: a release `kite serve` with the built UI, loaded by headless
+/// Chromium with a fresh profile (tests/benches/first_render.rs).
+fn first_render() -> Result<(), String> {
+    let ui_dir = crate::dist::build(true)?;
+    let kite = crate::dist::build_server(true)?;
+    let browser = tools::ensure_browser()?;
+    let root = crate::workspace_root();
+    let mut bench = proc::cargo();
+    bench
+        .args(["bench", "-p", "kite-e2e", "--bench", "first_render"])
+        .env("KITE_BIN", kite)
+        .env("KITE_UI_DIR", ui_dir)
+        .env("CHROME", &browser.chrome)
+        .env("CHROMEDRIVER", &browser.chromedriver)
+        .env("KITE_CHROME_ARGS", test::CHROME_ARGS.join(" "))
+        .env("TMPDIR", test::browser_temp_dir(&root)?);
+    proc::run(bench)
 }
 
 /// The page's transfer as a browser fetches it from `kite serve` with gzip: every file of the
