@@ -255,9 +255,10 @@ pub fn app() -> Html {
                     key_serializer={state.key_serializer} value_serializer={state.value_serializer}
                     {ready} {browse} send={send.clone()} />
                 <ConsumersPanel selected_topic={state.selected_topic.clone()} consumers={state.consumers.clone()}
-                    group={state.group.clone()} last_reset={state.last_reset.clone()} {ready} {send} />
+                    group={state.group.clone()} last_reset={state.last_reset.clone()} {ready} send={send.clone()} />
                 <MetricsPanel samples={state.metrics.clone()} />
-                <TimelinePanel events={state.timeline.clone()} />
+                <TimelinePanel events={state.timeline.clone()} in_tab={state.mode == Mode::InTab} {ready}
+                    clock={state.clock.clone()} replayed={state.replayed.clone()} send={send.clone()} />
             </main>
         </div>
         </ContextProvider<Lang>>

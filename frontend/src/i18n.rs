@@ -296,6 +296,24 @@ pub fn korean(text: &str) -> Option<&'static str> {
         "records/s" => "레코드/초",
         "partitions" => "파티션",
         "Timeline" => "타임라인",
+        "Freeze" => "멈춰 보기",
+        "Unfreeze" => "다시 흐르게",
+        "Engine time" => "엔진 시각",
+        "Seed" => "시드",
+        "Speed" => "속도",
+        "Run the clock" => "시계 다시 돌리기",
+        "Pause the clock" => "시계 멈추기",
+        "A new cluster with this seed is given every request again, at the same virtual times" => {
+            "같은 시드로 새 클러스터를 만들고, 모든 요청을 같은 가상 시각에 다시 넣어 봅니다"
+        }
+        "Replay from seed" => "시드로 다시 재생",
+        "Reset cluster" => "클러스터 초기화",
+        "Replayed from seed {}: {} requests, {} events — the same cluster, event for event." => {
+            "시드 {}로 다시 재생: 요청 {}개, 이벤트 {}개 — 이벤트 하나까지 똑같은 클러스터입니다."
+        }
+        "Replayed from seed {}: {} requests — it came out different: {}" => {
+            "시드 {}로 다시 재생: 요청 {}개 — 결과가 달랐습니다: {}"
+        }
         "The engine's events appear here as they happen: produce a record." => {
             "엔진에서 일어나는 일이 여기에 차례로 나타납니다. 레코드를 하나 보내 보세요."
         }

@@ -4,6 +4,7 @@
 //! dedicated worker, so the engine never blocks the page's rendering.
 
 pub mod app;
+pub mod clock;
 pub mod i18n;
 pub mod indexed_db;
 pub mod link;

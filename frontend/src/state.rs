@@ -82,6 +82,25 @@ pub struct GroupView {
     pub lag_history: std::collections::VecDeque<i64>,
 }
 
+/// The tab engine's clock as the last `set_clock` answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClockView {
+    pub now_ms: i64,
+    pub speed_percent: u32,
+    pub paused: bool,
+    pub seed: u64,
+}
+
+/// A replay's outcome, as the engine answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplayView {
+    pub seed: u64,
+    pub requests: usize,
+    pub events: u64,
+    pub identical: bool,
+    pub differences: Vec<String>,
+}
+
 /// How many lag samples the consumers view charts (a minute at one a second).
 pub const LAG_SAMPLES_KEPT: usize = 60;
 
@@ -155,6 +174,8 @@ pub struct AppState {
     pub consumers: Vec<HostedConsumer>,
     pub group: Option<GroupView>,
     pub last_reset: Option<OffsetsReset>,
+    pub clock: Option<ClockView>,
+    pub replayed: Option<ReplayView>,
     pub cluster: Option<ClusterView>,
     /// The engine's newest events, newest first (at most `TIMELINE_EVENTS_KEPT`).
     pub timeline: std::collections::VecDeque<TimelineEvent>,
@@ -198,6 +219,8 @@ impl AppState {
             consumers: Vec::new(),
             group: None,
             last_reset: None,
+            clock: None,
+            replayed: None,
             cluster: None,
             timeline: std::collections::VecDeque::new(),
             metrics: std::collections::VecDeque::new(),
@@ -300,6 +323,12 @@ impl AppState {
             }
             Action::Message(ServerMessage::Invalid { message }) => {
                 self.last_error = Some(format!("the engine could not read a request: {message}"))
+            }
+            // The tab's cluster was deleted: a new engine (a new worker) starts a new one.
+            Action::Message(ServerMessage::Reply { reply: Reply::ClusterReset, .. }) => {
+                let generation = self.generation + 1;
+                let notice = Some("The cluster was reset: a new one starts with a new seed.".to_string());
+                return AppState { generation, last_notice: notice, ..AppState::new(Mode::InTab) };
             }
             Action::Message(ServerMessage::Reply { reply, .. }) => self.apply_reply(reply),
             // The UI subscribes to nothing yet (the live views are issue 8's).
@@ -411,6 +440,13 @@ impl AppState {
                     *tally.per_partition.entry(record.partition).or_default() += 1;
                 }
             }
+            Reply::Clock { now_ms, speed_percent, paused, seed } => {
+                self.clock = Some(ClockView { now_ms, speed_percent, paused, seed });
+            }
+            Reply::Replayed { seed, requests, events, identical, differences } => {
+                self.replayed = Some(ReplayView { seed, requests, events, identical, differences });
+            }
+            Reply::ClusterReset => {}
             Reply::Metrics(sample) => {
                 self.metrics.push_back(sample);
                 while self.metrics.len() > METRICS_SAMPLES_KEPT {

@@ -70,13 +70,10 @@ pub fn brokers_from_query(search: &str) -> usize {
         .unwrap_or(DEFAULT_TAB_BROKERS)
 }
 
-/// A cluster of `brokers` held in memory only.
-fn ephemeral_cluster(seed: u64, brokers: usize) -> Cluster {
-    let mut cluster = if brokers == 1 {
-        Cluster::new(seed)
-    } else {
-        Cluster::replicated_in_memory(seed, brokers, Date::now() as i64)
-    };
+/// A cluster of `brokers` held in memory only, started at `now_ms`.
+fn ephemeral_cluster(seed: u64, brokers: usize, now_ms: i64) -> Cluster {
+    let mut cluster =
+        if brokers == 1 { Cluster::new(seed) } else { Cluster::replicated_in_memory(seed, brokers, now_ms) };
     // The tab is the learner's own cluster: stopping and pausing brokers is what it is for.
     cluster.allow_faults = true;
     cluster
@@ -93,10 +90,62 @@ pub fn answer(cluster: &mut Cluster, now_ms: i64, data: &JsValue) -> String {
     }
 }
 
+/// The most requests a replay goes through: past them the history stops and replay says so.
+pub const MAX_REPLAY_REQUESTS: usize = 50_000;
+
+/// What the engine was given, in order, with the virtual time of each: enough to replay it.
+#[derive(Clone, Debug)]
+enum Given {
+    Request {
+        now_ms: i64,
+        text: String,
+    },
+    /// A step of the paused clock: the brokers' and groups' timers ran to `now_ms`.
+    Tick {
+        now_ms: i64,
+    },
+}
+
+/// A running digest of the engine's events (their count and an FNV-1a hash of their JSON), to
+/// tell whether a replay produced the same ones.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct EventDigest {
+    count: u64,
+    hash: u64,
+}
+
+impl EventDigest {
+    const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+    fn add(&mut self, events: &[(i64, kite_shared::replication::trace::Event)]) {
+        for (at_ms, event) in events {
+            if self.count == 0 {
+                self.hash = Self::FNV_OFFSET;
+            }
+            self.count += 1;
+            let text = format!("{at_ms} {}", serde_json::to_string(event).unwrap_or_default());
+            for byte in text.bytes() {
+                self.hash = (self.hash ^ u64::from(byte)).wrapping_mul(Self::FNV_PRIME);
+            }
+        }
+    }
+}
+
 /// The engine with its storage: the cluster on a journaled memory store, and the database the
 /// journal is committed to.
 pub struct TabEngine {
     cluster: Cluster,
+    /// The engine's time: the wall clock, sped up, slowed down or paused.
+    clock: crate::clock::VirtualClock,
+    seed: u64,
+    brokers: usize,
+    /// When the cluster was made (virtual time), for a replay to make it the same way.
+    created_at_ms: i64,
+    /// Everything the engine was given since it was made; why not, when a replay cannot be had.
+    history: Result<Vec<Given>, String>,
+    digest: EventDigest,
+    database: String,
     journal: Journal,
     storage: Option<(Rc<TabStorage>, Durability)>,
     /// A commit that failed: from then on every request gets this error (the tab's memory is
@@ -107,6 +156,8 @@ pub struct TabEngine {
     /// The page's `subscribe_events` subscription: after each reply the engine's new events are
     /// pushed to it, as `kite serve` pushes them. Without one they are dropped.
     events_subscription: Option<u64>,
+    /// Events taken from the engine and not yet pushed.
+    pending_events: Vec<(i64, kite_shared::replication::trace::Event)>,
 }
 
 impl TabEngine {
@@ -119,41 +170,50 @@ impl TabEngine {
     /// `open` with `brokers` brokers for a new cluster (a stored one keeps its own count).
     pub async fn open_with_brokers(mode: StorageMode, database: &str, brokers: usize) -> TabEngine {
         let journal = Journal::default();
-        let fresh_seed = || (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+        let fresh_seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
         let durability = if mode == StorageMode::Strict { Durability::Strict } else { Durability::Relaxed };
+        let now = Date::now();
         let opened = match mode {
             StorageMode::Ephemeral => None,
-            _ => Some(TabEngine::open_database(database, &journal, fresh_seed(), brokers).await),
+            _ => Some(TabEngine::open_database(database, &journal, fresh_seed, brokers, now as i64).await),
         };
+        let new = |cluster: Cluster, seed: u64, count: usize, history, storage, description| TabEngine {
+            cluster,
+            clock: crate::clock::VirtualClock::new(now),
+            seed,
+            brokers: count,
+            created_at_ms: now as i64,
+            history,
+            digest: EventDigest::default(),
+            database: database.to_string(),
+            journal: journal.clone(),
+            storage,
+            failed: None,
+            description,
+            events_subscription: None,
+            pending_events: Vec::new(),
+        };
+        let fresh = || ephemeral_cluster(fresh_seed, brokers, now as i64);
         match opened {
-            None => TabEngine {
-                cluster: ephemeral_cluster(fresh_seed(), brokers),
-                journal,
-                storage: None,
-                failed: None,
-                description: "ephemeral".into(),
-                events_subscription: None,
-            },
-            Some(Ok((cluster, storage, report))) => TabEngine {
-                cluster,
-                journal,
-                storage: Some((Rc::new(storage), durability)),
-                failed: None,
-                description: format!(
-                    "IndexedDB{}{report}",
-                    if durability == Durability::Strict { " (strict)" } else { "" }
-                ),
-                events_subscription: None,
-            },
+            None => new(fresh(), fresh_seed, brokers, Ok(Vec::new()), None, "ephemeral".into()),
+            Some(Ok(opened)) => {
+                let description = format!(
+                    "IndexedDB{}{}",
+                    if durability == Durability::Strict { " (strict)" } else { "" },
+                    opened.report
+                );
+                let history = if opened.new {
+                    Ok(Vec::new())
+                } else {
+                    Err("this cluster was reopened from IndexedDB, with what an earlier visit did: a replay starts from a cluster's beginning (Reset starts a new one)".to_string())
+                };
+                let storage = Some((Rc::new(opened.storage), durability));
+                new(opened.cluster, opened.seed, opened.brokers, history, storage, description)
+            }
             // No IndexedDB (a private window may refuse it): run, but say so.
-            Some(Err(e)) => TabEngine {
-                cluster: ephemeral_cluster(fresh_seed(), brokers),
-                journal,
-                storage: None,
-                failed: None,
-                description: format!("ephemeral: {e}"),
-                events_subscription: None,
-            },
+            Some(Err(e)) => {
+                new(fresh(), fresh_seed, brokers, Ok(Vec::new()), None, format!("ephemeral: {e}"))
+            }
         }
     }
 
@@ -162,7 +222,8 @@ impl TabEngine {
         journal: &Journal,
         fresh_seed: u64,
         brokers: usize,
-    ) -> Result<(Cluster, TabStorage, String), String> {
+        now_ms: i64,
+    ) -> Result<OpenedDatabase, String> {
         let storage = TabStorage::open(database).await?;
         let loaded = storage.load().await?;
         let seed = match loaded.seed {
@@ -172,7 +233,7 @@ impl TabEngine {
                 fresh_seed
             }
         };
-        let (mut cluster, reports, opened) = open_cluster(seed, loaded.files, journal, brokers)?;
+        let (mut cluster, reports, opened) = open_cluster(seed, loaded.files, journal, brokers, now_ms)?;
         cluster.allow_faults = true;
         // Opening may itself write (recovery cuts, fresh indexes): store that before serving.
         let ops: Vec<StorageOp> = journal.lock().unwrap_or_else(|e| e.into_inner()).drain(..).collect();
@@ -191,21 +252,75 @@ impl TabEngine {
         if loaded.dropped_bytes > 0 {
             report.push_str(&format!(", {} bytes after a gap dropped", loaded.dropped_bytes));
         }
-        Ok((cluster, storage, report))
+        let (new, brokers) = match opened {
+            Opened::New(n) => (true, n),
+            Opened::Single => (false, 1),
+            Opened::Replicated(n) => (false, n),
+        };
+        Ok(OpenedDatabase { cluster, storage, report, seed, new, brokers })
+    }
+
+    /// Closes the database (a dropped connection stays open until collected, and an open one
+    /// blocks deleting the database).
+    pub fn close(mut self) {
+        if let Some((storage, _)) = self.storage.take()
+            && let Ok(storage) = Rc::try_unwrap(storage)
+        {
+            storage.close();
+        }
+    }
+
+    /// Deletes the cluster's database; from then on this engine refuses requests and the page
+    /// starts a new worker, which finds nothing stored and makes a new cluster.
+    async fn reset(engine: &RefCell<TabEngine>, id: u64) -> String {
+        let (storage, database) = {
+            let mut this = engine.borrow_mut();
+            this.failed = Some("This cluster was reset; the page starts a new one.".into());
+            (this.storage.take(), this.database.clone())
+        };
+        let reply = match storage {
+            None => Reply::ClusterReset,
+            Some((storage, _)) => {
+                // The database is deleted only once no connection is open to it.
+                if let Ok(storage) = Rc::try_unwrap(storage) {
+                    storage.close();
+                }
+                match TabStorage::delete(&database).await {
+                    Ok(()) => Reply::ClusterReset,
+                    Err(e) => Reply::Error(KafkaError::new(
+                        ErrorCode::KafkaStorageError,
+                        format!("cannot delete the tab's database {database}: {e}"),
+                    )),
+                }
+            }
+        };
+        encode(&ServerMessage::Reply { id, reply })
     }
 
     /// Answers one message and commits what it changed; the answer reports a storage failure
     /// instead of the engine's reply if the commit fails.
     pub async fn handle(engine: &RefCell<TabEngine>, now_ms: i64, data: &JsValue) -> String {
+        let reset = data.as_string().and_then(|text| decode_client_message(&text).ok());
+        if let Some(message) = reset.filter(|m| m.command == Command::ResetCluster)
+            && engine.borrow().failed.is_none()
+        {
+            return TabEngine::reset(engine, message.id).await;
+        }
         let (reply, ops, storage) = {
             let mut this = engine.borrow_mut();
             if let (Some(failure), Some(text)) = (&this.failed, data.as_string()) {
                 return storage_error(&text, failure);
             }
-            let reply = match this.subscription(data) {
+            let real_ms = now_ms as f64;
+            let reply = match this.host_command(real_ms, data) {
                 Some(reply) => reply,
-                None => answer(&mut this.cluster, now_ms, data),
+                None => {
+                    let now = this.clock.now(real_ms);
+                    this.remember(Given::Request { now_ms: now, text: data.as_string().unwrap_or_default() });
+                    answer(&mut this.cluster, now, data)
+                }
             };
+            this.collect_events();
             let ops: Vec<StorageOp> =
                 this.journal.lock().unwrap_or_else(|e| e.into_inner()).drain(..).collect();
             (reply, ops, this.storage.clone())
@@ -223,6 +338,17 @@ impl TabEngine {
             }
         }
     }
+}
+
+/// A cluster opened from the database, and what opening it found.
+struct OpenedDatabase {
+    cluster: Cluster,
+    storage: TabStorage,
+    report: String,
+    seed: u64,
+    /// Nothing was stored: the cluster is new.
+    new: bool,
+    brokers: usize,
 }
 
 /// What opening each partition's log found (the single broker reports them).
@@ -245,6 +371,7 @@ fn open_cluster(
     files: FileMap,
     journal: &Journal,
     brokers: usize,
+    now_ms: i64,
 ) -> Result<(Cluster, OpenReports, Opened), String> {
     let cannot = |e: String| format!("cannot open the stored cluster: {e}");
     let single_at_root = files.keys().any(|(dir, _)| dir.is_empty());
@@ -276,29 +403,47 @@ fn open_cluster(
             Box::new(store) as Box<dyn BrokerStore>
         })
         .collect();
-    let cluster = Cluster::open_replicated(
-        seed,
-        Date::now() as i64,
-        Box::new(metadata),
-        stores,
-        StorageOptions::MEMORY,
-    )
-    .map_err(cannot)?;
+    let cluster = Cluster::open_replicated(seed, now_ms, Box::new(metadata), stores, StorageOptions::MEMORY)
+        .map_err(cannot)?;
     Ok((cluster, Vec::new(), opened))
 }
 
 impl TabEngine {
-    /// Answers `subscribe_events` and `unsubscribe` for the page (the worker pushes events the
-    /// way `kite serve` does; live tails are the server's alone). `None` for other messages.
-    fn subscription(&mut self, data: &JsValue) -> Option<String> {
+    /// Answers what the host does rather than the engine: `subscribe_events` and `unsubscribe`
+    /// (the worker pushes events the way `kite serve` does; live tails are the server's alone),
+    /// the virtual clock and replay. `None` for other messages.
+    fn host_command(&mut self, real_ms: f64, data: &JsValue) -> Option<String> {
         let message = decode_client_message(&data.as_string()?).ok()?;
+        let refuse = |message: String| Reply::Error(KafkaError::new(ErrorCode::InvalidRequest, message));
         let reply = match message.command {
             Command::SubscribeEvents => {
                 // Events from before the subscription are not news.
-                self.cluster.take_events();
+                self.collect_events();
+                self.pending_events.clear();
                 self.events_subscription = Some(message.id);
                 Reply::Subscribed { subscription: message.id }
             }
+            Command::SetClock { speed_percent, paused, step_ms } => {
+                let mut result = Ok(());
+                if let Some(speed) = speed_percent {
+                    result = self.clock.set_speed(real_ms, speed);
+                }
+                if let (Ok(()), Some(paused)) = (&result, paused) {
+                    self.clock.set_paused(real_ms, paused);
+                }
+                if let (Ok(()), Some(step)) = (&result, step_ms) {
+                    result = self.clock.step(step).map(|now| {
+                        self.remember(Given::Tick { now_ms: now });
+                        // Problems a tick meets are the brokers' own, shown in their events.
+                        let _ = self.cluster.tick(now);
+                    });
+                }
+                match result {
+                    Ok(()) => self.clock_reply(real_ms),
+                    Err(reason) => refuse(reason),
+                }
+            }
+            Command::Replay => self.replay(),
             Command::Unsubscribe { subscription } if self.events_subscription == Some(subscription) => {
                 self.events_subscription = None;
                 Reply::Unsubscribed { subscription }
@@ -308,10 +453,94 @@ impl TabEngine {
         Some(encode(&ServerMessage::Reply { id: message.id, reply }))
     }
 
+    fn clock_reply(&self, real_ms: f64) -> Reply {
+        Reply::Clock {
+            now_ms: self.clock.now(real_ms),
+            speed_percent: self.clock.speed_percent(),
+            paused: self.clock.paused(),
+            seed: self.seed,
+        }
+    }
+
+    /// Keeps what the engine is given, for a replay, while there is room.
+    fn remember(&mut self, given: Given) {
+        if let Ok(history) = &mut self.history {
+            if history.len() == MAX_REPLAY_REQUESTS {
+                self.history = Err(format!(
+                    "this cluster has had more than {MAX_REPLAY_REQUESTS} requests, more than a replay goes through"
+                ));
+            } else {
+                history.push(given);
+            }
+        }
+    }
+
+    /// The engine's events since the last call, counted into the digest a replay compares and
+    /// kept for the page's subscription (dropped without one).
+    fn collect_events(&mut self) {
+        let events = self.cluster.take_events();
+        self.digest.add(&events);
+        if self.events_subscription.is_some() {
+            self.pending_events.extend(events);
+        }
+    }
+
+    /// A new cluster with this one's seed, given everything this one was given at the same
+    /// virtual times: the engine is deterministic, so its events and state must come out the same.
+    fn replay(&mut self) -> Reply {
+        let history = match &self.history {
+            Ok(history) => history.clone(),
+            Err(reason) => {
+                return Reply::Error(KafkaError::new(
+                    ErrorCode::InvalidRequest,
+                    format!("No replay: {reason}."),
+                ));
+            }
+        };
+        // (Every event so far is in the digest: it is taken after each request.)
+        let mut replayed = ephemeral_cluster(self.seed, self.brokers, self.created_at_ms);
+        let mut digest = EventDigest::default();
+        let mut last = self.created_at_ms;
+        for given in &history {
+            match given {
+                Given::Request { now_ms, text } => {
+                    serve_text(&mut replayed, *now_ms, text);
+                    last = *now_ms;
+                }
+                Given::Tick { now_ms } => {
+                    let _ = replayed.tick(*now_ms);
+                    last = *now_ms;
+                }
+            }
+            digest.add(&replayed.take_events());
+        }
+        let mut differences = Vec::new();
+        if digest != self.digest {
+            differences.push(format!(
+                "events: {} here, {} replayed (or the same number, in another order or with other contents)",
+                self.digest.count, digest.count
+            ));
+        }
+        for (what, command) in [("topics", Command::ListTopics), ("cluster", Command::DescribeCluster)] {
+            let here = self.cluster.handle(last, command.clone());
+            let there = replayed.handle(last, command);
+            if here != there {
+                differences.push(format!("{what}: {} here, {} replayed", encode(&here), encode(&there)));
+            }
+        }
+        Reply::Replayed {
+            seed: self.seed,
+            requests: history.len(),
+            events: digest.count,
+            identical: differences.is_empty(),
+            differences,
+        }
+    }
+
     /// The engine's events since the last call, as pushes to the page's subscription (none
     /// without one; the events are dropped either way).
     pub fn take_pushes(&mut self) -> Vec<String> {
-        let events = self.cluster.take_events();
+        let events = std::mem::take(&mut self.pending_events);
         let Some(subscription) = self.events_subscription else { return Vec::new() };
         events
             .into_iter()

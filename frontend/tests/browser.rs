@@ -457,3 +457,20 @@ fn a_record_is_dumped_with_its_batch() {
         (1995881793, "1c0000000432310c70696e6e656400")
     );
 }
+
+#[wasm_bindgen_test]
+fn the_virtual_clock_runs_pauses_and_steps() {
+    use kite_frontend::clock::VirtualClock;
+    let mut clock = VirtualClock::new(1_000.0);
+    assert_eq!(clock.now(1_500.0), 1_500);
+    clock.set_speed(2_000.0, 10_000).unwrap();
+    assert_eq!(clock.now(2_010.0), 3_000, "×100: 10 ms of wall clock are a second");
+    assert!(clock.set_speed(2_010.0, 10).is_err(), "slower than ×0.25 is refused");
+    assert!(clock.step(100).is_err(), "a running clock does not step");
+    clock.set_paused(2_020.0, true);
+    assert_eq!((clock.now(2_020.0), clock.now(9_999.0)), (4_000, 4_000), "paused, it stands still");
+    assert_eq!(clock.step(250), Ok(4_250));
+    clock.set_paused(10_000.0, false);
+    assert_eq!(clock.now(10_001.0), 4_350, "it runs on from where it stood");
+    assert_eq!(clock.now(0.0), 4_250, "a wall clock going back does not move it back past its stretch");
+}

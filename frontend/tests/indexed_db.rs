@@ -207,3 +207,67 @@ async fn a_replicated_cluster_reopens_from_indexeddb() {
     }
     assert!(files.contains_key(&("controller".to_string(), "kite-metadata.jsonl".to_string())));
 }
+
+/// The virtual clock pauses, steps and changes speed; a replay from the seed of a three-broker
+/// cluster that lived through a stopped broker and clock steps comes out the same, event for
+/// event; a reopened cluster has no beginning to replay from; a reset deletes the database.
+#[wasm_bindgen_test]
+async fn the_clock_steps_a_replay_comes_out_the_same_and_reset_starts_afresh() {
+    let database = "kite-test-replay";
+    TabStorage::delete(database).await.unwrap();
+    let engine = RefCell::new(TabEngine::open_with_brokers(StorageMode::Persistent, database, 3).await);
+    let created = ask(
+        &engine,
+        1,
+        Command::CreateTopic {
+            name: "orders".into(),
+            partitions: 1,
+            configs: BTreeMap::new(),
+            replication_factor: Some(3),
+        },
+    )
+    .await;
+    assert!(matches!(created, Reply::TopicCreated { .. }), "{created:?}");
+    ask(&engine, 2, produce("before")).await;
+    let clock = |speed_percent, paused, step_ms| Command::SetClock { speed_percent, paused, step_ms };
+    let Reply::Clock { now_ms: paused_at, paused: true, .. } =
+        ask(&engine, 3, clock(None, Some(true), None)).await
+    else {
+        panic!("the clock pauses")
+    };
+    let Reply::Clock { now_ms, .. } = ask(&engine, 4, clock(None, None, Some(10_000))).await else {
+        panic!("a paused clock steps")
+    };
+    assert_eq!(now_ms, paused_at + 10_000);
+    ask(&engine, 5, Command::StopBroker { broker: 0 }).await;
+    ask(&engine, 6, clock(None, None, Some(10_000))).await;
+    ask(&engine, 7, produce("while broker 0 is down")).await;
+    ask(&engine, 8, Command::StartBroker { broker: 0 }).await;
+    let refused = ask(&engine, 9, clock(Some(5), None, None)).await;
+    assert!(matches!(&refused, Reply::Error(e) if e.message.contains("outside 25..=10000")), "{refused:?}");
+    let Reply::Clock { speed_percent: 10_000, paused: false, .. } =
+        ask(&engine, 10, clock(Some(10_000), Some(false), None)).await
+    else {
+        panic!("×100, running")
+    };
+    assert_eq!(values(&engine).await, vec![(0, "before".into()), (1, "while broker 0 is down".into())]);
+
+    let replayed = ask(&engine, 11, Command::Replay).await;
+    let Reply::Replayed { identical, requests, events, differences, .. } = &replayed else {
+        panic!("{replayed:?}")
+    };
+    assert!(*identical, "{differences:?}");
+    // Six requests (create, two produces, stop, start, the fetch) and the two steps.
+    assert!(*requests == 8 && *events > 20, "{replayed:?}");
+    engine.into_inner().close();
+
+    let reopened = RefCell::new(TabEngine::open_with_brokers(StorageMode::Persistent, database, 3).await);
+    let refused = ask(&reopened, 1, Command::Replay).await;
+    assert!(matches!(&refused, Reply::Error(e) if e.message.contains("reopened")), "{refused:?}");
+    assert_eq!(ask(&reopened, 2, Command::ResetCluster).await, Reply::ClusterReset);
+    let after = ask(&reopened, 3, Command::ListTopics).await;
+    assert!(matches!(&after, Reply::Error(e) if e.message.contains("reset")), "{after:?}");
+    reopened.into_inner().close();
+    let fresh = TabEngine::open_with_brokers(StorageMode::Persistent, database, 3).await;
+    assert!(fresh.description.contains("new cluster of 3 brokers"), "{}", fresh.description);
+}

@@ -230,6 +230,25 @@ pub enum Command {
         #[serde(skip)]
         payload: Vec<u8>,
     },
+    /// The engine's virtual clock (the tab's host has one; `kite serve` runs on the wall clock and
+    /// refuses): run it at `speed_percent` of real time (`MIN_CLOCK_SPEED_PERCENT` to
+    /// `MAX_CLOCK_SPEED_PERCENT`), pause it, or — paused — move it `step_ms` forward. With
+    /// nothing set it only says where it is. Answered with `clock`.
+    SetClock {
+        #[serde(default)]
+        speed_percent: Option<u32>,
+        #[serde(default)]
+        paused: Option<bool>,
+        #[serde(default)]
+        step_ms: Option<i64>,
+    },
+    /// Replays this cluster's life from its seed (a host with a virtual clock): a new cluster
+    /// with the same seed gets every request at the virtual time it came, and its events and
+    /// state are compared with this one's. Answered with `replayed`.
+    Replay,
+    /// Deletes this cluster and what stores it (the tab's host); the page then starts a new one.
+    /// Answered with `cluster_reset`.
+    ResetCluster,
     /// The committed record at `offset` and the batch holding it, field by field with their bytes
     /// in hex, as `kafka-dump-log.sh --print-data-log` shows a segment (read from the leader).
     DumpRecord { topic: String, partition: i32, offset: i64 },
@@ -243,6 +262,10 @@ pub enum Command {
         max_bytes: Option<u32>,
     },
 }
+
+/// The slowest and fastest a virtual clock runs: ×0.25 and ×100 of real time.
+pub const MIN_CLOCK_SPEED_PERCENT: u32 = 25;
+pub const MAX_CLOCK_SPEED_PERCENT: u32 = 10_000;
 
 /// The engine's counters since it started, and gauges now.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -596,6 +619,25 @@ pub enum Reply {
         /// Partitions without a leader.
         offline: Vec<PartitionRef>,
     },
+    /// Where the virtual clock is: its time, speed and whether it is paused, and the seed every
+    /// random choice of this cluster comes from.
+    Clock {
+        now_ms: i64,
+        speed_percent: u32,
+        paused: bool,
+        seed: u64,
+    },
+    /// A replay's outcome: how many requests and events it went through, and whether the replayed
+    /// cluster came out the same (`differences` says where not).
+    Replayed {
+        seed: u64,
+        requests: usize,
+        events: u64,
+        identical: bool,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        differences: Vec<String>,
+    },
+    ClusterReset,
     /// `dump_record`'s answer.
     RecordDumped {
         topic: String,

@@ -333,6 +333,25 @@ async fn produce_in_the_tab_and_on_the_server() {
             .await
             .map_err(|e| e.to_string())?;
         screenshot(&client, "timeline").await?;
+        // The engine's virtual clock: paused it stands still, a step moves it exactly 10 s; and
+        // a replay from the seed of everything this tab's cluster was given comes out the same,
+        // event for event (the engine is deterministic: a seed and its inputs).
+        click(&client, "#clock-pause").await?;
+        let clock = wait_for(&client, "#clock[data-paused='true']").await?;
+        let paused_at: i64 = clock
+            .attr("data-now")
+            .await
+            .map_err(|e| e.to_string())?
+            .and_then(|n| n.parse().ok())
+            .ok_or("the clock has no time")?;
+        click(&client, "#clock-step-10000").await?;
+        wait_for(&client, &format!("#clock[data-now='{}']", paused_at + 10_000)).await?;
+        click(&client, "#clock-pause").await?;
+        wait_for(&client, "#clock[data-paused='false']").await?;
+        click(&client, "#replay").await?;
+        let replay = text_of(&client, "#replay-result").await?;
+        assert!(replay.contains("the same cluster, event for event"), "{replay}");
+        wait_for(&client, "#replay-result[data-identical='true']").await?;
         for broker in [leader.as_str(), second] {
             click(&client, &format!("#brokers [data-broker='{broker}'] .start-broker")).await?;
             wait_for(&client, &format!("#brokers [data-broker='{broker}'][data-state='up']")).await?;
@@ -420,6 +439,17 @@ async fn produce_in_the_tab_and_on_the_server() {
         wait_ready(&client, "kite serve").await?;
         let status = text_of(&client, "#status").await?;
         assert!(!status.contains("retrying"), "{status}");
+
+        // Back in the tab: Reset deletes its cluster (after a confirmation) and a new one starts.
+        click(&client, "#mode-in-tab").await?;
+        wait_ready(&client, "in-tab worker").await?;
+        wait_for(&client, "[data-topic='orders']").await?;
+        click(&client, "#reset-cluster").await?;
+        client.accept_alert().await.map_err(|e| format!("confirming the reset: {e}"))?;
+        wait_for(&client, "#notice").await?;
+        wait_ready(&client, "new cluster of 3 brokers").await?;
+        let topics = text_of(&client, "#topics").await?;
+        assert!(!topics.contains("orders"), "the reset cluster has no topics of the old one: {topics}");
         Ok(())
     })
     .await;

@@ -1,14 +1,24 @@
 //! The timeline: the engine's events as they happen — appends on leaders and followers, high
 //! watermarks, elections, ISR changes, fencing, group joins and syncs — newest first, with the
-//! time each happened. Pause freezes the list to read it; the events keep coming underneath.
+//! time each happened. Freeze holds the list still to read it; the events keep coming underneath.
+//! In the tab, the engine's virtual clock: its time and seed, a speed from ×0.25 to ×100, pause
+//! and step, replay from the seed, and reset.
 
 use std::collections::VecDeque;
 
+use kite_shared::api::Command;
+use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use crate::i18n::{Lang, tr};
+use crate::i18n::{Lang, tr, trf};
 
-use crate::state::TimelineEvent;
+use crate::state::{ClockView, ReplayView, TimelineEvent};
+
+/// The clock speeds offered, in percent of real time.
+const SPEEDS_PERCENT: [u32; 7] = [25, 50, 100, 200, 500, 1_000, 10_000];
+
+/// How often the clock's time is asked for.
+const CLOCK_REFRESH_MS: i32 = 1_000;
 
 /// Events drawn at once (the state keeps more).
 const EVENTS_SHOWN: usize = 200;
@@ -16,6 +26,86 @@ const EVENTS_SHOWN: usize = 200;
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub events: VecDeque<TimelineEvent>,
+    /// The engine runs in this tab (it has a virtual clock, replay and reset).
+    pub in_tab: bool,
+    pub ready: bool,
+    pub clock: Option<ClockView>,
+    pub replayed: Option<ReplayView>,
+    pub send: Callback<Command>,
+}
+
+fn speed_label(percent: u32) -> String {
+    format!("×{}", f64::from(percent) / 100.0)
+}
+
+/// The virtual clock's controls (the tab's engine only).
+fn clock_bar(lang: Lang, props: &Props) -> Html {
+    let Some(clock) = &props.clock else { return html! {} };
+    let set = |speed_percent: Option<u32>, paused: Option<bool>, step_ms: Option<i64>| {
+        let send = props.send.clone();
+        Callback::from(move |_: MouseEvent| send.emit(Command::SetClock { speed_percent, paused, step_ms }))
+    };
+    let on_speed = {
+        let send = props.send.clone();
+        Callback::from(move |e: Event| {
+            if let Ok(speed) = e.target_unchecked_into::<HtmlSelectElement>().value().parse() {
+                send.emit(Command::SetClock { speed_percent: Some(speed), paused: None, step_ms: None });
+            }
+        })
+    };
+    let replay = {
+        let send = props.send.clone();
+        Callback::from(move |_: MouseEvent| send.emit(Command::Replay))
+    };
+    let reset = {
+        let send = props.send.clone();
+        Callback::from(move |_: MouseEvent| {
+            let sure = web_sys::window()
+                .and_then(|w| w.confirm_with_message("Delete this cluster and start a new one?").ok())
+                .unwrap_or(false);
+            if sure {
+                send.emit(Command::ResetCluster);
+            }
+        })
+    };
+    html! {
+        <div class="clock" id="clock" data-paused={clock.paused.to_string()} data-now={clock.now_ms.to_string()}>
+            <span>{ tr(lang, "Engine time") }{ " " }<strong id="clock-now">{ clock_text(clock.now_ms) }</strong></span>
+            <span>{ tr(lang, "Seed") }{ " " }<code id="clock-seed">{ clock.seed }</code></span>
+            <label>{ tr(lang, "Speed") }
+                <select id="clock-speed" onchange={on_speed}>
+                    { for SPEEDS_PERCENT.iter().map(|&p| html! {
+                        <option value={p.to_string()} selected={p == clock.speed_percent}>{ speed_label(p) }</option>
+                    }) }
+                </select></label>
+            <button id="clock-pause" onclick={set(None, Some(!clock.paused), None)}>
+                { if clock.paused { tr(lang, "Run the clock") } else { tr(lang, "Pause the clock") } }</button>
+            if clock.paused {
+                <button id="clock-step-100" onclick={set(None, None, Some(100))}>{ "+100 ms" }</button>
+                <button id="clock-step-1000" onclick={set(None, None, Some(1_000))}>{ "+1 s" }</button>
+                <button id="clock-step-10000" onclick={set(None, None, Some(10_000))}>{ "+10 s" }</button>
+            }
+            <button id="replay" title={tr(lang, "A new cluster with this seed is given every request again, at the same virtual times")}
+                onclick={replay}>{ tr(lang, "Replay from seed") }</button>
+            <button id="reset-cluster" class="danger" onclick={reset}>{ tr(lang, "Reset cluster") }</button>
+            if let Some(r) = &props.replayed {
+                <p id="replay-result" class={classes!("replay", if r.identical { "same" } else { "different" })}
+                    data-identical={r.identical.to_string()}>
+                    { if r.identical {
+                        trf(lang, "Replayed from seed {}: {} requests, {} events — the same cluster, event for event.",
+                            &[&r.seed, &r.requests, &r.events])
+                    } else {
+                        trf(lang, "Replayed from seed {}: {} requests — it came out different: {}",
+                            &[&r.seed, &r.requests, &r.differences.join("; ")])
+                    } }
+                </p>
+            }
+        </div>
+    }
+}
+
+fn clock_text(at_ms: i64) -> String {
+    format!("{} UTC", super::iso(at_ms).replace('T', " ").trim_end_matches('Z'))
 }
 
 /// `HH:MM:SS.mmm` in UTC.
@@ -27,7 +117,20 @@ fn clock(at_ms: i64) -> String {
 #[function_component(TimelinePanel)]
 pub fn timeline_panel(props: &Props) -> Html {
     let lang = use_context::<Lang>().unwrap_or_default();
-    // Paused: the events as they were when pause was pressed.
+    // In the tab, the clock's time once a second.
+    {
+        let send = props.send.clone();
+        let active = props.in_tab && props.ready;
+        use_effect_with(active, move |active| {
+            if *active {
+                send.emit(Command::SetClock { speed_percent: None, paused: None, step_ms: None });
+            }
+            super::every(CLOCK_REFRESH_MS, *active, move || {
+                send.emit(Command::SetClock { speed_percent: None, paused: None, step_ms: None })
+            })
+        });
+    }
+    // Frozen: the events as they were when freeze was pressed.
     let frozen = use_state(|| None::<VecDeque<TimelineEvent>>);
     let toggle = {
         let (frozen, events) = (frozen.clone(), props.events.clone());
@@ -55,9 +158,12 @@ pub fn timeline_panel(props: &Props) -> Html {
                     <label><input id="timeline-internal" type="checkbox" checked={*internal}
                         onchange={toggle_internal} />{ " __consumer_offsets" }</label>
                     <button id="timeline-pause" class="timeline-pause" onclick={toggle}>
-                        { if frozen.is_some() { tr(lang, "Resume") } else { tr(lang, "Pause") } }</button>
+                        { if frozen.is_some() { tr(lang, "Unfreeze") } else { tr(lang, "Freeze") } }</button>
                 </span>
             </h2>
+            if props.in_tab {
+                { clock_bar(lang, props) }
+            }
             if shown.is_empty() {
                 <p class="hint">{ tr(lang, "The engine's events appear here as they happen: produce a record.") }</p>
             }

@@ -57,7 +57,7 @@ pub fn topics_panel(props: &Props) -> Html {
         })
     };
     html! {
-        <section class="panel topics" aria-labelledby="topics-title">
+        <section class="panel topics" id="topics" aria-labelledby="topics-title">
             <h2 id="topics-title">{ tr(lang, "Topics") }</h2>
             <form class="create-topic" onsubmit={create}>
                 <label>{ tr(lang, "Name") }<input id="topic-name" type="text" value={(*name).clone()}
