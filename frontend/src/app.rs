@@ -241,7 +241,8 @@ pub fn app() -> Html {
             }
             <main class="panels">
                 <TopicsPanel topics={state.topics.clone()} selected={state.selected_topic.clone()}
-                    {ready} send={send.clone()} {on_select} />
+                    {ready} send={send.clone()} {on_select}
+                    brokers={state.cluster.as_ref().map(|c| c.brokers.len())} />
                 <ProducerPanel topics={state.topics.clone()} selected={state.selected_topic.clone()}
                     {ready} send={send.clone()} last_produced={state.last_produced.clone()}
                     key_serializer={state.key_serializer} value_serializer={state.value_serializer}

@@ -205,6 +205,7 @@ pub fn korean(text: &str) -> Option<&'static str> {
         "Click a record to see where it lives." => "레코드를 누르면 어디에 저장되어 있는지 보여 줍니다.",
         "leader {} · replicas {} · ISR {}" => "리더 {} · 복제본 {} · ISR {}",
         "none (offline)" => "없음(오프라인)",
+        "segments from {}" => "세그먼트 시작 오프셋 {}",
         "committed: below the high watermark {} — every in-sync replica has it; consumers read it" => {
             "커밋됨: 하이 워터마크 {}보다 앞에 있습니다 — 모든 ISR 복제본이 갖고 있고, 컨슈머가 읽을 수 있습니다"
         }

@@ -87,6 +87,7 @@ fn orders(leo: [i64; 3]) -> TopicDescription {
                 replicas: vec![0],
                 isr: vec![0],
                 replica_log_end_offsets: Vec::new(),
+                rolled_at: Vec::new(),
             })
             .collect(),
         configs: Default::default(),
@@ -417,6 +418,18 @@ fn records_are_generated_and_imported() {
     // The message browser's export reads back.
     let array = "[{\"topic\":\"t\",\"partition\":0,\"offset\":3,\"timestamp\":1,\"key\":null,\"value\":\"v\",\"headers\":[]}]";
     assert_eq!(parse_import(array).map(|r| r.len()), Ok(1));
+}
+
+#[wasm_bindgen_test]
+fn the_create_form_is_checked_with_kafkas_words() {
+    use kite_frontend::views::topics::form_problems;
+    assert_eq!(form_problems("orders", "3", "", "", Some(3)), Vec::<String>::new());
+    let problems = form_problems("", "0", "4", "retention.ms=soon", Some(3));
+    assert_eq!(problems.len(), 4, "{problems:?}");
+    assert_eq!(problems[0], "Topic name is illegal, it can't be empty");
+    assert!(problems[1].starts_with("Number of partitions must be larger than 0"), "{problems:?}");
+    assert!(problems[2].contains("larger than available brokers: 3"), "{problems:?}");
+    assert!(problems[3].contains("retention.ms"), "{problems:?}");
 }
 
 /// The lineage's bytes: the engine in wasm dumps a record with its batch's CRC.

@@ -474,6 +474,10 @@ pub struct PartitionDescription {
     /// record at offset `o` is on the replicas whose log end is past `o`.
     #[serde(default)]
     pub replica_log_end_offsets: Vec<ReplicaLogEnd>,
+    /// Where the leader's log rolled: the base offset of each segment after its first (the
+    /// first starts at or before `log_start_offset`). Absent while the log is one segment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rolled_at: Vec<i64>,
 }
 
 /// One replica's log end offset.

@@ -169,7 +169,21 @@ async fn produce_in_the_tab_and_on_the_server() {
         // The message browser on a fresh topic: a live tail shows records as they come, a filter
         // narrows them, the export is the rows as CSV, a record is produced again, a seek by
         // offset starts each partition there.
+        // The create form checks as you type, with the engine's own validators (Kafka's words).
+        fill(&client, "#topic-name", "bad name!").await?;
+        let problems = text_of(&client, "#topic-problems").await?;
+        assert!(problems.contains("contains a character other than ASCII alphanumerics"), "{problems}");
+        fill(&client, "#topic-replication", "5").await?;
+        let problems = text_of(&client, "#topic-problems").await?;
+        assert!(problems.contains("Replication factor: 5 larger than available brokers: 3"), "{problems}");
+        let disabled =
+            wait_for(&client, "#create-topic").await?.attr("disabled").await.map_err(|e| e.to_string())?;
+        assert!(disabled.is_some(), "a form with problems cannot be sent");
+        fill(&client, "#topic-replication", "").await?;
+        // Small segments, so the partition view shows where the log rolled.
+        fill(&client, "#topic-configs", "segment.bytes=400").await?;
         create_topic(&client, "clicks", 2).await?;
+        fill(&client, "#topic-configs", "").await?;
         click(&client, "#browse-tail").await?;
         fill(&client, "#produce-headers", "source:web").await?;
         // murmur2: "alice" → partition 1 of 2, "bob" → 0 (each answer differs from the last, so
@@ -257,6 +271,9 @@ async fn produce_in_the_tab_and_on_the_server() {
         wait_for(&client, "[data-topic='clicks']").await?;
         let meta = text_of(&client, "[data-topic='clicks'] .topic-meta").await?;
         assert_eq!(meta, "2 partitions · 306 records", "4 sent one by one, 300 generated, 2 imported");
+        let rolled = wait_for(&client, ".partition[data-partition='1'] .segments").await?;
+        let rolled_at = rolled.attr("data-rolled-at").await.map_err(|e| e.to_string())?.unwrap_or_default();
+        assert!(!rolled_at.is_empty(), "the log rolled into several segments");
 
         // Replication in the tab's three brokers: a topic with replication factor 3 and
         // min.insync.replicas=2. Stop the leader of a partition: another in-sync replica is

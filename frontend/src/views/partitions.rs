@@ -85,11 +85,16 @@ pub fn partitions_view(props: &Props) -> Html {
                             <strong>{ format!("P{}", p.partition) }</strong>
                             <span class="offsets">{ format!("start {} · HW {}", p.log_start_offset, p.log_end_offset) }</span>
                             <span class="replicas">{ replicas_line(lang, p) }</span>
+                            if !p.rolled_at.is_empty() {
+                                <span class="segments" data-rolled-at={ids64(&p.rolled_at)}>
+                                    { trf(lang, "segments from {}", &[&ids64(&p.rolled_at)]) }</span>
+                            }
                         </div>
                         <ol class="records">
                             { for records.iter().map(|r| html! {
                                 <li class={classes!("record", r.decode_error.is_some().then_some("undecodable"),
-                                        (*chosen == Some((p.partition, r.offset))).then_some("chosen"))}
+                                        (*chosen == Some((p.partition, r.offset))).then_some("chosen"),
+                                        p.rolled_at.contains(&r.offset).then_some("segment-start"))}
                                     data-offset={r.offset.to_string()}
                                     tabindex="0" role="button"
                                     aria-label={format!("{}-{} offset {}", topic.name, p.partition, r.offset)}
@@ -130,6 +135,10 @@ pub fn partitions_view(props: &Props) -> Html {
             }
         </section>
     }
+}
+
+fn ids64(list: &[i64]) -> String {
+    list.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 fn ids(list: &[i32]) -> String {

@@ -1,4 +1,5 @@
-//! Topics: create one (name, partition count) and pick the one the other views show.
+//! Topics: create one (name, partitions, replication factor, configs — checked as you type by the
+//! engine's own validators, so the messages are Kafka's) and pick the one the other views show.
 
 use std::collections::BTreeMap;
 
@@ -16,6 +17,48 @@ pub struct Props {
     pub ready: bool,
     pub send: Callback<Command>,
     pub on_select: Callback<String>,
+    /// The brokers there are (from `describe_cluster`), for the replication factor's check.
+    pub brokers: Option<usize>,
+}
+
+/// What is wrong with the create form, in Kafka's words (empty when nothing is): the name, the
+/// partition count, the replication factor against the brokers there are, and every config.
+pub fn form_problems(
+    name: &str,
+    partitions: &str,
+    replication: &str,
+    configs: &str,
+    brokers: Option<usize>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let Err(e) = kite_shared::topic::validate_name(name.trim()) {
+        problems.push(e.message);
+    }
+    match partitions.trim().parse::<i32>() {
+        Ok(count) => {
+            if let Err(e) = kite_shared::topic::validate_partition_count(count) {
+                problems.push(e.message);
+            }
+        }
+        Err(_) => problems.push(format!("The partition count {:?} is not a number.", partitions.trim())),
+    }
+    if !replication.trim().is_empty() {
+        match (replication.trim().parse::<i16>(), brokers) {
+            (Ok(factor), Some(brokers)) => {
+                if let Err(e) = kite_shared::config::validate_replication_factor(factor, brokers) {
+                    problems.push(e.message);
+                }
+            }
+            (Ok(_), None) => {}
+            (Err(_), _) => {
+                problems.push(format!("The replication factor {:?} is not a number.", replication.trim()))
+            }
+        }
+    }
+    if let Err(e) = kite_shared::config::TopicConfig::from_overrides(&parse_configs(configs)) {
+        problems.push(e.message);
+    }
+    problems
 }
 
 /// `k=v` pairs separated by commas, as `kafka-topics --config` takes them one by one. An entry
@@ -56,6 +99,8 @@ pub fn topics_panel(props: &Props) -> Html {
             });
         })
     };
+    let problems = form_problems(&name, &partitions, &replication, &configs, props.brokers);
+    let warning = kite_shared::topic::collision_warning(name.trim());
     html! {
         <section class="panel topics" id="topics" aria-labelledby="topics-title">
             <h2 id="topics-title">{ tr(lang, "Topics") }</h2>
@@ -66,10 +111,18 @@ pub fn topics_panel(props: &Props) -> Html {
                     value={(*partitions).clone()} oninput={bind_text(&partitions)} /></label>
                 <label>{ tr(lang, "Replication") }<input id="topic-replication" type="number" min="1"
                     value={(*replication).clone()} oninput={bind_text(&replication)} placeholder="1" /></label>
-                <button id="create-topic" type="submit" disabled={!props.ready}>{ tr(lang, "Create topic") }</button>
+                <button id="create-topic" type="submit" disabled={!props.ready || !problems.is_empty()}>
+                    { tr(lang, "Create topic") }</button>
                 <label class="wide">{ tr(lang, "Configs") }<input id="topic-configs" type="text" value={(*configs).clone()}
                     oninput={bind_text(&configs)} placeholder="retention.ms=3600000, cleanup.policy=compact" /></label>
             </form>
+            if !problems.is_empty() {
+                <ul id="topic-problems" class="problems" role="alert">
+                    { for problems.iter().map(|p| html! { <li>{ p }</li> }) }
+                </ul>
+            } else if let Some(warning) = warning {
+                <p class="hint" id="topic-warning">{ warning }</p>
+            }
             <ul id="topic-list" class="topic-list">
                 { for props.topics.iter().map(|topic| {
                     let records: i64 = topic.partitions.iter()

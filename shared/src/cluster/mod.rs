@@ -1369,6 +1369,9 @@ impl Cluster {
                                 .collect()
                         })
                         .unwrap_or_default(),
+                    rolled_at: log
+                        .map(|log| log.segments().skip(1).map(|s| s.base_offset()).collect())
+                        .unwrap_or_default(),
                 }
             })
             .collect();
