@@ -36,8 +36,8 @@ pub fn run() -> Result<(), String> {
     proc::run(in_browser)
 }
 
-/// First render on localhost: a release `kite serve` with the built UI, loaded by headless
-/// Chromium with a fresh profile (tests/benches/first_render.rs).
+/// The page in headless Chromium, served by a release `kite serve`: first render on fresh
+/// profiles, and frame times while 100,000 records are produced in the tab (tests/benches/page.rs).
 fn first_render() -> Result<(), String> {
     let ui_dir = crate::dist::build(true)?;
     let kite = crate::dist::build_server(true)?;
@@ -45,7 +45,7 @@ fn first_render() -> Result<(), String> {
     let root = crate::workspace_root();
     let mut bench = proc::cargo();
     bench
-        .args(["bench", "-p", "kite-e2e", "--bench", "first_render"])
+        .args(["bench", "-p", "kite-e2e", "--bench", "page"])
         .env("KITE_BIN", kite)
         .env("KITE_UI_DIR", ui_dir)
         .env("CHROME", &browser.chrome)

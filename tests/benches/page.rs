@@ -1,0 +1,144 @@
+//! The page in headless Chromium (`cargo xtask bench`), served by a release `kite serve`.
+//!
+//! First render: the page opened with a fresh profile (a first visit: nothing cached, a new
+//! IndexedDB) `FIRST_VISITS` times. Per visit, from the navigation's start: the HTML parsed
+//! (`DOMContentLoaded`, the baseline: what any page on this server costs), the app's first
+//! render (yew mounted: `performance.mark("kite-first-render")`), and the in-tab engine ready
+//! (the worker's welcome: `kite-engine-ready`). Target: first render ≤ 500 ms.
+//!
+//! Frames while producing: `LOAD_RECORDS` records generated in the producer (three brokers,
+//! RF 3, acks=all, as fast as it goes) while the page counts its animation frames and the
+//! browser's long tasks (over 50 ms on the page's thread). Target: no frame over 50 ms.
+
+use kite_e2e::{ChromeDriver, KiteServer, TempDir, click, fill, wait_for, with_browser};
+
+/// Records produced while frames are watched.
+const LOAD_RECORDS: usize = 100_000;
+
+/// Sessions the frame measurement runs.
+const LOAD_RUNS: usize = 3;
+
+/// Starts counting frame intervals and long tasks on the page.
+const WATCH_FRAMES_JS: &str = r#"
+window.__frames = []; window.__long = []; window.__stop = false;
+let last = performance.now();
+const frame = t => { window.__frames.push(t - last); last = t; if (!window.__stop) requestAnimationFrame(frame); };
+requestAnimationFrame(frame);
+new PerformanceObserver(list => list.getEntries().forEach(e => window.__long.push(e.duration)))
+  .observe({ entryTypes: ['longtask'] });
+window.__started = performance.now();
+"#;
+
+/// [elapsed ms, frames, longest frame ms, frames over 50 ms, long tasks, longest task ms].
+const FRAME_STATS_JS: &str = r#"
+window.__stop = true;
+const f = window.__frames, l = window.__long;
+return [performance.now() - window.__started, f.length, Math.max(0, ...f), f.filter(x => x > 50).length,
+        l.length, Math.max(0, ...l)];
+"#;
+
+/// Fresh-profile page loads measured.
+const FIRST_VISITS: usize = 10;
+
+/// Milliseconds from navigation start to DOMContentLoaded, first render and engine ready.
+const TIMINGS_JS: &str = r#"
+const nav = performance.getEntriesByType('navigation')[0];
+const mark = name => { const m = performance.getEntriesByName(name)[0]; return m ? m.startTime : -1; };
+return [nav.domContentLoadedEventEnd, mark('kite-first-render'), mark('kite-engine-ready')];
+"#;
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let data = TempDir::new("bench-first-render");
+    let server = KiteServer::start(data.path());
+    let url = server.url();
+    let mut samples: Vec<[f64; 3]> = Vec::new();
+    for _ in 0..FIRST_VISITS {
+        // A new session is a new Chromium profile: nothing cached, nothing stored.
+        let driver = ChromeDriver::start();
+        let url = url.clone();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        with_browser(&driver, |client| async move {
+            client.goto(&url).await.map_err(|e| e.to_string())?;
+            wait_for(&client, "#status[data-status='ready']").await?;
+            let timings = client.execute(TIMINGS_JS, vec![]).await.map_err(|e| e.to_string())?;
+            let values: Vec<f64> = timings
+                .as_array()
+                .map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect())
+                .unwrap_or_default();
+            let [dom, render, ready] = values[..] else { return Err(format!("timings: {timings}")) };
+            if render < 0.0 || ready < 0.0 {
+                return Err(format!("the app set no marks: {timings}"));
+            }
+            sender.send([dom, render, ready]).map_err(|e| e.to_string())
+        })
+        .await;
+        samples.extend(receiver.try_iter());
+    }
+    frames_while_producing(&url).await;
+    println!(
+        "first render on localhost, {FIRST_VISITS} first visits (fresh profile), ms from navigation start:"
+    );
+    println!("  {:<34} {:>8} {:>8} {:>8}", "", "median", "p90", "max");
+    let names =
+        ["DOMContentLoaded (baseline)", "first render (yew mounted)", "engine ready (worker welcome)"];
+    for (i, name) in names.iter().enumerate() {
+        let mut values: Vec<f64> = samples.iter().map(|s| s[i]).collect();
+        values.sort_by(f64::total_cmp);
+        println!(
+            "  {name:<34} {:>8.0} {:>8.0} {:>8.0}",
+            percentile(&values, 0.5),
+            percentile(&values, 0.9),
+            values.last().copied().unwrap_or(0.0)
+        );
+    }
+}
+
+/// Produces `LOAD_RECORDS` records from the page's generator per run and prints the frames seen.
+async fn frames_while_producing(url: &str) {
+    println!("frames while {LOAD_RECORDS} records are produced in the tab (3 brokers, RF 3, acks=all):");
+    println!(
+        "  {:>4} {:>10} {:>9} {:>8} {:>14} {:>11} {:>15}",
+        "run", "elapsed ms", "records/s", "frames", "longest frame", "over 50 ms", "longest task ms"
+    );
+    for run in 1..=LOAD_RUNS {
+        let driver = ChromeDriver::start();
+        let url = url.to_string();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        with_browser(&driver, |client| async move {
+            // A laptop screen, as the e2e flow's.
+            client.set_window_size(1280, 800).await.map_err(|e| e.to_string())?;
+            client.goto(&url).await.map_err(|e| e.to_string())?;
+            wait_for(&client, "#status[data-status='ready']").await?;
+            fill(&client, "#topic-name", "load").await?;
+            fill(&client, "#topic-replication", "3").await?;
+            click(&client, "#create-topic").await?;
+            wait_for(&client, "[data-topic='load']").await?;
+            click(&client, "#generator summary").await?;
+            fill(&client, "#generate-count", &LOAD_RECORDS.to_string()).await?;
+            client.execute(WATCH_FRAMES_JS, vec![]).await.map_err(|e| e.to_string())?;
+            click(&client, "#generate-send").await?;
+            wait_for(&client, &format!("#batch-tally[data-records='{LOAD_RECORDS}']")).await?;
+            let stats = client.execute(FRAME_STATS_JS, vec![]).await.map_err(|e| e.to_string())?;
+            let values: Vec<f64> = stats
+                .as_array()
+                .map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect())
+                .unwrap_or_default();
+            sender.send(values).map_err(|e| e.to_string())
+        })
+        .await;
+        for v in receiver.try_iter() {
+            if let [elapsed, frames, longest, over, tasks, longest_task] = v[..] {
+                let rate = LOAD_RECORDS as f64 / (elapsed / 1000.0);
+                println!(
+                    "  {run:>4} {elapsed:>10.0} {rate:>9.0} {frames:>8.0} {longest:>14.0} {over:>11.0} {longest_task:>15.0}  ({tasks:.0} long tasks)"
+                );
+            }
+        }
+    }
+}
