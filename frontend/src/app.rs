@@ -55,6 +55,10 @@ fn performance_mark(name: &str) {
 /// deserializers of the fetch its answer leads to.
 type BrowseIds = BTreeMap<u64, Option<(SerializerKind, SerializerKind)>>;
 
+/// How long the engine's event pushes are gathered before they update the state together: a
+/// produce burst brings thousands, and one render each would starve the page's frames.
+const EVENT_FLUSH_MS: i32 = 100;
+
 #[function_component(App)]
 pub fn app() -> Html {
     // The reader's language and theme: from the URL, their last choice, or the system's.
@@ -137,7 +141,23 @@ pub fn app() -> Html {
         let (browse_ids, send_browse) = (browse_ids.clone(), send_browse.clone());
         use_effect_with(state.generation, move |_| {
             let on_failure = dispatcher.clone();
+            // Event pushes waiting for the next flush (`None`: no flush is scheduled).
+            let gathered = Rc::new(RefCell::new(None::<Vec<ServerMessage>>));
             let on_incoming = move |incoming: Incoming| match incoming {
+                Incoming::Message(event @ ServerMessage::Push { .. }) => {
+                    let mut waiting = gathered.borrow_mut();
+                    match waiting.as_mut() {
+                        Some(events) => events.push(event),
+                        None => {
+                            *waiting = Some(vec![event]);
+                            let (gathered, dispatcher) = (gathered.clone(), dispatcher.clone());
+                            crate::views::later(EVENT_FLUSH_MS, move || {
+                                let events = gathered.borrow_mut().take().unwrap_or_default();
+                                dispatcher.dispatch(Action::Messages(events));
+                            });
+                        }
+                    }
+                }
                 Incoming::Message(ServerMessage::Reply { id, reply })
                     if browse_ids.borrow().contains_key(&id) =>
                 {

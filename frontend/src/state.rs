@@ -129,6 +129,8 @@ pub const TIMELINE_EVENTS_KEPT: usize = 500;
 /// One engine event as the timeline shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TimelineEvent {
+    /// Its place in the order the events arrived (a stable key for the list).
+    pub seq: u64,
     pub at_ms: i64,
     /// The event's kind (`appended`, `election`, `isr_change`, …), for its colour.
     pub kind: String,
@@ -251,6 +253,9 @@ pub enum Action {
     /// A new link is being opened; everything learned from the old engine is dropped.
     Connect(Mode),
     Message(ServerMessage),
+    /// Several messages at once: the engine's event pushes, gathered so a burst of them costs one
+    /// state update and one render, not one each.
+    Messages(Vec<ServerMessage>),
     Undecodable(String),
     Closed(String),
     /// Time to try the server again after a lost or failed connection (backoff elapsed).
@@ -281,6 +286,11 @@ impl AppState {
             Action::Connect(mode) => {
                 let generation = self.generation + 1;
                 return AppState { generation, ..AppState::new(mode) };
+            }
+            Action::Messages(messages) => {
+                return messages
+                    .into_iter()
+                    .fold(self, |state, message| state.apply(Action::Message(message)));
             }
             Action::Undecodable(reason) => self.last_error = Some(format!("undecodable message: {reason}")),
             Action::Closed(reason) => {
@@ -339,7 +349,8 @@ impl AppState {
                 let kind = event.get("kind").and_then(|k| k.as_str()).unwrap_or("event").to_string();
                 let topic = event.get("tp").and_then(|tp| tp.get("topic")).and_then(|t| t.as_str());
                 let internal = topic.is_some_and(|t| t.starts_with("__"));
-                self.timeline.push_front(TimelineEvent { at_ms, kind, text, internal });
+                let seq = self.timeline.front().map_or(0, |newest| newest.seq + 1);
+                self.timeline.push_front(TimelineEvent { seq, at_ms, kind, text, internal });
                 self.timeline.truncate(TIMELINE_EVENTS_KEPT);
             }
             Action::Message(ServerMessage::Push { .. }) => {}

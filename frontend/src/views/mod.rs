@@ -11,6 +11,7 @@ pub mod producer;
 pub mod timeline;
 pub mod topics;
 
+use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
 use yew::{InputEvent, TargetCast, UseStateHandle};
 
@@ -18,7 +19,6 @@ use yew::{InputEvent, TargetCast, UseStateHandle};
 /// destructor). `FnMut`, not `Fn`: wasm-bindgen 0.2.130 cannot bind a `dyn Fn()` closure once
 /// wasm-opt has run on the module ("failed to find `0` in function table").
 pub fn every(interval_ms: i32, active: bool, tick: impl FnMut() + 'static) -> impl FnOnce() {
-    use wasm_bindgen::JsCast;
     let tick = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(tick);
     let window = web_sys::window();
     let handle = match (&window, active) {
@@ -40,7 +40,6 @@ pub fn every(interval_ms: i32, active: bool, tick: impl FnMut() + 'static) -> im
 
 /// Runs `then` once after `delay_ms`; the returned function cancels it (an effect's destructor).
 pub fn after(delay_ms: i32, then: impl FnMut() + 'static) -> impl FnOnce() {
-    use wasm_bindgen::JsCast;
     let then = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(then);
     let window = web_sys::window();
     let handle = window.as_ref().and_then(|window| {
@@ -53,6 +52,14 @@ pub fn after(delay_ms: i32, then: impl FnMut() + 'static) -> impl FnOnce() {
             window.clear_timeout_with_handle(handle);
         }
         drop(then);
+    }
+}
+
+/// Runs `then` once after `delay_ms`, not to be cancelled (the closure frees itself once run).
+pub fn later(delay_ms: i32, then: impl FnOnce() + 'static) {
+    let then = wasm_bindgen::closure::Closure::once_into_js(then);
+    if let Some(window) = web_sys::window() {
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(then.unchecked_ref(), delay_ms);
     }
 }
 

@@ -169,7 +169,7 @@ pub fn timeline_panel(props: &Props) -> Html {
             }
             <ol class="events" id="events">
                 { for shown.iter().map(|e| html! {
-                    <li class={classes!("event", format!("event-{}", e.kind))} data-kind={e.kind.clone()}>
+                    <li key={e.seq} class={classes!("event", format!("event-{}", e.kind))} data-kind={e.kind.clone()}>
                         <time>{ clock(e.at_ms) }</time>
                         <span class="event-text">{ &e.text }</span>
                     </li>
