@@ -17,6 +17,7 @@ pub mod partitioner;
 pub mod random;
 pub mod record;
 pub mod replication;
+pub mod scenario;
 pub mod schema_registry;
 pub mod serializer;
 pub mod topic;

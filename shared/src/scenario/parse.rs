@@ -1,0 +1,397 @@
+//! Reading a scenario script: one step per line, words separated by spaces, `"…"` for words with
+//! spaces, `#` starting a comment line. Every error names its line and what was expected there.
+
+use std::collections::BTreeMap;
+
+use crate::api::Command;
+use crate::config::Acks;
+use crate::partitioner::PartitionerKind;
+
+use super::{
+    Action, Expectation, MAX_SCENARIO_BROKERS, MAX_SCENARIO_LINES, MAX_SCENARIO_WAIT_MS, ParseError, Script,
+    Step,
+};
+
+const STEPS: &str = "seed, brokers, topic, produce, delete, stop, start, pause, resume, isolate, heal, consumer, wait, expect";
+
+/// Splits a line into words: spaces separate, `"…"` groups (with `\"` and `\\` inside), and a
+/// quoted part may follow `name=` (`value="hello world"`).
+fn words(line: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut in_word = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(escaped) => current.push(escaped),
+                            None => return Err("a `\\` at the end of the line".into()),
+                        },
+                        Some(other) => current.push(other),
+                        None => return Err("a `\"` is not closed".into()),
+                    }
+                }
+            }
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut current));
+                    in_word = false;
+                }
+            }
+            c => {
+                in_word = true;
+                current.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(current);
+    }
+    Ok(words)
+}
+
+fn number<T: std::str::FromStr>(what: &str, word: Option<&String>) -> Result<T, String> {
+    match word {
+        Some(word) => word.parse().map_err(|_| format!("{what} expects a number, found `{word}`")),
+        None => Err(format!("{what} expects a number")),
+    }
+}
+
+/// `orders-2` → ("orders", 2).
+fn topic_partition(word: Option<&String>) -> Result<(String, i32), String> {
+    let word = word.ok_or("expected a partition as TOPIC-N, e.g. orders-0")?;
+    word.rsplit_once('-')
+        .and_then(|(topic, p)| Some((topic.to_string(), p.parse().ok()?)))
+        .filter(|(topic, _)| !topic.is_empty())
+        .ok_or_else(|| format!("expected a partition as TOPIC-N, e.g. orders-0, found `{word}`"))
+}
+
+/// `500`, `500ms`, `10s`, `2m` → milliseconds.
+fn duration_ms(word: Option<&String>) -> Result<i64, String> {
+    let word = word.ok_or("wait expects a time: 500ms, 10s or 2m")?;
+    let (digits, unit) = word.split_at(word.find(|c: char| !c.is_ascii_digit()).unwrap_or(word.len()));
+    let amount: i64 =
+        digits.parse().map_err(|_| format!("wait expects a time: 500ms, 10s or 2m, found `{word}`"))?;
+    let ms = match unit {
+        "" | "ms" => Some(amount),
+        "s" => amount.checked_mul(1_000),
+        "m" => amount.checked_mul(60_000),
+        _ => None,
+    }
+    .ok_or_else(|| format!("wait expects a time: 500ms, 10s or 2m, found `{word}`"))?;
+    if !(1..=MAX_SCENARIO_WAIT_MS).contains(&ms) {
+        return Err(format!("wait {word} is outside 1ms..=1h"));
+    }
+    Ok(ms)
+}
+
+fn broker(step: &str, words: &[String]) -> Result<i32, String> {
+    match words.get(1).map(String::as_str) {
+        Some("broker") => number(&format!("{step} broker"), words.get(2)),
+        _ => Err(format!("expected `{step} broker N`")),
+    }
+}
+
+fn no_more(words: &[String], used: usize) -> Result<(), String> {
+    match words.get(used) {
+        Some(extra) => Err(format!("unexpected `{extra}` at the end of the step")),
+        None => Ok(()),
+    }
+}
+
+fn topic(words: &[String]) -> Result<Command, String> {
+    let name = words.get(1).ok_or("topic expects a name: topic NAME partitions N")?.clone();
+    let mut partitions = None;
+    let mut replication_factor = None;
+    let mut configs = BTreeMap::new();
+    let mut i = 2;
+    while i < words.len() {
+        match words[i].as_str() {
+            "partitions" => partitions = Some(number("partitions", words.get(i + 1))?),
+            "replication" => replication_factor = Some(number("replication", words.get(i + 1))?),
+            "config" => {
+                let pair = words.get(i + 1).ok_or("config expects name=value")?;
+                let (k, v) = pair
+                    .split_once('=')
+                    .ok_or_else(|| format!("config expects name=value, found `{pair}`"))?;
+                configs.insert(k.to_string(), v.to_string());
+            }
+            other => {
+                return Err(format!(
+                    "topic: unexpected `{other}` (expected partitions N, replication N or config name=value)"
+                ));
+            }
+        }
+        i += 2;
+    }
+    let partitions = partitions.ok_or("topic expects `partitions N`")?;
+    Ok(Command::CreateTopic { name, partitions, configs, replication_factor })
+}
+
+fn produce(words: &[String]) -> Result<Command, String> {
+    let topic = words.get(1).ok_or("produce expects a topic: produce TOPIC key=K value=V")?.clone();
+    let (mut key, mut value, mut partition, mut headers) = (None, None, None, Vec::new());
+    let (mut partitioner, mut acks) = (PartitionerKind::default(), Acks::default());
+    for option in &words[2..] {
+        let (name, given) = option.split_once('=').ok_or_else(|| {
+            format!("produce: expected name=value, found `{option}` (key=, value=, partition=, partitioner=, acks=, header=)")
+        })?;
+        match name {
+            "key" => key = Some(given.to_string()),
+            "value" => value = Some(given.to_string()),
+            "partition" => partition = Some(number("partition=", Some(&given.to_string()))?),
+            "partitioner" => {
+                partitioner = PartitionerKind::from_name(given).ok_or_else(|| {
+                    format!("unknown partitioner `{given}` (default, RoundRobinPartitioner, consistent_random, murmur2_random)")
+                })?
+            }
+            "acks" => {
+                acks = match given {
+                    "all" | "-1" => Acks::All,
+                    "1" => Acks::Leader,
+                    "0" => Acks::None,
+                    other => return Err(format!("acks is all, 1 or 0, found `{other}`")),
+                }
+            }
+            "header" => {
+                let (k, v) = given.split_once(':').unwrap_or((given, ""));
+                headers.push((k.to_string(), v.to_string()));
+            }
+            other => {
+                return Err(format!(
+                    "produce: unknown option `{other}` (expected key=, value=, partition=, partitioner=, acks=, header=)"
+                ));
+            }
+        }
+    }
+    Ok(Command::Produce {
+        topic,
+        partition,
+        key,
+        value,
+        timestamp_ms: None,
+        partitioner,
+        key_serializer: Default::default(),
+        value_serializer: Default::default(),
+        headers,
+        acks,
+    })
+}
+
+fn expect(words: &[String]) -> Result<(Expectation, usize), String> {
+    let what = words.get(1).map(String::as_str);
+    Ok(match what {
+        Some("partition") => (Expectation::Partition(number("expect partition", words.get(2))?), 3),
+        Some("offset") => (Expectation::Offset(number("expect offset", words.get(2))?), 3),
+        Some("ok") => (Expectation::Ok, 2),
+        Some("error") => {
+            let name =
+                words.get(2).ok_or("expect error expects a Kafka error name, e.g. NOT_ENOUGH_REPLICAS")?;
+            (Expectation::Error(name.clone()), 3)
+        }
+        Some("leader") => {
+            let (topic, partition) = topic_partition(words.get(2))?;
+            let broker = match words.get(3).map(String::as_str) {
+                Some("none") => None,
+                _ => Some(number("expect leader TOPIC-N", words.get(3))?),
+            };
+            (Expectation::Leader { topic, partition, broker }, 4)
+        }
+        Some("isr") => {
+            let (topic, partition) = topic_partition(words.get(2))?;
+            let list = words.get(3).ok_or("expect isr TOPIC-N expects brokers, e.g. 0,1,2")?;
+            let brokers = list
+                .split(',')
+                .map(|b| b.trim().parse().map_err(|_| format!("expect isr: `{b}` is not a broker id")))
+                .collect::<Result<Vec<i32>, String>>()?;
+            (Expectation::Isr { topic, partition, brokers }, 4)
+        }
+        Some("records") => {
+            let topic = words.get(2).ok_or("expect records expects a topic and a count")?.clone();
+            (Expectation::Records { topic, count: number("expect records TOPIC", words.get(3))? }, 4)
+        }
+        Some("lag") => {
+            let group = words.get(2).ok_or("expect lag expects a group and a number")?.clone();
+            (Expectation::Lag { group, lag: number("expect lag GROUP", words.get(3))? }, 4)
+        }
+        _ => {
+            return Err(
+                "expect what? partition N, offset N, ok, error NAME, leader TOPIC-N B|none, isr TOPIC-N B,B, records TOPIC N or lag GROUP N"
+                    .into(),
+            );
+        }
+    })
+}
+
+fn step(words: &[String], line_text: &str) -> Result<Action, String> {
+    let first = words[0].as_str();
+    let request = |command: Command, used: usize| no_more(words, used).map(|()| Action::Request(command));
+    match first {
+        "topic" => topic(words).map(Action::Request),
+        "produce" => produce(words).map(Action::Request),
+        "delete" => match words.get(1).map(String::as_str) {
+            Some("topic") => {
+                let name = words.get(2).ok_or("expected `delete topic NAME`")?.clone();
+                request(Command::DeleteTopic { name }, 3)
+            }
+            _ => Err("expected `delete topic NAME`".into()),
+        },
+        "stop" => request(Command::StopBroker { broker: broker(first, words)? }, 3),
+        "start" => request(Command::StartBroker { broker: broker(first, words)? }, 3),
+        "resume" => request(Command::ResumeBroker { broker: broker(first, words)? }, 3),
+        "isolate" => request(Command::IsolateBroker { broker: broker(first, words)? }, 3),
+        "heal" => request(Command::HealBroker { broker: broker(first, words)? }, 3),
+        "pause" if words.get(1).map(String::as_str) == Some("broker") && words.len() == 3 => {
+            request(Command::PauseBroker { broker: broker(first, words)? }, 3)
+        }
+        "pause" => {
+            // The reader's pause: the rest of the line, unquoted or quoted.
+            let text = if words.len() == 2 {
+                words[1].clone()
+            } else {
+                line_text.trim_start().trim_start_matches("pause").trim().to_string()
+            };
+            if text.is_empty() {
+                return Err("pause expects what to tell the reader: pause \"Now watch the leader\"".into());
+            }
+            Ok(Action::Pause { text })
+        }
+        "consumer" => {
+            let name = words.get(1).ok_or("expected `consumer NAME group G topic T`")?.clone();
+            match (words.get(2).map(String::as_str), words.get(4).map(String::as_str)) {
+                (Some("group"), Some("topic")) => {
+                    let group = words.get(3).ok_or("expected `consumer NAME group G topic T`")?.clone();
+                    let topic = words.get(5).ok_or("expected `consumer NAME group G topic T`")?.clone();
+                    no_more(words, 6)?;
+                    Ok(Action::OpenConsumer { name, group, topic })
+                }
+                _ => Err("expected `consumer NAME group G topic T`".into()),
+            }
+        }
+        "wait" => {
+            let ms = duration_ms(words.get(1))?;
+            no_more(words, 2)?;
+            Ok(Action::Wait { ms })
+        }
+        "expect" => {
+            let (expectation, used) = expect(words)?;
+            no_more(words, used)?;
+            Ok(Action::Expect(expectation))
+        }
+        other => Err(format!("unknown step `{other}`: expected one of {STEPS}")),
+    }
+}
+
+/// Reads a script. `seed` and `brokers` lines set the cluster up and come before the steps.
+pub fn parse(text: &str) -> Result<Script, ParseError> {
+    let mut script = Script { seed: 1, brokers: 3, steps: Vec::new() };
+    for (index, line_text) in text.lines().enumerate() {
+        let line = index + 1;
+        let error = |message: String| ParseError { line, message };
+        if line > MAX_SCENARIO_LINES {
+            return Err(error(format!("a script has at most {MAX_SCENARIO_LINES} lines")));
+        }
+        let trimmed = line_text.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let words = words(trimmed).map_err(error)?;
+        let setup = |what: &str| {
+            if script.steps.is_empty() {
+                Ok(())
+            } else {
+                Err(error(format!("`{what}` sets the cluster up: it comes before the first step")))
+            }
+        };
+        match words[0].as_str() {
+            "seed" => {
+                setup("seed")?;
+                script.seed = number("seed", words.get(1)).map_err(error)?;
+                no_more(&words, 2).map_err(error)?;
+            }
+            "brokers" => {
+                setup("brokers")?;
+                let brokers: usize = number("brokers", words.get(1)).map_err(error)?;
+                if !(1..=MAX_SCENARIO_BROKERS).contains(&brokers) {
+                    return Err(error(format!("brokers {brokers} is outside 1..={MAX_SCENARIO_BROKERS}")));
+                }
+                script.brokers = brokers;
+                no_more(&words, 2).map_err(error)?;
+            }
+            _ => {
+                let action = step(&words, trimmed).map_err(error)?;
+                script.steps.push(Step { line, source: trimmed.to_string(), action });
+            }
+        }
+    }
+    Ok(script)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_split_on_spaces_and_keep_quoted_ones_whole() {
+        assert_eq!(
+            words(r#"produce t value="a b" key=k"#).unwrap(),
+            vec!["produce", "t", "value=a b", "key=k"]
+        );
+        assert_eq!(words(r#"pause "say \"hi\"""#).unwrap(), vec!["pause", r#"say "hi""#]);
+        assert!(words(r#"pause "open"#).is_err());
+    }
+
+    #[test]
+    fn a_script_reads_into_steps() {
+        let script = parse(
+            "# same key, same partition\nseed 7\nbrokers 3\n\ntopic orders partitions 3 replication 3 config min.insync.replicas=2\n\
+             produce orders key=alice value=\"10 EUR\" acks=all header=source:web\nexpect partition 0\n\
+             stop broker 1\npause broker 2\npause Now watch the leader move\nwait 10s\n\
+             consumer c1 group billing topic orders\nexpect leader orders-0 none\nexpect isr orders-1 0,2\nexpect lag billing 0\n",
+        )
+        .unwrap();
+        assert_eq!((script.seed, script.brokers, script.steps.len()), (7, 3, 11));
+        assert_eq!(script.steps[0].line, 5);
+        assert!(
+            matches!(&script.steps[1].action, Action::Request(Command::Produce { value: Some(v), headers, .. })
+            if v == "10 EUR" && headers == &vec![("source".to_string(), "web".to_string())])
+        );
+        assert_eq!(script.steps[4].action, Action::Request(Command::PauseBroker { broker: 2 }));
+        assert_eq!(script.steps[5].action, Action::Pause { text: "Now watch the leader move".into() });
+        assert_eq!(script.steps[6].action, Action::Wait { ms: 10_000 });
+        assert_eq!(
+            script.steps[8].action,
+            Action::Expect(Expectation::Leader { topic: "orders".into(), partition: 0, broker: None })
+        );
+    }
+
+    #[test]
+    fn errors_name_the_line_and_what_was_expected() {
+        let error = |text: &str| parse(text).unwrap_err().to_string();
+        assert_eq!(
+            error("topic orders partitions three"),
+            "line 1: partitions expects a number, found `three`"
+        );
+        assert_eq!(
+            error("topic t partitions 1\nproduc t"),
+            format!("line 2: unknown step `produc`: expected one of {STEPS}")
+        );
+        assert!(error("produce t kye=1").starts_with("line 1: produce: unknown option `kye`"));
+        assert_eq!(
+            error("topic t partitions 1\nseed 3"),
+            "line 2: `seed` sets the cluster up: it comes before the first step"
+        );
+        assert_eq!(error("brokers 12"), "line 1: brokers 12 is outside 1..=9");
+        assert_eq!(error("wait soon"), "line 1: wait expects a time: 500ms, 10s or 2m, found `soon`");
+        assert_eq!(
+            error("expect leader orders 1"),
+            "line 1: expected a partition as TOPIC-N, e.g. orders-0, found `orders`"
+        );
+        assert_eq!(error("stop broker 1 now"), "line 1: unexpected `now` at the end of the step");
+    }
+}

@@ -1,0 +1,66 @@
+//! The docs' scenario scripts (`docs/scenarios/*.kite`) played to their end: every expectation in
+//! them holds, and what each step did matches the snapshot beside the tests
+//! (`tests/scenario_scripts/NAME.trace`; `UPDATE_EXPECT=1` rewrites them). A docs page's live
+//! example cannot rot unnoticed.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::path::Path;
+
+use kite_shared::scenario::{Outcome, ScenarioRun, parse};
+
+fn play(text: &str) -> (String, Vec<String>) {
+    let script = parse(text).unwrap_or_else(|e| panic!("{e}"));
+    let mut cluster = ScenarioRun::cluster_for(&script);
+    let mut run = ScenarioRun::new(script);
+    let (mut trace, mut failed) = (String::new(), Vec::new());
+    // Past every reader's pause, to the end.
+    while let Some(report) = run.step(&mut cluster) {
+        let outcome = match &report.outcome {
+            Outcome::Done { said } => format!("  {said}"),
+            Outcome::Paused { text } => format!("  (pause) {text}"),
+            Outcome::Passed { said } => format!("  ✓ {said}"),
+            Outcome::Failed { why } => {
+                failed.push(format!("line {}: {why}", report.line));
+                format!("  ✗ {why}")
+            }
+        };
+        trace.push_str(&format!("{:>3} {}\n{outcome}\n", report.line, report.source));
+    }
+    (trace, failed)
+}
+
+#[test]
+fn the_docs_scenarios_play_and_their_expectations_hold() {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/scenarios");
+    let mut scripts: Vec<_> = std::fs::read_dir(&docs)
+        .expect("docs/scenarios exists")
+        .map(|entry| entry.expect("readable directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "kite"))
+        .collect();
+    scripts.sort();
+    assert!(scripts.len() >= 3, "expected the docs' three scenarios in {}", docs.display());
+    let traces = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenario_scripts");
+    for script in scripts {
+        let text = std::fs::read_to_string(&script).expect("readable script");
+        let (trace, failed) = play(&text);
+        let name = script.file_stem().expect("a file name").to_string_lossy().into_owned();
+        expect_test::expect_file![traces.join(format!("{name}.trace"))].assert_eq(&trace);
+        assert!(failed.is_empty(), "{name}.kite: {failed:?}");
+    }
+}
+
+#[test]
+fn the_same_script_plays_the_same_way_twice() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/scenarios/kill-the-leader.kite"),
+    )
+    .expect("readable script");
+    assert_eq!(play(&text), play(&text));
+}
+
+#[test]
+fn a_failed_expectation_says_what_was_found() {
+    let (_, failed) =
+        play("brokers 1\ntopic t partitions 3\nproduce t key=foobar value=v\nexpect partition 1\n");
+    assert_eq!(failed, vec!["line 4: expected partition 1, found 0".to_string()]);
+}
