@@ -20,6 +20,7 @@ use crate::views::messages::{BROWSE_FETCH_RECORDS, BrowseRequest, MessagesPanel}
 use crate::views::metrics::MetricsPanel;
 use crate::views::partitions::PartitionsView;
 use crate::views::producer::ProducerPanel;
+use crate::views::scenario::ScenarioPanel;
 use crate::views::timeline::TimelinePanel;
 use crate::views::topics::TopicsPanel;
 
@@ -54,6 +55,42 @@ fn performance_mark(name: &str) {
 /// The message browser's requests in flight: their ids, and for an offset lookup by time the
 /// deserializers of the fetch its answer leads to.
 type BrowseIds = BTreeMap<u64, Option<(SerializerKind, SerializerKind)>>;
+
+/// What the page's URL asks for: `?scenario=v1.…` plays a scenario (docs/scenarios.md);
+/// `?embed=1` is the compact widget a docs page embeds, showing `?views=` (default: producer and
+/// partitions) under the scenario, with a link to the same scenario in the full playground.
+struct Page {
+    scenario: bool,
+    embed: bool,
+    views: Vec<String>,
+    full_playground: String,
+}
+
+/// The views an embed shows unless `?views=` names others.
+const DEFAULT_EMBED_VIEWS: [&str; 2] = ["producer", "partitions"];
+
+impl Page {
+    fn from_location() -> Page {
+        let location = web_sys::window().map(|w| w.location());
+        let search = location.as_ref().and_then(|l| l.search().ok()).unwrap_or_default();
+        let path = location.as_ref().and_then(|l| l.pathname().ok()).unwrap_or_default();
+        let pairs: Vec<&str> = search.trim_start_matches('?').split('&').filter(|p| !p.is_empty()).collect();
+        let value =
+            |name: &str| pairs.iter().find_map(|p| p.strip_prefix(name).and_then(|v| v.strip_prefix('=')));
+        let views = match value("views") {
+            Some(list) => list.split(',').map(str::to_string).collect(),
+            None => DEFAULT_EMBED_VIEWS.iter().map(|v| v.to_string()).collect(),
+        };
+        let kept: Vec<&str> =
+            pairs.iter().copied().filter(|p| !p.starts_with("embed=") && !p.starts_with("views=")).collect();
+        Page {
+            scenario: value("scenario").is_some(),
+            embed: value("embed") == Some("1"),
+            views,
+            full_playground: format!("{path}?{}", kept.join("&")),
+        }
+    }
+}
 
 /// How long the engine's event pushes are gathered before they update the state together: a
 /// produce burst brings thousands, and one render each would starve the page's frames.
@@ -234,6 +271,99 @@ pub fn app() -> Html {
     };
     let selected = state.selected().cloned();
     let ready = state.is_ready();
+    let page = Page::from_location();
+    // A page with a scenario plays it to its first pause once the engine is ready.
+    {
+        let send = send.clone();
+        let plays = page.scenario && state.mode == Mode::InTab;
+        use_effect_with((ready, state.generation), move |(ready, _)| {
+            if *ready && plays {
+                send.emit(Command::ContinueScenario);
+            }
+        });
+    }
+    let scenario_panel = page.scenario.then(|| {
+        let error = if state.scenario.is_none() { state.last_error.clone() } else { None };
+        html! {
+            <ScenarioPanel scenario={state.scenario.clone()} {error} {ready} send={send.clone()}
+                full_playground={page.embed.then(|| page.full_playground.clone())} />
+        }
+    });
+    // Every view by name, in the full page's order.
+    let panels: Vec<(&str, Html)> = vec![
+        (
+            "topics",
+            html! {
+                <TopicsPanel topics={state.topics.clone()} selected={state.selected_topic.clone()}
+                    {ready} send={send.clone()} {on_select}
+                    brokers={state.cluster.as_ref().map(|c| c.brokers.len())} />
+            },
+        ),
+        (
+            "producer",
+            html! {
+                <ProducerPanel topics={state.topics.clone()} selected={state.selected_topic.clone()}
+                    {ready} send={send.clone()} last_produced={state.last_produced.clone()}
+                    key_serializer={state.key_serializer} value_serializer={state.value_serializer}
+                    {on_serializers} {on_batch_start} batch_tally={state.batch_tally.clone()} />
+            },
+        ),
+        ("cluster", html! { <ClusterPanel cluster={state.cluster.clone()} {ready} send={send.clone()} /> }),
+        (
+            "partitions",
+            html! {
+                <PartitionsView topic={selected} records={state.records.clone()} send={send.clone()}
+                    dumped={state.dumped.clone()}
+                    group={state.group.clone()}
+                    key_deserializer={state.key_serializer} value_deserializer={state.value_serializer} />
+            },
+        ),
+        (
+            "messages",
+            html! {
+                <MessagesPanel topic={state.selected().cloned()} browsed={state.browsed.clone()}
+                    key_serializer={state.key_serializer} value_serializer={state.value_serializer}
+                    {ready} {browse} send={send.clone()} />
+            },
+        ),
+        (
+            "consumers",
+            html! {
+                <ConsumersPanel selected_topic={state.selected_topic.clone()} consumers={state.consumers.clone()}
+                    group={state.group.clone()} last_reset={state.last_reset.clone()} {ready} send={send.clone()} />
+            },
+        ),
+        ("metrics", html! { <MetricsPanel samples={state.metrics.clone()} /> }),
+        (
+            "timeline",
+            html! {
+                <TimelinePanel events={state.timeline.clone()} in_tab={state.mode == Mode::InTab} {ready}
+                    clock={state.clock.clone()} replayed={state.replayed.clone()} send={send.clone()} />
+            },
+        ),
+    ];
+    if page.embed {
+        // The compact widget: the scenario and the views the author chose, no header.
+        let chosen: Vec<Html> = page
+            .views
+            .iter()
+            .filter_map(|name| panels.iter().find(|(n, _)| n == name).map(|(_, panel)| panel.clone()))
+            .collect();
+        return html! {
+            <ContextProvider<Lang> context={lang}>
+            <div class="kite embed">
+                <p class="embed-status"><span id="status" class="status" data-status={
+                    match &state.status { LinkStatus::Ready { .. } => "ready", LinkStatus::Connecting => "connecting",
+                        LinkStatus::Closed { .. } => "closed" }
+                }>{ "Kite" }</span></p>
+                <main class="panels">
+                    { for scenario_panel }
+                    { for chosen }
+                </main>
+            </div>
+            </ContextProvider<Lang>>
+        };
+    }
     html! {
         <ContextProvider<Lang> context={lang}>
         <div class="kite">
@@ -260,26 +390,8 @@ pub fn app() -> Html {
                 <p id="notice" class="notice" role="status">{ notice }</p>
             }
             <main class="panels">
-                <TopicsPanel topics={state.topics.clone()} selected={state.selected_topic.clone()}
-                    {ready} send={send.clone()} {on_select}
-                    brokers={state.cluster.as_ref().map(|c| c.brokers.len())} />
-                <ProducerPanel topics={state.topics.clone()} selected={state.selected_topic.clone()}
-                    {ready} send={send.clone()} last_produced={state.last_produced.clone()}
-                    key_serializer={state.key_serializer} value_serializer={state.value_serializer}
-                    {on_serializers} {on_batch_start} batch_tally={state.batch_tally.clone()} />
-                <ClusterPanel cluster={state.cluster.clone()} {ready} send={send.clone()} />
-                <PartitionsView topic={selected} records={state.records.clone()} send={send.clone()}
-                    dumped={state.dumped.clone()}
-                    group={state.group.clone()}
-                    key_deserializer={state.key_serializer} value_deserializer={state.value_serializer} />
-                <MessagesPanel topic={state.selected().cloned()} browsed={state.browsed.clone()}
-                    key_serializer={state.key_serializer} value_serializer={state.value_serializer}
-                    {ready} {browse} send={send.clone()} />
-                <ConsumersPanel selected_topic={state.selected_topic.clone()} consumers={state.consumers.clone()}
-                    group={state.group.clone()} last_reset={state.last_reset.clone()} {ready} send={send.clone()} />
-                <MetricsPanel samples={state.metrics.clone()} />
-                <TimelinePanel events={state.timeline.clone()} in_tab={state.mode == Mode::InTab} {ready}
-                    clock={state.clock.clone()} replayed={state.replayed.clone()} send={send.clone()} />
+                { for scenario_panel }
+                { for panels.into_iter().map(|(_, panel)| panel) }
             </main>
         </div>
         </ContextProvider<Lang>>

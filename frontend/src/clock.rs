@@ -23,6 +23,17 @@ impl VirtualClock {
         VirtualClock { at_virtual_ms: real_ms as i64, at_real_ms: real_ms, speed_percent: 100, paused: false }
     }
 
+    /// A clock reading `virtual_ms` when the wall clock says `real_ms`, running at real speed.
+    pub fn at(virtual_ms: i64, real_ms: f64) -> VirtualClock {
+        VirtualClock { at_virtual_ms: virtual_ms, ..VirtualClock::new(real_ms) }
+    }
+
+    /// Moves the clock forward to `virtual_ms` (never back), e.g. past a scenario's waits.
+    pub fn jump_to(&mut self, virtual_ms: i64, real_ms: f64) {
+        self.rebase(real_ms);
+        self.at_virtual_ms = self.at_virtual_ms.max(virtual_ms);
+    }
+
     /// The virtual time when the wall clock says `real_ms`; it never goes back.
     pub fn now(&self, real_ms: f64) -> i64 {
         if self.paused {

@@ -256,6 +256,11 @@ pub fn korean(text: &str) -> Option<&'static str> {
         "Headers" => "헤더",
         "Re-produce" => "다시 보내기",
         "Produce this key, value and headers again" => "이 키, 값, 헤더로 레코드를 한 번 더 보냅니다",
+        "Scenario" => "시나리오",
+        "Open in the full playground" => "전체 플레이그라운드에서 열기",
+        "{} expectations held, {} failed" => "기대한 결과 {}개 맞음, {}개 틀림",
+        "the end" => "끝",
+        "Continue" => "계속",
         // Consumers
         "Consumer groups" => "컨슈머 그룹",
         "Group" => "그룹",

@@ -91,6 +91,13 @@ pub struct ClockView {
     pub seed: u64,
 }
 
+/// The steps of the page's scenario played so far, and whether it reached its end.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScenarioView {
+    pub steps: Vec<kite_shared::scenario::StepReport>,
+    pub finished: bool,
+}
+
 /// A replay's outcome, as the engine answered.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReplayView {
@@ -178,6 +185,8 @@ pub struct AppState {
     pub last_reset: Option<OffsetsReset>,
     pub clock: Option<ClockView>,
     pub replayed: Option<ReplayView>,
+    /// The page's scenario as played so far.
+    pub scenario: Option<ScenarioView>,
     pub cluster: Option<ClusterView>,
     /// The engine's newest events, newest first (at most `TIMELINE_EVENTS_KEPT`).
     pub timeline: std::collections::VecDeque<TimelineEvent>,
@@ -223,6 +232,7 @@ impl AppState {
             last_reset: None,
             clock: None,
             replayed: None,
+            scenario: None,
             cluster: None,
             timeline: std::collections::VecDeque::new(),
             metrics: std::collections::VecDeque::new(),
@@ -458,6 +468,11 @@ impl AppState {
                 self.replayed = Some(ReplayView { seed, requests, events, identical, differences });
             }
             Reply::ClusterReset => {}
+            Reply::ScenarioPlayed { steps, finished } => {
+                let view = self.scenario.get_or_insert_with(ScenarioView::default);
+                view.steps.extend(steps);
+                view.finished = finished;
+            }
             Reply::Metrics(sample) => {
                 self.metrics.push_back(sample);
                 while self.metrics.len() > METRICS_SAMPLES_KEPT {
@@ -515,7 +530,10 @@ pub fn follow_ups(message: &ServerMessage) -> Vec<Command> {
     match message {
         // The engine's events feed the timeline, pushed as they happen.
         ServerMessage::Welcome { .. } => vec![Command::ListTopics, Command::SubscribeEvents],
-        ServerMessage::Reply { reply: Reply::TopicCreated { .. } | Reply::Produced { .. }, .. } => {
+        ServerMessage::Reply {
+            reply: Reply::TopicCreated { .. } | Reply::Produced { .. } | Reply::ScenarioPlayed { .. },
+            ..
+        } => {
             vec![Command::ListTopics]
         }
         // The group's table shows the offsets a reset moved.

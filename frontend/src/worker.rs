@@ -16,6 +16,7 @@ use kite_shared::api::{
 use kite_shared::cluster::{Cluster, StorageOptions};
 use kite_shared::error::{ErrorCode, KafkaError};
 use kite_shared::log::storage::{BrokerStore, FileMap, Journal, MemoryBrokerStore, StorageOp};
+use kite_shared::scenario::{SCENARIO_START_MS, ScenarioRun};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::{Closure, JsValue};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -158,6 +159,8 @@ pub struct TabEngine {
     events_subscription: Option<u64>,
     /// Events taken from the engine and not yet pushed.
     pending_events: Vec<(i64, kite_shared::replication::trace::Event)>,
+    /// The page's scenario (`?scenario=`): the run, or why the script cannot be played.
+    scenario: Option<Result<ScenarioRun, String>>,
 }
 
 impl TabEngine {
@@ -192,6 +195,7 @@ impl TabEngine {
             description,
             events_subscription: None,
             pending_events: Vec::new(),
+            scenario: None,
         };
         let fresh = || ephemeral_cluster(fresh_seed, brokers, now as i64);
         match opened {
@@ -214,6 +218,44 @@ impl TabEngine {
             Some(Err(e)) => {
                 new(fresh(), fresh_seed, brokers, Ok(Vec::new()), None, format!("ephemeral: {e}"))
             }
+        }
+    }
+
+    /// An engine for a page that plays a scenario (`?scenario=v1.…`): memory only, the cluster
+    /// the script sets up (its seed, its brokers), the clock at the scenario's start. A script
+    /// that cannot be read still gives an engine, which says why when asked to play it.
+    pub fn with_scenario(parameter: &str) -> TabEngine {
+        let now = Date::now();
+        let script = kite_shared::scenario::from_url(parameter)
+            .and_then(|text| kite_shared::scenario::parse(&text).map_err(|e| e.to_string()));
+        let (cluster, seed, brokers, scenario) = match script {
+            Ok(script) => {
+                let cluster = ScenarioRun::cluster_for(&script);
+                (cluster, script.seed, script.brokers, Ok(ScenarioRun::new(script)))
+            }
+            Err(reason) => (
+                ephemeral_cluster(1, DEFAULT_TAB_BROKERS, SCENARIO_START_MS),
+                1,
+                DEFAULT_TAB_BROKERS,
+                Err(reason),
+            ),
+        };
+        TabEngine {
+            cluster,
+            clock: crate::clock::VirtualClock::at(SCENARIO_START_MS, now),
+            seed,
+            brokers,
+            created_at_ms: SCENARIO_START_MS,
+            history: Err("this cluster plays a scenario: open its link again to see it again".into()),
+            digest: EventDigest::default(),
+            database: String::new(),
+            journal: Journal::default(),
+            storage: None,
+            failed: None,
+            description: "scenario, ephemeral".into(),
+            events_subscription: None,
+            pending_events: Vec::new(),
+            scenario: Some(scenario),
         }
     }
 
@@ -444,6 +486,7 @@ impl TabEngine {
                 }
             }
             Command::Replay => self.replay(),
+            Command::ContinueScenario => self.continue_scenario(real_ms),
             Command::Unsubscribe { subscription } if self.events_subscription == Some(subscription) => {
                 self.events_subscription = None;
                 Reply::Unsubscribed { subscription }
@@ -451,6 +494,21 @@ impl TabEngine {
             _ => return None,
         };
         Some(encode(&ServerMessage::Reply { id: message.id, reply }))
+    }
+
+    /// Plays the page's scenario to its next pause, on this engine's cluster and clock.
+    fn continue_scenario(&mut self, real_ms: f64) -> Reply {
+        let refuse = |message: String| Reply::Error(KafkaError::new(ErrorCode::InvalidRequest, message));
+        match &mut self.scenario {
+            None => refuse("This page plays no scenario (open it with ?scenario=…).".into()),
+            Some(Err(reason)) => refuse(reason.clone()),
+            Some(Ok(run)) => {
+                run.sync_to(self.clock.now(real_ms));
+                let steps = run.run_until_pause(&mut self.cluster);
+                self.clock.jump_to(run.now_ms(), real_ms);
+                Reply::ScenarioPlayed { steps, finished: run.finished() }
+            }
+        }
     }
 
     fn clock_reply(&self, real_ms: f64) -> Reply {
@@ -577,8 +635,13 @@ pub fn start() {
         let query = worker_query();
         let mode = StorageMode::from_query(&query);
         let brokers = brokers_from_query(&query);
-        let engine =
-            Rc::new(RefCell::new(TabEngine::open_with_brokers(mode, DEFAULT_DATABASE_NAME, brokers).await));
+        let scenario = query.trim_start_matches('?').split('&').find_map(|p| p.strip_prefix("scenario="));
+        let engine = match scenario {
+            // A scenario keeps nothing: the link is the state.
+            Some(parameter) => TabEngine::with_scenario(parameter),
+            None => TabEngine::open_with_brokers(mode, DEFAULT_DATABASE_NAME, brokers).await,
+        };
+        let engine = Rc::new(RefCell::new(engine));
         // Requests are answered one at a time, in order, each after its commit.
         let queue: Rc<RefCell<VecDeque<JsValue>>> = Rc::default();
         let busy = Rc::new(RefCell::new(false));

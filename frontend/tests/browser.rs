@@ -245,6 +245,7 @@ fn every_view_text_has_its_korean() {
         include_str!("../src/views/metrics.rs"),
         include_str!("../src/views/partitions.rs"),
         include_str!("../src/views/producer.rs"),
+        include_str!("../src/views/scenario.rs"),
         include_str!("../src/views/timeline.rs"),
         include_str!("../src/views/topics.rs"),
     ];

@@ -249,6 +249,9 @@ pub enum Command {
     /// Deletes this cluster and what stores it (the tab's host); the page then starts a new one.
     /// Answered with `cluster_reset`.
     ResetCluster,
+    /// Plays the page's scenario script (the tab's host, opened with `?scenario=`) up to its next
+    /// reader's pause or its end. Answered with `scenario_played`.
+    ContinueScenario,
     /// The committed record at `offset` and the batch holding it, field by field with their bytes
     /// in hex, as `kafka-dump-log.sh --print-data-log` shows a segment (read from the leader).
     DumpRecord { topic: String, partition: i32, offset: i64 },
@@ -642,6 +645,11 @@ pub enum Reply {
         differences: Vec<String>,
     },
     ClusterReset,
+    /// The steps a `continue_scenario` played, the last a reader's pause unless `finished`.
+    ScenarioPlayed {
+        steps: Vec<crate::scenario::StepReport>,
+        finished: bool,
+    },
     /// `dump_record`'s answer.
     RecordDumped {
         topic: String,
@@ -883,7 +891,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `get_metrics`, `subscribe_events`, `tail`, `unsubscribe`, `produce_records`, `set_clock`, `replay`, `reset_cluster`, `dump_record`, `fetch_records` at line 1 column 32"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `get_metrics`, `subscribe_events`, `tail`, `unsubscribe`, `produce_records`, `set_clock`, `replay`, `reset_cluster`, `continue_scenario`, `dump_record`, `fetch_records` at line 1 column 32"}"#
         );
     }
 

@@ -8,6 +8,7 @@ pub mod messages;
 pub mod metrics;
 pub mod partitions;
 pub mod producer;
+pub mod scenario;
 pub mod timeline;
 pub mod topics;
 

@@ -553,9 +553,12 @@ impl Cluster {
             }
             Command::DumpRecord { topic, partition, offset } => self.dump_record(&topic, partition, offset),
             // The host's own: a virtual clock, replay and reset belong to the tab's worker.
-            Command::SetClock { .. } | Command::Replay | Command::ResetCluster => Err(KafkaError::new(
+            Command::SetClock { .. }
+            | Command::Replay
+            | Command::ResetCluster
+            | Command::ContinueScenario => Err(KafkaError::new(
                 ErrorCode::InvalidRequest,
-                "This host runs on the wall clock: a virtual clock, replay from the seed and reset are the in-tab engine's.",
+                "This host runs on the wall clock: a virtual clock, replay from the seed, reset and scenarios are the in-tab engine's.",
             )),
         };
         self.collect_events();

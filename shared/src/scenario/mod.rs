@@ -7,9 +7,11 @@
 
 mod parse;
 mod run;
+mod url;
 
 pub use parse::parse;
 pub use run::{Outcome, SCENARIO_START_MS, ScenarioRun, StepReport};
+pub use url::{URL_FORMAT_VERSION, from_url, to_url};
 
 use crate::api::Command;
 
@@ -17,6 +19,8 @@ use crate::api::Command;
 pub const MAX_SCENARIO_LINES: usize = 2_000;
 /// The most brokers a script may ask for.
 pub const MAX_SCENARIO_BROKERS: usize = 9;
+/// The most bytes a script may have once inflated from a URL.
+pub const MAX_SCENARIO_BYTES: usize = 64 * 1024;
 /// The longest single `wait`, in milliseconds (an hour).
 pub const MAX_SCENARIO_WAIT_MS: i64 = 3_600_000;
 

@@ -81,6 +81,11 @@ impl ScenarioRun {
         self.now_ms
     }
 
+    /// Moves the run's clock forward to `now_ms` (the host's clock ran on between pauses).
+    pub fn sync_to(&mut self, now_ms: i64) {
+        self.now_ms = self.now_ms.max(now_ms);
+    }
+
     pub fn finished(&self) -> bool {
         self.next >= self.script.steps.len()
     }

@@ -1,0 +1,80 @@
+//! The page's scenario (`?scenario=`, docs/scenarios.md): the steps played so far with what each
+//! did — expectations held or not — the reader's pause and a Continue button, or the script's
+//! line-numbered error; and a link that opens the same scenario in the full playground.
+
+use kite_shared::api::Command;
+use kite_shared::scenario::Outcome;
+use yew::prelude::*;
+
+use crate::i18n::{Lang, tr, trf};
+use crate::state::ScenarioView;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub scenario: Option<ScenarioView>,
+    /// Why the script cannot be played (the engine's refusal), shown in place of the steps.
+    pub error: Option<String>,
+    pub ready: bool,
+    pub send: Callback<Command>,
+    /// Where the full playground opens this scenario (shown in an embed).
+    pub full_playground: Option<String>,
+}
+
+#[function_component(ScenarioPanel)]
+pub fn scenario_panel(props: &Props) -> Html {
+    let lang = use_context::<Lang>().unwrap_or_default();
+    let proceed = {
+        let send = props.send.clone();
+        Callback::from(move |_: MouseEvent| send.emit(Command::ContinueScenario))
+    };
+    let view = props.scenario.clone().unwrap_or_default();
+    let failed = view.steps.iter().filter(|s| matches!(s.outcome, Outcome::Failed { .. })).count();
+    let passed = view.steps.iter().filter(|s| matches!(s.outcome, Outcome::Passed { .. })).count();
+    let paused = view.steps.last().and_then(|s| match &s.outcome {
+        Outcome::Paused { text } => Some(text.clone()),
+        _ => None,
+    });
+    html! {
+        <section class="panel scenario" id="scenario" aria-labelledby="scenario-title">
+            <h2 id="scenario-title">{ tr(lang, "Scenario") }
+                if let Some(href) = &props.full_playground {
+                    <a class="button open-full" id="open-full" href={href.clone()} target="_blank" rel="noopener">
+                        { tr(lang, "Open in the full playground") }</a>
+                }
+            </h2>
+            if let (Some(error), true) = (&props.error, view.steps.is_empty()) {
+                <p class="error" id="scenario-error" role="alert">{ error }</p>
+            }
+            <ol class="steps" id="scenario-steps">
+                { for view.steps.iter().map(|s| {
+                    let (class, text) = match &s.outcome {
+                        Outcome::Done { said } => ("done", said.clone()),
+                        Outcome::Paused { text } => ("paused", text.clone()),
+                        Outcome::Passed { said } => ("passed", format!("✓ {said}")),
+                        Outcome::Failed { why } => ("failed", format!("✗ {why}")),
+                    };
+                    html! {
+                        <li class={classes!("step", class)} data-line={s.line.to_string()} data-outcome={class}>
+                            <code class="source">{ format!("{:>3}  {}", s.line, s.source) }</code>
+                            <span class="said">{ text }</span>
+                        </li>
+                    }
+                }) }
+            </ol>
+            if let (Some(text), false) = (&paused, view.finished) {
+                <p class="reader-pause" id="scenario-paused">{ text }</p>
+            }
+            if props.scenario.is_some() {
+                <p class="hint" id="scenario-summary" data-finished={view.finished.to_string()}
+                    data-failed={failed.to_string()} data-passed={passed.to_string()}>
+                    { trf(lang, "{} expectations held, {} failed", &[&passed, &failed]) }
+                    if view.finished { { " · " }{ tr(lang, "the end") } }
+                </p>
+            }
+            if !view.finished && props.scenario.is_some() {
+                <button id="scenario-continue" type="button" disabled={!props.ready} onclick={proceed}>
+                    { tr(lang, "Continue") }</button>
+            }
+        </section>
+    }
+}
