@@ -5,6 +5,7 @@ mod cli;
 mod crash_writer;
 mod groups_cli;
 mod guard;
+mod scenario_cmd;
 mod serve;
 mod session;
 mod sim_cmd;
@@ -53,6 +54,11 @@ enum Commands {
         command: groups_cli::GroupsCommand,
         #[command(flatten)]
         server: cli::ServerArg,
+    },
+    /// Play a scenario script (docs/scenarios.md) or print the URL parameter that opens it.
+    Scenario {
+        #[command(subcommand)]
+        command: scenario_cmd::ScenarioCommand,
     },
     /// Run the deterministic cluster simulator over seeds and check every run.
     Sim(sim_cmd::SimArgs),
@@ -140,6 +146,9 @@ fn main() -> ExitCode {
         Commands::Events(args) => tool("events", cli::events(args, &mut std::io::stdout())),
         Commands::Groups { command, server } => {
             tool("groups", groups_cli::groups(command, &server, &mut std::io::stdout()))
+        }
+        Commands::Scenario { command } => {
+            tool("scenario", scenario_cmd::run(command, &mut std::io::stdout()))
         }
         Commands::Sim(args) => match sim_cmd::run_sweep(args) {
             Ok(true) => ExitCode::SUCCESS,

@@ -59,17 +59,57 @@ type BrowseIds = BTreeMap<u64, Option<(SerializerKind, SerializerKind)>>;
 /// What the page's URL asks for: `?scenario=v1.…` plays a scenario (docs/scenarios.md);
 /// `?embed=1` is the compact widget a docs page embeds, showing `?views=` (default: producer and
 /// partitions) under the scenario, with a link to the same scenario in the full playground.
+#[derive(Clone, Debug, PartialEq)]
 struct Page {
     scenario: bool,
     embed: bool,
     views: Vec<String>,
     full_playground: String,
+    /// The UI's directory (`worker.js` is there); empty: the page's own.
+    base: String,
+    /// What the worker is told in its URL.
+    worker_query: String,
+}
+
+/// A playground a `<kite-playground>` element mounts (kite-embed.js): its scenario's text, the
+/// views it shows, and where the UI's files are.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mounted {
+    pub scenario: String,
+    pub views: String,
+    pub base: String,
+    /// The element's `lang` (`ko`, `en`); the reader's choice when empty.
+    pub lang: String,
+}
+
+#[derive(Properties, PartialEq, Default)]
+pub struct AppProps {
+    /// Set when mounted into an element; the page's own URL says what to show otherwise.
+    #[prop_or_default]
+    pub mounted: Option<Mounted>,
 }
 
 /// The views an embed shows unless `?views=` names others.
 const DEFAULT_EMBED_VIEWS: [&str; 2] = ["producer", "partitions"];
 
 impl Page {
+    fn mounted(mounted: &Mounted) -> Page {
+        let parameter = kite_shared::scenario::to_url(&mounted.scenario);
+        let views = if mounted.views.trim().is_empty() {
+            DEFAULT_EMBED_VIEWS.iter().map(|v| v.to_string()).collect()
+        } else {
+            mounted.views.split(',').map(|v| v.trim().to_string()).collect()
+        };
+        Page {
+            scenario: true,
+            embed: true,
+            views,
+            full_playground: format!("{}?scenario={parameter}", mounted.base),
+            base: mounted.base.clone(),
+            worker_query: format!("?scenario={parameter}"),
+        }
+    }
+
     fn from_location() -> Page {
         let location = web_sys::window().map(|w| w.location());
         let search = location.as_ref().and_then(|l| l.search().ok()).unwrap_or_default();
@@ -88,6 +128,9 @@ impl Page {
             embed: value("embed") == Some("1"),
             views,
             full_playground: format!("{path}?{}", kept.join("&")),
+            base: String::new(),
+            // The worker reads the page's `?storage=` and `?scenario=` from its own URL.
+            worker_query: search,
         }
     }
 }
@@ -97,13 +140,28 @@ impl Page {
 const EVENT_FLUSH_MS: i32 = 100;
 
 #[function_component(App)]
-pub fn app() -> Html {
+pub fn app(props: &AppProps) -> Html {
+    let page = use_memo(props.mounted.clone(), |mounted| match mounted {
+        Some(mounted) => Page::mounted(mounted),
+        None => Page::from_location(),
+    });
     // The reader's language and theme: from the URL, their last choice, or the system's.
-    let lang_state = use_state(Lang::initial);
+    // A mounted playground takes its element's language and leaves the host page's alone.
+    let mounted_lang = props.mounted.as_ref().and_then(|m| Lang::from_code(&m.lang));
+    let mounted = props.mounted.is_some();
+    let lang_state = use_state(|| mounted_lang.unwrap_or_else(Lang::initial));
     let theme = use_state(Theme::initial);
     let lang = *lang_state;
-    use_effect_with(lang, |lang| lang.apply());
-    use_effect_with(*theme, |theme| theme.apply());
+    use_effect_with(lang, move |lang| {
+        if !mounted {
+            lang.apply()
+        }
+    });
+    use_effect_with(*theme, move |theme| {
+        if !mounted {
+            theme.apply()
+        }
+    });
     let toggle_lang = {
         let lang_state = lang_state.clone();
         Callback::from(move |_: MouseEvent| {
@@ -176,6 +234,7 @@ pub fn app() -> Html {
         let link = link.clone();
         let mode = state.mode.clone();
         let (browse_ids, send_browse) = (browse_ids.clone(), send_browse.clone());
+        let worker_page = (*page).clone();
         use_effect_with(state.generation, move |_| {
             let on_failure = dispatcher.clone();
             // Event pushes waiting for the next flush (`None`: no flush is scheduled).
@@ -226,7 +285,7 @@ pub fn app() -> Html {
                 Incoming::Closed(reason) => dispatcher.dispatch(Action::Closed(reason)),
             };
             let opened = match &mode {
-                Mode::InTab => EngineLink::in_tab(on_incoming),
+                Mode::InTab => EngineLink::in_tab(&worker_page.base, &worker_page.worker_query, on_incoming),
                 Mode::Server { url, token } => EngineLink::server(url, token.as_deref(), on_incoming),
             };
             match opened {
@@ -271,7 +330,6 @@ pub fn app() -> Html {
     };
     let selected = state.selected().cloned();
     let ready = state.is_ready();
-    let page = Page::from_location();
     // A page with a scenario plays it to its first pause once the engine is ready.
     {
         let send = send.clone();

@@ -26,7 +26,7 @@ impl Lang {
         }
     }
 
-    fn from_code(code: &str) -> Option<Lang> {
+    pub fn from_code(code: &str) -> Option<Lang> {
         match code {
             "en" => Some(Lang::En),
             "ko" => Some(Lang::Ko),

@@ -20,6 +20,15 @@ pub fn run_app() {
     yew::Renderer::<app::App>::new().render();
 }
 
+/// Mounts a playground playing `scenario` (a script's text, docs/scenarios.md) into `root`,
+/// showing `views` (comma-separated; empty: producer and partitions), with the UI's files under
+/// `base` (a URL ending in `/`), in `lang` (`en`, `ko`; empty: the reader's choice). kite-embed.js calls it for each `<kite-playground>` element.
+#[wasm_bindgen]
+pub fn mount_playground(root: web_sys::Element, scenario: String, views: String, base: String, lang: String) {
+    let mounted = app::Mounted { scenario, views, base, lang };
+    yew::Renderer::<app::App>::with_root_and_props(root, app::AppProps { mounted: Some(mounted) }).render();
+}
+
 /// Starts the engine inside a dedicated Web Worker (called by `worker.js`).
 #[wasm_bindgen]
 pub fn worker_main() {

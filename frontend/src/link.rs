@@ -49,13 +49,18 @@ fn js_error(what: &str, err: JsValue) -> String {
 }
 
 impl EngineLink {
-    /// Starts the engine in a module Web Worker in this tab.
-    pub fn in_tab(on_incoming: impl Fn(Incoming) + 'static) -> Result<EngineLink, String> {
+    /// Starts the engine in a module Web Worker in this tab: `worker.js` under `base` (the UI's
+    /// directory; empty for the page's own), given `query` (`?storage=`, `?scenario=`, …) in its
+    /// URL, where it reads them.
+    pub fn in_tab(
+        base: &str,
+        query: &str,
+        on_incoming: impl Fn(Incoming) + 'static,
+    ) -> Result<EngineLink, String> {
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Module);
-        // The worker reads the page's `?storage=` choice from its own URL.
-        let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
-        let worker = Worker::new_with_options(&format!("{WORKER_SCRIPT_URL}{search}"), &options)
+        let script = if base.is_empty() { WORKER_SCRIPT_URL.to_string() } else { format!("{base}worker.js") };
+        let worker = Worker::new_with_options(&format!("{script}{query}"), &options)
             .map_err(|e| js_error("cannot start the engine worker", e))?;
         let on_message = message_handler(on_incoming);
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

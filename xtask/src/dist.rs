@@ -11,8 +11,12 @@ use crate::tools::{self, WASM_TARGET};
 const FRONTEND_LIB: &str = "kite_frontend";
 const WASM_PROFILE: &str = "wasm-release";
 /// Files copied into `dist/` as they are: (source under the workspace, name in dist).
-const STATIC_FILES: &[(&str, &str)] =
-    &[("index.html", "index.html"), ("frontend/style.css", "style.css"), ("frontend/worker.js", "worker.js")];
+const STATIC_FILES: &[(&str, &str)] = &[
+    ("index.html", "index.html"),
+    ("frontend/style.css", "style.css"),
+    ("frontend/worker.js", "worker.js"),
+    ("frontend/kite-embed.js", "kite-embed.js"),
+];
 
 /// Builds `dist/` and returns its path. Incremental: cargo rebuilds only what changed, and each
 /// later step (wasm-opt, bindings) reruns only when its input is newer than its output.

@@ -9,6 +9,7 @@
 
 mod bench;
 mod dist;
+mod docs;
 mod fuzz;
 mod proc;
 mod test;
@@ -22,6 +23,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   run [-- SERVE-ARGS]   build the UI and `kite`, then run `kite serve` (default http://127.0.0.1:8080)
   dist                  build the UI into dist/
+  docs                  build the UI and the docs site (docs/site, served by kite serve under /docs)
   test                  fmt, clippy (native + wasm32), native tests, browser tests, end-to-end tests
   bench                 the engine's throughput benchmarks (docs/benchmarks.md)
   fuzz TARGET [--seconds N]
@@ -42,6 +44,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("dist") => dist::build(false).map(|_| ()),
+        Some("docs") => {
+            dist::build(false).and_then(|ui| docs::build(&ui, &dist::build_server(false)?)).map(|_| ())
+        }
         Some("test") => test::run_all(),
         Some("bench") => bench::run(),
         Some("fuzz") => fuzz::run(&args[1..]),
@@ -68,6 +73,7 @@ fn run(args: &[String]) -> Result<(), String> {
     let serve_args: Vec<String> = args.iter().skip_while(|a| *a == "--").cloned().collect();
     let dist_dir = dist::build(false)?;
     let kite = dist::build_server(false)?;
+    docs::build(&dist_dir, &kite)?;
     let root = workspace_root();
     let mut command = std::process::Command::new(&kite);
     command.current_dir(&root).arg("serve").arg("--ui-dir").arg(&dist_dir).args(&serve_args);

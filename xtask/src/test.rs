@@ -105,7 +105,13 @@ pub fn run_all() -> Result<(), String> {
 
     // End-to-end: the real UI bundle, the real server binary, the real browser.
     let e2e = match (dist::build(true), dist::build_server(false)) {
-        (Ok(ui_dir), Ok(kite)) => Some(e2e_command(&ui_dir, &kite, &browser, &root)),
+        (Ok(ui_dir), Ok(kite)) => match crate::docs::build(&ui_dir, &kite) {
+            Ok(_) => Some(e2e_command(&ui_dir, &kite, &browser, &root)),
+            Err(e) => {
+                eprintln!("xtask: cannot build the docs site for the end-to-end tests: {e}");
+                None
+            }
+        },
         (Err(e), _) | (_, Err(e)) => {
             eprintln!("xtask: cannot build for the end-to-end tests: {e}");
             None

@@ -1,0 +1,30 @@
+// <kite-playground>: a live Kite cluster in a docs page. The element's scenario script is the
+// text of a <script type="text/kite-scenario"> inside it (docs/scenarios.md); `views` names the
+// views to show (default "producer,partitions"), `height` its height in CSS pixels, `lang` its
+// language (en, ko). Each element
+// mounts its own playground, with its own engine in its own worker, in a shadow root, so several
+// on one page run independently and the page's styles do not reach in.
+import init, { mount_playground } from "./kite_frontend.js";
+
+const base = new URL(".", import.meta.url).href;
+const ready = init({ module_or_path: new URL("./kite_frontend_bg.wasm", import.meta.url) });
+
+class KitePlayground extends HTMLElement {
+  async connectedCallback() {
+    if (this.shadowRoot) return;
+    const source = this.querySelector('script[type="text/kite-scenario"]');
+    const scenario = source ? source.textContent : (this.getAttribute("scenario") || "");
+    const shadow = this.attachShadow({ mode: "open" });
+    const style = document.createElement("link");
+    style.rel = "stylesheet";
+    style.href = new URL("./style.css", import.meta.url).href;
+    const root = document.createElement("div");
+    const height = this.getAttribute("height");
+    if (height) root.style.cssText = `height:${parseInt(height, 10)}px;overflow:auto`;
+    shadow.append(style, root);
+    await ready;
+    mount_playground(root, scenario, this.getAttribute("views") || "", base, this.getAttribute("lang") || "");
+  }
+}
+
+customElements.define("kite-playground", KitePlayground);

@@ -1,0 +1,71 @@
+//! The docs site `kite serve` serves under /docs (built by `cargo xtask docs`): its front page
+//! runs three scenarios side by side — two `<kite-playground>` custom elements and one iframe —
+//! each on its own engine, and every expectation in them holds; the Korean pages show the widget
+//! in Korean.
+
+use std::time::Instant;
+
+use fantoccini::Client;
+use kite_e2e::{ChromeDriver, KiteServer, TempDir, UI_TIMEOUT, click, screenshot, wait_for, with_browser};
+
+/// Each custom element's scenario state, read through its shadow root: `finished:failed`, or
+/// `none` before its first steps.
+const ELEMENTS_JS: &str = r#"
+return [...document.querySelectorAll('kite-playground')].map(e => {
+  const root = e.shadowRoot;
+  const summary = root && root.querySelector('#scenario-summary');
+  const next = root && root.querySelector('#scenario-continue');
+  if (next && !next.disabled) next.click();
+  return summary ? summary.dataset.finished + ':' + summary.dataset.failed : 'none';
+});
+"#;
+
+/// Runs `js` until it returns `expected` (pressing Continue as it goes) or the UI timeout passes.
+async fn until(client: &Client, js: &str, expected: serde_json::Value) -> Result<(), String> {
+    let started = Instant::now();
+    loop {
+        let found = client.execute(js, vec![]).await.map_err(|e| e.to_string())?;
+        if found == expected {
+            return Ok(());
+        }
+        if started.elapsed() > UI_TIMEOUT {
+            return Err(format!("waited for {expected}, the page says {found}"));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_docs_site_runs_three_scenarios_side_by_side() {
+    let data = TempDir::new("docs-site");
+    let server = KiteServer::start(data.path());
+    let driver = ChromeDriver::start();
+    let url = server.url();
+
+    with_browser(&driver, |client| async move {
+        client.set_window_size(1280, 900).await.map_err(|e| e.to_string())?;
+        client.goto(&format!("{url}docs/")).await.map_err(|e| e.to_string())?;
+        wait_for(&client, "kite-playground#null-key").await?;
+        // Both custom elements play to their end through their pauses, every expectation held.
+        until(&client, ELEMENTS_JS, serde_json::json!(["true:0", "true:0"])).await?;
+        // The iframe, the third scenario, on its own engine.
+        let frame = wait_for(&client, "iframe#kill-the-leader").await?;
+        frame.enter_frame().await.map_err(|e| e.to_string())?;
+        wait_for(&client, "#scenario-paused").await?;
+        click(&client, "#scenario-continue").await?;
+        wait_for(&client, "#scenario-summary[data-finished='true'][data-failed='0']").await?;
+        client.enter_parent_frame().await.map_err(|e| e.to_string())?;
+        screenshot(&client, "docs-site").await?;
+
+        // The Korean page: the same scenario, the widget in Korean.
+        client.goto(&format!("{url}docs/ko/same-key.html")).await.map_err(|e| e.to_string())?;
+        wait_for(&client, "kite-playground").await?;
+        let heading = r#"const r = document.querySelector('kite-playground').shadowRoot;
+            const h = r && r.querySelector('#scenario-title'); return !!h && h.textContent.trim().startsWith('시나리오');"#;
+        until(&client, heading, serde_json::json!(true)).await?;
+        let page = client.source().await.map_err(|e| e.to_string())?;
+        assert!(page.contains("murmur2 = -985981536"), "the page shows the arithmetic");
+        Ok(())
+    })
+    .await;
+}
