@@ -1,7 +1,7 @@
 // <kite-playground>: a live Kite cluster in a docs page. The element's scenario script is the
 // text of a <script type="text/kite-scenario"> inside it (docs/scenarios.md); `views` names the
 // views to show (default "producer,partitions"), `height` its height in CSS pixels, `lang` its
-// language (en, ko). Each element
+// language (en, ko), and `locked` leaves only the scenario's Continue as a control. Each element
 // mounts its own playground, with its own engine in its own worker, in a shadow root, so several
 // on one page run independently and the page's styles do not reach in.
 import init, { mount_playground } from "./kite_frontend.js";
@@ -23,7 +23,8 @@ class KitePlayground extends HTMLElement {
     if (height) root.style.cssText = `height:${parseInt(height, 10)}px;overflow:auto`;
     shadow.append(style, root);
     await ready;
-    mount_playground(root, scenario, this.getAttribute("views") || "", base, this.getAttribute("lang") || "");
+    mount_playground(root, scenario, this.getAttribute("views") || "", base, this.getAttribute("lang") || "",
+      this.hasAttribute("locked"));
   }
 }
 

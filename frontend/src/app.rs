@@ -63,6 +63,9 @@ type BrowseIds = BTreeMap<u64, Option<(SerializerKind, SerializerKind)>>;
 struct Page {
     scenario: bool,
     embed: bool,
+    /// `?locked=1` (or a locked element): the views show, but their controls are off; only the
+    /// scenario's Continue works, as a docs author wants a page's example to stay on its point.
+    locked: bool,
     views: Vec<String>,
     full_playground: String,
     /// The UI's directory (`worker.js` is there); empty: the page's own.
@@ -80,6 +83,8 @@ pub struct Mounted {
     pub base: String,
     /// The element's `lang` (`ko`, `en`); the reader's choice when empty.
     pub lang: String,
+    /// The element's `locked`: only the scenario's Continue is a control.
+    pub locked: bool,
 }
 
 #[derive(Properties, PartialEq, Default)]
@@ -103,6 +108,7 @@ impl Page {
         Page {
             scenario: true,
             embed: true,
+            locked: mounted.locked,
             views,
             full_playground: format!("{}?scenario={parameter}", mounted.base),
             base: mounted.base.clone(),
@@ -126,6 +132,7 @@ impl Page {
         Page {
             scenario: value("scenario").is_some(),
             embed: value("embed") == Some("1"),
+            locked: value("locked") == Some("1"),
             views,
             full_playground: format!("{path}?{}", kept.join("&")),
             base: String::new(),
@@ -328,13 +335,31 @@ pub fn app(props: &AppProps) -> Html {
         let dispatcher = state.dispatcher();
         Callback::from(move |()| dispatcher.dispatch(Action::BatchStarted))
     };
+    // Importing a snapshot: the engine (and its database connection) stops, the snapshot replaces
+    // what the database holds, and a new engine opens it.
+    let on_import_snapshot = {
+        let (link, dispatcher) = (link.clone(), state.dispatcher());
+        Callback::from(move |text: String| {
+            link.borrow_mut().take();
+            let dispatcher = dispatcher.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let imported = crate::snapshot::import(crate::indexed_db::DEFAULT_DATABASE_NAME, &text).await;
+                dispatcher.dispatch(Action::Connect(Mode::InTab));
+                if let Err(reason) = imported {
+                    dispatcher
+                        .dispatch(Action::SendFailed(format!("the snapshot was not imported: {reason}")));
+                }
+            });
+        })
+    };
     let selected = state.selected().cloned();
-    let ready = state.is_ready();
+    let engine_ready = state.is_ready();
+    let ready = engine_ready;
     // A page with a scenario plays it to its first pause once the engine is ready.
     {
         let send = send.clone();
         let plays = page.scenario && state.mode == Mode::InTab;
-        use_effect_with((ready, state.generation), move |(ready, _)| {
+        use_effect_with((engine_ready, state.generation), move |(ready, _)| {
             if *ready && plays {
                 send.emit(Command::ContinueScenario);
             }
@@ -343,7 +368,7 @@ pub fn app(props: &AppProps) -> Html {
     let scenario_panel = page.scenario.then(|| {
         let error = if state.scenario.is_none() { state.last_error.clone() } else { None };
         html! {
-            <ScenarioPanel scenario={state.scenario.clone()} {error} {ready} send={send.clone()}
+            <ScenarioPanel scenario={state.scenario.clone()} {error} ready={engine_ready} send={send.clone()}
                 full_playground={page.embed.then(|| page.full_playground.clone())} />
         }
     });
@@ -396,7 +421,8 @@ pub fn app(props: &AppProps) -> Html {
             "timeline",
             html! {
                 <TimelinePanel events={state.timeline.clone()} in_tab={state.mode == Mode::InTab} {ready}
-                    clock={state.clock.clone()} replayed={state.replayed.clone()} send={send.clone()} />
+                    clock={state.clock.clone()} replayed={state.replayed.clone()} send={send.clone()}
+                {on_import_snapshot} />
             },
         ),
     ];
@@ -416,7 +442,13 @@ pub fn app(props: &AppProps) -> Html {
                 }>{ "Kite" }</span></p>
                 <main class="panels">
                     { for scenario_panel }
-                    { for chosen }
+                    if page.locked {
+                        // A disabled fieldset turns off every control inside it, keyboard included:
+                        // the views still show and refresh, the scenario's Continue stays on.
+                        <fieldset class="locked" disabled=true>{ for chosen }</fieldset>
+                    } else {
+                        { for chosen }
+                    }
                 </main>
             </div>
             </ContextProvider<Lang>>

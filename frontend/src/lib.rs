@@ -8,6 +8,7 @@ pub mod clock;
 pub mod i18n;
 pub mod indexed_db;
 pub mod link;
+pub mod snapshot;
 pub mod state;
 pub mod views;
 pub mod worker;
@@ -22,10 +23,18 @@ pub fn run_app() {
 
 /// Mounts a playground playing `scenario` (a script's text, docs/scenarios.md) into `root`,
 /// showing `views` (comma-separated; empty: producer and partitions), with the UI's files under
-/// `base` (a URL ending in `/`), in `lang` (`en`, `ko`; empty: the reader's choice). kite-embed.js calls it for each `<kite-playground>` element.
+/// `base` (a URL ending in `/`), in `lang` (`en`, `ko`; empty: the reader's choice), `locked` leaving only the scenario's
+/// Continue as a control. kite-embed.js calls it for each `<kite-playground>` element.
 #[wasm_bindgen]
-pub fn mount_playground(root: web_sys::Element, scenario: String, views: String, base: String, lang: String) {
-    let mounted = app::Mounted { scenario, views, base, lang };
+pub fn mount_playground(
+    root: web_sys::Element,
+    scenario: String,
+    views: String,
+    base: String,
+    lang: String,
+    locked: bool,
+) {
+    let mounted = app::Mounted { scenario, views, base, lang, locked };
     yew::Renderer::<app::App>::with_root_and_props(root, app::AppProps { mounted: Some(mounted) }).render();
 }
 

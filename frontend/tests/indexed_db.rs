@@ -271,3 +271,33 @@ async fn the_clock_steps_a_replay_comes_out_the_same_and_reset_starts_afresh() {
     let fresh = TabEngine::open_with_brokers(StorageMode::Persistent, database, 3).await;
     assert!(fresh.description.contains("new cluster of 3 brokers"), "{}", fresh.description);
 }
+
+/// A snapshot of a cluster, imported into another database, reopens as the same cluster: every
+/// record at its offset, and it goes on from there; a broken snapshot is refused by name and
+/// leaves what was stored alone.
+#[wasm_bindgen_test]
+async fn a_snapshot_exported_and_imported_is_the_same_cluster() {
+    use kite_frontend::snapshot;
+    let (from, to) = ("kite-test-snapshot-from", "kite-test-snapshot-to");
+    let engine = written(from, StorageMode::Persistent, 12).await;
+    let text = snapshot::export(from).await.expect("a stored cluster exports");
+    engine.into_inner().close();
+
+    TabStorage::delete(to).await.unwrap();
+    let other = written(to, StorageMode::Persistent, 2).await;
+    other.into_inner().close();
+    let refused =
+        snapshot::import(to, "{\"format\":\"kite-snapshot\",\"version\":9,\"seed\":1,\"files\":[]}").await;
+    assert_eq!(refused, Err("a snapshot of version 9; this Kite reads version 1".to_string()));
+    let unsafe_path = text.replacen("\"dir\":\"", "\"dir\":\"../", 1);
+    assert!(snapshot::import(to, &unsafe_path).await.unwrap_err().contains("unsafe path"));
+    let untouched = RefCell::new(TabEngine::open_with_brokers(StorageMode::Persistent, to, 1).await);
+    assert_eq!(values(&untouched).await, expected(2), "a refused import changes nothing");
+    untouched.into_inner().close();
+
+    snapshot::import(to, &text).await.expect("the snapshot imports");
+    let imported = RefCell::new(TabEngine::open_with_brokers(StorageMode::Persistent, to, 1).await);
+    assert_eq!(values(&imported).await, expected(12), "the imported cluster holds the exported records");
+    let produced = ask(&imported, 50, produce("value 12")).await;
+    assert!(matches!(produced, Reply::Produced { offset: 12, .. }), "{produced:?}");
+}

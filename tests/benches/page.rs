@@ -57,14 +57,25 @@ async fn main() {
     let data = TempDir::new("bench-first-render");
     let server = KiteServer::start(data.path());
     let url = server.url();
+    let playground = first_visits(&url).await;
+    // The compact widget a docs page embeds, playing a docs scenario.
+    let scenario = kite_shared::scenario::to_url(include_str!("../../docs/scenarios/same-key.kite"));
+    let embed = first_visits(&format!("{url}?embed=1&scenario={scenario}")).await;
+    frames_while_producing(&url).await;
+    print_first_render("the playground", &playground);
+    print_first_render("an embedded widget (?embed=1&scenario=same-key)", &embed);
+}
+
+/// `FIRST_VISITS` loads of `page`, each in a new session: a new Chromium profile, nothing cached,
+/// nothing stored. Per load: DOMContentLoaded, first render, engine ready.
+async fn first_visits(page: &str) -> Vec<[f64; 3]> {
     let mut samples: Vec<[f64; 3]> = Vec::new();
     for _ in 0..FIRST_VISITS {
-        // A new session is a new Chromium profile: nothing cached, nothing stored.
         let driver = ChromeDriver::start();
-        let url = url.clone();
+        let page = page.to_string();
         let (sender, receiver) = std::sync::mpsc::channel();
         with_browser(&driver, |client| async move {
-            client.goto(&url).await.map_err(|e| e.to_string())?;
+            client.goto(&page).await.map_err(|e| e.to_string())?;
             wait_for(&client, "#status[data-status='ready']").await?;
             let timings = client.execute(TIMINGS_JS, vec![]).await.map_err(|e| e.to_string())?;
             let values: Vec<f64> = timings
@@ -80,9 +91,12 @@ async fn main() {
         .await;
         samples.extend(receiver.try_iter());
     }
-    frames_while_producing(&url).await;
+    samples
+}
+
+fn print_first_render(what: &str, samples: &[[f64; 3]]) {
     println!(
-        "first render on localhost, {FIRST_VISITS} first visits (fresh profile), ms from navigation start:"
+        "first render of {what} on localhost, {FIRST_VISITS} first visits (fresh profile), ms from navigation start:"
     );
     println!("  {:<34} {:>8} {:>8} {:>8}", "", "median", "p90", "max");
     let names =

@@ -1,7 +1,7 @@
 //! The docs site `kite serve` serves under /docs (built by `cargo xtask docs`): its front page
-//! runs three scenarios side by side — two `<kite-playground>` custom elements and one iframe —
-//! each on its own engine, and every expectation in them holds; the Korean pages show the widget
-//! in Korean.
+//! runs three scenarios side by side — two `<kite-playground>` custom elements and one locked
+//! iframe — each on its own engine, and every expectation in them holds; the Korean pages show
+//! the widget in Korean.
 
 use std::time::Instant;
 
@@ -54,6 +54,8 @@ async fn the_docs_site_runs_three_scenarios_side_by_side() {
         wait_for(&client, "#scenario-paused").await?;
         click(&client, "#scenario-continue").await?;
         wait_for(&client, "#scenario-summary[data-finished='true'][data-failed='0']").await?;
+        // It is locked (`&locked=1`): the cluster view shows, its broker controls are off.
+        wait_for(&client, "#brokers .stop-broker:disabled").await?;
         client.enter_parent_frame().await.map_err(|e| e.to_string())?;
         screenshot(&client, "docs-site").await?;
 

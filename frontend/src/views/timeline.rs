@@ -32,6 +32,37 @@ pub struct Props {
     pub clock: Option<ClockView>,
     pub replayed: Option<ReplayView>,
     pub send: Callback<Command>,
+    /// A snapshot file's text to import (the app stops the engine, imports, starts a new one).
+    pub on_import_snapshot: Callback<String>,
+}
+
+/// Downloads the tab's stored cluster as `kite-snapshot.json` (crate::snapshot).
+fn export_snapshot(problem: UseStateHandle<Option<String>>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        match crate::snapshot::export(crate::indexed_db::DEFAULT_DATABASE_NAME).await {
+            Ok(text) => {
+                let href = format!(
+                    "data:application/json;charset=utf-8,{}",
+                    String::from(js_sys::encode_uri_component(&text))
+                );
+                let link =
+                    web_sys::window().and_then(|w| w.document()).and_then(|d| d.create_element("a").ok());
+                if let Some(link) = link {
+                    let _ = link.set_attribute("href", &href);
+                    let _ = link.set_attribute("download", "kite-snapshot.json");
+                    // HTMLElement.click(), read without another web-sys feature.
+                    let click = js_sys::Reflect::get(&link, &"click".into())
+                        .ok()
+                        .and_then(|f| wasm_bindgen::JsCast::dyn_into::<js_sys::Function>(f).ok());
+                    if let Some(click) = click {
+                        let _ = click.call0(&link);
+                    }
+                }
+                problem.set(None);
+            }
+            Err(reason) => problem.set(Some(reason)),
+        }
+    });
 }
 
 fn speed_label(percent: u32) -> String {
@@ -39,7 +70,7 @@ fn speed_label(percent: u32) -> String {
 }
 
 /// The virtual clock's controls (the tab's engine only).
-fn clock_bar(lang: Lang, props: &Props) -> Html {
+fn clock_bar(lang: Lang, props: &Props, snapshot_problem: UseStateHandle<Option<String>>) -> Html {
     let Some(clock) = &props.clock else { return html! {} };
     let set = |speed_percent: Option<u32>, paused: Option<bool>, step_ms: Option<i64>| {
         let send = props.send.clone();
@@ -56,6 +87,19 @@ fn clock_bar(lang: Lang, props: &Props) -> Html {
     let replay = {
         let send = props.send.clone();
         Callback::from(move |_: MouseEvent| send.emit(Command::Replay))
+    };
+    let on_file = {
+        let on_import = props.on_import_snapshot.clone();
+        Callback::from(move |e: Event| {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
+            let on_import = on_import.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(text) = wasm_bindgen_futures::JsFuture::from(file.text()).await {
+                    on_import.emit(text.as_string().unwrap_or_default());
+                }
+            });
+        })
     };
     let reset = {
         let send = props.send.clone();
@@ -88,6 +132,15 @@ fn clock_bar(lang: Lang, props: &Props) -> Html {
             <button id="replay" title={tr(lang, "A new cluster with this seed is given every request again, at the same virtual times")}
                 onclick={replay}>{ tr(lang, "Replay from seed") }</button>
             <button id="reset-cluster" class="danger" onclick={reset}>{ tr(lang, "Reset cluster") }</button>
+            <button id="export-snapshot" onclick={{
+                let problem = snapshot_problem.clone();
+                Callback::from(move |_: MouseEvent| export_snapshot(problem.clone()))
+            }}>{ tr(lang, "Export snapshot") }</button>
+            <label class="import-snapshot">{ tr(lang, "Import snapshot") }
+                <input id="import-snapshot" type="file" accept=".json,application/json" onchange={on_file} /></label>
+            if let Some(problem) = &*snapshot_problem {
+                <p class="error" role="alert">{ problem }</p>
+            }
             if let Some(r) = &props.replayed {
                 <p id="replay-result" class={classes!("replay", if r.identical { "same" } else { "different" })}
                     data-identical={r.identical.to_string()}>
@@ -130,6 +183,7 @@ pub fn timeline_panel(props: &Props) -> Html {
             })
         });
     }
+    let snapshot_problem = use_state(|| None::<String>);
     // Frozen: the events as they were when freeze was pressed.
     let frozen = use_state(|| None::<VecDeque<TimelineEvent>>);
     let toggle = {
@@ -162,7 +216,7 @@ pub fn timeline_panel(props: &Props) -> Html {
                 </span>
             </h2>
             if props.in_tab {
-                { clock_bar(lang, props) }
+                { clock_bar(lang, props, snapshot_problem) }
             }
             if shown.is_empty() {
                 <p class="hint">{ tr(lang, "The engine's events appear here as they happen: produce a record.") }</p>
