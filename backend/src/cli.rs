@@ -680,19 +680,7 @@ impl Printer {
 
     fn line(&self, topic: &str, partition: i32, record: &RecordView) -> String {
         match self.output {
-            Output::Json => {
-                let headers: Vec<serde_json::Value> = record
-                    .headers
-                    .iter()
-                    .map(|(key, value)| serde_json::json!({ "key": key, "value": value }))
-                    .collect();
-                serde_json::json!({
-                    "topic": topic, "partition": partition, "offset": record.offset,
-                    "timestamp": record.timestamp_ms, "key": record.key, "value": record.value,
-                    "headers": headers,
-                })
-                .to_string()
-            }
+            Output::Json => record.consumer_json(topic, partition).to_string(),
             Output::Text => {
                 let mut line = String::new();
                 if self.print_partition {

@@ -513,6 +513,24 @@ pub struct RecordView {
     pub headers: Vec<(String, Option<String>)>,
 }
 
+impl RecordView {
+    /// The record as one JSON object the way `kite consume --output json` prints it (and the
+    /// message browser exports it): `topic`, `partition`, `offset`, `timestamp`, `key`, `value`,
+    /// `headers` as `[{"key", "value"}]`.
+    pub fn consumer_json(&self, topic: &str, partition: i32) -> serde_json::Value {
+        let headers: Vec<serde_json::Value> = self
+            .headers
+            .iter()
+            .map(|(key, value)| serde_json::json!({ "key": key, "value": value }))
+            .collect();
+        serde_json::json!({
+            "topic": topic, "partition": partition, "offset": self.offset,
+            "timestamp": self.timestamp_ms, "key": self.key, "value": self.value,
+            "headers": headers,
+        })
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Reply {

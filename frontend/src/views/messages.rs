@@ -254,20 +254,8 @@ pub fn to_csv(topic: &str, rows: &[Row]) -> String {
 
 /// The rows as a JSON array, each record shaped as `kite consume --output json` prints it.
 pub fn to_json(topic: &str, rows: &[Row]) -> String {
-    let records: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|(partition, r)| {
-            let headers: Vec<serde_json::Value> = r
-                .headers
-                .iter()
-                .map(|(key, value)| serde_json::json!({ "key": key, "value": value }))
-                .collect();
-            serde_json::json!({
-                "topic": topic, "partition": partition, "offset": r.offset, "timestamp": r.timestamp_ms,
-                "key": r.key, "value": r.value, "headers": headers,
-            })
-        })
-        .collect();
+    let records: Vec<serde_json::Value> =
+        rows.iter().map(|(partition, r)| r.consumer_json(topic, *partition)).collect();
     serde_json::to_string_pretty(&records).unwrap_or_default()
 }
 

@@ -370,6 +370,17 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Any text gets a script or a line-numbered error, never a panic (the fuzz target
+        /// `scenario_parse` goes further, on nightly).
+        #[test]
+        fn any_text_parses_or_names_its_line(text in "(\\PC|\n|\"){0,200}") {
+            if let Err(e) = parse(&text) {
+                proptest::prop_assert!(e.line >= 1 && e.line <= text.lines().count().max(1));
+            }
+        }
+    }
+
     #[test]
     fn errors_name_the_line_and_what_was_expected() {
         let error = |text: &str| parse(text).unwrap_err().to_string();
