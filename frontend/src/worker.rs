@@ -93,6 +93,8 @@ pub fn answer(cluster: &mut Cluster, now_ms: i64, data: &JsValue) -> String {
 
 /// The most requests a replay goes through: past them the history stops and replay says so.
 pub const MAX_REPLAY_REQUESTS: usize = 50_000;
+/// The most bytes of requests the history keeps (a produce of 1,000 records is ~50 KB of JSON).
+pub const MAX_REPLAY_HISTORY_BYTES: usize = 64 * 1024 * 1024;
 
 /// What the engine was given, in order, with the virtual time of each: enough to replay it.
 #[derive(Clone, Debug)]
@@ -145,6 +147,8 @@ pub struct TabEngine {
     created_at_ms: i64,
     /// Everything the engine was given since it was made; why not, when a replay cannot be had.
     history: Result<Vec<Given>, String>,
+    /// The bytes of the requests in `history`.
+    history_bytes: usize,
     digest: EventDigest,
     database: String,
     journal: Journal,
@@ -187,6 +191,7 @@ impl TabEngine {
             brokers: count,
             created_at_ms: now as i64,
             history,
+            history_bytes: 0,
             digest: EventDigest::default(),
             database: database.to_string(),
             journal: journal.clone(),
@@ -247,6 +252,7 @@ impl TabEngine {
             brokers,
             created_at_ms: SCENARIO_START_MS,
             history: Err("this cluster plays a scenario: open its link again to see it again".into()),
+            history_bytes: 0,
             digest: EventDigest::default(),
             database: String::new(),
             journal: Journal::default(),
@@ -523,9 +529,16 @@ impl TabEngine {
     /// Keeps what the engine is given, for a replay, while there is room.
     fn remember(&mut self, given: Given) {
         if let Ok(history) = &mut self.history {
-            if history.len() == MAX_REPLAY_REQUESTS {
+            let size = |g: &Given| match g {
+                Given::Request { text, .. } => text.len(),
+                Given::Tick { .. } => 0,
+            };
+            self.history_bytes += size(&given);
+            if history.len() == MAX_REPLAY_REQUESTS || self.history_bytes > MAX_REPLAY_HISTORY_BYTES {
+                // What was kept goes: the replay is not to be had any more.
                 self.history = Err(format!(
-                    "this cluster has had more than {MAX_REPLAY_REQUESTS} requests, more than a replay goes through"
+                    "this cluster has had more than {MAX_REPLAY_REQUESTS} requests or {} MiB of them, more than a replay keeps",
+                    MAX_REPLAY_HISTORY_BYTES / (1024 * 1024)
                 ));
             } else {
                 history.push(given);
