@@ -370,6 +370,8 @@ mod tests {
         );
     }
 
+    // proptest is a native dev-dependency (the wasm32 build of the tests has none).
+    #[cfg(not(target_arch = "wasm32"))]
     proptest::proptest! {
         /// Any text gets a script or a line-numbered error, never a panic (the fuzz target
         /// `scenario_parse` goes further, on nightly).
