@@ -9,6 +9,7 @@ mod scenario_cmd;
 mod serve;
 mod session;
 mod sim_cmd;
+mod snapshot_cmd;
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -59,6 +60,12 @@ enum Commands {
     Scenario {
         #[command(subcommand)]
         command: scenario_cmd::ScenarioCommand,
+    },
+    /// Write a stopped server's data directory as one snapshot file, or restore one into a new
+    /// data directory (the format the playground's Export snapshot writes).
+    Snapshot {
+        #[command(subcommand)]
+        command: snapshot_cmd::SnapshotCommand,
     },
     /// Run the deterministic cluster simulator over seeds and check every run.
     Sim(sim_cmd::SimArgs),
@@ -149,6 +156,9 @@ fn main() -> ExitCode {
         }
         Commands::Scenario { command } => {
             tool("scenario", scenario_cmd::run(command, &mut std::io::stdout()))
+        }
+        Commands::Snapshot { command } => {
+            tool("snapshot", snapshot_cmd::run(command, &mut std::io::stdout()))
         }
         Commands::Sim(args) => match sim_cmd::run_sweep(args) {
             Ok(true) => ExitCode::SUCCESS,

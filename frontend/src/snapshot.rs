@@ -2,89 +2,13 @@
 //! segments, indexes, checkpoints, the metadata log, topics and schemas, in Kafka's layout under
 //! `controller/` and `broker-N/` — and the seed. Importing one replaces what the database holds;
 //! the next engine opens it as a restarting cluster would (log recovery, then serving), so topics,
-//! records, offsets and groups come back as they were. The layout is `kite serve`'s data
-//! directory's, file for file.
+//! records, offsets and groups come back as they were. The format is `kite_shared::snapshot`'s,
+//! which `kite snapshot create|restore` reads and writes for a server's data directory.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use kite_shared::log::storage::{FileMap, StorageOp};
-use serde::{Deserialize, Serialize};
+use kite_shared::log::storage::StorageOp;
+use kite_shared::snapshot::{decode, encode};
 
 use crate::indexed_db::{Durability, TabStorage};
-
-/// What a snapshot file says it is.
-pub const SNAPSHOT_FORMAT: &str = "kite-snapshot";
-pub const SNAPSHOT_VERSION: u32 = 1;
-/// The most bytes of files a snapshot may carry.
-pub const MAX_SNAPSHOT_BYTES: usize = 256 * 1024 * 1024;
-
-#[derive(Serialize, Deserialize)]
-struct Snapshot {
-    format: String,
-    version: u32,
-    seed: u64,
-    files: Vec<SnapshotFile>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct SnapshotFile {
-    /// The file's directory (`broker-0/orders-0`, `controller`; empty for the root).
-    dir: String,
-    file: String,
-    /// Its bytes, base64.
-    bytes: String,
-}
-
-/// The snapshot of `files` and `seed` as JSON text.
-pub fn encode(seed: u64, files: &FileMap) -> String {
-    let files = files
-        .iter()
-        .map(|((dir, file), bytes)| SnapshotFile {
-            dir: dir.clone(),
-            file: file.clone(),
-            bytes: STANDARD.encode(bytes),
-        })
-        .collect();
-    let snapshot = Snapshot { format: SNAPSHOT_FORMAT.into(), version: SNAPSHOT_VERSION, seed, files };
-    serde_json::to_string(&snapshot).unwrap_or_default()
-}
-
-/// A directory or file name a snapshot may carry: relative, without `..`, no empty parts.
-fn safe_path(path: &str, allow_slash: bool) -> bool {
-    path.is_empty()
-        || path.split('/').all(|part| {
-            !part.is_empty() && part != "." && part != ".." && (allow_slash || !path.contains('/'))
-        })
-}
-
-/// The seed and files of a snapshot's text; an error says what is wrong with it.
-pub fn decode(text: &str) -> Result<(u64, FileMap), String> {
-    let snapshot: Snapshot = serde_json::from_str(text).map_err(|e| format!("not a Kite snapshot: {e}"))?;
-    if snapshot.format != SNAPSHOT_FORMAT {
-        return Err(format!("not a Kite snapshot: its format is {:?}", snapshot.format));
-    }
-    if snapshot.version != SNAPSHOT_VERSION {
-        return Err(format!(
-            "a snapshot of version {}; this Kite reads version {SNAPSHOT_VERSION}",
-            snapshot.version
-        ));
-    }
-    let mut files = FileMap::new();
-    let mut total = 0;
-    for f in snapshot.files {
-        if !safe_path(&f.dir, true) || f.file.is_empty() || !safe_path(&f.file, false) {
-            return Err(format!("the snapshot names an unsafe path: {:?}/{:?}", f.dir, f.file));
-        }
-        let bytes =
-            STANDARD.decode(&f.bytes).map_err(|e| format!("{}/{}: not base64: {e}", f.dir, f.file))?;
-        total += bytes.len();
-        if total > MAX_SNAPSHOT_BYTES {
-            return Err(format!("the snapshot holds more than {MAX_SNAPSHOT_BYTES} bytes"));
-        }
-        files.insert((f.dir, f.file), bytes);
-    }
-    Ok((snapshot.seed, files))
-}
 
 /// The snapshot of what database `database` holds.
 pub async fn export(database: &str) -> Result<String, String> {

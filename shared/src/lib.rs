@@ -20,4 +20,5 @@ pub mod replication;
 pub mod scenario;
 pub mod schema_registry;
 pub mod serializer;
+pub mod snapshot;
 pub mod topic;
