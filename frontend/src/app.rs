@@ -422,7 +422,7 @@ pub fn app(props: &AppProps) -> Html {
             html! {
                 <TimelinePanel events={state.timeline.clone()} in_tab={state.mode == Mode::InTab} {ready}
                     clock={state.clock.clone()} replayed={state.replayed.clone()} send={send.clone()}
-                {on_import_snapshot} />
+                {on_import_snapshot} shared_state={state.shared_state.clone()} />
             },
         ),
     ];

@@ -315,6 +315,11 @@ pub fn korean(text: &str) -> Option<&'static str> {
         "Replay from seed" => "시드로 다시 재생",
         "Reset cluster" => "클러스터 초기화",
         "Export snapshot" => "스냅숏 내보내기",
+        "Share" => "공유",
+        "A link that makes this same cluster again: its seed and everything it was given" => {
+            "같은 클러스터를 다시 만드는 링크: 시드와 클러스터가 받은 모든 요청"
+        }
+        "Link to this cluster" => "이 클러스터로 가는 링크",
         "Import snapshot" => "스냅숏 가져오기",
         "Replayed from seed {}: {} requests, {} events — the same cluster, event for event." => {
             "시드 {}로 다시 재생: 요청 {}개, 이벤트 {}개 — 이벤트 하나까지 똑같은 클러스터입니다."

@@ -187,6 +187,8 @@ pub struct AppState {
     pub replayed: Option<ReplayView>,
     /// The page's scenario as played so far.
     pub scenario: Option<ScenarioView>,
+    /// The last `share_state` answer: the `?state=` parameter that makes this cluster again.
+    pub shared_state: Option<String>,
     pub cluster: Option<ClusterView>,
     /// The engine's newest events, newest first (at most `TIMELINE_EVENTS_KEPT`).
     pub timeline: std::collections::VecDeque<TimelineEvent>,
@@ -233,6 +235,7 @@ impl AppState {
             clock: None,
             replayed: None,
             scenario: None,
+            shared_state: None,
             cluster: None,
             timeline: std::collections::VecDeque::new(),
             metrics: std::collections::VecDeque::new(),
@@ -468,6 +471,7 @@ impl AppState {
                 self.replayed = Some(ReplayView { seed, requests, events, identical, differences });
             }
             Reply::ClusterReset => {}
+            Reply::StateShared { parameter } => self.shared_state = Some(parameter),
             Reply::ScenarioPlayed { steps, finished } => {
                 let view = self.scenario.get_or_insert_with(ScenarioView::default);
                 view.steps.extend(steps);

@@ -97,7 +97,8 @@ pub const MAX_REPLAY_REQUESTS: usize = 50_000;
 pub const MAX_REPLAY_HISTORY_BYTES: usize = 64 * 1024 * 1024;
 
 /// What the engine was given, in order, with the virtual time of each: enough to replay it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "given", rename_all = "snake_case")]
 enum Given {
     Request {
         now_ms: i64,
@@ -107,6 +108,41 @@ enum Given {
     Tick {
         now_ms: i64,
     },
+}
+
+/// The most bytes of JSON a shared state (`?state=`) may inflate to.
+pub const MAX_SHARED_STATE_BYTES: usize = 4 * 1024 * 1024;
+
+/// A cluster's whole story, for `?state=`: the seed, the brokers, when it was made, and
+/// everything it was given.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SharedState {
+    seed: u64,
+    brokers: usize,
+    created_at_ms: i64,
+    history: Vec<Given>,
+}
+
+/// A new cluster with `seed` and `brokers`, given `history`: the cluster it makes, the digest of
+/// its events and the virtual time of the last thing given.
+fn rebuild(seed: u64, brokers: usize, created_at_ms: i64, history: &[Given]) -> (Cluster, EventDigest, i64) {
+    let mut cluster = ephemeral_cluster(seed, brokers, created_at_ms);
+    let mut digest = EventDigest::default();
+    let mut last = created_at_ms;
+    for given in history {
+        match given {
+            Given::Request { now_ms, text } => {
+                serve_text(&mut cluster, *now_ms, text);
+                last = *now_ms;
+            }
+            Given::Tick { now_ms } => {
+                let _ = cluster.tick(*now_ms);
+                last = *now_ms;
+            }
+        }
+        digest.add(&cluster.take_events());
+    }
+    (cluster, digest, last)
 }
 
 /// A running digest of the engine's events (their count and an FNV-1a hash of their JSON), to
@@ -262,6 +298,84 @@ impl TabEngine {
             events_subscription: None,
             pending_events: Vec::new(),
             scenario: Some(scenario),
+        }
+    }
+
+    /// An engine for a page opened with `?state=v1.…` (`share_state`): the shared cluster made
+    /// again by replaying its history from its seed, in memory, going on from there. A state that
+    /// cannot be read gives an ephemeral new cluster and says why in its description.
+    pub fn with_state(parameter: &str) -> TabEngine {
+        let now = Date::now();
+        let state = kite_shared::scenario::from_url_within(parameter, MAX_SHARED_STATE_BYTES)
+            .and_then(|json| {
+                serde_json::from_str::<SharedState>(&json).map_err(|e| format!("not a shared state: {e}"))
+            })
+            .and_then(|state| {
+                if (1..=MAX_TAB_BROKERS).contains(&state.brokers) {
+                    Ok(state)
+                } else {
+                    Err(format!(
+                        "a shared state of {} brokers; a tab runs 1 to {MAX_TAB_BROKERS}",
+                        state.brokers
+                    ))
+                }
+            });
+        let (cluster, seed, brokers, created_at_ms, history, digest, last, description) = match state {
+            Ok(state) => {
+                let (cluster, digest, last) =
+                    rebuild(state.seed, state.brokers, state.created_at_ms, &state.history);
+                let description = format!("shared state of {} requests, ephemeral", state.history.len());
+                (
+                    cluster,
+                    state.seed,
+                    state.brokers,
+                    state.created_at_ms,
+                    state.history,
+                    digest,
+                    last,
+                    description,
+                )
+            }
+            Err(reason) => {
+                let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+                let cluster = ephemeral_cluster(seed, DEFAULT_TAB_BROKERS, now as i64);
+                let description = format!("ephemeral — the shared state did not open: {reason}");
+                (
+                    cluster,
+                    seed,
+                    DEFAULT_TAB_BROKERS,
+                    now as i64,
+                    Vec::new(),
+                    EventDigest::default(),
+                    now as i64,
+                    description,
+                )
+            }
+        };
+        let history_bytes = history
+            .iter()
+            .map(|g| match g {
+                Given::Request { text, .. } => text.len(),
+                Given::Tick { .. } => 0,
+            })
+            .sum();
+        TabEngine {
+            cluster,
+            clock: crate::clock::VirtualClock::at(last, now),
+            seed,
+            brokers,
+            created_at_ms,
+            history: Ok(history),
+            history_bytes,
+            digest,
+            database: String::new(),
+            journal: Journal::default(),
+            storage: None,
+            failed: None,
+            description,
+            events_subscription: None,
+            pending_events: Vec::new(),
+            scenario: None,
         }
     }
 
@@ -492,6 +606,19 @@ impl TabEngine {
                 }
             }
             Command::Replay => self.replay(),
+            Command::ShareState => match &self.history {
+                Ok(history) => {
+                    let state = SharedState {
+                        seed: self.seed,
+                        brokers: self.brokers,
+                        created_at_ms: self.created_at_ms,
+                        history: history.clone(),
+                    };
+                    let json = serde_json::to_string(&state).unwrap_or_default();
+                    Reply::StateShared { parameter: kite_shared::scenario::to_url(&json) }
+                }
+                Err(reason) => refuse(format!("No link to share: {reason}.")),
+            },
             Command::ContinueScenario => self.continue_scenario(real_ms),
             Command::Unsubscribe { subscription } if self.events_subscription == Some(subscription) => {
                 self.events_subscription = None;
@@ -569,22 +696,7 @@ impl TabEngine {
             }
         };
         // (Every event so far is in the digest: it is taken after each request.)
-        let mut replayed = ephemeral_cluster(self.seed, self.brokers, self.created_at_ms);
-        let mut digest = EventDigest::default();
-        let mut last = self.created_at_ms;
-        for given in &history {
-            match given {
-                Given::Request { now_ms, text } => {
-                    serve_text(&mut replayed, *now_ms, text);
-                    last = *now_ms;
-                }
-                Given::Tick { now_ms } => {
-                    let _ = replayed.tick(*now_ms);
-                    last = *now_ms;
-                }
-            }
-            digest.add(&replayed.take_events());
-        }
+        let (mut replayed, digest, last) = rebuild(self.seed, self.brokers, self.created_at_ms, &history);
         let mut differences = Vec::new();
         if digest != self.digest {
             differences.push(format!(
@@ -649,10 +761,12 @@ pub fn start() {
         let mode = StorageMode::from_query(&query);
         let brokers = brokers_from_query(&query);
         let scenario = query.trim_start_matches('?').split('&').find_map(|p| p.strip_prefix("scenario="));
-        let engine = match scenario {
-            // A scenario keeps nothing: the link is the state.
-            Some(parameter) => TabEngine::with_scenario(parameter),
-            None => TabEngine::open_with_brokers(mode, DEFAULT_DATABASE_NAME, brokers).await,
+        let shared = query.trim_start_matches('?').split('&').find_map(|p| p.strip_prefix("state="));
+        let engine = match (scenario, shared) {
+            // A scenario or a shared state keeps nothing: the link is the state.
+            (Some(parameter), _) => TabEngine::with_scenario(parameter),
+            (None, Some(parameter)) => TabEngine::with_state(parameter),
+            (None, None) => TabEngine::open_with_brokers(mode, DEFAULT_DATABASE_NAME, brokers).await,
         };
         let engine = Rc::new(RefCell::new(engine));
         // Requests are answered one at a time, in order, each after its commit.

@@ -301,3 +301,39 @@ async fn a_snapshot_exported_and_imported_is_the_same_cluster() {
     let produced = ask(&imported, 50, produce("value 12")).await;
     assert!(matches!(produced, Reply::Produced { offset: 12, .. }), "{produced:?}");
 }
+
+/// `share_state` gives a `?state=` parameter; an engine opened with it is the same cluster —
+/// topics, replicas, records — made again from the seed, and goes on from there.
+#[wasm_bindgen_test]
+async fn a_shared_state_opens_the_same_cluster() {
+    let engine = RefCell::new(TabEngine::open_with_brokers(StorageMode::Ephemeral, "unused", 3).await);
+    let created = ask(
+        &engine,
+        1,
+        Command::CreateTopic {
+            name: "orders".into(),
+            partitions: 2,
+            configs: BTreeMap::new(),
+            replication_factor: Some(3),
+        },
+    )
+    .await;
+    assert!(matches!(created, Reply::TopicCreated { .. }), "{created:?}");
+    ask(&engine, 2, produce("one")).await;
+    ask(&engine, 3, Command::StopBroker { broker: 1 }).await;
+    ask(&engine, 4, produce("two")).await;
+    let Reply::StateShared { parameter } = ask(&engine, 5, Command::ShareState).await else {
+        panic!("the tab's engine shares its state")
+    };
+    assert!(parameter.starts_with("v1."), "{parameter}");
+
+    let opened = RefCell::new(TabEngine::with_state(&parameter));
+    assert!(opened.borrow().description.starts_with("shared state of"), "{}", opened.borrow().description);
+    assert_eq!(ask(&opened, 1, Command::ListTopics).await, ask(&engine, 6, Command::ListTopics).await);
+    assert_eq!(values(&opened).await, vec![(0, "one".into()), (1, "two".into())]);
+    let produced = ask(&opened, 2, produce("three")).await;
+    assert!(matches!(produced, Reply::Produced { offset: 2, .. }), "{produced:?}");
+
+    let broken = TabEngine::with_state("v1.not-a-state");
+    assert!(broken.description.contains("the shared state did not open"), "{}", broken.description);
+}

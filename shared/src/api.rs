@@ -249,6 +249,9 @@ pub enum Command {
     /// Deletes this cluster and what stores it (the tab's host); the page then starts a new one.
     /// Answered with `cluster_reset`.
     ResetCluster,
+    /// Everything this cluster was given, as a URL parameter that makes the same cluster again
+    /// (the tab's host): `?state=…`. Answered with `state_shared`.
+    ShareState,
     /// Plays the page's scenario script (the tab's host, opened with `?scenario=`) up to its next
     /// reader's pause or its end. Answered with `scenario_played`.
     ContinueScenario,
@@ -663,6 +666,10 @@ pub enum Reply {
         differences: Vec<String>,
     },
     ClusterReset,
+    /// `share_state`'s answer: the `?state=` parameter.
+    StateShared {
+        parameter: String,
+    },
     /// The steps a `continue_scenario` played, the last a reader's pause unless `finished`.
     ScenarioPlayed {
         steps: Vec<crate::scenario::StepReport>,
@@ -909,7 +916,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `get_metrics`, `subscribe_events`, `tail`, `unsubscribe`, `produce_records`, `set_clock`, `replay`, `reset_cluster`, `continue_scenario`, `dump_record`, `fetch_records` at line 1 column 32"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `get_metrics`, `subscribe_events`, `tail`, `unsubscribe`, `produce_records`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario`, `dump_record`, `fetch_records` at line 1 column 32"}"#
         );
     }
 

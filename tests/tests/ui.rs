@@ -383,6 +383,13 @@ async fn produce_in_the_tab_and_on_the_server() {
         }
         let record = text_of(&client, ".partition[data-partition='2'] .record[data-offset='1']").await?;
         assert!(record.contains("second"), "orders kept its records across the restarts: {record}");
+        // Share, every broker up again: a link that makes this same cluster again (opened at the
+        // end of this flow).
+        click(&client, "#share-state").await?;
+        let shared =
+            wait_for(&client, "#share-link").await?.prop("value").await.map_err(|e| e.to_string())?;
+        let shared = shared.ok_or("the share link is empty")?;
+        assert!(shared.contains("?state=v1."), "{shared}");
 
         // In Korean, dark: the same views for a Korean learner (Kafka's own names stay as they are).
         click(&client, "#language").await?;
@@ -467,6 +474,13 @@ async fn produce_in_the_tab_and_on_the_server() {
         wait_ready(&client, "new cluster of 3 brokers").await?;
         let topics = text_of(&client, "#topics").await?;
         assert!(!topics.contains("orders"), "the reset cluster has no topics of the old one: {topics}");
+
+        // The shared link rebuilds the tab's cluster as it was when shared: its topics and records.
+        client.goto(&shared).await.map_err(|e| e.to_string())?;
+        wait_ready(&client, "shared state of").await?;
+        click(&client, "[data-topic='orders']").await?;
+        let record = text_of(&client, ".partition[data-partition='2'] .record[data-offset='1']").await?;
+        assert!(record.contains("second"), "the shared state holds the tab's records: {record}");
         Ok(())
     })
     .await;

@@ -32,6 +32,8 @@ pub struct Props {
     pub clock: Option<ClockView>,
     pub replayed: Option<ReplayView>,
     pub send: Callback<Command>,
+    /// The last `share_state` answer: the `?state=` parameter.
+    pub shared_state: Option<String>,
     /// A snapshot file's text to import (the app stops the engine, imports, starts a new one).
     pub on_import_snapshot: Callback<String>,
 }
@@ -132,6 +134,15 @@ fn clock_bar(lang: Lang, props: &Props, snapshot_problem: UseStateHandle<Option<
             <button id="replay" title={tr(lang, "A new cluster with this seed is given every request again, at the same virtual times")}
                 onclick={replay}>{ tr(lang, "Replay from seed") }</button>
             <button id="reset-cluster" class="danger" onclick={reset}>{ tr(lang, "Reset cluster") }</button>
+            <button id="share-state" title={tr(lang, "A link that makes this same cluster again: its seed and everything it was given")}
+                onclick={{
+                    let send = props.send.clone();
+                    Callback::from(move |_: MouseEvent| send.emit(Command::ShareState))
+                }}>{ tr(lang, "Share") }</button>
+            if let Some(parameter) = &props.shared_state {
+                <input id="share-link" class="share-link" readonly=true aria-label={tr(lang, "Link to this cluster")}
+                    value={share_link(parameter)} />
+            }
             <button id="export-snapshot" onclick={{
                 let problem = snapshot_problem.clone();
                 Callback::from(move |_: MouseEvent| export_snapshot(problem.clone()))
@@ -155,6 +166,14 @@ fn clock_bar(lang: Lang, props: &Props, snapshot_problem: UseStateHandle<Option<
             }
         </div>
     }
+}
+
+/// This page's address with `?state=parameter`.
+fn share_link(parameter: &str) -> String {
+    let location = web_sys::window().map(|w| w.location());
+    let origin = location.as_ref().and_then(|l| l.origin().ok()).unwrap_or_default();
+    let path = location.as_ref().and_then(|l| l.pathname().ok()).unwrap_or_default();
+    format!("{origin}{path}?state={parameter}")
 }
 
 fn clock_text(at_ms: i64) -> String {

@@ -556,6 +556,7 @@ impl Cluster {
             Command::SetClock { .. }
             | Command::Replay
             | Command::ResetCluster
+            | Command::ShareState
             | Command::ContinueScenario => Err(KafkaError::new(
                 ErrorCode::InvalidRequest,
                 "This host runs on the wall clock: a virtual clock, replay from the seed, reset and scenarios are the in-tab engine's.",

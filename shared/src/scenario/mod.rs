@@ -11,7 +11,7 @@ mod url;
 
 pub use parse::parse;
 pub use run::{Outcome, SCENARIO_START_MS, ScenarioRun, StepReport};
-pub use url::{URL_FORMAT_VERSION, from_url, to_url};
+pub use url::{URL_FORMAT_VERSION, from_url, from_url_within, to_url};
 
 use crate::api::Command;
 

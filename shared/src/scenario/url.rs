@@ -22,6 +22,11 @@ pub fn to_url(text: &str) -> String {
 
 /// The script in a URL parameter `to_url` wrote; an error says what was wrong with it.
 pub fn from_url(parameter: &str) -> Result<String, String> {
+    from_url_within(parameter, MAX_SCENARIO_BYTES)
+}
+
+/// `from_url` for a text of up to `max_bytes` (a shared state is larger than a script).
+pub fn from_url_within(parameter: &str, max_bytes: usize) -> Result<String, String> {
     let Some((version, data)) = parameter.split_once('.') else {
         return Err("the scenario parameter has no version (expected v1.…)".into());
     };
@@ -34,12 +39,12 @@ pub fn from_url(parameter: &str) -> Result<String, String> {
         URL_SAFE_NO_PAD.decode(data).map_err(|e| format!("the scenario parameter is not base64url: {e}"))?;
     let mut text = String::new();
     // One byte past the limit tells a script that is too long from one that just fits.
-    let mut inflate = flate2::read::DeflateDecoder::new(&bytes[..]).take(MAX_SCENARIO_BYTES as u64 + 1);
+    let mut inflate = flate2::read::DeflateDecoder::new(&bytes[..]).take(max_bytes as u64 + 1);
     inflate
         .read_to_string(&mut text)
         .map_err(|e| format!("the scenario parameter does not inflate to text: {e}"))?;
-    if text.len() > MAX_SCENARIO_BYTES {
-        return Err(format!("the scenario is longer than {MAX_SCENARIO_BYTES} bytes"));
+    if text.len() > max_bytes {
+        return Err(format!("the scenario is longer than {max_bytes} bytes"));
     }
     Ok(text)
 }
