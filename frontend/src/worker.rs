@@ -38,13 +38,17 @@ pub enum StorageMode {
 }
 
 impl StorageMode {
-    /// Reads `storage=ephemeral|persistent|strict` from a query string; persistent otherwise.
+    /// Reads `storage=ephemeral|persistent|strict` from a query string; persistent otherwise,
+    /// but ephemeral for an embed (`embed=1`): a docs page's widget must not share or fill the
+    /// site's storage unless it asks.
     pub fn from_query(search: &str) -> StorageMode {
-        let value = search
-            .trim_start_matches('?')
-            .split('&')
-            .find_map(|pair| pair.strip_prefix("storage="))
-            .unwrap_or("persistent");
+        let pairs: Vec<&str> = search.trim_start_matches('?').split('&').collect();
+        let embedded = pairs.contains(&"embed=1");
+        let value = pairs.iter().find_map(|pair| pair.strip_prefix("storage=")).unwrap_or(if embedded {
+            "ephemeral"
+        } else {
+            "persistent"
+        });
         match value {
             "ephemeral" => StorageMode::Ephemeral,
             "strict" => StorageMode::Strict,

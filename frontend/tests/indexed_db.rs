@@ -163,6 +163,12 @@ async fn ephemeral_mode_keeps_nothing() {
     assert_eq!(StorageMode::from_query("?storage=strict&x=1"), StorageMode::Strict);
     assert_eq!(StorageMode::from_query("?storage=ephemeral"), StorageMode::Ephemeral);
     assert_eq!(StorageMode::from_query(""), StorageMode::Persistent);
+    assert_eq!(
+        StorageMode::from_query("?embed=1&views=cluster"),
+        StorageMode::Ephemeral,
+        "an embed keeps nothing"
+    );
+    assert_eq!(StorageMode::from_query("?embed=1&storage=persistent"), StorageMode::Persistent);
 }
 
 /// The tab's default: three brokers replicating, each broker's files under `broker-N/` and the
