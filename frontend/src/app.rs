@@ -97,14 +97,18 @@ pub struct AppProps {
 /// The views an embed shows unless `?views=` names others.
 const DEFAULT_EMBED_VIEWS: [&str; 2] = ["producer", "partitions"];
 
+/// The views a `views` list names (comma-separated), or the default ones when there is none.
+fn embed_views(list: Option<&str>) -> Vec<String> {
+    match list.map(str::trim).filter(|l| !l.is_empty()) {
+        Some(list) => list.split(',').map(|v| v.trim().to_string()).collect(),
+        None => DEFAULT_EMBED_VIEWS.iter().map(|v| v.to_string()).collect(),
+    }
+}
+
 impl Page {
     fn mounted(mounted: &Mounted) -> Page {
         let parameter = kite_shared::scenario::to_url(&mounted.scenario);
-        let views = if mounted.views.trim().is_empty() {
-            DEFAULT_EMBED_VIEWS.iter().map(|v| v.to_string()).collect()
-        } else {
-            mounted.views.split(',').map(|v| v.trim().to_string()).collect()
-        };
+        let views = embed_views(Some(&mounted.views));
         Page {
             scenario: true,
             embed: true,
@@ -123,10 +127,7 @@ impl Page {
         let pairs: Vec<&str> = search.trim_start_matches('?').split('&').filter(|p| !p.is_empty()).collect();
         let value =
             |name: &str| pairs.iter().find_map(|p| p.strip_prefix(name).and_then(|v| v.strip_prefix('=')));
-        let views = match value("views") {
-            Some(list) => list.split(',').map(str::to_string).collect(),
-            None => DEFAULT_EMBED_VIEWS.iter().map(|v| v.to_string()).collect(),
-        };
+        let views = embed_views(value("views"));
         let kept: Vec<&str> =
             pairs.iter().copied().filter(|p| !p.starts_with("embed=") && !p.starts_with("views=")).collect();
         Page {
@@ -353,13 +354,12 @@ pub fn app(props: &AppProps) -> Html {
         })
     };
     let selected = state.selected().cloned();
-    let engine_ready = state.is_ready();
-    let ready = engine_ready;
+    let ready = state.is_ready();
     // A page with a scenario plays it to its first pause once the engine is ready.
     {
         let send = send.clone();
         let plays = page.scenario && state.mode == Mode::InTab;
-        use_effect_with((engine_ready, state.generation), move |(ready, _)| {
+        use_effect_with((ready, state.generation), move |(ready, _)| {
             if *ready && plays {
                 send.emit(Command::ContinueScenario);
             }
@@ -368,7 +368,7 @@ pub fn app(props: &AppProps) -> Html {
     let scenario_panel = page.scenario.then(|| {
         let error = if state.scenario.is_none() { state.last_error.clone() } else { None };
         html! {
-            <ScenarioPanel scenario={state.scenario.clone()} {error} ready={engine_ready} send={send.clone()}
+            <ScenarioPanel scenario={state.scenario.clone()} {error} {ready} send={send.clone()}
                 full_playground={page.embed.then(|| page.full_playground.clone())} />
         }
     });

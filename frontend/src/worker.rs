@@ -114,6 +114,16 @@ enum Given {
     },
 }
 
+impl Given {
+    /// The bytes of request text it keeps (what `MAX_REPLAY_HISTORY_BYTES` counts).
+    fn bytes(&self) -> usize {
+        match self {
+            Given::Request { text, .. } => text.len(),
+            Given::Tick { .. } => 0,
+        }
+    }
+}
+
 /// The most bytes of JSON a shared state (`?state=`) may inflate to.
 pub const MAX_SHARED_STATE_BYTES: usize = 4 * 1024 * 1024;
 
@@ -356,13 +366,7 @@ impl TabEngine {
                 )
             }
         };
-        let history_bytes = history
-            .iter()
-            .map(|g| match g {
-                Given::Request { text, .. } => text.len(),
-                Given::Tick { .. } => 0,
-            })
-            .sum();
+        let history_bytes = history.iter().map(Given::bytes).sum();
         TabEngine {
             cluster,
             clock: crate::clock::VirtualClock::at(last, now),
@@ -660,11 +664,7 @@ impl TabEngine {
     /// Keeps what the engine is given, for a replay, while there is room.
     fn remember(&mut self, given: Given) {
         if let Ok(history) = &mut self.history {
-            let size = |g: &Given| match g {
-                Given::Request { text, .. } => text.len(),
-                Given::Tick { .. } => 0,
-            };
-            self.history_bytes += size(&given);
+            self.history_bytes += given.bytes();
             if history.len() == MAX_REPLAY_REQUESTS || self.history_bytes > MAX_REPLAY_HISTORY_BYTES {
                 // What was kept goes: the replay is not to be had any more.
                 self.history = Err(format!(
