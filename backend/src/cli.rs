@@ -110,6 +110,21 @@ pub enum ClusterCommand {
         #[arg(long, value_enum, default_value_t = Output::Text)]
         output: Output,
     },
+    /// Cut one network link, both ways, between two nodes (controller, broker-N or clients);
+    /// both still reach everyone else.
+    CutLink {
+        from: String,
+        to: String,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
+    },
+    /// Heal a link cut-link cut.
+    HealLink {
+        from: String,
+        to: String,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
+    },
 }
 
 pub fn cluster(command: ClusterCommand, server: &ServerArg, out: &mut impl Write) -> Result<(), String> {
@@ -123,6 +138,8 @@ pub fn cluster(command: ClusterCommand, server: &ServerArg, out: &mut impl Write
         ClusterCommand::ResumeBroker { broker, output } => (Command::ResumeBroker { broker }, output),
         ClusterCommand::IsolateBroker { broker, output } => (Command::IsolateBroker { broker }, output),
         ClusterCommand::HealBroker { broker, output } => (Command::HealBroker { broker }, output),
+        ClusterCommand::CutLink { from, to, output } => (Command::CutLink { from, to }, output),
+        ClusterCommand::HealLink { from, to, output } => (Command::HealLink { from, to }, output),
     };
     match connection.request(request)? {
         Reply::ClusterDescribed {
@@ -132,6 +149,7 @@ pub fn cluster(command: ClusterCommand, server: &ServerArg, out: &mut impl Write
             partitions,
             under_replicated,
             offline,
+            cut_links,
         } => {
             let names = |list: &[kite_shared::api::PartitionRef]| {
                 list.iter().map(|p| format!("{}-{}", p.topic, p.partition)).collect::<Vec<_>>()
@@ -144,6 +162,7 @@ pub fn cluster(command: ClusterCommand, server: &ServerArg, out: &mut impl Write
                             "id": b.id, "state": b.state, "replicas": b.replicas, "leaders": b.leaders,
                         })).collect::<Vec<_>>(),
                         "under_replicated": names(&under_replicated), "offline": names(&offline),
+                        "cut_links": cut_links,
                     });
                     writeln!(out, "{line}").map_err(io)
                 }
@@ -174,6 +193,9 @@ pub fn cluster(command: ClusterCommand, server: &ServerArg, out: &mut impl Write
                     }
                     for name in names(&offline) {
                         writeln!(out, "\tOffline: {name}").map_err(io)?;
+                    }
+                    for [a, b] in &cut_links {
+                        writeln!(out, "CutLink: {a} <-> {b}").map_err(io)?;
                     }
                     Ok(())
                 }

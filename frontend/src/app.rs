@@ -474,7 +474,11 @@ pub fn app(props: &AppProps) -> Html {
                 </span>
             </header>
             if let Some(error) = &state.last_error {
-                <p id="error" class="error" role="alert">{ error }</p>
+                // Kafka's error name, when the text starts with one, for tests and styles.
+                <p id="error" class="error" role="alert"
+                    data-code={error.split(':').next().filter(|c| c.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_')).unwrap_or_default().to_string()}>
+                    { error }
+                </p>
             }
             if let Some(notice) = &state.last_notice {
                 <p id="notice" class="notice" role="status">{ notice }</p>

@@ -198,6 +198,17 @@ pub fn korean(text: &str) -> Option<&'static str> {
             "멈춤: broker.session.timeout.ms(9초)가 지나면 펜싱됩니다"
         }
         "A network partition around it" => "이 브로커를 네트워크에서 떼어 놓습니다",
+        "Network partition editor" => "네트워크 파티션 편집기",
+        "Click a link to cut it both ways; click it again to heal it. A broker cut from the controller is fenced after 9 s; a follower cut from its leader leaves the ISR after 30 s; clients cut from a leader time out." => {
+            "연결을 누르면 양쪽 방향 모두 끊기고, 다시 누르면 복구됩니다. 컨트롤러와 끊긴 브로커는 9초 뒤 펜싱되고, 리더와 끊긴 팔로워는 30초 뒤 ISR에서 빠지며, 리더와 끊긴 클라이언트의 요청은 시간 초과가 됩니다."
+        }
+        "Controller" => "컨트롤러",
+        "Clients" => "클라이언트",
+        "{} ↔ {}: cut — click to heal" => "{} ↔ {}: 끊김 — 누르면 복구",
+        "{} ↔ {}: connected — click to cut" => "{} ↔ {}: 연결됨 — 누르면 끊기",
+        "Every link is up." => "모든 연결이 살아 있습니다.",
+        "Cut: {}" => "끊긴 연결: {}",
+        "Heal every link" => "모든 연결 복구",
         // Partitions and lineage
         "Create a topic to see its partitions." => "토픽을 만들면 파티션이 여기에 보입니다.",
         "Partitions of {}" => "{}의 파티션",

@@ -12,6 +12,9 @@ use web_sys::{CloseEvent, MessageEvent, WebSocket, Worker, WorkerOptions, Worker
 const WORKER_SCRIPT_URL: &str = "./worker.js";
 
 /// What arrives from the engine, decoded: a message, or a transport event.
+// Each is built once per arrival and moved straight into the app; boxing the big variant would
+// add an allocation per message for nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Incoming {
     Message(ServerMessage),
     /// The text could not be decoded; carries why.

@@ -154,6 +154,8 @@ pub struct ClusterView {
     pub partitions: usize,
     pub under_replicated: Vec<kite_shared::api::PartitionRef>,
     pub offline: Vec<kite_shared::api::PartitionRef>,
+    /// Network links cut by the partition editor, each as its two ends in order.
+    pub cut_links: Vec<[String; 2]>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -484,10 +486,22 @@ impl AppState {
                 }
             }
             Reply::ClusterDescribed {
-                controller, brokers, partitions, under_replicated, offline, ..
+                controller,
+                brokers,
+                partitions,
+                under_replicated,
+                offline,
+                cut_links,
+                ..
             } => {
-                self.cluster =
-                    Some(ClusterView { controller, brokers, partitions, under_replicated, offline });
+                self.cluster = Some(ClusterView {
+                    controller,
+                    brokers,
+                    partitions,
+                    under_replicated,
+                    offline,
+                    cut_links,
+                });
             }
             Reply::TopicDeleted { name } => {
                 self.last_error = None;

@@ -230,6 +230,60 @@ async fn the_result_view_renders_in_a_real_dom() {
     assert!(text.contains("Written to orders-2 at offset 7"), "{text}");
 }
 
+/// The network partition editor: a matrix of every link, the cut one marked and listed, and a
+/// click on a link cutting or healing it by its two ends.
+#[wasm_bindgen_test]
+async fn the_network_editor_cuts_and_heals_links() {
+    use kite_frontend::views::network::{NetworkEditor, Props, is_cut, link_nodes};
+    use kite_shared::api::BrokerView;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use wasm_bindgen::JsCast;
+    let brokers: Vec<BrokerView> =
+        (0..3).map(|id| BrokerView { id, state: "up".into(), replicas: 1, leaders: 0 }).collect();
+    assert_eq!(link_nodes(&brokers), ["controller", "broker-0", "broker-1", "broker-2", "clients"]);
+    let cut_links = vec![["controller".to_string(), "broker-0".to_string()]];
+    assert!(is_cut(&cut_links, "broker-0", "controller") && !is_cut(&cut_links, "broker-1", "controller"));
+    let sent = Rc::new(RefCell::new(Vec::new()));
+    let send = {
+        let sent = sent.clone();
+        yew::Callback::from(move |command: Command| sent.borrow_mut().push(command))
+    };
+    let document = web_sys::window().unwrap().document().unwrap();
+    let root = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    yew::Renderer::<NetworkEditor>::with_root_and_props(
+        root.clone(),
+        Props { brokers, cut_links, ready: true, send },
+    )
+    .render();
+    yew::platform::time::sleep(Duration::from_millis(20)).await;
+    // 5 nodes: 20 links shown (each both ways round the diagonal), 2 of them the cut one.
+    assert_eq!(root.query_selector_all("button.link").unwrap().length(), 20);
+    assert_eq!(root.query_selector_all("button.link-cut").unwrap().length(), 2);
+    let listed =
+        root.query_selector("#cut-links").unwrap().expect("rendered").text_content().unwrap_or_default();
+    assert!(listed.contains("Controller ↔ Broker 0"), "{listed}");
+    let click = |selector: &str| {
+        let button = root.query_selector(selector).unwrap().expect(selector);
+        button.dyn_into::<web_sys::HtmlElement>().unwrap().click();
+    };
+    click("button[data-link='broker-0|controller']");
+    click("button[data-link='broker-1|clients']");
+    let link = |from: &str, to: &str| (from.to_string(), to.to_string());
+    let (from, to) = link("broker-0", "controller");
+    let (from2, to2) = link("broker-1", "clients");
+    assert_eq!(
+        *sent.borrow(),
+        vec![
+            Command::HealLink { from, to },
+            Command::ListTopics,
+            Command::CutLink { from: from2, to: to2 },
+            Command::ListTopics
+        ]
+    );
+}
+
 /// Every text the views pass through `tr` or `trf` has its Korean: read from the views' own
 /// sources, so a new English string without a translation fails here.
 #[wasm_bindgen_test]
@@ -243,6 +297,7 @@ fn every_view_text_has_its_korean() {
         include_str!("../src/views/generator.rs"),
         include_str!("../src/views/messages.rs"),
         include_str!("../src/views/metrics.rs"),
+        include_str!("../src/views/network.rs"),
         include_str!("../src/views/partitions.rs"),
         include_str!("../src/views/producer.rs"),
         include_str!("../src/views/scenario.rs"),

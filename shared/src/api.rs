@@ -197,6 +197,14 @@ pub enum Command {
     IsolateBroker { broker: i32 },
     /// Heal a broker's network partition.
     HealBroker { broker: i32 },
+    /// Cut one network link, both ways, between two nodes — `controller`, `broker-N`, or
+    /// `clients` (every producer and consumer) — while both still reach everyone else: a
+    /// partial partition. A broker cut from the controller stops heartbeating and is fenced
+    /// after `broker.session.timeout.ms`; a follower cut from its leader stops fetching and
+    /// leaves the ISR after `replica.lag.time.max.ms`. Answered like `describe_cluster`.
+    CutLink { from: String, to: String },
+    /// Heal a link `cut_link` cut.
+    HealLink { from: String, to: String },
     /// The engine's counters and gauges.
     GetMetrics,
     /// Push every engine event (the simulator's typed trace events) to this connection, as
@@ -646,6 +654,9 @@ pub enum Reply {
         under_replicated: Vec<PartitionRef>,
         /// Partitions without a leader.
         offline: Vec<PartitionRef>,
+        /// Network links cut by `cut_link`, each as its two ends in order.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        cut_links: Vec<[String; 2]>,
     },
     /// Where the virtual clock is: its time, speed and whether it is paused, and the seed every
     /// random choice of this cluster comes from.
@@ -916,7 +927,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `get_metrics`, `subscribe_events`, `tail`, `unsubscribe`, `produce_records`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario`, `dump_record`, `fetch_records` at line 1 column 32"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `subscribe_events`, `tail`, `unsubscribe`, `produce_records`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario`, `dump_record`, `fetch_records` at line 1 column 32"}"#
         );
     }
 

@@ -8,7 +8,9 @@
 //!
 //! Frames while producing: `LOAD_RECORDS` records generated in the producer (three brokers,
 //! RF 3, acks=all, as fast as it goes) while the page counts its animation frames and the
-//! browser's long tasks (over 50 ms on the page's thread). Target: no frame over 50 ms.
+//! browser's long tasks (over 50 ms on the page's thread). Target: no frame over 50 ms. The
+//! same runs sum the layout shifts (`layout-shift` entries without recent input, as CLS does)
+//! and name the elements that moved. Target: no layout shifts while records stream.
 
 use kite_e2e::{ChromeDriver, KiteServer, TempDir, click, fill, wait_for, with_browser};
 
@@ -26,16 +28,28 @@ const frame = t => { window.__frames.push(t - last); last = t; if (!window.__sto
 requestAnimationFrame(frame);
 new PerformanceObserver(list => list.getEntries().forEach(e => window.__long.push(e.duration)))
   .observe({ entryTypes: ['longtask'] });
+window.__shift = 0; window.__shifts = 0; window.__shifted = {};
+const name = n => !n ? '?' : n.id ? '#' + n.id : (n.className && typeof n.className === 'string')
+  ? n.nodeName.toLowerCase() + '.' + n.className.split(' ')[0] : n.nodeName.toLowerCase();
+new PerformanceObserver(list => list.getEntries().forEach(e => {
+  if (e.hadRecentInput) return;
+  window.__shift += e.value; window.__shifts += 1;
+  (e.sources || []).forEach(s => { const k = name(s.node); window.__shifted[k] = (window.__shifted[k] || 0) + 1; });
+})).observe({ type: 'layout-shift' });
 window.__started = performance.now();
 "#;
 
-/// [elapsed ms, frames, longest frame ms, frames over 50 ms, long tasks, longest task ms].
+/// [elapsed ms, frames, longest frame ms, frames over 50 ms, long tasks, longest task ms,
+/// layout shift score (the sum of every shift not caused by input, as CLS adds them), shifts].
 const FRAME_STATS_JS: &str = r#"
 window.__stop = true;
 const f = window.__frames, l = window.__long;
 return [performance.now() - window.__started, f.length, Math.max(0, ...f), f.filter(x => x > 50).length,
-        l.length, Math.max(0, ...l)];
+        l.length, Math.max(0, ...l), window.__shift, window.__shifts];
 "#;
+
+/// The elements that moved, with how many shifts each was in.
+const SHIFTED_JS: &str = "return JSON.stringify(window.__shifted);";
 
 /// Fresh-profile page loads measured.
 const FIRST_VISITS: usize = 10;
@@ -117,8 +131,16 @@ fn print_first_render(what: &str, samples: &[[f64; 3]]) {
 async fn frames_while_producing(url: &str) {
     println!("frames while {LOAD_RECORDS} records are produced in the tab (3 brokers, RF 3, acks=all):");
     println!(
-        "  {:>4} {:>10} {:>9} {:>8} {:>14} {:>11} {:>15}",
-        "run", "elapsed ms", "records/s", "frames", "longest frame", "over 50 ms", "longest task ms"
+        "  {:>4} {:>10} {:>9} {:>8} {:>14} {:>11} {:>15} {:>12} {:>7}",
+        "run",
+        "elapsed ms",
+        "records/s",
+        "frames",
+        "longest frame",
+        "over 50 ms",
+        "longest task ms",
+        "layout shift",
+        "shifts"
     );
     for run in 1..=LOAD_RUNS {
         let driver = ChromeDriver::start();
@@ -143,14 +165,16 @@ async fn frames_while_producing(url: &str) {
                 .as_array()
                 .map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect())
                 .unwrap_or_default();
-            sender.send(values).map_err(|e| e.to_string())
+            let shifted = client.execute(SHIFTED_JS, vec![]).await.map_err(|e| e.to_string())?;
+            let shifted = shifted.as_str().unwrap_or_default().to_string();
+            sender.send((values, shifted)).map_err(|e| e.to_string())
         })
         .await;
-        for v in receiver.try_iter() {
-            if let [elapsed, frames, longest, over, tasks, longest_task] = v[..] {
+        for (v, shifted) in receiver.try_iter() {
+            if let [elapsed, frames, longest, over, tasks, longest_task, shift, shifts] = v[..] {
                 let rate = LOAD_RECORDS as f64 / (elapsed / 1000.0);
                 println!(
-                    "  {run:>4} {elapsed:>10.0} {rate:>9.0} {frames:>8.0} {longest:>14.0} {over:>11.0} {longest_task:>15.0}  ({tasks:.0} long tasks)"
+                    "  {run:>4} {elapsed:>10.0} {rate:>9.0} {frames:>8.0} {longest:>14.0} {over:>11.0} {longest_task:>15.0} {shift:>12.4} {shifts:>7.0}  ({tasks:.0} long tasks; moved: {shifted})"
                 );
             }
         }

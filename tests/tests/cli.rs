@@ -558,6 +558,16 @@ fn a_replicated_cluster_like_kafkas_tools() {
     assert!(!healed.contains("isolated"), "{healed}");
     let unknown = kite(&server, &["cluster", "pause-broker", "9"], None);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("There is no broker 9: brokers are 0 to 2."));
+    // One link cut (a partial partition) is listed, and healed; a node that is not one is named.
+    let cut = stdout(&kite(&server, &["cluster", "cut-link", "broker-2", "controller"], None));
+    assert!(cut.contains("CutLink: controller <-> broker-2"), "{cut}");
+    let healed = stdout(&kite(&server, &["cluster", "heal-link", "controller", "broker-2"], None));
+    assert!(!healed.contains("CutLink"), "{healed}");
+    let unknown = kite(&server, &["cluster", "cut-link", "broker-2", "zookeeper"], None);
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("`zookeeper` is not a network node"),
+        "{unknown:?}"
+    );
 
     // A group reads everything and commits.
     let consumed = kite(

@@ -293,6 +293,19 @@ async fn produce_in_the_tab_and_on_the_server() {
         };
         let (leader, isr) = (attr("data-leader").await?, attr("data-isr").await?);
         assert_eq!(isr.split(',').count(), 3, "three in-sync replicas: {isr}");
+        // A partial network partition from the editor: the clients cut from the leader (it still
+        // reaches the controller, so it stays leader) time out and nothing is appended; healed,
+        // producing goes on at the next offset.
+        let clients_leader = format!("#network button[data-link='clients|broker-{leader}']");
+        click(&client, &clients_leader).await?;
+        wait_for(&client, &format!("{clients_leader}.link-cut")).await?;
+        fill(&client, "#produce-value", "cut off").await?;
+        click(&client, "#produce-send").await?;
+        let error = text_of(&client, "#error[data-code='REQUEST_TIMED_OUT']").await?;
+        assert!(error.contains(&format!("broker {leader}, does not answer this client")), "{error}");
+        click(&client, "#network .heal-links").await?;
+        wait_for(&client, &format!("{clients_leader}.link-ok")).await?;
+        assert_eq!(produce(&client, "foobar", "entry 1b", 1).await?, (0, 1), "healed: the next offset");
         click(&client, &format!("#brokers [data-broker='{leader}'] .stop-broker")).await?;
         wait_for(&client, &format!("#brokers [data-broker='{leader}'][data-state='stopped']")).await?;
         let moved =
@@ -300,22 +313,22 @@ async fn produce_in_the_tab_and_on_the_server() {
         let row = wait_for(&client, &moved).await?;
         let isr = row.attr("data-isr").await.map_err(|e| e.to_string())?.unwrap_or_default();
         assert_eq!(isr.split(',').count(), 2, "the stopped leader left the ISR: {isr}");
-        assert_eq!(produce(&client, "foobar", "entry 2", 1).await?, (0, 1), "acks=all with two in sync");
+        assert_eq!(produce(&client, "foobar", "entry 2", 2).await?, (0, 2), "acks=all with two in sync");
         // Its lineage, chosen from the keyboard (Enter on the focused record): on the two
         // running replicas, not on the stopped one, committed.
-        wait_for(&client, ".partition[data-partition='0'] .record[data-offset='1']")
+        wait_for(&client, ".partition[data-partition='0'] .record[data-offset='2']")
             .await?
             .send_keys("\u{E007}")
             .await
             .map_err(|e| format!("pressing Enter on a record: {e}"))?;
-        wait_for(&client, "#lineage[data-offset='1'][data-holding='2']").await?;
+        wait_for(&client, "#lineage[data-offset='2'][data-holding='2']").await?;
         let lineage = text_of(&client, "#lineage").await?;
-        assert!(lineage.contains(&format!("not yet on broker {leader} (its log ends at 1)")), "{lineage}");
-        assert!(lineage.contains("committed: below the high watermark 2"), "{lineage}");
+        assert!(lineage.contains(&format!("not yet on broker {leader} (its log ends at 2)")), "{lineage}");
+        assert!(lineage.contains("committed: below the high watermark 3"), "{lineage}");
         // Its batch and bytes as kafka-dump-log shows them: the key "foobar" is 666f6f626172.
         let dump = text_of(&client, "#record-bytes .dump").await?;
         assert!(
-            dump.contains("baseOffset: 1 lastOffset: 1 count: 1") && dump.contains("isvalid: true"),
+            dump.contains("baseOffset: 2 lastOffset: 2 count: 1") && dump.contains("isvalid: true"),
             "{dump}"
         );
         let record_hex = text_of(&client, "#record-hex").await?.replace(' ', "");
@@ -340,11 +353,17 @@ async fn produce_in_the_tab_and_on_the_server() {
             .await
             .map_err(|e| e.to_string())?;
         screenshot(&client, "metrics").await?;
+        // The editor with a link cut, for the screenshot: clients never talk to the KRaft
+        // controller, so cutting that link changes nothing for them.
+        click(&client, "#network button[data-link='controller|clients']").await?;
+        wait_for(&client, "#network button.link-cut[data-link='clients|controller']").await?;
         client
             .execute("document.getElementById('cluster').scrollIntoView()", vec![])
             .await
             .map_err(|e| e.to_string())?;
         screenshot(&client, "cluster").await?;
+        click(&client, "#network .heal-links").await?;
+        wait_for(&client, "#network button.link-ok[data-link='clients|controller']").await?;
         client
             .execute("document.getElementById('timeline').scrollIntoView()", vec![])
             .await

@@ -1,6 +1,7 @@
 //! The cluster: every broker with its state (up, fenced, stopped, paused, isolated), how many
 //! replicas it holds and leads, the controller, the under-replicated and offline partitions, and
-//! the faults a learner can cause — stop and start, pause and resume, isolate and heal a broker.
+//! the faults a learner can cause — stop and start, pause and resume, isolate and heal a broker,
+//! and single links cut in the network partition editor (`network`).
 //! Kept live by describing the cluster (and listing topics, for leaders and ISRs) every second.
 
 use kite_shared::api::{Command, PartitionRef};
@@ -9,6 +10,7 @@ use yew::prelude::*;
 use crate::i18n::{Lang, tr, trf};
 
 use crate::state::ClusterView;
+use crate::views::network::NetworkEditor;
 
 /// How often the view asks for the cluster and the topics again.
 pub const REFRESH_INTERVAL_MS: i32 = 1_000;
@@ -137,6 +139,10 @@ pub fn cluster_panel(props: &Props) -> Html {
                     }
                 }) }
             </ul>
+            if replicated {
+                <NetworkEditor brokers={cluster.brokers.clone()} cut_links={cluster.cut_links.clone()}
+                    ready={props.ready} send={props.send.clone()} />
+            }
         </section>
     }
 }

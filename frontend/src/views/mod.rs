@@ -6,6 +6,7 @@ pub mod consumers;
 pub mod generator;
 pub mod messages;
 pub mod metrics;
+pub mod network;
 pub mod partitions;
 pub mod producer;
 pub mod scenario;

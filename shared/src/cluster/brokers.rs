@@ -14,7 +14,7 @@ use crate::log::local_log::{LocalLog, LogConfig, LogError, OpenCheckpoints, Open
 use crate::log::storage::{BrokerStore, StorageError};
 use crate::random::Rng;
 use crate::replication::broker::{Broker, BrokerConfig};
-use crate::replication::local::{LOCAL_TICK_MS, LocalCluster};
+use crate::replication::local::{LOCAL_TICK_MS, LinkEnd, LocalCluster};
 use crate::replication::protocol::{BrokerId, Message, MetadataRecord, NodeId, TopicPartition};
 use crate::replication::trace::Event;
 
@@ -102,6 +102,10 @@ pub trait Brokers: Send {
     fn pause_broker(&mut self, now_ms: i64, broker: BrokerId, pause: bool) -> Result<(), KafkaError>;
     /// Cuts a broker off from the network (`isolate`) or heals it.
     fn isolate_broker(&mut self, now_ms: i64, broker: BrokerId, isolate: bool) -> Result<(), KafkaError>;
+    /// Cuts the one link between two nodes (both ways), or heals it.
+    fn cut_link(&mut self, now_ms: i64, a: LinkEnd, b: LinkEnd, cut: bool) -> Result<(), KafkaError>;
+    /// The links cut now, each pair in order.
+    fn cut_links(&self) -> Vec<(LinkEnd, LinkEnd)>;
 }
 
 fn one_broker() -> KafkaError {
@@ -372,6 +376,14 @@ impl Brokers for SingleBroker {
     fn isolate_broker(&mut self, _now_ms: i64, _broker: BrokerId, _isolate: bool) -> Result<(), KafkaError> {
         Err(one_broker())
     }
+
+    fn cut_link(&mut self, _now_ms: i64, _a: LinkEnd, _b: LinkEnd, _cut: bool) -> Result<(), KafkaError> {
+        Err(one_broker())
+    }
+
+    fn cut_links(&self) -> Vec<(LinkEnd, LinkEnd)> {
+        Vec::new()
+    }
 }
 
 fn not_enough_replicas(topic: &str, min_insync_replicas: i32, in_sync: usize) -> KafkaError {
@@ -528,7 +540,10 @@ impl Replicated {
                 .local
                 .brokers
                 .iter()
-                .filter(|b| !self.local.down.contains(&b.id) && !self.local.isolated.contains(&b.id))
+                .filter(|b| {
+                    !self.local.down.contains(&b.id)
+                        && self.local.reachable(NodeId::Controller, NodeId::Broker(b.id))
+                })
                 .filter_map(|b| {
                     let log = &b.partitions.get(&tp)?.log;
                     Some(((log.leader_epochs().latest_epoch().unwrap_or(-1), log.log_end_offset()), b.id))
@@ -649,7 +664,10 @@ impl Brokers for Replicated {
         let state = self.local.controller.partitions.get(&tp)?;
         let hosted = state
             .leader
-            .filter(|leader| !self.local.down.contains(leader) && !self.local.isolated.contains(leader))
+            .filter(|leader| {
+                !self.local.down.contains(leader)
+                    && self.local.reachable(NodeId::Client(FRONT_CLIENT), NodeId::Broker(*leader))
+            })
             .and_then(|leader| self.local.brokers.get(usize::try_from(leader).ok()?))
             .and_then(|broker| broker.partitions.get(&tp))
             .filter(|p| p.is_leader());
@@ -901,6 +919,47 @@ impl Brokers for Replicated {
             }
         }
         Ok(())
+    }
+
+    fn cut_link(&mut self, now_ms: i64, a: LinkEnd, b: LinkEnd, cut: bool) -> Result<(), KafkaError> {
+        self.catch_up(now_ms);
+        for end in [a, b] {
+            if let LinkEnd::Broker(id) = end {
+                self.broker_index(id)?;
+            }
+        }
+        if a == b {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("A link joins two different nodes; both ends are {a}."),
+            ));
+        }
+        let link = LinkEnd::pair(a, b);
+        let changed =
+            if cut { self.local.cut_links.insert(link) } else { self.local.cut_links.remove(&link) };
+        if !changed {
+            let state = if cut { "already cut" } else { "not cut" };
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("The link {} ↔ {} is {state}.", link.0, link.1),
+            ));
+        }
+        let now = self.local.now_ms;
+        let what = if cut { "cut by a network partition" } else { "healed" };
+        self.local
+            .trace
+            .push(now, Event::Fault { description: format!("link {} ↔ {} {what}", link.0, link.1) });
+        if !cut {
+            // What was held back flows again: heartbeats, fetches, leader changes.
+            for _ in 0..MAX_REPLICATION_ROUNDS {
+                self.local.tick();
+            }
+        }
+        Ok(())
+    }
+
+    fn cut_links(&self) -> Vec<(LinkEnd, LinkEnd)> {
+        self.local.cut_links.iter().copied().collect()
     }
 }
 

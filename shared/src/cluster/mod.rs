@@ -34,6 +34,7 @@ use crate::partitioner::{
 };
 use crate::random::Rng;
 use crate::record::batch::{BatchRecord, RecordBatch, TimestampType};
+use crate::replication::local::LinkEnd;
 use crate::replication::trace::Event;
 use crate::schema_registry::SchemaRegistry;
 use crate::serializer::{SerializerKind, deserialize, serialize};
@@ -541,6 +542,12 @@ impl Cluster {
             Command::HealBroker { broker } => {
                 self.brokers.isolate_broker(now_ms, broker, false).map(|()| self.describe_cluster())
             }
+            Command::CutLink { .. } | Command::HealLink { .. } if !self.allow_faults => Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                "Network links: fault injection is off here; start kite serve with --allow-faults.",
+            )),
+            Command::CutLink { from, to } => self.cut_link(now_ms, &from, &to, true),
+            Command::HealLink { from, to } => self.cut_link(now_ms, &from, &to, false),
             Command::GetMetrics => Ok(Reply::Metrics(self.metrics(now_ms))),
             Command::SubscribeEvents | Command::Tail { .. } | Command::Unsubscribe { .. } => {
                 Err(KafkaError::new(
@@ -723,6 +730,13 @@ impl Cluster {
 
     /// The cluster as `kite cluster describe` shows it: the brokers, the controller, and the
     /// partitions with fewer in-sync replicas than replicas, or without a leader.
+    fn cut_link(&mut self, now_ms: i64, from: &str, to: &str, cut: bool) -> Result<Reply, KafkaError> {
+        let end =
+            |name: &str| name.parse::<LinkEnd>().map_err(|e| KafkaError::new(ErrorCode::InvalidRequest, e));
+        let (a, b) = (end(from)?, end(to)?);
+        self.brokers.cut_link(now_ms, a, b, cut).map(|()| self.describe_cluster())
+    }
+
     fn describe_cluster(&self) -> Reply {
         let (controller, brokers) = self.brokers.brokers();
         let (under_replicated, offline) = self.unhealthy_partitions();
@@ -734,6 +748,7 @@ impl Cluster {
             partitions,
             under_replicated,
             offline,
+            cut_links: self.brokers.cut_links().iter().map(|(a, b)| [a.to_string(), b.to_string()]).collect(),
         }
     }
 
@@ -1296,6 +1311,15 @@ fn place_record(
     if let Some(partition) = partition {
         return Placement::Explicit { partition };
     }
+    // With no partition's leader reachable, Kafka's partitioner picks among all of them (the
+    // produce then fails on the leader it cannot reach, by name).
+    let every: Vec<i32>;
+    let available = if available.is_empty() {
+        every = (0..state.partitions).collect();
+        &every
+    } else {
+        available
+    };
     let input = PartitionInput {
         key: record.key.as_deref(),
         record_bytes: record.encoded_len(),
@@ -1421,7 +1445,7 @@ fn no_leader(topic: &str, partition: i32, leader: Option<i32>) -> KafkaError {
         Some(leader) => KafkaError::new(
             ErrorCode::RequestTimedOut,
             format!(
-                "Partition {topic}-{partition}: its leader, broker {leader}, does not answer; the controller fences it after broker.session.timeout.ms and elects another in-sync replica."
+                "Partition {topic}-{partition}: its leader, broker {leader}, does not answer this client; when the controller cannot reach it either, it fences it after broker.session.timeout.ms and elects another in-sync replica."
             ),
         ),
     }

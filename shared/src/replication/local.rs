@@ -36,6 +36,9 @@ pub struct LocalCluster {
     /// Brokers cut off by a network partition: they run, but nothing they send or are sent
     /// arrives.
     pub isolated: BTreeSet<BrokerId>,
+    /// Single links a network partition cut, both ways (each pair kept in order): what one end
+    /// sends the other is lost, while both still reach everyone else.
+    pub cut_links: BTreeSet<(LinkEnd, LinkEnd)>,
     queue: VecDeque<(NodeId, NodeId, Message)>,
     inbox: BTreeMap<u32, Vec<Message>>,
     rng: Rng,
@@ -77,6 +80,7 @@ impl LocalCluster {
             keep_trace: true,
             down: BTreeSet::new(),
             isolated: BTreeSet::new(),
+            cut_links: BTreeSet::new(),
             queue: VecDeque::new(),
             inbox: BTreeMap::new(),
             rng: Rng::from_seed(1),
@@ -133,8 +137,7 @@ impl LocalCluster {
     /// Delivers every queued message (and what they cause) now.
     pub fn pump(&mut self) {
         while let Some((from, to, message)) = self.queue.pop_front() {
-            let cut = |node: NodeId| matches!(node, NodeId::Broker(id) if self.isolated.contains(&id));
-            if from != to && (cut(from) || cut(to)) {
+            if from != to && !self.reachable(from, to) {
                 continue;
             }
             let mut out = Outbox::new();
@@ -154,6 +157,15 @@ impl LocalCluster {
         if !self.keep_trace {
             self.trace.events.clear();
         }
+    }
+
+    /// Whether what `from` sends reaches `to`: neither is isolated and their link is not cut.
+    pub fn reachable(&self, from: NodeId, to: NodeId) -> bool {
+        let isolated = |node: NodeId| matches!(node, NodeId::Broker(id) if self.isolated.contains(&id));
+        if isolated(from) || isolated(to) {
+            return false;
+        }
+        self.cut_links.is_empty() || !self.cut_links.contains(&LinkEnd::pair(from.into(), to.into()))
     }
 
     /// Every node's periodic work at the current time.
@@ -270,5 +282,61 @@ impl LocalCluster {
         let (records, out) = consumer.poll(self.now_ms, &mut self.trace);
         self.deliver(consumer, out);
         records
+    }
+}
+
+/// One end of a network link, as a partition editor names it: `controller`, `broker-N`, or
+/// `clients` for every producer and consumer (they reach the cluster through the same network).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LinkEnd {
+    Controller,
+    Broker(BrokerId),
+    Clients,
+}
+
+impl LinkEnd {
+    /// The two ends of a link in the order it is kept in (links are cut both ways).
+    pub fn pair(a: LinkEnd, b: LinkEnd) -> (LinkEnd, LinkEnd) {
+        if a <= b { (a, b) } else { (b, a) }
+    }
+}
+
+impl From<NodeId> for LinkEnd {
+    fn from(node: NodeId) -> LinkEnd {
+        match node {
+            NodeId::Controller => LinkEnd::Controller,
+            NodeId::Broker(id) => LinkEnd::Broker(id),
+            NodeId::Client(_) => LinkEnd::Clients,
+        }
+    }
+}
+
+impl std::fmt::Display for LinkEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LinkEnd::Controller => write!(f, "controller"),
+            LinkEnd::Broker(id) => write!(f, "broker-{id}"),
+            LinkEnd::Clients => write!(f, "clients"),
+        }
+    }
+}
+
+impl std::str::FromStr for LinkEnd {
+    type Err = String;
+
+    /// `controller`, `broker-N` or `clients`; anything else is named in the error.
+    fn from_str(name: &str) -> Result<LinkEnd, String> {
+        match name {
+            "controller" => Ok(LinkEnd::Controller),
+            "clients" => Ok(LinkEnd::Clients),
+            _ => name
+                .strip_prefix("broker-")
+                .and_then(|id| id.parse::<BrokerId>().ok())
+                .filter(|id| *id >= 0)
+                .map(LinkEnd::Broker)
+                .ok_or_else(|| {
+                    format!("`{name}` is not a network node: name controller, broker-N or clients.")
+                }),
+        }
     }
 }

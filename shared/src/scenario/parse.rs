@@ -12,7 +12,7 @@ use super::{
     Step,
 };
 
-const STEPS: &str = "seed, brokers, topic, produce, delete, stop, start, pause, resume, isolate, heal, consumer, wait, expect";
+const STEPS: &str = "seed, brokers, topic, produce, delete, stop, start, pause, resume, isolate, heal, cut, consumer, wait, expect";
 
 /// Splits a line into words: spaces separate, `"…"` groups (with `\"` and `\\` inside), and a
 /// quoted part may follow `name=` (`value="hello world"`).
@@ -95,6 +95,16 @@ fn broker(step: &str, words: &[String]) -> Result<i32, String> {
         Some("broker") => number(&format!("{step} broker"), words.get(2)),
         _ => Err(format!("expected `{step} broker N`")),
     }
+}
+
+/// `cut link A B`: the two ends, checked here so a typo is a parse error with its line.
+fn link(step: &str, words: &[String]) -> Result<(String, String), String> {
+    let usage = || format!("expected `{step} link A B` (controller, broker-N or clients)");
+    let (Some(a), Some(b)) = (words.get(2), words.get(3)) else { return Err(usage()) };
+    for end in [a, b] {
+        end.parse::<crate::replication::local::LinkEnd>()?;
+    }
+    Ok((a.clone(), b.clone()))
 }
 
 fn no_more(words: &[String], used: usize) -> Result<(), String> {
@@ -245,6 +255,13 @@ fn step(words: &[String], line_text: &str) -> Result<Action, String> {
         "start" => request(Command::StartBroker { broker: broker(first, words)? }, 3),
         "resume" => request(Command::ResumeBroker { broker: broker(first, words)? }, 3),
         "isolate" => request(Command::IsolateBroker { broker: broker(first, words)? }, 3),
+        "cut" | "heal" if words.get(1).map(String::as_str) == Some("link") => {
+            let (from, to) = link(first, words)?;
+            request(
+                if first == "cut" { Command::CutLink { from, to } } else { Command::HealLink { from, to } },
+                4,
+            )
+        }
         "heal" => request(Command::HealBroker { broker: broker(first, words)? }, 3),
         "pause" if words.get(1).map(String::as_str) == Some("broker") && words.len() == 3 => {
             request(Command::PauseBroker { broker: broker(first, words)? }, 3)
@@ -406,5 +423,30 @@ mod tests {
             "line 1: expected a partition as TOPIC-N, e.g. orders-0, found `orders`"
         );
         assert_eq!(error("stop broker 1 now"), "line 1: unexpected `now` at the end of the step");
+        assert_eq!(
+            error("cut link broker-0 zookeeper"),
+            "line 1: `zookeeper` is not a network node: name controller, broker-N or clients."
+        );
+        assert_eq!(
+            error("cut link broker-0"),
+            "line 1: expected `cut link A B` (controller, broker-N or clients)"
+        );
+    }
+
+    #[test]
+    fn links_are_cut_and_healed_by_their_ends() {
+        let script = parse(
+            "cut link broker-1 controller
+heal link clients broker-2
+heal broker 0
+",
+        )
+        .unwrap();
+        let link = |from: &str, to: &str| (from.to_string(), to.to_string());
+        let (from, to) = link("broker-1", "controller");
+        assert_eq!(script.steps[0].action, Action::Request(Command::CutLink { from, to }));
+        let (from, to) = link("clients", "broker-2");
+        assert_eq!(script.steps[1].action, Action::Request(Command::HealLink { from, to }));
+        assert_eq!(script.steps[2].action, Action::Request(Command::HealBroker { broker: 0 }));
     }
 }
