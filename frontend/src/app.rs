@@ -1,7 +1,7 @@
 //! The root component: owns the state and the engine link, and wires views to both.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
 
 use kite_shared::api::{ClientMessage, Command, Reply, ServerMessage};
@@ -16,6 +16,7 @@ use crate::state::{Action, AppState, LinkStatus, Mode, follow_ups, reconnect_del
 use crate::views::cluster::ClusterPanel;
 use crate::views::connection::ConnectionBar;
 use crate::views::consumers::ConsumersPanel;
+use crate::views::generator::{BatchRun, BatchSender};
 use crate::views::messages::{BROWSE_FETCH_RECORDS, BrowseRequest, MessagesPanel};
 use crate::views::metrics::MetricsPanel;
 use crate::views::partitions::PartitionsView;
@@ -200,6 +201,9 @@ pub fn app(props: &AppProps) -> Html {
     let next_id = use_mut_ref(|| 0_u64);
 
     let browse_ids = use_mut_ref(BrowseIds::new);
+    // The generator's run, and the ids of its batches still unanswered.
+    let batch_run = use_mut_ref(BatchRun::default);
+    let batch_ids = use_mut_ref(HashSet::<u64>::new);
 
     let send = {
         let (link, next_id) = (link.clone(), next_id.clone());
@@ -224,6 +228,18 @@ pub fn app(props: &AppProps) -> Html {
             }
         })
     };
+    // The generator's batches, whose answers also tell its run to send the next.
+    let send_batch = {
+        let (link, next_id, batch_ids) = (link.clone(), next_id.clone(), batch_ids.clone());
+        let dispatcher = state.dispatcher();
+        Callback::from(move |command: Command| match send_command(&link, &next_id, command) {
+            Ok(id) => {
+                batch_ids.borrow_mut().insert(id);
+            }
+            Err(reason) => dispatcher.dispatch(Action::SendFailed(reason)),
+        })
+    };
+    let batch_sender = BatchSender { run: batch_run.clone(), send: send_batch.clone() };
     let browse = {
         let (dispatcher, send_browse) = (state.dispatcher(), send_browse.clone());
         let deserializers = (state.key_serializer, state.value_serializer);
@@ -243,24 +259,39 @@ pub fn app(props: &AppProps) -> Html {
         let mode = state.mode.clone();
         let (browse_ids, send_browse) = (browse_ids.clone(), send_browse.clone());
         let worker_page = (*page).clone();
+        let (batch_run, batch_ids, send_batch) = (batch_run.clone(), batch_ids.clone(), send_batch.clone());
         use_effect_with(state.generation, move |_| {
             let on_failure = dispatcher.clone();
-            // Event pushes waiting for the next flush (`None`: no flush is scheduled).
+            // Event pushes and batch answers waiting for the next flush (`None`: no flush is
+            // scheduled): the page renders them together, at most every EVENT_FLUSH_MS.
             let gathered = Rc::new(RefCell::new(None::<Vec<ServerMessage>>));
-            let on_incoming = move |incoming: Incoming| match incoming {
-                Incoming::Message(event @ ServerMessage::Push { .. }) => {
+            let gather = {
+                let dispatcher = dispatcher.clone();
+                move |message: ServerMessage| {
                     let mut waiting = gathered.borrow_mut();
                     match waiting.as_mut() {
-                        Some(events) => events.push(event),
+                        Some(messages) => messages.push(message),
                         None => {
-                            *waiting = Some(vec![event]);
+                            *waiting = Some(vec![message]);
                             let (gathered, dispatcher) = (gathered.clone(), dispatcher.clone());
                             crate::views::later(EVENT_FLUSH_MS, move || {
-                                let events = gathered.borrow_mut().take().unwrap_or_default();
-                                dispatcher.dispatch(Action::Messages(events));
+                                let messages = gathered.borrow_mut().take().unwrap_or_default();
+                                dispatcher.dispatch(Action::Messages(messages));
                             });
                         }
                     }
+                }
+            };
+            let on_incoming = move |incoming: Incoming| match incoming {
+                Incoming::Message(event @ ServerMessage::Push { .. }) => gather(event),
+                Incoming::Message(answer @ ServerMessage::Reply { id, .. })
+                    if batch_ids.borrow().contains(&id) =>
+                {
+                    batch_ids.borrow_mut().remove(&id);
+                    gather(answer);
+                    // The next batch goes now, not at the next render.
+                    let next = batch_run.borrow_mut().answered();
+                    next.into_iter().for_each(|command| send_batch.emit(command));
                 }
                 Incoming::Message(ServerMessage::Reply { id, reply })
                     if browse_ids.borrow().contains_key(&id) =>
@@ -435,6 +466,7 @@ pub fn app(props: &AppProps) -> Html {
             .collect();
         return html! {
             <ContextProvider<Lang> context={lang}>
+            <ContextProvider<BatchSender> context={batch_sender.clone()}>
             <div class="kite embed">
                 <p class="embed-status"><span id="status" class="status" data-status={
                     match &state.status { LinkStatus::Ready { .. } => "ready", LinkStatus::Connecting => "connecting",
@@ -451,11 +483,13 @@ pub fn app(props: &AppProps) -> Html {
                     }
                 </main>
             </div>
+            </ContextProvider<BatchSender>>
             </ContextProvider<Lang>>
         };
     }
     html! {
         <ContextProvider<Lang> context={lang}>
+            <ContextProvider<BatchSender> context={batch_sender.clone()}>
         <div class="kite">
             <header class="top">
                 <h1>{ "Kite" }<span class="tagline">{ tr(lang, "Kafka's semantics, live") }</span></h1>
@@ -488,6 +522,7 @@ pub fn app(props: &AppProps) -> Html {
                 { for panels.into_iter().map(|(_, panel)| panel) }
             </main>
         </div>
-        </ContextProvider<Lang>>
+        </ContextProvider<BatchSender>>
+            </ContextProvider<Lang>>
     }
 }

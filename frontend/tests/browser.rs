@@ -456,6 +456,48 @@ fn reset_targets_are_kafka_consumer_groups_options() {
     assert!(reset_target("offset", "seven").is_err());
 }
 
+/// A run as fast as it goes keeps Kafka's five batches in flight and sends one more per answer;
+/// a paced run sends only what its tick allows; a stopped run sends nothing more.
+#[wasm_bindgen_test]
+fn a_batch_run_keeps_five_batches_in_flight() {
+    use kite_frontend::views::generator::{BatchRun, BatchSettings, MAX_IN_FLIGHT_BATCHES, generate};
+    let settings = BatchSettings {
+        topic: "load".into(),
+        partitioner: PartitionerKind::Default,
+        acks: Default::default(),
+        key_serializer: SerializerKind::String,
+        value_serializer: SerializerKind::String,
+    };
+    let sizes = |commands: Vec<Command>| -> Vec<usize> {
+        commands
+            .into_iter()
+            .map(|c| match c {
+                Command::ProduceBatch { topic, records, .. } if topic == "load" => records.len(),
+                other => panic!("expected a produce_batch to load, got {other:?}"),
+            })
+            .collect()
+    };
+    let mut run = BatchRun::default();
+    run.start(generate(6_500, "k{i}", "v").into_iter(), 6_500, settings.clone(), false);
+    assert_eq!(sizes(run.fill()), vec![1_000; MAX_IN_FLIGHT_BATCHES], "the window fills");
+    assert!(run.fill().is_empty(), "and no more until an answer");
+    assert_eq!(sizes(run.answered()), vec![1_000]);
+    assert_eq!(sizes(run.answered()), vec![500], "the last records");
+    assert!(run.answered().is_empty() && run.queued() == 0 && run.running(), "answers still due");
+    for _ in 0..MAX_IN_FLIGHT_BATCHES - 1 {
+        run.answered();
+    }
+    assert!(!run.running(), "every batch answered");
+
+    let mut paced = BatchRun::default();
+    paced.start(generate(2_500, "", "v").into_iter(), 2_500, settings.clone(), true);
+    assert!(paced.fill().is_empty(), "a paced run waits for its timer");
+    assert_eq!(sizes(paced.take(1_200)), vec![1_000, 200]);
+    assert!(paced.answered().is_empty(), "answers do not pace it");
+    paced.stop();
+    assert!(paced.take(1_000).is_empty() && paced.queued() == 0);
+}
+
 #[wasm_bindgen_test]
 fn records_are_generated_and_imported() {
     use kite_frontend::views::generator::{generate, parse_import};

@@ -29,8 +29,9 @@ requestAnimationFrame(frame);
 new PerformanceObserver(list => list.getEntries().forEach(e => window.__long.push(e.duration)))
   .observe({ entryTypes: ['longtask'] });
 window.__shift = 0; window.__shifts = 0; window.__shifted = {};
-const name = n => !n ? '?' : n.id ? '#' + n.id : (n.className && typeof n.className === 'string')
+const element = n => !n ? '?' : n.id ? '#' + n.id : (n.className && typeof n.className === 'string')
   ? n.nodeName.toLowerCase() + '.' + n.className.split(' ')[0] : n.nodeName.toLowerCase();
+const name = n => n && n.nodeType === 3 ? 'text in ' + element(n.parentElement) : element(n);
 new PerformanceObserver(list => list.getEntries().forEach(e => {
   if (e.hadRecentInput) return;
   window.__shift += e.value; window.__shifts += 1;

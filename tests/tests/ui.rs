@@ -250,10 +250,12 @@ async fn produce_in_the_tab_and_on_the_server() {
         screenshot(&client, "messages").await?;
         click(&client, "#browse-tail").await?;
 
-        // Many at once: 300 generated records as producer batches, counted per partition; then
-        // two imported from JSONL, and a line that is not JSON refused by its number.
+        // Many at once: 300 generated records as producer batches at 1,000 records/s (paced by
+        // the view's timer), counted per partition; then two imported from JSONL, and a line
+        // that is not JSON refused by its number.
         click(&client, "#generator summary").await?;
         fill(&client, "#generate-count", "300").await?;
+        fill(&client, "#generate-rate", "1000").await?;
         click(&client, "#generate-send").await?;
         let tally = text_of(&client, "#batch-tally[data-records='300']").await?;
         assert!(

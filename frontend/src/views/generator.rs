@@ -3,7 +3,7 @@
 //! producer batches (`produce_batch`) with the producer's partitioner, serializers and acks; and
 //! where they went, counted per partition.
 
-use std::collections::VecDeque;
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use kite_shared::api::{BatchedRecord, Command};
@@ -31,17 +31,148 @@ const REFRESH_EVERY_TICKS: u32 = 10;
 /// The most records one generation or import may queue.
 pub const MAX_QUEUED_RECORDS: usize = 1_000_000;
 
+/// Kafka's producer default `max.in.flight.requests.per.connection`: sending as fast as it goes,
+/// a run keeps this many batches unanswered and sends the next as each answer arrives, so it
+/// keeps pace with the engine rather than with a timer or the page's renders.
+pub const MAX_IN_FLIGHT_BATCHES: usize = 5;
+
 /// `count` records whose keys and values are the patterns with `{i}` replaced by 0, 1, …; an
 /// empty key pattern gives null keys (the partitioner's sticky or round-robin case).
 pub fn generate(count: usize, key_pattern: &str, value_pattern: &str) -> Vec<BatchedRecord> {
-    (0..count.min(MAX_QUEUED_RECORDS))
-        .map(|i| BatchedRecord {
-            key: (!key_pattern.is_empty()).then(|| key_pattern.replace("{i}", &i.to_string())),
-            value: Some(value_pattern.replace("{i}", &i.to_string())),
-            timestamp_ms: None,
-            headers: Vec::new(),
+    generated(count, key_pattern.to_string(), value_pattern.to_string()).collect()
+}
+
+/// `generate`'s records one at a time, made as they are sent (a large run is never held whole).
+fn generated(
+    count: usize,
+    key_pattern: String,
+    value_pattern: String,
+) -> impl Iterator<Item = BatchedRecord> {
+    (0..count.min(MAX_QUEUED_RECORDS)).map(move |i| BatchedRecord {
+        key: (!key_pattern.is_empty()).then(|| key_pattern.replace("{i}", &i.to_string())),
+        value: Some(value_pattern.replace("{i}", &i.to_string())),
+        timestamp_ms: None,
+        headers: Vec::new(),
+    })
+}
+
+/// What every batch of a run is sent with: the producer's settings when it started.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchSettings {
+    pub topic: String,
+    pub partitioner: PartitionerKind,
+    pub acks: Acks,
+    pub key_serializer: SerializerKind,
+    pub value_serializer: SerializerKind,
+}
+
+/// A run of the generator or an import: the records still to send and how many batches are
+/// unanswered. The app hands it every answer (`answered`) as it arrives.
+#[derive(Default)]
+pub struct BatchRun {
+    source: Option<Box<dyn Iterator<Item = BatchedRecord>>>,
+    queued: usize,
+    in_flight: usize,
+    /// Sent at a chosen rate by the view's timer (`take`) rather than as answers come.
+    paced: bool,
+    settings: Option<BatchSettings>,
+}
+
+impl BatchRun {
+    /// Starts sending `count` records from `source` (any earlier run's rest is dropped).
+    pub fn start(
+        &mut self,
+        source: impl Iterator<Item = BatchedRecord> + 'static,
+        count: usize,
+        settings: BatchSettings,
+        paced: bool,
+    ) {
+        self.source = Some(Box::new(source));
+        self.queued = count;
+        self.paced = paced;
+        self.settings = Some(settings);
+    }
+
+    /// Sends nothing more; answers to what was sent still arrive.
+    pub fn stop(&mut self) {
+        self.source = None;
+        self.queued = 0;
+    }
+
+    /// Records not yet sent.
+    pub fn queued(&self) -> usize {
+        self.queued
+    }
+
+    /// Whether records are left or batches unanswered.
+    pub fn running(&self) -> bool {
+        self.queued > 0 || self.in_flight > 0
+    }
+
+    /// One batch of at most `records` records, counted in flight.
+    fn batch(&mut self, records: usize) -> Option<Command> {
+        let settings = self.settings.clone()?;
+        let records: Vec<BatchedRecord> = self.source.as_mut()?.take(records.min(self.queued)).collect();
+        if records.is_empty() {
+            self.stop();
+            return None;
+        }
+        self.queued -= records.len();
+        self.in_flight += 1;
+        Some(Command::ProduceBatch {
+            topic: settings.topic,
+            partition: None,
+            partitioner: settings.partitioner,
+            key_serializer: settings.key_serializer,
+            value_serializer: settings.value_serializer,
+            records,
+            acks: settings.acks,
         })
-        .collect()
+    }
+
+    /// As fast as it goes: the batches that fill the window of `MAX_IN_FLIGHT_BATCHES`.
+    pub fn fill(&mut self) -> Vec<Command> {
+        let mut out = Vec::new();
+        while !self.paced && self.in_flight < MAX_IN_FLIGHT_BATCHES {
+            match self.batch(SEND_BATCH_RECORDS) {
+                Some(command) => out.push(command),
+                None => break,
+            }
+        }
+        out
+    }
+
+    /// At a rate: one timer tick's `budget` records, as batches.
+    pub fn take(&mut self, mut budget: usize) -> Vec<Command> {
+        let mut out = Vec::new();
+        while self.paced && budget > 0 {
+            let Some(command) = self.batch(budget.min(SEND_BATCH_RECORDS)) else { break };
+            if let Command::ProduceBatch { records, .. } = &command {
+                budget -= records.len();
+            }
+            out.push(command);
+        }
+        out
+    }
+
+    /// A batch was answered (its records written, or refused by name): what to send next.
+    pub fn answered(&mut self) -> Vec<Command> {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.fill()
+    }
+}
+
+/// The run and the send that counts its batches' answers, from the app (`ContextProvider`).
+#[derive(Clone)]
+pub struct BatchSender {
+    pub run: Rc<RefCell<BatchRun>>,
+    pub send: Callback<Command>,
+}
+
+impl PartialEq for BatchSender {
+    fn eq(&self, other: &BatchSender) -> bool {
+        Rc::ptr_eq(&self.run, &other.run) && self.send == other.send
+    }
 }
 
 /// One imported record: `kite consume --output json`'s line (and the message browser's export);
@@ -111,7 +242,6 @@ pub struct Props {
     pub acks: Acks,
     pub key_serializer: SerializerKind,
     pub value_serializer: SerializerKind,
-    pub send: Callback<Command>,
     /// A new run starts: its tally begins at zero.
     pub on_start: Callback<()>,
     pub tally: Option<BatchTally>,
@@ -126,41 +256,24 @@ pub fn generator(props: &Props) -> Html {
     let value_pattern = use_state(|| "event {i}".to_string());
     let jsonl = use_state(String::new);
     let problem = use_state(|| None::<String>);
-    // What is still to send, and whether the sender runs.
-    let queue = use_mut_ref(VecDeque::<BatchedRecord>::new);
+    // The run lives in the app, which hands it each answer; the view starts it, stops it, paces
+    // it at a chosen rate, and refreshes the topics while it goes.
+    let sender = use_context::<BatchSender>();
     let sending = use_state(|| false);
     let per_tick = use_mut_ref(|| SEND_BATCH_RECORDS);
 
     {
-        let (queue, sending_handle, per_tick) = (queue.clone(), sending.clone(), per_tick.clone());
-        let (send, topic) = (props.send.clone(), props.topic.clone());
-        let (partitioner, acks) = (props.partitioner, props.acks);
-        let (key_serializer, value_serializer) = (props.key_serializer, props.value_serializer);
-        use_effect_with((*sending, topic.clone()), move |(sending, _)| {
+        let (sending_handle, per_tick, sender) = (sending.clone(), per_tick.clone(), sender.clone());
+        use_effect_with(*sending, move |sending| {
             let mut ticks = 0_u32;
             super::every(SEND_INTERVAL_MS, *sending, move || {
+                let Some(sender) = &sender else { return };
                 ticks += 1;
-                let mut budget = *per_tick.borrow();
-                while budget > 0 {
-                    let take = budget.min(SEND_BATCH_RECORDS).min(queue.borrow().len());
-                    if take == 0 {
-                        break;
-                    }
-                    budget -= take;
-                    let records: Vec<BatchedRecord> = queue.borrow_mut().drain(..take).collect();
-                    send.emit(Command::ProduceBatch {
-                        topic: topic.clone(),
-                        partition: None,
-                        partitioner,
-                        key_serializer,
-                        value_serializer,
-                        records,
-                        acks,
-                    });
-                }
-                let done = queue.borrow().is_empty();
+                let paced = sender.run.borrow_mut().take(*per_tick.borrow());
+                paced.into_iter().for_each(|command| sender.send.emit(command));
+                let done = !sender.run.borrow().running();
                 if done || ticks.is_multiple_of(REFRESH_EVERY_TICKS) {
-                    send.emit(Command::ListTopics);
+                    sender.send.emit(Command::ListTopics);
                 }
                 if done {
                     sending_handle.set(false);
@@ -170,20 +283,27 @@ pub fn generator(props: &Props) -> Html {
     }
 
     let start = {
-        let (queue, sending, per_tick, on_start) =
-            (queue.clone(), sending.clone(), per_tick.clone(), props.on_start.clone());
+        let (sending, per_tick, on_start, sender) =
+            (sending.clone(), per_tick.clone(), props.on_start.clone(), sender.clone());
         let (rate, problem) = (rate.clone(), problem.clone());
-        Rc::new(move |records: Vec<BatchedRecord>| {
+        let settings = BatchSettings {
+            topic: props.topic.clone(),
+            partitioner: props.partitioner,
+            acks: props.acks,
+            key_serializer: props.key_serializer,
+            value_serializer: props.value_serializer,
+        };
+        Rc::new(move |records: Box<dyn Iterator<Item = BatchedRecord>>, count: usize| {
+            let Some(sender) = &sender else { return };
             let per_second: usize = rate.trim().parse().unwrap_or(0);
-            // 0 is "as fast as it goes": ten batches a tick.
-            *per_tick.borrow_mut() = if per_second == 0 {
-                10 * SEND_BATCH_RECORDS
-            } else {
-                (per_second * SEND_INTERVAL_MS as usize / 1000).max(1)
-            };
+            // 0 is "as fast as it goes": the window of batches in flight sets the pace.
+            let paced = per_second > 0;
+            *per_tick.borrow_mut() = (per_second * SEND_INTERVAL_MS as usize / 1000).max(1);
             problem.set(None);
             on_start.emit(());
-            *queue.borrow_mut() = records.into();
+            sender.run.borrow_mut().start(records, count, settings.clone(), paced);
+            let first = sender.run.borrow_mut().fill();
+            first.into_iter().for_each(|command| sender.send.emit(command));
             sending.set(true);
         })
     };
@@ -193,7 +313,9 @@ pub fn generator(props: &Props) -> Html {
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             match count.trim().parse::<usize>() {
-                Ok(n) if n > 0 && n <= MAX_QUEUED_RECORDS => start(generate(n, &key_pattern, &value_pattern)),
+                Ok(n) if n > 0 && n <= MAX_QUEUED_RECORDS => {
+                    start(Box::new(generated(n, (*key_pattern).clone(), (*value_pattern).clone())), n)
+                }
                 _ => problem.set(Some(format!("the count must be 1 to {MAX_QUEUED_RECORDS}"))),
             }
         })
@@ -202,15 +324,19 @@ pub fn generator(props: &Props) -> Html {
         let (start, jsonl, problem) = (start.clone(), jsonl.clone(), problem.clone());
         Callback::from(move |_: MouseEvent| match parse_import(&jsonl) {
             Ok(records) if records.is_empty() => problem.set(Some("nothing to import".into())),
-            Ok(records) => start(records),
+            Ok(records) => {
+                let count = records.len();
+                start(Box::new(records.into_iter()), count)
+            }
             Err(reason) => problem.set(Some(reason)),
         })
     };
     let on_stop = {
-        let (queue, sending) = (queue.clone(), sending.clone());
+        let sender = sender.clone();
         Callback::from(move |_: MouseEvent| {
-            queue.borrow_mut().clear();
-            sending.set(false);
+            if let Some(sender) = &sender {
+                sender.run.borrow_mut().stop();
+            }
         })
     };
     // A chosen file's text goes into the box, to be looked at before it is sent.
@@ -237,7 +363,7 @@ pub fn generator(props: &Props) -> Html {
         })
     };
     let can_send = props.ready && !props.topic.is_empty() && !*sending;
-    let queued = queue.borrow().len();
+    let queued = sender.as_ref().map_or(0, |s| s.run.borrow().queued());
     html! {
         <details class="generator" id="generator">
             <summary>{ tr(lang, "Send many") }</summary>
@@ -257,19 +383,24 @@ pub fn generator(props: &Props) -> Html {
                 <input id="import-file" type="file" accept=".jsonl,.json,.txt,application/json" onchange={on_file}
                     aria-label={tr(lang, "Load a file")} />
                 <button id="import-send" type="button" disabled={!can_send} onclick={on_import}>{ tr(lang, "Import and send") }</button>
-                if *sending {
-                    <button id="generate-stop" type="button" onclick={on_stop}>{ trf(lang, "Stop ({} queued)", &[&queued]) }</button>
-                }
+                // Always there (disabled while idle), so starting a run moves nothing on the page.
+                <button id="generate-stop" type="button" disabled={!*sending} onclick={on_stop}>
+                    { trf(lang, "Stop ({} queued)", &[&queued]) }
+                </button>
             </div>
             if let Some(reason) = &*problem {
                 <p class="error" role="alert" id="generate-problem">{ reason }</p>
             }
-            if let Some(tally) = &props.tally {
-                <p class="tally" id="batch-tally" data-records={tally.records.to_string()}>
+            // Its room is kept before the first run, so the count appearing shifts nothing.
+            <p class="tally" id="batch-tally" data-records={props.tally.as_ref().map_or(0, |t| t.records).to_string()}>
+                if let Some(tally) = &props.tally {
                     { trf(lang, "Sent {} records to {}: ", &[&tally.records, &tally.topic]) }
-                    { tally.per_partition.iter().map(|(p, n)| format!("P{p} ×{n}")).collect::<Vec<_>>().join(" · ") }
-                </p>
-            }
+                    // On a line of its own, so it starts at the same place as the count grows.
+                    <span class="per-partition">
+                        { tally.per_partition.iter().map(|(p, n)| format!("P{p} ×{n}")).collect::<Vec<_>>().join(" · ") }
+                    </span>
+                }
+            </p>
         </details>
     }
 }

@@ -238,7 +238,7 @@ pub fn producer_panel(props: &Props) -> Html {
                 </div>
             }
             <super::generator::Generator topic={topic.clone()} ready={props.ready} partitioner={*partitioner}
-                acks={*acks} {key_serializer} {value_serializer} send={props.send.clone()}
+                acks={*acks} {key_serializer} {value_serializer}
                 on_start={props.on_batch_start.clone()} tally={props.batch_tally.clone()} />
             if let Some(produced) = &props.last_produced {
                 <ProducedResult produced={produced.clone()} />
