@@ -3,7 +3,7 @@
 //! of two then reads them to lag 0 — then on `kite serve` over the websocket. Expected partitions are Kafka's, from kafka-reference.md §3 — not computed
 //! by Kite's own code.
 
-use fantoccini::Client;
+use fantoccini::{Client, Locator};
 use kite_e2e::{
     ChromeDriver, KiteServer, TempDir, click, fill, screenshot, select, text_of, wait_for, with_browser,
 };
@@ -404,6 +404,13 @@ async fn produce_in_the_tab_and_on_the_server() {
         }
         let record = text_of(&client, ".partition[data-partition='2'] .record[data-offset='1']").await?;
         assert!(record.contains("second"), "orders kept its records across the restarts: {record}");
+        // The record chosen in ledger (offset 2 of partition 0) is not looked for in orders,
+        // whose partition 0 ends at 2: no lineage, no OFFSET_OUT_OF_RANGE.
+        let stale = client
+            .find_all(Locator::Css("#lineage, #error[data-code='OFFSET_OUT_OF_RANGE']"))
+            .await
+            .map_err(|e| e.to_string())?;
+        assert!(stale.is_empty(), "another topic shows no lineage and no error");
         // Share, every broker up again: a link that makes this same cluster again (opened at the
         // end of this flow).
         click(&client, "#share-state").await?;

@@ -47,12 +47,18 @@ pub fn partitions_view(props: &Props) -> Html {
         });
     }
     // The record whose lineage is shown: (partition, offset) in the selected topic.
-    let chosen = use_state(|| None::<(i32, i64)>);
+    // A choice belongs to its topic: another topic shows no lineage (and asks for no record of
+    // its own at that offset) until one of its records is chosen.
+    let choice = use_state(|| None::<(String, i32, i64)>);
+    let topic_name = props.topic.as_ref().map(|t| t.name.clone());
+    let chosen: Option<(i32, i64)> = choice
+        .as_ref()
+        .filter(|(t, _, _)| Some(t) == topic_name.as_ref())
+        .map(|(_, partition, offset)| (*partition, *offset));
     // Its bytes and batch come from the leader's log.
     {
         let send = props.send.clone();
-        let topic = props.topic.as_ref().map(|t| t.name.clone());
-        use_effect_with((topic, *chosen), move |(topic, chosen)| {
+        use_effect_with((topic_name.clone(), chosen), move |(topic, chosen)| {
             if let (Some(topic), Some((partition, offset))) = (topic, chosen) {
                 send.emit(Command::DumpRecord {
                     topic: topic.clone(),
@@ -93,21 +99,21 @@ pub fn partitions_view(props: &Props) -> Html {
                         <ol class="records">
                             { for records.iter().map(|r| html! {
                                 <li class={classes!("record", r.decode_error.is_some().then_some("undecodable"),
-                                        (*chosen == Some((p.partition, r.offset))).then_some("chosen"),
+                                        (chosen == Some((p.partition, r.offset))).then_some("chosen"),
                                         p.rolled_at.contains(&r.offset).then_some("segment-start"))}
                                     data-offset={r.offset.to_string()}
                                     tabindex="0" role="button"
                                     aria-label={format!("{}-{} offset {}", topic.name, p.partition, r.offset)}
                                     onclick={
-                                        let (chosen, at) = (chosen.clone(), (p.partition, r.offset));
-                                        Callback::from(move |_: MouseEvent| chosen.set(Some(at)))
+                                        let (choice, at) = (choice.clone(), (topic.name.clone(), p.partition, r.offset));
+                                        Callback::from(move |_: MouseEvent| choice.set(Some(at.clone())))
                                     }
                                     onkeydown={
                                         // Enter or Space chooses it, as for a button.
-                                        let (chosen, at) = (chosen.clone(), (p.partition, r.offset));
+                                        let (choice, at) = (choice.clone(), (topic.name.clone(), p.partition, r.offset));
                                         Callback::from(move |e: KeyboardEvent| if e.key() == "Enter" || e.key() == " " {
                                             e.prevent_default();
-                                            chosen.set(Some(at));
+                                            choice.set(Some(at.clone()));
                                         })
                                     }
                                     style={format!("--key-hue: {}", key_hue(r.key.as_deref()))}
@@ -123,7 +129,7 @@ pub fn partitions_view(props: &Props) -> Html {
                     </div>
                 }
             }) }
-            { lineage(lang, topic, &props.records, *chosen, props.group.as_ref()) }
+            { lineage(lang, topic, &props.records, chosen, props.group.as_ref()) }
             { chosen.and_then(|(partition, offset)| {
                 let dumped = props.dumped.as_ref().filter(|d| {
                     d.topic == topic.name && d.partition == partition && d.record.offset == offset
