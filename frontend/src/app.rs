@@ -144,9 +144,11 @@ impl Page {
     }
 }
 
-/// How long the engine's event pushes are gathered before they update the state together: a
-/// produce burst brings thousands, and one render each would starve the page's frames.
-const EVENT_FLUSH_MS: i32 = 100;
+/// How long the engine's event pushes (and the generator's batch answers) are gathered before
+/// they update the state together: a produce burst brings thousands, and one render each would
+/// starve the page's frames. At 100 ms a burst of 100,000 records still had frames over 50 ms;
+/// at 250 ms none (docs/benchmarks.md), and four updates a second still read as live.
+const EVENT_FLUSH_MS: i32 = 250;
 
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {

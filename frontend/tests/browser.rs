@@ -460,7 +460,9 @@ fn reset_targets_are_kafka_consumer_groups_options() {
 /// a paced run sends only what its tick allows; a stopped run sends nothing more.
 #[wasm_bindgen_test]
 fn a_batch_run_keeps_five_batches_in_flight() {
-    use kite_frontend::views::generator::{BatchRun, BatchSettings, MAX_IN_FLIGHT_BATCHES, generate};
+    use kite_frontend::views::generator::{
+        BatchRun, BatchSettings, MAX_IN_FLIGHT_BATCHES, SEND_BATCH_RECORDS as BATCH, generate,
+    };
     let settings = BatchSettings {
         topic: "load".into(),
         partitioner: PartitionerKind::Default,
@@ -478,10 +480,15 @@ fn a_batch_run_keeps_five_batches_in_flight() {
             .collect()
     };
     let mut run = BatchRun::default();
-    run.start(generate(6_500, "k{i}", "v").into_iter(), 6_500, settings.clone(), false);
-    assert_eq!(sizes(run.fill()), vec![1_000; MAX_IN_FLIGHT_BATCHES], "the window fills");
-    assert!(run.fill().is_empty(), "and no more until an answer");
-    assert_eq!(sizes(run.answered()), vec![1_000]);
+    // 1 + 2 × 4 batches while the window opens, 1 more, then the last 500 records.
+    let count = (2 * MAX_IN_FLIGHT_BATCHES) * BATCH + 500;
+    run.start(generate(count, "k{i}", "v").into_iter(), count, settings.clone(), false);
+    assert_eq!(sizes(run.first()), vec![BATCH], "one batch to start");
+    // The window opens by one per answer: 1 → 2 → 3 → 4 → 5 in flight.
+    for in_flight in 2..=MAX_IN_FLIGHT_BATCHES {
+        assert_eq!(sizes(run.answered()), vec![BATCH; 2], "{in_flight} in flight");
+    }
+    assert_eq!(sizes(run.answered()), vec![BATCH], "the window is full: one for one");
     assert_eq!(sizes(run.answered()), vec![500], "the last records");
     assert!(run.answered().is_empty() && run.queued() == 0 && run.running(), "answers still due");
     for _ in 0..MAX_IN_FLIGHT_BATCHES - 1 {
@@ -490,9 +497,9 @@ fn a_batch_run_keeps_five_batches_in_flight() {
     assert!(!run.running(), "every batch answered");
 
     let mut paced = BatchRun::default();
-    paced.start(generate(2_500, "", "v").into_iter(), 2_500, settings.clone(), true);
-    assert!(paced.fill().is_empty(), "a paced run waits for its timer");
-    assert_eq!(sizes(paced.take(1_200)), vec![1_000, 200]);
+    paced.start(generate(2 * BATCH + 500, "", "v").into_iter(), 2 * BATCH + 500, settings.clone(), true);
+    assert!(paced.first().is_empty(), "a paced run waits for its timer");
+    assert_eq!(sizes(paced.take(BATCH + 200)), vec![BATCH, 200]);
     assert!(paced.answered().is_empty(), "answers do not pace it");
     paced.stop();
     assert!(paced.take(1_000).is_empty() && paced.queued() == 0);
@@ -501,6 +508,7 @@ fn a_batch_run_keeps_five_batches_in_flight() {
 #[wasm_bindgen_test]
 fn records_are_generated_and_imported() {
     use kite_frontend::views::generator::{generate, parse_import};
+    assert_eq!(generate(2, "{i}-{i}", "v{i}")[1].key.as_deref(), Some("1-1"), "every {{i}} is filled");
     let generated = generate(3, "user-{i}", "event {i}");
     assert_eq!(generated[2].key.as_deref(), Some("user-2"));
     assert_eq!(generated[2].value.as_deref(), Some("event 2"));

@@ -874,10 +874,18 @@ pub fn decode_server_frame(frame: &Frame) -> Result<ServerMessage, DecodeError> 
 /// The text-only hosts' turn (the browser worker): as `serve_frame`, and a reply that would need
 /// a binary frame is refused in text.
 pub fn serve_text(cluster: &mut Cluster, now_ms: i64, text: &str) -> String {
-    match serve_frame(cluster, now_ms, &Frame::Text(text.to_string())) {
+    match decode_client_message(text) {
+        Ok(ClientMessage { id, command }) => reply_text(id, cluster.handle(now_ms, command)),
+        Err(err) => encode(&ServerMessage::Invalid { message: err.to_string() }),
+    }
+}
+
+/// A reply as JSON text, for a host that carries text only: a reply that would travel in a
+/// binary frame (`record_batches`) is refused by name instead.
+pub fn reply_text(id: u64, reply: Reply) -> String {
+    match reply_frame(id, reply) {
         Frame::Text(answer) => answer,
         Frame::Binary(_) => {
-            let id = decode_client_message(text).map_or(0, |m| m.id);
             let refusal = crate::error::KafkaError::new(
                 crate::error::ErrorCode::InvalidRequest,
                 "fetch_records answers in a binary frame, which this host does not carry; use fetch.",

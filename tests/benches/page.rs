@@ -6,8 +6,8 @@
 //! render (yew mounted: `performance.mark("kite-first-render")`), and the in-tab engine ready
 //! (the worker's welcome: `kite-engine-ready`). Target: first render ≤ 500 ms.
 //!
-//! Frames while producing: `LOAD_RECORDS` records generated in the producer (three brokers,
-//! RF 3, acks=all, as fast as it goes) while the page counts its animation frames and the
+//! Frames while producing: `LOAD_RECORDS` records of 100 B generated in the producer (three
+//! brokers, RF 3, acks=all, as fast as it goes) while the page counts its animation frames and the
 //! browser's long tasks (over 50 ms on the page's thread). Target: no frame over 50 ms. The
 //! same runs sum the layout shifts (`layout-shift` entries without recent input, as CLS does)
 //! and name the elements that moved. Target: no layout shifts while records stream.
@@ -16,6 +16,13 @@ use kite_e2e::{ChromeDriver, KiteServer, TempDir, click, fill, wait_for, with_br
 
 /// Records produced while frames are watched.
 const LOAD_RECORDS: usize = 100_000;
+
+/// Records produced for the sustained rate.
+const RATE_RECORDS: usize = 500_000;
+
+/// Each record's value: 100 bytes with its number (keys are `user-{i}`), the issue's 100 B records.
+const VALUE_PATTERN: &str =
+    "{i}-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
 
 /// Sessions the frame measurement runs.
 const LOAD_RUNS: usize = 3;
@@ -28,6 +35,12 @@ const frame = t => { window.__frames.push(t - last); last = t; if (!window.__sto
 requestAnimationFrame(frame);
 new PerformanceObserver(list => list.getEntries().forEach(e => window.__long.push(e.duration)))
   .observe({ entryTypes: ['longtask'] });
+// What ran in each frame over 50 ms (Long Animation Frames): the script's invoker and time.
+window.__slow = {};
+new PerformanceObserver(list => list.getEntries().forEach(e => (e.scripts || []).forEach(s => {
+  const k = s.invoker || s.invokerType || '?';
+  window.__slow[k] = Math.round((window.__slow[k] || 0) + s.duration);
+}))).observe({ type: 'long-animation-frame' });
 window.__shift = 0; window.__shifts = 0; window.__shifted = {};
 const element = n => !n ? '?' : n.id ? '#' + n.id : (n.className && typeof n.className === 'string')
   ? n.nodeName.toLowerCase() + '.' + n.className.split(' ')[0] : n.nodeName.toLowerCase();
@@ -37,20 +50,29 @@ new PerformanceObserver(list => list.getEntries().forEach(e => {
   window.__shift += e.value; window.__shifts += 1;
   (e.sources || []).forEach(s => { const k = name(s.node); window.__shifted[k] = (window.__shifted[k] || 0) + 1; });
 })).observe({ type: 'layout-shift' });
+// The moment the page shows every record answered (not when WebDriver next polls for it).
+window.__done = 0;
+new MutationObserver(() => {
+  const tally = document.getElementById('batch-tally');
+  if (!window.__done && tally && Number(tally.dataset.records) >= window.__target) window.__done = performance.now();
+}).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-records'] });
 window.__started = performance.now();
 "#;
 
-/// [elapsed ms, frames, longest frame ms, frames over 50 ms, long tasks, longest task ms,
+/// [elapsed ms (from the click to the page showing every record answered), frames, longest frame ms, frames over 50 ms, long tasks, longest task ms,
 /// layout shift score (the sum of every shift not caused by input, as CLS adds them), shifts].
 const FRAME_STATS_JS: &str = r#"
 window.__stop = true;
 const f = window.__frames, l = window.__long;
-return [performance.now() - window.__started, f.length, Math.max(0, ...f), f.filter(x => x > 50).length,
+return [(window.__done || performance.now()) - window.__started, f.length, Math.max(0, ...f), f.filter(x => x > 50).length,
         l.length, Math.max(0, ...l), window.__shift, window.__shifts];
 "#;
 
 /// The elements that moved, with how many shifts each was in.
 const SHIFTED_JS: &str = "return JSON.stringify(window.__shifted);";
+
+/// The scripts that ran in frames over 50 ms, by invoker, with their total ms.
+const SLOW_JS: &str = "return JSON.stringify(window.__slow);";
 
 /// Fresh-profile page loads measured.
 const FIRST_VISITS: usize = 10;
@@ -76,7 +98,24 @@ async fn main() {
     // The compact widget a docs page embeds, playing a docs scenario.
     let scenario = kite_shared::scenario::to_url(include_str!("../../docs/scenarios/same-key.kite"));
     let embed = first_visits(&format!("{url}?embed=1&scenario={scenario}")).await;
-    frames_while_producing(&url).await;
+    // The tab keeps the cluster in IndexedDB by default (every replica's appends written); the
+    // same load in memory (`?storage=ephemeral`) shows what storage costs.
+    frames_while_producing(&url, "IndexedDB, relaxed", LOAD_RECORDS).await;
+    frames_while_producing(
+        &format!("{url}?storage=ephemeral"),
+        "in memory, ?storage=ephemeral",
+        LOAD_RECORDS,
+    )
+    .await;
+    // The sustained rate: a run long enough that the start and the last update's wait (up to
+    // the page's 250 ms flush) are a small part of it.
+    frames_while_producing(&url, "IndexedDB, relaxed", RATE_RECORDS).await;
+    frames_while_producing(
+        &format!("{url}?storage=ephemeral"),
+        "in memory, ?storage=ephemeral",
+        RATE_RECORDS,
+    )
+    .await;
     print_first_render("the playground", &playground);
     print_first_render("an embedded widget (?embed=1&scenario=same-key)", &embed);
 }
@@ -128,9 +167,11 @@ fn print_first_render(what: &str, samples: &[[f64; 3]]) {
     }
 }
 
-/// Produces `LOAD_RECORDS` records from the page's generator per run and prints the frames seen.
-async fn frames_while_producing(url: &str) {
-    println!("frames while {LOAD_RECORDS} records are produced in the tab (3 brokers, RF 3, acks=all):");
+/// Produces `records` records from the page's generator per run and prints the frames seen.
+async fn frames_while_producing(url: &str, storage: &str, records: usize) {
+    println!(
+        "frames while {records} records are produced in the tab (3 brokers, RF 3, acks=all, {storage}):"
+    );
     println!(
         "  {:>4} {:>10} {:>9} {:>8} {:>14} {:>11} {:>15} {:>12} {:>7}",
         "run",
@@ -157,10 +198,15 @@ async fn frames_while_producing(url: &str) {
             click(&client, "#create-topic").await?;
             wait_for(&client, "[data-topic='load']").await?;
             click(&client, "#generator summary").await?;
-            fill(&client, "#generate-count", &LOAD_RECORDS.to_string()).await?;
+            fill(&client, "#generate-count", &records.to_string()).await?;
+            fill(&client, "#generate-value", VALUE_PATTERN).await?;
+            client
+                .execute(&format!("window.__target = {records};"), vec![])
+                .await
+                .map_err(|e| e.to_string())?;
             client.execute(WATCH_FRAMES_JS, vec![]).await.map_err(|e| e.to_string())?;
             click(&client, "#generate-send").await?;
-            wait_for(&client, &format!("#batch-tally[data-records='{LOAD_RECORDS}']")).await?;
+            wait_for(&client, &format!("#batch-tally[data-records='{records}']")).await?;
             let stats = client.execute(FRAME_STATS_JS, vec![]).await.map_err(|e| e.to_string())?;
             let values: Vec<f64> = stats
                 .as_array()
@@ -168,14 +214,16 @@ async fn frames_while_producing(url: &str) {
                 .unwrap_or_default();
             let shifted = client.execute(SHIFTED_JS, vec![]).await.map_err(|e| e.to_string())?;
             let shifted = shifted.as_str().unwrap_or_default().to_string();
-            sender.send((values, shifted)).map_err(|e| e.to_string())
+            let slow = client.execute(SLOW_JS, vec![]).await.map_err(|e| e.to_string())?;
+            let slow = slow.as_str().unwrap_or_default().to_string();
+            sender.send((values, shifted, slow)).map_err(|e| e.to_string())
         })
         .await;
-        for (v, shifted) in receiver.try_iter() {
+        for (v, shifted, slow) in receiver.try_iter() {
             if let [elapsed, frames, longest, over, tasks, longest_task, shift, shifts] = v[..] {
-                let rate = LOAD_RECORDS as f64 / (elapsed / 1000.0);
+                let rate = records as f64 / (elapsed / 1000.0);
                 println!(
-                    "  {run:>4} {elapsed:>10.0} {rate:>9.0} {frames:>8.0} {longest:>14.0} {over:>11.0} {longest_task:>15.0} {shift:>12.4} {shifts:>7.0}  ({tasks:.0} long tasks; moved: {shifted})"
+                    "  {run:>4} {elapsed:>10.0} {rate:>9.0} {frames:>8.0} {longest:>14.0} {over:>11.0} {longest_task:>15.0} {shift:>12.4} {shifts:>7.0}  ({tasks:.0} long tasks; moved: {shifted}; in slow frames: {slow})"
                 );
             }
         }

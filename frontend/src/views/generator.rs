@@ -19,8 +19,11 @@ use crate::state::BatchTally;
 
 use super::bind_text;
 
-/// Records per `produce_batch` request (a producer's batch; under `MAX_PRODUCE_BATCH_RECORDS`).
-pub const SEND_BATCH_RECORDS: usize = 1_000;
+/// Records per `produce_batch` request (under `MAX_PRODUCE_BATCH_RECORDS`; 4,000 records of
+/// 100 B are 400 KB, under Kafka's 1 MB `max.request.size`). Each request costs the page and the
+/// worker a message and its encoding whatever its size, so larger requests go faster: 1,000 gave
+/// 62–100 k records/s with the page live, 4,000 gave 99–136 k (docs/benchmarks.md).
+pub const SEND_BATCH_RECORDS: usize = 4_000;
 
 /// How often the sender sends its next batch.
 pub const SEND_INTERVAL_MS: i32 = 100;
@@ -36,6 +39,10 @@ pub const MAX_QUEUED_RECORDS: usize = 1_000_000;
 /// keeps pace with the engine rather than with a timer or the page's renders.
 pub const MAX_IN_FLIGHT_BATCHES: usize = 5;
 
+/// The most batches one answer lets the page send: the one answered and one more while the
+/// window is still opening.
+const BATCHES_PER_ANSWER: usize = 2;
+
 /// `count` records whose keys and values are the patterns with `{i}` replaced by 0, 1, …; an
 /// empty key pattern gives null keys (the partitioner's sticky or round-robin case).
 pub fn generate(count: usize, key_pattern: &str, value_pattern: &str) -> Vec<BatchedRecord> {
@@ -48,12 +55,42 @@ fn generated(
     key_pattern: String,
     value_pattern: String,
 ) -> impl Iterator<Item = BatchedRecord> {
-    (0..count.min(MAX_QUEUED_RECORDS)).map(move |i| BatchedRecord {
-        key: (!key_pattern.is_empty()).then(|| key_pattern.replace("{i}", &i.to_string())),
-        value: Some(value_pattern.replace("{i}", &i.to_string())),
-        timestamp_ms: None,
-        headers: Vec::new(),
+    let (key, value) = (Pattern::new(&key_pattern), Pattern::new(&value_pattern));
+    let null_keys = key_pattern.is_empty();
+    (0..count.min(MAX_QUEUED_RECORDS)).map(move |i| {
+        let number = i.to_string();
+        BatchedRecord {
+            key: (!null_keys).then(|| key.fill(&number)),
+            value: Some(value.fill(&number)),
+            timestamp_ms: None,
+            headers: Vec::new(),
+        }
     })
+}
+
+/// A pattern cut at its `{i}`s once, so each record is one allocation rather than a search.
+struct Pattern {
+    pieces: Vec<String>,
+}
+
+impl Pattern {
+    fn new(pattern: &str) -> Pattern {
+        Pattern { pieces: pattern.split("{i}").map(str::to_string).collect() }
+    }
+
+    /// The pattern with every `{i}` replaced by `number`.
+    fn fill(&self, number: &str) -> String {
+        let holes = self.pieces.len().saturating_sub(1);
+        let mut out =
+            String::with_capacity(self.pieces.iter().map(String::len).sum::<usize>() + number.len() * holes);
+        for (n, piece) in self.pieces.iter().enumerate() {
+            if n > 0 {
+                out.push_str(number);
+            }
+            out.push_str(piece);
+        }
+        out
+    }
 }
 
 /// What every batch of a run is sent with: the producer's settings when it started.
@@ -130,10 +167,17 @@ impl BatchRun {
         })
     }
 
-    /// As fast as it goes: the batches that fill the window of `MAX_IN_FLIGHT_BATCHES`.
-    pub fn fill(&mut self) -> Vec<Command> {
+    /// As fast as it goes: the first batch of a run. The window then opens one batch per answer
+    /// (`answered` sends up to two) until `MAX_IN_FLIGHT_BATCHES` are in flight, so no turn of
+    /// the page makes and encodes more than two batches (five at once took a 33–57 ms task).
+    pub fn first(&mut self) -> Vec<Command> {
+        self.fill(1)
+    }
+
+    /// Up to `at_most` batches, without passing the window of `MAX_IN_FLIGHT_BATCHES`.
+    fn fill(&mut self, at_most: usize) -> Vec<Command> {
         let mut out = Vec::new();
-        while !self.paced && self.in_flight < MAX_IN_FLIGHT_BATCHES {
+        while !self.paced && self.in_flight < MAX_IN_FLIGHT_BATCHES && out.len() < at_most {
             match self.batch(SEND_BATCH_RECORDS) {
                 Some(command) => out.push(command),
                 None => break,
@@ -158,7 +202,7 @@ impl BatchRun {
     /// A batch was answered (its records written, or refused by name): what to send next.
     pub fn answered(&mut self) -> Vec<Command> {
         self.in_flight = self.in_flight.saturating_sub(1);
-        self.fill()
+        self.fill(BATCHES_PER_ANSWER)
     }
 }
 
@@ -302,7 +346,7 @@ pub fn generator(props: &Props) -> Html {
             problem.set(None);
             on_start.emit(());
             sender.run.borrow_mut().start(records, count, settings.clone(), paced);
-            let first = sender.run.borrow_mut().fill();
+            let first = sender.run.borrow_mut().first();
             first.into_iter().for_each(|command| sender.send.emit(command));
             sending.set(true);
         })
