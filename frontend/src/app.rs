@@ -514,6 +514,10 @@ pub fn app(props: &AppProps) -> Html {
                 <p id="error" class="error" role="alert"
                     data-code={error.split(':').next().filter(|c| c.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_')).unwrap_or_default().to_string()}>
                     { error }
+                    <button class="dismiss" id="error-dismiss" aria-label={tr(lang, "Dismiss")} title={tr(lang, "Dismiss")}
+                        onclick={let dispatcher = state.dispatcher(); Callback::from(move |_: MouseEvent| dispatcher.dispatch(Action::DismissError))}>
+                        { "×" }
+                    </button>
                 </p>
             }
             if let Some(notice) = &state.last_notice {

@@ -198,6 +198,7 @@ pub fn korean(text: &str) -> Option<&'static str> {
             "멈춤: broker.session.timeout.ms(9초)가 지나면 펜싱됩니다"
         }
         "A network partition around it" => "이 브로커를 네트워크에서 떼어 놓습니다",
+        "Dismiss" => "닫기",
         "Network partition editor" => "네트워크 파티션 편집기",
         "Click a link to cut it both ways; click it again to heal it. A broker cut from the controller is fenced after 9 s; a follower cut from its leader leaves the ISR after 30 s; clients cut from a leader time out." => {
             "연결을 누르면 양쪽 방향 모두 끊기고, 다시 누르면 복구됩니다. 컨트롤러와 끊긴 브로커는 9초 뒤 펜싱되고, 리더와 끊긴 팔로워는 30초 뒤 ISR에서 빠지며, 리더와 끊긴 클라이언트의 요청은 시간 초과가 됩니다."

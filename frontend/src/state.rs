@@ -278,6 +278,8 @@ pub enum Action {
     /// A command could not even be sent.
     SendFailed(String),
     SelectTopic(String),
+    /// The reader closed the error shown (it stays until then, or until the next success).
+    DismissError,
     SetSerializers {
         key: SerializerKind,
         value: SerializerKind,
@@ -321,6 +323,7 @@ impl AppState {
             }
             Action::SendFailed(reason) => self.last_error = Some(reason),
             Action::SelectTopic(name) => self.selected_topic = Some(name),
+            Action::DismissError => self.last_error = None,
             Action::SetSerializers { key, value } => {
                 self.key_serializer = key;
                 self.value_serializer = value;

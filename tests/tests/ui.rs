@@ -411,6 +411,12 @@ async fn produce_in_the_tab_and_on_the_server() {
             .await
             .map_err(|e| e.to_string())?;
         assert!(stale.is_empty(), "another topic shows no lineage and no error");
+        // The NOT_ENOUGH_REPLICAS from before the restarts stays until the reader closes it.
+        let error = text_of(&client, "#error[data-code='NOT_ENOUGH_REPLICAS']").await?;
+        assert!(error.contains("min.insync.replicas=2"), "{error}");
+        click(&client, "#error-dismiss").await?;
+        let left = client.find_all(Locator::Css("#error")).await.map_err(|e| e.to_string())?;
+        assert!(left.is_empty(), "the error is closed");
         // Share, every broker up again: a link that makes this same cluster again (opened at the
         // end of this flow).
         click(&client, "#share-state").await?;
