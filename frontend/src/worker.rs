@@ -234,22 +234,10 @@ impl TabEngine {
             _ => Some(TabEngine::open_database(database, &journal, fresh_seed, brokers, now as i64).await),
         };
         let new = |cluster: Cluster, seed: u64, count: usize, history, storage, description| TabEngine {
-            cluster,
-            clock: crate::clock::VirtualClock::new(now),
-            seed,
-            brokers: count,
-            created_at_ms: now as i64,
-            history,
-            history_bytes: 0,
-            digest: EventDigest::default(),
             database: database.to_string(),
             journal: journal.clone(),
             storage,
-            failed: None,
-            description,
-            events_subscription: None,
-            pending_events: Vec::new(),
-            scenario: None,
+            ..TabEngine::in_memory(cluster, seed, count, (now as i64, now), history, description)
         };
         let fresh = || ephemeral_cluster(fresh_seed, brokers, now as i64);
         match opened {
@@ -294,23 +282,42 @@ impl TabEngine {
                 Err(reason),
             ),
         };
+        let history = Err("this cluster plays a scenario: open its link again to see it again".into());
+        let at = (SCENARIO_START_MS, now);
+        TabEngine {
+            scenario: Some(scenario),
+            ..TabEngine::in_memory(cluster, seed, brokers, at, history, "scenario, ephemeral".into())
+        }
+    }
+
+    /// An engine in memory made at virtual time `made_at.0` (real time `made_at.1`), with what it
+    /// was given so far; the constructors above set what differs.
+    fn in_memory(
+        cluster: Cluster,
+        seed: u64,
+        brokers: usize,
+        made_at: (i64, f64),
+        history: Result<Vec<Given>, String>,
+        description: String,
+    ) -> TabEngine {
+        let history_bytes = history.as_ref().map_or(0, |history| history.iter().map(Given::bytes).sum());
         TabEngine {
             cluster,
-            clock: crate::clock::VirtualClock::at(SCENARIO_START_MS, now),
+            clock: crate::clock::VirtualClock::at(made_at.0, made_at.1),
             seed,
             brokers,
-            created_at_ms: SCENARIO_START_MS,
-            history: Err("this cluster plays a scenario: open its link again to see it again".into()),
-            history_bytes: 0,
+            created_at_ms: made_at.0,
+            history,
+            history_bytes,
             digest: EventDigest::default(),
             database: String::new(),
             journal: Journal::default(),
             storage: None,
             failed: None,
-            description: "scenario, ephemeral".into(),
+            description,
             events_subscription: None,
             pending_events: Vec::new(),
-            scenario: Some(scenario),
+            scenario: None,
         }
     }
 
@@ -365,24 +372,11 @@ impl TabEngine {
                 )
             }
         };
-        let history_bytes = history.iter().map(Given::bytes).sum();
+        // The clock goes on from the last request's time; the cluster was made at its own.
         TabEngine {
-            cluster,
-            clock: crate::clock::VirtualClock::at(last, now),
-            seed,
-            brokers,
-            created_at_ms,
-            history: Ok(history),
-            history_bytes,
             digest,
-            database: String::new(),
-            journal: Journal::default(),
-            storage: None,
-            failed: None,
-            description,
-            events_subscription: None,
-            pending_events: Vec::new(),
-            scenario: None,
+            clock: crate::clock::VirtualClock::at(last, now),
+            ..TabEngine::in_memory(cluster, seed, brokers, (created_at_ms, now), Ok(history), description)
         }
     }
 
