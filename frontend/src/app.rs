@@ -263,6 +263,8 @@ pub fn app(props: &AppProps) -> Html {
         let worker_page = (*page).clone();
         let (batch_run, batch_ids, send_batch) = (batch_run.clone(), batch_ids.clone(), send_batch.clone());
         use_effect_with(state.generation, move |_| {
+            // A new link has none of the old one's batches in flight.
+            batch_run.borrow_mut().stop();
             let on_failure = dispatcher.clone();
             // Event pushes and batch answers waiting for the next flush (`None`: no flush is
             // scheduled): the page renders them together, at most every EVENT_FLUSH_MS.
@@ -491,7 +493,7 @@ pub fn app(props: &AppProps) -> Html {
     }
     html! {
         <ContextProvider<Lang> context={lang}>
-            <ContextProvider<BatchSender> context={batch_sender.clone()}>
+        <ContextProvider<BatchSender> context={batch_sender.clone()}>
         <div class="kite">
             <header class="top">
                 <h1>{ "Kite" }<span class="tagline">{ tr(lang, "Kafka's semantics, live") }</span></h1>
@@ -529,6 +531,6 @@ pub fn app(props: &AppProps) -> Html {
             </main>
         </div>
         </ContextProvider<BatchSender>>
-            </ContextProvider<Lang>>
+        </ContextProvider<Lang>>
     }
 }

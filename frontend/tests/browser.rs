@@ -503,6 +503,7 @@ fn a_batch_run_keeps_five_batches_in_flight() {
     assert!(paced.answered().is_empty(), "answers do not pace it");
     paced.stop();
     assert!(paced.take(1_000).is_empty() && paced.queued() == 0);
+    assert!(!paced.running(), "stopped, the run is over though two batches were unanswered");
 }
 
 #[wasm_bindgen_test]

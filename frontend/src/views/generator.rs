@@ -21,8 +21,8 @@ use super::bind_text;
 
 /// Records per `produce_batch` request (under `MAX_PRODUCE_BATCH_RECORDS`; 4,000 records of
 /// 100 B are 400 KB, under Kafka's 1 MB `max.request.size`). Each request costs the page and the
-/// worker a message and its encoding whatever its size, so larger requests go faster: 1,000 gave
-/// 62–100 k records/s with the page live, 4,000 gave 99–136 k (docs/benchmarks.md).
+/// worker a message and its handling whatever its size, so larger requests go faster: with the
+/// page live, 1,000 gave 62–100 k records/s and 4,000 gave 99–136 k (docs/benchmarks.md).
 pub const SEND_BATCH_RECORDS: usize = 4_000;
 
 /// How often the sender sends its next batch.
@@ -130,10 +130,12 @@ impl BatchRun {
         self.settings = Some(settings);
     }
 
-    /// Sends nothing more; answers to what was sent still arrive.
+    /// Sends nothing more and forgets what is in flight (its answers still arrive and are
+    /// counted, but the run is over: a link that closed mid-run never answers).
     pub fn stop(&mut self) {
         self.source = None;
         self.queued = 0;
+        self.in_flight = 0;
     }
 
     /// Records not yet sent.
@@ -151,7 +153,7 @@ impl BatchRun {
         let settings = self.settings.clone()?;
         let records: Vec<BatchedRecord> = self.source.as_mut()?.take(records.min(self.queued)).collect();
         if records.is_empty() {
-            self.stop();
+            (self.source, self.queued) = (None, 0);
             return None;
         }
         self.queued -= records.len();
