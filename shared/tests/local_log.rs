@@ -277,12 +277,7 @@ fn run(fixture: &str) -> String {
 #[test]
 fn log_scenarios_match_their_traces() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/log_scenarios");
-    let mut fixtures: Vec<_> = std::fs::read_dir(&dir)
-        .expect("tests/log_scenarios exists")
-        .map(|e| e.expect("readable entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "ops"))
-        .collect();
-    fixtures.sort();
+    let fixtures = common::files_with_extension(&dir, "ops");
     assert!(!fixtures.is_empty());
     for fixture in fixtures {
         let trace = run(&std::fs::read_to_string(&fixture).unwrap());

@@ -8,6 +8,8 @@ use std::path::Path;
 
 use kite_shared::scenario::{Outcome, ScenarioRun, parse};
 
+mod common;
+
 fn play(text: &str) -> (String, Vec<String>) {
     let script = parse(text).unwrap_or_else(|e| panic!("{e}"));
     let mut cluster = ScenarioRun::cluster_for(&script);
@@ -32,12 +34,7 @@ fn play(text: &str) -> (String, Vec<String>) {
 #[test]
 fn the_docs_scenarios_play_and_their_expectations_hold() {
     let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/scenarios");
-    let mut scripts: Vec<_> = std::fs::read_dir(&docs)
-        .expect("docs/scenarios exists")
-        .map(|entry| entry.expect("readable directory entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "kite"))
-        .collect();
-    scripts.sort();
+    let scripts = common::files_with_extension(&docs, "kite");
     assert!(scripts.len() >= 3, "expected the docs' three scenarios in {}", docs.display());
     let traces = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenario_scripts");
     for script in scripts {

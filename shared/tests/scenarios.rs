@@ -8,6 +8,8 @@ use std::path::Path;
 use kite_shared::api::{Command, encode};
 use kite_shared::cluster::Cluster;
 
+mod common;
+
 /// Virtual time of the first step; each step is one second later.
 const SCENARIO_START_MS: i64 = 1_700_000_000_000;
 const SCENARIO_STEP_MS: i64 = 1_000;
@@ -51,12 +53,7 @@ fn run_scenario(fixture: &str) -> String {
 #[test]
 fn scenarios_match_their_traces() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
-    let mut fixtures: Vec<_> = std::fs::read_dir(&dir)
-        .expect("tests/scenarios exists")
-        .map(|entry| entry.expect("readable directory entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "jsonl"))
-        .collect();
-    fixtures.sort();
+    let fixtures = common::files_with_extension(&dir, "jsonl");
     assert!(!fixtures.is_empty(), "no scenario fixtures in {}", dir.display());
     for fixture in fixtures {
         let text = std::fs::read_to_string(&fixture).expect("readable fixture");

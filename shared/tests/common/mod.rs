@@ -3,18 +3,25 @@
 
 use kite_shared::record::batch::{BatchRecord, RecordBatch};
 
+/// The files in `dir` whose extension is `extension`, in name order (fixtures, stories, scripts).
+#[allow(dead_code)] // Not every test file that shares this module reads a fixture directory.
+pub fn files_with_extension(dir: &std::path::Path, extension: &str) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{} is not readable: {e}", dir.display()))
+        .map(|e| e.expect("a readable directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == extension))
+        .collect();
+    files.sort();
+    files
+}
+
 /// Every `*.story` in `tests/<dir>` (at least `min` of them), run by `run` into a trace and
 /// failed expectations: each trace must equal the `.trace` beside its story (`UPDATE_EXPECT=1`
 /// rewrites them), and no expectation may fail.
 #[allow(dead_code)] // Not every test file that shares this module runs stories.
 pub fn check_stories(dir: &str, min: usize, run: impl Fn(&str) -> (String, Vec<String>)) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(dir);
-    let mut stories: Vec<_> = std::fs::read_dir(&dir)
-        .expect("the stories directory exists")
-        .map(|e| e.expect("a readable directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "story"))
-        .collect();
-    stories.sort();
+    let stories = files_with_extension(&dir, "story");
     assert!(stories.len() >= min, "{} stories in {}", stories.len(), dir.display());
     let mut failures = Vec::new();
     for story in stories {
