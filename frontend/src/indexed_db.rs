@@ -93,13 +93,18 @@ fn file_range(dir: &str, file: &str) -> Result<IdbKeyRange, String> {
 }
 
 /// Resolves when one of `events` fires on `target`, with whether it was the first (success).
-async fn wait_for(target: &web_sys::EventTarget, success: &str, failures: &[&str]) -> Result<(), JsValue> {
+/// Listens on `target` now, and resolves on its first `success` event (or rejects on a failure
+/// event). The listeners are added before this returns, not when the future is first polled, so
+/// an event that fires while the caller awaits something else is not missed.
+fn wait_for(
+    target: &web_sys::EventTarget,
+    success: &'static str,
+    failures: &'static [&'static str],
+) -> impl std::future::Future<Output = Result<(), JsValue>> + use<> {
     let mut handler: Option<Closure<dyn FnMut(Event)>> = None;
-    let success_name = success.to_string();
     let promise = Promise::new(&mut |resolve, reject| {
-        let success_name = success_name.clone();
         let closure = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
-            if event.type_() == success_name {
+            if event.type_() == success {
                 let _ = resolve.call0(&JsValue::NULL);
             } else {
                 let _ = reject.call1(&JsValue::NULL, &JsValue::from_str(&event.type_()));
@@ -107,15 +112,42 @@ async fn wait_for(target: &web_sys::EventTarget, success: &str, failures: &[&str
         });
         handler = Some(closure);
     });
-    let callback = handler.as_ref().expect_throw("Promise::new runs its executor at once");
-    for name in std::iter::once(success).chain(failures.iter().copied()) {
-        target.add_event_listener_with_callback(name, callback.as_ref().unchecked_ref())?;
+    let callback = handler.expect_throw("Promise::new runs its executor at once");
+    let names = move || std::iter::once(success).chain(failures.iter().copied());
+    let listening: Result<(), JsValue> = names().try_for_each(|name| {
+        target.add_event_listener_with_callback(name, callback.as_ref().unchecked_ref())
+    });
+    let target = target.clone();
+    async move {
+        listening?;
+        let result = JsFuture::from(promise).await.map(|_| ());
+        for name in names() {
+            let _ = target.remove_event_listener_with_callback(name, callback.as_ref().unchecked_ref());
+        }
+        result
     }
-    let result = JsFuture::from(promise).await.map(|_| ());
-    for name in std::iter::once(success).chain(failures.iter().copied()) {
-        let _ = target.remove_event_listener_with_callback(name, callback.as_ref().unchecked_ref());
+}
+
+/// A write transaction under way: its requests are issued, and IndexedDB runs them while the
+/// worker goes on computing the next answers.
+pub struct PendingCommit {
+    transaction: Option<IdbTransaction>,
+    done: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), JsValue>>>>,
+}
+
+impl PendingCommit {
+    /// Waits until IndexedDB stored the changes, or says why it did not.
+    pub async fn finish(self) -> Result<(), String> {
+        let Some(transaction) = self.transaction else { return Ok(()) };
+        match self.done.await {
+            Ok(()) => Ok(()),
+            Err(_) => {
+                let reason =
+                    transaction.error().map_or_else(|| "aborted".to_string(), |e| js_message(&e.into()));
+                Err(format!("IndexedDB did not store the change: {reason}"))
+            }
+        }
     }
-    result
 }
 
 impl TabStorage {
@@ -147,6 +179,12 @@ impl TabStorage {
         Rexie::delete(name)
             .await
             .map_err(|e| format!("cannot delete IndexedDB database {name}: {}", describe(e)))
+    }
+
+    /// Closes the connection the writes go through, as the browser does when the user clears
+    /// the site's data: every commit from then on fails (the tests' way to make storage fail).
+    pub fn close_write_connection(&self) {
+        self.raw.close();
     }
 
     /// Closes both connections.
@@ -214,8 +252,14 @@ impl TabStorage {
 
     /// Applies `ops` in one transaction, atomically: all or none of them are stored.
     pub async fn commit(&self, ops: &[StorageOp], durability: Durability) -> Result<(), String> {
+        self.begin_commit(ops, durability)?.finish().await
+    }
+
+    /// Starts applying `ops` in one transaction, atomically, and returns at once; `finish` waits
+    /// for it. IndexedDB runs a database's write transactions in the order they were started.
+    pub fn begin_commit(&self, ops: &[StorageOp], durability: Durability) -> Result<PendingCommit, String> {
         if ops.is_empty() {
-            return Ok(());
+            return Ok(PendingCommit { transaction: None, done: Box::pin(async { Ok(()) }) });
         }
         // IDBDatabase.transaction(stores, mode, { durability }) — the options argument is not in
         // web-sys's stable API, so the call goes through Reflect.
@@ -236,14 +280,8 @@ impl TabStorage {
             let _ = transaction.abort();
             return Err(e);
         }
-        match wait_for(&transaction, "complete", &["error", "abort"]).await {
-            Ok(()) => Ok(()),
-            Err(_) => {
-                let reason =
-                    transaction.error().map_or_else(|| "aborted".to_string(), |e| js_message(&e.into()));
-                Err(format!("IndexedDB did not store the change: {reason}"))
-            }
-        }
+        let done = Box::pin(wait_for(&transaction, "complete", &["error", "abort"]));
+        Ok(PendingCommit { transaction: Some(transaction), done })
     }
 }
 

@@ -16,13 +16,15 @@ use kite_shared::api::{
 };
 use kite_shared::cluster::{Cluster, StorageOptions};
 use kite_shared::error::{ErrorCode, KafkaError};
-use kite_shared::log::storage::{BrokerStore, FileMap, Journal, MemoryBrokerStore, StorageOp};
+use kite_shared::log::storage::{
+    BrokerStore, FileMap, Journal, MemoryBrokerStore, StorageOp, coalesce_appends,
+};
 use kite_shared::scenario::{SCENARIO_START_MS, ScenarioRun};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::{Closure, JsValue};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use crate::indexed_db::{DEFAULT_DATABASE_NAME, Durability, TabStorage};
+use crate::indexed_db::{DEFAULT_DATABASE_NAME, Durability, PendingCommit, TabStorage};
 
 /// What the welcome says answers, shown in the UI's status line.
 pub const ENGINE_NAME: &str = concat!("in-tab worker ", env!("CARGO_PKG_VERSION"), " (wasm32)");
@@ -423,6 +425,14 @@ impl TabEngine {
         Ok(OpenedDatabase { cluster, storage, report, seed, new, brokers })
     }
 
+    /// Closes the connection the commits go through, as clearing the site's data does: the
+    /// next commit fails, and the tab stops taking requests (the tests' way to make storage fail).
+    pub fn close_write_connection(&self) {
+        if let Some((storage, _)) = &self.storage {
+            storage.close_write_connection();
+        }
+    }
+
     /// Closes the database (a dropped connection stays open until collected, and an open one
     /// blocks deleting the database).
     pub fn close(mut self) {
@@ -463,48 +473,125 @@ impl TabEngine {
     /// Answers one message and commits what it changed; the answer reports a storage failure
     /// instead of the engine's reply if the commit fails.
     pub async fn handle(engine: &RefCell<TabEngine>, now_ms: i64, data: &JsValue) -> String {
+        match TabEngine::process(engine, now_ms, data) {
+            Processed::Reset(id) => TabEngine::reset(engine, id).await,
+            Processed::Answer(held, ops) => {
+                let mut held = vec![held];
+                let commit = TabEngine::begin_commit(engine, &mut held, &ops);
+                TabEngine::settle(engine, &mut held, commit).await;
+                held.pop().map(|h| h.answer).unwrap_or_default()
+            }
+        }
+    }
+
+    /// Answers one message in memory: the answer, and the storage changes to commit before it
+    /// may be given. A `reset_cluster` is left to the caller (it deletes the database).
+    pub fn process(engine: &RefCell<TabEngine>, now_ms: i64, data: &JsValue) -> Processed {
+        let answer_only =
+            |answer| Processed::Answer(Held { id: None, answer, pushes: Vec::new() }, Vec::new());
         // One copy of the text out of JavaScript and one decode per message: a produce_batch of
         // 4,000 records is 400 KB of JSON, and each pass over it cost the whole request's time.
-        let Some(text) = data.as_string() else { return not_text() };
+        let Some(text) = data.as_string() else { return answer_only(not_text()) };
         let message = match decode_client_message(&text) {
             Ok(message) => message,
-            Err(err) => return encode(&ServerMessage::Invalid { message: err.to_string() }),
+            Err(err) => return answer_only(encode(&ServerMessage::Invalid { message: err.to_string() })),
         };
         let id = message.id;
-        if message.command == Command::ResetCluster && engine.borrow().failed.is_none() {
-            return TabEngine::reset(engine, id).await;
+        let mut this = engine.borrow_mut();
+        if let Some(failure) = &this.failed {
+            return Processed::Answer(
+                Held { id: Some(id), answer: storage_error(id, failure), pushes: Vec::new() },
+                Vec::new(),
+            );
         }
-        let (reply, ops, storage) = {
-            let mut this = engine.borrow_mut();
-            if let Some(failure) = &this.failed {
-                return storage_error(id, failure);
+        if message.command == Command::ResetCluster {
+            return Processed::Reset(id);
+        }
+        let real_ms = now_ms as f64;
+        let answer = match this.host_command(real_ms, &message) {
+            Some(reply) => reply,
+            None => {
+                let now = this.clock.now(real_ms);
+                let reply = reply_text(id, this.cluster.handle(now, message.command));
+                this.remember(Given::Request { now_ms: now, text });
+                reply
             }
-            let real_ms = now_ms as f64;
-            let reply = match this.host_command(real_ms, &message) {
-                Some(reply) => reply,
-                None => {
-                    let now = this.clock.now(real_ms);
-                    let reply = reply_text(id, this.cluster.handle(now, message.command));
-                    this.remember(Given::Request { now_ms: now, text });
-                    reply
-                }
-            };
-            this.collect_events();
-            let ops: Vec<StorageOp> =
-                this.journal.lock().unwrap_or_else(|e| e.into_inner()).drain(..).collect();
-            (reply, ops, this.storage.clone())
         };
-        let Some((storage, durability)) = storage else { return reply };
-        match storage.commit(&ops, durability).await {
-            Ok(()) => reply,
-            Err(e) => {
-                let failure = format!(
-                    "{e}. The tab stopped taking requests so nothing stored is lost; reload to continue from what was stored."
-                );
-                let answer = storage_error(id, &failure);
-                engine.borrow_mut().failed = Some(failure);
-                answer
+        this.collect_events();
+        let ops: Vec<StorageOp> = this.journal.lock().unwrap_or_else(|e| e.into_inner()).drain(..).collect();
+        let pushes = this.take_pushes();
+        Processed::Answer(Held { id: Some(id), answer, pushes }, ops)
+    }
+
+    /// Starts committing `ops`, the changes behind the `held` answers. `None` when there is
+    /// nothing to wait for: no storage, no change, or the tab already failed (then the held
+    /// answers become the storage error).
+    pub fn begin_commit(
+        engine: &RefCell<TabEngine>,
+        held: &mut [Held],
+        ops: &[StorageOp],
+    ) -> Option<PendingCommit> {
+        let storage = {
+            let this = engine.borrow();
+            if let Some(failure) = &this.failed {
+                refuse_held(held, failure);
+                return None;
             }
+            this.storage.clone()
+        };
+        let (storage, durability) = storage?;
+        if ops.is_empty() {
+            return None;
+        }
+        match storage.begin_commit(ops, durability) {
+            Ok(commit) => Some(commit),
+            Err(e) => {
+                TabEngine::fail(engine, held, e);
+                None
+            }
+        }
+    }
+
+    /// Waits for `commit` (if any); if it failed, the tab stops and the `held` answers become
+    /// the storage error.
+    pub async fn settle(engine: &RefCell<TabEngine>, held: &mut [Held], commit: Option<PendingCommit>) {
+        if let Some(commit) = commit
+            && let Err(e) = commit.finish().await
+        {
+            TabEngine::fail(engine, held, e);
+        }
+    }
+
+    fn fail(engine: &RefCell<TabEngine>, held: &mut [Held], error: String) {
+        let failure = format!(
+            "{error}. The tab stopped taking requests so nothing stored is lost; reload to continue from what was stored."
+        );
+        refuse_held(held, &failure);
+        engine.borrow_mut().failed = Some(failure);
+    }
+}
+
+/// A message answered in memory, not yet given: its answer and the event pushes after it.
+pub struct Held {
+    /// The request's id; `None` for a message that was not a request (its answer stands).
+    id: Option<u64>,
+    pub answer: String,
+    pub pushes: Vec<String>,
+}
+
+/// What `process` made of a message.
+pub enum Processed {
+    /// The answer, given once these storage changes are committed.
+    Answer(Held, Vec<StorageOp>),
+    /// `reset_cluster` with this id.
+    Reset(u64),
+}
+
+/// Turns the held answers to requests into the storage error: their changes were not stored.
+fn refuse_held(held: &mut [Held], failure: &str) {
+    for held in held {
+        if let Some(id) = held.id {
+            held.answer = storage_error(id, failure);
         }
     }
 }
@@ -759,6 +846,66 @@ fn worker_query() -> String {
         .unwrap_or_default()
 }
 
+/// Answers the messages in `queue` until it is empty, posting each answer (and the event pushes
+/// after it) in order, each once its changes are stored. Messages may join `queue` while this
+/// waits.
+///
+/// While one group of requests is being stored, the next ones are answered in memory, and
+/// stored together when the first group is done: computing and storing overlap, and IndexedDB
+/// sees one transaction per group, its appends joined. A transaction starts only after the
+/// previous one completed, so if one fails, nothing after it is stored either, and the answers
+/// not yet given become the storage error.
+pub async fn answer_in_order(
+    engine: &RefCell<TabEngine>,
+    queue: &RefCell<VecDeque<JsValue>>,
+    post: impl Fn(&str),
+) {
+    let post = |held: Vec<Held>| {
+        for held in held {
+            post(&held.answer);
+            for push in &held.pushes {
+                post(push);
+            }
+        }
+    };
+    let mut storing: Option<(Vec<Held>, Option<PendingCommit>)> = None;
+    loop {
+        let (mut held, mut ops, mut reset) = (Vec::new(), Vec::new(), None);
+        while reset.is_none() {
+            let next = queue.borrow_mut().pop_front();
+            let Some(data) = next else { break };
+            match TabEngine::process(engine, Date::now() as i64, &data) {
+                Processed::Answer(answer, changes) => {
+                    held.push(answer);
+                    ops.extend(changes);
+                }
+                Processed::Reset(id) => reset = Some(id),
+            }
+        }
+        if let Some((mut stored, commit)) = storing.take() {
+            TabEngine::settle(engine, &mut stored, commit).await;
+            post(stored);
+        }
+        let commit = TabEngine::begin_commit(engine, &mut held, &coalesce_appends(ops));
+        if commit.is_some() {
+            storing = Some((held, commit));
+        } else {
+            post(held);
+        }
+        if let Some(id) = reset {
+            if let Some((mut stored, commit)) = storing.take() {
+                TabEngine::settle(engine, &mut stored, commit).await;
+                post(stored);
+            }
+            let answer = TabEngine::reset(engine, id).await;
+            post(vec![Held { id: Some(id), answer, pushes: Vec::new() }]);
+        }
+        if storing.is_none() && queue.borrow().is_empty() {
+            break;
+        }
+    }
+}
+
 pub fn start() {
     wasm_bindgen_futures::spawn_local(async {
         let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
@@ -774,7 +921,6 @@ pub fn start() {
             (None, None) => TabEngine::open_with_brokers(mode, DEFAULT_DATABASE_NAME, brokers).await,
         };
         let engine = Rc::new(RefCell::new(engine));
-        // Requests are answered one at a time, in order, each after its commit.
         let queue: Rc<RefCell<VecDeque<JsValue>>> = Rc::default();
         let busy = Rc::new(RefCell::new(false));
         let reply_scope = scope.clone();
@@ -787,17 +933,11 @@ pub fn start() {
             let (engine, queue, busy, scope) =
                 (handler_engine.clone(), handler_queue.clone(), busy.clone(), reply_scope.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                loop {
-                    let next = queue.borrow_mut().pop_front();
-                    let Some(data) = next else { break };
-                    let text = TabEngine::handle(&engine, Date::now() as i64, &data).await;
-                    // Posting a string to our own page cannot fail short of the page being gone.
-                    let _ = scope.post_message(&JsValue::from_str(&text));
-                    let pushes = engine.borrow_mut().take_pushes();
-                    for push in pushes {
-                        let _ = scope.post_message(&JsValue::from_str(&push));
-                    }
-                }
+                // Posting a string to our own page cannot fail short of the page being gone.
+                answer_in_order(&engine, &queue, |text| {
+                    let _ = scope.post_message(&JsValue::from_str(text));
+                })
+                .await;
                 *busy.borrow_mut() = false;
             });
         });

@@ -1,12 +1,14 @@
 //! Browser tests of the tab's IndexedDB storage (headless Chromium): a cluster written through
 //! the worker's engine reopens from the database with every record; a torn tail is cut by the
-//! same recovery a server runs; strict durability commits; the stored `.log` bytes are Kafka's.
+//! same recovery a server runs; strict durability commits; the stored `.log` bytes are Kafka's;
+//! the worker's loop answers in order, each answer after its commit, and a failed commit stops
+//! the tab without losing what was stored.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use kite_frontend::indexed_db::{Durability, TabStorage};
-use kite_frontend::worker::{StorageMode, TabEngine};
+use kite_frontend::worker::{StorageMode, TabEngine, answer_in_order};
 use kite_shared::api::{ClientMessage, Command, Reply, ServerMessage, decode_server_message, encode};
 use kite_shared::log::storage::StorageOp;
 use kite_shared::partitioner::PartitionerKind;
@@ -342,4 +344,71 @@ async fn a_shared_state_opens_the_same_cluster() {
 
     let broken = TabEngine::with_state("v1.not-a-state");
     assert!(broken.description.contains("the shared state did not open"), "{}", broken.description);
+}
+
+/// The ids and replies of the answers `answer_in_order` posted.
+fn replies(posted: &[String]) -> Vec<(u64, Reply)> {
+    posted
+        .iter()
+        .map(|text| match decode_server_message(text).unwrap() {
+            ServerMessage::Reply { id, reply } => (id, reply),
+            other => panic!("expected a reply, got {other:?}"),
+        })
+        .collect()
+}
+
+fn request(id: u64, value: &str) -> JsValue {
+    JsValue::from_str(&encode(&ClientMessage { id, command: produce(value) }))
+}
+
+#[wasm_bindgen_test]
+async fn the_worker_answers_in_order_each_after_its_commit_and_messages_can_join_while_it_stores() {
+    let database = "kite-test-answer-in-order";
+    let engine = written(database, StorageMode::Persistent, 2).await;
+    let queue: RefCell<VecDeque<JsValue>> =
+        RefCell::new((0..6).map(|i| request(10 + i, &format!("value {}", 2 + i))).collect());
+    let posted = RefCell::new(Vec::new());
+    answer_in_order(&engine, &queue, |text| {
+        // Three more arrive once the first answer is out, while the rest are being stored.
+        if posted.borrow().is_empty() {
+            queue.borrow_mut().extend((0..3).map(|i| request(20 + i, &format!("value {}", 8 + i))));
+        }
+        posted.borrow_mut().push(text.to_string());
+    })
+    .await;
+    let answers = replies(&posted.borrow());
+    let ids: Vec<u64> = answers.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, [10, 11, 12, 13, 14, 15, 20, 21, 22]);
+    for (n, (_, reply)) in answers.iter().enumerate() {
+        assert!(matches!(reply, Reply::Produced { offset, .. } if *offset == 2 + n as i64), "{reply:?}");
+    }
+    engine.into_inner().close();
+    let reopened = RefCell::new(TabEngine::open_with_brokers(StorageMode::Persistent, database, 1).await);
+    assert_eq!(values(&reopened).await, expected(11), "every answered record was stored");
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_commit_stops_the_tab_and_loses_nothing_stored() {
+    let database = "kite-test-failed-commit";
+    let engine = written(database, StorageMode::Persistent, 3).await;
+    engine.borrow().close_write_connection();
+    let queue = RefCell::new(VecDeque::from([request(30, "lost"), request(31, "refused")]));
+    let posted = RefCell::new(Vec::new());
+    answer_in_order(&engine, &queue, |text| posted.borrow_mut().push(text.to_string())).await;
+    let answers = replies(&posted.borrow());
+    assert_eq!(answers.len(), 2);
+    for (id, reply) in &answers {
+        let Reply::Error(error) = reply else { panic!("{id}: expected the storage error, got {reply:?}") };
+        assert_eq!(error.error.name(), "KAFKA_STORAGE_ERROR", "{error:?}");
+        assert!(error.message.contains("reload to continue from what was stored"), "{}", error.message);
+    }
+    // The tab keeps refusing: its memory is ahead of what is stored.
+    let after = ask(&engine, 32, produce("after")).await;
+    assert!(matches!(&after, Reply::Error(e) if e.error.name() == "KAFKA_STORAGE_ERROR"), "{after:?}");
+    drop(engine);
+
+    let reopened = RefCell::new(TabEngine::open_with_brokers(StorageMode::Persistent, database, 1).await);
+    assert_eq!(values(&reopened).await, expected(3), "what was stored before the failure is all there");
+    let produced = ask(&reopened, 33, produce("value 3")).await;
+    assert!(matches!(produced, Reply::Produced { offset: 3, .. }), "{produced:?}");
 }

@@ -155,6 +155,37 @@ pub fn apply_ops(files: &mut FileMap, ops: impl IntoIterator<Item = StorageOp>) 
     }
 }
 
+/// The same changes in fewer ops, for a host that stores several requests' journals at once:
+/// an append that continues the last append to its file (nothing else touched that file in
+/// between) joins it. Applying the result gives the same files as applying `ops`; the tab stores
+/// one IndexedDB record per append, so five requests' appends to a log become one record.
+pub fn coalesce_appends(ops: Vec<StorageOp>) -> Vec<StorageOp> {
+    let mut out: Vec<StorageOp> = Vec::with_capacity(ops.len());
+    // Per file, the index in `out` of its last append, while nothing else touched the file since.
+    let mut last_append: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for op in ops {
+        match op {
+            StorageOp::Append { dir, file, position, bytes } => {
+                let key = (dir, file);
+                if let Some(&at) = last_append.get(&key)
+                    && let Some(StorageOp::Append { position: start, bytes: joined, .. }) = out.get_mut(at)
+                    && *start + joined.len() == position
+                {
+                    joined.extend_from_slice(&bytes);
+                    continue;
+                }
+                last_append.insert(key.clone(), out.len());
+                out.push(StorageOp::Append { dir: key.0, file: key.1, position, bytes });
+            }
+            StorageOp::Write { ref dir, ref file, .. } | StorageOp::Delete { ref dir, ref file } => {
+                last_append.remove(&(dir.clone(), file.clone()));
+                out.push(op);
+            }
+        }
+    }
+    out
+}
+
 /// A broker kept in memory: ephemeral, or journaled for a host to persist, and reopenable from a
 /// `FileMap` (what the host persisted).
 pub struct MemoryBrokerStore {
@@ -477,6 +508,77 @@ impl SegmentFile for MemorySegment {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An op on one of three files of two dirs, appending at the file's end (as the journal
+    /// does) or, for `gap`, somewhere else.
+    fn ops_strategy() -> impl proptest::strategy::Strategy<Value = Vec<(u8, u8, Vec<u8>, bool)>> {
+        use proptest::prelude::*;
+        proptest::collection::vec(
+            (0u8..3, 0u8..4, proptest::collection::vec(any::<u8>(), 0..6), any::<bool>()),
+            0..40,
+        )
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn coalesced_appends_leave_the_same_files(steps in ops_strategy()) {
+            let mut lengths: BTreeMap<(String, String), usize> = BTreeMap::new();
+            let mut ops = Vec::new();
+            for (file, kind, bytes, gap) in steps {
+                let key = (format!("d{}", file % 2), format!("f{file}"));
+                let length = lengths.get(&key).copied().unwrap_or(0);
+                let (dir, file) = key.clone();
+                match kind {
+                    0 | 1 => {
+                        // A truncating append (position before the end) exercises the rule that
+                        // only contiguous appends join.
+                        let position = if gap { length / 2 } else { length };
+                        lengths.insert(key, position + bytes.len());
+                        ops.push(StorageOp::Append { dir, file, position, bytes });
+                    }
+                    2 => {
+                        lengths.insert(key, bytes.len());
+                        ops.push(StorageOp::Write { dir, file, bytes });
+                    }
+                    _ => {
+                        lengths.remove(&key);
+                        ops.push(StorageOp::Delete { dir, file });
+                    }
+                }
+            }
+            let (mut plain, mut joined) = (FileMap::new(), FileMap::new());
+            apply_ops(&mut plain, ops.clone());
+            let coalesced = coalesce_appends(ops.clone());
+            proptest::prop_assert!(coalesced.len() <= ops.len());
+            apply_ops(&mut joined, coalesced);
+            proptest::prop_assert_eq!(plain, joined);
+        }
+    }
+
+    #[test]
+    fn five_requests_appends_to_a_log_become_one() {
+        let append = |position: usize, bytes: &[u8]| StorageOp::Append {
+            dir: "broker-0/t-0".into(),
+            file: "00000000000000000000.log".into(),
+            position,
+            bytes: bytes.to_vec(),
+        };
+        let other = StorageOp::Write {
+            dir: "broker-0/t-0".into(),
+            file: "leader-epoch-checkpoint".into(),
+            bytes: b"0".to_vec(),
+        };
+        let ops = vec![append(0, b"ab"), other.clone(), append(2, b"cd"), append(4, b"e")];
+        assert_eq!(coalesce_appends(ops), vec![append(0, b"abcde"), other]);
+        // A write to the log itself in between keeps the appends apart.
+        let rewrite = StorageOp::Write {
+            dir: "broker-0/t-0".into(),
+            file: "00000000000000000000.log".into(),
+            bytes: b"ab".to_vec(),
+        };
+        let ops = vec![append(0, b"ab"), rewrite.clone(), append(2, b"cd")];
+        assert_eq!(coalesce_appends(ops.clone()), ops);
+    }
 
     #[test]
     fn a_partition_reopened_over_the_same_store_finds_what_its_log_left() {
