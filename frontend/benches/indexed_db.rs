@@ -29,6 +29,8 @@ const NOW_MS: i64 = 1_700_000_000_000;
 /// `tab_produce` deletes and recreates its topic after this many batches (40,000 records, about
 /// 15 MB over three replicas), bounding what the tab holds.
 const BATCHES_PER_TOPIC: usize = 40;
+/// The page's window of unanswered requests (Kafka's `max.in.flight.requests.per.connection`).
+const IN_FLIGHT_REQUESTS: usize = 5;
 
 fn producer_batch() -> Vec<u8> {
     let records = (0..RECORDS_PER_BATCH)
@@ -121,9 +123,11 @@ async fn raw_put_strict(c: &mut Criterion) {
 /// brokers with a topic of replication factor 3 and `acks=all`: decode the JSON, serialize and
 /// place the records, append on the leader, replicate to both followers, commit every replica's
 /// changes to IndexedDB (relaxed) — or, as the baseline, the same request answered by the same
-/// engine in memory without storage.
-async fn tab_produce(c: &mut Criterion, database: Option<&str>, name: &str) {
-    use kite_frontend::worker::{StorageMode, TabEngine};
+/// engine in memory without storage. `in_flight` requests go at once through the worker's loop
+/// (`answer_in_order`, which answers the next ones while the first commits) per iteration; with 1,
+/// one `handle` — compute, then commit — per iteration.
+async fn tab_produce(c: &mut Criterion, database: Option<&str>, in_flight: usize, name: &str) {
+    use kite_frontend::worker::{StorageMode, TabEngine, answer_in_order};
     use kite_shared::api::{BatchedRecord, ClientMessage, Command, encode};
     use wasm_bindgen::JsValue;
     let mode = match database {
@@ -172,12 +176,23 @@ async fn tab_produce(c: &mut Criterion, database: Option<&str>, name: &str) {
             let (engine, text, create, delete, batches) =
                 (engine.clone(), text.clone(), create.clone(), delete.clone(), batches.clone());
             async move {
-                let answer = TabEngine::handle(&engine, NOW_MS, &JsValue::from_str(&text)).await;
-                assert!(answer.contains("produced_batch"), "{answer}");
+                if in_flight == 1 {
+                    let answer = TabEngine::handle(&engine, NOW_MS, &JsValue::from_str(&text)).await;
+                    assert!(answer.contains("produced_batch"), "{answer}");
+                } else {
+                    let queue = RefCell::new((0..in_flight).map(|_| JsValue::from_str(&text)).collect());
+                    let answered = RefCell::new(0);
+                    answer_in_order(&engine, &queue, |answer| {
+                        assert!(answer.contains("produced_batch"), "{answer}");
+                        *answered.borrow_mut() += 1;
+                    })
+                    .await;
+                    assert_eq!(answered.into_inner(), in_flight);
+                }
                 // The topic starts again every `BATCHES_PER_TOPIC` batches (its deletion and
                 // creation timed too), so thousands of iterations fit in the tab's memory.
-                let count = batches.replace_with(|n| *n + 1) + 1;
-                if count % BATCHES_PER_TOPIC == 0 {
+                let count = batches.replace_with(|n| *n + in_flight) + in_flight;
+                if count.is_multiple_of(BATCHES_PER_TOPIC) {
                     TabEngine::handle(&engine, NOW_MS, &JsValue::from_str(&delete)).await;
                     TabEngine::handle(&engine, NOW_MS, &JsValue::from_str(&create)).await;
                 }
@@ -190,10 +205,16 @@ async fn tab_produce(c: &mut Criterion, database: Option<&str>, name: &str) {
 #[wasm_bindgen_bench]
 async fn tab_produce_persistent(c: &mut Criterion) {
     let name = "in-tab produce_batch, 3 brokers RF 3 acks=all, IndexedDB (1000 x 100 B)";
-    tab_produce(c, Some("kite-bench-tab"), name).await;
+    tab_produce(c, Some("kite-bench-tab"), 1, name).await;
+}
+
+#[wasm_bindgen_bench]
+async fn tab_produce_persistent_five_in_flight(c: &mut Criterion) {
+    let name = "the same, 5 requests in flight through answer_in_order (5 x 1000 x 100 B per iteration)";
+    tab_produce(c, Some("kite-bench-tab-window"), IN_FLIGHT_REQUESTS, name).await;
 }
 
 #[wasm_bindgen_bench]
 async fn tab_produce_in_memory(c: &mut Criterion) {
-    tab_produce(c, None, "baseline: the same engine in memory (1000 x 100 B)").await;
+    tab_produce(c, None, 1, "baseline: the same engine in memory (1000 x 100 B)").await;
 }
