@@ -2,15 +2,22 @@
 //! IndexedDB, so a reload reopens the cluster through the same log recovery a server runs.
 //!
 //! Object store `files`: key `[dir, file, position]` → a `Uint8Array` chunk of that file starting
-//! at byte `position` (an append is one chunk; a whole-file write is one chunk at 0). Reading a
-//! file is its chunks in key order, concatenated while they are contiguous. Object store `meta`:
-//! key `"seed"` → the engine's seed, as a decimal string.
+//! at byte `position` (an append is one chunk; a whole-file write is one chunk at 0), or a number:
+//! the key of a chunk in `blobs` that several files share. Reading a file is its chunks in key
+//! order, concatenated while they are contiguous. Object store `blobs`: number → `Uint8Array`,
+//! bytes that identical appends of one commit share — a partition's replicas append the same
+//! batches at the same positions, so with replication factor 3 each batch is stored once, not
+//! three times. A blob is deleted with the last chunk that names it. Object store `meta`: key
+//! `"seed"` → the engine's seed, as a decimal string.
 //!
-//! The engine runs on a journaled memory store; after each request the worker commits the
-//! request's journal in one readwrite transaction, and answers only once it completed. rexie
+//! The engine runs on a journaled memory store; the worker commits requests' journals in
+//! readwrite transactions, and answers only once they completed. rexie
 //! opens the database (schema) and reads it at startup; the write transaction is made through
 //! web-sys directly, because rexie cannot pass IndexedDB's `durability` option ("strict" makes
 //! Chromium flush to disk before `complete`, "relaxed" is its default).
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 use js_sys::{Array, Promise, Reflect, Uint8Array};
 use kite_shared::log::storage::{FileMap, StorageOp};
@@ -25,8 +32,10 @@ use web_sys::{
 /// The database the playground keeps its cluster in.
 pub const DEFAULT_DATABASE_NAME: &str = "kite";
 /// The schema version; bump it (and declare every store again) when the schema changes.
-const DATABASE_VERSION: u32 = 1;
+/// Version 2 added `blobs`; a version-1 database opens as it was (its chunks are all bytes).
+const DATABASE_VERSION: u32 = 2;
 const FILES_STORE: &str = "files";
+const BLOBS_STORE: &str = "blobs";
 const META_STORE: &str = "meta";
 const SEED_KEY: &str = "seed";
 
@@ -53,6 +62,44 @@ pub struct TabStorage {
     rexie: Rexie,
     /// A second connection to the same database, for the write transactions.
     raw: IdbDatabase,
+    /// Which stored chunks name a blob: read at load, kept up to date by each commit.
+    shared: RefCell<SharedChunks>,
+}
+
+/// A chunk's key: `(dir, file, position)`.
+type ChunkKey = (String, String, usize);
+
+/// The chunks stored as a blob's number, and how many chunks name each blob.
+#[derive(Default)]
+struct SharedChunks {
+    blob_of: BTreeMap<ChunkKey, u64>,
+    chunks_naming: BTreeMap<u64, usize>,
+    next_blob: u64,
+}
+
+impl SharedChunks {
+    /// The chunk at `key` is replaced or deleted: if it named a blob, that blob has one chunk
+    /// fewer, and goes when it has none.
+    fn release(&mut self, key: &ChunkKey, blobs: &IdbObjectStore) -> Result<(), JsValue> {
+        let Some(blob) = self.blob_of.remove(key) else { return Ok(()) };
+        let count = self.chunks_naming.entry(blob).or_insert(1);
+        *count -= 1;
+        if *count == 0 {
+            self.chunks_naming.remove(&blob);
+            blobs.delete(&JsValue::from_f64(blob as f64))?;
+        }
+        Ok(())
+    }
+
+    /// Every chunk of `(dir, file)` that names a blob.
+    fn chunks_of(&self, dir: &str, file: &str) -> Vec<ChunkKey> {
+        let from = (dir.to_string(), file.to_string(), 0);
+        self.blob_of
+            .range(from..)
+            .take_while(|(k, _)| k.0 == dir && k.1 == file)
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
 }
 
 /// What the database held at open.
@@ -92,7 +139,6 @@ fn file_range(dir: &str, file: &str) -> Result<IdbKeyRange, String> {
         .map_err(|e| js_message(&e))
 }
 
-/// Resolves when one of `events` fires on `target`, with whether it was the first (success).
 /// Listens on `target` now, and resolves on its first `success` event (or rejects on a failure
 /// event). The listeners are added before this returns, not when the future is first polled, so
 /// an event that fires while the caller awaits something else is not missed.
@@ -157,6 +203,7 @@ impl TabStorage {
         let rexie = Rexie::builder(name)
             .version(DATABASE_VERSION)
             .add_object_store(ObjectStore::new(FILES_STORE))
+            .add_object_store(ObjectStore::new(BLOBS_STORE))
             .add_object_store(ObjectStore::new(META_STORE))
             .build()
             .await
@@ -171,7 +218,7 @@ impl TabStorage {
             .map_err(|e| js_message(&e))?
             .dyn_into()
             .map_err(|_| "IndexedDB open gave no database".to_string())?;
-        Ok(TabStorage { rexie, raw })
+        Ok(TabStorage { rexie, raw, shared: RefCell::default() })
     }
 
     /// Deletes the database `name` (the playground's reset).
@@ -197,10 +244,18 @@ impl TabStorage {
     pub async fn load(&self) -> Result<Loaded, String> {
         let transaction = self
             .rexie
-            .transaction(&[FILES_STORE, META_STORE], TransactionMode::ReadOnly)
+            .transaction(&[FILES_STORE, BLOBS_STORE, META_STORE], TransactionMode::ReadOnly)
             .map_err(|e| format!("cannot read IndexedDB: {}", describe(e)))?;
         let files_store = transaction.store(FILES_STORE).map_err(describe)?;
         let chunks = files_store.scan(None, None, None, None).await.map_err(describe)?;
+        let blobs_store = transaction.store(BLOBS_STORE).map_err(describe)?;
+        let mut blobs = BTreeMap::new();
+        for (key, value) in blobs_store.scan(None, None, None, None).await.map_err(describe)? {
+            let blob = key.as_f64().ok_or_else(|| format!("a blob key is not a number: {key:?}"))? as u64;
+            let bytes =
+                value.dyn_into::<Uint8Array>().map_err(|_| format!("blob {blob} is not bytes"))?.to_vec();
+            blobs.insert(blob, bytes);
+        }
         let seed = transaction
             .store(META_STORE)
             .map_err(describe)?
@@ -209,8 +264,14 @@ impl TabStorage {
             .map_err(describe)?
             .and_then(|value| value.as_string())
             .and_then(|text| text.parse().ok());
+        let mut shared = SharedChunks {
+            next_blob: blobs.keys().next_back().map_or(0, |last| last + 1),
+            ..Default::default()
+        };
         let mut files = FileMap::new();
         let mut dropped_bytes = 0;
+        // The file whose chunks stopped being contiguous: the rest of its chunks are left out.
+        let mut gap_in: Option<(String, String)> = None;
         // Keys sort by dir, then file, then position: each file's chunks come in order.
         for (key, value) in chunks {
             let key: Array = key.dyn_into().map_err(|_| "a chunk key is not an array".to_string())?;
@@ -219,19 +280,35 @@ impl TabStorage {
             else {
                 return Err(format!("a chunk key is not [dir, file, position]: {key:?}"));
             };
-            let bytes = value
-                .dyn_into::<Uint8Array>()
-                .map_err(|_| format!("chunk {dir}/{file}@{position} is not bytes"))?
-                .to_vec();
-            let contents = files.entry((dir, file)).or_default();
-            // A gap means a chunk is missing; what follows cannot be placed, and log recovery
-            // treats the file as ending at the gap.
-            if position == contents.len() as f64 && dropped_bytes == 0 {
-                contents.extend_from_slice(&bytes);
-            } else {
-                dropped_bytes += bytes.len();
+            let bytes: Option<Vec<u8>> = match value.as_f64() {
+                Some(blob) => {
+                    let blob = blob as u64;
+                    shared.blob_of.insert((dir.clone(), file.clone(), position as usize), blob);
+                    *shared.chunks_naming.entry(blob).or_default() += 1;
+                    blobs.get(&blob).cloned()
+                }
+                None => Some(
+                    value
+                        .dyn_into::<Uint8Array>()
+                        .map_err(|_| format!("chunk {dir}/{file}@{position} is neither bytes nor a blob"))?
+                        .to_vec(),
+                ),
+            };
+            let name = (dir, file);
+            let contents = files.entry(name.clone()).or_default();
+            // A gap (a missing chunk, or a blob that is not there) means what follows in this
+            // file cannot be placed; log recovery treats the file as ending at the gap.
+            match bytes {
+                Some(bytes) if position == contents.len() as f64 && gap_in.as_ref() != Some(&name) => {
+                    contents.extend_from_slice(&bytes);
+                }
+                bytes => {
+                    dropped_bytes += bytes.map_or(0, |b| b.len());
+                    gap_in = Some(name);
+                }
             }
         }
+        *self.shared.borrow_mut() = shared;
         Ok(Loaded { files, seed, dropped_bytes })
     }
 
@@ -270,13 +347,15 @@ impl TabStorage {
             .map_err(|e| js_message(&e))?
             .dyn_into()
             .map_err(|_| "IDBDatabase.transaction is not a function".to_string())?;
+        let stores = Array::of2(&JsValue::from_str(FILES_STORE), &JsValue::from_str(BLOBS_STORE));
         let transaction: IdbTransaction = method
-            .call3(&self.raw, &JsValue::from_str(FILES_STORE), &JsValue::from_str("readwrite"), &options)
+            .call3(&self.raw, &stores, &JsValue::from_str("readwrite"), &options)
             .map_err(|e| format!("cannot start an IndexedDB transaction: {}", js_message(&e)))?
             .dyn_into()
             .map_err(|_| "IDBDatabase.transaction gave no transaction".to_string())?;
-        let store = transaction.object_store(FILES_STORE).map_err(|e| js_message(&e))?;
-        if let Err(e) = queue(&store, ops) {
+        let files = transaction.object_store(FILES_STORE).map_err(|e| js_message(&e))?;
+        let blobs = transaction.object_store(BLOBS_STORE).map_err(|e| js_message(&e))?;
+        if let Err(e) = queue(&files, &blobs, &mut self.shared.borrow_mut(), ops) {
             let _ = transaction.abort();
             return Err(e);
         }
@@ -285,22 +364,81 @@ impl TabStorage {
     }
 }
 
-/// Issues every op's requests on `store`; the transaction completes when they all succeed.
-fn queue(store: &IdbObjectStore, ops: &[StorageOp]) -> Result<(), String> {
+/// Issues every op's requests on `files` (and `blobs`); the transaction completes when they all
+/// succeed. Appends of the same bytes to the same file name at the same position (a partition's
+/// replicas, in different directories) are stored as one blob that each of their chunks names.
+fn queue(
+    files: &IdbObjectStore,
+    blobs: &IdbObjectStore,
+    shared: &mut SharedChunks,
+    ops: &[StorageOp],
+) -> Result<(), String> {
     let failed = |e: JsValue| format!("IndexedDB refused a request: {}", js_message(&e));
-    for op in ops {
+    // For each append, the first append of this commit it is a copy of (itself if none), and per
+    // first append how many copies it has.
+    let mut first_of = Vec::with_capacity(ops.len());
+    let mut copies: BTreeMap<usize, usize> = BTreeMap::new();
+    for (i, op) in ops.iter().enumerate() {
+        let first = match op {
+            StorageOp::Append { file, position, bytes, .. } => ops[..i]
+                .iter()
+                .position(|earlier| {
+                    matches!(earlier, StorageOp::Append { file: f, position: p, bytes: b, .. }
+                        if f == file && p == position && b == bytes)
+                })
+                .unwrap_or(i),
+            _ => i,
+        };
+        *copies.entry(first).or_default() += 1;
+        first_of.push(first);
+    }
+    // The blob of each first append that has copies, once put.
+    let mut blob_of_first: BTreeMap<usize, u64> = BTreeMap::new();
+    for (i, op) in ops.iter().enumerate() {
         match op {
             StorageOp::Append { dir, file, position, bytes } => {
-                let chunk = Uint8Array::from(bytes.as_slice());
-                store.put_with_key(&chunk, &chunk_key(dir, file, *position as f64)).map_err(failed)?;
+                let key = (dir.clone(), file.clone(), *position);
+                shared.release(&key, blobs).map_err(failed)?;
+                let first = first_of[i];
+                let value: JsValue = if copies[&first] > 1 {
+                    let blob = match blob_of_first.get(&first) {
+                        Some(blob) => *blob,
+                        None => {
+                            let blob = shared.next_blob;
+                            shared.next_blob += 1;
+                            blobs
+                                .put_with_key(
+                                    &Uint8Array::from(bytes.as_slice()),
+                                    &JsValue::from_f64(blob as f64),
+                                )
+                                .map_err(failed)?;
+                            // Counted whole at once, so a copy deleted before the others are
+                            // put (a file deleted later in this commit) cannot free it early.
+                            shared.chunks_naming.insert(blob, copies[&first]);
+                            blob_of_first.insert(first, blob);
+                            blob
+                        }
+                    };
+                    shared.blob_of.insert(key, blob);
+                    JsValue::from_f64(blob as f64)
+                } else {
+                    Uint8Array::from(bytes.as_slice()).into()
+                };
+                files.put_with_key(&value, &chunk_key(dir, file, *position as f64)).map_err(failed)?;
             }
             StorageOp::Write { dir, file, bytes } => {
-                store.delete(&file_range(dir, file)?.into()).map_err(failed)?;
+                for key in shared.chunks_of(dir, file) {
+                    shared.release(&key, blobs).map_err(failed)?;
+                }
+                files.delete(&file_range(dir, file)?.into()).map_err(failed)?;
                 let chunk = Uint8Array::from(bytes.as_slice());
-                store.put_with_key(&chunk, &chunk_key(dir, file, 0.0)).map_err(failed)?;
+                files.put_with_key(&chunk, &chunk_key(dir, file, 0.0)).map_err(failed)?;
             }
             StorageOp::Delete { dir, file } => {
-                store.delete(&file_range(dir, file)?.into()).map_err(failed)?;
+                for key in shared.chunks_of(dir, file) {
+                    shared.release(&key, blobs).map_err(failed)?;
+                }
+                files.delete(&file_range(dir, file)?.into()).map_err(failed)?;
             }
         }
     }

@@ -1,7 +1,8 @@
 //! Browser tests of the tab's IndexedDB storage (headless Chromium): a cluster written through
 //! the worker's engine reopens from the database with every record; a torn tail is cut by the
 //! same recovery a server runs; strict durability commits; the stored `.log` bytes are Kafka's;
-//! the worker's loop answers in order, each answer after its commit, and a failed commit stops
+//! replicas' identical appends are stored once and outlive any one replica's file; a gap in one
+//! file leaves the others whole; the worker's loop answers in order, each answer after its commit, and a failed commit stops
 //! the tab without losing what was stored.
 
 use std::cell::RefCell;
@@ -411,4 +412,89 @@ async fn a_failed_commit_stops_the_tab_and_loses_nothing_stored() {
     assert_eq!(values(&reopened).await, expected(3), "what was stored before the failure is all there");
     let produced = ask(&reopened, 33, produce("value 3")).await;
     assert!(matches!(produced, Reply::Produced { offset: 3, .. }), "{produced:?}");
+}
+
+fn append(dir: &str, file: &str, position: usize, bytes: &[u8]) -> StorageOp {
+    StorageOp::Append { dir: dir.into(), file: file.into(), position, bytes: bytes.to_vec() }
+}
+
+/// What the database holds: (chunks stored as bytes, chunks naming a blob, blobs).
+async fn stored(database: &str) -> (usize, usize, usize) {
+    let rexie = rexie::Rexie::builder(database).build().await.unwrap();
+    let transaction = rexie.transaction(&["files", "blobs"], rexie::TransactionMode::ReadOnly).unwrap();
+    let chunks = transaction.store("files").unwrap().scan(None, None, None, None).await.unwrap();
+    let blobs = transaction.store("blobs").unwrap().scan(None, None, None, None).await.unwrap();
+    let named = chunks.iter().filter(|(_, value)| value.as_f64().is_some()).count();
+    rexie.close();
+    (chunks.len() - named, named, blobs.len())
+}
+
+/// What a fresh open of the database reads, file by file.
+async fn reread(database: &str) -> BTreeMap<(String, String), Vec<u8>> {
+    let storage = TabStorage::open(database).await.unwrap();
+    let files = storage.load().await.unwrap().files;
+    storage.close();
+    files
+}
+
+#[wasm_bindgen_test]
+async fn replicas_appends_are_stored_once_and_outlive_any_one_replica() {
+    let database = "kite-test-shared-blobs";
+    TabStorage::delete(database).await.unwrap();
+    let storage = TabStorage::open(database).await.unwrap();
+    storage.load().await.unwrap();
+    let log = "00000000000000000000.log";
+    let batch = b"one batch, as every replica appends it".as_slice();
+    let ops = [
+        append("broker-0/t-0", log, 0, batch),
+        append("broker-1/t-0", log, 0, batch),
+        append("broker-2/t-0", log, 0, batch),
+        append("broker-0/t-0", "leader-epoch-checkpoint", 0, b"0"),
+    ];
+    storage.commit(&ops, Durability::Relaxed).await.unwrap();
+    assert_eq!(stored(database).await, (1, 3, 1), "three chunks name one blob");
+    let files = reread(database).await;
+    for broker in 0..3 {
+        assert_eq!(files[&(format!("broker-{broker}/t-0"), log.to_string())], batch);
+    }
+
+    // One replica's segment deleted (retention), another's rewritten (a truncation): the third
+    // still reads the shared bytes, and the blob goes with the last chunk naming it.
+    let delete = StorageOp::Delete { dir: "broker-0/t-0".into(), file: log.into() };
+    let truncate = StorageOp::Write { dir: "broker-1/t-0".into(), file: log.into(), bytes: b"one".to_vec() };
+    storage.commit(&[delete, truncate], Durability::Relaxed).await.unwrap();
+    assert_eq!(stored(database).await, (2, 1, 1));
+    let files = reread(database).await;
+    assert!(!files.contains_key(&("broker-0/t-0".to_string(), log.to_string())));
+    assert_eq!(files[&("broker-1/t-0".to_string(), log.to_string())], b"one");
+    assert_eq!(files[&("broker-2/t-0".to_string(), log.to_string())], batch);
+    storage.close();
+
+    // A new connection learns which chunks name which blob from what is stored, and goes on.
+    let storage = TabStorage::open(database).await.unwrap();
+    storage.load().await.unwrap();
+    let more = b"the next batch".as_slice();
+    let ops = [append("broker-1/t-0", log, 3, more), append("broker-2/t-0", log, batch.len(), more)];
+    storage.commit(&ops, Durability::Relaxed).await.unwrap();
+    assert_eq!(stored(database).await, (4, 1, 1), "different positions: not copies of each other");
+    let last = StorageOp::Delete { dir: "broker-2/t-0".into(), file: log.into() };
+    storage.commit(&[last], Durability::Relaxed).await.unwrap();
+    assert_eq!(stored(database).await, (3, 0, 0), "the last chunk naming the blob took it along");
+    storage.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_gap_in_one_file_leaves_the_files_after_it_whole() {
+    let database = "kite-test-gap";
+    TabStorage::delete(database).await.unwrap();
+    let storage = TabStorage::open(database).await.unwrap();
+    storage.load().await.unwrap();
+    // `a`'s second chunk is missing: its third cannot be placed. `b` sorts after `a`.
+    let ops = [append("d", "a", 0, b"01"), append("d", "a", 4, b"45"), append("d", "b", 0, b"whole")];
+    storage.commit(&ops, Durability::Relaxed).await.unwrap();
+    let loaded = storage.load().await.unwrap();
+    storage.close();
+    assert_eq!(loaded.files[&("d".to_string(), "a".to_string())], b"01");
+    assert_eq!(loaded.files[&("d".to_string(), "b".to_string())], b"whole");
+    assert_eq!(loaded.dropped_bytes, 2);
 }
