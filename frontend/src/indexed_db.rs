@@ -7,7 +7,8 @@
 //! order, concatenated while they are contiguous. Object store `blobs`: number → `Uint8Array`,
 //! bytes that identical appends of one commit share — a partition's replicas append the same
 //! batches at the same positions, so with replication factor 3 each batch is stored once, not
-//! three times. A blob is deleted with the last chunk that names it. Object store `meta`: key
+//! three times. A blob is deleted with the last chunk that names it (a blob found named by no
+//! chunk at load is deleted by the next commit). Object store `meta`: key
 //! `"seed"` → the engine's seed, as a decimal string.
 //!
 //! The engine runs on a journaled memory store; the worker commits requests' journals in
@@ -75,6 +76,9 @@ struct SharedChunks {
     blob_of: BTreeMap<ChunkKey, u64>,
     chunks_naming: BTreeMap<u64, usize>,
     next_blob: u64,
+    /// Blobs no chunk named at load (left by a connection that had not loaded them), deleted
+    /// by the next commit.
+    orphans: Vec<u64>,
 }
 
 impl SharedChunks {
@@ -218,7 +222,20 @@ impl TabStorage {
             .map_err(|e| js_message(&e))?
             .dyn_into()
             .map_err(|_| "IndexedDB open gave no database".to_string())?;
-        Ok(TabStorage { rexie, raw, shared: RefCell::default() })
+        // New blobs are numbered after the last one stored, even on a connection that commits
+        // without loading first: a number is never reused while its blob exists.
+        let last_blob = {
+            let transaction = rexie
+                .transaction(&[BLOBS_STORE], TransactionMode::ReadOnly)
+                .map_err(|e| format!("cannot read IndexedDB: {}", describe(e)))?;
+            let blobs = transaction.store(BLOBS_STORE).map_err(describe)?;
+            let last =
+                blobs.scan(None, Some(1), None, Some(rexie::Direction::Prev)).await.map_err(describe)?;
+            last.first().and_then(|(key, _)| key.as_f64())
+        };
+        let shared =
+            SharedChunks { next_blob: last_blob.map_or(0, |last| last as u64 + 1), ..Default::default() };
+        Ok(TabStorage { rexie, raw, shared: RefCell::new(shared) })
     }
 
     /// Deletes the database `name` (the playground's reset).
@@ -308,6 +325,8 @@ impl TabStorage {
                 }
             }
         }
+        shared.orphans =
+            blobs.keys().filter(|blob| !shared.chunks_naming.contains_key(blob)).copied().collect();
         *self.shared.borrow_mut() = shared;
         Ok(Loaded { files, seed, dropped_bytes })
     }
@@ -374,6 +393,9 @@ fn queue(
     ops: &[StorageOp],
 ) -> Result<(), String> {
     let failed = |e: JsValue| format!("IndexedDB refused a request: {}", js_message(&e));
+    for blob in std::mem::take(&mut shared.orphans) {
+        blobs.delete(&JsValue::from_f64(blob as f64)).map_err(failed)?;
+    }
     // For each append, the first append of this commit it is a copy of (itself if none), and per
     // first append how many copies it has.
     let mut first_of = Vec::with_capacity(ops.len());

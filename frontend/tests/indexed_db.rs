@@ -458,12 +458,32 @@ async fn replicas_appends_are_stored_once_and_outlive_any_one_replica() {
         assert_eq!(files[&(format!("broker-{broker}/t-0"), log.to_string())], batch);
     }
 
+    // A second connection that commits without loading numbers its blob after the stored one.
+    let other = TabStorage::open(database).await.unwrap();
+    let index = "00000000000000000000.index";
+    let ops = [append("broker-0/t-0", index, 0, b"12345678"), append("broker-1/t-0", index, 0, b"12345678")];
+    other.commit(&ops, Durability::Relaxed).await.unwrap();
+    other.close();
+    assert_eq!(stored(database).await, (1, 5, 2));
+    let files = reread(database).await;
+    assert_eq!(files[&("broker-2/t-0".to_string(), log.to_string())], batch, "the first blob is intact");
+    assert_eq!(files[&("broker-1/t-0".to_string(), index.to_string())], b"12345678");
+    let drop_index = |broker: &str| StorageOp::Delete { dir: broker.into(), file: index.into() };
+    storage
+        .commit(&[drop_index("broker-0/t-0"), drop_index("broker-1/t-0")], Durability::Relaxed)
+        .await
+        .unwrap();
+    // `storage` did not know that blob's chunks (it loaded before they were made): it leaves the
+    // blob rather than guess; the next connection that loads finds no chunk naming it, and its
+    // first commit deletes it.
+    assert_eq!(stored(database).await, (1, 3, 2));
+
     // One replica's segment deleted (retention), another's rewritten (a truncation): the third
     // still reads the shared bytes, and the blob goes with the last chunk naming it.
     let delete = StorageOp::Delete { dir: "broker-0/t-0".into(), file: log.into() };
     let truncate = StorageOp::Write { dir: "broker-1/t-0".into(), file: log.into(), bytes: b"one".to_vec() };
     storage.commit(&[delete, truncate], Durability::Relaxed).await.unwrap();
-    assert_eq!(stored(database).await, (2, 1, 1));
+    assert_eq!(stored(database).await, (2, 1, 2));
     let files = reread(database).await;
     assert!(!files.contains_key(&("broker-0/t-0".to_string(), log.to_string())));
     assert_eq!(files[&("broker-1/t-0".to_string(), log.to_string())], b"one");
