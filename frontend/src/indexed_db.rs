@@ -18,7 +18,6 @@
 //! Chromium flush to disk before `complete`, "relaxed" is its default).
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 use js_sys::{Array, Promise, Reflect, Uint8Array};
 use kite_shared::log::storage::{FileMap, StorageOp};
@@ -70,11 +69,14 @@ pub struct TabStorage {
 /// A chunk's key: `(dir, file, position)`.
 type ChunkKey = (String, String, usize);
 
-/// The chunks stored as a blob's number, and how many chunks name each blob.
+/// The chunks stored as a blob's number, and how many chunks name each blob. Sorted vectors
+/// rather than maps: each map type costs the tab's bundle its own copy of the map's code.
 #[derive(Default)]
 struct SharedChunks {
-    blob_of: BTreeMap<ChunkKey, u64>,
-    chunks_naming: BTreeMap<u64, usize>,
+    /// The chunks that name a blob, sorted by chunk.
+    blob_of: Vec<(ChunkKey, u64)>,
+    /// How many chunks name each blob, sorted by blob.
+    chunks_naming: Vec<(u64, usize)>,
     next_blob: u64,
     /// Blobs no chunk named at load (left by a connection that had not loaded them), deleted
     /// by the next commit.
@@ -82,14 +84,35 @@ struct SharedChunks {
 }
 
 impl SharedChunks {
+    /// The chunk at `key` names `blob`.
+    fn name(&mut self, key: ChunkKey, blob: u64) {
+        match self.blob_of.binary_search_by(|(k, _)| k.cmp(&key)) {
+            Ok(at) => self.blob_of[at].1 = blob,
+            Err(at) => self.blob_of.insert(at, (key, blob)),
+        }
+    }
+
+    /// How many chunks name `blob` (0 for one not known yet).
+    fn count_mut(&mut self, blob: u64) -> &mut usize {
+        let at = match self.chunks_naming.binary_search_by_key(&blob, |(b, _)| *b) {
+            Ok(at) => at,
+            Err(at) => {
+                self.chunks_naming.insert(at, (blob, 0));
+                at
+            }
+        };
+        &mut self.chunks_naming[at].1
+    }
+
     /// The chunk at `key` is replaced or deleted: if it named a blob, that blob has one chunk
     /// fewer, and goes when it has none.
     fn release(&mut self, key: &ChunkKey, blobs: &IdbObjectStore) -> Result<(), JsValue> {
-        let Some(blob) = self.blob_of.remove(key) else { return Ok(()) };
-        let count = self.chunks_naming.entry(blob).or_insert(1);
-        *count -= 1;
+        let Ok(at) = self.blob_of.binary_search_by(|(k, _)| k.cmp(key)) else { return Ok(()) };
+        let (_, blob) = self.blob_of.remove(at);
+        let count = self.count_mut(blob);
+        *count = count.saturating_sub(1);
         if *count == 0 {
-            self.chunks_naming.remove(&blob);
+            self.chunks_naming.retain(|(b, _)| *b != blob);
             blobs.delete(&JsValue::from_f64(blob as f64))?;
         }
         Ok(())
@@ -97,11 +120,11 @@ impl SharedChunks {
 
     /// Every chunk of `(dir, file)` that names a blob.
     fn chunks_of(&self, dir: &str, file: &str) -> Vec<ChunkKey> {
-        let from = (dir.to_string(), file.to_string(), 0);
-        self.blob_of
-            .range(from..)
-            .take_while(|(k, _)| k.0 == dir && k.1 == file)
-            .map(|(k, _)| k.clone())
+        let start = self.blob_of.partition_point(|((d, f, _), _)| (d.as_str(), f.as_str()) < (dir, file));
+        self.blob_of[start..]
+            .iter()
+            .take_while(|((d, f, _), _)| d == dir && f == file)
+            .map(|(key, _)| key.clone())
             .collect()
     }
 }
@@ -266,12 +289,13 @@ impl TabStorage {
         let files_store = transaction.store(FILES_STORE).map_err(describe)?;
         let chunks = files_store.scan(None, None, None, None).await.map_err(describe)?;
         let blobs_store = transaction.store(BLOBS_STORE).map_err(describe)?;
-        let mut blobs = BTreeMap::new();
+        // In key order (IndexedDB scans in it), so a blob is found by binary search.
+        let mut blobs: Vec<(u64, Vec<u8>)> = Vec::new();
         for (key, value) in blobs_store.scan(None, None, None, None).await.map_err(describe)? {
             let blob = key.as_f64().ok_or_else(|| format!("a blob key is not a number: {key:?}"))? as u64;
             let bytes =
                 value.dyn_into::<Uint8Array>().map_err(|_| format!("blob {blob} is not bytes"))?.to_vec();
-            blobs.insert(blob, bytes);
+            blobs.push((blob, bytes));
         }
         let seed = transaction
             .store(META_STORE)
@@ -281,10 +305,8 @@ impl TabStorage {
             .map_err(describe)?
             .and_then(|value| value.as_string())
             .and_then(|text| text.parse().ok());
-        let mut shared = SharedChunks {
-            next_blob: blobs.keys().next_back().map_or(0, |last| last + 1),
-            ..Default::default()
-        };
+        let mut shared =
+            SharedChunks { next_blob: blobs.last().map_or(0, |(last, _)| last + 1), ..Default::default() };
         let mut files = FileMap::new();
         let mut dropped_bytes = 0;
         // The file whose chunks stopped being contiguous: the rest of its chunks are left out.
@@ -300,9 +322,9 @@ impl TabStorage {
             let bytes: Option<Vec<u8>> = match value.as_f64() {
                 Some(blob) => {
                     let blob = blob as u64;
-                    shared.blob_of.insert((dir.clone(), file.clone(), position as usize), blob);
-                    *shared.chunks_naming.entry(blob).or_default() += 1;
-                    blobs.get(&blob).cloned()
+                    shared.name((dir.clone(), file.clone(), position as usize), blob);
+                    *shared.count_mut(blob) += 1;
+                    blobs.binary_search_by_key(&blob, |(b, _)| *b).ok().map(|at| blobs[at].1.clone())
                 }
                 None => Some(
                     value
@@ -325,8 +347,11 @@ impl TabStorage {
                 }
             }
         }
-        shared.orphans =
-            blobs.keys().filter(|blob| !shared.chunks_naming.contains_key(blob)).copied().collect();
+        shared.orphans = blobs
+            .iter()
+            .map(|(blob, _)| *blob)
+            .filter(|blob| shared.chunks_naming.binary_search_by_key(blob, |(b, _)| *b).is_err())
+            .collect();
         *self.shared.borrow_mut() = shared;
         Ok(Loaded { files, seed, dropped_bytes })
     }
@@ -399,7 +424,7 @@ fn queue(
     // For each append, the first append of this commit it is a copy of (itself if none), and per
     // first append how many copies it has.
     let mut first_of = Vec::with_capacity(ops.len());
-    let mut copies: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut copies = vec![0usize; ops.len()];
     for (i, op) in ops.iter().enumerate() {
         let first = match op {
             StorageOp::Append { file, position, bytes, .. } => ops[..i]
@@ -411,20 +436,20 @@ fn queue(
                 .unwrap_or(i),
             _ => i,
         };
-        *copies.entry(first).or_default() += 1;
+        copies[first] += 1;
         first_of.push(first);
     }
     // The blob of each first append that has copies, once put.
-    let mut blob_of_first: BTreeMap<usize, u64> = BTreeMap::new();
+    let mut blob_of_first: Vec<Option<u64>> = vec![None; ops.len()];
     for (i, op) in ops.iter().enumerate() {
         match op {
             StorageOp::Append { dir, file, position, bytes } => {
                 let key = (dir.clone(), file.clone(), *position);
                 shared.release(&key, blobs).map_err(failed)?;
                 let first = first_of[i];
-                let value: JsValue = if copies[&first] > 1 {
-                    let blob = match blob_of_first.get(&first) {
-                        Some(blob) => *blob,
+                let value: JsValue = if copies[first] > 1 {
+                    let blob = match blob_of_first[first] {
+                        Some(blob) => blob,
                         None => {
                             let blob = shared.next_blob;
                             shared.next_blob += 1;
@@ -436,12 +461,12 @@ fn queue(
                                 .map_err(failed)?;
                             // Counted whole at once, so a copy deleted before the others are
                             // put (a file deleted later in this commit) cannot free it early.
-                            shared.chunks_naming.insert(blob, copies[&first]);
-                            blob_of_first.insert(first, blob);
+                            *shared.count_mut(blob) = copies[first];
+                            blob_of_first[first] = Some(blob);
                             blob
                         }
                     };
-                    shared.blob_of.insert(key, blob);
+                    shared.name(key, blob);
                     JsValue::from_f64(blob as f64)
                 } else {
                     Uint8Array::from(bytes.as_slice()).into()

@@ -471,7 +471,8 @@ impl TabEngine {
     }
 
     /// Answers one message and commits what it changed; the answer reports a storage failure
-    /// instead of the engine's reply if the commit fails.
+    /// instead of the engine's reply if the commit fails. One request on its own, for tests and
+    /// benchmarks: the event pushes it causes are dropped (`answer_in_order` posts them).
     pub async fn handle(engine: &RefCell<TabEngine>, now_ms: i64, data: &JsValue) -> String {
         match TabEngine::process(engine, now_ms, data) {
             Processed::Reset(id) => TabEngine::reset(engine, id).await,
@@ -812,7 +813,7 @@ impl TabEngine {
 
     /// The engine's events since the last call, as pushes to the page's subscription (none
     /// without one; the events are dropped either way).
-    pub fn take_pushes(&mut self) -> Vec<String> {
+    fn take_pushes(&mut self) -> Vec<String> {
         let events = std::mem::take(&mut self.pending_events);
         let Some(subscription) = self.events_subscription else { return Vec::new() };
         events

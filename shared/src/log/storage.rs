@@ -161,29 +161,32 @@ pub fn apply_ops(files: &mut FileMap, ops: impl IntoIterator<Item = StorageOp>) 
 /// one IndexedDB record per append, so five requests' appends to a log become one record.
 pub fn coalesce_appends(ops: Vec<StorageOp>) -> Vec<StorageOp> {
     let mut out: Vec<StorageOp> = Vec::with_capacity(ops.len());
-    // Per file, the index in `out` of its last append, while nothing else touched the file since.
-    let mut last_append: BTreeMap<(String, String), usize> = BTreeMap::new();
     for op in ops {
-        match op {
-            StorageOp::Append { dir, file, position, bytes } => {
-                let key = (dir, file);
-                if let Some(&at) = last_append.get(&key)
-                    && let Some(StorageOp::Append { position: start, bytes: joined, .. }) = out.get_mut(at)
-                    && *start + joined.len() == position
-                {
-                    joined.extend_from_slice(&bytes);
-                    continue;
-                }
-                last_append.insert(key.clone(), out.len());
-                out.push(StorageOp::Append { dir: key.0, file: key.1, position, bytes });
-            }
-            StorageOp::Write { ref dir, ref file, .. } | StorageOp::Delete { ref dir, ref file } => {
-                last_append.remove(&(dir.clone(), file.clone()));
-                out.push(op);
+        if let StorageOp::Append { dir, file, position, bytes } = &op {
+            // The last op so far on the same file (a journal's few dozen ops: a scan is enough,
+            // and a map keyed by file would cost the tab's bundle a map type of its own).
+            let last = out.iter_mut().rev().find(|earlier| earlier.names(dir, file));
+            if let Some(StorageOp::Append { position: start, bytes: joined, .. }) = last
+                && *start + joined.len() == *position
+            {
+                joined.extend_from_slice(bytes);
+                continue;
             }
         }
+        out.push(op);
     }
     out
+}
+
+impl StorageOp {
+    /// Whether this op is on file `file` of directory `dir`.
+    fn names(&self, dir: &str, file: &str) -> bool {
+        match self {
+            StorageOp::Append { dir: d, file: f, .. }
+            | StorageOp::Write { dir: d, file: f, .. }
+            | StorageOp::Delete { dir: d, file: f } => d == dir && f == file,
+        }
+    }
 }
 
 /// A broker kept in memory: ephemeral, or journaled for a host to persist, and reopenable from a
