@@ -514,6 +514,7 @@ mod tests {
 
     /// An op on one of three files of two dirs, appending at the file's end (as the journal
     /// does) or, for `gap`, somewhere else.
+    #[cfg(not(target_arch = "wasm32"))]
     fn ops_strategy() -> impl proptest::strategy::Strategy<Value = Vec<(u8, u8, Vec<u8>, bool)>> {
         use proptest::prelude::*;
         proptest::collection::vec(
@@ -522,6 +523,8 @@ mod tests {
         )
     }
 
+    // proptest is a native dev-dependency (the wasm32 build of the tests has none).
+    #[cfg(not(target_arch = "wasm32"))]
     proptest::proptest! {
         #[test]
         fn coalesced_appends_leave_the_same_files(steps in ops_strategy()) {
