@@ -437,12 +437,18 @@ async fn reread(database: &str) -> BTreeMap<(String, String), Vec<u8>> {
     files
 }
 
-#[wasm_bindgen_test]
-async fn replicas_appends_are_stored_once_and_outlive_any_one_replica() {
-    let database = "kite-test-shared-blobs";
+/// Database `database`, deleted first, opened and loaded (empty).
+async fn empty_storage(database: &str) -> TabStorage {
     TabStorage::delete(database).await.unwrap();
     let storage = TabStorage::open(database).await.unwrap();
     storage.load().await.unwrap();
+    storage
+}
+
+#[wasm_bindgen_test]
+async fn replicas_appends_are_stored_once_and_outlive_any_one_replica() {
+    let database = "kite-test-shared-blobs";
+    let storage = empty_storage(database).await;
     let log = "00000000000000000000.log";
     let batch = b"one batch, as every replica appends it".as_slice();
     let ops = [
@@ -506,9 +512,7 @@ async fn replicas_appends_are_stored_once_and_outlive_any_one_replica() {
 #[wasm_bindgen_test]
 async fn a_gap_in_one_file_leaves_the_files_after_it_whole() {
     let database = "kite-test-gap";
-    TabStorage::delete(database).await.unwrap();
-    let storage = TabStorage::open(database).await.unwrap();
-    storage.load().await.unwrap();
+    let storage = empty_storage(database).await;
     // `a`'s second chunk is missing: its third cannot be placed. `b` sorts after `a`.
     let ops = [append("d", "a", 0, b"01"), append("d", "a", 4, b"45"), append("d", "b", 0, b"whole")];
     storage.commit(&ops, Durability::Relaxed).await.unwrap();
