@@ -38,6 +38,9 @@ const FILES_STORE: &str = "files";
 const BLOBS_STORE: &str = "blobs";
 const META_STORE: &str = "meta";
 const SEED_KEY: &str = "seed";
+/// How long an engine waits for another tab (or the page a reload replaces) to let go of the
+/// database before it runs in memory instead.
+pub const DATABASE_LOCK_WAIT_MS: u32 = 3_000;
 
 /// How a commit waits for the browser's storage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +56,69 @@ impl Durability {
         match self {
             Durability::Relaxed => "relaxed",
             Durability::Strict => "strict",
+        }
+    }
+}
+
+/// This tab's claim on a database: a Web Lock named after it, held while an engine runs on the
+/// database, so two tabs never write the same stored cluster (each would append to the same
+/// files from its own idea of them). Released when dropped; a closed tab's locks go with it.
+pub struct DatabaseLock {
+    release: Option<js_sys::Function>,
+}
+
+impl Drop for DatabaseLock {
+    fn drop(&mut self) {
+        if let Some(release) = self.release.take() {
+            let _ = release.call0(&JsValue::NULL);
+        }
+    }
+}
+
+impl DatabaseLock {
+    /// Waits up to `wait_ms` for database `name`'s lock. Without Web Locks (a page that is not
+    /// a secure context) it claims nothing and succeeds, as before locks.
+    pub async fn claim(name: &str, wait_ms: u32) -> Result<DatabaseLock, String> {
+        let global = js_sys::global();
+        let locks = Reflect::get(&global, &JsValue::from_str("navigator"))
+            .and_then(|navigator| Reflect::get(&navigator, &JsValue::from_str("locks")))
+            .unwrap_or(JsValue::UNDEFINED);
+        if locks.is_undefined() {
+            return Ok(DatabaseLock { release: None });
+        }
+        let request: js_sys::Function = Reflect::get(&locks, &JsValue::from_str("request"))
+            .map_err(|e| js_message(&e))?
+            .dyn_into()
+            .map_err(|_| "navigator.locks.request is not a function".to_string())?;
+        let abort_signal =
+            Reflect::get(&global, &JsValue::from_str("AbortSignal")).map_err(|e| js_message(&e))?;
+        let timeout: js_sys::Function = Reflect::get(&abort_signal, &JsValue::from_str("timeout"))
+            .map_err(|e| js_message(&e))?
+            .dyn_into()
+            .map_err(|_| "AbortSignal.timeout is not a function".to_string())?;
+        let options = js_sys::Object::new();
+        let signal = timeout.call1(&abort_signal, &JsValue::from(wait_ms)).map_err(|e| js_message(&e))?;
+        Reflect::set(&options, &JsValue::from_str("signal"), &signal).map_err(|e| js_message(&e))?;
+        // The lock is held until `held` resolves: `release` resolves it.
+        let mut release = None;
+        let held = Promise::new(&mut |resolve, _| release = Some(resolve));
+        let mut granted_resolve = None;
+        let granted = Promise::new(&mut |resolve, _| granted_resolve = Some(resolve));
+        let granted_resolve = granted_resolve.expect_throw("Promise::new runs its executor at once");
+        let on_grant = Closure::once_into_js(move |_lock: JsValue| -> Promise {
+            let _ = granted_resolve.call0(&JsValue::NULL);
+            held
+        });
+        let lock_name = JsValue::from_str(&format!("kite-database:{name}"));
+        // Settles when the lock is released, or rejects if the wait timed out; the race with
+        // `granted` says which came first.
+        let requested = request.call3(&locks, &lock_name, &options, &on_grant).map_err(|e| js_message(&e))?;
+        match JsFuture::from(Promise::race(&Array::of2(&granted, &requested))).await {
+            Ok(_) => Ok(DatabaseLock { release }),
+            Err(e) => Err(format!(
+                "the cluster stored in this browser is open in another tab (its database lock was still held after {wait_ms} ms: {}); this tab keeps its own cluster in memory — close the other tab and reload to use the stored one",
+                js_message(&e)
+            )),
         }
     }
 }

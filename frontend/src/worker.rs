@@ -24,7 +24,9 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::{Closure, JsValue};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use crate::indexed_db::{DEFAULT_DATABASE_NAME, Durability, PendingCommit, TabStorage};
+use crate::indexed_db::{
+    DATABASE_LOCK_WAIT_MS, DEFAULT_DATABASE_NAME, DatabaseLock, Durability, PendingCommit, TabStorage,
+};
 
 /// What the welcome says answers, shown in the UI's status line.
 pub const ENGINE_NAME: &str = concat!("in-tab worker ", env!("CARGO_PKG_VERSION"), " (wasm32)");
@@ -204,6 +206,8 @@ pub struct TabEngine {
     database: String,
     journal: Journal,
     storage: Option<(Rc<TabStorage>, Durability)>,
+    /// This tab's claim on the database, held as long as `storage` is.
+    lock: Option<DatabaseLock>,
     /// A commit that failed: from then on every request gets this error (the tab's memory is
     /// ahead of what is stored; a reload goes back to what is stored).
     failed: Option<String>,
@@ -233,7 +237,14 @@ impl TabEngine {
         let now = Date::now();
         let opened = match mode {
             StorageMode::Ephemeral => None,
-            _ => Some(TabEngine::open_database(database, &journal, fresh_seed, brokers, now as i64).await),
+            // The database lock first: another tab running on the same database would write the
+            // same files from its own idea of them.
+            _ => Some(match DatabaseLock::claim(database, DATABASE_LOCK_WAIT_MS).await {
+                Ok(lock) => TabEngine::open_database(database, &journal, fresh_seed, brokers, now as i64)
+                    .await
+                    .map(|opened| (opened, lock)),
+                Err(e) => Err(e),
+            }),
         };
         let new = |cluster: Cluster, seed: u64, count: usize, history, storage, description| TabEngine {
             database: database.to_string(),
@@ -244,7 +255,7 @@ impl TabEngine {
         let fresh = || ephemeral_cluster(fresh_seed, brokers, now as i64);
         match opened {
             None => new(fresh(), fresh_seed, brokers, Ok(Vec::new()), None, "ephemeral".into()),
-            Some(Ok(opened)) => {
+            Some(Ok((opened, lock))) => {
                 let description = format!(
                     "IndexedDB{}{}",
                     if durability == Durability::Strict { " (strict)" } else { "" },
@@ -256,7 +267,10 @@ impl TabEngine {
                     Err("this cluster was reopened from IndexedDB, with what an earlier visit did: a replay starts from a cluster's beginning (Reset starts a new one)".to_string())
                 };
                 let storage = Some((Rc::new(opened.storage), durability));
-                new(opened.cluster, opened.seed, opened.brokers, history, storage, description)
+                TabEngine {
+                    lock: Some(lock),
+                    ..new(opened.cluster, opened.seed, opened.brokers, history, storage, description)
+                }
             }
             // No IndexedDB (a private window may refuse it): run, but say so.
             Some(Err(e)) => {
@@ -315,6 +329,7 @@ impl TabEngine {
             database: String::new(),
             journal: Journal::default(),
             storage: None,
+            lock: None,
             failed: None,
             description,
             events_subscription: None,
@@ -449,6 +464,8 @@ impl TabEngine {
         let (storage, database) = {
             let mut this = engine.borrow_mut();
             this.failed = Some("This cluster was reset; the page starts a new one.".into());
+            // The next worker takes the database lock; this one lets go of it now.
+            this.lock = None;
             (this.storage.take(), this.database.clone())
         };
         let reply = match storage {

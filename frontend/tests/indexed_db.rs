@@ -522,3 +522,38 @@ async fn a_gap_in_one_file_leaves_the_files_after_it_whole() {
     assert_eq!(loaded.files[&("d".to_string(), "b".to_string())], b"whole");
     assert_eq!(loaded.dropped_bytes, 2);
 }
+
+#[wasm_bindgen_test]
+async fn a_second_tab_on_the_same_database_runs_in_memory_and_the_stored_cluster_is_untouched() {
+    let database = "kite-test-two-tabs";
+    let first = written(database, StorageMode::Persistent, 2).await;
+    // A second engine on the same database, as a second tab's worker: it waits for the lock,
+    // then runs in memory and says why.
+    let second = RefCell::new(TabEngine::open_with_brokers(StorageMode::Persistent, database, 1).await);
+    let description = second.borrow().description.clone();
+    assert!(
+        description.starts_with("ephemeral: the cluster stored in this browser is open in another tab"),
+        "{description}"
+    );
+    let created = ask(
+        &second,
+        1,
+        Command::CreateTopic {
+            name: "orders".into(),
+            partitions: 1,
+            configs: BTreeMap::new(),
+            replication_factor: None,
+        },
+    )
+    .await;
+    assert!(matches!(created, Reply::TopicCreated { .. }), "{created:?}");
+    let produced = ask(&second, 2, produce("only in the second tab")).await;
+    assert!(matches!(produced, Reply::Produced { offset: 0, .. }), "{produced:?}");
+    drop(second);
+    assert_eq!(values(&first).await, expected(2));
+    // The first lets go when it is dropped; the next engine gets the lock and the stored cluster.
+    drop(first);
+    let reopened = RefCell::new(TabEngine::open_with_brokers(StorageMode::Persistent, database, 1).await);
+    assert!(reopened.borrow().description.starts_with("IndexedDB"), "{}", reopened.borrow().description);
+    assert_eq!(values(&reopened).await, expected(2), "nothing of the second tab's reached the database");
+}
