@@ -272,7 +272,8 @@ impl TabEngine {
                     ..new(opened.cluster, opened.seed, opened.brokers, history, storage, description)
                 }
             }
-            // No IndexedDB (a private window may refuse it): run, but say so.
+            // No IndexedDB (a private window may refuse it), or another tab holds the database:
+            // run in memory, and say so.
             Some(Err(e)) => {
                 new(fresh(), fresh_seed, brokers, Ok(Vec::new()), None, format!("ephemeral: {e}"))
             }
