@@ -105,7 +105,8 @@ pub const MAX_REPLAY_HISTORY_BYTES: usize = 64 * 1024 * 1024;
 
 /// What the engine was given, in order, with the virtual time of each: enough to replay it.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "given", rename_all = "snake_case")]
+#[serde(remote = "Self", rename_all = "snake_case")]
+// Tagged "given", read straight when the tag comes first (`kite_shared::tagged`).
 enum Given {
     Request {
         now_ms: i64,
@@ -116,6 +117,7 @@ enum Given {
         now_ms: i64,
     },
 }
+kite_shared::tag_first!(Given, "given");
 
 impl Given {
     /// The bytes of request text it keeps (what `MAX_REPLAY_HISTORY_BYTES` counts).
@@ -346,7 +348,8 @@ impl TabEngine {
         let now = Date::now();
         let state = kite_shared::scenario::from_url_within(parameter, MAX_SHARED_STATE_BYTES)
             .and_then(|json| {
-                serde_json::from_str::<SharedState>(&json).map_err(|e| format!("not a shared state: {e}"))
+                kite_shared::tagged::from_json::<SharedState>(&json)
+                    .map_err(|e| format!("not a shared state: {e}"))
             })
             .and_then(|state| {
                 if (1..=MAX_TAB_BROKERS).contains(&state.brokers) {

@@ -26,7 +26,8 @@ pub struct ClientMessage {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "snake_case", deny_unknown_fields)]
+// Tagged "type", read straight when the tag comes first (`tagged`).
 pub enum Command {
     /// Like `kafka-topics --create --topic NAME --partitions N [--config k=v]...`.
     CreateTopic {
@@ -276,6 +277,7 @@ pub enum Command {
         max_bytes: Option<u32>,
     },
 }
+crate::tag_first!(Command, "type");
 
 /// The slowest and fastest a virtual clock runs: ×0.25 and ×100 of real time.
 pub const MIN_CLOCK_SPEED_PERCENT: u32 = 25;
@@ -312,7 +314,8 @@ pub struct Metrics {
 
 /// What a subscription pushes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(remote = "Self", rename_all = "snake_case")]
+// Tagged "type", read straight when the tag comes first (`tagged`).
 pub enum Push {
     /// One engine event: its virtual or wall time, its one-line text, and the typed event
     /// (`kind` and its fields) as JSON.
@@ -320,6 +323,7 @@ pub enum Push {
     /// New records of a tailed partition.
     Records { topic: String, partition: i32, records: Vec<RecordView> },
 }
+crate::tag_first!(Push, "type");
 
 impl Push {
     /// The push of one engine event.
@@ -348,7 +352,8 @@ pub struct PartitionRef {
 
 /// Where `reset_offsets` moves a group's offsets (kafka-consumer-groups' options).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "snake_case", deny_unknown_fields)]
+// Tagged "kind", read straight when the tag comes first (`tagged`).
 pub enum ResetTarget {
     Earliest,
     Latest,
@@ -363,6 +368,7 @@ pub enum ResetTarget {
         shift: i64,
     },
 }
+crate::tag_first!(ResetTarget, "kind");
 
 /// A record a consumer polled.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -543,7 +549,8 @@ impl RecordView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(remote = "Self", rename_all = "snake_case")]
+// Tagged "type", read straight when the tag comes first (`tagged`).
 pub enum Reply {
     TopicCreated {
         topic: TopicDescription,
@@ -704,9 +711,11 @@ pub enum Reply {
     },
     Error(KafkaError),
 }
+crate::tag_first!(Reply, "type");
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(remote = "Self", rename_all = "snake_case")]
+// Tagged "type", read straight when the tag comes first (`tagged`).
 pub enum ServerMessage {
     /// The first message on every connection: the engine is ready and says what it is.
     Welcome { protocol_version: u32, engine: String },
@@ -717,6 +726,7 @@ pub enum ServerMessage {
     /// Something a subscription (the request with id `subscription`) pushes.
     Push { subscription: u64, push: Push },
 }
+crate::tag_first!(ServerMessage, "type");
 
 /// Why a text could not be decoded into a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -742,7 +752,7 @@ fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, DecodeError> {
     if text.len() > MAX_API_MESSAGE_BYTES {
         return Err(DecodeError::TooLarge { len_bytes: text.len(), max_bytes: MAX_API_MESSAGE_BYTES });
     }
-    serde_json::from_str(text).map_err(|e| DecodeError::Malformed { reason: e.to_string() })
+    crate::tagged::from_json(text).map_err(|e| DecodeError::Malformed { reason: e.to_string() })
 }
 
 pub fn decode_client_message(text: &str) -> Result<ClientMessage, DecodeError> {

@@ -21,4 +21,5 @@ pub mod scenario;
 pub mod schema_registry;
 pub mod serializer;
 pub mod snapshot;
+pub mod tagged;
 pub mod topic;

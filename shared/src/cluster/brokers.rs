@@ -430,7 +430,7 @@ impl Replicated {
                     .enumerate()
                     .filter(|(_, line)| !line.trim().is_empty())
                     .map(|(number, line)| {
-                        serde_json::from_str(line).map_err(|e| {
+                        crate::tagged::from_json(line).map_err(|e| {
                             format!("{METADATA_LOG_FILE} line {}: not a metadata record: {e}", number + 1)
                         })
                     })

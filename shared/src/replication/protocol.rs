@@ -157,7 +157,8 @@ pub enum Message {
 /// One record of the controller's metadata log (KRaft's `__cluster_metadata`), in order. A host
 /// keeps it (JSON, one record per line) so a restarted controller can replay it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(remote = "Self", rename_all = "snake_case")]
+// Tagged "type", read straight when the tag comes first (`tagged`).
 pub enum MetadataRecord {
     RegisterBroker {
         broker: BrokerId,
@@ -177,3 +178,4 @@ pub enum MetadataRecord {
         name: String,
     },
 }
+crate::tag_first!(MetadataRecord, "type");
