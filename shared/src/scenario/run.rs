@@ -298,9 +298,13 @@ fn describe(reply: &Reply) -> String {
             states.join(", ")
         }
         Reply::Error(e) => format!("{}: {}", e.error.name(), e.message),
-        other => serde_json::to_value(other)
-            .ok()
-            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
-            .unwrap_or_default(),
+        // Its `type`, which the API's writer puts first (`tagged`): `{"type":"offsets_reset",…`.
+        other => {
+            let text = crate::api::encode(other);
+            text.strip_prefix(r#"{"type":""#)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or_default()
+                .to_string()
+        }
     }
 }
