@@ -346,6 +346,112 @@ pub fn korean(text: &str) -> Option<&'static str> {
     })
 }
 
+/// How an engine names itself in its welcome (the status line): `kite serve`'s name, or the tab's
+/// worker with where it keeps the cluster and what opening it found (`worker::TabEngine`), as
+/// parts joined by ", ". Each English part with its Korean; `{}` is a value kept as it is.
+const ENGINE_PARTS: &[(&str, &str)] = &[
+    ("in-tab worker {} (wasm32)", "이 탭의 워커 {} (wasm32)"),
+    ("kite serve {} (native)", "kite serve {} (네이티브)"),
+    ("IndexedDB", "IndexedDB에 저장"),
+    ("IndexedDB (strict)", "IndexedDB에 저장 (엄격한 내구성)"),
+    ("ephemeral", "메모리에만 보관"),
+    ("scenario", "시나리오"),
+    ("new cluster", "새 클러스터"),
+    ("new cluster of {} brokers", "브로커 {}대로 만든 새 클러스터"),
+    ("{} partitions reopened", "파티션 {}개를 다시 열었음"),
+    ("{} brokers reopened", "브로커 {}대를 다시 열었음"),
+    ("{} segments recovered", "세그먼트 {}개 복구"),
+    ("{} bytes cut", "{}바이트 잘라냄"),
+    ("{} bytes after a gap dropped", "끊긴 곳 뒤의 {}바이트 버림"),
+    ("shared state of {} requests", "공유된 상태(요청 {}개)"),
+];
+
+/// The parts that end a description with why the tab runs in memory: everything after them is
+/// the reason, itself translated when it is one of `STATUS_SENTENCES`.
+const ENGINE_FALLBACKS: &[(&str, &str)] = &[
+    ("ephemeral — the shared state did not open: {}", "메모리에만 보관 — 공유된 상태를 열지 못했습니다: {}"),
+    ("ephemeral: {}", "메모리에만 보관: {}"),
+];
+
+/// Whole sentences the status line shows: why the tab keeps its cluster in memory, and why a
+/// server connection closed (`link`).
+const STATUS_SENTENCES: &[(&str, &str)] = &[
+    (
+        "the cluster stored in this browser is open in another tab (its database lock was still held after {} ms: {}); this tab keeps its own cluster in memory — close the other tab and reload to use the stored one",
+        "이 브라우저에 저장된 클러스터가 다른 탭에서 열려 있습니다({} ms를 기다려도 데이터베이스 잠금이 풀리지 않았습니다: {}). 이 탭은 자기 클러스터를 메모리에만 둡니다. 저장된 클러스터를 쓰려면 다른 탭을 닫고 새로고침하세요",
+    ),
+    ("cannot open IndexedDB database {}: {}", "IndexedDB 데이터베이스 {}를 열 수 없습니다: {}"),
+    (
+        "could not reach {}: the server is down, or it refused the connection (a missing or wrong token, or an origin it does not allow)",
+        "{}에 연결하지 못했습니다. 서버가 꺼져 있거나 연결을 거부했습니다(토큰이 없거나 틀렸거나, 서버가 허용하지 않는 출처에서 접속한 경우).",
+    ),
+    ("{} closed the connection (code {}): {}", "{}가 연결을 닫았습니다(코드 {}): {}"),
+    ("{} closed the connection (code {})", "{}가 연결을 닫았습니다(코드 {})"),
+];
+
+/// A sentence of the status line in `lang`; one the table does not know stays as it is.
+pub fn status_sentence(lang: Lang, text: &str) -> String {
+    match lang {
+        Lang::Ko => fill(STATUS_SENTENCES, text).unwrap_or_else(|| text.to_string()),
+        Lang::En => text.to_string(),
+    }
+}
+
+/// `text` in Korean when it is one of `table`'s English templates filled in, its values kept.
+fn fill(table: &[(&str, &'static str)], text: &str) -> Option<String> {
+    table.iter().find_map(|&(english, korean)| {
+        let mut values = values_in(english, text)?.into_iter();
+        let mut out = String::new();
+        let mut parts = korean.split("{}").peekable();
+        while let Some(part) = parts.next() {
+            out.push_str(part);
+            if parts.peek().is_some() {
+                out.push_str(values.next().unwrap_or_default());
+            }
+        }
+        Some(out)
+    })
+}
+
+/// The values `text` puts in `template`'s `{}`s, when it is that template filled in.
+fn values_in<'a>(template: &str, text: &'a str) -> Option<Vec<&'a str>> {
+    let mut pieces = template.split("{}").peekable();
+    let mut rest = text.strip_prefix(pieces.next()?)?;
+    let mut values = Vec::new();
+    while let Some(piece) = pieces.next() {
+        // The last literal ends the text; the others end their value at their first occurrence.
+        let at = if pieces.peek().is_none() { rest.strip_suffix(piece)?.len() } else { rest.find(piece)? };
+        values.push(&rest[..at]);
+        rest = &rest[at + piece.len()..];
+    }
+    rest.is_empty().then_some(values)
+}
+
+/// An engine's name from its welcome, in `lang`, part by part; a part not known stays as it is.
+pub fn engine_name(lang: Lang, engine: &str) -> String {
+    if lang == Lang::En {
+        return engine.to_string();
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut rest = engine;
+    while !rest.is_empty() {
+        // A fallback takes the rest of the text as its reason.
+        let fallback = ENGINE_FALLBACKS.iter().find_map(|&(english, korean)| {
+            let reason = rest.strip_prefix(english.strip_suffix("{}")?)?;
+            let reason = status_sentence(lang, reason);
+            Some(korean.replacen("{}", &reason, 1))
+        });
+        if let Some(said) = fallback {
+            out.push(said);
+            break;
+        }
+        let (part, after) = rest.split_once(", ").unwrap_or((rest, ""));
+        out.push(fill(ENGINE_PARTS, part).unwrap_or_else(|| part.to_string()));
+        rest = after;
+    }
+    out.join(", ")
+}
+
 /// A `{}` template in `lang` with `values` put in order.
 pub fn trf(lang: Lang, template: &'static str, values: &[&dyn std::fmt::Display]) -> String {
     let mut out = String::new();

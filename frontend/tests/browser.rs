@@ -323,6 +323,49 @@ fn every_view_text_has_its_korean() {
     assert!(missing.is_empty(), "texts without Korean: {missing:?}");
 }
 
+/// The engine's name in the status line, in Korean part by part: values kept, a part or a
+/// reason the table does not know kept in English rather than lost.
+#[wasm_bindgen_test]
+fn the_engine_name_reads_in_korean() {
+    use kite_frontend::i18n::{Lang, engine_name, status_sentence};
+    let cases = [
+        ("kite serve 0.1.0 (native)", "kite serve 0.1.0 (네이티브)"),
+        (
+            "in-tab worker 0.1.0 (wasm32), IndexedDB (strict), 4 partitions reopened, 2 segments recovered, 70 bytes cut",
+            "이 탭의 워커 0.1.0 (wasm32), IndexedDB에 저장 (엄격한 내구성), 파티션 4개를 다시 열었음, 세그먼트 2개 복구, 70바이트 잘라냄",
+        ),
+        (
+            "in-tab worker 0.1.0 (wasm32), shared state of 12 requests, ephemeral",
+            "이 탭의 워커 0.1.0 (wasm32), 공유된 상태(요청 12개), 메모리에만 보관",
+        ),
+        (
+            "in-tab worker 0.1.0 (wasm32), ephemeral: cannot open IndexedDB database kite: QuotaExceededError, full",
+            "이 탭의 워커 0.1.0 (wasm32), 메모리에만 보관: IndexedDB 데이터베이스 kite를 열 수 없습니다: QuotaExceededError, full",
+        ),
+        (
+            "in-tab worker 0.1.0 (wasm32), ephemeral — the shared state did not open: not base64, at 3",
+            "이 탭의 워커 0.1.0 (wasm32), 메모리에만 보관 — 공유된 상태를 열지 못했습니다: not base64, at 3",
+        ),
+        ("a future engine, 3 partitions reopened", "a future engine, 파티션 3개를 다시 열었음"),
+    ];
+    for (english, korean) in cases {
+        assert_eq!(engine_name(Lang::Ko, english), korean);
+        assert_eq!(engine_name(Lang::En, english), english);
+    }
+    let closed = [
+        (
+            "ws://127.0.0.1:9/api closed the connection (code 1011): engine stopped",
+            "ws://127.0.0.1:9/api가 연결을 닫았습니다(코드 1011): engine stopped",
+        ),
+        ("ws://h/api closed the connection (code 1000)", "ws://h/api가 연결을 닫았습니다(코드 1000)"),
+        ("something new", "something new"),
+    ];
+    for (english, korean) in closed {
+        assert_eq!(status_sentence(Lang::Ko, english), korean);
+        assert_eq!(status_sentence(Lang::En, english), english);
+    }
+}
+
 /// The message browser over the engine in wasm: a seek by offset and by time, its answers in the
 /// reducer, the filter, the tail, and the exports.
 #[wasm_bindgen_test]

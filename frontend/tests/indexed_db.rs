@@ -8,8 +8,9 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 
+use kite_frontend::i18n::{Lang, engine_name};
 use kite_frontend::indexed_db::{Durability, TabStorage};
-use kite_frontend::worker::{StorageMode, TabEngine, answer_in_order};
+use kite_frontend::worker::{ENGINE_NAME, StorageMode, TabEngine, answer_in_order};
 use kite_shared::api::{ClientMessage, Command, Reply, ServerMessage, decode_server_message, encode};
 use kite_shared::log::storage::StorageOp;
 use kite_shared::partitioner::PartitionerKind;
@@ -66,6 +67,7 @@ async fn written(database: &str, mode: StorageMode, count: usize) -> RefCell<Tab
     TabStorage::delete(database).await.unwrap();
     let engine = RefCell::new(TabEngine::open_with_brokers(mode, database, 1).await);
     assert!(engine.borrow().description.starts_with("IndexedDB"), "{}", engine.borrow().description);
+    reads_in_korean(&engine.borrow().description);
     let configs = BTreeMap::from([("segment.bytes".to_string(), "300".to_string())]);
     let created = ask(
         &engine,
@@ -95,6 +97,7 @@ async fn a_cluster_reopens_from_indexeddb_with_every_record() {
     let reopened = RefCell::new(TabEngine::open_with_brokers(StorageMode::Persistent, database, 1).await);
     let description = reopened.borrow().description.clone();
     assert!(description.contains("2 partitions reopened"), "{description}");
+    assert!(reads_in_korean(&description).contains("파티션 2개를 다시 열었음"));
     assert_eq!(values(&reopened).await, expected(12), "the reload sees what was acknowledged");
     // And it goes on from where it was.
     let produced = ask(&reopened, 50, produce("value 12")).await;
@@ -155,6 +158,7 @@ async fn a_torn_tail_in_indexeddb_is_cut_by_recovery() {
     let reopened = RefCell::new(TabEngine::open_with_brokers(StorageMode::Persistent, database, 1).await);
     let description = reopened.borrow().description.clone();
     assert!(description.contains("bytes cut"), "{description}");
+    reads_in_korean(&description);
     assert_eq!(values(&reopened).await, expected(4), "the torn record is gone, the rest intact");
 }
 
@@ -163,6 +167,7 @@ async fn ephemeral_mode_keeps_nothing() {
     let engine =
         RefCell::new(TabEngine::open_with_brokers(StorageMode::Ephemeral, "kite-test-unused", 1).await);
     assert_eq!(engine.borrow().description, "ephemeral");
+    reads_in_korean("ephemeral");
     assert_eq!(StorageMode::from_query("?storage=strict&x=1"), StorageMode::Strict);
     assert_eq!(StorageMode::from_query("?storage=ephemeral"), StorageMode::Ephemeral);
     assert_eq!(StorageMode::from_query(""), StorageMode::Persistent);
@@ -184,6 +189,7 @@ async fn a_replicated_cluster_reopens_from_indexeddb() {
     let engine = RefCell::new(TabEngine::open_with_brokers(StorageMode::Persistent, database, 3).await);
     let description = engine.borrow().description.clone();
     assert!(description.contains("new cluster of 3 brokers"), "{description}");
+    assert!(reads_in_korean(&description).contains("브로커 3대로 만든 새 클러스터"));
     let configs = BTreeMap::from([("min.insync.replicas".to_string(), "2".to_string())]);
     let created = ask(
         &engine,
@@ -201,6 +207,7 @@ async fn a_replicated_cluster_reopens_from_indexeddb() {
     let reopened = RefCell::new(TabEngine::open_with_brokers(StorageMode::Persistent, database, 1).await);
     let description = reopened.borrow().description.clone();
     assert!(description.contains("3 brokers reopened"), "{description}");
+    reads_in_korean(&description);
     assert_eq!(values(&reopened).await, expected(5));
     match ask(&reopened, 20, Command::ListTopics).await {
         Reply::Topics { topics } => {
@@ -535,6 +542,13 @@ async fn a_second_tab_on_the_same_database_runs_in_memory_and_the_stored_cluster
         description.starts_with("ephemeral: the cluster stored in this browser is open in another tab"),
         "{description}"
     );
+    // In Korean, all but the browser's own words for the timeout.
+    let status = engine_name(Lang::Ko, &format!("{ENGINE_NAME}, {description}"));
+    assert!(
+        status.contains("메모리에만 보관: 이 브라우저에 저장된 클러스터가 다른 탭에서 열려 있습니다"),
+        "{status}"
+    );
+    assert!(status.ends_with("다른 탭을 닫고 새로고침하세요"), "{status}");
     let created = ask(
         &second,
         1,
@@ -556,4 +570,16 @@ async fn a_second_tab_on_the_same_database_runs_in_memory_and_the_stored_cluster
     let reopened = RefCell::new(TabEngine::open_with_brokers(StorageMode::Persistent, database, 1).await);
     assert!(reopened.borrow().description.starts_with("IndexedDB"), "{}", reopened.borrow().description);
     assert_eq!(values(&reopened).await, expected(2), "nothing of the second tab's reached the database");
+}
+
+/// An engine's description as the Korean status line shows it: every part translated, only
+/// names and values (IndexedDB, wasm32, numbers) left in Latin letters.
+fn reads_in_korean(description: &str) -> String {
+    let status = engine_name(Lang::Ko, &format!("{ENGINE_NAME}, {description}"));
+    let english: Vec<&str> = status
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|word| word.len() > 2 && !["IndexedDB", "wasm"].contains(word))
+        .collect();
+    assert!(english.is_empty(), "{description:?} reads {status:?}, with English {english:?}");
+    status
 }

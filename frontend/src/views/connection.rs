@@ -2,7 +2,7 @@
 
 use yew::prelude::*;
 
-use crate::i18n::{Lang, tr, trf};
+use crate::i18n::{Lang, engine_name, status_sentence, tr, trf};
 
 use super::bind_text;
 use crate::state::{LinkStatus, Mode, reconnect_delay_ms};
@@ -48,13 +48,18 @@ pub fn connection_bar(props: &Props) -> Html {
     };
     let (status_class, status_text) = match &props.status {
         LinkStatus::Connecting => ("connecting", tr(lang, "connecting…").to_string()),
-        LinkStatus::Ready { engine } => ("ready", trf(lang, "ready — {}", &[engine])),
+        LinkStatus::Ready { engine } => ("ready", trf(lang, "ready — {}", &[&engine_name(lang, engine)])),
         LinkStatus::Closed { reason } if props.reconnect_attempt > 0 => {
             let seconds = f64::from(reconnect_delay_ms(props.reconnect_attempt)) / 1000.0;
             let retry = trf(lang, "retrying in {} s (attempt {})", &[&seconds, &props.reconnect_attempt]);
-            ("closed", format!("{} · {retry}", trf(lang, "disconnected — {}", &[reason])))
+            (
+                "closed",
+                format!("{} · {retry}", trf(lang, "disconnected — {}", &[&status_sentence(lang, reason)])),
+            )
         }
-        LinkStatus::Closed { reason } => ("closed", trf(lang, "disconnected — {}", &[reason])),
+        LinkStatus::Closed { reason } => {
+            ("closed", trf(lang, "disconnected — {}", &[&status_sentence(lang, reason)]))
+        }
     };
     let in_tab_active = props.mode == Mode::InTab;
     html! {
