@@ -82,7 +82,7 @@ fn tags_first(value: &mut serde_json::Value) {
         serde_json::Value::Object(map) => {
             let mut ordered = serde_json::Map::new();
             for tag in TAG_NAMES {
-                if let Some(v) = map.remove(tag) {
+                if let Some(v) = map.shift_remove(tag) {
                     ordered.insert(tag.to_string(), v);
                 }
             }
