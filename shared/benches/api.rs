@@ -60,39 +60,35 @@ mod benches {
         })
     }
 
-    #[divan::bench]
-    fn produce_batch_request(bencher: Bencher) {
-        let text = request();
+    /// Times `read` on `text`, counting its records and bytes.
+    fn reads<T>(bencher: Bencher, text: String, read: impl Fn(&str) -> T + Sync) {
         bencher
             .counter(ItemsCount::new(RECORDS_PER_REQUEST))
             .counter(BytesCount::new(text.len()))
-            .bench(|| decode_client_message(black_box(&text)).expect("our own request"));
+            .bench(|| read(black_box(&text)));
+    }
+
+    fn buffered(text: &str) -> serde_json::Value {
+        serde_json::from_str(text).expect("JSON")
+    }
+
+    #[divan::bench]
+    fn produce_batch_request(bencher: Bencher) {
+        reads(bencher, request(), |text| decode_client_message(text).expect("our own request"));
     }
 
     #[divan::bench]
     fn produce_batch_request_baseline_value(bencher: Bencher) {
-        let text = request();
-        bencher
-            .counter(ItemsCount::new(RECORDS_PER_REQUEST))
-            .counter(BytesCount::new(text.len()))
-            .bench(|| serde_json::from_str::<serde_json::Value>(black_box(&text)).expect("JSON"));
+        reads(bencher, request(), buffered);
     }
 
     #[divan::bench]
     fn produced_batch_answer(bencher: Bencher) {
-        let text = answer();
-        bencher
-            .counter(ItemsCount::new(RECORDS_PER_REQUEST))
-            .counter(BytesCount::new(text.len()))
-            .bench(|| decode_server_message(black_box(&text)).expect("our own answer"));
+        reads(bencher, answer(), |text| decode_server_message(text).expect("our own answer"));
     }
 
     #[divan::bench]
     fn produced_batch_answer_baseline_value(bencher: Bencher) {
-        let text = answer();
-        bencher
-            .counter(ItemsCount::new(RECORDS_PER_REQUEST))
-            .counter(BytesCount::new(text.len()))
-            .bench(|| serde_json::from_str::<serde_json::Value>(black_box(&text)).expect("JSON"));
+        reads(bencher, answer(), buffered);
     }
 }

@@ -38,8 +38,9 @@ pub const TAG_NAMES: [&str; 3] = ["type", "kind", "given"];
 /// The start of the error a read gives when an object's tag is not its first key.
 pub const TAG_NOT_FIRST: &str = "the tag must be the object's first key";
 
-/// Implements `Serialize` and `Deserialize` for an enum that derives them with
-/// `#[serde(remote = "Self", ...)]`, as an internally tagged enum with tag `$tag`.
+/// Implements `Serialize` and `Deserialize` for an enum that derives both with
+/// `#[serde(remote = "Self", ...)]`, as an internally tagged enum with tag `$tag`. (Deriving only
+/// one would make the other impl call itself: rustc warns "cannot return without recursing".)
 #[macro_export]
 macro_rules! tag_first {
     ($ty:ty, $tag:literal) => {
@@ -229,6 +230,63 @@ impl<'de, A: MapAccess<'de>> VariantAccess<'de> for Variant<A> {
     }
 }
 
+/// The `Serializer` methods for what a tagged writer cannot write (anything but a variant, or
+/// a newtype variant's struct), each answering `Err($refusal())`.
+macro_rules! refuse {
+    ($refusal:ident) => {
+        refuse!(@scalars $refusal: serialize_bool bool, serialize_i8 i8, serialize_i16 i16,
+            serialize_i32 i32, serialize_i64 i64, serialize_u8 u8, serialize_u16 u16, serialize_u32 u32,
+            serialize_u64 u64, serialize_f32 f32, serialize_f64 f64, serialize_char char);
+        fn serialize_str(self, _: &str) -> Result<S::Ok, S::Error> {
+            Err($refusal())
+        }
+        fn serialize_bytes(self, _: &[u8]) -> Result<S::Ok, S::Error> {
+            Err($refusal())
+        }
+        fn serialize_none(self) -> Result<S::Ok, S::Error> {
+            Err($refusal())
+        }
+        fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<S::Ok, S::Error> {
+            Err($refusal())
+        }
+        fn serialize_unit(self) -> Result<S::Ok, S::Error> {
+            Err($refusal())
+        }
+        fn serialize_unit_struct(self, _: &'static str) -> Result<S::Ok, S::Error> {
+            Err($refusal())
+        }
+        fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, _: &T) -> Result<S::Ok, S::Error> {
+            Err($refusal())
+        }
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
+            Err($refusal())
+        }
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, S::Error> {
+            Err($refusal())
+        }
+        fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, S::Error> {
+            Err($refusal())
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, S::Error> {
+            Err($refusal())
+        }
+        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
+            Err($refusal())
+        }
+    };
+    (@scalars $refusal:ident: $($method:ident $ty:ty),*) => {
+        $(fn $method(self, _: $ty) -> Result<S::Ok, S::Error> {
+            Err($refusal())
+        })*
+    };
+}
+
 /// The serializer the derived, externally tagged code is given: a variant becomes an object whose
 /// first key is the tag, as serde's `#[serde(tag = "...")]` writes it.
 pub struct TagWriter<S> {
@@ -290,95 +348,10 @@ impl<S: Serializer> Serializer for TagWriter<S> {
         value.serialize(Inlined { tag: self.tag, variant, inner: self.inner })
     }
 
-    fn serialize_bool(self, _: bool) -> Result<S::Ok, S::Error> {
-        Err(not_variant())
-    }
-    fn serialize_i8(self, _: i8) -> Result<S::Ok, S::Error> {
-        Err(not_variant())
-    }
-    fn serialize_i16(self, _: i16) -> Result<S::Ok, S::Error> {
-        Err(not_variant())
-    }
-    fn serialize_i32(self, _: i32) -> Result<S::Ok, S::Error> {
-        Err(not_variant())
-    }
-    fn serialize_i64(self, _: i64) -> Result<S::Ok, S::Error> {
-        Err(not_variant())
-    }
-    fn serialize_u8(self, _: u8) -> Result<S::Ok, S::Error> {
-        Err(not_variant())
-    }
-    fn serialize_u16(self, _: u16) -> Result<S::Ok, S::Error> {
-        Err(not_variant())
-    }
-    fn serialize_u32(self, _: u32) -> Result<S::Ok, S::Error> {
-        Err(not_variant())
-    }
-    fn serialize_u64(self, _: u64) -> Result<S::Ok, S::Error> {
-        Err(not_variant())
-    }
-    fn serialize_f32(self, _: f32) -> Result<S::Ok, S::Error> {
-        Err(not_variant())
-    }
-    fn serialize_f64(self, _: f64) -> Result<S::Ok, S::Error> {
-        Err(not_variant())
-    }
-    fn serialize_char(self, _: char) -> Result<S::Ok, S::Error> {
-        Err(not_variant())
-    }
-    fn serialize_str(self, _: &str) -> Result<S::Ok, S::Error> {
-        Err(not_variant())
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<S::Ok, S::Error> {
-        Err(not_variant())
-    }
-    fn serialize_none(self) -> Result<S::Ok, S::Error> {
-        Err(not_variant())
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<S::Ok, S::Error> {
-        Err(not_variant())
-    }
-    fn serialize_unit(self) -> Result<S::Ok, S::Error> {
-        Err(not_variant())
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<S::Ok, S::Error> {
-        Err(not_variant())
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: &T,
-    ) -> Result<S::Ok, S::Error> {
-        Err(not_variant())
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
-        Err(not_variant())
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, S::Error> {
-        Err(not_variant())
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, S::Error> {
-        Err(not_variant())
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, S::Error> {
-        Err(not_variant())
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
-        Err(not_variant())
-    }
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, S::Error> {
         Err(not_variant())
     }
+    refuse!(not_variant);
 }
 
 /// A struct variant's fields, after the tag.
@@ -429,68 +402,7 @@ impl<S: Serializer> Serializer for Inlined<S> {
         Ok(object)
     }
 
-    fn serialize_bool(self, _: bool) -> Result<S::Ok, S::Error> {
-        Err(not_struct())
-    }
-    fn serialize_i8(self, _: i8) -> Result<S::Ok, S::Error> {
-        Err(not_struct())
-    }
-    fn serialize_i16(self, _: i16) -> Result<S::Ok, S::Error> {
-        Err(not_struct())
-    }
-    fn serialize_i32(self, _: i32) -> Result<S::Ok, S::Error> {
-        Err(not_struct())
-    }
-    fn serialize_i64(self, _: i64) -> Result<S::Ok, S::Error> {
-        Err(not_struct())
-    }
-    fn serialize_u8(self, _: u8) -> Result<S::Ok, S::Error> {
-        Err(not_struct())
-    }
-    fn serialize_u16(self, _: u16) -> Result<S::Ok, S::Error> {
-        Err(not_struct())
-    }
-    fn serialize_u32(self, _: u32) -> Result<S::Ok, S::Error> {
-        Err(not_struct())
-    }
-    fn serialize_u64(self, _: u64) -> Result<S::Ok, S::Error> {
-        Err(not_struct())
-    }
-    fn serialize_f32(self, _: f32) -> Result<S::Ok, S::Error> {
-        Err(not_struct())
-    }
-    fn serialize_f64(self, _: f64) -> Result<S::Ok, S::Error> {
-        Err(not_struct())
-    }
-    fn serialize_char(self, _: char) -> Result<S::Ok, S::Error> {
-        Err(not_struct())
-    }
-    fn serialize_str(self, _: &str) -> Result<S::Ok, S::Error> {
-        Err(not_struct())
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<S::Ok, S::Error> {
-        Err(not_struct())
-    }
-    fn serialize_none(self) -> Result<S::Ok, S::Error> {
-        Err(not_struct())
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<S::Ok, S::Error> {
-        Err(not_struct())
-    }
-    fn serialize_unit(self) -> Result<S::Ok, S::Error> {
-        Err(not_struct())
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<S::Ok, S::Error> {
-        Err(not_struct())
-    }
     fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> Result<S::Ok, S::Error> {
-        Err(not_struct())
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: &T,
-    ) -> Result<S::Ok, S::Error> {
         Err(not_struct())
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -502,31 +414,6 @@ impl<S: Serializer> Serializer for Inlined<S> {
     ) -> Result<S::Ok, S::Error> {
         Err(not_struct())
     }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
-        Err(not_struct())
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, S::Error> {
-        Err(not_struct())
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, S::Error> {
-        Err(not_struct())
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, S::Error> {
-        Err(not_struct())
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
-        Err(not_struct())
-    }
     fn serialize_struct_variant(
         self,
         _: &'static str,
@@ -536,6 +423,7 @@ impl<S: Serializer> Serializer for Inlined<S> {
     ) -> Result<Self::SerializeStructVariant, S::Error> {
         Err(not_struct())
     }
+    refuse!(not_struct);
 }
 
 fn not_struct<E: ser::Error>() -> E {
@@ -642,6 +530,24 @@ mod tests {
                 _ => panic!("{text}: expected {expected:?}, serde read {reference:?}, tag_first {fast:?}"),
             }
         }
+    }
+
+    /// What is not a variant, or a newtype variant holding no struct, is refused, not written
+    /// without its tag.
+    #[test]
+    fn only_variants_are_written_with_a_tag() {
+        let mut out = Vec::new();
+        let refused =
+            5i32.serialize(super::TagWriter::new("type", &mut serde_json::Serializer::new(&mut out)));
+        assert!(refused.unwrap_err().to_string().contains("only enum variants"));
+        #[derive(Serialize, Deserialize)]
+        #[serde(remote = "Self")]
+        enum Odd {
+            Number(i32),
+        }
+        crate::tag_first!(Odd, "type");
+        let refused = serde_json::to_string(&Odd::Number(1)).unwrap_err().to_string();
+        assert!(refused.contains("must hold a struct"), "{refused}");
     }
 
     /// A nested tagged object out of order is put right too, and a read that is not through
