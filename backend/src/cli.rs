@@ -641,6 +641,7 @@ pub fn produce(
                 key_serializer,
                 value_serializer,
                 records,
+                answer_per_partition: false,
             };
             connection.request(command)?
         } else {

@@ -167,6 +167,8 @@ async fn tab_produce(c: &mut Criterion, database: Option<&str>, in_flight: usize
         key_serializer: Default::default(),
         value_serializer: Default::default(),
         records,
+        // As the page's generator asks.
+        answer_per_partition: true,
     };
     let text = Rc::new(encode(&ClientMessage { id: 2, command: produce }));
     c.bench_async_function(name, move |b| {

@@ -376,6 +376,20 @@ impl AppState {
         self
     }
 
+    /// A batch's records, by the partition each went to, into the run's tally.
+    fn tally(&mut self, topic: String, partitions: impl Iterator<Item = i32>) {
+        self.last_error = None;
+        let tally = self.batch_tally.get_or_insert_with(|| BatchTally {
+            topic,
+            records: 0,
+            per_partition: BTreeMap::new(),
+        });
+        for partition in partitions {
+            tally.records += 1;
+            *tally.per_partition.entry(partition).or_default() += 1;
+        }
+    }
+
     fn apply_reply(&mut self, reply: Reply) {
         match reply {
             Reply::TopicCreated { topic, warnings } => {
@@ -447,7 +461,6 @@ impl AppState {
             // The UI does not ask for offsets by time, produce batches, commit by hand, list,
             // reset or delete groups yet.
             Reply::Offsets { .. }
-            | Reply::ProducedRecords { .. }
             | Reply::OffsetsCommitted { .. }
             | Reply::Groups { .. }
             | Reply::GroupDeleted { .. }
@@ -458,17 +471,10 @@ impl AppState {
                 self.dumped = Some(Dumped { topic, partition, batch, record });
             }
             Reply::ProducedBatch { topic, records } => {
-                self.last_error = None;
-                let tally = self.batch_tally.get_or_insert_with(|| BatchTally {
-                    topic: topic.clone(),
-                    records: 0,
-                    per_partition: BTreeMap::new(),
-                });
-                tally.records += records.len() as u64;
-                for record in &records {
-                    *tally.per_partition.entry(record.partition).or_default() += 1;
-                }
+                self.tally(topic, records.iter().map(|record| record.partition));
             }
+            // The generator's batches are answered per partition, as Kafka's ProduceResponse.
+            Reply::ProducedRecords { topic, partitions, .. } => self.tally(topic, partitions.into_iter()),
             Reply::Clock { now_ms, speed_percent, paused, seed } => {
                 self.clock = Some(ClockView { now_ms, speed_percent, paused, seed });
             }

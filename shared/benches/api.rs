@@ -1,6 +1,7 @@
 //! Reading the API's JSON messages: a 4,000-record `produce_batch` (what the tab's producer sends
-//! the worker) and its `produced_batch` answer (what the page reads back), beside the same texts
-//! read into `serde_json::Value`, a buffered read like serde's own for internally tagged enums.
+//! the worker), its answer record by record (`produced_batch`) and per partition
+//! (`produced_records`, what the page asks for), beside the same texts read into
+//! `serde_json::Value`, a buffered read like serde's own for internally tagged enums.
 //! `cargo xtask bench` runs it.
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -17,8 +18,8 @@ mod benches {
     use divan::counter::{BytesCount, ItemsCount};
     use divan::{Bencher, black_box};
     use kite_shared::api::{
-        BatchedRecord, ClientMessage, Command, ProducedRecord, Reply, ServerMessage, decode_client_message,
-        decode_server_message, encode,
+        BatchedRecord, ClientMessage, Command, ProducedPartition, ProducedRecord, Reply, ServerMessage,
+        decode_client_message, decode_server_message, encode,
     };
 
     /// Records per request: the tab producer's request size.
@@ -42,6 +43,7 @@ mod benches {
             value_serializer: Default::default(),
             records,
             acks: Default::default(),
+            answer_per_partition: true,
         };
         encode(&ClientMessage { id: 7, command })
     }
@@ -72,6 +74,18 @@ mod benches {
         serde_json::from_str(text).expect("JSON")
     }
 
+    /// The same answer per partition, as the page's generator asks for it (`produced_records`).
+    fn answer_per_partition() -> String {
+        let partitions = (0..RECORDS_PER_REQUEST).map(|i| (i % 3) as i32).collect();
+        let batches = (0..3)
+            .map(|partition| ProducedPartition { partition, base_offset: 0, log_append_time_ms: None })
+            .collect();
+        encode(&ServerMessage::Reply {
+            id: 7,
+            reply: Reply::ProducedRecords { topic: "orders".into(), partitions, batches },
+        })
+    }
+
     #[divan::bench]
     fn produce_batch_request(bencher: Bencher) {
         reads(bencher, request(), |text| decode_client_message(text).expect("our own request"));
@@ -85,6 +99,11 @@ mod benches {
     #[divan::bench]
     fn produced_batch_answer(bencher: Bencher) {
         reads(bencher, answer(), |text| decode_server_message(text).expect("our own answer"));
+    }
+
+    #[divan::bench]
+    fn produced_records_answer(bencher: Bencher) {
+        reads(bencher, answer_per_partition(), |text| decode_server_message(text).expect("our own answer"));
     }
 
     #[divan::bench]

@@ -87,8 +87,8 @@ pub enum Command {
     RegisterSchema { subject: String, schema: String },
     /// Many records in one request, as a producer's batches: each record is placed (or goes to
     /// `partition`), the records of each partition go in one RecordBatch, and every record's
-    /// partition and offset come back in request order. Everything is checked (serializers,
-    /// partitions, sizes) before anything is appended.
+    /// partition and offset come back in request order (`produced_batch`). Everything is
+    /// checked (serializers, partitions, sizes) before anything is appended.
     ProduceBatch {
         topic: String,
         #[serde(default)]
@@ -102,6 +102,11 @@ pub enum Command {
         records: Vec<BatchedRecord>,
         #[serde(default)]
         acks: Acks,
+        /// Answer as Kafka's ProduceResponse does, with `produced_records`: each partition's base
+        /// offset and each record's partition (~2 bytes a record) rather than every record's
+        /// offset and timestamp (~60 bytes a record).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        answer_per_partition: bool,
     },
     /// Kafka's ListOffsets for one partition: `timestamp_ms` -2 is the earliest offset, -1 the
     /// latest (the log end), anything else the first offset whose timestamp is at or after it
@@ -947,6 +952,65 @@ mod tests {
             answer,
             r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `subscribe_events`, `tail`, `unsubscribe`, `produce_records`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario`, `dump_record`, `fetch_records` at line 1 column 32"}"#
         );
+    }
+
+    /// Asked per partition, a `produce_batch` answers as Kafka's ProduceResponse: expanded, the
+    /// same partitions, offsets and timestamps the record-by-record answer gives, under CreateTime
+    /// and under LogAppendTime (the broker's clock).
+    #[test]
+    fn a_batch_answered_per_partition_says_what_the_record_by_record_answer_says() {
+        for timestamp_type in ["CreateTime", "LogAppendTime"] {
+            let answers: Vec<Reply> = [false, true]
+                .into_iter()
+                .map(|answer_per_partition| {
+                    let mut cluster = Cluster::new(0);
+                    let configs =
+                        BTreeMap::from([("message.timestamp.type".to_string(), timestamp_type.to_string())]);
+                    cluster.handle(
+                        0,
+                        Command::CreateTopic {
+                            name: "t".into(),
+                            partitions: 3,
+                            configs,
+                            replication_factor: None,
+                        },
+                    );
+                    let records = ["a", "b", "a", "c", "d", "a"]
+                        .iter()
+                        .map(|key| BatchedRecord {
+                            key: Some(key.to_string()),
+                            value: Some("v".into()),
+                            timestamp_ms: Some(1_000),
+                            ..BatchedRecord::default()
+                        })
+                        .collect();
+                    let command = Command::ProduceBatch {
+                        topic: "t".into(),
+                        partition: None,
+                        partitioner: PartitionerKind::Default,
+                        key_serializer: SerializerKind::String,
+                        value_serializer: SerializerKind::String,
+                        records,
+                        acks: Acks::All,
+                        answer_per_partition,
+                    };
+                    // Twice, so the offsets do not all start at 0.
+                    cluster.handle(5_000, command.clone());
+                    cluster.handle(7_000, command)
+                })
+                .collect();
+            let [Reply::ProducedBatch { records, .. }, Reply::ProducedRecords { partitions, batches, .. }] =
+                answers.as_slice()
+            else {
+                panic!("{answers:?}")
+            };
+            assert_eq!(
+                &ProducedPartition::expand(partitions, batches, &[1_000; 6]),
+                records,
+                "{timestamp_type}"
+            );
+            assert!(records.iter().any(|r| r.offset > 0));
+        }
     }
 
     #[test]

@@ -166,6 +166,8 @@ impl BatchRun {
             value_serializer: settings.value_serializer,
             records,
             acks: settings.acks,
+            // The tally needs each record's partition, not its offset: the compact answer.
+            answer_per_partition: true,
         })
     }
 

@@ -450,11 +450,14 @@ impl Cluster {
                 value_serializer,
                 records,
                 acks,
+                answer_per_partition,
             } => {
                 let settings = BatchSettings { partition, partitioner, key_serializer, value_serializer };
+                let log_append_time_ms = self.log_append_time(&topic, now_ms);
                 self.with_acks(now_ms, &topic, acks, |cluster| {
                     cluster.produce_batch(now_ms, acks, &topic, settings, records)
                 })
+                .map(|reply| if answer_per_partition { compact(reply, log_append_time_ms) } else { reply })
             }
             Command::ListOffsets { topic, partition, timestamp_ms } => {
                 self.list_offsets(&topic, partition, timestamp_ms)
@@ -497,12 +500,7 @@ impl Cluster {
             }
             Command::DeleteGroup { group } => self.delete_group(now_ms, group),
             Command::ProduceRecords { topic, partition, partitioner, acks, payload } => {
-                // Under LogAppendTime the broker's clock stamps the batches.
-                let log_append_time_ms = self
-                    .topics
-                    .get(&topic)
-                    .filter(|s| s.config.message_timestamp_type == TimestampType::LogAppendTime)
-                    .map(|_| now_ms);
+                let log_append_time_ms = self.log_append_time(&topic, now_ms);
                 self.with_acks(now_ms, &topic, acks, |cluster| {
                     cluster.produce_records(now_ms, acks, &topic, partition, partitioner, &payload)
                 })
@@ -681,6 +679,15 @@ impl Cluster {
         let view = self.view(topic, partition)?;
         let log = view.log.ok_or_else(|| no_leader(topic, partition, view.leader))?;
         Ok((log, view.high_watermark))
+    }
+
+    /// The broker's time that stamps a topic's batches under LogAppendTime (`None` under
+    /// CreateTime, or for a topic that does not exist).
+    fn log_append_time(&self, topic: &str, now_ms: i64) -> Option<i64> {
+        self.topics
+            .get(topic)
+            .filter(|s| s.config.message_timestamp_type == TimestampType::LogAppendTime)
+            .map(|_| now_ms)
     }
 
     /// A produce under the producer's `acks` (the brokers check `min.insync.replicas` for
@@ -1250,7 +1257,7 @@ impl Cluster {
     }
 }
 
-/// A `produce_records` answer as Kafka's ProduceResponse carries it: a base offset per partition
+/// A `produce_records` answer (or a `produce_batch` one, when asked) as Kafka's ProduceResponse carries it: a base offset per partition
 /// (and the broker's time under LogAppendTime) and each record's partition, not every record.
 fn compact(reply: Reply, log_append_time_ms: Option<i64>) -> Reply {
     let Reply::ProducedBatch { topic, records } = reply else { return reply };
