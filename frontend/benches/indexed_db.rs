@@ -180,12 +180,12 @@ async fn tab_produce(c: &mut Criterion, database: Option<&str>, in_flight: usize
             async move {
                 if in_flight == 1 {
                     let answer = TabEngine::handle(&engine, NOW_MS, &JsValue::from_str(&text)).await;
-                    assert!(answer.contains("produced_batch"), "{answer}");
+                    assert!(answer.contains("produced_records"), "{answer}");
                 } else {
                     let queue = RefCell::new((0..in_flight).map(|_| JsValue::from_str(&text)).collect());
                     let answered = RefCell::new(0);
                     answer_in_order(&engine, &queue, |answer| {
-                        assert!(answer.contains("produced_batch"), "{answer}");
+                        assert!(answer.contains("produced_records"), "{answer}");
                         *answered.borrow_mut() += 1;
                     })
                     .await;
