@@ -458,8 +458,8 @@ impl AppState {
                 self.last_error = None;
                 self.last_reset = Some(OffsetsReset { group, executed, offsets });
             }
-            // The UI does not ask for offsets by time, produce batches, commit by hand, list,
-            // reset or delete groups yet.
+            // The UI does not ask for offsets by time, commit by hand, list, reset or delete
+            // groups yet.
             Reply::Offsets { .. }
             | Reply::OffsetsCommitted { .. }
             | Reply::Groups { .. }
