@@ -400,16 +400,10 @@ pub fn status_sentence(lang: Lang, text: &str) -> String {
 /// `text` in Korean when it is one of `table`'s English templates filled in, its values kept.
 fn fill(table: &[(&str, &'static str)], text: &str) -> Option<String> {
     table.iter().find_map(|&(english, korean)| {
-        let mut values = values_in(english, text)?.into_iter();
-        let mut out = String::new();
-        let mut parts = korean.split("{}").peekable();
-        while let Some(part) = parts.next() {
-            out.push_str(part);
-            if parts.peek().is_some() {
-                out.push_str(values.next().unwrap_or_default());
-            }
-        }
-        Some(out)
+        let values = values_in(english, text)?;
+        let values: Vec<&dyn std::fmt::Display> =
+            values.iter().map(|v| v as &dyn std::fmt::Display).collect();
+        Some(put_values(korean, &values))
     })
 }
 
@@ -438,8 +432,7 @@ pub fn engine_name(lang: Lang, engine: &str) -> String {
         // A fallback takes the rest of the text as its reason.
         let fallback = ENGINE_FALLBACKS.iter().find_map(|&(english, korean)| {
             let reason = rest.strip_prefix(english.strip_suffix("{}")?)?;
-            let reason = status_sentence(lang, reason);
-            Some(korean.replacen("{}", &reason, 1))
+            Some(put_values(korean, &[&status_sentence(lang, reason)]))
         });
         if let Some(said) = fallback {
             out.push(said);
@@ -454,9 +447,14 @@ pub fn engine_name(lang: Lang, engine: &str) -> String {
 
 /// A `{}` template in `lang` with `values` put in order.
 pub fn trf(lang: Lang, template: &'static str, values: &[&dyn std::fmt::Display]) -> String {
+    put_values(tr(lang, template), values)
+}
+
+/// `template` with `values` put in its `{}`s, in order.
+fn put_values(template: &str, values: &[&dyn std::fmt::Display]) -> String {
     let mut out = String::new();
     let mut values = values.iter();
-    let mut parts = tr(lang, template).split("{}").peekable();
+    let mut parts = template.split("{}").peekable();
     while let Some(part) = parts.next() {
         out.push_str(part);
         if parts.peek().is_some()
