@@ -51,3 +51,17 @@ pub const MAX_SCHEMA_TEXT_BYTES: usize = 64 * 1024;
 
 /// The most records one `produce_batch` request may carry.
 pub const MAX_PRODUCE_BATCH_RECORDS: usize = 10_000;
+
+/// How deep an Avro datum may nest, counting each record, array, map and union as one level.
+/// apache-avro decodes (and converts to JSON, and drops) a datum by recursion with no limit of its
+/// own, so a datum of a recursive schema nested 50,000 deep — 100 KB of bytes — overflowed the
+/// stack and aborted the process, again at every restart, since the record stays stored. JSON
+/// text is read with serde_json's limit of 128 nested arrays and objects; this one keeps every
+/// datum Kite accepts well inside what the decoder's frames need on a 1 MiB stack.
+pub const MAX_AVRO_DATUM_DEPTH_LEVELS: usize = 128;
+
+/// The most values (of any type, nested ones included) one Avro datum may decode to. A value can
+/// take no bytes at all (a `null`, an empty record), so a 5-byte array header can claim a billion
+/// of them; this bounds the memory and time one datum can cost, at one value per byte of a
+/// maximal record.
+pub const MAX_AVRO_DATUM_VALUES: usize = MAX_RECORD_BYTES;
