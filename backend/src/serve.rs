@@ -169,11 +169,9 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
         // HTTP/1 only (websockets upgrade from it): the auto-detecting builder would first wait,
         // with no deadline, for enough bytes to tell HTTP/2 from HTTP/1.
+        let handshake_timeout = std::time::Duration::from_millis(args.handshake_timeout_ms);
         let mut builder = Builder::new(TokioExecutor::new()).http1_only();
-        builder
-            .http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(std::time::Duration::from_millis(args.handshake_timeout_ms));
+        builder.http1().timer(TokioTimer::new()).header_read_timeout(handshake_timeout);
         tokio::pin!(signal);
         loop {
             let stream = tokio::select! {
@@ -188,15 +186,21 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
                 },
                 () = &mut signal => break,
             };
-            let connection = builder
-                .serve_connection_with_upgrades(
-                    TokioIo::new(stream),
-                    TowerToHyperService::new(service.clone()),
-                )
-                .into_owned();
-            let connection = graceful.watch(connection);
+            let (builder, service, watcher) = (builder.clone(), service.clone(), graceful.watcher());
             tokio::spawn(async move {
-                if let Err(e) = connection.await {
+                // hyper's header deadline starts once bytes arrive: a client that connects and
+                // says nothing would hold its socket (and a file descriptor) forever. The first
+                // byte is due within the same deadline, counted from accept.
+                // (`peek`, not `readable`: readiness can be reported before any byte is there.)
+                let first_byte = tokio::time::timeout(handshake_timeout, stream.peek(&mut [0u8; 1])).await;
+                if !matches!(first_byte, Ok(Ok(1))) {
+                    tracing::debug!("closed a connection that sent nothing for {handshake_timeout:?}");
+                    return;
+                }
+                let connection = builder
+                    .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+                    .into_owned();
+                if let Err(e) = watcher.watch(connection).await {
                     tracing::debug!("connection ended: {e}");
                 }
             });

@@ -362,6 +362,14 @@ mod security {
             "the server closes the connection: {read:?}"
         );
         assert!(started.elapsed() < Duration::from_secs(5), "within its handshake timeout, not later");
+        // A client that connects and never sends a byte: its deadline runs from accept (it used to
+        // start at the first byte, so such sockets piled up until file descriptors ran out).
+        let mut silent = TcpStream::connect(server.addr).unwrap();
+        silent.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let started = std::time::Instant::now();
+        let read = silent.read(&mut buffer);
+        assert!(matches!(read, Ok(0) | Err(_)), "the server closes a silent connection: {read:?}");
+        assert!(started.elapsed() < Duration::from_secs(5), "within its handshake timeout, not later");
         // Everyone else is served as before.
         let (status, _) = upgrade(server.addr, "", &server.addr.to_string(), &[]);
         assert_eq!(status, 101);
