@@ -272,6 +272,55 @@ mod schemas {
             client.request(Command::RegisterSchema { subject: "orders-value".into(), schema: SCHEMA.into() });
         assert!(matches!(again, Reply::SchemaRegistered { id: 1, version: 1, .. }), "{again:?}");
     }
+
+    /// The persistent remote crash: a recursive schema, then one record nested 50,000 deep (sent
+    /// as raw bytes), then a fetch with KafkaAvroDeserializer. It overflowed the server's stack and,
+    /// the record being stored, did so again after every restart. Now the record reads back as hex
+    /// with the reason, before and after a restart, and the server keeps serving.
+    #[test]
+    fn a_deeply_nested_avro_record_cannot_take_the_server_down() {
+        const NODE: &str = r#"{"type":"record","name":"Node","fields":[{"name":"next","type":["null","Node"]}]}"#;
+        let data = TempDir::new("avro-depth");
+        let mut server = KiteServer::start(data.path());
+        let mut client = ApiClient::connect(&server);
+        let created = client.request(Command::CreateTopic {
+            name: "orders".into(),
+            partitions: 1,
+            configs: BTreeMap::new(),
+            replication_factor: None,
+        });
+        assert!(matches!(created, Reply::TopicCreated { .. }));
+        let registered =
+            client.request(Command::RegisterSchema { subject: "orders-value".into(), schema: NODE.into() });
+        assert!(matches!(registered, Reply::SchemaRegistered { id: 1, .. }), "{registered:?}");
+        // Schema id 1 in Confluent's framing, then 50,000 times "branch 1: another node", then null.
+        let value = format!("0000000001{}00", "02".repeat(50_000));
+        let produced = client.request(Command::Produce {
+            acks: Default::default(),
+            topic: "orders".into(),
+            partition: Some(0),
+            key: None,
+            value: Some(value),
+            timestamp_ms: None,
+            partitioner: PartitionerKind::Default,
+            key_serializer: SerializerKind::String,
+            value_serializer: SerializerKind::ByteArray,
+            headers: vec![],
+        });
+        assert!(matches!(produced, Reply::Produced { .. }), "{produced:?}");
+        for restart in [false, true] {
+            if restart {
+                drop(client);
+                assert!(server.terminate().success(), "the server was still up to stop cleanly");
+                server = KiteServer::start(data.path());
+                client = ApiClient::connect(&server);
+            }
+            let fetched = fetch_avro(&mut client);
+            let Reply::Records { records, .. } = &fetched else { panic!("{fetched:?}") };
+            let reason = records[0].decode_error.as_deref().unwrap_or_default();
+            assert!(reason.contains("nested deeper than 128 levels"), "{reason}");
+        }
+    }
 }
 
 mod security {
