@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use warp::Filter;
 
 use crate::ServeArgs;
-use crate::guard::{Guard, request_token};
+use crate::guard::{Guard, Peer, Upgrade, request_token};
 use crate::session;
 
 /// Kafka's smallest replicated cluster, and `kite serve`'s default.
@@ -108,16 +108,24 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
         .and(warp::header::optional::<String>("origin"))
         .and(warp::header::optional::<String>("authorization"))
         .and(warp::query::raw().or(warp::any().map(String::new)).unify())
+        .and(warp::ext::optional::<Peer>())
         .and(warp::ws())
         .map(
             move |host: Option<String>,
                   origin: Option<String>,
                   authorization: Option<String>,
                   query: String,
+                  peer: Option<Peer>,
                   ws: warp::ws::Ws| {
                 use warp::Reply;
                 let token = request_token(&query, authorization.as_deref());
-                match guard.admit(host.as_deref(), origin.as_deref(), token) {
+                let request = Upgrade {
+                    host: host.as_deref(),
+                    origin: origin.as_deref(),
+                    token: token.as_deref(),
+                    peer: peer.map(|Peer(ip)| ip),
+                };
+                match guard.admit(&request, std::time::Instant::now()) {
                     Ok(permit) => {
                         let cluster = ws_cluster.clone();
                         let shutdown = shutdown_rx.clone();
@@ -174,9 +182,9 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
         builder.http1().timer(TokioTimer::new()).header_read_timeout(handshake_timeout);
         tokio::pin!(signal);
         loop {
-            let stream = tokio::select! {
+            let (stream, peer) = tokio::select! {
                 accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => stream,
+                    Ok(accepted) => accepted,
                     Err(e) => {
                         // Out of file descriptors and the like: wait a little rather than spin.
                         tracing::warn!("accept failed: {e}");
@@ -197,9 +205,15 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
                     tracing::debug!("closed a connection that sent nothing for {handshake_timeout:?}");
                     return;
                 }
-                let connection = builder
-                    .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
-                    .into_owned();
+                // Each request learns the connection's address (the guard locks out token guessing
+                // per address).
+                let service = TowerToHyperService::new(service);
+                let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
+                    request.extensions_mut().insert(Peer(peer.ip()));
+                    hyper::service::Service::call(&service, request)
+                });
+                let connection =
+                    builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
                 if let Err(e) = watcher.watch(connection).await {
                     tracing::debug!("connection ended: {e}");
                 }

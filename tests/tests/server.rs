@@ -279,7 +279,8 @@ mod schemas {
     /// with the reason, before and after a restart, and the server keeps serving.
     #[test]
     fn a_deeply_nested_avro_record_cannot_take_the_server_down() {
-        const NODE: &str = r#"{"type":"record","name":"Node","fields":[{"name":"next","type":["null","Node"]}]}"#;
+        const NODE: &str =
+            r#"{"type":"record","name":"Node","fields":[{"name":"next","type":["null","Node"]}]}"#;
         let data = TempDir::new("avro-depth");
         let mut server = KiteServer::start(data.path());
         let mut client = ApiClient::connect(&server);
@@ -392,6 +393,20 @@ mod security {
             status == 101
         });
         assert!(freed, "a closed connection frees its slot");
+    }
+
+    /// The UI escapes its token (encodeURIComponent): a base64 token arrives with %2B and %3D and
+    /// is accepted. Guessing is locked out: after five wrong tokens, even the right one gets 429.
+    #[test]
+    fn escaped_tokens_are_accepted_and_guessing_is_locked_out() {
+        let data = TempDir::new("token-guess");
+        let server = KiteServer::start_with(data.path(), &["--token", "a+b/c=="]);
+        let host = own_host(&server);
+        assert_eq!(upgrade(server.addr, "?token=a%2Bb%2Fc%3D%3D", &host, &[]).0, 101);
+        for _ in 0..5 {
+            assert_eq!(upgrade(server.addr, "?token=guess", &host, &[]).0, 401);
+        }
+        assert_eq!(upgrade(server.addr, "?token=a%2Bb%2Fc%3D%3D", &host, &[]).0, 429);
     }
 
     #[test]
