@@ -33,6 +33,9 @@ pub const IDLE_TIMEOUT_SECS: u64 = 600;
 pub const EVENT_CHANNEL_CAPACITY: usize = 1_024;
 /// Subscriptions one connection may hold.
 pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: usize = 64;
+/// Consumers one connection may run in the engine: the engine runs at most
+/// `MAX_HOSTED_CONSUMERS` (1,000) for everyone, and one client must not take them all.
+pub const MAX_CONSUMERS_PER_CONNECTION: usize = 32;
 /// Records one live-tail push carries at most.
 const TAIL_PUSH_RECORDS: u32 = 1_000;
 /// Pushes one batch of events may send a tail, to catch up after a large produce.
@@ -105,6 +108,14 @@ fn answer(
             ErrorCode::InvalidRequest,
             format!("There is no open consumer {consumer} on this connection."),
         )),
+        None if matches!(command, Command::OpenConsumer { .. })
+            && consumers.len() >= MAX_CONSUMERS_PER_CONNECTION =>
+        {
+            Reply::Error(KafkaError::new(
+                ErrorCode::PolicyViolation,
+                format!("A connection runs at most {MAX_CONSUMERS_PER_CONNECTION} consumers; close one first."),
+            ))
+        }
         _ => cluster.handle(now_ms(), command),
     };
     match &reply {

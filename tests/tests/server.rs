@@ -325,11 +325,13 @@ mod schemas {
 }
 
 mod security {
+    use std::collections::BTreeMap;
     use std::io::{BufRead, BufReader, Write};
     use std::net::{SocketAddr, TcpStream};
     use std::time::Duration;
 
-    use kite_e2e::{KiteServer, TempDir};
+    use kite_e2e::{ApiClient, KiteServer, TempDir};
+    use kite_shared::api::{Command, PartitionRef, Reply};
 
     /// Sends a websocket upgrade request with `headers` (Host first if given) and returns the
     /// response's status code, keeping the stream (open, if upgraded).
@@ -407,6 +409,46 @@ mod security {
             assert_eq!(upgrade(server.addr, "?token=guess", &host, &[]).0, 401);
         }
         assert_eq!(upgrade(server.addr, "?token=a%2Bb%2Fc%3D%3D", &host, &[]).0, 429);
+    }
+
+    /// One connection may run 32 consumers; the engine's 1,000 are for everyone.
+    #[test]
+    fn one_connection_cannot_take_every_hosted_consumer() {
+        let data = TempDir::new("consumer-cap");
+        let server = KiteServer::start(data.path());
+        let mut client = ApiClient::connect(&server);
+        let created = client.request(Command::CreateTopic {
+            name: "orders".into(),
+            partitions: 1,
+            configs: BTreeMap::new(),
+            replication_factor: None,
+        });
+        assert!(matches!(created, Reply::TopicCreated { .. }));
+        let open = || Command::OpenConsumer {
+            group: None,
+            topics: vec![],
+            partitions: vec![PartitionRef { topic: "orders".into(), partition: 0 }],
+            client_id: None,
+            auto_offset_reset: None,
+            assignors: vec![],
+            enable_auto_commit: None,
+            session_timeout_ms: None,
+        };
+        let mut opened = Vec::new();
+        for _ in 0..32 {
+            match client.request(open()) {
+                Reply::ConsumerOpened { consumer } => opened.push(consumer),
+                other => panic!("{other:?}"),
+            }
+        }
+        let refused = client.request(open());
+        let Reply::Error(error) = &refused else { panic!("{refused:?}") };
+        assert!(error.message.contains("at most 32 consumers"), "{refused:?}");
+        // Another connection still gets one, and closing one makes room again.
+        assert!(matches!(ApiClient::connect(&server).request(open()), Reply::ConsumerOpened { .. }));
+        let closed = client.request(Command::CloseConsumer { consumer: opened[0] });
+        assert!(matches!(closed, Reply::ConsumerClosed { .. }), "{closed:?}");
+        assert!(matches!(client.request(open()), Reply::ConsumerOpened { .. }));
     }
 
     #[test]
