@@ -111,6 +111,10 @@ pub struct ServeArgs {
     /// before its connection is closed.
     #[arg(long, default_value_t = serve::DEFAULT_HANDSHAKE_TIMEOUT_MS)]
     pub handshake_timeout_ms: u64,
+    /// How long one message may take to reach a websocket client before a client that stopped
+    /// reading is disconnected.
+    #[arg(long, default_value_t = session::DEFAULT_WRITE_TIMEOUT_MS)]
+    pub write_timeout_ms: u64,
     /// How many brokers the cluster runs, each with its own directory (`broker-N`) under the
     /// data directory. With more than one they replicate, and a `controller` directory keeps
     /// the cluster's metadata. A data directory keeps the count it was created with.

@@ -100,6 +100,7 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
         args.max_connections,
     ));
     let drain_guard = guard.clone();
+    let write_timeout = std::time::Duration::from_millis(args.write_timeout_ms);
     let ws_cluster = cluster.clone();
     let ws_events = events.clone();
     let ws = warp::path("ws")
@@ -135,7 +136,7 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
                             .on_upgrade(move |socket| async move {
                                 // The slot is held for as long as the session runs.
                                 let _permit = permit;
-                                session::run(socket, cluster, shutdown, events).await
+                                session::run(socket, cluster, shutdown, events, write_timeout).await
                             })
                             .into_response()
                     }

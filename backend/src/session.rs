@@ -26,6 +26,12 @@ const CLOSE_GOING_AWAY: u16 = 1001;
 const CLOSE_INTERNAL_ERROR: u16 = 1011;
 /// Websocket close code 1000: a normal close (here: the client was idle too long).
 const CLOSE_NORMAL: u16 = 1000;
+/// Websocket close code 1009: a message was larger than the server reads.
+const CLOSE_MESSAGE_TOO_BIG: u16 = 1009;
+/// How long one message may take to reach a client, unless `--write-timeout-ms` says otherwise: a
+/// client that stops reading fills its socket's buffers, and would otherwise hold its slot, and
+/// the pushes queued for it, forever.
+pub const DEFAULT_WRITE_TIMEOUT_MS: u64 = 30_000;
 /// A connection that sends nothing for this long is closed.
 pub const IDLE_TIMEOUT_SECS: u64 = 600;
 /// Batches of events the broadcast holds for slow subscribers; one that falls further behind
@@ -68,9 +74,10 @@ pub async fn run(
     cluster: Arc<Mutex<Cluster>>,
     shutdown: watch::Receiver<bool>,
     events: Events,
+    write_timeout: std::time::Duration,
 ) {
     let mut consumers = Vec::new();
-    serve(socket, &cluster, shutdown, &events, &mut consumers).await;
+    serve(socket, &cluster, shutdown, &events, &mut consumers, write_timeout).await;
     // The consumers this connection opened go with it: closed (committing, leaving their groups)
     // rather than left for their session timeouts.
     // Without a commit: the client may not have received what its last poll returned.
@@ -113,7 +120,9 @@ fn answer(
         {
             Reply::Error(KafkaError::new(
                 ErrorCode::PolicyViolation,
-                format!("A connection runs at most {MAX_CONSUMERS_PER_CONNECTION} consumers; close one first."),
+                format!(
+                    "A connection runs at most {MAX_CONSUMERS_PER_CONNECTION} consumers; close one first."
+                ),
             ))
         }
         _ => cluster.handle(now_ms(), command),
@@ -247,6 +256,7 @@ async fn serve(
     mut shutdown: watch::Receiver<bool>,
     events: &Events,
     consumers: &mut Vec<u32>,
+    write_timeout: std::time::Duration,
 ) {
     let mut subscriptions: Vec<(u64, Subscription)> = Vec::new();
     let mut published = events.0.subscribe();
@@ -254,7 +264,17 @@ async fn serve(
     let idle = std::time::Duration::from_secs(IDLE_TIMEOUT_SECS);
     let mut deadline = tokio::time::Instant::now() + idle;
     let (mut tx, mut rx) = socket.split();
-    if tx.send(Message::text(welcome_text(ENGINE_NAME))).await.is_err() {
+    // Whether `message` reached the client's socket in time; a client too slow to read is let go.
+    let mut send = async |message: Message| -> bool {
+        match tokio::time::timeout(write_timeout, tx.send(message)).await {
+            Ok(sent) => sent.is_ok(),
+            Err(_) => {
+                tracing::info!("closing a connection that read nothing for {write_timeout:?}");
+                false
+            }
+        }
+    };
+    if !send(Message::text(welcome_text(ENGINE_NAME))).await {
         return;
     }
     loop {
@@ -264,11 +284,11 @@ async fn serve(
                 message
             }
             () = tokio::time::sleep_until(deadline) => {
-                let _ = tx.send(Message::close_with(CLOSE_NORMAL, "idle for too long")).await;
+                let _ = send(Message::close_with(CLOSE_NORMAL, "idle for too long")).await;
                 return;
             }
             _ = shutdown.changed() => {
-                let _ = tx.send(Message::close_with(CLOSE_GOING_AWAY, "kite serve is shutting down")).await;
+                let _ = send(Message::close_with(CLOSE_GOING_AWAY, "kite serve is shutting down")).await;
                 return;
             }
             batch = published.recv() => {
@@ -284,7 +304,7 @@ async fn serve(
                     continue;
                 }
                 for text in pushes(cluster, &batch, &mut subscriptions) {
-                    if tx.send(Message::text(text)).await.is_err() {
+                    if !send(Message::text(text)).await {
                         return;
                     }
                 }
@@ -295,6 +315,9 @@ async fn serve(
             Some(Ok(message)) => message,
             Some(Err(e)) => {
                 tracing::debug!("websocket error: {e}");
+                if is_too_big(&e) {
+                    let _ = send(Message::close_with(CLOSE_MESSAGE_TOO_BIG, "message too big")).await;
+                }
                 return;
             }
             None => return,
@@ -312,7 +335,7 @@ async fn serve(
         let reply = {
             let Ok(mut cluster) = cluster.lock() else {
                 tracing::error!("the engine panicked earlier; closing the connection");
-                let _ = tx.send(Message::close_with(CLOSE_INTERNAL_ERROR, "engine unavailable")).await;
+                let _ = send(Message::close_with(CLOSE_INTERNAL_ERROR, "engine unavailable")).await;
                 return;
             };
             let reply = answer(&mut cluster, &frame, consumers, &mut subscriptions);
@@ -323,10 +346,22 @@ async fn serve(
             Frame::Text(text) => Message::text(text),
             Frame::Binary(bytes) => Message::binary(bytes),
         };
-        if tx.send(outgoing).await.is_err() {
+        if !send(outgoing).await {
             return;
         }
     }
+}
+
+/// Whether a read failed because a message or frame was over the server's limit.
+fn is_too_big(error: &warp::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if matches!(e.downcast_ref::<tungstenite::Error>(), Some(tungstenite::Error::Capacity(_))) {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// Wall-clock milliseconds since the Unix epoch: the engine's notion of "now" comes from its host.

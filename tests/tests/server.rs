@@ -481,6 +481,63 @@ mod security {
         assert_eq!(status, 101);
     }
 
+    /// A client that subscribes to a live tail and stops reading: its socket's buffers fill, and
+    /// the server lets it go after `--write-timeout-ms` instead of holding its slot forever.
+    #[test]
+    fn a_client_that_stops_reading_is_let_go() {
+        use std::io::Read;
+        let data = TempDir::new("never-reads");
+        let server = KiteServer::start_with(data.path(), &["--write-timeout-ms", "500"]);
+        let mut producer = ApiClient::connect(&server);
+        let created = producer.request(Command::CreateTopic {
+            name: "orders".into(),
+            partitions: 1,
+            configs: BTreeMap::new(),
+            replication_factor: None,
+        });
+        assert!(matches!(created, Reply::TopicCreated { .. }));
+        let stream = TcpStream::connect(server.addr).unwrap();
+        let (mut stalled, _) = tungstenite::client::client(server.ws_url(), stream).unwrap();
+        let _welcome = stalled.read().unwrap();
+        let tail = r#"{"id":1,"command":{"type":"tail","topic":"orders","partition":0,"offset":0}}"#;
+        stalled.send(tungstenite::Message::text(tail)).unwrap();
+        let subscribed = stalled.read().unwrap().into_text().unwrap();
+        assert!(subscribed.contains("subscribed"), "{subscribed}");
+        // 48 MB of records to push to a client that reads none of them.
+        let value = "v".repeat(512 * 1024);
+        for _ in 0..96 {
+            let produced = producer.request(Command::Produce {
+                acks: Default::default(),
+                topic: "orders".into(),
+                partition: Some(0),
+                key: None,
+                value: Some(value.clone()),
+                timestamp_ms: None,
+                partitioner: kite_shared::partitioner::PartitionerKind::Default,
+                key_serializer: kite_shared::serializer::SerializerKind::String,
+                value_serializer: kite_shared::serializer::SerializerKind::String,
+                headers: vec![],
+            });
+            assert!(matches!(produced, Reply::Produced { .. }), "{produced:?}");
+        }
+        std::thread::sleep(Duration::from_millis(1_500));
+        // What reached the socket before the server gave up is there to read, then the end.
+        let mut raw = stalled.into_inner();
+        raw.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buffer = vec![0u8; 1 << 20];
+        let mut total = 0usize;
+        let ended = loop {
+            match raw.read(&mut buffer) {
+                Ok(0) => break true,
+                Ok(n) => total += n,
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break true,
+                Err(_) => break false,
+            }
+        };
+        assert!(ended, "the server closed the connection after reading {total} bytes of it");
+        assert!(total < 48 * 1024 * 1024, "not everything was pushed: {total} bytes");
+    }
+
     #[test]
     fn garbage_and_oversized_messages_do_not_hurt_the_server() {
         let data = TempDir::new("garbage");
@@ -498,8 +555,15 @@ mod security {
         // A message over the limit closes the connection…
         let huge = "x".repeat(kite_shared::limits::MAX_API_MESSAGE_BYTES + 1);
         let _ = socket.send(tungstenite::Message::text(huge));
-        let closed = (0..10).any(|_| !matches!(socket.read(), Ok(tungstenite::Message::Text(_))));
-        assert!(closed, "an oversized message ends the connection");
+        let closed = (0..10).find_map(|_| match socket.read() {
+            Ok(tungstenite::Message::Text(_)) => None,
+            other => Some(other),
+        });
+        // …with 1009, "message too big", for the client to tell why.
+        let Some(Ok(tungstenite::Message::Close(Some(frame)))) = closed else {
+            panic!("an oversized message ends the connection with a close frame: {closed:?}")
+        };
+        assert_eq!(u16::from(frame.code), 1009, "{frame:?}");
 
         // …and the server is still there, with its data.
         let mut client = kite_e2e::ApiClient::connect(&server);
