@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::cluster::Cluster;
 use crate::config::Acks;
 use crate::error::KafkaError;
-use crate::limits::MAX_API_MESSAGE_BYTES;
+use crate::limits::{MAX_API_MESSAGE_BYTES, MAX_PRODUCE_BATCH_RECORDS};
 use crate::partitioner::{PartitionerKind, Placement};
 use crate::serializer::SerializerKind;
 
@@ -99,6 +99,7 @@ pub enum Command {
         key_serializer: SerializerKind,
         #[serde(default)]
         value_serializer: SerializerKind,
+        #[serde(deserialize_with = "records_up_to_one_past_the_limit")]
         records: Vec<BatchedRecord>,
         #[serde(default)]
         acks: Acks,
@@ -432,6 +433,33 @@ pub struct BatchedRecord {
     pub timestamp_ms: Option<i64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<(String, String)>,
+}
+
+/// Reads a `produce_batch`'s records, keeping at most one more than
+/// [`MAX_PRODUCE_BATCH_RECORDS`] (for the engine to refuse) and skipping the rest unkept: 4 MiB of
+/// `{}` are 1.4 million records, 128–230 MB before the engine could count them.
+fn records_up_to_one_past_the_limit<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<BatchedRecord>, D::Error> {
+    struct Bounded;
+    impl<'de> serde::de::Visitor<'de> for Bounded {
+        type Value = Vec<BatchedRecord>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an array of records")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut records = Vec::new();
+            while records.len() <= MAX_PRODUCE_BATCH_RECORDS {
+                match seq.next_element()? {
+                    Some(record) => records.push(record),
+                    None => return Ok(records),
+                }
+            }
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok(records)
+        }
+    }
+    deserializer.deserialize_seq(Bounded)
 }
 
 /// Where one record of a `produce_batch` went.
@@ -918,6 +946,44 @@ pub fn welcome_text(engine: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// 4 MB of empty records: the reader keeps one more than the limit (for the engine to
+    /// refuse) and skips the rest, instead of building 1.4 million of them first.
+    #[test]
+    fn a_produce_batch_past_the_limit_is_read_without_keeping_every_record() {
+        let empties = vec!["{}"; 1_390_000].join(",");
+        let text =
+            format!(r#"{{"id":1,"command":{{"type":"produce_batch","topic":"t","records":[{empties}]}}}}"#);
+        assert!(text.len() <= MAX_API_MESSAGE_BYTES);
+        let ClientMessage { command: Command::ProduceBatch { records, .. }, .. } =
+            decode_client_message(&text).unwrap()
+        else {
+            panic!("not a produce_batch")
+        };
+        assert_eq!(records.len(), MAX_PRODUCE_BATCH_RECORDS + 1);
+        let mut cluster = Cluster::new(1);
+        cluster.handle(
+            0,
+            Command::CreateTopic {
+                name: "t".into(),
+                partitions: 1,
+                configs: BTreeMap::new(),
+                replication_factor: None,
+            },
+        );
+        let command = Command::ProduceBatch {
+            topic: "t".into(),
+            partition: None,
+            partitioner: PartitionerKind::Default,
+            key_serializer: SerializerKind::String,
+            value_serializer: SerializerKind::String,
+            records,
+            acks: Acks::Leader,
+            answer_per_partition: false,
+        };
+        let Reply::Error(error) = cluster.handle(0, command) else { panic!("accepted") };
+        assert_eq!(error.message, "A produce_batch carries 1 to 10000 records, not more.");
+    }
 
     #[test]
     fn commands_have_a_readable_wire_form() {

@@ -968,12 +968,11 @@ impl Cluster {
     ) -> Result<Reply, KafkaError> {
         refuse_internal(topic_name)?;
         if records.is_empty() || records.len() > MAX_PRODUCE_BATCH_RECORDS {
+            // Past the limit, the reader kept one record more than it and skipped the rest.
+            let count = if records.is_empty() { "0".to_string() } else { "more".to_string() };
             return Err(KafkaError::new(
                 ErrorCode::InvalidRequest,
-                format!(
-                    "A produce_batch carries 1 to {MAX_PRODUCE_BATCH_RECORDS} records, not {}.",
-                    records.len()
-                ),
+                format!("A produce_batch carries 1 to {MAX_PRODUCE_BATCH_RECORDS} records, not {count}."),
             ));
         }
         let available = self.available_partitions(topic_name);
