@@ -947,6 +947,31 @@ pub fn welcome_text(engine: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Topics of 1,000 partitions can be created until the cluster would hold more than
+    /// MAX_PARTITIONS_PER_CLUSTER partitions, then POLICY_VIOLATION; nothing of the refused one stays.
+    #[test]
+    fn the_cluster_holds_a_bounded_number_of_partitions() {
+        let mut cluster = Cluster::new(1);
+        let create = |name: &str| Command::CreateTopic {
+            name: name.into(),
+            partitions: 1_000,
+            configs: BTreeMap::new(),
+            replication_factor: None,
+        };
+        for name in ["a", "b", "c", "d"] {
+            let created = cluster.handle(0, create(name));
+            assert!(matches!(created, Reply::TopicCreated { .. }), "{created:?}");
+        }
+        let Reply::Error(error) = cluster.handle(0, create("e")) else { panic!("a fifth topic of 1,000") };
+        assert_eq!(error.error, crate::error::ErrorCode::PolicyViolation);
+        assert_eq!(
+            error.message,
+            "The cluster holds 4000 partitions; 1000 more would pass Kite's limit of 4000."
+        );
+        let Reply::Topics { topics, .. } = cluster.handle(0, Command::ListTopics) else { panic!() };
+        assert_eq!(topics.len(), 4, "{topics:?}");
+    }
+
     /// 4 MB of empty records: the reader keeps one more than the limit (for the engine to
     /// refuse) and skips the rest, instead of building 1.4 million of them first.
     #[test]

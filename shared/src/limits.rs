@@ -10,6 +10,13 @@ pub const MAX_TOPIC_NAME_LEN_CHARS: usize = 249;
 /// one small enough that the partition view stays usable.
 pub const MAX_PARTITIONS_PER_TOPIC: i32 = 1_000;
 
+/// Partitions one cluster may hold, all topics together (internal ones included). Each partition
+/// is a log per replica, each log open files per segment: without a cap, topics of 1,000
+/// partitions could be created until the process ran out of file descriptors, and then a segment
+/// roll failed and took a partition offline. Kafka's own guidance is a few thousand partitions a
+/// broker.
+pub const MAX_PARTITIONS_PER_CLUSTER: i64 = 4_000;
+
 /// Topics one cluster may hold.
 pub const MAX_TOPICS_PER_CLUSTER: usize = 10_000;
 

@@ -25,7 +25,8 @@ use crate::config::{Acks, TopicCompression, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
 use crate::limits::{
     FETCH_READ_CHUNK_BYTES, MAX_BATCH_BYTES, MAX_FETCH_BYTES, MAX_FETCH_RECORDS,
-    MAX_PARTITION_BYTES_IN_MEMORY, MAX_PRODUCE_BATCH_RECORDS, MAX_TOPICS_PER_CLUSTER,
+    MAX_PARTITION_BYTES_IN_MEMORY, MAX_PARTITIONS_PER_CLUSTER, MAX_PRODUCE_BATCH_RECORDS,
+    MAX_TOPICS_PER_CLUSTER,
 };
 use crate::log::local_log::{LocalLog, OpenReport};
 use crate::log::storage::{BrokerStore, MemoryBrokerStore, StorageError};
@@ -794,6 +795,15 @@ impl Cluster {
             return Err(KafkaError::new(
                 ErrorCode::PolicyViolation,
                 format!("The cluster already holds Kite's limit of {MAX_TOPICS_PER_CLUSTER} topics."),
+            ));
+        }
+        let held: i64 = self.topics.values().map(|topic| i64::from(topic.partitions)).sum();
+        if held + i64::from(partitions) > MAX_PARTITIONS_PER_CLUSTER {
+            return Err(KafkaError::new(
+                ErrorCode::PolicyViolation,
+                format!(
+                    "The cluster holds {held} partitions; {partitions} more would pass Kite's limit of {MAX_PARTITIONS_PER_CLUSTER}."
+                ),
             ));
         }
         self.brokers.create_topic(now_ms, &name, partitions, replication_factor, &config)?;
