@@ -44,6 +44,11 @@ pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: usize = 64;
 pub const MAX_CONSUMERS_PER_CONNECTION: usize = 32;
 /// Records one live-tail push carries at most.
 const TAIL_PUSH_RECORDS: u32 = 1_000;
+/// Bytes of pushes one batch of events may make for one connection: 64 tails of one partition
+/// turned a 1,000-record produce into ~10 MB of pushes per connection (212 MB for 20 of them).
+/// Past it, events are skipped and tails stop where they are, to go on at their partition's next
+/// append.
+pub const MAX_PUSH_BYTES_PER_EVENT_BATCH: usize = 4 * 1024 * 1024;
 /// Pushes one batch of events may send a tail, to catch up after a large produce.
 const MAX_TAIL_FETCHES_PER_PUSH: usize = 16;
 
@@ -180,19 +185,46 @@ fn subscribe(
     Some(Reply::Subscribed { subscription: id })
 }
 
+/// Pushes made for one batch of events, and their bytes.
+#[derive(Default)]
+struct Outbox {
+    texts: Vec<String>,
+    bytes: usize,
+}
+
+impl Outbox {
+    fn push(&mut self, text: String) {
+        self.bytes += text.len();
+        self.texts.push(text);
+    }
+
+    fn full(&self) -> bool {
+        self.bytes >= MAX_PUSH_BYTES_PER_EVENT_BATCH
+    }
+}
+
 /// What the subscriptions push for a batch of events.
 fn pushes(
     cluster: &Mutex<Cluster>,
     events: &[(i64, Event)],
     subscriptions: &mut [(u64, Subscription)],
 ) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut out = Outbox::default();
     for (subscription, kind) in subscriptions.iter_mut() {
+        if out.full() {
+            tracing::debug!(
+                "a connection's pushes reached {MAX_PUSH_BYTES_PER_EVENT_BATCH} bytes for one batch of events"
+            );
+            break;
+        }
         match kind {
             Subscription::Events => {
                 for (at_ms, event) in events {
                     let push = Push::event(*at_ms, event);
                     out.push(encode(&ServerMessage::Push { subscription: *subscription, push }));
+                    if out.full() {
+                        break;
+                    }
                 }
             }
             Subscription::Tail { topic, partition, next, deserializers } => {
@@ -202,7 +234,7 @@ fn pushes(
                 if !appended {
                     continue;
                 }
-                let Ok(mut engine) = cluster.lock() else { return out };
+                let Ok(mut engine) = cluster.lock() else { return out.texts };
                 // Until caught up (bounded per batch of events; the next append continues).
                 for _ in 0..MAX_TAIL_FETCHES_PER_PUSH {
                     let fetch = Command::Fetch {
@@ -224,7 +256,7 @@ fn pushes(
                             let full = records.len() == TAIL_PUSH_RECORDS as usize;
                             let push = Push::Records { topic: topic.clone(), partition: *partition, records };
                             out.push(encode(&ServerMessage::Push { subscription: *subscription, push }));
-                            if !full {
+                            if !full || out.full() {
                                 break;
                             }
                         }
@@ -247,7 +279,7 @@ fn pushes(
             }
         }
     }
-    out
+    out.texts
 }
 
 async fn serve(

@@ -817,4 +817,63 @@ mod subscriptions {
         assert!(pushes.iter().all(|(s, _)| *s == events), "{pushes:?}");
         assert!(matches!(watcher.request(Command::Unsubscribe { subscription: tailing }), Reply::Error(_)));
     }
+
+    /// 64 live tails of one partition on one connection, then 1,000 records of 200 bytes: every
+    /// tail would push them all (~16 MB for that one produce). A connection's pushes for one batch
+    /// of events stop at MAX_PUSH_BYTES_PER_EVENT_BATCH (4 MiB); the tails left behind go on at
+    /// the partition's next append.
+    #[test]
+    fn pushes_for_one_batch_of_events_are_bounded_per_connection() {
+        const CAP_BYTES: usize = 4 * 1024 * 1024;
+        let data = TempDir::new("push-cap");
+        let server = KiteServer::start(data.path());
+        let mut producer = ApiClient::connect(&server);
+        let mut watcher = ApiClient::connect(&server);
+        let create = Command::CreateTopic {
+            name: "orders".into(),
+            partitions: 1,
+            configs: Default::default(),
+            replication_factor: None,
+        };
+        assert!(matches!(producer.request(create), Reply::TopicCreated { .. }));
+        for _ in 0..64 {
+            let tail = Command::Tail {
+                topic: "orders".into(),
+                partition: 0,
+                offset: None,
+                key_deserializer: Default::default(),
+                value_deserializer: Default::default(),
+            };
+            assert!(matches!(watcher.request(tail), Reply::Subscribed { .. }));
+        }
+        let records = (0..1_000)
+            .map(|_| kite_shared::api::BatchedRecord { value: Some("v".repeat(200)), ..Default::default() })
+            .collect();
+        let batch = Command::ProduceBatch {
+            topic: "orders".into(),
+            partition: Some(0),
+            partitioner: Default::default(),
+            key_serializer: Default::default(),
+            value_serializer: Default::default(),
+            records,
+            acks: Default::default(),
+            answer_per_partition: true,
+        };
+        assert!(matches!(producer.request(batch), Reply::ProducedRecords { .. }));
+        let (mut bytes, mut largest, mut tails) = (0, 0, std::collections::BTreeSet::new());
+        while let Some((subscription, push)) = watcher.next_push(Duration::from_secs(2)) {
+            let size = serde_json::to_string(&push).unwrap().len();
+            (bytes, largest) = (bytes + size, largest.max(size));
+            tails.insert(subscription);
+        }
+        assert!(bytes > 0 && bytes < CAP_BYTES + largest, "{bytes} bytes pushed");
+        assert!(tails.len() < 64, "not every tail was served: {}", tails.len());
+        // The next append serves the tails left behind.
+        assert!(matches!(producer.request(produce(0, "next")), Reply::Produced { .. }));
+        let mut more = std::collections::BTreeSet::new();
+        while let Some((subscription, _)) = watcher.next_push(Duration::from_secs(2)) {
+            more.insert(subscription);
+        }
+        assert!(more.iter().any(|s| !tails.contains(s)), "tails left behind go on");
+    }
 }
