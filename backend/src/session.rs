@@ -1,19 +1,16 @@
-//! One websocket connection: a welcome, then one reply per client message, until either side
-//! closes or the server shuts down; and what its subscriptions push (the engine's events, a
-//! partition's new records), fed by the events every request and tick publishes.
+//! One websocket connection's transport: a welcome, then each client frame through the
+//! connection's `HostSession` (shared with the tab's worker) and its answer back, until either side
+//! closes, the client idles or stops reading, or the server shuts down; and the pushes the session
+//! makes of the events every request and tick publishes.
 
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures_util::{SinkExt, StreamExt};
-use kite_shared::api::{
-    ClientMessage, Command, Frame, Push, Reply, ServerMessage, decode_client_frame, encode, reply_frame,
-    welcome_text,
-};
+use kite_shared::api::{Frame, welcome_text};
 use kite_shared::cluster::Cluster;
-use kite_shared::error::{ErrorCode, KafkaError};
+use kite_shared::host::HostSession;
 use kite_shared::replication::trace::Event;
-use kite_shared::serializer::SerializerKind;
 use tokio::sync::watch;
 use warp::ws::{Message, WebSocket};
 
@@ -37,20 +34,6 @@ pub const IDLE_TIMEOUT_SECS: u64 = 600;
 /// Batches of events the broadcast holds for slow subscribers; one that falls further behind
 /// skips ahead.
 pub const EVENT_CHANNEL_CAPACITY: usize = 1_024;
-/// Subscriptions one connection may hold.
-pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: usize = 64;
-/// Consumers one connection may run in the engine: the engine runs at most
-/// `MAX_HOSTED_CONSUMERS` (1,000) for everyone, and one client must not take them all.
-pub const MAX_CONSUMERS_PER_CONNECTION: usize = 32;
-/// Records one live-tail push carries at most.
-const TAIL_PUSH_RECORDS: u32 = 1_000;
-/// Bytes of pushes one batch of events may make for one connection: 64 tails of one partition
-/// turned a 1,000-record produce into ~10 MB of pushes per connection (212 MB for 20 of them).
-/// Past it, events are skipped and tails stop where they are, to go on at their partition's next
-/// append.
-pub const MAX_PUSH_BYTES_PER_EVENT_BATCH: usize = 4 * 1024 * 1024;
-/// Pushes one batch of events may send a tail, to catch up after a large produce.
-const MAX_TAIL_FETCHES_PER_PUSH: usize = 16;
 
 type EventBatch = Arc<Vec<(i64, Event)>>;
 
@@ -68,12 +51,6 @@ impl Events {
     }
 }
 
-/// What a connection subscribed to.
-enum Subscription {
-    Events,
-    Tail { topic: String, partition: i32, next: i64, deserializers: (SerializerKind, SerializerKind) },
-}
-
 pub async fn run(
     socket: WebSocket,
     cluster: Arc<Mutex<Cluster>>,
@@ -81,205 +58,11 @@ pub async fn run(
     events: Events,
     write_timeout: std::time::Duration,
 ) {
-    let mut consumers = Vec::new();
-    serve(socket, &cluster, shutdown, &events, &mut consumers, write_timeout).await;
-    // The consumers this connection opened go with it: closed (committing, leaving their groups)
-    // rather than left for their session timeouts.
-    // Without a commit: the client may not have received what its last poll returned.
+    let mut session = HostSession::new();
+    serve(socket, &cluster, shutdown, &events, &mut session, write_timeout).await;
     if let Ok(mut cluster) = cluster.lock() {
-        for consumer in consumers {
-            cluster.abandon_consumer(now_ms(), consumer);
-        }
+        session.close(&mut cluster, now_ms());
     }
-}
-
-/// One client message: answered by the engine, except that a connection may only use the
-/// consumers it opened.
-fn answer(
-    cluster: &mut Cluster,
-    frame: &Frame,
-    consumers: &mut Vec<u32>,
-    subscriptions: &mut Vec<(u64, Subscription)>,
-) -> Frame {
-    let ClientMessage { id, command } = match decode_client_frame(frame) {
-        Ok(message) => message,
-        Err(err) => return Frame::Text(encode(&ServerMessage::Invalid { message: err.to_string() })),
-    };
-    if let Some(reply) = subscribe(cluster, id, &command, subscriptions) {
-        return reply_frame(id, reply);
-    }
-    let target = match &command {
-        Command::Poll { consumer, .. }
-        | Command::CommitOffsets { consumer }
-        | Command::CloseConsumer { consumer }
-        | Command::CrashConsumer { consumer } => Some(*consumer),
-        _ => None,
-    };
-    let reply = match target {
-        Some(consumer) if !consumers.contains(&consumer) => Reply::Error(KafkaError::new(
-            ErrorCode::InvalidRequest,
-            format!("There is no open consumer {consumer} on this connection."),
-        )),
-        None if matches!(command, Command::OpenConsumer { .. })
-            && consumers.len() >= MAX_CONSUMERS_PER_CONNECTION =>
-        {
-            Reply::Error(KafkaError::new(
-                ErrorCode::PolicyViolation,
-                format!(
-                    "A connection runs at most {MAX_CONSUMERS_PER_CONNECTION} consumers; close one first."
-                ),
-            ))
-        }
-        _ => cluster.handle(now_ms(), command),
-    };
-    match &reply {
-        Reply::ConsumerOpened { consumer } => consumers.push(*consumer),
-        Reply::ConsumerClosed { consumer } => consumers.retain(|c| c != consumer),
-        _ => {}
-    }
-    reply_frame(id, reply)
-}
-
-/// The host's own commands: subscriptions are the connection's, not the engine's.
-fn subscribe(
-    cluster: &mut Cluster,
-    id: u64,
-    command: &Command,
-    subscriptions: &mut Vec<(u64, Subscription)>,
-) -> Option<Reply> {
-    let refuse = |message: String| Some(Reply::Error(KafkaError::new(ErrorCode::InvalidRequest, message)));
-    let subscription = match command {
-        Command::Unsubscribe { subscription } => {
-            let before = subscriptions.len();
-            subscriptions.retain(|(s, _)| s != subscription);
-            if subscriptions.len() == before {
-                return refuse(format!("There is no subscription {subscription} on this connection."));
-            }
-            return Some(Reply::Unsubscribed { subscription: *subscription });
-        }
-        Command::SubscribeEvents => Subscription::Events,
-        Command::Tail { topic, partition, offset, key_deserializer, value_deserializer } => {
-            // Where the tail starts: the given offset, else the log end (as ListOffsets says).
-            let latest =
-                Command::ListOffsets { topic: topic.clone(), partition: *partition, timestamp_ms: -1 };
-            let next = match cluster.handle(now_ms(), latest) {
-                Reply::Offsets { offset: end, .. } => offset.or(end).unwrap_or(0),
-                error @ Reply::Error(_) => return Some(error),
-                _ => 0,
-            };
-            Subscription::Tail {
-                topic: topic.clone(),
-                partition: *partition,
-                next,
-                deserializers: (*key_deserializer, *value_deserializer),
-            }
-        }
-        _ => return None,
-    };
-    if subscriptions.len() >= MAX_SUBSCRIPTIONS_PER_CONNECTION {
-        return refuse(format!(
-            "A connection holds at most {MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions."
-        ));
-    }
-    subscriptions.push((id, subscription));
-    Some(Reply::Subscribed { subscription: id })
-}
-
-/// Pushes made for one batch of events, and their bytes.
-#[derive(Default)]
-struct Outbox {
-    texts: Vec<String>,
-    bytes: usize,
-}
-
-impl Outbox {
-    fn push(&mut self, text: String) {
-        self.bytes += text.len();
-        self.texts.push(text);
-    }
-
-    fn full(&self) -> bool {
-        self.bytes >= MAX_PUSH_BYTES_PER_EVENT_BATCH
-    }
-}
-
-/// What the subscriptions push for a batch of events.
-fn pushes(
-    cluster: &Mutex<Cluster>,
-    events: &[(i64, Event)],
-    subscriptions: &mut [(u64, Subscription)],
-) -> Vec<String> {
-    let mut out = Outbox::default();
-    for (subscription, kind) in subscriptions.iter_mut() {
-        if out.full() {
-            tracing::debug!(
-                "a connection's pushes reached {MAX_PUSH_BYTES_PER_EVENT_BATCH} bytes for one batch of events"
-            );
-            break;
-        }
-        match kind {
-            Subscription::Events => {
-                for (at_ms, event) in events {
-                    let push = Push::event(*at_ms, event);
-                    out.push(encode(&ServerMessage::Push { subscription: *subscription, push }));
-                    if out.full() {
-                        break;
-                    }
-                }
-            }
-            Subscription::Tail { topic, partition, next, deserializers } => {
-                let appended = events.iter().any(|(_, e)| {
-                    matches!(e, Event::Appended { tp, .. } if tp.topic == *topic && tp.partition == *partition)
-                });
-                if !appended {
-                    continue;
-                }
-                let Ok(mut engine) = cluster.lock() else { return out.texts };
-                // Until caught up (bounded per batch of events; the next append continues).
-                for _ in 0..MAX_TAIL_FETCHES_PER_PUSH {
-                    let fetch = Command::Fetch {
-                        topic: topic.clone(),
-                        partition: *partition,
-                        offset: *next,
-                        max_records: TAIL_PUSH_RECORDS,
-                        key_deserializer: deserializers.0,
-                        value_deserializer: deserializers.1,
-                    };
-                    match engine.handle(now_ms(), fetch) {
-                        Reply::Records { records, log_start_offset, .. } => {
-                            let Some(last) = records.last() else {
-                                // Nothing there: retention may have moved the log start past it.
-                                *next = (*next).max(log_start_offset);
-                                break;
-                            };
-                            *next = last.offset + 1;
-                            let full = records.len() == TAIL_PUSH_RECORDS as usize;
-                            let push = Push::Records { topic: topic.clone(), partition: *partition, records };
-                            out.push(encode(&ServerMessage::Push { subscription: *subscription, push }));
-                            if !full || out.full() {
-                                break;
-                            }
-                        }
-                        // Out of range (deleted, or retention passed it): follow from the log start.
-                        _ => {
-                            let earliest = Command::ListOffsets {
-                                topic: topic.clone(),
-                                partition: *partition,
-                                timestamp_ms: -2,
-                            };
-                            if let Reply::Offsets { offset: Some(start), .. } =
-                                engine.handle(now_ms(), earliest)
-                            {
-                                *next = start;
-                            }
-                            break;
-                        }
-                    }
-                }
-            }
-        }
-    }
-    out.texts
 }
 
 async fn serve(
@@ -287,10 +70,9 @@ async fn serve(
     cluster: &Mutex<Cluster>,
     mut shutdown: watch::Receiver<bool>,
     events: &Events,
-    consumers: &mut Vec<u32>,
+    session: &mut HostSession,
     write_timeout: std::time::Duration,
 ) {
-    let mut subscriptions: Vec<(u64, Subscription)> = Vec::new();
     let mut published = events.0.subscribe();
     // Idle means no client message: pushes to it do not count.
     let idle = std::time::Duration::from_secs(IDLE_TIMEOUT_SECS);
@@ -332,10 +114,14 @@ async fn serve(
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 };
-                if subscriptions.is_empty() {
+                if !session.has_subscriptions() {
                     continue;
                 }
-                for text in pushes(cluster, &batch, &mut subscriptions) {
+                let texts = match cluster.lock() {
+                    Ok(mut engine) => session.pushes(&mut engine, now_ms(), &batch),
+                    Err(_) => return,
+                };
+                for text in texts {
                     if !send(Message::text(text)).await {
                         return;
                     }
@@ -370,7 +156,7 @@ async fn serve(
                 let _ = send(Message::close_with(CLOSE_INTERNAL_ERROR, "engine unavailable")).await;
                 return;
             };
-            let reply = answer(&mut cluster, &frame, consumers, &mut subscriptions);
+            let reply = session.answer_frame(&mut cluster, now_ms(), &frame).into_frame();
             events.publish(&mut cluster);
             reply
         };

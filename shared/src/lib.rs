@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod group;
+pub mod host;
 pub mod limits;
 pub mod log;
 pub mod partitioner;

@@ -72,3 +72,21 @@ pub const MAX_AVRO_DATUM_DEPTH_LEVELS: usize = 128;
 /// of them; this bounds the memory and time one datum can cost, at one value per byte of a
 /// maximal record.
 pub const MAX_AVRO_DATUM_VALUES: usize = MAX_RECORD_BYTES;
+
+/// Subscriptions (event streams, live tails) one client connection may hold.
+pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: usize = 64;
+
+/// Consumers one client connection may run in the engine: the engine runs at most
+/// `MAX_HOSTED_CONSUMERS` (1,000) for everyone, and one client must not take them all.
+pub const MAX_CONSUMERS_PER_CONNECTION: usize = 32;
+
+/// Bytes of pushes one batch of the engine's events may make for one connection: 64 tails of
+/// one partition turned a 1,000-record produce into ~16 MB of pushes per connection (212 MB for
+/// 20 of them).
+pub const MAX_PUSH_BYTES_PER_EVENT_BATCH: usize = 4 * 1024 * 1024;
+
+/// Records one live-tail push carries at most.
+pub const TAIL_PUSH_RECORDS: u32 = 1_000;
+
+/// Pushes one batch of events may send a tail, to catch up after a large produce.
+pub const MAX_TAIL_FETCHES_PER_PUSH: usize = 16;
