@@ -156,7 +156,7 @@ async fn serve(
                 let _ = send(Message::close_with(CLOSE_INTERNAL_ERROR, "engine unavailable")).await;
                 return;
             };
-            let reply = session.answer_frame(&mut cluster, now_ms(), &frame).into_frame();
+            let reply = session.answer_frame(&mut cluster, now_ms(), &frame);
             events.publish(&mut cluster);
             reply
         };

@@ -11,11 +11,12 @@ use std::rc::Rc;
 
 use js_sys::{Date, Reflect};
 use kite_shared::api::{
-    ClientMessage, Command, Push, Reply, ServerMessage, decode_client_message, encode, reply_text,
-    serve_text, welcome_text,
+    ClientMessage, Command, Reply, ServerMessage, decode_client_message, encode, reply_text, serve_text,
+    welcome_text,
 };
 use kite_shared::cluster::{Cluster, StorageOptions};
 use kite_shared::error::{ErrorCode, KafkaError};
+use kite_shared::host::{Answer, HostSession};
 use kite_shared::log::storage::{
     BrokerStore, FileMap, Journal, MemoryBrokerStore, StorageOp, coalesce_appends,
 };
@@ -215,11 +216,10 @@ pub struct TabEngine {
     failed: Option<String>,
     /// Said in the welcome: where the data lives and what opening it found.
     pub description: String,
-    /// The page's `subscribe_events` subscription: after each reply the engine's new events are
-    /// pushed to it, as `kite serve` pushes them. Without one they are dropped.
-    events_subscription: Option<u64>,
-    /// Events taken from the engine and not yet pushed.
-    pending_events: Vec<(i64, kite_shared::replication::trace::Event)>,
+    /// The page's session, as `kite serve` keeps one per websocket: its `subscribe_events`
+    /// subscription (after each reply the engine's new events are pushed to it) and the consumers
+    /// it opened. No live tails: a replay could not make their fetches again.
+    session: HostSession,
     /// The page's scenario (`?scenario=`): the run, or why the script cannot be played.
     scenario: Option<Result<ScenarioRun, String>>,
 }
@@ -335,8 +335,7 @@ impl TabEngine {
             lock: None,
             failed: None,
             description,
-            events_subscription: None,
-            pending_events: Vec::new(),
+            session: HostSession::without_live_tails(),
             scenario: None,
         }
     }
@@ -534,14 +533,16 @@ impl TabEngine {
             Some(reply) => reply,
             None => {
                 let now = this.clock.now(real_ms);
-                let reply = reply_text(id, this.cluster.handle(now, message.command));
-                this.remember(Given::Request { now_ms: now, text });
-                reply
+                let TabEngine { session, cluster, .. } = &mut *this;
+                let Answer { id, reply, by_engine } = session.answer(cluster, now, message);
+                if by_engine {
+                    this.remember(Given::Request { now_ms: now, text });
+                }
+                reply_text(id, reply)
             }
         };
-        this.collect_events();
+        let pushes = this.take_events(real_ms);
         let ops: Vec<StorageOp> = this.journal.lock().unwrap_or_else(|e| e.into_inner()).drain(..).collect();
-        let pushes = this.take_pushes();
         Processed::Answer(Held { id: Some(id), answer, pushes }, ops)
     }
 
@@ -687,20 +688,12 @@ fn open_cluster(
 }
 
 impl TabEngine {
-    /// Answers what the host does rather than the engine: `subscribe_events` and `unsubscribe`
-    /// (the worker pushes events the way `kite serve` does; live tails are the server's alone),
-    /// the virtual clock and replay. `None` for other messages.
+    /// Answers what the tab does rather than the engine or the page's session: the virtual clock,
+    /// replay, a shared link and the page's scenario. `None` for other messages.
     fn host_command(&mut self, real_ms: f64, message: &ClientMessage) -> Option<String> {
         let id = message.id;
         let refuse = |message: String| Reply::Error(KafkaError::new(ErrorCode::InvalidRequest, message));
         let reply = match message.command {
-            Command::SubscribeEvents => {
-                // Events from before the subscription are not news.
-                self.collect_events();
-                self.pending_events.clear();
-                self.events_subscription = Some(message.id);
-                Reply::Subscribed { subscription: message.id }
-            }
             Command::SetClock { speed_percent, paused, step_ms } => {
                 let mut result = Ok(());
                 if let Some(speed) = speed_percent {
@@ -736,10 +729,6 @@ impl TabEngine {
                 Err(reason) => refuse(format!("No link to share: {reason}.")),
             },
             Command::ContinueScenario => self.continue_scenario(real_ms),
-            Command::Unsubscribe { subscription } if self.events_subscription == Some(subscription) => {
-                self.events_subscription = None;
-                Reply::Unsubscribed { subscription }
-            }
             _ => return None,
         };
         Some(encode(&ServerMessage::Reply { id, reply }))
@@ -785,14 +774,13 @@ impl TabEngine {
         }
     }
 
-    /// The engine's events since the last call, counted into the digest a replay compares and
-    /// kept for the page's subscription (dropped without one).
-    fn collect_events(&mut self) {
+    /// The engine's events since the last call, counted into the digest a replay compares, and
+    /// the pushes the page's session makes of them.
+    fn take_events(&mut self, real_ms: f64) -> Vec<String> {
         let events = self.cluster.take_events();
         self.digest.add(&events);
-        if self.events_subscription.is_some() {
-            self.pending_events.extend(events);
-        }
+        let now = self.clock.now(real_ms);
+        self.session.pushes(&mut self.cluster, now, &events)
     }
 
     /// A new cluster with this one's seed, given everything this one was given at the same
@@ -830,19 +818,6 @@ impl TabEngine {
             identical: differences.is_empty(),
             differences,
         }
-    }
-
-    /// The engine's events since the last call, as pushes to the page's subscription (none
-    /// without one; the events are dropped either way).
-    fn take_pushes(&mut self) -> Vec<String> {
-        let events = std::mem::take(&mut self.pending_events);
-        let Some(subscription) = self.events_subscription else { return Vec::new() };
-        events
-            .into_iter()
-            .map(|(at_ms, event)| {
-                encode(&ServerMessage::Push { subscription, push: Push::event(at_ms, &event) })
-            })
-            .collect()
     }
 }
 

@@ -17,11 +17,13 @@ use crate::replication::trace::Event;
 use crate::serializer::SerializerKind;
 
 /// A client's session: its subscriptions and the consumers it opened.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct HostSession {
     /// Each with the id of the request that made it, which its pushes carry.
     subscriptions: Vec<(u64, Subscription)>,
     consumers: Vec<u32>,
+    /// Whether this host serves live tails (`tail`); without, the engine refuses them.
+    live_tails: bool,
 }
 
 /// What a client subscribed to.
@@ -31,51 +33,52 @@ enum Subscription {
     Tail { topic: String, partition: i32, next: i64, deserializers: (SerializerKind, SerializerKind) },
 }
 
-/// A client message answered.
+/// A client message answered by [`HostSession::answer`].
 #[derive(Debug)]
-// Made once per message and moved straight into a frame: boxing the reply would only add an
-// allocation.
-#[allow(clippy::large_enum_variant)]
-pub enum Answered {
-    Reply {
-        id: u64,
-        reply: Reply,
-        /// Whether the engine itself handled the command (what a replay must give it again),
-        /// rather than the session (subscriptions, a consumer it does not own).
-        by_engine: bool,
-    },
-    /// The message could not be read: why.
-    Invalid(String),
+pub struct Answer {
+    /// The request's id.
+    pub id: u64,
+    pub reply: Reply,
+    /// Whether the engine itself handled the command (what a replay must give it again), rather
+    /// than the session (subscriptions, a consumer it does not own, a cap).
+    pub by_engine: bool,
 }
 
-impl Answered {
-    /// As the frame it travels in (binary for a reply that carries record batches).
-    pub fn into_frame(self) -> Frame {
-        match self {
-            Answered::Reply { id, reply, .. } => reply_frame(id, reply),
-            Answered::Invalid(message) => Frame::Text(encode(&ServerMessage::Invalid { message })),
-        }
+impl Default for HostSession {
+    fn default() -> HostSession {
+        HostSession::new()
     }
 }
 
 impl HostSession {
+    /// A session that serves everything: event streams and live tails.
     pub fn new() -> HostSession {
-        HostSession::default()
+        HostSession { subscriptions: Vec::new(), consumers: Vec::new(), live_tails: true }
     }
 
-    /// One frame from the client, answered at `now_ms`.
-    pub fn answer_frame(&mut self, cluster: &mut Cluster, now_ms: i64, frame: &Frame) -> Answered {
+    /// A session without live tails, for a host that replays what the engine was given: a tail's
+    /// fetches are not requests the client made, so a replay would not make them again.
+    pub fn without_live_tails() -> HostSession {
+        HostSession { live_tails: false, ..HostSession::new() }
+    }
+
+    /// One frame from the client, answered at `now_ms`, as the frame to send back (binary for a
+    /// reply that carries record batches).
+    pub fn answer_frame(&mut self, cluster: &mut Cluster, now_ms: i64, frame: &Frame) -> Frame {
         match decode_client_frame(frame) {
-            Ok(message) => self.answer(cluster, now_ms, message),
-            Err(err) => Answered::Invalid(err.to_string()),
+            Ok(message) => {
+                let Answer { id, reply, .. } = self.answer(cluster, now_ms, message);
+                reply_frame(id, reply)
+            }
+            Err(err) => Frame::Text(encode(&ServerMessage::Invalid { message: err.to_string() })),
         }
     }
 
     /// One message from the client: subscriptions are the session's, consumers may be used only
     /// by the session that opened them, everything else goes to the engine.
-    pub fn answer(&mut self, cluster: &mut Cluster, now_ms: i64, message: ClientMessage) -> Answered {
+    pub fn answer(&mut self, cluster: &mut Cluster, now_ms: i64, message: ClientMessage) -> Answer {
         let ClientMessage { id, command } = message;
-        let answered = |reply, by_engine| Answered::Reply { id, reply, by_engine };
+        let answered = |reply, by_engine| Answer { id, reply, by_engine };
         if let Some(reply) = self.subscribe(cluster, now_ms, id, &command) {
             return answered(reply, false);
         }
@@ -178,6 +181,7 @@ impl HostSession {
                 return Some(Reply::Unsubscribed { subscription: *subscription });
             }
             Command::SubscribeEvents => Subscription::Events,
+            Command::Tail { .. } if !self.live_tails => return None,
             Command::Tail { topic, partition, offset, key_deserializer, value_deserializer } => {
                 // Where the tail starts: the given offset, else the log end (as ListOffsets says).
                 let latest =
