@@ -166,67 +166,8 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
         // Upgraded websockets are not tracked by the server's graceful shutdown: tell them.
         let _ = shutdown_tx.send(true);
     };
-    // The HTTP server loop: what `warp::serve` does, plus a deadline on reading each request's
-    // headers (warp offers none): every connection served with upgrades (websockets); on the
-    // signal, stop accepting and give requests in flight GRACEFUL_SHUTDOWN_MS.
-    {
-        use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-        use hyper_util::server::conn::auto::Builder;
-        use hyper_util::service::TowerToHyperService;
-
-        let service = warp::service(routes);
-        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-        // HTTP/1 only (websockets upgrade from it): the auto-detecting builder would first wait,
-        // with no deadline, for enough bytes to tell HTTP/2 from HTTP/1.
-        let handshake_timeout = std::time::Duration::from_millis(args.handshake_timeout_ms);
-        let mut builder = Builder::new(TokioExecutor::new()).http1_only();
-        builder.http1().timer(TokioTimer::new()).header_read_timeout(handshake_timeout);
-        tokio::pin!(signal);
-        loop {
-            let (stream, peer) = tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok(accepted) => accepted,
-                    Err(e) => {
-                        // Out of file descriptors and the like: wait a little rather than spin.
-                        tracing::warn!("accept failed: {e}");
-                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                        continue;
-                    }
-                },
-                () = &mut signal => break,
-            };
-            let (builder, service, watcher) = (builder.clone(), service.clone(), graceful.watcher());
-            tokio::spawn(async move {
-                // hyper's header deadline starts once bytes arrive: a client that connects and
-                // says nothing would hold its socket (and a file descriptor) forever. The first
-                // byte is due within the same deadline, counted from accept.
-                // (`peek`, not `readable`: readiness can be reported before any byte is there.)
-                let first_byte = tokio::time::timeout(handshake_timeout, stream.peek(&mut [0u8; 1])).await;
-                if !matches!(first_byte, Ok(Ok(1))) {
-                    tracing::debug!("closed a connection that sent nothing for {handshake_timeout:?}");
-                    return;
-                }
-                // Each request learns the connection's address (the guard locks out token guessing
-                // per address).
-                let service = TowerToHyperService::new(service);
-                let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
-                    request.extensions_mut().insert(Peer(peer.ip()));
-                    hyper::service::Service::call(&service, request)
-                });
-                let connection =
-                    builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
-                if let Err(e) = watcher.watch(connection).await {
-                    tracing::debug!("connection ended: {e}");
-                }
-            });
-        }
-        drop(listener);
-        let drained =
-            tokio::time::timeout(std::time::Duration::from_millis(GRACEFUL_SHUTDOWN_MS), graceful.shutdown());
-        if drained.await.is_err() {
-            tracing::warn!("requests still in flight after {GRACEFUL_SHUTDOWN_MS} ms; stopping anyway");
-        }
-    }
+    let handshake_timeout = std::time::Duration::from_millis(args.handshake_timeout_ms);
+    serve_http(listener, warp::service(routes), handshake_timeout, signal).await;
     // The sessions were told to close; let them finish (their consumers leave their groups)
     // before the engine writes its clean-shutdown marker.
     let drain_deadline = std::time::Instant::now() + std::time::Duration::from_millis(SESSION_DRAIN_MS);
@@ -243,6 +184,81 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The HTTP server loop: what `warp::serve` does, plus deadlines on a connection's first byte and
+/// on reading each request's headers (warp offers none), and each request told its peer's
+/// address. Every connection is served with upgrades (websockets); once `signal` completes, it
+/// stops accepting and gives requests in flight GRACEFUL_SHUTDOWN_MS.
+async fn serve_http<S>(
+    listener: tokio::net::TcpListener,
+    service: S,
+    handshake_timeout: std::time::Duration,
+    signal: impl std::future::Future<Output = ()>,
+) where
+    S: tower_service::Service<
+            hyper::Request<hyper::body::Incoming>,
+            Response = warp::reply::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // HTTP/1 only (websockets upgrade from it): the auto-detecting builder would first wait,
+    // with no deadline, for enough bytes to tell HTTP/2 from HTTP/1.
+    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(handshake_timeout);
+    tokio::pin!(signal);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little rather than spin.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut signal => break,
+        };
+        let (builder, service, watcher) = (builder.clone(), service.clone(), graceful.watcher());
+        tokio::spawn(async move {
+            // hyper's header deadline starts once bytes arrive: a client that connects and says
+            // nothing would hold its socket (and a file descriptor) forever. The first byte is due
+            // within the same deadline, counted from accept. (`peek`, not `readable`: readiness
+            // can be reported before any byte is there.)
+            let first_byte = tokio::time::timeout(handshake_timeout, stream.peek(&mut [0u8; 1])).await;
+            if !matches!(first_byte, Ok(Ok(1))) {
+                tracing::debug!("closed a connection that sent nothing for {handshake_timeout:?}");
+                return;
+            }
+            // Each request learns the connection's address (the guard locks out token guessing
+            // per address).
+            let service = TowerToHyperService::new(service);
+            let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
+                request.extensions_mut().insert(Peer(peer.ip()));
+                hyper::service::Service::call(&service, request)
+            });
+            let connection =
+                builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+            if let Err(e) = watcher.watch(connection).await {
+                tracing::debug!("connection ended: {e}");
+            }
+        });
+    }
+    drop(listener);
+    let drained =
+        tokio::time::timeout(std::time::Duration::from_millis(GRACEFUL_SHUTDOWN_MS), graceful.shutdown());
+    if drained.await.is_err() {
+        tracing::warn!("requests still in flight after {GRACEFUL_SHUTDOWN_MS} ms; stopping anyway");
+    }
 }
 
 /// The engine's periodic work, once a second: flush.ms, checkpoints, retention and cleaning.

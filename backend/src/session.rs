@@ -140,16 +140,11 @@ async fn serve(
             }
             None => return,
         };
-        let frame = if message.is_close() {
+        if message.is_close() {
             return;
-        } else if let Ok(text) = message.to_str() {
-            Frame::Text(text.to_string())
-        } else if message.is_binary() {
-            Frame::Binary(message.into_bytes().to_vec())
-        } else {
-            // Ping and pong are answered by the websocket layer.
-            continue;
-        };
+        }
+        // Ping and pong are answered by the websocket layer.
+        let Some(frame) = client_frame(message) else { continue };
         let reply = {
             let Ok(mut cluster) = cluster.lock() else {
                 tracing::error!("the engine panicked earlier; closing the connection");
@@ -167,6 +162,17 @@ async fn serve(
         if !send(outgoing).await {
             return;
         }
+    }
+}
+
+/// A data message as the frame the session reads; `None` for ping, pong and close.
+fn client_frame(message: Message) -> Option<Frame> {
+    if let Ok(text) = message.to_str() {
+        Some(Frame::Text(text.to_string()))
+    } else if message.is_binary() {
+        Some(Frame::Binary(message.into_bytes().to_vec()))
+    } else {
+        None
     }
 }
 

@@ -3,6 +3,7 @@
 //! - `run [-- ARGS]`: build the UI and the server, then start `kite serve ARGS` (Ctrl-C stops it).
 //! - `dist`: build the UI into `dist/` only.
 //! - `test`: everything a contributor must keep green, each stage with a one-line result.
+//! - `tidy`: shared stays sans-IO, no function grows long (a stage of `test`).
 //! - `bench`: the engine's throughput benchmarks.
 //! - `fuzz <target> [--seconds N]`: a libFuzzer target on nightly.
 //! - `sim [ARGS]`: the deterministic cluster simulator over seeds (`kite sim`, in release).
@@ -13,6 +14,7 @@ mod docs;
 mod fuzz;
 mod proc;
 mod test;
+mod tidy;
 mod tools;
 
 use std::path::PathBuf;
@@ -24,7 +26,8 @@ commands:
   run [-- SERVE-ARGS]   build the UI and `kite`, then run `kite serve` (default http://127.0.0.1:8080)
   dist                  build the UI into dist/
   docs                  build the UI and the docs site (docs/site, served by kite serve under /docs)
-  test                  fmt, clippy (native + wasm32), native tests, browser tests, end-to-end tests
+  test                  fmt, tidy, clippy (native + wasm32), native tests, browser tests, end-to-end tests
+  tidy                  shared stays sans-IO; no function over 100 lines but those listed in xtask/src/tidy.rs
   bench                 the engine's throughput benchmarks (docs/benchmarks.md)
   fuzz TARGET [--seconds N]
                         fuzz a decoder (record_batch_decode, api_message_decode,
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
             dist::build(false).and_then(|ui| docs::build(&ui, &dist::build_server(false)?)).map(|_| ())
         }
         Some("test") => test::run_all(),
+        Some("tidy") => tidy::run(),
         Some("bench") => bench::run(),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("sim") => sim(&args[1..]),

@@ -64,6 +64,11 @@ pub fn run_all() -> Result<(), String> {
     fmt.args(["fmt", "--all", "--", "--check"]);
     run_stage(Stage { name: "fmt", counts_tests: false, command: fmt });
 
+    let mut tidy =
+        Command::new(std::env::current_exe().map_err(|e| format!("cannot find xtask itself: {e}"))?);
+    tidy.arg("tidy");
+    run_stage(Stage { name: "tidy", counts_tests: false, command: tidy });
+
     let mut clippy_native = proc::cargo();
     clippy_native.args([
         "clippy",
@@ -103,21 +108,7 @@ pub fn run_all() -> Result<(), String> {
         .env("TMPDIR", &browser_tmp);
     run_stage(Stage { name: "browser tests", counts_tests: true, command: browser_tests });
 
-    // End-to-end: the real UI bundle, the real server binary, the real browser.
-    let e2e = match (dist::build(true), dist::build_server(false)) {
-        (Ok(ui_dir), Ok(kite)) => match crate::docs::build(&ui_dir, &kite) {
-            Ok(_) => Some(e2e_command(&ui_dir, &kite, &browser, &root)),
-            Err(e) => {
-                eprintln!("xtask: cannot build the docs site for the end-to-end tests: {e}");
-                None
-            }
-        },
-        (Err(e), _) | (_, Err(e)) => {
-            eprintln!("xtask: cannot build for the end-to-end tests: {e}");
-            None
-        }
-    };
-    match e2e {
+    match e2e_build(&browser, &root) {
         Some(command) => run_stage(Stage { name: "end-to-end tests", counts_tests: true, command }),
         None => results.push(("end-to-end tests", Outcome { ok: false, passed: 0, failed: 0 }, 0.0)),
     }
@@ -164,6 +155,21 @@ pub fn write_webdriver_json(path: &Path, browser: &tools::Browser) -> Result<(),
         args.join(", ")
     );
     std::fs::write(path, json).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// End-to-end: the real UI bundle, the real server binary, the real browser. `None` (said why)
+/// when something cannot be built.
+fn e2e_build(browser: &tools::Browser, root: &Path) -> Option<Command> {
+    let built = dist::build(true).and_then(|ui_dir| Ok((ui_dir, dist::build_server(false)?)));
+    let (ui_dir, kite) =
+        built.map_err(|e| eprintln!("xtask: cannot build for the end-to-end tests: {e}")).ok()?;
+    match crate::docs::build(&ui_dir, &kite) {
+        Ok(_) => Some(e2e_command(&ui_dir, &kite, browser, root)),
+        Err(e) => {
+            eprintln!("xtask: cannot build the docs site for the end-to-end tests: {e}");
+            None
+        }
+    }
 }
 
 fn e2e_command(ui_dir: &Path, kite: &Path, browser: &tools::Browser, root: &Path) -> Command {
