@@ -584,12 +584,8 @@ pub fn produce(
         .map_err(|_| format!("--partitioner {:?} is not one of default, RoundRobinPartitioner, consistent_random, murmur2_random", args.partitioner))?;
     let key_serializer = serializer(&args.key_serializer, "--key-serializer")?;
     let value_serializer = serializer(&args.value_serializer, "--value-serializer")?;
-    let acks: Acks = match args.acks.as_str() {
-        "all" | "-1" => Acks::All,
-        "1" => Acks::Leader,
-        "0" => Acks::None,
-        other => return Err(format!("--acks {other:?} is not one of all, -1, 1, 0")),
-    };
+    let acks = Acks::from_name(&args.acks)
+        .ok_or_else(|| format!("--acks {:?} is not one of all, -1, 1, 0", args.acks))?;
     let headers: Vec<(String, String)> = args
         .headers
         .iter()

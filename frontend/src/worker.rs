@@ -1,9 +1,10 @@
 //! The in-tab engine host: a dedicated Web Worker owning a `Cluster`, answering JSON text messages.
 //!
-//! The worker is to the tab what `kite serve` is to a machine: it passes the wall clock in, keeps
-//! the engine's files (in IndexedDB, unless the page asked for `?storage=ephemeral`), and carries
-//! the engine's replies out through the same `serve_text` the server uses. A reply is posted only
-//! once the request's storage changes are committed, so what the page was told is stored.
+//! The worker is to the tab what `kite serve` is to a machine: it passes its virtual clock in,
+//! keeps the engine's files (in IndexedDB, unless the page asked for `?storage=ephemeral`), and
+//! answers the page through the same `host::HostSession` the server keeps per websocket. A reply
+//! is posted only once the request's storage changes are committed, so what the page was told
+//! is stored.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;

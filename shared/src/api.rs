@@ -856,9 +856,11 @@ pub fn decode_binary_frame(frame: &[u8]) -> Result<(&str, &[u8]), DecodeError> {
     Ok((header, &rest[header_len..]))
 }
 
-/// One turn of any host's loop: a client's frame in, the engine's answer out. A binary frame's
-/// payload goes to the command that carries records (`produce_records`); a reply that carries
-/// records (`record_batches`) goes out as a binary frame, everything else as text.
+/// A client's frame in, the engine's answer out, with no session around it (no subscriptions,
+/// no consumer ownership): for the fuzzers and tests. Hosts answer through
+/// `host::HostSession`. A binary frame's payload goes to the command that carries records
+/// (`produce_records`); a reply that carries records (`record_batches`) goes out as a binary
+/// frame, everything else as text.
 pub fn serve_frame(cluster: &mut Cluster, now_ms: i64, incoming: &Frame) -> Frame {
     match decode_client_frame(incoming) {
         Ok(ClientMessage { id, command }) => reply_frame(id, cluster.handle(now_ms, command)),
@@ -914,8 +916,8 @@ pub fn decode_server_frame(frame: &Frame) -> Result<ServerMessage, DecodeError> 
     }
 }
 
-/// The text-only hosts' turn (the browser worker): as `serve_frame`, and a reply that would need
-/// a binary frame is refused in text.
+/// As `serve_frame` for text: a reply that would need a binary frame is refused in text. The
+/// tab's replay gives its history to a new cluster through it.
 pub fn serve_text(cluster: &mut Cluster, now_ms: i64, text: &str) -> String {
     match decode_client_message(text) {
         Ok(ClientMessage { id, command }) => reply_text(id, cluster.handle(now_ms, command)),

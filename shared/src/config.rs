@@ -1,15 +1,14 @@
-//! Topic and producer configs by Kafka's names, with Kafka's defaults and validation. A bad value is
-//! refused with INVALID_CONFIG naming the config and the value, in Kafka's own words.
+//! Topic configs by Kafka's names, with Kafka's defaults and validation (a bad value is refused
+//! with INVALID_CONFIG naming the config and the value, in Kafka's own words), and the producer's
+//! `acks`.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ErrorCode, KafkaError};
-use crate::partitioner::{DEFAULT_BATCH_SIZE_BYTES, PartitionerKind};
 use crate::record::batch::TimestampType;
 use crate::record::compression::Compression;
-use crate::serializer::SerializerKind;
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -245,71 +244,15 @@ pub enum Acks {
     All,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProducerConfig {
-    pub acks: Acks,
-    pub batch_size: usize,
-    pub linger_ms: i64,
-    pub partitioner: PartitionerKind,
-    pub key_serializer: SerializerKind,
-    pub value_serializer: SerializerKind,
-    pub compression_type: Compression,
-}
-
-impl Default for ProducerConfig {
-    /// Kafka 4's producer defaults; serializers, which Kafka requires, default to String here.
-    fn default() -> Self {
-        ProducerConfig {
-            acks: Acks::All,
-            batch_size: DEFAULT_BATCH_SIZE_BYTES,
-            linger_ms: 5,
-            partitioner: PartitionerKind::Default,
-            key_serializer: SerializerKind::String,
-            value_serializer: SerializerKind::String,
-            compression_type: Compression::None,
+impl Acks {
+    /// The producer's `acks` as Kafka reads it: `all` (or `-1`), `1` or `0`.
+    pub fn from_name(name: &str) -> Option<Acks> {
+        match name.trim() {
+            "all" | "-1" => Some(Acks::All),
+            "1" => Some(Acks::Leader),
+            "0" => Some(Acks::None),
+            _ => None,
         }
-    }
-}
-
-impl ProducerConfig {
-    pub fn set(&mut self, name: &str, value: &str) -> Result<(), KafkaError> {
-        match name {
-            "acks" => {
-                self.acks = match value.trim() {
-                    "all" | "-1" => Acks::All,
-                    "1" => Acks::Leader,
-                    "0" => Acks::None,
-                    _ => return Err(invalid(name, value, "String must be one of: all, -1, 0, 1")),
-                }
-            }
-            "batch.size" => self.batch_size = int(name, value, 0)? as usize,
-            "linger.ms" => self.linger_ms = long(name, value, 0)?,
-            "partitioner.class" => {
-                self.partitioner = PartitionerKind::from_name(value.trim())
-                    .ok_or_else(|| invalid(name, value, "Class could not be found"))?
-            }
-            "key.serializer" | "value.serializer" => {
-                let kind = SerializerKind::from_class_name(value.trim())
-                    .ok_or_else(|| invalid(name, value, "Class could not be found"))?;
-                if name == "key.serializer" {
-                    self.key_serializer = kind;
-                } else {
-                    self.value_serializer = kind;
-                }
-            }
-            "compression.type" => {
-                self.compression_type = Compression::from_name(value.trim()).ok_or_else(|| {
-                    invalid(name, value, "String must be one of: none, gzip, snappy, lz4, zstd")
-                })?
-            }
-            _ => {
-                return Err(KafkaError::new(
-                    ErrorCode::InvalidConfig,
-                    format!("Unknown producer config name: {name}"),
-                ));
-            }
-        }
-        Ok(())
     }
 }
 
@@ -404,20 +347,11 @@ mod tests {
     }
 
     #[test]
-    fn producer_configs() {
-        let mut config = ProducerConfig::default();
-        assert_eq!((config.acks, config.batch_size, config.linger_ms), (Acks::All, 16_384, 5));
-        config.set("acks", "1").unwrap();
-        config.set("partitioner.class", "org.apache.kafka.clients.producer.RoundRobinPartitioner").unwrap();
-        config.set("value.serializer", "org.apache.kafka.common.serialization.IntegerSerializer").unwrap();
-        assert_eq!(config.acks, Acks::Leader);
-        assert_eq!(config.partitioner, PartitionerKind::RoundRobin);
-        assert_eq!(config.value_serializer, SerializerKind::Integer);
-        assert_eq!(
-            config.set("acks", "2").unwrap_err().message,
-            "Invalid value 2 for configuration acks: String must be one of: all, -1, 0, 1"
-        );
-        assert_eq!(config.set("key.serializer", "Nope").unwrap_err().error, ErrorCode::InvalidConfig);
+    fn acks_by_name() {
+        for (name, acks) in [("all", Acks::All), ("-1", Acks::All), (" 1", Acks::Leader), ("0", Acks::None)] {
+            assert_eq!(Acks::from_name(name), Some(acks), "{name}");
+        }
+        assert_eq!(Acks::from_name("2"), None);
     }
 
     #[test]

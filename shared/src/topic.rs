@@ -1,54 +1,7 @@
-//! A topic: a validated name and its partitions, each an independent log of Kafka record batches.
+//! Kafka's rules for a topic's name and partition count, with Kafka's own refusals.
 
 use crate::error::{ErrorCode, KafkaError};
 use crate::limits::{MAX_PARTITIONS_PER_TOPIC, MAX_TOPIC_NAME_LEN_CHARS};
-use crate::log::local_log::LocalLog;
-
-#[derive(Debug)]
-pub struct Topic {
-    name: String,
-    partitions: Vec<LocalLog>,
-}
-
-impl Topic {
-    /// A topic whose partition `i` is `partitions[i]`. The name and count must already be
-    /// validated (`validate_name`, `validate_partition_count`).
-    pub fn new(name: String, partitions: Vec<LocalLog>) -> Self {
-        debug_assert!(validate_name(&name).is_ok());
-        debug_assert!(i32::try_from(partitions.len()).is_ok_and(|n| validate_partition_count(n).is_ok()));
-        Topic { name, partitions }
-    }
-
-    pub fn partitions_mut(&mut self) -> &mut [LocalLog] {
-        &mut self.partitions
-    }
-
-    /// The partition logs, given up (to delete them).
-    pub fn into_partitions(self) -> Vec<LocalLog> {
-        self.partitions
-    }
-
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    pub fn partition_count(&self) -> i32 {
-        // Bounded by MAX_PARTITIONS_PER_TOPIC at creation.
-        self.partitions.len() as i32
-    }
-
-    pub fn partitions(&self) -> &[LocalLog] {
-        &self.partitions
-    }
-
-    pub fn partition(&self, partition: i32) -> Option<&LocalLog> {
-        usize::try_from(partition).ok().and_then(|index| self.partitions.get(index))
-    }
-
-    pub fn partition_mut(&mut self, partition: i32) -> Option<&mut LocalLog> {
-        usize::try_from(partition).ok().and_then(|index| self.partitions.get_mut(index))
-    }
-}
 
 /// Kafka's `Topic.validate`: 1..=249 characters of `[a-zA-Z0-9._-]`, and not `.` or `..`.
 /// The messages are Kafka's own.

@@ -188,15 +188,7 @@ pub fn producer_panel(props: &Props) -> Html {
     let can_send = props.ready && !topic.is_empty();
     let on_acks = {
         let acks = acks.clone();
-        on_select(
-            |name| match name {
-                "all" => Some(kite_shared::config::Acks::All),
-                "1" => Some(kite_shared::config::Acks::Leader),
-                "0" => Some(kite_shared::config::Acks::None),
-                _ => None,
-            },
-            move |kind| acks.set(kind),
-        )
+        on_select(kite_shared::config::Acks::from_name, move |kind| acks.set(kind))
     };
     html! {
         <section class="panel producer" aria-labelledby="producer-title">

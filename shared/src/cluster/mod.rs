@@ -1,12 +1,13 @@
 //! The cluster as clients see it: topics, produce and fetch, answering one command at a time.
 //!
-//! This first cut is a single logical broker holding every partition's log, and it plays the
-//! producer client's part too (serializers, partitioner, batching into Kafka's bytes). Brokers,
-//! replication and the controller arrive with the replicated-cluster issue behind the same `handle`.
+//! Behind `handle` run one broker or N replicating brokers with a controller (`brokers`), and the
+//! group coordinator with the consumers it hosts for clients (`groups`). The front plays the
+//! producer client's part too: serializers, partitioner, batching into Kafka's bytes.
 //!
-//! The broker keeps its files in a `BrokerStore` the host provides: a directory per partition,
-//! Kafka's recovery-point and log-start checkpoints, the clean-shutdown marker, and (until the
-//! KRaft metadata log arrives) the topics and their configs in `kite-topics.json`.
+//! Each broker keeps its files in a `BrokerStore` the host provides: a directory per partition,
+//! Kafka's recovery-point and log-start checkpoints, the clean-shutdown marker; the cluster's
+//! topics, configs and schemas are kept beside them (`kite-topics.json`, the controller's metadata
+//! snapshot) until the KRaft metadata log arrives.
 
 mod brokers;
 mod groups;
@@ -418,7 +419,7 @@ impl Cluster {
                 value_serializer,
                 headers,
                 acks,
-            } => self.with_acks(now_ms, &topic.clone(), acks, |cluster| {
+            } => self.with_acks(&topic.clone(), acks, |cluster| {
                 cluster.produce(
                     now_ms,
                     acks,
@@ -455,7 +456,7 @@ impl Cluster {
             } => {
                 let settings = BatchSettings { partition, partitioner, key_serializer, value_serializer };
                 let log_append_time_ms = self.log_append_time(&topic, now_ms);
-                self.with_acks(now_ms, &topic, acks, |cluster| {
+                self.with_acks(&topic, acks, |cluster| {
                     cluster.produce_batch(now_ms, acks, &topic, settings, records)
                 })
                 .map(|reply| if answer_per_partition { compact(reply, log_append_time_ms) } else { reply })
@@ -502,7 +503,7 @@ impl Cluster {
             Command::DeleteGroup { group } => self.delete_group(now_ms, group),
             Command::ProduceRecords { topic, partition, partitioner, acks, payload } => {
                 let log_append_time_ms = self.log_append_time(&topic, now_ms);
-                self.with_acks(now_ms, &topic, acks, |cluster| {
+                self.with_acks(&topic, acks, |cluster| {
                     cluster.produce_records(now_ms, acks, &topic, partition, partitioner, &payload)
                 })
                 .map(|reply| compact(reply, log_append_time_ms))
@@ -695,7 +696,6 @@ impl Cluster {
     /// `all`); with `0` the producer hears no offsets (-1), as Kafka's does. Counts what it wrote.
     fn with_acks(
         &mut self,
-        _now_ms: i64,
         topic: &str,
         acks: Acks,
         produce: impl FnOnce(&mut Self) -> Result<Reply, KafkaError>,
@@ -736,8 +736,8 @@ impl Cluster {
         (under_replicated, offline)
     }
 
-    /// The cluster as `kite cluster describe` shows it: the brokers, the controller, and the
-    /// partitions with fewer in-sync replicas than replicas, or without a leader.
+    /// Cuts (or heals) the network link between two ends, `controller`, `clients` or `broker-N`,
+    /// both ways; answered with the cluster as it is then.
     fn cut_link(&mut self, now_ms: i64, from: &str, to: &str, cut: bool) -> Result<Reply, KafkaError> {
         let end =
             |name: &str| name.parse::<LinkEnd>().map_err(|e| KafkaError::new(ErrorCode::InvalidRequest, e));
@@ -745,6 +745,8 @@ impl Cluster {
         self.brokers.cut_link(now_ms, a, b, cut).map(|()| self.describe_cluster())
     }
 
+    /// The cluster as `kite cluster describe` shows it: the brokers, the controller, and the
+    /// partitions with fewer in-sync replicas than replicas, or without a leader.
     fn describe_cluster(&self) -> Reply {
         let (controller, brokers) = self.brokers.brokers();
         let (under_replicated, offline) = self.unhealthy_partitions();

@@ -17,8 +17,6 @@ pub const BROKER_SESSION_TIMEOUT_MS: i64 = 9_000;
 /// How often the controller re-sends every partition's state (covers lost pushes; KRaft brokers
 /// fetch the metadata log continuously).
 pub const METADATA_RESEND_INTERVAL_MS: i64 = 1_000;
-/// Kafka's `leader.imbalance.check.interval.seconds` default, in milliseconds.
-pub const DEFAULT_PREFERRED_LEADER_CHECK_MS: i64 = 300_000;
 
 #[derive(Clone, Copy, Debug)]
 struct Registration {

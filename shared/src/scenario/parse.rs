@@ -161,12 +161,7 @@ fn produce(words: &[String]) -> Result<Command, String> {
                 })?
             }
             "acks" => {
-                acks = match given {
-                    "all" | "-1" => Acks::All,
-                    "1" => Acks::Leader,
-                    "0" => Acks::None,
-                    other => return Err(format!("acks is all, 1 or 0, found `{other}`")),
-                }
+                acks = Acks::from_name(given).ok_or_else(|| format!("acks is all, 1 or 0, found `{given}`"))?
             }
             "header" => {
                 let (k, v) = given.split_once(':').unwrap_or((given, ""));
