@@ -8,14 +8,11 @@
 //! `cargo xtask bench` runs it.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpStream;
 use std::process::{Child, Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
-use kite_shared::api::{
-    BatchedRecord, ClientMessage, Command, Frame, Reply, ServerMessage, decode_binary_frame,
-    decode_server_frame, encode, encode_binary_frame,
-};
+use kite_backend::client::ApiClient;
+use kite_shared::api::{BatchedRecord, Command, Reply, decode_binary_frame};
 use kite_shared::cluster::Cluster;
 use kite_shared::config::Acks;
 use kite_shared::partitioner::PartitionerKind;
@@ -157,8 +154,7 @@ const SETUPS: [Setup; 3] = [
 
 struct Server {
     child: Child,
-    socket: tungstenite::WebSocket<TcpStream>,
-    next_id: u64,
+    client: ApiClient,
 }
 
 impl Server {
@@ -189,53 +185,22 @@ impl Server {
             .next()
             .unwrap()
             .to_string();
-        let stream = TcpStream::connect(&addr).unwrap();
-        stream.set_nodelay(true).unwrap();
-        let (mut socket, _) = tungstenite::client::client(format!("ws://{addr}/ws"), stream).unwrap();
-        let _welcome = socket.read().unwrap();
-        Server { child, socket, next_id: 1 }
+        let client = ApiClient::connect(&format!("ws://{addr}/ws")).unwrap();
+        Server { child, client }
     }
 
     /// A binary frame: the header is the command, the payload its records.
     fn request_binary(&mut self, command: Command, payload: &[u8]) -> Reply {
-        let id = self.next_id;
-        self.next_id += 1;
-        let frame = encode_binary_frame(&encode(&ClientMessage { id, command }), payload);
-        self.socket.send(tungstenite::Message::binary(frame)).unwrap();
-        self.read_reply()
-    }
-
-    fn read_reply(&mut self) -> Reply {
-        loop {
-            let frame = match self.socket.read().unwrap() {
-                tungstenite::Message::Text(text) => Frame::Text(text.to_string()),
-                tungstenite::Message::Binary(bytes) => Frame::Binary(bytes.to_vec()),
-                _ => continue,
-            };
-            match decode_server_frame(&frame).unwrap() {
-                ServerMessage::Reply { reply, .. } => return reply,
-                other => panic!("{other:?}"),
-            }
-        }
+        self.client.request_binary(command, payload).unwrap()
     }
 
     /// A request whose answer is a binary frame, returned as it arrived.
-    fn request_raw(&mut self, command: Command) -> tungstenite::Bytes {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.socket.send(tungstenite::Message::text(encode(&ClientMessage { id, command }))).unwrap();
-        loop {
-            if let tungstenite::Message::Binary(bytes) = self.socket.read().unwrap() {
-                return bytes;
-            }
-        }
+    fn request_raw(&mut self, command: Command) -> Vec<u8> {
+        self.client.request_raw(command).unwrap()
     }
 
     fn request(&mut self, command: Command) -> Reply {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.socket.send(tungstenite::Message::text(encode(&ClientMessage { id, command }))).unwrap();
-        self.read_reply()
+        self.client.request(command).unwrap()
     }
 }
 

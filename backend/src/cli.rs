@@ -5,13 +5,10 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use kite_shared::api::{
-    BatchedRecord, ClientMessage, Command, Frame, ProducedRecord, RecordView, Reply, ServerMessage,
-    decode_server_frame, decode_server_message, encode, encode_binary_frame,
-};
+use kite_backend::client::ApiClient;
+use kite_shared::api::{BatchedRecord, Command, ProducedRecord, RecordView, Reply};
 use kite_shared::config::Acks;
 use kite_shared::partitioner::PartitionerKind;
 use kite_shared::record::batch::{BatchRecord, Header, RecordBatch};
@@ -128,7 +125,7 @@ pub enum ClusterCommand {
 }
 
 pub fn cluster(command: ClusterCommand, server: &ServerArg, out: &mut impl Write) -> Result<(), String> {
-    let mut connection = Connection::open(&server.server)?;
+    let mut connection = ApiClient::connect(&server.server)?;
     let io = |e: std::io::Error| e.to_string();
     let (request, output) = match command {
         ClusterCommand::Describe { output } => (Command::DescribeCluster, output),
@@ -219,7 +216,7 @@ pub struct EventsArgs {
 
 /// `kite events`: the engine's event stream, one line per event, as it happens.
 pub fn events(args: EventsArgs, out: &mut impl Write) -> Result<(), String> {
-    let mut connection = Connection::open(&args.server.server)?;
+    let mut connection = ApiClient::connect(&args.server.server)?;
     match connection.request(Command::SubscribeEvents)? {
         Reply::Subscribed { .. } => {}
         other => return Err(kafka_error(other)),
@@ -233,22 +230,9 @@ pub fn events(args: EventsArgs, out: &mut impl Write) -> Result<(), String> {
             },
             None => None,
         };
-        connection.socket.get_mut().set_read_timeout(wait).map_err(|e| e.to_string())?;
-        let message = match connection.socket.read() {
-            Ok(tungstenite::Message::Text(text)) => decode_server_message(&text)
-                .map_err(|e| format!("the server sent something unreadable: {e:?}"))?,
-            Ok(tungstenite::Message::Close(_)) => return Ok(()),
-            Ok(_) => continue,
-            Err(tungstenite::Error::Io(e))
-                if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
-            {
-                return Ok(());
-            }
-            Err(e) => return Err(format!("the server closed the connection: {e}")),
-        };
-        if let ServerMessage::Push { push: kite_shared::api::Push::Event { at_ms, text, event }, .. } =
-            message
-        {
+        // Nothing in time, or the server closed the connection: the stream is over.
+        let Some((_, push)) = connection.next_push(wait)? else { return Ok(()) };
+        if let kite_shared::api::Push::Event { at_ms, text, event } = push {
             let line = match args.output {
                 Output::Text => format!("[{at_ms}] {text}"),
                 Output::Json => {
@@ -347,76 +331,6 @@ pub struct ConsumeArgs {
     server: ServerArg,
 }
 
-/// A connection to a `kite serve` websocket.
-pub(crate) struct Connection {
-    socket: tungstenite::WebSocket<TcpStream>,
-    next_id: u64,
-}
-
-impl Connection {
-    pub(crate) fn open(url: &str) -> Result<Connection, String> {
-        let address = url
-            .strip_prefix("ws://")
-            .and_then(|rest| rest.split('/').next())
-            .ok_or_else(|| format!("--server {url:?} is not a ws:// URL like {DEFAULT_SERVER}"))?;
-        let stream = TcpStream::connect(address)
-            .map_err(|e| format!("cannot connect to {url}: {e} (is `kite serve` running?)"))?;
-        let (socket, _) = tungstenite::client::client(url, stream)
-            .map_err(|e| format!("websocket handshake with {url} failed: {e}"))?;
-        let mut connection = Connection { socket, next_id: 1 };
-        match connection.receive()? {
-            ServerMessage::Welcome { .. } => Ok(connection),
-            other => Err(format!("{url} did not say welcome: {other:?}")),
-        }
-    }
-
-    fn receive(&mut self) -> Result<ServerMessage, String> {
-        loop {
-            match self.socket.read().map_err(|e| format!("the server closed the connection: {e}"))? {
-                tungstenite::Message::Text(text) => {
-                    return decode_server_message(&text)
-                        .map_err(|e| format!("the server sent something unreadable: {e:?}"));
-                }
-                tungstenite::Message::Binary(bytes) => {
-                    return decode_server_frame(&Frame::Binary(bytes.to_vec()))
-                        .map_err(|e| format!("the server sent something unreadable: {e:?}"));
-                }
-                tungstenite::Message::Close(_) => return Err("the server closed the connection".into()),
-                _ => {}
-            }
-        }
-    }
-
-    /// A command whose records travel as a binary frame's payload (`produce_records`).
-    pub(crate) fn request_binary(&mut self, command: Command, payload: &[u8]) -> Result<Reply, String> {
-        let id = self.next_id;
-        self.next_id += 1;
-        let frame = encode_binary_frame(&encode(&ClientMessage { id, command }), payload);
-        self.socket
-            .send(tungstenite::Message::binary(frame))
-            .map_err(|e| format!("cannot send to the server: {e}"))?;
-        match self.receive()? {
-            ServerMessage::Reply { id: answered, reply } if answered == id => Ok(reply),
-            ServerMessage::Invalid { message } => Err(format!("the server refused the request: {message}")),
-            other => Err(format!("unexpected answer: {other:?}")),
-        }
-    }
-
-    pub(crate) fn request(&mut self, command: Command) -> Result<Reply, String> {
-        let id = self.next_id;
-        self.next_id += 1;
-        let text = encode(&ClientMessage { id, command });
-        self.socket
-            .send(tungstenite::Message::text(text))
-            .map_err(|e| format!("cannot send to the server: {e}"))?;
-        match self.receive()? {
-            ServerMessage::Reply { id: answered, reply } if answered == id => Ok(reply),
-            ServerMessage::Invalid { message } => Err(format!("the server refused the request: {message}")),
-            other => Err(format!("unexpected answer: {other:?}")),
-        }
-    }
-}
-
 /// The records of one produce request as a Kafka record batch, serialized here as a producer
 /// does (CreateTime from this machine's clock unless `--timestamp` gave one).
 fn record_batch(
@@ -487,7 +401,7 @@ fn deserializer(name: &str, flag: &str) -> Result<SerializerKind, String> {
 }
 
 pub fn topics(command: TopicsCommand, server: &ServerArg, out: &mut impl Write) -> Result<(), String> {
-    let mut connection = Connection::open(&server.server)?;
+    let mut connection = ApiClient::connect(&server.server)?;
     let io = |e: std::io::Error| e.to_string();
     match command {
         TopicsCommand::Create { name, partitions, replication_factor, configs } => {
@@ -595,7 +509,7 @@ pub fn produce(
                 .ok_or(format!("--header {h:?} is not KEY=VALUE"))
         })
         .collect::<Result<_, _>>()?;
-    let mut connection = Connection::open(&args.server.server)?;
+    let mut connection = ApiClient::connect(&args.server.server)?;
     let lines: Box<dyn Iterator<Item = Result<String, String>>> = if args.values.is_empty() {
         Box::new(input.lines().map(|l| l.map_err(|e| format!("cannot read stdin: {e}"))))
     } else {
@@ -733,7 +647,7 @@ pub fn consume(args: ConsumeArgs, out: &mut impl Write) -> Result<(), String> {
     let printer = Printer::new(&args.properties, args.output)?;
     let key_deserializer = deserializer(&args.key_deserializer, "--key-deserializer")?;
     let value_deserializer = deserializer(&args.value_deserializer, "--value-deserializer")?;
-    let mut connection = Connection::open(&args.server.server)?;
+    let mut connection = ApiClient::connect(&args.server.server)?;
     if let Some(group) = &args.group {
         return consume_in_group(
             &mut connection,
@@ -824,7 +738,7 @@ pub fn consume(args: ConsumeArgs, out: &mut impl Write) -> Result<(), String> {
 /// `--max-messages` or `--timeout-ms`, then closed (which commits what was printed, as the
 /// console consumer's auto commit does, and leaves the group).
 fn consume_in_group(
-    connection: &mut Connection,
+    connection: &mut ApiClient,
     group: &str,
     args: &ConsumeArgs,
     printer: &Printer,

@@ -6,7 +6,9 @@ use std::io::Write;
 
 use kite_shared::api::{Command, GroupOffset, GroupOffsetRow, Reply, ResetTarget};
 
-use crate::cli::{Connection, Output, ServerArg, kafka_error};
+use kite_backend::client::ApiClient;
+
+use crate::cli::{Output, ServerArg, kafka_error};
 
 #[derive(clap::Subcommand)]
 pub enum GroupsCommand {
@@ -85,7 +87,7 @@ fn reset_rows(group: &str, offsets: &[GroupOffset], out: &mut impl Write) -> std
 }
 
 pub fn groups(command: GroupsCommand, server: &ServerArg, out: &mut impl Write) -> Result<(), String> {
-    let mut connection = Connection::open(&server.server)?;
+    let mut connection = ApiClient::connect(&server.server)?;
     let io = |e: std::io::Error| e.to_string();
     match command {
         GroupsCommand::List { output } => match connection.request(Command::ListGroups)? {

@@ -136,66 +136,23 @@ impl KiteServer {
     }
 }
 
-/// A blocking websocket client speaking Kite's API (`docs/websocket-api.md`).
-pub struct ApiClient {
-    socket: tungstenite::WebSocket<std::net::TcpStream>,
-    next_id: u64,
-    /// Pushes that arrived while waiting for a reply: (subscription, push).
-    pushes: std::collections::VecDeque<(u64, kite_shared::api::Push)>,
-}
+/// `kite_backend::client::ApiClient` on a test's server, failing the test on any error.
+pub struct ApiClient(kite_backend::client::ApiClient);
 
 impl ApiClient {
     /// Connects and reads the welcome.
     pub fn connect(server: &KiteServer) -> ApiClient {
-        let stream = std::net::TcpStream::connect(server.addr).unwrap();
-        let (socket, _) = tungstenite::client::client(server.ws_url(), stream).unwrap();
-        let mut client = ApiClient { socket, next_id: 1, pushes: Default::default() };
-        match client.receive() {
-            kite_shared::api::ServerMessage::Welcome { .. } => client,
-            other => panic!("expected a welcome, got {other:?}"),
-        }
-    }
-
-    fn receive(&mut self) -> kite_shared::api::ServerMessage {
-        loop {
-            if let tungstenite::Message::Text(text) = self.socket.read().unwrap() {
-                return serde_json::from_str(&text).unwrap();
-            }
-        }
+        ApiClient(kite_backend::client::ApiClient::connect(&server.ws_url()).unwrap())
     }
 
     /// Sends one command and returns its reply (keeping pushes that come first for `next_push`).
     pub fn request(&mut self, command: kite_shared::api::Command) -> kite_shared::api::Reply {
-        let id = self.next_id;
-        self.next_id += 1;
-        let text = serde_json::to_string(&kite_shared::api::ClientMessage { id, command }).unwrap();
-        self.socket.send(tungstenite::Message::text(text)).unwrap();
-        loop {
-            match self.receive() {
-                kite_shared::api::ServerMessage::Reply { id: got, reply } if got == id => return reply,
-                kite_shared::api::ServerMessage::Push { subscription, push } => {
-                    self.pushes.push_back((subscription, push))
-                }
-                other => panic!("expected the reply to {id}, got {other:?}"),
-            }
-        }
+        self.0.request(command).unwrap()
     }
 
     /// The next push, waiting up to `timeout`; `None` if none came.
     pub fn next_push(&mut self, timeout: std::time::Duration) -> Option<(u64, kite_shared::api::Push)> {
-        if let Some(push) = self.pushes.pop_front() {
-            return Some(push);
-        }
-        self.socket.get_mut().set_read_timeout(Some(timeout)).unwrap();
-        let read = self.socket.read();
-        self.socket.get_mut().set_read_timeout(None).unwrap();
-        match read {
-            Ok(tungstenite::Message::Text(text)) => match serde_json::from_str(&text).unwrap() {
-                kite_shared::api::ServerMessage::Push { subscription, push } => Some((subscription, push)),
-                other => panic!("expected a push, got {other:?}"),
-            },
-            _ => None,
-        }
+        self.0.next_push(Some(timeout)).unwrap()
     }
 }
 
