@@ -123,17 +123,7 @@ impl DatumWriter<'_> {
                 let int = n.as_i64().and_then(|n| i32::try_from(n).ok()).ok_or_else(wrong)?;
                 self.long(i64::from(int));
             }
-            (
-                Schema::Long
-                | Schema::TimeMicros
-                | Schema::TimestampMillis
-                | Schema::TimestampMicros
-                | Schema::TimestampNanos
-                | Schema::LocalTimestampMillis
-                | Schema::LocalTimestampMicros
-                | Schema::LocalTimestampNanos,
-                Json::Number(n),
-            ) => self.long(n.as_i64().ok_or_else(wrong)?),
+            (long, Json::Number(n)) if is_long(long) => self.long(n.as_i64().ok_or_else(wrong)?),
             (Schema::Float, _) => {
                 let float = float_of(json).ok_or_else(wrong)? as f32;
                 self.out.extend_from_slice(&float.to_le_bytes());
@@ -201,17 +191,7 @@ impl DatumWriter<'_> {
             (Schema::Int | Schema::Date | Schema::TimeMillis, Json::Number(n)) => {
                 n.as_i64().is_some_and(|n| i32::try_from(n).is_ok())
             }
-            (
-                Schema::Long
-                | Schema::TimeMicros
-                | Schema::TimestampMillis
-                | Schema::TimestampMicros
-                | Schema::TimestampNanos
-                | Schema::LocalTimestampMillis
-                | Schema::LocalTimestampMicros
-                | Schema::LocalTimestampNanos,
-                Json::Number(n),
-            ) => n.as_i64().is_some(),
+            (long, Json::Number(n)) if is_long(long) => n.as_i64().is_some(),
             (Schema::Float | Schema::Double, _) => float_of(json).is_some(),
             (Schema::Enum(enumeration), Json::String(symbol)) => symbol_index(enumeration, symbol).is_some(),
             (Schema::Uuid(_), Json::String(text)) => Uuid::parse_str(text).is_ok(),
@@ -248,6 +228,21 @@ impl DatumWriter<'_> {
         }
         self.out.push(zigzag as u8);
     }
+}
+
+/// Whether `schema` is written as an Avro `long`: the type itself and the logical types on it.
+fn is_long(schema: &Schema) -> bool {
+    matches!(
+        schema,
+        Schema::Long
+            | Schema::TimeMicros
+            | Schema::TimestampMillis
+            | Schema::TimestampMicros
+            | Schema::TimestampNanos
+            | Schema::LocalTimestampMillis
+            | Schema::LocalTimestampMicros
+            | Schema::LocalTimestampNanos
+    )
 }
 
 /// A number, or one of the texts apache-avro reads as the floats JSON cannot write.
@@ -404,14 +399,7 @@ impl DatumReader<'_, '_> {
                 let long = self.long()?;
                 i32::try_from(long).map_err(|_| format!("int {long} out of range"))?.into()
             }
-            Schema::Long
-            | Schema::TimeMicros
-            | Schema::TimestampMillis
-            | Schema::TimestampMicros
-            | Schema::TimestampNanos
-            | Schema::LocalTimestampMillis
-            | Schema::LocalTimestampMicros
-            | Schema::LocalTimestampNanos => self.long()?.into(),
+            long if is_long(long) => self.long()?.into(),
             Schema::Float => {
                 let float = f32::from_le_bytes(self.array()?);
                 number(f64::from(float))?

@@ -26,6 +26,17 @@ fn produce(value: &str) -> Command {
     }
 }
 
+/// A live tail of `orders`' partition 0 from its end.
+fn tail_of_orders() -> Command {
+    Command::Tail {
+        topic: "orders".into(),
+        partition: 0,
+        offset: None,
+        key_deserializer: Default::default(),
+        value_deserializer: Default::default(),
+    }
+}
+
 fn cluster_with_orders() -> Cluster {
     let mut cluster = Cluster::new(7);
     let create = Command::CreateTopic {
@@ -61,13 +72,7 @@ fn subscriptions_are_the_sessions_and_push_what_the_engine_did() {
     assert!(!session.has_subscriptions());
     let events = ask(&mut session, &mut cluster, 1, Command::SubscribeEvents);
     assert!(matches!(events, Answer { reply: Reply::Subscribed { subscription: 1 }, by_engine: false, .. }));
-    let tail = Command::Tail {
-        topic: "orders".into(),
-        partition: 0,
-        offset: None,
-        key_deserializer: Default::default(),
-        value_deserializer: Default::default(),
-    };
+    let tail = tail_of_orders();
     assert!(matches!(ask(&mut session, &mut cluster, 2, tail).reply, Reply::Subscribed { subscription: 2 }));
     let produced = ask(&mut session, &mut cluster, 3, produce("hello"));
     assert!(produced.by_engine, "a produce is the engine's");
@@ -88,13 +93,7 @@ fn subscriptions_are_the_sessions_and_push_what_the_engine_did() {
 fn a_session_without_live_tails_leaves_them_to_the_engine() {
     let mut cluster = cluster_with_orders();
     let mut session = HostSession::without_live_tails();
-    let tail = Command::Tail {
-        topic: "orders".into(),
-        partition: 0,
-        offset: None,
-        key_deserializer: Default::default(),
-        value_deserializer: Default::default(),
-    };
+    let tail = tail_of_orders();
     let answer = ask(&mut session, &mut cluster, 1, tail);
     let Reply::Error(error) = &answer.reply else { panic!("{answer:?}") };
     assert!(error.message.starts_with("Subscriptions push messages"), "{error:?}");

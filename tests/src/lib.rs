@@ -150,6 +150,17 @@ impl ApiClient {
         self.0.request(command).unwrap()
     }
 
+    /// Creates topic `name` with `partitions` partitions and the defaults, or fails the test.
+    pub fn create_topic(&mut self, name: &str, partitions: i32) {
+        let created = self.request(kite_shared::api::Command::CreateTopic {
+            name: name.into(),
+            partitions,
+            configs: Default::default(),
+            replication_factor: None,
+        });
+        assert!(matches!(created, kite_shared::api::Reply::TopicCreated { .. }), "{created:?}");
+    }
+
     /// The next push, waiting up to `timeout`; `None` if none came.
     pub fn next_push(&mut self, timeout: std::time::Duration) -> Option<(u64, kite_shared::api::Push)> {
         self.0.next_push(Some(timeout)).unwrap()

@@ -210,7 +210,6 @@ mod persistence {
 }
 
 mod schemas {
-    use std::collections::BTreeMap;
 
     use kite_e2e::{ApiClient, KiteServer, TempDir};
     use kite_shared::api::{Command, Reply};
@@ -235,13 +234,7 @@ mod schemas {
         let data = TempDir::new("schemas");
         let mut server = KiteServer::start(data.path());
         let mut client = ApiClient::connect(&server);
-        let created = client.request(Command::CreateTopic {
-            name: "orders".into(),
-            partitions: 1,
-            configs: BTreeMap::new(),
-            replication_factor: None,
-        });
-        assert!(matches!(created, Reply::TopicCreated { .. }));
+        client.create_topic("orders", 1);
         let registered =
             client.request(Command::RegisterSchema { subject: "orders-value".into(), schema: SCHEMA.into() });
         assert!(matches!(registered, Reply::SchemaRegistered { id: 1, version: 1, .. }), "{registered:?}");
@@ -284,13 +277,7 @@ mod schemas {
         let data = TempDir::new("avro-depth");
         let mut server = KiteServer::start(data.path());
         let mut client = ApiClient::connect(&server);
-        let created = client.request(Command::CreateTopic {
-            name: "orders".into(),
-            partitions: 1,
-            configs: BTreeMap::new(),
-            replication_factor: None,
-        });
-        assert!(matches!(created, Reply::TopicCreated { .. }));
+        client.create_topic("orders", 1);
         let registered =
             client.request(Command::RegisterSchema { subject: "orders-value".into(), schema: NODE.into() });
         assert!(matches!(registered, Reply::SchemaRegistered { id: 1, .. }), "{registered:?}");
@@ -325,7 +312,6 @@ mod schemas {
 }
 
 mod security {
-    use std::collections::BTreeMap;
     use std::io::{BufRead, BufReader, Write};
     use std::net::{SocketAddr, TcpStream};
     use std::time::Duration;
@@ -417,13 +403,7 @@ mod security {
         let data = TempDir::new("consumer-cap");
         let server = KiteServer::start(data.path());
         let mut client = ApiClient::connect(&server);
-        let created = client.request(Command::CreateTopic {
-            name: "orders".into(),
-            partitions: 1,
-            configs: BTreeMap::new(),
-            replication_factor: None,
-        });
-        assert!(matches!(created, Reply::TopicCreated { .. }));
+        client.create_topic("orders", 1);
         let open = || Command::OpenConsumer {
             group: None,
             topics: vec![],
@@ -489,13 +469,7 @@ mod security {
         let data = TempDir::new("never-reads");
         let server = KiteServer::start_with(data.path(), &["--write-timeout-ms", "500"]);
         let mut producer = ApiClient::connect(&server);
-        let created = producer.request(Command::CreateTopic {
-            name: "orders".into(),
-            partitions: 1,
-            configs: BTreeMap::new(),
-            replication_factor: None,
-        });
-        assert!(matches!(created, Reply::TopicCreated { .. }));
+        producer.create_topic("orders", 1);
         let stream = TcpStream::connect(server.addr).unwrap();
         let (mut stalled, _) = tungstenite::client::client(server.ws_url(), stream).unwrap();
         let _welcome = stalled.read().unwrap();
