@@ -12,6 +12,7 @@ use std::io::{ErrorKind, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use kite_shared::cluster::layout::LayoutStores;
 use kite_shared::log::segment::file_name;
 use kite_shared::log::storage::{
     BrokerStore, LOG_SUFFIX, PartitionStore, SegmentFile, StorageError, TEMP_SUFFIX,
@@ -19,7 +20,21 @@ use kite_shared::log::storage::{
 
 /// The directory of broker `id` under the data directory.
 pub fn broker_dir(data_dir: &Path, id: u32) -> PathBuf {
-    data_dir.join(format!("broker-{id}"))
+    data_dir.join(kite_shared::cluster::layout::broker_dir(id))
+}
+
+/// A data directory as the engine's layout sees it (`kite_shared::cluster::layout`): its
+/// subdirectories, each a broker's or the controller's store.
+pub struct DiskLayout<'a>(pub &'a Path);
+
+impl LayoutStores for DiskLayout<'_> {
+    fn holds(&self, dir: &str) -> bool {
+        self.0.join(dir).is_dir()
+    }
+
+    fn store(&mut self, dir: &str) -> Result<Box<dyn BrokerStore>, String> {
+        Ok(Box::new(DiskBrokerStore::at(self.0.join(dir))?))
+    }
 }
 
 fn error(operation: &'static str, path: &Path, e: std::io::Error) -> StorageError {

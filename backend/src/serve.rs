@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use kite_backend::data_dir::DataDir;
-use kite_backend::disk::DiskBrokerStore;
+use kite_shared::cluster::layout::{self, BrokerCount};
 use kite_shared::cluster::{Cluster, StorageOptions};
 use tokio::sync::watch;
 use warp::Filter;
@@ -21,9 +21,6 @@ use crate::session;
 pub const DEFAULT_BROKERS: u32 = 3;
 /// The most brokers one process runs.
 pub const MAX_BROKERS: u32 = 16;
-/// The replicated cluster's own directory under the data directory: the controller's metadata
-/// snapshot, topics and configs, schemas, and the cluster id.
-const CONTROLLER_DIR: &str = "controller";
 /// How often the engine's periodic work runs.
 const TICK_INTERVAL_MS: u64 = 1_000;
 
@@ -59,7 +56,10 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
     tracing::info!("engine seed {seed}: random choices (sticky partitions, …) follow from it");
     let options = StorageOptions { flush_every_append: args.fsync, max_partition_bytes: usize::MAX };
     let opened = std::time::Instant::now();
-    let (mut cluster, reports) = open_cluster(data_dir.path(), args.brokers, seed, options)?;
+    let mut stores = kite_backend::disk::DiskLayout(data_dir.path());
+    let (mut cluster, reports, _) =
+        layout::open(seed, session::now_ms(), &mut stores, BrokerCount::Exactly(args.brokers), options)
+            .map_err(|e| format!("{} {e}", data_dir.path().display()))?;
     cluster.allow_faults = args.allow_faults;
     tracing::info!("{} broker(s){}", args.brokers, if args.allow_faults { ", faults allowed" } else { "" });
     for (partition, report) in &reports {
@@ -274,51 +274,6 @@ async fn tick(cluster: Arc<Mutex<Cluster>>, events: session::Events) {
             tracing::error!("{problem}");
         }
     }
-}
-
-/// Opens the cluster in `data_dir`: one broker over `broker-0`, or `brokers` replicating brokers
-/// over `broker-0` … and the `controller` directory. A data directory keeps its broker count.
-fn open_cluster(
-    data_dir: &Path,
-    brokers: u32,
-    seed: u64,
-    options: StorageOptions,
-) -> Result<(Cluster, Vec<(String, kite_shared::log::local_log::OpenReport)>), String> {
-    let controller = data_dir.join(CONTROLLER_DIR);
-    let existing =
-        (0..).take_while(|&id| kite_backend::disk::broker_dir(data_dir, id).is_dir()).count() as u32;
-    if brokers == 1 {
-        if controller.is_dir() {
-            return Err(format!(
-                "{} holds a replicated cluster of {existing} brokers; start it with --brokers {existing}",
-                data_dir.display()
-            ));
-        }
-        let store = DiskBrokerStore::open(data_dir, 0)?;
-        return Cluster::open(seed, Box::new(store), options);
-    }
-    if !controller.is_dir() && kite_backend::disk::broker_dir(data_dir, 0).join("kite-topics.json").is_file()
-    {
-        return Err(format!(
-            "{} holds a single-broker cluster; start it with --brokers 1",
-            data_dir.display()
-        ));
-    }
-    if controller.is_dir() && existing != brokers {
-        return Err(format!(
-            "{} holds a cluster of {existing} brokers; start it with --brokers {existing}",
-            data_dir.display()
-        ));
-    }
-    let metadata = DiskBrokerStore::at(controller)?;
-    let stores = (0..brokers)
-        .map(|id| {
-            DiskBrokerStore::open(data_dir, id)
-                .map(|s| Box::new(s) as Box<dyn kite_shared::log::storage::BrokerStore>)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let cluster = Cluster::open_replicated(seed, session::now_ms(), Box::new(metadata), stores, options)?;
-    Ok((cluster, Vec::new()))
 }
 
 /// A fresh seed per run: the host, not the engine, draws it, from the clock and the process id.

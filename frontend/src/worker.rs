@@ -15,6 +15,7 @@ use kite_shared::api::{
     ClientMessage, Command, Reply, ServerMessage, decode_client_message, encode, reply_text, serve_text,
     welcome_text,
 };
+use kite_shared::cluster::layout::{self, BrokerCount, Found, LayoutStores};
 use kite_shared::cluster::{Cluster, StorageOptions};
 use kite_shared::error::{ErrorCode, KafkaError};
 use kite_shared::host::{Answer, HostSession};
@@ -68,8 +69,6 @@ impl StorageMode {
 pub const DEFAULT_TAB_BROKERS: usize = 3;
 /// The most brokers a tab runs.
 pub const MAX_TAB_BROKERS: usize = 9;
-/// The replicated cluster's own files in the database, as `kite serve` keeps them.
-const CONTROLLER_DIR: &str = "controller";
 
 /// Reads `brokers=N` (1 to `MAX_TAB_BROKERS`) from a query string; `DEFAULT_TAB_BROKERS` otherwise.
 pub fn brokers_from_query(search: &str) -> usize {
@@ -417,18 +416,22 @@ impl TabEngine {
                 fresh_seed
             }
         };
-        let (mut cluster, reports, opened) = open_cluster(seed, loaded.files, journal, brokers, now_ms)?;
+        let mut layout = TabLayout { files: loaded.files, journal: journal.clone() };
+        let count = BrokerCount::ForNew(brokers as u32);
+        let (mut cluster, reports, found) =
+            layout::open(seed, now_ms, &mut layout, count, StorageOptions::MEMORY)
+                .map_err(|e| format!("cannot open the stored cluster: {e}"))?;
         cluster.allow_faults = true;
         // Opening may itself write (recovery cuts, fresh indexes): store that before serving.
         let ops: Vec<StorageOp> = journal.lock().unwrap_or_else(|e| e.into_inner()).drain(..).collect();
         storage.commit(&ops, Durability::Relaxed).await?;
         let recovered: usize = reports.iter().map(|(_, r)| r.recovered_segments).sum();
         let cut: usize = reports.iter().map(|(_, r)| r.truncated_bytes).sum();
-        let mut report = match opened {
-            Opened::New(1) => ", new cluster".to_string(),
-            Opened::New(n) => format!(", new cluster of {n} brokers"),
-            Opened::Single => format!(", {} partitions reopened", reports.len()),
-            Opened::Replicated(n) => format!(", {n} brokers reopened"),
+        let mut report = match found {
+            Found::New(1) => ", new cluster".to_string(),
+            Found::New(n) => format!(", new cluster of {n} brokers"),
+            Found::Single | Found::BrokerAtRoot => format!(", {} partitions reopened", reports.len()),
+            Found::Replicated(n) => format!(", {n} brokers reopened"),
         };
         if recovered > 0 {
             report.push_str(&format!(", {recovered} segments recovered, {cut} bytes cut"));
@@ -436,11 +439,7 @@ impl TabEngine {
         if loaded.dropped_bytes > 0 {
             report.push_str(&format!(", {} bytes after a gap dropped", loaded.dropped_bytes));
         }
-        let (new, brokers) = match opened {
-            Opened::New(n) => (true, n),
-            Opened::Single => (false, 1),
-            Opened::Replicated(n) => (false, n),
-        };
+        let (new, brokers) = (matches!(found, Found::New(_)), found.brokers() as usize);
         Ok(OpenedDatabase { cluster, storage, report, seed, new, brokers })
     }
 
@@ -631,61 +630,38 @@ struct OpenedDatabase {
     brokers: usize,
 }
 
-/// What opening each partition's log found (the single broker reports them).
-type OpenReports = Vec<(String, kite_shared::log::local_log::OpenReport)>;
-
-/// What `open_cluster` found in the database.
-enum Opened {
-    /// Nothing: a new cluster of this many brokers.
-    New(usize),
-    /// One broker's files at the root (`broker-0`'s layout without the directory).
-    Single,
-    /// A replicated cluster: `controller/` and this many `broker-N/` directories.
-    Replicated(usize),
+/// The database's files as the engine's layout sees them (`kite_shared::cluster::layout`):
+/// `controller/` and `broker-N/` as `kite serve` lays them out, or, in a database from before the
+/// layout was shared, one broker's files at the root.
+struct TabLayout {
+    files: FileMap,
+    journal: Journal,
 }
 
-/// Opens the cluster in `files`: one broker at the root, or `controller/` and `broker-N/` as
-/// `kite serve` lays them out; a new one with `brokers` brokers when there is nothing yet.
-fn open_cluster(
-    seed: u64,
-    files: FileMap,
-    journal: &Journal,
-    brokers: usize,
-    now_ms: i64,
-) -> Result<(Cluster, OpenReports, Opened), String> {
-    let cannot = |e: String| format!("cannot open the stored cluster: {e}");
-    let single_at_root = files.keys().any(|(dir, _)| dir.is_empty());
-    let stored_brokers = (0..)
-        .take_while(|id| {
-            let dir = format!("broker-{id}");
-            files.keys().any(|(d, _)| d == &dir || d.starts_with(&format!("{dir}/")))
-        })
-        .count();
-    let opened = match (single_at_root, stored_brokers) {
-        (true, _) => Opened::Single,
-        (false, 0) => Opened::New(brokers),
-        (false, n) => Opened::Replicated(n),
-    };
-    let count = match opened {
-        Opened::Single => 1,
-        Opened::New(n) | Opened::Replicated(n) => n,
-    };
-    if count == 1 {
-        let store = MemoryBrokerStore::journaled(files, journal.clone());
-        let (cluster, reports) =
-            Cluster::open(seed, Box::new(store), StorageOptions::MEMORY).map_err(cannot)?;
-        return Ok((cluster, reports, opened));
+impl TabLayout {
+    fn holds_files_in(&self, dir: &str) -> bool {
+        let nested = format!("{dir}/");
+        self.files.keys().any(|(d, _)| d == dir || d.starts_with(&nested))
     }
-    let metadata = MemoryBrokerStore::journaled_under(CONTROLLER_DIR, &files, journal.clone());
-    let stores = (0..count)
-        .map(|id| {
-            let store = MemoryBrokerStore::journaled_under(&format!("broker-{id}"), &files, journal.clone());
-            Box::new(store) as Box<dyn BrokerStore>
-        })
-        .collect();
-    let cluster = Cluster::open_replicated(seed, now_ms, Box::new(metadata), stores, StorageOptions::MEMORY)
-        .map_err(cannot)?;
-    Ok((cluster, Vec::new(), opened))
+}
+
+impl LayoutStores for TabLayout {
+    fn holds(&self, dir: &str) -> bool {
+        self.holds_files_in(dir)
+    }
+
+    fn holds_broker_at_root(&self) -> bool {
+        self.files.keys().any(|(dir, _)| dir.is_empty())
+    }
+
+    fn store(&mut self, dir: &str) -> Result<Box<dyn BrokerStore>, String> {
+        Ok(Box::new(if dir.is_empty() {
+            // Only a database of the earlier layout is opened at its root, as its one broker.
+            MemoryBrokerStore::journaled(std::mem::take(&mut self.files), self.journal.clone())
+        } else {
+            MemoryBrokerStore::journaled_under(dir, &self.files, self.journal.clone())
+        }))
+    }
 }
 
 impl TabEngine {

@@ -104,6 +104,42 @@ async fn a_cluster_reopens_from_indexeddb_with_every_record() {
     assert!(matches!(produced, Reply::Produced { offset: 12, .. }), "{produced:?}");
 }
 
+/// A database from before the tab and the server shared one layout keeps its one broker's files
+/// at its root: it still opens, as that one broker, whatever `?brokers=` asks for.
+#[wasm_bindgen_test]
+async fn a_database_with_one_broker_at_its_root_still_opens() {
+    use kite_shared::cluster::{Cluster, StorageOptions};
+    use kite_shared::log::storage::{Journal, MemoryBrokerStore};
+    let database = "kite-test-root-layout";
+    TabStorage::delete(database).await.unwrap();
+    let journal = Journal::default();
+    let store = MemoryBrokerStore::journaled(Default::default(), journal.clone());
+    let (mut cluster, _) = Cluster::open(7, Box::new(store), StorageOptions::MEMORY).unwrap();
+    let create = Command::CreateTopic {
+        name: "orders".into(),
+        partitions: 1,
+        configs: BTreeMap::new(),
+        replication_factor: None,
+    };
+    assert!(matches!(cluster.handle(NOW_MS, create), Reply::TopicCreated { .. }));
+    for i in 0..3 {
+        assert!(matches!(cluster.handle(NOW_MS, produce(&format!("value {i}"))), Reply::Produced { .. }));
+    }
+    let ops: Vec<StorageOp> = journal.lock().unwrap().drain(..).collect();
+    assert!(
+        ops.iter().any(|op| matches!(op, StorageOp::Write { dir, .. } if dir.is_empty())),
+        "written at the root"
+    );
+    let storage = TabStorage::open(database).await.unwrap();
+    storage.commit(&ops, Durability::Relaxed).await.unwrap();
+    storage.close();
+
+    let reopened = RefCell::new(TabEngine::open_with_brokers(StorageMode::Persistent, database, 3).await);
+    let description = reopened.borrow().description.clone();
+    assert!(description.contains("1 partitions reopened"), "{description}");
+    assert_eq!(values(&reopened).await, expected(3));
+}
+
 #[wasm_bindgen_test]
 async fn stored_segments_are_kafka_record_batches() {
     let database = "kite-test-bytes";
@@ -113,7 +149,7 @@ async fn stored_segments_are_kafka_record_batches() {
     let mut segments: Vec<(&String, &Vec<u8>)> = loaded
         .files
         .iter()
-        .filter(|((dir, file), _)| dir == "orders-0" && file.ends_with(".log"))
+        .filter(|((dir, file), _)| dir == "broker-0/orders-0" && file.ends_with(".log"))
         .map(|((_, file), bytes)| (file, bytes))
         .collect();
     segments.sort();
@@ -134,7 +170,8 @@ async fn stored_segments_are_kafka_record_batches() {
         }
     }
     assert_eq!(next, 9);
-    assert!(loaded.files.contains_key(&("".to_string(), "kite-topics.json".to_string())));
+    // One broker lives in `broker-0/`, as under `kite serve --brokers 1`.
+    assert!(loaded.files.contains_key(&("broker-0".to_string(), "kite-topics.json".to_string())));
     storage.close();
 }
 
@@ -148,7 +185,9 @@ async fn a_torn_tail_in_indexeddb_is_cut_by_recovery() {
     let ((dir, file), bytes) = loaded
         .files
         .iter()
-        .rfind(|((dir, file), bytes)| dir == "orders-0" && file.ends_with(".log") && !bytes.is_empty())
+        .rfind(|((dir, file), bytes)| {
+            dir == "broker-0/orders-0" && file.ends_with(".log") && !bytes.is_empty()
+        })
         .unwrap();
     let torn =
         StorageOp::Write { dir: dir.clone(), file: file.clone(), bytes: bytes[..bytes.len() - 7].to_vec() };

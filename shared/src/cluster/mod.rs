@@ -11,6 +11,7 @@
 
 mod brokers;
 mod groups;
+pub mod layout;
 
 use crate::record::dump::DumpError;
 use brokers::{Brokers, PartitionView, Replicated, SINGLE_BROKER_ID, SingleBroker};
