@@ -10,7 +10,7 @@ use futures_util::{SinkExt, StreamExt};
 use kite_shared::api::{Frame, welcome_text};
 use kite_shared::cluster::Cluster;
 use kite_shared::host::HostSession;
-use kite_shared::replication::trace::Event;
+use kite_shared::trace::Event;
 use tokio::sync::watch;
 use warp::ws::{Message, WebSocket};
 

@@ -12,13 +12,12 @@ use std::rc::Rc;
 
 use js_sys::{Date, Reflect};
 use kite_shared::api::{
-    ClientMessage, Command, Reply, ServerMessage, decode_client_message, encode, reply_text, serve_text,
-    welcome_text,
+    ClientMessage, Command, Reply, ServerMessage, decode_client_message, encode, reply_text, welcome_text,
 };
 use kite_shared::cluster::layout::{self, BrokerCount, Found, LayoutStores};
 use kite_shared::cluster::{Cluster, StorageOptions};
 use kite_shared::error::{ErrorCode, KafkaError};
-use kite_shared::host::{Answer, HostSession};
+use kite_shared::host::{Answer, HostSession, serve_text};
 use kite_shared::log::storage::{
     BrokerStore, FileMap, Journal, MemoryBrokerStore, StorageOp, coalesce_appends,
 };
@@ -177,7 +176,7 @@ impl EventDigest {
     const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
-    fn add(&mut self, events: &[(i64, kite_shared::replication::trace::Event)]) {
+    fn add(&mut self, events: &[(i64, kite_shared::trace::Event)]) {
         for (at_ms, event) in events {
             if self.count == 0 {
                 self.hash = Self::FNV_OFFSET;

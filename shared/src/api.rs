@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cluster::Cluster;
 use crate::config::Acks;
 use crate::error::KafkaError;
 use crate::limits::{MAX_API_MESSAGE_BYTES, MAX_PRODUCE_BATCH_RECORDS};
@@ -333,7 +332,7 @@ crate::tag_first!(Push, "type");
 
 impl Push {
     /// The push of one engine event.
-    pub fn event(at_ms: i64, event: &crate::replication::trace::Event) -> Push {
+    pub fn event(at_ms: i64, event: &crate::trace::Event) -> Push {
         Push::Event { at_ms, text: event.to_string(), event: serde_json::to_value(event).unwrap_or_default() }
     }
 }
@@ -433,6 +432,27 @@ pub struct BatchedRecord {
     pub timestamp_ms: Option<i64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<(String, String)>,
+}
+
+/// A scenario step, as `continue_scenario` reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepReport {
+    pub line: usize,
+    pub source: String,
+    pub outcome: Outcome,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Outcome {
+    /// A request or a wait, and what came of it (a Kafka error too: a script may expect one).
+    Done { said: String },
+    /// The reader's pause: the run waits here.
+    Paused { text: String },
+    /// An expectation that held.
+    Passed { said: String },
+    /// An expectation that did not, and what was found instead.
+    Failed { why: String },
 }
 
 /// Reads a `produce_batch`'s records, keeping at most one more than
@@ -723,7 +743,7 @@ pub enum Reply {
     },
     /// The steps a `continue_scenario` played, the last a reader's pause unless `finished`.
     ScenarioPlayed {
-        steps: Vec<crate::scenario::StepReport>,
+        steps: Vec<StepReport>,
         finished: bool,
     },
     /// `dump_record`'s answer.
@@ -856,18 +876,6 @@ pub fn decode_binary_frame(frame: &[u8]) -> Result<(&str, &[u8]), DecodeError> {
     Ok((header, &rest[header_len..]))
 }
 
-/// A client's frame in, the engine's answer out, with no session around it (no subscriptions,
-/// no consumer ownership): for the fuzzers and tests. Hosts answer through
-/// `host::HostSession`. A binary frame's payload goes to the command that carries records
-/// (`produce_records`); a reply that carries records (`record_batches`) goes out as a binary
-/// frame, everything else as text.
-pub fn serve_frame(cluster: &mut Cluster, now_ms: i64, incoming: &Frame) -> Frame {
-    match decode_client_frame(incoming) {
-        Ok(ClientMessage { id, command }) => reply_frame(id, cluster.handle(now_ms, command)),
-        Err(err) => Frame::Text(encode(&ServerMessage::Invalid { message: err.to_string() })),
-    }
-}
-
 /// A client frame into its message; a binary frame's payload goes to `produce_records`.
 pub fn decode_client_frame(incoming: &Frame) -> Result<ClientMessage, DecodeError> {
     match incoming {
@@ -916,15 +924,6 @@ pub fn decode_server_frame(frame: &Frame) -> Result<ServerMessage, DecodeError> 
     }
 }
 
-/// As `serve_frame` for text: a reply that would need a binary frame is refused in text. The
-/// tab's replay gives its history to a new cluster through it.
-pub fn serve_text(cluster: &mut Cluster, now_ms: i64, text: &str) -> String {
-    match decode_client_message(text) {
-        Ok(ClientMessage { id, command }) => reply_text(id, cluster.handle(now_ms, command)),
-        Err(err) => encode(&ServerMessage::Invalid { message: err.to_string() }),
-    }
-}
-
 /// A reply as JSON text, for a host that carries text only: a reply that would travel in a
 /// binary frame (`record_batches`) is refused by name instead.
 pub fn reply_text(id: u64, reply: Reply) -> String {
@@ -948,6 +947,8 @@ pub fn welcome_text(engine: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::Cluster;
+    use crate::host::{serve_frame, serve_text};
 
     /// Topics of 1,000 partitions can be created until the cluster would hold more than
     /// MAX_PARTITIONS_PER_CLUSTER partitions, then POLICY_VIOLATION; nothing of the refused one stays.

@@ -5,7 +5,8 @@
 //! transport and its storage commits.
 
 use crate::api::{
-    ClientMessage, Command, Frame, Push, Reply, ServerMessage, decode_client_frame, encode, reply_frame,
+    ClientMessage, Command, Frame, Push, Reply, ServerMessage, decode_client_frame, decode_client_message,
+    encode, reply_frame, reply_text,
 };
 use crate::cluster::Cluster;
 use crate::error::{ErrorCode, KafkaError};
@@ -13,8 +14,8 @@ use crate::limits::{
     MAX_CONSUMERS_PER_CONNECTION, MAX_PUSH_BYTES_PER_EVENT_BATCH, MAX_SUBSCRIPTIONS_PER_CONNECTION,
     MAX_TAIL_FETCHES_PER_PUSH, TAIL_PUSH_RECORDS,
 };
-use crate::replication::trace::Event;
 use crate::serializer::SerializerKind;
+use crate::trace::Event;
 
 /// A client's session: its subscriptions and the consumers it opened.
 #[derive(Debug)]
@@ -284,4 +285,25 @@ impl Outbox {
 
 fn refusal(message: String) -> Reply {
     Reply::Error(KafkaError::new(ErrorCode::InvalidRequest, message))
+}
+
+/// A client's frame in, the engine's answer out, with no session around it (no subscriptions,
+/// no consumer ownership): for the fuzzers and tests. Hosts answer through
+/// `host::HostSession`. A binary frame's payload goes to the command that carries records
+/// (`produce_records`); a reply that carries records (`record_batches`) goes out as a binary
+/// frame, everything else as text.
+pub fn serve_frame(cluster: &mut Cluster, now_ms: i64, incoming: &Frame) -> Frame {
+    match decode_client_frame(incoming) {
+        Ok(ClientMessage { id, command }) => reply_frame(id, cluster.handle(now_ms, command)),
+        Err(err) => Frame::Text(encode(&ServerMessage::Invalid { message: err.to_string() })),
+    }
+}
+
+/// As `serve_frame` for text: a reply that would need a binary frame is refused in text. The
+/// tab's replay gives its history to a new cluster through it.
+pub fn serve_text(cluster: &mut Cluster, now_ms: i64, text: &str) -> String {
+    match decode_client_message(text) {
+        Ok(ClientMessage { id, command }) => reply_text(id, cluster.handle(now_ms, command)),
+        Err(err) => encode(&ServerMessage::Invalid { message: err.to_string() }),
+    }
 }

@@ -28,7 +28,7 @@ use kite_shared::config::Acks;
 use kite_shared::group::consumer::{ConsumerConfig, OffsetReset};
 use kite_shared::replication::protocol::BrokerId;
 use kite_shared::replication::sim::{ResetTo, START_MS, Scenario, ScenarioFault, SimConfig};
-use kite_shared::replication::trace::Event;
+use kite_shared::trace::Event;
 
 struct Runner {
     scenario: Option<Scenario>,

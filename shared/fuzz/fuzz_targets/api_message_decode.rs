@@ -3,7 +3,8 @@
 //! nothing panics.
 #![no_main]
 
-use kite_shared::api::{Frame, decode_server_frame, decode_server_message, serve_frame, serve_text};
+use kite_shared::api::{Frame, decode_server_frame, decode_server_message};
+use kite_shared::host::{serve_frame, serve_text};
 use kite_shared::cluster::Cluster;
 use libfuzzer_sys::fuzz_target;
 

@@ -8,7 +8,7 @@ use kite_shared::group::coordinator::{CoordinatorConfig, GroupCoordinator};
 use kite_shared::group::offsets_topic::{
     ConsumerAssignment, ConsumerSubscription, GroupMetadataValue, OffsetCommitValue, OffsetsKey,
 };
-use kite_shared::replication::trace::Trace;
+use kite_shared::trace::Trace;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

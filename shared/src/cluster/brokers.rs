@@ -16,7 +16,7 @@ use crate::random::Rng;
 use crate::replication::broker::{Broker, BrokerConfig};
 use crate::replication::local::{LOCAL_TICK_MS, LinkEnd, LocalCluster};
 use crate::replication::protocol::{BrokerId, Message, MetadataRecord, NodeId, TopicPartition};
-use crate::replication::trace::Event;
+use crate::trace::Event;
 
 /// How often the broker writes its recovery-point and log-start checkpoints (Kafka's
 /// `log.flush.offset.checkpoint.interval.ms` default).

@@ -25,8 +25,8 @@ use crate::limits::MAX_FETCH_RECORDS;
 use crate::record::batch::BatchRecord;
 use crate::replication::partition::{MAX_FETCH_BYTES, Outbox};
 use crate::replication::protocol::{BrokerId, FetchData, Message, NodeId, PartitionState, TopicPartition};
-use crate::replication::trace::Trace;
 use crate::serializer::SerializerKind;
+use crate::trace::Trace;
 
 /// The broker the engine's coordinator runs as.
 const BROKER: BrokerId = 0;
@@ -65,7 +65,7 @@ pub(super) struct Groups {
 
 impl Groups {
     /// The coordinator's and consumers' events since the last call.
-    pub(super) fn take_trace(&mut self) -> Vec<(i64, crate::replication::trace::Event)> {
+    pub(super) fn take_trace(&mut self) -> Vec<(i64, crate::trace::Event)> {
         std::mem::take(&mut self.trace.events)
     }
 

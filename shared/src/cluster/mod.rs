@@ -38,10 +38,10 @@ use crate::partitioner::{
 use crate::random::Rng;
 use crate::record::batch::{BatchRecord, RecordBatch, TimestampType};
 use crate::replication::local::LinkEnd;
-use crate::replication::trace::Event;
 use crate::schema_registry::SchemaRegistry;
 use crate::serializer::{SerializerKind, deserialize, serialize};
 use crate::topic::{collision_warning, names_collide, validate_name, validate_partition_count};
+use crate::trace::Event;
 use serde::{Deserialize, Serialize};
 
 /// ListOffsets' special timestamps (Kafka's `ListOffsetsRequest.EARLIEST_TIMESTAMP` and

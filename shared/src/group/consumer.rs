@@ -20,7 +20,7 @@ use crate::error::ErrorCode;
 use crate::record::batch::{Header, RecordBatch};
 use crate::replication::partition::Outbox;
 use crate::replication::protocol::{BrokerId, Message, NodeId, PartitionState, TopicPartition};
-use crate::replication::trace::{Event, Trace};
+use crate::trace::{Event, Trace};
 
 /// Kafka's consumer defaults.
 pub const DEFAULT_SESSION_TIMEOUT_MS: i32 = 45_000;

@@ -16,8 +16,8 @@ use super::offsets_topic::{
     ConsumerAssignment, GroupMetadataValue, MemberMetadata, OffsetCommitValue, OffsetsKey,
 };
 use crate::error::ErrorCode;
-use crate::replication::protocol::{NodeId, TopicPartition};
-use crate::replication::trace::{Event, Trace};
+use crate::ids::{NodeId, TopicPartition};
+use crate::trace::{Event, Trace};
 
 /// Kafka's `group.min.session.timeout.ms` default.
 pub const GROUP_MIN_SESSION_TIMEOUT_MS: i32 = 6_000;

@@ -15,10 +15,7 @@ use crate::record::batch::{BATCH_HEADER_BYTES, BatchError, BatchHeader, RecordBa
 /// Kafka's `index.interval.bytes` default.
 pub const DEFAULT_INDEX_INTERVAL_BYTES: usize = 4096;
 
-/// A segment file's name: the base offset in 20 digits, then the suffix (`.log`, `.index`, …).
-pub fn file_name(base_offset: i64, suffix: &str) -> String {
-    format!("{base_offset:020}{suffix}")
-}
+pub use super::storage::file_name;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SegmentError {

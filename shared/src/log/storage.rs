@@ -127,6 +127,11 @@ pub enum StorageOp {
 pub type Journal = Arc<Mutex<Vec<StorageOp>>>;
 
 /// Every file of a broker as bytes: `(dir, file)` → contents; `dir` is empty for broker files.
+/// A segment file's name: the base offset in 20 digits, then the suffix (`.log`, `.index`, …).
+pub fn file_name(base_offset: i64, suffix: &str) -> String {
+    format!("{base_offset:020}{suffix}")
+}
+
 pub type FileMap = BTreeMap<(String, String), Vec<u8>>;
 
 fn record(journal: &Option<Journal>, op: StorageOp) {
@@ -363,7 +368,7 @@ impl PartitionStore for MemoryPartitionStore {
     }
 
     fn open_segment(&mut self, base_offset: i64) -> Result<Box<dyn SegmentFile>, StorageError> {
-        let name = super::segment::file_name(base_offset, LOG_SUFFIX);
+        let name = file_name(base_offset, LOG_SUFFIX);
         let mut files = lock(&self.files);
         let bytes = match files.files.remove(&name) {
             Some(Slot::Bytes(bytes)) => bytes,
@@ -450,7 +455,7 @@ impl MemorySegment {
     pub fn ephemeral(base_offset: i64) -> Self {
         MemorySegment {
             dir: String::new(),
-            name: super::segment::file_name(base_offset, LOG_SUFFIX),
+            name: file_name(base_offset, LOG_SUFFIX),
             bytes: Vec::new(),
             journal: None,
             home: None,
@@ -594,24 +599,18 @@ mod tests {
             partition.open_segment(0).unwrap().append(b"kept").unwrap();
             let mut doomed = partition.open_segment(10).unwrap();
             doomed.append(b"deleted").unwrap();
-            partition.delete_file(&crate::log::segment::file_name(10, LOG_SUFFIX)).unwrap();
+            partition.delete_file(&file_name(10, LOG_SUFFIX)).unwrap();
             drop(doomed);
             let mut replaced = partition.open_segment(20).unwrap();
             replaced.append(b"old").unwrap();
             partition.write_file("new", b"compacted").unwrap();
-            partition.rename("new", &crate::log::segment::file_name(20, LOG_SUFFIX)).unwrap();
+            partition.rename("new", &file_name(20, LOG_SUFFIX)).unwrap();
             drop(replaced);
         }
         let mut reopened = broker.partition("t-0").unwrap();
         let mut names = reopened.list().unwrap();
         names.sort();
-        assert_eq!(
-            names,
-            vec![
-                crate::log::segment::file_name(0, LOG_SUFFIX),
-                crate::log::segment::file_name(20, LOG_SUFFIX)
-            ]
-        );
+        assert_eq!(names, vec![file_name(0, LOG_SUFFIX), file_name(20, LOG_SUFFIX)]);
         assert_eq!(&*reopened.open_segment(0).unwrap().read_at(0, 10).unwrap(), b"kept");
         assert_eq!(&*reopened.open_segment(20).unwrap().read_at(0, 20).unwrap(), b"compacted");
         broker.remove_partition("t-0").unwrap();

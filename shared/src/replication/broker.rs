@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use super::partition::{FetchRequest, Outbox, Partition, ProduceRequest};
 use super::protocol::{BrokerId, Message, NodeId, TopicPartition};
-use super::trace::{Event, Trace};
 use crate::config::{Acks, TopicConfig};
 use crate::error::ErrorCode;
 use crate::group::coordinator::{CoordinatorConfig, CoordinatorOutput, GroupCoordinator, OFFSETS_TOPIC};
@@ -16,6 +15,7 @@ use crate::log::local_log::{LocalLog, LogConfig, OpenCheckpoints};
 use crate::log::segment::file_name;
 use crate::log::storage::{BrokerStore, LEADER_EPOCH_CHECKPOINT_FILE, LOG_SUFFIX, MemoryPartitionStore};
 use crate::random::Rng;
+use crate::trace::{Event, Trace};
 
 /// Kafka's `broker.heartbeat.interval.ms` default.
 pub const BROKER_HEARTBEAT_INTERVAL_MS: i64 = 2_000;

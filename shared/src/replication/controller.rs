@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 
 use super::partition::Outbox;
 use super::protocol::{BrokerId, Message, MetadataRecord, NodeId, PartitionState, TopicPartition};
-use super::trace::{Event, Trace};
 use crate::error::{ErrorCode, KafkaError};
 use crate::random::Rng;
+use crate::trace::{Event, Trace};
 
 /// Kafka's `broker.session.timeout.ms` default.
 pub const BROKER_SESSION_TIMEOUT_MS: i64 = 9_000;

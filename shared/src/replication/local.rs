@@ -9,11 +9,11 @@ use super::broker::{Broker, BrokerConfig};
 use super::controller::Controller;
 use super::partition::Outbox;
 use super::protocol::{BrokerId, Message, NodeId, TopicPartition};
-use super::trace::Trace;
 use crate::config::Acks;
 use crate::error::{ErrorCode, KafkaError};
 use crate::group::consumer::{Consumer, ConsumerRecord};
 use crate::random::Rng;
+use crate::trace::Trace;
 
 /// The clock moves in steps of this many milliseconds; every node ticks at each.
 pub const LOCAL_TICK_MS: i64 = 10;

@@ -1,6 +1,6 @@
 //! The replicated cluster, as Kafka runs it: brokers holding partition replicas (`broker`,
 //! `partition`), a controller keeping the metadata (`controller`), the messages between them
-//! (`protocol`), the typed event trace (`trace`), the deterministic simulator that runs them
+//! (`protocol`), the deterministic simulator that runs them
 //! under faults (`sim`), the checker that judges a run (`check`), and an in-process cluster with
 //! a perfect network for tests and benchmarks (`local`). All sans-IO: time, the network and
 //! randomness are inputs.
@@ -12,4 +12,3 @@ pub mod local;
 pub mod partition;
 pub mod protocol;
 pub mod sim;
-pub mod trace;

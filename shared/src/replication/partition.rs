@@ -6,11 +6,11 @@
 use std::collections::BTreeMap;
 
 use super::protocol::{BrokerId, FetchData, Message, NodeId, PartitionState, TopicPartition};
-use super::trace::{Event, Trace};
 use crate::config::Acks;
 use crate::error::ErrorCode;
 use crate::log::local_log::LocalLog;
 use crate::record::batch::BatchHeader;
+use crate::trace::{Event, Trace};
 
 /// Kafka's `request.timeout.ms` default: how long a produce waits for its acks.
 pub const REQUEST_TIMEOUT_MS: i64 = 30_000;

@@ -6,37 +6,7 @@ use crate::config::Acks;
 use crate::error::ErrorCode;
 use crate::group::coordinator::{GroupRequest, GroupResponse};
 
-pub type BrokerId = i32;
-
-/// Every participant the network connects.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
-pub enum NodeId {
-    Controller,
-    Broker(BrokerId),
-    Client(u32),
-}
-
-impl std::fmt::Display for NodeId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            NodeId::Controller => write!(f, "controller"),
-            NodeId::Broker(id) => write!(f, "broker-{id}"),
-            NodeId::Client(id) => write!(f, "client-{id}"),
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
-pub struct TopicPartition {
-    pub topic: String,
-    pub partition: i32,
-}
-
-impl std::fmt::Display for TopicPartition {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}-{}", self.topic, self.partition)
-    }
-}
+pub use crate::ids::{BrokerId, NodeId, TopicPartition};
 
 /// A partition as the controller's metadata records it (Kafka's PartitionRecord /
 /// PartitionChangeRecord folded together).

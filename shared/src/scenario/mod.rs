@@ -9,8 +9,9 @@ mod parse;
 mod run;
 mod url;
 
+pub use crate::api::{Outcome, StepReport};
 pub use parse::parse;
-pub use run::{Outcome, SCENARIO_START_MS, ScenarioRun, StepReport};
+pub use run::{SCENARIO_START_MS, ScenarioRun};
 pub use url::{URL_FORMAT_VERSION, from_url, from_url_within, to_url};
 
 use crate::api::Command;

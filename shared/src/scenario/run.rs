@@ -1,9 +1,7 @@
 //! Playing a script on a cluster, step by step, on a virtual clock that starts at
 //! `SCENARIO_START_MS` and moves only on `wait`: the same script always plays the same way.
 
-use serde::{Deserialize, Serialize};
-
-use crate::api::{Command, Reply};
+use crate::api::{Command, Outcome, Reply, StepReport};
 use crate::cluster::Cluster;
 
 use super::{Action, Expectation, Script};
@@ -16,27 +14,6 @@ const WAIT_STEP_MS: i64 = 100;
 const CONSUMER_POLL_INTERVAL_MS: i64 = 1_000;
 /// A scenario's consumers' `session.timeout.ms`, as the playground's.
 const CONSUMER_SESSION_TIMEOUT_MS: i32 = 10_000;
-
-/// What one step did.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StepReport {
-    pub line: usize,
-    pub source: String,
-    pub outcome: Outcome,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Outcome {
-    /// A request or a wait, and what came of it (a Kafka error too: a script may expect one).
-    Done { said: String },
-    /// The reader's pause: the run waits here.
-    Paused { text: String },
-    /// An expectation that held.
-    Passed { said: String },
-    /// An expectation that did not, and what was found instead.
-    Failed { why: String },
-}
 
 /// A script being played: where it is, the virtual clock, the last reply and its consumers.
 pub struct ScenarioRun {

@@ -12,7 +12,7 @@ use crate::group::consumer::{Consumer, ConsumerConfig, ConsumerEvent, ConsumerRe
 use crate::group::coordinator::{GroupRequest, GroupResponse, GroupState, OFFSETS_TOPIC};
 use crate::group::coordinator_partition;
 use crate::replication::check::{History, Processed};
-use crate::replication::trace::Trace;
+use crate::trace::Trace;
 
 /// The group the workload's members join.
 pub const GROUP_ID: &str = "sim-group";

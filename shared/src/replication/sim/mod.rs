@@ -18,12 +18,12 @@ use super::check::{History, Outcome, Sent, Violation, check};
 use super::controller::Controller;
 use super::partition::Outbox;
 use super::protocol::{BrokerId, Message, NodeId, PartitionState, TopicPartition};
-use super::trace::{Event, Trace};
 use crate::config::Acks;
 use crate::error::ErrorCode;
 use crate::group::coordinator::CoordinatorConfig;
 use crate::random::Rng;
 use crate::record::batch::{BatchRecord, RecordBatch};
+use crate::trace::{Event, Trace};
 
 /// Every node's periodic work runs this often.
 pub const TICK_MS: i64 = 10;

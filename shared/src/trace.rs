@@ -1,10 +1,10 @@
-//! The event trace: every state change of the replicated cluster as a typed event with its
-//! virtual time. The simulator, the checker, the scenario tests and (later) the UI read it; the
+//! The event trace: every state change of the cluster (replication, groups, clients) as a typed
+//! event with its virtual time. The simulator, the checker, the scenario tests and (later) the UI read it; the
 //! text form is what "byte-identical trace" means.
 
-use super::protocol::{BrokerId, NodeId, TopicPartition};
 use crate::config::Acks;
 use crate::error::ErrorCode;
+use crate::ids::{BrokerId, NodeId, TopicPartition};
 
 /// Serialized (for the engine's event stream) tagged by `kind`, fields by name.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
