@@ -230,9 +230,18 @@ impl Brokers for SingleBroker {
         crate::config::validate_replication_factor(replication_factor as i16, 1)?;
         let mut logs = Vec::new();
         for partition in 0..partitions {
-            let (log, _) =
-                self.open_log(&format!("{name}-{partition}"), config, OpenCheckpoints::default())?;
-            logs.push(log);
+            match self.open_log(&format!("{name}-{partition}"), config, OpenCheckpoints::default()) {
+                Ok((log, _)) => logs.push(log),
+                Err(e) => {
+                    // All or nothing: the partitions made so far go again, so no directory is
+                    // left that no topic names (a later topic of the name would find them).
+                    for (partition, log) in logs.into_iter().enumerate() {
+                        let _ = log.delete();
+                        let _ = self.store.remove_partition(&format!("{name}-{partition}"));
+                    }
+                    return Err(e.into());
+                }
+            }
         }
         self.logs.insert(name.to_string(), logs);
         Ok(())

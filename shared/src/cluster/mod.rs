@@ -809,7 +809,15 @@ impl Cluster {
                 ),
             ));
         }
-        self.brokers.create_topic(now_ms, &name, partitions, replication_factor, &config)?;
+        if let Err(e) = self.brokers.create_topic(now_ms, &name, partitions, replication_factor, &config) {
+            // All or nothing: when storage failed part-way, what the brokers and the controller
+            // made of the topic goes again (it was left as a topic the front would not list,
+            // nor delete). Refusals come before any change and leave nothing to undo.
+            if e.error == ErrorCode::KafkaStorageError {
+                let _ = self.brokers.delete_topic(now_ms, &name, partitions);
+            }
+            return Err(e);
+        }
         let state = TopicState {
             name: name.clone(),
             partitions,
@@ -819,8 +827,13 @@ impl Cluster {
         };
         let description = self.describe_topic(&state);
         let warnings = collision_warning(&name).into_iter().collect();
-        self.topics.insert(name, state);
-        self.write_topics_file().map_err(|e| KafkaError::new(ErrorCode::KafkaStorageError, e.to_string()))?;
+        self.topics.insert(name.clone(), state);
+        if let Err(e) = self.write_topics_file() {
+            // Not listed if not stored: the topic goes again, from the front and the brokers.
+            self.topics.remove(&name);
+            let _ = self.brokers.delete_topic(now_ms, &name, partitions);
+            return Err(KafkaError::new(ErrorCode::KafkaStorageError, e.to_string()));
+        }
         Ok(Reply::TopicCreated { topic: description, warnings })
     }
 

@@ -1,0 +1,142 @@
+//! Creating a topic is all or nothing: when storage fails part-way (out of file descriptors at the
+//! sixth partition, a metadata write refused), nothing of the topic stays behind — no partition
+//! directory no topic names, no topic in the controller the front does not list — and the name
+//! can be created again, whole.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use kite_shared::api::{Command, Reply};
+use kite_shared::cluster::{Cluster, StorageOptions};
+use kite_shared::error::ErrorCode;
+use kite_shared::log::storage::{BrokerStore, MemoryBrokerStore, PartitionStore, StorageError};
+
+/// How the stores of one test fail, and which partition directories exist in them.
+#[derive(Clone, Default)]
+struct Faults {
+    /// Partition directories that may still be opened before opening fails (EMFILE).
+    partitions_left: Arc<AtomicUsize>,
+    /// How many metadata writes (`write_file`) fail from now on.
+    writes_failing: Arc<AtomicUsize>,
+    /// Every store's partition directories that exist now.
+    dirs: Arc<Mutex<BTreeSet<String>>>,
+}
+
+/// A memory store that fails as `faults` say.
+struct FailingStore {
+    inner: MemoryBrokerStore,
+    name: String,
+    faults: Faults,
+}
+
+impl BrokerStore for FailingStore {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    fn partition(&mut self, dir: &str) -> Result<Box<dyn PartitionStore>, StorageError> {
+        let left = self.faults.partitions_left.load(Ordering::SeqCst);
+        if left == 0 {
+            return Err(StorageError::new("open", dir, "Too many open files (os error 24)"));
+        }
+        self.faults.partitions_left.store(left - 1, Ordering::SeqCst);
+        self.faults.dirs.lock().unwrap().insert(format!("{}/{dir}", self.name));
+        self.inner.partition(dir)
+    }
+    fn read_file(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        self.inner.read_file(name)
+    }
+    fn write_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
+        let failing = self.faults.writes_failing.load(Ordering::SeqCst);
+        if failing > 0 {
+            self.faults.writes_failing.store(failing - 1, Ordering::SeqCst);
+            return Err(StorageError::new("write", name, "No space left on device (os error 28)"));
+        }
+        self.inner.write_file(name, bytes)
+    }
+    fn delete_file(&mut self, name: &str) -> Result<(), StorageError> {
+        self.inner.delete_file(name)
+    }
+    fn remove_partition(&mut self, dir: &str) -> Result<(), StorageError> {
+        self.faults.dirs.lock().unwrap().remove(&format!("{}/{dir}", self.name));
+        self.inner.remove_partition(dir)
+    }
+}
+
+fn store(name: &str, faults: &Faults) -> Box<dyn BrokerStore> {
+    Box::new(FailingStore {
+        inner: MemoryBrokerStore::ephemeral(),
+        name: name.into(),
+        faults: faults.clone(),
+    })
+}
+
+fn create(name: &str, partitions: i32) -> Command {
+    Command::CreateTopic { name: name.into(), partitions, configs: BTreeMap::new(), replication_factor: None }
+}
+
+fn topics(cluster: &mut Cluster) -> Vec<String> {
+    match cluster.handle(0, Command::ListTopics) {
+        Reply::Topics { topics, .. } => topics.into_iter().map(|t| t.name).collect(),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn dirs_of(faults: &Faults, topic: &str) -> usize {
+    faults.dirs.lock().unwrap().iter().filter(|d| d.contains(&format!("/{topic}-"))).count()
+}
+
+#[test]
+fn a_single_broker_leaves_no_partition_of_a_topic_it_could_not_create() {
+    let faults = Faults::default();
+    faults.partitions_left.store(5, Ordering::SeqCst);
+    let (mut cluster, _) = Cluster::open(1, store("broker-0", &faults), StorageOptions::MEMORY).unwrap();
+    let Reply::Error(error) = cluster.handle(0, create("big", 10)) else { panic!("created") };
+    assert_eq!(error.error, ErrorCode::KafkaStorageError, "{error:?}");
+    assert!(error.message.contains("Too many open files"), "{error:?}");
+    assert!(!topics(&mut cluster).contains(&"big".to_string()));
+    assert_eq!(dirs_of(&faults, "big"), 0, "no directory of the failed topic is left");
+
+    faults.partitions_left.store(usize::MAX, Ordering::SeqCst);
+    assert!(matches!(cluster.handle(0, create("big", 10)), Reply::TopicCreated { .. }));
+    assert_eq!(dirs_of(&faults, "big"), 10);
+}
+
+#[test]
+fn replicated_brokers_leave_no_topic_in_the_controller_they_could_not_create() {
+    let faults = Faults::default();
+    faults.partitions_left.store(usize::MAX, Ordering::SeqCst);
+    let brokers = (0..3).map(|id| store(&format!("broker-{id}"), &faults)).collect();
+    let mut cluster =
+        Cluster::open_replicated(1, 0, store("controller", &faults), brokers, StorageOptions::MEMORY)
+            .unwrap();
+    // The metadata write of the creation fails (once: the undoing's own write goes through).
+    faults.writes_failing.store(1, Ordering::SeqCst);
+    let Reply::Error(error) = cluster.handle(0, create("big", 6)) else { panic!("created") };
+    assert_eq!(error.error, ErrorCode::KafkaStorageError, "{error:?}");
+    assert!(!topics(&mut cluster).contains(&"big".to_string()));
+    assert_eq!(dirs_of(&faults, "big"), 0, "no replica of the failed topic is left");
+
+    // The name is free again: created whole, with exactly its partitions (one replica each, by
+    // Kafka's default.replication.factor), each led, and none of the six the failed attempt made.
+    let created = cluster.handle(0, create("big", 4));
+    let Reply::TopicCreated { topic, .. } = &created else { panic!("{created:?}") };
+    assert_eq!(topic.partitions.len(), 4, "{created:?}");
+    assert!(topic.partitions.iter().all(|p| p.leader.is_some()), "{created:?}");
+    assert_eq!(dirs_of(&faults, "big"), 4);
+}
+
+/// The front's own topics file is the last write of a creation: when it fails, the topic is not
+/// listed, and the brokers' partitions go too.
+#[test]
+fn a_topic_whose_listing_could_not_be_stored_is_not_listed() {
+    let faults = Faults::default();
+    faults.partitions_left.store(usize::MAX, Ordering::SeqCst);
+    let (mut cluster, _) = Cluster::open(1, store("broker-0", &faults), StorageOptions::MEMORY).unwrap();
+    faults.writes_failing.store(1, Ordering::SeqCst);
+    let Reply::Error(error) = cluster.handle(0, create("big", 3)) else { panic!("created") };
+    assert_eq!(error.error, ErrorCode::KafkaStorageError, "{error:?}");
+    assert!(!topics(&mut cluster).contains(&"big".to_string()));
+    assert_eq!(dirs_of(&faults, "big"), 0);
+    assert!(matches!(cluster.handle(0, create("big", 3)), Reply::TopicCreated { .. }));
+}
