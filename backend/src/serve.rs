@@ -54,33 +54,9 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
 
     let seed = engine_seed();
     tracing::info!("engine seed {seed}: random choices (sticky partitions, …) follow from it");
-    let options = StorageOptions { flush_every_append: args.fsync, max_partition_bytes: usize::MAX };
-    let opened = std::time::Instant::now();
-    let mut stores = kite_backend::disk::DiskLayout(data_dir.path());
-    let (mut cluster, reports, _) =
-        layout::open(seed, session::now_ms(), &mut stores, BrokerCount::Exactly(args.brokers), options)
-            .map_err(|e| format!("{} {e}", data_dir.path().display()))?;
+    let mut cluster = open_cluster(&args, data_dir, seed)?;
     cluster.allow_faults = args.allow_faults;
     tracing::info!("{} broker(s){}", args.brokers, if args.allow_faults { ", faults allowed" } else { "" });
-    for (partition, report) in &reports {
-        if report.recovered_segments > 0 || report.truncated_bytes > 0 || !report.cleaned_up_files.is_empty()
-        {
-            tracing::info!(
-                "partition {partition}: recovered {} segment(s), scanned {} bytes, cut {} bytes{}",
-                report.recovered_segments,
-                report.scanned_bytes,
-                report.truncated_bytes,
-                report.stopped_by.as_deref().map(|s| format!(" ({s})")).unwrap_or_default()
-            );
-        }
-    }
-    // One broker reports every log it opened; replicated brokers open theirs as the controller
-    // names them, so only the time is known here.
-    if args.brokers == 1 {
-        tracing::info!("opened {} partition log(s) in {:?}", reports.len(), opened.elapsed());
-    } else {
-        tracing::info!("opened {} brokers in {:?}", args.brokers, opened.elapsed());
-    }
     let cluster = Arc::new(Mutex::new(cluster));
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (events_tx, _) = tokio::sync::broadcast::channel(session::EVENT_CHANNEL_CAPACITY);
@@ -274,6 +250,37 @@ async fn tick(cluster: Arc<Mutex<Cluster>>, events: session::Events) {
             tracing::error!("{problem}");
         }
     }
+}
+
+/// Opens the cluster the data directory holds (a new one of `--brokers` brokers when it holds
+/// none), saying what the opening found: the logs recovered after an unclean stop.
+fn open_cluster(args: &ServeArgs, data_dir: &DataDir, seed: u64) -> Result<Cluster, String> {
+    let options = StorageOptions { flush_every_append: args.fsync, max_partition_bytes: usize::MAX };
+    let opened = std::time::Instant::now();
+    let mut stores = kite_backend::disk::DiskLayout(data_dir.path());
+    let (cluster, reports, _) =
+        layout::open(seed, session::now_ms(), &mut stores, BrokerCount::Exactly(args.brokers), options)
+            .map_err(|e| format!("{} {e}", data_dir.path().display()))?;
+    for (partition, report) in &reports {
+        if report.recovered_segments > 0 || report.truncated_bytes > 0 || !report.cleaned_up_files.is_empty()
+        {
+            tracing::info!(
+                "partition {partition}: recovered {} segment(s), scanned {} bytes, cut {} bytes{}",
+                report.recovered_segments,
+                report.scanned_bytes,
+                report.truncated_bytes,
+                report.stopped_by.as_deref().map(|s| format!(" ({s})")).unwrap_or_default()
+            );
+        }
+    }
+    // One broker reports every log it opened; replicated brokers open theirs as the controller
+    // names them, so only the time is known here.
+    if args.brokers == 1 {
+        tracing::info!("opened {} partition log(s) in {:?}", reports.len(), opened.elapsed());
+    } else {
+        tracing::info!("opened {} brokers in {:?}", args.brokers, opened.elapsed());
+    }
+    Ok(cluster)
 }
 
 /// A fresh seed per run: the host, not the engine, draws it, from the clock and the process id.
