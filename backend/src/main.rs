@@ -90,7 +90,10 @@ pub struct ServeArgs {
     #[arg(long, default_value = "info")]
     pub log_level: tracing::Level,
     /// Flush (fsync) every append to disk before acknowledging it, as if every topic had
-    /// flush.messages=1. Kafka's default, and Kite's, leaves flushing to the OS.
+    /// flush.messages=1. Kafka's default, and Kite's, leaves flushing to the OS: Kafka is safe
+    /// that way because its replicas live on separate machines, which rarely lose power together.
+    /// Kite's replicas share one process and one disk, so without --fsync a power cut (not a
+    /// process crash) can lose records acknowledged even with acks=all.
     #[arg(long)]
     pub fsync: bool,
     /// Require this token on every websocket connection (`?token=…` or `Authorization: Bearer …`).
