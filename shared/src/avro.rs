@@ -69,12 +69,8 @@ impl DatumWriter<'_> {
             }
             (Schema::Union(union), _) => {
                 let depth = deeper(depth)?;
-                let (index, branch) = union
-                    .variants()
-                    .iter()
-                    .enumerate()
-                    .find(|(_, branch)| self.fits(branch, namespace, json))
-                    .ok_or_else(|| {
+                let (index, branch) =
+                    self.branch_for(union.variants(), namespace, json).ok_or_else(|| {
                         format!(
                             "no branch of the union {} fits {}",
                             type_names(union.variants()),
@@ -167,6 +163,33 @@ impl DatumWriter<'_> {
         Ok(())
     }
 
+    /// The union branch `json` is written as, chosen as apache-avro chooses it, but in one step
+    /// (no branch is tried on the whole value below): the branch of `json`'s own type (an integer
+    /// that fits 32 bits is an `int`, a larger one a `long`, a fraction a `double`, an object a
+    /// `map`), or a named type (record, enum, fixed) that fits, whichever comes first; failing
+    /// both, the first branch the value can be promoted to (an integer to a `long` or `double`,
+    /// a string to `bytes`, …).
+    fn branch_for<'s>(
+        &self,
+        branches: &'s [Schema],
+        namespace: NamespaceRef,
+        json: &Json,
+    ) -> Option<(usize, &'s Schema)> {
+        let own = branches.iter().position(|branch| own_type(branch, json));
+        let named = branches.iter().position(|branch| {
+            let named =
+                matches!(branch, Schema::Record(_) | Schema::Enum(_) | Schema::Fixed(_) | Schema::Ref { .. });
+            named && self.fits(branch, namespace, json)
+        });
+        let chosen = match (own, named) {
+            (Some(own), Some(named)) => Some(own.min(named)),
+            (own, named) => own.or(named),
+        };
+        chosen
+            .or_else(|| branches.iter().position(|branch| self.fits(branch, namespace, json)))
+            .map(|index| (index, &branches[index]))
+    }
+
     /// Whether `json` fits `schema` at its top level: what picks a union's branch, in one step
     /// (a record fits an object holding every field that has no default).
     fn fits(&self, schema: &Schema, namespace: NamespaceRef, json: &Json) -> bool {
@@ -243,6 +266,23 @@ fn is_long(schema: &Schema) -> bool {
             | Schema::LocalTimestampMicros
             | Schema::LocalTimestampNanos
     )
+}
+
+/// Whether `schema` is the type JSON's own reading of `json` has, as apache-avro's
+/// `Value::from(json)` reads it: null, boolean, an `int` for an integer of 32 bits and a `long`
+/// for a larger one, a `double` for a fraction, a string, an array, a map for an object.
+fn own_type(schema: &Schema, json: &Json) -> bool {
+    match (schema, json) {
+        (Schema::Null, Json::Null)
+        | (Schema::Boolean, Json::Bool(_))
+        | (Schema::String, Json::String(_))
+        | (Schema::Array(_), Json::Array(_))
+        | (Schema::Map(_), Json::Object(_)) => true,
+        (Schema::Int, Json::Number(n)) => n.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+        (Schema::Long, Json::Number(n)) => n.as_i64().is_some_and(|n| i32::try_from(n).is_err()),
+        (Schema::Double, Json::Number(n)) => !n.is_i64() && !n.is_u64(),
+        _ => false,
+    }
 }
 
 /// A number, or one of the texts apache-avro reads as the floats JSON cannot write.

@@ -3,15 +3,7 @@
 //! error, a parsed script plays to its end, and nothing panics.
 #![no_main]
 
-use kite_shared::scenario::{ScenarioRun, from_url, parse};
-use libfuzzer_sys::fuzz_target;
+#[path = "../checks.rs"]
+mod checks;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let _ = from_url(text);
-    if let Ok(script) = parse(text) {
-        let mut cluster = ScenarioRun::cluster_for(&script);
-        let mut run = ScenarioRun::new(script);
-        while run.step(&mut cluster).is_some() {}
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::scenario_parse::check_input(data));

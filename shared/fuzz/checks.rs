@@ -1,0 +1,285 @@
+//! The fuzz targets' checks, one module each: the libFuzzer targets (`cargo xtask fuzz TARGET`, on
+//! nightly) call them with the fuzzer's inputs, and a stable test (`shared/tests/fuzz_corpora.rs`)
+//! replays every committed seed and corpus through them on every `cargo xtask test`.
+#![allow(dead_code)]
+
+use kite_shared::api::{Frame, decode_server_frame, decode_server_message};
+use kite_shared::cluster::Cluster;
+use kite_shared::config::TopicConfig;
+use kite_shared::group::coordinator::{CoordinatorConfig, GroupCoordinator};
+use kite_shared::group::offsets_topic::{
+    ConsumerAssignment, ConsumerSubscription, GroupMetadataValue, OffsetCommitValue, OffsetsKey,
+};
+use kite_shared::host::{serve_frame, serve_text};
+use kite_shared::log::index::DEFAULT_SEGMENT_INDEX_BYTES;
+use kite_shared::log::local_log::{LocalLog, LogConfig, OpenCheckpoints};
+use kite_shared::log::segment::{DEFAULT_INDEX_INTERVAL_BYTES, LogSegment};
+use kite_shared::log::storage::MemoryPartitionStore;
+use kite_shared::record::batch::RecordBatch;
+use kite_shared::scenario::{ScenarioRun, from_url, parse};
+use kite_shared::trace::Trace;
+use std::collections::BTreeMap;
+
+/// Arbitrary text and binary frames into the engine's API entry point, as a websocket or worker
+/// message would bring them: every input gets an answer that is itself a valid server frame, and
+/// nothing panics.
+pub mod api_message_decode {
+    #[allow(unused_imports)]
+    use super::*;
+
+    pub fn check_input(data: &[u8]) {
+        let mut cluster = Cluster::new(0);
+        if let Ok(text) = std::str::from_utf8(data) {
+            let answer = serve_text(&mut cluster, 1_700_000_000_000, text);
+            decode_server_message(&answer).expect("the engine's answers always decode");
+        }
+        // The same bytes as a binary frame, and behind a valid binary prefix (so the fuzzer reaches
+        // the header and the record payload).
+        let answer = serve_frame(&mut cluster, 1_700_000_000_000, &Frame::Binary(data.to_vec()));
+        decode_server_frame(&answer).expect("the engine's answers always decode");
+        let split = data.first().map_or(0, |b| usize::from(*b)).min(data.len());
+        let mut framed = b"KB\x01".to_vec();
+        framed.extend_from_slice(&(split as u32).to_be_bytes());
+        framed.extend_from_slice(data);
+        let answer = serve_frame(&mut cluster, 1_700_000_000_000, &Frame::Binary(framed));
+        decode_server_frame(&answer).expect("the engine's answers always decode");
+    }
+}
+
+/// Arbitrary bytes as a partition directory after a crash or a clean stop: a `.log`, its `.index`
+/// and `.timeindex`, and a `leader-epoch-checkpoint`. Opening must never panic (it may refuse
+/// with an error), and an opened log must serve every offset it claims without panicking.
+///
+/// The first three bytes pick how the rest is split between the files; the second half of the
+/// runs rewrites the log's CRCs to match so the fuzzer gets past them.
+pub mod log_open {
+    #[allow(unused_imports)]
+    use super::*;
+
+    fn open(files: BTreeMap<String, Vec<u8>>, clean_shutdown: bool, recovery_point: i64) {
+        let store = Box::new(MemoryPartitionStore::with_files("p", files, None));
+        let config = LogConfig::from(&TopicConfig::default());
+        let checkpoints =
+            OpenCheckpoints { clean_shutdown, recovery_point: Some(recovery_point), log_start_offset: None };
+        let Ok((log, _)) = LocalLog::open(config, store, checkpoints) else { return };
+        let mut offset = log.log_start_offset();
+        while offset < log.log_end_offset() {
+            let Ok(bytes) = log.read(offset, 1 << 20) else { break };
+            match RecordBatch::decode(&bytes) {
+                Ok((batch, _)) if batch.base_offset + i64::from(batch.last_offset_delta) >= offset => {
+                    offset = batch.base_offset + i64::from(batch.last_offset_delta) + 1;
+                }
+                _ => break,
+            }
+        }
+    }
+
+    pub fn check_input(data: &[u8]) {
+        if data.len() < 3 {
+            return;
+        }
+        let (split, rest) = data.split_at(3);
+        let mut parts = Vec::new();
+        let mut rest = rest;
+        for &len in split {
+            let (part, tail) = rest.split_at((len as usize).min(rest.len()));
+            parts.push(part.to_vec());
+            rest = tail;
+        }
+        let files = BTreeMap::from([
+            ("00000000000000000000.index".to_string(), parts[0].clone()),
+            ("00000000000000000000.timeindex".to_string(), parts[1].clone()),
+            ("leader-epoch-checkpoint".to_string(), parts[2].clone()),
+            ("00000000000000000000.log".to_string(), rest.to_vec()),
+        ]);
+        for clean in [true, false] {
+            open(files.clone(), clean, i64::from(split[0]));
+        }
+    }
+}
+
+/// Arbitrary bytes as a `__consumer_offsets` record and as consumer-protocol payloads: every
+/// decoder returns a value or a typed error, never panics, never allocates past what the input
+/// could hold; what decodes re-encodes to bytes that decode to the same value. The coordinator
+/// rebuilt from such records must answer a describe without panicking.
+pub mod offsets_record_decode {
+    #[allow(unused_imports)]
+    use super::*;
+
+    pub fn check_input(data: &[u8]) {
+        if let Ok(key) = OffsetsKey::decode(data) {
+            assert_eq!(OffsetsKey::decode(&key.encode()), Ok(key));
+        }
+        if let Ok(value) = OffsetCommitValue::decode(data) {
+            assert_eq!(OffsetCommitValue::decode(&value.encode()), Ok(value));
+        }
+        if let Ok(value) = GroupMetadataValue::decode(data) {
+            assert_eq!(GroupMetadataValue::decode(&value.encode()), Ok(value));
+        }
+        if let Ok(value) = ConsumerSubscription::decode(data) {
+            let _ = ConsumerSubscription::decode(&value.encode());
+        }
+        if let Ok(value) = ConsumerAssignment::decode(data) {
+            let _ = value.flat();
+        }
+        // The same bytes split into a key and a value, loaded as a partition's records.
+        let split = data.first().map_or(0, |b| usize::from(*b)).min(data.len());
+        let (key, value) = data.split_at(split);
+        let mut coordinator =
+            GroupCoordinator::new(0, CoordinatorConfig { offsets_partitions: 1, ..Default::default() });
+        let mut trace = Trace::default();
+        coordinator.load(0, 0, vec![(key.to_vec(), Some(value.to_vec()))], &mut trace);
+        for group in coordinator.group_ids() {
+            let _ = coordinator.describe(&group);
+        }
+    }
+}
+
+/// Arbitrary bytes into the RecordBatch v2 decoder: it must never panic, and whatever it accepts
+/// must survive encode → decode unchanged.
+///
+/// Random bytes almost never carry a valid CRC-32C, which would keep the fuzzer at the door. So
+/// each input is decoded twice: as it is, and with its CRC field rewritten to match, which lets
+/// the fuzzer reach record parsing and decompression with the decoder itself unchanged.
+pub mod record_batch_decode {
+    #[allow(unused_imports)]
+    use super::*;
+
+    /// Where the CRC field sits and where the bytes it covers start (RecordBatch v2 layout).
+    const CRC_AT: usize = 17;
+    const CRC_COVERS_FROM: usize = 21;
+    const BATCH_LENGTH_AT: usize = 8;
+    const LOG_OVERHEAD_BYTES: usize = 12;
+
+    fn check(data: &[u8]) {
+        if let Ok((batch, used)) = RecordBatch::decode(data) {
+            assert!(used <= data.len());
+            let bytes = batch.encode().expect("a decoded batch re-encodes");
+            let (again, _) = RecordBatch::decode(&bytes).expect("a re-encoded batch decodes");
+            assert_eq!(again, batch);
+        }
+    }
+
+    pub fn check_input(data: &[u8]) {
+        check(data);
+        if data.len() > CRC_COVERS_FROM {
+            let mut fixed = data.to_vec();
+            let declared =
+                i32::from_be_bytes(fixed[BATCH_LENGTH_AT..BATCH_LENGTH_AT + 4].try_into().unwrap());
+            let end = usize::try_from(declared)
+                .map_or(fixed.len(), |len| (LOG_OVERHEAD_BYTES + len).min(fixed.len()));
+            if end > CRC_COVERS_FROM {
+                let crc = crc32c::crc32c(&fixed[CRC_COVERS_FROM..end]);
+                fixed[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());
+                check(&fixed);
+            }
+        }
+    }
+}
+
+/// Arbitrary text as a scenario script and as a `?scenario=` parameter (both come from pages and
+/// links a docs author or a reader controls): parsing answers with a script or a line-numbered
+/// error, a parsed script plays to its end, and nothing panics.
+pub mod scenario_parse {
+    #[allow(unused_imports)]
+    use super::*;
+
+    pub fn check_input(data: &[u8]) {
+        let Ok(text) = std::str::from_utf8(data) else { return };
+        let _ = from_url(text);
+        if let Ok(script) = parse(text) {
+            let mut cluster = ScenarioRun::cluster_for(&script);
+            let mut run = ScenarioRun::new(script);
+            while run.step(&mut cluster).is_some() {}
+        }
+    }
+}
+
+/// Arbitrary bytes as a `.log` file after a crash: recovery must never panic, must keep a prefix of
+/// the bytes, and recovering what it kept must keep all of it.
+///
+/// Each input is also tried with every batch's CRC rewritten to match (walking batchLength fields
+/// from the start), so the fuzzer reaches multi-batch logs and the checks after the CRC.
+pub mod segment_recover {
+    #[allow(unused_imports)]
+    use super::*;
+
+    /// RecordBatch v2 layout: batchLength field, CRC field, start of the CRC's coverage, header size.
+    const BATCH_LENGTH_AT: usize = 8;
+    const CRC_AT: usize = 17;
+    const CRC_COVERS_FROM: usize = 21;
+    const LOG_OVERHEAD_BYTES: usize = 12;
+    const BATCH_HEADER_BYTES: usize = 61;
+
+    fn fix_crcs(data: &[u8]) -> Vec<u8> {
+        let mut fixed = data.to_vec();
+        let mut at = 0;
+        while at + BATCH_HEADER_BYTES <= fixed.len() {
+            let length =
+                i32::from_be_bytes(fixed[at + BATCH_LENGTH_AT..at + BATCH_LENGTH_AT + 4].try_into().unwrap());
+            let Ok(length) = usize::try_from(length) else { break };
+            if length + LOG_OVERHEAD_BYTES < BATCH_HEADER_BYTES {
+                break;
+            }
+            let end = (at + LOG_OVERHEAD_BYTES + length).min(fixed.len());
+            let crc = crc32c::crc32c(&fixed[at + CRC_COVERS_FROM..end]);
+            fixed[at + CRC_AT..at + CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());
+            at = end;
+        }
+        fixed
+    }
+
+    fn check(data: &[u8]) {
+        let (segment, report) = LogSegment::recover_bytes(
+            0,
+            data.to_vec(),
+            DEFAULT_INDEX_INTERVAL_BYTES,
+            DEFAULT_SEGMENT_INDEX_BYTES,
+        );
+        assert_eq!(&*segment.log_bytes().unwrap(), &data[..report.valid_bytes]);
+        assert_eq!(report.valid_bytes + report.truncated_bytes, data.len());
+        let (again, second) = LogSegment::recover_bytes(
+            0,
+            segment.log_bytes().unwrap().to_vec(),
+            DEFAULT_INDEX_INTERVAL_BYTES,
+            DEFAULT_SEGMENT_INDEX_BYTES,
+        );
+        assert_eq!(second.truncated_bytes, 0);
+        assert_eq!(again, segment);
+    }
+
+    pub fn check_input(data: &[u8]) {
+        check(data);
+        check(&fix_crcs(data));
+    }
+}
+
+/// Arbitrary bytes as an Avro datum of one of a few schemas (the first byte picks it), recursive
+/// ones included: reading answers with JSON or an error — never a panic, never a stack overflow,
+/// never work beyond the datum's limits — and JSON read back from a datum writes a datum that
+/// reads back to the same JSON.
+pub mod avro_datum {
+    #[allow(unused_imports)]
+    use super::*;
+
+    /// A linked list, a tree of maps and arrays, and every scalar type in a union.
+    pub const SCHEMAS: &[&str] = &[
+        r#"{"type":"record","name":"Node","fields":[{"name":"next","type":["null","Node"]}]}"#,
+        r#"{"type":"record","name":"R","fields":[
+            {"name":"m","type":{"type":"map","values":["null","R"]}},
+            {"name":"a","type":{"type":"array","items":{"type":"enum","name":"E","symbols":["X","Y"]}}},
+            {"name":"f","type":{"type":"fixed","name":"F","size":2}}]}"#,
+        r#"["null","boolean","int","long","float","double","bytes","string",{"type":"array","items":"long"}]"#,
+    ];
+
+    pub fn check_input(data: &[u8]) {
+        let Some((&pick, datum)) = data.split_first() else { return };
+        let schema = apache_avro::Schema::parse_str(SCHEMAS[usize::from(pick) % SCHEMAS.len()])
+            .expect("the fuzz schemas parse");
+        if let Ok(json) = kite_shared::avro::decode_to_json(&schema, datum) {
+            let written = kite_shared::avro::encode_json(&schema, &json).expect("what was read writes again");
+            let again = kite_shared::avro::decode_to_json(&schema, &written).expect("what was written reads");
+            assert_eq!(again, json);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! Every committed fuzz seed, and every corpus entry a fuzz run left under `shared/fuzz/corpus/`,
+//! replayed through its target's checks on stable, on every `cargo xtask test`: what once broke a
+//! decoder stays fixed without nightly or a fuzzing run.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::path::Path;
+
+#[path = "../fuzz/checks.rs"]
+mod checks;
+
+/// A target's checks of one input (they panic on what they find).
+type Check = fn(&[u8]);
+
+/// Each target's name (its directory under `seeds/` and `corpus/`) and its checks.
+const TARGETS: &[(&str, Check)] = &[
+    ("api_message_decode", checks::api_message_decode::check_input),
+    ("avro_datum", checks::avro_datum::check_input),
+    ("log_open", checks::log_open::check_input),
+    ("offsets_record_decode", checks::offsets_record_decode::check_input),
+    ("record_batch_decode", checks::record_batch_decode::check_input),
+    ("scenario_parse", checks::scenario_parse::check_input),
+    ("segment_recover", checks::segment_recover::check_input),
+];
+
+fn inputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut inputs: Vec<(String, Vec<u8>)> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.is_file())
+        .map(|path| (path.display().to_string(), std::fs::read(&path).unwrap()))
+        .collect();
+    inputs.sort();
+    inputs
+}
+
+#[test]
+fn every_seed_and_corpus_entry_passes_its_target() {
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let mut replayed = 0;
+    for (target, check) in TARGETS {
+        let seeds = inputs(&fuzz.join("seeds").join(target));
+        assert!(!seeds.is_empty(), "{target} has no committed seeds");
+        for (name, bytes) in seeds.iter().chain(&inputs(&fuzz.join("corpus").join(target))) {
+            let outcome = std::panic::catch_unwind(|| check(bytes));
+            assert!(outcome.is_ok(), "{name} fails {target}'s checks");
+            replayed += 1;
+        }
+    }
+    assert!(replayed >= TARGETS.len());
+}
