@@ -11,9 +11,9 @@ use kite_backend::client::ApiClient;
 use kite_shared::api::{BatchedRecord, Command, ProducedRecord, RecordView, Reply};
 use kite_shared::config::Acks;
 use kite_shared::partitioner::PartitionerKind;
-use kite_shared::record::batch::{BatchRecord, Header, RecordBatch};
+use kite_shared::record::batch::{BatchRecord, RecordBatch};
 use kite_shared::serializer::SerializerKind;
-use kite_shared::serializer::serialize;
+use kite_shared::serializer::serialize_record;
 
 /// Where the tools connect unless `--server` says otherwise.
 pub const DEFAULT_SERVER: &str = "ws://127.0.0.1:8080/ws";
@@ -347,22 +347,14 @@ fn record_batch(
     let base = timestamps.iter().copied().min().unwrap_or(now_ms);
     let mut batch_records = Vec::with_capacity(records.len());
     for ((record, &timestamp), delta) in records.into_iter().zip(&timestamps).zip(0..) {
-        let key = serialize(key_serializer, record.key.as_deref(), &registry, &format!("{topic}-key"))
+        let serializers = (key_serializer, value_serializer);
+        let key_and_value = (record.key.as_deref(), record.value.as_deref());
+        let serialized = serialize_record(&registry, topic, serializers, key_and_value, record.headers)
             .map_err(refused)?;
-        let value =
-            serialize(value_serializer, record.value.as_deref(), &registry, &format!("{topic}-value"))
-                .map_err(refused)?;
-        let headers = record
-            .headers
-            .into_iter()
-            .map(|(key, value)| Header { key, value: Some(value.into_bytes()) })
-            .collect();
         batch_records.push(BatchRecord {
             timestamp_delta: timestamp - base,
             offset_delta: delta,
-            key,
-            value,
-            headers,
+            ..serialized
         });
     }
     let bytes = RecordBatch::new(base, batch_records)

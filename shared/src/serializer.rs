@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::record::batch::{BatchRecord, Header};
 use crate::schema_registry::{SchemaRegistry, decode_framed, encode_framed};
 
 /// The serializers Kite speaks, by Kafka's class short names (`StringSerializer`, …). On the wire
@@ -190,6 +191,23 @@ pub fn serialize(
         }
     };
     Ok(Some(bytes))
+}
+
+/// A producer record in Kafka's bytes: key and value through their serializers (Avro against
+/// `registry`, under the topic's `-key`/`-value` subjects), header values as UTF-8; offsets and
+/// timestamps are the batch's to set. What the engine's produce and `kite produce` both send.
+pub fn serialize_record(
+    registry: &SchemaRegistry,
+    topic: &str,
+    (key_serializer, value_serializer): (SerializerKind, SerializerKind),
+    (key, value): (Option<&str>, Option<&str>),
+    headers: Vec<(String, String)>,
+) -> Result<BatchRecord, SerdeError> {
+    let key = serialize(key_serializer, key, registry, &format!("{topic}-key"))?;
+    let value = serialize(value_serializer, value, registry, &format!("{topic}-value"))?;
+    let headers =
+        headers.into_iter().map(|(key, value)| Header { key, value: Some(value.into_bytes()) }).collect();
+    Ok(BatchRecord { key, value, headers, ..BatchRecord::default() })
 }
 
 fn fixed<const N: usize>(kind: SerializerKind, bytes: &[u8]) -> Result<[u8; N], SerdeError> {

@@ -39,7 +39,7 @@ use crate::random::Rng;
 use crate::record::batch::{BatchRecord, RecordBatch, TimestampType};
 use crate::replication::local::LinkEnd;
 use crate::schema_registry::SchemaRegistry;
-use crate::serializer::{SerializerKind, deserialize, serialize};
+use crate::serializer::{SerializerKind, deserialize};
 use crate::topic::{collision_warning, names_collide, validate_name, validate_partition_count};
 use crate::trace::Event;
 use serde::{Deserialize, Serialize};
@@ -1311,23 +1311,16 @@ fn check_timestamp(timestamp_ms: i64) -> Result<(), KafkaError> {
     Ok(())
 }
 
-/// A producer record in Kafka's bytes: key and value through their serializers (Avro against
-/// `registry`, under the topic's `-key`/`-value` subjects), header values as UTF-8.
+/// `serializer::serialize_record`, refused as Kafka's producer refuses: INVALID_RECORD.
 fn serialize_record(
     registry: &SchemaRegistry,
     topic: &str,
-    (key_serializer, value_serializer): (SerializerKind, SerializerKind),
-    (key, value): (Option<&str>, Option<&str>),
+    serializers: (SerializerKind, SerializerKind),
+    key_and_value: (Option<&str>, Option<&str>),
     headers: Vec<(String, String)>,
 ) -> Result<BatchRecord, KafkaError> {
-    let refused = |e: crate::serializer::SerdeError| KafkaError::new(ErrorCode::InvalidRecord, e.0);
-    let key = serialize(key_serializer, key, registry, &format!("{topic}-key")).map_err(refused)?;
-    let value = serialize(value_serializer, value, registry, &format!("{topic}-value")).map_err(refused)?;
-    let headers = headers
-        .into_iter()
-        .map(|(key, value)| crate::record::batch::Header { key, value: Some(value.into_bytes()) })
-        .collect();
-    Ok(BatchRecord { key, value, headers, ..BatchRecord::default() })
+    crate::serializer::serialize_record(registry, topic, serializers, key_and_value, headers)
+        .map_err(|e| KafkaError::new(ErrorCode::InvalidRecord, e.0))
 }
 
 /// Where the producer puts `record`: the explicit `partition`, else `partitioner`'s choice (keyed
