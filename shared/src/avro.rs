@@ -1,8 +1,10 @@
-//! Avro binary datums (the payload inside Confluent's framing), converted from and to JSON text
-//! through the `apache-avro` crate, so a learner can type a record as JSON and see its Avro bytes.
+//! Avro binary datums (the payload inside Confluent's framing), converted from and to JSON text,
+//! so a learner can type a record as JSON and see its Avro bytes.
 //!
-//! Encoding goes through apache-avro; reading is Kite's own, bounded in depth and in values (see
-//! [`decode_to_json`]), because what is read was stored by anyone who could produce.
+//! The schemas are apache-avro's (`Schema`, parsed and checked for compatibility by the crate);
+//! the datums are read and written by Kite's own code, bounded in depth and in values, because
+//! what is read was stored by anyone who could produce (see [`decode_to_json`], [`encode_json`]).
+//! Its bytes and JSON are apache-avro's, checked side by side in `shared/tests/serializers.rs`.
 
 use apache_avro::schema::{
     DecimalSchema, InnerDecimalSchema, NamesRef, NamespaceRef, ResolvedSchema, UuidSchema,
@@ -15,9 +17,10 @@ use crate::limits::{MAX_AVRO_DATUM_DEPTH_LEVELS, MAX_AVRO_DATUM_VALUES};
 /// Encodes JSON `text` as an Avro binary datum of `schema`. Numbers, objects and arrays are
 /// resolved against the schema as apache-avro's `Value::resolve` does (an object becomes a
 /// record or a map, a number an int, long, float or double, a string bytes, fixed, an enum symbol
-/// or a uuid; a record's missing field takes its default); a union takes the first branch whose
-/// type fits the value at its top level. Kite writes datums itself: apache-avro tried every branch
-/// of a union on a copy of the whole value below it, so a value nested n unions deep cost 2^n.
+/// or a uuid; a record's missing field takes its default); a union's branch is chosen as
+/// apache-avro chooses it, in one step (`branch_for`). Kite writes datums itself: apache-avro
+/// tried every branch of a union on a copy of the whole value below it, so a value nested n
+/// unions deep cost 2^n.
 /// A datum that [`decode_to_json`] would refuse is refused here, so nothing is stored that cannot
 /// be read.
 pub fn encode_json(schema: &Schema, text: &str) -> Result<Vec<u8>, String> {
