@@ -125,7 +125,7 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
                 }
             },
         );
-    let ui = ui_routes(&args.ui_dir);
+    let ui = with_page_headers(ui_routes(&args.ui_dir));
     let routes = ws.or(ui).with(warp::log("kite::http"));
 
     let signals = ShutdownSignals::register()?;
@@ -288,6 +288,31 @@ fn engine_seed() -> u64 {
     let nanos =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     (nanos as u64) ^ (u64::from(std::process::id()) << 32)
+}
+
+/// The UI's files with the headers a browser should heed: no guessing a file's type from its
+/// bytes (`nosniff`), no address of this server in a `Referer`, and no framing by another site's
+/// page (clickjacking: a hidden frame of the server-mode UI under a lure), except the embeddable
+/// playground (`?embed=1`), which docs pages anywhere may put in an iframe.
+fn with_page_headers(
+    ui: warp::filters::BoxedFilter<(warp::reply::Response,)>,
+) -> warp::filters::BoxedFilter<(warp::reply::Response,)> {
+    use warp::http::header::{HeaderValue, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
+    warp::query::raw()
+        .or(warp::any().map(String::new))
+        .unify()
+        .and(ui)
+        .map(|query: String, mut response: warp::reply::Response| {
+            let headers = response.headers_mut();
+            headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+            headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+            if !query.split('&').any(|pair| pair == "embed=1") {
+                headers.insert("content-security-policy", HeaderValue::from_static("frame-ancestors 'self'"));
+                headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+            }
+            response
+        })
+        .boxed()
 }
 
 /// The built UI from `ui_dir`, or a page saying how to build it.

@@ -11,6 +11,20 @@ fn serves_the_ui_and_its_wasm() {
     assert!(status.contains("200"), "{status}");
     assert!(headers.contains("content-type: text/html"), "{headers}");
     assert!(String::from_utf8_lossy(&body).contains("kite_frontend.js"), "the page loads the UI module");
+    // No sniffing, no Referer, and no framing by another site's page…
+    for header in [
+        "x-content-type-options: nosniff",
+        "referrer-policy: no-referrer",
+        "content-security-policy: frame-ancestors 'self'",
+        "x-frame-options: sameorigin",
+    ] {
+        assert!(headers.contains(header), "{header} in {headers}");
+    }
+    // …but the embeddable playground, which docs pages anywhere frame.
+    let (status, headers, _) = http_get(server.addr, "/?embed=1&views=cluster");
+    assert!(status.contains("200"), "{status}");
+    assert!(headers.contains("x-content-type-options: nosniff"), "{headers}");
+    assert!(!headers.contains("frame-ancestors") && !headers.contains("x-frame-options"), "{headers}");
 
     let (status, headers, body) = http_get(server.addr, "/kite_frontend_bg.wasm");
     assert!(status.contains("200"), "{status}");
