@@ -151,7 +151,19 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     ticker.abort();
-    let mut cluster = cluster.lock().unwrap_or_else(|e| e.into_inner());
+    shut_down(&cluster)
+}
+
+/// The engine's clean shutdown: logs flushed, indexes and checkpoints written, the marker last.
+fn shut_down(cluster: &Mutex<Cluster>) -> Result<(), String> {
+    // After a panic the engine's memory cannot be trusted: no clean-shutdown marker, so the next
+    // start recovers every log from what is on disk.
+    let Ok(mut cluster) = cluster.lock() else {
+        tracing::error!(
+            "the engine panicked earlier: stopped without a clean shutdown (the next start recovers)"
+        );
+        return Err("the engine panicked earlier; stopped without a clean shutdown".into());
+    };
     match cluster.shutdown() {
         Ok(()) => tracing::info!("stopped; logs flushed and marked clean"),
         Err(e) => {
@@ -242,7 +254,12 @@ async fn tick(cluster: Arc<Mutex<Cluster>>, events: session::Events) {
     let mut interval = tokio::time::interval(std::time::Duration::from_millis(TICK_INTERVAL_MS));
     loop {
         interval.tick().await;
-        let mut engine = cluster.lock().unwrap_or_else(|e| e.into_inner());
+        // A panic poisoned the engine: its timers stop with it (no flushes of a state that
+        // cannot be trusted).
+        let Ok(mut engine) = cluster.lock() else {
+            tracing::error!("the engine panicked: its periodic work stops");
+            return;
+        };
         let problems = engine.tick(session::now_ms());
         events.publish(&mut engine);
         drop(engine);

@@ -34,7 +34,7 @@ const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("shared/src/cluster/mod.rs", "handle", 194),
     ("frontend/src/views/messages.rs", "messages_panel", 186),
     ("frontend/src/views/consumers.rs", "consumers_panel", 179),
-    ("backend/src/serve.rs", "run", 115),
+    ("backend/src/serve.rs", "run", 107),
     ("shared/src/log/local_log.rs", "open", 175),
     ("frontend/src/views/generator.rs", "generator", 156),
     ("shared/src/replication/sim/mod.rs", "client_receives", 144),
