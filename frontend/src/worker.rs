@@ -89,15 +89,6 @@ fn ephemeral_cluster(seed: u64, brokers: usize, now_ms: i64) -> Cluster {
     cluster
 }
 
-/// One message in, one answer out: the engine's part of what the worker does per message (the
-/// storage commit comes after, in `TabEngine::handle`).
-pub fn answer(cluster: &mut Cluster, now_ms: i64, data: &JsValue) -> String {
-    match data.as_string() {
-        Some(text) => serve_text(cluster, now_ms, &text),
-        None => not_text(),
-    }
-}
-
 /// The most requests a replay goes through: past them the history stops and replay says so.
 pub const MAX_REPLAY_REQUESTS: usize = 50_000;
 /// The most bytes of requests the history keeps (a produce of 1,000 records is ~50 KB of JSON).

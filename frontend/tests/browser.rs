@@ -5,12 +5,13 @@ use std::time::Duration;
 
 use kite_frontend::state::{Action, AppState, LinkStatus, Mode, follow_ups, record_fetches};
 use kite_frontend::views::producer::{ProducedResult, ResultProps, explain, hex};
-use kite_frontend::worker::{ENGINE_NAME, answer};
+use kite_frontend::worker::{ENGINE_NAME, StorageMode, TabEngine};
 use kite_shared::api::{
     ClientMessage, Command, PartitionDescription, Reply, ServerMessage, TopicDescription,
     decode_server_message, encode,
 };
 use kite_shared::cluster::Cluster;
+use kite_shared::host::serve_text;
 use kite_shared::partitioner::{PartitionerKind, Placement, RandomChoice};
 use kite_shared::serializer::SerializerKind;
 use wasm_bindgen::JsValue;
@@ -20,7 +21,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 fn ask(cluster: &mut Cluster, id: u64, command: Command) -> Reply {
     let text = encode(&ClientMessage { id, command });
-    match decode_server_message(&answer(cluster, 1_700_000_000_000, &JsValue::from_str(&text))).unwrap() {
+    match decode_server_message(&serve_text(cluster, 1_700_000_000_000, &text)).unwrap() {
         ServerMessage::Reply { id: answered, reply } => {
             assert_eq!(answered, id, "the reply carries the request's id");
             reply
@@ -69,9 +70,10 @@ fn the_engine_in_wasm_places_keys_like_kafka() {
 }
 
 #[wasm_bindgen_test]
-fn the_worker_refuses_non_text_messages() {
-    let mut cluster = Cluster::new(7);
-    let reply = decode_server_message(&answer(&mut cluster, 0, &JsValue::from_f64(3.0))).unwrap();
+async fn the_worker_refuses_non_text_messages() {
+    let engine =
+        std::cell::RefCell::new(TabEngine::open_with_brokers(StorageMode::Ephemeral, "unused", 1).await);
+    let reply = decode_server_message(&TabEngine::handle(&engine, 0, &JsValue::from_f64(3.0)).await).unwrap();
     assert!(matches!(reply, ServerMessage::Invalid { .. }), "{reply:?}");
 }
 
