@@ -950,6 +950,20 @@ mod tests {
     use crate::cluster::Cluster;
     use crate::host::{serve_frame, serve_text};
 
+    /// A `produce_batch` of `records` to topic `t`, placed by the default partitioner.
+    fn batch_to_t(records: Vec<BatchedRecord>, acks: Acks, answer_per_partition: bool) -> Command {
+        Command::ProduceBatch {
+            topic: "t".into(),
+            partition: None,
+            partitioner: PartitionerKind::Default,
+            key_serializer: SerializerKind::String,
+            value_serializer: SerializerKind::String,
+            records,
+            acks,
+            answer_per_partition,
+        }
+    }
+
     /// Topics of 1,000 partitions can be created until the cluster would hold more than
     /// MAX_PARTITIONS_PER_CLUSTER partitions, then POLICY_VIOLATION; nothing of the refused one stays.
     #[test]
@@ -999,17 +1013,9 @@ mod tests {
                 replication_factor: None,
             },
         );
-        let command = Command::ProduceBatch {
-            topic: "t".into(),
-            partition: None,
-            partitioner: PartitionerKind::Default,
-            key_serializer: SerializerKind::String,
-            value_serializer: SerializerKind::String,
-            records,
-            acks: Acks::Leader,
-            answer_per_partition: false,
+        let Reply::Error(error) = cluster.handle(0, batch_to_t(records, Acks::Leader, false)) else {
+            panic!("accepted")
         };
-        let Reply::Error(error) = cluster.handle(0, command) else { panic!("accepted") };
         assert_eq!(error.message, "A produce_batch carries 1 to 10000 records, not more.");
     }
 
@@ -1078,16 +1084,7 @@ mod tests {
                             ..BatchedRecord::default()
                         })
                         .collect();
-                    let command = Command::ProduceBatch {
-                        topic: "t".into(),
-                        partition: None,
-                        partitioner: PartitionerKind::Default,
-                        key_serializer: SerializerKind::String,
-                        value_serializer: SerializerKind::String,
-                        records,
-                        acks: Acks::All,
-                        answer_per_partition,
-                    };
+                    let command = batch_to_t(records, Acks::All, answer_per_partition);
                     // Twice, so the offsets do not all start at 0.
                     cluster.handle(5_000, command.clone());
                     cluster.handle(7_000, command)
