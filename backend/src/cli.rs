@@ -8,7 +8,7 @@ use std::io::{BufRead, Write};
 use std::time::{Duration, Instant};
 
 use kite_backend::client::ApiClient;
-use kite_shared::api::{BatchedRecord, Command, ProducedRecord, RecordView, Reply};
+use kite_shared::api::{BatchedRecord, Command, HostCommand, ProducedRecord, RecordView, Reply};
 use kite_shared::config::Acks;
 use kite_shared::partitioner::PartitionerKind;
 use kite_shared::record::batch::{BatchRecord, RecordBatch};
@@ -217,7 +217,7 @@ pub struct EventsArgs {
 /// `kite events`: the engine's event stream, one line per event, as it happens.
 pub fn events(args: EventsArgs, out: &mut impl Write) -> Result<(), String> {
     let mut connection = ApiClient::connect(&args.server.server)?;
-    match connection.request(Command::SubscribeEvents)? {
+    match connection.request(HostCommand::SubscribeEvents)? {
         Reply::Subscribed { .. } => {}
         other => return Err(kafka_error(other)),
     }

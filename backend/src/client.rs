@@ -6,7 +6,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use kite_shared::api::{
-    ClientMessage, Command, Frame, Push, Reply, ServerMessage, decode_server_frame, encode,
+    ClientMessage, Command, Frame, Push, Reply, Request, ServerMessage, decode_server_frame, encode,
     encode_binary_frame,
 };
 use tungstenite::Message;
@@ -41,22 +41,22 @@ impl ApiClient {
     }
 
     /// Sends `command` and waits for its reply.
-    pub fn request(&mut self, command: Command) -> Result<Reply, String> {
-        let id = self.send(command, None)?;
+    pub fn request(&mut self, command: impl Into<Request>) -> Result<Reply, String> {
+        let id = self.send(command.into(), None)?;
         self.reply_to(id)
     }
 
     /// Sends `command` with `payload` as its binary frame's records (`produce_records`) and waits
     /// for its reply.
     pub fn request_binary(&mut self, command: Command, payload: &[u8]) -> Result<Reply, String> {
-        let id = self.send(command, Some(payload))?;
+        let id = self.send(command.into(), Some(payload))?;
         self.reply_to(id)
     }
 
     /// Sends `command` and returns its answer's binary frame as it arrived, undecoded (what a
     /// benchmark of decoding `record_batches` starts from).
     pub fn request_raw(&mut self, command: Command) -> Result<Vec<u8>, String> {
-        self.send(command, None)?;
+        self.send(command.into(), None)?;
         loop {
             match self.read()? {
                 Some(Message::Binary(bytes)) => return Ok(bytes.to_vec()),
@@ -82,7 +82,7 @@ impl ApiClient {
         }
     }
 
-    fn send(&mut self, command: Command, payload: Option<&[u8]>) -> Result<u64, String> {
+    fn send(&mut self, command: Request, payload: Option<&[u8]>) -> Result<u64, String> {
         let id = self.next_id;
         self.next_id += 1;
         let header = encode(&ClientMessage { id, command });

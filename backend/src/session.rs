@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use futures_util::{SinkExt, StreamExt};
 use kite_shared::api::{Frame, welcome_text};
 use kite_shared::cluster::Cluster;
-use kite_shared::host::HostSession;
+use kite_shared::host::{Capabilities, HostSession};
 use kite_shared::trace::Event;
 use tokio::sync::watch;
 use warp::ws::{Message, WebSocket};
@@ -58,7 +58,7 @@ pub async fn run(
     events: Events,
     write_timeout: std::time::Duration,
 ) {
-    let mut session = HostSession::new();
+    let mut session = HostSession::new(Capabilities::SERVER);
     serve(socket, &cluster, shutdown, &events, &mut session, write_timeout).await;
     if let Ok(mut cluster) = cluster.lock() {
         session.close(&mut cluster, now_ms());

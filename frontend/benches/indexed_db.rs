@@ -145,9 +145,11 @@ async fn tab_produce(c: &mut Criterion, database: Option<&str>, in_flight: usize
         configs: Default::default(),
         replication_factor: Some(3),
     };
-    let create = Rc::new(encode(&ClientMessage { id: 1, command: create }));
-    let delete =
-        Rc::new(encode(&ClientMessage { id: 3, command: Command::DeleteTopic { name: "bench".into() } }));
+    let create = Rc::new(encode(&ClientMessage { id: 1, command: create.into() }));
+    let delete = Rc::new(encode(&ClientMessage {
+        id: 3,
+        command: Command::DeleteTopic { name: "bench".into() }.into(),
+    }));
     let created = TabEngine::handle(&engine, NOW_MS, &JsValue::from_str(&create)).await;
     assert!(created.contains("topic_created"), "{created}");
     let batches = Rc::new(RefCell::new(0usize));
@@ -170,7 +172,7 @@ async fn tab_produce(c: &mut Criterion, database: Option<&str>, in_flight: usize
         // As the page's generator asks.
         answer_per_partition: true,
     };
-    let text = Rc::new(encode(&ClientMessage { id: 2, command: produce }));
+    let text = Rc::new(encode(&ClientMessage { id: 2, command: produce.into() }));
     c.bench_async_function(name, move |b| {
         let (engine, text, create, delete, batches) =
             (engine.clone(), text.clone(), create.clone(), delete.clone(), batches.clone());

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
 
-use kite_shared::api::{ClientMessage, Command, Reply, ServerMessage};
+use kite_shared::api::{ClientMessage, Command, Reply, Request, ServerMessage, TabCommand};
 use kite_shared::serializer::SerializerKind;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -29,7 +29,7 @@ use crate::views::topics::TopicsPanel;
 fn send_command(
     link: &RefCell<Option<EngineLink>>,
     next_id: &RefCell<u64>,
-    command: Command,
+    command: impl Into<Request>,
 ) -> Result<u64, String> {
     let id = {
         let mut next = next_id.borrow_mut();
@@ -37,7 +37,7 @@ fn send_command(
         *next
     };
     match link.borrow().as_ref() {
-        Some(link) => link.send(&ClientMessage { id, command }).map(|()| id),
+        Some(link) => link.send(&ClientMessage { id, command: command.into() }).map(|()| id),
         None => Err("not connected to an engine".to_string()),
     }
 }
@@ -207,15 +207,18 @@ pub fn app(props: &AppProps) -> Html {
     let batch_run = use_mut_ref(BatchRun::default);
     let batch_ids = use_mut_ref(HashSet::<u64>::new);
 
-    let send = {
+    let send_request = {
         let (link, next_id) = (link.clone(), next_id.clone());
         let dispatcher = state.dispatcher();
-        Callback::from(move |command: Command| {
+        Callback::from(move |command: Request| {
             if let Err(reason) = send_command(&link, &next_id, command) {
                 dispatcher.dispatch(Action::SendFailed(reason));
             }
         })
     };
+    // The engine's commands, and the tab's (its clock, replay, reset and scenario).
+    let send = send_request.reform(Request::Engine);
+    let send_tab = send_request.reform(Request::Tab);
     // The message browser's requests, whose answers go to it rather than to the partition view.
     let send_browse = {
         let (link, next_id, browse_ids) = (link.clone(), next_id.clone(), browse_ids.clone());
@@ -256,7 +259,7 @@ pub fn app(props: &AppProps) -> Html {
     // (Re)open the link whenever a connection is asked for; close it when replaced or unmounted.
     {
         let dispatcher = state.dispatcher();
-        let send = send.clone();
+        let send_request = send_request.clone();
         let link = link.clone();
         let mode = state.mode.clone();
         let (browse_ids, send_browse) = (browse_ids.clone(), send_browse.clone());
@@ -322,7 +325,7 @@ pub fn app(props: &AppProps) -> Html {
                 Incoming::Message(message) => {
                     let next = follow_ups(&message);
                     dispatcher.dispatch(Action::Message(message));
-                    next.into_iter().for_each(|command| send.emit(command));
+                    next.into_iter().for_each(|command| send_request.emit(command));
                 }
                 Incoming::Undecodable(reason) => dispatcher.dispatch(Action::Undecodable(reason)),
                 Incoming::Closed(reason) => dispatcher.dispatch(Action::Closed(reason)),
@@ -392,18 +395,18 @@ pub fn app(props: &AppProps) -> Html {
     let ready = state.is_ready();
     // A page with a scenario plays it to its first pause once the engine is ready.
     {
-        let send = send.clone();
+        let send_tab = send_tab.clone();
         let plays = page.scenario && state.mode == Mode::InTab;
         use_effect_with((ready, state.generation), move |(ready, _)| {
             if *ready && plays {
-                send.emit(Command::ContinueScenario);
+                send_tab.emit(TabCommand::ContinueScenario);
             }
         });
     }
     let scenario_panel = page.scenario.then(|| {
         let error = if state.scenario.is_none() { state.last_error.clone() } else { None };
         html! {
-            <ScenarioPanel scenario={state.scenario.clone()} {error} {ready} send={send.clone()}
+            <ScenarioPanel scenario={state.scenario.clone()} {error} {ready} send={send_tab.clone()}
                 full_playground={page.embed.then(|| page.full_playground.clone())} />
         }
     });
@@ -456,7 +459,7 @@ pub fn app(props: &AppProps) -> Html {
             "timeline",
             html! {
                 <TimelinePanel events={state.timeline.clone()} in_tab={state.mode == Mode::InTab} {ready}
-                    clock={state.clock.clone()} replayed={state.replayed.clone()} send={send.clone()}
+                    clock={state.clock.clone()} replayed={state.replayed.clone()} send={send_tab.clone()}
                 {on_import_snapshot} shared_state={state.shared_state.clone()} />
             },
         ),

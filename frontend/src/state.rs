@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use kite_shared::api::{
-    Command, GroupOffsetRow, PartitionRef, RecordView, Reply, ServerMessage, TopicDescription,
+    Command, GroupOffsetRow, HostCommand, PartitionRef, RecordView, Reply, Request, ServerMessage,
+    TopicDescription,
 };
 use kite_shared::error::KafkaError;
 use kite_shared::partitioner::Placement;
@@ -466,7 +467,8 @@ impl AppState {
             | Reply::GroupDeleted { .. }
             | Reply::RecordBatches { .. }
             | Reply::Subscribed { .. }
-            | Reply::Unsubscribed { .. } => {}
+            | Reply::Unsubscribed { .. }
+            | Reply::Pong { .. } => {}
             Reply::RecordDumped { topic, partition, batch, record } => {
                 self.dumped = Some(Dumped { topic, partition, batch, record });
             }
@@ -553,19 +555,21 @@ impl Reducible for AppState {
 }
 
 /// The requests an engine message calls for: fresh offsets after anything that changes them.
-pub fn follow_ups(message: &ServerMessage) -> Vec<Command> {
+pub fn follow_ups(message: &ServerMessage) -> Vec<Request> {
     match message {
         // The engine's events feed the timeline, pushed as they happen.
-        ServerMessage::Welcome { .. } => vec![Command::ListTopics, Command::SubscribeEvents],
+        ServerMessage::Welcome { .. } => {
+            vec![Command::ListTopics.into(), HostCommand::SubscribeEvents.into()]
+        }
         ServerMessage::Reply {
             reply: Reply::TopicCreated { .. } | Reply::Produced { .. } | Reply::ScenarioPlayed { .. },
             ..
         } => {
-            vec![Command::ListTopics]
+            vec![Command::ListTopics.into()]
         }
         // The group's table shows the offsets a reset moved.
         ServerMessage::Reply { reply: Reply::OffsetsReset { group, executed: true, .. }, .. } => {
-            vec![Command::DescribeGroup { group: group.clone() }]
+            vec![Command::DescribeGroup { group: group.clone() }.into()]
         }
         _ => Vec::new(),
     }

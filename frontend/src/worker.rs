@@ -12,12 +12,12 @@ use std::rc::Rc;
 
 use js_sys::{Date, Reflect};
 use kite_shared::api::{
-    ClientMessage, Command, Reply, ServerMessage, decode_client_message, encode, reply_text, welcome_text,
+    Command, Reply, ServerMessage, TabCommand, decode_client_message, encode, reply_text, welcome_text,
 };
 use kite_shared::cluster::layout::{self, BrokerCount, Found, LayoutStores};
 use kite_shared::cluster::{Cluster, StorageOptions};
 use kite_shared::error::{ErrorCode, KafkaError};
-use kite_shared::host::{Answer, HostSession, serve_text};
+use kite_shared::host::{Answer, Capabilities, HostSession, Turn, serve_text};
 use kite_shared::log::storage::{
     BrokerStore, FileMap, Journal, MemoryBrokerStore, StorageOp, coalesce_appends,
 };
@@ -325,7 +325,7 @@ impl TabEngine {
             lock: None,
             failed: None,
             description,
-            session: HostSession::without_live_tails(),
+            session: HostSession::new(Capabilities::TAB),
             scenario: None,
         }
     }
@@ -515,21 +515,18 @@ impl TabEngine {
                 Vec::new(),
             );
         }
-        if message.command == Command::ResetCluster {
-            return Processed::Reset(id);
-        }
         let real_ms = now_ms as f64;
-        let answer = match this.host_command(real_ms, &message) {
-            Some(reply) => reply,
-            None => {
-                let now = this.clock.now(real_ms);
-                let TabEngine { session, cluster, .. } = &mut *this;
-                let Answer { id, reply, by_engine } = session.answer(cluster, now, message);
+        let now = this.clock.now(real_ms);
+        let TabEngine { session, cluster, .. } = &mut *this;
+        let answer = match session.answer(cluster, now, message) {
+            Turn::Answered(Answer { id, reply, by_engine }) => {
                 if by_engine {
                     this.remember(Given::Request { now_ms: now, text });
                 }
                 reply_text(id, reply)
             }
+            Turn::ForHost { id, command: TabCommand::ResetCluster } => return Processed::Reset(id),
+            Turn::ForHost { id, command } => reply_text(id, this.tab_command(real_ms, command)),
         };
         let pushes = this.take_events(real_ms);
         let ops: Vec<StorageOp> = this.journal.lock().unwrap_or_else(|e| e.into_inner()).drain(..).collect();
@@ -656,12 +653,12 @@ impl LayoutStores for TabLayout {
 
 impl TabEngine {
     /// Answers what the tab does rather than the engine or the page's session: the virtual clock,
-    /// replay, a shared link and the page's scenario. `None` for other messages.
-    fn host_command(&mut self, real_ms: f64, message: &ClientMessage) -> Option<String> {
-        let id = message.id;
+    /// replay, a shared link and the page's scenario (a reset is the caller's: it deletes the
+    /// database).
+    fn tab_command(&mut self, real_ms: f64, command: TabCommand) -> Reply {
         let refuse = |message: String| Reply::Error(KafkaError::new(ErrorCode::InvalidRequest, message));
-        let reply = match message.command {
-            Command::SetClock { speed_percent, paused, step_ms } => {
+        match command {
+            TabCommand::SetClock { speed_percent, paused, step_ms } => {
                 let mut result = Ok(());
                 if let Some(speed) = speed_percent {
                     result = self.clock.set_speed(real_ms, speed);
@@ -681,8 +678,8 @@ impl TabEngine {
                     Err(reason) => refuse(reason),
                 }
             }
-            Command::Replay => self.replay(),
-            Command::ShareState => match &self.history {
+            TabCommand::Replay => self.replay(),
+            TabCommand::ShareState => match &self.history {
                 Ok(history) => {
                     let state = SharedState {
                         seed: self.seed,
@@ -695,10 +692,9 @@ impl TabEngine {
                 }
                 Err(reason) => refuse(format!("No link to share: {reason}.")),
             },
-            Command::ContinueScenario => self.continue_scenario(real_ms),
-            _ => return None,
-        };
-        Some(encode(&ServerMessage::Reply { id, reply }))
+            TabCommand::ContinueScenario => self.continue_scenario(real_ms),
+            TabCommand::ResetCluster => refuse("The tab resets its cluster before it answers.".into()),
+        }
     }
 
     /// Plays the page's scenario to its next pause, on this engine's cluster and clock.

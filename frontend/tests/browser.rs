@@ -7,7 +7,7 @@ use kite_frontend::state::{Action, AppState, LinkStatus, Mode, follow_ups, recor
 use kite_frontend::views::producer::{ProducedResult, ResultProps, explain, hex};
 use kite_frontend::worker::{ENGINE_NAME, StorageMode, TabEngine};
 use kite_shared::api::{
-    ClientMessage, Command, PartitionDescription, Reply, ServerMessage, TopicDescription,
+    ClientMessage, Command, HostCommand, PartitionDescription, Reply, ServerMessage, TopicDescription,
     decode_server_message, encode,
 };
 use kite_shared::cluster::Cluster;
@@ -20,7 +20,7 @@ use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn ask(cluster: &mut Cluster, id: u64, command: Command) -> Reply {
-    let text = encode(&ClientMessage { id, command });
+    let text = encode(&ClientMessage { id, command: command.into() });
     match decode_server_message(&serve_text(cluster, 1_700_000_000_000, &text)).unwrap() {
         ServerMessage::Reply { id: answered, reply } => {
             assert_eq!(answered, id, "the reply carries the request's id");
@@ -101,7 +101,7 @@ fn the_reducer_follows_the_engine() {
     let state = AppState::new(Mode::InTab);
     assert_eq!(state.status, LinkStatus::Connecting);
     let welcome = ServerMessage::Welcome { protocol_version: 1, engine: ENGINE_NAME.into() };
-    assert_eq!(follow_ups(&welcome), vec![Command::ListTopics, Command::SubscribeEvents]);
+    assert_eq!(follow_ups(&welcome), vec![Command::ListTopics.into(), HostCommand::SubscribeEvents.into()]);
     let state = state.apply(Action::Message(welcome));
     assert!(state.is_ready());
 

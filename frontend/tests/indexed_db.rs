@@ -11,7 +11,9 @@ use std::collections::{BTreeMap, VecDeque};
 use kite_frontend::i18n::{Lang, engine_name};
 use kite_frontend::indexed_db::{Durability, TabStorage};
 use kite_frontend::worker::{ENGINE_NAME, StorageMode, TabEngine, answer_in_order};
-use kite_shared::api::{ClientMessage, Command, Reply, ServerMessage, decode_server_message, encode};
+use kite_shared::api::{
+    ClientMessage, Command, Reply, Request, ServerMessage, TabCommand, decode_server_message, encode,
+};
 use kite_shared::log::storage::StorageOp;
 use kite_shared::partitioner::PartitionerKind;
 use kite_shared::record::batch::BatchHeader;
@@ -23,8 +25,8 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 const NOW_MS: i64 = 1_700_000_000_000;
 
-async fn ask(engine: &RefCell<TabEngine>, id: u64, command: Command) -> Reply {
-    let text = encode(&ClientMessage { id, command });
+async fn ask(engine: &RefCell<TabEngine>, id: u64, command: impl Into<Request>) -> Reply {
+    let text = encode(&ClientMessage { id, command: command.into() });
     let answer = TabEngine::handle(engine, NOW_MS, &JsValue::from_str(&text)).await;
     match decode_server_message(&answer).unwrap() {
         ServerMessage::Reply { reply, .. } => reply,
@@ -284,7 +286,7 @@ async fn the_clock_steps_a_replay_comes_out_the_same_and_reset_starts_afresh() {
     .await;
     assert!(matches!(created, Reply::TopicCreated { .. }), "{created:?}");
     ask(&engine, 2, produce("before")).await;
-    let clock = |speed_percent, paused, step_ms| Command::SetClock { speed_percent, paused, step_ms };
+    let clock = |speed_percent, paused, step_ms| TabCommand::SetClock { speed_percent, paused, step_ms };
     let Reply::Clock { now_ms: paused_at, paused: true, .. } =
         ask(&engine, 3, clock(None, Some(true), None)).await
     else {
@@ -307,7 +309,7 @@ async fn the_clock_steps_a_replay_comes_out_the_same_and_reset_starts_afresh() {
     };
     assert_eq!(values(&engine).await, vec![(0, "before".into()), (1, "while broker 0 is down".into())]);
 
-    let replayed = ask(&engine, 11, Command::Replay).await;
+    let replayed = ask(&engine, 11, TabCommand::Replay).await;
     let Reply::Replayed { identical, requests, events, differences, .. } = &replayed else {
         panic!("{replayed:?}")
     };
@@ -317,9 +319,9 @@ async fn the_clock_steps_a_replay_comes_out_the_same_and_reset_starts_afresh() {
     engine.into_inner().close();
 
     let reopened = RefCell::new(TabEngine::open_with_brokers(StorageMode::Persistent, database, 3).await);
-    let refused = ask(&reopened, 1, Command::Replay).await;
+    let refused = ask(&reopened, 1, TabCommand::Replay).await;
     assert!(matches!(&refused, Reply::Error(e) if e.message.contains("reopened")), "{refused:?}");
-    assert_eq!(ask(&reopened, 2, Command::ResetCluster).await, Reply::ClusterReset);
+    assert_eq!(ask(&reopened, 2, TabCommand::ResetCluster).await, Reply::ClusterReset);
     let after = ask(&reopened, 3, Command::ListTopics).await;
     assert!(matches!(&after, Reply::Error(e) if e.message.contains("reset")), "{after:?}");
     reopened.into_inner().close();
@@ -377,7 +379,7 @@ async fn a_shared_state_opens_the_same_cluster() {
     ask(&engine, 2, produce("one")).await;
     ask(&engine, 3, Command::StopBroker { broker: 1 }).await;
     ask(&engine, 4, produce("two")).await;
-    let Reply::StateShared { parameter } = ask(&engine, 5, Command::ShareState).await else {
+    let Reply::StateShared { parameter } = ask(&engine, 5, TabCommand::ShareState).await else {
         panic!("the tab's engine shares its state")
     };
     assert!(parameter.starts_with("v1."), "{parameter}");
@@ -405,7 +407,7 @@ fn replies(posted: &[String]) -> Vec<(u64, Reply)> {
 }
 
 fn request(id: u64, value: &str) -> JsValue {
-    JsValue::from_str(&encode(&ClientMessage { id, command: produce(value) }))
+    JsValue::from_str(&encode(&ClientMessage { id, command: produce(value).into() }))
 }
 
 #[wasm_bindgen_test]

@@ -45,7 +45,7 @@ mod benches {
             acks: Default::default(),
             answer_per_partition: true,
         };
-        encode(&ClientMessage { id: 7, command })
+        encode(&ClientMessage { id: 7, command: command.into() })
     }
 
     fn answer() -> String {

@@ -21,7 +21,7 @@ pub const PROTOCOL_VERSION: u32 = 1;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientMessage {
     pub id: u64,
-    pub command: Command,
+    pub command: Request,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,8 +213,43 @@ pub enum Command {
     HealLink { from: String, to: String },
     /// The engine's counters and gauges.
     GetMetrics,
+    /// Records a client serialized itself, as Kafka record batches (v2 bytes, any codec) in the
+    /// payload of a binary frame; each is placed like `produce_batch`'s (or goes to `partition`).
+    /// Answered with `produced_batch`.
+    ProduceRecords {
+        topic: String,
+        #[serde(default)]
+        partition: Option<i32>,
+        #[serde(default)]
+        partitioner: PartitionerKind,
+        #[serde(default)]
+        acks: Acks,
+        #[serde(skip)]
+        payload: Vec<u8>,
+    },
+    /// The committed record at `offset` and the batch holding it, field by field with their bytes
+    /// in hex, as `kafka-dump-log.sh --print-data-log` shows a segment (read from the leader).
+    DumpRecord { topic: String, partition: i32, offset: i64 },
+    /// Whole record batches from `offset`, as stored (the first may start before it), up to
+    /// `max_bytes`: answered with `record_batches` in a binary frame.
+    FetchRecords {
+        topic: String,
+        partition: i32,
+        offset: i64,
+        #[serde(default)]
+        max_bytes: Option<u32>,
+    },
+}
+crate::tag_first!(Command, "type");
+
+/// What a client asks of its session rather than of the engine: subscriptions, answered by
+/// [`crate::host::HostSession`] in every host.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", rename_all = "snake_case", deny_unknown_fields)]
+// Tagged "type", read straight when the tag comes first (`tagged`).
+pub enum HostCommand {
     /// Push every engine event (the simulator's typed trace events) to this connection, as
-    /// `push` messages under the request's id. Needs a host that pushes (`kite serve`).
+    /// `push` messages under the request's id. Both hosts push them.
     SubscribeEvents,
     /// Push a partition's new records as they are appended (live tail), from `offset` (the log
     /// end when absent), under the request's id.
@@ -230,20 +265,18 @@ pub enum Command {
     },
     /// Stops the pushes of a `subscribe_events` or `tail` (its request id).
     Unsubscribe { subscription: u64 },
-    /// Records a client serialized itself, as Kafka record batches (v2 bytes, any codec) in the
-    /// payload of a binary frame; each is placed like `produce_batch`'s (or goes to `partition`).
-    /// Answered with `produced_batch`.
-    ProduceRecords {
-        topic: String,
-        #[serde(default)]
-        partition: Option<i32>,
-        #[serde(default)]
-        partitioner: PartitionerKind,
-        #[serde(default)]
-        acks: Acks,
-        #[serde(skip)]
-        payload: Vec<u8>,
-    },
+    /// Whether the session answers, and the engine's time (virtual in the tab, the wall clock on
+    /// the server). Answered with `pong`.
+    Ping,
+}
+crate::tag_first!(HostCommand, "type");
+
+/// What only the tab's host does: it has a virtual clock and replays its cluster from a seed.
+/// Elsewhere the session refuses these by name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", rename_all = "snake_case", deny_unknown_fields)]
+// Tagged "type", read straight when the tag comes first (`tagged`).
+pub enum TabCommand {
     /// The engine's virtual clock (the tab's host has one; `kite serve` runs on the wall clock and
     /// refuses): run it at `speed_percent` of real time (`MIN_CLOCK_SPEED_PERCENT` to
     /// `MAX_CLOCK_SPEED_PERCENT`), pause it, or — paused — move it `step_ms` forward. With
@@ -269,20 +302,75 @@ pub enum Command {
     /// Plays the page's scenario script (the tab's host, opened with `?scenario=`) up to its next
     /// reader's pause or its end. Answered with `scenario_played`.
     ContinueScenario,
-    /// The committed record at `offset` and the batch holding it, field by field with their bytes
-    /// in hex, as `kafka-dump-log.sh --print-data-log` shows a segment (read from the leader).
-    DumpRecord { topic: String, partition: i32, offset: i64 },
-    /// Whole record batches from `offset`, as stored (the first may start before it), up to
-    /// `max_bytes`: answered with `record_batches` in a binary frame.
-    FetchRecords {
-        topic: String,
-        partition: i32,
-        offset: i64,
-        #[serde(default)]
-        max_bytes: Option<u32>,
-    },
 }
-crate::tag_first!(Command, "type");
+crate::tag_first!(TabCommand, "type");
+
+/// What a request asks for: one object on the wire (`{"type": ..., ...}`), whose `type` names a
+/// command of the engine, of the client's session or of the tab's host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    Engine(Command),
+    Host(HostCommand),
+    Tab(TabCommand),
+}
+
+impl From<Command> for Request {
+    fn from(command: Command) -> Request {
+        Request::Engine(command)
+    }
+}
+
+impl From<HostCommand> for Request {
+    fn from(command: HostCommand) -> Request {
+        Request::Host(command)
+    }
+}
+
+impl From<TabCommand> for Request {
+    fn from(command: TabCommand) -> Request {
+        Request::Tab(command)
+    }
+}
+
+impl Serialize for Request {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Request::Engine(command) => command.serialize(serializer),
+            Request::Host(command) => command.serialize(serializer),
+            Request::Tab(command) => command.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Request {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Request, D::Error> {
+        crate::tagged::read_one_of("type", deserializer)
+    }
+}
+
+impl<'de> crate::tagged::OneOf<'de> for Request {
+    fn read<D: serde::Deserializer<'de>>(name: &str, rest: D) -> Result<Request, D::Error> {
+        use crate::tagged::variant_names;
+        if variant_names(HostCommand::deserialize).contains(&name) {
+            Deserialize::deserialize(rest).map(Request::Host)
+        } else if variant_names(TabCommand::deserialize).contains(&name) {
+            Deserialize::deserialize(rest).map(Request::Tab)
+        } else if variant_names(Command::deserialize).contains(&name) {
+            Deserialize::deserialize(rest).map(Request::Engine)
+        } else {
+            let known: Vec<&str> = [
+                variant_names(Command::deserialize),
+                variant_names(HostCommand::deserialize),
+                variant_names(TabCommand::deserialize),
+            ]
+            .concat();
+            Err(serde::de::Error::custom(format_args!(
+                "unknown variant `{name}`, expected one of `{}`",
+                known.join("`, `")
+            )))
+        }
+    }
+}
 
 /// The slowest and fastest a virtual clock runs: ×0.25 and ×100 of real time.
 pub const MIN_CLOCK_SPEED_PERCENT: u32 = 25;
@@ -737,6 +825,10 @@ pub enum Reply {
         differences: Vec<String>,
     },
     ClusterReset,
+    /// `ping`'s answer: the engine's time.
+    Pong {
+        now_ms: i64,
+    },
     /// `share_state`'s answer: the `?state=` parameter.
     StateShared {
         parameter: String,
@@ -883,7 +975,9 @@ pub fn decode_client_frame(incoming: &Frame) -> Result<ClientMessage, DecodeErro
         Frame::Binary(bytes) => decode_binary_frame(bytes).and_then(|(header, payload)| {
             let mut message = decode_client_message(header)?;
             match &mut message.command {
-                Command::ProduceRecords { payload: records, .. } => records.extend_from_slice(payload),
+                Request::Engine(Command::ProduceRecords { payload: records, .. }) => {
+                    records.extend_from_slice(payload)
+                }
                 _ if payload.is_empty() => {}
                 _ => {
                     return Err(DecodeError::Malformed {
@@ -997,7 +1091,7 @@ mod tests {
         let text =
             format!(r#"{{"id":1,"command":{{"type":"produce_batch","topic":"t","records":[{empties}]}}}}"#);
         assert!(text.len() <= MAX_API_MESSAGE_BYTES);
-        let ClientMessage { command: Command::ProduceBatch { records, .. }, .. } =
+        let ClientMessage { command: Request::Engine(Command::ProduceBatch { records, .. }), .. } =
             decode_client_message(&text).unwrap()
         else {
             panic!("not a produce_batch")
@@ -1038,7 +1132,8 @@ mod tests {
                     key_serializer: SerializerKind::String,
                     value_serializer: SerializerKind::String,
                     headers: vec![],
-                },
+                }
+                .into(),
             }
         );
     }
@@ -1050,7 +1145,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `subscribe_events`, `tail`, `unsubscribe`, `produce_records`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario`, `dump_record`, `fetch_records` at line 1 column 32"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
         );
     }
 

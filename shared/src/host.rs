@@ -5,8 +5,8 @@
 //! transport and its storage commits.
 
 use crate::api::{
-    ClientMessage, Command, Frame, Push, Reply, ServerMessage, decode_client_frame, decode_client_message,
-    encode, reply_frame, reply_text,
+    ClientMessage, Command, Frame, HostCommand, Push, Reply, Request, ServerMessage, TabCommand,
+    decode_client_frame, decode_client_message, encode, reply_frame, reply_text,
 };
 use crate::cluster::Cluster;
 use crate::error::{ErrorCode, KafkaError};
@@ -23,8 +23,25 @@ pub struct HostSession {
     /// Each with the id of the request that made it, which its pushes carry.
     subscriptions: Vec<(u64, Subscription)>,
     consumers: Vec<u32>,
-    /// Whether this host serves live tails (`tail`); without, the engine refuses them.
-    live_tails: bool,
+    capabilities: Capabilities,
+}
+
+/// What a host does beyond the engine; the session asks before it serves a command that needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Live tails (`tail`). A host that replays what its engine was given has none: a tail's
+    /// reads are not requests the client made, so a replay would not make them again.
+    pub live_tails: bool,
+    /// The tab's commands ([`TabCommand`]): a virtual clock, replay from the seed, reset, shared
+    /// links and the page's scenario.
+    pub tab_commands: bool,
+}
+
+impl Capabilities {
+    /// `kite serve`: live tails, on the wall clock.
+    pub const SERVER: Capabilities = Capabilities { live_tails: true, tab_commands: false };
+    /// The tab's worker: a virtual clock and replay, no live tails.
+    pub const TAB: Capabilities = Capabilities { live_tails: false, tab_commands: true };
 }
 
 /// What a client subscribed to.
@@ -45,67 +62,49 @@ pub struct Answer {
     pub by_engine: bool,
 }
 
-impl Default for HostSession {
-    fn default() -> HostSession {
-        HostSession::new()
-    }
+/// What the session made of a client message.
+#[derive(Debug)]
+pub enum Turn {
+    /// Answered by the engine or by the session.
+    Answered(Answer),
+    /// A tab command, for the host to do: only a host with [`Capabilities::tab_commands`] gets one.
+    ForHost { id: u64, command: TabCommand },
 }
 
 impl HostSession {
-    /// A session that serves everything: event streams and live tails.
-    pub fn new() -> HostSession {
-        HostSession { subscriptions: Vec::new(), consumers: Vec::new(), live_tails: true }
-    }
-
-    /// A session without live tails, for a host that replays what the engine was given: a tail's
-    /// fetches are not requests the client made, so a replay would not make them again.
-    pub fn without_live_tails() -> HostSession {
-        HostSession { live_tails: false, ..HostSession::new() }
+    /// A session for a host that can do what `capabilities` says.
+    pub fn new(capabilities: Capabilities) -> HostSession {
+        HostSession { subscriptions: Vec::new(), consumers: Vec::new(), capabilities }
     }
 
     /// One frame from the client, answered at `now_ms`, as the frame to send back (binary for a
-    /// reply that carries record batches).
+    /// reply that carries record batches). For a host without tab commands.
     pub fn answer_frame(&mut self, cluster: &mut Cluster, now_ms: i64, frame: &Frame) -> Frame {
         match decode_client_frame(frame) {
-            Ok(message) => {
-                let Answer { id, reply, .. } = self.answer(cluster, now_ms, message);
-                reply_frame(id, reply)
-            }
+            Ok(message) => match self.answer(cluster, now_ms, message) {
+                Turn::Answered(Answer { id, reply, .. }) => reply_frame(id, reply),
+                Turn::ForHost { id, .. } => reply_frame(id, no_tab_commands()),
+            },
             Err(err) => Frame::Text(encode(&ServerMessage::Invalid { message: err.to_string() })),
         }
     }
 
-    /// One message from the client: subscriptions are the session's, consumers may be used only
-    /// by the session that opened them, everything else goes to the engine.
-    pub fn answer(&mut self, cluster: &mut Cluster, now_ms: i64, message: ClientMessage) -> Answer {
+    /// One message from the client: the session's own commands are answered here, the tab's go
+    /// to a host that has them, and the engine's go to the engine — a consumer only from the
+    /// session that opened it.
+    pub fn answer(&mut self, cluster: &mut Cluster, now_ms: i64, message: ClientMessage) -> Turn {
         let ClientMessage { id, command } = message;
-        let answered = |reply, by_engine| Answer { id, reply, by_engine };
-        if let Some(reply) = self.subscribe(cluster, now_ms, id, &command) {
-            return answered(reply, false);
-        }
-        let target = match &command {
-            Command::Poll { consumer, .. }
-            | Command::CommitOffsets { consumer }
-            | Command::CloseConsumer { consumer }
-            | Command::CrashConsumer { consumer } => Some(*consumer),
-            _ => None,
+        let answered = |reply, by_engine| Turn::Answered(Answer { id, reply, by_engine });
+        let command = match command {
+            Request::Engine(command) => command,
+            Request::Host(command) => {
+                return answered(self.host_command(cluster, now_ms, id, command), false);
+            }
+            Request::Tab(command) if self.capabilities.tab_commands => return Turn::ForHost { id, command },
+            Request::Tab(_) => return answered(no_tab_commands(), false),
         };
-        if let Some(consumer) = target.filter(|consumer| !self.consumers.contains(consumer)) {
-            return answered(
-                refusal(format!("There is no open consumer {consumer} on this connection.")),
-                false,
-            );
-        }
-        if matches!(command, Command::OpenConsumer { .. })
-            && self.consumers.len() >= MAX_CONSUMERS_PER_CONNECTION
-        {
-            let reply = Reply::Error(KafkaError::new(
-                ErrorCode::PolicyViolation,
-                format!(
-                    "A connection runs at most {MAX_CONSUMERS_PER_CONNECTION} consumers; close one first."
-                ),
-            ));
-            return answered(reply, false);
+        if let Some(refusal) = self.refuse_for_consumers(&command) {
+            return answered(refusal, false);
         }
         let reply = cluster.handle(now_ms, command);
         match &reply {
@@ -116,6 +115,31 @@ impl HostSession {
         answered(reply, true)
     }
 
+    /// A consumer is used only by the session that opened it, and a session opens at most
+    /// [`MAX_CONSUMERS_PER_CONNECTION`].
+    fn refuse_for_consumers(&self, command: &Command) -> Option<Reply> {
+        let target = match command {
+            Command::Poll { consumer, .. }
+            | Command::CommitOffsets { consumer }
+            | Command::CloseConsumer { consumer }
+            | Command::CrashConsumer { consumer } => Some(*consumer),
+            _ => None,
+        };
+        if let Some(consumer) = target.filter(|consumer| !self.consumers.contains(consumer)) {
+            return Some(refusal(format!("There is no open consumer {consumer} on this connection.")));
+        }
+        if matches!(command, Command::OpenConsumer { .. })
+            && self.consumers.len() >= MAX_CONSUMERS_PER_CONNECTION
+        {
+            return Some(Reply::Error(KafkaError::new(
+                ErrorCode::PolicyViolation,
+                format!(
+                    "A connection runs at most {MAX_CONSUMERS_PER_CONNECTION} consumers; close one first."
+                ),
+            )));
+        }
+        None
+    }
     /// Whether anything is subscribed (without, the engine's events need not be looked at).
     pub fn has_subscriptions(&self) -> bool {
         !self.subscriptions.is_empty()
@@ -169,45 +193,47 @@ impl HostSession {
     }
 
     /// The session's own commands: subscriptions are the client's, not the engine's.
-    fn subscribe(&mut self, cluster: &mut Cluster, now_ms: i64, id: u64, command: &Command) -> Option<Reply> {
+    fn host_command(&mut self, cluster: &mut Cluster, now_ms: i64, id: u64, command: HostCommand) -> Reply {
         let subscription = match command {
-            Command::Unsubscribe { subscription } => {
+            HostCommand::Ping => return Reply::Pong { now_ms },
+            HostCommand::Unsubscribe { subscription } => {
                 let before = self.subscriptions.len();
-                self.subscriptions.retain(|(s, _)| s != subscription);
+                self.subscriptions.retain(|(s, _)| *s != subscription);
                 if self.subscriptions.len() == before {
-                    return Some(refusal(format!(
-                        "There is no subscription {subscription} on this connection."
-                    )));
+                    return refusal(format!("There is no subscription {subscription} on this connection."));
                 }
-                return Some(Reply::Unsubscribed { subscription: *subscription });
+                return Reply::Unsubscribed { subscription };
             }
-            Command::SubscribeEvents => Subscription::Events,
-            Command::Tail { .. } if !self.live_tails => return None,
-            Command::Tail { topic, partition, offset, key_deserializer, value_deserializer } => {
+            HostCommand::SubscribeEvents => Subscription::Events,
+            HostCommand::Tail { .. } if !self.capabilities.live_tails => {
+                return refusal(
+                    "Live tails are kite serve's: this host replays its cluster, and a tail's reads are not requests a replay makes again."
+                        .into(),
+                );
+            }
+            HostCommand::Tail { topic, partition, offset, key_deserializer, value_deserializer } => {
                 // Where the tail starts: the given offset, else the log end (as ListOffsets says).
-                let latest =
-                    Command::ListOffsets { topic: topic.clone(), partition: *partition, timestamp_ms: -1 };
+                let latest = Command::ListOffsets { topic: topic.clone(), partition, timestamp_ms: -1 };
                 let next = match cluster.handle(now_ms, latest) {
                     Reply::Offsets { offset: end, .. } => offset.or(end).unwrap_or(0),
-                    error @ Reply::Error(_) => return Some(error),
+                    error @ Reply::Error(_) => return error,
                     _ => 0,
                 };
                 Subscription::Tail {
-                    topic: topic.clone(),
-                    partition: *partition,
+                    topic,
+                    partition,
                     next,
-                    deserializers: (*key_deserializer, *value_deserializer),
+                    deserializers: (key_deserializer, value_deserializer),
                 }
             }
-            _ => return None,
         };
         if self.subscriptions.len() >= MAX_SUBSCRIPTIONS_PER_CONNECTION {
-            return Some(refusal(format!(
+            return refusal(format!(
                 "A connection holds at most {MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions."
-            )));
+            ));
         }
         self.subscriptions.push((id, subscription));
-        Some(Reply::Subscribed { subscription: id })
+        Reply::Subscribed { subscription: id }
     }
 }
 
@@ -287,6 +313,18 @@ fn refusal(message: String) -> Reply {
     Reply::Error(KafkaError::new(ErrorCode::InvalidRequest, message))
 }
 
+fn no_tab_commands() -> Reply {
+    refusal("This host runs on the wall clock: a virtual clock, replay from the seed, reset and scenarios are the in-tab engine's.".into())
+}
+
+/// The engine's answer to a request with no session around it.
+fn sessionless(cluster: &mut Cluster, now_ms: i64, command: Request) -> Reply {
+    match command {
+        Request::Engine(command) => cluster.handle(now_ms, command),
+        Request::Host(_) | Request::Tab(_) => refusal("Only a host's session answers this request.".into()),
+    }
+}
+
 /// A client's frame in, the engine's answer out, with no session around it (no subscriptions,
 /// no consumer ownership): for the fuzzers and tests. Hosts answer through
 /// `host::HostSession`. A binary frame's payload goes to the command that carries records
@@ -294,7 +332,7 @@ fn refusal(message: String) -> Reply {
 /// frame, everything else as text.
 pub fn serve_frame(cluster: &mut Cluster, now_ms: i64, incoming: &Frame) -> Frame {
     match decode_client_frame(incoming) {
-        Ok(ClientMessage { id, command }) => reply_frame(id, cluster.handle(now_ms, command)),
+        Ok(ClientMessage { id, command }) => reply_frame(id, sessionless(cluster, now_ms, command)),
         Err(err) => Frame::Text(encode(&ServerMessage::Invalid { message: err.to_string() })),
     }
 }
@@ -303,7 +341,7 @@ pub fn serve_frame(cluster: &mut Cluster, now_ms: i64, incoming: &Frame) -> Fram
 /// tab's replay gives its history to a new cluster through it.
 pub fn serve_text(cluster: &mut Cluster, now_ms: i64, text: &str) -> String {
     match decode_client_message(text) {
-        Ok(ClientMessage { id, command }) => reply_text(id, cluster.handle(now_ms, command)),
+        Ok(ClientMessage { id, command }) => reply_text(id, sessionless(cluster, now_ms, command)),
         Err(err) => encode(&ServerMessage::Invalid { message: err.to_string() }),
     }
 }

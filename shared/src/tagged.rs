@@ -148,19 +148,144 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for ObjectVisitor<V> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<V::Value, A::Error> {
         match map.next_key_seed(KeyIs(self.tag))? {
             Some(true) => self.visitor.visit_enum(Variant { map }),
-            Some(false) => {
-                // Say whether the tag comes later (`from_json` reorders and reads again) or not at all.
-                let _ = map.next_value::<IgnoredAny>()?;
-                while let Some(is_tag) = map.next_key_seed(KeyIs(self.tag))? {
-                    if is_tag {
-                        return Err(de::Error::custom(format_args!("{TAG_NOT_FIRST}: \"{}\"", self.tag)));
-                    }
-                    let _ = map.next_value::<IgnoredAny>()?;
-                }
-                Err(de::Error::missing_field(self.tag))
-            }
+            Some(false) => Err(tag_not_first(self.tag, map)),
             None => Err(de::Error::missing_field(self.tag)),
         }
+    }
+}
+
+/// The error for an object whose first key is not the tag: whether the tag comes later
+/// (`from_json` reorders and reads again) or not at all.
+fn tag_not_first<'de, A: MapAccess<'de>>(tag: &'static str, mut map: A) -> A::Error {
+    let mut skip = || -> Result<A::Error, A::Error> {
+        let _ = map.next_value::<IgnoredAny>()?;
+        while let Some(is_tag) = map.next_key_seed(KeyIs(tag))? {
+            if is_tag {
+                return Ok(de::Error::custom(format_args!("{TAG_NOT_FIRST}: \"{tag}\"")));
+            }
+            let _ = map.next_value::<IgnoredAny>()?;
+        }
+        Ok(de::Error::missing_field(tag))
+    };
+    skip().unwrap_or_else(|error| error)
+}
+
+/// A type read as one of several tagged enums, by its tag's value: the API's requests are the
+/// engine's commands or the host's, one object on the wire (`{"type": "tail", ...}`) either way.
+pub trait OneOf<'de>: Sized {
+    /// Reads the variant `name`: `rest` is the whole object again, its tag first, for the enum
+    /// whose variant that is.
+    fn read<D: de::Deserializer<'de>>(name: &str, rest: D) -> Result<Self, D::Error>;
+}
+
+/// `T`'s `Deserialize`: reads the tag (which must come first), then lets `T` choose the enum.
+pub fn read_one_of<'de, T: OneOf<'de>, D: de::Deserializer<'de>>(
+    tag: &'static str,
+    deserializer: D,
+) -> Result<T, D::Error> {
+    deserializer.deserialize_map(OneOfVisitor { tag, chosen: std::marker::PhantomData })
+}
+
+struct OneOfVisitor<T> {
+    tag: &'static str,
+    chosen: std::marker::PhantomData<T>,
+}
+
+impl<'de, T: OneOf<'de>> Visitor<'de> for OneOfVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "an object with a \"{}\" field naming what it is", self.tag)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        match map.next_key_seed(KeyIs(self.tag))? {
+            Some(true) => {
+                let name: String = map.next_value()?;
+                let rest = Retold { tag: Some(self.tag), name: Some(name.clone()), map };
+                T::read(&name, MapAccessDeserializer::new(rest))
+            }
+            Some(false) => Err(tag_not_first(self.tag, map)),
+            None => Err(de::Error::missing_field(self.tag)),
+        }
+    }
+}
+
+/// An object whose tag was already read, told again from its tag: the tag's key, its value, then
+/// the entries still unread.
+struct Retold<A> {
+    tag: Option<&'static str>,
+    name: Option<String>,
+    map: A,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Retold<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+        match self.tag.take() {
+            Some(tag) => seed.deserialize(de::value::StrDeserializer::new(tag)).map(Some),
+            None => self.map.next_key_seed(seed),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        match self.name.take() {
+            Some(name) => seed.deserialize(de::value::StringDeserializer::new(name)),
+            None => self.map.next_value_seed(seed),
+        }
+    }
+}
+
+/// The variant names of an enum deriving `Deserialize` with `#[serde(remote = "Self")]`, given
+/// its derived (inherent) `deserialize` for [`VariantNames`]: `variant_names(Command::deserialize)`.
+pub fn variant_names<T>(read: fn(VariantNames) -> Result<T, NamesFound>) -> &'static [&'static str] {
+    match read(VariantNames) {
+        Err(NamesFound(names)) => names,
+        Ok(_) => &[],
+    }
+}
+
+/// A deserializer that reads nothing: it answers an enum's read with the enum's variant names.
+pub struct VariantNames;
+
+/// [`VariantNames`]' answer (and its error for anything but an enum: no names).
+#[derive(Debug)]
+pub struct NamesFound(&'static [&'static str]);
+
+impl fmt::Display for NamesFound {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "variants {:?}", self.0)
+    }
+}
+
+impl std::error::Error for NamesFound {}
+
+impl de::Error for NamesFound {
+    fn custom<T: fmt::Display>(_: T) -> Self {
+        NamesFound(&[])
+    }
+}
+
+impl<'de> de::Deserializer<'de> for VariantNames {
+    type Error = NamesFound;
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        variants: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, NamesFound> {
+        Err(NamesFound(variants))
+    }
+
+    fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, NamesFound> {
+        Err(NamesFound(&[]))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+        unit unit_struct newtype_struct seq tuple tuple_struct map struct identifier ignored_any
     }
 }
 

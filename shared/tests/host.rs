@@ -3,12 +3,23 @@
 
 use std::collections::BTreeMap;
 
-use kite_shared::api::{ClientMessage, Command, PartitionRef, Reply, ServerMessage, decode_server_message};
+use kite_shared::api::{
+    ClientMessage, Command, HostCommand, PartitionRef, Reply, Request, ServerMessage, TabCommand,
+    decode_client_message, decode_server_message,
+};
 use kite_shared::cluster::Cluster;
-use kite_shared::host::{Answer, HostSession};
+use kite_shared::host::{Answer, Capabilities, HostSession, Turn};
 
-fn ask(session: &mut HostSession, cluster: &mut Cluster, id: u64, command: Command) -> Answer {
-    session.answer(cluster, 1_000, ClientMessage { id, command })
+/// The session's answer to `command`, which must not be one for the host.
+fn ask(session: &mut HostSession, cluster: &mut Cluster, id: u64, command: impl Into<Request>) -> Answer {
+    match session.answer(cluster, 1_000, ClientMessage { id, command: command.into() }) {
+        Turn::Answered(answer) => answer,
+        other => panic!("left to the host: {other:?}"),
+    }
+}
+
+fn server() -> HostSession {
+    HostSession::new(Capabilities::SERVER)
 }
 
 fn produce(value: &str) -> Command {
@@ -27,8 +38,8 @@ fn produce(value: &str) -> Command {
 }
 
 /// A live tail of `orders`' partition 0 from its end.
-fn tail_of_orders() -> Command {
-    Command::Tail {
+fn tail_of_orders() -> HostCommand {
+    HostCommand::Tail {
         topic: "orders".into(),
         partition: 0,
         offset: None,
@@ -68,9 +79,9 @@ fn pushes(session: &mut HostSession, cluster: &mut Cluster) -> Vec<(u64, String)
 #[test]
 fn subscriptions_are_the_sessions_and_push_what_the_engine_did() {
     let mut cluster = cluster_with_orders();
-    let mut session = HostSession::new();
+    let mut session = server();
     assert!(!session.has_subscriptions());
-    let events = ask(&mut session, &mut cluster, 1, Command::SubscribeEvents);
+    let events = ask(&mut session, &mut cluster, 1, HostCommand::SubscribeEvents);
     assert!(matches!(events, Answer { reply: Reply::Subscribed { subscription: 1 }, by_engine: false, .. }));
     let tail = tail_of_orders();
     assert!(matches!(ask(&mut session, &mut cluster, 2, tail).reply, Reply::Subscribed { subscription: 2 }));
@@ -80,9 +91,9 @@ fn subscriptions_are_the_sessions_and_push_what_the_engine_did() {
     assert!(got.contains(&(1, "event".into())), "{got:?}");
     assert!(got.contains(&(2, "records".into())), "{got:?}");
     // Unsubscribed, the tail stops; unknown subscriptions are named.
-    let gone = ask(&mut session, &mut cluster, 4, Command::Unsubscribe { subscription: 2 });
+    let gone = ask(&mut session, &mut cluster, 4, HostCommand::Unsubscribe { subscription: 2 });
     assert!(matches!(gone.reply, Reply::Unsubscribed { subscription: 2 }));
-    let again = ask(&mut session, &mut cluster, 5, Command::Unsubscribe { subscription: 2 });
+    let again = ask(&mut session, &mut cluster, 5, HostCommand::Unsubscribe { subscription: 2 });
     let Reply::Error(error) = again.reply else { panic!("{again:?}") };
     assert_eq!(error.message, "There is no subscription 2 on this connection.");
     ask(&mut session, &mut cluster, 6, produce("again"));
@@ -90,20 +101,67 @@ fn subscriptions_are_the_sessions_and_push_what_the_engine_did() {
 }
 
 #[test]
-fn a_session_without_live_tails_leaves_them_to_the_engine() {
+fn the_tabs_session_leaves_its_commands_to_the_tab_and_refuses_live_tails() {
     let mut cluster = cluster_with_orders();
-    let mut session = HostSession::without_live_tails();
-    let tail = tail_of_orders();
-    let answer = ask(&mut session, &mut cluster, 1, tail);
+    let mut tab = HostSession::new(Capabilities::TAB);
+    let answer = ask(&mut tab, &mut cluster, 1, tail_of_orders());
     let Reply::Error(error) = &answer.reply else { panic!("{answer:?}") };
-    assert!(error.message.starts_with("Subscriptions push messages"), "{error:?}");
-    assert!(answer.by_engine);
+    assert!(error.message.starts_with("Live tails are kite serve's"), "{error:?}");
+    assert!(!answer.by_engine, "the session refuses it, not the engine");
+    let replay = ClientMessage { id: 2, command: TabCommand::Replay.into() };
+    assert!(matches!(
+        tab.answer(&mut cluster, 1_000, replay.clone()),
+        Turn::ForHost { id: 2, command: TabCommand::Replay }
+    ));
+    // On the server the same request is refused by name.
+    let answer = ask(&mut server(), &mut cluster, 2, TabCommand::Replay);
+    let Reply::Error(error) = &answer.reply else { panic!("{answer:?}") };
+    assert!(error.message.starts_with("This host runs on the wall clock"), "{error:?}");
+}
+
+#[test]
+fn a_ping_is_answered_by_the_session_with_the_engines_time() {
+    let mut cluster = cluster_with_orders();
+    for mut session in [server(), HostSession::new(Capabilities::TAB)] {
+        let answer = ask(&mut session, &mut cluster, 9, HostCommand::Ping);
+        assert!(matches!(answer, Answer { id: 9, reply: Reply::Pong { now_ms: 1_000 }, by_engine: false }));
+    }
+}
+
+#[test]
+fn requests_of_the_engine_the_session_and_the_tab_are_one_object_on_the_wire() {
+    let read = |text: &str| decode_client_message(text).map(|message| message.command);
+    assert_eq!(read(r#"{"id":1,"command":{"type":"ping"}}"#).unwrap(), Request::Host(HostCommand::Ping));
+    assert_eq!(
+        read(r#"{"id":1,"command":{"type":"list_topics"}}"#).unwrap(),
+        Request::Engine(Command::ListTopics)
+    );
+    assert_eq!(read(r#"{"id":1,"command":{"type":"replay"}}"#).unwrap(), Request::Tab(TabCommand::Replay));
+    // The tag anywhere in the object, as for every tagged message.
+    assert_eq!(
+        read(r#"{"command":{"subscription":3,"type":"unsubscribe"},"id":2}"#).unwrap(),
+        Request::Host(HostCommand::Unsubscribe { subscription: 3 })
+    );
+    // Written as read: the tag first, the fields beside it.
+    let message = ClientMessage { id: 4, command: HostCommand::Unsubscribe { subscription: 3 }.into() };
+    assert_eq!(
+        kite_shared::api::encode(&message),
+        r#"{"id":4,"command":{"type":"unsubscribe","subscription":3}}"#
+    );
+    // An unknown type is named, with every type there is (serde's words).
+    let error = read(r#"{"id":1,"command":{"type":"pong"}}"#).unwrap_err().to_string();
+    assert!(error.contains("unknown variant `pong`, expected one of `create_topic`"), "{error}");
+    assert!(error.contains("`ping`") && error.contains("`replay`"), "{error}");
+    // A known type with a field it does not have is refused by that type's reader.
+    let text = r#"{"id":1,"command":{"type":"unsubscribe","subscription":3,"topic":"t"}}"#;
+    let error = read(text).unwrap_err().to_string();
+    assert!(error.contains("unknown field `topic`, expected `subscription`"), "{error}");
 }
 
 #[test]
 fn consumers_belong_to_the_session_that_opened_them() {
     let mut cluster = cluster_with_orders();
-    let (mut mine, mut theirs) = (HostSession::new(), HostSession::new());
+    let (mut mine, mut theirs) = (server(), server());
     let open = Command::OpenConsumer {
         group: Some("billing".into()),
         topics: vec!["orders".into()],

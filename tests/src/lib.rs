@@ -146,7 +146,7 @@ impl ApiClient {
     }
 
     /// Sends one command and returns its reply (keeping pushes that come first for `next_push`).
-    pub fn request(&mut self, command: kite_shared::api::Command) -> kite_shared::api::Reply {
+    pub fn request(&mut self, command: impl Into<kite_shared::api::Request>) -> kite_shared::api::Reply {
         self.0.request(command).unwrap()
     }
 

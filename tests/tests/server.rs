@@ -705,7 +705,7 @@ mod subscriptions {
     use std::time::Duration;
 
     use kite_e2e::{ApiClient, KiteServer, TempDir};
-    use kite_shared::api::{Command, Push, Reply};
+    use kite_shared::api::{Command, HostCommand, Push, Reply};
 
     fn produce(partition: i32, value: &str) -> Command {
         Command::Produce {
@@ -747,10 +747,10 @@ mod subscriptions {
             replication_factor: None,
         };
         assert!(matches!(producer.request(create), Reply::TopicCreated { .. }));
-        let Reply::Subscribed { subscription: events } = watcher.request(Command::SubscribeEvents) else {
+        let Reply::Subscribed { subscription: events } = watcher.request(HostCommand::SubscribeEvents) else {
             panic!("no events subscription")
         };
-        let tail = Command::Tail {
+        let tail = HostCommand::Tail {
             topic: "orders".into(),
             partition: 1,
             offset: None,
@@ -794,7 +794,7 @@ mod subscriptions {
 
         // Unsubscribed: the tail stops; events go on.
         assert!(matches!(
-            watcher.request(Command::Unsubscribe { subscription: tailing }),
+            watcher.request(HostCommand::Unsubscribe { subscription: tailing }),
             Reply::Unsubscribed { .. }
         ));
         assert!(matches!(producer.request(produce(1, "again")), Reply::Produced { .. }));
@@ -803,7 +803,10 @@ mod subscriptions {
                 .any(|(_, p)| matches!(p, Push::Event { event, .. } if event["kind"] == "high_watermark"))
         });
         assert!(pushes.iter().all(|(s, _)| *s == events), "{pushes:?}");
-        assert!(matches!(watcher.request(Command::Unsubscribe { subscription: tailing }), Reply::Error(_)));
+        assert!(matches!(
+            watcher.request(HostCommand::Unsubscribe { subscription: tailing }),
+            Reply::Error(_)
+        ));
     }
 
     /// 64 live tails of one partition on one connection, then 1,000 records of 200 bytes: every
@@ -825,7 +828,7 @@ mod subscriptions {
         };
         assert!(matches!(producer.request(create), Reply::TopicCreated { .. }));
         for _ in 0..64 {
-            let tail = Command::Tail {
+            let tail = HostCommand::Tail {
                 topic: "orders".into(),
                 partition: 0,
                 offset: None,

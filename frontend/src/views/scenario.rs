@@ -2,7 +2,7 @@
 //! did — expectations held or not — the reader's pause and a Continue button, or the script's
 //! line-numbered error; and a link that opens the same scenario in the full playground.
 
-use kite_shared::api::Command;
+use kite_shared::api::TabCommand;
 use kite_shared::scenario::Outcome;
 use yew::prelude::*;
 
@@ -15,7 +15,7 @@ pub struct Props {
     /// Why the script cannot be played (the engine's refusal), shown in place of the steps.
     pub error: Option<String>,
     pub ready: bool,
-    pub send: Callback<Command>,
+    pub send: Callback<TabCommand>,
     /// Where the full playground opens this scenario (shown in an embed).
     pub full_playground: Option<String>,
 }
@@ -25,7 +25,7 @@ pub fn scenario_panel(props: &Props) -> Html {
     let lang = use_context::<Lang>().unwrap_or_default();
     let proceed = {
         let send = props.send.clone();
-        Callback::from(move |_: MouseEvent| send.emit(Command::ContinueScenario))
+        Callback::from(move |_: MouseEvent| send.emit(TabCommand::ContinueScenario))
     };
     let view = props.scenario.clone().unwrap_or_default();
     let failed = view.steps.iter().filter(|s| matches!(s.outcome, Outcome::Failed { .. })).count();

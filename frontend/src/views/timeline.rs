@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 
-use kite_shared::api::Command;
+use kite_shared::api::TabCommand;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
@@ -31,7 +31,7 @@ pub struct Props {
     pub ready: bool,
     pub clock: Option<ClockView>,
     pub replayed: Option<ReplayView>,
-    pub send: Callback<Command>,
+    pub send: Callback<TabCommand>,
     /// The last `share_state` answer: the `?state=` parameter.
     pub shared_state: Option<String>,
     /// A snapshot file's text to import (the app stops the engine, imports, starts a new one).
@@ -76,19 +76,21 @@ fn clock_bar(lang: Lang, props: &Props, snapshot_problem: UseStateHandle<Option<
     let Some(clock) = &props.clock else { return html! {} };
     let set = |speed_percent: Option<u32>, paused: Option<bool>, step_ms: Option<i64>| {
         let send = props.send.clone();
-        Callback::from(move |_: MouseEvent| send.emit(Command::SetClock { speed_percent, paused, step_ms }))
+        Callback::from(move |_: MouseEvent| {
+            send.emit(TabCommand::SetClock { speed_percent, paused, step_ms })
+        })
     };
     let on_speed = {
         let send = props.send.clone();
         Callback::from(move |e: Event| {
             if let Ok(speed) = e.target_unchecked_into::<HtmlSelectElement>().value().parse() {
-                send.emit(Command::SetClock { speed_percent: Some(speed), paused: None, step_ms: None });
+                send.emit(TabCommand::SetClock { speed_percent: Some(speed), paused: None, step_ms: None });
             }
         })
     };
     let replay = {
         let send = props.send.clone();
-        Callback::from(move |_: MouseEvent| send.emit(Command::Replay))
+        Callback::from(move |_: MouseEvent| send.emit(TabCommand::Replay))
     };
     let on_file = {
         let on_import = props.on_import_snapshot.clone();
@@ -110,7 +112,7 @@ fn clock_bar(lang: Lang, props: &Props, snapshot_problem: UseStateHandle<Option<
                 .and_then(|w| w.confirm_with_message("Delete this cluster and start a new one?").ok())
                 .unwrap_or(false);
             if sure {
-                send.emit(Command::ResetCluster);
+                send.emit(TabCommand::ResetCluster);
             }
         })
     };
@@ -137,7 +139,7 @@ fn clock_bar(lang: Lang, props: &Props, snapshot_problem: UseStateHandle<Option<
             <button id="share-state" title={tr(lang, "A link that makes this same cluster again: its seed and everything it was given")}
                 onclick={{
                     let send = props.send.clone();
-                    Callback::from(move |_: MouseEvent| send.emit(Command::ShareState))
+                    Callback::from(move |_: MouseEvent| send.emit(TabCommand::ShareState))
                 }}>{ tr(lang, "Share") }</button>
             if let Some(parameter) = &props.shared_state {
                 <input id="share-link" class="share-link" readonly=true aria-label={tr(lang, "Link to this cluster")}
@@ -195,10 +197,10 @@ pub fn timeline_panel(props: &Props) -> Html {
         let active = props.in_tab && props.ready;
         use_effect_with(active, move |active| {
             if *active {
-                send.emit(Command::SetClock { speed_percent: None, paused: None, step_ms: None });
+                send.emit(TabCommand::SetClock { speed_percent: None, paused: None, step_ms: None });
             }
             super::every(CLOCK_REFRESH_MS, *active, move || {
-                send.emit(Command::SetClock { speed_percent: None, paused: None, step_ms: None })
+                send.emit(TabCommand::SetClock { speed_percent: None, paused: None, step_ms: None })
             })
         });
     }

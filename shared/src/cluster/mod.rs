@@ -550,25 +550,10 @@ impl Cluster {
             Command::CutLink { from, to } => self.cut_link(now_ms, &from, &to, true),
             Command::HealLink { from, to } => self.cut_link(now_ms, &from, &to, false),
             Command::GetMetrics => Ok(Reply::Metrics(self.metrics(now_ms))),
-            Command::SubscribeEvents | Command::Tail { .. } | Command::Unsubscribe { .. } => {
-                Err(KafkaError::new(
-                    ErrorCode::InvalidRequest,
-                    "Subscriptions push messages, which this host does not do; kite serve does.",
-                ))
-            }
             Command::FetchRecords { topic, partition, offset, max_bytes } => {
                 self.fetch_records(&topic, partition, offset, max_bytes)
             }
             Command::DumpRecord { topic, partition, offset } => self.dump_record(&topic, partition, offset),
-            // The host's own: a virtual clock, replay and reset belong to the tab's worker.
-            Command::SetClock { .. }
-            | Command::Replay
-            | Command::ResetCluster
-            | Command::ShareState
-            | Command::ContinueScenario => Err(KafkaError::new(
-                ErrorCode::InvalidRequest,
-                "This host runs on the wall clock: a virtual clock, replay from the seed, reset and scenarios are the in-tab engine's.",
-            )),
         };
         self.collect_events();
         match result {
