@@ -150,16 +150,18 @@ impl Page {
 /// at 250 ms none (docs/benchmarks.md), and four updates a second still read as live.
 const EVENT_FLUSH_MS: i32 = 250;
 
-#[function_component(App)]
-pub fn app(props: &AppProps) -> Html {
-    let page = use_memo(props.mounted.clone(), |mounted| match mounted {
-        Some(mounted) => Page::mounted(mounted),
-        None => Page::from_location(),
-    });
-    // The reader's language and theme: from the URL, their last choice, or the system's.
-    // A mounted playground takes its element's language and leaves the host page's alone.
-    let mounted_lang = props.mounted.as_ref().and_then(|m| Lang::from_code(&m.lang));
-    let mounted = props.mounted.is_some();
+/// The reader's language and theme, and the controls that change them.
+struct Preferences {
+    lang: Lang,
+    theme: Theme,
+    toggle_lang: Callback<MouseEvent>,
+    on_theme: Callback<Event>,
+}
+
+/// The reader's language and theme: from the URL, their last choice, or the system's. A mounted
+/// playground takes its element's language (`mounted_lang`) and leaves the host page's alone.
+#[hook]
+fn use_preferences(mounted_lang: Option<Lang>, mounted: bool) -> Preferences {
     let lang_state = use_state(|| mounted_lang.unwrap_or_else(Lang::initial));
     let theme = use_state(Theme::initial);
     let lang = *lang_state;
@@ -173,12 +175,9 @@ pub fn app(props: &AppProps) -> Html {
             theme.apply()
         }
     });
-    let toggle_lang = {
-        let lang_state = lang_state.clone();
-        Callback::from(move |_: MouseEvent| {
-            lang_state.set(if *lang_state == Lang::Ko { Lang::En } else { Lang::Ko })
-        })
-    };
+    let toggle_lang = Callback::from(move |_: MouseEvent| {
+        lang_state.set(if *lang_state == Lang::Ko { Lang::En } else { Lang::Ko })
+    });
     let on_theme = {
         let theme = theme.clone();
         Callback::from(move |e: Event| {
@@ -188,6 +187,134 @@ pub fn app(props: &AppProps) -> Html {
             }
         })
     };
+    Preferences { lang, theme: *theme, toggle_lang, on_theme }
+}
+
+/// The message browser's requests: a command, and for a seek by time the deserializers of the
+/// fetch its answer leads to.
+type SendBrowse = Rc<dyn Fn(Command, Option<(SerializerKind, SerializerKind)>)>;
+
+/// Where the engine's messages go: event pushes and the generator's batch answers are gathered
+/// for the next flush, the message browser's answers go to it, everything else to the state,
+/// followed by the requests it calls for.
+#[derive(Clone)]
+struct Router {
+    dispatcher: UseReducerDispatcher<AppState>,
+    send_request: Callback<Request>,
+    browse_ids: Rc<RefCell<BrowseIds>>,
+    send_browse: SendBrowse,
+    batch_run: Rc<RefCell<BatchRun>>,
+    batch_ids: Rc<RefCell<HashSet<u64>>>,
+    send_batch: Callback<Command>,
+    /// Messages waiting for the next flush (`None`: no flush is scheduled): the page renders them
+    /// together, at most every EVENT_FLUSH_MS.
+    gathered: Rc<RefCell<Option<Vec<ServerMessage>>>>,
+}
+
+impl Router {
+    fn route(&self, incoming: Incoming) {
+        match incoming {
+            Incoming::Message(event @ ServerMessage::Push { .. }) => self.gather(event),
+            Incoming::Message(answer @ ServerMessage::Reply { id, .. })
+                if self.batch_ids.borrow().contains(&id) =>
+            {
+                self.batch_ids.borrow_mut().remove(&id);
+                self.gather(answer);
+                // The next batch goes now, not at the next render.
+                let next = self.batch_run.borrow_mut().answered();
+                next.into_iter().for_each(|command| self.send_batch.emit(command));
+            }
+            Incoming::Message(ServerMessage::Reply { id, reply })
+                if self.browse_ids.borrow().contains_key(&id) =>
+            {
+                let by_time = self.browse_ids.borrow_mut().remove(&id).flatten();
+                // A seek by time found its offset: read from there.
+                if let (Reply::Offsets { topic, partition, offset: Some(offset), .. }, Some(deserializers)) =
+                    (&reply, by_time)
+                {
+                    let fetch = Command::Fetch {
+                        topic: topic.clone(),
+                        partition: *partition,
+                        offset: *offset,
+                        max_records: BROWSE_FETCH_RECORDS,
+                        key_deserializer: deserializers.0,
+                        value_deserializer: deserializers.1,
+                    };
+                    (self.send_browse)(fetch, None);
+                }
+                self.dispatcher.dispatch(Action::Browsed(reply));
+            }
+            Incoming::Message(message) => {
+                let next = follow_ups(&message);
+                self.dispatcher.dispatch(Action::Message(message));
+                next.into_iter().for_each(|command| self.send_request.emit(command));
+            }
+            Incoming::Undecodable(reason) => self.dispatcher.dispatch(Action::Undecodable(reason)),
+            Incoming::Closed(reason) => self.dispatcher.dispatch(Action::Closed(reason)),
+        }
+    }
+
+    fn gather(&self, message: ServerMessage) {
+        let mut waiting = self.gathered.borrow_mut();
+        match waiting.as_mut() {
+            Some(messages) => messages.push(message),
+            None => {
+                *waiting = Some(vec![message]);
+                let (gathered, dispatcher) = (self.gathered.clone(), self.dispatcher.clone());
+                crate::views::later(EVENT_FLUSH_MS, move || {
+                    let messages = gathered.borrow_mut().take().unwrap_or_default();
+                    dispatcher.dispatch(Action::Messages(messages));
+                });
+            }
+        }
+    }
+}
+
+/// The compact widget a docs page embeds: the scenario and the views the author chose, no header.
+fn embed_page(
+    lang: Lang,
+    batch_sender: BatchSender,
+    status: &LinkStatus,
+    scenario_panel: Option<Html>,
+    chosen: Vec<Html>,
+    locked: bool,
+) -> Html {
+    let status = match status {
+        LinkStatus::Ready { .. } => "ready",
+        LinkStatus::Connecting => "connecting",
+        LinkStatus::Closed { .. } => "closed",
+    };
+    html! {
+        <ContextProvider<Lang> context={lang}>
+        <ContextProvider<BatchSender> context={batch_sender}>
+        <div class="kite embed">
+            <p class="embed-status"><span id="status" class="status" data-status={status}>{ "Kite" }</span></p>
+            <main class="panels">
+                { for scenario_panel }
+                if locked {
+                    // A disabled fieldset turns off every control inside it, keyboard included:
+                    // the views still show and refresh, the scenario's Continue stays on.
+                    <fieldset class="locked" disabled=true>{ for chosen }</fieldset>
+                } else {
+                    { for chosen }
+                }
+            </main>
+        </div>
+        </ContextProvider<BatchSender>>
+        </ContextProvider<Lang>>
+    }
+}
+
+#[function_component(App)]
+pub fn app(props: &AppProps) -> Html {
+    let page = use_memo(props.mounted.clone(), |mounted| match mounted {
+        Some(mounted) => Page::mounted(mounted),
+        None => Page::from_location(),
+    });
+    let Preferences { lang, theme, toggle_lang, on_theme } = use_preferences(
+        props.mounted.as_ref().and_then(|m| Lang::from_code(&m.lang)),
+        props.mounted.is_some(),
+    );
     let state = use_reducer(|| AppState::new(Mode::InTab));
     // Marks for the first-render benchmark (tests/benches/first_render.rs).
     use_effect_with((), |_| performance_mark("kite-first-render"));
@@ -223,15 +350,17 @@ pub fn app(props: &AppProps) -> Html {
     let send_browse = {
         let (link, next_id, browse_ids) = (link.clone(), next_id.clone(), browse_ids.clone());
         let dispatcher = state.dispatcher();
-        Rc::new(move |command: Command, deserializers: Option<(SerializerKind, SerializerKind)>| {
-            let by_time = matches!(command, Command::ListOffsets { .. });
-            match send_command(&link, &next_id, command) {
-                Ok(id) => {
-                    browse_ids.borrow_mut().insert(id, deserializers.filter(|_| by_time));
+        let send_browse: SendBrowse =
+            Rc::new(move |command: Command, deserializers: Option<(SerializerKind, SerializerKind)>| {
+                let by_time = matches!(command, Command::ListOffsets { .. });
+                match send_command(&link, &next_id, command) {
+                    Ok(id) => {
+                        browse_ids.borrow_mut().insert(id, deserializers.filter(|_| by_time));
+                    }
+                    Err(reason) => dispatcher.dispatch(Action::SendFailed(reason)),
                 }
-                Err(reason) => dispatcher.dispatch(Action::SendFailed(reason)),
-            }
-        })
+            });
+        send_browse
     };
     // The generator's batches, whose answers also tell its run to send the next.
     let send_batch = {
@@ -258,78 +387,22 @@ pub fn app(props: &AppProps) -> Html {
 
     // (Re)open the link whenever a connection is asked for; close it when replaced or unmounted.
     {
-        let dispatcher = state.dispatcher();
-        let send_request = send_request.clone();
-        let link = link.clone();
-        let mode = state.mode.clone();
-        let (browse_ids, send_browse) = (browse_ids.clone(), send_browse.clone());
-        let worker_page = (*page).clone();
-        let (batch_run, batch_ids, send_batch) = (batch_run.clone(), batch_ids.clone(), send_batch.clone());
+        let router = Router {
+            dispatcher: state.dispatcher(),
+            send_request: send_request.clone(),
+            browse_ids: browse_ids.clone(),
+            send_browse: send_browse.clone(),
+            batch_run: batch_run.clone(),
+            batch_ids: batch_ids.clone(),
+            send_batch: send_batch.clone(),
+            gathered: Rc::new(RefCell::new(None)),
+        };
+        let (link, mode, worker_page) = (link.clone(), state.mode.clone(), (*page).clone());
         use_effect_with(state.generation, move |_| {
             // A new link has none of the old one's batches in flight.
-            batch_run.borrow_mut().stop();
-            let on_failure = dispatcher.clone();
-            // Event pushes and batch answers waiting for the next flush (`None`: no flush is
-            // scheduled): the page renders them together, at most every EVENT_FLUSH_MS.
-            let gathered = Rc::new(RefCell::new(None::<Vec<ServerMessage>>));
-            let gather = {
-                let dispatcher = dispatcher.clone();
-                move |message: ServerMessage| {
-                    let mut waiting = gathered.borrow_mut();
-                    match waiting.as_mut() {
-                        Some(messages) => messages.push(message),
-                        None => {
-                            *waiting = Some(vec![message]);
-                            let (gathered, dispatcher) = (gathered.clone(), dispatcher.clone());
-                            crate::views::later(EVENT_FLUSH_MS, move || {
-                                let messages = gathered.borrow_mut().take().unwrap_or_default();
-                                dispatcher.dispatch(Action::Messages(messages));
-                            });
-                        }
-                    }
-                }
-            };
-            let on_incoming = move |incoming: Incoming| match incoming {
-                Incoming::Message(event @ ServerMessage::Push { .. }) => gather(event),
-                Incoming::Message(answer @ ServerMessage::Reply { id, .. })
-                    if batch_ids.borrow().contains(&id) =>
-                {
-                    batch_ids.borrow_mut().remove(&id);
-                    gather(answer);
-                    // The next batch goes now, not at the next render.
-                    let next = batch_run.borrow_mut().answered();
-                    next.into_iter().for_each(|command| send_batch.emit(command));
-                }
-                Incoming::Message(ServerMessage::Reply { id, reply })
-                    if browse_ids.borrow().contains_key(&id) =>
-                {
-                    let by_time = browse_ids.borrow_mut().remove(&id).flatten();
-                    // A seek by time found its offset: read from there.
-                    if let (
-                        Reply::Offsets { topic, partition, offset: Some(offset), .. },
-                        Some(deserializers),
-                    ) = (&reply, by_time)
-                    {
-                        let fetch = Command::Fetch {
-                            topic: topic.clone(),
-                            partition: *partition,
-                            offset: *offset,
-                            max_records: BROWSE_FETCH_RECORDS,
-                            key_deserializer: deserializers.0,
-                            value_deserializer: deserializers.1,
-                        };
-                        send_browse(fetch, None);
-                    }
-                    dispatcher.dispatch(Action::Browsed(reply));
-                }
-                Incoming::Message(message) => {
-                    let next = follow_ups(&message);
-                    dispatcher.dispatch(Action::Message(message));
-                    next.into_iter().for_each(|command| send_request.emit(command));
-                }
-                Incoming::Undecodable(reason) => dispatcher.dispatch(Action::Undecodable(reason)),
-                Incoming::Closed(reason) => dispatcher.dispatch(Action::Closed(reason)),
-            };
+            router.batch_run.borrow_mut().stop();
+            let on_failure = router.dispatcher.clone();
+            let on_incoming = move |incoming| router.route(incoming);
             let opened = match &mode {
                 Mode::InTab => EngineLink::in_tab(&worker_page.base, &worker_page.worker_query, on_incoming),
                 Mode::Server { url, token } => EngineLink::server(url, token.as_deref(), on_incoming),
@@ -471,28 +544,7 @@ pub fn app(props: &AppProps) -> Html {
             .iter()
             .filter_map(|name| panels.iter().find(|(n, _)| n == name).map(|(_, panel)| panel.clone()))
             .collect();
-        return html! {
-            <ContextProvider<Lang> context={lang}>
-            <ContextProvider<BatchSender> context={batch_sender.clone()}>
-            <div class="kite embed">
-                <p class="embed-status"><span id="status" class="status" data-status={
-                    match &state.status { LinkStatus::Ready { .. } => "ready", LinkStatus::Connecting => "connecting",
-                        LinkStatus::Closed { .. } => "closed" }
-                }>{ "Kite" }</span></p>
-                <main class="panels">
-                    { for scenario_panel }
-                    if page.locked {
-                        // A disabled fieldset turns off every control inside it, keyboard included:
-                        // the views still show and refresh, the scenario's Continue stays on.
-                        <fieldset class="locked" disabled=true>{ for chosen }</fieldset>
-                    } else {
-                        { for chosen }
-                    }
-                </main>
-            </div>
-            </ContextProvider<BatchSender>>
-            </ContextProvider<Lang>>
-        };
+        return embed_page(lang, batch_sender, &state.status, scenario_panel, chosen, page.locked);
     }
     html! {
         <ContextProvider<Lang> context={lang}>
@@ -509,7 +561,7 @@ pub fn app(props: &AppProps) -> Html {
                     <label>{ tr(lang, "Theme") }
                         <select id="theme" onchange={on_theme}>
                             { for Theme::ALL.iter().map(|t| html! {
-                                <option value={t.code()} selected={*t == *theme}>{ tr(lang, t.code()) }</option>
+                                <option value={t.code()} selected={*t == theme}>{ tr(lang, t.code()) }</option>
                             }) }
                         </select></label>
                 </span>

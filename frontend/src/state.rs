@@ -437,23 +437,7 @@ impl AppState {
             }
             Reply::ConsumerClosed { consumer } => self.consumers.retain(|c| c.id != consumer),
             Reply::GroupDescribed { group, state, protocol, members, offsets } => {
-                // The same group's lag goes on; another group's starts afresh.
-                let mut lag_history = match self.group.take() {
-                    Some(previous) if previous.group == group => previous.lag_history,
-                    _ => Default::default(),
-                };
-                lag_history.push_back(offsets.iter().filter_map(|row| row.lag).sum());
-                while lag_history.len() > LAG_SAMPLES_KEPT {
-                    lag_history.pop_front();
-                }
-                self.group = Some(GroupView {
-                    group,
-                    state,
-                    protocol,
-                    members: members.len(),
-                    rows: offsets,
-                    lag_history,
-                });
+                self.show_group(group, state, protocol, members.len(), offsets)
             }
             Reply::OffsetsReset { group, executed, offsets } => {
                 self.last_error = None;
@@ -468,7 +452,8 @@ impl AppState {
             | Reply::RecordBatches { .. }
             | Reply::Subscribed { .. }
             | Reply::Unsubscribed { .. }
-            | Reply::Pong { .. } => {}
+            | Reply::Pong { .. }
+            | Reply::ClusterReset => {}
             Reply::RecordDumped { topic, partition, batch, record } => {
                 self.dumped = Some(Dumped { topic, partition, batch, record });
             }
@@ -483,7 +468,6 @@ impl AppState {
             Reply::Replayed { seed, requests, events, identical, differences } => {
                 self.replayed = Some(ReplayView { seed, requests, events, identical, differences });
             }
-            Reply::ClusterReset => {}
             Reply::StateShared { parameter } => self.shared_state = Some(parameter),
             Reply::ScenarioPlayed { steps, finished } => {
                 let view = self.scenario.get_or_insert_with(ScenarioView::default);
@@ -533,6 +517,27 @@ impl AppState {
                 self.last_error = Some(describe_error(&error));
             }
         }
+    }
+
+    /// A group's description, its total lag added to the lag history (the same group's goes on;
+    /// another group's starts afresh).
+    fn show_group(
+        &mut self,
+        group: String,
+        state: String,
+        protocol: String,
+        members: usize,
+        rows: Vec<GroupOffsetRow>,
+    ) {
+        let mut lag_history = match self.group.take() {
+            Some(previous) if previous.group == group => previous.lag_history,
+            _ => Default::default(),
+        };
+        lag_history.push_back(rows.iter().filter_map(|row| row.lag).sum());
+        while lag_history.len() > LAG_SAMPLES_KEPT {
+            lag_history.pop_front();
+        }
+        self.group = Some(GroupView { group, state, protocol, members, rows, lag_history });
     }
 
     fn upsert_topic(&mut self, topic: TopicDescription) {

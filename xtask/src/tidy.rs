@@ -27,23 +27,23 @@ const FORBIDDEN_IN_SHARED: &[(&str, &str)] = &[
 const MAX_FUNCTION_LINES: usize = 100;
 
 /// The functions that were longer than `MAX_FUNCTION_LINES` when the rule came: each may stay as
-/// long as it is, not grow. Split one and lower (or remove) its line here.
+/// long as it is, not grow. Split one and lower (or remove) its line here: the check says when.
 const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
-    ("frontend/src/app.rs", "app", 383),
+    ("frontend/src/app.rs", "app", 283),
     ("frontend/src/i18n.rs", "korean", 226),
-    ("shared/src/cluster/mod.rs", "handle", 194),
     ("frontend/src/views/messages.rs", "messages_panel", 186),
     ("frontend/src/views/consumers.rs", "consumers_panel", 179),
-    ("backend/src/serve.rs", "run", 107),
     ("shared/src/log/local_log.rs", "open", 175),
     ("frontend/src/views/generator.rs", "generator", 156),
+    ("shared/src/cluster/mod.rs", "handle", 148),
     ("shared/src/replication/sim/mod.rs", "client_receives", 144),
-    ("frontend/src/state.rs", "apply_reply", 142),
     ("shared/src/group/consumer.rs", "group_response", 135),
-    ("frontend/src/views/producer.rs", "producer_panel", 131),
+    ("frontend/src/state.rs", "apply_reply", 127),
+    ("frontend/src/views/producer.rs", "producer_panel", 123),
     ("shared/src/replication/broker.rs", "handle_message", 117),
     ("frontend/src/views/partitions.rs", "partitions_view", 109),
-    ("backend/src/cli.rs", "produce", 107),
+    ("backend/src/serve.rs", "run", 107),
+    ("backend/src/cli.rs", "produce", 103),
     ("shared/src/group/coordinator.rs", "maybe_complete_join", 103),
 ];
 
@@ -109,6 +109,14 @@ fn function_length_problems(root: &Path) -> Result<Vec<String>, String> {
                     problems.push(format!(
                         "{relative}:{line}: fn {name} is {length} lines, over {allowed}: split it where a reader would thank you"
                     ));
+                } else if length < allowed && allowed > MAX_FUNCTION_LINES {
+                    // The ratchet: a listed function that shrank keeps its new length.
+                    let entry = if length > MAX_FUNCTION_LINES {
+                        format!("lower its entry in LONG_FUNCTIONS to {length}")
+                    } else {
+                        "take it off LONG_FUNCTIONS".to_string()
+                    };
+                    problems.push(format!("{relative}:{line}: fn {name} shrank to {length} lines: {entry}"));
                 }
             }
         }

@@ -185,6 +185,13 @@ struct BatchSettings {
     value_serializer: SerializerKind,
 }
 
+/// A record placed by the producer: where it goes and why, and its timestamp.
+struct Placed {
+    placement: Placement,
+    timestamp_ms: i64,
+    record: BatchRecord,
+}
+
 /// One record to produce, as the command gave it.
 struct ProduceRequest<'a> {
     topic: &'a str,
@@ -510,45 +517,14 @@ impl Cluster {
                 .map(|reply| compact(reply, log_append_time_ms))
             }
             Command::DescribeCluster => Ok(self.describe_cluster()),
-            Command::StopBroker { broker }
-            | Command::StartBroker { broker }
-            | Command::PauseBroker { broker }
-            | Command::ResumeBroker { broker }
-            | Command::IsolateBroker { broker }
-            | Command::HealBroker { broker }
-                if !self.allow_faults =>
-            {
-                Err(KafkaError::new(
-                    ErrorCode::InvalidRequest,
-                    format!(
-                        "Broker {broker}: fault injection is off here; start kite serve with --allow-faults."
-                    ),
-                ))
-            }
-            Command::StopBroker { broker } => {
-                self.brokers.stop_broker(now_ms, broker).map(|()| self.describe_cluster())
-            }
-            Command::StartBroker { broker } => {
-                self.brokers.start_broker(now_ms, broker).map(|()| self.describe_cluster())
-            }
-            Command::PauseBroker { broker } => {
-                self.brokers.pause_broker(now_ms, broker, true).map(|()| self.describe_cluster())
-            }
-            Command::ResumeBroker { broker } => {
-                self.brokers.pause_broker(now_ms, broker, false).map(|()| self.describe_cluster())
-            }
-            Command::IsolateBroker { broker } => {
-                self.brokers.isolate_broker(now_ms, broker, true).map(|()| self.describe_cluster())
-            }
-            Command::HealBroker { broker } => {
-                self.brokers.isolate_broker(now_ms, broker, false).map(|()| self.describe_cluster())
-            }
-            Command::CutLink { .. } | Command::HealLink { .. } if !self.allow_faults => Err(KafkaError::new(
-                ErrorCode::InvalidRequest,
-                "Network links: fault injection is off here; start kite serve with --allow-faults.",
-            )),
-            Command::CutLink { from, to } => self.cut_link(now_ms, &from, &to, true),
-            Command::HealLink { from, to } => self.cut_link(now_ms, &from, &to, false),
+            fault @ (Command::StopBroker { .. }
+            | Command::StartBroker { .. }
+            | Command::PauseBroker { .. }
+            | Command::ResumeBroker { .. }
+            | Command::IsolateBroker { .. }
+            | Command::HealBroker { .. }
+            | Command::CutLink { .. }
+            | Command::HealLink { .. }) => self.inject_fault(now_ms, fault),
             Command::GetMetrics => Ok(Reply::Metrics(self.metrics(now_ms))),
             Command::FetchRecords { topic, partition, offset, max_bytes } => {
                 self.fetch_records(&topic, partition, offset, max_bytes)
@@ -580,6 +556,42 @@ impl Cluster {
             self.events.pop_front();
         }
         self.events.push_back((now_ms, event));
+    }
+
+    /// Fault injection, where the host allows it: a broker stopped, paused or cut off, or one
+    /// network link cut; each answered with the cluster as `describe_cluster` shows it.
+    fn inject_fault(&mut self, now_ms: i64, fault: Command) -> Result<Reply, KafkaError> {
+        if !self.allow_faults {
+            let what = match &fault {
+                Command::CutLink { .. } | Command::HealLink { .. } => "Network links".to_string(),
+                Command::StopBroker { broker }
+                | Command::StartBroker { broker }
+                | Command::PauseBroker { broker }
+                | Command::ResumeBroker { broker }
+                | Command::IsolateBroker { broker }
+                | Command::HealBroker { broker } => format!("Broker {broker}"),
+                _ => "This".to_string(),
+            };
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("{what}: fault injection is off here; start kite serve with --allow-faults."),
+            ));
+        }
+        let brokers = &mut self.brokers;
+        match fault {
+            Command::StopBroker { broker } => brokers.stop_broker(now_ms, broker),
+            Command::StartBroker { broker } => brokers.start_broker(now_ms, broker),
+            Command::PauseBroker { broker } => brokers.pause_broker(now_ms, broker, true),
+            Command::ResumeBroker { broker } => brokers.pause_broker(now_ms, broker, false),
+            Command::IsolateBroker { broker } => brokers.isolate_broker(now_ms, broker, true),
+            Command::HealBroker { broker } => brokers.isolate_broker(now_ms, broker, false),
+            Command::CutLink { from, to } => return self.cut_link(now_ms, &from, &to, true),
+            Command::HealLink { from, to } => return self.cut_link(now_ms, &from, &to, false),
+            other => {
+                return Err(KafkaError::new(ErrorCode::InvalidRequest, format!("{other:?} is no fault.")));
+            }
+        }
+        .map(|()| self.describe_cluster())
     }
 
     /// The brokers' and the groups' events, into the buffer the host takes from.
@@ -908,53 +920,24 @@ impl Cluster {
         Ok(Reply::TopicConfigAltered { topic })
     }
 
+    /// One record: a batch of one, answered with how its partition was chosen.
     fn produce(&mut self, now_ms: i64, acks: Acks, request: ProduceRequest<'_>) -> Result<Reply, KafkaError> {
         let topic_name = request.topic;
         refuse_internal(topic_name)?;
         check_timestamp(request.timestamp_ms)?;
-        let available = self.available_partitions(topic_name);
-        let state = self.topics.get_mut(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
-        let serializers = (request.key_serializer, request.value_serializer);
+        self.topics.get(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
         let record = serialize_record(
             &self.schema_registry,
             topic_name,
-            serializers,
+            (request.key_serializer, request.value_serializer),
             (request.key.as_deref(), request.value.as_deref()),
             request.headers,
         )?;
-        let placement =
-            place_record(state, &mut self.rng, request.partitioner, request.partition, &record, &available);
-        let partition = placement.partition();
-        if !(0..state.partitions).contains(&partition) {
-            return Err(unknown_partition(topic_name, partition));
-        }
-        let (min_isr, timestamp_type) =
-            (state.config.min_insync_replicas, state.config.message_timestamp_type);
-
-        // The producer's batch, in Kafka's bytes; the leader checks it, stamps its offset and
-        // epoch, and stores those bytes.
-        let mut batch = RecordBatch::new(request.timestamp_ms, vec![record]);
-        if let TopicCompression::Codec(codec) = state.config.compression_type {
-            batch.attributes.compression = codec;
-        }
-        let bytes = batch.encode().map_err(|e| KafkaError::new(ErrorCode::CorruptMessage, e.to_string()))?;
-        let (log, _) = self.readable(topic_name, partition)?;
-        let max_bytes = self.options.max_partition_bytes;
-        if log.size_bytes() + bytes.len() > max_bytes {
-            return Err(KafkaError::new(
-                ErrorCode::PolicyViolation,
-                format!(
-                    "Partition {topic_name}-{partition} holds Kite's in-memory limit of {max_bytes} bytes; lower retention.ms or retention.bytes."
-                ),
-            ));
-        }
-        let offsets = self.brokers.append(now_ms, topic_name, vec![(partition, bytes)], acks, min_isr)?;
-        let offset = offsets.first().map_or(NO_OFFSET, |&(_, offset)| offset);
-        let timestamp_ms = match timestamp_type {
-            TimestampType::CreateTime => request.timestamp_ms,
-            // The leader stamps its clock.
-            TimestampType::LogAppendTime => now_ms,
-        };
+        let to = (request.partition, request.partitioner);
+        let placed = self.place_records(topic_name, to, vec![(request.timestamp_ms, record)])?;
+        let placement = placed[0].placement.clone();
+        let produced = self.append_placed(now_ms, acks, topic_name, placed)?;
+        let ProducedRecord { partition, offset, timestamp_ms } = produced[0];
         Ok(Reply::Produced { topic: topic_name.to_string(), partition, offset, timestamp_ms, placement })
     }
 
@@ -986,10 +969,8 @@ impl Cluster {
                 format!("A produce_batch carries 1 to {MAX_PRODUCE_BATCH_RECORDS} records, not {count}."),
             ));
         }
-        let available = self.available_partitions(topic_name);
-        let state = self.topics.get_mut(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
-        // (partition, timestamp, record) per input record, in order.
-        let mut placed = Vec::with_capacity(records.len());
+        self.topics.get(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
+        let mut serialized = Vec::with_capacity(records.len());
         for item in records {
             let timestamp_ms = item.timestamp_ms.unwrap_or(now_ms);
             check_timestamp(timestamp_ms)?;
@@ -1000,21 +981,12 @@ impl Cluster {
                 (item.key.as_deref(), item.value.as_deref()),
                 item.headers,
             )?;
-            let partition = place_record(
-                state,
-                &mut self.rng,
-                settings.partitioner,
-                settings.partition,
-                &record,
-                &available,
-            )
-            .partition();
-            if !(0..state.partitions).contains(&partition) {
-                return Err(unknown_partition(topic_name, partition));
-            }
-            placed.push((partition, timestamp_ms, record));
+            serialized.push((timestamp_ms, record));
         }
-        self.append_placed(now_ms, acks, topic_name, placed)
+        let placed =
+            self.place_records(topic_name, (settings.partition, settings.partitioner), serialized)?;
+        let records = self.append_placed(now_ms, acks, topic_name, placed)?;
+        Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records })
     }
 
     /// `produce_records`: the records of Kafka record batches a client built itself (keys and
@@ -1057,7 +1029,8 @@ impl Cluster {
                             batch.base_timestamp, record.timestamp_delta
                         ))
                     })?;
-                records.push((timestamp, record));
+                check_timestamp(timestamp)?;
+                records.push((timestamp, BatchRecord { timestamp_delta: 0, offset_delta: 0, ..record }));
             }
             if decoded_bytes > MAX_BATCH_BYTES {
                 return Err(invalid(format!(
@@ -1070,20 +1043,32 @@ impl Cluster {
                 )));
             }
         }
+        let placed = self.place_records(topic_name, (partition, partitioner), records)?;
+        let records = self.append_placed(now_ms, acks, topic_name, placed)?;
+        Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records })
+    }
+
+    /// Places serialized records as the producer does: each to `to`'s partition when it names
+    /// one, else where its partitioner puts it (keyed records over every partition, the others
+    /// over those with a leader); an unknown partition refuses them all.
+    fn place_records(
+        &mut self,
+        topic_name: &str,
+        to: (Option<i32>, PartitionerKind),
+        records: Vec<(i64, BatchRecord)>,
+    ) -> Result<Vec<Placed>, KafkaError> {
         let available = self.available_partitions(topic_name);
         let state = self.topics.get_mut(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
         let mut placed = Vec::with_capacity(records.len());
         for (timestamp_ms, record) in records {
-            check_timestamp(timestamp_ms)?;
-            let record = BatchRecord { timestamp_delta: 0, offset_delta: 0, ..record };
-            let chosen =
-                place_record(state, &mut self.rng, partitioner, partition, &record, &available).partition();
-            if !(0..state.partitions).contains(&chosen) {
-                return Err(unknown_partition(topic_name, chosen));
+            let placement = place_record(state, &mut self.rng, to.1, to.0, &record, &available);
+            let partition = placement.partition();
+            if !(0..state.partitions).contains(&partition) {
+                return Err(unknown_partition(topic_name, partition));
             }
-            placed.push((chosen, timestamp_ms, record));
+            placed.push(Placed { placement, timestamp_ms, record });
         }
-        self.append_placed(now_ms, acks, topic_name, placed)
+        Ok(placed)
     }
 
     /// Appends placed records: one RecordBatch per partition, its records in request order,
@@ -1093,26 +1078,26 @@ impl Cluster {
         now_ms: i64,
         acks: Acks,
         topic_name: &str,
-        placed: Vec<(i32, i64, BatchRecord)>,
-    ) -> Result<Reply, KafkaError> {
+        placed: Vec<Placed>,
+    ) -> Result<Vec<ProducedRecord>, KafkaError> {
         let state = self.topics.get(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
         let (min_isr, compression) = (state.config.min_insync_replicas, state.config.compression_type);
         let log_append_time = state.config.message_timestamp_type == TimestampType::LogAppendTime;
         // One batch per partition, its records in request order.
         let mut by_partition: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
-        for (index, (partition, _, _)) in placed.iter().enumerate() {
-            by_partition.entry(*partition).or_default().push(index);
+        for (index, record) in placed.iter().enumerate() {
+            by_partition.entry(record.placement.partition()).or_default().push(index);
         }
         let mut encoded = Vec::new();
         for (&partition, indexes) in &by_partition {
-            let base_timestamp = indexes.iter().map(|&i| placed[i].1).min().unwrap_or(now_ms);
+            let base_timestamp = indexes.iter().map(|&i| placed[i].timestamp_ms).min().unwrap_or(now_ms);
             let batch_records = indexes
                 .iter()
                 .zip(0..)
                 .map(|(&i, delta)| BatchRecord {
                     offset_delta: delta,
-                    timestamp_delta: placed[i].1 - base_timestamp,
-                    ..placed[i].2.clone()
+                    timestamp_delta: placed[i].timestamp_ms - base_timestamp,
+                    ..placed[i].record.clone()
                 })
                 .collect();
             let mut batch = RecordBatch::new(base_timestamp, batch_records);
@@ -1136,7 +1121,8 @@ impl Cluster {
                 return Err(KafkaError::new(
                     ErrorCode::PolicyViolation,
                     format!(
-                        "Partition {topic_name}-{partition} holds Kite's in-memory limit; lower retention.ms or retention.bytes."
+                        "Partition {topic_name}-{partition} holds Kite's in-memory limit of {} bytes; lower retention.ms or retention.bytes.",
+                        self.options.max_partition_bytes
                     ),
                 ));
             }
@@ -1148,12 +1134,12 @@ impl Cluster {
         for (&partition, indexes) in &by_partition {
             let first = first_offsets.get(&partition).copied();
             for (delta, &i) in (0..).zip(indexes) {
-                let timestamp_ms = if log_append_time { now_ms } else { placed[i].1 };
+                let timestamp_ms = if log_append_time { now_ms } else { placed[i].timestamp_ms };
                 let offset = first.map_or(NO_OFFSET, |first| first + delta);
                 results[i] = ProducedRecord { partition, offset, timestamp_ms };
             }
         }
-        Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records: results })
+        Ok(results)
     }
 
     /// `fetch_records`: whole batches from `offset` as the log stores them (no decoding here: the
