@@ -349,14 +349,18 @@ impl<'de> Deserialize<'de> for Request {
 }
 
 impl<'de> crate::tagged::OneOf<'de> for Request {
-    fn read<D: serde::Deserializer<'de>>(name: &str, rest: D) -> Result<Request, D::Error> {
+    fn read<A: serde::de::MapAccess<'de>>(
+        name: &str,
+        named: crate::tagged::Named<'_, A>,
+    ) -> Result<Request, A::Error> {
         use crate::tagged::variant_names;
+        // The derived (inherent, externally tagged) readers, given the variant by name.
         if variant_names(HostCommand::deserialize).contains(&name) {
-            Deserialize::deserialize(rest).map(Request::Host)
+            HostCommand::deserialize(named).map(Request::Host)
         } else if variant_names(TabCommand::deserialize).contains(&name) {
-            Deserialize::deserialize(rest).map(Request::Tab)
+            TabCommand::deserialize(named).map(Request::Tab)
         } else if variant_names(Command::deserialize).contains(&name) {
-            Deserialize::deserialize(rest).map(Request::Engine)
+            Command::deserialize(named).map(Request::Engine)
         } else {
             let known: Vec<&str> = [
                 variant_names(Command::deserialize),

@@ -173,9 +173,9 @@ fn tag_not_first<'de, A: MapAccess<'de>>(tag: &'static str, mut map: A) -> A::Er
 /// A type read as one of several tagged enums, by its tag's value: the API's requests are the
 /// engine's commands or the host's, one object on the wire (`{"type": "tail", ...}`) either way.
 pub trait OneOf<'de>: Sized {
-    /// Reads the variant `name`: `rest` is the whole object again, its tag first, for the enum
-    /// whose variant that is.
-    fn read<D: de::Deserializer<'de>>(name: &str, rest: D) -> Result<Self, D::Error>;
+    /// Reads the variant `name`, whose fields are the rest of `named`'s object: give `named` to
+    /// the derived (inherent) `deserialize` of the enum whose variant that is.
+    fn read<A: MapAccess<'de>>(name: &str, named: Named<'_, A>) -> Result<Self, A::Error>;
 }
 
 /// `T`'s `Deserialize`: reads the tag (which must come first), then lets `T` choose the enum.
@@ -202,8 +202,7 @@ impl<'de, T: OneOf<'de>> Visitor<'de> for OneOfVisitor<T> {
         match map.next_key_seed(KeyIs(self.tag))? {
             Some(true) => {
                 let name: String = map.next_value()?;
-                let rest = Retold { tag: Some(self.tag), name: Some(name.clone()), map };
-                T::read(&name, MapAccessDeserializer::new(rest))
+                T::read(&name, Named { name: &name, map })
             }
             Some(false) => Err(tag_not_first(self.tag, map)),
             None => Err(de::Error::missing_field(self.tag)),
@@ -211,29 +210,43 @@ impl<'de, T: OneOf<'de>> Visitor<'de> for OneOfVisitor<T> {
     }
 }
 
-/// An object whose tag was already read, told again from its tag: the tag's key, its value, then
-/// the entries still unread.
-struct Retold<A> {
-    tag: Option<&'static str>,
-    name: Option<String>,
+/// An object whose tag was read: what a derived enum's `deserialize` reads its variant from,
+/// the variant named by `name` and its fields the entries still unread. The fields are read from
+/// the same `MapAccess` as when the enum is read alone, so no reading code is built twice.
+pub struct Named<'n, A> {
+    name: &'n str,
     map: A,
 }
 
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for Retold<A> {
+impl<'de, A: MapAccess<'de>> de::Deserializer<'de> for Named<'_, A> {
     type Error = A::Error;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
-        match self.tag.take() {
-            Some(tag) => seed.deserialize(de::value::StrDeserializer::new(tag)).map(Some),
-            None => self.map.next_key_seed(seed),
-        }
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, A::Error> {
+        visitor.visit_enum(self)
     }
 
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
-        match self.name.take() {
-            Some(name) => seed.deserialize(de::value::StringDeserializer::new(name)),
-            None => self.map.next_value_seed(seed),
-        }
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, A::Error> {
+        Err(de::Error::invalid_type(de::Unexpected::Map, &visitor))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+        unit unit_struct newtype_struct seq tuple tuple_struct map struct identifier ignored_any
+    }
+}
+
+impl<'de, A: MapAccess<'de>> EnumAccess<'de> for Named<'_, A> {
+    type Error = A::Error;
+    type Variant = Variant<A>;
+
+    fn variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<(S::Value, Variant<A>), A::Error> {
+        let variant = seed.deserialize(de::value::StrDeserializer::<A::Error>::new(self.name))?;
+        Ok((variant, Variant { map: self.map }))
     }
 }
 
@@ -314,7 +327,7 @@ impl<'de> Visitor<'de> for KeyIs {
 
 /// The object after its tag: the tag's value names the variant, the entries after it are the
 /// variant's fields.
-struct Variant<A> {
+pub struct Variant<A> {
     map: A,
 }
 

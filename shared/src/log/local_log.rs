@@ -228,6 +228,44 @@ fn parse_segment_file_name(name: &str) -> Option<(i64, &str)> {
     Some((digits.parse().ok()?, &name[20..]))
 }
 
+/// Finishes what a crash interrupted in a partition's directory — temporary files deleted, a
+/// finished compaction's swap completed, index files without their segment deleted — and gives
+/// the segments' base offsets, in order.
+fn finish_interrupted_work(store: &mut dyn PartitionStore, report: &mut OpenReport) -> Result<Vec<i64>, LogError> {
+    let storage = LogError::Storage;
+    for name in &store.list().map_err(storage)? {
+        if name.ends_with(TEMP_SUFFIX) {
+            store.delete_file(name).map_err(storage)?;
+            report.cleaned_up_files.push(name.clone());
+        } else if let Some(target) = name.strip_suffix(SWAP_SUFFIX) {
+            // A finished compaction output: finish the swap. Its indexes are stale.
+            if let Some((base, LOG_SUFFIX)) = parse_segment_file_name(target) {
+                store.delete_file(&file_name(base, INDEX_SUFFIX)).map_err(storage)?;
+                store.delete_file(&file_name(base, TIME_INDEX_SUFFIX)).map_err(storage)?;
+            }
+            store.rename(name, target).map_err(storage)?;
+            report.cleaned_up_files.push(name.clone());
+        }
+    }
+    let names = store.list().map_err(storage)?;
+    let mut bases: Vec<i64> = names
+        .iter()
+        .filter_map(|n| parse_segment_file_name(n))
+        .filter(|(_, suffix)| *suffix == LOG_SUFFIX)
+        .map(|(base, _)| base)
+        .collect();
+    bases.sort_unstable();
+    for name in &names {
+        if let Some((base, INDEX_SUFFIX | TIME_INDEX_SUFFIX)) = parse_segment_file_name(name)
+            && !bases.contains(&base)
+        {
+            store.delete_file(name).map_err(storage)?;
+            report.cleaned_up_files.push(name.clone());
+        }
+    }
+    Ok(bases)
+}
+
 impl LocalLog {
     /// An empty log held in memory.
     pub fn new(config: LogConfig) -> LocalLog {
@@ -248,42 +286,7 @@ impl LocalLog {
         checkpoints: OpenCheckpoints,
     ) -> Result<(LocalLog, OpenReport), LogError> {
         let mut report = OpenReport::default();
-        let storage = LogError::Storage;
-        let names = store.list().map_err(storage)?;
-        for name in &names {
-            if name.ends_with(TEMP_SUFFIX) {
-                store.delete_file(name).map_err(storage)?;
-                report.cleaned_up_files.push(name.clone());
-            } else if let Some(target) = name.strip_suffix(SWAP_SUFFIX) {
-                // A finished compaction output: finish the swap. Its indexes are stale.
-                if let Some((base, LOG_SUFFIX)) = parse_segment_file_name(target) {
-                    store.delete_file(&file_name(base, INDEX_SUFFIX)).map_err(storage)?;
-                    store.delete_file(&file_name(base, TIME_INDEX_SUFFIX)).map_err(storage)?;
-                }
-                store.rename(name, target).map_err(storage)?;
-                report.cleaned_up_files.push(name.clone());
-            }
-        }
-        let names = store.list().map_err(storage)?;
-        let bases: Vec<i64> = {
-            let mut bases: Vec<i64> = names
-                .iter()
-                .filter_map(|n| parse_segment_file_name(n))
-                .filter(|(_, suffix)| *suffix == LOG_SUFFIX)
-                .map(|(base, _)| base)
-                .collect();
-            bases.sort_unstable();
-            bases
-        };
-        for name in &names {
-            if let Some((base, INDEX_SUFFIX | TIME_INDEX_SUFFIX)) = parse_segment_file_name(name)
-                && !bases.contains(&base)
-            {
-                store.delete_file(name).map_err(storage)?;
-                report.cleaned_up_files.push(name.clone());
-            }
-        }
-
+        let bases = finish_interrupted_work(store.as_mut(), &mut report)?;
         let mut log = LocalLog {
             config,
             store,
@@ -305,75 +308,27 @@ impl LocalLog {
         let mut recovered_any = false;
         for (i, &base) in bases.iter().enumerate() {
             let next_base = bases.get(i + 1).copied();
-            let file = log.store.open_segment(base).map_err(storage)?;
-            let log_name = format!("{}/{}", log.store.describe(), file_name(base, LOG_SUFFIX));
             // A segment holding offsets at or past the recovery point may hold unflushed writes.
             let needs_recovery =
                 !checkpoints.clean_shutdown && next_base.is_none_or(|next| next > recovery_point);
-            if needs_recovery {
-                let (segment, recovery) = LogSegment::recover(
-                    base,
-                    file,
-                    log.config.index_interval_bytes,
-                    log.config.segment_index_bytes,
-                    recovery_point,
-                )
-                .map_err(|e| match e {
-                    RecoverError::Storage(e) => LogError::Storage(e),
-                    RecoverError::Corrupt { stop, valid_end_offset } => LogError::Corrupt {
-                        file: log_name.clone(),
-                        position: scan_stop_position(&stop),
-                        reason: format!(
-                            "{stop}; the data up to offset {recovery_point} was flushed, but only offsets below {valid_end_offset} are readable"
-                        ),
-                    },
-                })?;
-                recovered_any = true;
-                report.recovered_segments += 1;
-                report.scanned_bytes += recovery.valid_bytes + recovery.truncated_bytes;
-                report.truncated_bytes += recovery.truncated_bytes;
-                let cut = recovery.stopped_by.is_some();
-                if let Some(stop) = recovery.stopped_by {
-                    report.stopped_by = Some(format!("{log_name}: {stop}"));
+            if !needs_recovery {
+                log.open_flushed_segment(base, &mut report)?;
+                continue;
+            }
+            recovered_any = true;
+            let cut = log.recover_segment(base, recovery_point, &mut report)?;
+            if cut {
+                for &later in &bases[i + 1..] {
+                    log.delete_segment_files(later)?;
+                    report.deleted_segments.push(later);
                 }
-                log.segments.insert(base, segment);
-                if cut {
-                    for &later in &bases[i + 1..] {
-                        log.delete_segment_files(later)?;
-                        report.deleted_segments.push(later);
-                    }
-                    break;
-                }
-            } else {
-                let offset_index = log.store.read_file(&file_name(base, INDEX_SUFFIX)).map_err(storage)?;
-                let time_index = log.store.read_file(&file_name(base, TIME_INDEX_SUFFIX)).map_err(storage)?;
-                let index_files = offset_index.as_deref().zip(time_index.as_deref());
-                let (segment, rebuilt) = LogSegment::open(
-                    base,
-                    file,
-                    index_files,
-                    log.config.index_interval_bytes,
-                    log.config.segment_index_bytes,
-                )
-                .map_err(|e| match e {
-                    OpenError::Storage(e) => LogError::Storage(e),
-                    OpenError::Unreadable { position } => LogError::Corrupt {
-                        file: log_name.clone(),
-                        position,
-                        reason: "no valid batch header in a segment that was flushed".into(),
-                    },
-                })?;
-                if rebuilt {
-                    report.rebuilt_indexes += 1;
-                    log.write_indexes_of(&segment)?;
-                }
-                log.segments.insert(base, segment);
+                break;
             }
         }
         report.segments = log.segments.len();
         if log.segments.is_empty() {
             let base = checkpoints.log_start_offset.unwrap_or(0).max(0);
-            let file = log.store.open_segment(base).map_err(storage)?;
+            let file = log.store.open_segment(base).map_err(LogError::Storage)?;
             log.segments.insert(base, log.empty_segment(base, file));
         }
         let first_base = *log.segments.keys().next().unwrap_or(&0);
@@ -381,41 +336,105 @@ impl LocalLog {
         log.log_start_offset = log.log_start_offset.min(log.log_end_offset());
         // The cleaner's own checkpoint is not kept: cleaning again from the start is safe.
         log.first_dirty_offset = log.log_start_offset;
-
-        let checkpoint = log.store.read_file(LEADER_EPOCH_CHECKPOINT_FILE).map_err(storage)?;
-        if let Some(bytes) = checkpoint {
-            let text = String::from_utf8(bytes).map_err(|_| LogError::Corrupt {
-                file: format!("{}/{LEADER_EPOCH_CHECKPOINT_FILE}", log.store.describe()),
-                position: 0,
-                reason: "not UTF-8 text".into(),
-            })?;
-            log.epochs = LeaderEpochCache::from_checkpoint(&text).map_err(|reason| LogError::Corrupt {
-                file: format!("{}/{LEADER_EPOCH_CHECKPOINT_FILE}", log.store.describe()),
-                position: 0,
-                reason,
-            })?;
-            let before = log.epochs.clone();
-            log.epochs.truncate_from_end(log.log_end_offset());
-            log.epochs.truncate_from_start(log.log_start_offset);
-            if log.epochs != before {
-                log.write_epoch_checkpoint()?;
-            }
-        }
+        log.load_epoch_checkpoint()?;
         if recovered_any {
-            // What recovery kept is now the log: make it durable and index it on disk, so the next
-            // open need not scan it again.
-            log.flush()?;
-            let bases: Vec<i64> = log.segments.keys().copied().collect();
-            for base in bases {
-                if let Some(segment) = log.segments.get(&base) {
-                    let (offsets, times) =
-                        (segment.offset_index().to_bytes(), segment.time_index().to_bytes());
-                    log.write_index_bytes(base, &offsets, &times)?;
-                }
-            }
+            log.keep_what_recovery_kept()?;
         }
         log.recovery_point = log.log_end_offset();
         Ok((log, report))
+    }
+
+    /// Opens a segment written before the recovery point (flushed): its index files are read,
+    /// and rebuilt when missing or unusable.
+    fn open_flushed_segment(&mut self, base: i64, report: &mut OpenReport) -> Result<(), LogError> {
+        let storage = LogError::Storage;
+        let file = self.store.open_segment(base).map_err(storage)?;
+        let offset_index = self.store.read_file(&file_name(base, INDEX_SUFFIX)).map_err(storage)?;
+        let time_index = self.store.read_file(&file_name(base, TIME_INDEX_SUFFIX)).map_err(storage)?;
+        let index_files = offset_index.as_deref().zip(time_index.as_deref());
+        let (interval, max_index) = (self.config.index_interval_bytes, self.config.segment_index_bytes);
+        let (segment, rebuilt) =
+            LogSegment::open(base, file, index_files, interval, max_index).map_err(|e| match e {
+                OpenError::Storage(e) => LogError::Storage(e),
+                OpenError::Unreadable { position } => LogError::Corrupt {
+                    file: self.segment_name(base),
+                    position,
+                    reason: "no valid batch header in a segment that was flushed".into(),
+                },
+            })?;
+        if rebuilt {
+            report.rebuilt_indexes += 1;
+            self.write_indexes_of(&segment)?;
+        }
+        self.segments.insert(base, segment);
+        Ok(())
+    }
+
+    /// Recovers a segment that may hold unflushed writes: its batches are scanned and it is cut
+    /// at the first that does not check. Whether it was cut (the later segments then go).
+    fn recover_segment(&mut self, base: i64, recovery_point: i64, report: &mut OpenReport) -> Result<bool, LogError> {
+        let file = self.store.open_segment(base).map_err(LogError::Storage)?;
+        let log_name = self.segment_name(base);
+        let (interval, max_index) = (self.config.index_interval_bytes, self.config.segment_index_bytes);
+        let (segment, recovery) =
+            LogSegment::recover(base, file, interval, max_index, recovery_point).map_err(|e| match e {
+                RecoverError::Storage(e) => LogError::Storage(e),
+                RecoverError::Corrupt { stop, valid_end_offset } => LogError::Corrupt {
+                    file: log_name.clone(),
+                    position: scan_stop_position(&stop),
+                    reason: format!(
+                        "{stop}; the data up to offset {recovery_point} was flushed, but only offsets below {valid_end_offset} are readable"
+                    ),
+                },
+            })?;
+        report.recovered_segments += 1;
+        report.scanned_bytes += recovery.valid_bytes + recovery.truncated_bytes;
+        report.truncated_bytes += recovery.truncated_bytes;
+        let cut = recovery.stopped_by.is_some();
+        if let Some(stop) = recovery.stopped_by {
+            report.stopped_by = Some(format!("{log_name}: {stop}"));
+        }
+        self.segments.insert(base, segment);
+        Ok(cut)
+    }
+
+    /// A segment's `.log` file as errors name it.
+    fn segment_name(&self, base: i64) -> String {
+        format!("{}/{}", self.store.describe(), file_name(base, LOG_SUFFIX))
+    }
+
+    /// Reads the leader epochs' checkpoint, if any, trimmed to the log as it opened.
+    fn load_epoch_checkpoint(&mut self) -> Result<(), LogError> {
+        let checkpoint = self.store.read_file(LEADER_EPOCH_CHECKPOINT_FILE).map_err(LogError::Storage)?;
+        let Some(bytes) = checkpoint else { return Ok(()) };
+        let corrupt = |reason: String| LogError::Corrupt {
+            file: format!("{}/{LEADER_EPOCH_CHECKPOINT_FILE}", self.store.describe()),
+            position: 0,
+            reason,
+        };
+        let text = String::from_utf8(bytes).map_err(|_| corrupt("not UTF-8 text".into()))?;
+        self.epochs = LeaderEpochCache::from_checkpoint(&text).map_err(corrupt)?;
+        let before = self.epochs.clone();
+        self.epochs.truncate_from_end(self.log_end_offset());
+        self.epochs.truncate_from_start(self.log_start_offset);
+        if self.epochs != before {
+            self.write_epoch_checkpoint()?;
+        }
+        Ok(())
+    }
+
+    /// What recovery kept is now the log: make it durable and index it on disk, so the next open
+    /// need not scan it again.
+    fn keep_what_recovery_kept(&mut self) -> Result<(), LogError> {
+        self.flush()?;
+        let bases: Vec<i64> = self.segments.keys().copied().collect();
+        for base in bases {
+            if let Some(segment) = self.segments.get(&base) {
+                let (offsets, times) = (segment.offset_index().to_bytes(), segment.time_index().to_bytes());
+                self.write_index_bytes(base, &offsets, &times)?;
+            }
+        }
+        Ok(())
     }
 
     fn empty_segment(&self, base_offset: i64, file: Box<dyn super::storage::SegmentFile>) -> LogSegment {
