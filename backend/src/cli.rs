@@ -16,7 +16,7 @@ use kite_shared::serializer::SerializerKind;
 use kite_shared::serializer::serialize_record;
 
 /// Where the tools connect unless `--server` says otherwise.
-pub const DEFAULT_SERVER: &str = "ws://127.0.0.1:8080/ws";
+pub(crate) const DEFAULT_SERVER: &str = "ws://127.0.0.1:8080/ws";
 /// Records `kite produce` sends per request when reading a file or a pipe.
 const PRODUCE_CHUNK_RECORDS: usize = 1_000;
 /// How long a consumer waits between polls that found nothing.
@@ -25,14 +25,14 @@ const CONSUME_POLL_INTERVAL_MS: u64 = 200;
 const CONSUME_BATCH_RECORDS: u32 = 500;
 
 #[derive(clap::Args)]
-pub struct ServerArg {
+pub(crate) struct ServerArg {
     /// The `kite serve` websocket to talk to.
     #[arg(long, global = true, default_value = DEFAULT_SERVER)]
     pub server: String,
 }
 
 #[derive(clap::Subcommand)]
-pub enum TopicsCommand {
+pub(crate) enum TopicsCommand {
     /// Create a topic.
     Create {
         name: String,
@@ -63,7 +63,7 @@ pub enum TopicsCommand {
 }
 
 #[derive(clap::Subcommand)]
-pub enum ClusterCommand {
+pub(crate) enum ClusterCommand {
     /// The brokers, the controller, and partitions that are under-replicated or offline.
     Describe {
         #[arg(long, value_enum, default_value_t = Output::Text)]
@@ -124,7 +124,7 @@ pub enum ClusterCommand {
     },
 }
 
-pub fn cluster(command: ClusterCommand, server: &ServerArg, out: &mut impl Write) -> Result<(), String> {
+pub(crate) fn cluster(command: ClusterCommand, server: &ServerArg, out: &mut impl Write) -> Result<(), String> {
     let mut connection = ApiClient::connect(&server.server)?;
     let io = |e: std::io::Error| e.to_string();
     let (request, output) = match command {
@@ -203,7 +203,7 @@ pub fn cluster(command: ClusterCommand, server: &ServerArg, out: &mut impl Write
 }
 
 #[derive(clap::Args)]
-pub struct EventsArgs {
+pub(crate) struct EventsArgs {
     /// Stop after this long (else run until interrupted).
     #[arg(long)]
     timeout_ms: Option<u64>,
@@ -215,7 +215,7 @@ pub struct EventsArgs {
 }
 
 /// `kite events`: the engine's event stream, one line per event, as it happens.
-pub fn events(args: EventsArgs, out: &mut impl Write) -> Result<(), String> {
+pub(crate) fn events(args: EventsArgs, out: &mut impl Write) -> Result<(), String> {
     let mut connection = ApiClient::connect(&args.server.server)?;
     match connection.request(HostCommand::SubscribeEvents)? {
         Reply::Subscribed { .. } => {}
@@ -247,7 +247,7 @@ pub fn events(args: EventsArgs, out: &mut impl Write) -> Result<(), String> {
 
 /// How the tools print results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Output {
+pub(crate) enum Output {
     /// Human-readable lines, like Kafka's tools.
     Text,
     /// One JSON object per line.
@@ -255,7 +255,7 @@ pub enum Output {
 }
 
 #[derive(clap::Args)]
-pub struct ProduceArgs {
+pub(crate) struct ProduceArgs {
     topic: String,
     /// Values to send; without any, each line of stdin is one value.
     values: Vec<String>,
@@ -291,7 +291,7 @@ pub struct ProduceArgs {
 }
 
 #[derive(clap::Args)]
-pub struct ConsumeArgs {
+pub(crate) struct ConsumeArgs {
     topic: String,
     /// Consume as a member of this consumer group: partitions are assigned by the group, and
     /// positions start at (and are committed to) the group's offsets.
@@ -392,7 +392,7 @@ fn deserializer(name: &str, flag: &str) -> Result<SerializerKind, String> {
     serializer(&name.replace("Deserializer", "Serializer"), flag)
 }
 
-pub fn topics(command: TopicsCommand, server: &ServerArg, out: &mut impl Write) -> Result<(), String> {
+pub(crate) fn topics(command: TopicsCommand, server: &ServerArg, out: &mut impl Write) -> Result<(), String> {
     let mut connection = ApiClient::connect(&server.server)?;
     let io = |e: std::io::Error| e.to_string();
     match command {
@@ -477,7 +477,7 @@ pub fn topics(command: TopicsCommand, server: &ServerArg, out: &mut impl Write) 
     }
 }
 
-pub fn produce(
+pub(crate) fn produce(
     args: ProduceArgs,
     input: impl BufRead,
     interactive: bool,
@@ -635,7 +635,7 @@ impl Printer {
     }
 }
 
-pub fn consume(args: ConsumeArgs, out: &mut impl Write) -> Result<(), String> {
+pub(crate) fn consume(args: ConsumeArgs, out: &mut impl Write) -> Result<(), String> {
     let printer = Printer::new(&args.properties, args.output)?;
     let key_deserializer = deserializer(&args.key_deserializer, "--key-deserializer")?;
     let value_deserializer = deserializer(&args.value_deserializer, "--value-deserializer")?;

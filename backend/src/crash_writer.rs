@@ -16,12 +16,12 @@ use kite_shared::partitioner::PartitionerKind;
 use kite_shared::serializer::SerializerKind;
 
 /// The topic the crash tests write.
-pub const CRASH_TOPIC: &str = "crash";
+pub(crate) const CRASH_TOPIC: &str = "crash";
 /// Small segments, so kills land in rolls and in many segments.
 const CRASH_SEGMENT_BYTES: &str = "16384";
 
 #[derive(clap::Args)]
-pub struct CrashWriterArgs {
+pub(crate) struct CrashWriterArgs {
     #[arg(long)]
     data_dir: PathBuf,
     /// Flush every append before acknowledging it (`kite serve --fsync`).
@@ -33,11 +33,11 @@ pub struct CrashWriterArgs {
 }
 
 /// The value the record at `offset` carries: its offset, zero-padded to `bytes`.
-pub fn value_for(offset: i64, bytes: usize) -> String {
+pub(crate) fn value_for(offset: i64, bytes: usize) -> String {
     format!("{offset:0bytes$}")
 }
 
-pub fn run(args: CrashWriterArgs) -> Result<(), String> {
+pub(crate) fn run(args: CrashWriterArgs) -> Result<(), String> {
     let data_dir = DataDir::open(&args.data_dir)?;
     let store = DiskBrokerStore::open(data_dir.path(), 0)?;
     let options = StorageOptions { flush_every_append: args.fsync, max_partition_bytes: usize::MAX };

@@ -11,7 +11,7 @@ use kite_backend::client::ApiClient;
 use crate::cli::{Output, ServerArg, kafka_error};
 
 #[derive(clap::Subcommand)]
-pub enum GroupsCommand {
+pub(crate) enum GroupsCommand {
     /// List the consumer groups.
     List {
         #[arg(long, value_enum, default_value_t = Output::Text)]
@@ -86,7 +86,7 @@ fn reset_rows(group: &str, offsets: &[GroupOffset], out: &mut impl Write) -> std
     Ok(())
 }
 
-pub fn groups(command: GroupsCommand, server: &ServerArg, out: &mut impl Write) -> Result<(), String> {
+pub(crate) fn groups(command: GroupsCommand, server: &ServerArg, out: &mut impl Write) -> Result<(), String> {
     let mut connection = ApiClient::connect(&server.server)?;
     let io = |e: std::io::Error| e.to_string();
     match command {

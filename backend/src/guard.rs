@@ -10,21 +10,21 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The most websocket connections served at once, unless `--max-connections` says otherwise.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 256;
 
 /// Wrong tokens one address may send before it is locked out.
-pub const MAX_FAILED_TOKEN_ATTEMPTS: u32 = 5;
+pub(crate) const MAX_FAILED_TOKEN_ATTEMPTS: u32 = 5;
 
 /// How long an address that sent too many wrong tokens is refused (429), whatever it sends.
-pub const TOKEN_LOCKOUT_MS: u64 = 30_000;
+pub(crate) const TOKEN_LOCKOUT_MS: u64 = 30_000;
 
 /// Addresses whose wrong tokens are remembered at once; past it, the oldest lockouts are
 /// forgotten first, so a flood of addresses cannot grow the table.
-pub const MAX_TRACKED_TOKEN_PEERS: usize = 4_096;
+pub(crate) const MAX_TRACKED_TOKEN_PEERS: usize = 4_096;
 
 /// Why an upgrade was refused, with the HTTP status it gets.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// 403: a `Host` or `Origin` not on the allowlist.
     Forbidden(String),
     /// 401: `--token` is set and the request did not carry it.
@@ -36,7 +36,7 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    pub fn status(&self) -> u16 {
+    pub(crate) fn status(&self) -> u16 {
         match self {
             Refusal::Forbidden(_) => 403,
             Refusal::Unauthorized => 401,
@@ -45,7 +45,7 @@ impl Refusal {
         }
     }
 
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         match self {
             Refusal::Forbidden(why) => why.clone(),
             Refusal::Unauthorized => {
@@ -61,7 +61,7 @@ impl Refusal {
 }
 
 /// A held connection slot; dropping it frees the slot.
-pub struct Permit(Arc<AtomicUsize>);
+pub(crate) struct Permit(Arc<AtomicUsize>);
 
 impl Drop for Permit {
     fn drop(&mut self) {
@@ -69,7 +69,7 @@ impl Drop for Permit {
     }
 }
 
-pub struct Guard {
+pub(crate) struct Guard {
     bound: SocketAddr,
     allow_hosts: Vec<String>,
     allow_origins: Vec<String>,
@@ -94,7 +94,7 @@ fn split_host(authority: &str) -> (String, Option<u16>) {
 }
 
 impl Guard {
-    pub fn new(
+    pub(crate) fn new(
         bound: SocketAddr,
         allow_hosts: Vec<String>,
         allow_origins: Vec<String>,
@@ -135,13 +135,13 @@ impl Guard {
 
     /// Websocket sessions running now (each holds a permit until it has finished, its cleanup
     /// included).
-    pub fn active(&self) -> usize {
+    pub(crate) fn active(&self) -> usize {
         self.active.load(Ordering::SeqCst)
     }
 
     /// Checks an upgrade request's headers and takes a connection slot. `peer` is the address the
     /// connection comes from, `now` the time (for token lockouts).
-    pub fn admit(&self, request: &Upgrade<'_>, now: Instant) -> Result<Permit, Refusal> {
+    pub(crate) fn admit(&self, request: &Upgrade<'_>, now: Instant) -> Result<Permit, Refusal> {
         let host = request.host.ok_or_else(|| Refusal::Forbidden("the request has no Host header".into()))?;
         if !self.host_allowed(host) {
             return Err(Refusal::Forbidden(format!(
@@ -217,11 +217,11 @@ impl Guard {
 /// The address a connection comes from, put into each of its requests' extensions by the
 /// server's connection loop (warp's own `addr::remote` is not filled by a custom loop).
 #[derive(Clone, Copy, Debug)]
-pub struct Peer(pub IpAddr);
+pub(crate) struct Peer(pub IpAddr);
 
 /// What an upgrade request says about itself.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Upgrade<'a> {
+pub(crate) struct Upgrade<'a> {
     pub host: Option<&'a str>,
     pub origin: Option<&'a str>,
     pub token: Option<&'a str>,
@@ -258,7 +258,7 @@ fn same_token(expected: &str, given: &str) -> bool {
 /// The token a request carries: `?token=…` (browsers cannot set headers on a websocket), its
 /// `%XX` escapes decoded (the UI escapes it with `encodeURIComponent`, so a base64 token's `=`,
 /// `+` and `/` arrive as `%3D`, `%2B` and `%2F`), or `Authorization: Bearer …` as it is.
-pub fn request_token(query: &str, authorization: Option<&str>) -> Option<String> {
+pub(crate) fn request_token(query: &str, authorization: Option<&str>) -> Option<String> {
     query
         .split('&')
         .find_map(|pair| pair.strip_prefix("token="))

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use kite_shared::scenario::{Outcome, ScenarioRun, parse, to_url};
 
 #[derive(clap::Subcommand)]
-pub enum ScenarioCommand {
+pub(crate) enum ScenarioCommand {
     /// Play a script to its end (past its pauses) and print each step; fails on a broken
     /// expectation.
     Play { file: PathBuf },
@@ -19,7 +19,7 @@ fn read(file: &PathBuf) -> Result<String, String> {
     std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))
 }
 
-pub fn run(command: ScenarioCommand, out: &mut impl std::io::Write) -> Result<(), String> {
+pub(crate) fn run(command: ScenarioCommand, out: &mut impl std::io::Write) -> Result<(), String> {
     let io = |e: std::io::Error| e.to_string();
     match command {
         ScenarioCommand::Url { file } => writeln!(out, "{}", to_url(&read(&file)?)).map_err(io),

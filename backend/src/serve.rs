@@ -18,26 +18,26 @@ use crate::guard::{Guard, Peer, Upgrade, request_token};
 use crate::session;
 
 /// Kafka's smallest replicated cluster, and `kite serve`'s default.
-pub const DEFAULT_BROKERS: u32 = 3;
+pub(crate) const DEFAULT_BROKERS: u32 = 3;
 /// The most brokers one process runs.
-pub const MAX_BROKERS: u32 = 16;
+pub(crate) const MAX_BROKERS: u32 = 16;
 /// How often the engine's periodic work runs.
 const TICK_INTERVAL_MS: u64 = 1_000;
 
 /// Largest websocket message the server accepts: one maximal API message.
-pub const MAX_WS_MESSAGE_BYTES: usize = kite_shared::limits::MAX_API_MESSAGE_BYTES;
+pub(crate) const MAX_WS_MESSAGE_BYTES: usize = kite_shared::limits::MAX_API_MESSAGE_BYTES;
 /// Largest single websocket frame; browsers send whole messages in one frame.
-pub const MAX_WS_FRAME_BYTES: usize = MAX_WS_MESSAGE_BYTES;
+pub(crate) const MAX_WS_FRAME_BYTES: usize = MAX_WS_MESSAGE_BYTES;
 /// How long a client may take to send a request's headers (a websocket upgrade included) before
 /// the connection is closed: a client that connects and dawdles holds nothing for long.
-pub const DEFAULT_HANDSHAKE_TIMEOUT_MS: u64 = 10_000;
+pub(crate) const DEFAULT_HANDSHAKE_TIMEOUT_MS: u64 = 10_000;
 /// How long shutdown waits for requests in flight.
 const GRACEFUL_SHUTDOWN_MS: u64 = 5_000;
 /// How long shutdown waits for websocket sessions to finish (closing their consumers) before the
 /// engine is shut down.
 const SESSION_DRAIN_MS: u64 = 2_000;
 
-pub fn serve(args: ServeArgs) -> Result<(), String> {
+pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
     let data_dir = DataDir::open(&args.data_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

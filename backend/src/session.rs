@@ -28,22 +28,22 @@ const CLOSE_MESSAGE_TOO_BIG: u16 = 1009;
 /// How long one message may take to reach a client, unless `--write-timeout-ms` says otherwise: a
 /// client that stops reading fills its socket's buffers, and would otherwise hold its slot, and
 /// the pushes queued for it, forever.
-pub const DEFAULT_WRITE_TIMEOUT_MS: u64 = 30_000;
+pub(crate) const DEFAULT_WRITE_TIMEOUT_MS: u64 = 30_000;
 /// A connection that sends nothing for this long is closed.
-pub const IDLE_TIMEOUT_SECS: u64 = 600;
+pub(crate) const IDLE_TIMEOUT_SECS: u64 = 600;
 /// Batches of events the broadcast holds for slow subscribers; one that falls further behind
 /// skips ahead.
-pub const EVENT_CHANNEL_CAPACITY: usize = 1_024;
+pub(crate) const EVENT_CHANNEL_CAPACITY: usize = 1_024;
 
 type EventBatch = Arc<Vec<(i64, Event)>>;
 
 /// The engine's events, published after every request and tick to every connection.
 #[derive(Clone)]
-pub struct Events(pub tokio::sync::broadcast::Sender<EventBatch>);
+pub(crate) struct Events(pub tokio::sync::broadcast::Sender<EventBatch>);
 
 impl Events {
     /// Takes what the engine recorded and sends it to every connection (nobody listening is fine).
-    pub fn publish(&self, cluster: &mut Cluster) {
+    pub(crate) fn publish(&self, cluster: &mut Cluster) {
         let events = cluster.take_events();
         if !events.is_empty() {
             let _ = self.0.send(Arc::new(events));
@@ -51,7 +51,7 @@ impl Events {
     }
 }
 
-pub async fn run(
+pub(crate) async fn run(
     socket: WebSocket,
     cluster: Arc<Mutex<Cluster>>,
     shutdown: watch::Receiver<bool>,
@@ -189,7 +189,7 @@ fn is_too_big(error: &warp::Error) -> bool {
 }
 
 /// Wall-clock milliseconds since the Unix epoch: the engine's notion of "now" comes from its host.
-pub fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

@@ -7,7 +7,7 @@ use std::ops::Range;
 use kite_shared::replication::sim::{SimConfig, Unsafe, run, summary};
 
 #[derive(clap::Args)]
-pub struct SimArgs {
+pub(crate) struct SimArgs {
     /// Seeds to run, `A..B` (B excluded) or a single seed.
     #[arg(long, default_value = "0..100", value_parser = parse_seeds)]
     seeds: Range<u64>,
@@ -50,7 +50,7 @@ fn parse_seeds(text: &str) -> Result<Range<u64>, String> {
     }
 }
 
-pub fn run_sweep(args: SimArgs) -> Result<bool, String> {
+pub(crate) fn run_sweep(args: SimArgs) -> Result<bool, String> {
     let setting = match &args.r#unsafe {
         None => None,
         Some(name) => Some(Unsafe::from_name(name).ok_or_else(|| {

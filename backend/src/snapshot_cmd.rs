@@ -9,7 +9,7 @@ use kite_backend::data_dir::DataDir;
 use kite_shared::snapshot::{SnapshotFiles, decode, encode};
 
 #[derive(clap::Subcommand)]
-pub enum SnapshotCommand {
+pub(crate) enum SnapshotCommand {
     /// Write a stopped server's data directory as one snapshot file (to stdout, or `--out`).
     Create {
         #[arg(long)]
@@ -48,7 +48,7 @@ fn read_tree(root: &Path, dir: &str, files: &mut SnapshotFiles) -> Result<(), St
     Ok(())
 }
 
-pub fn run(command: SnapshotCommand, out: &mut impl std::io::Write) -> Result<(), String> {
+pub(crate) fn run(command: SnapshotCommand, out: &mut impl std::io::Write) -> Result<(), String> {
     match command {
         SnapshotCommand::Create { data_dir, out: file } => {
             if !data_dir.is_dir() {

@@ -50,11 +50,11 @@ fn fix_crcs(data: &[u8]) -> Vec<u8> {
 /// Arbitrary text and binary frames into the engine's API entry point, as a websocket or worker
 /// message would bring them: every input gets an answer that is itself a valid server frame, and
 /// nothing panics.
-pub mod api_message_decode {
+pub(crate) mod api_message_decode {
     #[allow(unused_imports)]
     use super::*;
 
-    pub fn check_input(data: &[u8]) {
+    pub(crate) fn check_input(data: &[u8]) {
         let mut cluster = Cluster::new(0);
         if let Ok(text) = std::str::from_utf8(data) {
             let answer = serve_text(&mut cluster, 1_700_000_000_000, text);
@@ -79,7 +79,7 @@ pub mod api_message_decode {
 ///
 /// The first three bytes pick how the rest is split between the files; the second half of the
 /// runs rewrites the log's CRCs to match so the fuzzer gets past them.
-pub mod log_open {
+pub(crate) mod log_open {
     #[allow(unused_imports)]
     use super::*;
 
@@ -101,7 +101,7 @@ pub mod log_open {
         }
     }
 
-    pub fn check_input(data: &[u8]) {
+    pub(crate) fn check_input(data: &[u8]) {
         if data.len() < 3 {
             return;
         }
@@ -129,11 +129,11 @@ pub mod log_open {
 /// decoder returns a value or a typed error, never panics, never allocates past what the input
 /// could hold; what decodes re-encodes to bytes that decode to the same value. The coordinator
 /// rebuilt from such records must answer a describe without panicking.
-pub mod offsets_record_decode {
+pub(crate) mod offsets_record_decode {
     #[allow(unused_imports)]
     use super::*;
 
-    pub fn check_input(data: &[u8]) {
+    pub(crate) fn check_input(data: &[u8]) {
         if let Ok(key) = OffsetsKey::decode(data) {
             assert_eq!(OffsetsKey::decode(&key.encode()), Ok(key));
         }
@@ -168,7 +168,7 @@ pub mod offsets_record_decode {
 /// Random bytes almost never carry a valid CRC-32C, which would keep the fuzzer at the door. So
 /// each input is decoded twice: as it is, and with its CRC field rewritten to match, which lets
 /// the fuzzer reach record parsing and decompression with the decoder itself unchanged.
-pub mod record_batch_decode {
+pub(crate) mod record_batch_decode {
     #[allow(unused_imports)]
     use super::*;
 
@@ -181,7 +181,7 @@ pub mod record_batch_decode {
         }
     }
 
-    pub fn check_input(data: &[u8]) {
+    pub(crate) fn check_input(data: &[u8]) {
         check(data);
         check(&fix_crcs(data));
     }
@@ -190,11 +190,11 @@ pub mod record_batch_decode {
 /// Arbitrary text as a scenario script and as a `?scenario=` parameter (both come from pages and
 /// links a docs author or a reader controls): parsing answers with a script or a line-numbered
 /// error, a parsed script plays to its end, and nothing panics.
-pub mod scenario_parse {
+pub(crate) mod scenario_parse {
     #[allow(unused_imports)]
     use super::*;
 
-    pub fn check_input(data: &[u8]) {
+    pub(crate) fn check_input(data: &[u8]) {
         let Ok(text) = std::str::from_utf8(data) else { return };
         let _ = from_url(text);
         if let Ok(script) = parse(text) {
@@ -210,7 +210,7 @@ pub mod scenario_parse {
 ///
 /// Each input is also tried with every batch's CRC rewritten to match (walking batchLength fields
 /// from the start), so the fuzzer reaches multi-batch logs and the checks after the CRC.
-pub mod segment_recover {
+pub(crate) mod segment_recover {
     #[allow(unused_imports)]
     use super::*;
 
@@ -233,7 +233,7 @@ pub mod segment_recover {
         assert_eq!(again, segment);
     }
 
-    pub fn check_input(data: &[u8]) {
+    pub(crate) fn check_input(data: &[u8]) {
         check(data);
         check(&fix_crcs(data));
     }
@@ -243,12 +243,12 @@ pub mod segment_recover {
 /// ones included: reading answers with JSON or an error — never a panic, never a stack overflow,
 /// never work beyond the datum's limits — and JSON read back from a datum writes a datum that
 /// reads back to the same JSON.
-pub mod avro_datum {
+pub(crate) mod avro_datum {
     #[allow(unused_imports)]
     use super::*;
 
     /// A linked list, a tree of maps and arrays, and every scalar type in a union.
-    pub const SCHEMAS: &[&str] = &[
+    pub(crate) const SCHEMAS: &[&str] = &[
         r#"{"type":"record","name":"Node","fields":[{"name":"next","type":["null","Node"]}]}"#,
         r#"{"type":"record","name":"R","fields":[
             {"name":"m","type":{"type":"map","values":["null","R"]}},
@@ -268,7 +268,7 @@ pub mod avro_datum {
         })
     }
 
-    pub fn check_input(data: &[u8]) {
+    pub(crate) fn check_input(data: &[u8]) {
         let Some((&pick, datum)) = data.split_first() else { return };
         let schema = &parsed()[usize::from(pick) % SCHEMAS.len()];
         if let Ok(json) = kite_shared::avro::decode_to_json(schema, datum) {

@@ -64,6 +64,8 @@ pub struct Answer {
 
 /// What the session made of a client message.
 #[derive(Debug)]
+// One per request, returned and taken apart at once: never stored, so its size costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Turn {
     /// Answered by the engine or by the session.
     Answered(Answer),

@@ -9,7 +9,7 @@ use crate::{proc, test, tools};
 /// How long the browser benchmarks may run before wasm-bindgen-test-runner gives up.
 const BROWSER_BENCH_TIMEOUT_SECS: u64 = 900;
 
-pub fn run() -> Result<(), String> {
+pub(crate) fn run() -> Result<(), String> {
     let mut native = proc::cargo();
     native.args(["bench", "-p", "kite-shared", "-p", "kite-backend"]);
     proc::run(native)?;

@@ -21,7 +21,7 @@ const STATIC_FILES: &[(&str, &str)] = &[
 /// Builds `dist/` and returns its path. Incremental: cargo rebuilds only what changed, and each
 /// later step (wasm-opt, bindings) reruns only when its input is newer than its output.
 /// `install_tools` lets it install wasm-opt (Debian, root) when missing.
-pub fn build(install_tools: bool) -> Result<PathBuf, String> {
+pub(crate) fn build(install_tools: bool) -> Result<PathBuf, String> {
     tools::ensure_wasm_target()?;
     let wasm_bindgen = tools::ensure_wasm_bindgen()?;
     let root = crate::workspace_root();
@@ -78,7 +78,7 @@ pub fn build(install_tools: bool) -> Result<PathBuf, String> {
 }
 
 /// Builds the `kite` binary and returns its path.
-pub fn build_server(release: bool) -> Result<PathBuf, String> {
+pub(crate) fn build_server(release: bool) -> Result<PathBuf, String> {
     let mut build = proc::cargo();
     build.args(["build", "--package", "kite-backend", "--bin", "kite"]);
     if release {

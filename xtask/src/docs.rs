@@ -10,7 +10,7 @@ use std::process::Command;
 const LANGUAGES: &[(&str, &str, &str, &str)] = &[("en", "en", "ko", "한국어"), ("ko", "ko", "en", "English")];
 
 /// Builds the site into `ui_dir/docs` with `kite` (for the URL parameters); returns its path.
-pub fn build(ui_dir: &Path, kite: &Path) -> Result<PathBuf, String> {
+pub(crate) fn build(ui_dir: &Path, kite: &Path) -> Result<PathBuf, String> {
     let root = crate::workspace_root();
     let site = root.join("docs").join("site");
     let out = ui_dir.join("docs");

@@ -8,7 +8,7 @@ use crate::proc;
 /// How long a fuzz run lasts when `--seconds` is not given.
 const DEFAULT_FUZZ_SECONDS: u64 = 60;
 
-pub fn run(args: &[String]) -> Result<(), String> {
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let usage = "usage: cargo xtask fuzz <record_batch_decode | api_message_decode | segment_recover | log_open | offsets_record_decode | scenario_parse | avro_datum> [--seconds N]";
     let target = args.first().filter(|a| !a.starts_with("--")).ok_or(usage)?;
     let seconds = match args.iter().position(|a| a == "--seconds") {

@@ -14,7 +14,7 @@ const FAILURE_TAIL_LINES: usize = 120;
 
 /// Chromium's flags for every test here: headless as root in a container, with no background
 /// traffic to hosts this machine cannot reach.
-pub const CHROME_ARGS: &[&str] = &[
+pub(crate) const CHROME_ARGS: &[&str] = &[
     "--headless=new",
     "--no-sandbox",
     "--disable-gpu",
@@ -38,7 +38,7 @@ struct Outcome {
     failed: u64,
 }
 
-pub fn run_all() -> Result<(), String> {
+pub(crate) fn run_all() -> Result<(), String> {
     let started = Instant::now();
     let root = crate::workspace_root();
     let log_dir = root.join("target").join("xtask");
@@ -138,7 +138,7 @@ const BROWSER_TMP_DIR: &str = "browser-tmp";
 /// hundred MB (IndexedDB included) in `$TMPDIR` whenever chromedriver is killed rather than quit;
 /// under `/tmp` those piled up run after run until the disk was full and a link failed. Here they
 /// go with `target/` and every run starts from an empty directory.
-pub fn browser_temp_dir(root: &Path) -> Result<PathBuf, String> {
+pub(crate) fn browser_temp_dir(root: &Path) -> Result<PathBuf, String> {
     let dir = root.join("target").join("xtask").join(BROWSER_TMP_DIR);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -146,7 +146,7 @@ pub fn browser_temp_dir(root: &Path) -> Result<PathBuf, String> {
 }
 
 /// The capabilities wasm-bindgen-test-runner asks chromedriver for: which browser, which flags.
-pub fn write_webdriver_json(path: &Path, browser: &tools::Browser) -> Result<(), String> {
+pub(crate) fn write_webdriver_json(path: &Path, browser: &tools::Browser) -> Result<(), String> {
     let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
     let args: Vec<String> = CHROME_ARGS.iter().map(|a| quote(a)).collect();
     let json = format!(

@@ -50,7 +50,7 @@ const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
 /// The source trees whose functions are measured.
 const MEASURED_TREES: &[&str] = &["shared/src", "frontend/src", "backend/src", "tests/src", "xtask/src"];
 
-pub fn run() -> Result<(), String> {
+pub(crate) fn run() -> Result<(), String> {
     let root = crate::workspace_root();
     let mut problems = sans_io_problems(&root)?;
     problems.extend(function_length_problems(&root)?);

@@ -6,10 +6,10 @@ use std::process::Command;
 
 use crate::proc;
 
-pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+pub(crate) const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// Adds the wasm32 target through rustup if it is missing.
-pub fn ensure_wasm_target() -> Result<(), String> {
+pub(crate) fn ensure_wasm_target() -> Result<(), String> {
     let mut list = Command::new("rustup");
     list.args(["target", "list", "--installed"]);
     let installed = list.output().map_err(|e| {
@@ -25,7 +25,7 @@ pub fn ensure_wasm_target() -> Result<(), String> {
 }
 
 /// The wasm-bindgen version the workspace is locked to, read from Cargo.lock (the CLI must match).
-pub fn pinned_wasm_bindgen_version() -> Result<String, String> {
+pub(crate) fn pinned_wasm_bindgen_version() -> Result<String, String> {
     let lock_path = crate::workspace_root().join("Cargo.lock");
     let lock = std::fs::read_to_string(&lock_path)
         .map_err(|e| format!("cannot read {}: {e}", lock_path.display()))?;
@@ -48,12 +48,12 @@ fn locked_version(lock: &str, name: &str) -> Option<String> {
 
 /// Paths of `wasm-bindgen` and `wasm-bindgen-test-runner` at the pinned version, installing them
 /// with `cargo install` (about six minutes on two cores) when they are missing or another version.
-pub struct WasmBindgen {
+pub(crate) struct WasmBindgen {
     pub bindgen: PathBuf,
     pub test_runner: PathBuf,
 }
 
-pub fn ensure_wasm_bindgen() -> Result<WasmBindgen, String> {
+pub(crate) fn ensure_wasm_bindgen() -> Result<WasmBindgen, String> {
     let version = pinned_wasm_bindgen_version()?;
     let wanted = format!("wasm-bindgen {version}");
     let cargo_bin = cargo_home().join("bin");
@@ -97,7 +97,7 @@ fn cargo_home() -> PathBuf {
 }
 
 /// rustc's default wasm32 features, which Debian's older binaryen must be told it may keep.
-pub const WASM_OPT_FEATURES: &[&str] = &[
+pub(crate) const WASM_OPT_FEATURES: &[&str] = &[
     "--enable-bulk-memory",
     "--enable-sign-ext",
     "--enable-mutable-globals",
@@ -108,7 +108,7 @@ pub const WASM_OPT_FEATURES: &[&str] = &[
 
 /// binaryen's `wasm-opt`, if there is one on PATH; with `install`, on Debian as root it is
 /// installed with apt-get first. The bundle builds without it, only larger.
-pub fn find_wasm_opt(install: bool) -> Option<PathBuf> {
+pub(crate) fn find_wasm_opt(install: bool) -> Option<PathBuf> {
     if let Some(found) = on_path("wasm-opt") {
         return Some(found);
     }
@@ -133,7 +133,7 @@ pub fn find_wasm_opt(install: bool) -> Option<PathBuf> {
 }
 
 /// The browser and its WebDriver for the browser and end-to-end tests.
-pub struct Browser {
+pub(crate) struct Browser {
     pub chrome: PathBuf,
     pub chromedriver: PathBuf,
 }
@@ -186,7 +186,7 @@ fn is_root() -> bool {
 
 /// Finds Chromium and chromedriver (PATH, or `CHROME` / `CHROMEDRIVER`); on Debian as root installs
 /// them with apt-get; otherwise says exactly what to install.
-pub fn ensure_browser() -> Result<Browser, String> {
+pub(crate) fn ensure_browser() -> Result<Browser, String> {
     ensure_korean_font();
     if let Some(browser) = find_browser() {
         return Ok(browser);

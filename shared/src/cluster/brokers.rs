@@ -24,9 +24,9 @@ pub const CHECKPOINT_INTERVAL_MS: i64 = 60_000;
 /// How often retention and the cleaner run (Kafka's `log.retention.check.interval.ms` default).
 pub const RETENTION_CHECK_INTERVAL_MS: i64 = 300_000;
 /// The one broker's id (it is the controller too).
-pub const SINGLE_BROKER_ID: BrokerId = 0;
+pub(super) const SINGLE_BROKER_ID: BrokerId = 0;
 /// The one broker leads every partition in its first epoch.
-pub const SINGLE_BROKER_LEADER_EPOCH: i32 = 0;
+pub(super) const SINGLE_BROKER_LEADER_EPOCH: i32 = 0;
 /// The replicated controller's metadata log, compacted (a KRaft snapshot), one JSON record per line.
 pub const METADATA_LOG_FILE: &str = "kite-metadata.jsonl";
 /// The client id the cluster front's own produce requests come from.
@@ -41,7 +41,7 @@ const MAX_REPLICATION_ROUNDS: usize = 8;
 
 /// A partition as clients see it: its leader's log (`None` while it has no leader), what
 /// consumers may read (below the high watermark), and its replicas.
-pub struct PartitionView<'a> {
+pub(super) struct PartitionView<'a> {
     pub log: Option<&'a LocalLog>,
     pub high_watermark: i64,
     pub leader: Option<BrokerId>,
@@ -53,7 +53,7 @@ pub struct PartitionView<'a> {
 }
 
 /// The brokers under the cluster front.
-pub trait Brokers: Send {
+pub(super) trait Brokers: Send {
     /// Where the cluster's own files live (topics, schemas, identity).
     fn metadata_store(&mut self) -> &mut dyn BrokerStore;
     fn describe_store(&self) -> String;
@@ -129,7 +129,7 @@ fn log_config(options: &StorageOptions, config: &TopicConfig) -> LogConfig {
 
 /// One broker holding every partition's log, leading them all in epoch 0: nothing to replicate,
 /// so everything appended is committed at once.
-pub struct SingleBroker {
+pub(super) struct SingleBroker {
     store: Box<dyn BrokerStore>,
     options: StorageOptions,
     logs: BTreeMap<String, Vec<LocalLog>>,
@@ -141,7 +141,7 @@ pub struct SingleBroker {
 }
 
 impl SingleBroker {
-    pub fn new(store: Box<dyn BrokerStore>, options: StorageOptions) -> SingleBroker {
+    pub(super) fn new(store: Box<dyn BrokerStore>, options: StorageOptions) -> SingleBroker {
         SingleBroker {
             store,
             options,
@@ -155,7 +155,7 @@ impl SingleBroker {
 
     /// A broker over its directory, as a Kafka broker starts: notes and removes the
     /// clean-shutdown marker and reads the checkpoints; `open_topic` then opens each log.
-    pub fn open(mut store: Box<dyn BrokerStore>, options: StorageOptions) -> Result<SingleBroker, String> {
+    pub(super) fn open(mut store: Box<dyn BrokerStore>, options: StorageOptions) -> Result<SingleBroker, String> {
         let opened = BrokerCheckpoints::open(store.as_mut())?;
         let mut broker = SingleBroker::new(store, options);
         broker.opened_from = Some(opened);
@@ -408,7 +408,7 @@ fn not_enough_replicas(topic: &str, min_insync_replicas: i32, in_sync: usize) ->
 /// N brokers and the controller (`LocalCluster`), each broker over its own directory, the
 /// controller's metadata log kept as a compacted snapshot in the metadata store. The cluster
 /// front produces through partition leaders like a client; the brokers replicate by fetching.
-pub struct Replicated {
+pub(super) struct Replicated {
     local: LocalCluster,
     metadata: Box<dyn BrokerStore>,
     /// The metadata log's length when last written.
@@ -424,7 +424,7 @@ impl Replicated {
     /// Opens a cluster of `stores.len()` brokers (ids 0, 1, …): the controller replays the
     /// metadata snapshot in `metadata` (a new cluster when there is none), each broker opens its
     /// directory and, once registered, the logs of the partitions it hosts.
-    pub fn open(
+    pub(super) fn open(
         seed: u64,
         now_ms: i64,
         metadata: Box<dyn BrokerStore>,

@@ -35,9 +35,9 @@ const OFFSETS_TOPIC_REPLICATION_FACTOR: usize = 3;
 /// The client id the admin commands' requests come from.
 const ADMIN: u32 = 0;
 /// Consumers the engine runs at once for its clients.
-pub const MAX_HOSTED_CONSUMERS: usize = 1_000;
+pub(super) const MAX_HOSTED_CONSUMERS: usize = 1_000;
 /// A consumer nobody has polled for this long is closed (its client went away).
-pub const HOSTED_CONSUMER_IDLE_MS: i64 = 600_000;
+pub(super) const HOSTED_CONSUMER_IDLE_MS: i64 = 600_000;
 /// Request rounds one command may take between the consumers and the broker (a join, a sync, an
 /// offset fetch, a fetch… take a few; the bound only stops a bug from spinning).
 const MAX_ROUTING_ROUNDS: usize = 1_000;

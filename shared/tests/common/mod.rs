@@ -5,7 +5,7 @@ use kite_shared::record::batch::{BatchRecord, RecordBatch};
 
 /// The files in `dir` whose extension is `extension`, in name order (fixtures, stories, scripts).
 #[allow(dead_code)] // Not every test file that shares this module reads a fixture directory.
-pub fn files_with_extension(dir: &std::path::Path, extension: &str) -> Vec<std::path::PathBuf> {
+pub(crate) fn files_with_extension(dir: &std::path::Path, extension: &str) -> Vec<std::path::PathBuf> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{} is not readable: {e}", dir.display()))
         .map(|e| e.expect("a readable directory entry").path())
@@ -19,7 +19,7 @@ pub fn files_with_extension(dir: &std::path::Path, extension: &str) -> Vec<std::
 /// failed expectations: each trace must equal the `.trace` beside its story (`UPDATE_EXPECT=1`
 /// rewrites them), and no expectation may fail.
 #[allow(dead_code)] // Not every test file that shares this module runs stories.
-pub fn check_stories(dir: &str, min: usize, run: impl Fn(&str) -> (String, Vec<String>)) {
+pub(crate) fn check_stories(dir: &str, min: usize, run: impl Fn(&str) -> (String, Vec<String>)) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(dir);
     let stories = files_with_extension(&dir, "story");
     assert!(stories.len() >= min, "{} stories in {}", stories.len(), dir.display());
@@ -35,7 +35,7 @@ pub fn check_stories(dir: &str, min: usize, run: impl Fn(&str) -> (String, Vec<S
 /// A producer's batch (offsets from 0, unstamped) of `count` records with keys `k0`, `k1`, … and
 /// `value_bytes`-byte values, record i stamped `timestamp + i`.
 #[allow(dead_code)] // Not every test file that shares this module builds batches.
-pub fn producer_batch(count: usize, value_bytes: usize, timestamp: i64) -> Vec<u8> {
+pub(crate) fn producer_batch(count: usize, value_bytes: usize, timestamp: i64) -> Vec<u8> {
     let records = (0..count)
         .map(|i| BatchRecord {
             timestamp_delta: i as i64,

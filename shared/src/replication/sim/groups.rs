@@ -17,16 +17,16 @@ use crate::trace::Trace;
 /// The group the workload's members join.
 pub const GROUP_ID: &str = "sim-group";
 /// Client ids from here up belong to the group workload (the admin, then members).
-pub const ADMIN_CLIENT: u32 = 999;
+pub(super) const ADMIN_CLIENT: u32 = 999;
 /// A member's client id is this × (member index + 1) + its incarnation: a restarted member is a
 /// new client, so answers meant for its previous life go nowhere.
 const MEMBER_CLIENT_STRIDE: u32 = 1_000;
 /// Scaled down like the other timeouts (Kafka: 3 s).
-pub const INITIAL_REBALANCE_DELAY_MS: i64 = 100;
+pub(super) const INITIAL_REBALANCE_DELAY_MS: i64 = 100;
 /// Processing one record takes 1 to this many milliseconds.
 const MAX_PROCESSING_MS: u64 = 10;
 /// After the workload stops, the group gets at most this long to catch up.
-pub const GROUP_DRAIN_MAX_MS: i64 = 30_000;
+pub(super) const GROUP_DRAIN_MAX_MS: i64 = 30_000;
 /// The admin retries its initial commit this often.
 const ADMIN_RETRY_MS: i64 = 200;
 
