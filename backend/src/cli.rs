@@ -124,7 +124,11 @@ pub(crate) enum ClusterCommand {
     },
 }
 
-pub(crate) fn cluster(command: ClusterCommand, server: &ServerArg, out: &mut impl Write) -> Result<(), String> {
+pub(crate) fn cluster(
+    command: ClusterCommand,
+    server: &ServerArg,
+    out: &mut impl Write,
+) -> Result<(), String> {
     let mut connection = ApiClient::connect(&server.server)?;
     let io = |e: std::io::Error| e.to_string();
     let (request, output) = match command {

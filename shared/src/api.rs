@@ -20,17 +20,23 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// A request: the client's correlation id and what it asks for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientMessage {
+    /// The client's correlation id: the reply, and a subscription's pushes, carry it back.
     pub id: u64,
+    /// What the client asks for.
     pub command: Request,
 }
 
+/// A request the engine answers: Kafka's admin, producer and consumer operations, and fault
+/// injection. On the wire, `type` names it (`{"type": "create_topic", ...}`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(remote = "Self", rename_all = "snake_case", deny_unknown_fields)]
 // Tagged "type", read straight when the tag comes first (`tagged`).
 pub enum Command {
     /// Like `kafka-topics --create --topic NAME --partitions N [--config k=v]...`.
     CreateTopic {
+        /// The topic's name: 1 to 249 characters of `[a-zA-Z0-9._-]`, not `.` or `..`.
         name: String,
+        /// How many partitions it has: 1 to `MAX_PARTITIONS_PER_TOPIC`.
         partitions: i32,
         /// Topic config overrides by Kafka's names (`retention.ms`, `cleanup.policy`, …).
         #[serde(default)]
@@ -46,20 +52,27 @@ pub enum Command {
     /// class names; `StringSerializer` by default); `None` is null. With no `partition`, the named
     /// partitioner (the Java producer's built-in one by default) places the record.
     Produce {
+        /// The topic to produce to.
         topic: String,
+        /// The partition to write to; when absent, `partitioner` chooses one.
         #[serde(default)]
         partition: Option<i32>,
+        /// The record's key as text; `None` is a null key.
         #[serde(default)]
         key: Option<String>,
+        /// The record's value as text; `None` is a null value (a tombstone).
         #[serde(default)]
         value: Option<String>,
         /// CreateTime; the host's current time when absent, as a producer stamps it.
         #[serde(default)]
         timestamp_ms: Option<i64>,
+        /// The partitioner that places the record when no `partition` is given.
         #[serde(default)]
         partitioner: PartitionerKind,
+        /// The serializer that turns `key` into bytes.
         #[serde(default)]
         key_serializer: SerializerKind,
+        /// The serializer that turns `value` into bytes.
         #[serde(default)]
         value_serializer: SerializerKind,
         /// Record headers, (key, value) in order; values are sent as UTF-8.
@@ -71,35 +84,53 @@ pub enum Command {
     },
     /// Up to `max_records` records of one partition from `offset`, read with the named deserializers.
     Fetch {
+        /// The topic to read.
         topic: String,
+        /// The partition to read.
         partition: i32,
+        /// The first offset to read: from the log start to the log end offset, both included.
         offset: i64,
+        /// The most records to return (capped at `MAX_FETCH_RECORDS`).
         max_records: u32,
+        /// The deserializer that reads each key into text.
         #[serde(default)]
         key_deserializer: SerializerKind,
+        /// The deserializer that reads each value into text.
         #[serde(default)]
         value_deserializer: SerializerKind,
     },
     /// Registers an Avro schema under a subject in the cluster's schema registry
     /// (`POST /subjects/{subject}/versions`); `TOPIC-key` and `TOPIC-value` are the subjects the
     /// Avro serializer uses.
-    RegisterSchema { subject: String, schema: String },
+    RegisterSchema {
+        /// The subject to register under, e.g. `orders-value`.
+        subject: String,
+        /// The Avro schema, as JSON text.
+        schema: String,
+    },
     /// Many records in one request, as a producer's batches: each record is placed (or goes to
     /// `partition`), the records of each partition go in one RecordBatch, and every record's
     /// partition and offset come back in request order (`produced_batch`). Everything is
     /// checked (serializers, partitions, sizes) before anything is appended.
     ProduceBatch {
+        /// The topic to produce to.
         topic: String,
+        /// The partition every record goes to; when absent, `partitioner` places each record.
         #[serde(default)]
         partition: Option<i32>,
+        /// The partitioner that places each record when no `partition` is given.
         #[serde(default)]
         partitioner: PartitionerKind,
+        /// The serializer that turns every record's key into bytes.
         #[serde(default)]
         key_serializer: SerializerKind,
+        /// The serializer that turns every record's value into bytes.
         #[serde(default)]
         value_serializer: SerializerKind,
+        /// The records, in order: 1 to `MAX_PRODUCE_BATCH_RECORDS` of them.
         #[serde(deserialize_with = "records_up_to_one_past_the_limit")]
         records: Vec<BatchedRecord>,
+        /// The producer's `acks`, as for `produce`.
         #[serde(default)]
         acks: Acks,
         /// Answer as Kafka's ProduceResponse does, with `produced_records`: each partition's base
@@ -109,17 +140,30 @@ pub enum Command {
         answer_per_partition: bool,
     },
     /// Kafka's ListOffsets for one partition: `timestamp_ms` -2 is the earliest offset, -1 the
-    /// latest (the log end), anything else the first offset whose timestamp is at or after it
-    /// (`null` when there is none).
-    ListOffsets { topic: String, partition: i32, timestamp_ms: i64 },
+    /// latest (the high watermark: the log end as consumers see it), anything else the first
+    /// offset whose timestamp is at or after it (`null` when there is none).
+    ListOffsets {
+        /// The partition's topic.
+        topic: String,
+        /// The partition asked about.
+        partition: i32,
+        /// -2 (earliest), -1 (latest), or a time in ms since the Unix epoch.
+        timestamp_ms: i64,
+    },
     /// Deletes a topic and its logs (`kafka-topics --delete`).
-    DeleteTopic { name: String },
+    DeleteTopic {
+        /// The topic to delete.
+        name: String,
+    },
     /// Changes a topic's config overrides (`kafka-configs --alter --add-config k=v
     /// --delete-config k`); the result is validated like a creation's.
     AlterTopicConfig {
+        /// The topic whose configs change.
         name: String,
+        /// Overrides to add or change, by Kafka's names (`retention.ms`, …).
         #[serde(default)]
         set: BTreeMap<String, String>,
+        /// Overrides to remove, so those configs go back to Kafka's defaults.
         #[serde(default)]
         delete: Vec<String>,
     },
@@ -127,12 +171,17 @@ pub enum Command {
     /// `group` subscribed to `topics`, or — with `partitions` — assigned those partitions without
     /// group membership (offsets still committed to `group` when given).
     OpenConsumer {
+        /// The consumer's `group.id`: needed to subscribe to `topics`; with `partitions`, the
+        /// group its offsets are committed to.
         #[serde(default)]
         group: Option<String>,
+        /// The topics to subscribe to, as a member of `group`.
         #[serde(default)]
         topics: Vec<String>,
+        /// The partitions to assign it (KafkaConsumer's `assign`), without group membership.
         #[serde(default)]
         partitions: Vec<PartitionRef>,
+        /// The consumer's `client.id`; `kite-consumer-N` when absent.
         #[serde(default)]
         client_id: Option<String>,
         /// `earliest`, `latest` (Kafka's default) or `none`.
@@ -141,8 +190,11 @@ pub enum Command {
         /// `partition.assignment.strategy` by name; Kafka's default `[range, cooperative-sticky]`.
         #[serde(default)]
         assignors: Vec<String>,
+        /// `enable.auto.commit`; true (Kafka's default) when absent.
         #[serde(default)]
         enable_auto_commit: Option<bool>,
+        /// `session.timeout.ms`: how long (ms) the group waits for a silent member before it
+        /// removes it; Kafka's default (45,000) when absent.
         #[serde(default)]
         session_timeout_ms: Option<i32>,
     },
@@ -150,92 +202,163 @@ pub enum Command {
     /// absent), read with the named deserializers. With auto commit, first commits what earlier
     /// polls returned.
     Poll {
+        /// The consumer, by the id `open_consumer` answered with.
         consumer: u32,
+        /// The most records to return, at most `MAX_FETCH_RECORDS`; when absent, the consumer's
+        /// `max.poll.records` (500, or what an earlier poll set).
         #[serde(default)]
         max_records: Option<u32>,
+        /// The deserializer that reads each key into text.
         #[serde(default)]
         key_deserializer: SerializerKind,
+        /// The deserializer that reads each value into text.
         #[serde(default)]
         value_deserializer: SerializerKind,
     },
     /// Commits the consumer's positions (`commitSync`).
-    CommitOffsets { consumer: u32 },
+    CommitOffsets {
+        /// The consumer, by the id `open_consumer` answered with.
+        consumer: u32,
+    },
     /// Closes the consumer: commits (with auto commit) and leaves its group.
-    CloseConsumer { consumer: u32 },
+    CloseConsumer {
+        /// The consumer, by the id `open_consumer` answered with.
+        consumer: u32,
+    },
     /// The consumer's process dies: it commits nothing and sends no LeaveGroup, so its group
     /// notices only when its session times out (`session.timeout.ms`) and rebalances then.
     /// Answered with `consumer_closed`.
-    CrashConsumer { consumer: u32 },
+    CrashConsumer {
+        /// The consumer, by the id `open_consumer` answered with.
+        consumer: u32,
+    },
     /// `kafka-consumer-groups --list`.
     ListGroups,
     /// `kafka-consumer-groups --describe --group G`: members and, per partition, the committed
     /// offset, the log end and the lag.
-    DescribeGroup { group: String },
+    DescribeGroup {
+        /// The group to describe.
+        group: String,
+    },
     /// `kafka-consumer-groups --reset-offsets --group G --topic T --to-…`: only for an inactive
     /// group; without `execute` it only says what it would do (Kafka's dry run).
     ResetOffsets {
+        /// The group whose committed offsets move.
         group: String,
+        /// The topic whose partitions are reset, all of them.
         topic: String,
+        /// Where to move them; each offset is clamped to its partition's log start and high
+        /// watermark.
         to: ResetTarget,
+        /// Commit the new offsets (`--execute`); without, only say what they would be.
         #[serde(default)]
         execute: bool,
     },
     /// `kafka-consumer-groups --delete --group G`: only an empty group.
-    DeleteGroup { group: String },
+    DeleteGroup {
+        /// The group to delete.
+        group: String,
+    },
     /// The cluster: its brokers, its controller, and partitions without enough replicas.
     DescribeCluster,
     /// Fault injection (only where the host allows it: `kite serve --allow-faults`, the tab):
     /// stop a broker cleanly — Kafka's controlled shutdown moves its leaderships first.
     /// Answered with the cluster as `describe_cluster` shows it.
-    StopBroker { broker: i32 },
+    StopBroker {
+        /// The broker, by its `node.id`.
+        broker: i32,
+    },
     /// Start a stopped broker again over its log directory; it catches up and rejoins the ISRs.
-    StartBroker { broker: i32 },
+    StartBroker {
+        /// The broker, by its `node.id`.
+        broker: i32,
+    },
     /// Pause a broker, as a process frozen by a long GC pause or SIGSTOP: it neither answers nor
     /// heartbeats, so the controller fences it after `broker.session.timeout.ms` and moves its
     /// leaderships. Answered with the cluster as `describe_cluster` shows it.
-    PauseBroker { broker: i32 },
+    PauseBroker {
+        /// The broker, by its `node.id`.
+        broker: i32,
+    },
     /// Let a paused broker run on from where it stopped: it heartbeats again, learns it was
     /// replaced, truncates what diverged and catches up.
-    ResumeBroker { broker: i32 },
+    ResumeBroker {
+        /// The broker, by its `node.id`.
+        broker: i32,
+    },
     /// Cut a broker off by a network partition: it keeps running (a leader may go on accepting
     /// nothing, since clients cannot reach it either), but nothing reaches it or leaves it, so
     /// the controller fences it after `broker.session.timeout.ms`.
-    IsolateBroker { broker: i32 },
+    IsolateBroker {
+        /// The broker, by its `node.id`.
+        broker: i32,
+    },
     /// Heal a broker's network partition.
-    HealBroker { broker: i32 },
+    HealBroker {
+        /// The broker, by its `node.id`.
+        broker: i32,
+    },
     /// Cut one network link, both ways, between two nodes — `controller`, `broker-N`, or
     /// `clients` (every producer and consumer) — while both still reach everyone else: a
     /// partial partition. A broker cut from the controller stops heartbeating and is fenced
     /// after `broker.session.timeout.ms`; a follower cut from its leader stops fetching and
     /// leaves the ISR after `replica.lag.time.max.ms`. Answered like `describe_cluster`.
-    CutLink { from: String, to: String },
+    CutLink {
+        /// One end: `controller`, `broker-N` or `clients`.
+        from: String,
+        /// The other end, named the same way.
+        to: String,
+    },
     /// Heal a link `cut_link` cut.
-    HealLink { from: String, to: String },
+    HealLink {
+        /// One end: `controller`, `broker-N` or `clients`.
+        from: String,
+        /// The other end, named the same way.
+        to: String,
+    },
     /// The engine's counters and gauges.
     GetMetrics,
     /// Records a client serialized itself, as Kafka record batches (v2 bytes, any codec) in the
     /// payload of a binary frame; each is placed like `produce_batch`'s (or goes to `partition`).
     /// Answered with `produced_batch`.
     ProduceRecords {
+        /// The topic to produce to.
         topic: String,
+        /// The partition every record goes to; when absent, `partitioner` places each record by
+        /// its key bytes.
         #[serde(default)]
         partition: Option<i32>,
+        /// The partitioner that places each record when no `partition` is given.
         #[serde(default)]
         partitioner: PartitionerKind,
+        /// The producer's `acks`, as for `produce`.
         #[serde(default)]
         acks: Acks,
+        /// The record batches: the binary frame's payload, not part of the JSON header.
         #[serde(skip)]
         payload: Vec<u8>,
     },
     /// The committed record at `offset` and the batch holding it, field by field with their bytes
     /// in hex, as `kafka-dump-log.sh --print-data-log` shows a segment (read from the leader).
-    DumpRecord { topic: String, partition: i32, offset: i64 },
+    DumpRecord {
+        /// The record's topic.
+        topic: String,
+        /// The record's partition.
+        partition: i32,
+        /// The record's offset; it must be committed (below the high watermark).
+        offset: i64,
+    },
     /// Whole record batches from `offset`, as stored (the first may start before it), up to
     /// `max_bytes`: answered with `record_batches` in a binary frame.
     FetchRecords {
+        /// The topic to read.
         topic: String,
+        /// The partition to read.
         partition: i32,
+        /// The offset to read from: the first batch returned holds it.
         offset: i64,
+        /// The most bytes of batches to return (at least one whole batch is); at most, and by
+        /// default, `MAX_FETCH_BYTES`.
         #[serde(default)]
         max_bytes: Option<u32>,
     },
@@ -254,17 +377,25 @@ pub enum HostCommand {
     /// Push a partition's new records as they are appended (live tail), from `offset` (the log
     /// end when absent), under the request's id.
     Tail {
+        /// The topic to tail.
         topic: String,
+        /// The partition to tail.
         partition: i32,
+        /// The offset the tail starts at; when absent, the high watermark (where consumers read up to).
         #[serde(default)]
         offset: Option<i64>,
+        /// The deserializer that reads each key into text.
         #[serde(default)]
         key_deserializer: SerializerKind,
+        /// The deserializer that reads each value into text.
         #[serde(default)]
         value_deserializer: SerializerKind,
     },
     /// Stops the pushes of a `subscribe_events` or `tail` (its request id).
-    Unsubscribe { subscription: u64 },
+    Unsubscribe {
+        /// The id of the request that subscribed.
+        subscription: u64,
+    },
     /// Whether the session answers, and the engine's time (virtual in the tab, the wall clock on
     /// the server). Answered with `pong`.
     Ping,
@@ -282,10 +413,14 @@ pub enum TabCommand {
     /// `MAX_CLOCK_SPEED_PERCENT`), pause it, or — paused — move it `step_ms` forward. With
     /// nothing set it only says where it is. Answered with `clock`.
     SetClock {
+        /// The speed to run at, in percent of real time (100 is real time).
         #[serde(default)]
         speed_percent: Option<u32>,
+        /// Pause the clock (`true`) or let it run again (`false`).
         #[serde(default)]
         paused: Option<bool>,
+        /// How far (ms) to move a paused clock forward, up to an hour; the brokers' and groups'
+        /// timers run to the new time.
         #[serde(default)]
         step_ms: Option<i64>,
     },
@@ -309,8 +444,11 @@ crate::tag_first!(TabCommand, "type");
 /// command of the engine, of the client's session or of the tab's host.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
+    /// A command the engine answers.
     Engine(Command),
+    /// A command the client's session answers (subscriptions, `ping`).
     Host(HostCommand),
+    /// A command only the tab's host answers.
     Tab(TabCommand),
 }
 
@@ -376,32 +514,44 @@ impl<'de> crate::tagged::OneOf<'de> for Request {
     }
 }
 
-/// The slowest and fastest a virtual clock runs: ×0.25 and ×100 of real time.
+/// The slowest a virtual clock runs, in percent of real time: ×0.25.
 pub const MIN_CLOCK_SPEED_PERCENT: u32 = 25;
+/// The fastest a virtual clock runs, in percent of real time: ×100.
 pub const MAX_CLOCK_SPEED_PERCENT: u32 = 10_000;
 
 /// The engine's counters since it started, and gauges now.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metrics {
+    /// Produce commands (`produce`, `produce_batch`, `produce_records`), refused ones included.
     pub produce_requests: u64,
+    /// Records the produce commands appended.
     pub records_produced: u64,
+    /// Bytes the produce commands added to the leaders' logs, as stored (record batches).
     pub bytes_produced: u64,
+    /// `fetch` and `fetch_records` commands answered (consumer polls are not counted).
     pub fetch_requests: u64,
+    /// Records returned by fetches, binary fetches and consumer polls.
     pub records_fetched: u64,
+    /// Commands answered with an error.
     pub errors: u64,
+    /// Topics now, `__consumer_offsets` included once a group has needed it.
     pub topics: usize,
+    /// Partitions now, of every topic.
     pub partitions: usize,
+    /// Consumer groups the coordinator knows now.
     pub groups: usize,
+    /// Consumers the engine runs for its clients now.
     pub consumers: usize,
-    /// Partitions whose in-sync replicas are fewer than their replicas, and without a leader.
+    /// Partitions with a leader whose in-sync replicas are fewer than their replicas.
     #[serde(default)]
     pub under_replicated_partitions: usize,
+    /// Partitions without a leader.
     #[serde(default)]
     pub offline_partitions: usize,
-    /// ISR changes that removed a replica, and that added one (Kafka's `IsrShrinksPerSec` and
-    /// `IsrExpandsPerSec`, as counts).
+    /// ISR changes that removed a replica (Kafka's `IsrShrinksPerSec`, as a count).
     #[serde(default)]
     pub isr_shrinks: u64,
+    /// ISR changes that added a replica (Kafka's `IsrExpandsPerSec`, as a count).
     #[serde(default)]
     pub isr_expands: u64,
     /// The engine's clock when these were read, so a client can turn two samples into rates.
@@ -416,9 +566,23 @@ pub struct Metrics {
 pub enum Push {
     /// One engine event: its virtual or wall time, its one-line text, and the typed event
     /// (`kind` and its fields) as JSON.
-    Event { at_ms: i64, text: String, event: serde_json::Value },
+    Event {
+        /// When it happened, in ms since the Unix epoch on the engine's clock.
+        at_ms: i64,
+        /// The event as one line of text.
+        text: String,
+        /// The typed event as JSON: its `kind` and its fields.
+        event: serde_json::Value,
+    },
     /// New records of a tailed partition.
-    Records { topic: String, partition: i32, records: Vec<RecordView> },
+    Records {
+        /// The tailed partition's topic.
+        topic: String,
+        /// The tailed partition.
+        partition: i32,
+        /// The records appended since the last push, in offset order.
+        records: Vec<RecordView>,
+    },
 }
 crate::tag_first!(Push, "type");
 
@@ -432,18 +596,22 @@ impl Push {
 /// A broker as `describe_cluster` shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BrokerView {
+    /// The broker's `node.id`.
     pub id: i32,
     /// `up`, `fenced` (the controller stopped counting on it), `stopped`, `paused` or `isolated`.
     pub state: String,
-    /// How many partition replicas it holds, and how many it leads.
+    /// How many partition replicas it holds.
     pub replicas: usize,
+    /// How many partitions it leads.
     pub leaders: usize,
 }
 
 /// A topic-partition in a command or reply.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PartitionRef {
+    /// The topic's name.
     pub topic: String,
+    /// The partition's number within the topic, from 0.
     pub partition: i32,
 }
 
@@ -452,16 +620,25 @@ pub struct PartitionRef {
 #[serde(remote = "Self", rename_all = "snake_case", deny_unknown_fields)]
 // Tagged "kind", read straight when the tag comes first (`tagged`).
 pub enum ResetTarget {
+    /// Each partition's log start offset (`--to-earliest`).
     Earliest,
+    /// Each partition's high watermark, where consumers read up to (`--to-latest`).
     Latest,
+    /// One offset for every partition (`--to-offset`).
     Offset {
+        /// The offset to move to.
         offset: i64,
     },
-    /// The first offset at or after this time.
+    /// The first offset at or after this time (`--to-datetime`); the high watermark when no
+    /// record is that late.
     Datetime {
+        /// The time, in ms since the Unix epoch.
         timestamp_ms: i64,
     },
+    /// Each committed offset moved by `shift` (`--shift-by`); from the high watermark where
+    /// nothing is committed.
     ShiftBy {
+        /// How many offsets to move: negative goes back.
         shift: i64,
     },
 }
@@ -470,8 +647,11 @@ crate::tag_first!(ResetTarget, "kind");
 /// A record a consumer polled.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolledRecord {
+    /// The topic it was read from.
     pub topic: String,
+    /// The partition it was read from.
     pub partition: i32,
+    /// The record; its fields sit beside `topic` and `partition` on the wire.
     #[serde(flatten)]
     pub record: RecordView,
 }
@@ -479,23 +659,37 @@ pub struct PolledRecord {
 /// A partition's offset in a group.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupOffset {
+    /// The partition's topic.
     pub topic: String,
+    /// The partition's number within `topic`.
     pub partition: i32,
+    /// The group's offset there: the next offset its consumers read.
     pub offset: i64,
 }
 
+/// A group as `kafka-consumer-groups --list --state` shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupListing {
+    /// The group's id.
     pub group: String,
+    /// Its state by Kafka's name: `Empty`, `PreparingRebalance`, `CompletingRebalance`, `Stable`
+    /// or `Dead`.
     pub state: String,
+    /// The protocol type its members join with: `consumer` for a consumer group; empty when no
+    /// member has joined.
     pub protocol_type: String,
 }
 
+/// A member of a group, as `kafka-consumer-groups --describe --members` shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupMemberView {
+    /// The id the coordinator gave the member.
     pub member_id: String,
+    /// The member's `client.id`.
     pub client_id: String,
+    /// The host the member connects from (`/client-N` in Kite).
     pub host: String,
+    /// The partitions assigned to it.
     pub assignment: Vec<PartitionRef>,
 }
 
@@ -503,25 +697,37 @@ pub struct GroupMemberView {
 /// (`None`: nothing committed), `lag` the log end minus it; the member that owns the partition.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupOffsetRow {
+    /// The partition's topic.
     pub topic: String,
+    /// The partition's number within `topic`.
     pub partition: i32,
+    /// The group's committed offset; `None` when nothing is committed.
     pub current_offset: Option<i64>,
+    /// The partition's high watermark: the log end as consumers see it.
     pub log_end_offset: i64,
+    /// `log_end_offset` less `current_offset`, never below 0; `None` when nothing is committed.
     pub lag: Option<i64>,
+    /// The member id of the member that owns the partition; `None` when no member does.
     pub consumer_id: Option<String>,
+    /// That member's host.
     pub host: Option<String>,
+    /// That member's `client.id`.
     pub client_id: Option<String>,
 }
 
 /// One record of a `produce_batch`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchedRecord {
+    /// The key as text; `None` is a null key.
     #[serde(default)]
     pub key: Option<String>,
+    /// The value as text; `None` is a null value (a tombstone).
     #[serde(default)]
     pub value: Option<String>,
+    /// CreateTime in ms; the host's current time when absent, as a producer stamps it.
     #[serde(default)]
     pub timestamp_ms: Option<i64>,
+    /// Record headers, (key, value) in order; values are sent as UTF-8.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<(String, String)>,
 }
@@ -529,22 +735,38 @@ pub struct BatchedRecord {
 /// A scenario step, as `continue_scenario` reports it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepReport {
+    /// The script line the step came from, 1-based.
     pub line: usize,
+    /// That line's text, trimmed.
     pub source: String,
+    /// What came of the step.
     pub outcome: Outcome,
 }
 
+/// What came of a scenario step.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Outcome {
     /// A request or a wait, and what came of it (a Kafka error too: a script may expect one).
-    Done { said: String },
+    Done {
+        /// What happened, in a few words (e.g. `orders-0 @ offset 0`).
+        said: String,
+    },
     /// The reader's pause: the run waits here.
-    Paused { text: String },
+    Paused {
+        /// What to tell the reader.
+        text: String,
+    },
     /// An expectation that held.
-    Passed { said: String },
+    Passed {
+        /// What was found, in a few words.
+        said: String,
+    },
     /// An expectation that did not, and what was found instead.
-    Failed { why: String },
+    Failed {
+        /// What was expected and what was found.
+        why: String,
+    },
 }
 
 /// Reads a `produce_batch`'s records, keeping at most one more than
@@ -577,14 +799,18 @@ fn records_up_to_one_past_the_limit<'de, D: serde::Deserializer<'de>>(
 /// Where one record of a `produce_batch` went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProducedRecord {
+    /// The partition the record went to.
     pub partition: i32,
+    /// Its offset there; -1 under `acks=0` (the producer hears no offsets).
     pub offset: i64,
+    /// Its timestamp in ms: the producer's CreateTime, or the broker's time under LogAppendTime.
     pub timestamp_ms: i64,
 }
 
 /// One partition's part of a `produce_records` answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProducedPartition {
+    /// The partition written.
     pub partition: i32,
     /// -1 under `acks=0` (the producer hears no offsets).
     pub base_offset: i64,
@@ -620,9 +846,12 @@ impl ProducedPartition {
     }
 }
 
+/// A partition as `list_topics` and `create_topic` describe it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartitionDescription {
+    /// The partition's number, from 0.
     pub partition: i32,
+    /// The first offset still in the log (Kafka's log start offset): retention moves it up.
     pub log_start_offset: i64,
     /// The high watermark: where consumers read up to (the log end once every in-sync replica
     /// has the records).
@@ -630,9 +859,10 @@ pub struct PartitionDescription {
     /// The leader broker; `None` while the partition is offline.
     #[serde(default)]
     pub leader: Option<i32>,
-    /// The assigned replicas (the first is the preferred leader) and the in-sync ones.
+    /// The brokers of its assigned replicas; the first is the preferred leader.
     #[serde(default)]
     pub replicas: Vec<i32>,
+    /// The in-sync replicas (Kafka's ISR): those caught up with the leader.
     #[serde(default)]
     pub isr: Vec<i32>,
     /// How far each replica's log goes (its log end offset), stopped brokers' included: a
@@ -648,13 +878,18 @@ pub struct PartitionDescription {
 /// One replica's log end offset.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReplicaLogEnd {
+    /// The broker holding the replica.
     pub broker: i32,
+    /// The offset the next record appended to that replica's log gets (Kafka's log end offset).
     pub log_end_offset: i64,
 }
 
+/// A topic as `list_topics` and `create_topic` describe it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TopicDescription {
+    /// The topic's name.
     pub name: String,
+    /// Its partitions, by number.
     pub partitions: Vec<PartitionDescription>,
     /// The topic's config overrides (Kafka's defaults apply to the rest).
     pub configs: BTreeMap<String, String>,
@@ -664,10 +899,15 @@ pub struct TopicDescription {
 /// deserializer refuses the bytes, that field shows them as hex and `decode_error` says why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordView {
+    /// The record's offset in its partition.
     pub offset: i64,
+    /// Its timestamp in ms: CreateTime, or the broker's append time under LogAppendTime.
     pub timestamp_ms: i64,
+    /// The key as the key deserializer reads it; `None` for a null key.
     pub key: Option<String>,
+    /// The value as the value deserializer reads it; `None` for a null value (a tombstone).
     pub value: Option<String>,
+    /// Why a deserializer refused the key or the value (the key's reason when both were refused).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decode_error: Option<String>,
     /// The record's headers: key and value (UTF-8, or hex when not; `None` for a null value).
@@ -693,44 +933,71 @@ impl RecordView {
     }
 }
 
+/// The answer to a request, one for each: from the engine, the client's session or the tab's
+/// host. On the wire, `type` names it (`{"type": "topic_created", ...}`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(remote = "Self", rename_all = "snake_case")]
 // Tagged "type", read straight when the tag comes first (`tagged`).
 pub enum Reply {
+    /// `create_topic`'s answer: the topic as created, and Kafka's warnings.
     TopicCreated {
+        /// The topic as created.
         topic: TopicDescription,
         /// What `kafka-topics --create` would warn about (a `.` or `_` in the name).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         warnings: Vec<String>,
     },
+    /// `list_topics`' answer.
     Topics {
+        /// Every topic, by name, with its partitions.
         topics: Vec<TopicDescription>,
     },
+    /// `produce`'s answer: where the record went and how its partition was chosen.
     Produced {
+        /// The topic produced to.
         topic: String,
+        /// The partition the record went to.
         partition: i32,
+        /// Its offset there; -1 under `acks=0` (the producer hears no offsets).
         offset: i64,
+        /// Its timestamp in ms: the producer's CreateTime, or the broker's time under
+        /// LogAppendTime.
         timestamp_ms: i64,
+        /// How the partition was chosen, with every intermediate value.
         placement: Placement,
     },
+    /// `fetch`'s answer.
     Records {
+        /// The topic read.
         topic: String,
+        /// The partition read.
         partition: i32,
+        /// The partition's log start offset: the first offset still in its log.
         log_start_offset: i64,
+        /// The partition's high watermark: where consumers read up to.
         log_end_offset: i64,
+        /// The records read, in offset order from the requested offset.
         records: Vec<RecordView>,
     },
+    /// `register_schema`'s answer.
     SchemaRegistered {
+        /// The subject registered under.
         subject: String,
+        /// The schema's global id, which the Avro serializer writes before each datum.
         id: i32,
+        /// The schema's version in the subject, from 1.
         version: u32,
     },
+    /// `delete_topic`'s answer.
     TopicDeleted {
+        /// The topic deleted.
         name: String,
     },
     /// Every record of a `produce_batch`, in request order.
     ProducedBatch {
+        /// The topic produced to.
         topic: String,
+        /// Where each record went, in request order.
         records: Vec<ProducedRecord>,
     },
     /// `produce_records`' answer, shaped like Kafka's ProduceResponse: per partition written,
@@ -738,69 +1005,113 @@ pub enum Reply {
     /// partition, in request order. A record's offset is its partition's base offset plus how
     /// many of that partition's records came before it (`ProducedPartition::expand`).
     ProducedRecords {
+        /// The topic produced to.
         topic: String,
+        /// Each record's partition, in request order.
         partitions: Vec<i32>,
+        /// Each partition written, with its batch's base offset.
         batches: Vec<ProducedPartition>,
     },
+    /// `list_offsets`' answer.
     Offsets {
+        /// The partition's topic.
         topic: String,
+        /// The partition asked about.
         partition: i32,
+        /// The timestamp asked about: -2 (earliest), -1 (latest) or a time in ms.
         timestamp_ms: i64,
+        /// The offset found; `None` when no committed record is that late.
         offset: Option<i64>,
     },
     /// The topic after the change, with its overrides.
     TopicConfigAltered {
+        /// The topic with its new overrides.
         topic: TopicDescription,
     },
+    /// `open_consumer`'s answer.
     ConsumerOpened {
+        /// The consumer's id, by which later commands name it.
         consumer: u32,
     },
     /// What a poll returned, the consumer's assignment, and whether it is in a stable group (or
     /// still joining).
     Polled {
+        /// The consumer polled.
         consumer: u32,
+        /// The records returned.
         records: Vec<PolledRecord>,
+        /// The partitions the consumer owns now.
         assignment: Vec<PartitionRef>,
+        /// Whether its group is stable (always, for a consumer assigned its partitions); false
+        /// while it is still joining.
         stable: bool,
     },
+    /// `commit_offsets`' answer.
     OffsetsCommitted {
+        /// The consumer that committed.
         consumer: u32,
+        /// The offsets committed, one per partition.
         offsets: Vec<GroupOffset>,
     },
+    /// `close_consumer`'s and `crash_consumer`'s answer.
     ConsumerClosed {
+        /// The consumer closed.
         consumer: u32,
     },
+    /// `list_groups`' answer.
     Groups {
+        /// Every group the coordinator knows.
         groups: Vec<GroupListing>,
     },
+    /// `describe_group`'s answer, as `kafka-consumer-groups --describe` shows it.
     GroupDescribed {
+        /// The group described.
         group: String,
+        /// Its state by Kafka's name (`Stable`, `Empty`, …).
         state: String,
+        /// The assignor the group chose (e.g. `range`); empty while it has none.
         protocol: String,
+        /// Its members and their assignments.
         members: Vec<GroupMemberView>,
+        /// One row per partition the group has committed an offset for or a member owns.
         offsets: Vec<GroupOffsetRow>,
     },
     /// The new offsets; `executed: false` for a dry run.
     OffsetsReset {
+        /// The group whose offsets were reset.
         group: String,
+        /// Whether they were committed; `false` for a dry run.
         executed: bool,
+        /// The new offsets, one per partition of the topic.
         offsets: Vec<GroupOffset>,
     },
+    /// `delete_group`'s answer.
     GroupDeleted {
+        /// The group deleted.
         group: String,
     },
+    /// `get_metrics`' answer.
     Metrics(Metrics),
     /// A subscription started; its pushes carry this id (the request's).
     Subscribed {
+        /// The subscription's id: the id of the request that made it.
         subscription: u64,
     },
+    /// `unsubscribe`'s answer: the subscription's pushes have stopped.
     Unsubscribed {
+        /// The subscription stopped.
         subscription: u64,
     },
+    /// `describe_cluster`'s answer, and every fault injection's: the cluster as it is then.
     ClusterDescribed {
+        /// The cluster's id, as `meta.properties` keeps it (`cluster.id`).
         cluster_id: String,
+        /// The broker reported as controller: as in Kafka's DescribeCluster under KRaft, a running
+        /// broker, since clients never reach the controller quorum.
         controller: i32,
+        /// Every broker and its state.
         brokers: Vec<BrokerView>,
+        /// How many partitions the cluster holds, all topics together.
         partitions: usize,
         /// Partitions whose in-sync replicas are fewer than their replicas.
         under_replicated: Vec<PartitionRef>,
@@ -813,75 +1124,132 @@ pub enum Reply {
     /// Where the virtual clock is: its time, speed and whether it is paused, and the seed every
     /// random choice of this cluster comes from.
     Clock {
+        /// The virtual clock's time, in ms since the Unix epoch.
         now_ms: i64,
+        /// Its speed, in percent of real time.
         speed_percent: u32,
+        /// Whether it is paused.
         paused: bool,
+        /// The seed every random choice of this cluster comes from.
         seed: u64,
     },
     /// A replay's outcome: how many requests and events it went through, and whether the replayed
     /// cluster came out the same (`differences` says where not).
     Replayed {
+        /// The seed both clusters were made from.
         seed: u64,
+        /// How many requests the replayed cluster was given.
         requests: usize,
+        /// How many events the replayed cluster made.
         events: u64,
+        /// Whether the replayed cluster came out the same: its events, topics and cluster.
         identical: bool,
+        /// Where it did not, one sentence each.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         differences: Vec<String>,
     },
+    /// `reset_cluster`'s answer: the cluster and its storage are deleted.
     ClusterReset,
     /// `ping`'s answer: the engine's time.
     Pong {
+        /// The engine's time in ms since the Unix epoch: the tab's virtual clock, or the server's
+        /// wall clock.
         now_ms: i64,
     },
     /// `share_state`'s answer: the `?state=` parameter.
     StateShared {
+        /// The parameter's value, to follow `?state=`.
         parameter: String,
     },
     /// The steps a `continue_scenario` played, the last a reader's pause unless `finished`.
     ScenarioPlayed {
+        /// The steps played, in order.
         steps: Vec<StepReport>,
+        /// Whether the script has played to its end.
         finished: bool,
     },
     /// `dump_record`'s answer.
     RecordDumped {
+        /// The record's topic.
         topic: String,
+        /// The record's partition.
         partition: i32,
+        /// The batch holding the record, its header field by field.
         batch: crate::record::dump::DumpedBatch,
+        /// The record, field by field, with its bytes in hex.
         record: crate::record::dump::DumpedRecord,
     },
     /// `fetch_records`' answer: the batches travel as the binary frame's payload.
     RecordBatches {
+        /// The topic read.
         topic: String,
+        /// The partition read.
         partition: i32,
+        /// The partition's log start offset: the first offset still in its log.
         log_start_offset: i64,
+        /// The partition's high watermark: where consumers read up to.
         log_end_offset: i64,
+        /// The batches as stored, undecoded: the binary frame's payload, not part of the JSON
+        /// header.
         #[serde(skip)]
         payload: Vec<u8>,
     },
+    /// Any request refused: Kafka's error code and a sentence naming the offending value.
     Error(KafkaError),
 }
 crate::tag_first!(Reply, "type");
 
+/// What a host sends its client: the welcome, replies, refusals of messages it could not decode,
+/// and pushes. On the wire, `type` names it (`{"type": "reply", ...}`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(remote = "Self", rename_all = "snake_case")]
 // Tagged "type", read straight when the tag comes first (`tagged`).
 pub enum ServerMessage {
     /// The first message on every connection: the engine is ready and says what it is.
-    Welcome { protocol_version: u32, engine: String },
+    Welcome {
+        /// The API's version, [`PROTOCOL_VERSION`].
+        protocol_version: u32,
+        /// What answers, e.g. `kite serve 0.1.0 (native)`.
+        engine: String,
+    },
     /// The answer to the client message with the same `id`.
-    Reply { id: u64, reply: Reply },
+    Reply {
+        /// The request's id.
+        id: u64,
+        /// The answer.
+        reply: Reply,
+    },
     /// A client message that could not be decoded, and why. Nothing was changed.
-    Invalid { message: String },
+    Invalid {
+        /// Why it could not be decoded.
+        message: String,
+    },
     /// Something a subscription (the request with id `subscription`) pushes.
-    Push { subscription: u64, push: Push },
+    Push {
+        /// The id of the request that subscribed.
+        subscription: u64,
+        /// What is pushed.
+        push: Push,
+    },
 }
 crate::tag_first!(ServerMessage, "type");
 
 /// Why a text could not be decoded into a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DecodeError {
-    TooLarge { len_bytes: usize, max_bytes: usize },
-    Malformed { reason: String },
+    /// The message is larger than the engine decodes ([`MAX_API_MESSAGE_BYTES`]).
+    TooLarge {
+        /// The message's size, in bytes.
+        len_bytes: usize,
+        /// The most bytes a message may have.
+        max_bytes: usize,
+    },
+    /// Not a message: not JSON, an unknown `type`, a missing or unknown field, or a bad binary
+    /// frame.
+    Malformed {
+        /// What was wrong, as the decoder found it.
+        reason: String,
+    },
 }
 
 impl std::fmt::Display for DecodeError {
@@ -904,10 +1272,13 @@ fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, DecodeError> {
     crate::tagged::from_json(text).map_err(|e| DecodeError::Malformed { reason: e.to_string() })
 }
 
+/// A client's JSON text as its message; text over [`MAX_API_MESSAGE_BYTES`] is refused unread.
 pub fn decode_client_message(text: &str) -> Result<ClientMessage, DecodeError> {
     decode(text)
 }
 
+/// A host's JSON text as its message (what a client reads); text over [`MAX_API_MESSAGE_BYTES`]
+/// is refused unread.
 pub fn decode_server_message(text: &str) -> Result<ServerMessage, DecodeError> {
     decode(text)
 }
@@ -928,7 +1299,10 @@ const BINARY_FRAME_PREFIX_BYTES: usize = 7;
 /// What travels in either direction: JSON text, or a binary frame carrying record bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Frame {
+    /// A message as JSON text.
     Text(String),
+    /// A binary frame: `KB`, a version byte, a JSON header and record batches
+    /// ([`encode_binary_frame`]).
     Binary(Vec<u8>),
 }
 

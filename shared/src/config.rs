@@ -46,33 +46,61 @@ fn boolean(name: &str, value: &str) -> Result<bool, KafkaError> {
 /// `compression.type` on a topic: a codec, or `producer` (keep what the producer sent).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TopicCompression {
+    /// `producer`: each batch keeps the compression the producer gave it (Kafka's default).
     #[default]
     Producer,
+    /// A codec every batch is written with; `uncompressed` is `Codec(Compression::None)`.
     Codec(Compression),
 }
 
 /// `cleanup.policy`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CleanupPolicy {
+    /// Contains `delete`: retention deletes whole old segments (by `retention.ms`, `retention.bytes`).
     pub delete: bool,
+    /// Contains `compact`: the log cleaner keeps only the latest record of each key.
     pub compact: bool,
 }
 
+/// A topic's configs, one field per Kafka config name (`retention.ms` is `retention_ms`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TopicConfig {
+    /// `cleanup.policy`: delete old segments, compact by key, or both.
     pub cleanup_policy: CleanupPolicy,
+    /// `retention.ms`: how long (ms) a segment is kept after its newest record's timestamp; -1 keeps
+    /// segments for ever.
     pub retention_ms: i64,
+    /// `retention.bytes`: the most bytes a partition keeps before its oldest segments are deleted;
+    /// -1 (the default) has no limit.
     pub retention_bytes: i64,
+    /// `segment.bytes`: the size (bytes) at which the active segment is rolled and a new one begun.
     pub segment_bytes: i32,
+    /// `segment.ms`: the age (ms, by record timestamps) after which the active segment is rolled on
+    /// the next append, even if not full.
     pub segment_ms: i64,
+    /// `min.insync.replicas`: the fewest in-sync replicas an `acks=all` produce needs.
     pub min_insync_replicas: i32,
+    /// `max.message.bytes`: the largest record batch (bytes) the topic accepts.
     pub max_message_bytes: i32,
+    /// `message.timestamp.type`: whether a record keeps the producer's timestamp (`CreateTime`) or
+    /// is stamped with the broker's time on append (`LogAppendTime`).
     pub message_timestamp_type: TimestampType,
+    /// `compression.type`: the codec batches are stored with, or `producer` to keep the producer's.
     pub compression_type: TopicCompression,
+    /// `unclean.leader.election.enable`: whether a replica outside the ISR may become leader when no
+    /// in-sync one is left, at the cost of losing the records it lacks.
     pub unclean_leader_election_enable: bool,
+    /// `delete.retention.ms`: how long (ms) the cleaner keeps a tombstone (a record with a null
+    /// value) on a compacted topic before it drops it.
     pub delete_retention_ms: i64,
+    /// `min.cleanable.dirty.ratio`: the share of a log not yet compacted (0 to 1) above which the
+    /// cleaner compacts it.
     pub min_cleanable_dirty_ratio: f64,
+    /// `flush.messages`: flush (fsync) the log after this many appends; `i64::MAX` (Kafka's default)
+    /// never flushes for that reason.
     pub flush_messages: i64,
+    /// `flush.ms`: flush (fsync) the log when this long (ms) has passed since the last flush;
+    /// `i64::MAX` (Kafka's default) never does.
     pub flush_ms: i64,
 }
 
@@ -130,6 +158,8 @@ impl TopicConfig {
         Ok(config)
     }
 
+    /// Sets the config `name` to `value` (Kafka's spelling of both); an unknown name or a bad value
+    /// is refused with INVALID_CONFIG, and the config is left as it was.
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), KafkaError> {
         match name {
             "cleanup.policy" => {
@@ -234,8 +264,10 @@ impl TopicConfig {
 /// `acks`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Acks {
+    /// `acks=0`: the producer does not wait for the broker at all.
     #[serde(rename = "0")]
     None,
+    /// `acks=1`: the leader acknowledges once it has appended the records to its own log.
     #[serde(rename = "1")]
     Leader,
     /// The default since Kafka 3.0.

@@ -7,38 +7,75 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
+    /// The offset asked for is before the partition's log start offset or past its log end offset.
     OffsetOutOfRange,
+    /// Bytes that do not decode as Kafka record batches (a bad header, length or CRC).
     CorruptMessage,
+    /// No topic of that name, or no partition of that number, is hosted here.
     UnknownTopicOrPartition,
+    /// A record batch larger than the topic's `max.message.bytes`.
     MessageTooLarge,
+    /// A topic name Kafka refuses: empty, `.` or `..`, too long, an illegal character, or one that
+    /// collides with an existing topic by `.`/`_`.
     InvalidTopicException,
+    /// A topic of that name already exists.
     TopicAlreadyExists,
+    /// A partition count Kafka refuses (below 1, or more than allowed).
     InvalidPartitions,
+    /// A replication factor below 1 or above the number of brokers.
     InvalidReplicationFactor,
+    /// A topic config Kafka refuses: an unknown name, or a value it cannot parse or that is out of range.
     InvalidConfig,
+    /// A request that is malformed or not allowed as sent (the message says which).
     InvalidRequest,
+    /// A request refused by a policy rather than by Kafka's rules, e.g. one of Kite's limits.
     PolicyViolation,
+    /// The broker's storage failed: a read or write did not succeed, or a file is corrupt.
     KafkaStorageError,
+    /// The partition has no leader right now (e.g. while one is elected).
     LeaderNotAvailable,
+    /// The broker asked is not the partition's leader (or does not host the partition).
     NotLeaderOrFollower,
+    /// The request did not complete in time, e.g. an `acks=all` produce the ISR did not catch up on.
     RequestTimedOut,
+    /// An `acks=all` produce refused before appending: the ISR is smaller than `min.insync.replicas`.
     NotEnoughReplicas,
+    /// An `acks=all` produce that was appended, but the ISR shrank below `min.insync.replicas`
+    /// before it was acknowledged.
     NotEnoughReplicasAfterAppend,
+    /// The request's leader epoch is older than the partition's current one.
     FencedLeaderEpoch,
+    /// The request's leader epoch is newer than the one this broker knows.
     UnknownLeaderEpoch,
+    /// A record the broker refuses, e.g. one without a key on a compacted topic or a control batch
+    /// from a client; Kite also answers with it when a serializer refuses a record's text.
     InvalidRecord,
+    /// The group coordinator is still loading the group's state from `__consumer_offsets`.
     CoordinatorLoadInProgress,
+    /// No group coordinator can serve the group right now.
     CoordinatorNotAvailable,
+    /// The broker asked is not the group's coordinator.
     NotCoordinator,
+    /// The member's generation id is not the group's current generation.
     IllegalGeneration,
+    /// The member's protocol type or assignors match none the group already uses.
     InconsistentGroupProtocol,
+    /// A group id Kafka refuses (empty, or too long).
     InvalidGroupId,
+    /// The group has no member of that id.
     UnknownMemberId,
+    /// A session timeout outside the broker's `group.min.session.timeout.ms` to
+    /// `group.max.session.timeout.ms`.
     InvalidSessionTimeout,
+    /// The group is rebalancing: the member must join again.
     RebalanceInProgress,
+    /// The group still has members, so it cannot be deleted.
     NonEmptyGroup,
+    /// No group of that id exists.
     GroupIdNotFound,
+    /// A first join without a member id (KIP-394): the answer gives the id to join again with.
     MemberIdRequired,
+    /// The group already has as many members as it may (Kafka's `group.max.size`).
     GroupMaxSizeReached,
 }
 
@@ -125,11 +162,14 @@ impl ErrorCode {
 /// An error code with the sentence that says what was wrong, naming the offending value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KafkaError {
+    /// Kafka's error code.
     pub error: ErrorCode,
+    /// What was wrong, in a sentence that names the offending value.
     pub message: String,
 }
 
 impl KafkaError {
+    /// An error of `error` with `message`.
     pub fn new(error: ErrorCode, message: impl Into<String>) -> Self {
         KafkaError { error, message: message.into() }
     }

@@ -56,6 +56,7 @@ enum Subscription {
 pub struct Answer {
     /// The request's id.
     pub id: u64,
+    /// The answer to send the client.
     pub reply: Reply,
     /// Whether the engine itself handled the command (what a replay must give it again), rather
     /// than the session (subscriptions, a consumer it does not own, a cap).
@@ -70,7 +71,12 @@ pub enum Turn {
     /// Answered by the engine or by the session.
     Answered(Answer),
     /// A tab command, for the host to do: only a host with [`Capabilities::tab_commands`] gets one.
-    ForHost { id: u64, command: TabCommand },
+    ForHost {
+        /// The request's id, which the host's reply must carry.
+        id: u64,
+        /// What the tab is asked to do.
+        command: TabCommand,
+    },
 }
 
 impl HostSession {

@@ -7,8 +7,11 @@ pub type BrokerId = i32;
 /// Every participant the network connects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum NodeId {
+    /// The KRaft controller, which keeps the metadata log (topics, leaders, ISRs).
     Controller,
+    /// A broker, by its `node.id`.
     Broker(BrokerId),
+    /// A client (a producer, a consumer or an admin), by its number on the network.
     Client(u32),
 }
 
@@ -22,9 +25,12 @@ impl std::fmt::Display for NodeId {
     }
 }
 
+/// One partition of a topic; shown as Kafka names it, `topic-partition` (e.g. `orders-0`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TopicPartition {
+    /// The topic's name.
     pub topic: String,
+    /// The partition's number within the topic, from 0.
     pub partition: i32,
 }
 

@@ -95,6 +95,7 @@ impl From<PartitionerKind> for String {
 }
 
 impl PartitionerKind {
+    /// Every partitioner, in the order the producer's view lists them.
     pub const ALL: [PartitionerKind; 4] = [
         PartitionerKind::Default,
         PartitionerKind::RoundRobin,
@@ -102,6 +103,8 @@ impl PartitionerKind {
         PartitionerKind::Murmur2Random,
     ];
 
+    /// The name it is written as: `default`, `RoundRobinPartitioner`, `consistent_random` or
+    /// `murmur2_random`.
     pub fn name(self) -> &'static str {
         match self {
             PartitionerKind::Default => "default",
@@ -146,7 +149,10 @@ struct StickyPartition {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Placement {
     /// The producer named the partition.
-    Explicit { partition: i32 },
+    Explicit {
+        /// The partition the producer named.
+        partition: i32,
+    },
     /// murmur2 of the key: Java's default partitioner and librdkafka's murmur2_random.
     KeyHash {
         /// The serialized key the hash was taken over.
@@ -162,6 +168,7 @@ pub enum Placement {
     },
     /// Java's uniform sticky partitioner for a null key (KIP-794).
     Sticky {
+        /// The sticky partition the record went to.
         partition: i32,
         /// Bytes sent to this sticky partition so far, this record included.
         produced_bytes: usize,
@@ -172,21 +179,45 @@ pub enum Placement {
         chosen_with: Option<RandomChoice>,
     },
     /// RoundRobinPartitioner: `available[toPositive(counter) % available]`.
-    RoundRobin { counter: i32, available: i32, partition: i32 },
+    RoundRobin {
+        /// The topic's counter before this record; it goes up by one for every record.
+        counter: i32,
+        /// How many partitions have a leader now.
+        available: i32,
+        /// `available[toPositive(counter) % available]`.
+        partition: i32,
+    },
     /// librdkafka consistent_random for a non-empty key: zlib CRC-32 of the key.
-    Crc32 { key_bytes: Vec<u8>, crc32: u32, num_partitions: i32, partition: i32 },
+    Crc32 {
+        /// The serialized key the checksum was taken over.
+        key_bytes: Vec<u8>,
+        /// The zlib CRC-32 of `key_bytes`.
+        crc32: u32,
+        /// The topic's partition count, the modulus.
+        num_partitions: i32,
+        /// `crc32 % num_partitions`.
+        partition: i32,
+    },
     /// A librdkafka partitioner given a key it places at random (null, or empty for consistent_random).
-    Random { choice: RandomChoice, partition: i32 },
+    Random {
+        /// The random draw and how many partitions it picked among.
+        choice: RandomChoice,
+        /// `available[random % available]`.
+        partition: i32,
+    },
 }
 
 /// A uniform random pick among the available partitions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RandomChoice {
+    /// The draw, a non-negative i32 (Java's `Utils.toPositive(random.nextInt())`).
     pub random: i32,
+    /// How many partitions had a leader to pick among.
     pub available: i32,
 }
 
 impl Placement {
+    /// The partition the record goes to.
     pub fn partition(&self) -> i32 {
         match self {
             Placement::Explicit { partition }

@@ -9,10 +9,12 @@ pub struct Rng {
 }
 
 impl Rng {
+    /// A generator that starts from `seed`: the same seed always gives the same sequence.
     pub fn from_seed(seed: u64) -> Rng {
         Rng { state: seed }
     }
 
+    /// The next 64 pseudo-random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.state;

@@ -14,16 +14,21 @@ pub const MAGIC_BYTE: u8 = 0;
 /// Magic byte plus schema id.
 pub const FRAME_HEADER_BYTES: usize = 5;
 
+/// Why the registry refused to register a schema.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RegistryError {
     /// Confluent error 42201.
     InvalidSchema(String),
     /// Confluent error 409: the new schema cannot read data written with the latest version.
     Incompatible {
+        /// The subject the schema was to be registered under.
         subject: String,
+        /// The subject's latest version, which the new schema was checked against.
         latest_version: u32,
+        /// Why Avro's compatibility check failed.
         reason: String,
     },
+    /// The registry already holds Kite's limit of `MAX_SCHEMAS_PER_REGISTRY` schemas.
     TooManySchemas,
 }
 
@@ -48,10 +53,13 @@ impl std::error::Error for RegistryError {}
 /// What a registration returned: the schema's global id and its version in the subject.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Registered {
+    /// The schema's global id, the one serializers write in their framing.
     pub id: i32,
+    /// The schema's version in the subject, from 1.
     pub version: u32,
 }
 
+/// A registry: subjects with their versions, and Avro schemas by global id (from 1).
 #[derive(Clone, Debug, Default)]
 pub struct SchemaRegistry {
     /// Index i holds the schema with id i + 1.
@@ -61,6 +69,7 @@ pub struct SchemaRegistry {
 }
 
 impl SchemaRegistry {
+    /// An empty registry: no subjects, no schemas.
     pub fn new() -> Self {
         Self::default()
     }

@@ -15,16 +15,26 @@ use crate::schema_registry::{SchemaRegistry, decode_framed, encode_framed};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum SerializerKind {
+    /// `StringSerializer`: the text as UTF-8.
     #[default]
     String,
+    /// `ByteArraySerializer`: raw bytes, which the UI writes and shows as hex pairs (`0a ff 10`).
     ByteArray,
+    /// `ShortSerializer`: an i16 as 2 big-endian bytes.
     Short,
+    /// `IntegerSerializer`: an i32 as 4 big-endian bytes.
     Integer,
+    /// `LongSerializer`: an i64 as 8 big-endian bytes.
     Long,
+    /// `FloatSerializer`: an IEEE 754 f32 as 4 big-endian bytes.
     Float,
+    /// `DoubleSerializer`: an IEEE 754 f64 as 8 big-endian bytes.
     Double,
+    /// `BooleanSerializer`: one byte, 1 for true and 0 for false.
     Boolean,
+    /// `UUIDSerializer`: the UUID's 36-character text (8-4-4-4-12 hex digits) as UTF-8.
     Uuid,
+    /// `VoidSerializer`: always null; its deserializer refuses any bytes.
     Void,
     /// JSON text as UTF-8, compact (what Jackson-based JSON serializers write).
     Json,
@@ -33,6 +43,7 @@ pub enum SerializerKind {
 }
 
 impl SerializerKind {
+    /// Every serializer, in the order the producer's view lists them.
     pub const ALL: [SerializerKind; 12] = [
         SerializerKind::String,
         SerializerKind::ByteArray,
@@ -66,10 +77,12 @@ impl SerializerKind {
         }
     }
 
+    /// The serializer's class short name, e.g. `IntegerSerializer`: how it is written on the wire.
     pub fn serializer_name(self) -> String {
         format!("{}Serializer", self.stem())
     }
 
+    /// The matching deserializer's class short name, e.g. `IntegerDeserializer`.
     pub fn deserializer_name(self) -> String {
         format!("{}Deserializer", self.stem())
     }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a snapshot file says it is.
 pub const SNAPSHOT_FORMAT: &str = "kite-snapshot";
+/// The version of the snapshot format this Kite writes, and the only one it reads.
 pub const SNAPSHOT_VERSION: u32 = 1;
 /// The most bytes of files a snapshot may carry.
 pub const MAX_SNAPSHOT_BYTES: usize = 256 * 1024 * 1024;

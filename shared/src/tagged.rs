@@ -9,7 +9,7 @@
 //!
 //! Kite writes the tag first, and so do clients that build their messages in the obvious order.
 //! An enum that opts in derives serde's *externally* tagged code with `#[serde(remote = "Self")]`
-//! (derived functions, no trait impls) and gets its trait impls from [`tag_first!`]:
+//! (derived functions, no trait impls) and gets its trait impls from [`tag_first!`](crate::tag_first!):
 //! - reading takes the first key; when it is the tag, its value names the variant and the rest of
 //!   the object is that variant's fields, read by the derived code as they stream past;
 //! - when the tag is not first, the read fails with [`TAG_NOT_FIRST`], and [`from_json`] moves the
@@ -104,6 +104,7 @@ pub struct TagFirst<D> {
 }
 
 impl<D> TagFirst<D> {
+    /// Reads through `inner`, taking the variant's name from the key `tag`.
     pub fn new(tag: &'static str, inner: D) -> Self {
         TagFirst { tag, inner }
     }
@@ -433,6 +434,7 @@ pub struct TagWriter<S> {
 }
 
 impl<S> TagWriter<S> {
+    /// Writes through `inner`, putting the variant's name first under the key `tag`.
     pub fn new(tag: &'static str, inner: S) -> Self {
         TagWriter { tag, inner }
     }

@@ -10,138 +10,254 @@ use crate::ids::{BrokerId, NodeId, TopicPartition};
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
+    /// A simulated producer sent a one-record batch to the broker it takes for the partition's
+    /// leader (a retry sends the same value again).
     ProduceSent {
+        /// The producer's client number.
         client: u32,
+        /// The partition the record is for.
         tp: TopicPartition,
+        /// The broker the Produce went to: the leader as the producer last learned it.
         to: BrokerId,
+        /// The record's value, unique in a run (`p0-17`): how the checker follows one record.
         value: String,
+        /// The producer's `acks`.
         acks: Acks,
     },
+    /// A simulated producer got a successful Produce response: under its `acks`, the record is
+    /// written.
     ProduceAcked {
+        /// The producer's client number.
         client: u32,
+        /// The record's partition.
         tp: TopicPartition,
+        /// The record's value.
         value: String,
+        /// The offset the leader gave the record.
         offset: i64,
     },
+    /// A simulated producer got an error for its record and does not retry it. After
+    /// NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS_AFTER_APPEND or REQUEST_TIMED_OUT the record
+    /// may still have been written.
     ProduceFailed {
+        /// The producer's client number.
         client: u32,
+        /// The record's partition.
         tp: TopicPartition,
+        /// The record's value.
         value: String,
+        /// The Produce response's error code.
         error: ErrorCode,
     },
+    /// A simulated producer's record was refused before it was appended (NOT_ENOUGH_REPLICAS,
+    /// KAFKA_STORAGE_ERROR): the producer refreshes its metadata and sends it again.
     ClientRetry {
+        /// The producer's client number.
         client: u32,
+        /// The record's partition.
         tp: TopicPartition,
+        /// The record's value.
         value: String,
+        /// The error code that refused it.
         reason: ErrorCode,
     },
+    /// A replica appended to its log: as leader, a producer's batch it stamped with offsets and
+    /// its leader epoch; as follower, batches fetched from the leader.
     Appended {
+        /// The broker holding the replica.
         broker: BrokerId,
+        /// The partition.
         tp: TopicPartition,
+        /// The first offset appended.
         first_offset: i64,
+        /// The last offset appended; the log end offset is now one past it.
         last_offset: i64,
+        /// As leader, the epoch it stamped as partitionLeaderEpoch; as follower, the latest
+        /// epoch in its leader epoch cache after the append.
         leader_epoch: i32,
+        /// Appended as the partition's leader (a produce), not as a follower (a fetch).
         as_leader: bool,
     },
+    /// A replica's high watermark moved: on the leader, up to the smallest log end offset in the
+    /// ISR; on a follower, to the leader's, capped at its own log end offset.
     HighWatermark {
+        /// The broker holding the replica.
         broker: BrokerId,
+        /// The partition.
         tp: TopicPartition,
+        /// The new high watermark: offsets below it are committed and readable by consumers.
         high_watermark: i64,
     },
+    /// The controller stored a new ISR for a partition: a leader's AlterPartition (a follower
+    /// fell behind or caught up), a fenced or uncleanly restarted broker leaving it, or a leader
+    /// elected from outside it becoming the whole ISR.
     IsrChange {
+        /// The partition.
         tp: TopicPartition,
+        /// The in-sync replicas now.
         isr: Vec<BrokerId>,
+        /// Eligible leader replicas (KIP-966): replicas that left the ISR while it was below
+        /// `min.insync.replicas`, still safe to elect.
         elr: Vec<BrokerId>,
+        /// The partition epoch of the new state; every ISR or leader change bumps it.
         partition_epoch: i32,
     },
+    /// The controller gave a partition a leader, or found none: at topic creation (leader epoch
+    /// 0), when its leader was fenced, or moving leadership back to the preferred replica.
     Election {
+        /// The partition.
         tp: TopicPartition,
+        /// The new leader; `None` when no replica is eligible and the partition is offline.
         leader: Option<BrokerId>,
+        /// The new leader epoch; every election bumps it.
         leader_epoch: i32,
+        /// The leader came from outside the ISR and the ELR (`unclean.leader.election.enable`):
+        /// committed records may be lost.
         unclean: bool,
     },
+    /// The controller fenced a broker (heartbeats stopped for the session timeout, a controlled
+    /// shutdown, an offline log directory, or a restart in a new incarnation): it leaves every
+    /// ISR and the partitions it led get new leaders.
     Fenced {
+        /// The fenced broker.
         broker: BrokerId,
     },
+    /// The controller registered a broker (a first start or a restart) or unfenced it when its
+    /// heartbeats came back: it may lead partitions and rejoin ISRs.
     Unfenced {
+        /// The broker.
         broker: BrokerId,
+        /// Which start of the broker this is; each restart gets a new one, like KRaft's broker
+        /// epoch.
         incarnation: u64,
     },
+    /// A follower cut its log back to where it diverged from the leader's, found through the
+    /// leader epochs (KIP-101, KIP-279); the records after that point are gone from it.
     Truncated {
+        /// The follower's broker.
         broker: BrokerId,
+        /// The partition.
         tp: TopicPartition,
+        /// Its log end offset after the cut.
         to_offset: i64,
+        /// Why it truncated, in words.
         reason: &'static str,
     },
+    /// A simulated consumer took a record: read from a fetch below the high watermark, or
+    /// processed by a group member.
     Consumed {
+        /// The consumer's client number.
         client: u32,
+        /// The record's partition.
         tp: TopicPartition,
+        /// The record's offset.
         offset: i64,
+        /// The record's value (lossy UTF-8; empty for a null value).
         value: String,
     },
+    /// A fault was injected or healed (a broker crashed, stopped, paused or restarted, cut off or
+    /// its disk filled or slowed; a link cut or healed), or a broker hit one itself (its log
+    /// directory went offline). The simulator notes its own steps here too (the workload stops).
     Fault {
+        /// What happened, in words, naming the broker or link.
         description: String,
     },
+    /// The simulated network lost a message: its link was cut, its receiver was down, or a flaky
+    /// broker's link dropped it. Kept only with `Trace::record_drops`.
     MessageDropped {
+        /// The sender.
         from: NodeId,
+        /// The intended receiver.
         to: NodeId,
     },
     /// A coordinator took over a `__consumer_offsets` partition and rebuilt its groups from it.
     GroupsLoaded {
+        /// The broker whose coordinator took the partition over.
         broker: BrokerId,
+        /// The `__consumer_offsets` partition.
         partition: i32,
+        /// Groups it now coordinates from that partition.
         groups: usize,
+        /// Committed offsets read back from it.
         offsets: usize,
     },
     /// A coordinator lost a `__consumer_offsets` partition (it no longer leads it).
     GroupsUnloaded {
+        /// The broker that stopped coordinating.
         broker: BrokerId,
+        /// The `__consumer_offsets` partition.
         partition: i32,
     },
     /// A group starts a rebalance (state PreparingRebalance).
     GroupPreparing {
+        /// The group id.
         group: String,
+        /// What started it (a member joined, rejoined, left or timed out), in words.
         reason: String,
     },
     /// The join phase ended: a new generation with these members (state CompletingRebalance,
     /// or Empty when none are left).
     GroupGeneration {
+        /// The group id.
         group: String,
+        /// The new generation id.
         generation: i32,
+        /// The assignor chosen (e.g. `range`); `None` when the group is Empty.
         protocol: Option<String>,
+        /// The member that computes the assignment; `None` when the group is Empty.
         leader: Option<String>,
+        /// The member ids of the new generation.
         members: Vec<String>,
     },
     /// The leader's assignment is stored: the group is Stable.
     GroupStable {
+        /// The group id.
         group: String,
+        /// The generation whose assignment was stored.
         generation: i32,
     },
+    /// The coordinator removed a member: it left (LeaveGroup), its session timed out, or it did
+    /// not rejoin before the rebalance's deadline.
     GroupMemberRemoved {
+        /// The group id.
         group: String,
+        /// The removed member's id.
         member: String,
+        /// Why, in words.
         reason: &'static str,
     },
     /// An offset commit is stored (replicated to the high watermark of `__consumer_offsets`).
     OffsetCommitted {
+        /// The group id.
         group: String,
+        /// The partition the offset is for.
         tp: TopicPartition,
+        /// The committed offset: the next offset the group will read.
         offset: i64,
     },
-    /// A topic was created (the single-broker engine's event; the simulator's controller records
-    /// topics in its metadata log).
+    /// A topic was created through the engine, whatever its broker count (the simulator's
+    /// controller records topics in its metadata log instead).
     TopicCreated {
+        /// The topic's name.
         topic: String,
+        /// Its partition count.
         partitions: i32,
     },
+    /// A topic was deleted through the engine.
     TopicDeleted {
+        /// The topic's name.
         topic: String,
     },
     /// A consumer's assignment changed.
     Assignment {
+        /// The consumer's client number.
         client: u32,
+        /// The consumer's generation when the change took effect.
         generation: i32,
+        /// Partitions it gained.
         assigned: Vec<TopicPartition>,
+        /// Partitions it gave up: before rejoining (eager), moved to another member
+        /// (cooperative), or lost when the coordinator no longer knew it.
         revoked: Vec<TopicPartition>,
     },
 }
@@ -239,12 +355,14 @@ impl std::fmt::Display for Event {
 /// Events with their virtual time, in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Trace {
+    /// Each event with the virtual time (ms) it happened at, in the order pushed.
     pub events: Vec<(i64, Event)>,
     /// Keep `MessageDropped` events (noisy; off by default).
     pub record_drops: bool,
 }
 
 impl Trace {
+    /// Records `event` at `now_ms`; a `MessageDropped` only when `record_drops` is on.
     pub fn push(&mut self, now_ms: i64, event: Event) {
         if matches!(event, Event::MessageDropped { .. }) && !self.record_drops {
             return;

@@ -155,7 +155,10 @@ impl SingleBroker {
 
     /// A broker over its directory, as a Kafka broker starts: notes and removes the
     /// clean-shutdown marker and reads the checkpoints; `open_topic` then opens each log.
-    pub(super) fn open(mut store: Box<dyn BrokerStore>, options: StorageOptions) -> Result<SingleBroker, String> {
+    pub(super) fn open(
+        mut store: Box<dyn BrokerStore>,
+        options: StorageOptions,
+    ) -> Result<SingleBroker, String> {
         let opened = BrokerCheckpoints::open(store.as_mut())?;
         let mut broker = SingleBroker::new(store, options);
         broker.opened_from = Some(opened);

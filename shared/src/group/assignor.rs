@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 /// A member's subscription, as its JoinGroup metadata carries it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Subscription {
+    /// The member's id, as the coordinator gave it.
     pub member_id: String,
+    /// The topics it subscribes to.
     pub topics: Vec<String>,
     /// What the member owned in the generation it last took part in (ConsumerProtocol
     /// subscription v1+); the sticky assignors keep it where they can.

@@ -22,14 +22,21 @@ use crate::replication::partition::Outbox;
 use crate::replication::protocol::{BrokerId, Message, NodeId, PartitionState, TopicPartition};
 use crate::trace::{Event, Trace};
 
-/// Kafka's consumer defaults.
+/// Kafka's consumer default for `session.timeout.ms`.
 pub const DEFAULT_SESSION_TIMEOUT_MS: i32 = 45_000;
+/// Kafka's consumer default for `heartbeat.interval.ms`.
 pub const DEFAULT_HEARTBEAT_INTERVAL_MS: i64 = 3_000;
+/// Kafka's consumer default for `max.poll.interval.ms`.
 pub const DEFAULT_MAX_POLL_INTERVAL_MS: i32 = 300_000;
+/// Kafka's consumer default for `max.poll.records`.
 pub const DEFAULT_MAX_POLL_RECORDS: usize = 500;
+/// Kafka's consumer default for `auto.commit.interval.ms`.
 pub const DEFAULT_AUTO_COMMIT_INTERVAL_MS: i64 = 5_000;
+/// Kafka's consumer default for `request.timeout.ms`.
 pub const DEFAULT_REQUEST_TIMEOUT_MS: i64 = 30_000;
+/// Kafka's consumer default for `retry.backoff.ms`.
 pub const DEFAULT_RETRY_BACKOFF_MS: i64 = 100;
+/// Kafka's consumer default for `metadata.max.age.ms`.
 pub const DEFAULT_METADATA_MAX_AGE_MS: i64 = 300_000;
 /// ListOffsets' special timestamps (defined with the engine's ListOffsets).
 pub use crate::cluster::{EARLIEST_TIMESTAMP, LATEST_TIMESTAMP};
@@ -39,27 +46,49 @@ pub const CONSUMER_PROTOCOL_TYPE: &str = "consumer";
 /// `auto.offset.reset`: where to start when there is no committed offset (or it is out of range).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OffsetReset {
+    /// From the log start offset: everything still in the log.
     Earliest,
+    /// From the high watermark: only records produced from now on.
     Latest,
     /// No reset: the partition waits and the consumer reports `NoOffset`.
     None,
 }
 
+/// A consumer's settings, named as Kafka's consumer configs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsumerConfig {
+    /// `client.id`: it starts the member id the coordinator hands out.
     pub client_id: String,
+    /// `group.id`: needed to subscribe and to commit; `None` for a standalone consumer that
+    /// neither fetches nor commits offsets.
     pub group_id: Option<String>,
     /// `partition.assignment.strategy`, by name, in order of preference.
     pub assignors: Vec<String>,
+    /// `session.timeout.ms`: the coordinator removes the member after this long (ms) without a
+    /// heartbeat.
     pub session_timeout_ms: i32,
+    /// `heartbeat.interval.ms`: how often (ms) a member with an assignment heartbeats.
     pub heartbeat_interval_ms: i64,
+    /// `max.poll.interval.ms`: a member that does not poll for this long (ms) leaves the group;
+    /// it is also the rebalance timeout it joins with.
     pub max_poll_interval_ms: i32,
+    /// `max.poll.records`: the most records one `poll` returns, and the most buffered per
+    /// partition before fetching pauses.
     pub max_poll_records: usize,
+    /// `enable.auto.commit`: `poll` commits the positions earlier polls reached, every
+    /// `auto_commit_interval_ms`; giving partitions up and `close` commit too.
     pub enable_auto_commit: bool,
+    /// `auto.commit.interval.ms` (ms).
     pub auto_commit_interval_ms: i64,
+    /// `auto.offset.reset`.
     pub auto_offset_reset: OffsetReset,
+    /// `request.timeout.ms`: a request unanswered this long (ms) is given up (a commit then
+    /// fails with REQUEST_TIMED_OUT and the coordinator is looked up again).
     pub request_timeout_ms: i64,
+    /// `retry.backoff.ms`: how long (ms) it waits after a failed request or an empty fetch
+    /// before trying again.
     pub retry_backoff_ms: i64,
+    /// `metadata.max.age.ms`: metadata older than this (ms) is fetched again.
     pub metadata_max_age_ms: i64,
 }
 
@@ -89,25 +118,40 @@ impl ConsumerConfig {
     }
 }
 
+/// A record `poll` hands out.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsumerRecord {
+    /// The partition it was read from.
     pub tp: TopicPartition,
+    /// Its offset in that partition.
     pub offset: i64,
+    /// Its timestamp (ms since the epoch), as its batch carries it.
     pub timestamp: i64,
+    /// Its key; `None` for a null key.
     pub key: Option<Vec<u8>>,
+    /// Its value; `None` for a null value (a tombstone).
     pub value: Option<Vec<u8>>,
+    /// Its headers, in order.
     pub headers: Vec<Header>,
 }
 
 /// What happened that the application may want to know.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConsumerEvent {
+    /// The partitions it owns changed: a new assignment taken in `poll`, partitions given up
+    /// before rejoining, or partitions lost with the membership.
     Assigned {
+        /// The generation the change belongs to; -1 once the membership is lost.
         generation: i32,
+        /// Partitions it owns from now on.
         assigned: Vec<TopicPartition>,
+        /// Partitions it no longer owns (lost ones without a commit).
         revoked: Vec<TopicPartition>,
     },
+    /// A commit is stored: these (partition, offset) pairs.
     Committed(Vec<(TopicPartition, i64)>),
+    /// A commit failed with this error (REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION,
+    /// REQUEST_TIMED_OUT, …).
     CommitFailed(ErrorCode),
     /// No committed offset and `auto.offset.reset=none`.
     NoOffset(TopicPartition),
@@ -155,8 +199,12 @@ struct Fetching {
     buffer: VecDeque<ConsumerRecord>,
 }
 
+/// A consumer client: a group member or a standalone consumer, driven by `poll`, `tick` and
+/// `handle`.
 pub struct Consumer {
+    /// Its node on the network: `NodeId::Client(id)`.
     pub id: u32,
+    /// Its settings.
     pub config: ConsumerConfig,
     subscription: Vec<String>,
     /// Partitions assigned by hand (no group membership).
@@ -167,7 +215,10 @@ pub struct Consumer {
     assigned_with: BTreeMap<String, i32>,
     metadata_wanted: bool,
     last_metadata_ms: Option<i64>,
+    /// The member id the coordinator gave it; empty before its first join or after the
+    /// coordinator forgot it.
     pub member_id: String,
+    /// The generation it last joined; -1 when it holds none.
     pub generation: i32,
     membership: Membership,
     rejoin_needed: bool,
@@ -196,6 +247,7 @@ pub struct Consumer {
 }
 
 impl Consumer {
+    /// A consumer with nothing subscribed or assigned yet; its first `tick` asks for metadata.
     pub fn new(id: u32, config: ConsumerConfig) -> Consumer {
         Consumer {
             id,
@@ -261,10 +313,14 @@ impl Consumer {
         self.partitions.keys().cloned().collect()
     }
 
+    /// The offset of the next record `poll` hands out from `tp`; `None` while it is being
+    /// looked up (committed offset or reset) or for a partition it does not own.
     pub fn position(&self, tp: &TopicPartition) -> Option<i64> {
         self.partitions.get(tp).and_then(|f| f.position)
     }
 
+    /// The next records from `tp` start at `offset`; what was buffered is dropped. Only for a
+    /// partition it owns.
     pub fn seek(&mut self, tp: &TopicPartition, offset: i64) {
         if let Some(f) = self.partitions.get_mut(tp) {
             f.position = Some(offset);
@@ -282,22 +338,27 @@ impl Consumer {
         }
     }
 
+    /// Stops fetching `tp` and handing its records out until `resume`; the position stays.
     pub fn pause(&mut self, tp: &TopicPartition) {
         if let Some(f) = self.partitions.get_mut(tp) {
             f.paused = true;
         }
     }
 
+    /// Fetches `tp` and hands its records out again after `pause`.
     pub fn resume(&mut self, tp: &TopicPartition) {
         if let Some(f) = self.partitions.get_mut(tp) {
             f.paused = false;
         }
     }
 
+    /// What happened since the last call, oldest first.
     pub fn take_events(&mut self) -> Vec<ConsumerEvent> {
         std::mem::take(&mut self.events)
     }
 
+    /// Whether it holds its partitions: always for a standalone consumer; for a group member,
+    /// once SyncGroup gave it the current generation's assignment.
     pub fn is_stable(&self) -> bool {
         self.manual || self.membership == Membership::Stable
     }

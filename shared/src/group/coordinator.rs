@@ -41,11 +41,20 @@ pub const OFFSETS_RETENTION_CHECK_INTERVAL_MS: i64 = 600_000;
 /// The longest group id accepted, in bytes (it becomes part of record keys).
 pub const MAX_GROUP_ID_BYTES: usize = 249;
 
+/// A group coordinator's settings (Kafka's `group.*` and `offsets.topic.*` broker configs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CoordinatorConfig {
+    /// `group.min.session.timeout.ms`: a JoinGroup asking for a shorter session (ms) gets
+    /// INVALID_SESSION_TIMEOUT.
     pub min_session_timeout_ms: i32,
+    /// `group.max.session.timeout.ms`: a JoinGroup asking for a longer session (ms) gets
+    /// INVALID_SESSION_TIMEOUT.
     pub max_session_timeout_ms: i32,
+    /// `group.initial.rebalance.delay.ms`: how long (ms) a rebalance out of Empty waits for more
+    /// members; 0 for no wait.
     pub initial_rebalance_delay_ms: i64,
+    /// `offsets.topic.num.partitions`: how many `__consumer_offsets` partitions the group ids
+    /// are spread over.
     pub offsets_partitions: i32,
 }
 
@@ -60,12 +69,21 @@ impl Default for CoordinatorConfig {
     }
 }
 
+/// A classic consumer group's state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum GroupState {
+    /// No members; committed offsets may remain (they expire after `offsets.retention.minutes`).
     Empty,
+    /// A rebalance is under way: members must rejoin (heartbeats answer REBALANCE_IN_PROGRESS)
+    /// until all have or the rebalance timeout passes.
     PreparingRebalance,
+    /// Everyone rejoined and got the new generation; the group waits for the leader's
+    /// SyncGroup and for the assignment to be stored.
     CompletingRebalance,
+    /// The generation's assignment is stored and handed out; members heartbeat.
     Stable,
+    /// Being deleted (its tombstones are being written). DescribeGroups also reports a group
+    /// the coordinator does not hold as Dead.
     Dead,
 }
 
@@ -82,62 +100,100 @@ impl GroupState {
     }
 }
 
+/// A JoinGroup request: a consumer asking to be a member of the group's next generation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JoinGroup {
+    /// The group id.
     pub group: String,
     /// Empty for a member's first join.
     pub member_id: String,
+    /// The consumer's `client.id`; it starts the member id the coordinator hands out.
     pub client_id: String,
+    /// The consumer's host, as DescribeGroups shows it.
     pub client_host: String,
+    /// The consumer's `session.timeout.ms`: the coordinator removes the member after this long
+    /// (ms) without a heartbeat.
     pub session_timeout_ms: i32,
     /// The consumer's `max.poll.interval.ms`: how long the join phase waits for it.
     pub rebalance_timeout_ms: i32,
+    /// `consumer` for consumer groups; every member of a group must use the same.
     pub protocol_type: String,
     /// (assignor name, subscription bytes), in the member's order of preference.
     pub protocols: Vec<(String, Vec<u8>)>,
 }
 
+/// A request to a group coordinator, as a `Group` message carries it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GroupRequest {
+    /// JoinGroup: take part in the group's next generation.
     Join(JoinGroup),
+    /// SyncGroup: a member of a new generation asks for its assignment; the leader's request
+    /// carries everyone's.
     Sync {
+        /// The group id.
         group: String,
+        /// The generation the member joined.
         generation: i32,
+        /// The member's id.
         member_id: String,
+        /// From the leader: (member id, consumer protocol assignment bytes) for each member;
+        /// empty from the others.
         assignments: Vec<(String, Vec<u8>)>,
     },
+    /// Heartbeat: the member is alive. An answer of REBALANCE_IN_PROGRESS tells it to rejoin.
     Heartbeat {
+        /// The group id.
         group: String,
+        /// The generation the member holds.
         generation: i32,
+        /// The member's id.
         member_id: String,
     },
+    /// LeaveGroup: the member leaves at once, without waiting for its session to expire; the
+    /// group rebalances.
     Leave {
+        /// The group id.
         group: String,
+        /// The leaving member's id.
         member_id: String,
     },
-    /// `generation` -1 with an empty member id: a commit from outside the group (a standalone
-    /// consumer or an admin reset), allowed only while the group has no members.
+    /// OffsetCommit: store the offsets in `__consumer_offsets`. `generation` -1 with an empty
+    /// member id: a commit from outside the group (a standalone consumer or an admin reset),
+    /// allowed only while the group has no members.
     OffsetCommit {
+        /// The group id.
         group: String,
+        /// The committing member's generation, or -1 from outside the group.
         generation: i32,
+        /// The committing member's id, or empty from outside the group.
         member_id: String,
+        /// (partition, offset: the next one to read, leader epoch of the last record read or -1).
         offsets: Vec<(TopicPartition, i64, i32)>,
     },
-    /// `None`: every partition the group has an offset for.
+    /// OffsetFetch: the group's committed offsets.
     OffsetFetch {
+        /// The group id.
         group: String,
+        /// The partitions asked about; `None`: every partition the group has an offset for.
         partitions: Option<Vec<TopicPartition>>,
     },
+    /// ListGroups: the groups of the `__consumer_offsets` partitions this coordinator has
+    /// loaded.
     ListGroups,
+    /// DescribeGroups for one group.
     Describe {
+        /// The group id.
         group: String,
     },
+    /// DeleteGroups for one group: only an Empty one; its offsets and metadata get tombstones.
     Delete {
+        /// The group id.
         group: String,
     },
 }
 
 impl GroupRequest {
+    /// The group the request is about; `None` for ListGroups.
     pub fn group(&self) -> Option<&str> {
         match self {
             GroupRequest::Join(j) => Some(&j.group),
@@ -153,56 +209,84 @@ impl GroupRequest {
     }
 }
 
+/// A successful JoinGroup: the generation the member is now in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JoinResponse {
+    /// The new generation id.
     pub generation: i32,
+    /// The assignor the group chose: one every member supports, by the members' votes.
     pub protocol: Option<String>,
+    /// The leader member's id: it runs the assignor and sends every assignment in SyncGroup.
     pub leader: String,
+    /// This member's id.
     pub member_id: String,
     /// For the leader only: every member and its subscription for the chosen protocol.
     pub members: Vec<(String, Vec<u8>)>,
 }
 
+/// One member as DescribeGroups shows it (`kafka-consumer-groups --describe --members`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemberDescription {
+    /// The id the coordinator gave it (CONSUMER-ID).
     pub member_id: String,
+    /// The consumer's `client.id` (CLIENT-ID).
     pub client_id: String,
+    /// The consumer's host (HOST).
     pub client_host: String,
     /// Decoded from the consumer protocol assignment.
     pub assignment: Vec<(String, i32)>,
 }
 
+/// A group as DescribeGroups returns it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupDescription {
+    /// The group id.
     pub group: String,
+    /// Its state; Dead for a group the coordinator does not hold.
     pub state: GroupState,
+    /// `consumer` for consumer groups; empty before any member joined.
     pub protocol_type: String,
+    /// The current generation's assignor; empty when there is none.
     pub protocol: String,
+    /// The current generation id; -1 for a group the coordinator does not hold.
     pub generation: i32,
+    /// The current members.
     pub members: Vec<MemberDescription>,
 }
 
+/// A group coordinator's answer, one variant per request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GroupResponse {
     /// `Err((MEMBER_ID_REQUIRED, id))` hands a new member its id; other errors carry `""`.
     Join(Result<JoinResponse, (ErrorCode, String)>),
+    /// The member's assignment (consumer protocol bytes, empty for none), or why not
+    /// (REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, …).
     Sync(Result<Vec<u8>, ErrorCode>),
+    /// Ok, or REBALANCE_IN_PROGRESS (rejoin), ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, …
     Heartbeat(Result<(), ErrorCode>),
+    /// Ok, or UNKNOWN_MEMBER_ID.
     Leave(Result<(), ErrorCode>),
+    /// Ok once the offsets are replicated in `__consumer_offsets`, or why not.
     OffsetCommit(Result<(), ErrorCode>),
     /// Each partition's committed offset, -1 for none.
     OffsetFetch(Result<Vec<(TopicPartition, i64)>, ErrorCode>),
     /// (group, state, protocol type).
     ListGroups(Vec<(String, GroupState, String)>),
+    /// The group's description; one the coordinator does not hold is described as Dead.
     Describe(Result<GroupDescription, ErrorCode>),
+    /// Ok once the tombstones are replicated; GROUP_ID_NOT_FOUND, or NON_EMPTY_GROUP unless the
+    /// group is Empty.
     Delete(Result<(), ErrorCode>),
 }
 
 /// A reply to a client's request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reply {
+    /// The client that sent the request.
     pub to: NodeId,
+    /// The request's correlation, echoed.
     pub correlation: u64,
+    /// The answer.
     pub response: GroupResponse,
 }
 
@@ -210,15 +294,21 @@ pub struct Reply {
 /// with `write_completed(id, …)` once the high watermark passes them (or the append fails).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OffsetsWrite {
+    /// Names this write when the host reports on it.
     pub id: u64,
+    /// The `__consumer_offsets` partition to append to.
     pub partition: i32,
+    /// (key, value) records in order; a `None` value is a tombstone.
     pub records: Vec<(Vec<u8>, Option<Vec<u8>>)>,
 }
 
 /// What the coordinator asks of its host.
 #[derive(Debug, Default)]
 pub struct CoordinatorOutput {
+    /// Answers to send to clients now.
     pub replies: Vec<Reply>,
+    /// Records to append to `__consumer_offsets`; what waits on them is answered once the host
+    /// reports each write.
     pub writes: Vec<OffsetsWrite>,
 }
 
@@ -392,7 +482,9 @@ impl PendingWrite {
 
 /// One broker's group coordinator.
 pub struct GroupCoordinator {
+    /// The broker it runs on; its id is part of every member id it hands out.
     pub broker: i32,
+    /// Its settings.
     pub config: CoordinatorConfig,
     groups: BTreeMap<String, Group>,
     /// The offsets partitions this coordinator leads and has loaded.
@@ -408,6 +500,8 @@ fn reply(out: &mut CoordinatorOutput, to: Waiter, response: GroupResponse) {
 }
 
 impl GroupCoordinator {
+    /// A coordinator on `broker` that has loaded no `__consumer_offsets` partition yet, and so
+    /// coordinates no group.
     pub fn new(broker: i32, config: CoordinatorConfig) -> GroupCoordinator {
         GroupCoordinator {
             broker,
@@ -426,6 +520,7 @@ impl GroupCoordinator {
         self.loaded.contains(&coordinator_partition(group, self.config.offsets_partitions))
     }
 
+    /// The `__consumer_offsets` partitions it has loaded: it coordinates their groups.
     pub fn loaded_partitions(&self) -> &BTreeSet<i32> {
         &self.loaded
     }
@@ -1288,6 +1383,7 @@ impl GroupCoordinator {
         }
     }
 
+    /// DescribeGroups for `group_id`; `None` if this coordinator holds no such group.
     pub fn describe(&self, group_id: &str) -> Option<GroupDescription> {
         let group = self.groups.get(group_id)?;
         Some(GroupDescription {

@@ -22,25 +22,50 @@ pub const MAX_DECODED_ARRAY_LEN: usize = 1 << 20;
 /// What a `__consumer_offsets` record's key says it is.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum OffsetsKey {
-    OffsetCommit { group: String, topic: String, partition: i32 },
-    GroupMetadata { group: String },
+    /// A committed offset (key version 0 or 1).
+    OffsetCommit {
+        /// The group id.
+        group: String,
+        /// The committed partition's topic.
+        topic: String,
+        /// The committed partition's number.
+        partition: i32,
+    },
+    /// A group's metadata (key version 2).
+    GroupMetadata {
+        /// The group id.
+        group: String,
+    },
 }
 
+/// An offset commit's value (Kafka's OffsetCommitValue).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OffsetCommitValue {
+    /// The committed offset: the next one the group will read.
     pub offset: i64,
+    /// The leader epoch of the last record consumed, -1 when unknown (always in versions 0–2).
     pub leader_epoch: i32,
+    /// The text the client attached to the commit; Kite's coordinator stores it empty.
     pub metadata: String,
+    /// When it was committed (ms since the epoch); offsets retention counts from it.
     pub commit_timestamp: i64,
 }
 
+/// One member as a group metadata value stores it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemberMetadata {
+    /// The member id the coordinator gave it.
     pub member_id: String,
+    /// Its `group.instance.id` (static membership); Kite writes none.
     pub group_instance_id: Option<String>,
+    /// The consumer's `client.id`.
     pub client_id: String,
+    /// The consumer's host, as describe shows it.
     pub client_host: String,
+    /// How long (ms) a rebalance waits for it to rejoin: the consumer's `max.poll.interval.ms`;
+    /// -1 in version 0 records.
     pub rebalance_timeout_ms: i32,
+    /// How long (ms) without a heartbeat before the coordinator removes it.
     pub session_timeout_ms: i32,
     /// The consumer protocol subscription bytes of the chosen protocol.
     pub subscription: Vec<u8>,
@@ -48,40 +73,82 @@ pub struct MemberMetadata {
     pub assignment: Vec<u8>,
 }
 
+/// A group's metadata value (Kafka's GroupMetadataValue), written when a generation's
+/// assignment is stored and when the group becomes Empty.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupMetadataValue {
+    /// `consumer` for consumer groups; empty when no member ever joined.
     pub protocol_type: String,
+    /// The generation id.
     pub generation: i32,
+    /// The assignor the generation chose; `None` while the group is Empty.
     pub protocol: Option<String>,
+    /// The leader member's id; `None` while the group is Empty.
     pub leader: Option<String>,
+    /// When the group entered its current state (ms since the epoch); -1 in records before
+    /// version 2.
     pub current_state_timestamp: i64,
+    /// The generation's members.
     pub members: Vec<MemberMetadata>,
 }
 
 /// ConsumerProtocolSubscription.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ConsumerSubscription {
+    /// The topics the member subscribes to.
     pub topics: Vec<String>,
+    /// Assignor-specific bytes; Kite's consumer sends none.
     pub user_data: Option<Vec<u8>>,
+    /// What the member owned, by topic (version 1+); the sticky assignors keep it where they can.
     pub owned_partitions: Vec<(String, Vec<i32>)>,
+    /// The generation it owned them in (version 2+), -1 when unknown.
     pub generation: i32,
 }
 
 /// ConsumerProtocolAssignment.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ConsumerAssignment {
+    /// The partitions assigned to the member, by topic.
     pub partitions: Vec<(String, Vec<i32>)>,
+    /// Assignor-specific bytes; Kite's assignors send none.
     pub user_data: Option<Vec<u8>>,
 }
 
 /// Why bytes are not a valid record of this kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DecodeError {
-    Truncated { field: &'static str },
-    UnknownVersion { record: &'static str, version: i16 },
-    BadLength { field: &'static str, length: i64 },
-    NotUtf8 { field: &'static str },
-    TrailingBytes { record: &'static str, count: usize },
+    /// The bytes end inside a field.
+    Truncated {
+        /// The field being read.
+        field: &'static str,
+    },
+    /// A version this decoder does not read.
+    UnknownVersion {
+        /// The kind of record.
+        record: &'static str,
+        /// The version it claims.
+        version: i16,
+    },
+    /// A length or count that cannot be: negative where null is not allowed, or more than the
+    /// bytes left could hold.
+    BadLength {
+        /// The field it belongs to.
+        field: &'static str,
+        /// The length it claims.
+        length: i64,
+    },
+    /// A string that is not UTF-8.
+    NotUtf8 {
+        /// The field.
+        field: &'static str,
+    },
+    /// Bytes left over after a whole record.
+    TrailingBytes {
+        /// The kind of record.
+        record: &'static str,
+        /// How many bytes are left over.
+        count: usize,
+    },
 }
 
 impl std::fmt::Display for DecodeError {
@@ -234,6 +301,7 @@ impl<'a> Reader<'a> {
 }
 
 impl OffsetsKey {
+    /// The key's bytes, at the versions Kafka writes (1 for a commit, 2 for metadata).
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
         match self {
@@ -251,6 +319,7 @@ impl OffsetsKey {
         out
     }
 
+    /// A key of any version Kafka has written: 0 and 1 are commits, 2 is metadata.
     pub fn decode(bytes: &[u8]) -> Result<OffsetsKey, DecodeError> {
         let mut r = Reader { bytes };
         let key = match r.i16("key version")? {
@@ -266,6 +335,7 @@ impl OffsetsKey {
         Ok(key)
     }
 
+    /// The group the record belongs to.
     pub fn group(&self) -> &str {
         match self {
             OffsetsKey::OffsetCommit { group, .. } | OffsetsKey::GroupMetadata { group } => group,
@@ -274,6 +344,7 @@ impl OffsetsKey {
 }
 
 impl OffsetCommitValue {
+    /// The value's bytes, version 3.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
         put_i16(&mut out, OFFSET_COMMIT_VALUE_VERSION);
@@ -304,6 +375,7 @@ impl OffsetCommitValue {
 }
 
 impl GroupMetadataValue {
+    /// The value's bytes, version 3.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
         put_i16(&mut out, GROUP_METADATA_VALUE_VERSION);
@@ -373,6 +445,7 @@ impl GroupMetadataValue {
 }
 
 impl ConsumerSubscription {
+    /// The subscription's bytes, version 2.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
         put_i16(&mut out, CONSUMER_PROTOCOL_VERSION);
@@ -410,6 +483,7 @@ impl ConsumerSubscription {
 }
 
 impl ConsumerAssignment {
+    /// The assignment's bytes, version 2.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
         put_i16(&mut out, CONSUMER_PROTOCOL_VERSION);

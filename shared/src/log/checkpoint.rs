@@ -20,8 +20,11 @@ pub const MAX_CHECKPOINT_ENTRIES: usize = 1_000_000;
 /// part (`for_partition`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BrokerCheckpoints {
+    /// The clean-shutdown marker was there: the last stop flushed and indexed every log.
     pub clean_shutdown: bool,
+    /// `recovery-point-offset-checkpoint`: below each offset, the partition's log was flushed.
     pub recovery_points: OffsetCheckpoint,
+    /// `log-start-offset-checkpoint`: each partition's log start offset.
     pub log_starts: OffsetCheckpoint,
 }
 
@@ -65,6 +68,7 @@ impl BrokerCheckpoints {
 /// (topic, partition) → offset.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OffsetCheckpoint {
+    /// One entry per `topic partition offset` line; written sorted by topic, then partition.
     pub offsets: BTreeMap<(String, i32), i64>,
 }
 
@@ -80,10 +84,13 @@ impl OffsetCheckpoint {
         }
     }
 
+    /// The offset checkpointed for one partition; `None` when the file has no line for it.
     pub fn get(&self, topic: &str, partition: i32) -> Option<i64> {
         self.offsets.get(&(topic.to_string(), partition)).copied()
     }
 
+    /// The file's text as Kafka writes it: version 0, the entry count, then one
+    /// `topic partition offset` line per entry.
     pub fn to_text(&self) -> String {
         let mut out = format!("{CHECKPOINT_VERSION}\n{}\n", self.offsets.len());
         for ((topic, partition), offset) in &self.offsets {

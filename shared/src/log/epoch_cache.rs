@@ -7,6 +7,7 @@ const CHECKPOINT_VERSION: u32 = 0;
 /// Epochs one cache keeps; a partition that changes leaders this often has bigger problems.
 pub const MAX_EPOCH_ENTRIES: usize = 10_000;
 
+/// A partition's leader epochs, oldest first, each with the first offset written in it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LeaderEpochCache {
     /// (epoch, start offset), both strictly increasing.
@@ -14,14 +15,17 @@ pub struct LeaderEpochCache {
 }
 
 impl LeaderEpochCache {
+    /// An empty cache: no epoch known yet.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// (epoch, start offset) pairs, oldest epoch first.
     pub fn entries(&self) -> &[(i32, i64)] {
         &self.entries
     }
 
+    /// The newest epoch recorded; `None` before any.
     pub fn latest_epoch(&self) -> Option<i32> {
         self.entries.last().map(|&(epoch, _)| epoch)
     }
@@ -78,6 +82,8 @@ impl LeaderEpochCache {
         out
     }
 
+    /// Reads a `leader-epoch-checkpoint` file; refuses an unknown version, a bad count or line,
+    /// and entries out of order.
     pub fn from_checkpoint(text: &str) -> Result<LeaderEpochCache, String> {
         let mut lines = text.lines();
         let version = lines.next().ok_or("empty leader-epoch-checkpoint")?;

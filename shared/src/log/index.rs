@@ -14,16 +14,33 @@ pub const DEFAULT_SEGMENT_INDEX_BYTES: usize = 10 * 1024 * 1024;
 /// Kafka's `RecordBatch.NO_TIMESTAMP`.
 pub const NO_TIMESTAMP: i64 = -1;
 
+/// Why an index refused an entry, or an index file's bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IndexError {
     /// Offsets in an index only grow (Kafka's InvalidOffsetException).
-    OffsetNotIncreasing { offset: i64, last: i64 },
+    OffsetNotIncreasing {
+        /// The offset being added.
+        offset: i64,
+        /// The last offset already in the index.
+        last: i64,
+    },
     /// The offset is below the segment's base or too far above it for a 32-bit relative offset.
-    OffsetOutOfRange { offset: i64, base_offset: i64 },
+    OffsetOutOfRange {
+        /// The offset being added.
+        offset: i64,
+        /// The segment's base offset.
+        base_offset: i64,
+    },
     /// The index already holds `segment.index.bytes` worth of entries; the segment must roll.
-    Full { max_entries: usize },
+    Full {
+        /// The most entries the index holds: `segment.index.bytes` over the entry size.
+        max_entries: usize,
+    },
     /// Index file bytes that are not whole entries, or entries out of order.
-    Corrupt { reason: String },
+    Corrupt {
+        /// What is wrong, for the error message.
+        reason: String,
+    },
 }
 
 impl std::fmt::Display for IndexError {
@@ -146,6 +163,8 @@ impl<E: Entry> Entries<E> {
     }
 }
 
+/// A segment's `.index`: sparse (offset, position in the `.log`) entries, one added each time
+/// more than `index.interval.bytes` were appended since the last.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OffsetIndex {
     /// (relative offset, position in the `.log`), both strictly increasing.
@@ -153,18 +172,23 @@ pub struct OffsetIndex {
 }
 
 impl OffsetIndex {
+    /// An empty index for the segment at `base_offset`, holding at most `max_index_bytes` of
+    /// 8-byte entries.
     pub fn new(base_offset: i64, max_index_bytes: usize) -> OffsetIndex {
         OffsetIndex { inner: Entries::new(base_offset, max_index_bytes) }
     }
 
+    /// Entries held.
     pub fn len(&self) -> usize {
         self.inner.entries.len()
     }
 
+    /// No entry yet: a lookup starts at the segment's beginning.
     pub fn is_empty(&self) -> bool {
         self.inner.entries.is_empty()
     }
 
+    /// Holds `segment.index.bytes` worth of entries: the segment rolls before the next append.
     pub fn is_full(&self) -> bool {
         self.inner.is_full()
     }
@@ -226,6 +250,8 @@ impl OffsetIndex {
     }
 }
 
+/// A segment's `.timeindex`: sparse (timestamp, offset) entries, each the largest timestamp in the
+/// segment so far and the last offset of the batch that carried it. Finds offsets by time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TimeIndex {
     /// (timestamp, relative offset): timestamps strictly increase, offsets never decrease.
@@ -233,18 +259,23 @@ pub struct TimeIndex {
 }
 
 impl TimeIndex {
+    /// An empty index for the segment at `base_offset`, holding at most `max_index_bytes` of
+    /// 12-byte entries.
     pub fn new(base_offset: i64, max_index_bytes: usize) -> TimeIndex {
         TimeIndex { inner: Entries::new(base_offset, max_index_bytes) }
     }
 
+    /// Entries held.
     pub fn len(&self) -> usize {
         self.inner.entries.len()
     }
 
+    /// No entry yet: a lookup starts at the segment's beginning.
     pub fn is_empty(&self) -> bool {
         self.inner.entries.is_empty()
     }
 
+    /// Holds `segment.index.bytes` worth of entries: the segment rolls before the next append.
     pub fn is_full(&self) -> bool {
         self.inner.is_full()
     }

@@ -35,15 +35,28 @@ pub struct LogConfig {
     pub delete: bool,
     /// `cleanup.policy` contains `compact`: the cleaner keeps the latest record per key.
     pub compact: bool,
+    /// `min.cleanable.dirty.ratio`: the cleaner runs once the dirty ratio is above this.
     pub min_cleanable_dirty_ratio: f64,
+    /// `delete.retention.ms`: how long (ms) after its timestamp a tombstone survives compaction.
     pub delete_retention_ms: i64,
+    /// `segment.bytes`: a non-empty active segment rolls before a batch would take it past this.
     pub segment_bytes: usize,
+    /// `segment.ms`: the active segment rolls once a batch's maxTimestamp is more than this (ms)
+    /// after its first batch's.
     pub segment_ms: i64,
+    /// `retention.ms`: non-active segments whose largest timestamp is older than this (ms) are
+    /// deleted; −1 keeps them.
     pub retention_ms: i64,
+    /// `retention.bytes`: the oldest segments are deleted while the log would still hold at least
+    /// this many bytes without them; −1 for no limit.
     pub retention_bytes: i64,
+    /// `max.message.bytes`: the largest batch, in bytes, a leader appends.
     pub max_message_bytes: usize,
+    /// `message.timestamp.type`: under LogAppendTime the leader stamps its clock into each batch.
     pub timestamp_type: TimestampType,
+    /// `index.interval.bytes`: bytes appended between two offset index entries.
     pub index_interval_bytes: usize,
+    /// `segment.index.bytes`: the most bytes each index holds; a full index rolls the segment.
     pub segment_index_bytes: usize,
     /// `flush.messages`: flush after this many appended messages (Kite counts batches, one per
     /// produce); `i64::MAX` (Kafka's default) never flushes for that reason. 1 = fsync every append.
@@ -73,27 +86,40 @@ impl From<&TopicConfig> for LogConfig {
     }
 }
 
+/// Why a log refused a write or a read, or could not open; each maps to a Kafka error code.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LogError {
+    /// The bytes are not a valid RecordBatch v2 (CORRUPT_MESSAGE).
     Batch(BatchError),
+    /// The active segment refused the batch (CORRUPT_MESSAGE).
     Segment(SegmentError),
     /// A produced batch Kafka's leader refuses (control batch, no records, gaps in offsets, …).
     InvalidRecord(String),
+    /// The batch is larger than the topic's `max.message.bytes` (MESSAGE_TOO_LARGE).
     RecordTooLarge {
+        /// The batch's size in bytes.
         size_bytes: usize,
+        /// The topic's `max.message.bytes`.
         max_bytes: usize,
     },
+    /// An offset below the log start offset or past the log end offset (OFFSET_OUT_OF_RANGE).
     OffsetOutOfRange {
+        /// The offset asked for.
         offset: i64,
+        /// The first offset the log holds.
         log_start_offset: i64,
+        /// The offset the next record would get.
         log_end_offset: i64,
     },
     /// The host's storage failed; after a failed write the log refuses all writes.
     Storage(StorageError),
     /// Stored bytes that must be valid are not (found while opening the log).
     Corrupt {
+        /// The file, after the store's name for its directory.
         file: String,
+        /// Byte position of the damage; 0 for a file that is wrong as a whole.
         position: usize,
+        /// What is wrong.
         reason: String,
     },
 }
@@ -136,7 +162,9 @@ impl From<LogError> for KafkaError {
 /// What an append did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AppendInfo {
+    /// The offset the batch's first record got: the log end offset before the append.
     pub first_offset: i64,
+    /// The offset of the batch's last record.
     pub last_offset: i64,
     /// The batch's max timestamp as stored (the broker's clock under LogAppendTime).
     pub max_timestamp: i64,
@@ -149,9 +177,14 @@ pub struct AppendInfo {
 pub struct CleanResult {
     /// Dirty bytes over all bytes of the cleanable segments when the pass started.
     pub dirty_ratio: f64,
+    /// Non-active segments rewritten, or deleted when nothing in them was kept.
     pub segments_cleaned: usize,
+    /// Records in those segments before the pass.
     pub records_before: usize,
+    /// Records kept.
     pub records_after: usize,
+    /// Tombstones that were still their key's latest record but older than
+    /// `delete.retention.ms`; superseded tombstones are not counted here.
     pub tombstones_dropped: usize,
 }
 
@@ -170,6 +203,7 @@ pub struct OpenCheckpoints {
 /// What opening a log found and did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OpenReport {
+    /// Segments opened from the store and kept (0 for a new, empty log).
     pub segments: usize,
     /// Segments re-validated batch by batch (those at or after the recovery point).
     pub recovered_segments: usize,
@@ -187,6 +221,8 @@ pub struct OpenReport {
     pub cleaned_up_files: Vec<String>,
 }
 
+/// One partition's log, as one broker stores it: segments in the host's `PartitionStore`, the
+/// log start offset, the leader epoch cache, the recovery point and the flush policy's state.
 pub struct LocalLog {
     config: LogConfig,
     store: Box<dyn PartitionStore>,
@@ -231,7 +267,10 @@ fn parse_segment_file_name(name: &str) -> Option<(i64, &str)> {
 /// Finishes what a crash interrupted in a partition's directory — temporary files deleted, a
 /// finished compaction's swap completed, index files without their segment deleted — and gives
 /// the segments' base offsets, in order.
-fn finish_interrupted_work(store: &mut dyn PartitionStore, report: &mut OpenReport) -> Result<Vec<i64>, LogError> {
+fn finish_interrupted_work(
+    store: &mut dyn PartitionStore,
+    report: &mut OpenReport,
+) -> Result<Vec<i64>, LogError> {
     let storage = LogError::Storage;
     for name in &store.list().map_err(storage)? {
         if name.ends_with(TEMP_SUFFIX) {
@@ -372,7 +411,12 @@ impl LocalLog {
 
     /// Recovers a segment that may hold unflushed writes: its batches are scanned and it is cut
     /// at the first that does not check. Whether it was cut (the later segments then go).
-    fn recover_segment(&mut self, base: i64, recovery_point: i64, report: &mut OpenReport) -> Result<bool, LogError> {
+    fn recover_segment(
+        &mut self,
+        base: i64,
+        recovery_point: i64,
+        report: &mut OpenReport,
+    ) -> Result<bool, LogError> {
         let file = self.store.open_segment(base).map_err(LogError::Storage)?;
         let log_name = self.segment_name(base);
         let (interval, max_index) = (self.config.index_interval_bytes, self.config.segment_index_bytes);
@@ -450,6 +494,7 @@ impl LocalLog {
         self.segments.values().next_back().expect("a log always has an active segment")
     }
 
+    /// The first offset the log holds; retention and delete-records move it up.
     pub fn log_start_offset(&self) -> i64 {
         self.log_start_offset
     }
@@ -469,18 +514,22 @@ impl LocalLog {
         self.poisoned.as_ref()
     }
 
+    /// The segments in offset order; the last is the active one.
     pub fn segments(&self) -> impl Iterator<Item = &LogSegment> {
         self.segments.values()
     }
 
+    /// The bytes of all `.log` files, as `retention.bytes` counts them.
     pub fn size_bytes(&self) -> usize {
         self.segments.values().map(LogSegment::size_bytes).sum()
     }
 
+    /// The leader epoch cache, as `leader-epoch-checkpoint` holds it.
     pub fn leader_epochs(&self) -> &LeaderEpochCache {
         &self.epochs
     }
 
+    /// The topic configs the log obeys now.
     pub fn config(&self) -> &LogConfig {
         &self.config
     }

@@ -17,17 +17,24 @@ pub const DEFAULT_INDEX_INTERVAL_BYTES: usize = 4096;
 
 pub use super::storage::file_name;
 
+/// Why a segment refused to append a batch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SegmentError {
+    /// The bytes are not a valid RecordBatch v2.
     Batch(BatchError),
+    /// An index could not take the batch: its last offset does not fit a 32-bit offset relative
+    /// to the segment's base, or an index is full.
     Index(IndexError),
     /// A batch whose first offset is below the segment's next offset.
     OffsetNotIncreasing {
+        /// The batch's baseOffset.
         base_offset: i64,
+        /// One past the segment's last offset: the lowest baseOffset it accepts.
         next_offset: i64,
     },
     /// The segment would exceed 4 GiB, the most a 32-bit index position can address.
     TooLarge {
+        /// The size the segment would have reached, in bytes.
         size_bytes: usize,
     },
     /// The host could not read or write the segment's file.
@@ -62,9 +69,13 @@ impl From<StorageError> for SegmentError {
 /// What recovery found: how much of the `.log` was valid, and why it stopped, if it stopped early.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Recovery {
+    /// Bytes of valid batches from the start of the `.log`; the file now ends there.
     pub valid_bytes: usize,
+    /// Bytes cut off after them (a torn or partial write).
     pub truncated_bytes: usize,
+    /// Valid batches kept.
     pub batches: usize,
+    /// Why the scan stopped before the file's end; `None` when every batch was valid.
     pub stopped_by: Option<ScanStop>,
 }
 
@@ -72,12 +83,31 @@ pub struct Recovery {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ScanStop {
     /// The bytes at `position` are not a valid batch (short, bad CRC, …).
-    InvalidBatch { position: usize, error: BatchError },
+    InvalidBatch {
+        /// Byte position in the `.log` where a batch should start.
+        position: usize,
+        /// Why the bytes there do not parse.
+        error: BatchError,
+    },
     /// The batch at `position` starts below the offset the previous batch ended at (or below the
     /// segment's base offset).
-    OffsetsOutOfOrder { position: usize, base_offset: i64, expected_at_least: i64 },
+    OffsetsOutOfOrder {
+        /// Byte position of the batch in the `.log`.
+        position: usize,
+        /// The batch's baseOffset.
+        base_offset: i64,
+        /// One past the previous batch's last offset; the segment's base offset for the first.
+        expected_at_least: i64,
+    },
     /// The batch at `position` ends more than `i32::MAX` offsets past the segment's base.
-    OffsetBeyondSegment { position: usize, last_offset: i64, base_offset: i64 },
+    OffsetBeyondSegment {
+        /// Byte position of the batch in the `.log`.
+        position: usize,
+        /// The batch's last offset (baseOffset + lastOffsetDelta).
+        last_offset: i64,
+        /// The segment's base offset.
+        base_offset: i64,
+    },
 }
 
 impl std::fmt::Display for ScanStop {
@@ -104,11 +134,16 @@ pub struct RollCheck {
     pub max_segment_bytes: usize,
     /// `segment.ms`.
     pub segment_ms: i64,
+    /// Size of the batch about to be appended, in bytes.
     pub batch_bytes: usize,
+    /// The batch's maxTimestamp (ms); `segment.ms` counts from the first batch's to it.
     pub batch_max_timestamp: i64,
+    /// The batch's last offset, which must fit a 32-bit offset relative to the segment's base.
     pub batch_last_offset: i64,
 }
 
+/// One segment: its `.log` file, its offset and time indexes, and the bookkeeping Kafka's
+/// `LogSegment` keeps to extend them.
 pub struct LogSegment {
     base_offset: i64,
     /// The `.log` bytes, wherever the host keeps them.
@@ -183,11 +218,11 @@ impl LogSegment {
         }
     }
 
-    /// Opens a segment written before a clean shutdown, without reading its batches: the index
-    /// files are loaded (rebuilt from batch headers when missing or not sane), and only the
-    /// batches after the last offset index entry are read to find the segment's end, as Kafka's
-    /// `LogSegment` does lazily. Returns whether the indexes were rebuilt, or where a batch header
-    /// was unreadable.
+    /// Opens a flushed segment (below the recovery point, or any after a clean shutdown) without
+    /// reading all its batches: the index files are loaded (rebuilt from batch headers when
+    /// missing or not sane), and only the batches after the last offset index entry are read to
+    /// find the segment's end, as Kafka's `LogSegment` does lazily. Returns whether the indexes
+    /// were rebuilt, or where a batch header was unreadable.
     pub fn open(
         base_offset: i64,
         file: Box<dyn SegmentFile>,
@@ -230,6 +265,7 @@ impl LogSegment {
         Ok((segment, rebuilt))
     }
 
+    /// The offset the segment's files are named by; none of its records is below it.
     pub fn base_offset(&self) -> i64 {
         self.base_offset
     }
@@ -239,10 +275,13 @@ impl LogSegment {
         self.next_offset
     }
 
+    /// The `.log` file's size in bytes.
     pub fn size_bytes(&self) -> usize {
         self.file.len()
     }
 
+    /// The largest batch maxTimestamp in the segment (ms), −1 (`NO_TIMESTAMP`) when empty;
+    /// `retention.ms` measures a segment's age from it.
     pub fn max_timestamp(&self) -> i64 {
         self.max_timestamp_so_far
     }
@@ -252,10 +291,12 @@ impl LogSegment {
         self.file.read_at(0, self.file.len())
     }
 
+    /// The segment's `.index`, as it is in memory.
     pub fn offset_index(&self) -> &OffsetIndex {
         &self.offset_index
     }
 
+    /// The segment's `.timeindex`, as it is in memory.
     pub fn time_index(&self) -> &TimeIndex {
         &self.time_index
     }
@@ -272,6 +313,9 @@ impl LogSegment {
         LogSegment { file, ..self }
     }
 
+    /// Whether a new segment must start before this batch: it would take a non-empty segment past
+    /// `segment.bytes`, its maxTimestamp is more than `segment.ms` after the first batch's, an
+    /// index is full, or its last offset does not fit a 32-bit relative offset.
     pub fn should_roll(&self, check: &RollCheck) -> bool {
         let size = self.file.len();
         let too_big = size + check.batch_bytes > check.max_segment_bytes;
@@ -546,8 +590,10 @@ impl LogSegment {
 pub enum OpenError {
     /// No valid batch header at this byte position.
     Unreadable {
+        /// Byte position in the `.log`.
         position: usize,
     },
+    /// The host could not read the segment's files.
     Storage(StorageError),
 }
 
@@ -562,9 +608,12 @@ impl From<StorageError> for OpenError {
 pub enum RecoverError {
     /// Bytes below the recovery point do not parse: flushed data is damaged.
     Corrupt {
+        /// Where and why the scan stopped.
         stop: ScanStop,
+        /// One past the last offset of the valid batches: only offsets below it are readable.
         valid_end_offset: i64,
     },
+    /// The host could not read or truncate the segment's file.
     Storage(StorageError),
 }
 

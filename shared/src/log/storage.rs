@@ -28,12 +28,16 @@ pub const LEADER_EPOCH_CHECKPOINT_FILE: &str = "leader-epoch-checkpoint";
 /// What went wrong with the host's storage, naming the operation and file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StorageError {
+    /// What was being done, as a verb the message puts after "cannot" (`append to`, `fsync`, …).
     pub operation: &'static str,
+    /// The file or directory, as the store names it.
     pub file: String,
+    /// The host's reason (the OS error's text on disk).
     pub message: String,
 }
 
 impl StorageError {
+    /// An error that reads `cannot {operation} {file}: {message}`.
     pub fn new(operation: &'static str, file: impl Into<String>, message: impl Into<String>) -> Self {
         StorageError { operation, file: file.into(), message: message.into() }
     }
@@ -51,6 +55,7 @@ impl std::error::Error for StorageError {}
 pub trait SegmentFile: Send {
     /// The file's length in bytes.
     fn len(&self) -> usize;
+    /// Whether the file holds no bytes.
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -86,12 +91,15 @@ pub trait PartitionStore: Send {
 /// A whole broker's storage: its partition directories and its own small files (checkpoints,
 /// the clean-shutdown marker, topic metadata).
 pub trait BrokerStore: Send {
+    /// A human-readable name for errors and reports (the log directory's path).
     fn describe(&self) -> String;
     /// The store of partition directory `dir` (`<topic>-<partition>`), created if missing.
     fn partition(&mut self, dir: &str) -> Result<Box<dyn PartitionStore>, StorageError>;
+    /// A whole broker file (a checkpoint, the clean-shutdown marker), if it exists.
     fn read_file(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError>;
     /// As `PartitionStore::write_file`: old or new bytes in full after a crash.
     fn write_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), StorageError>;
+    /// Deletes broker file `name`; deleting a missing file is not an error.
     fn delete_file(&mut self, name: &str) -> Result<(), StorageError>;
     /// Removes partition directory `dir`, whose files were deleted already.
     fn remove_partition(&mut self, dir: &str) -> Result<(), StorageError>;
@@ -106,19 +114,30 @@ pub trait BrokerStore: Send {
 pub enum StorageOp {
     /// `bytes` appended to `file` at `position` (its length before the append).
     Append {
+        /// The partition directory, empty for a broker file; under the broker's own directory
+        /// (`broker-1/…`) when several brokers share a journal.
         dir: String,
+        /// The file's name in `dir`.
         file: String,
+        /// Where the bytes go: the file's length before the append.
         position: usize,
+        /// The appended bytes.
         bytes: Vec<u8>,
     },
     /// `file` replaced whole.
     Write {
+        /// The file's directory, as for `Append`.
         dir: String,
+        /// The file's name in `dir`.
         file: String,
+        /// The file's whole new contents.
         bytes: Vec<u8>,
     },
+    /// `file` deleted.
     Delete {
+        /// The file's directory, as for `Append`.
         dir: String,
+        /// The file's name in `dir`.
         file: String,
     },
 }
@@ -126,12 +145,12 @@ pub enum StorageOp {
 /// Where the memory store records its changes; the host drains it.
 pub type Journal = Arc<Mutex<Vec<StorageOp>>>;
 
-/// Every file of a broker as bytes: `(dir, file)` → contents; `dir` is empty for broker files.
 /// A segment file's name: the base offset in 20 digits, then the suffix (`.log`, `.index`, …).
 pub fn file_name(base_offset: i64, suffix: &str) -> String {
     format!("{base_offset:020}{suffix}")
 }
 
+/// Every file of a broker as bytes: `(dir, file)` → contents; `dir` is empty for broker files.
 pub type FileMap = BTreeMap<(String, String), Vec<u8>>;
 
 fn record(journal: &Option<Journal>, op: StorageOp) {

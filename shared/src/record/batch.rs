@@ -15,6 +15,7 @@ use super::compression::{self, Compression};
 use super::varint::{Reader, varint_len, varlong_len, write_varint, write_varlong};
 use crate::limits::{MAX_BATCH_BYTES, MAX_DECOMPRESSED_BATCH_BYTES};
 
+/// The magic byte of RecordBatch v2, the only record format Kite reads and writes.
 pub const MAGIC_V2: i8 = 2;
 /// `DefaultRecordBatch.RECORD_BATCH_OVERHEAD`: every batch's fixed header.
 pub const BATCH_HEADER_BYTES: usize = 61;
@@ -24,9 +25,13 @@ pub const LOG_OVERHEAD_BYTES: usize = 12;
 /// delta, key length, value length, header count). Bounds how many records a body can hold.
 pub const MIN_RECORD_BYTES: usize = 7;
 
+/// producerId of a batch from a producer that is neither idempotent nor transactional.
 pub const NO_PRODUCER_ID: i64 = -1;
+/// producerEpoch of a batch without a producerId.
 pub const NO_PRODUCER_EPOCH: i16 = -1;
+/// baseSequence of a batch without a producerId: no sequence check on append.
 pub const NO_SEQUENCE: i32 = -1;
+/// partitionLeaderEpoch of a batch no leader has stamped yet (as a producer sends it).
 pub const NO_PARTITION_LEADER_EPOCH: i32 = -1;
 
 const BASE_OFFSET_AT: usize = 0;
@@ -49,6 +54,8 @@ const TRANSACTIONAL_BIT: i16 = 0x10;
 const CONTROL_BIT: i16 = 0x20;
 const DELETE_HORIZON_BIT: i16 = 0x40;
 
+/// Whose clock a batch's timestamps are: attribute bit 3, set from the topic's
+/// `message.timestamp.type`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TimestampType {
     /// The producer's timestamp (`message.timestamp.type=CreateTime`, the default).
@@ -61,14 +68,22 @@ pub enum TimestampType {
 /// The batch's attribute bits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Attributes {
+    /// Bits 0–2: the codec the records are compressed with, as one blob.
     pub compression: Compression,
+    /// Bit 3: CreateTime (0) or LogAppendTime (1).
     pub timestamp_type: TimestampType,
+    /// Bit 4: written by a transactional producer; read_committed consumers skip it if the
+    /// transaction aborts.
     pub transactional: bool,
+    /// Bit 5: a control batch, whose record is a transaction marker (COMMIT or ABORT), not data.
     pub control: bool,
+    /// Bit 6: baseTimestamp holds the log cleaner's delete horizon (ms) for the batch's tombstones
+    /// and markers (KIP-534), not the first record's timestamp.
     pub delete_horizon: bool,
 }
 
 impl Attributes {
+    /// The attributes int16 as the batch header stores it.
     pub fn to_bits(self) -> i16 {
         let mut bits = self.compression.id();
         if self.timestamp_type == TimestampType::LogAppendTime {
@@ -86,6 +101,8 @@ impl Attributes {
         bits
     }
 
+    /// Reads a header's attributes int16; refuses a compression id that names no codec. Bits 7 and
+    /// up are ignored.
     pub fn from_bits(bits: i16) -> Result<Attributes, BatchError> {
         let codec = bits & COMPRESSION_MASK;
         let compression = Compression::from_id(codec).ok_or(BatchError::UnknownCompression { id: codec })?;
@@ -106,111 +123,192 @@ impl Attributes {
 /// A record header: a UTF-8 key and nullable bytes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Header {
+    /// Never null on the wire.
     pub key: String,
+    /// `None` is a null value (length −1), distinct from an empty one.
     pub value: Option<Vec<u8>>,
 }
 
 /// A record inside a batch: its offset and timestamp are deltas from the batch's base.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BatchRecord {
+    /// timestampDelta: the record's timestamp (ms) less the batch's baseTimestamp.
     pub timestamp_delta: i64,
+    /// offsetDelta: the record's offset less the batch's baseOffset; rises within a batch, with
+    /// gaps only where compaction removed records.
     pub offset_delta: i32,
+    /// `None` is a null key (length −1), distinct from an empty one.
     pub key: Option<Vec<u8>>,
+    /// `None` is a null value (length −1): a tombstone.
     pub value: Option<Vec<u8>>,
+    /// In the order the producer wrote them; keys may repeat.
     pub headers: Vec<Header>,
 }
 
+/// A whole RecordBatch v2 decoded, records included. batchLength, magic, crc and recordCount are
+/// not kept: `encode` computes them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordBatch {
+    /// baseOffset: the first record's offset, set by the leader on append.
     pub base_offset: i64,
+    /// partitionLeaderEpoch: the leader epoch of the leader that appended the batch, −1 before.
     pub partition_leader_epoch: i32,
+    /// attributes: codec, timestamp type, transactional, control, delete horizon.
     pub attributes: Attributes,
+    /// lastOffsetDelta: the batch's last offset less baseOffset; the next batch starts after it.
     pub last_offset_delta: i32,
+    /// baseTimestamp (ms): what records' timestampDelta counts from.
     pub base_timestamp: i64,
+    /// maxTimestamp (ms): the latest record timestamp, or the broker's append time under
+    /// LogAppendTime.
     pub max_timestamp: i64,
+    /// producerId of an idempotent or transactional producer, −1 for none.
     pub producer_id: i64,
+    /// producerEpoch: fences older instances of the same producerId; −1 for none.
     pub producer_epoch: i16,
+    /// baseSequence: the first record's sequence number for this producer and partition, −1 for
+    /// none; the leader checks it to drop duplicates and refuse gaps.
     pub base_sequence: i32,
+    /// records, decompressed, in offset order.
     pub records: Vec<BatchRecord>,
 }
 
 /// Why bytes are not a valid RecordBatch v2, or a batch cannot be encoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BatchError {
+    /// The input ends before a field, a record or the whole batch does.
     Truncated {
+        /// Kafka's name for what was being read.
         field: &'static str,
+        /// Bytes it takes.
         needed: usize,
+        /// Bytes that were left.
         available: usize,
     },
+    /// batchLength is shorter than the rest of the 61-byte header or would make the batch larger
+    /// than `MAX_BATCH_BYTES`.
     BatchLengthOutOfRange {
+        /// The batchLength stored in the batch.
         batch_length: i32,
+        /// Smallest valid batchLength in bytes: the header after baseOffset and batchLength.
         min: usize,
+        /// Largest accepted batchLength in bytes: `MAX_BATCH_BYTES` less the 12-byte log overhead.
         max: usize,
     },
+    /// The magic byte is not 2: an older message format (v0/v1) or not a batch at all.
     UnsupportedMagic {
+        /// The magic byte found.
         magic: i8,
     },
+    /// The crc field does not match the CRC-32C of the bytes from attributes to the end: the batch
+    /// was damaged after it was written.
     CrcMismatch {
+        /// The crc the batch carries.
         stored: u32,
+        /// The CRC-32C of its bytes.
         computed: u32,
     },
+    /// The attributes' compression bits name no codec (5 to 7).
     UnknownCompression {
+        /// The value of attribute bits 0–2.
         id: i16,
     },
+    /// recordCount is negative.
     NegativeRecordCount {
+        /// The recordCount stored.
         count: i32,
     },
     /// lastOffsetDelta is negative, or baseOffset + lastOffsetDelta overflows an int64.
     LastOffsetOutOfRange {
+        /// The stored baseOffset.
         base_offset: i64,
+        /// The stored lastOffsetDelta.
         last_offset_delta: i32,
     },
+    /// recordCount claims more records than the records' bytes could hold at the smallest record
+    /// size (`MIN_RECORD_BYTES`); refused before anything is allocated for them.
     RecordCountTooLarge {
+        /// The recordCount stored.
         count: i32,
+        /// Bytes of records after the header, after decompression for a compressed batch.
         body_bytes: usize,
     },
+    /// The records' bytes hold fewer records than recordCount says.
     RecordCountMismatch {
+        /// The recordCount stored.
         declared: i32,
+        /// Records actually decoded.
         found: usize,
     },
+    /// A varint runs past 5 bytes (a varint) or 10 bytes (a varlong), or does not fit an int32.
     VarintTooLong {
+        /// Kafka's name for the field being read.
         field: &'static str,
     },
+    /// A length or count is negative: below −1 for a nullable field, below 0 for a record's length
+    /// or its header count.
     NegativeLength {
+        /// Kafka's name for the field whose length it is.
         field: &'static str,
+        /// The length read.
         len: i32,
     },
+    /// A record's fields end before the bytes its length varint declared.
     RecordLengthMismatch {
+        /// The record's length varint, in bytes.
         declared: i32,
+        /// Bytes its fields took.
         actual: usize,
     },
+    /// A record's offsetDelta is not greater than the one before it.
     OffsetDeltaOutOfOrder {
+        /// The offsetDelta of the previous record.
         previous: i32,
+        /// The offsetDelta that should have been greater.
         found: i32,
     },
+    /// A record's offsetDelta is negative or beyond the batch's lastOffsetDelta.
     OffsetDeltaBeyondLast {
+        /// The record's offsetDelta.
         offset_delta: i32,
+        /// The batch's lastOffsetDelta.
         last_offset_delta: i32,
     },
+    /// A header key's bytes are not UTF-8, which Kafka requires of header keys.
     HeaderKeyNotUtf8,
+    /// A header key has length −1; Kafka allows null header values, never null keys.
     NullHeaderKey,
+    /// Bytes are left after the last record recordCount declares.
     TrailingBytes {
+        /// How many bytes are left.
         count: usize,
     },
+    /// The compressed records could not be decompressed.
     Decompression {
+        /// The codec the attributes name.
         codec: Compression,
+        /// The decompressor's own message.
         reason: String,
     },
+    /// Compressing the records for `encode` failed.
     CompressionFailed {
+        /// The codec the attributes name.
         codec: Compression,
+        /// The compressor's own message.
         reason: String,
     },
+    /// The compressed records expand past `MAX_DECOMPRESSED_BATCH_BYTES` (a "zip bomb").
     DecompressedTooLarge {
+        /// The codec the attributes name.
         codec: Compression,
+        /// The limit that was reached, in bytes.
         max_bytes: usize,
     },
+    /// A length or count to encode does not fit the int32 Kafka stores it in.
     FieldTooLarge {
+        /// Kafka's name for the field.
         field: &'static str,
+        /// Its length in bytes (a count, for `record count` and `header count`).
         len: usize,
     },
 }
@@ -285,17 +383,29 @@ fn be_i64(bytes: &[u8], at: usize) -> i64 {
 /// left as bytes. What the log needs to append, index and serve a batch without decoding it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BatchHeader {
+    /// baseOffset: the first record's offset.
     pub base_offset: i64,
+    /// batchLength: the batch's bytes after this field, so the whole batch is 12 bytes more.
     pub batch_length: i32,
+    /// partitionLeaderEpoch: the leader epoch of the leader that appended the batch, −1 before.
     pub partition_leader_epoch: i32,
+    /// crc: the CRC-32C of the bytes from attributes to the batch's end, as stored.
     pub crc: u32,
+    /// attributes: codec, timestamp type, transactional, control, delete horizon.
     pub attributes: Attributes,
+    /// lastOffsetDelta: the batch's last offset less baseOffset; never negative once parsed.
     pub last_offset_delta: i32,
+    /// baseTimestamp (ms): what records' timestampDelta counts from.
     pub base_timestamp: i64,
+    /// maxTimestamp (ms): the latest record timestamp, or the append time under LogAppendTime.
     pub max_timestamp: i64,
+    /// producerId, −1 for none.
     pub producer_id: i64,
+    /// producerEpoch, −1 for none.
     pub producer_epoch: i16,
+    /// baseSequence: the first record's sequence number for this producer, −1 for none.
     pub base_sequence: i32,
+    /// recordCount: how many records the batch declares; never negative once parsed.
     pub record_count: i32,
 }
 

@@ -8,18 +8,25 @@ use serde::{Deserialize, Serialize};
 
 use super::batch::BatchError;
 
+/// A batch's codec (attribute bits 0–2), by Kafka's `compression.type` names.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Compression {
+    /// Records stored as they are (id 0).
     #[default]
     None,
+    /// gzip (id 1).
     Gzip,
+    /// snappy in xerial snappy-java's stream framing (id 2).
     Snappy,
+    /// LZ4 frames (id 3).
     Lz4,
+    /// Zstandard (id 4).
     Zstd,
 }
 
 impl Compression {
+    /// Every codec, in id order.
     pub const ALL: [Compression; 5] =
         [Compression::None, Compression::Gzip, Compression::Snappy, Compression::Lz4, Compression::Zstd];
 
@@ -34,6 +41,7 @@ impl Compression {
         }
     }
 
+    /// The codec with this attributes id; `None` for an id Kafka does not define.
     pub fn from_id(id: i16) -> Option<Compression> {
         Compression::ALL.into_iter().find(|c| c.id() == id)
     }
@@ -49,6 +57,7 @@ impl Compression {
         }
     }
 
+    /// The codec `compression.type` names (lowercase, exact); `None` for any other name.
     pub fn from_name(name: &str) -> Option<Compression> {
         Compression::ALL.into_iter().find(|c| c.name() == name)
     }

@@ -8,21 +8,33 @@ use super::batch::{BATCH_HEADER_BYTES, BatchError, BatchHeader, MAGIC_V2, Record
 /// The batch as `kafka-dump-log` describes it (its names, in snake case).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DumpedBatch {
+    /// baseOffset: the first record's offset.
     pub base_offset: i64,
+    /// baseOffset + lastOffsetDelta.
     pub last_offset: i64,
+    /// recordCount.
     pub count: i32,
+    /// baseSequence, −1 without a producerId.
     pub base_sequence: i32,
+    /// producerId, −1 for a producer that is neither idempotent nor transactional.
     pub producer_id: i64,
+    /// producerEpoch, −1 without a producerId.
     pub producer_epoch: i16,
+    /// The leader epoch of the leader that appended the batch.
     pub partition_leader_epoch: i32,
+    /// Attribute bit 4: written inside a transaction.
     pub is_transactional: bool,
+    /// Attribute bit 5: a transaction marker, not data.
     pub is_control: bool,
     /// `CreateTime` or `LogAppendTime`, and the batch's max timestamp under it.
     pub timestamp_type: String,
+    /// maxTimestamp (ms).
     pub max_timestamp: i64,
+    /// baseTimestamp (ms).
     pub base_timestamp: i64,
     /// The whole batch's bytes, its 12-byte log overhead included.
     pub size_bytes: usize,
+    /// Always 2: only RecordBatch v2 is stored.
     pub magic: i8,
     /// `none`, `gzip`, `snappy`, `lz4` or `zstd`.
     pub compresscodec: String,
@@ -35,16 +47,23 @@ pub struct DumpedBatch {
 /// One record of the batch.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DumpedRecord {
+    /// The record's offset: baseOffset + offsetDelta.
     pub offset: i64,
+    /// The record's timestamp (ms): baseTimestamp + timestampDelta under CreateTime, the batch's
+    /// maxTimestamp under LogAppendTime.
     pub timestamp: i64,
-    /// −1 for a null key or value, as Kafka's tools print it.
+    /// Bytes of the key, −1 for a null key, as Kafka's tools print it.
     pub key_size: i32,
+    /// Bytes of the value, −1 for a null value (a tombstone).
     pub value_size: i32,
+    /// The header keys in the record's order.
     pub header_keys: Vec<String>,
     /// The record's own bytes (length varint, attributes, deltas, key, value, headers) in hex; for
     /// a compressed batch, as they are after decompression.
     pub record_hex: String,
+    /// The key in hex; `None` for a null key.
     pub key_hex: Option<String>,
+    /// The value in hex; `None` for a null value.
     pub value_hex: Option<String>,
 }
 
@@ -54,7 +73,14 @@ pub enum DumpError {
     /// The bytes are not a valid batch: its CRC no longer matches, or a field is malformed.
     Batch(BatchError),
     /// The batch holds no record at this offset (compacted away, or another batch's).
-    NoRecordAt { offset: i64, base_offset: i64, last_offset: i64 },
+    NoRecordAt {
+        /// The offset asked for.
+        offset: i64,
+        /// The batch's baseOffset.
+        base_offset: i64,
+        /// The batch's last offset (baseOffset + lastOffsetDelta).
+        last_offset: i64,
+    },
 }
 
 impl std::fmt::Display for DumpError {

@@ -21,6 +21,7 @@ pub fn write_varlong(out: &mut Vec<u8>, value: i64) {
     out.push(zigzag as u8);
 }
 
+/// Appends `value` zigzag-encoded, as a record's varint fields (offsetDelta, lengths) hold it.
 pub fn write_varint(out: &mut Vec<u8>, value: i32) {
     write_varlong(out, i64::from(value));
 }
@@ -32,6 +33,7 @@ pub fn varlong_len(value: i64) -> usize {
     bits.div_ceil(7).max(1)
 }
 
+/// The number of bytes `write_varint(value)` appends: 1 to 5.
 pub fn varint_len(value: i32) -> usize {
     varlong_len(i64::from(value))
 }
@@ -43,14 +45,17 @@ pub struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// A reader at the start of `bytes`.
     pub fn new(bytes: &'a [u8]) -> Self {
         Reader { bytes, position: 0 }
     }
 
+    /// Bytes read so far.
     pub fn position(&self) -> usize {
         self.position
     }
 
+    /// Bytes not read yet.
     pub fn remaining(&self) -> usize {
         self.bytes.len() - self.position
     }
@@ -70,11 +75,13 @@ impl<'a> Reader<'a> {
         Err(BatchError::VarintTooLong { field })
     }
 
+    /// A zigzag varlong of at most 10 bytes (timestampDelta); `field` names it in errors.
     pub fn varlong(&mut self, field: &'static str) -> Result<i64, BatchError> {
         let raw = self.read_raw(MAX_VARLONG_BYTES, field)?;
         Ok(((raw >> 1) as i64) ^ -((raw & 1) as i64))
     }
 
+    /// A zigzag varint of at most 5 bytes that fits an i32; `field` names it in errors.
     pub fn varint(&mut self, field: &'static str) -> Result<i32, BatchError> {
         let raw = self.read_raw(MAX_VARINT_BYTES, field)?;
         // Five groups carry 35 bits; an i32's zigzag form has 32.
@@ -82,6 +89,7 @@ impl<'a> Reader<'a> {
         Ok(((raw >> 1) as i32) ^ -((raw & 1) as i32))
     }
 
+    /// One signed byte (a record's attributes); `field` names it in errors.
     pub fn i8(&mut self, field: &'static str) -> Result<i8, BatchError> {
         Ok(self.bytes(1, field)?[0] as i8)
     }

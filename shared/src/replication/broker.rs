@@ -35,10 +35,14 @@ const COORDINATOR_WRITE_BIT: u64 = 1 << 63;
 /// A broker's tunables.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BrokerConfig {
+    /// Kafka's `replica.lag.time.max.ms`: a follower that has not caught up to the leader's
+    /// log end offset for this long (ms) is dropped from the ISR.
     pub replica_lag_time_max_ms: i64,
+    /// Kafka's `broker.heartbeat.interval.ms`: how often (ms) it heartbeats to the controller.
     pub heartbeat_interval_ms: i64,
     /// Kite's `--fsync`: every append flushed before it counts (`flush.messages=1`).
     pub flush_every_append: bool,
+    /// The settings of its group coordinator.
     pub coordinator: CoordinatorConfig,
     /// Whether the broker coordinates the groups of the `__consumer_offsets` partitions it leads
     /// (Kafka's brokers do; off where a host coordinates groups itself, as the cluster front does).
@@ -57,11 +61,16 @@ impl Default for BrokerConfig {
     }
 }
 
+/// One broker: the replicas it hosts, its group coordinator and, on a server, its log
+/// directory.
 pub struct Broker {
+    /// The broker's id (Kafka's `node.id`).
     pub id: BrokerId,
     /// Changes at every restart; the controller tells a restarted broker by it.
     pub incarnation: u64,
+    /// Its settings; a restart keeps them.
     pub config: BrokerConfig,
+    /// The replicas it hosts, each created when the controller first names it a replica.
     pub partitions: BTreeMap<TopicPartition, Partition>,
     /// Restarted after a crash that may have lost unflushed records.
     unclean_restart: bool,
@@ -86,6 +95,7 @@ pub struct Broker {
 }
 
 impl Broker {
+    /// A broker without replicas or a store: its logs live in memory only.
     pub fn new(id: BrokerId, incarnation: u64, config: BrokerConfig) -> Broker {
         Broker {
             id,
@@ -300,6 +310,9 @@ impl Broker {
         self.next_correlation
     }
 
+    /// A message from `from` at `now_ms`: partition state from the controller, a client's
+    /// Produce, Fetch, ListOffsets or group request, a follower's Fetch, or the answer to one of
+    /// its own fetches. What it sends in return goes to `out`.
     pub fn handle(
         &mut self,
         now_ms: i64,
@@ -608,7 +621,7 @@ impl Broker {
         }
     }
 
-    /// Events a trace wants when the broker fails or starts.
+    /// How trace events and errors name the broker: `broker-N (incarnation M)`.
     pub fn describe(&self) -> String {
         format!("broker-{} (incarnation {})", self.id, self.incarnation)
     }

@@ -22,10 +22,14 @@ pub enum Outcome {
     Unanswered,
 }
 
+/// One produced value: where it went, with which acks, and what became of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sent {
+    /// The partition it was produced to.
     pub tp: TopicPartition,
+    /// The acks it was sent with; only an acknowledgement with acks=1 or all promises it stays.
     pub acks: Acks,
+    /// What the producer was last told.
     pub outcome: Outcome,
 }
 
@@ -55,35 +59,125 @@ pub struct History {
 /// committed offset (at-least-once re-delivery).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Processed {
+    /// The member's client id.
     pub client: u32,
+    /// Which assignment of `tp` to this client the record was processed under.
     pub session: u64,
+    /// The partition the record came from.
     pub tp: TopicPartition,
+    /// The record's offset.
     pub offset: i64,
+    /// The record's value, as text.
     pub value: String,
 }
 
+/// A broken guarantee the checker found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Violation {
     /// An acknowledged value (acks=1 or all) is not in the final log at its offset.
-    LostWrite { value: String, tp: TopicPartition, offset: i64, acks: Acks, found: Option<String> },
+    LostWrite {
+        /// The value.
+        value: String,
+        /// The partition it was acknowledged in.
+        tp: TopicPartition,
+        /// The offset its acknowledgement named.
+        offset: i64,
+        /// The acks it was sent with.
+        acks: Acks,
+        /// What the final log holds at that offset, if anything.
+        found: Option<String>,
+    },
     /// A value appears at more than one offset.
-    Duplicate { value: String, tp: TopicPartition, offsets: Vec<i64> },
+    Duplicate {
+        /// The value.
+        value: String,
+        /// The partition it was first found in.
+        tp: TopicPartition,
+        /// Every offset it is at.
+        offsets: Vec<i64>,
+    },
     /// A consumer read a value at an offset that later holds something else (or nothing).
-    ReadLost { consumer: u32, tp: TopicPartition, offset: i64, read: String, found: Option<String> },
+    ReadLost {
+        /// The reading client.
+        consumer: u32,
+        /// The partition read.
+        tp: TopicPartition,
+        /// The offset read.
+        offset: i64,
+        /// The value it read there.
+        read: String,
+        /// What the final log holds at that offset, if anything.
+        found: Option<String>,
+    },
     /// A consumer's reads of a partition went backwards or repeated.
-    NonMonotonicRead { consumer: u32, tp: TopicPartition, offset: i64, after: i64 },
+    NonMonotonicRead {
+        /// The reading client.
+        consumer: u32,
+        /// The partition read.
+        tp: TopicPartition,
+        /// The offset read.
+        offset: i64,
+        /// The offset it had read just before, at or past `offset`.
+        after: i64,
+    },
     /// A consumer was served a record at or above the high watermark.
-    ReadAboveHighWatermark { consumer: u32, tp: TopicPartition, offset: i64, high_watermark: i64 },
+    ReadAboveHighWatermark {
+        /// The reading client.
+        consumer: u32,
+        /// The partition read.
+        tp: TopicPartition,
+        /// The offset read.
+        offset: i64,
+        /// The high watermark the same fetch reported.
+        high_watermark: i64,
+    },
     /// The final log holds a value nobody sent.
-    Phantom { tp: TopicPartition, offset: i64, value: String },
+    Phantom {
+        /// The partition.
+        tp: TopicPartition,
+        /// Where in it.
+        offset: i64,
+        /// The value found.
+        value: String,
+    },
     /// A replica holds a different value than the leader below the high watermark.
-    ReplicaDivergence { tp: TopicPartition, broker: i32, offset: i64 },
+    ReplicaDivergence {
+        /// The partition.
+        tp: TopicPartition,
+        /// The disagreeing replica's broker.
+        broker: i32,
+        /// An offset where the two disagree.
+        offset: i64,
+    },
     /// An acknowledged record no member of the group ever processed (at-least-once broken).
-    SkippedByGroup { value: String, tp: TopicPartition, offset: i64 },
+    SkippedByGroup {
+        /// The record's value.
+        value: String,
+        /// Its partition.
+        tp: TopicPartition,
+        /// Its offset.
+        offset: i64,
+    },
     /// A member processed a partition's records out of order while it owned it.
-    GroupOutOfOrder { client: u32, tp: TopicPartition, offset: i64, after: i64 },
+    GroupOutOfOrder {
+        /// The member's client id.
+        client: u32,
+        /// The partition.
+        tp: TopicPartition,
+        /// The offset processed.
+        offset: i64,
+        /// The offset it had processed just before, at or past `offset`.
+        after: i64,
+    },
     /// The group never caught up with a partition after every fault was healed.
-    GroupBehind { tp: TopicPartition, next: i64, end: i64 },
+    GroupBehind {
+        /// The partition.
+        tp: TopicPartition,
+        /// The next offset the group would have processed.
+        next: i64,
+        /// The partition's high watermark at the end of the run.
+        end: i64,
+    },
 }
 
 impl std::fmt::Display for Violation {

@@ -25,8 +25,11 @@ struct Registration {
     fenced: bool,
 }
 
+/// The cluster's controller: the registered brokers, every partition's state, and the
+/// metadata log that records each change.
 pub struct Controller {
     brokers: BTreeMap<BrokerId, Registration>,
+    /// Every partition's current state: leader, leader epoch, ISR, ELR.
     pub partitions: BTreeMap<TopicPartition, PartitionState>,
     unclean_election: BTreeMap<String, bool>,
     preferred_leader_check_ms: i64,
@@ -38,6 +41,9 @@ pub struct Controller {
 }
 
 impl Controller {
+    /// A controller with no brokers or topics yet. It fences a broker whose last heartbeat is
+    /// older than `session_timeout_ms`, and checks preferred leaders every
+    /// `preferred_leader_check_ms`.
     pub fn new(session_timeout_ms: i64, preferred_leader_check_ms: i64) -> Controller {
         Controller {
             brokers: BTreeMap::new(),
@@ -285,6 +291,9 @@ impl Controller {
         }
     }
 
+    /// A message for the controller: a broker's heartbeat (registers it, unfences it, or
+    /// fences it when its log directory is offline), a leader's AlterPartition (applied if
+    /// current and valid; the state is pushed back either way), or a client's Metadata.
     pub fn handle(
         &mut self,
         now_ms: i64,
@@ -450,6 +459,9 @@ impl Controller {
         );
     }
 
+    /// Periodic work: fences brokers silent past the session timeout, moves leadership back to
+    /// preferred replicas that are in the ISR (every preferred-leader check), and re-sends every
+    /// partition's state (every `METADATA_RESEND_INTERVAL_MS`).
     pub fn tick(&mut self, now_ms: i64, out: &mut Outbox, trace: &mut Trace) {
         let expired: Vec<BrokerId> = self
             .brokers

@@ -24,10 +24,16 @@ const PREFERRED_LEADER_CHECK_MS: i64 = 300_000;
 /// A synchronous produce gives up after this much virtual time.
 const PRODUCE_WAIT_MS: i64 = 30_000;
 
+/// The in-process cluster: a controller, brokers, a queue of messages between them, and each
+/// client's inbox.
 pub struct LocalCluster {
+    /// The cluster's clock (ms); it moves only when the caller advances it.
     pub now_ms: i64,
+    /// The controller.
     pub controller: Controller,
+    /// The brokers; broker `i` is at index `i`.
     pub brokers: Vec<Broker>,
+    /// What happened, as trace events (emptied after every pump unless `keep_trace`).
     pub trace: Trace,
     /// Keep trace events (tests read them) or drop them as they come (benchmarks).
     pub keep_trace: bool,
@@ -126,6 +132,7 @@ impl LocalCluster {
         self.advance(LOCAL_TICK_MS * 10);
     }
 
+    /// The partition's leader as the controller records it; `None` while it is offline.
     pub fn leader(&self, tp: &TopicPartition) -> Option<BrokerId> {
         self.controller.partitions.get(tp).and_then(|s| s.leader)
     }
@@ -289,8 +296,11 @@ impl LocalCluster {
 /// `clients` for every producer and consumer (they reach the cluster through the same network).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum LinkEnd {
+    /// The controller.
     Controller,
+    /// One broker, by id.
     Broker(BrokerId),
+    /// Every client at once.
     Clients,
 }
 

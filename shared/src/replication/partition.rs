@@ -41,9 +41,14 @@ struct WaitingProduce {
 
 /// A produce request's fields, as the leader needs them.
 pub struct ProduceRequest<'a> {
+    /// The sender; the ProduceResponse goes there.
     pub client: NodeId,
+    /// Echoed in the ProduceResponse.
     pub correlation: u64,
+    /// One encoded record batch, as the producer sent it; the leader assigns its offsets.
     pub batch: &'a [u8],
+    /// When to answer: after the append (1), once the high watermark passes the batch (all),
+    /// or never (0).
     pub acks: Acks,
 }
 
@@ -51,17 +56,27 @@ pub struct ProduceRequest<'a> {
 pub struct FetchRequest {
     /// The fetching follower, or `None` for a consumer.
     pub replica: Option<BrokerId>,
+    /// The first offset wanted; for a follower, its log end offset.
     pub fetch_offset: i64,
+    /// The leader epoch of the follower's last record, checked against the leader's epochs
+    /// for divergence (KIP-320); `None` for a consumer.
     pub last_fetched_epoch: Option<i32>,
     /// The leader epoch the fetcher believes in; -1 for none.
     pub leader_epoch: i32,
 }
 
+/// One replica of a partition on one broker: leader or follower as the controller's latest
+/// state says.
 pub struct Partition {
+    /// The partition this is a replica of.
     pub tp: TopicPartition,
     broker: BrokerId,
+    /// This replica's log.
     pub log: LocalLog,
+    /// The controller's latest state for the partition; `None` until the first one arrives.
     pub state: Option<PartitionState>,
+    /// The high watermark: on the leader, the smallest log end offset over the ISR; on a
+    /// follower, the last one the leader reported, capped at its own log end offset.
     pub high_watermark: i64,
     followers: BTreeMap<BrokerId, FollowerState>,
     /// An ISR change sent to the controller and not yet seen back, with when it was sent.
@@ -72,6 +87,8 @@ pub struct Partition {
 }
 
 impl Partition {
+    /// A replica of `tp` on `broker` over `log`, neither leader nor follower until the
+    /// controller's state arrives; high watermark 0.
     pub fn new(tp: TopicPartition, broker: BrokerId, log: LocalLog) -> Partition {
         Partition {
             tp,
@@ -86,10 +103,12 @@ impl Partition {
         }
     }
 
+    /// Whether the controller's latest state names this broker the leader.
     pub fn is_leader(&self) -> bool {
         self.state.as_ref().is_some_and(|s| s.leader == Some(self.broker))
     }
 
+    /// The leader epoch of the controller's latest state; -1 before any.
     pub fn leader_epoch(&self) -> i32 {
         self.state.as_ref().map_or(-1, |s| s.leader_epoch)
     }

@@ -32,6 +32,7 @@ pub struct Script {
     pub seed: u64,
     /// `brokers N` (3 when not given).
     pub brokers: usize,
+    /// The script's steps, in the order they play.
     pub steps: Vec<Step>,
 }
 
@@ -40,28 +41,37 @@ pub struct Script {
 pub struct Step {
     /// 1-based.
     pub line: usize,
+    /// The line's text, trimmed, as a step's report shows it.
     pub source: String,
+    /// What the step does.
     pub action: Action,
 }
 
+/// What one step of a script does.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     /// A request to the engine, as the API has it.
     Request(Command),
     /// `consumer NAME group G topic T`: a consumer the run polls once a second of virtual time.
     OpenConsumer {
+        /// The name expectations and reports use; also the consumer's `client.id`.
         name: String,
+        /// The consumer group it joins.
         group: String,
+        /// The topic it subscribes to.
         topic: String,
     },
     /// `wait MS`: virtual time passes (consumers poll, brokers fence, groups rebalance).
     Wait {
+        /// How much virtual time passes, in ms (at most `MAX_SCENARIO_WAIT_MS`).
         ms: i64,
     },
     /// `pause "…"`: the run stops here until the reader continues.
     Pause {
+        /// What to tell the reader.
         text: String,
     },
+    /// `expect …`: a check of the cluster at this point, which fails the run when it does not hold.
     Expect(Expectation),
 }
 
@@ -77,19 +87,46 @@ pub enum Expectation {
     /// The last request succeeded.
     Ok,
     /// The partition's leader (`None`: offline).
-    Leader { topic: String, partition: i32, broker: Option<i32> },
+    Leader {
+        /// The partition's topic.
+        topic: String,
+        /// The partition's number.
+        partition: i32,
+        /// The broker expected to lead it; `None` when it is expected offline.
+        broker: Option<i32>,
+    },
     /// The partition's in-sync replicas, in any order.
-    Isr { topic: String, partition: i32, brokers: Vec<i32> },
+    Isr {
+        /// The partition's topic.
+        topic: String,
+        /// The partition's number.
+        partition: i32,
+        /// The brokers expected in the ISR, in any order.
+        brokers: Vec<i32>,
+    },
     /// The topic's committed records (each partition's high watermark less its log start).
-    Records { topic: String, count: i64 },
-    /// The group's total lag.
-    Lag { group: String, lag: i64 },
+    Records {
+        /// The topic counted.
+        topic: String,
+        /// How many committed records it is expected to hold, over all its partitions.
+        count: i64,
+    },
+    /// The group's total lag over its partitions; a partition without a committed offset counts its
+    /// whole log end offset.
+    Lag {
+        /// The consumer group.
+        group: String,
+        /// The total lag expected, in records.
+        lag: i64,
+    },
 }
 
 /// Why a script cannot be read: the line (1-based) and what was expected there.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError {
+    /// The line the problem is on, 1-based.
     pub line: usize,
+    /// What was expected there, and what was found.
     pub message: String,
 }
 

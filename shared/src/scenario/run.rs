@@ -27,6 +27,7 @@ pub struct ScenarioRun {
 }
 
 impl ScenarioRun {
+    /// A run of `script` from its first step, its clock at `SCENARIO_START_MS`.
     pub fn new(script: Script) -> ScenarioRun {
         ScenarioRun {
             script,
@@ -49,6 +50,7 @@ impl ScenarioRun {
         cluster
     }
 
+    /// The script being played.
     pub fn script(&self) -> &Script {
         &self.script
     }
@@ -63,6 +65,7 @@ impl ScenarioRun {
         self.now_ms = self.now_ms.max(now_ms);
     }
 
+    /// Whether every step has been played.
     pub fn finished(&self) -> bool {
         self.next >= self.script.steps.len()
     }

@@ -328,11 +328,16 @@ fn record_processed(
 /// Where `reset-offsets` moves a group's committed offsets (kafka-consumer-groups' options).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ResetTo {
+    /// Each partition's log start offset (`--to-earliest`).
     Earliest,
+    /// Each partition's high watermark (`--to-latest`).
     Latest,
+    /// This offset in every partition (`--to-offset`).
     Offset(i64),
-    /// The first offset at or after this time.
+    /// The first offset at or after this time, in ms since the epoch (`--to-datetime`).
     Datetime(i64),
+    /// The committed offset moved by this many, negative for back (`--shift-by`); from the
+    /// high watermark where nothing is committed.
     ShiftBy(i64),
 }
 
@@ -401,6 +406,8 @@ impl super::Scenario {
             .unwrap_or_default()
     }
 
+    /// The client id (network node) of member `index` in its current incarnation; `None` for
+    /// no such member.
     pub fn member_client(&self, index: u32) -> Option<u32> {
         self.world.group.members.iter().find(|m| m.index == index).map(Member::client)
     }

@@ -46,8 +46,8 @@ pub const START_MS: i64 = 1_700_000_000_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unsafe {
     /// `unclean.leader.election.enable=true`, with up to three faults at a time so every
-    /// eligible replica can be down while a lagging one is up, and every append flushed so crashes alone lose nothing (the safe setting
-    /// under the same faults keeps everything).
+    /// eligible replica can be down while a lagging one is up, and every append flushed so
+    /// crashes alone lose nothing (the safe setting under the same faults keeps everything).
     UncleanElection,
     /// `min.insync.replicas=1`: acks=all is acknowledged by the leader alone once the ISR shrinks
     /// (its followers cut off from it); if it then crashes, those records are gone.
@@ -60,9 +60,11 @@ pub enum Unsafe {
 }
 
 impl Unsafe {
+    /// Every unsafe setting, in the order `kite sim` lists them.
     pub const ALL: [Unsafe; 4] =
         [Unsafe::UncleanElection, Unsafe::MinIsrOne, Unsafe::AcksOne, Unsafe::CommitBeforeProcessing];
 
+    /// The setting's name for `kite sim --unsafe`.
     pub fn name(self) -> &'static str {
         match self {
             Unsafe::UncleanElection => "unclean-election",
@@ -72,38 +74,61 @@ impl Unsafe {
         }
     }
 
+    /// The setting with this `--unsafe` name, if there is one.
     pub fn from_name(name: &str) -> Option<Unsafe> {
         Unsafe::ALL.into_iter().find(|u| u.name() == name)
     }
 }
 
+/// One simulation run's settings: the cluster, the workload and the faults.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SimConfig {
+    /// Every random choice of the run comes from this seed: same seed, same run.
     pub seed: u64,
+    /// How many brokers (ids 0, 1, …).
     pub brokers: usize,
+    /// Partitions of the workload's topic `sim`.
     pub partitions: i32,
+    /// Replicas per partition, for `sim` and `__consumer_offsets` alike.
     pub replication_factor: usize,
+    /// `min.insync.replicas` of both topics.
     pub min_insync_replicas: usize,
+    /// The producers' `acks`.
     pub acks: Acks,
+    /// `unclean.leader.election.enable` of both topics.
     pub unclean_election: bool,
     /// Simulated time with the workload and faults, before healing.
     pub duration_ms: i64,
+    /// The nemesis crashes brokers (unflushed writes lost or torn) and restarts them.
     pub crash_faults: bool,
     /// Isolate, cut off from the brokers, flaky links.
     pub partition_faults: bool,
+    /// The nemesis pauses brokers (a long GC pause, a stopped VM) and resumes them.
     pub pause_faults: bool,
     /// Full and slow disks.
     pub disk_faults: bool,
+    /// The most broker faults active at once.
     pub max_concurrent_faults: usize,
+    /// How many producers; each sends unique values (`p0-17`) round-robin over the partitions
+    /// of `sim`.
     pub producers: u32,
+    /// How many standalone consumers (no group); each reads every partition of `sim` from
+    /// offset 0 up to the high watermark.
     pub consumers: u32,
+    /// A producer sends its next value at least this long (ms) after the last one.
     pub produce_interval_ms: i64,
-    /// Scaled down from Kafka's defaults (30 s, 2 s, 9 s, 300 s) so a 10-second run sees
-    /// failovers; the mechanisms are the same.
+    /// Kafka's `replica.lag.time.max.ms` (ms). This and the next three are scaled down from
+    /// Kafka's defaults (30 s, 2 s, 9 s, 300 s) so a 10-second run sees failovers; the
+    /// mechanisms are the same.
     pub replica_lag_time_max_ms: i64,
+    /// The brokers' `broker.heartbeat.interval.ms` (ms).
     pub heartbeat_interval_ms: i64,
+    /// The controller's `broker.session.timeout.ms` (ms): a broker silent this long is fenced.
     pub session_timeout_ms: i64,
+    /// How often (ms) the controller moves leadership back to preferred replicas.
     pub preferred_leader_check_ms: i64,
+    /// Every append flushed before it counts (Kite's `--fsync`): a crash loses nothing
+    /// acknowledged, and a restart is a clean one.
     pub flush_every_append: bool,
     /// Members of the consumer group `sim-group` (0: no group, no `__consumer_offsets`).
     pub group_members: u32,
@@ -113,6 +138,8 @@ pub struct SimConfig {
     pub assignors: Vec<String>,
     /// `__consumer_offsets` partitions (Kafka's default is 50; a small cluster needs fewer).
     pub offsets_partitions: i32,
+    /// Members commit what each poll returned at once, before processing it, with auto commit
+    /// off (`Unsafe::CommitBeforeProcessing`).
     pub commit_before_processing: bool,
 }
 
@@ -149,6 +176,8 @@ impl SimConfig {
         }
     }
 
+    /// This configuration with `setting` applied. Unclean election also allows three faults at
+    /// once and flushes every append, so only the election can lose acknowledged records.
     pub fn with_unsafe(mut self, setting: Unsafe) -> SimConfig {
         match setting {
             Unsafe::UncleanElection => {
@@ -164,20 +193,32 @@ impl SimConfig {
     }
 }
 
+/// Counts from one run, for the sweep's summary line.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SimStats {
+    /// Virtual time the run took, from `START_MS` to the end of the group's drain (ms).
     pub simulated_ms: i64,
+    /// Distinct values the producers sent (retries not counted).
     pub sent: usize,
+    /// Values the producers had acknowledged.
     pub acked: usize,
+    /// Records the standalone consumers read.
     pub consumed: usize,
+    /// Faults injected (heals not counted).
     pub faults: usize,
+    /// Messages delivered to a node (dropped ones and ones held for a paused broker not counted).
     pub messages: u64,
 }
 
+/// Everything one run produced.
 pub struct SimResult {
+    /// Every event of the run, in order.
     pub trace: Trace,
+    /// What the clients sent, were told and read, and the final logs: the checker's input.
     pub history: History,
+    /// What the checker found; empty when every guarantee held.
     pub violations: Vec<Violation>,
+    /// Counts for the summary line.
     pub stats: SimStats,
 }
 
@@ -1057,9 +1098,14 @@ pub struct Scenario {
 /// A fault a scenario injects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScenarioFault {
+    /// The broker crashes: unflushed writes are lost or torn; healing restarts it through log
+    /// recovery, in a new incarnation.
     Crash(BrokerId),
+    /// The broker is cut off from every other node.
     Isolate(BrokerId),
+    /// The broker is cut off from the other brokers; the controller and clients still reach it.
     CutFromBrokers(BrokerId),
+    /// The broker stops (a long GC pause): messages to it wait until it resumes.
     Pause(BrokerId),
 }
 
@@ -1095,10 +1141,12 @@ impl Scenario {
         Scenario { world }
     }
 
+    /// The virtual clock (ms).
     pub fn now_ms(&self) -> i64 {
         self.world.now
     }
 
+    /// Every event so far, in order.
     pub fn trace(&self) -> &Trace {
         &self.world.trace
     }
@@ -1166,6 +1214,7 @@ impl Scenario {
         Outcome::Indeterminate
     }
 
+    /// Injects `fault` now; it lasts until its broker is healed.
     pub fn fault(&mut self, fault: ScenarioFault) {
         let fault = match fault {
             ScenarioFault::Crash(b) => Fault::Crashed(b),
@@ -1197,10 +1246,13 @@ impl Scenario {
         self.world.controller.metadata_log()
     }
 
+    /// The state of partition `partition` of `sim`, as the controller records it.
     pub fn state(&self, partition: i32) -> Option<&PartitionState> {
         self.world.controller.partitions.get(&TopicPartition { topic: TOPIC.into(), partition })
     }
 
+    /// The leader of partition `partition` of `sim` as the controller records it; `None` while
+    /// it is offline.
     pub fn leader(&self, partition: i32) -> Option<BrokerId> {
         self.state(partition).and_then(|s| s.leader)
     }
