@@ -1,7 +1,12 @@
 //! The native host's library half: what `kite` and its tests share. `client` is the blocking
 //! websocket client of Kite's API; `data_dir` locks the data directory; `disk` keeps a broker's
-//! logs in files, in Kafka's layout.
+//! logs in files, in Kafka's layout; `huge_alloc` is the process's allocator.
 
 pub mod client;
 pub mod data_dir;
 pub mod disk;
+pub mod huge_alloc;
+
+/// Every binary that links this library (`kite`, its tests) maps huge blocks lazily.
+#[global_allocator]
+static ALLOCATOR: huge_alloc::HugeLazily = huge_alloc::HugeLazily;

@@ -5,6 +5,7 @@ mod cli;
 mod crash_writer;
 mod groups_cli;
 mod guard;
+mod kafka_listener;
 mod scenario_cmd;
 mod serve;
 mod session;
@@ -126,6 +127,16 @@ pub struct ServeArgs {
     /// Let clients stop and start brokers (`kite cluster stop-broker`, the UI's cluster view).
     #[arg(long)]
     pub allow_faults: bool,
+    /// Where broker 0's Kafka listener is, for Kafka clients (kcat, librdkafka, the Java client);
+    /// broker N listens on the port N after it. Port 0: every broker gets a free port.
+    #[arg(long, default_value = kafka_listener::DEFAULT_KAFKA_LISTEN)]
+    pub kafka_listen: std::net::SocketAddr,
+    /// The host name Metadata gives Kafka clients for every broker (default: the listener's address).
+    #[arg(long, value_name = "HOST")]
+    pub kafka_advertise: Option<String>,
+    /// Open no Kafka listeners.
+    #[arg(long)]
+    pub no_kafka: bool,
 }
 
 fn main() -> ExitCode {

@@ -15,7 +15,8 @@ use warp::Filter;
 
 use crate::ServeArgs;
 use crate::guard::{Guard, Peer, Upgrade, request_token};
-use crate::session;
+use crate::kafka_listener;
+use crate::session::{self, Shared};
 
 /// Kafka's smallest replicated cluster, and `kite serve`'s default.
 pub(crate) const DEFAULT_BROKERS: u32 = 3;
@@ -76,10 +77,55 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
         args.max_connections,
     ));
     let drain_guard = guard.clone();
-    let write_timeout = std::time::Duration::from_millis(args.write_timeout_ms);
-    let ws_cluster = cluster.clone();
-    let ws_events = events.clone();
-    let ws = warp::path("ws")
+    // What every connection shares, Kafka's and the websocket's alike.
+    let shared = Shared {
+        cluster: cluster.clone(),
+        events: events.clone(),
+        shutdown: shutdown_rx,
+        write_timeout: std::time::Duration::from_millis(args.write_timeout_ms),
+    };
+    let kafka = start_kafka(&args, shared.clone()).await?;
+    let ws = websocket_route(guard, shared);
+    let ui = with_page_headers(ui_routes(&args.ui_dir));
+    let routes = ws.or(ui).with(warp::log("kite::http"));
+
+    let signals = ShutdownSignals::register()?;
+    if let Some(line) = kafka {
+        println!("{line}");
+    }
+    // Tests and `cargo xtask run` read this line to learn the address; keep its shape.
+    println!(
+        "Kite is serving on http://{addr} (websocket ws://{addr}/ws, data in {})",
+        data_dir.path().display()
+    );
+    std::io::stdout().flush().map_err(|e| format!("cannot write to stdout: {e}"))?;
+
+    let signal = async move {
+        signals.wait().await;
+        tracing::info!("shutting down");
+        // Upgraded websockets are not tracked by the server's graceful shutdown: tell them.
+        let _ = shutdown_tx.send(true);
+    };
+    let handshake_timeout = std::time::Duration::from_millis(args.handshake_timeout_ms);
+    serve_http(listener, warp::service(routes), handshake_timeout, signal).await;
+    // The sessions were told to close; let them finish (their consumers leave their groups)
+    // before the engine writes its clean-shutdown marker.
+    let drain_deadline = std::time::Instant::now() + std::time::Duration::from_millis(SESSION_DRAIN_MS);
+    while drain_guard.active() > 0 && std::time::Instant::now() < drain_deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    ticker.abort();
+    shut_down(&cluster)
+}
+
+/// `/ws`: a websocket upgrade the guard admits (Host, Origin, token, the connection cap), then
+/// one session over it.
+fn websocket_route(
+    guard: Arc<Guard>,
+    shared: Shared,
+) -> warp::filters::BoxedFilter<(warp::reply::Response,)> {
+    let Shared { cluster: ws_cluster, events: ws_events, shutdown: shutdown_rx, write_timeout } = shared;
+    warp::path("ws")
         .and(warp::path::end())
         .and(warp::header::optional::<String>("host"))
         .and(warp::header::optional::<String>("origin"))
@@ -124,34 +170,39 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
                     }
                 }
             },
-        );
-    let ui = with_page_headers(ui_routes(&args.ui_dir));
-    let routes = ws.or(ui).with(warp::log("kite::http"));
+        )
+        .boxed()
+}
 
-    let signals = ShutdownSignals::register()?;
-    // Tests and `cargo xtask run` read this line to learn the address; keep its shape.
-    println!(
-        "Kite is serving on http://{addr} (websocket ws://{addr}/ws, data in {})",
-        data_dir.path().display()
-    );
-    std::io::stdout().flush().map_err(|e| format!("cannot write to stdout: {e}"))?;
-
-    let signal = async move {
-        signals.wait().await;
-        tracing::info!("shutting down");
-        // Upgraded websockets are not tracked by the server's graceful shutdown: tell them.
-        let _ = shutdown_tx.send(true);
-    };
-    let handshake_timeout = std::time::Duration::from_millis(args.handshake_timeout_ms);
-    serve_http(listener, warp::service(routes), handshake_timeout, signal).await;
-    // The sessions were told to close; let them finish (their consumers leave their groups)
-    // before the engine writes its clean-shutdown marker.
-    let drain_deadline = std::time::Instant::now() + std::time::Duration::from_millis(SESSION_DRAIN_MS);
-    while drain_guard.active() > 0 && std::time::Instant::now() < drain_deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+/// The Kafka listeners, unless `--no-kafka`: the line that says where they are. With `--token`
+/// they stay closed: a Kafka client would need SASL to give the token, which is not served yet.
+async fn start_kafka(args: &ServeArgs, shared: Shared) -> Result<Option<String>, String> {
+    if args.no_kafka {
+        return Ok(None);
     }
-    ticker.abort();
-    shut_down(&cluster)
+    if args.token.is_some() {
+        tracing::warn!(
+            "no Kafka listeners: with --token a Kafka client must authenticate (SASL), not served yet"
+        );
+        return Ok(None);
+    }
+    if !args.kafka_listen.ip().is_loopback() {
+        tracing::warn!(
+            "Kafka listeners on {}, beyond this machine: anyone who can reach them can use this cluster",
+            args.kafka_listen
+        );
+    }
+    let brokers =
+        kafka_listener::start(args.kafka_listen, args.brokers, args.kafka_advertise.clone(), shared).await?;
+    let each: Vec<String> =
+        brokers.iter().map(|b| format!("broker {} at {}:{}", b.id, b.host, b.port)).collect();
+    // Tests read this line for the addresses; keep its shape.
+    Ok(Some(format!(
+        "Kafka listeners: {} (bootstrap.servers={}:{})",
+        each.join(", "),
+        brokers[0].host,
+        brokers[0].port
+    )))
 }
 
 /// The engine's clean shutdown: logs flushed, indexes and checkpoints written, the marker last.

@@ -51,6 +51,16 @@ impl Events {
     }
 }
 
+/// What every connection shares, a websocket's and a Kafka client's alike: the engine, its
+/// events, the shutdown signal, and how long a write to a client may take.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub(crate) cluster: Arc<Mutex<Cluster>>,
+    pub(crate) events: Events,
+    pub(crate) shutdown: watch::Receiver<bool>,
+    pub(crate) write_timeout: std::time::Duration,
+}
+
 pub(crate) async fn run(
     socket: WebSocket,
     cluster: Arc<Mutex<Cluster>>,

@@ -90,3 +90,12 @@ pub const TAIL_PUSH_RECORDS: u32 = 1_000;
 
 /// Pushes one batch of events may send a tail, to catch up after a large produce.
 pub const MAX_TAIL_FETCHES_PER_PUSH: usize = 16;
+
+/// The largest Kafka request a listener reads, size prefix excluded (Kafka's
+/// `socket.request.max.bytes` is 100 MiB; a producer's `max.request.size` is 1 MiB by default).
+/// A larger size prefix closes the connection before anything is read.
+pub const MAX_KAFKA_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+
+/// The longest a Kafka fetch waits for `min_bytes` (its `max_wait_ms` is cut to this; clients
+/// ask for 500 by default).
+pub const MAX_KAFKA_FETCH_WAIT_MS: i32 = 30_000;

@@ -53,6 +53,8 @@ impl Drop for TempDir {
 pub struct KiteServer {
     child: Option<Child>,
     pub addr: SocketAddr,
+    /// Each broker's Kafka listener, broker 0 first (empty with `--no-kafka`).
+    pub kafka: Vec<SocketAddr>,
 }
 
 impl KiteServer {
@@ -76,7 +78,8 @@ impl KiteServer {
             .unwrap();
         let stdout = child.stdout.take().unwrap();
         // Owned from here on, so a panic below still kills the process.
-        let mut server = KiteServer { child: Some(child), addr: SocketAddr::from(([0, 0, 0, 0], 0)) };
+        let mut server =
+            KiteServer { child: Some(child), addr: SocketAddr::from(([0, 0, 0, 0], 0)), kafka: Vec::new() };
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -88,11 +91,19 @@ impl KiteServer {
             let line = rx
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
                 .expect("kite serve did not print its address in time");
+            if let Some(rest) = line.strip_prefix("Kafka listeners: ") {
+                server.kafka = kafka_listeners(rest);
+            }
             if let Some(rest) = line.strip_prefix("Kite is serving on http://") {
                 server.addr = rest.split_whitespace().next().unwrap().parse().unwrap();
                 return server;
             }
         }
+    }
+
+    /// `bootstrap.servers` for a Kafka client: broker 0's listener.
+    pub fn bootstrap(&self) -> String {
+        self.kafka.first().expect("kite serve opened Kafka listeners").to_string()
     }
 
     pub fn url(&self) -> String {
@@ -181,6 +192,15 @@ pub fn kite_serve(data_dir: &Path) -> Command {
     kite_serve_at(data_dir, FREE_PORT)
 }
 
+/// The addresses in `kite serve`'s `Kafka listeners: broker 0 at HOST:PORT, … (bootstrap…)` line.
+fn kafka_listeners(line: &str) -> Vec<SocketAddr> {
+    line.split(", ")
+        .filter_map(|part| part.split(" at ").nth(1))
+        .filter_map(|addr| addr.split_whitespace().next())
+        .filter_map(|addr| addr.parse().ok())
+        .collect()
+}
+
 /// `--listen` for a free loopback port (the server prints the one it got).
 const FREE_PORT: &str = "127.0.0.1:0";
 
@@ -196,7 +216,10 @@ pub fn kite_serve_at(data_dir: &Path, listen: &str) -> Command {
         .arg("--ui-dir")
         .arg(env_path("KITE_UI_DIR"))
         .arg("--log-level")
-        .arg("warn");
+        .arg("warn")
+        // Every broker's Kafka listener on a free port, so servers run side by side.
+        .arg("--kafka-listen")
+        .arg("127.0.0.1:0");
     command
 }
 

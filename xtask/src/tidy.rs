@@ -33,7 +33,6 @@ const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("frontend/src/i18n.rs", "korean", 226),
     ("frontend/src/views/messages.rs", "messages_panel", 186),
     ("frontend/src/views/consumers.rs", "consumers_panel", 179),
-    ("shared/src/log/local_log.rs", "open", 175),
     ("frontend/src/views/generator.rs", "generator", 156),
     ("shared/src/cluster/mod.rs", "handle", 148),
     ("shared/src/replication/sim/mod.rs", "client_receives", 144),
@@ -42,7 +41,6 @@ const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("frontend/src/views/producer.rs", "producer_panel", 123),
     ("shared/src/replication/broker.rs", "handle_message", 117),
     ("frontend/src/views/partitions.rs", "partitions_view", 109),
-    ("backend/src/serve.rs", "run", 107),
     ("backend/src/cli.rs", "produce", 103),
     ("shared/src/group/coordinator.rs", "maybe_complete_join", 103),
 ];

@@ -209,6 +209,33 @@ pub(crate) fn ensure_browser() -> Result<Browser, String> {
         .to_string())
 }
 
+/// Finds kcat, the librdkafka command-line client the Kafka-protocol tests drive (PATH, or
+/// `KCAT`); on Debian as root installs it with apt-get; otherwise says what to install.
+pub(crate) fn ensure_kcat() -> Result<PathBuf, String> {
+    let find = || std::env::var_os("KCAT").map(PathBuf::from).or_else(|| on_path("kcat"));
+    if let Some(kcat) = find() {
+        return Ok(kcat);
+    }
+    if Path::new("/etc/debian_version").is_file() && is_root() {
+        println!("xtask: installing kcat for the Kafka-client tests (apt-get install kcat)");
+        let install = || {
+            let mut install = Command::new("apt-get");
+            install.args(["install", "-y", "-q", "kcat"]).env("DEBIAN_FRONTEND", "noninteractive");
+            proc::run(install)
+        };
+        if install().is_err() {
+            let mut update = Command::new("apt-get");
+            update.args(["update", "-q"]);
+            proc::run(update)?;
+            install()?;
+        }
+        return find().ok_or_else(|| "apt-get installed kcat but it is not on PATH".to_string());
+    }
+    Err("the Kafka-client tests need kcat (librdkafka's command-line client). Install it \
+         (Debian/Ubuntu: `apt-get install kcat`; macOS: `brew install kcat`), or point KCAT at it."
+        .to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

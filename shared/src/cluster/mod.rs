@@ -44,9 +44,10 @@ use crate::topic::{collision_warning, names_collide, validate_name, validate_par
 use crate::trace::Event;
 use serde::{Deserialize, Serialize};
 
-/// ListOffsets' special timestamps (Kafka's `ListOffsetsRequest.EARLIEST_TIMESTAMP` and
-/// `LATEST_TIMESTAMP`).
+/// ListOffsets' special timestamp for the log start offset (Kafka's
+/// `ListOffsetsRequest.EARLIEST_TIMESTAMP`).
 pub const EARLIEST_TIMESTAMP: i64 = -2;
+/// ListOffsets' special timestamp for the high watermark (Kafka's `LATEST_TIMESTAMP`).
 pub const LATEST_TIMESTAMP: i64 = -1;
 /// The broker directory's identity file (Kafka's `meta.properties`: `cluster.id`, `node.id`).
 pub const META_PROPERTIES_FILE: &str = "meta.properties";
@@ -134,6 +135,8 @@ struct TopicRecord {
     configs: BTreeMap<String, String>,
 }
 
+/// The engine a host runs: the brokers (one, or N replicating under a controller), the group
+/// coordinator and the clients it hosts, answering each [`Command`] at the time the host gives.
 pub struct Cluster {
     topics: BTreeMap<String, TopicState>,
     schema_registry: SchemaRegistry,
@@ -591,6 +594,13 @@ impl Cluster {
             _ => return Err(KafkaError::new(ErrorCode::InvalidRequest, "Not a fault to inject.")),
         }
         .map(|()| self.describe_cluster())
+    }
+
+    /// A partition's leader (`None` while it is offline) and leader epoch: whom a Kafka listener
+    /// lets take a produce or a fetch. Unknown topics and partitions are Kafka's errors.
+    pub fn leadership(&self, topic: &str, partition: i32) -> Result<(Option<i32>, i32), KafkaError> {
+        let view = self.view(topic, partition)?;
+        Ok((view.leader, view.leader_epoch))
     }
 
     /// The brokers' and the groups' events, into the buffer the host takes from.

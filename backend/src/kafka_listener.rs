@@ -1,0 +1,136 @@
+//! Kafka listeners: one TCP port per broker, so a Kafka client's requests reach the broker it
+//! chose (a partition's leader, as Metadata says). Each connection's bytes go through a
+//! `KafkaConnection` (the engine's Kafka front end, over the same host session the websocket
+//! uses); this file keeps only the sockets, the caps and the timers.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use kite_shared::cluster::Cluster;
+use kite_shared::kafka::{AdvertisedBroker, KafkaConnection, KafkaListener};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+
+use crate::session::{IDLE_TIMEOUT_SECS, Shared, now_ms};
+
+/// Where the first broker's Kafka listener is unless `--kafka-listen` says; broker N listens on
+/// the port after broker N-1's (port 0: each gets a free port).
+pub(crate) const DEFAULT_KAFKA_LISTEN: &str = "127.0.0.1:9092";
+/// Kafka connections open at once, over every listener; more wait to be accepted.
+pub(crate) const MAX_KAFKA_CONNECTIONS: usize = 256;
+/// How much one read from a client's socket takes at most.
+const READ_CHUNK_BYTES: usize = 64 * 1024;
+/// How often a parked fetch looks for records besides the engine's events (a tick's appends).
+const PARKED_FETCH_RECHECK_MS: u64 = 100;
+
+/// Binds one listener per broker from `first` (ports counting up, or each free with port 0) and
+/// serves them; returns each broker's address as Metadata advertises it (`advertise` as the host,
+/// else the bound address).
+pub(crate) async fn start(
+    first: SocketAddr,
+    brokers: u32,
+    advertise: Option<String>,
+    shared: Shared,
+) -> Result<Vec<AdvertisedBroker>, String> {
+    let mut bound = Vec::new();
+    for broker in 0..brokers {
+        let port = if first.port() == 0 {
+            0
+        } else {
+            first.port().checked_add(broker as u16).ok_or("a port past 65535")?
+        };
+        let addr = SocketAddr::new(first.ip(), port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen for Kafka clients on {addr}: {e}"))?;
+        let local = listener.local_addr().map_err(|e| format!("cannot read the bound address: {e}"))?;
+        bound.push((broker as i32, listener, local));
+    }
+    let advertised: Vec<AdvertisedBroker> = bound
+        .iter()
+        .map(|(id, _, local)| AdvertisedBroker {
+            id: *id,
+            host: advertise.clone().unwrap_or_else(|| local.ip().to_string()),
+            port: i32::from(local.port()),
+        })
+        .collect();
+    let slots = Arc::new(Semaphore::new(MAX_KAFKA_CONNECTIONS));
+    for (broker, listener, _) in bound {
+        let on = KafkaListener { broker, brokers: advertised.clone() };
+        tokio::spawn(accept(listener, on, shared.clone(), slots.clone()));
+    }
+    Ok(advertised)
+}
+
+async fn accept(listener: TcpListener, on: KafkaListener, shared: Shared, slots: Arc<Semaphore>) {
+    let mut shutdown = shared.shutdown.clone();
+    loop {
+        let Ok(permit) = slots.clone().acquire_owned().await else { return };
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = shutdown.changed() => return,
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                let (on, shared) = (on.clone(), shared.clone());
+                tokio::spawn(async move {
+                    let _permit = permit;
+                    let _ = stream.set_nodelay(true);
+                    serve(stream, peer, on, shared).await;
+                });
+            }
+            Err(e) => tracing::warn!("a Kafka connection was not accepted: {e}"),
+        }
+    }
+}
+
+/// One connection: requests in, responses out, until either side closes, the client idles or
+/// stops reading, sends what Kafka would close on, or the server shuts down.
+async fn serve(mut stream: TcpStream, peer: SocketAddr, on: KafkaListener, shared: Shared) {
+    let mut connection = KafkaConnection::new(on);
+    let mut published = shared.events.0.subscribe();
+    let mut shutdown = shared.shutdown.clone();
+    let idle = std::time::Duration::from_secs(IDLE_TIMEOUT_SECS);
+    let mut buffer = vec![0u8; READ_CHUNK_BYTES];
+    loop {
+        let parked = connection.wake_at_ms().is_some();
+        let recheck = std::time::Duration::from_millis(PARKED_FETCH_RECHECK_MS);
+        let answered = tokio::select! {
+            read = tokio::time::timeout(idle, stream.read(&mut buffer)) => match read {
+                Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
+                Ok(Ok(n)) => turn(&shared, |cluster, now| connection.receive(cluster, now, &buffer[..n])),
+            },
+            _ = published.recv(), if parked => turn(&shared, |cluster, now| connection.wake(cluster, now)),
+            () = tokio::time::sleep(recheck), if parked => turn(&shared, |cluster, now| connection.wake(cluster, now)),
+            _ = shutdown.changed() => break,
+        };
+        let bytes = match answered {
+            Some(Ok(bytes)) => bytes,
+            Some(Err(close)) => {
+                tracing::info!("closing a Kafka connection from {peer}: {}", close.reason);
+                break;
+            }
+            None => break,
+        };
+        if !bytes.is_empty() {
+            match tokio::time::timeout(shared.write_timeout, stream.write_all(&bytes)).await {
+                Ok(Ok(())) => {}
+                _ => break,
+            }
+        }
+    }
+    if let Ok(mut cluster) = shared.cluster.lock() {
+        connection.close(&mut cluster, now_ms());
+        shared.events.publish(&mut cluster);
+    }
+}
+
+/// One turn of the engine for this connection, its events published; `None` after a panic
+/// poisoned the engine (the connection closes).
+fn turn<T>(shared: &Shared, work: impl FnOnce(&mut Cluster, i64) -> T) -> Option<T> {
+    let mut cluster = shared.cluster.lock().ok()?;
+    let result = work(&mut cluster, now_ms());
+    shared.events.publish(&mut cluster);
+    Some(result)
+}

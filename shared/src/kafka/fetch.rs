@@ -1,0 +1,195 @@
+//! Fetch and ListOffsets. A fetch reads whole batches as the leader stores them (the first may start
+//! before the offset asked for, as in Kafka) below the high watermark, within the request's
+//! `max_bytes` and each partition's; with fewer than `min_bytes` it waits up to `max_wait_ms` for
+//! more (a parked fetch, answered by [`super::KafkaConnection::wake`]).
+
+use bytes::Bytes;
+use kafka_protocol::messages::fetch_request::FetchPartition;
+use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
+use kafka_protocol::messages::list_offsets_request::ListOffsetsPartition;
+use kafka_protocol::messages::list_offsets_response::{
+    ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
+};
+use kafka_protocol::messages::{
+    BrokerId, FetchRequest, FetchResponse, ListOffsetsRequest, ListOffsetsResponse,
+};
+
+use super::{Handled, KafkaClose, KafkaConnection, Request, decode, error_code, respond};
+use crate::api::{Command, Reply};
+use crate::cluster::Cluster;
+use crate::error::ErrorCode;
+use crate::limits::{MAX_FETCH_BYTES, MAX_KAFKA_FETCH_WAIT_MS};
+
+/// A fetch waiting for records, and until when.
+#[derive(Debug)]
+pub(super) struct Parked {
+    request: Request,
+    asked: FetchRequest,
+    pub(super) deadline_ms: i64,
+}
+
+/// What retrying a parked fetch came to.
+pub(super) enum Retried {
+    Answered(Vec<u8>),
+    Waiting(Box<Parked>),
+}
+
+pub(super) fn answer(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    request: Request,
+    mut body: Bytes,
+) -> Result<Handled, KafkaClose> {
+    let asked: FetchRequest = decode(request, &mut body)?;
+    let (response, bytes) = read(connection, cluster, request, &asked);
+    let wait_ms = i64::from(asked.max_wait_ms.clamp(0, MAX_KAFKA_FETCH_WAIT_MS));
+    if bytes >= usize::try_from(asked.min_bytes).unwrap_or(0) || wait_ms == 0 {
+        return respond(request, &response).map(Handled::Respond);
+    }
+    Ok(Handled::Park(Box::new(Parked { request, asked, deadline_ms: request.now_ms + wait_ms })))
+}
+
+/// Reads again for a parked fetch: answered once it has `min_bytes` or its wait is over.
+pub(super) fn retry(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    now_ms: i64,
+    parked: Box<Parked>,
+) -> Result<Retried, KafkaClose> {
+    let request = Request { now_ms, ..parked.request };
+    let (response, bytes) = read(connection, cluster, request, &parked.asked);
+    if bytes >= usize::try_from(parked.asked.min_bytes).unwrap_or(0) || now_ms >= parked.deadline_ms {
+        return respond(parked.request, &response).map(Retried::Answered);
+    }
+    Ok(Retried::Waiting(parked))
+}
+
+/// Every partition's batches, within the request's `max_bytes` (the first partition with records
+/// always gets at least one batch, as Kafka gives it, so a consumer makes progress); and the
+/// record bytes read.
+fn read(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    request: Request,
+    asked: &FetchRequest,
+) -> (FetchResponse, usize) {
+    let mut budget = usize::try_from(asked.max_bytes).unwrap_or(0).clamp(1, MAX_FETCH_BYTES);
+    let mut read_bytes = 0;
+    let mut topics = Vec::with_capacity(asked.topics.len());
+    for topic in &asked.topics {
+        let name = topic.topic.0.as_str();
+        let mut partitions = Vec::with_capacity(topic.partitions.len());
+        for wanted in &topic.partitions {
+            let data = partition(connection, cluster, request.now_ms, name, wanted, budget);
+            let got = data.records.as_ref().map_or(0, Bytes::len);
+            read_bytes += got;
+            budget = budget.saturating_sub(got);
+            partitions.push(data);
+        }
+        topics.push(
+            FetchableTopicResponse::default().with_topic(topic.topic.clone()).with_partitions(partitions),
+        );
+    }
+    // Session id 0: no fetch session (KIP-227) is kept, so every fetch is a full one.
+    (FetchResponse::default().with_session_id(0).with_responses(topics), read_bytes)
+}
+
+/// One partition's batches from the fetch offset, at most `budget` bytes (at least one batch
+/// when the budget is not spent), or Kafka's error.
+fn partition(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    now_ms: i64,
+    topic: &str,
+    wanted: &FetchPartition,
+    budget: usize,
+) -> PartitionData {
+    let answer = PartitionData::default()
+        .with_partition_index(wanted.partition)
+        .with_high_watermark(-1)
+        .with_last_stable_offset(-1)
+        .with_log_start_offset(-1)
+        .with_preferred_read_replica(BrokerId(-1))
+        .with_aborted_transactions(Some(Vec::new()));
+    match cluster.leadership(topic, wanted.partition) {
+        Err(error) => return answer.with_error_code(error_code(&error)),
+        Ok((leader, _)) if leader != Some(connection.listener.broker) => {
+            return answer.with_error_code(ErrorCode::NotLeaderOrFollower.code());
+        }
+        Ok(_) => {}
+    }
+    let max_bytes = usize::try_from(wanted.partition_max_bytes).unwrap_or(0).min(budget);
+    if max_bytes == 0 {
+        return answer.with_records(Some(Bytes::new()));
+    }
+    let command = Command::FetchRecords {
+        topic: topic.to_string(),
+        partition: wanted.partition,
+        offset: wanted.fetch_offset,
+        max_bytes: u32::try_from(max_bytes).ok(),
+    };
+    match connection.ask(cluster, now_ms, command) {
+        Reply::RecordBatches { log_start_offset, log_end_offset, payload, .. } => answer
+            .with_high_watermark(log_end_offset)
+            // No transactions yet: everything below the high watermark is stable.
+            .with_last_stable_offset(log_end_offset)
+            .with_log_start_offset(log_start_offset)
+            .with_records(Some(Bytes::from(payload))),
+        Reply::Error(error) => answer.with_error_code(error_code(&error)),
+        _ => answer.with_error_code(ErrorCode::InvalidRequest.code()),
+    }
+}
+
+/// ListOffsets: the earliest (-2) or latest (-1, the high watermark) offset, or the first at or
+/// after a time, per partition, at its leader.
+pub(super) fn list_offsets(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    request: Request,
+    body: &mut Bytes,
+) -> Result<Vec<u8>, KafkaClose> {
+    let asked: ListOffsetsRequest = decode(request, body)?;
+    let mut topics = Vec::with_capacity(asked.topics.len());
+    for topic in asked.topics {
+        let name = topic.name.0.as_str().to_string();
+        let partitions =
+            topic.partitions.iter().map(|p| offset(connection, cluster, request.now_ms, &name, p)).collect();
+        topics.push(ListOffsetsTopicResponse::default().with_name(topic.name).with_partitions(partitions));
+    }
+    respond(request, &ListOffsetsResponse::default().with_topics(topics))
+}
+
+fn offset(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    now_ms: i64,
+    topic: &str,
+    wanted: &ListOffsetsPartition,
+) -> ListOffsetsPartitionResponse {
+    let answer = ListOffsetsPartitionResponse::default()
+        .with_partition_index(wanted.partition_index)
+        .with_timestamp(-1)
+        .with_offset(-1)
+        .with_leader_epoch(-1);
+    match cluster.leadership(topic, wanted.partition_index) {
+        Err(error) => return answer.with_error_code(error_code(&error)),
+        Ok((leader, _)) if leader != Some(connection.listener.broker) => {
+            return answer.with_error_code(ErrorCode::NotLeaderOrFollower.code());
+        }
+        Ok(_) => {}
+    }
+    let command = Command::ListOffsets {
+        topic: topic.to_string(),
+        partition: wanted.partition_index,
+        timestamp_ms: wanted.timestamp,
+    };
+    match connection.ask(cluster, now_ms, command) {
+        // The engine does not say the found record's own time; Kafka would. The asked time is
+        // given back for a lookup by time, -1 for the earliest or latest offset.
+        Reply::Offsets { offset, .. } => answer
+            .with_offset(offset.unwrap_or(-1))
+            .with_timestamp(if wanted.timestamp >= 0 && offset.is_some() { wanted.timestamp } else { -1 }),
+        Reply::Error(error) => answer.with_error_code(error_code(&error)),
+        _ => answer.with_error_code(ErrorCode::InvalidRequest.code()),
+    }
+}

@@ -1,0 +1,131 @@
+//! Metadata: the brokers' listeners, the controller, and each topic's partitions with their
+//! leader, replicas and ISR, as the engine has them. A topic asked for by name that does not exist
+//! is created first when the client allows it (Kafka's `auto.create.topics.enable`, on by default,
+//! with `num.partitions` 1 and `default.replication.factor` 1).
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use kafka_protocol::messages::metadata_response::{
+    MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
+};
+use kafka_protocol::messages::{BrokerId, MetadataRequest, MetadataResponse, TopicName};
+use kafka_protocol::protocol::StrBytes;
+
+use super::{KafkaClose, KafkaConnection, Request, decode, error_code, respond};
+use crate::api::{Command, PartitionDescription, Reply, TopicDescription};
+use crate::cluster::Cluster;
+
+/// Kafka's UNKNOWN_TOPIC_OR_PARTITION and LEADER_NOT_AVAILABLE.
+const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
+const LEADER_NOT_AVAILABLE: i16 = 5;
+
+pub(super) fn answer(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    request: Request,
+    body: &mut Bytes,
+) -> Result<Vec<u8>, KafkaClose> {
+    let asked: MetadataRequest = decode(request, body)?;
+    // v0 asks for every topic with an empty list; later versions with null.
+    let names: Option<Vec<String>> =
+        asked.topics.filter(|topics| request.version > 0 || !topics.is_empty()).map(|topics| {
+            topics.iter().filter_map(|t| t.name.as_ref()).map(|n| n.0.as_str().to_string()).collect()
+        });
+    let auto_create = request.version < 4 || asked.allow_auto_topic_creation;
+    let mut created_errors = BTreeMap::new();
+    if let (Some(names), true) = (&names, auto_create) {
+        for name in names {
+            if let Some(code) = create_if_missing(connection, cluster, request.now_ms, name) {
+                created_errors.insert(name.clone(), code);
+            }
+        }
+    }
+    let Reply::Topics { topics } = connection.ask(cluster, request.now_ms, Command::ListTopics) else {
+        return Err(KafkaClose { reason: "the engine did not list its topics".into() });
+    };
+    let mut response = MetadataResponse::default().with_brokers(brokers(connection));
+    if let Reply::ClusterDescribed { cluster_id, controller, .. } =
+        connection.ask(cluster, request.now_ms, Command::DescribeCluster)
+    {
+        response = response
+            .with_cluster_id(Some(StrBytes::from_string(cluster_id)))
+            .with_controller_id(BrokerId(controller));
+    }
+    let by_name: BTreeMap<&str, &TopicDescription> = topics.iter().map(|t| (t.name.as_str(), t)).collect();
+    let described = match names {
+        None => topics.iter().map(topic).collect(),
+        Some(names) => names
+            .iter()
+            .map(|name| match by_name.get(name.as_str()) {
+                Some(found) => topic(found),
+                None => {
+                    missing(name, created_errors.get(name).copied().unwrap_or(UNKNOWN_TOPIC_OR_PARTITION))
+                }
+            })
+            .collect(),
+    };
+    respond(request, &response.with_topics(described))
+}
+
+/// Creates topic `name` with the broker's defaults if it does not exist: `None` when it exists
+/// now, else Kafka's error code for why not.
+fn create_if_missing(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    now_ms: i64,
+    name: &str,
+) -> Option<i16> {
+    let create = Command::CreateTopic {
+        name: name.to_string(),
+        partitions: 1,
+        configs: BTreeMap::new(),
+        replication_factor: None,
+    };
+    match connection.ask(cluster, now_ms, create) {
+        Reply::Error(error) if error.error != crate::error::ErrorCode::TopicAlreadyExists => {
+            Some(error_code(&error))
+        }
+        _ => None,
+    }
+}
+
+fn brokers(connection: &KafkaConnection) -> Vec<MetadataResponseBroker> {
+    connection
+        .listener
+        .brokers
+        .iter()
+        .map(|b| {
+            MetadataResponseBroker::default()
+                .with_node_id(BrokerId(b.id))
+                .with_host(StrBytes::from_string(b.host.clone()))
+                .with_port(b.port)
+        })
+        .collect()
+}
+
+fn topic(description: &TopicDescription) -> MetadataResponseTopic {
+    MetadataResponseTopic::default()
+        .with_name(Some(TopicName(StrBytes::from_string(description.name.clone()))))
+        .with_is_internal(description.name.starts_with("__"))
+        .with_partitions(description.partitions.iter().map(partition).collect())
+}
+
+fn partition(description: &PartitionDescription) -> MetadataResponsePartition {
+    let ids = |brokers: &[i32]| brokers.iter().map(|&b| BrokerId(b)).collect();
+    MetadataResponsePartition::default()
+        .with_error_code(if description.leader.is_some() { 0 } else { LEADER_NOT_AVAILABLE })
+        .with_partition_index(description.partition)
+        .with_leader_id(BrokerId(description.leader.unwrap_or(-1)))
+        // The leader epoch is not part of the engine's description yet: -1 is Kafka's "unknown",
+        // which clients take as "do not check".
+        .with_leader_epoch(-1)
+        .with_replica_nodes(ids(&description.replicas))
+        .with_isr_nodes(ids(&description.isr))
+}
+
+fn missing(name: &str, code: i16) -> MetadataResponseTopic {
+    MetadataResponseTopic::default()
+        .with_error_code(code)
+        .with_name(Some(TopicName(StrBytes::from_string(name.to_string()))))
+}

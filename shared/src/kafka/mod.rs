@@ -1,0 +1,273 @@
+//! Kafka's wire protocol in front of the host session: what a real Kafka client (kcat, librdkafka,
+//! the Java client) says on a broker's listener, answered by the same engine and the same
+//! [`HostSession`] the websocket clients use. Sans-IO: the host passes in the bytes a connection
+//! received and the time, and sends back the bytes it is given; it keeps only the sockets.
+//!
+//! Requests are decoded and responses encoded by the `kafka-protocol` crate; records stay Kite's
+//! own RecordBatch v2 bytes, so every codec works. Which APIs and versions are served is
+//! [`versions::SUPPORTED`], and ApiVersions says exactly that.
+
+mod fetch;
+mod metadata;
+mod produce;
+pub mod versions;
+
+use bytes::{Buf, Bytes, BytesMut};
+use kafka_protocol::messages::{ApiKey, RequestHeader, ResponseHeader};
+use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion};
+
+use crate::api::{ClientMessage, Command, Reply};
+use crate::cluster::Cluster;
+use crate::error::{ErrorCode, KafkaError};
+use crate::host::{Capabilities, HostSession, Turn};
+use crate::limits::MAX_KAFKA_REQUEST_BYTES;
+
+/// A broker as Metadata advertises it: where clients reach its listener.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdvertisedBroker {
+    /// The broker's `node.id`.
+    pub id: i32,
+    /// The host name or address clients connect to.
+    pub host: String,
+    /// The listener's TCP port.
+    pub port: i32,
+}
+
+/// Where a connection arrived: the broker whose listener it is (produce and fetch go to a
+/// partition's leader, as in Kafka), and every broker's advertised listener.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KafkaListener {
+    /// The broker this listener speaks for.
+    pub broker: i32,
+    /// Every broker's listener, as Metadata returns them.
+    pub brokers: Vec<AdvertisedBroker>,
+}
+
+/// What a Kafka client said about itself: its `client.id` (in every request header) and, from
+/// ApiVersions v3, its software's name and version.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KafkaClient {
+    /// The `client.id` of the last request; `None` when the client sends none.
+    pub client_id: Option<String>,
+    /// E.g. `librdkafka`, `apache-kafka-java`; empty until an ApiVersions v3 says.
+    pub software_name: String,
+    /// E.g. `2.3.0`.
+    pub software_version: String,
+}
+
+/// Why a connection must close: Kafka closes a connection rather than answer a request it cannot
+/// read (a bad size, an unknown API, a version it does not serve, bytes that do not decode).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KafkaClose {
+    /// What was wrong, for the host's log.
+    pub reason: String,
+}
+
+/// One client connection on a Kafka listener.
+#[derive(Debug)]
+pub struct KafkaConnection {
+    listener: KafkaListener,
+    session: HostSession,
+    /// Bytes received and not yet a whole request.
+    inbox: BytesMut,
+    /// The last request id given to the session (Kafka's correlation ids are the client's).
+    requests: u64,
+    client: KafkaClient,
+    /// A fetch waiting for records (Kafka's `max_wait_ms`), with the requests after it.
+    parked: Option<Box<fetch::Parked>>,
+}
+
+impl KafkaConnection {
+    /// A new connection on `listener`.
+    pub fn new(listener: KafkaListener) -> KafkaConnection {
+        KafkaConnection {
+            listener,
+            session: HostSession::new(Capabilities::SERVER),
+            inbox: BytesMut::new(),
+            requests: 0,
+            client: KafkaClient::default(),
+            parked: None,
+        }
+    }
+
+    /// What the client said about itself.
+    pub fn client(&self) -> &KafkaClient {
+        &self.client
+    }
+
+    /// Bytes the client sent, at `now_ms`: the response bytes to send (possibly none: a request
+    /// may be incomplete, `acks=0` has no response, a fetch may wait), or why to close.
+    pub fn receive(
+        &mut self,
+        cluster: &mut Cluster,
+        now_ms: i64,
+        bytes: &[u8],
+    ) -> Result<Vec<u8>, KafkaClose> {
+        self.inbox.extend_from_slice(bytes);
+        self.answer_waiting(cluster, now_ms)
+    }
+
+    /// When a parked fetch must be answered even without records (`None`: nothing is parked).
+    /// The host calls [`KafkaConnection::wake`] then, and may call it sooner when records arrive.
+    pub fn wake_at_ms(&self) -> Option<i64> {
+        self.parked.as_ref().map(|parked| parked.deadline_ms)
+    }
+
+    /// Answers a parked fetch if it has records now or its wait is over, then the requests
+    /// after it: the bytes to send.
+    pub fn wake(&mut self, cluster: &mut Cluster, now_ms: i64) -> Result<Vec<u8>, KafkaClose> {
+        self.answer_waiting(cluster, now_ms)
+    }
+
+    /// The connection ends: what its session opened is closed.
+    pub fn close(self, cluster: &mut Cluster, now_ms: i64) {
+        self.session.close(cluster, now_ms);
+    }
+
+    /// Answers the parked fetch (if it may be now) and every whole request in the inbox, in order.
+    fn answer_waiting(&mut self, cluster: &mut Cluster, now_ms: i64) -> Result<Vec<u8>, KafkaClose> {
+        let mut out = Vec::new();
+        if let Some(parked) = self.parked.take() {
+            match fetch::retry(self, cluster, now_ms, parked)? {
+                fetch::Retried::Answered(bytes) => out.extend_from_slice(&bytes),
+                fetch::Retried::Waiting(parked) => {
+                    self.parked = Some(parked);
+                    return Ok(out);
+                }
+            }
+        }
+        while let Some(frame) = self.next_frame()? {
+            match self.request(cluster, now_ms, frame)? {
+                Handled::Respond(bytes) => out.extend_from_slice(&bytes),
+                Handled::Silent => {}
+                Handled::Park(parked) => {
+                    self.parked = Some(parked);
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The next whole request in the inbox: Kafka's frame is a big-endian i32 size, then that
+    /// many bytes.
+    fn next_frame(&mut self) -> Result<Option<Bytes>, KafkaClose> {
+        if self.inbox.len() < 4 {
+            return Ok(None);
+        }
+        let size = i32::from_be_bytes([self.inbox[0], self.inbox[1], self.inbox[2], self.inbox[3]]);
+        let size = usize::try_from(size)
+            .ok()
+            .filter(|size| *size <= MAX_KAFKA_REQUEST_BYTES)
+            .ok_or_else(|| KafkaClose {
+                reason: format!(
+                    "a request of {size} bytes (Kite takes 0 to {MAX_KAFKA_REQUEST_BYTES}, Kafka's socket.request.max.bytes)"
+                ),
+            })?;
+        if self.inbox.len() < 4 + size {
+            return Ok(None);
+        }
+        self.inbox.advance(4);
+        Ok(Some(self.inbox.split_to(size).freeze()))
+    }
+
+    /// One request: its response, none, or a fetch to park.
+    fn request(&mut self, cluster: &mut Cluster, now_ms: i64, frame: Bytes) -> Result<Handled, KafkaClose> {
+        if frame.len() < 8 {
+            return Err(malformed(format!("a request of {} bytes has no header", frame.len())));
+        }
+        let (key, version) =
+            (i16::from_be_bytes([frame[0], frame[1]]), i16::from_be_bytes([frame[2], frame[3]]));
+        let correlation_id = i32::from_be_bytes([frame[4], frame[5], frame[6], frame[7]]);
+        let Some(api) = versions::served(key, version) else {
+            return match ApiKey::try_from(key) {
+                // KIP-511: an ApiVersions this broker cannot read is answered in v0 with the keys.
+                Ok(ApiKey::ApiVersions) => Ok(Handled::Respond(versions::unsupported(correlation_id)?)),
+                Ok(api) => Err(malformed(format!("{api:?} v{version} is not served here"))),
+                Err(()) => Err(malformed(format!("unknown API key {key}"))),
+            };
+        };
+        let mut body = frame;
+        let header = RequestHeader::decode(&mut body, api.request_header_version(version))
+            .map_err(|e| malformed(format!("{api:?} v{version}: the header does not decode: {e}")))?;
+        if let Some(client_id) = &header.client_id {
+            self.client.client_id = Some(client_id.as_str().to_string());
+        }
+        let request = Request { api, version, correlation_id, now_ms };
+        match api {
+            ApiKey::ApiVersions => versions::answer(self, request, &mut body).map(Handled::Respond),
+            ApiKey::Metadata => metadata::answer(self, cluster, request, &mut body).map(Handled::Respond),
+            ApiKey::Produce => produce::answer(self, cluster, request, &mut body),
+            ApiKey::Fetch => fetch::answer(self, cluster, request, body),
+            ApiKey::ListOffsets => {
+                fetch::list_offsets(self, cluster, request, &mut body).map(Handled::Respond)
+            }
+            other => Err(malformed(format!("{other:?} is not served here"))),
+        }
+    }
+
+    /// Asks the engine through this connection's session.
+    fn ask(&mut self, cluster: &mut Cluster, now_ms: i64, command: Command) -> Reply {
+        self.requests += 1;
+        let message = ClientMessage { id: self.requests, command: command.into() };
+        match self.session.answer(cluster, now_ms, message) {
+            Turn::Answered(answer) => answer.reply,
+            // An engine command never goes to the host; say so rather than panic.
+            Turn::ForHost { .. } => {
+                Reply::Error(KafkaError::new(ErrorCode::InvalidRequest, "not the engine's"))
+            }
+        }
+    }
+}
+
+/// A request's header, as the handlers need it.
+#[derive(Clone, Copy, Debug)]
+struct Request {
+    api: ApiKey,
+    version: i16,
+    correlation_id: i32,
+    now_ms: i64,
+}
+
+/// What a request came to.
+#[derive(Debug)]
+enum Handled {
+    Respond(Vec<u8>),
+    /// No response: a produce with `acks=0`.
+    Silent,
+    /// A fetch that waits for records.
+    Park(Box<fetch::Parked>),
+}
+
+/// Reads a request body of type `T` at the request's version.
+fn decode<T: Decodable>(request: Request, body: &mut Bytes) -> Result<T, KafkaClose> {
+    T::decode(body, request.version)
+        .map_err(|e| malformed(format!("{:?} v{} does not decode: {e}", request.api, request.version)))
+}
+
+/// A response frame: its size, the response header (at the version the API's response takes)
+/// and the body.
+fn respond<T: Encodable + HeaderVersion>(request: Request, body: &T) -> Result<Vec<u8>, KafkaClose> {
+    let header = ResponseHeader::default().with_correlation_id(request.correlation_id);
+    let mut out = BytesMut::with_capacity(64);
+    out.extend_from_slice(&[0; 4]);
+    let encoded = header
+        .encode(&mut out, T::header_version(request.version))
+        .and_then(|()| body.encode(&mut out, request.version));
+    encoded.map_err(|e| KafkaClose {
+        reason: format!("{:?} v{}: the response does not encode: {e}", request.api, request.version),
+    })?;
+    let size =
+        i32::try_from(out.len() - 4).map_err(|_| KafkaClose { reason: "a response over 2 GiB".into() })?;
+    out[..4].copy_from_slice(&size.to_be_bytes());
+    Ok(out.to_vec())
+}
+
+fn malformed(reason: String) -> KafkaClose {
+    KafkaClose { reason }
+}
+
+/// Kafka's error code for an engine refusal.
+fn error_code(error: &KafkaError) -> i16 {
+    error.error.code()
+}

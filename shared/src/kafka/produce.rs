@@ -1,0 +1,120 @@
+//! Produce: each partition's record batches appended by the engine as `produce_records` appends
+//! a websocket client's, at the partition's leader only (Kafka's NOT_LEADER_OR_FOLLOWER
+//! elsewhere). `acks=0` is answered with nothing, as Kafka does.
+
+use bytes::Bytes;
+use kafka_protocol::messages::produce_request::PartitionProduceData;
+use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
+use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
+use kafka_protocol::protocol::StrBytes;
+
+use super::{Handled, KafkaClose, KafkaConnection, Request, decode, error_code, respond};
+use crate::api::{Command, Reply};
+use crate::cluster::Cluster;
+use crate::config::Acks;
+use crate::error::ErrorCode;
+use crate::partitioner::PartitionerKind;
+
+/// Kafka's INVALID_REQUIRED_ACKS and TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
+const INVALID_REQUIRED_ACKS: i16 = 21;
+const TRANSACTIONAL_ID_AUTHORIZATION_FAILED: i16 = 53;
+
+pub(super) fn answer(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    request: Request,
+    body: &mut Bytes,
+) -> Result<Handled, KafkaClose> {
+    let asked: ProduceRequest = decode(request, body)?;
+    let acks = match asked.acks {
+        -1 => Some(Acks::All),
+        1 => Some(Acks::Leader),
+        0 => Some(Acks::None),
+        _ => None,
+    };
+    let transactional = asked.transactional_id.is_some();
+    let mut responses = Vec::with_capacity(asked.topic_data.len());
+    for topic in asked.topic_data {
+        let name = topic.name.0.as_str().to_string();
+        let partitions = topic
+            .partition_data
+            .into_iter()
+            .map(|data| {
+                let to = Target { topic: &name, acks, transactional, now_ms: request.now_ms };
+                append(connection, cluster, to, data)
+            })
+            .collect();
+        responses
+            .push(TopicProduceResponse::default().with_name(topic.name).with_partition_responses(partitions));
+    }
+    if asked.acks == 0 {
+        return Ok(Handled::Silent);
+    }
+    respond(request, &ProduceResponse::default().with_responses(responses)).map(Handled::Respond)
+}
+
+/// Where a partition's batches go, and how.
+struct Target<'a> {
+    topic: &'a str,
+    acks: Option<Acks>,
+    transactional: bool,
+    now_ms: i64,
+}
+
+/// One partition's batches appended: its base offset, or Kafka's error for why not.
+fn append(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    to: Target<'_>,
+    data: PartitionProduceData,
+) -> PartitionProduceResponse {
+    let answer = PartitionProduceResponse::default()
+        .with_index(data.index)
+        .with_base_offset(-1)
+        .with_log_append_time_ms(-1)
+        .with_log_start_offset(-1);
+    let refuse = |code: i16, message: String| {
+        answer.clone().with_error_code(code).with_error_message(Some(StrBytes::from_string(message)))
+    };
+    let Some(acks) = to.acks else {
+        return refuse(INVALID_REQUIRED_ACKS, "acks must be -1 (all), 1 or 0.".into());
+    };
+    if to.transactional {
+        let message = "Transactions are not served yet: produce without a transactional.id.";
+        return refuse(TRANSACTIONAL_ID_AUTHORIZATION_FAILED, message.into());
+    }
+    match cluster.leadership(to.topic, data.index) {
+        Err(error) => return refuse(error_code(&error), error.message),
+        Ok((leader, _)) if leader != Some(connection.listener.broker) => {
+            let message = format!(
+                "Broker {} is not the leader of {}-{}.",
+                connection.listener.broker, to.topic, data.index
+            );
+            return refuse(ErrorCode::NotLeaderOrFollower.code(), message);
+        }
+        Ok(_) => {}
+    }
+    let Some(records) = data.records else {
+        return refuse(
+            ErrorCode::InvalidRecord.code(),
+            "A produce carries record batches; none came.".into(),
+        );
+    };
+    let command = Command::ProduceRecords {
+        topic: to.topic.to_string(),
+        partition: Some(data.index),
+        partitioner: PartitionerKind::default(),
+        acks,
+        payload: records.to_vec(),
+    };
+    match connection.ask(cluster, to.now_ms, command) {
+        Reply::ProducedRecords { batches, .. } => match batches.first() {
+            Some(batch) => answer
+                .with_base_offset(batch.base_offset)
+                .with_log_append_time_ms(batch.log_append_time_ms.unwrap_or(-1)),
+            None => answer,
+        },
+        Reply::Error(error) => refuse(error_code(&error), error.message),
+        _ => refuse(ErrorCode::InvalidRequest.code(), "The engine did not answer as a produce.".into()),
+    }
+}

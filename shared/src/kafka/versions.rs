@@ -1,0 +1,60 @@
+//! ApiVersions: the Kafka APIs this front end serves, at which versions, and the answer that
+//! tells a client so (KIP-35; KIP-511 for a version it cannot read).
+
+use bytes::Bytes;
+use kafka_protocol::messages::api_versions_response::ApiVersion;
+use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, ApiVersionsResponse};
+
+use super::{KafkaClose, KafkaConnection, Request, decode, respond};
+
+/// Every API served, with the lowest and highest version. Produce from v3 and Fetch from v4: the
+/// versions that carry RecordBatch v2, the only record format Kite stores. Fetch stops before v13
+/// (topics by id) and ListOffsets before v7 (the max-timestamp lookup): not served yet.
+pub const SUPPORTED: [(ApiKey, i16, i16); 5] = [
+    (ApiKey::Produce, 3, 9),
+    (ApiKey::Fetch, 4, 12),
+    (ApiKey::ListOffsets, 1, 6),
+    (ApiKey::Metadata, 0, 12),
+    (ApiKey::ApiVersions, 0, 3),
+];
+
+/// The API `key` names, if it is served at `version`.
+pub(super) fn served(key: i16, version: i16) -> Option<ApiKey> {
+    SUPPORTED
+        .iter()
+        .find(|(api, min, max)| *api as i16 == key && (*min..=*max).contains(&version))
+        .map(|(api, _, _)| *api)
+}
+
+/// The table as ApiVersions carries it.
+fn api_keys() -> Vec<ApiVersion> {
+    SUPPORTED
+        .iter()
+        .map(|(api, min, max)| {
+            ApiVersion::default().with_api_key(*api as i16).with_min_version(*min).with_max_version(*max)
+        })
+        .collect()
+}
+
+/// ApiVersions: the table, and (v3) the client's software name and version noted.
+pub(super) fn answer(
+    connection: &mut KafkaConnection,
+    request: Request,
+    body: &mut Bytes,
+) -> Result<Vec<u8>, KafkaClose> {
+    let asked: ApiVersionsRequest = decode(request, body)?;
+    if request.version >= 3 {
+        connection.client.software_name = asked.client_software_name.as_str().to_string();
+        connection.client.software_version = asked.client_software_version.as_str().to_string();
+    }
+    respond(request, &ApiVersionsResponse::default().with_api_keys(api_keys()))
+}
+
+/// KIP-511: an ApiVersions at a version this broker cannot read is answered in v0's format with
+/// UNSUPPORTED_VERSION and the table, so the client retries at a version both speak.
+pub(super) fn unsupported(correlation_id: i32) -> Result<Vec<u8>, KafkaClose> {
+    const UNSUPPORTED_VERSION: i16 = 35;
+    let request = Request { api: ApiKey::ApiVersions, version: 0, correlation_id, now_ms: 0 };
+    let body = ApiVersionsResponse::default().with_error_code(UNSUPPORTED_VERSION).with_api_keys(api_keys());
+    respond(request, &body)
+}

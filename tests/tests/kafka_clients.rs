@@ -1,0 +1,169 @@
+//! Real Kafka clients against a real `kite serve`: kcat (librdkafka) lists the cluster, produces
+//! with every codec and consumes, through the brokers' Kafka listeners; what it writes, Kite's own
+//! API reads, and the other way round; bytes no Kafka client sends close their connection and
+//! leave the server up.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use kite_e2e::{ApiClient, KiteServer, TempDir, env_path};
+use kite_shared::api::{Command as Api, Reply};
+
+/// kcat against the server, with `input` on its stdin; its stdout, or the test fails with its stderr.
+fn kcat(server: &KiteServer, args: &[&str], input: &str) -> String {
+    let mut child = Command::new(env_path("KCAT"))
+        .arg("-b")
+        .arg(server.bootstrap())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kcat runs (KCAT)");
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "kcat {args:?} failed: {stderr}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Everything in `topic`'s partition 0, as `key=value@offset` lines.
+fn consume(server: &KiteServer, topic: &str) -> Vec<String> {
+    let out =
+        kcat(server, &["-C", "-t", topic, "-p", "0", "-o", "beginning", "-e", "-q", "-f", "%k=%s@%o\\n"], "");
+    out.lines().map(str::to_string).collect()
+}
+
+#[test]
+fn kcat_lists_the_brokers_produces_with_every_codec_and_consumes() {
+    let data = TempDir::new("kcat");
+    let server = KiteServer::start(data.path());
+    assert_eq!(server.kafka.len(), 3, "one listener per broker");
+
+    // Produced to a topic that does not exist: Metadata creates it (auto.create.topics.enable).
+    for codec in ["none", "gzip", "snappy", "lz4", "zstd"] {
+        let input = format!("k-{codec}:v-{codec}\n");
+        kcat(&server, &["-P", "-t", "orders", "-K:", "-z", codec], &input);
+    }
+    let listed = kcat(&server, &["-L", "-t", "orders"], "");
+    assert!(listed.contains("3 brokers:"), "{listed}");
+    for (id, addr) in server.kafka.iter().enumerate() {
+        assert!(listed.contains(&format!("broker {id} at {addr}")), "{listed}");
+    }
+    assert!(listed.contains("topic \"orders\" with 1 partitions"), "{listed}");
+
+    let consumed = consume(&server, "orders");
+    let expected: Vec<String> = ["none", "gzip", "snappy", "lz4", "zstd"]
+        .iter()
+        .enumerate()
+        .map(|(offset, codec)| format!("k-{codec}=v-{codec}@{offset}"))
+        .collect();
+    assert_eq!(consumed, expected);
+
+    // What kcat wrote, Kite's own API reads; what the API writes, kcat reads.
+    let mut client = ApiClient::connect(&server);
+    let fetch = Api::Fetch {
+        topic: "orders".into(),
+        partition: 0,
+        offset: 0,
+        max_records: 10,
+        key_deserializer: Default::default(),
+        value_deserializer: Default::default(),
+    };
+    let Reply::Records { records, .. } = client.request(fetch) else { panic!("no records") };
+    let values: Vec<_> = records.iter().filter_map(|r| r.value.clone()).collect();
+    assert_eq!(values, ["v-none", "v-gzip", "v-snappy", "v-lz4", "v-zstd"]);
+    let produce = Api::Produce {
+        topic: "orders".into(),
+        partition: Some(0),
+        key: Some("from-kite".into()),
+        value: Some("hello kcat".into()),
+        timestamp_ms: None,
+        partitioner: Default::default(),
+        key_serializer: Default::default(),
+        value_serializer: Default::default(),
+        headers: vec![],
+        acks: Default::default(),
+    };
+    assert!(matches!(client.request(produce), Reply::Produced { offset: 5, .. }));
+    assert_eq!(consume(&server, "orders").last().map(String::as_str), Some("from-kite=hello kcat@5"));
+}
+
+#[test]
+fn produce_and_fetch_go_to_each_partitions_leader() {
+    let data = TempDir::new("kcat-leaders");
+    let server = KiteServer::start(data.path());
+    let mut client = ApiClient::connect(&server);
+    let create = Api::CreateTopic {
+        name: "spread".into(),
+        partitions: 3,
+        configs: Default::default(),
+        replication_factor: Some(3),
+    };
+    let Reply::TopicCreated { topic, .. } = client.request(create) else { panic!("not created") };
+    let leaders: Vec<Option<i32>> = topic.partitions.iter().map(|p| p.leader).collect();
+    assert!(leaders.iter().all(Option::is_some), "{leaders:?}");
+    // Each partition's record reaches its leader's listener (librdkafka routes by Metadata).
+    for partition in 0..3 {
+        kcat(&server, &["-P", "-t", "spread", "-p", &partition.to_string()], &format!("to {partition}\n"));
+    }
+    for partition in 0..3 {
+        let p = partition.to_string();
+        let out = kcat(
+            &server,
+            &["-C", "-t", "spread", "-p", &p, "-o", "beginning", "-e", "-q", "-f", "%s\\n"],
+            "",
+        );
+        assert_eq!(out, format!("to {partition}\n"));
+    }
+}
+
+#[test]
+fn bytes_no_kafka_client_sends_close_their_connection_and_the_server_stays_up() {
+    let data = TempDir::new("kafka-hostile");
+    let server = KiteServer::start(data.path());
+    let addr = server.kafka[0];
+    // Header: api key, version, correlation id, a null client id.
+    let header = |key: i16, version: i16| {
+        let mut h = Vec::new();
+        h.extend_from_slice(&key.to_be_bytes());
+        h.extend_from_slice(&version.to_be_bytes());
+        h.extend_from_slice(&7i32.to_be_bytes());
+        h.extend_from_slice(&(-1i16).to_be_bytes());
+        h
+    };
+    let framed = |body: Vec<u8>| {
+        let mut frame = (body.len() as i32).to_be_bytes().to_vec();
+        frame.extend(body);
+        frame
+    };
+    // Metadata v0 claiming 2^31-1 topics in 4 bytes: a decoder that reserves them first would ask
+    // for ~150 GiB and abort the process.
+    let mut huge = header(3, 0);
+    huge.extend_from_slice(&i32::MAX.to_be_bytes());
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("a huge array count", framed(huge)),
+        ("a 2 GiB size prefix", i32::MAX.to_be_bytes().to_vec()),
+        ("a negative size", (-5i32).to_be_bytes().to_vec()),
+        ("an unknown API key", framed(header(32_000, 0))),
+        ("an unserved version", framed(header(0, 1))),
+        ("a truncated header", framed(vec![0, 3])),
+        ("random bytes", framed((0..200u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect())),
+    ];
+    for (what, bytes) in cases {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        stream.write_all(&bytes).unwrap();
+        let mut rest = Vec::new();
+        let read = stream.read_to_end(&mut rest);
+        assert!(
+            read.is_ok() && rest.is_empty(),
+            "{what}: the connection closes without an answer ({read:?})"
+        );
+    }
+    // Still up, for Kafka clients and for Kite's own.
+    assert!(kcat(&server, &["-L"], "").contains("3 brokers:"));
+    assert!(matches!(ApiClient::connect(&server).request(Api::ListTopics), Reply::Topics { .. }));
+}
