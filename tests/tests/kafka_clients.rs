@@ -167,3 +167,11 @@ fn bytes_no_kafka_client_sends_close_their_connection_and_the_server_stays_up() 
     assert!(kcat(&server, &["-L"], "").contains("3 brokers:"));
     assert!(matches!(ApiClient::connect(&server).request(Api::ListTopics), Reply::Topics { .. }));
 }
+
+#[test]
+fn with_a_token_the_kafka_listeners_stay_closed() {
+    // A Kafka client would give the token through SASL, not served yet: no listener is opened.
+    let data = TempDir::new("kafka-token");
+    let server = KiteServer::start_with(data.path(), &["--token", "classroom"]);
+    assert!(server.kafka.is_empty(), "{:?}", server.kafka);
+}
