@@ -155,6 +155,8 @@ const SETUPS: [Setup; 3] = [
 struct Server {
     child: Child,
     client: ApiClient,
+    /// Broker 0's Kafka listener (`bootstrap.servers`).
+    kafka: Option<String>,
 }
 
 impl Server {
@@ -168,6 +170,8 @@ impl Server {
                 "error",
                 "--ui-dir",
                 "/nonexistent",
+                "--kafka-listen",
+                "127.0.0.1:0",
                 "--data-dir",
             ])
             .arg(data_dir)
@@ -176,17 +180,20 @@ impl Server {
             .stdout(Stdio::piped())
             .spawn()
             .expect("kite serve starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let addr = line
-            .strip_prefix("Kite is serving on http://")
-            .unwrap()
-            .split_whitespace()
-            .next()
-            .unwrap()
-            .to_string();
+        // `Kafka listeners: broker 0 at HOST:PORT, …` first, then `Kite is serving on http://…`.
+        let mut kafka = None;
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let addr = loop {
+            let line = lines.next().expect("kite serve prints its addresses").unwrap();
+            if let Some(rest) = line.strip_prefix("Kafka listeners: broker 0 at ") {
+                kafka = rest.split([',', ' ']).next().map(str::to_string);
+            }
+            if let Some(rest) = line.strip_prefix("Kite is serving on http://") {
+                break rest.split_whitespace().next().unwrap().to_string();
+            }
+        };
         let client = ApiClient::connect(&format!("ws://{addr}/ws")).unwrap();
-        Server { child, client }
+        Server { child, client, kafka }
     }
 
     /// A binary frame: the header is the command, the payload its records.
@@ -236,6 +243,63 @@ fn main() {
         );
         suite(setup);
     }
+}
+
+/// A real Kafka client, kcat (librdkafka), producing the same number of 100 B records to
+/// partition 0 through the Kafka listener (linger 5 ms, batches up to 1 MB, the setup's acks) and
+/// consuming them, each timed from start to exit, beside `produce_records`' websocket and
+/// in-process times for as many records. Skipped, said so, without kcat (`KCAT` or on PATH).
+fn kafka_clients(
+    server: &mut Server,
+    dir: &std::path::Path,
+    records: usize,
+    (acks, replication_factor): (Acks, i16),
+    binary: (Duration, Duration),
+) {
+    let kcat = std::env::var("KCAT").unwrap_or_else(|_| "kcat".into());
+    let Some(bootstrap) = server.kafka.clone() else { return println!("kafka: no listener, skipped") };
+    if Process::new(&kcat).arg("-V").output().is_err() {
+        return println!("kafka (kcat): skipped, kcat not found (set KCAT or install kcat)");
+    }
+    let create = Command::CreateTopic {
+        name: "bench-kafka".into(),
+        partitions: 1,
+        configs: Default::default(),
+        replication_factor: Some(replication_factor),
+    };
+    assert!(matches!(server.request(create), Reply::TopicCreated { .. }));
+    let input = dir.join("kcat-input.txt");
+    let lines: String = (0..records).map(|i| format!("key-{i:06}:{}\n", "v".repeat(VALUE_BYTES))).collect();
+    std::fs::write(&input, lines).unwrap();
+    let acks = if acks == Acks::All { "all" } else { "1" };
+    let started = Instant::now();
+    let produced = Process::new(&kcat)
+        .args(["-b", &bootstrap, "-P", "-t", "bench-kafka", "-p", "0", "-K:", "-l"])
+        .arg(&input)
+        .args(["-X", &format!("acks={acks}"), "-X", "linger.ms=5", "-X", "batch.size=1000000"])
+        .args(["-X", "queue.buffering.max.messages=1000000"])
+        .status()
+        .unwrap();
+    let kafka = started.elapsed();
+    assert!(produced.success(), "kcat -P failed");
+    let rate = |d: Duration| records as f64 / d.as_secs_f64();
+    println!(
+        "{:<44} kafka {:>12.0} records/s   in-process {:>12.0} records/s   share {:>5.1}%   websocket binary {:>10.0} records/s",
+        "produce, kcat over Kafka's protocol",
+        rate(kafka),
+        rate(binary.1),
+        100.0 * rate(kafka) / rate(binary.1),
+        rate(binary.0)
+    );
+    let started = Instant::now();
+    let consumed = Process::new(&kcat)
+        .args(["-b", &bootstrap, "-C", "-t", "bench-kafka", "-p", "0", "-o", "beginning", "-e", "-q"])
+        .args(["-c", &records.to_string(), "-f", "%o\n"])
+        .output()
+        .unwrap();
+    let kafka = started.elapsed();
+    assert_eq!(String::from_utf8_lossy(&consumed.stdout).lines().count(), records, "kcat read every record");
+    println!("{:<44} kafka {:>12.0} records/s", "consume, kcat over Kafka's protocol", rate(kafka));
 }
 
 fn suite(setup: &Setup) {
@@ -313,6 +377,8 @@ fn suite(setup: &Setup) {
         websocket,
         in_process,
     );
+    let how = (acks, setup.replication_factor);
+    kafka_clients(&mut server, &data, batches * BATCH_RECORDS, how, (websocket, in_process));
 
     let fetches = REQUESTS / FETCH_RECORDS as usize;
     let started = Instant::now();
