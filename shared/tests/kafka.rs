@@ -261,3 +261,114 @@ fn a_request_split_across_reads_is_answered_once_whole() {
     let answer: ApiVersionsResponse = response(&out, 3, 1);
     assert_eq!(answer.error_code, 0);
 }
+
+/// One fetch of `orders`' partition 0 from offset 0, at the leader epoch the client has seen.
+fn fetch_at_epoch(epoch: i32) -> FetchRequest {
+    let partition = FetchPartition::default()
+        .with_partition(0)
+        .with_fetch_offset(0)
+        .with_current_leader_epoch(epoch)
+        .with_partition_max_bytes(1 << 20);
+    let topic = FetchTopic::default()
+        .with_topic(TopicName(StrBytes::from_static_str("orders")))
+        .with_partitions(vec![partition]);
+    FetchRequest::default().with_max_wait_ms(0).with_max_bytes(1 << 20).with_topics(vec![topic])
+}
+
+#[test]
+fn metadata_gives_the_leader_epoch_and_a_fetch_at_another_epoch_is_refused() {
+    let (mut cluster, leader) = cluster_with_orders();
+    cluster.allow_faults = true;
+    let mut connection = KafkaConnection::new(listener(leader));
+    let asked = MetadataRequest::default().with_topics(None);
+    let out = connection.receive(&mut cluster, NOW_MS, &frame(ApiKey::Metadata, 12, 1, &asked)).unwrap();
+    let answer: MetadataResponse = response(&out, 12, 1);
+    let orders =
+        answer.topics.iter().find(|t| t.name.as_ref().map(|n| n.0.as_str()) == Some("orders")).unwrap();
+    let epoch = orders.partitions[0].leader_epoch;
+    assert!(epoch >= 0, "a leader epoch, not -1");
+
+    let code = |connection: &mut KafkaConnection, cluster: &mut Cluster, epoch: i32, id: i32| {
+        let out = connection
+            .receive(cluster, NOW_MS, &frame(ApiKey::Fetch, 12, id, &fetch_at_epoch(epoch)))
+            .unwrap();
+        let answer: FetchResponse = response(&out, 12, id);
+        answer.responses[0].partitions[0].error_code
+    };
+    assert_eq!(code(&mut connection, &mut cluster, epoch, 2), 0);
+    assert_eq!(code(&mut connection, &mut cluster, epoch + 1, 3), 75, "UNKNOWN_LEADER_EPOCH");
+
+    // The leader stops: another broker leads at a higher epoch, and a client still at the old
+    // one is told its metadata is stale.
+    let stopped = cluster.handle(NOW_MS, Command::StopBroker { broker: leader });
+    assert!(matches!(stopped, Reply::ClusterDescribed { .. }), "{stopped:?}");
+    let (new_leader, new_epoch) = cluster.leadership("orders", 0).unwrap();
+    let new_leader = new_leader.expect("a new leader");
+    assert!(new_leader != leader && new_epoch > epoch, "{new_leader} at {new_epoch}");
+    let mut at_new_leader = KafkaConnection::new(listener(new_leader));
+    assert_eq!(code(&mut at_new_leader, &mut cluster, epoch, 4), 74, "FENCED_LEADER_EPOCH");
+    assert_eq!(code(&mut at_new_leader, &mut cluster, new_epoch, 5), 0);
+    assert_eq!(code(&mut connection, &mut cluster, new_epoch, 6), 6, "NOT_LEADER_OR_FOLLOWER");
+}
+
+/// Every served version of every API, as a client that negotiated it would ask: each answered
+/// (not closed) with a response that decodes at that version. A field set in a response that the
+/// version lacks would not encode, and the connection would close instead.
+#[test]
+fn every_served_version_of_every_api_is_answered() {
+    let (mut cluster, leader) = cluster_with_orders();
+    let mut connection = KafkaConnection::new(listener(leader));
+    let mut id = 0;
+    for (api, min, max) in kite_shared::kafka::versions::SUPPORTED {
+        for version in min..=max {
+            id += 1;
+            let asked = match api {
+                ApiKey::ApiVersions => frame(api, version, id, &ApiVersionsRequest::default()),
+                ApiKey::Metadata => {
+                    let topic = kafka_protocol::messages::metadata_request::MetadataRequestTopic::default()
+                        .with_name(Some(TopicName(StrBytes::from_static_str("orders"))));
+                    frame(api, version, id, &MetadataRequest::default().with_topics(Some(vec![topic])))
+                }
+                ApiKey::Produce => frame(api, version, id, &produce(-1, &["v"])),
+                ApiKey::Fetch => frame(api, version, id, &fetch_at_epoch(-1)),
+                ApiKey::ListOffsets => {
+                    let partition =
+                        ListOffsetsPartition::default().with_partition_index(0).with_timestamp(-1);
+                    let topic = ListOffsetsTopic::default()
+                        .with_name(TopicName(StrBytes::from_static_str("orders")))
+                        .with_partitions(vec![partition]);
+                    frame(api, version, id, &ListOffsetsRequest::default().with_topics(vec![topic]))
+                }
+                other => panic!("{other:?} is served but not asked here"),
+            };
+            let out = connection
+                .receive(&mut cluster, NOW_MS, &asked)
+                .unwrap_or_else(|close| panic!("{api:?} v{version} closed: {}", close.reason));
+            let errors: Vec<i16> = match api {
+                ApiKey::ApiVersions => vec![response::<ApiVersionsResponse>(&out, version, id).error_code],
+                ApiKey::Metadata => {
+                    let answer: MetadataResponse = response(&out, version, id);
+                    answer.topics.iter().flat_map(|t| &t.partitions).map(|p| p.error_code).collect()
+                }
+                ApiKey::Produce => {
+                    let answer: ProduceResponse = response(&out, version, id);
+                    answer
+                        .responses
+                        .iter()
+                        .flat_map(|t| &t.partition_responses)
+                        .map(|p| p.error_code)
+                        .collect()
+                }
+                ApiKey::Fetch => {
+                    let answer: FetchResponse = response(&out, version, id);
+                    answer.responses.iter().flat_map(|t| &t.partitions).map(|p| p.error_code).collect()
+                }
+                _ => {
+                    let answer: ListOffsetsResponse = response(&out, version, id);
+                    answer.topics.iter().flat_map(|t| &t.partitions).map(|p| p.error_code).collect()
+                }
+            };
+            assert!(!errors.is_empty() && errors.iter().all(|&e| e == 0), "{api:?} v{version}: {errors:?}");
+        }
+    }
+}

@@ -11,6 +11,9 @@ use std::time::Duration;
 use kite_e2e::{ApiClient, KiteServer, TempDir, env_path};
 use kite_shared::api::{Command as Api, Reply};
 
+/// How long one kcat run may take.
+const KCAT_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// kcat against the server, with `input` on its stdin; its stdout, or the test fails with its stderr.
 fn kcat(server: &KiteServer, args: &[&str], input: &str) -> String {
     let mut child = Command::new(env_path("KCAT"))
@@ -23,6 +26,16 @@ fn kcat(server: &KiteServer, args: &[&str], input: &str) -> String {
         .spawn()
         .expect("kcat runs (KCAT)");
     child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    // A client that gets no answer retries forever: fail the test instead of hanging it.
+    let deadline = std::time::Instant::now() + KCAT_TIMEOUT;
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let output = child.wait_with_output().unwrap();
+            panic!("kcat {args:?} took over {KCAT_TIMEOUT:?}: {}", String::from_utf8_lossy(&output.stderr));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "kcat {args:?} failed: {stderr}");

@@ -91,6 +91,10 @@ fn read(
         );
     }
     // Session id 0: no fetch session (KIP-227) is kept, so every fetch is a full one.
+    if request.version < 5 {
+        // The log start offset came with v5; a value set before would not encode.
+        topics.iter_mut().flat_map(|t| &mut t.partitions).for_each(|p| p.log_start_offset = -1);
+    }
     (FetchResponse::default().with_session_id(0).with_responses(topics), read_bytes)
 }
 
@@ -111,12 +115,9 @@ fn partition(
         .with_log_start_offset(-1)
         .with_preferred_read_replica(BrokerId(-1))
         .with_aborted_transactions(Some(Vec::new()));
-    match cluster.leadership(topic, wanted.partition) {
-        Err(error) => return answer.with_error_code(error_code(&error)),
-        Ok((leader, _)) if leader != Some(connection.listener.broker) => {
-            return answer.with_error_code(ErrorCode::NotLeaderOrFollower.code());
-        }
-        Ok(_) => {}
+    if let Err(code) = super::lead(connection, cluster, topic, wanted.partition, wanted.current_leader_epoch)
+    {
+        return answer.with_error_code(code);
     }
     let max_bytes = usize::try_from(wanted.partition_max_bytes).unwrap_or(0).min(budget);
     if max_bytes == 0 {
@@ -156,6 +157,10 @@ pub(super) fn list_offsets(
             topic.partitions.iter().map(|p| offset(connection, cluster, request.now_ms, &name, p)).collect();
         topics.push(ListOffsetsTopicResponse::default().with_name(topic.name).with_partitions(partitions));
     }
+    if request.version < 4 {
+        // Leader epochs came with v4.
+        topics.iter_mut().flat_map(|t| &mut t.partitions).for_each(|p| p.leader_epoch = -1);
+    }
     respond(request, &ListOffsetsResponse::default().with_topics(topics))
 }
 
@@ -171,13 +176,11 @@ fn offset(
         .with_timestamp(-1)
         .with_offset(-1)
         .with_leader_epoch(-1);
-    match cluster.leadership(topic, wanted.partition_index) {
-        Err(error) => return answer.with_error_code(error_code(&error)),
-        Ok((leader, _)) if leader != Some(connection.listener.broker) => {
-            return answer.with_error_code(ErrorCode::NotLeaderOrFollower.code());
-        }
-        Ok(_) => {}
-    }
+    let epoch =
+        match super::lead(connection, cluster, topic, wanted.partition_index, wanted.current_leader_epoch) {
+            Ok(epoch) => epoch,
+            Err(code) => return answer.with_error_code(code),
+        };
     let command = Command::ListOffsets {
         topic: topic.to_string(),
         partition: wanted.partition_index,
@@ -187,6 +190,7 @@ fn offset(
         // The engine does not say the found record's own time; Kafka would. The asked time is
         // given back for a lookup by time, -1 for the earliest or latest offset.
         Reply::Offsets { offset, .. } => answer
+            .with_leader_epoch(epoch)
             .with_offset(offset.unwrap_or(-1))
             .with_timestamp(if wanted.timestamp >= 0 && offset.is_some() { wanted.timestamp } else { -1 }),
         Reply::Error(error) => answer.with_error_code(error_code(&error)),

@@ -54,18 +54,18 @@ pub(super) fn answer(
     }
     let by_name: BTreeMap<&str, &TopicDescription> = topics.iter().map(|t| (t.name.as_str(), t)).collect();
     let described = match names {
-        None => topics.iter().map(topic).collect(),
+        None => topics.iter().map(|t| topic(cluster, t)).collect(),
         Some(names) => names
             .iter()
             .map(|name| match by_name.get(name.as_str()) {
-                Some(found) => topic(found),
+                Some(found) => topic(cluster, found),
                 None => {
                     missing(name, created_errors.get(name).copied().unwrap_or(UNKNOWN_TOPIC_OR_PARTITION))
                 }
             })
             .collect(),
     };
-    respond(request, &response.with_topics(described))
+    respond(request, &fit(response.with_topics(described), request.version))
 }
 
 /// Creates topic `name` with the broker's defaults if it does not exist: `None` when it exists
@@ -90,6 +90,22 @@ fn create_if_missing(
     }
 }
 
+/// The response without what `version` does not carry (a value set there would not encode):
+/// the controller came with v1, the cluster id with v2, leader epochs with v7.
+fn fit(mut response: MetadataResponse, version: i16) -> MetadataResponse {
+    if version < 1 {
+        response.controller_id = BrokerId(-1);
+        response.topics.iter_mut().for_each(|t| t.is_internal = false);
+    }
+    if version < 2 {
+        response.cluster_id = None;
+    }
+    if version < 7 {
+        response.topics.iter_mut().flat_map(|t| &mut t.partitions).for_each(|p| p.leader_epoch = -1);
+    }
+    response
+}
+
 fn brokers(connection: &KafkaConnection) -> Vec<MetadataResponseBroker> {
     connection
         .listener
@@ -104,22 +120,23 @@ fn brokers(connection: &KafkaConnection) -> Vec<MetadataResponseBroker> {
         .collect()
 }
 
-fn topic(description: &TopicDescription) -> MetadataResponseTopic {
+fn topic(cluster: &Cluster, description: &TopicDescription) -> MetadataResponseTopic {
+    let epoch =
+        |p: &PartitionDescription| cluster.leadership(&description.name, p.partition).map_or(-1, |(_, e)| e);
     MetadataResponseTopic::default()
         .with_name(Some(TopicName(StrBytes::from_string(description.name.clone()))))
         .with_is_internal(description.name.starts_with("__"))
-        .with_partitions(description.partitions.iter().map(partition).collect())
+        .with_partitions(description.partitions.iter().map(|p| partition(p, epoch(p))).collect())
 }
 
-fn partition(description: &PartitionDescription) -> MetadataResponsePartition {
+fn partition(description: &PartitionDescription, leader_epoch: i32) -> MetadataResponsePartition {
     let ids = |brokers: &[i32]| brokers.iter().map(|&b| BrokerId(b)).collect();
     MetadataResponsePartition::default()
         .with_error_code(if description.leader.is_some() { 0 } else { LEADER_NOT_AVAILABLE })
         .with_partition_index(description.partition)
         .with_leader_id(BrokerId(description.leader.unwrap_or(-1)))
-        // The leader epoch is not part of the engine's description yet: -1 is Kafka's "unknown",
-        // which clients take as "do not check".
-        .with_leader_epoch(-1)
+        // Clients send it back with their fetches, which a broker at another epoch refuses.
+        .with_leader_epoch(leader_epoch)
         .with_replica_nodes(ids(&description.replicas))
         .with_isr_nodes(ids(&description.isr))
 }

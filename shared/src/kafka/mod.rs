@@ -267,6 +267,29 @@ fn malformed(reason: String) -> KafkaClose {
     KafkaClose { reason }
 }
 
+/// Whether this listener's broker leads `topic`'s `partition`, at the epoch the client has seen
+/// (`current_epoch`, -1 when it does not say): the leader epoch, or Kafka's error code —
+/// NOT_LEADER_OR_FOLLOWER elsewhere, FENCED_LEADER_EPOCH for an epoch older than the leader's,
+/// UNKNOWN_LEADER_EPOCH for a newer one (the client's metadata is ahead of this broker's).
+fn lead(
+    connection: &KafkaConnection,
+    cluster: &Cluster,
+    topic: &str,
+    partition: i32,
+    current_epoch: i32,
+) -> Result<i32, i16> {
+    let (leader, epoch) = cluster.leadership(topic, partition).map_err(|error| error_code(&error))?;
+    if leader != Some(connection.listener.broker) {
+        return Err(ErrorCode::NotLeaderOrFollower.code());
+    }
+    match current_epoch {
+        -1 => Ok(epoch),
+        seen if seen < epoch => Err(ErrorCode::FencedLeaderEpoch.code()),
+        seen if seen > epoch => Err(ErrorCode::UnknownLeaderEpoch.code()),
+        _ => Ok(epoch),
+    }
+}
+
 /// Kafka's error code for an engine refusal.
 fn error_code(error: &KafkaError) -> i16 {
     error.error.code()

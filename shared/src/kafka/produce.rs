@@ -50,6 +50,10 @@ pub(super) fn answer(
     if asked.acks == 0 {
         return Ok(Handled::Silent);
     }
+    if request.version < 8 {
+        // Before v8 a refusal carries its code only: a message set would not encode.
+        responses.iter_mut().flat_map(|t| &mut t.partition_responses).for_each(|p| p.error_message = None);
+    }
     respond(request, &ProduceResponse::default().with_responses(responses)).map(Handled::Respond)
 }
 
