@@ -362,6 +362,20 @@ fn engine_seed() -> u64 {
 /// bytes (`nosniff`), no address of this server in a `Referer`, and no framing by another site's
 /// page (clickjacking: a hidden frame of the server-mode UI under a lure), except the embeddable
 /// playground (`?embed=1`), which docs pages anywhere may put in an iframe.
+/// What the UI's pages may load: scripts only from this server's files (no inline script, no
+/// eval; WebAssembly compiles), styles from its files and the views' `style` attributes, images
+/// from its files and `data:`, connections to this server and to any websocket (the UI's
+/// Connect to server takes an address), frames from this server (the docs' embedded playgrounds);
+/// no plugins, no `<base>`, no form posts. A page that injects a script cannot run it.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; \
+    worker-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+/// The same, and no other site may frame the page (clickjacking).
+const CONTENT_SECURITY_POLICY_NOT_FRAMED: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; \
+    worker-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; \
+    frame-ancestors 'self'";
+
 fn with_page_headers(
     ui: warp::filters::BoxedFilter<(warp::reply::Response,)>,
 ) -> warp::filters::BoxedFilter<(warp::reply::Response,)> {
@@ -374,10 +388,14 @@ fn with_page_headers(
             let headers = response.headers_mut();
             headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
             headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-            if !query.split('&').any(|pair| pair == "embed=1") {
-                headers.insert("content-security-policy", HeaderValue::from_static("frame-ancestors 'self'"));
+            let policy = if query.split('&').any(|pair| pair == "embed=1") {
+                // The embeddable playground: any site's docs page may frame it.
+                HeaderValue::from_static(CONTENT_SECURITY_POLICY)
+            } else {
                 headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
-            }
+                HeaderValue::from_static(CONTENT_SECURITY_POLICY_NOT_FRAMED)
+            };
+            headers.insert("content-security-policy", policy);
             response
         })
         .boxed()

@@ -10,12 +10,17 @@ fn serves_the_ui_and_its_wasm() {
     let (status, headers, body) = http_get(server.addr, "/");
     assert!(status.contains("200"), "{status}");
     assert!(headers.contains("content-type: text/html"), "{headers}");
-    assert!(String::from_utf8_lossy(&body).contains("kite_frontend.js"), "the page loads the UI module");
+    let page = String::from_utf8_lossy(&body);
+    assert!(page.contains(r#"<script type="module" src="start.js">"#), "the page loads its entry: {page}");
+    assert!(!page.contains("<script>") && !page.contains("import "), "no inline script: {page}");
+    let (_, _, start) = http_get(server.addr, "/start.js");
+    assert!(String::from_utf8_lossy(&start).contains("kite_frontend.js"), "the entry loads the UI module");
     // No sniffing, no Referer, and no framing by another site's page…
     for header in [
         "x-content-type-options: nosniff",
         "referrer-policy: no-referrer",
-        "content-security-policy: frame-ancestors 'self'",
+        "content-security-policy: default-src 'self'; script-src 'self' 'wasm-unsafe-eval';",
+        "frame-ancestors 'self'",
         "x-frame-options: sameorigin",
     ] {
         assert!(headers.contains(header), "{header} in {headers}");
@@ -25,6 +30,7 @@ fn serves_the_ui_and_its_wasm() {
     assert!(status.contains("200"), "{status}");
     assert!(headers.contains("x-content-type-options: nosniff"), "{headers}");
     assert!(!headers.contains("frame-ancestors") && !headers.contains("x-frame-options"), "{headers}");
+    assert!(headers.contains("content-security-policy: default-src 'self';"), "{headers}");
 
     let (status, headers, body) = http_get(server.addr, "/kite_frontend_bg.wasm");
     assert!(status.contains("200"), "{status}");

@@ -14,6 +14,7 @@ const WASM_PROFILE: &str = "wasm-release";
 const STATIC_FILES: &[(&str, &str)] = &[
     ("index.html", "index.html"),
     ("frontend/style.css", "style.css"),
+    ("frontend/start.js", "start.js"),
     ("frontend/worker.js", "worker.js"),
     ("frontend/kite-embed.js", "kite-embed.js"),
 ];
