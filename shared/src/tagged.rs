@@ -16,6 +16,10 @@
 //!   tags to the front of every object and reads once more, so any order is still accepted;
 //! - writing turns serde's externally tagged calls into an object with the tag first.
 //!
+//! A type that is one of several such enums on the wire (the API's `Request`: the engine's,
+//! the session's or the tab's command) implements [`OneOf`]: [`read_one_of`] reads the tag once
+//! and hands the variant's name to the derived reader of the enum that has it ([`Named`]).
+//!
 //! One thing to know: `remote = "Self"` makes the derived functions inherent, so `Command::deserialize(d)`
 //! (a path call) is the externally tagged read. Go through the traits (`serde_json::from_str`,
 //! `<Command as Deserialize>::deserialize`) or [`from_json`].
