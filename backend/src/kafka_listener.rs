@@ -21,8 +21,8 @@ pub(crate) const DEFAULT_KAFKA_LISTEN: &str = "127.0.0.1:9092";
 pub(crate) const MAX_KAFKA_CONNECTIONS: usize = 256;
 /// How much one read from a client's socket takes at most.
 const READ_CHUNK_BYTES: usize = 64 * 1024;
-/// How often a parked fetch looks for records besides the engine's events (a tick's appends).
-const PARKED_FETCH_RECHECK_MS: u64 = 100;
+/// How often a waiting request (a fetch, a JoinGroup) looks again besides the engine's events.
+const WAITING_RECHECK_MS: u64 = 100;
 
 /// Binds one listener per broker from `first` (ports counting up, or each free with port 0) and
 /// serves them; returns each broker's address as Metadata advertises it (`advertise` as the host,
@@ -88,14 +88,15 @@ async fn accept(listener: TcpListener, on: KafkaListener, shared: Shared, slots:
 /// One connection: requests in, responses out, until either side closes, the client idles or
 /// stops reading, sends what Kafka would close on, or the server shuts down.
 async fn serve(mut stream: TcpStream, peer: SocketAddr, on: KafkaListener, shared: Shared) {
-    let mut connection = KafkaConnection::new(on);
+    // Kafka shows a member's host as the address with a leading slash (Java's InetAddress).
+    let mut connection = KafkaConnection::new(on).with_peer_host(format!("/{}", peer.ip()));
     let mut published = shared.events.0.subscribe();
     let mut shutdown = shared.shutdown.clone();
     let idle = std::time::Duration::from_secs(IDLE_TIMEOUT_SECS);
     let mut buffer = vec![0u8; READ_CHUNK_BYTES];
     loop {
         let parked = connection.wake_at_ms().is_some();
-        let recheck = std::time::Duration::from_millis(PARKED_FETCH_RECHECK_MS);
+        let recheck = std::time::Duration::from_millis(WAITING_RECHECK_MS);
         let answered = tokio::select! {
             read = tokio::time::timeout(idle, stream.read(&mut buffer)) => match read {
                 Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,

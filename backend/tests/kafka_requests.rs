@@ -4,10 +4,18 @@
 //! binary maps huge blocks lazily, as `kite serve` does), and the engine answers afterwards.
 
 use bytes::BytesMut;
+use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
+use kafka_protocol::messages::leave_group_request::MemberIdentity;
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
+use kafka_protocol::messages::offset_commit_request::{
+    OffsetCommitRequestPartition, OffsetCommitRequestTopic,
+};
+use kafka_protocol::messages::offset_fetch_request::{OffsetFetchRequestGroup, OffsetFetchRequestTopic};
+use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, FetchRequest, ListOffsetsRequest, MetadataRequest, ProduceRequest,
-    RequestHeader, TopicName,
+    ApiKey, ApiVersionsRequest, FetchRequest, FindCoordinatorRequest, GroupId, HeartbeatRequest,
+    JoinGroupRequest, LeaveGroupRequest, ListOffsetsRequest, MetadataRequest, OffsetCommitRequest,
+    OffsetFetchRequest, ProduceRequest, RequestHeader, SyncGroupRequest, TopicName,
 };
 use kafka_protocol::protocol::{Encodable, StrBytes};
 use kite_shared::api::{Command, Reply};
@@ -39,12 +47,92 @@ fn request(api: ApiKey, version: i16) -> Vec<u8> {
             .encode(&mut bytes, version),
         ApiKey::Produce => ProduceRequest::default().with_acks(-1).encode(&mut bytes, version),
         ApiKey::Fetch => FetchRequest::default().with_max_wait_ms(0).encode(&mut bytes, version),
-        _ => ListOffsetsRequest::default().encode(&mut bytes, version),
+        ApiKey::ListOffsets => ListOffsetsRequest::default().encode(&mut bytes, version),
+        group_api => {
+            bytes.extend_from_slice(&group_request(group_api, version));
+            Ok(())
+        }
     }
     .unwrap();
     let mut framed = (bytes.len() as i32).to_be_bytes().to_vec();
     framed.extend_from_slice(&bytes);
     framed
+}
+
+/// A group API's request body, with a member, an assignment and an offset for mutations to hit.
+fn group_request(api: ApiKey, version: i16) -> Vec<u8> {
+    fn body<T: Encodable>(version: i16, request: T) -> Vec<u8> {
+        let mut bytes = BytesMut::new();
+        request.encode(&mut bytes, version).unwrap();
+        bytes.to_vec()
+    }
+    let billing = || GroupId(StrBytes::from_static_str("billing"));
+    let member = || StrBytes::from_static_str("mutant-0-1");
+    let orders = || TopicName(StrBytes::from_static_str("orders"));
+    match api {
+        ApiKey::FindCoordinator if version >= 4 => {
+            body(version, FindCoordinatorRequest::default().with_coordinator_keys(vec![billing().0]))
+        }
+        ApiKey::FindCoordinator => body(version, FindCoordinatorRequest::default().with_key(billing().0)),
+        ApiKey::JoinGroup => body(
+            version,
+            JoinGroupRequest::default()
+                .with_group_id(billing())
+                .with_session_timeout_ms(10_000)
+                .with_member_id(member())
+                .with_protocol_type(StrBytes::from_static_str("consumer"))
+                .with_protocols(vec![
+                    JoinGroupRequestProtocol::default()
+                        .with_name(StrBytes::from_static_str("range"))
+                        .with_metadata(bytes::Bytes::from_static(&[0, 3, 0, 0, 0, 1, 0, 6])),
+                ]),
+        ),
+        ApiKey::SyncGroup => body(
+            version,
+            SyncGroupRequest::default().with_group_id(billing()).with_member_id(member()).with_assignments(
+                vec![
+                    SyncGroupRequestAssignment::default()
+                        .with_member_id(member())
+                        .with_assignment(bytes::Bytes::from_static(&[0, 3, 0, 0, 0, 1, 0, 6, b'o'])),
+                ],
+            ),
+        ),
+        ApiKey::Heartbeat => {
+            body(version, HeartbeatRequest::default().with_group_id(billing()).with_member_id(member()))
+        }
+        ApiKey::LeaveGroup if version >= 3 => body(
+            version,
+            LeaveGroupRequest::default()
+                .with_group_id(billing())
+                .with_members(vec![MemberIdentity::default().with_member_id(member())]),
+        ),
+        ApiKey::LeaveGroup => {
+            body(version, LeaveGroupRequest::default().with_group_id(billing()).with_member_id(member()))
+        }
+        ApiKey::OffsetCommit => body(
+            version,
+            OffsetCommitRequest::default()
+                .with_group_id(billing())
+                .with_generation_id_or_member_epoch(-1)
+                .with_topics(vec![OffsetCommitRequestTopic::default().with_name(orders()).with_partitions(
+                    vec![
+                    OffsetCommitRequestPartition::default().with_partition_index(1).with_committed_offset(7),
+                ],
+                )]),
+        ),
+        ApiKey::OffsetFetch if version >= 8 => body(
+            version,
+            OffsetFetchRequest::default()
+                .with_groups(vec![OffsetFetchRequestGroup::default().with_group_id(billing())]),
+        ),
+        ApiKey::OffsetFetch => body(
+            version,
+            OffsetFetchRequest::default().with_group_id(billing()).with_topics(Some(vec![
+                OffsetFetchRequestTopic::default().with_name(orders()).with_partition_indexes(vec![0, 1]),
+            ])),
+        ),
+        other => panic!("{other:?} is served but has no request here"),
+    }
 }
 
 /// `frame` changed one way or another, its size prefix mostly kept true.
@@ -92,14 +180,16 @@ fn mutated_requests_are_answered_or_closed_and_never_panic() {
         .iter()
         .flat_map(|&(api, min, max)| (min..=max).map(move |v| request(api, v)))
         .collect();
-    let brokers =
+    let brokers: Vec<AdvertisedBroker> =
         (0..3).map(|id| AdvertisedBroker { id, host: "127.0.0.1".into(), port: 9092 + id }).collect();
-    let listener = KafkaListener { broker: 0, brokers };
+    // Half the frames at broker 0, half at the coordinator of the group the requests name.
+    let coordinator = cluster.group_coordinator(NOW_MS, "billing").expect("a coordinator");
+    let listeners = [0, coordinator].map(|broker| KafkaListener { broker, brokers: brokers.clone() });
     let mut rng = Rng::from_seed(20_261_204);
     let (mut answered, mut closed) = (0, 0);
     for n in 0..FRAMES {
         let frame = mutate(&valid[n % valid.len()], &mut rng);
-        let mut connection = KafkaConnection::new(listener.clone());
+        let mut connection = KafkaConnection::new(listeners[n % 2].clone());
         match connection.receive(&mut cluster, NOW_MS, &frame) {
             Ok(_) => answered += 1,
             Err(_) => closed += 1,

@@ -99,3 +99,7 @@ pub const MAX_KAFKA_REQUEST_BYTES: usize = 16 * 1024 * 1024;
 /// The longest a Kafka fetch waits for `min_bytes` (its `max_wait_ms` is cut to this; clients
 /// ask for 500 by default).
 pub const MAX_KAFKA_FETCH_WAIT_MS: i32 = 30_000;
+
+/// Kafka connections that talk to the group coordinator at once (each runs its own consumer, as
+/// a real client does, and may wait on a rebalance); more get COORDINATOR_NOT_AVAILABLE.
+pub const MAX_GROUP_CLIENTS: usize = 10_000;

@@ -1,18 +1,29 @@
 //! The Kafka front end (`kafka::KafkaConnection`) fed requests a Kafka client would send, encoded
 //! by `kafka-protocol`'s client side, and its responses decoded the same way: ApiVersions (with
 //! KIP-511's answer to a version it cannot read), Metadata, Produce at the leader and elsewhere,
-//! `acks=0`, a fetch that waits for records, ListOffsets.
+//! `acks=0`, a fetch that waits for records, ListOffsets, a consumer group's whole life, and every
+//! served version of every API.
 // kafka-protocol's client side is a native dev-dependency.
 #![cfg(not(target_arch = "wasm32"))]
 
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
+use kafka_protocol::messages::leave_group_request::MemberIdentity;
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
+use kafka_protocol::messages::offset_commit_request::{
+    OffsetCommitRequestPartition, OffsetCommitRequestTopic,
+};
+use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, FetchRequest, FetchResponse, ListOffsetsRequest,
-    ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse, RequestHeader,
-    ResponseHeader, TopicName,
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, ConsumerProtocolAssignment, FetchRequest, FetchResponse,
+    FindCoordinatorRequest, FindCoordinatorResponse, GroupId, HeartbeatRequest, HeartbeatResponse,
+    JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse, ListOffsetsRequest,
+    ListOffsetsResponse, MetadataRequest, MetadataResponse, OffsetCommitRequest, OffsetCommitResponse,
+    OffsetFetchRequest, OffsetFetchResponse, ProduceRequest, ProduceResponse, RequestHeader, ResponseHeader,
+    SyncGroupRequest, SyncGroupResponse, TopicName,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 use kite_shared::api::{Command, Reply};
@@ -312,12 +323,16 @@ fn metadata_gives_the_leader_epoch_and_a_fetch_at_another_epoch_is_refused() {
 }
 
 /// Every served version of every API, as a client that negotiated it would ask: each answered
-/// (not closed) with a response that decodes at that version. A field set in a response that the
+/// (not closed) with a response that decodes at that version, with the error codes expected (none,
+/// but UNKNOWN_MEMBER_ID for a member the group does not know). A field set in a response that the
 /// version lacks would not encode, and the connection would close instead.
 #[test]
 fn every_served_version_of_every_api_is_answered() {
     let (mut cluster, leader) = cluster_with_orders();
-    let mut connection = KafkaConnection::new(listener(leader));
+    let mut at_leader = KafkaConnection::new(listener(leader));
+    let mut at_coordinator = KafkaConnection::new(listener(billing_coordinator(&mut cluster)));
+    let group = || GroupId(StrBytes::from_static_str("billing"));
+    let orders = || TopicName(StrBytes::from_static_str("orders"));
     let mut id = 0;
     for (api, min, max) in kite_shared::kafka::versions::SUPPORTED {
         for version in min..=max {
@@ -326,7 +341,7 @@ fn every_served_version_of_every_api_is_answered() {
                 ApiKey::ApiVersions => frame(api, version, id, &ApiVersionsRequest::default()),
                 ApiKey::Metadata => {
                     let topic = kafka_protocol::messages::metadata_request::MetadataRequestTopic::default()
-                        .with_name(Some(TopicName(StrBytes::from_static_str("orders"))));
+                        .with_name(Some(orders()));
                     frame(api, version, id, &MetadataRequest::default().with_topics(Some(vec![topic])))
                 }
                 ApiKey::Produce => frame(api, version, id, &produce(-1, &["v"])),
@@ -334,41 +349,343 @@ fn every_served_version_of_every_api_is_answered() {
                 ApiKey::ListOffsets => {
                     let partition =
                         ListOffsetsPartition::default().with_partition_index(0).with_timestamp(-1);
-                    let topic = ListOffsetsTopic::default()
-                        .with_name(TopicName(StrBytes::from_static_str("orders")))
-                        .with_partitions(vec![partition]);
+                    let topic =
+                        ListOffsetsTopic::default().with_name(orders()).with_partitions(vec![partition]);
                     frame(api, version, id, &ListOffsetsRequest::default().with_topics(vec![topic]))
+                }
+                ApiKey::FindCoordinator => {
+                    let key = StrBytes::from_static_str("billing");
+                    let ask = if version >= 4 {
+                        FindCoordinatorRequest::default().with_coordinator_keys(vec![key])
+                    } else {
+                        FindCoordinatorRequest::default().with_key(key)
+                    };
+                    frame(api, version, id, &ask)
+                }
+                ApiKey::JoinGroup => frame(api, version, id, &join_group("ghost")),
+                ApiKey::SyncGroup => {
+                    let sync = SyncGroupRequest::default()
+                        .with_group_id(group())
+                        .with_generation_id(1)
+                        .with_member_id(StrBytes::from_static_str("ghost"));
+                    frame(api, version, id, &sync)
+                }
+                ApiKey::Heartbeat => frame(api, version, id, &heartbeat("ghost", 1)),
+                ApiKey::LeaveGroup => {
+                    let ghost = StrBytes::from_static_str("ghost");
+                    let leave = if version >= 3 {
+                        LeaveGroupRequest::default()
+                            .with_group_id(group())
+                            .with_members(vec![MemberIdentity::default().with_member_id(ghost)])
+                    } else {
+                        LeaveGroupRequest::default().with_group_id(group()).with_member_id(ghost)
+                    };
+                    frame(api, version, id, &leave)
+                }
+                ApiKey::OffsetCommit => {
+                    // From outside the group (an admin's reset), allowed while it has no members.
+                    let partition = OffsetCommitRequestPartition::default()
+                        .with_partition_index(0)
+                        .with_committed_offset(1);
+                    let topic = OffsetCommitRequestTopic::default()
+                        .with_name(orders())
+                        .with_partitions(vec![partition]);
+                    let commit = OffsetCommitRequest::default()
+                        .with_group_id(group())
+                        .with_generation_id_or_member_epoch(-1)
+                        .with_topics(vec![topic]);
+                    frame(api, version, id, &commit)
+                }
+                ApiKey::OffsetFetch => {
+                    let fetch = if version >= 8 {
+                        let topic = kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopics::default()
+                            .with_name(orders())
+                            .with_partition_indexes(vec![0]);
+                        let asked =
+                            kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestGroup::default(
+                            )
+                            .with_group_id(group())
+                            .with_topics(Some(vec![topic]));
+                        OffsetFetchRequest::default().with_groups(vec![asked])
+                    } else {
+                        let topic = OffsetFetchRequestTopic::default()
+                            .with_name(orders())
+                            .with_partition_indexes(vec![0]);
+                        OffsetFetchRequest::default().with_group_id(group()).with_topics(Some(vec![topic]))
+                    };
+                    frame(api, version, id, &fetch)
                 }
                 other => panic!("{other:?} is served but not asked here"),
             };
+            let group_api = matches!(
+                api,
+                ApiKey::JoinGroup
+                    | ApiKey::SyncGroup
+                    | ApiKey::Heartbeat
+                    | ApiKey::LeaveGroup
+                    | ApiKey::OffsetCommit
+                    | ApiKey::OffsetFetch
+            );
+            let connection = if group_api { &mut at_coordinator } else { &mut at_leader };
             let out = connection
                 .receive(&mut cluster, NOW_MS, &asked)
                 .unwrap_or_else(|close| panic!("{api:?} v{version} closed: {}", close.reason));
-            let errors: Vec<i16> = match api {
-                ApiKey::ApiVersions => vec![response::<ApiVersionsResponse>(&out, version, id).error_code],
-                ApiKey::Metadata => {
-                    let answer: MetadataResponse = response(&out, version, id);
-                    answer.topics.iter().flat_map(|t| &t.partitions).map(|p| p.error_code).collect()
-                }
-                ApiKey::Produce => {
-                    let answer: ProduceResponse = response(&out, version, id);
-                    answer
-                        .responses
-                        .iter()
-                        .flat_map(|t| &t.partition_responses)
-                        .map(|p| p.error_code)
-                        .collect()
-                }
-                ApiKey::Fetch => {
-                    let answer: FetchResponse = response(&out, version, id);
-                    answer.responses.iter().flat_map(|t| &t.partitions).map(|p| p.error_code).collect()
-                }
-                _ => {
-                    let answer: ListOffsetsResponse = response(&out, version, id);
-                    answer.topics.iter().flat_map(|t| &t.partitions).map(|p| p.error_code).collect()
-                }
+            let errors = error_codes(api, &out, version, id);
+            let expected = match api {
+                ApiKey::JoinGroup | ApiKey::SyncGroup | ApiKey::Heartbeat | ApiKey::LeaveGroup => 25,
+                _ => 0,
             };
-            assert!(!errors.is_empty() && errors.iter().all(|&e| e == 0), "{api:?} v{version}: {errors:?}");
+            assert!(
+                !errors.is_empty() && errors.iter().all(|&e| e == expected),
+                "{api:?} v{version}: {errors:?}"
+            );
         }
+    }
+}
+
+/// Every error code in one response of `api`.
+fn error_codes(api: ApiKey, out: &[u8], version: i16, id: i32) -> Vec<i16> {
+    match api {
+        ApiKey::ApiVersions => vec![response::<ApiVersionsResponse>(out, version, id).error_code],
+        ApiKey::Metadata => {
+            let answer: MetadataResponse = response(out, version, id);
+            answer.topics.iter().flat_map(|t| &t.partitions).map(|p| p.error_code).collect()
+        }
+        ApiKey::Produce => {
+            let answer: ProduceResponse = response(out, version, id);
+            answer.responses.iter().flat_map(|t| &t.partition_responses).map(|p| p.error_code).collect()
+        }
+        ApiKey::Fetch => {
+            let answer: FetchResponse = response(out, version, id);
+            answer.responses.iter().flat_map(|t| &t.partitions).map(|p| p.error_code).collect()
+        }
+        ApiKey::ListOffsets => {
+            let answer: ListOffsetsResponse = response(out, version, id);
+            answer.topics.iter().flat_map(|t| &t.partitions).map(|p| p.error_code).collect()
+        }
+        ApiKey::FindCoordinator => {
+            let answer: FindCoordinatorResponse = response(out, version, id);
+            if version >= 4 {
+                answer.coordinators.iter().map(|c| c.error_code).collect()
+            } else {
+                vec![answer.error_code]
+            }
+        }
+        ApiKey::JoinGroup => vec![response::<JoinGroupResponse>(out, version, id).error_code],
+        ApiKey::SyncGroup => vec![response::<SyncGroupResponse>(out, version, id).error_code],
+        ApiKey::Heartbeat => vec![response::<HeartbeatResponse>(out, version, id).error_code],
+        ApiKey::LeaveGroup => {
+            let answer: LeaveGroupResponse = response(out, version, id);
+            if version >= 3 {
+                answer.members.iter().map(|m| m.error_code).collect()
+            } else {
+                vec![answer.error_code]
+            }
+        }
+        ApiKey::OffsetCommit => {
+            let answer: OffsetCommitResponse = response(out, version, id);
+            answer.topics.iter().flat_map(|t| &t.partitions).map(|p| p.error_code).collect()
+        }
+        ApiKey::OffsetFetch => {
+            let answer: OffsetFetchResponse = response(out, version, id);
+            if version >= 8 {
+                let groups = answer.groups.iter();
+                groups
+                    .flat_map(|g| {
+                        g.topics
+                            .iter()
+                            .flat_map(|t| &t.partitions)
+                            .map(|p| p.error_code)
+                            .chain([g.error_code])
+                    })
+                    .collect()
+            } else {
+                answer.topics.iter().flat_map(|t| &t.partitions).map(|p| p.error_code).collect()
+            }
+        }
+        other => panic!("{other:?} has no reader here"),
+    }
+}
+
+/// The consumer protocol's assignment bytes, as a group's leader sends them: `topic` partitions.
+fn assignment(topic: &str, partitions: &[i32]) -> Bytes {
+    use kafka_protocol::messages::consumer_protocol_assignment::TopicPartition as Assigned;
+    let assigned = Assigned::default()
+        .with_topic(TopicName(StrBytes::from_string(topic.into())))
+        .with_partitions(partitions.to_vec());
+    let body = ConsumerProtocolAssignment::default().with_assigned_partitions(vec![assigned]);
+    let mut bytes = BytesMut::new();
+    bytes.extend_from_slice(&3i16.to_be_bytes());
+    body.encode(&mut bytes, 3).unwrap();
+    bytes.freeze()
+}
+
+fn join_group(member_id: &str) -> JoinGroupRequest {
+    let protocol = JoinGroupRequestProtocol::default()
+        .with_name(StrBytes::from_static_str("range"))
+        .with_metadata(Bytes::from_static(b"subscription"));
+    JoinGroupRequest::default()
+        .with_group_id(GroupId(StrBytes::from_static_str("billing")))
+        .with_session_timeout_ms(10_000)
+        .with_rebalance_timeout_ms(30_000)
+        .with_member_id(StrBytes::from_string(member_id.into()))
+        .with_protocol_type(StrBytes::from_static_str("consumer"))
+        .with_protocols(vec![protocol])
+}
+
+fn heartbeat(member_id: &str, generation: i32) -> HeartbeatRequest {
+    HeartbeatRequest::default()
+        .with_group_id(GroupId(StrBytes::from_static_str("billing")))
+        .with_generation_id(generation)
+        .with_member_id(StrBytes::from_string(member_id.into()))
+}
+
+/// The broker FindCoordinator names for `billing`, asked at broker 0 (it creates
+/// `__consumer_offsets`, as Kafka does).
+fn billing_coordinator(cluster: &mut Cluster) -> i32 {
+    let mut connection = KafkaConnection::new(listener(0));
+    let ask = FindCoordinatorRequest::default().with_key(StrBytes::from_static_str("billing"));
+    let out = connection.receive(cluster, NOW_MS, &frame(ApiKey::FindCoordinator, 2, 1, &ask)).unwrap();
+    let found: FindCoordinatorResponse = response(&out, 2, 1);
+    assert_eq!(found.error_code, 0);
+    assert_eq!(found.port, 9092 + found.node_id.0, "the coordinator's own listener");
+    found.node_id.0
+}
+
+/// A consumer group run by two Kafka clients over the protocol: FindCoordinator, JoinGroup
+/// (MEMBER_ID_REQUIRED first at v4+, one step at v0), the join phase that waits for the initial
+/// rebalance delay, SyncGroup with the leader's assignment, heartbeats that tell a member to
+/// rejoin, OffsetCommit/OffsetFetch, LeaveGroup; NOT_COORDINATOR at another broker; and the
+/// engine's own DescribeGroup (what the UI shows) seeing the same group.
+#[test]
+fn a_consumer_group_over_the_kafka_protocol() {
+    let (mut cluster, _) = cluster_with_orders();
+    let coordinator = billing_coordinator(&mut cluster);
+    let mut a = KafkaConnection::new(listener(coordinator)).with_peer_host("/10.0.0.1");
+    let mut b = KafkaConnection::new(listener(coordinator)).with_peer_host("/10.0.0.2");
+    let mut now = NOW_MS;
+
+    // A's first join hands it an id (KIP-394); with it, the join waits for the initial delay.
+    let out = a.receive(&mut cluster, now, &frame(ApiKey::JoinGroup, 5, 2, &join_group(""))).unwrap();
+    let first: JoinGroupResponse = response(&out, 5, 2);
+    assert_eq!(first.error_code, 79, "MEMBER_ID_REQUIRED");
+    let a_id = first.member_id.to_string();
+    assert!(a_id.starts_with("kite-test-"), "{a_id}");
+    let out = a.receive(&mut cluster, now, &frame(ApiKey::JoinGroup, 5, 3, &join_group(&a_id))).unwrap();
+    assert!(out.is_empty(), "the join phase waits");
+    assert!(a.wake_at_ms().is_some());
+    now += 3_001;
+    cluster.tick(now);
+    let joined: JoinGroupResponse = response(&a.wake(&mut cluster, now).unwrap(), 5, 3);
+    assert_eq!((joined.error_code, joined.generation_id), (0, 1));
+    assert_eq!(joined.leader.as_str(), a_id);
+    assert_eq!(joined.protocol_name.as_deref(), Some("range"));
+    assert_eq!(joined.members.len(), 1, "the leader gets every member's subscription");
+
+    // The leader's SyncGroup carries the assignment and gets its own share back.
+    let mine = assignment("orders", &[0]);
+    let sync = SyncGroupRequest::default()
+        .with_group_id(GroupId(StrBytes::from_static_str("billing")))
+        .with_generation_id(1)
+        .with_member_id(StrBytes::from_string(a_id.clone()))
+        .with_assignments(vec![
+            SyncGroupRequestAssignment::default()
+                .with_member_id(StrBytes::from_string(a_id.clone()))
+                .with_assignment(mine.clone()),
+        ]);
+    let synced: SyncGroupResponse =
+        response(&a.receive(&mut cluster, now, &frame(ApiKey::SyncGroup, 3, 4, &sync)).unwrap(), 3, 4);
+    assert_eq!((synced.error_code, synced.assignment), (0, mine));
+    let beat: HeartbeatResponse = response(
+        &a.receive(&mut cluster, now, &frame(ApiKey::Heartbeat, 2, 5, &heartbeat(&a_id, 1))).unwrap(),
+        2,
+        5,
+    );
+    assert_eq!(beat.error_code, 0);
+
+    // Commit offset 1 of orders-0 (and of a partition that does not exist), then read it back.
+    let commit = OffsetCommitRequest::default()
+        .with_group_id(GroupId(StrBytes::from_static_str("billing")))
+        .with_generation_id_or_member_epoch(1)
+        .with_member_id(StrBytes::from_string(a_id.clone()))
+        .with_topics(vec![
+            OffsetCommitRequestTopic::default()
+                .with_name(TopicName(StrBytes::from_static_str("orders")))
+                .with_partitions(vec![
+                    OffsetCommitRequestPartition::default().with_partition_index(0).with_committed_offset(1),
+                    OffsetCommitRequestPartition::default().with_partition_index(9).with_committed_offset(1),
+                ]),
+        ]);
+    let committed: OffsetCommitResponse =
+        response(&a.receive(&mut cluster, now, &frame(ApiKey::OffsetCommit, 7, 6, &commit)).unwrap(), 7, 6);
+    let codes: Vec<i16> = committed.topics[0].partitions.iter().map(|p| p.error_code).collect();
+    assert_eq!(codes, [0, 3], "UNKNOWN_TOPIC_OR_PARTITION for orders-9");
+    let fetch = OffsetFetchRequest::default()
+        .with_group_id(GroupId(StrBytes::from_static_str("billing")))
+        .with_topics(Some(vec![
+            OffsetFetchRequestTopic::default()
+                .with_name(TopicName(StrBytes::from_static_str("orders")))
+                .with_partition_indexes(vec![0]),
+        ]));
+    let fetched: OffsetFetchResponse =
+        response(&a.receive(&mut cluster, now, &frame(ApiKey::OffsetFetch, 5, 7, &fetch)).unwrap(), 5, 7);
+    assert_eq!(fetched.topics[0].partitions[0].committed_offset, 1);
+
+    // B, an old client, joins in one step (JoinGroup v0): A's heartbeat says rebalance, A
+    // rejoins, and both get generation 2.
+    let out = b.receive(&mut cluster, now, &frame(ApiKey::JoinGroup, 0, 8, &join_group(""))).unwrap();
+    assert!(out.is_empty(), "B waits for A to rejoin");
+    let beat: HeartbeatResponse = response(
+        &a.receive(&mut cluster, now, &frame(ApiKey::Heartbeat, 2, 9, &heartbeat(&a_id, 1))).unwrap(),
+        2,
+        9,
+    );
+    assert_eq!(beat.error_code, 27, "REBALANCE_IN_PROGRESS");
+    let rejoined: JoinGroupResponse = response(
+        &a.receive(&mut cluster, now, &frame(ApiKey::JoinGroup, 5, 10, &join_group(&a_id))).unwrap(),
+        5,
+        10,
+    );
+    let b_joined: JoinGroupResponse = response(&b.wake(&mut cluster, now).unwrap(), 0, 8);
+    assert_eq!((rejoined.generation_id, b_joined.generation_id), (2, 2));
+    assert_eq!(rejoined.members.len(), 2);
+    assert_eq!(b_joined.leader, rejoined.leader);
+
+    // What the UI sees: the engine's DescribeGroup, with both members and their hosts.
+    let Reply::GroupDescribed { state, members, .. } =
+        cluster.handle(now, Command::DescribeGroup { group: "billing".into() })
+    else {
+        panic!("not described")
+    };
+    assert_eq!(state, "CompletingRebalance");
+    let hosts: Vec<&str> = members.iter().map(|m| m.host.as_str()).collect();
+    assert_eq!(hosts.len(), 2);
+    assert!(hosts.contains(&"/10.0.0.1") && hosts.contains(&"/10.0.0.2"), "{hosts:?}");
+
+    // B leaves (LeaveGroup v3 names members); a member nobody knows gets UNKNOWN_MEMBER_ID.
+    let leave = LeaveGroupRequest::default()
+        .with_group_id(GroupId(StrBytes::from_static_str("billing")))
+        .with_members(vec![MemberIdentity::default().with_member_id(b_joined.member_id.clone())]);
+    let left: LeaveGroupResponse =
+        response(&b.receive(&mut cluster, now, &frame(ApiKey::LeaveGroup, 3, 11, &leave)).unwrap(), 3, 11);
+    assert_eq!(left.members[0].error_code, 0);
+    let leave = LeaveGroupRequest::default()
+        .with_group_id(GroupId(StrBytes::from_static_str("billing")))
+        .with_member_id(StrBytes::from_static_str("nobody"));
+    let left: LeaveGroupResponse =
+        response(&b.receive(&mut cluster, now, &frame(ApiKey::LeaveGroup, 0, 12, &leave)).unwrap(), 0, 12);
+    assert_eq!(left.error_code, 25, "UNKNOWN_MEMBER_ID");
+
+    // Any other broker is not the coordinator.
+    let elsewhere = (0..3).find(|id| *id != coordinator).unwrap();
+    let mut c = KafkaConnection::new(listener(elsewhere));
+    let beat: HeartbeatResponse = response(
+        &c.receive(&mut cluster, now, &frame(ApiKey::Heartbeat, 2, 13, &heartbeat(&a_id, 2))).unwrap(),
+        2,
+        13,
+    );
+    assert_eq!(beat.error_code, 16, "NOT_COORDINATOR");
+    for connection in [a, b, c] {
+        connection.close(&mut cluster, now);
     }
 }

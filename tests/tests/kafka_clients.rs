@@ -1,7 +1,7 @@
 //! Real Kafka clients against a real `kite serve`: kcat (librdkafka) lists the cluster, produces
 //! with every codec and consumes, through the brokers' Kafka listeners; what it writes, Kite's own
-//! API reads, and the other way round; bytes no Kafka client sends close their connection and
-//! leave the server up.
+//! API reads, and the other way round; its balanced consumer runs a consumer group that Kite's
+//! own tools see; bytes no Kafka client sends close their connection and leave the server up.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -131,6 +131,39 @@ fn produce_and_fetch_go_to_each_partitions_leader() {
         );
         assert_eq!(out, format!("to {partition}\n"));
     }
+}
+
+/// kcat's balanced consumer (`-G`, librdkafka's classic group protocol): it finds the
+/// coordinator, joins, syncs the assignment it computed, reads every partition, commits and
+/// leaves; Kite's own DescribeGroup (what the UI and `kite groups` show) sees the committed
+/// offsets; the next run resumes from them.
+#[test]
+fn a_kcat_consumer_group_reads_every_partition_commits_and_resumes() {
+    let data = TempDir::new("kcat-group");
+    let server = KiteServer::start(data.path());
+    let mut client = ApiClient::connect(&server);
+    client.create_topic("payments", 3);
+    for partition in 0..3 {
+        let lines: String = (0..3).map(|i| format!("p{partition}-{i}\n")).collect();
+        kcat(&server, &["-P", "-t", "payments", "-p", &partition.to_string()], &lines);
+    }
+    let group = ["-G", "billing", "-X", "auto.offset.reset=earliest", "-e", "-q", "-f", "%s\\n", "payments"];
+    let mut read: Vec<String> = kcat(&server, &group, "").lines().map(str::to_string).collect();
+    read.sort();
+    let expected: Vec<String> = (0..3).flat_map(|p| (0..3).map(move |i| format!("p{p}-{i}"))).collect();
+    assert_eq!(read, expected);
+
+    let Reply::GroupDescribed { offsets, .. } =
+        client.request(Api::DescribeGroup { group: "billing".into() })
+    else {
+        panic!("billing is not described")
+    };
+    let committed: Vec<(i32, Option<i64>, Option<i64>)> =
+        offsets.iter().map(|row| (row.partition, row.current_offset, row.lag)).collect();
+    assert_eq!(committed, [(0, Some(3), Some(0)), (1, Some(3), Some(0)), (2, Some(3), Some(0))]);
+
+    kcat(&server, &["-P", "-t", "payments", "-p", "1"], "later\n");
+    assert_eq!(kcat(&server, &group, ""), "later\n", "the group resumes from its commits");
 }
 
 #[test]

@@ -21,7 +21,7 @@ use crate::group::coordinator::{
     OFFSETS_TOPIC, OFFSETS_TOPIC_PARTITIONS, Reply as GroupReply,
 };
 use crate::group::offsets_topic::{encode_batch, records_in};
-use crate::limits::MAX_FETCH_RECORDS;
+use crate::limits::{MAX_FETCH_RECORDS, MAX_GROUP_CLIENTS};
 use crate::record::batch::BatchRecord;
 use crate::replication::partition::{MAX_FETCH_BYTES, Outbox};
 use crate::replication::protocol::{BrokerId, FetchData, Message, NodeId, PartitionState, TopicPartition};
@@ -61,6 +61,10 @@ pub(super) struct Groups {
     trace: Trace,
     /// The coordinator is creating `__consumer_offsets` (clients may not).
     creating: bool,
+    /// Clients that send the coordinator their own requests (Kafka connections), with the
+    /// answers that came for them (a JoinGroup is answered when the join phase ends, perhaps in
+    /// another client's turn or a tick) until they take them.
+    clients: BTreeMap<u32, Vec<(u64, GroupResponse)>>,
 }
 
 impl Groups {
@@ -89,6 +93,7 @@ impl Groups {
             next_correlation: 0,
             trace: Trace::default(),
             creating: false,
+            clients: BTreeMap::new(),
         }
     }
 }
@@ -192,6 +197,62 @@ impl Cluster {
             .append(now_ms, OFFSETS_TOPIC, vec![(partition, batch)], Acks::All, min_isr)
             .map(|_| ())
             .map_err(|e| e.error)
+    }
+
+    /// A new client of the coordinator, for a Kafka connection: the id its requests come from.
+    /// It runs its own consumer, as a real client does; what the coordinator answers waits for it
+    /// in a mailbox ([`Cluster::group_answer`]).
+    pub fn open_group_client(&mut self) -> Result<u32, ErrorCode> {
+        if self.groups.clients.len() >= MAX_GROUP_CLIENTS {
+            return Err(ErrorCode::CoordinatorNotAvailable);
+        }
+        let id = self.groups.next_consumer;
+        self.groups.next_consumer += 1;
+        self.groups.clients.insert(id, Vec::new());
+        Ok(id)
+    }
+
+    /// The client's connection closed: answers still coming for it are dropped. Its members stay
+    /// in their groups until their sessions expire, as in Kafka.
+    pub fn close_group_client(&mut self, client: u32) {
+        self.groups.clients.remove(&client);
+    }
+
+    /// FindCoordinator: the broker that coordinates `group` — the leader of its
+    /// `__consumer_offsets` partition — creating the topic on first use, as Kafka does.
+    pub fn group_coordinator(&mut self, now_ms: i64, group: &str) -> Result<i32, KafkaError> {
+        self.ensure_offsets_topic(now_ms)?;
+        self.collect_events();
+        let partition =
+            crate::group::coordinator_partition(group, self.groups.coordinator.config.offsets_partitions);
+        match self.leadership(OFFSETS_TOPIC, partition)? {
+            (Some(leader), _) => Ok(leader),
+            (None, _) => Err(KafkaError::new(
+                ErrorCode::CoordinatorNotAvailable,
+                format!("{OFFSETS_TOPIC}-{partition}, which coordinates '{group}', has no leader."),
+            )),
+        }
+    }
+
+    /// A Kafka client's request to the coordinator, after its timers (a join phase may be due to
+    /// end). The answer, now or later, goes to the client's mailbox under `correlation`.
+    pub fn ask_group(&mut self, now_ms: i64, client: u32, correlation: u64, request: GroupRequest) {
+        if !self.groups.clients.contains_key(&client) {
+            return;
+        }
+        let mut output = CoordinatorOutput::default();
+        self.groups.coordinator.tick(now_ms, &mut output, &mut self.groups.trace);
+        let mut replies = self.settle(now_ms, output);
+        replies.extend(self.ask_coordinator(now_ms, client, correlation, request));
+        self.deliver_replies(now_ms, replies);
+        self.collect_events();
+    }
+
+    /// The coordinator's answer to the client's request `correlation`, once it came.
+    pub fn group_answer(&mut self, client: u32, correlation: u64) -> Option<GroupResponse> {
+        let mailbox = self.groups.clients.get_mut(&client)?;
+        let at = mailbox.iter().position(|(c, _)| *c == correlation)?;
+        Some(mailbox.remove(at).1)
     }
 
     /// Sends a request to the coordinator as `from` and settles it.
@@ -321,6 +382,12 @@ impl Cluster {
             };
             for (to, answer) in answers {
                 let NodeId::Client(id) = to else { continue };
+                if let (Some(mailbox), Message::GroupResponse { correlation, response }) =
+                    (self.groups.clients.get_mut(&id), &answer)
+                {
+                    mailbox.push((*correlation, response.clone()));
+                    continue;
+                }
                 let Some(hosted) = self.groups.consumers.get_mut(&id) else { continue };
                 let more = hosted.consumer.handle(now_ms, answer, &mut self.groups.trace);
                 queue.extend(more.into_iter().map(|(to, m)| (id, to, m)));
@@ -331,6 +398,10 @@ impl Cluster {
     fn deliver_replies(&mut self, now_ms: i64, replies: Vec<GroupReply>) {
         for reply in replies {
             let NodeId::Client(id) = reply.to else { continue };
+            if let Some(mailbox) = self.groups.clients.get_mut(&id) {
+                mailbox.push((reply.correlation, reply.response));
+                continue;
+            }
             let Some(hosted) = self.groups.consumers.get_mut(&id) else { continue };
             let message = Message::GroupResponse { correlation: reply.correlation, response: reply.response };
             let out = hosted.consumer.handle(now_ms, message, &mut self.groups.trace);

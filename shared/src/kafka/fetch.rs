@@ -14,7 +14,7 @@ use kafka_protocol::messages::{
     BrokerId, FetchRequest, FetchResponse, ListOffsetsRequest, ListOffsetsResponse,
 };
 
-use super::{Handled, KafkaClose, KafkaConnection, Request, decode, error_code, respond};
+use super::{Handled, KafkaClose, KafkaConnection, Request, Retried, Waiting, decode, error_code, respond};
 use crate::api::{Command, Reply};
 use crate::cluster::Cluster;
 use crate::error::ErrorCode;
@@ -26,12 +26,6 @@ pub(super) struct Parked {
     request: Request,
     asked: FetchRequest,
     pub(super) deadline_ms: i64,
-}
-
-/// What retrying a parked fetch came to.
-pub(super) enum Retried {
-    Answered(Vec<u8>),
-    Waiting(Box<Parked>),
 }
 
 pub(super) fn answer(
@@ -46,7 +40,11 @@ pub(super) fn answer(
     if bytes >= usize::try_from(asked.min_bytes).unwrap_or(0) || wait_ms == 0 {
         return respond(request, &response).map(Handled::Respond);
     }
-    Ok(Handled::Park(Box::new(Parked { request, asked, deadline_ms: request.now_ms + wait_ms })))
+    Ok(Handled::Park(Waiting::Fetch(Box::new(Parked {
+        request,
+        asked,
+        deadline_ms: request.now_ms + wait_ms,
+    }))))
 }
 
 /// Reads again for a parked fetch: answered once it has `min_bytes` or its wait is over.
@@ -61,7 +59,7 @@ pub(super) fn retry(
     if bytes >= usize::try_from(parked.asked.min_bytes).unwrap_or(0) || now_ms >= parked.deadline_ms {
         return respond(parked.request, &response).map(Retried::Answered);
     }
-    Ok(Retried::Waiting(parked))
+    Ok(Retried::Waiting(Waiting::Fetch(parked)))
 }
 
 /// Every partition's batches, within the request's `max_bytes` (the first partition with records

@@ -8,6 +8,7 @@
 //! [`versions::SUPPORTED`], and ApiVersions says exactly that.
 
 mod fetch;
+mod groups;
 mod metadata;
 mod produce;
 pub mod versions;
@@ -73,8 +74,15 @@ pub struct KafkaConnection {
     /// The last request id given to the session (Kafka's correlation ids are the client's).
     requests: u64,
     client: KafkaClient,
-    /// A fetch waiting for records (Kafka's `max_wait_ms`), with the requests after it.
-    parked: Option<Box<fetch::Parked>>,
+    /// A request waiting (a fetch for records, a JoinGroup for its rebalance), with the
+    /// requests after it: Kafka answers a connection's requests in order.
+    parked: Option<Waiting>,
+    /// Where the client connects from, as the group coordinator shows a member's host.
+    peer_host: String,
+    /// This connection's id as a client of the group coordinator, once it asked it something.
+    group_client: Option<u32>,
+    /// The last request id given to the group coordinator.
+    group_requests: u64,
 }
 
 impl KafkaConnection {
@@ -87,7 +95,16 @@ impl KafkaConnection {
             requests: 0,
             client: KafkaClient::default(),
             parked: None,
+            peer_host: String::new(),
+            group_client: None,
+            group_requests: 0,
         }
+    }
+
+    /// The client's address (as Kafka shows a group member's host, e.g. `/127.0.0.1`).
+    pub fn with_peer_host(mut self, host: impl Into<String>) -> KafkaConnection {
+        self.peer_host = host.into();
+        self
     }
 
     /// What the client said about itself.
@@ -107,30 +124,45 @@ impl KafkaConnection {
         self.answer_waiting(cluster, now_ms)
     }
 
-    /// When a parked fetch must be answered even without records (`None`: nothing is parked).
-    /// The host calls [`KafkaConnection::wake`] then, and may call it sooner when records arrive.
+    /// When a waiting request must be answered at the latest (`None`: nothing waits): a fetch
+    /// without records at its `max_wait_ms`, a group request when the coordinator should long
+    /// have answered. The host calls [`KafkaConnection::wake`] then, and sooner whenever the
+    /// engine did something (records arrived, another member joined, a timer fired).
     pub fn wake_at_ms(&self) -> Option<i64> {
-        self.parked.as_ref().map(|parked| parked.deadline_ms)
+        self.parked.as_ref().map(|parked| match parked {
+            Waiting::Fetch(fetch) => fetch.deadline_ms,
+            Waiting::Group(group) => group.deadline_ms,
+        })
     }
 
-    /// Answers a parked fetch if it has records now or its wait is over, then the requests
-    /// after it: the bytes to send.
+    /// Answers a waiting request if it can be now, then the requests after it: the bytes to
+    /// send.
     pub fn wake(&mut self, cluster: &mut Cluster, now_ms: i64) -> Result<Vec<u8>, KafkaClose> {
         self.answer_waiting(cluster, now_ms)
     }
 
-    /// The connection ends: what its session opened is closed.
+    /// The connection ends: what its session opened is closed, and answers still coming from
+    /// the group coordinator are dropped (its group members stay until their sessions expire,
+    /// as in Kafka).
     pub fn close(self, cluster: &mut Cluster, now_ms: i64) {
+        if let Some(client) = self.group_client {
+            cluster.close_group_client(client);
+        }
         self.session.close(cluster, now_ms);
     }
 
-    /// Answers the parked fetch (if it may be now) and every whole request in the inbox, in order.
+    /// Answers the waiting request (if it may be now) and every whole request in the inbox, in
+    /// order.
     fn answer_waiting(&mut self, cluster: &mut Cluster, now_ms: i64) -> Result<Vec<u8>, KafkaClose> {
         let mut out = Vec::new();
         if let Some(parked) = self.parked.take() {
-            match fetch::retry(self, cluster, now_ms, parked)? {
-                fetch::Retried::Answered(bytes) => out.extend_from_slice(&bytes),
-                fetch::Retried::Waiting(parked) => {
+            let retried = match parked {
+                Waiting::Fetch(fetch) => fetch::retry(self, cluster, now_ms, fetch)?,
+                Waiting::Group(group) => groups::retry(self, cluster, now_ms, group)?,
+            };
+            match retried {
+                Retried::Answered(bytes) => out.extend_from_slice(&bytes),
+                Retried::Waiting(parked) => {
                     self.parked = Some(parked);
                     return Ok(out);
                 }
@@ -202,6 +234,17 @@ impl KafkaConnection {
             ApiKey::ListOffsets => {
                 fetch::list_offsets(self, cluster, request, &mut body).map(Handled::Respond)
             }
+            ApiKey::FindCoordinator => {
+                groups::find_coordinator(self, cluster, request, &mut body).map(Handled::Respond)
+            }
+            ApiKey::JoinGroup => groups::join(self, cluster, request, &mut body),
+            ApiKey::SyncGroup => groups::sync(self, cluster, request, &mut body),
+            ApiKey::Heartbeat => groups::heartbeat(self, cluster, request, &mut body),
+            ApiKey::LeaveGroup => groups::leave(self, cluster, request, &mut body).map(Handled::Respond),
+            ApiKey::OffsetCommit => groups::commit(self, cluster, request, &mut body),
+            ApiKey::OffsetFetch => {
+                groups::offset_fetch(self, cluster, request, &mut body).map(Handled::Respond)
+            }
             other => Err(malformed(format!("{other:?} is not served here"))),
         }
     }
@@ -235,8 +278,24 @@ enum Handled {
     Respond(Vec<u8>),
     /// No response: a produce with `acks=0`.
     Silent,
-    /// A fetch that waits for records.
-    Park(Box<fetch::Parked>),
+    /// A request that waits: a fetch for records, a group request for the coordinator.
+    Park(Waiting),
+}
+
+/// A request waiting for its answer.
+#[derive(Debug)]
+enum Waiting {
+    /// A fetch with fewer than `min_bytes`, until records come or `max_wait_ms` passes.
+    Fetch(Box<fetch::Parked>),
+    /// A group request the coordinator has not answered yet (a JoinGroup until the join phase
+    /// ends, a SyncGroup until the leader's assignment is stored).
+    Group(Box<groups::GroupWait>),
+}
+
+/// What retrying a waiting request came to.
+enum Retried {
+    Answered(Vec<u8>),
+    Waiting(Waiting),
 }
 
 /// Reads a request body of type `T` at the request's version.

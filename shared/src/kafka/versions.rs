@@ -9,12 +9,21 @@ use super::{KafkaClose, KafkaConnection, Request, decode, respond};
 
 /// Every API served, with the lowest and highest version. Produce from v3 and Fetch from v4: the
 /// versions that carry RecordBatch v2, the only record format Kite stores. Fetch stops before v13
-/// (topics by id) and ListOffsets before v7 (the max-timestamp lookup): not served yet.
-pub const SUPPORTED: [(ApiKey, i16, i16); 5] = [
+/// (topics by id) and ListOffsets before v7 (the max-timestamp lookup): not served yet. The group
+/// APIs are the classic consumer protocol's (KIP-848's ConsumerGroupHeartbeat is not served);
+/// FindCoordinator stops at v4 (batched keys) and OffsetCommit/OffsetFetch before v10 (topic ids).
+pub const SUPPORTED: [(ApiKey, i16, i16); 12] = [
     (ApiKey::Produce, 3, 9),
     (ApiKey::Fetch, 4, 12),
     (ApiKey::ListOffsets, 1, 6),
     (ApiKey::Metadata, 0, 12),
+    (ApiKey::OffsetCommit, 2, 9),
+    (ApiKey::OffsetFetch, 1, 9),
+    (ApiKey::FindCoordinator, 0, 4),
+    (ApiKey::JoinGroup, 0, 9),
+    (ApiKey::Heartbeat, 0, 4),
+    (ApiKey::LeaveGroup, 0, 5),
+    (ApiKey::SyncGroup, 0, 5),
     (ApiKey::ApiVersions, 0, 3),
 ];
 
