@@ -1,7 +1,8 @@
 //! Real Kafka clients against a real `kite serve`: kcat (librdkafka) lists the cluster, produces
 //! with every codec and consumes, through the brokers' Kafka listeners; what it writes, Kite's own
 //! API reads, and the other way round; its balanced consumer runs a consumer group that Kite's
-//! own tools see; bytes no Kafka client sends close their connection and leave the server up.
+//! own tools see; confluent-kafka and kafka-python (Python, `tests/clients/`) produce and consume
+//! in a group; bytes no Kafka client sends close their connection and leave the server up.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -164,6 +165,84 @@ fn a_kcat_consumer_group_reads_every_partition_commits_and_resumes() {
 
     kcat(&server, &["-P", "-t", "payments", "-p", "1"], "later\n");
     assert_eq!(kcat(&server, &group, ""), "later\n", "the group resumes from its commits");
+}
+
+/// Runs one of the Python client scripts in `tests/clients/` against the server; its stdout.
+fn python_client(server: &KiteServer, script: &str, topic: &str, group: &str) -> String {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("clients").join(script);
+    let mut child = Command::new(env_path("KITE_PYTHON"))
+        .arg(&script)
+        .args([server.bootstrap().as_str(), topic, group])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python runs (KITE_PYTHON)");
+    let deadline = std::time::Instant::now() + KCAT_TIMEOUT;
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let output = child.wait_with_output().unwrap();
+            panic!("{script:?} took over {KCAT_TIMEOUT:?}: {}", String::from_utf8_lossy(&output.stderr));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{script:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// confluent-kafka and kafka-python (a second, independent reading of the protocol) each produce
+/// six keyed records to a three-partition topic and read them back in a consumer group: each key
+/// lands on the partition Kite's own murmur2 partitioner names (what the UI explains), offsets
+/// count from 0 in every partition, the group reads exactly what was produced, and Kite's
+/// DescribeGroup shows its commits.
+#[test]
+fn python_clients_produce_and_consume_in_a_group() {
+    let data = TempDir::new("python-clients");
+    let server = KiteServer::start(data.path());
+    let mut client = ApiClient::connect(&server);
+    for script in ["confluent_kafka_client.py", "kafka_python_client.py"] {
+        let topic = script.trim_end_matches(".py").replace('_', "-");
+        client.create_topic(&topic, 3);
+        let out = python_client(&server, script, &topic, &format!("{topic}-group"));
+        let (mut produced, mut consumed) = (Vec::new(), Vec::new());
+        for line in out.lines() {
+            let fields: Vec<&str> = line.split(' ').collect();
+            match fields.as_slice() {
+                ["produced", key, partition, offset] => produced.push((
+                    key.to_string(),
+                    partition.parse::<i32>().unwrap(),
+                    offset.parse::<i64>().unwrap(),
+                )),
+                ["consumed", key, value, partition, offset] => {
+                    assert_eq!(*value, key.replace('k', "v"), "{script}: {line}");
+                    consumed.push((
+                        key.to_string(),
+                        partition.parse::<i32>().unwrap(),
+                        offset.parse::<i64>().unwrap(),
+                    ));
+                }
+                _ => panic!("{script}: unexpected line {line:?}"),
+            }
+        }
+        assert_eq!(produced.len(), 6, "{script}: {out}");
+        assert_eq!(consumed, produced, "{script}: the group reads what was produced");
+        let mut per_partition = [0i64; 3];
+        for (key, partition, offset) in &produced {
+            let kite = kite_shared::partitioner::partition_for_key(key.as_bytes(), 3).partition();
+            assert_eq!(*partition, kite, "{script}: {key} went where Kite's murmur2 says");
+            assert!(*offset < 6, "{script}: {key}@{offset}");
+            per_partition[*partition as usize] += 1;
+        }
+        let Reply::GroupDescribed { offsets, .. } =
+            client.request(Api::DescribeGroup { group: format!("{topic}-group") })
+        else {
+            panic!("{script}: the group is not described")
+        };
+        for row in offsets {
+            assert_eq!(row.current_offset, Some(per_partition[row.partition as usize]), "{script}: {row:?}");
+        }
+    }
 }
 
 #[test]

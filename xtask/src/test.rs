@@ -48,7 +48,7 @@ pub(crate) fn run_all() -> Result<(), String> {
     tools::ensure_wasm_target()?;
     let wasm_bindgen = tools::ensure_wasm_bindgen()?;
     let browser = tools::ensure_browser()?;
-    let kcat = tools::ensure_kcat()?;
+    let clients = KafkaClients { kcat: tools::ensure_kcat()?, python: tools::ensure_python_clients()? };
 
     let mut results: Vec<(&str, Outcome, f64)> = Vec::new();
     let mut run_stage = |stage: Stage| {
@@ -109,7 +109,7 @@ pub(crate) fn run_all() -> Result<(), String> {
         .env("TMPDIR", &browser_tmp);
     run_stage(Stage { name: "browser tests", counts_tests: true, command: browser_tests });
 
-    match e2e_build(&browser, &kcat, &root) {
+    match e2e_build(&browser, &clients, &root) {
         Some(command) => run_stage(Stage { name: "end-to-end tests", counts_tests: true, command }),
         None => results.push(("end-to-end tests", Outcome { ok: false, passed: 0, failed: 0 }, 0.0)),
     }
@@ -160,12 +160,12 @@ pub(crate) fn write_webdriver_json(path: &Path, browser: &tools::Browser) -> Res
 
 /// End-to-end: the real UI bundle, the real server binary, the real browser. `None` (said why)
 /// when something cannot be built.
-fn e2e_build(browser: &tools::Browser, kcat: &Path, root: &Path) -> Option<Command> {
+fn e2e_build(browser: &tools::Browser, clients: &KafkaClients, root: &Path) -> Option<Command> {
     let built = dist::build(true).and_then(|ui_dir| Ok((ui_dir, dist::build_server(false)?)));
     let (ui_dir, kite) =
         built.map_err(|e| eprintln!("xtask: cannot build for the end-to-end tests: {e}")).ok()?;
     match crate::docs::build(&ui_dir, &kite) {
-        Ok(_) => Some(e2e_command(&ui_dir, &kite, browser, kcat, root)),
+        Ok(_) => Some(e2e_command(&ui_dir, &kite, browser, clients, root)),
         Err(e) => {
             eprintln!("xtask: cannot build the docs site for the end-to-end tests: {e}");
             None
@@ -173,7 +173,21 @@ fn e2e_build(browser: &tools::Browser, kcat: &Path, root: &Path) -> Option<Comma
     }
 }
 
-fn e2e_command(ui_dir: &Path, kite: &Path, browser: &tools::Browser, kcat: &Path, root: &Path) -> Command {
+/// The real Kafka clients the end-to-end tests drive.
+struct KafkaClients {
+    /// kcat (librdkafka's command-line client).
+    kcat: PathBuf,
+    /// A Python with confluent-kafka and kafka-python.
+    python: PathBuf,
+}
+
+fn e2e_command(
+    ui_dir: &Path,
+    kite: &Path,
+    browser: &tools::Browser,
+    clients: &KafkaClients,
+    root: &Path,
+) -> Command {
     let mut command = proc::cargo();
     command
         .args(["test", "-p", "kite-e2e"])
@@ -181,7 +195,8 @@ fn e2e_command(ui_dir: &Path, kite: &Path, browser: &tools::Browser, kcat: &Path
         .env("KITE_UI_DIR", ui_dir)
         .env("CHROME", &browser.chrome)
         .env("CHROMEDRIVER", &browser.chromedriver)
-        .env("KCAT", kcat)
+        .env("KCAT", &clients.kcat)
+        .env("KITE_PYTHON", &clients.python)
         .env("KITE_CHROME_ARGS", CHROME_ARGS.join(" "))
         .env("KITE_SCREENSHOT_DIR", root.join("target").join("e2e"))
         .env("TMPDIR", root.join("target").join("xtask").join(BROWSER_TMP_DIR));

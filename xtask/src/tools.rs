@@ -236,6 +236,48 @@ pub(crate) fn ensure_kcat() -> Result<PathBuf, String> {
         .to_string())
 }
 
+/// The Python Kafka clients the compatibility tests drive, pinned: confluent-kafka (librdkafka's
+/// binding) and kafka-python (Kafka's protocol written again in Python, so a second reading of it).
+const PYTHON_KAFKA_CLIENTS: [&str; 2] = ["confluent-kafka==2.16.1", "kafka-python==3.0.12"];
+
+/// A Python with [`PYTHON_KAFKA_CLIENTS`]: `KITE_PYTHON`, or a virtualenv under `target/tools/pyvenv`
+/// made with `python3 -m venv` and pip (on Debian as root, apt-get installs python3-venv first if
+/// venv is missing). A marker file names what is installed, so later runs skip pip.
+pub(crate) fn ensure_python_clients() -> Result<PathBuf, String> {
+    if let Some(python) = std::env::var_os("KITE_PYTHON") {
+        return Ok(PathBuf::from(python));
+    }
+    let venv = crate::workspace_root().join("target").join("tools").join("pyvenv");
+    let python = venv.join("bin").join("python");
+    let marker = venv.join("kite-clients.txt");
+    let wanted = PYTHON_KAFKA_CLIENTS.join("\n");
+    if std::fs::read_to_string(&marker).is_ok_and(|installed| installed == wanted) && python.is_file() {
+        return Ok(python);
+    }
+    let python3 = on_path("python3")
+        .ok_or("the Kafka-client tests need python3 (Debian: apt-get install python3-venv)")?;
+    println!("xtask: installing {} for the Kafka-client tests", PYTHON_KAFKA_CLIENTS.join(", "));
+    let make_venv = || {
+        let mut venv_cmd = Command::new(&python3);
+        venv_cmd.args(["-m", "venv", "--clear"]).arg(&venv);
+        proc::run(venv_cmd)
+    };
+    if make_venv().is_err() {
+        if !(Path::new("/etc/debian_version").is_file() && is_root()) {
+            return Err("python3 cannot make a virtualenv: install python3-venv".into());
+        }
+        let mut install = Command::new("apt-get");
+        install.args(["install", "-y", "-q", "python3-venv"]).env("DEBIAN_FRONTEND", "noninteractive");
+        proc::run(install)?;
+        make_venv()?;
+    }
+    let mut pip = Command::new(&python);
+    pip.args(["-m", "pip", "install", "-q", "--disable-pip-version-check"]).args(PYTHON_KAFKA_CLIENTS);
+    proc::run(pip)?;
+    std::fs::write(&marker, wanted).map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
+    Ok(python)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

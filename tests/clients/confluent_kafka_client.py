@@ -1,0 +1,38 @@
+"""confluent-kafka (librdkafka's Python binding) against kite serve, as tests/tests/kafka_clients.rs
+runs it: produce six keyed records with Java's partitioner, read them back in a consumer group,
+commit, leave. Prints one line per record: `produced KEY PARTITION OFFSET`, then
+`consumed KEY VALUE PARTITION OFFSET`. Usage: confluent_kafka_client.py BOOTSTRAP TOPIC GROUP"""
+import sys
+import time
+
+from confluent_kafka import Consumer, Producer
+
+RECORDS = 6
+WAIT_SECONDS = 30
+
+bootstrap, topic, group = sys.argv[1:4]
+produced = []
+producer = Producer({"bootstrap.servers": bootstrap, "partitioner": "murmur2_random", "acks": "all"})
+for i in range(RECORDS):
+    producer.produce(topic, key=b"k%d" % i, value=b"v%d" % i,
+                     on_delivery=lambda err, m: produced.append((err, m.key(), m.partition(), m.offset())))
+producer.flush(WAIT_SECONDS)
+for err, key, partition, offset in sorted(produced, key=lambda p: p[1]):
+    if err is not None:
+        sys.exit(f"delivery failed: {err}")
+    print("produced", key.decode(), partition, offset)
+
+consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest"})
+consumer.subscribe([topic])
+consumed = []
+deadline = time.time() + WAIT_SECONDS
+while len(consumed) < RECORDS and time.time() < deadline:
+    message = consumer.poll(1)
+    if message is None:
+        continue
+    if message.error():
+        sys.exit(f"consume failed: {message.error()}")
+    consumed.append((message.key().decode(), message.value().decode(), message.partition(), message.offset()))
+consumer.close()  # commits what was read and leaves the group
+for record in sorted(consumed):
+    print("consumed", *record)

@@ -1,0 +1,33 @@
+"""kafka-python (Kafka's protocol written again in Python) against kite serve, as
+tests/tests/kafka_clients.rs runs it: produce six keyed records (its default partitioner is Java's
+murmur2), read them back in a consumer group, commit, leave. Prints one line per record:
+`produced KEY PARTITION OFFSET`, then `consumed KEY VALUE PARTITION OFFSET`.
+Usage: kafka_python_client.py BOOTSTRAP TOPIC GROUP"""
+import sys
+
+from kafka import KafkaConsumer, KafkaProducer
+
+RECORDS = 6
+WAIT_SECONDS = 30
+
+bootstrap, topic, group = sys.argv[1:4]
+# kafka-python 3 turns idempotence on by default; Kite does not serve InitProducerId yet.
+producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
+futures = [(b"k%d" % i, producer.send(topic, key=b"k%d" % i, value=b"v%d" % i)) for i in range(RECORDS)]
+producer.flush(WAIT_SECONDS)
+for key, future in futures:
+    metadata = future.get(WAIT_SECONDS)
+    print("produced", key.decode(), metadata.partition, metadata.offset)
+producer.close()
+
+consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
+                         consumer_timeout_ms=WAIT_SECONDS * 1000)
+consumed = []
+for message in consumer:
+    consumed.append((message.key.decode(), message.value.decode(), message.partition, message.offset))
+    if len(consumed) == RECORDS:
+        break
+consumer.commit()
+consumer.close()
+for record in sorted(consumed):
+    print("consumed", *record)
