@@ -603,7 +603,8 @@ fn a_consumer_group_over_the_kafka_protocol() {
     );
     assert_eq!(beat.error_code, 0);
 
-    // Commit offset 1 of orders-0 (and of a partition that does not exist), then read it back.
+    // Commit offset 1 of orders-0 with metadata (and of a partition that does not exist), then read
+    // it back.
     let commit = OffsetCommitRequest::default()
         .with_group_id(GroupId(StrBytes::from_static_str("billing")))
         .with_generation_id_or_member_epoch(1)
@@ -612,7 +613,11 @@ fn a_consumer_group_over_the_kafka_protocol() {
             OffsetCommitRequestTopic::default()
                 .with_name(TopicName(StrBytes::from_static_str("orders")))
                 .with_partitions(vec![
-                    OffsetCommitRequestPartition::default().with_partition_index(0).with_committed_offset(1),
+                    OffsetCommitRequestPartition::default()
+                        .with_partition_index(0)
+                        .with_committed_offset(1)
+                        .with_committed_leader_epoch(0)
+                        .with_committed_metadata(Some(StrBytes::from_static_str("read by A"))),
                     OffsetCommitRequestPartition::default().with_partition_index(9).with_committed_offset(1),
                 ]),
         ]);
@@ -629,7 +634,9 @@ fn a_consumer_group_over_the_kafka_protocol() {
         ]));
     let fetched: OffsetFetchResponse =
         response(&a.receive(&mut cluster, now, &frame(ApiKey::OffsetFetch, 5, 7, &fetch)).unwrap(), 5, 7);
-    assert_eq!(fetched.topics[0].partitions[0].committed_offset, 1);
+    let partition = &fetched.topics[0].partitions[0];
+    assert_eq!((partition.committed_offset, partition.committed_leader_epoch), (1, 0));
+    assert_eq!(partition.metadata.as_deref(), Some("read by A"), "the metadata round-trips");
 
     // B, an old client, joins in one step (JoinGroup v0): A's heartbeat says rebalance, A
     // rejoins, and both get generation 2.

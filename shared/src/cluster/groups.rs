@@ -20,7 +20,7 @@ use crate::group::coordinator::{
     CoordinatorConfig, CoordinatorOutput, GroupCoordinator, GroupRequest, GroupResponse, GroupState,
     OFFSETS_TOPIC, OFFSETS_TOPIC_PARTITIONS, Reply as GroupReply,
 };
-use crate::group::offsets_topic::{encode_batch, records_in};
+use crate::group::offsets_topic::{OffsetCommitValue, encode_batch, records_in};
 use crate::limits::{MAX_FETCH_RECORDS, MAX_GROUP_CLIENTS};
 use crate::record::batch::BatchRecord;
 use crate::replication::partition::{MAX_FETCH_BYTES, Outbox};
@@ -253,6 +253,11 @@ impl Cluster {
         let mailbox = self.groups.clients.get_mut(&client)?;
         let at = mailbox.iter().position(|(c, _)| *c == correlation)?;
         Some(mailbox.remove(at).1)
+    }
+
+    /// OffsetFetch's read: `group`'s committed offsets with their leader epochs and metadata.
+    pub fn committed_offsets(&self, group: &str) -> Vec<(TopicPartition, OffsetCommitValue)> {
+        self.groups.coordinator.committed_values(group)
     }
 
     /// Sends a request to the coordinator as `from` and settles it.
@@ -788,7 +793,12 @@ impl Cluster {
                 offsets: offsets
                     .iter()
                     .map(|o| {
-                        (TopicPartition { topic: o.topic.clone(), partition: o.partition }, o.offset, -1)
+                        (
+                            TopicPartition { topic: o.topic.clone(), partition: o.partition },
+                            o.offset,
+                            -1,
+                            String::new(),
+                        )
                     })
                     .collect(),
             };

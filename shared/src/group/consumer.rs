@@ -487,7 +487,9 @@ impl Consumer {
         };
         let with_epochs = offsets
             .iter()
-            .map(|(tp, o)| (tp.clone(), *o, self.partitions.get(tp).map_or(-1, |f| f.last_epoch)))
+            .map(|(tp, o)| {
+                (tp.clone(), *o, self.partitions.get(tp).map_or(-1, |f| f.last_epoch), String::new())
+            })
             .collect();
         let request = GroupRequest::OffsetCommit {
             group: self.group().into(),

@@ -167,8 +167,9 @@ pub enum GroupRequest {
         generation: i32,
         /// The committing member's id, or empty from outside the group.
         member_id: String,
-        /// (partition, offset: the next one to read, leader epoch of the last record read or -1).
-        offsets: Vec<(TopicPartition, i64, i32)>,
+        /// (partition, offset: the next one to read, leader epoch of the last record read or -1,
+        /// the client's metadata text, kept and given back by OffsetFetch).
+        offsets: Vec<(TopicPartition, i64, i32, String)>,
     },
     /// OffsetFetch: the group's committed offsets.
     OffsetFetch {
@@ -1121,7 +1122,7 @@ impl GroupCoordinator {
         group_id: String,
         generation: i32,
         member_id: &str,
-        offsets: Vec<(TopicPartition, i64, i32)>,
+        offsets: Vec<(TopicPartition, i64, i32, String)>,
         out: &mut CoordinatorOutput,
     ) {
         let fail = |out: &mut CoordinatorOutput, e| reply(out, waiter, GroupResponse::OffsetCommit(Err(e)));
@@ -1148,16 +1149,8 @@ impl GroupCoordinator {
         }
         let values: Vec<(TopicPartition, OffsetCommitValue)> = offsets
             .into_iter()
-            .map(|(tp, offset, leader_epoch)| {
-                (
-                    tp,
-                    OffsetCommitValue {
-                        offset,
-                        leader_epoch,
-                        metadata: String::new(),
-                        commit_timestamp: now_ms,
-                    },
-                )
+            .map(|(tp, offset, leader_epoch, metadata)| {
+                (tp, OffsetCommitValue { offset, leader_epoch, metadata, commit_timestamp: now_ms })
             })
             .collect();
         let records = values
@@ -1414,6 +1407,14 @@ impl GroupCoordinator {
             .map_or_else(Vec::new, |g| g.offsets.iter().map(|(tp, v)| (tp.clone(), v.offset)).collect())
     }
 
+    /// A group's committed offsets with everything stored beside them (leader epoch, metadata,
+    /// commit time), in partition order.
+    pub fn committed_values(&self, group_id: &str) -> Vec<(TopicPartition, OffsetCommitValue)> {
+        self.groups
+            .get(group_id)
+            .map_or_else(Vec::new, |g| g.offsets.iter().map(|(tp, v)| (tp.clone(), v.clone())).collect())
+    }
+
     /// Every group this coordinator holds.
     pub fn group_ids(&self) -> Vec<String> {
         self.groups.keys().cloned().collect()
@@ -1636,7 +1637,7 @@ mod tests {
             group: "g".into(),
             generation,
             member_id: member.into(),
-            offsets: vec![(tp.clone(), offset, 0)],
+            offsets: vec![(tp.clone(), offset, 0, String::new())],
         };
         assert_eq!(h.send(T0, 1, commit(1, &id, 5))[0].response, GroupResponse::OffsetCommit(Ok(())));
         assert_eq!(
@@ -1695,7 +1696,7 @@ mod tests {
             group: "g".into(),
             generation: 1,
             member_id: id.clone(),
-            offsets: vec![(tp.clone(), 5, 0)],
+            offsets: vec![(tp.clone(), 5, 0, String::new())],
         };
         h.send(T0, 1, commit);
         h.send(T0, 1, GroupRequest::Leave { group: "g".into(), member_id: id });

@@ -45,7 +45,8 @@ pub struct OffsetCommitValue {
     pub offset: i64,
     /// The leader epoch of the last record consumed, -1 when unknown (always in versions 0–2).
     pub leader_epoch: i32,
-    /// The text the client attached to the commit; Kite's coordinator stores it empty.
+    /// The text the client attached to the commit (Kafka's `committed_metadata`), given back by
+    /// OffsetFetch; Kite's own consumers attach none.
     pub metadata: String,
     /// When it was committed (ms since the epoch); offsets retention counts from it.
     pub commit_timestamp: i64,

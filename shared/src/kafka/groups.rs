@@ -441,8 +441,8 @@ pub(super) fn leave(
     }
 }
 
-/// OffsetCommit: the offsets into `__consumer_offsets`, for partitions that exist; answered once
-/// replicated. The metadata string is checked for length and not kept (OffsetFetch answers "").
+/// OffsetCommit: the offsets (with their leader epochs and metadata text) into
+/// `__consumer_offsets`, for partitions that exist; answered once replicated.
 pub(super) fn commit(
     connection: &mut KafkaConnection,
     cluster: &mut Cluster,
@@ -468,7 +468,8 @@ pub(super) fn commit(
                         Some(OFFSET_METADATA_TOO_LARGE)
                     } else {
                         let tp = TopicPartition { topic: name.to_string(), partition: p.partition_index };
-                        offsets.push((tp, p.committed_offset, p.committed_leader_epoch));
+                        let text = p.committed_metadata.as_ref().map(|m| m.to_string()).unwrap_or_default();
+                        offsets.push((tp, p.committed_offset, p.committed_leader_epoch, text));
                         None
                     };
                     (p.partition_index, refused)
@@ -512,9 +513,12 @@ fn commit_response(topics: &CommitPlan, code: i16) -> OffsetCommitResponse {
     OffsetCommitResponse::default().with_topics(topics)
 }
 
-/// One group's committed offsets: (topic, [(partition, offset)]) for the partitions asked, or
-/// every one it has (`None`); an offset of -1 where none is committed.
-type Committed = Vec<(String, Vec<(i32, i64)>)>;
+/// One partition's commit as OffsetFetch gives it back: (partition, offset, leader epoch,
+/// metadata); -1, -1 and "" where nothing is committed.
+type CommittedPartition = (i32, i64, i32, String);
+
+/// One group's commits by topic, in the order asked (or every partition it has one for).
+type Committed = Vec<(String, Vec<CommittedPartition>)>;
 
 /// OffsetFetch: the committed offsets of one group (v1–7) or several (v8+).
 pub(super) fn offset_fetch(
@@ -540,10 +544,12 @@ pub(super) fn offset_fetch(
                             .map(|(name, partitions)| {
                                 let partitions = partitions
                                     .into_iter()
-                                    .map(|(index, offset)| {
+                                    .map(|(index, offset, epoch, metadata)| {
                                         OffsetFetchResponsePartitions::default()
                                             .with_partition_index(index)
                                             .with_committed_offset(offset)
+                                            .with_committed_leader_epoch(epoch)
+                                            .with_metadata(Some(StrBytes::from_string(metadata)))
                                     })
                                     .collect();
                                 OffsetFetchResponseTopics::default()
@@ -570,10 +576,14 @@ pub(super) fn offset_fetch(
                 .map(|(name, partitions)| {
                     let partitions = partitions
                         .into_iter()
-                        .map(|(index, offset)| {
+                        .map(|(index, offset, epoch, metadata)| {
+                            // The leader epoch is in v5+ only.
+                            let epoch = if request.version >= 5 { epoch } else { -1 };
                             OffsetFetchResponsePartition::default()
                                 .with_partition_index(index)
                                 .with_committed_offset(offset)
+                                .with_committed_leader_epoch(epoch)
+                                .with_metadata(Some(StrBytes::from_string(metadata)))
                         })
                         .collect();
                     OffsetFetchResponseTopic::default()
@@ -609,34 +619,40 @@ pub(super) fn offset_fetch(
     respond(request, &response)
 }
 
-/// A group's committed offsets, grouped by topic in the order asked.
+/// A group's committed offsets, grouped by topic in the order asked: read from the coordinator's
+/// state (it answers OffsetFetch at once), after the NOT_COORDINATOR check.
 fn committed(
-    connection: &mut KafkaConnection,
+    connection: &KafkaConnection,
     cluster: &mut Cluster,
     now_ms: i64,
     group: &GroupId,
     topics: Option<Vec<(String, Vec<i32>)>>,
 ) -> Result<Committed, i16> {
-    let group = group.0.to_string();
-    coordinates(connection, cluster, now_ms, &group)?;
-    let partitions = topics.as_ref().map(|topics| {
-        topics
-            .iter()
-            .flat_map(|(topic, indexes)| {
-                indexes.iter().map(|&partition| TopicPartition { topic: topic.clone(), partition })
+    let group = group.0.as_str();
+    coordinates(connection, cluster, now_ms, group)?;
+    let stored = cluster.committed_offsets(group);
+    let found: Vec<(String, CommittedPartition)> = match topics {
+        None => stored
+            .into_iter()
+            .map(|(tp, v)| (tp.topic, (tp.partition, v.offset, v.leader_epoch, v.metadata)))
+            .collect(),
+        Some(topics) => topics
+            .into_iter()
+            .flat_map(|(topic, indexes)| indexes.into_iter().map(move |index| (topic.clone(), index)))
+            .map(|(topic, index)| {
+                let value = stored.iter().find(|(tp, _)| tp.topic == topic && tp.partition == index);
+                let partition = value.map_or((index, -1, -1, String::new()), |(_, v)| {
+                    (index, v.offset, v.leader_epoch, v.metadata.clone())
+                });
+                (topic, partition)
             })
-            .collect()
-    });
-    let found = match ask_now(connection, cluster, now_ms, GroupRequest::OffsetFetch { group, partitions })? {
-        GroupResponse::OffsetFetch(Ok(found)) => found,
-        GroupResponse::OffsetFetch(Err(error)) => return Err(error.code()),
-        _ => return Err(ErrorCode::CoordinatorNotAvailable.code()),
+            .collect(),
     };
     let mut by_topic: Committed = Vec::new();
-    for (tp, offset) in found {
-        match by_topic.iter_mut().find(|(name, _)| *name == tp.topic) {
-            Some((_, partitions)) => partitions.push((tp.partition, offset)),
-            None => by_topic.push((tp.topic, vec![(tp.partition, offset)])),
+    for (topic, partition) in found {
+        match by_topic.iter_mut().find(|(name, _)| *name == topic) {
+            Some((_, partitions)) => partitions.push(partition),
+            None => by_topic.push((topic, vec![partition])),
         }
     }
     Ok(by_topic)

@@ -175,7 +175,7 @@ impl World {
         };
         self.group.admin_sent_ms = Some(self.now);
         let offsets = (0..self.config.partitions)
-            .map(|partition| (TopicPartition { topic: TOPIC.into(), partition }, 0, -1))
+            .map(|partition| (TopicPartition { topic: TOPIC.into(), partition }, 0, -1, String::new()))
             .collect();
         let request = GroupRequest::OffsetCommit {
             group: GROUP_ID.into(),
@@ -492,7 +492,7 @@ impl super::Scenario {
             group: GROUP_ID.into(),
             generation: -1,
             member_id: String::new(),
-            offsets: offsets.iter().map(|(tp, o)| (tp.clone(), *o, -1)).collect(),
+            offsets: offsets.iter().map(|(tp, o)| (tp.clone(), *o, -1, String::new())).collect(),
         };
         match self.admin(request) {
             Some(GroupResponse::OffsetCommit(Ok(()))) => Ok(offsets),
