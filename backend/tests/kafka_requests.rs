@@ -14,8 +14,9 @@ use kafka_protocol::messages::offset_fetch_request::{OffsetFetchRequestGroup, Of
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, FetchRequest, FindCoordinatorRequest, GroupId, HeartbeatRequest,
-    JoinGroupRequest, LeaveGroupRequest, ListOffsetsRequest, MetadataRequest, OffsetCommitRequest,
-    OffsetFetchRequest, ProduceRequest, RequestHeader, SyncGroupRequest, TopicName,
+    InitProducerIdRequest, JoinGroupRequest, LeaveGroupRequest, ListOffsetsRequest, MetadataRequest,
+    OffsetCommitRequest, OffsetFetchRequest, ProduceRequest, ProducerId, RequestHeader, SyncGroupRequest,
+    TopicName,
 };
 use kafka_protocol::protocol::{Encodable, StrBytes};
 use kite_shared::api::{Command, Reply};
@@ -48,8 +49,8 @@ fn request(api: ApiKey, version: i16) -> Vec<u8> {
         ApiKey::Produce => ProduceRequest::default().with_acks(-1).encode(&mut bytes, version),
         ApiKey::Fetch => FetchRequest::default().with_max_wait_ms(0).encode(&mut bytes, version),
         ApiKey::ListOffsets => ListOffsetsRequest::default().encode(&mut bytes, version),
-        group_api => {
-            bytes.extend_from_slice(&group_request(group_api, version));
+        other => {
+            bytes.extend_from_slice(&request_body(other, version));
             Ok(())
         }
     }
@@ -59,8 +60,9 @@ fn request(api: ApiKey, version: i16) -> Vec<u8> {
     framed
 }
 
-/// A group API's request body, with a member, an assignment and an offset for mutations to hit.
-fn group_request(api: ApiKey, version: i16) -> Vec<u8> {
+/// A group API's or InitProducerId's request body, with a member, an assignment and an offset
+/// for mutations to hit.
+fn request_body(api: ApiKey, version: i16) -> Vec<u8> {
     fn body<T: Encodable>(version: i16, request: T) -> Vec<u8> {
         let mut bytes = BytesMut::new();
         request.encode(&mut bytes, version).unwrap();
@@ -130,6 +132,10 @@ fn group_request(api: ApiKey, version: i16) -> Vec<u8> {
             OffsetFetchRequest::default().with_group_id(billing()).with_topics(Some(vec![
                 OffsetFetchRequestTopic::default().with_name(orders()).with_partition_indexes(vec![0, 1]),
             ])),
+        ),
+        ApiKey::InitProducerId => body(
+            version,
+            InitProducerIdRequest::default().with_transactional_id(None).with_producer_id(ProducerId(-1)),
         ),
         other => panic!("{other:?} is served but has no request here"),
     }

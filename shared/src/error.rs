@@ -77,6 +77,12 @@ pub enum ErrorCode {
     MemberIdRequired,
     /// The group already has as many members as it may (Kafka's `group.max.size`).
     GroupMaxSizeReached,
+    /// An idempotent producer's batch does not follow its last one: a sequence was skipped, or
+    /// a new producer (or epoch) did not start at 0.
+    OutOfOrderSequenceNumber,
+    /// An idempotent producer's epoch is older than the one the partition has seen: a newer
+    /// instance of the producer took its id over.
+    InvalidProducerEpoch,
 }
 
 impl ErrorCode {
@@ -116,6 +122,8 @@ impl ErrorCode {
             ErrorCode::GroupIdNotFound => 69,
             ErrorCode::MemberIdRequired => 79,
             ErrorCode::GroupMaxSizeReached => 81,
+            ErrorCode::OutOfOrderSequenceNumber => 45,
+            ErrorCode::InvalidProducerEpoch => 47,
         }
     }
 
@@ -155,6 +163,8 @@ impl ErrorCode {
             ErrorCode::GroupIdNotFound => "GROUP_ID_NOT_FOUND",
             ErrorCode::MemberIdRequired => "MEMBER_ID_REQUIRED",
             ErrorCode::GroupMaxSizeReached => "GROUP_MAX_SIZE_REACHED",
+            ErrorCode::OutOfOrderSequenceNumber => "OUT_OF_ORDER_SEQUENCE_NUMBER",
+            ErrorCode::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
         }
     }
 }
@@ -217,6 +227,8 @@ mod tests {
             ErrorCode::GroupIdNotFound,
             ErrorCode::MemberIdRequired,
             ErrorCode::GroupMaxSizeReached,
+            ErrorCode::OutOfOrderSequenceNumber,
+            ErrorCode::InvalidProducerEpoch,
         ] {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.name()));

@@ -20,10 +20,11 @@ use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, ApiVersionsResponse, ConsumerProtocolAssignment, FetchRequest, FetchResponse,
     FindCoordinatorRequest, FindCoordinatorResponse, GroupId, HeartbeatRequest, HeartbeatResponse,
-    JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse, ListOffsetsRequest,
-    ListOffsetsResponse, MetadataRequest, MetadataResponse, OffsetCommitRequest, OffsetCommitResponse,
-    OffsetFetchRequest, OffsetFetchResponse, ProduceRequest, ProduceResponse, RequestHeader, ResponseHeader,
-    SyncGroupRequest, SyncGroupResponse, TopicName,
+    InitProducerIdRequest, InitProducerIdResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest,
+    LeaveGroupResponse, ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse,
+    OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest, OffsetFetchResponse, ProduceRequest,
+    ProduceResponse, ProducerId, RequestHeader, ResponseHeader, SyncGroupRequest, SyncGroupResponse,
+    TopicName,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 use kite_shared::api::{Command, Reply};
@@ -415,6 +416,12 @@ fn every_served_version_of_every_api_is_answered() {
                     };
                     frame(api, version, id, &fetch)
                 }
+                ApiKey::InitProducerId => {
+                    let ask = InitProducerIdRequest::default()
+                        .with_transactional_id(None)
+                        .with_producer_id(ProducerId(-1));
+                    frame(api, version, id, &ask)
+                }
                 other => panic!("{other:?} is served but not asked here"),
             };
             let group_api = matches!(
@@ -472,6 +479,7 @@ fn error_codes(api: ApiKey, out: &[u8], version: i16, id: i32) -> Vec<i16> {
             }
         }
         ApiKey::JoinGroup => vec![response::<JoinGroupResponse>(out, version, id).error_code],
+        ApiKey::InitProducerId => vec![response::<InitProducerIdResponse>(out, version, id).error_code],
         ApiKey::SyncGroup => vec![response::<SyncGroupResponse>(out, version, id).error_code],
         ApiKey::Heartbeat => vec![response::<HeartbeatResponse>(out, version, id).error_code],
         ApiKey::LeaveGroup => {
@@ -695,4 +703,118 @@ fn a_consumer_group_over_the_kafka_protocol() {
     for connection in [a, b, c] {
         connection.close(&mut cluster, now);
     }
+}
+
+/// An idempotent producer's batch of `values` at `epoch` from `first_sequence`.
+fn idempotent(producer_id: i64, epoch: i16, first_sequence: i32, values: &[&str]) -> ProduceRequest {
+    let records = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| BatchRecord {
+            offset_delta: i as i32,
+            value: Some(v.as_bytes().to_vec()),
+            ..BatchRecord::default()
+        })
+        .collect();
+    let mut batch = RecordBatch::new(NOW_MS, records);
+    (batch.producer_id, batch.producer_epoch, batch.base_sequence) = (producer_id, epoch, first_sequence);
+    let partition = PartitionProduceData::default()
+        .with_index(0)
+        .with_records(Some(Bytes::from(batch.encode().unwrap())));
+    let topic = TopicProduceData::default()
+        .with_name(TopicName(StrBytes::from_static_str("orders")))
+        .with_partition_data(vec![partition]);
+    ProduceRequest::default().with_acks(-1).with_timeout_ms(30_000).with_topic_data(vec![topic])
+}
+
+/// The (error code, base offset) a produce gets.
+fn produced(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    id: i32,
+    request: &ProduceRequest,
+) -> (i16, i64) {
+    let out = connection.receive(cluster, NOW_MS, &frame(ApiKey::Produce, 9, id, request)).unwrap();
+    let answer: ProduceResponse = response(&out, 9, id);
+    let partition = &answer.responses[0].partition_responses[0];
+    (partition.error_code, partition.base_offset)
+}
+
+fn init_producer_id(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    id: i32,
+    existing: (i64, i16),
+) -> (i64, i16) {
+    let ask = InitProducerIdRequest::default()
+        .with_transactional_id(None)
+        .with_transaction_timeout_ms(60_000)
+        .with_producer_id(ProducerId(existing.0))
+        .with_producer_epoch(existing.1);
+    let out = connection.receive(cluster, NOW_MS, &frame(ApiKey::InitProducerId, 4, id, &ask)).unwrap();
+    let answer: InitProducerIdResponse = response(&out, 4, id);
+    assert_eq!(answer.error_code, 0);
+    (answer.producer_id.0, answer.producer_epoch)
+}
+
+/// The idempotent producer: InitProducerId hands out an id; a retried batch gets the offset it
+/// got the first time and is not stored twice; a skipped sequence is OUT_OF_ORDER_SEQUENCE_NUMBER;
+/// a bumped epoch fences the old one (INVALID_PRODUCER_EPOCH); the stored batch keeps the
+/// producer's id, epoch and sequence; and after the leader moves, the new leader, rebuilding the
+/// state from its own log, still knows the last batch as a retry.
+#[test]
+fn an_idempotent_producer_is_not_duplicated_and_is_fenced() {
+    let (mut cluster, leader) = cluster_with_orders();
+    let mut connection = KafkaConnection::new(listener(leader));
+    let (pid, epoch) = init_producer_id(&mut connection, &mut cluster, 1, (-1, -1));
+    assert_eq!(epoch, 0);
+    assert!(pid >= 0);
+
+    let first = idempotent(pid, 0, 0, &["a", "b"]);
+    assert_eq!(produced(&mut connection, &mut cluster, 2, &first), (0, 0));
+    assert_eq!(produced(&mut connection, &mut cluster, 3, &first), (0, 0), "a retry: the same offset");
+    assert_eq!(produced(&mut connection, &mut cluster, 4, &idempotent(pid, 0, 2, &["c"])), (0, 2));
+    assert_eq!(
+        produced(&mut connection, &mut cluster, 5, &idempotent(pid, 0, 9, &["x"])).0,
+        45,
+        "OUT_OF_ORDER_SEQUENCE_NUMBER"
+    );
+    let fetch = Command::Fetch {
+        topic: "orders".into(),
+        partition: 0,
+        offset: 0,
+        max_records: 10,
+        key_deserializer: Default::default(),
+        value_deserializer: Default::default(),
+    };
+    let Reply::Records { records, .. } = cluster.handle(NOW_MS, fetch.clone()) else { panic!("no records") };
+    let values: Vec<_> = records.iter().filter_map(|r| r.value.clone()).collect();
+    assert_eq!(values, ["a", "b", "c"], "the retry was not stored again");
+    let Reply::RecordBatches { payload, .. } = cluster.handle(
+        NOW_MS,
+        Command::FetchRecords { topic: "orders".into(), partition: 0, offset: 0, max_bytes: None },
+    ) else {
+        panic!("no batches")
+    };
+    let (stored, _) = RecordBatch::decode(&payload).unwrap();
+    assert_eq!((stored.producer_id, stored.producer_epoch, stored.base_sequence), (pid, 0, 0));
+
+    // The leader moves; the new one rebuilds the producer's state from its log.
+    cluster.allow_faults = true;
+    assert!(!matches!(cluster.handle(NOW_MS, Command::StopBroker { broker: leader }), Reply::Error(_)));
+    let (new_leader, _) = cluster.leadership("orders", 0).unwrap();
+    let new_leader = new_leader.expect("a new leader");
+    assert_ne!(new_leader, leader);
+    let mut at_new_leader = KafkaConnection::new(listener(new_leader));
+    let retry = idempotent(pid, 0, 2, &["c"]);
+    assert_eq!(produced(&mut at_new_leader, &mut cluster, 6, &retry), (0, 2), "still a retry after failover");
+
+    // A new instance of the producer bumps the epoch; the old one is fenced.
+    assert_eq!(init_producer_id(&mut at_new_leader, &mut cluster, 7, (pid, 0)), (pid, 1));
+    assert_eq!(produced(&mut at_new_leader, &mut cluster, 8, &idempotent(pid, 1, 0, &["d"])), (0, 3));
+    assert_eq!(
+        produced(&mut at_new_leader, &mut cluster, 9, &idempotent(pid, 0, 3, &["e"])).0,
+        47,
+        "INVALID_PRODUCER_EPOCH"
+    );
 }

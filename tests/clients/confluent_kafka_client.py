@@ -1,5 +1,5 @@
 """confluent-kafka (librdkafka's Python binding) against kite serve, as tests/tests/kafka_clients.rs
-runs it: produce six keyed records with Java's partitioner, read them back in a consumer group,
+runs it: produce six keyed records as an idempotent producer with Java's partitioner, read them back in a consumer group,
 commit, leave. Prints one line per record: `produced KEY PARTITION OFFSET`, then
 `consumed KEY VALUE PARTITION OFFSET`. Usage: confluent_kafka_client.py BOOTSTRAP TOPIC GROUP"""
 import sys
@@ -12,7 +12,8 @@ WAIT_SECONDS = 30
 
 bootstrap, topic, group = sys.argv[1:4]
 produced = []
-producer = Producer({"bootstrap.servers": bootstrap, "partitioner": "murmur2_random", "acks": "all"})
+producer = Producer({"bootstrap.servers": bootstrap, "partitioner": "murmur2_random", "acks": "all",
+                     "enable.idempotence": True})
 for i in range(RECORDS):
     producer.produce(topic, key=b"k%d" % i, value=b"v%d" % i,
                      on_delivery=lambda err, m: produced.append((err, m.key(), m.partition(), m.offset())))

@@ -1,6 +1,6 @@
 """kafka-python (Kafka's protocol written again in Python) against kite serve, as
-tests/tests/kafka_clients.rs runs it: produce six keyed records (its default partitioner is Java's
-murmur2), read them back in a consumer group, commit, leave. Prints one line per record:
+tests/tests/kafka_clients.rs runs it: produce six keyed records with its defaults (idempotent,
+Java's murmur2 partitioner), read them back in a consumer group, commit, leave. Prints one line per record:
 `produced KEY PARTITION OFFSET`, then `consumed KEY VALUE PARTITION OFFSET`.
 Usage: kafka_python_client.py BOOTSTRAP TOPIC GROUP"""
 import sys
@@ -11,8 +11,8 @@ RECORDS = 6
 WAIT_SECONDS = 30
 
 bootstrap, topic, group = sys.argv[1:4]
-# kafka-python 3 turns idempotence on by default; Kite does not serve InitProducerId yet.
-producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
+# kafka-python 3's defaults: idempotent (InitProducerId, sequence numbers), acks=all.
+producer = KafkaProducer(bootstrap_servers=bootstrap)
 futures = [(b"k%d" % i, producer.send(topic, key=b"k%d" % i, value=b"v%d" % i)) for i in range(RECORDS)]
 producer.flush(WAIT_SECONDS)
 for key, future in futures:

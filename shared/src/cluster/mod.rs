@@ -12,10 +12,12 @@
 mod brokers;
 mod groups;
 pub mod layout;
+mod producers;
 
 use crate::record::dump::DumpError;
 use brokers::{Brokers, PartitionView, Replicated, SINGLE_BROKER_ID, SingleBroker};
 pub use brokers::{CHECKPOINT_INTERVAL_MS, METADATA_LOG_FILE, RETENTION_CHECK_INTERVAL_MS};
+pub use producers::PRODUCER_IDS_PER_MS;
 
 use std::collections::BTreeMap;
 
@@ -31,6 +33,7 @@ use crate::limits::{
     MAX_TOPICS_PER_CLUSTER,
 };
 use crate::log::local_log::{LocalLog, OpenReport};
+use crate::log::producer_state::{ProducerBatch, Verdict};
 use crate::log::storage::{BrokerStore, MemoryBrokerStore, StorageError};
 use crate::partitioner::{
     DEFAULT_BATCH_SIZE_BYTES, PartitionInput, PartitionerKind, Placement, TopicPartitionerState, place,
@@ -160,6 +163,8 @@ pub struct Cluster {
     pub allow_faults: bool,
     /// Each partition's ISR size at its last change, to tell shrinks from expands.
     isr_sizes: BTreeMap<crate::replication::protocol::TopicPartition, usize>,
+    /// Idempotent producers: the ids handed out, each partition's sequences.
+    producers: producers::Producers,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -229,6 +234,7 @@ impl Cluster {
             closed: false,
             allow_faults: false,
             isr_sizes: BTreeMap::new(),
+            producers: producers::Producers::default(),
         }
     }
 
@@ -945,7 +951,7 @@ impl Cluster {
         let to = (request.partition, request.partitioner);
         let placed = self.place_records(topic_name, to, vec![(request.timestamp_ms, record)])?;
         let placement = placed[0].placement.clone();
-        let produced = self.append_placed(now_ms, acks, topic_name, placed)?;
+        let produced = self.append_placed(now_ms, acks, topic_name, placed, None)?;
         let ProducedRecord { partition, offset, timestamp_ms } = produced[0];
         Ok(Reply::Produced { topic: topic_name.to_string(), partition, offset, timestamp_ms, placement })
     }
@@ -994,7 +1000,7 @@ impl Cluster {
         }
         let placed =
             self.place_records(topic_name, (settings.partition, settings.partitioner), serialized)?;
-        let records = self.append_placed(now_ms, acks, topic_name, placed)?;
+        let records = self.append_placed(now_ms, acks, topic_name, placed, None)?;
         Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records })
     }
 
@@ -1020,6 +1026,8 @@ impl Cluster {
         let mut records = Vec::new();
         let mut decoded_bytes = 0usize;
         let mut rest = payload;
+        // An idempotent producer's batch (it has a producer id), and how many batches came.
+        let (mut idempotent, mut batches) = (None, 0);
         while !rest.is_empty() {
             let (batch, used) = RecordBatch::decode(rest).map_err(|e| {
                 KafkaError::new(
@@ -1028,6 +1036,15 @@ impl Cluster {
                 )
             })?;
             rest = &rest[used..];
+            batches += 1;
+            if batch.producer_id >= 0 {
+                idempotent = Some(ProducerBatch {
+                    producer_id: batch.producer_id,
+                    epoch: batch.producer_epoch,
+                    first_sequence: batch.base_sequence,
+                    record_count: i32::try_from(batch.records.len()).unwrap_or(i32::MAX).max(1),
+                });
+            }
             for record in batch.records {
                 decoded_bytes +=
                     record.key.as_ref().map_or(0, Vec::len) + record.value.as_ref().map_or(0, Vec::len);
@@ -1052,9 +1069,38 @@ impl Cluster {
                 )));
             }
         }
-        let placed = self.place_records(topic_name, (partition, partitioner), records)?;
-        let records = self.append_placed(now_ms, acks, topic_name, placed)?;
-        Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records })
+        let Some(batch) = idempotent else {
+            let placed = self.place_records(topic_name, (partition, partitioner), records)?;
+            let records = self.append_placed(now_ms, acks, topic_name, placed, None)?;
+            return Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records });
+        };
+        // Kafka's rule for an idempotent producer: one batch, to the partition it names.
+        let (Some(partition), 1) = (partition, batches) else {
+            return Err(invalid(
+                "An idempotent producer's records come as one batch to the partition it names.".into(),
+            ));
+        };
+        match self.producer_verdict(topic_name, partition, &batch)? {
+            Verdict::Append => {}
+            Verdict::Refuse(code) => return Err(producers::refused(code, topic_name, partition, &batch)),
+            Verdict::Duplicate { first_offset } => {
+                // A retry: the offsets the batch got the first time, nothing appended again.
+                let records = (0..)
+                    .zip(&records)
+                    .map(|(delta, (timestamp_ms, _))| ProducedRecord {
+                        partition,
+                        offset: first_offset + delta,
+                        timestamp_ms: *timestamp_ms,
+                    })
+                    .collect();
+                return Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records });
+            }
+        }
+        let placed = self.place_records(topic_name, (Some(partition), partitioner), records)?;
+        let appended = self.append_placed(now_ms, acks, topic_name, placed, Some(batch));
+        let first_offset = appended.as_ref().ok().and_then(|records| records.first()).map(|r| r.offset);
+        self.producer_appended(topic_name, partition, batch, first_offset);
+        Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records: appended? })
     }
 
     /// Places serialized records as the producer does: each to `to`'s partition when it names
@@ -1081,13 +1127,15 @@ impl Cluster {
     }
 
     /// Appends placed records: one RecordBatch per partition, its records in request order,
-    /// every batch checked (size, the in-memory limit) before any is appended.
+    /// every batch checked (size, the in-memory limit) before any is appended. An idempotent
+    /// producer's batch (all to one partition) keeps its producer id, epoch and base sequence.
     fn append_placed(
         &mut self,
         now_ms: i64,
         acks: Acks,
         topic_name: &str,
         placed: Vec<Placed>,
+        producer: Option<ProducerBatch>,
     ) -> Result<Vec<ProducedRecord>, KafkaError> {
         let state = self.topics.get(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
         let (min_isr, compression) = (state.config.min_insync_replicas, state.config.compression_type);
@@ -1112,6 +1160,11 @@ impl Cluster {
             let mut batch = RecordBatch::new(base_timestamp, batch_records);
             if let TopicCompression::Codec(codec) = compression {
                 batch.attributes.compression = codec;
+            }
+            if let Some(producer) = producer {
+                batch.producer_id = producer.producer_id;
+                batch.producer_epoch = producer.epoch;
+                batch.base_sequence = producer.first_sequence;
             }
             let bytes =
                 batch.encode().map_err(|e| KafkaError::new(ErrorCode::CorruptMessage, e.to_string()))?;

@@ -234,6 +234,9 @@ impl KafkaConnection {
             ApiKey::ListOffsets => {
                 fetch::list_offsets(self, cluster, request, &mut body).map(Handled::Respond)
             }
+            ApiKey::InitProducerId => {
+                produce::init_producer_id(cluster, request, &mut body).map(Handled::Respond)
+            }
             ApiKey::FindCoordinator => {
                 groups::find_coordinator(self, cluster, request, &mut body).map(Handled::Respond)
             }

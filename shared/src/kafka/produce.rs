@@ -1,11 +1,14 @@
 //! Produce: each partition's record batches appended by the engine as `produce_records` appends
 //! a websocket client's, at the partition's leader only (Kafka's NOT_LEADER_OR_FOLLOWER
-//! elsewhere). `acks=0` is answered with nothing, as Kafka does.
+//! elsewhere). `acks=0` is answered with nothing, as Kafka does. InitProducerId hands an
+//! idempotent producer its id and epoch; the engine checks its batches' sequences.
 
 use bytes::Bytes;
 use kafka_protocol::messages::produce_request::PartitionProduceData;
 use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
-use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
+use kafka_protocol::messages::{
+    InitProducerIdRequest, InitProducerIdResponse, ProduceRequest, ProduceResponse, ProducerId,
+};
 use kafka_protocol::protocol::StrBytes;
 
 use super::{Handled, KafkaClose, KafkaConnection, Request, decode, error_code, respond};
@@ -121,4 +124,22 @@ fn append(
         Reply::Error(error) => refuse(error_code(&error), error.message),
         _ => refuse(ErrorCode::InvalidRequest.code(), "The engine did not answer as a produce.".into()),
     }
+}
+
+/// InitProducerId for an idempotent producer: a new producer id at epoch 0, or the next epoch of
+/// the id the producer names (v3+, KIP-360). A transactional id gets
+/// TRANSACTIONAL_ID_AUTHORIZATION_FAILED: Kite has no transactions yet.
+pub(super) fn init_producer_id(
+    cluster: &mut Cluster,
+    request: Request,
+    body: &mut Bytes,
+) -> Result<Vec<u8>, KafkaClose> {
+    let asked: InitProducerIdRequest = decode(request, body)?;
+    let response = InitProducerIdResponse::default().with_producer_id(ProducerId(-1)).with_producer_epoch(-1);
+    if asked.transactional_id.is_some() {
+        return respond(request, &response.with_error_code(TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
+    }
+    let existing = (asked.producer_id.0 >= 0).then_some((asked.producer_id.0, asked.producer_epoch));
+    let (id, epoch) = cluster.init_producer_id(request.now_ms, existing);
+    respond(request, &response.with_producer_id(ProducerId(id)).with_producer_epoch(epoch))
 }

@@ -11,8 +11,9 @@ use super::{KafkaClose, KafkaConnection, Request, decode, respond};
 /// versions that carry RecordBatch v2, the only record format Kite stores. Fetch stops before v13
 /// (topics by id) and ListOffsets before v7 (the max-timestamp lookup): not served yet. The group
 /// APIs are the classic consumer protocol's (KIP-848's ConsumerGroupHeartbeat is not served);
-/// FindCoordinator stops at v4 (batched keys) and OffsetCommit/OffsetFetch before v10 (topic ids).
-pub const SUPPORTED: [(ApiKey, i16, i16); 12] = [
+/// FindCoordinator stops at v4 (batched keys) and OffsetCommit/OffsetFetch before v10 (topic ids);
+/// InitProducerId before v5 (KIP-890's transactions).
+pub const SUPPORTED: [(ApiKey, i16, i16); 13] = [
     (ApiKey::Produce, 3, 9),
     (ApiKey::Fetch, 4, 12),
     (ApiKey::ListOffsets, 1, 6),
@@ -24,6 +25,7 @@ pub const SUPPORTED: [(ApiKey, i16, i16); 12] = [
     (ApiKey::Heartbeat, 0, 4),
     (ApiKey::LeaveGroup, 0, 5),
     (ApiKey::SyncGroup, 0, 5),
+    (ApiKey::InitProducerId, 0, 4),
     (ApiKey::ApiVersions, 0, 3),
 ];
 

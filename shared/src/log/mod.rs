@@ -1,12 +1,14 @@
 //! A partition's log, the way Kafka keeps it: segments of RecordBatch v2 bytes with sparse offset
 //! and time indexes (`segment`, `index`), the leader epoch cache (`epoch_cache`), the broker's
 //! offset checkpoint files (`checkpoint`), `LocalLog`, which puts them together (appends, reads,
-//! flushes, truncation, retention, compaction, recovery), and the storage interface the host
+//! flushes, truncation, retention, compaction, recovery), each idempotent producer's
+//! sequences (`producer_state`), and the storage interface the host
 //! implements (`storage`, with the in-memory backend).
 
 pub mod checkpoint;
 pub mod epoch_cache;
 pub mod index;
 pub mod local_log;
+pub mod producer_state;
 pub mod segment;
 pub mod storage;

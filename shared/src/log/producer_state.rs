@@ -1,0 +1,222 @@
+//! Kafka's producer state (`ProducerStateManager`) for one partition: each idempotent producer's
+//! epoch and the sequence ranges of its last five batches with their offsets, so that a batch the
+//! producer retries is recognized and answered with the offsets it already has, a skipped
+//! sequence is refused (OUT_OF_ORDER_SEQUENCE_NUMBER) and an older instance of the producer is
+//! fenced (INVALID_PRODUCER_EPOCH). It is rebuilt from the batch headers of the log itself, so it
+//! survives restarts and leader changes with the log.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::error::ErrorCode;
+use crate::record::batch::BatchHeader;
+
+/// Kafka's `ProducerStateEntry.NUM_BATCHES_TO_RETAIN`: how many of a producer's last batches a
+/// partition remembers to recognize a retry (and why `max.in.flight.requests.per.connection` may
+/// be at most 5 with idempotence).
+pub const PRODUCER_BATCHES_KEPT: usize = 5;
+/// The most producers one partition remembers; past it the one that wrote longest ago is
+/// forgotten (Kafka forgets producers after `producer.id.expiration.ms`, a day by default).
+pub const MAX_PRODUCERS_PER_PARTITION: usize = 10_000;
+
+/// One idempotent batch: who wrote it, its sequence range, and where it went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProducerBatch {
+    /// The producer id InitProducerId handed out.
+    pub producer_id: i64,
+    /// The producer's epoch.
+    pub epoch: i16,
+    /// The first record's sequence number.
+    pub first_sequence: i32,
+    /// How many records the batch holds (at least 1).
+    pub record_count: i32,
+}
+
+impl ProducerBatch {
+    /// The idempotent batch a header describes; `None` for a batch without a producer id.
+    pub fn of(header: &BatchHeader) -> Option<ProducerBatch> {
+        (header.producer_id >= 0 && header.base_sequence >= 0).then_some(ProducerBatch {
+            producer_id: header.producer_id,
+            epoch: header.producer_epoch,
+            first_sequence: header.base_sequence,
+            record_count: header.record_count.max(1),
+        })
+    }
+
+    /// The last record's sequence number; sequences wrap from `i32::MAX` to 0, as Kafka's do.
+    pub fn last_sequence(&self) -> i32 {
+        next_sequence(self.first_sequence, self.record_count - 1)
+    }
+}
+
+/// `sequence` moved on by `delta`, wrapping past `i32::MAX` to 0 (Kafka's
+/// `DefaultRecordBatch.incrementSequence`).
+fn next_sequence(sequence: i32, delta: i32) -> i32 {
+    if sequence > i32::MAX - delta { delta - (i32::MAX - sequence) - 1 } else { sequence + delta }
+}
+
+/// What the partition makes of an idempotent batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Append it: it follows the producer's last batch.
+    Append,
+    /// A retry of a batch already in the log: answer with its first offset, append nothing.
+    Duplicate {
+        /// The offset the batch's first record got the first time.
+        first_offset: i64,
+    },
+    /// Refuse it with this error.
+    Refuse(ErrorCode),
+}
+
+/// One producer's state on a partition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Entry {
+    epoch: i16,
+    /// (first sequence, last sequence, first offset), oldest first, at most
+    /// [`PRODUCER_BATCHES_KEPT`].
+    batches: VecDeque<(i32, i32, i64)>,
+    /// The last offset the producer wrote, to forget the stalest first.
+    last_offset: i64,
+}
+
+/// Every idempotent producer's state on one partition.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProducerState {
+    producers: BTreeMap<i64, Entry>,
+}
+
+impl ProducerState {
+    /// The state a log's batches leave, read from their headers in offset order.
+    pub fn rebuild<'a>(headers: impl IntoIterator<Item = &'a BatchHeader>) -> ProducerState {
+        let mut state = ProducerState::default();
+        for header in headers {
+            if let Some(batch) = ProducerBatch::of(header) {
+                state.appended(batch, header.base_offset);
+            }
+        }
+        state
+    }
+
+    /// How many producers it remembers.
+    pub fn producer_count(&self) -> usize {
+        self.producers.len()
+    }
+
+    /// Kafka's checks of an idempotent batch against the producer's state: the epoch first
+    /// (older: fenced; newer: must start at sequence 0), then a retry of one of the last five
+    /// batches, then the sequence that must come next.
+    pub fn check(&self, batch: &ProducerBatch) -> Verdict {
+        let Some(entry) = self.producers.get(&batch.producer_id) else {
+            // A producer this partition has not seen starts at 0.
+            return if batch.first_sequence == 0 {
+                Verdict::Append
+            } else {
+                Verdict::Refuse(ErrorCode::OutOfOrderSequenceNumber)
+            };
+        };
+        if batch.epoch < entry.epoch {
+            return Verdict::Refuse(ErrorCode::InvalidProducerEpoch);
+        }
+        if batch.epoch > entry.epoch {
+            return if batch.first_sequence == 0 {
+                Verdict::Append
+            } else {
+                Verdict::Refuse(ErrorCode::OutOfOrderSequenceNumber)
+            };
+        }
+        let last = batch.last_sequence();
+        if let Some(&(_, _, first_offset)) =
+            entry.batches.iter().find(|(first, end, _)| *first == batch.first_sequence && *end == last)
+        {
+            return Verdict::Duplicate { first_offset };
+        }
+        match entry.batches.back() {
+            Some(&(_, end, _)) if next_sequence(end, 1) == batch.first_sequence => Verdict::Append,
+            _ => Verdict::Refuse(ErrorCode::OutOfOrderSequenceNumber),
+        }
+    }
+
+    /// Notes a batch appended at `first_offset` (a newer epoch starts the producer afresh).
+    pub fn appended(&mut self, batch: ProducerBatch, first_offset: i64) {
+        let last_offset = first_offset + i64::from(batch.record_count) - 1;
+        let entry = self.producers.entry(batch.producer_id).or_insert_with(|| Entry {
+            epoch: batch.epoch,
+            batches: VecDeque::new(),
+            last_offset,
+        });
+        if batch.epoch != entry.epoch {
+            entry.epoch = batch.epoch;
+            entry.batches.clear();
+        }
+        entry.batches.push_back((batch.first_sequence, batch.last_sequence(), first_offset));
+        while entry.batches.len() > PRODUCER_BATCHES_KEPT {
+            entry.batches.pop_front();
+        }
+        entry.last_offset = last_offset;
+        if self.producers.len() > MAX_PRODUCERS_PER_PARTITION {
+            let stalest = self.producers.iter().min_by_key(|(_, e)| e.last_offset).map(|(id, _)| *id);
+            if let Some(id) = stalest {
+                self.producers.remove(&id);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(epoch: i16, first_sequence: i32, record_count: i32) -> ProducerBatch {
+        ProducerBatch { producer_id: 7, epoch, first_sequence, record_count }
+    }
+
+    #[test]
+    fn a_retry_is_recognized_a_gap_refused_an_old_epoch_fenced() {
+        let mut state = ProducerState::default();
+        assert_eq!(state.check(&batch(0, 3, 1)), Verdict::Refuse(ErrorCode::OutOfOrderSequenceNumber));
+        assert_eq!(state.check(&batch(0, 0, 2)), Verdict::Append);
+        state.appended(batch(0, 0, 2), 10);
+        assert_eq!(state.check(&batch(0, 2, 3)), Verdict::Append);
+        state.appended(batch(0, 2, 3), 12);
+        // Sequences 0-1 and 2-4 again: the offsets they got.
+        assert_eq!(state.check(&batch(0, 0, 2)), Verdict::Duplicate { first_offset: 10 });
+        assert_eq!(state.check(&batch(0, 2, 3)), Verdict::Duplicate { first_offset: 12 });
+        // 6 skips 5; a batch overlapping another is no retry either.
+        assert_eq!(state.check(&batch(0, 6, 1)), Verdict::Refuse(ErrorCode::OutOfOrderSequenceNumber));
+        assert_eq!(state.check(&batch(0, 1, 2)), Verdict::Refuse(ErrorCode::OutOfOrderSequenceNumber));
+        // A newer epoch starts over at 0; then the old epoch is fenced.
+        assert_eq!(state.check(&batch(1, 5, 1)), Verdict::Refuse(ErrorCode::OutOfOrderSequenceNumber));
+        state.appended(batch(1, 0, 1), 15);
+        assert_eq!(state.check(&batch(0, 5, 1)), Verdict::Refuse(ErrorCode::InvalidProducerEpoch));
+        assert_eq!(state.check(&batch(1, 1, 1)), Verdict::Append);
+    }
+
+    #[test]
+    fn only_the_last_five_batches_are_remembered_and_sequences_wrap() {
+        let mut state = ProducerState::default();
+        for n in 0..7 {
+            state.appended(batch(0, n, 1), 100 + i64::from(n));
+        }
+        assert_eq!(state.check(&batch(0, 2, 1)), Verdict::Duplicate { first_offset: 102 });
+        assert_eq!(state.check(&batch(0, 1, 1)), Verdict::Refuse(ErrorCode::OutOfOrderSequenceNumber));
+        let mut state = ProducerState::default();
+        state.appended(batch(0, i32::MAX - 1, 2), 0);
+        assert_eq!(batch(0, i32::MAX - 1, 2).last_sequence(), i32::MAX);
+        assert_eq!(state.check(&batch(0, 0, 1)), Verdict::Append, "after i32::MAX comes 0");
+        assert_eq!(batch(0, i32::MAX, 3).last_sequence(), 1);
+    }
+
+    #[test]
+    fn the_stalest_producer_is_forgotten_past_the_limit() {
+        let mut state = ProducerState::default();
+        for id in 0..=MAX_PRODUCERS_PER_PARTITION as i64 {
+            state.appended(
+                ProducerBatch { producer_id: id, epoch: 0, first_sequence: 0, record_count: 1 },
+                id,
+            );
+        }
+        assert_eq!(state.producer_count(), MAX_PRODUCERS_PER_PARTITION);
+        let first = ProducerBatch { producer_id: 0, epoch: 0, first_sequence: 0, record_count: 1 };
+        assert_eq!(state.check(&first), Verdict::Append, "producer 0 was forgotten");
+    }
+}
