@@ -13,10 +13,10 @@ use kafka_protocol::messages::offset_commit_request::{
 use kafka_protocol::messages::offset_fetch_request::{OffsetFetchRequestGroup, OffsetFetchRequestTopic};
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, FetchRequest, FindCoordinatorRequest, GroupId, HeartbeatRequest,
-    InitProducerIdRequest, JoinGroupRequest, LeaveGroupRequest, ListOffsetsRequest, MetadataRequest,
-    OffsetCommitRequest, OffsetFetchRequest, ProduceRequest, ProducerId, RequestHeader, SyncGroupRequest,
-    TopicName,
+    ApiKey, ApiVersionsRequest, DeleteGroupsRequest, DescribeGroupsRequest, FetchRequest,
+    FindCoordinatorRequest, GroupId, HeartbeatRequest, InitProducerIdRequest, JoinGroupRequest,
+    LeaveGroupRequest, ListGroupsRequest, ListOffsetsRequest, MetadataRequest, OffsetCommitRequest,
+    OffsetFetchRequest, ProduceRequest, ProducerId, RequestHeader, SyncGroupRequest, TopicName,
 };
 use kafka_protocol::protocol::{Encodable, StrBytes};
 use kite_shared::api::{Command, Reply};
@@ -60,7 +60,7 @@ fn request(api: ApiKey, version: i16) -> Vec<u8> {
     framed
 }
 
-/// A group API's or InitProducerId's request body, with a member, an assignment and an offset
+/// A group API's (the admin ones too) or InitProducerId's request body, with a member, an assignment and an offset
 /// for mutations to hit.
 fn request_body(api: ApiKey, version: i16) -> Vec<u8> {
     fn body<T: Encodable>(version: i16, request: T) -> Vec<u8> {
@@ -133,6 +133,13 @@ fn request_body(api: ApiKey, version: i16) -> Vec<u8> {
                 OffsetFetchRequestTopic::default().with_name(orders()).with_partition_indexes(vec![0, 1]),
             ])),
         ),
+        ApiKey::ListGroups => body(version, ListGroupsRequest::default()),
+        ApiKey::DescribeGroups => {
+            body(version, DescribeGroupsRequest::default().with_groups(vec![billing()]))
+        }
+        ApiKey::DeleteGroups => {
+            body(version, DeleteGroupsRequest::default().with_groups_names(vec![billing()]))
+        }
         ApiKey::InitProducerId => body(
             version,
             InitProducerIdRequest::default().with_transactional_id(None).with_producer_id(ProducerId(-1)),

@@ -18,13 +18,14 @@ use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, ConsumerProtocolAssignment, FetchRequest, FetchResponse,
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, ConsumerProtocolAssignment, DeleteGroupsRequest,
+    DeleteGroupsResponse, DescribeGroupsRequest, DescribeGroupsResponse, FetchRequest, FetchResponse,
     FindCoordinatorRequest, FindCoordinatorResponse, GroupId, HeartbeatRequest, HeartbeatResponse,
     InitProducerIdRequest, InitProducerIdResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest,
-    LeaveGroupResponse, ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse,
-    OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest, OffsetFetchResponse, ProduceRequest,
-    ProduceResponse, ProducerId, RequestHeader, ResponseHeader, SyncGroupRequest, SyncGroupResponse,
-    TopicName,
+    LeaveGroupResponse, ListGroupsRequest, ListGroupsResponse, ListOffsetsRequest, ListOffsetsResponse,
+    MetadataRequest, MetadataResponse, OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest,
+    OffsetFetchResponse, ProduceRequest, ProduceResponse, ProducerId, RequestHeader, ResponseHeader,
+    SyncGroupRequest, SyncGroupResponse, TopicName,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 use kite_shared::api::{Command, Reply};
@@ -325,8 +326,9 @@ fn metadata_gives_the_leader_epoch_and_a_fetch_at_another_epoch_is_refused() {
 
 /// Every served version of every API, as a client that negotiated it would ask: each answered
 /// (not closed) with a response that decodes at that version, with the error codes expected (none,
-/// but UNKNOWN_MEMBER_ID for a member the group does not know). A field set in a response that the
-/// version lacks would not encode, and the connection would close instead.
+/// but UNKNOWN_MEMBER_ID for a member the group does not know, GROUP_ID_NOT_FOUND for a deleted
+/// group). A field set in a response that the version lacks would not encode, and the connection
+/// would close instead.
 #[test]
 fn every_served_version_of_every_api_is_answered() {
     let (mut cluster, leader) = cluster_with_orders();
@@ -416,6 +418,13 @@ fn every_served_version_of_every_api_is_answered() {
                     };
                     frame(api, version, id, &fetch)
                 }
+                ApiKey::ListGroups => frame(api, version, id, &ListGroupsRequest::default()),
+                ApiKey::DescribeGroups => {
+                    frame(api, version, id, &DescribeGroupsRequest::default().with_groups(vec![group()]))
+                }
+                ApiKey::DeleteGroups => {
+                    frame(api, version, id, &DeleteGroupsRequest::default().with_groups_names(vec![group()]))
+                }
                 ApiKey::InitProducerId => {
                     let ask = InitProducerIdRequest::default()
                         .with_transactional_id(None)
@@ -432,6 +441,9 @@ fn every_served_version_of_every_api_is_answered() {
                     | ApiKey::LeaveGroup
                     | ApiKey::OffsetCommit
                     | ApiKey::OffsetFetch
+                    | ApiKey::ListGroups
+                    | ApiKey::DescribeGroups
+                    | ApiKey::DeleteGroups
             );
             let connection = if group_api { &mut at_coordinator } else { &mut at_leader };
             let out = connection
@@ -440,6 +452,8 @@ fn every_served_version_of_every_api_is_answered() {
             let errors = error_codes(api, &out, version, id);
             let expected = match api {
                 ApiKey::JoinGroup | ApiKey::SyncGroup | ApiKey::Heartbeat | ApiKey::LeaveGroup => 25,
+                // The group OffsetCommit made is deleted by v0; later versions find none.
+                ApiKey::DeleteGroups if version > 0 => 69,
                 _ => 0,
             };
             assert!(
@@ -480,6 +494,13 @@ fn error_codes(api: ApiKey, out: &[u8], version: i16, id: i32) -> Vec<i16> {
         }
         ApiKey::JoinGroup => vec![response::<JoinGroupResponse>(out, version, id).error_code],
         ApiKey::InitProducerId => vec![response::<InitProducerIdResponse>(out, version, id).error_code],
+        ApiKey::ListGroups => vec![response::<ListGroupsResponse>(out, version, id).error_code],
+        ApiKey::DescribeGroups => {
+            response::<DescribeGroupsResponse>(out, version, id).groups.iter().map(|g| g.error_code).collect()
+        }
+        ApiKey::DeleteGroups => {
+            response::<DeleteGroupsResponse>(out, version, id).results.iter().map(|r| r.error_code).collect()
+        }
         ApiKey::SyncGroup => vec![response::<SyncGroupResponse>(out, version, id).error_code],
         ApiKey::Heartbeat => vec![response::<HeartbeatResponse>(out, version, id).error_code],
         ApiKey::LeaveGroup => {
@@ -677,6 +698,31 @@ fn a_consumer_group_over_the_kafka_protocol() {
     assert_eq!(hosts.len(), 2);
     assert!(hosts.contains(&"/10.0.0.1") && hosts.contains(&"/10.0.0.2"), "{hosts:?}");
 
+    // The admin APIs at the coordinator: ListGroups, DescribeGroups with the members' bytes.
+    let listed: ListGroupsResponse = response(
+        &a.receive(&mut cluster, now, &frame(ApiKey::ListGroups, 4, 20, &ListGroupsRequest::default()))
+            .unwrap(),
+        4,
+        20,
+    );
+    let names: Vec<(&str, &str)> =
+        listed.groups.iter().map(|g| (g.group_id.0.as_str(), g.group_state.as_str())).collect();
+    assert_eq!(names, [("billing", "CompletingRebalance")]);
+    let asked =
+        DescribeGroupsRequest::default().with_groups(vec![GroupId(StrBytes::from_static_str("billing"))]);
+    let described: DescribeGroupsResponse = response(
+        &a.receive(&mut cluster, now, &frame(ApiKey::DescribeGroups, 5, 21, &asked)).unwrap(),
+        5,
+        21,
+    );
+    let group = &described.groups[0];
+    assert_eq!(
+        (group.error_code, group.protocol_type.as_str(), group.protocol_data.as_str()),
+        (0, "consumer", "range")
+    );
+    assert_eq!(group.members.len(), 2);
+    assert!(group.members.iter().all(|m| m.member_metadata.as_ref() == b"subscription"));
+
     // B leaves (LeaveGroup v3 names members); a member nobody knows gets UNKNOWN_MEMBER_ID.
     let leave = LeaveGroupRequest::default()
         .with_group_id(GroupId(StrBytes::from_static_str("billing")))
@@ -690,6 +736,28 @@ fn a_consumer_group_over_the_kafka_protocol() {
     let left: LeaveGroupResponse =
         response(&b.receive(&mut cluster, now, &frame(ApiKey::LeaveGroup, 0, 12, &leave)).unwrap(), 0, 12);
     assert_eq!(left.error_code, 25, "UNKNOWN_MEMBER_ID");
+
+    // A group with a member cannot be deleted; once A leaves too, it can, offsets and all.
+    let delete =
+        DeleteGroupsRequest::default().with_groups_names(vec![GroupId(StrBytes::from_static_str("billing"))]);
+    let deleted: DeleteGroupsResponse =
+        response(&a.receive(&mut cluster, now, &frame(ApiKey::DeleteGroups, 2, 22, &delete)).unwrap(), 2, 22);
+    assert_eq!(deleted.results[0].error_code, 68, "NON_EMPTY_GROUP");
+    let leave = LeaveGroupRequest::default()
+        .with_group_id(GroupId(StrBytes::from_static_str("billing")))
+        .with_member_id(StrBytes::from_string(a_id.clone()));
+    let left: LeaveGroupResponse =
+        response(&a.receive(&mut cluster, now, &frame(ApiKey::LeaveGroup, 2, 23, &leave)).unwrap(), 2, 23);
+    assert_eq!(left.error_code, 0);
+    let deleted: DeleteGroupsResponse =
+        response(&a.receive(&mut cluster, now, &frame(ApiKey::DeleteGroups, 2, 24, &delete)).unwrap(), 2, 24);
+    assert_eq!(deleted.results[0].error_code, 0);
+    let described: DescribeGroupsResponse = response(
+        &a.receive(&mut cluster, now, &frame(ApiKey::DescribeGroups, 5, 25, &asked)).unwrap(),
+        5,
+        25,
+    );
+    assert_eq!(described.groups[0].group_state.as_str(), "Dead", "a deleted group is Dead, as in Kafka");
 
     // Any other broker is not the coordinator.
     let elsewhere = (0..3).find(|id| *id != coordinator).unwrap();

@@ -1,11 +1,13 @@
 """confluent-kafka (librdkafka's Python binding) against kite serve, as tests/tests/kafka_clients.rs
 runs it: produce six keyed records as an idempotent producer with Java's partitioner, read them back in a consumer group,
 commit, leave. Prints one line per record: `produced KEY PARTITION OFFSET`, then
-`consumed KEY VALUE PARTITION OFFSET`. Usage: confluent_kafka_client.py BOOTSTRAP TOPIC GROUP"""
+`consumed KEY VALUE PARTITION OFFSET`, then what the admin client lists and describes:
+`listed GROUP…` and `described GROUP STATE MEMBERS`. Usage: confluent_kafka_client.py BOOTSTRAP TOPIC GROUP"""
 import sys
 import time
 
 from confluent_kafka import Consumer, Producer
+from confluent_kafka.admin import AdminClient
 
 RECORDS = 6
 WAIT_SECONDS = 30
@@ -37,3 +39,10 @@ while len(consumed) < RECORDS and time.time() < deadline:
 consumer.close()  # commits what was read and leaves the group
 for record in sorted(consumed):
     print("consumed", *record)
+
+# The admin client's view of the group (ListGroups at every broker, DescribeGroups at its coordinator).
+admin = AdminClient({"bootstrap.servers": bootstrap})
+listed = admin.list_consumer_groups().result(WAIT_SECONDS)
+print("listed", *sorted(g.group_id for g in listed.valid))
+described = admin.describe_consumer_groups([group])[group].result(WAIT_SECONDS)
+print("described", described.group_id, described.state.name, len(described.members))

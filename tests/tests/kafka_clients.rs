@@ -194,8 +194,8 @@ fn python_client(server: &KiteServer, script: &str, topic: &str, group: &str) ->
 /// confluent-kafka and kafka-python (a second, independent reading of the protocol) each produce
 /// six keyed records to a three-partition topic and read them back in a consumer group: each key
 /// lands on the partition Kite's own murmur2 partitioner names (what the UI explains), offsets
-/// count from 0 in every partition, the group reads exactly what was produced, and Kite's
-/// DescribeGroup shows its commits.
+/// count from 0 in every partition, the group reads exactly what was produced, Kite's
+/// DescribeGroup shows its commits, and confluent-kafka's admin client lists and describes it.
 #[test]
 fn python_clients_produce_and_consume_in_a_group() {
     let data = TempDir::new("python-clients");
@@ -206,6 +206,7 @@ fn python_clients_produce_and_consume_in_a_group() {
         client.create_topic(&topic, 3);
         let out = python_client(&server, script, &topic, &format!("{topic}-group"));
         let (mut produced, mut consumed) = (Vec::new(), Vec::new());
+        let (mut listed, mut described): (Vec<String>, _) = (Vec::new(), None);
         for line in out.lines() {
             let fields: Vec<&str> = line.split(' ').collect();
             match fields.as_slice() {
@@ -222,10 +223,20 @@ fn python_clients_produce_and_consume_in_a_group() {
                         offset.parse::<i64>().unwrap(),
                     ));
                 }
+                ["listed", groups @ ..] => listed = groups.iter().map(|g| g.to_string()).collect(),
+                ["described", group, state, members] => {
+                    described = Some((group.to_string(), state.to_string(), members.to_string()))
+                }
                 _ => panic!("{script}: unexpected line {line:?}"),
             }
         }
         assert_eq!(produced.len(), 6, "{script}: {out}");
+        if script.starts_with("confluent") {
+            // Its admin client lists the group (ListGroups) and describes it (DescribeGroups).
+            let group = format!("{topic}-group");
+            assert_eq!(listed, [group.clone()], "{script}");
+            assert_eq!(described, Some((group, "EMPTY".to_string(), "0".to_string())), "{script}");
+        }
         assert_eq!(consumed, produced, "{script}: the group reads what was produced");
         let mut per_partition = [0i64; 3];
         for (key, partition, offset) in &produced {

@@ -17,8 +17,8 @@ use crate::config::Acks;
 use crate::error::{ErrorCode, KafkaError};
 use crate::group::consumer::{Consumer, ConsumerConfig, ConsumerEvent, OffsetReset};
 use crate::group::coordinator::{
-    CoordinatorConfig, CoordinatorOutput, GroupCoordinator, GroupRequest, GroupResponse, GroupState,
-    OFFSETS_TOPIC, OFFSETS_TOPIC_PARTITIONS, Reply as GroupReply,
+    CoordinatorConfig, CoordinatorOutput, GroupCoordinator, GroupDescription, GroupRequest, GroupResponse,
+    GroupState, OFFSETS_TOPIC, OFFSETS_TOPIC_PARTITIONS, Reply as GroupReply,
 };
 use crate::group::offsets_topic::{OffsetCommitValue, encode_batch, records_in};
 use crate::limits::{MAX_FETCH_RECORDS, MAX_GROUP_CLIENTS};
@@ -253,6 +253,15 @@ impl Cluster {
         let mailbox = self.groups.clients.get_mut(&client)?;
         let at = mailbox.iter().position(|(c, _)| *c == correlation)?;
         Some(mailbox.remove(at).1)
+    }
+
+    /// DescribeGroups' read: the group with each member's subscription and assignment bytes; a
+    /// group the coordinator does not hold is described as Dead.
+    pub fn group_description(&mut self, now_ms: i64, group: &str) -> Result<GroupDescription, KafkaError> {
+        match self.admin(now_ms, GroupRequest::Describe { group: group.to_string() })? {
+            GroupResponse::Describe(result) => result.map_err(|e| group_error(e, group)),
+            _ => Err(KafkaError::new(ErrorCode::CoordinatorNotAvailable, "The coordinator did not answer.")),
+        }
     }
 
     /// OffsetFetch's read: `group`'s committed offsets with their leader epochs and metadata.

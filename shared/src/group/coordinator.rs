@@ -236,6 +236,10 @@ pub struct MemberDescription {
     pub client_host: String,
     /// Decoded from the consumer protocol assignment.
     pub assignment: Vec<(String, i32)>,
+    /// Its subscription for the group's protocol, as it sent it (DescribeGroups' member metadata).
+    pub metadata: Vec<u8>,
+    /// Its assignment as the leader sent it (DescribeGroups' member assignment).
+    pub raw_assignment: Vec<u8>,
 }
 
 /// A group as DescribeGroups returns it.
@@ -1395,6 +1399,13 @@ impl GroupCoordinator {
                     assignment: ConsumerAssignment::decode(&m.assignment)
                         .map(|a| a.flat())
                         .unwrap_or_default(),
+                    metadata: m
+                        .protocols
+                        .iter()
+                        .find(|(name, _)| Some(name) == group.protocol.as_ref())
+                        .map(|(_, subscription)| subscription.clone())
+                        .unwrap_or_default(),
+                    raw_assignment: m.assignment.clone(),
                 })
                 .collect(),
         })

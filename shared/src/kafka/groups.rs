@@ -137,7 +137,7 @@ pub(super) fn find_coordinator(
 
 /// Whether this listener's broker coordinates `group`: Kafka answers NOT_COORDINATOR elsewhere,
 /// and the client looks the coordinator up again.
-fn coordinates(
+pub(super) fn coordinates(
     connection: &KafkaConnection,
     cluster: &mut Cluster,
     now_ms: i64,

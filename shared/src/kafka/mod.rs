@@ -8,6 +8,7 @@
 //! [`versions::SUPPORTED`], and ApiVersions says exactly that.
 
 mod fetch;
+mod group_admin;
 mod groups;
 mod metadata;
 mod produce;
@@ -245,6 +246,13 @@ impl KafkaConnection {
             ApiKey::Heartbeat => groups::heartbeat(self, cluster, request, &mut body),
             ApiKey::LeaveGroup => groups::leave(self, cluster, request, &mut body).map(Handled::Respond),
             ApiKey::OffsetCommit => groups::commit(self, cluster, request, &mut body),
+            ApiKey::ListGroups => group_admin::list(self, cluster, request, &mut body).map(Handled::Respond),
+            ApiKey::DescribeGroups => {
+                group_admin::describe(self, cluster, request, &mut body).map(Handled::Respond)
+            }
+            ApiKey::DeleteGroups => {
+                group_admin::delete(self, cluster, request, &mut body).map(Handled::Respond)
+            }
             ApiKey::OffsetFetch => {
                 groups::offset_fetch(self, cluster, request, &mut body).map(Handled::Respond)
             }

@@ -13,7 +13,7 @@ use super::{KafkaClose, KafkaConnection, Request, decode, respond};
 /// APIs are the classic consumer protocol's (KIP-848's ConsumerGroupHeartbeat is not served);
 /// FindCoordinator stops at v4 (batched keys) and OffsetCommit/OffsetFetch before v10 (topic ids);
 /// InitProducerId before v5 (KIP-890's transactions).
-pub const SUPPORTED: [(ApiKey, i16, i16); 13] = [
+pub const SUPPORTED: [(ApiKey, i16, i16); 16] = [
     (ApiKey::Produce, 3, 9),
     (ApiKey::Fetch, 4, 12),
     (ApiKey::ListOffsets, 1, 6),
@@ -25,7 +25,10 @@ pub const SUPPORTED: [(ApiKey, i16, i16); 13] = [
     (ApiKey::Heartbeat, 0, 4),
     (ApiKey::LeaveGroup, 0, 5),
     (ApiKey::SyncGroup, 0, 5),
+    (ApiKey::DescribeGroups, 0, 5),
+    (ApiKey::ListGroups, 0, 5),
     (ApiKey::InitProducerId, 0, 4),
+    (ApiKey::DeleteGroups, 0, 2),
     (ApiKey::ApiVersions, 0, 3),
 ];
 
