@@ -167,12 +167,14 @@ fn a_kcat_consumer_group_reads_every_partition_commits_and_resumes() {
     assert_eq!(kcat(&server, &group, ""), "later\n", "the group resumes from its commits");
 }
 
-/// Runs one of the Python client scripts in `tests/clients/` against the server; its stdout.
-fn python_client(server: &KiteServer, script: &str, topic: &str, group: &str) -> String {
+/// Runs one of the Python client scripts in `tests/clients/` against the server (the bootstrap
+/// address, then `args`); its stdout.
+fn python_client(server: &KiteServer, script: &str, args: &[&str]) -> String {
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("clients").join(script);
     let mut child = Command::new(env_path("KITE_PYTHON"))
         .arg(&script)
-        .args([server.bootstrap().as_str(), topic, group])
+        .arg(server.bootstrap())
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -204,7 +206,7 @@ fn python_clients_produce_and_consume_in_a_group() {
     for script in ["confluent_kafka_client.py", "kafka_python_client.py"] {
         let topic = script.trim_end_matches(".py").replace('_', "-");
         client.create_topic(&topic, 3);
-        let out = python_client(&server, script, &topic, &format!("{topic}-group"));
+        let out = python_client(&server, script, &[&topic, &format!("{topic}-group")]);
         let (mut produced, mut consumed) = (Vec::new(), Vec::new());
         let (mut listed, mut described): (Vec<String>, _) = (Vec::new(), None);
         for line in out.lines() {
@@ -254,6 +256,29 @@ fn python_clients_produce_and_consume_in_a_group() {
             assert_eq!(row.current_offset, Some(per_partition[row.partition as usize]), "{script}: {row:?}");
         }
     }
+}
+
+/// Two confluent-kafka consumers in one group: the second's join rebalances the partitions
+/// between them, they read everything and commit, the first leaves and the second takes over;
+/// after `kite serve` restarts, the group resumes from its commits.
+#[test]
+fn a_group_of_two_rebalances_commits_and_resumes_after_a_restart() {
+    let data = TempDir::new("python-rebalance");
+    let mut server = KiteServer::start(data.path());
+    ApiClient::connect(&server).create_topic("shipments", 3);
+    for partition in 0..3 {
+        let lines: String = (0..3).map(|i| format!("p{partition}-{i}\n")).collect();
+        kcat(&server, &["-P", "-t", "shipments", "-p", &partition.to_string()], &lines);
+    }
+    let out = python_client(&server, "confluent_group_rebalance.py", &["shipments", "dispatch", "3", "9"]);
+    assert_eq!(out, "first 3\nsplit 1 2\nread 9\nrest 3\n");
+
+    assert!(server.terminate().success());
+    let server = KiteServer::start(data.path());
+    kcat(&server, &["-P", "-t", "shipments", "-p", "2"], "after the restart\n");
+    let group =
+        ["-G", "dispatch", "-X", "auto.offset.reset=earliest", "-e", "-q", "-f", "%s\\n", "shipments"];
+    assert_eq!(kcat(&server, &group, ""), "after the restart\n", "the group resumes from its commits");
 }
 
 #[test]
