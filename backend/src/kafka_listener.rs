@@ -98,7 +98,8 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, on: KafkaListener, share
         let parked = connection.wake_at_ms().is_some();
         let recheck = std::time::Duration::from_millis(WAITING_RECHECK_MS);
         let answered = tokio::select! {
-            read = tokio::time::timeout(idle, stream.read(&mut buffer)) => match read {
+            // While a request waits, the connection is not read (Kafka mutes it the same way).
+            read = tokio::time::timeout(idle, stream.read(&mut buffer)), if !parked => match read {
                 Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
                 Ok(Ok(n)) => turn(&shared, |cluster, now| connection.receive(cluster, now, &buffer[..n])),
             },

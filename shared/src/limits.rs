@@ -96,6 +96,11 @@ pub const MAX_TAIL_FETCHES_PER_PUSH: usize = 16;
 /// A larger size prefix closes the connection before anything is read.
 pub const MAX_KAFKA_REQUEST_BYTES: usize = 16 * 1024 * 1024;
 
+/// The most bytes a Kafka connection holds unanswered: a whole largest request, and as much
+/// again behind it. Kafka stops reading a connection while a request of it waits; a client that
+/// sends more anyway is closed.
+pub const MAX_KAFKA_INBOX_BYTES: usize = 2 * (MAX_KAFKA_REQUEST_BYTES + 4);
+
 /// The longest a Kafka fetch waits for `min_bytes` (its `max_wait_ms` is cut to this; clients
 /// ask for 500 by default).
 pub const MAX_KAFKA_FETCH_WAIT_MS: i32 = 30_000;

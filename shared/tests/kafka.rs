@@ -238,6 +238,20 @@ fn a_fetch_with_nothing_to_read_waits_for_records_or_its_max_wait() {
     let out = consumer.wake(&mut cluster, NOW_MS + 800).unwrap();
     let answer: FetchResponse = response(&out, 12, 9);
     assert_eq!(answer.responses[0].partitions[0].records.as_ref().map(Bytes::len), Some(0));
+
+    // While a fetch waits, a client that keeps sending is closed past MAX_KAFKA_INBOX_BYTES.
+    assert!(
+        consumer
+            .receive(&mut cluster, NOW_MS + 900, &frame(ApiKey::Fetch, 12, 10, &fetch))
+            .unwrap()
+            .is_empty()
+    );
+    let chunk = vec![0u8; kite_shared::limits::MAX_KAFKA_INBOX_BYTES / 2];
+    for _ in 0..2 {
+        assert!(consumer.receive(&mut cluster, NOW_MS + 900, &chunk).is_ok(), "up to the limit is held");
+    }
+    let close = consumer.receive(&mut cluster, NOW_MS + 900, &[0]).unwrap_err();
+    assert!(close.reason.contains("while requests wait"), "{}", close.reason);
 }
 
 #[test]
@@ -825,9 +839,10 @@ fn init_producer_id(
     (answer.producer_id.0, answer.producer_epoch)
 }
 
-/// The idempotent producer: InitProducerId hands out an id; a retried batch gets the offset it
-/// got the first time and is not stored twice; a skipped sequence is OUT_OF_ORDER_SEQUENCE_NUMBER;
-/// a bumped epoch fences the old one (INVALID_PRODUCER_EPOCH); the stored batch keeps the
+/// The idempotent producer: InitProducerId hands out a new id each time (an id without an epoch
+/// is INVALID_REQUEST); a retried batch gets the offset it got the first time and is not stored
+/// twice; a skipped sequence is OUT_OF_ORDER_SEQUENCE_NUMBER; a newer epoch fences the older one
+/// (INVALID_PRODUCER_EPOCH); a batch without a sequence is INVALID_RECORD; the stored batch keeps the
 /// producer's id, epoch and sequence; and after the leader moves, the new leader, rebuilding the
 /// state from its own log, still knows the last batch as a retry.
 #[test]
@@ -837,6 +852,16 @@ fn an_idempotent_producer_is_not_duplicated_and_is_fenced() {
     let (pid, epoch) = init_producer_id(&mut connection, &mut cluster, 1, (-1, -1));
     assert_eq!(epoch, 0);
     assert!(pid >= 0);
+    let (again, _) = init_producer_id(&mut connection, &mut cluster, 10, (pid, 0));
+    assert!(again > pid, "an idempotent producer always gets a new id");
+    let half = InitProducerIdRequest::default().with_transactional_id(None).with_producer_id(ProducerId(pid));
+    let out = connection.receive(&mut cluster, NOW_MS, &frame(ApiKey::InitProducerId, 4, 11, &half)).unwrap();
+    assert_eq!(response::<InitProducerIdResponse>(&out, 4, 11).error_code, 42, "INVALID_REQUEST");
+    assert_eq!(
+        produced(&mut connection, &mut cluster, 12, &idempotent(pid, 0, -1, &["x"])).0,
+        87,
+        "INVALID_RECORD"
+    );
 
     let first = idempotent(pid, 0, 0, &["a", "b"]);
     assert_eq!(produced(&mut connection, &mut cluster, 2, &first), (0, 0));
@@ -874,11 +899,21 @@ fn an_idempotent_producer_is_not_duplicated_and_is_fenced() {
     let new_leader = new_leader.expect("a new leader");
     assert_ne!(new_leader, leader);
     let mut at_new_leader = KafkaConnection::new(listener(new_leader));
+    // Until the new leader's high watermark passes the batch, its retry under acks=all is
+    // REQUEST_TIMED_OUT (Kafka would hold the answer); the client retries, and then it is known.
     let retry = idempotent(pid, 0, 2, &["c"]);
-    assert_eq!(produced(&mut at_new_leader, &mut cluster, 6, &retry), (0, 2), "still a retry after failover");
+    let mut answers = Vec::new();
+    for round in 0..20 {
+        cluster.tick(NOW_MS + round * 100);
+        answers.push(produced(&mut at_new_leader, &mut cluster, 100 + round as i32, &retry));
+        if answers.last() == Some(&(0, 2)) {
+            break;
+        }
+    }
+    assert_eq!(answers.last(), Some(&(0, 2)), "still a retry after failover: {answers:?}");
+    assert!(answers.iter().all(|a| *a == (0, 2) || a.0 == 7), "{answers:?}");
 
-    // A new instance of the producer bumps the epoch; the old one is fenced.
-    assert_eq!(init_producer_id(&mut at_new_leader, &mut cluster, 7, (pid, 0)), (pid, 1));
+    // A newer epoch of the producer (a transactional producer's bump) fences the older one.
     assert_eq!(produced(&mut at_new_leader, &mut cluster, 8, &idempotent(pid, 1, 0, &["d"])), (0, 3));
     assert_eq!(
         produced(&mut at_new_leader, &mut cluster, 9, &idempotent(pid, 0, 3, &["e"])).0,

@@ -236,7 +236,7 @@ fn python_clients_produce_and_consume_in_a_group() {
         if script.starts_with("confluent") {
             // Its admin client lists the group (ListGroups) and describes it (DescribeGroups).
             let group = format!("{topic}-group");
-            assert_eq!(listed, [group.clone()], "{script}");
+            assert_eq!(listed, std::slice::from_ref(&group), "{script}");
             assert_eq!(described, Some((group, "EMPTY".to_string(), "0".to_string())), "{script}");
         }
         assert_eq!(consumed, produced, "{script}: the group reads what was produced");

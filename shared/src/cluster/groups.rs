@@ -65,6 +65,8 @@ pub(super) struct Groups {
     /// answers that came for them (a JoinGroup is answered when the join phase ends, perhaps in
     /// another client's turn or a tick) until they take them.
     clients: BTreeMap<u32, Vec<(u64, GroupResponse)>>,
+    /// When `ask_group` last ran the coordinator's timers.
+    ticked_at_ms: Option<i64>,
 }
 
 impl Groups {
@@ -94,6 +96,7 @@ impl Groups {
             trace: Trace::default(),
             creating: false,
             clients: BTreeMap::new(),
+            ticked_at_ms: None,
         }
     }
 }
@@ -240,9 +243,14 @@ impl Cluster {
         if !self.groups.clients.contains_key(&client) {
             return;
         }
-        let mut output = CoordinatorOutput::default();
-        self.groups.coordinator.tick(now_ms, &mut output, &mut self.groups.trace);
-        let mut replies = self.settle(now_ms, output);
+        // The timers once per millisecond: a request naming many members asks many times.
+        let mut replies = Vec::new();
+        if self.groups.ticked_at_ms != Some(now_ms) {
+            self.groups.ticked_at_ms = Some(now_ms);
+            let mut output = CoordinatorOutput::default();
+            self.groups.coordinator.tick(now_ms, &mut output, &mut self.groups.trace);
+            replies = self.settle(now_ms, output);
+        }
         replies.extend(self.ask_coordinator(now_ms, client, correlation, request));
         self.deliver_replies(now_ms, replies);
         self.collect_events();
@@ -251,6 +259,9 @@ impl Cluster {
     /// The coordinator's answer to the client's request `correlation`, once it came.
     pub fn group_answer(&mut self, client: u32, correlation: u64) -> Option<GroupResponse> {
         let mailbox = self.groups.clients.get_mut(&client)?;
+        // A client waits on one request at a time, its ids counting up: answers to requests it
+        // stopped waiting for are dropped.
+        mailbox.retain(|(c, _)| *c >= correlation);
         let at = mailbox.iter().position(|(c, _)| *c == correlation)?;
         Some(mailbox.remove(at).1)
     }

@@ -902,6 +902,7 @@ impl Cluster {
             ));
         }
         let state = self.topics.remove(name).ok_or_else(|| unknown_topic(name))?;
+        self.forget_producers(name);
         let storage = |e: StorageError| KafkaError::new(ErrorCode::KafkaStorageError, e.to_string());
         // The metadata first: a crash in between leaves directories no topic names, not a topic
         // without its logs.
@@ -1074,17 +1075,33 @@ impl Cluster {
             let records = self.append_placed(now_ms, acks, topic_name, placed, None)?;
             return Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records });
         };
-        // Kafka's rule for an idempotent producer: one batch, to the partition it names.
-        let (Some(partition), 1) = (partition, batches) else {
-            return Err(invalid(
-                "An idempotent producer's records come as one batch to the partition it names.".into(),
+        // Kafka's rules for an idempotent producer: one batch with records and a sequence, to
+        // the partition it names.
+        let (Some(partition), 1, false, true) =
+            (partition, batches, records.is_empty(), batch.first_sequence >= 0)
+        else {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRecord,
+                "An idempotent producer sends one batch of records with a base sequence to the partition it names."
+                    .to_string(),
             ));
         };
         match self.producer_verdict(topic_name, partition, &batch)? {
             Verdict::Append => {}
             Verdict::Refuse(code) => return Err(producers::refused(code, topic_name, partition, &batch)),
             Verdict::Duplicate { first_offset } => {
-                // A retry: the offsets the batch got the first time, nothing appended again.
+                // A retry: the offsets the batch got the first time, nothing appended again —
+                // under acks=all once they are replicated, as the first answer would have been.
+                let count = records.len() as i64;
+                if acks == Acks::All && !self.duplicate_committed(topic_name, partition, first_offset, count)
+                {
+                    return Err(KafkaError::new(
+                        ErrorCode::RequestTimedOut,
+                        format!(
+                            "The batch is stored in {topic_name}-{partition} but not yet replicated to the ISR."
+                        ),
+                    ));
+                }
                 let records = (0..)
                     .zip(&records)
                     .map(|(delta, (timestamp_ms, _))| ProducedRecord {
@@ -1098,8 +1115,11 @@ impl Cluster {
         }
         let placed = self.place_records(topic_name, (Some(partition), partitioner), records)?;
         let appended = self.append_placed(now_ms, acks, topic_name, placed, Some(batch));
-        let first_offset = appended.as_ref().ok().and_then(|records| records.first()).map(|r| r.offset);
-        self.producer_appended(topic_name, partition, batch, first_offset);
+        let outcome = match &appended {
+            Ok(records) => Ok(records.first().map_or(-1, |r| r.offset)),
+            Err(error) => Err(error.error),
+        };
+        self.producer_appended(topic_name, partition, batch, outcome);
         Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records: appended? })
     }
 

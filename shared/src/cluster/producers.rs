@@ -28,19 +28,18 @@ pub(super) struct Producers {
 }
 
 impl Cluster {
-    /// InitProducerId for an idempotent producer: a new producer id at epoch 0, or, for a
-    /// producer that names the id and epoch it has (KIP-360, after it lost track of a
-    /// sequence), the same id at the next epoch. Returns (producer id, epoch).
-    pub fn init_producer_id(&mut self, now_ms: i64, existing: Option<(i64, i16)>) -> (i64, i16) {
-        if let Some((id, epoch)) = existing
-            && (0..self.producers.next_id).contains(&id)
-            && (0..i16::MAX).contains(&epoch)
-        {
-            return (id, epoch + 1);
-        }
+    /// InitProducerId for an idempotent producer (no transactional id): always a new producer
+    /// id at epoch 0, whatever id and epoch the producer names, as Kafka's coordinator does
+    /// (KIP-360's epoch bump is for transactional ids). Returns (producer id, epoch).
+    pub fn init_producer_id(&mut self, now_ms: i64) -> (i64, i16) {
         let id = self.producers.next_id.max(now_ms.saturating_mul(PRODUCER_IDS_PER_MS));
         self.producers.next_id = id.saturating_add(1);
         (id, 0)
+    }
+
+    /// Forgets a deleted topic's producer state (a topic of the same name starts afresh).
+    pub(super) fn forget_producers(&mut self, topic: &str) {
+        self.producers.states.retain(|tp, _| tp.topic != topic);
     }
 
     /// What the leader of `topic`'s `partition` makes of an idempotent batch.
@@ -61,22 +60,44 @@ impl Cluster {
         Ok(verdict)
     }
 
-    /// Notes an idempotent batch appended at `first_offset`; with no offset (an append whose
-    /// outcome is not known) the partition's state is rebuilt from the log next time.
+    /// Notes how an idempotent batch's append went: appended at an offset, refused before
+    /// anything was written (the state stays), or with an outcome not known (a timeout after
+    /// the leader wrote, a storage error, `acks=0`): then the state is rebuilt from the log when
+    /// next needed.
     pub(super) fn producer_appended(
         &mut self,
         topic: &str,
         partition: i32,
         batch: ProducerBatch,
-        first_offset: Option<i64>,
+        outcome: Result<i64, ErrorCode>,
     ) {
         let tp = TopicPartition { topic: topic.to_string(), partition };
-        match (first_offset, self.producers.states.get_mut(&tp)) {
-            (Some(offset), Some((_, state))) if offset >= 0 => state.appended(batch, offset),
+        let unknown = matches!(
+            outcome,
+            Err(ErrorCode::RequestTimedOut
+                | ErrorCode::NotEnoughReplicasAfterAppend
+                | ErrorCode::KafkaStorageError)
+        );
+        match (outcome, self.producers.states.get_mut(&tp)) {
+            (Ok(offset), Some((_, state))) if offset >= 0 => state.appended(batch, offset),
+            (Err(_), _) if !unknown => {}
             _ => {
                 self.producers.states.remove(&tp);
             }
         }
+    }
+
+    /// Whether a retried batch's records (`first_offset` on, `count` of them) are replicated as
+    /// `acks=all` promises: Kafka answers a duplicate only once the high watermark passed it.
+    pub(super) fn duplicate_committed(
+        &self,
+        topic: &str,
+        partition: i32,
+        first_offset: i64,
+        count: i64,
+    ) -> bool {
+        self.readable(topic, partition)
+            .is_ok_and(|(_, high_watermark)| high_watermark >= first_offset + count)
     }
 
     /// The producer state the leader's log leaves: every batch header from the log's start.

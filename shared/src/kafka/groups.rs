@@ -24,14 +24,15 @@ use kafka_protocol::messages::{
     TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
+use std::collections::BTreeMap;
 
 use super::{Handled, KafkaClose, KafkaConnection, Request, Retried, Waiting, decode, respond};
 use crate::cluster::Cluster;
 use crate::error::ErrorCode;
 use crate::group::coordinator::{
-    GROUP_INITIAL_REBALANCE_DELAY_MS, GROUP_MAX_SESSION_TIMEOUT_MS, GroupRequest, GroupResponse, JoinGroup,
-    MAX_GROUP_ID_BYTES,
+    GROUP_MAX_SESSION_TIMEOUT_MS, GroupRequest, GroupResponse, JoinGroup, MAX_GROUP_ID_BYTES,
 };
+use crate::group::offsets_topic::OffsetCommitValue;
 use crate::ids::TopicPartition;
 
 /// Kafka's `offset.metadata.max.bytes` default: a commit's metadata string may be this long.
@@ -198,8 +199,13 @@ pub(super) fn retry(
     let answer = connection.group_client.and_then(|client| cluster.group_answer(client, wait.correlation));
     let Some(response) = answer else {
         if now_ms >= wait.deadline_ms {
-            return failed(wait.request, &wait.asked, ErrorCode::RequestTimedOut.code())
-                .map(Retried::Answered);
+            // A JoinGroup or SyncGroup past every timeout: rejoin (the one answer clients take
+            // for either); a commit: timed out.
+            let code = match wait.asked {
+                Asked::Join(_) | Asked::Sync { .. } => ErrorCode::RebalanceInProgress,
+                Asked::Heartbeat | Asked::Commit(_) => ErrorCode::RequestTimedOut,
+            };
+            return failed(wait.request, &wait.asked, code.code()).map(Retried::Answered);
         }
         return Ok(Retried::Waiting(Waiting::Group(wait)));
     };
@@ -338,8 +344,8 @@ pub(super) fn join(
     if let Err(code) = coordinates(connection, cluster, request.now_ms, &join.group) {
         return failed(request, &Asked::Join(join), code).map(Handled::Respond);
     }
-    let wait_ms = i64::from(rebalance_timeout_ms.max(0)) + GROUP_INITIAL_REBALANCE_DELAY_MS;
-    ask(connection, cluster, request, GroupRequest::Join(join.clone()), Asked::Join(join), wait_ms)
+    // The join phase lasts as long as the group's longest rebalance timeout, not this member's.
+    ask(connection, cluster, request, GroupRequest::Join(join.clone()), Asked::Join(join), MAX_GROUP_WAIT_MS)
 }
 
 /// SyncGroup: the member's assignment for its generation (the leader's carries everyone's).
@@ -630,7 +636,8 @@ fn committed(
 ) -> Result<Committed, i16> {
     let group = group.0.as_str();
     coordinates(connection, cluster, now_ms, group)?;
-    let stored = cluster.committed_offsets(group);
+    let stored: BTreeMap<TopicPartition, OffsetCommitValue> =
+        cluster.committed_offsets(group).into_iter().collect();
     let found: Vec<(String, CommittedPartition)> = match topics {
         None => stored
             .into_iter()
@@ -640,19 +647,25 @@ fn committed(
             .into_iter()
             .flat_map(|(topic, indexes)| indexes.into_iter().map(move |index| (topic.clone(), index)))
             .map(|(topic, index)| {
-                let value = stored.iter().find(|(tp, _)| tp.topic == topic && tp.partition == index);
-                let partition = value.map_or((index, -1, -1, String::new()), |(_, v)| {
+                let tp = TopicPartition { topic, partition: index };
+                let partition = stored.get(&tp).map_or((index, -1, -1, String::new()), |v| {
                     (index, v.offset, v.leader_epoch, v.metadata.clone())
                 });
-                (topic, partition)
+                (tp.topic, partition)
             })
             .collect(),
     };
+    // By topic in the order first asked; a map finds each topic's place (a request may name
+    // a million topics).
     let mut by_topic: Committed = Vec::new();
+    let mut places: BTreeMap<String, usize> = BTreeMap::new();
     for (topic, partition) in found {
-        match by_topic.iter_mut().find(|(name, _)| *name == topic) {
-            Some((_, partitions)) => partitions.push(partition),
-            None => by_topic.push((topic, vec![partition])),
+        match places.get(&topic) {
+            Some(&at) => by_topic[at].1.push(partition),
+            None => {
+                places.insert(topic.clone(), by_topic.len());
+                by_topic.push((topic, vec![partition]));
+            }
         }
     }
     Ok(by_topic)

@@ -22,7 +22,7 @@ use crate::api::{ClientMessage, Command, Reply};
 use crate::cluster::Cluster;
 use crate::error::{ErrorCode, KafkaError};
 use crate::host::{Capabilities, HostSession, Turn};
-use crate::limits::MAX_KAFKA_REQUEST_BYTES;
+use crate::limits::{MAX_KAFKA_INBOX_BYTES, MAX_KAFKA_REQUEST_BYTES};
 
 /// A broker as Metadata advertises it: where clients reach its listener.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -121,6 +121,13 @@ impl KafkaConnection {
         now_ms: i64,
         bytes: &[u8],
     ) -> Result<Vec<u8>, KafkaClose> {
+        if self.inbox.len() + bytes.len() > MAX_KAFKA_INBOX_BYTES {
+            return Err(KafkaClose {
+                reason: format!(
+                    "over {MAX_KAFKA_INBOX_BYTES} bytes sent while requests wait (Kite holds that much of a connection's requests)"
+                ),
+            });
+        }
         self.inbox.extend_from_slice(bytes);
         self.answer_waiting(cluster, now_ms)
     }

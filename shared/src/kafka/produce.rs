@@ -126,9 +126,10 @@ fn append(
     }
 }
 
-/// InitProducerId for an idempotent producer: a new producer id at epoch 0, or the next epoch of
-/// the id the producer names (v3+, KIP-360). A transactional id gets
-/// TRANSACTIONAL_ID_AUTHORIZATION_FAILED: Kite has no transactions yet.
+/// InitProducerId for an idempotent producer: a new producer id at epoch 0, always (Kafka's
+/// coordinator ignores the id and epoch an idempotent producer names). A transactional id gets
+/// TRANSACTIONAL_ID_AUTHORIZATION_FAILED: Kite has no transactions yet. An id without an epoch,
+/// or an epoch without an id, is INVALID_REQUEST, as in Kafka.
 pub(super) fn init_producer_id(
     cluster: &mut Cluster,
     request: Request,
@@ -139,7 +140,9 @@ pub(super) fn init_producer_id(
     if asked.transactional_id.is_some() {
         return respond(request, &response.with_error_code(TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
     }
-    let existing = (asked.producer_id.0 >= 0).then_some((asked.producer_id.0, asked.producer_epoch));
-    let (id, epoch) = cluster.init_producer_id(request.now_ms, existing);
+    if (asked.producer_id.0 == -1) != (asked.producer_epoch == -1) {
+        return respond(request, &response.with_error_code(ErrorCode::InvalidRequest.code()));
+    }
+    let (id, epoch) = cluster.init_producer_id(request.now_ms);
     respond(request, &response.with_producer_id(ProducerId(id)).with_producer_epoch(epoch))
 }

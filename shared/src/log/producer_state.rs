@@ -15,8 +15,9 @@ use crate::record::batch::BatchHeader;
 /// be at most 5 with idempotence).
 pub const PRODUCER_BATCHES_KEPT: usize = 5;
 /// The most producers one partition remembers; past it the one that wrote longest ago is
-/// forgotten (Kafka forgets producers after `producer.id.expiration.ms`, a day by default).
-pub const MAX_PRODUCERS_PER_PARTITION: usize = 10_000;
+/// forgotten (Kafka forgets producers after `producer.id.expiration.ms`, a day by default). A
+/// forgotten producer's next batch is taken at any sequence, as Kafka takes an unknown one's.
+pub const MAX_PRODUCERS_PER_PARTITION: usize = 1_000;
 
 /// One idempotent batch: who wrote it, its sequence range, and where it went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,13 +33,15 @@ pub struct ProducerBatch {
 }
 
 impl ProducerBatch {
-    /// The idempotent batch a header describes; `None` for a batch without a producer id.
+    /// The idempotent batch a header describes; `None` for a batch without a producer id. Its
+    /// span is `lastOffsetDelta + 1`, as Kafka counts it: compaction drops records from a batch
+    /// but keeps that delta, so the sequences it covered stay known.
     pub fn of(header: &BatchHeader) -> Option<ProducerBatch> {
         (header.producer_id >= 0 && header.base_sequence >= 0).then_some(ProducerBatch {
             producer_id: header.producer_id,
             epoch: header.producer_epoch,
             first_sequence: header.base_sequence,
-            record_count: header.record_count.max(1),
+            record_count: header.last_offset_delta.saturating_add(1).max(1),
         })
     }
 
@@ -107,12 +110,9 @@ impl ProducerState {
     /// batches, then the sequence that must come next.
     pub fn check(&self, batch: &ProducerBatch) -> Verdict {
         let Some(entry) = self.producers.get(&batch.producer_id) else {
-            // A producer this partition has not seen starts at 0.
-            return if batch.first_sequence == 0 {
-                Verdict::Append
-            } else {
-                Verdict::Refuse(ErrorCode::OutOfOrderSequenceNumber)
-            };
+            // Kafka takes a producer it has no state for at any sequence: its earlier batches may
+            // have gone with retention, DeleteRecords or a forgotten entry.
+            return Verdict::Append;
         };
         if batch.epoch < entry.epoch {
             return Verdict::Refuse(ErrorCode::InvalidProducerEpoch);
@@ -173,7 +173,7 @@ mod tests {
     #[test]
     fn a_retry_is_recognized_a_gap_refused_an_old_epoch_fenced() {
         let mut state = ProducerState::default();
-        assert_eq!(state.check(&batch(0, 3, 1)), Verdict::Refuse(ErrorCode::OutOfOrderSequenceNumber));
+        assert_eq!(state.check(&batch(0, 3, 1)), Verdict::Append, "an unknown producer, at any sequence");
         assert_eq!(state.check(&batch(0, 0, 2)), Verdict::Append);
         state.appended(batch(0, 0, 2), 10);
         assert_eq!(state.check(&batch(0, 2, 3)), Verdict::Append);
@@ -216,7 +216,13 @@ mod tests {
             );
         }
         assert_eq!(state.producer_count(), MAX_PRODUCERS_PER_PARTITION);
+        // Producer 0 was forgotten: its retry is no longer known as one.
         let first = ProducerBatch { producer_id: 0, epoch: 0, first_sequence: 0, record_count: 1 };
-        assert_eq!(state.check(&first), Verdict::Append, "producer 0 was forgotten");
+        assert_eq!(state.check(&first), Verdict::Append);
+        let last = ProducerBatch { producer_id: MAX_PRODUCERS_PER_PARTITION as i64, ..first };
+        assert_eq!(
+            state.check(&last),
+            Verdict::Duplicate { first_offset: MAX_PRODUCERS_PER_PARTITION as i64 }
+        );
     }
 }
