@@ -33,7 +33,7 @@ use crate::limits::{
     MAX_TOPICS_PER_CLUSTER,
 };
 use crate::log::local_log::{LocalLog, OpenReport};
-use crate::log::producer_state::{ProducerBatch, Verdict};
+use crate::log::producer_state::ProducerBatch;
 use crate::log::storage::{BrokerStore, MemoryBrokerStore, StorageError};
 use crate::partitioner::{
     DEFAULT_BATCH_SIZE_BYTES, PartitionInput, PartitionerKind, Placement, TopicPartitionerState, place,
@@ -1075,52 +1075,7 @@ impl Cluster {
             let records = self.append_placed(now_ms, acks, topic_name, placed, None)?;
             return Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records });
         };
-        // Kafka's rules for an idempotent producer: one batch with records and a sequence, to
-        // the partition it names.
-        let (Some(partition), 1, false, true) =
-            (partition, batches, records.is_empty(), batch.first_sequence >= 0)
-        else {
-            return Err(KafkaError::new(
-                ErrorCode::InvalidRecord,
-                "An idempotent producer sends one batch of records with a base sequence to the partition it names."
-                    .to_string(),
-            ));
-        };
-        match self.producer_verdict(topic_name, partition, &batch)? {
-            Verdict::Append => {}
-            Verdict::Refuse(code) => return Err(producers::refused(code, topic_name, partition, &batch)),
-            Verdict::Duplicate { first_offset } => {
-                // A retry: the offsets the batch got the first time, nothing appended again —
-                // under acks=all once they are replicated, as the first answer would have been.
-                let count = records.len() as i64;
-                if acks == Acks::All && !self.duplicate_committed(topic_name, partition, first_offset, count)
-                {
-                    return Err(KafkaError::new(
-                        ErrorCode::RequestTimedOut,
-                        format!(
-                            "The batch is stored in {topic_name}-{partition} but not yet replicated to the ISR."
-                        ),
-                    ));
-                }
-                let records = (0..)
-                    .zip(&records)
-                    .map(|(delta, (timestamp_ms, _))| ProducedRecord {
-                        partition,
-                        offset: first_offset + delta,
-                        timestamp_ms: *timestamp_ms,
-                    })
-                    .collect();
-                return Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records });
-            }
-        }
-        let placed = self.place_records(topic_name, (Some(partition), partitioner), records)?;
-        let appended = self.append_placed(now_ms, acks, topic_name, placed, Some(batch));
-        let outcome = match &appended {
-            Ok(records) => Ok(records.first().map_or(-1, |r| r.offset)),
-            Err(error) => Err(error.error),
-        };
-        self.producer_appended(topic_name, partition, batch, outcome);
-        Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records: appended? })
+        self.produce_idempotent(now_ms, acks, topic_name, (partition, partitioner), (batch, batches), records)
     }
 
     /// Places serialized records as the producer does: each to `to`'s partition when it names

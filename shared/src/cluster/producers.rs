@@ -7,11 +7,15 @@
 use std::collections::BTreeMap;
 
 use super::Cluster;
+use crate::api::{ProducedRecord, Reply};
+use crate::config::Acks;
 use crate::error::{ErrorCode, KafkaError};
 use crate::ids::TopicPartition;
 use crate::limits::FETCH_READ_CHUNK_BYTES;
 use crate::log::producer_state::{ProducerBatch, ProducerState, Verdict};
+use crate::partitioner::PartitionerKind;
 use crate::record::batch::BatchHeader;
+use crate::record::batch::BatchRecord;
 
 /// Producer ids start at the time the cluster opened times this, counting up, so ids handed out
 /// after a restart are above every earlier one while fewer than this many were handed out per
@@ -98,6 +102,66 @@ impl Cluster {
     ) -> bool {
         self.readable(topic, partition)
             .is_ok_and(|(_, high_watermark)| high_watermark >= first_offset + count)
+    }
+
+    /// `produce_records` for an idempotent producer's batch (`sent`: the batch and how many
+    /// came): Kafka's checks, then a duplicate answered with its first offsets, or the batch
+    /// appended with its producer id, epoch and sequence and noted in the partition's state.
+    pub(super) fn produce_idempotent(
+        &mut self,
+        now_ms: i64,
+        acks: Acks,
+        topic_name: &str,
+        (partition, partitioner): (Option<i32>, PartitionerKind),
+        (batch, batches): (ProducerBatch, usize),
+        records: Vec<(i64, BatchRecord)>,
+    ) -> Result<Reply, KafkaError> {
+        // Kafka's rules for an idempotent producer: one batch with records and a sequence, to
+        // the partition it names.
+        let (Some(partition), 1, false, true) =
+            (partition, batches, records.is_empty(), batch.first_sequence >= 0)
+        else {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRecord,
+                "An idempotent producer sends one batch of records with a base sequence to the partition it names."
+                    .to_string(),
+            ));
+        };
+        match self.producer_verdict(topic_name, partition, &batch)? {
+            Verdict::Append => {}
+            Verdict::Refuse(code) => return Err(refused(code, topic_name, partition, &batch)),
+            Verdict::Duplicate { first_offset } => {
+                // A retry: the offsets the batch got the first time, nothing appended again —
+                // under acks=all once they are replicated, as the first answer would have been.
+                let count = records.len() as i64;
+                if acks == Acks::All && !self.duplicate_committed(topic_name, partition, first_offset, count)
+                {
+                    return Err(KafkaError::new(
+                        ErrorCode::RequestTimedOut,
+                        format!(
+                            "The batch is stored in {topic_name}-{partition} but not yet replicated to the ISR."
+                        ),
+                    ));
+                }
+                let records = (0..)
+                    .zip(&records)
+                    .map(|(delta, (timestamp_ms, _))| ProducedRecord {
+                        partition,
+                        offset: first_offset + delta,
+                        timestamp_ms: *timestamp_ms,
+                    })
+                    .collect();
+                return Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records });
+            }
+        }
+        let placed = self.place_records(topic_name, (Some(partition), partitioner), records)?;
+        let appended = self.append_placed(now_ms, acks, topic_name, placed, Some(batch));
+        let outcome = match &appended {
+            Ok(records) => Ok(records.first().map_or(-1, |r| r.offset)),
+            Err(error) => Err(error.error),
+        };
+        self.producer_appended(topic_name, partition, batch, outcome);
+        Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records: appended? })
     }
 
     /// The producer state the leader's log leaves: every batch header from the log's start.
