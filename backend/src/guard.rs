@@ -201,16 +201,34 @@ impl Guard {
             failures.remove(&peer);
             return Ok(());
         }
-        if failures.len() >= MAX_TRACKED_TOKEN_PEERS && !failures.contains_key(&peer) {
-            forget_oldest(&mut failures, now);
-        }
-        let entry = failures.entry(peer).or_insert((0, None));
-        entry.0 += 1;
-        if entry.0 >= MAX_FAILED_TOKEN_ATTEMPTS {
-            entry.1 = Some(now + Duration::from_millis(TOKEN_LOCKOUT_MS));
-            tracing::warn!("{peer} sent {} wrong tokens: locked out for {TOKEN_LOCKOUT_MS} ms", entry.0);
-        }
+        record_wrong_token(&mut failures, peer, now);
         Err(Refusal::Unauthorized)
+    }
+
+    /// Whether `peer` is locked out for guessing the token (on the websocket or, as a SASL
+    /// password, on a Kafka listener).
+    pub(crate) fn locked_out(&self, peer: IpAddr, now: Instant) -> bool {
+        let failures = self.token_failures.lock().unwrap_or_else(|e| e.into_inner());
+        matches!(failures.get(&peer), Some(&(_, Some(until))) if now < until)
+    }
+
+    /// A Kafka client at `peer` failed SASL authentication: a wrong token, counted as one.
+    pub(crate) fn note_wrong_token(&self, peer: IpAddr, now: Instant) {
+        let mut failures = self.token_failures.lock().unwrap_or_else(|e| e.into_inner());
+        record_wrong_token(&mut failures, peer, now);
+    }
+}
+
+/// Counts a wrong token from `peer`, locking it out at `MAX_FAILED_TOKEN_ATTEMPTS`.
+fn record_wrong_token(failures: &mut HashMap<IpAddr, (u32, Option<Instant>)>, peer: IpAddr, now: Instant) {
+    if failures.len() >= MAX_TRACKED_TOKEN_PEERS && !failures.contains_key(&peer) {
+        forget_oldest(failures, now);
+    }
+    let entry = failures.entry(peer).or_insert((0, None));
+    entry.0 += 1;
+    if entry.0 >= MAX_FAILED_TOKEN_ATTEMPTS {
+        entry.1 = Some(now + Duration::from_millis(TOKEN_LOCKOUT_MS));
+        tracing::warn!("{peer} sent {} wrong tokens: locked out for {TOKEN_LOCKOUT_MS} ms", entry.0);
     }
 }
 

@@ -12,7 +12,16 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
+use crate::guard::Guard;
 use crate::session::{IDLE_TIMEOUT_SECS, Shared, now_ms};
+
+/// Who may use the listeners: with a password (the server's token), clients authenticate with
+/// SASL/PLAIN; the guard locks out an address that keeps guessing, as on the websocket.
+#[derive(Clone)]
+pub(crate) struct Access {
+    pub(crate) sasl_plain_password: Option<String>,
+    pub(crate) guard: Arc<Guard>,
+}
 
 /// Where the first broker's Kafka listener is unless `--kafka-listen` says; broker N listens on
 /// the port after broker N-1's (port 0: each gets a free port).
@@ -32,6 +41,7 @@ pub(crate) async fn start(
     brokers: u32,
     advertise: Option<String>,
     shared: Shared,
+    access: Access,
 ) -> Result<Vec<AdvertisedBroker>, String> {
     let mut bound = Vec::new();
     for broker in 0..brokers {
@@ -57,13 +67,23 @@ pub(crate) async fn start(
         .collect();
     let slots = Arc::new(Semaphore::new(MAX_KAFKA_CONNECTIONS));
     for (broker, listener, _) in bound {
-        let on = KafkaListener { broker, brokers: advertised.clone() };
-        tokio::spawn(accept(listener, on, shared.clone(), slots.clone()));
+        let on = KafkaListener {
+            broker,
+            brokers: advertised.clone(),
+            sasl_plain_password: access.sasl_plain_password.clone(),
+        };
+        tokio::spawn(accept(listener, on, shared.clone(), slots.clone(), access.guard.clone()));
     }
     Ok(advertised)
 }
 
-async fn accept(listener: TcpListener, on: KafkaListener, shared: Shared, slots: Arc<Semaphore>) {
+async fn accept(
+    listener: TcpListener,
+    on: KafkaListener,
+    shared: Shared,
+    slots: Arc<Semaphore>,
+    guard: Arc<Guard>,
+) {
     let mut shutdown = shared.shutdown.clone();
     loop {
         let Ok(permit) = slots.clone().acquire_owned().await else { return };
@@ -72,12 +92,14 @@ async fn accept(listener: TcpListener, on: KafkaListener, shared: Shared, slots:
             _ = shutdown.changed() => return,
         };
         match accepted {
+            // An address locked out for guessing the token is not served at all.
+            Ok((_, peer)) if guard.locked_out(peer.ip(), std::time::Instant::now()) => {}
             Ok((stream, peer)) => {
-                let (on, shared) = (on.clone(), shared.clone());
+                let (on, shared, guard) = (on.clone(), shared.clone(), guard.clone());
                 tokio::spawn(async move {
                     let _permit = permit;
                     let _ = stream.set_nodelay(true);
-                    serve(stream, peer, on, shared).await;
+                    serve(stream, peer, on, shared, &guard).await;
                 });
             }
             Err(e) => tracing::warn!("a Kafka connection was not accepted: {e}"),
@@ -87,13 +109,14 @@ async fn accept(listener: TcpListener, on: KafkaListener, shared: Shared, slots:
 
 /// One connection: requests in, responses out, until either side closes, the client idles or
 /// stops reading, sends what Kafka would close on, or the server shuts down.
-async fn serve(mut stream: TcpStream, peer: SocketAddr, on: KafkaListener, shared: Shared) {
+async fn serve(mut stream: TcpStream, peer: SocketAddr, on: KafkaListener, shared: Shared, guard: &Guard) {
     // Kafka shows a member's host as the address with a leading slash (Java's InetAddress).
     let mut connection = KafkaConnection::new(on).with_peer_host(format!("/{}", peer.ip()));
     let mut published = shared.events.0.subscribe();
     let mut shutdown = shared.shutdown.clone();
     let idle = std::time::Duration::from_secs(IDLE_TIMEOUT_SECS);
     let mut buffer = vec![0u8; READ_CHUNK_BYTES];
+    let mut noted_failures = 0;
     loop {
         let parked = connection.wake_at_ms().is_some();
         let recheck = std::time::Duration::from_millis(WAITING_RECHECK_MS);
@@ -120,6 +143,15 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, on: KafkaListener, share
                 Ok(Ok(())) => {}
                 _ => break,
             }
+        }
+        while noted_failures < connection.failed_logins() {
+            noted_failures += 1;
+            guard.note_wrong_token(peer.ip(), std::time::Instant::now());
+        }
+        if connection.closing() {
+            // A failed authentication: answered, then closed, as Kafka does.
+            tracing::info!("closing a Kafka connection from {peer}: SASL authentication failed");
+            break;
         }
     }
     if let Ok(mut cluster) = shared.cluster.lock() {

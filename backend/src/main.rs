@@ -97,7 +97,8 @@ pub struct ServeArgs {
     /// process crash) can lose records acknowledged even with acks=all.
     #[arg(long)]
     pub fsync: bool,
-    /// Require this token on every websocket connection (`?token=…` or `Authorization: Bearer …`).
+    /// Require this token on every websocket connection (`?token=…` or `Authorization: Bearer …`)
+    /// and, as the SASL/PLAIN password (any user name), on every Kafka connection.
     #[arg(long)]
     pub token: Option<String>,
     /// Also accept websocket upgrades from pages at this origin, e.g. https://docs.example.com

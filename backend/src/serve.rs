@@ -84,7 +84,7 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
         shutdown: shutdown_rx,
         write_timeout: std::time::Duration::from_millis(args.write_timeout_ms),
     };
-    let kafka = start_kafka(&args, shared.clone()).await?;
+    let kafka = start_kafka(&args, shared.clone(), guard.clone()).await?;
     let ws = websocket_route(guard, shared);
     let ui = with_page_headers(ui_routes(&args.ui_dir));
     let routes = ws.or(ui).with(warp::log("kite::http"));
@@ -175,25 +175,22 @@ fn websocket_route(
 }
 
 /// The Kafka listeners, unless `--no-kafka`: the line that says where they are. With `--token`
-/// they stay closed: a Kafka client would need SASL to give the token, which is not served yet.
-async fn start_kafka(args: &ServeArgs, shared: Shared) -> Result<Option<String>, String> {
+/// a Kafka client authenticates with SASL/PLAIN, the token as its password, and guessing is
+/// locked out as on the websocket.
+async fn start_kafka(args: &ServeArgs, shared: Shared, guard: Arc<Guard>) -> Result<Option<String>, String> {
     if args.no_kafka {
         return Ok(None);
     }
-    if args.token.is_some() {
-        tracing::warn!(
-            "no Kafka listeners: with --token a Kafka client must authenticate (SASL), not served yet"
-        );
-        return Ok(None);
-    }
-    if !args.kafka_listen.ip().is_loopback() {
+    if !args.kafka_listen.ip().is_loopback() && args.token.is_none() {
         tracing::warn!(
             "Kafka listeners on {}, beyond this machine: anyone who can reach them can use this cluster",
             args.kafka_listen
         );
     }
+    let access = kafka_listener::Access { sasl_plain_password: args.token.clone(), guard };
     let brokers =
-        kafka_listener::start(args.kafka_listen, args.brokers, args.kafka_advertise.clone(), shared).await?;
+        kafka_listener::start(args.kafka_listen, args.brokers, args.kafka_advertise.clone(), shared, access)
+            .await?;
     let each: Vec<String> =
         brokers.iter().map(|b| format!("broker {} at {}:{}", b.id, b.host, b.port)).collect();
     // Tests read this line for the addresses; keep its shape.

@@ -16,7 +16,8 @@ use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, DeleteGroupsRequest, DescribeGroupsRequest, FetchRequest,
     FindCoordinatorRequest, GroupId, HeartbeatRequest, InitProducerIdRequest, JoinGroupRequest,
     LeaveGroupRequest, ListGroupsRequest, ListOffsetsRequest, MetadataRequest, OffsetCommitRequest,
-    OffsetFetchRequest, ProduceRequest, ProducerId, RequestHeader, SyncGroupRequest, TopicName,
+    OffsetFetchRequest, ProduceRequest, ProducerId, RequestHeader, SaslAuthenticateRequest,
+    SaslHandshakeRequest, SyncGroupRequest, TopicName,
 };
 use kafka_protocol::protocol::{Encodable, StrBytes};
 use kite_shared::api::{Command, Reply};
@@ -144,6 +145,14 @@ fn request_body(api: ApiKey, version: i16) -> Vec<u8> {
             version,
             InitProducerIdRequest::default().with_transactional_id(None).with_producer_id(ProducerId(-1)),
         ),
+        ApiKey::SaslHandshake => {
+            body(version, SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str("PLAIN")))
+        }
+        ApiKey::SaslAuthenticate => body(
+            version,
+            SaslAuthenticateRequest::default()
+                .with_auth_bytes(bytes::Bytes::from_static(b"\0mutant\0classroom")),
+        ),
         other => panic!("{other:?} is served but has no request here"),
     }
 }
@@ -195,14 +204,21 @@ fn mutated_requests_are_answered_or_closed_and_never_panic() {
         .collect();
     let brokers: Vec<AdvertisedBroker> =
         (0..3).map(|id| AdvertisedBroker { id, host: "127.0.0.1".into(), port: 9092 + id }).collect();
-    // Half the frames at broker 0, half at the coordinator of the group the requests name.
+    // A third of the frames at broker 0, a third at the coordinator of the group the requests
+    // name, a third at a listener that wants SASL/PLAIN first.
     let coordinator = cluster.group_coordinator(NOW_MS, "billing").expect("a coordinator");
-    let listeners = [0, coordinator].map(|broker| KafkaListener { broker, brokers: brokers.clone() });
+    let listeners = [(0, None), (coordinator, None), (0, Some("classroom".to_string()))].map(
+        |(broker, sasl_plain_password)| KafkaListener {
+            broker,
+            brokers: brokers.clone(),
+            sasl_plain_password,
+        },
+    );
     let mut rng = Rng::from_seed(20_261_204);
     let (mut answered, mut closed) = (0, 0);
     for n in 0..FRAMES {
         let frame = mutate(&valid[n % valid.len()], &mut rng);
-        let mut connection = KafkaConnection::new(listeners[n % 2].clone());
+        let mut connection = KafkaConnection::new(listeners[n % 3].clone());
         match connection.receive(&mut cluster, NOW_MS, &frame) {
             Ok(_) => answered += 1,
             Err(_) => closed += 1,

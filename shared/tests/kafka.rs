@@ -25,6 +25,7 @@ use kafka_protocol::messages::{
     LeaveGroupResponse, ListGroupsRequest, ListGroupsResponse, ListOffsetsRequest, ListOffsetsResponse,
     MetadataRequest, MetadataResponse, OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest,
     OffsetFetchResponse, ProduceRequest, ProduceResponse, ProducerId, RequestHeader, ResponseHeader,
+    SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse,
     SyncGroupRequest, SyncGroupResponse, TopicName,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
@@ -38,7 +39,7 @@ const NOW_MS: i64 = 1_700_000_000_000;
 fn listener(broker: i32) -> KafkaListener {
     let brokers =
         (0..3).map(|id| AdvertisedBroker { id, host: "127.0.0.1".into(), port: 9092 + id }).collect();
-    KafkaListener { broker, brokers }
+    KafkaListener { broker, brokers, sasl_plain_password: None }
 }
 
 /// A three-broker cluster with `orders` (one partition, three replicas) and its leader.
@@ -433,6 +434,12 @@ fn every_served_version_of_every_api_is_answered() {
                     frame(api, version, id, &fetch)
                 }
                 ApiKey::ListGroups => frame(api, version, id, &ListGroupsRequest::default()),
+                ApiKey::SaslHandshake => {
+                    let ask =
+                        SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str("PLAIN"));
+                    frame(api, version, id, &ask)
+                }
+                ApiKey::SaslAuthenticate => frame(api, version, id, &SaslAuthenticateRequest::default()),
                 ApiKey::DescribeGroups => {
                     frame(api, version, id, &DescribeGroupsRequest::default().with_groups(vec![group()]))
                 }
@@ -466,6 +473,8 @@ fn every_served_version_of_every_api_is_answered() {
             let errors = error_codes(api, &out, version, id);
             let expected = match api {
                 ApiKey::JoinGroup | ApiKey::SyncGroup | ApiKey::Heartbeat | ApiKey::LeaveGroup => 25,
+                // A listener without SASL: the exchange is out of place (ILLEGAL_SASL_STATE).
+                ApiKey::SaslHandshake | ApiKey::SaslAuthenticate => 34,
                 // The group OffsetCommit made is deleted by v0; later versions find none.
                 ApiKey::DeleteGroups if version > 0 => 69,
                 _ => 0,
@@ -509,6 +518,8 @@ fn error_codes(api: ApiKey, out: &[u8], version: i16, id: i32) -> Vec<i16> {
         ApiKey::JoinGroup => vec![response::<JoinGroupResponse>(out, version, id).error_code],
         ApiKey::InitProducerId => vec![response::<InitProducerIdResponse>(out, version, id).error_code],
         ApiKey::ListGroups => vec![response::<ListGroupsResponse>(out, version, id).error_code],
+        ApiKey::SaslHandshake => vec![response::<SaslHandshakeResponse>(out, version, id).error_code],
+        ApiKey::SaslAuthenticate => vec![response::<SaslAuthenticateResponse>(out, version, id).error_code],
         ApiKey::DescribeGroups => {
             response::<DescribeGroupsResponse>(out, version, id).groups.iter().map(|g| g.error_code).collect()
         }
@@ -920,4 +931,89 @@ fn an_idempotent_producer_is_not_duplicated_and_is_fenced() {
         47,
         "INVALID_PRODUCER_EPOCH"
     );
+}
+
+/// SASL/PLAIN on a listener that requires it: nothing but ApiVersions and the exchange before
+/// authenticating (Metadata closes the connection); PLAIN only; a wrong password is answered
+/// SASL_AUTHENTICATION_FAILED and ends the connection; the right one (any user) opens it.
+#[test]
+fn a_listener_with_a_password_takes_sasl_plain_only() {
+    let (mut cluster, leader) = cluster_with_orders();
+    let guarded = KafkaListener { sasl_plain_password: Some("classroom".into()), ..listener(leader) };
+    let metadata = frame(ApiKey::Metadata, 12, 1, &MetadataRequest::default().with_topics(None));
+
+    let mut early = KafkaConnection::new(guarded.clone());
+    let close = early.receive(&mut cluster, NOW_MS, &metadata).unwrap_err();
+    assert!(close.reason.contains("before SASL authentication"), "{}", close.reason);
+
+    let handshake = |mechanism: &'static str, id| {
+        frame(
+            ApiKey::SaslHandshake,
+            1,
+            id,
+            &SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str(mechanism)),
+        )
+    };
+    let authenticate = |secret: &'static [u8], id| {
+        frame(
+            ApiKey::SaslAuthenticate,
+            2,
+            id,
+            &SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from_static(secret)),
+        )
+    };
+    let mut guesser = KafkaConnection::new(guarded.clone());
+    let out = guesser
+        .receive(&mut cluster, NOW_MS, &frame(ApiKey::ApiVersions, 3, 2, &ApiVersionsRequest::default()))
+        .unwrap();
+    assert_eq!(response::<ApiVersionsResponse>(&out, 3, 2).error_code, 0, "ApiVersions is answered first");
+    let out = guesser.receive(&mut cluster, NOW_MS, &handshake("SCRAM-SHA-256", 3)).unwrap();
+    let answer: SaslHandshakeResponse = response(&out, 1, 3);
+    assert_eq!(
+        (answer.error_code, answer.mechanisms[0].as_str()),
+        (33, "PLAIN"),
+        "UNSUPPORTED_SASL_MECHANISM"
+    );
+    assert_eq!(
+        response::<SaslHandshakeResponse>(
+            &guesser.receive(&mut cluster, NOW_MS, &handshake("PLAIN", 4)).unwrap(),
+            1,
+            4
+        )
+        .error_code,
+        0
+    );
+    let out = guesser.receive(&mut cluster, NOW_MS, &authenticate(b"\0kite\0wrong", 5)).unwrap();
+    assert_eq!(response::<SaslAuthenticateResponse>(&out, 2, 5).error_code, 58, "SASL_AUTHENTICATION_FAILED");
+    assert!(guesser.closing() && guesser.failed_logins() == 1);
+    assert!(guesser.receive(&mut cluster, NOW_MS, &metadata).is_err(), "the connection is over");
+
+    let mut learner = KafkaConnection::new(guarded);
+    learner.receive(&mut cluster, NOW_MS, &handshake("PLAIN", 6)).unwrap();
+    let out = learner.receive(&mut cluster, NOW_MS, &authenticate(b"\0anyone\0classroom", 7)).unwrap();
+    assert_eq!(response::<SaslAuthenticateResponse>(&out, 2, 7).error_code, 0);
+    let out = learner.receive(&mut cluster, NOW_MS, &metadata).unwrap();
+    let answer: MetadataResponse = response(&out, 12, 1);
+    assert_eq!(answer.brokers.len(), 3, "authenticated: Metadata is answered");
+
+    // SaslHandshake v0 (KIP-43): the bare token follows in its own frame; an empty frame back.
+    let mut old = KafkaConnection::new(KafkaListener {
+        sasl_plain_password: Some("classroom".into()),
+        ..listener(leader)
+    });
+    let v0 = frame(
+        ApiKey::SaslHandshake,
+        0,
+        8,
+        &SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str("PLAIN")),
+    );
+    assert_eq!(
+        response::<SaslHandshakeResponse>(&old.receive(&mut cluster, NOW_MS, &v0).unwrap(), 0, 8).error_code,
+        0
+    );
+    let token = b"\0anyone\0classroom";
+    let mut bare = (token.len() as i32).to_be_bytes().to_vec();
+    bare.extend_from_slice(token);
+    assert_eq!(old.receive(&mut cluster, NOW_MS, &bare).unwrap(), [0, 0, 0, 0]);
+    assert!(!old.receive(&mut cluster, NOW_MS, &metadata).unwrap().is_empty());
 }

@@ -329,10 +329,47 @@ fn bytes_no_kafka_client_sends_close_their_connection_and_the_server_stays_up() 
     assert!(matches!(ApiClient::connect(&server).request(Api::ListTopics), Reply::Topics { .. }));
 }
 
+/// With `--token`, a Kafka client authenticates with SASL/PLAIN, the token as its password: kcat
+/// with it lists the cluster and produces; with a wrong one it gets nothing.
 #[test]
-fn with_a_token_the_kafka_listeners_stay_closed() {
-    // A Kafka client would give the token through SASL, not served yet: no listener is opened.
+fn with_a_token_kafka_clients_authenticate_with_sasl_plain() {
     let data = TempDir::new("kafka-token");
     let server = KiteServer::start_with(data.path(), &["--token", "classroom"]);
-    assert!(server.kafka.is_empty(), "{:?}", server.kafka);
+    let sasl = |password: &str| {
+        [
+            "-X",
+            "security.protocol=SASL_PLAINTEXT",
+            "-X",
+            "sasl.mechanisms=PLAIN",
+            "-X",
+            "sasl.username=learner",
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .chain(["-X".to_string(), format!("sasl.password={password}")])
+        .collect::<Vec<String>>()
+    };
+    let with = |password: &str, more: &[&str]| {
+        let mut args: Vec<String> = sasl(password);
+        args.extend(more.iter().map(|a| a.to_string()));
+        args
+    };
+    let right = with("classroom", &["-P", "-t", "orders"]);
+    let right: Vec<&str> = right.iter().map(String::as_str).collect();
+    kcat(&server, &right, "hello\n");
+    let listed = with("classroom", &["-L", "-t", "orders"]);
+    let listed: Vec<&str> = listed.iter().map(String::as_str).collect();
+    assert!(kcat(&server, &listed, "").contains("topic \"orders\" with 1 partitions"));
+
+    // A wrong password: the listener answers SASL_AUTHENTICATION_FAILED and closes.
+    let wrong = with("guess", &["-L", "-m", "3"]);
+    let output = Command::new(env_path("KCAT"))
+        .arg("-b")
+        .arg(server.bootstrap())
+        .args(&wrong)
+        .output()
+        .expect("kcat runs (KCAT)");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "a wrong password lists nothing: {stderr}");
+    assert!(stderr.contains("Authentication failed") || stderr.contains("SASL"), "{stderr}");
 }

@@ -12,6 +12,7 @@ mod group_admin;
 mod groups;
 mod metadata;
 mod produce;
+mod sasl;
 pub mod versions;
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -43,6 +44,9 @@ pub struct KafkaListener {
     pub broker: i32,
     /// Every broker's listener, as Metadata returns them.
     pub brokers: Vec<AdvertisedBroker>,
+    /// With a password, clients must authenticate with SASL/PLAIN and this password (any user
+    /// name) before anything but ApiVersions.
+    pub sasl_plain_password: Option<String>,
 }
 
 /// What a Kafka client said about itself: its `client.id` (in every request header) and, from
@@ -84,12 +88,26 @@ pub struct KafkaConnection {
     group_client: Option<u32>,
     /// The last request id given to the group coordinator.
     group_requests: u64,
+    /// Where the connection is in SASL's exchange.
+    sasl: sasl::SaslState,
+    /// Failed SASL authentications (the host locks out an address that guesses).
+    failed_logins: u32,
+    /// The last response sent, the connection closes (a failed authentication).
+    closing: bool,
 }
 
 impl KafkaConnection {
     /// A new connection on `listener`.
     pub fn new(listener: KafkaListener) -> KafkaConnection {
+        let sasl = if listener.sasl_plain_password.is_some() {
+            sasl::SaslState::AwaitingHandshake
+        } else {
+            sasl::SaslState::Open
+        };
         KafkaConnection {
+            sasl,
+            failed_logins: 0,
+            closing: false,
             listener,
             session: HostSession::new(Capabilities::SERVER),
             inbox: BytesMut::new(),
@@ -111,6 +129,17 @@ impl KafkaConnection {
     /// What the client said about itself.
     pub fn client(&self) -> &KafkaClient {
         &self.client
+    }
+
+    /// How many SASL authentications failed on this connection.
+    pub fn failed_logins(&self) -> u32 {
+        self.failed_logins
+    }
+
+    /// The bytes last returned end the conversation: send them, then close (a failed
+    /// authentication is answered before Kafka closes).
+    pub fn closing(&self) -> bool {
+        self.closing
     }
 
     /// Bytes the client sent, at `now_ms`: the response bytes to send (possibly none: a request
@@ -162,6 +191,11 @@ impl KafkaConnection {
     /// Answers the waiting request (if it may be now) and every whole request in the inbox, in
     /// order.
     fn answer_waiting(&mut self, cluster: &mut Cluster, now_ms: i64) -> Result<Vec<u8>, KafkaClose> {
+        if self.closing {
+            return Err(malformed(
+                "the connection ended with its last answer (a failed SASL authentication)".into(),
+            ));
+        }
         let mut out = Vec::new();
         if let Some(parked) = self.parked.take() {
             let retried = match parked {
@@ -176,7 +210,9 @@ impl KafkaConnection {
                 }
             }
         }
-        while let Some(frame) = self.next_frame()? {
+        while !self.closing
+            && let Some(frame) = self.next_frame()?
+        {
             match self.request(cluster, now_ms, frame)? {
                 Handled::Respond(bytes) => out.extend_from_slice(&bytes),
                 Handled::Silent => {}
@@ -213,12 +249,21 @@ impl KafkaConnection {
 
     /// One request: its response, none, or a fetch to park.
     fn request(&mut self, cluster: &mut Cluster, now_ms: i64, frame: Bytes) -> Result<Handled, KafkaClose> {
+        if self.sasl == sasl::SaslState::AwaitingRawToken {
+            // After a SaslHandshake v0 the next frame is PLAIN's token itself, not a request.
+            return sasl::raw_token(self, &frame).map(Handled::Respond);
+        }
         if frame.len() < 8 {
             return Err(malformed(format!("a request of {} bytes has no header", frame.len())));
         }
         let (key, version) =
             (i16::from_be_bytes([frame[0], frame[1]]), i16::from_be_bytes([frame[2], frame[3]]));
         let correlation_id = i32::from_be_bytes([frame[4], frame[5], frame[6], frame[7]]);
+        if let Ok(api) = ApiKey::try_from(key)
+            && !sasl::allowed(self.sasl, api)
+        {
+            return Err(sasl::unauthenticated(api));
+        }
         let Some(api) = versions::served(key, version) else {
             return match ApiKey::try_from(key) {
                 // KIP-511: an ApiVersions this broker cannot read is answered in v0 with the keys.
@@ -242,6 +287,8 @@ impl KafkaConnection {
             ApiKey::ListOffsets => {
                 fetch::list_offsets(self, cluster, request, &mut body).map(Handled::Respond)
             }
+            ApiKey::SaslHandshake => sasl::handshake(self, request, &mut body).map(Handled::Respond),
+            ApiKey::SaslAuthenticate => sasl::authenticate(self, request, &mut body).map(Handled::Respond),
             ApiKey::InitProducerId => {
                 produce::init_producer_id(cluster, request, &mut body).map(Handled::Respond)
             }

@@ -12,8 +12,9 @@ use super::{KafkaClose, KafkaConnection, Request, decode, respond};
 /// (topics by id) and ListOffsets before v7 (the max-timestamp lookup): not served yet. The group
 /// APIs are the classic consumer protocol's (KIP-848's ConsumerGroupHeartbeat is not served);
 /// FindCoordinator stops at v4 (batched keys) and OffsetCommit/OffsetFetch before v10 (topic ids);
-/// InitProducerId before v5 (KIP-890's transactions).
-pub const SUPPORTED: [(ApiKey, i16, i16); 16] = [
+/// InitProducerId before v5 (KIP-890's transactions). SaslHandshake v0 is followed by PLAIN's bare
+/// token (librdkafka looks for v0 before it uses v1 and SaslAuthenticate).
+pub const SUPPORTED: [(ApiKey, i16, i16); 18] = [
     (ApiKey::Produce, 3, 9),
     (ApiKey::Fetch, 4, 12),
     (ApiKey::ListOffsets, 1, 6),
@@ -29,7 +30,9 @@ pub const SUPPORTED: [(ApiKey, i16, i16); 16] = [
     (ApiKey::ListGroups, 0, 5),
     (ApiKey::InitProducerId, 0, 4),
     (ApiKey::DeleteGroups, 0, 2),
+    (ApiKey::SaslHandshake, 0, 1),
     (ApiKey::ApiVersions, 0, 3),
+    (ApiKey::SaslAuthenticate, 0, 2),
 ];
 
 /// The API `key` names, if it is served at `version`.
