@@ -4,6 +4,7 @@
 //! binary maps huge blocks lazily, as `kite serve` does), and the engine answers afterwards.
 
 use bytes::BytesMut;
+use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::leave_group_request::MemberIdentity;
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
@@ -13,11 +14,11 @@ use kafka_protocol::messages::offset_commit_request::{
 use kafka_protocol::messages::offset_fetch_request::{OffsetFetchRequestGroup, OffsetFetchRequestTopic};
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, DeleteGroupsRequest, DescribeGroupsRequest, FetchRequest,
-    FindCoordinatorRequest, GroupId, HeartbeatRequest, InitProducerIdRequest, JoinGroupRequest,
-    LeaveGroupRequest, ListGroupsRequest, ListOffsetsRequest, MetadataRequest, OffsetCommitRequest,
-    OffsetFetchRequest, ProduceRequest, ProducerId, RequestHeader, SaslAuthenticateRequest,
-    SaslHandshakeRequest, SyncGroupRequest, TopicName,
+    ApiKey, ApiVersionsRequest, CreateTopicsRequest, DeleteGroupsRequest, DeleteTopicsRequest,
+    DescribeGroupsRequest, FetchRequest, FindCoordinatorRequest, GroupId, HeartbeatRequest,
+    InitProducerIdRequest, JoinGroupRequest, LeaveGroupRequest, ListGroupsRequest, ListOffsetsRequest,
+    MetadataRequest, OffsetCommitRequest, OffsetFetchRequest, ProduceRequest, ProducerId, RequestHeader,
+    SaslAuthenticateRequest, SaslHandshakeRequest, SyncGroupRequest, TopicName,
 };
 use kafka_protocol::protocol::{Encodable, StrBytes};
 use kite_shared::api::{Command, Reply};
@@ -145,6 +146,19 @@ fn request_body(api: ApiKey, version: i16) -> Vec<u8> {
             version,
             InitProducerIdRequest::default().with_transactional_id(None).with_producer_id(ProducerId(-1)),
         ),
+        ApiKey::CreateTopics => body(
+            version,
+            CreateTopicsRequest::default().with_topics(vec![
+                CreatableTopic::default()
+                    .with_name(orders())
+                    .with_num_partitions(3)
+                    .with_replication_factor(3),
+            ]),
+        ),
+        ApiKey::DeleteTopics => {
+            let doomed = TopicName(StrBytes::from_static_str("doomed"));
+            body(version, DeleteTopicsRequest::default().with_topic_names(vec![doomed]))
+        }
         ApiKey::SaslHandshake => {
             body(version, SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str("PLAIN")))
         }

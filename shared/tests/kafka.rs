@@ -7,6 +7,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use bytes::{Bytes, BytesMut};
+use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::leave_group_request::MemberIdentity;
@@ -18,8 +19,9 @@ use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, ConsumerProtocolAssignment, DeleteGroupsRequest,
-    DeleteGroupsResponse, DescribeGroupsRequest, DescribeGroupsResponse, FetchRequest, FetchResponse,
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, ConsumerProtocolAssignment, CreateTopicsRequest,
+    CreateTopicsResponse, DeleteGroupsRequest, DeleteGroupsResponse, DeleteTopicsRequest,
+    DeleteTopicsResponse, DescribeGroupsRequest, DescribeGroupsResponse, FetchRequest, FetchResponse,
     FindCoordinatorRequest, FindCoordinatorResponse, GroupId, HeartbeatRequest, HeartbeatResponse,
     InitProducerIdRequest, InitProducerIdResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest,
     LeaveGroupResponse, ListGroupsRequest, ListGroupsResponse, ListOffsetsRequest, ListOffsetsResponse,
@@ -434,6 +436,18 @@ fn every_served_version_of_every_api_is_answered() {
                     frame(api, version, id, &fetch)
                 }
                 ApiKey::ListGroups => frame(api, version, id, &ListGroupsRequest::default()),
+                ApiKey::CreateTopics => {
+                    let topic = CreatableTopic::default()
+                        .with_name(TopicName(StrBytes::from_string(format!("created-v{version}"))))
+                        .with_num_partitions(2)
+                        .with_replication_factor(-1);
+                    frame(api, version, id, &CreateTopicsRequest::default().with_topics(vec![topic]))
+                }
+                ApiKey::DeleteTopics => {
+                    // Each version deletes what CreateTopics one version up made.
+                    let name = TopicName(StrBytes::from_string(format!("created-v{}", version + 1)));
+                    frame(api, version, id, &DeleteTopicsRequest::default().with_topic_names(vec![name]))
+                }
                 ApiKey::SaslHandshake => {
                     let ask =
                         SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str("PLAIN"));
@@ -518,6 +532,14 @@ fn error_codes(api: ApiKey, out: &[u8], version: i16, id: i32) -> Vec<i16> {
         ApiKey::JoinGroup => vec![response::<JoinGroupResponse>(out, version, id).error_code],
         ApiKey::InitProducerId => vec![response::<InitProducerIdResponse>(out, version, id).error_code],
         ApiKey::ListGroups => vec![response::<ListGroupsResponse>(out, version, id).error_code],
+        ApiKey::CreateTopics => {
+            response::<CreateTopicsResponse>(out, version, id).topics.iter().map(|t| t.error_code).collect()
+        }
+        ApiKey::DeleteTopics => response::<DeleteTopicsResponse>(out, version, id)
+            .responses
+            .iter()
+            .map(|t| t.error_code)
+            .collect(),
         ApiKey::SaslHandshake => vec![response::<SaslHandshakeResponse>(out, version, id).error_code],
         ApiKey::SaslAuthenticate => vec![response::<SaslAuthenticateResponse>(out, version, id).error_code],
         ApiKey::DescribeGroups => {

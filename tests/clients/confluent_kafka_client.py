@@ -1,5 +1,6 @@
 """confluent-kafka (librdkafka's Python binding) against kite serve, as tests/tests/kafka_clients.rs
-runs it: produce six keyed records as an idempotent producer with Java's partitioner, read them back in a consumer group,
+runs it: create a topic of three partitions with the admin client, produce six keyed records as an
+idempotent producer with Java's partitioner, read them back in a consumer group,
 commit, leave. Prints one line per record: `produced KEY PARTITION OFFSET`, then
 `consumed KEY VALUE PARTITION OFFSET`, then what the admin client lists and describes:
 `listed GROUP…` and `described GROUP STATE MEMBERS`. Usage: confluent_kafka_client.py BOOTSTRAP TOPIC GROUP"""
@@ -7,12 +8,15 @@ import sys
 import time
 
 from confluent_kafka import Consumer, Producer
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, NewTopic
 
 RECORDS = 6
 WAIT_SECONDS = 30
 
 bootstrap, topic, group = sys.argv[1:4]
+# The admin client creates the topic (CreateTopics): three partitions, three replicas.
+admin = AdminClient({"bootstrap.servers": bootstrap})
+admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=3)])[topic].result(WAIT_SECONDS)
 produced = []
 producer = Producer({"bootstrap.servers": bootstrap, "partitioner": "murmur2_random", "acks": "all",
                      "enable.idempotence": True})
@@ -41,7 +45,6 @@ for record in sorted(consumed):
     print("consumed", *record)
 
 # The admin client's view of the group (ListGroups at every broker, DescribeGroups at its coordinator).
-admin = AdminClient({"bootstrap.servers": bootstrap})
 listed = admin.list_consumer_groups().result(WAIT_SECONDS)
 print("listed", *sorted(g.group_id for g in listed.valid))
 described = admin.describe_consumer_groups([group])[group].result(WAIT_SECONDS)

@@ -193,8 +193,9 @@ fn python_client(server: &KiteServer, script: &str, args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-/// confluent-kafka and kafka-python (a second, independent reading of the protocol) each produce
-/// six keyed records to a three-partition topic and read them back in a consumer group: each key
+/// confluent-kafka and kafka-python (a second, independent reading of the protocol) each create a
+/// three-partition topic with their admin client, produce six keyed records to it and read them
+/// back in a consumer group: each key
 /// lands on the partition Kite's own murmur2 partitioner names (what the UI explains), offsets
 /// count from 0 in every partition, the group reads exactly what was produced, Kite's
 /// DescribeGroup shows its commits, and confluent-kafka's admin client lists and describes it.
@@ -204,8 +205,8 @@ fn python_clients_produce_and_consume_in_a_group() {
     let server = KiteServer::start(data.path());
     let mut client = ApiClient::connect(&server);
     for script in ["confluent_kafka_client.py", "kafka_python_client.py"] {
+        // The script's admin client creates the topic (CreateTopics).
         let topic = script.trim_end_matches(".py").replace('_', "-");
-        client.create_topic(&topic, 3);
         let out = python_client(&server, script, &[&topic, &format!("{topic}-group")]);
         let (mut produced, mut consumed) = (Vec::new(), Vec::new());
         let (mut listed, mut described): (Vec<String>, _) = (Vec::new(), None);

@@ -13,6 +13,7 @@ mod groups;
 mod metadata;
 mod produce;
 mod sasl;
+mod topics_admin;
 pub mod versions;
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -286,6 +287,12 @@ impl KafkaConnection {
             ApiKey::Fetch => fetch::answer(self, cluster, request, body),
             ApiKey::ListOffsets => {
                 fetch::list_offsets(self, cluster, request, &mut body).map(Handled::Respond)
+            }
+            ApiKey::CreateTopics => {
+                topics_admin::create(self, cluster, request, &mut body).map(Handled::Respond)
+            }
+            ApiKey::DeleteTopics => {
+                topics_admin::delete(self, cluster, request, &mut body).map(Handled::Respond)
             }
             ApiKey::SaslHandshake => sasl::handshake(self, request, &mut body).map(Handled::Respond),
             ApiKey::SaslAuthenticate => sasl::authenticate(self, request, &mut body).map(Handled::Respond),

@@ -12,9 +12,10 @@ use super::{KafkaClose, KafkaConnection, Request, decode, respond};
 /// (topics by id) and ListOffsets before v7 (the max-timestamp lookup): not served yet. The group
 /// APIs are the classic consumer protocol's (KIP-848's ConsumerGroupHeartbeat is not served);
 /// FindCoordinator stops at v4 (batched keys) and OffsetCommit/OffsetFetch before v10 (topic ids);
-/// InitProducerId before v5 (KIP-890's transactions). SaslHandshake v0 is followed by PLAIN's bare
+/// InitProducerId before v5 (KIP-890's transactions); CreateTopics before v7 and DeleteTopics
+/// before v6 (topic ids). SaslHandshake v0 is followed by PLAIN's bare
 /// token (librdkafka looks for v0 before it uses v1 and SaslAuthenticate).
-pub const SUPPORTED: [(ApiKey, i16, i16); 18] = [
+pub const SUPPORTED: [(ApiKey, i16, i16); 20] = [
     (ApiKey::Produce, 3, 9),
     (ApiKey::Fetch, 4, 12),
     (ApiKey::ListOffsets, 1, 6),
@@ -31,6 +32,8 @@ pub const SUPPORTED: [(ApiKey, i16, i16); 18] = [
     (ApiKey::InitProducerId, 0, 4),
     (ApiKey::DeleteGroups, 0, 2),
     (ApiKey::SaslHandshake, 0, 1),
+    (ApiKey::CreateTopics, 2, 6),
+    (ApiKey::DeleteTopics, 1, 5),
     (ApiKey::ApiVersions, 0, 3),
     (ApiKey::SaslAuthenticate, 0, 2),
 ];

@@ -1,0 +1,107 @@
+//! The topic admin APIs, as `kafka-topics` and the admin clients use them: CreateTopics and
+//! DeleteTopics, on the engine's own `create_topic` / `delete_topic` commands (the same checks,
+//! limits and error codes as the UI's and the CLI's).
+
+use bytes::Bytes;
+use kafka_protocol::messages::create_topics_response::CreatableTopicResult;
+use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
+use kafka_protocol::messages::{
+    CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse,
+};
+use kafka_protocol::protocol::StrBytes;
+
+use super::{KafkaClose, KafkaConnection, Request, decode, respond};
+use crate::api::{Command, Reply};
+use crate::cluster::Cluster;
+use crate::error::ErrorCode;
+
+/// Kafka's `num.partitions` default: a CreateTopics asking -1 partitions gets this many.
+const DEFAULT_NUM_PARTITIONS: i32 = 1;
+
+/// CreateTopics: each topic created as `kafka-topics --create` would (a manual replica assignment
+/// is INVALID_REQUEST: not served). `validate_only` checks that the name is free and creates
+/// nothing.
+pub(super) fn create(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    request: Request,
+    body: &mut Bytes,
+) -> Result<Vec<u8>, KafkaClose> {
+    let asked: CreateTopicsRequest = decode(request, body)?;
+    let mut results = Vec::with_capacity(asked.topics.len());
+    for topic in asked.topics {
+        let result = CreatableTopicResult::default().with_name(topic.name.clone());
+        let refuse = |code: i16, message: String| {
+            result.clone().with_error_code(code).with_error_message(Some(StrBytes::from_string(message)))
+        };
+        let name = topic.name.0.to_string();
+        if !topic.assignments.is_empty() {
+            results.push(refuse(
+                ErrorCode::InvalidRequest.code(),
+                "Kite places replicas itself: a manual replica assignment is not served.".into(),
+            ));
+            continue;
+        }
+        if asked.validate_only {
+            let exists = matches!(connection.ask(cluster, request.now_ms, Command::ListTopics),
+                Reply::Topics { topics } if topics.iter().any(|t| t.name == name));
+            results.push(if exists {
+                refuse(ErrorCode::TopicAlreadyExists.code(), format!("Topic '{name}' already exists."))
+            } else {
+                result
+            });
+            continue;
+        }
+        let command = Command::CreateTopic {
+            name,
+            partitions: if topic.num_partitions == -1 {
+                DEFAULT_NUM_PARTITIONS
+            } else {
+                topic.num_partitions
+            },
+            configs: topic
+                .configs
+                .iter()
+                .filter_map(|c| c.value.as_ref().map(|v| (c.name.to_string(), v.to_string())))
+                .collect(),
+            replication_factor: (topic.replication_factor != -1).then_some(topic.replication_factor),
+        };
+        results.push(match connection.ask(cluster, request.now_ms, command) {
+            Reply::TopicCreated { topic, .. } if request.version >= 5 => {
+                let replicas = topic.partitions.first().map_or(0, |p| p.replicas.len());
+                result
+                    .with_num_partitions(i32::try_from(topic.partitions.len()).unwrap_or(i32::MAX))
+                    .with_replication_factor(i16::try_from(replicas).unwrap_or(i16::MAX))
+            }
+            Reply::TopicCreated { .. } => result,
+            Reply::Error(error) => refuse(error.error.code(), error.message),
+            _ => refuse(ErrorCode::InvalidRequest.code(), "The engine did not answer as a create.".into()),
+        });
+    }
+    respond(request, &CreateTopicsResponse::default().with_topics(results))
+}
+
+/// DeleteTopics: each topic deleted as `kafka-topics --delete` would (internal topics refused).
+pub(super) fn delete(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    request: Request,
+    body: &mut Bytes,
+) -> Result<Vec<u8>, KafkaClose> {
+    let asked: DeleteTopicsRequest = decode(request, body)?;
+    let mut responses = Vec::with_capacity(asked.topic_names.len());
+    for name in asked.topic_names {
+        let result = DeletableTopicResult::default().with_name(Some(name.clone()));
+        let answer =
+            connection.ask(cluster, request.now_ms, Command::DeleteTopic { name: name.0.to_string() });
+        responses.push(match answer {
+            Reply::TopicDeleted { .. } => result,
+            Reply::Error(error) if request.version >= 5 => result
+                .with_error_code(error.error.code())
+                .with_error_message(Some(StrBytes::from_string(error.message))),
+            Reply::Error(error) => result.with_error_code(error.error.code()),
+            _ => result.with_error_code(ErrorCode::InvalidRequest.code()),
+        });
+    }
+    respond(request, &DeleteTopicsResponse::default().with_responses(responses))
+}
