@@ -151,6 +151,7 @@ pub(crate) fn cluster(
             under_replicated,
             offline,
             cut_links,
+            kafka_clients,
         } => {
             let names = |list: &[kite_shared::api::PartitionRef]| {
                 list.iter().map(|p| format!("{}-{}", p.topic, p.partition)).collect::<Vec<_>>()
@@ -164,6 +165,7 @@ pub(crate) fn cluster(
                         })).collect::<Vec<_>>(),
                         "under_replicated": names(&under_replicated), "offline": names(&offline),
                         "cut_links": cut_links,
+                        "kafka_clients": kafka_clients,
                     });
                     writeln!(out, "{line}").map_err(io)
                 }
@@ -197,6 +199,20 @@ pub(crate) fn cluster(
                     }
                     for [a, b] in &cut_links {
                         writeln!(out, "CutLink: {a} <-> {b}").map_err(io)?;
+                    }
+                    for c in &kafka_clients {
+                        let requests: Vec<String> =
+                            c.requests.iter().map(|(api, n)| format!("{api}={n}")).collect();
+                        writeln!(
+                            out,
+                            "KafkaClient: {}\tSoftware: {}\tAddress: {}\tBroker: {}\tRequests: {}",
+                            c.client_id,
+                            c.software,
+                            c.address,
+                            c.broker,
+                            requests.join(",")
+                        )
+                        .map_err(io)?;
                     }
                     Ok(())
                 }

@@ -198,6 +198,12 @@ pub fn korean(text: &str) -> Option<&'static str> {
             "멈춤: broker.session.timeout.ms(9초)가 지나면 펜싱됩니다"
         }
         "A network partition around it" => "이 브로커를 네트워크에서 떼어 놓습니다",
+        "Kafka clients" => "카프카 클라이언트",
+        "No Kafka client is connected. Under kite serve, point one at a broker's listener (127.0.0.1:9092)." => {
+            "연결된 카프카 클라이언트가 없습니다. kite serve로 띄웠다면 브로커의 리스너(127.0.0.1:9092)에 클라이언트를 붙여 보세요."
+        }
+        "(no client.id)" => "(client.id 없음)",
+        "from {} to broker {}" => "{}에서 브로커 {}로",
         "Dismiss" => "닫기",
         "Network partition editor" => "네트워크 파티션 편집기",
         "Click a link to cut it both ways; click it again to heal it. A broker cut from the controller is fenced after 9 s; a follower cut from its leader leaves the ISR after 30 s; clients cut from a leader time out." => {

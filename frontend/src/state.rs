@@ -157,6 +157,8 @@ pub struct ClusterView {
     pub offline: Vec<kite_shared::api::PartitionRef>,
     /// Network links cut by the partition editor, each as its two ends in order.
     pub cut_links: Vec<[String; 2]>,
+    /// Kafka clients connected to the brokers' listeners (server mode).
+    pub kafka_clients: Vec<kite_shared::api::KafkaClientView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -487,6 +489,7 @@ impl AppState {
                 under_replicated,
                 offline,
                 cut_links,
+                kafka_clients,
                 ..
             } => {
                 self.cluster = Some(ClusterView {
@@ -496,6 +499,7 @@ impl AppState {
                     under_replicated,
                     offline,
                     cut_links,
+                    kafka_clients,
                 });
             }
             Reply::TopicDeleted { name } => {

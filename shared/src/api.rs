@@ -606,6 +606,22 @@ pub struct BrokerView {
     pub leaders: usize,
 }
 
+/// A Kafka client connected to a broker's listener, as `describe_cluster` shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KafkaClientView {
+    /// The broker whose listener it connected to.
+    pub broker: i32,
+    /// Where it connects from (e.g. `/127.0.0.1`).
+    pub address: String,
+    /// Its `client.id`, from its last request's header; empty when it sends none.
+    pub client_id: String,
+    /// Its software's name and version from ApiVersions v3 (e.g. `librdkafka 2.0.2`); empty
+    /// before it says.
+    pub software: String,
+    /// How many requests of each API it sent, by Kafka's name (`Produce`, `Fetch`, …).
+    pub requests: BTreeMap<String, u64>,
+}
+
 /// A topic-partition in a command or reply.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PartitionRef {
@@ -1120,6 +1136,9 @@ pub enum Reply {
         /// Network links cut by `cut_link`, each as its two ends in order.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         cut_links: Vec<[String; 2]>,
+        /// Kafka clients connected to the brokers' listeners (`kite serve`; none in the tab).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        kafka_clients: Vec<KafkaClientView>,
     },
     /// Where the virtual clock is: its time, speed and whether it is paused, and the seed every
     /// random choice of this cluster comes from.

@@ -108,3 +108,6 @@ pub const MAX_KAFKA_FETCH_WAIT_MS: i32 = 30_000;
 /// Kafka connections that talk to the group coordinator at once (each runs its own consumer, as
 /// a real client does, and may wait on a rebalance); more get COORDINATOR_NOT_AVAILABLE.
 pub const MAX_GROUP_CLIENTS: usize = 10_000;
+
+/// Kafka connections `describe_cluster` lists at once; more are served but not listed.
+pub const MAX_LISTED_KAFKA_CLIENTS: usize = 1_024;

@@ -1039,3 +1039,39 @@ fn a_listener_with_a_password_takes_sasl_plain_only() {
     assert_eq!(old.receive(&mut cluster, NOW_MS, &bare).unwrap(), [0, 0, 0, 0]);
     assert!(!old.receive(&mut cluster, NOW_MS, &metadata).unwrap().is_empty());
 }
+
+/// A Kafka connection is listed by `describe_cluster` (the UI's cluster view) from its first
+/// bytes: the broker, its address, its client.id and software (ApiVersions v3), its requests by
+/// API; and is gone once it closes.
+#[test]
+fn describe_cluster_lists_the_connected_kafka_clients() {
+    let (mut cluster, leader) = cluster_with_orders();
+    let mut connection = KafkaConnection::new(listener(leader)).with_peer_host("/10.0.0.7");
+    let hello = ApiVersionsRequest::default()
+        .with_client_software_name(StrBytes::from_static_str("kite-test-client"))
+        .with_client_software_version(StrBytes::from_static_str("1.2"));
+    connection.receive(&mut cluster, NOW_MS, &frame(ApiKey::ApiVersions, 3, 1, &hello)).unwrap();
+    for id in 2..4 {
+        let metadata = MetadataRequest::default().with_topics(None);
+        connection.receive(&mut cluster, NOW_MS, &frame(ApiKey::Metadata, 12, id, &metadata)).unwrap();
+    }
+    let Reply::ClusterDescribed { kafka_clients, .. } = cluster.handle(NOW_MS, Command::DescribeCluster)
+    else {
+        panic!("not described")
+    };
+    assert_eq!(kafka_clients.len(), 1);
+    let client = &kafka_clients[0];
+    assert_eq!(
+        (client.broker, client.address.as_str(), client.client_id.as_str()),
+        (leader, "/10.0.0.7", "kite-test")
+    );
+    assert_eq!(client.software, "kite-test-client 1.2");
+    let requests: Vec<(&str, u64)> = client.requests.iter().map(|(api, n)| (api.as_str(), *n)).collect();
+    assert_eq!(requests, [("ApiVersions", 1), ("Metadata", 2)]);
+    connection.close(&mut cluster, NOW_MS);
+    let Reply::ClusterDescribed { kafka_clients, .. } = cluster.handle(NOW_MS, Command::DescribeCluster)
+    else {
+        panic!("not described")
+    };
+    assert!(kafka_clients.is_empty(), "gone once closed");
+}

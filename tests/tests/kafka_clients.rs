@@ -9,7 +9,10 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use kite_e2e::{ApiClient, KiteServer, TempDir, env_path};
+use kite_e2e::{
+    ApiClient, ChromeDriver, KiteServer, TempDir, click, env_path, screenshot, text_of, wait_for,
+    with_browser,
+};
 use kite_shared::api::{Command as Api, Reply};
 
 /// How long one kcat run may take.
@@ -280,6 +283,60 @@ fn a_group_of_two_rebalances_commits_and_resumes_after_a_restart() {
     let group =
         ["-G", "dispatch", "-X", "auto.offset.reset=earliest", "-e", "-q", "-f", "%s\\n", "shipments"];
     assert_eq!(kcat(&server, &group, ""), "after the restart\n", "the group resumes from its commits");
+}
+
+/// What a Kafka client does shows in the UI: while kcat consumes from `kite serve`, the cluster
+/// view lists it, in English and in Korean — its client.id, its software (librdkafka), the broker
+/// it talks to and how many requests of each API it sent; `kite cluster describe` prints it too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cluster_view_lists_connected_kafka_clients() {
+    let data = TempDir::new("kafka-ui");
+    let server = KiteServer::start(data.path());
+    ApiClient::connect(&server).create_topic("watched", 1);
+    // A consumer that stays connected until the test ends.
+    let mut consumer = Command::new(env_path("KCAT"))
+        .args(["-b", &server.bootstrap(), "-C", "-t", "watched", "-q", "-X", "client.id=learner-app"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("kcat runs (KCAT)");
+    let driver = ChromeDriver::start();
+    let url = server.url();
+    with_browser(&driver, |client| async move {
+        client.set_window_size(1280, 800).await.map_err(|e| e.to_string())?;
+        client.goto(&url).await.map_err(|e| e.to_string())?;
+        wait_for(&client, "#status[data-status='ready']").await?;
+        click(&client, "#server-connect").await?;
+        // librdkafka keeps a connection per broker it talks to (the bootstrap one, the leader's
+        // for its fetches): each is listed; the view refreshes every second.
+        wait_for(&client, "#kafka-clients .kafka-client[data-client-id='learner-app']").await?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let mut text = String::new();
+        while !text.contains("Fetch") && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            text = text_of(&client, "#kafka-clients").await?;
+        }
+        assert!(text.contains("librdkafka") && text.contains("Fetch"), "{text}");
+        let into_view = "document.querySelector('#cluster').scrollIntoView()";
+        client.execute(into_view, vec![]).await.map_err(|e| e.to_string())?;
+        screenshot(&client, "kafka-clients-en").await?;
+        click(&client, "#language").await?;
+        wait_for(&client, "html[lang='ko']").await?;
+        let heading = text_of(&client, ".kafka-clients h3").await?;
+        assert_eq!(heading, "카프카 클라이언트");
+        client.execute(into_view, vec![]).await.map_err(|e| e.to_string())?;
+        screenshot(&client, "kafka-clients-ko").await?;
+        Ok(())
+    })
+    .await;
+    let described = std::process::Command::new(env_path("KITE_BIN"))
+        .args(["cluster", "--server", &server.ws_url(), "describe"])
+        .output()
+        .expect("kite cluster describe runs");
+    let _ = consumer.kill();
+    let _ = consumer.wait();
+    let printed = String::from_utf8_lossy(&described.stdout);
+    assert!(printed.contains("KafkaClient: learner-app\tSoftware: librdkafka"), "{printed}");
 }
 
 #[test]

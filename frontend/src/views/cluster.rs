@@ -1,10 +1,11 @@
 //! The cluster: every broker with its state (up, fenced, stopped, paused, isolated), how many
 //! replicas it holds and leads, the controller, the under-replicated and offline partitions, and
 //! the faults a learner can cause — stop and start, pause and resume, isolate and heal a broker,
-//! and single links cut in the network partition editor (`network`).
+//! and single links cut in the network partition editor (`network`); and the Kafka clients
+//! connected to the brokers' listeners (kcat, a learner's own code), with what they ask.
 //! Kept live by describing the cluster (and listing topics, for leaders and ISRs) every second.
 
-use kite_shared::api::{Command, PartitionRef};
+use kite_shared::api::{Command, KafkaClientView, PartitionRef};
 use yew::prelude::*;
 
 use crate::i18n::{Lang, tr, trf};
@@ -139,10 +140,48 @@ pub fn cluster_panel(props: &Props) -> Html {
                     }
                 }) }
             </ul>
+            <KafkaClients clients={cluster.kafka_clients.clone()} />
             if replicated {
                 <NetworkEditor brokers={cluster.brokers.clone()} cut_links={cluster.cut_links.clone()}
                     ready={props.ready} send={props.send.clone()} />
             }
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ClientsProps {
+    clients: Vec<KafkaClientView>,
+}
+
+/// The Kafka clients connected to the brokers' listeners: who (client.id, software), from where,
+/// to which broker, and how many requests of each API.
+#[function_component(KafkaClients)]
+fn kafka_clients(props: &ClientsProps) -> Html {
+    let lang = use_context::<Lang>().unwrap_or_default();
+    html! {
+        <div class="kafka-clients">
+            <h3>{ tr(lang, "Kafka clients") }</h3>
+            if props.clients.is_empty() {
+                <p class="hint" id="kafka-clients-none">
+                    { tr(lang, "No Kafka client is connected. Under kite serve, point one at a broker's listener (127.0.0.1:9092).") }
+                </p>
+            } else {
+                <ul class="kafka-client-list" id="kafka-clients">
+                    { for props.clients.iter().map(|c| {
+                        let name = if c.client_id.is_empty() { tr(lang, "(no client.id)").to_string() } else { c.client_id.clone() };
+                        let requests: Vec<String> = c.requests.iter().map(|(api, n)| format!("{api} {n}")).collect();
+                        html! {
+                            <li class="kafka-client" data-client-id={c.client_id.clone()} data-broker={c.broker.to_string()}>
+                                <strong>{ name }</strong>
+                                <span class="kafka-client-software">{ c.software.clone() }</span>
+                                <span class="kafka-client-meta">{ trf(lang, "from {} to broker {}", &[&c.address, &c.broker]) }</span>
+                                <span class="kafka-client-requests">{ requests.join(" · ") }</span>
+                            </li>
+                        }
+                    }) }
+                </ul>
+            }
+        </div>
     }
 }

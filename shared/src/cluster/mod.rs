@@ -10,6 +10,7 @@
 //! snapshot) until the KRaft metadata log arrives.
 
 mod brokers;
+mod clients;
 mod groups;
 pub mod layout;
 mod producers;
@@ -165,6 +166,10 @@ pub struct Cluster {
     isr_sizes: BTreeMap<crate::replication::protocol::TopicPartition, usize>,
     /// Idempotent producers: the ids handed out, each partition's sequences.
     producers: producers::Producers,
+    /// Kafka clients connected to the listeners, by connection, as `describe_cluster` lists them.
+    kafka_clients: BTreeMap<u64, crate::api::KafkaClientView>,
+    /// The id the next Kafka connection is listed under.
+    next_kafka_client: u64,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -235,6 +240,8 @@ impl Cluster {
             allow_faults: false,
             isr_sizes: BTreeMap::new(),
             producers: producers::Producers::default(),
+            kafka_clients: BTreeMap::new(),
+            next_kafka_client: 0,
         }
     }
 
@@ -772,6 +779,7 @@ impl Cluster {
             under_replicated,
             offline,
             cut_links: self.brokers.cut_links().iter().map(|(a, b)| [a.to_string(), b.to_string()]).collect(),
+            kafka_clients: self.kafka_clients.values().cloned().collect(),
         }
     }
 

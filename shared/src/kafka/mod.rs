@@ -95,6 +95,9 @@ pub struct KafkaConnection {
     failed_logins: u32,
     /// The last response sent, the connection closes (a failed authentication).
     closing: bool,
+    /// The id `describe_cluster` lists this connection under, once its first bytes came
+    /// (`None` before, or past the listing's limit).
+    listed: Option<Option<u64>>,
 }
 
 impl KafkaConnection {
@@ -109,6 +112,7 @@ impl KafkaConnection {
             sasl,
             failed_logins: 0,
             closing: false,
+            listed: None,
             listener,
             session: HostSession::new(Capabilities::SERVER),
             inbox: BytesMut::new(),
@@ -158,6 +162,9 @@ impl KafkaConnection {
                 ),
             });
         }
+        if self.listed.is_none() {
+            self.listed = Some(cluster.kafka_client_connected(self.listener.broker, &self.peer_host));
+        }
         self.inbox.extend_from_slice(bytes);
         self.answer_waiting(cluster, now_ms)
     }
@@ -185,6 +192,9 @@ impl KafkaConnection {
     pub fn close(self, cluster: &mut Cluster, now_ms: i64) {
         if let Some(client) = self.group_client {
             cluster.close_group_client(client);
+        }
+        if let Some(Some(id)) = self.listed {
+            cluster.kafka_client_closed(id);
         }
         self.session.close(cluster, now_ms);
     }
@@ -278,6 +288,11 @@ impl KafkaConnection {
             .map_err(|e| malformed(format!("{api:?} v{version}: the header does not decode: {e}")))?;
         if let Some(client_id) = &header.client_id {
             self.client.client_id = Some(client_id.as_str().to_string());
+        }
+        if let Some(Some(id)) = self.listed {
+            let software = format!("{} {}", self.client.software_name, self.client.software_version);
+            let client_id = self.client.client_id.as_deref().unwrap_or_default();
+            cluster.kafka_client_request(id, api_name(api), client_id, software.trim());
         }
         let request = Request { api, version, correlation_id, now_ms };
         match api {
@@ -392,6 +407,33 @@ fn respond<T: Encodable + HeaderVersion>(request: Request, body: &T) -> Result<V
         i32::try_from(out.len() - 4).map_err(|_| KafkaClose { reason: "a response over 2 GiB".into() })?;
     out[..4].copy_from_slice(&size.to_be_bytes());
     Ok(out.to_vec())
+}
+
+/// Kafka's name for an API, as the cluster view lists a client's requests.
+fn api_name(api: ApiKey) -> &'static str {
+    match api {
+        ApiKey::Produce => "Produce",
+        ApiKey::Fetch => "Fetch",
+        ApiKey::ListOffsets => "ListOffsets",
+        ApiKey::Metadata => "Metadata",
+        ApiKey::OffsetCommit => "OffsetCommit",
+        ApiKey::OffsetFetch => "OffsetFetch",
+        ApiKey::FindCoordinator => "FindCoordinator",
+        ApiKey::JoinGroup => "JoinGroup",
+        ApiKey::Heartbeat => "Heartbeat",
+        ApiKey::LeaveGroup => "LeaveGroup",
+        ApiKey::SyncGroup => "SyncGroup",
+        ApiKey::DescribeGroups => "DescribeGroups",
+        ApiKey::ListGroups => "ListGroups",
+        ApiKey::SaslHandshake => "SaslHandshake",
+        ApiKey::ApiVersions => "ApiVersions",
+        ApiKey::CreateTopics => "CreateTopics",
+        ApiKey::DeleteTopics => "DeleteTopics",
+        ApiKey::InitProducerId => "InitProducerId",
+        ApiKey::DeleteGroups => "DeleteGroups",
+        ApiKey::SaslAuthenticate => "SaslAuthenticate",
+        _ => "other",
+    }
 }
 
 fn malformed(reason: String) -> KafkaClose {

@@ -1,0 +1,45 @@
+//! The Kafka clients connected to the brokers' listeners, as `describe_cluster` lists them (the
+//! UI's cluster view shows who is connected, where from, and what they ask): each connection is
+//! listed when it opens, counts its requests by API, and is gone when it closes.
+
+use super::Cluster;
+use crate::api::KafkaClientView;
+use crate::limits::MAX_LISTED_KAFKA_CLIENTS;
+
+impl Cluster {
+    /// A Kafka connection opened on `broker`'s listener from `address`: the id it is listed
+    /// under, or `None` past `MAX_LISTED_KAFKA_CLIENTS` (it is served all the same).
+    pub fn kafka_client_connected(&mut self, broker: i32, address: &str) -> Option<u64> {
+        if self.kafka_clients.len() >= MAX_LISTED_KAFKA_CLIENTS {
+            return None;
+        }
+        self.next_kafka_client += 1;
+        let id = self.next_kafka_client;
+        let view = KafkaClientView { broker, address: address.to_string(), ..KafkaClientView::default() };
+        self.kafka_clients.insert(id, view);
+        Some(id)
+    }
+
+    /// A request of `api` (Kafka's name) on the listed connection `id`, with what the client
+    /// says of itself.
+    pub fn kafka_client_request(&mut self, id: u64, api: &str, client_id: &str, software: &str) {
+        let Some(view) = self.kafka_clients.get_mut(&id) else { return };
+        if view.client_id != client_id {
+            view.client_id = client_id.to_string();
+        }
+        if view.software != software {
+            view.software = software.to_string();
+        }
+        match view.requests.get_mut(api) {
+            Some(count) => *count += 1,
+            None => {
+                view.requests.insert(api.to_string(), 1);
+            }
+        }
+    }
+
+    /// The listed connection `id` closed.
+    pub fn kafka_client_closed(&mut self, id: u64) {
+        self.kafka_clients.remove(&id);
+    }
+}
