@@ -163,11 +163,20 @@ impl ApiClient {
 
     /// Creates topic `name` with `partitions` partitions and the defaults, or fails the test.
     pub fn create_topic(&mut self, name: &str, partitions: i32) {
+        self.create(name, partitions, None);
+    }
+
+    /// `create_topic` with `replication_factor` replicas of each partition.
+    pub fn create_topic_with(&mut self, name: &str, partitions: i32, replication_factor: i16) {
+        self.create(name, partitions, Some(replication_factor));
+    }
+
+    fn create(&mut self, name: &str, partitions: i32, replication_factor: Option<i16>) {
         let created = self.request(kite_shared::api::Command::CreateTopic {
             name: name.into(),
             partitions,
             configs: Default::default(),
-            replication_factor: None,
+            replication_factor,
         });
         assert!(matches!(created, kite_shared::api::Reply::TopicCreated { .. }), "{created:?}");
     }

@@ -339,6 +339,33 @@ async fn the_cluster_view_lists_connected_kafka_clients() {
     assert!(printed.contains("KafkaClient: learner-app\tSoftware: librdkafka"), "{printed}");
 }
 
+/// An idempotent producer (confluent-kafka, acks=all) while its partition's leader is stopped
+/// mid-produce: librdkafka retries on the new leader; every record acknowledged is in the log
+/// once, none twice, and none is lost.
+#[test]
+fn an_idempotent_producer_survives_a_leader_stopped_mid_produce() {
+    const RECORDS: usize = 2_000;
+    let data = TempDir::new("python-failover");
+    let server = KiteServer::start_with(data.path(), &["--allow-faults"]);
+    ApiClient::connect(&server).create_topic_with("failover", 1, 3);
+    let kite = env_path("KITE_BIN");
+    let out = python_client(
+        &server,
+        "confluent_failover_producer.py",
+        &["failover", &RECORDS.to_string(), &kite.to_string_lossy(), &server.ws_url()],
+    );
+    let summary = out.lines().find(|l| l.starts_with("acked ")).unwrap_or_default();
+    assert_eq!(summary, format!("acked {RECORDS} failed 0 queued 0"), "{out}");
+    let acked: std::collections::BTreeSet<&str> =
+        out.lines().filter_map(|l| l.strip_prefix("value ")).collect();
+    let stored =
+        kcat(&server, &["-C", "-t", "failover", "-p", "0", "-o", "beginning", "-e", "-q", "-f", "%s\\n"], "");
+    let stored: Vec<&str> = stored.lines().collect();
+    let unique: std::collections::BTreeSet<&str> = stored.iter().copied().collect();
+    assert_eq!(unique.len(), stored.len(), "no record is stored twice");
+    assert_eq!(unique, acked, "every acknowledged record is stored, and only those");
+}
+
 #[test]
 fn bytes_no_kafka_client_sends_close_their_connection_and_the_server_stays_up() {
     let data = TempDir::new("kafka-hostile");
