@@ -170,11 +170,19 @@ fn a_kcat_consumer_group_reads_every_partition_commits_and_resumes() {
     assert_eq!(kcat(&server, &group, ""), "later\n", "the group resumes from its commits");
 }
 
-/// Runs one of the Python client scripts in `tests/clients/` against the server (the bootstrap
-/// address, then `args`); its stdout.
-fn python_client(server: &KiteServer, script: &str, args: &[&str]) -> String {
+/// Runs one of the client scripts in `tests/clients/` against the server (the bootstrap address,
+/// then `args`): a `.py` with `KITE_PYTHON`, a `.js` with node and kafkajs from
+/// `KITE_NODE_MODULES`. Its stdout.
+fn run_client(server: &KiteServer, script: &str, args: &[&str]) -> String {
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("clients").join(script);
-    let mut child = Command::new(env_path("KITE_PYTHON"))
+    let mut runner = if script.extension().is_some_and(|e| e == "js") {
+        let mut node = Command::new("node");
+        node.env("NODE_PATH", env_path("KITE_NODE_MODULES"));
+        node
+    } else {
+        Command::new(env_path("KITE_PYTHON"))
+    };
+    let mut child = runner
         .arg(&script)
         .arg(server.bootstrap())
         .args(args)
@@ -196,21 +204,22 @@ fn python_client(server: &KiteServer, script: &str, args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-/// confluent-kafka and kafka-python (a second, independent reading of the protocol) each create a
+/// confluent-kafka, kafka-python and kafkajs (second and third independent readings of the
+/// protocol) each create a
 /// three-partition topic with their admin client, produce six keyed records to it and read them
 /// back in a consumer group: each key
 /// lands on the partition Kite's own murmur2 partitioner names (what the UI explains), offsets
 /// count from 0 in every partition, the group reads exactly what was produced, Kite's
 /// DescribeGroup shows its commits, and confluent-kafka's admin client lists and describes it.
 #[test]
-fn python_clients_produce_and_consume_in_a_group() {
+fn real_clients_produce_and_consume_in_a_group() {
     let data = TempDir::new("python-clients");
     let server = KiteServer::start(data.path());
     let mut client = ApiClient::connect(&server);
-    for script in ["confluent_kafka_client.py", "kafka_python_client.py"] {
+    for script in ["confluent_kafka_client.py", "kafka_python_client.py", "kafkajs_client.js"] {
         // The script's admin client creates the topic (CreateTopics).
-        let topic = script.trim_end_matches(".py").replace('_', "-");
-        let out = python_client(&server, script, &[&topic, &format!("{topic}-group")]);
+        let topic = script.trim_end_matches(".py").trim_end_matches(".js").replace('_', "-");
+        let out = run_client(&server, script, &[&topic, &format!("{topic}-group")]);
         let (mut produced, mut consumed) = (Vec::new(), Vec::new());
         let (mut listed, mut described): (Vec<String>, _) = (Vec::new(), None);
         for line in out.lines() {
@@ -274,7 +283,7 @@ fn a_group_of_two_rebalances_commits_and_resumes_after_a_restart() {
         let lines: String = (0..3).map(|i| format!("p{partition}-{i}\n")).collect();
         kcat(&server, &["-P", "-t", "shipments", "-p", &partition.to_string()], &lines);
     }
-    let out = python_client(&server, "confluent_group_rebalance.py", &["shipments", "dispatch", "3", "9"]);
+    let out = run_client(&server, "confluent_group_rebalance.py", &["shipments", "dispatch", "3", "9"]);
     assert_eq!(out, "first 3\nsplit 1 2\nread 9\nrest 3\n");
 
     assert!(server.terminate().success());
@@ -349,7 +358,7 @@ fn an_idempotent_producer_survives_a_leader_stopped_mid_produce() {
     let server = KiteServer::start_with(data.path(), &["--allow-faults"]);
     ApiClient::connect(&server).create_topic_with("failover", 1, 3);
     let kite = env_path("KITE_BIN");
-    let out = python_client(
+    let out = run_client(
         &server,
         "confluent_failover_producer.py",
         &["failover", &RECORDS.to_string(), &kite.to_string_lossy(), &server.ws_url()],

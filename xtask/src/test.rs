@@ -48,7 +48,11 @@ pub(crate) fn run_all() -> Result<(), String> {
     tools::ensure_wasm_target()?;
     let wasm_bindgen = tools::ensure_wasm_bindgen()?;
     let browser = tools::ensure_browser()?;
-    let clients = KafkaClients { kcat: tools::ensure_kcat()?, python: tools::ensure_python_clients()? };
+    let clients = KafkaClients {
+        kcat: tools::ensure_kcat()?,
+        python: tools::ensure_python_clients()?,
+        node_modules: tools::ensure_node_clients()?,
+    };
 
     let mut results: Vec<(&str, Outcome, f64)> = Vec::new();
     let mut run_stage = |stage: Stage| {
@@ -179,6 +183,8 @@ struct KafkaClients {
     kcat: PathBuf,
     /// A Python with confluent-kafka and kafka-python.
     python: PathBuf,
+    /// A `node_modules` with kafkajs.
+    node_modules: PathBuf,
 }
 
 fn e2e_command(
@@ -197,6 +203,7 @@ fn e2e_command(
         .env("CHROMEDRIVER", &browser.chromedriver)
         .env("KCAT", &clients.kcat)
         .env("KITE_PYTHON", &clients.python)
+        .env("KITE_NODE_MODULES", &clients.node_modules)
         .env("KITE_CHROME_ARGS", CHROME_ARGS.join(" "))
         .env("KITE_SCREENSHOT_DIR", root.join("target").join("e2e"))
         .env("TMPDIR", root.join("target").join("xtask").join(BROWSER_TMP_DIR));

@@ -278,6 +278,41 @@ pub(crate) fn ensure_python_clients() -> Result<PathBuf, String> {
     Ok(python)
 }
 
+/// The JavaScript Kafka client the compatibility tests drive, pinned.
+const NODE_KAFKA_CLIENT: &str = "kafkajs@2.2.4";
+
+/// A `node_modules` with [`NODE_KAFKA_CLIENT`]: `KITE_NODE_MODULES`, or one npm installs under
+/// `target/tools/node` (Node.js and npm must be on PATH; on Debian as root apt-get installs them).
+pub(crate) fn ensure_node_clients() -> Result<PathBuf, String> {
+    if let Some(modules) = std::env::var_os("KITE_NODE_MODULES") {
+        return Ok(PathBuf::from(modules));
+    }
+    let dir = crate::workspace_root().join("target").join("tools").join("node");
+    let modules = dir.join("node_modules");
+    let marker = dir.join("kite-clients.txt");
+    if std::fs::read_to_string(&marker).is_ok_and(|installed| installed == NODE_KAFKA_CLIENT) {
+        return Ok(modules);
+    }
+    if (on_path("node").is_none() || on_path("npm").is_none())
+        && Path::new("/etc/debian_version").is_file()
+        && is_root()
+    {
+        let mut install = Command::new("apt-get");
+        install.args(["install", "-y", "-q", "nodejs", "npm"]).env("DEBIAN_FRONTEND", "noninteractive");
+        proc::run(install)?;
+    }
+    let npm = on_path("npm")
+        .ok_or("the Kafka-client tests need Node.js and npm (Debian: apt-get install nodejs npm)")?;
+    println!("xtask: installing {NODE_KAFKA_CLIENT} for the Kafka-client tests");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut install = Command::new(npm);
+    install.current_dir(&dir).args(["install", "--no-audit", "--no-fund", "--silent", NODE_KAFKA_CLIENT]);
+    proc::run(install)?;
+    std::fs::write(&marker, NODE_KAFKA_CLIENT)
+        .map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
+    Ok(modules)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
