@@ -172,50 +172,6 @@ pub fn korean(text: &str) -> Option<&'static str> {
         "Import and send" => "가져와서 보내기",
         "Stop ({} queued)" => "멈추기(대기 {}개)",
         "Sent {} records to {}: " => "{}개 레코드를 {}에 보냄: ",
-        // Cluster
-        "Cluster" => "클러스터",
-        "Waiting for the engine…" => "엔진을 기다리는 중…",
-        "{} brokers · controller {} · {} partitions · under-replicated: {} · offline: {}" => {
-            "브로커 {}대 · 컨트롤러 {} · 파티션 {}개 · 복제 부족: {} · 오프라인: {}"
-        }
-        "Broker {}" => "브로커 {}",
-        "leads {} of {} replicas" => "리더 {}개 (복제본 {}개 중)",
-        "up" => "동작 중",
-        "fenced" => "펜싱됨",
-        "stopped" => "정지됨",
-        "paused" => "일시 정지",
-        "isolated" => "격리됨",
-        "Start" => "시작",
-        "Stop" => "정지",
-        "Pause" => "일시 정지",
-        "Resume" => "재개",
-        "Isolate" => "격리",
-        "Heal" => "복구",
-        "A controlled shutdown: its leaderships move first" => {
-            "정상 종료(controlled shutdown): 리더 역할을 먼저 넘깁니다"
-        }
-        "Frozen: fenced after broker.session.timeout.ms (9 s)" => {
-            "멈춤: broker.session.timeout.ms(9초)가 지나면 펜싱됩니다"
-        }
-        "A network partition around it" => "이 브로커를 네트워크에서 떼어 놓습니다",
-        "Kafka clients" => "카프카 클라이언트",
-        "No Kafka client is connected. Under kite serve, point one at a broker's listener (127.0.0.1:9092)." => {
-            "연결된 카프카 클라이언트가 없습니다. kite serve로 띄웠다면 브로커의 리스너(127.0.0.1:9092)에 클라이언트를 붙여 보세요."
-        }
-        "(no client.id)" => "(client.id 없음)",
-        "from {} to broker {}" => "{}에서 브로커 {}로",
-        "Dismiss" => "닫기",
-        "Network partition editor" => "네트워크 파티션 편집기",
-        "Click a link to cut it both ways; click it again to heal it. A broker cut from the controller is fenced after 9 s; a follower cut from its leader leaves the ISR after 30 s; clients cut from a leader time out." => {
-            "연결을 누르면 양쪽 방향 모두 끊기고, 다시 누르면 복구됩니다. 컨트롤러와 끊긴 브로커는 9초 뒤 펜싱되고, 리더와 끊긴 팔로워는 30초 뒤 ISR에서 빠지며, 리더와 끊긴 클라이언트의 요청은 시간 초과가 됩니다."
-        }
-        "Controller" => "컨트롤러",
-        "Clients" => "클라이언트",
-        "{} ↔ {}: cut — click to heal" => "{} ↔ {}: 끊김 — 누르면 복구",
-        "{} ↔ {}: connected — click to cut" => "{} ↔ {}: 연결됨 — 누르면 끊기",
-        "Every link is up." => "모든 연결이 살아 있습니다.",
-        "Cut: {}" => "끊긴 연결: {}",
-        "Heal every link" => "모든 연결 복구",
         // Partitions and lineage
         "Create a topic to see its partitions." => "토픽을 만들면 파티션이 여기에 보입니다.",
         "Partitions of {}" => "{}의 파티션",
@@ -348,6 +304,56 @@ pub fn korean(text: &str) -> Option<&'static str> {
         "The engine's events appear here as they happen: produce a record." => {
             "엔진에서 일어나는 일이 여기에 차례로 나타납니다. 레코드를 하나 보내 보세요."
         }
+        _ => return korean_cluster(text),
+    })
+}
+
+/// The Korean of the cluster view's texts (brokers, faults, Kafka clients, the network editor).
+fn korean_cluster(text: &str) -> Option<&'static str> {
+    Some(match text {
+        "Cluster" => "클러스터",
+        "Waiting for the engine…" => "엔진을 기다리는 중…",
+        "{} brokers · controller {} · {} partitions · under-replicated: {} · offline: {}" => {
+            "브로커 {}대 · 컨트롤러 {} · 파티션 {}개 · 복제 부족: {} · 오프라인: {}"
+        }
+        "Broker {}" => "브로커 {}",
+        "leads {} of {} replicas" => "리더 {}개 (복제본 {}개 중)",
+        "up" => "동작 중",
+        "fenced" => "펜싱됨",
+        "stopped" => "정지됨",
+        "paused" => "일시 정지",
+        "isolated" => "격리됨",
+        "Start" => "시작",
+        "Stop" => "정지",
+        "Pause" => "일시 정지",
+        "Resume" => "재개",
+        "Isolate" => "격리",
+        "Heal" => "복구",
+        "A controlled shutdown: its leaderships move first" => {
+            "정상 종료(controlled shutdown): 리더 역할을 먼저 넘깁니다"
+        }
+        "Frozen: fenced after broker.session.timeout.ms (9 s)" => {
+            "멈춤: broker.session.timeout.ms(9초)가 지나면 펜싱됩니다"
+        }
+        "A network partition around it" => "이 브로커를 네트워크에서 떼어 놓습니다",
+        "Kafka clients" => "카프카 클라이언트",
+        "No Kafka client is connected. Under kite serve, point one at a broker's listener (127.0.0.1:9092)." => {
+            "연결된 카프카 클라이언트가 없습니다. kite serve로 띄웠다면 브로커의 리스너(127.0.0.1:9092)에 클라이언트를 붙여 보세요."
+        }
+        "(no client.id)" => "(client.id 없음)",
+        "from {} to broker {}" => "{}에서 브로커 {}로",
+        "Dismiss" => "닫기",
+        "Network partition editor" => "네트워크 파티션 편집기",
+        "Click a link to cut it both ways; click it again to heal it. A broker cut from the controller is fenced after 9 s; a follower cut from its leader leaves the ISR after 30 s; clients cut from a leader time out." => {
+            "연결을 누르면 양쪽 방향 모두 끊기고, 다시 누르면 복구됩니다. 컨트롤러와 끊긴 브로커는 9초 뒤 펜싱되고, 리더와 끊긴 팔로워는 30초 뒤 ISR에서 빠지며, 리더와 끊긴 클라이언트의 요청은 시간 초과가 됩니다."
+        }
+        "Controller" => "컨트롤러",
+        "Clients" => "클라이언트",
+        "{} ↔ {}: cut — click to heal" => "{} ↔ {}: 끊김 — 누르면 복구",
+        "{} ↔ {}: connected — click to cut" => "{} ↔ {}: 연결됨 — 누르면 끊기",
+        "Every link is up." => "모든 연결이 살아 있습니다.",
+        "Cut: {}" => "끊긴 연결: {}",
+        "Heal every link" => "모든 연결 복구",
         _ => return None,
     })
 }

@@ -161,6 +161,34 @@ pub struct ClusterView {
     pub kafka_clients: Vec<kite_shared::api::KafkaClientView>,
 }
 
+impl ClusterView {
+    /// The view of a `describe_cluster` answer (`None` for any other reply).
+    fn described(reply: Reply) -> Option<ClusterView> {
+        let Reply::ClusterDescribed {
+            controller,
+            brokers,
+            partitions,
+            under_replicated,
+            offline,
+            cut_links,
+            kafka_clients,
+            ..
+        } = reply
+        else {
+            return None;
+        };
+        Some(ClusterView {
+            controller,
+            brokers,
+            partitions,
+            under_replicated,
+            offline,
+            cut_links,
+            kafka_clients,
+        })
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppState {
     pub mode: Mode,
@@ -482,26 +510,7 @@ impl AppState {
                     self.metrics.pop_front();
                 }
             }
-            Reply::ClusterDescribed {
-                controller,
-                brokers,
-                partitions,
-                under_replicated,
-                offline,
-                cut_links,
-                kafka_clients,
-                ..
-            } => {
-                self.cluster = Some(ClusterView {
-                    controller,
-                    brokers,
-                    partitions,
-                    under_replicated,
-                    offline,
-                    cut_links,
-                    kafka_clients,
-                });
-            }
+            described @ Reply::ClusterDescribed { .. } => self.cluster = ClusterView::described(described),
             Reply::TopicDeleted { name } => {
                 self.last_error = None;
                 self.topics.retain(|t| t.name != name);

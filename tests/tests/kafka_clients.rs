@@ -30,20 +30,25 @@ fn kcat(server: &KiteServer, args: &[&str], input: &str) -> String {
         .spawn()
         .expect("kcat runs (KCAT)");
     child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    // A client that gets no answer retries forever: fail the test instead of hanging it.
+    let output = finish(child, &format!("kcat {args:?}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "kcat {args:?} failed: {stderr}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Waits for a client to exit: a client that gets no answer retries forever, so past
+/// `KCAT_TIMEOUT` it is killed and the test fails with what it printed.
+fn finish(mut child: std::process::Child, what: &str) -> std::process::Output {
     let deadline = std::time::Instant::now() + KCAT_TIMEOUT;
     while child.try_wait().unwrap().is_none() {
         if std::time::Instant::now() > deadline {
             let _ = child.kill();
             let output = child.wait_with_output().unwrap();
-            panic!("kcat {args:?} took over {KCAT_TIMEOUT:?}: {}", String::from_utf8_lossy(&output.stderr));
+            panic!("{what} took over {KCAT_TIMEOUT:?}: {}", String::from_utf8_lossy(&output.stderr));
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "kcat {args:?} failed: {stderr}");
-    String::from_utf8(output.stdout).unwrap()
+    child.wait_with_output().unwrap()
 }
 
 /// Everything in `topic`'s partition 0, as `key=value@offset` lines.
@@ -182,24 +187,15 @@ fn run_client(server: &KiteServer, script: &str, args: &[&str]) -> String {
     } else {
         Command::new(env_path("KITE_PYTHON"))
     };
-    let mut child = runner
+    let child = runner
         .arg(&script)
         .arg(server.bootstrap())
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("python runs (KITE_PYTHON)");
-    let deadline = std::time::Instant::now() + KCAT_TIMEOUT;
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let output = child.wait_with_output().unwrap();
-            panic!("{script:?} took over {KCAT_TIMEOUT:?}: {}", String::from_utf8_lossy(&output.stderr));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let output = child.wait_with_output().unwrap();
+        .expect("the client's runtime starts (KITE_PYTHON, node)");
+    let output = finish(child, &format!("{script:?}"));
     assert!(output.status.success(), "{script:?} failed: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8(output.stdout).unwrap()
 }

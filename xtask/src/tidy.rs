@@ -30,14 +30,14 @@ const MAX_FUNCTION_LINES: usize = 100;
 /// long as it is, not grow. Split one and lower (or remove) its line here: the check says when.
 const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("frontend/src/app.rs", "app", 283),
-    ("frontend/src/i18n.rs", "korean", 226),
+    ("frontend/src/i18n.rs", "korean", 188),
     ("frontend/src/views/messages.rs", "messages_panel", 186),
     ("frontend/src/views/consumers.rs", "consumers_panel", 179),
     ("frontend/src/views/generator.rs", "generator", 156),
     ("shared/src/cluster/mod.rs", "handle", 148),
     ("shared/src/replication/sim/mod.rs", "client_receives", 144),
     ("shared/src/group/consumer.rs", "group_response", 135),
-    ("frontend/src/state.rs", "apply_reply", 127),
+    ("frontend/src/state.rs", "apply_reply", 110),
     ("frontend/src/views/producer.rs", "producer_panel", 123),
     ("shared/src/replication/broker.rs", "handle_message", 117),
     ("frontend/src/views/partitions.rs", "partitions_view", 109),
