@@ -188,8 +188,9 @@ fn ask(
     }
 }
 
-/// Looks for the coordinator's answer to a waiting request: answered once it came, or with
-/// REQUEST_TIMED_OUT past its deadline.
+/// Looks for the coordinator's answer to a waiting request: answered once it came; past its
+/// deadline, REBALANCE_IN_PROGRESS for a join or sync (the client rejoins), REQUEST_TIMED_OUT for
+/// the others.
 pub(super) fn retry(
     connection: &mut KafkaConnection,
     cluster: &mut Cluster,
