@@ -15,10 +15,10 @@ use kafka_protocol::messages::offset_fetch_request::{OffsetFetchRequestGroup, Of
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, CreateTopicsRequest, DeleteGroupsRequest, DeleteTopicsRequest,
-    DescribeGroupsRequest, FetchRequest, FindCoordinatorRequest, GroupId, HeartbeatRequest,
-    InitProducerIdRequest, JoinGroupRequest, LeaveGroupRequest, ListGroupsRequest, ListOffsetsRequest,
-    MetadataRequest, OffsetCommitRequest, OffsetFetchRequest, ProduceRequest, ProducerId, RequestHeader,
-    SaslAuthenticateRequest, SaslHandshakeRequest, SyncGroupRequest, TopicName,
+    DescribeClusterRequest, DescribeGroupsRequest, FetchRequest, FindCoordinatorRequest, GroupId,
+    HeartbeatRequest, InitProducerIdRequest, JoinGroupRequest, LeaveGroupRequest, ListGroupsRequest,
+    ListOffsetsRequest, MetadataRequest, OffsetCommitRequest, OffsetFetchRequest, ProduceRequest, ProducerId,
+    RequestHeader, SaslAuthenticateRequest, SaslHandshakeRequest, SyncGroupRequest, TopicName,
 };
 use kafka_protocol::protocol::{Encodable, StrBytes};
 use kite_shared::api::{Command, Reply};
@@ -159,6 +159,7 @@ fn request_body(api: ApiKey, version: i16) -> Vec<u8> {
             let doomed = TopicName(StrBytes::from_static_str("doomed"));
             body(version, DeleteTopicsRequest::default().with_topic_names(vec![doomed]))
         }
+        ApiKey::DescribeCluster => body(version, DescribeClusterRequest::default().with_endpoint_type(1)),
         ApiKey::SaslHandshake => {
             body(version, SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str("PLAIN")))
         }

@@ -21,14 +21,15 @@ use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, ApiVersionsResponse, ConsumerProtocolAssignment, CreateTopicsRequest,
     CreateTopicsResponse, DeleteGroupsRequest, DeleteGroupsResponse, DeleteTopicsRequest,
-    DeleteTopicsResponse, DescribeGroupsRequest, DescribeGroupsResponse, FetchRequest, FetchResponse,
-    FindCoordinatorRequest, FindCoordinatorResponse, GroupId, HeartbeatRequest, HeartbeatResponse,
-    InitProducerIdRequest, InitProducerIdResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest,
-    LeaveGroupResponse, ListGroupsRequest, ListGroupsResponse, ListOffsetsRequest, ListOffsetsResponse,
-    MetadataRequest, MetadataResponse, OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest,
-    OffsetFetchResponse, ProduceRequest, ProduceResponse, ProducerId, RequestHeader, ResponseHeader,
-    SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse,
-    SyncGroupRequest, SyncGroupResponse, TopicName,
+    DeleteTopicsResponse, DescribeClusterRequest, DescribeClusterResponse, DescribeGroupsRequest,
+    DescribeGroupsResponse, FetchRequest, FetchResponse, FindCoordinatorRequest, FindCoordinatorResponse,
+    GroupId, HeartbeatRequest, HeartbeatResponse, InitProducerIdRequest, InitProducerIdResponse,
+    JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse, ListGroupsRequest,
+    ListGroupsResponse, ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse,
+    OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest, OffsetFetchResponse, ProduceRequest,
+    ProduceResponse, ProducerId, RequestHeader, ResponseHeader, SaslAuthenticateRequest,
+    SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse, SyncGroupRequest,
+    SyncGroupResponse, TopicName,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 use kite_shared::api::{Command, Reply};
@@ -436,6 +437,9 @@ fn every_served_version_of_every_api_is_answered() {
                     frame(api, version, id, &fetch)
                 }
                 ApiKey::ListGroups => frame(api, version, id, &ListGroupsRequest::default()),
+                ApiKey::DescribeCluster => {
+                    frame(api, version, id, &DescribeClusterRequest::default().with_endpoint_type(1))
+                }
                 ApiKey::CreateTopics => {
                     let topic = CreatableTopic::default()
                         .with_name(TopicName(StrBytes::from_string(format!("created-v{version}"))))
@@ -532,6 +536,11 @@ fn error_codes(api: ApiKey, out: &[u8], version: i16, id: i32) -> Vec<i16> {
         ApiKey::JoinGroup => vec![response::<JoinGroupResponse>(out, version, id).error_code],
         ApiKey::InitProducerId => vec![response::<InitProducerIdResponse>(out, version, id).error_code],
         ApiKey::ListGroups => vec![response::<ListGroupsResponse>(out, version, id).error_code],
+        ApiKey::DescribeCluster => {
+            let answer: DescribeClusterResponse = response(out, version, id);
+            assert_eq!(answer.brokers.len(), 3, "DescribeCluster v{version}: every broker");
+            vec![answer.error_code]
+        }
         ApiKey::CreateTopics => {
             response::<CreateTopicsResponse>(out, version, id).topics.iter().map(|t| t.error_code).collect()
         }

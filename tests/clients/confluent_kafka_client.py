@@ -3,7 +3,7 @@ runs it: create a topic of three partitions with the admin client, produce six k
 idempotent producer with Java's partitioner, read them back in a consumer group,
 commit, leave. Prints one line per record: `produced KEY PARTITION OFFSET`, then
 `consumed KEY VALUE PARTITION OFFSET`, then what the admin client lists and describes:
-`listed GROUP…` and `described GROUP STATE MEMBERS`. Usage: confluent_kafka_client.py BOOTSTRAP TOPIC GROUP"""
+`listed GROUP…`, `described GROUP STATE MEMBERS` and `cluster N brokers, controller ID`. Usage: confluent_kafka_client.py BOOTSTRAP TOPIC GROUP"""
 import sys
 import time
 
@@ -49,3 +49,6 @@ listed = admin.list_consumer_groups().result(WAIT_SECONDS)
 print("listed", *sorted(g.group_id for g in listed.valid))
 described = admin.describe_consumer_groups([group])[group].result(WAIT_SECONDS)
 print("described", described.group_id, described.state.name, len(described.members))
+# And the cluster (DescribeCluster): its brokers and controller.
+cluster = admin.describe_cluster().result(WAIT_SECONDS)
+print("cluster", len(cluster.nodes), "brokers, controller", cluster.controller.id)

@@ -1,20 +1,25 @@
 //! Metadata: the brokers' listeners, the controller, and each topic's partitions with their
 //! leader, replicas and ISR, as the engine has them. A topic asked for by name that does not exist
 //! is created first when the client allows it (Kafka's `auto.create.topics.enable`, on by default,
-//! with `num.partitions` 1 and `default.replication.factor` 1).
+//! with `num.partitions` 1 and `default.replication.factor` 1). DescribeCluster gives the same
+//! brokers and controller as the admin clients ask for them.
 
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
+use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
 use kafka_protocol::messages::metadata_response::{
     MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
 };
-use kafka_protocol::messages::{BrokerId, MetadataRequest, MetadataResponse, TopicName};
+use kafka_protocol::messages::{
+    BrokerId, DescribeClusterRequest, DescribeClusterResponse, MetadataRequest, MetadataResponse, TopicName,
+};
 use kafka_protocol::protocol::StrBytes;
 
 use super::{KafkaClose, KafkaConnection, Request, decode, error_code, respond};
 use crate::api::{Command, PartitionDescription, Reply, TopicDescription};
 use crate::cluster::Cluster;
+use crate::error::ErrorCode;
 
 /// Kafka's UNKNOWN_TOPIC_OR_PARTITION and LEADER_NOT_AVAILABLE.
 const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
@@ -145,4 +150,52 @@ fn missing(name: &str, code: i16) -> MetadataResponseTopic {
     MetadataResponseTopic::default()
         .with_error_code(code)
         .with_name(Some(TopicName(StrBytes::from_string(name.to_string()))))
+}
+
+/// Kafka's MISMATCHED_ENDPOINT_TYPE: a DescribeCluster for the controllers' endpoint, which a
+/// broker's listener is not.
+const MISMATCHED_ENDPOINT_TYPE: i16 = 114;
+/// DescribeCluster's endpoint type for brokers.
+const BROKERS_ENDPOINT: i8 = 1;
+
+/// DescribeCluster (KIP-700): the cluster id, the controller as Metadata names it, and every
+/// broker's listener; v2 says which are fenced and leaves them out unless asked.
+pub(super) fn describe_cluster(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    request: Request,
+    body: &mut Bytes,
+) -> Result<Vec<u8>, KafkaClose> {
+    let asked: DescribeClusterRequest = decode(request, body)?;
+    let mut response = DescribeClusterResponse::default();
+    if request.version >= 1 {
+        response = response.with_endpoint_type(BROKERS_ENDPOINT);
+        if asked.endpoint_type != BROKERS_ENDPOINT {
+            return respond(request, &response.with_error_code(MISMATCHED_ENDPOINT_TYPE));
+        }
+    }
+    let Reply::ClusterDescribed { cluster_id, controller, brokers: states, .. } =
+        connection.ask(cluster, request.now_ms, Command::DescribeCluster)
+    else {
+        return respond(request, &response.with_error_code(ErrorCode::InvalidRequest.code()));
+    };
+    let fenced = |id: i32| states.iter().any(|b| b.id == id && b.state == "fenced");
+    let brokers = connection
+        .listener
+        .brokers
+        .iter()
+        .filter(|b| request.version < 2 || asked.include_fenced_brokers || !fenced(b.id))
+        .map(|b| {
+            let broker = DescribeClusterBroker::default()
+                .with_broker_id(BrokerId(b.id))
+                .with_host(StrBytes::from_string(b.host.clone()))
+                .with_port(b.port);
+            if request.version >= 2 { broker.with_is_fenced(fenced(b.id)) } else { broker }
+        })
+        .collect();
+    let response = response
+        .with_cluster_id(StrBytes::from_string(cluster_id))
+        .with_controller_id(BrokerId(controller))
+        .with_brokers(brokers);
+    respond(request, &response)
 }

@@ -303,6 +303,9 @@ impl KafkaConnection {
             ApiKey::ListOffsets => {
                 fetch::list_offsets(self, cluster, request, &mut body).map(Handled::Respond)
             }
+            ApiKey::DescribeCluster => {
+                metadata::describe_cluster(self, cluster, request, &mut body).map(Handled::Respond)
+            }
             ApiKey::CreateTopics => {
                 topics_admin::create(self, cluster, request, &mut body).map(Handled::Respond)
             }
@@ -432,6 +435,7 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::InitProducerId => "InitProducerId",
         ApiKey::DeleteGroups => "DeleteGroups",
         ApiKey::SaslAuthenticate => "SaslAuthenticate",
+        ApiKey::DescribeCluster => "DescribeCluster",
         _ => "other",
     }
 }
