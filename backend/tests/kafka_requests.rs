@@ -4,7 +4,9 @@
 //! binary maps huge blocks lazily, as `kite serve` does), and the engine answers afterwards.
 
 use bytes::BytesMut;
+use kafka_protocol::messages::DescribeConfigsRequest;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
+use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::leave_group_request::MemberIdentity;
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
@@ -160,6 +162,12 @@ fn request_body(api: ApiKey, version: i16) -> Vec<u8> {
             body(version, DeleteTopicsRequest::default().with_topic_names(vec![doomed]))
         }
         ApiKey::DescribeCluster => body(version, DescribeClusterRequest::default().with_endpoint_type(1)),
+        ApiKey::DescribeConfigs => body(
+            version,
+            DescribeConfigsRequest::default().with_resources(vec![
+                DescribeConfigsResource::default().with_resource_type(2).with_resource_name(orders().0),
+            ]),
+        ),
         ApiKey::SaslHandshake => {
             body(version, SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str("PLAIN")))
         }

@@ -8,6 +8,7 @@
 
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
+use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::leave_group_request::MemberIdentity;
@@ -31,6 +32,7 @@ use kafka_protocol::messages::{
     SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse, SyncGroupRequest,
     SyncGroupResponse, TopicName,
 };
+use kafka_protocol::messages::{DescribeConfigsRequest, DescribeConfigsResponse};
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 use kite_shared::api::{Command, Reply};
 use kite_shared::cluster::Cluster;
@@ -440,6 +442,12 @@ fn every_served_version_of_every_api_is_answered() {
                 ApiKey::DescribeCluster => {
                     frame(api, version, id, &DescribeClusterRequest::default().with_endpoint_type(1))
                 }
+                ApiKey::DescribeConfigs => {
+                    let resource = DescribeConfigsResource::default()
+                        .with_resource_type(2)
+                        .with_resource_name(StrBytes::from_static_str("orders"));
+                    frame(api, version, id, &DescribeConfigsRequest::default().with_resources(vec![resource]))
+                }
                 ApiKey::CreateTopics => {
                     let topic = CreatableTopic::default()
                         .with_name(TopicName(StrBytes::from_string(format!("created-v{version}"))))
@@ -536,6 +544,12 @@ fn error_codes(api: ApiKey, out: &[u8], version: i16, id: i32) -> Vec<i16> {
         ApiKey::JoinGroup => vec![response::<JoinGroupResponse>(out, version, id).error_code],
         ApiKey::InitProducerId => vec![response::<InitProducerIdResponse>(out, version, id).error_code],
         ApiKey::ListGroups => vec![response::<ListGroupsResponse>(out, version, id).error_code],
+        ApiKey::DescribeConfigs => {
+            let answer: DescribeConfigsResponse = response(out, version, id);
+            let names: Vec<&str> = answer.results[0].configs.iter().map(|c| c.name.as_str()).collect();
+            assert_eq!(names.len(), kite_shared::config::TOPIC_CONFIG_NAMES.len(), "{:?}", answer.results[0]);
+            vec![answer.results[0].error_code]
+        }
         ApiKey::DescribeCluster => {
             let answer: DescribeClusterResponse = response(out, version, id);
             assert_eq!(answer.brokers.len(), 3, "DescribeCluster v{version}: every broker");

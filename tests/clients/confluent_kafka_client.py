@@ -8,7 +8,7 @@ import sys
 import time
 
 from confluent_kafka import Consumer, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
 RECORDS = 6
 WAIT_SECONDS = 30
@@ -16,7 +16,8 @@ WAIT_SECONDS = 30
 bootstrap, topic, group = sys.argv[1:4]
 # The admin client creates the topic (CreateTopics): three partitions, three replicas.
 admin = AdminClient({"bootstrap.servers": bootstrap})
-admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=3)])[topic].result(WAIT_SECONDS)
+admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=3,
+                              config={"retention.ms": "3600000"})])[topic].result(WAIT_SECONDS)
 produced = []
 producer = Producer({"bootstrap.servers": bootstrap, "partitioner": "murmur2_random", "acks": "all",
                      "enable.idempotence": True})
@@ -52,3 +53,8 @@ print("described", described.group_id, described.state.name, len(described.membe
 # And the cluster (DescribeCluster): its brokers and controller.
 cluster = admin.describe_cluster().result(WAIT_SECONDS)
 print("cluster", len(cluster.nodes), "brokers, controller", cluster.controller.id)
+# And the topic's configs (DescribeConfigs): the one it set, and a default.
+resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
+configs = admin.describe_configs([resource])[resource].result(WAIT_SECONDS)
+for name in ("retention.ms", "cleanup.policy"):
+    print("config", name, configs[name].value, configs[name].source)

@@ -218,7 +218,7 @@ fn real_clients_produce_and_consume_in_a_group() {
         let out = run_client(&server, script, &[&topic, &format!("{topic}-group")]);
         let (mut produced, mut consumed) = (Vec::new(), Vec::new());
         let (mut listed, mut described): (Vec<String>, _) = (Vec::new(), None);
-        let mut cluster = String::new();
+        let (mut cluster, mut configs) = (String::new(), Vec::new());
         for line in out.lines() {
             let fields: Vec<&str> = line.split(' ').collect();
             match fields.as_slice() {
@@ -237,6 +237,7 @@ fn real_clients_produce_and_consume_in_a_group() {
                 }
                 ["listed", groups @ ..] => listed = groups.iter().map(|g| g.to_string()).collect(),
                 ["cluster", ..] => cluster = line.to_string(),
+                ["config", ..] => configs.push(line.to_string()),
                 ["described", group, state, members] => {
                     described = Some((group.to_string(), state.to_string(), members.to_string()))
                 }
@@ -250,6 +251,12 @@ fn real_clients_produce_and_consume_in_a_group() {
             assert_eq!(listed, std::slice::from_ref(&group), "{script}");
             assert_eq!(described, Some((group, "EMPTY".to_string(), "0".to_string())), "{script}");
             assert_eq!(cluster, "cluster 3 brokers, controller 0", "{script}: DescribeCluster");
+            // DescribeConfigs: the config it set is the topic's (source 1), the other the default (5).
+            assert_eq!(
+                configs,
+                ["config retention.ms 3600000 1", "config cleanup.policy delete 5"],
+                "{script}"
+            );
         }
         assert_eq!(consumed, produced, "{script}: the group reads what was produced");
         let mut per_partition = [0i64; 3];

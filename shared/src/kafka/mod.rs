@@ -306,6 +306,9 @@ impl KafkaConnection {
             ApiKey::DescribeCluster => {
                 metadata::describe_cluster(self, cluster, request, &mut body).map(Handled::Respond)
             }
+            ApiKey::DescribeConfigs => {
+                topics_admin::describe_configs(self, cluster, request, &mut body).map(Handled::Respond)
+            }
             ApiKey::CreateTopics => {
                 topics_admin::create(self, cluster, request, &mut body).map(Handled::Respond)
             }
@@ -436,6 +439,7 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::DeleteGroups => "DeleteGroups",
         ApiKey::SaslAuthenticate => "SaslAuthenticate",
         ApiKey::DescribeCluster => "DescribeCluster",
+        ApiKey::DescribeConfigs => "DescribeConfigs",
         _ => "other",
     }
 }

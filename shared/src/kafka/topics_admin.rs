@@ -1,18 +1,25 @@
-//! The topic admin APIs, as `kafka-topics` and the admin clients use them: CreateTopics and
-//! DeleteTopics, on the engine's own `create_topic` / `delete_topic` commands (the same checks,
-//! limits and error codes as the UI's and the CLI's).
+//! The topic admin APIs, as `kafka-topics`, `kafka-configs` and the admin clients use them:
+//! CreateTopics and DeleteTopics, on the engine's own `create_topic` / `delete_topic` commands
+//! (the same checks, limits and error codes as the UI's and the CLI's), and DescribeConfigs for a
+//! topic's configs: every one Kite knows, its value, and whether it is the topic's own or the
+//! default.
 
 use bytes::Bytes;
 use kafka_protocol::messages::create_topics_response::CreatableTopicResult;
 use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
+use kafka_protocol::messages::describe_configs_response::{
+    DescribeConfigsResourceResult, DescribeConfigsResult,
+};
 use kafka_protocol::messages::{
     CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse,
+    DescribeConfigsRequest, DescribeConfigsResponse,
 };
 use kafka_protocol::protocol::StrBytes;
 
 use super::{KafkaClose, KafkaConnection, Request, decode, respond};
 use crate::api::{Command, Reply};
 use crate::cluster::Cluster;
+use crate::config::TopicConfig;
 use crate::error::ErrorCode;
 
 /// Kafka's `num.partitions` default: a CreateTopics asking -1 partitions gets this many.
@@ -104,4 +111,94 @@ pub(super) fn delete(
         });
     }
     respond(request, &DeleteTopicsResponse::default().with_responses(responses))
+}
+
+/// DescribeConfigs' resource type for a topic (Kafka's `ConfigResource.Type.TOPIC`).
+const TOPIC_RESOURCE: i8 = 2;
+/// Where a config's value comes from (Kafka's `ConfigSource`): the topic's own, or the default.
+const TOPIC_CONFIG_SOURCE: i8 = 1;
+const DEFAULT_CONFIG_SOURCE: i8 = 5;
+
+/// DescribeConfigs for topics: each config Kite knows (or those asked), its value, and whether the
+/// topic sets it. Other resources (brokers, groups) are INVALID_REQUEST: not served.
+pub(super) fn describe_configs(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    request: Request,
+    body: &mut Bytes,
+) -> Result<Vec<u8>, KafkaClose> {
+    let asked: DescribeConfigsRequest = decode(request, body)?;
+    let topics = match connection.ask(cluster, request.now_ms, Command::ListTopics) {
+        Reply::Topics { topics } => topics,
+        _ => Vec::new(),
+    };
+    let results = asked
+        .resources
+        .into_iter()
+        .map(|resource| {
+            let result = DescribeConfigsResult::default()
+                .with_error_message(None)
+                .with_resource_type(resource.resource_type)
+                .with_resource_name(resource.resource_name.clone());
+            let refuse = |code: i16, message: String| {
+                result.clone().with_error_code(code).with_error_message(Some(StrBytes::from_string(message)))
+            };
+            if resource.resource_type != TOPIC_RESOURCE {
+                return refuse(
+                    ErrorCode::InvalidRequest.code(),
+                    "Kite describes topic configs only (resource type 2).".into(),
+                );
+            }
+            let Some(topic) = topics.iter().find(|t| t.name == resource.resource_name.as_str()) else {
+                return refuse(
+                    ErrorCode::UnknownTopicOrPartition.code(),
+                    format!("Topic '{}' does not exist.", resource.resource_name.as_str()),
+                );
+            };
+            let config = match TopicConfig::from_overrides(&topic.configs) {
+                Ok(config) => config,
+                Err(error) => return refuse(error.error.code(), error.message),
+            };
+            // Null or empty keys: every config, as Kafka reads them.
+            let wanted = |name: &str| {
+                resource
+                    .configuration_keys
+                    .as_ref()
+                    .is_none_or(|keys| keys.is_empty() || keys.iter().any(|k| k.as_str() == name))
+            };
+            let configs = config
+                .entries()
+                .into_iter()
+                .filter(|(name, _)| wanted(name))
+                .map(|(name, value)| {
+                    let own = topic.configs.contains_key(name);
+                    let entry = DescribeConfigsResourceResult::default()
+                        .with_name(StrBytes::from_static_str(name))
+                        .with_value(Some(StrBytes::from_string(value)))
+                        .with_config_source(if own { TOPIC_CONFIG_SOURCE } else { DEFAULT_CONFIG_SOURCE });
+                    if request.version >= 3 { entry.with_config_type(config_type(name)) } else { entry }
+                })
+                .collect();
+            result.with_configs(configs)
+        })
+        .collect();
+    respond(request, &DescribeConfigsResponse::default().with_results(results))
+}
+
+/// Kafka's `ConfigType` of a topic config (DescribeConfigs v3+).
+fn config_type(name: &str) -> i8 {
+    const BOOLEAN: i8 = 1;
+    const STRING: i8 = 2;
+    const INT: i8 = 3;
+    const LONG: i8 = 5;
+    const DOUBLE: i8 = 6;
+    const LIST: i8 = 7;
+    match name {
+        "cleanup.policy" => LIST,
+        "segment.bytes" | "min.insync.replicas" | "max.message.bytes" => INT,
+        "message.timestamp.type" | "compression.type" => STRING,
+        "unclean.leader.election.enable" => BOOLEAN,
+        "min.cleanable.dirty.ratio" => DOUBLE,
+        _ => LONG,
+    }
 }
