@@ -4,9 +4,9 @@
 //! binary maps huge blocks lazily, as `kite serve` does), and the engine answers afterwards.
 
 use bytes::BytesMut;
-use kafka_protocol::messages::DescribeConfigsRequest;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
+use kafka_protocol::messages::incremental_alter_configs_request::{AlterConfigsResource, AlterableConfig};
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::leave_group_request::MemberIdentity;
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
@@ -22,6 +22,7 @@ use kafka_protocol::messages::{
     ListOffsetsRequest, MetadataRequest, OffsetCommitRequest, OffsetFetchRequest, ProduceRequest, ProducerId,
     RequestHeader, SaslAuthenticateRequest, SaslHandshakeRequest, SyncGroupRequest, TopicName,
 };
+use kafka_protocol::messages::{DescribeConfigsRequest, IncrementalAlterConfigsRequest};
 use kafka_protocol::protocol::{Encodable, StrBytes};
 use kite_shared::api::{Command, Reply};
 use kite_shared::cluster::Cluster;
@@ -162,6 +163,19 @@ fn request_body(api: ApiKey, version: i16) -> Vec<u8> {
             body(version, DeleteTopicsRequest::default().with_topic_names(vec![doomed]))
         }
         ApiKey::DescribeCluster => body(version, DescribeClusterRequest::default().with_endpoint_type(1)),
+        ApiKey::IncrementalAlterConfigs => body(
+            version,
+            IncrementalAlterConfigsRequest::default().with_resources(vec![
+                AlterConfigsResource::default()
+                    .with_resource_type(2)
+                    .with_resource_name(orders().0)
+                    .with_configs(vec![
+                        AlterableConfig::default()
+                            .with_name(StrBytes::from_static_str("retention.ms"))
+                            .with_value(Some(StrBytes::from_static_str("60000"))),
+                    ]),
+            ]),
+        ),
         ApiKey::DescribeConfigs => body(
             version,
             DescribeConfigsRequest::default().with_resources(vec![

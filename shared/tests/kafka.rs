@@ -10,6 +10,7 @@ use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use kafka_protocol::messages::incremental_alter_configs_request::{AlterConfigsResource, AlterableConfig};
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::leave_group_request::MemberIdentity;
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
@@ -32,7 +33,10 @@ use kafka_protocol::messages::{
     SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse, SyncGroupRequest,
     SyncGroupResponse, TopicName,
 };
-use kafka_protocol::messages::{DescribeConfigsRequest, DescribeConfigsResponse};
+use kafka_protocol::messages::{
+    DescribeConfigsRequest, DescribeConfigsResponse, IncrementalAlterConfigsRequest,
+    IncrementalAlterConfigsResponse,
+};
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 use kite_shared::api::{Command, Reply};
 use kite_shared::cluster::Cluster;
@@ -442,6 +446,22 @@ fn every_served_version_of_every_api_is_answered() {
                 ApiKey::DescribeCluster => {
                     frame(api, version, id, &DescribeClusterRequest::default().with_endpoint_type(1))
                 }
+                ApiKey::IncrementalAlterConfigs => {
+                    let set = AlterableConfig::default()
+                        .with_name(StrBytes::from_static_str("retention.ms"))
+                        .with_config_operation(0)
+                        .with_value(Some(StrBytes::from_string(format!("{}", 60_000 + i64::from(version)))));
+                    let resource = AlterConfigsResource::default()
+                        .with_resource_type(2)
+                        .with_resource_name(StrBytes::from_static_str("orders"))
+                        .with_configs(vec![set]);
+                    frame(
+                        api,
+                        version,
+                        id,
+                        &IncrementalAlterConfigsRequest::default().with_resources(vec![resource]),
+                    )
+                }
                 ApiKey::DescribeConfigs => {
                     let resource = DescribeConfigsResource::default()
                         .with_resource_type(2)
@@ -544,6 +564,10 @@ fn error_codes(api: ApiKey, out: &[u8], version: i16, id: i32) -> Vec<i16> {
         ApiKey::JoinGroup => vec![response::<JoinGroupResponse>(out, version, id).error_code],
         ApiKey::InitProducerId => vec![response::<InitProducerIdResponse>(out, version, id).error_code],
         ApiKey::ListGroups => vec![response::<ListGroupsResponse>(out, version, id).error_code],
+        ApiKey::IncrementalAlterConfigs => {
+            let answer: IncrementalAlterConfigsResponse = response(out, version, id);
+            answer.responses.iter().map(|r| r.error_code).collect()
+        }
         ApiKey::DescribeConfigs => {
             let answer: DescribeConfigsResponse = response(out, version, id);
             let names: Vec<&str> = answer.results[0].configs.iter().map(|c| c.name.as_str()).collect();

@@ -8,7 +8,7 @@ import sys
 import time
 
 from confluent_kafka import Consumer, Producer
-from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic
 
 RECORDS = 6
 WAIT_SECONDS = 30
@@ -53,7 +53,11 @@ print("described", described.group_id, described.state.name, len(described.membe
 # And the cluster (DescribeCluster): its brokers and controller.
 cluster = admin.describe_cluster().result(WAIT_SECONDS)
 print("cluster", len(cluster.nodes), "brokers, controller", cluster.controller.id)
-# And the topic's configs (DescribeConfigs): the one it set, and a default.
+# And the topic's configs: one changed (IncrementalAlterConfigs), then read (DescribeConfigs):
+# the one it set, and a default.
+change = ConfigEntry("retention.ms", "7200000", incremental_operation=AlterConfigOpType.SET)
+resource = ConfigResource(ConfigResource.Type.TOPIC, topic, incremental_configs=[change])
+admin.incremental_alter_configs([resource])[resource].result(WAIT_SECONDS)
 resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
 configs = admin.describe_configs([resource])[resource].result(WAIT_SECONDS)
 for name in ("retention.ms", "cleanup.policy"):

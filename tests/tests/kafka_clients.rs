@@ -251,10 +251,11 @@ fn real_clients_produce_and_consume_in_a_group() {
             assert_eq!(listed, std::slice::from_ref(&group), "{script}");
             assert_eq!(described, Some((group, "EMPTY".to_string(), "0".to_string())), "{script}");
             assert_eq!(cluster, "cluster 3 brokers, controller 0", "{script}: DescribeCluster");
-            // DescribeConfigs: the config it set is the topic's (source 1), the other the default (5).
+            // IncrementalAlterConfigs then DescribeConfigs: the config it set is the topic's
+            // (source 1), the other the default (5).
             assert_eq!(
                 configs,
-                ["config retention.ms 3600000 1", "config cleanup.policy delete 5"],
+                ["config retention.ms 7200000 1", "config cleanup.policy delete 5"],
                 "{script}"
             );
         }

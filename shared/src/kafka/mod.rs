@@ -309,6 +309,10 @@ impl KafkaConnection {
             ApiKey::DescribeConfigs => {
                 topics_admin::describe_configs(self, cluster, request, &mut body).map(Handled::Respond)
             }
+            ApiKey::IncrementalAlterConfigs => {
+                topics_admin::incremental_alter_configs(self, cluster, request, &mut body)
+                    .map(Handled::Respond)
+            }
             ApiKey::CreateTopics => {
                 topics_admin::create(self, cluster, request, &mut body).map(Handled::Respond)
             }
@@ -440,6 +444,7 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::SaslAuthenticate => "SaslAuthenticate",
         ApiKey::DescribeCluster => "DescribeCluster",
         ApiKey::DescribeConfigs => "DescribeConfigs",
+        ApiKey::IncrementalAlterConfigs => "IncrementalAlterConfigs",
         _ => "other",
     }
 }

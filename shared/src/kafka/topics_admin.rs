@@ -1,8 +1,8 @@
 //! The topic admin APIs, as `kafka-topics`, `kafka-configs` and the admin clients use them:
 //! CreateTopics and DeleteTopics, on the engine's own `create_topic` / `delete_topic` commands
-//! (the same checks, limits and error codes as the UI's and the CLI's), and DescribeConfigs for a
-//! topic's configs: every one Kite knows, its value, and whether it is the topic's own or the
-//! default.
+//! (the same checks, limits and error codes as the UI's and the CLI's), DescribeConfigs for a
+//! topic's configs (every one Kite knows, its value, and whether it is the topic's own or the
+//! default) and IncrementalAlterConfigs to set or remove them (the engine's `alter_topic_config`).
 
 use bytes::Bytes;
 use kafka_protocol::messages::create_topics_response::CreatableTopicResult;
@@ -10,10 +10,12 @@ use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
 use kafka_protocol::messages::describe_configs_response::{
     DescribeConfigsResourceResult, DescribeConfigsResult,
 };
+use kafka_protocol::messages::incremental_alter_configs_response::AlterConfigsResourceResponse;
 use kafka_protocol::messages::{
     CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse,
     DescribeConfigsRequest, DescribeConfigsResponse,
 };
+use kafka_protocol::messages::{IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse};
 use kafka_protocol::protocol::StrBytes;
 
 use super::{KafkaClose, KafkaConnection, Request, decode, respond};
@@ -201,4 +203,56 @@ fn config_type(name: &str) -> i8 {
         "min.cleanable.dirty.ratio" => DOUBLE,
         _ => LONG,
     }
+}
+
+/// IncrementalAlterConfigs for topics: SET (0) and DELETE (1) of each config, all of a topic's at
+/// once through the engine's `alter_topic_config` (its validation and errors). APPEND and SUBTRACT
+/// (list configs), broker resources and `validate_only` are INVALID_REQUEST: not served.
+pub(super) fn incremental_alter_configs(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    request: Request,
+    body: &mut Bytes,
+) -> Result<Vec<u8>, KafkaClose> {
+    const SET: i8 = 0;
+    const DELETE: i8 = 1;
+    let asked: IncrementalAlterConfigsRequest = decode(request, body)?;
+    let responses = asked
+        .resources
+        .into_iter()
+        .map(|resource| {
+            let answer = AlterConfigsResourceResponse::default()
+                .with_resource_type(resource.resource_type)
+                .with_resource_name(resource.resource_name.clone());
+            let refuse = |code: i16, message: String| {
+                answer.clone().with_error_code(code).with_error_message(Some(StrBytes::from_string(message)))
+            };
+            if resource.resource_type != TOPIC_RESOURCE || asked.validate_only {
+                let message = "Kite alters topic configs only (resource type 2), and not as validate_only.";
+                return refuse(ErrorCode::InvalidRequest.code(), message.into());
+            }
+            let (mut set, mut delete) = (std::collections::BTreeMap::new(), Vec::new());
+            for config in &resource.configs {
+                match (config.config_operation, &config.value) {
+                    (SET, Some(value)) => {
+                        set.insert(config.name.to_string(), value.to_string());
+                    }
+                    (DELETE, _) => delete.push(config.name.to_string()),
+                    (operation, _) => {
+                        let message = format!(
+                            "Operation {operation} on {} is not served (SET with a value and DELETE are).",
+                            config.name.as_str()
+                        );
+                        return refuse(ErrorCode::InvalidRequest.code(), message);
+                    }
+                }
+            }
+            let command = Command::AlterTopicConfig { name: resource.resource_name.to_string(), set, delete };
+            match connection.ask(cluster, request.now_ms, command) {
+                Reply::Error(error) => refuse(error.error.code(), error.message),
+                _ => answer,
+            }
+        })
+        .collect();
+    respond(request, &IncrementalAlterConfigsResponse::default().with_responses(responses))
 }

@@ -15,7 +15,7 @@ use super::{KafkaClose, KafkaConnection, Request, decode, respond};
 /// InitProducerId before v5 (KIP-890's transactions); CreateTopics before v7 and DeleteTopics
 /// before v6 (topic ids). SaslHandshake v0 is followed by PLAIN's bare
 /// token (librdkafka looks for v0 before it uses v1 and SaslAuthenticate).
-pub const SUPPORTED: [(ApiKey, i16, i16); 22] = [
+pub const SUPPORTED: [(ApiKey, i16, i16); 23] = [
     (ApiKey::Produce, 3, 9),
     (ApiKey::Fetch, 4, 12),
     (ApiKey::ListOffsets, 1, 6),
@@ -38,6 +38,7 @@ pub const SUPPORTED: [(ApiKey, i16, i16); 22] = [
     (ApiKey::SaslAuthenticate, 0, 2),
     (ApiKey::DescribeCluster, 0, 2),
     (ApiKey::DescribeConfigs, 1, 4),
+    (ApiKey::IncrementalAlterConfigs, 0, 1),
 ];
 
 /// The API `key` names, if it is served at `version`.
