@@ -130,6 +130,11 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, on: KafkaListener, share
             () = tokio::time::sleep(recheck), if parked => turn(&shared, |cluster, now| connection.wake(cluster, now)),
             _ = shutdown.changed() => break,
         };
+        // Failed SASL logins count toward the address's lockout, whether answered or closed on.
+        while noted_failures < connection.failed_logins() {
+            noted_failures += 1;
+            guard.note_wrong_token(peer.ip(), std::time::Instant::now());
+        }
         let bytes = match answered {
             Some(Ok(bytes)) => bytes,
             Some(Err(close)) => {
@@ -143,10 +148,6 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, on: KafkaListener, share
                 Ok(Ok(())) => {}
                 _ => break,
             }
-        }
-        while noted_failures < connection.failed_logins() {
-            noted_failures += 1;
-            guard.note_wrong_token(peer.ip(), std::time::Instant::now());
         }
         if connection.closing() {
             // A failed authentication: answered, then closed, as Kafka does.

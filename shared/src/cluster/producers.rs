@@ -164,10 +164,11 @@ impl Cluster {
         Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records: appended? })
     }
 
-    /// The producer state the leader's log leaves: every batch header from the log's start.
+    /// The producer state the leader's log leaves: every batch header from the log's start, read
+    /// a chunk at a time and noted as it goes (nothing kept but the state itself).
     fn rebuild_producer_state(&self, topic: &str, partition: i32) -> Result<ProducerState, KafkaError> {
         let (log, _) = self.readable(topic, partition)?;
-        let mut headers = Vec::new();
+        let mut state = ProducerState::default();
         let mut offset = log.log_start_offset();
         while offset < log.log_end_offset() {
             let bytes = log.read(offset, FETCH_READ_CHUNK_BYTES).map_err(KafkaError::from)?;
@@ -176,8 +177,8 @@ impl Cluster {
             while let Ok(header) = BatchHeader::parse_trusted(rest) {
                 let size = usize::try_from(header.batch_length).unwrap_or(0) + 12;
                 offset = header.base_offset + i64::from(header.last_offset_delta) + 1;
-                if ProducerBatch::of(&header).is_some() {
-                    headers.push(header);
+                if let Some(batch) = ProducerBatch::of(&header) {
+                    state.appended(batch, header.base_offset);
                 }
                 rest = rest.get(size..).unwrap_or_default();
             }
@@ -186,7 +187,7 @@ impl Cluster {
                 break;
             }
         }
-        Ok(ProducerState::rebuild(&headers))
+        Ok(state)
     }
 }
 

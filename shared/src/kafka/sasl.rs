@@ -39,8 +39,8 @@ pub(super) fn allowed(state: SaslState, api: ApiKey) -> bool {
         || matches!(api, ApiKey::ApiVersions | ApiKey::SaslHandshake | ApiKey::SaslAuthenticate)
 }
 
-/// SaslHandshake: PLAIN is taken (after v0 the bare token follows, after v1 a SaslAuthenticate); any other mechanism gets UNSUPPORTED_SASL_MECHANISM with
-/// the list.
+/// SaslHandshake: PLAIN is taken (after v0 the bare token follows, after v1 a
+/// SaslAuthenticate); any other mechanism gets UNSUPPORTED_SASL_MECHANISM with the list.
 pub(super) fn handshake(
     connection: &mut KafkaConnection,
     request: Request,

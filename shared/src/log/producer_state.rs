@@ -89,17 +89,6 @@ pub struct ProducerState {
 }
 
 impl ProducerState {
-    /// The state a log's batches leave, read from their headers in offset order.
-    pub fn rebuild<'a>(headers: impl IntoIterator<Item = &'a BatchHeader>) -> ProducerState {
-        let mut state = ProducerState::default();
-        for header in headers {
-            if let Some(batch) = ProducerBatch::of(header) {
-                state.appended(batch, header.base_offset);
-            }
-        }
-        state
-    }
-
     /// How many producers it remembers.
     pub fn producer_count(&self) -> usize {
         self.producers.len()
