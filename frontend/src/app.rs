@@ -24,6 +24,7 @@ use crate::views::producer::ProducerPanel;
 use crate::views::scenario::ScenarioPanel;
 use crate::views::timeline::TimelinePanel;
 use crate::views::topics::TopicsPanel;
+use crate::views::welcome::WelcomeCard;
 
 /// Sends `command` under the next request id and returns the id.
 fn send_command(
@@ -305,6 +306,21 @@ fn embed_page(
     }
 }
 
+/// The last error, with Kafka's error name (when the text starts with one) for tests and styles,
+/// and a button that dismisses it.
+fn error_banner(lang: Lang, error: &str, dispatcher: UseReducerDispatcher<AppState>) -> Html {
+    let code = error.split(':').next().filter(|c| c.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_'));
+    html! {
+        <p id="error" class="error" role="alert" data-code={code.unwrap_or_default().to_string()}>
+            { error }
+            <button class="dismiss" id="error-dismiss" aria-label={tr(lang, "Dismiss")} title={tr(lang, "Dismiss")}
+                onclick={Callback::from(move |_: MouseEvent| dispatcher.dispatch(Action::DismissError))}>
+                { "×" }
+            </button>
+        </p>
+    }
+}
+
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {
     let page = use_memo(props.mounted.clone(), |mounted| match mounted {
@@ -567,21 +583,18 @@ pub fn app(props: &AppProps) -> Html {
                 </span>
             </header>
             if let Some(error) = &state.last_error {
-                // Kafka's error name, when the text starts with one, for tests and styles.
-                <p id="error" class="error" role="alert"
-                    data-code={error.split(':').next().filter(|c| c.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_')).unwrap_or_default().to_string()}>
-                    { error }
-                    <button class="dismiss" id="error-dismiss" aria-label={tr(lang, "Dismiss")} title={tr(lang, "Dismiss")}
-                        onclick={let dispatcher = state.dispatcher(); Callback::from(move |_: MouseEvent| dispatcher.dispatch(Action::DismissError))}>
-                        { "×" }
-                    </button>
-                </p>
+                { error_banner(lang, error, state.dispatcher()) }
             }
             if let Some(notice) = &state.last_notice {
                 <p id="notice" class="notice" role="status">{ notice }</p>
             }
             <main class="panels">
                 { for scenario_panel }
+                if !page.scenario {
+                    <WelcomeCard {ready} in_tab={state.mode == Mode::InTab}
+                        has_own_topics={state.topics.iter().any(|t| !kite_shared::topic::is_internal(&t.name))}
+                        brokers={state.cluster.as_ref().map(|c| c.brokers.len())} send={send.clone()} />
+                }
                 { for panels.into_iter().map(|(_, panel)| panel) }
             </main>
         </div>

@@ -354,6 +354,30 @@ fn korean_cluster(text: &str) -> Option<&'static str> {
         "Every link is up." => "모든 연결이 살아 있습니다.",
         "Cut: {}" => "끊긴 연결: {}",
         "Heal every link" => "모든 연결 복구",
+        _ => return korean_first_run(text),
+    })
+}
+
+/// The Korean of what a newcomer meets first: the welcome card and the internal-topics switch.
+fn korean_first_run(text: &str) -> Option<&'static str> {
+    Some(match text {
+        "Welcome to Kite" => "Kite에 오신 것을 환영합니다",
+        "A Kafka cluster of {} brokers is running in this tab." => {
+            "이 탭에서 브로커 {}대짜리 Kafka 클러스터가 돌아가고 있습니다."
+        }
+        "A Kafka cluster of {} brokers is running on kite serve." => {
+            "kite serve에서 브로커 {}대짜리 Kafka 클러스터가 돌아가고 있습니다."
+        }
+        "It holds no topic of yours yet." => "아직 직접 만든 토픽은 하나도 없습니다.",
+        "One click makes something to look at: a topic orders with 3 partitions and replication factor {} (each partition kept by that many brokers, one of them its leader), six records keyed by customer (each goes to the partition its key's murmur2 hash picks), and a consumer group billing reading them." => {
+            "버튼 한 번이면 살펴볼 거리가 생깁니다. 파티션 3개에 replication factor {}인 토픽 orders(파티션마다 그 수만큼의 브로커가 복제본을 갖고, 그중 하나가 리더입니다), 고객을 key로 단 레코드 6개(레코드마다 key의 murmur2 해시가 고른 파티션으로 갑니다), 그리고 이 레코드를 읽는 consumer group billing입니다."
+        }
+        "Then send a record with the same key and see it land in the same partition, stop a broker in the Cluster view and watch another take over as leader, or add a second consumer and watch the group rebalance." => {
+            "그다음에는 같은 key로 레코드를 하나 더 보내 같은 파티션에 쌓이는지 보거나, 클러스터 화면에서 브로커 하나를 정지해 다른 브로커가 리더를 넘겨받는 것을 보거나, consumer를 하나 더 추가해 그룹이 리밸런스하는 것을 보세요."
+        }
+        "Start: create orders, produce, consume" => "시작하기: orders 만들고, 보내고, 읽기",
+        "No thanks, I'll start from scratch" => "괜찮아요, 처음부터 직접 할게요",
+        "Show internal topics" => "내부 토픽 보기",
         _ => return None,
     })
 }

@@ -282,11 +282,10 @@ impl AppState {
         self.topics.iter().find(|t| &t.name == name)
     }
 
-    /// What to show when nothing is selected: the first topic that is not internal
-    /// (`__consumer_offsets` is the coordinator's), else the first.
+    /// What to show when nothing is selected: the first topic that is not internal, else none
+    /// (`__consumer_offsets` is the coordinator's: never a default target, only picked by hand).
     fn default_topic(&self) -> Option<String> {
-        let visible = self.topics.iter().find(|t| !t.name.starts_with("__"));
-        visible.or(self.topics.first()).map(|t| t.name.clone())
+        self.topics.iter().find(|t| !kite_shared::topic::is_internal(&t.name)).map(|t| t.name.clone())
     }
 
     pub fn is_ready(&self) -> bool {
@@ -397,7 +396,7 @@ impl AppState {
             }) => {
                 let kind = event.get("kind").and_then(|k| k.as_str()).unwrap_or("event").to_string();
                 let topic = event.get("tp").and_then(|tp| tp.get("topic")).and_then(|t| t.as_str());
-                let internal = topic.is_some_and(|t| t.starts_with("__"));
+                let internal = topic.is_some_and(kite_shared::topic::is_internal);
                 let seq = self.timeline.front().map_or(0, |newest| newest.seq + 1);
                 self.timeline.push_front(TimelineEvent { seq, at_ms, kind, text, internal });
                 self.timeline.truncate(TIMELINE_EVENTS_KEPT);

@@ -26,6 +26,17 @@ pub fn validate_name(name: &str) -> Result<(), KafkaError> {
     Ok(())
 }
 
+/// The topics Kafka keeps for itself: the group coordinator's offsets, the transaction
+/// coordinator's state and KRaft's metadata log. Kafka's `Topic.isInternal` names the first two
+/// (`__cluster_metadata` is never listed by a broker); a user's own `__name` is not internal.
+pub const INTERNAL_TOPICS: [&str; 3] = ["__consumer_offsets", "__transaction_state", "__cluster_metadata"];
+
+/// Whether `name` is one of Kafka's own topics ([`INTERNAL_TOPICS`]): Metadata's `is_internal`, and
+/// what a UI hides unless asked.
+pub fn is_internal(name: &str) -> bool {
+    INTERNAL_TOPICS.contains(&name)
+}
+
 /// Kafka's `Topic.hasCollision`: metric names replace `.` with `_`, so `a.b` and `a_b` would collide.
 pub fn names_collide(a: &str, b: &str) -> bool {
     a != b && a.replace('.', "_") == b.replace('.', "_")

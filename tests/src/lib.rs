@@ -294,6 +294,8 @@ where
         "goog:chromeOptions".into(),
         serde_json::json!({ "binary": chrome.to_string_lossy(), "args": args }),
     );
+    // The console's messages, for `browser_log`.
+    capabilities.insert("goog:loggingPrefs".into(), serde_json::json!({ "browser": "ALL" }));
     let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(capabilities)
         .connect(&format!("http://127.0.0.1:{}", driver.port))
@@ -359,4 +361,50 @@ pub async fn screenshot(client: &Client, name: &str) -> Result<PathBuf, String> 
     let path = dir.join(format!("{name}.png"));
     std::fs::write(&path, png).map_err(|e| e.to_string())?;
     Ok(path)
+}
+
+/// ChromeDriver's log endpoint (`POST /session/{id}/se/log`), which fantoccini has no method for.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or_default()))
+    }
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.to_string()))
+    }
+}
+
+/// What the page wrote to the browser's console since the last call (failed loads included, as
+/// `SEVERE` lines): `(level, message)`.
+pub async fn browser_log(client: &Client) -> Result<Vec<(String, String)>, String> {
+    let log = client.issue_cmd(BrowserLog).await.map_err(|e| format!("reading the console log: {e}"))?;
+    let entries = log.as_array().ok_or(format!("the console log is not a list: {log}"))?;
+    Ok(entries
+        .iter()
+        .map(|entry| {
+            let field = |name: &str| entry[name].as_str().unwrap_or_default().to_string();
+            (field("level"), field("message"))
+        })
+        .collect())
+}
+
+/// How far the page reaches past the window's right edge, in CSS pixels (0: no sideways scroll),
+/// and the widest element that does, for the failure message.
+pub async fn horizontal_overflow(client: &Client) -> Result<(i64, String), String> {
+    let script = r##"
+        const width = document.documentElement.clientWidth;
+        let worst = [0, ""];
+        for (const element of document.querySelectorAll("body *")) {
+            const over = Math.round(element.getBoundingClientRect().right - width);
+            if (over > worst[0]) {
+                worst = [over, element.tagName.toLowerCase() + (element.id ? "#" + element.id : "")
+                    + (element.className && typeof element.className === "string" ? "." + element.className.split(" ").join(".") : "")];
+            }
+        }
+        return [document.documentElement.scrollWidth - width, worst[1] + " by " + worst[0] + " px"];
+    "##;
+    let found = client.execute(script, Vec::new()).await.map_err(|e| format!("measuring the page: {e}"))?;
+    Ok((found[0].as_i64().unwrap_or(i64::MAX), found[1].as_str().unwrap_or_default().to_string()))
 }

@@ -17,6 +17,8 @@ const STATIC_FILES: &[(&str, &str)] = &[
     ("frontend/start.js", "start.js"),
     ("frontend/worker.js", "worker.js"),
     ("frontend/kite-embed.js", "kite-embed.js"),
+    // The tab's icon: without one the browser asks for /favicon.ico and logs the 404.
+    ("frontend/favicon.svg", "favicon.svg"),
 ];
 
 /// Builds `dist/` and returns its path. Incremental: cargo rebuilds only what changed, and each

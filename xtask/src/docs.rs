@@ -100,6 +100,7 @@ fn layout(lang: &str, title: &str, other_href: &str, other_name: &str, body: &st
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>{title}</title>
+  <link rel="icon" href="/favicon.svg" type="image/svg+xml">
   <link rel="stylesheet" href="../site.css">
   <script type="module" src="/kite-embed.js"></script>
 </head>

@@ -52,39 +52,41 @@ fn partitions(list: &[PartitionRef]) -> String {
     list.iter().map(|p| format!("{}-{}", p.topic, p.partition)).collect::<Vec<_>>().join(", ")
 }
 
+/// Every second: polls each consumer (what keeps it in its group and consuming) and describes
+/// the group. The group `shown` already is described once more when its last consumer goes, so
+/// the table follows the leaving; a group no consumer has joined is not asked about (it does not
+/// exist yet: GROUP_ID_NOT_FOUND, an error on a fresh page).
+#[hook]
+fn use_group_polling(send: Callback<Command>, ids: Vec<u32>, group: String, ready: bool, shown: bool) {
+    use_effect_with((ids, group, ready, shown), move |(ids, group, ready, shown)| {
+        let (ids, group) = (ids.clone(), group.clone());
+        let active = *ready && !ids.is_empty();
+        if *ready && (active || *shown) {
+            send.emit(Command::DescribeGroup { group: group.clone() });
+        }
+        super::every(POLL_INTERVAL_MS, active, move || {
+            for &consumer in &ids {
+                send.emit(Command::Poll {
+                    consumer,
+                    max_records: None,
+                    key_deserializer: Default::default(),
+                    value_deserializer: Default::default(),
+                });
+            }
+            send.emit(Command::DescribeGroup { group: group.clone() });
+        })
+    });
+}
+
 #[function_component(ConsumersPanel)]
 pub fn consumers_panel(props: &Props) -> Html {
     let lang = use_context::<Lang>().unwrap_or_default();
     let group = use_state(|| "billing".to_string());
     let added = use_state(|| 0_u32);
 
-    // Every second: poll each consumer (what keeps it in its group and consuming) and describe
-    // the group.
-    {
-        let send = props.send.clone();
-        let ids: Vec<u32> = props.consumers.iter().map(|c| c.id).collect();
-        let group = (*group).clone();
-        let ready = props.ready;
-        use_effect_with((ids, group, ready), move |(ids, group, ready)| {
-            let (ids, group) = (ids.clone(), group.clone());
-            let active = *ready && !ids.is_empty();
-            // Once now, so the table follows a member's leaving even when none is left to poll.
-            if *ready {
-                send.emit(Command::DescribeGroup { group: group.clone() });
-            }
-            super::every(POLL_INTERVAL_MS, active, move || {
-                for &consumer in &ids {
-                    send.emit(Command::Poll {
-                        consumer,
-                        max_records: None,
-                        key_deserializer: Default::default(),
-                        value_deserializer: Default::default(),
-                    });
-                }
-                send.emit(Command::DescribeGroup { group: group.clone() });
-            })
-        });
-    }
+    let ids: Vec<u32> = props.consumers.iter().map(|c| c.id).collect();
+    let shown = props.group.as_ref().is_some_and(|view| view.group == *group);
+    use_group_polling(props.send.clone(), ids, (*group).clone(), props.ready, shown);
 
     let add = {
         let (group, added, send, topic) =

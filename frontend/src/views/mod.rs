@@ -12,6 +12,7 @@ pub mod producer;
 pub mod scenario;
 pub mod timeline;
 pub mod topics;
+pub mod welcome;
 
 use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;

@@ -191,7 +191,7 @@ pub fn producer_panel(props: &Props) -> Html {
         on_select(kite_shared::config::Acks::from_name, move |kind| acks.set(kind))
     };
     html! {
-        <section class="panel producer" aria-labelledby="producer-title">
+        <section class="panel producer" id="producer" aria-labelledby="producer-title">
             <h2 id="producer-title">{ tr(lang, "Producer") }</h2>
             <form class="produce" onsubmit={produce}>
                 <p class="target">{ tr(lang, "Topic: ") }<strong id="produce-topic">{

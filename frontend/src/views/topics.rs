@@ -99,6 +99,17 @@ pub fn topics_panel(props: &Props) -> Html {
             });
         })
     };
+    // Kafka's own topics (`__consumer_offsets`) are listed only when asked for.
+    let show_internal = use_state(|| false);
+    let toggle_internal = {
+        let show_internal = show_internal.clone();
+        Callback::from(move |_: Event| show_internal.set(!*show_internal))
+    };
+    let listed = props.topics.iter().filter(|topic| {
+        *show_internal
+            || !kite_shared::topic::is_internal(&topic.name)
+            || props.selected.as_deref() == Some(topic.name.as_str())
+    });
     let problems = form_problems(&name, &partitions, &replication, &configs, props.brokers);
     let warning = kite_shared::topic::collision_warning(name.trim());
     html! {
@@ -123,8 +134,10 @@ pub fn topics_panel(props: &Props) -> Html {
             } else if let Some(warning) = warning {
                 <p class="hint" id="topic-warning">{ warning }</p>
             }
+            <label class="show-internal"><input id="show-internal" type="checkbox" checked={*show_internal}
+                onchange={toggle_internal} />{ tr(lang, "Show internal topics") }</label>
             <ul id="topic-list" class="topic-list">
-                { for props.topics.iter().map(|topic| {
+                { for listed.map(|topic| {
                     let records: i64 = topic.partitions.iter()
                         .map(|p| p.log_end_offset - p.log_start_offset).sum();
                     let is_selected = props.selected.as_deref() == Some(topic.name.as_str());

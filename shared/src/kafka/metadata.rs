@@ -130,7 +130,7 @@ fn topic(cluster: &Cluster, description: &TopicDescription) -> MetadataResponseT
         |p: &PartitionDescription| cluster.leadership(&description.name, p.partition).map_or(-1, |(_, e)| e);
     MetadataResponseTopic::default()
         .with_name(Some(TopicName(StrBytes::from_string(description.name.clone()))))
-        .with_is_internal(description.name.starts_with("__"))
+        .with_is_internal(crate::topic::is_internal(&description.name))
         .with_partitions(description.partitions.iter().map(|p| partition(p, epoch(p))).collect())
 }
 

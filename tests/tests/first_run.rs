@@ -1,0 +1,109 @@
+//! The first minutes of a newcomer, in real Chromium on a fresh profile: the page opens with no
+//! error and nothing in the console, Kafka's internal topic is neither listed nor the target, a
+//! welcome card offers a one-click start (in English and Korean, wide and phone-sized, with no
+//! sideways scroll), and the start leaves a topic, keyed records and a group that read them all.
+
+use fantoccini::{Client, Locator};
+use kite_e2e::{
+    ChromeDriver, KiteServer, TempDir, browser_log, click, fill, horizontal_overflow, screenshot, text_of,
+    wait_for, with_browser,
+};
+
+/// A laptop's window, and a phone's (an iPhone 12–15's CSS pixels).
+const WIDE: (u32, u32) = (1440, 900);
+const PHONE: (u32, u32) = (390, 844);
+
+async fn resize(client: &Client, (width, height): (u32, u32)) -> Result<(), String> {
+    client.set_window_size(width, height).await.map_err(|e| e.to_string())
+}
+
+async fn count(client: &Client, css: &str) -> Result<usize, String> {
+    Ok(client.find_all(Locator::Css(css)).await.map_err(|e| e.to_string())?.len())
+}
+
+/// The page at `size` has no sideways scroll; a screenshot named `name` is kept.
+async fn look(client: &Client, size: (u32, u32), name: &str) -> Result<(), String> {
+    resize(client, size).await?;
+    // A frame for the layout to follow the new width.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (overflow, widest) = horizontal_overflow(client).await?;
+    if overflow > 0 {
+        return Err(format!("{name}: the page scrolls sideways by {overflow} px; widest: {widest}"));
+    }
+    screenshot(client, name).await.map(|_| ())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newcomer_starts_with_one_click_and_sees_no_error() {
+    let data = TempDir::new("first-run");
+    let server = KiteServer::start(data.path());
+    let driver = ChromeDriver::start();
+    let url = server.url();
+
+    with_browser(&driver, |client| async move {
+        resize(&client, WIDE).await?;
+        client.goto(&url).await.map_err(|e| e.to_string())?;
+        wait_for(&client, "#status[data-status='ready']").await?;
+        // The card waits for the cluster's description; the views have asked their first
+        // questions by then.
+        wait_for(&client, "#welcome").await?;
+        tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+        if count(&client, "#error").await? > 0 {
+            return Err(format!("a fresh page shows an error: {}", text_of(&client, "#error").await?));
+        }
+        assert_eq!(count(&client, "[data-topic='__consumer_offsets']").await?, 0, "internal topic listed");
+        let target = text_of(&client, "#producer").await?;
+        assert!(!target.contains("__consumer_offsets"), "the producer targets an internal topic: {target}");
+        let welcome = text_of(&client, "#welcome").await?;
+        assert!(welcome.contains("A Kafka cluster of 3 brokers is running in this tab."), "{welcome}");
+        assert!(welcome.contains("replication factor 3"), "{welcome}");
+        look(&client, WIDE, "first-run-en-wide").await?;
+        look(&client, PHONE, "first-run-en-phone").await?;
+
+        // The same in Korean.
+        client.goto(&format!("{url}?lang=ko")).await.map_err(|e| e.to_string())?;
+        wait_for(&client, "#welcome").await?;
+        assert_eq!(text_of(&client, "#welcome-title").await?, "Kite에 오신 것을 환영합니다");
+        look(&client, PHONE, "first-run-ko-phone").await?;
+        look(&client, WIDE, "first-run-ko-wide").await?;
+
+        // One click: the topic, six keyed records, a consumer of the group reading them all.
+        client.goto(&format!("{url}?lang=en")).await.map_err(|e| e.to_string())?;
+        click(&client, "#welcome-start").await?;
+        wait_for(&client, "[data-topic='orders']").await?;
+        for partition in 0..3 {
+            wait_for(
+                &client,
+                &format!("#group-description tr[data-partition='orders-{partition}'][data-lag='0']"),
+            )
+            .await?;
+        }
+        let described = text_of(&client, "#group-description .group-state").await?;
+        assert!(described.contains("billing · Stable") && described.contains("1 member(s)"), "{described}");
+        let listed = text_of(&client, "[data-topic='orders']").await?;
+        assert!(listed.contains("3 partitions · 6 records"), "{listed}");
+        assert_eq!(count(&client, "#welcome").await?, 0, "the card stays after its start");
+
+        // A key lands where Kafka's murmur2 puts it (kafka-reference.md §3: partition 2 of 3).
+        fill(&client, "#produce-key", "a-little-bit-long-string").await?;
+        click(&client, "#produce-send").await?;
+        let result = wait_for(&client, "#produce-result[data-partition]").await?;
+        assert_eq!(result.attr("data-partition").await.map_err(|e| e.to_string())?.as_deref(), Some("2"));
+        look(&client, WIDE, "first-run-started").await?;
+
+        // Kafka's own topic shows when asked for.
+        click(&client, "#show-internal").await?;
+        wait_for(&client, "[data-topic='__consumer_offsets']").await?;
+
+        // Dismissed for good: a reload does not bring the card back.
+        client.refresh().await.map_err(|e| e.to_string())?;
+        wait_for(&client, "#cluster-summary").await?;
+        assert_eq!(count(&client, "#welcome").await?, 0, "the card came back after a reload");
+        assert_eq!(count(&client, "#error").await?, 0, "an error after the start");
+
+        let log = browser_log(&client).await?;
+        assert!(log.is_empty(), "the console is not quiet: {log:?}");
+        Ok(())
+    })
+    .await;
+}
