@@ -124,13 +124,40 @@ impl BrokerStore for DiskBrokerStore {
         sync_dir(&self.dir)
     }
 
+    /// As Kafka deletes a log: the directory is first renamed `<dir>.<id>-delete` (one atomic
+    /// step, made durable), then removed; a crash in between leaves a `-delete` directory that the
+    /// sweep at the next open removes, never a partition directory with part of its files.
     fn remove_partition(&mut self, dir: &str) -> Result<(), StorageError> {
         let path = self.dir.join(dir);
-        match std::fs::remove_dir_all(&path) {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_nanos());
+        let marked = self.dir.join(format!("{dir}.{nanos:032x}-delete"));
+        match std::fs::rename(&path, &marked) {
+            Ok(()) => sync_dir(&self.dir)?,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(error("rename for deletion", &path, e)),
+        }
+        match std::fs::remove_dir_all(&marked) {
             Ok(()) => sync_dir(&self.dir),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(error("remove", &path, e)),
+            Err(e) => Err(error("remove", &marked, e)),
         }
+    }
+
+    fn partition_dirs(&self) -> Result<Vec<String>, StorageError> {
+        let entries = std::fs::read_dir(&self.dir).map_err(|e| error("list", &self.dir, e))?;
+        let mut dirs = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| error("list", &self.dir, e))?;
+            let is_dir = entry.file_type().map_err(|e| error("list", &entry.path(), e))?.is_dir();
+            // A name that is not UTF-8 is no partition of Kite's: left alone.
+            if let (true, Ok(name)) = (is_dir, entry.file_name().into_string()) {
+                dirs.push(name);
+            }
+        }
+        dirs.sort();
+        Ok(dirs)
     }
 }
 

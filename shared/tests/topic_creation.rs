@@ -61,6 +61,9 @@ impl BrokerStore for FailingStore {
         self.faults.dirs.lock().unwrap().remove(&format!("{}/{dir}", self.name));
         self.inner.remove_partition(dir)
     }
+    fn partition_dirs(&self) -> Result<Vec<String>, StorageError> {
+        self.inner.partition_dirs()
+    }
 }
 
 fn store(name: &str, faults: &Faults) -> Box<dyn BrokerStore> {

@@ -11,7 +11,7 @@ use crate::config::{Acks, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
 use crate::log::checkpoint::{BrokerCheckpoints, CLEAN_SHUTDOWN_FILE};
 use crate::log::local_log::{LocalLog, LogConfig, LogError, OpenCheckpoints, OpenReport};
-use crate::log::storage::{BrokerStore, StorageError};
+use crate::log::storage::{BrokerStore, StorageError, sweep_stray_partitions};
 use crate::random::Rng;
 use crate::replication::broker::{Broker, BrokerConfig};
 use crate::replication::local::{LOCAL_TICK_MS, LinkEnd, LocalCluster};
@@ -456,8 +456,13 @@ impl Replicated {
                 runs_coordinator: false,
                 ..BrokerConfig::default()
             };
+        // What the metadata names; any other partition directory is a deleted topic's that a
+        // crash left behind, swept before the brokers open their logs.
+        let named = named_partitions(&records);
         let mut brokers = Vec::new();
-        for (id, store) in stores.into_iter().enumerate() {
+        for (id, mut store) in stores.into_iter().enumerate() {
+            sweep_stray_partitions(store.as_mut(), &|dir| named.contains(dir))
+                .map_err(|e| format!("broker-{id}: {e}"))?;
             let id = id as BrokerId;
             // A new incarnation: the controller tells the restarted broker from its last life.
             let incarnation = records
@@ -1033,4 +1038,24 @@ fn produce_error(code: ErrorCode, topic: &str, partition: i32) -> KafkaError {
         other => format!("Partition {topic}-{partition}: the leader answered {}.", other.name()),
     };
     KafkaError::new(code, message)
+}
+
+/// The partition directories (`<topic>-<partition>`) of the topics a metadata log leaves standing.
+fn named_partitions(records: &[MetadataRecord]) -> std::collections::BTreeSet<String> {
+    let mut topics = BTreeMap::new();
+    for record in records {
+        match record {
+            MetadataRecord::Topic { name, partitions } => {
+                topics.insert(name.as_str(), *partitions);
+            }
+            MetadataRecord::RemoveTopic { name } => {
+                topics.remove(name.as_str());
+            }
+            _ => {}
+        }
+    }
+    topics
+        .into_iter()
+        .flat_map(|(name, partitions)| (0..partitions).map(move |p| format!("{name}-{p}")))
+        .collect()
 }

@@ -35,7 +35,7 @@ use crate::limits::{
 };
 use crate::log::local_log::{LocalLog, OpenReport};
 use crate::log::producer_state::ProducerBatch;
-use crate::log::storage::{BrokerStore, MemoryBrokerStore, StorageError};
+use crate::log::storage::{BrokerStore, MemoryBrokerStore, StorageError, sweep_stray_partitions};
 use crate::partitioner::{
     DEFAULT_BATCH_SIZE_BYTES, PartitionInput, PartitionerKind, Placement, TopicPartitionerState, place,
 };
@@ -303,6 +303,18 @@ impl Cluster {
                 file.topics
             }
         };
+        if brokers.broker_count() == 1 {
+            // One broker keeps its partitions beside the topics file: a directory the file does
+            // not name is a deleted topic's that a crash left behind (replicated brokers are swept
+            // from the controller's metadata as they open).
+            let named: std::collections::BTreeSet<String> = topics
+                .iter()
+                .flat_map(|t| (0..t.partitions).map(move |p| format!("{}-{p}", t.name)))
+                .collect();
+            let store = brokers.metadata_store();
+            sweep_stray_partitions(store, &|dir| named.contains(dir)).map_err(at)?;
+        }
+        let store = brokers.metadata_store();
         let registrations: Vec<SchemaRecord> = match store.read_file(SCHEMAS_FILE).map_err(at)? {
             None => Vec::new(),
             Some(bytes) => {

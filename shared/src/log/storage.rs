@@ -103,6 +103,50 @@ pub trait BrokerStore: Send {
     fn delete_file(&mut self, name: &str) -> Result<(), StorageError>;
     /// Removes partition directory `dir`, whose files were deleted already.
     fn remove_partition(&mut self, dir: &str) -> Result<(), StorageError>;
+    /// The names of the directories in the broker's directory (partitions, and any a crash left).
+    fn partition_dirs(&self) -> Result<Vec<String>, StorageError>;
+}
+
+/// Whether `dir` names a partition's directory (`<topic>-<partition>`) or one marked for removal
+/// as Kafka marks them (`<topic>-<partition>.<id>-delete`, `…-stray`): what a sweep may remove.
+fn is_partition_dir(dir: &str) -> bool {
+    if dir.contains('/') {
+        return false;
+    }
+    if dir.ends_with("-delete") || dir.ends_with("-stray") {
+        return true;
+    }
+    dir.rsplit_once('-').is_some_and(|(topic, partition)| {
+        !topic.is_empty() && !partition.is_empty() && partition.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+/// What Kafka's log manager does at startup: every partition directory that `named` does not
+/// keep goes — a deleted topic's, left by a crash between the deletion's metadata write and its
+/// directories' removal, or one marked `-delete`. Without it a topic created again under the
+/// same name would open the old files and find the old records. Returns the removed names.
+pub fn sweep_stray_partitions(
+    store: &mut dyn BrokerStore,
+    named: &dyn Fn(&str) -> bool,
+) -> Result<Vec<String>, StorageError> {
+    let mut removed = Vec::new();
+    for dir in store.partition_dirs()? {
+        if is_partition_dir(&dir) && !named(&dir) {
+            remove_partition_dir(store, &dir)?;
+            removed.push(dir);
+        }
+    }
+    Ok(removed)
+}
+
+/// Removes partition directory `dir` with every file in it.
+pub fn remove_partition_dir(store: &mut dyn BrokerStore, dir: &str) -> Result<(), StorageError> {
+    let mut partition = store.partition(dir)?;
+    for file in partition.list()? {
+        partition.delete_file(&file)?;
+    }
+    drop(partition);
+    store.remove_partition(dir)
 }
 
 /// A storage change, as the memory store journals it for a host that persists asynchronously
@@ -328,6 +372,13 @@ impl BrokerStore for MemoryBrokerStore {
         self.files.retain(|(d, _), _| d != dir);
         self.opened.remove(dir);
         Ok(())
+    }
+
+    fn partition_dirs(&self) -> Result<Vec<String>, StorageError> {
+        let mut dirs: std::collections::BTreeSet<String> =
+            self.files.keys().map(|(dir, _)| dir.clone()).filter(|dir| !dir.is_empty()).collect();
+        dirs.extend(self.opened.keys().cloned());
+        Ok(dirs.into_iter().collect())
     }
 }
 

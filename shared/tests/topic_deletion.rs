@@ -1,0 +1,136 @@
+//! Deleting a topic survives a crash half-way: the metadata goes first, and a crash before the
+//! partition directories are gone leaves directories no topic names. Opening sweeps them away (as
+//! Kafka's log manager removes `-delete` and stray logs at startup), so a topic created again
+//! under the same name starts empty instead of finding the old records.
+
+use std::collections::BTreeMap;
+
+use kite_shared::api::{Command, Reply, TopicDescription};
+use kite_shared::cluster::layout::{self, BrokerCount, LayoutStores};
+use kite_shared::cluster::{Cluster, StorageOptions};
+use kite_shared::log::storage::{BrokerStore, FileMap, Journal, MemoryBrokerStore, StorageOp, apply_ops};
+
+const T0: i64 = 1_700_000_000_000;
+const RECORDS: usize = 12;
+
+/// A host's stored files (as the tab keeps them in IndexedDB), and the journal of changes since.
+#[derive(Default)]
+struct Stored {
+    files: FileMap,
+    journal: Journal,
+}
+
+impl LayoutStores for Stored {
+    fn holds(&self, dir: &str) -> bool {
+        let nested = format!("{dir}/");
+        self.files.keys().any(|(d, _)| d == dir || d.starts_with(&nested))
+    }
+    fn store(&mut self, dir: &str) -> Result<Box<dyn BrokerStore>, String> {
+        Ok(Box::new(MemoryBrokerStore::journaled_under(dir, &self.files, self.journal.clone())))
+    }
+}
+
+impl Stored {
+    /// The files with every change so far applied.
+    fn settled(&self) -> FileMap {
+        let mut files = self.files.clone();
+        apply_ops(&mut files, self.journal.lock().unwrap().clone());
+        files
+    }
+}
+
+fn open(files: FileMap, brokers: u32) -> (Cluster, Stored) {
+    let mut stored = Stored { files, journal: Journal::default() };
+    let (cluster, _, _) =
+        layout::open(7, T0, &mut stored, BrokerCount::Exactly(brokers), StorageOptions::MEMORY).unwrap();
+    (cluster, stored)
+}
+
+fn orders(cluster: &mut Cluster) -> Option<TopicDescription> {
+    match cluster.handle(T0, Command::ListTopics) {
+        Reply::Topics { topics } => topics.into_iter().find(|t| t.name == "orders"),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn create_orders(cluster: &mut Cluster, brokers: u32) {
+    let command = Command::CreateTopic {
+        name: "orders".into(),
+        partitions: 3,
+        configs: BTreeMap::new(),
+        replication_factor: Some(brokers as i16),
+    };
+    let reply = cluster.handle(T0, command);
+    assert!(matches!(reply, Reply::TopicCreated { .. }), "{reply:?}");
+}
+
+/// Whether an op changes a broker's or the controller's own files (metadata, checkpoints), not a
+/// partition directory's.
+fn is_metadata(op: &StorageOp) -> bool {
+    let dir = match op {
+        StorageOp::Append { dir, .. } | StorageOp::Write { dir, .. } | StorageOp::Delete { dir, .. } => dir,
+    };
+    !dir.contains('/')
+}
+
+fn partition_dirs(files: &FileMap) -> Vec<String> {
+    let mut dirs: Vec<String> =
+        files.keys().filter(|(dir, _)| dir.contains("/orders-")).map(|(dir, _)| dir.clone()).collect();
+    dirs.dedup();
+    dirs
+}
+
+fn crash_between_metadata_and_directories(brokers: u32) {
+    let (mut cluster, stored) = open(FileMap::new(), brokers);
+    create_orders(&mut cluster, brokers);
+    for n in 0..RECORDS {
+        let reply = cluster.handle(
+            T0,
+            Command::Produce {
+                topic: "orders".into(),
+                partition: None,
+                key: Some(format!("customer-{n}")),
+                value: Some(format!("order {n}")),
+                timestamp_ms: None,
+                partitioner: Default::default(),
+                key_serializer: Default::default(),
+                value_serializer: Default::default(),
+                headers: Vec::new(),
+                acks: Default::default(),
+            },
+        );
+        assert!(matches!(reply, Reply::Produced { .. }), "{reply:?}");
+    }
+    let before = stored.settled();
+    assert_eq!(partition_dirs(&before).len(), 3 * brokers as usize, "every replica has its directory");
+
+    // The deletion's metadata reaches storage; the crash comes before its directories go.
+    stored.journal.lock().unwrap().clear();
+    let reply = cluster.handle(T0, Command::DeleteTopic { name: "orders".into() });
+    assert!(matches!(reply, Reply::TopicDeleted { .. }), "{reply:?}");
+    let mut crashed = before;
+    apply_ops(&mut crashed, stored.journal.lock().unwrap().drain(..).filter(is_metadata));
+    assert!(!partition_dirs(&crashed).is_empty(), "the crash left the old directories");
+
+    let (mut reopened, stored) = open(crashed, brokers);
+    assert_eq!(orders(&mut reopened), None, "the deletion held");
+    assert_eq!(
+        partition_dirs(&stored.settled()),
+        Vec::<String>::new(),
+        "opening swept the stray directories"
+    );
+    create_orders(&mut reopened, brokers);
+    let recreated = orders(&mut reopened).unwrap();
+    let records: i64 = recreated.partitions.iter().map(|p| p.log_end_offset).sum();
+    assert_eq!(records, 0, "the new topic found the old one's records: {recreated:?}");
+}
+
+#[test]
+fn a_single_broker_sweeps_a_deleted_topics_directories_at_open() {
+    crash_between_metadata_and_directories(1);
+}
+
+#[test]
+fn replicated_brokers_sweep_a_deleted_topics_directories_at_open() {
+    crash_between_metadata_and_directories(3);
+}
