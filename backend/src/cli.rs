@@ -467,8 +467,9 @@ pub(crate) fn topics(command: TopicsCommand, server: &ServerArg, out: &mut impl 
                     let replication_factor = topic.partitions.first().map_or(0, |p| p.replicas.len());
                     writeln!(
                         out,
-                        "Topic: {}\tPartitionCount: {}\tReplicationFactor: {replication_factor}\tConfigs: {}",
+                        "Topic: {}\tTopicId: {}\tPartitionCount: {}\tReplicationFactor: {replication_factor}\tConfigs: {}",
                         topic.name,
+                        topic.topic_id,
                         topic.partitions.len(),
                         configs.join(",")
                     )

@@ -378,6 +378,9 @@ fn korean_first_run(text: &str) -> Option<&'static str> {
         "Start: create orders, produce, consume" => "시작하기: orders 만들고, 보내고, 읽기",
         "No thanks, I'll start from scratch" => "괜찮아요, 처음부터 직접 할게요",
         "Show internal topics" => "내부 토픽 보기",
+        "A topic deleted and created again under the same name gets another id." => {
+            "토픽을 지웠다가 같은 이름으로 다시 만들면 다른 id를 받습니다."
+        }
         _ => return None,
     })
 }

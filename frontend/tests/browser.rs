@@ -80,6 +80,7 @@ async fn the_worker_refuses_non_text_messages() {
 fn orders(leo: [i64; 3]) -> TopicDescription {
     TopicDescription {
         name: "orders".into(),
+        topic_id: "vdLBMAtzSDqRmGMOj5qw7A".into(),
         partitions: (0..3)
             .map(|p| PartitionDescription {
                 partition: p,

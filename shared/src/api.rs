@@ -905,6 +905,10 @@ pub struct ReplicaLogEnd {
 pub struct TopicDescription {
     /// The topic's name.
     pub name: String,
+    /// Its id (KIP-516), as Kafka prints it: 22 characters of URL-safe base64. A topic deleted
+    /// and created again under the same name has another.
+    #[serde(default)]
+    pub topic_id: String,
     /// Its partitions, by number.
     pub partitions: Vec<PartitionDescription>,
     /// The topic's config overrides (Kafka's defaults apply to the rest).

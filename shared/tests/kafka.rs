@@ -153,6 +153,12 @@ fn metadata_lists_every_broker_and_creates_a_topic_asked_for() {
         answer.topics.iter().find(|t| t.name.as_ref().map(|n| n.0.as_str()) == Some("orders")).unwrap();
     assert_eq!(orders.partitions[0].leader_id.0, leader);
     assert_eq!(orders.partitions[0].replica_nodes.len(), 3);
+    // Metadata v10+ names the topic's id, the one the engine describes.
+    let Reply::Topics { topics } = cluster.handle(NOW_MS, Command::ListTopics) else { panic!() };
+    let described = topics.iter().find(|t| t.name == "orders").unwrap();
+    let id = kite_shared::ids::TopicId::parse(&described.topic_id).expect("a topic id");
+    assert_eq!(orders.topic_id.as_bytes(), &id.0);
+    assert_ne!(id, kite_shared::ids::TopicId::ZERO);
 
     let wanted = kafka_protocol::messages::metadata_request::MetadataRequestTopic::default()
         .with_name(Some(TopicName(StrBytes::from_static_str("payments"))));

@@ -199,7 +199,10 @@ fn the_controller_keeps_a_metadata_log_of_every_change() {
     let log = scenario.metadata_log();
     let registered = log.iter().filter(|r| matches!(r, MetadataRecord::RegisterBroker { .. })).count();
     assert_eq!(registered, 3, "{log:#?}");
-    assert!(matches!(&log[3], MetadataRecord::Topic { name, partitions: 1 } if name == "sim"), "{log:#?}");
+    assert!(
+        matches!(&log[3], MetadataRecord::Topic { name, partitions: 1, .. } if name == "sim"),
+        "{log:#?}"
+    );
     assert!(log.contains(&MetadataRecord::FenceBroker { broker: leader }));
     let last = log.iter().rev().find_map(|r| match r {
         MetadataRecord::Partition(state) => Some(state),

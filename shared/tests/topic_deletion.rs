@@ -103,6 +103,9 @@ fn crash_between_metadata_and_directories(brokers: u32) {
     }
     let before = stored.settled();
     assert_eq!(partition_dirs(&before).len(), 3 * brokers as usize, "every replica has its directory");
+    let first_id = orders(&mut cluster).unwrap().topic_id;
+    assert_eq!(first_id.len(), 22, "Kafka's text form of a topic id: {first_id}");
+    assert_eq!(ids_in_directories(&before), vec![first_id.clone(); 3 * brokers as usize]);
 
     // The deletion's metadata reaches storage; the crash comes before its directories go.
     stored.journal.lock().unwrap().clear();
@@ -123,6 +126,27 @@ fn crash_between_metadata_and_directories(brokers: u32) {
     let recreated = orders(&mut reopened).unwrap();
     let records: i64 = recreated.partitions.iter().map(|p| p.log_end_offset).sum();
     assert_eq!(records, 0, "the new topic found the old one's records: {recreated:?}");
+    assert_ne!(recreated.topic_id, first_id, "another topic of the same name has another id");
+    let files = stored.settled();
+    assert_eq!(ids_in_directories(&files), vec![recreated.topic_id.clone(); 3 * brokers as usize]);
+
+    // The id is the topic's for good: the same after a restart.
+    drop(reopened);
+    let (mut again, _) = open(files, brokers);
+    assert_eq!(orders(&mut again).unwrap().topic_id, recreated.topic_id);
+}
+
+/// The topic id each replica's `partition.metadata` names.
+fn ids_in_directories(files: &FileMap) -> Vec<String> {
+    files
+        .iter()
+        .filter(|((dir, file), _)| dir.contains("/orders-") && file == "partition.metadata")
+        .map(|(_, bytes)| {
+            let text = String::from_utf8(bytes.clone()).unwrap();
+            let id = text.strip_prefix("version: 0\ntopic_id: ").and_then(|rest| rest.strip_suffix('\n'));
+            id.unwrap_or_else(|| panic!("not Kafka's partition.metadata: {text:?}")).to_string()
+        })
+        .collect()
 }
 
 #[test]

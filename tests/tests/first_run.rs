@@ -83,6 +83,8 @@ async fn a_newcomer_starts_with_one_click_and_sees_no_error() {
         let listed = text_of(&client, "[data-topic='orders']").await?;
         assert!(listed.contains("3 partitions · 6 records"), "{listed}");
         assert_eq!(count(&client, "#welcome").await?, 0, "the card stays after its start");
+        let topic_id = text_of(&client, "#topic-id code").await?;
+        assert_eq!(topic_id.len(), 22, "Kafka's topic id: {topic_id}");
 
         // A key lands where Kafka's murmur2 puts it (kafka-reference.md §3: partition 2 of 3).
         fill(&client, "#produce-key", "a-little-bit-long-string").await?;

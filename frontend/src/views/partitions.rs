@@ -32,6 +32,13 @@ fn key_hue(key: Option<&str>) -> i32 {
     key.map_or(0, |k| to_positive(murmur2(k.as_bytes())) % 360)
 }
 
+/// Kafka's id of the topic, as kafka-topics --describe prints it: another topic of the same name,
+/// deleted and created again, has another.
+fn topic_id_line(lang: Lang, topic_id: &str) -> Html {
+    let title = tr(lang, "A topic deleted and created again under the same name gets another id.");
+    html! { <p class="hint topic-id" id="topic-id" {title}>{ "TopicId " }<code>{ topic_id }</code></p> }
+}
+
 #[function_component(PartitionsView)]
 pub fn partitions_view(props: &Props) -> Html {
     let lang = use_context::<Lang>().unwrap_or_default();
@@ -46,9 +53,8 @@ pub fn partitions_view(props: &Props) -> Html {
             }
         });
     }
-    // The record whose lineage is shown: (partition, offset) in the selected topic.
-    // A choice belongs to its topic: another topic shows no lineage (and asks for no record of
-    // its own at that offset) until one of its records is chosen.
+    // The record whose lineage is shown, (partition, offset) of its topic: another topic shows no
+    // lineage (and asks for no record of its own there) until one of its records is chosen.
     let choice = use_state(|| None::<(String, i32, i64)>);
     let topic_name = props.topic.as_ref().map(|t| t.name.clone());
     let chosen: Option<(i32, i64)> = choice
@@ -79,6 +85,7 @@ pub fn partitions_view(props: &Props) -> Html {
     html! {
         <section class="panel partitions" id="partitions" aria-labelledby="partitions-title">
             <h2 id="partitions-title">{ trf(lang, "Partitions of {}", &[&topic.name]) }</h2>
+            { topic_id_line(lang, &topic.topic_id) }
             { for topic.partitions.iter().take(PARTITIONS_SHOWN).map(|p| {
                 let records = props.records.get(&(topic.name.clone(), p.partition)).cloned().unwrap_or_default();
                 html! {

@@ -11,11 +11,12 @@ use crate::config::{Acks, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
 use crate::log::checkpoint::{BrokerCheckpoints, CLEAN_SHUTDOWN_FILE};
 use crate::log::local_log::{LocalLog, LogConfig, LogError, OpenCheckpoints, OpenReport};
+use crate::log::partition_metadata;
 use crate::log::storage::{BrokerStore, StorageError, sweep_stray_partitions};
 use crate::random::Rng;
 use crate::replication::broker::{Broker, BrokerConfig};
 use crate::replication::local::{LOCAL_TICK_MS, LinkEnd, LocalCluster};
-use crate::replication::protocol::{BrokerId, Message, MetadataRecord, NodeId, TopicPartition};
+use crate::replication::protocol::{BrokerId, Message, MetadataRecord, NodeId, TopicId, TopicPartition};
 use crate::trace::Event;
 
 /// How often the broker writes its recovery-point and log-start checkpoints (Kafka's
@@ -62,6 +63,7 @@ pub(super) trait Brokers: Send {
     fn open_topic(
         &mut self,
         name: &str,
+        topic_id: TopicId,
         partitions: i32,
         config: &TopicConfig,
     ) -> Result<Vec<(String, OpenReport)>, String>;
@@ -69,6 +71,7 @@ pub(super) trait Brokers: Send {
         &mut self,
         now_ms: i64,
         name: &str,
+        topic_id: TopicId,
         partitions: i32,
         replication_factor: usize,
         config: &TopicConfig,
@@ -165,13 +168,17 @@ impl SingleBroker {
         Ok(broker)
     }
 
+    /// Opens partition directory `dir` of topic `topic_id` (emptied first if another topic of
+    /// the name left it).
     fn open_log(
         &mut self,
         dir: &str,
+        topic_id: TopicId,
         config: &TopicConfig,
         checkpoints: OpenCheckpoints,
     ) -> Result<(LocalLog, OpenReport), LogError> {
-        let store = self.store.partition(dir).map_err(LogError::Storage)?;
+        let mut store = self.store.partition(dir).map_err(LogError::Storage)?;
+        partition_metadata::claim(store.as_mut(), topic_id).map_err(LogError::Storage)?;
         LocalLog::open(log_config(&self.options, config), store, checkpoints)
     }
 
@@ -201,6 +208,7 @@ impl Brokers for SingleBroker {
     fn open_topic(
         &mut self,
         name: &str,
+        topic_id: TopicId,
         partitions: i32,
         config: &TopicConfig,
     ) -> Result<Vec<(String, OpenReport)>, String> {
@@ -213,7 +221,7 @@ impl Brokers for SingleBroker {
                 .map_or_else(OpenCheckpoints::default, |from| from.for_partition(name, partition));
             let dir = format!("{name}-{partition}");
             let (log, report) = self
-                .open_log(&dir, config, checkpoints)
+                .open_log(&dir, topic_id, config, checkpoints)
                 .map_err(|e| format!("cannot open partition {dir}: {e}"))?;
             reports.push((dir, report));
             logs.push(log);
@@ -226,6 +234,7 @@ impl Brokers for SingleBroker {
         &mut self,
         _now_ms: i64,
         name: &str,
+        topic_id: TopicId,
         partitions: i32,
         replication_factor: usize,
         config: &TopicConfig,
@@ -233,7 +242,8 @@ impl Brokers for SingleBroker {
         crate::config::validate_replication_factor(replication_factor as i16, 1)?;
         let mut logs = Vec::new();
         for partition in 0..partitions {
-            match self.open_log(&format!("{name}-{partition}"), config, OpenCheckpoints::default()) {
+            match self.open_log(&format!("{name}-{partition}"), topic_id, config, OpenCheckpoints::default())
+            {
                 Ok((log, _)) => logs.push(log),
                 Err(e) => {
                     // All or nothing: the partitions made so far go again, so no directory is
@@ -620,10 +630,12 @@ impl Brokers for Replicated {
     fn open_topic(
         &mut self,
         name: &str,
+        _topic_id: TopicId,
         _partitions: i32,
         config: &TopicConfig,
     ) -> Result<Vec<(String, OpenReport)>, String> {
-        // The brokers opened their logs as the controller named them; configs apply from now.
+        // The brokers opened their logs as the controller named them (with the ids its metadata
+        // keeps); configs apply from now.
         self.each_broker(|broker| broker.set_topic_config(name, config));
         self.controller_configs(name, config);
         Ok(Vec::new())
@@ -633,6 +645,7 @@ impl Brokers for Replicated {
         &mut self,
         now_ms: i64,
         name: &str,
+        topic_id: TopicId,
         partitions: i32,
         replication_factor: usize,
         config: &TopicConfig,
@@ -647,6 +660,7 @@ impl Brokers for Replicated {
         self.local.controller.create_topic(
             now,
             name,
+            topic_id,
             partitions,
             replication_factor,
             min_isr,
@@ -1045,7 +1059,7 @@ fn named_partitions(records: &[MetadataRecord]) -> std::collections::BTreeSet<St
     let mut topics = BTreeMap::new();
     for record in records {
         match record {
-            MetadataRecord::Topic { name, partitions } => {
+            MetadataRecord::Topic { name, partitions, .. } => {
                 topics.insert(name.as_str(), *partitions);
             }
             MetadataRecord::RemoveTopic { name } => {

@@ -328,6 +328,7 @@ impl Cluster {
                         let view = self.brokers.partition(&state.name, partition)?;
                         Some(PartitionState {
                             tp: TopicPartition { topic: state.name.clone(), partition },
+                            topic_id: state.topic_id,
                             replicas: view.replicas,
                             leader: view.leader,
                             leader_epoch: view.leader_epoch,

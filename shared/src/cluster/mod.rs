@@ -28,6 +28,7 @@ use crate::api::{
 };
 use crate::config::{Acks, TopicCompression, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
+use crate::ids::TopicId;
 use crate::limits::{
     FETCH_READ_CHUNK_BYTES, MAX_BATCH_BYTES, MAX_FETCH_BYTES, MAX_FETCH_RECORDS,
     MAX_PARTITION_BYTES_IN_MEMORY, MAX_PARTITIONS_PER_CLUSTER, MAX_PRODUCE_BATCH_RECORDS,
@@ -89,6 +90,8 @@ pub const MAX_BUFFERED_EVENTS: usize = 10_000;
 pub const NO_OFFSET: i64 = -1;
 /// The broker's topics and their configs, until the KRaft metadata log replaces it.
 pub const TOPICS_FILE: &str = "kite-topics.json";
+/// Seeds the topic id stream apart from the producer's (`topic_ids` in ASCII).
+const TOPIC_ID_STREAM: u64 = 0x746f_7069_635f_6964;
 /// The version of `kite-topics.json` this code writes and reads.
 const TOPICS_FILE_VERSION: u32 = 1;
 /// Kafka's `default.replication.factor`: a topic created without one has one replica.
@@ -114,6 +117,10 @@ impl StorageOptions {
 struct TopicsFile {
     version: u32,
     topics: Vec<TopicRecord>,
+    /// How many topic ids were drawn: the stream goes on from there after a restart, so a topic
+    /// created again under a deleted one's name never gets its id back.
+    #[serde(default)]
+    topic_ids_drawn: u64,
 }
 
 /// The schema registry's registrations in order, replayed at open to the same ids and versions.
@@ -135,8 +142,27 @@ struct SchemaRecord {
 #[derive(Serialize, Deserialize)]
 struct TopicRecord {
     name: String,
+    /// Absent in files written before topic ids: one is given at open.
+    #[serde(default)]
+    topic_id: Option<TopicId>,
     partitions: i32,
     configs: BTreeMap<String, String>,
+}
+
+/// The topics `kite-topics.json` lists, and how many topic ids were drawn (none: a new cluster).
+fn read_topics_file(store: &dyn BrokerStore) -> Result<(Vec<TopicRecord>, u64), String> {
+    let Some(bytes) = store.read_file(TOPICS_FILE).map_err(|e| e.to_string())? else {
+        return Ok((Vec::new(), 0));
+    };
+    let file: TopicsFile = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{TOPICS_FILE} is not a Kite topics file: {e}"))?;
+    if file.version != TOPICS_FILE_VERSION {
+        return Err(format!(
+            "{TOPICS_FILE} has version {}; this Kite reads version {TOPICS_FILE_VERSION}",
+            file.version
+        ));
+    }
+    Ok((file.topics, file.topic_ids_drawn))
 }
 
 /// The engine a host runs: the brokers (one, or N replicating under a controller), the group
@@ -146,6 +172,10 @@ pub struct Cluster {
     schema_registry: SchemaRegistry,
     /// The producer's random choices (sticky partitions, librdkafka's random placement).
     rng: Rng,
+    /// Where new topic ids come from: a stream of their own (ids do not move the producer's
+    /// choices), at draw `topic_ids_drawn` (kept in the topics file), mixed with the time.
+    topic_id_seed: u64,
+    topic_ids_drawn: u64,
     /// The brokers holding the partitions' logs (and the cluster's own files).
     brokers: Box<dyn Brokers>,
     options: StorageOptions,
@@ -184,6 +214,7 @@ impl std::fmt::Debug for Cluster {
 #[derive(Debug)]
 struct TopicState {
     name: String,
+    topic_id: TopicId,
     partitions: i32,
     config: TopicConfig,
     overrides: BTreeMap<String, String>,
@@ -227,6 +258,8 @@ impl Cluster {
             schema_registry: SchemaRegistry::new(),
             schema_registrations: Vec::new(),
             rng: Rng::from_seed(seed),
+            topic_id_seed: seed ^ TOPIC_ID_STREAM,
+            topic_ids_drawn: 0,
             brokers: Box::new(SingleBroker::new(
                 Box::new(MemoryBrokerStore::ephemeral()),
                 StorageOptions::MEMORY,
@@ -289,20 +322,7 @@ impl Cluster {
     ) -> Result<(Cluster, Vec<(String, OpenReport)>), String> {
         let at = |e: StorageError| e.to_string();
         let store = brokers.metadata_store();
-        let topics: Vec<TopicRecord> = match store.read_file(TOPICS_FILE).map_err(at)? {
-            None => Vec::new(),
-            Some(bytes) => {
-                let file: TopicsFile = serde_json::from_slice(&bytes)
-                    .map_err(|e| format!("{} is not a Kite topics file: {e}", TOPICS_FILE))?;
-                if file.version != TOPICS_FILE_VERSION {
-                    return Err(format!(
-                        "{TOPICS_FILE} has version {}; this Kite reads version {TOPICS_FILE_VERSION}",
-                        file.version
-                    ));
-                }
-                file.topics
-            }
-        };
+        let (topics, topic_ids_drawn) = read_topics_file(store)?;
         if brokers.broker_count() == 1 {
             // One broker keeps its partitions beside the topics file: a directory the file does
             // not name is a deleted topic's that a crash left behind (replicated brokers are swept
@@ -340,7 +360,7 @@ impl Cluster {
             ),
             None => None,
         };
-        let mut cluster = Cluster { brokers, options, ..Cluster::new(seed) };
+        let mut cluster = Cluster { brokers, options, topic_ids_drawn, ..Cluster::new(seed) };
         match stored_id {
             Some(id) => cluster.cluster_id = id,
             None => {
@@ -361,21 +381,30 @@ impl Cluster {
         }
         cluster.schema_registrations = registrations;
         let mut reports = Vec::new();
+        let mut ids_given = false;
         for record in topics {
             validate_name(&record.name).map_err(|e| format!("{TOPICS_FILE}: {}", e.message))?;
             validate_partition_count(record.partitions)
                 .map_err(|e| format!("{TOPICS_FILE}: {}", e.message))?;
             let config = TopicConfig::from_overrides(&record.configs)
                 .map_err(|e| format!("{TOPICS_FILE}: topic {}: {}", record.name, e.message))?;
-            reports.extend(cluster.brokers.open_topic(&record.name, record.partitions, &config)?);
+            let topic_id = record.topic_id.unwrap_or_else(|| {
+                ids_given = true;
+                cluster.new_topic_id(0)
+            });
+            reports.extend(cluster.brokers.open_topic(&record.name, topic_id, record.partitions, &config)?);
             let state = TopicState {
                 name: record.name.clone(),
+                topic_id,
                 partitions: record.partitions,
                 config,
                 overrides: record.configs,
                 partitioner: TopicPartitionerState::default(),
             };
             cluster.topics.insert(record.name, state);
+        }
+        if ids_given {
+            cluster.write_topics_file().map_err(at)?;
         }
         cluster.load_groups();
         cluster.events.clear();
@@ -396,17 +425,31 @@ impl Cluster {
         problems
     }
 
+    /// A topic id no topic of the cluster has, drawn at `now_ms`.
+    fn new_topic_id(&mut self, now_ms: i64) -> TopicId {
+        loop {
+            self.topic_ids_drawn += 1;
+            let draw = self.topic_ids_drawn.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let mut random = Rng::from_seed(self.topic_id_seed ^ draw ^ now_ms as u64);
+            let id = TopicId::random(|| random.next_u64());
+            if self.topics.values().all(|topic| topic.topic_id != id) {
+                return id;
+            }
+        }
+    }
+
     fn write_topics_file(&mut self) -> Result<(), StorageError> {
         let topics = self
             .topics
             .values()
             .map(|state| TopicRecord {
                 name: state.name.clone(),
+                topic_id: Some(state.topic_id),
                 partitions: state.partitions,
                 configs: state.overrides.clone(),
             })
             .collect();
-        let file = TopicsFile { version: TOPICS_FILE_VERSION, topics };
+        let file = TopicsFile { version: TOPICS_FILE_VERSION, topics, topic_ids_drawn: self.topic_ids_drawn };
         let json = serde_json::to_vec_pretty(&file)
             .map_err(|e| StorageError::new("encode", TOPICS_FILE, e.to_string()))?;
         self.brokers.metadata_store().write_file(TOPICS_FILE, &json)
@@ -841,7 +884,10 @@ impl Cluster {
                 ),
             ));
         }
-        if let Err(e) = self.brokers.create_topic(now_ms, &name, partitions, replication_factor, &config) {
+        let topic_id = self.new_topic_id(now_ms);
+        if let Err(e) =
+            self.brokers.create_topic(now_ms, &name, topic_id, partitions, replication_factor, &config)
+        {
             // All or nothing: when storage failed part-way, what the brokers and the controller
             // made of the topic goes again (it was left as a topic the front would not list,
             // nor delete). Refusals come before any change and leave nothing to undo.
@@ -852,6 +898,7 @@ impl Cluster {
         }
         let state = TopicState {
             name: name.clone(),
+            topic_id,
             partitions,
             config,
             overrides,
@@ -1456,7 +1503,12 @@ impl Cluster {
                 }
             })
             .collect();
-        TopicDescription { name: state.name.clone(), partitions, configs: state.overrides.clone() }
+        TopicDescription {
+            name: state.name.clone(),
+            topic_id: state.topic_id.to_string(),
+            partitions,
+            configs: state.overrides.clone(),
+        }
     }
 }
 

@@ -96,7 +96,7 @@ fn create_if_missing(
 }
 
 /// The response without what `version` does not carry (a value set there would not encode):
-/// the controller came with v1, the cluster id with v2, leader epochs with v7.
+/// the controller came with v1, the cluster id with v2, leader epochs with v7, topic ids with v10.
 fn fit(mut response: MetadataResponse, version: i16) -> MetadataResponse {
     if version < 1 {
         response.controller_id = BrokerId(-1);
@@ -107,6 +107,9 @@ fn fit(mut response: MetadataResponse, version: i16) -> MetadataResponse {
     }
     if version < 7 {
         response.topics.iter_mut().flat_map(|t| &mut t.partitions).for_each(|p| p.leader_epoch = -1);
+    }
+    if version < 10 {
+        response.topics.iter_mut().for_each(|t| t.topic_id = uuid::Uuid::nil());
     }
     response
 }
@@ -130,6 +133,10 @@ fn topic(cluster: &Cluster, description: &TopicDescription) -> MetadataResponseT
         |p: &PartitionDescription| cluster.leadership(&description.name, p.partition).map_or(-1, |(_, e)| e);
     MetadataResponseTopic::default()
         .with_name(Some(TopicName(StrBytes::from_string(description.name.clone()))))
+        .with_topic_id(
+            crate::ids::TopicId::parse(&description.topic_id)
+                .map_or(uuid::Uuid::nil(), |id| uuid::Uuid::from_bytes(id.0)),
+        )
         .with_is_internal(crate::topic::is_internal(&description.name))
         .with_partitions(description.partitions.iter().map(|p| partition(p, epoch(p))).collect())
 }

@@ -9,6 +9,7 @@ pub mod checkpoint;
 pub mod epoch_cache;
 pub mod index;
 pub mod local_log;
+pub mod partition_metadata;
 pub mod producer_state;
 pub mod segment;
 pub mod storage;

@@ -101,7 +101,8 @@ pub trait BrokerStore: Send {
     fn write_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), StorageError>;
     /// Deletes broker file `name`; deleting a missing file is not an error.
     fn delete_file(&mut self, name: &str) -> Result<(), StorageError>;
-    /// Removes partition directory `dir`, whose files were deleted already.
+    /// Removes partition directory `dir` with the files left in it (its log deleted its own:
+    /// `partition.metadata` remains, or everything when a sweep finds a stray directory).
     fn remove_partition(&mut self, dir: &str) -> Result<(), StorageError>;
     /// The names of the directories in the broker's directory (partitions, and any a crash left).
     fn partition_dirs(&self) -> Result<Vec<String>, StorageError>;
@@ -132,21 +133,11 @@ pub fn sweep_stray_partitions(
     let mut removed = Vec::new();
     for dir in store.partition_dirs()? {
         if is_partition_dir(&dir) && !named(&dir) {
-            remove_partition_dir(store, &dir)?;
+            store.remove_partition(&dir)?;
             removed.push(dir);
         }
     }
     Ok(removed)
-}
-
-/// Removes partition directory `dir` with every file in it.
-pub fn remove_partition_dir(store: &mut dyn BrokerStore, dir: &str) -> Result<(), StorageError> {
-    let mut partition = store.partition(dir)?;
-    for file in partition.list()? {
-        partition.delete_file(&file)?;
-    }
-    drop(partition);
-    store.remove_partition(dir)
 }
 
 /// A storage change, as the memory store journals it for a host that persists asynchronously
@@ -369,8 +360,16 @@ impl BrokerStore for MemoryBrokerStore {
     }
 
     fn remove_partition(&mut self, dir: &str) -> Result<(), StorageError> {
+        // Whatever is left goes, journaled, so a host that persists the journal drops it too.
+        let mut left: Vec<String> =
+            self.files.keys().filter(|(d, _)| d == dir).map(|(_, name)| name.clone()).collect();
         self.files.retain(|(d, _), _| d != dir);
-        self.opened.remove(dir);
+        if let Some(opened) = self.opened.remove(dir) {
+            left.extend(lock(&opened).files.keys().cloned());
+        }
+        for file in left {
+            record(&self.journal, StorageOp::Delete { dir: self.journal_dir(dir), file });
+        }
         Ok(())
     }
 

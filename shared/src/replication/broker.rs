@@ -5,13 +5,14 @@
 use std::collections::BTreeMap;
 
 use super::partition::{FetchRequest, Outbox, Partition, ProduceRequest};
-use super::protocol::{BrokerId, Message, NodeId, TopicPartition};
+use super::protocol::{BrokerId, Message, NodeId, TopicId, TopicPartition};
 use crate::config::{Acks, TopicConfig};
 use crate::error::ErrorCode;
 use crate::group::coordinator::{CoordinatorConfig, CoordinatorOutput, GroupCoordinator, OFFSETS_TOPIC};
 use crate::group::offsets_topic::{encode_batch, records_in};
 use crate::log::checkpoint::{BrokerCheckpoints, CLEAN_SHUTDOWN_FILE};
 use crate::log::local_log::{LocalLog, LogConfig, OpenCheckpoints};
+use crate::log::partition_metadata;
 use crate::log::segment::file_name;
 use crate::log::storage::{BrokerStore, LEADER_EPOCH_CHECKPOINT_FILE, LOG_SUFFIX, MemoryPartitionStore};
 use crate::random::Rng;
@@ -136,14 +137,19 @@ impl Broker {
     }
 
     /// A partition's log: opened from the store (if the broker has one), else new in memory.
-    fn create_log(&mut self, tp: &TopicPartition) -> Result<LocalLog, String> {
+    fn create_log(&mut self, tp: &TopicPartition, topic_id: TopicId) -> Result<LocalLog, String> {
         let config = self.topic_configs.get(&tp.topic).cloned().unwrap_or_else(|| self.log_config());
         let Some(store) = self.store.as_mut() else { return Ok(LocalLog::new(config)) };
         let checkpoints = self
             .opened_from
             .as_ref()
             .map_or_else(OpenCheckpoints::default, |from| from.for_partition(&tp.topic, tp.partition));
-        let partition_store = store.partition(&tp.to_string()).map_err(|e| e.to_string())?;
+        let mut partition_store = store.partition(&tp.to_string()).map_err(|e| e.to_string())?;
+        // A directory of another topic of this name (deleted) is emptied first; metadata written
+        // before topic ids names none, and the directory is taken as it is.
+        if topic_id != TopicId::ZERO {
+            partition_metadata::claim(partition_store.as_mut(), topic_id).map_err(|e| e.to_string())?;
+        }
         LocalLog::open(config, partition_store, checkpoints).map(|(log, _)| log).map_err(|e| e.to_string())
     }
 
@@ -341,7 +347,7 @@ impl Broker {
                     return;
                 }
                 if !self.partitions.contains_key(&state.tp) {
-                    match self.create_log(&state.tp) {
+                    match self.create_log(&state.tp, state.topic_id) {
                         Ok(log) => {
                             self.partitions
                                 .insert(state.tp.clone(), Partition::new(state.tp.clone(), self.id, log));

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::partition::Outbox;
-use super::protocol::{BrokerId, Message, MetadataRecord, NodeId, PartitionState, TopicPartition};
+use super::protocol::{BrokerId, Message, MetadataRecord, NodeId, PartitionState, TopicId, TopicPartition};
 use crate::error::{ErrorCode, KafkaError};
 use crate::random::Rng;
 use crate::trace::{Event, Trace};
@@ -114,12 +114,13 @@ impl Controller {
                 records.push(MetadataRecord::FenceBroker { broker });
             }
         }
-        let mut topics: BTreeMap<&str, i32> = BTreeMap::new();
-        for tp in self.partitions.keys() {
-            *topics.entry(tp.topic.as_str()).or_default() += 1;
+        let mut topics: BTreeMap<&str, (i32, TopicId)> = BTreeMap::new();
+        for (tp, state) in &self.partitions {
+            let entry = topics.entry(tp.topic.as_str()).or_insert((0, state.topic_id));
+            entry.0 += 1;
         }
-        for (name, partitions) in topics {
-            records.push(MetadataRecord::Topic { name: name.to_string(), partitions });
+        for (name, (partitions, topic_id)) in topics {
+            records.push(MetadataRecord::Topic { name: name.to_string(), partitions, topic_id });
         }
         records.extend(self.partitions.values().cloned().map(MetadataRecord::Partition));
         records
@@ -213,6 +214,7 @@ impl Controller {
         &mut self,
         now_ms: i64,
         name: &str,
+        topic_id: TopicId,
         partitions: i32,
         replication_factor: usize,
         min_insync_replicas: usize,
@@ -231,7 +233,7 @@ impl Controller {
                 format!("Replication factor: {replication_factor} larger than available brokers: {n}."),
             ));
         }
-        self.metadata_log.push(MetadataRecord::Topic { name: name.to_string(), partitions });
+        self.metadata_log.push(MetadataRecord::Topic { name: name.to_string(), partitions, topic_id });
         let start = (rng.next_u64() % n as u64) as usize;
         let mut shift = (rng.next_u64() % n as u64) as usize;
         for p in 0..partitions {
@@ -248,6 +250,7 @@ impl Controller {
             let tp = TopicPartition { topic: name.to_string(), partition: p };
             let state = PartitionState {
                 tp: tp.clone(),
+                topic_id,
                 leader: Some(replicas[0]),
                 isr: replicas.clone(),
                 elr: Vec::new(),

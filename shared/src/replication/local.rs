@@ -108,6 +108,7 @@ impl LocalCluster {
         self.controller.create_topic(
             self.now_ms,
             name,
+            crate::ids::TopicId::of_name(name),
             partitions,
             replication_factor,
             min_insync_replicas,

@@ -6,7 +6,7 @@ use crate::config::Acks;
 use crate::error::ErrorCode;
 use crate::group::coordinator::{GroupRequest, GroupResponse};
 
-pub use crate::ids::{BrokerId, NodeId, TopicPartition};
+pub use crate::ids::{BrokerId, NodeId, TopicId, TopicPartition};
 
 /// A partition as the controller's metadata records it (Kafka's PartitionRecord /
 /// PartitionChangeRecord folded together).
@@ -14,6 +14,10 @@ pub use crate::ids::{BrokerId, NodeId, TopicPartition};
 pub struct PartitionState {
     /// The partition this state is for.
     pub tp: TopicPartition,
+    /// Its topic's id: a replica's directory holding another id is a deleted topic's
+    /// (`partition.metadata`). Zero in metadata written before topic ids.
+    #[serde(default)]
+    pub topic_id: TopicId,
     /// The assignment; the first is the preferred leader.
     pub replicas: Vec<BrokerId>,
     /// `None`: offline, no eligible leader.
@@ -225,6 +229,9 @@ pub enum MetadataRecord {
         name: String,
         /// How many partitions it has.
         partitions: i32,
+        /// Its id; zero in metadata written before topic ids.
+        #[serde(default)]
+        topic_id: TopicId,
     },
     /// A partition's state after a change (PartitionRecord / PartitionChangeRecord).
     Partition(PartitionState),

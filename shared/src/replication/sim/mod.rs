@@ -534,6 +534,7 @@ impl World {
         let created = self.controller.create_topic(
             self.now,
             name,
+            crate::ids::TopicId::of_name(name),
             partitions,
             config.replication_factor,
             config.min_insync_replicas,
