@@ -12,6 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
+use crate::engine;
 use crate::guard::Guard;
 use crate::session::{IDLE_TIMEOUT_SECS, Shared, now_ms};
 
@@ -155,16 +156,14 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, on: KafkaListener, share
             break;
         }
     }
-    if let Ok(mut cluster) = shared.cluster.lock() {
-        connection.close(&mut cluster, now_ms());
-        shared.events.publish(&mut cluster);
-    }
+    let mut cluster = engine::turn(&shared.cluster);
+    connection.close(&mut cluster, now_ms());
+    shared.events.publish(&mut cluster);
 }
 
-/// One turn of the engine for this connection, its events published; `None` after a panic
-/// poisoned the engine (the connection closes).
+/// One turn of the engine for this connection, its events published.
 fn turn<T>(shared: &Shared, work: impl FnOnce(&mut Cluster, i64) -> T) -> Option<T> {
-    let mut cluster = shared.cluster.lock().ok()?;
+    let mut cluster = engine::turn(&shared.cluster);
     let result = work(&mut cluster, now_ms());
     shared.events.publish(&mut cluster);
     Some(result)

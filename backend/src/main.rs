@@ -3,6 +3,7 @@
 
 mod cli;
 mod crash_writer;
+mod engine;
 mod groups_cli;
 mod guard;
 mod kafka_listener;
@@ -138,6 +139,10 @@ pub struct ServeArgs {
     /// Open no Kafka listeners.
     #[arg(long)]
     pub no_kafka: bool,
+    /// For tests of the panic policy only: the engine's periodic turn panics once a topic of this
+    /// name exists (a planted bug; kite serve must then exit, not linger).
+    #[arg(long, hide = true, value_name = "TOPIC")]
+    pub panic_on_topic: Option<String>,
 }
 
 fn main() -> ExitCode {

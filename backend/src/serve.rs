@@ -8,12 +8,14 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use kite_backend::data_dir::DataDir;
+use kite_shared::api::{Command, Reply};
 use kite_shared::cluster::layout::{self, BrokerCount};
 use kite_shared::cluster::{Cluster, StorageOptions};
 use tokio::sync::watch;
 use warp::Filter;
 
 use crate::ServeArgs;
+use crate::engine;
 use crate::guard::{Guard, Peer, Upgrade, request_token};
 use crate::kafka_listener;
 use crate::session::{self, Shared};
@@ -39,6 +41,7 @@ const GRACEFUL_SHUTDOWN_MS: u64 = 5_000;
 const SESSION_DRAIN_MS: u64 = 2_000;
 
 pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
+    engine::end_on_panic_in_turn();
     let data_dir = DataDir::open(&args.data_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -62,7 +65,7 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (events_tx, _) = tokio::sync::broadcast::channel(session::EVENT_CHANNEL_CAPACITY);
     let events = session::Events(events_tx);
-    let ticker = tokio::spawn(tick(cluster.clone(), events.clone()));
+    let ticker = tokio::spawn(tick(cluster.clone(), events.clone(), args.panic_on_topic.clone()));
 
     if !addr.ip().is_loopback() && args.token.is_none() {
         tracing::warn!(
@@ -204,14 +207,9 @@ async fn start_kafka(args: &ServeArgs, shared: Shared, guard: Arc<Guard>) -> Res
 
 /// The engine's clean shutdown: logs flushed, indexes and checkpoints written, the marker last.
 fn shut_down(cluster: &Mutex<Cluster>) -> Result<(), String> {
-    // After a panic the engine's memory cannot be trusted: no clean-shutdown marker, so the next
-    // start recovers every log from what is on disk.
-    let Ok(mut cluster) = cluster.lock() else {
-        tracing::error!(
-            "the engine panicked earlier: stopped without a clean shutdown (the next start recovers)"
-        );
-        return Err("the engine panicked earlier; stopped without a clean shutdown".into());
-    };
+    // After a panic in the engine the process has ended already (engine::end_on_panic_in_turn):
+    // no clean-shutdown marker, so the next start recovers every log from what is on disk.
+    let mut cluster = engine::turn(cluster);
     match cluster.shutdown() {
         Ok(()) => tracing::info!("stopped; logs flushed and marked clean"),
         Err(e) => {
@@ -298,16 +296,18 @@ async fn serve_http<S>(
 }
 
 /// The engine's periodic work, once a second: flush.ms, checkpoints, retention and cleaning.
-async fn tick(cluster: Arc<Mutex<Cluster>>, events: session::Events) {
+/// `panic_on_topic` plants a bug for the panic policy's test (`--panic-on-topic`).
+async fn tick(cluster: Arc<Mutex<Cluster>>, events: session::Events, panic_on_topic: Option<String>) {
     let mut interval = tokio::time::interval(std::time::Duration::from_millis(TICK_INTERVAL_MS));
     loop {
         interval.tick().await;
-        // A panic poisoned the engine: its timers stop with it (no flushes of a state that
-        // cannot be trusted).
-        let Ok(mut engine) = cluster.lock() else {
-            tracing::error!("the engine panicked: its periodic work stops");
-            return;
-        };
+        let mut engine = engine::turn(&cluster);
+        if let Some(name) = &panic_on_topic
+            && let Reply::Topics { topics } = engine.handle(session::now_ms(), Command::ListTopics)
+            && topics.iter().any(|topic| &topic.name == name)
+        {
+            panic!("--panic-on-topic {name}: the planted bug");
+        }
         let problems = engine.tick(session::now_ms());
         events.publish(&mut engine);
         drop(engine);

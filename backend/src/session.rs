@@ -14,13 +14,13 @@ use kite_shared::trace::Event;
 use tokio::sync::watch;
 use warp::ws::{Message, WebSocket};
 
+use crate::engine;
+
 /// What the welcome says answers: the UI shows it, so a learner can see which engine they talk to.
 const ENGINE_NAME: &str = concat!("kite serve ", env!("CARGO_PKG_VERSION"), " (native)");
 
 /// Websocket close code 1001, "going away": the server is shutting down.
 const CLOSE_GOING_AWAY: u16 = 1001;
-/// Websocket close code 1011: the server hit an internal error.
-const CLOSE_INTERNAL_ERROR: u16 = 1011;
 /// Websocket close code 1000: a normal close (here: the client was idle too long).
 const CLOSE_NORMAL: u16 = 1000;
 /// Websocket close code 1009: a message was larger than the server reads.
@@ -70,9 +70,7 @@ pub(crate) async fn run(
 ) {
     let mut session = HostSession::new(Capabilities::SERVER);
     serve(socket, &cluster, shutdown, &events, &mut session, write_timeout).await;
-    if let Ok(mut cluster) = cluster.lock() {
-        session.close(&mut cluster, now_ms());
-    }
+    session.close(&mut engine::turn(&cluster), now_ms());
 }
 
 async fn serve(
@@ -127,10 +125,7 @@ async fn serve(
                 if !session.has_subscriptions() {
                     continue;
                 }
-                let texts = match cluster.lock() {
-                    Ok(mut engine) => session.pushes(&mut engine, now_ms(), &batch),
-                    Err(_) => return,
-                };
+                let texts = session.pushes(&mut engine::turn(cluster), now_ms(), &batch);
                 for text in texts {
                     if !send(Message::text(text)).await {
                         return;
@@ -156,11 +151,7 @@ async fn serve(
         // Ping and pong are answered by the websocket layer.
         let Some(frame) = client_frame(message) else { continue };
         let reply = {
-            let Ok(mut cluster) = cluster.lock() else {
-                tracing::error!("the engine panicked earlier; closing the connection");
-                let _ = send(Message::close_with(CLOSE_INTERNAL_ERROR, "engine unavailable")).await;
-                return;
-            };
+            let mut cluster = engine::turn(cluster);
             let reply = session.answer_frame(&mut cluster, now_ms(), &frame);
             events.publish(&mut cluster);
             reply

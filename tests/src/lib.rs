@@ -139,6 +139,21 @@ impl KiteServer {
         self.child.as_ref().map_or(0, Child::id)
     }
 
+    /// Waits up to `within` for the process to exit on its own; its status, or `None` if it is
+    /// still running.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + within;
+        let child = self.child.as_mut().expect("still running");
+        while Instant::now() < deadline {
+            if let Some(status) = child.try_wait().unwrap() {
+                self.child = None;
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
     /// SIGKILL: no shutdown at all, as a crash.
     pub fn kill9(&mut self) {
         let mut child = self.child.take().expect("still running");

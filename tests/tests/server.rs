@@ -61,6 +61,30 @@ fn a_second_server_cannot_take_a_held_data_dir_and_sigterm_stops_cleanly() {
     assert!(again.terminate().success());
 }
 
+/// A panic inside the engine (a bug planted with the hidden `--panic-on-topic`) ends kite serve
+/// with status 70 rather than leaving it up with a poisoned lock, serving nobody; a restart
+/// recovers what was stored.
+#[test]
+fn a_panic_in_the_engine_ends_the_process_and_a_restart_recovers() {
+    use kite_e2e::ApiClient;
+    use kite_shared::api::{Command, Reply};
+    let data = TempDir::new("panic");
+    let mut server = KiteServer::start_with(data.path(), &["--no-kafka", "--panic-on-topic", "boom"]);
+    let mut client = ApiClient::connect(&server);
+    client.create_topic("kept", 1);
+    client.create_topic("boom", 1);
+    // The engine's periodic turn (every second) meets the planted bug.
+    let status = server.wait_exit(std::time::Duration::from_secs(5));
+    let status = status.expect("kite serve still runs after a panic inside the engine");
+    assert_eq!(status.code(), Some(70), "{status}");
+
+    let restarted = KiteServer::start_with(data.path(), &["--no-kafka"]);
+    let mut client = ApiClient::connect(&restarted);
+    let Reply::Topics { topics } = client.request(Command::ListTopics) else { panic!("no topics") };
+    let names: Vec<&str> = topics.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["boom", "kept"], "what was stored before the panic is there");
+}
+
 mod persistence {
     use std::collections::BTreeMap;
 
