@@ -17,6 +17,7 @@ use crate::views::cluster::ClusterPanel;
 use crate::views::connection::ConnectionBar;
 use crate::views::consumers::ConsumersPanel;
 use crate::views::generator::{BatchRun, BatchSender};
+use crate::views::map::ClusterMap;
 use crate::views::messages::{BROWSE_FETCH_RECORDS, BrowseRequest, MessagesPanel};
 use crate::views::metrics::MetricsPanel;
 use crate::views::partitions::PartitionsView;
@@ -306,6 +307,27 @@ fn embed_page(
     }
 }
 
+/// The language switch and the theme's choice, in the header.
+fn preferences(
+    lang: Lang,
+    theme: Theme,
+    toggle_lang: Callback<MouseEvent>,
+    on_theme: Callback<Event>,
+) -> Html {
+    let other = if lang == Lang::Ko { "English" } else { "한국어" };
+    html! {
+        <span class="preferences">
+            <button id="language" class="language" onclick={toggle_lang} title={other}>{ other }</button>
+            <label>{ tr(lang, "Theme") }
+                <select id="theme" onchange={on_theme}>
+                    { for Theme::ALL.iter().map(|t| html! {
+                        <option value={t.code()} selected={*t == theme}>{ tr(lang, t.code()) }</option>
+                    }) }
+                </select></label>
+        </span>
+    }
+}
+
 /// The last error, with Kafka's error name (when the text starts with one) for tests and styles,
 /// and a button that dismisses it.
 fn error_banner(lang: Lang, error: &str, dispatcher: UseReducerDispatcher<AppState>) -> Html {
@@ -502,6 +524,14 @@ pub fn app(props: &AppProps) -> Html {
     // Every view by name, in the full page's order.
     let panels: Vec<(&str, Html)> = vec![
         (
+            "map",
+            html! {
+                <ClusterMap cluster={state.cluster.clone()} topics={state.topics.clone()}
+                    last_produced={state.last_produced.clone()} group={state.group.clone()}
+                    {ready} send={send.clone()} on_select={on_select.clone()} />
+            },
+        ),
+        (
             "topics",
             html! {
                 <TopicsPanel topics={state.topics.clone()} selected={state.selected_topic.clone()}
@@ -570,17 +600,7 @@ pub fn app(props: &AppProps) -> Html {
                 <h1>{ "Kite" }<span class="tagline">{ tr(lang, "Kafka's semantics, live") }</span></h1>
                 <ConnectionBar mode={state.mode.clone()} status={state.status.clone()}
                     reconnect_attempt={state.reconnect_attempt} {on_connect} />
-                <span class="preferences">
-                    <button id="language" class="language" onclick={toggle_lang}
-                        title={if lang == Lang::Ko { "English" } else { "한국어" }}>
-                        { if lang == Lang::Ko { "English" } else { "한국어" } }</button>
-                    <label>{ tr(lang, "Theme") }
-                        <select id="theme" onchange={on_theme}>
-                            { for Theme::ALL.iter().map(|t| html! {
-                                <option value={t.code()} selected={*t == theme}>{ tr(lang, t.code()) }</option>
-                            }) }
-                        </select></label>
-                </span>
+                { preferences(lang, theme, toggle_lang, on_theme) }
             </header>
             if let Some(error) = &state.last_error {
                 { error_banner(lang, error, state.dispatcher()) }

@@ -372,12 +372,32 @@ fn korean_first_run(text: &str) -> Option<&'static str> {
         "One click makes something to look at: a topic orders with 3 partitions and replication factor {} (each partition kept by that many brokers, one of them its leader), six records keyed by customer (each goes to the partition its key's murmur2 hash picks), and a consumer group billing reading them." => {
             "버튼 한 번이면 살펴볼 거리가 생깁니다. 파티션 3개에 replication factor {}인 토픽 orders(파티션마다 그 수만큼의 브로커가 복제본을 갖고, 그중 하나가 리더입니다), 고객을 key로 단 레코드 6개(레코드마다 key의 murmur2 해시가 고른 파티션으로 갑니다), 그리고 이 레코드를 읽는 consumer group billing입니다."
         }
-        "Then send a record with the same key and see it land in the same partition, stop a broker in the Cluster view and watch another take over as leader, or add a second consumer and watch the group rebalance." => {
-            "그다음에는 같은 key로 레코드를 하나 더 보내 같은 파티션에 쌓이는지 보거나, 클러스터 화면에서 브로커 하나를 정지해 다른 브로커가 리더를 넘겨받는 것을 보거나, consumer를 하나 더 추가해 그룹이 리밸런스하는 것을 보세요."
+        "Then send a record with the same key and see it land in the same partition, stop a broker on the cluster map (click its name) and watch another take over as leader, or add a second consumer and watch the group rebalance." => {
+            "그다음에는 같은 key로 레코드를 하나 더 보내 같은 파티션에 쌓이는지 보거나, 클러스터 지도에서 브로커 하나를 정지해(이름을 누르세요) 다른 브로커가 리더를 넘겨받는 것을 보거나, consumer를 하나 더 추가해 그룹이 리밸런스하는 것을 보세요."
         }
         "Start: create orders, produce, consume" => "시작하기: orders 만들고, 보내고, 읽기",
         "No thanks, I'll start from scratch" => "괜찮아요, 처음부터 직접 할게요",
         "Show internal topics" => "내부 토픽 보기",
+        // The cluster map
+        "Cluster map" => "클러스터 지도",
+        "Producer: last record to {}-{} at offset {}" => "Producer: 마지막 레코드는 {}-{}의 offset {}",
+        "Producer: nothing sent yet" => "Producer: 아직 보낸 레코드 없음",
+        "Broker {} · controller" => "브로커 {} · 컨트롤러",
+        "{}: {} — choose to stop, pause or isolate it" => {
+            "{}: {} — 골라서 정지·일시 정지·격리할 수 있습니다"
+        }
+        "+{} more" => "+{}개 더",
+        "leader" => "리더",
+        "follower, in sync" => "팔로워(ISR 안)",
+        "follower, out of the ISR" => "팔로워(ISR 밖)",
+        "offline" => "오프라인",
+        "Group {} · {} · lag {}" => "그룹 {} · {} · lag {}",
+        "LEO: the replica's log end · HW: the high watermark, what consumers may read" => {
+            "LEO: 복제본 로그의 끝 · HW: high watermark, consumer가 읽을 수 있는 데까지"
+        }
+        "A single broker cannot be stopped: nothing would be left to serve." => {
+            "브로커가 하나뿐이면 정지할 수 없습니다. 요청을 받을 브로커가 남지 않으니까요."
+        }
         "A topic deleted and created again under the same name gets another id." => {
             "토픽을 지웠다가 같은 이름으로 다시 만들면 다른 id를 받습니다."
         }

@@ -640,3 +640,52 @@ fn the_virtual_clock_runs_pauses_and_steps() {
     assert_eq!(clock.now(10_001.0), 4_350, "it runs on from where it stood");
     assert_eq!(clock.now(0.0), 4_250, "a wall clock going back does not move it back past its stretch");
 }
+
+/// The cluster map's columns: each broker's replicas of the learner's topics, drawn by role.
+#[wasm_bindgen_test]
+fn the_map_draws_each_replica_by_its_role() {
+    use kite_frontend::state::ClusterView;
+    use kite_frontend::views::map::{MAX_BLOCKS_PER_BROKER, Role, columns};
+    use kite_shared::api::BrokerView;
+    let broker = |id: i32, state: &str| BrokerView { id, state: state.into(), replicas: 0, leaders: 0 };
+    let cluster = ClusterView {
+        controller: 0,
+        brokers: vec![broker(0, "up"), broker(1, "stopped"), broker(2, "up")],
+        partitions: 0,
+        under_replicated: Vec::new(),
+        offline: Vec::new(),
+        cut_links: Vec::new(),
+        kafka_clients: Vec::new(),
+    };
+    let partition = |partition: i32, replicas: Vec<i32>, leader: i32, isr: Vec<i32>| PartitionDescription {
+        partition,
+        log_start_offset: 0,
+        log_end_offset: 4,
+        leader: Some(leader),
+        replicas,
+        isr,
+        replica_log_end_offsets: Vec::new(),
+        rolled_at: Vec::new(),
+    };
+    let topic = |name: &str, partitions: Vec<PartitionDescription>| TopicDescription {
+        name: name.into(),
+        topic_id: String::new(),
+        partitions,
+        configs: Default::default(),
+    };
+    let topics = vec![
+        topic("__consumer_offsets", vec![partition(0, vec![0], 0, vec![0])]),
+        topic("t", vec![partition(0, vec![0, 1, 2], 0, vec![0, 2]), partition(1, vec![2, 0, 1], 2, vec![2])]),
+        topic("wide", (0..20).map(|p| partition(p, vec![2], 2, vec![2])).collect()),
+    ];
+    let columns = columns(&cluster, &topics);
+    let roles = |broker: usize| -> Vec<(String, Role)> {
+        columns[broker].blocks.iter().map(|b| (format!("{}-{}", b.topic, b.partition), b.role)).collect()
+    };
+    assert!(columns[0].controller);
+    assert_eq!(roles(0), [("t-0".to_string(), Role::Leader), ("t-1".to_string(), Role::OutOfSync)]);
+    assert_eq!(roles(1), [("t-0".to_string(), Role::Offline), ("t-1".to_string(), Role::Offline)]);
+    assert_eq!(roles(2)[..2], [("t-0".to_string(), Role::InSync), ("t-1".to_string(), Role::Leader)]);
+    assert_eq!(columns[2].blocks.len(), MAX_BLOCKS_PER_BROKER, "a tall column is cut");
+    assert_eq!(columns[2].more, 22 - MAX_BLOCKS_PER_BROKER, "and says how many are not drawn");
+}

@@ -406,15 +406,25 @@ pub async fn browser_log(client: &Client) -> Result<Vec<(String, String)>, Strin
 }
 
 /// How far the page reaches past the window's right edge, in CSS pixels (0: no sideways scroll),
-/// and the widest element that does, for the failure message.
+/// and the widest element that does, for the failure message (an element inside a box that
+/// scrolls or clips sideways moves that box's content, not the page: not counted).
 pub async fn horizontal_overflow(client: &Client) -> Result<(i64, String), String> {
     let script = r##"
         const width = document.documentElement.clientWidth;
         let worst = [0, ""];
+        const contained = (element) => {
+            for (let box = element.parentElement; box && box !== document.body; box = box.parentElement) {
+                if (["auto", "scroll", "hidden", "clip"].includes(getComputedStyle(box).overflowX)) return true;
+            }
+            return false;
+        };
         for (const element of document.querySelectorAll("body *")) {
+            if (contained(element)) continue;
             const over = Math.round(element.getBoundingClientRect().right - width);
             if (over > worst[0]) {
-                worst = [over, element.tagName.toLowerCase() + (element.id ? "#" + element.id : "")
+                const parent = element.parentElement;
+                worst = [over, (parent && parent.className && typeof parent.className === "string" ? "." + parent.className.split(" ").join(".") + " > " : "")
+                    + element.tagName.toLowerCase() + (element.id ? "#" + element.id : "")
                     + (element.className && typeof element.className === "string" ? "." + element.className.split(" ").join(".") : "")];
             }
         }

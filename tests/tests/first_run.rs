@@ -91,7 +91,28 @@ async fn a_newcomer_starts_with_one_click_and_sees_no_error() {
         click(&client, "#produce-send").await?;
         let result = wait_for(&client, "#produce-result[data-partition]").await?;
         assert_eq!(result.attr("data-partition").await.map_err(|e| e.to_string())?.as_deref(), Some("2"));
+
+        // The map draws it: the producer's arrow to partition 2's leader, the group and its lag.
+        wait_for(&client, "#map .map-producer[data-target='orders-2']").await?;
+        wait_for(&client, "#map .map-group[data-group='billing']").await?;
+        let leader = wait_for(&client, ".partition[data-partition='2']").await?.attr("data-leader").await;
+        let leader = leader.map_err(|e| e.to_string())?.ok_or("partition 2 has no leader")?;
+        wait_for(&client, &format!("#map [data-replica='orders-2@{leader}'][data-role='leader']")).await?;
+        assert_eq!(count(&client, "#map [data-replica^='orders-2@']").await?, 3, "three replicas on the map");
         look(&client, WIDE, "first-run-started").await?;
+        look(&client, PHONE, "first-run-started-phone").await?;
+        resize(&client, WIDE).await?;
+
+        // A broker stopped from the map: its replica goes offline and another leads partition 2.
+        click(&client, &format!("#map [data-broker='{leader}'] .broker-head")).await?;
+        click(&client, &format!("#map-actions[data-broker='{leader}'] .stop-broker")).await?;
+        wait_for(&client, &format!("#map [data-replica='orders-2@{leader}'][data-role='offline']")).await?;
+        let new_leader = wait_for(&client, "#map [data-replica^='orders-2@'][data-role='leader']").await?;
+        let moved = new_leader.attr("data-replica").await.map_err(|e| e.to_string())?.unwrap_or_default();
+        assert_ne!(moved, format!("orders-2@{leader}"), "the leadership moved");
+        look(&client, WIDE, "first-run-broker-stopped").await?;
+        click(&client, &format!("#map-actions[data-broker='{leader}'] .start-broker")).await?;
+        wait_for(&client, &format!("#map [data-broker='{leader}'][data-state='up']")).await?;
 
         // Kafka's own topic shows when asked for.
         click(&client, "#show-internal").await?;

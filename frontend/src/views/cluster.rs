@@ -41,7 +41,7 @@ fn names(list: &[PartitionRef]) -> String {
 }
 
 /// A broker state in the reader's language (the API's word when the table has none).
-fn state_name(lang: Lang, state: &str) -> String {
+pub fn state_name(lang: Lang, state: &str) -> String {
     match state {
         "up" | "fenced" | "stopped" | "paused" | "isolated" => {
             let known: &'static str = match state {

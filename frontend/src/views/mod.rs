@@ -4,6 +4,7 @@ pub mod cluster;
 pub mod connection;
 pub mod consumers;
 pub mod generator;
+pub mod map;
 pub mod messages;
 pub mod metrics;
 pub mod network;

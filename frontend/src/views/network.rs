@@ -66,7 +66,8 @@ pub fn network_editor(props: &Props) -> Html {
         <section class="network" id="network" aria-labelledby="network-title">
             <h3 id="network-title">{ tr(lang, "Network partition editor") }</h3>
             <p class="hint">{ tr(lang, "Click a link to cut it both ways; click it again to heal it. A broker cut from the controller is fenced after 9 s; a follower cut from its leader leaves the ISR after 30 s; clients cut from a leader time out.") }</p>
-            <table class="link-matrix">
+            // A phone is narrower than five nodes' matrix: the matrix scrolls, not the page.
+            <div class="matrix-scroll"><table class="link-matrix">
                 <thead>
                     <tr>
                         <th></th>
@@ -102,7 +103,7 @@ pub fn network_editor(props: &Props) -> Html {
                         </tr>
                     }) }
                 </tbody>
-            </table>
+            </table></div>
             <p class="cut-links" id="cut-links">
                 if props.cut_links.is_empty() {
                     { tr(lang, "Every link is up.") }

@@ -127,7 +127,7 @@ pub fn welcome_card(props: &Props) -> Html {
             <h2 id="welcome-title">{ tr(lang, "Welcome to Kite") }</h2>
             <p>{ running }{ " " }{ tr(lang, "It holds no topic of yours yet.") }</p>
             <p>{ trf(lang, "One click makes something to look at: a topic orders with 3 partitions and replication factor {} (each partition kept by that many brokers, one of them its leader), six records keyed by customer (each goes to the partition its key's murmur2 hash picks), and a consumer group billing reading them.", &[&replication_factor]) }</p>
-            <p class="hint">{ tr(lang, "Then send a record with the same key and see it land in the same partition, stop a broker in the Cluster view and watch another take over as leader, or add a second consumer and watch the group rebalance.") }</p>
+            <p class="hint">{ tr(lang, "Then send a record with the same key and see it land in the same partition, stop a broker on the cluster map (click its name) and watch another take over as leader, or add a second consumer and watch the group rebalance.") }</p>
             <p class="actions">
                 <button id="welcome-start" class="primary" onclick={start}>
                     { tr(lang, "Start: create orders, produce, consume") }</button>

@@ -1,0 +1,400 @@
+//! The cluster map: the cluster drawn, not listed. Brokers are columns holding their partition
+//! replicas as blocks — the leader filled, an in-sync follower outlined, a follower out of the
+//! ISR dashed, an offline replica grey — each with its log end and the high watermark; the
+//! producer above, with an arrow to the leader its last record went to; consumer groups below,
+//! with an arrow from each partition they own and its lag. Click a broker to stop, pause or
+//! isolate it, a block to show its topic.
+
+use kite_shared::api::{Command, PartitionDescription, TopicDescription};
+use yew::prelude::*;
+
+use crate::i18n::{Lang, tr, trf};
+use crate::state::{ClusterView, GroupView, Produced};
+
+/// A broker column's width and the gap between columns, in SVG user units (CSS pixels at
+/// natural size).
+const COLUMN_WIDTH_PX: f64 = 150.0;
+const COLUMN_GAP_PX: f64 = 14.0;
+/// A replica block's height and the space under it.
+const BLOCK_HEIGHT_PX: f64 = 38.0;
+const BLOCK_GAP_PX: f64 = 6.0;
+/// The producer's row above the brokers, the brokers' headers, the groups' row below.
+const PRODUCER_ROW_PX: f64 = 58.0;
+const HEADER_HEIGHT_PX: f64 = 44.0;
+const GROUP_ROW_PX: f64 = 70.0;
+/// The most replica blocks drawn in one broker's column; the rest are counted ("+12 more"), so a
+/// 500-partition topic draws in the time of a small one.
+pub const MAX_BLOCKS_PER_BROKER: usize = 16;
+
+/// What a replica is to its partition, as the map draws it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// It leads: producers write to it, consumers read from it.
+    Leader,
+    /// It follows and is in the ISR: it has everything below the high watermark.
+    InSync,
+    /// It follows but fell out of the ISR.
+    OutOfSync,
+    /// Its partition has no leader, or its broker is down.
+    Offline,
+}
+
+impl Role {
+    fn class(self) -> &'static str {
+        match self {
+            Role::Leader => "leader",
+            Role::InSync => "in-sync",
+            Role::OutOfSync => "out-of-sync",
+            Role::Offline => "offline",
+        }
+    }
+}
+
+/// One replica block in a broker's column.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block {
+    pub topic: String,
+    pub partition: i32,
+    pub role: Role,
+    /// This replica's log end offset.
+    pub log_end: i64,
+    /// The partition's high watermark.
+    pub high_watermark: i64,
+}
+
+/// One broker's column.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Column {
+    pub broker: i32,
+    pub state: String,
+    pub controller: bool,
+    pub blocks: Vec<Block>,
+    /// Replicas not drawn (past `MAX_BLOCKS_PER_BROKER`).
+    pub more: usize,
+}
+
+/// Whether a broker in `state` serves its replicas.
+fn serves(state: &str) -> bool {
+    state == "up"
+}
+
+/// The columns of the map: each broker's replicas of the learner's topics (internal ones left
+/// out), in topic and partition order.
+pub fn columns(cluster: &ClusterView, topics: &[TopicDescription]) -> Vec<Column> {
+    cluster
+        .brokers
+        .iter()
+        .map(|broker| {
+            let mut blocks: Vec<Block> = topics
+                .iter()
+                .filter(|topic| !kite_shared::topic::is_internal(&topic.name))
+                .flat_map(|topic| topic.partitions.iter().map(move |p| (topic, p)))
+                .filter(|(_, p)| p.replicas.contains(&broker.id))
+                .map(|(topic, p)| block(&topic.name, p, broker.id, serves(&broker.state)))
+                .collect();
+            let more = blocks.len().saturating_sub(MAX_BLOCKS_PER_BROKER);
+            blocks.truncate(MAX_BLOCKS_PER_BROKER);
+            Column {
+                broker: broker.id,
+                state: broker.state.clone(),
+                controller: broker.id == cluster.controller,
+                blocks,
+                more,
+            }
+        })
+        .collect()
+}
+
+fn block(topic: &str, p: &PartitionDescription, broker: i32, serving: bool) -> Block {
+    let role = match p.leader {
+        None => Role::Offline,
+        _ if !serving => Role::Offline,
+        Some(leader) if leader == broker => Role::Leader,
+        Some(_) if p.isr.contains(&broker) => Role::InSync,
+        Some(_) => Role::OutOfSync,
+    };
+    let log_end =
+        p.replica_log_end_offsets.iter().find(|r| r.broker == broker).map_or(0, |r| r.log_end_offset);
+    Block {
+        topic: topic.to_string(),
+        partition: p.partition,
+        role,
+        log_end,
+        high_watermark: p.log_end_offset,
+    }
+}
+
+/// Where a block sits: its column's left edge and its top.
+fn block_at(columns: &[Column], topic: &str, partition: i32, role: Role) -> Option<(f64, f64)> {
+    columns.iter().enumerate().find_map(|(i, column)| {
+        let row = column
+            .blocks
+            .iter()
+            .position(|b| b.topic == topic && b.partition == partition && b.role == role)?;
+        Some((
+            column_x(i),
+            PRODUCER_ROW_PX + HEADER_HEIGHT_PX + row as f64 * (BLOCK_HEIGHT_PX + BLOCK_GAP_PX),
+        ))
+    })
+}
+
+fn column_x(index: usize) -> f64 {
+    index as f64 * (COLUMN_WIDTH_PX + COLUMN_GAP_PX)
+}
+
+/// What the map marks on blocks: the partition the last record went to, and each partition a
+/// group member owns with its lag.
+pub struct Marks {
+    written: Option<(String, i32)>,
+    lags: Vec<(String, i32, i64)>,
+}
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub cluster: Option<ClusterView>,
+    pub topics: Vec<TopicDescription>,
+    pub last_produced: Option<Produced>,
+    pub group: Option<GroupView>,
+    pub ready: bool,
+    pub send: Callback<Command>,
+    pub on_select: Callback<String>,
+}
+
+#[function_component(ClusterMap)]
+pub fn cluster_map(props: &Props) -> Html {
+    let lang = use_context::<Lang>().unwrap_or_default();
+    let chosen = use_state(|| None::<i32>);
+    let Some(cluster) = &props.cluster else {
+        return html! {
+            <section class="panel map" id="map" aria-labelledby="map-title">
+                <h2 id="map-title">{ tr(lang, "Cluster map") }</h2>
+                <p class="hint">{ tr(lang, "Waiting for the engine…") }</p>
+            </section>
+        };
+    };
+    let columns = columns(cluster, &props.topics);
+    let tallest = columns.iter().map(|c| c.blocks.len() + usize::from(c.more > 0)).max().unwrap_or(0).max(1);
+    let brokers_bottom =
+        PRODUCER_ROW_PX + HEADER_HEIGHT_PX + tallest as f64 * (BLOCK_HEIGHT_PX + BLOCK_GAP_PX);
+    let width = column_x(columns.len()) - COLUMN_GAP_PX;
+    let height = brokers_bottom + GROUP_ROW_PX;
+    let marks = Marks {
+        written: props.last_produced.as_ref().map(|p| (p.topic.clone(), p.partition)),
+        lags: props
+            .group
+            .iter()
+            .flat_map(|g| &g.rows)
+            .filter(|row| row.client_id.is_some())
+            .map(|row| (row.topic.clone(), row.partition, row.lag.unwrap_or(row.log_end_offset)))
+            .collect(),
+    };
+    let choose = |broker: i32| {
+        let chosen = chosen.clone();
+        Callback::from(move |()| chosen.set(if *chosen == Some(broker) { None } else { Some(broker) }))
+    };
+    html! {
+        <section class="panel map" id="map" aria-labelledby="map-title">
+            <h2 id="map-title">{ tr(lang, "Cluster map") }</h2>
+            <svg class="cluster-map" viewBox={format!("-2 -2 {} {}", width + 4.0, height + 4.0)}
+                style={format!("max-width: {}px", width + 4.0)} role="group" aria-labelledby="map-title">
+                <defs>
+                    <marker id="map-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                        <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head" /></marker>
+                </defs>
+                { producer(lang, &columns, props.last_produced.as_ref(), width) }
+                { for columns.iter().enumerate().map(|(i, column)| broker_column(lang, i, column, &marks, choose(column.broker), &props.on_select)) }
+                { for props.group.iter().map(|group| group_row(lang, &columns, group, brokers_bottom, width)) }
+            </svg>
+            { legend(lang) }
+            if let Some(broker) = *chosen && let Some(column) = columns.iter().find(|c| c.broker == broker) {
+                { broker_actions(lang, column, cluster.brokers.len() > 1, props.ready, &props.send) }
+            }
+        </section>
+    }
+}
+
+/// The producer's box, with an arrow to the broker leading the partition its last record went to
+/// (the block itself is marked `written`: arrows into the column would cross other blocks).
+fn producer(lang: Lang, columns: &[Column], last: Option<&Produced>, width: f64) -> Html {
+    let target = last.and_then(|p| Some((p, block_at(columns, &p.topic, p.partition, Role::Leader)?)));
+    let label = match last {
+        Some(p) => {
+            trf(lang, "Producer: last record to {}-{} at offset {}", &[&p.topic, &p.partition, &p.offset])
+        }
+        None => tr(lang, "Producer: nothing sent yet").to_string(),
+    };
+    html! {
+        <g class="map-producer" data-target={last.map(|p| format!("{}-{}", p.topic, p.partition)).unwrap_or_default()}>
+            <rect x="0" y="0" width={(width.min(300.0)).to_string()} height="30" rx="6" />
+            <text x="10" y="20">{ label }</text>
+            if let Some((_, (x, _))) = target {
+                <path class="flow" d={format!("M 150 30 C 150 {mid}, {bx} {mid}, {bx} {PRODUCER_ROW_PX}", mid = (30.0 + PRODUCER_ROW_PX) / 2.0, bx = x + COLUMN_WIDTH_PX / 2.0)}
+                    marker-end="url(#map-arrow)" />
+            }
+        </g>
+    }
+}
+
+fn broker_column(
+    lang: Lang,
+    index: usize,
+    column: &Column,
+    marks: &Marks,
+    choose: Callback<()>,
+    on_select: &Callback<String>,
+) -> Html {
+    let x = column_x(index);
+    let top = PRODUCER_ROW_PX;
+    let state = column.state.clone();
+    let label = if column.controller {
+        trf(lang, "Broker {} · controller", &[&column.broker])
+    } else {
+        trf(lang, "Broker {}", &[&column.broker])
+    };
+    let keyed = {
+        let choose = choose.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" || e.key() == " " {
+                e.prevent_default();
+                choose.emit(());
+            }
+        })
+    };
+    let clicked = choose.reform(|_: MouseEvent| ());
+    html! {
+        <g class={classes!("map-broker", format!("broker-{state}"))} data-broker={column.broker.to_string()} data-state={state.clone()}>
+            <g class="broker-head" role="button" tabindex="0" onclick={clicked} onkeydown={keyed}
+                aria-label={trf(lang, "{}: {} — choose to stop, pause or isolate it", &[&label, &super::cluster::state_name(lang, &state)])}>
+                <rect x={x.to_string()} y={top.to_string()} width={COLUMN_WIDTH_PX.to_string()} height={(HEADER_HEIGHT_PX - 6.0).to_string()} rx="6" />
+                <text x={(x + 8.0).to_string()} y={(top + 16.0).to_string()} class="broker-name">{ label }</text>
+                <text x={(x + 8.0).to_string()} y={(top + 31.0).to_string()} class="broker-state">{ super::cluster::state_name(lang, &state) }</text>
+            </g>
+            { for column.blocks.iter().enumerate().map(|(row, block)| replica_block(lang, x, row, column.broker, block, marks, on_select)) }
+            if column.more > 0 {
+                <text class="more" x={(x + 8.0).to_string()}
+                    y={(top + HEADER_HEIGHT_PX + column.blocks.len() as f64 * (BLOCK_HEIGHT_PX + BLOCK_GAP_PX) + 16.0).to_string()}>
+                    { trf(lang, "+{} more", &[&column.more]) }</text>
+            }
+        </g>
+    }
+}
+
+fn replica_block(
+    lang: Lang,
+    x: f64,
+    row: usize,
+    broker: i32,
+    block: &Block,
+    marks: &Marks,
+    on_select: &Callback<String>,
+) -> Html {
+    let y = PRODUCER_ROW_PX + HEADER_HEIGHT_PX + row as f64 * (BLOCK_HEIGHT_PX + BLOCK_GAP_PX);
+    let name = format!("{}-{}", block.topic, block.partition);
+    let leads = block.role == Role::Leader;
+    let written = leads && marks.written.as_ref() == Some(&(block.topic.clone(), block.partition));
+    let lag = marks
+        .lags
+        .iter()
+        .find(|(t, p, _)| leads && *t == block.topic && *p == block.partition)
+        .map(|(_, _, lag)| *lag);
+    let role = match block.role {
+        Role::Leader => tr(lang, "leader"),
+        Role::InSync => tr(lang, "follower, in sync"),
+        Role::OutOfSync => tr(lang, "follower, out of the ISR"),
+        Role::Offline => tr(lang, "offline"),
+    };
+    let select = {
+        let (on_select, topic) = (on_select.clone(), block.topic.clone());
+        Callback::from(move |_: MouseEvent| on_select.emit(topic.clone()))
+    };
+    html! {
+        <g class={classes!("replica", block.role.class(), written.then_some("written"))} data-replica={format!("{name}@{broker}")}
+            data-role={block.role.class()} onclick={select}>
+            <title>{ format!("{name} on broker {broker}: {role} · LEO {} · HW {}", block.log_end, block.high_watermark) }</title>
+            <rect x={(x + 4.0).to_string()} y={y.to_string()} width={(COLUMN_WIDTH_PX - 8.0).to_string()} height={BLOCK_HEIGHT_PX.to_string()} rx="4" />
+            <text x={(x + 12.0).to_string()} y={(y + 15.0).to_string()} class="replica-name">{ name }</text>
+            <text x={(x + 12.0).to_string()} y={(y + 30.0).to_string()} class="replica-offsets">
+                { format!("LEO {} · HW {}", block.log_end, block.high_watermark) }</text>
+            if let Some(lag) = lag {
+                <text x={(x + COLUMN_WIDTH_PX - 12.0).to_string()} y={(y + 15.0).to_string()} class="lag-badge" text-anchor="end">
+                    { format!("lag {lag}") }</text>
+            }
+        </g>
+    }
+}
+
+fn group_row(lang: Lang, columns: &[Column], group: &GroupView, top: f64, width: f64) -> Html {
+    let y = top + 24.0;
+    // The columns whose leaders the group's members read from: one arrow from under each.
+    let mut read_from: Vec<f64> = group
+        .rows
+        .iter()
+        .filter(|row| row.client_id.is_some())
+        .filter_map(|row| block_at(columns, &row.topic, row.partition, Role::Leader).map(|(x, _)| x))
+        .collect();
+    read_from.sort_by(f64::total_cmp);
+    read_from.dedup();
+    let total_lag: i64 = group.rows.iter().filter_map(|row| row.lag).sum();
+    html! {
+        <g class="map-group" data-group={group.group.clone()} data-lag={total_lag.to_string()}>
+            <rect x="0" y={y.to_string()} width={width.min(300.0).to_string()} height="30" rx="6" />
+            <text x="10" y={(y + 20.0).to_string()}>
+                { trf(lang, "Group {} · {} · lag {}", &[&group.group, &group.state, &total_lag]) }</text>
+            { for read_from.iter().map(|x| {
+                let from_x = x + COLUMN_WIDTH_PX / 2.0;
+                html! {
+                    <path class="flow consume" d={format!("M {from_x} {top} C {from_x} {y}, 150 {top}, 150 {y}")}
+                        marker-end="url(#map-arrow)" />
+                }
+            }) }
+        </g>
+    }
+}
+
+fn legend(lang: Lang) -> Html {
+    html! {
+        <p class="map-legend hint">
+            <span class="key leader">{ tr(lang, "leader") }</span>
+            <span class="key in-sync">{ tr(lang, "follower, in sync") }</span>
+            <span class="key out-of-sync">{ tr(lang, "follower, out of the ISR") }</span>
+            <span class="key offline">{ tr(lang, "offline") }</span>
+            { tr(lang, "LEO: the replica's log end · HW: the high watermark, what consumers may read") }
+        </p>
+    }
+}
+
+fn broker_actions(
+    lang: Lang,
+    column: &Column,
+    replicated: bool,
+    ready: bool,
+    send: &Callback<Command>,
+) -> Html {
+    let id = column.broker;
+    let button = |class: &'static str, text: &'static str, command: Command| {
+        let send = send.clone();
+        html! {
+            <button class={class} disabled={!ready || !replicated}
+                onclick={Callback::from(move |_: MouseEvent| { send.emit(command.clone()); send.emit(Command::ListTopics); })}>
+                { tr(lang, text) }</button>
+        }
+    };
+    html! {
+        <p class="map-actions" id="map-actions" data-broker={id.to_string()}>
+            <strong>{ trf(lang, "Broker {}", &[&id]) }</strong>
+            { match column.state.as_str() {
+                "stopped" => button("start-broker", "Start", Command::StartBroker { broker: id }),
+                "paused" => button("resume-broker", "Resume", Command::ResumeBroker { broker: id }),
+                "isolated" => button("heal-broker", "Heal", Command::HealBroker { broker: id }),
+                _ => html! { <>
+                    { button("stop-broker", "Stop", Command::StopBroker { broker: id }) }
+                    { button("pause-broker", "Pause", Command::PauseBroker { broker: id }) }
+                    { button("isolate-broker", "Isolate", Command::IsolateBroker { broker: id }) }
+                </> },
+            } }
+            if !replicated {
+                <span class="hint">{ tr(lang, "A single broker cannot be stopped: nothing would be left to serve.") }</span>
+            }
+        </p>
+    }
+}
