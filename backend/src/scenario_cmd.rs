@@ -32,7 +32,7 @@ pub(crate) fn run(command: ScenarioCommand, out: &mut impl std::io::Write) -> Re
             while let Some(report) = run.step(&mut cluster) {
                 let said = match &report.outcome {
                     Outcome::Done { said } => said.clone(),
-                    Outcome::Paused { text } => format!("(pause) {text}"),
+                    Outcome::Paused { text, .. } => format!("(pause) {text}"),
                     Outcome::Passed { said } => format!("✓ {said}"),
                     Outcome::Failed { why } => {
                         failed += 1;

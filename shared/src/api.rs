@@ -772,6 +772,9 @@ pub enum Outcome {
     Paused {
         /// What to tell the reader.
         text: String,
+        /// The same in Korean, when the script gives it (`pause "…" ko "…"`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ko: Option<String>,
     },
     /// An expectation that held.
     Passed {

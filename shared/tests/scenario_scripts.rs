@@ -19,7 +19,8 @@ fn play(text: &str) -> (String, Vec<String>) {
     while let Some(report) = run.step(&mut cluster) {
         let outcome = match &report.outcome {
             Outcome::Done { said } => format!("  {said}"),
-            Outcome::Paused { text } => format!("  (pause) {text}"),
+            Outcome::Paused { text, ko: None } => format!("  (pause) {text}"),
+            Outcome::Paused { text, ko: Some(ko) } => format!("  (pause) {text} / {ko}"),
             Outcome::Passed { said } => format!("  ✓ {said}"),
             Outcome::Failed { why } => {
                 failed.push(format!("line {}: {why}", report.line));

@@ -65,6 +65,10 @@ async fn the_docs_site_runs_three_scenarios_side_by_side() {
         let heading = r#"const r = document.querySelector('kite-playground').shadowRoot;
             const h = r && r.querySelector('#scenario-title'); return !!h && h.textContent.trim().startsWith('시나리오');"#;
         until(&client, heading, serde_json::json!(true)).await?;
+        // The scenario's own sentence in Korean (`pause "…" ko "…"`).
+        let paused = r#"const r = document.querySelector('kite-playground').shadowRoot;
+            const p = r && r.querySelector('#scenario-paused'); return !!p && p.textContent.trim().startsWith('같은 key는');"#;
+        until(&client, paused, serde_json::json!(true)).await?;
         let page = client.source().await.map_err(|e| e.to_string())?;
         assert!(page.contains("murmur2 = -985981536"), "the page shows the arithmetic");
         Ok(())

@@ -20,6 +20,14 @@ pub struct Props {
     pub full_playground: Option<String>,
 }
 
+/// A pause's sentence in the page's language: the script's Korean when it gives one.
+fn in_lang(lang: Lang, english: &str, korean: Option<&String>) -> String {
+    match (lang, korean) {
+        (Lang::Ko, Some(korean)) => korean.clone(),
+        _ => english.to_string(),
+    }
+}
+
 #[function_component(ScenarioPanel)]
 pub fn scenario_panel(props: &Props) -> Html {
     let lang = use_context::<Lang>().unwrap_or_default();
@@ -31,7 +39,7 @@ pub fn scenario_panel(props: &Props) -> Html {
     let failed = view.steps.iter().filter(|s| matches!(s.outcome, Outcome::Failed { .. })).count();
     let passed = view.steps.iter().filter(|s| matches!(s.outcome, Outcome::Passed { .. })).count();
     let paused = view.steps.last().and_then(|s| match &s.outcome {
-        Outcome::Paused { text } => Some(text.clone()),
+        Outcome::Paused { text, ko } => Some(in_lang(lang, text, ko.as_ref())),
         _ => None,
     });
     html! {
@@ -49,7 +57,7 @@ pub fn scenario_panel(props: &Props) -> Html {
                 { for view.steps.iter().map(|s| {
                     let (class, text) = match &s.outcome {
                         Outcome::Done { said } => ("done", said.clone()),
-                        Outcome::Paused { text } => ("paused", text.clone()),
+                        Outcome::Paused { text, ko } => ("paused", in_lang(lang, text, ko.as_ref())),
                         Outcome::Passed { said } => ("passed", format!("✓ {said}")),
                         Outcome::Failed { why } => ("failed", format!("✗ {why}")),
                     };

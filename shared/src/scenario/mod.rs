@@ -66,10 +66,12 @@ pub enum Action {
         /// How much virtual time passes, in ms (at most `MAX_SCENARIO_WAIT_MS`).
         ms: i64,
     },
-    /// `pause "…"`: the run stops here until the reader continues.
+    /// `pause "…"` (or `pause "…" ko "…"`): the run stops here until the reader continues.
     Pause {
         /// What to tell the reader.
         text: String,
+        /// The same in Korean, for a Korean page (`ko "…"` after the English).
+        ko: Option<String>,
     },
     /// `expect …`: a check of the cluster at this point, which fails the run when it does not hold.
     Expect(Expectation),

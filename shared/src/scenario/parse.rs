@@ -262,16 +262,17 @@ fn step(words: &[String], line_text: &str) -> Result<Action, String> {
             request(Command::PauseBroker { broker: broker(first, words)? }, 3)
         }
         "pause" => {
-            // The reader's pause: the rest of the line, unquoted or quoted.
-            let text = if words.len() == 2 {
-                words[1].clone()
-            } else {
-                line_text.trim_start().trim_start_matches("pause").trim().to_string()
+            // The reader's pause: the rest of the line, unquoted or quoted, or two quoted
+            // sentences, the English then the Korean: pause "…" ko "…".
+            let (text, ko) = match words {
+                [_, text] => (text.clone(), None),
+                [_, text, ko_word, ko] if ko_word == "ko" => (text.clone(), Some(ko.clone())),
+                _ => (line_text.trim_start().trim_start_matches("pause").trim().to_string(), None),
             };
-            if text.is_empty() {
-                return Err("pause expects what to tell the reader: pause \"Now watch the leader\"".into());
+            if text.is_empty() || ko.as_deref() == Some("") {
+                return Err("pause expects what to tell the reader: pause \"Now watch the leader\" (ko \"…\" after it for Korean pages)".into());
             }
-            Ok(Action::Pause { text })
+            Ok(Action::Pause { text, ko })
         }
         "consumer" => {
             let name = words.get(1).ok_or("expected `consumer NAME group G topic T`")?.clone();
@@ -374,12 +375,29 @@ mod tests {
             if v == "10 EUR" && headers == &vec![("source".to_string(), "web".to_string())])
         );
         assert_eq!(script.steps[4].action, Action::Request(Command::PauseBroker { broker: 2 }));
-        assert_eq!(script.steps[5].action, Action::Pause { text: "Now watch the leader move".into() });
+        assert_eq!(
+            script.steps[5].action,
+            Action::Pause { text: "Now watch the leader move".into(), ko: None }
+        );
         assert_eq!(script.steps[6].action, Action::Wait { ms: 10_000 });
         assert_eq!(
             script.steps[8].action,
             Action::Expect(Expectation::Leader { topic: "orders".into(), partition: 0, broker: None })
         );
+    }
+
+    #[test]
+    fn a_pause_may_say_it_in_korean_too() {
+        let script =
+            parse("pause \"Now the leader stops.\" ko \"이제 리더를 정지합니다.\"\npause \"Only English\"\n")
+                .unwrap();
+        let pause =
+            |text: &str, ko: Option<&str>| Action::Pause { text: text.into(), ko: ko.map(str::to_string) };
+        assert_eq!(script.steps[0].action, pause("Now the leader stops.", Some("이제 리더를 정지합니다.")));
+        assert_eq!(script.steps[1].action, pause("Only English", None));
+        let error = parse("pause \"English\" ko \"\"\n").unwrap_err();
+        assert_eq!(error.line, 1);
+        assert!(error.message.contains("ko"), "{error:?}");
     }
 
     // proptest is a native dev-dependency (the wasm32 build of the tests has none).

@@ -99,7 +99,7 @@ impl ScenarioRun {
                 self.wait(cluster, ms);
                 Outcome::Done { said: format!("{ms} ms passed") }
             }
-            Action::Pause { text } => Outcome::Paused { text },
+            Action::Pause { text, ko } => Outcome::Paused { text, ko },
             Action::Expect(expectation) => match self.check(cluster, &expectation) {
                 Ok(said) => Outcome::Passed { said },
                 Err(why) => Outcome::Failed { why },
