@@ -12,6 +12,7 @@ use std::io::{ErrorKind, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use crate::segment_files;
 use kite_shared::cluster::layout::LayoutStores;
 use kite_shared::log::segment::file_name;
 use kite_shared::log::storage::{
@@ -201,7 +202,7 @@ impl PartitionStore for DiskPartitionStore {
         let len = file.metadata().map_err(|e| error("stat", &path, e))?.len();
         let len = usize::try_from(len)
             .map_err(|_| StorageError::new("open", path.display().to_string(), "too large"))?;
-        Ok(Box::new(DiskSegment { file, len, path }))
+        Ok(Box::new(DiskSegment { segment: segment_files::register(file), len, path }))
     }
 
     fn read_file(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
@@ -223,12 +224,25 @@ impl PartitionStore for DiskPartitionStore {
     }
 }
 
-/// A segment's `.log` file. `len` is what this process has written (the file's length when
-/// opened, plus appends), so appends are positioned writes at the end.
+/// A segment's `.log` file, open while `segment_files` has room for it. `len` is what this
+/// process has written (the file's length when opened, plus appends), so appends are positioned
+/// writes at the end.
 pub struct DiskSegment {
-    file: File,
+    segment: u64,
     len: usize,
     path: PathBuf,
+}
+
+impl DiskSegment {
+    fn with_file<T>(&self, work: impl FnOnce(&File) -> std::io::Result<T>) -> std::io::Result<T> {
+        segment_files::with_file(self.segment, &self.path, work)
+    }
+}
+
+impl Drop for DiskSegment {
+    fn drop(&mut self) {
+        segment_files::forget(self.segment);
+    }
 }
 
 impl SegmentFile for DiskSegment {
@@ -239,24 +253,26 @@ impl SegmentFile for DiskSegment {
     fn read_at(&self, position: usize, len: usize) -> Result<Cow<'_, [u8]>, StorageError> {
         let end = position.saturating_add(len).min(self.len);
         let mut buffer = vec![0; end.saturating_sub(position)];
-        self.file.read_exact_at(&mut buffer, position as u64).map_err(|e| error("read", &self.path, e))?;
+        self.with_file(|file| file.read_exact_at(&mut buffer, position as u64))
+            .map_err(|e| error("read", &self.path, e))?;
         Ok(Cow::Owned(buffer))
     }
 
     fn append(&mut self, bytes: &[u8]) -> Result<(), StorageError> {
-        self.file.write_all_at(bytes, self.len as u64).map_err(|e| error("append to", &self.path, e))?;
+        let at = self.len as u64;
+        self.with_file(|file| file.write_all_at(bytes, at)).map_err(|e| error("append to", &self.path, e))?;
         self.len += bytes.len();
         Ok(())
     }
 
     fn truncate(&mut self, len: usize) -> Result<(), StorageError> {
-        self.file.set_len(len as u64).map_err(|e| error("truncate", &self.path, e))?;
+        self.with_file(|file| file.set_len(len as u64)).map_err(|e| error("truncate", &self.path, e))?;
         self.len = len;
         Ok(())
     }
 
     fn flush(&mut self) -> Result<(), StorageError> {
-        self.file.sync_data().map_err(|e| error("fsync", &self.path, e))
+        self.with_file(File::sync_data).map_err(|e| error("fsync", &self.path, e))
     }
 }
 
