@@ -378,6 +378,27 @@ fn korean_first_run(text: &str) -> Option<&'static str> {
         "Start: create orders, produce, consume" => "시작하기: orders 만들고, 보내고, 읽기",
         "No thanks, I'll start from scratch" => "괜찮아요, 처음부터 직접 할게요",
         "Show internal topics" => "내부 토픽 보기",
+        // The guided tour
+        "Tour" => "둘러보기",
+        "Back" => "이전",
+        "Next" => "다음",
+        "Done" => "마치기",
+        "Skip the tour" => "둘러보기 건너뛰기",
+        "This is the cluster map. Each column is a broker; each block a replica of one of orders' partitions. The filled block is the partition's leader: producers write to it and consumers read from it. The outlined ones are followers in the ISR, copying the leader." => {
+            "클러스터 지도입니다. 세로줄 하나가 브로커 하나이고, 블록 하나가 orders 파티션의 복제본 하나입니다. 색이 채워진 블록이 그 파티션의 리더로, producer는 리더에 쓰고 consumer는 리더에서 읽습니다. 테두리만 있는 블록은 리더를 따라 복사하는 ISR 안의 팔로워입니다."
+        }
+        "The producer. Send a record with a key: the default partitioner hashes the key with murmur2, so the same key always lands in the same partition. The explanation below shows the arithmetic." => {
+            "Producer입니다. key를 달아 레코드를 보내 보세요. 기본 partitioner가 key를 murmur2로 해시하므로 같은 key는 늘 같은 파티션으로 갑니다. 아래 설명에 계산 과정이 나옵니다."
+        }
+        "Each partition is an ordered log: every record gets the next offset. LEO is where the next record goes; HW, the high watermark, is how far every in-sync replica has copied, and consumers read only up to it." => {
+            "파티션은 순서가 있는 로그입니다. 레코드마다 다음 offset을 받습니다. LEO는 다음 레코드가 들어갈 자리이고, HW(high watermark)는 ISR의 모든 복제본이 복사를 마친 데까지로, consumer는 여기까지만 읽습니다."
+        }
+        "Click a broker's name on the map and stop it. The partitions it led get a new leader from their ISR, and its replicas go grey until it starts again." => {
+            "지도에서 브로커 이름을 눌러 정지해 보세요. 그 브로커가 이끌던 파티션은 ISR에서 새 리더를 뽑고, 그 브로커의 복제본은 다시 시작할 때까지 회색이 됩니다."
+        }
+        "The consumer group billing reads orders: each partition belongs to one member, and lag is how many records it still has to read. Add a second consumer and watch the group rebalance." => {
+            "consumer group billing이 orders를 읽습니다. 파티션마다 멤버 하나가 맡고, lag은 아직 읽지 않은 레코드 수입니다. consumer를 하나 더 추가해 그룹이 리밸런스하는 것을 보세요."
+        }
         // The cluster map
         "Cluster map" => "클러스터 지도",
         "Producer: last record to {}-{} at offset {}" => "Producer: 마지막 레코드는 {}-{}의 offset {}",

@@ -71,6 +71,20 @@ async fn a_newcomer_starts_with_one_click_and_sees_no_error() {
         client.goto(&format!("{url}?lang=en")).await.map_err(|e| e.to_string())?;
         click(&client, "#welcome-start").await?;
         wait_for(&client, "[data-topic='orders']").await?;
+        // The tour: five steps, each pointing at its part of the page, then gone.
+        let pointed = ["#map", "#producer", "#partitions", "#map .map-broker", "#consumers"];
+        for (step, target) in pointed.iter().enumerate() {
+            wait_for(&client, &format!("#tour[data-step='{}']", step + 1)).await?;
+            wait_for(&client, &format!("{target}[data-tour='here']")).await?;
+            if step == 1 {
+                look(&client, PHONE, "first-run-tour-phone").await?;
+                resize(&client, WIDE).await?;
+            }
+            let next = if step + 1 == pointed.len() { "#tour-done" } else { "#tour-next" };
+            click(&client, next).await?;
+        }
+        assert_eq!(count(&client, "#tour").await?, 0, "the tour ends");
+        assert_eq!(count(&client, "[data-tour]").await?, 0, "and points at nothing");
         for partition in 0..3 {
             wait_for(
                 &client,

@@ -13,6 +13,7 @@ pub mod producer;
 pub mod scenario;
 pub mod timeline;
 pub mod topics;
+pub mod tour;
 pub mod welcome;
 
 use wasm_bindgen::JsCast;

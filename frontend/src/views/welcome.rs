@@ -1,6 +1,7 @@
 //! The first thing a newcomer sees on an empty cluster: what is running, and a one-click start —
 //! a topic `orders`, a few keyed records and a consumer group reading them — so there is
-//! something to look at before anything has been learned. Dismissed for good once used.
+//! something to look at before anything has been learned, then a five-step tour of the page
+//! (`tour`). Dismissed for good once used.
 
 use kite_shared::api::Command;
 use kite_shared::config::Acks;
@@ -8,6 +9,7 @@ use kite_shared::partitioner::PartitionerKind;
 use kite_shared::serializer::SerializerKind;
 use yew::prelude::*;
 
+use super::tour::{self, Tour};
 use crate::i18n::{Lang, tr, trf};
 
 /// The topic the start creates, and its partition count.
@@ -94,10 +96,20 @@ pub fn start_commands(brokers: usize) -> Vec<Command> {
 pub fn welcome_card(props: &Props) -> Html {
     let lang = use_context::<Lang>().unwrap_or_default();
     let done = use_state(remembered);
+    // The tour the start begins (resumed after a reload).
+    let touring = use_state(tour::stored_step);
+    let on_step = {
+        let touring = touring.clone();
+        Callback::from(move |step: Option<usize>| {
+            tour::store_step(step);
+            touring.set(step);
+        })
+    };
+    let tour = touring.map(|step| html! { <Tour {step} on_step={on_step.clone()} /> });
     // Shown once the cluster has been described: its topics were listed before that (the page
     // asks for them first), so a cluster that has some never flashes the card.
     let Some(brokers) = props.brokers.filter(|_| !*done && props.ready && !props.has_own_topics) else {
-        return html! {};
+        return html! { { for tour } };
     };
     let replication_factor = START_REPLICATION_FACTOR.min(brokers.max(1));
     let start = {
@@ -108,6 +120,7 @@ pub fn welcome_card(props: &Props) -> Html {
             for command in start_commands(brokers) {
                 send.emit(command);
             }
+            on_step.emit(Some(0));
         })
     };
     let dismiss = {
