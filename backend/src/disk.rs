@@ -125,9 +125,10 @@ impl BrokerStore for DiskBrokerStore {
         sync_dir(&self.dir)
     }
 
-    /// As Kafka deletes a log: the directory is first renamed `<dir>.<id>-delete` (one atomic
-    /// step, made durable), then removed; a crash in between leaves a `-delete` directory that the
-    /// sweep at the next open removes, never a partition directory with part of its files.
+    /// As Kafka deletes a log: the directory (whose log deleted its segments already) is renamed
+    /// `<dir>.<id>-delete` (one atomic step, made durable), then removed. A crash before the
+    /// rename leaves a partition directory with part of its files, after it a `-delete` one: the
+    /// metadata no longer names either, and the sweep at the next open removes both.
     fn remove_partition(&mut self, dir: &str) -> Result<(), StorageError> {
         let path = self.dir.join(dir);
         let nanos = std::time::SystemTime::now()

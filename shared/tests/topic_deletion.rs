@@ -158,3 +158,87 @@ fn a_single_broker_sweeps_a_deleted_topics_directories_at_open() {
 fn replicated_brokers_sweep_a_deleted_topics_directories_at_open() {
     crash_between_metadata_and_directories(3);
 }
+
+/// A crash between the front's topics file and the controller's log (the deletion writes them in
+/// that order): the controller still holds the topic the front no longer lists. The open deletes
+/// it, directories and all, so the name is free and a new topic of it starts empty.
+#[test]
+fn a_topic_the_controller_holds_but_the_front_does_not_list_is_deleted_at_open() {
+    let (mut cluster, stored) = open(FileMap::new(), 3);
+    create_orders(&mut cluster, 3);
+    let produce = Command::Produce {
+        topic: "orders".into(),
+        partition: Some(0),
+        key: None,
+        value: Some("old".into()),
+        timestamp_ms: None,
+        partitioner: Default::default(),
+        key_serializer: Default::default(),
+        value_serializer: Default::default(),
+        headers: Vec::new(),
+        acks: Default::default(),
+    };
+    assert!(matches!(cluster.handle(T0, produce), Reply::Produced { .. }));
+    let before = stored.settled();
+    stored.journal.lock().unwrap().clear();
+    assert!(matches!(
+        cluster.handle(T0, Command::DeleteTopic { name: "orders".into() }),
+        Reply::TopicDeleted { .. }
+    ));
+    let mut crashed = before;
+    let topics_file_only =
+        |op: &StorageOp| matches!(op, StorageOp::Write { file, .. } if file == "kite-topics.json");
+    apply_ops(&mut crashed, stored.journal.lock().unwrap().drain(..).filter(topics_file_only));
+
+    let (mut reopened, stored) = open(crashed, 3);
+    assert_eq!(orders(&mut reopened), None);
+    assert_eq!(partition_dirs(&stored.settled()), Vec::<String>::new(), "its replicas went");
+    create_orders(&mut reopened, 3);
+    let recreated = orders(&mut reopened).unwrap();
+    assert_eq!(recreated.partitions.iter().map(|p| p.log_end_offset).sum::<i64>(), 0, "{recreated:?}");
+}
+
+/// A cluster stored before topic ids: its topics get ids at open, written to the topics file
+/// before any log opens, and keep their records; the ids stay the same at the next start.
+#[test]
+fn topics_stored_before_ids_get_ids_and_keep_their_records() {
+    let (mut cluster, stored) = open(FileMap::new(), 1);
+    create_orders(&mut cluster, 1);
+    let produce = Command::Produce {
+        topic: "orders".into(),
+        partition: Some(1),
+        key: None,
+        value: Some("kept".into()),
+        timestamp_ms: None,
+        partitioner: Default::default(),
+        key_serializer: Default::default(),
+        value_serializer: Default::default(),
+        headers: Vec::new(),
+        acks: Default::default(),
+    };
+    assert!(matches!(cluster.handle(T0, produce), Reply::Produced { .. }));
+    // As an older Kite left it: no ids in the topics file, no partition.metadata.
+    let mut old = stored.settled();
+    old.retain(|(_, file), _| file != "partition.metadata");
+    for ((_, file), bytes) in old.iter_mut() {
+        if file == "kite-topics.json" {
+            let mut json: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+            json["topics"].as_array_mut().unwrap().iter_mut().for_each(|t| {
+                t.as_object_mut().unwrap().remove("topic_id");
+            });
+            json.as_object_mut().unwrap().remove("topic_ids_drawn");
+            *bytes = serde_json::to_vec(&json).unwrap();
+        }
+    }
+    let (mut upgraded, stored) = open(old, 1);
+    let described = orders(&mut upgraded).unwrap();
+    assert_eq!(described.topic_id.len(), 22, "an id was given: {described:?}");
+    assert_eq!(described.partitions[1].log_end_offset, 1, "the record is kept");
+    let files = stored.settled();
+    let topics_file =
+        String::from_utf8(files[&("broker-0".to_string(), "kite-topics.json".to_string())].clone()).unwrap();
+    assert!(topics_file.contains(&described.topic_id), "{topics_file}");
+    let (mut again, _) = open(files, 1);
+    let again = orders(&mut again).unwrap();
+    assert_eq!((again.topic_id, again.partitions[1].log_end_offset), (described.topic_id, 1));
+}

@@ -334,7 +334,8 @@ fn group_row(lang: Lang, columns: &[Column], group: &GroupView, top: f64, width:
         .collect();
     read_from.sort_by(f64::total_cmp);
     read_from.dedup();
-    let total_lag: i64 = group.rows.iter().filter_map(|row| row.lag).sum();
+    // A partition without a commit counts its whole log, as its badge shows.
+    let total_lag: i64 = group.rows.iter().map(|row| row.lag.unwrap_or(row.log_end_offset)).sum();
     html! {
         <g class="map-group" data-group={group.group.clone()} data-lag={total_lag.to_string()}>
             <rect x="0" y={y.to_string()} width={width.min(300.0).to_string()} height="30" rx="6" />

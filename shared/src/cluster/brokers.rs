@@ -11,7 +11,7 @@ use crate::config::{Acks, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
 use crate::log::checkpoint::{BrokerCheckpoints, CLEAN_SHUTDOWN_FILE};
 use crate::log::local_log::{LocalLog, LogConfig, LogError, OpenCheckpoints, OpenReport};
-use crate::log::partition_metadata;
+use crate::log::partition_metadata::{self, Claimed};
 use crate::log::storage::{BrokerStore, StorageError, sweep_stray_partitions};
 use crate::random::Rng;
 use crate::replication::broker::{Broker, BrokerConfig};
@@ -77,6 +77,11 @@ pub(super) trait Brokers: Send {
         config: &TopicConfig,
     ) -> Result<(), KafkaError>;
     fn delete_topic(&mut self, now_ms: i64, name: &str, partitions: i32) -> Result<(), KafkaError>;
+    /// At open: deletes the topics the brokers' own metadata holds but `listed` (the front's
+    /// topics file) does not. One broker keeps no metadata of its own: nothing to do.
+    fn drop_unlisted_topics(&mut self, _listed: &std::collections::BTreeSet<String>) -> Result<(), String> {
+        Ok(())
+    }
     fn set_topic_config(&mut self, now_ms: i64, name: &str, config: &TopicConfig);
     fn partition(&self, topic: &str, partition: i32) -> Option<PartitionView<'_>>;
     /// Appends one batch per partition through the leaders under `acks`; returns each batch's
@@ -178,7 +183,10 @@ impl SingleBroker {
         checkpoints: OpenCheckpoints,
     ) -> Result<(LocalLog, OpenReport), LogError> {
         let mut store = self.store.partition(dir).map_err(LogError::Storage)?;
-        partition_metadata::claim(store.as_mut(), topic_id).map_err(LogError::Storage)?;
+        let claimed = partition_metadata::claim(store.as_mut(), topic_id).map_err(LogError::Storage)?;
+        // The checkpoints name partitions by topic name: a directory that was not this topic's may
+        // meet a deleted namesake's recovery point and log start there.
+        let checkpoints = if claimed == Claimed::Kept { checkpoints } else { OpenCheckpoints::default() };
         LocalLog::open(log_config(&self.options, config), store, checkpoints)
     }
 
@@ -467,12 +475,15 @@ impl Replicated {
                 ..BrokerConfig::default()
             };
         // What the metadata names; any other partition directory is a deleted topic's that a
-        // crash left behind, swept before the brokers open their logs.
+        // crash left behind, swept before the brokers open their logs. Without metadata nothing
+        // says which are strays: none is swept (the metadata may be what was lost).
         let named = named_partitions(&records);
         let mut brokers = Vec::new();
         for (id, mut store) in stores.into_iter().enumerate() {
-            sweep_stray_partitions(store.as_mut(), &|dir| named.contains(dir))
-                .map_err(|e| format!("broker-{id}: {e}"))?;
+            if !records.is_empty() {
+                sweep_stray_partitions(store.as_mut(), &|dir| named.contains(dir))
+                    .map_err(|e| format!("broker-{id}: {e}"))?;
+            }
             let id = id as BrokerId;
             // A new incarnation: the controller tells the restarted broker from its last life.
             let incarnation = records
@@ -671,6 +682,24 @@ impl Brokers for Replicated {
         )?;
         self.local.send_from_controller(out);
         self.write_metadata().map_err(storage)
+    }
+
+    fn drop_unlisted_topics(&mut self, listed: &std::collections::BTreeSet<String>) -> Result<(), String> {
+        let mut unlisted: Vec<String> = self
+            .local
+            .controller
+            .partitions
+            .keys()
+            .map(|tp| tp.topic.clone())
+            .filter(|t| !listed.contains(t))
+            .collect();
+        unlisted.dedup();
+        let now_ms = self.local.now_ms;
+        for name in unlisted {
+            self.delete_topic(now_ms, &name, 0)
+                .map_err(|e| format!("topic {name}, not listed: {}", e.message))?;
+        }
+        Ok(())
     }
 
     fn delete_topic(&mut self, now_ms: i64, name: &str, _partitions: i32) -> Result<(), KafkaError> {

@@ -149,10 +149,11 @@ struct TopicRecord {
     configs: BTreeMap<String, String>,
 }
 
-/// The topics `kite-topics.json` lists, and how many topic ids were drawn (none: a new cluster).
-fn read_topics_file(store: &dyn BrokerStore) -> Result<(Vec<TopicRecord>, u64), String> {
+/// What `kite-topics.json` holds: its topics and how many topic ids were drawn; `None` when there
+/// is no file (a new cluster, or one whose metadata is elsewhere).
+fn read_topics_file(store: &dyn BrokerStore) -> Result<Option<(Vec<TopicRecord>, u64)>, String> {
     let Some(bytes) = store.read_file(TOPICS_FILE).map_err(|e| e.to_string())? else {
-        return Ok((Vec::new(), 0));
+        return Ok(None);
     };
     let file: TopicsFile = serde_json::from_slice(&bytes)
         .map_err(|e| format!("{TOPICS_FILE} is not a Kite topics file: {e}"))?;
@@ -162,7 +163,7 @@ fn read_topics_file(store: &dyn BrokerStore) -> Result<(Vec<TopicRecord>, u64), 
             file.version
         ));
     }
-    Ok((file.topics, file.topic_ids_drawn))
+    Ok(Some((file.topics, file.topic_ids_drawn)))
 }
 
 /// The engine a host runs: the brokers (one, or N replicating under a controller), the group
@@ -322,8 +323,12 @@ impl Cluster {
     ) -> Result<(Cluster, Vec<(String, OpenReport)>), String> {
         let at = |e: StorageError| e.to_string();
         let store = brokers.metadata_store();
-        let (topics, topic_ids_drawn) = read_topics_file(store)?;
-        if brokers.broker_count() == 1 {
+        let stored = read_topics_file(store)?;
+        // Without a topics file nothing says which directories are strays: none is swept (the
+        // file may be what was lost).
+        if brokers.broker_count() == 1
+            && let Some((topics, _)) = &stored
+        {
             // One broker keeps its partitions beside the topics file: a directory the file does
             // not name is a deleted topic's that a crash left behind (replicated brokers are swept
             // from the controller's metadata as they open).
@@ -334,6 +339,7 @@ impl Cluster {
             let store = brokers.metadata_store();
             sweep_stray_partitions(store, &|dir| named.contains(dir)).map_err(at)?;
         }
+        let (topics, topic_ids_drawn) = stored.unwrap_or_default();
         let store = brokers.metadata_store();
         let registrations: Vec<SchemaRecord> = match store.read_file(SCHEMAS_FILE).map_err(at)? {
             None => Vec::new(),
@@ -380,18 +386,19 @@ impl Cluster {
                 .map_err(|e| format!("{SCHEMAS_FILE}: subject {}: {e}", record.subject))?;
         }
         cluster.schema_registrations = registrations;
+        let topics = cluster.give_topic_ids(topics).map_err(at)?;
+        // The topics file is what the front lists: a topic the controller still holds without
+        // it (a crash between the two files' writes, in a deletion or a creation) goes.
+        let listed: std::collections::BTreeSet<String> = topics.iter().map(|t| t.name.clone()).collect();
+        cluster.brokers.drop_unlisted_topics(&listed)?;
         let mut reports = Vec::new();
-        let mut ids_given = false;
         for record in topics {
             validate_name(&record.name).map_err(|e| format!("{TOPICS_FILE}: {}", e.message))?;
             validate_partition_count(record.partitions)
                 .map_err(|e| format!("{TOPICS_FILE}: {}", e.message))?;
             let config = TopicConfig::from_overrides(&record.configs)
                 .map_err(|e| format!("{TOPICS_FILE}: topic {}: {}", record.name, e.message))?;
-            let topic_id = record.topic_id.unwrap_or_else(|| {
-                ids_given = true;
-                cluster.new_topic_id(0)
-            });
+            let topic_id = record.topic_id.unwrap_or_default();
             reports.extend(cluster.brokers.open_topic(&record.name, topic_id, record.partitions, &config)?);
             let state = TopicState {
                 name: record.name.clone(),
@@ -402,9 +409,6 @@ impl Cluster {
                 partitioner: TopicPartitionerState::default(),
             };
             cluster.topics.insert(record.name, state);
-        }
-        if ids_given {
-            cluster.write_topics_file().map_err(at)?;
         }
         cluster.load_groups();
         cluster.events.clear();
@@ -423,6 +427,24 @@ impl Cluster {
         self.tick_groups(now_ms);
         self.collect_events();
         problems
+    }
+
+    /// `topics` from a file written before topic ids, each given one, stored before any log opens:
+    /// a replica's directory is then only ever claimed by an id the file keeps (were the file
+    /// written after, a failed open would leave directories claimed by ids the next start would
+    /// not draw again, and that start would empty them).
+    fn give_topic_ids(&mut self, mut topics: Vec<TopicRecord>) -> Result<Vec<TopicRecord>, StorageError> {
+        if topics.iter().all(|t| t.topic_id.is_some()) {
+            return Ok(topics);
+        }
+        for record in topics.iter_mut().filter(|t| t.topic_id.is_none()) {
+            record.topic_id = Some(self.new_topic_id(0));
+        }
+        let file = TopicsFile { version: TOPICS_FILE_VERSION, topics, topic_ids_drawn: self.topic_ids_drawn };
+        let json = serde_json::to_vec_pretty(&file)
+            .map_err(|e| StorageError::new("encode", TOPICS_FILE, e.to_string()))?;
+        self.brokers.metadata_store().write_file(TOPICS_FILE, &json)?;
+        Ok(file.topics)
     }
 
     /// A topic id no topic of the cluster has, drawn at `now_ms`.

@@ -23,25 +23,36 @@ pub fn decode(bytes: &[u8]) -> Option<TopicId> {
     TopicId::parse(lines.next()?.strip_prefix("topic_id:")?)
 }
 
+/// What [`claim`] found in a partition directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claimed {
+    /// It was this topic's already: the broker's checkpoints for the partition hold.
+    Kept,
+    /// It named no topic (new, from before topic ids, or its file unreadable): now it names this
+    /// one. Checkpoints are not trusted for it (they may be a deleted topic's of the same name).
+    Named,
+    /// It was another topic's (a deleted one of the same name): its files went first.
+    Emptied,
+}
+
 /// Makes `store` the directory of topic `id` before its log opens: the file is written when
 /// missing (a new directory, or one from before topic ids). When it names another topic, the files
 /// are a deleted topic's of the same name and go first. An unreadable file is rewritten and the
-/// data kept: a damaged file is no proof the records are someone else's. Returns whether stale
-/// files were removed.
-pub fn claim(store: &mut dyn PartitionStore, id: TopicId) -> Result<bool, StorageError> {
+/// data kept: a damaged file is no proof the records are someone else's.
+pub fn claim(store: &mut dyn PartitionStore, id: TopicId) -> Result<Claimed, StorageError> {
     let found = store.read_file(PARTITION_METADATA_FILE)?;
-    let stale = match found.as_deref().map(decode) {
-        Some(Some(found)) if found == id => return Ok(false),
-        Some(Some(_other_topic)) => true,
-        Some(None) | None => false,
+    let claimed = match found.as_deref().map(decode) {
+        Some(Some(found)) if found == id => return Ok(Claimed::Kept),
+        Some(Some(_other_topic)) => Claimed::Emptied,
+        Some(None) | None => Claimed::Named,
     };
-    if stale {
+    if claimed == Claimed::Emptied {
         for file in store.list()? {
             store.delete_file(&file)?;
         }
     }
     store.write_file(PARTITION_METADATA_FILE, encode(id).as_bytes())?;
-    Ok(stale)
+    Ok(claimed)
 }
 
 #[cfg(test)]
@@ -53,11 +64,11 @@ mod tests {
     fn a_directory_of_another_topic_is_emptied_and_claimed() {
         let (old, new) = (TopicId([1; 16]), TopicId([2; 16]));
         let mut store = MemoryPartitionStore::ephemeral();
-        assert!(!claim(&mut store, old).unwrap(), "a new directory is claimed");
+        assert_eq!(claim(&mut store, old).unwrap(), Claimed::Named, "a new directory is claimed");
         store.write_file("00000000000000000000.log", b"old records").unwrap();
-        assert!(!claim(&mut store, old).unwrap(), "its own topic keeps it");
+        assert_eq!(claim(&mut store, old).unwrap(), Claimed::Kept, "its own topic keeps it");
         assert_eq!(store.list().unwrap().len(), 2);
-        assert!(claim(&mut store, new).unwrap(), "another topic's files go");
+        assert_eq!(claim(&mut store, new).unwrap(), Claimed::Emptied, "another topic's files go");
         assert_eq!(store.list().unwrap(), vec![PARTITION_METADATA_FILE.to_string()]);
         let text = store.read_file(PARTITION_METADATA_FILE).unwrap().unwrap();
         assert_eq!(decode(&text), Some(new));
@@ -69,7 +80,7 @@ mod tests {
         let mut store = MemoryPartitionStore::ephemeral();
         store.write_file(PARTITION_METADATA_FILE, b"garbage").unwrap();
         store.write_file("00000000000000000000.log", b"records").unwrap();
-        assert!(!claim(&mut store, TopicId([3; 16])).unwrap());
+        assert_eq!(claim(&mut store, TopicId([3; 16])).unwrap(), Claimed::Named);
         assert_eq!(store.list().unwrap().len(), 2);
     }
 }

@@ -140,15 +140,20 @@ impl Broker {
     fn create_log(&mut self, tp: &TopicPartition, topic_id: TopicId) -> Result<LocalLog, String> {
         let config = self.topic_configs.get(&tp.topic).cloned().unwrap_or_else(|| self.log_config());
         let Some(store) = self.store.as_mut() else { return Ok(LocalLog::new(config)) };
-        let checkpoints = self
+        let mut checkpoints = self
             .opened_from
             .as_ref()
             .map_or_else(OpenCheckpoints::default, |from| from.for_partition(&tp.topic, tp.partition));
         let mut partition_store = store.partition(&tp.to_string()).map_err(|e| e.to_string())?;
-        // A directory of another topic of this name (deleted) is emptied first; metadata written
-        // before topic ids names none, and the directory is taken as it is.
+        // A directory of another topic of this name (deleted) is emptied first, and one that was
+        // not this topic's does not take the checkpoints (a deleted namesake's log start); metadata
+        // written before topic ids names none, and the directory is taken as it is.
         if topic_id != TopicId::ZERO {
-            partition_metadata::claim(partition_store.as_mut(), topic_id).map_err(|e| e.to_string())?;
+            let claimed =
+                partition_metadata::claim(partition_store.as_mut(), topic_id).map_err(|e| e.to_string())?;
+            if claimed != partition_metadata::Claimed::Kept {
+                checkpoints = OpenCheckpoints::default();
+            }
         }
         LocalLog::open(config, partition_store, checkpoints).map(|(log, _)| log).map_err(|e| e.to_string())
     }

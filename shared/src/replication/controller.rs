@@ -233,6 +233,12 @@ impl Controller {
                 format!("Replication factor: {replication_factor} larger than available brokers: {n}."),
             ));
         }
+        if self.partitions.keys().any(|tp| tp.topic == name) {
+            return Err(KafkaError::new(
+                ErrorCode::TopicAlreadyExists,
+                format!("Topic '{name}' already exists."),
+            ));
+        }
         self.metadata_log.push(MetadataRecord::Topic { name: name.to_string(), partitions, topic_id });
         let start = (rng.next_u64() % n as u64) as usize;
         let mut shift = (rng.next_u64() % n as u64) as usize;

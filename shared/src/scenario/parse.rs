@@ -264,10 +264,18 @@ fn step(words: &[String], line_text: &str) -> Result<Action, String> {
         "pause" => {
             // The reader's pause: the rest of the line, unquoted or quoted, or two quoted
             // sentences, the English then the Korean: pause "…" ko "…".
+            // Only a quoted English sentence may have a Korean one after it: unquoted, `ko` is a
+            // word of the sentence (`pause Say ko twice`).
+            let rest = line_text.trim_start().trim_start_matches("pause").trim();
             let (text, ko) = match words {
                 [_, text] => (text.clone(), None),
-                [_, text, ko_word, ko] if ko_word == "ko" => (text.clone(), Some(ko.clone())),
-                _ => (line_text.trim_start().trim_start_matches("pause").trim().to_string(), None),
+                [_, text, ko_word, ko] if ko_word == "ko" && rest.starts_with('"') => {
+                    (text.clone(), Some(ko.clone()))
+                }
+                [_, _, ko_word] if ko_word == "ko" && rest.starts_with('"') => {
+                    return Err("pause \"…\" ko expects the Korean sentence after ko: ko \"…\"".into());
+                }
+                _ => (rest.to_string(), None),
             };
             if text.is_empty() || ko.as_deref() == Some("") {
                 return Err("pause expects what to tell the reader: pause \"Now watch the leader\" (ko \"…\" after it for Korean pages)".into());
@@ -398,6 +406,10 @@ mod tests {
         let error = parse("pause \"English\" ko \"\"\n").unwrap_err();
         assert_eq!(error.line, 1);
         assert!(error.message.contains("ko"), "{error:?}");
+        assert!(parse("pause \"English\" ko\n").unwrap_err().message.contains("after ko"));
+        // Unquoted, `ko` is only a word of the sentence.
+        let script = parse("pause Say ko twice\n").unwrap();
+        assert_eq!(script.steps[0].action, pause("Say ko twice", None));
     }
 
     // proptest is a native dev-dependency (the wasm32 build of the tests has none).
