@@ -401,6 +401,10 @@ fn korean_first_run(text: &str) -> Option<&'static str> {
         }
         // The cluster map
         "Cluster map" => "클러스터 지도",
+        "create a topic first" => "먼저 토픽을 만드세요",
+        "No partition of yours yet: create a topic and its replicas appear here." => {
+            "아직 직접 만든 파티션이 없습니다. 토픽을 만들면 그 복제본이 여기에 나타납니다."
+        }
         "Producer: last record to {}-{} at offset {}" => "Producer: 마지막 레코드는 {}-{}의 offset {}",
         "Producer: nothing sent yet" => "Producer: 아직 보낸 레코드 없음",
         "Broker {} · controller" => "브로커 {} · 컨트롤러",

@@ -173,11 +173,12 @@ pub fn cluster_map(props: &Props) -> Html {
         };
     };
     let columns = columns(cluster, &props.topics);
-    let tallest = columns.iter().map(|c| c.blocks.len() + usize::from(c.more > 0)).max().unwrap_or(0).max(1);
+    // An empty cluster takes one row, which says so; the groups' row only when there is a group.
+    let tallest = columns.iter().map(|c| c.blocks.len() + usize::from(c.more > 0)).max().unwrap_or(0);
     let brokers_bottom =
-        PRODUCER_ROW_PX + HEADER_HEIGHT_PX + tallest as f64 * (BLOCK_HEIGHT_PX + BLOCK_GAP_PX);
+        PRODUCER_ROW_PX + HEADER_HEIGHT_PX + tallest.max(1) as f64 * (BLOCK_HEIGHT_PX + BLOCK_GAP_PX);
     let width = column_x(columns.len()) - COLUMN_GAP_PX;
-    let height = brokers_bottom + GROUP_ROW_PX;
+    let height = brokers_bottom + if props.group.is_some() { GROUP_ROW_PX } else { 0.0 };
     let marks = Marks {
         written: props.last_produced.as_ref().map(|p| (p.topic.clone(), p.partition)),
         lags: props
@@ -204,6 +205,10 @@ pub fn cluster_map(props: &Props) -> Html {
                 { producer(lang, &columns, props.last_produced.as_ref(), width) }
                 { for columns.iter().enumerate().map(|(i, column)| broker_column(lang, i, column, &marks, choose(column.broker), &props.on_select)) }
                 { for props.group.iter().map(|group| group_row(lang, &columns, group, brokers_bottom, width)) }
+                if tallest == 0 {
+                    <text class="more" x="8" y={(PRODUCER_ROW_PX + HEADER_HEIGHT_PX + 20.0).to_string()}>
+                        { tr(lang, "No partition of yours yet: create a topic and its replicas appear here.") }</text>
+                }
             </svg>
             { legend(lang) }
             if let Some(broker) = *chosen && let Some(column) = columns.iter().find(|c| c.broker == broker) {

@@ -195,7 +195,7 @@ pub fn producer_panel(props: &Props) -> Html {
             <h2 id="producer-title">{ tr(lang, "Producer") }</h2>
             <form class="produce" onsubmit={produce}>
                 <p class="target">{ tr(lang, "Topic: ") }<strong id="produce-topic">{
-                    if topic.is_empty() { "create a topic first".to_string() } else { topic.clone() }
+                    if topic.is_empty() { tr(lang, "create a topic first").to_string() } else { topic.clone() }
                 }</strong></p>
                 <label>{ tr(lang, "Key") }<input id="produce-key" type="text" value={(*key).clone()}
                     oninput={bind_text(&key)} placeholder="empty = null key" /></label>
