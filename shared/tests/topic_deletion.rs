@@ -64,6 +64,24 @@ fn create_orders(cluster: &mut Cluster, brokers: u32) {
     assert!(matches!(reply, Reply::TopicCreated { .. }), "{reply:?}");
 }
 
+/// One record to `orders`, acknowledged.
+fn produce(cluster: &mut Cluster, partition: Option<i32>, key: Option<String>, value: &str) {
+    let command = Command::Produce {
+        topic: "orders".into(),
+        partition,
+        key,
+        value: Some(value.into()),
+        timestamp_ms: None,
+        partitioner: Default::default(),
+        key_serializer: Default::default(),
+        value_serializer: Default::default(),
+        headers: Vec::new(),
+        acks: Default::default(),
+    };
+    let reply = cluster.handle(T0, command);
+    assert!(matches!(reply, Reply::Produced { .. }), "{reply:?}");
+}
+
 /// Whether an op changes a broker's or the controller's own files (metadata, checkpoints), not a
 /// partition directory's.
 fn is_metadata(op: &StorageOp) -> bool {
@@ -84,22 +102,7 @@ fn crash_between_metadata_and_directories(brokers: u32) {
     let (mut cluster, stored) = open(FileMap::new(), brokers);
     create_orders(&mut cluster, brokers);
     for n in 0..RECORDS {
-        let reply = cluster.handle(
-            T0,
-            Command::Produce {
-                topic: "orders".into(),
-                partition: None,
-                key: Some(format!("customer-{n}")),
-                value: Some(format!("order {n}")),
-                timestamp_ms: None,
-                partitioner: Default::default(),
-                key_serializer: Default::default(),
-                value_serializer: Default::default(),
-                headers: Vec::new(),
-                acks: Default::default(),
-            },
-        );
-        assert!(matches!(reply, Reply::Produced { .. }), "{reply:?}");
+        produce(&mut cluster, None, Some(format!("customer-{n}")), &format!("order {n}"));
     }
     let before = stored.settled();
     assert_eq!(partition_dirs(&before).len(), 3 * brokers as usize, "every replica has its directory");
@@ -166,19 +169,7 @@ fn replicated_brokers_sweep_a_deleted_topics_directories_at_open() {
 fn a_topic_the_controller_holds_but_the_front_does_not_list_is_deleted_at_open() {
     let (mut cluster, stored) = open(FileMap::new(), 3);
     create_orders(&mut cluster, 3);
-    let produce = Command::Produce {
-        topic: "orders".into(),
-        partition: Some(0),
-        key: None,
-        value: Some("old".into()),
-        timestamp_ms: None,
-        partitioner: Default::default(),
-        key_serializer: Default::default(),
-        value_serializer: Default::default(),
-        headers: Vec::new(),
-        acks: Default::default(),
-    };
-    assert!(matches!(cluster.handle(T0, produce), Reply::Produced { .. }));
+    produce(&mut cluster, Some(0), None, "old");
     let before = stored.settled();
     stored.journal.lock().unwrap().clear();
     assert!(matches!(
@@ -204,19 +195,7 @@ fn a_topic_the_controller_holds_but_the_front_does_not_list_is_deleted_at_open()
 fn topics_stored_before_ids_get_ids_and_keep_their_records() {
     let (mut cluster, stored) = open(FileMap::new(), 1);
     create_orders(&mut cluster, 1);
-    let produce = Command::Produce {
-        topic: "orders".into(),
-        partition: Some(1),
-        key: None,
-        value: Some("kept".into()),
-        timestamp_ms: None,
-        partitioner: Default::default(),
-        key_serializer: Default::default(),
-        value_serializer: Default::default(),
-        headers: Vec::new(),
-        acks: Default::default(),
-    };
-    assert!(matches!(cluster.handle(T0, produce), Reply::Produced { .. }));
+    produce(&mut cluster, Some(1), None, "kept");
     // As an older Kite left it: no ids in the topics file, no partition.metadata.
     let mut old = stored.settled();
     old.retain(|(_, file), _| file != "partition.metadata");
