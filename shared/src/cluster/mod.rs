@@ -673,7 +673,14 @@ impl Cluster {
         let brokers = &mut self.brokers;
         match fault {
             Command::StopBroker { broker } => brokers.stop_broker(now_ms, broker),
-            Command::StartBroker { broker } => brokers.start_broker(now_ms, broker),
+            Command::StartBroker { broker } => brokers.start_broker(now_ms, broker).map(|()| {
+                // A broker started again is a new process: it knows the topics' configs only when
+                // told (its logs would otherwise keep Kafka's defaults: another segment.bytes,
+                // retention or cleanup.policy than the other replicas').
+                for state in self.topics.values() {
+                    self.brokers.set_topic_config(now_ms, &state.name, &state.config);
+                }
+            }),
             Command::PauseBroker { broker } => brokers.pause_broker(now_ms, broker, true),
             Command::ResumeBroker { broker } => brokers.pause_broker(now_ms, broker, false),
             Command::IsolateBroker { broker } => brokers.isolate_broker(now_ms, broker, true),

@@ -1,0 +1,64 @@
+//! A broker stopped and started again in a running cluster is a new process: it must be told the
+//! topics' configs again, or its replicas keep Kafka's defaults (here `segment.bytes`: one segment
+//! where the other replicas roll one per record).
+
+use std::collections::BTreeMap;
+
+use kite_shared::api::{Command, Reply};
+use kite_shared::cluster::{Cluster, StorageOptions};
+use kite_shared::log::storage::{BrokerStore, FileMap, Journal, MemoryBrokerStore, apply_ops};
+
+const T0: i64 = 1_700_000_000_000;
+const RECORDS: usize = 30;
+
+fn segments_of(files: &FileMap, broker: usize) -> usize {
+    let dir = format!("broker-{broker}/tiny-0");
+    files.keys().filter(|(d, file)| *d == dir && file.ends_with(".log")).count()
+}
+
+#[test]
+fn a_restarted_broker_takes_the_topics_configs_back() {
+    let journal = Journal::default();
+    let store = |dir: &str| -> Box<dyn BrokerStore> {
+        Box::new(MemoryBrokerStore::journaled_under(dir, &FileMap::new(), journal.clone()))
+    };
+    let brokers = (0..3).map(|id| store(&format!("broker-{id}"))).collect();
+    let mut cluster =
+        Cluster::open_replicated(1, T0, store("controller"), brokers, StorageOptions::MEMORY).unwrap();
+    cluster.allow_faults = true;
+    let configs = BTreeMap::from([("segment.bytes".to_string(), "100".to_string())]);
+    let create =
+        Command::CreateTopic { name: "tiny".into(), partitions: 1, configs, replication_factor: Some(3) };
+    let Reply::TopicCreated { topic, .. } = cluster.handle(T0, create) else { panic!("not created") };
+    let leader = topic.partitions[0].leader.unwrap();
+    let follower = (leader + 1) % 3;
+    for fault in [Command::StopBroker { broker: follower }, Command::StartBroker { broker: follower }] {
+        let reply = cluster.handle(T0, fault);
+        assert!(matches!(reply, Reply::ClusterDescribed { .. }), "{reply:?}");
+    }
+    for n in 0..RECORDS {
+        let produce = Command::Produce {
+            topic: "tiny".into(),
+            partition: Some(0),
+            key: None,
+            value: Some(format!("record {n} {}", "x".repeat(60))),
+            timestamp_ms: None,
+            partitioner: Default::default(),
+            key_serializer: Default::default(),
+            value_serializer: Default::default(),
+            headers: Vec::new(),
+            acks: Default::default(),
+        };
+        let reply = cluster.handle(T0, produce);
+        assert!(matches!(reply, Reply::Produced { .. }), "{reply:?}");
+    }
+    let mut files = FileMap::new();
+    apply_ops(&mut files, journal.lock().unwrap().drain(..));
+    let segments: Vec<usize> = (0..3).map(|broker| segments_of(&files, broker)).collect();
+    for (broker, &count) in segments.iter().enumerate() {
+        assert!(
+            count >= RECORDS - 1,
+            "broker {broker} rolled {count} segments: {segments:?} (restarted: {follower})"
+        );
+    }
+}
