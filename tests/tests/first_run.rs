@@ -138,6 +138,15 @@ async fn a_newcomer_starts_with_one_click_and_sees_no_error() {
         assert_eq!(count(&client, "#welcome").await?, 0, "the card came back after a reload");
         assert_eq!(count(&client, "#error").await?, 0, "an error after the start");
 
+        // On the server (a fresh one): no error there either, and the map draws its brokers.
+        click(&client, "#server-connect").await?;
+        wait_for(&client, "#status[data-status='ready']").await?;
+        let status = text_of(&client, "#status").await?;
+        assert!(status.contains("kite serve"), "{status}");
+        wait_for(&client, "#map [data-broker='2']").await?;
+        tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+        assert_eq!(count(&client, "#error").await?, 0, "an error on the server's fresh cluster");
+
         let log = browser_log(&client).await?;
         assert!(log.is_empty(), "the console is not quiet: {log:?}");
         Ok(())
