@@ -2,6 +2,8 @@
 //! topics' configs again, or its replicas keep Kafka's defaults (here `segment.bytes`: one segment
 //! where the other replicas roll one per record).
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use kite_shared::api::{Command, Reply};
@@ -37,18 +39,8 @@ fn a_restarted_broker_takes_the_topics_configs_back() {
         assert!(matches!(reply, Reply::ClusterDescribed { .. }), "{reply:?}");
     }
     for n in 0..RECORDS {
-        let produce = Command::Produce {
-            topic: "tiny".into(),
-            partition: Some(0),
-            key: None,
-            value: Some(format!("record {n} {}", "x".repeat(60))),
-            timestamp_ms: None,
-            partitioner: Default::default(),
-            key_serializer: Default::default(),
-            value_serializer: Default::default(),
-            headers: Vec::new(),
-            acks: Default::default(),
-        };
+        let value = format!("record {n} {}", "x".repeat(60));
+        let produce = common::produce_text("tiny", Some(0), None, &value);
         let reply = cluster.handle(T0, produce);
         assert!(matches!(reply, Reply::Produced { .. }), "{reply:?}");
     }

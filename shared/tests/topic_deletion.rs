@@ -3,6 +3,8 @@
 //! Kafka's log manager removes `-delete` and stray logs at startup), so a topic created again
 //! under the same name starts empty instead of finding the old records.
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use kite_shared::api::{Command, Reply, TopicDescription};
@@ -66,19 +68,7 @@ fn create_orders(cluster: &mut Cluster, brokers: u32) {
 
 /// One record to `orders`, acknowledged.
 fn produce(cluster: &mut Cluster, partition: Option<i32>, key: Option<String>, value: &str) {
-    let command = Command::Produce {
-        topic: "orders".into(),
-        partition,
-        key,
-        value: Some(value.into()),
-        timestamp_ms: None,
-        partitioner: Default::default(),
-        key_serializer: Default::default(),
-        value_serializer: Default::default(),
-        headers: Vec::new(),
-        acks: Default::default(),
-    };
-    let reply = cluster.handle(T0, command);
+    let reply = cluster.handle(T0, common::produce_text("orders", partition, key, value));
     assert!(matches!(reply, Reply::Produced { .. }), "{reply:?}");
 }
 
