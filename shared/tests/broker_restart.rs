@@ -2,6 +2,8 @@
 //! topics' configs again, or its replicas keep Kafka's defaults (here `segment.bytes`: one segment
 //! where the other replicas roll one per record).
 
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 
 use std::collections::BTreeMap;

@@ -3,6 +3,8 @@
 //! Kafka's log manager removes `-delete` and stray logs at startup), so a topic created again
 //! under the same name starts empty instead of finding the old records.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 
 use std::collections::BTreeMap;
