@@ -31,10 +31,10 @@ pub(crate) fn run(command: ScenarioCommand, out: &mut impl std::io::Write) -> Re
             let mut failed = 0;
             while let Some(report) = run.step(&mut cluster) {
                 let said = match &report.outcome {
-                    Outcome::Done { said } => said.clone(),
+                    Outcome::Done { said, .. } => said.clone(),
                     Outcome::Paused { text, .. } => format!("(pause) {text}"),
-                    Outcome::Passed { said } => format!("✓ {said}"),
-                    Outcome::Failed { why } => {
+                    Outcome::Passed { said, .. } => format!("✓ {said}"),
+                    Outcome::Failed { why, .. } => {
                         failed += 1;
                         format!("✗ {why}")
                     }

@@ -767,6 +767,9 @@ pub enum Outcome {
     Done {
         /// What happened, in a few words (e.g. `orders-0 @ offset 0`).
         said: String,
+        /// The same in Korean, for a Korean page.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ko: Option<String>,
     },
     /// The reader's pause: the run waits here.
     Paused {
@@ -780,11 +783,17 @@ pub enum Outcome {
     Passed {
         /// What was found, in a few words.
         said: String,
+        /// The same in Korean.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ko: Option<String>,
     },
     /// An expectation that did not, and what was found instead.
     Failed {
         /// What was expected and what was found.
         why: String,
+        /// The same in Korean.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ko: Option<String>,
     },
 }
 

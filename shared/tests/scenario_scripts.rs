@@ -10,6 +10,11 @@ use kite_shared::scenario::{Outcome, ScenarioRun, parse};
 
 mod common;
 
+/// A report's Korean, on its own line under the English.
+fn korean(ko: &Option<String>) -> String {
+    ko.as_ref().map(|ko| format!("\n    ko: {ko}")).unwrap_or_default()
+}
+
 fn play(text: &str) -> (String, Vec<String>) {
     let script = parse(text).unwrap_or_else(|e| panic!("{e}"));
     let mut cluster = ScenarioRun::cluster_for(&script);
@@ -18,13 +23,13 @@ fn play(text: &str) -> (String, Vec<String>) {
     // Past every reader's pause, to the end.
     while let Some(report) = run.step(&mut cluster) {
         let outcome = match &report.outcome {
-            Outcome::Done { said } => format!("  {said}"),
+            Outcome::Done { said, ko } => format!("  {said}{}", korean(ko)),
             Outcome::Paused { text, ko: None } => format!("  (pause) {text}"),
             Outcome::Paused { text, ko: Some(ko) } => format!("  (pause) {text} / {ko}"),
-            Outcome::Passed { said } => format!("  ✓ {said}"),
-            Outcome::Failed { why } => {
+            Outcome::Passed { said, ko } => format!("  ✓ {said}{}", korean(ko)),
+            Outcome::Failed { why, ko } => {
                 failed.push(format!("line {}: {why}", report.line));
-                format!("  ✗ {why}")
+                format!("  ✗ {why}{}", korean(ko))
             }
         };
         trace.push_str(&format!("{:>3} {}\n{outcome}\n", report.line, report.source));
@@ -61,4 +66,21 @@ fn a_failed_expectation_says_what_was_found() {
     let (_, failed) =
         play("brokers 1\ntopic t partitions 3\nproduce t key=foobar value=v\nexpect partition 1\n");
     assert_eq!(failed, vec!["line 4: expected partition 1, found 0".to_string()]);
+}
+
+#[test]
+fn a_failed_expectation_says_it_in_korean_too() {
+    let script = parse("brokers 1\ntopic t partitions 3\nproduce t key=foobar value=v\nexpect partition 1\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut cluster = ScenarioRun::cluster_for(&script);
+    let mut run = ScenarioRun::new(script);
+    let reports: Vec<_> = std::iter::from_fn(|| run.step(&mut cluster)).collect();
+    let last = reports.last().map(|r| r.outcome.clone());
+    assert_eq!(
+        last,
+        Some(Outcome::Failed {
+            why: "expected partition 1, found 0".into(),
+            ko: Some("기대한 partition: 1, 실제: 0".into()),
+        })
+    );
 }

@@ -69,6 +69,11 @@ async fn the_docs_site_runs_three_scenarios_side_by_side() {
         let paused = r#"const r = document.querySelector('kite-playground').shadowRoot;
             const p = r && r.querySelector('#scenario-paused'); return !!p && p.textContent.trim().startsWith('같은 key는');"#;
         until(&client, paused, serde_json::json!(true)).await?;
+        // The run's own reports too: line 6's produce, said in Korean.
+        let report = r#"const r = document.querySelector('kite-playground').shadowRoot;
+            const s = r && r.querySelector('#scenario-steps li[data-line="6"] .said');
+            return s ? s.textContent.trim() : '';"#;
+        until(&client, report, serde_json::json!("orders-2의 offset 0에 기록")).await?;
         let page = client.source().await.map_err(|e| e.to_string())?;
         assert!(page.contains("murmur2 = -985981536"), "the page shows the arithmetic");
         Ok(())

@@ -20,7 +20,8 @@ pub struct Props {
     pub full_playground: Option<String>,
 }
 
-/// A pause's sentence in the page's language: the script's Korean when it gives one.
+/// A step's sentence in the page's language: the Korean when there is one (a pause's from the
+/// script, a report's from the run).
 fn in_lang(lang: Lang, english: &str, korean: Option<&String>) -> String {
     match (lang, korean) {
         (Lang::Ko, Some(korean)) => korean.clone(),
@@ -56,10 +57,10 @@ pub fn scenario_panel(props: &Props) -> Html {
             <ol class="steps" id="scenario-steps">
                 { for view.steps.iter().map(|s| {
                     let (class, text) = match &s.outcome {
-                        Outcome::Done { said } => ("done", said.clone()),
+                        Outcome::Done { said, ko } => ("done", in_lang(lang, said, ko.as_ref())),
                         Outcome::Paused { text, ko } => ("paused", in_lang(lang, text, ko.as_ref())),
-                        Outcome::Passed { said } => ("passed", format!("✓ {said}")),
-                        Outcome::Failed { why } => ("failed", format!("✗ {why}")),
+                        Outcome::Passed { said, ko } => ("passed", format!("✓ {}", in_lang(lang, said, ko.as_ref()))),
+                        Outcome::Failed { why, ko } => ("failed", format!("✗ {}", in_lang(lang, why, ko.as_ref()))),
                     };
                     html! {
                         <li class={classes!("step", class)} data-line={s.line.to_string()} data-outcome={class}>

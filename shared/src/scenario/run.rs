@@ -92,17 +92,17 @@ impl ScenarioRun {
                 let reply = cluster.handle(self.now_ms, command);
                 let said = describe(&reply);
                 self.last = Some(reply);
-                Outcome::Done { said }
+                said.done()
             }
             Action::OpenConsumer { name, group, topic } => self.open_consumer(cluster, name, group, topic),
             Action::Wait { ms } => {
                 self.wait(cluster, ms);
-                Outcome::Done { said: format!("{ms} ms passed") }
+                Said::new(format!("{ms} ms passed"), format!("{ms} ms 경과")).done()
             }
             Action::Pause { text, ko } => Outcome::Paused { text, ko },
             Action::Expect(expectation) => match self.check(cluster, &expectation) {
-                Ok(said) => Outcome::Passed { said },
-                Err(why) => Outcome::Failed { why },
+                Ok(said) => Outcome::Passed { said: said.en, ko: Some(said.ko) },
+                Err(why) => Outcome::Failed { why: why.en, ko: Some(why.ko) },
             },
         };
         Some(StepReport { line: step.line, source: step.source, outcome })
@@ -132,9 +132,9 @@ impl ScenarioRun {
             Reply::ConsumerOpened { consumer } => {
                 self.consumers.push((name.clone(), *consumer));
                 self.poll(cluster);
-                Outcome::Done { said: format!("{name} joins {group}") }
+                Said::new(format!("{name} joins {group}"), format!("{name}, group {group}에 참여")).done()
             }
-            other => Outcome::Done { said: describe(other) },
+            other => describe(other).done(),
         };
         self.last = Some(reply);
         outcome
@@ -168,43 +168,68 @@ impl ScenarioRun {
         }
     }
 
-    fn check(&self, cluster: &mut Cluster, expectation: &Expectation) -> Result<String, String> {
+    fn check(&self, cluster: &mut Cluster, expectation: &Expectation) -> Result<Said, Said> {
         let produced = || match &self.last {
             Some(Reply::Produced { partition, offset, .. }) => Ok((*partition, *offset)),
-            Some(other) => Err(format!("the step before produced nothing: {}", describe(other))),
-            None => Err("nothing was produced yet".to_string()),
+            Some(other) => {
+                let d = describe(other);
+                Err(Said::new(
+                    format!("the step before produced nothing: {}", d.en),
+                    format!("바로 앞 단계는 produce가 아니었습니다: {}", d.ko),
+                ))
+            }
+            None => Err(Said::new("nothing was produced yet", "아직 produce한 레코드가 없습니다")),
         };
+        let no_request = || Said::new("no request yet", "아직 요청이 없습니다");
         match expectation {
             Expectation::Partition(expected) => {
                 let (partition, _) = produced()?;
-                same("partition", *expected, partition)
+                same(("partition", "partition"), *expected, partition)
             }
             Expectation::Offset(expected) => {
                 let (_, offset) = produced()?;
-                same("offset", *expected, offset)
+                same(("offset", "offset"), *expected, offset)
             }
             Expectation::Ok => match &self.last {
-                Some(Reply::Error(e)) => {
-                    Err(format!("expected success, got {}: {}", e.error.name(), e.message))
-                }
-                Some(_) => Ok("ok".into()),
-                None => Err("no request yet".into()),
+                Some(Reply::Error(e)) => Err(Said::new(
+                    format!("expected success, got {}: {}", e.error.name(), e.message),
+                    format!("성공을 기대했지만 {}: {}", e.error.name(), e.message),
+                )),
+                Some(_) => Ok(Said::new("ok", "성공")),
+                None => Err(no_request()),
             },
             Expectation::Error(name) => match &self.last {
-                Some(Reply::Error(e)) if e.error.name() == name => Ok(format!("{name}: {}", e.message)),
-                Some(Reply::Error(e)) => {
-                    Err(format!("expected {name}, got {}: {}", e.error.name(), e.message))
+                Some(Reply::Error(e)) if e.error.name() == name => {
+                    let said = format!("{name}: {}", e.message);
+                    Ok(Said::new(said.clone(), said))
                 }
-                Some(other) => Err(format!("expected {name}, but it succeeded: {}", describe(other))),
-                None => Err("no request yet".into()),
+                Some(Reply::Error(e)) => Err(Said::new(
+                    format!("expected {name}, got {}: {}", e.error.name(), e.message),
+                    format!("{name}를 기대했지만 {}: {}", e.error.name(), e.message),
+                )),
+                Some(other) => {
+                    let d = describe(other);
+                    Err(Said::new(
+                        format!("expected {name}, but it succeeded: {}", d.en),
+                        format!("{name}를 기대했지만 성공했습니다: {}", d.ko),
+                    ))
+                }
+                None => Err(no_request()),
             },
             Expectation::Leader { topic, partition, broker } => {
                 let p = partition_of(cluster, self.now_ms, topic, *partition)?;
                 let shown = |b: Option<i32>| b.map_or("none".to_string(), |b| b.to_string());
+                let korean = |b: Option<i32>| b.map_or("없음".to_string(), |b| format!("broker {b}"));
                 if p.leader == *broker {
-                    Ok(format!("{topic}-{partition} is led by {}", shown(p.leader)))
+                    Ok(Said::new(
+                        format!("{topic}-{partition} is led by {}", shown(p.leader)),
+                        format!("{topic}-{partition}의 leader는 {}", korean(p.leader)),
+                    ))
                 } else {
-                    Err(format!("expected leader {}, found {}", shown(*broker), shown(p.leader)))
+                    Err(Said::new(
+                        format!("expected leader {}, found {}", shown(*broker), shown(p.leader)),
+                        format!("기대한 leader는 {}, 실제는 {}", korean(*broker), korean(p.leader)),
+                    ))
                 }
             }
             Expectation::Isr { topic, partition, brokers } => {
@@ -213,9 +238,15 @@ impl ScenarioRun {
                 expected.sort_unstable();
                 found.sort_unstable();
                 if expected == found {
-                    Ok(format!("{topic}-{partition} ISR {found:?}"))
+                    Ok(Said::new(
+                        format!("{topic}-{partition} ISR {found:?}"),
+                        format!("{topic}-{partition}의 ISR {found:?}"),
+                    ))
                 } else {
-                    Err(format!("expected ISR {expected:?}, found {found:?}"))
+                    Err(Said::new(
+                        format!("expected ISR {expected:?}, found {found:?}"),
+                        format!("기대한 ISR은 {expected:?}, 실제는 {found:?}"),
+                    ))
                 }
             }
             Expectation::Records { topic, count } => {
@@ -223,16 +254,21 @@ impl ScenarioRun {
                     Reply::Topics { topics } => topics,
                     other => return Err(describe(&other)),
                 };
-                let t = topics.iter().find(|t| &t.name == topic).ok_or(format!("no topic {topic}"))?;
+                let t = topics.iter().find(|t| &t.name == topic).ok_or_else(|| {
+                    Said::new(format!("no topic {topic}"), format!("topic {topic}이 없습니다"))
+                })?;
                 let found: i64 = t.partitions.iter().map(|p| p.log_end_offset - p.log_start_offset).sum();
-                same(&format!("{topic}'s committed records"), *count, found)
+                let (en, ko) =
+                    (format!("{topic}'s committed records"), format!("{topic}의 커밋된 레코드 수"));
+                same((&en, &ko), *count, found)
             }
             Expectation::Lag { group, lag } => match cluster
                 .handle(self.now_ms, Command::DescribeGroup { group: group.clone() })
             {
                 Reply::GroupDescribed { offsets, .. } => {
                     let found: i64 = offsets.iter().map(|row| row.lag.unwrap_or(row.log_end_offset)).sum();
-                    same(&format!("{group}'s lag"), *lag, found)
+                    let (en, ko) = (format!("{group}'s lag"), format!("{group}의 lag"));
+                    same((&en, &ko), *lag, found)
                 }
                 other => Err(describe(&other)),
             },
@@ -240,11 +276,32 @@ impl ScenarioRun {
     }
 }
 
-fn same<T: PartialEq + std::fmt::Display>(what: &str, expected: T, found: T) -> Result<String, String> {
+/// A step's report in English and in Korean, said together so neither can be forgotten.
+struct Said {
+    en: String,
+    ko: String,
+}
+
+impl Said {
+    fn new(en: impl Into<String>, ko: impl Into<String>) -> Said {
+        Said { en: en.into(), ko: ko.into() }
+    }
+
+    fn done(self) -> Outcome {
+        Outcome::Done { said: self.en, ko: Some(self.ko) }
+    }
+}
+
+/// `what` (English, Korean) is `expected`, or says what was found.
+fn same<T: PartialEq + std::fmt::Display>(what: (&str, &str), expected: T, found: T) -> Result<Said, Said> {
+    let (en, ko) = what;
     if expected == found {
-        Ok(format!("{what} {found}"))
+        Ok(Said::new(format!("{en} {found}"), format!("{ko} {found}")))
     } else {
-        Err(format!("expected {what} {expected}, found {found}"))
+        Err(Said::new(
+            format!("expected {en} {expected}, found {found}"),
+            format!("기대한 {ko}: {expected}, 실제: {found}"),
+        ))
     }
 }
 
@@ -253,38 +310,72 @@ fn partition_of(
     now_ms: i64,
     topic: &str,
     partition: i32,
-) -> Result<crate::api::PartitionDescription, String> {
+) -> Result<crate::api::PartitionDescription, Said> {
     match cluster.handle(now_ms, Command::ListTopics) {
         Reply::Topics { topics } => topics
             .into_iter()
             .find(|t| t.name == topic)
             .and_then(|t| t.partitions.into_iter().find(|p| p.partition == partition))
-            .ok_or(format!("no partition {topic}-{partition}")),
+            .ok_or_else(|| {
+                Said::new(
+                    format!("no partition {topic}-{partition}"),
+                    format!("{topic}-{partition} partition이 없습니다"),
+                )
+            }),
         other => Err(describe(&other)),
     }
 }
 
 /// A reply in a few words, for a step's report.
-fn describe(reply: &Reply) -> String {
+fn describe(reply: &Reply) -> Said {
     match reply {
-        Reply::TopicCreated { topic, .. } => {
-            format!("created {} ({} partitions)", topic.name, topic.partitions.len())
-        }
-        Reply::Produced { topic, partition, offset, .. } => format!("{topic}-{partition} @ offset {offset}"),
-        Reply::TopicDeleted { name } => format!("deleted {name}"),
+        Reply::TopicCreated { topic, .. } => Said::new(
+            format!("created {} ({} partitions)", topic.name, topic.partitions.len()),
+            format!("{} 생성 (partition {}개)", topic.name, topic.partitions.len()),
+        ),
+        Reply::Produced { topic, partition, offset, .. } => Said::new(
+            format!("{topic}-{partition} @ offset {offset}"),
+            format!("{topic}-{partition}의 offset {offset}에 기록"),
+        ),
+        Reply::TopicDeleted { name } => Said::new(format!("deleted {name}"), format!("{name} 삭제")),
         Reply::ClusterDescribed { brokers, .. } => {
-            let states: Vec<String> =
-                brokers.iter().map(|b| format!("broker {} {}", b.id, b.state)).collect();
-            states.join(", ")
+            let (en, ko): (Vec<String>, Vec<String>) = brokers
+                .iter()
+                .map(|b| {
+                    (
+                        format!("broker {} {}", b.id, b.state),
+                        format!("broker {}: {}", b.id, state_ko(&b.state)),
+                    )
+                })
+                .unzip();
+            Said::new(en.join(", "), ko.join(", "))
         }
-        Reply::Error(e) => format!("{}: {}", e.error.name(), e.message),
+        // Kafka's error name and the engine's message, in both.
+        Reply::Error(e) => {
+            let said = format!("{}: {}", e.error.name(), e.message);
+            Said::new(said.clone(), said)
+        }
         // Its `type`, which the API's writer puts first (`tagged`): `{"type":"offsets_reset",…`.
         other => {
             let text = crate::api::encode(other);
-            text.strip_prefix(r#"{"type":""#)
+            let kind = text
+                .strip_prefix(r#"{"type":""#)
                 .and_then(|rest| rest.split('"').next())
                 .unwrap_or_default()
-                .to_string()
+                .to_string();
+            Said::new(kind.clone(), kind)
         }
+    }
+}
+
+/// A broker's state as the Korean UI names it (frontend/src/i18n.rs).
+fn state_ko(state: &str) -> &str {
+    match state {
+        "up" => "동작 중",
+        "fenced" => "펜싱됨",
+        "stopped" => "정지됨",
+        "paused" => "일시 정지",
+        "isolated" => "격리됨",
+        other => other,
     }
 }
