@@ -8,8 +8,9 @@ use std::io::{BufRead, Write};
 use std::time::{Duration, Instant};
 
 use kite_backend::client::ApiClient;
-use kite_shared::api::{BatchedRecord, Command, HostCommand, ProducedRecord, RecordView, Reply};
+use kite_shared::api::{BatchedRecord, Command, HostCommand, ProducedRecord, Push, RecordView, Reply};
 use kite_shared::config::Acks;
+use kite_shared::limits::MAX_EVENTS_PUSHED_PER_SECOND;
 use kite_shared::partitioner::PartitionerKind;
 use kite_shared::record::batch::{BatchRecord, RecordBatch};
 use kite_shared::serializer::SerializerKind;
@@ -252,16 +253,19 @@ pub(crate) fn events(args: EventsArgs, out: &mut impl Write) -> Result<(), Strin
         };
         // Nothing in time, or the server closed the connection: the stream is over.
         let Some((_, push)) = connection.next_push(wait)? else { return Ok(()) };
-        if let kite_shared::api::Push::Event { at_ms, text, event } = push {
-            let line = match args.output {
-                Output::Text => format!("[{at_ms}] {text}"),
-                Output::Json => {
-                    serde_json::json!({ "at_ms": at_ms, "text": text, "event": event }).to_string()
-                }
-            };
-            writeln!(out, "{line}").map_err(|e| e.to_string())?;
-            out.flush().map_err(|e| e.to_string())?;
-        }
+        let line = match (push, args.output) {
+            (Push::Event { at_ms, text, .. }, Output::Text) => format!("[{at_ms}] {text}"),
+            (Push::Event { at_ms, text, event }, Output::Json) => {
+                serde_json::json!({ "at_ms": at_ms, "text": text, "event": event }).to_string()
+            }
+            (Push::Skipped { events }, Output::Text) => {
+                format!("({events} events not shown: more than {MAX_EVENTS_PUSHED_PER_SECOND} a second)")
+            }
+            (Push::Skipped { events }, Output::Json) => serde_json::json!({ "skipped": events }).to_string(),
+            (Push::Records { .. }, _) => continue,
+        };
+        writeln!(out, "{line}").map_err(|e| e.to_string())?;
+        out.flush().map_err(|e| e.to_string())?;
     }
 }
 

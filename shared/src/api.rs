@@ -574,6 +574,12 @@ pub enum Push {
         /// The typed event as JSON: its `kind` and its fields.
         event: serde_json::Value,
     },
+    /// Events not pushed: more than [`crate::limits::MAX_EVENTS_PUSHED_PER_SECOND`] came in
+    /// one second of the engine's clock. One per batch of events that had any skipped.
+    Skipped {
+        /// How many of this batch's events were not pushed.
+        events: u64,
+    },
     /// New records of a tailed partition.
     Records {
         /// The tailed partition's topic.

@@ -11,8 +11,8 @@ use crate::api::{
 use crate::cluster::Cluster;
 use crate::error::{ErrorCode, KafkaError};
 use crate::limits::{
-    MAX_CONSUMERS_PER_CONNECTION, MAX_PUSH_BYTES_PER_EVENT_BATCH, MAX_SUBSCRIPTIONS_PER_CONNECTION,
-    MAX_TAIL_FETCHES_PER_PUSH, TAIL_PUSH_RECORDS,
+    MAX_CONSUMERS_PER_CONNECTION, MAX_EVENTS_PUSHED_PER_SECOND, MAX_PUSH_BYTES_PER_EVENT_BATCH,
+    MAX_SUBSCRIPTIONS_PER_CONNECTION, MAX_TAIL_FETCHES_PER_PUSH, TAIL_PUSH_RECORDS,
 };
 use crate::serializer::SerializerKind;
 use crate::trace::Event;
@@ -47,8 +47,18 @@ impl Capabilities {
 /// What a client subscribed to.
 #[derive(Debug)]
 enum Subscription {
-    Events,
-    Tail { topic: String, partition: i32, next: i64, deserializers: (SerializerKind, SerializerKind) },
+    /// The engine's events, at most `MAX_EVENTS_PUSHED_PER_SECOND` in the second that started
+    /// at `second_from_ms`, of which `pushed` have gone.
+    Events {
+        second_from_ms: i64,
+        pushed: u32,
+    },
+    Tail {
+        topic: String,
+        partition: i32,
+        next: i64,
+        deserializers: (SerializerKind, SerializerKind),
+    },
 }
 
 /// A client message answered by [`HostSession::answer`].
@@ -163,13 +173,23 @@ impl HostSession {
                 break;
             }
             match kind {
-                Subscription::Events => {
+                Subscription::Events { second_from_ms, pushed } => {
+                    if now_ms.saturating_sub(*second_from_ms) >= 1_000 {
+                        (*second_from_ms, *pushed) = (now_ms, 0);
+                    }
+                    let mut skipped = 0;
                     for (at_ms, event) in events {
+                        if *pushed >= MAX_EVENTS_PUSHED_PER_SECOND || out.full() {
+                            skipped += 1;
+                            continue;
+                        }
+                        *pushed += 1;
                         let push = Push::event(*at_ms, event);
                         out.push(encode(&ServerMessage::Push { subscription: *subscription, push }));
-                        if out.full() {
-                            break;
-                        }
+                    }
+                    if skipped > 0 {
+                        let push = Push::Skipped { events: skipped };
+                        out.push(encode(&ServerMessage::Push { subscription: *subscription, push }));
                     }
                 }
                 Subscription::Tail { topic, partition, next, deserializers } => {
@@ -212,7 +232,7 @@ impl HostSession {
                 }
                 return Reply::Unsubscribed { subscription };
             }
-            HostCommand::SubscribeEvents => Subscription::Events,
+            HostCommand::SubscribeEvents => Subscription::Events { second_from_ms: i64::MIN, pushed: 0 },
             HostCommand::Tail { .. } if !self.capabilities.live_tails => {
                 return refusal(
                     "Live tails are kite serve's: this host replays its cluster, and a tail's reads are not requests a replay makes again."

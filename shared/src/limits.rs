@@ -85,6 +85,13 @@ pub const MAX_CONSUMERS_PER_CONNECTION: usize = 32;
 /// 20 of them).
 pub const MAX_PUSH_BYTES_PER_EVENT_BATCH: usize = 4 * 1024 * 1024;
 
+/// Events one events subscription is pushed per second of the engine's clock. A produce to a
+/// 500-partition topic makes ~500 high-watermark events per batch, thousands a second: decoding
+/// them cost the page more than 300 ms at a time (docs/benchmarks.md), and no reader follows that
+/// many (the UI's timeline keeps 500). Past the cap an event is counted, not pushed, and one
+/// `skipped` push per batch of events says how many.
+pub const MAX_EVENTS_PUSHED_PER_SECOND: u32 = 500;
+
 /// Records one live-tail push carries at most.
 pub const TAIL_PUSH_RECORDS: u32 = 1_000;
 

@@ -190,3 +190,47 @@ fn consumers_belong_to_the_session_that_opened_them() {
     let Reply::GroupDescribed { members, .. } = &described else { panic!("{described:?}") };
     assert!(members.is_empty(), "{described:?}");
 }
+
+/// `count` high-watermark events, as a produce to that many partitions makes.
+fn high_watermarks(count: i32) -> Vec<(i64, kite_shared::trace::Event)> {
+    (0..count)
+        .map(|partition| {
+            let tp = kite_shared::ids::TopicPartition { topic: "load".into(), partition };
+            (1_000, kite_shared::trace::Event::HighWatermark { broker: 0, tp, high_watermark: 1 })
+        })
+        .collect()
+}
+
+/// The pushes' kinds and, for a `skipped`, its count.
+fn kinds(texts: &[String]) -> Vec<String> {
+    texts
+        .iter()
+        .map(|text| match decode_server_message(text).unwrap() {
+            ServerMessage::Push { push, .. } => {
+                let push = serde_json::to_value(&push).unwrap();
+                match push["type"].as_str().unwrap() {
+                    "skipped" => format!("skipped {}", push["events"]),
+                    kind => kind.to_string(),
+                }
+            }
+            other => panic!("not a push: {other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn a_flood_of_events_is_capped_per_second_and_the_rest_counted() {
+    let mut cluster = cluster_with_orders();
+    let mut session = server();
+    ask(&mut session, &mut cluster, 1, HostCommand::SubscribeEvents);
+    let most = kite_shared::limits::MAX_EVENTS_PUSHED_PER_SECOND as usize;
+    // 600 events in one batch: the first `most` go, one push counts the rest.
+    let got = kinds(&session.pushes(&mut cluster, 1_000, &high_watermarks(600)));
+    assert_eq!(got.len(), most + 1);
+    assert_eq!(got[most], format!("skipped {}", 600 - most));
+    assert!(got[..most].iter().all(|kind| kind == "event"));
+    // Later in the same second: only counted.
+    assert_eq!(kinds(&session.pushes(&mut cluster, 1_999, &high_watermarks(3))), vec!["skipped 3"]);
+    // The next second pushes again.
+    assert_eq!(kinds(&session.pushes(&mut cluster, 2_000, &high_watermarks(2))), vec!["event", "event"]);
+}

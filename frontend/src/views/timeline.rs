@@ -246,10 +246,21 @@ pub fn timeline_panel(props: &Props) -> Html {
                 { for shown.iter().map(|e| html! {
                     <li key={e.seq} class={classes!("event", format!("event-{}", e.kind))} data-kind={e.kind.clone()}>
                         <time>{ clock(e.at_ms) }</time>
-                        <span class="event-text">{ &e.text }</span>
+                        <span class="event-text">{ event_text(lang, e) }</span>
                     </li>
                 }) }
             </ol>
         </section>
+    }
+}
+
+/// An event's line: the engine's own text, or for events the engine did not push (more than
+/// `MAX_EVENTS_PUSHED_PER_SECOND` in a second) how many.
+fn event_text(lang: Lang, e: &crate::state::TimelineEvent) -> String {
+    if e.kind == "skipped" {
+        let most = kite_shared::limits::MAX_EVENTS_PUSHED_PER_SECOND;
+        trf(lang, "{} events not shown: more than {} a second", &[&e.text, &most])
+    } else {
+        e.text.clone()
     }
 }
