@@ -217,37 +217,10 @@ impl ScenarioRun {
                 None => Err(no_request()),
             },
             Expectation::Leader { topic, partition, broker } => {
-                let p = partition_of(cluster, self.now_ms, topic, *partition)?;
-                let shown = |b: Option<i32>| b.map_or("none".to_string(), |b| b.to_string());
-                let korean = |b: Option<i32>| b.map_or("없음".to_string(), |b| format!("broker {b}"));
-                if p.leader == *broker {
-                    Ok(Said::new(
-                        format!("{topic}-{partition} is led by {}", shown(p.leader)),
-                        format!("{topic}-{partition}의 leader는 {}", korean(p.leader)),
-                    ))
-                } else {
-                    Err(Said::new(
-                        format!("expected leader {}, found {}", shown(*broker), shown(p.leader)),
-                        format!("기대한 leader는 {}, 실제는 {}", korean(*broker), korean(p.leader)),
-                    ))
-                }
+                leader_is(&partition_of(cluster, self.now_ms, topic, *partition)?, topic, *broker)
             }
             Expectation::Isr { topic, partition, brokers } => {
-                let p = partition_of(cluster, self.now_ms, topic, *partition)?;
-                let (mut expected, mut found) = (brokers.clone(), p.isr.clone());
-                expected.sort_unstable();
-                found.sort_unstable();
-                if expected == found {
-                    Ok(Said::new(
-                        format!("{topic}-{partition} ISR {found:?}"),
-                        format!("{topic}-{partition}의 ISR {found:?}"),
-                    ))
-                } else {
-                    Err(Said::new(
-                        format!("expected ISR {expected:?}, found {found:?}"),
-                        format!("기대한 ISR은 {expected:?}, 실제는 {found:?}"),
-                    ))
-                }
+                isr_is(&partition_of(cluster, self.now_ms, topic, *partition)?, topic, brokers)
             }
             Expectation::Records { topic, count } => {
                 let topics = match cluster.handle(self.now_ms, Command::ListTopics) {
@@ -301,6 +274,43 @@ fn same<T: PartialEq + std::fmt::Display>(what: (&str, &str), expected: T, found
         Err(Said::new(
             format!("expected {en} {expected}, found {found}"),
             format!("기대한 {ko}: {expected}, 실제: {found}"),
+        ))
+    }
+}
+
+/// `expect leader`: the partition's leader is `broker` (`None`: it is offline).
+fn leader_is(p: &crate::api::PartitionDescription, topic: &str, broker: Option<i32>) -> Result<Said, Said> {
+    let partition = p.partition;
+    let shown = |b: Option<i32>| b.map_or("none".to_string(), |b| b.to_string());
+    let korean = |b: Option<i32>| b.map_or("없음".to_string(), |b| format!("broker {b}"));
+    if p.leader == broker {
+        Ok(Said::new(
+            format!("{topic}-{partition} is led by {}", shown(p.leader)),
+            format!("{topic}-{partition}의 leader는 {}", korean(p.leader)),
+        ))
+    } else {
+        Err(Said::new(
+            format!("expected leader {}, found {}", shown(broker), shown(p.leader)),
+            format!("기대한 leader는 {}, 실제는 {}", korean(broker), korean(p.leader)),
+        ))
+    }
+}
+
+/// `expect isr`: the partition's in-sync replicas are `brokers`, in any order.
+fn isr_is(p: &crate::api::PartitionDescription, topic: &str, brokers: &[i32]) -> Result<Said, Said> {
+    let partition = p.partition;
+    let (mut expected, mut found) = (brokers.to_vec(), p.isr.clone());
+    expected.sort_unstable();
+    found.sort_unstable();
+    if expected == found {
+        Ok(Said::new(
+            format!("{topic}-{partition} ISR {found:?}"),
+            format!("{topic}-{partition}의 ISR {found:?}"),
+        ))
+    } else {
+        Err(Said::new(
+            format!("expected ISR {expected:?}, found {found:?}"),
+            format!("기대한 ISR은 {expected:?}, 실제는 {found:?}"),
         ))
     }
 }
