@@ -17,10 +17,10 @@ use crate::views::cluster::ClusterPanel;
 use crate::views::connection::ConnectionBar;
 use crate::views::consumers::ConsumersPanel;
 use crate::views::generator::{BatchRun, BatchSender};
-use crate::views::map::ClusterMap;
+use crate::views::map::{ClusterMap, OpenPartition};
 use crate::views::messages::{BROWSE_FETCH_RECORDS, BrowseRequest, MessagesPanel};
 use crate::views::metrics::MetricsPanel;
-use crate::views::partitions::PartitionsView;
+use crate::views::partitions::{PartitionsView, Reveal};
 use crate::views::producer::ProducerPanel;
 use crate::views::scenario::ScenarioPanel;
 use crate::views::timeline::TimelinePanel;
@@ -246,6 +246,12 @@ impl Router {
                 }
                 self.dispatcher.dispatch(Action::Browsed(reply));
             }
+            // The partitions view's fetches come back one per partition (up to PARTITIONS_SHOWN
+            // after each refresh of a topic's offsets): rendered together at the next flush, not
+            // one render each.
+            Incoming::Message(answer @ ServerMessage::Reply { reply: Reply::Records { .. }, .. }) => {
+                self.gather(answer)
+            }
             Incoming::Message(message) => {
                 let next = follow_ups(&message);
                 self.dispatcher.dispatch(Action::Message(message));
@@ -330,6 +336,55 @@ fn preferences(
 
 /// The last error, with Kafka's error name (when the text starts with one) for tests and styles,
 /// and a button that dismisses it.
+/// Choosing a topic (the topics view), and the map opening a partition's log (and a record's
+/// lineage) in the partitions view: the topic selected, and what to reveal there.
+#[hook]
+fn use_topic_openers(
+    dispatcher: UseReducerDispatcher<AppState>,
+) -> (Callback<String>, UseStateHandle<Option<Reveal>>, OpenPartition) {
+    let reveal = use_state(|| None::<Reveal>);
+    let on_select = {
+        let dispatcher = dispatcher.clone();
+        Callback::from(move |name: String| dispatcher.dispatch(Action::SelectTopic(name)))
+    };
+    let on_open = {
+        let reveal = reveal.clone();
+        Callback::from(move |(topic, partition, offset): (String, i32, Option<i64>)| {
+            dispatcher.dispatch(Action::SelectTopic(topic.clone()));
+            let nonce = reveal.as_ref().map_or(0, |r| r.nonce.wrapping_add(1));
+            reveal.set(Some(Reveal { topic, partition, offset, nonce }));
+        })
+    };
+    (on_select, reveal, on_open)
+}
+
+/// The views the page is about, in the stage; the ones to look things up in, in the side panel.
+const STAGE_VIEWS: [&str; 3] = ["map", "producer", "consumers"];
+const DETAIL_VIEWS: [(&str, &str); 6] = [
+    ("topics", "Topics"),
+    ("partitions", "Partitions"),
+    ("messages", "Messages"),
+    ("cluster", "Cluster"),
+    ("metrics", "Metrics"),
+    ("timeline", "Timeline"),
+];
+
+/// The full page's views: the map with the producer and consumers beside it in the stage, the
+/// detailed views in a side panel of their own (with links to each) on a wide screen; one column,
+/// the stage first, on a narrow one.
+fn layout(lang: Lang, panels: Vec<(&str, Html)>) -> Html {
+    let pick = |name: &str| panels.iter().find(|(n, _)| *n == name).map(|(_, panel)| panel.clone());
+    html! { <>
+        <div class="stage">{ for STAGE_VIEWS.iter().filter_map(|name| pick(name)) }</div>
+        <aside class="details" aria-label={tr(lang, "The detailed views")}>
+            <nav class="details-nav" aria-label={tr(lang, "Details")}>
+                { for DETAIL_VIEWS.iter().map(|(id, title)| html! { <a href={format!("#{id}")}>{ tr(lang, title) }</a> }) }
+            </nav>
+            <div class="details-views">{ for DETAIL_VIEWS.iter().filter_map(|(name, _)| pick(name)) }</div>
+        </aside>
+    </> }
+}
+
 fn error_banner(lang: Lang, error: &str, dispatcher: UseReducerDispatcher<AppState>) -> Html {
     let code = error.split(':').next().filter(|c| c.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_'));
     html! {
@@ -472,10 +527,7 @@ pub fn app(props: &AppProps) -> Html {
         let dispatcher = state.dispatcher();
         Callback::from(move |mode: Mode| dispatcher.dispatch(Action::Connect(mode)))
     };
-    let on_select = {
-        let dispatcher = state.dispatcher();
-        Callback::from(move |name: String| dispatcher.dispatch(Action::SelectTopic(name)))
-    };
+    let (on_select, reveal, on_open) = use_topic_openers(state.dispatcher());
 
     let on_serializers = {
         let dispatcher = state.dispatcher();
@@ -528,7 +580,7 @@ pub fn app(props: &AppProps) -> Html {
             html! {
                 <ClusterMap cluster={state.cluster.clone()} topics={state.topics.clone()}
                     last_produced={state.last_produced.clone()} group={state.group.clone()}
-                    {ready} send={send.clone()} on_select={on_select.clone()} />
+                    batch_tally={state.batch_tally.clone()} {ready} send={send.clone()} {on_open} />
             },
         ),
         (
@@ -553,7 +605,7 @@ pub fn app(props: &AppProps) -> Html {
             "partitions",
             html! {
                 <PartitionsView topic={selected} records={state.records.clone()} send={send.clone()}
-                    dumped={state.dumped.clone()}
+                    dumped={state.dumped.clone()} reveal={(*reveal).clone()}
                     group={state.group.clone()}
                     key_deserializer={state.key_serializer} value_deserializer={state.value_serializer} />
             },
@@ -615,7 +667,7 @@ pub fn app(props: &AppProps) -> Html {
                         has_own_topics={state.topics.iter().any(|t| !kite_shared::topic::is_internal(&t.name))}
                         brokers={state.cluster.as_ref().map(|c| c.brokers.len())} send={send.clone()} />
                 }
-                { for panels.into_iter().map(|(_, panel)| panel) }
+                { layout(lang, panels) }
             </main>
         </div>
         </ContextProvider<BatchSender>>

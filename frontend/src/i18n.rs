@@ -139,7 +139,7 @@ pub fn korean(text: &str) -> Option<&'static str> {
         // Topics
         "Topics" => "토픽",
         "Name" => "이름",
-        "Partitions" => "파티션 수",
+        "Partitions" => "파티션",
         "Replication" => "복제 수",
         "Configs" => "설정",
         "Create topic" => "토픽 만들기",
@@ -423,6 +423,16 @@ fn korean_first_run(text: &str) -> Option<&'static str> {
         "A single broker cannot be stopped: nothing would be left to serve." => {
             "브로커가 하나뿐이면 정지할 수 없습니다. 요청을 받을 브로커가 남지 않으니까요."
         }
+        "Record {} at offset {}: show its lineage" => "{}의 offset {} 레코드: 계보 보기",
+        "Records on their way to {}" => "{}(으)로 가는 레코드",
+        "{} on broker {}: {} · LEO {} · HW {} — open its log" => {
+            "{} (브로커 {}): {} · LEO {} · HW {} — 로그 열기"
+        }
+        "Details" => "자세히",
+        "{} events not shown: more than {} a second" => {
+            "이벤트 {}개는 표시하지 않음: 1초에 {}개까지만 보냅니다"
+        }
+        "The detailed views" => "자세한 보기",
         "A topic deleted and created again under the same name gets another id." => {
             "토픽을 지웠다가 같은 이름으로 다시 만들면 다른 id를 받습니다."
         }

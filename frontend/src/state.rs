@@ -229,7 +229,9 @@ pub struct AppState {
     pub metrics: std::collections::VecDeque<kite_shared::api::Metrics>,
     /// The message browser's records per (topic, partition), oldest first (at most
     /// `BROWSE_ROWS_KEPT` each): what its seeks and its live tail fetched.
-    pub browsed: BTreeMap<(String, i32), Vec<RecordView>>,
+    /// Shared, not copied, between states: the page's every message copies the state, and a
+    /// browse of 500 partitions holds 50,000 records.
+    pub browsed: Rc<BTreeMap<(String, i32), Vec<RecordView>>>,
     /// The record the lineage shows, as `dump_record` answered.
     pub dumped: Option<Dumped>,
 }
@@ -272,7 +274,7 @@ impl AppState {
             cluster: None,
             timeline: std::collections::VecDeque::new(),
             metrics: std::collections::VecDeque::new(),
-            browsed: BTreeMap::new(),
+            browsed: Rc::default(),
             dumped: None,
         }
     }
@@ -358,10 +360,10 @@ impl AppState {
                 self.key_serializer = key;
                 self.value_serializer = value;
             }
-            Action::BrowseReset => self.browsed.clear(),
+            Action::BrowseReset => self.browsed = Rc::default(),
             Action::BatchStarted => self.batch_tally = None,
             Action::Browsed(Reply::Records { topic, partition, records, .. }) => {
-                let kept = self.browsed.entry((topic, partition)).or_default();
+                let kept = Rc::make_mut(&mut self.browsed).entry((topic, partition)).or_default();
                 // A tail's fetch starts after what is shown; anything older is already here.
                 let after = kept.last().map_or(i64::MIN, |r| r.offset);
                 kept.extend(records.into_iter().filter(|r| r.offset > after));
@@ -399,6 +401,17 @@ impl AppState {
                 let internal = topic.is_some_and(kite_shared::topic::is_internal);
                 let seq = self.timeline.front().map_or(0, |newest| newest.seq + 1);
                 self.timeline.push_front(TimelineEvent { seq, at_ms, kind, text, internal });
+                self.timeline.truncate(TIMELINE_EVENTS_KEPT);
+            }
+            // A flood of events (a produce to hundreds of partitions): the engine counted them.
+            Action::Message(ServerMessage::Push {
+                push: kite_shared::api::Push::Skipped { events }, ..
+            }) => {
+                let seq = self.timeline.front().map_or(0, |newest| newest.seq + 1);
+                let at_ms = self.timeline.front().map_or(0, |newest| newest.at_ms);
+                // The count: the timeline says it in the page's language.
+                let (kind, text) = ("skipped".to_string(), events.to_string());
+                self.timeline.push_front(TimelineEvent { seq, at_ms, kind, text, internal: false });
                 self.timeline.truncate(TIMELINE_EVENTS_KEPT);
             }
             Action::Message(ServerMessage::Push { .. }) => {}
@@ -567,7 +580,8 @@ impl Reducible for AppState {
     type Action = Action;
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
-        Rc::new((*self).clone().apply(action))
+        // No copy when nothing else holds the state (a render between two messages does).
+        Rc::new(Rc::unwrap_or_clone(self).apply(action))
     }
 }
 
@@ -595,8 +609,10 @@ pub fn follow_ups(message: &ServerMessage) -> Vec<Request> {
 /// How many of each partition's newest records the partition view shows.
 pub const RECORDS_SHOWN_PER_PARTITION: u32 = 12;
 
-/// How many partitions of the selected topic the partition view fetches and draws.
-pub const PARTITIONS_SHOWN: usize = 64;
+/// How many partitions of the selected topic the partition view fetches and draws: 16 rows of
+/// 12 records, as many as the map draws per broker. At 64 the rows' layout alone cost the page
+/// 0.7 s of a 100 k-record run into 500 partitions (docs/benchmarks.md); nobody reads 64 rows.
+pub const PARTITIONS_SHOWN: usize = 16;
 
 /// The fetches that bring the partition view up to date with the selected topic's offsets, read
 /// with the deserializers matching the chosen serializers.

@@ -689,3 +689,51 @@ fn the_map_draws_each_replica_by_its_role() {
     assert_eq!(columns[2].blocks.len(), MAX_BLOCKS_PER_BROKER, "a tall column is cut");
     assert_eq!(columns[2].more, 22 - MAX_BLOCKS_PER_BROKER, "and says how many are not drawn");
 }
+
+/// The map's motion: at most one record flies per interval (the newest then), single records
+/// before a batch's, and a replica whose role changed pulses for a while — a new one does not.
+#[wasm_bindgen_test]
+fn the_map_throttles_its_flights_and_marks_role_changes() {
+    use kite_frontend::state::{BatchTally, Produced};
+    use kite_frontend::views::map::{Motion, Role, batch_flight, produced_flight};
+    let produced = |offset: i64| Produced {
+        topic: "orders".into(),
+        partition: 2,
+        offset,
+        timestamp_ms: 0,
+        placement: Placement::KeyHash {
+            key_bytes: b"k".to_vec(),
+            murmur2: -985_981_536,
+            positive: 1_161_502_112,
+            num_partitions: 3,
+            partition: 2,
+        },
+    };
+    let tally = |records: u64| BatchTally {
+        topic: "load".into(),
+        records,
+        per_partition: [(0, records / 2), (1, records - records / 2)].into_iter().collect(),
+    };
+    let mut motion = Motion::default();
+    let flying =
+        |m: &Motion| m.flight.as_ref().map(|f| (f.seq, f.topic.clone(), f.partition, f.offset, f.hue));
+    motion.launch(1_000.0, produced_flight(Some(&produced(0))), None);
+    // Coloured by the key's murmur2, as the partitions view colours it.
+    assert_eq!(flying(&motion), Some((1, "orders".into(), 2, Some(0), Some(1_161_502_112 % 360))));
+    // 100 ms later a newer record waits: one flight per interval.
+    motion.launch(1_100.0, produced_flight(Some(&produced(1))), None);
+    assert_eq!(flying(&motion).map(|f| f.3), Some(Some(0)));
+    motion.launch(1_300.0, produced_flight(Some(&produced(1))), batch_flight(Some(&tally(4_000))));
+    assert_eq!(flying(&motion), Some((2, "orders".into(), 2, Some(1), Some(1_161_502_112 % 360))));
+    // The same record does not fly twice; the batch goes next, grey and without an offset.
+    motion.launch(1_600.0, produced_flight(Some(&produced(1))), batch_flight(Some(&tally(4_000))));
+    assert_eq!(flying(&motion), Some((3, "load".into(), 0, None, None)));
+    motion.launch(1_900.0, produced_flight(Some(&produced(1))), batch_flight(Some(&tally(4_000))));
+    assert_eq!(flying(&motion).map(|f| f.0), Some(3), "nothing new, nothing flies");
+
+    assert!(!motion.changed(0.0 + 1e12, "orders-2@0", Role::Leader), "a new replica did not change");
+    assert!(!motion.changed(1e12 + 10.0, "orders-2@0", Role::Leader));
+    assert!(motion.changed(1e12 + 20.0, "orders-2@0", Role::Offline), "its broker stopped");
+    assert!(motion.changed(1e12 + 1_000.0, "orders-2@0", Role::Offline), "it keeps its pulse a while");
+    assert!(!motion.changed(1e12 + 3_000.0, "orders-2@0", Role::Offline), "then stops");
+}

@@ -334,6 +334,22 @@ pub async fn wait_for(client: &Client, css: &str) -> Result<fantoccini::elements
         .map_err(|e| format!("waiting for `{css}`: {e}"))
 }
 
+/// Runs `js` until it returns `expected`, or fails saying what the page said last once the UI
+/// timeout passes.
+pub async fn until(client: &Client, js: &str, expected: serde_json::Value) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    loop {
+        let found = client.execute(js, vec![]).await.map_err(|e| e.to_string())?;
+        if found == expected {
+            return Ok(());
+        }
+        if started.elapsed() > UI_TIMEOUT {
+            return Err(format!("waited for {expected}, the page says {found}"));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 /// Replaces the text of the input matching `css` the way a person would: select all, type.
 pub async fn fill(client: &Client, css: &str, text: &str) -> Result<(), String> {
     let input = wait_for(client, css).await?;

@@ -3,10 +3,7 @@
 //! iframe — each on its own engine, and every expectation in them holds; the Korean pages show
 //! the widget in Korean.
 
-use std::time::Instant;
-
-use fantoccini::Client;
-use kite_e2e::{ChromeDriver, KiteServer, TempDir, UI_TIMEOUT, click, screenshot, wait_for, with_browser};
+use kite_e2e::{ChromeDriver, KiteServer, TempDir, click, screenshot, until, wait_for, with_browser};
 
 /// Each custom element's scenario state, read through its shadow root: `finished:failed`, or
 /// `none` before its first steps.
@@ -19,21 +16,6 @@ return [...document.querySelectorAll('kite-playground')].map(e => {
   return summary ? summary.dataset.finished + ':' + summary.dataset.failed : 'none';
 });
 "#;
-
-/// Runs `js` until it returns `expected` (pressing Continue as it goes) or the UI timeout passes.
-async fn until(client: &Client, js: &str, expected: serde_json::Value) -> Result<(), String> {
-    let started = Instant::now();
-    loop {
-        let found = client.execute(js, vec![]).await.map_err(|e| e.to_string())?;
-        if found == expected {
-            return Ok(());
-        }
-        if started.elapsed() > UI_TIMEOUT {
-            return Err(format!("waited for {expected}, the page says {found}"));
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_docs_site_runs_three_scenarios_side_by_side() {

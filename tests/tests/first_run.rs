@@ -6,12 +6,15 @@
 use fantoccini::{Client, Locator};
 use kite_e2e::{
     ChromeDriver, KiteServer, TempDir, browser_log, click, fill, horizontal_overflow, screenshot, text_of,
-    wait_for, with_browser,
+    until, wait_for, with_browser,
 };
 
 /// A laptop's window, and a phone's (an iPhone 12–15's CSS pixels).
 const WIDE: (u32, u32) = (1440, 900);
 const PHONE: (u32, u32) = (390, 844);
+/// The layout's bounds: no sideways scroll from the one to the other.
+const NARROWEST: (u32, u32) = (360, 740);
+const WIDEST: (u32, u32) = (2560, 1440);
 
 async fn resize(client: &Client, (width, height): (u32, u32)) -> Result<(), String> {
     client.set_window_size(width, height).await.map_err(|e| e.to_string())
@@ -94,7 +97,7 @@ async fn a_newcomer_starts_with_one_click_and_sees_no_error() {
         }
         let described = text_of(&client, "#group-description .group-state").await?;
         assert!(described.contains("billing · Stable") && described.contains("1 member(s)"), "{described}");
-        let listed = text_of(&client, "[data-topic='orders']").await?;
+        let listed = text_of(&client, "#topics [data-topic='orders']").await?;
         assert!(listed.contains("3 partitions · 6 records"), "{listed}");
         assert_eq!(count(&client, "#welcome").await?, 0, "the card stays after its start");
         let topic_id = text_of(&client, "#topic-id code").await?;
@@ -103,6 +106,10 @@ async fn a_newcomer_starts_with_one_click_and_sees_no_error() {
         // A key lands where Kafka's murmur2 puts it (kafka-reference.md §3: partition 2 of 3).
         fill(&client, "#produce-key", "a-little-bit-long-string").await?;
         click(&client, "#produce-send").await?;
+        // The welcome's own last record is on show until this one's answer replaces it.
+        let answered = r#"const r = document.querySelector('#produce-result');
+            return !!r && r.textContent.includes('(24 bytes)');"#;
+        until(&client, answered, serde_json::json!(true)).await?;
         let result = wait_for(&client, "#produce-result[data-partition]").await?;
         assert_eq!(result.attr("data-partition").await.map_err(|e| e.to_string())?.as_deref(), Some("2"));
 
@@ -113,8 +120,24 @@ async fn a_newcomer_starts_with_one_click_and_sees_no_error() {
         let leader = leader.map_err(|e| e.to_string())?.ok_or("partition 2 has no leader")?;
         wait_for(&client, &format!("#map [data-replica='orders-2@{leader}'][data-role='leader']")).await?;
         assert_eq!(count(&client, "#map [data-replica^='orders-2@']").await?, 3, "three replicas on the map");
+        // The record itself flew there, coloured by its key; landed, it opens its lineage.
+        let offset = result.attr("data-offset").await.map_err(|e| e.to_string())?.unwrap_or_default();
+        let flight = format!("#map .flight[data-partition='orders-2'][data-offset='{offset}']");
+        wait_for(&client, &flight).await?;
+        // Landed (its flight takes 0.6 s): a moving target is not where the click is aimed.
+        tokio::time::sleep(std::time::Duration::from_millis(1_000)).await;
+        click(&client, &flight).await?;
+        wait_for(&client, &format!("#lineage[data-partition='2'][data-offset='{offset}']")).await?;
+        // A replica block opens its partition's log: the row comes into view with the focus.
+        click(&client, &format!("#map [data-replica='orders-1@{leader}']")).await?;
+        let focused = r#"const a = document.activeElement;
+            return a ? a.getAttribute('data-partition') : null;"#;
+        until(&client, focused, serde_json::json!("1")).await?;
         look(&client, WIDE, "first-run-started").await?;
         look(&client, PHONE, "first-run-started-phone").await?;
+        // The narrowest phone and the widest screen the layout is for.
+        look(&client, NARROWEST, "first-run-started-360").await?;
+        look(&client, WIDEST, "first-run-started-2560").await?;
         resize(&client, WIDE).await?;
 
         // A broker stopped from the map: its replica goes offline and another leads partition 2.
@@ -124,6 +147,8 @@ async fn a_newcomer_starts_with_one_click_and_sees_no_error() {
         let new_leader = wait_for(&client, "#map [data-replica^='orders-2@'][data-role='leader']").await?;
         let moved = new_leader.attr("data-replica").await.map_err(|e| e.to_string())?.unwrap_or_default();
         assert_ne!(moved, format!("orders-2@{leader}"), "the leadership moved");
+        // And the map says so as it happens: the new leader pulses, changed.
+        wait_for(&client, &format!("#map [data-replica='{moved}'][data-changed='true']")).await?;
         look(&client, WIDE, "first-run-broker-stopped").await?;
         click(&client, &format!("#map-actions[data-broker='{leader}'] .start-broker")).await?;
         wait_for(&client, &format!("#map [data-broker='{leader}'][data-state='up']")).await?;

@@ -397,7 +397,7 @@ async fn produce_in_the_tab_and_on_the_server() {
         // The single-replica topics were offline while their brokers were down; restarted, those
         // brokers reopen their own logs and every record is back.
         // (Choosing the topic reads its partitions afresh from their leaders.)
-        click(&client, "[data-topic='orders']").await?;
+        click(&client, "#topics [data-topic='orders']").await?;
         for (partition, offset) in [(0, 1), (1, 0), (2, 1)] {
             let record = format!(".partition[data-partition='{partition}'] .record[data-offset='{offset}']");
             wait_for(&client, &record).await?;
@@ -458,7 +458,7 @@ async fn produce_in_the_tab_and_on_the_server() {
         // A reload reopens the in-tab cluster from IndexedDB: the tab's records are still there.
         client.goto(&url).await.map_err(|e| e.to_string())?;
         wait_ready(&client, "in-tab worker").await?;
-        click(&client, "[data-topic='orders']").await?;
+        click(&client, "#topics [data-topic='orders']").await?;
         let status = text_of(&client, "#status").await?;
         assert!(status.contains("IndexedDB") && status.contains(", 3 brokers reopened"), "{status}");
         let record = text_of(&client, ".partition[data-partition='2'] .record[data-offset='1']").await?;
@@ -512,7 +512,7 @@ async fn produce_in_the_tab_and_on_the_server() {
         // The shared link rebuilds the tab's cluster as it was when shared: its topics and records.
         client.goto(&shared).await.map_err(|e| e.to_string())?;
         wait_ready(&client, "shared state of").await?;
-        click(&client, "[data-topic='orders']").await?;
+        click(&client, "#topics [data-topic='orders']").await?;
         let record = text_of(&client, ".partition[data-partition='2'] .record[data-offset='1']").await?;
         assert!(record.contains("second"), "the shared state holds the tab's records: {record}");
         Ok(())

@@ -2,14 +2,21 @@
 //! replicas as blocks — the leader filled, an in-sync follower outlined, a follower out of the
 //! ISR dashed, an offline replica grey — each with its log end and the high watermark; the
 //! producer above, with an arrow to the leader its last record went to; consumer groups below,
-//! with an arrow from each partition they own and its lag. Click a broker to stop, pause or
-//! isolate it, a block to show its topic.
+//! with an arrow from each partition they own and its lag. Records fly from the producer to the
+//! leader they were written to, coloured by key as the partitions view colours them (at most one
+//! flight per `FLIGHT_INTERVAL_MS`, so a 200 k records/s run draws as calmly as one record); a
+//! replica whose role changed (a new leader, one leaving or rejoining the ISR) pulses. Click a
+//! broker to stop, pause or isolate it, a block to open its partition's log, a landed record for
+//! its lineage; each is a button for the keyboard too.
+
+use std::collections::HashMap;
 
 use kite_shared::api::{Command, PartitionDescription, TopicDescription};
+use kite_shared::partitioner::Placement;
 use yew::prelude::*;
 
 use crate::i18n::{Lang, tr, trf};
-use crate::state::{ClusterView, GroupView, Produced};
+use crate::state::{BatchTally, ClusterView, GroupView, Produced};
 
 /// A broker column's width and the gap between columns, in SVG user units (CSS pixels at
 /// natural size).
@@ -25,6 +32,18 @@ const GROUP_ROW_PX: f64 = 70.0;
 /// The most replica blocks drawn in one broker's column; the rest are counted ("+12 more"), so a
 /// 500-partition topic draws in the time of a small one.
 pub const MAX_BLOCKS_PER_BROKER: usize = 16;
+/// At most one record flies from the producer per this many ms; the records between are counted
+/// on their blocks, not drawn.
+const FLIGHT_INTERVAL_MS: f64 = 250.0;
+/// How long a replica whose role changed keeps its pulse (the CSS animation is shorter).
+const CHANGE_HIGHLIGHT_MS: f64 = 2_000.0;
+/// The smallest the map is drawn, as a share of its natural size (its text stays readable).
+const MIN_MAP_SCALE: f64 = 0.6;
+/// A flying record's radius.
+const FLIGHT_RADIUS_PX: f64 = 6.0;
+
+/// Opens a partition's log (topic, partition) and, given an offset, that record's lineage.
+pub type OpenPartition = Callback<(String, i32, Option<i64>)>;
 
 /// What a replica is to its partition, as the map draws it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,11 +161,107 @@ fn column_x(index: usize) -> f64 {
     index as f64 * (COLUMN_WIDTH_PX + COLUMN_GAP_PX)
 }
 
+/// A record on its way from the producer to the leader it was written to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Flight {
+    /// Counts the flights: each is a new element, so its animation starts again.
+    pub seq: u64,
+    pub topic: String,
+    pub partition: i32,
+    /// The record's offset when one record flies (a single produce), for its lineage.
+    pub offset: Option<i64>,
+    /// The key's hue, as the partitions view colours keys; `None` for a null key or a batch.
+    pub hue: Option<i32>,
+}
+
+/// What the newest produce would send flying, and what identifies it (a new identity is a new
+/// flight): the last single record, or one of the partitions the generator's latest batch reached.
+pub fn produced_flight(last: Option<&Produced>) -> Option<(String, Flight)> {
+    let p = last?;
+    let hue = match &p.placement {
+        Placement::KeyHash { positive, .. } => Some(positive % 360),
+        _ => None,
+    };
+    let flight =
+        Flight { seq: 0, topic: p.topic.clone(), partition: p.partition, offset: Some(p.offset), hue };
+    Some((format!("{}-{}@{}", p.topic, p.partition, p.offset), flight))
+}
+
+pub fn batch_flight(tally: Option<&BatchTally>) -> Option<(String, Flight)> {
+    let tally = tally?;
+    // The partitions take turns, so a long run visibly reaches all of them.
+    let count = tally.per_partition.len().max(1) as u64;
+    let &partition = tally.per_partition.keys().nth((tally.records % count) as usize)?;
+    let flight = Flight { seq: 0, topic: tally.topic.clone(), partition, offset: None, hue: None };
+    Some((format!("{}:{}", tally.topic, tally.records), flight))
+}
+
+/// The map's memory between renders: the flight on screen and when it left, what each source last
+/// sent flying, and when each replica's role last changed.
+#[derive(Default)]
+pub struct Motion {
+    /// The flight on screen.
+    pub flight: Option<Flight>,
+    flight_at_ms: f64,
+    seen_produced: String,
+    seen_batch: String,
+    /// Replica (`topic-partition@broker`) → its role and when it took it.
+    roles: HashMap<String, (Role, f64)>,
+}
+
+impl Motion {
+    /// Sends the newest produce flying, unless one left less than `FLIGHT_INTERVAL_MS` ago (then a
+    /// later render sends whatever is newest then).
+    pub fn launch(
+        &mut self,
+        now_ms: f64,
+        produced: Option<(String, Flight)>,
+        batch: Option<(String, Flight)>,
+    ) {
+        if now_ms - self.flight_at_ms < FLIGHT_INTERVAL_MS {
+            return;
+        }
+        let next = match (produced, batch) {
+            (Some((id, flight)), _) if id != self.seen_produced => {
+                self.seen_produced = id;
+                flight
+            }
+            (_, Some((id, flight))) if id != self.seen_batch => {
+                self.seen_batch = id;
+                flight
+            }
+            _ => return,
+        };
+        let seq = self.flight.as_ref().map_or(1, |f| f.seq + 1);
+        self.flight = Some(Flight { seq, ..next });
+        self.flight_at_ms = now_ms;
+    }
+
+    /// Whether the replica's role changed in the last `CHANGE_HIGHLIGHT_MS` (a replica seen for
+    /// the first time did not change: it is new).
+    pub fn changed(&mut self, now_ms: f64, replica: &str, role: Role) -> bool {
+        match self.roles.get_mut(replica) {
+            Some((known, at)) if *known != role => {
+                *known = role;
+                *at = now_ms;
+                true
+            }
+            Some((_, at)) => *at > 0.0 && now_ms - *at < CHANGE_HIGHLIGHT_MS,
+            None => {
+                self.roles.insert(replica.to_string(), (role, 0.0));
+                false
+            }
+        }
+    }
+}
+
 /// What the map marks on blocks: the partition the last record went to, and each partition a
 /// group member owns with its lag.
 pub struct Marks {
     written: Option<(String, i32)>,
     lags: Vec<(String, i32, i64)>,
+    /// Replicas (`topic-partition@broker`) whose role just changed.
+    changed: Vec<String>,
 }
 
 #[derive(Properties, PartialEq)]
@@ -155,15 +270,19 @@ pub struct Props {
     pub topics: Vec<TopicDescription>,
     pub last_produced: Option<Produced>,
     pub group: Option<GroupView>,
+    /// Where the generator's batches went, for the records flying from the producer.
+    pub batch_tally: Option<BatchTally>,
     pub ready: bool,
     pub send: Callback<Command>,
-    pub on_select: Callback<String>,
+    /// Opens a partition's log (topic, partition) and, given an offset, that record's lineage.
+    pub on_open: OpenPartition,
 }
 
 #[function_component(ClusterMap)]
 pub fn cluster_map(props: &Props) -> Html {
     let lang = use_context::<Lang>().unwrap_or_default();
     let chosen = use_state(|| None::<i32>);
+    let motion = use_mut_ref(Motion::default);
     let Some(cluster) = &props.cluster else {
         return html! {
             <section class="panel map" id="map" aria-labelledby="map-title">
@@ -179,6 +298,27 @@ pub fn cluster_map(props: &Props) -> Html {
         PRODUCER_ROW_PX + HEADER_HEIGHT_PX + tallest.max(1) as f64 * (BLOCK_HEIGHT_PX + BLOCK_GAP_PX);
     let width = column_x(columns.len()) - COLUMN_GAP_PX;
     let height = brokers_bottom + if props.group.is_some() { GROUP_ROW_PX } else { 0.0 };
+    let now_ms = js_sys::Date::now();
+    let (flight, changed) = {
+        let mut motion = motion.borrow_mut();
+        motion.launch(
+            now_ms,
+            produced_flight(props.last_produced.as_ref()),
+            batch_flight(props.batch_tally.as_ref()),
+        );
+        let drawn: Vec<(String, Role)> = columns
+            .iter()
+            .flat_map(|c| c.blocks.iter().map(move |b| (replica_name(b, c.broker), b.role)))
+            .collect();
+        let changed: Vec<String> = drawn
+            .iter()
+            .filter(|(name, role)| motion.changed(now_ms, name, *role))
+            .map(|(name, _)| name.clone())
+            .collect();
+        // Only what is drawn is remembered (a deleted topic's replicas are forgotten).
+        motion.roles.retain(|name, _| drawn.iter().any(|(drawn, _)| drawn == name));
+        (motion.flight.clone(), changed)
+    };
     let marks = Marks {
         written: props.last_produced.as_ref().map(|p| (p.topic.clone(), p.partition)),
         lags: props
@@ -188,6 +328,7 @@ pub fn cluster_map(props: &Props) -> Html {
             .filter(|row| row.client_id.is_some())
             .map(|row| (row.topic.clone(), row.partition, row.lag.unwrap_or(row.log_end_offset)))
             .collect(),
+        changed,
     };
     let choose = |broker: i32| {
         let chosen = chosen.clone();
@@ -196,25 +337,76 @@ pub fn cluster_map(props: &Props) -> Html {
     html! {
         <section class="panel map" id="map" aria-labelledby="map-title">
             <h2 id="map-title">{ tr(lang, "Cluster map") }</h2>
+            // Drawn to fit, down to `MIN_MAP_SCALE` of its size; past that (many brokers on a
+            // narrow screen) it scrolls sideways in its own box, never the page.
+            <div class="map-scroll">
             <svg class="cluster-map" viewBox={format!("-2 -2 {} {}", width + 4.0, height + 4.0)}
-                style={format!("max-width: {}px", width + 4.0)} role="group" aria-labelledby="map-title">
+                style={format!("max-width: {}px; min-width: {}px", width + 4.0, ((width + 4.0) * MIN_MAP_SCALE).round())}
+                role="group" aria-labelledby="map-title">
                 <defs>
                     <marker id="map-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
                         <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head" /></marker>
                 </defs>
                 { producer(lang, &columns, props.last_produced.as_ref(), width) }
-                { for columns.iter().enumerate().map(|(i, column)| broker_column(lang, i, column, &marks, choose(column.broker), &props.on_select)) }
+                { for columns.iter().enumerate().map(|(i, column)| broker_column(lang, i, column, &marks, choose(column.broker), &props.on_open)) }
                 { for props.group.iter().map(|group| group_row(lang, &columns, group, brokers_bottom, width)) }
                 if tallest == 0 {
                     <text class="more" x="8" y={(PRODUCER_ROW_PX + HEADER_HEIGHT_PX + 20.0).to_string()}>
                         { tr(lang, "No partition of yours yet: create a topic and its replicas appear here.") }</text>
                 }
+                { for flight.iter().map(|f| flying_record(lang, &columns, f, &props.on_open)) }
             </svg>
+            </div>
             { legend(lang) }
             if let Some(broker) = *chosen && let Some(column) = columns.iter().find(|c| c.broker == broker) {
                 { broker_actions(lang, column, cluster.brokers.len() > 1, props.ready, &props.send) }
             }
         </section>
+    }
+}
+
+/// A replica's name on the map and in tests: `topic-partition@broker`.
+fn replica_name(block: &Block, broker: i32) -> String {
+    format!("{}-{}@{broker}", block.topic, block.partition)
+}
+
+/// Enter or Space, as a button takes them.
+fn on_activate(then: Callback<()>) -> Callback<KeyboardEvent> {
+    Callback::from(move |e: KeyboardEvent| {
+        if e.key() == "Enter" || e.key() == " " {
+            e.prevent_default();
+            then.emit(());
+        }
+    })
+}
+
+/// The record flying from the producer to its partition's leader, where it lands and stays until
+/// the next one leaves; a single record, once landed, opens its lineage.
+fn flying_record(lang: Lang, columns: &[Column], flight: &Flight, on_open: &OpenPartition) -> Html {
+    let Some((x, y)) = block_at(columns, &flight.topic, flight.partition, Role::Leader) else {
+        return Html::default();
+    };
+    // It lands in the block's lower right corner, clear of its name, offsets and lag badge.
+    let (to_x, to_y) = (x + COLUMN_WIDTH_PX - 18.0, y + BLOCK_HEIGHT_PX - 11.0);
+    let fill = flight.hue.map_or("var(--muted)".to_string(), |hue| format!("hsl({hue} 70% 50%)"));
+    let name = format!("{}-{}", flight.topic, flight.partition);
+    let label = match flight.offset {
+        Some(offset) => trf(lang, "Record {} at offset {}: show its lineage", &[&name, &offset]),
+        None => trf(lang, "Records on their way to {}", &[&name]),
+    };
+    let open = {
+        let (on_open, at) = (on_open.clone(), (flight.topic.clone(), flight.partition, flight.offset));
+        Callback::from(move |()| on_open.emit(at.clone()))
+    };
+    html! {
+        <g key={flight.seq.to_string()} class="flight" data-partition={name} data-seq={flight.seq.to_string()}
+            data-offset={flight.offset.map(|o| o.to_string()).unwrap_or_default()}
+            style={format!("--from-x: 150px; --from-y: 30px; --to-x: {to_x}px; --to-y: {to_y}px")}
+            role="button" tabindex={flight.offset.map(|_| "0")} aria-label={label.clone()}
+            onclick={open.reform(|_: MouseEvent| ())} onkeydown={on_activate(open)}>
+            <title>{ label }</title>
+            <circle r={FLIGHT_RADIUS_PX.to_string()} style={format!("fill: {fill}")} />
+        </g>
     }
 }
 
@@ -234,7 +426,7 @@ fn producer(lang: Lang, columns: &[Column], last: Option<&Produced>, width: f64)
             <text x="10" y="20">{ label }</text>
             if let Some((_, (x, _))) = target {
                 <path class="flow" d={format!("M 150 30 C 150 {mid}, {bx} {mid}, {bx} {PRODUCER_ROW_PX}", mid = (30.0 + PRODUCER_ROW_PX) / 2.0, bx = x + COLUMN_WIDTH_PX / 2.0)}
-                    marker-end="url(#map-arrow)" />
+                    marker-end="url(#map-arrow)" aria-hidden="true" />
             }
         </g>
     }
@@ -246,7 +438,7 @@ fn broker_column(
     column: &Column,
     marks: &Marks,
     choose: Callback<()>,
-    on_select: &Callback<String>,
+    on_open: &OpenPartition,
 ) -> Html {
     let x = column_x(index);
     let top = PRODUCER_ROW_PX;
@@ -256,15 +448,7 @@ fn broker_column(
     } else {
         trf(lang, "Broker {}", &[&column.broker])
     };
-    let keyed = {
-        let choose = choose.clone();
-        Callback::from(move |e: KeyboardEvent| {
-            if e.key() == "Enter" || e.key() == " " {
-                e.prevent_default();
-                choose.emit(());
-            }
-        })
-    };
+    let keyed = on_activate(choose.clone());
     let clicked = choose.reform(|_: MouseEvent| ());
     html! {
         <g class={classes!("map-broker", format!("broker-{state}"))} data-broker={column.broker.to_string()} data-state={state.clone()}>
@@ -274,7 +458,7 @@ fn broker_column(
                 <text x={(x + 8.0).to_string()} y={(top + 16.0).to_string()} class="broker-name">{ label }</text>
                 <text x={(x + 8.0).to_string()} y={(top + 31.0).to_string()} class="broker-state">{ super::cluster::state_name(lang, &state) }</text>
             </g>
-            { for column.blocks.iter().enumerate().map(|(row, block)| replica_block(lang, x, row, column.broker, block, marks, on_select)) }
+            { for column.blocks.iter().enumerate().map(|(row, block)| replica_block(lang, x, row, column.broker, block, marks, on_open)) }
             if column.more > 0 {
                 <text class="more" x={(x + 8.0).to_string()}
                     y={(top + HEADER_HEIGHT_PX + column.blocks.len() as f64 * (BLOCK_HEIGHT_PX + BLOCK_GAP_PX) + 16.0).to_string()}>
@@ -291,7 +475,7 @@ fn replica_block(
     broker: i32,
     block: &Block,
     marks: &Marks,
-    on_select: &Callback<String>,
+    on_open: &OpenPartition,
 ) -> Html {
     let y = PRODUCER_ROW_PX + HEADER_HEIGHT_PX + row as f64 * (BLOCK_HEIGHT_PX + BLOCK_GAP_PX);
     let name = format!("{}-{}", block.topic, block.partition);
@@ -308,14 +492,23 @@ fn replica_block(
         Role::OutOfSync => tr(lang, "follower, out of the ISR"),
         Role::Offline => tr(lang, "offline"),
     };
-    let select = {
-        let (on_select, topic) = (on_select.clone(), block.topic.clone());
-        Callback::from(move |_: MouseEvent| on_select.emit(topic.clone()))
+    let open = {
+        let (on_open, at) = (on_open.clone(), (block.topic.clone(), block.partition, None));
+        Callback::from(move |()| on_open.emit(at.clone()))
     };
+    let replica = replica_name(block, broker);
+    let changed = marks.changed.contains(&replica);
+    let text = trf(
+        lang,
+        "{} on broker {}: {} · LEO {} · HW {} — open its log",
+        &[&name, &broker, &role, &block.log_end, &block.high_watermark],
+    );
     html! {
-        <g class={classes!("replica", block.role.class(), written.then_some("written"))} data-replica={format!("{name}@{broker}")}
-            data-role={block.role.class()} onclick={select}>
-            <title>{ format!("{name} on broker {broker}: {role} · LEO {} · HW {}", block.log_end, block.high_watermark) }</title>
+        <g key={replica.clone()} class={classes!("replica", block.role.class(), written.then_some("written"), changed.then_some("changed"))}
+            data-replica={replica} data-role={block.role.class()} data-changed={changed.to_string()}
+            role="button" tabindex="0" aria-label={text.clone()}
+            onclick={open.reform(|_: MouseEvent| ())} onkeydown={on_activate(open)}>
+            <title>{ text }</title>
             <rect x={(x + 4.0).to_string()} y={y.to_string()} width={(COLUMN_WIDTH_PX - 8.0).to_string()} height={BLOCK_HEIGHT_PX.to_string()} rx="4" />
             <text x={(x + 12.0).to_string()} y={(y + 15.0).to_string()} class="replica-name">{ name }</text>
             <text x={(x + 12.0).to_string()} y={(y + 30.0).to_string()} class="replica-offsets">
@@ -350,7 +543,7 @@ fn group_row(lang: Lang, columns: &[Column], group: &GroupView, top: f64, width:
                 let from_x = x + COLUMN_WIDTH_PX / 2.0;
                 html! {
                     <path class="flow consume" d={format!("M {from_x} {top} C {from_x} {y}, 150 {top}, 150 {y}")}
-                        marker-end="url(#map-arrow)" />
+                        marker-end="url(#map-arrow)" aria-hidden="true" />
                 }
             }) }
         </g>

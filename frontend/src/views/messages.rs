@@ -259,6 +259,29 @@ pub fn to_json(topic: &str, rows: &[Row]) -> String {
     serde_json::to_string_pretty(&records).unwrap_or_default()
 }
 
+/// The browsed rows that pass the filter, and their CSV and JSON exports as data URLs: memoized
+/// on what was browsed and the filter, not made at every render (a topic's offsets change several
+/// times a second while records stream, and 50,000 records made into data URLs took seconds).
+fn filtered(
+    (topic, browsed, field, needle): &(String, Browsed, FilterField, String),
+) -> (Vec<Row>, String, String) {
+    let all_rows = rows(topic, browsed, *field, needle);
+    let csv = data_url("text/csv", &to_csv(topic, &all_rows));
+    let json = data_url("application/json", &to_json(topic, &all_rows));
+    (all_rows, csv, json)
+}
+
+/// The filter's field, as its select names it.
+fn choose_field(field: UseStateHandle<FilterField>) -> Callback<Event> {
+    Callback::from(move |e: Event| {
+        let code = e.target_unchecked_into::<HtmlSelectElement>().value();
+        field.set(FilterField::ALL.into_iter().find(|f| f.code() == code).unwrap_or(FilterField::Any));
+    })
+}
+
+/// What the message browser holds: each browsed partition's records, shared between states.
+type Browsed = std::rc::Rc<BTreeMap<(String, i32), Vec<RecordView>>>;
+
 fn data_url(mime: &str, text: &str) -> String {
     format!("data:{mime};charset=utf-8,{}", String::from(js_sys::encode_uri_component(text)))
 }
@@ -266,7 +289,7 @@ fn data_url(mime: &str, text: &str) -> String {
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub topic: Option<TopicDescription>,
-    pub browsed: BTreeMap<(String, i32), Vec<RecordView>>,
+    pub browsed: Browsed,
     pub key_serializer: SerializerKind,
     pub value_serializer: SerializerKind,
     pub ready: bool,
@@ -305,7 +328,7 @@ pub fn messages_panel(props: &Props) -> Html {
     }
     // The live tail: every second, what was appended after the newest record shown. The interval
     // reads the latest props through a ref, so it is not restarted on every render.
-    let latest = use_mut_ref(|| (None::<TopicDescription>, BTreeMap::new()));
+    let latest = use_mut_ref(|| (None::<TopicDescription>, std::rc::Rc::default()));
     *latest.borrow_mut() = (props.topic.clone(), props.browsed.clone());
     {
         let (browse, latest, starts) = (props.browse.clone(), latest.clone(), starts.clone());
@@ -357,18 +380,13 @@ pub fn messages_panel(props: &Props) -> Html {
         let seek_kind = seek_kind.clone();
         Callback::from(move |e: Event| seek_kind.set(e.target_unchecked_into::<HtmlSelectElement>().value()))
     };
-    let on_field = {
-        let field = field.clone();
-        Callback::from(move |e: Event| {
-            let code = e.target_unchecked_into::<HtmlSelectElement>().value();
-            field.set(FilterField::ALL.into_iter().find(|f| f.code() == code).unwrap_or(FilterField::Any));
-        })
-    };
+    let on_field = choose_field(field.clone());
     let toggle_tail = {
         let tail = tail.clone();
         Callback::from(move |_: Event| tail.set(!*tail))
     };
-    let all_rows = rows(&topic.name, &props.browsed, *field, &needle);
+    let browsed = use_memo((topic.name.clone(), props.browsed.clone(), *field, (*needle).clone()), filtered);
+    let (all_rows, csv_url, json_url) = &*browsed;
     let shown = &all_rows[all_rows.len().saturating_sub(BROWSE_ROWS_SHOWN)..];
     let reproduce = |r: &RecordView| {
         let send = props.send.clone();
@@ -432,9 +450,9 @@ pub fn messages_panel(props: &Props) -> Html {
                 <span class="count" id="browse-count" data-rows={all_rows.len().to_string()}>
                     { trf(lang, "{} records", &[&all_rows.len()]) }</span>
                 <a id="export-csv" class="button" download={format!("{}.csv", topic.name)}
-                    href={data_url("text/csv", &to_csv(&topic.name, &all_rows))}>{ tr(lang, "Export CSV") }</a>
+                    href={csv_url.clone()}>{ tr(lang, "Export CSV") }</a>
                 <a id="export-json" class="button" download={format!("{}.json", topic.name)}
-                    href={data_url("application/json", &to_json(&topic.name, &all_rows))}>{ tr(lang, "Export JSON") }</a>
+                    href={json_url.clone()}>{ tr(lang, "Export JSON") }</a>
             </div>
             <div class="browse-table">
                 <table id="browse-rows">

@@ -1,7 +1,8 @@
 //! The selected topic's partitions as rows of offsets: log start, high watermark, each replica's
 //! log end, and the newest records coloured by key, so equal keys visibly land in equal
 //! partitions. Clicking a record shows its lineage: where it is, which replicas hold it, whether
-//! it is committed, and which consumer groups have committed past it.
+//! it is committed, and which consumer groups have committed past it. Each row lists its records
+//! newest first; style.css lays them out oldest left, the newest in view.
 
 use std::collections::BTreeMap;
 
@@ -25,6 +26,18 @@ pub struct Props {
     pub group: Option<GroupView>,
     /// The chosen record's bytes and batch, as `dump_record` answered.
     pub dumped: Option<Dumped>,
+    /// A partition (and record) the cluster map asked to open.
+    pub reveal: Option<Reveal>,
+}
+
+/// A partition the map opened, and the record whose lineage to show: scrolled to and focused.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reveal {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: Option<i64>,
+    /// Counts the requests, so opening the same partition again scrolls to it again.
+    pub nonce: u32,
 }
 
 /// A stable hue per key, so one key has one colour everywhere.
@@ -53,14 +66,14 @@ pub fn partitions_view(props: &Props) -> Html {
             }
         });
     }
-    // The record whose lineage is shown, (partition, offset) of its topic: another topic shows no
-    // lineage (and asks for no record of its own there) until one of its records is chosen.
+    // The record whose lineage is shown: another topic shows none until one of its own is chosen.
     let choice = use_state(|| None::<(String, i32, i64)>);
     let topic_name = props.topic.as_ref().map(|t| t.name.clone());
     let chosen: Option<(i32, i64)> = choice
         .as_ref()
         .filter(|(t, _, _)| Some(t) == topic_name.as_ref())
         .map(|(_, partition, offset)| (*partition, *offset));
+    let section = use_reveal(props.reveal.clone(), topic_name.clone(), choice.clone());
     // Its bytes and batch come from the leader's log.
     {
         let send = props.send.clone();
@@ -83,14 +96,14 @@ pub fn partitions_view(props: &Props) -> Html {
         };
     };
     html! {
-        <section class="panel partitions" id="partitions" aria-labelledby="partitions-title">
+        <section class="panel partitions" id="partitions" aria-labelledby="partitions-title" ref={section}>
             <h2 id="partitions-title">{ trf(lang, "Partitions of {}", &[&topic.name]) }</h2>
             { topic_id_line(lang, &topic.topic_id) }
             { for topic.partitions.iter().take(PARTITIONS_SHOWN).map(|p| {
                 let records = props.records.get(&(topic.name.clone(), p.partition)).cloned().unwrap_or_default();
                 html! {
                     <div class={classes!("partition", p.leader.is_none().then_some("offline"))}
-                        data-partition={p.partition.to_string()}
+                        data-partition={p.partition.to_string()} tabindex="-1"
                         data-leader={p.leader.map(|l| l.to_string()).unwrap_or_default()}
                         data-isr={ids(&p.isr)}
                         data-log-end-offset={p.log_end_offset.to_string()}>
@@ -104,7 +117,7 @@ pub fn partitions_view(props: &Props) -> Html {
                             }
                         </div>
                         <ol class="records">
-                            { for records.iter().map(|r| html! {
+                            { for records.iter().rev().map(|r| html! {
                                 <li class={classes!("record", r.decode_error.is_some().then_some("undecodable"),
                                         (chosen == Some((p.partition, r.offset))).then_some("chosen"),
                                         p.rolled_at.contains(&r.offset).then_some("segment-start"))}
@@ -147,6 +160,40 @@ pub fn partitions_view(props: &Props) -> Html {
                 <p class="hint">{ trf(lang, "Showing the first {} of {} partitions.", &[&PARTITIONS_SHOWN, &topic.partitions.len()]) }</p>
             }
         </section>
+    }
+}
+
+/// Once the topic the map opened is the one shown: its record (if any) chosen, its partition's
+/// row in view with the focus on it. Returns the ref the view's section takes.
+#[hook]
+fn use_reveal(
+    reveal: Option<Reveal>,
+    topic: Option<String>,
+    choice: UseStateHandle<Option<(String, i32, i64)>>,
+) -> NodeRef {
+    let section = use_node_ref();
+    let found = section.clone();
+    use_effect_with((reveal, topic), move |(reveal, topic)| {
+        if let Some(reveal) = reveal.as_ref().filter(|r| Some(&r.topic) == topic.as_ref()) {
+            if let Some(offset) = reveal.offset {
+                choice.set(Some((reveal.topic.clone(), reveal.partition, offset)));
+            }
+            reveal_row(&found, reveal.partition);
+        }
+    });
+    section
+}
+
+/// Scrolls the partition's row into view and moves the focus to it (the section's own query, so it
+/// works in a docs widget's shadow root too).
+fn reveal_row(section: &NodeRef, partition: i32) {
+    use wasm_bindgen::JsCast;
+    let row = section
+        .cast::<web_sys::Element>()
+        .and_then(|s| s.query_selector(&format!(".partition[data-partition='{partition}']")).ok().flatten());
+    if let Some(row) = row.and_then(|row| row.dyn_into::<web_sys::HtmlElement>().ok()) {
+        row.scroll_into_view();
+        let _ = row.focus();
     }
 }
 
