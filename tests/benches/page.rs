@@ -8,7 +8,8 @@
 //!
 //! Frames while producing: `LOAD_RECORDS` records of 100 B generated in the producer (three
 //! brokers, RF 3, acks=all, as fast as it goes) while the page counts its animation frames and the
-//! browser's long tasks (over 50 ms on the page's thread). Target: no frame over 50 ms. The
+//! browser's long tasks (over 50 ms on the page's thread), the cluster map on screen; the same on a
+//! 50-partition topic and on 500 partitions over 9 brokers. Target: no frame over 50 ms. The
 //! same runs sum the layout shifts (`layout-shift` entries without recent input, as CLS does)
 //! and name the elements that moved. Target: no layout shifts while records stream.
 
@@ -100,20 +101,33 @@ async fn main() {
     let embed = first_visits(&format!("{url}?embed=1&scenario={scenario}")).await;
     // The tab keeps the cluster in IndexedDB by default (every replica's appends written); the
     // same load in memory (`?storage=ephemeral`) shows what storage costs.
-    frames_while_producing(&url, "IndexedDB, relaxed", LOAD_RECORDS).await;
+    frames_while_producing(&url, "IndexedDB, relaxed", LOAD_RECORDS, SMALL).await;
     frames_while_producing(
         &format!("{url}?storage=ephemeral"),
         "in memory, ?storage=ephemeral",
         LOAD_RECORDS,
+        SMALL,
     )
     .await;
+    // The cluster map on screen at the sizes the map must stay smooth at: 3 brokers × 50
+    // partitions, and 9 × 500 (each broker's column draws at most MAX_BLOCKS_PER_BROKER blocks).
+    for shape in [MAP_MEDIUM, MAP_LARGE] {
+        frames_while_producing(
+            &format!("{url}?brokers={}", shape.brokers),
+            "IndexedDB, relaxed",
+            LOAD_RECORDS,
+            shape,
+        )
+        .await;
+    }
     // The sustained rate: a run long enough that the start and the last update's wait (up to
     // the page's 250 ms flush) are a small part of it.
-    frames_while_producing(&url, "IndexedDB, relaxed", RATE_RECORDS).await;
+    frames_while_producing(&url, "IndexedDB, relaxed", RATE_RECORDS, SMALL).await;
     frames_while_producing(
         &format!("{url}?storage=ephemeral"),
         "in memory, ?storage=ephemeral",
         RATE_RECORDS,
+        SMALL,
     )
     .await;
     print_first_render("the playground", &playground);
@@ -167,10 +181,24 @@ fn print_first_render(what: &str, samples: &[[f64; 3]]) {
     }
 }
 
+/// A cluster's size for a load run: the tab's brokers (`?brokers=`) and the topic's partitions.
+#[derive(Clone, Copy)]
+struct Shape {
+    brokers: usize,
+    partitions: usize,
+}
+
+/// The tab's default cluster and the topic form's default partitions.
+const SMALL: Shape = Shape { brokers: 3, partitions: 3 };
+/// The map's sizes (issue 21): a topic of 50 partitions on 3 brokers, and of 500 on 9.
+const MAP_MEDIUM: Shape = Shape { brokers: 3, partitions: 50 };
+const MAP_LARGE: Shape = Shape { brokers: 9, partitions: 500 };
+
 /// Produces `records` records from the page's generator per run and prints the frames seen.
-async fn frames_while_producing(url: &str, storage: &str, records: usize) {
+async fn frames_while_producing(url: &str, storage: &str, records: usize, shape: Shape) {
+    let Shape { brokers, partitions } = shape;
     println!(
-        "frames while {records} records are produced in the tab (3 brokers, RF 3, acks=all, {storage}):"
+        "frames while {records} records are produced in the tab ({brokers} brokers, {partitions} partitions, RF 3, acks=all, the map on screen, {storage}):"
     );
     println!(
         "  {:>4} {:>10} {:>9} {:>8} {:>14} {:>11} {:>15} {:>12} {:>7}",
@@ -195,8 +223,11 @@ async fn frames_while_producing(url: &str, storage: &str, records: usize) {
             wait_for(&client, "#status[data-status='ready']").await?;
             fill(&client, "#topic-name", "load").await?;
             fill(&client, "#topic-replication", "3").await?;
+            fill(&client, "#topic-partitions", &partitions.to_string()).await?;
             click(&client, "#create-topic").await?;
-            wait_for(&client, "[data-topic='load']").await?;
+            wait_for(&client, "#topics [data-topic='load']").await?;
+            // The map draws the topic's replicas before the run starts.
+            wait_for(&client, "#map [data-replica^='load-0@']").await?;
             click(&client, "#generator summary").await?;
             fill(&client, "#generate-count", &records.to_string()).await?;
             fill(&client, "#generate-value", VALUE_PATTERN).await?;
