@@ -61,19 +61,22 @@ fn cluster_with_orders() -> Cluster {
     cluster
 }
 
+/// A push as (subscription, its kind), a `skipped` one with its count (`skipped 100`).
+fn push_kind(text: &str) -> (u64, String) {
+    let ServerMessage::Push { subscription, push } = decode_server_message(text).unwrap() else {
+        panic!("not a push: {text}")
+    };
+    let push = serde_json::to_value(&push).unwrap();
+    match push["type"].as_str().unwrap() {
+        "skipped" => (subscription, format!("skipped {}", push["events"])),
+        kind => (subscription, kind.to_string()),
+    }
+}
+
 /// The pushes a session makes of what the engine did since the last call, as (subscription, kind).
 fn pushes(session: &mut HostSession, cluster: &mut Cluster) -> Vec<(u64, String)> {
     let events = cluster.take_events();
-    session
-        .pushes(cluster, 1_000, &events)
-        .iter()
-        .map(|text| match decode_server_message(text).unwrap() {
-            ServerMessage::Push { subscription, push } => {
-                (subscription, serde_json::to_value(&push).unwrap()["type"].as_str().unwrap().to_string())
-            }
-            other => panic!("not a push: {other:?}"),
-        })
-        .collect()
+    session.pushes(cluster, 1_000, &events).iter().map(|text| push_kind(text)).collect()
 }
 
 #[test]
@@ -203,19 +206,7 @@ fn high_watermarks(count: i32) -> Vec<(i64, kite_shared::trace::Event)> {
 
 /// The pushes' kinds and, for a `skipped`, its count.
 fn kinds(texts: &[String]) -> Vec<String> {
-    texts
-        .iter()
-        .map(|text| match decode_server_message(text).unwrap() {
-            ServerMessage::Push { push, .. } => {
-                let push = serde_json::to_value(&push).unwrap();
-                match push["type"].as_str().unwrap() {
-                    "skipped" => format!("skipped {}", push["events"]),
-                    kind => kind.to_string(),
-                }
-            }
-            other => panic!("not a push: {other:?}"),
-        })
-        .collect()
+    texts.iter().map(|text| push_kind(text).1).collect()
 }
 
 #[test]

@@ -29,7 +29,15 @@ async fn produce(
     fill(client, "#produce-key", key).await?;
     fill(client, "#produce-value", value).await?;
     click(client, "#produce-send").await?;
-    let result = wait_for(client, &format!("#produce-result[data-offset='{expected_offset}']")).await?;
+    let result = match wait_for(client, &format!("#produce-result[data-offset='{expected_offset}']")).await {
+        Ok(result) => result,
+        // What the producer shows instead (its topic, an error, another offset) says why.
+        Err(waited) => {
+            let producer = text_of(client, "#producer").await.unwrap_or_default();
+            let error = text_of(client, "#error").await.unwrap_or_default();
+            return Err(format!("{waited}; the producer shows: {producer:?}; the error: {error:?}"));
+        }
+    };
     let attr = |name: &'static str| {
         let result = result.clone();
         async move {
