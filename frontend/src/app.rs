@@ -334,8 +334,6 @@ fn preferences(
     }
 }
 
-/// The last error, with Kafka's error name (when the text starts with one) for tests and styles,
-/// and a button that dismisses it.
 /// Choosing a topic (the topics view), and the map opening a partition's log (and a record's
 /// lineage) in the partitions view: the topic selected, and what to reveal there.
 #[hook]
@@ -385,6 +383,8 @@ fn layout(lang: Lang, panels: Vec<(&str, Html)>) -> Html {
     </> }
 }
 
+/// The last error, with Kafka's error name (when the text starts with one) for tests and styles,
+/// and a button that dismisses it.
 fn error_banner(lang: Lang, error: &str, dispatcher: UseReducerDispatcher<AppState>) -> Html {
     let code = error.split(':').next().filter(|c| c.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_'));
     html! {
