@@ -186,9 +186,11 @@ async fn tab_produce(c: &mut Criterion, database: Option<&str>, in_flight: usize
                 } else {
                     let queue = RefCell::new((0..in_flight).map(|_| JsValue::from_str(&text)).collect());
                     let answered = RefCell::new(0);
-                    answer_in_order(&engine, &queue, |answer| {
-                        assert!(answer.contains("produced_records"), "{answer}");
-                        *answered.borrow_mut() += 1;
+                    answer_in_order(&engine, &queue, |answers| {
+                        for answer in answers {
+                            assert!(answer.contains("produced_records"), "{answer}");
+                            *answered.borrow_mut() += 1;
+                        }
                     })
                     .await;
                     assert_eq!(answered.into_inner(), in_flight);

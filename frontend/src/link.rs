@@ -1,12 +1,23 @@
 //! The UI's connection to an engine: the in-tab worker or a `kite serve` websocket.
 //!
 //! Both carry the same JSON text messages (`kite_shared::api`); this module is the only place that
-//! knows which transport is in use.
+//! knows which transport is in use. The websocket carries one message per frame, as its public API
+//! says. The worker link is private to the page: it carries the JSON as UTF-8 bytes (a transferred
+//! buffer, never turned into a JavaScript string), and the worker posts the answers and pushes of
+//! one turn together, one message per line — thousands of event pushes a second were thousands
+//! of tasks on the page's thread, each with its own cost.
 
+use js_sys::{Array, Uint8Array};
 use kite_shared::api::{ClientMessage, ServerMessage, decode_server_message, encode};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::{Closure, JsValue};
-use web_sys::{CloseEvent, MessageEvent, WebSocket, Worker, WorkerOptions, WorkerType};
+use web_sys::{
+    CloseEvent, DedicatedWorkerGlobalScope, MessageEvent, WebSocket, Worker, WorkerOptions, WorkerType,
+};
+
+/// What ends each message in the worker's posts. JSON text as the API encodes it has no raw line
+/// break: a newline in a string is written `\n`.
+const LINE_END: u8 = b'\n';
 
 /// The worker script `cargo xtask dist` writes beside the page.
 const WORKER_SCRIPT_URL: &str = "./worker.js";
@@ -36,15 +47,62 @@ pub struct EngineLink {
 
 fn message_handler(on_incoming: impl Fn(Incoming) + 'static) -> Closure<dyn FnMut(MessageEvent)> {
     Closure::new(move |event: MessageEvent| {
-        let incoming = match event.data().as_string() {
-            Some(text) => match decode_server_message(&text) {
-                Ok(message) => Incoming::Message(message),
-                Err(err) => Incoming::Undecodable(err.to_string()),
-            },
-            None => Incoming::Undecodable("the engine sent a non-text message".into()),
-        };
-        on_incoming(incoming);
+        let data = event.data();
+        if let Some(text) = data.as_string() {
+            return on_incoming(incoming(&text));
+        }
+        match data.dyn_into::<Uint8Array>() {
+            // The worker's lines: every message one turn gave.
+            Ok(bytes) => {
+                let bytes = bytes.to_vec();
+                for line in bytes.split(|b| *b == LINE_END).filter(|line| !line.is_empty()) {
+                    on_incoming(match std::str::from_utf8(line) {
+                        Ok(text) => incoming(text),
+                        Err(err) => {
+                            Incoming::Undecodable(format!("the engine sent text that is not UTF-8: {err}"))
+                        }
+                    });
+                }
+            }
+            Err(_) => on_incoming(Incoming::Undecodable("the engine sent neither text nor bytes".into())),
+        }
     })
+}
+
+fn incoming(text: &str) -> Incoming {
+    match decode_server_message(text) {
+        Ok(message) => Incoming::Message(message),
+        Err(err) => Incoming::Undecodable(err.to_string()),
+    }
+}
+
+/// Posts `bytes` as a Uint8Array whose buffer moves to the other side instead of being copied.
+fn post_bytes(
+    post: impl FnOnce(&JsValue, &JsValue) -> Result<(), JsValue>,
+    bytes: &[u8],
+) -> Result<(), JsValue> {
+    let array = Uint8Array::from(bytes);
+    post(&array, &Array::of1(&array.buffer()))
+}
+
+/// The worker's side: posts `texts` to the page in one message, each ended by a newline.
+pub fn post_lines(scope: &DedicatedWorkerGlobalScope, texts: &[&str]) {
+    let mut bytes = Vec::with_capacity(texts.iter().map(|t| t.len() + 1).sum());
+    for text in texts {
+        bytes.extend_from_slice(text.as_bytes());
+        bytes.push(LINE_END);
+    }
+    // Posting to our own page cannot fail short of the page being gone.
+    let _ = post_bytes(|message, transfer| scope.post_message_with_transfer(message, transfer), &bytes);
+}
+
+/// The worker's side: a message from the page as text (the page posts UTF-8 bytes; a string is
+/// taken too). `None` when it is neither.
+pub fn request_text(data: &JsValue) -> Option<String> {
+    match data.as_string() {
+        Some(text) => Some(text),
+        None => String::from_utf8(data.dyn_ref::<Uint8Array>()?.to_vec()).ok(),
+    }
 }
 
 fn js_error(what: &str, err: JsValue) -> String {
@@ -113,9 +171,11 @@ impl EngineLink {
     pub fn send(&self, message: &ClientMessage) -> Result<(), String> {
         let text = encode(message);
         match &self.transport {
-            Transport::Worker(worker) => worker
-                .post_message(&JsValue::from_str(&text))
-                .map_err(|e| js_error("cannot reach the engine worker", e)),
+            Transport::Worker(worker) => post_bytes(
+                |message, transfer| worker.post_message_with_transfer(message, transfer),
+                text.as_bytes(),
+            )
+            .map_err(|e| js_error("cannot reach the engine worker", e)),
             Transport::Socket(socket) => {
                 socket.send_with_str(&text).map_err(|e| js_error("cannot send to the server", e))
             }

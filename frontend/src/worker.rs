@@ -502,7 +502,7 @@ impl TabEngine {
             |answer| Processed::Answer(Held { id: None, answer, pushes: Vec::new() }, Vec::new());
         // One copy of the text out of JavaScript and one decode per message: a produce_batch of
         // 4,000 records is 400 KB of JSON, and each pass over it cost the whole request's time.
-        let Some(text) = data.as_string() else { return answer_only(not_text()) };
+        let Some(text) = crate::link::request_text(data) else { return answer_only(not_text()) };
         let message = match decode_client_message(&text) {
             Ok(message) => message,
             Err(err) => return answer_only(encode(&ServerMessage::Invalid { message: err.to_string() })),
@@ -794,7 +794,9 @@ fn storage_error(id: u64, failure: &str) -> String {
 
 /// The answer to a message that is not text.
 fn not_text() -> String {
-    encode(&ServerMessage::Invalid { message: "the worker accepts JSON text messages only".into() })
+    encode(&ServerMessage::Invalid {
+        message: "the worker accepts JSON text messages only, as a string or UTF-8 bytes".into(),
+    })
 }
 
 /// The page's query string, as the worker sees it in its own URL.
@@ -818,14 +820,18 @@ fn worker_query() -> String {
 pub async fn answer_in_order(
     engine: &RefCell<TabEngine>,
     queue: &RefCell<VecDeque<JsValue>>,
-    post: impl Fn(&str),
+    post: impl Fn(&[&str]),
 ) {
+    // The answers given together, each followed by the pushes it caused, go out in one post.
     let post = |held: Vec<Held>| {
-        for held in held {
-            post(&held.answer);
-            for push in &held.pushes {
-                post(push);
-            }
+        let texts: Vec<&str> = held
+            .iter()
+            .flat_map(|held| {
+                std::iter::once(held.answer.as_str()).chain(held.pushes.iter().map(String::as_str))
+            })
+            .collect();
+        if !texts.is_empty() {
+            post(&texts);
         }
     };
     let mut storing: Option<(Vec<Held>, Option<PendingCommit>)> = None;
@@ -894,10 +900,7 @@ pub fn start() {
                 (handler_engine.clone(), handler_queue.clone(), busy.clone(), reply_scope.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 // Posting a string to our own page cannot fail short of the page being gone.
-                answer_in_order(&engine, &queue, |text| {
-                    let _ = scope.post_message(&JsValue::from_str(text));
-                })
-                .await;
+                answer_in_order(&engine, &queue, |texts| crate::link::post_lines(&scope, texts)).await;
                 *busy.borrow_mut() = false;
             });
         });
@@ -906,6 +909,6 @@ pub fn start() {
         on_message.forget();
         let engine_name = format!("{ENGINE_NAME}, {}", engine.borrow().description);
         // Messages sent before this point would have been lost, so the page waits for this welcome.
-        let _ = scope.post_message(&JsValue::from_str(&welcome_text(&engine_name)));
+        crate::link::post_lines(&scope, &[&welcome_text(&engine_name)]);
     });
 }

@@ -417,12 +417,12 @@ async fn the_worker_answers_in_order_each_after_its_commit_and_messages_can_join
     let queue: RefCell<VecDeque<JsValue>> =
         RefCell::new((0..6).map(|i| request(10 + i, &format!("value {}", 2 + i))).collect());
     let posted = RefCell::new(Vec::new());
-    answer_in_order(&engine, &queue, |text| {
+    answer_in_order(&engine, &queue, |texts| {
         // Three more arrive once the first answer is out, while the rest are being stored.
         if posted.borrow().is_empty() {
             queue.borrow_mut().extend((0..3).map(|i| request(20 + i, &format!("value {}", 8 + i))));
         }
-        posted.borrow_mut().push(text.to_string());
+        posted.borrow_mut().extend(texts.iter().map(|text| text.to_string()));
     })
     .await;
     let answers = replies(&posted.borrow());
@@ -443,7 +443,8 @@ async fn a_failed_commit_stops_the_tab_and_loses_nothing_stored() {
     engine.borrow().close_write_connection();
     let queue = RefCell::new(VecDeque::from([request(30, "lost"), request(31, "refused")]));
     let posted = RefCell::new(Vec::new());
-    answer_in_order(&engine, &queue, |text| posted.borrow_mut().push(text.to_string())).await;
+    answer_in_order(&engine, &queue, |texts| posted.borrow_mut().extend(texts.iter().map(|t| t.to_string())))
+        .await;
     let answers = replies(&posted.borrow());
     assert_eq!(answers.len(), 2);
     for (id, reply) in &answers {
