@@ -6,8 +6,9 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use kite_shared::cluster::Cluster;
+use kite_shared::cluster::{Cluster, ListenerReach};
 use kite_shared::kafka::{AdvertisedBroker, KafkaConnection, KafkaListener};
+use kite_shared::trace::Event;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
@@ -95,6 +96,11 @@ async fn accept(
         match accepted {
             // An address locked out for guessing the token is not served at all.
             Ok((_, peer)) if guard.locked_out(peer.ip(), std::time::Instant::now()) => {}
+            // A stopped broker's port: closed at once, the nearest a listener still bound comes
+            // to a refused connection (the client tries another broker, as with a dead one).
+            Ok(_)
+                if engine::turn(&shared.cluster).kafka_listener_reach(on.broker)
+                    == ListenerReach::Refused => {}
             Ok((stream, peer)) => {
                 let (on, shared, guard) = (on.clone(), shared.clone(), guard.clone());
                 tokio::spawn(async move {
@@ -116,6 +122,9 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, on: KafkaListener, share
     let mut published = shared.events.0.subscribe();
     let mut shutdown = shared.shutdown.clone();
     let idle = std::time::Duration::from_secs(IDLE_TIMEOUT_SECS);
+    // Idle means nothing read from the client or sent to it (Kafka's connections.max.idle.ms):
+    // the engine's events do not move the deadline.
+    let mut idle_deadline = tokio::time::Instant::now() + idle;
     let mut buffer = vec![0u8; READ_CHUNK_BYTES];
     let mut noted_failures = 0;
     loop {
@@ -123,11 +132,21 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, on: KafkaListener, share
         let recheck = std::time::Duration::from_millis(WAITING_RECHECK_MS);
         let answered = tokio::select! {
             // While a request waits, the connection is not read (Kafka mutes it the same way).
-            read = tokio::time::timeout(idle, stream.read(&mut buffer)), if !parked => match read {
+            read = tokio::time::timeout_at(idle_deadline, stream.read(&mut buffer)), if !parked => match read {
                 Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
-                Ok(Ok(n)) => turn(&shared, |cluster, now| connection.receive(cluster, now, &buffer[..n])),
+                Ok(Ok(n)) => {
+                    idle_deadline = tokio::time::Instant::now() + idle;
+                    turn(&shared, |cluster, now| connection.receive(cluster, now, &buffer[..n]))
+                }
             },
-            _ = published.recv(), if parked => turn(&shared, |cluster, now| connection.wake(cluster, now)),
+            // A waiting request looks again whenever the engine did something. A broker stopped,
+            // paused or cut off closes or mutes its connections at once, not at their next
+            // request: a Kafka client learns its broker is gone when it is.
+            events = published.recv() => match events {
+                Ok(events) if !parked && !events.iter().any(|(_, e)| matches!(e, Event::Fault { .. })) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                _ => turn(&shared, |cluster, now| connection.wake(cluster, now)),
+            },
             () = tokio::time::sleep(recheck), if parked => turn(&shared, |cluster, now| connection.wake(cluster, now)),
             _ = shutdown.changed() => break,
         };
@@ -146,7 +165,8 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, on: KafkaListener, share
         };
         if !bytes.is_empty() {
             match tokio::time::timeout(shared.write_timeout, stream.write_all(&bytes)).await {
-                Ok(Ok(())) => {}
+                // An answer is activity too (one a request waited long for, above all).
+                Ok(Ok(())) => idle_deadline = tokio::time::Instant::now() + idle,
                 _ => break,
             }
         }

@@ -39,7 +39,7 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 use kite_shared::api::{Command, Reply};
-use kite_shared::cluster::Cluster;
+use kite_shared::cluster::{Cluster, ListenerReach};
 use kite_shared::kafka::{AdvertisedBroker, KafkaConnection, KafkaListener};
 use kite_shared::record::batch::{BatchRecord, RecordBatch};
 
@@ -351,7 +351,15 @@ fn metadata_gives_the_leader_epoch_and_a_fetch_at_another_epoch_is_refused() {
     let mut at_new_leader = KafkaConnection::new(listener(new_leader));
     assert_eq!(code(&mut at_new_leader, &mut cluster, epoch, 4), 74, "FENCED_LEADER_EPOCH");
     assert_eq!(code(&mut at_new_leader, &mut cluster, new_epoch, 5), 0);
-    assert_eq!(code(&mut connection, &mut cluster, new_epoch, 6), 6, "NOT_LEADER_OR_FOLLOWER");
+    // The old leader is stopped: its connection closes rather than answer.
+    let closed =
+        connection.receive(&mut cluster, NOW_MS, &frame(ApiKey::Fetch, 12, 6, &fetch_at_epoch(new_epoch)));
+    assert!(closed.is_err(), "a stopped broker answers nothing");
+    // Started again as a follower, it says who leads now.
+    let started = cluster.handle(NOW_MS, Command::StartBroker { broker: leader });
+    assert!(matches!(started, Reply::ClusterDescribed { .. }), "{started:?}");
+    let mut at_old_leader = KafkaConnection::new(listener(leader));
+    assert_eq!(code(&mut at_old_leader, &mut cluster, new_epoch, 7), 6, "NOT_LEADER_OR_FOLLOWER");
 }
 
 /// Every served version of every API, as a client that negotiated it would ask: each answered
@@ -1127,4 +1135,53 @@ fn describe_cluster_lists_the_connected_kafka_clients() {
         panic!("not described")
     };
     assert!(kafka_clients.is_empty(), "gone once closed");
+}
+
+/// A broker's listener as a client finds it: a stopped broker closes its connections (its port
+/// is gone); a paused or cut-off one reads nothing and answers nothing until it is back, and
+/// then answers what waited.
+#[test]
+fn a_stopped_broker_closes_its_connections_and_a_paused_one_leaves_requests_waiting() {
+    let (mut cluster, leader) = cluster_with_orders();
+    cluster.allow_faults = true;
+    let follower = (leader + 1) % 3;
+    let mut at_follower = KafkaConnection::new(listener(follower));
+    let metadata = MetadataRequest::default().with_topics(None);
+    let out = at_follower.receive(&mut cluster, NOW_MS, &frame(ApiKey::Metadata, 12, 1, &metadata)).unwrap();
+    let _: MetadataResponse = response(&out, 12, 1);
+    assert_eq!(at_follower.wake_at_ms(), None, "nothing waits while the broker is up");
+
+    for (pause, resume) in [
+        (Command::PauseBroker { broker: follower }, Command::ResumeBroker { broker: follower }),
+        (Command::IsolateBroker { broker: follower }, Command::HealBroker { broker: follower }),
+    ] {
+        let paused = cluster.handle(NOW_MS, pause.clone());
+        assert!(matches!(paused, Reply::ClusterDescribed { .. }), "{paused:?}");
+        let out =
+            at_follower.receive(&mut cluster, NOW_MS, &frame(ApiKey::Metadata, 12, 2, &metadata)).unwrap();
+        assert!(out.is_empty(), "{pause:?}: no answer");
+        assert!(at_follower.wake_at_ms().is_some(), "{pause:?}: the host looks again later");
+        assert!(at_follower.wake(&mut cluster, NOW_MS + 1_000).unwrap().is_empty(), "{pause:?}: still none");
+        let resumed = cluster.handle(NOW_MS, resume);
+        assert!(matches!(resumed, Reply::ClusterDescribed { .. }), "{resumed:?}");
+        let out = at_follower.wake(&mut cluster, NOW_MS + 2_000).unwrap();
+        let _: MetadataResponse = response(&out, 12, 2);
+        assert_eq!(at_follower.wake_at_ms(), None, "{pause:?}: answered once back");
+    }
+
+    let stopped = cluster.handle(NOW_MS, Command::StopBroker { broker: follower });
+    assert!(matches!(stopped, Reply::ClusterDescribed { .. }), "{stopped:?}");
+    let closed = at_follower.wake(&mut cluster, NOW_MS).unwrap_err();
+    assert!(closed.reason.contains(&format!("broker {follower} is stopped")), "{}", closed.reason);
+    assert_eq!(cluster.kafka_listener_reach(follower), ListenerReach::Refused);
+    let mut reconnected = KafkaConnection::new(listener(follower));
+    let refused = reconnected.receive(&mut cluster, NOW_MS, &frame(ApiKey::Metadata, 12, 3, &metadata));
+    assert!(refused.is_err(), "a new connection to the stopped broker is closed too");
+    // Started again, it answers new connections.
+    let started = cluster.handle(NOW_MS, Command::StartBroker { broker: follower });
+    assert!(matches!(started, Reply::ClusterDescribed { .. }), "{started:?}");
+    assert_eq!(cluster.kafka_listener_reach(follower), ListenerReach::Serving);
+    let mut again = KafkaConnection::new(listener(follower));
+    let out = again.receive(&mut cluster, NOW_MS, &frame(ApiKey::Metadata, 12, 4, &metadata)).unwrap();
+    let _: MetadataResponse = response(&out, 12, 4);
 }

@@ -474,3 +474,44 @@ fn with_a_token_kafka_clients_authenticate_with_sasl_plain() {
     assert!(!output.status.success(), "a wrong password lists nothing: {stderr}");
     assert!(stderr.contains("Authentication failed") || stderr.contains("SASL"), "{stderr}");
 }
+
+/// A stopped broker's port, as a Kafka client finds it: the connection it had is closed when the
+/// broker stops, a new one is closed unanswered, Metadata from the others no longer lists it, and
+/// once started it answers again.
+#[test]
+fn a_stopped_brokers_listener_closes_its_connections_until_it_starts() {
+    let data = TempDir::new("kafka-stopped-broker");
+    let server = KiteServer::start_with(data.path(), &["--allow-faults"]);
+    // ApiVersions v0: api key 18, version 0, correlation id 7, a null client id, no body.
+    let mut api_versions = 10i32.to_be_bytes().to_vec();
+    api_versions.extend_from_slice(&[0, 18, 0, 0, 0, 0, 0, 7, 0xff, 0xff]);
+    let answered = |stream: &mut TcpStream| {
+        stream.write_all(&api_versions).unwrap();
+        let mut size = [0u8; 4];
+        if stream.read_exact(&mut size).is_err() {
+            return false;
+        }
+        let mut body = vec![0u8; usize::try_from(i32::from_be_bytes(size)).unwrap_or(0)];
+        stream.read_exact(&mut body).is_ok() && body.len() > 6
+    };
+    let connect = || {
+        let stream = TcpStream::connect(server.kafka[1]).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        stream
+    };
+    let mut open = connect();
+    assert!(answered(&mut open), "broker 1 answers while it runs");
+    let mut rest = Vec::new();
+    let mut api = ApiClient::connect(&server);
+    assert!(matches!(api.request(Api::StopBroker { broker: 1 }), Reply::ClusterDescribed { .. }));
+    // Closed without another request (its client learns now, not at its next request).
+    let read = open.read_to_end(&mut rest);
+    assert!(read.is_ok(), "closed, not timed out: {read:?}");
+    let mut again = connect();
+    assert!(!answered(&mut again), "a new connection to the stopped broker gets no answer");
+    let listed = kcat(&server, &["-L"], "");
+    assert!(listed.contains("2 brokers:") && !listed.contains("broker 1 at"), "{listed}");
+    assert!(matches!(api.request(Api::StartBroker { broker: 1 }), Reply::ClusterDescribed { .. }));
+    assert!(answered(&mut connect()), "broker 1 answers once started");
+    assert!(kcat(&server, &["-L"], "").contains("3 brokers:"));
+}

@@ -114,6 +114,23 @@ pub(super) trait Brokers: Send {
     fn cut_link(&mut self, now_ms: i64, a: LinkEnd, b: LinkEnd, cut: bool) -> Result<(), KafkaError>;
     /// The links cut now, each pair in order.
     fn cut_links(&self) -> Vec<(LinkEnd, LinkEnd)>;
+    /// What a client finds at `broker`'s listener.
+    fn listener_reach(&self, _broker: BrokerId) -> ListenerReach {
+        ListenerReach::Serving
+    }
+}
+
+/// What a Kafka client finds at a broker's listener, as at a real broker's port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListenerReach {
+    /// The broker answers.
+    Serving,
+    /// The broker is stopped: nothing listens on its port, so connections are refused and the
+    /// ones open are closed.
+    Refused,
+    /// The broker is paused or cut off from clients: requests reach no one and get no answer
+    /// until it is back (the client's request timeout decides when to give up).
+    Unanswered,
 }
 
 fn one_broker() -> KafkaError {
@@ -1020,6 +1037,19 @@ impl Brokers for Replicated {
 
     fn cut_links(&self) -> Vec<(LinkEnd, LinkEnd)> {
         self.local.cut_links.iter().copied().collect()
+    }
+
+    fn listener_reach(&self, broker: BrokerId) -> ListenerReach {
+        // A paused broker is down too, but its port still takes connections: check it first.
+        if self.paused.contains(&broker) {
+            ListenerReach::Unanswered
+        } else if self.local.down.contains(&broker) {
+            ListenerReach::Refused
+        } else if self.local.reachable(NodeId::Client(FRONT_CLIENT), NodeId::Broker(broker)) {
+            ListenerReach::Serving
+        } else {
+            ListenerReach::Unanswered
+        }
     }
 }
 

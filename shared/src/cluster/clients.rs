@@ -2,11 +2,17 @@
 //! UI's cluster view shows who is connected, where from, and what they ask): each connection is
 //! listed when it opens, counts its requests by API, and is gone when it closes.
 
-use super::Cluster;
+use super::{Cluster, ListenerReach};
 use crate::api::KafkaClientView;
 use crate::limits::MAX_LISTED_KAFKA_CLIENTS;
 
 impl Cluster {
+    /// What a Kafka client finds at `broker`'s listener now: a stopped broker refuses, a paused
+    /// or cut-off one leaves requests unanswered.
+    pub fn kafka_listener_reach(&self, broker: i32) -> ListenerReach {
+        self.brokers.listener_reach(broker)
+    }
+
     /// A Kafka connection opened on `broker`'s listener from `address`: the id it is listed
     /// under, or `None` past `MAX_LISTED_KAFKA_CLIENTS` (it is served all the same).
     pub fn kafka_client_connected(&mut self, broker: i32, address: &str) -> Option<u64> {

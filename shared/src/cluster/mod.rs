@@ -17,7 +17,7 @@ mod producers;
 
 use crate::record::dump::DumpError;
 use brokers::{Brokers, PartitionView, Replicated, SINGLE_BROKER_ID, SingleBroker};
-pub use brokers::{CHECKPOINT_INTERVAL_MS, METADATA_LOG_FILE, RETENTION_CHECK_INTERVAL_MS};
+pub use brokers::{CHECKPOINT_INTERVAL_MS, ListenerReach, METADATA_LOG_FILE, RETENTION_CHECK_INTERVAL_MS};
 pub use producers::PRODUCER_IDS_PER_MS;
 
 use std::collections::BTreeMap;

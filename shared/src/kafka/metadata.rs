@@ -18,7 +18,7 @@ use kafka_protocol::protocol::StrBytes;
 
 use super::{KafkaClose, KafkaConnection, Request, decode, error_code, respond};
 use crate::api::{Command, PartitionDescription, Reply, TopicDescription};
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, ListenerReach};
 use crate::error::ErrorCode;
 
 /// Kafka's UNKNOWN_TOPIC_OR_PARTITION and LEADER_NOT_AVAILABLE.
@@ -49,7 +49,7 @@ pub(super) fn answer(
     let Reply::Topics { topics } = connection.ask(cluster, request.now_ms, Command::ListTopics) else {
         return Err(KafkaClose { reason: "the engine did not list its topics".into() });
     };
-    let mut response = MetadataResponse::default().with_brokers(brokers(connection));
+    let mut response = MetadataResponse::default().with_brokers(brokers(connection, cluster));
     if let Reply::ClusterDescribed { cluster_id, controller, .. } =
         connection.ask(cluster, request.now_ms, Command::DescribeCluster)
     {
@@ -114,11 +114,14 @@ fn fit(mut response: MetadataResponse, version: i16) -> MetadataResponse {
     response
 }
 
-fn brokers(connection: &KafkaConnection) -> Vec<MetadataResponseBroker> {
+/// The brokers a client can reach: as Kafka lists only live brokers, a stopped one is left out
+/// (its listener refuses connections).
+fn brokers(connection: &KafkaConnection, cluster: &Cluster) -> Vec<MetadataResponseBroker> {
     connection
         .listener
         .brokers
         .iter()
+        .filter(|b| cluster.kafka_listener_reach(b.id) != ListenerReach::Refused)
         .map(|b| {
             MetadataResponseBroker::default()
                 .with_node_id(BrokerId(b.id))

@@ -21,7 +21,7 @@ use kafka_protocol::messages::{ApiKey, RequestHeader, ResponseHeader};
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion};
 
 use crate::api::{ClientMessage, Command, Reply};
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, ListenerReach};
 use crate::error::{ErrorCode, KafkaError};
 use crate::host::{Capabilities, HostSession, Turn};
 use crate::limits::{MAX_KAFKA_INBOX_BYTES, MAX_KAFKA_REQUEST_BYTES};
@@ -98,6 +98,8 @@ pub struct KafkaConnection {
     /// The id `describe_cluster` lists this connection under, once its first bytes came
     /// (`None` before, or past the listing's limit).
     listed: Option<Option<u64>>,
+    /// The broker is paused or cut off from clients: what the client sends waits unread.
+    unanswered: bool,
 }
 
 impl KafkaConnection {
@@ -113,6 +115,7 @@ impl KafkaConnection {
             failed_logins: 0,
             closing: false,
             listed: None,
+            unanswered: false,
             listener,
             session: HostSession::new(Capabilities::SERVER),
             inbox: BytesMut::new(),
@@ -173,7 +176,12 @@ impl KafkaConnection {
     /// without records at its `max_wait_ms`, a group request when the coordinator should long
     /// have answered. The host calls [`KafkaConnection::wake`] then, and sooner whenever the
     /// engine did something (records arrived, another member joined, a timer fired).
+    /// While the broker is paused or cut off, there is no deadline: the host looks again
+    /// whenever the engine did something, and stops reading the connection meanwhile.
     pub fn wake_at_ms(&self) -> Option<i64> {
+        if self.unanswered {
+            return Some(i64::MAX);
+        }
         self.parked.as_ref().map(|parked| match parked {
             Waiting::Fetch(fetch) => fetch.deadline_ms,
             Waiting::Group(group) => group.deadline_ms,
@@ -207,7 +215,24 @@ impl KafkaConnection {
                 "the connection ended with its last answer (a failed SASL authentication)".into(),
             ));
         }
+        // The broker's port as a client would find it: a stopped broker closes its connections
+        // (what it was sent is lost, as in a crash); a paused or cut-off one reads nothing.
+        self.unanswered = match cluster.kafka_listener_reach(self.listener.broker) {
+            ListenerReach::Serving => false,
+            ListenerReach::Unanswered => true,
+            ListenerReach::Refused => {
+                return Err(KafkaClose {
+                    reason: format!(
+                        "broker {} is stopped: nothing listens on its port any more",
+                        self.listener.broker
+                    ),
+                });
+            }
+        };
         let mut out = Vec::new();
+        if self.unanswered {
+            return Ok(out);
+        }
         if let Some(parked) = self.parked.take() {
             let retried = match parked {
                 Waiting::Fetch(fetch) => fetch::retry(self, cluster, now_ms, fetch)?,
