@@ -14,6 +14,9 @@ use kafka_protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
 };
 use kafka_protocol::messages::offset_fetch_request::{OffsetFetchRequestGroup, OffsetFetchRequestTopic};
+use kafka_protocol::messages::offset_for_leader_epoch_request::{
+    OffsetForLeaderPartition, OffsetForLeaderTopic,
+};
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, CreateTopicsRequest, DeleteGroupsRequest, DeleteTopicsRequest,
@@ -22,7 +25,9 @@ use kafka_protocol::messages::{
     ListOffsetsRequest, MetadataRequest, OffsetCommitRequest, OffsetFetchRequest, ProduceRequest, ProducerId,
     RequestHeader, SaslAuthenticateRequest, SaslHandshakeRequest, SyncGroupRequest, TopicName,
 };
-use kafka_protocol::messages::{DescribeConfigsRequest, IncrementalAlterConfigsRequest};
+use kafka_protocol::messages::{
+    DescribeConfigsRequest, IncrementalAlterConfigsRequest, OffsetForLeaderEpochRequest,
+};
 use kafka_protocol::protocol::{Encodable, StrBytes};
 use kite_shared::api::{Command, Reply};
 use kite_shared::cluster::Cluster;
@@ -163,6 +168,14 @@ fn request_body(api: ApiKey, version: i16) -> Vec<u8> {
             body(version, DeleteTopicsRequest::default().with_topic_names(vec![doomed]))
         }
         ApiKey::DescribeCluster => body(version, DescribeClusterRequest::default().with_endpoint_type(1)),
+        ApiKey::OffsetForLeaderEpoch => body(
+            version,
+            OffsetForLeaderEpochRequest::default().with_replica_id((-1).into()).with_topics(vec![
+                OffsetForLeaderTopic::default().with_topic(orders()).with_partitions(vec![
+                    OffsetForLeaderPartition::default().with_current_leader_epoch(0).with_leader_epoch(0),
+                ]),
+            ]),
+        ),
         ApiKey::IncrementalAlterConfigs => body(
             version,
             IncrementalAlterConfigsRequest::default().with_resources(vec![

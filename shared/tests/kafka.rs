@@ -18,6 +18,9 @@ use kafka_protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
 };
 use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
+use kafka_protocol::messages::offset_for_leader_epoch_request::{
+    OffsetForLeaderPartition, OffsetForLeaderTopic,
+};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
@@ -35,7 +38,7 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::messages::{
     DescribeConfigsRequest, DescribeConfigsResponse, IncrementalAlterConfigsRequest,
-    IncrementalAlterConfigsResponse,
+    IncrementalAlterConfigsResponse, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 use kite_shared::api::{Command, Reply};
@@ -394,6 +397,7 @@ fn every_served_version_of_every_api_is_answered() {
                         ListOffsetsTopic::default().with_name(orders()).with_partitions(vec![partition]);
                     frame(api, version, id, &ListOffsetsRequest::default().with_topics(vec![topic]))
                 }
+                ApiKey::OffsetForLeaderEpoch => frame(api, version, id, &epoch_end_request(-1, 0)),
                 ApiKey::FindCoordinator => {
                     let key = StrBytes::from_static_str("billing");
                     let ask = if version >= 4 {
@@ -553,6 +557,10 @@ fn error_codes(api: ApiKey, out: &[u8], version: i16, id: i32) -> Vec<i16> {
         ApiKey::ApiVersions => vec![response::<ApiVersionsResponse>(out, version, id).error_code],
         ApiKey::Metadata => {
             let answer: MetadataResponse = response(out, version, id);
+            answer.topics.iter().flat_map(|t| &t.partitions).map(|p| p.error_code).collect()
+        }
+        ApiKey::OffsetForLeaderEpoch => {
+            let answer: OffsetForLeaderEpochResponse = response(out, version, id);
             answer.topics.iter().flat_map(|t| &t.partitions).map(|p| p.error_code).collect()
         }
         ApiKey::Produce => {
@@ -1184,4 +1192,93 @@ fn a_stopped_broker_closes_its_connections_and_a_paused_one_leaves_requests_wait
     let mut again = KafkaConnection::new(listener(follower));
     let out = again.receive(&mut cluster, NOW_MS, &frame(ApiKey::Metadata, 12, 4, &metadata)).unwrap();
     let _: MetadataResponse = response(&out, 12, 4);
+}
+
+/// OffsetForLeaderEpoch for `orders-0`: a consumer at `current` (-1: unchecked) asking where
+/// `epoch` ended.
+fn epoch_end_request(current: i32, epoch: i32) -> OffsetForLeaderEpochRequest {
+    let partition = OffsetForLeaderPartition::default()
+        .with_partition(0)
+        .with_current_leader_epoch(current)
+        .with_leader_epoch(epoch);
+    let topic = OffsetForLeaderTopic::default()
+        .with_topic(TopicName(StrBytes::from_static_str("orders")))
+        .with_partitions(vec![partition]);
+    OffsetForLeaderEpochRequest::default()
+        .with_replica_id(kafka_protocol::messages::BrokerId(-1))
+        .with_topics(vec![topic])
+}
+
+/// OffsetForLeaderEpoch as a consumer asks it after a leader change (KIP-320): the old epoch
+/// ended where the new leader's began, the current one at the log end; a newer epoch is
+/// undefined, a stale or future current epoch is refused, and a broker that does not lead says so.
+#[test]
+fn offset_for_leader_epoch_says_where_each_epoch_ended() {
+    let (mut cluster, leader) = cluster_with_orders();
+    cluster.allow_faults = true;
+    let (_, first_epoch) = cluster.leadership("orders", 0).unwrap();
+    let mut at_leader = KafkaConnection::new(listener(leader));
+    let out = at_leader
+        .receive(&mut cluster, NOW_MS, &frame(ApiKey::Produce, 9, 1, &produce(-1, &["a", "b"])))
+        .unwrap();
+    let _: ProduceResponse = response(&out, 9, 1);
+    let ask = |connection: &mut KafkaConnection, cluster: &mut Cluster, current: i32, epoch: i32, id: i32| {
+        let out = connection
+            .receive(
+                cluster,
+                NOW_MS,
+                &frame(ApiKey::OffsetForLeaderEpoch, 4, id, &epoch_end_request(current, epoch)),
+            )
+            .unwrap();
+        let answer: OffsetForLeaderEpochResponse = response(&out, 4, id);
+        let p = &answer.topics[0].partitions[0];
+        (p.error_code, p.leader_epoch, p.end_offset)
+    };
+    assert_eq!(
+        ask(&mut at_leader, &mut cluster, first_epoch, first_epoch, 2),
+        (0, first_epoch, 2),
+        "the current epoch ends at the log end"
+    );
+    assert_eq!(
+        ask(&mut at_leader, &mut cluster, first_epoch, first_epoch + 1, 3),
+        (0, -1, -1),
+        "an epoch the log has not seen: undefined"
+    );
+
+    // The leader stops; the new one leads at a higher epoch, from offset 2.
+    assert!(matches!(
+        cluster.handle(NOW_MS, Command::StopBroker { broker: leader }),
+        Reply::ClusterDescribed { .. }
+    ));
+    let (new_leader, new_epoch) = cluster.leadership("orders", 0).unwrap();
+    let new_leader = new_leader.expect("a new leader");
+    let mut at_new_leader = KafkaConnection::new(listener(new_leader));
+    let out = at_new_leader
+        .receive(&mut cluster, NOW_MS, &frame(ApiKey::Produce, 9, 4, &produce(1, &["c"])))
+        .unwrap();
+    let _: ProduceResponse = response(&out, 9, 4);
+    assert_eq!(
+        ask(&mut at_new_leader, &mut cluster, new_epoch, first_epoch, 5),
+        (0, first_epoch, 2),
+        "the old epoch ended where the new one began"
+    );
+    assert_eq!(ask(&mut at_new_leader, &mut cluster, new_epoch, new_epoch, 6), (0, new_epoch, 3));
+    assert_eq!(
+        ask(&mut at_new_leader, &mut cluster, -1, new_epoch, 7),
+        (0, new_epoch, 3),
+        "-1: the current epoch is not checked"
+    );
+    assert_eq!(
+        ask(&mut at_new_leader, &mut cluster, first_epoch, first_epoch, 8).0,
+        74,
+        "FENCED_LEADER_EPOCH"
+    );
+    assert_eq!(
+        ask(&mut at_new_leader, &mut cluster, new_epoch + 1, new_epoch, 9).0,
+        75,
+        "UNKNOWN_LEADER_EPOCH"
+    );
+    let follower = (0..3).find(|b| *b != leader && *b != new_leader).unwrap();
+    let mut at_follower = KafkaConnection::new(listener(follower));
+    assert_eq!(ask(&mut at_follower, &mut cluster, new_epoch, new_epoch, 10).0, 6, "NOT_LEADER_OR_FOLLOWER");
 }

@@ -515,3 +515,33 @@ fn a_stopped_brokers_listener_closes_its_connections_until_it_starts() {
     assert!(answered(&mut connect()), "broker 1 answers once started");
     assert!(kcat(&server, &["-L"], "").contains("3 brokers:"));
 }
+
+/// A confluent-kafka (librdkafka 2.16) consumer reads on after its partition's leader is stopped:
+/// at the new leader it first asks OffsetForLeaderEpoch where the epoch it read ended (KIP-320),
+/// is told nothing was truncated, and reads the records produced after, each with its new leader
+/// epoch.
+#[test]
+fn a_consumer_checks_its_position_with_the_new_leader_and_reads_on() {
+    let data = TempDir::new("python-failover-consumer");
+    let server = KiteServer::start_with(data.path(), &["--allow-faults"]);
+    ApiClient::connect(&server).create_topic_with("moved", 1, 3);
+    let kite = env_path("KITE_BIN");
+    let out = run_client(
+        &server,
+        "confluent_failover_consumer.py",
+        &["moved", &kite.to_string_lossy(), &server.ws_url()],
+    );
+    let records: Vec<Vec<&str>> =
+        out.lines().filter_map(|l| l.strip_prefix("record ")).map(|l| l.split(' ').collect()).collect();
+    let read: Vec<(&str, &str)> = records.iter().map(|r| (r[0], r[1])).collect();
+    assert_eq!(read, [("a", "0"), ("b", "1"), ("c", "2"), ("d", "3")], "{out}");
+    let epoch = |record: &[&str]| record[2].parse::<i32>().unwrap_or(-1);
+    assert!(
+        epoch(&records[2]) > epoch(&records[1]),
+        "the records after the stop carry a higher leader epoch: {out}"
+    );
+    assert!(
+        out.lines().any(|l| l.starts_with("KafkaClient:") && l.contains("OffsetForLeaderEpoch=")),
+        "the consumer validated its position with OffsetForLeaderEpoch: {out}"
+    );
+}

@@ -700,6 +700,20 @@ impl Cluster {
         Ok((view.leader, view.leader_epoch))
     }
 
+    /// Kafka's OffsetForLeaderEpoch at a partition's leader: where `epoch` ended in the leader's
+    /// log (the next epoch's start offset, or the log end for the current epoch) and the epoch
+    /// the log has there; `None` for an epoch newer than any it knows (Kafka's UNDEFINED). A
+    /// consumer compares it with its position to tell whether the log was truncated under it.
+    pub fn leader_epoch_end_offset(
+        &self,
+        topic: &str,
+        partition: i32,
+        epoch: i32,
+    ) -> Result<Option<(i32, i64)>, KafkaError> {
+        let (log, _) = self.readable(topic, partition)?;
+        Ok(log.leader_epochs().end_offset_for(epoch, log.log_end_offset()))
+    }
+
     /// The brokers' and the groups' events, into the buffer the host takes from.
     fn collect_events(&mut self) {
         for (at, event) in self.brokers.take_events() {

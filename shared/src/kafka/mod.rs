@@ -10,6 +10,7 @@
 mod fetch;
 mod group_admin;
 mod groups;
+mod leader_epochs;
 mod metadata;
 mod produce;
 mod sasl;
@@ -328,6 +329,9 @@ impl KafkaConnection {
             ApiKey::ListOffsets => {
                 fetch::list_offsets(self, cluster, request, &mut body).map(Handled::Respond)
             }
+            ApiKey::OffsetForLeaderEpoch => {
+                leader_epochs::answer(self, cluster, request, &mut body).map(Handled::Respond)
+            }
             ApiKey::DescribeCluster => {
                 metadata::describe_cluster(self, cluster, request, &mut body).map(Handled::Respond)
             }
@@ -450,6 +454,7 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::Produce => "Produce",
         ApiKey::Fetch => "Fetch",
         ApiKey::ListOffsets => "ListOffsets",
+        ApiKey::OffsetForLeaderEpoch => "OffsetForLeaderEpoch",
         ApiKey::Metadata => "Metadata",
         ApiKey::OffsetCommit => "OffsetCommit",
         ApiKey::OffsetFetch => "OffsetFetch",

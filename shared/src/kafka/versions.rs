@@ -12,13 +12,15 @@ use super::{KafkaClose, KafkaConnection, Request, decode, respond};
 /// (topics by id) and ListOffsets before v7 (the max-timestamp lookup): not served yet. The group
 /// APIs are the classic consumer protocol's (KIP-848's ConsumerGroupHeartbeat is not served);
 /// FindCoordinator stops at v4 (batched keys) and OffsetCommit/OffsetFetch before v10 (topic ids);
-/// InitProducerId before v5 (KIP-890's transactions); CreateTopics before v7 and DeleteTopics
+/// InitProducerId before v5 (KIP-890's transactions); OffsetForLeaderEpoch from v2 (the current
+/// leader epoch, KIP-320: what the crate and Kafka 4 read); CreateTopics before v7 and DeleteTopics
 /// before v6 (topic ids). SaslHandshake v0 is followed by PLAIN's bare
 /// token (librdkafka looks for v0 before it uses v1 and SaslAuthenticate).
-pub const SUPPORTED: [(ApiKey, i16, i16); 23] = [
+pub const SUPPORTED: [(ApiKey, i16, i16); 24] = [
     (ApiKey::Produce, 3, 9),
     (ApiKey::Fetch, 4, 12),
     (ApiKey::ListOffsets, 1, 6),
+    (ApiKey::OffsetForLeaderEpoch, 2, 4),
     (ApiKey::Metadata, 0, 12),
     (ApiKey::OffsetCommit, 2, 9),
     (ApiKey::OffsetFetch, 1, 9),
