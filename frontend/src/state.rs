@@ -197,7 +197,8 @@ pub struct AppState {
     /// Reconnect attempts to a server since the link last said welcome (0 while connected).
     pub reconnect_attempt: u32,
     pub status: LinkStatus,
-    pub topics: Vec<TopicDescription>,
+    /// Shared, not copied: every render passes the topics to three views (500 partitions each).
+    pub topics: Rc<Vec<TopicDescription>>,
     pub selected_topic: Option<String>,
     /// The newest records fetched per (topic, partition).
     pub records: BTreeMap<(String, i32), Vec<RecordView>>,
@@ -224,7 +225,8 @@ pub struct AppState {
     pub shared_state: Option<String>,
     pub cluster: Option<ClusterView>,
     /// The engine's newest events, newest first (at most `TIMELINE_EVENTS_KEPT`).
-    pub timeline: std::collections::VecDeque<TimelineEvent>,
+    /// Shared, not copied, between states and with the timeline view (500 events).
+    pub timeline: Rc<std::collections::VecDeque<TimelineEvent>>,
     /// The engine's metrics, oldest first (at most `METRICS_SAMPLES_KEPT`).
     pub metrics: std::collections::VecDeque<kite_shared::api::Metrics>,
     /// The message browser's records per (topic, partition), oldest first (at most
@@ -255,7 +257,7 @@ impl AppState {
             generation: 0,
             reconnect_attempt: 0,
             status: LinkStatus::Connecting,
-            topics: Vec::new(),
+            topics: Rc::default(),
             selected_topic: None,
             records: BTreeMap::new(),
             last_produced: None,
@@ -272,7 +274,7 @@ impl AppState {
             scenario: None,
             shared_state: None,
             cluster: None,
-            timeline: std::collections::VecDeque::new(),
+            timeline: Rc::default(),
             metrics: std::collections::VecDeque::new(),
             browsed: Rc::default(),
             dumped: None,
@@ -400,8 +402,9 @@ impl AppState {
                 let topic = event.get("tp").and_then(|tp| tp.get("topic")).and_then(|t| t.as_str());
                 let internal = topic.is_some_and(kite_shared::topic::is_internal);
                 let seq = self.timeline.front().map_or(0, |newest| newest.seq + 1);
-                self.timeline.push_front(TimelineEvent { seq, at_ms, kind, text, internal });
-                self.timeline.truncate(TIMELINE_EVENTS_KEPT);
+                let timeline = Rc::make_mut(&mut self.timeline);
+                timeline.push_front(TimelineEvent { seq, at_ms, kind, text, internal });
+                timeline.truncate(TIMELINE_EVENTS_KEPT);
             }
             // A flood of events (a produce to hundreds of partitions): the engine counted them.
             Action::Message(ServerMessage::Push {
@@ -411,8 +414,9 @@ impl AppState {
                 let at_ms = self.timeline.front().map_or(0, |newest| newest.at_ms);
                 // The count: the timeline says it in the page's language.
                 let (kind, text) = ("skipped".to_string(), events.to_string());
-                self.timeline.push_front(TimelineEvent { seq, at_ms, kind, text, internal: false });
-                self.timeline.truncate(TIMELINE_EVENTS_KEPT);
+                let timeline = Rc::make_mut(&mut self.timeline);
+                timeline.push_front(TimelineEvent { seq, at_ms, kind, text, internal: false });
+                timeline.truncate(TIMELINE_EVENTS_KEPT);
             }
             Action::Message(ServerMessage::Push { .. }) => {}
         }
@@ -442,7 +446,7 @@ impl AppState {
                 self.upsert_topic(topic);
             }
             Reply::Topics { topics } => {
-                self.topics = topics;
+                self.topics = Rc::new(topics);
                 let still_there = self.selected().is_some();
                 if !still_there {
                     self.selected_topic = self.default_topic();
@@ -525,7 +529,7 @@ impl AppState {
             described @ Reply::ClusterDescribed { .. } => self.cluster = ClusterView::described(described),
             Reply::TopicDeleted { name } => {
                 self.last_error = None;
-                self.topics.retain(|t| t.name != name);
+                Rc::make_mut(&mut self.topics).retain(|t| t.name != name);
                 self.records.retain(|(topic, _), _| topic != &name);
                 if self.selected_topic.as_deref() == Some(name.as_str()) {
                     self.selected_topic = self.default_topic();
@@ -566,11 +570,12 @@ impl AppState {
     }
 
     fn upsert_topic(&mut self, topic: TopicDescription) {
-        match self.topics.iter_mut().find(|t| t.name == topic.name) {
+        let topics = Rc::make_mut(&mut self.topics);
+        match topics.iter_mut().find(|t| t.name == topic.name) {
             Some(existing) => *existing = topic,
             None => {
-                self.topics.push(topic);
-                self.topics.sort_by(|a, b| a.name.cmp(&b.name));
+                topics.push(topic);
+                topics.sort_by(|a, b| a.name.cmp(&b.name));
             }
         }
     }

@@ -267,7 +267,7 @@ pub struct Marks {
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub cluster: Option<ClusterView>,
-    pub topics: Vec<TopicDescription>,
+    pub topics: std::rc::Rc<Vec<TopicDescription>>,
     pub last_produced: Option<Produced>,
     pub group: Option<GroupView>,
     /// Where the generator's batches went, for the records flying from the producer.

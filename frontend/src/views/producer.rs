@@ -17,7 +17,7 @@ const EXAMPLE_AVRO_SCHEMA: &str = r#"{"type":"record","name":"Order","fields":[{
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    pub topics: Vec<TopicDescription>,
+    pub topics: std::rc::Rc<Vec<TopicDescription>>,
     pub selected: Option<String>,
     pub ready: bool,
     pub send: Callback<Command>,

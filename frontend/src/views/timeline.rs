@@ -25,7 +25,7 @@ const EVENTS_SHOWN: usize = 200;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    pub events: VecDeque<TimelineEvent>,
+    pub events: std::rc::Rc<VecDeque<TimelineEvent>>,
     /// The engine runs in this tab (it has a virtual clock, replay and reset).
     pub in_tab: bool,
     pub ready: bool,
@@ -206,7 +206,7 @@ pub fn timeline_panel(props: &Props) -> Html {
     }
     let snapshot_problem = use_state(|| None::<String>);
     // Frozen: the events as they were when freeze was pressed.
-    let frozen = use_state(|| None::<VecDeque<TimelineEvent>>);
+    let frozen = use_state(|| None::<std::rc::Rc<VecDeque<TimelineEvent>>>);
     let toggle = {
         let (frozen, events) = (frozen.clone(), props.events.clone());
         Callback::from(move |_: MouseEvent| {

@@ -12,7 +12,7 @@ use super::bind_text;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    pub topics: Vec<TopicDescription>,
+    pub topics: std::rc::Rc<Vec<TopicDescription>>,
     pub selected: Option<String>,
     pub ready: bool,
     pub send: Callback<Command>,
