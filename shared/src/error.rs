@@ -47,6 +47,9 @@ pub enum ErrorCode {
     FencedLeaderEpoch,
     /// The request's leader epoch is newer than the one this broker knows.
     UnknownLeaderEpoch,
+    /// A request names a topic by an id no topic has (KIP-516): deleted, or created again under
+    /// a new id since the client read its metadata.
+    UnknownTopicId,
     /// A record the broker refuses, e.g. one without a key on a compacted topic or a control batch
     /// from a client; Kite also answers with it when a serializer refuses a record's text.
     InvalidRecord,
@@ -108,6 +111,7 @@ impl ErrorCode {
             ErrorCode::NotEnoughReplicasAfterAppend => 20,
             ErrorCode::FencedLeaderEpoch => 74,
             ErrorCode::UnknownLeaderEpoch => 75,
+            ErrorCode::UnknownTopicId => 100,
             ErrorCode::InvalidRecord => 87,
             ErrorCode::CoordinatorLoadInProgress => 14,
             ErrorCode::CoordinatorNotAvailable => 15,
@@ -149,6 +153,7 @@ impl ErrorCode {
             ErrorCode::NotEnoughReplicasAfterAppend => "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
             ErrorCode::FencedLeaderEpoch => "FENCED_LEADER_EPOCH",
             ErrorCode::UnknownLeaderEpoch => "UNKNOWN_LEADER_EPOCH",
+            ErrorCode::UnknownTopicId => "UNKNOWN_TOPIC_ID",
             ErrorCode::InvalidRecord => "INVALID_RECORD",
             ErrorCode::CoordinatorLoadInProgress => "COORDINATOR_LOAD_IN_PROGRESS",
             ErrorCode::CoordinatorNotAvailable => "COORDINATOR_NOT_AVAILABLE",

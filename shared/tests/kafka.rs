@@ -321,6 +321,74 @@ fn fetch_at_epoch(epoch: i32) -> FetchRequest {
     FetchRequest::default().with_max_wait_ms(0).with_max_bytes(1 << 20).with_topics(vec![topic])
 }
 
+/// A topic's id as Kite describes it, as the UUID Kafka's requests carry.
+fn topic_id(cluster: &mut Cluster, name: &str) -> uuid::Uuid {
+    let Reply::Topics { topics } = cluster.handle(NOW_MS, Command::ListTopics) else { panic!("no topics") };
+    let described = topics.iter().find(|t| t.name == name).expect("the topic");
+    let id = kite_shared::ids::TopicId::parse(&described.topic_id).expect("an id");
+    uuid::Uuid::from_bytes(id.0)
+}
+
+/// A fetch (v13+) of partition 0 of the topic with `id`, from `offset`.
+fn fetch_by_id(id: uuid::Uuid, offset: i64) -> FetchRequest {
+    let partition = FetchPartition::default()
+        .with_partition(0)
+        .with_fetch_offset(offset)
+        .with_current_leader_epoch(-1)
+        .with_partition_max_bytes(1 << 20);
+    let topic = FetchTopic::default().with_topic_id(id).with_partitions(vec![partition]);
+    FetchRequest::default().with_max_wait_ms(0).with_max_bytes(1 << 20).with_topics(vec![topic])
+}
+
+/// Fetch v13+ names topics by id (KIP-516): the records of the topic that has it, its id given
+/// back; an id no topic has, or the id of a topic deleted and created again, is UNKNOWN_TOPIC_ID.
+#[test]
+fn a_fetch_by_topic_id_reads_that_topic_and_a_stale_id_is_unknown() {
+    let (mut cluster, leader) = cluster_with_orders();
+    let mut at_leader = KafkaConnection::new(listener(leader));
+    let out = at_leader
+        .receive(&mut cluster, NOW_MS, &frame(ApiKey::Produce, 9, 1, &produce(-1, &["a", "b"])))
+        .unwrap();
+    let _: ProduceResponse = response(&out, 9, 1);
+    let orders = topic_id(&mut cluster, "orders");
+    let fetch = |connection: &mut KafkaConnection, cluster: &mut Cluster, id, version, correlation| {
+        let out = connection
+            .receive(cluster, NOW_MS, &frame(ApiKey::Fetch, version, correlation, &fetch_by_id(id, 0)))
+            .unwrap();
+        let answer: FetchResponse = response(&out, version, correlation);
+        let topic = &answer.responses[0];
+        let partition = &topic.partitions[0];
+        (topic.topic_id, partition.error_code, partition.high_watermark)
+    };
+    for version in [13, 16] {
+        assert_eq!(fetch(&mut at_leader, &mut cluster, orders, version, 2), (orders, 0, 2), "v{version}");
+    }
+    let unknown = uuid::Uuid::from_bytes([7; 16]);
+    assert_eq!(fetch(&mut at_leader, &mut cluster, unknown, 16, 3), (unknown, 100, -1), "UNKNOWN_TOPIC_ID");
+
+    // Deleted and created again: the same name, a new id; the old id is unknown.
+    assert!(matches!(
+        cluster.handle(NOW_MS, Command::DeleteTopic { name: "orders".into() }),
+        Reply::TopicDeleted { .. }
+    ));
+    let create = Command::CreateTopic {
+        name: "orders".into(),
+        partitions: 1,
+        configs: Default::default(),
+        replication_factor: Some(3),
+    };
+    let Reply::TopicCreated { topic, .. } = cluster.handle(NOW_MS, create) else { panic!("not created") };
+    let again = topic_id(&mut cluster, "orders");
+    assert_ne!(again, orders);
+    let mut at_new_leader = KafkaConnection::new(listener(topic.partitions[0].leader.expect("a leader")));
+    assert_eq!(fetch(&mut at_new_leader, &mut cluster, orders, 16, 4).1, 100, "the old id is unknown");
+    assert_eq!(
+        fetch(&mut at_new_leader, &mut cluster, again, 16, 5),
+        (again, 0, 0),
+        "the new one is read, empty"
+    );
+}
+
 #[test]
 fn metadata_gives_the_leader_epoch_and_a_fetch_at_another_epoch_is_refused() {
     let (mut cluster, leader) = cluster_with_orders();
@@ -389,6 +457,9 @@ fn every_served_version_of_every_api_is_answered() {
                     frame(api, version, id, &MetadataRequest::default().with_topics(Some(vec![topic])))
                 }
                 ApiKey::Produce => frame(api, version, id, &produce(-1, &["v"])),
+                ApiKey::Fetch if version >= 13 => {
+                    frame(api, version, id, &fetch_by_id(topic_id(&mut cluster, "orders"), 0))
+                }
                 ApiKey::Fetch => frame(api, version, id, &fetch_at_epoch(-1)),
                 ApiKey::ListOffsets => {
                     let partition =

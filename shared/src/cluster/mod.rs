@@ -700,6 +700,11 @@ impl Cluster {
         Ok((view.leader, view.leader_epoch))
     }
 
+    /// The topic whose id is `id` (KIP-516: Fetch v13+ names topics by id), if one has it now.
+    pub fn topic_named_by_id(&self, id: &TopicId) -> Option<&str> {
+        self.topics.values().find(|t| t.topic_id == *id).map(|t| t.name.as_str())
+    }
+
     /// Kafka's OffsetForLeaderEpoch at a partition's leader: where `epoch` ended in the leader's
     /// log (the next epoch's start offset, or the log end for the current epoch) and the epoch
     /// the log has there; `None` for an epoch newer than any it knows (Kafka's UNDEFINED). A

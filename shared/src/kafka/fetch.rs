@@ -1,7 +1,8 @@
 //! Fetch and ListOffsets. A fetch reads whole batches as the leader stores them (the first may start
 //! before the offset asked for, as in Kafka) below the high watermark, within the request's
 //! `max_bytes` and each partition's; with fewer than `min_bytes` it waits up to `max_wait_ms` for
-//! more (a parked fetch, answered by [`super::KafkaConnection::wake`]).
+//! more (a parked fetch, answered by [`super::KafkaConnection::wake`]). From v13 a fetch names its
+//! topics by id, and an id no topic has is `UNKNOWN_TOPIC_ID`.
 
 use bytes::Bytes;
 use kafka_protocol::messages::fetch_request::FetchPartition;
@@ -18,6 +19,7 @@ use super::{Handled, KafkaClose, KafkaConnection, Request, Retried, Waiting, dec
 use crate::api::{Command, Reply};
 use crate::cluster::Cluster;
 use crate::error::ErrorCode;
+use crate::ids::TopicId;
 use crate::limits::{MAX_FETCH_BYTES, MAX_KAFKA_FETCH_WAIT_MS};
 
 /// A fetch waiting for records, and until when.
@@ -75,9 +77,18 @@ fn read(
     let mut read_bytes = 0;
     let mut topics = Vec::with_capacity(asked.topics.len());
     for topic in &asked.topics {
-        let name = topic.topic.0.as_str();
+        // From v13 a fetch names its topics by id (KIP-516); a name does not travel.
+        let name = if request.version >= 13 {
+            cluster.topic_named_by_id(&TopicId(topic.topic_id.into_bytes())).map(str::to_string)
+        } else {
+            Some(topic.topic.0.as_str().to_string())
+        };
         let mut partitions = Vec::with_capacity(topic.partitions.len());
         for wanted in &topic.partitions {
+            let Some(name) = &name else {
+                partitions.push(unanswered(wanted).with_error_code(ErrorCode::UnknownTopicId.code()));
+                continue;
+            };
             let data = partition(connection, cluster, request.now_ms, name, wanted, budget);
             let got = data.records.as_ref().map_or(0, Bytes::len);
             read_bytes += got;
@@ -85,7 +96,10 @@ fn read(
             partitions.push(data);
         }
         topics.push(
-            FetchableTopicResponse::default().with_topic(topic.topic.clone()).with_partitions(partitions),
+            FetchableTopicResponse::default()
+                .with_topic(topic.topic.clone())
+                .with_topic_id(topic.topic_id)
+                .with_partitions(partitions),
         );
     }
     // Session id 0: no fetch session (KIP-227) is kept, so every fetch is a full one.
@@ -94,6 +108,17 @@ fn read(
         topics.iter_mut().flat_map(|t| &mut t.partitions).for_each(|p| p.log_start_offset = -1);
     }
     (FetchResponse::default().with_session_id(0).with_responses(topics), read_bytes)
+}
+
+/// A partition's answer before anything is read: no offsets, no records.
+fn unanswered(wanted: &FetchPartition) -> PartitionData {
+    PartitionData::default()
+        .with_partition_index(wanted.partition)
+        .with_high_watermark(-1)
+        .with_last_stable_offset(-1)
+        .with_log_start_offset(-1)
+        .with_preferred_read_replica(BrokerId(-1))
+        .with_aborted_transactions(Some(Vec::new()))
 }
 
 /// One partition's batches from the fetch offset, at most `budget` bytes (at least one batch
@@ -106,13 +131,7 @@ fn partition(
     wanted: &FetchPartition,
     budget: usize,
 ) -> PartitionData {
-    let answer = PartitionData::default()
-        .with_partition_index(wanted.partition)
-        .with_high_watermark(-1)
-        .with_last_stable_offset(-1)
-        .with_log_start_offset(-1)
-        .with_preferred_read_replica(BrokerId(-1))
-        .with_aborted_transactions(Some(Vec::new()));
+    let answer = unanswered(wanted);
     if let Err(code) = super::lead(connection, cluster, topic, wanted.partition, wanted.current_leader_epoch)
     {
         return answer.with_error_code(code);

@@ -8,8 +8,9 @@ use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, ApiVersionsResponse};
 use super::{KafkaClose, KafkaConnection, Request, decode, respond};
 
 /// Every API served, with the lowest and highest version. Produce from v3 and Fetch from v4: the
-/// versions that carry RecordBatch v2, the only record format Kite stores. Fetch stops before v13
-/// (topics by id) and ListOffsets before v7 (the max-timestamp lookup): not served yet. The group
+/// versions that carry RecordBatch v2, the only record format Kite stores. Fetch goes to v16
+/// (v13 names topics by id; v17 and v18 add what only followers send) and ListOffsets stops before
+/// v7 (the max-timestamp lookup): not served yet. The group
 /// APIs are the classic consumer protocol's (KIP-848's ConsumerGroupHeartbeat is not served);
 /// FindCoordinator stops at v4 (batched keys) and OffsetCommit/OffsetFetch before v10 (topic ids);
 /// InitProducerId before v5 (KIP-890's transactions); OffsetForLeaderEpoch from v2 (the current
@@ -18,7 +19,7 @@ use super::{KafkaClose, KafkaConnection, Request, decode, respond};
 /// token (librdkafka looks for v0 before it uses v1 and SaslAuthenticate).
 pub const SUPPORTED: [(ApiKey, i16, i16); 24] = [
     (ApiKey::Produce, 3, 9),
-    (ApiKey::Fetch, 4, 12),
+    (ApiKey::Fetch, 4, 16),
     (ApiKey::ListOffsets, 1, 6),
     (ApiKey::OffsetForLeaderEpoch, 2, 4),
     (ApiKey::Metadata, 0, 12),
