@@ -150,9 +150,11 @@ async fn serve(
         }
         // Ping and pong are answered by the websocket layer.
         let Some(frame) = client_frame(message) else { continue };
+        // The client's bytes are read before the engine is taken.
+        let decoded = HostSession::decode_frame(&frame);
         let reply = {
             let mut cluster = engine::turn(cluster);
-            let reply = session.answer_frame(&mut cluster, now_ms(), &frame);
+            let reply = session.answer_frame(&mut cluster, now_ms(), decoded);
             events.publish(&mut cluster);
             reply
         };

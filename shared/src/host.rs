@@ -5,7 +5,7 @@
 //! transport and its storage commits.
 
 use crate::api::{
-    ClientMessage, Command, Frame, HostCommand, Push, Reply, Request, ServerMessage, TabCommand,
+    ClientMessage, Command, DecodeError, Frame, HostCommand, Push, Reply, Request, ServerMessage, TabCommand,
     decode_client_frame, decode_client_message, encode, reply_frame, reply_text,
 };
 use crate::cluster::Cluster;
@@ -95,10 +95,24 @@ impl HostSession {
         HostSession { subscriptions: Vec::new(), consumers: Vec::new(), capabilities }
     }
 
-    /// One frame from the client, answered at `now_ms`, as the frame to send back (binary for a
-    /// reply that carries record batches). For a host without tab commands.
-    pub fn answer_frame(&mut self, cluster: &mut Cluster, now_ms: i64, frame: &Frame) -> Frame {
-        match decode_client_frame(frame) {
+    /// One frame from the client, decoded: a host decodes before it takes the engine for its
+    /// turn, so the client's bytes are read outside it (and a decoder that panicked fails only
+    /// this frame, see [`crate::untrusted`]).
+    pub fn decode_frame(frame: &Frame) -> Result<ClientMessage, DecodeError> {
+        crate::untrusted::decode(|| decode_client_frame(frame))
+            .unwrap_or_else(|reason| Err(DecodeError::Malformed { reason }))
+    }
+
+    /// One decoded frame from the client ([`HostSession::decode_frame`]), answered at `now_ms`,
+    /// as the frame to send back (binary for a reply that carries record batches). For a host
+    /// without tab commands.
+    pub fn answer_frame(
+        &mut self,
+        cluster: &mut Cluster,
+        now_ms: i64,
+        decoded: Result<ClientMessage, DecodeError>,
+    ) -> Frame {
+        match decoded {
             Ok(message) => match self.answer(cluster, now_ms, message) {
                 Turn::Answered(Answer { id, reply, .. }) => reply_frame(id, reply),
                 Turn::ForHost { id, .. } => reply_frame(id, no_tab_commands()),

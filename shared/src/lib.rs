@@ -35,3 +35,4 @@ pub mod snapshot;
 pub mod tagged;
 pub mod topic;
 pub mod trace;
+pub mod untrusted;

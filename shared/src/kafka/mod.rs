@@ -310,8 +310,11 @@ impl KafkaConnection {
             };
         };
         let mut body = frame;
-        let header = RequestHeader::decode(&mut body, api.request_header_version(version))
-            .map_err(|e| malformed(format!("{api:?} v{version}: the header does not decode: {e}")))?;
+        let header = crate::untrusted::decode(|| {
+            RequestHeader::decode(&mut body, api.request_header_version(version)).map_err(|e| e.to_string())
+        })
+        .and_then(|decoded| decoded)
+        .map_err(|e| malformed(format!("{api:?} v{version}: the header does not decode: {e}")))?;
         if let Some(client_id) = &header.client_id {
             self.client.client_id = Some(client_id.as_str().to_string());
         }
@@ -426,7 +429,8 @@ enum Retried {
 
 /// Reads a request body of type `T` at the request's version.
 fn decode<T: Decodable>(request: Request, body: &mut Bytes) -> Result<T, KafkaClose> {
-    T::decode(body, request.version)
+    crate::untrusted::decode(|| T::decode(body, request.version).map_err(|e| e.to_string()))
+        .and_then(|decoded| decoded)
         .map_err(|e| malformed(format!("{:?} v{} does not decode: {e}", request.api, request.version)))
 }
 
