@@ -340,17 +340,31 @@ fn fetch_by_id(id: uuid::Uuid, offset: i64) -> FetchRequest {
     FetchRequest::default().with_max_wait_ms(0).with_max_bytes(1 << 20).with_topics(vec![topic])
 }
 
-/// Fetch v13+ names topics by id (KIP-516): the records of the topic that has it, its id given
-/// back; an id no topic has, or the id of a topic deleted and created again, is UNKNOWN_TOPIC_ID.
+/// A produce (v13) of `values` to partition 0 of the topic with `id`, acks=all.
+fn produce_by_id(id: uuid::Uuid, values: &[&str]) -> ProduceRequest {
+    let partition = PartitionProduceData::default().with_index(0).with_records(Some(records(values)));
+    let topic = TopicProduceData::default().with_topic_id(id).with_partition_data(vec![partition]);
+    ProduceRequest::default().with_acks(-1).with_timeout_ms(30_000).with_topic_data(vec![topic])
+}
+
+/// Produce v13 and Fetch v13+ name topics by id (KIP-516): the records go to and come from the
+/// topic that has it, its id given back; an id no topic has, or the id of a topic deleted and
+/// created again, is UNKNOWN_TOPIC_ID.
 #[test]
 fn a_fetch_by_topic_id_reads_that_topic_and_a_stale_id_is_unknown() {
     let (mut cluster, leader) = cluster_with_orders();
     let mut at_leader = KafkaConnection::new(listener(leader));
-    let out = at_leader
-        .receive(&mut cluster, NOW_MS, &frame(ApiKey::Produce, 9, 1, &produce(-1, &["a", "b"])))
-        .unwrap();
-    let _: ProduceResponse = response(&out, 9, 1);
     let orders = topic_id(&mut cluster, "orders");
+    let produced = |connection: &mut KafkaConnection, cluster: &mut Cluster, id, correlation| {
+        let asked = frame(ApiKey::Produce, 13, correlation, &produce_by_id(id, &["a", "b"]));
+        let answer: ProduceResponse =
+            response(&connection.receive(cluster, NOW_MS, &asked).unwrap(), 13, correlation);
+        let topic = &answer.responses[0];
+        (topic.topic_id, topic.partition_responses[0].error_code, topic.partition_responses[0].base_offset)
+    };
+    assert_eq!(produced(&mut at_leader, &mut cluster, orders, 1), (orders, 0, 0), "produced by id");
+    let stranger = uuid::Uuid::from_bytes([9; 16]);
+    assert_eq!(produced(&mut at_leader, &mut cluster, stranger, 11), (stranger, 100, -1), "UNKNOWN_TOPIC_ID");
     let fetch = |connection: &mut KafkaConnection, cluster: &mut Cluster, id, version, correlation| {
         let out = connection
             .receive(cluster, NOW_MS, &frame(ApiKey::Fetch, version, correlation, &fetch_by_id(id, 0)))
@@ -455,6 +469,9 @@ fn every_served_version_of_every_api_is_answered() {
                     let topic = kafka_protocol::messages::metadata_request::MetadataRequestTopic::default()
                         .with_name(Some(orders()));
                     frame(api, version, id, &MetadataRequest::default().with_topics(Some(vec![topic])))
+                }
+                ApiKey::Produce if version >= 13 => {
+                    frame(api, version, id, &produce_by_id(topic_id(&mut cluster, "orders"), &["v"]))
                 }
                 ApiKey::Produce => frame(api, version, id, &produce(-1, &["v"])),
                 ApiKey::Fetch if version >= 13 => {

@@ -16,6 +16,7 @@ use crate::api::{Command, Reply};
 use crate::cluster::Cluster;
 use crate::config::Acks;
 use crate::error::ErrorCode;
+use crate::ids::TopicId;
 use crate::partitioner::PartitionerKind;
 
 /// Kafka's INVALID_REQUIRED_ACKS and TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
@@ -38,17 +39,29 @@ pub(super) fn answer(
     let transactional = asked.transactional_id.is_some();
     let mut responses = Vec::with_capacity(asked.topic_data.len());
     for topic in asked.topic_data {
-        let name = topic.name.0.as_str().to_string();
+        // From v13 a produce names its topics by id (KIP-516).
+        let name = if request.version >= 13 {
+            cluster.topic_named_by_id(&TopicId(topic.topic_id.into_bytes())).map(str::to_string)
+        } else {
+            Some(topic.name.0.as_str().to_string())
+        };
         let partitions = topic
             .partition_data
             .into_iter()
-            .map(|data| {
-                let to = Target { topic: &name, acks, transactional, now_ms: request.now_ms };
-                append(connection, cluster, to, data)
+            .map(|data| match &name {
+                Some(name) => {
+                    let to = Target { topic: name, acks, transactional, now_ms: request.now_ms };
+                    append(connection, cluster, to, data)
+                }
+                None => unknown_topic_id(data.index),
             })
             .collect();
-        responses
-            .push(TopicProduceResponse::default().with_name(topic.name).with_partition_responses(partitions));
+        responses.push(
+            TopicProduceResponse::default()
+                .with_name(topic.name)
+                .with_topic_id(topic.topic_id)
+                .with_partition_responses(partitions),
+        );
     }
     if asked.acks == 0 {
         return Ok(Handled::Silent);
@@ -58,6 +71,17 @@ pub(super) fn answer(
         responses.iter_mut().flat_map(|t| &mut t.partition_responses).for_each(|p| p.error_message = None);
     }
     respond(request, &ProduceResponse::default().with_responses(responses)).map(Handled::Respond)
+}
+
+/// A partition of a topic named by an id no topic has: nothing appended.
+fn unknown_topic_id(index: i32) -> PartitionProduceResponse {
+    PartitionProduceResponse::default()
+        .with_index(index)
+        .with_base_offset(-1)
+        .with_log_append_time_ms(-1)
+        .with_log_start_offset(-1)
+        .with_error_code(ErrorCode::UnknownTopicId.code())
+        .with_error_message(Some(StrBytes::from_static_str("No topic has this topic id.")))
 }
 
 /// Where a partition's batches go, and how.

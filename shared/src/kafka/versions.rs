@@ -8,7 +8,8 @@ use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, ApiVersionsResponse};
 use super::{KafkaClose, KafkaConnection, Request, decode, respond};
 
 /// Every API served, with the lowest and highest version. Produce from v3 and Fetch from v4: the
-/// versions that carry RecordBatch v2, the only record format Kite stores. Fetch goes to v16
+/// versions that carry RecordBatch v2, the only record format Kite stores; Produce v13 names
+/// topics by id. Fetch goes to v16
 /// (v13 names topics by id; v17 and v18 add what only followers send) and ListOffsets stops before
 /// v7 (the max-timestamp lookup): not served yet. The group
 /// APIs are the classic consumer protocol's (KIP-848's ConsumerGroupHeartbeat is not served);
@@ -18,7 +19,7 @@ use super::{KafkaClose, KafkaConnection, Request, decode, respond};
 /// before v6 (topic ids). SaslHandshake v0 is followed by PLAIN's bare
 /// token (librdkafka looks for v0 before it uses v1 and SaslAuthenticate).
 pub const SUPPORTED: [(ApiKey, i16, i16); 24] = [
-    (ApiKey::Produce, 3, 9),
+    (ApiKey::Produce, 3, 13),
     (ApiKey::Fetch, 4, 16),
     (ApiKey::ListOffsets, 1, 6),
     (ApiKey::OffsetForLeaderEpoch, 2, 4),
