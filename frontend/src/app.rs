@@ -343,14 +343,14 @@ fn use_topic_openers(
     let reveal = use_state(|| None::<Reveal>);
     let on_select = {
         let dispatcher = dispatcher.clone();
-        Callback::from(move |name: String| dispatcher.dispatch(Action::SelectTopic(name)))
+        use_callback((), move |name: String, _| dispatcher.dispatch(Action::SelectTopic(name)))
     };
     let on_open = {
-        let reveal = reveal.clone();
-        Callback::from(move |(topic, partition, offset): (String, i32, Option<i64>)| {
+        let set_reveal = reveal.setter();
+        use_callback((*reveal).clone(), move |(topic, partition, offset): (String, i32, Option<i64>), shown| {
             dispatcher.dispatch(Action::SelectTopic(topic.clone()));
-            let nonce = reveal.as_ref().map_or(0, |r| r.nonce.wrapping_add(1));
-            reveal.set(Some(Reveal { topic, partition, offset, nonce }));
+            let nonce = shown.as_ref().map_or(0, |r: &Reveal| r.nonce.wrapping_add(1));
+            set_reveal.set(Some(Reveal { topic, partition, offset, nonce }));
         })
     };
     (on_select, reveal, on_open)
@@ -427,23 +427,29 @@ pub fn app(props: &AppProps) -> Html {
     let batch_run = use_mut_ref(BatchRun::default);
     let batch_ids = use_mut_ref(HashSet::<u64>::new);
 
+    // The callbacks the views get are made once (`use_callback`, `use_memo`): a callback made
+    // anew at each render differs from the last, and every view that takes one would render
+    // again at each of the page's updates, whether its own data changed or not.
     let send_request = {
         let (link, next_id) = (link.clone(), next_id.clone());
         let dispatcher = state.dispatcher();
-        Callback::from(move |command: Request| {
+        use_callback((), move |command: Request, _| {
             if let Err(reason) = send_command(&link, &next_id, command) {
                 dispatcher.dispatch(Action::SendFailed(reason));
             }
         })
     };
     // The engine's commands, and the tab's (its clock, replay, reset and scenario).
-    let send = send_request.reform(Request::Engine);
-    let send_tab = send_request.reform(Request::Tab);
+    let (send, send_tab) = {
+        let send_request = send_request.clone();
+        (*use_memo((), move |_| (send_request.reform(Request::Engine), send_request.reform(Request::Tab))))
+            .clone()
+    };
     // The message browser's requests, whose answers go to it rather than to the partition view.
     let send_browse = {
         let (link, next_id, browse_ids) = (link.clone(), next_id.clone(), browse_ids.clone());
         let dispatcher = state.dispatcher();
-        let send_browse: SendBrowse =
+        let made = use_memo((), move |_| -> SendBrowse {
             Rc::new(move |command: Command, deserializers: Option<(SerializerKind, SerializerKind)>| {
                 let by_time = matches!(command, Command::ListOffsets { .. });
                 match send_command(&link, &next_id, command) {
@@ -452,14 +458,15 @@ pub fn app(props: &AppProps) -> Html {
                     }
                     Err(reason) => dispatcher.dispatch(Action::SendFailed(reason)),
                 }
-            });
-        send_browse
+            })
+        });
+        (*made).clone()
     };
     // The generator's batches, whose answers also tell its run to send the next.
     let send_batch = {
         let (link, next_id, batch_ids) = (link.clone(), next_id.clone(), batch_ids.clone());
         let dispatcher = state.dispatcher();
-        Callback::from(move |command: Command| match send_command(&link, &next_id, command) {
+        use_callback((), move |command: Command, _| match send_command(&link, &next_id, command) {
             Ok(id) => {
                 batch_ids.borrow_mut().insert(id);
             }
@@ -470,11 +477,11 @@ pub fn app(props: &AppProps) -> Html {
     let browse = {
         let (dispatcher, send_browse) = (state.dispatcher(), send_browse.clone());
         let deserializers = (state.key_serializer, state.value_serializer);
-        Callback::from(move |request: BrowseRequest| {
+        use_callback(deserializers, move |request: BrowseRequest, deserializers| {
             if request.reset {
                 dispatcher.dispatch(Action::BrowseReset);
             }
-            request.commands.into_iter().for_each(|command| send_browse(command, Some(deserializers)));
+            request.commands.into_iter().for_each(|command| send_browse(command, Some(*deserializers)));
         })
     };
 
@@ -525,23 +532,23 @@ pub fn app(props: &AppProps) -> Html {
 
     let on_connect = {
         let dispatcher = state.dispatcher();
-        Callback::from(move |mode: Mode| dispatcher.dispatch(Action::Connect(mode)))
+        use_callback((), move |mode: Mode, _| dispatcher.dispatch(Action::Connect(mode)))
     };
     let (on_select, reveal, on_open) = use_topic_openers(state.dispatcher());
 
     let on_serializers = {
         let dispatcher = state.dispatcher();
-        Callback::from(move |(key, value)| dispatcher.dispatch(Action::SetSerializers { key, value }))
+        use_callback((), move |(key, value), _| dispatcher.dispatch(Action::SetSerializers { key, value }))
     };
     let on_batch_start = {
         let dispatcher = state.dispatcher();
-        Callback::from(move |()| dispatcher.dispatch(Action::BatchStarted))
+        use_callback((), move |(), _| dispatcher.dispatch(Action::BatchStarted))
     };
     // Importing a snapshot: the engine (and its database connection) stops, the snapshot replaces
     // what the database holds, and a new engine opens it.
     let on_import_snapshot = {
         let (link, dispatcher) = (link.clone(), state.dispatcher());
-        Callback::from(move |text: String| {
+        use_callback((), move |text: String, _| {
             link.borrow_mut().take();
             let dispatcher = dispatcher.clone();
             wasm_bindgen_futures::spawn_local(async move {
