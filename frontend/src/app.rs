@@ -347,11 +347,14 @@ fn use_topic_openers(
     };
     let on_open = {
         let set_reveal = reveal.setter();
-        use_callback((*reveal).clone(), move |(topic, partition, offset): (String, i32, Option<i64>), shown| {
-            dispatcher.dispatch(Action::SelectTopic(topic.clone()));
-            let nonce = shown.as_ref().map_or(0, |r: &Reveal| r.nonce.wrapping_add(1));
-            set_reveal.set(Some(Reveal { topic, partition, offset, nonce }));
-        })
+        use_callback(
+            (*reveal).clone(),
+            move |(topic, partition, offset): (String, i32, Option<i64>), shown| {
+                dispatcher.dispatch(Action::SelectTopic(topic.clone()));
+                let nonce = shown.as_ref().map_or(0, |r: &Reveal| r.nonce.wrapping_add(1));
+                set_reveal.set(Some(Reveal { topic, partition, offset, nonce }));
+            },
+        )
     };
     (on_select, reveal, on_open)
 }
