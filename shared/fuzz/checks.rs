@@ -278,3 +278,55 @@ pub(crate) mod avro_datum {
         }
     }
 }
+
+/// Arbitrary bytes on a Kafka listener, as a client's socket would bring them, in two reads split
+/// where the first byte says (with SASL/PLAIN required when its low bit is set): each read is
+/// answered with whole responses — a size and that many bytes, nothing left over — or closes the
+/// connection. Nothing panics, no decoder panic is caught on the way (libFuzzer's hook aborts on
+/// any panic, caught or not), and a new connection is answered afterwards.
+pub(crate) mod kafka_request {
+    #[allow(unused_imports)]
+    use super::*;
+    use kite_shared::kafka::{AdvertisedBroker, KafkaConnection, KafkaListener};
+
+    const NOW_MS: i64 = 1_700_000_000_000;
+    /// ApiVersions v0 (key 18), correlation id 1, no client id: what every client sends first.
+    const API_VERSIONS: [u8; 14] = [0, 0, 0, 10, 0, 18, 0, 0, 0, 0, 0, 1, 0xff, 0xff];
+
+    fn listener(sasl: bool) -> KafkaListener {
+        let broker = AdvertisedBroker { id: 0, host: "127.0.0.1".into(), port: 9092 };
+        KafkaListener {
+            broker: 0,
+            brokers: vec![broker],
+            sasl_plain_password: sasl.then(|| "pw".to_string()),
+        }
+    }
+
+    /// Every response in `out` whole, and nothing else.
+    fn whole_responses(out: &[u8]) {
+        let mut at = 0;
+        while at < out.len() {
+            let size = i32::from_be_bytes(out[at..at + 4].try_into().expect("a size prefix"));
+            let size = usize::try_from(size).expect("a size of 0 or more");
+            at += 4 + size;
+            assert!(at <= out.len(), "a response cut short");
+        }
+    }
+
+    pub(crate) fn check_input(data: &[u8]) {
+        let Some((&pick, bytes)) = data.split_first() else { return };
+        let mut cluster = Cluster::new(0);
+        let mut connection = KafkaConnection::new(listener(pick & 1 == 1));
+        let split = usize::from(pick >> 1).min(bytes.len());
+        for read in [&bytes[..split], &bytes[split..]] {
+            match connection.receive(&mut cluster, NOW_MS, read) {
+                Ok(out) => whole_responses(&out),
+                Err(_) => break,
+            }
+        }
+        let mut fresh = KafkaConnection::new(listener(false));
+        let out = fresh.receive(&mut cluster, NOW_MS, &API_VERSIONS).expect("a new connection is answered");
+        assert!(!out.is_empty(), "ApiVersions is answered");
+        whole_responses(&out);
+    }
+}
