@@ -192,6 +192,73 @@ fn use_preferences(mounted_lang: Option<Lang>, mounted: bool) -> Preferences {
     Preferences { lang, theme: *theme, toggle_lang, on_theme }
 }
 
+/// The ways the page sends to the engine. Each is made once (`use_callback`, `use_memo`): a
+/// callback made anew at each render differs from the last, and every view that takes one would
+/// render again at each of the page's updates, whether its own data changed or not.
+struct Senders {
+    request: Callback<Request>,
+    /// The engine's commands.
+    engine: Callback<Command>,
+    /// The tab's (its clock, replay, reset and scenario).
+    tab: Callback<TabCommand>,
+    browse: SendBrowse,
+    batch: Callback<Command>,
+}
+
+#[hook]
+fn use_senders(
+    link: &Rc<RefCell<Option<EngineLink>>>,
+    next_id: &Rc<RefCell<u64>>,
+    browse_ids: &Rc<RefCell<BrowseIds>>,
+    batch_ids: &Rc<RefCell<HashSet<u64>>>,
+    dispatcher: UseReducerDispatcher<AppState>,
+) -> Senders {
+    let send_request = {
+        let (link, next_id) = (link.clone(), next_id.clone());
+        let dispatcher = dispatcher.clone();
+        use_callback((), move |command: Request, _| {
+            if let Err(reason) = send_command(&link, &next_id, command) {
+                dispatcher.dispatch(Action::SendFailed(reason));
+            }
+        })
+    };
+    // The engine's commands, and the tab's (its clock, replay, reset and scenario).
+    let (send, send_tab) = {
+        let send_request = send_request.clone();
+        (*use_memo((), move |_| (send_request.reform(Request::Engine), send_request.reform(Request::Tab))))
+            .clone()
+    };
+    // The message browser's requests, whose answers go to it rather than to the partition view.
+    let send_browse = {
+        let (link, next_id, browse_ids) = (link.clone(), next_id.clone(), browse_ids.clone());
+        let dispatcher = dispatcher.clone();
+        let made = use_memo((), move |_| -> SendBrowse {
+            Rc::new(move |command: Command, deserializers: Option<(SerializerKind, SerializerKind)>| {
+                let by_time = matches!(command, Command::ListOffsets { .. });
+                match send_command(&link, &next_id, command) {
+                    Ok(id) => {
+                        browse_ids.borrow_mut().insert(id, deserializers.filter(|_| by_time));
+                    }
+                    Err(reason) => dispatcher.dispatch(Action::SendFailed(reason)),
+                }
+            })
+        });
+        (*made).clone()
+    };
+    // The generator's batches, whose answers also tell its run to send the next.
+    let send_batch = {
+        let (link, next_id, batch_ids) = (link.clone(), next_id.clone(), batch_ids.clone());
+        let dispatcher = dispatcher.clone();
+        use_callback((), move |command: Command, _| match send_command(&link, &next_id, command) {
+            Ok(id) => {
+                batch_ids.borrow_mut().insert(id);
+            }
+            Err(reason) => dispatcher.dispatch(Action::SendFailed(reason)),
+        })
+    };
+    Senders { request: send_request, engine: send, tab: send_tab, browse: send_browse, batch: send_batch }
+}
+
 /// The message browser's requests: a command, and for a seek by time the deserializers of the
 /// fetch its answer leads to.
 type SendBrowse = Rc<dyn Fn(Command, Option<(SerializerKind, SerializerKind)>)>;
@@ -430,52 +497,13 @@ pub fn app(props: &AppProps) -> Html {
     let batch_run = use_mut_ref(BatchRun::default);
     let batch_ids = use_mut_ref(HashSet::<u64>::new);
 
-    // The callbacks the views get are made once (`use_callback`, `use_memo`): a callback made
-    // anew at each render differs from the last, and every view that takes one would render
-    // again at each of the page's updates, whether its own data changed or not.
-    let send_request = {
-        let (link, next_id) = (link.clone(), next_id.clone());
-        let dispatcher = state.dispatcher();
-        use_callback((), move |command: Request, _| {
-            if let Err(reason) = send_command(&link, &next_id, command) {
-                dispatcher.dispatch(Action::SendFailed(reason));
-            }
-        })
-    };
-    // The engine's commands, and the tab's (its clock, replay, reset and scenario).
-    let (send, send_tab) = {
-        let send_request = send_request.clone();
-        (*use_memo((), move |_| (send_request.reform(Request::Engine), send_request.reform(Request::Tab))))
-            .clone()
-    };
-    // The message browser's requests, whose answers go to it rather than to the partition view.
-    let send_browse = {
-        let (link, next_id, browse_ids) = (link.clone(), next_id.clone(), browse_ids.clone());
-        let dispatcher = state.dispatcher();
-        let made = use_memo((), move |_| -> SendBrowse {
-            Rc::new(move |command: Command, deserializers: Option<(SerializerKind, SerializerKind)>| {
-                let by_time = matches!(command, Command::ListOffsets { .. });
-                match send_command(&link, &next_id, command) {
-                    Ok(id) => {
-                        browse_ids.borrow_mut().insert(id, deserializers.filter(|_| by_time));
-                    }
-                    Err(reason) => dispatcher.dispatch(Action::SendFailed(reason)),
-                }
-            })
-        });
-        (*made).clone()
-    };
-    // The generator's batches, whose answers also tell its run to send the next.
-    let send_batch = {
-        let (link, next_id, batch_ids) = (link.clone(), next_id.clone(), batch_ids.clone());
-        let dispatcher = state.dispatcher();
-        use_callback((), move |command: Command, _| match send_command(&link, &next_id, command) {
-            Ok(id) => {
-                batch_ids.borrow_mut().insert(id);
-            }
-            Err(reason) => dispatcher.dispatch(Action::SendFailed(reason)),
-        })
-    };
+    let Senders {
+        request: send_request,
+        engine: send,
+        tab: send_tab,
+        browse: send_browse,
+        batch: send_batch,
+    } = use_senders(&link, &next_id, &browse_ids, &batch_ids, state.dispatcher());
     let batch_sender = BatchSender { run: batch_run.clone(), send: send_batch.clone() };
     let browse = {
         let (dispatcher, send_browse) = (state.dispatcher(), send_browse.clone());

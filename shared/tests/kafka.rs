@@ -57,6 +57,12 @@ fn listener(broker: i32) -> KafkaListener {
 /// A three-broker cluster with `orders` (one partition, three replicas) and its leader.
 fn cluster_with_orders() -> (Cluster, i32) {
     let mut cluster = Cluster::replicated_in_memory(11, 3, NOW_MS);
+    let leader = create_orders(&mut cluster);
+    (cluster, leader)
+}
+
+/// Creates `orders` (one partition, three replicas): its leader.
+fn create_orders(cluster: &mut Cluster) -> i32 {
     let create = Command::CreateTopic {
         name: "orders".into(),
         partitions: 1,
@@ -64,8 +70,7 @@ fn cluster_with_orders() -> (Cluster, i32) {
         replication_factor: Some(3),
     };
     let Reply::TopicCreated { topic, .. } = cluster.handle(NOW_MS, create) else { panic!("not created") };
-    let leader = topic.partitions[0].leader.expect("a leader");
-    (cluster, leader)
+    topic.partitions[0].leader.expect("a leader")
 }
 
 /// A request frame as a client writes it.
@@ -385,16 +390,10 @@ fn a_fetch_by_topic_id_reads_that_topic_and_a_stale_id_is_unknown() {
         cluster.handle(NOW_MS, Command::DeleteTopic { name: "orders".into() }),
         Reply::TopicDeleted { .. }
     ));
-    let create = Command::CreateTopic {
-        name: "orders".into(),
-        partitions: 1,
-        configs: Default::default(),
-        replication_factor: Some(3),
-    };
-    let Reply::TopicCreated { topic, .. } = cluster.handle(NOW_MS, create) else { panic!("not created") };
+    let new_leader = create_orders(&mut cluster);
     let again = topic_id(&mut cluster, "orders");
     assert_ne!(again, orders);
-    let mut at_new_leader = KafkaConnection::new(listener(topic.partitions[0].leader.expect("a leader")));
+    let mut at_new_leader = KafkaConnection::new(listener(new_leader));
     assert_eq!(fetch(&mut at_new_leader, &mut cluster, orders, 16, 4).1, 100, "the old id is unknown");
     assert_eq!(
         fetch(&mut at_new_leader, &mut cluster, again, 16, 5),

@@ -11,7 +11,7 @@ const WAIT_MS = 30000;
 
 async function main() {
   const [bootstrap, topic, group] = process.argv.slice(2);
-  const kafka = new Kafka({ clientId: "kafkajs-test", brokers: [bootstrap], logLevel: logLevel.ERROR });
+  const kafka = new Kafka({ clientId: "kafkajs-test", brokers: bootstrap.split(","), logLevel: logLevel.ERROR });
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });

@@ -101,9 +101,11 @@ impl KiteServer {
         }
     }
 
-    /// `bootstrap.servers` for a Kafka client: broker 0's listener.
+    /// `bootstrap.servers` for a Kafka client: every broker's listener, as a client in production
+    /// lists several, so that one broker stopped (its port closed) does not keep it from starting.
     pub fn bootstrap(&self) -> String {
-        self.kafka.first().expect("kite serve opened Kafka listeners").to_string()
+        assert!(!self.kafka.is_empty(), "kite serve opened Kafka listeners");
+        self.kafka.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
     }
 
     pub fn url(&self) -> String {
