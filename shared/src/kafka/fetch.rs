@@ -19,7 +19,6 @@ use super::{Handled, KafkaClose, KafkaConnection, Request, Retried, Waiting, dec
 use crate::api::{Command, Reply};
 use crate::cluster::Cluster;
 use crate::error::ErrorCode;
-use crate::ids::TopicId;
 use crate::limits::{MAX_FETCH_BYTES, MAX_KAFKA_FETCH_WAIT_MS};
 
 /// A fetch waiting for records, and until when.
@@ -78,11 +77,7 @@ fn read(
     let mut topics = Vec::with_capacity(asked.topics.len());
     for topic in &asked.topics {
         // From v13 a fetch names its topics by id (KIP-516); a name does not travel.
-        let name = if request.version >= 13 {
-            cluster.topic_named_by_id(&TopicId(topic.topic_id.into_bytes())).map(str::to_string)
-        } else {
-            Some(topic.topic.0.as_str().to_string())
-        };
+        let name = super::named_topic(cluster, request, &topic.topic, topic.topic_id);
         let mut partitions = Vec::with_capacity(topic.partitions.len());
         for wanted in &topic.partitions {
             let Some(name) = &name else {

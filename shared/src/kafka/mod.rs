@@ -310,11 +310,8 @@ impl KafkaConnection {
             };
         };
         let mut body = frame;
-        let header = crate::untrusted::decode(|| {
-            RequestHeader::decode(&mut body, api.request_header_version(version)).map_err(|e| e.to_string())
-        })
-        .and_then(|decoded| decoded)
-        .map_err(|e| malformed(format!("{api:?} v{version}: the header does not decode: {e}")))?;
+        let header = untrusted(|| RequestHeader::decode(&mut body, api.request_header_version(version)))
+            .map_err(|e| malformed(format!("{api:?} v{version}: the header does not decode: {e}")))?;
         if let Some(client_id) = &header.client_id {
             self.client.client_id = Some(client_id.as_str().to_string());
         }
@@ -429,9 +426,32 @@ enum Retried {
 
 /// Reads a request body of type `T` at the request's version.
 fn decode<T: Decodable>(request: Request, body: &mut Bytes) -> Result<T, KafkaClose> {
-    crate::untrusted::decode(|| T::decode(body, request.version).map_err(|e| e.to_string()))
-        .and_then(|decoded| decoded)
+    untrusted(|| T::decode(body, request.version))
         .map_err(|e| malformed(format!("{:?} v{} does not decode: {e}", request.api, request.version)))
+}
+
+/// A `kafka-protocol` decoder run over a client's bytes (`crate::untrusted`): its value, or why
+/// not — its error, or its panic — as text.
+fn untrusted<T, E: std::fmt::Display>(decode: impl FnOnce() -> Result<T, E>) -> Result<T, String> {
+    crate::untrusted::decode(|| decode().map_err(|e| e.to_string())).and_then(|decoded| decoded)
+}
+
+/// The first Produce and Fetch versions that name topics by id rather than by name (KIP-516).
+const FIRST_VERSION_BY_TOPIC_ID: i16 = 13;
+
+/// The topic a Produce or Fetch names: by `id` from [`FIRST_VERSION_BY_TOPIC_ID`], else by
+/// `name`; `None` for an id no topic has.
+fn named_topic(
+    cluster: &Cluster,
+    request: Request,
+    name: &kafka_protocol::messages::TopicName,
+    id: uuid::Uuid,
+) -> Option<String> {
+    if request.version >= FIRST_VERSION_BY_TOPIC_ID {
+        cluster.topic_named_by_id(&crate::ids::TopicId(id.into_bytes())).map(str::to_string)
+    } else {
+        Some(name.0.as_str().to_string())
+    }
 }
 
 /// A response frame: its size, the response header (at the version the API's response takes)

@@ -16,7 +16,6 @@ use crate::api::{Command, Reply};
 use crate::cluster::Cluster;
 use crate::config::Acks;
 use crate::error::ErrorCode;
-use crate::ids::TopicId;
 use crate::partitioner::PartitionerKind;
 
 /// Kafka's INVALID_REQUIRED_ACKS and TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
@@ -40,11 +39,7 @@ pub(super) fn answer(
     let mut responses = Vec::with_capacity(asked.topic_data.len());
     for topic in asked.topic_data {
         // From v13 a produce names its topics by id (KIP-516).
-        let name = if request.version >= 13 {
-            cluster.topic_named_by_id(&TopicId(topic.topic_id.into_bytes())).map(str::to_string)
-        } else {
-            Some(topic.name.0.as_str().to_string())
-        };
+        let name = super::named_topic(cluster, request, &topic.name, topic.topic_id);
         let partitions = topic
             .partition_data
             .into_iter()
