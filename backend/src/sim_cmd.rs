@@ -1,6 +1,8 @@
 //! `kite sim`: runs the deterministic simulator over a range of seeds and prints one line per
 //! seed with violations (and the command that replays it), then a summary; `--trace` prints each
-//! run's whole event trace instead. `cargo xtask sim` runs it in release.
+//! run's whole event trace instead. `--host` runs the simulator over the server's own turn and
+//! a disk that fails and loses power (`kite_shared::host_sim`) instead of the replication one.
+//! `cargo xtask sim` runs it in release.
 
 use std::ops::Range;
 
@@ -33,6 +35,54 @@ pub(crate) struct SimArgs {
     /// Print each run's event trace.
     #[arg(long)]
     trace: bool,
+    /// Simulate `kite serve` itself: requests through the host session, the cluster front on a
+    /// disk whose writes fail and whose power goes, a clock that jumps, faults drawn per seed
+    /// (`--unsafe lying-fsync` plants a disk that ignores fsync).
+    #[arg(long)]
+    host: bool,
+    /// With `--host`: steps of workload and faults per seed.
+    #[arg(long, default_value_t = kite_shared::host_sim::DEFAULT_STEPS)]
+    steps: u32,
+}
+
+/// `kite sim --host`: the simulator over the server's turn.
+fn run_host_sweep(args: &SimArgs) -> Result<bool, String> {
+    use kite_shared::host_sim::{HostSimConfig, run, summary};
+    let lying_fsync = match args.r#unsafe.as_deref() {
+        None => false,
+        Some("lying-fsync") => true,
+        Some(other) => {
+            return Err(format!(
+                "unknown --unsafe {other:?} with --host; the one planted fault is lying-fsync"
+            ));
+        }
+    };
+    let started = std::time::Instant::now();
+    let (mut failing, mut acked, mut lost) = (0, 0, 0);
+    for seed in args.seeds.clone() {
+        let mut config = HostSimConfig::new(seed, u32::from(args.brokers), args.fsync);
+        config.steps = args.steps;
+        config.lying_fsync = lying_fsync;
+        let result = run(&config);
+        acked += result.acked;
+        lost += result.lost_to_power_cuts;
+        if args.trace {
+            println!("{}", result.trace.join("\n"));
+            for violation in &result.violations {
+                println!("VIOLATION {violation}");
+            }
+        }
+        if !result.violations.is_empty() {
+            failing += 1;
+            println!("FAIL {} — first: {}", summary(&config, &result), result.violations[0]);
+        }
+    }
+    let seeds = args.seeds.end - args.seeds.start;
+    println!(
+        "sim --host: {seeds} seeds, {failing} with violations; {acked} acknowledged, {lost} lost to power cuts without fsync; {:.1} s wall",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(failing == 0)
 }
 
 fn parse_seeds(text: &str) -> Result<Range<u64>, String> {
@@ -51,6 +101,9 @@ fn parse_seeds(text: &str) -> Result<Range<u64>, String> {
 }
 
 pub(crate) fn run_sweep(args: SimArgs) -> Result<bool, String> {
+    if args.host {
+        return run_host_sweep(&args);
+    }
     let setting = match &args.r#unsafe {
         None => None,
         Some(name) => Some(Unsafe::from_name(name).ok_or_else(|| {

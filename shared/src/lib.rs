@@ -20,6 +20,7 @@ pub mod config;
 pub mod error;
 pub mod group;
 pub mod host;
+pub mod host_sim;
 pub mod ids;
 pub mod kafka;
 pub mod limits;

@@ -16,10 +16,10 @@ mod common;
 use std::collections::BTreeMap;
 
 use kite_shared::api::{Command, Reply};
-use kite_shared::cluster::layout::{self, BrokerCount, LayoutStores};
+use kite_shared::cluster::layout::{self, BrokerCount};
 use kite_shared::cluster::{Cluster, StorageOptions};
 use kite_shared::log::power_cut::PowerCutDisk;
-use kite_shared::log::storage::{BrokerStore, FileMap};
+use kite_shared::log::storage::FileMap;
 
 const T0: i64 = 1_700_000_000_000;
 const PARTITIONS: i32 = 3;
@@ -39,22 +39,9 @@ enum Stop {
     PowerCut,
 }
 
-/// A data directory on a disk that can lose power.
-struct Host(PowerCutDisk);
-
-impl LayoutStores for Host {
-    fn holds(&self, dir: &str) -> bool {
-        self.0.holds(dir)
-    }
-    fn store(&mut self, dir: &str) -> Result<Box<dyn BrokerStore>, String> {
-        Ok(Box::new(self.0.store(dir)))
-    }
-}
-
 fn open(disk: &PowerCutDisk, brokers: u32, fsync: bool, now_ms: i64) -> Cluster {
     let options = StorageOptions { flush_every_append: fsync, max_partition_bytes: usize::MAX };
-    let mut host = Host(disk.clone());
-    let (cluster, _, _) = layout::open(7, now_ms, &mut host, BrokerCount::Exactly(brokers), options)
+    let (cluster, _, _) = layout::open(7, now_ms, &mut disk.clone(), BrokerCount::Exactly(brokers), options)
         .unwrap_or_else(|e| panic!("{brokers} brokers, fsync {fsync}: cannot open: {e}"));
     cluster
 }

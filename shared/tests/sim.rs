@@ -11,7 +11,12 @@
 //!   member processes each partition in order while it owns it;
 //! - each unsafe setting, under the same faults as its safe comparison, loses acknowledged writes
 //!   (or, committing before processing, skips records) and the checker names them;
-//! - a seed replays to the identical trace.
+//! - a seed replays to the identical trace;
+//! - the simulator over the server's own turn (`host_sim`: requests through the host session,
+//!   the cluster front on a disk that fails and loses power, a clock that jumps, faults drawn per
+//!   seed) keeps every acknowledged record with `--fsync`, over a fixed sweep and a batch of
+//!   fresh seeds (`KITE_SIM_FRESH_SEED`, set by `cargo xtask test`); a disk that lies about
+//!   fsync makes it lose some, and the checker says so.
 //!
 //! `KITE_SIM_SEEDS` scales the safe sweep (default `SAFE_SEEDS`). The sweeps are sized for an
 //! optimised build: in a debug build (`cargo test`) this file is empty, and `cargo xtask test`
@@ -19,6 +24,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 #![cfg(not(debug_assertions))]
 
+use kite_shared::host_sim::{self, HostSimConfig};
 use kite_shared::replication::check::Violation;
 use kite_shared::replication::sim::{SimConfig, Unsafe, run, summary};
 
@@ -143,4 +149,68 @@ fn a_seed_replays_to_the_identical_trace() {
     }
     let other = run(&SimConfig::safe(4)).trace.to_text();
     assert_ne!(run(&SimConfig::safe(3)).trace.to_text(), other, "another seed, another run");
+}
+
+/// Seeds of the host simulator's fixed sweep, per broker count.
+const HOST_SEEDS: u64 = 300;
+/// Fresh seeds per broker count in each run.
+const HOST_FRESH_SEEDS: u64 = 50;
+/// How far the lying-fsync sweep looks for its first loss.
+const LYING_FSYNC_SEED_BUDGET: u64 = 200;
+
+/// Runs the host simulator over `seeds`; a line per failing seed (a panic counts), each with
+/// the command that replays it.
+fn host_sweep(seeds: impl Iterator<Item = u64>, brokers: u32, fsync: bool) -> Vec<String> {
+    let mut failures = Vec::new();
+    for seed in seeds {
+        let config = HostSimConfig::new(seed, brokers, fsync);
+        match std::panic::catch_unwind(|| host_sim::run(&config)) {
+            Ok(result) if result.violations.is_empty() => {}
+            Ok(result) => failures.push(format!(
+                "{}; first: {}",
+                host_sim::summary(&config, &result),
+                result.violations[0]
+            )),
+            Err(_) => failures.push(format!("seed {seed} panicked — replay: {}", config.replay_command())),
+        }
+    }
+    failures
+}
+
+#[test]
+fn the_servers_turn_with_fsync_keeps_every_acknowledged_record() {
+    let fresh = std::env::var("KITE_SIM_FRESH_SEED").ok().and_then(|v| v.parse::<u64>().ok());
+    let mut failures = Vec::new();
+    for brokers in [1, 3] {
+        failures.extend(host_sweep(0..HOST_SEEDS, brokers, true));
+        if let Some(base) = fresh {
+            let seeds = (0..HOST_FRESH_SEEDS).map(|i| base.wrapping_add(i));
+            failures.extend(host_sweep(seeds, brokers, true));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_disk_that_lies_about_fsync_loses_acknowledged_records_and_the_checker_says_so() {
+    let mut found = None;
+    for seed in 0..LYING_FSYNC_SEED_BUDGET {
+        let config = HostSimConfig { lying_fsync: true, ..HostSimConfig::new(seed, 3, true) };
+        let result = host_sim::run(&config);
+        if let Some(lost) = result.violations.iter().find(|v| v.contains("was acknowledged")) {
+            found = Some((lost.clone(), result.trace.join("\n")));
+            break;
+        }
+    }
+    let (lost, trace) = found.expect("no acknowledged record lost to a lying disk");
+    assert!(lost.contains("and is gone"), "{lost}");
+    assert!(trace.contains("PowerCut"), "the loss follows a power cut: {lost}");
+}
+
+#[test]
+fn a_host_seed_replays_to_the_same_trace() {
+    let config = HostSimConfig::new(11, 3, true);
+    let (first, second) = (host_sim::run(&config), host_sim::run(&config));
+    assert!(first.trace.len() > 100, "a run has steps: {}", first.trace.len());
+    assert_eq!(first, second);
 }

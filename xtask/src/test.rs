@@ -99,6 +99,7 @@ pub(crate) fn run_all() -> Result<(), String> {
     // The simulator's sweeps (10,000+ seeds) need an optimised build.
     let mut simulation = proc::cargo();
     simulation.args(["test", "--release", "-p", "kite-shared", "--test", "sim"]);
+    simulation.env("KITE_SIM_FRESH_SEED", fresh_seed().to_string());
     run_stage(Stage { name: "simulation", counts_tests: true, command: simulation });
 
     let webdriver_json = log_dir.join("webdriver.json");
@@ -263,6 +264,14 @@ fn count_tests(output: &str) -> (u64, u64) {
         totals.1 += number_before("failed");
     }
     totals
+}
+
+/// A seed no run used before, from the clock: besides its fixed sweeps, the simulation stage
+/// tries a batch of fresh seeds each time, and a failure prints the command that replays it.
+fn fresh_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos() as u64)
 }
 
 #[cfg(test)]

@@ -302,13 +302,17 @@ impl Brokers for SingleBroker {
 
     fn partition(&self, topic: &str, partition: i32) -> Option<PartitionView<'_>> {
         let log = self.logs.get(topic)?.get(usize::try_from(partition).ok()?)?;
+        // A log whose store failed a write is offline until the broker restarts: what it holds
+        // past its last flush may not be on disk, so none of it is served (Kafka takes the log
+        // directory offline, and its partitions lose their leader).
+        let online = log.poisoned().is_none();
         Some(PartitionView {
-            log: Some(log),
+            log: online.then_some(log),
             high_watermark: log.log_end_offset(),
-            leader: Some(SINGLE_BROKER_ID),
+            leader: online.then_some(SINGLE_BROKER_ID),
             leader_epoch: SINGLE_BROKER_LEADER_EPOCH,
             replicas: vec![SINGLE_BROKER_ID],
-            isr: vec![SINGLE_BROKER_ID],
+            isr: if online { vec![SINGLE_BROKER_ID] } else { Vec::new() },
             replica_log_ends: vec![(SINGLE_BROKER_ID, log.log_end_offset())],
         })
     }
@@ -746,6 +750,7 @@ impl Brokers for Replicated {
                     && self.local.reachable(NodeId::Client(FRONT_CLIENT), NodeId::Broker(*leader))
             })
             .and_then(|leader| self.local.brokers.get(usize::try_from(leader).ok()?))
+            .filter(|broker| !broker.log_dir_offline())
             .and_then(|broker| broker.partitions.get(&tp))
             .filter(|p| p.is_leader());
         Some(PartitionView {

@@ -4,6 +4,7 @@
 
 use crate::cluster::{Cluster, StorageOptions};
 use crate::log::local_log::OpenReport;
+use crate::log::power_cut::PowerCutDisk;
 use crate::log::storage::BrokerStore;
 
 /// The replicated cluster's own directory: the controller's metadata snapshot, topics and
@@ -13,6 +14,16 @@ pub const CONTROLLER_DIR: &str = "controller";
 /// Broker `id`'s directory.
 pub fn broker_dir(id: u32) -> String {
     format!("broker-{id}")
+}
+
+/// A data directory on a disk that can lose power (the power-loss tests and the simulator).
+impl LayoutStores for PowerCutDisk {
+    fn holds(&self, dir: &str) -> bool {
+        PowerCutDisk::holds(self, dir)
+    }
+    fn store(&mut self, dir: &str) -> Result<Box<dyn BrokerStore>, String> {
+        Ok(Box::new(PowerCutDisk::store(self, dir)))
+    }
 }
 
 /// What opening a cluster needs of a host's storage.

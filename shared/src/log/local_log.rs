@@ -344,7 +344,7 @@ impl LocalLog {
         } else {
             checkpoints.recovery_point.unwrap_or(0).max(0)
         };
-        let mut recovered_any = false;
+        let mut recovered = Vec::new();
         for (i, &base) in bases.iter().enumerate() {
             let next_base = bases.get(i + 1).copied();
             // A segment holding offsets at or past the recovery point may hold unflushed writes.
@@ -354,7 +354,7 @@ impl LocalLog {
                 log.open_flushed_segment(base, &mut report)?;
                 continue;
             }
-            recovered_any = true;
+            recovered.push(base);
             let cut = log.recover_segment(base, recovery_point, &mut report)?;
             if cut {
                 for &later in &bases[i + 1..] {
@@ -376,7 +376,8 @@ impl LocalLog {
         // The cleaner's own checkpoint is not kept: cleaning again from the start is safe.
         log.first_dirty_offset = log.log_start_offset;
         log.load_epoch_checkpoint()?;
-        if recovered_any {
+        if !recovered.is_empty() {
+            log.assign_recovered_epochs(&recovered)?;
             log.keep_what_recovery_kept()?;
         }
         log.recovery_point = log.log_end_offset();
@@ -461,6 +462,29 @@ impl LocalLog {
         let before = self.epochs.clone();
         self.epochs.truncate_from_end(self.log_end_offset());
         self.epochs.truncate_from_start(self.log_start_offset);
+        if self.epochs != before {
+            self.write_epoch_checkpoint()?;
+        }
+        Ok(())
+    }
+
+    /// The leader epochs of the batches recovery scanned, as Kafka's `LogSegment.recover`
+    /// assigns them: the checkpoint may predate them (its write failed, or came after the
+    /// crash), and a leader whose cache misses an epoch its log holds would answer a follower's
+    /// divergence check with the wrong history — the follower truncating and fetching the same
+    /// batches forever.
+    fn assign_recovered_epochs(&mut self, bases: &[i64]) -> Result<(), LogError> {
+        let before = self.epochs.clone();
+        for base in bases {
+            let Some(segment) = self.segments.get(base) else { continue };
+            let bytes = segment.log_bytes().map_err(LogError::Storage)?;
+            for (_, header) in LogSegment::scan(&bytes, *base).0 {
+                let epoch = header.partition_leader_epoch;
+                if epoch >= 0 && self.epochs.latest_epoch().is_none_or(|latest| epoch > latest) {
+                    self.epochs.assign(epoch, header.base_offset);
+                }
+            }
+        }
         if self.epochs != before {
             self.write_epoch_checkpoint()?;
         }

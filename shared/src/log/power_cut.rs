@@ -10,7 +10,9 @@
 //!   the file back, as on a real disk.
 //!
 //! A process killed with -9 loses nothing the OS was given ([`PowerCutDisk::process_kill`]); a
-//! power cut loses every byte not yet fsynced ([`PowerCutDisk::power_cut`]).
+//! power cut loses every byte not yet fsynced ([`PowerCutDisk::power_cut`]). Its writes can also
+//! fail as a real disk's do ([`PowerCutDisk::fail_writes`]: EIO, ENOSPC, EMFILE), an append then
+//! leaving part of its bytes behind.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,6 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::log::storage::{
     BrokerStore, FileMap, LOG_SUFFIX, PartitionStore, SegmentFile, StorageError, file_name,
 };
+use crate::random::Rng;
 
 /// One file: what the process sees (`None` once deleted) and what the disk holds (`None` while
 /// its directory entry is not durable).
@@ -35,9 +38,41 @@ struct Disk {
     files: BTreeMap<(String, String), FileState>,
     /// Directories created (durably) and not removed, even while they hold no file.
     dirs: BTreeSet<String>,
+    /// Write-side operations fail one time in this many (none while `None`).
+    failing: Option<(u64, Rng)>,
+    /// How many operations failed so far.
+    failed: u64,
+    /// Fsyncs succeed without making anything durable (a planted fault for the simulator).
+    lying: bool,
 }
 
+/// The errors a failing disk gives, as the OS words them.
+const DISK_ERRORS: [&str; 3] = [
+    "Input/output error (os error 5)",
+    "No space left on device (os error 28)",
+    "Too many open files (os error 24)",
+];
+
 impl Disk {
+    /// Whether this write-side operation fails, and how.
+    fn fault(&mut self, operation: &'static str, path: &str) -> Result<(), StorageError> {
+        let Some((one_in, rng)) = &mut self.failing else { return Ok(()) };
+        if *one_in == 0 || rng.next_u64() % *one_in != 0 {
+            return Ok(());
+        }
+        let error = DISK_ERRORS[(rng.next_u64() % DISK_ERRORS.len() as u64) as usize];
+        self.failed += 1;
+        Err(StorageError::new(operation, path, error))
+    }
+
+    /// A draw from the faults' generator, for how much of a failed append reached the file.
+    fn draw(&mut self, below: usize) -> usize {
+        match &mut self.failing {
+            Some((_, rng)) if below > 0 => (rng.next_u64() % below as u64) as usize,
+            _ => 0,
+        }
+    }
+
     /// An fsync of `dir`: its entries as the process sees them become the durable ones.
     fn sync_dir(&mut self, dir: &str) {
         self.files.retain(|(d, _), file| {
@@ -66,11 +101,14 @@ impl Disk {
             .ok_or_else(|| StorageError::new("write", format!("{dir}/{name}"), "no such file"))
     }
 
-    /// Replaces a file whole and durably (written aside, fsynced, renamed, directory fsynced).
-    fn write_whole(&mut self, dir: &str, name: &str, bytes: &[u8]) {
+    /// Replaces a file whole and durably (written aside, fsynced, renamed, directory fsynced);
+    /// a failure leaves the old file.
+    fn write_whole(&mut self, dir: &str, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
+        self.fault("write", &format!("{dir}/{name}"))?;
         let state = FileState { live: Some(bytes.to_vec()), durable: Some(bytes.to_vec()) };
         self.files.insert((dir.to_string(), name.to_string()), state);
         self.sync_dir(dir);
+        Ok(())
     }
 
     /// Deletes a file; durably if the directory is fsynced next.
@@ -106,7 +144,31 @@ impl PowerCutDisk {
             .into_iter()
             .map(|(key, bytes)| (key, FileState { live: Some(bytes.clone()), durable: Some(bytes) }))
             .collect();
-        PowerCutDisk(Arc::new(Mutex::new(Disk { files, dirs })))
+        PowerCutDisk(Arc::new(Mutex::new(Disk { files, dirs, ..Disk::default() })))
+    }
+
+    /// From now on each write-side operation (append, truncate, fsync, whole-file write, rename,
+    /// delete, a new segment or directory) fails one time in `one_in`, drawn from `seed`; `0`
+    /// stops the failures.
+    pub fn fail_writes(&self, seed: u64, one_in: u64) {
+        self.lock().failing = (one_in > 0).then(|| (one_in, Rng::from_seed(seed)));
+    }
+
+    /// From now on (`true`) a segment's fsync succeeds and makes nothing durable, as a disk
+    /// whose write cache ignores flushes: the planted fault that proves the checker notices
+    /// acknowledged records lost with `--fsync`.
+    pub fn lie_about_fsync(&self, lying: bool) {
+        self.lock().lying = lying;
+    }
+
+    /// How many operations have failed.
+    pub fn failed_writes(&self) -> u64 {
+        self.lock().failed
+    }
+
+    /// Counts `failed` more failures: those of the disk this one replaced.
+    pub fn add_failed_writes(&self, failed: u64) {
+        self.lock().failed += failed;
     }
 
     fn lock(&self) -> MutexGuard<'_, Disk> {
@@ -165,7 +227,11 @@ impl BrokerStore for PowerCutStore {
 
     fn partition(&mut self, dir: &str) -> Result<Box<dyn PartitionStore>, StorageError> {
         let path = join(&self.under, dir);
-        self.disk.lock().dirs.insert(path.clone());
+        let mut disk = self.disk.lock();
+        if !disk.dirs.contains(&path) {
+            disk.fault("create", &path)?;
+            disk.dirs.insert(path.clone());
+        }
         Ok(Box::new(PowerCutPartition { disk: self.disk.clone(), dir: path }))
     }
 
@@ -174,12 +240,12 @@ impl BrokerStore for PowerCutStore {
     }
 
     fn write_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
-        self.disk.lock().write_whole(&self.under, name, bytes);
-        Ok(())
+        self.disk.lock().write_whole(&self.under, name, bytes)
     }
 
     fn delete_file(&mut self, name: &str) -> Result<(), StorageError> {
         let mut disk = self.disk.lock();
+        disk.fault("delete", &join(&self.under, name))?;
         disk.delete(&self.under, name);
         disk.sync_dir(&self.under);
         Ok(())
@@ -189,6 +255,7 @@ impl BrokerStore for PowerCutStore {
         // Renamed `-delete`, directory fsynced, then removed: durable in one step.
         let path = join(&self.under, dir);
         let mut disk = self.disk.lock();
+        disk.fault("remove", &path)?;
         disk.files.retain(|(d, _), _| *d != path);
         disk.dirs.remove(&path);
         Ok(())
@@ -225,6 +292,7 @@ impl PartitionStore for PowerCutPartition {
         let name = file_name(base_offset, LOG_SUFFIX);
         let mut disk = self.disk.lock();
         if disk.live(&self.dir, &name).is_none() {
+            disk.fault("open", &format!("{}/{name}", self.dir))?;
             // Created, then the directory fsynced, as the disk store does for a new segment.
             let key = (self.dir.clone(), name.clone());
             disk.files.entry(key).or_default().live = Some(Vec::new());
@@ -238,12 +306,12 @@ impl PartitionStore for PowerCutPartition {
     }
 
     fn write_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
-        self.disk.lock().write_whole(&self.dir, name, bytes);
-        Ok(())
+        self.disk.lock().write_whole(&self.dir, name, bytes)
     }
 
     fn rename(&mut self, from: &str, to: &str) -> Result<(), StorageError> {
         let mut disk = self.disk.lock();
+        disk.fault("rename", &format!("{}/{from}", self.dir))?;
         let key = (self.dir.clone(), from.to_string());
         let moved = disk.files.remove(&key).filter(|file| file.live.is_some());
         let Some(moved) = moved else {
@@ -258,7 +326,9 @@ impl PartitionStore for PowerCutPartition {
 
     fn delete_file(&mut self, name: &str) -> Result<(), StorageError> {
         // The disk store fsyncs no directory here: the deletion is durable at the next sync.
-        self.disk.lock().delete(&self.dir, name);
+        let mut disk = self.disk.lock();
+        disk.fault("delete", &format!("{}/{name}", self.dir))?;
+        disk.delete(&self.dir, name);
         Ok(())
     }
 }
@@ -287,17 +357,30 @@ impl SegmentFile for PowerCutSegment {
     }
 
     fn append(&mut self, bytes: &[u8]) -> Result<(), StorageError> {
-        self.disk.lock().live_mut(&self.dir, &self.name)?.extend_from_slice(bytes);
+        let mut disk = self.disk.lock();
+        if let Err(e) = disk.fault("append to", &format!("{}/{}", self.dir, self.name)) {
+            // A write that fails part-way leaves what it wrote.
+            let written = disk.draw(bytes.len());
+            disk.live_mut(&self.dir, &self.name)?.extend_from_slice(&bytes[..written]);
+            return Err(e);
+        }
+        disk.live_mut(&self.dir, &self.name)?.extend_from_slice(bytes);
         Ok(())
     }
 
     fn truncate(&mut self, len: usize) -> Result<(), StorageError> {
-        self.disk.lock().live_mut(&self.dir, &self.name)?.truncate(len);
+        let mut disk = self.disk.lock();
+        disk.fault("truncate", &format!("{}/{}", self.dir, self.name))?;
+        disk.live_mut(&self.dir, &self.name)?.truncate(len);
         Ok(())
     }
 
     fn flush(&mut self) -> Result<(), StorageError> {
         let mut disk = self.disk.lock();
+        disk.fault("fsync", &format!("{}/{}", self.dir, self.name))?;
+        if disk.lying {
+            return Ok(());
+        }
         let key = (self.dir.clone(), self.name.clone());
         if let Some(file) = disk.files.get_mut(&key)
             && let Some(live) = &file.live
@@ -365,6 +448,32 @@ mod tests {
             "the directory sync made it durable"
         );
         assert!(disk.holds("broker-0") && !disk.holds("broker-1"));
+    }
+
+    #[test]
+    fn a_failing_disk_fails_as_often_as_asked_and_a_failed_append_leaves_part_of_its_bytes() {
+        let disk = PowerCutDisk::new();
+        let mut partition = disk.store("broker-0").partition("orders-0").unwrap();
+        let mut segment = partition.open_segment(0).unwrap();
+        disk.fail_writes(1, 4);
+        let mut failures = Vec::new();
+        let mut written = 0;
+        for _ in 0..400 {
+            match segment.append(b"0123456789") {
+                Ok(()) => written += 10,
+                Err(e) => failures.push(e.to_string()),
+            }
+            assert!(segment.len() >= written && segment.len() < written + 10 * (failures.len() + 1));
+        }
+        assert_eq!(disk.failed_writes(), failures.len() as u64);
+        assert!((60..140).contains(&failures.len()), "{} failures in 400, one in 4 asked", failures.len());
+        assert!(
+            failures.iter().any(|f| f.ends_with("No space left on device (os error 28)")),
+            "{failures:?}"
+        );
+        assert!(failures[0].starts_with("cannot append to broker-0/orders-0/00000000000000000000.log: "));
+        disk.fail_writes(0, 0);
+        assert!(segment.append(b"ok").is_ok() && segment.flush().is_ok());
     }
 
     #[test]

@@ -219,7 +219,7 @@ impl Broker {
 
     /// The broker's periodic log upkeep at `now_ms` (Kafka's LogManager tasks): the time half of
     /// each log's flush policy and, when `retention_due`, retention and the cleaner. Returns the
-    /// problems met, one line each.
+    /// problems met, one line each; a write that failed takes the log directory offline.
     pub fn maintain_logs(&mut self, now_ms: i64, retention_due: bool) -> Vec<String> {
         let mut problems = Vec::new();
         for (tp, partition) in &mut self.partitions {
@@ -227,7 +227,29 @@ impl Broker {
                 problems.push(format!("broker-{} {tp}: {e}", self.id));
             }
         }
+        if !problems.is_empty() && self.partitions.values().any(|p| p.log.poisoned().is_some()) {
+            self.log_dir_offline = true;
+        }
         problems
+    }
+
+    /// After a write to `tp`'s log: if the store failed it (the log is poisoned: what it holds
+    /// past its last flush may not be on disk), the whole log directory goes offline, as Kafka's
+    /// LogDirFailureChannel takes it. Nothing more is served from it — in particular not the
+    /// record whose flush failed — and the next heartbeat has the controller move leadership.
+    fn offline_if_failed(&mut self, now_ms: i64, tp: &TopicPartition, trace: &mut Trace) {
+        let Some(error) = self.partitions.get(tp).and_then(|p| p.log.poisoned()) else { return };
+        if self.log_dir_offline {
+            return;
+        }
+        let description = format!("broker-{}: log directory offline after {tp}: {error}", self.id);
+        trace.push(now_ms, Event::Fault { description });
+        self.log_dir_offline = true;
+    }
+
+    /// Whether its log directory is offline (a write failed): it serves nothing until restarted.
+    pub fn log_dir_offline(&self) -> bool {
+        self.log_dir_offline
     }
 
     /// Its log directory, handed back after a shutdown so the broker can be started again.
@@ -333,7 +355,14 @@ impl Broker {
         trace: &mut Trace,
     ) {
         let mut groups = CoordinatorOutput::default();
+        let produced_to = match &message {
+            Message::Produce { tp, .. } => Some(tp.clone()),
+            _ => None,
+        };
         self.handle_message(now_ms, from, message, out, &mut groups, trace);
+        if let Some(tp) = produced_to {
+            self.offline_if_failed(now_ms, &tp, trace);
+        }
         self.settle_coordinator(now_ms, out, groups, trace);
     }
 
@@ -400,7 +429,7 @@ impl Broker {
             Message::Produce { tp, batch, acks, correlation } => match self.partitions.get_mut(&tp) {
                 Some(partition) => {
                     let request = ProduceRequest { client: from, correlation, batch: &batch, acks };
-                    partition.produce(now_ms, request, out, trace)
+                    partition.produce(now_ms, request, out, trace);
                 }
                 None => out.push((
                     from,
@@ -426,9 +455,9 @@ impl Broker {
                     return;
                 }
                 partition.fetch_in_flight = None;
-                if let Ok(data) = result
-                    && partition.follower_response(now_ms, data, trace)
-                {
+                let more = result.is_ok_and(|data| partition.follower_response(now_ms, data, trace));
+                self.offline_if_failed(now_ms, &tp, trace);
+                if more && !self.log_dir_offline {
                     // More to fetch, or a truncation to follow up: fetch again at once.
                     self.send_fetch(now_ms, &tp, out);
                 }

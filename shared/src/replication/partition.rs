@@ -436,9 +436,23 @@ impl Partition {
     /// A follower's fetch answer: truncate where histories diverge, or append and take the
     /// leader's high watermark. Returns whether to fetch again at once.
     pub fn follower_response(&mut self, now_ms: i64, data: FetchData, trace: &mut Trace) -> bool {
-        if let Some((_, end_offset)) = data.diverging {
-            let to = end_offset.min(self.log.log_end_offset());
+        if let Some((epoch, end_offset)) = data.diverging {
+            // As Kafka's follower does: to the leader's end for `epoch`, but no further than our
+            // own end for it, so our later epochs (which the leader never had) go and the next
+            // fetch names an epoch the leader knows. Truncating only to the leader's end would
+            // keep them, and the leader would answer the same divergence forever.
+            let leo = self.log.log_end_offset();
+            let epochs = self.log.leader_epochs();
+            let ours = if epoch >= 0 { epochs.end_offset_for(epoch, leo).map(|(_, end)| end) } else { None };
+            let before = (leo, epochs.latest_epoch());
+            let to = end_offset.min(ours.unwrap_or(end_offset)).min(leo);
             if self.log.truncate_to(to).is_ok() {
+                let after = (self.log.log_end_offset(), self.log.leader_epochs().latest_epoch());
+                if after == before {
+                    // Nothing changed: asking again at once would get the same answer. The next
+                    // periodic fetch tries again.
+                    return false;
+                }
                 self.high_watermark = self.high_watermark.min(self.log.log_end_offset());
                 trace.push(
                     now_ms,
@@ -449,8 +463,9 @@ impl Partition {
                         reason: "diverged from the leader's epochs",
                     },
                 );
+                return true;
             }
-            return true;
+            return false;
         }
         let fetched = !data.records.is_empty();
         if fetched {

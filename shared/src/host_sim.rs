@@ -1,0 +1,677 @@
+//! The simulator over the server's own turn: every client request goes the way `kite serve`
+//! sends a websocket frame — decoded by `HostSession::decode_frame`, answered by `answer_frame`
+//! over the `Cluster` front, the answer decoded as a client would — on a `PowerCutDisk` whose
+//! writes fail (EIO, ENOSPC, EMFILE) and whose power goes, on a clock that jumps. Every choice
+//! comes from one seed, including which faults the run has and how often (swarm testing: a run
+//! with few kinds of fault reaches states that a run with all of them at once rarely does).
+//!
+//! After the faults, the operator heals: the disk stops failing and the process is restarted.
+//! Then every partition is read from offset 0 and the checker judges what the clients were told:
+//! acknowledged records stay where they were acknowledged (unless a power cut without `--fsync`
+//! took a partition's tail, which docs/storage-format.md says it may), what a consumer read is
+//! not rewritten, no offset is handed out twice, nothing appears that was not sent, and the
+//! cluster serves again.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::api::{ClientMessage, Command, Frame, Reply, ServerMessage, decode_server_frame, encode};
+use crate::cluster::layout::{self, BrokerCount};
+use crate::cluster::{Cluster, StorageOptions};
+use crate::host::{Capabilities, HostSession};
+use crate::limits::MAX_FETCH_RECORDS;
+use crate::log::power_cut::PowerCutDisk;
+use crate::random::Rng;
+
+/// The workload's topic.
+pub const TOPIC: &str = "orders";
+/// Its partitions.
+pub const PARTITIONS: i32 = 3;
+/// A second topic the workload creates and deletes, so metadata changes meet the faults too.
+pub const SCRATCH_TOPIC: &str = "scratch";
+/// Steps in a run unless the config says otherwise.
+pub const DEFAULT_STEPS: u32 = 300;
+/// The clock moves 1 to this many ms between steps.
+pub const MAX_STEP_MS: u64 = 50;
+/// The furthest a jump moves the clock forward, in ms (an hour: retention is off for the topics).
+pub const MAX_CLOCK_JUMP_FORWARD_MS: u64 = 3_600_000;
+/// The furthest a jump moves the clock back, in ms (the wall clock corrected by NTP).
+pub const MAX_CLOCK_JUMP_BACK_MS: u64 = 5_000;
+/// How long the healed cluster runs before it is read, in ms.
+pub const SETTLE_MS: i64 = 10_000;
+/// Records one of the workload's fetches asks for.
+pub const WORKLOAD_FETCH_RECORDS: u32 = 20;
+/// The virtual clock's start.
+pub const START_MS: i64 = 1_700_000_000_000;
+
+/// One run's settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostSimConfig {
+    /// Every choice of the run comes from it: same seed, same run.
+    pub seed: u64,
+    /// Brokers in the cluster (1: a single broker; more replicate, RF = brokers).
+    pub brokers: u32,
+    /// `kite serve --fsync`.
+    pub fsync: bool,
+    /// Steps of workload and faults.
+    pub steps: u32,
+    /// A planted fault no setting of Kite's can express, to prove the checker notices: the disk
+    /// acknowledges fsyncs without making anything durable (a write cache without barriers), so
+    /// with `--fsync` a power cut loses acknowledged records after all.
+    pub lying_fsync: bool,
+}
+
+impl HostSimConfig {
+    /// A run of `DEFAULT_STEPS`.
+    pub fn new(seed: u64, brokers: u32, fsync: bool) -> HostSimConfig {
+        HostSimConfig { seed, brokers, fsync, steps: DEFAULT_STEPS, lying_fsync: false }
+    }
+
+    /// The command that runs this seed again.
+    pub fn replay_command(&self) -> String {
+        let fsync = if self.fsync { " --fsync" } else { "" };
+        let lying = if self.lying_fsync { " --unsafe lying-fsync" } else { "" };
+        format!(
+            "cargo xtask sim --host --seeds {} --brokers {} --steps {}{fsync}{lying} --trace",
+            self.seed, self.brokers, self.steps
+        )
+    }
+}
+
+/// How often each fault comes in a run: one step in this many, `0` for never. Drawn from the
+/// seed, each kind on in about half the runs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Swarm {
+    /// A broker stopped (controlled shutdown), or a stopped one started.
+    pub stop_broker: u64,
+    /// The process killed (-9) and restarted.
+    pub kill: u64,
+    /// The power cut and the process restarted.
+    pub power_cut: u64,
+    /// The process shut down cleanly and restarted.
+    pub clean_restart: u64,
+    /// A write-side storage operation fails.
+    pub failing_writes: u64,
+    /// The clock jumps.
+    pub clock_jump: u64,
+    /// The scratch topic created or deleted.
+    pub scratch_topic: u64,
+}
+
+impl Swarm {
+    fn draw(rng: &mut Rng, brokers: u32) -> Swarm {
+        let mut pick = |low: u64, high: u64| {
+            if rng.next_u64().is_multiple_of(2) { 0 } else { low + rng.next_u64() % (high - low) }
+        };
+        let stop_broker = pick(8, 40);
+        Swarm {
+            stop_broker: if brokers > 1 { stop_broker } else { 0 },
+            kill: pick(40, 160),
+            power_cut: pick(40, 160),
+            clean_restart: pick(60, 200),
+            failing_writes: pick(30, 600),
+            clock_jump: pick(10, 60),
+            scratch_topic: pick(10, 50),
+        }
+    }
+
+    /// The faults on, as `kind 1/N` for a run's summary.
+    pub fn describe(&self) -> String {
+        let kinds = [
+            ("stop-broker", self.stop_broker),
+            ("kill", self.kill),
+            ("power-cut", self.power_cut),
+            ("clean-restart", self.clean_restart),
+            ("failing-writes", self.failing_writes),
+            ("clock-jump", self.clock_jump),
+            ("scratch-topic", self.scratch_topic),
+        ];
+        let on: Vec<String> =
+            kinds.iter().filter(|(_, n)| *n > 0).map(|(kind, n)| format!("{kind} 1/{n}")).collect();
+        if on.is_empty() { "no faults".into() } else { on.join(", ") }
+    }
+}
+
+/// What a run found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostSimResult {
+    /// The faults the seed drew.
+    pub swarm: Swarm,
+    /// Every broken guarantee, one sentence each; empty when the run passed.
+    pub violations: Vec<String>,
+    /// What happened, a line per step's client request or fault.
+    pub trace: Vec<String>,
+    /// Records acknowledged.
+    pub acked: usize,
+    /// Acknowledged records a power cut without `--fsync` took (allowed, counted).
+    pub lost_to_power_cuts: usize,
+    /// Storage operations that failed.
+    pub failed_writes: u64,
+}
+
+/// A run's one-line summary.
+pub fn summary(config: &HostSimConfig, result: &HostSimResult) -> String {
+    format!(
+        "seed {} ({} brokers, fsync {}; {}): {} acknowledged, {} lost to power cuts, {} failed writes, {} violations — replay: {}",
+        config.seed,
+        config.brokers,
+        config.fsync,
+        result.swarm.describe(),
+        result.acked,
+        result.lost_to_power_cuts,
+        result.failed_writes,
+        result.violations.len(),
+        config.replay_command()
+    )
+}
+
+/// How the process stops before a restart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stop {
+    Kill,
+    PowerCut,
+    Clean,
+}
+
+/// A produced value: the era it was sent in (eras end at restarts) and where it was
+/// acknowledged, if it was.
+struct Sent {
+    value: String,
+    era: u32,
+    acked: Option<(i32, i64)>,
+}
+
+/// A record a fetch returned: committed, so it must stay.
+struct Observed {
+    partition: i32,
+    offset: i64,
+    value: String,
+    era: u32,
+}
+
+struct Sim {
+    config: HostSimConfig,
+    swarm: Swarm,
+    rng: Rng,
+    now: i64,
+    disk: PowerCutDisk,
+    /// `None` only once the process could not start again.
+    cluster: Option<Cluster>,
+    session: HostSession,
+    next_id: u64,
+    era: u32,
+    /// Eras a power cut without `--fsync` ended: their acknowledged tails may be gone.
+    lossy_eras: BTreeSet<u32>,
+    sent: Vec<Sent>,
+    observed: Vec<Observed>,
+    stopped: BTreeSet<i32>,
+    trace: Vec<String>,
+    violations: Vec<String>,
+}
+
+/// Runs one seed.
+pub fn run(config: &HostSimConfig) -> HostSimResult {
+    let mut rng = Rng::from_seed(config.seed);
+    let swarm = Swarm::draw(&mut rng, config.brokers);
+    let mut sim = Sim::start(config.clone(), swarm.clone(), rng);
+    for _ in 0..config.steps {
+        if sim.cluster.is_none() {
+            break;
+        }
+        sim.step();
+    }
+    sim.heal();
+    let finals = sim.read_final();
+    sim.check(&finals);
+    let acked = sim.sent.iter().filter(|s| s.acked.is_some()).count();
+    let lost_to_power_cuts = sim.lost(&finals);
+    HostSimResult {
+        swarm,
+        violations: sim.violations,
+        trace: sim.trace,
+        acked,
+        lost_to_power_cuts,
+        failed_writes: sim.disk.failed_writes(),
+    }
+}
+
+impl Sim {
+    fn start(config: HostSimConfig, swarm: Swarm, rng: Rng) -> Sim {
+        let mut sim = Sim {
+            config,
+            swarm,
+            rng,
+            now: START_MS,
+            disk: PowerCutDisk::new(),
+            cluster: None,
+            session: HostSession::new(Capabilities::SERVER),
+            next_id: 0,
+            era: 0,
+            lossy_eras: BTreeSet::new(),
+            sent: Vec::new(),
+            observed: Vec::new(),
+            stopped: BTreeSet::new(),
+            trace: Vec::new(),
+            violations: Vec::new(),
+        };
+        match sim.open() {
+            Ok(cluster) => sim.cluster = Some(cluster),
+            Err(e) => sim.violations.push(format!("a new cluster does not open: {e}")),
+        }
+        let segment_bytes = 200 + sim.rng.next_u64() % 2_000;
+        let configs = BTreeMap::from([
+            ("segment.bytes".to_string(), segment_bytes.to_string()),
+            ("retention.ms".to_string(), "-1".to_string()),
+            ("min.insync.replicas".to_string(), sim.config.brokers.min(2).to_string()),
+        ]);
+        let create = Command::CreateTopic {
+            name: TOPIC.into(),
+            partitions: PARTITIONS,
+            configs,
+            replication_factor: Some(sim.config.brokers as i16),
+        };
+        let reply = sim.ask(create);
+        if !matches!(reply, Reply::TopicCreated { .. }) {
+            sim.violations.push(format!("{TOPIC} is not created: {reply:?}"));
+        }
+        sim.log(format!("{TOPIC}: {PARTITIONS} partitions, segment.bytes={segment_bytes}"));
+        sim.arm_disk();
+        sim
+    }
+
+    fn log(&mut self, line: String) {
+        self.trace.push(format!("t+{} era {} {line}", self.now - START_MS, self.era));
+    }
+
+    fn one_in(&mut self, n: u64) -> bool {
+        n > 0 && self.rng.next_u64().is_multiple_of(n)
+    }
+
+    fn arm_disk(&mut self) {
+        let seed = self.rng.next_u64();
+        self.disk.fail_writes(seed, self.swarm.failing_writes);
+        self.disk.lie_about_fsync(self.config.lying_fsync);
+    }
+
+    fn open(&mut self) -> Result<Cluster, String> {
+        let options =
+            StorageOptions { flush_every_append: self.config.fsync, max_partition_bytes: usize::MAX };
+        let count = BrokerCount::Exactly(self.config.brokers);
+        let (mut cluster, _, _) =
+            layout::open(self.config.seed, self.now, &mut self.disk.clone(), count, options)?;
+        cluster.allow_faults = true;
+        Ok(cluster)
+    }
+
+    /// One request through the server's turn: encoded, decoded by the session, answered, and
+    /// the answer decoded as the client reads it.
+    fn ask(&mut self, command: Command) -> Reply {
+        let Some(cluster) = self.cluster.as_mut() else {
+            return Reply::Error(crate::error::KafkaError::new(
+                crate::error::ErrorCode::KafkaStorageError,
+                "The process is not running.",
+            ));
+        };
+        self.next_id += 1;
+        let id = self.next_id;
+        let text = encode(&ClientMessage { id, command: command.into() });
+        let decoded = HostSession::decode_frame(&Frame::Text(text));
+        let frame = self.session.answer_frame(cluster, self.now, decoded);
+        match decode_server_frame(&frame) {
+            Ok(ServerMessage::Reply { id: answered, reply }) if answered == id => reply,
+            other => {
+                self.violations.push(format!("request {id} was answered with {other:?}"));
+                Reply::Error(crate::error::KafkaError::new(
+                    crate::error::ErrorCode::InvalidRequest,
+                    "no reply",
+                ))
+            }
+        }
+    }
+
+    fn step(&mut self) {
+        self.now += 1 + (self.rng.next_u64() % MAX_STEP_MS) as i64;
+        if self.one_in(self.swarm.clock_jump) {
+            let jump = if self.rng.next_u64().is_multiple_of(2) {
+                (self.rng.next_u64() % MAX_CLOCK_JUMP_FORWARD_MS) as i64
+            } else {
+                -((self.rng.next_u64() % MAX_CLOCK_JUMP_BACK_MS) as i64)
+            };
+            self.now += jump;
+            self.log(format!("the clock jumps {jump} ms"));
+        }
+        if let Some(cluster) = self.cluster.as_mut() {
+            let problems = cluster.tick(self.now);
+            for problem in problems {
+                self.log(format!("tick: {problem}"));
+            }
+        }
+        if self.fault() {
+            return;
+        }
+        if self.rng.next_u64() % 10 < 7 {
+            self.produce();
+        } else {
+            self.fetch();
+        }
+    }
+
+    /// At most one fault a step; whether one came.
+    fn fault(&mut self) -> bool {
+        if self.one_in(self.swarm.stop_broker) {
+            self.stop_or_start_broker();
+        } else if self.one_in(self.swarm.kill) {
+            self.restart(Stop::Kill);
+        } else if self.one_in(self.swarm.power_cut) {
+            self.restart(Stop::PowerCut);
+        } else if self.one_in(self.swarm.clean_restart) {
+            self.restart(Stop::Clean);
+        } else if self.one_in(self.swarm.scratch_topic) {
+            self.create_or_delete_scratch();
+        } else {
+            return false;
+        }
+        true
+    }
+
+    fn produce(&mut self) {
+        let value = format!("v{}", self.sent.len());
+        let key = format!("k{}", self.rng.next_u64() % 20);
+        let command = Command::Produce {
+            topic: TOPIC.into(),
+            partition: None,
+            key: Some(key),
+            value: Some(value.clone()),
+            timestamp_ms: None,
+            partitioner: Default::default(),
+            key_serializer: Default::default(),
+            value_serializer: Default::default(),
+            headers: Vec::new(),
+            acks: Default::default(),
+        };
+        let (acked, line) = match self.ask(command) {
+            Reply::Produced { partition, offset, .. } => {
+                (Some((partition, offset)), format!("produce {value} → {TOPIC}-{partition}@{offset}"))
+            }
+            Reply::Error(e) => (None, format!("produce {value} → {}", e.error.name())),
+            other => (None, format!("produce {value} → {other:?}")),
+        };
+        self.sent.push(Sent { value, era: self.era, acked });
+        self.log(line);
+    }
+
+    fn fetch(&mut self) {
+        let partition = (self.rng.next_u64() % PARTITIONS as u64) as i32;
+        let known = self.sent.iter().filter(|s| s.acked.is_some_and(|(p, _)| p == partition)).count();
+        let offset = (self.rng.next_u64() % (known as u64 + 1)) as i64;
+        let command = Command::Fetch {
+            topic: TOPIC.into(),
+            partition,
+            offset,
+            max_records: WORKLOAD_FETCH_RECORDS,
+            key_deserializer: Default::default(),
+            value_deserializer: Default::default(),
+        };
+        match self.ask(command) {
+            Reply::Records { records, .. } => {
+                self.log(format!("fetch {TOPIC}-{partition}@{offset} → {} records", records.len()));
+                for record in records {
+                    let value = record.value.unwrap_or_default();
+                    let again = self
+                        .observed
+                        .iter()
+                        .any(|o| o.partition == partition && o.offset == record.offset && o.value == value);
+                    if !again {
+                        self.observed.push(Observed {
+                            partition,
+                            offset: record.offset,
+                            value,
+                            era: self.era,
+                        });
+                    }
+                }
+            }
+            Reply::Error(e) => self.log(format!("fetch {TOPIC}-{partition}@{offset} → {}", e.error.name())),
+            other => self.log(format!("fetch {TOPIC}-{partition}@{offset} → {other:?}")),
+        }
+    }
+
+    fn stop_or_start_broker(&mut self) {
+        let broker = (self.rng.next_u64() % u64::from(self.config.brokers)) as i32;
+        let stopping = !self.stopped.contains(&broker);
+        // Leave a majority of replicas up, so acks=all can still be met.
+        if stopping && self.stopped.len() + 1 >= self.config.brokers as usize {
+            return;
+        }
+        let command = if stopping { Command::StopBroker { broker } } else { Command::StartBroker { broker } };
+        let reply = self.ask(command);
+        let verb = if stopping { "stop" } else { "start" };
+        match reply {
+            Reply::ClusterDescribed { .. } => {
+                if stopping {
+                    self.stopped.insert(broker);
+                } else {
+                    self.stopped.remove(&broker);
+                }
+                self.log(format!("{verb} broker {broker}"));
+            }
+            Reply::Error(e) => {
+                self.log(format!("{verb} broker {broker} → {}: {}", e.error.name(), e.message))
+            }
+            other => self.log(format!("{verb} broker {broker} → {other:?}")),
+        }
+    }
+
+    fn create_or_delete_scratch(&mut self) {
+        let exists = match self.ask(Command::ListTopics) {
+            Reply::Topics { topics } => topics.iter().any(|t| t.name == SCRATCH_TOPIC),
+            _ => return,
+        };
+        let command = if exists {
+            Command::DeleteTopic { name: SCRATCH_TOPIC.into() }
+        } else {
+            Command::CreateTopic {
+                name: SCRATCH_TOPIC.into(),
+                partitions: 2,
+                configs: BTreeMap::new(),
+                replication_factor: Some(self.config.brokers as i16),
+            }
+        };
+        let reply = self.ask(command);
+        let verb = if exists { "delete" } else { "create" };
+        match reply {
+            Reply::Error(e) => {
+                self.log(format!("{verb} {SCRATCH_TOPIC} → {}: {}", e.error.name(), e.message))
+            }
+            _ => self.log(format!("{verb} {SCRATCH_TOPIC}")),
+        }
+    }
+
+    /// The process stops and starts again over what the disk kept.
+    fn restart(&mut self, how: Stop) {
+        let Some(mut cluster) = self.cluster.take() else { return };
+        if how == Stop::Clean
+            && let Err(e) = cluster.shutdown()
+        {
+            self.log(format!("shutdown failed: {e}"));
+        }
+        drop(cluster);
+        let files = match how {
+            Stop::PowerCut => self.disk.power_cut(),
+            Stop::Kill | Stop::Clean => self.disk.process_kill(),
+        };
+        let lossy = how == Stop::PowerCut && !(self.config.fsync || self.config.lying_fsync);
+        if lossy {
+            self.lossy_eras.insert(self.era);
+        }
+        self.log(format!("{how:?}, then a restart{}", if lossy { " (unsynced bytes lost)" } else { "" }));
+        self.era += 1;
+        let failed = self.disk.failed_writes();
+        self.disk = PowerCutDisk::with_files(files);
+        self.arm_disk();
+        self.session = HostSession::new(Capabilities::SERVER);
+        self.stopped.clear();
+        self.now += 1_000;
+        let opened = match self.open() {
+            Ok(cluster) => Ok(cluster),
+            Err(e) => {
+                // As an operator would: free the disk and start it again.
+                self.log(format!("start failed: {e}"));
+                self.disk.fail_writes(0, 0);
+                self.open()
+            }
+        };
+        match opened {
+            Ok(cluster) => self.cluster = Some(cluster),
+            Err(e) => {
+                self.violations.push(format!("after {how:?} the cluster does not start on a good disk: {e}"))
+            }
+        }
+        // The new disk counts its own failures; keep the run's total.
+        self.disk.add_failed_writes(failed);
+    }
+
+    /// The faults stop and the operator restarts the process, as after a disk was replaced.
+    fn heal(&mut self) {
+        self.swarm = Swarm::default();
+        self.disk.fail_writes(0, 0);
+        if self.cluster.is_some() {
+            self.restart(Stop::Kill);
+            self.disk.fail_writes(0, 0);
+        }
+        for second in 1..=SETTLE_MS / 1_000 {
+            if let Some(cluster) = self.cluster.as_mut() {
+                cluster.tick(self.now + second * 1_000);
+            }
+        }
+        self.now += SETTLE_MS;
+        self.log("healed".into());
+    }
+
+    /// Every partition of the topic, offset → value, read from offset 0 to the high watermark.
+    fn read_final(&mut self) -> BTreeMap<i32, BTreeMap<i64, String>> {
+        let mut finals = BTreeMap::new();
+        for partition in 0..PARTITIONS {
+            let mut log = BTreeMap::new();
+            let mut offset = 0;
+            loop {
+                let fetch = Command::Fetch {
+                    topic: TOPIC.into(),
+                    partition,
+                    offset,
+                    max_records: MAX_FETCH_RECORDS,
+                    key_deserializer: Default::default(),
+                    value_deserializer: Default::default(),
+                };
+                match self.ask(fetch) {
+                    Reply::Records { records, log_end_offset, .. } => {
+                        let Some(last) = records.last().map(|r| r.offset) else { break };
+                        for record in records {
+                            log.insert(record.offset, record.value.unwrap_or_default());
+                        }
+                        offset = last + 1;
+                        if offset >= log_end_offset {
+                            break;
+                        }
+                    }
+                    other => {
+                        self.violations
+                            .push(format!("{TOPIC}-{partition} cannot be read after healing: {other:?}"));
+                        break;
+                    }
+                }
+            }
+            finals.insert(partition, log);
+        }
+        for partition in 0..PARTITIONS {
+            let probe = Command::Produce {
+                topic: TOPIC.into(),
+                partition: Some(partition),
+                key: None,
+                value: Some("after healing".into()),
+                timestamp_ms: None,
+                partitioner: Default::default(),
+                key_serializer: Default::default(),
+                value_serializer: Default::default(),
+                headers: Vec::new(),
+                acks: Default::default(),
+            };
+            let reply = self.ask(probe);
+            let expected = finals[&partition].len() as i64;
+            if !matches!(reply, Reply::Produced { offset, .. } if offset == expected) {
+                self.violations.push(format!(
+                    "{TOPIC}-{partition} after healing: a produce should land at {expected}, got {reply:?}"
+                ));
+            }
+        }
+        finals
+    }
+
+    /// Whether a record of `era` may be missing: a power cut without fsync ended that era or a
+    /// later one (a later cut takes what was flushed late).
+    fn may_be_lost(&self, era: u32) -> bool {
+        self.lossy_eras.range(era..).next().is_some()
+    }
+
+    fn lost(&self, finals: &BTreeMap<i32, BTreeMap<i64, String>>) -> usize {
+        let kept = |(p, o): (i32, i64), value: &str| finals[&p].get(&o).is_some_and(|v| v == value);
+        self.sent.iter().filter(|s| s.acked.is_some_and(|at| !kept(at, &s.value))).count()
+    }
+
+    fn check(&mut self, finals: &BTreeMap<i32, BTreeMap<i64, String>>) {
+        let mut violations = Vec::new();
+        let sent: BTreeSet<&str> = self.sent.iter().map(|s| s.value.as_str()).collect();
+        let mut seen = BTreeMap::new();
+        for (partition, log) in finals {
+            let expected: Vec<i64> = (0..log.len() as i64).collect();
+            if log.keys().copied().collect::<Vec<_>>() != expected {
+                violations.push(format!("{TOPIC}-{partition}'s offsets have gaps: {:?}", log.keys()));
+            }
+            for (offset, value) in log {
+                if !sent.contains(value.as_str()) {
+                    violations.push(format!("{TOPIC}-{partition}@{offset} holds {value}, which nobody sent"));
+                }
+                if let Some(first) = seen.insert(value.clone(), (*partition, *offset)) {
+                    violations
+                        .push(format!("{value} is in the log twice: {first:?} and {partition}@{offset}"));
+                }
+            }
+        }
+        // Per era and partition: acknowledged offsets rise, and a lossy era loses only a tail.
+        let mut last: BTreeMap<(u32, i32), (i64, bool)> = BTreeMap::new();
+        for sent in &self.sent {
+            let Some((partition, offset)) = sent.acked else { continue };
+            let kept = finals[&partition].get(&offset) == Some(&sent.value);
+            if !kept && !self.may_be_lost(sent.era) {
+                let holds = finals[&partition].get(&offset);
+                violations.push(format!(
+                    "{} was acknowledged at {TOPIC}-{partition}@{offset} (era {}) and is gone: the log holds {holds:?}",
+                    sent.value, sent.era
+                ));
+            }
+            if let Some(&(before, before_kept)) = last.get(&(sent.era, partition)) {
+                if offset <= before {
+                    violations.push(format!(
+                        "{} was acknowledged at {TOPIC}-{partition}@{offset}, after {before} in the same era",
+                        sent.value
+                    ));
+                }
+                if kept && !before_kept && self.lossy_eras.contains(&sent.era) {
+                    violations.push(format!(
+                        "{TOPIC}-{partition} lost {before} but kept {offset} after it: a hole, not a tail",
+                    ));
+                }
+            }
+            last.insert((sent.era, partition), (offset, kept));
+        }
+        for read in &self.observed {
+            let now = finals[&read.partition].get(&read.offset);
+            if now != Some(&read.value) && !self.may_be_lost(read.era) {
+                violations.push(format!(
+                    "{} was read at {TOPIC}-{}@{} (era {}); the log now holds {now:?}",
+                    read.value, read.partition, read.offset, read.era
+                ));
+            }
+        }
+        self.violations.extend(violations);
+    }
+}
