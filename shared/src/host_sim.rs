@@ -172,6 +172,34 @@ enum Stop {
     Clean,
 }
 
+/// A text record to the topic, acks=all, placed by the default partitioner unless `partition`.
+fn produce(partition: Option<i32>, key: Option<String>, value: &str) -> Command {
+    Command::Produce {
+        topic: TOPIC.into(),
+        partition,
+        key,
+        value: Some(value.into()),
+        timestamp_ms: None,
+        partitioner: Default::default(),
+        key_serializer: Default::default(),
+        value_serializer: Default::default(),
+        headers: Vec::new(),
+        acks: Default::default(),
+    }
+}
+
+/// Up to `max_records` of a partition of the topic from `offset`, as text.
+fn fetch(partition: i32, offset: i64, max_records: u32) -> Command {
+    Command::Fetch {
+        topic: TOPIC.into(),
+        partition,
+        offset,
+        max_records,
+        key_deserializer: Default::default(),
+        value_deserializer: Default::default(),
+    }
+}
+
 /// A produced value: the era it was sent in (eras end at restarts) and where it was
 /// acknowledged, if it was.
 struct Sent {
@@ -376,19 +404,7 @@ impl Sim {
     fn produce(&mut self) {
         let value = format!("v{}", self.sent.len());
         let key = format!("k{}", self.rng.next_u64() % 20);
-        let command = Command::Produce {
-            topic: TOPIC.into(),
-            partition: None,
-            key: Some(key),
-            value: Some(value.clone()),
-            timestamp_ms: None,
-            partitioner: Default::default(),
-            key_serializer: Default::default(),
-            value_serializer: Default::default(),
-            headers: Vec::new(),
-            acks: Default::default(),
-        };
-        let (acked, line) = match self.ask(command) {
+        let (acked, line) = match self.ask(produce(None, Some(key), &value)) {
             Reply::Produced { partition, offset, .. } => {
                 (Some((partition, offset)), format!("produce {value} → {TOPIC}-{partition}@{offset}"))
             }
@@ -403,15 +419,7 @@ impl Sim {
         let partition = (self.rng.next_u64() % PARTITIONS as u64) as i32;
         let known = self.sent.iter().filter(|s| s.acked.is_some_and(|(p, _)| p == partition)).count();
         let offset = (self.rng.next_u64() % (known as u64 + 1)) as i64;
-        let command = Command::Fetch {
-            topic: TOPIC.into(),
-            partition,
-            offset,
-            max_records: WORKLOAD_FETCH_RECORDS,
-            key_deserializer: Default::default(),
-            value_deserializer: Default::default(),
-        };
-        match self.ask(command) {
+        match self.ask(fetch(partition, offset, WORKLOAD_FETCH_RECORDS)) {
             Reply::Records { records, .. } => {
                 self.log(format!("fetch {TOPIC}-{partition}@{offset} → {} records", records.len()));
                 for record in records {
@@ -554,15 +562,7 @@ impl Sim {
             let mut log = BTreeMap::new();
             let mut offset = 0;
             loop {
-                let fetch = Command::Fetch {
-                    topic: TOPIC.into(),
-                    partition,
-                    offset,
-                    max_records: MAX_FETCH_RECORDS,
-                    key_deserializer: Default::default(),
-                    value_deserializer: Default::default(),
-                };
-                match self.ask(fetch) {
+                match self.ask(fetch(partition, offset, MAX_FETCH_RECORDS)) {
                     Reply::Records { records, log_end_offset, .. } => {
                         let Some(last) = records.last().map(|r| r.offset) else { break };
                         for record in records {
@@ -583,19 +583,7 @@ impl Sim {
             finals.insert(partition, log);
         }
         for partition in 0..PARTITIONS {
-            let probe = Command::Produce {
-                topic: TOPIC.into(),
-                partition: Some(partition),
-                key: None,
-                value: Some("after healing".into()),
-                timestamp_ms: None,
-                partitioner: Default::default(),
-                key_serializer: Default::default(),
-                value_serializer: Default::default(),
-                headers: Vec::new(),
-                acks: Default::default(),
-            };
-            let reply = self.ask(probe);
+            let reply = self.ask(produce(Some(partition), None, "after healing"));
             let expected = finals[&partition].len() as i64;
             if !matches!(reply, Reply::Produced { offset, .. } if offset == expected) {
                 self.violations.push(format!(

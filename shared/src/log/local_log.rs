@@ -752,11 +752,15 @@ impl LocalLog {
 
     /// Starts a new active segment at `base_offset`. As Kafka does on roll, the finished segment
     /// is flushed and its index files written, and the recovery point moves up to the new base.
+    /// The flush comes before the new file exists: were the new segment on disk while the
+    /// finished one's tail was not (the flush failed, or the power went between the two), the
+    /// next open would find the log going on at `base_offset` after a gap — a hole in the log
+    /// instead of a lost tail.
     fn roll(&mut self, base_offset: i64) -> Result<(), LogError> {
+        self.flush_below(base_offset)?;
         let file = self.store.open_segment(base_offset).map_err(|e| self.poison(e))?;
         let finished = *self.segments.keys().next_back().expect("a log always has an active segment");
         self.segments.insert(base_offset, self.empty_segment(base_offset, file));
-        self.flush_below(base_offset)?;
         if let Some(segment) = self.segments.get(&finished) {
             let (offsets, times) = (segment.offset_index().to_bytes(), segment.time_index().to_bytes());
             self.write_index_bytes(finished, &offsets, &times)?;
@@ -889,22 +893,27 @@ impl LocalLog {
             }
             return Ok(());
         }
-        let doomed: Vec<i64> = self.segments.range(offset..).map(|(&base, _)| base).rev().collect();
+        // The segment holding `offset` (or starting at it) stays, cut there; the later ones go.
+        // When every segment starts past `offset`, a fresh one at `offset` is opened first (as
+        // Kafka's truncateFullyAndStartAt): a store that fails part-way must still leave the log
+        // an active segment.
+        let kept = self.segments.range(..=offset).next_back().map(|(&base, _)| base);
+        if kept.is_none() {
+            let file = self.store.open_segment(offset).map_err(|e| self.poison(e))?;
+            self.segments.insert(offset, self.empty_segment(offset, file));
+            self.log_start_offset = offset;
+        }
+        let floor = kept.unwrap_or(offset);
+        let doomed: Vec<i64> = self.segments.range(floor + 1..).map(|(&base, _)| base).rev().collect();
         for base in doomed {
             self.remove_segment(base)?;
         }
-        match self.segments.values_mut().next_back() {
-            Some(segment) => {
-                if let Err(e) = segment.truncate_to(offset) {
-                    return Err(self.poison(e));
-                }
-            }
-            None => {
-                // Everything went: start afresh at `offset`, as Kafka's truncateFullyAndStartAt.
-                let file = self.store.open_segment(offset).map_err(|e| self.poison(e))?;
-                self.segments.insert(offset, self.empty_segment(offset, file));
-                self.log_start_offset = offset;
-            }
+        // The cut is made durable at once: a power cut that undid it would bring back batches
+        // this log has disowned, under leader epochs it has since given other offsets.
+        if let Some(segment) = self.segments.get_mut(&floor)
+            && let Err(e) = segment.truncate_to(offset).and_then(|_| segment.flush())
+        {
+            return Err(self.poison(e));
         }
         self.epochs.truncate_from_end(self.log_end_offset());
         self.write_epoch_checkpoint()?;
