@@ -20,7 +20,9 @@ pub(crate) struct SimArgs {
     /// Simulated milliseconds of workload and faults, before healing and draining.
     #[arg(long, default_value_t = 10_000)]
     duration_ms: i64,
-    /// Give up a guarantee: `unclean-election`, `min-isr-1` or `acks-1`.
+    /// Give up a guarantee: `unclean-election`, `min-isr-1`, `acks-1` or
+    /// `commit-before-processing`; or plant a bug in the replicas' code: `planted-hw-off-by-one`,
+    /// `planted-skipped-truncation` (with `--host`: `lying-fsync`, a disk that ignores fsync).
     #[arg(long)]
     r#unsafe: Option<String>,
     /// Brokers in the cluster (1 to 9; the topic's replication factor is min(3, brokers)).

@@ -10,7 +10,9 @@
 //!   coordinator moves: committing after processing, no acknowledged record is skipped and each
 //!   member processes each partition in order while it owns it;
 //! - each unsafe setting, under the same faults as its safe comparison, loses acknowledged writes
-//!   (or, committing before processing, skips records) and the checker names them;
+//!   (or, committing before processing, skips records) and the checker names them; so do two
+//!   bugs planted in the replicas' code (an off-by-one high watermark, a skipped follower
+//!   truncation), which no setting can express;
 //! - a seed replays to the identical trace;
 //! - the simulator over the server's own turn (`host_sim`: requests through the host session,
 //!   the cluster front on a disk that fails and loses power, a clock that jumps, faults drawn per
@@ -107,6 +109,30 @@ fn min_isr_one_loses_acknowledged_writes() {
     let (found, first, trace) = unsafe_sweep(Unsafe::MinIsrOne);
     assert!(found > 0, "no loss in {UNSAFE_SEED_BUDGET} seeds");
     assert!(trace.contains("FAULT crash"), "{first}: the loss follows a crash");
+}
+
+/// The first seed under `setting` with a violation `wanted` picks, and its summary.
+fn first_caught(setting: Unsafe, wanted: impl Fn(&Violation) -> bool) -> Option<String> {
+    (0..UNSAFE_SEED_BUDGET).find_map(|seed| {
+        let config = SimConfig::safe(seed).with_unsafe(setting);
+        let result = run(&config);
+        let caught = result.violations.iter().find(|v| wanted(v))?;
+        Some(format!("{}: {caught}", summary(&config, &result)))
+    })
+}
+
+#[test]
+fn a_planted_off_by_one_high_watermark_is_caught_losing_acknowledged_writes() {
+    let caught =
+        first_caught(Unsafe::PlantedHighWatermarkOffByOne, |v| matches!(v, Violation::LostWrite { .. }));
+    assert!(caught.is_some(), "no loss in {UNSAFE_SEED_BUDGET} seeds");
+}
+
+#[test]
+fn a_planted_skipped_follower_truncation_is_caught_as_replicas_that_disagree() {
+    let caught =
+        first_caught(Unsafe::PlantedSkippedTruncation, |v| matches!(v, Violation::ReplicaDivergence { .. }));
+    assert!(caught.is_some(), "no divergence in {UNSAFE_SEED_BUDGET} seeds");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::partition::{FetchRequest, Outbox, Partition, ProduceRequest};
+use super::partition::{FetchRequest, Outbox, Partition, PlantedBug, ProduceRequest};
 use super::protocol::{BrokerId, Message, NodeId, TopicId, TopicPartition};
 use crate::config::{Acks, TopicConfig};
 use crate::error::ErrorCode;
@@ -48,6 +48,8 @@ pub struct BrokerConfig {
     /// Whether the broker coordinates the groups of the `__consumer_offsets` partitions it leads
     /// (Kafka's brokers do; off where a host coordinates groups itself, as the cluster front does).
     pub runs_coordinator: bool,
+    /// A bug planted in every replica it hosts, for the simulator's checker; `None` elsewhere.
+    pub planted_bug: Option<PlantedBug>,
 }
 
 impl Default for BrokerConfig {
@@ -58,6 +60,7 @@ impl Default for BrokerConfig {
             flush_every_append: false,
             coordinator: CoordinatorConfig::default(),
             runs_coordinator: true,
+            planted_bug: None,
         }
     }
 }
@@ -247,6 +250,13 @@ impl Broker {
         self.log_dir_offline = true;
     }
 
+    /// A replica of `tp` on this broker over `log`.
+    fn replica(&self, tp: TopicPartition, log: LocalLog) -> Partition {
+        let mut partition = Partition::new(tp, self.id, log);
+        partition.planted_bug = self.config.planted_bug;
+        partition
+    }
+
     /// Whether its log directory is offline (a write failed): it serves nothing until restarted.
     pub fn log_dir_offline(&self) -> bool {
         self.log_dir_offline
@@ -333,7 +343,7 @@ impl Broker {
         let mut broker = Broker::new(self.id, incarnation, self.config);
         broker.unclean_restart = unclean;
         for (tp, old) in self.partitions {
-            broker.partitions.insert(tp.clone(), Partition::new(tp, self.id, old.log));
+            broker.partitions.insert(tp.clone(), broker.replica(tp, old.log));
         }
         broker
     }
@@ -383,8 +393,7 @@ impl Broker {
                 if !self.partitions.contains_key(&state.tp) {
                     match self.create_log(&state.tp, state.topic_id) {
                         Ok(log) => {
-                            self.partitions
-                                .insert(state.tp.clone(), Partition::new(state.tp.clone(), self.id, log));
+                            self.partitions.insert(state.tp.clone(), self.replica(state.tp.clone(), log));
                         }
                         Err(e) => {
                             // A log that cannot be opened takes the log directory offline, as

@@ -65,6 +65,17 @@ pub struct FetchRequest {
     pub leader_epoch: i32,
 }
 
+/// A bug planted on purpose in this replica's code, so the simulator can prove its checker
+/// catches code bugs no setting can express (`kite sim --unsafe planted-…`). No host sets one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlantedBug {
+    /// The leader's high watermark runs one offset ahead of what every in-sync replica has.
+    HighWatermarkOffByOne,
+    /// The leader never reports a diverging epoch (KIP-320 skipped), so a follower never
+    /// truncates the tail its history does not share with the leader's.
+    SkippedFollowerTruncation,
+}
+
 /// One replica of a partition on one broker: leader or follower as the controller's latest
 /// state says.
 pub struct Partition {
@@ -84,6 +95,8 @@ pub struct Partition {
     waiting: Vec<WaitingProduce>,
     /// The follower's outstanding fetch: correlation and when it was sent.
     pub fetch_in_flight: Option<(u64, i64)>,
+    /// A bug planted for the simulator's checker; `None` everywhere else.
+    pub planted_bug: Option<PlantedBug>,
 }
 
 impl Partition {
@@ -100,6 +113,7 @@ impl Partition {
             pending_isr: None,
             waiting: Vec::new(),
             fetch_in_flight: None,
+            planted_bug: None,
         }
     }
 
@@ -245,6 +259,9 @@ impl Partition {
             let leo = self.followers.get(&member).map_or(-1, |f| f.log_end_offset);
             new_hw = new_hw.min(leo);
         }
+        if self.planted_bug == Some(PlantedBug::HighWatermarkOffByOne) {
+            new_hw = (new_hw + 1).min(self.log.log_end_offset());
+        }
         if new_hw > self.high_watermark {
             self.high_watermark = new_hw;
             trace.push(
@@ -304,7 +321,9 @@ impl Partition {
             return Ok(FetchData { records, ..base });
         };
         // KIP-320: does the follower's history agree with ours up to where it fetches?
-        if let Some(epoch) = last_fetched_epoch {
+        if let Some(epoch) = last_fetched_epoch
+            && self.planted_bug != Some(PlantedBug::SkippedFollowerTruncation)
+        {
             match self.log.leader_epochs().end_offset_for(epoch, leo) {
                 Some((our_epoch, end_offset)) if our_epoch == epoch && end_offset >= fetch_offset => {}
                 Some((our_epoch, end_offset)) => {

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::broker::{Broker, BrokerConfig};
 use super::check::{History, Outcome, Sent, Violation, check};
 use super::controller::Controller;
-use super::partition::Outbox;
+use super::partition::{Outbox, PlantedBug};
 use super::protocol::{BrokerId, Message, NodeId, PartitionState, TopicPartition};
 use crate::config::Acks;
 use crate::error::ErrorCode;
@@ -57,12 +57,24 @@ pub enum Unsafe {
     /// The consumer group commits what `poll` returned before processing it: a member that
     /// crashes mid-processing leaves records nobody processes.
     CommitBeforeProcessing,
+    /// A bug planted in the code: the leader's high watermark runs one offset ahead of the
+    /// ISR, so acks=all is answered before the last in-sync follower has the record.
+    PlantedHighWatermarkOffByOne,
+    /// A bug planted in the code: leaders skip the KIP-320 divergence check, so a follower
+    /// keeps a tail the leader never had and builds on it.
+    PlantedSkippedTruncation,
 }
 
 impl Unsafe {
     /// Every unsafe setting, in the order `kite sim` lists them.
-    pub const ALL: [Unsafe; 4] =
-        [Unsafe::UncleanElection, Unsafe::MinIsrOne, Unsafe::AcksOne, Unsafe::CommitBeforeProcessing];
+    pub const ALL: [Unsafe; 6] = [
+        Unsafe::UncleanElection,
+        Unsafe::MinIsrOne,
+        Unsafe::AcksOne,
+        Unsafe::CommitBeforeProcessing,
+        Unsafe::PlantedHighWatermarkOffByOne,
+        Unsafe::PlantedSkippedTruncation,
+    ];
 
     /// The setting's name for `kite sim --unsafe`.
     pub fn name(self) -> &'static str {
@@ -71,6 +83,8 @@ impl Unsafe {
             Unsafe::MinIsrOne => "min-isr-1",
             Unsafe::AcksOne => "acks-1",
             Unsafe::CommitBeforeProcessing => "commit-before-processing",
+            Unsafe::PlantedHighWatermarkOffByOne => "planted-hw-off-by-one",
+            Unsafe::PlantedSkippedTruncation => "planted-skipped-truncation",
         }
     }
 
@@ -141,6 +155,8 @@ pub struct SimConfig {
     /// Members commit what each poll returned at once, before processing it, with auto commit
     /// off (`Unsafe::CommitBeforeProcessing`).
     pub commit_before_processing: bool,
+    /// A bug planted in every replica's code (`Unsafe::Planted…`); `None` is Kite's own code.
+    pub planted_bug: Option<PlantedBug>,
 }
 
 impl SimConfig {
@@ -173,6 +189,7 @@ impl SimConfig {
             assignors: Vec::new(),
             offsets_partitions: 3,
             commit_before_processing: false,
+            planted_bug: None,
         }
     }
 
@@ -188,6 +205,12 @@ impl SimConfig {
             Unsafe::MinIsrOne => self.min_insync_replicas = 1,
             Unsafe::AcksOne => self.acks = Acks::Leader,
             Unsafe::CommitBeforeProcessing => self.commit_before_processing = true,
+            Unsafe::PlantedHighWatermarkOffByOne => {
+                self.planted_bug = Some(PlantedBug::HighWatermarkOffByOne);
+            }
+            Unsafe::PlantedSkippedTruncation => {
+                self.planted_bug = Some(PlantedBug::SkippedFollowerTruncation)
+            }
         }
         self
     }
@@ -372,6 +395,7 @@ impl World {
                 ..CoordinatorConfig::default()
             },
             runs_coordinator: true,
+            planted_bug: config.planted_bug,
         };
         let brokers = (0..config.brokers as BrokerId)
             .map(|id| (id, (Broker::new(id, 1, broker_config), true)))
