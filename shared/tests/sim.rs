@@ -228,12 +228,15 @@ fn the_servers_turn_without_fsync_loses_only_tails_to_power_cuts() {
 }
 
 /// Seeds that once found a bug, with what it was; each must keep passing.
-const HOST_REGRESSIONS: [(u64, u32, bool, &str); 8] = [
+const HOST_REGRESSIONS: [(u64, u32, bool, &str); 10] = [
     (13, 1, true, "a record whose fsync failed was served, then lost to a power cut"),
     (299, 3, true, "recovery forgot leader epochs: an acknowledged record truncated away"),
     (386, 3, true, "recovery forgot leader epochs: a follower truncating and refetching forever"),
     (824, 3, true, "a truncation whose new segment failed to open left a log without segments"),
     (1266, 3, true, "a truncation undone by a power cut brought back batches under a newer epoch"),
+    (2701, 3, true, "a recovery point left above a truncation: a torn write read as flushed data gone bad"),
+    // Found by CI's fresh seeds, the same bug as 2701.
+    (1_796_420_932_434_478_781, 3, true, "a recovery point left above a truncation: every partition offline"),
     (133, 3, false, "a hole after a roll whose flush failed: followers never rejoined the ISR"),
     (185, 1, false, "a roll whose flush failed left the next segment on disk: a hole in the log"),
     (467, 3, false, "a roll whose flush failed left the next segment on disk: a hole in the log"),

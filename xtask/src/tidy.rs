@@ -39,7 +39,7 @@ const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("shared/src/group/consumer.rs", "group_response", 135),
     ("frontend/src/state.rs", "apply_reply", 110),
     ("frontend/src/views/producer.rs", "producer_panel", 123),
-    ("shared/src/replication/broker.rs", "handle_message", 116),
+    ("shared/src/replication/broker.rs", "handle_message", 104),
     ("frontend/src/views/partitions.rs", "partitions_view", 109),
     ("backend/src/cli.rs", "produce", 103),
     ("shared/src/group/coordinator.rs", "maybe_complete_join", 103),

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::partition::{FetchRequest, Outbox, Partition, PlantedBug, ProduceRequest};
-use super::protocol::{BrokerId, Message, NodeId, TopicId, TopicPartition};
+use super::protocol::{BrokerId, FetchData, Message, NodeId, TopicId, TopicPartition};
 use crate::config::{Acks, TopicConfig};
 use crate::error::ErrorCode;
 use crate::group::coordinator::{CoordinatorConfig, CoordinatorOutput, GroupCoordinator, OFFSETS_TOPIC};
@@ -457,19 +457,7 @@ impl Broker {
                 out.push((from, Message::FetchResponse { tp, correlation, result }));
             }
             Message::FetchResponse { tp, correlation, result } => {
-                let Some(partition) = self.partitions.get_mut(&tp) else { return };
-                // Only a follower's own outstanding fetch counts (a replica that became leader
-                // since must not act on its old leader's answer).
-                if partition.is_leader() || partition.fetch_in_flight.map(|(c, _)| c) != Some(correlation) {
-                    return;
-                }
-                partition.fetch_in_flight = None;
-                let more = result.is_ok_and(|data| partition.follower_response(now_ms, data, trace));
-                self.offline_if_failed(now_ms, &tp, trace);
-                if more && !self.log_dir_offline {
-                    // More to fetch, or a truncation to follow up: fetch again at once.
-                    self.send_fetch(now_ms, &tp, out);
-                }
+                self.follow(now_ms, &tp, correlation, result, out, trace);
             }
             Message::Group { correlation, request } => {
                 self.coordinator.handle(now_ms, from, correlation, request, groups, trace);
@@ -490,6 +478,39 @@ impl Broker {
             | Message::MetadataResponse { .. }
             | Message::GroupResponse { .. }
             | Message::ListOffsetsResponse { .. } => {}
+        }
+    }
+
+    /// A follower's fetch answered: append, or truncate where the histories diverge, then fetch
+    /// again at once if there is more.
+    fn follow(
+        &mut self,
+        now_ms: i64,
+        tp: &TopicPartition,
+        correlation: u64,
+        result: Result<FetchData, ErrorCode>,
+        out: &mut Outbox,
+        trace: &mut Trace,
+    ) {
+        let Some(partition) = self.partitions.get_mut(tp) else { return };
+        // Only a follower's own outstanding fetch counts (a replica that became leader since
+        // must not act on its old leader's answer).
+        if partition.is_leader() || partition.fetch_in_flight.map(|(c, _)| c) != Some(correlation) {
+            return;
+        }
+        partition.fetch_in_flight = None;
+        let recovery_point = partition.log.recovery_point();
+        let more = result.is_ok_and(|data| partition.follower_response(now_ms, data, trace));
+        // A truncation lowered the recovery point: the checkpoint on disk must not go on
+        // claiming the cut offsets were flushed, or a write torn by a crash before the next
+        // periodic checkpoint would read, at the next open, as flushed data gone bad.
+        if partition.log.recovery_point() < recovery_point && self.write_checkpoints().is_err() {
+            self.log_dir_offline = true;
+        }
+        self.offline_if_failed(now_ms, tp, trace);
+        if more && !self.log_dir_offline {
+            // More to fetch, or a truncation to follow up: fetch again at once.
+            self.send_fetch(now_ms, tp, out);
         }
     }
 
