@@ -64,18 +64,7 @@ fn a_deletion_cut_short_by_a_crash_is_finished_at_the_next_open() {
     let mut cluster = open(&data_dir);
     create_orders(&mut cluster);
     for n in 0..10 {
-        let produce = Command::Produce {
-            topic: "orders".into(),
-            partition: Some(n % 2),
-            key: None,
-            value: Some(format!("order {n}")),
-            timestamp_ms: None,
-            partitioner: Default::default(),
-            key_serializer: Default::default(),
-            value_serializer: Default::default(),
-            headers: Vec::new(),
-            acks: Default::default(),
-        };
+        let produce = Command::produce_text("orders", Some(n % 2), None, &format!("order {n}"));
         assert!(matches!(cluster.handle(0, produce), Reply::Produced { .. }));
     }
     let aside = data_dir.join("aside");

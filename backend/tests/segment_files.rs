@@ -33,18 +33,7 @@ fn a_segment_per_record_keeps_a_bounded_number_of_files_open() {
         Command::CreateTopic { name: "tiny".into(), partitions: 1, configs, replication_factor: None };
     assert!(matches!(cluster.handle(0, create), Reply::TopicCreated { .. }));
     for n in 0..SEGMENTS {
-        let produce = Command::Produce {
-            topic: "tiny".into(),
-            partition: Some(0),
-            key: None,
-            value: Some(format!("record {n}")),
-            timestamp_ms: None,
-            partitioner: Default::default(),
-            key_serializer: SerializerKind::String,
-            value_serializer: SerializerKind::String,
-            headers: Vec::new(),
-            acks: Default::default(),
-        };
+        let produce = Command::produce_text("tiny", Some(0), None, &format!("record {n}"));
         let reply = cluster.handle(0, produce);
         assert!(matches!(reply, Reply::Produced { .. }), "record {n}: {reply:?}");
     }

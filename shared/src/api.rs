@@ -452,6 +452,26 @@ pub enum Request {
     Tab(TabCommand),
 }
 
+impl Command {
+    /// A `produce` of one text record `value` with key `key` to `topic`, at `partition` or where
+    /// the default partitioner puts it, and the API's defaults for the rest (string serializers,
+    /// acks=all, no headers, the host's time): what a test, a benchmark or the simulator sends.
+    pub fn produce_text(topic: &str, partition: Option<i32>, key: Option<String>, value: &str) -> Command {
+        Command::Produce {
+            topic: topic.into(),
+            partition,
+            key,
+            value: Some(value.into()),
+            timestamp_ms: None,
+            partitioner: Default::default(),
+            key_serializer: Default::default(),
+            value_serializer: Default::default(),
+            headers: Vec::new(),
+            acks: Default::default(),
+        }
+    }
+}
+
 impl From<Command> for Request {
     fn from(command: Command) -> Request {
         Request::Engine(command)

@@ -172,22 +172,6 @@ enum Stop {
     Clean,
 }
 
-/// A text record to the topic, acks=all, placed by the default partitioner unless `partition`.
-fn produce(partition: Option<i32>, key: Option<String>, value: &str) -> Command {
-    Command::Produce {
-        topic: TOPIC.into(),
-        partition,
-        key,
-        value: Some(value.into()),
-        timestamp_ms: None,
-        partitioner: Default::default(),
-        key_serializer: Default::default(),
-        value_serializer: Default::default(),
-        headers: Vec::new(),
-        acks: Default::default(),
-    }
-}
-
 /// Up to `max_records` of a partition of the topic from `offset`, as text.
 fn fetch(partition: i32, offset: i64, max_records: u32) -> Command {
     Command::Fetch {
@@ -404,7 +388,7 @@ impl Sim {
     fn produce(&mut self) {
         let value = format!("v{}", self.sent.len());
         let key = format!("k{}", self.rng.next_u64() % 20);
-        let (acked, line) = match self.ask(produce(None, Some(key), &value)) {
+        let (acked, line) = match self.ask(Command::produce_text(TOPIC, None, Some(key), &value)) {
             Reply::Produced { partition, offset, .. } => {
                 (Some((partition, offset)), format!("produce {value} → {TOPIC}-{partition}@{offset}"))
             }
@@ -583,7 +567,7 @@ impl Sim {
             finals.insert(partition, log);
         }
         for partition in 0..PARTITIONS {
-            let reply = self.ask(produce(Some(partition), None, "after healing"));
+            let reply = self.ask(Command::produce_text(TOPIC, Some(partition), None, "after healing"));
             let expected = finals[&partition].len() as i64;
             if !matches!(reply, Reply::Produced { offset, .. } if offset == expected) {
                 self.violations.push(format!(

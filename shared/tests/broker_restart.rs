@@ -4,8 +4,6 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-
 use std::collections::BTreeMap;
 
 use kite_shared::api::{Command, Reply};
@@ -42,7 +40,7 @@ fn a_restarted_broker_takes_the_topics_configs_back() {
     }
     for n in 0..RECORDS {
         let value = format!("record {n} {}", "x".repeat(60));
-        let produce = common::produce_text("tiny", Some(0), None, &value);
+        let produce = Command::produce_text("tiny", Some(0), None, &value);
         let reply = cluster.handle(T0, produce);
         assert!(matches!(reply, Reply::Produced { .. }), "{reply:?}");
     }

@@ -23,18 +23,7 @@ fn server() -> HostSession {
 }
 
 fn produce(value: &str) -> Command {
-    Command::Produce {
-        acks: Default::default(),
-        topic: "orders".into(),
-        partition: Some(0),
-        key: None,
-        value: Some(value.into()),
-        timestamp_ms: None,
-        partitioner: Default::default(),
-        key_serializer: Default::default(),
-        value_serializer: Default::default(),
-        headers: vec![],
-    }
+    Command::produce_text("orders", Some(0), None, value)
 }
 
 /// A live tail of `orders`' partition 0 from its end.

@@ -11,8 +11,6 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-
 use std::collections::BTreeMap;
 
 use kite_shared::api::{Command, Reply};
@@ -114,7 +112,7 @@ fn run(brokers: u32, fsync: bool, records: usize, stop: Stop) -> Outcome {
         cluster.tick(now);
         let value = format!("order {n}");
         let reply =
-            cluster.handle(now, common::produce_text("orders", None, Some(format!("customer-{n}")), &value));
+            cluster.handle(now, Command::produce_text("orders", None, Some(format!("customer-{n}")), &value));
         let Reply::Produced { partition, offset, .. } = reply else { panic!("record {n}: {reply:?}") };
         acked.entry(partition).or_default().push((offset, value));
     }
@@ -133,7 +131,7 @@ fn run(brokers: u32, fsync: bool, records: usize, stop: Stop) -> Outcome {
     let read = read_all(&mut cluster, settled);
 
     // Producing goes on right after what survived.
-    let reply = cluster.handle(settled, common::produce_text("orders", Some(0), None, "after the restart"));
+    let reply = cluster.handle(settled, Command::produce_text("orders", Some(0), None, "after the restart"));
     let Reply::Produced { offset, .. } = reply else { panic!("after the restart: {reply:?}") };
     assert_eq!(offset, read[&0].len() as i64, "{brokers} brokers, fsync {fsync}, {stop:?}: the next offset");
     Outcome { acked, rolled_at, read }

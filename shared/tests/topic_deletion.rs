@@ -5,8 +5,6 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-
 use std::collections::BTreeMap;
 
 use kite_shared::api::{Command, Reply, TopicDescription};
@@ -70,7 +68,7 @@ fn create_orders(cluster: &mut Cluster, brokers: u32) {
 
 /// One record to `orders`, acknowledged.
 fn produce(cluster: &mut Cluster, partition: Option<i32>, key: Option<String>, value: &str) {
-    let reply = cluster.handle(T0, common::produce_text("orders", partition, key, value));
+    let reply = cluster.handle(T0, Command::produce_text("orders", partition, key, value));
     assert!(matches!(reply, Reply::Produced { .. }), "{reply:?}");
 }
 

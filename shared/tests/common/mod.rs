@@ -47,26 +47,3 @@ pub(crate) fn producer_batch(count: usize, value_bytes: usize, timestamp: i64) -
         .collect();
     RecordBatch::new(timestamp, records).encode().expect("test batches encode")
 }
-
-/// A `produce` of one text record (`value`, key `key`) to `topic`, at `partition` or where the
-/// default partitioner puts it, with the API's defaults for the rest.
-#[allow(dead_code)] // Not every test file that shares this module produces.
-pub(crate) fn produce_text(
-    topic: &str,
-    partition: Option<i32>,
-    key: Option<String>,
-    value: &str,
-) -> kite_shared::api::Command {
-    kite_shared::api::Command::Produce {
-        topic: topic.into(),
-        partition,
-        key,
-        value: Some(value.into()),
-        timestamp_ms: None,
-        partitioner: Default::default(),
-        key_serializer: Default::default(),
-        value_serializer: Default::default(),
-        headers: Vec::new(),
-        acks: Default::default(),
-    }
-}
