@@ -99,7 +99,7 @@ async fn accept(
             // A stopped broker's port: closed at once, the nearest a listener still bound comes
             // to a refused connection (the client tries another broker, as with a dead one).
             Ok(_)
-                if engine::turn(&shared.cluster).kafka_listener_reach(on.broker)
+                if engine::with_turn(&shared.cluster, |cluster| cluster.kafka_listener_reach(on.broker))
                     == ListenerReach::Refused => {}
             Ok((stream, peer)) => {
                 let (on, shared, guard) = (on.clone(), shared.clone(), guard.clone());
@@ -176,15 +176,17 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, on: KafkaListener, share
             break;
         }
     }
-    let mut cluster = engine::turn(&shared.cluster);
-    connection.close(&mut cluster, now_ms());
-    shared.events.publish(&mut cluster);
+    engine::with_turn(&shared.cluster, |cluster| {
+        connection.close(cluster, now_ms());
+        shared.events.publish(cluster);
+    });
 }
 
 /// One turn of the engine for this connection, its events published.
 fn turn<T>(shared: &Shared, work: impl FnOnce(&mut Cluster, i64) -> T) -> Option<T> {
-    let mut cluster = engine::turn(&shared.cluster);
-    let result = work(&mut cluster, now_ms());
-    shared.events.publish(&mut cluster);
-    Some(result)
+    Some(engine::with_turn(&shared.cluster, |cluster| {
+        let result = work(cluster, now_ms());
+        shared.events.publish(cluster);
+        result
+    }))
 }

@@ -209,8 +209,7 @@ async fn start_kafka(args: &ServeArgs, shared: Shared, guard: Arc<Guard>) -> Res
 fn shut_down(cluster: &Mutex<Cluster>) -> Result<(), String> {
     // After a panic in the engine the process has ended already (engine::end_on_panic_in_turn):
     // no clean-shutdown marker, so the next start recovers every log from what is on disk.
-    let mut cluster = engine::turn(cluster);
-    match cluster.shutdown() {
+    match engine::with_turn(cluster, Cluster::shutdown) {
         Ok(()) => tracing::info!("stopped; logs flushed and marked clean"),
         Err(e) => {
             tracing::error!("stopped without a clean shutdown (the next start recovers): {e}");
@@ -301,16 +300,17 @@ async fn tick(cluster: Arc<Mutex<Cluster>>, events: session::Events, panic_on_to
     let mut interval = tokio::time::interval(std::time::Duration::from_millis(TICK_INTERVAL_MS));
     loop {
         interval.tick().await;
-        let mut engine = engine::turn(&cluster);
-        if let Some(name) = &panic_on_topic
-            && let Reply::Topics { topics } = engine.handle(session::now_ms(), Command::ListTopics)
-            && topics.iter().any(|topic| &topic.name == name)
-        {
-            panic!("--panic-on-topic {name}: the planted bug");
-        }
-        let problems = engine.tick(session::now_ms());
-        events.publish(&mut engine);
-        drop(engine);
+        let problems = engine::with_turn(&cluster, |engine| {
+            if let Some(name) = &panic_on_topic
+                && let Reply::Topics { topics } = engine.handle(session::now_ms(), Command::ListTopics)
+                && topics.iter().any(|topic| &topic.name == name)
+            {
+                panic!("--panic-on-topic {name}: the planted bug");
+            }
+            let problems = engine.tick(session::now_ms());
+            events.publish(engine);
+            problems
+        });
         for problem in problems {
             tracing::error!("{problem}");
         }

@@ -70,7 +70,7 @@ pub(crate) async fn run(
 ) {
     let mut session = HostSession::new(Capabilities::SERVER);
     serve(socket, &cluster, shutdown, &events, &mut session, write_timeout).await;
-    session.close(&mut engine::turn(&cluster), now_ms());
+    engine::with_turn(&cluster, |cluster| session.close(cluster, now_ms()));
 }
 
 async fn serve(
@@ -125,7 +125,7 @@ async fn serve(
                 if !session.has_subscriptions() {
                     continue;
                 }
-                let texts = session.pushes(&mut engine::turn(cluster), now_ms(), &batch);
+                let texts = engine::with_turn(cluster, |cluster| session.pushes(cluster, now_ms(), &batch));
                 for text in texts {
                     if !send(Message::text(text)).await {
                         return;
@@ -152,12 +152,11 @@ async fn serve(
         let Some(frame) = client_frame(message) else { continue };
         // The client's bytes are read before the engine is taken.
         let decoded = HostSession::decode_frame(&frame);
-        let reply = {
-            let mut cluster = engine::turn(cluster);
-            let reply = session.answer_frame(&mut cluster, now_ms(), decoded);
-            events.publish(&mut cluster);
+        let reply = engine::with_turn(cluster, |cluster| {
+            let reply = session.answer_frame(cluster, now_ms(), decoded);
+            events.publish(cluster);
             reply
-        };
+        });
         let outgoing = match reply {
             Frame::Text(text) => Message::text(text),
             Frame::Binary(bytes) => Message::binary(bytes),

@@ -55,6 +55,34 @@ fn first_render() -> Result<(), String> {
     proc::run(bench)
 }
 
+/// `cargo xtask soak [--minutes N] [--clients N]` (`--minutes 0`: the other two measurements
+/// only): load and soak against a release `kite serve`
+/// (tests/benches/soak.rs): memory over a long run of many clients, another client's latency
+/// while a wide topic is created, and how fast SIGTERM ends the server, busy and on a full disk.
+pub(crate) fn soak(args: &[String]) -> Result<(), String> {
+    let mut bench = proc::cargo();
+    bench.args(["bench", "-p", "kite-e2e", "--bench", "soak"]);
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        let variable = match flag.as_str() {
+            "--minutes" => "KITE_SOAK_MINUTES",
+            "--clients" => "KITE_SOAK_CLIENTS",
+            other => {
+                return Err(format!("unknown soak flag `{other}` (expected --minutes N or --clients N)"));
+            }
+        };
+        let value = args.next().filter(|v| v.parse::<u64>().is_ok());
+        let value = value.ok_or_else(|| format!("{flag} needs a whole number"))?;
+        bench.env(variable, value);
+    }
+    let root = crate::workspace_root();
+    bench
+        .env("KITE_BIN", crate::dist::build_server(true)?)
+        .env("KITE_UI_DIR", crate::dist::build(true)?)
+        .env("TMPDIR", test::browser_temp_dir(&root)?);
+    proc::run(bench)
+}
+
 /// The page's transfer as a browser fetches it from `kite serve` with gzip: every file of the
 /// built UI (wasm, js, css, html) gzipped at level 9 (`gzip -9`), beside its raw size.
 fn transfer_size() -> Result<(), String> {

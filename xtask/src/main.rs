@@ -5,7 +5,8 @@
 //! - `test`: everything a contributor must keep green, each stage with a one-line result.
 //! - `tidy`: shared stays sans-IO, no function grows long (a stage of `test`).
 //! - `bench`: the engine's throughput benchmarks.
-//! - `fuzz <target> [--seconds N]`: a libFuzzer target on nightly.
+//! - `soak [--minutes N] [--clients N]`: load and soak against a release `kite serve`.
+//! - `fuzz <target> [--seconds N] [--runs N]`: a libFuzzer target on nightly.
 //! - `sim [ARGS]`: the deterministic cluster simulator over seeds (`kite sim`, in release).
 
 mod bench;
@@ -29,10 +30,12 @@ commands:
   test                  fmt, tidy, clippy (native + wasm32), native tests, browser tests, end-to-end tests
   tidy                  shared stays sans-IO; no function over 100 lines but those listed in xtask/src/tidy.rs
   bench                 the engine's throughput benchmarks (docs/benchmarks.md)
-  fuzz TARGET [--seconds N]
+  soak [--minutes N] [--clients N]
+                        load and soak a release `kite serve` (default 200 clients, 10 minutes)
+  fuzz TARGET [--seconds N] [--runs N]
                         fuzz a decoder (record_batch_decode, api_message_decode,
                         segment_recover, log_open, offsets_record_decode, scenario_parse,
-                        avro_datum, kafka_request) on nightly
+                        avro_datum, kafka_request, host_sim_choices) on nightly
   sim [--seeds A..B] [--faults crash,partition|none] [--duration-ms N] [--unsafe FLAG] [--trace]
                         simulate the replicated cluster under faults and check every run
                         (FLAG: unclean-election, min-isr-1, acks-1; see `kite sim --help`)";
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         Some("test") => test::run_all(),
         Some("tidy") => tidy::run(),
         Some("bench") => bench::run(),
+        Some("soak") => bench::soak(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("sim") => sim(&args[1..]),
         Some("help" | "--help" | "-h") => {
