@@ -330,3 +330,28 @@ pub(crate) mod kafka_request {
         whole_responses(&out);
     }
 }
+
+/// The stateful target: the host simulator (`kite sim --host`) with every choice — the faults on
+/// and how often, each step's request, fault and clock move — read from the input instead of a
+/// seed. Three brokers, or one when the first byte is odd; `--fsync` when its second bit is set.
+/// A run that breaks one of the checker's rules (an acknowledged record lost, an offset given
+/// twice, a partition that never serves again, …) or panics is a crash.
+pub(crate) mod host_sim_choices {
+    #[allow(unused_imports)]
+    use super::*;
+    use kite_shared::host_sim;
+
+    pub(crate) fn check_input(data: &[u8]) {
+        let Some((&pick, choices)) = data.split_first() else { return };
+        let brokers = if pick & 1 == 1 { 1 } else { 3 };
+        let fsync = pick & 2 == 2;
+        let result = host_sim::run_on_bytes(brokers, fsync, choices);
+        assert!(
+            result.violations.is_empty(),
+            "{} broker(s), fsync {fsync}: {}\n{}",
+            brokers,
+            result.violations.join("\n"),
+            result.trace.join("\n")
+        );
+    }
+}

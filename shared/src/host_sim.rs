@@ -11,6 +11,10 @@
 //! took a partition's tail, which docs/storage-format.md says it may), what a consumer read is
 //! not rewritten, no offset is handed out twice, nothing appears that was not sent, and the
 //! cluster serves again.
+//!
+//! The same run can take its choices from a fuzzer's bytes instead of a seed (`run_on_bytes`):
+//! the stateful fuzz target `host_sim_choices` steers the workload, the faults and the clock with
+//! them, and coverage guides it toward states the seeds' sweeps do not reach.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,6 +40,10 @@ pub const MAX_STEP_MS: u64 = 50;
 pub const MAX_CLOCK_JUMP_FORWARD_MS: u64 = 3_600_000;
 /// The furthest a jump moves the clock back, in ms (the wall clock corrected by NTP).
 pub const MAX_CLOCK_JUMP_BACK_MS: u64 = 5_000;
+/// Bytes of a fuzzer's input one choice reads.
+pub const BYTES_PER_CHOICE: usize = 4;
+/// The most steps a run on a fuzzer's bytes takes, however long its input.
+pub const MAX_STEPS_ON_BYTES: u32 = 1_000;
 /// How long the healed cluster runs before it is read, in ms.
 pub const SETTLE_MS: i64 = 10_000;
 /// Records one of the workload's fetches asks for.
@@ -97,8 +105,37 @@ pub struct Swarm {
     pub scratch_topic: u64,
 }
 
+/// Where a run's choices come from: a seed's pseudo-random sequence, or a fuzzer's bytes read
+/// `BYTES_PER_CHOICE` at a time (zeros once they run out, and the run then stops stepping).
+#[derive(Clone, Debug)]
+enum Choices {
+    Seeded(Rng),
+    Bytes { bytes: Vec<u8>, at: usize },
+}
+
+impl Choices {
+    fn next_u64(&mut self) -> u64 {
+        match self {
+            Choices::Seeded(rng) => rng.next_u64(),
+            Choices::Bytes { bytes, at } => {
+                let mut word = [0u8; 8];
+                let end = (*at + BYTES_PER_CHOICE).min(bytes.len());
+                let taken = bytes.get(*at..end).unwrap_or_default();
+                word[..taken.len()].copy_from_slice(taken);
+                *at = end;
+                u64::from_le_bytes(word)
+            }
+        }
+    }
+
+    /// Whether a fuzzer's bytes are used up (never, for a seed).
+    fn exhausted(&self) -> bool {
+        matches!(self, Choices::Bytes { bytes, at } if *at >= bytes.len())
+    }
+}
+
 impl Swarm {
-    fn draw(rng: &mut Rng, brokers: u32) -> Swarm {
+    fn draw(rng: &mut Choices, brokers: u32) -> Swarm {
         let mut pick = |low: u64, high: u64| {
             if rng.next_u64().is_multiple_of(2) { 0 } else { low + rng.next_u64() % (high - low) }
         };
@@ -203,7 +240,7 @@ struct Observed {
 struct Sim {
     config: HostSimConfig,
     swarm: Swarm,
-    rng: Rng,
+    rng: Choices,
     now: i64,
     disk: PowerCutDisk,
     /// `None` only once the process could not start again.
@@ -222,11 +259,21 @@ struct Sim {
 
 /// Runs one seed.
 pub fn run(config: &HostSimConfig) -> HostSimResult {
-    let mut rng = Rng::from_seed(config.seed);
-    let swarm = Swarm::draw(&mut rng, config.brokers);
-    let mut sim = Sim::start(config.clone(), swarm.clone(), rng);
+    run_with(config, Choices::Seeded(Rng::from_seed(config.seed)))
+}
+
+/// Runs with every choice read from `bytes` (the config's seed unused), for as many steps as
+/// they last, up to `MAX_STEPS_ON_BYTES`: the stateful fuzz target's run.
+pub fn run_on_bytes(brokers: u32, fsync: bool, bytes: &[u8]) -> HostSimResult {
+    let config = HostSimConfig { steps: MAX_STEPS_ON_BYTES, ..HostSimConfig::new(0, brokers, fsync) };
+    run_with(&config, Choices::Bytes { bytes: bytes.to_vec(), at: 0 })
+}
+
+fn run_with(config: &HostSimConfig, mut choices: Choices) -> HostSimResult {
+    let swarm = Swarm::draw(&mut choices, config.brokers);
+    let mut sim = Sim::start(config.clone(), swarm.clone(), choices);
     for _ in 0..config.steps {
-        if sim.cluster.is_none() {
+        if sim.cluster.is_none() || sim.rng.exhausted() {
             break;
         }
         sim.step();
@@ -247,7 +294,7 @@ pub fn run(config: &HostSimConfig) -> HostSimResult {
 }
 
 impl Sim {
-    fn start(config: HostSimConfig, swarm: Swarm, rng: Rng) -> Sim {
+    fn start(config: HostSimConfig, swarm: Swarm, rng: Choices) -> Sim {
         let mut sim = Sim {
             config,
             swarm,

@@ -24,6 +24,7 @@ type Check = fn(&[u8]);
 const TARGETS: &[(&str, Check)] = &[
     ("api_message_decode", checks::api_message_decode::check_input),
     ("avro_datum", checks::avro_datum::check_input),
+    ("host_sim_choices", checks::host_sim_choices::check_input),
     ("kafka_request", checks::kafka_request::check_input),
     ("log_open", checks::log_open::check_input),
     ("offsets_record_decode", checks::offsets_record_decode::check_input),

@@ -276,3 +276,21 @@ fn a_host_seed_replays_to_the_same_trace() {
     assert!(first.trace.len() > 100, "a run has steps: {}", first.trace.len());
     assert_eq!(first, second);
 }
+
+/// The stateful fuzz target's run: the fuzzer's bytes steer it (the same bytes, the same run;
+/// fewer bytes, fewer steps), and the run is checked like a seed's.
+#[test]
+fn a_run_on_a_fuzzers_bytes_is_steered_by_them() {
+    let bytes: Vec<u8> = (0..4_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let (first, again) = (host_sim::run_on_bytes(3, true, &bytes), host_sim::run_on_bytes(3, true, &bytes));
+    assert_eq!(first, again);
+    assert!(first.violations.is_empty(), "{}", first.violations.join("\n"));
+    assert!(first.acked > 0, "records were acknowledged");
+    let shorter = host_sim::run_on_bytes(3, true, &bytes[..400]);
+    assert!(shorter.trace.len() < first.trace.len(), "{} vs {}", shorter.trace.len(), first.trace.len());
+    assert_ne!(
+        shorter.swarm,
+        host_sim::run_on_bytes(3, true, &[0xff; 400]).swarm,
+        "the bytes pick the faults"
+    );
+}

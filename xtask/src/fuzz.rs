@@ -1,5 +1,6 @@
-//! `cargo xtask fuzz <target> [--seconds N]`: runs a libFuzzer target of `shared/fuzz` with
-//! cargo-fuzz on the nightly toolchain, installing cargo-fuzz when it is missing.
+//! `cargo xtask fuzz <target> [--seconds N] [--runs N]`: runs a libFuzzer target of `shared/fuzz`
+//! with cargo-fuzz on the nightly toolchain, installing cargo-fuzz when it is missing. With
+//! `--runs`, the run ends after that many executions (or the seconds, whichever comes first).
 
 use std::process::Command;
 
@@ -9,11 +10,15 @@ use crate::proc;
 const DEFAULT_FUZZ_SECONDS: u64 = 60;
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let usage = "usage: cargo xtask fuzz <record_batch_decode | api_message_decode | segment_recover | log_open | offsets_record_decode | scenario_parse | avro_datum | kafka_request> [--seconds N]";
+    let usage = "usage: cargo xtask fuzz <record_batch_decode | api_message_decode | segment_recover | log_open | offsets_record_decode | scenario_parse | avro_datum | kafka_request | host_sim_choices> [--seconds N] [--runs N]";
     let target = args.first().filter(|a| !a.starts_with("--")).ok_or(usage)?;
     let seconds = match args.iter().position(|a| a == "--seconds") {
         Some(i) => args.get(i + 1).and_then(|n| n.parse::<u64>().ok()).ok_or(usage)?,
         None => DEFAULT_FUZZ_SECONDS,
+    };
+    let runs = match args.iter().position(|a| a == "--runs") {
+        Some(i) => Some(args.get(i + 1).and_then(|n| n.parse::<u64>().ok()).ok_or(usage)?),
+        None => None,
     };
 
     let mut toolchains = Command::new("rustup");
@@ -43,6 +48,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         fuzz.arg(&seeds);
     }
     fuzz.arg("--").arg(format!("-max_total_time={seconds}")).arg("-print_final_stats=1");
+    if let Some(runs) = runs {
+        fuzz.arg(format!("-runs={runs}"));
+    }
     println!("xtask: fuzzing {target} for {seconds} s");
     proc::run(fuzz)
 }
