@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::net::TcpStream;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use kite_shared::api::{
     ClientMessage, Command, Frame, Push, Reply, Request, ServerMessage, decode_server_frame, encode,
@@ -11,12 +11,22 @@ use kite_shared::api::{
 };
 use tungstenite::Message;
 
+/// How long a client waiting for pushes goes without sending before it sends a websocket ping:
+/// `kite serve` closes a connection that sends nothing for its idle timeout (600 s by default),
+/// and a subscription that only listens (`kite events`) must not end with it.
+pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
+
 /// One connection to a server's `/ws`, after its welcome.
 pub struct ApiClient {
     socket: tungstenite::WebSocket<TcpStream>,
     next_id: u64,
     /// Pushes that arrived while a reply was awaited: (subscription, push), for `next_push`.
     pushes: VecDeque<(u64, Push)>,
+    /// When this client last sent anything, and how long it may stay silent while it waits.
+    last_sent: Instant,
+    keepalive: Duration,
+    /// Whether the server closed the connection.
+    closed: bool,
 }
 
 impl ApiClient {
@@ -32,7 +42,14 @@ impl ApiClient {
         stream.set_nodelay(true).map_err(|e| format!("cannot set up the connection to {url}: {e}"))?;
         let (socket, _) = tungstenite::client::client(url, stream)
             .map_err(|e| format!("websocket handshake with {url} failed: {e}"))?;
-        let mut client = ApiClient { socket, next_id: 1, pushes: VecDeque::new() };
+        let mut client = ApiClient {
+            socket,
+            next_id: 1,
+            pushes: VecDeque::new(),
+            last_sent: Instant::now(),
+            keepalive: KEEPALIVE_INTERVAL,
+            closed: false,
+        };
         match client.receive()? {
             Some(ServerMessage::Welcome { .. }) => Ok(client),
             Some(other) => Err(format!("{url} did not say welcome: {other:?}")),
@@ -66,19 +83,42 @@ impl ApiClient {
         }
     }
 
+    /// This client with `every` as its keepalive interval instead of `KEEPALIVE_INTERVAL`.
+    pub fn with_keepalive(mut self, every: Duration) -> ApiClient {
+        self.keepalive = every;
+        self
+    }
+
     /// The next push, waiting at most `timeout` (`None`: as long as it takes); `None` when none
-    /// came in time or the server closed the connection.
+    /// came in time or the server closed the connection. While it waits, a ping goes out whenever
+    /// the client has sent nothing for its keepalive interval.
     pub fn next_push(&mut self, timeout: Option<Duration>) -> Result<Option<(u64, Push)>, String> {
         if let Some(push) = self.pushes.pop_front() {
             return Ok(Some(push));
         }
-        self.socket.get_mut().set_read_timeout(timeout).map_err(|e| e.to_string())?;
-        let received = self.receive();
-        self.socket.get_mut().set_read_timeout(None).map_err(|e| e.to_string())?;
-        match received? {
-            Some(ServerMessage::Push { subscription, push }) => Ok(Some((subscription, push))),
-            Some(other) => Err(format!("expected a push, got {other:?}")),
-            None => Ok(None),
+        let deadline = timeout.map(|timeout| Instant::now() + timeout);
+        loop {
+            let left = deadline.map(|at| at.saturating_duration_since(Instant::now()));
+            if self.closed || left.is_some_and(|left| left.is_zero()) {
+                return Ok(None);
+            }
+            let until_ping = self.keepalive.saturating_sub(self.last_sent.elapsed());
+            if until_ping.is_zero() {
+                self.socket
+                    .send(Message::Ping(Default::default()))
+                    .map_err(|e| format!("cannot ping the server: {e}"))?;
+                self.last_sent = Instant::now();
+                continue;
+            }
+            let wait = left.map_or(until_ping, |left| left.min(until_ping));
+            self.socket.get_mut().set_read_timeout(Some(wait)).map_err(|e| e.to_string())?;
+            let received = self.receive();
+            self.socket.get_mut().set_read_timeout(None).map_err(|e| e.to_string())?;
+            match received? {
+                Some(ServerMessage::Push { subscription, push }) => return Ok(Some((subscription, push))),
+                Some(other) => return Err(format!("expected a push, got {other:?}")),
+                None => {}
+            }
         }
     }
 
@@ -91,6 +131,7 @@ impl ApiClient {
             None => Message::text(header),
         };
         self.socket.send(message).map_err(|e| format!("cannot send to the server: {e}"))?;
+        self.last_sent = Instant::now();
         Ok(id)
     }
 
@@ -120,7 +161,11 @@ impl ApiClient {
             let frame = match self.read()? {
                 Some(Message::Text(text)) => Frame::Text(text.to_string()),
                 Some(Message::Binary(bytes)) => Frame::Binary(bytes.to_vec()),
-                Some(Message::Close(_)) | None => return Ok(None),
+                Some(Message::Close(_)) => {
+                    self.closed = true;
+                    return Ok(None);
+                }
+                None => return Ok(None),
                 Some(_) => continue,
             };
             return decode_server_frame(&frame)
@@ -138,7 +183,47 @@ impl ApiClient {
             {
                 Ok(None)
             }
-            Err(e) => Err(format!("the server closed the connection: {e}")),
+            Err(e) => {
+                self.closed = true;
+                Err(format!("the server closed the connection: {e}"))
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kite_shared::api::welcome_text;
+
+    /// A client waiting for pushes with nothing to send pings the server, so a server that closes
+    /// silent connections keeps one that only listens (`kite events`, a live tail). Here a
+    /// server waits for two pings before it pushes; without them the wait ends in nothing.
+    #[test]
+    fn a_client_waiting_for_pushes_pings_the_server() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut socket = tungstenite::accept(stream).unwrap();
+            socket.send(Message::text(welcome_text("test"))).unwrap();
+            let mut pings = 0;
+            while pings < 2 {
+                match socket.read() {
+                    Ok(Message::Ping(_)) => pings += 1,
+                    Ok(_) => {}
+                    Err(e) => return Err(format!("no ping came: {e}")),
+                }
+            }
+            let push = ServerMessage::Push { subscription: 1, push: Push::Skipped { events: 3 } };
+            socket.send(Message::text(encode(&push))).unwrap();
+            Ok(pings)
+        });
+        let client = ApiClient::connect(&format!("ws://{addr}/ws")).unwrap();
+        let mut client = client.with_keepalive(Duration::from_millis(50));
+        let push = client.next_push(Some(Duration::from_secs(10))).unwrap();
+        assert_eq!(push, Some((1, Push::Skipped { events: 3 })));
+        assert_eq!(server.join().unwrap(), Ok(2));
     }
 }
