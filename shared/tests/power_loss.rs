@@ -203,3 +203,46 @@ fn without_fsync_a_power_cut_loses_only_a_tail_of_each_partition() {
         assert!(lost > 0, "{brokers} brokers: a power cut without fsync lost nothing");
     }
 }
+
+/// A write that fails in the periodic upkeep (here `flush.ms`'s fsync) takes the broker's log
+/// directory offline as a failed append does, and says so in the engine's events: the
+/// partition's one replica is then offline and writes are refused. (A single broker has no log
+/// directory to take offline: its failed log alone refuses writes, `local_log.rs` tests that.)
+#[test]
+fn a_periodic_flush_that_fails_takes_the_log_directory_offline_and_says_so() {
+    let disk = PowerCutDisk::new();
+    let mut cluster = open(&disk, 3, false, T0);
+    let create = Command::CreateTopic {
+        name: "orders".into(),
+        partitions: 1,
+        configs: BTreeMap::from([("flush.ms".to_string(), "1000".to_string())]),
+        replication_factor: None,
+    };
+    assert!(matches!(cluster.handle(T0, create), Reply::TopicCreated { .. }));
+    let produced = cluster.handle(T0, Command::produce_text("orders", Some(0), None, "v0"));
+    assert!(matches!(produced, Reply::Produced { .. }), "{produced:?}");
+    // The first upkeep starts flush.ms's clock.
+    assert_eq!(cluster.tick(T0), Vec::<String>::new());
+    cluster.take_events();
+
+    disk.fail_writes(1, 1);
+    let problems = cluster.tick(T0 + 2_000);
+    assert!(!problems.is_empty(), "the flush's failure is reported");
+    let events: Vec<String> = cluster.take_events().iter().map(|(_, e)| e.to_string()).collect();
+    assert!(
+        events.iter().any(|e| e.contains("log directory offline after orders-0")),
+        "the engine's events say the log directory went offline: {events:?}"
+    );
+    disk.fail_writes(0, 0);
+    let refused = cluster.handle(T0 + 2_001, Command::produce_text("orders", Some(0), None, "v1"));
+    let Reply::Error(error) = refused else { panic!("a write to an offline log directory: {refused:?}") };
+    assert!(
+        matches!(
+            error.error,
+            kite_shared::error::ErrorCode::KafkaStorageError
+                | kite_shared::error::ErrorCode::LeaderNotAvailable
+                | kite_shared::error::ErrorCode::RequestTimedOut
+        ),
+        "{error:?}"
+    );
+}

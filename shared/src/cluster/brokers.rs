@@ -865,7 +865,10 @@ impl Brokers for Replicated {
             self.last_retention_check_ms = Some(now_ms);
         }
         let mut problems = Vec::new();
-        self.each_broker(|broker| problems.extend(broker.maintain_logs(now_ms, retention_due)));
+        let (down, trace) = (&self.local.down, &mut self.local.trace);
+        for broker in self.local.brokers.iter_mut().filter(|broker| !down.contains(&broker.id)) {
+            problems.extend(broker.maintain_logs(now_ms, retention_due, trace));
+        }
         if let Err(e) = self.write_metadata() {
             problems.push(e.to_string());
         }

@@ -222,16 +222,19 @@ impl Broker {
 
     /// The broker's periodic log upkeep at `now_ms` (Kafka's LogManager tasks): the time half of
     /// each log's flush policy and, when `retention_due`, retention and the cleaner. Returns the
-    /// problems met, one line each; a write that failed takes the log directory offline.
-    pub fn maintain_logs(&mut self, now_ms: i64, retention_due: bool) -> Vec<String> {
+    /// problems met, one line each; a write that failed takes the log directory offline, with
+    /// the same trace event as a failed append.
+    pub fn maintain_logs(&mut self, now_ms: i64, retention_due: bool, trace: &mut Trace) -> Vec<String> {
         let mut problems = Vec::new();
+        let mut failed = Vec::new();
         for (tp, partition) in &mut self.partitions {
             if let Err(e) = partition.log.maintain(now_ms, retention_due) {
                 problems.push(format!("broker-{} {tp}: {e}", self.id));
+                failed.push(tp.clone());
             }
         }
-        if !problems.is_empty() && self.partitions.values().any(|p| p.log.poisoned().is_some()) {
-            self.log_dir_offline = true;
+        for tp in failed {
+            self.offline_if_failed(now_ms, &tp, trace);
         }
         problems
     }
