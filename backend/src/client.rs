@@ -83,6 +83,11 @@ impl ApiClient {
         }
     }
 
+    /// Whether the server has closed the connection (`next_push` then answers `None` at once).
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
     /// This client with `every` as its keepalive interval instead of `KEEPALIVE_INTERVAL`.
     pub fn with_keepalive(mut self, every: Duration) -> ApiClient {
         self.keepalive = every;

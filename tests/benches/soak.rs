@@ -215,6 +215,10 @@ fn tail_loop(i: usize, client: &mut ApiClient, stop: &AtomicBool, tally: &Tally)
         if let Some((_, Push::Records { records, .. })) = client.next_push(Some(Duration::from_secs(1)))? {
             tally.records.fetch_add(records.len() as u64, Ordering::Relaxed);
         }
+        // Closed, `next_push` answers at once: asking again would spin.
+        if client.is_closed() {
+            return Err("the server closed the connection".into());
+        }
     }
     Ok(())
 }
