@@ -301,24 +301,27 @@ fn read_loop(i: usize, client: &mut ApiClient, stop: &AtomicBool, tally: &Tally)
     Ok(())
 }
 
-/// (seconds since the start, resident memory in KiB, open file descriptors) of process `pid`.
-type Sample = (u64, u64, usize);
+/// (seconds since the start, resident memory in KiB, open file descriptors, the resident memory
+/// that is anonymous — the heap, not mapped files — in KiB) of process `pid`.
+type Sample = (u64, u64, usize, u64);
 
 fn sample_while(pid: u32, length: Duration) -> Vec<Sample> {
     let start = Instant::now();
     let mut samples = Vec::new();
     while start.elapsed() < length {
         std::thread::sleep(Duration::from_millis(SAMPLE_INTERVAL_MS));
-        samples.push((start.elapsed().as_secs(), rss_kib(pid), open_fds(pid)));
+        let secs = start.elapsed().as_secs();
+        samples.push((secs, status_kib(pid, "VmRSS:"), open_fds(pid), status_kib(pid, "RssAnon:")));
     }
     samples
 }
 
-fn rss_kib(pid: u32) -> u64 {
+/// A KiB figure of `/proc/PID/status` (`VmRSS:`, `RssAnon:`).
+fn status_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|kib| kib.parse().ok())
         .unwrap_or(0)
@@ -331,9 +334,9 @@ fn open_fds(pid: u32) -> usize {
 fn report_soak(samples: &[Sample], length: Duration, tallies: &[Tally; 4]) {
     let warm_up_secs = WARM_UP_SECS;
     let mib = |kib: u64| kib as f64 / 1024.0;
-    println!("  t (s)   RSS (MiB)   fds");
-    for (secs, rss, fds) in samples.iter().filter(|(secs, ..)| secs % 60 < SAMPLE_INTERVAL_MS / 1000) {
-        println!("  {secs:>5}   {:>9.1}   {fds:>4}", mib(*rss));
+    println!("  t (s)   RSS (MiB)   of it anonymous   fds");
+    for (secs, rss, fds, anon) in samples.iter().filter(|(secs, ..)| secs % 60 < SAMPLE_INTERVAL_MS / 1000) {
+        println!("  {secs:>5}   {:>9.1}   {:>15.1}   {fds:>4}", mib(*rss), mib(*anon));
     }
     let Some(warm) = samples.iter().find(|(secs, ..)| *secs >= warm_up_secs) else {
         println!("  (too short for a warm-up figure)");
