@@ -407,30 +407,32 @@ fn idle_shutdown() -> u128 {
     terminate_timed(&mut server)
 }
 
-/// HTTP GETs of the page, in µs, until `until` says stop.
-fn time_page(addr: std::net::SocketAddr, until: impl Fn() -> bool) -> Vec<u64> {
+/// Round trips of `round_trip`, in µs, one every `METRICS_PAUSE_MS`, until `until` says stop.
+fn time_round_trips(until: impl Fn() -> bool, mut round_trip: impl FnMut()) -> Vec<u64> {
     let mut round_trips = Vec::new();
     while !until() {
         let start = Instant::now();
-        let (status, ..) = kite_e2e::http_get(addr, "/");
-        assert!(status.contains("200"), "{status}");
+        round_trip();
         round_trips.push(start.elapsed().as_micros() as u64);
         std::thread::sleep(Duration::from_millis(METRICS_PAUSE_MS));
     }
     round_trips
 }
 
+/// HTTP GETs of the page, in µs, until `until` says stop.
+fn time_page(addr: std::net::SocketAddr, until: impl Fn() -> bool) -> Vec<u64> {
+    time_round_trips(until, || {
+        let (status, ..) = kite_e2e::http_get(addr, "/");
+        assert!(status.contains("200"), "{status}");
+    })
+}
+
 /// `get_metrics` round trips from one client, in µs, until `until` says stop.
 fn time_metrics(client: &mut ApiClient, until: impl Fn() -> bool) -> Vec<u64> {
-    let mut round_trips = Vec::new();
-    while !until() {
-        let start = Instant::now();
+    time_round_trips(until, || {
         let reply = client.request(Command::GetMetrics).expect("get_metrics");
         assert!(matches!(reply, Reply::Metrics(_)), "{reply:?}");
-        round_trips.push(start.elapsed().as_micros() as u64);
-        std::thread::sleep(Duration::from_millis(METRICS_PAUSE_MS));
-    }
-    round_trips
+    })
 }
 
 fn percentiles(mut micros: Vec<u64>) -> String {
