@@ -13,7 +13,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
-use crate::engine;
 use crate::guard::Guard;
 use crate::session::{IDLE_TIMEOUT_SECS, Shared, now_ms};
 
@@ -99,7 +98,7 @@ async fn accept(
             // A stopped broker's port: closed at once, the nearest a listener still bound comes
             // to a refused connection (the client tries another broker, as with a dead one).
             Ok(_)
-                if engine::with_turn(&shared.cluster, |cluster| cluster.kafka_listener_reach(on.broker))
+                if shared.engine.turn(|cluster| cluster.kafka_listener_reach(on.broker)).await
                     == ListenerReach::Refused => {}
             Ok((stream, peer)) => {
                 let (on, shared, guard) = (on.clone(), shared.clone(), guard.clone());
@@ -136,7 +135,7 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, on: KafkaListener, share
                 Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
                 Ok(Ok(n)) => {
                     idle_deadline = tokio::time::Instant::now() + idle;
-                    turn(&shared, |cluster, now| connection.receive(cluster, now, &buffer[..n]))
+                    turn(&shared, |cluster, now| connection.receive(cluster, now, &buffer[..n])).await
                 }
             },
             // A waiting request looks again whenever the engine did something. A broker stopped,
@@ -145,9 +144,9 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, on: KafkaListener, share
             events = published.recv() => match events {
                 Ok(events) if !parked && !events.iter().any(|(_, e)| matches!(e, Event::Fault { .. })) => continue,
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-                _ => turn(&shared, |cluster, now| connection.wake(cluster, now)),
+                _ => turn(&shared, |cluster, now| connection.wake(cluster, now)).await,
             },
-            () = tokio::time::sleep(recheck), if parked => turn(&shared, |cluster, now| connection.wake(cluster, now)),
+            () = tokio::time::sleep(recheck), if parked => turn(&shared, |cluster, now| connection.wake(cluster, now)).await,
             _ = shutdown.changed() => break,
         };
         // Failed SASL logins count toward the address's lockout, whether answered or closed on.
@@ -176,17 +175,24 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, on: KafkaListener, share
             break;
         }
     }
-    engine::with_turn(&shared.cluster, |cluster| {
-        connection.close(cluster, now_ms());
-        shared.events.publish(cluster);
-    });
+    shared
+        .engine
+        .turn(|cluster| {
+            connection.close(cluster, now_ms());
+            shared.events.publish(cluster);
+        })
+        .await;
 }
 
 /// One turn of the engine for this connection, its events published.
-fn turn<T>(shared: &Shared, work: impl FnOnce(&mut Cluster, i64) -> T) -> Option<T> {
-    Some(engine::with_turn(&shared.cluster, |cluster| {
-        let result = work(cluster, now_ms());
-        shared.events.publish(cluster);
-        result
-    }))
+async fn turn<T>(shared: &Shared, work: impl FnOnce(&mut Cluster, i64) -> T) -> Option<T> {
+    let answered = shared
+        .engine
+        .turn(|cluster| {
+            let result = work(cluster, now_ms());
+            shared.events.publish(cluster);
+            result
+        })
+        .await;
+    Some(answered)
 }

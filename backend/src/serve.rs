@@ -5,7 +5,7 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use kite_backend::data_dir::DataDir;
 use kite_shared::api::{Command, Reply};
@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use warp::Filter;
 
 use crate::ServeArgs;
-use crate::engine;
+use crate::engine::{self, Engine};
 use crate::guard::{Guard, Peer, Upgrade, request_token};
 use crate::kafka_listener;
 use crate::session::{self, Shared};
@@ -61,11 +61,11 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
     let mut cluster = open_cluster(&args, data_dir, seed)?;
     cluster.allow_faults = args.allow_faults;
     tracing::info!("{} broker(s){}", args.brokers, if args.allow_faults { ", faults allowed" } else { "" });
-    let cluster = Arc::new(Mutex::new(cluster));
+    let engine = Arc::new(Engine::new(cluster));
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (events_tx, _) = tokio::sync::broadcast::channel(session::EVENT_CHANNEL_CAPACITY);
     let events = session::Events(events_tx);
-    let ticker = tokio::spawn(tick(cluster.clone(), events.clone(), args.panic_on_topic.clone()));
+    let ticker = tokio::spawn(tick(engine.clone(), events.clone(), args.panic_on_topic.clone()));
 
     if !addr.ip().is_loopback() && args.token.is_none() {
         tracing::warn!(
@@ -82,7 +82,7 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
     let drain_guard = guard.clone();
     // What every connection shares, Kafka's and the websocket's alike.
     let shared = Shared {
-        cluster: cluster.clone(),
+        engine: engine.clone(),
         events: events.clone(),
         shutdown: shutdown_rx,
         write_timeout: std::time::Duration::from_millis(args.write_timeout_ms),
@@ -118,7 +118,7 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     ticker.abort();
-    shut_down(&cluster)
+    shut_down(&engine).await
 }
 
 /// `/ws`: a websocket upgrade the guard admits (Host, Origin, token, the connection cap), then
@@ -127,7 +127,7 @@ fn websocket_route(
     guard: Arc<Guard>,
     shared: Shared,
 ) -> warp::filters::BoxedFilter<(warp::reply::Response,)> {
-    let Shared { cluster: ws_cluster, events: ws_events, shutdown: shutdown_rx, write_timeout } = shared;
+    let Shared { engine: ws_engine, events: ws_events, shutdown: shutdown_rx, write_timeout } = shared;
     warp::path("ws")
         .and(warp::path::end())
         .and(warp::header::optional::<String>("host"))
@@ -153,7 +153,7 @@ fn websocket_route(
                 };
                 match guard.admit(&request, std::time::Instant::now()) {
                     Ok(permit) => {
-                        let cluster = ws_cluster.clone();
+                        let engine = ws_engine.clone();
                         let shutdown = shutdown_rx.clone();
                         let events = ws_events.clone();
                         ws.max_message_size(MAX_WS_MESSAGE_BYTES)
@@ -161,7 +161,7 @@ fn websocket_route(
                             .on_upgrade(move |socket| async move {
                                 // The slot is held for as long as the session runs.
                                 let _permit = permit;
-                                session::run(socket, cluster, shutdown, events, write_timeout).await
+                                session::run(socket, engine, shutdown, events, write_timeout).await
                             })
                             .into_response()
                     }
@@ -206,10 +206,10 @@ async fn start_kafka(args: &ServeArgs, shared: Shared, guard: Arc<Guard>) -> Res
 }
 
 /// The engine's clean shutdown: logs flushed, indexes and checkpoints written, the marker last.
-fn shut_down(cluster: &Mutex<Cluster>) -> Result<(), String> {
+async fn shut_down(engine: &Engine) -> Result<(), String> {
     // After a panic in the engine the process has ended already (engine::end_on_panic_in_turn):
     // no clean-shutdown marker, so the next start recovers every log from what is on disk.
-    match engine::with_turn(cluster, Cluster::shutdown) {
+    match engine.turn(Cluster::shutdown).await {
         Ok(()) => tracing::info!("stopped; logs flushed and marked clean"),
         Err(e) => {
             tracing::error!("stopped without a clean shutdown (the next start recovers): {e}");
@@ -296,21 +296,23 @@ async fn serve_http<S>(
 
 /// The engine's periodic work, once a second: flush.ms, checkpoints, retention and cleaning.
 /// `panic_on_topic` plants a bug for the panic policy's test (`--panic-on-topic`).
-async fn tick(cluster: Arc<Mutex<Cluster>>, events: session::Events, panic_on_topic: Option<String>) {
+async fn tick(engine: Arc<Engine>, events: session::Events, panic_on_topic: Option<String>) {
     let mut interval = tokio::time::interval(std::time::Duration::from_millis(TICK_INTERVAL_MS));
     loop {
         interval.tick().await;
-        let problems = engine::with_turn(&cluster, |engine| {
-            if let Some(name) = &panic_on_topic
-                && let Reply::Topics { topics } = engine.handle(session::now_ms(), Command::ListTopics)
-                && topics.iter().any(|topic| &topic.name == name)
-            {
-                panic!("--panic-on-topic {name}: the planted bug");
-            }
-            let problems = engine.tick(session::now_ms());
-            events.publish(engine);
-            problems
-        });
+        let problems = engine
+            .turn(|cluster| {
+                if let Some(name) = &panic_on_topic
+                    && let Reply::Topics { topics } = cluster.handle(session::now_ms(), Command::ListTopics)
+                    && topics.iter().any(|topic| &topic.name == name)
+                {
+                    panic!("--panic-on-topic {name}: the planted bug");
+                }
+                let problems = cluster.tick(session::now_ms());
+                events.publish(cluster);
+                problems
+            })
+            .await;
         for problem in problems {
             tracing::error!("{problem}");
         }

@@ -3,7 +3,7 @@
 //! closes, the client idles or stops reading, or the server shuts down; and the pushes the session
 //! makes of the events every request and tick publishes.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures_util::{SinkExt, StreamExt};
@@ -14,7 +14,7 @@ use kite_shared::trace::Event;
 use tokio::sync::watch;
 use warp::ws::{Message, WebSocket};
 
-use crate::engine;
+use crate::engine::Engine;
 
 /// What the welcome says answers: the UI shows it, so a learner can see which engine they talk to.
 const ENGINE_NAME: &str = concat!("kite serve ", env!("CARGO_PKG_VERSION"), " (native)");
@@ -55,7 +55,7 @@ impl Events {
 /// events, the shutdown signal, and how long a write to a client may take.
 #[derive(Clone)]
 pub(crate) struct Shared {
-    pub(crate) cluster: Arc<Mutex<Cluster>>,
+    pub(crate) engine: Arc<Engine>,
     pub(crate) events: Events,
     pub(crate) shutdown: watch::Receiver<bool>,
     pub(crate) write_timeout: std::time::Duration,
@@ -63,19 +63,19 @@ pub(crate) struct Shared {
 
 pub(crate) async fn run(
     socket: WebSocket,
-    cluster: Arc<Mutex<Cluster>>,
+    engine: Arc<Engine>,
     shutdown: watch::Receiver<bool>,
     events: Events,
     write_timeout: std::time::Duration,
 ) {
     let mut session = HostSession::new(Capabilities::SERVER);
-    serve(socket, &cluster, shutdown, &events, &mut session, write_timeout).await;
-    engine::with_turn(&cluster, |cluster| session.close(cluster, now_ms()));
+    serve(socket, &engine, shutdown, &events, &mut session, write_timeout).await;
+    engine.turn(|cluster| session.close(cluster, now_ms())).await;
 }
 
 async fn serve(
     socket: WebSocket,
-    cluster: &Mutex<Cluster>,
+    engine: &Engine,
     mut shutdown: watch::Receiver<bool>,
     events: &Events,
     session: &mut HostSession,
@@ -125,7 +125,7 @@ async fn serve(
                 if !session.has_subscriptions() {
                     continue;
                 }
-                let texts = engine::with_turn(cluster, |cluster| session.pushes(cluster, now_ms(), &batch));
+                let texts = engine.turn(|cluster| session.pushes(cluster, now_ms(), &batch)).await;
                 for text in texts {
                     if !send(Message::text(text)).await {
                         return;
@@ -152,11 +152,13 @@ async fn serve(
         let Some(frame) = client_frame(message) else { continue };
         // The client's bytes are read before the engine is taken.
         let decoded = HostSession::decode_frame(&frame);
-        let reply = engine::with_turn(cluster, |cluster| {
-            let reply = session.answer_frame(cluster, now_ms(), decoded);
-            events.publish(cluster);
-            reply
-        });
+        let reply = engine
+            .turn(|cluster| {
+                let reply = session.answer_frame(cluster, now_ms(), decoded);
+                events.publish(cluster);
+                reply
+            })
+            .await;
         let outgoing = match reply {
             Frame::Text(text) => Message::text(text),
             Frame::Binary(bytes) => Message::binary(bytes),

@@ -301,29 +301,41 @@ fn read_loop(i: usize, client: &mut ApiClient, stop: &AtomicBool, tally: &Tally)
     Ok(())
 }
 
-/// (seconds since the start, resident memory in KiB, open file descriptors, the resident memory
-/// that is anonymous — the heap, not mapped files — in KiB) of process `pid`.
-type Sample = (u64, u64, usize, u64);
+/// One look at the server process.
+struct Sample {
+    secs: u64,
+    /// Resident memory, KiB.
+    rss_kib: u64,
+    /// The resident memory that is anonymous (the heap and thread stacks, not mapped files), KiB.
+    anon_kib: u64,
+    fds: usize,
+    threads: u64,
+}
 
 fn sample_while(pid: u32, length: Duration) -> Vec<Sample> {
     let start = Instant::now();
     let mut samples = Vec::new();
     while start.elapsed() < length {
         std::thread::sleep(Duration::from_millis(SAMPLE_INTERVAL_MS));
-        let secs = start.elapsed().as_secs();
-        samples.push((secs, status_kib(pid, "VmRSS:"), open_fds(pid), status_kib(pid, "RssAnon:")));
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        samples.push(Sample {
+            secs: start.elapsed().as_secs(),
+            rss_kib: status_figure(&status, "VmRSS:"),
+            anon_kib: status_figure(&status, "RssAnon:"),
+            fds: open_fds(pid),
+            threads: status_figure(&status, "Threads:"),
+        });
     }
     samples
 }
 
-/// A KiB figure of `/proc/PID/status` (`VmRSS:`, `RssAnon:`).
-fn status_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+/// A figure of `/proc/PID/status` (`VmRSS:` in KiB, `Threads:`, …).
+fn status_figure(status: &str, field: &str) -> u64 {
     status
         .lines()
         .find_map(|line| line.strip_prefix(field))
         .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|kib| kib.parse().ok())
+        .and_then(|figure| figure.parse().ok())
         .unwrap_or(0)
 }
 
@@ -334,25 +346,34 @@ fn open_fds(pid: u32) -> usize {
 fn report_soak(samples: &[Sample], length: Duration, tallies: &[Tally; 4]) {
     let warm_up_secs = WARM_UP_SECS;
     let mib = |kib: u64| kib as f64 / 1024.0;
-    println!("  t (s)   RSS (MiB)   of it anonymous   fds");
-    for (secs, rss, fds, anon) in samples.iter().filter(|(secs, ..)| secs % 60 < SAMPLE_INTERVAL_MS / 1000) {
-        println!("  {secs:>5}   {:>9.1}   {:>15.1}   {fds:>4}", mib(*rss), mib(*anon));
+    println!("  t (s)   RSS (MiB)   of it anonymous   fds   threads");
+    for s in samples.iter().filter(|s| s.secs % 60 < SAMPLE_INTERVAL_MS / 1000) {
+        println!(
+            "  {:>5}   {:>9.1}   {:>15.1}   {:>4}   {:>7}",
+            s.secs,
+            mib(s.rss_kib),
+            mib(s.anon_kib),
+            s.fds,
+            s.threads
+        );
     }
-    let Some(warm) = samples.iter().find(|(secs, ..)| *secs >= warm_up_secs) else {
+    let Some(warm) = samples.iter().find(|s| s.secs >= warm_up_secs) else {
         println!("  (too short for a warm-up figure)");
         return;
     };
-    let later = samples.iter().filter(|(secs, ..)| *secs > warm.0);
-    let peak = later.clone().map(|s| s.1).max().unwrap_or(warm.1);
-    let last = samples.last().map_or(warm.1, |s| s.1);
-    let growth = (peak as f64 - warm.1 as f64) * 100.0 / warm.1.max(1) as f64;
+    let (warm_secs, warm) = (warm.secs, warm.rss_kib);
+    let peak = samples.iter().filter(|s| s.secs > warm_secs).map(|s| s.rss_kib).max().unwrap_or(warm);
+    let last = samples.last().map_or(warm, |s| s.rss_kib);
+    let growth = (peak as f64 - warm as f64) * 100.0 / warm.max(1) as f64;
     let verdict = if growth <= RSS_FLAT_PERCENT { "met" } else { "not met" };
     println!(
         "RSS: {:.1} MiB after the warm-up ({warm_up_secs} s, the baseline), peak after it {:.1} MiB, last {:.1} MiB: {growth:+.1} % (target within {RSS_FLAT_PERCENT} %: {verdict})",
-        mib(warm.1),
+        mib(warm),
         mib(peak),
         mib(last)
     );
+    let most_threads = samples.iter().map(|s| s.threads).max().unwrap_or(0);
+    println!("threads: at most {most_threads}");
     let secs = length.as_secs_f64();
     println!("  over the whole run, warm-up included:");
     for (role, tally) in ROLES.iter().zip(tallies) {
