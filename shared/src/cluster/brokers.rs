@@ -453,8 +453,8 @@ fn not_enough_replicas(topic: &str, min_insync_replicas: i32, in_sync: usize) ->
 pub(super) struct Replicated {
     local: LocalCluster,
     metadata: Box<dyn BrokerStore>,
-    /// The metadata log's length when last written.
-    written_metadata: usize,
+    /// The metadata log's end offset when last written.
+    written_metadata: u64,
     /// Brokers frozen (down without a shutdown); the others down are stopped.
     paused: std::collections::BTreeSet<BrokerId>,
     rng: Rng,
@@ -544,8 +544,8 @@ impl Replicated {
 
     /// Writes the metadata snapshot when the metadata log has grown since the last write.
     fn write_metadata(&mut self) -> Result<(), StorageError> {
-        let length = self.local.controller.metadata_log().len();
-        if length == self.written_metadata {
+        let end_offset = self.local.controller.metadata_end_offset();
+        if end_offset == self.written_metadata {
             return Ok(());
         }
         let mut text = String::new();
@@ -557,7 +557,7 @@ impl Replicated {
             text.push('\n');
         }
         self.metadata.write_file(METADATA_LOG_FILE, text.as_bytes())?;
-        self.written_metadata = length;
+        self.written_metadata = end_offset;
         Ok(())
     }
 

@@ -17,6 +17,10 @@ pub const BROKER_SESSION_TIMEOUT_MS: i64 = 9_000;
 /// How often the controller re-sends every partition's state (covers lost pushes; KRaft brokers
 /// fetch the metadata log continuously).
 pub const METADATA_RESEND_INTERVAL_MS: i64 = 1_000;
+/// How many records the metadata log may hold beyond twice what a snapshot of it would before
+/// the controller replaces it with that snapshot (KRaft snapshots and truncates its log the same
+/// way): a long-running cluster whose ISRs come and go must not grow it without end.
+pub const METADATA_LOG_SLACK_RECORDS: usize = 10_000;
 
 #[derive(Clone, Copy, Debug)]
 struct Registration {
@@ -36,8 +40,13 @@ pub struct Controller {
     session_timeout_ms: i64,
     last_preferred_check_ms: i64,
     last_resend_ms: i64,
-    /// Every change, in order (KRaft's metadata log); brokers get the resulting states pushed.
+    /// Every change since the last snapshot, in order (KRaft's metadata log); brokers get the
+    /// resulting states pushed.
     metadata_log: Vec<MetadataRecord>,
+    /// Where in `metadata_log` each partition's last recorded state is.
+    recorded_at: BTreeMap<TopicPartition, usize>,
+    /// How many records were ever appended (KRaft's log end offset): compaction keeps it.
+    metadata_end_offset: u64,
 }
 
 impl Controller {
@@ -52,14 +61,44 @@ impl Controller {
             preferred_leader_check_ms,
             session_timeout_ms,
             metadata_log: Vec::new(),
+            recorded_at: BTreeMap::new(),
+            metadata_end_offset: 0,
             last_preferred_check_ms: 0,
             last_resend_ms: 0,
         }
     }
 
-    /// The metadata log so far.
+    /// The metadata log since its last snapshot.
     pub fn metadata_log(&self) -> &[MetadataRecord] {
         &self.metadata_log
+    }
+
+    /// How many records the metadata log has had appended, compacted ones included: it moves
+    /// exactly when the metadata changes.
+    pub fn metadata_end_offset(&self) -> u64 {
+        self.metadata_end_offset
+    }
+
+    fn append(&mut self, record: MetadataRecord) {
+        match &record {
+            MetadataRecord::Partition(state) => {
+                self.recorded_at.insert(state.tp.clone(), self.metadata_log.len());
+            }
+            MetadataRecord::RemoveTopic { name } => self.recorded_at.retain(|tp, _| &tp.topic != name),
+            _ => {}
+        }
+        self.metadata_log.push(record);
+        self.metadata_end_offset += 1;
+    }
+
+    /// Replaces the metadata log with its snapshot once it has grown well past one.
+    fn compact_metadata_log(&mut self) {
+        let live = self.brokers.len() * 2 + self.partitions.len() * 2;
+        if self.metadata_log.len() <= live + METADATA_LOG_SLACK_RECORDS {
+            return;
+        }
+        self.metadata_log = self.snapshot();
+        self.recorded_at = recorded_positions(&self.metadata_log);
     }
 
     /// A controller restarted at `now_ms` over its metadata log: the topics and each partition's
@@ -97,6 +136,8 @@ impl Controller {
                 }
             }
         }
+        controller.recorded_at = recorded_positions(&records);
+        controller.metadata_end_offset = records.len() as u64;
         controller.metadata_log = records;
         controller.last_preferred_check_ms = now_ms;
         controller.last_resend_ms = now_ms;
@@ -136,7 +177,7 @@ impl Controller {
     pub fn delete_topic(&mut self, name: &str) {
         self.partitions.retain(|tp, _| tp.topic != name);
         self.unclean_election.remove(name);
-        self.metadata_log.push(MetadataRecord::RemoveTopic { name: name.to_string() });
+        self.append(MetadataRecord::RemoveTopic { name: name.to_string() });
     }
 
     /// A topic's configs the controller acts on: `min.insync.replicas` (kept in each partition's
@@ -239,7 +280,7 @@ impl Controller {
                 format!("Topic '{name}' already exists."),
             ));
         }
-        self.metadata_log.push(MetadataRecord::Topic { name: name.to_string(), partitions, topic_id });
+        self.append(MetadataRecord::Topic { name: name.to_string(), partitions, topic_id });
         let start = (rng.next_u64() % n as u64) as usize;
         let mut shift = (rng.next_u64() % n as u64) as usize;
         for p in 0..partitions {
@@ -279,23 +320,20 @@ impl Controller {
     /// Records a partition's state in the metadata log if it changed, and sends it to every
     /// broker that hosts it.
     fn push(&mut self, tp: &TopicPartition, out: &mut Outbox) {
-        if let Some(state) = self.partitions.get(tp) {
-            let recorded = self.metadata_log.iter().rev().find_map(|r| match r {
-                MetadataRecord::Partition(s) if &s.tp == tp => Some(s),
-                _ => None,
-            });
-            if recorded != Some(state) {
-                self.metadata_log.push(MetadataRecord::Partition(state.clone()));
-            }
-            for &replica in &state.replicas {
-                // Only registered brokers get state, addressed to their current incarnation.
-                if let Some(registration) = self.brokers.get(&replica) {
-                    let update = Message::PartitionUpdate {
-                        state: state.clone(),
-                        incarnation: registration.incarnation,
-                    };
-                    out.push((NodeId::Broker(replica), update));
-                }
+        let Some(state) = self.partitions.get(tp).cloned() else { return };
+        let recorded = self.recorded_at.get(tp).and_then(|&at| match self.metadata_log.get(at) {
+            Some(MetadataRecord::Partition(s)) => Some(s),
+            _ => None,
+        });
+        if recorded != Some(&state) {
+            self.append(MetadataRecord::Partition(state.clone()));
+        }
+        for &replica in &state.replicas {
+            // Only registered brokers get state, addressed to their current incarnation.
+            if let Some(registration) = self.brokers.get(&replica) {
+                let update =
+                    Message::PartitionUpdate { state: state.clone(), incarnation: registration.incarnation };
+                out.push((NodeId::Broker(replica), update));
             }
         }
     }
@@ -376,7 +414,7 @@ impl Controller {
             return;
         }
         trace.push(now_ms, Event::Unfenced { broker, incarnation });
-        self.metadata_log.push(MetadataRecord::RegisterBroker { broker, incarnation });
+        self.append(MetadataRecord::RegisterBroker { broker, incarnation });
         let tps: Vec<TopicPartition> = self
             .partitions
             .iter()
@@ -402,7 +440,7 @@ impl Controller {
             registration.fenced = true;
         }
         trace.push(now_ms, Event::Fenced { broker });
-        self.metadata_log.push(MetadataRecord::FenceBroker { broker });
+        self.append(MetadataRecord::FenceBroker { broker });
         let tps: Vec<TopicPartition> = self.partitions.keys().cloned().collect();
         for tp in tps {
             let Some(state) = self.partitions.get_mut(&tp) else { continue };
@@ -472,6 +510,7 @@ impl Controller {
     /// preferred replicas that are in the ISR (every preferred-leader check), and re-sends every
     /// partition's state (every `METADATA_RESEND_INTERVAL_MS`).
     pub fn tick(&mut self, now_ms: i64, out: &mut Outbox, trace: &mut Trace) {
+        self.compact_metadata_log();
         let expired: Vec<BrokerId> = self
             .brokers
             .iter()
@@ -557,4 +596,76 @@ fn set_isr(state: &mut PartitionState, isr: Vec<BrokerId>, now_ms: i64, trace: &
             partition_epoch: state.partition_epoch,
         },
     );
+}
+
+/// Where each partition's last state is in `records`.
+fn recorded_positions(records: &[MetadataRecord]) -> BTreeMap<TopicPartition, usize> {
+    let mut positions = BTreeMap::new();
+    for (at, record) in records.iter().enumerate() {
+        match record {
+            MetadataRecord::Partition(state) => {
+                positions.insert(state.tp.clone(), at);
+            }
+            MetadataRecord::RemoveTopic { name } => {
+                positions.retain(|tp: &TopicPartition, _| &tp.topic != name)
+            }
+            _ => {}
+        }
+    }
+    positions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn heartbeat(
+        controller: &mut Controller,
+        now_ms: i64,
+        broker: BrokerId,
+        incarnation: u64,
+        offline: bool,
+    ) {
+        let message = Message::BrokerHeartbeat {
+            broker,
+            incarnation,
+            unclean_restart: false,
+            log_dir_offline: offline,
+        };
+        controller.handle(now_ms, NodeId::Broker(broker), message, &mut Outbox::new(), &mut Trace::default());
+    }
+
+    /// A broker whose disk fails and comes back, again and again, for days: the metadata log
+    /// records every fencing and every election, and is replaced by its snapshot whenever it
+    /// grows past `METADATA_LOG_SLACK_RECORDS` beyond one, its end offset counting on.
+    #[test]
+    fn the_metadata_log_is_compacted_to_a_snapshot_as_it_grows() {
+        const FLAPS: u64 = 20_000;
+        let mut controller = Controller::new(BROKER_SESSION_TIMEOUT_MS, 300_000);
+        for broker in 0..3 {
+            heartbeat(&mut controller, 0, broker, 1, false);
+        }
+        let (mut out, mut trace) = (Outbox::new(), Trace::default());
+        let mut rng = Rng::from_seed(7);
+        controller
+            .create_topic(0, "t", TopicId::of_name("t"), 10, 3, 2, false, &mut rng, &mut out, &mut trace)
+            .unwrap();
+        let mut longest = 0;
+        for flap in 0..FLAPS {
+            let now_ms = flap as i64;
+            heartbeat(&mut controller, now_ms, 0, flap + 1, true);
+            heartbeat(&mut controller, now_ms, 0, flap + 2, false);
+            controller.tick(now_ms, &mut out, &mut trace);
+            longest = longest.max(controller.metadata_log().len());
+        }
+        assert!(controller.metadata_end_offset() > 3 * METADATA_LOG_SLACK_RECORDS as u64);
+        // Between two ticks the log grows by one flap's records (a handful) past the bound.
+        assert!(
+            longest <= 2 * (3 + 10) + METADATA_LOG_SLACK_RECORDS + 100,
+            "the log reached {longest} records"
+        );
+        let replayed =
+            Controller::replay(0, controller.metadata_log().to_vec(), BROKER_SESSION_TIMEOUT_MS, 300_000);
+        assert_eq!(replayed.partitions, controller.partitions, "the compacted log replays to the same state");
+    }
 }
