@@ -189,7 +189,8 @@ pub(crate) mod record_batch_decode {
 
 /// Arbitrary text as a scenario script and as a `?scenario=` parameter (both come from pages and
 /// links a docs author or a reader controls): parsing answers with a script or a line-numbered
-/// error, a parsed script plays to its end, and nothing panics.
+/// error, and nothing panics. (Playing what parses is `scenario_play`: a whole run each, a
+/// thousand times slower.)
 pub(crate) mod scenario_parse {
     #[allow(unused_imports)]
     use super::*;
@@ -197,6 +198,18 @@ pub(crate) mod scenario_parse {
     pub(crate) fn check_input(data: &[u8]) {
         let Ok(text) = std::str::from_utf8(data) else { return };
         let _ = from_url(text);
+        let _ = parse(text);
+    }
+}
+
+/// Arbitrary text as a scenario script, played to its end when it parses: every step answers,
+/// and nothing panics.
+pub(crate) mod scenario_play {
+    #[allow(unused_imports)]
+    use super::*;
+
+    pub(crate) fn check_input(data: &[u8]) {
+        let Ok(text) = std::str::from_utf8(data) else { return };
         if let Ok(script) = parse(text) {
             let mut cluster = ScenarioRun::cluster_for(&script);
             let mut run = ScenarioRun::new(script);

@@ -25,17 +25,20 @@ type Check = fn(&[u8]);
 /// simulated run (about 0.1 s each here), and its corpus holds hundreds.
 const SEEDS_ONLY: &[&str] = &["host_sim_choices"];
 
-/// Each target's name (its directory under `seeds/` and `corpus/`) and its checks.
-const TARGETS: &[(&str, Check)] = &[
-    ("api_message_decode", checks::api_message_decode::check_input),
-    ("avro_datum", checks::avro_datum::check_input),
-    ("host_sim_choices", checks::host_sim_choices::check_input),
-    ("kafka_request", checks::kafka_request::check_input),
-    ("log_open", checks::log_open::check_input),
-    ("offsets_record_decode", checks::offsets_record_decode::check_input),
-    ("record_batch_decode", checks::record_batch_decode::check_input),
-    ("scenario_parse", checks::scenario_parse::check_input),
-    ("segment_recover", checks::segment_recover::check_input),
+/// Each target's name (its directory under `seeds/`), the directory under `corpus/` it replays,
+/// and its checks. `scenario_play` plays what `scenario_parse` found: a script that parses
+/// differently is a script that plays differently.
+const TARGETS: &[(&str, &str, Check)] = &[
+    ("api_message_decode", "api_message_decode", checks::api_message_decode::check_input),
+    ("avro_datum", "avro_datum", checks::avro_datum::check_input),
+    ("host_sim_choices", "host_sim_choices", checks::host_sim_choices::check_input),
+    ("kafka_request", "kafka_request", checks::kafka_request::check_input),
+    ("log_open", "log_open", checks::log_open::check_input),
+    ("offsets_record_decode", "offsets_record_decode", checks::offsets_record_decode::check_input),
+    ("record_batch_decode", "record_batch_decode", checks::record_batch_decode::check_input),
+    ("scenario_parse", "scenario_parse", checks::scenario_parse::check_input),
+    ("scenario_play", "scenario_parse", checks::scenario_play::check_input),
+    ("segment_recover", "segment_recover", checks::segment_recover::check_input),
 ];
 
 fn inputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -53,11 +56,11 @@ fn inputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
 fn every_seed_and_corpus_entry_passes_its_target() {
     let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     let mut replayed = 0;
-    for (target, check) in TARGETS {
+    for (target, corpus, check) in TARGETS {
         let seeds = inputs(&fuzz.join("seeds").join(target));
         assert!(!seeds.is_empty(), "{target} has no committed seeds");
         let corpus =
-            if SEEDS_ONLY.contains(target) { Vec::new() } else { inputs(&fuzz.join("corpus").join(target)) };
+            if SEEDS_ONLY.contains(target) { Vec::new() } else { inputs(&fuzz.join("corpus").join(corpus)) };
         for (name, bytes) in seeds.iter().chain(&corpus) {
             let outcome = std::panic::catch_unwind(|| check(bytes));
             assert!(outcome.is_ok(), "{name} fails {target}'s checks");

@@ -35,7 +35,7 @@ commands:
   fuzz TARGET [--seconds N] [--runs N]
                         fuzz a decoder (record_batch_decode, api_message_decode,
                         segment_recover, log_open, offsets_record_decode, scenario_parse,
-                        avro_datum, kafka_request, host_sim_choices) on nightly
+                        scenario_play, avro_datum, kafka_request, host_sim_choices) on nightly
   sim [--seeds A..B] [--faults crash,partition|none] [--duration-ms N] [--unsafe FLAG] [--trace]
                         simulate the replicated cluster under faults and check every run
                         (FLAG: unclean-election, min-isr-1, acks-1; see `kite sim --help`)";

@@ -1,6 +1,6 @@
 //! Arbitrary text as a scenario script and as a `?scenario=` parameter (both come from pages and
 //! links a docs author or a reader controls): parsing answers with a script or a line-numbered
-//! error, a parsed script plays to its end, and nothing panics.
+//! error, and nothing panics.
 #![no_main]
 
 #[path = "../checks.rs"]
