@@ -1,7 +1,7 @@
 //! The engine every connection shares, taken for one turn at a time. A panic inside a turn ends
 //! the process at once, loudly, with `ENGINE_PANIC_EXIT_CODE`: the engine's memory cannot be
 //! trusted after it, and a restart recovers every log from disk (no clean-shutdown marker is
-//! written). Kept up, the process would be a zombie: its lock poisoned, serving nobody. A panic
+//! written). Kept up, the process would serve every client from an engine left half-changed. A panic
 //! while decoding a client's bytes is the exception: nothing in the engine was being changed, so
 //! `kite_shared::untrusted` catches it and only that request fails.
 //!
