@@ -40,11 +40,18 @@ const GRACEFUL_SHUTDOWN_MS: u64 = 5_000;
 /// engine is shut down.
 const SESSION_DRAIN_MS: u64 = 2_000;
 
+/// The most threads the runtime keeps beside its workers: each engine turn hands its worker to
+/// one of them (`block_in_place`), and under 200 busy clients tokio's default (512) filled up,
+/// each thread with its stack and allocator arena (docs/benchmarks.md, soak runs 4 and 5). A
+/// handoff that finds them all busy waits for one; turns are one at a time, so it never waits long.
+const MAX_BLOCKING_THREADS: usize = 16;
+
 pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
     engine::end_on_panic_in_turn();
     let data_dir = DataDir::open(&args.data_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     runtime.block_on(run(args, &data_dir))
