@@ -25,9 +25,9 @@ type Check = fn(&[u8]);
 /// simulated run (about 0.1 s each here), and its corpus holds hundreds.
 const SEEDS_ONLY: &[&str] = &["host_sim_choices"];
 
-/// Each target's name (its directory under `seeds/`), the directory under `corpus/` it replays,
-/// and its checks. `scenario_play` plays what `scenario_parse` found: a script that parses
-/// differently is a script that plays differently.
+/// Each target's name, the directory under `seeds/` and `corpus/` it replays, and its checks.
+/// `scenario_play` plays `scenario_parse`'s inputs: a script that parses differently is a script
+/// that plays differently.
 const TARGETS: &[(&str, &str, Check)] = &[
     ("api_message_decode", "api_message_decode", checks::api_message_decode::check_input),
     ("avro_datum", "avro_datum", checks::avro_datum::check_input),
@@ -57,7 +57,7 @@ fn every_seed_and_corpus_entry_passes_its_target() {
     let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     let mut replayed = 0;
     for (target, corpus, check) in TARGETS {
-        let seeds = inputs(&fuzz.join("seeds").join(target));
+        let seeds = inputs(&fuzz.join("seeds").join(corpus));
         assert!(!seeds.is_empty(), "{target} has no committed seeds");
         let corpus =
             if SEEDS_ONLY.contains(target) { Vec::new() } else { inputs(&fuzz.join("corpus").join(corpus)) };

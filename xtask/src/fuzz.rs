@@ -47,9 +47,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if seeds.is_dir() {
         fuzz.arg(&seeds);
     }
-    // Playing scripts starts from what parsing them found (its corpus is committed; this
-    // target's own is not: each input is a whole run).
+    // Playing scripts starts from parsing's seeds and corpus (committed; this target's own
+    // corpus is not: each input is a whole run).
     if target == "scenario_play" {
+        fuzz.arg(shared.join("fuzz").join("seeds").join("scenario_parse"));
         fuzz.arg(shared.join("fuzz").join("corpus").join("scenario_parse"));
     }
     fuzz.arg("--").arg(format!("-max_total_time={seconds}")).arg("-print_final_stats=1");
