@@ -660,6 +660,76 @@ impl Printer {
     }
 }
 
+#[derive(clap::Args)]
+pub(crate) struct GetOffsetsArgs {
+    topic: String,
+    /// Only this partition.
+    #[arg(long)]
+    partition: Option<i32>,
+    /// Which offset, as kafka-get-offsets' `--time`: `latest` (-1, the default), `earliest`
+    /// (-2), `max-timestamp` (-3: the record with the largest timestamp), `earliest-local` (-4),
+    /// `latest-tiered` (-5: none, nothing is tiered), or a time in ms since the epoch (the first
+    /// record at or after it).
+    #[arg(long, default_value = "latest", allow_hyphen_values = true)]
+    time: String,
+    #[command(flatten)]
+    server: ServerArg,
+}
+
+/// `--time`'s word or number as ListOffsets' timestamp.
+fn offset_spec(time: &str) -> Result<i64, String> {
+    use kite_shared::cluster::{
+        EARLIEST_LOCAL_TIMESTAMP, EARLIEST_TIMESTAMP, LATEST_TIERED_TIMESTAMP, LATEST_TIMESTAMP,
+        MAX_TIMESTAMP,
+    };
+    match time {
+        "latest" => Ok(LATEST_TIMESTAMP),
+        "earliest" => Ok(EARLIEST_TIMESTAMP),
+        "max-timestamp" => Ok(MAX_TIMESTAMP),
+        "earliest-local" => Ok(EARLIEST_LOCAL_TIMESTAMP),
+        "latest-tiered" => Ok(LATEST_TIERED_TIMESTAMP),
+        number => number.parse::<i64>().ok().filter(|&t| t >= LATEST_TIERED_TIMESTAMP).ok_or_else(|| {
+            format!(
+                "--time {number}: expected latest, earliest, max-timestamp, earliest-local, latest-tiered, -1 to -5, or a time in ms"
+            )
+        }),
+    }
+}
+
+/// `kite get-offsets`, as kafka-get-offsets: one `topic:partition:offset` line per partition
+/// (the offset left empty where no record matches).
+pub(crate) fn get_offsets(args: GetOffsetsArgs, out: &mut impl Write) -> Result<(), String> {
+    let timestamp_ms = offset_spec(&args.time)?;
+    let mut connection = ApiClient::connect(&args.server.server)?;
+    let topic = match connection.request(Command::ListTopics)? {
+        Reply::Topics { topics } => topics.into_iter().find(|t| t.name == args.topic).ok_or_else(|| {
+            format!("Error: UNKNOWN_TOPIC_OR_PARTITION (3): Topic '{}' does not exist.", args.topic)
+        })?,
+        other => return Err(kafka_error(other)),
+    };
+    let partitions: Vec<i32> = topic
+        .partitions
+        .iter()
+        .map(|p| p.partition)
+        .filter(|p| args.partition.is_none_or(|only| only == *p))
+        .collect();
+    if partitions.is_empty() {
+        return Err(format!(
+            "Error: UNKNOWN_TOPIC_OR_PARTITION (3): {} has no partition {:?}",
+            args.topic, args.partition
+        ));
+    }
+    for partition in partitions {
+        let list = Command::ListOffsets { topic: args.topic.clone(), partition, timestamp_ms };
+        let offset = match connection.request(list)? {
+            Reply::Offsets { offset, .. } => offset.map(|o| o.to_string()).unwrap_or_default(),
+            other => return Err(kafka_error(other)),
+        };
+        writeln!(out, "{}:{partition}:{offset}", args.topic).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 pub(crate) fn consume(args: ConsumeArgs, out: &mut impl Write) -> Result<(), String> {
     let printer = Printer::new(&args.properties, args.output)?;
     let key_deserializer = deserializer(&args.key_deserializer, "--key-deserializer")?;

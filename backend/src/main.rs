@@ -42,6 +42,9 @@ enum Commands {
     Produce(cli::ProduceArgs),
     /// Print a topic's records (like kafka-console-consumer; `--group` joins a consumer group).
     Consume(cli::ConsumeArgs),
+    /// Print each partition's offset at a time, or its earliest, latest or max-timestamp offset
+    /// (like kafka-get-offsets: `topic:partition:offset`).
+    GetOffsets(cli::GetOffsetsArgs),
     /// Describe the cluster: brokers, controller, under-replicated and offline partitions.
     Cluster {
         #[command(subcommand)]
@@ -171,6 +174,7 @@ fn main() -> ExitCode {
             tool("produce", cli::produce(args, stdin.lock(), interactive, &mut std::io::stdout()))
         }
         Commands::Consume(args) => tool("consume", cli::consume(args, &mut std::io::stdout())),
+        Commands::GetOffsets(args) => tool("get-offsets", cli::get_offsets(args, &mut std::io::stdout())),
         Commands::Cluster { command, server } => {
             tool("cluster", cli::cluster(command, &server, &mut std::io::stdout()))
         }

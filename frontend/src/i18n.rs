@@ -203,33 +203,6 @@ pub fn korean(text: &str) -> Option<&'static str> {
         }
         "Key bytes" => "키 바이트",
         "Value bytes" => "값 바이트",
-        // Message browser
-        "Messages" => "메시지",
-        "Create a topic to browse its records." => "토픽을 만들면 레코드를 여기서 살펴볼 수 있습니다.",
-        "Messages of {}" => "{}의 메시지",
-        "all" => "전체",
-        "From" => "시작 위치",
-        "newest" => "최신",
-        "beginning" => "처음",
-        "offset" => "오프셋",
-        "timestamp" => "타임스탬프",
-        "Offset, or time as epoch ms or ISO-8601" => "오프셋, 또는 시각(epoch 밀리초나 ISO-8601)",
-        "Seek" => "이동",
-        "Live tail" => "실시간 따라가기",
-        "Filter" => "필터",
-        "any" => "모든 필드",
-        "key" => "키",
-        "value" => "값",
-        "header" => "헤더",
-        "Text to look for" => "찾을 글자",
-        "{} records" => "레코드 {}개",
-        "Export CSV" => "CSV로 내보내기",
-        "Export JSON" => "JSON으로 내보내기",
-        "Offset" => "오프셋",
-        "Timestamp" => "타임스탬프",
-        "Headers" => "헤더",
-        "Re-produce" => "다시 보내기",
-        "Produce this key, value and headers again" => "이 키, 값, 헤더로 레코드를 한 번 더 보냅니다",
         "Scenario" => "시나리오",
         "Open in the full playground" => "전체 플레이그라운드에서 열기",
         "{} expectations held, {} failed" => "기대한 결과 {}개 맞음, {}개 틀림",
@@ -304,6 +277,40 @@ pub fn korean(text: &str) -> Option<&'static str> {
         "The engine's events appear here as they happen: produce a record." => {
             "엔진에서 일어나는 일이 여기에 차례로 나타납니다. 레코드를 하나 보내 보세요."
         }
+        _ => return korean_messages(text),
+    })
+}
+
+/// The Korean of the message browser's texts.
+fn korean_messages(text: &str) -> Option<&'static str> {
+    Some(match text {
+        "Messages" => "메시지",
+        "Create a topic to browse its records." => "토픽을 만들면 레코드를 여기서 살펴볼 수 있습니다.",
+        "Messages of {}" => "{}의 메시지",
+        "all" => "전체",
+        "From" => "시작 위치",
+        "newest" => "최신",
+        "beginning" => "처음",
+        "offset" => "오프셋",
+        "timestamp" => "타임스탬프",
+        "largest timestamp" => "가장 큰 타임스탬프",
+        "Offset, or time as epoch ms or ISO-8601" => "오프셋, 또는 시각(epoch 밀리초나 ISO-8601)",
+        "Seek" => "이동",
+        "Live tail" => "실시간 따라가기",
+        "Filter" => "필터",
+        "any" => "모든 필드",
+        "key" => "키",
+        "value" => "값",
+        "header" => "헤더",
+        "Text to look for" => "찾을 글자",
+        "{} records" => "레코드 {}개",
+        "Export CSV" => "CSV로 내보내기",
+        "Export JSON" => "JSON으로 내보내기",
+        "Offset" => "오프셋",
+        "Timestamp" => "타임스탬프",
+        "Headers" => "헤더",
+        "Re-produce" => "다시 보내기",
+        "Produce this key, value and headers again" => "이 키, 값, 헤더로 레코드를 한 번 더 보냅니다",
         _ => return korean_cluster(text),
     })
 }

@@ -140,14 +140,17 @@ pub enum Command {
         answer_per_partition: bool,
     },
     /// Kafka's ListOffsets for one partition: `timestamp_ms` -2 is the earliest offset, -1 the
-    /// latest (the high watermark: the log end as consumers see it), anything else the first
-    /// offset whose timestamp is at or after it (`null` when there is none).
+    /// latest (the high watermark: the log end as consumers see it), -3 the record with the
+    /// largest timestamp, -4 the earliest kept locally (the log start), -5 the latest tiered
+    /// (none: Kite tiers nothing), anything else the first offset whose timestamp is at or after
+    /// it (`null` when there is none).
     ListOffsets {
         /// The partition's topic.
         topic: String,
         /// The partition asked about.
         partition: i32,
-        /// -2 (earliest), -1 (latest), or a time in ms since the Unix epoch.
+        /// -2 (earliest), -1 (latest), -3 (max timestamp), -4 (earliest local), -5 (latest
+        /// tiered), or a time in ms since the Unix epoch.
         timestamp_ms: i64,
     },
     /// Deletes a topic and its logs (`kafka-topics --delete`).
@@ -1076,10 +1079,14 @@ pub enum Reply {
         topic: String,
         /// The partition asked about.
         partition: i32,
-        /// The timestamp asked about: -2 (earliest), -1 (latest) or a time in ms.
+        /// The timestamp asked about: -2 (earliest), -1 (latest), -3 (max timestamp), -4
+        /// (earliest local), -5 (latest tiered) or a time in ms.
         timestamp_ms: i64,
         /// The offset found; `None` when no committed record is that late.
         offset: Option<i64>,
+        /// The found record's own timestamp (ms), for a lookup by time or by max timestamp.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        record_timestamp_ms: Option<i64>,
     },
     /// The topic after the change, with its overrides.
     TopicConfigAltered {

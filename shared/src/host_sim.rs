@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::api::{ClientMessage, Command, Frame, Reply, ServerMessage, decode_server_frame, encode};
 use crate::cluster::layout::{self, BrokerCount};
-use crate::cluster::{Cluster, StorageOptions};
+use crate::cluster::{Cluster, MAX_TIMESTAMP, StorageOptions};
 use crate::host::{Capabilities, HostSession};
 use crate::limits::MAX_FETCH_RECORDS;
 use crate::log::power_cut::PowerCutDisk;
@@ -586,17 +586,20 @@ impl Sim {
         self.log("healed".into());
     }
 
-    /// Every partition of the topic, offset → value, read from offset 0 to the high watermark.
+    /// Every partition of the topic, offset → value, read from offset 0 to the high watermark;
+    /// ListOffsets by time and by largest timestamp checked against what was read.
     fn read_final(&mut self) -> BTreeMap<i32, BTreeMap<i64, String>> {
         let mut finals = BTreeMap::new();
         for partition in 0..PARTITIONS {
             let mut log = BTreeMap::new();
+            let mut times = Vec::new();
             let mut offset = 0;
             loop {
                 match self.ask(fetch(partition, offset, MAX_FETCH_RECORDS)) {
                     Reply::Records { records, log_end_offset, .. } => {
                         let Some(last) = records.last().map(|r| r.offset) else { break };
                         for record in records {
+                            times.push((record.offset, record.timestamp_ms));
                             log.insert(record.offset, record.value.unwrap_or_default());
                         }
                         offset = last + 1;
@@ -612,6 +615,7 @@ impl Sim {
                 }
             }
             finals.insert(partition, log);
+            self.check_time_lookups(partition, &times);
         }
         for partition in 0..PARTITIONS {
             let reply = self.ask(Command::produce_text(TOPIC, Some(partition), None, "after healing"));
@@ -623,6 +627,35 @@ impl Sim {
             }
         }
         finals
+    }
+
+    /// ListOffsets after the crashes, over the time indexes recovery rebuilt: the largest
+    /// timestamp (KIP-734) is the first record holding it, and a lookup by time finds the first
+    /// record in offset order at or after the time, for a time below, at and past the records'
+    /// (clock jumps leave their timestamps out of order).
+    fn check_time_lookups(&mut self, partition: i32, times: &[(i64, i64)]) {
+        let max = times.iter().map(|&(_, t)| t).max();
+        let first_at_or_after = |bound: i64| times.iter().copied().find(|&(_, t)| t >= bound);
+        let mut lookups = vec![(MAX_TIMESTAMP, max.and_then(first_at_or_after))];
+        for bound in [times.first().map(|&(_, t)| t), max, max.map(|t| t + 1)].into_iter().flatten() {
+            lookups.push((bound.max(0), first_at_or_after(bound.max(0))));
+        }
+        for (timestamp_ms, expected) in lookups {
+            let reply = self.ask(Command::ListOffsets { topic: TOPIC.into(), partition, timestamp_ms });
+            let found = match &reply {
+                Reply::Offsets { offset, record_timestamp_ms, .. } => offset.zip(*record_timestamp_ms),
+                other => {
+                    self.violations
+                        .push(format!("{TOPIC}-{partition}: ListOffsets {timestamp_ms} refused: {other:?}"));
+                    continue;
+                }
+            };
+            if found != expected {
+                self.violations.push(format!(
+                    "{TOPIC}-{partition}: ListOffsets {timestamp_ms} found (offset, timestamp) {found:?}, the records say {expected:?}"
+                ));
+            }
+        }
     }
 
     /// Whether a record of `era` may be missing: a power cut without fsync ended that era or a

@@ -6,7 +6,8 @@
 //!   BYTES-byte values, record i stamped TIMESTAMP + i.
 //! - `append-keyed KEY=VALUE,KEY=null,... at TIMESTAMP epoch EPOCH`: one batch of those records
 //!   (`null` is a tombstone; `-` as a key is a null key).
-//! - `read OFFSET max BYTES`, `find-ts TIMESTAMP`, `truncate OFFSET`, `delete-records OFFSET`,
+//! - `read OFFSET max BYTES`, `find-ts TIMESTAMP` (ListOffsets by time), `find-max-ts`
+//!   (ListOffsets' MAX_TIMESTAMP), `truncate OFFSET`, `delete-records OFFSET`,
 //!   `retention now TIMESTAMP`, `clean now TIMESTAMP` (compaction), `records` (every record, decoded).
 //! - Storage (the log lives in a journaled memory store whose journal is "the disk"): `flush`,
 //!   `checkpoint` (remember recovery point and log start, as the broker's checkpoint files do),
@@ -260,7 +261,8 @@ fn run(fixture: &str) -> String {
                     Err(e) => format!("error {e:?}"),
                 }
             }
-            "find-ts" => format!("{:?}", log.find_offset_by_timestamp(num(words.next(), line))),
+            "find-ts" => format!("{:?}", log.find_by_timestamp(num(words.next(), line))),
+            "find-max-ts" => format!("{:?}", log.find_max_timestamp()),
             "truncate" => format!("{:?}", log.truncate_to(num(words.next(), line))),
             "delete-records" => format!("{:?}", log.delete_records(num(words.next(), line))),
             "retention" => {

@@ -75,11 +75,23 @@ fn appends_index_every_interval_and_reads_whole_batches() {
 fn finds_offsets_by_timestamp() {
     let (segment, _) = ten_batches();
     // Batch 3 holds offsets 15..20 at timestamps base+30 .. base+34.
-    assert_eq!(segment.find_offset_by_timestamp(BASE_TIMESTAMP_MS + 30).unwrap(), Some(15));
-    assert_eq!(segment.find_offset_by_timestamp(BASE_TIMESTAMP_MS + 32).unwrap(), Some(17));
-    assert_eq!(segment.find_offset_by_timestamp(BASE_TIMESTAMP_MS + 35).unwrap(), Some(20));
-    assert_eq!(segment.find_offset_by_timestamp(0).unwrap(), Some(0));
-    assert_eq!(segment.find_offset_by_timestamp(BASE_TIMESTAMP_MS + 1_000).unwrap(), None);
+    assert_eq!(
+        segment.find_by_timestamp(BASE_TIMESTAMP_MS + 30, 0).unwrap().map(|found| found.offset),
+        Some(15)
+    );
+    assert_eq!(
+        segment.find_by_timestamp(BASE_TIMESTAMP_MS + 32, 0).unwrap().map(|found| found.offset),
+        Some(17)
+    );
+    assert_eq!(
+        segment.find_by_timestamp(BASE_TIMESTAMP_MS + 35, 0).unwrap().map(|found| found.offset),
+        Some(20)
+    );
+    assert_eq!(segment.find_by_timestamp(0, 0).unwrap().map(|found| found.offset), Some(0));
+    assert_eq!(
+        segment.find_by_timestamp(BASE_TIMESTAMP_MS + 1_000, 0).unwrap().map(|found| found.offset),
+        None
+    );
 }
 
 #[test]

@@ -84,3 +84,23 @@ fn a_failed_expectation_says_it_in_korean_too() {
         })
     );
 }
+
+/// `offsets` asks ListOffsets as kafka-get-offsets does: the largest timestamp is not the newest
+/// record when a producer stamped an older time after it; `expect offset` checks the lookup.
+#[test]
+fn offsets_finds_the_largest_timestamp_and_a_time() {
+    let script = "brokers 3\ntopic t partitions 1 replication 3\n\
+        produce t value=a timestamp=1000\nproduce t value=b timestamp=9000\nproduce t value=c timestamp=2000\n\
+        offsets t-0 at max-timestamp\nexpect offset 1\n\
+        offsets t-0 at 1500\nexpect offset 1\n\
+        offsets t-0 at latest\nexpect offset 3\n\
+        offsets t-0 at 9001\nexpect offset 0\n";
+    let (trace, failed) = play(script);
+    assert_eq!(failed, vec!["line 13: expected offset 0, the lookup found none".to_string()], "{trace}");
+    assert!(trace.contains("t-0: offset 1 (timestamp 9000)"), "{trace}");
+    assert!(trace.contains("t-0: offset 1 (타임스탬프 9000)"), "{trace}");
+    assert_eq!(
+        parse("offsets t-0 at soon").map(|_| ()).unwrap_err().to_string(),
+        "line 1: expected `offsets TOPIC-N at earliest|latest|max-timestamp|TIME_MS`"
+    );
+}

@@ -179,6 +179,21 @@ fn topics_produce_and_consume_like_kafkas_tools() {
     let args = ["consume", "orders", "--partition", "1", "--from-timestamp", &from, "--timeout-ms", "300"];
     assert_eq!(stdout(&kite(&server, &args, None)), "new\n");
 
+    // Like kafka-get-offsets: the latest offset, and the record with the largest timestamp, which
+    // stays `new` when a record with an older CreateTime comes after it; none that late is empty.
+    let offsets = |time: &str| {
+        stdout(&kite(&server, &["get-offsets", "orders", "--partition", "1", "--time", time], None))
+    };
+    let end: i64 = offsets("latest").trim().rsplit(':').next().unwrap().parse().unwrap();
+    let late = kite(&server, &["produce", "orders", "--partition", "1", "--timestamp", &from, "late"], None);
+    assert!(late.status.success());
+    assert_eq!(offsets("max-timestamp"), format!("orders:1:{}\n", end - 1));
+    assert_eq!(offsets("-1"), format!("orders:1:{}\n", end + 1));
+    assert_eq!(offsets(&from), format!("orders:1:{}\n", end - 1), "the first at or after, by offset");
+    assert_eq!(offsets(&(now_ms + 4 * hour_ms).to_string()), "orders:1:\n");
+    let refused = kite(&server, &["get-offsets", "orders", "--time", "soon"], None);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--time soon: expected latest"));
+
     // JSON output: the partition Kafka's Java client chooses for each keyed record.
     let produced =
         kite(&server, &["produce", "orders", "--key", "foobar", "--output", "json", "fifth"], None);

@@ -278,6 +278,23 @@ fn real_clients_produce_and_consume_in_a_group() {
     }
 }
 
+/// ListOffsets as real clients ask it: confluent-kafka's admin client for the earliest, latest,
+/// by-time and largest-timestamp offsets (ListOffsets v7+, KIP-734), kafka-python's
+/// offsets_for_times; each answer carries the found record's own timestamp, not the asked one.
+/// The records' CreateTimes are 1000, 9000, 2000, 3000: the largest is offset 1, and the first at
+/// or after 2500 in offset order is offset 1 too (at 9000).
+#[test]
+fn real_clients_list_offsets_by_time_and_by_largest_timestamp() {
+    let data = TempDir::new("list-offsets");
+    let server = KiteServer::start(data.path());
+    let out = run_client(&server, "list_offsets_client.py", &["timed"]);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        ["earliest 0 -1", "latest 4 -1", "time 1 9000", "max 1 9000", "kafka-python 1 9000"],
+        "{out}"
+    );
+}
+
 /// Two confluent-kafka consumers in one group: the second's join rebalances the partitions
 /// between them, they read everything and commit, the first leaves and the second takes over;
 /// after `kite serve` restarts, the group resumes from its commits.

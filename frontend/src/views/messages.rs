@@ -32,6 +32,15 @@ pub struct BrowseRequest {
     pub commands: Vec<Command>,
 }
 
+/// The seek form's choices: each `Seek::parse` kind with its label.
+const SEEK_KINDS: [(&str, &str); 5] = [
+    ("end", "newest"),
+    ("beginning", "beginning"),
+    ("offset", "offset"),
+    ("timestamp", "timestamp"),
+    ("max-timestamp", "largest timestamp"),
+];
+
 /// Where a seek starts reading, in every partition browsed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Seek {
@@ -41,16 +50,21 @@ pub enum Seek {
     Offset(i64),
     /// The first record whose timestamp is at or after it (ListOffsets by time).
     Timestamp(i64),
+    /// The record with the largest timestamp, which need not be the newest by offset
+    /// (ListOffsets' MAX_TIMESTAMP, KIP-734).
+    MaxTimestamp,
 }
 
 impl Seek {
-    /// Reads the seek form: `kind` is `beginning`, `end`, `offset` or `timestamp`; `at` an offset,
+    /// Reads the seek form: `kind` is `beginning`, `end`, `offset`, `timestamp` or
+    /// `max-timestamp`; `at` an offset,
     /// or a time as epoch milliseconds or an ISO-8601 date.
     pub fn parse(kind: &str, at: &str) -> Result<Seek, String> {
         let at = at.trim();
         match kind {
             "beginning" => Ok(Seek::Beginning),
             "end" => Ok(Seek::End),
+            "max-timestamp" => Ok(Seek::MaxTimestamp),
             "offset" => at.parse().map(Seek::Offset).map_err(|_| format!("{at:?} is not an offset")),
             "timestamp" => {
                 if let Ok(ms) = at.parse::<i64>() {
@@ -69,7 +83,7 @@ impl Seek {
 }
 
 /// The requests a seek makes: a fetch per partition from where it starts, or a ListOffsets by
-/// time (whose answer the app turns into a fetch).
+/// time or for the largest timestamp (whose answer the app turns into a fetch).
 pub fn seek_commands(
     topic: &TopicDescription,
     partition: Option<i32>,
@@ -99,6 +113,11 @@ pub fn seek_commands(
             Seek::Timestamp(timestamp_ms) => {
                 Command::ListOffsets { topic: topic.name.clone(), partition: p.partition, timestamp_ms }
             }
+            Seek::MaxTimestamp => Command::ListOffsets {
+                topic: topic.name.clone(),
+                partition: p.partition,
+                timestamp_ms: kite_shared::cluster::MAX_TIMESTAMP,
+            },
         })
         .collect()
 }
@@ -420,10 +439,8 @@ pub fn messages_panel(props: &Props) -> Html {
                     </select></label>
                 <label>{ tr(lang, "From") }
                     <select id="browse-seek" onchange={on_seek_kind}>
-                        { for [("end", tr(lang, "newest")), ("beginning", tr(lang, "beginning")),
-                               ("offset", tr(lang, "offset")), ("timestamp", tr(lang, "timestamp"))]
-                            .into_iter().map(|(code, text)| html! {
-                                <option value={code} selected={*seek_kind == code}>{ text }</option>
+                        { for SEEK_KINDS.into_iter().map(|(code, text)| html! {
+                                <option value={code} selected={*seek_kind == code}>{ tr(lang, text) }</option>
                             }) }
                     </select></label>
                 if needs_at {

@@ -34,8 +34,10 @@ use crate::limits::{
     MAX_PARTITION_BYTES_IN_MEMORY, MAX_PARTITIONS_PER_CLUSTER, MAX_PRODUCE_BATCH_RECORDS,
     MAX_TOPICS_PER_CLUSTER,
 };
+use crate::log::index::NO_TIMESTAMP;
 use crate::log::local_log::{LocalLog, OpenReport};
 use crate::log::producer_state::ProducerBatch;
+use crate::log::segment::TimestampAndOffset;
 use crate::log::storage::{BrokerStore, MemoryBrokerStore, StorageError, sweep_stray_partitions};
 use crate::partitioner::{
     DEFAULT_BATCH_SIZE_BYTES, PartitionInput, PartitionerKind, Placement, TopicPartitionerState, place,
@@ -54,6 +56,14 @@ use serde::{Deserialize, Serialize};
 pub const EARLIEST_TIMESTAMP: i64 = -2;
 /// ListOffsets' special timestamp for the high watermark (Kafka's `LATEST_TIMESTAMP`).
 pub const LATEST_TIMESTAMP: i64 = -1;
+/// ListOffsets' special timestamp for the record with the largest timestamp (KIP-734, v7).
+pub const MAX_TIMESTAMP: i64 = -3;
+/// ListOffsets' special timestamp for the first offset on the broker's own disk (KIP-405, v8):
+/// the log start, since Kite keeps no tiered storage.
+pub const EARLIEST_LOCAL_TIMESTAMP: i64 = -4;
+/// ListOffsets' special timestamp for the last offset in tiered storage (KIP-1005, v9): none
+/// without tiered storage, as Kafka answers then.
+pub const LATEST_TIERED_TIMESTAMP: i64 = -5;
 /// The broker directory's identity file (Kafka's `meta.properties`: `cluster.id`, `node.id`).
 pub const META_PROPERTIES_FILE: &str = "meta.properties";
 
@@ -988,22 +998,41 @@ impl Cluster {
         Ok(Reply::SchemaRegistered { subject, id: registered.id, version: registered.version })
     }
 
-    /// Kafka's ListOffsets: earliest (-2), latest (-1), or by timestamp (the time index).
+    /// Kafka's ListOffsets: earliest (-2), latest (-1), the record with the largest timestamp
+    /// (-3), the earliest kept locally (-4: the log start, as Kite tiers nothing), the latest
+    /// tiered (-5: none), or by timestamp (the time index). The found record's own timestamp
+    /// comes back with its offset, as Kafka's answer has it.
     fn list_offsets(&self, topic_name: &str, partition: i32, timestamp_ms: i64) -> Result<Reply, KafkaError> {
         let (log, high_watermark) = self.readable(topic_name, partition)?;
-        let offset = match timestamp_ms {
-            EARLIEST_TIMESTAMP => Some(log.log_start_offset()),
-            LATEST_TIMESTAMP => Some(high_watermark),
+        let found = match timestamp_ms {
+            EARLIEST_TIMESTAMP | EARLIEST_LOCAL_TIMESTAMP => {
+                Some(TimestampAndOffset { timestamp: NO_TIMESTAMP, offset: log.log_start_offset() })
+            }
+            LATEST_TIMESTAMP => Some(TimestampAndOffset { timestamp: NO_TIMESTAMP, offset: high_watermark }),
+            LATEST_TIERED_TIMESTAMP => None,
+            MAX_TIMESTAMP => log.find_max_timestamp()?,
             t if t < 0 => {
                 return Err(KafkaError::new(
                     ErrorCode::InvalidRequest,
-                    format!("timestamp_ms {t}: use -2 (earliest), -1 (latest) or a time in milliseconds"),
+                    format!(
+                        "timestamp_ms {t}: use -2 (earliest), -1 (latest), -3 (max timestamp), -4 (earliest local), -5 (latest tiered) or a time in milliseconds"
+                    ),
                 ));
             }
-            // Only what consumers can read counts (below the high watermark).
-            t => log.find_offset_by_timestamp(t)?.filter(|&offset| offset < high_watermark),
+            t => log.find_by_timestamp(t)?,
         };
-        Ok(Reply::Offsets { topic: topic_name.to_string(), partition, timestamp_ms, offset })
+        // Only what consumers can read counts (below the high watermark).
+        let found = found.filter(|found| {
+            matches!(timestamp_ms, EARLIEST_TIMESTAMP | EARLIEST_LOCAL_TIMESTAMP | LATEST_TIMESTAMP)
+                || found.offset < high_watermark
+        });
+        Ok(Reply::Offsets {
+            topic: topic_name.to_string(),
+            partition,
+            timestamp_ms,
+            offset: found.map(|found| found.offset),
+            record_timestamp_ms: found.map(|found| found.timestamp).filter(|&t| t != NO_TIMESTAMP),
+        })
     }
 
     /// `kafka-topics --delete`: the topic goes from the metadata, then its files.
@@ -1386,11 +1415,7 @@ impl Cluster {
                     if record_offset < next || records.len() == max_records {
                         continue;
                     }
-                    let timestamp_ms = match batch.attributes.timestamp_type {
-                        TimestampType::CreateTime => batch.base_timestamp + record.timestamp_delta,
-                        TimestampType::LogAppendTime => batch.max_timestamp,
-                    };
-                    records.push(view(record_offset, timestamp_ms, record));
+                    records.push(view(record_offset, batch.timestamp_of(record), record));
                 }
                 next = next.max(batch.base_offset + i64::from(batch.last_offset_delta) + 1);
             }

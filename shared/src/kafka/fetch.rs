@@ -199,12 +199,11 @@ fn offset(
         timestamp_ms: wanted.timestamp,
     };
     match connection.ask(cluster, now_ms, command) {
-        // The engine does not say the found record's own time; Kafka would. The asked time is
-        // given back for a lookup by time, -1 for the earliest or latest offset.
-        Reply::Offsets { offset, .. } => answer
+        // The found record's own time for a lookup by time or max timestamp, -1 for the others.
+        Reply::Offsets { offset, record_timestamp_ms, .. } => answer
             .with_leader_epoch(epoch)
             .with_offset(offset.unwrap_or(-1))
-            .with_timestamp(if wanted.timestamp >= 0 && offset.is_some() { wanted.timestamp } else { -1 }),
+            .with_timestamp(record_timestamp_ms.unwrap_or(-1)),
         Reply::Error(error) => answer.with_error_code(error_code(&error)),
         _ => answer.with_error_code(ErrorCode::InvalidRequest.code()),
     }

@@ -10,8 +10,9 @@ use super::{KafkaClose, KafkaConnection, Request, decode, respond};
 /// Every API served, with the lowest and highest version. Produce from v3 and Fetch from v4: the
 /// versions that carry RecordBatch v2, the only record format Kite stores; Produce v13 names
 /// topics by id. Fetch goes to v16
-/// (v13 names topics by id; v17 and v18 add what only followers send) and ListOffsets stops before
-/// v7 (the max-timestamp lookup): not served yet. The group
+/// (v13 names topics by id; v17 and v18 add what only followers send). ListOffsets goes to v10:
+/// the max-timestamp lookup (v7), the earliest local (v8) and latest tiered offsets (v9, none
+/// without tiered storage), and v10's timeout for remote lookups, which Kite never waits on. The group
 /// APIs are the classic consumer protocol's (KIP-848's ConsumerGroupHeartbeat is not served);
 /// FindCoordinator stops at v4 (batched keys) and OffsetCommit/OffsetFetch before v10 (topic ids);
 /// InitProducerId before v5 (KIP-890's transactions); OffsetForLeaderEpoch from v2 (the current
@@ -21,7 +22,7 @@ use super::{KafkaClose, KafkaConnection, Request, decode, respond};
 pub const SUPPORTED: [(ApiKey, i16, i16); 24] = [
     (ApiKey::Produce, 3, 13),
     (ApiKey::Fetch, 4, 16),
-    (ApiKey::ListOffsets, 1, 6),
+    (ApiKey::ListOffsets, 1, 10),
     (ApiKey::OffsetForLeaderEpoch, 2, 4),
     (ApiKey::Metadata, 0, 12),
     (ApiKey::OffsetCommit, 2, 9),

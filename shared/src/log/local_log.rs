@@ -16,7 +16,7 @@ use super::epoch_cache::LeaderEpochCache;
 use super::index::DEFAULT_SEGMENT_INDEX_BYTES;
 use super::segment::{
     DEFAULT_INDEX_INTERVAL_BYTES, LogSegment, OpenError, RecoverError, RollCheck, ScanStop, SegmentError,
-    file_name,
+    TimestampAndOffset, file_name,
 };
 use super::storage::{
     INDEX_SUFFIX, LEADER_EPOCH_CHECKPOINT_FILE, LOG_SUFFIX, MemoryPartitionStore, PartitionStore,
@@ -871,12 +871,35 @@ impl LocalLog {
 
     /// The first offset whose timestamp is at or after `timestamp` (ListOffsets by time).
     pub fn find_offset_by_timestamp(&self, timestamp: i64) -> Result<Option<i64>, LogError> {
+        Ok(self.find_by_timestamp(timestamp)?.map(|found| found.offset))
+    }
+
+    /// The first record from the log start whose timestamp is at or after `timestamp`, with its
+    /// own timestamp (ListOffsets by time; records below the log start are not looked at, as
+    /// Kafka's `UnifiedLog` passes it the log start).
+    pub fn find_by_timestamp(&self, timestamp: i64) -> Result<Option<TimestampAndOffset>, LogError> {
         for segment in self.segments.values().filter(|segment| segment.max_timestamp() >= timestamp) {
-            if let Some(offset) = segment.find_offset_by_timestamp(timestamp).map_err(LogError::Storage)? {
-                return Ok(Some(offset.max(self.log_start_offset)));
+            let found =
+                segment.find_by_timestamp(timestamp, self.log_start_offset).map_err(LogError::Storage)?;
+            if found.is_some() {
+                return Ok(found);
             }
         }
         Ok(None)
+    }
+
+    /// KIP-734's MAX_TIMESTAMP: the record with the largest timestamp in the log (the first of
+    /// them, in the first segment holding it, as Kafka's `UnifiedLog` picks it).
+    pub fn find_max_timestamp(&self) -> Result<Option<TimestampAndOffset>, LogError> {
+        let mut latest: Option<&LogSegment> = None;
+        for segment in self.segments.values() {
+            if latest.is_none_or(|l| segment.max_timestamp() > l.max_timestamp()) {
+                latest = Some(segment);
+            }
+        }
+        let Some(segment) = latest else { return Ok(None) };
+        // Not clamped to the log start: Kafka gives the record's own offset back.
+        segment.find_max_timestamp().map_err(LogError::Storage)
     }
 
     /// Removes everything from the batch containing `offset` on (a follower truncating to where it

@@ -128,6 +128,16 @@ impl std::fmt::Display for ScanStop {
     }
 }
 
+/// A record found by its time, as Kafka's `FileRecords.TimestampAndOffset`: its offset and its
+/// own timestamp (which ListOffsets gives back).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimestampAndOffset {
+    /// The record's timestamp (ms), as consumers see it.
+    pub timestamp: i64,
+    /// The record's offset.
+    pub offset: i64,
+}
+
 /// When a segment must roll before taking a batch (Kafka's `LogSegment.shouldRoll`).
 pub struct RollCheck {
     /// `segment.bytes`.
@@ -448,23 +458,59 @@ impl LogSegment {
         self.file.read_at(start, end - start).map(Some)
     }
 
-    /// The first offset whose record timestamp is at or after `timestamp` (Kafka's
-    /// `findOffsetByTimestamp`), decoding only the batch that holds it.
-    pub fn find_offset_by_timestamp(&self, timestamp: i64) -> Result<Option<i64>, StorageError> {
+    /// The first record at or past `starting_offset` whose timestamp is at or after `timestamp`
+    /// (Kafka's `findOffsetByTimestamp`), decoding only the batch that holds it.
+    pub fn find_by_timestamp(
+        &self,
+        timestamp: i64,
+        starting_offset: i64,
+    ) -> Result<Option<TimestampAndOffset>, StorageError> {
         let (_, indexed_offset) = self.time_index.lookup(timestamp);
-        let (_, start) = self.offset_index.lookup(indexed_offset);
-        for batch in self.batches_from(start as usize) {
+        let (_, start) = self.offset_index.lookup(indexed_offset.max(starting_offset));
+        self.first_record_from(start as usize, starting_offset, |ts| ts >= timestamp)
+    }
+
+    /// KIP-734's lookup in this segment: its record with the largest timestamp (the first of
+    /// them), as Kafka's `UnifiedLog` finds it for ListOffsets' MAX_TIMESTAMP.
+    pub fn find_max_timestamp(&self) -> Result<Option<TimestampAndOffset>, StorageError> {
+        if self.max_timestamp_so_far == NO_TIMESTAMP {
+            return Ok(None);
+        }
+        let max = self.max_timestamp_so_far;
+        // The batch holding it ends at `offset_of_max_timestamp`; the index finds a position at
+        // or before its start.
+        let (_, start) = self.offset_index.lookup(self.offset_of_max_timestamp);
+        self.first_record_from(start as usize, self.base_offset, |ts| ts == max)
+    }
+
+    /// The first record at or after byte `start` and offset `from_offset` whose timestamp (as
+    /// consumers see it) passes `wanted`, skipping whole batches by their maxTimestamp header.
+    fn first_record_from(
+        &self,
+        start: usize,
+        from_offset: i64,
+        wanted: impl Fn(i64) -> bool,
+    ) -> Result<Option<TimestampAndOffset>, StorageError> {
+        for batch in self.batches_from(start) {
             let (position, header) = batch?;
-            if header.max_timestamp < timestamp {
+            // A batch whose largest timestamp does not pass holds no record that does (both
+            // lookups ask for a timestamp at or past a bound).
+            if header.last_offset() < from_offset || !wanted(header.max_timestamp) {
                 continue;
             }
             let bytes = self.file.read_at(position, header.total_bytes())?;
             let Ok((batch, _)) = RecordBatch::decode(&bytes) else { return Ok(None) };
-            return Ok(batch
+            let found = batch
                 .records
                 .iter()
-                .find(|r| batch.base_timestamp + r.timestamp_delta >= timestamp)
-                .map(|r| batch.base_offset + i64::from(r.offset_delta)));
+                .map(|r| TimestampAndOffset {
+                    timestamp: batch.timestamp_of(r),
+                    offset: batch.base_offset + i64::from(r.offset_delta),
+                })
+                .find(|r| r.offset >= from_offset && wanted(r.timestamp));
+            if found.is_some() {
+                return Ok(found);
+            }
         }
         Ok(None)
     }

@@ -648,6 +648,15 @@ impl RecordBatch {
         }
     }
 
+    /// A record's timestamp as consumers see it: its own (CreateTime), or the broker's append
+    /// time, the batch's maxTimestamp, for every record of a LogAppendTime batch.
+    pub fn timestamp_of(&self, record: &BatchRecord) -> i64 {
+        match self.attributes.timestamp_type {
+            TimestampType::CreateTime => self.base_timestamp.saturating_add(record.timestamp_delta),
+            TimestampType::LogAppendTime => self.max_timestamp,
+        }
+    }
+
     /// Kafka's bytes for this batch.
     pub fn encode(&self) -> Result<Vec<u8>, BatchError> {
         let records_len: usize = self.records.iter().map(BatchRecord::encoded_len).sum();

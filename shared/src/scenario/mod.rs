@@ -82,7 +82,7 @@ pub enum Action {
 pub enum Expectation {
     /// The last produce went to this partition.
     Partition(i32),
-    /// The last produce got this offset.
+    /// The last produce got this offset, or the last `offsets` lookup found it.
     Offset(i64),
     /// The last request was refused with this Kafka error name.
     Error(String),

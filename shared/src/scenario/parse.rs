@@ -12,7 +12,7 @@ use super::{
     Step,
 };
 
-const STEPS: &str = "seed, brokers, topic, produce, delete, stop, start, pause, resume, isolate, heal, cut, consumer, wait, expect";
+const STEPS: &str = "seed, brokers, topic, produce, offsets, delete, stop, start, pause, resume, isolate, heal, cut, consumer, wait, expect";
 
 /// Splits a line into words: spaces separate, `"…"` groups (with `\"` and `\\` inside), and a
 /// quoted part may follow `name=` (`value="hello world"`).
@@ -146,15 +146,18 @@ fn topic(words: &[String]) -> Result<Command, String> {
 fn produce(words: &[String]) -> Result<Command, String> {
     let topic = words.get(1).ok_or("produce expects a topic: produce TOPIC key=K value=V")?.clone();
     let (mut key, mut value, mut partition, mut headers) = (None, None, None, Vec::new());
+    let mut timestamp_ms = None;
     let (mut partitioner, mut acks) = (PartitionerKind::default(), Acks::default());
     for option in &words[2..] {
         let (name, given) = option.split_once('=').ok_or_else(|| {
-            format!("produce: expected name=value, found `{option}` (key=, value=, partition=, partitioner=, acks=, header=)")
+            format!("produce: expected name=value, found `{option}` (key=, value=, partition=, timestamp=, partitioner=, acks=, header=)")
         })?;
         match name {
             "key" => key = Some(given.to_string()),
             "value" => value = Some(given.to_string()),
             "partition" => partition = Some(number("partition=", Some(&given.to_string()))?),
+            // The record's CreateTime (ms since the epoch); the clock's time when not given.
+            "timestamp" => timestamp_ms = Some(number("timestamp=", Some(&given.to_string()))?),
             "partitioner" => {
                 partitioner = PartitionerKind::from_name(given).ok_or_else(|| {
                     format!("unknown partitioner `{given}` (default, RoundRobinPartitioner, consistent_random, murmur2_random)")
@@ -179,7 +182,7 @@ fn produce(words: &[String]) -> Result<Command, String> {
         partition,
         key,
         value,
-        timestamp_ms: None,
+        timestamp_ms,
         partitioner,
         key_serializer: Default::default(),
         value_serializer: Default::default(),
@@ -233,6 +236,19 @@ fn expect(words: &[String]) -> Result<(Expectation, usize), String> {
     })
 }
 
+const OFFSETS_USAGE: &str = "expected `offsets TOPIC-N at earliest|latest|max-timestamp|TIME_MS`";
+
+/// `offsets`' `at` word as ListOffsets' timestamp: a special one by name, or a time in ms.
+fn offsets_at(when: &str) -> Result<i64, String> {
+    use crate::cluster::{EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, MAX_TIMESTAMP};
+    match when {
+        "earliest" => Ok(EARLIEST_TIMESTAMP),
+        "latest" => Ok(LATEST_TIMESTAMP),
+        "max-timestamp" => Ok(MAX_TIMESTAMP),
+        time => time.parse::<i64>().ok().filter(|t| *t >= 0).ok_or_else(|| OFFSETS_USAGE.to_string()),
+    }
+}
+
 fn step(words: &[String], line_text: &str) -> Result<Action, String> {
     let first = words[0].as_str();
     let request = |command: Command, used: usize| no_more(words, used).map(|()| Action::Request(command));
@@ -246,6 +262,14 @@ fn step(words: &[String], line_text: &str) -> Result<Action, String> {
             }
             _ => Err("expected `delete topic NAME`".into()),
         },
+        "offsets" => {
+            let (topic, partition) = topic_partition(words.get(1))?;
+            let timestamp_ms = match (words.get(2).map(String::as_str), words.get(3)) {
+                (Some("at"), Some(when)) => offsets_at(when)?,
+                _ => return Err(OFFSETS_USAGE.into()),
+            };
+            request(Command::ListOffsets { topic, partition, timestamp_ms }, 4)
+        }
         "stop" => request(Command::StopBroker { broker: broker(first, words)? }, 3),
         "start" => request(Command::StartBroker { broker: broker(first, words)? }, 3),
         "resume" => request(Command::ResumeBroker { broker: broker(first, words)? }, 3),

@@ -186,10 +186,20 @@ impl ScenarioRun {
                 let (partition, _) = produced()?;
                 same(("partition", "partition"), *expected, partition)
             }
-            Expectation::Offset(expected) => {
-                let (_, offset) = produced()?;
-                same(("offset", "offset"), *expected, offset)
-            }
+            Expectation::Offset(expected) => match &self.last {
+                // An `offsets` step's lookup, or else the last produce.
+                Some(Reply::Offsets { offset: Some(offset), .. }) => {
+                    same(("offset", "offset"), *expected, *offset)
+                }
+                Some(Reply::Offsets { offset: None, .. }) => Err(Said::new(
+                    format!("expected offset {expected}, the lookup found none"),
+                    format!("offset {expected}를 기대했지만 찾은 offset이 없습니다"),
+                )),
+                _ => {
+                    let (_, offset) = produced()?;
+                    same(("offset", "offset"), *expected, offset)
+                }
+            },
             Expectation::Ok => match &self.last {
                 Some(Reply::Error(e)) => Err(Said::new(
                     format!("expected success, got {}: {}", e.error.name(), e.message),
@@ -346,6 +356,18 @@ fn describe(reply: &Reply) -> Said {
         Reply::Produced { topic, partition, offset, .. } => Said::new(
             format!("{topic}-{partition} @ offset {offset}"),
             format!("{topic}-{partition}의 offset {offset}에 기록"),
+        ),
+        Reply::Offsets { topic, partition, offset: Some(offset), record_timestamp_ms, .. } => {
+            let at = record_timestamp_ms.map(|t| format!(" (timestamp {t})")).unwrap_or_default();
+            let ko_at = record_timestamp_ms.map(|t| format!(" (타임스탬프 {t})")).unwrap_or_default();
+            Said::new(
+                format!("{topic}-{partition}: offset {offset}{at}"),
+                format!("{topic}-{partition}: offset {offset}{ko_at}"),
+            )
+        }
+        Reply::Offsets { topic, partition, offset: None, .. } => Said::new(
+            format!("{topic}-{partition}: no such offset"),
+            format!("{topic}-{partition}: 해당하는 offset이 없습니다"),
         ),
         Reply::TopicDeleted { name } => Said::new(format!("deleted {name}"), format!("{name} 삭제")),
         Reply::ClusterDescribed { brokers, .. } => {
