@@ -4,7 +4,8 @@
 //! (one request per record, 100-byte values), `produce_batch` of 1000 records per request (JSON),
 //! `produce_records` of the same 1000 records as one Kafka record batch in a binary frame, fetch
 //! of 1000 records per request (JSON, and `fetch_records`' binary batches decoded by the client),
-//! and single-record produce latency p50/p99.
+//! and single-record produce latency p50/p99; and kcat over Kafka's protocol, against Kite and
+//! against Tansu (a Kafka-compatible broker in Rust) in the same run.
 //! `cargo xtask bench` runs it.
 
 use std::io::{BufRead, BufReader};
@@ -248,8 +249,9 @@ fn main() {
 /// A real Kafka client, kcat (librdkafka), producing the same number of 100 B records to
 /// partition 0 through the Kafka listener (linger 5 ms, batches up to 1 MB, the setup's acks),
 /// plainly and, with acks=all, as an idempotent producer (to a second topic), and consuming them, each timed from
-/// start to exit, beside `produce_records`' websocket and in-process times for as many records.
-/// Skipped, said so, without kcat (`KCAT` or on PATH).
+/// start to exit, beside `produce_records`' websocket and in-process times for as many records,
+/// and beside the same client against Tansu (`TANSU`: a Kafka-compatible broker in Rust, memory
+/// storage, one broker) in the same run. Skipped, said so, without kcat (`KCAT` or on PATH).
 fn kafka_clients(
     server: &mut Server,
     dir: &std::path::Path,
@@ -275,26 +277,18 @@ fn kafka_clients(
     let lines: String = (0..records).map(|i| format!("key-{i:06}:{}\n", "v".repeat(VALUE_BYTES))).collect();
     std::fs::write(&input, lines).unwrap();
     let acks = if acks == Acks::All { "all" } else { "1" };
+    let kcat = Kcat { kcat: &kcat, input: &input, records, acks };
     let rate = |d: Duration| records as f64 / d.as_secs_f64();
-    for (name, topic, idempotence) in [
-        ("produce, kcat over Kafka's protocol", "bench-kafka", "false"),
-        ("produce, kcat idempotent", "bench-kafka-idempotent", "true"),
+    let tansu = Tansu::start();
+    for (name, topic, idempotent) in [
+        ("produce, kcat over Kafka's protocol", "bench-kafka", false),
+        ("produce, kcat idempotent", "bench-kafka-idempotent", true),
     ] {
-        if idempotence == "true" && acks != "all" {
+        if idempotent && acks != "all" {
             // librdkafka refuses idempotence without acks=all, as Kafka's clients do.
             continue;
         }
-        let started = Instant::now();
-        let produced = Process::new(&kcat)
-            .args(["-b", &bootstrap, "-P", "-t", topic, "-p", "0", "-K:", "-l"])
-            .arg(&input)
-            .args(["-X", &format!("acks={acks}"), "-X", "linger.ms=5", "-X", "batch.size=1000000"])
-            .args(["-X", "queue.buffering.max.messages=1000000"])
-            .args(["-X", &format!("enable.idempotence={idempotence}")])
-            .status()
-            .unwrap();
-        let kafka = started.elapsed();
-        assert!(produced.success(), "kcat -P failed");
+        let kafka = kcat.produce(&bootstrap, topic, idempotent);
         println!(
             "{:<44} kafka {:>12.0} records/s   in-process {:>12.0} records/s   share {:>5.1}%   websocket binary {:>10.0} records/s",
             name,
@@ -303,16 +297,116 @@ fn kafka_clients(
             100.0 * rate(kafka) / rate(binary.1),
             rate(binary.0)
         );
+        if let Some(tansu) = &tansu {
+            tansu.create_topic(topic);
+            let baseline = kcat.produce(&tansu.bootstrap, topic, idempotent);
+            tansu_row(name, rate(baseline), rate(kafka));
+        }
     }
-    let started = Instant::now();
-    let consumed = Process::new(&kcat)
-        .args(["-b", &bootstrap, "-C", "-t", "bench-kafka", "-p", "0", "-o", "beginning", "-e", "-q"])
-        .args(["-c", &records.to_string(), "-f", "%o\n"])
-        .output()
-        .unwrap();
-    let kafka = started.elapsed();
-    assert_eq!(String::from_utf8_lossy(&consumed.stdout).lines().count(), records, "kcat read every record");
+    let kafka = kcat.consume(&bootstrap, "bench-kafka");
     println!("{:<44} kafka {:>12.0} records/s", "consume, kcat over Kafka's protocol", rate(kafka));
+    if let Some(tansu) = &tansu {
+        let baseline = kcat.consume(&tansu.bootstrap, "bench-kafka");
+        tansu_row("consume, kcat over Kafka's protocol", rate(baseline), rate(kafka));
+    }
+}
+
+/// The Tansu baseline's row: its rate, and Kite's as a multiple of it (issue 20's target: ≥ 1.5×).
+fn tansu_row(name: &str, tansu: f64, kite: f64) {
+    println!("{:<44} tansu {:>12.0} records/s   kite/tansu {:>5.2}×", name, tansu, kite / tansu);
+}
+
+/// kcat runs of one setup: the same input file, record count and acks for every broker.
+struct Kcat<'a> {
+    kcat: &'a str,
+    input: &'a std::path::Path,
+    records: usize,
+    acks: &'a str,
+}
+
+impl Kcat<'_> {
+    /// Produces the input file to partition 0 of `topic`, timed from start to exit.
+    fn produce(&self, bootstrap: &str, topic: &str, idempotent: bool) -> Duration {
+        let started = Instant::now();
+        let produced = Process::new(self.kcat)
+            .args(["-b", bootstrap, "-P", "-t", topic, "-p", "0", "-K:", "-l"])
+            .arg(self.input)
+            .args(["-X", &format!("acks={}", self.acks), "-X", "linger.ms=5", "-X", "batch.size=1000000"])
+            .args(["-X", "queue.buffering.max.messages=1000000"])
+            .args(["-X", &format!("enable.idempotence={idempotent}")])
+            .status()
+            .unwrap();
+        let elapsed = started.elapsed();
+        assert!(produced.success(), "kcat -P to {bootstrap} failed");
+        elapsed
+    }
+
+    /// Reads every record of partition 0 of `topic` from the start, timed from start to exit.
+    fn consume(&self, bootstrap: &str, topic: &str) -> Duration {
+        let started = Instant::now();
+        let consumed = Process::new(self.kcat)
+            .args(["-b", bootstrap, "-C", "-t", topic, "-p", "0", "-o", "beginning", "-e", "-q"])
+            .args(["-c", &self.records.to_string(), "-f", "%o\n"])
+            .output()
+            .unwrap();
+        let elapsed = started.elapsed();
+        let read = String::from_utf8_lossy(&consumed.stdout).lines().count();
+        assert_eq!(read, self.records, "kcat read every record from {bootstrap}");
+        elapsed
+    }
+}
+
+/// How long Tansu may take to accept connections after it starts.
+const TANSU_START_TIMEOUT_MS: u64 = 10_000;
+
+/// A Tansu broker on a free loopback port, memory storage; stopped when dropped.
+struct Tansu {
+    child: Child,
+    binary: String,
+    bootstrap: String,
+}
+
+impl Tansu {
+    /// `TANSU`'s broker, or `None` (said so) without it.
+    fn start() -> Option<Tansu> {
+        let Ok(binary) = std::env::var("TANSU") else {
+            println!("tansu: skipped, TANSU not set (`cargo xtask bench` downloads it)");
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let url = format!("tcp://127.0.0.1:{port}");
+        let child = Process::new(&binary)
+            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args(["--storage-engine", "memory://tansu/"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tansu starts");
+        let tansu = Tansu { child, binary, bootstrap: format!("127.0.0.1:{port}") };
+        let deadline = Instant::now() + Duration::from_millis(TANSU_START_TIMEOUT_MS);
+        while std::net::TcpStream::connect(&tansu.bootstrap).is_err() {
+            assert!(Instant::now() < deadline, "tansu accepts connections on {}", tansu.bootstrap);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(tansu)
+    }
+
+    /// A one-partition topic, as the Kite side's.
+    fn create_topic(&self, name: &str) {
+        let created = Process::new(&self.binary)
+            .args(["topic", "create", "--broker", &format!("tcp://{}", self.bootstrap), "--partitions", "1"])
+            .arg(name)
+            .status()
+            .unwrap();
+        assert!(created.success(), "tansu topic create {name}");
+    }
+}
+
+impl Drop for Tansu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 fn suite(setup: &Setup) {

