@@ -261,9 +261,12 @@ fn kafka_clients(
 ) {
     let kcat = std::env::var("KCAT").unwrap_or_else(|_| "kcat".into());
     let Some(bootstrap) = server.kafka.clone() else { return println!("kafka: no listener, skipped") };
-    if Process::new(&kcat).arg("-V").output().is_err() {
+    let Ok(version) = Process::new(&kcat).arg("-V").output() else {
         return println!("kafka (kcat): skipped, kcat not found (set KCAT or install kcat)");
-    }
+    };
+    let version = String::from_utf8_lossy(&version.stdout).into_owned();
+    let library = version.split(", ").find_map(|part| part.strip_prefix("librdkafka ")).unwrap_or("?");
+    println!("kcat on librdkafka {}", library.split_whitespace().next().unwrap_or("?"));
     for name in ["bench-kafka", "bench-kafka-idempotent"] {
         let create = Command::CreateTopic {
             name: name.into(),

@@ -12,9 +12,15 @@ const BROWSER_BENCH_TIMEOUT_SECS: u64 = 900;
 pub(crate) fn run() -> Result<(), String> {
     let mut native = proc::cargo();
     native.args(["bench", "-p", "kite-shared", "-p", "kite-backend"]);
-    // The Kafka-protocol rows need kcat, and Tansu for their baseline; without them the bench
+    // The Kafka-protocol rows need kcat, and Tansu for their baseline, and kcat runs on the
+    // Python tests' librdkafka (tools::ensure_wheel_librdkafka says why); without them the bench
     // says it skipped those rows.
-    for (name, tool) in [("KCAT", tools::ensure_kcat()), ("TANSU", tools::ensure_tansu())] {
+    let tools = [
+        ("KCAT", tools::ensure_kcat()),
+        ("TANSU", tools::ensure_tansu()),
+        ("LD_LIBRARY_PATH", tools::ensure_wheel_librdkafka()),
+    ];
+    for (name, tool) in tools {
         match tool {
             Ok(path) => {
                 native.env(name, path);

@@ -327,6 +327,36 @@ pub(crate) fn ensure_tansu() -> Result<PathBuf, String> {
     Ok(binary)
 }
 
+/// A directory holding the librdkafka that the pinned confluent-kafka wheel ships (2.16), as
+/// `librdkafka.so.1`, for `LD_LIBRARY_PATH`: kcat run with it speaks the librdkafka of the Python
+/// tests. The bench needs it because Debian's kcat (librdkafka 2.0.2) cannot read Tansu 0.6.0's
+/// ApiVersions answer ("Read underflow"); Kite and Tansu are measured with the same library.
+pub(crate) fn ensure_wheel_librdkafka() -> Result<PathBuf, String> {
+    let python = ensure_python_clients()?;
+    let venv = python.parent().and_then(Path::parent).ok_or("the Python clients' venv has no root")?;
+    let lib = venv.join("lib");
+    let libs = std::fs::read_dir(&lib)
+        .map_err(|e| format!("cannot read {}: {e}", lib.display()))?
+        .filter_map(Result::ok)
+        .map(|python_dir| python_dir.path().join("site-packages").join("confluent_kafka.libs"))
+        .find(|libs| libs.is_dir())
+        .ok_or_else(|| format!("no confluent_kafka.libs under {}", lib.display()))?;
+    let librdkafka = std::fs::read_dir(&libs)
+        .map_err(|e| format!("cannot read {}: {e}", libs.display()))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("librdkafka-")))
+        .ok_or_else(|| format!("no librdkafka in {}", libs.display()))?;
+    let dir = crate::workspace_root().join("target").join("tools").join("rdkafka");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let link = dir.join("librdkafka.so.1");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&librdkafka, &link)
+        .map_err(|e| format!("cannot link {}: {e}", link.display()))?;
+    // Its own dependencies (renamed by auditwheel) lie beside it.
+    std::env::join_paths([dir, libs]).map(PathBuf::from).map_err(|e| e.to_string())
+}
+
 /// The JavaScript Kafka client the compatibility tests drive, pinned.
 const NODE_KAFKA_CLIENT: &str = "kafkajs@2.2.4";
 
