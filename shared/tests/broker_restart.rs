@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use kite_shared::api::{Command, Reply};
-use kite_shared::cluster::{Cluster, StorageOptions};
+use kite_shared::cluster::{Cluster, RETENTION_CHECK_INTERVAL_MS, StorageOptions};
 use kite_shared::log::storage::{BrokerStore, FileMap, Journal, MemoryBrokerStore, apply_ops};
 
 const T0: i64 = 1_700_000_000_000;
@@ -53,4 +53,52 @@ fn a_restarted_broker_takes_the_topics_configs_back() {
             "broker {broker} rolled {count} segments: {segments:?} (restarted: {follower})"
         );
     }
+}
+
+/// A follower stopped while retention deleted the leader's oldest segments comes back with a log
+/// that ends before the leader's log start: what it lacks is gone from the leader. As Kafka's
+/// follower does (`truncateFullyAndStartAt`), it starts over, empty, at the leader's log start,
+/// catches up from there and rejoins the ISR; before, it fetched below the leader's log start
+/// forever and stayed out of the ISR.
+#[test]
+fn a_follower_behind_the_leaders_log_start_starts_over_there() {
+    let mut cluster = Cluster::replicated_in_memory(1, 3, T0);
+    cluster.allow_faults = true;
+    let configs = BTreeMap::from([
+        ("segment.bytes".to_string(), "100".to_string()),
+        ("retention.bytes".to_string(), "400".to_string()),
+    ]);
+    let create =
+        Command::CreateTopic { name: "tiny".into(), partitions: 1, configs, replication_factor: Some(3) };
+    let Reply::TopicCreated { topic, .. } = cluster.handle(T0, create) else { panic!("not created") };
+    let leader = topic.partitions[0].leader.unwrap();
+    let follower = (leader + 1) % 3;
+    let stopped = cluster.handle(T0, Command::StopBroker { broker: follower });
+    assert!(matches!(stopped, Reply::ClusterDescribed { .. }), "{stopped:?}");
+    let produce = |cluster: &mut Cluster, now: i64, n: usize| {
+        let value = format!("record {n} {}", "x".repeat(60));
+        let reply = cluster.handle(now, Command::produce_text("tiny", Some(0), None, &value));
+        assert!(matches!(reply, Reply::Produced { .. }), "{reply:?}");
+    };
+    for n in 0..RECORDS {
+        produce(&mut cluster, T0, n);
+    }
+    // Retention runs on the brokers that are up: the leader's log start passes the follower's end.
+    cluster.tick(T0 + 1_000);
+    let later = T0 + RETENTION_CHECK_INTERVAL_MS + 2_000;
+    cluster.tick(later);
+    let earliest = Command::ListOffsets { topic: "tiny".into(), partition: 0, timestamp_ms: -2 };
+    let Reply::Offsets { offset: Some(log_start), .. } = cluster.handle(later, earliest) else {
+        panic!("no log start")
+    };
+    assert!(log_start > 0, "retention deleted nothing");
+    let started = cluster.handle(later, Command::StartBroker { broker: follower });
+    assert!(matches!(started, Reply::ClusterDescribed { .. }), "{started:?}");
+    for second in 1..=30 {
+        cluster.tick(later + second * 1_000);
+    }
+    produce(&mut cluster, later + 31_000, RECORDS);
+    let Reply::Topics { topics } = cluster.handle(later + 32_000, Command::ListTopics) else { panic!() };
+    let isr = &topics.iter().find(|t| t.name == "tiny").unwrap().partitions[0].isr;
+    assert!(isr.contains(&follower), "broker {follower} is back in the ISR {isr:?} (log start {log_start})");
 }

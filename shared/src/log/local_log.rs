@@ -945,6 +945,33 @@ impl LocalLog {
         Ok(())
     }
 
+    /// Kafka's `truncateFullyAndStartAt`: every record goes and the log starts over, empty, at
+    /// `offset` (a follower whose log ends before its leader's log start: what it holds the leader
+    /// no longer has, and what it lacks is gone from the leader). The new active segment is made
+    /// before the old ones go, so a store failing part-way still leaves the log one.
+    pub fn truncate_fully_and_start_at(&mut self, offset: i64) -> Result<(), LogError> {
+        self.check_writable()?;
+        let doomed: Vec<i64> = self.segments.keys().copied().filter(|&base| base != offset).collect();
+        if !self.segments.contains_key(&offset) {
+            let file = self.store.open_segment(offset).map_err(|e| self.poison(e))?;
+            self.segments.insert(offset, self.empty_segment(offset, file));
+        }
+        for base in doomed {
+            self.remove_segment(base)?;
+        }
+        // A segment already at `offset` (this log's own, ended there) keeps nothing either.
+        if let Some(segment) = self.segments.get_mut(&offset)
+            && let Err(e) = segment.truncate_to(offset).and_then(|_| segment.flush())
+        {
+            return Err(self.poison(e));
+        }
+        self.log_start_offset = offset;
+        self.first_dirty_offset = offset;
+        self.recovery_point = offset;
+        self.epochs = LeaderEpochCache::new();
+        self.write_epoch_checkpoint()
+    }
+
     /// `kafka-delete-records`: moves the log start offset up to `offset` and drops segments wholly
     /// below it. Returns the new log start offset.
     pub fn delete_records(&mut self, offset: i64) -> Result<i64, LogError> {

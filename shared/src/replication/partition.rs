@@ -320,6 +320,13 @@ impl Partition {
             let records = self.read(fetch_offset, self.high_watermark);
             return Ok(FetchData { records, ..base });
         };
+        // A follower whose log ends before our log start (stopped while retention deleted what
+        // it lacks): no records and no divergence check (our epochs there are gone too), only
+        // our log start, at which it starts over. Kafka's leader answers OFFSET_OUT_OF_RANGE
+        // with its log start, and the follower truncates fully and starts at it.
+        if fetch_offset < self.log.log_start_offset() {
+            return Ok(base);
+        }
         // KIP-320: does the follower's history agree with ours up to where it fetches?
         if let Some(epoch) = last_fetched_epoch
             && self.planted_bug != Some(PlantedBug::SkippedFollowerTruncation)
@@ -486,6 +493,9 @@ impl Partition {
             }
             return false;
         }
+        if self.log.log_end_offset() < data.log_start_offset {
+            return self.start_over_at(now_ms, data.log_start_offset, trace);
+        }
         let fetched = !data.records.is_empty();
         if fetched {
             let first = self.log.log_end_offset();
@@ -513,5 +523,24 @@ impl Partition {
             );
         }
         fetched
+    }
+
+    /// The leader's log starts past our log end: what we hold, it no longer has. Start over,
+    /// empty, at its log start (Kafka's `truncateFullyAndStartAt`) and fetch from there.
+    fn start_over_at(&mut self, now_ms: i64, log_start_offset: i64, trace: &mut Trace) -> bool {
+        if self.log.truncate_fully_and_start_at(log_start_offset).is_err() {
+            return false;
+        }
+        self.high_watermark = log_start_offset;
+        trace.push(
+            now_ms,
+            Event::Truncated {
+                broker: self.broker,
+                tp: self.tp.clone(),
+                to_offset: log_start_offset,
+                reason: "started over at the leader's log start",
+            },
+        );
+        true
     }
 }
