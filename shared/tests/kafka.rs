@@ -45,6 +45,7 @@ use kite_shared::api::{Command, Reply};
 use kite_shared::cluster::{Cluster, ListenerReach};
 use kite_shared::kafka::{AdvertisedBroker, KafkaConnection, KafkaListener};
 use kite_shared::record::batch::{BatchRecord, RecordBatch};
+use kite_shared::record::compression::Compression;
 
 const NOW_MS: i64 = 1_700_000_000_000;
 
@@ -211,6 +212,61 @@ fn produce_is_taken_by_the_leader_only_and_acks_0_hears_nothing() {
     let second: ProduceResponse = response(&out[first_len..], 9, 7);
     assert_eq!(first.responses[0].partition_responses[0].base_offset, 3);
     assert_eq!(second.responses[0].partition_responses[0].base_offset, 4);
+}
+
+/// The batch a producer sent is the batch stored, as on a Kafka broker (LogValidator's in-place
+/// offset assignment): its codec, timestamps and bytes kept, only the base offset and the leader
+/// epoch stamped. A topic whose `compression.type` names another codec stores the records anew in
+/// that codec, as Kafka recompresses.
+#[test]
+fn a_producers_batch_is_stored_as_it_came() {
+    let (mut cluster, leader) = cluster_with_orders();
+    let records = (0..3)
+        .map(|i| BatchRecord {
+            offset_delta: i,
+            timestamp_delta: i64::from(7 - i),
+            key: Some(format!("k{i}").into_bytes()),
+            value: Some(vec![b'v'; 200]),
+            ..BatchRecord::default()
+        })
+        .collect();
+    let mut batch = RecordBatch::new(NOW_MS - 5_000, records);
+    batch.attributes.compression = Compression::Lz4;
+    let sent = batch.encode().unwrap();
+    let produce_sent = |topic: &'static str| {
+        let partition =
+            PartitionProduceData::default().with_index(0).with_records(Some(Bytes::from(sent.clone())));
+        let topic = TopicProduceData::default()
+            .with_name(TopicName(StrBytes::from_static_str(topic)))
+            .with_partition_data(vec![partition]);
+        ProduceRequest::default().with_acks(-1).with_timeout_ms(30_000).with_topic_data(vec![topic])
+    };
+    let mut connection = KafkaConnection::new(listener(leader));
+    let out = connection
+        .receive(&mut cluster, NOW_MS, &frame(ApiKey::Produce, 9, 1, &produce_sent("orders")))
+        .unwrap();
+    let answer: ProduceResponse = response(&out, 9, 1);
+    assert_eq!(answer.responses[0].partition_responses[0].error_code, 0);
+    let fetch = Command::FetchRecords { topic: "orders".into(), partition: 0, offset: 0, max_bytes: None };
+    let Reply::RecordBatches { payload, .. } = cluster.handle(NOW_MS, fetch) else { panic!("no batches") };
+    // baseOffset (0..8) was 0 already; partitionLeaderEpoch (12..16) is the leader's.
+    assert_eq!(payload.len(), sent.len());
+    assert_eq!((&payload[..12], &payload[16..]), (&sent[..12], &sent[16..]), "the bytes kept");
+
+    let create = Command::CreateTopic {
+        name: "gzipped".into(),
+        partitions: 1,
+        configs: [("compression.type".to_string(), "gzip".to_string())].into(),
+        replication_factor: Some(3),
+    };
+    let Reply::TopicCreated { topic, .. } = cluster.handle(NOW_MS, create) else { panic!("not created") };
+    let mut connection = KafkaConnection::new(listener(topic.partitions[0].leader.unwrap()));
+    connection
+        .receive(&mut cluster, NOW_MS, &frame(ApiKey::Produce, 9, 2, &produce_sent("gzipped")))
+        .unwrap();
+    let dump = Command::DumpRecord { topic: "gzipped".into(), partition: 0, offset: 2 };
+    let Reply::RecordDumped { batch, .. } = cluster.handle(NOW_MS, dump) else { panic!("no dump") };
+    assert_eq!((batch.compresscodec.as_str(), batch.count), ("gzip", 3), "recompressed in the topic's codec");
 }
 
 #[test]

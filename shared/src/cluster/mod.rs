@@ -247,6 +247,50 @@ struct Placed {
     record: BatchRecord,
 }
 
+/// One partition's placed records (`indexes` into `placed`) as a new batch, in request order,
+/// in the topic's codec, with an idempotent producer's id, epoch and base sequence.
+fn encode_batch(
+    now_ms: i64,
+    placed: &[Placed],
+    indexes: &[usize],
+    compression: TopicCompression,
+    producer: Option<ProducerBatch>,
+) -> Result<Vec<u8>, KafkaError> {
+    let base_timestamp = indexes.iter().map(|&i| placed[i].timestamp_ms).min().unwrap_or(now_ms);
+    let records = indexes
+        .iter()
+        .zip(0..)
+        .map(|(&i, delta)| BatchRecord {
+            offset_delta: delta,
+            timestamp_delta: placed[i].timestamp_ms - base_timestamp,
+            ..placed[i].record.clone()
+        })
+        .collect();
+    let mut batch = RecordBatch::new(base_timestamp, records);
+    if let TopicCompression::Codec(codec) = compression {
+        batch.attributes.compression = codec;
+    }
+    if let Some(producer) = producer {
+        batch.producer_id = producer.producer_id;
+        batch.producer_epoch = producer.epoch;
+        batch.base_sequence = producer.first_sequence;
+    }
+    batch.encode().map_err(|e| KafkaError::new(ErrorCode::CorruptMessage, e.to_string()))
+}
+
+/// Whether a client's batch can be stored as it came, as Kafka's `LogValidator` assigns offsets
+/// in place: its records' offset deltas are 0, 1, … to its last, and the topic's
+/// `compression.type` takes its codec (`producer`, or the same one).
+fn keeps_as_sent(batch: &RecordBatch, compression: TopicCompression) -> bool {
+    let in_order = batch.records.iter().zip(0..).all(|(record, delta)| record.offset_delta == delta);
+    let last = i32::try_from(batch.records.len()).is_ok_and(|n| batch.last_offset_delta == n - 1);
+    let codec = match compression {
+        TopicCompression::Producer => true,
+        TopicCompression::Codec(codec) => codec == batch.attributes.compression,
+    };
+    in_order && last && codec && !batch.records.is_empty()
+}
+
 /// One record to produce, as the command gave it.
 struct ProduceRequest<'a> {
     topic: &'a str,
@@ -1096,7 +1140,7 @@ impl Cluster {
         let to = (request.partition, request.partitioner);
         let placed = self.place_records(topic_name, to, vec![(request.timestamp_ms, record)])?;
         let placement = placed[0].placement.clone();
-        let produced = self.append_placed(now_ms, acks, topic_name, placed, None)?;
+        let produced = self.append_placed(now_ms, acks, topic_name, placed, (None, None))?;
         let ProducedRecord { partition, offset, timestamp_ms } = produced[0];
         Ok(Reply::Produced { topic: topic_name.to_string(), partition, offset, timestamp_ms, placement })
     }
@@ -1145,7 +1189,7 @@ impl Cluster {
         }
         let placed =
             self.place_records(topic_name, (settings.partition, settings.partitioner), serialized)?;
-        let records = self.append_placed(now_ms, acks, topic_name, placed, None)?;
+        let records = self.append_placed(now_ms, acks, topic_name, placed, (None, None))?;
         Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records })
     }
 
@@ -1173,6 +1217,9 @@ impl Cluster {
         let mut rest = payload;
         // An idempotent producer's batch (it has a producer id), and how many batches came.
         let (mut idempotent, mut batches) = (None, 0);
+        let compression = self.topics.get(topic_name).map(|topic| topic.config.compression_type);
+        // The first batch's bytes, when they can be stored as they came (one batch, below).
+        let mut kept = None;
         while !rest.is_empty() {
             let (batch, used) = RecordBatch::decode(rest).map_err(|e| {
                 KafkaError::new(
@@ -1180,6 +1227,9 @@ impl Cluster {
                     format!("The binary payload is not Kafka record batches: {e}"),
                 )
             })?;
+            if batches == 0 && compression.is_some_and(|compression| keeps_as_sent(&batch, compression)) {
+                kept = Some(&rest[..used]);
+            }
             rest = &rest[used..];
             batches += 1;
             if batch.producer_id >= 0 {
@@ -1214,12 +1264,17 @@ impl Cluster {
                 )));
             }
         }
+        // Kafka stores a producer's batch as it came; Kite does too when it goes whole to the
+        // partition the client named. Otherwise (no partition named: the records are placed one
+        // by one, as `produce_batch`'s) the records go in new batches.
+        let kept = kept.filter(|_| batches == 1 && partition.is_some());
         let Some(batch) = idempotent else {
             let placed = self.place_records(topic_name, (partition, partitioner), records)?;
-            let records = self.append_placed(now_ms, acks, topic_name, placed, None)?;
+            let records = self.append_placed(now_ms, acks, topic_name, placed, (None, kept))?;
             return Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records });
         };
-        self.produce_idempotent(now_ms, acks, topic_name, (partition, partitioner), (batch, batches), records)
+        let to = (partition, partitioner);
+        self.produce_idempotent(now_ms, acks, topic_name, to, (batch, batches, kept), records)
     }
 
     /// Places serialized records as the producer does: each to `to`'s partition when it names
@@ -1254,7 +1309,7 @@ impl Cluster {
         acks: Acks,
         topic_name: &str,
         placed: Vec<Placed>,
-        producer: Option<ProducerBatch>,
+        (producer, kept): (Option<ProducerBatch>, Option<&[u8]>),
     ) -> Result<Vec<ProducedRecord>, KafkaError> {
         let state = self.topics.get(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
         let (min_isr, compression) = (state.config.min_insync_replicas, state.config.compression_type);
@@ -1266,27 +1321,11 @@ impl Cluster {
         }
         let mut encoded = Vec::new();
         for (&partition, indexes) in &by_partition {
-            let base_timestamp = indexes.iter().map(|&i| placed[i].timestamp_ms).min().unwrap_or(now_ms);
-            let batch_records = indexes
-                .iter()
-                .zip(0..)
-                .map(|(&i, delta)| BatchRecord {
-                    offset_delta: delta,
-                    timestamp_delta: placed[i].timestamp_ms - base_timestamp,
-                    ..placed[i].record.clone()
-                })
-                .collect();
-            let mut batch = RecordBatch::new(base_timestamp, batch_records);
-            if let TopicCompression::Codec(codec) = compression {
-                batch.attributes.compression = codec;
-            }
-            if let Some(producer) = producer {
-                batch.producer_id = producer.producer_id;
-                batch.producer_epoch = producer.epoch;
-                batch.base_sequence = producer.first_sequence;
-            }
-            let bytes =
-                batch.encode().map_err(|e| KafkaError::new(ErrorCode::CorruptMessage, e.to_string()))?;
+            let bytes = match kept {
+                // The client's own batch, to the one partition it names (`produce_records`).
+                Some(kept) if by_partition.len() == 1 => kept.to_vec(),
+                _ => encode_batch(now_ms, &placed, indexes, compression, producer)?,
+            };
             let (log, _) = self.readable(topic_name, partition)?;
             if bytes.len() > log.config().max_message_bytes {
                 return Err(KafkaError::new(

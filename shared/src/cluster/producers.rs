@@ -113,7 +113,7 @@ impl Cluster {
         acks: Acks,
         topic_name: &str,
         (partition, partitioner): (Option<i32>, PartitionerKind),
-        (batch, batches): (ProducerBatch, usize),
+        (batch, batches, kept): (ProducerBatch, usize, Option<&[u8]>),
         records: Vec<(i64, BatchRecord)>,
     ) -> Result<Reply, KafkaError> {
         // Kafka's rules for an idempotent producer: one batch with records and a sequence, to
@@ -155,7 +155,7 @@ impl Cluster {
             }
         }
         let placed = self.place_records(topic_name, (Some(partition), partitioner), records)?;
-        let appended = self.append_placed(now_ms, acks, topic_name, placed, Some(batch));
+        let appended = self.append_placed(now_ms, acks, topic_name, placed, (Some(batch), kept));
         let outcome = match &appended {
             Ok(records) => Ok(records.first().map_or(-1, |r| r.offset)),
             Err(error) => Err(error.error),
