@@ -12,6 +12,9 @@ const BROWSER_BENCH_TIMEOUT_SECS: u64 = 900;
 pub(crate) fn run() -> Result<(), String> {
     let mut native = proc::cargo();
     native.args(["bench", "-p", "kite-shared", "-p", "kite-backend"]);
+    // The benches' data directories (a `kite serve` each) go under target/, not the system's
+    // temp directory, and are gone with the next run even when a bench panicked.
+    native.env("TMPDIR", test::browser_temp_dir(&crate::workspace_root())?);
     // The Kafka-protocol rows need kcat, and Tansu for their baseline, and kcat runs on the
     // Python tests' librdkafka (tools::ensure_wheel_librdkafka says why); without them the bench
     // says it skipped those rows.
