@@ -8,7 +8,9 @@ use std::io::{BufRead, Write};
 use std::time::{Duration, Instant};
 
 use kite_backend::client::ApiClient;
-use kite_shared::api::{BatchedRecord, Command, HostCommand, ProducedRecord, Push, RecordView, Reply};
+use kite_shared::api::{
+    BatchedRecord, Command, HostCommand, ProducedRecord, Push, RecordView, Reply, TopicDescription,
+};
 use kite_shared::config::Acks;
 use kite_shared::limits::MAX_EVENTS_PUSHED_PER_SECOND;
 use kite_shared::partitioner::PartitionerKind;
@@ -678,21 +680,24 @@ pub(crate) struct GetOffsetsArgs {
 
 /// `--time`'s word or number as ListOffsets' timestamp.
 fn offset_spec(time: &str) -> Result<i64, String> {
-    use kite_shared::cluster::{
-        EARLIEST_LOCAL_TIMESTAMP, EARLIEST_TIMESTAMP, LATEST_TIERED_TIMESTAMP, LATEST_TIMESTAMP,
-        MAX_TIMESTAMP,
-    };
-    match time {
-        "latest" => Ok(LATEST_TIMESTAMP),
-        "earliest" => Ok(EARLIEST_TIMESTAMP),
-        "max-timestamp" => Ok(MAX_TIMESTAMP),
-        "earliest-local" => Ok(EARLIEST_LOCAL_TIMESTAMP),
-        "latest-tiered" => Ok(LATEST_TIERED_TIMESTAMP),
-        number => number.parse::<i64>().ok().filter(|&t| t >= LATEST_TIERED_TIMESTAMP).ok_or_else(|| {
+    use kite_shared::cluster::{LATEST_TIERED_TIMESTAMP, list_offsets_timestamp};
+    list_offsets_timestamp(time)
+        .or_else(|| time.parse::<i64>().ok().filter(|&t| t >= LATEST_TIERED_TIMESTAMP))
+        .ok_or_else(|| {
             format!(
-                "--time {number}: expected latest, earliest, max-timestamp, earliest-local, latest-tiered, -1 to -5, or a time in ms"
+                "--time {time}: expected latest, earliest, max-timestamp, earliest-local, latest-tiered, -1 to -5, or a time in ms"
             )
-        }),
+        })
+}
+
+/// The topic `name` as the server describes it, or Kafka's error for a topic that does not exist.
+fn find_topic(connection: &mut ApiClient, name: &str) -> Result<TopicDescription, String> {
+    match connection.request(Command::ListTopics)? {
+        Reply::Topics { topics } => topics
+            .into_iter()
+            .find(|t| t.name == name)
+            .ok_or_else(|| format!("Error: UNKNOWN_TOPIC_OR_PARTITION (3): Topic '{name}' does not exist.")),
+        other => Err(kafka_error(other)),
     }
 }
 
@@ -701,12 +706,7 @@ fn offset_spec(time: &str) -> Result<i64, String> {
 pub(crate) fn get_offsets(args: GetOffsetsArgs, out: &mut impl Write) -> Result<(), String> {
     let timestamp_ms = offset_spec(&args.time)?;
     let mut connection = ApiClient::connect(&args.server.server)?;
-    let topic = match connection.request(Command::ListTopics)? {
-        Reply::Topics { topics } => topics.into_iter().find(|t| t.name == args.topic).ok_or_else(|| {
-            format!("Error: UNKNOWN_TOPIC_OR_PARTITION (3): Topic '{}' does not exist.", args.topic)
-        })?,
-        other => return Err(kafka_error(other)),
-    };
+    let topic = find_topic(&mut connection, &args.topic)?;
     let partitions: Vec<i32> = topic
         .partitions
         .iter()
@@ -745,12 +745,7 @@ pub(crate) fn consume(args: ConsumeArgs, out: &mut impl Write) -> Result<(), Str
             out,
         );
     }
-    let topic = match connection.request(Command::ListTopics)? {
-        Reply::Topics { topics } => topics.into_iter().find(|t| t.name == args.topic).ok_or_else(|| {
-            format!("Error: UNKNOWN_TOPIC_OR_PARTITION (3): Topic '{}' does not exist.", args.topic)
-        })?,
-        other => return Err(kafka_error(other)),
-    };
+    let topic = find_topic(&mut connection, &args.topic)?;
     let mut positions: BTreeMap<i32, i64> = BTreeMap::new();
     for p in &topic.partitions {
         if args.partition.is_some_and(|only| only != p.partition) {

@@ -64,6 +64,19 @@ pub const EARLIEST_LOCAL_TIMESTAMP: i64 = -4;
 /// ListOffsets' special timestamp for the last offset in tiered storage (KIP-1005, v9): none
 /// without tiered storage, as Kafka answers then.
 pub const LATEST_TIERED_TIMESTAMP: i64 = -5;
+
+/// ListOffsets' special timestamp by the name kafka-get-offsets' `--time` gives it (`latest`,
+/// `earliest`, `max-timestamp`, `earliest-local`, `latest-tiered`); `None` for any other word.
+pub fn list_offsets_timestamp(name: &str) -> Option<i64> {
+    match name {
+        "latest" => Some(LATEST_TIMESTAMP),
+        "earliest" => Some(EARLIEST_TIMESTAMP),
+        "max-timestamp" => Some(MAX_TIMESTAMP),
+        "earliest-local" => Some(EARLIEST_LOCAL_TIMESTAMP),
+        "latest-tiered" => Some(LATEST_TIERED_TIMESTAMP),
+        _ => None,
+    }
+}
 /// The broker directory's identity file (Kafka's `meta.properties`: `cluster.id`, `node.id`).
 pub const META_PROPERTIES_FILE: &str = "meta.properties";
 

@@ -238,15 +238,12 @@ fn expect(words: &[String]) -> Result<(Expectation, usize), String> {
 
 const OFFSETS_USAGE: &str = "expected `offsets TOPIC-N at earliest|latest|max-timestamp|TIME_MS`";
 
-/// `offsets`' `at` word as ListOffsets' timestamp: a special one by name, or a time in ms.
+/// `offsets`' `at` word as ListOffsets' timestamp: a special one by kafka-get-offsets' name, or
+/// a time in ms.
 fn offsets_at(when: &str) -> Result<i64, String> {
-    use crate::cluster::{EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, MAX_TIMESTAMP};
-    match when {
-        "earliest" => Ok(EARLIEST_TIMESTAMP),
-        "latest" => Ok(LATEST_TIMESTAMP),
-        "max-timestamp" => Ok(MAX_TIMESTAMP),
-        time => time.parse::<i64>().ok().filter(|t| *t >= 0).ok_or_else(|| OFFSETS_USAGE.to_string()),
-    }
+    crate::cluster::list_offsets_timestamp(when)
+        .or_else(|| when.parse::<i64>().ok().filter(|t| *t >= 0))
+        .ok_or_else(|| OFFSETS_USAGE.to_string())
 }
 
 fn step(words: &[String], line_text: &str) -> Result<Action, String> {
