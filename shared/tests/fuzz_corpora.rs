@@ -52,20 +52,72 @@ fn inputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
     inputs
 }
 
-#[test]
-fn every_seed_and_corpus_entry_passes_its_target() {
+/// Replays `target`'s seeds and corpus; returns how many inputs it replayed.
+fn replay(target: &str) -> usize {
+    replay_shard(target, 0, 1)
+}
+
+/// Replays every `shards`-th input of `target`'s seeds and corpus from the `shard`-th: a slow
+/// target's replay split across the test threads.
+fn replay_shard(target: &str, shard: usize, shards: usize) -> usize {
+    let (_, corpus, check) = TARGETS.iter().find(|(name, _, _)| *name == target).expect("a listed target");
     let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let seeds = inputs(&fuzz.join("seeds").join(corpus));
+    assert!(!seeds.is_empty(), "{target} has no committed seeds");
+    let corpus =
+        if SEEDS_ONLY.contains(&target) { Vec::new() } else { inputs(&fuzz.join("corpus").join(corpus)) };
     let mut replayed = 0;
-    for (target, corpus, check) in TARGETS {
-        let seeds = inputs(&fuzz.join("seeds").join(corpus));
-        assert!(!seeds.is_empty(), "{target} has no committed seeds");
-        let corpus =
-            if SEEDS_ONLY.contains(target) { Vec::new() } else { inputs(&fuzz.join("corpus").join(corpus)) };
-        for (name, bytes) in seeds.iter().chain(&corpus) {
-            let outcome = std::panic::catch_unwind(|| check(bytes));
-            assert!(outcome.is_ok(), "{name} fails {target}'s checks");
-            replayed += 1;
+    for (name, bytes) in seeds.iter().chain(&corpus).skip(shard).step_by(shards) {
+        let t0 = std::time::Instant::now();
+        let outcome = std::panic::catch_unwind(|| check(bytes));
+        if t0.elapsed().as_millis() > 200 {
+            eprintln!("SLOW {} {:?}", name, t0.elapsed());
         }
+        assert!(outcome.is_ok(), "{name} fails {target}'s checks");
+        replayed += 1;
     }
-    assert!(replayed >= TARGETS.len());
+    replayed
+}
+
+// One test per target, so the test threads share the replay (a few thousand inputs each).
+macro_rules! replays {
+    ($($target:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $target() {
+                assert!(replay(stringify!($target)) > 0);
+            }
+        )*
+
+        #[test]
+        fn every_target_has_its_replay_test() {
+            let tested = [$(stringify!($target)),*, "scenario_play"];
+            for (target, _, _) in TARGETS {
+                assert!(tested.contains(target), "{target} has no replay test here");
+            }
+        }
+    };
+}
+
+replays!(
+    api_message_decode,
+    avro_datum,
+    host_sim_choices,
+    kafka_request,
+    log_open,
+    offsets_record_decode,
+    record_batch_decode,
+    scenario_parse,
+    segment_recover,
+);
+
+// scenario_play runs a whole script per input (about 30 ms each in a debug build): halved.
+#[test]
+fn scenario_play_first_half() {
+    assert!(replay_shard("scenario_play", 0, 2) > 0);
+}
+
+#[test]
+fn scenario_play_second_half() {
+    assert!(replay_shard("scenario_play", 1, 2) > 0);
 }

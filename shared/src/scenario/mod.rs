@@ -24,6 +24,10 @@ pub const MAX_SCENARIO_BROKERS: usize = 9;
 pub const MAX_SCENARIO_BYTES: usize = 64 * 1024;
 /// The longest single `wait`, in milliseconds (an hour).
 pub const MAX_SCENARIO_WAIT_MS: i64 = 3_600_000;
+/// The most virtual time a whole script's waits may add up to, in milliseconds (two hours): each
+/// 100 ms of it is a turn of every broker's timers, and a script is untrusted input (a URL, an
+/// upload).
+pub const MAX_SCENARIO_TOTAL_WAIT_MS: i64 = 7_200_000;
 
 /// A parsed script.
 #[derive(Clone, Debug, PartialEq)]

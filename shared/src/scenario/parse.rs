@@ -8,8 +8,8 @@ use crate::config::Acks;
 use crate::partitioner::PartitionerKind;
 
 use super::{
-    Action, Expectation, MAX_SCENARIO_BROKERS, MAX_SCENARIO_LINES, MAX_SCENARIO_WAIT_MS, ParseError, Script,
-    Step,
+    Action, Expectation, MAX_SCENARIO_BROKERS, MAX_SCENARIO_LINES, MAX_SCENARIO_TOTAL_WAIT_MS,
+    MAX_SCENARIO_WAIT_MS, ParseError, Script, Step,
 };
 
 const STEPS: &str = "seed, brokers, topic, produce, offsets, delete, stop, start, pause, resume, isolate, heal, cut, consumer, wait, expect";
@@ -332,6 +332,7 @@ fn step(words: &[String], line_text: &str) -> Result<Action, String> {
 /// Reads a script. `seed` and `brokers` lines set the cluster up and come before the steps.
 pub fn parse(text: &str) -> Result<Script, ParseError> {
     let mut script = Script { seed: 1, brokers: 3, steps: Vec::new() };
+    let mut waited_ms = 0;
     for (index, line_text) in text.lines().enumerate() {
         let line = index + 1;
         let error = |message: String| ParseError { line, message };
@@ -367,6 +368,14 @@ pub fn parse(text: &str) -> Result<Script, ParseError> {
             }
             _ => {
                 let action = step(&words, trimmed).map_err(error)?;
+                if let Action::Wait { ms } = action {
+                    waited_ms += ms;
+                    if waited_ms > MAX_SCENARIO_TOTAL_WAIT_MS {
+                        return Err(error(format!(
+                            "the script's waits add up to {waited_ms}ms here: at most 2h in all"
+                        )));
+                    }
+                }
                 script.steps.push(Step { line, source: trimmed.to_string(), action });
             }
         }
@@ -386,6 +395,14 @@ mod tests {
         );
         assert_eq!(words(r#"pause "say \"hi\"""#).unwrap(), vec!["pause", r#"say "hi""#]);
         assert!(words(r#"pause "open"#).is_err());
+    }
+
+    #[test]
+    fn a_scripts_waits_add_up_to_at_most_two_hours() {
+        assert!(parse("wait 60m\nwait 60m\n").is_ok());
+        let error = parse("wait 60m\nwait 60m\nproduce t value=v\nwait 1ms\n").unwrap_err();
+        assert_eq!(error.line, 4);
+        assert_eq!(error.message, "the script's waits add up to 7200001ms here: at most 2h in all");
     }
 
     #[test]
