@@ -730,6 +730,62 @@ pub(crate) fn get_offsets(args: GetOffsetsArgs, out: &mut impl Write) -> Result<
     Ok(())
 }
 
+#[derive(clap::Args)]
+pub(crate) struct DeleteRecordsArgs {
+    topic: String,
+    /// Only this partition (every partition of the topic otherwise).
+    #[arg(long)]
+    partition: Option<i32>,
+    /// The new log start offset: every record before it goes; -1 deletes everything committed
+    /// (up to the high watermark).
+    #[arg(long, allow_hyphen_values = true)]
+    offset: i64,
+    #[command(flatten)]
+    server: ServerArg,
+}
+
+/// `kite delete-records`, as kafka-delete-records: each partition's records before `--offset`
+/// deleted, and its low watermark printed (or the partition's error, in Kafka's words).
+pub(crate) fn delete_records(args: DeleteRecordsArgs, out: &mut impl Write) -> Result<(), String> {
+    let mut connection = ApiClient::connect(&args.server.server)?;
+    let topic = find_topic(&mut connection, &args.topic)?;
+    let partitions: Vec<i32> = topic
+        .partitions
+        .iter()
+        .map(|p| p.partition)
+        .filter(|p| args.partition.is_none_or(|only| only == *p))
+        .collect();
+    if partitions.is_empty() {
+        return Err(format!(
+            "Error: UNKNOWN_TOPIC_OR_PARTITION (3): {} has no partition {:?}",
+            args.topic, args.partition
+        ));
+    }
+    let write = |out: &mut dyn Write, line: String| writeln!(out, "{line}").map_err(|e| e.to_string());
+    write(out, "Executing records delete operation".into())?;
+    let mut failed = None;
+    let mut lines = Vec::new();
+    for partition in partitions {
+        let delete = Command::DeleteRecords { topic: args.topic.clone(), partition, offset: args.offset };
+        lines.push(match connection.request(delete)? {
+            Reply::RecordsDeleted { low_watermark, .. } => {
+                format!("partition: {}-{partition}\tlow_watermark: {low_watermark}", args.topic)
+            }
+            other => {
+                let error = kafka_error(other);
+                failed.get_or_insert_with(|| error.clone());
+                format!("partition: {}-{partition}\terror: {error}", args.topic)
+            }
+        });
+    }
+    write(out, "Records delete operation completed:".into())?;
+    for line in lines {
+        write(out, line)?;
+    }
+    // Like the Kafka tool, every partition is reported; the exit status says whether one failed.
+    failed.map_or(Ok(()), Err)
+}
+
 pub(crate) fn consume(args: ConsumeArgs, out: &mut impl Write) -> Result<(), String> {
     let printer = Printer::new(&args.properties, args.output)?;
     let key_deserializer = deserializer(&args.key_deserializer, "--key-deserializer")?;

@@ -45,6 +45,9 @@ enum Commands {
     /// Print each partition's offset at a time, or its earliest, latest or max-timestamp offset
     /// (like kafka-get-offsets: `topic:partition:offset`).
     GetOffsets(cli::GetOffsetsArgs),
+    /// Delete a partition's records before an offset: its log starts there (like
+    /// kafka-delete-records; prints each partition's low watermark).
+    DeleteRecords(cli::DeleteRecordsArgs),
     /// Describe the cluster: brokers, controller, under-replicated and offline partitions.
     Cluster {
         #[command(subcommand)]
@@ -175,6 +178,9 @@ fn main() -> ExitCode {
         }
         Commands::Consume(args) => tool("consume", cli::consume(args, &mut std::io::stdout())),
         Commands::GetOffsets(args) => tool("get-offsets", cli::get_offsets(args, &mut std::io::stdout())),
+        Commands::DeleteRecords(args) => {
+            tool("delete-records", cli::delete_records(args, &mut std::io::stdout()))
+        }
         Commands::Cluster { command, server } => {
             tool("cluster", cli::cluster(command, &server, &mut std::io::stdout()))
         }

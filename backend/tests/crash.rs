@@ -85,8 +85,8 @@ fn acknowledged_fsynced_records_survive_kill_9_second_half() {
 fn kill_cycles(half: &str, seed: u64) {
     let cycles = env_u64("KITE_CRASH_CYCLES", DEFAULT_CYCLES) / 2;
     let mut rng = Rng::from_seed(seed);
-    let data_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("kite-crash-{half}-{}", std::process::id()));
+    let data_dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("kite-crash-{half}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_dir);
     let mut highest_acked: Option<i64> = None;
     let (mut kills_after_open, mut acked_total) = (0, 0);

@@ -696,7 +696,7 @@ pub fn app(props: &AppProps) -> Html {
                 { error_banner(lang, error, state.dispatcher()) }
             }
             if let Some(notice) = &state.last_notice {
-                <p id="notice" class="notice" role="status">{ notice }</p>
+                <p id="notice" class="notice" role="status">{ crate::i18n::status_sentence(lang, notice) }</p>
             }
             <main class="panels">
                 { for scenario_panel }

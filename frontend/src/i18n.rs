@@ -311,6 +311,10 @@ fn korean_messages(text: &str) -> Option<&'static str> {
         "Headers" => "헤더",
         "Re-produce" => "다시 보내기",
         "Produce this key, value and headers again" => "이 키, 값, 헤더로 레코드를 한 번 더 보냅니다",
+        "Delete the records before offset {}" => "오프셋 {} 앞의 레코드 삭제",
+        "kafka-delete-records: the log starts here; consumers can no longer read what is before it" => {
+            "kafka-delete-records: 로그가 여기서 시작하고, 그 앞의 레코드는 어떤 컨슈머도 더 이상 읽을 수 없습니다"
+        }
         _ => return korean_cluster(text),
     })
 }
@@ -488,6 +492,14 @@ const STATUS_SENTENCES: &[(&str, &str)] = &[
     ),
     ("{} closed the connection (code {}): {}", "{}가 연결을 닫았습니다(코드 {}): {}"),
     ("{} closed the connection (code {})", "{}가 연결을 닫았습니다(코드 {})"),
+    // The notices an action's answer leaves.
+    ("Topic {} deleted.", "{} 토픽을 삭제했습니다."),
+    ("Configs of {} updated.", "{} 토픽의 설정을 바꿨습니다."),
+    ("Schema registered: {} version {} (id {})", "스키마를 등록했습니다: {} 버전 {}(id {})"),
+    (
+        "Records of {}-{} before offset {} deleted: every live replica's log starts there now (low watermark {}).",
+        "{}-{}의 오프셋 {} 앞 레코드를 삭제했습니다. 이제 살아 있는 모든 레플리카의 로그가 거기서 시작합니다(low watermark {}).",
+    ),
 ];
 
 /// A sentence of the status line in `lang`; one the table does not know stays as it is.

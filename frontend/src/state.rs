@@ -536,6 +536,12 @@ impl AppState {
                 }
                 self.last_notice = Some(format!("Topic {name} deleted."));
             }
+            Reply::RecordsDeleted { topic, partition, low_watermark } => {
+                self.last_error = None;
+                self.last_notice = Some(format!(
+                    "Records of {topic}-{partition} before offset {low_watermark} deleted: every live replica's log starts there now (low watermark {low_watermark})."
+                ));
+            }
             Reply::TopicConfigAltered { topic } => {
                 self.last_error = None;
                 self.last_notice = Some(format!("Configs of {} updated.", topic.name));

@@ -153,6 +153,18 @@ pub enum Command {
         /// tiered), or a time in ms since the Unix epoch.
         timestamp_ms: i64,
     },
+    /// Kafka's DeleteRecords for one partition (`kafka-delete-records`): the partition's log
+    /// starts at `offset` from now on; whole segments below it go. `offset` -1 means the high
+    /// watermark (everything committed); past the high watermark is OFFSET_OUT_OF_RANGE, and a
+    /// topic without `cleanup.policy=delete` refuses with POLICY_VIOLATION.
+    DeleteRecords {
+        /// The partition's topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// The new log start offset, or -1 for the high watermark.
+        offset: i64,
+    },
     /// Deletes a topic and its logs (`kafka-topics --delete`).
     DeleteTopic {
         /// The topic to delete.
@@ -1088,6 +1100,16 @@ pub enum Reply {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         record_timestamp_ms: Option<i64>,
     },
+    /// `delete_records`' answer: the low watermark, the lowest log start offset among the
+    /// partition's live replicas, once every one of them starts at the offset asked for.
+    RecordsDeleted {
+        /// The partition's topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// The partition's low watermark now.
+        low_watermark: i64,
+    },
     /// The topic after the change, with its overrides.
     TopicConfigAltered {
         /// The topic with its new overrides.
@@ -1591,7 +1613,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_records`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
         );
     }
 

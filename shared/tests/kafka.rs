@@ -8,6 +8,7 @@
 
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
+use kafka_protocol::messages::delete_records_request::{DeleteRecordsPartition, DeleteRecordsTopic};
 use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::incremental_alter_configs_request::{AlterConfigsResource, AlterableConfig};
@@ -25,16 +26,16 @@ use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProdu
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, ApiVersionsResponse, ConsumerProtocolAssignment, CreateTopicsRequest,
-    CreateTopicsResponse, DeleteGroupsRequest, DeleteGroupsResponse, DeleteTopicsRequest,
-    DeleteTopicsResponse, DescribeClusterRequest, DescribeClusterResponse, DescribeGroupsRequest,
-    DescribeGroupsResponse, FetchRequest, FetchResponse, FindCoordinatorRequest, FindCoordinatorResponse,
-    GroupId, HeartbeatRequest, HeartbeatResponse, InitProducerIdRequest, InitProducerIdResponse,
-    JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse, ListGroupsRequest,
-    ListGroupsResponse, ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse,
-    OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest, OffsetFetchResponse, ProduceRequest,
-    ProduceResponse, ProducerId, RequestHeader, ResponseHeader, SaslAuthenticateRequest,
-    SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse, SyncGroupRequest,
-    SyncGroupResponse, TopicName,
+    CreateTopicsResponse, DeleteGroupsRequest, DeleteGroupsResponse, DeleteRecordsRequest,
+    DeleteRecordsResponse, DeleteTopicsRequest, DeleteTopicsResponse, DescribeClusterRequest,
+    DescribeClusterResponse, DescribeGroupsRequest, DescribeGroupsResponse, FetchRequest, FetchResponse,
+    FindCoordinatorRequest, FindCoordinatorResponse, GroupId, HeartbeatRequest, HeartbeatResponse,
+    InitProducerIdRequest, InitProducerIdResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest,
+    LeaveGroupResponse, ListGroupsRequest, ListGroupsResponse, ListOffsetsRequest, ListOffsetsResponse,
+    MetadataRequest, MetadataResponse, OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest,
+    OffsetFetchResponse, ProduceRequest, ProduceResponse, ProducerId, RequestHeader, ResponseHeader,
+    SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse,
+    SyncGroupRequest, SyncGroupResponse, TopicName,
 };
 use kafka_protocol::messages::{
     DescribeConfigsRequest, DescribeConfigsResponse, IncrementalAlterConfigsRequest,
@@ -356,6 +357,43 @@ fn list_offsets_gives_the_earliest_and_latest() {
     }
 }
 
+fn delete_records(offset: i64) -> DeleteRecordsRequest {
+    let partition = DeleteRecordsPartition::default().with_partition_index(0).with_offset(offset);
+    let topic = DeleteRecordsTopic::default()
+        .with_name(TopicName(StrBytes::from_static_str("orders")))
+        .with_partitions(vec![partition]);
+    DeleteRecordsRequest::default().with_topics(vec![topic]).with_timeout_ms(30_000)
+}
+
+/// (error code, low watermark) of a DeleteRecords of `orders-0` up to `offset`, at `broker`.
+fn delete_records_at(cluster: &mut Cluster, broker: i32, offset: i64) -> (i16, i64) {
+    let mut connection = KafkaConnection::new(listener(broker));
+    let out = connection
+        .receive(cluster, NOW_MS, &frame(ApiKey::DeleteRecords, 2, 7, &delete_records(offset)))
+        .unwrap();
+    let answer: DeleteRecordsResponse = response(&out, 2, 7);
+    let partition = &answer.topics[0].partitions[0];
+    (partition.error_code, partition.low_watermark)
+}
+
+#[test]
+fn delete_records_moves_the_log_start_at_the_leader_only() {
+    let (mut cluster, leader) = cluster_with_orders();
+    let mut connection = KafkaConnection::new(listener(leader));
+    connection
+        .receive(&mut cluster, NOW_MS, &frame(ApiKey::Produce, 9, 1, &produce(-1, &["a", "b", "c", "d"])))
+        .unwrap();
+    let follower = (leader + 1) % 3;
+    // NOT_LEADER_OR_FOLLOWER at a follower; OFFSET_OUT_OF_RANGE past the high watermark.
+    assert_eq!(delete_records_at(&mut cluster, follower, 2), (6, -1));
+    assert_eq!(delete_records_at(&mut cluster, leader, 5), (1, -1));
+    assert_eq!(delete_records_at(&mut cluster, leader, 2), (0, 2));
+    let earliest = Command::ListOffsets { topic: "orders".into(), partition: 0, timestamp_ms: -2 };
+    assert!(matches!(cluster.handle(NOW_MS, earliest), Reply::Offsets { offset: Some(2), .. }));
+    // -1: up to the high watermark.
+    assert_eq!(delete_records_at(&mut cluster, leader, -1), (0, 4));
+}
+
 #[test]
 fn a_request_split_across_reads_is_answered_once_whole() {
     let (mut cluster, _) = cluster_with_orders();
@@ -636,6 +674,7 @@ fn every_served_version_of_every_api_is_answered() {
                         .with_replication_factor(-1);
                     frame(api, version, id, &CreateTopicsRequest::default().with_topics(vec![topic]))
                 }
+                ApiKey::DeleteRecords => frame(api, version, id, &delete_records(0)),
                 ApiKey::DeleteTopics => {
                     // Each version deletes what CreateTopics one version up made.
                     let name = TopicName(StrBytes::from_string(format!("created-v{}", version + 1)));
@@ -747,6 +786,11 @@ fn error_codes(api: ApiKey, out: &[u8], version: i16, id: i32) -> Vec<i16> {
         ApiKey::CreateTopics => {
             response::<CreateTopicsResponse>(out, version, id).topics.iter().map(|t| t.error_code).collect()
         }
+        ApiKey::DeleteRecords => response::<DeleteRecordsResponse>(out, version, id)
+            .topics
+            .iter()
+            .flat_map(|t| t.partitions.iter().map(|p| p.error_code))
+            .collect(),
         ApiKey::DeleteTopics => response::<DeleteTopicsResponse>(out, version, id)
             .responses
             .iter()

@@ -194,6 +194,24 @@ fn topics_produce_and_consume_like_kafkas_tools() {
     let refused = kite(&server, &["get-offsets", "orders", "--time", "soon"], None);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--time soon: expected latest"));
 
+    // Like kafka-delete-records: partition 1 starts at `end` from now on, and a consumer from the
+    // beginning reads from there; past the high watermark is refused, reported per partition.
+    let end_arg = end.to_string();
+    let deleted =
+        kite(&server, &["delete-records", "orders", "--partition", "1", "--offset", &end_arg], None);
+    assert_eq!(
+        stdout(&deleted),
+        format!(
+            "Executing records delete operation\nRecords delete operation completed:\npartition: orders-1\tlow_watermark: {end}\n"
+        )
+    );
+    assert_eq!(offsets("earliest"), format!("orders:1:{end}\n"));
+    let args = ["consume", "orders", "--partition", "1", "--from-beginning", "--timeout-ms", "300"];
+    assert_eq!(stdout(&kite(&server, &args, None)), "late\n");
+    let past = kite(&server, &["delete-records", "orders", "--partition", "1", "--offset", "99"], None);
+    assert!(!past.status.success());
+    assert!(String::from_utf8_lossy(&past.stdout).contains("partition: orders-1\terror: Error: OFFSET_OUT_OF_RANGE (1): Cannot increment the log start offset to 99"));
+
     // JSON output: the partition Kafka's Java client chooses for each keyed record.
     let produced =
         kite(&server, &["produce", "orders", "--key", "foobar", "--output", "json", "fifth"], None);

@@ -150,6 +150,7 @@ pub fn partitions_view(props: &Props) -> Html {
                 }
             }) }
             { lineage(lang, topic, &props.records, chosen, props.group.as_ref()) }
+            { chosen.map(|(partition, offset)| delete_before(lang, topic, partition, offset, &props.send)).unwrap_or_default() }
             { chosen.and_then(|(partition, offset)| {
                 let dumped = props.dumped.as_ref().filter(|d| {
                     d.topic == topic.name && d.partition == partition && d.record.offset == offset
@@ -194,6 +195,33 @@ fn reveal_row(section: &NodeRef, partition: i32) {
     if let Some(row) = row.and_then(|row| row.dyn_into::<web_sys::HtmlElement>().ok()) {
         row.scroll_into_view();
         let _ = row.focus();
+    }
+}
+
+/// kafka-delete-records up to the chosen record: the partition's log starts there, and what is
+/// before it is gone for every consumer (whole segments are removed from disk). Only committed
+/// records past the log start can be deleted before.
+fn delete_before(
+    lang: Lang,
+    topic: &TopicDescription,
+    partition: i32,
+    offset: i64,
+    send: &Callback<Command>,
+) -> Html {
+    let Some(p) = topic.partitions.iter().find(|p| p.partition == partition) else { return html! {} };
+    if offset <= p.log_start_offset || offset > p.log_end_offset {
+        return html! {};
+    }
+    let command = Command::DeleteRecords { topic: topic.name.clone(), partition, offset };
+    let send = send.clone();
+    let title =
+        tr(lang, "kafka-delete-records: the log starts here; consumers can no longer read what is before it");
+    html! {
+        <p class="delete-records">
+            <button id="delete-records" {title}
+                onclick={Callback::from(move |_: MouseEvent| { send.emit(command.clone()); send.emit(Command::ListTopics); })}>
+                { trf(lang, "Delete the records before offset {}", &[&offset]) }</button>
+        </p>
     }
 }
 

@@ -16,6 +16,7 @@ use crate::log::storage::{BrokerStore, StorageError, sweep_stray_partitions};
 use crate::random::Rng;
 use crate::replication::broker::{Broker, BrokerConfig};
 use crate::replication::local::{LOCAL_TICK_MS, LinkEnd, LocalCluster};
+use crate::replication::partition;
 use crate::replication::protocol::{BrokerId, Message, MetadataRecord, NodeId, TopicId, TopicPartition};
 use crate::trace::Event;
 
@@ -94,6 +95,16 @@ pub(super) trait Brokers: Send {
         acks: Acks,
         min_insync_replicas: i32,
     ) -> Result<Vec<(i32, i64)>, KafkaError>;
+    /// Kafka's DeleteRecords for one partition, at its leader: the log starts at `offset` (-1:
+    /// the high watermark). Answered, as Kafka's delayed DeleteRecords is, once every live
+    /// replica's log starts there: with that low watermark.
+    fn delete_records(
+        &mut self,
+        now_ms: i64,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+    ) -> Result<i64, KafkaError>;
     fn tick(&mut self, now_ms: i64) -> Vec<String>;
     fn shutdown(&mut self) -> Result<(), String>;
     /// The controller's id and every broker.
@@ -354,6 +365,24 @@ impl Brokers for SingleBroker {
             offsets.push((partition, appended.first_offset));
         }
         Ok(offsets)
+    }
+
+    fn delete_records(
+        &mut self,
+        _now_ms: i64,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+    ) -> Result<i64, KafkaError> {
+        let log = self
+            .logs
+            .get_mut(topic)
+            .and_then(|logs| logs.get_mut(usize::try_from(partition).ok()?))
+            .ok_or_else(|| super::unknown_partition(topic, partition))?;
+        // One replica: its log end is the high watermark, and its log start the low watermark.
+        let high_watermark = log.log_end_offset();
+        partition::delete_records(log, high_watermark, offset)
+            .map_err(|code| delete_records_error(code, topic, partition, offset, high_watermark))
     }
 
     fn tick(&mut self, now_ms: i64) -> Vec<String> {
@@ -857,6 +886,52 @@ impl Brokers for Replicated {
         Ok(offsets.into_iter().collect())
     }
 
+    fn delete_records(
+        &mut self,
+        now_ms: i64,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+    ) -> Result<i64, KafkaError> {
+        self.catch_up(now_ms);
+        let view =
+            self.partition(topic, partition).ok_or_else(|| super::unknown_partition(topic, partition))?;
+        let (Some(leader), Some(_)) = (view.leader, view.log) else {
+            return Err(super::no_leader(topic, partition, view.leader));
+        };
+        let high_watermark = view.high_watermark;
+        let tp = TopicPartition { topic: topic.to_string(), partition };
+        self.correlation += 1;
+        let correlation = self.correlation;
+        let request = Message::DeleteRecords { tp: tp.clone(), offset, correlation };
+        self.local.send(FRONT_CLIENT, vec![(NodeId::Broker(leader), request)]);
+        let answer = self.local.take_inbox(FRONT_CLIENT).into_iter().find_map(|message| match message {
+            Message::DeleteRecordsResponse { correlation: c, result, .. } if c == correlation => Some(result),
+            _ => None,
+        });
+        let log_start = answer
+            .unwrap_or(Err(ErrorCode::RequestTimedOut))
+            .map_err(|code| delete_records_error(code, topic, partition, offset, high_watermark))?;
+        // Kafka's DelayedDeleteRecords: the answer waits until every live replica's log starts
+        // there, as the followers learn from the leader's fetch answers.
+        for round in 0..=MAX_REPLICATION_ROUNDS {
+            let (_, low_watermark) = self.low_watermark(&tp);
+            if low_watermark >= log_start {
+                return Ok(low_watermark);
+            }
+            if round < MAX_REPLICATION_ROUNDS {
+                self.local.replicate(&tp);
+            }
+        }
+        let (behind, low_watermark) = self.low_watermark(&tp);
+        Err(KafkaError::new(
+            ErrorCode::RequestTimedOut,
+            format!(
+                "Partition {topic}-{partition}: the leader's log starts at {log_start} now, but broker {behind}'s replica still starts at {low_watermark} (the low watermark); it moves up when that replica next fetches from the leader."
+            ),
+        ))
+    }
+
     fn tick(&mut self, now_ms: i64) -> Vec<String> {
         self.catch_up(now_ms);
         let retention_due =
@@ -1093,6 +1168,19 @@ impl Replicated {
         Ok(())
     }
 
+    /// Kafka's low watermark: the lowest log start offset among the replicas on live brokers,
+    /// with the broker whose replica has it.
+    fn low_watermark(&self, tp: &TopicPartition) -> (BrokerId, i64) {
+        let replicas = self.local.controller.partitions.get(tp).map(|s| s.replicas.as_slice()).unwrap_or(&[]);
+        replicas
+            .iter()
+            .filter(|r| !self.local.down.contains(r))
+            .filter_map(|&r| Some((r, self.local.brokers.get(usize::try_from(r).ok()?)?.partitions.get(tp)?)))
+            .map(|(r, p)| (r, p.log.log_start_offset()))
+            .min_by_key(|&(_, start)| start)
+            .unwrap_or((SINGLE_BROKER_ID, 0))
+    }
+
     fn broker_index(&self, broker: BrokerId) -> Result<usize, KafkaError> {
         usize::try_from(broker).ok().filter(|&i| i < self.local.brokers.len()).ok_or_else(|| {
             KafkaError::new(
@@ -1101,6 +1189,29 @@ impl Replicated {
             )
         })
     }
+}
+
+/// A leader's DeleteRecords refusal, in Kafka's words.
+fn delete_records_error(
+    code: ErrorCode,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+    high_watermark: i64,
+) -> KafkaError {
+    let message = match code {
+        ErrorCode::OffsetOutOfRange if offset < 0 => {
+            format!("The offset {offset} for partition {topic}-{partition} is not valid")
+        }
+        ErrorCode::OffsetOutOfRange => format!(
+            "Cannot increment the log start offset to {offset} of partition {topic}-{partition} since it is larger than the high watermark {high_watermark}"
+        ),
+        ErrorCode::PolicyViolation => format!(
+            "Records of partition {topic}-{partition} can not be deleted due to the configured policy (cleanup.policy has no delete)"
+        ),
+        other => return produce_error(other, topic, partition),
+    };
+    KafkaError::new(code, message)
 }
 
 /// A leader's refusal, as the producer reports it.

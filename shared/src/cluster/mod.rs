@@ -632,6 +632,9 @@ impl Cluster {
             Command::ListOffsets { topic, partition, timestamp_ms } => {
                 self.list_offsets(&topic, partition, timestamp_ms)
             }
+            Command::DeleteRecords { topic, partition, offset } => {
+                self.delete_records(now_ms, &topic, partition, offset)
+            }
             Command::DeleteTopic { name } => self.delete_topic(now_ms, &name),
             Command::AlterTopicConfig { name, set, delete } => {
                 self.alter_topic_config(now_ms, &name, set, delete)
@@ -1090,6 +1093,20 @@ impl Cluster {
             offset: found.map(|found| found.offset),
             record_timestamp_ms: found.map(|found| found.timestamp).filter(|&t| t != NO_TIMESTAMP),
         })
+    }
+
+    /// `kafka-delete-records`: the partition's log start moves up to `offset` (-1: the high
+    /// watermark) on the leader, then on every live replica.
+    fn delete_records(
+        &mut self,
+        now_ms: i64,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+    ) -> Result<Reply, KafkaError> {
+        self.view(topic, partition)?;
+        let low_watermark = self.brokers.delete_records(now_ms, topic, partition, offset)?;
+        Ok(Reply::RecordsDeleted { topic: topic.to_string(), partition, low_watermark })
     }
 
     /// `kafka-topics --delete`: the topic goes from the metadata, then its files.

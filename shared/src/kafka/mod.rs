@@ -7,6 +7,7 @@
 //! own RecordBatch v2 bytes, so every codec works. Which APIs and versions are served is
 //! [`versions::SUPPORTED`], and ApiVersions says exactly that.
 
+mod delete_records;
 mod fetch;
 mod group_admin;
 mod groups;
@@ -348,6 +349,9 @@ impl KafkaConnection {
             ApiKey::DeleteTopics => {
                 topics_admin::delete(self, cluster, request, &mut body).map(Handled::Respond)
             }
+            ApiKey::DeleteRecords => {
+                delete_records::answer(self, cluster, request, &mut body).map(Handled::Respond)
+            }
             ApiKey::SaslHandshake => sasl::handshake(self, request, &mut body).map(Handled::Respond),
             ApiKey::SaslAuthenticate => sasl::authenticate(self, request, &mut body).map(Handled::Respond),
             ApiKey::InitProducerId => {
@@ -493,6 +497,7 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::ApiVersions => "ApiVersions",
         ApiKey::CreateTopics => "CreateTopics",
         ApiKey::DeleteTopics => "DeleteTopics",
+        ApiKey::DeleteRecords => "DeleteRecords",
         ApiKey::InitProducerId => "InitProducerId",
         ApiKey::DeleteGroups => "DeleteGroups",
         ApiKey::SaslAuthenticate => "SaslAuthenticate",

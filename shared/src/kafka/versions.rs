@@ -19,7 +19,7 @@ use super::{KafkaClose, KafkaConnection, Request, decode, respond};
 /// leader epoch, KIP-320: what the crate and Kafka 4 read); CreateTopics before v7 and DeleteTopics
 /// before v6 (topic ids). SaslHandshake v0 is followed by PLAIN's bare
 /// token (librdkafka looks for v0 before it uses v1 and SaslAuthenticate).
-pub const SUPPORTED: [(ApiKey, i16, i16); 24] = [
+pub const SUPPORTED: [(ApiKey, i16, i16); 25] = [
     (ApiKey::Produce, 3, 13),
     (ApiKey::Fetch, 4, 16),
     (ApiKey::ListOffsets, 1, 10),
@@ -39,6 +39,7 @@ pub const SUPPORTED: [(ApiKey, i16, i16); 24] = [
     (ApiKey::SaslHandshake, 0, 1),
     (ApiKey::CreateTopics, 2, 6),
     (ApiKey::DeleteTopics, 1, 5),
+    (ApiKey::DeleteRecords, 0, 2),
     (ApiKey::ApiVersions, 0, 3),
     (ApiKey::SaslAuthenticate, 0, 2),
     (ApiKey::DescribeCluster, 0, 2),

@@ -473,6 +473,14 @@ impl Broker {
                 };
                 out.push((from, Message::ListOffsetsResponse { tp, correlation, result }));
             }
+            Message::DeleteRecords { tp, offset, correlation } => {
+                let result = match self.partitions.get_mut(&tp) {
+                    _ if self.log_dir_offline => Err(ErrorCode::KafkaStorageError),
+                    Some(partition) if partition.is_leader() => partition.delete_records(offset),
+                    _ => Err(ErrorCode::NotLeaderOrFollower),
+                };
+                out.push((from, Message::DeleteRecordsResponse { tp, correlation, result }));
+            }
             // Only the controller and clients receive these.
             Message::BrokerHeartbeat { .. }
             | Message::AlterPartition { .. }
@@ -480,7 +488,8 @@ impl Broker {
             | Message::Metadata { .. }
             | Message::MetadataResponse { .. }
             | Message::GroupResponse { .. }
-            | Message::ListOffsetsResponse { .. } => {}
+            | Message::ListOffsetsResponse { .. }
+            | Message::DeleteRecordsResponse { .. } => {}
         }
     }
 

@@ -18,6 +18,21 @@ pub const REQUEST_TIMEOUT_MS: i64 = 30_000;
 pub const MAX_FETCH_BYTES: usize = 1024 * 1024;
 /// How long an AlterPartition may go unanswered before the leader sends it again.
 pub const ALTER_PARTITION_RETRY_MS: i64 = 1_000;
+/// DeleteRecords' offset for "up to the high watermark" (Kafka's `DeleteRecordsRequest.HIGH_WATERMARK`).
+pub const DELETE_TO_HIGH_WATERMARK: i64 = -1;
+
+/// DeleteRecords on a leader's `log` whose high watermark is `high_watermark` (see
+/// `Partition::delete_records`); the one broker's logs take the same path.
+pub fn delete_records(log: &mut LocalLog, high_watermark: i64, offset: i64) -> Result<i64, ErrorCode> {
+    if !log.config().delete {
+        return Err(ErrorCode::PolicyViolation);
+    }
+    let offset = if offset == DELETE_TO_HIGH_WATERMARK { high_watermark } else { offset };
+    if !(0..=high_watermark).contains(&offset) {
+        return Err(ErrorCode::OffsetOutOfRange);
+    }
+    log.delete_records(offset).map_err(|_| ErrorCode::KafkaStorageError)
+}
 
 /// Where the messages a replica sends go.
 pub type Outbox = Vec<(NodeId, Message)>;
@@ -522,7 +537,22 @@ impl Partition {
                 Event::HighWatermark { broker: self.broker, tp: self.tp.clone(), high_watermark: hw },
             );
         }
+        // The leader's log start moved (DeleteRecords, retention): ours follows it, never past
+        // what we know is committed (Kafka's follower `maybeIncrementLogStartOffset`).
+        let log_start = data.log_start_offset.min(self.high_watermark);
+        if log_start > self.log.log_start_offset() && self.log.delete_records(log_start).is_err() {
+            return false;
+        }
         fetched
+    }
+
+    /// Kafka's DeleteRecords at the leader (`deleteRecordsOnLeader`): the log starts at `offset`
+    /// (-1: the high watermark) and the segments wholly below it go. An offset below the log
+    /// start changes nothing; past the high watermark it is OFFSET_OUT_OF_RANGE, as records not
+    /// yet committed cannot be deleted; a topic without `cleanup.policy=delete` refuses with
+    /// POLICY_VIOLATION. Returns the leader's log start offset.
+    pub fn delete_records(&mut self, offset: i64) -> Result<i64, ErrorCode> {
+        delete_records(&mut self.log, self.high_watermark, offset)
     }
 
     /// The leader's log starts past our log end: what we hold, it no longer has. Start over,

@@ -187,6 +187,27 @@ pub enum Message {
         /// NOT_LEADER_OR_FOLLOWER or KAFKA_STORAGE_ERROR.
         result: Result<i64, ErrorCode>,
     },
+    /// Admin client → leader: Kafka's DeleteRecords for one partition: the log starts at
+    /// `offset` from now on (-1: at the high watermark). The followers take the new log start
+    /// from the leader's fetch answers.
+    DeleteRecords {
+        /// The partition whose records before `offset` go.
+        tp: TopicPartition,
+        /// The new log start offset; -1 for the high watermark.
+        offset: i64,
+        /// Echoed in the DeleteRecordsResponse.
+        correlation: u64,
+    },
+    /// Leader → admin client: the leader's log start offset after a DeleteRecords.
+    DeleteRecordsResponse {
+        /// The partition.
+        tp: TopicPartition,
+        /// The DeleteRecords' correlation.
+        correlation: u64,
+        /// The leader's new log start offset, or OFFSET_OUT_OF_RANGE (past the high watermark),
+        /// POLICY_VIOLATION (a compacted topic), NOT_LEADER_OR_FOLLOWER or KAFKA_STORAGE_ERROR.
+        result: Result<i64, ErrorCode>,
+    },
     /// Client → controller: Kafka's Metadata request, for every partition's state (above all
     /// its leader). The controller answers with a MetadataResponse.
     Metadata {
