@@ -527,8 +527,22 @@ impl AppState {
                 }
             }
             described @ Reply::ClusterDescribed { .. } => self.cluster = ClusterView::described(described),
+            admin @ (Reply::TopicDeleted { .. }
+            | Reply::RecordsDeleted { .. }
+            | Reply::TopicConfigAltered { .. }) => self.apply_admin_reply(admin),
+            Reply::Error(error) => {
+                self.last_notice = None;
+                self.last_error = Some(describe_error(&error));
+            }
+        }
+    }
+
+    /// The answer to a topic admin action: the topics as they are now, and a notice saying what
+    /// changed.
+    fn apply_admin_reply(&mut self, reply: Reply) {
+        self.last_error = None;
+        match reply {
             Reply::TopicDeleted { name } => {
-                self.last_error = None;
                 Rc::make_mut(&mut self.topics).retain(|t| t.name != name);
                 self.records.retain(|(topic, _), _| topic != &name);
                 if self.selected_topic.as_deref() == Some(name.as_str()) {
@@ -537,20 +551,15 @@ impl AppState {
                 self.last_notice = Some(format!("Topic {name} deleted."));
             }
             Reply::RecordsDeleted { topic, partition, low_watermark } => {
-                self.last_error = None;
                 self.last_notice = Some(format!(
                     "Records of {topic}-{partition} before offset {low_watermark} deleted: every live replica's log starts there now (low watermark {low_watermark})."
                 ));
             }
             Reply::TopicConfigAltered { topic } => {
-                self.last_error = None;
                 self.last_notice = Some(format!("Configs of {} updated.", topic.name));
                 self.upsert_topic(topic);
             }
-            Reply::Error(error) => {
-                self.last_notice = None;
-                self.last_error = Some(describe_error(&error));
-            }
+            _ => {}
         }
     }
 

@@ -737,3 +737,62 @@ fn the_map_throttles_its_flights_and_marks_role_changes() {
     assert!(motion.changed(1e12 + 1_000.0, "orders-2@0", Role::Offline), "it keeps its pulse a while");
     assert!(!motion.changed(1e12 + 3_000.0, "orders-2@0", Role::Offline), "then stops");
 }
+
+/// kafka-delete-records from the partitions view: a record chosen, its lineage offers to delete
+/// the records before it, and the click sends DeleteRecords (then lists the topics again, so the
+/// new log start shows); the first record of a partition offers nothing to delete.
+#[wasm_bindgen_test]
+async fn the_partitions_view_deletes_the_records_before_the_chosen_one() {
+    use kite_frontend::views::partitions::{PartitionsView, Props};
+    use kite_shared::api::RecordView;
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+    use std::rc::Rc;
+    use wasm_bindgen::JsCast;
+    let record = |offset: i64| RecordView {
+        offset,
+        timestamp_ms: 1_700_000_000_000,
+        key: None,
+        value: Some(format!("v{offset}")),
+        decode_error: None,
+        headers: Vec::new(),
+    };
+    let records = BTreeMap::from([(("orders".to_string(), 1), (0..3).map(record).collect::<Vec<_>>())]);
+    let sent = Rc::new(RefCell::new(Vec::new()));
+    let send = {
+        let sent = sent.clone();
+        yew::Callback::from(move |command: Command| sent.borrow_mut().push(command))
+    };
+    let document = web_sys::window().unwrap().document().unwrap();
+    let root = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    let props = Props {
+        topic: Some(orders([0, 3, 0])),
+        records,
+        key_deserializer: SerializerKind::String,
+        value_deserializer: SerializerKind::String,
+        send,
+        group: None,
+        dumped: None,
+        reveal: None,
+    };
+    yew::Renderer::<PartitionsView>::with_root_and_props(root.clone(), props).render();
+    yew::platform::time::sleep(Duration::from_millis(20)).await;
+    let click = |selector: &str| {
+        let element = root.query_selector(selector).unwrap().expect(selector);
+        element.dyn_into::<web_sys::HtmlElement>().unwrap().click();
+    };
+    click(".partition[data-partition='1'] .record[data-offset='0']");
+    yew::platform::time::sleep(Duration::from_millis(20)).await;
+    assert!(root.query_selector("#delete-records").unwrap().is_none(), "nothing before offset 0");
+    click(".partition[data-partition='1'] .record[data-offset='2']");
+    yew::platform::time::sleep(Duration::from_millis(20)).await;
+    let button = root.query_selector("#delete-records").unwrap().expect("offered");
+    assert_eq!(button.text_content().unwrap_or_default(), "Delete the records before offset 2");
+    sent.borrow_mut().clear();
+    click("#delete-records");
+    assert_eq!(
+        *sent.borrow(),
+        vec![Command::DeleteRecords { topic: "orders".into(), partition: 1, offset: 2 }, Command::ListTopics]
+    );
+}

@@ -20,7 +20,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::api::{ClientMessage, Command, Frame, Reply, ServerMessage, decode_server_frame, encode};
 use crate::cluster::layout::{self, BrokerCount};
-use crate::cluster::{Cluster, MAX_TIMESTAMP, StorageOptions};
+use crate::cluster::{Cluster, EARLIEST_TIMESTAMP, MAX_TIMESTAMP, StorageOptions};
+use crate::error::ErrorCode;
 use crate::host::{Capabilities, HostSession};
 use crate::limits::MAX_FETCH_RECORDS;
 use crate::log::power_cut::PowerCutDisk;
@@ -577,13 +578,18 @@ impl Sim {
             self.restart(Stop::Kill);
             self.disk.fail_writes(0, 0);
         }
+        self.settle();
+        self.log("healed".into());
+    }
+
+    /// `SETTLE_MS` of ticks: brokers register, leaders are elected, followers catch up.
+    fn settle(&mut self) {
         for second in 1..=SETTLE_MS / 1_000 {
             if let Some(cluster) = self.cluster.as_mut() {
                 cluster.tick(self.now + second * 1_000);
             }
         }
         self.now += SETTLE_MS;
-        self.log("healed".into());
     }
 
     /// Every partition of the topic, offset → value, read from offset 0 to the high watermark;
@@ -626,7 +632,53 @@ impl Sim {
                 ));
             }
         }
+        self.check_delete_records(&finals);
         finals
+    }
+
+    /// DeleteRecords after healing, half of each partition's records: the log starts there
+    /// (answered as the low watermark, and by ListOffsets), the first record kept is the one read
+    /// before, one offset earlier is out of range, and all of it holds across a clean restart.
+    fn check_delete_records(&mut self, finals: &BTreeMap<i32, BTreeMap<i64, String>>) {
+        let starts: Vec<(i32, i64)> = finals.iter().map(|(&p, log)| (p, log.len() as i64 / 2)).collect();
+        for &(partition, start) in &starts {
+            let reply = self.ask(Command::DeleteRecords { topic: TOPIC.into(), partition, offset: start });
+            if !matches!(reply, Reply::RecordsDeleted { low_watermark, .. } if low_watermark == start) {
+                self.violations
+                    .push(format!("{TOPIC}-{partition}: DeleteRecords {start} answered {reply:?}"));
+            }
+        }
+        self.restart(Stop::Clean);
+        self.settle();
+        for (partition, start) in starts {
+            let earliest =
+                Command::ListOffsets { topic: TOPIC.into(), partition, timestamp_ms: EARLIEST_TIMESTAMP };
+            let reply = self.ask(earliest);
+            if !matches!(reply, Reply::Offsets { offset: Some(offset), .. } if offset == start) {
+                self.violations.push(format!(
+                    "{TOPIC}-{partition}: the log should start at {start}, ListOffsets says {reply:?}"
+                ));
+            }
+            let kept = match self.ask(fetch(partition, start, 1)) {
+                Reply::Records { records, .. } => {
+                    records.first().map(|r| (r.offset, r.value.clone().unwrap_or_default()))
+                }
+                _ => None,
+            };
+            let expected = finals[&partition].get(&start).map(|value| (start, value.clone()));
+            // An empty partition keeps nothing to read at its start (offset 0, the log end).
+            if kept != expected && !(start == 0 && expected.is_none()) {
+                self.violations.push(format!("{TOPIC}-{partition}: after DeleteRecords {start} the first record is {kept:?}, not {expected:?}"));
+            }
+            if start > 0
+                && !matches!(self.ask(fetch(partition, start - 1, 1)), Reply::Error(e) if e.error == ErrorCode::OffsetOutOfRange)
+            {
+                self.violations.push(format!(
+                    "{TOPIC}-{partition}: offset {} is before the log start {start} and still read",
+                    start - 1
+                ));
+            }
+        }
     }
 
     /// ListOffsets after the crashes, over the time indexes recovery rebuilt: the largest

@@ -104,3 +104,24 @@ fn offsets_finds_the_largest_timestamp_and_a_time() {
         "line 1: expected `offsets TOPIC-N at earliest|latest|max-timestamp|TIME_MS`"
     );
 }
+
+/// `delete records` asks DeleteRecords as kafka-delete-records does: the log starts at the offset
+/// on every replica, a new leader included; `expect offset` checks the low watermark, and past
+/// the high watermark is Kafka's error.
+#[test]
+fn delete_records_moves_the_log_start_on_every_replica() {
+    let script = "brokers 3\ntopic t partitions 1 replication 3\n\
+        produce t value=a\nproduce t value=b\nproduce t value=c\n\
+        delete records t-0 before 2\nexpect offset 2\n\
+        stop broker 0\noffsets t-0 at earliest\nexpect offset 2\n\
+        delete records t-0 before 9\nexpect error OFFSET_OUT_OF_RANGE\n\
+        delete records t-0 before high-watermark\nexpect offset 3\n";
+    let (trace, failed) = play(script);
+    assert!(failed.is_empty(), "{failed:?}\n{trace}");
+    assert!(trace.contains("t-0 starts at offset 2 (low watermark)"), "{trace}");
+    assert!(trace.contains("t-0의 로그가 offset 2에서 시작 (low watermark)"), "{trace}");
+    assert_eq!(
+        parse("delete records t-0 after 2").map(|_| ()).unwrap_err().to_string(),
+        "line 1: expected `delete topic NAME` or `delete records TOPIC-N before OFFSET|high-watermark`"
+    );
+}

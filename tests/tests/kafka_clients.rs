@@ -307,6 +307,21 @@ fn real_clients_list_offsets_by_time_and_by_largest_timestamp() {
     );
 }
 
+/// DeleteRecords from confluent-kafka's and kafka-python's admin clients: the log start moves
+/// (the answer's low watermark), an offset past the high watermark is OFFSET_OUT_OF_RANGE, and a
+/// consumer from the beginning starts at the new log start.
+#[test]
+fn real_clients_delete_records() {
+    let data = TempDir::new("delete-records");
+    let server = KiteServer::start(data.path());
+    let out = run_client(&server, "delete_records_client.py", &["trimmed"]);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        ["deleted 2", "refused OFFSET_OUT_OF_RANGE", "kafka-python 3", "read v3 v4"],
+        "{out}"
+    );
+}
+
 /// Two confluent-kafka consumers in one group: the second's join rebalances the partitions
 /// between them, they read everything and commit, the first leaves and the second takes over;
 /// after `kite serve` restarts, the group resumes from its commits.

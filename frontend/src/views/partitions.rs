@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use kite_shared::api::{Command, RecordView, TopicDescription};
+use kite_shared::api::{Command, PartitionDescription, RecordView, TopicDescription};
 use kite_shared::partitioner::{murmur2, to_positive};
 use kite_shared::serializer::SerializerKind;
 use yew::prelude::*;
@@ -149,8 +149,7 @@ pub fn partitions_view(props: &Props) -> Html {
                     </div>
                 }
             }) }
-            { lineage(lang, topic, &props.records, chosen, props.group.as_ref()) }
-            { chosen.map(|(partition, offset)| delete_before(lang, topic, partition, offset, &props.send)).unwrap_or_default() }
+            { lineage(lang, topic, &props.records, chosen, props.group.as_ref(), &props.send) }
             { chosen.and_then(|(partition, offset)| {
                 let dumped = props.dumped.as_ref().filter(|d| {
                     d.topic == topic.name && d.partition == partition && d.record.offset == offset
@@ -203,16 +202,15 @@ fn reveal_row(section: &NodeRef, partition: i32) {
 /// records past the log start can be deleted before.
 fn delete_before(
     lang: Lang,
-    topic: &TopicDescription,
-    partition: i32,
+    p: &PartitionDescription,
+    topic: &str,
     offset: i64,
     send: &Callback<Command>,
 ) -> Html {
-    let Some(p) = topic.partitions.iter().find(|p| p.partition == partition) else { return html! {} };
     if offset <= p.log_start_offset || offset > p.log_end_offset {
         return html! {};
     }
-    let command = Command::DeleteRecords { topic: topic.name.clone(), partition, offset };
+    let command = Command::DeleteRecords { topic: topic.to_string(), partition: p.partition, offset };
     let send = send.clone();
     let title =
         tr(lang, "kafka-delete-records: the log starts here; consumers can no longer read what is before it");
@@ -251,6 +249,7 @@ fn lineage(
     records: &BTreeMap<(String, i32), Vec<RecordView>>,
     chosen: Option<(i32, i64)>,
     group: Option<&GroupView>,
+    send: &Callback<Command>,
 ) -> Html {
     let Some((partition, offset)) = chosen else {
         return html! { <p class="hint">{ tr(lang, "Click a record to see where it lives.") }</p> };
@@ -312,6 +311,7 @@ fn lineage(
                     trf(lang, "consumed: {}", &[&consumed.join(", ")])
                 } }</li>
             </ul>
+            { delete_before(lang, p, &topic.name, offset, send) }
         </div>
     }
 }

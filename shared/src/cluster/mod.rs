@@ -563,15 +563,10 @@ impl Cluster {
         let result = match command {
             Command::CreateTopic { name, partitions, configs, replication_factor } => {
                 let replication_factor = replication_factor.unwrap_or(DEFAULT_REPLICATION_FACTOR);
-                match crate::config::validate_replication_factor(
-                    replication_factor,
-                    self.brokers.broker_count(),
-                ) {
-                    Ok(()) => {
+                crate::config::validate_replication_factor(replication_factor, self.brokers.broker_count())
+                    .and_then(|()| {
                         self.create_topic(now_ms, name, partitions, configs, replication_factor as usize)
-                    }
-                    Err(e) => Err(e),
-                }
+                    })
             }
             Command::ListTopics => Ok(Reply::Topics {
                 topics: self.topics.values().map(|state| self.describe_topic(state)).collect(),

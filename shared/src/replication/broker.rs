@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::partition::{FetchRequest, Outbox, Partition, PlantedBug, ProduceRequest};
-use super::protocol::{BrokerId, FetchData, Message, NodeId, TopicId, TopicPartition};
+use super::protocol::{BrokerId, FetchData, Message, NodeId, PartitionState, TopicId, TopicPartition};
 use crate::config::{Acks, TopicConfig};
 use crate::error::ErrorCode;
 use crate::group::coordinator::{CoordinatorConfig, CoordinatorOutput, GroupCoordinator, OFFSETS_TOPIC};
@@ -379,6 +379,46 @@ impl Broker {
         self.settle_coordinator(now_ms, out, groups, trace);
     }
 
+    /// The controller's state of one of our partitions: its log created if it is new to us (a log
+    /// that cannot be opened takes the log directory offline), then applied.
+    fn apply_partition_update(
+        &mut self,
+        now_ms: i64,
+        state: PartitionState,
+        incarnation: u64,
+        out: &mut Outbox,
+        groups: &mut CoordinatorOutput,
+        trace: &mut Trace,
+    ) {
+        if incarnation != self.incarnation || !state.replicas.contains(&self.id) {
+            return;
+        }
+        if !self.partitions.contains_key(&state.tp) {
+            match self.create_log(&state.tp, state.topic_id) {
+                Ok(log) => {
+                    self.partitions.insert(state.tp.clone(), self.replica(state.tp.clone(), log));
+                }
+                Err(e) => {
+                    // A log that cannot be opened takes the log directory offline, as
+                    // Kafka's LogDirFailureChannel does; the controller moves leadership.
+                    trace.push(
+                        now_ms,
+                        Event::Fault { description: format!("broker-{}: {}: {e}", self.id, state.tp) },
+                    );
+                    self.log_dir_offline = true;
+                    return;
+                }
+            }
+        }
+        let Some(partition) = self.partitions.get_mut(&state.tp) else { return };
+        let offsets_partition = (state.tp.topic == OFFSETS_TOPIC).then_some(state.tp.partition);
+        partition.update(now_ms, state, out, trace);
+        let leads = partition.is_leader();
+        if let Some(p) = offsets_partition.filter(|_| self.config.runs_coordinator) {
+            self.coordinator_follows_leadership(now_ms, p, leads, groups, trace);
+        }
+    }
+
     fn handle_message(
         &mut self,
         now_ms: i64,
@@ -390,35 +430,7 @@ impl Broker {
     ) {
         match message {
             Message::PartitionUpdate { state, incarnation } => {
-                if incarnation != self.incarnation || !state.replicas.contains(&self.id) {
-                    return;
-                }
-                if !self.partitions.contains_key(&state.tp) {
-                    match self.create_log(&state.tp, state.topic_id) {
-                        Ok(log) => {
-                            self.partitions.insert(state.tp.clone(), self.replica(state.tp.clone(), log));
-                        }
-                        Err(e) => {
-                            // A log that cannot be opened takes the log directory offline, as
-                            // Kafka's LogDirFailureChannel does; the controller moves leadership.
-                            trace.push(
-                                now_ms,
-                                Event::Fault {
-                                    description: format!("broker-{}: {}: {e}", self.id, state.tp),
-                                },
-                            );
-                            self.log_dir_offline = true;
-                            return;
-                        }
-                    }
-                }
-                let Some(partition) = self.partitions.get_mut(&state.tp) else { return };
-                let offsets_partition = (state.tp.topic == OFFSETS_TOPIC).then_some(state.tp.partition);
-                partition.update(now_ms, state, out, trace);
-                let leads = partition.is_leader();
-                if let Some(p) = offsets_partition.filter(|_| self.config.runs_coordinator) {
-                    self.coordinator_follows_leadership(now_ms, p, leads, groups, trace);
-                }
+                self.apply_partition_update(now_ms, state, incarnation, out, groups, trace);
             }
             Message::Produce { tp, correlation, .. } if self.disk_full || self.log_dir_offline => {
                 // The append fails: the log directory goes offline (nothing was written).

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use crate::api::Command;
 use crate::config::Acks;
 use crate::partitioner::PartitionerKind;
+use crate::replication::partition::DELETE_TO_HIGH_WATERMARK;
 
 use super::{
     Action, Expectation, MAX_SCENARIO_BROKERS, MAX_SCENARIO_LINES, MAX_SCENARIO_TOTAL_WAIT_MS,
@@ -236,6 +237,9 @@ fn expect(words: &[String]) -> Result<(Expectation, usize), String> {
     })
 }
 
+const DELETE_USAGE: &str =
+    "expected `delete topic NAME` or `delete records TOPIC-N before OFFSET|high-watermark`";
+
 const OFFSETS_USAGE: &str = "expected `offsets TOPIC-N at earliest|latest|max-timestamp|TIME_MS`";
 
 /// `offsets`' `at` word as ListOffsets' timestamp: a special one by kafka-get-offsets' name, or
@@ -254,10 +258,22 @@ fn step(words: &[String], line_text: &str) -> Result<Action, String> {
         "produce" => produce(words).map(Action::Request),
         "delete" => match words.get(1).map(String::as_str) {
             Some("topic") => {
-                let name = words.get(2).ok_or("expected `delete topic NAME`")?.clone();
+                let name = words.get(2).ok_or(DELETE_USAGE)?.clone();
                 request(Command::DeleteTopic { name }, 3)
             }
-            _ => Err("expected `delete topic NAME`".into()),
+            Some("records") => {
+                let (topic, partition) = topic_partition(words.get(2))?;
+                let offset = match (words.get(3).map(String::as_str), words.get(4).map(String::as_str)) {
+                    // Kafka's -1: everything committed.
+                    (Some("before"), Some("high-watermark")) => DELETE_TO_HIGH_WATERMARK,
+                    (Some("before"), Some(offset)) => {
+                        offset.parse::<i64>().ok().filter(|o| *o >= 0).ok_or(DELETE_USAGE)?
+                    }
+                    _ => return Err(DELETE_USAGE.into()),
+                };
+                request(Command::DeleteRecords { topic, partition, offset }, 5)
+            }
+            _ => Err(DELETE_USAGE.into()),
         },
         "offsets" => {
             let (topic, partition) = topic_partition(words.get(1))?;

@@ -191,6 +191,10 @@ impl ScenarioRun {
                 Some(Reply::Offsets { offset: Some(offset), .. }) => {
                     same(("offset", "offset"), *expected, *offset)
                 }
+                // A `delete records` step's low watermark.
+                Some(Reply::RecordsDeleted { low_watermark, .. }) => {
+                    same(("offset", "offset"), *expected, *low_watermark)
+                }
                 Some(Reply::Offsets { offset: None, .. }) => Err(Said::new(
                     format!("expected offset {expected}, the lookup found none"),
                     format!("offset {expected}를 기대했지만 찾은 offset이 없습니다"),
@@ -370,6 +374,10 @@ fn describe(reply: &Reply) -> Said {
             format!("{topic}-{partition}: 해당하는 offset이 없습니다"),
         ),
         Reply::TopicDeleted { name } => Said::new(format!("deleted {name}"), format!("{name} 삭제")),
+        Reply::RecordsDeleted { topic, partition, low_watermark } => Said::new(
+            format!("{topic}-{partition} starts at offset {low_watermark} (low watermark)"),
+            format!("{topic}-{partition}의 로그가 offset {low_watermark}에서 시작 (low watermark)"),
+        ),
         Reply::ClusterDescribed { brokers, .. } => {
             let (en, ko): (Vec<String>, Vec<String>) = brokers
                 .iter()
