@@ -53,6 +53,14 @@ pub(crate) enum TopicsCommand {
     Describe { name: Option<String> },
     /// Delete a topic and its logs.
     Delete { name: String },
+    /// Add partitions to a topic, like kafka-topics --alter --partitions (a key's new records
+    /// may then land in another partition).
+    Alter {
+        name: String,
+        /// The topic's partition count after the change (more than it has).
+        #[arg(long)]
+        partitions: i32,
+    },
     /// Change a topic's configs, like kafka-configs --alter.
     AlterConfig {
         name: String,
@@ -440,6 +448,14 @@ pub(crate) fn topics(command: TopicsCommand, server: &ServerArg, out: &mut impl 
             Reply::TopicDeleted { name } => writeln!(out, "Deleted topic {name}.").map_err(io),
             other => Err(kafka_error(other)),
         },
+        TopicsCommand::Alter { name, partitions } => {
+            match connection.request(Command::CreatePartitions { topic: name, count: partitions })? {
+                Reply::PartitionsCreated { topic } => {
+                    writeln!(out, "{} now has {} partitions.", topic.name, topic.partitions.len()).map_err(io)
+                }
+                other => Err(kafka_error(other)),
+            }
+        }
         TopicsCommand::AlterConfig { name, add, delete } => {
             let set = pairs(&add, "--add-config")?;
             match connection.request(Command::AlterTopicConfig { name, set, delete })? {

@@ -312,6 +312,10 @@ fn korean_messages(text: &str) -> Option<&'static str> {
         "Re-produce" => "다시 보내기",
         "Produce this key, value and headers again" => "이 키, 값, 헤더로 레코드를 한 번 더 보냅니다",
         "Delete the records before offset {}" => "오프셋 {} 앞의 레코드 삭제",
+        "Add a partition" => "파티션 하나 추가",
+        "kafka-topics --alter --partitions: keys hash over the new count, so a key's next records may land in another partition" => {
+            "kafka-topics --alter --partitions: 키는 늘어난 파티션 수로 해시되므로, 같은 키의 다음 레코드가 다른 파티션에 들어갈 수 있습니다"
+        }
         "kafka-delete-records: the log starts here; consumers can no longer read what is before it" => {
             "kafka-delete-records: 로그가 여기서 시작하고, 그 앞의 레코드는 어떤 컨슈머도 더 이상 읽을 수 없습니다"
         }
@@ -495,6 +499,7 @@ const STATUS_SENTENCES: &[(&str, &str)] = &[
     // The notices an action's answer leaves.
     ("Topic {} deleted.", "{} 토픽을 삭제했습니다."),
     ("Configs of {} updated.", "{} 토픽의 설정을 바꿨습니다."),
+    ("{} now has {} partitions.", "{} 토픽의 파티션이 이제 {}개입니다."),
     ("Schema registered: {} version {} (id {})", "스키마를 등록했습니다: {} 버전 {}(id {})"),
     (
         "Records of {}-{} before offset {} deleted: every live replica's log starts there now (low watermark {}).",

@@ -529,6 +529,7 @@ impl AppState {
             described @ Reply::ClusterDescribed { .. } => self.cluster = ClusterView::described(described),
             admin @ (Reply::TopicDeleted { .. }
             | Reply::RecordsDeleted { .. }
+            | Reply::PartitionsCreated { .. }
             | Reply::TopicConfigAltered { .. }) => self.apply_admin_reply(admin),
             Reply::Error(error) => {
                 self.last_notice = None;
@@ -554,6 +555,11 @@ impl AppState {
                 self.last_notice = Some(format!(
                     "Records of {topic}-{partition} before offset {low_watermark} deleted: every live replica's log starts there now (low watermark {low_watermark})."
                 ));
+            }
+            Reply::PartitionsCreated { topic } => {
+                self.last_notice =
+                    Some(format!("{} now has {} partitions.", topic.name, topic.partitions.len()));
+                self.upsert_topic(topic);
             }
             Reply::TopicConfigAltered { topic } => {
                 self.last_notice = Some(format!("Configs of {} updated.", topic.name));

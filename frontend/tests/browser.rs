@@ -740,9 +740,10 @@ fn the_map_throttles_its_flights_and_marks_role_changes() {
 
 /// kafka-delete-records from the partitions view: a record chosen, its lineage offers to delete
 /// the records before it, and the click sends DeleteRecords (then lists the topics again, so the
-/// new log start shows); the first record of a partition offers nothing to delete.
+/// new log start shows); the first record of a partition offers nothing to delete. "Add a
+/// partition" asks for one more partition than the topic has.
 #[wasm_bindgen_test]
-async fn the_partitions_view_deletes_the_records_before_the_chosen_one() {
+async fn the_partitions_view_deletes_records_and_adds_a_partition() {
     use kite_frontend::views::partitions::{PartitionsView, Props};
     use kite_shared::api::RecordView;
     use std::cell::RefCell;
@@ -795,4 +796,8 @@ async fn the_partitions_view_deletes_the_records_before_the_chosen_one() {
         *sent.borrow(),
         vec![Command::DeleteRecords { topic: "orders".into(), partition: 1, offset: 2 }, Command::ListTopics]
     );
+    // kafka-topics --alter --partitions, one more than it has.
+    sent.borrow_mut().clear();
+    click("#add-partition");
+    assert_eq!(*sent.borrow(), vec![Command::CreatePartitions { topic: "orders".into(), count: 4 }]);
 }

@@ -165,6 +165,17 @@ pub enum Command {
         /// The new log start offset, or -1 for the high watermark.
         offset: i64,
     },
+    /// Kafka's CreatePartitions (`kafka-topics --alter --partitions`): the topic grows to `count`
+    /// partitions, the new ones replicated as its first is. Partitions are never removed: fewer
+    /// (or as many) is INVALID_PARTITIONS. Keys hash over the new count from now on, so a key's
+    /// new records may land in another partition than its old ones.
+    CreatePartitions {
+        /// The topic.
+        topic: String,
+        /// Its partition count after the change: more than it has, at most
+        /// `MAX_PARTITIONS_PER_TOPIC`.
+        count: i32,
+    },
     /// Deletes a topic and its logs (`kafka-topics --delete`).
     DeleteTopic {
         /// The topic to delete.
@@ -1110,6 +1121,11 @@ pub enum Reply {
         /// The partition's low watermark now.
         low_watermark: i64,
     },
+    /// `create_partitions`' answer: the topic with its new partitions.
+    PartitionsCreated {
+        /// The topic as it is now.
+        topic: TopicDescription,
+    },
     /// The topic after the change, with its overrides.
     TopicConfigAltered {
         /// The topic with its new overrides.
@@ -1613,7 +1629,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_records`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_records`, `create_partitions`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
         );
     }
 

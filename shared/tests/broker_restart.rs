@@ -102,3 +102,41 @@ fn a_follower_behind_the_leaders_log_start_starts_over_there() {
     let isr = &topics.iter().find(|t| t.name == "tiny").unwrap().partitions[0].isr;
     assert!(isr.contains(&follower), "broker {follower} is back in the ISR {isr:?} (log start {log_start})");
 }
+
+/// Partitions added to a topic survive a restart of the whole cluster: the controller's metadata
+/// log and the front's topics file both say the new count, and every broker reopens the new
+/// partitions' logs with what was written to them.
+#[test]
+fn added_partitions_come_back_after_a_restart() {
+    let journal = Journal::default();
+    let open = |files: &FileMap| {
+        let store = |dir: &str| -> Box<dyn BrokerStore> {
+            Box::new(MemoryBrokerStore::journaled_under(dir, files, journal.clone()))
+        };
+        let brokers = (0..3).map(|id| store(&format!("broker-{id}"))).collect();
+        Cluster::open_replicated(1, T0, store("controller"), brokers, StorageOptions::MEMORY).unwrap()
+    };
+    let mut cluster = open(&FileMap::new());
+    let create = Command::CreateTopic {
+        name: "grows".into(),
+        partitions: 1,
+        configs: BTreeMap::new(),
+        replication_factor: Some(3),
+    };
+    assert!(matches!(cluster.handle(T0, create), Reply::TopicCreated { .. }));
+    let grow = Command::CreatePartitions { topic: "grows".into(), count: 3 };
+    assert!(matches!(cluster.handle(T0, grow), Reply::PartitionsCreated { .. }));
+    let produce = Command::produce_text("grows", Some(2), None, "in the new partition");
+    assert!(matches!(cluster.handle(T0, produce), Reply::Produced { offset: 0, .. }));
+    cluster.shutdown().unwrap();
+    let mut files = FileMap::new();
+    apply_ops(&mut files, journal.lock().unwrap().drain(..));
+
+    let mut cluster = open(&files);
+    let Reply::Topics { topics } = cluster.handle(T0 + 1_000, Command::ListTopics) else {
+        panic!("no topics")
+    };
+    let partitions: Vec<(i32, usize, i64)> =
+        topics[0].partitions.iter().map(|p| (p.partition, p.replicas.len(), p.log_end_offset)).collect();
+    assert_eq!(partitions, [(0, 3, 0), (1, 3, 0), (2, 3, 1)]);
+}

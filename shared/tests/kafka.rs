@@ -7,6 +7,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use bytes::{Bytes, BytesMut};
+use kafka_protocol::messages::create_partitions_request::CreatePartitionsTopic;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::delete_records_request::{DeleteRecordsPartition, DeleteRecordsTopic};
 use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
@@ -25,17 +26,18 @@ use kafka_protocol::messages::offset_for_leader_epoch_request::{
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, ConsumerProtocolAssignment, CreateTopicsRequest,
-    CreateTopicsResponse, DeleteGroupsRequest, DeleteGroupsResponse, DeleteRecordsRequest,
-    DeleteRecordsResponse, DeleteTopicsRequest, DeleteTopicsResponse, DescribeClusterRequest,
-    DescribeClusterResponse, DescribeGroupsRequest, DescribeGroupsResponse, FetchRequest, FetchResponse,
-    FindCoordinatorRequest, FindCoordinatorResponse, GroupId, HeartbeatRequest, HeartbeatResponse,
-    InitProducerIdRequest, InitProducerIdResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest,
-    LeaveGroupResponse, ListGroupsRequest, ListGroupsResponse, ListOffsetsRequest, ListOffsetsResponse,
-    MetadataRequest, MetadataResponse, OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest,
-    OffsetFetchResponse, ProduceRequest, ProduceResponse, ProducerId, RequestHeader, ResponseHeader,
-    SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse,
-    SyncGroupRequest, SyncGroupResponse, TopicName,
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, ConsumerProtocolAssignment, CreatePartitionsRequest,
+    CreatePartitionsResponse, CreateTopicsRequest, CreateTopicsResponse, DeleteGroupsRequest,
+    DeleteGroupsResponse, DeleteRecordsRequest, DeleteRecordsResponse, DeleteTopicsRequest,
+    DeleteTopicsResponse, DescribeClusterRequest, DescribeClusterResponse, DescribeGroupsRequest,
+    DescribeGroupsResponse, FetchRequest, FetchResponse, FindCoordinatorRequest, FindCoordinatorResponse,
+    GroupId, HeartbeatRequest, HeartbeatResponse, InitProducerIdRequest, InitProducerIdResponse,
+    JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse, ListGroupsRequest,
+    ListGroupsResponse, ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse,
+    OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest, OffsetFetchResponse, ProduceRequest,
+    ProduceResponse, ProducerId, RequestHeader, ResponseHeader, SaslAuthenticateRequest,
+    SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse, SyncGroupRequest,
+    SyncGroupResponse, TopicName,
 };
 use kafka_protocol::messages::{
     DescribeConfigsRequest, DescribeConfigsResponse, IncrementalAlterConfigsRequest,
@@ -394,6 +396,46 @@ fn delete_records_moves_the_log_start_at_the_leader_only() {
     assert_eq!(delete_records_at(&mut cluster, leader, -1), (0, 4));
 }
 
+fn create_partitions(count: i32, validate_only: bool) -> CreatePartitionsRequest {
+    let topic = CreatePartitionsTopic::default()
+        .with_name(TopicName(StrBytes::from_static_str("orders")))
+        .with_count(count)
+        .with_assignments(None);
+    CreatePartitionsRequest::default()
+        .with_topics(vec![topic])
+        .with_timeout_ms(30_000)
+        .with_validate_only(validate_only)
+}
+
+/// (error code, message) of a CreatePartitions of `orders` to `count`.
+fn grow_orders(cluster: &mut Cluster, count: i32, validate_only: bool) -> (i16, Option<String>) {
+    let mut connection = KafkaConnection::new(listener(0));
+    let asked = frame(ApiKey::CreatePartitions, 3, 8, &create_partitions(count, validate_only));
+    let out = connection.receive(cluster, NOW_MS, &asked).unwrap();
+    let answer: CreatePartitionsResponse = response(&out, 3, 8);
+    let result = &answer.results[0];
+    (result.error_code, result.error_message.as_ref().map(|m| m.to_string()))
+}
+
+fn partitions_of_orders(cluster: &mut Cluster) -> usize {
+    let Reply::Topics { topics } = cluster.handle(NOW_MS, Command::ListTopics) else { panic!("no topics") };
+    topics.iter().find(|t| t.name == "orders").map_or(0, |t| t.partitions.len())
+}
+
+#[test]
+fn create_partitions_grows_a_topic_and_never_shrinks_it() {
+    let (mut cluster, _) = cluster_with_orders();
+    // validate_only checks and changes nothing.
+    assert_eq!(grow_orders(&mut cluster, 3, true), (0, None));
+    assert_eq!(partitions_of_orders(&mut cluster), 1);
+    assert_eq!(grow_orders(&mut cluster, 3, false), (0, None));
+    assert_eq!(partitions_of_orders(&mut cluster), 3);
+    let refused =
+        (37, Some("Topic currently has 3 partitions, which is higher than the requested 2.".into()));
+    assert_eq!(grow_orders(&mut cluster, 2, true), refused);
+    assert_eq!(grow_orders(&mut cluster, 2, false), refused);
+}
+
 #[test]
 fn a_request_split_across_reads_is_answered_once_whole() {
     let (mut cluster, _) = cluster_with_orders();
@@ -675,6 +717,10 @@ fn every_served_version_of_every_api_is_answered() {
                     frame(api, version, id, &CreateTopicsRequest::default().with_topics(vec![topic]))
                 }
                 ApiKey::DeleteRecords => frame(api, version, id, &delete_records(0)),
+                // Each version grows orders by one partition.
+                ApiKey::CreatePartitions => {
+                    frame(api, version, id, &create_partitions(2 + i32::from(version), false))
+                }
                 ApiKey::DeleteTopics => {
                     // Each version deletes what CreateTopics one version up made.
                     let name = TopicName(StrBytes::from_string(format!("created-v{}", version + 1)));
@@ -786,6 +832,11 @@ fn error_codes(api: ApiKey, out: &[u8], version: i16, id: i32) -> Vec<i16> {
         ApiKey::CreateTopics => {
             response::<CreateTopicsResponse>(out, version, id).topics.iter().map(|t| t.error_code).collect()
         }
+        ApiKey::CreatePartitions => response::<CreatePartitionsResponse>(out, version, id)
+            .results
+            .iter()
+            .map(|t| t.error_code)
+            .collect(),
         ApiKey::DeleteRecords => response::<DeleteRecordsResponse>(out, version, id)
             .topics
             .iter()

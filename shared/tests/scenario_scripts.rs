@@ -125,3 +125,22 @@ fn delete_records_moves_the_log_start_on_every_replica() {
         "line 1: expected `delete topic NAME` or `delete records TOPIC-N before OFFSET|high-watermark`"
     );
 }
+
+/// `alter topic NAME partitions N` adds partitions as `kafka-topics --alter` does: the same key
+/// hashes over the new count, so its next record lands elsewhere; fewer is Kafka's error.
+#[test]
+fn alter_topic_partitions_moves_a_keys_new_records() {
+    let script = "brokers 3\ntopic t partitions 2 replication 3\n\
+        produce t key=alice value=a\nexpect partition 1\n\
+        alter topic t partitions 5\n\
+        produce t key=alice value=b\nexpect partition 4\n\
+        alter topic t partitions 3\nexpect error INVALID_PARTITIONS\n";
+    let (trace, failed) = play(script);
+    assert!(failed.is_empty(), "{failed:?}\n{trace}");
+    assert!(trace.contains("t now has 5 partitions"), "{trace}");
+    assert!(trace.contains("t의 partition이 5개가 됨"), "{trace}");
+    assert_eq!(
+        parse("alter topic t replicas 5").map(|_| ()).unwrap_err().to_string(),
+        "line 1: expected `alter topic NAME partitions N`"
+    );
+}

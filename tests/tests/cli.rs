@@ -318,6 +318,19 @@ fn topics_produce_and_consume_like_kafkas_tools() {
     // The name can be used again, from offset 0.
     assert_eq!(stdout(&kite(&server, &["topics", "create", "orders"], None)), "Created topic orders.\n");
     assert_eq!(stdout(&kite(&server, &["produce", "orders", "again"], None)), "orders-0@0\n");
+
+    // Like kafka-topics --alter --partitions: the topic grows (its new partition's directory is
+    // on disk and a record can go there), and never shrinks.
+    let grown = kite(&server, &["topics", "alter", "orders", "--partitions", "2"], None);
+    assert_eq!(stdout(&grown), "orders now has 2 partitions.\n");
+    assert!(broker.join("orders-1").exists());
+    let args = ["produce", "orders", "--partition", "1", "in the new partition"];
+    assert_eq!(stdout(&kite(&server, &args, None)), "orders-1@0\n");
+    let shrink = kite(&server, &["topics", "alter", "orders", "--partitions", "1"], None);
+    assert!(
+        String::from_utf8_lossy(&shrink.stderr)
+            .contains("INVALID_PARTITIONS (37): Topic currently has 2 partitions")
+    );
 }
 
 /// Lines sorted, for output whose order across partitions is not fixed.

@@ -322,6 +322,21 @@ fn real_clients_delete_records() {
     );
 }
 
+/// CreatePartitions from confluent-kafka's and kafka-python's admin clients: validate_only
+/// changes nothing, a topic grows and Metadata lists its new partitions, a shrink is
+/// INVALID_PARTITIONS, and a producer writes to a new partition.
+#[test]
+fn real_clients_create_partitions() {
+    let data = TempDir::new("create-partitions");
+    let server = KiteServer::start(data.path());
+    let out = run_client(&server, "create_partitions_client.py", &["growing"]);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        ["validated 1", "grown 3", "refused INVALID_PARTITIONS", "kafka-python 4", "produced 3"],
+        "{out}"
+    );
+}
+
 /// Two confluent-kafka consumers in one group: the second's join rebalances the partitions
 /// between them, they read everything and commit, the first leaves and the second takes over;
 /// after `kite serve` restarts, the group resumes from its commits.

@@ -52,6 +52,28 @@ fn topic_id_line(lang: Lang, topic_id: &str) -> Html {
     html! { <p class="hint topic-id" id="topic-id" {title}>{ "TopicId " }<code>{ topic_id }</code></p> }
 }
 
+/// The topic's id, and a button that adds a partition (kafka-topics --alter --partitions): the
+/// learner sees a key's next record move to another partition. Kafka's own topics keep theirs.
+fn topic_header(lang: Lang, topic: &TopicDescription, send: &Callback<Command>) -> Html {
+    let count = topic.partitions.len() as i32 + 1;
+    let command = Command::CreatePartitions { topic: topic.name.clone(), count };
+    let send = send.clone();
+    let title = tr(
+        lang,
+        "kafka-topics --alter --partitions: keys hash over the new count, so a key's next records may land in another partition",
+    );
+    html! {
+        <div class="topic-header">
+            { topic_id_line(lang, &topic.topic_id) }
+            if !kite_shared::topic::is_internal(&topic.name) {
+                <button id="add-partition" {title}
+                    onclick={Callback::from(move |_: MouseEvent| send.emit(command.clone()))}>
+                    { tr(lang, "Add a partition") }</button>
+            }
+        </div>
+    }
+}
+
 #[function_component(PartitionsView)]
 pub fn partitions_view(props: &Props) -> Html {
     let lang = use_context::<Lang>().unwrap_or_default();
@@ -98,7 +120,7 @@ pub fn partitions_view(props: &Props) -> Html {
     html! {
         <section class="panel partitions" id="partitions" aria-labelledby="partitions-title" ref={section}>
             <h2 id="partitions-title">{ trf(lang, "Partitions of {}", &[&topic.name]) }</h2>
-            { topic_id_line(lang, &topic.topic_id) }
+            { topic_header(lang, topic, &props.send) }
             { for topic.partitions.iter().take(PARTITIONS_SHOWN).map(|p| {
                 let records = props.records.get(&(topic.name.clone(), p.partition)).cloned().unwrap_or_default();
                 html! {

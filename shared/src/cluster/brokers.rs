@@ -78,6 +78,17 @@ pub(super) trait Brokers: Send {
         config: &TopicConfig,
     ) -> Result<(), KafkaError>;
     fn delete_topic(&mut self, now_ms: i64, name: &str, partitions: i32) -> Result<(), KafkaError>;
+    /// Kafka's CreatePartitions: `name`'s partitions `existing..count` made, placed and replicated
+    /// as a new topic's are.
+    fn create_partitions(
+        &mut self,
+        now_ms: i64,
+        name: &str,
+        topic_id: TopicId,
+        existing: i32,
+        count: i32,
+        config: &TopicConfig,
+    ) -> Result<(), KafkaError>;
     /// At open: deletes the topics the brokers' own metadata holds but `listed` (the front's
     /// topics file) does not. One broker keeps no metadata of its own: nothing to do.
     fn drop_unlisted_topics(&mut self, _listed: &std::collections::BTreeSet<String>) -> Result<(), String> {
@@ -293,6 +304,34 @@ impl Brokers for SingleBroker {
             }
         }
         self.logs.insert(name.to_string(), logs);
+        Ok(())
+    }
+
+    fn create_partitions(
+        &mut self,
+        _now_ms: i64,
+        name: &str,
+        topic_id: TopicId,
+        existing: i32,
+        count: i32,
+        config: &TopicConfig,
+    ) -> Result<(), KafkaError> {
+        let mut made = Vec::new();
+        for partition in existing..count {
+            match self.open_log(&format!("{name}-{partition}"), topic_id, config, OpenCheckpoints::default())
+            {
+                Ok((log, _)) => made.push(log),
+                Err(e) => {
+                    // All or nothing, as for a new topic.
+                    for (i, log) in made.into_iter().enumerate() {
+                        let _ = log.delete();
+                        let _ = self.store.remove_partition(&format!("{name}-{}", existing + i as i32));
+                    }
+                    return Err(e.into());
+                }
+            }
+        }
+        self.logs.entry(name.to_string()).or_default().extend(made);
         Ok(())
     }
 
@@ -730,6 +769,24 @@ impl Brokers for Replicated {
             &mut out,
             &mut self.local.trace,
         )?;
+        self.local.send_from_controller(out);
+        self.write_metadata().map_err(storage)
+    }
+
+    fn create_partitions(
+        &mut self,
+        now_ms: i64,
+        name: &str,
+        _topic_id: TopicId,
+        _existing: i32,
+        count: i32,
+        _config: &TopicConfig,
+    ) -> Result<(), KafkaError> {
+        self.catch_up(now_ms);
+        let mut out = Vec::new();
+        let now = self.local.now_ms;
+        let trace = &mut self.local.trace;
+        self.local.controller.create_partitions(now, name, count, &mut self.rng, &mut out, trace)?;
         self.local.send_from_controller(out);
         self.write_metadata().map_err(storage)
     }

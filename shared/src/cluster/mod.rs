@@ -627,13 +627,10 @@ impl Cluster {
             Command::ListOffsets { topic, partition, timestamp_ms } => {
                 self.list_offsets(&topic, partition, timestamp_ms)
             }
-            Command::DeleteRecords { topic, partition, offset } => {
-                self.delete_records(now_ms, &topic, partition, offset)
-            }
-            Command::DeleteTopic { name } => self.delete_topic(now_ms, &name),
-            Command::AlterTopicConfig { name, set, delete } => {
-                self.alter_topic_config(now_ms, &name, set, delete)
-            }
+            admin @ (Command::DeleteRecords { .. }
+            | Command::CreatePartitions { .. }
+            | Command::DeleteTopic { .. }
+            | Command::AlterTopicConfig { .. }) => self.topic_admin(now_ms, admin),
             Command::RegisterSchema { subject, schema } => self.register_schema(subject, schema),
             Command::OpenConsumer {
                 group,
@@ -1090,6 +1087,25 @@ impl Cluster {
         })
     }
 
+    /// The admin commands that change an existing topic: its records, partitions, configs, or
+    /// the topic itself.
+    fn topic_admin(&mut self, now_ms: i64, command: Command) -> Result<Reply, KafkaError> {
+        match command {
+            Command::DeleteRecords { topic, partition, offset } => {
+                self.delete_records(now_ms, &topic, partition, offset)
+            }
+            Command::CreatePartitions { topic, count } => self.create_partitions(now_ms, &topic, count),
+            Command::DeleteTopic { name } => self.delete_topic(now_ms, &name),
+            Command::AlterTopicConfig { name, set, delete } => {
+                self.alter_topic_config(now_ms, &name, set, delete)
+            }
+            other => Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("not a topic admin command: {other:?}"),
+            )),
+        }
+    }
+
     /// `kafka-delete-records`: the partition's log start moves up to `offset` (-1: the high
     /// watermark) on the leader, then on every live replica.
     fn delete_records(
@@ -1102,6 +1118,44 @@ impl Cluster {
         self.view(topic, partition)?;
         let low_watermark = self.brokers.delete_records(now_ms, topic, partition, offset)?;
         Ok(Reply::RecordsDeleted { topic: topic.to_string(), partition, low_watermark })
+    }
+
+    /// `kafka-topics --alter --partitions`: the new partitions made and placed by the brokers,
+    /// then the topic's new count stored. `__consumer_offsets` keeps its count: each group's
+    /// coordinator is its partition by hash, and a new count would move every group.
+    fn create_partitions(&mut self, now_ms: i64, name: &str, count: i32) -> Result<Reply, KafkaError> {
+        if name == crate::group::coordinator::OFFSETS_TOPIC {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!(
+                    "{name} keeps its partition count: each group's coordinator is found by hashing the group id over it."
+                ),
+            ));
+        }
+        let state = self.topics.get(name).ok_or_else(|| unknown_topic(name))?;
+        let existing = state.partitions;
+        if count <= existing {
+            let message = crate::replication::controller::partitions_refusal(existing, count);
+            return Err(KafkaError::new(ErrorCode::InvalidPartitions, message));
+        }
+        validate_partition_count(count)?;
+        let held: i64 = self.topics.values().map(|topic| i64::from(topic.partitions)).sum();
+        let added = i64::from(count - existing);
+        if held + added > MAX_PARTITIONS_PER_CLUSTER {
+            return Err(KafkaError::new(
+                ErrorCode::PolicyViolation,
+                format!(
+                    "The cluster holds {held} partitions; {added} more would pass Kite's limit of {MAX_PARTITIONS_PER_CLUSTER}."
+                ),
+            ));
+        }
+        let (topic_id, config) = (state.topic_id, state.config.clone());
+        self.brokers.create_partitions(now_ms, name, topic_id, existing, count, &config)?;
+        let state = self.topics.get_mut(name).ok_or_else(|| unknown_topic(name))?;
+        state.partitions = count;
+        self.write_topics_file().map_err(|e| KafkaError::new(ErrorCode::KafkaStorageError, e.to_string()))?;
+        let state = self.topics.get(name).ok_or_else(|| unknown_topic(name))?;
+        Ok(Reply::PartitionsCreated { topic: self.describe_topic(state) })
     }
 
     /// `kafka-topics --delete`: the topic goes from the metadata, then its files.
@@ -1693,7 +1747,7 @@ fn no_leader(topic: &str, partition: i32, leader: Option<i32>) -> KafkaError {
     }
 }
 
-fn unknown_topic(topic: &str) -> KafkaError {
+pub(crate) fn unknown_topic(topic: &str) -> KafkaError {
     KafkaError::new(ErrorCode::UnknownTopicOrPartition, format!("This server does not host topic '{topic}'."))
 }
 

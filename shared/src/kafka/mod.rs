@@ -349,6 +349,9 @@ impl KafkaConnection {
             ApiKey::DeleteTopics => {
                 topics_admin::delete(self, cluster, request, &mut body).map(Handled::Respond)
             }
+            ApiKey::CreatePartitions => {
+                topics_admin::create_partitions(self, cluster, request, &mut body).map(Handled::Respond)
+            }
             ApiKey::DeleteRecords => {
                 delete_records::answer(self, cluster, request, &mut body).map(Handled::Respond)
             }
@@ -498,6 +501,7 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::CreateTopics => "CreateTopics",
         ApiKey::DeleteTopics => "DeleteTopics",
         ApiKey::DeleteRecords => "DeleteRecords",
+        ApiKey::CreatePartitions => "CreatePartitions",
         ApiKey::InitProducerId => "InitProducerId",
         ApiKey::DeleteGroups => "DeleteGroups",
         ApiKey::SaslAuthenticate => "SaslAuthenticate",

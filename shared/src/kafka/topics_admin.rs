@@ -1,10 +1,12 @@
 //! The topic admin APIs, as `kafka-topics`, `kafka-configs` and the admin clients use them:
-//! CreateTopics and DeleteTopics, on the engine's own `create_topic` / `delete_topic` commands
+//! CreateTopics, CreatePartitions and DeleteTopics, on the engine's own `create_topic` /
+//! `create_partitions` / `delete_topic` commands
 //! (the same checks, limits and error codes as the UI's and the CLI's), DescribeConfigs for a
 //! topic's configs (every one Kite knows, its value, and whether it is the topic's own or the
 //! default) and IncrementalAlterConfigs to set or remove them (the engine's `alter_topic_config`).
 
 use bytes::Bytes;
+use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
 use kafka_protocol::messages::create_topics_response::CreatableTopicResult;
 use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
 use kafka_protocol::messages::describe_configs_response::{
@@ -12,8 +14,8 @@ use kafka_protocol::messages::describe_configs_response::{
 };
 use kafka_protocol::messages::incremental_alter_configs_response::AlterConfigsResourceResponse;
 use kafka_protocol::messages::{
-    CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse,
-    DescribeConfigsRequest, DescribeConfigsResponse,
+    CreatePartitionsRequest, CreatePartitionsResponse, CreateTopicsRequest, CreateTopicsResponse,
+    DeleteTopicsRequest, DeleteTopicsResponse, DescribeConfigsRequest, DescribeConfigsResponse,
 };
 use kafka_protocol::messages::{IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse};
 use kafka_protocol::protocol::StrBytes;
@@ -113,6 +115,74 @@ pub(super) fn delete(
         });
     }
     respond(request, &DeleteTopicsResponse::default().with_responses(responses))
+}
+
+/// CreatePartitions (`kafka-topics --alter --partitions`, the admin clients'
+/// `createPartitions`): each topic grown on the engine's own `create_partitions`. Kite places the
+/// new replicas itself, as for a new topic: a manual assignment is INVALID_REQUEST. With
+/// `validate_only`, the count is checked against the topic's and nothing changes.
+pub(super) fn create_partitions(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    request: Request,
+    body: &mut Bytes,
+) -> Result<Vec<u8>, KafkaClose> {
+    let asked: CreatePartitionsRequest = decode(request, body)?;
+    let mut results = Vec::with_capacity(asked.topics.len());
+    for topic in asked.topics {
+        let name = topic.name.0.to_string();
+        let result =
+            CreatePartitionsTopicResult::default().with_name(topic.name.clone()).with_error_message(None);
+        let refuse = |code: ErrorCode, message: String| {
+            result
+                .clone()
+                .with_error_code(code.code())
+                .with_error_message(Some(StrBytes::from_string(message)))
+        };
+        let command = Command::CreatePartitions { topic: name.clone(), count: topic.count };
+        let answer = if topic.assignments.is_some() {
+            Reply::Error(crate::error::KafkaError::new(
+                ErrorCode::InvalidRequest,
+                "Kite places new partitions' replicas itself: leave the assignment out.".to_string(),
+            ))
+        } else if asked.validate_only {
+            validate_partitions(connection, cluster, request.now_ms, &name, topic.count)
+        } else {
+            connection.ask(cluster, request.now_ms, command)
+        };
+        results.push(match answer {
+            Reply::PartitionsCreated { .. } => result,
+            Reply::Error(error) => refuse(error.error, error.message),
+            _ => refuse(ErrorCode::InvalidRequest, "unexpected answer".into()),
+        });
+    }
+    respond(request, &CreatePartitionsResponse::default().with_results(results))
+}
+
+/// A CreatePartitions with `validate_only`: the topic's count now against the one asked.
+fn validate_partitions(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    now_ms: i64,
+    name: &str,
+    count: i32,
+) -> Reply {
+    let topics = match connection.ask(cluster, now_ms, Command::ListTopics) {
+        Reply::Topics { topics } => topics,
+        other => return other,
+    };
+    let refusal = match topics.into_iter().find(|t| t.name == name) {
+        None => crate::cluster::unknown_topic(name),
+        Some(topic) if count <= topic.partitions.len() as i32 => crate::error::KafkaError::new(
+            ErrorCode::InvalidPartitions,
+            crate::replication::controller::partitions_refusal(topic.partitions.len() as i32, count),
+        ),
+        Some(topic) => match crate::topic::validate_partition_count(count) {
+            Ok(()) => return Reply::PartitionsCreated { topic },
+            Err(error) => error,
+        },
+    };
+    Reply::Error(refusal)
 }
 
 /// DescribeConfigs' resource type for a topic (Kafka's `ConfigResource.Type.TOPIC`).

@@ -49,6 +49,24 @@ pub struct Controller {
     metadata_end_offset: u64,
 }
 
+/// Where a topic's new partitions may go, and how they are replicated.
+#[derive(Clone, Copy)]
+struct Placement<'a> {
+    /// The live brokers, in id order.
+    brokers: &'a [BrokerId],
+    replication_factor: usize,
+    min_insync_replicas: usize,
+}
+
+/// Kafka's words for a CreatePartitions that does not add any.
+pub fn partitions_refusal(existing: i32, asked: i32) -> String {
+    if asked == existing {
+        format!("Topic already has {existing} partitions.")
+    } else {
+        format!("Topic currently has {existing} partitions, which is higher than the requested {asked}.")
+    }
+}
+
 impl Controller {
     /// A controller with no brokers or topics yet. It fences a broker whose last heartbeat is
     /// older than `session_timeout_ms`, and checks preferred leaders every
@@ -281,10 +299,83 @@ impl Controller {
             ));
         }
         self.append(MetadataRecord::Topic { name: name.to_string(), partitions, topic_id });
+        let placement = Placement { brokers: &brokers, replication_factor, min_insync_replicas };
+        self.place_partitions(now_ms, name, topic_id, 0..partitions, placement, rng, out, trace);
+        self.unclean_election.insert(name.to_string(), unclean_election);
+        Ok(())
+    }
+
+    /// Kafka's CreatePartitions: `name` grows to `count` partitions, the new ones placed as a new
+    /// topic's are, with the replication factor and `min.insync.replicas` of its partition 0.
+    /// Fewer or as many as it has is INVALID_PARTITIONS; too few live brokers for its replication
+    /// factor, INVALID_REPLICATION_FACTOR.
+    pub fn create_partitions(
+        &mut self,
+        now_ms: i64,
+        name: &str,
+        count: i32,
+        rng: &mut Rng,
+        out: &mut Outbox,
+        trace: &mut Trace,
+    ) -> Result<(), KafkaError> {
+        let existing = self.partitions.keys().filter(|tp| tp.topic == name).count() as i32;
+        let first = TopicPartition { topic: name.to_string(), partition: 0 };
+        let Some(template) = self.partitions.get(&first).cloned() else {
+            return Err(KafkaError::new(
+                ErrorCode::UnknownTopicOrPartition,
+                format!("This server does not host topic '{name}'."),
+            ));
+        };
+        if count <= existing {
+            return Err(KafkaError::new(ErrorCode::InvalidPartitions, partitions_refusal(existing, count)));
+        }
+        let brokers: Vec<BrokerId> =
+            self.brokers.iter().filter(|(_, r)| !r.fenced).map(|(&b, _)| b).collect();
+        let replication_factor = template.replicas.len();
+        if replication_factor > brokers.len() {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidReplicationFactor,
+                format!(
+                    "Unable to replicate the partition {replication_factor} time(s): only {} broker(s) are registered and unfenced.",
+                    brokers.len()
+                ),
+            ));
+        }
+        self.append(MetadataRecord::Topic {
+            name: name.to_string(),
+            partitions: count,
+            topic_id: template.topic_id,
+        });
+        let placement = Placement {
+            brokers: &brokers,
+            replication_factor,
+            min_insync_replicas: template.min_insync_replicas,
+        };
+        self.place_partitions(now_ms, name, template.topic_id, existing..count, placement, rng, out, trace);
+        Ok(())
+    }
+
+    /// Kafka's replica placement for partitions `range` of a topic: each partition's first
+    /// replica round the brokers from a random start, the others shifted (a shift that moves on
+    /// every round of the brokers), each partition led by its first replica.
+    #[allow(clippy::too_many_arguments)]
+    fn place_partitions(
+        &mut self,
+        now_ms: i64,
+        name: &str,
+        topic_id: TopicId,
+        range: std::ops::Range<i32>,
+        placement: Placement<'_>,
+        rng: &mut Rng,
+        out: &mut Outbox,
+        trace: &mut Trace,
+    ) {
+        let Placement { brokers, replication_factor, min_insync_replicas } = placement;
+        let n = brokers.len();
         let start = (rng.next_u64() % n as u64) as usize;
         let mut shift = (rng.next_u64() % n as u64) as usize;
-        for p in 0..partitions {
-            let p_index = p as usize;
+        for p in range.clone() {
+            let p_index = (p - range.start) as usize;
             if p_index > 0 && p_index.is_multiple_of(n) {
                 shift += 1;
             }
@@ -313,8 +404,6 @@ impl Controller {
             self.partitions.insert(tp.clone(), state);
             self.push(&tp, out);
         }
-        self.unclean_election.insert(name.to_string(), unclean_election);
-        Ok(())
     }
 
     /// Records a partition's state in the metadata log if it changed, and sends it to every

@@ -13,7 +13,7 @@ use super::{
     MAX_SCENARIO_WAIT_MS, ParseError, Script, Step,
 };
 
-const STEPS: &str = "seed, brokers, topic, produce, offsets, delete, stop, start, pause, resume, isolate, heal, cut, consumer, wait, expect";
+const STEPS: &str = "seed, brokers, topic, alter, produce, offsets, delete, stop, start, pause, resume, isolate, heal, cut, consumer, wait, expect";
 
 /// Splits a line into words: spaces separate, `"…"` groups (with `\"` and `\\` inside), and a
 /// quoted part may follow `name=` (`value="hello world"`).
@@ -250,30 +250,40 @@ fn offsets_at(when: &str) -> Result<i64, String> {
         .ok_or_else(|| OFFSETS_USAGE.to_string())
 }
 
+/// `delete topic NAME`, or `delete records TOPIC-N before OFFSET|high-watermark`.
+fn delete(words: &[String]) -> Result<Action, String> {
+    let (command, used) = match words.get(1).map(String::as_str) {
+        Some("topic") => (Command::DeleteTopic { name: words.get(2).ok_or(DELETE_USAGE)?.clone() }, 3),
+        Some("records") => {
+            let (topic, partition) = topic_partition(words.get(2))?;
+            let offset = match (words.get(3).map(String::as_str), words.get(4).map(String::as_str)) {
+                // Kafka's -1: everything committed.
+                (Some("before"), Some("high-watermark")) => DELETE_TO_HIGH_WATERMARK,
+                (Some("before"), Some(offset)) => {
+                    offset.parse::<i64>().ok().filter(|o| *o >= 0).ok_or(DELETE_USAGE)?
+                }
+                _ => return Err(DELETE_USAGE.into()),
+            };
+            (Command::DeleteRecords { topic, partition, offset }, 5)
+        }
+        _ => return Err(DELETE_USAGE.into()),
+    };
+    no_more(words, used).map(|()| Action::Request(command))
+}
+
 fn step(words: &[String], line_text: &str) -> Result<Action, String> {
     let first = words[0].as_str();
     let request = |command: Command, used: usize| no_more(words, used).map(|()| Action::Request(command));
     match first {
         "topic" => topic(words).map(Action::Request),
         "produce" => produce(words).map(Action::Request),
-        "delete" => match words.get(1).map(String::as_str) {
-            Some("topic") => {
-                let name = words.get(2).ok_or(DELETE_USAGE)?.clone();
-                request(Command::DeleteTopic { name }, 3)
+        "delete" => delete(words),
+        "alter" => match (words.get(1).map(String::as_str), words.get(2), words.get(3).map(String::as_str)) {
+            (Some("topic"), Some(topic), Some("partitions")) => {
+                let count = number("partitions", words.get(4))?;
+                request(Command::CreatePartitions { topic: topic.clone(), count }, 5)
             }
-            Some("records") => {
-                let (topic, partition) = topic_partition(words.get(2))?;
-                let offset = match (words.get(3).map(String::as_str), words.get(4).map(String::as_str)) {
-                    // Kafka's -1: everything committed.
-                    (Some("before"), Some("high-watermark")) => DELETE_TO_HIGH_WATERMARK,
-                    (Some("before"), Some(offset)) => {
-                        offset.parse::<i64>().ok().filter(|o| *o >= 0).ok_or(DELETE_USAGE)?
-                    }
-                    _ => return Err(DELETE_USAGE.into()),
-                };
-                request(Command::DeleteRecords { topic, partition, offset }, 5)
-            }
-            _ => Err(DELETE_USAGE.into()),
+            _ => Err("expected `alter topic NAME partitions N`".into()),
         },
         "offsets" => {
             let (topic, partition) = topic_partition(words.get(1))?;

@@ -374,6 +374,10 @@ fn describe(reply: &Reply) -> Said {
             format!("{topic}-{partition}: 해당하는 offset이 없습니다"),
         ),
         Reply::TopicDeleted { name } => Said::new(format!("deleted {name}"), format!("{name} 삭제")),
+        Reply::PartitionsCreated { topic } => Said::new(
+            format!("{} now has {} partitions", topic.name, topic.partitions.len()),
+            format!("{}의 partition이 {}개가 됨", topic.name, topic.partitions.len()),
+        ),
         Reply::RecordsDeleted { topic, partition, low_watermark } => Said::new(
             format!("{topic}-{partition} starts at offset {low_watermark} (low watermark)"),
             format!("{topic}-{partition}의 로그가 offset {low_watermark}에서 시작 (low watermark)"),
