@@ -717,24 +717,26 @@ fn find_topic(connection: &mut ApiClient, name: &str) -> Result<TopicDescription
     }
 }
 
+/// The topic's partitions, or only `only`; Kafka's error when it has no such partition.
+fn chosen_partitions(topic: &TopicDescription, only: Option<i32>) -> Result<Vec<i32>, String> {
+    let partitions: Vec<i32> =
+        topic.partitions.iter().map(|p| p.partition).filter(|p| only.is_none_or(|only| only == *p)).collect();
+    if partitions.is_empty() {
+        return Err(format!(
+            "Error: UNKNOWN_TOPIC_OR_PARTITION (3): {} has no partition {only:?}",
+            topic.name
+        ));
+    }
+    Ok(partitions)
+}
+
 /// `kite get-offsets`, as kafka-get-offsets: one `topic:partition:offset` line per partition
 /// (the offset left empty where no record matches).
 pub(crate) fn get_offsets(args: GetOffsetsArgs, out: &mut impl Write) -> Result<(), String> {
     let timestamp_ms = offset_spec(&args.time)?;
     let mut connection = ApiClient::connect(&args.server.server)?;
     let topic = find_topic(&mut connection, &args.topic)?;
-    let partitions: Vec<i32> = topic
-        .partitions
-        .iter()
-        .map(|p| p.partition)
-        .filter(|p| args.partition.is_none_or(|only| only == *p))
-        .collect();
-    if partitions.is_empty() {
-        return Err(format!(
-            "Error: UNKNOWN_TOPIC_OR_PARTITION (3): {} has no partition {:?}",
-            args.topic, args.partition
-        ));
-    }
+    let partitions = chosen_partitions(&topic, args.partition)?;
     for partition in partitions {
         let list = Command::ListOffsets { topic: args.topic.clone(), partition, timestamp_ms };
         let offset = match connection.request(list)? {
@@ -765,18 +767,7 @@ pub(crate) struct DeleteRecordsArgs {
 pub(crate) fn delete_records(args: DeleteRecordsArgs, out: &mut impl Write) -> Result<(), String> {
     let mut connection = ApiClient::connect(&args.server.server)?;
     let topic = find_topic(&mut connection, &args.topic)?;
-    let partitions: Vec<i32> = topic
-        .partitions
-        .iter()
-        .map(|p| p.partition)
-        .filter(|p| args.partition.is_none_or(|only| only == *p))
-        .collect();
-    if partitions.is_empty() {
-        return Err(format!(
-            "Error: UNKNOWN_TOPIC_OR_PARTITION (3): {} has no partition {:?}",
-            args.topic, args.partition
-        ));
-    }
+    let partitions = chosen_partitions(&topic, args.partition)?;
     let write = |out: &mut dyn Write, line: String| writeln!(out, "{line}").map_err(|e| e.to_string());
     write(out, "Executing records delete operation".into())?;
     let mut failed = None;

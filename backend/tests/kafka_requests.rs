@@ -4,7 +4,9 @@
 //! binary maps huge blocks lazily, as `kite serve` does), and the engine answers afterwards.
 
 use bytes::BytesMut;
+use kafka_protocol::messages::create_partitions_request::CreatePartitionsTopic;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
+use kafka_protocol::messages::delete_records_request::{DeleteRecordsPartition, DeleteRecordsTopic};
 use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
 use kafka_protocol::messages::incremental_alter_configs_request::{AlterConfigsResource, AlterableConfig};
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
@@ -26,7 +28,8 @@ use kafka_protocol::messages::{
     RequestHeader, SaslAuthenticateRequest, SaslHandshakeRequest, SyncGroupRequest, TopicName,
 };
 use kafka_protocol::messages::{
-    DescribeConfigsRequest, IncrementalAlterConfigsRequest, OffsetForLeaderEpochRequest,
+    CreatePartitionsRequest, DeleteRecordsRequest, DescribeConfigsRequest, IncrementalAlterConfigsRequest,
+    OffsetForLeaderEpochRequest,
 };
 use kafka_protocol::protocol::{Encodable, StrBytes};
 use kite_shared::api::{Command, Reply};
@@ -202,6 +205,20 @@ fn request_body(api: ApiKey, version: i16) -> Vec<u8> {
             version,
             SaslAuthenticateRequest::default()
                 .with_auth_bytes(bytes::Bytes::from_static(b"\0mutant\0classroom")),
+        ),
+        ApiKey::DeleteRecords => body(
+            version,
+            DeleteRecordsRequest::default().with_timeout_ms(30_000).with_topics(vec![
+                DeleteRecordsTopic::default().with_name(orders()).with_partitions(vec![
+                    DeleteRecordsPartition::default().with_partition_index(0).with_offset(1),
+                ]),
+            ]),
+        ),
+        ApiKey::CreatePartitions => body(
+            version,
+            CreatePartitionsRequest::default().with_timeout_ms(30_000).with_topics(vec![
+                CreatePartitionsTopic::default().with_name(orders()).with_count(4).with_assignments(None),
+            ]),
         ),
         other => panic!("{other:?} is served but has no request here"),
     }
