@@ -140,6 +140,28 @@ async fn a_newcomer_starts_with_one_click_and_sees_no_error() {
         look(&client, WIDEST, "first-run-started-2560").await?;
         resize(&client, WIDE).await?;
 
+        // kafka-delete-records from the record's lineage: orders-2 starts at that record now.
+        click(&client, "#delete-records").await?;
+        let start = r#"const o = document.querySelector(".partition[data-partition='2'] .offsets");
+            return o ? o.textContent : '';"#;
+        let high_watermark = offset.parse::<i64>().map_err(|e| e.to_string())? + 1;
+        until(&client, start, serde_json::json!(format!("start {offset} · HW {high_watermark}"))).await?;
+        let notice = text_of(&client, "#notice").await?;
+        assert!(
+            notice.starts_with(&format!("Records of orders-2 before offset {offset} deleted")),
+            "{notice}"
+        );
+        // kafka-topics --alter --partitions: one more, on the map and in the partitions view.
+        click(&client, "#add-partition").await?;
+        wait_for(&client, ".partition[data-partition='3']").await?;
+        wait_for(&client, "#map [data-replica^='orders-3@']").await?;
+        assert_eq!(text_of(&client, "#notice").await?, "orders now has 4 partitions.");
+        client
+            .execute("document.getElementById('partitions').scrollIntoView()", vec![])
+            .await
+            .map_err(|e| e.to_string())?;
+        look(&client, WIDE, "first-run-admin").await?;
+
         // A broker stopped from the map: its replica goes offline and another leads partition 2.
         click(&client, &format!("#map [data-broker='{leader}'] .broker-head")).await?;
         click(&client, &format!("#map-actions[data-broker='{leader}'] .stop-broker")).await?;
