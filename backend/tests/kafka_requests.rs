@@ -4,6 +4,9 @@
 //! binary maps huge blocks lazily, as `kite serve` does), and the engine answers afterwards.
 
 use bytes::BytesMut;
+use kafka_protocol::messages::alter_configs_request::{
+    AlterConfigsResource as LegacyAlterConfigsResource, AlterableConfig as LegacyAlterableConfig,
+};
 use kafka_protocol::messages::create_partitions_request::CreatePartitionsTopic;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::delete_records_request::{DeleteRecordsPartition, DeleteRecordsTopic};
@@ -21,15 +24,15 @@ use kafka_protocol::messages::offset_for_leader_epoch_request::{
 };
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
+    AlterConfigsRequest, CreatePartitionsRequest, DeleteRecordsRequest, DescribeConfigsRequest,
+    IncrementalAlterConfigsRequest, OffsetForLeaderEpochRequest,
+};
+use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, CreateTopicsRequest, DeleteGroupsRequest, DeleteTopicsRequest,
     DescribeClusterRequest, DescribeGroupsRequest, FetchRequest, FindCoordinatorRequest, GroupId,
     HeartbeatRequest, InitProducerIdRequest, JoinGroupRequest, LeaveGroupRequest, ListGroupsRequest,
     ListOffsetsRequest, MetadataRequest, OffsetCommitRequest, OffsetFetchRequest, ProduceRequest, ProducerId,
     RequestHeader, SaslAuthenticateRequest, SaslHandshakeRequest, SyncGroupRequest, TopicName,
-};
-use kafka_protocol::messages::{
-    CreatePartitionsRequest, DeleteRecordsRequest, DescribeConfigsRequest, IncrementalAlterConfigsRequest,
-    OffsetForLeaderEpochRequest,
 };
 use kafka_protocol::protocol::{Encodable, StrBytes};
 use kite_shared::api::{Command, Reply};
@@ -218,6 +221,19 @@ fn request_body(api: ApiKey, version: i16) -> Vec<u8> {
             version,
             CreatePartitionsRequest::default().with_timeout_ms(30_000).with_topics(vec![
                 CreatePartitionsTopic::default().with_name(orders()).with_count(4).with_assignments(None),
+            ]),
+        ),
+        ApiKey::AlterConfigs => body(
+            version,
+            AlterConfigsRequest::default().with_resources(vec![
+                LegacyAlterConfigsResource::default()
+                    .with_resource_type(2)
+                    .with_resource_name(orders().0)
+                    .with_configs(vec![
+                        LegacyAlterableConfig::default()
+                            .with_name(StrBytes::from_static_str("retention.ms"))
+                            .with_value(Some(StrBytes::from_static_str("60000"))),
+                    ]),
             ]),
         ),
         other => panic!("{other:?} is served but has no request here"),

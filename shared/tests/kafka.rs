@@ -7,6 +7,9 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use bytes::{Bytes, BytesMut};
+use kafka_protocol::messages::alter_configs_request::{
+    AlterConfigsResource as LegacyAlterConfigsResource, AlterableConfig as LegacyAlterableConfig,
+};
 use kafka_protocol::messages::create_partitions_request::CreatePartitionsTopic;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::delete_records_request::{DeleteRecordsPartition, DeleteRecordsTopic};
@@ -26,18 +29,18 @@ use kafka_protocol::messages::offset_for_leader_epoch_request::{
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, ConsumerProtocolAssignment, CreatePartitionsRequest,
-    CreatePartitionsResponse, CreateTopicsRequest, CreateTopicsResponse, DeleteGroupsRequest,
-    DeleteGroupsResponse, DeleteRecordsRequest, DeleteRecordsResponse, DeleteTopicsRequest,
-    DeleteTopicsResponse, DescribeClusterRequest, DescribeClusterResponse, DescribeGroupsRequest,
-    DescribeGroupsResponse, FetchRequest, FetchResponse, FindCoordinatorRequest, FindCoordinatorResponse,
-    GroupId, HeartbeatRequest, HeartbeatResponse, InitProducerIdRequest, InitProducerIdResponse,
-    JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse, ListGroupsRequest,
-    ListGroupsResponse, ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse,
-    OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest, OffsetFetchResponse, ProduceRequest,
-    ProduceResponse, ProducerId, RequestHeader, ResponseHeader, SaslAuthenticateRequest,
-    SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse, SyncGroupRequest,
-    SyncGroupResponse, TopicName,
+    AlterConfigsRequest, AlterConfigsResponse, ApiKey, ApiVersionsRequest, ApiVersionsResponse,
+    ConsumerProtocolAssignment, CreatePartitionsRequest, CreatePartitionsResponse, CreateTopicsRequest,
+    CreateTopicsResponse, DeleteGroupsRequest, DeleteGroupsResponse, DeleteRecordsRequest,
+    DeleteRecordsResponse, DeleteTopicsRequest, DeleteTopicsResponse, DescribeClusterRequest,
+    DescribeClusterResponse, DescribeGroupsRequest, DescribeGroupsResponse, FetchRequest, FetchResponse,
+    FindCoordinatorRequest, FindCoordinatorResponse, GroupId, HeartbeatRequest, HeartbeatResponse,
+    InitProducerIdRequest, InitProducerIdResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest,
+    LeaveGroupResponse, ListGroupsRequest, ListGroupsResponse, ListOffsetsRequest, ListOffsetsResponse,
+    MetadataRequest, MetadataResponse, OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest,
+    OffsetFetchResponse, ProduceRequest, ProduceResponse, ProducerId, RequestHeader, ResponseHeader,
+    SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse,
+    SyncGroupRequest, SyncGroupResponse, TopicName,
 };
 use kafka_protocol::messages::{
     DescribeConfigsRequest, DescribeConfigsResponse, IncrementalAlterConfigsRequest,
@@ -436,6 +439,35 @@ fn create_partitions_grows_a_topic_and_never_shrinks_it() {
     assert_eq!(grow_orders(&mut cluster, 2, false), refused);
 }
 
+/// AlterConfigs replaces a topic's overrides: what it lists is set, what the topic overrode and
+/// it leaves out goes back to the default.
+#[test]
+fn alter_configs_replaces_a_topics_overrides() {
+    let (mut cluster, _) = cluster_with_orders();
+    let set = |name: &'static str, value: &'static str| {
+        LegacyAlterableConfig::default()
+            .with_name(StrBytes::from_static_str(name))
+            .with_value(Some(StrBytes::from_static_str(value)))
+    };
+    let mut connection = KafkaConnection::new(listener(0));
+    for (id, configs) in [(1, vec![set("retention.ms", "60000")]), (2, vec![set("retention.bytes", "1000")])]
+    {
+        let resource = LegacyAlterConfigsResource::default()
+            .with_resource_type(2)
+            .with_resource_name(StrBytes::from_static_str("orders"))
+            .with_configs(configs);
+        let asked = AlterConfigsRequest::default().with_resources(vec![resource]);
+        let out =
+            connection.receive(&mut cluster, NOW_MS, &frame(ApiKey::AlterConfigs, 1, id, &asked)).unwrap();
+        let answer: AlterConfigsResponse = response(&out, 1, id);
+        assert_eq!(answer.responses[0].error_code, 0);
+    }
+    let Reply::Topics { topics } = cluster.handle(NOW_MS, Command::ListTopics) else { panic!("no topics") };
+    let overrides: Vec<(&str, &str)> =
+        topics[0].configs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(overrides, [("retention.bytes", "1000")]);
+}
+
 #[test]
 fn a_request_split_across_reads_is_answered_once_whole() {
     let (mut cluster, _) = cluster_with_orders();
@@ -703,6 +735,16 @@ fn every_served_version_of_every_api_is_answered() {
                         &IncrementalAlterConfigsRequest::default().with_resources(vec![resource]),
                     )
                 }
+                ApiKey::AlterConfigs => {
+                    let config = LegacyAlterableConfig::default()
+                        .with_name(StrBytes::from_static_str("retention.ms"))
+                        .with_value(Some(StrBytes::from_string(format!("{}", 90_000 + i64::from(version)))));
+                    let resource = LegacyAlterConfigsResource::default()
+                        .with_resource_type(2)
+                        .with_resource_name(StrBytes::from_static_str("orders"))
+                        .with_configs(vec![config]);
+                    frame(api, version, id, &AlterConfigsRequest::default().with_resources(vec![resource]))
+                }
                 ApiKey::DescribeConfigs => {
                     let resource = DescribeConfigsResource::default()
                         .with_resource_type(2)
@@ -836,6 +878,11 @@ fn error_codes(api: ApiKey, out: &[u8], version: i16, id: i32) -> Vec<i16> {
             .results
             .iter()
             .map(|t| t.error_code)
+            .collect(),
+        ApiKey::AlterConfigs => response::<AlterConfigsResponse>(out, version, id)
+            .responses
+            .iter()
+            .map(|r| r.error_code)
             .collect(),
         ApiKey::DeleteRecords => response::<DeleteRecordsResponse>(out, version, id)
             .topics

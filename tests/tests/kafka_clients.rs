@@ -337,6 +337,26 @@ fn real_clients_create_partitions() {
     );
 }
 
+/// AlterConfigs from confluent-kafka's and kafka-python's admin clients replaces a topic's
+/// overrides: what a request leaves out goes back to Kafka's default, as DescribeConfigs then
+/// says (kafka-python sends the other overrides along itself).
+#[test]
+fn real_clients_alter_configs() {
+    let data = TempDir::new("alter-configs");
+    let server = KiteServer::start(data.path());
+    let out = run_client(&server, "alter_configs_client.py", &["tuned"]);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "retention.bytes 1000 set",
+            "retention.ms 604800000 default",
+            "retention.bytes 1000 set",
+            "retention.ms 120000 set"
+        ],
+        "{out}"
+    );
+}
+
 /// Two confluent-kafka consumers in one group: the second's join rebalances the partitions
 /// between them, they read everything and commit, the first leaves and the second takes over;
 /// after `kite serve` restarts, the group resumes from its commits.

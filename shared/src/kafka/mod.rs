@@ -349,6 +349,9 @@ impl KafkaConnection {
             ApiKey::DeleteTopics => {
                 topics_admin::delete(self, cluster, request, &mut body).map(Handled::Respond)
             }
+            ApiKey::AlterConfigs => {
+                topics_admin::alter_configs(self, cluster, request, &mut body).map(Handled::Respond)
+            }
             ApiKey::CreatePartitions => {
                 topics_admin::create_partitions(self, cluster, request, &mut body).map(Handled::Respond)
             }
@@ -502,6 +505,7 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::DeleteTopics => "DeleteTopics",
         ApiKey::DeleteRecords => "DeleteRecords",
         ApiKey::CreatePartitions => "CreatePartitions",
+        ApiKey::AlterConfigs => "AlterConfigs",
         ApiKey::InitProducerId => "InitProducerId",
         ApiKey::DeleteGroups => "DeleteGroups",
         ApiKey::SaslAuthenticate => "SaslAuthenticate",

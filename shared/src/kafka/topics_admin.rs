@@ -3,9 +3,11 @@
 //! `create_partitions` / `delete_topic` commands
 //! (the same checks, limits and error codes as the UI's and the CLI's), DescribeConfigs for a
 //! topic's configs (every one Kite knows, its value, and whether it is the topic's own or the
-//! default) and IncrementalAlterConfigs to set or remove them (the engine's `alter_topic_config`).
+//! default) and IncrementalAlterConfigs to set or remove them, or AlterConfigs to replace them
+//! all (both the engine's `alter_topic_config`).
 
 use bytes::Bytes;
+use kafka_protocol::messages::alter_configs_response as legacy;
 use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
 use kafka_protocol::messages::create_topics_response::CreatableTopicResult;
 use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
@@ -14,8 +16,9 @@ use kafka_protocol::messages::describe_configs_response::{
 };
 use kafka_protocol::messages::incremental_alter_configs_response::AlterConfigsResourceResponse;
 use kafka_protocol::messages::{
-    CreatePartitionsRequest, CreatePartitionsResponse, CreateTopicsRequest, CreateTopicsResponse,
-    DeleteTopicsRequest, DeleteTopicsResponse, DescribeConfigsRequest, DescribeConfigsResponse,
+    AlterConfigsRequest, AlterConfigsResponse, CreatePartitionsRequest, CreatePartitionsResponse,
+    CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse,
+    DescribeConfigsRequest, DescribeConfigsResponse,
 };
 use kafka_protocol::messages::{IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse};
 use kafka_protocol::protocol::StrBytes;
@@ -278,6 +281,55 @@ fn config_type(name: &str) -> i8 {
 /// IncrementalAlterConfigs for topics: SET (0) and DELETE (1) of each config, all of a topic's at
 /// once through the engine's `alter_topic_config` (its validation and errors). APPEND and SUBTRACT
 /// (list configs), broker resources and `validate_only` are INVALID_REQUEST: not served.
+/// AlterConfigs (the older, whole-set API kafka-python's `alter_configs` sends): a topic's
+/// overrides become exactly the configs given, the others back to Kafka's defaults, on the same
+/// engine command as IncrementalAlterConfigs.
+pub(super) fn alter_configs(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    request: Request,
+    body: &mut Bytes,
+) -> Result<Vec<u8>, KafkaClose> {
+    let asked: AlterConfigsRequest = decode(request, body)?;
+    let topics = match connection.ask(cluster, request.now_ms, Command::ListTopics) {
+        Reply::Topics { topics } => topics,
+        _ => Vec::new(),
+    };
+    let responses = asked
+        .resources
+        .into_iter()
+        .map(|resource| {
+            let answer = legacy::AlterConfigsResourceResponse::default()
+                .with_resource_type(resource.resource_type)
+                .with_resource_name(resource.resource_name.clone());
+            let refuse = |code: i16, message: String| {
+                answer.clone().with_error_code(code).with_error_message(Some(StrBytes::from_string(message)))
+            };
+            if resource.resource_type != TOPIC_RESOURCE || asked.validate_only {
+                let message = "Kite alters topic configs only (resource type 2), and not as validate_only.";
+                return refuse(ErrorCode::InvalidRequest.code(), message.into());
+            }
+            let set: std::collections::BTreeMap<String, String> = resource
+                .configs
+                .iter()
+                .filter_map(|c| Some((c.name.to_string(), c.value.as_ref()?.to_string())))
+                .collect();
+            let name = resource.resource_name.to_string();
+            // What the topic overrides now and the request leaves out goes back to its default.
+            let delete: Vec<String> = topics
+                .iter()
+                .find(|t| t.name == name)
+                .map(|t| t.configs.keys().filter(|k| !set.contains_key(*k)).cloned().collect())
+                .unwrap_or_default();
+            match connection.ask(cluster, request.now_ms, Command::AlterTopicConfig { name, set, delete }) {
+                Reply::Error(error) => refuse(error.error.code(), error.message),
+                _ => answer,
+            }
+        })
+        .collect();
+    respond(request, &AlterConfigsResponse::default().with_responses(responses))
+}
+
 pub(super) fn incremental_alter_configs(
     connection: &mut KafkaConnection,
     cluster: &mut Cluster,

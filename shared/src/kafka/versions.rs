@@ -17,9 +17,10 @@ use super::{KafkaClose, KafkaConnection, Request, decode, respond};
 /// FindCoordinator stops at v4 (batched keys) and OffsetCommit/OffsetFetch before v10 (topic ids);
 /// InitProducerId before v5 (KIP-890's transactions); OffsetForLeaderEpoch from v2 (the current
 /// leader epoch, KIP-320: what the crate and Kafka 4 read); CreateTopics before v7 and DeleteTopics
-/// before v6 (topic ids); DeleteRecords and CreatePartitions at every version Kafka 4 serves. SaslHandshake v0 is followed by PLAIN's bare
+/// before v6 (topic ids); DeleteRecords, CreatePartitions and AlterConfigs at every version Kafka 4
+/// serves. SaslHandshake v0 is followed by PLAIN's bare
 /// token (librdkafka looks for v0 before it uses v1 and SaslAuthenticate).
-pub const SUPPORTED: [(ApiKey, i16, i16); 26] = [
+pub const SUPPORTED: [(ApiKey, i16, i16); 27] = [
     (ApiKey::Produce, 3, 13),
     (ApiKey::Fetch, 4, 16),
     (ApiKey::ListOffsets, 1, 10),
@@ -46,6 +47,7 @@ pub const SUPPORTED: [(ApiKey, i16, i16); 26] = [
     (ApiKey::DescribeConfigs, 1, 4),
     (ApiKey::IncrementalAlterConfigs, 0, 1),
     (ApiKey::CreatePartitions, 0, 3),
+    (ApiKey::AlterConfigs, 0, 2),
 ];
 
 /// The API `key` names, if it is served at `version`.

@@ -1,0 +1,38 @@
+"""AlterConfigs (the whole-set API) from two Python clients against kite serve, as
+tests/tests/kafka_clients.rs runs it: confluent-kafka creates a topic with retention.ms=60000;
+its (deprecated) alter_configs sets retention.bytes=1000 only, so retention.ms goes back to its
+default; kafka-python's alter_configs, forced to AlterConfigs (incremental=False), sets
+retention.ms=120000 and itself sends retention.bytes along, so that stays. After each, prints
+`NAME VALUE set|default` for both, from confluent-kafka's describe_configs.
+Usage: alter_configs_client.py BOOTSTRAP TOPIC"""
+import sys
+
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+from kafka.admin import ConfigResource as KafkaPythonResource
+from kafka.admin import ConfigResourceType, KafkaAdminClient
+
+WAIT_SECONDS = 30
+
+bootstrap, topic = sys.argv[1:3]
+admin = AdminClient({"bootstrap.servers": bootstrap})
+new = NewTopic(topic, num_partitions=1, replication_factor=1, config={"retention.ms": "60000"})
+admin.create_topics([new])[topic].result(WAIT_SECONDS)
+resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
+
+
+def show():
+    configs = admin.describe_configs([resource])[resource].result(WAIT_SECONDS)
+    for name in ["retention.bytes", "retention.ms"]:
+        print(name, configs[name].value, "default" if configs[name].is_default else "set")
+
+
+whole = ConfigResource(ConfigResource.Type.TOPIC, topic, set_config={"retention.bytes": "1000"})
+admin.alter_configs([whole])[whole].result(WAIT_SECONDS)
+show()
+
+kafka_python = KafkaAdminClient(bootstrap_servers=bootstrap)
+kafka_python.alter_configs(
+    [KafkaPythonResource(ConfigResourceType.TOPIC, topic, configs={"retention.ms": "120000"})],
+    incremental=False)
+kafka_python.close()
+show()
