@@ -632,14 +632,15 @@ impl Sim {
                 ));
             }
         }
-        self.check_delete_records(&finals);
+        self.check_topic_admin(&finals);
         finals
     }
 
     /// DeleteRecords after healing, half of each partition's records: the log starts there
     /// (answered as the low watermark, and by ListOffsets), the first record kept is the one read
-    /// before, one offset earlier is out of range, and all of it holds across a clean restart.
-    fn check_delete_records(&mut self, finals: &BTreeMap<i32, BTreeMap<i64, String>>) {
+    /// before, one offset earlier is out of range. And CreatePartitions: one more partition, a
+    /// record written to it. All of it holds across a clean restart.
+    fn check_topic_admin(&mut self, finals: &BTreeMap<i32, BTreeMap<i64, String>>) {
         let starts: Vec<(i32, i64)> = finals.iter().map(|(&p, log)| (p, log.len() as i64 / 2)).collect();
         for &(partition, start) in &starts {
             let reply = self.ask(Command::DeleteRecords { topic: TOPIC.into(), partition, offset: start });
@@ -648,8 +649,24 @@ impl Sim {
                     .push(format!("{TOPIC}-{partition}: DeleteRecords {start} answered {reply:?}"));
             }
         }
+        let grown = PARTITIONS + 1;
+        let reply = self.ask(Command::CreatePartitions { topic: TOPIC.into(), count: grown });
+        if !matches!(&reply, Reply::PartitionsCreated { topic } if topic.partitions.len() == grown as usize) {
+            self.violations.push(format!("{TOPIC}: CreatePartitions {grown} answered {reply:?}"));
+        }
+        let added = Command::produce_text(TOPIC, Some(PARTITIONS), None, "in the added partition");
+        if !matches!(self.ask(added), Reply::Produced { offset: 0, .. }) {
+            self.violations.push(format!("{TOPIC}-{PARTITIONS}: the added partition took no record"));
+        }
         self.restart(Stop::Clean);
         self.settle();
+        let kept = match self.ask(fetch(PARTITIONS, 0, 1)) {
+            Reply::Records { records, .. } => records.first().and_then(|r| r.value.clone()),
+            _ => None,
+        };
+        if kept.as_deref() != Some("in the added partition") {
+            self.violations.push(format!("{TOPIC}-{PARTITIONS} after a restart holds {kept:?}"));
+        }
         for (partition, start) in starts {
             let earliest =
                 Command::ListOffsets { topic: TOPIC.into(), partition, timestamp_ms: EARLIEST_TIMESTAMP };
