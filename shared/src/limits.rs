@@ -108,6 +108,11 @@ pub const MAX_KAFKA_REQUEST_BYTES: usize = 16 * 1024 * 1024;
 /// sends more anyway is closed.
 pub const MAX_KAFKA_INBOX_BYTES: usize = 2 * (MAX_KAFKA_REQUEST_BYTES + 4);
 
+/// The most partitions one DeleteRecords request may name: each is a turn of the engine (the
+/// leader, then every follower's fetch), and a cluster has at most `MAX_PARTITIONS_PER_CLUSTER`
+/// partitions, so a request naming more names some twice; those past it are INVALID_REQUEST.
+pub const MAX_DELETE_RECORDS_PARTITIONS_PER_REQUEST: usize = MAX_PARTITIONS_PER_CLUSTER as usize;
+
 /// The longest a Kafka fetch waits for `min_bytes` (its `max_wait_ms` is cut to this; clients
 /// ask for 500 by default).
 pub const MAX_KAFKA_FETCH_WAIT_MS: i32 = 30_000;

@@ -397,6 +397,21 @@ fn delete_records_moves_the_log_start_at_the_leader_only() {
     assert!(matches!(cluster.handle(NOW_MS, earliest), Reply::Offsets { offset: Some(2), .. }));
     // -1: up to the high watermark.
     assert_eq!(delete_records_at(&mut cluster, leader, -1), (0, 4));
+    // A request naming more partitions than a cluster can have: those past the limit are refused
+    // without a turn of the engine.
+    let limit = kite_shared::limits::MAX_DELETE_RECORDS_PARTITIONS_PER_REQUEST;
+    let mut asked = delete_records(4);
+    let one = asked.topics[0].partitions[0].clone();
+    asked.topics[0].partitions = vec![one; limit + 2];
+    let out = connection.receive(&mut cluster, NOW_MS, &frame(ApiKey::DeleteRecords, 2, 9, &asked)).unwrap();
+    let answer: DeleteRecordsResponse = response(&out, 2, 9);
+    let codes: Vec<i16> = answer.topics[0].partitions.iter().map(|p| p.error_code).collect();
+    assert_eq!(codes.len(), limit + 2);
+    assert!(
+        codes[..limit].iter().all(|&c| c == 0) && codes[limit..] == [42, 42],
+        "{:?}",
+        &codes[limit - 1..]
+    );
 }
 
 fn create_partitions(count: i32, validate_only: bool) -> CreatePartitionsRequest {

@@ -13,11 +13,13 @@ use super::{KafkaClose, KafkaConnection, Request, decode, error_code, respond};
 use crate::api::{Command, Reply};
 use crate::cluster::Cluster;
 use crate::error::ErrorCode;
+use crate::limits::MAX_DELETE_RECORDS_PARTITIONS_PER_REQUEST;
 
 /// The low watermark a refused partition answers with (Kafka's `INVALID_LOW_WATERMARK`).
 const INVALID_LOW_WATERMARK: i64 = -1;
 
-/// DeleteRecords: every partition asked, each at this listener's broker if it leads it.
+/// DeleteRecords: every partition asked, each at this listener's broker if it leads it; past
+/// `MAX_DELETE_RECORDS_PARTITIONS_PER_REQUEST` of them, INVALID_REQUEST without the engine.
 pub(super) fn answer(
     connection: &mut KafkaConnection,
     cluster: &mut Cluster,
@@ -26,13 +28,21 @@ pub(super) fn answer(
 ) -> Result<Vec<u8>, KafkaClose> {
     let asked: DeleteRecordsRequest = decode(request, body)?;
     let mut topics = Vec::with_capacity(asked.topics.len());
+    let mut named = 0;
     for topic in asked.topics {
         let name = topic.name.0.as_str().to_string();
-        let partitions = topic
-            .partitions
-            .iter()
-            .map(|p| partition(connection, cluster, request.now_ms, &name, p))
-            .collect();
+        let mut partitions = Vec::with_capacity(topic.partitions.len());
+        for wanted in &topic.partitions {
+            named += 1;
+            partitions.push(if named > MAX_DELETE_RECORDS_PARTITIONS_PER_REQUEST {
+                DeleteRecordsPartitionResult::default()
+                    .with_partition_index(wanted.partition_index)
+                    .with_low_watermark(INVALID_LOW_WATERMARK)
+                    .with_error_code(ErrorCode::InvalidRequest.code())
+            } else {
+                partition(connection, cluster, request.now_ms, &name, wanted)
+            });
+        }
         topics.push(DeleteRecordsTopicResult::default().with_name(topic.name).with_partitions(partitions));
     }
     respond(request, &DeleteRecordsResponse::default().with_topics(topics))
