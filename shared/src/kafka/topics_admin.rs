@@ -24,7 +24,7 @@ use kafka_protocol::messages::{IncrementalAlterConfigsRequest, IncrementalAlterC
 use kafka_protocol::protocol::StrBytes;
 
 use super::{KafkaClose, KafkaConnection, Request, decode, respond};
-use crate::api::{Command, Reply};
+use crate::api::{Command, Reply, TopicDescription};
 use crate::cluster::Cluster;
 use crate::config::TopicConfig;
 use crate::error::ErrorCode;
@@ -188,6 +188,21 @@ fn validate_partitions(
     Reply::Error(refusal)
 }
 
+/// Why an alter of a broker's configs, or one asked as `validate_only`, is refused.
+const ALTER_NOT_SERVED: &str = "Kite alters topic configs only (resource type 2), and not as validate_only.";
+
+/// Every topic as the engine describes it (none if it answers otherwise).
+fn list_topics(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    now_ms: i64,
+) -> Vec<TopicDescription> {
+    match connection.ask(cluster, now_ms, Command::ListTopics) {
+        Reply::Topics { topics } => topics,
+        _ => Vec::new(),
+    }
+}
+
 /// DescribeConfigs' resource type for a topic (Kafka's `ConfigResource.Type.TOPIC`).
 const TOPIC_RESOURCE: i8 = 2;
 /// Where a config's value comes from (Kafka's `ConfigSource`): the topic's own, or the default.
@@ -203,10 +218,7 @@ pub(super) fn describe_configs(
     body: &mut Bytes,
 ) -> Result<Vec<u8>, KafkaClose> {
     let asked: DescribeConfigsRequest = decode(request, body)?;
-    let topics = match connection.ask(cluster, request.now_ms, Command::ListTopics) {
-        Reply::Topics { topics } => topics,
-        _ => Vec::new(),
-    };
+    let topics = list_topics(connection, cluster, request.now_ms);
     let results = asked
         .resources
         .into_iter()
@@ -278,9 +290,6 @@ fn config_type(name: &str) -> i8 {
     }
 }
 
-/// IncrementalAlterConfigs for topics: SET (0) and DELETE (1) of each config, all of a topic's at
-/// once through the engine's `alter_topic_config` (its validation and errors). APPEND and SUBTRACT
-/// (list configs), broker resources and `validate_only` are INVALID_REQUEST: not served.
 /// AlterConfigs (the older, whole-set API kafka-python's `alter_configs` sends): a topic's
 /// overrides become exactly the configs given, the others back to Kafka's defaults, on the same
 /// engine command as IncrementalAlterConfigs.
@@ -291,10 +300,7 @@ pub(super) fn alter_configs(
     body: &mut Bytes,
 ) -> Result<Vec<u8>, KafkaClose> {
     let asked: AlterConfigsRequest = decode(request, body)?;
-    let topics = match connection.ask(cluster, request.now_ms, Command::ListTopics) {
-        Reply::Topics { topics } => topics,
-        _ => Vec::new(),
-    };
+    let topics = list_topics(connection, cluster, request.now_ms);
     let responses = asked
         .resources
         .into_iter()
@@ -306,8 +312,7 @@ pub(super) fn alter_configs(
                 answer.clone().with_error_code(code).with_error_message(Some(StrBytes::from_string(message)))
             };
             if resource.resource_type != TOPIC_RESOURCE || asked.validate_only {
-                let message = "Kite alters topic configs only (resource type 2), and not as validate_only.";
-                return refuse(ErrorCode::InvalidRequest.code(), message.into());
+                return refuse(ErrorCode::InvalidRequest.code(), ALTER_NOT_SERVED.into());
             }
             let set: std::collections::BTreeMap<String, String> = resource
                 .configs
@@ -330,6 +335,9 @@ pub(super) fn alter_configs(
     respond(request, &AlterConfigsResponse::default().with_responses(responses))
 }
 
+/// IncrementalAlterConfigs for topics: SET (0) and DELETE (1) of each config, all of a topic's at
+/// once through the engine's `alter_topic_config` (its validation and errors). APPEND and SUBTRACT
+/// (list configs), broker resources and `validate_only` are INVALID_REQUEST: not served.
 pub(super) fn incremental_alter_configs(
     connection: &mut KafkaConnection,
     cluster: &mut Cluster,
@@ -350,8 +358,7 @@ pub(super) fn incremental_alter_configs(
                 answer.clone().with_error_code(code).with_error_message(Some(StrBytes::from_string(message)))
             };
             if resource.resource_type != TOPIC_RESOURCE || asked.validate_only {
-                let message = "Kite alters topic configs only (resource type 2), and not as validate_only.";
-                return refuse(ErrorCode::InvalidRequest.code(), message.into());
+                return refuse(ErrorCode::InvalidRequest.code(), ALTER_NOT_SERVED.into());
             }
             let (mut set, mut delete) = (std::collections::BTreeMap::new(), Vec::new());
             for config in &resource.configs {
