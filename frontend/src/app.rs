@@ -17,6 +17,7 @@ use crate::views::cluster::ClusterPanel;
 use crate::views::connection::ConnectionBar;
 use crate::views::consumers::ConsumersPanel;
 use crate::views::generator::{BatchRun, BatchSender};
+use crate::views::inspector::InspectorPanel;
 use crate::views::map::{ClusterMap, OpenPartition};
 use crate::views::messages::{BROWSE_FETCH_RECORDS, BrowseRequest, MessagesPanel};
 use crate::views::metrics::MetricsPanel;
@@ -428,11 +429,12 @@ fn use_topic_openers(
 
 /// The views the page is about, in the stage; the ones to look things up in, in the side panel.
 const STAGE_VIEWS: [&str; 3] = ["map", "producer", "consumers"];
-const DETAIL_VIEWS: [(&str, &str); 6] = [
+const DETAIL_VIEWS: [(&str, &str); 7] = [
     ("topics", "Topics"),
     ("partitions", "Partitions"),
     ("messages", "Messages"),
     ("cluster", "Cluster"),
+    ("inspector", "Protocol inspector"),
     ("metrics", "Metrics"),
     ("timeline", "Timeline"),
 ];
@@ -661,6 +663,13 @@ pub fn app(props: &AppProps) -> Html {
             html! {
                 <ConsumersPanel selected_topic={state.selected_topic.clone()} consumers={state.consumers.clone()}
                     group={state.group.clone()} last_reset={state.last_reset.clone()} {ready} send={send.clone()} />
+            },
+        ),
+        (
+            "inspector",
+            html! {
+                <InspectorPanel exchanges={state.kafka_exchanges.clone()} in_tab={state.mode == Mode::InTab}
+                    {ready} send={send.clone()} />
             },
         ),
         ("metrics", html! { <MetricsPanel samples={state.metrics.clone()} /> }),

@@ -369,6 +369,44 @@ fn korean_cluster(text: &str) -> Option<&'static str> {
         "Every link is up." => "모든 연결이 살아 있습니다.",
         "Cut: {}" => "끊긴 연결: {}",
         "Heal every link" => "모든 연결 복구",
+        _ => return korean_inspector(text),
+    })
+}
+
+/// The Korean of the protocol inspector's texts.
+fn korean_inspector(text: &str) -> Option<&'static str> {
+    Some(match text {
+        "Protocol inspector" => "프로토콜 인스펙터",
+        "No Kafka client can connect to a tab. Under kite serve, each request a client sends to a broker (kcat, librdkafka, kafka-python, the Java client) shows here with its response, field by field beside its bytes." => {
+            "탭에는 카프카 클라이언트가 붙을 수 없습니다. kite serve로 띄우면 클라이언트(kcat, librdkafka, kafka-python, Java 클라이언트)가 브로커에 보내는 요청과 그 응답이 여기에 필드별로, 바이트와 나란히 보입니다."
+        }
+        "No Kafka request yet. Point a client at a broker's listener (127.0.0.1:9092): its requests and the broker's responses show here." => {
+            "아직 카프카 요청이 없습니다. 클라이언트를 브로커의 리스너(127.0.0.1:9092)에 붙이면 요청과 브로커의 응답이 여기에 보입니다."
+        }
+        "Client" => "클라이언트",
+        "API" => "API",
+        "all" => "전체",
+        "{} of the last {} requests" => "{}개 표시(최근 요청 {}개 중)",
+        "waiting" => "대기 중",
+        "no response (acks=0)" => "응답 없음(acks=0)",
+        "connection closed" => "연결 끊김",
+        "broker {}" => "브로커 {}",
+        "Request" => "요청",
+        "Response" => "응답",
+        "The broker holds it: a fetch waits for records up to max_wait_ms, a JoinGroup for the rebalance." => {
+            "브로커가 붙잡고 있습니다. fetch는 레코드가 올 때까지 최대 max_wait_ms 동안, JoinGroup은 리밸런스가 끝날 때까지 기다립니다."
+        }
+        "A Produce with acks=0 gets no response: the producer does not wait." => {
+            "acks=0인 Produce에는 응답이 없습니다. 프로듀서가 기다리지 않기 때문입니다."
+        }
+        "The broker closed the connection instead: {}" => "브로커가 응답 대신 연결을 끊었습니다: {}",
+        "{} bytes" => "{}바이트",
+        "Field" => "필드",
+        "Value" => "값",
+        "Bytes" => "바이트",
+        "It holds credentials: the inspector keeps none of them." => {
+            "인증 정보가 담겨 있어 인스펙터는 이 부분을 보관하지 않습니다."
+        }
         _ => return korean_first_run(text),
     })
 }

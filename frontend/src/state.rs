@@ -131,6 +131,9 @@ pub struct OffsetsReset {
 /// How many `get_metrics` samples the charts keep (a minute at one a second).
 pub const METRICS_SAMPLES_KEPT: usize = 60;
 
+/// How many Kafka exchanges the protocol inspector lists, the newest.
+pub const INSPECTOR_EXCHANGES_KEPT: usize = 50;
+
 /// How many of the engine's newest events the timeline keeps.
 pub const TIMELINE_EVENTS_KEPT: usize = 500;
 
@@ -229,6 +232,8 @@ pub struct AppState {
     pub timeline: Rc<std::collections::VecDeque<TimelineEvent>>,
     /// The engine's metrics, oldest first (at most `METRICS_SAMPLES_KEPT`).
     pub metrics: std::collections::VecDeque<kite_shared::api::Metrics>,
+    /// The protocol inspector's last Kafka requests and responses, oldest first.
+    pub kafka_exchanges: std::collections::VecDeque<kite_shared::api::KafkaExchangeView>,
     /// The message browser's records per (topic, partition), oldest first (at most
     /// `BROWSE_ROWS_KEPT` each): what its seeks and its live tail fetched.
     /// Shared, not copied, between states: the page's every message copies the state, and a
@@ -276,6 +281,7 @@ impl AppState {
             cluster: None,
             timeline: Rc::default(),
             metrics: std::collections::VecDeque::new(),
+            kafka_exchanges: std::collections::VecDeque::new(),
             browsed: Rc::default(),
             dumped: None,
         }
@@ -524,6 +530,12 @@ impl AppState {
                 self.metrics.push_back(sample);
                 while self.metrics.len() > METRICS_SAMPLES_KEPT {
                     self.metrics.pop_front();
+                }
+            }
+            Reply::KafkaExchanges { exchanges } => {
+                self.kafka_exchanges.extend(exchanges);
+                while self.kafka_exchanges.len() > INSPECTOR_EXCHANGES_KEPT {
+                    self.kafka_exchanges.pop_front();
                 }
             }
             described @ Reply::ClusterDescribed { .. } => self.cluster = ClusterView::described(described),

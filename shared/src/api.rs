@@ -344,6 +344,15 @@ pub enum Command {
     },
     /// The engine's counters and gauges.
     GetMetrics,
+    /// The protocol inspector: the last requests Kafka clients sent to the brokers' listeners,
+    /// newer than exchange `after`, each with its response, decoded field by field beside its
+    /// bytes (at most `MAX_INSPECTED_EXCHANGES_PER_REPLY`, the newest). Answered with
+    /// `kafka_exchanges`.
+    InspectKafka {
+        /// The last exchange id the asker has; 0 for all that are kept.
+        #[serde(default)]
+        after: u64,
+    },
     /// Records a client serialized itself, as Kafka record batches (v2 bytes, any codec) in the
     /// payload of a binary frame; each is placed like `produce_batch`'s (or goes to `partition`).
     /// Answered with `produced_batch`.
@@ -672,6 +681,66 @@ pub struct KafkaClientView {
     pub software: String,
     /// How many requests of each API it sent, by Kafka's name (`Produce`, `Fetch`, …).
     pub requests: BTreeMap<String, u64>,
+}
+
+/// One request a Kafka client sent and what came of it, as the protocol inspector shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KafkaExchangeView {
+    /// The exchange's number, counting up from 1 since the engine opened.
+    pub id: u64,
+    /// The connection it came on (as `describe_cluster` lists Kafka clients).
+    pub connection: u64,
+    /// The broker whose listener it reached.
+    pub broker: i32,
+    /// The connection's `client.id` (empty when it sends none).
+    pub client_id: String,
+    /// When it arrived, in ms since the Unix epoch.
+    pub at_ms: i64,
+    /// Kafka's name for the API (`Produce`, `Fetch`, …), or what the bytes were instead.
+    pub api: String,
+    /// The request's API key, version and correlation id, as its header says.
+    pub api_key: i16,
+    /// The API version the client chose.
+    pub version: i16,
+    /// The number the client matches the response by.
+    pub correlation_id: i32,
+    /// The request's bytes and fields.
+    pub request: KafkaFrameView,
+    /// The response's, once there is one.
+    pub response: Option<KafkaFrameView>,
+    /// `answered`, `waiting` (a fetch or a group request the broker holds), `no_response`
+    /// (Produce with acks=0, as Kafka) or `closed` (the broker closed the connection instead).
+    pub outcome: String,
+    /// Why the connection closed, for `closed`.
+    pub closed_reason: String,
+}
+
+/// One frame on the wire, as the protocol inspector shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KafkaFrameView {
+    /// The frame's size on the wire, its 4-byte size prefix included.
+    pub size: usize,
+    /// The size prefix and each header field, with the bytes it spans, then the body.
+    pub fields: Vec<KafkaFieldView>,
+    /// The body decoded, field by field (tagged fields included), or why it could not be.
+    pub body: String,
+    /// The frame's first bytes in hex (at most `MAX_INSPECTED_HEX_BYTES`).
+    pub hex: String,
+    /// Whether the bytes were not kept because they hold credentials (SASL).
+    pub redacted: bool,
+}
+
+/// A field of a frame and the bytes it spans (`start..end`, from the frame's first byte).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KafkaFieldView {
+    /// Kafka's name for it (`correlation_id`, `client_id`, …).
+    pub name: String,
+    /// Its value.
+    pub value: String,
+    /// Its first byte.
+    pub start: usize,
+    /// One past its last byte.
+    pub end: usize,
 }
 
 /// A topic-partition in a command or reply.
@@ -1193,6 +1262,11 @@ pub enum Reply {
         /// The group deleted.
         group: String,
     },
+    /// `inspect_kafka`'s answer: the exchanges newer than the one asked after, oldest first.
+    KafkaExchanges {
+        /// Each request with its response.
+        exchanges: Vec<KafkaExchangeView>,
+    },
     /// `get_metrics`' answer.
     Metrics(Metrics),
     /// A subscription started; its pushes carry this id (the request's).
@@ -1629,7 +1703,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_records`, `create_partitions`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_records`, `create_partitions`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `inspect_kafka`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
         );
     }
 

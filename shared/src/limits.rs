@@ -121,5 +121,23 @@ pub const MAX_KAFKA_FETCH_WAIT_MS: i32 = 30_000;
 /// a real client does, and may wait on a rebalance); more get COORDINATOR_NOT_AVAILABLE.
 pub const MAX_GROUP_CLIENTS: usize = 10_000;
 
+/// Requests (each with its response) the protocol inspector keeps, the newest; older ones go.
+pub const MAX_INSPECTED_EXCHANGES: usize = 200;
+
+/// Bytes of one request or response frame the protocol inspector keeps (its size prefix
+/// included). A larger frame keeps its first bytes: its header still decodes, its body is
+/// reported as not kept. With [`MAX_INSPECTED_EXCHANGES`], at most about 12.5 MiB.
+pub const MAX_INSPECTED_FRAME_BYTES: usize = 32 * 1024;
+
+/// Exchanges one `inspect_kafka` answers with, the newest (each decoded, so the answer stays
+/// a few hundred KiB at most).
+pub const MAX_INSPECTED_EXCHANGES_PER_REPLY: usize = 25;
+
+/// Bytes of a frame the inspector shows in hex.
+pub const MAX_INSPECTED_HEX_BYTES: usize = 1024;
+
+/// Characters of a decoded body the inspector shows (a fetch response's records are long).
+pub const MAX_INSPECTED_BODY_CHARS: usize = 8 * 1024;
+
 /// Kafka connections `describe_cluster` lists at once; more are served but not listed.
 pub const MAX_LISTED_KAFKA_CLIENTS: usize = 1_024;

@@ -1582,3 +1582,123 @@ fn offset_for_leader_epoch_says_where_each_epoch_ended() {
     let mut at_follower = KafkaConnection::new(listener(follower));
     assert_eq!(ask(&mut at_follower, &mut cluster, new_epoch, new_epoch, 10).0, 6, "NOT_LEADER_OR_FOLLOWER");
 }
+
+/// What `inspect_kafka` shows of every exchange, one line each.
+fn inspected(cluster: &mut Cluster, after: u64) -> Vec<kite_shared::api::KafkaExchangeView> {
+    let Reply::KafkaExchanges { exchanges } = cluster.handle(NOW_MS, Command::InspectKafka { after }) else {
+        panic!("not inspected")
+    };
+    exchanges
+}
+
+/// The protocol inspector keeps each request a client sent with what came of it — answered,
+/// waiting (a fetch), none (acks=0), the connection closed — and decodes both field by field
+/// beside their bytes; a SASL password is never kept; the newest `MAX_INSPECTED_EXCHANGES` stay.
+#[test]
+fn the_protocol_inspector_shows_each_request_and_its_response() {
+    let (mut cluster, leader) = cluster_with_orders();
+    let mut client = KafkaConnection::new(listener(leader));
+    let produced = frame(ApiKey::Produce, 9, 2, &produce(1, &["a"]));
+    client
+        .receive(&mut cluster, NOW_MS, &frame(ApiKey::ApiVersions, 3, 1, &ApiVersionsRequest::default()))
+        .unwrap();
+    client.receive(&mut cluster, NOW_MS, &produced).unwrap();
+    client.receive(&mut cluster, NOW_MS, &frame(ApiKey::Produce, 9, 3, &produce(0, &["b"]))).unwrap();
+    let partition =
+        FetchPartition::default().with_partition(0).with_fetch_offset(2).with_partition_max_bytes(1 << 20);
+    let topic = FetchTopic::default()
+        .with_topic(TopicName(StrBytes::from_static_str("orders")))
+        .with_partitions(vec![partition]);
+    let fetch = FetchRequest::default().with_max_wait_ms(500).with_min_bytes(1).with_topics(vec![topic]);
+    client.receive(&mut cluster, NOW_MS, &frame(ApiKey::Fetch, 12, 4, &fetch)).unwrap();
+    let mut guarded = KafkaConnection::new(KafkaListener {
+        sasl_plain_password: Some("classroom".into()),
+        ..listener(leader)
+    });
+    let handshake = SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str("PLAIN"));
+    guarded.receive(&mut cluster, NOW_MS, &frame(ApiKey::SaslHandshake, 1, 1, &handshake)).unwrap();
+    let authenticate =
+        SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from_static(b"\0anyone\0classroom"));
+    guarded.receive(&mut cluster, NOW_MS, &frame(ApiKey::SaslAuthenticate, 2, 2, &authenticate)).unwrap();
+    let mut stranger = KafkaConnection::new(listener(leader));
+    assert!(stranger.receive(&mut cluster, NOW_MS, &[0, 0, 0, 8, 0x7f, 0, 0, 0, 0, 0, 0, 9]).is_err());
+
+    let exchanges = inspected(&mut cluster, 0);
+    let lines: Vec<String> = exchanges
+        .iter()
+        .map(|e| {
+            let response = e.response.as_ref().map_or("-".to_string(), |r| r.size.to_string());
+            format!(
+                "#{} conn {} {} v{} corr {} {} B → {} {} {}",
+                e.id,
+                e.connection,
+                e.api,
+                e.version,
+                e.correlation_id,
+                e.request.size,
+                response,
+                e.outcome,
+                e.closed_reason
+            )
+        })
+        .collect();
+    expect_test::expect![[r#"
+        #1 conn 1 ApiVersions v3 corr 1 27 B → 205 answered 
+        #2 conn 1 Produce v9 corr 2 117 B → 57 answered 
+        #3 conn 1 Produce v9 corr 3 117 B → - no_response 
+        #4 conn 1 Fetch v12 corr 4 95 B → - waiting 
+        #5 conn 2 SaslHandshake v1 corr 1 30 B → 21 answered 
+        #6 conn 2 SaslAuthenticate v2 corr 2 43 B → 22 answered 
+        #7 conn 3 unknown API key 32512 v0 corr 9 12 B → - closed unknown API key 32512"#]]
+    .assert_eq(&lines.join("\n"));
+
+    // The produce's header, field by field beside its bytes, then its body decoded.
+    let request = &exchanges[1].request;
+    let fields: Vec<String> =
+        request.fields.iter().map(|f| format!("{} = {} [{}..{})", f.name, f.value, f.start, f.end)).collect();
+    expect_test::expect![[r#"
+        size = 113 [0..4)
+        request_api_key = 0 (Produce) [4..6)
+        request_api_version = 9 [6..8)
+        correlation_id = 2 [8..12)
+        client_id = "kite-test" [12..23)
+        _tagged_fields = 0 tagged [23..24)
+        body = ProduceRequest v9 [24..117)"#]]
+    .assert_eq(&fields.join("\n"));
+    assert!(request.hex.starts_with("00 00 00 71 00 00 00 09 00 00 00 02 00 09"), "{}", request.hex);
+    assert!(request.body.contains("acks: 1") && request.body.contains("\"orders\""), "{}", request.body);
+    let response = exchanges[1].response.as_ref().expect("answered");
+    assert!(response.body.starts_with("Produce(\n    ProduceResponse {"), "{}", response.body);
+    assert_eq!(response.fields[1].name, "correlation_id");
+
+    // The password is in no field, body or byte of the SASL exchange.
+    let sasl = &exchanges[5];
+    let shown = format!("{:?}", sasl);
+    assert!(sasl.request.redacted && !shown.contains("classroom"), "{shown}");
+    let password_hex: Vec<String> = b"classroom".iter().map(|b| format!("{b:02x}")).collect();
+    assert!(!sasl.request.hex.contains(&password_hex.join(" ")));
+
+    // The waiting fetch is answered at its max wait, and its exchange says so.
+    client.wake(&mut cluster, NOW_MS + 600).unwrap();
+    let fetch = &inspected(&mut cluster, 3)[0];
+    assert_eq!((fetch.id, fetch.outcome.as_str()), (4, "answered"));
+    assert!(fetch.response.as_ref().is_some_and(|r| r.body.contains("high_watermark: 2")), "{fetch:?}");
+
+    // Newest first kept, at most MAX_INSPECTED_EXCHANGES; one answer at most
+    // MAX_INSPECTED_EXCHANGES_PER_REPLY, the newest.
+    use kite_shared::limits::{MAX_INSPECTED_EXCHANGES, MAX_INSPECTED_EXCHANGES_PER_REPLY};
+    for id in 0..MAX_INSPECTED_EXCHANGES as i32 {
+        client
+            .receive(
+                &mut cluster,
+                NOW_MS,
+                &frame(ApiKey::ApiVersions, 3, 10 + id, &ApiVersionsRequest::default()),
+            )
+            .unwrap();
+    }
+    let newest = inspected(&mut cluster, 0);
+    assert_eq!(newest.len(), MAX_INSPECTED_EXCHANGES_PER_REPLY);
+    assert_eq!(newest.last().map(|e| e.id), Some(7 + MAX_INSPECTED_EXCHANGES as u64));
+    let newest_id = 7 + MAX_INSPECTED_EXCHANGES as u64;
+    assert_eq!(inspected(&mut cluster, newest_id - 3).len(), 3, "only what is newer");
+}

@@ -4,6 +4,7 @@ pub mod cluster;
 pub mod connection;
 pub mod consumers;
 pub mod generator;
+pub mod inspector;
 pub mod map;
 pub mod messages;
 pub mod metrics;
@@ -77,4 +78,10 @@ pub fn bind_text(state: &UseStateHandle<String>) -> yew::Callback<InputEvent> {
 /// Epoch milliseconds as ISO-8601 UTC (`2026-11-27T06:18:16.368Z`).
 pub fn iso(timestamp_ms: i64) -> String {
     js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(timestamp_ms as f64)).to_iso_string().into()
+}
+
+/// `HH:MM:SS.mmm` in UTC.
+pub fn clock(at_ms: i64) -> String {
+    let ms = at_ms.rem_euclid(86_400_000);
+    format!("{:02}:{:02}:{:02}.{:03}", ms / 3_600_000, ms / 60_000 % 60, ms / 1_000 % 60, ms % 1_000)
 }

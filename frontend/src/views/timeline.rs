@@ -182,12 +182,6 @@ fn clock_text(at_ms: i64) -> String {
     format!("{} UTC", super::iso(at_ms).replace('T', " ").trim_end_matches('Z'))
 }
 
-/// `HH:MM:SS.mmm` in UTC.
-fn clock(at_ms: i64) -> String {
-    let ms = at_ms.rem_euclid(86_400_000);
-    format!("{:02}:{:02}:{:02}.{:03}", ms / 3_600_000, ms / 60_000 % 60, ms / 1_000 % 60, ms % 1_000)
-}
-
 #[function_component(TimelinePanel)]
 pub fn timeline_panel(props: &Props) -> Html {
     let lang = use_context::<Lang>().unwrap_or_default();
@@ -245,7 +239,7 @@ pub fn timeline_panel(props: &Props) -> Html {
             <ol class="events" id="events">
                 { for shown.iter().map(|e| html! {
                     <li key={e.seq} class={classes!("event", format!("event-{}", e.kind))} data-kind={e.kind.clone()}>
-                        <time>{ clock(e.at_ms) }</time>
+                        <time>{ super::clock(e.at_ms) }</time>
                         <span class="event-text">{ event_text(lang, e) }</span>
                     </li>
                 }) }

@@ -44,6 +44,11 @@ impl Cluster {
         }
     }
 
+    /// The protocol inspector's exchanges, which the Kafka listeners' connections add to.
+    pub fn kafka_exchanges(&mut self) -> &mut crate::kafka::inspector::Exchanges {
+        &mut self.kafka_exchanges
+    }
+
     /// The listed connection `id` closed.
     pub fn kafka_client_closed(&mut self, id: u64) {
         self.kafka_clients.remove(&id);

@@ -224,6 +224,8 @@ pub struct Cluster {
     kafka_clients: BTreeMap<u64, crate::api::KafkaClientView>,
     /// The id the next Kafka connection is listed under.
     next_kafka_client: u64,
+    /// The protocol inspector's last requests and responses on the Kafka listeners.
+    kafka_exchanges: crate::kafka::inspector::Exchanges,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -343,6 +345,7 @@ impl Cluster {
             producers: producers::Producers::default(),
             kafka_clients: BTreeMap::new(),
             next_kafka_client: 0,
+            kafka_exchanges: Default::default(),
         }
     }
 
@@ -681,6 +684,9 @@ impl Cluster {
             | Command::CutLink { .. }
             | Command::HealLink { .. }) => self.inject_fault(now_ms, fault),
             Command::GetMetrics => Ok(Reply::Metrics(self.metrics(now_ms))),
+            Command::InspectKafka { after } => {
+                Ok(Reply::KafkaExchanges { exchanges: self.kafka_exchanges.view(after) })
+            }
             Command::FetchRecords { topic, partition, offset, max_bytes } => {
                 self.fetch_records(&topic, partition, offset, max_bytes)
             }

@@ -11,6 +11,7 @@ mod delete_records;
 mod fetch;
 mod group_admin;
 mod groups;
+pub mod inspector;
 mod leader_epochs;
 mod metadata;
 mod produce;
@@ -102,6 +103,8 @@ pub struct KafkaConnection {
     listed: Option<Option<u64>>,
     /// The broker is paused or cut off from clients: what the client sends waits unread.
     unanswered: bool,
+    /// The protocol inspector's exchange of the request that waits (`parked`).
+    parked_exchange: Option<u64>,
 }
 
 impl KafkaConnection {
@@ -118,6 +121,7 @@ impl KafkaConnection {
             closing: false,
             listed: None,
             unanswered: false,
+            parked_exchange: None,
             listener,
             session: HostSession::new(Capabilities::SERVER),
             inbox: BytesMut::new(),
@@ -236,14 +240,16 @@ impl KafkaConnection {
             return Ok(out);
         }
         if let Some(parked) = self.parked.take() {
+            let exchange = self.parked_exchange.take();
             let retried = match parked {
-                Waiting::Fetch(fetch) => fetch::retry(self, cluster, now_ms, fetch)?,
-                Waiting::Group(group) => groups::retry(self, cluster, now_ms, group)?,
+                Waiting::Fetch(fetch) => fetch::retry(self, cluster, now_ms, fetch),
+                Waiting::Group(group) => groups::retry(self, cluster, now_ms, group),
             };
-            match retried {
+            match self.inspected(cluster, exchange, retried)? {
                 Retried::Answered(bytes) => out.extend_from_slice(&bytes),
                 Retried::Waiting(parked) => {
                     self.parked = Some(parked);
+                    self.parked_exchange = exchange;
                     return Ok(out);
                 }
             }
@@ -251,16 +257,40 @@ impl KafkaConnection {
         while !self.closing
             && let Some(frame) = self.next_frame()?
         {
-            match self.request(cluster, now_ms, frame)? {
+            let exchange = self.listed.flatten().map(|connection| {
+                let raw_token = self.sasl == sasl::SaslState::AwaitingRawToken;
+                let broker = self.listener.broker;
+                cluster.kafka_exchanges().request(connection, broker, now_ms, &frame, raw_token)
+            });
+            let handled = self.request(cluster, now_ms, frame);
+            match self.inspected(cluster, exchange, handled)? {
                 Handled::Respond(bytes) => out.extend_from_slice(&bytes),
                 Handled::Silent => {}
                 Handled::Park(parked) => {
                     self.parked = Some(parked);
+                    self.parked_exchange = exchange;
                     break;
                 }
             }
         }
         Ok(out)
+    }
+
+    /// What came of a request, told to the protocol inspector (when it keeps `exchange`).
+    fn inspected<T: Inspected>(
+        &self,
+        cluster: &mut Cluster,
+        exchange: Option<u64>,
+        came: Result<T, KafkaClose>,
+    ) -> Result<T, KafkaClose> {
+        if let Some(id) = exchange {
+            let outcome = match &came {
+                Ok(came) => came.outcome(),
+                Err(close) => inspector::Outcome::Closed(close.reason.clone()),
+            };
+            cluster.kafka_exchanges().settle(id, self.client.client_id.as_deref(), outcome);
+        }
+        came
     }
 
     /// The next whole request in the inbox: Kafka's frame is a big-endian i32 size, then that
@@ -432,6 +462,30 @@ enum Waiting {
 enum Retried {
     Answered(Vec<u8>),
     Waiting(Waiting),
+}
+
+/// What a request came to, as the protocol inspector records it.
+trait Inspected {
+    fn outcome(&self) -> inspector::Outcome;
+}
+
+impl Inspected for Handled {
+    fn outcome(&self) -> inspector::Outcome {
+        match self {
+            Handled::Respond(bytes) => inspector::Outcome::answered(bytes),
+            Handled::Silent => inspector::Outcome::NoResponse,
+            Handled::Park(_) => inspector::Outcome::Waiting,
+        }
+    }
+}
+
+impl Inspected for Retried {
+    fn outcome(&self) -> inspector::Outcome {
+        match self {
+            Retried::Answered(bytes) => inspector::Outcome::answered(bytes),
+            Retried::Waiting(_) => inspector::Outcome::Waiting,
+        }
+    }
 }
 
 /// Reads a request body of type `T` at the request's version.
