@@ -793,6 +793,59 @@ pub(crate) fn delete_records(args: DeleteRecordsArgs, out: &mut impl Write) -> R
     failed.map_or(Ok(()), Err)
 }
 
+#[derive(clap::Args)]
+pub(crate) struct InspectKafkaArgs {
+    /// Only the exchanges after this id (0: every one kept).
+    #[arg(long, default_value_t = 0)]
+    after: u64,
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    output: Output,
+    #[command(flatten)]
+    server: ServerArg,
+}
+
+/// `kite inspect-kafka`: the protocol inspector's last requests from Kafka clients and the
+/// broker's responses, each header field with the bytes it spans, then the body decoded.
+pub(crate) fn inspect_kafka(args: InspectKafkaArgs, out: &mut impl Write) -> Result<(), String> {
+    let mut connection = ApiClient::connect(&args.server.server)?;
+    let exchanges = match connection.request(Command::InspectKafka { after: args.after })? {
+        Reply::KafkaExchanges { exchanges } => exchanges,
+        other => return Err(kafka_error(other)),
+    };
+    let io = |e: std::io::Error| e.to_string();
+    for e in &exchanges {
+        if args.output == Output::Json {
+            writeln!(out, "{}", serde_json::to_string(e).map_err(|e| e.to_string())?).map_err(io)?;
+            continue;
+        }
+        writeln!(
+            out,
+            "Exchange: {}\tClient: {}\tConnection: {}\tBroker: {}\tApi: {} v{}\tCorrelationId: {}\tOutcome: {}{}",
+            e.id,
+            e.client_id,
+            e.connection,
+            e.broker,
+            e.api,
+            e.version,
+            e.correlation_id,
+            e.outcome,
+            if e.closed_reason.is_empty() { String::new() } else { format!(" ({})", e.closed_reason) }
+        )
+        .map_err(io)?;
+        for (side, frame) in [("Request", Some(&e.request)), ("Response", e.response.as_ref())] {
+            let Some(frame) = frame else { continue };
+            writeln!(out, "  {side}: {} bytes", frame.size).map_err(io)?;
+            for f in &frame.fields {
+                writeln!(out, "    {} = {}\t[{}..{})", f.name, f.value, f.start, f.end).map_err(io)?;
+            }
+            for line in frame.body.lines() {
+                writeln!(out, "    | {line}").map_err(io)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn consume(args: ConsumeArgs, out: &mut impl Write) -> Result<(), String> {
     let printer = Printer::new(&args.properties, args.output)?;
     let key_deserializer = deserializer(&args.key_deserializer, "--key-deserializer")?;

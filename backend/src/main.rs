@@ -48,6 +48,9 @@ enum Commands {
     /// Delete a partition's records before an offset: its log starts there (like
     /// kafka-delete-records; prints each partition's low watermark).
     DeleteRecords(cli::DeleteRecordsArgs),
+    /// The protocol inspector: the last requests Kafka clients sent and the brokers' responses,
+    /// decoded field by field.
+    InspectKafka(cli::InspectKafkaArgs),
     /// Describe the cluster: brokers, controller, under-replicated and offline partitions.
     Cluster {
         #[command(subcommand)]
@@ -180,6 +183,9 @@ fn main() -> ExitCode {
         Commands::GetOffsets(args) => tool("get-offsets", cli::get_offsets(args, &mut std::io::stdout())),
         Commands::DeleteRecords(args) => {
             tool("delete-records", cli::delete_records(args, &mut std::io::stdout()))
+        }
+        Commands::InspectKafka(args) => {
+            tool("inspect-kafka", cli::inspect_kafka(args, &mut std::io::stdout()))
         }
         Commands::Cluster { command, server } => {
             tool("cluster", cli::cluster(command, &server, &mut std::io::stdout()))

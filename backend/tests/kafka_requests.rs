@@ -307,6 +307,12 @@ fn mutated_requests_are_answered_or_closed_and_never_panic() {
             Err(_) => closed += 1,
         }
         connection.close(&mut cluster, NOW_MS);
+        // The protocol inspector decodes every mutated frame it kept (one answer holds the last
+        // MAX_INSPECTED_EXCHANGES_PER_REPLY).
+        if n % kite_shared::limits::MAX_INSPECTED_EXCHANGES_PER_REPLY == 0 {
+            let inspected = cluster.handle(NOW_MS, Command::InspectKafka { after: 0 });
+            assert!(matches!(inspected, Reply::KafkaExchanges { ref exchanges } if !exchanges.is_empty()));
+        }
     }
     // Both outcomes happen: the mutations are not all fatal, nor all harmless.
     assert!(answered > FRAMES / 20 && closed > FRAMES / 20, "answered {answered}, closed {closed}");

@@ -470,6 +470,14 @@ fn error_banner(lang: Lang, error: &str, dispatcher: UseReducerDispatcher<AppSta
     }
 }
 
+/// The protocol inspector over the exchanges the state holds.
+fn inspector_panel(state: &AppState, send: Callback<Command>) -> Html {
+    html! {
+        <InspectorPanel exchanges={state.kafka_exchanges.clone()} in_tab={state.mode == Mode::InTab}
+            ready={state.is_ready()} {send} />
+    }
+}
+
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {
     let page = use_memo(props.mounted.clone(), |mounted| match mounted {
@@ -594,7 +602,6 @@ pub fn app(props: &AppProps) -> Html {
             });
         })
     };
-    let selected = state.selected().cloned();
     let ready = state.is_ready();
     // A page with a scenario plays it to its first pause once the engine is ready.
     {
@@ -644,7 +651,7 @@ pub fn app(props: &AppProps) -> Html {
         (
             "partitions",
             html! {
-                <PartitionsView topic={selected} records={state.records.clone()} send={send.clone()}
+                <PartitionsView topic={state.selected().cloned()} records={state.records.clone()} send={send.clone()}
                     dumped={state.dumped.clone()} reveal={(*reveal).clone()}
                     group={state.group.clone()}
                     key_deserializer={state.key_serializer} value_deserializer={state.value_serializer} />
@@ -665,13 +672,7 @@ pub fn app(props: &AppProps) -> Html {
                     group={state.group.clone()} last_reset={state.last_reset.clone()} {ready} send={send.clone()} />
             },
         ),
-        (
-            "inspector",
-            html! {
-                <InspectorPanel exchanges={state.kafka_exchanges.clone()} in_tab={state.mode == Mode::InTab}
-                    {ready} send={send.clone()} />
-            },
-        ),
+        ("inspector", inspector_panel(&state, send.clone())),
         ("metrics", html! { <MetricsPanel samples={state.metrics.clone()} /> }),
         (
             "timeline",

@@ -526,18 +526,8 @@ impl AppState {
                 view.steps.extend(steps);
                 view.finished = finished;
             }
-            Reply::Metrics(sample) => {
-                self.metrics.push_back(sample);
-                while self.metrics.len() > METRICS_SAMPLES_KEPT {
-                    self.metrics.pop_front();
-                }
-            }
-            Reply::KafkaExchanges { exchanges } => {
-                self.kafka_exchanges.extend(exchanges);
-                while self.kafka_exchanges.len() > INSPECTOR_EXCHANGES_KEPT {
-                    self.kafka_exchanges.pop_front();
-                }
-            }
+            Reply::Metrics(sample) => self.sampled(sample),
+            Reply::KafkaExchanges { exchanges } => self.inspected(exchanges),
             described @ Reply::ClusterDescribed { .. } => self.cluster = ClusterView::described(described),
             admin @ (Reply::TopicDeleted { .. }
             | Reply::RecordsDeleted { .. }
@@ -552,6 +542,22 @@ impl AppState {
 
     /// The answer to a topic admin action: the topics as they are now, and a notice saying what
     /// changed.
+    /// A metrics sample, after those the charts have (the newest kept).
+    fn sampled(&mut self, sample: kite_shared::api::Metrics) {
+        self.metrics.push_back(sample);
+        while self.metrics.len() > METRICS_SAMPLES_KEPT {
+            self.metrics.pop_front();
+        }
+    }
+
+    /// The protocol inspector's newest exchanges, after those it has (the newest kept).
+    fn inspected(&mut self, exchanges: Vec<kite_shared::api::KafkaExchangeView>) {
+        self.kafka_exchanges.extend(exchanges);
+        while self.kafka_exchanges.len() > INSPECTOR_EXCHANGES_KEPT {
+            self.kafka_exchanges.pop_front();
+        }
+    }
+
     fn apply_admin_reply(&mut self, reply: Reply) {
         self.last_error = None;
         match reply {

@@ -287,6 +287,113 @@ async fn the_network_editor_cuts_and_heals_links() {
     );
 }
 
+/// The protocol inspector: each exchange a line that opens to its request and response, every
+/// header field beside its bytes; filtered by API; asking only for what is newer than the newest
+/// it holds; and in the tab, where no Kafka client connects, saying so and asking nothing.
+#[wasm_bindgen_test]
+async fn the_protocol_inspector_opens_an_exchange_field_by_field() {
+    use kite_frontend::views::inspector::{InspectorPanel, Props};
+    use kite_shared::api::{KafkaExchangeView, KafkaFieldView, KafkaFrameView};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use wasm_bindgen::JsCast;
+    let field = |name: &str, value: &str, start, end| KafkaFieldView {
+        name: name.into(),
+        value: value.into(),
+        start,
+        end,
+    };
+    let frame = |fields, body: &str, hex: &str| KafkaFrameView {
+        size: 16,
+        fields,
+        body: body.into(),
+        hex: hex.into(),
+        redacted: false,
+    };
+    let exchange = |id: u64, api: &str, key: i16, outcome: &str| KafkaExchangeView {
+        id,
+        connection: 1,
+        broker: 0,
+        client_id: "rdkafka".into(),
+        at_ms: 1_700_000_000_000,
+        api: api.into(),
+        api_key: key,
+        version: 9,
+        correlation_id: id as i32,
+        request: frame(
+            vec![
+                field("size", "12", 0, 4),
+                field("request_api_key", &format!("{key} ({api})"), 4, 6),
+                field("correlation_id", &id.to_string(), 8, 12),
+            ],
+            &format!("{api}(\n    {api}Request {{ acks: 0 }})"),
+            &format!("00 00 00 0c 00 {key:02x} 00 09 00 00 00 {id:02x} 00 00 00 00"),
+        ),
+        response: None,
+        outcome: outcome.into(),
+        closed_reason: String::new(),
+    };
+    let exchanges: std::collections::VecDeque<_> =
+        [exchange(7, "Produce", 0, "no_response"), exchange(8, "Fetch", 1, "waiting")].into();
+    let sent = Rc::new(RefCell::new(Vec::new()));
+    let send = {
+        let sent = sent.clone();
+        yew::Callback::from(move |command: Command| sent.borrow_mut().push(command))
+    };
+    let document = web_sys::window().unwrap().document().unwrap();
+    let root = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    yew::Renderer::<InspectorPanel>::with_root_and_props(
+        root.clone(),
+        Props { exchanges: exchanges.clone(), in_tab: false, ready: true, send: send.clone() },
+    )
+    .render();
+    yew::platform::time::sleep(Duration::from_millis(1_100)).await;
+    assert_eq!(*sent.borrow(), vec![Command::InspectKafka { after: 8 }], "only what is newer");
+    let ids: Vec<String> = (0..root.query_selector_all("li.exchange").unwrap().length())
+        .filter_map(|i| root.query_selector_all("li.exchange").unwrap().get(i))
+        .filter_map(|n| n.dyn_into::<web_sys::Element>().ok()?.get_attribute("data-id"))
+        .collect();
+    assert_eq!(ids, ["8", "7"], "newest first");
+    let produce = root.query_selector("li.exchange[data-api='Produce']").unwrap().expect("listed");
+    let line = produce.query_selector("summary").unwrap().unwrap().text_content().unwrap_or_default();
+    assert!(
+        line.contains("Produce v9") && line.contains("rdkafka") && line.contains("no response (acks=0)"),
+        "{line}"
+    );
+    let row = produce.query_selector("tr[data-field='correlation_id']").unwrap().expect("a header field");
+    let cells = row.text_content().unwrap_or_default();
+    assert!(cells.contains("8–11") && cells.contains("00 00 00 07"), "the field's bytes beside it: {cells}");
+    let select = root
+        .query_selector("#inspector-api")
+        .unwrap()
+        .unwrap()
+        .dyn_into::<web_sys::HtmlSelectElement>()
+        .unwrap();
+    select.set_value("Fetch");
+    select.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
+    yew::platform::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(root.query_selector_all("li.exchange").unwrap().length(), 1);
+    assert!(root.query_selector("li.exchange[data-api='Fetch']").unwrap().is_some());
+
+    // The first panel goes on asking; the tab's panel has its own sink.
+    let tab = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&tab).unwrap();
+    let asked = Rc::new(RefCell::new(Vec::new()));
+    let send = {
+        let asked = asked.clone();
+        yew::Callback::from(move |command: Command| asked.borrow_mut().push(command))
+    };
+    yew::Renderer::<InspectorPanel>::with_root_and_props(
+        tab.clone(),
+        Props { exchanges: Default::default(), in_tab: true, ready: true, send },
+    )
+    .render();
+    yew::platform::time::sleep(Duration::from_millis(1_100)).await;
+    assert!(tab.query_selector("#inspector-in-tab").unwrap().is_some(), "the tab says why it is empty");
+    assert!(asked.borrow().is_empty(), "{:?}", asked.borrow());
+}
+
 /// Every text the views pass through `tr` or `trf` has its Korean: read from the views' own
 /// sources, so a new English string without a translation fails here.
 #[wasm_bindgen_test]
@@ -298,6 +405,7 @@ fn every_view_text_has_its_korean() {
         include_str!("../src/views/connection.rs"),
         include_str!("../src/views/consumers.rs"),
         include_str!("../src/views/generator.rs"),
+        include_str!("../src/views/inspector.rs"),
         include_str!("../src/views/messages.rs"),
         include_str!("../src/views/metrics.rs"),
         include_str!("../src/views/network.rs"),

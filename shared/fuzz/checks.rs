@@ -300,6 +300,7 @@ pub(crate) mod avro_datum {
 pub(crate) mod kafka_request {
     #[allow(unused_imports)]
     use super::*;
+    use kite_shared::api::{Command, Reply};
     use kite_shared::kafka::{AdvertisedBroker, KafkaConnection, KafkaListener};
 
     const NOW_MS: i64 = 1_700_000_000_000;
@@ -341,6 +342,13 @@ pub(crate) mod kafka_request {
         let out = fresh.receive(&mut cluster, NOW_MS, &API_VERSIONS).expect("a new connection is answered");
         assert!(!out.is_empty(), "ApiVersions is answered");
         whole_responses(&out);
+        // The protocol inspector decodes whatever was sent, and never shows a password.
+        let inspected = cluster.handle(NOW_MS, Command::InspectKafka { after: 0 });
+        let Reply::KafkaExchanges { exchanges } = inspected else { panic!("not inspected: {inspected:?}") };
+        assert!(!exchanges.is_empty(), "the ApiVersions at least is kept");
+        for exchange in exchanges.iter().filter(|e| e.api == "SaslAuthenticate") {
+            assert!(exchange.request.redacted && exchange.request.hex.len() <= 12 * 3, "{exchange:?}");
+        }
     }
 }
 

@@ -20,9 +20,14 @@ const KCAT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// kcat against the server, with `input` on its stdin; its stdout, or the test fails with its stderr.
 fn kcat(server: &KiteServer, args: &[&str], input: &str) -> String {
+    kcat_at(&server.bootstrap(), args, input)
+}
+
+/// kcat at `bootstrap` (`host:port`), `input` on its stdin: what it printed.
+fn kcat_at(bootstrap: &str, args: &[&str], input: &str) -> String {
     let mut child = Command::new(env_path("KCAT"))
         .arg("-b")
-        .arg(server.bootstrap())
+        .arg(bootstrap)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -383,6 +388,8 @@ fn a_group_of_two_rebalances_commits_and_resumes_after_a_restart() {
 /// What a Kafka client does shows in the UI: while kcat consumes from `kite serve`, the cluster
 /// view lists it, in English and in Korean — its client.id, its software (librdkafka), the broker
 /// it talks to and how many requests of each API it sent; `kite cluster describe` prints it too.
+/// A kcat produce shows in the protocol inspector, its request and response decoded field by
+/// field, and `kite inspect-kafka` prints the same.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cluster_view_lists_connected_kafka_clients() {
     let data = TempDir::new("kafka-ui");
@@ -396,7 +403,7 @@ async fn the_cluster_view_lists_connected_kafka_clients() {
         .spawn()
         .expect("kcat runs (KCAT)");
     let driver = ChromeDriver::start();
-    let url = server.url();
+    let (url, bootstrap) = (server.url(), server.bootstrap());
     with_browser(&driver, |client| async move {
         client.set_window_size(1280, 800).await.map_err(|e| e.to_string())?;
         client.goto(&url).await.map_err(|e| e.to_string())?;
@@ -415,8 +422,32 @@ async fn the_cluster_view_lists_connected_kafka_clients() {
         let into_view = "document.querySelector('#cluster').scrollIntoView()";
         client.execute(into_view, vec![]).await.map_err(|e| e.to_string())?;
         screenshot(&client, "kafka-clients-en").await?;
+
+        // The protocol inspector: kcat's produce, its request and the broker's response opened
+        // field by field beside the bytes.
+        kcat_at(
+            &bootstrap,
+            &["-P", "-t", "watched", "-X", "client.id=learner-producer"],
+            "hello inspector\n",
+        );
+        let produce = "#inspector-exchanges .exchange[data-api='Produce']";
+        wait_for(&client, produce).await?;
+        click(&client, "#inspector-api option[value='Produce']").await?;
+        click(&client, &format!("{produce} summary")).await?;
+        wait_for(&client, &format!("{produce} details[open] tr[data-field='correlation_id']")).await?;
+        let body = text_of(&client, &format!("{produce} pre.body")).await?;
+        assert!(body.contains("ProduceRequest") && body.contains("\"watched\""), "{body}");
+        let fields = text_of(&client, &format!("{produce} table.fields")).await?;
+        assert!(fields.contains("\"learner-producer\"") && fields.contains("0 (Produce)"), "{fields}");
+        let inspector_view = "document.querySelector('#inspector').scrollIntoView()";
+        client.execute(inspector_view, vec![]).await.map_err(|e| e.to_string())?;
+        screenshot(&client, "inspector-en").await?;
+
         click(&client, "#language").await?;
         wait_for(&client, "html[lang='ko']").await?;
+        assert_eq!(text_of(&client, "#inspector-title").await?, "프로토콜 인스펙터");
+        client.execute(inspector_view, vec![]).await.map_err(|e| e.to_string())?;
+        screenshot(&client, "inspector-ko").await?;
         let heading = text_of(&client, ".kafka-clients h3").await?;
         assert_eq!(heading, "카프카 클라이언트");
         client.execute(into_view, vec![]).await.map_err(|e| e.to_string())?;
@@ -424,6 +455,13 @@ async fn the_cluster_view_lists_connected_kafka_clients() {
         Ok(())
     })
     .await;
+    let inspected = std::process::Command::new(env_path("KITE_BIN"))
+        .args(["inspect-kafka", "--server", &server.ws_url()])
+        .output()
+        .expect("kite inspect-kafka runs");
+    let printed = String::from_utf8_lossy(&inspected.stdout);
+    assert!(printed.contains("Client: learner-producer") && printed.contains("Api: Produce v"), "{printed}");
+    assert!(printed.contains("    correlation_id = ") && printed.contains("ProduceResponse"), "{printed}");
     let described = std::process::Command::new(env_path("KITE_BIN"))
         .args(["cluster", "--server", &server.ws_url(), "describe"])
         .output()

@@ -73,9 +73,9 @@ pub fn inspector_panel(props: &Props) -> Html {
                     </label>
                     <span class="hint">{ trf(lang, "{} of the last {} requests", &[&shown.len(), &props.exchanges.len()]) }</span>
                 </div>
-                <ol class="exchanges" id="inspector-exchanges" reversed=true>
+                <ul class="exchanges" id="inspector-exchanges">
                     { for shown.into_iter().map(|e| exchange(lang, e)) }
-                </ol>
+                </ul>
             }
         </section>
     }
@@ -116,7 +116,7 @@ fn exchange(lang: Lang, e: &KafkaExchangeView) -> Html {
     let client =
         if e.client_id.is_empty() { tr(lang, "(no client.id)").to_string() } else { e.client_id.clone() };
     html! {
-        <li class="exchange" data-api={e.api.clone()} data-outcome={e.outcome.clone()} data-id={e.id.to_string()}>
+        <li key={e.id} class="exchange" data-api={e.api.clone()} data-outcome={e.outcome.clone()} data-id={e.id.to_string()}>
             <details>
                 <summary>
                     <time>{ super::clock(e.at_ms) }</time>

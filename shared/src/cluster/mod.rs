@@ -556,6 +556,21 @@ impl Cluster {
         self.brokers.shutdown()
     }
 
+    /// `create_topic` as asked: the replication factor the broker's default when not given, and
+    /// checked against the brokers there are.
+    fn create_topic_asked(
+        &mut self,
+        now_ms: i64,
+        name: String,
+        partitions: i32,
+        configs: BTreeMap<String, String>,
+        replication_factor: Option<i16>,
+    ) -> Result<Reply, KafkaError> {
+        let replication_factor = replication_factor.unwrap_or(DEFAULT_REPLICATION_FACTOR);
+        crate::config::validate_replication_factor(replication_factor, self.brokers.broker_count())
+            .and_then(|()| self.create_topic(now_ms, name, partitions, configs, replication_factor as usize))
+    }
+
     /// Answers one command. `now_ms` is the host's wall clock in milliseconds since the Unix epoch;
     /// the engine never reads a clock itself.
     pub fn handle(&mut self, now_ms: i64, command: Command) -> Reply {
@@ -565,11 +580,7 @@ impl Cluster {
         self.brokers.catch_up(now_ms);
         let result = match command {
             Command::CreateTopic { name, partitions, configs, replication_factor } => {
-                let replication_factor = replication_factor.unwrap_or(DEFAULT_REPLICATION_FACTOR);
-                crate::config::validate_replication_factor(replication_factor, self.brokers.broker_count())
-                    .and_then(|()| {
-                        self.create_topic(now_ms, name, partitions, configs, replication_factor as usize)
-                    })
+                self.create_topic_asked(now_ms, name, partitions, configs, replication_factor)
             }
             Command::ListTopics => Ok(Reply::Topics {
                 topics: self.topics.values().map(|state| self.describe_topic(state)).collect(),
