@@ -41,6 +41,7 @@ fn produce(acks: Acks, i: usize) -> Command {
         key_serializer: SerializerKind::String,
         value_serializer: SerializerKind::String,
         headers: Vec::new(),
+        producer: None,
     }
 }
 

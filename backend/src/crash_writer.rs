@@ -67,6 +67,7 @@ pub(crate) fn run(args: CrashWriterArgs) -> Result<(), String> {
             key_serializer: SerializerKind::String,
             value_serializer: SerializerKind::String,
             headers: vec![],
+            producer: None,
         };
         match cluster.handle(now(), produce) {
             Reply::Produced { offset, .. } if offset == next => {

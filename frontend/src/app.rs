@@ -470,6 +470,27 @@ fn error_banner(lang: Lang, error: &str, dispatcher: UseReducerDispatcher<AppSta
     }
 }
 
+/// A callback that turns its value into an action on the state.
+fn dispatching<T: 'static>(state: &UseReducerHandle<AppState>, to_action: fn(T) -> Action) -> Callback<T> {
+    let dispatcher = state.dispatcher();
+    Callback::from(move |value| dispatcher.dispatch(to_action(value)))
+}
+
+/// The producer, its settings and its idempotence kept in the state.
+fn producer_panel(state: &UseReducerHandle<AppState>, send: Callback<Command>) -> Html {
+    let on_serializers = dispatching(state, |(key, value)| Action::SetSerializers { key, value });
+    let on_batch_start = dispatching(state, |()| Action::BatchStarted);
+    let on_sent = dispatching(state, |(command, retry)| Action::ProduceSent(command, retry));
+    let on_idempotence = dispatching(state, Action::SetIdempotence);
+    html! {
+        <ProducerPanel topics={state.topics.clone()} selected={state.selected_topic.clone()}
+            ready={state.is_ready()} {send} last_produced={state.last_produced.clone()}
+            key_serializer={state.key_serializer} value_serializer={state.value_serializer}
+            {on_serializers} {on_batch_start} batch_tally={state.batch_tally.clone()}
+            session={state.producer.clone()} {on_sent} {on_idempotence} />
+    }
+}
+
 /// The protocol inspector over the exchanges the state holds.
 fn inspector_panel(state: &AppState, send: Callback<Command>) -> Html {
     html! {
@@ -577,14 +598,6 @@ pub fn app(props: &AppProps) -> Html {
     };
     let (on_select, reveal, on_open) = use_topic_openers(state.dispatcher());
 
-    let on_serializers = {
-        let dispatcher = state.dispatcher();
-        use_callback((), move |(key, value), _| dispatcher.dispatch(Action::SetSerializers { key, value }))
-    };
-    let on_batch_start = {
-        let dispatcher = state.dispatcher();
-        use_callback((), move |(), _| dispatcher.dispatch(Action::BatchStarted))
-    };
     // Importing a snapshot: the engine (and its database connection) stops, the snapshot replaces
     // what the database holds, and a new engine opens it.
     let on_import_snapshot = {
@@ -638,15 +651,7 @@ pub fn app(props: &AppProps) -> Html {
                     brokers={state.cluster.as_ref().map(|c| c.brokers.len())} />
             },
         ),
-        (
-            "producer",
-            html! {
-                <ProducerPanel topics={state.topics.clone()} selected={state.selected_topic.clone()}
-                    {ready} send={send.clone()} last_produced={state.last_produced.clone()}
-                    key_serializer={state.key_serializer} value_serializer={state.value_serializer}
-                    {on_serializers} {on_batch_start} batch_tally={state.batch_tally.clone()} />
-            },
-        ),
+        ("producer", producer_panel(&state, send.clone())),
         ("cluster", html! { <ClusterPanel cluster={state.cluster.clone()} {ready} send={send.clone()} /> }),
         (
             "partitions",

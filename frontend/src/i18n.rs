@@ -377,6 +377,22 @@ fn korean_cluster(text: &str) -> Option<&'static str> {
 fn korean_inspector(text: &str) -> Option<&'static str> {
     Some(match text {
         "Protocol inspector" => "프로토콜 인스펙터",
+        // The producer's idempotence
+        "The leader numbers each producer's records per partition and drops a retried one" => {
+            "리더가 프로듀서의 레코드에 파티션별로 번호를 매기고, 재시도로 다시 온 레코드는 버립니다"
+        }
+        " (producer id {})" => " (프로듀서 ID {})",
+        "Send the last record again as it was sent, as a producer retries a batch whose answer was lost" => {
+            "마지막 레코드를 보냈던 그대로 다시 보냅니다. 응답을 받지 못한 배치를 프로듀서가 재시도하는 것과 같습니다"
+        }
+        "Retry this batch" => "이 배치 재시도",
+        "Duplicate refused: the leader already had producer {}'s sequence {} in {}, at offset {}. Nothing was written twice." => {
+            "중복 거절: 리더에는 이미 프로듀서 {}의 시퀀스 {}가 {}의 오프셋 {}에 있습니다. 두 번 기록되지 않았습니다."
+        }
+        "Producer {}, sequence {} in {}." => "프로듀서 {}의 시퀀스 {} ({}).",
+        "Written again: without enable.idempotence the broker cannot tell a retry from a new record, so this is a second copy." => {
+            "다시 기록됨: enable.idempotence가 꺼져 있으면 브로커는 재시도와 새 레코드를 구별하지 못해 같은 레코드가 한 벌 더 생깁니다."
+        }
         "No Kafka client can connect to a tab. Under kite serve, each request a client sends to a broker (kcat, librdkafka, kafka-python, the Java client) shows here with its response, field by field beside its bytes." => {
             "탭에는 카프카 클라이언트가 붙을 수 없습니다. kite serve로 띄우면 클라이언트(kcat, librdkafka, kafka-python, Java 클라이언트)가 브로커에 보내는 요청과 그 응답이 여기에 필드별로, 바이트와 나란히 보입니다."
         }

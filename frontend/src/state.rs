@@ -57,6 +57,23 @@ pub struct Produced {
     pub offset: i64,
     pub timestamp_ms: i64,
     pub placement: Placement,
+    /// An idempotent producer's sequence, and whether the leader found the record a duplicate.
+    pub idempotent: Option<kite_shared::api::IdempotentWrite>,
+    /// The send was a retry of the one before it ("Retry this batch").
+    pub retried: bool,
+}
+
+/// The UI producer's `enable.idempotence`: the producer id InitProducerId gave, the next sequence
+/// of each partition it wrote to, and the last record it sent (retried as it was sent).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProducerSession {
+    pub idempotence: bool,
+    /// Its id, epoch and sequences, once InitProducerId answered (with idempotence on).
+    pub producer: Option<kite_shared::api::IdempotentProducer>,
+    /// The last record sent, its partition pinned once the engine placed it.
+    pub last_sent: Option<Command>,
+    /// The last send was a retry.
+    pub retried: bool,
 }
 
 /// A consumer the engine runs for this UI, as its polls report it.
@@ -206,6 +223,8 @@ pub struct AppState {
     /// The newest records fetched per (topic, partition).
     pub records: BTreeMap<(String, i32), Vec<RecordView>>,
     pub last_produced: Option<Produced>,
+    /// The UI producer's idempotence, sequences and last send.
+    pub producer: ProducerSession,
     /// Where the current (or last) run of batches went.
     pub batch_tally: Option<BatchTally>,
     /// The last refusal: a Kafka error or a transport problem, said plainly.
@@ -266,6 +285,7 @@ impl AppState {
             selected_topic: None,
             records: BTreeMap::new(),
             last_produced: None,
+            producer: ProducerSession::default(),
             batch_tally: None,
             last_error: None,
             last_notice: None,
@@ -330,6 +350,10 @@ pub enum Action {
     BrowseReset,
     /// An answer to one of the message browser's own requests (its fetches and offset lookups).
     Browsed(Reply),
+    /// The producer's `enable.idempotence` turned on or off (off forgets its producer id).
+    SetIdempotence(bool),
+    /// The producer sent a record; `true` when it was the last one sent again.
+    ProduceSent(Command, bool),
 }
 
 fn describe_error(error: &KafkaError) -> String {
@@ -370,6 +394,15 @@ impl AppState {
             }
             Action::BrowseReset => self.browsed = Rc::default(),
             Action::BatchStarted => self.batch_tally = None,
+            Action::SetIdempotence(on) => {
+                self.producer = ProducerSession { idempotence: on, ..ProducerSession::default() };
+            }
+            Action::ProduceSent(command, retry) => {
+                self.producer.retried = retry;
+                if !retry {
+                    self.producer.last_sent = Some(command);
+                }
+            }
             Action::Browsed(Reply::Records { topic, partition, records, .. }) => {
                 let kept = Rc::make_mut(&mut self.browsed).entry((topic, partition)).or_default();
                 // A tail's fetch starts after what is shown; anything older is already here.
@@ -458,10 +491,11 @@ impl AppState {
                     self.selected_topic = self.default_topic();
                 }
             }
-            Reply::Produced { topic, partition, offset, timestamp_ms, placement } => {
-                self.last_error = None;
-                self.selected_topic = Some(topic.clone());
-                self.last_produced = Some(Produced { topic, partition, offset, timestamp_ms, placement });
+            produced @ Reply::Produced { .. } => self.produced(produced),
+            Reply::ProducerIdInitialized { producer_id, producer_epoch } => {
+                let producer =
+                    kite_shared::api::IdempotentProducer { producer_id, producer_epoch, sequences: vec![] };
+                self.producer.producer = self.producer.idempotence.then_some(producer);
             }
             Reply::Records { topic, partition, records, .. } => {
                 self.records.insert((topic, partition), records);
@@ -542,6 +576,29 @@ impl AppState {
 
     /// The answer to a topic admin action: the topics as they are now, and a notice saying what
     /// changed.
+    /// The UI producer's record was written: where, and for an idempotent producer its next
+    /// sequence in that partition; a retry goes to the same partition.
+    fn produced(&mut self, reply: Reply) {
+        let Reply::Produced { topic, partition, offset, timestamp_ms, placement, idempotent } = reply else {
+            return;
+        };
+        self.last_error = None;
+        self.selected_topic = Some(topic.clone());
+        if let (Some(write), Some(producer)) = (&idempotent, &mut self.producer.producer) {
+            let next = write.sequence.wrapping_add(1).max(0);
+            match producer.sequences.iter_mut().find(|(p, _)| *p == partition) {
+                Some((_, sequence)) => *sequence = (*sequence).max(next),
+                None => producer.sequences.push((partition, next)),
+            }
+        }
+        if let Some(Command::Produce { partition: pinned, .. }) = &mut self.producer.last_sent {
+            *pinned = Some(partition);
+        }
+        let retried = self.producer.retried;
+        self.last_produced =
+            Some(Produced { topic, partition, offset, timestamp_ms, placement, idempotent, retried });
+    }
+
     /// A metrics sample, after those the charts have (the newest kept).
     fn sampled(&mut self, sample: kite_shared::api::Metrics) {
         self.metrics.push_back(sample);

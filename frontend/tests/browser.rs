@@ -59,6 +59,7 @@ fn the_engine_in_wasm_places_keys_like_kafka() {
             key_serializer: SerializerKind::String,
             value_serializer: SerializerKind::String,
             headers: vec![],
+            producer: None,
         },
     );
     let Reply::Produced { partition, offset, timestamp_ms, placement, .. } = produced else {
@@ -123,9 +124,62 @@ fn the_reducer_follows_the_engine() {
         offset: 0,
         timestamp_ms: 5,
         placement: Placement::Explicit { partition: 2 },
+        idempotent: None,
     }));
     assert_eq!(state.last_produced.as_ref().map(|p| (p.partition, p.offset)), Some((2, 0)));
     assert_eq!(state.last_error, None, "a success clears the last error");
+
+    // enable.idempotence: a producer id, a sequence per partition, a retry sent as it went.
+    use kite_frontend::state::Action as A;
+    use kite_shared::api::{IdempotentProducer, IdempotentWrite};
+    let state = state.apply(A::SetIdempotence(true));
+    assert!(
+        state.producer.idempotence && state.producer.producer.is_none(),
+        "no id before InitProducerId answers"
+    );
+    let state = state.apply(reply(Reply::ProducerIdInitialized { producer_id: 7, producer_epoch: 0 }));
+    let producer = IdempotentProducer { producer_id: 7, producer_epoch: 0, sequences: vec![] };
+    assert_eq!(state.producer.producer, Some(producer.clone()));
+    let sent = Command::Produce {
+        topic: "orders".into(),
+        partition: None,
+        key: Some("k".into()),
+        value: Some("v".into()),
+        timestamp_ms: None,
+        partitioner: Default::default(),
+        key_serializer: Default::default(),
+        value_serializer: Default::default(),
+        headers: vec![],
+        acks: Default::default(),
+        producer: Some(producer),
+    };
+    let written = |duplicate| Reply::Produced {
+        topic: "orders".into(),
+        partition: 2,
+        offset: 1,
+        timestamp_ms: 5,
+        placement: Placement::Explicit { partition: 2 },
+        idempotent: Some(IdempotentWrite { producer_id: 7, sequence: 0, duplicate }),
+    };
+    let state = state.apply(A::ProduceSent(sent, false)).apply(reply(written(false)));
+    let sequences = |state: &AppState| state.producer.producer.as_ref().map(|p| p.sequences.clone());
+    assert_eq!(sequences(&state), Some(vec![(2, 1)]), "the next sequence of partition 2");
+    let Some(Command::Produce { partition, producer: Some(as_sent), .. }) = state.producer.last_sent.clone()
+    else {
+        panic!("the last record sent is kept")
+    };
+    assert_eq!(
+        (partition, as_sent.sequences),
+        (Some(2), vec![]),
+        "pinned to its partition, sequences as sent"
+    );
+    let retry = state.producer.last_sent.clone().unwrap();
+    let state = state.apply(A::ProduceSent(retry, true)).apply(reply(written(true)));
+    let last = state.last_produced.clone().unwrap();
+    assert!(last.retried && last.idempotent.as_ref().is_some_and(|w| w.duplicate), "{last:?}");
+    assert_eq!(sequences(&state), Some(vec![(2, 1)]), "a duplicate takes no new sequence");
+    let state = state.apply(A::SetIdempotence(false));
+    assert!(state.producer.producer.is_none(), "off forgets the producer id");
 
     let state = state.apply(Action::Closed("gone".into()));
     assert_eq!(state.status, LinkStatus::Closed { reason: "gone".into() });
@@ -223,6 +277,8 @@ async fn the_result_view_renders_in_a_real_dom() {
         offset: 7,
         timestamp_ms: 0,
         placement: Placement::Explicit { partition: 2 },
+        idempotent: Some(kite_shared::api::IdempotentWrite { producer_id: 9, sequence: 4, duplicate: true }),
+        retried: true,
     };
     yew::Renderer::<ProducedResult>::with_root_and_props(root.clone(), ResultProps { produced }).render();
     yew::platform::time::sleep(Duration::from_millis(20)).await;
@@ -231,6 +287,9 @@ async fn the_result_view_renders_in_a_real_dom() {
     assert_eq!(result.get_attribute("data-offset").as_deref(), Some("7"));
     let text = result.text_content().unwrap_or_default();
     assert!(text.contains("Written to orders-2 at offset 7"), "{text}");
+    let duplicate = result.query_selector("#produce-duplicate").unwrap().expect("the duplicate said");
+    let said = duplicate.text_content().unwrap_or_default();
+    assert!(said.contains("producer 9's sequence 4 in orders-2, at offset 7"), "{said}");
 }
 
 /// The network partition editor: a matrix of every link, the cut one marked and listed, and a
@@ -508,6 +567,7 @@ fn the_message_browser_seeks_filters_tails_and_exports() {
                 value_serializer: SerializerKind::String,
                 headers,
                 acks: Default::default(),
+                producer: None,
             }
         };
     ask(&mut cluster, 2, produce(0, "alice", "10", 1_000, vec![("source".into(), "web".into())]));
@@ -721,6 +781,7 @@ fn a_record_is_dumped_with_its_batch() {
             value_serializer: SerializerKind::String,
             headers: vec![],
             acks: Default::default(),
+            producer: None,
         },
     );
     let reply = ask(&mut cluster, 3, Command::DumpRecord { topic: "orders".into(), partition: 0, offset: 0 });
@@ -809,6 +870,8 @@ fn the_map_throttles_its_flights_and_marks_role_changes() {
         partition: 2,
         offset,
         timestamp_ms: 0,
+        idempotent: None,
+        retried: false,
         placement: Placement::KeyHash {
             key_bytes: b"k".to_vec(),
             murmur2: -985_981_536,

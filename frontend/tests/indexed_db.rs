@@ -46,6 +46,7 @@ fn produce(value: &str) -> Command {
         key_serializer: SerializerKind::String,
         value_serializer: SerializerKind::String,
         headers: vec![],
+        producer: None,
     }
 }
 

@@ -81,7 +81,15 @@ pub enum Command {
         /// The producer's `acks`: `"all"` (default), `"1"` or `"0"` (no offset comes back).
         #[serde(default)]
         acks: Acks,
+        /// With `enable.idempotence`: the producer's id and epoch (from `init_producer_id`) and
+        /// its next sequence per partition. The record carries the sequence of the partition it
+        /// lands in; the same record sent again with the same sequence is not written twice.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        producer: Option<IdempotentProducer>,
     },
+    /// Kafka's InitProducerId for an idempotent producer: a new producer id at epoch 0. Answered
+    /// with `producer_id_initialized`.
+    InitProducerId,
     /// Up to `max_records` records of one partition from `offset`, read with the named deserializers.
     Fetch {
         /// The topic to read.
@@ -503,6 +511,7 @@ impl Command {
             value_serializer: Default::default(),
             headers: Vec::new(),
             acks: Default::default(),
+            producer: None,
         }
     }
 }
@@ -681,6 +690,31 @@ pub struct KafkaClientView {
     pub software: String,
     /// How many requests of each API it sent, by Kafka's name (`Produce`, `Fetch`, …).
     pub requests: BTreeMap<String, u64>,
+}
+
+/// An idempotent producer as a `produce` names it (`enable.idempotence=true`): who it is and the
+/// next sequence number of each partition it writes to, as a Kafka producer keeps them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotentProducer {
+    /// Its id, from `init_producer_id`.
+    pub producer_id: i64,
+    /// Its epoch, from `init_producer_id`.
+    pub producer_epoch: i16,
+    /// (partition, next sequence) for each partition it has written to; others start at 0.
+    #[serde(default)]
+    pub sequences: Vec<(i32, i32)>,
+}
+
+/// How the leader took an idempotent producer's record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotentWrite {
+    /// The producer's id.
+    pub producer_id: i64,
+    /// The record's sequence number in its partition.
+    pub sequence: i32,
+    /// The leader had this producer's sequence already (a retry): the answer is the first
+    /// write's offset, and nothing was appended again.
+    pub duplicate: bool,
 }
 
 /// One request a Kafka client sent and what came of it, as the protocol inspector shows it.
@@ -1118,6 +1152,17 @@ pub enum Reply {
         timestamp_ms: i64,
         /// How the partition was chosen, with every intermediate value.
         placement: Placement,
+        /// For an idempotent producer: its id, the record's sequence, and whether the leader
+        /// found it a duplicate.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        idempotent: Option<IdempotentWrite>,
+    },
+    /// `init_producer_id`'s answer: the producer's id and epoch.
+    ProducerIdInitialized {
+        /// The new producer id.
+        producer_id: i64,
+        /// Its epoch (0 for a new id).
+        producer_epoch: i16,
     },
     /// `fetch`'s answer.
     Records {
@@ -1690,6 +1735,7 @@ mod tests {
                     key_serializer: SerializerKind::String,
                     value_serializer: SerializerKind::String,
                     headers: vec![],
+                    producer: None,
                 }
                 .into(),
             }
@@ -1703,7 +1749,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_records`, `create_partitions`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `inspect_kafka`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `init_producer_id`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_records`, `create_partitions`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `inspect_kafka`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
         );
     }
 

@@ -18,7 +18,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::api::{ClientMessage, Command, Frame, Reply, ServerMessage, decode_server_frame, encode};
+use crate::api::{
+    ClientMessage, Command, Frame, IdempotentProducer, Reply, ServerMessage, decode_server_frame, encode,
+};
 use crate::cluster::layout::{self, BrokerCount};
 use crate::cluster::{Cluster, EARLIEST_TIMESTAMP, MAX_TIMESTAMP, StorageOptions};
 use crate::error::ErrorCode;
@@ -104,6 +106,9 @@ pub struct Swarm {
     pub clock_jump: u64,
     /// The scratch topic created or deleted.
     pub scratch_topic: u64,
+    /// An acknowledged record's answer lost, so its producer retries it. With this on, the run's
+    /// producer is idempotent, and the retry must be answered as a duplicate, not written again.
+    pub retry: u64,
 }
 
 /// Where a run's choices come from: a seed's pseudo-random sequence, or a fuzzer's bytes read
@@ -149,6 +154,7 @@ impl Swarm {
             failing_writes: pick(30, 600),
             clock_jump: pick(10, 60),
             scratch_topic: pick(10, 50),
+            retry: pick(3, 12),
         }
     }
 
@@ -162,6 +168,7 @@ impl Swarm {
             ("failing-writes", self.failing_writes),
             ("clock-jump", self.clock_jump),
             ("scratch-topic", self.scratch_topic),
+            ("idempotent-retry", self.retry),
         ];
         let on: Vec<String> =
             kinds.iter().filter(|(_, n)| *n > 0).map(|(kind, n)| format!("{kind} 1/{n}")).collect();
@@ -256,6 +263,9 @@ struct Sim {
     stopped: BTreeSet<i32>,
     trace: Vec<String>,
     violations: Vec<String>,
+    /// The run's idempotent producer (with retries on), once InitProducerId answered; after an
+    /// error it asks for a new id, as a Kafka producer resets when a batch's fate is unknown.
+    producer: Option<IdempotentProducer>,
 }
 
 /// Runs one seed.
@@ -312,6 +322,7 @@ impl Sim {
             stopped: BTreeSet::new(),
             trace: Vec::new(),
             violations: Vec::new(),
+            producer: None,
         };
         match sim.open() {
             Ok(cluster) => sim.cluster = Some(cluster),
@@ -436,15 +447,82 @@ impl Sim {
     fn produce(&mut self) {
         let value = format!("v{}", self.sent.len());
         let key = format!("k{}", self.rng.next_u64() % 20);
-        let (acked, line) = match self.ask(Command::produce_text(TOPIC, None, Some(key), &value)) {
+        let mut command = Command::produce_text(TOPIC, None, Some(key), &value);
+        let idempotent = self.swarm.retry != 0;
+        if idempotent {
+            self.name_producer(&mut command);
+        }
+        let reply = self.ask(command.clone());
+        let (acked, line) = match &reply {
             Reply::Produced { partition, offset, .. } => {
-                (Some((partition, offset)), format!("produce {value} → {TOPIC}-{partition}@{offset}"))
+                (Some((*partition, *offset)), format!("produce {value} → {TOPIC}-{partition}@{offset}"))
             }
             Reply::Error(e) => (None, format!("produce {value} → {}", e.error.name())),
             other => (None, format!("produce {value} → {other:?}")),
         };
-        self.sent.push(Sent { value, era: self.era, acked });
+        self.sent.push(Sent { value: value.clone(), era: self.era, acked });
         self.log(line);
+        if idempotent {
+            self.producer_answered(&reply);
+            if let Some(at) = acked
+                && self.one_in(self.swarm.retry)
+            {
+                self.retry(command, at, &value);
+            }
+        }
+    }
+
+    /// The run's idempotent producer on `command` (its id asked for first when it has none).
+    fn name_producer(&mut self, command: &mut Command) {
+        if self.producer.is_none()
+            && let Reply::ProducerIdInitialized { producer_id, producer_epoch } =
+                self.ask(Command::InitProducerId)
+        {
+            self.producer = Some(IdempotentProducer { producer_id, producer_epoch, sequences: vec![] });
+        }
+        if let Command::Produce { producer, .. } = command {
+            producer.clone_from(&self.producer);
+        }
+    }
+
+    /// The producer's next sequence moves on where a record was written; after an error its
+    /// record's fate is unknown, so the next produce starts over with a new producer id.
+    fn producer_answered(&mut self, reply: &Reply) {
+        match (reply, &mut self.producer) {
+            (Reply::Produced { partition, idempotent: Some(write), .. }, Some(producer)) => {
+                let next = write.sequence.wrapping_add(1).max(0);
+                match producer.sequences.iter_mut().find(|(p, _)| p == partition) {
+                    Some((_, sequence)) => *sequence = (*sequence).max(next),
+                    None => producer.sequences.push((*partition, next)),
+                }
+            }
+            _ => self.producer = None,
+        }
+    }
+
+    /// The acknowledged record at `at` sent again as it went (its answer "lost"): the leader must
+    /// answer with the same offset and write nothing (the final check finds a second copy too).
+    fn retry(&mut self, mut command: Command, at: (i32, i64), value: &str) {
+        if let Command::Produce { partition, .. } = &mut command {
+            *partition = Some(at.0);
+        }
+        match self.ask(command) {
+            Reply::Produced { partition, offset, idempotent: Some(w), .. }
+                if (partition, offset) == at && w.duplicate =>
+            {
+                self.log(format!("retry {value} → a duplicate of {TOPIC}-{partition}@{offset}"));
+            }
+            Reply::Produced { partition, offset, idempotent, .. } => {
+                self.violations.push(format!(
+                    "{value} was acknowledged at {TOPIC}-{}@{} and its retry was taken again at {partition}@{offset} ({idempotent:?})",
+                    at.0, at.1
+                ));
+            }
+            other => {
+                self.log(format!("retry {value} → {other:?}"));
+                self.producer = None;
+            }
+        }
     }
 
     fn fetch(&mut self) {

@@ -162,6 +162,34 @@ async fn a_newcomer_starts_with_one_click_and_sees_no_error() {
             .map_err(|e| e.to_string())?;
         look(&client, WIDE, "first-run-admin").await?;
 
+        // enable.idempotence: a producer id, each record's sequence, and "Retry this batch" sending
+        // the last record again as it went: the leader refuses the duplicate, same offset.
+        click(&client, "#enable-idempotence").await?;
+        wait_for(&client, "#producer-id").await?;
+        click(&client, "#produce-send").await?;
+        let sequenced = wait_for(&client, "#produce-sequence").await?.text().await.map_err(|e| e.to_string())?;
+        // orders has four partitions now: the key lands wherever murmur2 % 4 puts it.
+        assert!(sequenced.contains(", sequence 0 in orders-"), "{sequenced}");
+        let offset_of = r#"return document.querySelector('#produce-result').getAttribute('data-offset');"#;
+        let first = client.execute(offset_of, vec![]).await.map_err(|e| e.to_string())?;
+        click(&client, "#produce-retry").await?;
+        let duplicate = wait_for(&client, "#produce-duplicate").await?.text().await.map_err(|e| e.to_string())?;
+        assert!(duplicate.contains("Nothing was written twice"), "{duplicate}");
+        assert_eq!(client.execute(offset_of, vec![]).await.map_err(|e| e.to_string())?, first, "the first offset");
+        look(&client, WIDE, "first-run-idempotent-retry").await?;
+        // Without idempotence the same retry is a second copy, at the next offset.
+        click(&client, "#enable-idempotence").await?;
+        click(&client, "#produce-send").await?;
+        let plain = r#"return !!document.querySelector('#produce-result')
+            && !document.querySelector('#produce-sequence') && !document.querySelector('#produce-duplicate');"#;
+        until(&client, plain, serde_json::json!(true)).await?;
+        let sent = client.execute(offset_of, vec![]).await.map_err(|e| e.to_string())?;
+        click(&client, "#produce-retry").await?;
+        wait_for(&client, "#produce-written-twice").await?;
+        let again = client.execute(offset_of, vec![]).await.map_err(|e| e.to_string())?;
+        let as_number = |v: &serde_json::Value| v.as_str().and_then(|s| s.parse::<i64>().ok());
+        assert_eq!(as_number(&again), as_number(&sent).map(|o| o + 1), "written again: {sent} then {again}");
+
         // A broker stopped from the map: its replica goes offline and another leads partition 2.
         click(&client, &format!("#map [data-broker='{leader}'] .broker-head")).await?;
         click(&client, &format!("#map-actions[data-broker='{leader}'] .stop-broker")).await?;

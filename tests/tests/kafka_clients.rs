@@ -125,6 +125,7 @@ fn kcat_lists_the_brokers_produces_with_every_codec_and_consumes() {
         value_serializer: Default::default(),
         headers: vec![],
         acks: Default::default(),
+        producer: None,
     };
     assert!(matches!(client.request(produce), Reply::Produced { offset: 5, .. }));
     assert_eq!(consume(&server, "orders").last().map(String::as_str), Some("from-kite=hello kcat@5"));

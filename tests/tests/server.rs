@@ -108,6 +108,7 @@ mod persistence {
             key_serializer: SerializerKind::String,
             value_serializer: SerializerKind::String,
             headers: vec![],
+            producer: None,
         };
         match client.request(command) {
             Reply::Produced { partition, offset, .. } => (partition, offset),
@@ -293,6 +294,7 @@ mod schemas {
             key_serializer: SerializerKind::String,
             value_serializer: SerializerKind::Avro,
             headers: vec![],
+            producer: None,
         });
         assert!(matches!(produced, Reply::Produced { .. }), "{produced:?}");
         let before = fetch_avro(&mut client);
@@ -338,6 +340,7 @@ mod schemas {
             key_serializer: SerializerKind::String,
             value_serializer: SerializerKind::ByteArray,
             headers: vec![],
+            producer: None,
         });
         assert!(matches!(produced, Reply::Produced { .. }), "{produced:?}");
         for restart in [false, true] {
@@ -535,6 +538,7 @@ mod security {
                 key_serializer: kite_shared::serializer::SerializerKind::String,
                 value_serializer: kite_shared::serializer::SerializerKind::String,
                 headers: vec![],
+                producer: None,
             });
             assert!(matches!(produced, Reply::Produced { .. }), "{produced:?}");
         }
@@ -656,6 +660,7 @@ mod load {
                             key_serializer: SerializerKind::String,
                             value_serializer: SerializerKind::String,
                             headers: vec![],
+                            producer: None,
                         });
                         match reply {
                             Reply::Produced { partition, offset, .. } => {
@@ -749,6 +754,7 @@ mod subscriptions {
             key_serializer: Default::default(),
             value_serializer: Default::default(),
             headers: vec![],
+            producer: None,
         }
     }
 

@@ -29,15 +29,15 @@ const MAX_FUNCTION_LINES: usize = 100;
 /// The functions that were longer than `MAX_FUNCTION_LINES` when the rule came: each may stay as
 /// long as it is, not grow. Split one and lower (or remove) its line here: the check says when.
 const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
-    ("frontend/src/app.rs", "app", 243),
+    ("frontend/src/app.rs", "app", 227),
     ("frontend/src/i18n.rs", "korean", 161),
-    ("frontend/src/views/messages.rs", "messages_panel", 179),
+    ("frontend/src/views/messages.rs", "messages_panel", 167),
     ("frontend/src/views/consumers.rs", "consumers_panel", 155),
     ("frontend/src/views/generator.rs", "generator", 156),
-    ("shared/src/cluster/mod.rs", "handle", 142),
+    ("shared/src/cluster/mod.rs", "handle", 119),
     ("shared/src/replication/sim/mod.rs", "client_receives", 144),
     ("shared/src/group/consumer.rs", "group_response", 135),
-    ("frontend/src/views/producer.rs", "producer_panel", 123),
+    ("frontend/src/views/producer.rs", "producer_panel", 114),
     ("frontend/src/views/partitions.rs", "partitions_view", 109),
     ("backend/src/cli.rs", "produce", 103),
     ("shared/src/group/coordinator.rs", "maybe_complete_join", 103),

@@ -317,6 +317,28 @@ pub struct Props {
     pub send: Callback<Command>,
 }
 
+/// A record shown, produced again to its topic as it reads (its partition chosen afresh).
+fn reproduced(
+    topic: &str,
+    r: &RecordView,
+    (key_serializer, value_serializer): (SerializerKind, SerializerKind),
+) -> Command {
+    Command::Produce {
+        topic: topic.to_string(),
+        partition: None,
+        key: r.key.clone(),
+        value: r.value.clone(),
+        timestamp_ms: None,
+        partitioner: Default::default(),
+        key_serializer,
+        value_serializer,
+        // A null header value goes back as an empty one: the API sends header values as text.
+        headers: r.headers.iter().map(|(k, v)| (k.clone(), v.clone().unwrap_or_default())).collect(),
+        acks: Default::default(),
+        producer: None,
+    }
+}
+
 #[function_component(MessagesPanel)]
 pub fn messages_panel(props: &Props) -> Html {
     let lang = use_context::<Lang>().unwrap_or_default();
@@ -409,19 +431,7 @@ pub fn messages_panel(props: &Props) -> Html {
     let shown = &all_rows[all_rows.len().saturating_sub(BROWSE_ROWS_SHOWN)..];
     let reproduce = |r: &RecordView| {
         let send = props.send.clone();
-        let command = Command::Produce {
-            topic: topic.name.clone(),
-            partition: None,
-            key: r.key.clone(),
-            value: r.value.clone(),
-            timestamp_ms: None,
-            partitioner: Default::default(),
-            key_serializer: props.key_serializer,
-            value_serializer: props.value_serializer,
-            // A null header value goes back as an empty one: the API sends header values as text.
-            headers: r.headers.iter().map(|(k, v)| (k.clone(), v.clone().unwrap_or_default())).collect(),
-            acks: Default::default(),
-        };
+        let command = reproduced(&topic.name, r, (props.key_serializer, props.value_serializer));
         Callback::from(move |_: MouseEvent| send.emit(command.clone()))
     };
     let needs_at = matches!(seek_kind.as_str(), "offset" | "timestamp");

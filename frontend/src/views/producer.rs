@@ -29,6 +29,12 @@ pub struct Props {
     /// A run of generated or imported batches starts.
     pub on_batch_start: Callback<()>,
     pub batch_tally: Option<crate::state::BatchTally>,
+    /// `enable.idempotence`, the producer id and sequences, the last record sent.
+    pub session: crate::state::ProducerSession,
+    /// A record was sent: the command, and whether it was the last one sent again.
+    pub on_sent: Callback<(Command, bool)>,
+    /// `enable.idempotence` was switched on or off.
+    pub on_idempotence: Callback<bool>,
 }
 
 /// Headers typed as kafka-console-producer reads them with `parse.headers=true`: `key:value`
@@ -114,6 +120,45 @@ fn serializer_options(selected: SerializerKind) -> Html {
         .collect()
 }
 
+/// The producer form's fields.
+struct Form {
+    key: UseStateHandle<String>,
+    value: UseStateHandle<String>,
+    partition: UseStateHandle<String>,
+    headers: UseStateHandle<String>,
+    partitioner: UseStateHandle<PartitionerKind>,
+    acks: UseStateHandle<kite_shared::config::Acks>,
+}
+
+impl Form {
+    /// The record the form describes, as a `produce` (an idempotent producer's id and sequences
+    /// with it).
+    fn command(
+        &self,
+        topic: &str,
+        (key_serializer, value_serializer): (SerializerKind, SerializerKind),
+        producer: Option<kite_shared::api::IdempotentProducer>,
+    ) -> Command {
+        let partition = self.partition.trim();
+        Command::Produce {
+            acks: *self.acks,
+            topic: topic.to_string(),
+            // An empty box means "let the partitioner choose"; anything else goes to the
+            // engine as typed (an unparsable number as -1, which it refuses by name).
+            partition: (!partition.is_empty()).then(|| partition.parse().unwrap_or(-1)),
+            // An empty key box is Kafka's null key.
+            key: (!self.key.is_empty()).then(|| (*self.key).clone()),
+            value: Some((*self.value).clone()),
+            timestamp_ms: None,
+            partitioner: *self.partitioner,
+            key_serializer,
+            value_serializer,
+            headers: parse_headers(&self.headers),
+            producer,
+        }
+    }
+}
+
 #[function_component(ProducerPanel)]
 pub fn producer_panel(props: &Props) -> Html {
     let lang = use_context::<Lang>().unwrap_or_default();
@@ -127,35 +172,22 @@ pub fn producer_panel(props: &Props) -> Html {
     let schema = use_state(|| EXAMPLE_AVRO_SCHEMA.to_string());
     let topic = props.selected.clone().unwrap_or_default();
     let (key_serializer, value_serializer) = (props.key_serializer, props.value_serializer);
+    let form = Form {
+        key: key.clone(),
+        value: value.clone(),
+        partition: partition.clone(),
+        headers: headers.clone(),
+        partitioner: partitioner.clone(),
+        acks: acks.clone(),
+    };
     let produce = {
-        let headers = headers.clone();
-        let (key, value, partition, send, topic, partitioner, acks) = (
-            key.clone(),
-            value.clone(),
-            partition.clone(),
-            props.send.clone(),
-            topic.clone(),
-            partitioner.clone(),
-            acks.clone(),
-        );
+        let (send, on_sent, topic) = (props.send.clone(), props.on_sent.clone(), topic.clone());
+        let producer = props.session.producer.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let partition = partition.trim();
-            send.emit(Command::Produce {
-                acks: *acks,
-                topic: topic.clone(),
-                // An empty box means "let the partitioner choose"; anything else goes to the
-                // engine as typed (an unparsable number as -1, which it refuses by name).
-                partition: (!partition.is_empty()).then(|| partition.parse().unwrap_or(-1)),
-                // An empty key box is Kafka's null key.
-                key: (!key.is_empty()).then(|| (*key).clone()),
-                value: Some((*value).clone()),
-                timestamp_ms: None,
-                partitioner: *partitioner,
-                key_serializer,
-                value_serializer,
-                headers: parse_headers(&headers),
-            });
+            let command = form.command(&topic, (key_serializer, value_serializer), producer.clone());
+            on_sent.emit((command.clone(), false));
+            send.emit(command);
         })
     };
     let on_key_serializer = {
@@ -185,7 +217,9 @@ pub fn producer_panel(props: &Props) -> Html {
             schema.set(e.target_unchecked_into::<HtmlTextAreaElement>().value())
         })
     };
-    let can_send = props.ready && !topic.is_empty();
+    // An idempotent producer sends nothing before it has its producer id.
+    let can_send =
+        props.ready && !topic.is_empty() && (!props.session.idempotence || props.session.producer.is_some());
     let on_acks = {
         let acks = acks.clone();
         on_select(kite_shared::config::Acks::from_name, move |kind| acks.set(kind))
@@ -235,7 +269,59 @@ pub fn producer_panel(props: &Props) -> Html {
             if let Some(produced) = &props.last_produced {
                 <ProducedResult produced={produced.clone()} />
             }
+            <Idempotence session={props.session.clone()} ready={props.ready} send={props.send.clone()}
+                on_sent={props.on_sent.clone()} on_idempotence={props.on_idempotence.clone()} />
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct IdempotenceProps {
+    session: crate::state::ProducerSession,
+    ready: bool,
+    send: Callback<Command>,
+    on_sent: Callback<(Command, bool)>,
+    on_idempotence: Callback<bool>,
+}
+
+/// `enable.idempotence` and "Retry this batch": the last record sent again exactly as it went
+/// (same partition, same sequence), as a producer retries a batch whose answer it never got.
+#[function_component(Idempotence)]
+fn idempotence(props: &IdempotenceProps) -> Html {
+    let lang = use_context::<Lang>().unwrap_or_default();
+    let retry = props.session.last_sent.clone().map(|command| {
+        let (send, on_sent) = (props.send.clone(), props.on_sent.clone());
+        Callback::from(move |_: MouseEvent| {
+            on_sent.emit((command.clone(), true));
+            send.emit(command.clone());
+        })
+    });
+    let on_idempotence = {
+        let (on, send) = (props.on_idempotence.clone(), props.send.clone());
+        Callback::from(move |e: Event| {
+            let on_now = e.target_unchecked_into::<web_sys::HtmlInputElement>().checked();
+            on.emit(on_now);
+            if on_now {
+                // A Kafka producer with enable.idempotence asks for its producer id first.
+                send.emit(Command::InitProducerId);
+            }
+        })
+    };
+    html! {
+        <div class="idempotence">
+            <label class="check" title={tr(lang, "The leader numbers each producer's records per partition and drops a retried one")}>
+                <input id="enable-idempotence" type="checkbox" checked={props.session.idempotence} onchange={on_idempotence} />
+                { "enable.idempotence" }
+                if let Some(producer) = &props.session.producer {
+                    <span class="hint" id="producer-id">{ trf(lang, " (producer id {})", &[&producer.producer_id]) }</span>
+                }
+            </label>
+            if let Some(retry) = retry {
+                <button id="produce-retry" type="button" onclick={retry} disabled={!props.ready}
+                    title={tr(lang, "Send the last record again as it was sent, as a producer retries a batch whose answer was lost")}>
+                    { tr(lang, "Retry this batch") }</button>
+            }
+        </div>
     }
 }
 
@@ -259,6 +345,28 @@ pub fn produced_result(props: &ResultProps) -> Html {
             <ol class="explanation">
                 { for explain(&p.placement).into_iter().map(|step| html! { <li>{ step }</li> }) }
             </ol>
+            { idempotence_note(lang, p) }
         </div>
+    }
+}
+
+/// What idempotence did to this send: the producer's sequence, a duplicate the leader refused to
+/// write again, or — without idempotence — a retry written a second time.
+fn idempotence_note(lang: Lang, p: &Produced) -> Html {
+    let at = format!("{}-{}", p.topic, p.partition);
+    match &p.idempotent {
+        Some(w) if w.duplicate => html! {
+            <p class="duplicate" id="produce-duplicate">{ trf(lang,
+                "Duplicate refused: the leader already had producer {}'s sequence {} in {}, at offset {}. Nothing was written twice.",
+                &[&w.producer_id, &w.sequence, &at, &p.offset]) }</p>
+        },
+        Some(w) => html! {
+            <p class="sequence" id="produce-sequence">{ trf(lang, "Producer {}, sequence {} in {}.", &[&w.producer_id, &w.sequence, &at]) }</p>
+        },
+        None if p.retried => html! {
+            <p class="written-twice" id="produce-written-twice">{ tr(lang,
+                "Written again: without enable.idempotence the broker cannot tell a retry from a new record, so this is a second copy.") }</p>
+        },
+        None => html! {},
     }
 }

@@ -78,6 +78,7 @@ pub fn start_commands(brokers: usize) -> Vec<Command> {
         value_serializer: SerializerKind::String,
         headers: Vec::new(),
         acks: Acks::All,
+        producer: None,
     }));
     commands.push(Command::OpenConsumer {
         group: Some(START_GROUP.into()),

@@ -23,8 +23,8 @@ pub use producers::PRODUCER_IDS_PER_MS;
 use std::collections::BTreeMap;
 
 use crate::api::{
-    Command, Metrics, PartitionDescription, PartitionRef, ProducedPartition, ProducedRecord, RecordView,
-    ReplicaLogEnd, Reply, TopicDescription,
+    Command, IdempotentProducer, IdempotentWrite, Metrics, PartitionDescription, PartitionRef,
+    ProducedPartition, ProducedRecord, RecordView, ReplicaLogEnd, Reply, TopicDescription,
 };
 use crate::config::{Acks, TopicCompression, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
@@ -317,6 +317,7 @@ struct ProduceRequest<'a> {
     key_serializer: SerializerKind,
     value_serializer: SerializerKind,
     headers: Vec<(String, String)>,
+    producer: Option<IdempotentProducer>,
 }
 
 impl Cluster {
@@ -585,34 +586,7 @@ impl Cluster {
             Command::ListTopics => Ok(Reply::Topics {
                 topics: self.topics.values().map(|state| self.describe_topic(state)).collect(),
             }),
-            Command::Produce {
-                topic,
-                partition,
-                key,
-                value,
-                timestamp_ms,
-                partitioner,
-                key_serializer,
-                value_serializer,
-                headers,
-                acks,
-            } => self.with_acks(&topic.clone(), acks, |cluster| {
-                cluster.produce(
-                    now_ms,
-                    acks,
-                    ProduceRequest {
-                        topic: &topic,
-                        partition,
-                        key,
-                        value,
-                        timestamp_ms: timestamp_ms.unwrap_or(now_ms),
-                        partitioner,
-                        key_serializer,
-                        value_serializer,
-                        headers,
-                    },
-                )
-            }),
+            produce @ Command::Produce { .. } => self.produce_asked(now_ms, produce),
             Command::Fetch {
                 topic,
                 partition,
@@ -695,6 +669,10 @@ impl Cluster {
             | Command::CutLink { .. }
             | Command::HealLink { .. }) => self.inject_fault(now_ms, fault),
             Command::GetMetrics => Ok(Reply::Metrics(self.metrics(now_ms))),
+            Command::InitProducerId => {
+                let (producer_id, producer_epoch) = self.init_producer_id(now_ms);
+                Ok(Reply::ProducerIdInitialized { producer_id, producer_epoch })
+            }
             Command::InspectKafka { after } => {
                 Ok(Reply::KafkaExchanges { exchanges: self.kafka_exchanges.view(after) })
             }
@@ -1221,6 +1199,42 @@ impl Cluster {
     }
 
     /// One record: a batch of one, answered with how its partition was chosen.
+    /// `produce` as asked, under the producer's `acks`.
+    fn produce_asked(&mut self, now_ms: i64, produce: Command) -> Result<Reply, KafkaError> {
+        // `handle` passes a produce only; its fields are read here to keep `handle` short.
+        let Command::Produce {
+            topic,
+            partition,
+            key,
+            value,
+            timestamp_ms,
+            partitioner,
+            key_serializer,
+            value_serializer,
+            headers,
+            acks,
+            producer,
+        } = produce
+        else {
+            return Err(KafkaError::new(ErrorCode::InvalidRequest, "not a produce"));
+        };
+        self.with_acks(&topic.clone(), acks, |cluster| {
+            let request = ProduceRequest {
+                topic: &topic,
+                partition,
+                key,
+                value,
+                timestamp_ms: timestamp_ms.unwrap_or(now_ms),
+                partitioner,
+                key_serializer,
+                value_serializer,
+                headers,
+                producer,
+            };
+            cluster.produce(now_ms, acks, request)
+        })
+    }
+
     fn produce(&mut self, now_ms: i64, acks: Acks, request: ProduceRequest<'_>) -> Result<Reply, KafkaError> {
         let topic_name = request.topic;
         refuse_internal(topic_name)?;
@@ -1234,11 +1248,51 @@ impl Cluster {
             request.headers,
         )?;
         let to = (request.partition, request.partitioner);
-        let placed = self.place_records(topic_name, to, vec![(request.timestamp_ms, record)])?;
+        let mut placed = self.place_records(topic_name, to, vec![(request.timestamp_ms, record)])?;
         let placement = placed[0].placement.clone();
-        let produced = self.append_placed(now_ms, acks, topic_name, placed, (None, None))?;
+        let Some(producer) = request.producer else {
+            let produced = self.append_placed(now_ms, acks, topic_name, placed, (None, None))?;
+            let ProducedRecord { partition, offset, timestamp_ms } = produced[0];
+            let topic = topic_name.to_string();
+            return Ok(Reply::Produced {
+                topic,
+                partition,
+                offset,
+                timestamp_ms,
+                placement,
+                idempotent: None,
+            });
+        };
+        // An idempotent producer numbers each partition's records: this one carries the sequence
+        // its producer has for the partition it was placed in, and the leader checks it.
+        let Placed { timestamp_ms, record, .. } = placed.remove(0);
+        let partition = placement.partition();
+        let sequence = producer.sequences.iter().find(|(p, _)| *p == partition).map_or(0, |(_, next)| *next);
+        let batch = ProducerBatch {
+            producer_id: producer.producer_id,
+            epoch: producer.producer_epoch,
+            first_sequence: sequence,
+            record_count: 1,
+        };
+        let to = (Some(partition), request.partitioner);
+        let (produced, duplicate) = self.produce_idempotent(
+            now_ms,
+            acks,
+            topic_name,
+            to,
+            (batch, 1, None),
+            vec![(timestamp_ms, record)],
+        )?;
         let ProducedRecord { partition, offset, timestamp_ms } = produced[0];
-        Ok(Reply::Produced { topic: topic_name.to_string(), partition, offset, timestamp_ms, placement })
+        let idempotent = Some(IdempotentWrite { producer_id: producer.producer_id, sequence, duplicate });
+        Ok(Reply::Produced {
+            topic: topic_name.to_string(),
+            partition,
+            offset,
+            timestamp_ms,
+            placement,
+            idempotent,
+        })
     }
 
     /// The partitions with a leader: the ones a partitioner may choose when it can (Kafka's
@@ -1370,7 +1424,9 @@ impl Cluster {
             return Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records });
         };
         let to = (partition, partitioner);
-        self.produce_idempotent(now_ms, acks, topic_name, to, (batch, batches, kept), records)
+        let (records, _) =
+            self.produce_idempotent(now_ms, acks, topic_name, to, (batch, batches, kept), records)?;
+        Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records })
     }
 
     /// Places serialized records as the producer does: each to `to`'s partition when it names

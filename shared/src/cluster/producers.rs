@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::Cluster;
-use crate::api::{ProducedRecord, Reply};
+use crate::api::ProducedRecord;
 use crate::config::Acks;
 use crate::error::{ErrorCode, KafkaError};
 use crate::ids::TopicPartition;
@@ -107,6 +107,7 @@ impl Cluster {
     /// `produce_records` for an idempotent producer's batch (`sent`: the batch and how many
     /// came): Kafka's checks, then a duplicate answered with its first offsets, or the batch
     /// appended with its producer id, epoch and sequence and noted in the partition's state.
+    /// Returns where the records are, and whether they were a duplicate (nothing appended).
     pub(super) fn produce_idempotent(
         &mut self,
         now_ms: i64,
@@ -115,7 +116,7 @@ impl Cluster {
         (partition, partitioner): (Option<i32>, PartitionerKind),
         (batch, batches, kept): (ProducerBatch, usize, Option<&[u8]>),
         records: Vec<(i64, BatchRecord)>,
-    ) -> Result<Reply, KafkaError> {
+    ) -> Result<(Vec<ProducedRecord>, bool), KafkaError> {
         // Kafka's rules for an idempotent producer: one batch with records and a sequence, to
         // the partition it names.
         let (Some(partition), 1, false, true) =
@@ -151,7 +152,7 @@ impl Cluster {
                         timestamp_ms: *timestamp_ms,
                     })
                     .collect();
-                return Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records });
+                return Ok((records, true));
             }
         }
         let placed = self.place_records(topic_name, (Some(partition), partitioner), records)?;
@@ -161,7 +162,7 @@ impl Cluster {
             Err(error) => Err(error.error),
         };
         self.producer_appended(topic_name, partition, batch, outcome);
-        Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records: appended? })
+        Ok((appended?, false))
     }
 
     /// The producer state the leader's log leaves: every batch header from the log's start, read

@@ -79,6 +79,13 @@ pub enum Action {
     },
     /// `expect …`: a check of the cluster at this point, which fails the run when it does not hold.
     Expect(Expectation),
+    /// `produce … idempotent`: the script's idempotent producer sends the record — its producer
+    /// id asked for first (InitProducerId), the record numbered with its sequence for the
+    /// partition it lands in.
+    ProduceIdempotent(Command),
+    /// `retry`: the last record produced sent again exactly as it went (its partition, its
+    /// sequence), as a producer retries a batch whose answer was lost.
+    Retry,
 }
 
 /// What an `expect` line checks.

@@ -144,14 +144,21 @@ fn topic(words: &[String]) -> Result<Command, String> {
     Ok(Command::CreateTopic { name, partitions, configs, replication_factor })
 }
 
-fn produce(words: &[String]) -> Result<Command, String> {
+/// `produce TOPIC key=… value=… [idempotent]`: the record, and whether the script's idempotent
+/// producer sends it.
+fn produce(words: &[String]) -> Result<(Command, bool), String> {
     let topic = words.get(1).ok_or("produce expects a topic: produce TOPIC key=K value=V")?.clone();
     let (mut key, mut value, mut partition, mut headers) = (None, None, None, Vec::new());
     let mut timestamp_ms = None;
     let (mut partitioner, mut acks) = (PartitionerKind::default(), Acks::default());
+    let mut idempotent = false;
     for option in &words[2..] {
+        if option == "idempotent" {
+            idempotent = true;
+            continue;
+        }
         let (name, given) = option.split_once('=').ok_or_else(|| {
-            format!("produce: expected name=value, found `{option}` (key=, value=, partition=, timestamp=, partitioner=, acks=, header=)")
+            format!("produce: expected name=value, found `{option}` (key=, value=, partition=, timestamp=, partitioner=, acks=, header=, or idempotent)")
         })?;
         match name {
             "key" => key = Some(given.to_string()),
@@ -173,12 +180,12 @@ fn produce(words: &[String]) -> Result<Command, String> {
             }
             other => {
                 return Err(format!(
-                    "produce: unknown option `{other}` (expected key=, value=, partition=, partitioner=, acks=, header=)"
+                    "produce: unknown option `{other}` (expected key=, value=, partition=, partitioner=, acks=, header=, or idempotent)"
                 ));
             }
         }
     }
-    Ok(Command::Produce {
+    let command = Command::Produce {
         topic,
         partition,
         key,
@@ -189,7 +196,9 @@ fn produce(words: &[String]) -> Result<Command, String> {
         value_serializer: Default::default(),
         headers,
         acks,
-    })
+        producer: None,
+    };
+    Ok((command, idempotent))
 }
 
 fn expect(words: &[String]) -> Result<(Expectation, usize), String> {
@@ -276,7 +285,11 @@ fn step(words: &[String], line_text: &str) -> Result<Action, String> {
     let request = |command: Command, used: usize| no_more(words, used).map(|()| Action::Request(command));
     match first {
         "topic" => topic(words).map(Action::Request),
-        "produce" => produce(words).map(Action::Request),
+        "produce" => produce(words).map(|(command, idempotent)| match idempotent {
+            true => Action::ProduceIdempotent(command),
+            false => Action::Request(command),
+        }),
+        "retry" => no_more(words, 1).map(|()| Action::Retry),
         "delete" => delete(words),
         "alter" => match (words.get(1).map(String::as_str), words.get(2), words.get(3).map(String::as_str)) {
             (Some("topic"), Some(topic), Some("partitions")) => {

@@ -1,7 +1,7 @@
 //! Playing a script on a cluster, step by step, on a virtual clock that starts at
 //! `SCENARIO_START_MS` and moves only on `wait`: the same script always plays the same way.
 
-use crate::api::{Command, Outcome, Reply, StepReport};
+use crate::api::{Command, IdempotentProducer, Outcome, Reply, StepReport};
 use crate::cluster::Cluster;
 
 use super::{Action, Expectation, Script};
@@ -24,6 +24,10 @@ pub struct ScenarioRun {
     /// (name, engine consumer id), in the order they were opened.
     consumers: Vec<(String, u32)>,
     last_poll_ms: i64,
+    /// The script's idempotent producer, once it has its id: its next sequence per partition.
+    producer: Option<IdempotentProducer>,
+    /// The last record produced, as it was sent, its partition pinned: what `retry` sends.
+    last_produce: Option<Command>,
 }
 
 impl ScenarioRun {
@@ -36,6 +40,8 @@ impl ScenarioRun {
             last: None,
             consumers: Vec::new(),
             last_poll_ms: SCENARIO_START_MS,
+            producer: None,
+            last_produce: None,
         }
     }
 
@@ -88,12 +94,16 @@ impl ScenarioRun {
         let step = self.script.steps.get(self.next)?.clone();
         self.next += 1;
         let outcome = match step.action {
-            Action::Request(command) => {
-                let reply = cluster.handle(self.now_ms, command);
-                let said = describe(&reply);
-                self.last = Some(reply);
-                said.done()
-            }
+            Action::Request(command) => self.request(cluster, command),
+            Action::ProduceIdempotent(command) => self.produce_idempotent(cluster, command),
+            Action::Retry => match self.last_produce.clone() {
+                Some(command) => self.request(cluster, command),
+                None => Said::new(
+                    "nothing to retry: no record was produced yet",
+                    "다시 보낼 레코드가 없습니다: 아직 produce한 레코드가 없습니다",
+                )
+                .done(),
+            },
             Action::OpenConsumer { name, group, topic } => self.open_consumer(cluster, name, group, topic),
             Action::Wait { ms } => {
                 self.wait(cluster, ms);
@@ -106,6 +116,51 @@ impl ScenarioRun {
             },
         };
         Some(StepReport { line: step.line, source: step.source, outcome })
+    }
+
+    /// One request to the engine; a produce is remembered for `retry`.
+    fn request(&mut self, cluster: &mut Cluster, command: Command) -> Outcome {
+        let reply = cluster.handle(self.now_ms, command.clone());
+        self.remember(command, &reply);
+        let said = describe(&reply);
+        self.last = Some(reply);
+        said.done()
+    }
+
+    /// A record of the script's idempotent producer: its id first if it has none yet.
+    fn produce_idempotent(&mut self, cluster: &mut Cluster, mut command: Command) -> Outcome {
+        if self.producer.is_none() {
+            match cluster.handle(self.now_ms, Command::InitProducerId) {
+                Reply::ProducerIdInitialized { producer_id, producer_epoch } => {
+                    self.producer =
+                        Some(IdempotentProducer { producer_id, producer_epoch, sequences: vec![] });
+                }
+                other => return describe(&other).done(),
+            }
+        }
+        if let Command::Produce { producer, .. } = &mut command {
+            producer.clone_from(&self.producer);
+        }
+        self.request(cluster, command)
+    }
+
+    /// A produce's record as sent, pinned to the partition it went to (a retry goes there too,
+    /// with the same sequence); an idempotent producer's next sequence there moves on.
+    fn remember(&mut self, mut command: Command, reply: &Reply) {
+        let (Command::Produce { partition: pinned, .. }, Reply::Produced { partition, idempotent, .. }) =
+            (&mut command, reply)
+        else {
+            return;
+        };
+        *pinned = Some(*partition);
+        if let (Some(write), Some(producer)) = (idempotent, &mut self.producer) {
+            let next = write.sequence.wrapping_add(1).max(0);
+            match producer.sequences.iter_mut().find(|(p, _)| p == partition) {
+                Some((_, sequence)) => *sequence = (*sequence).max(next),
+                None => producer.sequences.push((*partition, next)),
+            }
+        }
+        self.last_produce = Some(command);
     }
 
     fn open_consumer(
@@ -357,9 +412,29 @@ fn describe(reply: &Reply) -> Said {
             format!("created {} ({} partitions)", topic.name, topic.partitions.len()),
             format!("{} 생성 (partition {}개)", topic.name, topic.partitions.len()),
         ),
-        Reply::Produced { topic, partition, offset, .. } => Said::new(
+        Reply::Produced { topic, partition, offset, idempotent: None, .. } => Said::new(
             format!("{topic}-{partition} @ offset {offset}"),
             format!("{topic}-{partition}의 offset {offset}에 기록"),
+        ),
+        Reply::Produced { topic, partition, offset, idempotent: Some(w), .. } if w.duplicate => Said::new(
+            format!(
+                "{topic}-{partition} @ offset {offset}: a duplicate of producer {}'s sequence {}, not written again",
+                w.producer_id, w.sequence
+            ),
+            format!(
+                "{topic}-{partition}의 offset {offset}: 이미 받은 프로듀서 {}, 시퀀스 {}의 재전송이라 다시 기록하지 않음",
+                w.producer_id, w.sequence
+            ),
+        ),
+        Reply::Produced { topic, partition, offset, idempotent: Some(w), .. } => Said::new(
+            format!(
+                "{topic}-{partition} @ offset {offset} (producer {}, sequence {})",
+                w.producer_id, w.sequence
+            ),
+            format!(
+                "{topic}-{partition}의 offset {offset}에 기록 (프로듀서 {}, 시퀀스 {})",
+                w.producer_id, w.sequence
+            ),
         ),
         Reply::Offsets { topic, partition, offset: Some(offset), record_timestamp_ms, .. } => {
             let at = record_timestamp_ms.map(|t| format!(" (timestamp {t})")).unwrap_or_default();
