@@ -214,14 +214,18 @@ pub(crate) fn cluster(
                     for c in &kafka_clients {
                         let requests: Vec<String> =
                             c.requests.iter().map(|(api, n)| format!("{api}={n}")).collect();
+                        let ids: Vec<String> = c.producer_ids.iter().map(i64::to_string).collect();
                         writeln!(
                             out,
-                            "KafkaClient: {}\tSoftware: {}\tAddress: {}\tBroker: {}\tRequests: {}",
+                            "KafkaClient: {}\tSoftware: {}\tAddress: {}\tBroker: {}\tRequests: {}\tConnection: {}\tProducerIds: {}\tGroups: {}",
                             c.client_id,
                             c.software,
                             c.address,
                             c.broker,
-                            requests.join(",")
+                            requests.join(","),
+                            c.connection,
+                            ids.join(","),
+                            c.groups.join(",")
                         )
                         .map_err(io)?;
                     }

@@ -357,6 +357,8 @@ fn korean_cluster(text: &str) -> Option<&'static str> {
         }
         "(no client.id)" => "(client.id 없음)",
         "from {} to broker {}" => "{}에서 브로커 {}로",
+        "producer id {}" => "프로듀서 ID {}",
+        "groups: {}" => "그룹: {}",
         "Dismiss" => "닫기",
         "Network partition editor" => "네트워크 파티션 편집기",
         "Click a link to cut it both ways; click it again to heal it. A broker cut from the controller is fenced after 9 s; a follower cut from its leader leaves the ISR after 30 s; clients cut from a leader time out." => {

@@ -679,6 +679,9 @@ pub struct BrokerView {
 /// A Kafka client connected to a broker's listener, as `describe_cluster` shows it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KafkaClientView {
+    /// The connection's number, as the protocol inspector names it.
+    #[serde(default)]
+    pub connection: u64,
     /// The broker whose listener it connected to.
     pub broker: i32,
     /// Where it connects from (e.g. `/127.0.0.1`).
@@ -690,6 +693,12 @@ pub struct KafkaClientView {
     pub software: String,
     /// How many requests of each API it sent, by Kafka's name (`Produce`, `Fetch`, …).
     pub requests: BTreeMap<String, u64>,
+    /// The producer ids InitProducerId gave it (at most `MAX_LISTED_PER_KAFKA_CLIENT`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub producer_ids: Vec<i64>,
+    /// The consumer groups it joined (at most `MAX_LISTED_PER_KAFKA_CLIENT`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
 }
 
 /// An idempotent producer as a `produce` names it (`enable.idempotence=true`): who it is and the

@@ -139,5 +139,9 @@ pub const MAX_INSPECTED_HEX_BYTES: usize = 1024;
 /// Characters of a decoded body the inspector shows (a fetch response's records are long).
 pub const MAX_INSPECTED_BODY_CHARS: usize = 8 * 1024;
 
+/// Producer ids and consumer groups `describe_cluster` lists for one Kafka connection (the
+/// newest; a client asking InitProducerId in a loop does not grow the listing).
+pub const MAX_LISTED_PER_KAFKA_CLIENT: usize = 16;
+
 /// Kafka connections `describe_cluster` lists at once; more are served but not listed.
 pub const MAX_LISTED_KAFKA_CLIENTS: usize = 1_024;

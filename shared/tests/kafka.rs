@@ -994,6 +994,7 @@ fn billing_coordinator(cluster: &mut Cluster) -> i32 {
     let found: FindCoordinatorResponse = response(&out, 2, 1);
     assert_eq!(found.error_code, 0);
     assert_eq!(found.port, 9092 + found.node_id.0, "the coordinator's own listener");
+    connection.close(cluster, NOW_MS);
     found.node_id.0
 }
 
@@ -1437,6 +1438,22 @@ fn describe_cluster_lists_the_connected_kafka_clients() {
     assert_eq!(client.software, "kite-test-client 1.2");
     let requests: Vec<(&str, u64)> = client.requests.iter().map(|(api, n)| (api.as_str(), *n)).collect();
     assert_eq!(requests, [("ApiVersions", 1), ("Metadata", 2)]);
+    assert_eq!(client.connection, 1, "the number the protocol inspector names it by");
+
+    // Its producer ids and its groups are listed too: what it is, not only what it asked.
+    let (producer_id, _) = init_producer_id(&mut connection, &mut cluster, 4, (-1, -1));
+    let coordinator = billing_coordinator(&mut cluster);
+    let mut member = KafkaConnection::new(listener(coordinator));
+    member.receive(&mut cluster, NOW_MS, &frame(ApiKey::JoinGroup, 5, 1, &join_group(""))).unwrap();
+    let Reply::ClusterDescribed { kafka_clients, .. } = cluster.handle(NOW_MS, Command::DescribeCluster)
+    else {
+        panic!("not described")
+    };
+    let by_connection = |n: u64| kafka_clients.iter().find(|c| c.connection == n).expect("listed");
+    assert_eq!(by_connection(1).producer_ids, [producer_id]);
+    let joined: Vec<&Vec<String>> = kafka_clients.iter().map(|c| &c.groups).collect();
+    assert!(joined.iter().any(|groups| groups.as_slice() == ["billing"]), "{kafka_clients:?}");
+    member.close(&mut cluster, NOW_MS);
     connection.close(&mut cluster, NOW_MS);
     let Reply::ClusterDescribed { kafka_clients, .. } = cluster.handle(NOW_MS, Command::DescribeCluster)
     else {

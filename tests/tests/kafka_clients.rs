@@ -386,9 +386,10 @@ fn a_group_of_two_rebalances_commits_and_resumes_after_a_restart() {
     assert_eq!(kcat(&server, &group, ""), "after the restart\n", "the group resumes from its commits");
 }
 
-/// What a Kafka client does shows in the UI: while kcat consumes from `kite serve`, the cluster
-/// view lists it, in English and in Korean — its client.id, its software (librdkafka), the broker
-/// it talks to and how many requests of each API it sent; `kite cluster describe` prints it too.
+/// What a Kafka client does shows in the UI: while kcat consumes from `kite serve` in a group,
+/// the cluster view lists it, in English and in Korean — its client.id, its software
+/// (librdkafka), the broker it talks to, the group it joined and how many requests of each API
+/// it sent; `kite cluster describe` prints it too.
 /// A kcat produce shows in the protocol inspector, its request and response decoded field by
 /// field, and `kite inspect-kafka` prints the same.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -398,7 +399,16 @@ async fn the_cluster_view_lists_connected_kafka_clients() {
     ApiClient::connect(&server).create_topic("watched", 1);
     // A consumer that stays connected until the test ends.
     let mut consumer = Command::new(env_path("KCAT"))
-        .args(["-b", &server.bootstrap(), "-C", "-t", "watched", "-q", "-X", "client.id=learner-app"])
+        .args([
+            "-b",
+            &server.bootstrap(),
+            "-G",
+            "learner-group",
+            "-q",
+            "-X",
+            "client.id=learner-app",
+            "watched",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -420,6 +430,10 @@ async fn the_cluster_view_lists_connected_kafka_clients() {
             text = text_of(&client, "#kafka-clients").await?;
         }
         assert!(text.contains("librdkafka") && text.contains("Fetch"), "{text}");
+        // A group member: the group it joined is listed with the connection that joined it.
+        wait_for(&client, "#kafka-clients .kafka-client-groups").await?;
+        let groups = text_of(&client, "#kafka-clients .kafka-client-groups").await?;
+        assert_eq!(groups, "groups: learner-group");
         let into_view = "document.querySelector('#cluster').scrollIntoView()";
         client.execute(into_view, vec![]).await.map_err(|e| e.to_string())?;
         screenshot(&client, "kafka-clients-en").await?;
@@ -471,6 +485,7 @@ async fn the_cluster_view_lists_connected_kafka_clients() {
     let _ = consumer.wait();
     let printed = String::from_utf8_lossy(&described.stdout);
     assert!(printed.contains("KafkaClient: learner-app\tSoftware: librdkafka"), "{printed}");
+    assert!(printed.contains("\tGroups: learner-group"), "{printed}");
 }
 
 /// An idempotent producer (confluent-kafka, acks=all) while its partition's leader is stopped

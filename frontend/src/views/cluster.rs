@@ -154,11 +154,17 @@ struct ClientsProps {
     clients: Vec<KafkaClientView>,
 }
 
-/// The Kafka clients connected to the brokers' listeners: who (client.id, software), from where,
-/// to which broker, and how many requests of each API.
+/// The Kafka clients connected to the brokers' listeners: who (client.id, software, its
+/// connection's number in the protocol inspector), from where, to which broker, its producer ids
+/// and consumer groups, and its requests of each API with their rate since the last refresh.
 #[function_component(KafkaClients)]
 fn kafka_clients(props: &ClientsProps) -> Html {
     let lang = use_context::<Lang>().unwrap_or_default();
+    // The counts the last render saw, and when: requests per second since then.
+    let seen = use_mut_ref(|| (0.0_f64, RequestCounts::new()));
+    let now_ms = js_sys::Date::now();
+    let rates = request_rates(&seen.borrow(), now_ms, &props.clients);
+    *seen.borrow_mut() = (now_ms, props.clients.iter().map(|c| (c.connection, c.requests.clone())).collect());
     html! {
         <div class="kafka-clients">
             <h3>{ tr(lang, "Kafka clients") }</h3>
@@ -170,12 +176,25 @@ fn kafka_clients(props: &ClientsProps) -> Html {
                 <ul class="kafka-client-list" id="kafka-clients">
                     { for props.clients.iter().map(|c| {
                         let name = if c.client_id.is_empty() { tr(lang, "(no client.id)").to_string() } else { c.client_id.clone() };
-                        let requests: Vec<String> = c.requests.iter().map(|(api, n)| format!("{api} {n}")).collect();
+                        let requests: Vec<String> = c.requests.iter().map(|(api, n)| {
+                            match rates.get(&(c.connection, api.clone())) {
+                                Some(rate) if *rate >= 0.5 => format!("{api} {n} ({rate:.0}/s)"),
+                                _ => format!("{api} {n}"),
+                            }
+                        }).collect();
+                        let ids: Vec<String> = c.producer_ids.iter().map(i64::to_string).collect();
                         html! {
-                            <li class="kafka-client" data-client-id={c.client_id.clone()} data-broker={c.broker.to_string()}>
-                                <strong>{ name }</strong>
+                            <li class="kafka-client" data-client-id={c.client_id.clone()} data-broker={c.broker.to_string()}
+                                data-connection={c.connection.to_string()}>
+                                <strong>{ name }<span class="kafka-client-connection">{ format!(" #{}", c.connection) }</span></strong>
                                 <span class="kafka-client-software">{ c.software.clone() }</span>
                                 <span class="kafka-client-meta">{ trf(lang, "from {} to broker {}", &[&c.address, &c.broker]) }</span>
+                                if !ids.is_empty() {
+                                    <span class="kafka-client-producers">{ trf(lang, "producer id {}", &[&ids.join(", ")]) }</span>
+                                }
+                                if !c.groups.is_empty() {
+                                    <span class="kafka-client-groups">{ trf(lang, "groups: {}", &[&c.groups.join(", ")]) }</span>
+                                }
                                 <span class="kafka-client-requests">{ requests.join(" · ") }</span>
                             </li>
                         }
@@ -184,4 +203,27 @@ fn kafka_clients(props: &ClientsProps) -> Html {
             }
         </div>
     }
+}
+
+/// Each connection's request count by API.
+type RequestCounts = std::collections::BTreeMap<u64, std::collections::BTreeMap<String, u64>>;
+
+/// Requests per second of each (connection, API) since `seen` was taken (none at the first look).
+fn request_rates(
+    (then_ms, counts): &(f64, RequestCounts),
+    now_ms: f64,
+    clients: &[KafkaClientView],
+) -> std::collections::BTreeMap<(u64, String), f64> {
+    let seconds = (now_ms - then_ms) / 1000.0;
+    if *then_ms <= 0.0 || seconds <= 0.0 {
+        return Default::default();
+    }
+    clients
+        .iter()
+        .flat_map(|c| c.requests.iter().map(move |(api, n)| (c, api, *n)))
+        .filter_map(|(c, api, n)| {
+            let before = counts.get(&c.connection)?.get(api)?;
+            Some(((c.connection, api.clone()), n.saturating_sub(*before) as f64 / seconds))
+        })
+        .collect()
 }

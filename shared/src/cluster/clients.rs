@@ -4,7 +4,7 @@
 
 use super::{Cluster, ListenerReach};
 use crate::api::KafkaClientView;
-use crate::limits::MAX_LISTED_KAFKA_CLIENTS;
+use crate::limits::{MAX_LISTED_KAFKA_CLIENTS, MAX_LISTED_PER_KAFKA_CLIENT};
 
 impl Cluster {
     /// What a Kafka client finds at `broker`'s listener now: a stopped broker refuses, a paused
@@ -21,7 +21,12 @@ impl Cluster {
         }
         self.next_kafka_client += 1;
         let id = self.next_kafka_client;
-        let view = KafkaClientView { broker, address: address.to_string(), ..KafkaClientView::default() };
+        let view = KafkaClientView {
+            connection: id,
+            broker,
+            address: address.to_string(),
+            ..KafkaClientView::default()
+        };
         self.kafka_clients.insert(id, view);
         Some(id)
     }
@@ -44,6 +49,22 @@ impl Cluster {
         }
     }
 
+    /// InitProducerId gave the listed connection `id` a producer id.
+    pub fn kafka_client_producer(&mut self, id: u64, producer_id: i64) {
+        if let Some(view) = self.kafka_clients.get_mut(&id) {
+            newest(&mut view.producer_ids, producer_id);
+        }
+    }
+
+    /// The listed connection `id` joined (or rejoined) a consumer group.
+    pub fn kafka_client_group(&mut self, id: u64, group: &str) {
+        if let Some(view) = self.kafka_clients.get_mut(&id)
+            && !view.groups.iter().any(|g| g == group)
+        {
+            newest(&mut view.groups, group.to_string());
+        }
+    }
+
     /// The protocol inspector's exchanges, which the Kafka listeners' connections add to.
     pub fn kafka_exchanges(&mut self) -> &mut crate::kafka::inspector::Exchanges {
         &mut self.kafka_exchanges
@@ -53,4 +74,12 @@ impl Cluster {
     pub fn kafka_client_closed(&mut self, id: u64) {
         self.kafka_clients.remove(&id);
     }
+}
+
+/// `item` last in `list`, the oldest dropped past `MAX_LISTED_PER_KAFKA_CLIENT`.
+fn newest<T>(list: &mut Vec<T>, item: T) {
+    if list.len() >= MAX_LISTED_PER_KAFKA_CLIENT {
+        list.remove(0);
+    }
+    list.push(item);
 }

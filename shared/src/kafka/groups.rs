@@ -345,6 +345,9 @@ pub(super) fn join(
     if let Err(code) = coordinates(connection, cluster, request.now_ms, &join.group) {
         return failed(request, &Asked::Join(join), code).map(Handled::Respond);
     }
+    if let Some(Some(listed)) = connection.listed {
+        cluster.kafka_client_group(listed, &join.group);
+    }
     // The join phase lasts as long as the group's longest rebalance timeout, not this member's.
     ask(connection, cluster, request, GroupRequest::Join(join.clone()), Asked::Join(join), MAX_GROUP_WAIT_MS)
 }

@@ -391,7 +391,7 @@ impl KafkaConnection {
             ApiKey::SaslHandshake => sasl::handshake(self, request, &mut body).map(Handled::Respond),
             ApiKey::SaslAuthenticate => sasl::authenticate(self, request, &mut body).map(Handled::Respond),
             ApiKey::InitProducerId => {
-                produce::init_producer_id(cluster, request, &mut body).map(Handled::Respond)
+                produce::init_producer_id(self, cluster, request, &mut body).map(Handled::Respond)
             }
             ApiKey::FindCoordinator => {
                 groups::find_coordinator(self, cluster, request, &mut body).map(Handled::Respond)

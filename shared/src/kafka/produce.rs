@@ -150,6 +150,7 @@ fn append(
 /// TRANSACTIONAL_ID_AUTHORIZATION_FAILED: Kite has no transactions yet. An id without an epoch,
 /// or an epoch without an id, is INVALID_REQUEST, as in Kafka.
 pub(super) fn init_producer_id(
+    connection: &KafkaConnection,
     cluster: &mut Cluster,
     request: Request,
     body: &mut Bytes,
@@ -163,5 +164,8 @@ pub(super) fn init_producer_id(
         return respond(request, &response.with_error_code(ErrorCode::InvalidRequest.code()));
     }
     let (id, epoch) = cluster.init_producer_id(request.now_ms);
+    if let Some(Some(listed)) = connection.listed {
+        cluster.kafka_client_producer(listed, id);
+    }
     respond(request, &response.with_producer_id(ProducerId(id)).with_producer_epoch(epoch))
 }
