@@ -211,30 +211,37 @@ pub(crate) fn cluster(
                     for [a, b] in &cut_links {
                         writeln!(out, "CutLink: {a} <-> {b}").map_err(io)?;
                     }
-                    for c in &kafka_clients {
-                        let requests: Vec<String> =
-                            c.requests.iter().map(|(api, n)| format!("{api}={n}")).collect();
-                        let ids: Vec<String> = c.producer_ids.iter().map(i64::to_string).collect();
-                        writeln!(
-                            out,
-                            "KafkaClient: {}\tSoftware: {}\tAddress: {}\tBroker: {}\tRequests: {}\tConnection: {}\tProducerIds: {}\tGroups: {}",
-                            c.client_id,
-                            c.software,
-                            c.address,
-                            c.broker,
-                            requests.join(","),
-                            c.connection,
-                            ids.join(","),
-                            c.groups.join(",")
-                        )
-                        .map_err(io)?;
-                    }
-                    Ok(())
+                    print_kafka_clients(out, &kafka_clients)
                 }
             }
         }
         other => Err(kafka_error(other)),
     }
+}
+
+/// `kite cluster describe`'s line per Kafka connection.
+fn print_kafka_clients(
+    out: &mut impl Write,
+    clients: &[kite_shared::api::KafkaClientView],
+) -> Result<(), String> {
+    for c in clients {
+        let requests: Vec<String> = c.requests.iter().map(|(api, n)| format!("{api}={n}")).collect();
+        let ids: Vec<String> = c.producer_ids.iter().map(i64::to_string).collect();
+        writeln!(
+            out,
+            "KafkaClient: {}\tSoftware: {}\tAddress: {}\tBroker: {}\tRequests: {}\tConnection: {}\tProducerIds: {}\tGroups: {}",
+            c.client_id,
+            c.software,
+            c.address,
+            c.broker,
+            requests.join(","),
+            c.connection,
+            ids.join(","),
+            c.groups.join(",")
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 #[derive(clap::Args)]
