@@ -885,6 +885,8 @@ impl Cluster {
         let mut reply = produce(self)?;
         self.counters.bytes_produced += self.topic_bytes(topic).saturating_sub(bytes_before);
         self.counters.records_produced += match &reply {
+            // A retry the leader recognized wrote nothing.
+            Reply::Produced { idempotent: Some(write), .. } if write.duplicate => 0,
             Reply::Produced { .. } => 1,
             Reply::ProducedBatch { records, .. } => records.len() as u64,
             _ => 0,
