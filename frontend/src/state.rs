@@ -585,11 +585,7 @@ impl AppState {
         self.last_error = None;
         self.selected_topic = Some(topic.clone());
         if let (Some(write), Some(producer)) = (&idempotent, &mut self.producer.producer) {
-            let next = write.sequence.wrapping_add(1).max(0);
-            match producer.sequences.iter_mut().find(|(p, _)| *p == partition) {
-                Some((_, sequence)) => *sequence = (*sequence).max(next),
-                None => producer.sequences.push((partition, next)),
-            }
+            producer.wrote(partition, write);
         }
         if let Some(Command::Produce { partition: pinned, .. }) = &mut self.producer.last_sent {
             *pinned = Some(partition);

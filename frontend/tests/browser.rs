@@ -30,6 +30,21 @@ fn ask(cluster: &mut Cluster, id: u64, command: Command) -> Reply {
     }
 }
 
+/// A `send` for a view under test: what the view sends, kept in order.
+fn recorded_sends() -> (std::rc::Rc<std::cell::RefCell<Vec<Command>>>, yew::Callback<Command>) {
+    let sent = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let keep = sent.clone();
+    (sent, yew::Callback::from(move |command: Command| keep.borrow_mut().push(command)))
+}
+
+/// A fresh element in the page's body for a component to render into.
+fn mounted_root() -> web_sys::Element {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let root = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    root
+}
+
 #[wasm_bindgen_test]
 fn the_engine_in_wasm_places_keys_like_kafka() {
     let mut cluster = Cluster::new(7);
@@ -140,19 +155,10 @@ fn the_reducer_follows_the_engine() {
     let state = state.apply(reply(Reply::ProducerIdInitialized { producer_id: 7, producer_epoch: 0 }));
     let producer = IdempotentProducer { producer_id: 7, producer_epoch: 0, sequences: vec![] };
     assert_eq!(state.producer.producer, Some(producer.clone()));
-    let sent = Command::Produce {
-        topic: "orders".into(),
-        partition: None,
-        key: Some("k".into()),
-        value: Some("v".into()),
-        timestamp_ms: None,
-        partitioner: Default::default(),
-        key_serializer: Default::default(),
-        value_serializer: Default::default(),
-        headers: vec![],
-        acks: Default::default(),
-        producer: Some(producer),
-    };
+    let mut sent = Command::produce_text("orders", None, Some("k".into()), "v");
+    if let Command::Produce { producer: from, .. } = &mut sent {
+        *from = Some(producer);
+    }
     let written = |duplicate| Reply::Produced {
         topic: "orders".into(),
         partition: 2,
@@ -268,9 +274,7 @@ fn topic_configs_are_read_like_kafka_topics_config_flags() {
 
 #[wasm_bindgen_test]
 async fn the_result_view_renders_in_a_real_dom() {
-    let document = web_sys::window().unwrap().document().unwrap();
-    let root = document.create_element("div").unwrap();
-    document.body().unwrap().append_child(&root).unwrap();
+    let root = mounted_root();
     let produced = kite_frontend::state::Produced {
         topic: "orders".into(),
         partition: 2,
@@ -298,22 +302,14 @@ async fn the_result_view_renders_in_a_real_dom() {
 async fn the_network_editor_cuts_and_heals_links() {
     use kite_frontend::views::network::{NetworkEditor, Props, is_cut, link_nodes};
     use kite_shared::api::BrokerView;
-    use std::cell::RefCell;
-    use std::rc::Rc;
     use wasm_bindgen::JsCast;
     let brokers: Vec<BrokerView> =
         (0..3).map(|id| BrokerView { id, state: "up".into(), replicas: 1, leaders: 0 }).collect();
     assert_eq!(link_nodes(&brokers), ["controller", "broker-0", "broker-1", "broker-2", "clients"]);
     let cut_links = vec![["controller".to_string(), "broker-0".to_string()]];
     assert!(is_cut(&cut_links, "broker-0", "controller") && !is_cut(&cut_links, "broker-1", "controller"));
-    let sent = Rc::new(RefCell::new(Vec::new()));
-    let send = {
-        let sent = sent.clone();
-        yew::Callback::from(move |command: Command| sent.borrow_mut().push(command))
-    };
-    let document = web_sys::window().unwrap().document().unwrap();
-    let root = document.create_element("div").unwrap();
-    document.body().unwrap().append_child(&root).unwrap();
+    let (sent, send) = recorded_sends();
+    let root = mounted_root();
     yew::Renderer::<NetworkEditor>::with_root_and_props(
         root.clone(),
         Props { brokers, cut_links, ready: true, send },
@@ -353,8 +349,6 @@ async fn the_network_editor_cuts_and_heals_links() {
 async fn the_protocol_inspector_opens_an_exchange_field_by_field() {
     use kite_frontend::views::inspector::{InspectorPanel, Props};
     use kite_shared::api::{KafkaExchangeView, KafkaFieldView, KafkaFrameView};
-    use std::cell::RefCell;
-    use std::rc::Rc;
     use wasm_bindgen::JsCast;
     let field = |name: &str, value: &str, start, end| KafkaFieldView {
         name: name.into(),
@@ -394,14 +388,8 @@ async fn the_protocol_inspector_opens_an_exchange_field_by_field() {
     };
     let exchanges: std::collections::VecDeque<_> =
         [exchange(7, "Produce", 0, "no_response"), exchange(8, "Fetch", 1, "waiting")].into();
-    let sent = Rc::new(RefCell::new(Vec::new()));
-    let send = {
-        let sent = sent.clone();
-        yew::Callback::from(move |command: Command| sent.borrow_mut().push(command))
-    };
-    let document = web_sys::window().unwrap().document().unwrap();
-    let root = document.create_element("div").unwrap();
-    document.body().unwrap().append_child(&root).unwrap();
+    let (sent, send) = recorded_sends();
+    let root = mounted_root();
     yew::Renderer::<InspectorPanel>::with_root_and_props(
         root.clone(),
         Props { exchanges: exchanges.clone(), in_tab: false, ready: true, send: send.clone() },
@@ -436,13 +424,8 @@ async fn the_protocol_inspector_opens_an_exchange_field_by_field() {
     assert!(root.query_selector("li.exchange[data-api='Fetch']").unwrap().is_some());
 
     // The first panel goes on asking; the tab's panel has its own sink.
-    let tab = document.create_element("div").unwrap();
-    document.body().unwrap().append_child(&tab).unwrap();
-    let asked = Rc::new(RefCell::new(Vec::new()));
-    let send = {
-        let asked = asked.clone();
-        yew::Callback::from(move |command: Command| asked.borrow_mut().push(command))
-    };
+    let tab = mounted_root();
+    let (asked, send) = recorded_sends();
     yew::Renderer::<InspectorPanel>::with_root_and_props(
         tab.clone(),
         Props { exchanges: Default::default(), in_tab: true, ready: true, send },
@@ -917,9 +900,7 @@ fn the_map_throttles_its_flights_and_marks_role_changes() {
 async fn the_partitions_view_deletes_records_and_adds_a_partition() {
     use kite_frontend::views::partitions::{PartitionsView, Props};
     use kite_shared::api::RecordView;
-    use std::cell::RefCell;
     use std::collections::BTreeMap;
-    use std::rc::Rc;
     use wasm_bindgen::JsCast;
     let record = |offset: i64| RecordView {
         offset,
@@ -930,14 +911,8 @@ async fn the_partitions_view_deletes_records_and_adds_a_partition() {
         headers: Vec::new(),
     };
     let records = BTreeMap::from([(("orders".to_string(), 1), (0..3).map(record).collect::<Vec<_>>())]);
-    let sent = Rc::new(RefCell::new(Vec::new()));
-    let send = {
-        let sent = sent.clone();
-        yew::Callback::from(move |command: Command| sent.borrow_mut().push(command))
-    };
-    let document = web_sys::window().unwrap().document().unwrap();
-    let root = document.create_element("div").unwrap();
-    document.body().unwrap().append_child(&root).unwrap();
+    let (sent, send) = recorded_sends();
+    let root = mounted_root();
     let props = Props {
         topic: Some(orders([0, 3, 0])),
         records,

@@ -714,6 +714,23 @@ pub struct IdempotentProducer {
     pub sequences: Vec<(i32, i32)>,
 }
 
+impl IdempotentProducer {
+    /// The sequence its next record to `partition` carries.
+    pub fn next_sequence(&self, partition: i32) -> i32 {
+        self.sequences.iter().find(|(p, _)| *p == partition).map_or(0, |(_, next)| *next)
+    }
+
+    /// A record of it was taken in `partition` (`write` says with which sequence): the next one
+    /// there carries the sequence after it (a duplicate moves nothing; Kafka wraps at i32::MAX).
+    pub fn wrote(&mut self, partition: i32, write: &IdempotentWrite) {
+        let next = write.sequence.wrapping_add(1).max(0);
+        match self.sequences.iter_mut().find(|(p, _)| *p == partition) {
+            Some((_, sequence)) => *sequence = (*sequence).max(next),
+            None => self.sequences.push((partition, next)),
+        }
+    }
+}
+
 /// How the leader took an idempotent producer's record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdempotentWrite {

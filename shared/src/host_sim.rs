@@ -490,11 +490,7 @@ impl Sim {
     fn producer_answered(&mut self, reply: &Reply) {
         match (reply, &mut self.producer) {
             (Reply::Produced { partition, idempotent: Some(write), .. }, Some(producer)) => {
-                let next = write.sequence.wrapping_add(1).max(0);
-                match producer.sequences.iter_mut().find(|(p, _)| p == partition) {
-                    Some((_, sequence)) => *sequence = (*sequence).max(next),
-                    None => producer.sequences.push((*partition, next)),
-                }
+                producer.wrote(*partition, write);
             }
             _ => self.producer = None,
         }

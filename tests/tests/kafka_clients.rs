@@ -114,19 +114,7 @@ fn kcat_lists_the_brokers_produces_with_every_codec_and_consumes() {
     let dump = Api::DumpRecord { topic: "orders".into(), partition: 0, offset: 4 };
     let Reply::RecordDumped { batch, .. } = client.request(dump) else { panic!("no dump") };
     assert_eq!(batch.compresscodec, "zstd", "the zstd batch as kcat sent it");
-    let produce = Api::Produce {
-        topic: "orders".into(),
-        partition: Some(0),
-        key: Some("from-kite".into()),
-        value: Some("hello kcat".into()),
-        timestamp_ms: None,
-        partitioner: Default::default(),
-        key_serializer: Default::default(),
-        value_serializer: Default::default(),
-        headers: vec![],
-        acks: Default::default(),
-        producer: None,
-    };
+    let produce = Api::produce_text("orders", Some(0), Some("from-kite".into()), "hello kcat");
     assert!(matches!(client.request(produce), Reply::Produced { offset: 5, .. }));
     assert_eq!(consume(&server, "orders").last().map(String::as_str), Some("from-kite=hello kcat@5"));
 }

@@ -1200,7 +1200,6 @@ impl Cluster {
         Ok(Reply::TopicConfigAltered { topic })
     }
 
-    /// One record: a batch of one, answered with how its partition was chosen.
     /// `produce` as asked, under the producer's `acks`.
     fn produce_asked(&mut self, now_ms: i64, produce: Command) -> Result<Reply, KafkaError> {
         // `handle` passes a produce only; its fields are read here to keep `handle` short.
@@ -1237,6 +1236,7 @@ impl Cluster {
         })
     }
 
+    /// One record: a batch of one, answered with how its partition was chosen.
     fn produce(&mut self, now_ms: i64, acks: Acks, request: ProduceRequest<'_>) -> Result<Reply, KafkaError> {
         let topic_name = request.topic;
         refuse_internal(topic_name)?;
@@ -1269,7 +1269,7 @@ impl Cluster {
         // its producer has for the partition it was placed in, and the leader checks it.
         let Placed { timestamp_ms, record, .. } = placed.remove(0);
         let partition = placement.partition();
-        let sequence = producer.sequences.iter().find(|(p, _)| *p == partition).map_or(0, |(_, next)| *next);
+        let sequence = producer.next_sequence(partition);
         let batch = ProducerBatch {
             producer_id: producer.producer_id,
             epoch: producer.producer_epoch,

@@ -154,11 +154,7 @@ impl ScenarioRun {
         };
         *pinned = Some(*partition);
         if let (Some(write), Some(producer)) = (idempotent, &mut self.producer) {
-            let next = write.sequence.wrapping_add(1).max(0);
-            match producer.sequences.iter_mut().find(|(p, _)| p == partition) {
-                Some((_, sequence)) => *sequence = (*sequence).max(next),
-                None => producer.sequences.push((*partition, next)),
-            }
+            producer.wrote(*partition, write);
         }
         self.last_produce = Some(command);
     }
