@@ -183,15 +183,22 @@ fn a_kcat_consumer_group_reads_every_partition_commits_and_resumes() {
 
 /// Runs one of the client scripts in `tests/clients/` against the server (the bootstrap address,
 /// then `args`): a `.py` with `KITE_PYTHON`, a `.js` with node and kafkajs from
-/// `KITE_NODE_MODULES`. Its stdout.
+/// `KITE_NODE_MODULES`, a `.java` with `java` (its single-file source launcher) and Kafka's Java
+/// client from `KITE_JAVA_JARS`. Its stdout.
 fn run_client(server: &KiteServer, script: &str, args: &[&str]) -> String {
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("clients").join(script);
-    let mut runner = if script.extension().is_some_and(|e| e == "js") {
-        let mut node = Command::new("node");
-        node.env("NODE_PATH", env_path("KITE_NODE_MODULES"));
-        node
-    } else {
-        Command::new(env_path("KITE_PYTHON"))
+    let mut runner = match script.extension().and_then(|e| e.to_str()) {
+        Some("js") => {
+            let mut node = Command::new("node");
+            node.env("NODE_PATH", env_path("KITE_NODE_MODULES"));
+            node
+        }
+        Some("java") => {
+            let mut java = Command::new("java");
+            java.arg("-cp").arg(env_path("KITE_JAVA_JARS").join("*"));
+            java
+        }
+        _ => Command::new(env_path("KITE_PYTHON")),
     };
     let child = runner
         .arg(&script)
@@ -207,20 +214,24 @@ fn run_client(server: &KiteServer, script: &str, args: &[&str]) -> String {
 }
 
 /// confluent-kafka, kafka-python and kafkajs (second and third independent readings of the
-/// protocol) each create a
-/// three-partition topic with their admin client, produce six keyed records to it and read them
-/// back in a consumer group: each key
+/// protocol) and Kafka's own Java client each create a three-partition topic with their admin
+/// client, produce six keyed records to it and read them back in a consumer group: each key
 /// lands on the partition Kite's own murmur2 partitioner names (what the UI explains), offsets
 /// count from 0 in every partition, the group reads exactly what was produced, Kite's
-/// DescribeGroup shows its commits, and confluent-kafka's admin client lists and describes it.
+/// DescribeGroup shows its commits, and the confluent-kafka and Java admin clients list and
+/// describe it, the cluster and the topic's configs.
 #[test]
 fn real_clients_produce_and_consume_in_a_group() {
     let data = TempDir::new("python-clients");
     let server = KiteServer::start(data.path());
     let mut client = ApiClient::connect(&server);
-    for script in ["confluent_kafka_client.py", "kafka_python_client.py", "kafkajs_client.js"] {
+    let scripts =
+        ["confluent_kafka_client.py", "kafka_python_client.py", "kafkajs_client.js", "java_client.java"];
+    let mut groups = Vec::new();
+    for script in scripts {
         // The script's admin client creates the topic (CreateTopics).
-        let topic = script.trim_end_matches(".py").trim_end_matches(".js").replace('_', "-");
+        let topic = script.split('.').next().unwrap().replace('_', "-");
+        groups.push(format!("{topic}-group"));
         let out = run_client(&server, script, &[&topic, &format!("{topic}-group")]);
         let (mut produced, mut consumed) = (Vec::new(), Vec::new());
         let (mut listed, mut described): (Vec<String>, _) = (Vec::new(), None);
@@ -251,17 +262,28 @@ fn real_clients_produce_and_consume_in_a_group() {
             }
         }
         assert_eq!(produced.len(), 6, "{script}: {out}");
-        if script.starts_with("confluent") {
-            // Its admin client lists the group (ListGroups) and describes it (DescribeGroups).
+        if script.starts_with("confluent") || script.starts_with("java") {
+            // Its admin client lists the groups so far (ListGroups) and describes its own
+            // (DescribeGroups).
             let group = format!("{topic}-group");
-            assert_eq!(listed, std::slice::from_ref(&group), "{script}");
+            let mut so_far = groups.clone();
+            so_far.sort();
+            assert_eq!(listed, so_far, "{script}");
             assert_eq!(described, Some((group, "EMPTY".to_string(), "0".to_string())), "{script}");
             assert_eq!(cluster, "cluster 3 brokers, controller 0", "{script}: DescribeCluster");
             // IncrementalAlterConfigs then DescribeConfigs: the config it set is the topic's
-            // (source 1), the other the default (5).
+            // (source 1, DYNAMIC_TOPIC_CONFIG to the Java client), the other the default (5).
+            let (set, default) = if script.starts_with("java") {
+                ("DYNAMIC_TOPIC_CONFIG", "DEFAULT_CONFIG")
+            } else {
+                ("1", "5")
+            };
             assert_eq!(
                 configs,
-                ["config retention.ms 7200000 1", "config cleanup.policy delete 5"],
+                [
+                    format!("config retention.ms 7200000 {set}"),
+                    format!("config cleanup.policy delete {default}")
+                ],
                 "{script}"
             );
         }

