@@ -11,6 +11,9 @@
 //! pages, pings and every connection's bytes keep moving while the engine is busy. Only the turn
 //! that holds the engine has a thread of its own: a hundred clients waiting cost no threads.
 //! Turns are still one at a time: requests wait for each other, not for a partition of their own.
+//! So the cluster is told to pace creations (`Cluster::pace_creations`): a wide topic's replica
+//! logs are created a slice per turn, each later slice in a turn of its own (`resume_deferred`)
+//! queued behind the requests already waiting.
 
 use std::cell::Cell;
 
@@ -27,11 +30,19 @@ thread_local! {
 /// The cluster, shared by every connection, the ticker and the shutdown.
 pub(crate) struct Engine {
     cluster: tokio::sync::Mutex<Cluster>,
+    /// Woken when a turn leaves replica logs to create (`Cluster::has_deferred_work`).
+    deferred: tokio::sync::Notify,
 }
 
 impl Engine {
-    pub(crate) fn new(cluster: Cluster) -> Engine {
-        Engine { cluster: tokio::sync::Mutex::new(cluster) }
+    pub(crate) fn new(mut cluster: Cluster) -> Engine {
+        cluster.pace_creations(kite_shared::limits::MAX_REPLICA_LOGS_CREATED_PER_TURN);
+        Engine { cluster: tokio::sync::Mutex::new(cluster), deferred: tokio::sync::Notify::new() }
+    }
+
+    /// Waits until a turn has left replica logs to create.
+    pub(crate) async fn deferred_work(&self) {
+        self.deferred.notified().await;
     }
 
     /// Waits for the engine without holding a thread, then runs `work` in one turn, off the
@@ -39,10 +50,14 @@ impl Engine {
     pub(crate) async fn turn<T>(&self, work: impl FnOnce(&mut Cluster) -> T) -> T {
         let mut cluster = self.cluster.lock().await;
         let run = || in_turn(|| work(&mut cluster));
-        match tokio::runtime::Handle::try_current().map(|runtime| runtime.runtime_flavor()) {
+        let result = match tokio::runtime::Handle::try_current().map(|runtime| runtime.runtime_flavor()) {
             Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
             _ => run(),
+        };
+        if cluster.has_deferred_work() {
+            self.deferred.notify_one();
         }
+        result
     }
 }
 

@@ -301,12 +301,25 @@ async fn serve_http<S>(
     }
 }
 
-/// The engine's periodic work, once a second: flush.ms, checkpoints, retention and cleaning.
+/// The engine's periodic work, once a second: flush.ms, checkpoints, retention and cleaning;
+/// and, whenever a turn left some, the next slice of a wide topic's replica logs, in a turn of
+/// its own behind the requests already waiting (`Cluster::resume`).
 /// `panic_on_topic` plants a bug for the panic policy's test (`--panic-on-topic`).
 async fn tick(engine: Arc<Engine>, events: session::Events, panic_on_topic: Option<String>) {
     let mut interval = tokio::time::interval(std::time::Duration::from_millis(TICK_INTERVAL_MS));
     loop {
-        interval.tick().await;
+        tokio::select! {
+            _ = interval.tick() => {}
+            () = engine.deferred_work() => {
+                engine
+                    .turn(|cluster| {
+                        cluster.resume(session::now_ms());
+                        events.publish(cluster);
+                    })
+                    .await;
+                continue;
+            }
+        }
         let problems = engine
             .turn(|cluster| {
                 if let Some(name) = &panic_on_topic

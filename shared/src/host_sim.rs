@@ -35,6 +35,10 @@ pub const TOPIC: &str = "orders";
 pub const PARTITIONS: i32 = 3;
 /// A second topic the workload creates and deletes, so metadata changes meet the faults too.
 pub const SCRATCH_TOPIC: &str = "scratch";
+/// Replica logs a creation makes per turn here: kite serve paces at
+/// `MAX_REPLICA_LOGS_CREATED_PER_TURN`, which these small topics never reach, so the simulator
+/// paces at two, and its crashes, power cuts and stopped brokers meet creations half-made.
+pub const REPLICA_LOGS_CREATED_PER_TURN: usize = 2;
 /// Steps in a run unless the config says otherwise.
 pub const DEFAULT_STEPS: u32 = 300;
 /// The clock moves 1 to this many ms between steps.
@@ -370,6 +374,7 @@ impl Sim {
         let (mut cluster, _, _) =
             layout::open(self.config.seed, self.now, &mut self.disk.clone(), count, options)?;
         cluster.allow_faults = true;
+        cluster.pace_creations(REPLICA_LOGS_CREATED_PER_TURN);
         Ok(cluster)
     }
 
@@ -412,8 +417,13 @@ impl Sim {
         }
         if let Some(cluster) = self.cluster.as_mut() {
             let problems = cluster.tick(self.now);
+            // kite serve's turn of its own for a paced creation's next slice.
+            let resumed = cluster.has_deferred_work() && !cluster.resume(self.now);
             for problem in problems {
                 self.log(format!("tick: {problem}"));
+            }
+            if resumed {
+                self.log("every replica of the topics created is made".to_string());
             }
         }
         if self.fault() {
@@ -661,6 +671,8 @@ impl Sim {
         for second in 1..=SETTLE_MS / 1_000 {
             if let Some(cluster) = self.cluster.as_mut() {
                 cluster.tick(self.now + second * 1_000);
+                // kite serve's turns of their own make a paced creation's slices meanwhile.
+                while cluster.resume(self.now + second * 1_000) {}
             }
         }
         self.now += SETTLE_MS;
@@ -727,6 +739,11 @@ impl Sim {
         let reply = self.ask(Command::CreatePartitions { topic: TOPIC.into(), count: grown });
         if !matches!(&reply, Reply::PartitionsCreated { topic } if topic.partitions.len() == grown as usize) {
             self.violations.push(format!("{TOPIC}: CreatePartitions {grown} answered {reply:?}"));
+        }
+        // The slices of the added partition's replicas, in turns of their own as kite serve
+        // makes them (a client asking before they are made is told NOT_LEADER_OR_FOLLOWER).
+        if let Some(cluster) = self.cluster.as_mut() {
+            while cluster.resume(self.now) {}
         }
         let added = Command::produce_text(TOPIC, Some(PARTITIONS), None, "in the added partition");
         if !matches!(self.ask(added), Reply::Produced { offset: 0, .. }) {

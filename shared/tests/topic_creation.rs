@@ -1,7 +1,9 @@
 //! Creating a topic is all or nothing: when storage fails part-way (out of file descriptors at the
 //! sixth partition, a metadata write refused), nothing of the topic stays behind — no partition
 //! directory no topic names, no topic in the controller the front does not list — and the name
-//! can be created again, whole.
+//! can be created again, whole. Paced (as `kite serve` creates a wide topic, a slice of replica
+//! logs per turn), every replica is made in the end, even across a broker's restart, and none of a
+//! topic deleted before the end.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use kite_shared::api::{Command, Reply};
 use kite_shared::cluster::{Cluster, StorageOptions};
 use kite_shared::error::ErrorCode;
+use kite_shared::limits::{MAX_PARTITIONS_PER_TOPIC, MAX_REPLICA_LOGS_CREATED_PER_TURN};
 use kite_shared::log::storage::{BrokerStore, MemoryBrokerStore, PartitionStore, StorageError};
 
 /// How the stores of one test fail, and which partition directories exist in them.
@@ -142,4 +145,86 @@ fn a_topic_whose_listing_could_not_be_stored_is_not_listed() {
     assert!(!topics(&mut cluster).contains(&"big".to_string()));
     assert_eq!(dirs_of(&faults, "big"), 0);
     assert!(matches!(cluster.handle(0, create("big", 3)), Reply::TopicCreated { .. }));
+}
+
+/// A replicated cluster of three brokers over `faults`' stores, pacing creations as `kite serve`
+/// does.
+fn paced_cluster(faults: &Faults) -> Cluster {
+    faults.partitions_left.store(usize::MAX, Ordering::SeqCst);
+    let brokers = (0..3).map(|id| store(&format!("broker-{id}"), faults)).collect();
+    let mut cluster =
+        Cluster::open_replicated(1, 0, store("controller", faults), brokers, StorageOptions::MEMORY).unwrap();
+    cluster.pace_creations(MAX_REPLICA_LOGS_CREATED_PER_TURN);
+    cluster
+}
+
+fn create_wide(cluster: &mut Cluster) {
+    let command = Command::CreateTopic {
+        name: "wide".into(),
+        partitions: MAX_PARTITIONS_PER_TOPIC,
+        configs: BTreeMap::new(),
+        replication_factor: Some(3),
+    };
+    let created = cluster.handle(0, command);
+    assert!(matches!(created, Reply::TopicCreated { .. }), "{created:?}");
+}
+
+/// A host that paces creations (`kite serve`) creates a 1,000-partition topic's 3,000 replica
+/// logs a slice per turn: the creation is answered, as Kafka's CreateTopics is, once the
+/// controller has the topic, with the first slice made; each `resume` makes the next slice (the
+/// host answers other clients between them); a partition not created yet refuses records as a
+/// leaderless one does, and takes them once its slice is made.
+#[test]
+fn a_paced_creation_makes_a_wide_topics_replica_logs_a_slice_per_turn() {
+    let faults = Faults::default();
+    let mut cluster = paced_cluster(&faults);
+    create_wide(&mut cluster);
+    let replicas = 3 * MAX_PARTITIONS_PER_TOPIC as usize;
+    assert_eq!(dirs_of(&faults, "wide"), MAX_REPLICA_LOGS_CREATED_PER_TURN);
+    assert!(cluster.has_deferred_work());
+    let last = MAX_PARTITIONS_PER_TOPIC - 1;
+    let early = cluster.handle(0, Command::produce_text("wide", Some(last), None, "early"));
+    let Reply::Error(refused) = &early else { panic!("{early:?}") };
+    assert_eq!(refused.error, ErrorCode::NotLeaderOrFollower, "{refused:?}");
+
+    let mut turns = 1;
+    while cluster.resume(0) {
+        turns += 1;
+        assert_eq!(dirs_of(&faults, "wide"), turns * MAX_REPLICA_LOGS_CREATED_PER_TURN);
+    }
+    assert_eq!(turns + 1, replicas.div_ceil(MAX_REPLICA_LOGS_CREATED_PER_TURN), "turns after the first");
+    assert_eq!(dirs_of(&faults, "wide"), replicas);
+    assert!(!cluster.has_deferred_work() && !cluster.resume(0));
+    let later = cluster.handle(0, Command::produce_text("wide", Some(last), None, "later"));
+    assert!(matches!(later, Reply::Produced { .. }), "{later:?}");
+}
+
+/// A topic deleted before its paced creation finished: the slices left make nothing, so no
+/// directory of it stays on any broker.
+#[test]
+fn a_topic_deleted_before_its_paced_creation_finished_leaves_no_replica() {
+    let faults = Faults::default();
+    let mut cluster = paced_cluster(&faults);
+    create_wide(&mut cluster);
+    cluster.resume(0);
+    let deleted = cluster.handle(0, Command::DeleteTopic { name: "wide".into() });
+    assert!(matches!(deleted, Reply::TopicDeleted { .. }), "{deleted:?}");
+    while cluster.resume(0) {}
+    assert_eq!(dirs_of(&faults, "wide"), 0);
+}
+
+/// A broker restarted in the middle of a paced creation gets every replica it hosts: the slices
+/// left are sent as the controller sees the partition then, to the broker's new incarnation.
+#[test]
+fn a_broker_restarted_during_a_paced_creation_gets_all_its_replicas() {
+    let faults = Faults::default();
+    let mut cluster = paced_cluster(&faults);
+    cluster.allow_faults = true;
+    create_wide(&mut cluster);
+    for command in [Command::StopBroker { broker: 1 }, Command::StartBroker { broker: 1 }] {
+        let reply = cluster.handle(0, command);
+        assert!(!matches!(reply, Reply::Error(_)), "{reply:?}");
+    }
+    while cluster.resume(0) {}
+    assert_eq!(dirs_of(&faults, "wide"), 3 * MAX_PARTITIONS_PER_TOPIC as usize);
 }

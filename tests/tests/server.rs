@@ -85,6 +85,68 @@ fn a_panic_in_the_engine_ends_the_process_and_a_restart_recovers() {
     assert_eq!(names, ["boom", "kept"], "what was stored before the panic is there");
 }
 
+/// A 1,000-partition topic at replication factor 3 (3,000 replica logs): kite serve answers its
+/// creation once the controller has it and makes the replica logs a slice per turn, in turns of
+/// their own between other clients' requests, until every partition takes records. Killed right
+/// after a second such creation was answered, the restarted server makes every replica it had
+/// not made yet.
+#[test]
+fn a_wide_topic_is_created_a_slice_at_a_time_and_whole_after_a_crash() {
+    use kite_e2e::ApiClient;
+    let data = TempDir::new("wide");
+    let mut server = KiteServer::start_with(data.path(), &["--no-kafka"]);
+    let mut client = ApiClient::connect(&server);
+    let partitions = kite_shared::limits::MAX_PARTITIONS_PER_TOPIC;
+    client.create_topic_with("wide", partitions, 3);
+    the_last_slice_takes_records(&mut client, "wide", partitions);
+    assert_eq!(replica_dirs(data.path(), "wide"), 3 * partitions as usize);
+
+    client.create_topic_with("wider", partitions, 3);
+    server.kill9();
+    let restarted = KiteServer::start_with(data.path(), &["--no-kafka"]);
+    let mut client = ApiClient::connect(&restarted);
+    the_last_slice_takes_records(&mut client, "wider", partitions);
+    assert_eq!(replica_dirs(data.path(), "wider"), 3 * partitions as usize);
+}
+
+/// Waits (at most a minute) until the topic's last partition, made in the last slice, takes a
+/// record; the first, made in the first, takes one too.
+fn the_last_slice_takes_records(client: &mut kite_e2e::ApiClient, topic: &str, partitions: i32) {
+    use kite_shared::api::{Command, Reply};
+    let produce = |client: &mut kite_e2e::ApiClient, partition: i32| {
+        client.request(Command::produce_text(topic, Some(partition), None, "hello"))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        match produce(client, partitions - 1) {
+            Reply::Produced { .. } => break,
+            Reply::Error(e) if std::time::Instant::now() < deadline => {
+                assert_eq!(e.error, kite_shared::error::ErrorCode::NotLeaderOrFollower, "{e:?}");
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            other => panic!("{topic}-{}: {other:?}", partitions - 1),
+        }
+    }
+    let first = produce(client, 0);
+    assert!(matches!(first, Reply::Produced { .. }), "{topic}-0: {first:?}");
+}
+
+/// The topic's replica directories on every broker.
+fn replica_dirs(data_dir: &std::path::Path, topic: &str) -> usize {
+    let prefix = format!("{topic}-");
+    (0..3)
+        .map(|broker| {
+            std::fs::read_dir(data_dir.join(format!("broker-{broker}")))
+                .unwrap()
+                .filter(|entry| {
+                    let name = entry.as_ref().unwrap().file_name().into_string().unwrap();
+                    name.strip_prefix(&prefix).is_some_and(|rest| rest.parse::<i32>().is_ok())
+                })
+                .count()
+        })
+        .sum()
+}
+
 mod persistence {
     use std::collections::BTreeMap;
 

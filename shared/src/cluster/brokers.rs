@@ -52,6 +52,8 @@ pub(super) struct PartitionView<'a> {
     pub isr: Vec<BrokerId>,
     /// Each replica's log end offset, for the replicas whose broker holds the log.
     pub replica_log_ends: Vec<(BrokerId, i64)>,
+    /// The leader has yet to create its replica: a paced creation's later slice.
+    pub creating: bool,
 }
 
 /// The brokers under the cluster front.
@@ -136,6 +138,17 @@ pub(super) trait Brokers: Send {
     fn cut_link(&mut self, now_ms: i64, a: LinkEnd, b: LinkEnd, cut: bool) -> Result<(), KafkaError>;
     /// The links cut now, each pair in order.
     fn cut_links(&self) -> Vec<(LinkEnd, LinkEnd)>;
+    /// Creates at most `replica_logs_per_turn` replica logs in the turn that creates a topic or
+    /// adds partitions; the rest wait for `resume`. One broker creates its logs at once.
+    fn pace_creations(&mut self, _replica_logs_per_turn: usize) {}
+    /// Creates the next slice of held-back replica logs; whether more wait.
+    fn resume(&mut self, _now_ms: i64) -> bool {
+        false
+    }
+    /// Whether replica logs wait for `resume`.
+    fn has_deferred(&self) -> bool {
+        false
+    }
     /// What a client finds at `broker`'s listener.
     fn listener_reach(&self, _broker: BrokerId) -> ListenerReach {
         ListenerReach::Serving
@@ -364,6 +377,7 @@ impl Brokers for SingleBroker {
             replicas: vec![SINGLE_BROKER_ID],
             isr: if online { vec![SINGLE_BROKER_ID] } else { Vec::new() },
             replica_log_ends: vec![(SINGLE_BROKER_ID, log.log_end_offset())],
+            creating: false,
         })
     }
 
@@ -528,9 +542,19 @@ pub(super) struct Replicated {
     rng: Rng,
     correlation: u64,
     last_retention_check_ms: Option<i64>,
+    /// Replica logs a topic's creation makes per turn (`pace_creations`); `None`: all at once.
+    creation_pace: Option<usize>,
 }
 
 impl Replicated {
+    /// Sends a creation's PartitionUpdates to the brokers: paced when the host asked for it.
+    fn send_creations(&mut self, out: partition::Outbox) {
+        match self.creation_pace {
+            Some(per_turn) => self.local.send_from_controller_paced(out, per_turn),
+            None => self.local.send_from_controller(out),
+        }
+    }
+
     /// Opens a cluster of `stores.len()` brokers (ids 0, 1, …): the controller replays the
     /// metadata snapshot in `metadata` (a new cluster when there is none), each broker opens its
     /// directory and, once registered, the logs of the partitions it hosts.
@@ -602,6 +626,7 @@ impl Replicated {
             rng: Rng::from_seed(seed ^ 0x7265_706c_6963_6173),
             correlation: 0,
             last_retention_check_ms: None,
+            creation_pace: None,
         };
         // Let every broker register and open its logs, then lead what an unclean stop stranded.
         replicated.local.advance(LOCAL_TICK_MS * 10);
@@ -715,6 +740,20 @@ impl Replicated {
 }
 
 impl Brokers for Replicated {
+    fn pace_creations(&mut self, replica_logs_per_turn: usize) {
+        self.creation_pace = Some(replica_logs_per_turn.max(1));
+    }
+
+    fn resume(&mut self, now_ms: i64) -> bool {
+        let Some(per_turn) = self.creation_pace.filter(|_| self.local.has_deferred()) else { return false };
+        self.catch_up(now_ms);
+        self.local.release_deferred(per_turn)
+    }
+
+    fn has_deferred(&self) -> bool {
+        self.local.has_deferred()
+    }
+
     fn metadata_store(&mut self) -> &mut dyn BrokerStore {
         self.metadata.as_mut()
     }
@@ -769,7 +808,7 @@ impl Brokers for Replicated {
             &mut out,
             &mut self.local.trace,
         )?;
-        self.local.send_from_controller(out);
+        self.send_creations(out);
         self.write_metadata().map_err(storage)
     }
 
@@ -787,7 +826,7 @@ impl Brokers for Replicated {
         let now = self.local.now_ms;
         let trace = &mut self.local.trace;
         self.local.controller.create_partitions(now, name, count, &mut self.rng, &mut out, trace)?;
-        self.local.send_from_controller(out);
+        self.send_creations(out);
         self.write_metadata().map_err(storage)
     }
 
@@ -854,6 +893,8 @@ impl Brokers for Replicated {
                     Some((r, log.log_end_offset()))
                 })
                 .collect(),
+            creating: hosted.is_none()
+                && state.leader.is_some_and(|leader| self.local.is_deferred(leader, &tp)),
         })
     }
 
@@ -873,7 +914,7 @@ impl Brokers for Replicated {
                 .partition(topic, *partition)
                 .ok_or_else(|| super::unknown_partition(topic, *partition))?;
             if view.log.is_none() {
-                return Err(super::no_leader(topic, *partition, view.leader));
+                return Err(super::no_leader(topic, *partition, &view));
             }
             if acks == Acks::All && (view.isr.len() as i32) < min_insync_replicas {
                 return Err(not_enough_replicas(topic, min_insync_replicas, view.isr.len()));
@@ -954,7 +995,7 @@ impl Brokers for Replicated {
         let view =
             self.partition(topic, partition).ok_or_else(|| super::unknown_partition(topic, partition))?;
         let (Some(leader), Some(_)) = (view.leader, view.log) else {
-            return Err(super::no_leader(topic, partition, view.leader));
+            return Err(super::no_leader(topic, partition, &view));
         };
         let high_watermark = view.high_watermark;
         let tp = TopicPartition { topic: topic.to_string(), partition };

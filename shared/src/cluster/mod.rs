@@ -486,6 +486,28 @@ impl Cluster {
         Ok((cluster, reports))
     }
 
+    /// Makes a topic's creation (or partitions added) create at most `replica_logs_per_turn`
+    /// replica logs in the turn that asks for it, and the rest in the turns after (`resume`), so
+    /// a host can answer other clients in between: a topic's creation is then answered as
+    /// Kafka's CreateTopics is, once the controller has it, while its brokers still create their
+    /// logs (a partition not created yet answers as a leaderless one does). `kite serve` paces
+    /// (`MAX_REPLICA_LOGS_CREATED_PER_TURN`); the tab, scenarios and the simulators, whose turns
+    /// keep no other client waiting, create every log at once.
+    pub fn pace_creations(&mut self, replica_logs_per_turn: usize) {
+        self.brokers.pace_creations(replica_logs_per_turn);
+    }
+
+    /// Creates the next slice of replica logs a paced creation held back; whether more wait (a
+    /// host that paces calls it again, after the clients waiting).
+    pub fn resume(&mut self, now_ms: i64) -> bool {
+        !self.closed && self.brokers.resume(now_ms)
+    }
+
+    /// Whether replica logs wait for `resume`.
+    pub fn has_deferred_work(&self) -> bool {
+        !self.closed && self.brokers.has_deferred()
+    }
+
     /// The brokers' periodic work at `now_ms`: the time half of each log's flush policy, the
     /// offset checkpoints every `CHECKPOINT_INTERVAL_MS`, retention and the cleaner every
     /// `RETENTION_CHECK_INTERVAL_MS`, replication on the cluster's clock, and the groups' timers.
@@ -859,7 +881,7 @@ impl Cluster {
     /// or why there is none.
     fn readable(&self, topic: &str, partition: i32) -> Result<(&LocalLog, i64), KafkaError> {
         let view = self.view(topic, partition)?;
-        let log = view.log.ok_or_else(|| no_leader(topic, partition, view.leader))?;
+        let log = view.log.ok_or_else(|| no_leader(topic, partition, &view))?;
         Ok((log, view.high_watermark))
     }
 
@@ -1805,10 +1827,18 @@ fn refuse_internal(topic: &str) -> Result<(), KafkaError> {
     Ok(())
 }
 
-/// Why a partition's leader cannot be reached: there is none (LEADER_NOT_AVAILABLE), or the one
-/// the controller names is down and not yet replaced (a Kafka client times out).
-fn no_leader(topic: &str, partition: i32, leader: Option<i32>) -> KafkaError {
-    match leader {
+/// Why a partition's leader cannot be reached: there is none (LEADER_NOT_AVAILABLE), the one the
+/// controller names has yet to create its replica (NOT_LEADER_OR_FOLLOWER, as that broker
+/// answers; a client asks for metadata and tries again), or it is down and not yet replaced (a
+/// Kafka client times out).
+fn no_leader(topic: &str, partition: i32, view: &brokers::PartitionView<'_>) -> KafkaError {
+    match view.leader {
+        Some(leader) if view.creating => KafkaError::new(
+            ErrorCode::NotLeaderOrFollower,
+            format!(
+                "Partition {topic}-{partition}: its leader, broker {leader}, has not created its replica yet (a new topic's replicas are created a slice at a time); try again."
+            ),
+        ),
         None => KafkaError::new(
             ErrorCode::LeaderNotAvailable,
             format!("Partition {topic}-{partition} has no leader: no in-sync replica is running."),

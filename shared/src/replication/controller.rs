@@ -190,6 +190,15 @@ impl Controller {
         self.brokers.iter().map(|(&broker, r)| (broker, r.fenced))
     }
 
+    /// The PartitionUpdate `push` would send `broker` for `tp` now: the partition's current
+    /// state, addressed to the broker's registered incarnation. `None` when the partition is gone,
+    /// the broker is not registered, or it is no replica of it.
+    pub fn update_for(&self, broker: BrokerId, tp: &TopicPartition) -> Option<Message> {
+        let state = self.partitions.get(tp).filter(|state| state.replicas.contains(&broker))?;
+        let registration = self.brokers.get(&broker)?;
+        Some(Message::PartitionUpdate { state: state.clone(), incarnation: registration.incarnation })
+    }
+
     /// Deletes a topic (Kafka's DeleteTopics: a RemoveTopicRecord). The brokers drop its
     /// replicas when their host tells them to.
     pub fn delete_topic(&mut self, name: &str) {

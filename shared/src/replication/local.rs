@@ -46,6 +46,9 @@ pub struct LocalCluster {
     /// sends the other is lost, while both still reach everyone else.
     pub cut_links: BTreeSet<(LinkEnd, LinkEnd)>,
     queue: VecDeque<(NodeId, NodeId, Message)>,
+    /// Replica creations held back for later turns (`send_from_controller_paced`): a broker and
+    /// a partition it has yet to be told of.
+    deferred: VecDeque<(BrokerId, TopicPartition)>,
     inbox: BTreeMap<u32, Vec<Message>>,
     rng: Rng,
     correlation: u64,
@@ -88,6 +91,7 @@ impl LocalCluster {
             isolated: BTreeSet::new(),
             cut_links: BTreeSet::new(),
             queue: VecDeque::new(),
+            deferred: VecDeque::new(),
             inbox: BTreeMap::new(),
             rng: Rng::from_seed(1),
             correlation: 0,
@@ -205,6 +209,56 @@ impl LocalCluster {
     pub fn send_from_controller(&mut self, out: Outbox) {
         self.enqueue(NodeId::Controller, out);
         self.pump();
+    }
+
+    /// Sends what the controller decided as `send_from_controller` does, except that past the
+    /// first `per_turn` PartitionUpdates (each may create a replica's log: directories, files,
+    /// fsyncs) the rest wait for `release_deferred`. A topic of a thousand partitions then
+    /// creates its 3,000 replica logs a slice at a time, and a host answers other clients
+    /// between slices, as Kafka's brokers create logs while their request handlers go on.
+    pub fn send_from_controller_paced(&mut self, out: Outbox, per_turn: usize) {
+        let mut now = Outbox::new();
+        let mut updates = 0;
+        for (to, message) in out {
+            match (to, &message) {
+                (NodeId::Broker(broker), Message::PartitionUpdate { state, .. }) if updates >= per_turn => {
+                    self.deferred.push_back((broker, state.tp.clone()));
+                }
+                (_, Message::PartitionUpdate { .. }) => {
+                    updates += 1;
+                    now.push((to, message));
+                }
+                _ => now.push((to, message)),
+            }
+        }
+        self.send_from_controller(now);
+    }
+
+    /// Delivers the next `per_turn` held-back creations, each with the state the controller
+    /// holds now: a topic deleted since gets nothing, a broker restarted since the update for
+    /// its new incarnation (or nothing: its registration pushes every partition anyway).
+    /// Whether more wait.
+    pub fn release_deferred(&mut self, per_turn: usize) -> bool {
+        let slice = self.deferred.len().min(per_turn);
+        let out: Outbox = self
+            .deferred
+            .drain(..slice)
+            .filter_map(|(broker, tp)| {
+                Some((NodeId::Broker(broker), self.controller.update_for(broker, &tp)?))
+            })
+            .collect();
+        self.send_from_controller(out);
+        !self.deferred.is_empty()
+    }
+
+    /// Whether `broker`'s replica of `tp` waits for `release_deferred`.
+    pub fn is_deferred(&self, broker: BrokerId, tp: &TopicPartition) -> bool {
+        self.deferred.iter().any(|(b, t)| *b == broker && t == tp)
+    }
+
+    /// Whether replica creations wait for `release_deferred`.
+    pub fn has_deferred(&self) -> bool {
+        !self.deferred.is_empty()
     }
 
     /// The followers of `tp` fetch from its leader now, until they have caught up (a perfect
