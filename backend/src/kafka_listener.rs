@@ -87,9 +87,20 @@ async fn accept(
 ) {
     let mut shutdown = shared.shutdown.clone();
     loop {
-        let Ok(permit) = slots.clone().acquire_owned().await else { return };
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
+            _ = shutdown.changed() => return,
+        };
+        // A slot is taken once a connection is there, not while waiting for one: a listener
+        // waiting for its next client would otherwise hold a slot idle, and with every slot
+        // taken a client of another broker's listener would wait while one of them stood empty.
+        // A connection past the cap waits here, the only one of its listener (the others wait in
+        // the kernel's backlog).
+        let permit = tokio::select! {
+            permit = slots.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => return,
+            },
             _ = shutdown.changed() => return,
         };
         match accepted {

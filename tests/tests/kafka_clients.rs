@@ -573,6 +573,36 @@ fn bytes_no_kafka_client_sends_close_their_connection_and_the_server_stays_up() 
     assert!(matches!(ApiClient::connect(&server).request(Api::ListTopics), Reply::Topics { .. }));
 }
 
+/// At most 256 Kafka connections (`MAX_KAFKA_CONNECTIONS`) are served at once, over every
+/// listener: with that many open and silent, one more is not answered; once one of them closes,
+/// it is. (A client holding every connection blocks others only while it holds them.)
+#[test]
+fn kafka_connections_past_the_cap_wait_for_a_free_slot() {
+    const MAX_KAFKA_CONNECTIONS: usize = 256;
+    let data = TempDir::new("kafka-cap");
+    let server = KiteServer::start(data.path());
+    // ApiVersions v0: api key 18, version 0, correlation id 7, a null client id.
+    let api_versions: Vec<u8> = [&10i32.to_be_bytes()[..], &[0, 18, 0, 0, 0, 0, 0, 7, 0xff, 0xff]].concat();
+    let answered = |stream: &mut TcpStream, within: Duration| {
+        stream.set_read_timeout(Some(within)).unwrap();
+        let mut head = [0u8; 8];
+        stream.read_exact(&mut head).is_ok() && head[4..8] == 7i32.to_be_bytes()
+    };
+    let mut held: Vec<TcpStream> = (0..MAX_KAFKA_CONNECTIONS)
+        .map(|i| TcpStream::connect(server.kafka[i % server.kafka.len()]).unwrap())
+        .collect();
+    // Every one of them is served: all the slots are taken.
+    for (i, stream) in held.iter_mut().enumerate() {
+        stream.write_all(&api_versions).unwrap();
+        assert!(answered(stream, Duration::from_secs(10)), "connection {i} is served");
+    }
+    let mut extra = TcpStream::connect(server.kafka[0]).unwrap();
+    extra.write_all(&api_versions).unwrap();
+    assert!(!answered(&mut extra, Duration::from_secs(1)), "a 257th connection waits");
+    drop(held.remove(0));
+    assert!(answered(&mut extra, Duration::from_secs(10)), "served once a slot is free");
+}
+
 /// With `--token`, a Kafka client authenticates with SASL/PLAIN, the token as its password: kcat
 /// with it lists the cluster and produces; with a wrong one it gets nothing.
 #[test]
