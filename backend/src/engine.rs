@@ -12,8 +12,8 @@
 //! that holds the engine has a thread of its own: a hundred clients waiting cost no threads.
 //! Turns are still one at a time: requests wait for each other, not for a partition of their own.
 //! So the cluster is told to pace creations (`Cluster::pace_creations`): a wide topic's replica
-//! logs are created a slice per turn, each later slice in a turn of its own (`resume_deferred`)
-//! queued behind the requests already waiting.
+//! logs are created a slice per turn, each later slice in a turn of its own (`Cluster::resume`,
+//! which the ticker runs when `deferred_work` wakes it) queued behind the requests waiting.
 
 use std::cell::Cell;
 

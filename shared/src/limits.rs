@@ -20,8 +20,8 @@ pub const MAX_PARTITIONS_PER_CLUSTER: i64 = 4_000;
 /// Replica logs a host that paces creations (`Cluster::pace_creations`: `kite serve`) creates
 /// in one engine turn; a wider topic's others come in the turns after, between other clients'
 /// requests. Each costs a directory, files and a few fsyncs (about 0.8 ms on the disk
-/// docs/benchmarks.md measures), so a turn of these stays near 0.2 s where a 1,000-partition
-/// topic at replication factor 3 held every client for 2–3 s. Above `__consumer_offsets`' 150
+/// docs/benchmarks.md measures), so a turn of these stays within about 0.3 s, where making a
+/// 1,000-partition topic's 3,000 at once held every client for 2–3 s. Above `__consumer_offsets`' 150
 /// (50 partitions, three replicas), which the group coordinator uses as soon as it is created.
 pub const MAX_REPLICA_LOGS_CREATED_PER_TURN: usize = 256;
 
