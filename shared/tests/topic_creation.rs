@@ -187,15 +187,24 @@ fn a_paced_creation_makes_a_wide_topics_replica_logs_a_slice_per_turn() {
     let Reply::Error(refused) = &early else { panic!("{early:?}") };
     assert_eq!(refused.error, ErrorCode::NotLeaderOrFollower, "{refused:?}");
 
-    let mut turns = 1;
-    while cluster.resume(0) {
+    // Other clients' turns come between the slices, the clock moving past the controller's
+    // resend of every partition's state (METADATA_RESEND_INTERVAL_MS): they make no replica.
+    let (mut turns, mut now) = (1, 0);
+    loop {
+        now += 1_500;
+        let described = cluster.handle(now, Command::DescribeCluster);
+        assert!(matches!(described, Reply::ClusterDescribed { .. }), "{described:?}");
+        assert_eq!(dirs_of(&faults, "wide"), turns * MAX_REPLICA_LOGS_CREATED_PER_TURN, "turn {turns}");
+        if !cluster.resume(now) {
+            break;
+        }
         turns += 1;
-        assert_eq!(dirs_of(&faults, "wide"), turns * MAX_REPLICA_LOGS_CREATED_PER_TURN);
+        assert_eq!(dirs_of(&faults, "wide"), turns * MAX_REPLICA_LOGS_CREATED_PER_TURN, "turn {turns}");
     }
-    assert_eq!(turns + 1, replicas.div_ceil(MAX_REPLICA_LOGS_CREATED_PER_TURN), "turns after the first");
+    assert_eq!(turns + 1, replicas.div_ceil(MAX_REPLICA_LOGS_CREATED_PER_TURN), "turns in all");
     assert_eq!(dirs_of(&faults, "wide"), replicas);
-    assert!(!cluster.has_deferred_work() && !cluster.resume(0));
-    let later = cluster.handle(0, Command::produce_text("wide", Some(last), None, "later"));
+    assert!(!cluster.has_deferred_work() && !cluster.resume(now));
+    let later = cluster.handle(now, Command::produce_text("wide", Some(last), None, "later"));
     assert!(matches!(later, Reply::Produced { .. }), "{later:?}");
 }
 

@@ -46,9 +46,10 @@ pub struct LocalCluster {
     /// sends the other is lost, while both still reach everyone else.
     pub cut_links: BTreeSet<(LinkEnd, LinkEnd)>,
     queue: VecDeque<(NodeId, NodeId, Message)>,
-    /// Replica creations held back for later turns (`send_from_controller_paced`): a broker and
-    /// a partition it has yet to be told of.
-    deferred: VecDeque<(BrokerId, TopicPartition)>,
+    /// Replica creations held back for later turns (`send_from_controller_paced`): a partition
+    /// and a broker it has yet to be told of. Updates the controller sends meanwhile (its resend
+    /// of every state each `METADATA_RESEND_INTERVAL_MS`) do not reach these until their turn.
+    deferred: BTreeSet<(TopicPartition, BrokerId)>,
     inbox: BTreeMap<u32, Vec<Message>>,
     rng: Rng,
     correlation: u64,
@@ -91,7 +92,7 @@ impl LocalCluster {
             isolated: BTreeSet::new(),
             cut_links: BTreeSet::new(),
             queue: VecDeque::new(),
-            deferred: VecDeque::new(),
+            deferred: BTreeSet::new(),
             inbox: BTreeMap::new(),
             rng: Rng::from_seed(1),
             correlation: 0,
@@ -158,6 +159,11 @@ impl LocalCluster {
                     self.controller.handle(self.now_ms, from, message, &mut out, &mut self.trace)
                 }
                 NodeId::Broker(id) if self.down.contains(&id) => continue,
+                // A replica whose creation waits for its slice is told of it then, not before.
+                NodeId::Broker(id) if matches!(&message, Message::PartitionUpdate { state, .. } if self.is_deferred(id, &state.tp)) =>
+                {
+                    continue;
+                }
                 NodeId::Broker(id) => match self.brokers.get_mut(id as usize) {
                     Some(broker) => broker.handle(self.now_ms, from, message, &mut out, &mut self.trace),
                     None => continue,
@@ -222,7 +228,7 @@ impl LocalCluster {
         for (to, message) in out {
             match (to, &message) {
                 (NodeId::Broker(broker), Message::PartitionUpdate { state, .. }) if updates >= per_turn => {
-                    self.deferred.push_back((broker, state.tp.clone()));
+                    self.deferred.insert((state.tp.clone(), broker));
                 }
                 (_, Message::PartitionUpdate { .. }) => {
                     updates += 1;
@@ -236,24 +242,22 @@ impl LocalCluster {
 
     /// Delivers the next `per_turn` held-back creations, each with the state the controller
     /// holds now: a topic deleted since gets nothing, a broker restarted since the update for
-    /// its new incarnation (or nothing: its registration pushes every partition anyway).
-    /// Whether more wait.
+    /// its new incarnation. Whether more wait.
     pub fn release_deferred(&mut self, per_turn: usize) -> bool {
-        let slice = self.deferred.len().min(per_turn);
-        let out: Outbox = self
-            .deferred
-            .drain(..slice)
-            .filter_map(|(broker, tp)| {
-                Some((NodeId::Broker(broker), self.controller.update_for(broker, &tp)?))
-            })
-            .collect();
+        let mut out = Outbox::new();
+        for _ in 0..per_turn {
+            let Some((tp, broker)) = self.deferred.pop_first() else { break };
+            if let Some(update) = self.controller.update_for(broker, &tp) {
+                out.push((NodeId::Broker(broker), update));
+            }
+        }
         self.send_from_controller(out);
         !self.deferred.is_empty()
     }
 
     /// Whether `broker`'s replica of `tp` waits for `release_deferred`.
     pub fn is_deferred(&self, broker: BrokerId, tp: &TopicPartition) -> bool {
-        self.deferred.iter().any(|(b, t)| *b == broker && t == tp)
+        !self.deferred.is_empty() && self.deferred.contains(&(tp.clone(), broker))
     }
 
     /// Whether replica creations wait for `release_deferred`.
