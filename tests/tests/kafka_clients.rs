@@ -195,6 +195,12 @@ fn run_client(server: &KiteServer, script: &str, args: &[&str]) -> String {
         }
         Some("java") => {
             let mut java = Command::new("java");
+            // Nothing in the system's temporary directory: no JVM perf data, and the codecs'
+            // native libraries unpacked where the tests keep their temporary files.
+            java.arg("-XX:-UsePerfData");
+            if let Some(tmp) = std::env::var_os("TMPDIR") {
+                java.arg(format!("-Djava.io.tmpdir={}", tmp.to_string_lossy()));
+            }
             java.arg("-cp").arg(env_path("KITE_JAVA_JARS").join("*"));
             java
         }
