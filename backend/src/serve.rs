@@ -349,6 +349,9 @@ fn open_cluster(args: &ServeArgs, data_dir: &DataDir, seed: u64) -> Result<Clust
         layout::open(seed, session::now_ms(), &mut stores, BrokerCount::Exactly(args.brokers), options)
             .map_err(|e| format!("{} {e}", data_dir.path().display()))?;
     for (partition, report) in &reports {
+        if let Some(reason) = &report.offline {
+            tracing::warn!("partition {partition} is offline until its files are dealt with: {reason}");
+        }
         if report.recovered_segments > 0 || report.truncated_bytes > 0 || !report.cleaned_up_files.is_empty()
         {
             tracing::info!(

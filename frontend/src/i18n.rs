@@ -335,6 +335,7 @@ fn korean_cluster(text: &str) -> Option<&'static str> {
         "leads {} of {} replicas" => "리더 {}개 (복제본 {}개 중)",
         "up" => "동작 중",
         "fenced" => "펜싱됨",
+        "log directory offline" => "로그 디렉터리 오프라인",
         "stopped" => "정지됨",
         "paused" => "일시 정지",
         "isolated" => "격리됨",

@@ -668,7 +668,9 @@ impl Push {
 pub struct BrokerView {
     /// The broker's `node.id`.
     pub id: i32,
-    /// `up`, `fenced` (the controller stopped counting on it), `stopped`, `paused` or `isolated`.
+    /// `up`, `fenced` (the controller stopped counting on it), `log-dir-offline` (a write failed
+    /// or stored bytes were found corrupt: fenced until restarted), `stopped`, `paused` or
+    /// `isolated`.
     pub state: String,
     /// How many partition replicas it holds.
     pub replicas: usize,

@@ -13,7 +13,8 @@
 //!   `checkpoint` (remember recovery point and log start, as the broker's checkpoint files do),
 //!   `files` (the directory listing with sizes), `restart` (clean close, then open), `crash`
 //!   (open again from whatever was written, from the remembered checkpoint), optionally followed
-//!   by `tear BYTES` (cut the last `.log`) or `flip BYTE in BASE` (corrupt a segment) first.
+//!   by `tear BYTES` (cut the last `.log`), `flip BYTE in BASE` or `zero FROM to TO in BASE`
+//!   (corrupt a segment: a rotten byte, a lost sector) first.
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::BTreeMap;
@@ -159,24 +160,37 @@ fn run(fixture: &str) -> String {
                 names.join(", ")
             }
             "restart" | "crash" => {
-                let clean = op == "restart";
+                // A log that refuses to close (offline after a failure) is not closed cleanly:
+                // it opens again as after a crash.
+                let mut refused = String::new();
+                let clean = op == "restart"
+                    && match log.close() {
+                        Ok(()) => true,
+                        Err(e) => {
+                            refused = format!("close refused ({e}), so reopened as after a crash; ");
+                            false
+                        }
+                    };
                 if clean {
-                    log.close().unwrap();
                     saved.recovery_point = Some(log.recovery_point());
                     saved.log_start_offset = Some(log.log_start_offset());
                 }
                 apply_ops(&mut disk, journal.lock().unwrap().drain(..));
-                match (words.next(), words.next(), words.next(), words.next(), words.next()) {
-                    (Some("tear"), Some(bytes), ..) => {
+                let segment = |base: &str| ("p".to_string(), file_name(num(Some(base), line), ".log"));
+                match words.by_ref().collect::<Vec<_>>()[..] {
+                    ["tear", bytes] => {
                         let last = disk.keys().rfind(|(_, f)| f.ends_with(".log")).unwrap().clone();
                         let file = disk.get_mut(&last).unwrap();
                         file.truncate(file.len() - num::<usize>(Some(bytes), line));
                     }
-                    (Some("flip"), Some(at), Some("in"), Some(base), _) => {
-                        let key = ("p".to_string(), file_name(num(Some(base), line), ".log"));
-                        disk.get_mut(&key).unwrap()[num::<usize>(Some(at), line)] ^= 0x40;
+                    ["flip", at, "in", base] => {
+                        disk.get_mut(&segment(base)).unwrap()[num::<usize>(Some(at), line)] ^= 0x40;
                     }
-                    (None, ..) => {}
+                    ["zero", from, "to", to, "in", base] => {
+                        let file = disk.get_mut(&segment(base)).unwrap();
+                        file[num(Some(from), line)..num(Some(to), line)].fill(0);
+                    }
+                    [] => {}
                     _ => panic!("bad {op} in {line:?}"),
                 }
                 let checkpoints = OpenCheckpoints { clean_shutdown: clean, ..saved };
@@ -185,13 +199,13 @@ fn run(fixture: &str) -> String {
                 })) {
                     Ok(Ok(opened)) => opened,
                     Ok(Err(e)) => {
-                        writeln!(trace, "> {line}\n< error {e}").unwrap();
+                        writeln!(trace, "> {line}\n< {refused}error {e}").unwrap();
                         continue;
                     }
                     Err(_) => panic!("opening panicked"),
                 };
                 *log = reopened;
-                describe_report(&report)
+                format!("{refused}{}", describe_report(&report))
             }
             "append" => {
                 let count: usize = num(words.next(), line);

@@ -259,11 +259,92 @@ mod persistence {
         drop(server);
     }
 
+    /// A disk that rots under one broker: a byte of a flushed segment flipped while the server
+    /// was down. The server starts, the rotten partition answers KAFKA_STORAGE_ERROR naming the
+    /// file (never a record altered), the other partitions serve and take records, and the
+    /// rotten file is left as it was for the operator.
+    #[test]
+    fn a_rotten_segment_takes_only_its_partition_offline() {
+        let data = TempDir::new("persist-rot");
+        let mut server = KiteServer::start_with(data.path(), &["--brokers", "1"]);
+        let mut client = ApiClient::connect(&server);
+        let created = client.request(Command::CreateTopic {
+            name: "orders".into(),
+            partitions: PARTITIONS,
+            configs: BTreeMap::new(),
+            replication_factor: None,
+        });
+        assert!(matches!(created, Reply::TopicCreated { .. }), "{created:?}");
+        let mut expected = BTreeMap::new();
+        for i in 0..60 {
+            expected.insert(produce(&mut client, i), format!("order {i}"));
+        }
+        drop(client);
+        assert!(server.terminate().success());
+        // A byte of orders-0's first value, as a rotten sector returns it.
+        let segment = data.path().join("broker-0/orders-0/00000000000000000000.log");
+        let mut bytes = std::fs::read(&segment).unwrap();
+        let first = expected[&(0, 0)].as_bytes();
+        let at = bytes.windows(first.len()).position(|w| w == first).expect("orders-0's first value");
+        bytes[at] ^= 0x20;
+        std::fs::write(&segment, &bytes).unwrap();
+
+        let server = KiteServer::start_with(data.path(), &["--brokers", "1"]);
+        let mut client = ApiClient::connect(&server);
+        let fetch = |partition| Command::Fetch {
+            topic: "orders".into(),
+            partition,
+            offset: 0,
+            max_records: 10_000,
+            key_deserializer: SerializerKind::String,
+            value_deserializer: SerializerKind::String,
+        };
+        match client.request(fetch(0)) {
+            Reply::Error(e) => {
+                assert_eq!(e.error.name(), "KAFKA_STORAGE_ERROR", "{e:?}");
+                assert!(e.message.contains("orders-0/00000000000000000000.log"), "{}", e.message);
+                assert!(e.message.contains("CRC-32C mismatch"), "{}", e.message);
+            }
+            other => panic!("a rotten partition answered {other:?}"),
+        }
+        for partition in 1..PARTITIONS {
+            let Reply::Records { records, .. } = client.request(fetch(partition)) else {
+                panic!("orders-{partition}")
+            };
+            let read: BTreeMap<(i32, i64), String> =
+                records.into_iter().map(|r| ((partition, r.offset), r.value.unwrap())).collect();
+            let kept: BTreeMap<(i32, i64), String> =
+                expected.iter().filter(|((p, _), _)| *p == partition).map(|(k, v)| (*k, v.clone())).collect();
+            assert_eq!(read, kept, "orders-{partition} is whole");
+        }
+        let produce_to = |partition| Command::Produce {
+            acks: Default::default(),
+            topic: "orders".into(),
+            partition: Some(partition),
+            key: None,
+            value: Some("after the rot".into()),
+            timestamp_ms: None,
+            partitioner: PartitionerKind::Default,
+            key_serializer: SerializerKind::String,
+            value_serializer: SerializerKind::String,
+            headers: vec![],
+            producer: None,
+        };
+        let next = expected.keys().filter(|(p, _)| *p == 1).count() as i64;
+        let reply = client.request(produce_to(1));
+        assert!(matches!(reply, Reply::Produced { partition: 1, offset, .. } if offset == next), "{reply:?}");
+        let reply = client.request(produce_to(0));
+        assert!(matches!(&reply, Reply::Error(e) if e.error.name() == "KAFKA_STORAGE_ERROR"), "{reply:?}");
+        drop(client);
+        drop(server);
+        assert_eq!(std::fs::read(&segment).unwrap(), bytes, "the rotten file is left as it was");
+    }
+
     /// Three brokers, a topic with replication factor 3 and min.insync.replicas=2: acks=all
     /// records, a kill -9 in the middle of producing, and after the restart (every broker
     /// recovering its logs, the controller replaying its metadata snapshot) every acknowledged
-    /// record is there, on every replica's directory, and producing goes on. With `--fsync` the
-    /// restart counts as clean; without, every broker restarts uncleanly, leaves every ISR, and
+    /// record is there, on every replica's directory, and producing goes on. With `--fsync` or
+    /// without, every broker restarts uncleanly (no clean-shutdown marker), leaves every ISR, and
     /// the controller's unclean recovery gives each partition the replica with the longest log
     /// once all are back (a process kill loses nothing the OS was handed, so nothing is lost).
     #[test]

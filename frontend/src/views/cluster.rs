@@ -43,10 +43,11 @@ fn names(list: &[PartitionRef]) -> String {
 /// A broker state in the reader's language (the API's word when the table has none).
 pub fn state_name(lang: Lang, state: &str) -> String {
     match state {
-        "up" | "fenced" | "stopped" | "paused" | "isolated" => {
+        "up" | "fenced" | "log-dir-offline" | "stopped" | "paused" | "isolated" => {
             let known: &'static str = match state {
                 "up" => "up",
                 "fenced" => "fenced",
+                "log-dir-offline" => "log directory offline",
                 "stopped" => "stopped",
                 "paused" => "paused",
                 _ => "isolated",
@@ -105,7 +106,7 @@ pub fn cluster_panel(props: &Props) -> Html {
             <ul class="broker-list" id="brokers">
                 { for cluster.brokers.iter().map(|b| {
                     let id = b.id;
-                    let running = b.state == "up" || b.state == "fenced";
+                    let running = matches!(b.state.as_str(), "up" | "fenced" | "log-dir-offline");
                     html! {
                         <li class={classes!("broker", format!("broker-{}", b.state))} data-broker={id.to_string()}
                             data-state={b.state.clone()}>

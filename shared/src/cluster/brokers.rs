@@ -3,7 +3,7 @@
 //! through the controller (`Replicated`, the replication engine the simulator proves, run on the
 //! host's clock with a perfect in-process network).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::StorageOptions;
 use crate::api::BrokerView;
@@ -54,6 +54,9 @@ pub(super) struct PartitionView<'a> {
     pub replica_log_ends: Vec<(BrokerId, i64)>,
     /// The leader has yet to create its replica: a paced creation's later slice.
     pub creating: bool,
+    /// Why the partition's only replica is offline (its log failed a write, or its stored bytes
+    /// are corrupt), when that is why it has no leader.
+    pub offline: Option<String>,
 }
 
 /// The brokers under the cluster front.
@@ -195,6 +198,8 @@ pub(super) struct SingleBroker {
     logs: BTreeMap<String, Vec<LocalLog>>,
     /// What the store said at open (`None` for a new broker).
     opened_from: Option<BrokerCheckpoints>,
+    /// Partitions whose log could not be opened (corrupt): offline until a restart.
+    offline_at_open: BTreeSet<(String, i32)>,
     last_checkpoint_ms: Option<i64>,
     last_retention_check_ms: Option<i64>,
     events: Vec<(i64, Event)>,
@@ -207,6 +212,7 @@ impl SingleBroker {
             options,
             logs: BTreeMap::new(),
             opened_from: None,
+            offline_at_open: BTreeSet::new(),
             last_checkpoint_ms: None,
             last_retention_check_ms: None,
             events: Vec::new(),
@@ -243,12 +249,28 @@ impl SingleBroker {
     }
 
     fn write_checkpoints(&mut self) -> Result<(), StorageError> {
-        // Every partition's log is open here, so the files are exactly theirs.
-        let logs = self
-            .logs
-            .iter()
-            .flat_map(|(name, logs)| logs.iter().zip(0..).map(move |(log, p)| (name.as_str(), p, log)));
-        BrokerCheckpoints::default().write(self.store.as_mut(), logs)
+        // Every partition's log is open here, so the files are exactly theirs; a partition
+        // offline since the open keeps what the files said then.
+        let mut base = BrokerCheckpoints::default();
+        if let Some(opened) = &self.opened_from {
+            for (name, partition) in &self.offline_at_open {
+                let key = (name.clone(), *partition);
+                if let Some(&offset) = opened.recovery_points.offsets.get(&key) {
+                    base.recovery_points.offsets.insert(key.clone(), offset);
+                }
+                if let Some(&offset) = opened.log_starts.offsets.get(&key) {
+                    base.log_starts.offsets.insert(key, offset);
+                }
+            }
+        }
+        let offline = &self.offline_at_open;
+        let logs = self.logs.iter().flat_map(|(name, logs)| {
+            logs.iter()
+                .zip(0..)
+                .filter(move |&(_, p)| !offline.contains(&(name.clone(), p)))
+                .map(move |(log, p)| (name.as_str(), p, log))
+        });
+        base.write(self.store.as_mut(), logs)
     }
 }
 
@@ -280,9 +302,19 @@ impl Brokers for SingleBroker {
                 .as_ref()
                 .map_or_else(OpenCheckpoints::default, |from| from.for_partition(name, partition));
             let dir = format!("{name}-{partition}");
-            let (log, report) = self
-                .open_log(&dir, topic_id, config, checkpoints)
-                .map_err(|e| format!("cannot open partition {dir}: {e}"))?;
+            let (log, report) = match self.open_log(&dir, topic_id, config, checkpoints) {
+                Ok(opened) => opened,
+                // A corrupt segment takes its partition offline, not the broker: the others
+                // serve, and its files stay as they are (a retry will not mend them).
+                Err(LogError::Corrupt { file, position, reason }) => {
+                    let error =
+                        StorageError::new("open", file, format!("corrupt at byte {position}: {reason}"));
+                    let report = OpenReport { offline: Some(error.to_string()), ..OpenReport::default() };
+                    self.offline_at_open.insert((name.to_string(), partition));
+                    (LocalLog::offline(log_config(&self.options, config), error), report)
+                }
+                Err(e) => return Err(format!("cannot open partition {dir}: {e}")),
+            };
             reports.push((dir, report));
             logs.push(log);
         }
@@ -349,6 +381,7 @@ impl Brokers for SingleBroker {
     }
 
     fn delete_topic(&mut self, _now_ms: i64, name: &str, _partitions: i32) -> Result<(), KafkaError> {
+        self.offline_at_open.retain(|(topic, _)| topic != name);
         for (partition, log) in self.logs.remove(name).unwrap_or_default().into_iter().enumerate() {
             log.delete().map_err(KafkaError::from)?;
             self.store.remove_partition(&format!("{name}-{partition}")).map_err(storage)?;
@@ -369,6 +402,7 @@ impl Brokers for SingleBroker {
         // past its last flush may not be on disk, so none of it is served (Kafka takes the log
         // directory offline, and its partitions lose their leader).
         let online = log.poisoned().is_none();
+        let offline = log.poisoned().map(|e| e.to_string());
         Some(PartitionView {
             log: online.then_some(log),
             high_watermark: log.log_end_offset(),
@@ -378,6 +412,7 @@ impl Brokers for SingleBroker {
             isr: if online { vec![SINGLE_BROKER_ID] } else { Vec::new() },
             replica_log_ends: vec![(SINGLE_BROKER_ID, log.log_end_offset())],
             creating: false,
+            offline,
         })
     }
 
@@ -464,7 +499,11 @@ impl Brokers for SingleBroker {
     fn shutdown(&mut self) -> Result<(), String> {
         let mut failed = Vec::new();
         for (name, logs) in &mut self.logs {
-            for (partition, log) in logs.iter_mut().enumerate() {
+            for (partition, log) in (0..).zip(logs.iter_mut()) {
+                // A log offline since the open holds nothing of its files: nothing to close.
+                if self.offline_at_open.contains(&(name.clone(), partition)) {
+                    continue;
+                }
                 if let Err(e) = log.close() {
                     failed.push(format!("partition {name}-{partition}: {e}"));
                 }
@@ -474,6 +513,10 @@ impl Brokers for SingleBroker {
             return Err(failed.join("; "));
         }
         self.write_checkpoints().map_err(|e| e.to_string())?;
+        // Its files were never recovered: the next start must not take them as cleanly closed.
+        if !self.offline_at_open.is_empty() {
+            return Ok(());
+        }
         self.store.write_file(CLEAN_SHUTDOWN_FILE, b"").map_err(|e| e.to_string())
     }
 
@@ -674,8 +717,8 @@ impl Replicated {
     }
 
     /// The controller's unclean recovery for partitions every in-sync replica left by restarting
-    /// uncleanly (all of them after a process crash without `--fsync`): once every replica is
-    /// back, the one whose log goes furthest (latest epoch, then log end) leads. KIP-966 has
+    /// uncleanly (all of them after a process crash): once every replica is back and its log
+    /// open, the one whose log goes furthest (epoch of its last batch, then log end) leads. KIP-966 has
     /// the controller ask the replicas for their logs; here the host reads them.
     fn recover_offline(&mut self) {
         let stranded: Vec<TopicPartition> = self
@@ -688,18 +731,31 @@ impl Replicated {
             .collect();
         let mut recovered = false;
         for tp in stranded {
-            let best = self
-                .local
-                .brokers
+            let Some(state) = self.local.controller.partitions.get(&tp) else { continue };
+            let (replicas, newest_epoch) = (state.replicas.clone(), state.leader_epoch);
+            let logs: Vec<(BrokerId, &LocalLog)> = replicas
                 .iter()
-                .filter(|b| {
-                    !self.local.down.contains(&b.id)
-                        && self.local.reachable(NodeId::Controller, NodeId::Broker(b.id))
+                .filter(|&&r| {
+                    !self.local.down.contains(&r)
+                        && self.local.reachable(NodeId::Controller, NodeId::Broker(r))
                 })
-                .filter_map(|b| {
-                    let log = &b.partitions.get(&tp)?.log;
-                    Some(((log.leader_epochs().latest_epoch().unwrap_or(-1), log.log_end_offset()), b.id))
+                .filter_map(|&r| {
+                    Some((r, &self.local.brokers.get(usize::try_from(r).ok()?)?.partitions.get(&tp)?.log))
                 })
+                .collect();
+            // Only once every replica's log is open (a paced creation may hold one back): a
+            // replica not asked could hold the longest log.
+            if logs.len() < replicas.len() {
+                continue;
+            }
+            // KIP-966's order: the epoch of the last batch written, then the log end. An epoch a
+            // replica was made leader in but wrote nothing under says nothing of what it holds.
+            let best = logs
+                .into_iter()
+                .map(|(id, log)| ((last_written_epoch(log), log.log_end_offset()), id))
+                // A batch of an epoch the controller never gave out is a rotten one: that log
+                // is no candidate (it goes offline when the rotten batch is read).
+                .filter(|&((epoch, _), _)| epoch <= newest_epoch)
                 .max_by_key(|&(position, id)| (position, std::cmp::Reverse(id)))
                 .map(|(_, id)| id);
             if let Some(leader) = best {
@@ -895,6 +951,8 @@ impl Brokers for Replicated {
                 .collect(),
             creating: hosted.is_none()
                 && state.leader.is_some_and(|leader| self.local.is_deferred(leader, &tp)),
+            // A broker whose log directory went offline is fenced: the partition moves or waits.
+            offline: None,
         })
     }
 
@@ -1078,6 +1136,9 @@ impl Brokers for Replicated {
                     "isolated"
                 } else if self.local.down.contains(&broker.id) {
                     "stopped"
+                } else if broker.log_dir_offline() {
+                    // A write failed or a read found its bytes corrupt; fenced, until restarted.
+                    "log-dir-offline"
                 } else if registrations.get(&broker.id).copied().unwrap_or(true) {
                     "fenced"
                 } else {
@@ -1273,7 +1334,10 @@ impl Replicated {
         replicas
             .iter()
             .filter(|r| !self.local.down.contains(r))
-            .filter_map(|&r| Some((r, self.local.brokers.get(usize::try_from(r).ok()?)?.partitions.get(tp)?)))
+            .filter_map(|&r| self.local.brokers.get(usize::try_from(r).ok()?).map(|b| (r, b)))
+            // A broker whose only log directory is offline is halted in Kafka: not counted.
+            .filter(|(_, broker)| !broker.log_dir_offline())
+            .filter_map(|(r, broker)| Some((r, broker.partitions.get(tp)?)))
             .map(|(r, p)| (r, p.log.log_start_offset()))
             .min_by_key(|&(_, start)| start)
             .unwrap_or((SINGLE_BROKER_ID, 0))
@@ -1287,6 +1351,13 @@ impl Replicated {
             )
         })
     }
+}
+
+/// The leader epoch of the last batch in `log` (-1 when it holds none).
+fn last_written_epoch(log: &LocalLog) -> i32 {
+    let end = log.log_end_offset();
+    let written = log.leader_epochs().entries().iter().rev().find(|&&(_, start)| start < end);
+    written.map_or(-1, |&(epoch, _)| epoch)
 }
 
 /// A leader's DeleteRecords refusal, in Kafka's words.

@@ -18,7 +18,7 @@ mod producers;
 use crate::record::dump::DumpError;
 use brokers::{Brokers, PartitionView, Replicated, SINGLE_BROKER_ID, SingleBroker};
 pub use brokers::{CHECKPOINT_INTERVAL_MS, ListenerReach, METADATA_LOG_FILE, RETENTION_CHECK_INTERVAL_MS};
-pub use producers::PRODUCER_IDS_PER_MS;
+pub use producers::{PRODUCER_ID_BLOCK_IDS, PRODUCER_IDS_PER_MS};
 
 use std::collections::BTreeMap;
 
@@ -144,6 +144,9 @@ struct TopicsFile {
     /// created again under a deleted one's name never gets its id back.
     #[serde(default)]
     topic_ids_drawn: u64,
+    /// The end of the last block of producer ids claimed: ids below it may have been handed out.
+    #[serde(default)]
+    producer_ids_claimed: i64,
 }
 
 /// The schema registry's registrations in order, replayed at open to the same ids and versions.
@@ -174,7 +177,7 @@ struct TopicRecord {
 
 /// What `kite-topics.json` holds: its topics and how many topic ids were drawn; `None` when there
 /// is no file (a new cluster, or one whose metadata is elsewhere).
-fn read_topics_file(store: &dyn BrokerStore) -> Result<Option<(Vec<TopicRecord>, u64)>, String> {
+fn read_topics_file(store: &dyn BrokerStore) -> Result<Option<(Vec<TopicRecord>, u64, i64)>, String> {
     let Some(bytes) = store.read_file(TOPICS_FILE).map_err(|e| e.to_string())? else {
         return Ok(None);
     };
@@ -186,7 +189,7 @@ fn read_topics_file(store: &dyn BrokerStore) -> Result<Option<(Vec<TopicRecord>,
             file.version
         ));
     }
-    Ok(Some((file.topics, file.topic_ids_drawn)))
+    Ok(Some((file.topics, file.topic_ids_drawn, file.producer_ids_claimed)))
 }
 
 /// The engine a host runs: the brokers (one, or N replicating under a controller), the group
@@ -398,7 +401,7 @@ impl Cluster {
         // Without a topics file nothing says which directories are strays: none is swept (the
         // file may be what was lost).
         if brokers.broker_count() == 1
-            && let Some((topics, _)) = &stored
+            && let Some((topics, ..)) = &stored
         {
             // One broker keeps its partitions beside the topics file: a directory the file does
             // not name is a deleted topic's that a crash left behind (replicated brokers are swept
@@ -410,7 +413,7 @@ impl Cluster {
             let store = brokers.metadata_store();
             sweep_stray_partitions(store, &|dir| named.contains(dir)).map_err(at)?;
         }
-        let (topics, topic_ids_drawn) = stored.unwrap_or_default();
+        let (topics, topic_ids_drawn, producer_ids_claimed) = stored.unwrap_or_default();
         let store = brokers.metadata_store();
         let registrations: Vec<SchemaRecord> = match store.read_file(SCHEMAS_FILE).map_err(at)? {
             None => Vec::new(),
@@ -438,6 +441,7 @@ impl Cluster {
             None => None,
         };
         let mut cluster = Cluster { brokers, options, topic_ids_drawn, ..Cluster::new(seed) };
+        cluster.producers.start_after(producer_ids_claimed);
         match stored_id {
             Some(id) => cluster.cluster_id = id,
             None => {
@@ -533,7 +537,12 @@ impl Cluster {
         for record in topics.iter_mut().filter(|t| t.topic_id.is_none()) {
             record.topic_id = Some(self.new_topic_id(0));
         }
-        let file = TopicsFile { version: TOPICS_FILE_VERSION, topics, topic_ids_drawn: self.topic_ids_drawn };
+        let file = TopicsFile {
+            version: TOPICS_FILE_VERSION,
+            topics,
+            topic_ids_drawn: self.topic_ids_drawn,
+            producer_ids_claimed: self.producers.claimed_end,
+        };
         let json = serde_json::to_vec_pretty(&file)
             .map_err(|e| StorageError::new("encode", TOPICS_FILE, e.to_string()))?;
         self.brokers.metadata_store().write_file(TOPICS_FILE, &json)?;
@@ -564,7 +573,12 @@ impl Cluster {
                 configs: state.overrides.clone(),
             })
             .collect();
-        let file = TopicsFile { version: TOPICS_FILE_VERSION, topics, topic_ids_drawn: self.topic_ids_drawn };
+        let file = TopicsFile {
+            version: TOPICS_FILE_VERSION,
+            topics,
+            topic_ids_drawn: self.topic_ids_drawn,
+            producer_ids_claimed: self.producers.claimed_end,
+        };
         let json = serde_json::to_vec_pretty(&file)
             .map_err(|e| StorageError::new("encode", TOPICS_FILE, e.to_string()))?;
         self.brokers.metadata_store().write_file(TOPICS_FILE, &json)
@@ -691,10 +705,9 @@ impl Cluster {
             | Command::CutLink { .. }
             | Command::HealLink { .. }) => self.inject_fault(now_ms, fault),
             Command::GetMetrics => Ok(Reply::Metrics(self.metrics(now_ms))),
-            Command::InitProducerId => {
-                let (producer_id, producer_epoch) = self.init_producer_id(now_ms);
-                Ok(Reply::ProducerIdInitialized { producer_id, producer_epoch })
-            }
+            Command::InitProducerId => self.init_producer_id(now_ms).map(|(producer_id, producer_epoch)| {
+                Reply::ProducerIdInitialized { producer_id, producer_epoch }
+            }),
             Command::InspectKafka { after } => {
                 Ok(Reply::KafkaExchanges { exchanges: self.kafka_exchanges.view(after) })
             }
@@ -1832,6 +1845,12 @@ fn refuse_internal(topic: &str) -> Result<(), KafkaError> {
 /// answers; a client asks for metadata and tries again), or it is down and not yet replaced (a
 /// Kafka client times out).
 fn no_leader(topic: &str, partition: i32, view: &brokers::PartitionView<'_>) -> KafkaError {
+    if let Some(reason) = &view.offline {
+        return KafkaError::new(
+            ErrorCode::KafkaStorageError,
+            format!("Partition {topic}-{partition} is offline: {reason}"),
+        );
+    }
     match view.leader {
         Some(leader) if view.creating => KafkaError::new(
             ErrorCode::NotLeaderOrFollower,

@@ -17,28 +17,57 @@ use crate::partitioner::PartitionerKind;
 use crate::record::batch::BatchHeader;
 use crate::record::batch::BatchRecord;
 
-/// Producer ids start at the time the cluster opened times this, counting up, so ids handed out
-/// after a restart are above every earlier one while fewer than this many were handed out per
-/// millisecond (Kafka's controller hands out persisted blocks of ids instead).
+/// A cluster whose files name no producer id yet (new, or written before ids were kept) starts
+/// them at the clock times this, above any id an earlier Kite handed out from the clock.
 pub const PRODUCER_IDS_PER_MS: i64 = 1_000;
+/// Producer ids claimed at a time, as Kafka's controller hands out a block (`ProducerIdsRecord`):
+/// the block's end is kept in the topics file before any id of it is handed out, so an id is
+/// never handed out twice, whatever the clock does across restarts.
+pub const PRODUCER_ID_BLOCK_IDS: i64 = 1_000;
 
 /// The cluster's idempotent producers.
 #[derive(Debug, Default)]
 pub(super) struct Producers {
-    /// The next id InitProducerId hands out (0: not started from the clock yet).
+    /// The next id InitProducerId hands out.
     next_id: i64,
+    /// The end of the claimed block, as the topics file keeps it (0: none claimed yet).
+    pub(super) claimed_end: i64,
     /// Each partition's state, with the leader epoch it was built under.
     states: BTreeMap<TopicPartition, (i32, ProducerState)>,
+}
+
+impl Producers {
+    /// After a restart: ids go on from the end of the last block claimed (none: from the clock).
+    pub(super) fn start_after(&mut self, claimed_end: i64) {
+        self.claimed_end = claimed_end;
+        self.next_id = claimed_end;
+    }
 }
 
 impl Cluster {
     /// InitProducerId for an idempotent producer (no transactional id): always a new producer
     /// id at epoch 0, whatever id and epoch the producer names, as Kafka's coordinator does
     /// (KIP-360's epoch bump is for transactional ids). Returns (producer id, epoch).
-    pub fn init_producer_id(&mut self, now_ms: i64) -> (i64, i16) {
-        let id = self.producers.next_id.max(now_ms.saturating_mul(PRODUCER_IDS_PER_MS));
+    pub fn init_producer_id(&mut self, now_ms: i64) -> Result<(i64, i16), KafkaError> {
+        if self.producers.claimed_end == 0 {
+            self.producers.next_id = now_ms.saturating_mul(PRODUCER_IDS_PER_MS).max(0);
+        }
+        if self.producers.next_id >= self.producers.claimed_end {
+            let start = self.producers.next_id.max(self.producers.claimed_end);
+            let before = self.producers.claimed_end;
+            self.producers.claimed_end = start.saturating_add(PRODUCER_ID_BLOCK_IDS);
+            if let Err(e) = self.write_topics_file() {
+                self.producers.claimed_end = before;
+                return Err(KafkaError::new(
+                    ErrorCode::KafkaStorageError,
+                    format!("No producer id block could be claimed: {e}"),
+                ));
+            }
+            self.producers.next_id = start;
+        }
+        let id = self.producers.next_id;
         self.producers.next_id = id.saturating_add(1);
-        (id, 0)
+        Ok((id, 0))
     }
 
     /// Forgets a deleted topic's producer state (a topic of the same name starts afresh).

@@ -189,7 +189,9 @@ pub(super) fn describe_cluster(
     else {
         return respond(request, &response.with_error_code(ErrorCode::InvalidRequest.code()));
     };
-    let fenced = |id: i32| states.iter().any(|b| b.id == id && b.state == "fenced");
+    let fenced = |id: i32| {
+        states.iter().any(|b| b.id == id && matches!(b.state.as_str(), "fenced" | "log-dir-offline"))
+    };
     let brokers = connection
         .listener
         .brokers

@@ -163,7 +163,10 @@ pub(super) fn init_producer_id(
     if (asked.producer_id.0 == -1) != (asked.producer_epoch == -1) {
         return respond(request, &response.with_error_code(ErrorCode::InvalidRequest.code()));
     }
-    let (id, epoch) = cluster.init_producer_id(request.now_ms);
+    let (id, epoch) = match cluster.init_producer_id(request.now_ms) {
+        Ok(claimed) => claimed,
+        Err(e) => return respond(request, &response.with_error_code(e.error.code())),
+    };
     if let Some(Some(listed)) = connection.listed {
         cluster.kafka_client_producer(listed, id);
     }

@@ -11,6 +11,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use super::epoch_cache::LeaderEpochCache;
 use super::index::DEFAULT_SEGMENT_INDEX_BYTES;
@@ -219,6 +220,9 @@ pub struct OpenReport {
     pub rebuilt_indexes: usize,
     /// Files left by an interrupted replacement, removed or completed.
     pub cleaned_up_files: Vec<String>,
+    /// Why the log is offline instead (a flushed segment found corrupt): its files are left as
+    /// they are, for the operator, and the partition answers KAFKA_STORAGE_ERROR.
+    pub offline: Option<String>,
 }
 
 /// One partition's log, as one broker stores it: segments in the host's `PartitionStore`, the
@@ -240,6 +244,9 @@ pub struct LocalLog {
     last_flush_ms: Option<i64>,
     /// The write that failed; once set, every write is refused.
     poisoned: Option<StorageError>,
+    /// What a read found wrong in bytes the log had stored whole: the disk returned other bytes
+    /// (rot, a lost write). Set from `read(&self)`; it poisons the log as a failed write does.
+    found_corrupt: OnceLock<StorageError>,
 }
 
 impl std::fmt::Debug for LocalLog {
@@ -250,9 +257,76 @@ impl std::fmt::Debug for LocalLog {
             .field("log_end_offset", &self.log_end_offset())
             .field("recovery_point", &self.recovery_point)
             .field("segments", &self.segments.values().collect::<Vec<_>>())
-            .field("poisoned", &self.poisoned)
+            .field("poisoned", &self.poisoned())
             .finish()
     }
+}
+
+/// What is wrong with the batches a read of `offset` found, if anything: a batch whose CRC-32C
+/// or header does not check, a first batch that does not hold `offset`, offsets that do not
+/// follow on (in a compacted log, batches may skip offsets but never go back), or a batch whose
+/// partitionLeaderEpoch is not the one `epochs` gives its offsets. The CRC does not cover
+/// baseOffset or partitionLeaderEpoch (the leader stamps them): a rotten epoch served to a
+/// follower would make good replicas truncate what they hold.
+fn read_problem(offset: i64, bytes: &[u8], compacted: bool, epochs: &LeaderEpochCache) -> Option<String> {
+    let mut at = 0;
+    let mut next = offset;
+    while at < bytes.len() {
+        let header = match BatchHeader::parse(&bytes[at..]) {
+            Ok(header) => header,
+            Err(e) => return Some(format!("byte {at} of the read: {e}")),
+        };
+        let first = at == 0;
+        let skips = header.base_offset > next && !compacted;
+        let goes_back = header.last_offset() < next || (!first && header.base_offset < next);
+        if skips || goes_back {
+            return Some(format!(
+                "byte {at} of the read holds offsets {} to {} where offset {next} comes next",
+                header.base_offset,
+                header.last_offset()
+            ));
+        }
+        let floor = epochs.entries().iter().rev().find(|&&(_, start)| start <= header.base_offset);
+        if let Some(&(epoch, _)) = floor.filter(|&&(epoch, _)| epoch != header.partition_leader_epoch) {
+            return Some(format!(
+                "byte {at} of the read holds offsets {} to {} under leader epoch {}, where the log's epochs say {epoch}",
+                header.base_offset,
+                header.last_offset(),
+                header.partition_leader_epoch
+            ));
+        }
+        next = header.last_offset() + 1;
+        at += header.total_bytes();
+    }
+    None
+}
+
+/// How a recovered batch's partitionLeaderEpoch (which its CRC does not cover) contradicts the
+/// batch before it (`previous`'s epoch: a log's epochs never go back) or `leader-epoch-checkpoint`
+/// as it was read, if it does: where the checkpoint knows a later epoch began after the batch,
+/// the batch must be in the epoch the checkpoint gives its offset; past the checkpoint's last
+/// entry (it may lag), in that epoch or a newer one.
+fn epoch_contradiction(
+    checkpoint: &LeaderEpochCache,
+    previous: Option<i32>,
+    header: &BatchHeader,
+) -> Option<String> {
+    let base = header.base_offset;
+    if let Some(before) = previous.filter(|&before| header.partition_leader_epoch < before) {
+        let epoch = header.partition_leader_epoch;
+        return Some(format!(
+            "the batch at offset {base} says leader epoch {epoch}, after a batch of epoch {before}"
+        ));
+    }
+    let entries = checkpoint.entries();
+    let floor = entries.iter().rposition(|&(_, start)| start <= base)?;
+    let (expected, _) = entries[floor];
+    let epoch = header.partition_leader_epoch;
+    let covered = floor + 1 < entries.len();
+    let contradicts = if covered { epoch != expected } else { epoch < expected };
+    contradicts.then(|| {
+        format!("the batch at offset {base} says leader epoch {epoch}, where leader-epoch-checkpoint says {expected}")
+    })
 }
 
 /// A file name's base offset and suffix, if it is named like a segment file.
@@ -306,6 +380,14 @@ fn finish_interrupted_work(
 }
 
 impl LocalLog {
+    /// A log that could not be opened from its files (`error` says why): it holds nothing, in
+    /// memory only, and refuses every write, so nothing touches the files until a restart.
+    pub fn offline(config: LogConfig, error: StorageError) -> LocalLog {
+        let mut log = LocalLog::new(config);
+        log.poisoned = Some(error);
+        log
+    }
+
     /// An empty log held in memory.
     pub fn new(config: LogConfig) -> LocalLog {
         match LocalLog::open(config, Box::new(MemoryPartitionStore::ephemeral()), OpenCheckpoints::default())
@@ -337,6 +419,7 @@ impl LocalLog {
             unflushed_appends: 0,
             last_flush_ms: None,
             poisoned: None,
+            found_corrupt: OnceLock::new(),
         };
         // After a clean shutdown everything was flushed: nothing needs recovery.
         let recovery_point = if checkpoints.clean_shutdown {
@@ -364,6 +447,7 @@ impl LocalLog {
                 break;
             }
         }
+        log.check_segments_follow_on()?;
         report.segments = log.segments.len();
         if log.segments.is_empty() {
             let base = checkpoints.log_start_offset.unwrap_or(0).max(0);
@@ -384,6 +468,28 @@ impl LocalLog {
         Ok((log, report))
     }
 
+    /// Outside compaction each segment starts where the one before ends: a segment whose first
+    /// batch's baseOffset rotted would otherwise move the log end, and appends would leave a gap.
+    fn check_segments_follow_on(&self) -> Result<(), LogError> {
+        if self.config.compact {
+            return Ok(());
+        }
+        let mut next = None;
+        for (&base, segment) in &self.segments {
+            if let Some(next) = next.filter(|&next| next != base) {
+                return Err(LogError::Corrupt {
+                    file: self.segment_name(base),
+                    position: 0,
+                    reason: format!(
+                        "the segment starts at offset {base}, where {next} comes next (offsets skipped)"
+                    ),
+                });
+            }
+            next = Some(segment.next_offset());
+        }
+        Ok(())
+    }
+
     /// Opens a segment written before the recovery point (flushed): its index files are read,
     /// and rebuilt when missing or unusable.
     fn open_flushed_segment(&mut self, base: i64, report: &mut OpenReport) -> Result<(), LogError> {
@@ -393,15 +499,29 @@ impl LocalLog {
         let time_index = self.store.read_file(&file_name(base, TIME_INDEX_SUFFIX)).map_err(storage)?;
         let index_files = offset_index.as_deref().zip(time_index.as_deref());
         let (interval, max_index) = (self.config.index_interval_bytes, self.config.segment_index_bytes);
-        let (segment, rebuilt) =
-            LogSegment::open(base, file, index_files, interval, max_index).map_err(|e| match e {
-                OpenError::Storage(e) => LogError::Storage(e),
-                OpenError::Unreadable { position } => LogError::Corrupt {
-                    file: self.segment_name(base),
-                    position,
-                    reason: "no valid batch header in a segment that was flushed".into(),
-                },
-            })?;
+        let (segment, rebuilt) = LogSegment::open(
+            base,
+            file,
+            index_files,
+            interval,
+            max_index,
+            !self.config.compact,
+        )
+        .map_err(|e| match e {
+            OpenError::Storage(e) => LogError::Storage(e),
+            OpenError::Unreadable { position } => LogError::Corrupt {
+                file: self.segment_name(base),
+                position,
+                reason: "no valid batch header in a segment that was flushed".into(),
+            },
+            OpenError::OffsetsSkipped { position, base_offset, expected } => LogError::Corrupt {
+                file: self.segment_name(base),
+                position,
+                reason: format!(
+                    "a flushed batch has offset {base_offset} where {expected} belongs (offsets skipped)"
+                ),
+            },
+        })?;
         if rebuilt {
             report.rebuilt_indexes += 1;
             self.write_indexes_of(&segment)?;
@@ -421,8 +541,9 @@ impl LocalLog {
         let file = self.store.open_segment(base).map_err(LogError::Storage)?;
         let log_name = self.segment_name(base);
         let (interval, max_index) = (self.config.index_interval_bytes, self.config.segment_index_bytes);
-        let (segment, recovery) =
-            LogSegment::recover(base, file, interval, max_index, recovery_point).map_err(|e| match e {
+        let contiguous = !self.config.compact;
+        let (segment, recovery) = LogSegment::recover(base, file, interval, max_index, recovery_point, contiguous)
+            .map_err(|e| match e {
                 RecoverError::Storage(e) => LogError::Storage(e),
                 RecoverError::Corrupt { stop, valid_end_offset } => LogError::Corrupt {
                     file: log_name.clone(),
@@ -475,11 +596,16 @@ impl LocalLog {
     /// batches forever.
     fn assign_recovered_epochs(&mut self, bases: &[i64]) -> Result<(), LogError> {
         let before = self.epochs.clone();
+        let mut previous = None;
         for base in bases {
             let Some(segment) = self.segments.get(base) else { continue };
             let bytes = segment.log_bytes().map_err(LogError::Storage)?;
-            for (_, header) in LogSegment::scan(&bytes, *base).0 {
+            for (position, header) in LogSegment::scan(&bytes, *base, !self.config.compact).0 {
                 let epoch = header.partition_leader_epoch;
+                if let Some(reason) = epoch_contradiction(&before, previous, &header) {
+                    return Err(LogError::Corrupt { file: self.segment_name(*base), position, reason });
+                }
+                previous = Some(epoch);
                 if epoch >= 0 && self.epochs.latest_epoch().is_none_or(|latest| epoch > latest) {
                     self.epochs.assign(epoch, header.base_offset);
                 }
@@ -533,9 +659,9 @@ impl LocalLog {
         self.recovery_point
     }
 
-    /// The write failure that took this log offline, if one did.
+    /// The write failure that took this log offline, or the corruption a read found, if any.
     pub fn poisoned(&self) -> Option<&StorageError> {
-        self.poisoned.as_ref()
+        self.poisoned.as_ref().or_else(|| self.found_corrupt.get())
     }
 
     /// The segments in offset order; the last is the active one.
@@ -574,7 +700,7 @@ impl LocalLog {
 
     /// Refuses writes once a write has failed.
     fn check_writable(&self) -> Result<(), LogError> {
-        match &self.poisoned {
+        match self.poisoned() {
             Some(e) => Err(LogError::Storage(StorageError::new(
                 e.operation,
                 e.file.clone(),
@@ -861,12 +987,42 @@ impl LocalLog {
         }
         let floor = self.segments.range(..=offset).next_back().map_or(offset, |(&base, _)| base);
         // A compacted segment may end before the next one starts: read on from the next.
-        for (_, segment) in self.segments.range(floor..) {
+        for (&base, segment) in self.segments.range(floor..) {
             if let Some(bytes) = segment.read(offset, max_bytes).map_err(LogError::Storage)? {
+                let ended_early = base != floor
+                    && !self.config.compact
+                    && self.segments.get(&floor).is_some_and(|s| s.next_offset() > offset);
+                let problem = if ended_early {
+                    Some(format!("no batch holds offset {offset}, below the segment's end"))
+                } else {
+                    read_problem(offset, &bytes, self.config.compact, &self.epochs)
+                };
+                if let Some(reason) = problem {
+                    return Err(self.corrupt_read(floor, offset, reason));
+                }
                 return Ok(bytes);
             }
         }
+        // Below the log end, only compaction may leave no batch at or after an offset.
+        if !self.config.compact {
+            return Err(self.corrupt_read(
+                floor,
+                offset,
+                format!("no batch holds offset {offset}, below the log end"),
+            ));
+        }
         Err(self.out_of_range(offset))
+    }
+
+    /// A read found stored bytes that are not what the log wrote: the log refuses everything
+    /// from now on, as after a failed write, so its broker's log directory goes offline and a
+    /// replica with a good copy leads (Kafka leaves the CRC to the consumer and the follower;
+    /// checked here too, a bad copy is never served as records, nor read past as a gap).
+    fn corrupt_read(&self, base: i64, offset: i64, reason: String) -> LogError {
+        let file = self.segment_name(base);
+        let message = format!("the batches read from offset {offset} are not what was written: {reason}");
+        let _ = self.found_corrupt.set(StorageError::new("read", file.clone(), message.clone()));
+        LogError::Corrupt { file, position: 0, reason: message }
     }
 
     /// The first offset whose timestamp is at or after `timestamp` (ListOffsets by time).
@@ -1173,6 +1329,7 @@ fn scan_stop_position(stop: &ScanStop) -> usize {
     match stop {
         ScanStop::InvalidBatch { position, .. }
         | ScanStop::OffsetsOutOfOrder { position, .. }
+        | ScanStop::OffsetsSkipped { position, .. }
         | ScanStop::OffsetBeyondSegment { position, .. } => *position,
     }
 }

@@ -99,6 +99,17 @@ pub enum ScanStop {
         /// One past the previous batch's last offset; the segment's base offset for the first.
         expected_at_least: i64,
     },
+    /// In a log that is not compacted, the batch at `position` does not start where the previous
+    /// one ended (or at the segment's base): offsets skipped, as a rotten baseOffset (which the
+    /// CRC does not cover) makes them.
+    OffsetsSkipped {
+        /// Byte position of the batch in the `.log`.
+        position: usize,
+        /// The batch's baseOffset.
+        base_offset: i64,
+        /// One past the previous batch's last offset; the segment's base offset for the first.
+        expected: i64,
+    },
     /// The batch at `position` ends more than `i32::MAX` offsets past the segment's base.
     OffsetBeyondSegment {
         /// Byte position of the batch in the `.log`.
@@ -119,6 +130,10 @@ impl std::fmt::Display for ScanStop {
             ScanStop::OffsetsOutOfOrder { position, base_offset, expected_at_least } => write!(
                 f,
                 "batch at byte {position} starts at offset {base_offset}, below {expected_at_least}"
+            ),
+            ScanStop::OffsetsSkipped { position, base_offset, expected } => write!(
+                f,
+                "batch at byte {position} starts at offset {base_offset}, where {expected} comes next"
             ),
             ScanStop::OffsetBeyondSegment { position, last_offset, base_offset } => write!(
                 f,
@@ -239,6 +254,7 @@ impl LogSegment {
         index_files: Option<(&[u8], &[u8])>,
         index_interval_bytes: usize,
         max_index_bytes: usize,
+        contiguous: bool,
     ) -> Result<(LogSegment, bool), OpenError> {
         let size = file.len();
         let mut segment = LogSegment::empty(base_offset, file, index_interval_bytes, max_index_bytes);
@@ -251,9 +267,23 @@ impl LogSegment {
         });
         let rebuilt = loaded.is_none();
         let mut from = 0;
+        // The offset the first batch read must start at (outside compaction): the segment's base,
+        // or where the batch the last index entry names starts (its last offset is the entry's).
+        let mut expected = Some(base_offset);
         if let Some((offsets, times)) = loaded {
-            let (_, position) = offsets.lookup(i64::MAX);
+            let (indexed, position) = offsets.lookup(i64::MAX);
             from = position as usize;
+            expected = (from == 0).then_some(base_offset);
+            if from > 0 {
+                let header = segment.header_at(from)?.ok_or(OpenError::Unreadable { position: from })?;
+                if contiguous && header.last_offset() != indexed {
+                    return Err(OpenError::OffsetsSkipped {
+                        position: from,
+                        base_offset: header.base_offset,
+                        expected: indexed,
+                    });
+                }
+            }
             if let Some((timestamp, offset)) = times.last_entry() {
                 segment.max_timestamp_so_far = timestamp;
                 segment.offset_of_max_timestamp = offset;
@@ -269,7 +299,15 @@ impl LogSegment {
         let mut at = from;
         while at < size {
             let header = segment.header_at(at)?.ok_or(OpenError::Unreadable { position: at })?;
+            if let Some(expected) = expected.filter(|&e| contiguous && header.base_offset != e) {
+                return Err(OpenError::OffsetsSkipped {
+                    position: at,
+                    base_offset: header.base_offset,
+                    expected,
+                });
+            }
             segment.index_batch(&header, at as u32).map_err(|_| OpenError::Unreadable { position: at })?;
+            expected = Some(header.last_offset() + 1);
             at += header.total_bytes();
         }
         Ok((segment, rebuilt))
@@ -546,7 +584,11 @@ impl LogSegment {
     /// what stopped the scan early: a batch that does not parse, starts below where the previous
     /// one ended (or below the base), or ends beyond what the segment's 32-bit relative offsets
     /// can address.
-    pub fn scan(log: &[u8], base_offset: i64) -> (Vec<(usize, BatchHeader)>, Option<ScanStop>) {
+    pub fn scan(
+        log: &[u8],
+        base_offset: i64,
+        contiguous: bool,
+    ) -> (Vec<(usize, BatchHeader)>, Option<ScanStop>) {
         let mut batches = Vec::new();
         let mut at = 0;
         let mut expected_at_least = base_offset;
@@ -559,6 +601,16 @@ impl LogSegment {
                             position: at,
                             base_offset: header.base_offset,
                             expected_at_least,
+                        };
+                        return (batches, Some(stop));
+                    }
+                    // Outside compaction a log has every offset: a batch that skips some is not
+                    // what was written.
+                    if contiguous && header.base_offset != expected_at_least {
+                        let stop = ScanStop::OffsetsSkipped {
+                            position: at,
+                            base_offset: header.base_offset,
+                            expected: expected_at_least,
                         };
                         return (batches, Some(stop));
                     }
@@ -590,11 +642,12 @@ impl LogSegment {
         index_interval_bytes: usize,
         max_index_bytes: usize,
         flushed_below: i64,
+        contiguous: bool,
     ) -> Result<(LogSegment, Recovery), RecoverError> {
         let size = file.len();
         let (batches, stopped_by) = {
             let log = file.read_at(0, size)?;
-            LogSegment::scan(&log, base_offset)
+            LogSegment::scan(&log, base_offset, contiguous)
         };
         let valid_bytes = batches.last().map_or(0, |(position, header)| position + header.total_bytes());
         let valid_end = batches.last().map_or(base_offset, |(_, header)| header.last_offset() + 1);
@@ -624,7 +677,14 @@ impl LogSegment {
     ) -> (LogSegment, Recovery) {
         let file = Box::new(MemorySegment::with_bytes(base_offset, log));
         // A memory file cannot fail to read or truncate.
-        match LogSegment::recover(base_offset, file, index_interval_bytes, max_index_bytes, base_offset) {
+        match LogSegment::recover(
+            base_offset,
+            file,
+            index_interval_bytes,
+            max_index_bytes,
+            base_offset,
+            false,
+        ) {
             Ok(recovered) => recovered,
             Err(e) => unreachable!("memory storage cannot fail and nothing is protected: {e:?}"),
         }
@@ -638,6 +698,15 @@ pub enum OpenError {
     Unreadable {
         /// Byte position in the `.log`.
         position: usize,
+    },
+    /// Outside compaction, the batch at `position` does not start where the previous one ended.
+    OffsetsSkipped {
+        /// Byte position in the `.log`.
+        position: usize,
+        /// The batch's baseOffset (for the batch the last index entry names, its last offset).
+        base_offset: i64,
+        /// The offset it should start at (or end at).
+        expected: i64,
     },
     /// The host could not read the segment's files.
     Storage(StorageError),

@@ -10,7 +10,7 @@ use crate::config::{Acks, TopicConfig};
 use crate::error::ErrorCode;
 use crate::group::coordinator::{CoordinatorConfig, CoordinatorOutput, GroupCoordinator, OFFSETS_TOPIC};
 use crate::group::offsets_topic::{encode_batch, records_in};
-use crate::log::checkpoint::{BrokerCheckpoints, CLEAN_SHUTDOWN_FILE};
+use crate::log::checkpoint::{BrokerCheckpoints, CLEAN_SHUTDOWN_FILE, RECOVERY_POINT_CHECKPOINT_FILE};
 use crate::log::local_log::{LocalLog, LogConfig, OpenCheckpoints};
 use crate::log::partition_metadata;
 use crate::log::segment::file_name;
@@ -129,11 +129,17 @@ impl Broker {
         config: BrokerConfig,
         mut store: Box<dyn BrokerStore>,
     ) -> Result<Broker, String> {
+        // A directory with no partition and no checkpoint is a new disk (one replaced after it
+        // failed): whatever the controller thinks this broker holds, it holds nothing.
+        let new_disk = store.partition_dirs().map_err(|e| e.to_string())?.is_empty()
+            && store.read_file(RECOVERY_POINT_CHECKPOINT_FILE).map_err(|e| e.to_string())?.is_none();
         let opened = BrokerCheckpoints::open(store.as_mut())?;
         let mut broker = Broker::new(id, incarnation, config);
-        // With every append flushed before it counts, a crash loses nothing acknowledged: the
-        // restart is not an unclean one in KIP-966's sense (as the simulator's crashes decide).
-        broker.unclean_restart = !opened.clean_shutdown && !config.flush_every_append;
+        // Without the clean-shutdown marker the restart is an unclean one in KIP-966's sense,
+        // with `--fsync` too: recovery may have cut what a disk returned wrong (a rotten
+        // sector), and a new disk lost everything. The broker leaves every ISR and refetches
+        // before it may lead; a partition every replica left gets the longest log as leader.
+        broker.unclean_restart = new_disk || !opened.clean_shutdown;
         broker.store = Some(store);
         broker.opened_from = Some(opened);
         Ok(broker)
@@ -240,8 +246,8 @@ impl Broker {
     }
 
     /// After a write to `tp`'s log: if the store failed it (the log is poisoned: what it holds
-    /// past its last flush may not be on disk), the whole log directory goes offline, as Kafka's
-    /// LogDirFailureChannel takes it. Nothing more is served from it — in particular not the
+    /// past its last flush may not be on disk), or a read found its bytes corrupt, the whole log
+    /// directory goes offline, as Kafka's LogDirFailureChannel takes it. Nothing more is served from it — in particular not the
     /// record whose flush failed — and the next heartbeat has the controller move leadership.
     fn offline_if_failed(&mut self, now_ms: i64, tp: &TopicPartition, trace: &mut Trace) {
         let Some(error) = self.partitions.get(tp).and_then(|p| p.log.poisoned()) else { return };
@@ -368,8 +374,9 @@ impl Broker {
         trace: &mut Trace,
     ) {
         let mut groups = CoordinatorOutput::default();
+        // A produce may fail a write; serving a follower's fetch may find the log's bytes corrupt.
         let produced_to = match &message {
-            Message::Produce { tp, .. } => Some(tp.clone()),
+            Message::Produce { tp, .. } | Message::Fetch { tp, .. } => Some(tp.clone()),
             _ => None,
         };
         self.handle_message(now_ms, from, message, out, &mut groups, trace);
@@ -674,6 +681,16 @@ impl Broker {
         let mut groups = CoordinatorOutput::default();
         self.coordinator.tick(now_ms, &mut groups, trace);
         self.settle_coordinator(now_ms, out, groups, trace);
+        // A client's read (answered by the cluster's front) may have found a log corrupt.
+        let found = match self.log_dir_offline {
+            true => None,
+            false => {
+                self.partitions.iter().find(|(_, p)| p.log.poisoned().is_some()).map(|(tp, _)| tp.clone())
+            }
+        };
+        if let Some(tp) = found {
+            self.offline_if_failed(now_ms, &tp, trace);
+        }
         self.tick_replicas(now_ms, out);
         // Leaders' timeouts may have failed the coordinator's appends.
         self.settle_coordinator(now_ms, out, CoordinatorOutput::default(), trace);

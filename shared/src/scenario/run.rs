@@ -488,6 +488,7 @@ fn state_ko(state: &str) -> &str {
     match state {
         "up" => "동작 중",
         "fenced" => "펜싱됨",
+        "log-dir-offline" => "로그 디렉터리 오프라인",
         "stopped" => "정지됨",
         "paused" => "일시 정지",
         "isolated" => "격리됨",
