@@ -42,6 +42,11 @@ pub(crate) struct SimArgs {
     /// (`--unsafe lying-fsync` plants a disk that ignores fsync).
     #[arg(long)]
     host: bool,
+    /// With `--host`: one broker's disk rots (at restarts, a flushed segment reads back with a
+    /// byte flipped or a sector of zeros); with more than one broker, nothing acknowledged may
+    /// be lost to it.
+    #[arg(long)]
+    rotting_disk: bool,
     /// With `--host`: steps of workload and faults per seed.
     #[arg(long, default_value_t = kite_shared::host_sim::DEFAULT_STEPS)]
     steps: u32,
@@ -60,14 +65,16 @@ fn run_host_sweep(args: &SimArgs) -> Result<bool, String> {
         }
     };
     let started = std::time::Instant::now();
-    let (mut failing, mut acked, mut lost) = (0, 0, 0);
+    let (mut failing, mut acked, mut lost, mut rotted) = (0, 0, 0, 0);
     for seed in args.seeds.clone() {
         let mut config = HostSimConfig::new(seed, u32::from(args.brokers), args.fsync);
         config.steps = args.steps;
         config.lying_fsync = lying_fsync;
+        config.rotting_disk = args.rotting_disk;
         let result = run(&config);
         acked += result.acked;
         lost += result.lost_to_power_cuts;
+        rotted += result.lost_to_rot;
         if args.trace {
             println!("{}", result.trace.join("\n"));
             for violation in &result.violations {
@@ -81,7 +88,7 @@ fn run_host_sweep(args: &SimArgs) -> Result<bool, String> {
     }
     let seeds = args.seeds.end - args.seeds.start;
     println!(
-        "sim --host: {seeds} seeds, {failing} with violations; {acked} acknowledged, {lost} lost to power cuts without fsync; {:.1} s wall",
+        "sim --host: {seeds} seeds, {failing} with violations; {acked} acknowledged, {lost} lost to power cuts without fsync, {rotted} to a single broker's rot; {:.1} s wall",
         started.elapsed().as_secs_f64()
     );
     Ok(failing == 0)

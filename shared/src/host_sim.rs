@@ -27,6 +27,7 @@ use crate::error::ErrorCode;
 use crate::host::{Capabilities, HostSession};
 use crate::limits::MAX_FETCH_RECORDS;
 use crate::log::power_cut::PowerCutDisk;
+use crate::log::storage::{FileMap, LOG_SUFFIX};
 use crate::random::Rng;
 
 /// The workload's topic.
@@ -57,6 +58,12 @@ pub const SETTLE_MS: i64 = 10_000;
 pub const WORKLOAD_FETCH_RECORDS: u32 = 20;
 /// The virtual clock's start.
 pub const START_MS: i64 = 1_700_000_000_000;
+/// With a rotting disk, one restart in this many finds a segment rotted.
+pub const ROT_ONE_RESTART_IN: u64 = 2;
+/// A lost write's size: one disk sector.
+pub const SECTOR_BYTES: usize = 512;
+/// Mixed into the seed for the rot's own stream of choices.
+const ROT_STREAM: u64 = 0x726f_7474_696e_6721;
 
 /// One run's settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,20 +80,27 @@ pub struct HostSimConfig {
     /// acknowledges fsyncs without making anything durable (a write cache without barriers), so
     /// with `--fsync` a power cut loses acknowledged records after all.
     pub lying_fsync: bool,
+    /// A disk that rots: at a restart, now and then, one broker's disk returns other bytes than
+    /// were flushed to a segment (a flipped byte, or a 512-byte sector that reads back as zeros:
+    /// a write the disk said it made and lost). Always the same broker in a run (with more than
+    /// one, the others' copies are good); the rot's choices come from a stream of their own, so
+    /// a seed's workload and faults are those of the same seed without it.
+    pub rotting_disk: bool,
 }
 
 impl HostSimConfig {
     /// A run of `DEFAULT_STEPS`.
     pub fn new(seed: u64, brokers: u32, fsync: bool) -> HostSimConfig {
-        HostSimConfig { seed, brokers, fsync, steps: DEFAULT_STEPS, lying_fsync: false }
+        HostSimConfig { seed, brokers, fsync, steps: DEFAULT_STEPS, lying_fsync: false, rotting_disk: false }
     }
 
     /// The command that runs this seed again.
     pub fn replay_command(&self) -> String {
         let fsync = if self.fsync { " --fsync" } else { "" };
         let lying = if self.lying_fsync { " --unsafe lying-fsync" } else { "" };
+        let rotting = if self.rotting_disk { " --rotting-disk" } else { "" };
         format!(
-            "cargo xtask sim --host --seeds {} --brokers {} --steps {}{fsync}{lying} --trace",
+            "cargo xtask sim --host --seeds {} --brokers {} --steps {}{fsync}{lying}{rotting} --trace",
             self.seed, self.brokers, self.steps
         )
     }
@@ -193,6 +207,9 @@ pub struct HostSimResult {
     pub acked: usize,
     /// Acknowledged records a power cut without `--fsync` took (allowed, counted).
     pub lost_to_power_cuts: usize,
+    /// Acknowledged records a single broker's rotting disk took (allowed, counted): the
+    /// operator deleted the rotten partitions, and one broker keeps no other copy.
+    pub lost_to_rot: usize,
     /// Storage operations that failed.
     pub failed_writes: u64,
 }
@@ -200,13 +217,14 @@ pub struct HostSimResult {
 /// A run's one-line summary.
 pub fn summary(config: &HostSimConfig, result: &HostSimResult) -> String {
     format!(
-        "seed {} ({} brokers, fsync {}; {}): {} acknowledged, {} lost to power cuts, {} failed writes, {} violations — replay: {}",
+        "seed {} ({} brokers, fsync {}; {}): {} acknowledged, {} lost to power cuts, {} to rot, {} failed writes, {} violations — replay: {}",
         config.seed,
         config.brokers,
         config.fsync,
         result.swarm.describe(),
         result.acked,
         result.lost_to_power_cuts,
+        result.lost_to_rot,
         result.failed_writes,
         result.violations.len(),
         config.replay_command()
@@ -270,6 +288,18 @@ struct Sim {
     /// The run's idempotent producer (with retries on), once InitProducerId answered; after an
     /// error it asks for a new id, as a Kafka producer resets when a batch's fate is unknown.
     producer: Option<IdempotentProducer>,
+    /// The disk's rot, with a rotting disk.
+    rot: Option<Rot>,
+}
+
+/// A rotting disk: the broker whose disk it is, the rot's own choices, and the partitions of
+/// the topic whose replica on it rotted.
+struct Rot {
+    rng: Rng,
+    victim: u32,
+    partitions: BTreeSet<i32>,
+    /// The operator has replaced what rotted: the disk rots no more.
+    healed: bool,
 }
 
 /// Runs one seed.
@@ -297,13 +327,14 @@ fn run_with(config: &HostSimConfig, mut choices: Choices) -> HostSimResult {
     let finals = sim.read_final();
     sim.check(&finals);
     let acked = sim.sent.iter().filter(|s| s.acked.is_some()).count();
-    let lost_to_power_cuts = sim.lost(&finals);
+    let (lost_to_power_cuts, lost_to_rot) = sim.lost(&finals);
     HostSimResult {
         swarm,
         violations: sim.violations,
         trace: sim.trace,
         acked,
         lost_to_power_cuts,
+        lost_to_rot,
         failed_writes: sim.disk.failed_writes(),
     }
 }
@@ -327,7 +358,13 @@ impl Sim {
             trace: Vec::new(),
             violations: Vec::new(),
             producer: None,
+            rot: None,
         };
+        if sim.config.rotting_disk {
+            let mut rng = Rng::from_seed(sim.config.seed ^ ROT_STREAM);
+            let victim = (rng.next_u64() % u64::from(sim.config.brokers)) as u32;
+            sim.rot = Some(Rot { rng, victim, partitions: BTreeSet::new(), healed: false });
+        }
         match sim.open() {
             Ok(cluster) => sim.cluster = Some(cluster),
             Err(e) => sim.violations.push(format!("a new cluster does not open: {e}")),
@@ -462,6 +499,9 @@ impl Sim {
         if idempotent {
             self.name_producer(&mut command);
         }
+        // Without a producer id (InitProducerId failed: its block could not be written), the
+        // record goes as a plain producer's, which has nothing to retry with.
+        let numbered = matches!(&command, Command::Produce { producer: Some(_), .. });
         let reply = self.ask(command.clone());
         let (acked, line) = match &reply {
             Reply::Produced { partition, offset, .. } => {
@@ -476,6 +516,7 @@ impl Sim {
             self.producer_answered(&reply);
             if let Some(at) = acked
                 && self.one_in(self.swarm.retry)
+                && numbered
             {
                 self.retry(command, at, &value);
             }
@@ -612,6 +653,13 @@ impl Sim {
 
     /// The process stops and starts again over what the disk kept.
     fn restart(&mut self, how: Stop) {
+        self.restart_replacing(how, None);
+    }
+
+    /// A restart in which the operator replaces what rotted on broker `replaced`'s disk: with
+    /// more brokers than one, the whole disk (the broker starts empty and refetches); a single
+    /// broker's rotten partitions are deleted (their records are gone).
+    fn restart_replacing(&mut self, how: Stop, replaced: Option<u32>) {
         let Some(mut cluster) = self.cluster.take() else { return };
         if how == Stop::Clean
             && let Err(e) = cluster.shutdown()
@@ -623,6 +671,20 @@ impl Sim {
             Stop::PowerCut => self.disk.power_cut(),
             Stop::Kill | Stop::Clean => self.disk.process_kill(),
         };
+        let mut files = self.rot(files);
+        let replaced_dir = replaced.map(|broker| {
+            let dirs: Vec<String> = match &self.rot {
+                Some(rot) if self.config.brokers == 1 => rot
+                    .partitions
+                    .iter()
+                    .map(|p| format!("{}/{TOPIC}-{p}", layout::broker_dir(broker)))
+                    .collect(),
+                _ => vec![layout::broker_dir(broker)],
+            };
+            files.retain(|(dir, _), _| !dirs.iter().any(|d| dir == d || dir.starts_with(&format!("{d}/"))));
+            self.log(format!("the operator replaces what rotted: {} emptied", dirs.join(", ")));
+            layout::broker_dir(broker)
+        });
         let lossy = how == Stop::PowerCut && !(self.config.fsync || self.config.lying_fsync);
         if lossy {
             self.lossy_eras.insert(self.era);
@@ -631,6 +693,10 @@ impl Sim {
         self.era += 1;
         let failed = self.disk.failed_writes();
         self.disk = PowerCutDisk::with_files(files);
+        if let Some(dir) = replaced_dir {
+            // The new disk is mounted where the old one was: the directory is there, empty.
+            self.disk.store(&dir);
+        }
         self.arm_disk();
         self.session = HostSession::new(Capabilities::SERVER);
         self.stopped.clear();
@@ -654,12 +720,53 @@ impl Sim {
         self.disk.add_failed_writes(failed);
     }
 
+    /// What the victim's disk returns after a restart, one time in `ROT_ONE_RESTART_IN`: one of
+    /// its segments of the topic with a byte flipped, or a sector of it zeros.
+    fn rot(&mut self, mut files: FileMap) -> FileMap {
+        let Some(rot) = self.rot.as_mut().filter(|rot| !rot.healed) else { return files };
+        if !rot.rng.next_u64().is_multiple_of(ROT_ONE_RESTART_IN) {
+            return files;
+        }
+        let prefix = format!("{}/{TOPIC}-", layout::broker_dir(rot.victim));
+        let segments: Vec<(String, String)> = files
+            .iter()
+            .filter(|((dir, name), bytes)| {
+                dir.starts_with(&prefix) && name.ends_with(LOG_SUFFIX) && !bytes.is_empty()
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        if segments.is_empty() {
+            return files;
+        }
+        let key = segments[(rot.rng.next_u64() % segments.len() as u64) as usize].clone();
+        let Some(bytes) = files.get_mut(&key) else { return files };
+        let at = (rot.rng.next_u64() % bytes.len() as u64) as usize;
+        let what = if rot.rng.next_u64().is_multiple_of(2) {
+            bytes[at] ^= 1 + (rot.rng.next_u64() % 255) as u8;
+            format!("byte {at} flipped")
+        } else {
+            let start = at / SECTOR_BYTES * SECTOR_BYTES;
+            let end = (start + SECTOR_BYTES).min(bytes.len());
+            bytes[start..end].fill(0);
+            format!("bytes {start}..{end} read back as zeros")
+        };
+        if let Some(partition) = key.0.strip_prefix(&prefix).and_then(|p| p.parse().ok()) {
+            rot.partitions.insert(partition);
+        }
+        self.log(format!("the disk rots: {}/{} has {what}", key.0, key.1));
+        files
+    }
+
     /// The faults stop and the operator restarts the process, as after a disk was replaced.
     fn heal(&mut self) {
         self.swarm = Swarm::default();
         self.disk.fail_writes(0, 0);
+        let replaced = self.rot.as_mut().and_then(|rot| {
+            rot.healed = true;
+            (!rot.partitions.is_empty()).then_some(rot.victim)
+        });
         if self.cluster.is_some() {
-            self.restart(Stop::Kill);
+            self.restart_replacing(Stop::Kill, replaced);
             self.disk.fail_writes(0, 0);
         }
         self.settle();
@@ -818,15 +925,28 @@ impl Sim {
         }
     }
 
-    /// Whether a record of `era` may be missing: a power cut without fsync ended that era or a
-    /// later one (a later cut takes what was flushed late).
-    fn may_be_lost(&self, era: u32) -> bool {
-        self.lossy_eras.range(era..).next().is_some()
+    /// Whether a record of `era` in `partition` may be missing: a power cut without fsync ended
+    /// that era or a later one (a later cut takes what was flushed late), or the partition's
+    /// only replica rotted (the operator deleted it).
+    fn may_be_lost(&self, era: u32, partition: i32) -> bool {
+        let rotted_alone = self.config.brokers == 1
+            && self.rot.as_ref().is_some_and(|rot| rot.partitions.contains(&partition));
+        rotted_alone || self.lossy_eras.range(era..).next().is_some()
     }
 
-    fn lost(&self, finals: &BTreeMap<i32, BTreeMap<i64, String>>) -> usize {
+    /// Acknowledged records not kept: (to power cuts, to a single broker's rot).
+    fn lost(&self, finals: &BTreeMap<i32, BTreeMap<i64, String>>) -> (usize, usize) {
         let kept = |(p, o): (i32, i64), value: &str| finals[&p].get(&o).is_some_and(|v| v == value);
-        self.sent.iter().filter(|s| s.acked.is_some_and(|at| !kept(at, &s.value))).count()
+        let rotted_alone = |p: i32| {
+            self.config.brokers == 1 && self.rot.as_ref().is_some_and(|rot| rot.partitions.contains(&p))
+        };
+        let gone: Vec<i32> = self
+            .sent
+            .iter()
+            .filter_map(|s| s.acked.filter(|&at| !kept(at, &s.value)).map(|(p, _)| p))
+            .collect();
+        let to_rot = gone.iter().filter(|&&p| rotted_alone(p)).count();
+        (gone.len() - to_rot, to_rot)
     }
 
     fn check(&mut self, finals: &BTreeMap<i32, BTreeMap<i64, String>>) {
@@ -853,7 +973,7 @@ impl Sim {
         for sent in &self.sent {
             let Some((partition, offset)) = sent.acked else { continue };
             let kept = finals[&partition].get(&offset) == Some(&sent.value);
-            if !kept && !self.may_be_lost(sent.era) {
+            if !kept && !self.may_be_lost(sent.era, partition) {
                 let holds = finals[&partition].get(&offset);
                 violations.push(format!(
                     "{} was acknowledged at {TOPIC}-{partition}@{offset} (era {}) and is gone: the log holds {holds:?}",
@@ -875,9 +995,23 @@ impl Sim {
             }
             last.insert((sent.era, partition), (offset, kept));
         }
+        // An acknowledged value has one place: read anywhere else, its offset was served wrong
+        // (a rotten baseOffset, which the batch's CRC does not cover), whatever the log kept.
+        let acked_at: BTreeMap<&str, (i32, i64)> =
+            self.sent.iter().filter_map(|s| Some((s.value.as_str(), s.acked?))).collect();
+        for read in &self.observed {
+            if let Some(&(partition, offset)) = acked_at.get(read.value.as_str())
+                && (partition, offset) != (read.partition, read.offset)
+            {
+                violations.push(format!(
+                    "{} was read at {TOPIC}-{}@{} (era {}), but acknowledged at {partition}@{offset}",
+                    read.value, read.partition, read.offset, read.era
+                ));
+            }
+        }
         for read in &self.observed {
             let now = finals[&read.partition].get(&read.offset);
-            if now != Some(&read.value) && !self.may_be_lost(read.era) {
+            if now != Some(&read.value) && !self.may_be_lost(read.era, read.partition) {
                 violations.push(format!(
                     "{} was read at {TOPIC}-{}@{} (era {}); the log now holds {now:?}",
                     read.value, read.partition, read.offset, read.era
