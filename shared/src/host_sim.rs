@@ -5,6 +5,9 @@
 //! comes from one seed, including which faults the run has and how often (swarm testing: a run
 //! with few kinds of fault reaches states that a run with all of them at once rarely does).
 //!
+//! With a rotting disk, one broker's flushed segments also come back changed at restarts (a
+//! flipped byte, a sector of zeros); the operator replaces what rotted when healing.
+//!
 //! After the faults, the operator heals: the disk stops failing and the process is restarted.
 //! Then every partition is read from offset 0 and the checker judges what the clients were told:
 //! acknowledged records stay where they were acknowledged (unless a power cut without `--fsync`
