@@ -267,12 +267,22 @@ impl std::fmt::Debug for LocalLog {
 /// follow on (in a compacted log, batches may skip offsets but never go back), or a batch whose
 /// partitionLeaderEpoch is not the one `epochs` gives its offsets. The CRC does not cover
 /// baseOffset or partitionLeaderEpoch (the leader stamps them): a rotten epoch served to a
-/// follower would make good replicas truncate what they hold.
-fn read_problem(offset: i64, bytes: &[u8], compacted: bool, epochs: &LeaderEpochCache) -> Option<String> {
+/// follower would make good replicas truncate what they hold. The CRC is checked only over bytes
+/// the file held when this process opened it (`stored`): what the process appended since, it
+/// checked when appending, and reading it again would cost a second pass over every byte served.
+fn read_problem(
+    offset: i64,
+    bytes: &[u8],
+    compacted: bool,
+    epochs: &LeaderEpochCache,
+    stored: bool,
+) -> Option<String> {
     let mut at = 0;
     let mut next = offset;
     while at < bytes.len() {
-        let header = match BatchHeader::parse(&bytes[at..]) {
+        let parsed =
+            if stored { BatchHeader::parse(&bytes[at..]) } else { BatchHeader::parse_trusted(&bytes[at..]) };
+        let header = match parsed {
             Ok(header) => header,
             Err(e) => return Some(format!("byte {at} of the read: {e}")),
         };
@@ -988,14 +998,14 @@ impl LocalLog {
         let floor = self.segments.range(..=offset).next_back().map_or(offset, |(&base, _)| base);
         // A compacted segment may end before the next one starts: read on from the next.
         for (&base, segment) in self.segments.range(floor..) {
-            if let Some(bytes) = segment.read(offset, max_bytes).map_err(LogError::Storage)? {
+            if let Some((bytes, stored)) = segment.read_from(offset, max_bytes).map_err(LogError::Storage)? {
                 let ended_early = base != floor
                     && !self.config.compact
                     && self.segments.get(&floor).is_some_and(|s| s.next_offset() > offset);
                 let problem = if ended_early {
                     Some(format!("no batch holds offset {offset}, below the segment's end"))
                 } else {
-                    read_problem(offset, &bytes, self.config.compact, &self.epochs)
+                    read_problem(offset, &bytes, self.config.compact, &self.epochs, stored)
                 };
                 if let Some(reason) = problem {
                     return Err(self.corrupt_read(floor, offset, reason));

@@ -185,6 +185,9 @@ pub struct LogSegment {
     /// The first batch's max timestamp: `segment.ms` counts from it.
     rolling_based_timestamp: Option<i64>,
     next_offset: i64,
+    /// The bytes the file held when this process opened it. Only they can have changed since
+    /// they were written (a disk that rots); what this process appended it checked itself.
+    found_on_disk: usize,
 }
 
 impl std::fmt::Debug for LogSegment {
@@ -238,6 +241,7 @@ impl LogSegment {
             bytes_since_last_index_entry: 0,
             max_timestamp_so_far: NO_TIMESTAMP,
             offset_of_max_timestamp: base_offset,
+            found_on_disk: 0,
             rolling_based_timestamp: None,
             next_offset: base_offset,
         }
@@ -310,6 +314,7 @@ impl LogSegment {
             expected = Some(header.last_offset() + 1);
             at += header.total_bytes();
         }
+        segment.found_on_disk = size;
         Ok((segment, rebuilt))
     }
 
@@ -484,6 +489,16 @@ impl LogSegment {
     /// Whole batches from the one containing `offset`, up to `max_bytes` but always at least one
     /// (Kafka's fetch rule, so a consumer can never get stuck behind a large batch).
     pub fn read(&self, offset: i64, max_bytes: usize) -> Result<Option<Cow<'_, [u8]>>, StorageError> {
+        Ok(self.read_from(offset, max_bytes)?.map(|(bytes, _)| bytes))
+    }
+
+    /// `read`, and whether the bytes read include some the file held when this process opened
+    /// it (bytes a disk may have changed since they were written).
+    pub fn read_from(
+        &self,
+        offset: i64,
+        max_bytes: usize,
+    ) -> Result<Option<(Cow<'_, [u8]>, bool)>, StorageError> {
         let Some((start, first)) = self.translate_offset(offset)? else { return Ok(None) };
         let mut end = start + first.total_bytes();
         for batch in self.batches_from(end) {
@@ -493,7 +508,8 @@ impl LogSegment {
             }
             end = position + header.total_bytes();
         }
-        self.file.read_at(start, end - start).map(Some)
+        let stored = start < self.found_on_disk;
+        self.file.read_at(start, end - start).map(|bytes| Some((bytes, stored)))
     }
 
     /// The first record at or past `starting_offset` whose timestamp is at or after `timestamp`
@@ -559,7 +575,9 @@ impl LogSegment {
         let Some((position, _)) = self.translate_offset(offset)? else { return Ok(0) };
         let removed = self.file.len() - position;
         self.file.truncate(position)?;
+        let found_on_disk = self.found_on_disk.min(position);
         self.reindex()?;
+        self.found_on_disk = found_on_disk;
         Ok(removed)
     }
 
@@ -663,6 +681,7 @@ impl LogSegment {
         for (position, header) in &batches {
             let _ = segment.index_batch(header, *position as u32);
         }
+        segment.found_on_disk = valid_bytes;
         let recovery =
             Recovery { valid_bytes, truncated_bytes: size - valid_bytes, batches: batches.len(), stopped_by };
         Ok((segment, recovery))
