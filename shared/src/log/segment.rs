@@ -494,11 +494,7 @@ impl LogSegment {
 
     /// `read`, and whether the bytes read include some the file held when this process opened
     /// it (bytes a disk may have changed since they were written).
-    pub fn read_from(
-        &self,
-        offset: i64,
-        max_bytes: usize,
-    ) -> Result<Option<(Cow<'_, [u8]>, bool)>, StorageError> {
+    pub fn read_from(&self, offset: i64, max_bytes: usize) -> Result<Option<StoredRead<'_>>, StorageError> {
         let Some((start, first)) = self.translate_offset(offset)? else { return Ok(None) };
         let mut end = start + first.total_bytes();
         for batch in self.batches_from(end) {
@@ -709,6 +705,10 @@ impl LogSegment {
         }
     }
 }
+
+/// Whole batches a read found, and whether they include bytes the file held when this process
+/// opened it.
+pub type StoredRead<'a> = (Cow<'a, [u8]>, bool);
 
 /// Why a segment could not be opened without recovery.
 #[derive(Clone, Debug, PartialEq, Eq)]
