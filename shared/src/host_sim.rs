@@ -932,23 +932,23 @@ impl Sim {
     /// that era or a later one (a later cut takes what was flushed late), or the partition's
     /// only replica rotted (the operator deleted it).
     fn may_be_lost(&self, era: u32, partition: i32) -> bool {
-        let rotted_alone = self.config.brokers == 1
-            && self.rot.as_ref().is_some_and(|rot| rot.partitions.contains(&partition));
-        rotted_alone || self.lossy_eras.range(era..).next().is_some()
+        self.rotted_alone(partition) || self.lossy_eras.range(era..).next().is_some()
+    }
+
+    /// Whether `partition`'s only replica rotted (one broker): the operator deleted it.
+    fn rotted_alone(&self, partition: i32) -> bool {
+        self.config.brokers == 1 && self.rot.as_ref().is_some_and(|rot| rot.partitions.contains(&partition))
     }
 
     /// Acknowledged records not kept: (to power cuts, to a single broker's rot).
     fn lost(&self, finals: &BTreeMap<i32, BTreeMap<i64, String>>) -> (usize, usize) {
         let kept = |(p, o): (i32, i64), value: &str| finals[&p].get(&o).is_some_and(|v| v == value);
-        let rotted_alone = |p: i32| {
-            self.config.brokers == 1 && self.rot.as_ref().is_some_and(|rot| rot.partitions.contains(&p))
-        };
         let gone: Vec<i32> = self
             .sent
             .iter()
             .filter_map(|s| s.acked.filter(|&at| !kept(at, &s.value)).map(|(p, _)| p))
             .collect();
-        let to_rot = gone.iter().filter(|&&p| rotted_alone(p)).count();
+        let to_rot = gone.iter().filter(|&&p| self.rotted_alone(p)).count();
         (gone.len() - to_rot, to_rot)
     }
 

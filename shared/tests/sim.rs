@@ -297,6 +297,19 @@ fn rotting_sweep(configs: impl Iterator<Item = HostSimConfig>) -> (Vec<String>, 
     (failures, met)
 }
 
+/// The rotting-disk sweeps over `brokers`, with `--fsync` and without: no violation, and each
+/// sweep met the rot in at least `MIN_RUNS_THAT_MET_THE_ROT` runs.
+fn rotting_sweeps_pass(brokers: u32) {
+    let mut failures = Vec::new();
+    for fsync in [true, false] {
+        let (failed, met) =
+            rotting_sweep((0..HOST_SEEDS).map(|seed| HostSimConfig::new(seed, brokers, fsync)));
+        failures.extend(failed);
+        assert!(met >= MIN_RUNS_THAT_MET_THE_ROT, "only {met} runs (fsync {fsync}) met the rot");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// One broker of three whose disk rots (a flushed segment read back with a byte flipped or a
 /// sector of zeros, at restarts): its copies are found bad when read or opened, its log directory
 /// goes offline, the others' copies serve, and the operator replaces its disk at the end; nothing
@@ -305,13 +318,7 @@ fn rotting_sweep(configs: impl Iterator<Item = HostSimConfig>) -> (Vec<String>, 
 /// most of these seeds served a rotten copy or let a replica cut short by recovery lead.
 #[test]
 fn a_rotting_disk_on_one_broker_of_three_loses_nothing_acknowledged() {
-    let mut failures = Vec::new();
-    for fsync in [true, false] {
-        let (failed, met) = rotting_sweep((0..HOST_SEEDS).map(|seed| HostSimConfig::new(seed, 3, fsync)));
-        failures.extend(failed);
-        assert!(met >= MIN_RUNS_THAT_MET_THE_ROT, "only {met} runs (fsync {fsync}) met the rot");
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    rotting_sweeps_pass(3);
 }
 
 /// A single broker whose disk rots keeps no other copy: the rotten partition goes offline
@@ -320,13 +327,7 @@ fn a_rotting_disk_on_one_broker_of_three_loses_nothing_acknowledged() {
 /// lost, and no record is ever served altered or at another offset.
 #[test]
 fn a_rotting_disk_under_a_single_broker_takes_only_its_partition_offline() {
-    let mut failures = Vec::new();
-    for fsync in [true, false] {
-        let (failed, met) = rotting_sweep((0..HOST_SEEDS).map(|seed| HostSimConfig::new(seed, 1, fsync)));
-        failures.extend(failed);
-        assert!(met >= MIN_RUNS_THAT_MET_THE_ROT, "only {met} runs (fsync {fsync}) met the rot");
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    rotting_sweeps_pass(1);
 }
 
 #[test]

@@ -158,20 +158,40 @@ mod persistence {
 
     const PARTITIONS: i32 = 3;
 
-    fn produce(client: &mut ApiClient, i: usize) -> (i32, i64) {
-        let command = Command::Produce {
+    /// A string record for `orders` (to `partition`, or where the default partitioner puts it).
+    fn produce_command(partition: Option<i32>, key: Option<String>, value: &str) -> Command {
+        Command::Produce {
             acks: Default::default(),
             topic: "orders".into(),
-            partition: None,
-            key: Some(format!("customer-{}", i % 7)),
-            value: Some(format!("order {i}")),
+            partition,
+            key,
+            value: Some(value.to_string()),
             timestamp_ms: None,
             partitioner: PartitionerKind::Default,
             key_serializer: SerializerKind::String,
             value_serializer: SerializerKind::String,
             headers: vec![],
             producer: None,
-        };
+        }
+    }
+
+    /// Creates `orders` with `PARTITIONS` partitions.
+    fn create_orders(
+        client: &mut ApiClient,
+        configs: BTreeMap<String, String>,
+        replication_factor: Option<i16>,
+    ) {
+        let created = client.request(Command::CreateTopic {
+            name: "orders".into(),
+            partitions: PARTITIONS,
+            configs,
+            replication_factor,
+        });
+        assert!(matches!(created, Reply::TopicCreated { .. }), "{created:?}");
+    }
+
+    fn produce(client: &mut ApiClient, i: usize) -> (i32, i64) {
+        let command = produce_command(None, Some(format!("customer-{}", i % 7)), &format!("order {i}"));
         match client.request(command) {
             Reply::Produced { partition, offset, .. } => (partition, offset),
             other => panic!("produce {i}: {other:?}"),
@@ -220,13 +240,7 @@ mod persistence {
         let mut server = KiteServer::start_with(data.path(), &["--fsync", "--brokers", "1"]);
         let mut client = ApiClient::connect(&server);
         let configs = BTreeMap::from([("segment.bytes".to_string(), "1024".to_string())]);
-        let created = client.request(Command::CreateTopic {
-            name: "orders".into(),
-            partitions: PARTITIONS,
-            configs,
-            replication_factor: None,
-        });
-        assert!(matches!(created, Reply::TopicCreated { .. }), "{created:?}");
+        create_orders(&mut client, configs, None);
         let mut expected = BTreeMap::new();
         for i in 0..120 {
             expected.insert(produce(&mut client, i), format!("order {i}"));
@@ -268,13 +282,7 @@ mod persistence {
         let data = TempDir::new("persist-rot");
         let mut server = KiteServer::start_with(data.path(), &["--brokers", "1"]);
         let mut client = ApiClient::connect(&server);
-        let created = client.request(Command::CreateTopic {
-            name: "orders".into(),
-            partitions: PARTITIONS,
-            configs: BTreeMap::new(),
-            replication_factor: None,
-        });
-        assert!(matches!(created, Reply::TopicCreated { .. }), "{created:?}");
+        create_orders(&mut client, BTreeMap::new(), None);
         let mut expected = BTreeMap::new();
         for i in 0..60 {
             expected.insert(produce(&mut client, i), format!("order {i}"));
@@ -317,19 +325,7 @@ mod persistence {
                 expected.iter().filter(|((p, _), _)| *p == partition).map(|(k, v)| (*k, v.clone())).collect();
             assert_eq!(read, kept, "orders-{partition} is whole");
         }
-        let produce_to = |partition| Command::Produce {
-            acks: Default::default(),
-            topic: "orders".into(),
-            partition: Some(partition),
-            key: None,
-            value: Some("after the rot".into()),
-            timestamp_ms: None,
-            partitioner: PartitionerKind::Default,
-            key_serializer: SerializerKind::String,
-            value_serializer: SerializerKind::String,
-            headers: vec![],
-            producer: None,
-        };
+        let produce_to = |partition| produce_command(Some(partition), None, "after the rot");
         let next = expected.keys().filter(|(p, _)| *p == 1).count() as i64;
         let reply = client.request(produce_to(1));
         assert!(matches!(reply, Reply::Produced { partition: 1, offset, .. } if offset == next), "{reply:?}");
@@ -362,13 +358,7 @@ mod persistence {
             ("segment.bytes".to_string(), "1024".to_string()),
             ("min.insync.replicas".to_string(), "2".to_string()),
         ]);
-        let created = client.request(Command::CreateTopic {
-            name: "orders".into(),
-            partitions: PARTITIONS,
-            configs,
-            replication_factor: Some(3),
-        });
-        assert!(matches!(created, Reply::TopicCreated { .. }), "{created:?}");
+        create_orders(&mut client, configs, Some(3));
         let mut expected = BTreeMap::new();
         for i in 0..150 {
             expected.insert(produce(&mut client, i), format!("order {i}"));
