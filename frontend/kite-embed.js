@@ -3,11 +3,16 @@
 // views to show (default "producer,partitions"), `height` its height in CSS pixels, `lang` its
 // language (en, ko), and `locked` leaves only the scenario's Continue as a control. Each element
 // mounts its own playground, with its own engine in its own worker, in a shadow root, so several
-// on one page run independently and the page's styles do not reach in.
-import init, { mount_playground } from "./kite_frontend.js";
+// on one page run independently and the page's styles do not reach in. The engine's module is
+// compiled once for the page, as it downloads, and handed to every element's worker.
+import init, { mount_playground, set_engine_module } from "./kite_frontend.js";
 
 const base = new URL(".", import.meta.url).href;
-const ready = init({ module_or_path: new URL("./kite_frontend_bg.wasm", import.meta.url) });
+const ready = (async () => {
+  const module = await WebAssembly.compileStreaming(fetch(new URL("./kite_frontend_bg.wasm", import.meta.url)));
+  await init({ module_or_path: module });
+  set_engine_module(new URL("./worker.js", import.meta.url).href, module);
+})();
 
 class KitePlayground extends HTMLElement {
   async connectedCallback() {

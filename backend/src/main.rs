@@ -1,6 +1,7 @@
 //! `kite`: the native host. `kite serve` runs Kite's engine on real time behind a websocket and
 //! serves the browser UI; later subcommands mirror Kafka's command-line tools.
 
+mod assets;
 mod cli;
 mod crash_writer;
 mod engine;

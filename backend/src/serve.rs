@@ -427,7 +427,7 @@ fn with_page_headers(
 fn ui_routes(ui_dir: &Path) -> warp::filters::BoxedFilter<(warp::reply::Response,)> {
     use warp::Reply;
     if ui_dir.join("index.html").is_file() {
-        warp::fs::dir(ui_dir.to_path_buf()).map(|file: warp::fs::File| file.into_response()).boxed()
+        crate::assets::routes(ui_dir)
     } else {
         tracing::warn!("no UI in {}: build it with `cargo xtask dist`", ui_dir.display());
         let message = format!(

@@ -72,8 +72,6 @@ struct Page {
     locked: bool,
     views: Vec<String>,
     full_playground: String,
-    /// The UI's directory (`worker.js` is there); empty: the page's own.
-    base: String,
     /// What the worker is told in its URL.
     worker_query: String,
 }
@@ -84,6 +82,7 @@ struct Page {
 pub struct Mounted {
     pub scenario: String,
     pub views: String,
+    /// The UI's directory (a URL ending in `/`), where the full playground's link points.
     pub base: String,
     /// The element's `lang` (`ko`, `en`); the reader's choice when empty.
     pub lang: String,
@@ -119,7 +118,6 @@ impl Page {
             locked: mounted.locked,
             views,
             full_playground: format!("{}?scenario={parameter}", mounted.base),
-            base: mounted.base.clone(),
             worker_query: format!("?scenario={parameter}"),
         }
     }
@@ -140,7 +138,6 @@ impl Page {
             locked: value("locked") == Some("1"),
             views,
             full_playground: format!("{path}?{}", kept.join("&")),
-            base: String::new(),
             // The worker reads the page's `?storage=` and `?scenario=` from its own URL.
             worker_query: search,
         }
@@ -566,7 +563,7 @@ pub fn app(props: &AppProps) -> Html {
             let on_failure = router.dispatcher.clone();
             let on_incoming = move |incoming| router.route(incoming);
             let opened = match &mode {
-                Mode::InTab => EngineLink::in_tab(&worker_page.base, &worker_page.worker_query, on_incoming),
+                Mode::InTab => EngineLink::in_tab(&worker_page.worker_query, on_incoming),
                 Mode::Server { url, token } => EngineLink::server(url, token.as_deref(), on_incoming),
             };
             match opened {

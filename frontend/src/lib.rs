@@ -1,7 +1,8 @@
 //! Kite in the browser: the yew UI, and the Web Worker that runs the engine inside the tab.
 //!
-//! One wasm module serves both roles. The page calls `run_app`; `worker.js` calls `worker_main` in a
-//! dedicated worker, so the engine never blocks the page's rendering.
+//! One wasm module serves both roles, compiled once by the page. The page calls `run_app`;
+//! `worker.js` calls `worker_main` in a dedicated worker, so the engine never blocks the page's
+//! rendering.
 
 pub mod app;
 pub mod clock;
@@ -15,6 +16,14 @@ pub mod worker;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
+/// Hands the page's engine to the UI: `worker` the engine worker's script URL, `module` this
+/// wasm module as the page compiled it, which each worker the page starts is given rather than
+/// fetching and compiling it again. start.js and kite-embed.js call it before anything else.
+#[wasm_bindgen]
+pub fn set_engine_module(worker: String, module: wasm_bindgen::JsValue) {
+    link::set_engine_module(worker, module);
+}
+
 /// Mounts the UI on the page's body.
 #[wasm_bindgen]
 pub fn run_app() {
@@ -23,7 +32,7 @@ pub fn run_app() {
 
 /// Mounts a playground playing `scenario` (a script's text, docs/scenarios.md) into `root`,
 /// showing `views` (comma-separated; empty: producer and partitions), with the UI's files under
-/// `base` (a URL ending in `/`), in `lang` (`en`, `ko`; empty: the reader's choice), `locked` leaving only the scenario's
+/// `base` (a URL ending in `/`: the full playground's link), in `lang` (`en`, `ko`; empty: the reader's choice), `locked` leaving only the scenario's
 /// Continue as a control. kite-embed.js calls it for each `<kite-playground>` element.
 #[wasm_bindgen]
 pub fn mount_playground(

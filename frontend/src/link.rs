@@ -7,6 +7,8 @@
 //! one turn together, one message per line — thousands of event pushes a second were thousands
 //! of tasks on the page's thread, each with its own cost.
 
+use std::cell::RefCell;
+
 use js_sys::{Array, Uint8Array};
 use kite_shared::api::{ClientMessage, ServerMessage, decode_server_message, encode};
 use wasm_bindgen::JsCast;
@@ -18,9 +20,6 @@ use web_sys::{
 /// What ends each message in the worker's posts. JSON text as the API encodes it has no raw line
 /// break: a newline in a string is written `\n`.
 const LINE_END: u8 = b'\n';
-
-/// The worker script `cargo xtask dist` writes beside the page.
-const WORKER_SCRIPT_URL: &str = "./worker.js";
 
 /// What arrives from the engine, decoded: a message, or a transport event.
 // Each is built once per arrival and moved straight into the app; boxing the big variant would
@@ -109,20 +108,31 @@ fn js_error(what: &str, err: JsValue) -> String {
     format!("{what}: {}", err.as_string().unwrap_or_else(|| format!("{err:?}")))
 }
 
+thread_local! {
+    /// The engine worker's script URL and the engine's module as the page compiled it: one
+    /// compile per page, whatever the number of workers (playgrounds, restarts) it starts.
+    static ENGINE_MODULE: RefCell<Option<(String, JsValue)>> = const { RefCell::new(None) };
+}
+
+/// Keeps the worker's script URL and the compiled module for every `EngineLink::in_tab`.
+pub fn set_engine_module(worker: String, module: JsValue) {
+    ENGINE_MODULE.with(|engine| *engine.borrow_mut() = Some((worker, module)));
+}
+
 impl EngineLink {
-    /// Starts the engine in a module Web Worker in this tab: `worker.js` under `base` (the UI's
-    /// directory; empty for the page's own), given `query` (`?storage=`, `?scenario=`, …) in its
-    /// URL, where it reads them.
-    pub fn in_tab(
-        base: &str,
-        query: &str,
-        on_incoming: impl Fn(Incoming) + 'static,
-    ) -> Result<EngineLink, String> {
+    /// Starts the engine in a module Web Worker in this tab, given `query` (`?storage=`,
+    /// `?scenario=`, …) in its URL, where it reads them; its first message is the engine's module
+    /// the page compiled (`set_engine_module`).
+    pub fn in_tab(query: &str, on_incoming: impl Fn(Incoming) + 'static) -> Result<EngineLink, String> {
+        let (script, module) = ENGINE_MODULE.with(|engine| engine.borrow().clone()).ok_or_else(|| {
+            "the page has not handed over the engine's module (its entry script calls set_engine_module)"
+                .to_string()
+        })?;
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Module);
-        let script = if base.is_empty() { WORKER_SCRIPT_URL.to_string() } else { format!("{base}worker.js") };
         let worker = Worker::new_with_options(&format!("{script}{query}"), &options)
             .map_err(|e| js_error("cannot start the engine worker", e))?;
+        worker.post_message(&module).map_err(|e| js_error("cannot hand the engine to its worker", e))?;
         let on_message = message_handler(on_incoming);
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         Ok(EngineLink { transport: Transport::Worker(worker), _on_message: on_message, _on_close: None })

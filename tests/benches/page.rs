@@ -12,8 +12,17 @@
 //! 50-partition topic and on 500 partitions over 9 brokers. Target: no frame over 50 ms. The
 //! same runs sum the layout shifts (`layout-shift` entries without recent input, as CLS does)
 //! and name the elements that moved. Target: no layout shifts while records stream.
+//!
+//! On a reader's network (issue 27): Chromium's network emulation at 10 Mbit/s with 40 ms round
+//! trips, the playground and a docs page of four `<kite-playground>` widgets, each opened on a
+//! fresh profile and then a second time in the same profile (its cache kept): first render, every
+//! engine ready, the bytes transferred and the wasm modules fetched. Targets: playground first
+//! render ≤ 1.0 s and engine ready ≤ 1.5 s; four widgets all ready ≤ 2.0 s with one compile;
+//! second visit ≤ 300 ms to first render.
 
-use kite_e2e::{ChromeDriver, KiteServer, TempDir, click, fill, wait_for, with_browser};
+use std::path::Path;
+
+use kite_e2e::{ChromeDriver, KiteServer, TempDir, click, fill, throttle_network, wait_for, with_browser};
 
 /// Records produced while frames are watched.
 const LOAD_RECORDS: usize = 100_000;
@@ -85,6 +94,37 @@ const mark = name => { const m = performance.getEntriesByName(name)[0]; return m
 return [nav.domContentLoadedEventEnd, mark('kite-first-render'), mark('kite-engine-ready')];
 "#;
 
+/// The reader's network: 10 Mbit/s, 40 ms from a request to its answer.
+const THROTTLED_BYTES_PER_SECOND: u64 = 10_000_000 / 8;
+const THROTTLED_LATENCY_MS: u64 = 40;
+/// Fresh profiles opened on the throttled network, each visiting twice.
+const THROTTLED_VISITS: usize = 5;
+/// How long a throttled visit may take to have every engine ready.
+const THROTTLED_VISIT_TIMEOUT_MS: u64 = 60_000;
+/// The docs page of widgets: a course chapter's four, each playing a docs scenario.
+const WIDGET_SCENARIOS: [&str; 4] = [
+    include_str!("../../docs/scenarios/same-key.kite"),
+    include_str!("../../docs/scenarios/null-key.kite"),
+    include_str!("../../docs/scenarios/retry.kite"),
+    include_str!("../../docs/scenarios/kill-the-leader.kite"),
+];
+/// The widgets page's name, written beside a copy of the UI.
+const WIDGETS_PAGE: &str = "four-widgets.html";
+
+/// One visit: [first render ms, the last engine ready ms, engines ready, bytes transferred (the
+/// page and everything it loaded, 0 for what came from the cache), wasm modules fetched, the
+/// page's JavaScript heap bytes].
+const VISIT_JS: &str = r#"
+const nav = performance.getEntriesByType('navigation')[0];
+const resources = performance.getEntriesByType('resource');
+const marks = name => performance.getEntriesByName(name).map(m => m.startTime);
+const render = marks('kite-first-render'), ready = marks('kite-engine-ready');
+return [render.length ? Math.min(...render) : -1, ready.length ? Math.max(...ready) : -1, ready.length,
+        resources.reduce((sum, r) => sum + r.transferSize, nav.transferSize),
+        resources.filter(r => r.name.endsWith('.wasm')).length,
+        performance.memory ? performance.memory.usedJSHeapSize : -1];
+"#;
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[rank.min(sorted.len() - 1)]
@@ -92,46 +132,161 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    // `cargo bench -p kite-e2e --bench page -- loads` (or `frames`) runs one part; cargo adds `--bench`.
+    let parts: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let runs = |part: &str| parts.is_empty() || parts.iter().any(|p| p == part);
     let data = TempDir::new("bench-first-render");
     let server = KiteServer::start(data.path());
     let url = server.url();
-    let playground = first_visits(&url).await;
+    if runs("loads") {
+        page_loads(&url).await;
+    }
+    if runs("frames") {
+        frames(&url).await;
+    }
+}
+
+/// First render on localhost and on the reader's network, of the playground and of widgets.
+async fn page_loads(url: &str) {
+    let playground = first_visits(url).await;
     // The compact widget a docs page embeds, playing a docs scenario.
     let scenario = kite_shared::scenario::to_url(include_str!("../../docs/scenarios/same-key.kite"));
     let embed = first_visits(&format!("{url}?embed=1&scenario={scenario}")).await;
+    let throttled_playground = throttled_visits(url, 1).await;
+    // The widgets page needs a file of its own beside the UI: a copy of the UI with it.
+    let ui_copy = TempDir::new("bench-widgets-ui");
+    copy_dir(
+        &std::path::PathBuf::from(std::env::var_os("KITE_UI_DIR").expect("KITE_UI_DIR")),
+        ui_copy.path(),
+    );
+    std::fs::write(ui_copy.path().join(WIDGETS_PAGE), widgets_page()).expect("writing the widgets page");
+    let widgets_data = TempDir::new("bench-widgets");
+    let widgets_server = KiteServer::start_serving(widgets_data.path(), ui_copy.path());
+    let widgets =
+        throttled_visits(&format!("{}{WIDGETS_PAGE}", widgets_server.url()), WIDGET_SCENARIOS.len()).await;
+    print_first_render("the playground", &playground);
+    print_first_render("an embedded widget (?embed=1&scenario=same-key)", &embed);
+    print_throttled("the playground", &throttled_playground);
+    print_throttled(&format!("a docs page of {} widgets", WIDGET_SCENARIOS.len()), &widgets);
+}
+
+/// Frames while the tab produces, at each size the map must stay smooth at.
+async fn frames(url: &str) {
     // The tab keeps the cluster in IndexedDB by default (every replica's appends written); the
     // same load in memory (`?storage=ephemeral`) shows what storage costs.
-    frames_while_producing(&url, "IndexedDB, relaxed", LOAD_RECORDS, SMALL).await;
-    frames_while_producing(
-        &format!("{url}?storage=ephemeral"),
-        "in memory, ?storage=ephemeral",
-        LOAD_RECORDS,
-        SMALL,
-    )
-    .await;
+    let ephemeral = format!("{url}?storage=ephemeral");
+    frames_while_producing(url, "IndexedDB, relaxed", LOAD_RECORDS, SMALL).await;
+    frames_while_producing(&ephemeral, "in memory, ?storage=ephemeral", LOAD_RECORDS, SMALL).await;
     // The cluster map on screen at the sizes the map must stay smooth at: 3 brokers × 50
     // partitions, and 9 × 500 (each broker's column draws at most MAX_BLOCKS_PER_BROKER blocks).
     for shape in [MAP_MEDIUM, MAP_LARGE] {
-        frames_while_producing(
-            &format!("{url}?brokers={}", shape.brokers),
-            "IndexedDB, relaxed",
-            LOAD_RECORDS,
-            shape,
-        )
-        .await;
+        let brokers = format!("{url}?brokers={}", shape.brokers);
+        frames_while_producing(&brokers, "IndexedDB, relaxed", LOAD_RECORDS, shape).await;
     }
     // The sustained rate: a run long enough that the start and the last update's wait (up to
     // the page's 250 ms flush) are a small part of it.
-    frames_while_producing(&url, "IndexedDB, relaxed", RATE_RECORDS, SMALL).await;
-    frames_while_producing(
-        &format!("{url}?storage=ephemeral"),
-        "in memory, ?storage=ephemeral",
-        RATE_RECORDS,
-        SMALL,
+    frames_while_producing(url, "IndexedDB, relaxed", RATE_RECORDS, SMALL).await;
+    frames_while_producing(&ephemeral, "in memory, ?storage=ephemeral", RATE_RECORDS, SMALL).await;
+}
+
+/// A docs page with a `<kite-playground>` per scenario of `WIDGET_SCENARIOS`.
+fn widgets_page() -> String {
+    let widgets: String = WIDGET_SCENARIOS
+        .iter()
+        .map(|scenario| {
+            format!(
+                "<kite-playground height=\"400\"><script type=\"text/kite-scenario\">{scenario}</script></kite-playground>\n"
+            )
+        })
+        .collect();
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Four widgets</title>\n\
+         <script type=\"module\" src=\"/kite-embed.js\"></script></head><body>\n{widgets}</body></html>\n"
     )
-    .await;
-    print_first_render("the playground", &playground);
-    print_first_render("an embedded widget (?embed=1&scenario=same-key)", &embed);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("creating a directory of the UI's copy");
+    for entry in std::fs::read_dir(from).expect("listing the UI").map(Result::unwrap) {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copying the UI");
+        }
+    }
+}
+
+/// `THROTTLED_VISITS` fresh profiles on the reader's network, each opening `page` twice (the
+/// second time with its cache), once `engines` engines say they are ready. Per profile: the
+/// first visit's and the second's `VISIT_JS`.
+async fn throttled_visits(page: &str, engines: usize) -> Vec<[Vec<f64>; 2]> {
+    let mut samples = Vec::new();
+    for _ in 0..THROTTLED_VISITS {
+        let driver = ChromeDriver::start();
+        let page = page.to_string();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        with_browser(&driver, |client| async move {
+            throttle_network(&client, THROTTLED_LATENCY_MS, THROTTLED_BYTES_PER_SECOND).await?;
+            let mut visits = Vec::new();
+            for _ in 0..2 {
+                client.goto(&page).await.map_err(|e| e.to_string())?;
+                let deadline =
+                    std::time::Instant::now() + std::time::Duration::from_millis(THROTTLED_VISIT_TIMEOUT_MS);
+                let visit = loop {
+                    let values = client.execute(VISIT_JS, vec![]).await.map_err(|e| e.to_string())?;
+                    let values: Vec<f64> = values
+                        .as_array()
+                        .map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect())
+                        .unwrap_or_default();
+                    if values.get(2).is_some_and(|&ready| ready >= engines as f64) {
+                        break values;
+                    }
+                    if std::time::Instant::now() > deadline {
+                        return Err(format!("{engines} engines not ready in time: {values:?}"));
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                };
+                visits.push(visit);
+            }
+            let [first, second] = <[Vec<f64>; 2]>::try_from(visits).map_err(|_| "two visits".to_string())?;
+            sender.send([first, second]).map_err(|e| e.to_string())
+        })
+        .await;
+        samples.extend(receiver.try_iter());
+    }
+    samples
+}
+
+fn print_throttled(what: &str, samples: &[[Vec<f64>; 2]]) {
+    if samples.is_empty() {
+        println!("{what} on a throttled network: no visit measured (see the errors above)");
+        return;
+    }
+    println!(
+        "{what} on a throttled network ({} Mbit/s, {THROTTLED_LATENCY_MS} ms), {} fresh profiles, each visiting twice; median (p90):",
+        THROTTLED_BYTES_PER_SECOND * 8 / 1_000_000,
+        samples.len()
+    );
+    println!(
+        "  {:<14} {:>20} {:>20} {:>18} {:>13} {:>16}",
+        "visit", "first render ms", "all engines ready ms", "transferred KB", "wasm fetched", "page heap MB"
+    );
+    for (visit, name) in ["first", "second"].iter().enumerate() {
+        let column = |i: usize, scale: f64| {
+            let mut values: Vec<f64> = samples.iter().map(|s| s[visit][i] / scale).collect();
+            values.sort_by(f64::total_cmp);
+            format!("{:.0} ({:.0})", percentile(&values, 0.5), percentile(&values, 0.9))
+        };
+        println!(
+            "  {name:<14} {:>20} {:>20} {:>18} {:>13} {:>16}",
+            column(0, 1.0),
+            column(1, 1.0),
+            column(3, 1000.0),
+            column(4, 1.0),
+            column(5, 1_000_000.0)
+        );
+    }
 }
 
 /// `FIRST_VISITS` loads of `page`, each in a new session: a new Chromium profile, nothing cached,

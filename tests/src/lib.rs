@@ -70,12 +70,16 @@ impl KiteServer {
 
     /// `start_with` listening on `listen` (to come back on the address a client knows).
     pub fn start_at(data_dir: &Path, listen: &str, args: &[&str]) -> KiteServer {
-        let mut child = kite_serve_at(data_dir, listen)
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
+        KiteServer::spawn(kite_serve_at(data_dir, listen).args(args))
+    }
+
+    /// `start`, serving the UI in `ui_dir` rather than KITE_UI_DIR's.
+    pub fn start_serving(data_dir: &Path, ui_dir: &Path) -> KiteServer {
+        KiteServer::spawn(&mut kite_serve_ui(data_dir, FREE_PORT, ui_dir))
+    }
+
+    fn spawn(command: &mut Command) -> KiteServer {
+        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         // Owned from here on, so a panic below still kills the process.
         let mut server =
@@ -232,6 +236,10 @@ const FREE_PORT: &str = "127.0.0.1:0";
 
 /// `kite serve` listening on `listen`.
 pub fn kite_serve_at(data_dir: &Path, listen: &str) -> Command {
+    kite_serve_ui(data_dir, listen, &env_path("KITE_UI_DIR"))
+}
+
+fn kite_serve_ui(data_dir: &Path, listen: &str, ui_dir: &Path) -> Command {
     let mut command = Command::new(env_path("KITE_BIN"));
     command
         .arg("serve")
@@ -240,7 +248,7 @@ pub fn kite_serve_at(data_dir: &Path, listen: &str) -> Command {
         .arg("--data-dir")
         .arg(data_dir)
         .arg("--ui-dir")
-        .arg(env_path("KITE_UI_DIR"))
+        .arg(ui_dir)
         .arg("--log-level")
         .arg("warn")
         // Every broker's Kafka listener on a free port, so servers run side by side.
@@ -251,9 +259,15 @@ pub fn kite_serve_at(data_dir: &Path, listen: &str) -> Command {
 
 /// A plain HTTP/1.0 GET: (status line, headers, body).
 pub fn http_get(addr: SocketAddr, path: &str) -> (String, String, Vec<u8>) {
+    http_get_with(addr, path, &[])
+}
+
+/// `http_get` with more request headers (`("accept-encoding", "br")`).
+pub fn http_get_with(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> (String, String, Vec<u8>) {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(STARTUP_TIMEOUT)).unwrap();
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let extra: String = headers.iter().map(|(name, value)| format!("{name}: {value}\r\n")).collect();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n{extra}\r\n").unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).unwrap();
     let split = response.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete HTTP response");
@@ -407,6 +421,38 @@ impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
     fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
         (http::Method::POST, Some(r#"{"type":"browser"}"#.to_string()))
     }
+}
+
+/// ChromeDriver's network emulation (`POST /session/{id}/chromium/network_conditions`): every
+/// request waits `latency_ms` for its answer, and bytes come at most `bytes_per_second` each way.
+#[derive(Debug)]
+struct NetworkConditions {
+    latency_ms: u64,
+    bytes_per_second: u64,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for NetworkConditions {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/chromium/network_conditions", session_id.unwrap_or_default()))
+    }
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let conditions = serde_json::json!({ "network_conditions": {
+            "offline": false,
+            "latency": self.latency_ms,
+            "download_throughput": self.bytes_per_second,
+            "upload_throughput": self.bytes_per_second,
+        }});
+        (http::Method::POST, Some(conditions.to_string()))
+    }
+}
+
+/// Makes the browser's network a slow one from now on (a reader's, not localhost's).
+pub async fn throttle_network(client: &Client, latency_ms: u64, bytes_per_second: u64) -> Result<(), String> {
+    client
+        .issue_cmd(NetworkConditions { latency_ms, bytes_per_second })
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("emulating the network: {e}"))
 }
 
 /// What the page wrote to the browser's console since the last call (failed loads included, as

@@ -1,7 +1,21 @@
 //! `kite serve` as a process: it serves the built UI with the right content types, refuses a data
 //! directory another server holds, and stops cleanly on SIGTERM.
 
-use kite_e2e::{KiteServer, TempDir, http_get, kite_serve};
+use kite_e2e::{KiteServer, TempDir, http_get, http_get_with, kite_serve};
+use kite_shared::record::compression::{Compression, decompress};
+
+/// The name `text` gives a file it refers to: the quoted name (`"start.…"` or `"./start.…"`) that
+/// starts with `stem` and ends with `extension` (`start.0123456789abcdef.js` for `start.` and `.js`).
+fn referred(text: &str, stem: &str, extension: &str) -> String {
+    let start = [format!("\"{stem}"), format!("\"./{stem}")]
+        .iter()
+        .find_map(|quoted| text.find(quoted.as_str()).map(|at| at + quoted.len() - stem.len()))
+        .unwrap_or_else(|| panic!("no \"{stem}…\" in {text}"));
+    let rest = &text[start..];
+    let end =
+        rest.find(extension).unwrap_or_else(|| panic!("no {stem}…{extension} in {text}")) + extension.len();
+    rest[..end].to_string()
+}
 
 #[test]
 fn serves_the_ui_and_its_wasm() {
@@ -10,11 +24,16 @@ fn serves_the_ui_and_its_wasm() {
     let (status, headers, body) = http_get(server.addr, "/");
     assert!(status.contains("200"), "{status}");
     assert!(headers.contains("content-type: text/html"), "{headers}");
-    let page = String::from_utf8_lossy(&body);
-    assert!(page.contains(r#"<script type="module" src="start.js">"#), "the page loads its entry: {page}");
+    let page = String::from_utf8_lossy(&body).into_owned();
+    let entry = referred(&page, "start.", ".js");
+    assert!(
+        page.contains(&format!(r#"<script type="module" src="{entry}">"#)),
+        "the page loads its entry: {page}"
+    );
     assert!(!page.contains("<script>") && !page.contains("import "), "no inline script: {page}");
-    let (_, _, start) = http_get(server.addr, "/start.js");
-    assert!(String::from_utf8_lossy(&start).contains("kite_frontend.js"), "the entry loads the UI module");
+    let (_, _, start) = http_get(server.addr, &format!("/{entry}"));
+    let start = String::from_utf8_lossy(&start).into_owned();
+    assert!(start.contains("./kite_frontend."), "the entry loads the UI module: {start}");
     // No sniffing, no Referer, and no framing by another site's page…
     for header in [
         "x-content-type-options: nosniff",
@@ -32,15 +51,73 @@ fn serves_the_ui_and_its_wasm() {
     assert!(!headers.contains("frame-ancestors") && !headers.contains("x-frame-options"), "{headers}");
     assert!(headers.contains("content-security-policy: default-src 'self';"), "{headers}");
 
-    let (status, headers, body) = http_get(server.addr, "/kite_frontend_bg.wasm");
+    let module = referred(&start, "kite_frontend_bg.", ".wasm");
+    let (status, headers, body) = http_get(server.addr, &format!("/{module}"));
     assert!(status.contains("200"), "{status}");
     assert!(headers.contains("content-type: application/wasm"), "{headers}");
     assert_eq!(&body[..4], b"\0asm", "a WebAssembly module");
 
-    let (status, _, _) = http_get(server.addr, "/worker.js");
+    let (status, _, _) = http_get(server.addr, &format!("/{}", referred(&start, "worker.", ".js")));
     assert!(status.contains("200"), "{status}");
-    let (status, _, _) = http_get(server.addr, "/no-such-file");
-    assert!(status.contains("404"), "{status}");
+    for path in [
+        "/no-such-file",
+        "/start.js",
+        "/../Cargo.toml",
+        "/%2e%2e/Cargo.toml",
+        "/docs/%2e%2e/%2e%2e/Cargo.toml",
+    ] {
+        let (status, _, _) = http_get(server.addr, path);
+        assert!(status.contains("404"), "{path}: {status}");
+    }
+}
+
+/// Issue 27: a browser gets the brotli or gzip copy it accepts, content-hashed files are cached
+/// for good, and the page is revalidated: a second visit transfers nothing but a 304.
+#[test]
+fn sends_compressed_copies_and_a_second_visit_transfers_nothing() {
+    let data = TempDir::new("assets");
+    let server = KiteServer::start(data.path());
+    let (_, page_headers, page) = http_get(server.addr, "/");
+    assert!(page_headers.contains("cache-control: no-cache"), "the page is revalidated: {page_headers}");
+    let page = String::from_utf8_lossy(&page).into_owned();
+    let (_, _, start) = http_get(server.addr, &format!("/{}", referred(&page, "start.", ".js")));
+    let module = format!("/{}", referred(&String::from_utf8_lossy(&start), "kite_frontend_bg.", ".wasm"));
+    let (_, plain_headers, plain) = http_get(server.addr, &module);
+    assert!(plain_headers.contains("cache-control: public, max-age=31536000, immutable"), "{plain_headers}");
+    assert!(!plain_headers.contains("content-encoding"), "asked for nothing, sent as it is: {plain_headers}");
+
+    let (status, headers, gzipped) =
+        http_get_with(server.addr, &module, &[("accept-encoding", "gzip, deflate")]);
+    assert!(status.contains("200") && headers.contains("content-encoding: gzip"), "{status} {headers}");
+    assert!(
+        headers.contains("content-type: application/wasm") && headers.contains("vary: accept-encoding"),
+        "{headers}"
+    );
+    assert_eq!(
+        decompress(Compression::Gzip, &gzipped, plain.len()).unwrap(),
+        plain,
+        "the same bytes, gzipped"
+    );
+    assert!(gzipped.len() * 2 < plain.len(), "{} of {} bytes", gzipped.len(), plain.len());
+
+    let (_, headers, brotli) =
+        http_get_with(server.addr, &module, &[("accept-encoding", "gzip, deflate, br, zstd")]);
+    assert!(headers.contains("content-encoding: br"), "brotli first when accepted: {headers}");
+    assert!(brotli.len() < gzipped.len(), "brotli {} bytes, gzip {}", brotli.len(), gzipped.len());
+    let (_, headers, _) = http_get_with(server.addr, &module, &[("accept-encoding", "gzip, br;q=0")]);
+    assert!(headers.contains("content-encoding: gzip"), "br refused with q=0: {headers}");
+
+    // The second visit: the page's entity tag back, and nothing but a 304.
+    let etag = page_headers
+        .lines()
+        .find_map(|l| l.strip_prefix("etag: "))
+        .expect("the page has an etag")
+        .trim()
+        .to_string();
+    let (status, _, body) = http_get_with(server.addr, "/", &[("if-none-match", &etag)]);
+    assert!(status.contains("304") && body.is_empty(), "{status}, {} bytes", body.len());
+    let (status, _, _) = http_get_with(server.addr, "/", &[("if-none-match", "\"something-else\"")]);
+    assert!(status.contains("200"), "another tag gets the page: {status}");
 }
 
 #[test]

@@ -46,6 +46,8 @@ pub(crate) fn build(ui_dir: &Path, kite: &Path) -> Result<PathBuf, String> {
                  <a href=\"en/index.html\">Kite docs</a>\n";
     std::fs::write(out.join("index.html"), index)
         .map_err(|e| format!("cannot write the site's index: {e}"))?;
+    // `dist::build` installed brotli if it could.
+    crate::dist::precompress(&out, false)?;
     println!("xtask: docs ready in {}", out.display());
     Ok(out)
 }

@@ -109,14 +109,24 @@ pub(crate) const WASM_OPT_FEATURES: &[&str] = &[
 /// binaryen's `wasm-opt`, if there is one on PATH; with `install`, on Debian as root it is
 /// installed with apt-get first. The bundle builds without it, only larger.
 pub(crate) fn find_wasm_opt(install: bool) -> Option<PathBuf> {
-    if let Some(found) = on_path("wasm-opt") {
+    find_or_install("wasm-opt", "binaryen", install)
+}
+
+/// The `brotli` command, installed the same way. Without it the UI's files get gzip only.
+pub(crate) fn find_brotli(install: bool) -> Option<PathBuf> {
+    find_or_install("brotli", "brotli", install)
+}
+
+/// `binary` on PATH; with `install`, on Debian as root, apt-get installs `package` first.
+fn find_or_install(binary: &str, package: &str, install: bool) -> Option<PathBuf> {
+    if let Some(found) = on_path(binary) {
         return Some(found);
     }
     if install && Path::new("/etc/debian_version").is_file() && is_root() {
-        println!("xtask: installing wasm-opt (apt-get install binaryen)");
+        println!("xtask: installing {binary} (apt-get install {package})");
         let install = || {
             let mut apt = Command::new("apt-get");
-            apt.args(["install", "-y", "-q", "binaryen"]).env("DEBIAN_FRONTEND", "noninteractive");
+            apt.args(["install", "-y", "-q", package]).env("DEBIAN_FRONTEND", "noninteractive");
             proc::run(apt).is_ok()
         };
         // A fresh image may have no package lists yet: update once and retry.
@@ -126,7 +136,7 @@ pub(crate) fn find_wasm_opt(install: bool) -> Option<PathBuf> {
             proc::run(update).is_ok() && install()
         };
         if installed {
-            return on_path("wasm-opt");
+            return on_path(binary);
         }
     }
     None
