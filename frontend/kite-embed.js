@@ -5,13 +5,16 @@
 // mounts its own playground, with its own engine in its own worker, in a shadow root, so several
 // on one page run independently and the page's styles do not reach in. The engine's module is
 // compiled once for the page, as it downloads, and handed to every element's worker.
-import init, { mount_playground, set_engine_module } from "./kite_frontend.js";
-
 const base = new URL(".", import.meta.url).href;
+// The module's download starts at once, beside its JavaScript glue's, not after it.
+const download = fetch(new URL("./kite_frontend_bg.wasm", import.meta.url));
+const glue = import("./kite_frontend.js");
 const ready = (async () => {
-  const module = await WebAssembly.compileStreaming(fetch(new URL("./kite_frontend_bg.wasm", import.meta.url)));
-  await init({ module_or_path: module });
-  set_engine_module(new URL("./worker.js", import.meta.url).href, module);
+  const module = await WebAssembly.compileStreaming(download);
+  const engine = await glue;
+  await engine.default({ module_or_path: module });
+  engine.set_engine_module(new URL("./worker.js", import.meta.url).href, module);
+  return engine;
 })();
 
 class KitePlayground extends HTMLElement {
@@ -27,7 +30,7 @@ class KitePlayground extends HTMLElement {
     const height = this.getAttribute("height");
     if (height) root.style.cssText = `height:${parseInt(height, 10)}px;overflow:auto`;
     shadow.append(style, root);
-    await ready;
+    const { mount_playground } = await ready;
     mount_playground(root, scenario, this.getAttribute("views") || "", base, this.getAttribute("lang") || "",
       this.hasAttribute("locked"));
   }

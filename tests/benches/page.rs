@@ -112,8 +112,8 @@ const WIDGET_SCENARIOS: [&str; 4] = [
 const WIDGETS_PAGE: &str = "four-widgets.html";
 
 /// One visit: [first render ms, the last engine ready ms, engines ready, bytes transferred (the
-/// page and everything it loaded, 0 for what came from the cache), wasm modules fetched, the
-/// page's JavaScript heap bytes].
+/// page and everything it loaded, 0 for what came from the cache), wasm modules the page fetched
+/// (a worker's own fetches are in its own timeline, not counted), the page's JavaScript heap bytes].
 const VISIT_JS: &str = r#"
 const nav = performance.getEntriesByType('navigation')[0];
 const resources = performance.getEntriesByType('resource');
@@ -270,7 +270,7 @@ fn print_throttled(what: &str, samples: &[[Vec<f64>; 2]]) {
     );
     println!(
         "  {:<14} {:>20} {:>20} {:>18} {:>13} {:>16}",
-        "visit", "first render ms", "all engines ready ms", "transferred KB", "wasm fetched", "page heap MB"
+        "visit", "first render ms", "all engines ready ms", "transferred KB", "wasm (page)", "page heap MB"
     );
     for (visit, name) in ["first", "second"].iter().enumerate() {
         let column = |i: usize, scale: f64| {

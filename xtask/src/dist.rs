@@ -74,7 +74,7 @@ const ASSETS: &[Asset] = &[
         name: "index.html",
         source: Source::Workspace("index.html"),
         hashed: false,
-        refers_to: &["style.css", "start.js"],
+        refers_to: &["style.css", "start.js", "kite_frontend.js", "kite_frontend_bg.wasm"],
     },
     // The tab's icon: without one the browser asks for /favicon.ico and logs the 404.
     Asset {
