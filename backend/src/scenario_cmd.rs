@@ -8,8 +8,8 @@ use kite_shared::scenario::{Outcome, ScenarioRun, parse, to_url};
 
 #[derive(clap::Subcommand)]
 pub(crate) enum ScenarioCommand {
-    /// Play a script to its end (past its pauses) and print each step; fails on a broken
-    /// expectation.
+    /// Play a script to its end (past its pauses and questions) and print each step; fails on a
+    /// broken expectation.
     Play { file: PathBuf },
     /// Print the URL parameter (`v1.…`) that opens the script: `/?scenario=…`, `/?embed=1&scenario=…`.
     Url { file: PathBuf },
@@ -33,6 +33,8 @@ pub(crate) fn run(command: ScenarioCommand, out: &mut impl std::io::Write) -> Re
                 let said = match &report.outcome {
                     Outcome::Done { said, .. } => said.clone(),
                     Outcome::Paused { text, .. } => format!("(pause) {text}"),
+                    // The terminal plays on unasked; the answer is what the next expectation checks.
+                    Outcome::Asked { text, choices, .. } => format!("(ask) {text} [{}]", choices.join(" / ")),
                     Outcome::Passed { said, .. } => format!("✓ {said}"),
                     Outcome::Failed { why, .. } => {
                         failed += 1;
@@ -46,5 +48,29 @@ pub(crate) fn run(command: ScenarioCommand, out: &mut impl std::io::Write) -> Re
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn play_prints_each_question_and_the_arithmetic_that_answers_it() {
+        let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/scenarios/same-key.kite");
+        let mut out = Vec::new();
+        run(ScenarioCommand::Play { file }, &mut out).expect("every expectation holds");
+        let out = String::from_utf8(out).expect("text");
+        assert!(
+            out.contains(
+                "(ask) The same key again: which partition will the second record go to? [0 / 1 / 2]"
+            ),
+            "{out}"
+        );
+        assert!(!out.contains("answer 2"), "the answer stays hidden in the question's line: {out}");
+        assert!(
+            out.contains("murmur2(\"foobar\") = -790332482, & 0x7fffffff = 1357151166, % 3 = 0"),
+            "{out}"
+        );
     }
 }

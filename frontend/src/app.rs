@@ -619,7 +619,7 @@ pub fn app(props: &AppProps) -> Html {
         let plays = page.scenario && state.mode == Mode::InTab;
         use_effect_with((ready, state.generation), move |(ready, _)| {
             if *ready && plays {
-                send_tab.emit(TabCommand::ContinueScenario);
+                send_tab.emit(TabCommand::ContinueScenario { choice: None });
             }
         });
     }

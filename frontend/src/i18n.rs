@@ -208,6 +208,10 @@ pub fn korean(text: &str) -> Option<&'static str> {
         "{} expectations held, {} failed" => "기대한 결과 {}개 맞음, {}개 틀림",
         "the end" => "끝",
         "Continue" => "계속",
+        "Your prediction: {} — right." => "내 예측: {} — 맞았습니다.",
+        "Your prediction: {} — the engine's answer is {}." => "내 예측: {} — 엔진의 답은 {}입니다.",
+        "No prediction: the engine's answer is {}." => "예측하지 않음: 엔진의 답은 {}입니다.",
+        "Predict, then the engine runs on." => "먼저 예측해 보세요. 그다음 엔진이 이어서 실행합니다.",
         // Consumers
         "Consumer groups" => "컨슈머 그룹",
         "Group" => "그룹",

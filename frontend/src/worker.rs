@@ -692,18 +692,23 @@ impl TabEngine {
                 }
                 Err(reason) => refuse(format!("No link to share: {reason}.")),
             },
-            TabCommand::ContinueScenario => self.continue_scenario(real_ms),
+            TabCommand::ContinueScenario { choice } => self.continue_scenario(real_ms, choice.as_deref()),
             TabCommand::ResetCluster => refuse("The tab resets its cluster before it answers.".into()),
         }
     }
 
     /// Plays the page's scenario to its next pause, on this engine's cluster and clock.
-    fn continue_scenario(&mut self, real_ms: f64) -> Reply {
+    /// Plays the scenario on to its next pause or question, with the reader's `choice` for the
+    /// question it stopped at.
+    fn continue_scenario(&mut self, real_ms: f64, choice: Option<&str>) -> Reply {
         let refuse = |message: String| Reply::Error(KafkaError::new(ErrorCode::InvalidRequest, message));
         match &mut self.scenario {
             None => refuse("This page plays no scenario (open it with ?scenario=…).".into()),
             Some(Err(reason)) => refuse(reason.clone()),
             Some(Ok(run)) => {
+                if let Some(Err(reason)) = choice.map(|choice| run.answer(choice)) {
+                    return refuse(format!("Not an answer: {reason}."));
+                }
                 run.sync_to(self.clock.now(real_ms));
                 let steps = run.run_until_pause(&mut self.cluster);
                 self.clock.jump_to(run.now_ms(), real_ms);

@@ -203,7 +203,7 @@ pub(crate) mod scenario_parse {
 }
 
 /// Arbitrary text as a scenario script, played to its end when it parses: every step answers,
-/// and nothing panics.
+/// each question is answered with its last choice, and nothing panics.
 pub(crate) mod scenario_play {
     #[allow(unused_imports)]
     use super::*;
@@ -213,7 +213,12 @@ pub(crate) mod scenario_play {
         if let Ok(script) = parse(text) {
             let mut cluster = ScenarioRun::cluster_for(&script);
             let mut run = ScenarioRun::new(script);
-            while run.step(&mut cluster).is_some() {}
+            while let Some(report) = run.step(&mut cluster) {
+                if let kite_shared::api::Outcome::Asked { choices, .. } = &report.outcome {
+                    let last = choices.last().expect("a question has choices");
+                    run.answer(last).expect("a question's own choice is an answer");
+                }
+            }
         }
     }
 }

@@ -478,8 +478,13 @@ pub enum TabCommand {
     /// (the tab's host): `?state=…`. Answered with `state_shared`.
     ShareState,
     /// Plays the page's scenario script (the tab's host, opened with `?scenario=`) up to its next
-    /// reader's pause or its end. Answered with `scenario_played`.
-    ContinueScenario,
+    /// reader's pause or question, or its end. Answered with `scenario_played`.
+    ContinueScenario {
+        /// The reader's answer to the question the run stopped at (`ask … choices …`), one of its
+        /// choices; without one the run goes on unpredicted.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        choice: Option<String>,
+    },
 }
 crate::tag_first!(TabCommand, "type");
 
@@ -962,6 +967,17 @@ pub enum Outcome {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         ko: Option<String>,
     },
+    /// A question for the reader (`ask "…" choices … answer …`): the run waits here for a choice,
+    /// and the expectation after it says whether the reader's prediction held.
+    Asked {
+        /// The question.
+        text: String,
+        /// The same in Korean, when the script gives it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ko: Option<String>,
+        /// What the reader may answer, in the script's order.
+        choices: Vec<String>,
+    },
     /// An expectation that held.
     Passed {
         /// What was found, in a few words.
@@ -969,6 +985,9 @@ pub enum Outcome {
         /// The same in Korean.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         ko: Option<String>,
+        /// The question this expectation answers, when one came before it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prediction: Option<Prediction>,
     },
     /// An expectation that did not, and what was found instead.
     Failed {
@@ -977,7 +996,30 @@ pub enum Outcome {
         /// The same in Korean.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         ko: Option<String>,
+        /// The question this expectation answers, when one came before it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prediction: Option<Prediction>,
     },
+}
+
+/// A reader's prediction, settled by the expectation after its question: the script's answer is
+/// what the engine does when that expectation holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prediction {
+    /// The question, as the script asked it.
+    pub question: String,
+    /// The reader's choice; `None` when the run went on without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picked: Option<String>,
+    /// The script's answer.
+    pub answer: String,
+}
+
+impl Prediction {
+    /// Whether the reader picked the answer.
+    pub fn held(&self) -> bool {
+        self.picked.as_deref() == Some(self.answer.as_str())
+    }
 }
 
 /// Reads a `produce_batch`'s records, keeping at most one more than

@@ -6,13 +6,21 @@
 
 use std::path::Path;
 
-use kite_shared::scenario::{Outcome, ScenarioRun, parse};
+use kite_shared::scenario::{Action, Outcome, Prediction, ScenarioRun, parse};
 
 mod common;
 
 /// A report's Korean, on its own line under the English.
 fn korean(ko: &Option<String>) -> String {
     ko.as_ref().map(|ko| format!("\n    ko: {ko}")).unwrap_or_default()
+}
+
+/// The question an expectation settles, on its own line.
+fn settled(prediction: &Option<Prediction>) -> String {
+    prediction
+        .as_ref()
+        .map(|p| format!("\n    settles: {} (answer {})", p.question, p.answer))
+        .unwrap_or_default()
 }
 
 fn play(text: &str) -> (String, Vec<String>) {
@@ -26,10 +34,15 @@ fn play(text: &str) -> (String, Vec<String>) {
             Outcome::Done { said, ko } => format!("  {said}{}", korean(ko)),
             Outcome::Paused { text, ko: None } => format!("  (pause) {text}"),
             Outcome::Paused { text, ko: Some(ko) } => format!("  (pause) {text} / {ko}"),
-            Outcome::Passed { said, ko } => format!("  ✓ {said}{}", korean(ko)),
-            Outcome::Failed { why, ko } => {
+            Outcome::Asked { text, ko, choices } => {
+                format!("  (ask) {text} [{}]{}", choices.join(" / "), korean(ko))
+            }
+            Outcome::Passed { said, ko, prediction } => {
+                format!("  ✓ {said}{}{}", korean(ko), settled(prediction))
+            }
+            Outcome::Failed { why, ko, prediction } => {
                 failed.push(format!("line {}: {why}", report.line));
-                format!("  ✗ {why}{}", korean(ko))
+                format!("  ✗ {why}{}{}", korean(ko), settled(prediction))
             }
         };
         trace.push_str(&format!("{:>3} {}\n{outcome}\n", report.line, report.source));
@@ -81,6 +94,7 @@ fn a_failed_expectation_says_it_in_korean_too() {
         Some(Outcome::Failed {
             why: "expected partition 1, found 0".into(),
             ko: Some("기대한 partition: 1, 실제: 0".into()),
+            prediction: None,
         })
     );
 }
@@ -143,4 +157,115 @@ fn alter_topic_partitions_moves_a_keys_new_records() {
         parse("alter topic t replicas 5").map(|_| ()).unwrap_err().to_string(),
         "line 1: expected `alter topic NAME partitions N`"
     );
+}
+
+/// Every question in the docs' scripts, answered with each of its choices in turn: the run stops
+/// at the question, takes the choice, and the expectation after it holds (so the script's answer
+/// is what the engine does) and says the prediction held exactly when the choice was the answer.
+#[test]
+fn each_question_in_the_docs_scenarios_is_settled_by_the_engine_for_every_choice() {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/scenarios");
+    let mut questions = 0;
+    for path in common::files_with_extension(&docs, "kite") {
+        let text = std::fs::read_to_string(&path).expect("readable script");
+        let script = parse(&text).unwrap_or_else(|e| panic!("{e}"));
+        let asks: Vec<(usize, Vec<String>, String)> = script
+            .steps
+            .iter()
+            .filter_map(|step| match &step.action {
+                Action::Ask { choices, answer, .. } => Some((step.line, choices.clone(), answer.clone())),
+                _ => None,
+            })
+            .collect();
+        for (line, choices, answer) in asks {
+            questions += 1;
+            for choice in &choices {
+                let settled = play_answering(&script, line, choice);
+                let name = path.display();
+                let Some((held, true)) = settled else {
+                    panic!(
+                        "{name} line {line}, choice {choice}: the expectation after it did not hold ({settled:?})"
+                    )
+                };
+                assert_eq!(held, *choice == answer, "{name} line {line}: choice {choice}, answer {answer}");
+            }
+        }
+    }
+    assert!(questions >= 1, "the docs' scenarios ask at least one question");
+}
+
+/// Plays `script`, answering the question on `line` with `choice` (the others unanswered), and
+/// returns whether that question's prediction held and whether its expectation did.
+fn play_answering(script: &kite_shared::scenario::Script, line: usize, choice: &str) -> Option<(bool, bool)> {
+    let mut cluster = ScenarioRun::cluster_for(script);
+    let mut run = ScenarioRun::new(script.clone());
+    let mut answered = false;
+    while let Some(report) = run.step(&mut cluster) {
+        match &report.outcome {
+            Outcome::Asked { .. } if report.line == line => {
+                run.answer(choice).expect("a choice of the question");
+                answered = true;
+            }
+            Outcome::Passed { prediction: Some(p), .. } if answered => return Some((p.held(), true)),
+            Outcome::Failed { prediction: Some(p), .. } if answered => return Some((p.held(), false)),
+            _ => {}
+        }
+    }
+    None
+}
+
+#[test]
+fn a_question_must_be_settled_by_an_expectation_and_offer_its_answer() {
+    let error = |text: &str| parse(text).unwrap_err().to_string();
+    assert_eq!(
+        error(
+            "topic t partitions 3\nask \"Where?\" choices 0 1 2 answer 0\nproduce t key=k\npause \"Look\"\n"
+        ),
+        "line 2: ask needs an `expect` after it (before the next pause or ask) to settle the prediction"
+    );
+    assert!(
+        error("ask \"Where?\" choices 0 1 answer 2\nexpect ok\n")
+            .contains("the answer `2` is not one of the choices")
+    );
+    assert!(error("ask \"Where?\" choices 0 answer 0\nexpect ok\n").contains("2 to 6 choices"));
+    assert!(error("ask \"Where?\" choices 0 0 answer 0\nexpect ok\n").contains("each choice once"));
+    assert!(error("ask \"Where?\" 0 1 answer 0\nexpect ok\n").contains("expected `ask"));
+    let script =
+        parse("ask \"어디?\" ko \"어디로?\" choices \"zero one\" two answer two\nexpect ok\n").unwrap();
+    assert_eq!(
+        script.steps[0].action,
+        Action::Ask {
+            text: "어디?".into(),
+            ko: Some("어디로?".into()),
+            choices: vec!["zero one".into(), "two".into()],
+            answer: "two".into()
+        }
+    );
+}
+
+#[test]
+fn an_answer_is_one_of_the_choices_of_the_question_waiting() {
+    let script = parse("topic t partitions 3\nask \"Where?\" choices 0 1 2 answer 0\nproduce t key=foobar\nexpect partition 0\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut cluster = ScenarioRun::cluster_for(&script);
+    let mut run = ScenarioRun::new(script);
+    assert_eq!(run.answer("0"), Err("no question waits for an answer".into()));
+    let reports = run.run_until_pause(&mut cluster);
+    assert!(matches!(reports.last().map(|r| &r.outcome), Some(Outcome::Asked { .. })), "{reports:?}");
+    // The question's line is shown without the answer the reader is about to predict.
+    assert_eq!(reports.last().map(|r| r.source.as_str()), Some("ask \"Where?\" choices 0 1 2"));
+    assert!(run.answer("7").unwrap_err().contains("not one of the question's choices"));
+    run.answer("1").unwrap();
+    assert_eq!(run.answer("0"), Err("the question was answered already".into()));
+    let reports = run.run_until_pause(&mut cluster);
+    let produced = &reports[0].outcome;
+    assert!(
+        matches!(produced, Outcome::Done { said, .. } if said.contains("murmur2(\"foobar\") = ") && said.ends_with("% 3 = 0")),
+        "the produce says why: {produced:?}"
+    );
+    let Some(Outcome::Passed { prediction: Some(prediction), .. }) = reports.last().map(|r| &r.outcome)
+    else {
+        panic!("{reports:?}")
+    };
+    assert_eq!((prediction.picked.as_deref(), prediction.held()), (Some("1"), false));
 }

@@ -13,6 +13,9 @@ return [...document.querySelectorAll('kite-playground')].map(e => {
   const summary = root && root.querySelector('#scenario-summary');
   const next = root && root.querySelector('#scenario-continue');
   if (next && !next.disabled) next.click();
+  // A question: the first choice, right or wrong, runs the scenario on.
+  const choice = root && root.querySelector('#scenario-question .choice');
+  if (choice && !choice.disabled) choice.click();
   return summary ? summary.dataset.finished + ':' + summary.dataset.failed : 'none';
 });
 "#;
@@ -47,15 +50,22 @@ async fn the_docs_site_runs_three_scenarios_side_by_side() {
         let heading = r#"const r = document.querySelector('kite-playground').shadowRoot;
             const h = r && r.querySelector('#scenario-title'); return !!h && h.textContent.trim().startsWith('시나리오');"#;
         until(&client, heading, serde_json::json!(true)).await?;
-        // The scenario's own sentence in Korean (`pause "…" ko "…"`).
-        let paused = r#"const r = document.querySelector('kite-playground').shadowRoot;
-            const p = r && r.querySelector('#scenario-paused'); return !!p && p.textContent.trim().startsWith('같은 key는');"#;
-        until(&client, paused, serde_json::json!(true)).await?;
-        // The run's own reports too: line 6's produce, said in Korean.
+        // The scenario's own question in Korean (`ask "…" ko "…"`).
+        let asked = r#"const r = document.querySelector('kite-playground').shadowRoot;
+            const p = r && r.querySelector('#scenario-question-text'); return !!p && p.textContent.trim().startsWith('같은 key로');"#;
+        until(&client, asked, serde_json::json!(true)).await?;
+        // The run's own reports too: line 6's produce, said in Korean with its arithmetic.
         let report = r#"const r = document.querySelector('kite-playground').shadowRoot;
             const s = r && r.querySelector('#scenario-steps li[data-line="6"] .said');
             return s ? s.textContent.trim() : '';"#;
-        until(&client, report, serde_json::json!("orders-2의 offset 0에 기록")).await?;
+        let said = "orders-2의 offset 0에 기록: murmur2(\"a-little-bit-long-string\") = -985981536, & 0x7fffffff = 1161502112, % 3 = 2";
+        until(&client, report, serde_json::json!(said)).await?;
+        // A prediction's verdict in Korean.
+        let verdict = r#"const r = document.querySelector('kite-playground').shadowRoot;
+            const c = r && r.querySelector('#scenario-question .choice[data-choice="2"]'); if (c) c.click();
+            const v = r && r.querySelector('#scenario-steps li[data-line="10"] .verdict');
+            return v ? v.textContent.trim() : '';"#;
+        until(&client, verdict, serde_json::json!("내 예측: 2 — 맞았습니다.")).await?;
         let page = client.source().await.map_err(|e| e.to_string())?;
         assert!(page.contains("murmur2 = -985981536"), "the page shows the arithmetic");
         Ok(())

@@ -1,9 +1,10 @@
 //! The page's scenario (`?scenario=`, docs/scenarios.md): the steps played so far with what each
-//! did — expectations held or not — the reader's pause and a Continue button, or the script's
-//! line-numbered error; and a link that opens the same scenario in the full playground.
+//! did — expectations held or not, and whether the reader's prediction did — the reader's pause
+//! and a Continue button, or a question and a button per choice, or the script's line-numbered
+//! error; and a link that opens the same scenario in the full playground.
 
 use kite_shared::api::TabCommand;
-use kite_shared::scenario::Outcome;
+use kite_shared::scenario::{Outcome, Prediction};
 use yew::prelude::*;
 
 use crate::i18n::{Lang, tr, trf};
@@ -29,18 +30,57 @@ fn in_lang(lang: Lang, english: &str, korean: Option<&String>) -> String {
     }
 }
 
+/// What became of the reader's prediction, under the expectation that settled it.
+fn verdict(lang: Lang, prediction: &Prediction) -> Html {
+    let (class, text) = match &prediction.picked {
+        Some(picked) if prediction.held() => ("held", trf(lang, "Your prediction: {} — right.", &[picked])),
+        Some(picked) => (
+            "missed",
+            trf(lang, "Your prediction: {} — the engine's answer is {}.", &[picked, &prediction.answer]),
+        ),
+        None => ("unasked", trf(lang, "No prediction: the engine's answer is {}.", &[&prediction.answer])),
+    };
+    html! { <span class={classes!("verdict", class)} data-verdict={class}>{ text }</span> }
+}
+
+/// The question the run stopped at, with a button per choice: picking one runs the scenario on.
+fn question(lang: Lang, text: String, choices: &[String], ready: bool, send: &Callback<TabCommand>) -> Html {
+    html! {
+        <div class="reader-question" id="scenario-question" role="group" aria-labelledby="scenario-question-text">
+            <p id="scenario-question-text">{ text }</p>
+            <p class="hint">{ tr(lang, "Predict, then the engine runs on.") }</p>
+            { for choices.iter().map(|choice| {
+                let (send, picked) = (send.clone(), choice.clone());
+                let onclick = Callback::from(move |_: MouseEvent| {
+                    send.emit(TabCommand::ContinueScenario { choice: Some(picked.clone()) })
+                });
+                html! {
+                    <button type="button" class="choice" data-choice={choice.clone()} disabled={!ready} {onclick}>
+                        { choice.clone() }</button>
+                }
+            }) }
+        </div>
+    }
+}
+
 #[function_component(ScenarioPanel)]
 pub fn scenario_panel(props: &Props) -> Html {
     let lang = use_context::<Lang>().unwrap_or_default();
     let proceed = {
         let send = props.send.clone();
-        Callback::from(move |_: MouseEvent| send.emit(TabCommand::ContinueScenario))
+        Callback::from(move |_: MouseEvent| send.emit(TabCommand::ContinueScenario { choice: None }))
     };
     let view = props.scenario.clone().unwrap_or_default();
     let failed = view.steps.iter().filter(|s| matches!(s.outcome, Outcome::Failed { .. })).count();
     let passed = view.steps.iter().filter(|s| matches!(s.outcome, Outcome::Passed { .. })).count();
     let paused = view.steps.last().and_then(|s| match &s.outcome {
         Outcome::Paused { text, ko } => Some(in_lang(lang, text, ko.as_ref())),
+        _ => None,
+    });
+    let asked = view.steps.last().and_then(|s| match &s.outcome {
+        Outcome::Asked { text, ko, choices } if !view.finished => {
+            Some(question(lang, in_lang(lang, text, ko.as_ref()), choices, props.ready, &props.send))
+        }
         _ => None,
     });
     html! {
@@ -56,16 +96,22 @@ pub fn scenario_panel(props: &Props) -> Html {
             }
             <ol class="steps" id="scenario-steps">
                 { for view.steps.iter().map(|s| {
-                    let (class, text) = match &s.outcome {
-                        Outcome::Done { said, ko } => ("done", in_lang(lang, said, ko.as_ref())),
-                        Outcome::Paused { text, ko } => ("paused", in_lang(lang, text, ko.as_ref())),
-                        Outcome::Passed { said, ko } => ("passed", format!("✓ {}", in_lang(lang, said, ko.as_ref()))),
-                        Outcome::Failed { why, ko } => ("failed", format!("✗ {}", in_lang(lang, why, ko.as_ref()))),
+                    let (class, text, prediction) = match &s.outcome {
+                        Outcome::Done { said, ko } => ("done", in_lang(lang, said, ko.as_ref()), None),
+                        Outcome::Paused { text, ko } => ("paused", in_lang(lang, text, ko.as_ref()), None),
+                        Outcome::Asked { text, ko, .. } => ("asked", in_lang(lang, text, ko.as_ref()), None),
+                        Outcome::Passed { said, ko, prediction } => {
+                            ("passed", format!("✓ {}", in_lang(lang, said, ko.as_ref())), prediction.as_ref())
+                        }
+                        Outcome::Failed { why, ko, prediction } => {
+                            ("failed", format!("✗ {}", in_lang(lang, why, ko.as_ref())), prediction.as_ref())
+                        }
                     };
                     html! {
                         <li class={classes!("step", class)} data-line={s.line.to_string()} data-outcome={class}>
                             <code class="source">{ format!("{:>3}  {}", s.line, s.source) }</code>
-                            <span class="said">{ text }</span>
+                            <span class="said">{ text }
+                                if let Some(prediction) = prediction { { verdict(lang, prediction) } }</span>
                         </li>
                     }
                 }) }
@@ -73,6 +119,7 @@ pub fn scenario_panel(props: &Props) -> Html {
             if let (Some(text), false) = (&paused, view.finished) {
                 <p class="reader-pause" id="scenario-paused">{ text }</p>
             }
+            if let Some(question) = asked.clone() { { question } }
             if props.scenario.is_some() {
                 <p class="hint" id="scenario-summary" data-finished={view.finished.to_string()}
                     data-failed={failed.to_string()} data-passed={passed.to_string()}>
@@ -80,7 +127,7 @@ pub fn scenario_panel(props: &Props) -> Html {
                     if view.finished { { " · " }{ tr(lang, "the end") } }
                 </p>
             }
-            if !view.finished && props.scenario.is_some() {
+            if !view.finished && props.scenario.is_some() && asked.is_none() {
                 <button id="scenario-continue" type="button" disabled={!props.ready} onclick={proceed}>
                     { tr(lang, "Continue") }</button>
             }

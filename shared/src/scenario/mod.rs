@@ -9,7 +9,7 @@ mod parse;
 mod run;
 mod url;
 
-pub use crate::api::{Outcome, StepReport};
+pub use crate::api::{Outcome, Prediction, StepReport};
 pub use parse::parse;
 pub use run::{SCENARIO_START_MS, ScenarioRun};
 pub use url::{URL_FORMAT_VERSION, from_url, from_url_within, to_url};
@@ -20,6 +20,8 @@ use crate::api::Command;
 pub const MAX_SCENARIO_LINES: usize = 2_000;
 /// The most brokers a script may ask for.
 pub const MAX_SCENARIO_BROKERS: usize = 9;
+/// The most choices an `ask` may offer.
+pub const MAX_ASK_CHOICES: usize = 6;
 /// The most bytes a script may have once inflated from a URL.
 pub const MAX_SCENARIO_BYTES: usize = 64 * 1024;
 /// The longest single `wait`, in milliseconds (an hour).
@@ -76,6 +78,19 @@ pub enum Action {
         text: String,
         /// The same in Korean, for a Korean page (`ko "…"` after the English).
         ko: Option<String>,
+    },
+    /// `ask "…" [ko "…"] choices A B … answer A`: the run stops for the reader to predict; the
+    /// `expect` after it (the parser requires one before the next pause or question) settles the
+    /// prediction, and holding proves the answer is what the engine does.
+    Ask {
+        /// The question.
+        text: String,
+        /// The same in Korean.
+        ko: Option<String>,
+        /// What the reader may answer (2 to `MAX_ASK_CHOICES`).
+        choices: Vec<String>,
+        /// The script's answer, one of the choices.
+        answer: String,
     },
     /// `expect …`: a check of the cluster at this point, which fails the run when it does not hold.
     Expect(Expectation),

@@ -9,11 +9,12 @@ use crate::partitioner::PartitionerKind;
 use crate::replication::partition::DELETE_TO_HIGH_WATERMARK;
 
 use super::{
-    Action, Expectation, MAX_SCENARIO_BROKERS, MAX_SCENARIO_LINES, MAX_SCENARIO_TOTAL_WAIT_MS,
-    MAX_SCENARIO_WAIT_MS, ParseError, Script, Step,
+    Action, Expectation, MAX_ASK_CHOICES, MAX_SCENARIO_BROKERS, MAX_SCENARIO_LINES,
+    MAX_SCENARIO_TOTAL_WAIT_MS, MAX_SCENARIO_WAIT_MS, ParseError, Script, Step,
 };
 
-const STEPS: &str = "seed, brokers, topic, alter, produce, offsets, delete, stop, start, pause, resume, isolate, heal, cut, consumer, wait, expect";
+const STEPS: &str = "seed, brokers, topic, alter, produce, offsets, delete, stop, start, pause, ask, resume, isolate, heal, cut, consumer, wait, expect";
+const ASK_USAGE: &str = "expected `ask \"QUESTION\" [ko \"질문\"] choices A B … answer A`";
 
 /// Splits a line into words: spaces separate, `"…"` groups (with `\"` and `\\` inside), and a
 /// quoted part may follow `name=` (`value="hello world"`).
@@ -342,6 +343,7 @@ fn step(words: &[String], line_text: &str) -> Result<Action, String> {
             }
             Ok(Action::Pause { text, ko })
         }
+        "ask" => ask(words),
         "consumer" => {
             let name = words.get(1).ok_or("expected `consumer NAME group G topic T`")?.clone();
             match (words.get(2).map(String::as_str), words.get(4).map(String::as_str)) {
@@ -366,6 +368,49 @@ fn step(words: &[String], line_text: &str) -> Result<Action, String> {
         }
         other => Err(format!("unknown step `{other}`: expected one of {STEPS}")),
     }
+}
+
+/// `ask "QUESTION" [ko "질문"] choices A B … answer A`.
+fn ask(words: &[String]) -> Result<Action, String> {
+    let text = words.get(1).filter(|t| !t.is_empty()).ok_or(ASK_USAGE)?.clone();
+    let (ko, rest) = match words.get(2).map(String::as_str) {
+        Some("ko") => (Some(words.get(3).filter(|k| !k.is_empty()).ok_or(ASK_USAGE)?.clone()), &words[4..]),
+        _ => (None, &words[2..]),
+    };
+    let Some(("choices", rest)) = rest.split_first().map(|(first, rest)| (first.as_str(), rest)) else {
+        return Err(ASK_USAGE.into());
+    };
+    let at_answer = rest.iter().position(|w| w == "answer").ok_or(ASK_USAGE)?;
+    let choices = rest[..at_answer].to_vec();
+    let answer = match &rest[at_answer + 1..] {
+        [answer] => answer.clone(),
+        _ => return Err(ASK_USAGE.into()),
+    };
+    if !(2..=MAX_ASK_CHOICES).contains(&choices.len()) {
+        return Err(format!("ask offers 2 to {MAX_ASK_CHOICES} choices, found {}", choices.len()));
+    }
+    if choices.iter().enumerate().any(|(i, c)| choices[..i].contains(c)) {
+        return Err("ask: each choice once".into());
+    }
+    if !choices.contains(&answer) {
+        return Err(format!("ask: the answer `{answer}` is not one of the choices"));
+    }
+    Ok(Action::Ask { text, ko, choices, answer })
+}
+
+/// The line of an `ask` with no `expect` after it before the next pause, question or the end:
+/// the expectation is what settles the reader's prediction.
+fn unsettled_question(steps: &[Step]) -> Option<usize> {
+    let mut open: Option<usize> = None;
+    for step in steps {
+        match step.action {
+            Action::Expect(_) => open = None,
+            Action::Ask { .. } | Action::Pause { .. } if open.is_some() => return open,
+            Action::Ask { .. } => open = Some(step.line),
+            _ => {}
+        }
+    }
+    open
 }
 
 /// Reads a script. `seed` and `brokers` lines set the cluster up and come before the steps.
@@ -418,6 +463,11 @@ pub fn parse(text: &str) -> Result<Script, ParseError> {
                 script.steps.push(Step { line, source: trimmed.to_string(), action });
             }
         }
+    }
+    if let Some(line) = unsettled_question(&script.steps) {
+        let message =
+            "ask needs an `expect` after it (before the next pause or ask) to settle the prediction".into();
+        return Err(ParseError { line, message });
     }
     Ok(script)
 }

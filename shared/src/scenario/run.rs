@@ -1,7 +1,7 @@
 //! Playing a script on a cluster, step by step, on a virtual clock that starts at
 //! `SCENARIO_START_MS` and moves only on `wait`: the same script always plays the same way.
 
-use crate::api::{Command, IdempotentProducer, Outcome, Reply, StepReport};
+use crate::api::{Command, IdempotentProducer, Outcome, Prediction, Reply, StepReport};
 use crate::cluster::Cluster;
 
 use super::{Action, Expectation, Script};
@@ -28,6 +28,8 @@ pub struct ScenarioRun {
     producer: Option<IdempotentProducer>,
     /// The last record produced, as it was sent, its partition pinned: what `retry` sends.
     last_produce: Option<Command>,
+    /// The question asked last, with its choices, until the expectation after it settles it.
+    question: Option<(Prediction, Vec<String>)>,
 }
 
 impl ScenarioRun {
@@ -42,6 +44,7 @@ impl ScenarioRun {
             last_poll_ms: SCENARIO_START_MS,
             producer: None,
             last_produce: None,
+            question: None,
         }
     }
 
@@ -76,11 +79,30 @@ impl ScenarioRun {
         self.next >= self.script.steps.len()
     }
 
-    /// Plays steps until a reader's pause (included) or the end.
+    /// The reader's answer to the question the run stopped at: one of its choices. Refused when
+    /// no question waits (it was settled, or none was asked) or `choice` is not one of them.
+    pub fn answer(&mut self, choice: &str) -> Result<(), String> {
+        match &mut self.question {
+            Some((prediction, choices)) if prediction.picked.is_none() => {
+                if !choices.iter().any(|c| c == choice) {
+                    return Err(format!(
+                        "`{choice}` is not one of the question's choices: {}",
+                        choices.join(", ")
+                    ));
+                }
+                prediction.picked = Some(choice.to_string());
+                Ok(())
+            }
+            Some(_) => Err("the question was answered already".into()),
+            None => Err("no question waits for an answer".into()),
+        }
+    }
+
+    /// Plays steps until a reader's pause or question (included) or the end.
     pub fn run_until_pause(&mut self, cluster: &mut Cluster) -> Vec<StepReport> {
         let mut reports = Vec::new();
         while let Some(report) = self.step(cluster) {
-            let paused = matches!(report.outcome, Outcome::Paused { .. });
+            let paused = matches!(report.outcome, Outcome::Paused { .. } | Outcome::Asked { .. });
             reports.push(report);
             if paused {
                 break;
@@ -110,12 +132,27 @@ impl ScenarioRun {
                 Said::new(format!("{ms} ms passed"), format!("{ms} ms 경과")).done()
             }
             Action::Pause { text, ko } => Outcome::Paused { text, ko },
-            Action::Expect(expectation) => match self.check(cluster, &expectation) {
-                Ok(said) => Outcome::Passed { said: said.en, ko: Some(said.ko) },
-                Err(why) => Outcome::Failed { why: why.en, ko: Some(why.ko) },
-            },
+            Action::Ask { text, ko, choices, answer } => {
+                let prediction = Prediction { question: text.clone(), picked: None, answer };
+                self.question = Some((prediction, choices.clone()));
+                Outcome::Asked { text, ko, choices }
+            }
+            Action::Expect(expectation) => {
+                let prediction = self.question.take().map(|(prediction, _)| prediction);
+                match self.check(cluster, &expectation) {
+                    Ok(said) => Outcome::Passed { said: said.en, ko: Some(said.ko), prediction },
+                    Err(why) => Outcome::Failed { why: why.en, ko: Some(why.ko), prediction },
+                }
+            }
         };
-        Some(StepReport { line: step.line, source: step.source, outcome })
+        // A question's line is shown without its answer, which the reader is about to predict.
+        let source = match outcome {
+            Outcome::Asked { .. } => {
+                step.source.rfind(" answer ").map_or(step.source.clone(), |at| step.source[..at].to_string())
+            }
+            _ => step.source,
+        };
+        Some(StepReport { line: step.line, source, outcome })
     }
 
     /// One request to the engine; a produce is remembered for `retry`.
@@ -343,6 +380,58 @@ fn same<T: PartialEq + std::fmt::Display>(what: (&str, &str), expected: T, found
     }
 }
 
+/// Why a record went where it went, as a clause after its offset (empty for a partition the
+/// producer named): the partitioner's arithmetic, which is what a reader's prediction is about.
+fn placed(placement: &crate::partitioner::Placement) -> Said {
+    use crate::partitioner::Placement;
+    match placement {
+        Placement::KeyHash { key_bytes, murmur2, positive, num_partitions, partition } => {
+            let key = String::from_utf8_lossy(key_bytes);
+            Said::new(
+                format!(
+                    ": murmur2(\"{key}\") = {murmur2}, & 0x7fffffff = {positive}, % {num_partitions} = {partition}"
+                ),
+                format!(
+                    ": murmur2(\"{key}\") = {murmur2}, & 0x7fffffff = {positive}, % {num_partitions} = {partition}"
+                ),
+            )
+        }
+        Placement::Sticky { produced_bytes, batch_size, chosen_with, .. } => match chosen_with {
+            Some(choice) => Said::new(
+                format!(
+                    ": a null key, a new sticky partition (random {} % {} available)",
+                    choice.random, choice.available
+                ),
+                format!(
+                    ": null key라 새 sticky partition을 고름 (random {} % 가용 {})",
+                    choice.random, choice.available
+                ),
+            ),
+            None => Said::new(
+                format!(
+                    ": a null key, the same sticky partition ({produced_bytes} of batch.size {batch_size} bytes)"
+                ),
+                format!(
+                    ": null key라 같은 sticky partition ({produced_bytes} / batch.size {batch_size} 바이트)"
+                ),
+            ),
+        },
+        Placement::RoundRobin { counter, available, partition } => Said::new(
+            format!(": round robin, counter {counter} % {available} available → {partition}"),
+            format!(": round robin, counter {counter} % 가용 {available} → {partition}"),
+        ),
+        Placement::Crc32 { crc32, num_partitions, partition, .. } => Said::new(
+            format!(": crc32 of the key = {crc32}, % {num_partitions} = {partition}"),
+            format!(": key의 crc32 = {crc32}, % {num_partitions} = {partition}"),
+        ),
+        Placement::Random { choice, partition } => Said::new(
+            format!(": at random ({} % {} available → {partition})", choice.random, choice.available),
+            format!(": 무작위 ({} % 가용 {} → {partition})", choice.random, choice.available),
+        ),
+        Placement::Explicit { .. } => Said::new("", ""),
+    }
+}
+
 /// `expect leader`: the partition's leader is `broker` (`None`: it is offline).
 fn leader_is(p: &crate::api::PartitionDescription, topic: &str, broker: Option<i32>) -> Result<Said, Said> {
     let partition = p.partition;
@@ -408,10 +497,13 @@ fn describe(reply: &Reply) -> Said {
             format!("created {} ({} partitions)", topic.name, topic.partitions.len()),
             format!("{} 생성 (partition {}개)", topic.name, topic.partitions.len()),
         ),
-        Reply::Produced { topic, partition, offset, idempotent: None, .. } => Said::new(
-            format!("{topic}-{partition} @ offset {offset}"),
-            format!("{topic}-{partition}의 offset {offset}에 기록"),
-        ),
+        Reply::Produced { topic, partition, offset, idempotent: None, placement, .. } => {
+            let why = placed(placement);
+            Said::new(
+                format!("{topic}-{partition} @ offset {offset}{}", why.en),
+                format!("{topic}-{partition}의 offset {offset}에 기록{}", why.ko),
+            )
+        }
         Reply::Produced { topic, partition, offset, idempotent: Some(w), .. } if w.duplicate => Said::new(
             format!(
                 "{topic}-{partition} @ offset {offset}: a duplicate of producer {}'s sequence {}, not written again",
