@@ -203,15 +203,6 @@ pub fn korean(text: &str) -> Option<&'static str> {
         }
         "Key bytes" => "키 바이트",
         "Value bytes" => "값 바이트",
-        "Scenario" => "시나리오",
-        "Open in the full playground" => "전체 플레이그라운드에서 열기",
-        "{} expectations held, {} failed" => "기대한 결과 {}개 맞음, {}개 틀림",
-        "the end" => "끝",
-        "Continue" => "계속",
-        "Your prediction: {} — right." => "내 예측: {} — 맞았습니다.",
-        "Your prediction: {} — the engine's answer is {}." => "내 예측: {} — 엔진의 답은 {}입니다.",
-        "No prediction: the engine's answer is {}." => "예측하지 않음: 엔진의 답은 {}입니다.",
-        "Predict, then the engine runs on." => "먼저 예측해 보세요. 그다음 엔진이 이어서 실행합니다.",
         // Consumers
         "Consumer groups" => "컨슈머 그룹",
         "Group" => "그룹",
@@ -281,7 +272,23 @@ pub fn korean(text: &str) -> Option<&'static str> {
         "The engine's events appear here as they happen: produce a record." => {
             "엔진에서 일어나는 일이 여기에 차례로 나타납니다. 레코드를 하나 보내 보세요."
         }
-        _ => return korean_messages(text),
+        _ => return korean_messages(text).or_else(|| korean_scenario(text)),
+    })
+}
+
+/// The Korean of the scenario panel's texts: its steps, pauses and the reader's predictions.
+fn korean_scenario(text: &str) -> Option<&'static str> {
+    Some(match text {
+        "Scenario" => "시나리오",
+        "Open in the full playground" => "전체 플레이그라운드에서 열기",
+        "{} expectations held, {} failed" => "기대한 결과 {}개 맞음, {}개 틀림",
+        "the end" => "끝",
+        "Continue" => "계속",
+        "Your prediction: {} — right." => "내 예측: {} — 맞았습니다.",
+        "Your prediction: {} — the engine's answer is {}." => "내 예측: {} — 엔진의 답은 {}입니다.",
+        "No prediction: the engine's answer is {}." => "예측하지 않음: 엔진의 답은 {}입니다.",
+        "Predict, then the engine runs on." => "먼저 예측해 보세요. 그다음 엔진이 이어서 실행합니다.",
+        _ => return None,
     })
 }
 

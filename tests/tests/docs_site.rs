@@ -38,7 +38,10 @@ async fn the_docs_site_runs_three_scenarios_side_by_side() {
         frame.enter_frame().await.map_err(|e| e.to_string())?;
         wait_for(&client, "#scenario-paused").await?;
         click(&client, "#scenario-continue").await?;
+        // Its question: the reader predicts NOT_ENOUGH_REPLICAS, and is right.
+        click(&client, "#scenario-question .choice[data-choice='NOT_ENOUGH_REPLICAS']").await?;
         wait_for(&client, "#scenario-summary[data-finished='true'][data-failed='0']").await?;
+        wait_for(&client, "#scenario-steps .verdict[data-verdict='held']").await?;
         // It is locked (`&locked=1`): the cluster view shows, its broker controls are off.
         wait_for(&client, "#brokers .stop-broker:disabled").await?;
         client.enter_parent_frame().await.map_err(|e| e.to_string())?;

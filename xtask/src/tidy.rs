@@ -30,7 +30,7 @@ const MAX_FUNCTION_LINES: usize = 100;
 /// long as it is, not grow. Split one and lower (or remove) its line here: the check says when.
 const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("frontend/src/app.rs", "app", 227),
-    ("frontend/src/i18n.rs", "korean", 161),
+    ("frontend/src/i18n.rs", "korean", 156),
     ("frontend/src/views/messages.rs", "messages_panel", 167),
     ("frontend/src/views/consumers.rs", "consumers_panel", 155),
     ("frontend/src/views/generator.rs", "generator", 156),
