@@ -57,6 +57,13 @@ async fn the_docs_site_runs_three_scenarios_side_by_side() {
         let asked = r#"const r = document.querySelector('kite-playground').shadowRoot;
             const p = r && r.querySelector('#scenario-question-text'); return !!p && p.textContent.trim().startsWith('같은 key로');"#;
         until(&client, asked, serde_json::json!(true)).await?;
+        // On a phone, the question in view: the page never scrolls sideways.
+        client.set_window_size(390, 844).await.map_err(|e| e.to_string())?;
+        let into_view = r#"document.querySelector('kite-playground').shadowRoot.querySelector('#scenario-question').scrollIntoView();
+            return document.documentElement.scrollWidth - document.documentElement.clientWidth;"#;
+        let sideways = client.execute(into_view, vec![]).await.map_err(|e| e.to_string())?;
+        screenshot(&client, "docs-ko-question-phone").await?;
+        assert_eq!(sideways, serde_json::json!(0), "the Korean page scrolls sideways on a phone");
         // The run's own reports too: line 6's produce, said in Korean with its arithmetic.
         let report = r#"const r = document.querySelector('kite-playground').shadowRoot;
             const s = r && r.querySelector('#scenario-steps li[data-line="6"] .said');
