@@ -1,9 +1,11 @@
 //! The docs site `kite serve` serves under /docs (built by `cargo xtask docs`): its front page
 //! runs three scenarios side by side — two `<kite-playground>` custom elements and one locked
 //! iframe — each on its own engine, and every expectation in them holds; the Korean pages show
-//! the widget in Korean.
+//! the widget in Korean; the glossary gives each term in both languages.
 
-use kite_e2e::{ChromeDriver, KiteServer, TempDir, click, screenshot, until, wait_for, with_browser};
+use kite_e2e::{
+    ChromeDriver, KiteServer, TempDir, click, screenshot, text_of, until, wait_for, with_browser,
+};
 
 /// Each custom element's scenario state, read through its shadow root: `finished:failed`, or
 /// `none` before its first steps.
@@ -78,6 +80,20 @@ async fn the_docs_site_runs_three_scenarios_side_by_side() {
         until(&client, verdict, serde_json::json!("내 예측: 2 — 맞았습니다.")).await?;
         let page = client.source().await.map_err(|e| e.to_string())?;
         assert!(page.contains("murmur2 = -985981536"), "the page shows the arithmetic");
+
+        // The glossary, Korean first, linked from the front page; on the phone it never scrolls
+        // the page sideways.
+        client.goto(&format!("{url}docs/ko/glossary.html")).await.map_err(|e| e.to_string())?;
+        let isr = text_of(&client, "table.glossary tr#isr").await?;
+        assert!(isr.starts_with("ISR (동기화된 복제본)") && isr.contains("min.insync.replicas"), "{isr}");
+        let sideways = "return document.documentElement.scrollWidth - document.documentElement.clientWidth;";
+        let sideways = client.execute(sideways, vec![]).await.map_err(|e| e.to_string())?;
+        assert_eq!(sideways, serde_json::json!(0), "the glossary scrolls sideways on a phone");
+        screenshot(&client, "glossary-ko-phone").await?;
+        client.goto(&format!("{url}docs/en/index.html")).await.map_err(|e| e.to_string())?;
+        click(&client, "a[href='glossary.html']").await?;
+        let partition = text_of(&client, "table.glossary tr#partition").await?;
+        assert!(partition.starts_with("partition 파티션"), "{partition}");
         Ok(())
     })
     .await;
