@@ -276,6 +276,17 @@ mod persistence {
     }
 
     /// Every value of every partition, by (partition, offset).
+    /// Produces `order {i}` for each `i` of `numbers`, keeping where each went in `expected`.
+    fn produce_orders(
+        client: &mut ApiClient,
+        numbers: std::ops::Range<usize>,
+        expected: &mut BTreeMap<(i32, i64), String>,
+    ) {
+        for i in numbers {
+            expected.insert(produce(client, i), format!("order {i}"));
+        }
+    }
+
     fn read_all(client: &mut ApiClient) -> BTreeMap<(i32, i64), String> {
         let mut all = BTreeMap::new();
         for partition in 0..PARTITIONS {
@@ -319,9 +330,7 @@ mod persistence {
         let configs = BTreeMap::from([("segment.bytes".to_string(), "1024".to_string())]);
         create_orders(&mut client, configs, None);
         let mut expected = BTreeMap::new();
-        for i in 0..120 {
-            expected.insert(produce(&mut client, i), format!("order {i}"));
-        }
+        produce_orders(&mut client, 0..120, &mut expected);
         drop(client);
         assert!(server.terminate().success());
         let broker = data.path().join("broker-0");
@@ -338,9 +347,7 @@ mod persistence {
         assert!(!broker.join(".kafka_cleanshutdown").exists(), "the marker is removed on start");
         let mut client = ApiClient::connect(&server);
         assert_eq!(read_all(&mut client), expected);
-        for i in 120..200 {
-            expected.insert(produce(&mut client, i), format!("order {i}"));
-        }
+        produce_orders(&mut client, 120..200, &mut expected);
         server.kill9();
 
         let server = KiteServer::start_with(data.path(), &["--fsync", "--brokers", "1"]);
@@ -361,9 +368,7 @@ mod persistence {
         let mut client = ApiClient::connect(&server);
         create_orders(&mut client, BTreeMap::new(), None);
         let mut expected = BTreeMap::new();
-        for i in 0..60 {
-            expected.insert(produce(&mut client, i), format!("order {i}"));
-        }
+        produce_orders(&mut client, 0..60, &mut expected);
         drop(client);
         assert!(server.terminate().success());
         // A byte of orders-0's first value, as a rotten sector returns it.
@@ -437,17 +442,13 @@ mod persistence {
         ]);
         create_orders(&mut client, configs, Some(3));
         let mut expected = BTreeMap::new();
-        for i in 0..150 {
-            expected.insert(produce(&mut client, i), format!("order {i}"));
-        }
+        produce_orders(&mut client, 0..150, &mut expected);
         server.kill9();
 
         let mut server = KiteServer::start_with(data.path(), flags);
         let mut client = ApiClient::connect(&server);
         assert_eq!(read_all(&mut client), expected, "every acknowledged record after kill -9 ({flags:?})");
-        for i in 150..200 {
-            expected.insert(produce(&mut client, i), format!("order {i}"));
-        }
+        produce_orders(&mut client, 150..200, &mut expected);
         assert_eq!(read_all(&mut client), expected);
         drop(client);
         assert!(server.terminate().success());
