@@ -17,22 +17,36 @@ fn referred(text: &str, stem: &str, extension: &str) -> String {
     rest[..end].to_string()
 }
 
+/// The UI as a browser first loads it: the page's status line, headers and text, its entry's
+/// name in `dist/` (content-hashed) and the entry's text.
+struct FirstLoad {
+    status: String,
+    headers: String,
+    page: String,
+    entry: String,
+    start: String,
+}
+
+fn first_load(server: &KiteServer) -> FirstLoad {
+    let (status, headers, body) = http_get(server.addr, "/");
+    let page = String::from_utf8_lossy(&body).into_owned();
+    let entry = referred(&page, "start.", ".js");
+    let (_, _, start) = http_get(server.addr, &format!("/{entry}"));
+    FirstLoad { status, headers, page, entry, start: String::from_utf8_lossy(&start).into_owned() }
+}
+
 #[test]
 fn serves_the_ui_and_its_wasm() {
     let data = TempDir::new("http");
     let server = KiteServer::start(data.path());
-    let (status, headers, body) = http_get(server.addr, "/");
+    let FirstLoad { status, headers, page, entry, start } = first_load(&server);
     assert!(status.contains("200"), "{status}");
     assert!(headers.contains("content-type: text/html"), "{headers}");
-    let page = String::from_utf8_lossy(&body).into_owned();
-    let entry = referred(&page, "start.", ".js");
     assert!(
         page.contains(&format!(r#"<script type="module" src="{entry}">"#)),
         "the page loads its entry: {page}"
     );
     assert!(!page.contains("<script>") && !page.contains("import "), "no inline script: {page}");
-    let (_, _, start) = http_get(server.addr, &format!("/{entry}"));
-    let start = String::from_utf8_lossy(&start).into_owned();
     assert!(start.contains("./kite_frontend."), "the entry loads the UI module: {start}");
     // No sniffing, no Referer, and no framing by another site's page…
     for header in [
@@ -77,11 +91,9 @@ fn serves_the_ui_and_its_wasm() {
 fn sends_compressed_copies_and_a_second_visit_transfers_nothing() {
     let data = TempDir::new("assets");
     let server = KiteServer::start(data.path());
-    let (_, page_headers, page) = http_get(server.addr, "/");
+    let FirstLoad { headers: page_headers, start, .. } = first_load(&server);
     assert!(page_headers.contains("cache-control: no-cache"), "the page is revalidated: {page_headers}");
-    let page = String::from_utf8_lossy(&page).into_owned();
-    let (_, _, start) = http_get(server.addr, &format!("/{}", referred(&page, "start.", ".js")));
-    let module = format!("/{}", referred(&String::from_utf8_lossy(&start), "kite_frontend_bg.", ".wasm"));
+    let module = format!("/{}", referred(&start, "kite_frontend_bg.", ".wasm"));
     let (_, plain_headers, plain) = http_get(server.addr, &module);
     assert!(plain_headers.contains("cache-control: public, max-age=31536000, immutable"), "{plain_headers}");
     assert!(!plain_headers.contains("content-encoding"), "asked for nothing, sent as it is: {plain_headers}");
@@ -287,17 +299,22 @@ mod persistence {
         }
     }
 
+    /// A fetch of `orders`' partition from its first offset, as text.
+    fn fetch_orders(partition: i32) -> Command {
+        Command::Fetch {
+            topic: "orders".into(),
+            partition,
+            offset: 0,
+            max_records: 10_000,
+            key_deserializer: SerializerKind::String,
+            value_deserializer: SerializerKind::String,
+        }
+    }
+
     fn read_all(client: &mut ApiClient) -> BTreeMap<(i32, i64), String> {
         let mut all = BTreeMap::new();
         for partition in 0..PARTITIONS {
-            let fetch = Command::Fetch {
-                topic: "orders".into(),
-                partition,
-                offset: 0,
-                max_records: 10_000,
-                key_deserializer: SerializerKind::String,
-                value_deserializer: SerializerKind::String,
-            };
+            let fetch = fetch_orders(partition);
             match client.request(fetch) {
                 Reply::Records { records, .. } => {
                     for r in records {
@@ -381,14 +398,7 @@ mod persistence {
 
         let server = KiteServer::start_with(data.path(), &["--brokers", "1"]);
         let mut client = ApiClient::connect(&server);
-        let fetch = |partition| Command::Fetch {
-            topic: "orders".into(),
-            partition,
-            offset: 0,
-            max_records: 10_000,
-            key_deserializer: SerializerKind::String,
-            value_deserializer: SerializerKind::String,
-        };
+        let fetch = fetch_orders;
         match client.request(fetch(0)) {
             Reply::Error(e) => {
                 assert_eq!(e.error.name(), "KAFKA_STORAGE_ERROR", "{e:?}");
