@@ -709,6 +709,11 @@ impl TabEngine {
                 if let Some(Err(reason)) = choice.map(|choice| run.answer(choice)) {
                     return refuse(format!("Not an answer: {reason}."));
                 }
+                if choice.is_none() && run.awaits_answer() {
+                    // A Continue sent before the question showed (a double click): the question
+                    // stays until the reader picks, rather than being passed unanswered.
+                    return Reply::ScenarioPlayed { steps: Vec::new(), finished: false };
+                }
                 run.sync_to(self.clock.now(real_ms));
                 let steps = run.run_until_pause(&mut self.cluster);
                 self.clock.jump_to(run.now_ms(), real_ms);

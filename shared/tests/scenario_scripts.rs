@@ -255,7 +255,10 @@ fn an_answer_is_one_of_the_choices_of_the_question_waiting() {
     // The question's line is shown without the answer the reader is about to predict.
     assert_eq!(reports.last().map(|r| r.source.as_str()), Some("ask \"Where?\" choices 0 1 2"));
     assert!(run.answer("7").unwrap_err().contains("not one of the question's choices"));
+    // The tab plays nothing on until the reader picks (a double-clicked Continue cannot skip it).
+    assert!(run.awaits_answer());
     run.answer("1").unwrap();
+    assert!(!run.awaits_answer());
     assert_eq!(run.answer("0"), Err("the question was answered already".into()));
     let reports = run.run_until_pause(&mut cluster);
     let produced = &reports[0].outcome;

@@ -1,7 +1,9 @@
 //! The docs site `kite serve` serves under /docs (built by `cargo xtask docs`): its front page
 //! runs three scenarios side by side — two `<kite-playground>` custom elements and one locked
 //! iframe — each on its own engine, and every expectation in them holds; the Korean pages show
-//! the widget in Korean; the glossary gives each term in both languages.
+//! the widget in Korean; the glossary gives each term in both languages. The course: every
+//! chapter, in order, plays its widgets to their end with every expectation held, marks itself
+//! done, leads on to the next, and the front page's table of contents remembers what was done.
 
 use kite_e2e::{
     ChromeDriver, KiteServer, TempDir, click, screenshot, text_of, until, wait_for, with_browser,
@@ -94,6 +96,90 @@ async fn the_docs_site_runs_three_scenarios_side_by_side() {
         click(&client, "a[href='glossary.html']").await?;
         let partition = text_of(&client, "table.glossary tr#partition").await?;
         assert!(partition.starts_with("partition 파티션"), "{partition}");
+        Ok(())
+    })
+    .await;
+}
+
+/// The chapters' page names in reading order, as `cargo xtask docs` reads them.
+fn course() -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/site/course.txt");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string).collect()
+}
+
+/// Whether every `<kite-playground>` on the page has played to its end with no expectation
+/// failed (pressing Continue and picking the first choice on the way), and the chapter is marked.
+const CHAPTER_DONE_JS: &str = r#"
+const widgets = [...document.querySelectorAll('kite-playground')];
+const states = widgets.map(e => {
+  const root = e.shadowRoot;
+  const summary = root && root.querySelector('#scenario-summary');
+  const next = root && root.querySelector('#scenario-continue');
+  if (next && !next.disabled) next.click();
+  const choice = root && root.querySelector('#scenario-question .choice');
+  if (choice && !choice.disabled) choice.click();
+  return summary && e.hasAttribute('finished') ? summary.dataset.failed : 'playing';
+});
+const tick = document.querySelector('.chapter-done');
+return states.every(s => s === '0') && !!tick && !tick.hidden;
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_course_plays_every_chapter_in_order_and_remembers_them() {
+    let data = TempDir::new("docs-course");
+    let server = KiteServer::start(data.path());
+    let driver = ChromeDriver::start();
+    let url = server.url();
+    let chapters = course();
+
+    with_browser(&driver, |client| async move {
+        client.set_window_size(1280, 900).await.map_err(|e| e.to_string())?;
+        // Korean first, as the course is written; from the table of contents to the first chapter.
+        client.goto(&format!("{url}docs/ko/index.html")).await.map_err(|e| e.to_string())?;
+        let listed = r#"return [...document.querySelectorAll('#course li')].map(li => li.dataset.chapter);"#;
+        until(&client, listed, serde_json::json!(chapters)).await?;
+        click(&client, &format!("#course li[data-chapter='{}'] a", chapters[0])).await?;
+        for (index, chapter) in chapters.iter().enumerate() {
+            until(&client, "return location.pathname.split('/').pop();", serde_json::json!(chapter)).await?;
+            let place = text_of(&client, ".chapter-place").await?;
+            assert!(place.starts_with(&format!("{}장 / 전체 {}", index + 1, chapters.len())), "{chapter}: {place}");
+            if index == 0 {
+                // The first chapter's question, as a reader meets it.
+                let asked = r#"const r = document.querySelector('kite-playground').shadowRoot;
+                    const n = r && r.querySelector('#scenario-continue'); if (n && !n.disabled) n.click();
+                    const q = r && r.querySelector('#scenario-question'); if (q) q.scrollIntoView();
+                    return q ? 'asked' : (r ? r.querySelector('#scenario').textContent.slice(-300) : 'none');"#;
+                until(&client, asked, serde_json::json!("asked")).await?;
+                screenshot(&client, "course-chapter-ko").await?;
+            }
+            until(&client, CHAPTER_DONE_JS, serde_json::json!(true)).await?;
+            if index + 1 < chapters.len() {
+                click(&client, "nav.prev-next a[rel='next']").await?;
+            }
+        }
+        // The last chapter leads nowhere further.
+        let next = client.find_all(fantoccini::Locator::Css("nav.prev-next a[rel='next']")).await;
+        assert!(next.map_err(|e| e.to_string())?.is_empty(), "the last chapter has a next");
+        // The table of contents marks every chapter done, and says so.
+        client.goto(&format!("{url}docs/ko/index.html")).await.map_err(|e| e.to_string())?;
+        let done = r#"return document.querySelectorAll('#course li.done').length;"#;
+        until(&client, done, serde_json::json!(chapters.len())).await?;
+        let progress = text_of(&client, "#course-progress").await?;
+        let total = chapters.len();
+        assert_eq!(progress, format!("전체 {total}장 중 {total}장을 마쳤습니다 (이 브라우저에 저장)."));
+        // Progress is the browser's, not the language's: the English contents count it too.
+        client.goto(&format!("{url}docs/en/index.html")).await.map_err(|e| e.to_string())?;
+        until(&client, done, serde_json::json!(chapters.len())).await?;
+        screenshot(&client, "course-en").await?;
+        // On a phone a chapter reads without sideways scrolling, its way on below it.
+        client.set_window_size(390, 844).await.map_err(|e| e.to_string())?;
+        client.goto(&format!("{url}docs/ko/serialization.html")).await.map_err(|e| e.to_string())?;
+        wait_for(&client, "nav.prev-next a[rel='prev']").await?;
+        let sideways = "return document.documentElement.scrollWidth - document.documentElement.clientWidth;";
+        let sideways = client.execute(sideways, vec![]).await.map_err(|e| e.to_string())?;
+        screenshot(&client, "course-chapter-ko-phone").await?;
+        assert_eq!(sideways, serde_json::json!(0), "a chapter scrolls sideways on a phone");
         Ok(())
     })
     .await;

@@ -147,6 +147,26 @@ pub enum Expectation {
         /// The total lag expected, in records.
         lag: i64,
     },
+    /// How many partitions the group's coordinator assigned to one of its members (named by the
+    /// `consumer NAME` that opened it, its `client.id`).
+    Assigned {
+        /// The consumer group.
+        group: String,
+        /// The member's name.
+        member: String,
+        /// The partitions expected in its assignment.
+        count: i64,
+    },
+    /// How many segments the partition's leader keeps its log in (a log rolls to a new segment
+    /// at `segment.bytes` or `segment.ms`).
+    Segments {
+        /// The partition's topic.
+        topic: String,
+        /// The partition's number.
+        partition: i32,
+        /// The segments expected.
+        count: i64,
+    },
 }
 
 /// Why a script cannot be read: the line (1-based) and what was expected there.

@@ -7,6 +7,7 @@ use crate::api::Command;
 use crate::config::Acks;
 use crate::partitioner::PartitionerKind;
 use crate::replication::partition::DELETE_TO_HIGH_WATERMARK;
+use crate::serializer::SerializerKind;
 
 use super::{
     Action, Expectation, MAX_ASK_CHOICES, MAX_SCENARIO_BROKERS, MAX_SCENARIO_LINES,
@@ -153,6 +154,7 @@ fn produce(words: &[String]) -> Result<(Command, bool), String> {
     let mut timestamp_ms = None;
     let (mut partitioner, mut acks) = (PartitionerKind::default(), Acks::default());
     let mut idempotent = false;
+    let (mut key_serializer, mut value_serializer) = (SerializerKind::default(), SerializerKind::default());
     for option in &words[2..] {
         if option == "idempotent" {
             idempotent = true;
@@ -179,9 +181,13 @@ fn produce(words: &[String]) -> Result<(Command, bool), String> {
                 let (k, v) = given.split_once(':').unwrap_or((given, ""));
                 headers.push((k.to_string(), v.to_string()));
             }
+            // Kafka's serializer classes by short name (`IntegerSerializer`): the bytes the
+            // partitioner hashes and the log keeps are the serializer's, not the text's.
+            "key-serializer" => key_serializer = serializer(given)?,
+            "value-serializer" => value_serializer = serializer(given)?,
             other => {
                 return Err(format!(
-                    "produce: unknown option `{other}` (expected key=, value=, partition=, partitioner=, acks=, header=, or idempotent)"
+                    "produce: unknown option `{other}` (expected key=, value=, partition=, timestamp=, partitioner=, acks=, header=, key-serializer=, value-serializer=, or idempotent)"
                 ));
             }
         }
@@ -193,13 +199,20 @@ fn produce(words: &[String]) -> Result<(Command, bool), String> {
         value,
         timestamp_ms,
         partitioner,
-        key_serializer: Default::default(),
-        value_serializer: Default::default(),
+        key_serializer,
+        value_serializer,
         headers,
         acks,
         producer: None,
     };
     Ok((command, idempotent))
+}
+
+/// A `key-serializer=` / `value-serializer=` word: one of Kafka's serializer classes.
+fn serializer(name: &str) -> Result<SerializerKind, String> {
+    SerializerKind::from_class_name(name).filter(|kind| *kind != SerializerKind::Avro).ok_or_else(|| {
+        format!("unknown serializer `{name}` (StringSerializer, IntegerSerializer, LongSerializer, ShortSerializer, DoubleSerializer, FloatSerializer, BooleanSerializer, UUIDSerializer, ByteArraySerializer, JsonSerializer)")
+    })
 }
 
 fn expect(words: &[String]) -> Result<(Expectation, usize), String> {
@@ -238,9 +251,34 @@ fn expect(words: &[String]) -> Result<(Expectation, usize), String> {
             let group = words.get(2).ok_or("expect lag expects a group and a number")?.clone();
             (Expectation::Lag { group, lag: number("expect lag GROUP", words.get(3))? }, 4)
         }
+        Some("assigned") => {
+            let group =
+                words.get(2).ok_or("expect assigned expects a group, a consumer and a count")?.clone();
+            let member =
+                words.get(3).ok_or("expect assigned expects a group, a consumer and a count")?.clone();
+            (
+                Expectation::Assigned {
+                    group,
+                    member,
+                    count: number("expect assigned GROUP CONSUMER", words.get(4))?,
+                },
+                5,
+            )
+        }
+        Some("segments") => {
+            let (topic, partition) = topic_partition(words.get(2))?;
+            (
+                Expectation::Segments {
+                    topic,
+                    partition,
+                    count: number("expect segments TOPIC-N", words.get(3))?,
+                },
+                4,
+            )
+        }
         _ => {
             return Err(
-                "expect what? partition N, offset N, ok, error NAME, leader TOPIC-N B|none, isr TOPIC-N B,B, records TOPIC N or lag GROUP N"
+                "expect what? partition N, offset N, ok, error NAME, leader TOPIC-N B|none, isr TOPIC-N B,B, records TOPIC N, lag GROUP N, assigned GROUP CONSUMER N or segments TOPIC-N N"
                     .into(),
             );
         }
@@ -582,6 +620,45 @@ mod tests {
         assert_eq!(
             error("cut link broker-0"),
             "line 1: expected `cut link A B` (controller, broker-N or clients)"
+        );
+        assert!(
+            error("produce t key=1 key-serializer=KafkaAvroSerializer")
+                .starts_with("line 1: unknown serializer `KafkaAvroSerializer`")
+        );
+        assert_eq!(
+            error("expect assigned billing"),
+            "line 1: expect assigned expects a group, a consumer and a count"
+        );
+        assert_eq!(
+            error("expect segments t-0 two"),
+            "line 1: expect segments TOPIC-N expects a number, found `two`"
+        );
+    }
+
+    #[test]
+    fn a_produce_names_its_serializers_and_expectations_count_assignments_and_segments() {
+        let script = parse(
+            "produce users key=42 key-serializer=IntegerSerializer value-serializer=LongSerializer value=7\n\
+             expect assigned billing billing-4 0\nexpect segments logs-0 3\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let Action::Request(Command::Produce { key_serializer, value_serializer, .. }) =
+            &script.steps[0].action
+        else {
+            panic!("{:?}", script.steps[0].action)
+        };
+        assert_eq!((*key_serializer, *value_serializer), (SerializerKind::Integer, SerializerKind::Long));
+        assert_eq!(
+            script.steps[1].action,
+            Action::Expect(Expectation::Assigned {
+                group: "billing".into(),
+                member: "billing-4".into(),
+                count: 0
+            })
+        );
+        assert_eq!(
+            script.steps[2].action,
+            Action::Expect(Expectation::Segments { topic: "logs".into(), partition: 0, count: 3 })
         );
     }
 

@@ -98,6 +98,16 @@ impl ScenarioRun {
         }
     }
 
+    /// Whether the run stopped at a question the reader has not answered yet.
+    pub fn awaits_answer(&self) -> bool {
+        matches!(&self.question, Some((prediction, _)) if prediction.picked.is_none())
+            && self
+                .next
+                .checked_sub(1)
+                .and_then(|i| self.script.steps.get(i))
+                .is_some_and(|s| matches!(s.action, Action::Ask { .. }))
+    }
+
     /// Plays steps until a reader's pause or question (included) or the end.
     pub fn run_until_pause(&mut self, cluster: &mut Cluster) -> Vec<StepReport> {
         let mut reports = Vec::new();
@@ -324,30 +334,67 @@ impl ScenarioRun {
             Expectation::Isr { topic, partition, brokers } => {
                 isr_is(&partition_of(cluster, self.now_ms, topic, *partition)?, topic, brokers)
             }
-            Expectation::Records { topic, count } => {
-                let topics = match cluster.handle(self.now_ms, Command::ListTopics) {
-                    Reply::Topics { topics } => topics,
-                    other => return Err(describe(&other)),
-                };
-                let t = topics.iter().find(|t| &t.name == topic).ok_or_else(|| {
-                    Said::new(format!("no topic {topic}"), format!("topic {topic}이 없습니다"))
-                })?;
-                let found: i64 = t.partitions.iter().map(|p| p.log_end_offset - p.log_start_offset).sum();
-                let (en, ko) =
-                    (format!("{topic}'s committed records"), format!("{topic}의 커밋된 레코드 수"));
-                same((&en, &ko), *count, found)
+            Expectation::Records { .. }
+            | Expectation::Assigned { .. }
+            | Expectation::Segments { .. }
+            | Expectation::Lag { .. } => counted(cluster, self.now_ms, expectation),
+        }
+    }
+}
+
+/// The expectations that count something in the cluster: records, a member's partitions,
+/// segments, lag.
+fn counted(cluster: &mut Cluster, now_ms: i64, expectation: &Expectation) -> Result<Said, Said> {
+    match expectation {
+        Expectation::Records { topic, count } => {
+            let topics = match cluster.handle(now_ms, Command::ListTopics) {
+                Reply::Topics { topics } => topics,
+                other => return Err(describe(&other)),
+            };
+            let t = topics
+                .iter()
+                .find(|t| &t.name == topic)
+                .ok_or_else(|| Said::new(format!("no topic {topic}"), format!("topic {topic}이 없습니다")))?;
+            let found: i64 = t.partitions.iter().map(|p| p.log_end_offset - p.log_start_offset).sum();
+            let (en, ko) = (format!("{topic}'s committed records"), format!("{topic}의 커밋된 레코드 수"));
+            same((&en, &ko), *count, found)
+        }
+        Expectation::Assigned { group, member, count } => {
+            match cluster.handle(now_ms, Command::DescribeGroup { group: group.clone() }) {
+                Reply::GroupDescribed { members, .. } => {
+                    // A consumer outside the group (not joined yet, or gone) owns nothing.
+                    let found = members
+                        .iter()
+                        .find(|m| &m.client_id == member)
+                        .map_or(0, |m| m.assignment.len() as i64);
+                    let (en, ko) = (
+                        format!("{member}'s partitions in {group}"),
+                        format!("{group}에서 {member}가 맡은 partition 수"),
+                    );
+                    same((&en, &ko), *count, found)
+                }
+                other => Err(describe(&other)),
             }
-            Expectation::Lag { group, lag } => match cluster
-                .handle(self.now_ms, Command::DescribeGroup { group: group.clone() })
-            {
+        }
+        Expectation::Segments { topic, partition, count } => {
+            let p = partition_of(cluster, now_ms, topic, *partition)?;
+            // `rolled_at` names where each segment after the first begins.
+            let found = p.rolled_at.len() as i64 + 1;
+            let (en, ko) =
+                (format!("{topic}-{partition}'s segments"), format!("{topic}-{partition}의 segment 수"));
+            same((&en, &ko), *count, found)
+        }
+        Expectation::Lag { group, lag } => {
+            match cluster.handle(now_ms, Command::DescribeGroup { group: group.clone() }) {
                 Reply::GroupDescribed { offsets, .. } => {
                     let found: i64 = offsets.iter().map(|row| row.lag.unwrap_or(row.log_end_offset)).sum();
                     let (en, ko) = (format!("{group}'s lag"), format!("{group}의 lag"));
                     same((&en, &ko), *lag, found)
                 }
                 other => Err(describe(&other)),
-            },
+            }
         }
+        _ => Err(Said::new("not a count", "개수를 세는 기대가 아닙니다")),
     }
 }
 
@@ -382,19 +429,25 @@ fn same<T: PartialEq + std::fmt::Display>(what: (&str, &str), expected: T, found
 
 /// Why a record went where it went, as a clause after its offset (empty for a partition the
 /// producer named): the partitioner's arithmetic, which is what a reader's prediction is about.
+/// The key bytes the partitioner hashed, as a reader would recognise them: quoted text when they
+/// are printable UTF-8 (a `StringSerializer`'s), else hex pairs (`00 00 00 01` from an
+/// `IntegerSerializer`).
+fn key_as_hashed(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if !text.chars().any(char::is_control) => format!("\"{text}\""),
+        _ => bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" "),
+    }
+}
+
 fn placed(placement: &crate::partitioner::Placement) -> Said {
     use crate::partitioner::Placement;
     match placement {
         Placement::KeyHash { key_bytes, murmur2, positive, num_partitions, partition } => {
-            let key = String::from_utf8_lossy(key_bytes);
-            Said::new(
-                format!(
-                    ": murmur2(\"{key}\") = {murmur2}, & 0x7fffffff = {positive}, % {num_partitions} = {partition}"
-                ),
-                format!(
-                    ": murmur2(\"{key}\") = {murmur2}, & 0x7fffffff = {positive}, % {num_partitions} = {partition}"
-                ),
-            )
+            let key = key_as_hashed(key_bytes);
+            let said = format!(
+                ": murmur2({key}) = {murmur2}, & 0x7fffffff = {positive}, % {num_partitions} = {partition}"
+            );
+            Said::new(said.clone(), said)
         }
         Placement::Sticky { produced_bytes, batch_size, chosen_with, .. } => match chosen_with {
             Some(choice) => Said::new(
