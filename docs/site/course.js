@@ -27,12 +27,12 @@ function markDone(name) {
 const chapter = document.querySelector("main[data-chapter]");
 if (chapter) {
   const name = chapter.dataset.chapter;
-  const widgets = [...document.querySelectorAll("kite-playground")];
+  // Asked each time: a <kite-compare> adds its two widgets when it mounts.
   const check = () => {
-    if (widgets.every((w) => w.hasAttribute("finished"))) markDone(name);
+    if ([...document.querySelectorAll("kite-playground")].every((w) => w.hasAttribute("finished"))) markDone(name);
   };
   if (doneChapters().has(name)) markDone(name);
-  for (const w of widgets) w.addEventListener("kite-finished", check);
+  document.addEventListener("kite-finished", check);
   check();
 }
 

@@ -65,6 +65,50 @@ fn the_docs_scenarios_play_and_their_expectations_hold() {
     }
 }
 
+/// A `<kite-compare>`'s source (`docs/scenarios/NAME.compare`): `a` and `b` lines give each
+/// side's `NAME=VALUE; …`, and the script after `---` names them as `{{NAME}}`. Returns each
+/// side's script, its placeholders filled as `kite-embed.js` fills them.
+fn compare_sides(text: &str) -> [String; 2] {
+    let (head, template) = text.split_once("\n---\n").expect("a `---` line before the script");
+    let values = |side: &str| -> Vec<(String, String)> {
+        let line = head
+            .lines()
+            .find_map(|l| l.strip_prefix(side).and_then(|rest| rest.strip_prefix(' ')))
+            .unwrap_or_else(|| panic!("no `{side}` line"));
+        line.split(';')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(name, value)| (name.trim().to_string(), value.trim().to_string()))
+            .collect()
+    };
+    ["a", "b"].map(|side| {
+        let mut script = template.to_string();
+        for (name, value) in values(side) {
+            script = script.replace(&format!("{{{{{name}}}}}"), &value);
+        }
+        assert!(!script.contains("{{"), "side {side} leaves a placeholder unfilled:\n{script}");
+        script
+    })
+}
+
+/// Each comparison in the docs plays on both sides with every expectation held, and the two
+/// sides part somewhere (a comparison that shows no difference compares nothing).
+#[test]
+fn the_docs_comparisons_hold_on_both_sides_and_differ() {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/scenarios");
+    let sources = common::files_with_extension(&docs, "compare");
+    assert!(sources.len() >= 3, "expected the docs' comparisons in {}", docs.display());
+    let traces = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenario_scripts");
+    for source in sources {
+        let name = source.file_stem().expect("a file name").to_string_lossy().into_owned();
+        let sides = compare_sides(&std::fs::read_to_string(&source).expect("readable comparison"));
+        let [(a, a_failed), (b, b_failed)] = sides.map(|script| play(&script));
+        expect_test::expect_file![traces.join(format!("{name}.a.trace"))].assert_eq(&a);
+        expect_test::expect_file![traces.join(format!("{name}.b.trace"))].assert_eq(&b);
+        assert!(a_failed.is_empty() && b_failed.is_empty(), "{name}: {a_failed:?} {b_failed:?}");
+        assert_ne!(a, b, "{name}: the two sides play the same");
+    }
+}
+
 #[test]
 fn the_same_script_plays_the_same_way_twice() {
     let text = std::fs::read_to_string(

@@ -3,7 +3,8 @@
 //! iframe — each on its own engine, and every expectation in them holds; the Korean pages show
 //! the widget in Korean; the glossary gives each term in both languages. The course: every
 //! chapter, in order, plays its widgets to their end with every expectation held, marks itself
-//! done, leads on to the next, and the front page's table of contents remembers what was done.
+//! done, leads on to the next, and the front page's table of contents remembers what was done. A
+//! `<kite-compare>` runs its two engines in lockstep and marks where they part.
 
 use kite_e2e::{
     ChromeDriver, KiteServer, TempDir, click, screenshot, text_of, until, wait_for, with_browser,
@@ -180,6 +181,68 @@ async fn the_course_plays_every_chapter_in_order_and_remembers_them() {
         let sideways = client.execute(sideways, vec![]).await.map_err(|e| e.to_string())?;
         screenshot(&client, "course-chapter-ko-phone").await?;
         assert_eq!(sideways, serde_json::json!(0), "a chapter scrolls sideways on a phone");
+        Ok(())
+    })
+    .await;
+}
+
+/// Both sides of the page's `<kite-compare>`: each side's last step line, the lines it marks as
+/// differing, and `finished:failed`.
+const SIDES_JS: &str = r#"
+return [...document.querySelectorAll('kite-compare figure')].map(f => {
+  const root = f.querySelector('kite-playground').shadowRoot;
+  const steps = root ? [...root.querySelectorAll('#scenario-steps li[data-line]')] : [];
+  const summary = root && root.querySelector('#scenario-summary');
+  return [steps.length ? steps[steps.length - 1].dataset.line : '',
+    steps.filter(li => li.hasAttribute('data-differs')).map(li => li.dataset.line).join(','),
+    summary ? summary.dataset.finished + ':' + summary.dataset.failed : 'none'];
+});
+"#;
+
+/// Presses Continue on one side (`a` or `b`) only.
+fn press_continue(side: &str) -> String {
+    format!(
+        "const r = document.querySelector('kite-compare figure[data-side=\"{side}\"] kite-playground').shadowRoot;
+         const b = r && r.querySelector('#scenario-continue'); if (b && !b.disabled) b.click(); return !!b;"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comparison_runs_two_engines_in_lockstep_and_marks_where_they_part() {
+    let data = TempDir::new("docs-compare");
+    let server = KiteServer::start(data.path());
+    let driver = ChromeDriver::start();
+    let url = server.url();
+
+    with_browser(&driver, |client| async move {
+        client.set_window_size(1280, 900).await.map_err(|e| e.to_string())?;
+        client.goto(&format!("{url}docs/en/producers.html")).await.map_err(|e| e.to_string())?;
+        // Both sides stop at the script's first pause (line 6), nothing different yet.
+        let at_first_pause = serde_json::json!([["6", "", "false:0"], ["6", "", "false:0"]]);
+        until(&client, SIDES_JS, at_first_pause).await?;
+        assert_eq!(text_of(&client, "kite-compare figure[data-side='a'] figcaption").await?, "acks=1");
+        // Continue on the left only: the right follows to the next pause, and the produce and
+        // its expectation (lines 9, 10) are marked on both, the first named below them.
+        client.execute(&press_continue("a"), vec![]).await.map_err(|e| e.to_string())?;
+        let parted = serde_json::json!([["11", "9,10", "false:0"], ["11", "9,10", "false:0"]]);
+        until(&client, SIDES_JS, parted).await?;
+        let summary = text_of(&client, ".kite-compare-difference").await?;
+        assert!(
+            summary.starts_with("They part at line 9. acks=1: payments-0 @ offset 1")
+                && summary.contains("acks=all: REQUEST_TIMED_OUT"),
+            "{summary}"
+        );
+        let into_view = "document.querySelector('kite-compare').scrollIntoView(); return true;";
+        client.execute(into_view, vec![]).await.map_err(|e| e.to_string())?;
+        screenshot(&client, "compare").await?;
+        // Continue on the right this time: both play to their end, every expectation held.
+        client.execute(&press_continue("b"), vec![]).await.map_err(|e| e.to_string())?;
+        let done = r#"const s = [...document.querySelectorAll('kite-compare kite-playground')];
+            return s.length === 2 && s.every(w => w.hasAttribute('finished'));"#;
+        until(&client, done, serde_json::json!(true)).await?;
+        let ends: serde_json::Value = client.execute(SIDES_JS, vec![]).await.map_err(|e| e.to_string())?;
+        assert_eq!(ends[0][2], "true:0", "{ends}");
+        assert_eq!(ends[1][2], "true:0", "{ends}");
         Ok(())
     })
     .await;

@@ -1,7 +1,9 @@
 //! `cargo xtask docs`: the docs site (`docs/site/{en,ko}/*.html`) built into `dist/docs/`, where
 //! `kite serve` serves it under `/docs`. Each page's `{{scenario:NAME}}` becomes the text of
 //! `docs/scenarios/NAME.kite` (for a `<kite-playground>`), `{{url:NAME}}` its `?scenario=` parameter
-//! (for an iframe, from `kite scenario url`), and the page is wrapped in the site's layout.
+//! (for an iframe, from `kite scenario url`), `{{sides:NAME}}` and `{{template:NAME}}` a
+//! `<kite-compare>`'s attributes and script from `NAME.compare`, and the page is wrapped in the
+//! site's layout; the course's chapters (`course.txt`) get their place and the way on.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -157,51 +159,80 @@ fn chaptered(chapters: &[&Page], index: usize, body: &str, words: &Words) -> Str
     )
 }
 
-/// Replaces `{{scenario:NAME}}`, `{{url:NAME}}` and `{{chapters}}` in `source`.
+/// Replaces `{{scenario:NAME}}`, `{{url:NAME}}`, `{{sides:NAME}}`, `{{template:NAME}}` and
+/// `{{chapters}}` in `source`.
 fn fill(source: &str, root: &Path, kite: &Path, chapters: &str) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = source;
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
         let end = rest[start..].find("}}").ok_or("a `{{` is not closed")? + start;
-        if &rest[start + 2..end] == "chapters" {
+        let inside = &rest[start + 2..end];
+        if inside == "chapters" {
             out.push_str(chapters);
-            rest = &rest[end + 2..];
-            continue;
-        }
-        let (kind, name) =
-            rest[start + 2..end].split_once(':').ok_or("expected {{scenario:NAME}} or {{url:NAME}}")?;
-        let file = root.join("docs").join("scenarios").join(format!("{name}.kite"));
-        match kind {
-            "scenario" => {
-                let text = std::fs::read_to_string(&file)
-                    .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-                // Inside <script type="text/kite-scenario"> only `</` could end the element early.
-                if text.contains("</") {
-                    return Err(format!(
-                        "{} contains `</`, which would end its <script> early",
-                        file.display()
-                    ));
-                }
-                out.push_str(&text);
-            }
-            "url" => {
-                let output = Command::new(kite)
-                    .args(["scenario", "url"])
-                    .arg(&file)
-                    .output()
-                    .map_err(|e| format!("cannot run {}: {e}", kite.display()))?;
-                if !output.status.success() {
-                    return Err(String::from_utf8_lossy(&output.stderr).into_owned());
-                }
-                out.push_str(String::from_utf8_lossy(&output.stdout).trim());
-            }
-            other => return Err(format!("unknown placeholder {{{{{other}:…}}}}")),
+        } else {
+            let (kind, name) = inside
+                .split_once(':')
+                .ok_or("expected {{scenario:NAME}}, {{url:NAME}}, {{sides:NAME}} or {{template:NAME}}")?;
+            out.push_str(&placeholder(kind, name, &root.join("docs").join("scenarios"), kite)?);
         }
         rest = &rest[end + 2..];
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// One placeholder's text: a script (`scenario`), its URL parameter (`url`), or a comparison's
+/// attributes (`sides`) and script (`template`) from `NAME.compare`.
+fn placeholder(kind: &str, name: &str, scenarios: &Path, kite: &Path) -> Result<String, String> {
+    let read = |file: &Path| {
+        std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))
+    };
+    // Inside <script type="text/kite-scenario"> only `</` could end the element early.
+    let script = |text: String, file: &Path| {
+        if text.contains("</") {
+            Err(format!("{} contains `</`, which would end its <script> early", file.display()))
+        } else {
+            Ok(text)
+        }
+    };
+    let kite_file = scenarios.join(format!("{name}.kite"));
+    let compare_file = scenarios.join(format!("{name}.compare"));
+    match kind {
+        "scenario" => script(read(&kite_file)?, &kite_file),
+        "url" => {
+            let output = Command::new(kite)
+                .args(["scenario", "url"])
+                .arg(&kite_file)
+                .output()
+                .map_err(|e| format!("cannot run {}: {e}", kite.display()))?;
+            if !output.status.success() {
+                return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+            }
+            Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+        }
+        "sides" | "template" => {
+            let text = read(&compare_file)?;
+            let (head, template) = text
+                .split_once("\n---\n")
+                .ok_or_else(|| format!("{} has no `---` line before its script", compare_file.display()))?;
+            if kind == "template" {
+                return script(template.to_string(), &compare_file);
+            }
+            // `a …`, `b …`, `label-a …`, `label-b …` become the element's attributes.
+            let mut attributes = Vec::new();
+            for line in head.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+                let (attribute, value) = line.split_once(' ').unwrap_or((line, ""));
+                if !["a", "b", "label-a", "label-b"].contains(&attribute) {
+                    return Err(format!("{}: unknown line `{line}`", compare_file.display()));
+                }
+                let value = value.trim().replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;");
+                attributes.push(format!("{attribute}=\"{value}\""));
+            }
+            Ok(attributes.join(" "))
+        }
+        other => Err(format!("unknown placeholder {{{{{other}:…}}}}")),
+    }
 }
 
 /// A page in the site's layout; a chapter's `<main>` names it for `course.js`.
