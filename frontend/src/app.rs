@@ -14,6 +14,7 @@ use crate::i18n::{Lang, Theme, tr};
 use crate::link::{EngineLink, Incoming};
 use crate::state::{Action, AppState, LinkStatus, Mode, follow_ups, reconnect_delay_ms};
 use crate::views::cluster::ClusterPanel;
+use crate::views::code::CodePanel;
 use crate::views::connection::ConnectionBar;
 use crate::views::consumers::ConsumersPanel;
 use crate::views::generator::{BatchRun, BatchSender};
@@ -221,10 +222,20 @@ fn use_senders(
         })
     };
     // The engine's commands, and the tab's (its clock, replay, reset and scenario).
+    // An action Kafka's clients can do too is kept for the Code view as it goes.
     let (send, send_tab) = {
-        let send_request = send_request.clone();
-        (*use_memo((), move |_| (send_request.reform(Request::Engine), send_request.reform(Request::Tab))))
-            .clone()
+        let (send_request, dispatcher) = (send_request.clone(), dispatcher.clone());
+        (*use_memo((), move |_| {
+            let engine = send_request.reform(Request::Engine);
+            let acted = Callback::from(move |command: Command| {
+                if kite_shared::code::is_copyable(&command) {
+                    dispatcher.dispatch(Action::Acted(command.clone()));
+                }
+                engine.emit(command);
+            });
+            (acted, send_request.reform(Request::Tab))
+        }))
+        .clone()
     };
     // The message browser's requests, whose answers go to it rather than to the partition view.
     let send_browse = {
@@ -426,7 +437,7 @@ fn use_topic_openers(
 
 /// The views the page is about, in the stage; the ones to look things up in, in the side panel.
 const STAGE_VIEWS: [&str; 3] = ["map", "producer", "consumers"];
-const DETAIL_VIEWS: [(&str, &str); 7] = [
+const DETAIL_VIEWS: [(&str, &str); 8] = [
     ("topics", "Topics"),
     ("partitions", "Partitions"),
     ("messages", "Messages"),
@@ -434,6 +445,7 @@ const DETAIL_VIEWS: [(&str, &str); 7] = [
     ("inspector", "Protocol inspector"),
     ("metrics", "Metrics"),
     ("timeline", "Timeline"),
+    ("code", "Code"),
 ];
 
 /// The full page's views: the map with the producer and consumers beside it in the stage, the
@@ -471,6 +483,24 @@ fn error_banner(lang: Lang, error: &str, dispatcher: UseReducerDispatcher<AppSta
 fn dispatching<T: 'static>(state: &UseReducerHandle<AppState>, to_action: fn(T) -> Action) -> Callback<T> {
     let dispatcher = state.dispatcher();
     Callback::from(move |value| dispatcher.dispatch(to_action(value)))
+}
+
+/// The timeline, its clock and its replay (the tab's), and snapshots of the cluster.
+fn timeline_panel(
+    state: &AppState,
+    send_tab: Callback<TabCommand>,
+    on_import_snapshot: Callback<String>,
+) -> Html {
+    html! {
+        <TimelinePanel events={state.timeline.clone()} in_tab={state.mode == Mode::InTab} ready={state.is_ready()}
+            clock={state.clock.clone()} replayed={state.replayed.clone()} send={send_tab}
+            {on_import_snapshot} shared_state={state.shared_state.clone()} />
+    }
+}
+
+/// Copy the code: the reader's last action with Kafka's tools and clients.
+fn code_panel(state: &AppState) -> Html {
+    html! { <CodePanel action={state.last_action.clone()} in_tab={state.mode == Mode::InTab} /> }
 }
 
 /// The producer, its settings and its idempotence kept in the state.
@@ -675,15 +705,9 @@ pub fn app(props: &AppProps) -> Html {
             },
         ),
         ("inspector", inspector_panel(&state, send.clone())),
+        ("code", code_panel(&state)),
         ("metrics", html! { <MetricsPanel samples={state.metrics.clone()} /> }),
-        (
-            "timeline",
-            html! {
-                <TimelinePanel events={state.timeline.clone()} in_tab={state.mode == Mode::InTab} {ready}
-                    clock={state.clock.clone()} replayed={state.replayed.clone()} send={send_tab.clone()}
-                {on_import_snapshot} shared_state={state.shared_state.clone()} />
-            },
-        ),
+        ("timeline", timeline_panel(&state, send_tab.clone(), on_import_snapshot)),
     ];
     if page.embed {
         // The compact widget: the scenario and the views the author chose, no header.

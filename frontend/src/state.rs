@@ -239,6 +239,8 @@ pub struct AppState {
     pub consumers: Vec<HostedConsumer>,
     pub group: Option<GroupView>,
     pub last_reset: Option<OffsetsReset>,
+    /// The reader's last action that Kafka's tools and clients can do too (the Code view's).
+    pub last_action: Option<Command>,
     pub clock: Option<ClockView>,
     pub replayed: Option<ReplayView>,
     /// The page's scenario as played so far.
@@ -294,6 +296,7 @@ impl AppState {
             consumers: Vec::new(),
             group: None,
             last_reset: None,
+            last_action: None,
             clock: None,
             replayed: None,
             scenario: None,
@@ -354,6 +357,8 @@ pub enum Action {
     SetIdempotence(bool),
     /// The producer sent a record; `true` when it was the last one sent again.
     ProduceSent(Command, bool),
+    /// The reader did something the Code view can write out (`code::is_copyable`).
+    Acted(Command),
 }
 
 fn describe_error(error: &KafkaError) -> String {
@@ -397,6 +402,7 @@ impl AppState {
             Action::SetIdempotence(on) => {
                 self.producer = ProducerSession { idempotence: on, ..ProducerSession::default() };
             }
+            Action::Acted(command) => self.last_action = Some(command),
             Action::ProduceSent(command, retry) => {
                 self.producer.retried = retry;
                 if !retry {

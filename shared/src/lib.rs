@@ -16,6 +16,7 @@
 pub mod api;
 pub mod avro;
 pub mod cluster;
+pub mod code;
 pub mod config;
 pub mod error;
 pub mod group;

@@ -724,3 +724,117 @@ fn a_consumer_checks_its_position_with_the_new_leader_and_reads_on() {
         "the consumer validated its position with OffsetForLeaderEpoch: {out}"
     );
 }
+
+/// Runs one Copy-the-code snippet as its tool would: `sh` for the command-line tools (kcat found
+/// through `KCAT`), `KITE_PYTHON` for Python, node with kafkajs for JavaScript. Its stdout.
+fn run_snippet(tool: kite_shared::code::Tool, text: &str) -> String {
+    use kite_shared::code::Tool;
+    let dir = std::path::PathBuf::from(std::env::var_os("TMPDIR").unwrap_or_else(|| "target".into()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (runner, file) = match tool {
+        Tool::Python => (Command::new(env_path("KITE_PYTHON")), dir.join("kite-snippet.py")),
+        Tool::Kafkajs => {
+            let mut node = Command::new("node");
+            node.env("NODE_PATH", env_path("KITE_NODE_MODULES"));
+            (node, dir.join("kite-snippet.js"))
+        }
+        _ => {
+            let mut sh = Command::new("sh");
+            let kcat_dir = env_path("KCAT").parent().map(|p| p.to_path_buf()).unwrap_or_default();
+            let path = std::env::var("PATH").unwrap_or_default();
+            sh.env("PATH", format!("{}:{path}", kcat_dir.display()));
+            (sh, dir.join("kite-snippet.sh"))
+        }
+    };
+    std::fs::write(&file, text).unwrap();
+    let mut runner = runner;
+    let child =
+        runner.arg(&file).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the runtime starts");
+    let output = finish(child, &format!("{tool:?} snippet:\n{text}"));
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        output.status.success(),
+        "{tool:?} snippet failed: {}\n{text}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The snippet `tool` writes for `command` against `server`.
+fn snippet(server: &KiteServer, command: &Api, tool: kite_shared::code::Tool) -> String {
+    let written = kite_shared::code::snippets(command, &server.bootstrap());
+    match written.into_iter().find(|s| s.tool == tool).map(|s| s.code) {
+        Some(kite_shared::code::Code::Ready { text }) => text,
+        other => panic!("{tool:?} has no code for {command:?}: {other:?}"),
+    }
+}
+
+/// Copy the code, pasted: the create-topic snippets of confluent-kafka and kafkajs create their
+/// topics, and the produce snippets of kcat, confluent-kafka and kafkajs (a string key, and an
+/// IntegerSerializer's four bytes for the same 42) put each record on the partition Kite's own partitioner names
+/// — the settings they carry (librdkafka's `murmur2_random`, kafkajs' Java-compatible
+/// partitioner) are what make them agree — with the value and header given.
+#[test]
+fn copied_code_runs_against_kite_and_lands_where_kite_says() {
+    use kite_shared::code::Tool;
+    use kite_shared::serializer::SerializerKind;
+    let data = TempDir::new("copied-code");
+    let server = KiteServer::start(data.path());
+    let create = |name: &str| Api::CreateTopic {
+        name: name.into(),
+        partitions: 3,
+        configs: [("retention.ms".to_string(), "86400000".to_string())].into(),
+        replication_factor: Some(3),
+    };
+    run_snippet(Tool::Python, &snippet(&server, &create("copied"), Tool::Python));
+    run_snippet(Tool::Kafkajs, &snippet(&server, &create("copied-js"), Tool::Kafkajs));
+    let produce = |key: &str, value: &str, key_serializer| Api::Produce {
+        topic: "copied".into(),
+        partition: None,
+        key: Some(key.into()),
+        value: Some(value.into()),
+        timestamp_ms: None,
+        partitioner: Default::default(),
+        key_serializer,
+        value_serializer: SerializerKind::String,
+        headers: vec![("source".into(), "copied".into())],
+        acks: Default::default(),
+        producer: None,
+    };
+    let string = SerializerKind::String;
+    let sent = [
+        (Tool::Kcat, produce("42", "from kcat", string)),
+        (Tool::Python, produce("42", "from python", string)),
+        (Tool::Kafkajs, produce("42", "from kafkajs", string)),
+        (Tool::Python, produce("42", "integer key, python", SerializerKind::Integer)),
+        (Tool::Kafkajs, produce("42", "integer key, kafkajs", SerializerKind::Integer)),
+    ];
+    for (tool, command) in &sent {
+        run_snippet(*tool, &snippet(&server, command, *tool));
+    }
+    // What landed where, read back with kcat: partition, value, headers.
+    let out = kcat(&server, &["-C", "-t", "copied", "-o", "beginning", "-e", "-q", "-f", "%p|%s|%h\\n"], "");
+    let found: Vec<&str> = out.lines().collect();
+
+    let expected_partition = |key: &[u8]| kite_shared::partitioner::partition_for_key(key, 3).partition();
+    let string_partition = expected_partition(b"42");
+    let integer_partition = expected_partition(&42i32.to_be_bytes());
+    assert_ne!(
+        string_partition, integer_partition,
+        "the two keys should part for the test to mean something"
+    );
+    for (_, command) in &sent {
+        let Api::Produce { key: Some(key), value: Some(value), key_serializer, .. } = command else {
+            unreachable!()
+        };
+        let partition =
+            if *key_serializer == SerializerKind::Integer { integer_partition } else { string_partition };
+        let line = found.iter().find(|l| l.split('|').nth(1) == Some(value.as_str()));
+        let line = line.unwrap_or_else(|| panic!("{value:?} is not in the topic: {out}"));
+        assert!(
+            line.starts_with(&format!("{partition}|")),
+            "{key} ({key_serializer:?}) went elsewhere: {line}"
+        );
+        assert!(line.ends_with("|source=copied"), "the header is missing: {line}");
+    }
+}

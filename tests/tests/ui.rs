@@ -97,6 +97,18 @@ async fn produce_in_the_tab_and_on_the_server() {
         let explanation = text_of(&client, "#produce-result .explanation").await?;
         assert!(explanation.contains("murmur2(key bytes) = -790332482"), "{explanation}");
         assert!(explanation.contains("1357151166 % 3 partitions = 0"), "{explanation}");
+        // Copy the code: the same produce as the Kafka CLI, and as kcat with the partitioner that
+        // agrees with Kite's (librdkafka's own default would hash the key differently).
+        let cli = text_of(&client, "#code #code-text").await?;
+        assert!(cli.starts_with("printf '%s\\n' foobar:third | kafka-console-producer.sh --bootstrap-server 127.0.0.1:9092 --topic orders"), "{cli}");
+        // The tabs sit low in the side panel, under the page's floating parts: pressed in place.
+        let press = |tool: &str| format!("document.querySelector(\"#code .code-tool[data-tool='{tool}']\").click(); return true;");
+        client.execute(&press("kcat"), vec![]).await.map_err(|e| e.to_string())?;
+        let kcat = text_of(&client, "#code #code-text").await?;
+        assert_eq!(kcat, "printf '%s\\n' foobar:third | kcat -P -b 127.0.0.1:9092 -t orders -X acks=all -X partitioner=murmur2_random -K :");
+        client.execute(&press("python"), vec![]).await.map_err(|e| e.to_string())?;
+        let python = text_of(&client, "#code #code-text").await?;
+        assert!(python.contains("key=\"foobar\"") && python.contains("\"partitioner\": \"murmur2_random\""), "{python}");
         // A refusal is shown with Kafka's error name.
         click(&client, "#create-topic").await?;
         let error = text_of(&client, "#error").await?;

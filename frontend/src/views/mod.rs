@@ -1,6 +1,7 @@
 //! The UI's views: small components that render state and dispatch commands.
 
 pub mod cluster;
+pub mod code;
 pub mod connection;
 pub mod consumers;
 pub mod generator;
