@@ -1,10 +1,13 @@
 //! `kite scenario play FILE` plays a scenario script (docs/scenarios.md) on an in-memory cluster
 //! and prints what each step did, failing if an expectation did not hold; `kite scenario url
-//! FILE` prints the `?scenario=` parameter that opens it in the playground or an embed.
+//! FILE` prints the `?scenario=` parameter that opens it in the playground or an embed; `kite
+//! scenario code FILE --tool kcat` writes its topics, records and consumers as that tool's code.
 
 use std::path::PathBuf;
 
-use kite_shared::scenario::{Outcome, ScenarioRun, parse, to_url};
+use kite_shared::api::{Command, IdempotentProducer};
+use kite_shared::code::{Code, Tool, snippets};
+use kite_shared::scenario::{Action, Outcome, ScenarioRun, Script, parse, to_url};
 
 #[derive(clap::Subcommand)]
 pub(crate) enum ScenarioCommand {
@@ -13,6 +16,60 @@ pub(crate) enum ScenarioCommand {
     Play { file: PathBuf },
     /// Print the URL parameter (`v1.…`) that opens the script: `/?scenario=…`, `/?embed=1&scenario=…`.
     Url { file: PathBuf },
+    /// Print the script's topics, records and consumers as code for a real cluster (the Code view's
+    /// snippets): `--tool` kafka-cli, kcat, java, python, kafkajs or rust.
+    Code {
+        file: PathBuf,
+        #[arg(long, default_value = "kafka-cli")]
+        tool: String,
+        #[arg(long, default_value = "127.0.0.1:9092")]
+        bootstrap_server: String,
+    },
+}
+
+/// Each step of `script` a real client can do, as `tool`'s code (or why it cannot), under a
+/// comment naming the step's line.
+fn write_code(
+    script: &Script,
+    tool: Tool,
+    bootstrap: &str,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    let comment = if matches!(tool, Tool::Java | Tool::Kafkajs | Tool::Rust) { "//" } else { "#" };
+    for step in &script.steps {
+        let command = match &step.action {
+            Action::Request(command) => command.clone(),
+            Action::ProduceIdempotent(command) => {
+                let mut command = command.clone();
+                if let Command::Produce { producer, .. } = &mut command {
+                    // What the code needs to know: the producer is idempotent.
+                    *producer =
+                        Some(IdempotentProducer { producer_id: 0, producer_epoch: 0, sequences: Vec::new() });
+                }
+                command
+            }
+            Action::OpenConsumer { name, group, topic } => Command::OpenConsumer {
+                group: Some(group.clone()),
+                topics: vec![topic.clone()],
+                partitions: Vec::new(),
+                client_id: Some(name.clone()),
+                auto_offset_reset: Some("earliest".into()),
+                assignors: Vec::new(),
+                enable_auto_commit: None,
+                session_timeout_ms: None,
+            },
+            _ => continue,
+        };
+        let Some(snippet) = snippets(&command, bootstrap).into_iter().find(|s| s.tool == tool) else {
+            continue;
+        };
+        writeln!(out, "{comment} line {}: {}", step.line, step.source)?;
+        match snippet.code {
+            Code::Ready { text } => writeln!(out, "{text}\n")?,
+            Code::Unavailable { en, .. } => writeln!(out, "{comment} {en}\n")?,
+        }
+    }
+    Ok(())
 }
 
 fn read(file: &PathBuf) -> Result<String, String> {
@@ -23,6 +80,14 @@ pub(crate) fn run(command: ScenarioCommand, out: &mut impl std::io::Write) -> Re
     let io = |e: std::io::Error| e.to_string();
     match command {
         ScenarioCommand::Url { file } => writeln!(out, "{}", to_url(&read(&file)?)).map_err(io),
+        ScenarioCommand::Code { file, tool, bootstrap_server } => {
+            let tool = Tool::from_id(&tool).ok_or_else(|| {
+                let ids: Vec<&str> = Tool::ALL.iter().map(|t| t.id()).collect();
+                format!("--tool {tool:?} is not one of {}", ids.join(", "))
+            })?;
+            let script = parse(&read(&file)?).map_err(|e| format!("{}: {e}", file.display()))?;
+            write_code(&script, tool, &bootstrap_server, out).map_err(io)
+        }
         ScenarioCommand::Play { file } => {
             let text = read(&file)?;
             let script = parse(&text).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -71,6 +136,36 @@ mod tests {
         assert!(
             out.contains("murmur2(\"foobar\") = -790332482, & 0x7fffffff = 1357151166, % 3 = 0"),
             "{out}"
+        );
+    }
+
+    #[test]
+    fn code_writes_a_scripts_topics_records_and_consumers_for_one_tool() {
+        let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/scenarios/what-is-kafka.kite");
+        let mut out = Vec::new();
+        let command =
+            ScenarioCommand::Code { file, tool: "kcat".into(), bootstrap_server: "broker:9092".into() };
+        run(command, &mut out).expect("a readable script");
+        let out = String::from_utf8(out).expect("text");
+        assert!(
+            out.starts_with(
+                "# line 5: topic orders partitions 3 replication 3\n# kcat does not create topics"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("printf '%s\\n' customer-1:pizza | kcat -P -b broker:9092 -t orders -X acks=all -X partitioner=murmur2_random -K :"),
+            "{out}"
+        );
+        assert!(out.contains("kcat -b broker:9092 -G billing -X auto.offset.reset=earliest"), "{out}");
+        let unknown = ScenarioCommand::Code {
+            file: PathBuf::from("x"),
+            tool: "perl".into(),
+            bootstrap_server: String::new(),
+        };
+        assert_eq!(
+            run(unknown, &mut Vec::new()),
+            Err("--tool \"perl\" is not one of kafka-cli, kcat, java, python, kafkajs, rust".into())
         );
     }
 }

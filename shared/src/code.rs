@@ -38,6 +38,24 @@ impl Tool {
     pub const ALL: [Tool; 6] =
         [Tool::KafkaCli, Tool::Kcat, Tool::Java, Tool::Python, Tool::Kafkajs, Tool::Rust];
 
+    /// The tool's short name (`kafka-cli`, `kcat`, `java`, `python`, `kafkajs`, `rust`): the
+    /// CLI's `--tool` and the page's markup.
+    pub fn id(self) -> &'static str {
+        match self {
+            Tool::KafkaCli => "kafka-cli",
+            Tool::Kcat => "kcat",
+            Tool::Java => "java",
+            Tool::Python => "python",
+            Tool::Kafkajs => "kafkajs",
+            Tool::Rust => "rust",
+        }
+    }
+
+    /// The tool of a short name (`id`).
+    pub fn from_id(id: &str) -> Option<Tool> {
+        Tool::ALL.into_iter().find(|t| t.id() == id)
+    }
+
     /// The tool's name as its users know it.
     pub fn label(self) -> &'static str {
         match self {

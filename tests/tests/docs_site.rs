@@ -4,7 +4,8 @@
 //! the widget in Korean; the glossary gives each term in both languages. The course: every
 //! chapter, in order, plays its widgets to their end with every expectation held, marks itself
 //! done, leads on to the next, and the front page's table of contents remembers what was done. A
-//! `<kite-compare>` runs its two engines in lockstep and marks where they part.
+//! `<kite-compare>` runs its two engines in lockstep and marks where they part. The course and the
+//! playground pass axe-core's WCAG checks with no serious violation.
 
 use kite_e2e::{
     ChromeDriver, KiteServer, TempDir, click, screenshot, text_of, until, wait_for, with_browser,
@@ -243,6 +244,59 @@ async fn a_comparison_runs_two_engines_in_lockstep_and_marks_where_they_part() {
         let ends: serde_json::Value = client.execute(SIDES_JS, vec![]).await.map_err(|e| e.to_string())?;
         assert_eq!(ends[0][2], "true:0", "{ends}");
         assert_eq!(ends[1][2], "true:0", "{ends}");
+        Ok(())
+    })
+    .await;
+}
+
+/// axe-core's checks (WCAG 2 A and AA) on the page as it is now, shadow roots included: each
+/// serious or critical violation as `rule: where`, none when the page passes.
+async fn accessibility_violations(client: &fantoccini::Client) -> Result<Vec<String>, String> {
+    let axe = kite_e2e::env_path("KITE_NODE_MODULES").join("axe-core").join("axe.min.js");
+    let source = std::fs::read_to_string(&axe).map_err(|e| format!("{}: {e}", axe.display()))?;
+    client.execute(&format!("{source}\nreturn typeof axe;"), vec![]).await.map_err(|e| e.to_string())?;
+    let run = r#"const done = arguments[arguments.length - 1];
+        axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } })
+          .then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => JSON.stringify(n.target)).join(' | '))))
+          .catch(e => done(['axe failed: ' + e]));"#;
+    let found = client.execute_async(run, vec![]).await.map_err(|e| e.to_string())?;
+    serde_json::from_value(found).map_err(|e| e.to_string())
+}
+
+/// Keyboard-only readers and screen readers: the course's front page, a chapter with its widget
+/// stopped at a question, a comparison, and the playground itself pass axe-core's WCAG 2 A/AA
+/// checks with no serious or critical violation, in Korean and in English.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_course_and_the_playground_pass_axe_cores_checks() {
+    let data = TempDir::new("docs-axe");
+    let server = KiteServer::start(data.path());
+    let driver = ChromeDriver::start();
+    let url = server.url();
+
+    with_browser(&driver, |client| async move {
+        client.set_window_size(1280, 900).await.map_err(|e| e.to_string())?;
+        let mut report = Vec::new();
+        for page in
+            ["docs/ko/index.html", "docs/ko/what-is-kafka.html", "docs/en/producers.html", "?lang=ko", ""]
+        {
+            client.goto(&format!("{url}{page}")).await.map_err(|e| e.to_string())?;
+            if page.contains("what-is-kafka") {
+                let asked = r#"const r = document.querySelector('kite-playground').shadowRoot;
+                    const n = r && r.querySelector('#scenario-continue'); if (n && !n.disabled) n.click();
+                    return !!(r && r.querySelector('#scenario-question .choice'));"#;
+                until(&client, asked, serde_json::json!(true)).await?;
+            } else if page.contains("producers") {
+                wait_for(&client, "kite-compare figure[data-side='b'] kite-playground").await?;
+                until(&client, SIDES_JS, serde_json::json!([["6", "", "false:0"], ["6", "", "false:0"]]))
+                    .await?;
+            } else if !page.starts_with("docs") {
+                wait_for(&client, "#status[data-status='ready']").await?;
+            }
+            let found = accessibility_violations(&client).await?;
+            report.extend(found.into_iter().map(|v| format!("/{page}: {v}")));
+        }
+        assert!(report.is_empty(), "axe-core found serious violations:\n{}", report.join("\n"));
         Ok(())
     })
     .await;

@@ -184,7 +184,7 @@ struct KafkaClients {
     kcat: PathBuf,
     /// A Python with confluent-kafka and kafka-python.
     python: PathBuf,
-    /// A `node_modules` with kafkajs.
+    /// A `node_modules` with kafkajs (and axe-core, for the browser tests).
     node_modules: PathBuf,
     /// A directory of Kafka's Java client jars (a JDK is on PATH).
     java_jars: PathBuf,

@@ -447,10 +447,11 @@ fn ensure_jdk() -> Result<(), String> {
     }
 }
 
-/// The JavaScript Kafka client the compatibility tests drive, pinned.
-const NODE_KAFKA_CLIENT: &str = "kafkajs@2.2.4";
+/// The npm packages the tests use, pinned: the JavaScript Kafka client the compatibility tests
+/// drive, and axe-core, the accessibility checker the browser tests run in the page.
+const NODE_PACKAGES: &[&str] = &["kafkajs@2.2.4", "axe-core@4.10.2"];
 
-/// A `node_modules` with [`NODE_KAFKA_CLIENT`]: `KITE_NODE_MODULES`, or one npm installs under
+/// A `node_modules` with [`NODE_PACKAGES`]: `KITE_NODE_MODULES`, or one npm installs under
 /// `target/tools/node` (Node.js and npm must be on PATH; on Debian as root apt-get installs them).
 pub(crate) fn ensure_node_clients() -> Result<PathBuf, String> {
     if let Some(modules) = std::env::var_os("KITE_NODE_MODULES") {
@@ -459,7 +460,8 @@ pub(crate) fn ensure_node_clients() -> Result<PathBuf, String> {
     let dir = crate::workspace_root().join("target").join("tools").join("node");
     let modules = dir.join("node_modules");
     let marker = dir.join("kite-clients.txt");
-    if std::fs::read_to_string(&marker).is_ok_and(|installed| installed == NODE_KAFKA_CLIENT) {
+    let wanted = NODE_PACKAGES.join(" ");
+    if std::fs::read_to_string(&marker).is_ok_and(|installed| installed == wanted) {
         return Ok(modules);
     }
     if (on_path("node").is_none() || on_path("npm").is_none())
@@ -472,13 +474,12 @@ pub(crate) fn ensure_node_clients() -> Result<PathBuf, String> {
     }
     let npm = on_path("npm")
         .ok_or("the Kafka-client tests need Node.js and npm (Debian: apt-get install nodejs npm)")?;
-    println!("xtask: installing {NODE_KAFKA_CLIENT} for the Kafka-client tests");
+    println!("xtask: installing {wanted} for the Kafka-client and browser tests");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let mut install = Command::new(npm);
-    install.current_dir(&dir).args(["install", "--no-audit", "--no-fund", "--silent", NODE_KAFKA_CLIENT]);
+    install.current_dir(&dir).args(["install", "--no-audit", "--no-fund", "--silent"]).args(NODE_PACKAGES);
     proc::run(install)?;
-    std::fs::write(&marker, NODE_KAFKA_CLIENT)
-        .map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
+    std::fs::write(&marker, &wanted).map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
     Ok(modules)
 }
 

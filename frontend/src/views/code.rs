@@ -66,7 +66,7 @@ pub fn code_panel(props: &Props) -> Html {
                         let pick = Callback::from(move |_: MouseEvent| { choose.set(tool); copied.set(false); });
                         let selected = s.tool == *chosen;
                         html! {
-                            <button type="button" role="tab" class="code-tool" data-tool={tool_id(s.tool)}
+                            <button type="button" role="tab" class="code-tool" data-tool={s.tool.id()}
                                 aria-selected={selected.to_string()} onclick={pick}>{ s.tool.label() }</button>
                         }
                     }) }
@@ -88,16 +88,4 @@ fn copy_to_clipboard(text: &str) -> bool {
     let Some(clipboard) = clipboard else { return false };
     let write = get(&clipboard, "writeText").and_then(|f| f.dyn_into::<js_sys::Function>().ok());
     write.is_some_and(|f| f.call1(&clipboard, &JsValue::from_str(text)).is_ok())
-}
-
-/// A tool's name in the page's markup (tests and styles).
-fn tool_id(tool: Tool) -> &'static str {
-    match tool {
-        Tool::KafkaCli => "kafka-cli",
-        Tool::Kcat => "kcat",
-        Tool::Java => "java",
-        Tool::Python => "python",
-        Tool::Kafkajs => "kafkajs",
-        Tool::Rust => "rust",
-    }
 }

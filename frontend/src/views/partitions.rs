@@ -138,9 +138,9 @@ pub fn partitions_view(props: &Props) -> Html {
                                     { trf(lang, "segments from {}", &[&ids64(&p.rolled_at)]) }</span>
                             }
                         </div>
-                        <ol class="records">
+                        <div class="records" role="group" aria-label={format!("{}-{}", topic.name, p.partition)}>
                             { for records.iter().rev().map(|r| html! {
-                                <li class={classes!("record", r.decode_error.is_some().then_some("undecodable"),
+                                <div class={classes!("record", r.decode_error.is_some().then_some("undecodable"),
                                         (chosen == Some((p.partition, r.offset))).then_some("chosen"),
                                         p.rolled_at.contains(&r.offset).then_some("segment-start"))}
                                     data-offset={r.offset.to_string()}
@@ -165,9 +165,9 @@ pub fn partitions_view(props: &Props) -> Html {
                                     <span class="offset">{ r.offset }</span>
                                     <span class="key">{ r.key.clone().unwrap_or_else(|| "null".into()) }</span>
                                     <span class="value">{ r.value.clone().unwrap_or_else(|| "null".into()) }</span>
-                                </li>
+                                </div>
                             }) }
-                        </ol>
+                        </div>
                     </div>
                 }
             }) }
