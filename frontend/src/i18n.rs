@@ -281,13 +281,13 @@ fn korean_code(text: &str) -> Option<&'static str> {
     Some(match text {
         "Code" => "코드",
         "Copy" => "복사",
-        "Copied" => "복사했습니다",
+        "Copied" => "복사됨",
         "Kafka tools and clients" => "카프카 도구와 클라이언트",
         "This cluster runs in your tab, where no client can reach it: paste the code against a real cluster (its bootstrap servers for 127.0.0.1:9092), or against kite serve." => {
-            "이 클러스터는 탭 안에서 돌아서 클라이언트가 접속할 수 없습니다. 실제 클러스터(127.0.0.1:9092 자리에 그 bootstrap 서버)나 kite serve에 붙여 넣어 실행하세요."
+            "이 클러스터는 탭 안에서 돌아서 클라이언트가 접속할 수 없습니다. 실제 클러스터(127.0.0.1:9092를 그 클러스터의 bootstrap 서버 주소로 바꿔서)나 kite serve에 붙여 넣어 실행하세요."
         }
         "Paste it as it is: kite serve's first broker listens at 127.0.0.1:9092." => {
-            "그대로 붙여 넣으면 됩니다. kite serve의 첫 번째 브로커가 127.0.0.1:9092에서 기다립니다."
+            "그대로 붙여 넣으면 됩니다. kite serve의 첫 번째 브로커가 127.0.0.1:9092에서 연결을 받습니다."
         }
         "Create a topic, produce a record, start a consumer or reset a group's offsets: the same action with Kafka's tools and clients shows here." => {
             "토픽을 만들거나, 레코드를 보내거나, 컨슈머를 시작하거나, 그룹의 offset을 되돌려 보세요. 같은 동작을 카프카의 도구와 클라이언트로 하는 코드가 여기에 나옵니다."

@@ -469,8 +469,8 @@ impl Record<'_> {
         };
         let Some(sep) = Record::separator(&[key, value]) else {
             return unavailable(
-                "No separator is free of the key's characters.",
-                "key에 없는 구분자가 없습니다.",
+                "No separator is free of the key's and the value's characters.",
+                "key와 value 어디에도 쓰이지 않은 구분자를 찾지 못했습니다.",
             );
         };
         let (mut line, mut headers_word, mut format) = (String::new(), String::new(), r"%s\n");
@@ -497,7 +497,7 @@ impl Record<'_> {
         if let Some(class) = partitioner {
             options.push(format!("--producer-property partitioner.class={class}"));
         }
-        if self.idempotent {
+        if self.idempotent && self.acks == Acks::All {
             options.push("--producer-property enable.idempotence=true".into());
         }
         ready(format!(
@@ -533,8 +533,8 @@ impl Record<'_> {
         };
         let Some(sep) = Record::separator(&[key, value]) else {
             return unavailable(
-                "No separator is free of the key's characters.",
-                "key에 없는 구분자가 없습니다.",
+                "No separator is free of the key's and the value's characters.",
+                "key와 value 어디에도 쓰이지 않은 구분자를 찾지 못했습니다.",
             );
         };
         let mut options = vec![
@@ -558,7 +558,7 @@ impl Record<'_> {
         for (k, v) in self.headers {
             options.push(format!("-H {}", sh(&format!("{k}={v}"))));
         }
-        if self.idempotent {
+        if self.idempotent && self.acks == Acks::All {
             options.push("-X enable.idempotence=true".into());
         }
         ready(format!("printf '%s\\n' {} | kcat -P {}", sh(&line), options.join(" ")))
