@@ -209,7 +209,8 @@ impl NewTopic<'_> {
             Tool::Java => {
                 let configs: Vec<String> = configs.map(|(k, v)| format!("{}, {}", lit(k), lit(v))).collect();
                 ready(format!(
-                    "Properties props = new Properties();\nprops.put(\"bootstrap.servers\", {});\n\
+                    "import java.util.*;\nimport org.apache.kafka.clients.admin.*;\n\n\
+                     Properties props = new Properties();\nprops.put(\"bootstrap.servers\", {});\n\
                      try (Admin admin = Admin.create(props)) {{\n    \
                      NewTopic topic = new NewTopic({}, {n}, (short) {rf}).configs(Map.of({}));\n    \
                      admin.createTopics(List.of(topic)).all().get();\n}}",
@@ -597,7 +598,9 @@ impl Record<'_> {
             })
             .collect();
         ready(format!(
-            "Properties props = new Properties();\n{}\n\
+            "import java.nio.charset.StandardCharsets;\nimport java.util.*;\n\
+             import org.apache.kafka.clients.producer.*;\n\n\
+             Properties props = new Properties();\n{}\n\
              try (KafkaProducer<{k}, {v}> producer = new KafkaProducer<>(props)) {{\n    \
              ProducerRecord<{k}, {v}> record = new ProducerRecord<>({}, {partition}, {}, {});{headers}\n    \
              RecordMetadata m = producer.send(record).get();\n    \
@@ -777,7 +780,8 @@ impl GroupConsumer<'_> {
             Tool::Java => {
                 let topics: Vec<String> = self.topics.iter().map(|t| lit(t)).collect();
                 ready(format!(
-                    "Properties props = new Properties();\nprops.put(\"bootstrap.servers\", {});\n\
+                    "import java.time.Duration;\nimport java.util.*;\nimport org.apache.kafka.clients.consumer.*;\n\n\
+                     Properties props = new Properties();\nprops.put(\"bootstrap.servers\", {});\n\
                      props.put(\"group.id\", {});\nprops.put(\"auto.offset.reset\", \"{reset}\");\n\
                      props.put(\"key.deserializer\", \"org.apache.kafka.common.serialization.StringDeserializer\");\n\
                      props.put(\"value.deserializer\", \"org.apache.kafka.common.serialization.StringDeserializer\");\n\
@@ -902,7 +906,9 @@ impl Reset<'_> {
             "System.out.println(offsets); // a dry run: nothing committed"
         };
         ready(format!(
-            "Properties props = new Properties();\nprops.put(\"bootstrap.servers\", {});\n\
+            "import java.util.*;\nimport org.apache.kafka.clients.admin.*;\n\
+             import org.apache.kafka.clients.consumer.OffsetAndMetadata;\nimport org.apache.kafka.common.TopicPartition;\n\n\
+             Properties props = new Properties();\nprops.put(\"bootstrap.servers\", {});\n\
              String group = {}, topic = {};\n\
              try (Admin admin = Admin.create(props)) {{\n    \
              int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size();\n    \

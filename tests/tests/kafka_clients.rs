@@ -726,13 +726,29 @@ fn a_consumer_checks_its_position_with_the_new_leader_and_reads_on() {
 }
 
 /// Runs one Copy-the-code snippet as its tool would: `sh` for the command-line tools (kcat found
-/// through `KCAT`), `KITE_PYTHON` for Python, node with kafkajs for JavaScript. Its stdout.
+/// through `KCAT`), `KITE_PYTHON` for Python, node with kafkajs for JavaScript, and Java's
+/// single-file launcher with Kafka's client jars (the snippet's statements as `main`). Its stdout.
 fn run_snippet(tool: kite_shared::code::Tool, text: &str) -> String {
     use kite_shared::code::Tool;
     let dir = std::path::PathBuf::from(std::env::var_os("TMPDIR").unwrap_or_else(|| "target".into()));
     std::fs::create_dir_all(&dir).unwrap();
+    let mut text = text.to_string();
     let (runner, file) = match tool {
         Tool::Python => (Command::new(env_path("KITE_PYTHON")), dir.join("kite-snippet.py")),
+        Tool::Java => {
+            // The snippet's imports, then its statements as a main method's body.
+            let (imports, body): (Vec<&str>, Vec<&str>) =
+                text.lines().partition(|l| l.starts_with("import "));
+            text = format!(
+                "{}\npublic class KiteSnippet {{ public static void main(String[] args) throws Exception {{\n{}\n}} }}\n",
+                imports.join("\n"),
+                body.join("\n")
+            );
+            let mut java = Command::new("java");
+            java.arg("-XX:-UsePerfData").arg(format!("-Djava.io.tmpdir={}", dir.display()));
+            java.arg("-cp").arg(env_path("KITE_JAVA_JARS").join("*"));
+            (java, dir.join("KiteSnippet.java"))
+        }
         Tool::Kafkajs => {
             let mut node = Command::new("node");
             node.env("NODE_PATH", env_path("KITE_NODE_MODULES"));
@@ -746,7 +762,7 @@ fn run_snippet(tool: kite_shared::code::Tool, text: &str) -> String {
             (sh, dir.join("kite-snippet.sh"))
         }
     };
-    std::fs::write(&file, text).unwrap();
+    std::fs::write(&file, &text).unwrap();
     let mut runner = runner;
     let child =
         runner.arg(&file).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the runtime starts");
@@ -769,8 +785,8 @@ fn snippet(server: &KiteServer, command: &Api, tool: kite_shared::code::Tool) ->
     }
 }
 
-/// Copy the code, pasted: the create-topic snippets of confluent-kafka and kafkajs create their
-/// topics, and the produce snippets of kcat, confluent-kafka and kafkajs (a string key, and an
+/// Copy the code, pasted: the create-topic snippets of confluent-kafka, kafkajs and Java create
+/// their topics, and the produce snippets of kcat, confluent-kafka, kafkajs and Java (a string key, and an
 /// IntegerSerializer's four bytes for the same 42) put each record on the partition Kite's own partitioner names
 /// — the settings they carry (librdkafka's `murmur2_random`, kafkajs' Java-compatible
 /// partitioner) are what make them agree — with the value and header given.
@@ -788,6 +804,7 @@ fn copied_code_runs_against_kite_and_lands_where_kite_says() {
     };
     run_snippet(Tool::Python, &snippet(&server, &create("copied"), Tool::Python));
     run_snippet(Tool::Kafkajs, &snippet(&server, &create("copied-js"), Tool::Kafkajs));
+    run_snippet(Tool::Java, &snippet(&server, &create("copied-java"), Tool::Java));
     let produce = |key: &str, value: &str, key_serializer| Api::Produce {
         topic: "copied".into(),
         partition: None,
@@ -806,6 +823,8 @@ fn copied_code_runs_against_kite_and_lands_where_kite_says() {
         (Tool::Kcat, produce("42", "from kcat", string)),
         (Tool::Python, produce("42", "from python", string)),
         (Tool::Kafkajs, produce("42", "from kafkajs", string)),
+        (Tool::Java, produce("42", "from java", string)),
+        (Tool::Java, produce("42", "integer key, java", SerializerKind::Integer)),
         (Tool::Python, produce("42", "integer key, python", SerializerKind::Integer)),
         (Tool::Kafkajs, produce("42", "integer key, kafkajs", SerializerKind::Integer)),
     ];
