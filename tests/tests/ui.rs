@@ -109,6 +109,8 @@ async fn produce_in_the_tab_and_on_the_server() {
         client.execute(&press("python"), vec![]).await.map_err(|e| e.to_string())?;
         let python = text_of(&client, "#code #code-text").await?;
         assert!(python.contains("key=\"foobar\"") && python.contains("\"partitioner\": \"murmur2_random\""), "{python}");
+        client.execute("document.querySelector('#code').scrollIntoView(); return true;", vec![]).await.map_err(|e| e.to_string())?;
+        screenshot(&client, "code").await?;
         // A refusal is shown with Kafka's error name.
         click(&client, "#create-topic").await?;
         let error = text_of(&client, "#error").await?;
