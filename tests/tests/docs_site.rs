@@ -265,8 +265,9 @@ async fn accessibility_violations(client: &fantoccini::Client) -> Result<Vec<Str
 }
 
 /// Keyboard-only readers and screen readers: the course's front page, a chapter with its widget
-/// stopped at a question, a comparison, and the playground itself pass axe-core's WCAG 2 A/AA
-/// checks with no serious or critical violation, in Korean and in English.
+/// stopped at a question, a comparison, and the playground itself (fresh, and with a topic, a
+/// record and the Code view) pass axe-core's WCAG 2 A/AA checks with no serious or critical
+/// violation, in Korean and in English.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_course_and_the_playground_pass_axe_cores_checks() {
     let data = TempDir::new("docs-axe");
@@ -296,6 +297,16 @@ async fn the_course_and_the_playground_pass_axe_cores_checks() {
             let found = accessibility_violations(&client).await?;
             report.extend(found.into_iter().map(|v| format!("/{page}: {v}")));
         }
+        // The playground once used: a topic, a record in the partitions and the map, the Code view's
+        // tool buttons and snippet.
+        kite_e2e::fill(&client, "#topic-name", "orders").await?;
+        click(&client, "#create-topic").await?;
+        wait_for(&client, "[data-topic='orders']").await?;
+        kite_e2e::fill(&client, "#produce-key", "customer-42").await?;
+        click(&client, "#produce-send").await?;
+        wait_for(&client, "#produce-result[data-offset='0']").await?;
+        wait_for(&client, "#code .code-tool[aria-pressed='true']").await?;
+        report.extend(accessibility_violations(&client).await?.into_iter().map(|v| format!("/ (used): {v}")));
         assert!(report.is_empty(), "axe-core found serious violations:\n{}", report.join("\n"));
         Ok(())
     })

@@ -1,7 +1,7 @@
 //! Copy the code: the reader's last action (a topic created, a record produced, a group's consumer
 //! opened, offsets reset) as the same action with Kafka's CLI, kcat, Java, confluent-kafka,
-//! kafkajs and rdkafka, with the settings Kite used (`kite_shared::code`), one tab per tool and a
-//! button that copies it.
+//! kafkajs and rdkafka, with the settings Kite used (`kite_shared::code`), a toggle button per tool
+//! and a button that copies it.
 
 use kite_shared::api::Command;
 use kite_shared::code::{Code, Tool, snippets};
@@ -60,14 +60,14 @@ pub fn code_panel(props: &Props) -> Html {
             <h2 id="code-title">{ tr(lang, "Code") }</h2>
             if !written.is_empty() {
                 <p class="hint">{ where_to }</p>
-                <div class="code-tools" role="tablist" aria-label={tr(lang, "Kafka tools and clients")}>
+                <div class="code-tools" role="group" aria-label={tr(lang, "Kafka tools and clients")}>
                     { for written.iter().map(|s| {
                         let (choose, copied, tool) = (chosen.clone(), copied.clone(), s.tool);
                         let pick = Callback::from(move |_: MouseEvent| { choose.set(tool); copied.set(false); });
                         let selected = s.tool == *chosen;
                         html! {
-                            <button type="button" role="tab" class="code-tool" data-tool={s.tool.id()}
-                                aria-selected={selected.to_string()} onclick={pick}>{ s.tool.label() }</button>
+                            <button type="button" class="code-tool" data-tool={s.tool.id()}
+                                aria-pressed={selected.to_string()} onclick={pick}>{ s.tool.label() }</button>
                         }
                     }) }
                 </div>
