@@ -26,15 +26,27 @@ return [...document.querySelectorAll('kite-playground')].map(e => {
 });
 "#;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_docs_site_runs_three_scenarios_side_by_side() {
-    let data = TempDir::new("docs-site");
+/// A test's own `kite serve` (its data in a fresh directory named after `name`) and a Chromium
+/// window of 1280×900: `body` gets the browser and the server's URL.
+async fn on_a_fresh_site<F, Fut>(name: &str, body: F)
+where
+    F: FnOnce(fantoccini::Client, String) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let data = TempDir::new(name);
     let server = KiteServer::start(data.path());
     let driver = ChromeDriver::start();
     let url = server.url();
-
     with_browser(&driver, |client| async move {
         client.set_window_size(1280, 900).await.map_err(|e| e.to_string())?;
+        body(client, url).await
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_docs_site_runs_three_scenarios_side_by_side() {
+    on_a_fresh_site("docs-site", |client, url| async move {
         client.goto(&format!("{url}docs/")).await.map_err(|e| e.to_string())?;
         wait_for(&client, "kite-playground#null-key").await?;
         // Both custom elements play to their end through their pauses, every expectation held.
@@ -129,14 +141,8 @@ return states.every(s => s === '0') && !!tick && !tick.hidden;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_course_plays_every_chapter_in_order_and_remembers_them() {
-    let data = TempDir::new("docs-course");
-    let server = KiteServer::start(data.path());
-    let driver = ChromeDriver::start();
-    let url = server.url();
     let chapters = course();
-
-    with_browser(&driver, |client| async move {
-        client.set_window_size(1280, 900).await.map_err(|e| e.to_string())?;
+    on_a_fresh_site("docs-course", |client, url| async move {
         // Korean first, as the course is written; from the table of contents to the first chapter.
         client.goto(&format!("{url}docs/ko/index.html")).await.map_err(|e| e.to_string())?;
         let listed = r#"return [...document.querySelectorAll('#course li')].map(li => li.dataset.chapter);"#;
@@ -210,13 +216,7 @@ fn press_continue(side: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_comparison_runs_two_engines_in_lockstep_and_marks_where_they_part() {
-    let data = TempDir::new("docs-compare");
-    let server = KiteServer::start(data.path());
-    let driver = ChromeDriver::start();
-    let url = server.url();
-
-    with_browser(&driver, |client| async move {
-        client.set_window_size(1280, 900).await.map_err(|e| e.to_string())?;
+    on_a_fresh_site("docs-compare", |client, url| async move {
         client.goto(&format!("{url}docs/en/producers.html")).await.map_err(|e| e.to_string())?;
         // Both sides stop at the script's first pause (line 6), nothing different yet.
         let at_first_pause = serde_json::json!([["6", "", "false:0"], ["6", "", "false:0"]]);
@@ -270,13 +270,7 @@ async fn accessibility_violations(client: &fantoccini::Client) -> Result<Vec<Str
 /// violation, in Korean and in English.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_course_and_the_playground_pass_axe_cores_checks() {
-    let data = TempDir::new("docs-axe");
-    let server = KiteServer::start(data.path());
-    let driver = ChromeDriver::start();
-    let url = server.url();
-
-    with_browser(&driver, |client| async move {
-        client.set_window_size(1280, 900).await.map_err(|e| e.to_string())?;
+    on_a_fresh_site("docs-axe", |client, url| async move {
         let mut report = Vec::new();
         for page in
             ["docs/ko/index.html", "docs/ko/what-is-kafka.html", "docs/en/producers.html", "?lang=ko", ""]
