@@ -509,9 +509,11 @@ impl Record<'_> {
         ))
     }
 
-    /// librdkafka's `partitioner` for Kite's, or why it has none.
+    /// librdkafka's `partitioner` for Kite's, or why it has none; a named partition needs none
+    /// (any will do, the record goes where it is named).
     fn librdkafka_partitioner(&self) -> Result<&'static str, Code> {
         match self.partitioner {
+            PartitionerKind::RoundRobin if self.partition.is_some() => Ok("murmur2_random"),
             // Java's murmur2 for keys; librdkafka's default (consistent_random) would hash differently.
             PartitionerKind::Default | PartitionerKind::Murmur2Random => Ok("murmur2_random"),
             PartitionerKind::ConsistentRandom => Ok("consistent_random"),
@@ -529,8 +531,7 @@ impl Record<'_> {
         };
         let partitioner = match self.librdkafka_partitioner() {
             Ok(p) => p,
-            Err(why) if self.partition.is_none() => return why,
-            Err(_) => "murmur2_random",
+            Err(why) => return why,
         };
         let Some(sep) = Record::separator(&[key, value]) else {
             return unavailable(
@@ -615,8 +616,7 @@ impl Record<'_> {
     fn python(&self, bootstrap: &str) -> Code {
         let partitioner = match self.librdkafka_partitioner() {
             Ok(p) => p,
-            Err(why) if self.partition.is_none() => return why,
-            Err(_) => "murmur2_random",
+            Err(why) => return why,
         };
         let mut args = vec![lit(self.topic)];
         if self.key.text.is_some() {
@@ -698,8 +698,7 @@ impl Record<'_> {
     fn rust(&self, bootstrap: &str) -> Code {
         let partitioner = match self.librdkafka_partitioner() {
             Ok(p) => p,
-            Err(why) if self.partition.is_none() => return why,
-            Err(_) => "murmur2_random",
+            Err(why) => return why,
         };
         let mut record = format!("BaseRecord::to({})", rs(self.topic));
         if let Some(key) = self.key.rust() {
