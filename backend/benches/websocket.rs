@@ -99,6 +99,7 @@ fn fetch_records(offset: i64) -> Command {
         partition: 0,
         offset,
         max_bytes: Some(FETCH_RECORDS_BYTES),
+        isolation_level: Default::default(),
     }
 }
 

@@ -404,7 +404,24 @@ pub enum Command {
         /// default, `MAX_FETCH_BYTES`.
         #[serde(default)]
         max_bytes: Option<u32>,
+        /// The consumer's `isolation.level`: `read_committed` reads only to the last stable
+        /// offset and is told which transactions aborted.
+        #[serde(default)]
+        isolation_level: IsolationLevel,
     },
+}
+
+/// A consumer's `isolation.level`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IsolationLevel {
+    /// Everything below the high watermark, aborted transactions' records included (Kafka's
+    /// default).
+    #[default]
+    ReadUncommitted,
+    /// Only up to the last stable offset: no record of an open transaction, and the aborted
+    /// transactions named so their records are skipped.
+    ReadCommitted,
 }
 crate::tag_first!(Command, "type");
 
@@ -1484,6 +1501,14 @@ pub enum Reply {
         log_start_offset: i64,
         /// The partition's high watermark: where consumers read up to.
         log_end_offset: i64,
+        /// The last stable offset: below it no transaction is open (a read_committed fetch
+        /// reads to here).
+        #[serde(default)]
+        last_stable_offset: i64,
+        /// For a read_committed fetch, the aborted transactions among the batches: a consumer
+        /// skips each producer's records from `first_offset` to its ABORT marker.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        aborted_transactions: Vec<crate::log::producer_state::AbortedTxn>,
         /// The batches as stored, undecoded: the binary frame's payload, not part of the JSON
         /// header.
         #[serde(skip)]

@@ -86,6 +86,20 @@ pub enum ErrorCode {
     /// An idempotent producer's epoch is older than the one the partition has seen: a newer
     /// instance of the producer took its id over.
     InvalidProducerEpoch,
+    /// A transaction request its transaction's state does not allow, e.g. EndTxn with no transaction open, or a commit of one being aborted.
+    InvalidTxnState,
+    /// A transactional request whose producer id is not the one the coordinator holds for its `transactional.id`.
+    InvalidProducerIdMapping,
+    /// A `transaction.timeout.ms` above the broker's `transaction.max.timeout.ms` (or not positive).
+    InvalidTransactionTimeout,
+    /// The transaction is still being completed (its markers are being written): try again shortly.
+    ConcurrentTransactions,
+    /// A group's offset is part of a transaction not yet completed: OffsetFetch with `require_stable` retries.
+    UnstableOffsetCommit,
+    /// A transactional producer whose epoch is older than its `transactional.id`'s: a newer instance (or a timed-out transaction's abort) fenced it.
+    ProducerFenced,
+    /// No transaction has this `transactional.id`.
+    TransactionalIdNotFound,
 }
 
 impl ErrorCode {
@@ -128,6 +142,13 @@ impl ErrorCode {
             ErrorCode::GroupMaxSizeReached => 81,
             ErrorCode::OutOfOrderSequenceNumber => 45,
             ErrorCode::InvalidProducerEpoch => 47,
+            ErrorCode::InvalidTxnState => 48,
+            ErrorCode::InvalidProducerIdMapping => 49,
+            ErrorCode::InvalidTransactionTimeout => 50,
+            ErrorCode::ConcurrentTransactions => 51,
+            ErrorCode::UnstableOffsetCommit => 88,
+            ErrorCode::ProducerFenced => 90,
+            ErrorCode::TransactionalIdNotFound => 105,
         }
     }
 
@@ -170,6 +191,13 @@ impl ErrorCode {
             ErrorCode::GroupMaxSizeReached => "GROUP_MAX_SIZE_REACHED",
             ErrorCode::OutOfOrderSequenceNumber => "OUT_OF_ORDER_SEQUENCE_NUMBER",
             ErrorCode::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
+            ErrorCode::InvalidTxnState => "INVALID_TXN_STATE",
+            ErrorCode::InvalidProducerIdMapping => "INVALID_PRODUCER_ID_MAPPING",
+            ErrorCode::InvalidTransactionTimeout => "INVALID_TRANSACTION_TIMEOUT",
+            ErrorCode::ConcurrentTransactions => "CONCURRENT_TRANSACTIONS",
+            ErrorCode::UnstableOffsetCommit => "UNSTABLE_OFFSET_COMMIT",
+            ErrorCode::ProducerFenced => "PRODUCER_FENCED",
+            ErrorCode::TransactionalIdNotFound => "TRANSACTIONAL_ID_NOT_FOUND",
         }
     }
 }
@@ -234,6 +262,13 @@ mod tests {
             ErrorCode::GroupMaxSizeReached,
             ErrorCode::OutOfOrderSequenceNumber,
             ErrorCode::InvalidProducerEpoch,
+            ErrorCode::InvalidTxnState,
+            ErrorCode::InvalidProducerIdMapping,
+            ErrorCode::InvalidTransactionTimeout,
+            ErrorCode::ConcurrentTransactions,
+            ErrorCode::UnstableOffsetCommit,
+            ErrorCode::ProducerFenced,
+            ErrorCode::TransactionalIdNotFound,
         ] {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.name()));

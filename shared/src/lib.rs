@@ -37,4 +37,5 @@ pub mod snapshot;
 pub mod tagged;
 pub mod topic;
 pub mod trace;
+pub mod txn;
 pub mod untrusted;

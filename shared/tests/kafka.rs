@@ -29,6 +29,12 @@ use kafka_protocol::messages::offset_for_leader_epoch_request::{
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
+    AddOffsetsToTxnRequest, AddOffsetsToTxnResponse, AddPartitionsToTxnRequest, AddPartitionsToTxnResponse,
+    DescribeTransactionsRequest, DescribeTransactionsResponse, EndTxnRequest, EndTxnResponse,
+    ListTransactionsRequest, ListTransactionsResponse, TransactionalId, TxnOffsetCommitRequest,
+    TxnOffsetCommitResponse,
+};
+use kafka_protocol::messages::{
     AlterConfigsRequest, AlterConfigsResponse, ApiKey, ApiVersionsRequest, ApiVersionsResponse,
     ConsumerProtocolAssignment, CreatePartitionsRequest, CreatePartitionsResponse, CreateTopicsRequest,
     CreateTopicsResponse, DeleteGroupsRequest, DeleteGroupsResponse, DeleteRecordsRequest,
@@ -253,7 +259,13 @@ fn a_producers_batch_is_stored_as_it_came() {
         .unwrap();
     let answer: ProduceResponse = response(&out, 9, 1);
     assert_eq!(answer.responses[0].partition_responses[0].error_code, 0);
-    let fetch = Command::FetchRecords { topic: "orders".into(), partition: 0, offset: 0, max_bytes: None };
+    let fetch = Command::FetchRecords {
+        topic: "orders".into(),
+        partition: 0,
+        offset: 0,
+        max_bytes: None,
+        isolation_level: Default::default(),
+    };
     let Reply::RecordBatches { payload, .. } = cluster.handle(NOW_MS, fetch) else { panic!("no batches") };
     // baseOffset (0..8) was 0 already; partitionLeaderEpoch (12..16) is the leader's.
     assert_eq!(payload.len(), sent.len());
@@ -639,6 +651,9 @@ fn every_served_version_of_every_api_is_answered() {
     let (mut cluster, leader) = cluster_with_orders();
     let mut at_leader = KafkaConnection::new(listener(leader));
     let mut at_coordinator = KafkaConnection::new(listener(billing_coordinator(&mut cluster)));
+    let txn_coordinator = cluster.transaction_coordinator(NOW_MS, "ghost-tx").unwrap();
+    let mut at_txn_coordinator = KafkaConnection::new(listener(txn_coordinator));
+    let ghost_tx = || TransactionalId(StrBytes::from_static_str("ghost-tx"));
     let group = || GroupId(StrBytes::from_static_str("billing"));
     let orders = || TopicName(StrBytes::from_static_str("orders"));
     let mut id = 0;
@@ -801,6 +816,50 @@ fn every_served_version_of_every_api_is_answered() {
                         .with_producer_id(ProducerId(-1));
                     frame(api, version, id, &ask)
                 }
+                ApiKey::AddPartitionsToTxn => {
+                    let topic = kafka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic::default()
+                        .with_name(orders())
+                        .with_partitions(vec![0]);
+                    let ask = AddPartitionsToTxnRequest::default()
+                        .with_v3_and_below_transactional_id(ghost_tx())
+                        .with_v3_and_below_producer_id(ProducerId(1))
+                        .with_v3_and_below_topics(vec![topic]);
+                    frame(api, version, id, &ask)
+                }
+                ApiKey::AddOffsetsToTxn => {
+                    let ask = AddOffsetsToTxnRequest::default()
+                        .with_transactional_id(ghost_tx())
+                        .with_producer_id(ProducerId(1))
+                        .with_group_id(group());
+                    frame(api, version, id, &ask)
+                }
+                ApiKey::EndTxn => {
+                    let ask = EndTxnRequest::default()
+                        .with_transactional_id(ghost_tx())
+                        .with_producer_id(ProducerId(1));
+                    frame(api, version, id, &ask)
+                }
+                ApiKey::TxnOffsetCommit => {
+                    let partition = kafka_protocol::messages::txn_offset_commit_request::TxnOffsetCommitRequestPartition::default()
+                        .with_partition_index(0)
+                        .with_committed_offset(1);
+                    let topic = kafka_protocol::messages::txn_offset_commit_request::TxnOffsetCommitRequestTopic::default()
+                        .with_name(orders())
+                        .with_partitions(vec![partition]);
+                    let ask = TxnOffsetCommitRequest::default()
+                        .with_transactional_id(ghost_tx())
+                        .with_group_id(group())
+                        .with_producer_id(ProducerId(1))
+                        .with_topics(vec![topic]);
+                    frame(api, version, id, &ask)
+                }
+                ApiKey::DescribeTransactions => frame(
+                    api,
+                    version,
+                    id,
+                    &DescribeTransactionsRequest::default().with_transactional_ids(vec![ghost_tx()]),
+                ),
+                ApiKey::ListTransactions => frame(api, version, id, &ListTransactionsRequest::default()),
                 other => panic!("{other:?} is served but not asked here"),
             };
             let group_api = matches!(
@@ -814,8 +873,23 @@ fn every_served_version_of_every_api_is_answered() {
                     | ApiKey::ListGroups
                     | ApiKey::DescribeGroups
                     | ApiKey::DeleteGroups
+                    | ApiKey::TxnOffsetCommit
             );
-            let connection = if group_api { &mut at_coordinator } else { &mut at_leader };
+            let txn_api = matches!(
+                api,
+                ApiKey::AddPartitionsToTxn
+                    | ApiKey::AddOffsetsToTxn
+                    | ApiKey::EndTxn
+                    | ApiKey::DescribeTransactions
+                    | ApiKey::ListTransactions
+            );
+            let connection = if group_api {
+                &mut at_coordinator
+            } else if txn_api {
+                &mut at_txn_coordinator
+            } else {
+                &mut at_leader
+            };
             let out = connection
                 .receive(&mut cluster, NOW_MS, &asked)
                 .unwrap_or_else(|close| panic!("{api:?} v{version} closed: {}", close.reason));
@@ -826,6 +900,13 @@ fn every_served_version_of_every_api_is_answered() {
                 ApiKey::SaslHandshake | ApiKey::SaslAuthenticate => 34,
                 // The group OffsetCommit made is deleted by v0; later versions find none.
                 ApiKey::DeleteGroups if version > 0 => 69,
+                // No producer holds the transactional id: INVALID_PRODUCER_ID_MAPPING, and
+                // TRANSACTIONAL_ID_NOT_FOUND when described.
+                ApiKey::AddPartitionsToTxn
+                | ApiKey::AddOffsetsToTxn
+                | ApiKey::EndTxn
+                | ApiKey::TxnOffsetCommit => 49,
+                ApiKey::DescribeTransactions => 105,
                 _ => 0,
             };
             assert!(
@@ -948,6 +1029,24 @@ fn error_codes(api: ApiKey, out: &[u8], version: i16, id: i32) -> Vec<i16> {
                 answer.topics.iter().flat_map(|t| &t.partitions).map(|p| p.error_code).collect()
             }
         }
+        ApiKey::AddPartitionsToTxn => response::<AddPartitionsToTxnResponse>(out, version, id)
+            .results_by_topic_v3_and_below
+            .iter()
+            .flat_map(|t| t.results_by_partition.iter().map(|p| p.partition_error_code))
+            .collect(),
+        ApiKey::AddOffsetsToTxn => vec![response::<AddOffsetsToTxnResponse>(out, version, id).error_code],
+        ApiKey::EndTxn => vec![response::<EndTxnResponse>(out, version, id).error_code],
+        ApiKey::TxnOffsetCommit => response::<TxnOffsetCommitResponse>(out, version, id)
+            .topics
+            .iter()
+            .flat_map(|t| t.partitions.iter().map(|p| p.error_code))
+            .collect(),
+        ApiKey::DescribeTransactions => response::<DescribeTransactionsResponse>(out, version, id)
+            .transaction_states
+            .iter()
+            .map(|t| t.error_code)
+            .collect(),
+        ApiKey::ListTransactions => vec![response::<ListTransactionsResponse>(out, version, id).error_code],
         other => panic!("{other:?} has no reader here"),
     }
 }
@@ -1288,7 +1387,13 @@ fn an_idempotent_producer_is_not_duplicated_and_is_fenced() {
     assert_eq!(values, ["a", "b", "c"], "the retry was not stored again");
     let Reply::RecordBatches { payload, .. } = cluster.handle(
         NOW_MS,
-        Command::FetchRecords { topic: "orders".into(), partition: 0, offset: 0, max_bytes: None },
+        Command::FetchRecords {
+            topic: "orders".into(),
+            partition: 0,
+            offset: 0,
+            max_bytes: None,
+            isolation_level: Default::default(),
+        },
     ) else {
         panic!("no batches")
     };
@@ -1660,7 +1765,7 @@ fn the_protocol_inspector_shows_each_request_and_its_response() {
         })
         .collect();
     expect_test::expect![[r#"
-        #1 conn 1 ApiVersions v3 corr 1 27 B → 205 answered 
+        #1 conn 1 ApiVersions v3 corr 1 27 B → 247 answered 
         #2 conn 1 Produce v9 corr 2 117 B → 57 answered 
         #3 conn 1 Produce v9 corr 3 117 B → - no_response 
         #4 conn 1 Fetch v12 corr 4 95 B → - waiting 
@@ -1718,4 +1823,207 @@ fn the_protocol_inspector_shows_each_request_and_its_response() {
     assert_eq!(newest.last().map(|e| e.id), Some(7 + MAX_INSPECTED_EXCHANGES as u64));
     let newest_id = 7 + MAX_INSPECTED_EXCHANGES as u64;
     assert_eq!(inspected(&mut cluster, newest_id - 3).len(), 3, "only what is newer");
+}
+
+/// A transactional producer's batch: an idempotent one with the transactional bit.
+fn transactional(producer_id: i64, epoch: i16, first_sequence: i32, values: &[&str]) -> ProduceRequest {
+    let mut request = idempotent(producer_id, epoch, first_sequence, values);
+    let data = &mut request.topic_data[0].partition_data[0];
+    let (mut batch, _) = RecordBatch::decode(data.records.as_ref().unwrap()).unwrap();
+    batch.attributes.transactional = true;
+    data.records = Some(Bytes::from(batch.encode().unwrap()));
+    request.with_transactional_id(Some(TransactionalId(StrBytes::from_static_str("tx"))))
+}
+
+/// A read_committed or read_uncommitted fetch of orders-0 from `offset`: (error, high watermark,
+/// last stable offset, aborted transactions as (producer id, first offset), data values).
+fn fetch_isolated(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    id: i32,
+    read_committed: bool,
+) -> (i16, i64, i64, Vec<(i64, i64)>, Vec<String>) {
+    let ask = fetch_at_epoch(-1).with_isolation_level(i8::from(read_committed));
+    let out = connection.receive(cluster, NOW_MS, &frame(ApiKey::Fetch, 12, id, &ask)).unwrap();
+    let answer: FetchResponse = response(&out, 12, id);
+    let p = &answer.responses[0].partitions[0];
+    let aborted =
+        p.aborted_transactions.iter().flatten().map(|a| (a.producer_id.0, a.first_offset)).collect();
+    let mut values = Vec::new();
+    let mut rest = p.records.as_deref().unwrap_or_default();
+    while let Ok((batch, used)) = RecordBatch::decode(rest) {
+        rest = &rest[used..];
+        if !batch.attributes.control {
+            values.extend(
+                batch
+                    .records
+                    .iter()
+                    .map(|r| String::from_utf8_lossy(r.value.as_deref().unwrap_or_default()).into_owned()),
+            );
+        }
+    }
+    (p.error_code, p.high_watermark, p.last_stable_offset, aborted, values)
+}
+
+/// One transaction API request at the coordinator: its response's error code.
+fn txn_call<T: Encodable + HeaderVersion>(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    api: ApiKey,
+    id: i32,
+    request: &T,
+    now_ms: i64,
+) -> i16 {
+    let out = connection.receive(cluster, now_ms, &frame(api, 3, id, request)).unwrap();
+    match api {
+        ApiKey::AddPartitionsToTxn => {
+            response::<AddPartitionsToTxnResponse>(&out, 3, id).results_by_topic_v3_and_below[0]
+                .results_by_partition[0]
+                .partition_error_code
+        }
+        ApiKey::AddOffsetsToTxn => response::<AddOffsetsToTxnResponse>(&out, 3, id).error_code,
+        ApiKey::EndTxn => response::<EndTxnResponse>(&out, 3, id).error_code,
+        ApiKey::TxnOffsetCommit => {
+            response::<TxnOffsetCommitResponse>(&out, 3, id).topics[0].partitions[0].error_code
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A transactional producer, step by step as librdkafka's and the Java client's go: FindCoordinator
+/// for the transactional id, InitProducerId, AddPartitionsToTxn, a transactional batch at the
+/// leader, AddOffsetsToTxn and TxnOffsetCommit, EndTxn. Read committed, nothing of an open
+/// transaction shows (the last stable offset stays at its first offset); a committed one shows
+/// whole with its offsets committed for the group; an aborted one is named in the fetch so the
+/// consumer skips it. A batch to a partition not added is INVALID_TXN_STATE; a new instance of the
+/// producer fences the old one (PRODUCER_FENCED); a transaction left open past its timeout is
+/// aborted by the coordinator.
+#[test]
+fn a_transaction_over_the_kafka_protocol() {
+    let (mut cluster, leader) = cluster_with_orders();
+    let coordinator = {
+        let ask =
+            FindCoordinatorRequest::default().with_key_type(1).with_key(StrBytes::from_static_str("tx"));
+        let mut any = KafkaConnection::new(listener(leader));
+        let out = any.receive(&mut cluster, NOW_MS, &frame(ApiKey::FindCoordinator, 3, 1, &ask)).unwrap();
+        let answer: FindCoordinatorResponse = response(&out, 3, 1);
+        assert_eq!(answer.error_code, 0, "{answer:?}");
+        answer.node_id.0
+    };
+    let mut at_coordinator = KafkaConnection::new(listener(coordinator));
+    let mut at_leader = KafkaConnection::new(listener(leader));
+    let init = InitProducerIdRequest::default()
+        .with_transactional_id(Some(TransactionalId(StrBytes::from_static_str("tx"))))
+        .with_transaction_timeout_ms(60_000)
+        .with_producer_id(ProducerId(-1))
+        .with_producer_epoch(-1);
+    let out =
+        at_coordinator.receive(&mut cluster, NOW_MS, &frame(ApiKey::InitProducerId, 4, 2, &init)).unwrap();
+    let answer: InitProducerIdResponse = response(&out, 4, 2);
+    assert_eq!((answer.error_code, answer.producer_epoch), (0, 0));
+    let pid = answer.producer_id.0;
+    let tx = || TransactionalId(StrBytes::from_static_str("tx"));
+    let add = |epoch: i16| {
+        let topic =
+            kafka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic::default()
+                .with_name(TopicName(StrBytes::from_static_str("orders")))
+                .with_partitions(vec![0]);
+        AddPartitionsToTxnRequest::default()
+            .with_v3_and_below_transactional_id(tx())
+            .with_v3_and_below_producer_id(ProducerId(pid))
+            .with_v3_and_below_producer_epoch(epoch)
+            .with_v3_and_below_topics(vec![topic])
+    };
+    let end = |epoch: i16, committed: bool| {
+        EndTxnRequest::default()
+            .with_transactional_id(tx())
+            .with_producer_id(ProducerId(pid))
+            .with_producer_epoch(epoch)
+            .with_committed(committed)
+    };
+    let c = &mut cluster;
+    assert_eq!(
+        produced(&mut at_leader, c, 3, &transactional(pid, 0, 0, &["early"])).0,
+        48,
+        "INVALID_TXN_STATE: not added"
+    );
+    assert_eq!(txn_call(&mut at_coordinator, c, ApiKey::AddPartitionsToTxn, 4, &add(0), NOW_MS), 0);
+    assert_eq!(produced(&mut at_leader, c, 5, &transactional(pid, 0, 0, &["a", "b"])), (0, 0));
+    assert_eq!(
+        fetch_isolated(&mut at_leader, c, 6, true),
+        (0, 2, 0, vec![], vec![]),
+        "open: nothing committed"
+    );
+    assert_eq!(fetch_isolated(&mut at_leader, c, 7, false).4, ["a", "b"], "read_uncommitted sees it");
+
+    let offsets = AddOffsetsToTxnRequest::default()
+        .with_transactional_id(tx())
+        .with_producer_id(ProducerId(pid))
+        .with_group_id(GroupId(StrBytes::from_static_str("billing")));
+    assert_eq!(txn_call(&mut at_coordinator, c, ApiKey::AddOffsetsToTxn, 8, &offsets, NOW_MS), 0);
+    let mut at_group = KafkaConnection::new(listener(billing_coordinator(c)));
+    let partition =
+        kafka_protocol::messages::txn_offset_commit_request::TxnOffsetCommitRequestPartition::default()
+            .with_partition_index(0)
+            .with_committed_offset(5);
+    let commit = TxnOffsetCommitRequest::default()
+        .with_transactional_id(tx())
+        .with_group_id(GroupId(StrBytes::from_static_str("billing")))
+        .with_producer_id(ProducerId(pid))
+        .with_topics(vec![
+            kafka_protocol::messages::txn_offset_commit_request::TxnOffsetCommitRequestTopic::default()
+                .with_name(TopicName(StrBytes::from_static_str("orders")))
+                .with_partitions(vec![partition]),
+        ]);
+    assert_eq!(txn_call(&mut at_group, c, ApiKey::TxnOffsetCommit, 9, &commit, NOW_MS), 0);
+    assert!(c.committed_offsets("billing").is_empty(), "not committed before the transaction");
+    assert_eq!(txn_call(&mut at_coordinator, c, ApiKey::EndTxn, 10, &end(0, true), NOW_MS), 0);
+    assert_eq!(
+        fetch_isolated(&mut at_leader, c, 11, true),
+        (0, 3, 3, vec![], vec!["a".to_string(), "b".to_string()]),
+        "committed: both records, then the marker at 2"
+    );
+    let committed: Vec<_> =
+        c.committed_offsets("billing").into_iter().map(|(tp, v)| (tp.partition, v.offset)).collect();
+    assert_eq!(committed, [(0, 5)], "the offsets committed with the transaction");
+    assert_eq!(
+        txn_call(&mut at_coordinator, c, ApiKey::EndTxn, 12, &end(0, true), NOW_MS),
+        0,
+        "a retried commit"
+    );
+
+    // An aborted transaction: named in a read_committed fetch, its records skipped.
+    assert_eq!(txn_call(&mut at_coordinator, c, ApiKey::AddPartitionsToTxn, 13, &add(0), NOW_MS), 0);
+    assert_eq!(produced(&mut at_leader, c, 14, &transactional(pid, 0, 2, &["x"])), (0, 3));
+    assert_eq!(txn_call(&mut at_coordinator, c, ApiKey::EndTxn, 15, &end(0, false), NOW_MS), 0);
+    let (_, hw, lso, aborted, _) = fetch_isolated(&mut at_leader, c, 16, true);
+    assert_eq!((hw, lso, aborted), (5, 5, vec![(pid, 3)]));
+
+    // A new instance fences the old one.
+    let out = at_coordinator.receive(c, NOW_MS, &frame(ApiKey::InitProducerId, 4, 17, &init)).unwrap();
+    let answer: InitProducerIdResponse = response(&out, 4, 17);
+    assert_eq!((answer.error_code, answer.producer_id.0, answer.producer_epoch), (0, pid, 1));
+    assert_eq!(
+        txn_call(&mut at_coordinator, c, ApiKey::AddPartitionsToTxn, 18, &add(0), NOW_MS),
+        90,
+        "PRODUCER_FENCED"
+    );
+
+    // Left open past transaction.timeout.ms: the coordinator aborts it under a bumped epoch.
+    assert_eq!(txn_call(&mut at_coordinator, c, ApiKey::AddPartitionsToTxn, 19, &add(1), NOW_MS), 0);
+    assert_eq!(produced(&mut at_leader, c, 20, &transactional(pid, 1, 0, &["late"])), (0, 5));
+    assert_eq!(fetch_isolated(&mut at_leader, c, 21, true).2, 5, "held at the open transaction");
+    c.tick(NOW_MS + 60_000);
+    let (_, hw, lso, aborted, _) = fetch_isolated(&mut at_leader, c, 22, true);
+    assert_eq!((hw, lso, aborted), (7, 7, vec![(pid, 3), (pid, 5)]), "aborted at the timeout");
+    assert_eq!(
+        txn_call(&mut at_coordinator, c, ApiKey::EndTxn, 23, &end(1, true), NOW_MS + 60_000),
+        90,
+        "fenced by the abort"
+    );
+    assert_eq!(
+        produced(&mut at_leader, c, 24, &transactional(pid, 1, 1, &["stale"])).0,
+        47,
+        "INVALID_PRODUCER_EPOCH"
+    );
 }

@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::{Cluster, record_view, unknown_partition, unknown_topic};
 use crate::api::{
-    GroupListing, GroupMemberView, GroupOffset, GroupOffsetRow, PartitionRef, PolledRecord, Reply,
-    ResetTarget,
+    GroupListing, GroupMemberView, GroupOffset, GroupOffsetRow, IsolationLevel, PartitionRef, PolledRecord,
+    Reply, ResetTarget,
 };
 use crate::config::Acks;
 use crate::error::{ErrorCode, KafkaError};
@@ -20,7 +20,7 @@ use crate::group::coordinator::{
     CoordinatorConfig, CoordinatorOutput, GroupCoordinator, GroupDescription, GroupRequest, GroupResponse,
     GroupState, OFFSETS_TOPIC, OFFSETS_TOPIC_PARTITIONS, Reply as GroupReply,
 };
-use crate::group::offsets_topic::{OffsetCommitValue, encode_batch, records_in};
+use crate::group::offsets_topic::{OffsetCommitValue, Record, encode_batch, records_in};
 use crate::limits::{MAX_FETCH_RECORDS, MAX_GROUP_CLIENTS};
 use crate::record::batch::BatchRecord;
 use crate::replication::partition::{MAX_FETCH_BYTES, Outbox};
@@ -123,20 +123,41 @@ impl Cluster {
     /// After open: the coordinator takes over every `__consumer_offsets` partition there is,
     /// rebuilding the groups from their records. Members from before the restart are gone with
     /// the process; their sessions expire at the first tick.
-    pub(super) fn load_groups(&mut self) {
-        let Some(state) = self.topics.get(OFFSETS_TOPIC) else { return };
+    pub(super) fn load_groups(&mut self) -> BTreeMap<i64, Vec<Record>> {
+        let mut undecided = BTreeMap::new();
+        let Some(state) = self.topics.get(OFFSETS_TOPIC) else { return undecided };
         // Groups hash over the partitions the topic has (Kafka reads them from the topic).
         let partitions = state.partitions;
         self.groups.coordinator.config.offsets_partitions = partitions;
         for partition in 0..partitions {
-            let records = self
+            let (records, pending) = self
                 .brokers
                 .partition(OFFSETS_TOPIC, partition)
                 .and_then(|view| view.log.map(records_in))
                 .unwrap_or_default();
+            for (producer_id, mut records) in pending {
+                undecided.entry(producer_id).or_insert_with(Vec::new).append(&mut records);
+            }
             self.groups.coordinator.load(0, partition, records, &mut self.groups.trace);
         }
         self.groups.trace.events.clear();
+        undecided
+    }
+
+    /// How many partitions `__consumer_offsets` has: what a group's partition is hashed over.
+    pub(super) fn offsets_partitions(&self) -> i32 {
+        self.groups.coordinator.config.offsets_partitions
+    }
+
+    /// Offsets a transaction sent for `group`, committed with it (its records are in the log).
+    pub(super) fn apply_txn_offset(
+        &mut self,
+        now_ms: i64,
+        group: &str,
+        tp: TopicPartition,
+        value: OffsetCommitValue,
+    ) {
+        self.groups.coordinator.apply_committed(now_ms, group, tp, value);
     }
 
     /// Creates `__consumer_offsets` on first use, as Kafka does on the first FindCoordinator.
@@ -377,9 +398,14 @@ impl Cluster {
 
     /// Whole batches from `offset` (one broker: everything appended is committed): the engine's
     /// `fetch_records`, as a replica fetch answers a consumer.
-    fn fetch_for_consumer(&self, tp: &TopicPartition, offset: i64) -> Result<FetchData, ErrorCode> {
+    fn fetch_for_consumer(&mut self, tp: &TopicPartition, offset: i64) -> Result<FetchData, ErrorCode> {
         let max_bytes = u32::try_from(MAX_FETCH_BYTES).unwrap_or(u32::MAX);
-        match self.fetch_records(&tp.topic, tp.partition, offset, Some(max_bytes)) {
+        match self.fetch_records(
+            &tp.topic,
+            tp.partition,
+            (offset, Some(max_bytes)),
+            IsolationLevel::ReadUncommitted,
+        ) {
             Ok(Reply::RecordBatches { log_start_offset, log_end_offset, payload, .. }) => Ok(FetchData {
                 high_watermark: log_end_offset,
                 log_start_offset,

@@ -14,6 +14,7 @@ mod clients;
 mod groups;
 pub mod layout;
 mod producers;
+mod transactions;
 
 use crate::record::dump::DumpError;
 use brokers::{Brokers, PartitionView, Replicated, SINGLE_BROKER_ID, SingleBroker};
@@ -23,8 +24,8 @@ pub use producers::{PRODUCER_ID_BLOCK_IDS, PRODUCER_IDS_PER_MS};
 use std::collections::BTreeMap;
 
 use crate::api::{
-    Command, IdempotentProducer, IdempotentWrite, Metrics, PartitionDescription, PartitionRef,
-    ProducedPartition, ProducedRecord, RecordView, ReplicaLogEnd, Reply, TopicDescription,
+    Command, IdempotentProducer, IdempotentWrite, IsolationLevel, Metrics, PartitionDescription,
+    PartitionRef, ProducedPartition, ProducedRecord, RecordView, ReplicaLogEnd, Reply, TopicDescription,
 };
 use crate::config::{Acks, TopicCompression, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
@@ -223,6 +224,8 @@ pub struct Cluster {
     isr_sizes: BTreeMap<crate::replication::protocol::TopicPartition, usize>,
     /// Idempotent producers: the ids handed out, each partition's sequences.
     producers: producers::Producers,
+    /// The transaction coordinator, its owed markers and the offsets sent in transactions.
+    transactions: transactions::Transactions,
     /// Kafka clients connected to the listeners, by connection, as `describe_cluster` lists them.
     kafka_clients: BTreeMap<u64, crate::api::KafkaClientView>,
     /// The id the next Kafka connection is listed under.
@@ -292,6 +295,7 @@ fn encode_batch(
         batch.producer_id = producer.producer_id;
         batch.producer_epoch = producer.epoch;
         batch.base_sequence = producer.first_sequence;
+        batch.attributes.transactional = producer.transactional;
     }
     batch.encode().map_err(|e| KafkaError::new(ErrorCode::CorruptMessage, e.to_string()))
 }
@@ -347,6 +351,7 @@ impl Cluster {
             allow_faults: false,
             isr_sizes: BTreeMap::new(),
             producers: producers::Producers::default(),
+            transactions: transactions::Transactions::default(),
             kafka_clients: BTreeMap::new(),
             next_kafka_client: 0,
             kafka_exchanges: Default::default(),
@@ -485,7 +490,8 @@ impl Cluster {
             };
             cluster.topics.insert(record.name, state);
         }
-        cluster.load_groups();
+        let undecided = cluster.load_groups();
+        cluster.load_transactions(undecided);
         cluster.events.clear();
         Ok((cluster, reports))
     }
@@ -522,6 +528,7 @@ impl Cluster {
         }
         let problems = self.brokers.tick(now_ms);
         self.tick_groups(now_ms);
+        self.tick_transactions(now_ms);
         self.collect_events();
         problems
     }
@@ -711,8 +718,8 @@ impl Cluster {
             Command::InspectKafka { after } => {
                 Ok(Reply::KafkaExchanges { exchanges: self.kafka_exchanges.view(after) })
             }
-            Command::FetchRecords { topic, partition, offset, max_bytes } => {
-                self.fetch_records(&topic, partition, offset, max_bytes)
+            Command::FetchRecords { topic, partition, offset, max_bytes, isolation_level } => {
+                self.fetch_records(&topic, partition, (offset, max_bytes), isolation_level)
             }
             Command::DumpRecord { topic, partition, offset } => self.dump_record(&topic, partition, offset),
         };
@@ -990,12 +997,13 @@ impl Cluster {
     ) -> Result<Reply, KafkaError> {
         validate_name(&name)?;
         validate_partition_count(partitions)?;
-        if name == crate::group::coordinator::OFFSETS_TOPIC && self.groups.creating_offsets_topic() {
-            // The coordinator's own creation, below.
-        } else if name == crate::group::coordinator::OFFSETS_TOPIC {
+        let coordinators_own = (name == crate::group::coordinator::OFFSETS_TOPIC
+            && self.groups.creating_offsets_topic())
+            || (name == crate::txn::TRANSACTION_STATE_TOPIC && self.transactions.creating_state_topic());
+        if !coordinators_own && is_coordinator_topic(&name) {
             return Err(KafkaError::new(
                 ErrorCode::InvalidTopicException,
-                format!("{name} is an internal topic: the group coordinator creates it on first use."),
+                format!("{name} is an internal topic: its coordinator creates it on first use."),
             ));
         }
         let config = TopicConfig::from_overrides(&overrides)?;
@@ -1310,6 +1318,7 @@ impl Cluster {
             epoch: producer.producer_epoch,
             first_sequence: sequence,
             record_count: 1,
+            transactional: false,
         };
         let to = (Some(partition), request.partitioner);
         let (produced, duplicate) = self.produce_idempotent(
@@ -1419,12 +1428,20 @@ impl Cluster {
             }
             rest = &rest[used..];
             batches += 1;
+            if batch.attributes.control {
+                // Markers are the transaction coordinator's to write, never a client's.
+                return Err(KafkaError::new(
+                    ErrorCode::InvalidRecord,
+                    "A client may not produce a control batch (a transaction marker).".to_string(),
+                ));
+            }
             if batch.producer_id >= 0 {
                 idempotent = Some(ProducerBatch {
                     producer_id: batch.producer_id,
                     epoch: batch.producer_epoch,
                     first_sequence: batch.base_sequence,
                     record_count: i32::try_from(batch.records.len()).unwrap_or(i32::MAX).max(1),
+                    transactional: batch.attributes.transactional,
                 });
             }
             for record in batch.records {
@@ -1552,29 +1569,48 @@ impl Cluster {
     }
 
     /// `fetch_records`: whole batches from `offset` as the log stores them (no decoding here: the
-    /// client decodes, as a Kafka consumer does), up to `max_bytes` (at least one batch).
+    /// client decodes, as a Kafka consumer does), up to `max_bytes` (at least one batch), below
+    /// the high watermark — or, read_committed, below the last stable offset, with the aborted
+    /// transactions among them.
     fn fetch_records(
-        &self,
+        &mut self,
         topic_name: &str,
         partition: i32,
-        offset: i64,
-        max_bytes: Option<u32>,
+        (offset, max_bytes): (i64, Option<u32>),
+        isolation: IsolationLevel,
     ) -> Result<Reply, KafkaError> {
+        // Read uncommitted, the last stable offset is told as far as the partition's producer
+        // state is at hand: a first fetch does not scan the log for it.
+        let (stable, aborted) = match isolation {
+            IsolationLevel::ReadCommitted => self.stable_view(topic_name, partition, offset)?,
+            IsolationLevel::ReadUncommitted => (self.known_stable_offset(topic_name, partition)?, Vec::new()),
+        };
         let (log, high_watermark) = self.readable(topic_name, partition)?;
         check_fetch_offset(log, topic_name, partition, offset)?;
         let max_bytes = max_bytes.map_or(MAX_FETCH_BYTES, |m| (m as usize).clamp(1, MAX_FETCH_BYTES));
-        let payload = if offset < high_watermark {
-            committed_prefix(log.read(offset, max_bytes)?.into_owned(), high_watermark)
+        let end = if isolation == IsolationLevel::ReadCommitted { stable } else { high_watermark };
+        let payload = if offset < end {
+            committed_prefix(log.read(offset, max_bytes)?.into_owned(), end)
         } else {
             Vec::new()
         };
+        let read_to = batches_end(&payload).unwrap_or(offset);
+        let aborted_transactions = aborted.into_iter().filter(|a| a.first_offset < read_to).collect();
         Ok(Reply::RecordBatches {
             topic: topic_name.to_string(),
             partition,
             log_start_offset: log.log_start_offset(),
             log_end_offset: high_watermark,
+            last_stable_offset: stable,
+            aborted_transactions,
             payload,
         })
+    }
+
+    /// The last stable offset of `topic`'s `partition`: ListOffsets' latest offset for a
+    /// read_committed consumer.
+    pub fn last_stable_offset(&mut self, topic: &str, partition: i32) -> Result<i64, KafkaError> {
+        self.stable_view(topic, partition, 0).map(|(stable, _)| stable)
     }
 
     /// `dump_record`: the batch holding `offset`, read from the leader below the high watermark
@@ -1638,7 +1674,9 @@ impl Cluster {
             while at < bytes.len() && records.len() < max_records {
                 let (batch, used) = RecordBatch::decode(&bytes[at..]).map_err(corrupt)?;
                 at += used;
-                for record in &batch.records {
+                // A transaction marker is no record a consumer sees.
+                let data = if batch.attributes.control { &[][..] } else { &batch.records[..] };
+                for record in data {
                     let record_offset = batch.base_offset + i64::from(record.offset_delta);
                     if record_offset < next || records.len() == max_records {
                         continue;
@@ -1765,6 +1803,17 @@ fn record_view(
 }
 
 /// The batches in `bytes` that lie wholly below the high watermark: what a consumer may read.
+/// The offset after the last of whole batches' records: where a fetch's answer ends.
+fn batches_end(bytes: &[u8]) -> Option<i64> {
+    let mut at = 0;
+    let mut end = None;
+    while let Ok(header) = crate::record::batch::BatchHeader::parse_trusted(&bytes[at..]) {
+        end = Some(header.last_offset() + 1);
+        at += header.total_bytes();
+    }
+    end
+}
+
 fn committed_prefix(mut bytes: Vec<u8>, high_watermark: i64) -> Vec<u8> {
     let mut end = 0;
     while end < bytes.len() {
@@ -1828,10 +1877,15 @@ fn check_fetch_offset(log: &LocalLog, topic: &str, partition: i32, offset: i64) 
     Ok(())
 }
 
-/// Clients do not write to `__consumer_offsets`: only the coordinator does (Kafka's
-/// ReplicaManager refuses the append the same way).
+/// The topics a coordinator keeps its state in.
+fn is_coordinator_topic(topic: &str) -> bool {
+    topic == crate::group::coordinator::OFFSETS_TOPIC || topic == crate::txn::TRANSACTION_STATE_TOPIC
+}
+
+/// Clients do not write to `__consumer_offsets` or `__transaction_state`: only their coordinators
+/// do (Kafka's ReplicaManager refuses the append the same way).
 fn refuse_internal(topic: &str) -> Result<(), KafkaError> {
-    if topic == crate::group::coordinator::OFFSETS_TOPIC {
+    if is_coordinator_topic(topic) {
         return Err(KafkaError::new(
             ErrorCode::InvalidTopicException,
             format!("Cannot append to internal topic {topic}"),

@@ -14,8 +14,8 @@ use crate::ids::TopicPartition;
 use crate::limits::FETCH_READ_CHUNK_BYTES;
 use crate::log::producer_state::{ProducerBatch, ProducerState, Verdict};
 use crate::partitioner::PartitionerKind;
-use crate::record::batch::BatchHeader;
-use crate::record::batch::BatchRecord;
+use crate::record::batch::{BatchHeader, BatchRecord, RecordBatch};
+use crate::txn::marker::{MarkerKind, marker_of};
 
 /// A cluster whose files name no producer id yet (new, or written before ids were kept) starts
 /// them at the clock times this, above any id an earlier Kite handed out from the clock.
@@ -75,6 +75,25 @@ impl Cluster {
         self.producers.states.retain(|tp, _| tp.topic != topic);
     }
 
+    /// The producer state of `topic`'s `partition` under its current leader, rebuilt from the
+    /// leader's log when not held (after open, or a leader change).
+    pub(super) fn producer_state(
+        &mut self,
+        topic: &str,
+        partition: i32,
+    ) -> Result<&ProducerState, KafkaError> {
+        let tp = TopicPartition { topic: topic.to_string(), partition };
+        let (_, epoch) = self.leadership(topic, partition)?;
+        let current = self.producers.states.get(&tp).is_some_and(|(built_at, _)| *built_at == epoch);
+        if !current {
+            let state = self.rebuild_producer_state(topic, partition)?;
+            self.producers.states.insert(tp.clone(), (epoch, state));
+        }
+        self.producers.states.get(&tp).map(|(_, state)| state).ok_or_else(|| {
+            KafkaError::new(ErrorCode::UnknownTopicOrPartition, format!("{tp} has no producer state."))
+        })
+    }
+
     /// What the leader of `topic`'s `partition` makes of an idempotent batch.
     pub(super) fn producer_verdict(
         &mut self,
@@ -82,15 +101,50 @@ impl Cluster {
         partition: i32,
         batch: &ProducerBatch,
     ) -> Result<Verdict, KafkaError> {
-        let tp = TopicPartition { topic: topic.to_string(), partition };
-        let (_, epoch) = self.leadership(topic, partition)?;
-        let current = self.producers.states.get(&tp).filter(|(built_at, _)| *built_at == epoch);
-        if current.is_none() {
-            let state = self.rebuild_producer_state(topic, partition)?;
-            self.producers.states.insert(tp.clone(), (epoch, state));
+        Ok(self.producer_state(topic, partition)?.check(batch))
+    }
+
+    /// Notes a transaction marker appended at `offset` in the partition's producer state (a
+    /// state not held is rebuilt from the log, marker included, when next needed).
+    pub(super) fn marker_appended(
+        &mut self,
+        tp: &TopicPartition,
+        producer_id: i64,
+        epoch: i16,
+        commit: bool,
+        offset: i64,
+    ) {
+        if let Some((_, state)) = self.producers.states.get_mut(tp)
+            && state.marker(producer_id, epoch, commit, offset).is_err()
+        {
+            self.producers.states.remove(tp);
         }
-        let verdict = self.producers.states.get(&tp).map_or(Verdict::Append, |(_, s)| s.check(batch));
-        Ok(verdict)
+    }
+
+    /// The last stable offset of `topic`'s `partition` if its producer state is held, else its
+    /// high watermark (what a read_uncommitted fetch reports, without scanning the log).
+    pub(super) fn known_stable_offset(&self, topic: &str, partition: i32) -> Result<i64, KafkaError> {
+        let (_, high_watermark) = self.readable(topic, partition)?;
+        let (_, epoch) = self.leadership(topic, partition)?;
+        let tp = TopicPartition { topic: topic.to_string(), partition };
+        Ok(match self.producers.states.get(&tp) {
+            Some((built_at, state)) if *built_at == epoch => state.last_stable_offset(high_watermark),
+            _ => high_watermark,
+        })
+    }
+
+    /// The last stable offset of `topic`'s `partition` and the aborted transactions among the
+    /// offsets `from` up to it: what a read_committed fetch reads to and skips.
+    pub(super) fn stable_view(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        from: i64,
+    ) -> Result<(i64, Vec<crate::log::producer_state::AbortedTxn>), KafkaError> {
+        let (_, high_watermark) = self.readable(topic, partition)?;
+        let state = self.producer_state(topic, partition)?;
+        let stable = state.last_stable_offset(high_watermark);
+        Ok((stable, state.aborted_between(from, stable)))
     }
 
     /// Notes how an idempotent batch's append went: appended at an offset, refused before
@@ -157,6 +211,10 @@ impl Cluster {
                     .to_string(),
             ));
         };
+        if batch.transactional {
+            let tp = TopicPartition { topic: topic_name.to_string(), partition };
+            self.verify_txn_partition(&tp, batch.producer_id, batch.epoch)?;
+        }
         match self.producer_verdict(topic_name, partition, &batch)? {
             Verdict::Append => {}
             Verdict::Refuse(code) => return Err(refused(code, topic_name, partition, &batch)),
@@ -209,6 +267,16 @@ impl Cluster {
                 offset = header.base_offset + i64::from(header.last_offset_delta) + 1;
                 if let Some(batch) = ProducerBatch::of(&header) {
                     state.appended(batch, header.base_offset);
+                } else if header.attributes.control
+                    && let Some(Ok(marker)) = rest
+                        .get(..size)
+                        .and_then(|bytes| RecordBatch::decode(bytes).ok())
+                        .and_then(|(batch, _)| marker_of(&batch))
+                {
+                    let commit = marker.kind == MarkerKind::Commit;
+                    // A marker from an older epoch than one seen was refused when written.
+                    let _ =
+                        state.marker(header.producer_id, header.producer_epoch, commit, header.base_offset);
                 }
                 rest = rest.get(size..).unwrap_or_default();
             }

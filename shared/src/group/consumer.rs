@@ -831,6 +831,16 @@ impl Consumer {
                         let mut rest = &data.records[..];
                         while let Ok((batch, used)) = RecordBatch::decode(rest) {
                             rest = &rest[used..];
+                            if batch.attributes.control {
+                                // A transaction marker is no record: the position moves past it
+                                // when nothing waits before it (else the next fetch starts after
+                                // the records that do).
+                                let after = batch.base_offset + i64::from(batch.last_offset_delta) + 1;
+                                if f.buffer.is_empty() && after > requested {
+                                    f.position = Some(after);
+                                }
+                                continue;
+                            }
                             for record in batch.records {
                                 let offset = batch.base_offset + i64::from(record.offset_delta);
                                 if offset < requested {

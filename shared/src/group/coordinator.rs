@@ -614,6 +614,21 @@ impl GroupCoordinator {
         );
     }
 
+    /// An offset a transaction committed for `group` (its COMMIT marker reached the group's
+    /// partition): the group's committed offset from now on, with no write (the record is in
+    /// the log already).
+    pub fn apply_committed(
+        &mut self,
+        now_ms: i64,
+        group_id: &str,
+        tp: TopicPartition,
+        value: OffsetCommitValue,
+    ) {
+        let partition = coordinator_partition(group_id, self.config.offsets_partitions);
+        let group = self.groups.entry(group_id.to_string()).or_insert_with(|| Group::new(partition, now_ms));
+        group.offsets.insert(tp, value);
+    }
+
     /// Stops coordinating `partition` (another broker leads it now): its groups are dropped and
     /// everything waiting on them is told NOT_COORDINATOR.
     pub fn unload(&mut self, now_ms: i64, partition: i32, out: &mut CoordinatorOutput, trace: &mut Trace) {

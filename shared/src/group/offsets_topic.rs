@@ -6,6 +6,8 @@
 //! bytes that travel inside JoinGroup and SyncGroup. Every decoder returns a typed error naming
 //! the field; nothing here trusts its input.
 
+use std::collections::BTreeMap;
+
 /// The key version Kafka writes for an offset commit.
 pub const OFFSET_COMMIT_KEY_VERSION: i16 = 1;
 /// The key version Kafka writes for a group's metadata.
@@ -172,41 +174,41 @@ impl std::error::Error for DecodeError {}
 
 // ---- writing (Kafka's classic, non-flexible encoding: big-endian, int16 string lengths) ----
 
-fn put_i16(out: &mut Vec<u8>, v: i16) {
+pub(crate) fn put_i16(out: &mut Vec<u8>, v: i16) {
     out.extend_from_slice(&v.to_be_bytes());
 }
-fn put_i32(out: &mut Vec<u8>, v: i32) {
+pub(crate) fn put_i32(out: &mut Vec<u8>, v: i32) {
     out.extend_from_slice(&v.to_be_bytes());
 }
-fn put_i64(out: &mut Vec<u8>, v: i64) {
+pub(crate) fn put_i64(out: &mut Vec<u8>, v: i64) {
     out.extend_from_slice(&v.to_be_bytes());
 }
-fn put_len(out: &mut Vec<u8>, len: usize) {
+pub(crate) fn put_len(out: &mut Vec<u8>, len: usize) {
     put_i32(out, i32::try_from(len).unwrap_or(i32::MAX));
 }
-fn put_string(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn put_string(out: &mut Vec<u8>, s: &str) {
     // Kafka's strings are at most i16::MAX bytes; ours come from validated names.
     let bytes = &s.as_bytes()[..s.len().min(i16::MAX as usize)];
     put_i16(out, bytes.len() as i16);
     out.extend_from_slice(bytes);
 }
-fn put_nullable_string(out: &mut Vec<u8>, s: Option<&str>) {
+pub(crate) fn put_nullable_string(out: &mut Vec<u8>, s: Option<&str>) {
     match s {
         Some(s) => put_string(out, s),
         None => put_i16(out, -1),
     }
 }
-fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+pub(crate) fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     put_len(out, b.len());
     out.extend_from_slice(b);
 }
-fn put_nullable_bytes(out: &mut Vec<u8>, b: Option<&[u8]>) {
+pub(crate) fn put_nullable_bytes(out: &mut Vec<u8>, b: Option<&[u8]>) {
     match b {
         Some(b) => put_bytes(out, b),
         None => put_i32(out, -1),
     }
 }
-fn put_topic_partitions(out: &mut Vec<u8>, list: &[(String, Vec<i32>)]) {
+pub(crate) fn put_topic_partitions(out: &mut Vec<u8>, list: &[(String, Vec<i32>)]) {
     put_len(out, list.len());
     for (topic, partitions) in list {
         put_string(out, topic);
@@ -219,12 +221,13 @@ fn put_topic_partitions(out: &mut Vec<u8>, list: &[(String, Vec<i32>)]) {
 
 // ---- reading ----
 
-struct Reader<'a> {
-    bytes: &'a [u8],
+/// Reads a coordinator record's fields in order, each error naming its field.
+pub(crate) struct Reader<'a> {
+    pub(crate) bytes: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
+    pub(crate) fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
         if n > self.bytes.len() {
             return Err(DecodeError::Truncated { field });
         }
@@ -232,21 +235,21 @@ impl<'a> Reader<'a> {
         self.bytes = rest;
         Ok(head)
     }
-    fn i16(&mut self, field: &'static str) -> Result<i16, DecodeError> {
+    pub(crate) fn i16(&mut self, field: &'static str) -> Result<i16, DecodeError> {
         let b = self.take(2, field)?;
         Ok(i16::from_be_bytes([b[0], b[1]]))
     }
-    fn i32(&mut self, field: &'static str) -> Result<i32, DecodeError> {
+    pub(crate) fn i32(&mut self, field: &'static str) -> Result<i32, DecodeError> {
         let b = self.take(4, field)?;
         Ok(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
-    fn i64(&mut self, field: &'static str) -> Result<i64, DecodeError> {
+    pub(crate) fn i64(&mut self, field: &'static str) -> Result<i64, DecodeError> {
         let b = self.take(8, field)?;
         let mut a = [0u8; 8];
         a.copy_from_slice(b);
         Ok(i64::from_be_bytes(a))
     }
-    fn nullable_string(&mut self, field: &'static str) -> Result<Option<String>, DecodeError> {
+    pub(crate) fn nullable_string(&mut self, field: &'static str) -> Result<Option<String>, DecodeError> {
         let len = self.i16(field)?;
         if len == -1 {
             return Ok(None);
@@ -255,10 +258,10 @@ impl<'a> Reader<'a> {
         let bytes = self.take(len, field)?;
         String::from_utf8(bytes.to_vec()).map(Some).map_err(|_| DecodeError::NotUtf8 { field })
     }
-    fn string(&mut self, field: &'static str) -> Result<String, DecodeError> {
+    pub(crate) fn string(&mut self, field: &'static str) -> Result<String, DecodeError> {
         self.nullable_string(field)?.ok_or(DecodeError::BadLength { field, length: -1 })
     }
-    fn nullable_bytes(&mut self, field: &'static str) -> Result<Option<Vec<u8>>, DecodeError> {
+    pub(crate) fn nullable_bytes(&mut self, field: &'static str) -> Result<Option<Vec<u8>>, DecodeError> {
         let len = self.i32(field)?;
         if len == -1 {
             return Ok(None);
@@ -266,11 +269,15 @@ impl<'a> Reader<'a> {
         let len = usize::try_from(len).map_err(|_| DecodeError::BadLength { field, length: len.into() })?;
         Ok(Some(self.take(len, field)?.to_vec()))
     }
-    fn bytes(&mut self, field: &'static str) -> Result<Vec<u8>, DecodeError> {
+    pub(crate) fn bytes(&mut self, field: &'static str) -> Result<Vec<u8>, DecodeError> {
         self.nullable_bytes(field)?.ok_or(DecodeError::BadLength { field, length: -1 })
     }
     /// An array count, bounded by what could possibly follow (each element ≥ `min_element_bytes`).
-    fn count(&mut self, field: &'static str, min_element_bytes: usize) -> Result<usize, DecodeError> {
+    pub(crate) fn count(
+        &mut self,
+        field: &'static str,
+        min_element_bytes: usize,
+    ) -> Result<usize, DecodeError> {
         let count = self.i32(field)?;
         let bad = DecodeError::BadLength { field, length: count.into() };
         let count = usize::try_from(count).map_err(|_| bad.clone())?;
@@ -279,7 +286,10 @@ impl<'a> Reader<'a> {
         }
         Ok(count)
     }
-    fn topic_partitions(&mut self, field: &'static str) -> Result<Vec<(String, Vec<i32>)>, DecodeError> {
+    pub(crate) fn topic_partitions(
+        &mut self,
+        field: &'static str,
+    ) -> Result<Vec<(String, Vec<i32>)>, DecodeError> {
         let topics = self.count(field, 6)?;
         let mut out = Vec::with_capacity(topics);
         for _ in 0..topics {
@@ -293,7 +303,7 @@ impl<'a> Reader<'a> {
         }
         Ok(out)
     }
-    fn finish(self, record: &'static str) -> Result<(), DecodeError> {
+    pub(crate) fn finish(self, record: &'static str) -> Result<(), DecodeError> {
         match self.bytes.len() {
             0 => Ok(()),
             count => Err(DecodeError::TrailingBytes { record, count }),
@@ -538,9 +548,13 @@ pub fn by_topic(partitions: &[(String, i32)]) -> Vec<(String, Vec<i32>)> {
         .collect()
 }
 
-/// The records (key, value) of a `__consumer_offsets` partition, in offset order.
-pub fn records_in(log: &crate::log::local_log::LocalLog) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+/// A coordinator partition's records (key, value) as its coordinator takes them, in offset
+/// order: every plain record, and a transaction's records (offsets sent with TxnOffsetCommit) at
+/// the place of its COMMIT marker; an aborted transaction's are dropped. Second, the records of
+/// transactions not yet decided, by producer id.
+pub fn records_in(log: &crate::log::local_log::LocalLog) -> (Vec<Record>, BTreeMap<i64, Vec<Record>>) {
     let mut records = Vec::new();
+    let mut pending: BTreeMap<i64, Vec<Record>> = BTreeMap::new();
     let mut offset = log.log_start_offset();
     while offset < log.log_end_offset() {
         let Ok(bytes) = log.read(offset, usize::MAX) else { break };
@@ -548,19 +562,30 @@ pub fn records_in(log: &crate::log::local_log::LocalLog) -> Vec<(Vec<u8>, Option
         let before = offset;
         while let Ok((batch, used)) = crate::record::batch::RecordBatch::decode(rest) {
             rest = &rest[used..];
-            for record in batch.records {
-                if let Some(key) = record.key {
-                    records.push((key, record.value));
-                }
-            }
             offset = batch.base_offset + i64::from(batch.last_offset_delta) + 1;
+            if let Some(marker) = crate::txn::marker::marker_of(&batch) {
+                let decided = pending.remove(&batch.producer_id).unwrap_or_default();
+                if matches!(marker, Ok(m) if m.kind == crate::txn::marker::MarkerKind::Commit) {
+                    records.extend(decided);
+                }
+                continue;
+            }
+            let keyed = batch.records.into_iter().filter_map(|r| Some((r.key?, r.value)));
+            if batch.attributes.transactional {
+                pending.entry(batch.producer_id).or_default().extend(keyed);
+            } else {
+                records.extend(keyed);
+            }
         }
         if offset == before {
             break;
         }
     }
-    records
+    (records, pending)
 }
+
+/// A coordinator record: its key, and its value (`None`: a tombstone).
+pub type Record = (Vec<u8>, Option<Vec<u8>>);
 
 /// One batch of coordinator records (keys and values, a null value a tombstone), as the
 /// coordinator appends them to its partition.

@@ -2,24 +2,28 @@
 //! before the offset asked for, as in Kafka) below the high watermark, within the request's
 //! `max_bytes` and each partition's; with fewer than `min_bytes` it waits up to `max_wait_ms` for
 //! more (a parked fetch, answered by [`super::KafkaConnection::wake`]). From v13 a fetch names its
-//! topics by id, and an id no topic has is `UNKNOWN_TOPIC_ID`.
+//! topics by id, and an id no topic has is `UNKNOWN_TOPIC_ID`. A read_committed fetch reads
+//! only below the last stable offset and is told which transactions aborted among its batches.
 
 use bytes::Bytes;
 use kafka_protocol::messages::fetch_request::FetchPartition;
-use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
+use kafka_protocol::messages::fetch_response::{AbortedTransaction, FetchableTopicResponse, PartitionData};
 use kafka_protocol::messages::list_offsets_request::ListOffsetsPartition;
 use kafka_protocol::messages::list_offsets_response::{
     ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
 };
 use kafka_protocol::messages::{
-    BrokerId, FetchRequest, FetchResponse, ListOffsetsRequest, ListOffsetsResponse,
+    BrokerId, FetchRequest, FetchResponse, ListOffsetsRequest, ListOffsetsResponse, ProducerId,
 };
 
 use super::{Handled, KafkaClose, KafkaConnection, Request, Retried, Waiting, decode, error_code, respond};
-use crate::api::{Command, Reply};
+use crate::api::{Command, IsolationLevel, Reply};
 use crate::cluster::Cluster;
 use crate::error::ErrorCode;
 use crate::limits::{MAX_FETCH_BYTES, MAX_KAFKA_FETCH_WAIT_MS};
+
+/// ListOffsets' timestamp for the latest offset.
+const LATEST_TIMESTAMP: i64 = -1;
 
 /// A fetch waiting for records, and until when.
 #[derive(Debug)]
@@ -84,7 +88,8 @@ fn read(
                 partitions.push(unanswered(wanted).with_error_code(ErrorCode::UnknownTopicId.code()));
                 continue;
             };
-            let data = partition(connection, cluster, request.now_ms, name, wanted, budget);
+            let data =
+                partition(connection, cluster, (request.now_ms, asked.isolation_level), name, wanted, budget);
             let got = data.records.as_ref().map_or(0, Bytes::len);
             read_bytes += got;
             budget = budget.saturating_sub(got);
@@ -121,7 +126,7 @@ fn unanswered(wanted: &FetchPartition) -> PartitionData {
 fn partition(
     connection: &mut KafkaConnection,
     cluster: &mut Cluster,
-    now_ms: i64,
+    (now_ms, isolation): (i64, i8),
     topic: &str,
     wanted: &FetchPartition,
     budget: usize,
@@ -140,13 +145,34 @@ fn partition(
         partition: wanted.partition,
         offset: wanted.fetch_offset,
         max_bytes: u32::try_from(max_bytes).ok(),
+        isolation_level: if isolation == 1 {
+            IsolationLevel::ReadCommitted
+        } else {
+            IsolationLevel::ReadUncommitted
+        },
     };
     match connection.ask(cluster, now_ms, command) {
-        Reply::RecordBatches { log_start_offset, log_end_offset, payload, .. } => answer
+        Reply::RecordBatches {
+            log_start_offset,
+            log_end_offset,
+            last_stable_offset,
+            aborted_transactions,
+            payload,
+            ..
+        } => answer
             .with_high_watermark(log_end_offset)
-            // No transactions yet: everything below the high watermark is stable.
-            .with_last_stable_offset(log_end_offset)
+            .with_last_stable_offset(last_stable_offset)
             .with_log_start_offset(log_start_offset)
+            .with_aborted_transactions(Some(
+                aborted_transactions
+                    .into_iter()
+                    .map(|a| {
+                        AbortedTransaction::default()
+                            .with_producer_id(ProducerId(a.producer_id))
+                            .with_first_offset(a.first_offset)
+                    })
+                    .collect(),
+            ))
             .with_records(Some(Bytes::from(payload))),
         Reply::Error(error) => answer.with_error_code(error_code(&error)),
         _ => answer.with_error_code(ErrorCode::InvalidRequest.code()),
@@ -165,8 +191,12 @@ pub(super) fn list_offsets(
     let mut topics = Vec::with_capacity(asked.topics.len());
     for topic in asked.topics {
         let name = topic.name.0.as_str().to_string();
-        let partitions =
-            topic.partitions.iter().map(|p| offset(connection, cluster, request.now_ms, &name, p)).collect();
+        let read_committed = asked.isolation_level == 1;
+        let partitions = topic
+            .partitions
+            .iter()
+            .map(|p| offset(connection, cluster, (request.now_ms, read_committed), &name, p))
+            .collect();
         topics.push(ListOffsetsTopicResponse::default().with_name(topic.name).with_partitions(partitions));
     }
     if request.version < 4 {
@@ -179,7 +209,7 @@ pub(super) fn list_offsets(
 fn offset(
     connection: &mut KafkaConnection,
     cluster: &mut Cluster,
-    now_ms: i64,
+    (now_ms, read_committed): (i64, bool),
     topic: &str,
     wanted: &ListOffsetsPartition,
 ) -> ListOffsetsPartitionResponse {
@@ -193,6 +223,14 @@ fn offset(
             Ok(epoch) => epoch,
             Err(code) => return answer.with_error_code(code),
         };
+    if read_committed && wanted.timestamp == LATEST_TIMESTAMP {
+        // A read_committed consumer's end is the last stable offset (Kafka's ListOffsets with
+        // isolation level 1).
+        return match cluster.last_stable_offset(topic, wanted.partition_index) {
+            Ok(stable) => answer.with_leader_epoch(epoch).with_offset(stable),
+            Err(e) => answer.with_error_code(error_code(&e)),
+        };
+    }
     let command = Command::ListOffsets {
         topic: topic.to_string(),
         partition: wanted.partition_index,

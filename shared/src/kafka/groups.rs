@@ -34,6 +34,7 @@ use crate::group::coordinator::{
 };
 use crate::group::offsets_topic::OffsetCommitValue;
 use crate::ids::TopicPartition;
+use crate::txn::coordinator::MAX_TRANSACTIONAL_ID_BYTES;
 
 /// Kafka's `offset.metadata.max.bytes` default: a commit's metadata string may be this long.
 const MAX_OFFSET_METADATA_BYTES: usize = 4_096;
@@ -84,15 +85,27 @@ pub(super) fn find_coordinator(
     body: &mut Bytes,
 ) -> Result<Vec<u8>, KafkaClose> {
     const GROUP_KEY: i8 = 0;
+    const TRANSACTION_KEY: i8 = 1;
     let asked: FindCoordinatorRequest = decode(request, body)?;
     let keys = if request.version >= 4 { asked.coordinator_keys.clone() } else { vec![asked.key.clone()] };
     let found: Vec<Coordinator> = keys
         .into_iter()
         .map(|key| {
-            let answer = if asked.key_type != GROUP_KEY {
+            let answer = if asked.key_type == TRANSACTION_KEY {
+                if key.is_empty() || key.len() > MAX_TRANSACTIONAL_ID_BYTES {
+                    Err((
+                        ErrorCode::InvalidRequest.code(),
+                        format!("A transactional id is 1 to {MAX_TRANSACTIONAL_ID_BYTES} bytes."),
+                    ))
+                } else {
+                    cluster
+                        .transaction_coordinator(request.now_ms, &key)
+                        .map_err(|e| (e.error.code(), e.message))
+                }
+            } else if asked.key_type != GROUP_KEY {
                 Err((
                     ErrorCode::InvalidRequest.code(),
-                    "Kite has no transaction coordinator yet.".to_string(),
+                    format!("Unknown coordinator key type {}.", asked.key_type),
                 ))
             } else if key.len() > MAX_GROUP_ID_BYTES {
                 Err((

@@ -17,6 +17,7 @@ mod metadata;
 mod produce;
 mod sasl;
 mod topics_admin;
+mod transactions;
 pub mod versions;
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -408,6 +409,22 @@ impl KafkaConnection {
             ApiKey::DeleteGroups => {
                 group_admin::delete(self, cluster, request, &mut body).map(Handled::Respond)
             }
+            ApiKey::AddPartitionsToTxn => {
+                transactions::add_partitions(self, cluster, request, &mut body).map(Handled::Respond)
+            }
+            ApiKey::AddOffsetsToTxn => {
+                transactions::add_offsets(self, cluster, request, &mut body).map(Handled::Respond)
+            }
+            ApiKey::EndTxn => transactions::end(self, cluster, request, &mut body).map(Handled::Respond),
+            ApiKey::TxnOffsetCommit => {
+                transactions::txn_offset_commit(self, cluster, request, &mut body).map(Handled::Respond)
+            }
+            ApiKey::DescribeTransactions => {
+                transactions::describe(self, cluster, request, &mut body).map(Handled::Respond)
+            }
+            ApiKey::ListTransactions => {
+                transactions::list(self, cluster, request, &mut body).map(Handled::Respond)
+            }
             ApiKey::OffsetFetch => {
                 groups::offset_fetch(self, cluster, request, &mut body).map(Handled::Respond)
             }
@@ -566,6 +583,12 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::DescribeCluster => "DescribeCluster",
         ApiKey::DescribeConfigs => "DescribeConfigs",
         ApiKey::IncrementalAlterConfigs => "IncrementalAlterConfigs",
+        ApiKey::AddPartitionsToTxn => "AddPartitionsToTxn",
+        ApiKey::AddOffsetsToTxn => "AddOffsetsToTxn",
+        ApiKey::EndTxn => "EndTxn",
+        ApiKey::TxnOffsetCommit => "TxnOffsetCommit",
+        ApiKey::DescribeTransactions => "DescribeTransactions",
+        ApiKey::ListTransactions => "ListTransactions",
         _ => "other",
     }
 }

@@ -18,9 +18,8 @@ use crate::config::Acks;
 use crate::error::ErrorCode;
 use crate::partitioner::PartitionerKind;
 
-/// Kafka's INVALID_REQUIRED_ACKS and TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
+/// Kafka's INVALID_REQUIRED_ACKS.
 const INVALID_REQUIRED_ACKS: i16 = 21;
-const TRANSACTIONAL_ID_AUTHORIZATION_FAILED: i16 = 53;
 
 pub(super) fn answer(
     connection: &mut KafkaConnection,
@@ -35,7 +34,6 @@ pub(super) fn answer(
         0 => Some(Acks::None),
         _ => None,
     };
-    let transactional = asked.transactional_id.is_some();
     let mut responses = Vec::with_capacity(asked.topic_data.len());
     for topic in asked.topic_data {
         // From v13 a produce names its topics by id (KIP-516).
@@ -45,7 +43,7 @@ pub(super) fn answer(
             .into_iter()
             .map(|data| match &name {
                 Some(name) => {
-                    let to = Target { topic: name, acks, transactional, now_ms: request.now_ms };
+                    let to = Target { topic: name, acks, now_ms: request.now_ms };
                     append(connection, cluster, to, data)
                 }
                 None => unknown_topic_id(data.index),
@@ -83,7 +81,6 @@ fn unknown_topic_id(index: i32) -> PartitionProduceResponse {
 struct Target<'a> {
     topic: &'a str,
     acks: Option<Acks>,
-    transactional: bool,
     now_ms: i64,
 }
 
@@ -105,10 +102,6 @@ fn append(
     let Some(acks) = to.acks else {
         return refuse(INVALID_REQUIRED_ACKS, "acks must be -1 (all), 1 or 0.".into());
     };
-    if to.transactional {
-        let message = "Transactions are not served yet: produce without a transactional.id.";
-        return refuse(TRANSACTIONAL_ID_AUTHORIZATION_FAILED, message.into());
-    }
     match cluster.leadership(to.topic, data.index) {
         Err(error) => return refuse(error_code(&error), error.message),
         Ok((leader, _)) if leader != Some(connection.listener.broker) => {
@@ -145,10 +138,11 @@ fn append(
     }
 }
 
-/// InitProducerId for an idempotent producer: a new producer id at epoch 0, always (Kafka's
-/// coordinator ignores the id and epoch an idempotent producer names). A transactional id gets
-/// TRANSACTIONAL_ID_AUTHORIZATION_FAILED: Kite has no transactions yet. An id without an epoch,
-/// or an epoch without an id, is INVALID_REQUEST, as in Kafka.
+/// InitProducerId. For an idempotent producer (no transactional id): a new producer id at epoch
+/// 0, always (Kafka's coordinator ignores the id and epoch an idempotent producer names). With a
+/// transactional id, at the transaction's coordinator: the id's producer id and bumped epoch,
+/// which fences older instances (an open transaction of theirs is aborted first). An id without
+/// an epoch, or an epoch without an id, is INVALID_REQUEST, as in Kafka.
 pub(super) fn init_producer_id(
     connection: &KafkaConnection,
     cluster: &mut Cluster,
@@ -157,13 +151,25 @@ pub(super) fn init_producer_id(
 ) -> Result<Vec<u8>, KafkaClose> {
     let asked: InitProducerIdRequest = decode(request, body)?;
     let response = InitProducerIdResponse::default().with_producer_id(ProducerId(-1)).with_producer_epoch(-1);
-    if asked.transactional_id.is_some() {
-        return respond(request, &response.with_error_code(TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
-    }
     if (asked.producer_id.0 == -1) != (asked.producer_epoch == -1) {
         return respond(request, &response.with_error_code(ErrorCode::InvalidRequest.code()));
     }
-    let (id, epoch) = match cluster.init_producer_id(request.now_ms) {
+    let claimed = match &asked.transactional_id {
+        Some(id) => {
+            let id = id.0.as_str();
+            match cluster.transaction_coordinator(request.now_ms, id) {
+                Ok(coordinator) if coordinator != connection.listener.broker => {
+                    return respond(request, &response.with_error_code(ErrorCode::NotCoordinator.code()));
+                }
+                Ok(_) => {}
+                Err(e) => return respond(request, &response.with_error_code(e.error.code())),
+            }
+            let expected = (asked.producer_id.0 >= 0).then_some((asked.producer_id.0, asked.producer_epoch));
+            cluster.init_transactional_producer(request.now_ms, id, asked.transaction_timeout_ms, expected)
+        }
+        None => cluster.init_producer_id(request.now_ms),
+    };
+    let (id, epoch) = match claimed {
         Ok(claimed) => claimed,
         Err(e) => return respond(request, &response.with_error_code(e.error.code())),
     };

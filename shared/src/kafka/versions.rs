@@ -15,12 +15,14 @@ use super::{KafkaClose, KafkaConnection, Request, decode, respond};
 /// without tiered storage), and v10's timeout for remote lookups, which Kite never waits on. The group
 /// APIs are the classic consumer protocol's (KIP-848's ConsumerGroupHeartbeat is not served);
 /// FindCoordinator stops at v4 (batched keys) and OffsetCommit/OffsetFetch before v10 (topic ids);
-/// InitProducerId before v5 (KIP-890's transactions); OffsetForLeaderEpoch from v2 (the current
+/// InitProducerId before v5 and AddPartitionsToTxn, AddOffsetsToTxn, EndTxn and TxnOffsetCommit
+/// before v4 (KIP-890's second transaction protocol: Kite's transactions are Kafka 3's, with the
+/// broker-side partition check of its part 1); OffsetForLeaderEpoch from v2 (the current
 /// leader epoch, KIP-320: what the crate and Kafka 4 read); CreateTopics before v7 and DeleteTopics
 /// before v6 (topic ids); DeleteRecords, CreatePartitions and AlterConfigs at every version Kafka 4
 /// serves. SaslHandshake v0 is followed by PLAIN's bare
 /// token (librdkafka looks for v0 before it uses v1 and SaslAuthenticate).
-pub const SUPPORTED: [(ApiKey, i16, i16); 27] = [
+pub const SUPPORTED: [(ApiKey, i16, i16); 33] = [
     (ApiKey::Produce, 3, 13),
     (ApiKey::Fetch, 4, 16),
     (ApiKey::ListOffsets, 1, 10),
@@ -48,6 +50,12 @@ pub const SUPPORTED: [(ApiKey, i16, i16); 27] = [
     (ApiKey::IncrementalAlterConfigs, 0, 1),
     (ApiKey::CreatePartitions, 0, 3),
     (ApiKey::AlterConfigs, 0, 2),
+    (ApiKey::AddPartitionsToTxn, 0, 3),
+    (ApiKey::AddOffsetsToTxn, 0, 3),
+    (ApiKey::EndTxn, 0, 3),
+    (ApiKey::TxnOffsetCommit, 0, 3),
+    (ApiKey::DescribeTransactions, 0, 0),
+    (ApiKey::ListTransactions, 0, 1),
 ];
 
 /// The API `key` names, if it is served at `version`.

@@ -94,7 +94,7 @@ pub enum LogError {
     Batch(BatchError),
     /// The active segment refused the batch (CORRUPT_MESSAGE).
     Segment(SegmentError),
-    /// A produced batch Kafka's leader refuses (control batch, no records, gaps in offsets, …).
+    /// A produced batch Kafka's leader refuses (no records, gaps in offsets, …).
     InvalidRecord(String),
     /// The batch is larger than the topic's `max.message.bytes` (MESSAGE_TOO_LARGE).
     RecordTooLarge {
@@ -778,9 +778,9 @@ impl LocalLog {
                 batch.len() - header.total_bytes()
             )));
         }
-        if header.attributes.control {
-            return Err(LogError::InvalidRecord("clients may not send control batches".into()));
-        }
+        // Control batches (transaction markers) are appended here by the transaction
+        // coordinator; a client's are refused at the front (`Cluster::produce_records`), as
+        // Kafka's LogValidator refuses them for client appends only.
         if header.record_count == 0 || header.last_offset_delta != header.record_count - 1 {
             return Err(LogError::InvalidRecord(format!(
                 "a produced batch numbers its records 0..{}: it has {} records and lastOffsetDelta {}",

@@ -2,8 +2,11 @@
 //! epoch and the sequence ranges of its last five batches with their offsets, so that a batch the
 //! producer retries is recognized and answered with the offsets it already has, a skipped
 //! sequence is refused (OUT_OF_ORDER_SEQUENCE_NUMBER) and an older instance of the producer is
-//! fenced (INVALID_PRODUCER_EPOCH). It is rebuilt from the batch headers of the log itself, so it
-//! survives restarts and leader changes with the log.
+//! fenced (INVALID_PRODUCER_EPOCH). For transactional producers it also keeps each open
+//! transaction's first offset — the lowest is where the last stable offset stops — and the
+//! transactions that ended in an ABORT marker (Kafka's `.txnindex`), which a read_committed fetch
+//! returns so the consumer skips their records. It is rebuilt from the batch headers of the log
+//! itself, so it survives restarts and leader changes with the log.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -18,6 +21,10 @@ pub const PRODUCER_BATCHES_KEPT: usize = 5;
 /// forgotten (Kafka forgets producers after `producer.id.expiration.ms`, a day by default). A
 /// forgotten producer's next batch is taken at any sequence, as Kafka takes an unknown one's.
 pub const MAX_PRODUCERS_PER_PARTITION: usize = 1_000;
+/// The most aborted transactions one partition remembers; past it the oldest is forgotten (a
+/// read_committed consumer reading that far back would see its records). Kafka keeps them in
+/// `.txnindex` files until their segments are deleted.
+pub const MAX_ABORTED_TRANSACTIONS_PER_PARTITION: usize = 100_000;
 
 /// One idempotent batch: who wrote it, its sequence range, and where it went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +37,8 @@ pub struct ProducerBatch {
     pub first_sequence: i32,
     /// How many records the batch holds (at least 1).
     pub record_count: i32,
+    /// Written by a transactional producer: part of its open transaction until a marker.
+    pub transactional: bool,
 }
 
 impl ProducerBatch {
@@ -42,6 +51,7 @@ impl ProducerBatch {
             epoch: header.producer_epoch,
             first_sequence: header.base_sequence,
             record_count: header.last_offset_delta.saturating_add(1).max(1),
+            transactional: header.attributes.transactional,
         })
     }
 
@@ -82,10 +92,26 @@ struct Entry {
     last_offset: i64,
 }
 
+/// A transaction that ended in an ABORT marker on this partition: its records, from
+/// `first_offset` to the marker at `last_offset`, are skipped by read_committed consumers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AbortedTxn {
+    /// The transactional producer's id.
+    pub producer_id: i64,
+    /// The transaction's first offset on this partition.
+    pub first_offset: i64,
+    /// The ABORT marker's offset.
+    pub last_offset: i64,
+}
+
 /// Every idempotent producer's state on one partition.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProducerState {
     producers: BTreeMap<i64, Entry>,
+    /// Each open transaction's first offset, by producer id.
+    open_txns: BTreeMap<i64, i64>,
+    /// Transactions that ended in an ABORT marker, oldest first.
+    aborted: VecDeque<AbortedTxn>,
 }
 
 impl ProducerState {
@@ -120,9 +146,63 @@ impl ProducerState {
             return Verdict::Duplicate { first_offset };
         }
         match entry.batches.back() {
+            // Known only from a marker (its batches forgotten): taken at any sequence.
+            None => Verdict::Append,
             Some(&(_, end, _)) if next_sequence(end, 1) == batch.first_sequence => Verdict::Append,
             _ => Verdict::Refuse(ErrorCode::OutOfOrderSequenceNumber),
         }
+    }
+
+    /// Notes a transaction marker at `offset`: the producer's open transaction ends here
+    /// (aborted ones are remembered), and the marker's epoch becomes the producer's, fencing older
+    /// ones — the coordinator bumps the epoch when it aborts a transaction that timed out. A
+    /// marker from an older epoch than the partition has seen is refused, as Kafka refuses it.
+    pub fn marker(
+        &mut self,
+        producer_id: i64,
+        epoch: i16,
+        commit: bool,
+        offset: i64,
+    ) -> Result<(), ErrorCode> {
+        let entry = self.producers.entry(producer_id).or_insert_with(|| Entry {
+            epoch,
+            batches: VecDeque::new(),
+            last_offset: offset,
+        });
+        if epoch < entry.epoch {
+            return Err(ErrorCode::InvalidProducerEpoch);
+        }
+        if epoch != entry.epoch {
+            entry.epoch = epoch;
+            entry.batches.clear();
+        }
+        entry.last_offset = offset;
+        if let Some(first_offset) = self.open_txns.remove(&producer_id)
+            && !commit
+        {
+            self.aborted.push_back(AbortedTxn { producer_id, first_offset, last_offset: offset });
+            if self.aborted.len() > MAX_ABORTED_TRANSACTIONS_PER_PARTITION {
+                self.aborted.pop_front();
+            }
+        }
+        Ok(())
+    }
+
+    /// The last stable offset: the first offset of the oldest open transaction, or the high
+    /// watermark when that comes first (Kafka's `firstUnstableOffset` against the HW).
+    pub fn last_stable_offset(&self, high_watermark: i64) -> i64 {
+        self.open_txns.values().copied().min().map_or(high_watermark, |first| first.min(high_watermark))
+    }
+
+    /// The first offset of `producer_id`'s open transaction here, if one is open.
+    pub fn open_transaction(&self, producer_id: i64) -> Option<i64> {
+        self.open_txns.get(&producer_id).copied()
+    }
+
+    /// The aborted transactions a fetch of offsets `from` up to (not including) `to` must
+    /// return: those ending at or after `from` and starting before `to`.
+    pub fn aborted_between(&self, from: i64, to: i64) -> Vec<AbortedTxn> {
+        self.aborted.iter().filter(|a| a.last_offset >= from && a.first_offset < to).copied().collect()
     }
 
     /// Notes a batch appended at `first_offset` (a newer epoch starts the producer afresh).
@@ -138,12 +218,21 @@ impl ProducerState {
             entry.batches.clear();
         }
         entry.batches.push_back((batch.first_sequence, batch.last_sequence(), first_offset));
+        if batch.transactional {
+            self.open_txns.entry(batch.producer_id).or_insert(first_offset);
+        }
         while entry.batches.len() > PRODUCER_BATCHES_KEPT {
             entry.batches.pop_front();
         }
         entry.last_offset = last_offset;
         if self.producers.len() > MAX_PRODUCERS_PER_PARTITION {
-            let stalest = self.producers.iter().min_by_key(|(_, e)| e.last_offset).map(|(id, _)| *id);
+            // A producer with a transaction open is kept: its marker must find it.
+            let stalest = self
+                .producers
+                .iter()
+                .filter(|(id, _)| !self.open_txns.contains_key(id))
+                .min_by_key(|(_, e)| e.last_offset)
+                .map(|(id, _)| *id);
             if let Some(id) = stalest {
                 self.producers.remove(&id);
             }
@@ -156,7 +245,40 @@ mod tests {
     use super::*;
 
     fn batch(epoch: i16, first_sequence: i32, record_count: i32) -> ProducerBatch {
-        ProducerBatch { producer_id: 7, epoch, first_sequence, record_count }
+        ProducerBatch { producer_id: 7, epoch, first_sequence, record_count, transactional: false }
+    }
+
+    #[test]
+    fn open_transactions_hold_the_last_stable_offset_and_aborts_are_remembered() {
+        let mut state = ProducerState::default();
+        let txn = |producer_id, first_sequence| ProducerBatch {
+            producer_id,
+            epoch: 0,
+            first_sequence,
+            record_count: 2,
+            transactional: true,
+        };
+        state.appended(txn(1, 0), 10);
+        state.appended(txn(2, 0), 12);
+        state.appended(txn(1, 2), 14);
+        assert_eq!(state.last_stable_offset(20), 10, "producer 1's transaction is open from 10");
+        assert_eq!(state.last_stable_offset(5), 5, "never past the high watermark");
+        state.marker(1, 0, false, 16).unwrap();
+        assert_eq!(state.last_stable_offset(20), 12);
+        assert_eq!(
+            state.aborted_between(0, 20),
+            vec![AbortedTxn { producer_id: 1, first_offset: 10, last_offset: 16 }]
+        );
+        assert!(state.aborted_between(17, 20).is_empty(), "ended before the fetch starts");
+        assert!(state.aborted_between(0, 10).is_empty(), "starts after the fetch's end");
+        state.marker(2, 0, true, 17).unwrap();
+        assert_eq!(state.last_stable_offset(20), 20);
+        assert_eq!(state.aborted_between(0, 20).len(), 1, "a commit is not remembered");
+        // The sequence goes on across transactions in one epoch; a bumped marker fences.
+        assert_eq!(state.check(&txn(1, 4)), Verdict::Append);
+        state.marker(1, 1, false, 18).unwrap();
+        assert_eq!(state.check(&txn(1, 4)), Verdict::Refuse(ErrorCode::InvalidProducerEpoch));
+        assert_eq!(state.marker(1, 0, true, 19), Err(ErrorCode::InvalidProducerEpoch));
     }
 
     #[test]
@@ -200,13 +322,25 @@ mod tests {
         let mut state = ProducerState::default();
         for id in 0..=MAX_PRODUCERS_PER_PARTITION as i64 {
             state.appended(
-                ProducerBatch { producer_id: id, epoch: 0, first_sequence: 0, record_count: 1 },
+                ProducerBatch {
+                    producer_id: id,
+                    epoch: 0,
+                    first_sequence: 0,
+                    record_count: 1,
+                    transactional: false,
+                },
                 id,
             );
         }
         assert_eq!(state.producer_count(), MAX_PRODUCERS_PER_PARTITION);
         // Producer 0 was forgotten: its retry is no longer known as one.
-        let first = ProducerBatch { producer_id: 0, epoch: 0, first_sequence: 0, record_count: 1 };
+        let first = ProducerBatch {
+            producer_id: 0,
+            epoch: 0,
+            first_sequence: 0,
+            record_count: 1,
+            transactional: false,
+        };
         assert_eq!(state.check(&first), Verdict::Append);
         let last = ProducerBatch { producer_id: MAX_PRODUCERS_PER_PARTITION as i64, ..first };
         assert_eq!(

@@ -587,7 +587,7 @@ impl Broker {
         let loaded = self.coordinator.loaded_partitions().contains(&partition);
         if leads && !loaded && !self.log_dir_offline {
             let tp = TopicPartition { topic: OFFSETS_TOPIC.into(), partition };
-            let records = self.partitions.get(&tp).map(|p| records_in(&p.log)).unwrap_or_default();
+            let records = self.partitions.get(&tp).map(|p| records_in(&p.log).0).unwrap_or_default();
             self.coordinator.load(now_ms, partition, records, trace);
         } else if !leads && loaded {
             self.coordinator.unload(now_ms, partition, groups, trace);
