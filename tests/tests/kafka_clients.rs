@@ -857,3 +857,32 @@ fn copied_code_runs_against_kite_and_lands_where_kite_says() {
         assert!(line.ends_with("|source=copied"), "the header is missing: {line}");
     }
 }
+
+/// confluent-kafka's transactions against a three-broker `kite serve`: a committed transaction, an
+/// aborted one, a consume-transform-produce loop that sends the consumed offsets in its
+/// transaction, and a producer fenced by a new instance of its transactional.id. A read_committed
+/// consumer reads the committed records and the transformed ones only; read_uncommitted reads the
+/// aborted and fenced ones too; the group's offsets are the ones committed with the transaction.
+#[test]
+fn confluent_kafka_transactions_commit_abort_and_fence() {
+    let data = TempDir::new("python-transactions");
+    let server = KiteServer::start(data.path());
+    let mut api = ApiClient::connect(&server);
+    api.create_topic_with("txn-in", 1, 3);
+    api.create_topic_with("txn-out", 2, 3);
+    kcat(&server, &["-P", "-t", "txn-in", "-p", "0", "-K", ":"], "k1:in1\nk2:in2\n");
+    let out = run_client(&server, "confluent_transactions.py", &["txn-in", "txn-out", "transformer", "2"]);
+    assert!(out.contains("fenced True"), "{out}");
+    let line =
+        |name: &str| out.lines().find_map(|l| l.strip_prefix(name)).unwrap_or_default().trim().to_string();
+    assert_eq!(line("committed "), "IN1,IN2,c1,c2,c3", "{out}");
+    assert_eq!(line("uncommitted "), "IN1,IN2,a1,a2,c1,c2,c3,zombie", "{out}");
+    let Reply::GroupDescribed { offsets, .. } =
+        api.request(Api::DescribeGroup { group: "transformer".into() })
+    else {
+        panic!("the group is not described")
+    };
+    let committed: Vec<(i32, Option<i64>)> =
+        offsets.iter().map(|o| (o.partition, o.current_offset)).collect();
+    assert_eq!(committed, [(0, Some(2))], "the offsets sent in the transaction are the group's");
+}
