@@ -130,6 +130,7 @@ fn fetch(offset: i64) -> Command {
         max_records: FETCH_RECORDS,
         key_deserializer: SerializerKind::String,
         value_deserializer: SerializerKind::String,
+        isolation_level: Default::default(),
     }
 }
 

@@ -912,6 +912,7 @@ pub(crate) fn consume(args: ConsumeArgs, out: &mut impl Write) -> Result<(), Str
                 max_records: CONSUME_BATCH_RECORDS,
                 key_deserializer,
                 value_deserializer,
+                isolation_level: Default::default(),
             };
             let records = match connection.request(fetch)? {
                 Reply::Records { records, .. } => records,

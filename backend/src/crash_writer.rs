@@ -88,5 +88,6 @@ fn fetch_end() -> Command {
         max_records: 0,
         key_deserializer: SerializerKind::String,
         value_deserializer: SerializerKind::String,
+        isolation_level: Default::default(),
     }
 }

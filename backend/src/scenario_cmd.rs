@@ -43,8 +43,12 @@ fn write_code(
                 let mut command = command.clone();
                 if let Command::Produce { producer, .. } = &mut command {
                     // What the code needs to know: the producer is idempotent.
-                    *producer =
-                        Some(IdempotentProducer { producer_id: 0, producer_epoch: 0, sequences: Vec::new() });
+                    *producer = Some(IdempotentProducer {
+                        producer_id: 0,
+                        producer_epoch: 0,
+                        sequences: Vec::new(),
+                        transactional_id: None,
+                    });
                 }
                 command
             }

@@ -46,6 +46,7 @@ fn reopen_and_read(data_dir: &Path, clean: bool) -> (Vec<(i64, String)>, i64) {
             max_records: 10_000,
             key_deserializer: SerializerKind::String,
             value_deserializer: SerializerKind::String,
+            isolation_level: Default::default(),
         };
         match cluster.handle(0, fetch) {
             Reply::Records { records: page, log_end_offset, .. } => {

@@ -54,6 +54,7 @@ fn a_segment_per_record_keeps_a_bounded_number_of_files_open() {
         max_records: 10_000,
         key_deserializer: SerializerKind::String,
         value_deserializer: SerializerKind::String,
+        isolation_level: Default::default(),
     };
     let Reply::Records { records, .. } = cluster.handle(0, fetch) else { panic!("no records") };
     assert_eq!(records.len(), SEGMENTS);

@@ -317,6 +317,7 @@ impl Router {
                         max_records: BROWSE_FETCH_RECORDS,
                         key_deserializer: deserializers.0,
                         value_deserializer: deserializers.1,
+                        isolation_level: Default::default(),
                     };
                     (self.send_browse)(fetch, None);
                 }

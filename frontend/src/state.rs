@@ -499,8 +499,12 @@ impl AppState {
             }
             produced @ Reply::Produced { .. } => self.produced(produced),
             Reply::ProducerIdInitialized { producer_id, producer_epoch } => {
-                let producer =
-                    kite_shared::api::IdempotentProducer { producer_id, producer_epoch, sequences: vec![] };
+                let producer = kite_shared::api::IdempotentProducer {
+                    producer_id,
+                    producer_epoch,
+                    sequences: vec![],
+                    transactional_id: None,
+                };
                 self.producer.producer = self.producer.idempotence.then_some(producer);
             }
             Reply::Records { topic, partition, records, .. } => {
@@ -545,6 +549,9 @@ impl AppState {
             | Reply::Subscribed { .. }
             | Reply::Unsubscribed { .. }
             | Reply::Pong { .. }
+            | Reply::TransactionEnded { .. }
+            | Reply::OffsetsSent { .. }
+            | Reply::Transactions { .. }
             | Reply::ClusterReset => {}
             Reply::RecordDumped { topic, partition, batch, record } => {
                 self.dumped = Some(Dumped { topic, partition, batch, record });
@@ -732,6 +739,7 @@ pub fn record_fetches(topic: &TopicDescription, key: SerializerKind, value: Seri
             max_records: RECORDS_SHOWN_PER_PARTITION,
             key_deserializer: key,
             value_deserializer: value,
+            isolation_level: Default::default(),
         })
         .collect()
 }

@@ -90,6 +90,49 @@ pub enum Command {
     /// Kafka's InitProducerId for an idempotent producer: a new producer id at epoch 0. Answered
     /// with `producer_id_initialized`.
     InitProducerId,
+    /// The transactional producer's `initTransactions`: InitProducerId with a `transactional.id`,
+    /// at its coordinator. The id's producer id and its epoch bumped, which fences every older
+    /// instance (a transaction one left open is aborted first). Answered with
+    /// `producer_id_initialized`; `produce` with `producer.transactional_id` then writes in a
+    /// transaction, which `end_transaction` commits or aborts.
+    InitTransactions {
+        /// The producer's `transactional.id`.
+        transactional_id: String,
+        /// `transaction.timeout.ms`: an open transaction older than this is aborted by the
+        /// coordinator; Kafka's default (60,000) when absent.
+        #[serde(default)]
+        transaction_timeout_ms: Option<i32>,
+    },
+    /// `commitTransaction` / `abortTransaction`: the coordinator writes its decision, then a
+    /// COMMIT or ABORT marker to every partition the transaction wrote to. Answered with
+    /// `transaction_ended`.
+    EndTransaction {
+        /// The producer's `transactional.id`.
+        transactional_id: String,
+        /// Its producer id, from `init_transactions`.
+        producer_id: i64,
+        /// Its epoch, from `init_transactions`: an older one is fenced (PRODUCER_FENCED).
+        producer_epoch: i16,
+        /// Commit (true) or abort.
+        commit: bool,
+    },
+    /// `sendOffsetsToTransaction`: a consumer group's offsets committed with the transaction, or
+    /// not at all (AddOffsetsToTxn, then TxnOffsetCommit). Answered with `offsets_sent`.
+    SendOffsetsToTransaction {
+        /// The producer's `transactional.id`.
+        transactional_id: String,
+        /// Its producer id.
+        producer_id: i64,
+        /// Its epoch.
+        producer_epoch: i16,
+        /// The consumer group whose offsets these are.
+        group: String,
+        /// The offsets: for each partition, the next one the group will read.
+        offsets: Vec<GroupOffset>,
+    },
+    /// Every transaction the coordinator holds, as `kafka-transactions.sh list` and `describe`
+    /// show them. Answered with `transactions`.
+    DescribeTransactions,
     /// Up to `max_records` records of one partition from `offset`, read with the named deserializers.
     Fetch {
         /// The topic to read.
@@ -106,6 +149,11 @@ pub enum Command {
         /// The deserializer that reads each value into text.
         #[serde(default)]
         value_deserializer: SerializerKind,
+        /// `read_committed` reads only below the last stable offset and skips the records of
+        /// aborted transactions; `read_uncommitted` (the default) reads everything below the
+        /// high watermark.
+        #[serde(default, skip_serializing_if = "IsolationLevel::is_uncommitted")]
+        isolation_level: IsolationLevel,
     },
     /// Registers an Avro schema under a subject in the cluster's schema registry
     /// (`POST /subjects/{subject}/versions`); `TOPIC-key` and `TOPIC-value` are the subjects the
@@ -406,7 +454,7 @@ pub enum Command {
         max_bytes: Option<u32>,
         /// The consumer's `isolation.level`: `read_committed` reads only to the last stable
         /// offset and is told which transactions aborted.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "IsolationLevel::is_uncommitted")]
         isolation_level: IsolationLevel,
     },
 }
@@ -422,6 +470,13 @@ pub enum IsolationLevel {
     /// Only up to the last stable offset: no record of an open transaction, and the aborted
     /// transactions named so their records are skipped.
     ReadCommitted,
+}
+
+impl IsolationLevel {
+    /// Kafka's default, left out on the wire.
+    pub fn is_uncommitted(&self) -> bool {
+        *self == IsolationLevel::ReadUncommitted
+    }
 }
 crate::tag_first!(Command, "type");
 
@@ -736,6 +791,10 @@ pub struct IdempotentProducer {
     /// (partition, next sequence) for each partition it has written to; others start at 0.
     #[serde(default)]
     pub sequences: Vec<(i32, i32)>,
+    /// A transactional producer's `transactional.id` (from `init_transactions`): the record is
+    /// written in its open transaction, its partition added to the transaction first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transactional_id: Option<String>,
 }
 
 impl IdempotentProducer {
@@ -864,6 +923,27 @@ pub enum ResetTarget {
     },
 }
 crate::tag_first!(ResetTarget, "kind");
+
+/// A transactional id and its transaction, as `kafka-transactions.sh describe` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionView {
+    /// The producer's `transactional.id`.
+    pub transactional_id: String,
+    /// Its producer id.
+    pub producer_id: i64,
+    /// Its current epoch.
+    pub producer_epoch: i16,
+    /// Kafka's state name: `Empty`, `Ongoing`, `PrepareCommit`, `CompleteCommit`, …
+    pub state: String,
+    /// `transaction.timeout.ms`.
+    pub timeout_ms: i32,
+    /// When the open transaction started (ms), -1 when none is open.
+    pub start_ms: i64,
+    /// The partitions the open transaction wrote to.
+    pub partitions: Vec<PartitionRef>,
+    /// The `__transaction_state` partition that keeps it, and its leader: the coordinator.
+    pub coordinator_partition: i32,
+}
 
 /// A record a consumer polled.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -1243,6 +1323,24 @@ pub enum Reply {
         /// found it a duplicate.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         idempotent: Option<IdempotentWrite>,
+    },
+    /// `end_transaction`'s answer: the transaction's decision is written and its markers are on
+    /// their way (on every partition that could take one).
+    TransactionEnded {
+        /// The producer's `transactional.id`.
+        transactional_id: String,
+        /// Committed (true) or aborted.
+        committed: bool,
+    },
+    /// `send_offsets_to_transaction`'s answer: the offsets wait on the transaction.
+    OffsetsSent {
+        /// The group they are for.
+        group: String,
+    },
+    /// `describe_transactions`' answer.
+    Transactions {
+        /// Every transactional id the coordinator holds, by id.
+        transactions: Vec<TransactionView>,
     },
     /// `init_producer_id`'s answer: the producer's id and epoch.
     ProducerIdInitialized {
@@ -1844,7 +1942,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `init_producer_id`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_records`, `create_partitions`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `inspect_kafka`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `init_producer_id`, `init_transactions`, `end_transaction`, `send_offsets_to_transaction`, `describe_transactions`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_records`, `create_partitions`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `inspect_kafka`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
         );
     }
 

@@ -299,6 +299,7 @@ impl TailPosition<'_> {
                 max_records: TAIL_PUSH_RECORDS,
                 key_deserializer: self.deserializers.0,
                 value_deserializer: self.deserializers.1,
+                isolation_level: Default::default(),
             };
             match cluster.handle(now_ms, fetch) {
                 Reply::Records { records, log_start_offset, .. } => {

@@ -251,6 +251,7 @@ fn fetch(partition: i32, offset: i64, max_records: u32) -> Command {
         max_records,
         key_deserializer: Default::default(),
         value_deserializer: Default::default(),
+        isolation_level: Default::default(),
     }
 }
 
@@ -532,7 +533,12 @@ impl Sim {
             && let Reply::ProducerIdInitialized { producer_id, producer_epoch } =
                 self.ask(Command::InitProducerId)
         {
-            self.producer = Some(IdempotentProducer { producer_id, producer_epoch, sequences: vec![] });
+            self.producer = Some(IdempotentProducer {
+                producer_id,
+                producer_epoch,
+                sequences: vec![],
+                transactional_id: None,
+            });
         }
         if let Command::Produce { producer, .. } = command {
             producer.clone_from(&self.producer);

@@ -1381,6 +1381,7 @@ fn an_idempotent_producer_is_not_duplicated_and_is_fenced() {
         max_records: 10,
         key_deserializer: Default::default(),
         value_deserializer: Default::default(),
+        isolation_level: Default::default(),
     };
     let Reply::Records { records, .. } = cluster.handle(NOW_MS, fetch.clone()) else { panic!("no records") };
     let values: Vec<_> = records.iter().filter_map(|r| r.value.clone()).collect();

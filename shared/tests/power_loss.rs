@@ -55,6 +55,7 @@ fn read_all(cluster: &mut Cluster, now_ms: i64) -> BTreeMap<i32, Vec<(i64, Strin
             max_records: kite_shared::limits::MAX_FETCH_RECORDS,
             key_deserializer: Default::default(),
             value_deserializer: Default::default(),
+            isolation_level: Default::default(),
         };
         let Reply::Records { records, log_start_offset, log_end_offset, .. } = cluster.handle(now_ms, fetch)
         else {

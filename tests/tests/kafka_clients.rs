@@ -101,6 +101,7 @@ fn kcat_lists_the_brokers_produces_with_every_codec_and_consumes() {
         max_records: 10,
         key_deserializer: Default::default(),
         value_deserializer: Default::default(),
+        isolation_level: Default::default(),
     };
     let Reply::Records { records, .. } = client.request(fetch) else { panic!("no records") };
     let values: Vec<_> = records.iter().filter_map(|r| r.value.clone()).collect();

@@ -308,6 +308,7 @@ mod persistence {
             max_records: 10_000,
             key_deserializer: SerializerKind::String,
             value_deserializer: SerializerKind::String,
+            isolation_level: Default::default(),
         }
     }
 
@@ -492,6 +493,7 @@ mod schemas {
             max_records: 10,
             key_deserializer: SerializerKind::String,
             value_deserializer: SerializerKind::Avro,
+            isolation_level: Default::default(),
         })
     }
 
@@ -899,6 +901,7 @@ mod load {
                                 max_records: 1,
                                 key_deserializer: SerializerKind::String,
                                 value_deserializer: SerializerKind::String,
+                                isolation_level: Default::default(),
                             });
                             assert!(
                                 matches!(reply, Reply::Records { ref records, .. } if records.len() == 1),
@@ -930,6 +933,7 @@ mod load {
                     max_records: 10_000,
                     key_deserializer: SerializerKind::String,
                     value_deserializer: SerializerKind::String,
+                    isolation_level: Default::default(),
                 });
                 let Reply::Records { records, .. } = reply else { panic!("{reply:?}") };
                 if records.is_empty() {

@@ -97,6 +97,7 @@ pub fn seek_commands(
         max_records: BROWSE_FETCH_RECORDS,
         key_deserializer: deserializers.0,
         value_deserializer: deserializers.1,
+        isolation_level: Default::default(),
     };
     topic
         .partitions
@@ -166,6 +167,7 @@ pub fn tail_commands(
                 max_records: BROWSE_FETCH_RECORDS,
                 key_deserializer: deserializers.0,
                 value_deserializer: deserializers.1,
+                isolation_level: Default::default(),
             })
         })
         .collect()

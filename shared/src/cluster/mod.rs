@@ -637,7 +637,14 @@ impl Cluster {
                 max_records,
                 key_deserializer,
                 value_deserializer,
-            } => self.fetch(&topic, partition, offset, max_records, key_deserializer, value_deserializer),
+                isolation_level,
+            } => self.fetch(
+                &topic,
+                partition,
+                (offset, max_records),
+                (key_deserializer, value_deserializer),
+                isolation_level,
+            ),
             Command::ProduceBatch {
                 topic,
                 partition,
@@ -715,6 +722,10 @@ impl Cluster {
             Command::InitProducerId => self.init_producer_id(now_ms).map(|(producer_id, producer_epoch)| {
                 Reply::ProducerIdInitialized { producer_id, producer_epoch }
             }),
+            txn @ (Command::InitTransactions { .. }
+            | Command::EndTransaction { .. }
+            | Command::SendOffsetsToTransaction { .. }
+            | Command::DescribeTransactions) => self.transaction_asked(now_ms, txn),
             Command::InspectKafka { after } => {
                 Ok(Reply::KafkaExchanges { exchanges: self.kafka_exchanges.view(after) })
             }
@@ -1313,12 +1324,18 @@ impl Cluster {
         let Placed { timestamp_ms, record, .. } = placed.remove(0);
         let partition = placement.partition();
         let sequence = producer.next_sequence(partition);
+        if let Some(transactional_id) = &producer.transactional_id {
+            // As a Kafka client library does before a transaction's first record to a partition.
+            let tp = crate::ids::TopicPartition { topic: topic_name.to_string(), partition };
+            let pid_epoch = (producer.producer_id, producer.producer_epoch);
+            self.add_partitions_to_txn(now_ms, transactional_id, pid_epoch, &[tp])?;
+        }
         let batch = ProducerBatch {
             producer_id: producer.producer_id,
             epoch: producer.producer_epoch,
             first_sequence: sequence,
             record_count: 1,
-            transactional: false,
+            transactional: producer.transactional_id.is_some(),
         };
         let to = (Some(partition), request.partitioner);
         let (produced, duplicate) = self.produce_idempotent(
@@ -1639,20 +1656,24 @@ impl Cluster {
     }
 
     fn fetch(
-        &self,
+        &mut self,
         topic_name: &str,
         partition: i32,
-        offset: i64,
-        max_records: u32,
-        key_deserializer: SerializerKind,
-        value_deserializer: SerializerKind,
+        (offset, max_records): (i64, u32),
+        deserializers: (SerializerKind, SerializerKind),
+        isolation: IsolationLevel,
     ) -> Result<Reply, KafkaError> {
+        // Read committed: to the last stable offset, the aborted transactions' batches skipped.
+        let (stable, aborted) = match isolation {
+            IsolationLevel::ReadCommitted => self.stable_view(topic_name, partition, offset)?,
+            IsolationLevel::ReadUncommitted => (i64::MAX, Vec::new()),
+        };
         let (log, high_watermark) = self.readable(topic_name, partition)?;
+        let end = high_watermark.min(stable);
         let max_records = max_records.min(MAX_FETCH_RECORDS) as usize;
         check_fetch_offset(log, topic_name, partition, offset)?;
         let corrupt =
             |e: crate::record::batch::BatchError| KafkaError::new(ErrorCode::CorruptMessage, e.to_string());
-        let deserializers = (key_deserializer, value_deserializer);
         let view = |offset: i64, timestamp_ms: i64, record: &BatchRecord| {
             record_view(&self.schema_registry, deserializers, offset, timestamp_ms, record)
         };
@@ -1661,10 +1682,10 @@ impl Cluster {
         let mut records = Vec::new();
         let mut next = offset;
         let mut read_bytes = 0;
-        while records.len() < max_records && next < high_watermark && read_bytes < MAX_FETCH_BYTES {
+        while records.len() < max_records && next < end && read_bytes < MAX_FETCH_BYTES {
             let bytes = committed_prefix(
                 log.read(next, FETCH_READ_CHUNK_BYTES.min(MAX_FETCH_BYTES - read_bytes))?.into_owned(),
-                high_watermark,
+                end,
             );
             if bytes.is_empty() {
                 break;
@@ -1674,8 +1695,14 @@ impl Cluster {
             while at < bytes.len() && records.len() < max_records {
                 let (batch, used) = RecordBatch::decode(&bytes[at..]).map_err(corrupt)?;
                 at += used;
-                // A transaction marker is no record a consumer sees.
-                let data = if batch.attributes.control { &[][..] } else { &batch.records[..] };
+                // A transaction marker is no record a consumer sees, nor (read committed) is an
+                // aborted transaction's.
+                let skipped = batch.attributes.control
+                    || aborted.iter().any(|a| {
+                        a.producer_id == batch.producer_id
+                            && (a.first_offset..=a.last_offset).contains(&batch.base_offset)
+                    });
+                let data = if skipped { &[][..] } else { &batch.records[..] };
                 for record in data {
                     let record_offset = batch.base_offset + i64::from(record.offset_delta);
                     if record_offset < next || records.len() == max_records {

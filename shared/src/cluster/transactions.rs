@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Cluster;
+use crate::api::{Command, PartitionRef, Reply, TransactionView};
 use crate::config::Acks;
 use crate::error::{ErrorCode, KafkaError};
 use crate::group::coordinator::OFFSETS_TOPIC;
@@ -27,6 +28,8 @@ use crate::txn::marker::{MarkerKind, encode_marker};
 const TRANSACTION_STATE_REPLICATION_FACTOR: usize = 3;
 /// Kafka's `transaction.state.log.min.isr` default.
 const TRANSACTION_STATE_MIN_ISR: usize = 2;
+/// Kafka's `transaction.timeout.ms` default, for a producer that names none.
+pub(super) const DEFAULT_TRANSACTION_TIMEOUT_MS: i32 = 60_000;
 /// Offsets one transaction may send (TxnOffsetCommit) before it ends.
 pub(super) const MAX_PENDING_OFFSETS_PER_TRANSACTION: usize = 100_000;
 
@@ -485,4 +488,73 @@ fn decoded_offset(key: &[u8], value: Option<&[u8]>) -> Option<(String, TopicPart
     };
     let value = OffsetCommitValue::decode(value?).ok()?;
     Some((group, TopicPartition { topic, partition }, value))
+}
+
+impl Cluster {
+    /// The transaction commands of Kite's own API: the transactional producer's calls, made by
+    /// the engine on the client's behalf as a Kafka client library makes them.
+    pub(super) fn transaction_asked(&mut self, now_ms: i64, command: Command) -> Result<Reply, KafkaError> {
+        match command {
+            Command::InitTransactions { transactional_id, transaction_timeout_ms } => {
+                self.transaction_coordinator(now_ms, &transactional_id)?;
+                let timeout = transaction_timeout_ms.unwrap_or(DEFAULT_TRANSACTION_TIMEOUT_MS);
+                let (producer_id, producer_epoch) =
+                    self.init_transactional_producer(now_ms, &transactional_id, timeout, None)?;
+                Ok(Reply::ProducerIdInitialized { producer_id, producer_epoch })
+            }
+            Command::EndTransaction { transactional_id, producer_id, producer_epoch, commit } => {
+                self.end_txn(now_ms, &transactional_id, (producer_id, producer_epoch), commit)?;
+                Ok(Reply::TransactionEnded { transactional_id, committed: commit })
+            }
+            Command::SendOffsetsToTransaction {
+                transactional_id,
+                producer_id,
+                producer_epoch,
+                group,
+                offsets,
+            } => {
+                let producer = (producer_id, producer_epoch);
+                self.add_offsets_to_txn(now_ms, &transactional_id, producer, &group)?;
+                let offsets = offsets
+                    .into_iter()
+                    .map(|o| {
+                        let value = OffsetCommitValue {
+                            offset: o.offset,
+                            leader_epoch: -1,
+                            metadata: String::new(),
+                            commit_timestamp: now_ms,
+                        };
+                        (TopicPartition { topic: o.topic, partition: o.partition }, value)
+                    })
+                    .collect();
+                self.txn_offset_commit(now_ms, &transactional_id, producer, &group, offsets)?;
+                Ok(Reply::OffsetsSent { group })
+            }
+            Command::DescribeTransactions => {
+                let transactions = self
+                    .transactions
+                    .coordinator
+                    .all()
+                    .map(|t| TransactionView {
+                        transactional_id: t.transactional_id.clone(),
+                        producer_id: t.producer_id,
+                        producer_epoch: t.producer_epoch,
+                        state: t.state.name().to_string(),
+                        timeout_ms: t.timeout_ms,
+                        start_ms: t.start_ms,
+                        partitions: t
+                            .partitions
+                            .iter()
+                            .map(|tp| PartitionRef { topic: tp.topic.clone(), partition: tp.partition })
+                            .collect(),
+                        coordinator_partition: self.state_partition(&t.transactional_id),
+                    })
+                    .collect();
+                Ok(Reply::Transactions { transactions })
+            }
+            other => {
+                Err(error(ErrorCode::InvalidRequest, format!("{other:?} is not a transaction command.")))
+            }
+        }
+    }
 }

@@ -179,8 +179,12 @@ impl ScenarioRun {
         if self.producer.is_none() {
             match cluster.handle(self.now_ms, Command::InitProducerId) {
                 Reply::ProducerIdInitialized { producer_id, producer_epoch } => {
-                    self.producer =
-                        Some(IdempotentProducer { producer_id, producer_epoch, sequences: vec![] });
+                    self.producer = Some(IdempotentProducer {
+                        producer_id,
+                        producer_epoch,
+                        sequences: vec![],
+                        transactional_id: None,
+                    });
                 }
                 other => return describe(&other).done(),
             }
