@@ -964,6 +964,7 @@ fn consume_in_group(
         assignors: Vec::new(),
         enable_auto_commit: Some(true),
         session_timeout_ms: None,
+        isolation_level: Default::default(),
     };
     let consumer = match connection.request(open)? {
         Reply::ConsumerOpened { consumer } => consumer,

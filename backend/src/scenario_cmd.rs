@@ -61,6 +61,7 @@ fn write_code(
                 assignors: Vec::new(),
                 enable_auto_commit: None,
                 session_timeout_ms: None,
+                isolation_level: Default::default(),
             },
             _ => continue,
         };

@@ -153,7 +153,8 @@ fn the_reducer_follows_the_engine() {
         "no id before InitProducerId answers"
     );
     let state = state.apply(reply(Reply::ProducerIdInitialized { producer_id: 7, producer_epoch: 0 }));
-    let producer = IdempotentProducer { producer_id: 7, producer_epoch: 0, sequences: vec![] };
+    let producer =
+        IdempotentProducer { producer_id: 7, producer_epoch: 0, sequences: vec![], transactional_id: None };
     assert_eq!(state.producer.producer, Some(producer.clone()));
     let mut sent = Command::produce_text("orders", None, Some("k".into()), "v");
     if let Command::Produce { producer: from, .. } = &mut sent {
@@ -216,6 +217,7 @@ fn the_partition_view_fetches_only_non_empty_partitions_newest_first() {
         max_records: 12,
         key_deserializer: SerializerKind::Integer,
         value_deserializer: SerializerKind::String,
+        isolation_level: Default::default(),
     };
     assert_eq!(fetches, vec![fetch(1, 0), fetch(2, 28)]);
 }

@@ -58,6 +58,7 @@ async fn values(engine: &RefCell<TabEngine>) -> Vec<(i64, String)> {
         max_records: 1_000,
         key_deserializer: SerializerKind::String,
         value_deserializer: SerializerKind::String,
+        isolation_level: Default::default(),
     };
     match ask(engine, 999, fetch).await {
         Reply::Records { records, .. } => records.into_iter().map(|r| (r.offset, r.value.unwrap())).collect(),

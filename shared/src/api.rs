@@ -279,6 +279,9 @@ pub enum Command {
         /// removes it; Kafka's default (45,000) when absent.
         #[serde(default)]
         session_timeout_ms: Option<i32>,
+        /// `isolation.level`: `read_committed` reads only committed transactions' records.
+        #[serde(default, skip_serializing_if = "IsolationLevel::is_uncommitted")]
+        isolation_level: IsolationLevel,
     },
     /// The consumer's `poll`: at most `max_records` records (its `max.poll.records`, 500, when
     /// absent), read with the named deserializers. With auto commit, first commits what earlier

@@ -163,6 +163,7 @@ fn consumers_belong_to_the_session_that_opened_them() {
         assignors: vec![],
         enable_auto_commit: None,
         session_timeout_ms: None,
+        isolation_level: Default::default(),
     };
     let Reply::ConsumerOpened { consumer } = ask(&mut mine, &mut cluster, 1, open).reply else { panic!() };
     let poll = || Command::Poll {

@@ -5,7 +5,7 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-use kite_shared::api::{Command, IsolationLevel, Reply};
+use kite_shared::api::{Command, GroupOffset, IdempotentProducer, IsolationLevel, PartitionRef, Reply};
 use kite_shared::cluster::{Cluster, StorageOptions};
 use kite_shared::group::offsets_topic::OffsetCommitValue;
 use kite_shared::ids::TopicPartition;
@@ -123,4 +123,119 @@ fn transactions_come_back_after_a_restart() {
     // A new instance of "aborter" after the restart: the epoch goes on from where it was.
     let again = cluster.init_transactional_producer(T0, "aborter", TIMEOUT_MS, None).unwrap();
     assert_eq!(again, (aborter.0, aborter.1 + 1));
+}
+
+/// `produce` with a transactional id, then `end_transaction`, through Kite's own commands (as the
+/// UI, the CLI and scenarios use them): a read_committed `fetch` and a read_committed consumer
+/// see the committed record only, never the aborted one nor one still open; read_uncommitted sees
+/// them all. `send_offsets_to_transaction` commits a group's offset with the transaction.
+#[test]
+fn kites_own_commands_write_and_read_transactions() {
+    let mut cluster = Cluster::replicated_in_memory(3, 3, T0);
+    let create = Command::CreateTopic {
+        name: "orders".into(),
+        partitions: 1,
+        configs: Default::default(),
+        replication_factor: Some(3),
+    };
+    assert!(matches!(cluster.handle(T0, create), Reply::TopicCreated { .. }));
+    let init = Command::InitTransactions { transactional_id: "shop".into(), transaction_timeout_ms: None };
+    let Reply::ProducerIdInitialized { producer_id, producer_epoch } = cluster.handle(T0, init) else {
+        panic!()
+    };
+    let mut producer = IdempotentProducer {
+        producer_id,
+        producer_epoch,
+        sequences: Vec::new(),
+        transactional_id: Some("shop".into()),
+    };
+    let mut send = |cluster: &mut Cluster, value: &str| {
+        let mut produce = Command::produce_text("orders", Some(0), None, value);
+        if let Command::Produce { producer: p, .. } = &mut produce {
+            *p = Some(producer.clone());
+        }
+        match cluster.handle(T0, produce) {
+            Reply::Produced { partition, idempotent: Some(write), .. } => producer.wrote(partition, &write),
+            other => panic!("{other:?}"),
+        }
+    };
+    let end = |cluster: &mut Cluster, commit: bool| {
+        let end =
+            Command::EndTransaction { transactional_id: "shop".into(), producer_id, producer_epoch, commit };
+        assert_eq!(
+            cluster.handle(T0, end),
+            Reply::TransactionEnded { transactional_id: "shop".into(), committed: commit }
+        );
+    };
+    send(&mut cluster, "kept");
+    let offsets = vec![GroupOffset { topic: "orders".into(), partition: 0, offset: 1 }];
+    let send_offsets = Command::SendOffsetsToTransaction {
+        transactional_id: "shop".into(),
+        producer_id,
+        producer_epoch,
+        group: "readers".into(),
+        offsets,
+    };
+    assert_eq!(cluster.handle(T0, send_offsets), Reply::OffsetsSent { group: "readers".into() });
+    end(&mut cluster, true);
+    send(&mut cluster, "dropped");
+    end(&mut cluster, false);
+    send(&mut cluster, "open");
+
+    let values = |cluster: &mut Cluster, isolation_level| {
+        let fetch = Command::Fetch {
+            topic: "orders".into(),
+            partition: 0,
+            offset: 0,
+            max_records: 100,
+            key_deserializer: Default::default(),
+            value_deserializer: Default::default(),
+            isolation_level,
+        };
+        let Reply::Records { records, .. } = cluster.handle(T0, fetch) else { panic!() };
+        records.into_iter().filter_map(|r| r.value).collect::<Vec<_>>()
+    };
+    assert_eq!(values(&mut cluster, IsolationLevel::ReadCommitted), ["kept"]);
+    assert_eq!(values(&mut cluster, IsolationLevel::ReadUncommitted), ["kept", "dropped", "open"]);
+    let committed: Vec<i64> =
+        cluster.committed_offsets("readers").into_iter().map(|(_, v)| v.offset).collect();
+    assert_eq!(committed, [1], "the group's offset committed with the transaction");
+
+    // A read_committed consumer of its own, and a read_uncommitted one.
+    let mut polled = |isolation_level| {
+        let open = Command::OpenConsumer {
+            group: None,
+            topics: Vec::new(),
+            partitions: vec![PartitionRef { topic: "orders".into(), partition: 0 }],
+            client_id: None,
+            auto_offset_reset: Some("earliest".into()),
+            assignors: Vec::new(),
+            enable_auto_commit: Some(false),
+            session_timeout_ms: None,
+            isolation_level,
+        };
+        let Reply::ConsumerOpened { consumer } = cluster.handle(T0, open) else { panic!() };
+        let mut values = Vec::new();
+        for round in 0..10 {
+            let poll = Command::Poll {
+                consumer,
+                max_records: None,
+                key_deserializer: Default::default(),
+                value_deserializer: Default::default(),
+            };
+            cluster.tick(T0 + round * 100);
+            if let Reply::Polled { records, .. } = cluster.handle(T0 + round * 100, poll) {
+                values.extend(records.into_iter().filter_map(|r| r.record.value));
+            }
+        }
+        values
+    };
+    assert_eq!(polled(IsolationLevel::ReadCommitted), ["kept"]);
+    assert_eq!(polled(IsolationLevel::ReadUncommitted), ["kept", "dropped", "open"]);
+
+    let Reply::Transactions { transactions } = cluster.handle(T0, Command::DescribeTransactions) else {
+        panic!()
+    };
+    assert_eq!(transactions.len(), 1);
+    assert_eq!((transactions[0].state.as_str(), transactions[0].partitions.len()), ("Ongoing", 1));
 }

@@ -446,6 +446,7 @@ fn consumer_groups_like_kafkas_tools() {
         assignors: vec![],
         enable_auto_commit: None,
         session_timeout_ms: None,
+        isolation_level: Default::default(),
     };
     let Reply::ConsumerOpened { consumer } = client.request(open) else { panic!("no consumer") };
     let poll = || Api::Poll {

@@ -683,6 +683,7 @@ mod security {
             assignors: vec![],
             enable_auto_commit: None,
             session_timeout_ms: None,
+            isolation_level: Default::default(),
         };
         let mut opened = Vec::new();
         for _ in 0..32 {

@@ -107,6 +107,7 @@ pub fn consumers_panel(props: &Props) -> Html {
                 // A playground's session: a crashed member is noticed after 10 s, not Kafka's
                 // default 45 s (the broker's minimum is 6 s).
                 session_timeout_ms: Some(PLAYGROUND_SESSION_TIMEOUT_MS),
+                isolation_level: Default::default(),
             });
         })
     };

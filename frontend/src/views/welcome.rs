@@ -89,6 +89,7 @@ pub fn start_commands(brokers: usize) -> Vec<Command> {
         assignors: Vec::new(),
         enable_auto_commit: None,
         session_timeout_ms: Some(super::consumers::PLAYGROUND_SESSION_TIMEOUT_MS),
+        isolation_level: Default::default(),
     });
     commands
 }

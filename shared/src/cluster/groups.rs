@@ -364,7 +364,12 @@ impl Cluster {
                 vec![(to, Message::MetadataResponse { correlation, partitions })]
             }
             Message::Fetch { tp, fetch_offset, correlation, .. } => {
-                let result = self.fetch_for_consumer(&tp, fetch_offset);
+                let isolation = self
+                    .groups
+                    .consumers
+                    .get(&from)
+                    .map_or(IsolationLevel::ReadUncommitted, |h| h.consumer.config.isolation_level);
+                let result = self.fetch_for_consumer(&tp, (fetch_offset, isolation));
                 vec![(to, Message::FetchResponse { tp, correlation, result })]
             }
             Message::ListOffsets { tp, timestamp, correlation } => {
@@ -396,22 +401,35 @@ impl Cluster {
         }
     }
 
-    /// Whole batches from `offset` (one broker: everything appended is committed): the engine's
-    /// `fetch_records`, as a replica fetch answers a consumer.
-    fn fetch_for_consumer(&mut self, tp: &TopicPartition, offset: i64) -> Result<FetchData, ErrorCode> {
+    /// Whole batches from `offset` below the high watermark (read committed: the last stable
+    /// offset, with the aborted transactions among them): the engine's `fetch_records`, as a
+    /// leader answers a consumer.
+    fn fetch_for_consumer(
+        &mut self,
+        tp: &TopicPartition,
+        (offset, isolation): (i64, IsolationLevel),
+    ) -> Result<FetchData, ErrorCode> {
         let max_bytes = u32::try_from(MAX_FETCH_BYTES).unwrap_or(u32::MAX);
-        match self.fetch_records(
-            &tp.topic,
-            tp.partition,
-            (offset, Some(max_bytes)),
-            IsolationLevel::ReadUncommitted,
-        ) {
-            Ok(Reply::RecordBatches { log_start_offset, log_end_offset, payload, .. }) => Ok(FetchData {
-                high_watermark: log_end_offset,
+        match self.fetch_records(&tp.topic, tp.partition, (offset, Some(max_bytes)), isolation) {
+            Ok(Reply::RecordBatches {
+                log_start_offset,
+                log_end_offset,
+                last_stable_offset,
+                aborted_transactions,
+                payload,
+                ..
+            }) => Ok(FetchData {
+                // A read_committed consumer reads to the last stable offset: its end.
+                high_watermark: if isolation == IsolationLevel::ReadCommitted {
+                    last_stable_offset
+                } else {
+                    log_end_offset
+                },
                 log_start_offset,
                 log_end_offset,
                 records: payload,
                 diverging: None,
+                aborted: aborted_transactions,
             }),
             Ok(_) => Err(ErrorCode::UnknownTopicOrPartition),
             Err(e) => Err(e.error),
@@ -496,6 +514,7 @@ impl Cluster {
         assignors: Vec<String>,
         enable_auto_commit: Option<bool>,
         session_timeout_ms: Option<i32>,
+        isolation_level: IsolationLevel,
     ) -> Result<Reply, KafkaError> {
         if self.groups.consumers.len() >= MAX_HOSTED_CONSUMERS {
             return Err(KafkaError::new(
@@ -555,6 +574,7 @@ impl Cluster {
         if let Some(session) = session_timeout_ms {
             config.session_timeout_ms = session;
         }
+        config.isolation_level = isolation_level;
         let mut consumer = Consumer::new(id, config);
         if topics.is_empty() {
             let tps: Vec<TopicPartition> = partitions

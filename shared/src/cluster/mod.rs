@@ -679,6 +679,7 @@ impl Cluster {
                 assignors,
                 enable_auto_commit,
                 session_timeout_ms,
+                isolation_level,
             } => self.open_consumer(
                 now_ms,
                 group,
@@ -689,6 +690,7 @@ impl Cluster {
                 assignors,
                 enable_auto_commit,
                 session_timeout_ms,
+                isolation_level,
             ),
             Command::Poll { consumer, max_records, key_deserializer, value_deserializer } => {
                 self.poll(now_ms, consumer, max_records, (key_deserializer, value_deserializer))

@@ -16,6 +16,7 @@ use super::assignor::{self, Subscription};
 use super::coordinator::{GroupRequest, GroupResponse, JoinGroup, OFFSETS_TOPIC};
 use super::coordinator_partition;
 use super::offsets_topic::{ConsumerAssignment, ConsumerSubscription, by_topic};
+use crate::api::IsolationLevel;
 use crate::error::ErrorCode;
 use crate::record::batch::{Header, RecordBatch};
 use crate::replication::partition::Outbox;
@@ -90,6 +91,9 @@ pub struct ConsumerConfig {
     pub retry_backoff_ms: i64,
     /// `metadata.max.age.ms`: metadata older than this (ms) is fetched again.
     pub metadata_max_age_ms: i64,
+    /// `isolation.level`: read_committed reads to the last stable offset and skips aborted
+    /// transactions' records.
+    pub isolation_level: IsolationLevel,
 }
 
 impl ConsumerConfig {
@@ -109,6 +113,7 @@ impl ConsumerConfig {
             request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
             retry_backoff_ms: DEFAULT_RETRY_BACKOFF_MS,
             metadata_max_age_ms: DEFAULT_METADATA_MAX_AGE_MS,
+            isolation_level: IsolationLevel::ReadUncommitted,
         }
     }
 
@@ -831,10 +836,15 @@ impl Consumer {
                         let mut rest = &data.records[..];
                         while let Ok((batch, used)) = RecordBatch::decode(rest) {
                             rest = &rest[used..];
-                            if batch.attributes.control {
-                                // A transaction marker is no record: the position moves past it
-                                // when nothing waits before it (else the next fetch starts after
-                                // the records that do).
+                            let aborted = data.aborted.iter().any(|a| {
+                                a.producer_id == batch.producer_id
+                                    && (a.first_offset..=a.last_offset).contains(&batch.base_offset)
+                            });
+                            if batch.attributes.control || aborted {
+                                // A transaction marker is no record, and an aborted transaction's
+                                // records are not read (read_committed): the position moves past
+                                // them when nothing waits before (else the next fetch starts
+                                // after the records that do).
                                 let after = batch.base_offset + i64::from(batch.last_offset_delta) + 1;
                                 if f.buffer.is_empty() && after > requested {
                                     f.position = Some(after);

@@ -324,6 +324,7 @@ impl Partition {
             log_end_offset: leo,
             records: Vec::new(),
             diverging: None,
+            aborted: Vec::new(),
         };
         let Some(follower) = replica else {
             // A consumer reads only what is committed: below the high watermark. Between the

@@ -55,6 +55,9 @@ pub struct FetchData {
     /// KIP-320 / KIP-595: the follower's last fetched epoch ends at this (epoch, offset) in the
     /// leader's log; the follower truncates there before fetching again.
     pub diverging: Option<(i32, i64)>,
+    /// For a read_committed consumer: the aborted transactions among the batches, whose records
+    /// it skips.
+    pub aborted: Vec<crate::log::producer_state::AbortedTxn>,
 }
 
 /// A message between the nodes of a replicated cluster: brokers, the controller and clients

@@ -228,6 +228,7 @@ impl ScenarioRun {
                 assignors: Vec::new(),
                 enable_auto_commit: None,
                 session_timeout_ms: Some(CONSUMER_SESSION_TIMEOUT_MS),
+                isolation_level: Default::default(),
             },
         );
         let outcome = match &reply {
