@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use kite_backend::client::ApiClient;
 use kite_shared::api::{
-    BatchedRecord, Command, HostCommand, ProducedRecord, Push, RecordView, Reply, TopicDescription,
+    BatchedRecord, Command, HostCommand, IsolationLevel, ProducedRecord, Push, RecordView, Reply,
+    TopicDescription,
 };
 use kite_shared::config::Acks;
 use kite_shared::limits::MAX_EVENTS_PUSHED_PER_SECOND;
@@ -331,6 +332,14 @@ pub(crate) struct ProduceArgs {
     /// `json`: one object per record: topic, partition, offset, timestamp.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     output: Output,
+    /// Write every record in one transaction of this `transactional.id` (committed at the end
+    /// of the input, unless --abort); a read_committed consumer sees none of them before.
+    #[arg(long)]
+    transactional_id: Option<String>,
+    /// With --transactional-id: abort the transaction instead of committing it (its records stay
+    /// in the log, skipped by read_committed consumers).
+    #[arg(long, requires = "transactional_id")]
+    abort: bool,
     #[command(flatten)]
     server: ServerArg,
 }
@@ -372,8 +381,29 @@ pub(crate) struct ConsumeArgs {
     /// `json`: one object per record: topic, partition, offset, timestamp, key, value, headers.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     output: Output,
+    /// read_uncommitted (Kafka's default) or read_committed: only committed transactions'
+    /// records, and nothing past the last stable offset.
+    #[arg(long, value_enum, default_value_t = Isolation::ReadUncommitted)]
+    isolation_level: Isolation,
     #[command(flatten)]
     server: ServerArg,
+}
+
+/// `--isolation-level`, by Kafka's names.
+#[derive(Clone, Copy, clap::ValueEnum)]
+#[clap(rename_all = "snake_case")]
+pub(crate) enum Isolation {
+    ReadUncommitted,
+    ReadCommitted,
+}
+
+impl From<Isolation> for IsolationLevel {
+    fn from(isolation: Isolation) -> IsolationLevel {
+        match isolation {
+            Isolation::ReadUncommitted => IsolationLevel::ReadUncommitted,
+            Isolation::ReadCommitted => IsolationLevel::ReadCommitted,
+        }
+    }
 }
 
 /// The records of one produce request as a Kafka record batch, serialized here as a producer
@@ -556,6 +586,10 @@ pub(crate) fn produce(
         })
         .collect::<Result<_, _>>()?;
     let mut connection = ApiClient::connect(&args.server.server)?;
+    let mut transaction = match &args.transactional_id {
+        Some(id) => Some(Transaction::init(&mut connection, id)?),
+        None => None,
+    };
     let lines: Box<dyn Iterator<Item = Result<String, String>>> = if args.values.is_empty() {
         Box::new(input.lines().map(|l| l.map_err(|e| format!("cannot read stdin: {e}"))))
     } else {
@@ -587,7 +621,11 @@ pub(crate) fn produce(
         }
         let records = std::mem::take(&mut chunk);
         let mut timestamps = Vec::new();
-        let reply = if key_serializer == SerializerKind::Avro || value_serializer == SerializerKind::Avro {
+        let reply = if let Some(transaction) = &mut transaction {
+            // A transactional producer's records, one by one, each in the open transaction.
+            let settings = (args.partition, partitioner, key_serializer, value_serializer, acks);
+            transaction.send(&mut connection, &args.topic, settings, records)?
+        } else if key_serializer == SerializerKind::Avro || value_serializer == SerializerKind::Avro {
             // Avro needs the server's schema registry: the server serializes (JSON records).
             let command = Command::ProduceBatch {
                 acks,
@@ -632,7 +670,100 @@ pub(crate) fn produce(
         }
         out.flush().map_err(|e| e.to_string())?;
     }
+    if let Some(transaction) = transaction {
+        transaction.end(&mut connection, !args.abort)?;
+    }
     Ok(())
+}
+
+/// `kite produce --transactional-id`'s producer: its id and epoch from `init_transactions`,
+/// its sequences, and how many records it wrote.
+struct Transaction {
+    producer: kite_shared::api::IdempotentProducer,
+    records: usize,
+}
+
+impl Transaction {
+    fn init(connection: &mut ApiClient, transactional_id: &str) -> Result<Transaction, String> {
+        let init = Command::InitTransactions {
+            transactional_id: transactional_id.to_string(),
+            transaction_timeout_ms: None,
+        };
+        match connection.request(init)? {
+            Reply::ProducerIdInitialized { producer_id, producer_epoch } => Ok(Transaction {
+                producer: kite_shared::api::IdempotentProducer {
+                    producer_id,
+                    producer_epoch,
+                    sequences: Vec::new(),
+                    transactional_id: Some(transactional_id.to_string()),
+                },
+                records: 0,
+            }),
+            other => Err(kafka_error(other)),
+        }
+    }
+
+    /// Each record produced in the transaction; answered as one batch's records.
+    fn send(
+        &mut self,
+        connection: &mut ApiClient,
+        topic: &str,
+        (partition, partitioner, key_serializer, value_serializer, acks): (
+            Option<i32>,
+            PartitionerKind,
+            SerializerKind,
+            SerializerKind,
+            Acks,
+        ),
+        records: Vec<BatchedRecord>,
+    ) -> Result<Reply, String> {
+        let mut produced = Vec::with_capacity(records.len());
+        for record in records {
+            let command = Command::Produce {
+                topic: topic.to_string(),
+                partition,
+                key: record.key,
+                value: record.value,
+                timestamp_ms: record.timestamp_ms,
+                partitioner,
+                key_serializer,
+                value_serializer,
+                headers: record.headers,
+                acks,
+                producer: Some(self.producer.clone()),
+            };
+            match connection.request(command)? {
+                Reply::Produced { partition, offset, timestamp_ms, idempotent, .. } => {
+                    if let Some(write) = idempotent {
+                        self.producer.wrote(partition, &write);
+                    }
+                    produced.push(ProducedRecord { partition, offset, timestamp_ms });
+                    self.records += 1;
+                }
+                other => return Err(kafka_error(other)),
+            }
+        }
+        Ok(Reply::ProducedBatch { topic: topic.to_string(), records: produced })
+    }
+
+    /// Commits (or aborts) the transaction; says so on stderr, as the outcome is no record.
+    fn end(self, connection: &mut ApiClient, commit: bool) -> Result<(), String> {
+        let id = self.producer.transactional_id.clone().unwrap_or_default();
+        let end = Command::EndTransaction {
+            transactional_id: id.clone(),
+            producer_id: self.producer.producer_id,
+            producer_epoch: self.producer.producer_epoch,
+            commit,
+        };
+        match connection.request(end)? {
+            Reply::TransactionEnded { committed, .. } => {
+                let verb = if committed { "Committed" } else { "Aborted" };
+                eprintln!("{verb} transaction '{id}': {} records", self.records);
+                Ok(())
+            }
+            other => Err(kafka_error(other)),
+        }
+    }
 }
 
 /// How `kite consume` prints a record: kafka-console-consumer's `print.*` properties, or JSON.
@@ -912,7 +1043,7 @@ pub(crate) fn consume(args: ConsumeArgs, out: &mut impl Write) -> Result<(), Str
                 max_records: CONSUME_BATCH_RECORDS,
                 key_deserializer,
                 value_deserializer,
-                isolation_level: Default::default(),
+                isolation_level: args.isolation_level.into(),
             };
             let records = match connection.request(fetch)? {
                 Reply::Records { records, .. } => records,
@@ -964,7 +1095,7 @@ fn consume_in_group(
         assignors: Vec::new(),
         enable_auto_commit: Some(true),
         session_timeout_ms: None,
-        isolation_level: Default::default(),
+        isolation_level: args.isolation_level.into(),
     };
     let consumer = match connection.request(open)? {
         Reply::ConsumerOpened { consumer } => consumer,

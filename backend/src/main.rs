@@ -13,6 +13,7 @@ mod serve;
 mod session;
 mod sim_cmd;
 mod snapshot_cmd;
+mod transactions_cli;
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -65,6 +66,13 @@ enum Commands {
     Groups {
         #[command(subcommand)]
         command: groups_cli::GroupsCommand,
+        #[command(flatten)]
+        server: cli::ServerArg,
+    },
+    /// List and describe transactional ids and their transactions (like kafka-transactions).
+    Transactions {
+        #[command(subcommand)]
+        command: transactions_cli::TransactionsCommand,
         #[command(flatten)]
         server: cli::ServerArg,
     },
@@ -194,6 +202,15 @@ fn main() -> ExitCode {
         Commands::Events(args) => tool("events", cli::events(args, &mut std::io::stdout())),
         Commands::Groups { command, server } => {
             tool("groups", groups_cli::groups(command, &server, &mut std::io::stdout()))
+        }
+        Commands::Transactions { command, server } => {
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+            tool(
+                "transactions",
+                transactions_cli::transactions(command, &server, now_ms, &mut std::io::stdout()),
+            )
         }
         Commands::Scenario { command } => {
             tool("scenario", scenario_cmd::run(command, &mut std::io::stdout()))

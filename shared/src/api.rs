@@ -944,8 +944,10 @@ pub struct TransactionView {
     pub start_ms: i64,
     /// The partitions the open transaction wrote to.
     pub partitions: Vec<PartitionRef>,
-    /// The `__transaction_state` partition that keeps it, and its leader: the coordinator.
+    /// The `__transaction_state` partition that keeps it.
     pub coordinator_partition: i32,
+    /// That partition's leader: the transaction's coordinator (none while it has no leader).
+    pub coordinator: Option<i32>,
 }
 
 /// A record a consumer polled.

@@ -717,3 +717,50 @@ fn a_snapshot_of_a_data_directory_restores_into_another() {
     assert_eq!(lines, vec!["alice\t10", "bob\t20", "carol\t30"], "{consumed}");
     let _ = std::fs::remove_file(&file);
 }
+
+/// `kite produce --transactional-id` writes its records in one transaction, committed at the end
+/// of its input or aborted with `--abort`; `kite consume --isolation-level read_committed` reads
+/// the committed one only, read_uncommitted both; `kite transactions` lists and describes the
+/// transactional id as kafka-transactions.sh does.
+#[test]
+fn transactions_like_kafkas_tools() {
+    let data = TempDir::new("cli-transactions");
+    let server = KiteServer::start_with(data.path(), &["--brokers", "1"]);
+    stdout(&kite(&server, &["topics", "create", "payments", "--partitions", "1"], None));
+    let committed =
+        kite(&server, &["produce", "payments", "--transactional-id", "pay-app"], Some("p1\np2\n"));
+    assert_eq!(stdout(&committed), "payments-0@0\npayments-0@1\n");
+    assert_eq!(String::from_utf8_lossy(&committed.stderr), "Committed transaction 'pay-app': 2 records\n");
+    let aborted =
+        kite(&server, &["produce", "payments", "--transactional-id", "pay-app", "--abort", "lost"], None);
+    assert_eq!(stdout(&aborted), "payments-0@3\n", "after the first transaction's COMMIT marker at 2");
+    assert_eq!(String::from_utf8_lossy(&aborted.stderr), "Aborted transaction 'pay-app': 1 records\n");
+    let read = |isolation: &str| {
+        let args = [
+            "consume",
+            "payments",
+            "--from-beginning",
+            "--timeout-ms",
+            "500",
+            "--isolation-level",
+            isolation,
+        ];
+        stdout(&kite(&server, &args, None))
+    };
+    assert_eq!(read("read_committed"), "p1\np2\n");
+    assert_eq!(read("read_uncommitted"), "p1\np2\nlost\n");
+    let listed = stdout(&kite(&server, &["transactions", "list"], None));
+    let row: Vec<&str> = listed.lines().nth(1).unwrap_or_default().split_whitespace().collect();
+    assert_eq!((row[0], row[1], row[3]), ("pay-app", "0", "CompleteAbort"), "{listed}");
+    let described =
+        stdout(&kite(&server, &["transactions", "describe", "--transactional-id", "pay-app"], None));
+    let fields: Vec<&str> = described.lines().nth(1).unwrap_or_default().split('\t').collect();
+    // A second instance bumped the epoch: 0 then 1.
+    assert_eq!(
+        (fields[3], fields[4], fields[5], fields[6]),
+        ("1", "CompleteAbort", "60000", "None"),
+        "{described}"
+    );
+    let unknown = kite(&server, &["transactions", "describe", "--transactional-id", "nobody"], None);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("TRANSACTIONAL_ID_NOT_FOUND (105)"));
+}

@@ -548,6 +548,10 @@ impl Cluster {
                             .map(|tp| PartitionRef { topic: tp.topic.clone(), partition: tp.partition })
                             .collect(),
                         coordinator_partition: self.state_partition(&t.transactional_id),
+                        coordinator: self
+                            .leadership(TRANSACTION_STATE_TOPIC, self.state_partition(&t.transactional_id))
+                            .ok()
+                            .and_then(|(leader, _)| leader),
                     })
                     .collect();
                 Ok(Reply::Transactions { transactions })
