@@ -1978,6 +1978,18 @@ fn a_transaction_over_the_kafka_protocol() {
         ]);
     assert_eq!(txn_call(&mut at_group, c, ApiKey::TxnOffsetCommit, 9, &commit, NOW_MS), 0);
     assert!(c.committed_offsets("billing").is_empty(), "not committed before the transaction");
+    let stable = |c: &mut Cluster, at: &mut KafkaConnection, id: i32| {
+        let topic = OffsetFetchRequestTopic::default()
+            .with_name(TopicName(StrBytes::from_static_str("orders")))
+            .with_partition_indexes(vec![0]);
+        let ask = OffsetFetchRequest::default()
+            .with_group_id(GroupId(StrBytes::from_static_str("billing")))
+            .with_topics(Some(vec![topic]))
+            .with_require_stable(true);
+        let out = at.receive(c, NOW_MS, &frame(ApiKey::OffsetFetch, 7, id, &ask)).unwrap();
+        response::<OffsetFetchResponse>(&out, 7, id).topics[0].partitions[0].error_code
+    };
+    assert_eq!(stable(c, &mut at_group, 30), 88, "UNSTABLE_OFFSET_COMMIT while the transaction holds it");
     assert_eq!(txn_call(&mut at_coordinator, c, ApiKey::EndTxn, 10, &end(0, true), NOW_MS), 0);
     assert_eq!(
         fetch_isolated(&mut at_leader, c, 11, true),
@@ -1987,6 +1999,7 @@ fn a_transaction_over_the_kafka_protocol() {
     let committed: Vec<_> =
         c.committed_offsets("billing").into_iter().map(|(tp, v)| (tp.partition, v.offset)).collect();
     assert_eq!(committed, [(0, 5)], "the offsets committed with the transaction");
+    assert_eq!(stable(c, &mut at_group, 31), 0, "stable once committed");
     assert_eq!(
         txn_call(&mut at_coordinator, c, ApiKey::EndTxn, 12, &end(0, true), NOW_MS),
         0,

@@ -538,7 +538,9 @@ fn commit_response(topics: &CommitPlan, code: i16) -> OffsetCommitResponse {
 
 /// One partition's commit as OffsetFetch gives it back: (partition, offset, leader epoch,
 /// metadata); -1, -1 and "" where nothing is committed.
-type CommittedPartition = (i32, i64, i32, String);
+/// (partition, offset, leader epoch, metadata, error code: UNSTABLE_OFFSET_COMMIT when a stable
+/// offset was asked for and a transaction holds one back).
+type CommittedPartition = (i32, i64, i32, String, i16);
 
 /// One group's commits by topic, in the order asked (or every partition it has one for).
 type Committed = Vec<(String, Vec<CommittedPartition>)>;
@@ -560,16 +562,23 @@ pub(super) fn offset_fetch(
                     topics.iter().map(|t| (t.name.0.to_string(), t.partition_indexes.clone())).collect()
                 });
                 let answer = OffsetFetchResponseGroup::default().with_group_id(g.group_id.clone());
-                match committed(connection, cluster, request.now_ms, &g.group_id, topics) {
+                match committed(
+                    connection,
+                    cluster,
+                    (request.now_ms, asked.require_stable),
+                    &g.group_id,
+                    topics,
+                ) {
                     Ok(found) => answer.with_topics(
                         found
                             .into_iter()
                             .map(|(name, partitions)| {
                                 let partitions = partitions
                                     .into_iter()
-                                    .map(|(index, offset, epoch, metadata)| {
+                                    .map(|(index, offset, epoch, metadata, error)| {
                                         OffsetFetchResponsePartitions::default()
                                             .with_partition_index(index)
+                                            .with_error_code(error)
                                             .with_committed_offset(offset)
                                             .with_committed_leader_epoch(epoch)
                                             .with_metadata(Some(StrBytes::from_string(metadata)))
@@ -592,18 +601,20 @@ pub(super) fn offset_fetch(
         .topics
         .as_ref()
         .map(|topics| topics.iter().map(|t| (t.name.0.to_string(), t.partition_indexes.clone())).collect());
-    let response = match committed(connection, cluster, request.now_ms, &asked.group_id, topics) {
+    let stable = (request.now_ms, asked.require_stable);
+    let response = match committed(connection, cluster, stable, &asked.group_id, topics) {
         Ok(found) => OffsetFetchResponse::default().with_topics(
             found
                 .into_iter()
                 .map(|(name, partitions)| {
                     let partitions = partitions
                         .into_iter()
-                        .map(|(index, offset, epoch, metadata)| {
+                        .map(|(index, offset, epoch, metadata, error)| {
                             // The leader epoch is in v5+ only.
                             let epoch = if request.version >= 5 { epoch } else { -1 };
                             OffsetFetchResponsePartition::default()
                                 .with_partition_index(index)
+                                .with_error_code(error)
                                 .with_committed_offset(offset)
                                 .with_committed_leader_epoch(epoch)
                                 .with_metadata(Some(StrBytes::from_string(metadata)))
@@ -643,11 +654,13 @@ pub(super) fn offset_fetch(
 }
 
 /// A group's committed offsets, grouped by topic in the order asked: read from the coordinator's
-/// state (it answers OffsetFetch at once), after the NOT_COORDINATOR check.
+/// state (it answers OffsetFetch at once), after the NOT_COORDINATOR check. Asked for stable
+/// offsets (`require_stable`, KIP-447), a partition whose offset an open transaction holds is
+/// UNSTABLE_OFFSET_COMMIT: the client asks again once the transaction ends.
 fn committed(
     connection: &KafkaConnection,
     cluster: &mut Cluster,
-    now_ms: i64,
+    (now_ms, require_stable): (i64, bool),
     group: &GroupId,
     topics: Option<Vec<(String, Vec<i32>)>>,
 ) -> Result<Committed, i16> {
@@ -655,18 +668,29 @@ fn committed(
     coordinates(connection, cluster, now_ms, group)?;
     let stored: BTreeMap<TopicPartition, OffsetCommitValue> =
         cluster.committed_offsets(group).into_iter().collect();
+    let unstable = |tp: &TopicPartition| {
+        if require_stable && cluster.offset_unstable(group, tp) {
+            ErrorCode::UnstableOffsetCommit.code()
+        } else {
+            0
+        }
+    };
     let found: Vec<(String, CommittedPartition)> = match topics {
         None => stored
             .into_iter()
-            .map(|(tp, v)| (tp.topic, (tp.partition, v.offset, v.leader_epoch, v.metadata)))
+            .map(|(tp, v)| {
+                let error = unstable(&tp);
+                (tp.topic, (tp.partition, v.offset, v.leader_epoch, v.metadata, error))
+            })
             .collect(),
         Some(topics) => topics
             .into_iter()
             .flat_map(|(topic, indexes)| indexes.into_iter().map(move |index| (topic.clone(), index)))
             .map(|(topic, index)| {
                 let tp = TopicPartition { topic, partition: index };
-                let partition = stored.get(&tp).map_or((index, -1, -1, String::new()), |v| {
-                    (index, v.offset, v.leader_epoch, v.metadata.clone())
+                let error = unstable(&tp);
+                let partition = stored.get(&tp).map_or((index, -1, -1, String::new(), error), |v| {
+                    (index, v.offset, v.leader_epoch, v.metadata.clone(), error)
                 });
                 (tp.topic, partition)
             })

@@ -58,7 +58,8 @@ pub struct Step {
 pub enum Action {
     /// A request to the engine, as the API has it.
     Request(Command),
-    /// `consumer NAME group G topic T`: a consumer the run polls once a second of virtual time.
+    /// `consumer NAME group G topic T [read_committed|read_uncommitted]`: a consumer the run polls
+    /// once a second of virtual time.
     OpenConsumer {
         /// The name expectations and reports use; also the consumer's `client.id`.
         name: String,
@@ -66,6 +67,23 @@ pub enum Action {
         group: String,
         /// The topic it subscribes to.
         topic: String,
+        /// `isolation.level=read_committed`: it reads committed transactions' records only.
+        read_committed: bool,
+    },
+    /// `begin TXN`: the script's transactional producer `TXN` (its `transactional.id`; its id
+    /// and epoch asked for first, InitTransactions) opens a transaction: the `produce` lines
+    /// after it are written in the transaction until `commit TXN` or `abort TXN`.
+    Begin {
+        /// The producer's `transactional.id`.
+        transactional_id: String,
+    },
+    /// `commit TXN` / `abort TXN`: the open transaction ends; the coordinator writes a COMMIT or
+    /// ABORT marker to every partition it wrote to.
+    EndTransaction {
+        /// The producer's `transactional.id`.
+        transactional_id: String,
+        /// Commit (true) or abort.
+        commit: bool,
     },
     /// `wait MS`: virtual time passes (consumers poll, brokers fence, groups rebalance).
     Wait {
@@ -156,6 +174,26 @@ pub enum Expectation {
         member: String,
         /// The partitions expected in its assignment.
         count: i64,
+    },
+    /// How many records a consumer reads from the start of every partition of the topic, read
+    /// committed (skipping aborted transactions, stopping at the last stable offset) or not.
+    Readable {
+        /// The topic read.
+        topic: String,
+        /// The records expected.
+        count: i64,
+        /// `read_committed` (true) or `read_uncommitted`.
+        read_committed: bool,
+    },
+    /// The partition's last stable offset: where a read_committed consumer stops, at the first
+    /// offset of the oldest open transaction (or the high watermark).
+    StableOffset {
+        /// The partition's topic.
+        topic: String,
+        /// The partition's number.
+        partition: i32,
+        /// The offset expected.
+        offset: i64,
     },
     /// How many segments the partition's leader keeps its log in (a log rolls to a new segment
     /// at `segment.bytes` or `segment.ms`).

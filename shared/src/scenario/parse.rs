@@ -14,7 +14,7 @@ use super::{
     MAX_SCENARIO_TOTAL_WAIT_MS, MAX_SCENARIO_WAIT_MS, ParseError, Script, Step,
 };
 
-const STEPS: &str = "seed, brokers, topic, alter, produce, offsets, delete, stop, start, pause, ask, resume, isolate, heal, cut, consumer, wait, expect";
+const STEPS: &str = "seed, brokers, topic, alter, produce, offsets, delete, stop, start, pause, ask, resume, isolate, heal, cut, consumer, begin, commit, abort, wait, expect";
 const ASK_USAGE: &str = "expected `ask \"QUESTION\" [ko \"질문\"] choices A B … answer A`";
 
 /// Splits a line into words: spaces separate, `"…"` groups (with `\"` and `\\` inside), and a
@@ -265,6 +265,22 @@ fn expect(words: &[String]) -> Result<(Expectation, usize), String> {
                 5,
             )
         }
+        Some("readable") => {
+            const USAGE: &str = "expected `expect readable TOPIC N read_committed|read_uncommitted`";
+            let topic = words.get(2).ok_or(USAGE)?.clone();
+            let count = number("expect readable TOPIC", words.get(3))?;
+            let read_committed = match words.get(4).map(String::as_str) {
+                Some("read_committed") => true,
+                Some("read_uncommitted") => false,
+                _ => return Err(USAGE.into()),
+            };
+            (Expectation::Readable { topic, count, read_committed }, 5)
+        }
+        Some("stable-offset") => {
+            let (topic, partition) = topic_partition(words.get(2))?;
+            let offset = number("expect stable-offset TOPIC-N", words.get(3))?;
+            (Expectation::StableOffset { topic, partition, offset }, 4)
+        }
         Some("segments") => {
             let (topic, partition) = topic_partition(words.get(2))?;
             (
@@ -278,7 +294,7 @@ fn expect(words: &[String]) -> Result<(Expectation, usize), String> {
         }
         _ => {
             return Err(
-                "expect what? partition N, offset N, ok, error NAME, leader TOPIC-N B|none, isr TOPIC-N B,B, records TOPIC N, lag GROUP N, assigned GROUP CONSUMER N or segments TOPIC-N N"
+                "expect what? partition N, offset N, ok, error NAME, leader TOPIC-N B|none, isr TOPIC-N B,B, records TOPIC N, lag GROUP N, assigned GROUP CONSUMER N, segments TOPIC-N N, readable TOPIC N read_committed|read_uncommitted or stable-offset TOPIC-N N"
                     .into(),
             );
         }
@@ -383,16 +399,33 @@ fn step(words: &[String], line_text: &str) -> Result<Action, String> {
         }
         "ask" => ask(words),
         "consumer" => {
-            let name = words.get(1).ok_or("expected `consumer NAME group G topic T`")?.clone();
+            const USAGE: &str = "expected `consumer NAME group G topic T [read_committed|read_uncommitted]`";
+            let name = words.get(1).ok_or(USAGE)?.clone();
             match (words.get(2).map(String::as_str), words.get(4).map(String::as_str)) {
                 (Some("group"), Some("topic")) => {
-                    let group = words.get(3).ok_or("expected `consumer NAME group G topic T`")?.clone();
-                    let topic = words.get(5).ok_or("expected `consumer NAME group G topic T`")?.clone();
-                    no_more(words, 6)?;
-                    Ok(Action::OpenConsumer { name, group, topic })
+                    let group = words.get(3).ok_or(USAGE)?.clone();
+                    let topic = words.get(5).ok_or(USAGE)?.clone();
+                    // Kafka's isolation.level; read_uncommitted, its default, may be said too.
+                    let level = words.get(6).map(String::as_str);
+                    let read_committed = level == Some("read_committed");
+                    let said = matches!(level, Some("read_committed" | "read_uncommitted"));
+                    no_more(words, if said { 7 } else { 6 })?;
+                    Ok(Action::OpenConsumer { name, group, topic, read_committed })
                 }
-                _ => Err("expected `consumer NAME group G topic T`".into()),
+                _ => Err(USAGE.into()),
             }
+        }
+        "begin" | "commit" | "abort" => {
+            let transactional_id = words
+                .get(1)
+                .filter(|id| !id.is_empty())
+                .ok_or(format!("expected `{first} TXN` (a transactional.id)"))?
+                .clone();
+            no_more(words, 2)?;
+            Ok(match first {
+                "begin" => Action::Begin { transactional_id },
+                _ => Action::EndTransaction { transactional_id, commit: first == "commit" },
+            })
         }
         "wait" => {
             let ms = duration_ms(words.get(1))?;
@@ -451,6 +484,33 @@ fn unsettled_question(steps: &[Step]) -> Option<usize> {
     open
 }
 
+/// A script's transactions one at a time, as one producer opens them: `begin` while another is
+/// open, or `commit`/`abort` of one not open, is refused at its line.
+fn transactions_in_order(steps: &[Step]) -> Result<(), ParseError> {
+    let mut open: Option<&str> = None;
+    for step in steps {
+        let error = |message: String| ParseError { line: step.line, message };
+        match (&step.action, open) {
+            (Action::Begin { transactional_id }, None) => open = Some(transactional_id),
+            (Action::Begin { .. }, Some(other)) => {
+                return Err(error(format!(
+                    "`begin`: transaction {other} is still open (commit or abort it first)"
+                )));
+            }
+            (Action::EndTransaction { transactional_id, .. }, Some(id)) if id == transactional_id => {
+                open = None
+            }
+            (Action::EndTransaction { transactional_id, .. }, _) => {
+                return Err(error(format!(
+                    "no transaction {transactional_id} is open here (`begin {transactional_id}` first)"
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Reads a script. `seed` and `brokers` lines set the cluster up and come before the steps.
 pub fn parse(text: &str) -> Result<Script, ParseError> {
     let mut script = Script { seed: 1, brokers: 3, steps: Vec::new() };
@@ -502,6 +562,7 @@ pub fn parse(text: &str) -> Result<Script, ParseError> {
             }
         }
     }
+    transactions_in_order(&script.steps)?;
     if let Some(line) = unsettled_question(&script.steps) {
         let message =
             "ask needs an `expect` after it (before the next pause or ask) to settle the prediction".into();
@@ -632,6 +693,21 @@ mod tests {
         assert_eq!(
             error("expect segments t-0 two"),
             "line 1: expect segments TOPIC-N expects a number, found `two`"
+        );
+        assert_eq!(
+            error("begin a\nbegin b"),
+            "line 2: `begin`: transaction a is still open (commit or abort it first)"
+        );
+        assert_eq!(error("begin a\ncommit b"), "line 2: no transaction b is open here (`begin b` first)");
+        assert_eq!(error("abort a"), "line 1: no transaction a is open here (`begin a` first)");
+        assert_eq!(error("begin"), "line 1: expected `begin TXN` (a transactional.id)");
+        assert_eq!(
+            error("expect readable t 2 committed"),
+            "line 1: expected `expect readable TOPIC N read_committed|read_uncommitted`"
+        );
+        assert_eq!(
+            error("consumer c group g topic t serializable"),
+            "line 1: unexpected `serializable` at the end of the step"
         );
     }
 

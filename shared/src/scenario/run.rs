@@ -1,7 +1,9 @@
 //! Playing a script on a cluster, step by step, on a virtual clock that starts at
 //! `SCENARIO_START_MS` and moves only on `wait`: the same script always plays the same way.
 
-use crate::api::{Command, IdempotentProducer, Outcome, Prediction, Reply, StepReport};
+use std::collections::BTreeMap;
+
+use crate::api::{Command, IdempotentProducer, IsolationLevel, Outcome, Prediction, Reply, StepReport};
 use crate::cluster::Cluster;
 
 use super::{Action, Expectation, Script};
@@ -28,6 +30,10 @@ pub struct ScenarioRun {
     producer: Option<IdempotentProducer>,
     /// The last record produced, as it was sent, its partition pinned: what `retry` sends.
     last_produce: Option<Command>,
+    /// The script's transactional producers by `transactional.id`, once they have their ids.
+    transactions: BTreeMap<String, IdempotentProducer>,
+    /// The transaction `produce` lines are written in, between `begin` and `commit`/`abort`.
+    open_transaction: Option<String>,
     /// The question asked last, with its choices, until the expectation after it settles it.
     question: Option<(Prediction, Vec<String>)>,
 }
@@ -44,6 +50,8 @@ impl ScenarioRun {
             last_poll_ms: SCENARIO_START_MS,
             producer: None,
             last_produce: None,
+            transactions: BTreeMap::new(),
+            open_transaction: None,
             question: None,
         }
     }
@@ -126,7 +134,14 @@ impl ScenarioRun {
         let step = self.script.steps.get(self.next)?.clone();
         self.next += 1;
         let outcome = match step.action {
+            Action::Request(command @ Command::Produce { .. }) if self.open_transaction.is_some() => {
+                self.produce_in_transaction(cluster, command)
+            }
             Action::Request(command) => self.request(cluster, command),
+            Action::Begin { transactional_id } => self.begin(cluster, transactional_id),
+            Action::EndTransaction { transactional_id, commit } => {
+                self.end_transaction(cluster, transactional_id, commit)
+            }
             Action::ProduceIdempotent(command) => self.produce_idempotent(cluster, command),
             Action::Retry => match self.last_produce.clone() {
                 Some(command) => self.request(cluster, command),
@@ -136,7 +151,9 @@ impl ScenarioRun {
                 )
                 .done(),
             },
-            Action::OpenConsumer { name, group, topic } => self.open_consumer(cluster, name, group, topic),
+            Action::OpenConsumer { name, group, topic, read_committed } => {
+                self.open_consumer(cluster, name, (group, topic), read_committed)
+            }
             Action::Wait { ms } => {
                 self.wait(cluster, ms);
                 Said::new(format!("{ms} ms passed"), format!("{ms} ms 경과")).done()
@@ -196,26 +213,101 @@ impl ScenarioRun {
     }
 
     /// A produce's record as sent, pinned to the partition it went to (a retry goes there too,
-    /// with the same sequence); an idempotent producer's next sequence there moves on.
+    /// with the same sequence); an idempotent or transactional producer's next sequence there
+    /// moves on.
     fn remember(&mut self, mut command: Command, reply: &Reply) {
-        let (Command::Produce { partition: pinned, .. }, Reply::Produced { partition, idempotent, .. }) =
-            (&mut command, reply)
+        let (
+            Command::Produce { partition: pinned, producer: sent_by, .. },
+            Reply::Produced { partition, idempotent, .. },
+        ) = (&mut command, reply)
         else {
             return;
         };
         *pinned = Some(*partition);
-        if let (Some(write), Some(producer)) = (idempotent, &mut self.producer) {
+        let transactional_id = sent_by.as_ref().and_then(|p| p.transactional_id.clone());
+        let producer = match transactional_id {
+            Some(id) => self.transactions.get_mut(&id),
+            None => self.producer.as_mut(),
+        };
+        if let (Some(write), Some(producer)) = (idempotent, producer) {
             producer.wrote(*partition, write);
         }
         self.last_produce = Some(command);
+    }
+
+    /// `begin TXN`: the transactional producer's id and epoch asked for the first time
+    /// (InitTransactions, which fences older instances); the `produce` lines after it go in.
+    fn begin(&mut self, cluster: &mut Cluster, transactional_id: String) -> Outcome {
+        if !self.transactions.contains_key(&transactional_id) {
+            let init = Command::InitTransactions {
+                transactional_id: transactional_id.clone(),
+                transaction_timeout_ms: None,
+            };
+            let reply = cluster.handle(self.now_ms, init);
+            let Reply::ProducerIdInitialized { producer_id, producer_epoch } = reply else {
+                let said = describe(&reply);
+                self.last = Some(reply);
+                return said.done();
+            };
+            let producer = IdempotentProducer {
+                producer_id,
+                producer_epoch,
+                sequences: Vec::new(),
+                transactional_id: Some(transactional_id.clone()),
+            };
+            self.transactions.insert(transactional_id.clone(), producer);
+        }
+        let Some(producer) = self.transactions.get(&transactional_id) else {
+            return Outcome::Done { said: String::new(), ko: None };
+        };
+        let said = Said::new(
+            format!(
+                "{transactional_id} begins a transaction (producer {}, epoch {})",
+                producer.producer_id, producer.producer_epoch
+            ),
+            format!(
+                "{transactional_id} 트랜잭션 시작 (프로듀서 {}, epoch {})",
+                producer.producer_id, producer.producer_epoch
+            ),
+        );
+        self.open_transaction = Some(transactional_id);
+        said.done()
+    }
+
+    /// A `produce` line inside `begin … commit`: the record goes in the open transaction.
+    fn produce_in_transaction(&mut self, cluster: &mut Cluster, mut command: Command) -> Outcome {
+        let producer = self.open_transaction.as_ref().and_then(|id| self.transactions.get(id)).cloned();
+        if let Command::Produce { producer: sent_by, .. } = &mut command {
+            *sent_by = producer;
+        }
+        self.request(cluster, command)
+    }
+
+    /// `commit TXN` / `abort TXN`: the coordinator's decision and its markers.
+    fn end_transaction(&mut self, cluster: &mut Cluster, transactional_id: String, commit: bool) -> Outcome {
+        self.open_transaction = None;
+        let Some(producer) = self.transactions.get(&transactional_id) else {
+            return Said::new(
+                format!("{transactional_id} has no producer id: its begin failed"),
+                format!("{transactional_id}에 프로듀서 id가 없습니다: begin이 실패했습니다"),
+            )
+            .done();
+        };
+        let end = Command::EndTransaction {
+            transactional_id,
+            producer_id: producer.producer_id,
+            producer_epoch: producer.producer_epoch,
+            commit,
+        };
+        self.request(cluster, end)
     }
 
     fn open_consumer(
         &mut self,
         cluster: &mut Cluster,
         name: String,
-        group: String,
-        topic: String,
+        (group, topic): (String, String),
+        read_committed: bool,
     ) -> Outcome {
         let reply = cluster.handle(
             self.now_ms,
@@ -228,7 +320,7 @@ impl ScenarioRun {
                 assignors: Vec::new(),
                 enable_auto_commit: None,
                 session_timeout_ms: Some(CONSUMER_SESSION_TIMEOUT_MS),
-                isolation_level: Default::default(),
+                isolation_level: isolation(read_committed),
             },
         );
         let outcome = match &reply {
@@ -343,6 +435,9 @@ impl ScenarioRun {
             | Expectation::Assigned { .. }
             | Expectation::Segments { .. }
             | Expectation::Lag { .. } => counted(cluster, self.now_ms, expectation),
+            Expectation::Readable { .. } | Expectation::StableOffset { .. } => {
+                transactional_view(cluster, self.now_ms, expectation)
+            }
         }
     }
 }
@@ -400,6 +495,83 @@ fn counted(cluster: &mut Cluster, now_ms: i64, expectation: &Expectation) -> Res
             }
         }
         _ => Err(Said::new("not a count", "개수를 세는 기대가 아닙니다")),
+    }
+}
+
+/// `read_committed` as Kafka's isolation level.
+fn isolation(read_committed: bool) -> IsolationLevel {
+    if read_committed { IsolationLevel::ReadCommitted } else { IsolationLevel::ReadUncommitted }
+}
+
+/// The expectations about what transactions leave visible: records a consumer reads, read
+/// committed or not, and a partition's last stable offset.
+fn transactional_view(cluster: &mut Cluster, now_ms: i64, expectation: &Expectation) -> Result<Said, Said> {
+    let topics = match cluster.handle(now_ms, Command::ListTopics) {
+        Reply::Topics { topics } => topics,
+        other => return Err(describe(&other)),
+    };
+    let topic_named = |name: &str| {
+        topics
+            .iter()
+            .find(|t| t.name == name)
+            .ok_or_else(|| Said::new(format!("no topic {name}"), format!("topic {name}이 없습니다")))
+    };
+    match expectation {
+        Expectation::Readable { topic, count, read_committed } => {
+            let mut found = 0;
+            for p in &topic_named(topic)?.partitions {
+                let mut offset = p.log_start_offset;
+                loop {
+                    let fetch = Command::Fetch {
+                        topic: topic.clone(),
+                        partition: p.partition,
+                        offset,
+                        max_records: crate::limits::MAX_FETCH_RECORDS,
+                        key_deserializer: Default::default(),
+                        value_deserializer: Default::default(),
+                        isolation_level: isolation(*read_committed),
+                    };
+                    match cluster.handle(now_ms, fetch) {
+                        Reply::Records { records, .. } if !records.is_empty() => {
+                            found += records.len() as i64;
+                            offset = records.last().map_or(offset, |r| r.offset + 1);
+                        }
+                        Reply::Records { .. } => break,
+                        other => return Err(describe(&other)),
+                    }
+                }
+            }
+            let level = if *read_committed { "read_committed" } else { "read_uncommitted" };
+            let (en, ko) = (
+                format!("records a {level} consumer reads in {topic}"),
+                format!("{level} 컨슈머가 {topic}에서 읽는 레코드 수"),
+            );
+            same((&en, &ko), *count, found)
+        }
+        Expectation::StableOffset { topic, partition, offset } => {
+            let start = topic_named(topic)?
+                .partitions
+                .iter()
+                .find(|p| p.partition == *partition)
+                .map_or(0, |p| p.log_start_offset);
+            let fetch = Command::FetchRecords {
+                topic: topic.clone(),
+                partition: *partition,
+                offset: start,
+                max_bytes: Some(1),
+                isolation_level: IsolationLevel::ReadCommitted,
+            };
+            let found = match cluster.handle(now_ms, fetch) {
+                Reply::RecordBatches { last_stable_offset, .. } => last_stable_offset,
+                other => return Err(describe(&other)),
+            };
+            let (en, ko) = (
+                format!("{topic}-{partition}'s last stable offset"),
+                format!("{topic}-{partition}의 last stable offset"),
+            );
+            same((&en, &ko), *offset, found)
+        }
+        _ => Err(Said::new("not about transactions", "트랜잭션에 관한 기대가 아닙니다")),
     }
 }
 
@@ -615,6 +787,14 @@ fn describe(reply: &Reply) -> Said {
                 .unzip();
             Said::new(en.join(", "), ko.join(", "))
         }
+        Reply::TransactionEnded { transactional_id, committed: true } => Said::new(
+            format!("{transactional_id} commits: a COMMIT marker on every partition it wrote to"),
+            format!("{transactional_id} commit: 쓴 partition마다 COMMIT 마커 기록"),
+        ),
+        Reply::TransactionEnded { transactional_id, committed: false } => Said::new(
+            format!("{transactional_id} aborts: an ABORT marker on every partition it wrote to"),
+            format!("{transactional_id} abort: 쓴 partition마다 ABORT 마커 기록"),
+        ),
         // Kafka's error name and the engine's message, in both.
         Reply::Error(e) => {
             let said = format!("{}: {}", e.error.name(), e.message);
