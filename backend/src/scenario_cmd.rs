@@ -52,7 +52,7 @@ fn write_code(
                 }
                 command
             }
-            Action::OpenConsumer { name, group, topic } => Command::OpenConsumer {
+            Action::OpenConsumer { name, group, topic, read_committed } => Command::OpenConsumer {
                 group: Some(group.clone()),
                 topics: vec![topic.clone()],
                 partitions: Vec::new(),
@@ -61,7 +61,11 @@ fn write_code(
                 assignors: Vec::new(),
                 enable_auto_commit: None,
                 session_timeout_ms: None,
-                isolation_level: Default::default(),
+                isolation_level: if *read_committed {
+                    kite_shared::api::IsolationLevel::ReadCommitted
+                } else {
+                    kite_shared::api::IsolationLevel::ReadUncommitted
+                },
             },
             _ => continue,
         };

@@ -22,7 +22,9 @@ pub(crate) struct SimArgs {
     duration_ms: i64,
     /// Give up a guarantee: `unclean-election`, `min-isr-1`, `acks-1` or
     /// `commit-before-processing`; or plant a bug in the replicas' code: `planted-hw-off-by-one`,
-    /// `planted-skipped-truncation` (with `--host`: `lying-fsync`, a disk that ignores fsync).
+    /// `planted-skipped-truncation` (with `--host`: `lying-fsync`, a disk that ignores fsync;
+    /// `skip-markers`, a transaction coordinator that commits without writing markers;
+    /// `no-fencing`, one that never fences an older producer instance).
     #[arg(long)]
     r#unsafe: Option<String>,
     /// Brokers in the cluster (1 to 9; the topic's replication factor is min(3, brokers)).
@@ -47,6 +49,10 @@ pub(crate) struct SimArgs {
     /// be lost to it.
     #[arg(long)]
     rotting_disk: bool,
+    /// With `--host`: a consume-transform-produce application in transactions beside the
+    /// workload, and the checker's exactly-once judgement of what it wrote.
+    #[arg(long)]
+    transactions: bool,
     /// With `--host`: steps of workload and faults per seed.
     #[arg(long, default_value_t = kite_shared::host_sim::DEFAULT_STEPS)]
     steps: u32,
@@ -54,13 +60,16 @@ pub(crate) struct SimArgs {
 
 /// `kite sim --host`: the simulator over the server's turn.
 fn run_host_sweep(args: &SimArgs) -> Result<bool, String> {
+    use kite_shared::cluster::PlantedTxnBug;
     use kite_shared::host_sim::{HostSimConfig, run, summary};
-    let lying_fsync = match args.r#unsafe.as_deref() {
-        None => false,
-        Some("lying-fsync") => true,
+    let (lying_fsync, planted_txn_bug) = match args.r#unsafe.as_deref() {
+        None => (false, None),
+        Some("lying-fsync") => (true, None),
+        Some("skip-markers") => (false, Some(PlantedTxnBug::SkipMarkers)),
+        Some("no-fencing") => (false, Some(PlantedTxnBug::NoFencing)),
         Some(other) => {
             return Err(format!(
-                "unknown --unsafe {other:?} with --host; the one planted fault is lying-fsync"
+                "unknown --unsafe {other:?} with --host; the planted faults are lying-fsync, skip-markers and no-fencing"
             ));
         }
     };
@@ -71,6 +80,8 @@ fn run_host_sweep(args: &SimArgs) -> Result<bool, String> {
         config.steps = args.steps;
         config.lying_fsync = lying_fsync;
         config.rotting_disk = args.rotting_disk;
+        config.transactions = args.transactions;
+        config.planted_txn_bug = planted_txn_bug;
         let result = run(&config);
         acked += result.acked;
         lost += result.lost_to_power_cuts;

@@ -1228,6 +1228,10 @@ pub struct PartitionDescription {
     /// first starts at or before `log_start_offset`). Absent while the log is one segment.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rolled_at: Vec<i64>,
+    /// The last stable offset, when a transaction still open holds it below the high
+    /// watermark: read_committed consumers stop there. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_stable_offset: Option<i64>,
 }
 
 /// One replica's log end offset.
@@ -1272,6 +1276,33 @@ pub struct RecordView {
     /// The record's headers: key and value (UTF-8, or hex when not; `None` for a null value).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<(String, Option<String>)>,
+    /// For a record a transactional producer wrote: whether its transaction is still open,
+    /// committed or aborted. Absent for other records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction: Option<TxnMark>,
+}
+
+/// Where a transactional record's transaction is, as a read_committed consumer sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TxnMark {
+    /// Not decided yet: at or past the last stable offset, invisible to read_committed.
+    Open,
+    /// Committed: visible to every consumer.
+    Committed,
+    /// Aborted: read_committed consumers skip it.
+    Aborted,
+}
+
+/// A transaction marker (control record) among fetched records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarkerView {
+    /// Its offset: taken, but never a record a consumer is handed.
+    pub offset: i64,
+    /// The transactional producer whose transaction it ends.
+    pub producer_id: i64,
+    /// COMMIT or ABORT.
+    pub kind: crate::txn::marker::MarkerKind,
 }
 
 impl RecordView {
@@ -1366,6 +1397,9 @@ pub enum Reply {
         log_end_offset: i64,
         /// The records read, in offset order from the requested offset.
         records: Vec<RecordView>,
+        /// The transaction markers among them (their offsets are not records). Absent when none.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        markers: Vec<MarkerView>,
     },
     /// `register_schema`'s answer.
     SchemaRegistered {

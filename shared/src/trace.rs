@@ -248,6 +248,31 @@ pub enum Event {
         /// The topic's name.
         topic: String,
     },
+    /// A transaction's state changed at its coordinator: the change is written to
+    /// `__transaction_state` (InitProducerId, AddPartitionsToTxn, EndTxn, a timeout).
+    TransactionState {
+        /// The producer's `transactional.id`.
+        transactional_id: String,
+        /// Its producer id.
+        producer_id: i64,
+        /// Its epoch.
+        producer_epoch: i16,
+        /// Kafka's state name (`Ongoing`, `PrepareCommit`, `CompleteAbort`, …).
+        state: String,
+        /// The partitions of the open transaction.
+        partitions: usize,
+    },
+    /// A transaction marker (a control record) was written to a partition of a transaction.
+    TransactionMarker {
+        /// The partition.
+        tp: TopicPartition,
+        /// The transactional producer's id.
+        producer_id: i64,
+        /// COMMIT (true) or ABORT.
+        commit: bool,
+        /// The marker's offset.
+        offset: i64,
+    },
     /// A consumer's assignment changed.
     Assignment {
         /// The consumer's client number.
@@ -265,6 +290,17 @@ pub enum Event {
 impl std::fmt::Display for Event {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Event::TransactionState { transactional_id, producer_id, producer_epoch, state, partitions } => {
+                write!(
+                    f,
+                    "transaction {transactional_id} {state} (producer {producer_id} epoch {producer_epoch}, {partitions} partitions)"
+                )
+            }
+            Event::TransactionMarker { tp, producer_id, commit, offset } => write!(
+                f,
+                "{tp}@{offset} {} marker for producer {producer_id}",
+                if *commit { "COMMIT" } else { "ABORT" }
+            ),
             Event::ProduceSent { client, tp, to, value, acks } => {
                 write!(f, "client-{client} produce {value} to {tp} via broker-{to} acks={acks:?}")
             }

@@ -5,7 +5,9 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-use kite_shared::api::{Command, GroupOffset, IdempotentProducer, IsolationLevel, PartitionRef, Reply};
+use kite_shared::api::{
+    Command, GroupOffset, IdempotentProducer, IsolationLevel, PartitionRef, Reply, TxnMark,
+};
 use kite_shared::cluster::{Cluster, StorageOptions};
 use kite_shared::group::offsets_topic::OffsetCommitValue;
 use kite_shared::ids::TopicPartition;
@@ -13,6 +15,7 @@ use kite_shared::log::producer_state::AbortedTxn;
 use kite_shared::log::storage::{BrokerStore, FileMap, Journal, MemoryBrokerStore, apply_ops};
 use kite_shared::record::batch::{BatchRecord, RecordBatch};
 use kite_shared::txn::log::TxnState;
+use kite_shared::txn::marker::MarkerKind;
 
 const T0: i64 = 1_700_000_000_000;
 const TIMEOUT_MS: i32 = 60_000;
@@ -196,6 +199,24 @@ fn kites_own_commands_write_and_read_transactions() {
         records.into_iter().filter_map(|r| r.value).collect::<Vec<_>>()
     };
     assert_eq!(values(&mut cluster, IsolationLevel::ReadCommitted), ["kept"]);
+    // Read uncommitted, each record says where its transaction is, and the markers are named.
+    let fetch = Command::Fetch {
+        topic: "orders".into(),
+        partition: 0,
+        offset: 0,
+        max_records: 100,
+        key_deserializer: Default::default(),
+        value_deserializer: Default::default(),
+        isolation_level: IsolationLevel::ReadUncommitted,
+    };
+    let Reply::Records { records, markers, .. } = cluster.handle(T0, fetch) else { panic!() };
+    let marks: Vec<_> = records.iter().map(|r| (r.offset, r.transaction)).collect();
+    assert_eq!(marks, [(0, Some(TxnMark::Committed)), (2, Some(TxnMark::Aborted)), (4, Some(TxnMark::Open))]);
+    let kinds: Vec<_> = markers.iter().map(|m| (m.offset, m.kind)).collect();
+    assert_eq!(kinds, [(1, MarkerKind::Commit), (3, MarkerKind::Abort)]);
+    let Reply::Topics { topics } = cluster.handle(T0, Command::ListTopics) else { panic!() };
+    let orders = topics.iter().find(|t| t.name == "orders").unwrap();
+    assert_eq!(orders.partitions[0].last_stable_offset, Some(4), "held below the high watermark 5");
     assert_eq!(values(&mut cluster, IsolationLevel::ReadUncommitted), ["kept", "dropped", "open"]);
     let committed: Vec<i64> =
         cluster.committed_offsets("readers").into_iter().map(|(_, v)| v.offset).collect();

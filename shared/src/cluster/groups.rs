@@ -18,9 +18,9 @@ use crate::error::{ErrorCode, KafkaError};
 use crate::group::consumer::{Consumer, ConsumerConfig, ConsumerEvent, OffsetReset};
 use crate::group::coordinator::{
     CoordinatorConfig, CoordinatorOutput, GroupCoordinator, GroupDescription, GroupRequest, GroupResponse,
-    GroupState, OFFSETS_TOPIC, OFFSETS_TOPIC_PARTITIONS, Reply as GroupReply,
+    GroupState, OFFSETS_TOPIC, Reply as GroupReply,
 };
-use crate::group::offsets_topic::{OffsetCommitValue, Record, encode_batch, records_in};
+use crate::group::offsets_topic::{OffsetCommitValue, encode_batch, records_in};
 use crate::limits::{MAX_FETCH_RECORDS, MAX_GROUP_CLIENTS};
 use crate::record::batch::BatchRecord;
 use crate::replication::partition::{MAX_FETCH_BYTES, Outbox};
@@ -120,28 +120,40 @@ fn group_error(error: ErrorCode, group: &str) -> KafkaError {
 }
 
 impl Cluster {
-    /// After open: the coordinator takes over every `__consumer_offsets` partition there is,
-    /// rebuilding the groups from their records. Members from before the restart are gone with
-    /// the process; their sessions expire at the first tick.
-    pub(super) fn load_groups(&mut self) -> BTreeMap<i64, Vec<Record>> {
-        let mut undecided = BTreeMap::new();
-        let Some(state) = self.topics.get(OFFSETS_TOPIC) else { return undecided };
+    /// The group coordinator takes each `__consumer_offsets` partition whose leader's log is there
+    /// and that it has not loaded yet, rebuilding its groups from the records, as Kafka's loads a
+    /// partition when its broker becomes the leader: at open a replicated partition's leader may
+    /// not be elected yet, and until it is, its groups answer NOT_COORDINATOR rather than as
+    /// groups with nothing committed. Offsets of transactions not yet decided go to the
+    /// transaction coordinator, which holds them until their markers.
+    pub(super) fn load_group_partitions(&mut self, now_ms: i64) {
+        let Some(state) = self.topics.get(OFFSETS_TOPIC) else { return };
         // Groups hash over the partitions the topic has (Kafka reads them from the topic).
         let partitions = state.partitions;
         self.groups.coordinator.config.offsets_partitions = partitions;
         for partition in 0..partitions {
-            let (records, pending) = self
-                .brokers
-                .partition(OFFSETS_TOPIC, partition)
-                .and_then(|view| view.log.map(records_in))
-                .unwrap_or_default();
-            for (producer_id, mut records) in pending {
-                undecided.entry(producer_id).or_insert_with(Vec::new).append(&mut records);
+            if self.groups.coordinator.loaded_partitions().contains(&partition) {
+                continue;
             }
-            self.groups.coordinator.load(0, partition, records, &mut self.groups.trace);
+            let Some((records, pending)) =
+                self.brokers.partition(OFFSETS_TOPIC, partition).and_then(|view| view.log.map(records_in))
+            else {
+                continue;
+            };
+            self.hold_txn_offsets(pending);
+            self.groups.coordinator.load(now_ms, partition, records, &mut self.groups.trace);
         }
-        self.groups.trace.events.clear();
-        undecided
+    }
+
+    /// Kafka's `offsets.topic.num.partitions` and `transaction.state.log.num.partitions` (both 50
+    /// by default): how many partitions the coordinators' topics get when they are created. The
+    /// simulator uses a few, so that its restarts reopen fewer logs.
+    pub fn set_internal_topic_partitions(&mut self, partitions: i32) {
+        let partitions = partitions.max(1);
+        if !self.topics.contains_key(OFFSETS_TOPIC) {
+            self.groups.coordinator.config.offsets_partitions = partitions;
+        }
+        self.set_transaction_state_partitions(partitions);
     }
 
     /// How many partitions `__consumer_offsets` has: what a group's partition is hashed over.
@@ -169,17 +181,13 @@ impl Cluster {
         self.groups.creating = true;
         // Kafka's offsets.topic.replication.factor (3), as far as there are brokers.
         let replication_factor = OFFSETS_TOPIC_REPLICATION_FACTOR.min(self.brokers.broker_count());
-        let created = self.create_topic(
-            now_ms,
-            OFFSETS_TOPIC.to_string(),
-            OFFSETS_TOPIC_PARTITIONS,
-            configs,
-            replication_factor,
-        );
+        // offsets.topic.num.partitions: Kafka's 50 unless the host set another.
+        let partitions = self.groups.coordinator.config.offsets_partitions;
+        let created =
+            self.create_topic(now_ms, OFFSETS_TOPIC.to_string(), partitions, configs, replication_factor);
         self.groups.creating = false;
         created?;
-        self.groups.coordinator.config.offsets_partitions = OFFSETS_TOPIC_PARTITIONS;
-        for partition in 0..OFFSETS_TOPIC_PARTITIONS {
+        for partition in 0..partitions {
             self.groups.coordinator.load(now_ms, partition, Vec::new(), &mut self.groups.trace);
         }
         Ok(())
@@ -246,6 +254,7 @@ impl Cluster {
     /// `__consumer_offsets` partition — creating the topic on first use, as Kafka does.
     pub fn group_coordinator(&mut self, now_ms: i64, group: &str) -> Result<i32, KafkaError> {
         self.ensure_offsets_topic(now_ms)?;
+        self.load_group_partitions(now_ms);
         self.collect_events();
         let partition =
             crate::group::coordinator_partition(group, self.groups.coordinator.config.offsets_partitions);
@@ -264,6 +273,7 @@ impl Cluster {
         if !self.groups.clients.contains_key(&client) {
             return;
         }
+        self.load_group_partitions(now_ms);
         // The timers once per millisecond: a request naming many members asks many times.
         let mut replies = Vec::new();
         if self.groups.ticked_at_ms != Some(now_ms) {
@@ -325,6 +335,7 @@ impl Cluster {
     /// An admin request, answered at once (admin requests never wait on a rebalance).
     fn admin(&mut self, now_ms: i64, request: GroupRequest) -> Result<GroupResponse, KafkaError> {
         self.ensure_offsets_topic(now_ms)?;
+        self.load_group_partitions(now_ms);
         self.groups.next_correlation += 1;
         let correlation = self.groups.next_correlation;
         let replies = self.ask_coordinator(now_ms, ADMIN, correlation, request);

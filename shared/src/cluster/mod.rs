@@ -20,12 +20,14 @@ use crate::record::dump::DumpError;
 use brokers::{Brokers, PartitionView, Replicated, SINGLE_BROKER_ID, SingleBroker};
 pub use brokers::{CHECKPOINT_INTERVAL_MS, ListenerReach, METADATA_LOG_FILE, RETENTION_CHECK_INTERVAL_MS};
 pub use producers::{PRODUCER_ID_BLOCK_IDS, PRODUCER_IDS_PER_MS};
+pub use transactions::PlantedTxnBug;
 
 use std::collections::BTreeMap;
 
 use crate::api::{
-    Command, IdempotentProducer, IdempotentWrite, IsolationLevel, Metrics, PartitionDescription,
+    Command, IdempotentProducer, IdempotentWrite, IsolationLevel, MarkerView, Metrics, PartitionDescription,
     PartitionRef, ProducedPartition, ProducedRecord, RecordView, ReplicaLogEnd, Reply, TopicDescription,
+    TxnMark,
 };
 use crate::config::{Acks, TopicCompression, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
@@ -490,8 +492,9 @@ impl Cluster {
             };
             cluster.topics.insert(record.name, state);
         }
-        let undecided = cluster.load_groups();
-        cluster.load_transactions(undecided);
+        cluster.load_group_partitions(0);
+        cluster.load_transaction_partitions();
+        cluster.groups.take_trace();
         cluster.events.clear();
         Ok((cluster, reports))
     }
@@ -527,6 +530,7 @@ impl Cluster {
             return Vec::new();
         }
         let problems = self.brokers.tick(now_ms);
+        self.load_group_partitions(now_ms);
         self.tick_groups(now_ms);
         self.tick_transactions(now_ms);
         self.collect_events();
@@ -1670,8 +1674,61 @@ impl Cluster {
             IsolationLevel::ReadCommitted => self.stable_view(topic_name, partition, offset)?,
             IsolationLevel::ReadUncommitted => (i64::MAX, Vec::new()),
         };
+        let (read, markers, log_start_offset, high_watermark) =
+            self.read_records(topic_name, partition, (offset, max_records, stable), deserializers, &aborted)?;
+        // Each transactional record says where its transaction is: read committed, every one
+        // returned is committed; read uncommitted, the partition's state tells.
+        let transactional = read.iter().any(|(_, producer)| producer.is_some());
+        let (stable, aborted) = match isolation {
+            IsolationLevel::ReadUncommitted if transactional => {
+                self.stable_view(topic_name, partition, offset)?
+            }
+            _ => (stable, aborted),
+        };
+        let records = read
+            .into_iter()
+            .map(|(mut view, producer)| {
+                view.transaction = producer.map(|(producer_id, base_offset)| {
+                    if aborted.iter().any(|a| {
+                        a.producer_id == producer_id
+                            && (a.first_offset..=a.last_offset).contains(&base_offset)
+                    }) {
+                        TxnMark::Aborted
+                    } else if view.offset >= stable {
+                        TxnMark::Open
+                    } else {
+                        TxnMark::Committed
+                    }
+                });
+                view
+            })
+            .collect();
+        Ok(Reply::Records {
+            topic: topic_name.to_string(),
+            partition,
+            log_start_offset,
+            log_end_offset: high_watermark,
+            records,
+            markers,
+        })
+    }
+
+    /// `fetch`'s read: whole batches from `offset` below `end` (and the high watermark), decoded
+    /// as a consumer's client decodes them, the records before `offset` in the first batch
+    /// skipped, as do aborted transactions' batches (`aborted`, read committed). Each record with
+    /// its transactional producer and batch base offset; the markers met; the log start and the
+    /// high watermark.
+    #[allow(clippy::type_complexity)]
+    fn read_records(
+        &self,
+        topic_name: &str,
+        partition: i32,
+        (offset, max_records, end): (i64, u32, i64),
+        deserializers: (SerializerKind, SerializerKind),
+        aborted: &[crate::log::producer_state::AbortedTxn],
+    ) -> Result<(Vec<(RecordView, Option<(i64, i64)>)>, Vec<MarkerView>, i64, i64), KafkaError> {
         let (log, high_watermark) = self.readable(topic_name, partition)?;
-        let end = high_watermark.min(stable);
+        let end = high_watermark.min(end);
         let max_records = max_records.min(MAX_FETCH_RECORDS) as usize;
         check_fetch_offset(log, topic_name, partition, offset)?;
         let corrupt =
@@ -1679,9 +1736,7 @@ impl Cluster {
         let view = |offset: i64, timestamp_ms: i64, record: &BatchRecord| {
             record_view(&self.schema_registry, deserializers, offset, timestamp_ms, record)
         };
-        // Read whole batches as a consumer's fetch does, then decode them as its client would,
-        // skipping the records before `offset` in the first batch.
-        let mut records = Vec::new();
+        let (mut records, mut markers) = (Vec::new(), Vec::new());
         let mut next = offset;
         let mut read_bytes = 0;
         while records.len() < max_records && next < end && read_bytes < MAX_FETCH_BYTES {
@@ -1697,31 +1752,40 @@ impl Cluster {
             while at < bytes.len() && records.len() < max_records {
                 let (batch, used) = RecordBatch::decode(&bytes[at..]).map_err(corrupt)?;
                 at += used;
+                let batch_end = batch.base_offset + i64::from(batch.last_offset_delta) + 1;
                 // A transaction marker is no record a consumer sees, nor (read committed) is an
                 // aborted transaction's.
+                if let Some(Ok(marker)) = crate::txn::marker::marker_of(&batch) {
+                    if batch.base_offset >= next {
+                        let producer_id = batch.producer_id;
+                        markers.push(MarkerView {
+                            offset: batch.base_offset,
+                            producer_id,
+                            kind: marker.kind,
+                        });
+                    }
+                    next = next.max(batch_end);
+                    continue;
+                }
                 let skipped = batch.attributes.control
                     || aborted.iter().any(|a| {
                         a.producer_id == batch.producer_id
                             && (a.first_offset..=a.last_offset).contains(&batch.base_offset)
                     });
                 let data = if skipped { &[][..] } else { &batch.records[..] };
+                let producer =
+                    batch.attributes.transactional.then_some((batch.producer_id, batch.base_offset));
                 for record in data {
                     let record_offset = batch.base_offset + i64::from(record.offset_delta);
                     if record_offset < next || records.len() == max_records {
                         continue;
                     }
-                    records.push(view(record_offset, batch.timestamp_of(record), record));
+                    records.push((view(record_offset, batch.timestamp_of(record), record), producer));
                 }
-                next = next.max(batch.base_offset + i64::from(batch.last_offset_delta) + 1);
+                next = next.max(batch_end);
             }
         }
-        Ok(Reply::Records {
-            topic: topic_name.to_string(),
-            partition,
-            log_start_offset: log.log_start_offset(),
-            log_end_offset: high_watermark,
-            records,
-        })
+        Ok((records, markers, log.log_start_offset(), high_watermark))
     }
 }
 
@@ -1828,10 +1892,9 @@ fn record_view(
             (h.key.clone(), value)
         })
         .collect();
-    RecordView { offset, timestamp_ms, key, value, decode_error, headers }
+    RecordView { offset, timestamp_ms, key, value, decode_error, headers, transaction: None }
 }
 
-/// The batches in `bytes` that lie wholly below the high watermark: what a consumer may read.
 /// The offset after the last of whole batches' records: where a fetch's answer ends.
 fn batches_end(bytes: &[u8]) -> Option<i64> {
     let mut at = 0;
@@ -1843,6 +1906,7 @@ fn batches_end(bytes: &[u8]) -> Option<i64> {
     end
 }
 
+/// The batches in `bytes` that lie wholly below the high watermark: what a consumer may read.
 fn committed_prefix(mut bytes: Vec<u8>, high_watermark: i64) -> Vec<u8> {
     let mut end = 0;
     while end < bytes.len() {
@@ -1879,6 +1943,11 @@ impl Cluster {
                     rolled_at: log
                         .map(|log| log.segments().skip(1).map(|s| s.base_offset()).collect())
                         .unwrap_or_default(),
+                    // As far as the partition's producer state is at hand: a listing scans no log.
+                    last_stable_offset: self
+                        .known_stable_offset(&state.name, partition)
+                        .ok()
+                        .filter(|stable| view.as_ref().is_some_and(|v| *stable < v.high_watermark)),
                 }
             })
             .collect();

@@ -33,10 +33,27 @@ pub(super) const DEFAULT_TRANSACTION_TIMEOUT_MS: i32 = 60_000;
 /// Offsets one transaction may send (TxnOffsetCommit) before it ends.
 pub(super) const MAX_PENDING_OFFSETS_PER_TRANSACTION: usize = 100_000;
 
+/// A bug planted in the transaction coordinator, which no setting can express: the simulator
+/// plants one to prove its checker finds what it breaks (`kite sim --host --unsafe …`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlantedTxnBug {
+    /// EndTxn completes the transaction without writing a single marker.
+    SkipMarkers,
+    /// InitProducerId hands a known id its current epoch back and leaves its open transaction
+    /// open (nothing fenced, nothing aborted); a timeout aborts without bumping the epoch.
+    NoFencing,
+}
+
 /// The coordinator, the markers it still owes, and offsets waiting on their transaction.
 #[derive(Debug, Default)]
 pub(super) struct Transactions {
     pub(super) coordinator: TransactionCoordinator,
+    /// A bug the simulator planted, if any.
+    planted: Option<PlantedTxnBug>,
+    /// `transaction.state.log.num.partitions` when the host set one (Kafka's 50 otherwise).
+    state_partitions: Option<i32>,
+    /// The `__transaction_state` partitions whose records the coordinator has read.
+    loaded: BTreeSet<i32>,
     /// Creating `__transaction_state` (the one time it may be created).
     creating: bool,
     /// Per `transactional.id` in a Prepare state: the partitions whose marker is not written yet.
@@ -63,27 +80,57 @@ fn error(code: ErrorCode, message: String) -> KafkaError {
 }
 
 impl Cluster {
-    /// After open: every transaction from `__transaction_state`, and the offsets sent in
-    /// transactions `__consumer_offsets` holds undecided; those whose decision is written get
-    /// their markers at the first tick.
-    pub(super) fn load_transactions(&mut self, pending: BTreeMap<i64, Vec<Record>>) {
+    /// Offsets sent in transactions that `__consumer_offsets` holds undecided (found as a
+    /// partition is loaded): held until their transaction's marker.
+    pub(super) fn hold_txn_offsets(&mut self, pending: BTreeMap<i64, Vec<Record>>) {
         for (producer_id, records) in pending {
             let offsets =
                 records.into_iter().filter_map(|(key, value)| decoded_offset(&key, value.as_deref()));
-            self.transactions.pending_offsets.insert(producer_id, offsets.collect());
+            self.transactions.pending_offsets.entry(producer_id).or_default().extend(offsets);
         }
+    }
+
+    /// The transaction coordinator takes each `__transaction_state` partition whose leader's log
+    /// is there and that it has not loaded yet: its transactional ids from the records, and the
+    /// markers owed by those whose decision is written (written at the next tick). Until a
+    /// partition is loaded its ids answer COORDINATOR_LOAD_IN_PROGRESS: a coordinator that had
+    /// not read its log would hand a known id a new producer id.
+    pub(super) fn load_transaction_partitions(&mut self) {
         let Some(state) = self.topics.get(TRANSACTION_STATE_TOPIC) else { return };
         for partition in 0..state.partitions {
-            let records = self
+            if self.transactions.loaded.contains(&partition) {
+                continue;
+            }
+            let Some(records) = self
                 .brokers
                 .partition(TRANSACTION_STATE_TOPIC, partition)
                 .and_then(|view| view.log.map(|log| records_in(log).0))
-                .unwrap_or_default();
+            else {
+                continue;
+            };
             self.transactions.coordinator.load(records);
+            self.transactions.loaded.insert(partition);
         }
         for txn in self.transactions.coordinator.preparing() {
-            self.transactions.owed_markers.insert(txn.transactional_id.clone(), txn.partitions);
+            self.transactions.owed_markers.entry(txn.transactional_id.clone()).or_insert(txn.partitions);
         }
+    }
+
+    /// Whether `transactional_id`'s partition is loaded (after trying): COORDINATOR_LOAD_IN_PROGRESS
+    /// while it is not.
+    fn loaded_for(&mut self, transactional_id: &str) -> Result<(), KafkaError> {
+        self.load_transaction_partitions();
+        let partition = self.state_partition(transactional_id);
+        if self.topics.contains_key(TRANSACTION_STATE_TOPIC) && !self.transactions.loaded.contains(&partition)
+        {
+            return Err(error(
+                ErrorCode::CoordinatorLoadInProgress,
+                format!(
+                    "{TRANSACTION_STATE_TOPIC}-{partition}, which keeps '{transactional_id}', is not loaded yet: its leader is not elected."
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Creates `__transaction_state` on first use, as Kafka does on the first FindCoordinator
@@ -103,22 +150,37 @@ impl Cluster {
         .map(|(k, v)| (k.to_string(), v))
         .collect();
         self.transactions.creating = true;
+        let partitions = self.transactions.state_partitions.unwrap_or(TRANSACTION_STATE_PARTITIONS);
         let created = self.create_topic(
             now_ms,
             TRANSACTION_STATE_TOPIC.to_string(),
-            TRANSACTION_STATE_PARTITIONS,
+            partitions,
             configs,
             replication_factor,
         );
         self.transactions.creating = false;
-        created.map(|_| ())
+        created?;
+        // A new topic: every partition loaded, with nothing in it.
+        self.transactions.loaded.extend(0..partitions);
+        Ok(())
     }
 
     /// The `__transaction_state` partition that keeps `transactional_id`.
     fn state_partition(&self, transactional_id: &str) -> i32 {
-        let partitions =
-            self.topics.get(TRANSACTION_STATE_TOPIC).map_or(TRANSACTION_STATE_PARTITIONS, |t| t.partitions);
+        let configured = self.transactions.state_partitions.unwrap_or(TRANSACTION_STATE_PARTITIONS);
+        let partitions = self.topics.get(TRANSACTION_STATE_TOPIC).map_or(configured, |t| t.partitions);
         crate::group::coordinator_partition(transactional_id, partitions)
+    }
+
+    /// `transaction.state.log.num.partitions` for a `__transaction_state` not created yet.
+    pub(super) fn set_transaction_state_partitions(&mut self, partitions: i32) {
+        self.transactions.state_partitions = Some(partitions);
+    }
+
+    /// Plants a bug in the transaction coordinator: only the simulator does, to prove its
+    /// checker finds what the bug breaks.
+    pub fn plant_txn_bug(&mut self, bug: PlantedTxnBug) {
+        self.transactions.planted = Some(bug);
     }
 
     /// FindCoordinator for a `transactional.id`: the leader of its `__transaction_state`
@@ -129,6 +191,7 @@ impl Cluster {
         transactional_id: &str,
     ) -> Result<i32, KafkaError> {
         self.ensure_transaction_topic(now_ms)?;
+        self.loaded_for(transactional_id)?;
         self.collect_events();
         let partition = self.state_partition(transactional_id);
         match self.leadership(TRANSACTION_STATE_TOPIC, partition)? {
@@ -159,6 +222,14 @@ impl Cluster {
                     format!("{TRANSACTION_STATE_TOPIC}-{partition}: {}", e.message),
                 )
             })?;
+        let event = crate::trace::Event::TransactionState {
+            transactional_id: txn.transactional_id.clone(),
+            producer_id: txn.producer_id,
+            producer_epoch: txn.producer_epoch,
+            state: txn.state.name().to_string(),
+            partitions: txn.partitions.len(),
+        };
+        self.event(now_ms, event);
         self.transactions.coordinator.put(txn);
         Ok(())
     }
@@ -174,7 +245,13 @@ impl Cluster {
         expected: Option<(i64, i16)>,
     ) -> Result<(i64, i16), KafkaError> {
         self.ensure_transaction_topic(now_ms)?;
+        self.loaded_for(transactional_id)?;
         let explain = |code: ErrorCode| txn_error(code, transactional_id);
+        if self.transactions.planted == Some(PlantedTxnBug::NoFencing)
+            && let Some(known) = self.transactions.coordinator.get(transactional_id)
+        {
+            return Ok((known.producer_id, known.producer_epoch));
+        }
         for _ in 0..2 {
             // A new producer id, in case the coordinator needs one (a new id, or an exhausted
             // epoch): ids are plentiful, one unused is no loss.
@@ -211,6 +288,7 @@ impl Cluster {
         producer: (i64, i16),
         partitions: &[TopicPartition],
     ) -> Result<(), KafkaError> {
+        self.loaded_for(transactional_id)?;
         let step =
             self.transactions.coordinator.add_partitions(now_ms, transactional_id, producer, partitions);
         match step.map_err(|code| txn_error(code, transactional_id))? {
@@ -244,6 +322,7 @@ impl Cluster {
         producer: (i64, i16),
         commit: bool,
     ) -> Result<(), KafkaError> {
+        self.loaded_for(transactional_id)?;
         let step = self.transactions.coordinator.end(now_ms, transactional_id, producer, commit);
         match step.map_err(|code| txn_error(code, transactional_id))? {
             EndStep::AlreadyDone => Ok(()),
@@ -279,7 +358,8 @@ impl Cluster {
             .map_or(0, |(_, epoch)| epoch);
         let kind = if commit { MarkerKind::Commit } else { MarkerKind::Abort };
         let mut still_owed = BTreeSet::new();
-        for tp in owed {
+        let skip = self.transactions.planted == Some(PlantedTxnBug::SkipMarkers);
+        for tp in owed.into_iter().filter(|_| !skip) {
             let marker = (txn.producer_id, txn.producer_epoch, kind, coordinator_epoch);
             if self.write_marker(now_ms, &tp, marker).is_err() {
                 still_owed.insert(tp);
@@ -316,7 +396,12 @@ impl Cluster {
         let appended =
             self.brokers.append(now_ms, &tp.topic, vec![(tp.partition, batch)], Acks::All, min_isr)?;
         let offset = appended.first().map_or(-1, |(_, offset)| *offset);
-        self.marker_appended(tp, producer_id, epoch, kind == MarkerKind::Commit, offset);
+        let commit = kind == MarkerKind::Commit;
+        self.marker_appended(tp, producer_id, epoch, commit, offset);
+        self.event(
+            now_ms,
+            crate::trace::Event::TransactionMarker { tp: tp.clone(), producer_id, commit, offset },
+        );
         if tp.topic == OFFSETS_TOPIC {
             self.settle_txn_offsets(now_ms, tp.partition, producer_id, kind == MarkerKind::Commit);
         }
@@ -352,6 +437,7 @@ impl Cluster {
         group: &str,
         offsets: Vec<(TopicPartition, OffsetCommitValue)>,
     ) -> Result<(), KafkaError> {
+        self.loaded_for(transactional_id)?;
         let txn = self
             .transactions
             .coordinator
@@ -435,7 +521,11 @@ impl Cluster {
     /// The coordinator's timers: transactions past their timeout aborted (fencing their
     /// producers), and markers owed written again.
     pub(super) fn tick_transactions(&mut self, now_ms: i64) {
-        for txn in self.transactions.coordinator.timed_out(now_ms) {
+        self.load_transaction_partitions();
+        for mut txn in self.transactions.coordinator.timed_out(now_ms) {
+            if self.transactions.planted == Some(PlantedTxnBug::NoFencing) {
+                txn.producer_epoch -= 1;
+            }
             let _ = self.prepare_and_mark(now_ms, txn);
         }
         let owed: Vec<String> = self.transactions.owed_markers.keys().cloned().collect();

@@ -19,7 +19,14 @@
 //! the stateful fuzz target `host_sim_choices` steers the workload, the faults and the clock with
 //! them, and coverage guides it toward states the seeds' sweeps do not reach.
 
+mod transform;
+
 use std::collections::{BTreeMap, BTreeSet};
+
+pub use transform::{
+    ABORT_ONE_IN, CRASH_ONE_IN, MAX_RECORDS_PER_TRANSACTION, OUTPUT_PARTITIONS, OUTPUT_TOPIC,
+    TRANSACTIONAL_ID, TRANSFORM_GROUP,
+};
 
 use crate::api::{
     ClientMessage, Command, Frame, IdempotentProducer, Reply, ServerMessage, decode_server_frame, encode,
@@ -65,6 +72,9 @@ pub const START_MS: i64 = 1_700_000_000_000;
 pub const ROT_ONE_RESTART_IN: u64 = 2;
 /// A lost write's size: one disk sector.
 pub const SECTOR_BYTES: usize = 512;
+/// `offsets.topic.num.partitions` and `transaction.state.log.num.partitions` here: a few, so a
+/// restart reopens a few coordinator logs rather than a hundred.
+pub const INTERNAL_TOPIC_PARTITIONS: i32 = 3;
 /// Mixed into the seed for the rot's own stream of choices.
 const ROT_STREAM: u64 = 0x726f_7474_696e_6721;
 
@@ -89,12 +99,27 @@ pub struct HostSimConfig {
     /// one, the others' copies are good); the rot's choices come from a stream of their own, so
     /// a seed's workload and faults are those of the same seed without it.
     pub rotting_disk: bool,
+    /// A transactional application beside the workload (`transform`): consume-transform-produce
+    /// with exactly-once, its choices from a stream of their own.
+    pub transactions: bool,
+    /// A bug planted in the transaction coordinator, to prove the checker finds it (implies
+    /// `transactions`).
+    pub planted_txn_bug: Option<crate::cluster::PlantedTxnBug>,
 }
 
 impl HostSimConfig {
     /// A run of `DEFAULT_STEPS`.
     pub fn new(seed: u64, brokers: u32, fsync: bool) -> HostSimConfig {
-        HostSimConfig { seed, brokers, fsync, steps: DEFAULT_STEPS, lying_fsync: false, rotting_disk: false }
+        HostSimConfig {
+            seed,
+            brokers,
+            fsync,
+            steps: DEFAULT_STEPS,
+            lying_fsync: false,
+            rotting_disk: false,
+            transactions: false,
+            planted_txn_bug: None,
+        }
     }
 
     /// The command that runs this seed again.
@@ -102,8 +127,14 @@ impl HostSimConfig {
         let fsync = if self.fsync { " --fsync" } else { "" };
         let lying = if self.lying_fsync { " --unsafe lying-fsync" } else { "" };
         let rotting = if self.rotting_disk { " --rotting-disk" } else { "" };
+        let transactions = match self.planted_txn_bug {
+            Some(crate::cluster::PlantedTxnBug::SkipMarkers) => " --unsafe skip-markers",
+            Some(crate::cluster::PlantedTxnBug::NoFencing) => " --unsafe no-fencing",
+            None if self.transactions => " --transactions",
+            None => "",
+        };
         format!(
-            "cargo xtask sim --host --seeds {} --brokers {} --steps {}{fsync}{lying}{rotting} --trace",
+            "cargo xtask sim --host --seeds {} --brokers {} --steps {}{fsync}{lying}{rotting}{transactions} --trace",
             self.seed, self.brokers, self.steps
         )
     }
@@ -294,6 +325,8 @@ struct Sim {
     producer: Option<IdempotentProducer>,
     /// The disk's rot, with a rotting disk.
     rot: Option<Rot>,
+    /// The transactional application, in a run with transactions.
+    transformer: Option<transform::Transformer>,
 }
 
 /// A rotting disk: the broker whose disk it is, the rot's own choices, and the partitions of
@@ -330,6 +363,7 @@ fn run_with(config: &HostSimConfig, mut choices: Choices) -> HostSimResult {
     sim.heal();
     let finals = sim.read_final();
     sim.check(&finals);
+    sim.check_transform(&finals);
     let acked = sim.sent.iter().filter(|s| s.acked.is_some()).count();
     let (lost_to_power_cuts, lost_to_rot) = sim.lost(&finals);
     HostSimResult {
@@ -363,6 +397,7 @@ impl Sim {
             violations: Vec::new(),
             producer: None,
             rot: None,
+            transformer: None,
         };
         if sim.config.rotting_disk {
             let mut rng = Rng::from_seed(sim.config.seed ^ ROT_STREAM);
@@ -390,6 +425,10 @@ impl Sim {
             sim.violations.push(format!("{TOPIC} is not created: {reply:?}"));
         }
         sim.log(format!("{TOPIC}: {PARTITIONS} partitions, segment.bytes={segment_bytes}"));
+        if sim.config.transactions || sim.config.planted_txn_bug.is_some() {
+            sim.create_output_topic();
+            sim.transformer = Some(transform::Transformer::new(sim.config.seed));
+        }
         sim.arm_disk();
         sim
     }
@@ -416,6 +455,10 @@ impl Sim {
             layout::open(self.config.seed, self.now, &mut self.disk.clone(), count, options)?;
         cluster.allow_faults = true;
         cluster.pace_creations(REPLICA_LOGS_CREATED_PER_TURN);
+        if let Some(bug) = self.config.planted_txn_bug {
+            cluster.plant_txn_bug(bug);
+        }
+        cluster.set_internal_topic_partitions(INTERNAL_TOPIC_PARTITIONS);
         Ok(cluster)
     }
 
@@ -475,6 +518,9 @@ impl Sim {
         } else {
             self.fetch();
         }
+        // The transformer's step takes its choices from its own stream: the run's other
+        // choices stay those of the same seed without it.
+        self.transform();
     }
 
     /// At most one fault a step; whether one came.
