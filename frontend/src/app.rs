@@ -59,7 +59,11 @@ fn performance_mark(name: &str) {
 
 /// The message browser's requests in flight: their ids, and for an offset lookup by time the
 /// deserializers of the fetch its answer leads to.
-type BrowseIds = BTreeMap<u64, Option<(SerializerKind, SerializerKind)>>;
+/// The message browser's requests: for a seek by time, how to read from the offset it finds.
+type BrowseIds = BTreeMap<u64, Option<BrowseAs>>;
+
+/// How the message browser reads: its deserializers and its isolation level.
+type BrowseAs = ((SerializerKind, SerializerKind), kite_shared::api::IsolationLevel);
 
 /// What the page's URL asks for: `?scenario=v1.…` plays a scenario (docs/scenarios.md);
 /// `?embed=1` is the compact widget a docs page embeds, showing `?views=` (default: producer and
@@ -242,7 +246,7 @@ fn use_senders(
         let (link, next_id, browse_ids) = (link.clone(), next_id.clone(), browse_ids.clone());
         let dispatcher = dispatcher.clone();
         let made = use_memo((), move |_| -> SendBrowse {
-            Rc::new(move |command: Command, deserializers: Option<(SerializerKind, SerializerKind)>| {
+            Rc::new(move |command: Command, deserializers: Option<BrowseAs>| {
                 let by_time = matches!(command, Command::ListOffsets { .. });
                 match send_command(&link, &next_id, command) {
                     Ok(id) => {
@@ -270,7 +274,7 @@ fn use_senders(
 
 /// The message browser's requests: a command, and for a seek by time the deserializers of the
 /// fetch its answer leads to.
-type SendBrowse = Rc<dyn Fn(Command, Option<(SerializerKind, SerializerKind)>)>;
+type SendBrowse = Rc<dyn Fn(Command, Option<BrowseAs>)>;
 
 /// Where the engine's messages go: event pushes and the generator's batch answers are gathered
 /// for the next flush, the message browser's answers go to it, everything else to the state,
@@ -307,8 +311,10 @@ impl Router {
             {
                 let by_time = self.browse_ids.borrow_mut().remove(&id).flatten();
                 // A seek by time found its offset: read from there.
-                if let (Reply::Offsets { topic, partition, offset: Some(offset), .. }, Some(deserializers)) =
-                    (&reply, by_time)
+                if let (
+                    Reply::Offsets { topic, partition, offset: Some(offset), .. },
+                    Some((deserializers, isolation)),
+                ) = (&reply, by_time)
                 {
                     let fetch = Command::Fetch {
                         topic: topic.clone(),
@@ -317,7 +323,7 @@ impl Router {
                         max_records: BROWSE_FETCH_RECORDS,
                         key_deserializer: deserializers.0,
                         value_deserializer: deserializers.1,
-                        isolation_level: Default::default(),
+                        isolation_level: isolation,
                     };
                     (self.send_browse)(fetch, None);
                 }
@@ -510,12 +516,13 @@ fn producer_panel(state: &UseReducerHandle<AppState>, send: Callback<Command>) -
     let on_batch_start = dispatching(state, |()| Action::BatchStarted);
     let on_sent = dispatching(state, |(command, retry)| Action::ProduceSent(command, retry));
     let on_idempotence = dispatching(state, Action::SetIdempotence);
+    let on_begin_transaction = dispatching(state, Action::BeginTransaction);
     html! {
         <ProducerPanel topics={state.topics.clone()} selected={state.selected_topic.clone()}
             ready={state.is_ready()} {send} last_produced={state.last_produced.clone()}
             key_serializer={state.key_serializer} value_serializer={state.value_serializer}
             {on_serializers} {on_batch_start} batch_tally={state.batch_tally.clone()}
-            session={state.producer.clone()} {on_sent} {on_idempotence} />
+            session={state.producer.clone()} {on_sent} {on_idempotence} {on_begin_transaction} />
     }
 }
 
@@ -571,7 +578,8 @@ pub fn app(props: &AppProps) -> Html {
             if request.reset {
                 dispatcher.dispatch(Action::BrowseReset);
             }
-            request.commands.into_iter().for_each(|command| send_browse(command, Some(*deserializers)));
+            let read = (*deserializers, request.isolation);
+            request.commands.into_iter().for_each(|command| send_browse(command, Some(read)));
         })
     };
 
@@ -684,7 +692,8 @@ pub fn app(props: &AppProps) -> Html {
         (
             "partitions",
             html! {
-                <PartitionsView topic={state.selected().cloned()} records={state.records.clone()} send={send.clone()}
+                <PartitionsView topic={state.selected().cloned()} records={state.records.clone()}
+                    markers={state.markers.clone()} send={send.clone()}
                     dumped={state.dumped.clone()} reveal={(*reveal).clone()}
                     group={state.group.clone()}
                     key_deserializer={state.key_serializer} value_deserializer={state.value_serializer} />

@@ -272,11 +272,55 @@ pub fn korean(text: &str) -> Option<&'static str> {
         "The engine's events appear here as they happen: produce a record." => {
             "엔진에서 일어나는 일이 여기에 차례로 나타납니다. 레코드를 하나 보내 보세요."
         }
-        _ => return korean_messages(text).or_else(|| korean_scenario(text)).or_else(|| korean_code(text)),
+        _ => {
+            return korean_messages(text)
+                .or_else(|| korean_scenario(text))
+                .or_else(|| korean_code(text))
+                .or_else(|| korean_transactions(text));
+        }
     })
 }
 
 /// The Korean of the Code view's texts.
+/// The producer's transactions, the partitions' markers and the browser's isolation level.
+fn korean_transactions(text: &str) -> Option<&'static str> {
+    Some(match text {
+        "Commit" => "Commit",
+        "Abort" => "Abort",
+        "Begin transaction" => "트랜잭션 시작",
+        "Records sent until Commit or Abort are written in one transaction" => {
+            "Commit이나 Abort를 누를 때까지 보낸 레코드는 한 트랜잭션으로 기록됩니다"
+        }
+        "Asking the coordinator for the producer id…" => "코디네이터에게 프로듀서 ID를 받는 중…",
+        "Transaction open: {} records to {}. read_committed consumers see none of them yet." => {
+            "트랜잭션 진행 중: 레코드 {}개를 {}에 썼습니다. read_committed 컨슈머에게는 아직 하나도 보이지 않습니다."
+        }
+        "Committed: a COMMIT marker on {}; its {} records are visible together." => {
+            "Commit 완료: {}에 COMMIT 마커를 썼습니다. 레코드 {}개가 함께 보이게 됩니다."
+        }
+        "Aborted: an ABORT marker on {}; read_committed consumers skip its {} records." => {
+            "Abort 완료: {}에 ABORT 마커를 썼습니다. read_committed 컨슈머는 레코드 {}개를 건너뜁니다."
+        }
+        "Coordinator: broker {} (__transaction_state-{}) holds it as {}, producer {} epoch {}." => {
+            "코디네이터: 브로커 {}(__transaction_state-{})가 상태 {}, 프로듀서 {}, epoch {}로 관리합니다."
+        }
+        "Last stable offset: a transaction is open from here; read_committed consumers stop here" => {
+            "last stable offset: 여기서부터 열린 트랜잭션이 있어 read_committed 컨슈머는 여기서 멈춥니다"
+        }
+        "A transaction marker (control record) of producer {}: it takes an offset but is never handed to a consumer" => {
+            "프로듀서 {}의 트랜잭션 마커(컨트롤 레코드): offset을 하나 차지하지만 컨슈머에게는 전달되지 않습니다"
+        }
+        "marker" => "마커",
+        "open transaction" => "진행 중인 트랜잭션",
+        "aborted" => "abort됨",
+        "committed" => "commit됨",
+        "read_committed shows what such a consumer reads: nothing of an open or aborted transaction" => {
+            "read_committed를 고르면 그런 컨슈머가 읽는 것만 보여 줍니다. 진행 중이거나 abort된 트랜잭션의 레코드는 빠집니다"
+        }
+        _ => return None,
+    })
+}
+
 fn korean_code(text: &str) -> Option<&'static str> {
     Some(match text {
         "Code" => "코드",

@@ -74,6 +74,37 @@ pub struct ProducerSession {
     pub last_sent: Option<Command>,
     /// The last send was a retry.
     pub retried: bool,
+    /// The transactional producer, once a transaction was begun.
+    pub transaction: Option<TransactionSession>,
+}
+
+/// The producer's `transactional.id` and its transaction, as the producer panel shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TransactionSession {
+    pub transactional_id: String,
+    /// Its id, epoch and sequences once InitTransactions answered.
+    pub producer: Option<kite_shared::api::IdempotentProducer>,
+    /// A transaction is open: records sent go in it.
+    pub open: bool,
+    /// The partitions the open (or last) transaction wrote to, as `topic-N`, in order.
+    pub partitions: Vec<String>,
+    /// Records sent in the open (or last) transaction.
+    pub records: u32,
+    /// How the last transaction ended: committed (true) or aborted.
+    pub ended: Option<bool>,
+    /// The coordinator's view of the id, as `describe_transactions` answered.
+    pub coordinator: Option<kite_shared::api::TransactionView>,
+}
+
+impl ProducerSession {
+    /// The producer a record goes with: the transactional one inside a transaction, else the
+    /// idempotent one (if on).
+    pub fn sending_as(&self) -> Option<kite_shared::api::IdempotentProducer> {
+        match &self.transaction {
+            Some(t) if t.open => t.producer.clone(),
+            _ => self.producer.clone(),
+        }
+    }
 }
 
 /// A consumer the engine runs for this UI, as its polls report it.
@@ -222,6 +253,9 @@ pub struct AppState {
     pub selected_topic: Option<String>,
     /// The newest records fetched per (topic, partition).
     pub records: BTreeMap<(String, i32), Vec<RecordView>>,
+    /// The transaction markers among each partition's newest records (their offsets are not
+    /// records).
+    pub markers: BTreeMap<(String, i32), Vec<kite_shared::api::MarkerView>>,
     pub last_produced: Option<Produced>,
     /// The UI producer's idempotence, sequences and last send.
     pub producer: ProducerSession,
@@ -286,6 +320,7 @@ impl AppState {
             topics: Rc::default(),
             selected_topic: None,
             records: BTreeMap::new(),
+            markers: BTreeMap::new(),
             last_produced: None,
             producer: ProducerSession::default(),
             batch_tally: None,
@@ -357,6 +392,8 @@ pub enum Action {
     SetIdempotence(bool),
     /// The producer sent a record; `true` when it was the last one sent again.
     ProduceSent(Command, bool),
+    /// A transaction begins for this `transactional.id` (a new id asks for its producer id).
+    BeginTransaction(String),
     /// The reader did something the Code view can write out (`code::is_copyable`).
     Acted(Command),
 }
@@ -400,9 +437,26 @@ impl AppState {
             Action::BrowseReset => self.browsed = Rc::default(),
             Action::BatchStarted => self.batch_tally = None,
             Action::SetIdempotence(on) => {
-                self.producer = ProducerSession { idempotence: on, ..ProducerSession::default() };
+                let transaction = self.producer.transaction.take();
+                self.producer =
+                    ProducerSession { idempotence: on, transaction, ..ProducerSession::default() };
             }
             Action::Acted(command) => self.last_action = Some(command),
+            Action::BeginTransaction(id) => {
+                let same = self.producer.transaction.as_ref().is_some_and(|t| t.transactional_id == id);
+                let previous = if same { self.producer.transaction.take() } else { None };
+                self.producer.transaction = Some(TransactionSession {
+                    transactional_id: id,
+                    open: true,
+                    ..previous
+                        .map(|t| TransactionSession {
+                            producer: t.producer,
+                            coordinator: t.coordinator,
+                            ..Default::default()
+                        })
+                        .unwrap_or_default()
+                });
+            }
             Action::ProduceSent(command, retry) => {
                 self.producer.retried = retry;
                 if !retry {
@@ -499,6 +553,16 @@ impl AppState {
             }
             produced @ Reply::Produced { .. } => self.produced(produced),
             Reply::ProducerIdInitialized { producer_id, producer_epoch } => {
+                // A transaction waiting for its id takes it; else the idempotent producer does.
+                if let Some(t) = self.producer.transaction.as_mut().filter(|t| t.producer.is_none()) {
+                    t.producer = Some(kite_shared::api::IdempotentProducer {
+                        producer_id,
+                        producer_epoch,
+                        sequences: vec![],
+                        transactional_id: Some(t.transactional_id.clone()),
+                    });
+                    return;
+                }
                 let producer = kite_shared::api::IdempotentProducer {
                     producer_id,
                     producer_epoch,
@@ -507,8 +571,25 @@ impl AppState {
                 };
                 self.producer.producer = self.producer.idempotence.then_some(producer);
             }
-            Reply::Records { topic, partition, records, .. } => {
-                self.records.insert((topic, partition), records);
+            Reply::TransactionEnded { committed, .. } => {
+                if let Some(t) = self.producer.transaction.as_mut() {
+                    t.open = false;
+                    t.ended = Some(committed);
+                }
+            }
+            Reply::Transactions { transactions } => {
+                if let Some(t) = self.producer.transaction.as_mut() {
+                    t.coordinator =
+                        transactions.into_iter().find(|v| v.transactional_id == t.transactional_id);
+                }
+            }
+            Reply::Records { topic, partition, records, markers, .. } => {
+                self.records.insert((topic.clone(), partition), records);
+                if markers.is_empty() {
+                    self.markers.remove(&(topic, partition));
+                } else {
+                    self.markers.insert((topic, partition), markers);
+                }
             }
             Reply::SchemaRegistered { subject, id, version } => {
                 self.last_error = None;
@@ -549,9 +630,7 @@ impl AppState {
             | Reply::Subscribed { .. }
             | Reply::Unsubscribed { .. }
             | Reply::Pong { .. }
-            | Reply::TransactionEnded { .. }
             | Reply::OffsetsSent { .. }
-            | Reply::Transactions { .. }
             | Reply::ClusterReset => {}
             Reply::RecordDumped { topic, partition, batch, record } => {
                 self.dumped = Some(Dumped { topic, partition, batch, record });
@@ -597,7 +676,17 @@ impl AppState {
         };
         self.last_error = None;
         self.selected_topic = Some(topic.clone());
-        if let (Some(write), Some(producer)) = (&idempotent, &mut self.producer.producer) {
+        let in_transaction = self.producer.transaction.as_mut().filter(|t| t.open);
+        if let Some(t) = in_transaction {
+            if let (Some(write), Some(producer)) = (&idempotent, &mut t.producer) {
+                producer.wrote(partition, write);
+            }
+            let at = format!("{topic}-{partition}");
+            if !t.partitions.contains(&at) {
+                t.partitions.push(at);
+            }
+            t.records += 1;
+        } else if let (Some(write), Some(producer)) = (&idempotent, &mut self.producer.producer) {
             producer.wrote(partition, write);
         }
         if let Some(Command::Produce { partition: pinned, .. }) = &mut self.producer.last_sent {

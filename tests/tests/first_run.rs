@@ -190,6 +190,25 @@ async fn a_newcomer_starts_with_one_click_and_sees_no_error() {
         let as_number = |v: &serde_json::Value| v.as_str().and_then(|s| s.parse::<i64>().ok());
         assert_eq!(as_number(&again), as_number(&sent).map(|o| o + 1), "written again: {sent} then {again}");
 
+        // A transaction: Begin (the coordinator hands out the producer id), a record sent in it —
+        // open, so read_committed cannot see it and the partition shows its last stable offset —
+        // then Abort: an ABORT marker takes the next offset and the record is struck.
+        click(&client, "#txn-begin").await?;
+        wait_for(&client, "#txn-coordinator[data-state='Empty']").await?;
+        click(&client, "#produce-send").await?;
+        let open = wait_for(&client, "#txn-state[data-open='true']").await?;
+        let said = open.text().await.map_err(|e| e.to_string())?;
+        assert!(said.starts_with("Transaction open: 1 records to orders-"), "{said}");
+        wait_for(&client, ".partition .lso").await?;
+        wait_for(&client, ".record.txn-open").await?;
+        click(&client, "#txn-abort").await?;
+        wait_for(&client, "#txn-state[data-ended='false']").await?;
+        wait_for(&client, ".record.marker-abort[data-marker='ABORT']").await?;
+        wait_for(&client, ".record.txn-aborted").await?;
+        wait_for(&client, "#txn-coordinator[data-state='CompleteAbort']").await?;
+        assert_eq!(count(&client, ".partition .lso").await?, 0, "nothing open: no last stable offset shown");
+        look(&client, WIDE, "first-run-transaction").await?;
+
         // A broker stopped from the map: its replica goes offline and another leads partition 2.
         click(&client, &format!("#map [data-broker='{leader}'] .broker-head")).await?;
         click(&client, &format!("#map-actions[data-broker='{leader}'] .stop-broker")).await?;

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use kite_shared::api::{Command, RecordView, TopicDescription};
+use kite_shared::api::{Command, IsolationLevel, RecordView, TopicDescription};
 use kite_shared::serializer::SerializerKind;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
@@ -30,6 +30,20 @@ pub const BROWSE_ROWS_SHOWN: usize = 200;
 pub struct BrowseRequest {
     pub reset: bool,
     pub commands: Vec<Command>,
+    /// The browser's `isolation.level`, for the fetch a seek by time makes once its offset is
+    /// found.
+    pub isolation: IsolationLevel,
+}
+
+/// `commands`' fetches read at `isolation` (a read_committed browser shows what such a
+/// consumer reads).
+fn read_as(mut commands: Vec<Command>, isolation: IsolationLevel) -> Vec<Command> {
+    for command in &mut commands {
+        if let Command::Fetch { isolation_level, .. } = command {
+            *isolation_level = isolation;
+        }
+    }
+    commands
 }
 
 /// The seek form's choices: each `Seek::parse` kind with its label.
@@ -351,6 +365,8 @@ pub fn messages_panel(props: &Props) -> Html {
     let needle = use_state(String::new);
     let tail = use_state(|| false);
     let seek_error = use_state(|| None::<String>);
+    let isolation = use_state(IsolationLevel::default);
+    let level = *isolation;
     let deserializers = (props.key_serializer, props.value_serializer);
 
     // Where the last seek left each partition, for the tail.
@@ -360,12 +376,12 @@ pub fn messages_panel(props: &Props) -> Html {
         let (browse, topic, starts) = (props.browse.clone(), props.topic.clone(), starts.clone());
         let name = topic.as_ref().map(|t| t.name.clone());
         let (partition, ready) = (partition.clone(), props.ready);
-        use_effect_with((name, deserializers, ready), move |_| {
+        use_effect_with((name, deserializers, ready, level), move |_| {
             partition.set(None);
             if let Some(topic) = topic.filter(|_| ready) {
-                let commands = seek_commands(&topic, None, Seek::End, deserializers);
+                let commands = read_as(seek_commands(&topic, None, Seek::End, deserializers), level);
                 *starts.borrow_mut() = seek_starts(&topic, None, &commands);
-                browse.emit(BrowseRequest { reset: true, commands });
+                browse.emit(BrowseRequest { reset: true, commands, isolation: level });
             }
         });
     }
@@ -375,13 +391,15 @@ pub fn messages_panel(props: &Props) -> Html {
     *latest.borrow_mut() = (props.topic.clone(), props.browsed.clone());
     {
         let (browse, latest, starts) = (props.browse.clone(), latest.clone(), starts.clone());
-        use_effect_with((*tail, props.ready), move |(tail, ready)| {
+        use_effect_with((*tail, props.ready, level), move |(tail, ready, level)| {
+            let level = *level;
             super::every(TAIL_INTERVAL_MS, *tail && *ready, move || {
                 let (topic, browsed) = &*latest.borrow();
                 if let Some(topic) = topic {
-                    let commands = tail_commands(topic, browsed, &starts.borrow(), deserializers);
+                    let commands =
+                        read_as(tail_commands(topic, browsed, &starts.borrow(), deserializers), level);
                     if !commands.is_empty() {
-                        browse.emit(BrowseRequest { reset: false, commands });
+                        browse.emit(BrowseRequest { reset: false, commands, isolation: level });
                     }
                 }
             })
@@ -405,9 +423,9 @@ pub fn messages_panel(props: &Props) -> Html {
             match Seek::parse(&seek_kind, &seek_at) {
                 Ok(seek) => {
                     seek_error.set(None);
-                    let commands = seek_commands(&topic, *partition, seek, deserializers);
+                    let commands = read_as(seek_commands(&topic, *partition, seek, deserializers), level);
                     *starts.borrow_mut() = seek_starts(&topic, *partition, &commands);
-                    browse.emit(BrowseRequest { reset: true, commands });
+                    browse.emit(BrowseRequest { reset: true, commands, isolation: level });
                 }
                 Err(reason) => seek_error.set(Some(reason)),
             }
@@ -463,6 +481,20 @@ pub fn messages_panel(props: &Props) -> Html {
                 <button id="browse-go" type="submit" disabled={!props.ready}>{ tr(lang, "Seek") }</button>
                 <label class="tail"><input id="browse-tail" type="checkbox" checked={*tail} onchange={toggle_tail} />
                     { tr(lang, "Live tail") }</label>
+                <label title={tr(lang, "read_committed shows what such a consumer reads: nothing of an open or aborted transaction")}>
+                    { "isolation.level" }
+                    <select id="browse-isolation" onchange={{
+                        let isolation = isolation.clone();
+                        Callback::from(move |e: Event| isolation.set(
+                            if e.target_unchecked_into::<HtmlSelectElement>().value() == "read_committed" {
+                                IsolationLevel::ReadCommitted
+                            } else {
+                                IsolationLevel::ReadUncommitted
+                            }))
+                    }}>
+                        <option value="read_uncommitted" selected={level == IsolationLevel::ReadUncommitted}>{ "read_uncommitted" }</option>
+                        <option value="read_committed" selected={level == IsolationLevel::ReadCommitted}>{ "read_committed" }</option>
+                    </select></label>
             </form>
             if let Some(reason) = &*seek_error {
                 <p class="error" role="alert">{ reason }</p>

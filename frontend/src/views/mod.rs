@@ -16,6 +16,7 @@ pub mod scenario;
 pub mod timeline;
 pub mod topics;
 pub mod tour;
+pub mod transaction;
 pub mod welcome;
 
 use wasm_bindgen::JsCast;

@@ -6,9 +6,10 @@
 
 use std::collections::BTreeMap;
 
-use kite_shared::api::{Command, PartitionDescription, RecordView, TopicDescription};
+use kite_shared::api::{Command, MarkerView, PartitionDescription, RecordView, TopicDescription, TxnMark};
 use kite_shared::partitioner::{murmur2, to_positive};
 use kite_shared::serializer::SerializerKind;
+use kite_shared::txn::marker::MarkerKind;
 use yew::prelude::*;
 
 use crate::i18n::{Lang, tr, trf};
@@ -19,6 +20,8 @@ use crate::state::{Dumped, GroupView, PARTITIONS_SHOWN, record_fetches};
 pub struct Props {
     pub topic: Option<TopicDescription>,
     pub records: BTreeMap<(String, i32), Vec<RecordView>>,
+    /// The transaction markers among each partition's records.
+    pub markers: BTreeMap<(String, i32), Vec<MarkerView>>,
     pub key_deserializer: SerializerKind,
     pub value_deserializer: SerializerKind,
     pub send: Callback<Command>,
@@ -132,6 +135,11 @@ pub fn partitions_view(props: &Props) -> Html {
                         <div class="partition-label">
                             <strong>{ format!("P{}", p.partition) }</strong>
                             <span class="offsets">{ format!("start {} · HW {}", p.log_start_offset, p.log_end_offset) }</span>
+                            if let Some(stable) = p.last_stable_offset {
+                                <span class="lso" data-lso={stable.to_string()}
+                                    title={tr(lang, "Last stable offset: a transaction is open from here; read_committed consumers stop here")}>
+                                    { format!("LSO {stable}") }</span>
+                            }
                             <span class="replicas">{ replicas_line(lang, p) }</span>
                             if !p.rolled_at.is_empty() {
                                 <span class="segments" data-rolled-at={ids64(&p.rolled_at)}>
@@ -139,8 +147,11 @@ pub fn partitions_view(props: &Props) -> Html {
                             }
                         </div>
                         <div class="records" role="group" aria-label={format!("{}-{}", topic.name, p.partition)}>
-                            { for records.iter().rev().map(|r| html! {
+                            { for interleaved(&records, markers_after(&props.markers, &topic.name, p.partition, &records)).into_iter().map(|item| match item {
+                                Shown::Marker(m) => marker_block(lang, &m),
+                                Shown::Record(r) => html! {
                                 <div class={classes!("record", r.decode_error.is_some().then_some("undecodable"),
+                                        r.transaction.map(txn_class),
                                         (chosen == Some((p.partition, r.offset))).then_some("chosen"),
                                         p.rolled_at.contains(&r.offset).then_some("segment-start"))}
                                     data-offset={r.offset.to_string()}
@@ -165,8 +176,11 @@ pub fn partitions_view(props: &Props) -> Html {
                                     <span class="offset">{ r.offset }</span>
                                     <span class="key">{ r.key.clone().unwrap_or_else(|| "null".into()) }</span>
                                     <span class="value">{ r.value.clone().unwrap_or_else(|| "null".into()) }</span>
+                                    if let Some(mark) = r.transaction.filter(|m| *m != TxnMark::Committed) {
+                                        <span class="txn-mark">{ txn_label(lang, mark) }</span>
+                                    }
                                 </div>
-                            }) }
+                            }}) }
                         </div>
                     </div>
                 }
@@ -216,6 +230,71 @@ fn reveal_row(section: &NodeRef, partition: i32) {
     if let Some(row) = row.and_then(|row| row.dyn_into::<web_sys::HtmlElement>().ok()) {
         row.scroll_into_view();
         let _ = row.focus();
+    }
+}
+
+/// The markers of a partition among (or after) its records shown, in offset order: each takes
+/// an offset, between the records of the transactions it ends.
+fn markers_after(
+    markers: &BTreeMap<(String, i32), Vec<MarkerView>>,
+    topic: &str,
+    partition: i32,
+    records: &[RecordView],
+) -> Vec<MarkerView> {
+    let first = records.first().map_or(i64::MIN, |r| r.offset);
+    let mut shown: Vec<MarkerView> = markers
+        .get(&(topic.to_string(), partition))
+        .map(|m| m.iter().filter(|m| m.offset >= first).copied().collect())
+        .unwrap_or_default();
+    shown.sort_by_key(|m| m.offset);
+    shown
+}
+
+/// One block of a partition's row: a record, or a transaction marker between records.
+enum Shown<'a> {
+    Record(&'a RecordView),
+    Marker(MarkerView),
+}
+
+/// A partition's records and markers, newest first (the row's order).
+fn interleaved(records: &[RecordView], markers: Vec<MarkerView>) -> Vec<Shown<'_>> {
+    let mut shown: Vec<(i64, Shown<'_>)> = records.iter().map(|r| (r.offset, Shown::Record(r))).collect();
+    shown.extend(markers.into_iter().map(|m| (m.offset, Shown::Marker(m))));
+    shown.sort_by_key(|(offset, _)| std::cmp::Reverse(*offset));
+    shown.into_iter().map(|(_, item)| item).collect()
+}
+
+/// A marker drawn among the records: its offset and COMMIT or ABORT.
+fn marker_block(lang: Lang, m: &MarkerView) -> Html {
+    let (class, name) = match m.kind {
+        MarkerKind::Commit => ("marker-commit", "COMMIT"),
+        MarkerKind::Abort => ("marker-abort", "ABORT"),
+    };
+    html! {
+        <div class={classes!("record", "marker", class)} data-offset={m.offset.to_string()} data-marker={name}
+            title={trf(lang, "A transaction marker (control record) of producer {}: it takes an offset but is never handed to a consumer", &[&m.producer_id])}>
+            <span class="offset">{ m.offset }</span>
+            <span class="key">{ name }</span>
+            <span class="value">{ tr(lang, "marker") }</span>
+        </div>
+    }
+}
+
+/// A transactional record's class: its transaction open, committed or aborted.
+fn txn_class(mark: TxnMark) -> &'static str {
+    match mark {
+        TxnMark::Open => "txn-open",
+        TxnMark::Committed => "txn-committed",
+        TxnMark::Aborted => "txn-aborted",
+    }
+}
+
+/// What a read_committed consumer makes of a transactional record not yet committed.
+fn txn_label(lang: Lang, mark: TxnMark) -> &'static str {
+    match mark {
+        TxnMark::Open => tr(lang, "open transaction"),
+        TxnMark::Aborted => tr(lang, "aborted"),
+        TxnMark::Committed => tr(lang, "committed"),
     }
 }
 

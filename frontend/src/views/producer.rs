@@ -35,6 +35,8 @@ pub struct Props {
     pub on_sent: Callback<(Command, bool)>,
     /// `enable.idempotence` was switched on or off.
     pub on_idempotence: Callback<bool>,
+    /// A transaction begins for this `transactional.id`.
+    pub on_begin_transaction: Callback<String>,
 }
 
 /// Headers typed as kafka-console-producer reads them with `parse.headers=true`: `key:value`
@@ -182,7 +184,8 @@ pub fn producer_panel(props: &Props) -> Html {
     };
     let produce = {
         let (send, on_sent, topic) = (props.send.clone(), props.on_sent.clone(), topic.clone());
-        let producer = props.session.producer.clone();
+        // Inside a transaction the transactional producer sends; else the idempotent one, if on.
+        let producer = props.session.sending_as();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let command = form.command(&topic, (key_serializer, value_serializer), producer.clone());
@@ -218,8 +221,11 @@ pub fn producer_panel(props: &Props) -> Html {
         })
     };
     // An idempotent producer sends nothing before it has its producer id.
-    let can_send =
-        props.ready && !topic.is_empty() && (!props.session.idempotence || props.session.producer.is_some());
+    let waiting_for_id = match &props.session.transaction {
+        Some(t) if t.open => t.producer.is_none(),
+        _ => props.session.idempotence && props.session.producer.is_none(),
+    };
+    let can_send = props.ready && !topic.is_empty() && !waiting_for_id;
     let on_acks = {
         let acks = acks.clone();
         on_select(kite_shared::config::Acks::from_name, move |kind| acks.set(kind))
@@ -271,6 +277,8 @@ pub fn producer_panel(props: &Props) -> Html {
             }
             <Idempotence session={props.session.clone()} ready={props.ready} send={props.send.clone()}
                 on_sent={props.on_sent.clone()} on_idempotence={props.on_idempotence.clone()} />
+            <super::transaction::TransactionBox session={props.session.clone()} ready={props.ready}
+                send={props.send.clone()} on_begin={props.on_begin_transaction.clone()} />
         </section>
     }
 }

@@ -1,0 +1,112 @@
+//! The producer's transactions: a `transactional.id`, Begin (InitTransactions the first time),
+//! the records sent meanwhile written in the transaction, Commit or Abort (EndTxn) — and what the
+//! coordinator holds for the id, live: its state, its broker, the producer id and epoch.
+
+use kite_shared::api::Command;
+use yew::prelude::*;
+
+use crate::i18n::{Lang, tr, trf};
+use crate::state::{ProducerSession, TransactionSession};
+
+use super::bind_text;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub session: ProducerSession,
+    pub ready: bool,
+    pub send: Callback<Command>,
+    /// A transaction begins for this `transactional.id`.
+    pub on_begin: Callback<String>,
+}
+
+#[function_component(TransactionBox)]
+pub fn transaction_box(props: &Props) -> Html {
+    let lang = use_context::<Lang>().unwrap_or_default();
+    let id = use_state(|| "pay-app".to_string());
+    let current = props.session.transaction.clone();
+    let open = current.as_ref().is_some_and(|t| t.open);
+    let begin = {
+        let (id, send, on_begin, current) =
+            (id.clone(), props.send.clone(), props.on_begin.clone(), current.clone());
+        Callback::from(move |_: MouseEvent| {
+            let id = id.trim().to_string();
+            // A new id (or the first) asks for its producer id, fencing older instances; the same
+            // id goes on with the producer it has, as Kafka's beginTransaction does.
+            let known = current.as_ref().is_some_and(|t| t.transactional_id == id && t.producer.is_some());
+            on_begin.emit(id.clone());
+            if !known {
+                send.emit(Command::InitTransactions { transactional_id: id, transaction_timeout_ms: None });
+            }
+            send.emit(Command::DescribeTransactions);
+        })
+    };
+    let end = |commit: bool| {
+        let (send, current) = (props.send.clone(), current.clone());
+        Callback::from(move |_: MouseEvent| {
+            let Some(TransactionSession { transactional_id, producer: Some(p), .. }) = current.clone() else {
+                return;
+            };
+            send.emit(Command::EndTransaction {
+                transactional_id,
+                producer_id: p.producer_id,
+                producer_epoch: p.producer_epoch,
+                commit,
+            });
+            send.emit(Command::DescribeTransactions);
+        })
+    };
+    let has_producer = current.as_ref().is_some_and(|t| t.producer.is_some());
+    html! {
+        <div class="transaction" id="transaction">
+            <label>{ "transactional.id" }
+                <input id="transactional-id" type="text" value={(*id).clone()} oninput={bind_text(&id)} disabled={open} />
+            </label>
+            if open {
+                <button id="txn-commit" type="button" onclick={end(true)} disabled={!props.ready || !has_producer}>
+                    { tr(lang, "Commit") }</button>
+                <button id="txn-abort" type="button" onclick={end(false)} disabled={!props.ready || !has_producer}>
+                    { tr(lang, "Abort") }</button>
+            } else {
+                <button id="txn-begin" type="button" onclick={begin} disabled={!props.ready || id.trim().is_empty()}
+                    title={tr(lang, "Records sent until Commit or Abort are written in one transaction")}>
+                    { tr(lang, "Begin transaction") }</button>
+            }
+            if let Some(t) = &current {
+                <p class="txn-state" id="txn-state" data-open={open.to_string()}
+                    data-ended={t.ended.map(|c| c.to_string()).unwrap_or_default()}>{ state_line(lang, t) }</p>
+                if let Some(c) = &t.coordinator {
+                    <p class="hint" id="txn-coordinator" data-state={c.state.clone()}>{ trf(lang,
+                        "Coordinator: broker {} (__transaction_state-{}) holds it as {}, producer {} epoch {}.",
+                        &[&c.coordinator.map_or_else(|| "?".to_string(), |b| b.to_string()), &c.coordinator_partition,
+                          &c.state, &c.producer_id, &c.producer_epoch]) }</p>
+                }
+            }
+        </div>
+    }
+}
+
+/// Where the producer's transaction is, in a sentence.
+fn state_line(lang: Lang, t: &TransactionSession) -> String {
+    let partitions = if t.partitions.is_empty() { "—".to_string() } else { t.partitions.join(", ") };
+    match (t.open, t.ended) {
+        (true, _) if t.producer.is_none() => {
+            tr(lang, "Asking the coordinator for the producer id…").to_string()
+        }
+        (true, _) => trf(
+            lang,
+            "Transaction open: {} records to {}. read_committed consumers see none of them yet.",
+            &[&t.records, &partitions],
+        ),
+        (false, Some(true)) => trf(
+            lang,
+            "Committed: a COMMIT marker on {}; its {} records are visible together.",
+            &[&partitions, &t.records],
+        ),
+        (false, Some(false)) => trf(
+            lang,
+            "Aborted: an ABORT marker on {}; read_committed consumers skip its {} records.",
+            &[&partitions, &t.records],
+        ),
+        (false, None) => String::new(),
+    }
+}
