@@ -107,6 +107,7 @@ fn orders(leo: [i64; 3]) -> TopicDescription {
                 isr: vec![0],
                 replica_log_end_offsets: Vec::new(),
                 rolled_at: Vec::new(),
+                last_stable_offset: None,
             })
             .collect(),
         configs: Default::default(),
@@ -820,6 +821,7 @@ fn the_map_draws_each_replica_by_its_role() {
         isr,
         replica_log_end_offsets: Vec::new(),
         rolled_at: Vec::new(),
+        last_stable_offset: None,
     };
     let topic = |name: &str, partitions: Vec<PartitionDescription>| TopicDescription {
         name: name.into(),
@@ -911,6 +913,7 @@ async fn the_partitions_view_deletes_records_and_adds_a_partition() {
         value: Some(format!("v{offset}")),
         decode_error: None,
         headers: Vec::new(),
+        transaction: None,
     };
     let records = BTreeMap::from([(("orders".to_string(), 1), (0..3).map(record).collect::<Vec<_>>())]);
     let (sent, send) = recorded_sends();
@@ -924,6 +927,7 @@ async fn the_partitions_view_deletes_records_and_adds_a_partition() {
         group: None,
         dumped: None,
         reveal: None,
+        markers: Default::default(),
     };
     yew::Renderer::<PartitionsView>::with_root_and_props(root.clone(), props).render();
     yew::platform::time::sleep(Duration::from_millis(20)).await;

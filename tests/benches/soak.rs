@@ -237,6 +237,7 @@ fn consume_loop(i: usize, client: &mut ApiClient, stop: &AtomicBool, tally: &Tal
         assignors: Vec::new(),
         enable_auto_commit: Some(false),
         session_timeout_ms: None,
+        isolation_level: Default::default(),
     })?;
     count(tally, &opened, 0);
     let Reply::ConsumerOpened { consumer } = opened else { return Err(format!("{opened:?}")) };
@@ -276,6 +277,7 @@ fn read_loop(i: usize, client: &mut ApiClient, stop: &AtomicBool, tally: &Tally)
                 max_records: POLL_RECORDS,
                 key_deserializer: Default::default(),
                 value_deserializer: Default::default(),
+                isolation_level: Default::default(),
             },
         };
         let reply = client.request(command)?;
