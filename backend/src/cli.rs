@@ -620,44 +620,9 @@ pub(crate) fn produce(
             continue;
         }
         let records = std::mem::take(&mut chunk);
-        let mut timestamps = Vec::new();
-        let reply = if let Some(transaction) = &mut transaction {
-            // A transactional producer's records, one by one, each in the open transaction.
-            let settings = (args.partition, partitioner, key_serializer, value_serializer, acks);
-            transaction.send(&mut connection, &args.topic, settings, records)?
-        } else if key_serializer == SerializerKind::Avro || value_serializer == SerializerKind::Avro {
-            // Avro needs the server's schema registry: the server serializes (JSON records).
-            let command = Command::ProduceBatch {
-                acks,
-                topic: args.topic.clone(),
-                partition: args.partition,
-                partitioner,
-                key_serializer,
-                value_serializer,
-                records,
-                answer_per_partition: false,
-            };
-            connection.request(command)?
-        } else {
-            // As a Kafka producer does: serialize here, send one record batch in a binary frame.
-            let payload;
-            (payload, timestamps) = record_batch(&args.topic, (key_serializer, value_serializer), records)?;
-            let command = Command::ProduceRecords {
-                acks,
-                topic: args.topic.clone(),
-                partition: args.partition,
-                partitioner,
-                payload: Vec::new(),
-            };
-            connection.request_binary(command, &payload)?
-        };
-        let (topic, records) = match reply {
-            Reply::ProducedBatch { topic, records } => (topic, records),
-            Reply::ProducedRecords { topic, partitions, batches } => {
-                (topic, kite_shared::api::ProducedPartition::expand(&partitions, &batches, &timestamps))
-            }
-            other => return Err(kafka_error(other)),
-        };
+        let settings = (args.partition, partitioner, key_serializer, value_serializer, acks);
+        let (topic, records) =
+            send_records(&mut connection, transaction.as_mut(), (&args.topic, settings), records)?;
         for ProducedRecord { partition, offset, timestamp_ms } in records {
             let line = match args.output {
                 Output::Text => format!("{topic}-{partition}@{offset}"),
@@ -674,6 +639,56 @@ pub(crate) fn produce(
         transaction.end(&mut connection, !args.abort)?;
     }
     Ok(())
+}
+
+/// Where `produce`'s next records go and how: the topic, its partition (or the partitioner's
+/// choice), the serializers and acks.
+type ProduceSettings<'a> = (&'a str, (Option<i32>, PartitionerKind, SerializerKind, SerializerKind, Acks));
+
+/// One chunk of `kite produce`'s records sent: in the open transaction, one by one; with Avro,
+/// serialized by the server (its schema registry); else serialized here as one record batch in a
+/// binary frame, as a Kafka producer sends it. Where each went.
+fn send_records(
+    connection: &mut ApiClient,
+    transaction: Option<&mut Transaction>,
+    (topic, settings): ProduceSettings<'_>,
+    records: Vec<BatchedRecord>,
+) -> Result<(String, Vec<ProducedRecord>), String> {
+    let (partition, partitioner, key_serializer, value_serializer, acks) = settings;
+    let mut timestamps = Vec::new();
+    let reply = if let Some(transaction) = transaction {
+        transaction.send(connection, topic, settings, records)?
+    } else if key_serializer == SerializerKind::Avro || value_serializer == SerializerKind::Avro {
+        let command = Command::ProduceBatch {
+            acks,
+            topic: topic.to_string(),
+            partition,
+            partitioner,
+            key_serializer,
+            value_serializer,
+            records,
+            answer_per_partition: false,
+        };
+        connection.request(command)?
+    } else {
+        let payload;
+        (payload, timestamps) = record_batch(topic, (key_serializer, value_serializer), records)?;
+        let command = Command::ProduceRecords {
+            acks,
+            topic: topic.to_string(),
+            partition,
+            partitioner,
+            payload: Vec::new(),
+        };
+        connection.request_binary(command, &payload)?
+    };
+    match reply {
+        Reply::ProducedBatch { topic, records } => Ok((topic, records)),
+        Reply::ProducedRecords { topic, partitions, batches } => {
+            Ok((topic, kite_shared::api::ProducedPartition::expand(&partitions, &batches, &timestamps)))
+        }
+        other => Err(kafka_error(other)),
+    }
 }
 
 /// `kite produce --transactional-id`'s producer: its id and epoch from `init_transactions`,

@@ -4,6 +4,7 @@
 //! binary maps huge blocks lazily, as `kite serve` does), and the engine answers afterwards.
 
 use bytes::BytesMut;
+use kafka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic;
 use kafka_protocol::messages::alter_configs_request::{
     AlterConfigsResource as LegacyAlterConfigsResource, AlterableConfig as LegacyAlterableConfig,
 };
@@ -23,6 +24,13 @@ use kafka_protocol::messages::offset_for_leader_epoch_request::{
     OffsetForLeaderPartition, OffsetForLeaderTopic,
 };
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
+use kafka_protocol::messages::txn_offset_commit_request::{
+    TxnOffsetCommitRequestPartition, TxnOffsetCommitRequestTopic,
+};
+use kafka_protocol::messages::{
+    AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, DescribeTransactionsRequest, EndTxnRequest,
+    ListTransactionsRequest, TransactionalId, TxnOffsetCommitRequest,
+};
 use kafka_protocol::messages::{
     AlterConfigsRequest, CreatePartitionsRequest, DeleteRecordsRequest, DescribeConfigsRequest,
     IncrementalAlterConfigsRequest, OffsetForLeaderEpochRequest,
@@ -76,8 +84,8 @@ fn request(api: ApiKey, version: i16) -> Vec<u8> {
     framed
 }
 
-/// A group API's (the admin ones too) or InitProducerId's request body, with a member, an assignment and an offset
-/// for mutations to hit.
+/// A group API's (the admin ones too), InitProducerId's or a transaction API's request body, with a
+/// member, an assignment and an offset for mutations to hit.
 fn request_body(api: ApiKey, version: i16) -> Vec<u8> {
     fn body<T: Encodable>(version: i16, request: T) -> Vec<u8> {
         let mut bytes = BytesMut::new();
@@ -87,6 +95,7 @@ fn request_body(api: ApiKey, version: i16) -> Vec<u8> {
     let billing = || GroupId(StrBytes::from_static_str("billing"));
     let member = || StrBytes::from_static_str("mutant-0-1");
     let orders = || TopicName(StrBytes::from_static_str("orders"));
+    let tx = || TransactionalId(StrBytes::from_static_str("mutant-tx"));
     match api {
         ApiKey::FindCoordinator if version >= 4 => {
             body(version, FindCoordinatorRequest::default().with_coordinator_keys(vec![billing().0]))
@@ -235,6 +244,51 @@ fn request_body(api: ApiKey, version: i16) -> Vec<u8> {
                             .with_value(Some(StrBytes::from_static_str("60000"))),
                     ]),
             ]),
+        ),
+        ApiKey::AddPartitionsToTxn => body(
+            version,
+            AddPartitionsToTxnRequest::default()
+                .with_v3_and_below_transactional_id(tx())
+                .with_v3_and_below_producer_id(ProducerId(1))
+                .with_v3_and_below_topics(vec![
+                    AddPartitionsToTxnTopic::default().with_name(orders()).with_partitions(vec![0]),
+                ]),
+        ),
+        ApiKey::AddOffsetsToTxn => body(
+            version,
+            AddOffsetsToTxnRequest::default()
+                .with_transactional_id(tx())
+                .with_producer_id(ProducerId(1))
+                .with_group_id(billing()),
+        ),
+        ApiKey::EndTxn => body(
+            version,
+            EndTxnRequest::default()
+                .with_transactional_id(tx())
+                .with_producer_id(ProducerId(1))
+                .with_committed(true),
+        ),
+        ApiKey::TxnOffsetCommit => body(
+            version,
+            TxnOffsetCommitRequest::default()
+                .with_transactional_id(tx())
+                .with_group_id(billing())
+                .with_producer_id(ProducerId(1))
+                .with_member_id(if version >= 3 { member() } else { StrBytes::default() })
+                .with_topics(vec![
+                    TxnOffsetCommitRequestTopic::default().with_name(orders()).with_partitions(vec![
+                        TxnOffsetCommitRequestPartition::default()
+                            .with_partition_index(0)
+                            .with_committed_offset(1),
+                    ]),
+                ]),
+        ),
+        ApiKey::DescribeTransactions => {
+            body(version, DescribeTransactionsRequest::default().with_transactional_ids(vec![tx()]))
+        }
+        ApiKey::ListTransactions => body(
+            version,
+            ListTransactionsRequest::default().with_state_filters(vec![StrBytes::from_static_str("Ongoing")]),
         ),
         other => panic!("{other:?} is served but has no request here"),
     }

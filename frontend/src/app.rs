@@ -557,7 +557,6 @@ pub fn app(props: &AppProps) -> Html {
     }
     let link = use_mut_ref(|| None::<EngineLink>);
     let next_id = use_mut_ref(|| 0_u64);
-
     let browse_ids = use_mut_ref(BrowseIds::new);
     // The generator's run, and the ids of its batches still unanswered.
     let batch_run = use_mut_ref(BatchRun::default);
@@ -578,8 +577,8 @@ pub fn app(props: &AppProps) -> Html {
             if request.reset {
                 dispatcher.dispatch(Action::BrowseReset);
             }
-            let read = (*deserializers, request.isolation);
-            request.commands.into_iter().for_each(|command| send_browse(command, Some(read)));
+            let read = Some((*deserializers, request.isolation));
+            request.commands.into_iter().for_each(|command| send_browse(command, read));
         })
     };
 
@@ -692,8 +691,7 @@ pub fn app(props: &AppProps) -> Html {
         (
             "partitions",
             html! {
-                <PartitionsView topic={state.selected().cloned()} records={state.records.clone()}
-                    markers={state.markers.clone()} send={send.clone()}
+                <PartitionsView topic={state.selected().cloned()} records={state.records.clone()} markers={state.markers.clone()} send={send.clone()}
                     dumped={state.dumped.clone()} reveal={(*reveal).clone()}
                     group={state.group.clone()}
                     key_deserializer={state.key_serializer} value_deserializer={state.value_serializer} />

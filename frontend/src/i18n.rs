@@ -272,16 +272,19 @@ pub fn korean(text: &str) -> Option<&'static str> {
         "The engine's events appear here as they happen: produce a record." => {
             "엔진에서 일어나는 일이 여기에 차례로 나타납니다. 레코드를 하나 보내 보세요."
         }
-        _ => {
-            return korean_messages(text)
-                .or_else(|| korean_scenario(text))
-                .or_else(|| korean_code(text))
-                .or_else(|| korean_transactions(text));
-        }
+        _ => return korean_elsewhere(text),
     })
 }
 
 /// The Korean of the Code view's texts.
+/// The views' own tables, after the common words.
+fn korean_elsewhere(text: &str) -> Option<&'static str> {
+    korean_messages(text)
+        .or_else(|| korean_scenario(text))
+        .or_else(|| korean_code(text))
+        .or_else(|| korean_transactions(text))
+}
+
 /// The producer's transactions, the partitions' markers and the browser's isolation level.
 fn korean_transactions(text: &str) -> Option<&'static str> {
     Some(match text {

@@ -97,6 +97,67 @@ pub struct TransactionSession {
 }
 
 impl ProducerSession {
+    /// A transaction begins for `id`: the same id goes on with its producer (as Kafka's
+    /// `beginTransaction`); another starts afresh and waits for InitTransactions' answer.
+    fn begin_transaction(&mut self, id: String) {
+        let same = self.transaction.take().filter(|t| t.transactional_id == id);
+        let (producer, coordinator) = same.map_or((None, None), |t| (t.producer, t.coordinator));
+        self.transaction = Some(TransactionSession {
+            transactional_id: id,
+            open: true,
+            producer,
+            coordinator,
+            ..Default::default()
+        });
+    }
+
+    /// `enable.idempotence` on or off: off forgets the idempotent producer's id; the
+    /// transactional producer stays.
+    fn set_idempotence(&mut self, on: bool) {
+        *self =
+            ProducerSession { idempotence: on, transaction: self.transaction.take(), ..Default::default() };
+    }
+
+    /// Whether a send must wait for a producer id: the transaction's, or the idempotent one's.
+    pub fn waiting_for_id(&self) -> bool {
+        match &self.transaction {
+            Some(t) if t.open => t.producer.is_none(),
+            _ => self.idempotence && self.producer.is_none(),
+        }
+    }
+
+    /// A producer id came: a transaction waiting for its id takes it; else the idempotent
+    /// producer does (with idempotence on).
+    fn producer_id_initialized(&mut self, producer_id: i64, producer_epoch: i16) {
+        let waiting = self.transaction.as_mut().filter(|t| t.producer.is_none());
+        let transactional_id = waiting.as_ref().map(|t| t.transactional_id.clone());
+        let producer = kite_shared::api::IdempotentProducer {
+            producer_id,
+            producer_epoch,
+            sequences: vec![],
+            transactional_id,
+        };
+        match waiting {
+            Some(t) => t.producer = Some(producer),
+            None => self.producer = self.idempotence.then_some(producer),
+        }
+    }
+
+    /// The coordinator's answer about the transactions: how the producer's ended, or its view.
+    fn transaction_reply(&mut self, reply: Reply) {
+        let Some(t) = self.transaction.as_mut() else { return };
+        match reply {
+            Reply::TransactionEnded { committed, .. } => {
+                t.open = false;
+                t.ended = Some(committed);
+            }
+            Reply::Transactions { transactions } => {
+                t.coordinator = transactions.into_iter().find(|v| v.transactional_id == t.transactional_id);
+            }
+            _ => {}
+        }
+    }
+
     /// The producer a record goes with: the transactional one inside a transaction, else the
     /// idempotent one (if on).
     pub fn sending_as(&self) -> Option<kite_shared::api::IdempotentProducer> {
@@ -436,27 +497,9 @@ impl AppState {
             }
             Action::BrowseReset => self.browsed = Rc::default(),
             Action::BatchStarted => self.batch_tally = None,
-            Action::SetIdempotence(on) => {
-                let transaction = self.producer.transaction.take();
-                self.producer =
-                    ProducerSession { idempotence: on, transaction, ..ProducerSession::default() };
-            }
+            Action::SetIdempotence(on) => self.producer.set_idempotence(on),
             Action::Acted(command) => self.last_action = Some(command),
-            Action::BeginTransaction(id) => {
-                let same = self.producer.transaction.as_ref().is_some_and(|t| t.transactional_id == id);
-                let previous = if same { self.producer.transaction.take() } else { None };
-                self.producer.transaction = Some(TransactionSession {
-                    transactional_id: id,
-                    open: true,
-                    ..previous
-                        .map(|t| TransactionSession {
-                            producer: t.producer,
-                            coordinator: t.coordinator,
-                            ..Default::default()
-                        })
-                        .unwrap_or_default()
-                });
-            }
+            Action::BeginTransaction(id) => self.producer.begin_transaction(id),
             Action::ProduceSent(command, retry) => {
                 self.producer.retried = retry;
                 if !retry {
@@ -553,43 +596,14 @@ impl AppState {
             }
             produced @ Reply::Produced { .. } => self.produced(produced),
             Reply::ProducerIdInitialized { producer_id, producer_epoch } => {
-                // A transaction waiting for its id takes it; else the idempotent producer does.
-                if let Some(t) = self.producer.transaction.as_mut().filter(|t| t.producer.is_none()) {
-                    t.producer = Some(kite_shared::api::IdempotentProducer {
-                        producer_id,
-                        producer_epoch,
-                        sequences: vec![],
-                        transactional_id: Some(t.transactional_id.clone()),
-                    });
-                    return;
-                }
-                let producer = kite_shared::api::IdempotentProducer {
-                    producer_id,
-                    producer_epoch,
-                    sequences: vec![],
-                    transactional_id: None,
-                };
-                self.producer.producer = self.producer.idempotence.then_some(producer);
+                self.producer.producer_id_initialized(producer_id, producer_epoch)
             }
-            Reply::TransactionEnded { committed, .. } => {
-                if let Some(t) = self.producer.transaction.as_mut() {
-                    t.open = false;
-                    t.ended = Some(committed);
-                }
-            }
-            Reply::Transactions { transactions } => {
-                if let Some(t) = self.producer.transaction.as_mut() {
-                    t.coordinator =
-                        transactions.into_iter().find(|v| v.transactional_id == t.transactional_id);
-                }
+            ended @ (Reply::TransactionEnded { .. } | Reply::Transactions { .. }) => {
+                self.producer.transaction_reply(ended)
             }
             Reply::Records { topic, partition, records, markers, .. } => {
                 self.records.insert((topic.clone(), partition), records);
-                if markers.is_empty() {
-                    self.markers.remove(&(topic, partition));
-                } else {
-                    self.markers.insert((topic, partition), markers);
-                }
+                self.markers.insert((topic, partition), markers);
             }
             Reply::SchemaRegistered { subject, id, version } => {
                 self.last_error = None;

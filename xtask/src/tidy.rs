@@ -34,12 +34,11 @@ const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("frontend/src/views/messages.rs", "messages_panel", 167),
     ("frontend/src/views/consumers.rs", "consumers_panel", 155),
     ("frontend/src/views/generator.rs", "generator", 156),
-    ("shared/src/cluster/mod.rs", "handle", 118),
+    ("shared/src/cluster/mod.rs", "handle", 117),
     ("shared/src/replication/sim/mod.rs", "client_receives", 144),
     ("shared/src/group/consumer.rs", "group_response", 135),
     ("frontend/src/views/producer.rs", "producer_panel", 114),
-    ("frontend/src/views/partitions.rs", "partitions_view", 109),
-    ("backend/src/cli.rs", "produce", 103),
+    ("frontend/src/views/partitions.rs", "partitions_view", 107),
     ("shared/src/group/coordinator.rs", "maybe_complete_join", 103),
 ];
 

@@ -104,8 +104,7 @@ pub fn consumers_panel(props: &Props) -> Html {
                 auto_offset_reset: Some("earliest".into()),
                 assignors: Vec::new(),
                 enable_auto_commit: None,
-                // A playground's session: a crashed member is noticed after 10 s, not Kafka's
-                // default 45 s (the broker's minimum is 6 s).
+                // A playground's session: a crashed member noticed after 10 s, not Kafka's 45 s.
                 session_timeout_ms: Some(PLAYGROUND_SESSION_TIMEOUT_MS),
                 isolation_level: Default::default(),
             });

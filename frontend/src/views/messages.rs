@@ -35,15 +35,39 @@ pub struct BrowseRequest {
     pub isolation: IsolationLevel,
 }
 
-/// `commands`' fetches read at `isolation` (a read_committed browser shows what such a
-/// consumer reads).
-fn read_as(mut commands: Vec<Command>, isolation: IsolationLevel) -> Vec<Command> {
-    for command in &mut commands {
-        if let Command::Fetch { isolation_level, .. } = command {
-            *isolation_level = isolation;
-        }
+/// The browser's `isolation.level`: read_committed shows what such a consumer reads.
+fn isolation_select(lang: Lang, isolation: &UseStateHandle<IsolationLevel>) -> Html {
+    let level = **isolation;
+    let isolation = isolation.clone();
+    let on_change = Callback::from(move |e: Event| {
+        let committed = e.target_unchecked_into::<HtmlSelectElement>().value() == "read_committed";
+        isolation.set(if committed {
+            IsolationLevel::ReadCommitted
+        } else {
+            IsolationLevel::ReadUncommitted
+        });
+    });
+    html! {
+        <label title={tr(lang, "read_committed shows what such a consumer reads: nothing of an open or aborted transaction")}>
+            { "isolation.level" }
+            <select id="browse-isolation" onchange={on_change}>
+                <option value="read_uncommitted" selected={level == IsolationLevel::ReadUncommitted}>{ "read_uncommitted" }</option>
+                <option value="read_committed" selected={level == IsolationLevel::ReadCommitted}>{ "read_committed" }</option>
+            </select></label>
     }
-    commands
+}
+
+impl BrowseRequest {
+    /// `commands` with their fetches read at `isolation` (a read_committed browser shows what
+    /// such a consumer reads).
+    pub fn read(reset: bool, mut commands: Vec<Command>, isolation: IsolationLevel) -> BrowseRequest {
+        for command in &mut commands {
+            if let Command::Fetch { isolation_level, .. } = command {
+                *isolation_level = isolation;
+            }
+        }
+        BrowseRequest { reset, commands, isolation }
+    }
 }
 
 /// The seek form's choices: each `Seek::parse` kind with its label.
@@ -368,7 +392,6 @@ pub fn messages_panel(props: &Props) -> Html {
     let isolation = use_state(IsolationLevel::default);
     let level = *isolation;
     let deserializers = (props.key_serializer, props.value_serializer);
-
     // Where the last seek left each partition, for the tail.
     let starts = use_mut_ref(BTreeMap::<i32, i64>::new);
     // A new topic (or new deserializers) starts from its newest records.
@@ -379,33 +402,29 @@ pub fn messages_panel(props: &Props) -> Html {
         use_effect_with((name, deserializers, ready, level), move |_| {
             partition.set(None);
             if let Some(topic) = topic.filter(|_| ready) {
-                let commands = read_as(seek_commands(&topic, None, Seek::End, deserializers), level);
+                let commands = seek_commands(&topic, None, Seek::End, deserializers);
                 *starts.borrow_mut() = seek_starts(&topic, None, &commands);
-                browse.emit(BrowseRequest { reset: true, commands, isolation: level });
+                browse.emit(BrowseRequest::read(true, commands, level));
             }
         });
     }
-    // The live tail: every second, what was appended after the newest record shown. The interval
-    // reads the latest props through a ref, so it is not restarted on every render.
+    // The live tail: each second, what came after the newest record shown (props read via a ref).
     let latest = use_mut_ref(|| (None::<TopicDescription>, std::rc::Rc::default()));
     *latest.borrow_mut() = (props.topic.clone(), props.browsed.clone());
     {
         let (browse, latest, starts) = (props.browse.clone(), latest.clone(), starts.clone());
-        use_effect_with((*tail, props.ready, level), move |(tail, ready, level)| {
-            let level = *level;
+        use_effect_with((*tail, props.ready, level), move |(tail, ready, _)| {
             super::every(TAIL_INTERVAL_MS, *tail && *ready, move || {
                 let (topic, browsed) = &*latest.borrow();
                 if let Some(topic) = topic {
-                    let commands =
-                        read_as(tail_commands(topic, browsed, &starts.borrow(), deserializers), level);
+                    let commands = tail_commands(topic, browsed, &starts.borrow(), deserializers);
                     if !commands.is_empty() {
-                        browse.emit(BrowseRequest { reset: false, commands, isolation: level });
+                        browse.emit(BrowseRequest::read(false, commands, level));
                     }
                 }
             })
         });
     }
-
     let Some(topic) = props.topic.clone() else {
         return html! {
             <section class="panel messages" id="messages">
@@ -423,9 +442,9 @@ pub fn messages_panel(props: &Props) -> Html {
             match Seek::parse(&seek_kind, &seek_at) {
                 Ok(seek) => {
                     seek_error.set(None);
-                    let commands = read_as(seek_commands(&topic, *partition, seek, deserializers), level);
+                    let commands = seek_commands(&topic, *partition, seek, deserializers);
                     *starts.borrow_mut() = seek_starts(&topic, *partition, &commands);
-                    browse.emit(BrowseRequest { reset: true, commands, isolation: level });
+                    browse.emit(BrowseRequest::read(true, commands, level));
                 }
                 Err(reason) => seek_error.set(Some(reason)),
             }
@@ -481,20 +500,7 @@ pub fn messages_panel(props: &Props) -> Html {
                 <button id="browse-go" type="submit" disabled={!props.ready}>{ tr(lang, "Seek") }</button>
                 <label class="tail"><input id="browse-tail" type="checkbox" checked={*tail} onchange={toggle_tail} />
                     { tr(lang, "Live tail") }</label>
-                <label title={tr(lang, "read_committed shows what such a consumer reads: nothing of an open or aborted transaction")}>
-                    { "isolation.level" }
-                    <select id="browse-isolation" onchange={{
-                        let isolation = isolation.clone();
-                        Callback::from(move |e: Event| isolation.set(
-                            if e.target_unchecked_into::<HtmlSelectElement>().value() == "read_committed" {
-                                IsolationLevel::ReadCommitted
-                            } else {
-                                IsolationLevel::ReadUncommitted
-                            }))
-                    }}>
-                        <option value="read_uncommitted" selected={level == IsolationLevel::ReadUncommitted}>{ "read_uncommitted" }</option>
-                        <option value="read_committed" selected={level == IsolationLevel::ReadCommitted}>{ "read_committed" }</option>
-                    </select></label>
+                { isolation_select(lang, &isolation) }
             </form>
             if let Some(reason) = &*seek_error {
                 <p class="error" role="alert">{ reason }</p>

@@ -132,20 +132,7 @@ pub fn partitions_view(props: &Props) -> Html {
                         data-leader={p.leader.map(|l| l.to_string()).unwrap_or_default()}
                         data-isr={ids(&p.isr)}
                         data-log-end-offset={p.log_end_offset.to_string()}>
-                        <div class="partition-label">
-                            <strong>{ format!("P{}", p.partition) }</strong>
-                            <span class="offsets">{ format!("start {} · HW {}", p.log_start_offset, p.log_end_offset) }</span>
-                            if let Some(stable) = p.last_stable_offset {
-                                <span class="lso" data-lso={stable.to_string()}
-                                    title={tr(lang, "Last stable offset: a transaction is open from here; read_committed consumers stop here")}>
-                                    { format!("LSO {stable}") }</span>
-                            }
-                            <span class="replicas">{ replicas_line(lang, p) }</span>
-                            if !p.rolled_at.is_empty() {
-                                <span class="segments" data-rolled-at={ids64(&p.rolled_at)}>
-                                    { trf(lang, "segments from {}", &[&ids64(&p.rolled_at)]) }</span>
-                            }
-                        </div>
+                        { partition_label(lang, p) }
                         <div class="records" role="group" aria-label={format!("{}-{}", topic.name, p.partition)}>
                             { for interleaved(&records, markers_after(&props.markers, &topic.name, p.partition, &records)).into_iter().map(|item| match item {
                                 Shown::Marker(m) => marker_block(lang, &m),
@@ -248,6 +235,27 @@ fn markers_after(
         .unwrap_or_default();
     shown.sort_by_key(|m| m.offset);
     shown
+}
+
+/// A partition's row label: its number, log start and high watermark (and its last stable
+/// offset while a transaction is open), its replicas, where its log rolled.
+fn partition_label(lang: Lang, p: &PartitionDescription) -> Html {
+    html! {
+        <div class="partition-label">
+            <strong>{ format!("P{}", p.partition) }</strong>
+            <span class="offsets">{ format!("start {} · HW {}", p.log_start_offset, p.log_end_offset) }</span>
+            if let Some(stable) = p.last_stable_offset {
+                <span class="lso" data-lso={stable.to_string()}
+                    title={tr(lang, "Last stable offset: a transaction is open from here; read_committed consumers stop here")}>
+                    { format!("LSO {stable}") }</span>
+            }
+            <span class="replicas">{ replicas_line(lang, p) }</span>
+            if !p.rolled_at.is_empty() {
+                <span class="segments" data-rolled-at={ids64(&p.rolled_at)}>
+                    { trf(lang, "segments from {}", &[&ids64(&p.rolled_at)]) }</span>
+            }
+        </div>
+    }
 }
 
 /// One block of a partition's row: a record, or a transaction marker between records.

@@ -184,8 +184,7 @@ pub fn producer_panel(props: &Props) -> Html {
     };
     let produce = {
         let (send, on_sent, topic) = (props.send.clone(), props.on_sent.clone(), topic.clone());
-        // Inside a transaction the transactional producer sends; else the idempotent one, if on.
-        let producer = props.session.sending_as();
+        let producer = props.session.sending_as(); // the transactional one inside a transaction
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let command = form.command(&topic, (key_serializer, value_serializer), producer.clone());
@@ -220,12 +219,8 @@ pub fn producer_panel(props: &Props) -> Html {
             schema.set(e.target_unchecked_into::<HtmlTextAreaElement>().value())
         })
     };
-    // An idempotent producer sends nothing before it has its producer id.
-    let waiting_for_id = match &props.session.transaction {
-        Some(t) if t.open => t.producer.is_none(),
-        _ => props.session.idempotence && props.session.producer.is_none(),
-    };
-    let can_send = props.ready && !topic.is_empty() && !waiting_for_id;
+    // A transactional or idempotent producer sends nothing before it has its producer id.
+    let can_send = props.ready && !topic.is_empty() && !props.session.waiting_for_id();
     let on_acks = {
         let acks = acks.clone();
         on_select(kite_shared::config::Acks::from_name, move |kind| acks.set(kind))
@@ -277,8 +272,7 @@ pub fn producer_panel(props: &Props) -> Html {
             }
             <Idempotence session={props.session.clone()} ready={props.ready} send={props.send.clone()}
                 on_sent={props.on_sent.clone()} on_idempotence={props.on_idempotence.clone()} />
-            <super::transaction::TransactionBox session={props.session.clone()} ready={props.ready}
-                send={props.send.clone()} on_begin={props.on_begin_transaction.clone()} />
+            <super::transaction::TransactionBox session={props.session.clone()} ready={props.ready} send={props.send.clone()} on_begin={props.on_begin_transaction.clone()} />
         </section>
     }
 }

@@ -492,9 +492,7 @@ impl Cluster {
             };
             cluster.topics.insert(record.name, state);
         }
-        cluster.load_group_partitions(0);
-        cluster.load_transaction_partitions();
-        cluster.groups.take_trace();
+        cluster.load_coordinators();
         cluster.events.clear();
         Ok((cluster, reports))
     }
@@ -634,21 +632,7 @@ impl Cluster {
                 topics: self.topics.values().map(|state| self.describe_topic(state)).collect(),
             }),
             produce @ Command::Produce { .. } => self.produce_asked(now_ms, produce),
-            Command::Fetch {
-                topic,
-                partition,
-                offset,
-                max_records,
-                key_deserializer,
-                value_deserializer,
-                isolation_level,
-            } => self.fetch(
-                &topic,
-                partition,
-                (offset, max_records),
-                (key_deserializer, value_deserializer),
-                isolation_level,
-            ),
+            fetch @ Command::Fetch { .. } => self.fetch_asked(fetch),
             Command::ProduceBatch {
                 topic,
                 partition,
@@ -1711,6 +1695,32 @@ impl Cluster {
             records,
             markers,
         })
+    }
+
+    /// `fetch` as asked.
+    fn fetch_asked(&mut self, fetch: Command) -> Result<Reply, KafkaError> {
+        let Command::Fetch {
+            topic,
+            partition,
+            offset,
+            max_records,
+            key_deserializer,
+            value_deserializer,
+            isolation_level,
+        } = fetch
+        else {
+            return Err(KafkaError::new(ErrorCode::InvalidRequest, "not a fetch"));
+        };
+        let deserializers = (key_deserializer, value_deserializer);
+        self.fetch(&topic, partition, (offset, max_records), deserializers, isolation_level)
+    }
+
+    /// After open: each coordinator takes the partitions of its topic whose leader is there (the
+    /// others when their leader is elected); what loading them traced is not news.
+    fn load_coordinators(&mut self) {
+        self.load_group_partitions(0);
+        self.load_transaction_partitions();
+        self.groups.take_trace();
     }
 
     /// `fetch`'s read: whole batches from `offset` below `end` (and the high watermark), decoded

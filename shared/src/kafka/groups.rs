@@ -627,30 +627,33 @@ pub(super) fn offset_fetch(
                 .collect(),
         ),
         Err(code) if request.version >= 2 => OffsetFetchResponse::default().with_error_code(code),
-        Err(code) => {
-            // v1 carries errors per partition only.
-            let topics = asked.topics.unwrap_or_default();
-            OffsetFetchResponse::default().with_topics(
-                topics
-                    .into_iter()
-                    .map(|t| {
-                        let partitions = t
-                            .partition_indexes
-                            .iter()
-                            .map(|&index| {
-                                OffsetFetchResponsePartition::default()
-                                    .with_partition_index(index)
-                                    .with_committed_offset(-1)
-                                    .with_error_code(code)
-                            })
-                            .collect();
-                        OffsetFetchResponseTopic::default().with_name(t.name).with_partitions(partitions)
-                    })
-                    .collect(),
-            )
-        }
+        Err(code) => refused_per_partition(asked.topics.unwrap_or_default(), code),
     };
     respond(request, &response)
+}
+
+/// A v1 OffsetFetch refused: v1 carries errors per partition only.
+fn refused_per_partition(
+    topics: Vec<kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic>,
+    code: i16,
+) -> OffsetFetchResponse {
+    let topics = topics
+        .into_iter()
+        .map(|t| {
+            let partitions = t
+                .partition_indexes
+                .iter()
+                .map(|&index| {
+                    OffsetFetchResponsePartition::default()
+                        .with_partition_index(index)
+                        .with_committed_offset(-1)
+                        .with_error_code(code)
+                })
+                .collect();
+            OffsetFetchResponseTopic::default().with_name(t.name).with_partitions(partitions)
+        })
+        .collect();
+    OffsetFetchResponse::default().with_topics(topics)
 }
 
 /// A group's committed offsets, grouped by topic in the order asked: read from the coordinator's

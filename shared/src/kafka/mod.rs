@@ -367,24 +367,13 @@ impl KafkaConnection {
             ApiKey::DescribeCluster => {
                 metadata::describe_cluster(self, cluster, request, &mut body).map(Handled::Respond)
             }
-            ApiKey::DescribeConfigs => {
-                topics_admin::describe_configs(self, cluster, request, &mut body).map(Handled::Respond)
-            }
-            ApiKey::IncrementalAlterConfigs => {
-                topics_admin::incremental_alter_configs(self, cluster, request, &mut body)
-                    .map(Handled::Respond)
-            }
-            ApiKey::CreateTopics => {
-                topics_admin::create(self, cluster, request, &mut body).map(Handled::Respond)
-            }
-            ApiKey::DeleteTopics => {
-                topics_admin::delete(self, cluster, request, &mut body).map(Handled::Respond)
-            }
-            ApiKey::AlterConfigs => {
-                topics_admin::alter_configs(self, cluster, request, &mut body).map(Handled::Respond)
-            }
-            ApiKey::CreatePartitions => {
-                topics_admin::create_partitions(self, cluster, request, &mut body).map(Handled::Respond)
+            ApiKey::DescribeConfigs
+            | ApiKey::IncrementalAlterConfigs
+            | ApiKey::CreateTopics
+            | ApiKey::DeleteTopics
+            | ApiKey::AlterConfigs
+            | ApiKey::CreatePartitions => {
+                topics_admin::answer(self, cluster, request, &mut body).map(Handled::Respond)
             }
             ApiKey::DeleteRecords => {
                 delete_records::answer(self, cluster, request, &mut body).map(Handled::Respond)
@@ -409,21 +398,13 @@ impl KafkaConnection {
             ApiKey::DeleteGroups => {
                 group_admin::delete(self, cluster, request, &mut body).map(Handled::Respond)
             }
-            ApiKey::AddPartitionsToTxn => {
-                transactions::add_partitions(self, cluster, request, &mut body).map(Handled::Respond)
-            }
-            ApiKey::AddOffsetsToTxn => {
-                transactions::add_offsets(self, cluster, request, &mut body).map(Handled::Respond)
-            }
-            ApiKey::EndTxn => transactions::end(self, cluster, request, &mut body).map(Handled::Respond),
-            ApiKey::TxnOffsetCommit => {
-                transactions::txn_offset_commit(self, cluster, request, &mut body).map(Handled::Respond)
-            }
-            ApiKey::DescribeTransactions => {
-                transactions::describe(self, cluster, request, &mut body).map(Handled::Respond)
-            }
-            ApiKey::ListTransactions => {
-                transactions::list(self, cluster, request, &mut body).map(Handled::Respond)
+            ApiKey::AddPartitionsToTxn
+            | ApiKey::AddOffsetsToTxn
+            | ApiKey::EndTxn
+            | ApiKey::TxnOffsetCommit
+            | ApiKey::DescribeTransactions
+            | ApiKey::ListTransactions => {
+                transactions::answer(self, cluster, request, &mut body).map(Handled::Respond)
             }
             ApiKey::OffsetFetch => {
                 groups::offset_fetch(self, cluster, request, &mut body).map(Handled::Respond)

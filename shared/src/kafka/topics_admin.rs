@@ -16,7 +16,7 @@ use kafka_protocol::messages::describe_configs_response::{
 };
 use kafka_protocol::messages::incremental_alter_configs_response::AlterConfigsResourceResponse;
 use kafka_protocol::messages::{
-    AlterConfigsRequest, AlterConfigsResponse, CreatePartitionsRequest, CreatePartitionsResponse,
+    AlterConfigsRequest, AlterConfigsResponse, ApiKey, CreatePartitionsRequest, CreatePartitionsResponse,
     CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse,
     DescribeConfigsRequest, DescribeConfigsResponse,
 };
@@ -32,10 +32,27 @@ use crate::error::ErrorCode;
 /// Kafka's `num.partitions` default: a CreateTopics asking -1 partitions gets this many.
 const DEFAULT_NUM_PARTITIONS: i32 = 1;
 
+/// One of the topic admin APIs.
+pub(super) fn answer(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    request: Request,
+    body: &mut Bytes,
+) -> Result<Vec<u8>, KafkaClose> {
+    match request.api {
+        ApiKey::CreateTopics => create(connection, cluster, request, body),
+        ApiKey::DeleteTopics => delete(connection, cluster, request, body),
+        ApiKey::CreatePartitions => create_partitions(connection, cluster, request, body),
+        ApiKey::DescribeConfigs => describe_configs(connection, cluster, request, body),
+        ApiKey::AlterConfigs => alter_configs(connection, cluster, request, body),
+        _ => incremental_alter_configs(connection, cluster, request, body),
+    }
+}
+
 /// CreateTopics: each topic created as `kafka-topics --create` would (a manual replica assignment
 /// is INVALID_REQUEST: not served). `validate_only` checks that the name is free and creates
 /// nothing.
-pub(super) fn create(
+fn create(
     connection: &mut KafkaConnection,
     cluster: &mut Cluster,
     request: Request,
@@ -96,7 +113,7 @@ pub(super) fn create(
 }
 
 /// DeleteTopics: each topic deleted as `kafka-topics --delete` would (internal topics refused).
-pub(super) fn delete(
+fn delete(
     connection: &mut KafkaConnection,
     cluster: &mut Cluster,
     request: Request,
@@ -124,7 +141,7 @@ pub(super) fn delete(
 /// `createPartitions`): each topic grown on the engine's own `create_partitions`. Kite places the
 /// new replicas itself, as for a new topic: a manual assignment is INVALID_REQUEST. With
 /// `validate_only`, the count is checked against the topic's and nothing changes.
-pub(super) fn create_partitions(
+fn create_partitions(
     connection: &mut KafkaConnection,
     cluster: &mut Cluster,
     request: Request,
@@ -211,7 +228,7 @@ const DEFAULT_CONFIG_SOURCE: i8 = 5;
 
 /// DescribeConfigs for topics: each config Kite knows (or those asked), its value, and whether the
 /// topic sets it. Other resources (brokers, groups) are INVALID_REQUEST: not served.
-pub(super) fn describe_configs(
+fn describe_configs(
     connection: &mut KafkaConnection,
     cluster: &mut Cluster,
     request: Request,
@@ -293,7 +310,7 @@ fn config_type(name: &str) -> i8 {
 /// AlterConfigs (the older, whole-set API kafka-python's `alter_configs` sends): a topic's
 /// overrides become exactly the configs given, the others back to Kafka's defaults, on the same
 /// engine command as IncrementalAlterConfigs.
-pub(super) fn alter_configs(
+fn alter_configs(
     connection: &mut KafkaConnection,
     cluster: &mut Cluster,
     request: Request,
@@ -338,7 +355,7 @@ pub(super) fn alter_configs(
 /// IncrementalAlterConfigs for topics: SET (0) and DELETE (1) of each config, all of a topic's at
 /// once through the engine's `alter_topic_config` (its validation and errors). APPEND and SUBTRACT
 /// (list configs), broker resources and `validate_only` are INVALID_REQUEST: not served.
-pub(super) fn incremental_alter_configs(
+fn incremental_alter_configs(
     connection: &mut KafkaConnection,
     cluster: &mut Cluster,
     request: Request,

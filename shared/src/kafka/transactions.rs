@@ -15,7 +15,7 @@ use kafka_protocol::messages::txn_offset_commit_response::{
 };
 use kafka_protocol::messages::{
     AddOffsetsToTxnRequest, AddOffsetsToTxnResponse, AddPartitionsToTxnRequest, AddPartitionsToTxnResponse,
-    DescribeTransactionsRequest, DescribeTransactionsResponse, EndTxnRequest, EndTxnResponse,
+    ApiKey, DescribeTransactionsRequest, DescribeTransactionsResponse, EndTxnRequest, EndTxnResponse,
     ListTransactionsRequest, ListTransactionsResponse, ProducerId, TopicName, TransactionalId,
     TxnOffsetCommitRequest, TxnOffsetCommitResponse,
 };
@@ -30,6 +30,23 @@ use crate::txn::log::TxnState;
 
 /// Kafka's OPERATION_NOT_ATTEMPTED: this partition was fine, another one of the request was not.
 const OPERATION_NOT_ATTEMPTED: i16 = 55;
+
+/// One of the transaction APIs.
+pub(super) fn answer(
+    connection: &KafkaConnection,
+    cluster: &mut Cluster,
+    request: Request,
+    body: &mut Bytes,
+) -> Result<Vec<u8>, KafkaClose> {
+    match request.api {
+        ApiKey::AddPartitionsToTxn => add_partitions(connection, cluster, request, body),
+        ApiKey::AddOffsetsToTxn => add_offsets(connection, cluster, request, body),
+        ApiKey::EndTxn => end(connection, cluster, request, body),
+        ApiKey::TxnOffsetCommit => txn_offset_commit(connection, cluster, request, body),
+        ApiKey::DescribeTransactions => describe(connection, cluster, request, body),
+        _ => list(connection, cluster, request, body),
+    }
+}
 
 /// Whether this listener's broker coordinates `transactional_id` (Kafka answers NOT_COORDINATOR
 /// elsewhere, and the producer looks the coordinator up again).
@@ -54,7 +71,7 @@ fn code(result: Result<(), KafkaError>) -> i16 {
 /// AddPartitionsToTxn (v0-3, the client's form): every partition joins, or none does — an
 /// unknown one is UNKNOWN_TOPIC_OR_PARTITION and the rest OPERATION_NOT_ATTEMPTED, as Kafka
 /// answers.
-pub(super) fn add_partitions(
+fn add_partitions(
     connection: &KafkaConnection,
     cluster: &mut Cluster,
     request: Request,
@@ -113,7 +130,7 @@ pub(super) fn add_partitions(
 }
 
 /// AddOffsetsToTxn: the group's `__consumer_offsets` partition joins the transaction.
-pub(super) fn add_offsets(
+fn add_offsets(
     connection: &KafkaConnection,
     cluster: &mut Cluster,
     request: Request,
@@ -134,7 +151,7 @@ pub(super) fn add_offsets(
 }
 
 /// EndTxn: commit or abort; answered once the decision is in `__transaction_state`.
-pub(super) fn end(
+fn end(
     connection: &KafkaConnection,
     cluster: &mut Cluster,
     request: Request,
@@ -160,7 +177,7 @@ pub(super) fn end(
 
 /// TxnOffsetCommit: the consumed offsets sent in the transaction, committed with it. Sent to
 /// the group's coordinator, as Kafka's producer sends it.
-pub(super) fn txn_offset_commit(
+fn txn_offset_commit(
     connection: &KafkaConnection,
     cluster: &mut Cluster,
     request: Request,
@@ -220,7 +237,7 @@ pub(super) fn txn_offset_commit(
 
 /// DescribeTransactions: each id's state, producer, timeout, start and partitions, as
 /// `kafka-transactions.sh describe` prints them; TRANSACTIONAL_ID_NOT_FOUND for an unknown id.
-pub(super) fn describe(
+fn describe(
     connection: &KafkaConnection,
     cluster: &mut Cluster,
     request: Request,
@@ -268,7 +285,7 @@ pub(super) fn describe(
 
 /// ListTransactions: the transactions this broker coordinates, filtered by state, producer id
 /// and (v1) how long they have been open; unknown state names come back as Kafka returns them.
-pub(super) fn list(
+fn list(
     connection: &KafkaConnection,
     cluster: &mut Cluster,
     request: Request,

@@ -398,35 +398,8 @@ fn step(words: &[String], line_text: &str) -> Result<Action, String> {
             Ok(Action::Pause { text, ko })
         }
         "ask" => ask(words),
-        "consumer" => {
-            const USAGE: &str = "expected `consumer NAME group G topic T [read_committed|read_uncommitted]`";
-            let name = words.get(1).ok_or(USAGE)?.clone();
-            match (words.get(2).map(String::as_str), words.get(4).map(String::as_str)) {
-                (Some("group"), Some("topic")) => {
-                    let group = words.get(3).ok_or(USAGE)?.clone();
-                    let topic = words.get(5).ok_or(USAGE)?.clone();
-                    // Kafka's isolation.level; read_uncommitted, its default, may be said too.
-                    let level = words.get(6).map(String::as_str);
-                    let read_committed = level == Some("read_committed");
-                    let said = matches!(level, Some("read_committed" | "read_uncommitted"));
-                    no_more(words, if said { 7 } else { 6 })?;
-                    Ok(Action::OpenConsumer { name, group, topic, read_committed })
-                }
-                _ => Err(USAGE.into()),
-            }
-        }
-        "begin" | "commit" | "abort" => {
-            let transactional_id = words
-                .get(1)
-                .filter(|id| !id.is_empty())
-                .ok_or(format!("expected `{first} TXN` (a transactional.id)"))?
-                .clone();
-            no_more(words, 2)?;
-            Ok(match first {
-                "begin" => Action::Begin { transactional_id },
-                _ => Action::EndTransaction { transactional_id, commit: first == "commit" },
-            })
-        }
+        "consumer" => consumer(words),
+        "begin" | "commit" | "abort" => transaction(first, words),
         "wait" => {
             let ms = duration_ms(words.get(1))?;
             no_more(words, 2)?;
@@ -439,6 +412,38 @@ fn step(words: &[String], line_text: &str) -> Result<Action, String> {
         }
         other => Err(format!("unknown step `{other}`: expected one of {STEPS}")),
     }
+}
+
+/// `consumer NAME group G topic T [read_committed|read_uncommitted]`.
+fn consumer(words: &[String]) -> Result<Action, String> {
+    const USAGE: &str = "expected `consumer NAME group G topic T [read_committed|read_uncommitted]`";
+    let name = words.get(1).ok_or(USAGE)?.clone();
+    let (Some("group"), Some("topic")) = (words.get(2).map(String::as_str), words.get(4).map(String::as_str))
+    else {
+        return Err(USAGE.into());
+    };
+    let group = words.get(3).ok_or(USAGE)?.clone();
+    let topic = words.get(5).ok_or(USAGE)?.clone();
+    // Kafka's isolation.level; read_uncommitted, its default, may be said too.
+    let level = words.get(6).map(String::as_str);
+    let read_committed = level == Some("read_committed");
+    let said = matches!(level, Some("read_committed" | "read_uncommitted"));
+    no_more(words, if said { 7 } else { 6 })?;
+    Ok(Action::OpenConsumer { name, group, topic, read_committed })
+}
+
+/// `begin TXN`, `commit TXN` or `abort TXN`.
+fn transaction(first: &str, words: &[String]) -> Result<Action, String> {
+    let transactional_id = words
+        .get(1)
+        .filter(|id| !id.is_empty())
+        .ok_or(format!("expected `{first} TXN` (a transactional.id)"))?
+        .clone();
+    no_more(words, 2)?;
+    Ok(match first {
+        "begin" => Action::Begin { transactional_id },
+        _ => Action::EndTransaction { transactional_id, commit: first == "commit" },
+    })
 }
 
 /// `ask "QUESTION" [ko "질문"] choices A B … answer A`.
