@@ -100,6 +100,9 @@ pub struct Snippet {
 /// a group's consumer opened, a group's offsets reset).
 pub fn is_copyable(command: &Command) -> bool {
     match command {
+        // A record sent in a transaction: its code (initTransactions, beginTransaction, …) is
+        // not written here yet, and an idempotent producer's would be wrong.
+        Command::Produce { producer: Some(p), .. } if p.transactional_id.is_some() => false,
         Command::CreateTopic { .. } | Command::Produce { .. } | Command::ResetOffsets { .. } => true,
         Command::OpenConsumer { group: Some(_), topics, .. } => !topics.is_empty(),
         _ => false,
@@ -109,6 +112,9 @@ pub fn is_copyable(command: &Command) -> bool {
 /// The action `command` with every tool, against `bootstrap` (`host:port`); empty for a command
 /// with no client equivalent (a fault injection, a listing).
 pub fn snippets(command: &Command, bootstrap: &str) -> Vec<Snippet> {
+    if !is_copyable(command) {
+        return Vec::new();
+    }
     let write: Box<dyn Fn(Tool) -> Code> = match command {
         Command::CreateTopic { name, partitions, configs, replication_factor } => {
             let topic = NewTopic { name, partitions: *partitions, replication: *replication_factor, configs };
@@ -1005,6 +1011,27 @@ mod tests {
             let quoted = sh(&key);
             prop_assert!(quoted == key || (quoted.starts_with('\'') && quoted.ends_with('\'')));
         }
+    }
+
+    #[test]
+    fn a_record_sent_in_a_transaction_is_not_written_as_an_idempotent_producers() {
+        let producer = crate::api::IdempotentProducer {
+            producer_id: 1,
+            producer_epoch: 0,
+            sequences: Vec::new(),
+            transactional_id: None,
+        };
+        let mut command = Command::produce_text("t", None, None, "v");
+        if let Command::Produce { producer: p, .. } = &mut command {
+            *p = Some(producer.clone());
+        }
+        assert!(is_copyable(&command), "an idempotent producer's record has its code");
+        if let Command::Produce { producer: p, .. } = &mut command {
+            *p =
+                Some(crate::api::IdempotentProducer { transactional_id: Some("pay-app".into()), ..producer });
+        }
+        assert!(!is_copyable(&command));
+        assert!(snippets(&command, "127.0.0.1:9092").is_empty());
     }
 
     #[test]
