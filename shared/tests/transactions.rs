@@ -72,6 +72,30 @@ fn committed_view(cluster: &mut Cluster) -> (i64, Vec<AbortedTxn>) {
     }
 }
 
+/// Creates `orders`: one partition, three replicas.
+fn create_orders(cluster: &mut Cluster) {
+    let create = Command::CreateTopic {
+        name: "orders".into(),
+        partitions: 1,
+        configs: Default::default(),
+        replication_factor: Some(3),
+    };
+    assert!(matches!(cluster.handle(T0, create), Reply::TopicCreated { .. }));
+}
+
+/// Up to 100 records of orders-0 from its start, as Kite's `fetch` reads them.
+fn fetch_orders(isolation_level: IsolationLevel) -> Command {
+    Command::Fetch {
+        topic: "orders".into(),
+        partition: 0,
+        offset: 0,
+        max_records: 100,
+        key_deserializer: Default::default(),
+        value_deserializer: Default::default(),
+        isolation_level,
+    }
+}
+
 fn orders_0() -> TopicPartition {
     TopicPartition { topic: "orders".into(), partition: 0 }
 }
@@ -80,13 +104,7 @@ fn orders_0() -> TopicPartition {
 fn transactions_come_back_after_a_restart() {
     let journal = Journal::default();
     let mut cluster = open(&FileMap::new(), &journal);
-    let create = Command::CreateTopic {
-        name: "orders".into(),
-        partitions: 1,
-        configs: Default::default(),
-        replication_factor: Some(3),
-    };
-    assert!(matches!(cluster.handle(T0, create), Reply::TopicCreated { .. }));
+    create_orders(&mut cluster);
 
     // "aborter" aborts a transaction; "open" leaves one open with offsets sent for "billing".
     let aborter = cluster.init_transactional_producer(T0, "aborter", TIMEOUT_MS, None).unwrap();
@@ -135,13 +153,7 @@ fn transactions_come_back_after_a_restart() {
 #[test]
 fn kites_own_commands_write_and_read_transactions() {
     let mut cluster = Cluster::replicated_in_memory(3, 3, T0);
-    let create = Command::CreateTopic {
-        name: "orders".into(),
-        partitions: 1,
-        configs: Default::default(),
-        replication_factor: Some(3),
-    };
-    assert!(matches!(cluster.handle(T0, create), Reply::TopicCreated { .. }));
+    create_orders(&mut cluster);
     let init = Command::InitTransactions { transactional_id: "shop".into(), transaction_timeout_ms: None };
     let Reply::ProducerIdInitialized { producer_id, producer_epoch } = cluster.handle(T0, init) else {
         panic!()
@@ -186,29 +198,13 @@ fn kites_own_commands_write_and_read_transactions() {
     send(&mut cluster, "open");
 
     let values = |cluster: &mut Cluster, isolation_level| {
-        let fetch = Command::Fetch {
-            topic: "orders".into(),
-            partition: 0,
-            offset: 0,
-            max_records: 100,
-            key_deserializer: Default::default(),
-            value_deserializer: Default::default(),
-            isolation_level,
-        };
+        let fetch = fetch_orders(isolation_level);
         let Reply::Records { records, .. } = cluster.handle(T0, fetch) else { panic!() };
         records.into_iter().filter_map(|r| r.value).collect::<Vec<_>>()
     };
     assert_eq!(values(&mut cluster, IsolationLevel::ReadCommitted), ["kept"]);
     // Read uncommitted, each record says where its transaction is, and the markers are named.
-    let fetch = Command::Fetch {
-        topic: "orders".into(),
-        partition: 0,
-        offset: 0,
-        max_records: 100,
-        key_deserializer: Default::default(),
-        value_deserializer: Default::default(),
-        isolation_level: IsolationLevel::ReadUncommitted,
-    };
+    let fetch = fetch_orders(IsolationLevel::ReadUncommitted);
     let Reply::Records { records, markers, .. } = cluster.handle(T0, fetch) else { panic!() };
     let marks: Vec<_> = records.iter().map(|r| (r.offset, r.transaction)).collect();
     assert_eq!(marks, [(0, Some(TxnMark::Committed)), (2, Some(TxnMark::Aborted)), (4, Some(TxnMark::Open))]);

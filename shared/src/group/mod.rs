@@ -6,6 +6,7 @@
 pub mod assignor;
 pub mod consumer;
 pub mod coordinator;
+pub mod coordinator_record;
 pub mod offsets_topic;
 pub mod sticky;
 

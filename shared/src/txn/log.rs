@@ -6,9 +6,10 @@
 
 use std::collections::BTreeSet;
 
-use crate::group::offsets_topic::{
-    DecodeError, Reader, by_topic, put_i16, put_i32, put_i64, put_string, put_topic_partitions,
+use crate::group::coordinator_record::{
+    DecodeError, Reader, put_i16, put_i32, put_i64, put_string, put_topic_partitions,
 };
+use crate::group::offsets_topic::by_topic;
 use crate::ids::TopicPartition;
 
 /// The key version Kafka writes.

@@ -3,7 +3,7 @@
 //! batch carries the producer's id and epoch, the control and transactional attribute bits, and
 //! one record: key = version 0 and the marker type, value = version 0 and the coordinator epoch.
 
-use crate::group::offsets_topic::{DecodeError, Reader, put_i16, put_i32};
+use crate::group::coordinator_record::{DecodeError, Reader, put_i16, put_i32};
 use crate::record::batch::{BatchError, BatchRecord, RecordBatch};
 
 /// The control record key version (`ControlRecordType.CURRENT_CONTROL_RECORD_KEY_VERSION`).
