@@ -13,6 +13,7 @@ use kite_shared::group::offsets_topic::OffsetCommitValue;
 use kite_shared::ids::TopicPartition;
 use kite_shared::log::producer_state::AbortedTxn;
 use kite_shared::log::storage::{BrokerStore, FileMap, Journal, MemoryBrokerStore, apply_ops};
+use kite_shared::log::txn_index::TxnIndexEntry;
 use kite_shared::record::batch::{BatchRecord, RecordBatch};
 use kite_shared::txn::log::TxnState;
 use kite_shared::txn::marker::MarkerKind;
@@ -144,6 +145,55 @@ fn transactions_come_back_after_a_restart() {
     // A new instance of "aborter" after the restart: the epoch goes on from where it was.
     let again = cluster.init_transactional_producer(T0, "aborter", TIMEOUT_MS, None).unwrap();
     assert_eq!(again, (aborter.0, aborter.1 + 1));
+}
+
+/// Every replica's log keeps its aborted transactions in Kafka's `.txnindex` (34-byte entries in
+/// the segment holding the ABORT marker); a commit writes none. An index that is torn, of an
+/// unknown version, or naming a marker the log lost is rebuilt from the log's markers at open,
+/// and read_committed fetches still skip the aborted records.
+#[test]
+fn every_replica_keeps_aborted_transactions_in_its_txnindex() {
+    let journal = Journal::default();
+    let mut cluster = open(&FileMap::new(), &journal);
+    create_orders(&mut cluster);
+    let aborter = cluster.init_transactional_producer(T0, "aborter", TIMEOUT_MS, None).unwrap();
+    cluster.add_partitions_to_txn(T0, "aborter", aborter, &[orders_0()]).unwrap();
+    assert_eq!(produce(&mut cluster, aborter, 0, &["lost", "gone"]), 0);
+    cluster.end_txn(T0, "aborter", aborter, false).unwrap();
+    let keeper = cluster.init_transactional_producer(T0, "keeper", TIMEOUT_MS, None).unwrap();
+    cluster.add_partitions_to_txn(T0, "keeper", keeper, &[orders_0()]).unwrap();
+    assert_eq!(produce(&mut cluster, keeper, 0, &["kept"]), 3);
+    cluster.end_txn(T0, "keeper", keeper, true).unwrap();
+
+    let mut files = FileMap::new();
+    apply_ops(&mut files, journal.lock().unwrap().drain(..));
+    let key =
+        |broker: usize| (format!("broker-{broker}/orders-0"), "00000000000000000000.txnindex".to_string());
+    let aborted = AbortedTxn { producer_id: aborter.0, first_offset: 0, last_offset: 2 };
+    let entry = TxnIndexEntry { txn: aborted, last_stable_offset: 3 };
+    for broker in 0..3 {
+        assert_eq!(files.get(&key(broker)), Some(&entry.encode().to_vec()), "broker {broker}'s index");
+    }
+    let view = (5, vec![aborted]);
+    assert_eq!(committed_view(&mut cluster), view);
+
+    // Broken three ways: torn, an unknown version, a marker past the log's end.
+    files.insert(key(0), entry.encode()[..30].to_vec());
+    let mut versioned = entry.encode();
+    versioned[1] = 7;
+    files.insert(key(1), versioned.to_vec());
+    let lost = TxnIndexEntry { txn: AbortedTxn { last_offset: 99, ..aborted }, ..entry };
+    files.insert(key(2), [entry.encode(), lost.encode()].concat());
+    let mut cluster = open(&files, &journal);
+    assert_eq!(committed_view(&mut cluster), view, "rebuilt from the markers");
+    apply_ops(&mut files, journal.lock().unwrap().drain(..));
+    for broker in 0..3 {
+        assert_eq!(
+            files.get(&key(broker)),
+            Some(&entry.encode().to_vec()),
+            "broker {broker}'s index rebuilt"
+        );
+    }
 }
 
 /// `produce` with a transactional id, then `end_transaction`, through Kite's own commands (as the

@@ -14,6 +14,7 @@ use kite_e2e::{
     with_browser,
 };
 use kite_shared::api::{Command as Api, Reply};
+use kite_shared::log::txn_index;
 
 /// How long one kcat run may take.
 const KCAT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -886,4 +887,19 @@ fn confluent_kafka_transactions_commit_abort_and_fence() {
     let committed: Vec<(i32, Option<i64>)> =
         offsets.iter().map(|o| (o.partition, o.current_offset)).collect();
     assert_eq!(committed, [(0, Some(2))], "the offsets sent in the transaction are the group's");
+    // Every replica of a partition with aborted records keeps them in Kafka's `.txnindex`.
+    let index_of = |broker: usize, partition: usize| {
+        let file = format!("broker-{broker}/txn-out-{partition}/00000000000000000000.txnindex");
+        std::fs::read(data.path().join(file)).ok()
+    };
+    for partition in 0..2 {
+        let replicas: Vec<Option<Vec<u8>>> = (0..3).map(|broker| index_of(broker, partition)).collect();
+        assert!(replicas.iter().all(|r| r == &replicas[0]), "txn-out-{partition}'s replicas differ");
+        let entries = replicas[0].as_deref().map(|bytes| txn_index::decode(bytes).expect("Kafka's format"));
+        for entry in entries.iter().flatten() {
+            assert!(entry.txn.first_offset < entry.txn.last_offset, "{entry:?}");
+        }
+    }
+    let aborted_somewhere = (0..2).any(|partition| index_of(0, partition).is_some());
+    assert!(aborted_somewhere, "the aborted transaction is in a .txnindex");
 }

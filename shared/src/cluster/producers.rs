@@ -11,11 +11,9 @@ use crate::api::ProducedRecord;
 use crate::config::Acks;
 use crate::error::{ErrorCode, KafkaError};
 use crate::ids::TopicPartition;
-use crate::limits::FETCH_READ_CHUNK_BYTES;
 use crate::log::producer_state::{ProducerBatch, ProducerState, Verdict};
 use crate::partitioner::PartitionerKind;
-use crate::record::batch::{BatchHeader, BatchRecord, RecordBatch};
-use crate::txn::marker::{MarkerKind, marker_of};
+use crate::record::batch::BatchRecord;
 
 /// A cluster whose files name no producer id yet (new, or written before ids were kept) starts
 /// them at the clock times this, above any id an earlier Kite handed out from the clock.
@@ -106,16 +104,9 @@ impl Cluster {
 
     /// Notes a transaction marker appended at `offset` in the partition's producer state (a
     /// state not held is rebuilt from the log, marker included, when next needed).
-    pub(super) fn marker_appended(
-        &mut self,
-        tp: &TopicPartition,
-        producer_id: i64,
-        epoch: i16,
-        commit: bool,
-        offset: i64,
-    ) {
+    pub(super) fn marker_appended(&mut self, tp: &TopicPartition, producer_id: i64, epoch: i16, offset: i64) {
         if let Some((_, state)) = self.producers.states.get_mut(tp)
-            && state.marker(producer_id, epoch, commit, offset).is_err()
+            && state.marker(producer_id, epoch, offset).is_err()
         {
             self.producers.states.remove(tp);
         }
@@ -134,7 +125,8 @@ impl Cluster {
     }
 
     /// The last stable offset of `topic`'s `partition` and the aborted transactions among the
-    /// offsets `from` up to it: what a read_committed fetch reads to and skips.
+    /// offsets `from` up to it (from the leader's `.txnindex`): what a read_committed fetch reads
+    /// to and skips.
     pub(super) fn stable_view(
         &mut self,
         topic: &str,
@@ -142,9 +134,9 @@ impl Cluster {
         from: i64,
     ) -> Result<(i64, Vec<crate::log::producer_state::AbortedTxn>), KafkaError> {
         let (_, high_watermark) = self.readable(topic, partition)?;
-        let state = self.producer_state(topic, partition)?;
-        let stable = state.last_stable_offset(high_watermark);
-        Ok((stable, state.aborted_between(from, stable)))
+        let stable = self.producer_state(topic, partition)?.last_stable_offset(high_watermark);
+        let (log, _) = self.readable(topic, partition)?;
+        Ok((stable, log.aborted_transactions(from, stable).map_err(KafkaError::from)?))
     }
 
     /// Notes how an idempotent batch's append went: appended at an offset, refused before
@@ -252,39 +244,20 @@ impl Cluster {
         Ok((appended?, false))
     }
 
-    /// The producer state the leader's log leaves: every batch header from the log's start, read
-    /// a chunk at a time and noted as it goes (nothing kept but the state itself).
+    /// The producer state the leader's log leaves: every batch header from the log's start,
+    /// noted as it goes (nothing kept but the state itself).
     fn rebuild_producer_state(&self, topic: &str, partition: i32) -> Result<ProducerState, KafkaError> {
         let (log, _) = self.readable(topic, partition)?;
         let mut state = ProducerState::default();
-        let mut offset = log.log_start_offset();
-        while offset < log.log_end_offset() {
-            let bytes = log.read(offset, FETCH_READ_CHUNK_BYTES).map_err(KafkaError::from)?;
-            let mut rest: &[u8] = &bytes;
-            let before = offset;
-            while let Ok(header) = BatchHeader::parse_trusted(rest) {
-                let size = usize::try_from(header.batch_length).unwrap_or(0) + 12;
-                offset = header.base_offset + i64::from(header.last_offset_delta) + 1;
-                if let Some(batch) = ProducerBatch::of(&header) {
-                    state.appended(batch, header.base_offset);
-                } else if header.attributes.control
-                    && let Some(Ok(marker)) = rest
-                        .get(..size)
-                        .and_then(|bytes| RecordBatch::decode(bytes).ok())
-                        .and_then(|(batch, _)| marker_of(&batch))
-                {
-                    let commit = marker.kind == MarkerKind::Commit;
-                    // A marker from an older epoch than one seen was refused when written.
-                    let _ =
-                        state.marker(header.producer_id, header.producer_epoch, commit, header.base_offset);
-                }
-                rest = rest.get(size..).unwrap_or_default();
+        log.for_each_batch(log.log_start_offset(), log.log_end_offset(), |header, _| {
+            if let Some(batch) = ProducerBatch::of(header) {
+                state.appended(batch, header.base_offset);
+            } else if header.attributes.control {
+                // A marker from an older epoch than one seen was refused when written.
+                let _ = state.marker(header.producer_id, header.producer_epoch, header.base_offset);
             }
-            if offset == before {
-                // Nothing readable at `offset` (a hole the log reports as empty): stop here.
-                break;
-            }
-        }
+        })
+        .map_err(KafkaError::from)?;
         Ok(state)
     }
 }

@@ -397,7 +397,7 @@ impl Cluster {
             self.brokers.append(now_ms, &tp.topic, vec![(tp.partition, batch)], Acks::All, min_isr)?;
         let offset = appended.first().map_or(-1, |(_, offset)| *offset);
         let commit = kind == MarkerKind::Commit;
-        self.marker_appended(tp, producer_id, epoch, commit, offset);
+        self.marker_appended(tp, producer_id, epoch, offset);
         self.event(
             now_ms,
             crate::trace::Event::TransactionMarker { tp: tp.clone(), producer_id, commit, offset },

@@ -10,7 +10,7 @@
 //! offline. `Cluster` keeps one per partition.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use super::epoch_cache::LeaderEpochCache;
@@ -23,11 +23,14 @@ use super::storage::{
     INDEX_SUFFIX, LEADER_EPOCH_CHECKPOINT_FILE, LOG_SUFFIX, MemoryPartitionStore, PartitionStore,
     SWAP_SUFFIX, StorageError, TEMP_SUFFIX, TIME_INDEX_SUFFIX,
 };
+use super::txn_index::{OpenTransactions, TXN_INDEX_SUFFIX};
 use crate::config::TopicConfig;
 use crate::error::{ErrorCode, KafkaError};
 use crate::record::batch::{
     BatchError, BatchHeader, RecordBatch, TimestampType, stamp_log_append_time, stamp_offset_and_epoch,
 };
+
+mod transactions;
 
 /// The topic configs a log obeys.
 #[derive(Clone, Debug, PartialEq)]
@@ -218,6 +221,9 @@ pub struct OpenReport {
     pub deleted_segments: Vec<i64>,
     /// Segments whose index files were missing or not sane and were rebuilt.
     pub rebuilt_indexes: usize,
+    /// The `.txnindex` files were not sane (unreadable, or naming markers past the log's end)
+    /// and were rebuilt from the log's markers.
+    pub rebuilt_txn_indexes: bool,
     /// Files left by an interrupted replacement, removed or completed.
     pub cleaned_up_files: Vec<String>,
     /// Why the log is offline instead (a flushed segment found corrupt): its files are left as
@@ -247,6 +253,11 @@ pub struct LocalLog {
     /// What a read found wrong in bytes the log had stored whole: the disk returned other bytes
     /// (rot, a lost write). Set from `read(&self)`; it poisons the log as a failed write does.
     found_corrupt: OnceLock<StorageError>,
+    /// The transactions open as appends go, once a marker needed them (`None`: not replayed
+    /// from the log since it opened or was truncated).
+    open_txns: Option<OpenTransactions>,
+    /// The segments that have a `.txnindex` file.
+    txn_indexed: BTreeSet<i64>,
 }
 
 impl std::fmt::Debug for LocalLog {
@@ -379,7 +390,8 @@ fn finish_interrupted_work(
         .collect();
     bases.sort_unstable();
     for name in &names {
-        if let Some((base, INDEX_SUFFIX | TIME_INDEX_SUFFIX)) = parse_segment_file_name(name)
+        if let Some((base, INDEX_SUFFIX | TIME_INDEX_SUFFIX | TXN_INDEX_SUFFIX)) =
+            parse_segment_file_name(name)
             && !bases.contains(&base)
         {
             store.delete_file(name).map_err(storage)?;
@@ -430,6 +442,8 @@ impl LocalLog {
             last_flush_ms: None,
             poisoned: None,
             found_corrupt: OnceLock::new(),
+            open_txns: None,
+            txn_indexed: BTreeSet::new(),
         };
         // After a clean shutdown everything was flushed: nothing needs recovery.
         let recovery_point = if checkpoints.clean_shutdown {
@@ -475,6 +489,7 @@ impl LocalLog {
             log.keep_what_recovery_kept()?;
         }
         log.recovery_point = log.log_end_offset();
+        log.open_txn_indexes(&mut report)?;
         Ok((log, report))
     }
 
@@ -751,12 +766,14 @@ impl LocalLog {
             .store
             .delete_file(&file_name(base, LOG_SUFFIX))
             .and_then(|()| self.store.delete_file(&file_name(base, INDEX_SUFFIX)))
-            .and_then(|()| self.store.delete_file(&file_name(base, TIME_INDEX_SUFFIX)));
+            .and_then(|()| self.store.delete_file(&file_name(base, TIME_INDEX_SUFFIX)))
+            .and_then(|()| self.store.delete_file(&file_name(base, TXN_INDEX_SUFFIX)));
         deleted.map_err(|e| self.poison(e))
     }
 
     fn remove_segment(&mut self, base: i64) -> Result<(), LogError> {
         self.segments.remove(&base);
+        self.txn_indexed.remove(&base);
         self.delete_segment_files(base)
     }
 
@@ -832,6 +849,7 @@ impl LocalLog {
             batch_max_timestamp: max_timestamp,
             batch_last_offset: header.last_offset(),
         });
+        self.prepare_transaction(header)?;
         if rolled {
             self.roll(header.base_offset)?;
         }
@@ -846,6 +864,9 @@ impl LocalLog {
             self.epochs.assign(epoch, header.base_offset);
             self.write_epoch_checkpoint()?;
         }
+        // The ABORT marker's index entry is written before the marker can be flushed: after a
+        // power cut the index may name a marker that is gone (open drops it), never the reverse.
+        self.note_transaction(bytes, header)?;
         self.unflushed_appends += 1;
         if self.unflushed_appends >= self.config.flush_messages {
             self.flush()?;
@@ -1104,6 +1125,7 @@ impl LocalLog {
         {
             return Err(self.poison(e));
         }
+        self.truncate_txn_index(floor, offset)?;
         self.epochs.truncate_from_end(self.log_end_offset());
         self.write_epoch_checkpoint()?;
         self.first_dirty_offset = self.first_dirty_offset.min(self.log_end_offset());
@@ -1131,6 +1153,7 @@ impl LocalLog {
         {
             return Err(self.poison(e));
         }
+        self.truncate_txn_index(offset, offset)?;
         self.log_start_offset = offset;
         self.first_dirty_offset = offset;
         self.recovery_point = offset;
@@ -1242,7 +1265,11 @@ impl LocalLog {
         // The offset map: each key's latest offset in the cleanable range.
         let mut latest: std::collections::HashMap<Vec<u8>, i64> = std::collections::HashMap::new();
         for (_, segment) in self.segments.range(..active) {
+            // A transaction marker's key is its type, not a record's key: markers stay as they are.
             for batch in decode_all(&segment.log_bytes().map_err(LogError::Storage)?) {
+                if batch.attributes.control {
+                    continue;
+                }
                 for record in &batch.records {
                     if let Some(key) = &record.key {
                         latest.insert(key.clone(), batch.base_offset + i64::from(record.offset_delta));
@@ -1270,6 +1297,13 @@ impl LocalLog {
                 let base_offset = batch.base_offset;
                 let base_timestamp = batch.base_timestamp;
                 let before = batch.records.len();
+                if batch.attributes.control {
+                    result.records_after += before;
+                    if let Ok(bytes) = batch.encode() {
+                        let _ = cleaned.append(&bytes);
+                    }
+                    continue;
+                }
                 // Keep a record only if it is its key's latest (records without a key predate the
                 // compact policy and are kept as they are).
                 batch.records.retain(|record| {
@@ -1316,6 +1350,7 @@ impl LocalLog {
     /// Replaces segment `base` with `cleaned` (built in memory): write `<base>.log.swap` (flushed,
     /// all or nothing), drop the old indexes, rename the swap over the `.log`, write new indexes.
     /// A crash at any point leaves either the old segment, or a `.swap` the next open finishes.
+    /// The segment's `.txnindex` stays: its entries name offsets, which compaction keeps.
     fn swap_in(&mut self, base: i64, cleaned: LogSegment) -> Result<(), LogError> {
         let log_name = file_name(base, LOG_SUFFIX);
         let swap_name = format!("{log_name}{SWAP_SUFFIX}");

@@ -3,10 +3,10 @@
 //! producer retries is recognized and answered with the offsets it already has, a skipped
 //! sequence is refused (OUT_OF_ORDER_SEQUENCE_NUMBER) and an older instance of the producer is
 //! fenced (INVALID_PRODUCER_EPOCH). For transactional producers it also keeps each open
-//! transaction's first offset — the lowest is where the last stable offset stops — and the
-//! transactions that ended in an ABORT marker (Kafka's `.txnindex`), which a read_committed fetch
-//! returns so the consumer skips their records. It is rebuilt from the batch headers of the log
-//! itself, so it survives restarts and leader changes with the log.
+//! transaction's first offset — the lowest is where the last stable offset stops. (The
+//! transactions that ended in an ABORT marker are in the log's own `.txnindex`, `txn_index`.) It
+//! is rebuilt from the batch headers of the log itself, so it survives restarts and leader changes
+//! with the log.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -21,10 +21,6 @@ pub const PRODUCER_BATCHES_KEPT: usize = 5;
 /// forgotten (Kafka forgets producers after `producer.id.expiration.ms`, a day by default). A
 /// forgotten producer's next batch is taken at any sequence, as Kafka takes an unknown one's.
 pub const MAX_PRODUCERS_PER_PARTITION: usize = 1_000;
-/// The most aborted transactions one partition remembers; past it the oldest is forgotten (a
-/// read_committed consumer reading that far back would see its records). Kafka keeps them in
-/// `.txnindex` files until their segments are deleted.
-pub const MAX_ABORTED_TRANSACTIONS_PER_PARTITION: usize = 100_000;
 
 /// One idempotent batch: who wrote it, its sequence range, and where it went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,8 +106,6 @@ pub struct ProducerState {
     producers: BTreeMap<i64, Entry>,
     /// Each open transaction's first offset, by producer id.
     open_txns: BTreeMap<i64, i64>,
-    /// Transactions that ended in an ABORT marker, oldest first.
-    aborted: VecDeque<AbortedTxn>,
 }
 
 impl ProducerState {
@@ -153,17 +147,10 @@ impl ProducerState {
         }
     }
 
-    /// Notes a transaction marker at `offset`: the producer's open transaction ends here
-    /// (aborted ones are remembered), and the marker's epoch becomes the producer's, fencing older
+    /// Notes a transaction marker at `offset`: the producer's open transaction ends here, and the marker's epoch becomes the producer's, fencing older
     /// ones — the coordinator bumps the epoch when it aborts a transaction that timed out. A
     /// marker from an older epoch than the partition has seen is refused, as Kafka refuses it.
-    pub fn marker(
-        &mut self,
-        producer_id: i64,
-        epoch: i16,
-        commit: bool,
-        offset: i64,
-    ) -> Result<(), ErrorCode> {
+    pub fn marker(&mut self, producer_id: i64, epoch: i16, offset: i64) -> Result<(), ErrorCode> {
         let entry = self.producers.entry(producer_id).or_insert_with(|| Entry {
             epoch,
             batches: VecDeque::new(),
@@ -177,14 +164,7 @@ impl ProducerState {
             entry.batches.clear();
         }
         entry.last_offset = offset;
-        if let Some(first_offset) = self.open_txns.remove(&producer_id)
-            && !commit
-        {
-            self.aborted.push_back(AbortedTxn { producer_id, first_offset, last_offset: offset });
-            if self.aborted.len() > MAX_ABORTED_TRANSACTIONS_PER_PARTITION {
-                self.aborted.pop_front();
-            }
-        }
+        self.open_txns.remove(&producer_id);
         Ok(())
     }
 
@@ -197,12 +177,6 @@ impl ProducerState {
     /// The first offset of `producer_id`'s open transaction here, if one is open.
     pub fn open_transaction(&self, producer_id: i64) -> Option<i64> {
         self.open_txns.get(&producer_id).copied()
-    }
-
-    /// The aborted transactions a fetch of offsets `from` up to (not including) `to` must
-    /// return: those ending at or after `from` and starting before `to`.
-    pub fn aborted_between(&self, from: i64, to: i64) -> Vec<AbortedTxn> {
-        self.aborted.iter().filter(|a| a.last_offset >= from && a.first_offset < to).copied().collect()
     }
 
     /// Notes a batch appended at `first_offset` (a newer epoch starts the producer afresh).
@@ -249,7 +223,7 @@ mod tests {
     }
 
     #[test]
-    fn open_transactions_hold_the_last_stable_offset_and_aborts_are_remembered() {
+    fn open_transactions_hold_the_last_stable_offset_and_markers_fence() {
         let mut state = ProducerState::default();
         let txn = |producer_id, first_sequence| ProducerBatch {
             producer_id,
@@ -263,22 +237,15 @@ mod tests {
         state.appended(txn(1, 2), 14);
         assert_eq!(state.last_stable_offset(20), 10, "producer 1's transaction is open from 10");
         assert_eq!(state.last_stable_offset(5), 5, "never past the high watermark");
-        state.marker(1, 0, false, 16).unwrap();
+        state.marker(1, 0, 16).unwrap();
         assert_eq!(state.last_stable_offset(20), 12);
-        assert_eq!(
-            state.aborted_between(0, 20),
-            vec![AbortedTxn { producer_id: 1, first_offset: 10, last_offset: 16 }]
-        );
-        assert!(state.aborted_between(17, 20).is_empty(), "ended before the fetch starts");
-        assert!(state.aborted_between(0, 10).is_empty(), "starts after the fetch's end");
-        state.marker(2, 0, true, 17).unwrap();
+        state.marker(2, 0, 17).unwrap();
         assert_eq!(state.last_stable_offset(20), 20);
-        assert_eq!(state.aborted_between(0, 20).len(), 1, "a commit is not remembered");
         // The sequence goes on across transactions in one epoch; a bumped marker fences.
         assert_eq!(state.check(&txn(1, 4)), Verdict::Append);
-        state.marker(1, 1, false, 18).unwrap();
+        state.marker(1, 1, 18).unwrap();
         assert_eq!(state.check(&txn(1, 4)), Verdict::Refuse(ErrorCode::InvalidProducerEpoch));
-        assert_eq!(state.marker(1, 0, true, 19), Err(ErrorCode::InvalidProducerEpoch));
+        assert_eq!(state.marker(1, 0, 19), Err(ErrorCode::InvalidProducerEpoch));
     }
 
     #[test]
