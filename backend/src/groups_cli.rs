@@ -75,6 +75,14 @@ fn describe_rows(group: &str, rows: &[GroupOffsetRow], out: &mut impl Write) -> 
             dash(row.client_id.clone())
         )?;
     }
+    // A read_committed member cannot read past the last stable offset: its lag counts to it.
+    for row in rows.iter().filter(|row| row.read_committed) {
+        writeln!(
+            out,
+            "{}-{}: its member reads committed, so LAG counts to the last stable offset {} (LOG-END-OFFSET {}).",
+            row.topic, row.partition, row.last_stable_offset, row.log_end_offset
+        )?;
+    }
     Ok(())
 }
 
@@ -109,6 +117,8 @@ pub(crate) fn groups(command: GroupsCommand, server: &ServerArg, out: &mut impl 
                         let line = serde_json::json!({
                             "group": group, "topic": row.topic, "partition": row.partition,
                             "current_offset": row.current_offset, "log_end_offset": row.log_end_offset,
+                            "last_stable_offset": row.last_stable_offset,
+                            "read_committed": row.read_committed,
                             "lag": row.lag, "consumer_id": row.consumer_id, "host": row.host,
                             "client_id": row.client_id, "state": state,
                         });

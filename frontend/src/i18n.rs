@@ -219,6 +219,12 @@ pub fn korean(text: &str) -> Option<&'static str> {
         "Committed" => "커밋",
         "Log end" => "로그 끝",
         "Lag" => "랙(lag)",
+        "reads committed (isolation.level=read_committed)" => {
+            "커밋된 것만 읽음(isolation.level=read_committed)"
+        }
+        "Its member reads committed: lag counts to the last stable offset" => {
+            "이 멤버는 read_committed로 읽으므로 랙을 LSO(last stable offset)까지로 셉니다"
+        }
         "Owner" => "담당",
         "Total lag" => "전체 랙",
         "records" => "레코드",

@@ -781,6 +781,9 @@ pub struct KafkaClientView {
     /// The consumer groups it joined (at most `MAX_LISTED_PER_KAFKA_CLIENT`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
+    /// Its last fetch asked for `isolation.level=read_committed`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_committed: bool,
 }
 
 /// An idempotent producer as a `produce` names it (`enable.idempotence=true`): who it is and the
@@ -1000,7 +1003,8 @@ pub struct GroupMemberView {
 }
 
 /// One row of `kafka-consumer-groups --describe`: `current_offset` is the committed offset
-/// (`None`: nothing committed), `lag` the log end minus it; the member that owns the partition.
+/// (`None`: nothing committed), `lag` the log end minus it — for a member that reads committed,
+/// the last stable offset minus it, what it can still read; the member that owns the partition.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupOffsetRow {
     /// The partition's topic.
@@ -1011,7 +1015,16 @@ pub struct GroupOffsetRow {
     pub current_offset: Option<i64>,
     /// The partition's high watermark: the log end as consumers see it.
     pub log_end_offset: i64,
-    /// `log_end_offset` less `current_offset`, never below 0; `None` when nothing is committed.
+    /// The partition's last stable offset: where a read_committed consumer must stop while a
+    /// transaction is open (the high watermark when none is).
+    #[serde(default)]
+    pub last_stable_offset: i64,
+    /// The owning member fetches with `isolation.level=read_committed`: its lag counts to the
+    /// last stable offset.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_committed: bool,
+    /// `log_end_offset` (`last_stable_offset` when `read_committed`) less `current_offset`,
+    /// never below 0; `None` when nothing is committed.
     pub lag: Option<i64>,
     /// The member id of the member that owns the partition; `None` when no member does.
     pub consumer_id: Option<String>,

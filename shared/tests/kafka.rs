@@ -1104,7 +1104,7 @@ fn billing_coordinator(cluster: &mut Cluster) -> i32 {
 /// engine's own DescribeGroup (what the UI shows) seeing the same group.
 #[test]
 fn a_consumer_group_over_the_kafka_protocol() {
-    let (mut cluster, _) = cluster_with_orders();
+    let (mut cluster, leader) = cluster_with_orders();
     let coordinator = billing_coordinator(&mut cluster);
     let mut a = KafkaConnection::new(listener(coordinator)).with_peer_host("/10.0.0.1");
     let mut b = KafkaConnection::new(listener(coordinator)).with_peer_host("/10.0.0.2");
@@ -1182,6 +1182,22 @@ fn a_consumer_group_over_the_kafka_protocol() {
     let partition = &fetched.topics[0].partitions[0];
     assert_eq!((partition.committed_offset, partition.committed_leader_epoch), (1, 0));
     assert_eq!(partition.metadata.as_deref(), Some("read by A"), "the metadata round-trips");
+
+    // A fetches read_committed on its connection to the leader: its lag counts to the last
+    // stable offset.
+    let mut a_fetches = KafkaConnection::new(listener(leader)).with_peer_host("/10.0.0.1");
+    let three = produce(-1, &["x", "y", "z"]);
+    a_fetches.receive(&mut cluster, now, &frame(ApiKey::Produce, 9, 19, &three)).unwrap();
+    let ask = fetch_at_epoch(-1).with_isolation_level(1);
+    a_fetches.receive(&mut cluster, now, &frame(ApiKey::Fetch, 12, 20, &ask)).unwrap();
+    let Reply::GroupDescribed { offsets, .. } =
+        cluster.handle(now, Command::DescribeGroup { group: "billing".into() })
+    else {
+        panic!("not described")
+    };
+    assert!(offsets[0].read_committed, "{offsets:?}");
+    assert_eq!((offsets[0].last_stable_offset, offsets[0].lag), (3, Some(2)));
+    a_fetches.close(&mut cluster, now);
 
     // B, an old client, joins in one step (JoinGroup v0): A's heartbeat says rebalance, A
     // rejoins, and both get generation 2.

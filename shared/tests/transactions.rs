@@ -300,6 +300,48 @@ fn kites_own_commands_write_and_read_transactions() {
     assert_eq!(polled(IsolationLevel::ReadCommitted), ["kept"]);
     assert_eq!(polled(IsolationLevel::ReadUncommitted), ["kept", "dropped", "open"]);
 
+    // A member of "readers" (committed offset 1) that reads committed lags to the last stable
+    // offset (4); one that reads uncommitted to the high watermark (5).
+    let lag = |cluster: &mut Cluster, isolation_level| {
+        let open = Command::OpenConsumer {
+            group: Some("readers".into()),
+            topics: vec!["orders".into()],
+            partitions: Vec::new(),
+            client_id: None,
+            auto_offset_reset: Some("earliest".into()),
+            assignors: Vec::new(),
+            enable_auto_commit: Some(false),
+            session_timeout_ms: None,
+            isolation_level,
+        };
+        let Reply::ConsumerOpened { consumer } = cluster.handle(T0, open) else { panic!() };
+        // Past the group's initial rebalance delay (3 s): the member owns the partition.
+        let mut now = T0;
+        for _ in 0..20 {
+            now += 500;
+            cluster.tick(now);
+            let poll = Command::Poll {
+                consumer,
+                max_records: None,
+                key_deserializer: Default::default(),
+                value_deserializer: Default::default(),
+            };
+            let _ = cluster.handle(now, poll);
+        }
+        let Reply::GroupDescribed { offsets, .. } =
+            cluster.handle(T0, Command::DescribeGroup { group: "readers".into() })
+        else {
+            panic!()
+        };
+        let _ = cluster.handle(T0, Command::CloseConsumer { consumer });
+        offsets
+            .iter()
+            .map(|o| (o.current_offset, o.last_stable_offset, o.read_committed, o.lag))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(lag(&mut cluster, IsolationLevel::ReadCommitted), [(Some(1), 4, true, Some(3))]);
+    assert_eq!(lag(&mut cluster, IsolationLevel::ReadUncommitted), [(Some(1), 4, false, Some(4))]);
+
     let Reply::Transactions { transactions } = cluster.handle(T0, Command::DescribeTransactions) else {
         panic!()
     };

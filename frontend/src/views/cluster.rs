@@ -196,6 +196,9 @@ fn kafka_clients(props: &ClientsProps) -> Html {
                                 if !c.groups.is_empty() {
                                     <span class="kafka-client-groups">{ trf(lang, "groups: {}", &[&c.groups.join(", ")]) }</span>
                                 }
+                                if c.read_committed {
+                                    <span class="kafka-client-isolation">{ tr(lang, "reads committed (isolation.level=read_committed)") }</span>
+                                }
                                 <span class="kafka-client-requests">{ requests.join(" · ") }</span>
                             </li>
                         }

@@ -189,7 +189,13 @@ pub fn consumers_panel(props: &Props) -> Html {
                                     <td>{ format!("{}-{}", row.topic, row.partition) }</td>
                                     <td>{ row.current_offset.map_or("-".to_string(), |o| o.to_string()) }</td>
                                     <td>{ row.log_end_offset }</td>
-                                    <td class="lag-value">{ row.lag.map_or("-".to_string(), |l| l.to_string()) }</td>
+                                    <td class="lag-value" data-read-committed={row.read_committed.to_string()}
+                                        title={row.read_committed.then(|| tr(lang, "Its member reads committed: lag counts to the last stable offset"))}>
+                                        { row.lag.map_or("-".to_string(), |l| l.to_string()) }
+                                        if row.read_committed {
+                                            <span class="lso-note">{ format!(" → LSO {}", row.last_stable_offset) }</span>
+                                        }
+                                    </td>
                                     <td>{ row.client_id.clone().unwrap_or_else(|| "-".into()) }</td>
                                 </tr>
                             }) }

@@ -65,6 +65,13 @@ impl Cluster {
         }
     }
 
+    /// The listed connection `id` fetched with this isolation level.
+    pub fn kafka_client_isolation(&mut self, id: u64, read_committed: bool) {
+        if let Some(view) = self.kafka_clients.get_mut(&id) {
+            view.read_committed = read_committed;
+        }
+    }
+
     /// The protocol inspector's exchanges, which the Kafka listeners' connections add to.
     pub fn kafka_exchanges(&mut self) -> &mut crate::kafka::inspector::Exchanges {
         &mut self.kafka_exchanges

@@ -752,6 +752,21 @@ impl Cluster {
         self.readable(topic, partition).ok().map(|(_, high_watermark)| high_watermark)
     }
 
+    /// Whether the group member `member_id` of `group` (client `client_id` from `host`) reads
+    /// committed: a consumer Kite hosts by its config, a Kafka client by its connections' last
+    /// fetches (a client fetches on other connections than the one it joined on).
+    fn member_reads_committed(&self, member_id: &str, client_id: &str, host: &str) -> bool {
+        let hosted = self.groups.consumers.values().any(|h| {
+            h.consumer.member_id == member_id
+                && h.consumer.config.isolation_level == crate::api::IsolationLevel::ReadCommitted
+        });
+        hosted
+            || self
+                .kafka_clients
+                .values()
+                .any(|c| c.read_committed && c.client_id == client_id && c.address.starts_with(host))
+    }
+
     pub(super) fn describe_group(&mut self, now_ms: i64, group: String) -> Result<Reply, KafkaError> {
         let description = match self.admin(now_ms, GroupRequest::Describe { group: group.clone() })? {
             GroupResponse::Describe(Ok(d)) => d,
@@ -779,18 +794,28 @@ impl Cluster {
             }
         }
         let partitions: BTreeSet<&TopicPartition> = committed.keys().chain(owners.keys()).collect();
+        let stable: BTreeMap<&TopicPartition, i64> = partitions
+            .iter()
+            .filter_map(|tp| Some((*tp, self.last_stable_offset(&tp.topic, tp.partition).ok()?)))
+            .collect();
         let offsets = partitions
             .into_iter()
             .map(|tp| {
                 let log_end_offset = self.log_end(&tp.topic, tp.partition).unwrap_or(0);
+                let last_stable_offset = stable.get(tp).copied().unwrap_or(log_end_offset);
                 let current = committed.get(tp).copied();
                 let owner = owners.get(tp);
+                let read_committed = owner
+                    .is_some_and(|m| self.member_reads_committed(&m.member_id, &m.client_id, &m.client_host));
+                let readable_end = if read_committed { last_stable_offset } else { log_end_offset };
                 GroupOffsetRow {
                     topic: tp.topic.clone(),
                     partition: tp.partition,
                     current_offset: current,
                     log_end_offset,
-                    lag: current.map(|c| (log_end_offset - c).max(0)),
+                    last_stable_offset,
+                    read_committed,
+                    lag: current.map(|c| (readable_end - c).max(0)),
                     consumer_id: owner.map(|m| m.member_id.clone()),
                     host: owner.map(|m| m.client_host.clone()),
                     client_id: owner.map(|m| m.client_id.clone()),

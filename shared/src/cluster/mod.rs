@@ -1617,7 +1617,8 @@ impl Cluster {
     /// The last stable offset of `topic`'s `partition`: ListOffsets' latest offset for a
     /// read_committed consumer.
     pub fn last_stable_offset(&mut self, topic: &str, partition: i32) -> Result<i64, KafkaError> {
-        self.stable_view(topic, partition, 0).map(|(stable, _)| stable)
+        let (_, high_watermark) = self.readable(topic, partition)?;
+        Ok(self.producer_state(topic, partition)?.last_stable_offset(high_watermark))
     }
 
     /// `dump_record`: the batch holding `offset`, read from the leader below the high watermark

@@ -40,6 +40,9 @@ pub(super) fn answer(
     mut body: Bytes,
 ) -> Result<Handled, KafkaClose> {
     let asked: FetchRequest = decode(request, &mut body)?;
+    if let Some(Some(listed)) = connection.listed {
+        cluster.kafka_client_isolation(listed, asked.isolation_level == 1);
+    }
     let (response, bytes) = read(connection, cluster, request, &asked);
     let wait_ms = i64::from(asked.max_wait_ms.clamp(0, MAX_KAFKA_FETCH_WAIT_MS));
     if bytes >= usize::try_from(asked.min_bytes).unwrap_or(0) || wait_ms == 0 {
