@@ -522,7 +522,8 @@ fn producer_panel(state: &UseReducerHandle<AppState>, send: Callback<Command>) -
             ready={state.is_ready()} {send} last_produced={state.last_produced.clone()}
             key_serializer={state.key_serializer} value_serializer={state.value_serializer}
             {on_serializers} {on_batch_start} batch_tally={state.batch_tally.clone()}
-            session={state.producer.clone()} {on_sent} {on_idempotence} {on_begin_transaction} />
+            session={state.producer.clone()} {on_sent} {on_idempotence} {on_begin_transaction}
+            consumed={state.consumed_positions()} />
     }
 }
 

@@ -297,6 +297,15 @@ fn korean_transactions(text: &str) -> Option<&'static str> {
         "Commit" => "Commit",
         "Abort" => "Abort",
         "Begin transaction" => "트랜잭션 시작",
+        "Send offsets" => "오프셋 보내기",
+        "Consume with the Consumers panel first: their positions are the offsets sent." => {
+            "먼저 컨슈머 패널에서 읽으세요. 컨슈머들이 읽은 위치(position)가 보낼 오프셋이 됩니다."
+        }
+        "Positions sent: {}" => "보낼 위치: {}",
+        "The group's offsets commit with the transaction: on Abort they are dropped" => {
+            "그룹의 오프셋이 트랜잭션과 함께 커밋됩니다. Abort하면 버려집니다"
+        }
+        "Group {}'s offsets go with it." => "그룹 {}의 오프셋도 함께 커밋됩니다.",
         "Records sent until Commit or Abort are written in one transaction" => {
             "Commit이나 Abort를 누를 때까지 보낸 레코드는 한 트랜잭션으로 기록됩니다"
         }

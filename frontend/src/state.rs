@@ -94,6 +94,8 @@ pub struct TransactionSession {
     pub ended: Option<bool>,
     /// The coordinator's view of the id, as `describe_transactions` answered.
     pub coordinator: Option<kite_shared::api::TransactionView>,
+    /// The group whose offsets were sent in the open (or last) transaction.
+    pub offsets_for: Option<String>,
 }
 
 impl ProducerSession {
@@ -154,6 +156,7 @@ impl ProducerSession {
             Reply::Transactions { transactions } => {
                 t.coordinator = transactions.into_iter().find(|v| v.transactional_id == t.transactional_id);
             }
+            Reply::OffsetsSent { group } => t.offsets_for = Some(group),
             _ => {}
         }
     }
@@ -178,6 +181,8 @@ pub struct HostedConsumer {
     pub stable: bool,
     /// Records its polls have returned.
     pub consumed: u64,
+    /// Its position in each partition it read: the offset after the last record polled.
+    pub positions: std::collections::BTreeMap<(String, i32), i64>,
 }
 
 /// A group as the last `describe_group` answered.
@@ -420,6 +425,20 @@ impl AppState {
     pub fn is_ready(&self) -> bool {
         matches!(self.status, LinkStatus::Ready { .. })
     }
+
+    /// Where this page's consumers have read to, per partition (the furthest of them): the
+    /// offsets a consume-transform-produce loop sends with its transaction.
+    pub fn consumed_positions(&self) -> Vec<kite_shared::api::GroupOffset> {
+        let mut furthest: std::collections::BTreeMap<(String, i32), i64> = Default::default();
+        for (tp, &offset) in self.consumers.iter().flat_map(|c| &c.positions) {
+            let at = furthest.entry(tp.clone()).or_default();
+            *at = (*at).max(offset);
+        }
+        furthest
+            .into_iter()
+            .map(|((topic, partition), offset)| kite_shared::api::GroupOffset { topic, partition, offset })
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -598,9 +617,9 @@ impl AppState {
             Reply::ProducerIdInitialized { producer_id, producer_epoch } => {
                 self.producer.producer_id_initialized(producer_id, producer_epoch)
             }
-            ended @ (Reply::TransactionEnded { .. } | Reply::Transactions { .. }) => {
-                self.producer.transaction_reply(ended)
-            }
+            ended @ (Reply::TransactionEnded { .. }
+            | Reply::Transactions { .. }
+            | Reply::OffsetsSent { .. }) => self.producer.transaction_reply(ended),
             Reply::Records { topic, partition, records, markers, .. } => {
                 self.records.insert((topic.clone(), partition), records);
                 self.markers.insert((topic, partition), markers);
@@ -617,6 +636,7 @@ impl AppState {
                     assignment: Vec::new(),
                     stable: false,
                     consumed: 0,
+                    positions: Default::default(),
                 });
             }
             Reply::Polled { consumer, records, assignment, stable } => {
@@ -624,6 +644,10 @@ impl AppState {
                     c.assignment = assignment;
                     c.stable = stable;
                     c.consumed += records.len() as u64;
+                    for r in &records {
+                        let position = c.positions.entry((r.topic.clone(), r.partition)).or_default();
+                        *position = (*position).max(r.record.offset + 1);
+                    }
                 }
             }
             Reply::ConsumerClosed { consumer } => self.consumers.retain(|c| c.id != consumer),
@@ -644,7 +668,6 @@ impl AppState {
             | Reply::Subscribed { .. }
             | Reply::Unsubscribed { .. }
             | Reply::Pong { .. }
-            | Reply::OffsetsSent { .. }
             | Reply::ClusterReset => {}
             Reply::RecordDumped { topic, partition, batch, record } => {
                 self.dumped = Some(Dumped { topic, partition, batch, record });

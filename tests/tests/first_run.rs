@@ -201,6 +201,13 @@ async fn a_newcomer_starts_with_one_click_and_sees_no_error() {
         assert!(said.starts_with("Transaction open: 1 records to orders-"), "{said}");
         wait_for(&client, ".partition .lso").await?;
         wait_for(&client, ".record.txn-open").await?;
+        // The page's consumer has read orders: its positions go with the transaction as the
+        // group's offsets (sendOffsetsToTransaction).
+        click(&client, "#txn-send-offsets:not([disabled])").await?;
+        let with_offsets = r#"const s = document.querySelector('#txn-state');
+            return !!s && s.textContent.includes("Group billing's offsets go with it.");"#;
+        until(&client, with_offsets, serde_json::json!(true)).await?;
+        look(&client, WIDE, "first-run-transaction-offsets").await?;
         click(&client, "#txn-abort").await?;
         wait_for(&client, "#txn-state[data-ended='false']").await?;
         wait_for(&client, ".record.marker-abort[data-marker='ABORT']").await?;

@@ -37,6 +37,8 @@ pub struct Props {
     pub on_idempotence: Callback<bool>,
     /// A transaction begins for this `transactional.id`.
     pub on_begin_transaction: Callback<String>,
+    /// Where this page's consumers have read to: the offsets a transaction can send.
+    pub consumed: Vec<kite_shared::api::GroupOffset>,
 }
 
 /// Headers typed as kafka-console-producer reads them with `parse.headers=true`: `key:value`
@@ -272,7 +274,7 @@ pub fn producer_panel(props: &Props) -> Html {
             }
             <Idempotence session={props.session.clone()} ready={props.ready} send={props.send.clone()}
                 on_sent={props.on_sent.clone()} on_idempotence={props.on_idempotence.clone()} />
-            <super::transaction::TransactionBox session={props.session.clone()} ready={props.ready} send={props.send.clone()} on_begin={props.on_begin_transaction.clone()} />
+            <super::transaction::TransactionBox session={props.session.clone()} ready={props.ready} send={props.send.clone()} on_begin={props.on_begin_transaction.clone()} consumed={props.consumed.clone()} />
         </section>
     }
 }

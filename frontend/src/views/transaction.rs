@@ -1,8 +1,9 @@
 //! The producer's transactions: a `transactional.id`, Begin (InitTransactions the first time),
-//! the records sent meanwhile written in the transaction, Commit or Abort (EndTxn) — and what the
+//! the records sent meanwhile written in the transaction, the page's consumers' positions sent
+//! as a group's offsets (consume-transform-produce), Commit or Abort (EndTxn) — and what the
 //! coordinator holds for the id, live: its state, its broker, the producer id and epoch.
 
-use kite_shared::api::Command;
+use kite_shared::api::{Command, GroupOffset};
 use yew::prelude::*;
 
 use crate::i18n::{Lang, tr, trf};
@@ -17,6 +18,8 @@ pub struct Props {
     pub send: Callback<Command>,
     /// A transaction begins for this `transactional.id`.
     pub on_begin: Callback<String>,
+    /// Where this page's consumers have read to.
+    pub consumed: Vec<GroupOffset>,
 }
 
 #[function_component(TransactionBox)]
@@ -56,6 +59,7 @@ pub fn transaction_box(props: &Props) -> Html {
         })
     };
     let has_producer = current.as_ref().is_some_and(|t| t.producer.is_some());
+    let ready = props.ready && has_producer;
     html! {
         <div class="transaction" id="transaction">
             <label>{ "transactional.id" }
@@ -66,6 +70,7 @@ pub fn transaction_box(props: &Props) -> Html {
                     { tr(lang, "Commit") }</button>
                 <button id="txn-abort" type="button" onclick={end(false)} disabled={!props.ready || !has_producer}>
                     { tr(lang, "Abort") }</button>
+                <SendOffsets session={current.clone()} {ready} send={props.send.clone()} consumed={props.consumed.clone()} />
             } else {
                 <button id="txn-begin" type="button" onclick={begin} disabled={!props.ready || id.trim().is_empty()}
                     title={tr(lang, "Records sent until Commit or Abort are written in one transaction")}>
@@ -92,11 +97,18 @@ fn state_line(lang: Lang, t: &TransactionSession) -> String {
         (true, _) if t.producer.is_none() => {
             tr(lang, "Asking the coordinator for the producer id…").to_string()
         }
-        (true, _) => trf(
-            lang,
-            "Transaction open: {} records to {}. read_committed consumers see none of them yet.",
-            &[&t.records, &partitions],
-        ),
+        (true, _) => {
+            let mut line = trf(
+                lang,
+                "Transaction open: {} records to {}. read_committed consumers see none of them yet.",
+                &[&t.records, &partitions],
+            );
+            if let Some(group) = &t.offsets_for {
+                line.push(' ');
+                line.push_str(&trf(lang, "Group {}'s offsets go with it.", &[group]));
+            }
+            line
+        }
         (false, Some(true)) => trf(
             lang,
             "Committed: a COMMIT marker on {}; its {} records are visible together.",
@@ -108,5 +120,57 @@ fn state_line(lang: Lang, t: &TransactionSession) -> String {
             &[&partitions, &t.records],
         ),
         (false, None) => String::new(),
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct SendOffsetsProps {
+    session: Option<TransactionSession>,
+    ready: bool,
+    send: Callback<Command>,
+    consumed: Vec<GroupOffset>,
+}
+
+/// Kafka's `sendOffsetsToTransaction`: the page's consumers' positions, as `group.id`'s offsets,
+/// committed with the transaction (AddOffsetsToTxn, then TxnOffsetCommit).
+#[function_component(SendOffsets)]
+fn send_offsets(props: &SendOffsetsProps) -> Html {
+    let lang = use_context::<Lang>().unwrap_or_default();
+    let group = use_state(|| "billing".to_string());
+    let onclick = {
+        let (send, session, group, offsets) =
+            (props.send.clone(), props.session.clone(), group.clone(), props.consumed.clone());
+        Callback::from(move |_: MouseEvent| {
+            let Some(TransactionSession { transactional_id, producer: Some(p), .. }) = session.clone() else {
+                return;
+            };
+            send.emit(Command::SendOffsetsToTransaction {
+                transactional_id,
+                producer_id: p.producer_id,
+                producer_epoch: p.producer_epoch,
+                group: group.trim().to_string(),
+                offsets: offsets.clone(),
+            });
+            send.emit(Command::DescribeTransactions);
+        })
+    };
+    let positions: Vec<String> =
+        props.consumed.iter().map(|o| format!("{}-{}@{}", o.topic, o.partition, o.offset)).collect();
+    let hint = if positions.is_empty() {
+        tr(lang, "Consume with the Consumers panel first: their positions are the offsets sent.").to_string()
+    } else {
+        trf(lang, "Positions sent: {}", &[&positions.join(", ")])
+    };
+    html! {
+        <div class="txn-offsets">
+            <label>{ "group.id" }
+                <input id="txn-group" type="text" value={(*group).clone()} oninput={bind_text(&group)} />
+            </label>
+            <button id="txn-send-offsets" type="button" {onclick}
+                disabled={!props.ready || positions.is_empty() || group.trim().is_empty()}
+                title={tr(lang, "The group's offsets commit with the transaction: on Abort they are dropped")}>
+                { tr(lang, "Send offsets") }</button>
+            <span class="hint" id="txn-positions">{ hint }</span>
+        </div>
     }
 }
