@@ -2007,6 +2007,13 @@ fn a_transaction_over_the_kafka_protocol() {
     };
     assert_eq!(stable(c, &mut at_group, 30), 88, "UNSTABLE_OFFSET_COMMIT while the transaction holds it");
     assert_eq!(txn_call(&mut at_coordinator, c, ApiKey::EndTxn, 10, &end(0, true), NOW_MS), 0);
+    // KIP-447: a member id and generation the group (empty now) does not have are a zombie's.
+    let zombie = commit.clone().with_member_id(StrBytes::from_static_str("zombie")).with_generation_id(3);
+    assert_eq!(
+        txn_call(&mut at_group, c, ApiKey::TxnOffsetCommit, 40, &zombie, NOW_MS),
+        25,
+        "UNKNOWN_MEMBER_ID"
+    );
     assert_eq!(
         fetch_isolated(&mut at_leader, c, 11, true),
         (0, 3, 3, vec![], vec!["a".to_string(), "b".to_string()]),

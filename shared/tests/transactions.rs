@@ -118,7 +118,7 @@ fn transactions_come_back_after_a_restart() {
     cluster.add_offsets_to_txn(T0, "open", open_id, "billing").unwrap();
     let offset =
         OffsetCommitValue { offset: 3, leader_epoch: -1, metadata: String::new(), commit_timestamp: T0 };
-    cluster.txn_offset_commit(T0, "open", open_id, "billing", vec![(orders_0(), offset)]).unwrap();
+    cluster.txn_offset_commit(T0, "open", open_id, ("billing", "", -1), vec![(orders_0(), offset)]).unwrap();
     let before = committed_view(&mut cluster);
     assert_eq!(before, (2, vec![AbortedTxn { producer_id: aborter.0, first_offset: 0, last_offset: 1 }]));
 

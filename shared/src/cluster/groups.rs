@@ -120,6 +120,16 @@ fn group_error(error: ErrorCode, group: &str) -> KafkaError {
 }
 
 impl Cluster {
+    /// The group coordinator's check of a transactional offset commit's member and generation.
+    pub(super) fn check_txn_commit(
+        &self,
+        group: &str,
+        member_id: &str,
+        generation: i32,
+    ) -> Result<(), ErrorCode> {
+        self.groups.coordinator.check_txn_commit(group, member_id, generation)
+    }
+
     /// The group coordinator takes each `__consumer_offsets` partition whose leader's log is there
     /// and that it has not loaded yet, rebuilding its groups from the records, as Kafka's loads a
     /// partition when its broker becomes the leader: at open a replicated partition's leader may

@@ -428,16 +428,25 @@ impl Cluster {
 
     /// TxnOffsetCommit: the consumed offsets sent in the producer's transaction, written to the
     /// group's `__consumer_offsets` partition as a transactional batch and held until the
-    /// transaction ends. The group's partition must be in the transaction (AddOffsetsToTxn).
+    /// transaction ends. The group's partition must be in the transaction (AddOffsetsToTxn), and
+    /// the consumer's member id and generation, when it sends them (KIP-447: `""` and -1 when
+    /// not), the group's — a zombie instance of the application is refused.
     pub fn txn_offset_commit(
         &mut self,
         now_ms: i64,
         transactional_id: &str,
         (producer_id, epoch): (i64, i16),
-        group: &str,
+        (group, member_id, generation): (&str, &str, i32),
         offsets: Vec<(TopicPartition, OffsetCommitValue)>,
     ) -> Result<(), KafkaError> {
         self.loaded_for(transactional_id)?;
+        self.load_group_partitions(now_ms);
+        self.check_txn_commit(group, member_id, generation).map_err(|code| {
+            error(
+                code,
+                format!("Group '{group}' has no member '{member_id}' at generation {generation}: a zombie's offsets are refused."),
+            )
+        })?;
         let txn = self
             .transactions
             .coordinator
@@ -617,7 +626,7 @@ impl Cluster {
                         (TopicPartition { topic: o.topic, partition: o.partition }, value)
                     })
                     .collect();
-                self.txn_offset_commit(now_ms, &transactional_id, producer, &group, offsets)?;
+                self.txn_offset_commit(now_ms, &transactional_id, producer, (&group, "", -1), offsets)?;
                 Ok(Reply::OffsetsSent { group })
             }
             Command::DescribeTransactions => {

@@ -1111,6 +1111,33 @@ impl GroupCoordinator {
         }
     }
 
+    /// Kafka's check of a transactional offset commit's group fields (KIP-447): a producer
+    /// outside the group (generation -1) commits to an empty group; otherwise a member id the
+    /// group does not have is UNKNOWN_MEMBER_ID and a generation not the group's
+    /// ILLEGAL_GENERATION. A group not known yet is created by the commit, as an offset commit
+    /// creates one.
+    pub fn check_txn_commit(
+        &self,
+        group_id: &str,
+        member_id: &str,
+        generation: i32,
+    ) -> Result<(), ErrorCode> {
+        let Some(group) = self.groups.get(group_id) else { return Ok(()) };
+        if group.state == GroupState::Dead {
+            return Err(ErrorCode::CoordinatorNotAvailable);
+        }
+        if generation < 0 && group.state == GroupState::Empty {
+            return Ok(());
+        }
+        if !member_id.is_empty() && !group.members.contains_key(member_id) {
+            return Err(ErrorCode::UnknownMemberId);
+        }
+        if generation >= 0 && generation != group.generation {
+            return Err(ErrorCode::IllegalGeneration);
+        }
+        Ok(())
+    }
+
     fn heartbeat(
         &mut self,
         now_ms: i64,
@@ -1652,6 +1679,18 @@ mod tests {
             (description.state, description.members.len(), description.generation),
             (GroupState::Empty, 0, 2)
         );
+    }
+
+    #[test]
+    fn a_transactional_commit_is_checked_against_the_group_as_kip_447_says() {
+        let mut h = Harness::new();
+        let id = stable_group(&mut h);
+        let c = &h.coordinator;
+        assert_eq!(c.check_txn_commit("g", &id, 1), Ok(()));
+        assert_eq!(c.check_txn_commit("g", &id, 0), Err(ErrorCode::IllegalGeneration));
+        assert_eq!(c.check_txn_commit("g", "zombie", 1), Err(ErrorCode::UnknownMemberId));
+        assert_eq!(c.check_txn_commit("g", "", -1), Ok(()), "a producer that names no member");
+        assert_eq!(c.check_txn_commit("new", "x", 4), Ok(()), "a group the commit creates");
     }
 
     #[test]

@@ -212,7 +212,7 @@ fn txn_offset_commit(
             request.now_ms,
             asked.transactional_id.0.as_str(),
             (asked.producer_id.0, asked.producer_epoch),
-            group,
+            (group, asked.member_id.as_str(), asked.generation_id),
             offsets,
         )),
     };
