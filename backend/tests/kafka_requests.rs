@@ -290,6 +290,19 @@ fn request_body(api: ApiKey, version: i16) -> Vec<u8> {
             version,
             ListTransactionsRequest::default().with_state_filters(vec![StrBytes::from_static_str("Ongoing")]),
         ),
+        ApiKey::WriteTxnMarkers => {
+            use kafka_protocol::messages::WriteTxnMarkersRequest;
+            use kafka_protocol::messages::write_txn_markers_request::{
+                WritableTxnMarker, WritableTxnMarkerTopic,
+            };
+            let topic =
+                WritableTxnMarkerTopic::default().with_name(orders()).with_partition_indexes(vec![0, 1]);
+            let marker = WritableTxnMarker::default()
+                .with_producer_id(ProducerId(1))
+                .with_transaction_result(false)
+                .with_topics(vec![topic]);
+            body(version, WriteTxnMarkersRequest::default().with_markers(vec![marker]))
+        }
         other => panic!("{other:?} is served but has no request here"),
     }
 }

@@ -121,6 +121,11 @@ pub const MAX_KAFKA_INBOX_BYTES: usize = 2 * (MAX_KAFKA_REQUEST_BYTES + 4);
 /// partitions, so a request naming more names some twice; those past it are INVALID_REQUEST.
 pub const MAX_DELETE_RECORDS_PARTITIONS_PER_REQUEST: usize = MAX_PARTITIONS_PER_CLUSTER as usize;
 
+/// The most partitions one WriteTxnMarkers request may write markers to (summed over its
+/// markers): each is an append under acks=all; those past it are INVALID_REQUEST, as for
+/// DeleteRecords.
+pub const MAX_TXN_MARKER_PARTITIONS_PER_REQUEST: usize = MAX_PARTITIONS_PER_CLUSTER as usize;
+
 /// The longest a Kafka fetch waits for `min_bytes` (its `max_wait_ms` is cut to this; clients
 /// ask for 500 by default).
 pub const MAX_KAFKA_FETCH_WAIT_MS: i32 = 30_000;

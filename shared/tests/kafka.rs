@@ -32,7 +32,7 @@ use kafka_protocol::messages::{
     AddOffsetsToTxnRequest, AddOffsetsToTxnResponse, AddPartitionsToTxnRequest, AddPartitionsToTxnResponse,
     DescribeTransactionsRequest, DescribeTransactionsResponse, EndTxnRequest, EndTxnResponse,
     ListTransactionsRequest, ListTransactionsResponse, TransactionalId, TxnOffsetCommitRequest,
-    TxnOffsetCommitResponse,
+    TxnOffsetCommitResponse, WriteTxnMarkersRequest, WriteTxnMarkersResponse,
 };
 use kafka_protocol::messages::{
     AlterConfigsRequest, AlterConfigsResponse, ApiKey, ApiVersionsRequest, ApiVersionsResponse,
@@ -860,6 +860,7 @@ fn every_served_version_of_every_api_is_answered() {
                     &DescribeTransactionsRequest::default().with_transactional_ids(vec![ghost_tx()]),
                 ),
                 ApiKey::ListTransactions => frame(api, version, id, &ListTransactionsRequest::default()),
+                ApiKey::WriteTxnMarkers => frame(api, version, id, &write_markers(1, 0, true, 0)),
                 other => panic!("{other:?} is served but not asked here"),
             };
             let group_api = matches!(
@@ -1047,6 +1048,11 @@ fn error_codes(api: ApiKey, out: &[u8], version: i16, id: i32) -> Vec<i16> {
             .map(|t| t.error_code)
             .collect(),
         ApiKey::ListTransactions => vec![response::<ListTransactionsResponse>(out, version, id).error_code],
+        ApiKey::WriteTxnMarkers => response::<WriteTxnMarkersResponse>(out, version, id)
+            .markers
+            .iter()
+            .flat_map(|m| m.topics.iter().flat_map(|t| t.partitions.iter().map(|p| p.error_code)))
+            .collect(),
         other => panic!("{other:?} has no reader here"),
     }
 }
@@ -1782,7 +1788,7 @@ fn the_protocol_inspector_shows_each_request_and_its_response() {
         })
         .collect();
     expect_test::expect![[r#"
-        #1 conn 1 ApiVersions v3 corr 1 27 B → 247 answered 
+        #1 conn 1 ApiVersions v3 corr 1 27 B → 254 answered 
         #2 conn 1 Produce v9 corr 2 117 B → 57 answered 
         #3 conn 1 Produce v9 corr 3 117 B → - no_response 
         #4 conn 1 Fetch v12 corr 4 95 B → - waiting 
@@ -2063,4 +2069,52 @@ fn a_transaction_over_the_kafka_protocol() {
         47,
         "INVALID_PRODUCER_EPOCH"
     );
+}
+
+/// A WriteTxnMarkers request: one marker of `producer_id` at `epoch` to orders-`partition`.
+fn write_markers(producer_id: i64, epoch: i16, commit: bool, partition: i32) -> WriteTxnMarkersRequest {
+    use kafka_protocol::messages::write_txn_markers_request::{WritableTxnMarker, WritableTxnMarkerTopic};
+    let topic = WritableTxnMarkerTopic::default()
+        .with_name(TopicName(StrBytes::from_static_str("orders")))
+        .with_partition_indexes(vec![partition]);
+    let marker = WritableTxnMarker::default()
+        .with_producer_id(ProducerId(producer_id))
+        .with_producer_epoch(epoch)
+        .with_transaction_result(commit)
+        .with_topics(vec![topic]);
+    WriteTxnMarkersRequest::default().with_markers(vec![marker])
+}
+
+/// WriteTxnMarkers, the brokers' internal API, sent as a coordinator sends it: at a follower it is
+/// NOT_LEADER_OR_FOLLOWER and at an unknown partition UNKNOWN_TOPIC_OR_PARTITION; at the leader an
+/// ABORT marker ends the open transaction (read_committed then skips its records, and the
+/// `.txnindex` names it), and a marker older than the producer's epoch is INVALID_PRODUCER_EPOCH.
+#[test]
+fn write_txn_markers_writes_at_the_leader_only() {
+    let (mut cluster, leader) = cluster_with_orders();
+    let tp = kite_shared::ids::TopicPartition { topic: "orders".into(), partition: 0 };
+    let (pid, epoch) = cluster.init_transactional_producer(NOW_MS, "tx", 60_000, None).unwrap();
+    cluster.add_partitions_to_txn(NOW_MS, "tx", (pid, epoch), std::slice::from_ref(&tp)).unwrap();
+    let mut at_leader = KafkaConnection::new(listener(leader));
+    let out = at_leader
+        .receive(
+            &mut cluster,
+            NOW_MS,
+            &frame(ApiKey::Produce, 9, 1, &transactional(pid, epoch, 0, &["a", "b"])),
+        )
+        .unwrap();
+    assert_eq!(response::<ProduceResponse>(&out, 9, 1).responses[0].partition_responses[0].error_code, 0);
+    let ask = |connection: &mut KafkaConnection, cluster: &mut Cluster, id, request| {
+        let out =
+            connection.receive(cluster, NOW_MS, &frame(ApiKey::WriteTxnMarkers, 1, id, &request)).unwrap();
+        error_codes(ApiKey::WriteTxnMarkers, &out, 1, id)
+    };
+    let mut at_follower = KafkaConnection::new(listener((leader + 1) % 3));
+    assert_eq!(ask(&mut at_follower, &mut cluster, 2, write_markers(pid, epoch, false, 0)), [6]);
+    assert_eq!(ask(&mut at_leader, &mut cluster, 3, write_markers(pid, epoch, false, 7)), [3]);
+    assert_eq!(fetch_isolated(&mut at_leader, &mut cluster, 4, true).2, 0, "still open");
+    assert_eq!(ask(&mut at_leader, &mut cluster, 5, write_markers(pid, epoch, false, 0)), [0]);
+    let (error, high_watermark, stable, aborted, _) = fetch_isolated(&mut at_leader, &mut cluster, 6, true);
+    assert_eq!((error, high_watermark, stable, aborted), (0, 3, 3, vec![(pid, 0)]));
+    assert_eq!(ask(&mut at_leader, &mut cluster, 7, write_markers(pid, epoch - 1, true, 0)), [47]);
 }

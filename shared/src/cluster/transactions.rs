@@ -377,6 +377,38 @@ impl Cluster {
         }
     }
 
+    /// WriteTxnMarkers at `broker` (the brokers' internal API: a transaction coordinator asks a
+    /// partition's leader to write a marker): written as the coordinator's own markers are, if
+    /// `broker` leads `tp` (NOT_LEADER_OR_FOLLOWER elsewhere) and the marker's epoch is not older
+    /// than the producer's there (INVALID_PRODUCER_EPOCH, as Kafka's producer state refuses it).
+    /// Kite's coordinator writes its markers itself; this serves a client that sends them.
+    pub fn write_txn_marker(
+        &mut self,
+        now_ms: i64,
+        broker: i32,
+        tp: &TopicPartition,
+        marker: (i64, i16, MarkerKind, i32),
+    ) -> Result<(), KafkaError> {
+        let (leader, _) = self.leadership(&tp.topic, tp.partition)?;
+        if leader != Some(broker) {
+            return Err(error(
+                ErrorCode::NotLeaderOrFollower,
+                format!("Broker {broker} does not lead {tp}: its leader writes the marker."),
+            ));
+        }
+        let (producer_id, epoch, _, _) = marker;
+        let seen = self.producer_state(&tp.topic, tp.partition)?.epoch_of(producer_id);
+        if let Some(seen) = seen.filter(|&seen| seen > epoch) {
+            return Err(error(
+                ErrorCode::InvalidProducerEpoch,
+                format!(
+                    "Producer {producer_id} is at epoch {seen} on {tp}: a marker of epoch {epoch} is stale."
+                ),
+            ));
+        }
+        self.write_marker(now_ms, tp, marker)
+    }
+
     /// One marker appended at `tp`'s leader (a deleted topic's partition owes nothing), noted in
     /// the partition's producer state; at `__consumer_offsets`, the transaction's offsets become
     /// committed or are dropped.

@@ -403,7 +403,8 @@ impl KafkaConnection {
             | ApiKey::EndTxn
             | ApiKey::TxnOffsetCommit
             | ApiKey::DescribeTransactions
-            | ApiKey::ListTransactions => {
+            | ApiKey::ListTransactions
+            | ApiKey::WriteTxnMarkers => {
                 transactions::answer(self, cluster, request, &mut body).map(Handled::Respond)
             }
             ApiKey::OffsetFetch => {
@@ -570,6 +571,7 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::TxnOffsetCommit => "TxnOffsetCommit",
         ApiKey::DescribeTransactions => "DescribeTransactions",
         ApiKey::ListTransactions => "ListTransactions",
+        ApiKey::WriteTxnMarkers => "WriteTxnMarkers",
         _ => "other",
     }
 }

@@ -1,8 +1,9 @@
 //! The transaction APIs a transactional producer and Kafka's admin tools send: InitProducerId
 //! with a `transactional.id` (in `produce`), AddPartitionsToTxn, AddOffsetsToTxn, EndTxn and
 //! TxnOffsetCommit at the transaction's coordinator (the leader of its `__transaction_state`
-//! partition; NOT_COORDINATOR elsewhere), and DescribeTransactions / ListTransactions. Each is
-//! the engine's coordinator (`cluster::transactions`) asked on the client's behalf.
+//! partition; NOT_COORDINATOR elsewhere), DescribeTransactions / ListTransactions, and the
+//! brokers' own WriteTxnMarkers at a partition's leader. Each is the engine's coordinator
+//! (`cluster::transactions`) asked on the client's behalf.
 
 use bytes::Bytes;
 use kafka_protocol::messages::add_partitions_to_txn_response::{
@@ -13,11 +14,14 @@ use kafka_protocol::messages::list_transactions_response;
 use kafka_protocol::messages::txn_offset_commit_response::{
     TxnOffsetCommitResponsePartition, TxnOffsetCommitResponseTopic,
 };
+use kafka_protocol::messages::write_txn_markers_response::{
+    WritableTxnMarkerPartitionResult, WritableTxnMarkerResult, WritableTxnMarkerTopicResult,
+};
 use kafka_protocol::messages::{
     AddOffsetsToTxnRequest, AddOffsetsToTxnResponse, AddPartitionsToTxnRequest, AddPartitionsToTxnResponse,
     ApiKey, DescribeTransactionsRequest, DescribeTransactionsResponse, EndTxnRequest, EndTxnResponse,
     ListTransactionsRequest, ListTransactionsResponse, ProducerId, TopicName, TransactionalId,
-    TxnOffsetCommitRequest, TxnOffsetCommitResponse,
+    TxnOffsetCommitRequest, TxnOffsetCommitResponse, WriteTxnMarkersRequest, WriteTxnMarkersResponse,
 };
 use kafka_protocol::protocol::StrBytes;
 
@@ -26,7 +30,9 @@ use crate::cluster::Cluster;
 use crate::error::{ErrorCode, KafkaError};
 use crate::group::offsets_topic::OffsetCommitValue;
 use crate::ids::TopicPartition;
+use crate::limits::MAX_TXN_MARKER_PARTITIONS_PER_REQUEST;
 use crate::txn::log::TxnState;
+use crate::txn::marker::MarkerKind;
 
 /// Kafka's OPERATION_NOT_ATTEMPTED: this partition was fine, another one of the request was not.
 const OPERATION_NOT_ATTEMPTED: i16 = 55;
@@ -44,6 +50,7 @@ pub(super) fn answer(
         ApiKey::EndTxn => end(connection, cluster, request, body),
         ApiKey::TxnOffsetCommit => txn_offset_commit(connection, cluster, request, body),
         ApiKey::DescribeTransactions => describe(connection, cluster, request, body),
+        ApiKey::WriteTxnMarkers => write_markers(connection, cluster, request, body),
         _ => list(connection, cluster, request, body),
     }
 }
@@ -321,4 +328,50 @@ fn list(
         .with_unknown_state_filters(unknown)
         .with_transaction_states(states);
     respond(request, &response)
+}
+
+/// WriteTxnMarkers (v1): each marker written to each partition it names, at this listener's
+/// broker (`Cluster::write_txn_marker` says what is refused); past
+/// `MAX_TXN_MARKER_PARTITIONS_PER_REQUEST` partitions, INVALID_REQUEST without the engine.
+fn write_markers(
+    connection: &KafkaConnection,
+    cluster: &mut Cluster,
+    request: Request,
+    body: &mut Bytes,
+) -> Result<Vec<u8>, KafkaClose> {
+    let asked: WriteTxnMarkersRequest = decode(request, body)?;
+    let mut named = 0;
+    let mut markers = Vec::with_capacity(asked.markers.len());
+    for marker in &asked.markers {
+        let kind = if marker.transaction_result { MarkerKind::Commit } else { MarkerKind::Abort };
+        let written = (marker.producer_id.0, marker.producer_epoch, kind, marker.coordinator_epoch);
+        let mut topics = Vec::with_capacity(marker.topics.len());
+        for topic in &marker.topics {
+            let mut partitions = Vec::with_capacity(topic.partition_indexes.len());
+            for &partition in &topic.partition_indexes {
+                named += 1;
+                let error = if named > MAX_TXN_MARKER_PARTITIONS_PER_REQUEST {
+                    ErrorCode::InvalidRequest.code()
+                } else {
+                    let tp = TopicPartition { topic: topic.name.0.as_str().to_string(), partition };
+                    let broker = connection.listener.broker;
+                    code(cluster.write_txn_marker(request.now_ms, broker, &tp, written))
+                };
+                partitions.push(
+                    WritableTxnMarkerPartitionResult::default()
+                        .with_partition_index(partition)
+                        .with_error_code(error),
+                );
+            }
+            topics.push(
+                WritableTxnMarkerTopicResult::default()
+                    .with_name(topic.name.clone())
+                    .with_partitions(partitions),
+            );
+        }
+        markers.push(
+            WritableTxnMarkerResult::default().with_producer_id(marker.producer_id).with_topics(topics),
+        );
+    }
+    respond(request, &WriteTxnMarkersResponse::default().with_markers(markers))
 }

@@ -17,12 +17,13 @@ use super::{KafkaClose, KafkaConnection, Request, decode, respond};
 /// FindCoordinator stops at v4 (batched keys) and OffsetCommit/OffsetFetch before v10 (topic ids);
 /// InitProducerId before v5 and AddPartitionsToTxn, AddOffsetsToTxn, EndTxn and TxnOffsetCommit
 /// before v4 (KIP-890's second transaction protocol: Kite's transactions are Kafka 3's, with the
-/// broker-side partition check of its part 1); OffsetForLeaderEpoch from v2 (the current
+/// broker-side partition check of its part 1); WriteTxnMarkers at v1, the only version Kafka 4
+/// and the crate read; OffsetForLeaderEpoch from v2 (the current
 /// leader epoch, KIP-320: what the crate and Kafka 4 read); CreateTopics before v7 and DeleteTopics
 /// before v6 (topic ids); DeleteRecords, CreatePartitions and AlterConfigs at every version Kafka 4
 /// serves. SaslHandshake v0 is followed by PLAIN's bare
 /// token (librdkafka looks for v0 before it uses v1 and SaslAuthenticate).
-pub const SUPPORTED: [(ApiKey, i16, i16); 33] = [
+pub const SUPPORTED: [(ApiKey, i16, i16); 34] = [
     (ApiKey::Produce, 3, 13),
     (ApiKey::Fetch, 4, 16),
     (ApiKey::ListOffsets, 1, 10),
@@ -56,6 +57,7 @@ pub const SUPPORTED: [(ApiKey, i16, i16); 33] = [
     (ApiKey::TxnOffsetCommit, 0, 3),
     (ApiKey::DescribeTransactions, 0, 0),
     (ApiKey::ListTransactions, 0, 1),
+    (ApiKey::WriteTxnMarkers, 1, 1),
 ];
 
 /// The API `key` names, if it is served at `version`.

@@ -174,6 +174,11 @@ impl ProducerState {
         self.open_txns.values().copied().min().map_or(high_watermark, |first| first.min(high_watermark))
     }
 
+    /// The epoch the partition last saw of `producer_id`, if it knows the producer.
+    pub fn epoch_of(&self, producer_id: i64) -> Option<i16> {
+        self.producers.get(&producer_id).map(|entry| entry.epoch)
+    }
+
     /// The first offset of `producer_id`'s open transaction here, if one is open.
     pub fn open_transaction(&self, producer_id: i64) -> Option<i64> {
         self.open_txns.get(&producer_id).copied()
