@@ -96,13 +96,10 @@ pub struct Snippet {
     pub code: Code,
 }
 
-/// Whether `command` is an action the Code view writes out (a topic created, a record produced,
-/// a group's consumer opened, a group's offsets reset).
+/// Whether `command` is an action the Code view writes out (a topic created, a record produced —
+/// in a transaction or not —, a group's consumer opened, a group's offsets reset).
 pub fn is_copyable(command: &Command) -> bool {
     match command {
-        // A record sent in a transaction: its code (initTransactions, beginTransaction, …) is
-        // not written here yet, and an idempotent producer's would be wrong.
-        Command::Produce { producer: Some(p), .. } if p.transactional_id.is_some() => false,
         Command::CreateTopic { .. } | Command::Produce { .. } | Command::ResetOffsets { .. } => true,
         Command::OpenConsumer { group: Some(_), topics, .. } => !topics.is_empty(),
         _ => false,
@@ -142,6 +139,7 @@ pub fn snippets(command: &Command, bootstrap: &str) -> Vec<Snippet> {
                 headers,
                 acks: *acks,
                 idempotent: producer.is_some(),
+                transactional_id: producer.as_ref().and_then(|p| p.transactional_id.as_deref()),
             };
             Box::new(move |tool| record.code(tool, bootstrap))
         }
@@ -405,6 +403,8 @@ struct Record<'a> {
     headers: &'a [(String, String)],
     acks: Acks,
     idempotent: bool,
+    /// Sent in a transaction of this `transactional.id`: the code begins and commits one.
+    transactional_id: Option<&'a str>,
 }
 
 fn acks_name(acks: Acks) -> &'static str {
@@ -424,6 +424,10 @@ impl Record<'_> {
             );
         }
         match tool {
+            Tool::KafkaCli | Tool::Kcat if self.transactional_id.is_some() => unavailable(
+                "Line tools send no transactions: a transactional producer is a client's (initTransactions, beginTransaction, commitTransaction).",
+                "줄 단위 도구는 트랜잭션을 보내지 못합니다. 트랜잭션 프로듀서는 클라이언트로 씁니다(initTransactions, beginTransaction, commitTransaction).",
+            ),
             Tool::KafkaCli => self.console_producer(bootstrap),
             Tool::Kcat => self.kcat(bootstrap),
             Tool::Java => self.java(bootstrap),
@@ -431,6 +435,17 @@ impl Record<'_> {
             Tool::Kafkajs => self.kafkajs(bootstrap),
             Tool::Rust => self.rust(bootstrap),
         }
+    }
+
+    /// The acks a client sends with: a transactional producer's are always `all`.
+    fn client_acks(&self) -> Acks {
+        if self.transactional_id.is_some() { Acks::All } else { self.acks }
+    }
+
+    /// `enable.idempotence`: on for a transactional producer, and for an idempotent one with
+    /// acks=all (clients refuse it with other acks).
+    fn idempotence(&self) -> bool {
+        self.transactional_id.is_some() || (self.idempotent && self.acks == Acks::All)
     }
 
     /// Text fields for the line-based tools, or why they cannot send these bytes.
@@ -584,9 +599,19 @@ impl Record<'_> {
             format!("props.put(\"bootstrap.servers\", {});", lit(bootstrap)),
             format!("props.put(\"key.serializer\", {});", lit(&self.key.java_serializer())),
             format!("props.put(\"value.serializer\", {});", lit(&self.value.java_serializer())),
-            format!("props.put(\"acks\", \"{}\");", acks_name(self.acks)),
-            format!("props.put(\"enable.idempotence\", \"{}\");", self.idempotent && self.acks == Acks::All),
+            format!("props.put(\"acks\", \"{}\");", acks_name(self.client_acks())),
+            format!("props.put(\"enable.idempotence\", \"{}\");", self.idempotence()),
         ];
+        let (begin, commit) = match self.transactional_id {
+            Some(id) => {
+                props.push(format!("props.put(\"transactional.id\", {});", lit(id)));
+                (
+                    "\n    producer.initTransactions();\n    producer.beginTransaction();",
+                    "\n    producer.commitTransaction(); // or abortTransaction(): read_committed consumers skip it",
+                )
+            }
+            None => ("", ""),
+        };
         if self.partitioner == PartitionerKind::RoundRobin {
             props.push(
                 "props.put(\"partitioner.class\", \"org.apache.kafka.clients.producer.RoundRobinPartitioner\");".into(),
@@ -608,9 +633,9 @@ impl Record<'_> {
             "import java.nio.charset.StandardCharsets;\nimport java.util.*;\n\
              import org.apache.kafka.clients.producer.*;\n\n\
              Properties props = new Properties();\n{}\n\
-             try (KafkaProducer<{k}, {v}> producer = new KafkaProducer<>(props)) {{\n    \
+             try (KafkaProducer<{k}, {v}> producer = new KafkaProducer<>(props)) {{{begin}\n    \
              ProducerRecord<{k}, {v}> record = new ProducerRecord<>({}, {partition}, {}, {});{headers}\n    \
-             RecordMetadata m = producer.send(record).get();\n    \
+             RecordMetadata m = producer.send(record).get();{commit}\n    \
              System.out.println(m.topic() + \"-\" + m.partition() + \"@\" + m.offset());\n}}",
             props.join("\n"),
             lit(self.topic),
@@ -639,16 +664,24 @@ impl Record<'_> {
         }
         args.push("on_delivery=delivered".into());
         let args = args.join(",\n          ");
+        let (transactional, begin, end) = match self.transactional_id {
+            Some(id) => (
+                format!(",\n              \"transactional.id\": {}", lit(id)),
+                "p.init_transactions(10)\np.begin_transaction()\n",
+                "p.commit_transaction(10)  # or p.abort_transaction(10): read_committed consumers skip it",
+            ),
+            None => (String::new(), "", "p.flush(10)"),
+        };
         ready(format!(
             "from confluent_kafka import Producer\n\n\
              p = Producer({{\"bootstrap.servers\": {}, \"acks\": \"{}\", \"partitioner\": \"{partitioner}\",\n              \
-             \"enable.idempotence\": {}}})\n\n\
+             \"enable.idempotence\": {}{transactional}}})\n\n\
              def delivered(err, msg):\n    \
              print(err or f\"{{msg.topic()}}-{{msg.partition()}}@{{msg.offset()}}\")\n\n\
-             p.produce({args})\np.flush(10)",
+             {begin}p.produce({args})\n{end}",
             lit(bootstrap),
-            acks_name(self.acks),
-            if self.idempotent && self.acks == Acks::All { "True" } else { "False" },
+            acks_name(self.client_acks()),
+            if self.idempotence() { "True" } else { "False" },
         ))
     }
 
@@ -682,21 +715,34 @@ impl Record<'_> {
                 self.headers.iter().map(|(k, v)| format!("{}: {}", lit(k), lit(v))).collect();
             message.push(format!("headers: {{ {} }}", h.join(", ")));
         }
-        let acks = match self.acks {
+        let acks = match self.client_acks() {
             Acks::All => -1,
             Acks::Leader => 1,
             Acks::None => 0,
         };
+        let send = format!(
+            "send({{ topic: {}, acks: {acks}, messages: [{{ {} }}] }})",
+            lit(self.topic),
+            message.join(", ")
+        );
+        let (options, send) = match self.transactional_id {
+            // kafkajs sends a transaction's batches one at a time (maxInFlightRequests 1).
+            Some(id) => (
+                format!(", transactionalId: {}, maxInFlightRequests: 1", lit(id)),
+                format!(
+                    "const transaction = await producer.transaction();\n\
+                     console.log(await transaction.{send});\n\
+                     await transaction.commit(); // or transaction.abort(): read_committed consumers skip it"
+                ),
+            ),
+            None => (String::new(), format!("console.log(await producer.{send});")),
+        };
         ready(kafkajs(
             bootstrap,
             &format!(
-                "const producer = kafka.producer({{ createPartitioner: {partitioner}, idempotent: {} }});\n\
-             await producer.connect();\n\
-             console.log(await producer.send({{ topic: {}, acks: {acks}, messages: [{{ {} }}] }}));\n\
-             await producer.disconnect();",
-                self.idempotent && self.acks == Acks::All,
-                lit(self.topic),
-                message.join(", ")
+                "const producer = kafka.producer({{ createPartitioner: {partitioner}, idempotent: {}{options} }});\n\
+             await producer.connect();\n{send}\nawait producer.disconnect();",
+                self.idempotence(),
             ),
         ))
     }
@@ -734,17 +780,25 @@ impl Record<'_> {
         let headers_use =
             if self.headers.is_empty() { "" } else { "use rdkafka::message::{Header, OwnedHeaders};\n" };
         let record = record.replacen("BaseRecord::to", &format!("BaseRecord{types}::to"), 1);
+        let (transactional, begin, end) = match self.transactional_id {
+            Some(id) => (
+                format!("\n    .set(\"transactional.id\", {})", rs(id)),
+                "producer.init_transactions(std::time::Duration::from_secs(10))?;\nproducer.begin_transaction()?;\n",
+                "// or abort_transaction: read_committed consumers skip it\n\
+                 producer.commit_transaction(std::time::Duration::from_secs(10))?;",
+            ),
+            None => (String::new(), "", "producer.flush(std::time::Duration::from_secs(10))?;"),
+        };
         ready(format!(
             "use rdkafka::config::ClientConfig;\n{headers_use}\
              use rdkafka::producer::{{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer}};\n\n\
              let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()\n    \
              .set(\"bootstrap.servers\", {})\n    .set(\"acks\", \"{}\")\n    .set(\"partitioner\", \"{partitioner}\")\n    \
-             .set(\"enable.idempotence\", \"{}\")\n    .create()?;\n\
-             producer.send({record}).map_err(|(e, _)| e)?;\n\
-             producer.flush(std::time::Duration::from_secs(10))?;",
+             .set(\"enable.idempotence\", \"{}\"){transactional}\n    .create()?;\n\
+             {begin}producer.send({record}).map_err(|(e, _)| e)?;\n{end}",
             rs(bootstrap),
-            acks_name(self.acks),
-            self.idempotent && self.acks == Acks::All
+            acks_name(self.client_acks()),
+            self.idempotence()
         ))
     }
 }
@@ -1014,7 +1068,7 @@ mod tests {
     }
 
     #[test]
-    fn a_record_sent_in_a_transaction_is_not_written_as_an_idempotent_producers() {
+    fn a_record_sent_in_a_transaction_is_written_as_a_transactional_producers() {
         let producer = crate::api::IdempotentProducer {
             producer_id: 1,
             producer_epoch: 0,
@@ -1030,8 +1084,15 @@ mod tests {
             *p =
                 Some(crate::api::IdempotentProducer { transactional_id: Some("pay-app".into()), ..producer });
         }
-        assert!(!is_copyable(&command));
-        assert!(snippets(&command, "127.0.0.1:9092").is_empty());
+        let written = snippets(&command, "127.0.0.1:9092");
+        let java = written.iter().find(|s| s.tool == Tool::Java).map(|s| &s.code);
+        let Some(Code::Ready { text }) = java else { panic!("{java:?}") };
+        assert!(text.contains("props.put(\"transactional.id\", \"pay-app\");"), "{text}");
+        assert!(
+            text.contains("producer.beginTransaction();") && text.contains("producer.commitTransaction();")
+        );
+        let kcat = written.iter().find(|s| s.tool == Tool::Kcat).map(|s| &s.code);
+        assert!(matches!(kcat, Some(Code::Unavailable { .. })), "kcat sends no transactions");
     }
 
     #[test]

@@ -791,7 +791,8 @@ fn snippet(server: &KiteServer, command: &Api, tool: kite_shared::code::Tool) ->
 /// their topics, and the produce snippets of kcat, confluent-kafka, kafkajs and Java (a string key, and an
 /// IntegerSerializer's four bytes for the same 42) put each record on the partition Kite's own partitioner names
 /// — the settings they carry (librdkafka's `murmur2_random`, kafkajs' Java-compatible
-/// partitioner) are what make them agree — with the value and header given.
+/// partitioner) are what make them agree — with the value and header given. The transactional
+/// snippets of confluent-kafka, kafkajs and Java commit their record: kcat reads committed.
 #[test]
 fn copied_code_runs_against_kite_and_lands_where_kite_says() {
     use kite_shared::code::Tool;
@@ -821,6 +822,17 @@ fn copied_code_runs_against_kite_and_lands_where_kite_says() {
         producer: None,
     };
     let string = SerializerKind::String;
+    let in_transaction = |mut command: Api, id: &str| {
+        if let Api::Produce { producer, .. } = &mut command {
+            *producer = Some(kite_shared::api::IdempotentProducer {
+                producer_id: 0,
+                producer_epoch: 0,
+                sequences: Vec::new(),
+                transactional_id: Some(id.into()),
+            });
+        }
+        command
+    };
     let sent = [
         (Tool::Kcat, produce("42", "from kcat", string)),
         (Tool::Python, produce("42", "from python", string)),
@@ -829,6 +841,10 @@ fn copied_code_runs_against_kite_and_lands_where_kite_says() {
         (Tool::Java, produce("42", "integer key, java", SerializerKind::Integer)),
         (Tool::Python, produce("42", "integer key, python", SerializerKind::Integer)),
         (Tool::Kafkajs, produce("42", "integer key, kafkajs", SerializerKind::Integer)),
+        // In a transaction: begun, sent and committed (kcat reads committed records only).
+        (Tool::Python, in_transaction(produce("42", "in a transaction, python", string), "copied-py")),
+        (Tool::Kafkajs, in_transaction(produce("42", "in a transaction, kafkajs", string), "copied-js")),
+        (Tool::Java, in_transaction(produce("42", "in a transaction, java", string), "copied-java")),
     ];
     for (tool, command) in &sent {
         run_snippet(*tool, &snippet(&server, command, *tool));
