@@ -214,6 +214,16 @@ impl PartitionStore for DiskPartitionStore {
         write_whole(&self.dir, name, bytes)
     }
 
+    fn append_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
+        let path = self.dir.join(name);
+        let created = !path.exists();
+        let mut file =
+            OpenOptions::new().create(true).append(true).open(&path).map_err(|e| error("open", &path, e))?;
+        file.write_all(bytes).map_err(|e| error("append to", &path, e))?;
+        file.sync_all().map_err(|e| error("fsync", &path, e))?;
+        if created { sync_dir(&self.dir) } else { Ok(()) }
+    }
+
     fn rename(&mut self, from: &str, to: &str) -> Result<(), StorageError> {
         let (from, to) = (self.dir.join(from), self.dir.join(to));
         std::fs::rename(&from, &to).map_err(|e| error("rename", &from, e))?;

@@ -2,7 +2,8 @@
 //! (`produce_records`, acks=all) to an in-process 3-broker cluster (RF 3, min.insync.replicas 2)
 //! by an idempotent producer — the baseline — and by a transactional one in transactions of 100
 //! and of 10,000 records (each transaction: AddPartitionsToTxn, its batches, EndTxn with its
-//! decision written to `__transaction_state` and a COMMIT marker). Issue 22's target: at 10,000
+//! decision written to `__transaction_state` and a COMMIT marker), and in transactions of 100 that
+//! abort (an ABORT marker and a `.txnindex` entry on every replica). Issue 22's target: at 10,000
 //! records per transaction, at least 80 % of the idempotent rate. `cargo xtask bench` runs it.
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -112,6 +113,17 @@ mod benches {
 
     #[divan::bench(args = [100, 10_000], sample_count = 10)]
     fn transactional(bencher: Bencher, per_transaction: usize) {
+        in_transactions(bencher, per_transaction, true);
+    }
+
+    /// Transactions of 100 that abort: each ABORT marker also adds an entry to the `.txnindex`
+    /// of every replica's segment.
+    #[divan::bench(sample_count = 10)]
+    fn aborted(bencher: Bencher) {
+        in_transactions(bencher, 100, false);
+    }
+
+    fn in_transactions(bencher: Bencher, per_transaction: usize, commit: bool) {
         bencher
             .counter(ItemsCount::new(RECORDS))
             .with_inputs(|| {
@@ -129,7 +141,7 @@ mod benches {
                     for payload in transaction {
                         append(&mut cluster, payload);
                     }
-                    cluster.end_txn(NOW_MS, "bench-tx", producer, true).unwrap();
+                    cluster.end_txn(NOW_MS, "bench-tx", producer, commit).unwrap();
                 }
                 cluster
             });

@@ -237,6 +237,8 @@ async fn a_newcomer_starts_with_one_click_and_sees_no_error() {
         client.refresh().await.map_err(|e| e.to_string())?;
         wait_for(&client, "#cluster-summary").await?;
         assert_eq!(count(&client, "#welcome").await?, 0, "the card came back after a reload");
+        // The aborted record is still struck: its partition's `.txnindex` came back from IndexedDB.
+        wait_for(&client, ".record.txn-aborted").await?;
         assert_eq!(count(&client, "#error").await?, 0, "an error after the start");
 
         // On the server (a fresh one): no error there either, and the map draws its brokers.

@@ -82,6 +82,14 @@ pub trait PartitionStore: Send {
     /// Replaces `name` with `bytes` so that after a crash it holds either the old or the new bytes
     /// in full (written aside, flushed, renamed).
     fn write_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), StorageError>;
+    /// Appends `bytes` to small file `name` (created if missing), durable once it returns (a
+    /// `.txnindex` grows by one entry at a time). A crash during it may leave part of the bytes:
+    /// the reader checks. By default the file is written again whole.
+    fn append_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
+        let mut whole = self.read_file(name)?.unwrap_or_default();
+        whole.extend_from_slice(bytes);
+        self.write_file(name, &whole)
+    }
     /// Renames `from` over `to`, atomically.
     fn rename(&mut self, from: &str, to: &str) -> Result<(), StorageError>;
     /// Deletes `name`; deleting a missing file is not an error.
@@ -470,6 +478,30 @@ impl PartitionStore for MemoryPartitionStore {
             &self.journal,
             StorageOp::Write { dir: self.dir.clone(), file: name.into(), bytes: bytes.to_vec() },
         );
+        Ok(())
+    }
+
+    fn append_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
+        let position = {
+            let mut files = lock(&self.files);
+            match files.files.get_mut(name) {
+                Some(Slot::Bytes(whole)) => {
+                    let position = whole.len();
+                    whole.extend_from_slice(bytes);
+                    position
+                }
+                Some(Slot::Open(_)) => {
+                    return Err(StorageError::new("append to", name, "the file is open as a segment"));
+                }
+                None => {
+                    files.files.insert(name.to_string(), Slot::Bytes(bytes.to_vec()));
+                    0
+                }
+            }
+        };
+        let op =
+            StorageOp::Append { dir: self.dir.clone(), file: name.into(), position, bytes: bytes.to_vec() };
+        record(&self.journal, op);
         Ok(())
     }
 

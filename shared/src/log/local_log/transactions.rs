@@ -95,14 +95,14 @@ impl LocalLog {
         }
     }
 
-    /// Adds `entry` to the `.txnindex` of the segment holding its marker.
+    /// Appends `entry` to the `.txnindex` of the segment holding its marker.
     fn append_txn_index(&mut self, entry: TxnIndexEntry) -> Result<(), LogError> {
         let Some((&base, _)) = self.segments.range(..=entry.txn.last_offset).next_back() else {
             return Ok(());
         };
-        let mut entries = self.txn_index(base)?;
-        entries.push(entry);
-        self.write_txn_index(base, &entries)
+        self.txn_indexed.insert(base);
+        let appended = self.store.append_file(&file_name(base, TXN_INDEX_SUFFIX), &entry.encode());
+        appended.map_err(|e| self.poison(e))
     }
 
     /// Replaces segment `base`'s `.txnindex` with `entries` (deleted when there are none, as
@@ -150,6 +150,10 @@ impl LocalLog {
     /// names a marker past the log's end (the marker was lost with a torn tail), has all of them
     /// rebuilt from the log's markers, as Kafka rebuilds the indexes of what it recovers.
     pub(super) fn open_txn_indexes(&mut self, report: &mut OpenReport) -> Result<(), LogError> {
+        if self.log_start_offset() == self.log_end_offset() {
+            // Nothing to replay: no transaction is open in an empty log.
+            self.open_txns = Some(OpenTransactions::default());
+        }
         let names = self.store.list().map_err(LogError::Storage)?;
         let end = self.log_end_offset();
         let mut sane = true;
