@@ -219,12 +219,6 @@ pub fn korean(text: &str) -> Option<&'static str> {
         "Committed" => "커밋",
         "Log end" => "로그 끝",
         "Lag" => "랙(lag)",
-        "reads committed (isolation.level=read_committed)" => {
-            "커밋된 것만 읽음(isolation.level=read_committed)"
-        }
-        "Its member reads committed: lag counts to the last stable offset" => {
-            "이 멤버는 read_committed로 읽으므로 랙을 LSO(last stable offset)까지로 셉니다"
-        }
         "Owner" => "담당",
         "Total lag" => "전체 랙",
         "records" => "레코드",
@@ -298,6 +292,12 @@ fn korean_transactions(text: &str) -> Option<&'static str> {
         "Abort" => "Abort",
         "Begin transaction" => "트랜잭션 시작",
         "Send offsets" => "오프셋 보내기",
+        "reads committed (isolation.level=read_committed)" => {
+            "커밋된 것만 읽음(isolation.level=read_committed)"
+        }
+        "Its member reads committed: lag counts to the last stable offset" => {
+            "이 멤버는 read_committed로 읽으므로 랙을 LSO(last stable offset)까지로 셉니다"
+        }
         "Consume with the Consumers panel first: their positions are the offsets sent." => {
             "먼저 컨슈머 패널에서 읽으세요. 컨슈머들이 읽은 위치(position)가 보낼 오프셋이 됩니다."
         }

@@ -185,6 +185,24 @@ pub struct HostedConsumer {
     pub positions: std::collections::BTreeMap<(String, i32), i64>,
 }
 
+impl HostedConsumer {
+    /// A poll's answer: its assignment, whether its group is stable, and how far it read.
+    fn polled(
+        &mut self,
+        records: &[kite_shared::api::PolledRecord],
+        assignment: Vec<PartitionRef>,
+        stable: bool,
+    ) {
+        self.assignment = assignment;
+        self.stable = stable;
+        self.consumed += records.len() as u64;
+        for r in records {
+            let position = self.positions.entry((r.topic.clone(), r.partition)).or_default();
+            *position = (*position).max(r.record.offset + 1);
+        }
+    }
+}
+
 /// A group as the last `describe_group` answered.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupView {
@@ -641,13 +659,7 @@ impl AppState {
             }
             Reply::Polled { consumer, records, assignment, stable } => {
                 if let Some(c) = self.consumers.iter_mut().find(|c| c.id == consumer) {
-                    c.assignment = assignment;
-                    c.stable = stable;
-                    c.consumed += records.len() as u64;
-                    for r in &records {
-                        let position = c.positions.entry((r.topic.clone(), r.partition)).or_default();
-                        *position = (*position).max(r.record.offset + 1);
-                    }
+                    c.polled(&records, assignment, stable);
                 }
             }
             Reply::ConsumerClosed { consumer } => self.consumers.retain(|c| c.id != consumer),

@@ -32,7 +32,7 @@ const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("frontend/src/app.rs", "app", 221),
     ("frontend/src/i18n.rs", "korean", 156),
     ("frontend/src/views/messages.rs", "messages_panel", 167),
-    ("frontend/src/views/consumers.rs", "consumers_panel", 155),
+    ("frontend/src/views/consumers.rs", "consumers_panel", 146),
     ("frontend/src/views/generator.rs", "generator", 156),
     ("shared/src/cluster/mod.rs", "handle", 117),
     ("shared/src/replication/sim/mod.rs", "client_receives", 144),

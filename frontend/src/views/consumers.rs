@@ -183,22 +183,7 @@ pub fn consumers_panel(props: &Props) -> Html {
                             <th>{ tr(lang, "Lag") }</th><th>{ tr(lang, "Owner") }</th>
                         </tr></thead>
                         <tbody>
-                            { for view.rows.iter().map(|row| html! {
-                                <tr data-partition={format!("{}-{}", row.topic, row.partition)}
-                                    data-lag={row.lag.map_or("-".to_string(), |l| l.to_string())}>
-                                    <td>{ format!("{}-{}", row.topic, row.partition) }</td>
-                                    <td>{ row.current_offset.map_or("-".to_string(), |o| o.to_string()) }</td>
-                                    <td>{ row.log_end_offset }</td>
-                                    <td class="lag-value" data-read-committed={row.read_committed.to_string()}
-                                        title={row.read_committed.then(|| tr(lang, "Its member reads committed: lag counts to the last stable offset"))}>
-                                        { row.lag.map_or("-".to_string(), |l| l.to_string()) }
-                                        if row.read_committed {
-                                            <span class="lso-note">{ format!(" → LSO {}", row.last_stable_offset) }</span>
-                                        }
-                                    </td>
-                                    <td>{ row.client_id.clone().unwrap_or_else(|| "-".into()) }</td>
-                                </tr>
-                            }) }
+                            { for view.rows.iter().map(|row| lag_row(lang, row)) }
                         </tbody>
                     </table>
                     if view.lag_history.len() > 1 {
@@ -238,5 +223,28 @@ pub fn consumers_panel(props: &Props) -> Html {
                 }
             </div>
         </section>
+    }
+}
+
+/// One partition of the group: committed offset, log end, lag (to the last stable offset for a
+/// member that reads committed) and owner.
+fn lag_row(lang: Lang, row: &kite_shared::api::GroupOffsetRow) -> Html {
+    let lag = row.lag.map_or("-".to_string(), |l| l.to_string());
+    let why = row
+        .read_committed
+        .then(|| tr(lang, "Its member reads committed: lag counts to the last stable offset"));
+    html! {
+        <tr data-partition={format!("{}-{}", row.topic, row.partition)} data-lag={lag.clone()}>
+            <td>{ format!("{}-{}", row.topic, row.partition) }</td>
+            <td>{ row.current_offset.map_or("-".to_string(), |o| o.to_string()) }</td>
+            <td>{ row.log_end_offset }</td>
+            <td class="lag-value" data-read-committed={row.read_committed.to_string()} title={why}>
+                { lag }
+                if row.read_committed {
+                    <span class="lso-note">{ format!(" → LSO {}", row.last_stable_offset) }</span>
+                }
+            </td>
+            <td>{ row.client_id.clone().unwrap_or_else(|| "-".into()) }</td>
+        </tr>
     }
 }
