@@ -362,10 +362,12 @@ mod failed_writes {
 
     use super::*;
 
-    /// A memory store whose writes fail while `full` is set, like a disk that filled up.
+    /// A memory store whose writes fail while `full` is set, like a disk that filled up; and
+    /// whose small files' writes fail while `files_full` is (the segments' go on).
     struct FlakyStore {
         inner: MemoryPartitionStore,
         full: Arc<AtomicBool>,
+        files_full: Arc<AtomicBool>,
     }
 
     struct FlakySegment {
@@ -419,6 +421,7 @@ mod failed_writes {
         }
         fn write_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
             check(&self.full, "write")?;
+            check(&self.files_full, "write")?;
             self.inner.write_file(name, bytes)
         }
         fn rename(&mut self, from: &str, to: &str) -> Result<(), StorageError> {
@@ -432,7 +435,9 @@ mod failed_writes {
     #[test]
     fn a_failed_write_takes_the_log_offline_and_loses_nothing_stored() {
         let full = Arc::new(AtomicBool::new(false));
-        let store = Box::new(FlakyStore { inner: MemoryPartitionStore::ephemeral(), full: full.clone() });
+        let files_full = Arc::new(AtomicBool::new(false));
+        let inner = MemoryPartitionStore::ephemeral();
+        let store = Box::new(FlakyStore { inner, full: full.clone(), files_full });
         let mut config = LogConfig::from(&TopicConfig::default());
         config.flush_messages = 1;
         let (mut log, _) = LocalLog::open(config, store, OpenCheckpoints::default()).unwrap();
@@ -462,5 +467,33 @@ mod failed_writes {
         // Everything stored before the failure is still served.
         assert_eq!(records(&log), before);
         assert_eq!(log.log_end_offset(), 6);
+    }
+
+    /// An ABORT marker whose `.txnindex` entry cannot be written is not appended either: a
+    /// marker the index missed would show the aborted records to read_committed consumers.
+    #[test]
+    fn an_abort_marker_is_not_appended_without_its_index_entry() {
+        let files_full = Arc::new(AtomicBool::new(false));
+        let inner = MemoryPartitionStore::ephemeral();
+        let store = Box::new(FlakyStore {
+            inner,
+            full: Arc::new(AtomicBool::new(false)),
+            files_full: files_full.clone(),
+        });
+        let (mut log, _) =
+            LocalLog::open(LogConfig::from(&TopicConfig::default()), store, OpenCheckpoints::default())
+                .unwrap();
+        let mut batch =
+            RecordBatch::new(0, vec![BatchRecord { value: Some(b"v".to_vec()), ..Default::default() }]);
+        (batch.producer_id, batch.producer_epoch, batch.base_sequence) = (7, 0, 0);
+        batch.attributes.transactional = true;
+        log.append_as_leader(&batch.encode().unwrap(), 0, 0).unwrap();
+        let abort =
+            kite_shared::txn::marker::encode_marker(0, 7, 0, kite_shared::txn::marker::MarkerKind::Abort, 0)
+                .unwrap();
+        files_full.store(true, Ordering::SeqCst);
+        assert!(log.append_as_leader(&abort, 0, 0).is_err());
+        assert_eq!(log.log_end_offset(), 1, "the marker is not in the log");
+        assert!(log.aborted_transactions(0, 2).unwrap().is_empty());
     }
 }

@@ -853,20 +853,26 @@ impl LocalLog {
         if rolled {
             self.roll(header.base_offset)?;
         }
+        // An ABORT marker's `.txnindex` entry is written before the marker itself: after a failed
+        // write or a power cut the index may name a marker that is not there (open rebuilds it),
+        // never miss one that is.
+        self.index_aborted_transaction(bytes, header)?;
         let active = self.segments.values_mut().next_back().expect("a log always has an active segment");
         match active.append_validated(bytes, header) {
             Ok(()) => {}
             Err(SegmentError::Storage(e)) => return Err(self.poison(e)),
-            Err(e) => return Err(LogError::Segment(e)),
+            Err(e) => {
+                let base = *self.segments.keys().next_back().expect("a log always has an active segment");
+                self.truncate_txn_index(base, header.base_offset)?;
+                return Err(LogError::Segment(e));
+            }
         }
+        self.note_transaction(header);
         let epoch = header.partition_leader_epoch;
         if self.epochs.latest_epoch().is_none_or(|latest| epoch > latest) {
             self.epochs.assign(epoch, header.base_offset);
             self.write_epoch_checkpoint()?;
         }
-        // The ABORT marker's index entry is written before the marker can be flushed: after a
-        // power cut the index may name a marker that is gone (open drops it), never the reverse.
-        self.note_transaction(bytes, header)?;
         self.unflushed_appends += 1;
         if self.unflushed_appends >= self.config.flush_messages {
             self.flush()?;

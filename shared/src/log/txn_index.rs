@@ -124,15 +124,22 @@ impl OpenTransactions {
         self.first_offsets.entry(producer_id).or_insert(offset);
     }
 
-    /// A marker of `producer_id` at `offset` ends its transaction; for an ABORT, the index entry
-    /// it makes (none when no transaction of the producer was open here).
-    pub fn marker(&mut self, producer_id: i64, offset: i64, abort: bool) -> Option<TxnIndexEntry> {
-        let first_offset = self.first_offsets.remove(&producer_id)?;
-        let last_stable_offset = self.first_offsets.values().copied().min().unwrap_or(offset + 1);
+    /// The index entry an ABORT marker of `producer_id` at `offset` makes (none for a COMMIT, or
+    /// when no transaction of the producer is open here): the transaction's first offset, and the
+    /// last stable offset once it ends.
+    pub fn entry_for(&self, producer_id: i64, offset: i64, abort: bool) -> Option<TxnIndexEntry> {
+        let first_offset = *self.first_offsets.get(&producer_id)?;
+        let others = self.first_offsets.iter().filter(|(id, _)| **id != producer_id);
+        let last_stable_offset = others.map(|(_, first)| *first).min().unwrap_or(offset + 1);
         abort.then_some(TxnIndexEntry {
             txn: AbortedTxn { producer_id, first_offset, last_offset: offset },
             last_stable_offset,
         })
+    }
+
+    /// A marker of `producer_id` ended its transaction.
+    pub fn end(&mut self, producer_id: i64) {
+        self.first_offsets.remove(&producer_id);
     }
 }
 
@@ -174,12 +181,14 @@ mod tests {
         open.batch(1, 10);
         open.batch(2, 12);
         open.batch(1, 14);
-        let entry = open.marker(1, 16, true).expect("producer 1 had a transaction open");
+        let entry = open.entry_for(1, 16, true).expect("producer 1 had a transaction open");
         assert_eq!(entry.txn, AbortedTxn { producer_id: 1, first_offset: 10, last_offset: 16 });
         assert_eq!(entry.last_stable_offset, 12, "producer 2's transaction is still open from 12");
-        assert_eq!(open.marker(2, 17, false), None, "a commit makes no entry");
-        assert_eq!(open.marker(3, 18, true), None, "nothing was open");
+        open.end(1);
+        assert_eq!(open.entry_for(2, 17, false), None, "a commit makes no entry");
+        open.end(2);
+        assert_eq!(open.entry_for(3, 18, true), None, "nothing was open");
         open.batch(1, 19);
-        assert_eq!(open.marker(1, 20, true).map(|e| e.last_stable_offset), Some(21));
+        assert_eq!(open.entry_for(1, 20, true).map(|e| e.last_stable_offset), Some(21));
     }
 }

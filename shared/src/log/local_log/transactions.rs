@@ -61,7 +61,8 @@ impl LocalLog {
                 return;
             }
             if header.attributes.control {
-                aborted.extend(open.marker(header.producer_id, header.base_offset, is_abort(bytes)));
+                aborted.extend(open.entry_for(header.producer_id, header.base_offset, is_abort(bytes)));
+                open.end(header.producer_id);
             } else {
                 open.batch(header.producer_id, header.base_offset);
             }
@@ -78,20 +79,34 @@ impl LocalLog {
         Ok(())
     }
 
-    /// Notes an appended batch: a transactional one opens its producer's transaction, a marker
-    /// ends it, and an ABORT marker's entry goes into the active segment's `.txnindex`.
-    pub(super) fn note_transaction(&mut self, bytes: &[u8], header: &BatchHeader) -> Result<(), LogError> {
-        if !header.attributes.transactional || header.producer_id < 0 {
+    /// Before a marker is appended to the active segment: an ABORT marker's entry appended to
+    /// that segment's `.txnindex` (the open transactions are not changed yet).
+    pub(super) fn index_aborted_transaction(
+        &mut self,
+        bytes: &[u8],
+        header: &BatchHeader,
+    ) -> Result<(), LogError> {
+        if !header.attributes.control || header.producer_id < 0 {
             return Ok(());
         }
-        let Some(open) = &mut self.open_txns else { return Ok(()) };
-        if !header.attributes.control {
-            open.batch(header.producer_id, header.base_offset);
-            return Ok(());
-        }
-        match open.marker(header.producer_id, header.base_offset, is_abort(bytes)) {
+        let Some(open) = &self.open_txns else { return Ok(()) };
+        match open.entry_for(header.producer_id, header.base_offset, is_abort(bytes)) {
             Some(entry) => self.append_txn_index(entry),
             None => Ok(()),
+        }
+    }
+
+    /// Notes an appended batch in the open transactions: a transactional one opens its
+    /// producer's transaction, a marker ends it.
+    pub(super) fn note_transaction(&mut self, header: &BatchHeader) {
+        if !header.attributes.transactional || header.producer_id < 0 {
+            return;
+        }
+        let Some(open) = &mut self.open_txns else { return };
+        if header.attributes.control {
+            open.end(header.producer_id);
+        } else {
+            open.batch(header.producer_id, header.base_offset);
         }
     }
 
