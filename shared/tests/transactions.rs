@@ -269,65 +269,18 @@ fn kites_own_commands_write_and_read_transactions() {
     assert_eq!(committed, [1], "the group's offset committed with the transaction");
 
     // A read_committed consumer of its own, and a read_uncommitted one.
-    let mut polled = |isolation_level| {
-        let open = Command::OpenConsumer {
-            group: None,
-            topics: Vec::new(),
-            partitions: vec![PartitionRef { topic: "orders".into(), partition: 0 }],
-            client_id: None,
-            auto_offset_reset: Some("earliest".into()),
-            assignors: Vec::new(),
-            enable_auto_commit: Some(false),
-            session_timeout_ms: None,
-            isolation_level,
-        };
-        let Reply::ConsumerOpened { consumer } = cluster.handle(T0, open) else { panic!() };
-        let mut values = Vec::new();
-        for round in 0..10 {
-            let poll = Command::Poll {
-                consumer,
-                max_records: None,
-                key_deserializer: Default::default(),
-                value_deserializer: Default::default(),
-            };
-            cluster.tick(T0 + round * 100);
-            if let Reply::Polled { records, .. } = cluster.handle(T0 + round * 100, poll) {
-                values.extend(records.into_iter().filter_map(|r| r.record.value));
-            }
-        }
-        values
+    let polled = |cluster: &mut Cluster, isolation_level| {
+        consume(cluster, (None, isolation_level), (10, 100)).1.into_iter().filter_map(|r| r.record.value)
     };
-    assert_eq!(polled(IsolationLevel::ReadCommitted), ["kept"]);
-    assert_eq!(polled(IsolationLevel::ReadUncommitted), ["kept", "dropped", "open"]);
+    assert_eq!(polled(&mut cluster, IsolationLevel::ReadCommitted).collect::<Vec<_>>(), ["kept"]);
+    let all: Vec<_> = polled(&mut cluster, IsolationLevel::ReadUncommitted).collect();
+    assert_eq!(all, ["kept", "dropped", "open"]);
 
     // A member of "readers" (committed offset 1) that reads committed lags to the last stable
-    // offset (4); one that reads uncommitted to the high watermark (5).
+    // offset (4); one that reads uncommitted to the high watermark (5). It polls past the
+    // group's initial rebalance delay (3 s), so it owns the partition.
     let lag = |cluster: &mut Cluster, isolation_level| {
-        let open = Command::OpenConsumer {
-            group: Some("readers".into()),
-            topics: vec!["orders".into()],
-            partitions: Vec::new(),
-            client_id: None,
-            auto_offset_reset: Some("earliest".into()),
-            assignors: Vec::new(),
-            enable_auto_commit: Some(false),
-            session_timeout_ms: None,
-            isolation_level,
-        };
-        let Reply::ConsumerOpened { consumer } = cluster.handle(T0, open) else { panic!() };
-        // Past the group's initial rebalance delay (3 s): the member owns the partition.
-        let mut now = T0;
-        for _ in 0..20 {
-            now += 500;
-            cluster.tick(now);
-            let poll = Command::Poll {
-                consumer,
-                max_records: None,
-                key_deserializer: Default::default(),
-                value_deserializer: Default::default(),
-            };
-            let _ = cluster.handle(now, poll);
-        }
+        let (consumer, _) = consume(cluster, (Some("readers"), isolation_level), (20, 500));
         let Reply::GroupDescribed { offsets, .. } =
             cluster.handle(T0, Command::DescribeGroup { group: "readers".into() })
         else {
@@ -347,4 +300,45 @@ fn kites_own_commands_write_and_read_transactions() {
     };
     assert_eq!(transactions.len(), 1);
     assert_eq!((transactions[0].state.as_str(), transactions[0].partitions.len()), ("Ongoing", 1));
+}
+
+/// Opens a consumer of orders that commits nothing itself — in `group` (subscribed), or assigned
+/// orders-0 — and polls it `rounds` times, `step_ms` apart, the cluster ticking between: the
+/// consumer and what it read.
+fn consume(
+    cluster: &mut Cluster,
+    (group, isolation_level): (Option<&str>, IsolationLevel),
+    (rounds, step_ms): (i64, i64),
+) -> (u32, Vec<kite_shared::api::PolledRecord>) {
+    let (topics, partitions) = match group {
+        Some(_) => (vec!["orders".to_string()], Vec::new()),
+        None => (Vec::new(), vec![PartitionRef { topic: "orders".into(), partition: 0 }]),
+    };
+    let open = Command::OpenConsumer {
+        group: group.map(str::to_string),
+        topics,
+        partitions,
+        client_id: None,
+        auto_offset_reset: Some("earliest".into()),
+        assignors: Vec::new(),
+        enable_auto_commit: Some(false),
+        session_timeout_ms: None,
+        isolation_level,
+    };
+    let Reply::ConsumerOpened { consumer } = cluster.handle(T0, open) else { panic!("not opened") };
+    let mut read = Vec::new();
+    for round in 1..=rounds {
+        let now = T0 + round * step_ms;
+        cluster.tick(now);
+        let poll = Command::Poll {
+            consumer,
+            max_records: None,
+            key_deserializer: Default::default(),
+            value_deserializer: Default::default(),
+        };
+        if let Reply::Polled { records, .. } = cluster.handle(now, poll) {
+            read.extend(records);
+        }
+    }
+    (consumer, read)
 }

@@ -44,18 +44,11 @@ pub fn transaction_box(props: &Props) -> Html {
         })
     };
     let end = |commit: bool| {
-        let (send, current) = (props.send.clone(), current.clone());
-        Callback::from(move |_: MouseEvent| {
-            let Some(TransactionSession { transactional_id, producer: Some(p), .. }) = current.clone() else {
-                return;
-            };
-            send.emit(Command::EndTransaction {
-                transactional_id,
-                producer_id: p.producer_id,
-                producer_epoch: p.producer_epoch,
-                commit,
-            });
-            send.emit(Command::DescribeTransactions);
+        as_producer(&props.send, &current, move |transactional_id, p| Command::EndTransaction {
+            transactional_id,
+            producer_id: p.producer_id,
+            producer_epoch: p.producer_epoch,
+            commit,
         })
     };
     let has_producer = current.as_ref().is_some_and(|t| t.producer.is_some());
@@ -88,6 +81,23 @@ pub fn transaction_box(props: &Props) -> Html {
             }
         </div>
     }
+}
+
+/// A button's click: the command `make` writes for the session's transactional producer (none
+/// before InitTransactions answered), then the coordinator's view asked again.
+fn as_producer(
+    send: &Callback<Command>,
+    session: &Option<TransactionSession>,
+    make: impl Fn(String, &kite_shared::api::IdempotentProducer) -> Command + 'static,
+) -> Callback<MouseEvent> {
+    let (send, session) = (send.clone(), session.clone());
+    Callback::from(move |_: MouseEvent| {
+        let Some(TransactionSession { transactional_id, producer: Some(p), .. }) = session.clone() else {
+            return;
+        };
+        send.emit(make(transactional_id, &p));
+        send.emit(Command::DescribeTransactions);
+    })
 }
 
 /// Where the producer's transaction is, in a sentence.
@@ -138,20 +148,15 @@ fn send_offsets(props: &SendOffsetsProps) -> Html {
     let lang = use_context::<Lang>().unwrap_or_default();
     let group = use_state(|| "billing".to_string());
     let onclick = {
-        let (send, session, group, offsets) =
-            (props.send.clone(), props.session.clone(), group.clone(), props.consumed.clone());
-        Callback::from(move |_: MouseEvent| {
-            let Some(TransactionSession { transactional_id, producer: Some(p), .. }) = session.clone() else {
-                return;
-            };
-            send.emit(Command::SendOffsetsToTransaction {
+        let (group, offsets) = (group.clone(), props.consumed.clone());
+        as_producer(&props.send, &props.session, move |transactional_id, p| {
+            Command::SendOffsetsToTransaction {
                 transactional_id,
                 producer_id: p.producer_id,
                 producer_epoch: p.producer_epoch,
                 group: group.trim().to_string(),
                 offsets: offsets.clone(),
-            });
-            send.emit(Command::DescribeTransactions);
+            }
         })
     };
     let positions: Vec<String> =
