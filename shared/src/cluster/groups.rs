@@ -774,7 +774,7 @@ impl Cluster {
             || self
                 .kafka_clients
                 .values()
-                .any(|c| c.read_committed && c.client_id == client_id && c.address.starts_with(host))
+                .any(|c| c.read_committed && c.client_id == client_id && c.address == host)
     }
 
     pub(super) fn describe_group(&mut self, now_ms: i64, group: String) -> Result<Reply, KafkaError> {
