@@ -326,6 +326,11 @@ pub(crate) struct ProduceArgs {
     /// kafka-console-producer's `parse.key=true` and `key.separator=S` (default a tab).
     #[arg(long = "property", value_name = "NAME=VALUE")]
     properties: Vec<String>,
+    /// A producer setting, as kafka-console-producer's `--producer-property`:
+    /// `enable.idempotence=true` gets a producer id and numbers every record (a retry is not
+    /// written twice; acks must be all).
+    #[arg(long = "producer-property", value_name = "NAME=VALUE")]
+    producer_properties: Vec<String>,
     /// The producer's acks: all (default), 1, or 0 (no offsets come back: printed as -1).
     #[arg(long, default_value = "all")]
     acks: String,
@@ -585,9 +590,11 @@ pub(crate) fn produce(
                 .ok_or(format!("--header {h:?} is not KEY=VALUE"))
         })
         .collect::<Result<_, _>>()?;
+    let idempotence = idempotence(&args.producer_properties, acks)?;
     let mut connection = ApiClient::connect(&args.server.server)?;
     let mut transaction = match &args.transactional_id {
-        Some(id) => Some(Transaction::init(&mut connection, id)?),
+        Some(id) => Some(SequencedProducer::init(&mut connection, id)?),
+        None if idempotence => Some(SequencedProducer::idempotent(&mut connection)?),
         None => None,
     };
     let lines: Box<dyn Iterator<Item = Result<String, String>>> = if args.values.is_empty() {
@@ -635,29 +642,55 @@ pub(crate) fn produce(
         }
         out.flush().map_err(|e| e.to_string())?;
     }
-    if let Some(transaction) = transaction {
+    if let Some(transaction) = transaction.filter(|t| t.producer.transactional_id.is_some()) {
         transaction.end(&mut connection, !args.abort)?;
     }
     Ok(())
+}
+
+/// `--producer-property enable.idempotence=…`: whether the producer is idempotent. Kafka's
+/// producer refuses idempotence without acks=all, and so does this; other settings are named as
+/// not taken.
+fn idempotence(properties: &[String], acks: Acks) -> Result<bool, String> {
+    let mut idempotent = false;
+    for (name, value) in pairs(properties, "--producer-property")? {
+        match (name.as_str(), value.as_str()) {
+            ("enable.idempotence", "true") => idempotent = true,
+            ("enable.idempotence", "false") => idempotent = false,
+            ("enable.idempotence", other) => {
+                return Err(format!("--producer-property enable.idempotence={other:?} is not true or false"));
+            }
+            (other, _) => {
+                return Err(format!(
+                    "--producer-property {other} is not taken here (enable.idempotence is; acks is --acks)"
+                ));
+            }
+        }
+    }
+    if idempotent && acks != Acks::All {
+        return Err("Must set acks to all in order to use the idempotent producer.".into());
+    }
+    Ok(idempotent)
 }
 
 /// Where `produce`'s next records go and how: the topic, its partition (or the partitioner's
 /// choice), the serializers and acks.
 type ProduceSettings<'a> = (&'a str, (Option<i32>, PartitionerKind, SerializerKind, SerializerKind, Acks));
 
-/// One chunk of `kite produce`'s records sent: in the open transaction, one by one; with Avro,
+/// One chunk of `kite produce`'s records sent: by an idempotent or transactional producer, one by
+/// one with its sequences; with Avro,
 /// serialized by the server (its schema registry); else serialized here as one record batch in a
 /// binary frame, as a Kafka producer sends it. Where each went.
 fn send_records(
     connection: &mut ApiClient,
-    transaction: Option<&mut Transaction>,
+    producer: Option<&mut SequencedProducer>,
     (topic, settings): ProduceSettings<'_>,
     records: Vec<BatchedRecord>,
 ) -> Result<(String, Vec<ProducedRecord>), String> {
     let (partition, partitioner, key_serializer, value_serializer, acks) = settings;
     let mut timestamps = Vec::new();
-    let reply = if let Some(transaction) = transaction {
-        transaction.send(connection, topic, settings, records)?
+    let reply = if let Some(producer) = producer {
+        producer.send(connection, topic, settings, records)?
     } else if key_serializer == SerializerKind::Avro || value_serializer == SerializerKind::Avro {
         let command = Command::ProduceBatch {
             acks,
@@ -691,26 +724,44 @@ fn send_records(
     }
 }
 
-/// `kite produce --transactional-id`'s producer: its id and epoch from `init_transactions`,
-/// its sequences, and how many records it wrote.
-struct Transaction {
+/// `kite produce --transactional-id`'s producer (or an idempotent one's, without a
+/// transactional id): its id and epoch from `init_transactions`, its sequences, and how many
+/// records it wrote.
+struct SequencedProducer {
     producer: kite_shared::api::IdempotentProducer,
     records: usize,
 }
 
-impl Transaction {
-    fn init(connection: &mut ApiClient, transactional_id: &str) -> Result<Transaction, String> {
+impl SequencedProducer {
+    fn init(connection: &mut ApiClient, transactional_id: &str) -> Result<SequencedProducer, String> {
         let init = Command::InitTransactions {
             transactional_id: transactional_id.to_string(),
             transaction_timeout_ms: None,
         };
         match connection.request(init)? {
-            Reply::ProducerIdInitialized { producer_id, producer_epoch } => Ok(Transaction {
+            Reply::ProducerIdInitialized { producer_id, producer_epoch } => Ok(SequencedProducer {
                 producer: kite_shared::api::IdempotentProducer {
                     producer_id,
                     producer_epoch,
                     sequences: Vec::new(),
                     transactional_id: Some(transactional_id.to_string()),
+                },
+                records: 0,
+            }),
+            other => Err(kafka_error(other)),
+        }
+    }
+
+    /// An idempotent producer without a transaction (`enable.idempotence=true`): its id and
+    /// epoch from `init_producer_id`; it numbers records as a transactional one does.
+    fn idempotent(connection: &mut ApiClient) -> Result<SequencedProducer, String> {
+        match connection.request(Command::InitProducerId)? {
+            Reply::ProducerIdInitialized { producer_id, producer_epoch } => Ok(SequencedProducer {
+                producer: kite_shared::api::IdempotentProducer {
+                    producer_id,
+                    producer_epoch,
+                    sequences: Vec::new(),
+                    transactional_id: None,
                 },
                 records: 0,
             }),
