@@ -74,11 +74,11 @@ pub(crate) mod api_message_decode {
 }
 
 /// Arbitrary bytes as a partition directory after a crash or a clean stop: a `.log`, its `.index`,
-/// `.timeindex` and `.txnindex`, and a `leader-epoch-checkpoint`. Opening must never panic (it may
-/// refuse with an error), and an opened log must serve every offset and its aborted transactions
-/// without panicking.
+/// `.timeindex` and `.txnindex`, a producer `.snapshot` and a `leader-epoch-checkpoint`. Opening
+/// must never panic (it may refuse with an error), and an opened log must serve every offset, its
+/// aborted transactions and its producer state without panicking.
 ///
-/// The first four bytes pick how the rest is split between the files; the second half of the
+/// The first five bytes pick how the rest is split between the files; the second half of the
 /// runs rewrites the log's CRCs to match so the fuzzer gets past them.
 pub(crate) mod log_open {
     #[allow(unused_imports)]
@@ -91,6 +91,7 @@ pub(crate) mod log_open {
             OpenCheckpoints { clean_shutdown, recovery_point: Some(recovery_point), log_start_offset: None };
         let Ok((log, _)) = LocalLog::open(config, store, checkpoints) else { return };
         let _ = log.aborted_transactions(log.log_start_offset(), log.log_end_offset());
+        let _ = log.producer_state();
         let mut offset = log.log_start_offset();
         while offset < log.log_end_offset() {
             let Ok(bytes) = log.read(offset, 1 << 20) else { break };
@@ -104,10 +105,10 @@ pub(crate) mod log_open {
     }
 
     pub(crate) fn check_input(data: &[u8]) {
-        if data.len() < 4 {
+        if data.len() < 5 {
             return;
         }
-        let (split, rest) = data.split_at(4);
+        let (split, rest) = data.split_at(5);
         let mut parts = Vec::new();
         let mut rest = rest;
         for &len in split {
@@ -120,8 +121,13 @@ pub(crate) mod log_open {
             ("00000000000000000000.timeindex".to_string(), parts[1].clone()),
             ("leader-epoch-checkpoint".to_string(), parts[2].clone()),
             ("00000000000000000000.txnindex".to_string(), parts[3].clone()),
+            ("00000000000000000000.snapshot".to_string(), parts[4].clone()),
             ("00000000000000000000.log".to_string(), rest.to_vec()),
         ]);
+        // A producer snapshot that reads back writes the same bytes.
+        if let Ok(entries) = kite_shared::log::producer_snapshot::decode(&parts[4]) {
+            assert_eq!(kite_shared::log::producer_snapshot::encode(&entries), parts[4]);
+        }
         // A transaction index that reads back writes the same bytes.
         if let Ok(entries) = kite_shared::log::txn_index::decode(&parts[3]) {
             let bytes: Vec<u8> = entries.iter().flat_map(|e| e.encode()).collect();

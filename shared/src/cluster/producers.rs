@@ -1,8 +1,8 @@
 //! Idempotent producers: the producer ids InitProducerId hands out, and each partition's producer
 //! state (`log::producer_state`) that lets its leader drop a retried batch and refuse a gap. The
-//! state is rebuilt from the leader's log the first time a partition sees an idempotent batch
-//! after the cluster opened or the leader changed, so it follows the log across restarts, crashes
-//! and failovers (Kafka keeps `.snapshot` files to skip most of that scan; Kite does not yet).
+//! state is taken from the leader's log the first time a partition sees an idempotent batch
+//! after the cluster opened or the leader changed — the log's own, or its newest `.snapshot` and
+//! the batches after it — so it follows the log across restarts, crashes and failovers.
 
 use std::collections::BTreeMap;
 
@@ -244,21 +244,11 @@ impl Cluster {
         Ok((appended?, false))
     }
 
-    /// The producer state the leader's log leaves: every batch header from the log's start,
-    /// noted as it goes (nothing kept but the state itself).
+    /// The producer state the leader's log leaves: the one the log keeps, or its newest
+    /// `.snapshot` and the batches after it (`LocalLog::producer_state`).
     fn rebuild_producer_state(&self, topic: &str, partition: i32) -> Result<ProducerState, KafkaError> {
         let (log, _) = self.readable(topic, partition)?;
-        let mut state = ProducerState::default();
-        log.for_each_batch(log.log_start_offset(), log.log_end_offset(), |header, _| {
-            if let Some(batch) = ProducerBatch::of(header) {
-                state.appended(batch, header.base_offset);
-            } else if header.attributes.control {
-                // A marker from an older epoch than one seen was refused when written.
-                let _ = state.marker(header.producer_id, header.producer_epoch, header.base_offset);
-            }
-        })
-        .map_err(KafkaError::from)?;
-        Ok(state)
+        log.producer_state().map_err(KafkaError::from)
     }
 }
 

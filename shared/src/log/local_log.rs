@@ -15,6 +15,7 @@ use std::sync::OnceLock;
 
 use super::epoch_cache::LeaderEpochCache;
 use super::index::DEFAULT_SEGMENT_INDEX_BYTES;
+use super::producer_state::ProducerState;
 use super::segment::{
     DEFAULT_INDEX_INTERVAL_BYTES, LogSegment, OpenError, RecoverError, RollCheck, ScanStop, SegmentError,
     TimestampAndOffset, file_name,
@@ -23,14 +24,19 @@ use super::storage::{
     INDEX_SUFFIX, LEADER_EPOCH_CHECKPOINT_FILE, LOG_SUFFIX, MemoryPartitionStore, PartitionStore,
     SWAP_SUFFIX, StorageError, TEMP_SUFFIX, TIME_INDEX_SUFFIX,
 };
-use super::txn_index::{OpenTransactions, TXN_INDEX_SUFFIX};
+use super::txn_index::TXN_INDEX_SUFFIX;
 use crate::config::TopicConfig;
 use crate::error::{ErrorCode, KafkaError};
 use crate::record::batch::{
     BatchError, BatchHeader, RecordBatch, TimestampType, stamp_log_append_time, stamp_offset_and_epoch,
 };
 
+mod producers;
 mod transactions;
+
+/// An empty range of offsets: `delete_snapshots_outside(NO_OFFSETS)` deletes them all.
+#[allow(clippy::reversed_empty_ranges)]
+const NO_OFFSETS: std::ops::RangeInclusive<i64> = 0..=-1;
 
 /// The topic configs a log obeys.
 #[derive(Clone, Debug, PartialEq)]
@@ -253,9 +259,11 @@ pub struct LocalLog {
     /// What a read found wrong in bytes the log had stored whole: the disk returned other bytes
     /// (rot, a lost write). Set from `read(&self)`; it poisons the log as a failed write does.
     found_corrupt: OnceLock<StorageError>,
-    /// The transactions open as appends go, once a marker needed them (`None`: not replayed
-    /// from the log since it opened or was truncated).
-    open_txns: Option<OpenTransactions>,
+    /// The producers' state as appends go, once a marker or a roll needed it (`None`: not built
+    /// since the log opened or was truncated).
+    producers: Option<ProducerState>,
+    /// The offsets of the producer state snapshots (`<offset>.snapshot`) there are.
+    snapshots: BTreeSet<i64>,
     /// The segments that have a `.txnindex` file.
     txn_indexed: BTreeSet<i64>,
 }
@@ -442,7 +450,8 @@ impl LocalLog {
             last_flush_ms: None,
             poisoned: None,
             found_corrupt: OnceLock::new(),
-            open_txns: None,
+            producers: None,
+            snapshots: BTreeSet::new(),
             txn_indexed: BTreeSet::new(),
         };
         // After a clean shutdown everything was flushed: nothing needs recovery.
@@ -489,6 +498,7 @@ impl LocalLog {
             log.keep_what_recovery_kept()?;
         }
         log.recovery_point = log.log_end_offset();
+        log.open_producer_snapshots()?;
         log.open_txn_indexes(&mut report)?;
         Ok((log, report))
     }
@@ -720,6 +730,7 @@ impl LocalLog {
         for base in bases {
             self.remove_segment(base)?;
         }
+        self.delete_snapshots_outside(NO_OFFSETS)?;
         self.store.delete_file(LEADER_EPOCH_CHECKPOINT_FILE).map_err(LogError::Storage)
     }
 
@@ -867,7 +878,7 @@ impl LocalLog {
                 return Err(LogError::Segment(e));
             }
         }
-        self.note_transaction(header);
+        self.note_producer(header);
         let epoch = header.partition_leader_epoch;
         if self.epochs.latest_epoch().is_none_or(|latest| epoch > latest) {
             self.epochs.assign(epoch, header.base_offset);
@@ -921,6 +932,9 @@ impl LocalLog {
     /// instead of a lost tail.
     fn roll(&mut self, base_offset: i64) -> Result<(), LogError> {
         self.flush_below(base_offset)?;
+        // Kafka's producer snapshot at each roll: a later open replays only what follows it.
+        self.keep_producers(base_offset)?;
+        self.write_producer_snapshot(base_offset)?;
         let file = self.store.open_segment(base_offset).map_err(|e| self.poison(e))?;
         let finished = *self.segments.keys().next_back().expect("a log always has an active segment");
         self.segments.insert(base_offset, self.empty_segment(base_offset, file));
@@ -995,6 +1009,8 @@ impl LocalLog {
     /// so the next open after the broker's clean-shutdown marker reads no batches.
     pub fn close(&mut self) -> Result<(), LogError> {
         self.flush()?;
+        // The state kept, if any, at the end (none is built only to be written).
+        self.write_producer_snapshot(self.log_end_offset())?;
         let bases: Vec<i64> = self.segments.keys().copied().collect();
         for base in bases {
             if let Some(segment) = self.segments.get(&base) {
@@ -1132,6 +1148,7 @@ impl LocalLog {
             return Err(self.poison(e));
         }
         self.truncate_txn_index(floor, offset)?;
+        self.delete_snapshots_outside(i64::MIN..=self.log_end_offset())?;
         self.epochs.truncate_from_end(self.log_end_offset());
         self.write_epoch_checkpoint()?;
         self.first_dirty_offset = self.first_dirty_offset.min(self.log_end_offset());
@@ -1160,6 +1177,7 @@ impl LocalLog {
             return Err(self.poison(e));
         }
         self.truncate_txn_index(offset, offset)?;
+        self.delete_snapshots_outside(NO_OFFSETS)?;
         self.log_start_offset = offset;
         self.first_dirty_offset = offset;
         self.recovery_point = offset;
@@ -1191,6 +1209,7 @@ impl LocalLog {
         for base in doomed {
             self.remove_segment(base)?;
         }
+        self.delete_snapshots_outside(self.log_start_offset..=i64::MAX)?;
         self.truncate_epochs_from_start()
     }
 
@@ -1231,6 +1250,7 @@ impl LocalLog {
             self.remove_segment(base)?;
             deleted.push(base);
         }
+        self.delete_snapshots_outside(self.log_start_offset..=i64::MAX)?;
         self.truncate_epochs_from_start()?;
         Ok(deleted)
     }

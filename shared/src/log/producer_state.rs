@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use super::producer_snapshot::SnapshotEntry;
 use crate::error::ErrorCode;
 use crate::record::batch::BatchHeader;
 
@@ -21,6 +22,9 @@ pub const PRODUCER_BATCHES_KEPT: usize = 5;
 /// forgotten (Kafka forgets producers after `producer.id.expiration.ms`, a day by default). A
 /// forgotten producer's next batch is taken at any sequence, as Kafka takes an unknown one's.
 pub const MAX_PRODUCERS_PER_PARTITION: usize = 1_000;
+
+// A snapshot holds every producer a partition remembers, with room to spare.
+const _: () = assert!(super::producer_snapshot::MAX_SNAPSHOT_ENTRIES >= 2 * MAX_PRODUCERS_PER_PARTITION);
 
 /// One idempotent batch: who wrote it, its sequence range, and where it went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +65,17 @@ impl ProducerBatch {
 /// `DefaultRecordBatch.incrementSequence`).
 fn next_sequence(sequence: i32, delta: i32) -> i32 {
     if sequence > i32::MAX - delta { delta - (i32::MAX - sequence) - 1 } else { sequence + delta }
+}
+
+/// How far `last` is past `first` in sequence numbers, across the wrap past `i32::MAX`.
+fn sequence_delta(first: i32, last: i32) -> i32 {
+    if last >= first { last - first } else { (i32::MAX - first) + last + 1 }
+}
+
+/// The first sequence of a batch whose last is `last`, `delta` before it (the inverse of
+/// `sequence_delta`).
+fn first_sequence(last: i32, delta: i32) -> i32 {
+    if last >= delta { last - delta } else { i32::MAX - (delta - last - 1) }
 }
 
 /// What the partition makes of an idempotent batch.
@@ -179,6 +194,65 @@ impl ProducerState {
         self.producers.get(&producer_id).map(|entry| entry.epoch)
     }
 
+    /// The first offset of the oldest transaction open here besides `producer_id`'s: where the
+    /// last stable offset stops once that producer's transaction ends.
+    pub fn first_open_offset_besides(&self, producer_id: i64) -> Option<i64> {
+        self.open_txns.iter().filter(|(id, _)| **id != producer_id).map(|(_, first)| *first).min()
+    }
+
+    /// The snapshot of this state, as Kafka writes it: each producer's epoch, its last batch and
+    /// its open transaction (the four batches before the last are not kept, as Kafka keeps one).
+    pub fn to_snapshot(&self) -> Vec<SnapshotEntry> {
+        self.producers
+            .iter()
+            .map(|(&producer_id, entry)| {
+                let (last_sequence, last_offset, offset_delta) = match entry.batches.back() {
+                    Some(&(first, last, first_offset)) => {
+                        let delta = sequence_delta(first, last);
+                        (last, first_offset + i64::from(delta), delta)
+                    }
+                    None => (-1, -1, 0),
+                };
+                SnapshotEntry {
+                    producer_id,
+                    epoch: entry.epoch,
+                    last_sequence,
+                    last_offset,
+                    offset_delta,
+                    timestamp: -1,
+                    coordinator_epoch: -1,
+                    current_txn_first_offset: self.open_txns.get(&producer_id).copied().unwrap_or(-1),
+                }
+            })
+            .collect()
+    }
+
+    /// The state a snapshot holds (a snapshot's bytes come from storage: any numbers are taken
+    /// without overflowing).
+    pub fn from_snapshot(entries: &[SnapshotEntry]) -> ProducerState {
+        let mut state = ProducerState::default();
+        for e in entries {
+            let mut batches = VecDeque::new();
+            let first_offset = e.last_offset.checked_sub(i64::from(e.offset_delta));
+            if let (true, true, Some(first_offset)) =
+                (e.last_sequence >= 0, e.offset_delta >= 0, first_offset)
+            {
+                batches.push_back((
+                    first_sequence(e.last_sequence, e.offset_delta),
+                    e.last_sequence,
+                    first_offset,
+                ));
+            }
+            state
+                .producers
+                .insert(e.producer_id, Entry { epoch: e.epoch, batches, last_offset: e.last_offset });
+            if e.current_txn_first_offset >= 0 {
+                state.open_txns.insert(e.producer_id, e.current_txn_first_offset);
+            }
+        }
+        state
+    }
+
     /// The first offset of `producer_id`'s open transaction here, if one is open.
     pub fn open_transaction(&self, producer_id: i64) -> Option<i64> {
         self.open_txns.get(&producer_id).copied()
@@ -287,6 +361,28 @@ mod tests {
         assert_eq!(batch(0, i32::MAX - 1, 2).last_sequence(), i32::MAX);
         assert_eq!(state.check(&batch(0, 0, 1)), Verdict::Append, "after i32::MAX comes 0");
         assert_eq!(batch(0, i32::MAX, 3).last_sequence(), 1);
+    }
+
+    #[test]
+    fn a_snapshot_keeps_each_producers_last_batch_and_open_transaction() {
+        let mut state = ProducerState::default();
+        state.appended(batch(0, 0, 2), 10);
+        state.appended(batch(0, 2, 3), 12);
+        state
+            .appended(ProducerBatch { producer_id: 8, transactional: true, ..batch(1, i32::MAX - 1, 3) }, 20);
+        let restored = ProducerState::from_snapshot(&state.to_snapshot());
+        assert_eq!(
+            restored.check(&batch(0, 2, 3)),
+            Verdict::Duplicate { first_offset: 12 },
+            "the last batch"
+        );
+        assert_eq!(restored.check(&batch(0, 5, 1)), Verdict::Append);
+        assert_eq!(restored.check(&batch(0, 0, 2)), Verdict::Refuse(ErrorCode::OutOfOrderSequenceNumber));
+        let wrapped = ProducerBatch { producer_id: 8, transactional: true, ..batch(1, i32::MAX - 1, 3) };
+        assert_eq!(restored.check(&wrapped), Verdict::Duplicate { first_offset: 20 }, "across the wrap");
+        assert_eq!(restored.open_transaction(8), Some(20));
+        assert_eq!(restored.first_open_offset_besides(7), Some(20));
+        assert_eq!(restored.first_open_offset_besides(8), None);
     }
 
     #[test]

@@ -3,9 +3,7 @@
 //! last stable offset once it ended — 34 bytes, big-endian, version 0, as Kafka's
 //! `TransactionIndex` writes them. A read_committed fetch reads them to tell the consumer which
 //! records to skip. The log writes an entry when it appends an ABORT marker, on the leader and on
-//! every follower alike (`LocalLog`), from the open transactions it tracks here.
-
-use std::collections::BTreeMap;
+//! every follower alike (`LocalLog`), from the transactions open in its producer state.
 
 use super::producer_state::AbortedTxn;
 
@@ -111,38 +109,6 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<TxnIndexEntry>, TxnIndexError> {
     Ok(entries)
 }
 
-/// The transactions open on a log as its appends go (Kafka's `ProducerStateManager.ongoingTxns`):
-/// each transactional producer's first offset since its last marker.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct OpenTransactions {
-    first_offsets: BTreeMap<i64, i64>,
-}
-
-impl OpenTransactions {
-    /// A transactional batch of `producer_id` at `offset`: opens its transaction if none is.
-    pub fn batch(&mut self, producer_id: i64, offset: i64) {
-        self.first_offsets.entry(producer_id).or_insert(offset);
-    }
-
-    /// The index entry an ABORT marker of `producer_id` at `offset` makes (none for a COMMIT, or
-    /// when no transaction of the producer is open here): the transaction's first offset, and the
-    /// last stable offset once it ends.
-    pub fn entry_for(&self, producer_id: i64, offset: i64, abort: bool) -> Option<TxnIndexEntry> {
-        let first_offset = *self.first_offsets.get(&producer_id)?;
-        let others = self.first_offsets.iter().filter(|(id, _)| **id != producer_id);
-        let last_stable_offset = others.map(|(_, first)| *first).min().unwrap_or(offset + 1);
-        abort.then_some(TxnIndexEntry {
-            txn: AbortedTxn { producer_id, first_offset, last_offset: offset },
-            last_stable_offset,
-        })
-    }
-
-    /// A marker of `producer_id` ended its transaction.
-    pub fn end(&mut self, producer_id: i64) {
-        self.first_offsets.remove(&producer_id);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,22 +139,5 @@ mod tests {
         assert_eq!(decode(&two), Err(TxnIndexError::UnknownVersion { entry: 1, version: 1 }));
         let inverted = TxnIndexEntry { txn: AbortedTxn { first_offset: 12, ..entry.txn }, ..entry };
         assert_eq!(decode(&inverted.encode()), Err(TxnIndexError::Inverted { entry: 0 }));
-    }
-
-    #[test]
-    fn an_abort_makes_an_entry_with_the_stable_offset_after_it() {
-        let mut open = OpenTransactions::default();
-        open.batch(1, 10);
-        open.batch(2, 12);
-        open.batch(1, 14);
-        let entry = open.entry_for(1, 16, true).expect("producer 1 had a transaction open");
-        assert_eq!(entry.txn, AbortedTxn { producer_id: 1, first_offset: 10, last_offset: 16 });
-        assert_eq!(entry.last_stable_offset, 12, "producer 2's transaction is still open from 12");
-        open.end(1);
-        assert_eq!(open.entry_for(2, 17, false), None, "a commit makes no entry");
-        open.end(2);
-        assert_eq!(open.entry_for(3, 18, true), None, "nothing was open");
-        open.batch(1, 19);
-        assert_eq!(open.entry_for(1, 20, true).map(|e| e.last_stable_offset), Some(21));
     }
 }

@@ -1,16 +1,30 @@
-//! A log's transactions as Kafka's `UnifiedLog` keeps them beside the segments: the open
-//! transactions its appends track, and each segment's `.txnindex` of aborted ones, written when
-//! an ABORT marker is appended (leader and follower alike), cut with the log, deleted with its
-//! segment, and read by read_committed fetches.
+//! A log's aborted transactions as Kafka's `UnifiedLog` keeps them beside the segments: each
+//! segment's `.txnindex`, an entry written when an ABORT marker is appended (leader and follower
+//! alike, from the transactions open in the log's producer state), cut with the log, deleted
+//! with its segment, and read by read_committed fetches.
 
 use super::{LocalLog, LogError, OpenReport, parse_segment_file_name};
 use crate::limits::FETCH_READ_CHUNK_BYTES;
-use crate::log::producer_state::AbortedTxn;
+use crate::log::producer_state::{AbortedTxn, ProducerState};
 use crate::log::segment::file_name;
 use crate::log::storage::StorageError;
-use crate::log::txn_index::{OpenTransactions, TXN_INDEX_SUFFIX, TxnIndexEntry, decode};
+use crate::log::txn_index::{TXN_INDEX_SUFFIX, TxnIndexEntry, decode};
 use crate::record::batch::{BatchHeader, RecordBatch};
 use crate::txn::marker::{MarkerKind, marker_of};
+
+/// The `.txnindex` entry an ABORT marker at `header` makes, from the transactions `state` has
+/// open before it: the transaction's first offset, and the last stable offset once it ends (the
+/// next oldest open transaction's first offset, or the marker's offset + 1). None for a COMMIT,
+/// or a producer with no transaction open here.
+fn aborted_entry(state: &ProducerState, header: &BatchHeader, bytes: &[u8]) -> Option<TxnIndexEntry> {
+    let producer_id = header.producer_id;
+    let first_offset = state.open_transaction(producer_id)?;
+    let last_stable_offset = state.first_open_offset_besides(producer_id).unwrap_or(header.base_offset + 1);
+    is_abort(bytes).then_some(TxnIndexEntry {
+        txn: AbortedTxn { producer_id, first_offset, last_offset: header.base_offset },
+        last_stable_offset,
+    })
+}
 
 /// Whether a control batch's bytes hold an ABORT marker.
 fn is_abort(bytes: &[u8]) -> bool {
@@ -51,36 +65,31 @@ impl LocalLog {
         Ok(())
     }
 
-    /// The open transactions and the aborted ones the log's batches below `to` leave, replayed
-    /// from its start (a transaction begun before the log start is not seen).
-    fn replay_transactions(&self, to: i64) -> Result<(OpenTransactions, Vec<TxnIndexEntry>), LogError> {
-        let mut open = OpenTransactions::default();
+    /// The producer state and the aborted transactions the log's batches below `to` leave,
+    /// replayed from its start (a transaction begun before the log start is not seen).
+    fn replay_transactions(&self, to: i64) -> Result<(ProducerState, Vec<TxnIndexEntry>), LogError> {
+        let mut state = ProducerState::default();
         let mut aborted = Vec::new();
         self.for_each_batch(self.log_start_offset(), to, |header, bytes| {
-            if !header.attributes.transactional || header.producer_id < 0 {
-                return;
+            if header.attributes.control && header.producer_id >= 0 {
+                aborted.extend(aborted_entry(&state, header, bytes));
             }
-            if header.attributes.control {
-                aborted.extend(open.entry_for(header.producer_id, header.base_offset, is_abort(bytes)));
-                open.end(header.producer_id);
-            } else {
-                open.batch(header.producer_id, header.base_offset);
-            }
+            super::producers::fold(&mut state, header);
         })?;
-        Ok((open, aborted))
+        Ok((state, aborted))
     }
 
-    /// Before a marker is appended: the open transactions, replayed from the log the first time
-    /// a marker needs them (an unreadable log refuses the marker before anything is written).
+    /// Before a marker is appended: the producer state kept from now on, built the first time a
+    /// marker needs it (an unreadable log refuses the marker before anything is written).
     pub(super) fn prepare_transaction(&mut self, header: &BatchHeader) -> Result<(), LogError> {
-        if header.attributes.control && self.open_txns.is_none() {
-            self.open_txns = Some(self.replay_transactions(header.base_offset)?.0);
+        if header.attributes.control {
+            self.keep_producers(header.base_offset)?;
         }
         Ok(())
     }
 
     /// Before a marker is appended to the active segment: an ABORT marker's entry appended to
-    /// that segment's `.txnindex` (the open transactions are not changed yet).
+    /// that segment's `.txnindex` (the producer state is not changed yet).
     pub(super) fn index_aborted_transaction(
         &mut self,
         bytes: &[u8],
@@ -89,24 +98,10 @@ impl LocalLog {
         if !header.attributes.control || header.producer_id < 0 {
             return Ok(());
         }
-        let Some(open) = &self.open_txns else { return Ok(()) };
-        match open.entry_for(header.producer_id, header.base_offset, is_abort(bytes)) {
+        let Some(state) = &self.producers else { return Ok(()) };
+        match aborted_entry(state, header, bytes) {
             Some(entry) => self.append_txn_index(entry),
             None => Ok(()),
-        }
-    }
-
-    /// Notes an appended batch in the open transactions: a transactional one opens its
-    /// producer's transaction, a marker ends it.
-    pub(super) fn note_transaction(&mut self, header: &BatchHeader) {
-        if !header.attributes.transactional || header.producer_id < 0 {
-            return;
-        }
-        let Some(open) = &mut self.open_txns else { return };
-        if header.attributes.control {
-            open.end(header.producer_id);
-        } else {
-            open.batch(header.producer_id, header.base_offset);
         }
     }
 
@@ -154,7 +149,7 @@ impl LocalLog {
     /// After a cut at `offset` in segment `floor`: its entries for markers at or past the cut go,
     /// and the open transactions are replayed again when next needed.
     pub(super) fn truncate_txn_index(&mut self, floor: i64, offset: i64) -> Result<(), LogError> {
-        self.open_txns = None;
+        self.producers = None;
         let entries = self.txn_index(floor)?;
         let kept: Vec<TxnIndexEntry> =
             entries.iter().copied().filter(|e| e.txn.last_offset < offset).collect();
@@ -166,8 +161,8 @@ impl LocalLog {
     /// rebuilt from the log's markers, as Kafka rebuilds the indexes of what it recovers.
     pub(super) fn open_txn_indexes(&mut self, report: &mut OpenReport) -> Result<(), LogError> {
         if self.log_start_offset() == self.log_end_offset() {
-            // Nothing to replay: no transaction is open in an empty log.
-            self.open_txns = Some(OpenTransactions::default());
+            // Nothing to replay: an empty log has no producers.
+            self.producers = Some(ProducerState::default());
         }
         let names = self.store.list().map_err(LogError::Storage)?;
         let end = self.log_end_offset();
@@ -183,7 +178,7 @@ impl LocalLog {
             return Ok(());
         }
         report.rebuilt_txn_indexes = true;
-        let (open, aborted) = self.replay_transactions(end)?;
+        let (state, aborted) = self.replay_transactions(end)?;
         for base in std::mem::take(&mut self.txn_indexed) {
             self.write_txn_index(base, &[])?;
         }
@@ -196,7 +191,7 @@ impl LocalLog {
                 self.write_txn_index(base, &entries)?;
             }
         }
-        self.open_txns = Some(open);
+        self.producers = Some(state);
         Ok(())
     }
 
