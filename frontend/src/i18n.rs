@@ -305,7 +305,7 @@ fn korean_transactions(text: &str) -> Option<&'static str> {
         "The group's offsets commit with the transaction: on Abort they are dropped" => {
             "그룹의 오프셋이 트랜잭션과 함께 커밋됩니다. Abort하면 버려집니다"
         }
-        "Group {}'s offsets go with it." => "그룹 {}의 오프셋도 함께 커밋됩니다.",
+        "Group {}'s offsets go with it." => "그룹 {}의 오프셋도 이 트랜잭션에 함께 실립니다.",
         "Records sent until Commit or Abort are written in one transaction" => {
             "Commit이나 Abort를 누를 때까지 보낸 레코드는 한 트랜잭션으로 기록됩니다"
         }
