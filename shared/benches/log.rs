@@ -1,6 +1,8 @@
 //! The in-memory partition log (`LocalLog`), beside the plain copy of the same bytes into a `Vec`
 //! (the ceiling for an append that must keep the bytes): leader appends of 1000-record batches,
-//! and reading every batch back. `cargo xtask bench` runs it with the codec benchmarks.
+//! and reading every batch back; and the producer state a reopened log gives its leader, from its
+//! `.snapshot` files and the batches after the newest, beside the same log without them (every
+//! batch replayed). `cargo xtask bench` runs it with the codec benchmarks.
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
@@ -94,5 +96,63 @@ mod benches {
             }
             total
         });
+    }
+
+    /// Idempotent batches in the producer-state benchmark: 100 producers, one record each.
+    const IDEMPOTENT_BATCHES: usize = 100_000;
+    const PRODUCERS: i64 = 100;
+
+    /// The files of a log of `IDEMPOTENT_BATCHES` idempotent batches in 1 MiB segments, closed
+    /// cleanly (so every segment but the active one has a `.snapshot` at its end, and the end has one).
+    fn idempotent_log_files() -> std::collections::BTreeMap<String, Vec<u8>> {
+        use kite_shared::log::local_log::OpenCheckpoints;
+        use kite_shared::log::storage::{FileMap, Journal, MemoryPartitionStore, apply_ops};
+        let journal = Journal::default();
+        let store = MemoryPartitionStore::with_files("p", Default::default(), Some(journal.clone()));
+        let mut config = config();
+        config.segment_bytes = 1 << 20;
+        let (mut log, _) = LocalLog::open(config, Box::new(store), OpenCheckpoints::default()).unwrap();
+        for n in 0..IDEMPOTENT_BATCHES {
+            let record = BatchRecord { value: Some(vec![b'v'; 20]), ..Default::default() };
+            let mut batch = RecordBatch::new(NOW_MS, vec![record]);
+            batch.producer_id = n as i64 % PRODUCERS;
+            batch.producer_epoch = 0;
+            batch.base_sequence = (n as i64 / PRODUCERS) as i32;
+            log.append_as_leader(&batch.encode().unwrap(), 0, NOW_MS).unwrap();
+        }
+        log.close().unwrap();
+        let mut files = FileMap::new();
+        apply_ops(&mut files, journal.lock().unwrap().drain(..));
+        files.into_iter().map(|((_, name), bytes)| (name, bytes)).collect()
+    }
+
+    /// The leader's producer state from a reopened log: from the snapshot a clean close wrote
+    /// at its end (`"close"`); from the newest roll's and the last segment's batches, as after a
+    /// crash (`"rolls"`); from every batch, without snapshots (`"none"`, the baseline).
+    #[divan::bench(args = ["close", "rolls", "none"], sample_count = 10)]
+    fn producer_state_after_restart(bencher: Bencher, snapshots: &str) {
+        use kite_shared::log::local_log::OpenCheckpoints;
+        use kite_shared::log::storage::MemoryPartitionStore;
+        let mut files = idempotent_log_files();
+        let mut names: Vec<String> = files.keys().filter(|n| n.ends_with(".snapshot")).cloned().collect();
+        names.sort();
+        let doomed: Vec<String> = match snapshots {
+            "close" => Vec::new(),
+            "rolls" => names.pop().into_iter().collect(),
+            _ => names,
+        };
+        files.retain(|name, _| !doomed.contains(name));
+        let checkpoints = OpenCheckpoints { clean_shutdown: true, ..Default::default() };
+        bencher
+            .counter(ItemsCount::new(IDEMPOTENT_BATCHES))
+            .with_inputs(|| {
+                let store = MemoryPartitionStore::with_files("p", files.clone(), None);
+                LocalLog::open(config(), Box::new(store), checkpoints).unwrap().0
+            })
+            .bench_local_refs(|log| {
+                let state = log.producer_state().unwrap();
+                assert_eq!(state.producer_count(), PRODUCERS as usize);
+                black_box(state)
+            });
     }
 }
