@@ -6,20 +6,18 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use kite_shared::api::{Command, Reply};
-use kite_shared::cluster::{Cluster, StorageOptions};
+use kite_shared::cluster::Cluster;
 use kite_shared::log::producer_snapshot::decode;
-use kite_shared::log::storage::{BrokerStore, FileMap, Journal, MemoryBrokerStore, apply_ops};
+use kite_shared::log::storage::{FileMap, Journal, apply_ops};
 use kite_shared::record::batch::{BatchRecord, RecordBatch};
 
 const T0: i64 = 1_700_000_000_000;
 
+mod common;
+
 /// A three-broker cluster on `files`, its writes going to `journal`.
 fn open(files: &FileMap, journal: &Journal) -> Cluster {
-    let store = |dir: &str| -> Box<dyn BrokerStore> {
-        Box::new(MemoryBrokerStore::journaled_under(dir, files, journal.clone()))
-    };
-    let brokers = (0..3).map(|id| store(&format!("broker-{id}"))).collect();
-    Cluster::open_replicated(1, T0, store("controller"), brokers, StorageOptions::MEMORY).unwrap()
+    common::open_three_brokers(files, journal, T0)
 }
 
 /// An idempotent batch of one record from `producer` at `sequence` to orders-0: the error code

@@ -8,11 +8,11 @@
 use kite_shared::api::{
     Command, GroupOffset, IdempotentProducer, IsolationLevel, PartitionRef, Reply, TxnMark,
 };
-use kite_shared::cluster::{Cluster, StorageOptions};
+use kite_shared::cluster::Cluster;
 use kite_shared::group::offsets_topic::OffsetCommitValue;
 use kite_shared::ids::TopicPartition;
 use kite_shared::log::producer_state::AbortedTxn;
-use kite_shared::log::storage::{BrokerStore, FileMap, Journal, MemoryBrokerStore, apply_ops};
+use kite_shared::log::storage::{FileMap, Journal, apply_ops};
 use kite_shared::log::txn_index::TxnIndexEntry;
 use kite_shared::record::batch::{BatchRecord, RecordBatch};
 use kite_shared::txn::log::TxnState;
@@ -21,13 +21,11 @@ use kite_shared::txn::marker::MarkerKind;
 const T0: i64 = 1_700_000_000_000;
 const TIMEOUT_MS: i32 = 60_000;
 
+mod common;
+
 /// A three-broker cluster on `files`, its writes going to `journal`.
 fn open(files: &FileMap, journal: &Journal) -> Cluster {
-    let store = |dir: &str| -> Box<dyn BrokerStore> {
-        Box::new(MemoryBrokerStore::journaled_under(dir, files, journal.clone()))
-    };
-    let brokers = (0..3).map(|id| store(&format!("broker-{id}"))).collect();
-    Cluster::open_replicated(1, T0, store("controller"), brokers, StorageOptions::MEMORY).unwrap()
+    common::open_three_brokers(files, journal, T0)
 }
 
 /// A transactional batch of `values` to orders-0.

@@ -47,3 +47,20 @@ pub(crate) fn producer_batch(count: usize, value_bytes: usize, timestamp: i64) -
         .collect();
     RecordBatch::new(timestamp, records).encode().expect("test batches encode")
 }
+
+/// A three-broker cluster (and its controller) on `files`, each broker's writes going to
+/// `journal` under its own directory: a restart is `open` again on the files the journal left.
+#[allow(dead_code)] // Only the tests that restart a cluster use it.
+pub(crate) fn open_three_brokers(
+    files: &kite_shared::log::storage::FileMap,
+    journal: &kite_shared::log::storage::Journal,
+    now_ms: i64,
+) -> kite_shared::cluster::Cluster {
+    use kite_shared::log::storage::{BrokerStore, MemoryBrokerStore};
+    let store = |dir: &str| -> Box<dyn BrokerStore> {
+        Box::new(MemoryBrokerStore::journaled_under(dir, files, journal.clone()))
+    };
+    let brokers = (0..3).map(|id| store(&format!("broker-{id}"))).collect();
+    let options = kite_shared::cluster::StorageOptions::MEMORY;
+    kite_shared::cluster::Cluster::open_replicated(1, now_ms, store("controller"), brokers, options).unwrap()
+}
