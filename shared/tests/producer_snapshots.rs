@@ -26,14 +26,7 @@ fn send(cluster: &mut Cluster, (producer_id, epoch): (i64, i16), sequence: i32) 
     let record = BatchRecord { value: Some(vec![b'v'; 40]), ..Default::default() };
     let mut batch = RecordBatch::new(T0, vec![record]);
     (batch.producer_id, batch.producer_epoch, batch.base_sequence) = (producer_id, epoch, sequence);
-    let command = Command::ProduceRecords {
-        topic: "orders".into(),
-        partition: Some(0),
-        partitioner: Default::default(),
-        acks: Default::default(),
-        payload: batch.encode().unwrap(),
-    };
-    match cluster.handle(T0, command) {
+    match common::produce_batch(cluster, ("orders", 0), &batch, T0) {
         Reply::ProducedRecords { batches, .. } => Ok(batches[0].base_offset),
         Reply::Error(e) => Err(e.error.name().to_string()),
         other => panic!("{other:?}"),

@@ -41,14 +41,7 @@ fn produce(cluster: &mut Cluster, (producer_id, epoch): (i64, i16), sequence: i3
     let mut batch = RecordBatch::new(T0, records);
     (batch.producer_id, batch.producer_epoch, batch.base_sequence) = (producer_id, epoch, sequence);
     batch.attributes.transactional = true;
-    let command = Command::ProduceRecords {
-        topic: "orders".into(),
-        partition: Some(0),
-        partitioner: Default::default(),
-        acks: Default::default(),
-        payload: batch.encode().unwrap(),
-    };
-    match cluster.handle(T0, command) {
+    match common::produce_batch(cluster, ("orders", 0), &batch, T0) {
         Reply::ProducedRecords { batches, .. } => batches[0].base_offset,
         other => panic!("{other:?}"),
     }

@@ -64,3 +64,22 @@ pub(crate) fn open_three_brokers(
     let options = kite_shared::cluster::StorageOptions::MEMORY;
     kite_shared::cluster::Cluster::open_replicated(1, now_ms, store("controller"), brokers, options).unwrap()
 }
+
+/// `batch` produced to `topic`'s `partition` as a Kafka producer sends it (`produce_records`,
+/// acks=all): the engine's answer.
+#[allow(dead_code)] // Only the tests that write producers' batches use it.
+pub(crate) fn produce_batch(
+    cluster: &mut kite_shared::cluster::Cluster,
+    (topic, partition): (&str, i32),
+    batch: &RecordBatch,
+    now_ms: i64,
+) -> kite_shared::api::Reply {
+    let command = kite_shared::api::Command::ProduceRecords {
+        topic: topic.into(),
+        partition: Some(partition),
+        partitioner: Default::default(),
+        acks: Default::default(),
+        payload: batch.encode().expect("a batch the test built encodes"),
+    };
+    cluster.handle(now_ms, command)
+}
