@@ -56,6 +56,7 @@ use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 use kite_shared::api::{Command, Reply};
 use kite_shared::cluster::{Cluster, ListenerReach};
 use kite_shared::kafka::{AdvertisedBroker, KafkaConnection, KafkaListener};
+use kite_shared::limits::MAX_TXN_MARKER_PARTITIONS_PER_REQUEST;
 use kite_shared::record::batch::{BatchRecord, RecordBatch};
 use kite_shared::record::compression::Compression;
 
@@ -2117,4 +2118,10 @@ fn write_txn_markers_writes_at_the_leader_only() {
     let (error, high_watermark, stable, aborted, _) = fetch_isolated(&mut at_leader, &mut cluster, 6, true);
     assert_eq!((error, high_watermark, stable, aborted), (0, 3, 3, vec![(pid, 0)]));
     assert_eq!(ask(&mut at_leader, &mut cluster, 7, write_markers(pid, epoch - 1, true, 0)), [47]);
+    // Past MAX_TXN_MARKER_PARTITIONS_PER_REQUEST partitions, INVALID_REQUEST without the engine.
+    let mut many = write_markers(pid, epoch, true, 7);
+    many.markers[0].topics[0].partition_indexes = vec![7; MAX_TXN_MARKER_PARTITIONS_PER_REQUEST + 1];
+    let codes = ask(&mut at_leader, &mut cluster, 8, many);
+    assert_eq!(codes.iter().filter(|&&c| c == 3).count(), MAX_TXN_MARKER_PARTITIONS_PER_REQUEST);
+    assert_eq!(codes.last(), Some(&42), "the one past the limit");
 }
