@@ -489,8 +489,15 @@ fn korean_inspector(text: &str) -> Option<&'static str> {
         "Written again: without enable.idempotence the broker cannot tell a retry from a new record, so this is a second copy." => {
             "다시 기록됨: enable.idempotence가 꺼져 있으면 브로커는 재시도와 새 레코드를 구별하지 못해 같은 레코드가 한 벌 더 생깁니다."
         }
-        "No Kafka client can connect to a tab. Under kite serve, each request a client sends to a broker (kcat, librdkafka, kafka-python, the Java client) shows here with its response, field by field beside its bytes." => {
-            "탭에는 카프카 클라이언트가 붙을 수 없습니다. kite serve로 띄우면 클라이언트(kcat, librdkafka, kafka-python, Java 클라이언트)가 브로커에 보내는 요청과 그 응답이 여기에 필드별로, 바이트와 나란히 보입니다."
+        "No Kafka client can connect to a tab, so here are the page's own actions as the Kafka requests a client would send for them: a produce is a ProduceRequest carrying the very batch the leader stored, a new topic a CreateTopicsRequest, a commit or abort an EndTxnRequest. Under kite serve, real clients' requests show here too." => {
+            "탭에는 카프카 클라이언트가 붙을 수 없으므로, 이 페이지에서 한 일을 클라이언트가 보냈을 카프카 요청으로 바꿔 보여 줍니다. 레코드 전송은 리더가 저장한 바로 그 배치를 담은 ProduceRequest, 토픽 생성은 CreateTopicsRequest, 커밋이나 중단은 EndTxnRequest입니다. kite serve로 띄우면 실제 클라이언트의 요청도 여기에 나옵니다."
+        }
+        "batch {}" => "배치 {}",
+        "{} record(s), each its length, attributes, timestamp and offset deltas, key, value and headers" => {
+            "레코드 {}개. 레코드마다 길이, attributes, 타임스탬프·오프셋 델타, 키, 값, 헤더 순입니다"
+        }
+        "Nothing sent yet: produce a record or create a topic." => {
+            "아직 보낸 요청이 없습니다. 레코드를 보내거나 토픽을 만들어 보세요."
         }
         "No Kafka request yet. Point a client at a broker's listener (127.0.0.1:9092): its requests and the broker's responses show here." => {
             "아직 카프카 요청이 없습니다. 클라이언트를 브로커의 리스너(127.0.0.1:9092)에 붙이면 요청과 브로커의 응답이 여기에 보입니다."

@@ -756,7 +756,9 @@ impl AppState {
 
     /// The protocol inspector's newest exchanges, after those it has (the newest kept).
     fn inspected(&mut self, exchanges: Vec<kite_shared::api::KafkaExchangeView>) {
-        self.kafka_exchanges.extend(exchanges);
+        // A follow-up asks for the newest without knowing which the page has.
+        let newest = self.kafka_exchanges.back().map_or(0, |e| e.id);
+        self.kafka_exchanges.extend(exchanges.into_iter().filter(|e| e.id > newest));
         while self.kafka_exchanges.len() > INSPECTOR_EXCHANGES_KEPT {
             self.kafka_exchanges.pop_front();
         }
@@ -840,11 +842,14 @@ pub fn follow_ups(message: &ServerMessage) -> Vec<Request> {
         ServerMessage::Welcome { .. } => {
             vec![Command::ListTopics.into(), HostCommand::SubscribeEvents.into()]
         }
-        ServerMessage::Reply {
-            reply: Reply::TopicCreated { .. } | Reply::Produced { .. } | Reply::ScenarioPlayed { .. },
-            ..
-        } => {
-            vec![Command::ListTopics.into()]
+        // In the tab the protocol inspector shows a produce or a new topic as the Kafka request
+        // a client would send; it asks after the page's own actions, not on a timer.
+        ServerMessage::Reply { reply: Reply::TopicCreated { .. } | Reply::Produced { .. }, .. } => {
+            vec![Command::ListTopics.into(), Command::InspectKafka { after: 0 }.into()]
+        }
+        ServerMessage::Reply { reply: Reply::ScenarioPlayed { .. }, .. } => vec![Command::ListTopics.into()],
+        ServerMessage::Reply { reply: Reply::TransactionEnded { .. }, .. } => {
+            vec![Command::InspectKafka { after: 0 }.into()]
         }
         // The group's table shows the offsets a reset moved.
         ServerMessage::Reply { reply: Reply::OffsetsReset { group, executed: true, .. }, .. } => {

@@ -12,12 +12,14 @@ use std::rc::Rc;
 
 use js_sys::{Date, Reflect};
 use kite_shared::api::{
-    Command, Reply, ServerMessage, TabCommand, decode_client_message, encode, reply_text, welcome_text,
+    Command, Reply, Request, ServerMessage, TabCommand, decode_client_message, encode, reply_text,
+    welcome_text,
 };
 use kite_shared::cluster::layout::{self, BrokerCount, Found, LayoutStores};
 use kite_shared::cluster::{Cluster, StorageOptions};
 use kite_shared::error::{ErrorCode, KafkaError};
 use kite_shared::host::{Answer, Capabilities, HostSession, Turn, serve_text};
+use kite_shared::kafka::ui_requests;
 use kite_shared::log::storage::{
     BrokerStore, FileMap, Journal, MemoryBrokerStore, StorageOp, coalesce_appends,
 };
@@ -517,9 +519,18 @@ impl TabEngine {
         }
         let real_ms = now_ms as f64;
         let now = this.clock.now(real_ms);
+        // A produce, a new topic or a transaction's end is also shown as the Kafka request a
+        // client would send (no Kafka client can connect to a tab).
+        let shown = match &message.command {
+            Request::Engine(command) if ui_requests::shows(command) => Some(command.clone()),
+            _ => None,
+        };
         let TabEngine { session, cluster, .. } = &mut *this;
         let answer = match session.answer(cluster, now, message) {
             Turn::Answered(Answer { id, reply, by_engine }) => {
+                if let Some(command) = &shown {
+                    ui_requests::inspect(&mut this.cluster, now, command, &reply);
+                }
                 if by_engine {
                     this.remember(Given::Request { now_ms: now, text });
                 }

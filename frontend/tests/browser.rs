@@ -124,7 +124,10 @@ fn the_reducer_follows_the_engine() {
     assert!(state.is_ready());
 
     let reply = |reply| Action::Message(ServerMessage::Reply { id: 1, reply });
-    let state = state.apply(reply(Reply::TopicCreated { topic: orders([0, 0, 0]), warnings: vec![] }));
+    let created = Reply::TopicCreated { topic: orders([0, 0, 0]), warnings: vec![] };
+    let asked = follow_ups(&ServerMessage::Reply { id: 1, reply: created.clone() });
+    assert_eq!(asked, vec![Command::ListTopics.into(), Command::InspectKafka { after: 0 }.into()]);
+    let state = state.apply(reply(created));
     assert_eq!(state.selected_topic.as_deref(), Some("orders"));
     assert_eq!(state.topics.len(), 1);
 
@@ -347,7 +350,8 @@ async fn the_network_editor_cuts_and_heals_links() {
 
 /// The protocol inspector: each exchange a line that opens to its request and response, every
 /// header field beside its bytes; filtered by API; asking only for what is newer than the newest
-/// it holds; and in the tab, where no Kafka client connects, saying so and asking nothing.
+/// it holds; and in the tab, where no Kafka client connects, saying what it shows instead (the
+/// page's own actions, asked for after each: state::follow_ups) and asking on no timer.
 #[wasm_bindgen_test]
 async fn the_protocol_inspector_opens_an_exchange_field_by_field() {
     use kite_frontend::views::inspector::{InspectorPanel, Props};
@@ -435,7 +439,7 @@ async fn the_protocol_inspector_opens_an_exchange_field_by_field() {
     )
     .render();
     yew::platform::time::sleep(Duration::from_millis(1_100)).await;
-    assert!(tab.query_selector("#inspector-in-tab").unwrap().is_some(), "the tab says why it is empty");
+    assert!(tab.query_selector("#inspector-in-tab").unwrap().is_some(), "the tab says what it shows");
     assert!(asked.borrow().is_empty(), "{:?}", asked.borrow());
 }
 

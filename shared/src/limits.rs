@@ -149,6 +149,10 @@ pub const MAX_INSPECTED_EXCHANGES_PER_REPLY: usize = 25;
 /// Bytes of a frame the inspector shows in hex.
 pub const MAX_INSPECTED_HEX_BYTES: usize = 1024;
 
+/// How many record batches of one frame the protocol inspector maps field by field to their
+/// bytes (a fetch response holds up to megabytes of them; a learner reads the first few).
+pub const MAX_INSPECTED_BATCHES_PER_FRAME: usize = 4;
+
 /// Characters of a decoded body the inspector shows (a fetch response's records are long).
 pub const MAX_INSPECTED_BODY_CHARS: usize = 8 * 1024;
 

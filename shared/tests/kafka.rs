@@ -1809,7 +1809,21 @@ fn the_protocol_inspector_shows_each_request_and_its_response() {
         correlation_id = 2 [8..12)
         client_id = "kite-test" [12..23)
         _tagged_fields = 0 tagged [23..24)
-        body = ProduceRequest v9 [24..117)"#]]
+        body = ProduceRequest v9 [24..117)
+        batch 0: baseOffset = 0 [45..53)
+        batch 0: batchLength = 57 [53..57)
+        batch 0: partitionLeaderEpoch = -1 [57..61)
+        batch 0: magic = 2 [61..62)
+        batch 0: crc = 0x965a94b1 [62..66)
+        batch 0: attributes = 0 [66..68)
+        batch 0: lastOffsetDelta = 0 [68..72)
+        batch 0: baseTimestamp = 1700000000000 [72..80)
+        batch 0: maxTimestamp = 1700000000000 [80..88)
+        batch 0: producerId = -1 [88..96)
+        batch 0: producerEpoch = -1 [96..98)
+        batch 0: baseSequence = -1 [98..102)
+        batch 0: recordCount = 1 [102..106)
+        batch 0: records = 1 [106..114)"#]]
     .assert_eq(&fields.join("\n"));
     assert!(request.hex.starts_with("00 00 00 71 00 00 00 09 00 00 00 02 00 09"), "{}", request.hex);
     assert!(request.body.contains("acks: 1") && request.body.contains("\"orders\""), "{}", request.body);
@@ -1847,6 +1861,97 @@ fn the_protocol_inspector_shows_each_request_and_its_response() {
     assert_eq!(newest.last().map(|e| e.id), Some(7 + MAX_INSPECTED_EXCHANGES as u64));
     let newest_id = 7 + MAX_INSPECTED_EXCHANGES as u64;
     assert_eq!(inspected(&mut cluster, newest_id - 3).len(), 3, "only what is newer");
+}
+
+/// In the tab no Kafka client can connect, so the inspector shows the UI's own actions as the
+/// requests a client would send: a new topic is a CreateTopicsRequest answered as the listener
+/// answers one; a produce is a ProduceRequest v11 carrying the batch the leader stored (base
+/// offset 0 and no leader epoch, as a producer sends it), each of the batch's fields beside its
+/// bytes; a refused create carries Kafka's error. Whatever the UI does besides is not shown.
+#[test]
+fn the_uis_own_actions_show_as_kafka_requests() {
+    use kite_shared::kafka::ui_requests;
+    let mut cluster = Cluster::replicated_in_memory(11, 3, NOW_MS);
+    let act = |cluster: &mut Cluster, command: Command| {
+        assert_eq!(ui_requests::shows(&command), !matches!(command, Command::ListTopics));
+        let reply = cluster.handle(NOW_MS, command.clone());
+        ui_requests::inspect(cluster, NOW_MS, &command, &reply);
+        reply
+    };
+    let create = Command::CreateTopic {
+        name: "orders".into(),
+        partitions: 1,
+        configs: [("retention.ms".to_string(), "60000".to_string())].into(),
+        replication_factor: Some(3),
+    };
+    act(&mut cluster, create.clone());
+    act(&mut cluster, Command::ListTopics);
+    let produce = Command::Produce {
+        topic: "orders".into(),
+        partition: None,
+        key: Some("k".into()),
+        value: Some("v".into()),
+        timestamp_ms: Some(NOW_MS),
+        partitioner: Default::default(),
+        key_serializer: Default::default(),
+        value_serializer: Default::default(),
+        headers: Vec::new(),
+        acks: Default::default(),
+        producer: None,
+    };
+    let Reply::Produced { offset, .. } = act(&mut cluster, produce) else { panic!("not produced") };
+    act(&mut cluster, create);
+
+    let exchanges = inspected(&mut cluster, 0);
+    let lines: Vec<String> = exchanges
+        .iter()
+        .map(|e| {
+            let response = e.response.as_ref().map_or("-".to_string(), |r| format!("{} B", r.size));
+            let (id, client) = (e.id, &e.client_id);
+            format!(
+                "#{id} conn {} {client} {} v{} corr {} {}",
+                e.connection, e.api, e.version, e.correlation_id, e.outcome
+            ) + &format!(" → broker {} {response}", e.broker)
+        })
+        .collect();
+    expect_test::expect![[r#"
+        #1 conn 0 kite-ui CreateTopics v6 corr 1 answered → broker 0 33 B
+        #2 conn 0 kite-ui Produce v11 corr 2 answered → broker 0 57 B
+        #3 conn 0 kite-ui CreateTopics v6 corr 3 answered → broker 0 63 B"#]]
+    .assert_eq(&lines.join("\n"));
+
+    let request = &exchanges[1].request;
+    let fields: Vec<String> =
+        request.fields.iter().map(|f| format!("{} = {} [{}..{})", f.name, f.value, f.start, f.end)).collect();
+    expect_test::expect![[r#"
+        size = 112 [0..4)
+        request_api_key = 0 (Produce) [4..6)
+        request_api_version = 11 [6..8)
+        correlation_id = 2 [8..12)
+        client_id = "kite-ui" [12..21)
+        _tagged_fields = 0 tagged [21..22)
+        body = ProduceRequest v11 [22..116)
+        batch 0: baseOffset = 0 [43..51)
+        batch 0: batchLength = 58 [51..55)
+        batch 0: partitionLeaderEpoch = -1 [55..59)
+        batch 0: magic = 2 [59..60)
+        batch 0: crc = 0xe99b8dd8 [60..64)
+        batch 0: attributes = 0 [64..66)
+        batch 0: lastOffsetDelta = 0 [66..70)
+        batch 0: baseTimestamp = 1700000000000 [70..78)
+        batch 0: maxTimestamp = 1700000000000 [78..86)
+        batch 0: producerId = -1 [86..94)
+        batch 0: producerEpoch = -1 [94..96)
+        batch 0: baseSequence = -1 [96..100)
+        batch 0: recordCount = 1 [100..104)
+        batch 0: records = 1 [104..113)"#]]
+    .assert_eq(&fields.join("\n"));
+    let response = exchanges[1].response.as_ref().expect("answered");
+    assert!(response.body.contains(&format!("base_offset: {offset}")), "{}", response.body);
+    assert!(
+        exchanges[2].response.as_ref().is_some_and(|r| r.body.contains("error_code: 36")),
+        "TOPIC_ALREADY_EXISTS"
+    );
 }
 
 /// A transactional producer's batch: an idempotent one with the transactional bit.

@@ -113,6 +113,23 @@ async fn a_newcomer_starts_with_one_click_and_sees_no_error() {
         let result = wait_for(&client, "#produce-result[data-partition]").await?;
         assert_eq!(result.attr("data-partition").await.map_err(|e| e.to_string())?.as_deref(), Some("2"));
 
+        // The protocol inspector shows it as the Kafka request a client would send: a
+        // ProduceRequest v11 whose batch header is mapped field by field to its bytes.
+        let produce = "#inspector li.exchange[data-api='Produce']";
+        wait_for(&client, &format!("{produce} tr[data-field='batch 0: magic']")).await?;
+        let line = text_of(&client, &format!("{produce} summary")).await?;
+        assert!(line.contains("Produce v11") && line.contains("kite-ui"), "{line}");
+        click(&client, &format!("{produce} summary")).await?;
+        let magic = text_of(&client, &format!("{produce} tr[data-field='batch 0: magic']")).await?;
+        assert!(magic.contains("59–59") && magic.trim_end().ends_with("02"), "magic 2 at byte 59: {magic}");
+        wait_for(&client, "#inspector li.exchange[data-api='CreateTopics']").await?;
+        let show = format!("document.querySelector(\"{produce}\").scrollIntoView()");
+        for (size, name) in [(PHONE, "inspector-in-tab-phone"), (WIDE, "inspector-in-tab")] {
+            resize(&client, size).await?;
+            client.execute(&show, vec![]).await.map_err(|e| e.to_string())?;
+            look(&client, size, name).await?;
+        }
+
         // The map draws it: the producer's arrow to partition 2's leader, the group and its lag.
         wait_for(&client, "#map .map-producer[data-target='orders-2']").await?;
         wait_for(&client, "#map .map-group[data-group='billing']").await?;

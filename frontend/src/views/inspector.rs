@@ -34,6 +34,8 @@ pub fn inspector_panel(props: &Props) -> Html {
     let newest = use_memo((), |_| Rc::new(Cell::new(0_u64)));
     newest.set(props.exchanges.back().map_or(0, |e| e.id));
     {
+        // In the tab only the page's own actions make exchanges: it asks after each of them
+        // (state::follow_ups), not on a timer.
         let (send, newest, asks) = (props.send.clone(), (*newest).clone(), props.ready && !props.in_tab);
         use_effect_with(asks, move |asks| {
             super::every(REFRESH_INTERVAL_MS, *asks, move || {
@@ -57,7 +59,12 @@ pub fn inspector_panel(props: &Props) -> Html {
             <h2 id="inspector-title">{ tr(lang, "Protocol inspector") }</h2>
             if props.in_tab {
                 <p class="hint" id="inspector-in-tab">
-                    { tr(lang, "No Kafka client can connect to a tab. Under kite serve, each request a client sends to a broker (kcat, librdkafka, kafka-python, the Java client) shows here with its response, field by field beside its bytes.") }
+                    { tr(lang, "No Kafka client can connect to a tab, so here are the page's own actions as the Kafka requests a client would send for them: a produce is a ProduceRequest carrying the very batch the leader stored, a new topic a CreateTopicsRequest, a commit or abort an EndTxnRequest. Under kite serve, real clients' requests show here too.") }
+                </p>
+            }
+            if props.exchanges.is_empty() && props.in_tab {
+                <p class="hint" id="inspector-none">
+                    { tr(lang, "Nothing sent yet: produce a record or create a topic.") }
                 </p>
             } else if props.exchanges.is_empty() {
                 <p class="hint" id="inspector-none">
@@ -143,6 +150,19 @@ fn outcome_text(lang: Lang, e: &KafkaExchangeView) -> String {
     }
 }
 
+/// A field's bytes in hex: at most `FIELD_HEX_BYTES` of them (a batch's records run long).
+fn field_hex(hex: &[&str], start: usize, end: usize) -> String {
+    let shown = end.min(hex.len()).min(start.saturating_add(FIELD_HEX_BYTES));
+    let mut text = hex.get(start..shown).map(|b| b.join(" ")).unwrap_or_default();
+    if shown < end {
+        text.push_str(" …");
+    }
+    text
+}
+
+/// How many of a field's bytes its row shows.
+const FIELD_HEX_BYTES: usize = 16;
+
 /// A frame: its fields with the bytes each spans, its decoded body and its bytes in hex.
 fn frame(lang: Lang, title: &str, frame: Option<&KafkaFrameView>, missing: &str) -> Html {
     let Some(frame) = frame else {
@@ -159,13 +179,24 @@ fn frame(lang: Lang, title: &str, frame: Option<&KafkaFrameView>, missing: &str)
                 <tbody>
                     { for frame.fields.iter().map(|f| {
                         // The body's bytes are in the dump below; a header field's are shown here.
-                        let bytes = if f.name == "body" { String::from("…") } else {
-                            hex.get(f.start..f.end.min(hex.len())).map(|b| b.join(" ")).unwrap_or_default()
-                        };
+                        let bytes = if f.name == "body" { String::from("…") } else { field_hex(&hex, f.start, f.end) };
+                        // A record batch's field is named "batch N: kafkaName": N above the name.
+                        let (batch, name) = f.name.split_once(": ").map_or((None, f.name.as_str()), |(b, n)| (Some(b), n));
                         html! {
                             <tr data-field={f.name.clone()}>
-                                <td><code>{ &f.name }</code></td>
-                                <td>{ &f.value }</td>
+                                <td>
+                                    if let Some(batch) = batch.and_then(|b| b.strip_prefix("batch ")) {
+                                        <small class="batch">{ trf(lang, "batch {}", &[&batch]) }</small>
+                                    }
+                                    <code>{ name }</code>
+                                </td>
+                                <td>
+                                    if batch.is_some() && name == "records" {
+                                        { trf(lang, "{} record(s), each its length, attributes, timestamp and offset deltas, key, value and headers", &[&f.value]) }
+                                    } else {
+                                        { &f.value }
+                                    }
+                                </td>
                                 <td><code>{ format!("{}–{} ", f.start, f.end.saturating_sub(1)) }</code><code class="hex">{ bytes }</code></td>
                             </tr>
                         }

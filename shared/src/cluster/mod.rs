@@ -46,7 +46,7 @@ use crate::partitioner::{
     DEFAULT_BATCH_SIZE_BYTES, PartitionInput, PartitionerKind, Placement, TopicPartitionerState, place,
 };
 use crate::random::Rng;
-use crate::record::batch::{BatchRecord, RecordBatch, TimestampType};
+use crate::record::batch::{BatchHeader, BatchRecord, RecordBatch, TimestampType};
 use crate::replication::local::LinkEnd;
 use crate::schema_registry::SchemaRegistry;
 use crate::serializer::{SerializerKind, deserialize};
@@ -800,6 +800,27 @@ impl Cluster {
         Ok((view.leader, view.leader_epoch))
     }
 
+    /// The batch the partition's leader stores `offset` in (its last with `None`), as the
+    /// protocol inspector shows a produce of the UI's: `None` when no leader holds it. Reads only.
+    pub fn stored_batch(&self, topic: &str, partition: i32, offset: Option<i64>) -> Option<StoredBatch> {
+        let view = self.view(topic, partition).ok()?;
+        let log = view.log?;
+        let offset = offset.unwrap_or(log.log_end_offset() - 1);
+        let read = log.read(offset, 1).ok()?;
+        let header = BatchHeader::parse_trusted(&read).ok()?;
+        Some(StoredBatch {
+            bytes: read.get(..header.total_bytes())?.to_vec(),
+            leader: view.leader?,
+            log_start_offset: log.log_start_offset(),
+            log_append_time: self.log_append_time(topic, 0).is_some(),
+        })
+    }
+
+    /// The controller's broker id, as Metadata names it.
+    pub fn controller_broker(&self) -> i32 {
+        self.brokers.brokers().0
+    }
+
     /// The topic whose id is `id` (KIP-516: Fetch v13+ names topics by id), if one has it now.
     pub fn topic_named_by_id(&self, id: &TopicId) -> Option<&str> {
         self.topics.values().find(|t| t.topic_id == *id).map(|t| t.name.as_str())
@@ -856,7 +877,7 @@ impl Cluster {
                 self.counters.fetch_requests += 1;
                 let mut at = 0;
                 while at < payload.len() {
-                    let Ok(header) = crate::record::batch::BatchHeader::parse_trusted(&payload[at..]) else {
+                    let Ok(header) = BatchHeader::parse_trusted(&payload[at..]) else {
                         break;
                     };
                     self.counters.records_fetched +=
@@ -1910,7 +1931,7 @@ fn record_view(
 fn batches_end(bytes: &[u8]) -> Option<i64> {
     let mut at = 0;
     let mut end = None;
-    while let Ok(header) = crate::record::batch::BatchHeader::parse_trusted(&bytes[at..]) {
+    while let Ok(header) = BatchHeader::parse_trusted(&bytes[at..]) {
         end = Some(header.last_offset() + 1);
         at += header.total_bytes();
     }
@@ -1921,7 +1942,7 @@ fn batches_end(bytes: &[u8]) -> Option<i64> {
 fn committed_prefix(mut bytes: Vec<u8>, high_watermark: i64) -> Vec<u8> {
     let mut end = 0;
     while end < bytes.len() {
-        match crate::record::batch::BatchHeader::parse_trusted(&bytes[end..]) {
+        match BatchHeader::parse_trusted(&bytes[end..]) {
             Ok(header) if header.last_offset() < high_watermark => end += header.total_bytes(),
             _ => break,
         }
@@ -2043,4 +2064,17 @@ fn unknown_partition(topic: &str, partition: i32) -> KafkaError {
         ErrorCode::UnknownTopicOrPartition,
         format!("This server does not host this topic-partition: {topic}-{partition}."),
     )
+}
+
+/// A batch as a partition's leader stores it ([`Cluster::stored_batch`]).
+#[derive(Debug)]
+pub struct StoredBatch {
+    /// Its bytes, from its base offset on.
+    pub bytes: Vec<u8>,
+    /// The leader holding it.
+    pub leader: i32,
+    /// The leader's log start offset.
+    pub log_start_offset: i64,
+    /// Whether the topic stamps its batches with the broker's time (LogAppendTime).
+    pub log_append_time: bool,
 }

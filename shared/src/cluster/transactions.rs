@@ -183,6 +183,13 @@ impl Cluster {
         self.transactions.planted = Some(bug);
     }
 
+    /// The broker coordinating `transactional_id` now (the leader of its `__transaction_state`
+    /// partition), if there is one; unlike [`Cluster::transaction_coordinator`] it creates and
+    /// loads nothing.
+    pub fn transaction_coordinator_now(&self, transactional_id: &str) -> Option<i32> {
+        self.leadership(TRANSACTION_STATE_TOPIC, self.state_partition(transactional_id)).ok()?.0
+    }
+
     /// FindCoordinator for a `transactional.id`: the leader of its `__transaction_state`
     /// partition, creating the topic on first use.
     pub fn transaction_coordinator(

@@ -3,8 +3,8 @@
 //! when someone asks (`inspect_kafka`), so a learner sees what their client's calls are on the
 //! wire and serving clients pays one bounded copy per frame.
 //!
-//! Decoding needs kafka-protocol's response decoders and its enums of every message, which only
-//! native builds carry: the tab has no Kafka listener, so nothing is ever kept there.
+//! In the tab, where no client can connect, the exchanges are the UI's own actions as Kafka
+//! requests ([`super::ui_requests`]); its build decodes those APIs only.
 
 use std::collections::VecDeque;
 
@@ -50,8 +50,7 @@ enum Kind {
 pub struct Frame {
     /// The whole frame's size on the wire, its prefix included.
     size: usize,
-    /// Its first bytes (none when redacted). The tab's build never reads them: it keeps none.
-    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    /// Its first bytes (none when redacted).
     bytes: Bytes,
     /// The bytes hold credentials and were not kept.
     redacted: bool,
@@ -132,6 +131,11 @@ impl Exchanges {
         self.last_id
     }
 
+    /// The id the next request will get.
+    pub fn next_id(&self) -> u64 {
+        self.last_id + 1
+    }
+
     /// What came of request `id`, and the connection's `client.id` as its header said.
     pub fn settle(&mut self, id: u64, client_id: Option<&str>, outcome: Outcome) {
         // Ids count up and the oldest go first: the search is over at most the kept ones.
@@ -189,17 +193,22 @@ impl Exchange {
     }
 }
 
-/// The frames decoded field by field (native builds, which have kafka-protocol's decoders of
-/// every message).
-#[cfg(not(target_arch = "wasm32"))]
+/// The frames decoded field by field: their header fields and record batches each with the bytes
+/// it spans, their body as text. Native builds decode every message (any Kafka client connects
+/// there); the tab's only the APIs of its own actions ([`super::ui_requests`]).
 mod decoding {
     use bytes::Bytes;
-    use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeader, ResponseKind};
+    use kafka_protocol::messages::{ApiKey, RequestHeader, ResponseHeader};
     use kafka_protocol::protocol::Decodable;
 
     use super::{Frame, Kind};
     use crate::api::{KafkaFieldView, KafkaFrameView};
-    use crate::limits::{MAX_INSPECTED_BODY_CHARS, MAX_INSPECTED_HEX_BYTES};
+    use crate::limits::{MAX_INSPECTED_BATCHES_PER_FRAME, MAX_INSPECTED_BODY_CHARS, MAX_INSPECTED_HEX_BYTES};
+    use crate::record::batch::{BATCH_HEADER_BYTES, HEADER_FIELDS, LOG_OVERHEAD_BYTES};
+
+    /// A body as text, and the record batch fields it holds (`records` of a Produce request or a
+    /// Fetch response), which are slices of the frame's own bytes.
+    pub(super) type Body = (String, Vec<Bytes>);
 
     /// Kafka's name for an API key.
     pub(super) fn api_name(key: i16) -> String {
@@ -262,17 +271,8 @@ mod decoding {
             Err(error) => view.body = format!("the header does not decode: {error}"),
         }
         if header.is_ok() {
-            body(
-                &mut view,
-                frame,
-                header_end,
-                || {
-                    RequestKind::decode(api, &mut bytes, version)
-                        .map(|kind| format!("{kind:#?}"))
-                        .map_err(|e| e.to_string())
-                },
-                &format!("{api:?}Request v{version}"),
-            );
+            let name = format!("{api:?}Request v{version}");
+            body(&mut view, frame, header_end, || bodies::request(api, &mut bytes, version), &name);
         }
         view
     }
@@ -297,21 +297,95 @@ mod decoding {
                         header_end,
                     ));
                 }
-                body(
-                    &mut view,
-                    frame,
-                    header_end,
-                    || {
-                        ResponseKind::decode(api, &mut bytes, version)
-                            .map(|kind| format!("{kind:#?}"))
-                            .map_err(|e| e.to_string())
-                    },
-                    &format!("{api:?}Response v{version}"),
-                );
+                let name = format!("{api:?}Response v{version}");
+                body(&mut view, frame, header_end, || bodies::response(api, &mut bytes, version), &name);
             }
             Err(error) => view.body = format!("the header does not decode: {error}"),
         }
         view
+    }
+
+    /// The bodies a build decodes. Natively, every message kind.
+    #[cfg(not(target_arch = "wasm32"))]
+    mod bodies {
+        use bytes::Bytes;
+        use kafka_protocol::messages::{ApiKey, RequestKind, ResponseKind};
+
+        use super::Body;
+
+        pub(super) fn request(api: ApiKey, bytes: &mut Bytes, version: i16) -> Result<Body, String> {
+            let kind = RequestKind::decode(api, bytes, version).map_err(|e| e.to_string())?;
+            let records = match &kind {
+                RequestKind::Produce(produce) => produce
+                    .topic_data
+                    .iter()
+                    .flat_map(|t| &t.partition_data)
+                    .filter_map(|p| p.records.clone())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            Ok((format!("{kind:#?}"), records))
+        }
+
+        pub(super) fn response(api: ApiKey, bytes: &mut Bytes, version: i16) -> Result<Body, String> {
+            let kind = ResponseKind::decode(api, bytes, version).map_err(|e| e.to_string())?;
+            let records = match &kind {
+                ResponseKind::Fetch(fetch) => fetch
+                    .responses
+                    .iter()
+                    .flat_map(|t| &t.partitions)
+                    .filter_map(|p| p.records.clone())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            Ok((format!("{kind:#?}"), records))
+        }
+    }
+
+    /// The bodies a build decodes. In the tab, the APIs of the UI's own actions
+    /// ([`crate::kafka::ui_requests`]): the enums of every message would weigh on the module.
+    #[cfg(target_arch = "wasm32")]
+    mod bodies {
+        use bytes::Bytes;
+        use kafka_protocol::messages::{
+            ApiKey, CreateTopicsRequest, CreateTopicsResponse, EndTxnRequest, EndTxnResponse, ProduceRequest,
+            ProduceResponse,
+        };
+        use kafka_protocol::protocol::Decodable;
+
+        use super::Body;
+
+        pub(super) fn request(api: ApiKey, bytes: &mut Bytes, version: i16) -> Result<Body, String> {
+            match api {
+                ApiKey::Produce => {
+                    let produce = ProduceRequest::decode(bytes, version).map_err(|e| e.to_string())?;
+                    let records = produce
+                        .topic_data
+                        .iter()
+                        .flat_map(|t| &t.partition_data)
+                        .filter_map(|p| p.records.clone())
+                        .collect();
+                    Ok((format!("{produce:#?}"), records))
+                }
+                ApiKey::CreateTopics => text::<CreateTopicsRequest>(bytes, version),
+                ApiKey::EndTxn => text::<EndTxnRequest>(bytes, version),
+                _ => Err(format!("the tab decodes the APIs of its own actions only, not {api:?}")),
+            }
+        }
+
+        pub(super) fn response(api: ApiKey, bytes: &mut Bytes, version: i16) -> Result<Body, String> {
+            match api {
+                ApiKey::Produce => text::<ProduceResponse>(bytes, version),
+                ApiKey::CreateTopics => text::<CreateTopicsResponse>(bytes, version),
+                ApiKey::EndTxn => text::<EndTxnResponse>(bytes, version),
+                _ => Err(format!("the tab decodes the APIs of its own actions only, not {api:?}")),
+            }
+        }
+
+        fn text<T: Decodable + std::fmt::Debug>(bytes: &mut Bytes, version: i16) -> Result<Body, String> {
+            let message = T::decode(bytes, version).map_err(|e| e.to_string())?;
+            Ok((format!("{message:#?}"), Vec::new()))
+        }
     }
 
     /// The view every frame starts as: its size prefix and its bytes in hex.
@@ -341,27 +415,85 @@ mod decoding {
         }
     }
 
-    /// The body from `start`: decoded when the whole frame was kept, else why not.
+    /// The body from `start`: decoded when the whole frame was kept, else why not; then its
+    /// record batches' fields.
     fn body(
         view: &mut KafkaFrameView,
         frame: &Frame,
         start: usize,
-        decoded: impl FnOnce() -> Result<String, String>,
+        decoded: impl FnOnce() -> Result<Body, String>,
         name: &str,
     ) {
         view.fields.push(field("body", name.to_string(), start, frame.size));
-        view.body = if frame.bytes.len() < frame.size {
-            format!(
+        if frame.bytes.len() < frame.size {
+            view.body = format!(
                 "{name}: a frame of {} bytes; the inspector keeps its first {}",
                 frame.size,
                 frame.bytes.len()
-            )
-        } else {
-            match decode(decoded) {
-                Ok(text) => shortened(text),
-                Err(error) => format!("{name} does not decode: {error}"),
+            );
+            return;
+        }
+        match decode(decoded) {
+            Ok((text, records)) => {
+                view.body = shortened(text);
+                batch_fields(view, &frame.bytes, &records);
             }
-        };
+            Err(error) => view.body = format!("{name} does not decode: {error}"),
+        }
+    }
+
+    /// Each record batch's header fields with the bytes they span, then its records, for the
+    /// first `MAX_INSPECTED_BATCHES_PER_FRAME` batches. The decoder hands the `records` fields
+    /// out as slices of the frame, so where they lie is where their bytes are.
+    fn batch_fields(view: &mut KafkaFrameView, frame: &Bytes, records: &[Bytes]) {
+        let mut shown = 0;
+        for records in records {
+            let Some(mut at) = position_in(frame, records) else { continue };
+            let end = at + records.len();
+            while shown < MAX_INSPECTED_BATCHES_PER_FRAME && at + BATCH_HEADER_BYTES <= end {
+                let length = i32::from_be_bytes(read(frame, at + 8));
+                let total =
+                    usize::try_from(length).map_or(usize::MAX, |l| l.saturating_add(LOG_OVERHEAD_BYTES));
+                for (name, offset, width) in HEADER_FIELDS {
+                    let bytes = &frame[at + offset..at + offset + width];
+                    let value = match (name, width) {
+                        ("crc", _) => format!("0x{}", hex(bytes).replace(' ', "")),
+                        (_, 1) => (bytes[0] as i8).to_string(),
+                        (_, 2) => i16::from_be_bytes(read(bytes, 0)).to_string(),
+                        (_, 4) => i32::from_be_bytes(read(bytes, 0)).to_string(),
+                        _ => i64::from_be_bytes(read(bytes, 0)).to_string(),
+                    };
+                    view.fields.push(field(
+                        &format!("batch {shown}: {name}"),
+                        value,
+                        at + offset,
+                        at + offset + width,
+                    ));
+                }
+                let batch_end = at.saturating_add(total).min(end);
+                let count = i32::from_be_bytes(read(frame, at + BATCH_HEADER_BYTES - 4));
+                // The records' own fields are varints: their count, and the bytes they span.
+                let name = format!("batch {shown}: records");
+                view.fields.push(field(&name, count.to_string(), at + BATCH_HEADER_BYTES, batch_end));
+                shown += 1;
+                at = batch_end;
+            }
+        }
+    }
+
+    /// Where `part` starts in `whole`, when it is a slice of it.
+    fn position_in(whole: &Bytes, part: &Bytes) -> Option<usize> {
+        let at = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+        (whole.get(at..at.checked_add(part.len())?)? == &part[..]).then_some(at)
+    }
+
+    /// `N` bytes from `at` (zeros past the end: callers checked the header fits).
+    fn read<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+        let mut out = [0; N];
+        if let Some(b) = bytes.get(at..at + N) {
+            out.copy_from_slice(b);
+        }
+        out
     }
 
     fn field(name: &str, value: String, start: usize, end: usize) -> KafkaFieldView {
@@ -392,35 +524,5 @@ mod decoding {
             out.push_str(&format!("{byte:02x}"));
         }
         out
-    }
-}
-
-/// The tab has no Kafka listener, so it keeps no exchanges to decode; its build leaves out
-/// kafka-protocol's decoders of every message rather than carry them unused.
-#[cfg(target_arch = "wasm32")]
-mod decoding {
-    use super::{Frame, Kind};
-    use crate::api::KafkaFrameView;
-
-    pub(super) fn api_name(key: i16) -> String {
-        format!("API key {key}")
-    }
-
-    pub(super) fn request(frame: &Frame, _: Kind) -> KafkaFrameView {
-        undecoded(frame)
-    }
-
-    pub(super) fn response(frame: &Frame, _: i16, _: i16) -> KafkaFrameView {
-        undecoded(frame)
-    }
-
-    fn undecoded(frame: &Frame) -> KafkaFrameView {
-        KafkaFrameView {
-            size: frame.size,
-            fields: Vec::new(),
-            body: "decoded by kite serve only".into(),
-            hex: String::new(),
-            redacted: frame.redacted,
-        }
     }
 }

@@ -18,6 +18,7 @@ mod produce;
 mod sasl;
 mod topics_admin;
 mod transactions;
+pub mod ui_requests;
 pub mod versions;
 
 use bytes::{Buf, Bytes, BytesMut};

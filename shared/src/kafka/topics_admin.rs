@@ -97,19 +97,29 @@ fn create(
                 .collect(),
             replication_factor: (topic.replication_factor != -1).then_some(topic.replication_factor),
         };
-        results.push(match connection.ask(cluster, request.now_ms, command) {
-            Reply::TopicCreated { topic, .. } if request.version >= 5 => {
-                let replicas = topic.partitions.first().map_or(0, |p| p.replicas.len());
-                result
-                    .with_num_partitions(i32::try_from(topic.partitions.len()).unwrap_or(i32::MAX))
-                    .with_replication_factor(i16::try_from(replicas).unwrap_or(i16::MAX))
-            }
-            Reply::TopicCreated { .. } => result,
-            Reply::Error(error) => refuse(error.error.code(), error.message),
-            _ => refuse(ErrorCode::InvalidRequest.code(), "The engine did not answer as a create.".into()),
-        });
+        let reply = connection.ask(cluster, request.now_ms, command);
+        results.push(created(result, reply, request.version));
     }
     respond(request, &CreateTopicsResponse::default().with_topics(results))
+}
+
+/// A topic's result in a CreateTopics response at `version`, from the engine's `create_topic`
+/// reply (the listener's answer, and the inspector's for the UI's own creates).
+pub(super) fn created(result: CreatableTopicResult, reply: Reply, version: i16) -> CreatableTopicResult {
+    let refuse = |code: i16, message: String| {
+        result.clone().with_error_code(code).with_error_message(Some(StrBytes::from_string(message)))
+    };
+    match reply {
+        Reply::TopicCreated { topic, .. } if version >= 5 => {
+            let replicas = topic.partitions.first().map_or(0, |p| p.replicas.len());
+            result
+                .with_num_partitions(i32::try_from(topic.partitions.len()).unwrap_or(i32::MAX))
+                .with_replication_factor(i16::try_from(replicas).unwrap_or(i16::MAX))
+        }
+        Reply::TopicCreated { .. } => result,
+        Reply::Error(error) => refuse(error.error.code(), error.message),
+        _ => refuse(ErrorCode::InvalidRequest.code(), "The engine did not answer as a create.".into()),
+    }
 }
 
 /// DeleteTopics: each topic deleted as `kafka-topics --delete` would (internal topics refused).

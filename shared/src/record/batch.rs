@@ -48,6 +48,24 @@ const PRODUCER_EPOCH_AT: usize = 51;
 const BASE_SEQUENCE_AT: usize = 53;
 const RECORD_COUNT_AT: usize = 57;
 
+/// The batch header's fields by Kafka's names (`DefaultRecordBatch`), each with its first byte
+/// and width: how the protocol inspector maps a batch's bytes to its fields.
+pub const HEADER_FIELDS: [(&str, usize, usize); 13] = [
+    ("baseOffset", BASE_OFFSET_AT, 8),
+    ("batchLength", BATCH_LENGTH_AT, 4),
+    ("partitionLeaderEpoch", PARTITION_LEADER_EPOCH_AT, 4),
+    ("magic", MAGIC_AT, 1),
+    ("crc", CRC_AT, 4),
+    ("attributes", ATTRIBUTES_AT, 2),
+    ("lastOffsetDelta", LAST_OFFSET_DELTA_AT, 4),
+    ("baseTimestamp", BASE_TIMESTAMP_AT, 8),
+    ("maxTimestamp", MAX_TIMESTAMP_AT, 8),
+    ("producerId", PRODUCER_ID_AT, 8),
+    ("producerEpoch", PRODUCER_EPOCH_AT, 2),
+    ("baseSequence", BASE_SEQUENCE_AT, 4),
+    ("recordCount", RECORD_COUNT_AT, 4),
+];
+
 const COMPRESSION_MASK: i16 = 0x07;
 const TIMESTAMP_TYPE_BIT: i16 = 0x08;
 const TRANSACTIONAL_BIT: i16 = 0x10;
