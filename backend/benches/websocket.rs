@@ -4,8 +4,10 @@
 //! (one request per record, 100-byte values), `produce_batch` of 1000 records per request (JSON),
 //! `produce_records` of the same 1000 records as one Kafka record batch in a binary frame, fetch
 //! of 1000 records per request (JSON, and `fetch_records`' binary batches decoded by the client),
-//! and single-record produce latency p50/p99; and kcat over Kafka's protocol, against Kite and
-//! against Tansu (a Kafka-compatible broker in Rust) in the same run.
+//! and single-record produce latency p50/p99; and kcat over Kafka's protocol, then a pipelined
+//! producer of pre-encoded 1 MB requests (which keeps the broker, not the client, the
+//! bottleneck), each against Kite and against Tansu (a Kafka-compatible broker in Rust) in the
+//! same run.
 //! `cargo xtask bench` runs it.
 
 use std::io::{BufRead, BufReader};
@@ -161,6 +163,8 @@ struct Server {
     client: ApiClient,
     /// Broker 0's Kafka listener (`bootstrap.servers`).
     kafka: Option<String>,
+    /// Every broker's Kafka listener, by broker id.
+    listeners: Vec<String>,
 }
 
 impl Server {
@@ -186,18 +190,24 @@ impl Server {
             .expect("kite serve starts");
         // `Kafka listeners: broker 0 at HOST:PORT, …` first, then `Kite is serving on http://…`.
         let mut kafka = None;
+        let mut listeners = Vec::new();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let addr = loop {
             let line = lines.next().expect("kite serve prints its addresses").unwrap();
-            if let Some(rest) = line.strip_prefix("Kafka listeners: broker 0 at ") {
-                kafka = rest.split([',', ' ']).next().map(str::to_string);
+            if let Some(rest) = line.strip_prefix("Kafka listeners: ") {
+                listeners = rest
+                    .split(", ")
+                    .filter_map(|each| each.split(" at ").nth(1))
+                    .map(|addr| addr.split_whitespace().next().unwrap_or(addr).to_string())
+                    .collect();
+                kafka = listeners.first().cloned();
             }
             if let Some(rest) = line.strip_prefix("Kite is serving on http://") {
                 break rest.split_whitespace().next().unwrap().to_string();
             }
         };
         let client = ApiClient::connect(&format!("ws://{addr}/ws")).unwrap();
-        Server { child, client, kafka }
+        Server { child, client, kafka, listeners }
     }
 
     /// A binary frame: the header is the command, the payload its records.
@@ -314,6 +324,119 @@ fn kafka_clients(
     if let Some(tansu) = &tansu {
         let baseline = kcat.consume(&tansu.bootstrap, "bench-kafka");
         tansu_row("consume, kcat over Kafka's protocol", rate(baseline), rate(kafka));
+    }
+    // kcat spends about as much CPU as either broker, so its rates say little about the brokers;
+    // the same pre-encoded requests, pipelined, keep the broker the bottleneck.
+    let pipelined = Pipelined::new(acks);
+    let name = "produce, pipelined 1 MB requests";
+    let topic = "bench-kafka-pipelined";
+    let create = Command::CreateTopic {
+        name: topic.into(),
+        partitions: 1,
+        configs: Default::default(),
+        replication_factor: Some(replication_factor),
+    };
+    let Reply::TopicCreated { topic: created, .. } = server.request(create) else { panic!("not created") };
+    let leader = created.partitions[0].leader.expect("a leader") as usize;
+    let kafka = pipelined.produce(&server.listeners[leader], topic);
+    println!("{:<44} kafka {:>12.0} records/s", name, pipelined.rate(kafka));
+    if let Some(tansu) = &tansu {
+        tansu.create_topic(topic);
+        let baseline = pipelined.produce(&tansu.bootstrap, topic);
+        tansu_row(name, pipelined.rate(baseline), pipelined.rate(kafka));
+    }
+}
+
+/// Records per request of the pipelined producer: about 1 MB of 100 B records, as kcat's
+/// `batch.size=1000000` sends them.
+const PIPELINED_BATCH_RECORDS: usize = 8_000;
+/// Requests the pipelined producer sends per run.
+const PIPELINED_REQUESTS: usize = 100;
+/// Requests it keeps in flight, librdkafka's `max.in.flight` for an idempotent producer.
+const PIPELINED_IN_FLIGHT: usize = 5;
+/// The Produce version it speaks (flexible; every broker here serves it).
+const PIPELINED_PRODUCE_VERSION: i16 = 9;
+
+/// A producer that spends next to no CPU of its own: the same ProduceRequest (one RecordBatch of
+/// `PIPELINED_BATCH_RECORDS` records to partition 0), encoded once, sent `PIPELINED_REQUESTS`
+/// times with `PIPELINED_IN_FLIGHT` in flight; every response read and checked.
+struct Pipelined {
+    acks: i16,
+    batch: bytes::Bytes,
+}
+
+impl Pipelined {
+    fn new(acks: &str) -> Pipelined {
+        let records = (0..PIPELINED_BATCH_RECORDS)
+            .zip(0..)
+            .map(|(i, delta)| BatchRecord {
+                offset_delta: delta,
+                key: Some(format!("key-{i:06}").into_bytes()),
+                value: Some(vec![b'v'; VALUE_BYTES]),
+                ..BatchRecord::default()
+            })
+            .collect();
+        let batch = RecordBatch::new(NOW_MS, records).encode().unwrap();
+        Pipelined { acks: if acks == "all" { -1 } else { 1 }, batch: batch.into() }
+    }
+
+    fn rate(&self, took: Duration) -> f64 {
+        (PIPELINED_REQUESTS * PIPELINED_BATCH_RECORDS) as f64 / took.as_secs_f64()
+    }
+
+    /// The run against `bootstrap` (its partition 0 of `topic` led by that broker), timed from
+    /// the first byte sent to the last response read.
+    fn produce(&self, bootstrap: &str, topic: &str) -> Duration {
+        use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+        use kafka_protocol::messages::{ApiKey, ProduceRequest, ProduceResponse, RequestHeader, TopicName};
+        use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
+        use std::io::{Read, Write};
+        let version = PIPELINED_PRODUCE_VERSION;
+        let request =
+            ProduceRequest::default().with_acks(self.acks).with_timeout_ms(30_000).with_topic_data(vec![
+                TopicProduceData::default()
+                    .with_name(TopicName(StrBytes::from_string(topic.to_string())))
+                    .with_partition_data(vec![
+                        PartitionProduceData::default().with_index(0).with_records(Some(self.batch.clone())),
+                    ]),
+            ]);
+        let frame = |correlation_id: i32| {
+            let header = RequestHeader::default()
+                .with_request_api_key(ApiKey::Produce as i16)
+                .with_request_api_version(version)
+                .with_correlation_id(correlation_id)
+                .with_client_id(Some(StrBytes::from_static_str("kite-bench")));
+            let mut out = bytes::BytesMut::new();
+            out.extend_from_slice(&[0; 4]);
+            header.encode(&mut out, ProduceRequest::header_version(version)).unwrap();
+            request.encode(&mut out, version).unwrap();
+            let size = (out.len() - 4) as i32;
+            out[..4].copy_from_slice(&size.to_be_bytes());
+            out.freeze()
+        };
+        let frames: Vec<bytes::Bytes> = (0..PIPELINED_REQUESTS as i32).map(frame).collect();
+        let mut socket = std::net::TcpStream::connect(bootstrap).unwrap();
+        socket.set_nodelay(true).unwrap();
+        let started = Instant::now();
+        let (mut sent, mut answered) = (0, 0);
+        while answered < PIPELINED_REQUESTS {
+            while sent < PIPELINED_REQUESTS && sent - answered < PIPELINED_IN_FLIGHT {
+                socket.write_all(&frames[sent]).unwrap();
+                sent += 1;
+            }
+            let mut size = [0; 4];
+            socket.read_exact(&mut size).unwrap();
+            let mut response = vec![0; i32::from_be_bytes(size) as usize];
+            socket.read_exact(&mut response).unwrap();
+            let mut body = bytes::Bytes::from(response);
+            let header_version = ProduceResponse::header_version(version);
+            kafka_protocol::messages::ResponseHeader::decode(&mut body, header_version).unwrap();
+            let answer = ProduceResponse::decode(&mut body, version).unwrap();
+            let code = answer.responses[0].partition_responses[0].error_code;
+            assert_eq!(code, 0, "produce {answered} to {bootstrap} answered error {code}");
+            answered += 1;
+        }
+        started.elapsed()
     }
 }
 

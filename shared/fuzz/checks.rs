@@ -176,8 +176,9 @@ pub(crate) mod offsets_record_decode {
     }
 }
 
-/// Arbitrary bytes into the RecordBatch v2 decoder: it must never panic, and whatever it accepts
-/// must survive encode → decode unchanged.
+/// Arbitrary bytes into the RecordBatch v2 decoder: it must never panic, whatever it accepts
+/// must survive encode → decode unchanged, and `RecordBatch::check` (the in-place check of a batch
+/// stored as it came) must accept exactly what it accepts.
 ///
 /// Random bytes almost never carry a valid CRC-32C, which would keep the fuzzer at the door. So
 /// each input is decoded twice: as it is, and with its CRC field rewritten to match, which lets
@@ -187,6 +188,14 @@ pub(crate) mod record_batch_decode {
     use super::*;
 
     fn check(data: &[u8]) {
+        // The in-place check a broker stores a batch after accepts exactly what decode does.
+        let checked = RecordBatch::check(data);
+        assert_eq!(checked.is_ok(), RecordBatch::decode(data).is_ok(), "check and decode disagree");
+        if let (Ok((batch, used)), Ok((checked, checked_used))) = (RecordBatch::decode(data), checked) {
+            assert_eq!(used, checked_used);
+            let deltas: Vec<i64> = batch.records.iter().map(|r| r.timestamp_delta).collect();
+            assert_eq!(checked.timestamp_deltas, deltas);
+        }
         if let Ok((batch, used)) = RecordBatch::decode(data) {
             assert!(used <= data.len());
             let bytes = batch.encode().expect("a decoded batch re-encodes");

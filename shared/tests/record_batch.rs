@@ -309,10 +309,36 @@ proptest! {
         prop_assert_eq!(decoded, batch);
     }
 
-    /// The fuzz target's property, bounded, in every test run: arbitrary bytes never panic.
+    /// The fuzz target's property, bounded, in every test run: arbitrary bytes never panic, and
+    /// the in-place check accepts exactly what decode accepts.
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
-        let _ = RecordBatch::decode(&bytes);
+        prop_assert_eq!(RecordBatch::check(&bytes).is_ok(), RecordBatch::decode(&bytes).is_ok());
+    }
+
+    /// A valid batch, checked in place: its records' timestamps, the bytes of its keys and
+    /// values and whether its offsets are a producer's 0, 1, 2, … — what decoding it would say.
+    #[test]
+    fn the_in_place_check_reads_what_decode_reads(
+        records in proptest::collection::vec(arb_record(), 1..20),
+        gap in 0usize..20,
+        codec in arb_compression(),
+    ) {
+        let records: Vec<BatchRecord> = records
+            .into_iter()
+            .enumerate()
+            .map(|(i, record)| BatchRecord { offset_delta: (i + usize::from(i > gap)) as i32, ..record })
+            .collect();
+        let mut batch = RecordBatch::new(1_700_000_000_000, records);
+        batch.attributes.compression = codec;
+        let bytes = batch.encode().unwrap();
+        let (checked, used) = RecordBatch::check(&bytes).unwrap();
+        prop_assert_eq!(used, bytes.len());
+        let deltas: Vec<i64> = batch.records.iter().map(|r| r.timestamp_delta).collect();
+        prop_assert_eq!(checked.timestamp_deltas, deltas);
+        let data: usize = batch.records.iter().map(|r| r.key.as_ref().map_or(0, Vec::len) + r.value.as_ref().map_or(0, Vec::len)).sum();
+        prop_assert_eq!(checked.data_bytes, data);
+        prop_assert_eq!(checked.dense, gap + 1 >= batch.records.len());
     }
 
     /// Valid batches with single bytes flipped after the CRC was computed are rejected or decode;

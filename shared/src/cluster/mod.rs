@@ -315,6 +315,136 @@ fn keeps_as_sent(batch: &RecordBatch, compression: TopicCompression) -> bool {
     in_order && last && codec && !batch.records.is_empty()
 }
 
+/// A `produce_records` payload read: each record with its timestamp, the producer's batch
+/// when it is idempotent, how many batches came, and the first one's bytes when they can be
+/// stored as they came.
+struct ProducerRecords<'a> {
+    records: Vec<(i64, BatchRecord)>,
+    idempotent: Option<ProducerBatch>,
+    batches: usize,
+    kept: Option<&'a [u8]>,
+}
+
+/// A payload that is one batch a topic keeps as it came: its records' timestamps, and the
+/// producer's batch when it is idempotent.
+struct AsSent {
+    timestamps: Vec<i64>,
+    idempotent: Option<ProducerBatch>,
+}
+
+/// A payload that is one batch a topic keeps as it came (`keeps_as_sent`), checked in place as
+/// Kafka's broker validates a batch it stores: its records are never copied out, and stand in
+/// the answer as their timestamps only. `None` for any other payload.
+fn records_as_sent(payload: &[u8], compression: TopicCompression) -> Result<Option<AsSent>, KafkaError> {
+    let (checked, used) = RecordBatch::check(payload).map_err(not_batches)?;
+    let header = &checked.header;
+    let codec = match compression {
+        TopicCompression::Producer => true,
+        TopicCompression::Codec(codec) => codec == header.attributes.compression,
+    };
+    let count = checked.timestamp_deltas.len();
+    let last = i32::try_from(count).is_ok_and(|n| header.last_offset_delta == n - 1);
+    if used != payload.len() || !(checked.dense && last && codec && count > 0) {
+        return Ok(None);
+    }
+    refuse_control(header.attributes.control)?;
+    check_produce_size(checked.data_bytes, count)?;
+    let timestamps = checked
+        .timestamp_deltas
+        .iter()
+        .map(|delta| record_timestamp(header.base_timestamp, *delta))
+        .collect::<Result<Vec<_>, _>>()?;
+    let idempotent = (header.producer_id >= 0).then(|| ProducerBatch {
+        producer_id: header.producer_id,
+        epoch: header.producer_epoch,
+        first_sequence: header.base_sequence,
+        record_count: i32::try_from(count).unwrap_or(i32::MAX).max(1),
+        transactional: header.attributes.transactional,
+    });
+    Ok(Some(AsSent { timestamps, idempotent }))
+}
+
+/// A payload's batches decoded, every record copied out (to be placed one by one, or put in
+/// new batches); the first batch's bytes kept when the topic can store them as they came.
+fn records_decoded(
+    payload: &[u8],
+    compression: Option<TopicCompression>,
+) -> Result<ProducerRecords<'_>, KafkaError> {
+    let mut read = ProducerRecords { records: Vec::new(), idempotent: None, batches: 0, kept: None };
+    let mut decoded_bytes = 0usize;
+    let mut rest = payload;
+    while !rest.is_empty() {
+        let (batch, used) = RecordBatch::decode(rest).map_err(not_batches)?;
+        if read.batches == 0 && compression.is_some_and(|compression| keeps_as_sent(&batch, compression)) {
+            read.kept = Some(&rest[..used]);
+        }
+        rest = &rest[used..];
+        read.batches += 1;
+        refuse_control(batch.attributes.control)?;
+        if batch.producer_id >= 0 {
+            read.idempotent = Some(ProducerBatch {
+                producer_id: batch.producer_id,
+                epoch: batch.producer_epoch,
+                first_sequence: batch.base_sequence,
+                record_count: i32::try_from(batch.records.len()).unwrap_or(i32::MAX).max(1),
+                transactional: batch.attributes.transactional,
+            });
+        }
+        for record in batch.records {
+            decoded_bytes +=
+                record.key.as_ref().map_or(0, Vec::len) + record.value.as_ref().map_or(0, Vec::len);
+            let timestamp = record_timestamp(batch.base_timestamp, record.timestamp_delta)?;
+            read.records.push((timestamp, BatchRecord { timestamp_delta: 0, offset_delta: 0, ..record }));
+        }
+        check_produce_size(decoded_bytes, read.records.len())?;
+    }
+    Ok(read)
+}
+
+fn not_batches(e: crate::record::batch::BatchError) -> KafkaError {
+    KafkaError::new(ErrorCode::CorruptMessage, format!("The binary payload is not Kafka record batches: {e}"))
+}
+
+/// Markers are the transaction coordinator's to write, never a client's.
+fn refuse_control(control: bool) -> Result<(), KafkaError> {
+    if control {
+        return Err(KafkaError::new(
+            ErrorCode::InvalidRecord,
+            "A client may not produce a control batch (a transaction marker).".to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// A record's timestamp: its batch's base plus its delta, non-negative.
+fn record_timestamp(base_timestamp: i64, delta: i64) -> Result<i64, KafkaError> {
+    let timestamp = base_timestamp.checked_add(delta).ok_or_else(|| {
+        KafkaError::new(
+            ErrorCode::InvalidRequest,
+            format!("A record's timestamp overflows: {base_timestamp} + {delta}."),
+        )
+    })?;
+    check_timestamp(timestamp)?;
+    Ok(timestamp)
+}
+
+/// What one `produce_records` may carry: `MAX_BATCH_BYTES` of keys and values,
+/// `MAX_PRODUCE_BATCH_RECORDS` records.
+fn check_produce_size(data_bytes: usize, records: usize) -> Result<(), KafkaError> {
+    let invalid = |message: String| KafkaError::new(ErrorCode::InvalidRequest, message);
+    if data_bytes > MAX_BATCH_BYTES {
+        return Err(invalid(format!(
+            "A produce_records carries at most {MAX_BATCH_BYTES} bytes of keys and values."
+        )));
+    }
+    if records > MAX_PRODUCE_BATCH_RECORDS {
+        return Err(invalid(format!(
+            "A produce_records carries at most {MAX_PRODUCE_BATCH_RECORDS} records."
+        )));
+    }
+    Ok(())
+}
+
 /// One record to produce, as the command gave it.
 struct ProduceRequest<'a> {
     topic: &'a str,
@@ -695,7 +825,7 @@ impl Cluster {
             Command::ProduceRecords { topic, partition, partitioner, acks, payload } => {
                 let log_append_time_ms = self.log_append_time(&topic, now_ms);
                 self.with_acks(&topic, acks, |cluster| {
-                    cluster.produce_records(now_ms, acks, &topic, partition, partitioner, &payload)
+                    cluster.produce_records(now_ms, acks, &topic, (partition, partitioner), payload)
                 })
                 .map(|reply| compact(reply, log_append_time_ms))
             }
@@ -1424,78 +1554,44 @@ impl Cluster {
         now_ms: i64,
         acks: Acks,
         topic_name: &str,
-        partition: Option<i32>,
-        partitioner: PartitionerKind,
-        payload: &[u8],
+        (partition, partitioner): (Option<i32>, PartitionerKind),
+        payload: Vec<u8>,
     ) -> Result<Reply, KafkaError> {
         refuse_internal(topic_name)?;
-        let invalid = |message: String| KafkaError::new(ErrorCode::InvalidRequest, message);
         if payload.is_empty() {
-            return Err(invalid(
-                "produce_records carries its records as Kafka record batches in a binary frame; none came."
-                    .into(),
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                "produce_records carries its records as Kafka record batches in a binary frame; none came.",
             ));
         }
-        let mut records = Vec::new();
-        let mut decoded_bytes = 0usize;
-        let mut rest = payload;
-        // An idempotent producer's batch (it has a producer id), and how many batches came.
-        let (mut idempotent, mut batches) = (None, 0);
         let compression = self.topics.get(topic_name).map(|topic| topic.config.compression_type);
-        // The first batch's bytes, when they can be stored as they came (one batch, below).
-        let mut kept = None;
-        while !rest.is_empty() {
-            let (batch, used) = RecordBatch::decode(rest).map_err(|e| {
-                KafkaError::new(
-                    ErrorCode::CorruptMessage,
-                    format!("The binary payload is not Kafka record batches: {e}"),
-                )
-            })?;
-            if batches == 0 && compression.is_some_and(|compression| keeps_as_sent(&batch, compression)) {
-                kept = Some(&rest[..used]);
-            }
-            rest = &rest[used..];
-            batches += 1;
-            if batch.attributes.control {
-                // Markers are the transaction coordinator's to write, never a client's.
-                return Err(KafkaError::new(
-                    ErrorCode::InvalidRecord,
-                    "A client may not produce a control batch (a transaction marker).".to_string(),
-                ));
-            }
-            if batch.producer_id >= 0 {
-                idempotent = Some(ProducerBatch {
-                    producer_id: batch.producer_id,
-                    epoch: batch.producer_epoch,
-                    first_sequence: batch.base_sequence,
-                    record_count: i32::try_from(batch.records.len()).unwrap_or(i32::MAX).max(1),
-                    transactional: batch.attributes.transactional,
-                });
-            }
-            for record in batch.records {
-                decoded_bytes +=
-                    record.key.as_ref().map_or(0, Vec::len) + record.value.as_ref().map_or(0, Vec::len);
-                let timestamp =
-                    batch.base_timestamp.checked_add(record.timestamp_delta).ok_or_else(|| {
-                        invalid(format!(
-                            "A record's timestamp overflows: {} + {}.",
-                            batch.base_timestamp, record.timestamp_delta
-                        ))
-                    })?;
-                check_timestamp(timestamp)?;
-                records.push((timestamp, BatchRecord { timestamp_delta: 0, offset_delta: 0, ..record }));
-            }
-            if decoded_bytes > MAX_BATCH_BYTES {
-                return Err(invalid(format!(
-                    "A produce_records carries at most {MAX_BATCH_BYTES} bytes of keys and values."
-                )));
-            }
-            if records.len() > MAX_PRODUCE_BATCH_RECORDS {
-                return Err(invalid(format!(
-                    "A produce_records carries at most {MAX_PRODUCE_BATCH_RECORDS} records."
-                )));
-            }
+        let as_sent = match (partition, compression) {
+            (Some(_), Some(compression)) => records_as_sent(&payload, compression)?,
+            _ => None,
+        };
+        // One batch to the partition the producer named, stored as it came, as Kafka stores it:
+        // checked in place, no record copied out or placed one by one.
+        if let (Some(partition), Some(AsSent { timestamps, idempotent })) = (partition, as_sent) {
+            let records = match idempotent {
+                None => self.append_as_sent(now_ms, acks, (topic_name, partition), payload, &timestamps)?,
+                Some(batch) => {
+                    let records = timestamps.into_iter().map(|ts| (ts, BatchRecord::default())).collect();
+                    let to = (Some(partition), partitioner);
+                    self.produce_idempotent(
+                        now_ms,
+                        acks,
+                        topic_name,
+                        to,
+                        (batch, 1, Some(&payload)),
+                        records,
+                    )?
+                    .0
+                }
+            };
+            return Ok(Reply::ProducedBatch { topic: topic_name.to_string(), records });
         }
+        let payload = &payload[..];
+        let ProducerRecords { records, idempotent, batches, kept } = records_decoded(payload, compression)?;
         // Kafka stores a producer's batch as it came; Kite does too when it goes whole to the
         // partition the client named. Otherwise (no partition named: the records are placed one
         // by one, as `produce_batch`'s) the records go in new batches.
@@ -1560,26 +1656,7 @@ impl Cluster {
                 Some(kept) if by_partition.len() == 1 => kept.to_vec(),
                 _ => encode_batch(now_ms, &placed, indexes, compression, producer)?,
             };
-            let (log, _) = self.readable(topic_name, partition)?;
-            if bytes.len() > log.config().max_message_bytes {
-                return Err(KafkaError::new(
-                    ErrorCode::MessageTooLarge,
-                    format!(
-                        "The record batch for partition {partition} is {} bytes, over the topic's max.message.bytes {}.",
-                        bytes.len(),
-                        log.config().max_message_bytes
-                    ),
-                ));
-            }
-            if log.size_bytes() + bytes.len() > self.options.max_partition_bytes {
-                return Err(KafkaError::new(
-                    ErrorCode::PolicyViolation,
-                    format!(
-                        "Partition {topic_name}-{partition} holds Kite's in-memory limit of {} bytes; lower retention.ms or retention.bytes.",
-                        self.options.max_partition_bytes
-                    ),
-                ));
-            }
+            self.check_append(topic_name, partition, bytes.len())?;
             encoded.push((partition, bytes));
         }
         let first_offsets: BTreeMap<i32, i64> =
@@ -1594,6 +1671,58 @@ impl Cluster {
             }
         }
         Ok(results)
+    }
+
+    /// Whether a batch of `len` bytes may go to the partition: within the topic's
+    /// `max.message.bytes` and the partition's room under Kite's limit.
+    fn check_append(&self, topic_name: &str, partition: i32, len: usize) -> Result<(), KafkaError> {
+        let (log, _) = self.readable(topic_name, partition)?;
+        if len > log.config().max_message_bytes {
+            return Err(KafkaError::new(
+                ErrorCode::MessageTooLarge,
+                format!(
+                    "The record batch for partition {partition} is {len} bytes, over the topic's max.message.bytes {}.",
+                    log.config().max_message_bytes
+                ),
+            ));
+        }
+        if log.size_bytes() + len > self.options.max_partition_bytes {
+            return Err(KafkaError::new(
+                ErrorCode::PolicyViolation,
+                format!(
+                    "Partition {topic_name}-{partition} holds Kite's in-memory limit of {} bytes; lower retention.ms or retention.bytes.",
+                    self.options.max_partition_bytes
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A producer's batch appended as it came to the partition it named (`records_as_sent`):
+    /// each record's offset follows from the base offset the leader gives the batch.
+    fn append_as_sent(
+        &mut self,
+        now_ms: i64,
+        acks: Acks,
+        (topic_name, partition): (&str, i32),
+        batch: Vec<u8>,
+        timestamps: &[i64],
+    ) -> Result<Vec<ProducedRecord>, KafkaError> {
+        let state = self.topics.get(topic_name).ok_or_else(|| unknown_topic(topic_name))?;
+        if !(0..state.partitions).contains(&partition) {
+            return Err(unknown_partition(topic_name, partition));
+        }
+        let min_isr = state.config.min_insync_replicas;
+        let log_append_time = state.config.message_timestamp_type == TimestampType::LogAppendTime;
+        self.check_append(topic_name, partition, batch.len())?;
+        let appended = self.brokers.append(now_ms, topic_name, vec![(partition, batch)], acks, min_isr)?;
+        let first = appended.first().map(|(_, offset)| *offset);
+        let records = timestamps.iter().zip(0..).map(|(timestamp_ms, delta)| ProducedRecord {
+            partition,
+            offset: first.map_or(NO_OFFSET, |first| first + delta),
+            timestamp_ms: if log_append_time { now_ms } else { *timestamp_ms },
+        });
+        Ok(records.collect())
     }
 
     /// `fetch_records`: whole batches from `offset` as the log stores them (no decoding here: the

@@ -610,8 +610,23 @@ impl BatchRecord {
         }
         Ok(())
     }
+}
 
-    fn decode(reader: &mut Reader<'_>) -> Result<BatchRecord, BatchError> {
+/// A record read in place, every field checked, nothing copied out: a producer's megabyte
+/// batch that is stored as it came need not be ([`RecordBatch::check`]); `to_owned` copies it
+/// into a [`BatchRecord`] ([`RecordBatch::decode`]).
+struct RecordRef<'a> {
+    timestamp_delta: i64,
+    offset_delta: i32,
+    key: Option<&'a [u8]>,
+    value: Option<&'a [u8]>,
+    /// The headers' bytes, already checked, and how many there are.
+    headers: &'a [u8],
+    header_count: usize,
+}
+
+impl<'a> RecordRef<'a> {
+    fn decode(reader: &mut Reader<'a>) -> Result<RecordRef<'a>, BatchError> {
         let declared = reader.varint("record length")?;
         if declared < 0 {
             return Err(BatchError::NegativeLength { field: "record", len: declared });
@@ -621,25 +636,104 @@ impl BatchRecord {
         let _attributes = fields.i8("record attributes")?;
         let timestamp_delta = fields.varlong("timestampDelta")?;
         let offset_delta = fields.varint("offsetDelta")?;
-        let key = fields.nullable_bytes("key")?.map(<[u8]>::to_vec);
-        let value = fields.nullable_bytes("value")?.map(<[u8]>::to_vec);
+        let key = fields.nullable_bytes("key")?;
+        let value = fields.nullable_bytes("value")?;
         let header_count = fields.varint("header count")?;
         if header_count < 0 {
             return Err(BatchError::NegativeLength { field: "headers", len: header_count });
         }
-        // Each header takes at least two bytes (key length, value length).
-        let mut headers = Vec::with_capacity((header_count as usize).min(fields.remaining() / 2));
+        let headers_at = fields.position();
         for _ in 0..header_count {
+            let key = fields.nullable_bytes("header key")?.ok_or(BatchError::NullHeaderKey)?;
+            std::str::from_utf8(key).map_err(|_| BatchError::HeaderKeyNotUtf8)?;
+            fields.nullable_bytes("header value")?;
+        }
+        if fields.remaining() != 0 {
+            return Err(BatchError::RecordLengthMismatch { declared, actual: fields.position() });
+        }
+        Ok(RecordRef {
+            timestamp_delta,
+            offset_delta,
+            key,
+            value,
+            headers: &body[headers_at..],
+            header_count: header_count as usize,
+        })
+    }
+}
+
+impl RecordRef<'_> {
+    /// The record copied out of its batch.
+    fn to_owned(&self) -> Result<BatchRecord, BatchError> {
+        let record = self;
+        let mut fields = Reader::new(record.headers);
+        let mut headers = Vec::with_capacity(record.header_count);
+        for _ in 0..record.header_count {
+            // Checked by `RecordRef::decode`; read again to copy them out.
             let key = fields.nullable_bytes("header key")?.ok_or(BatchError::NullHeaderKey)?;
             let key = std::str::from_utf8(key).map_err(|_| BatchError::HeaderKeyNotUtf8)?.to_string();
             let value = fields.nullable_bytes("header value")?.map(<[u8]>::to_vec);
             headers.push(Header { key, value });
         }
-        if fields.remaining() != 0 {
-            return Err(BatchError::RecordLengthMismatch { declared, actual: fields.position() });
-        }
-        Ok(BatchRecord { timestamp_delta, offset_delta, key, value, headers })
+        Ok(BatchRecord {
+            timestamp_delta: record.timestamp_delta,
+            offset_delta: record.offset_delta,
+            key: record.key.map(<[u8]>::to_vec),
+            value: record.value.map(<[u8]>::to_vec),
+            headers,
+        })
     }
+}
+
+/// A batch checked as [`RecordBatch::decode`] checks it, without copying its records out: what
+/// a broker needs to store a producer's batch as it came.
+#[derive(Debug)]
+pub struct CheckedBatch {
+    /// Its header.
+    pub header: BatchHeader,
+    /// Each record's timestamp delta, in order.
+    pub timestamp_deltas: Vec<i64>,
+    /// The bytes of its keys and values.
+    pub data_bytes: usize,
+    /// Whether its offset deltas are 0, 1, 2, … (a producer's batch, not a compacted one).
+    pub dense: bool,
+}
+
+/// Every record of a batch's (decompressed) records bytes, checked and handed to `visit` in
+/// order: offsets rising within the count the header declares.
+fn walk_records<'a>(
+    header: &BatchHeader,
+    records_bytes: &'a [u8],
+    mut visit: impl FnMut(RecordRef<'a>) -> Result<(), BatchError>,
+) -> Result<(), BatchError> {
+    let mut reader = Reader::new(records_bytes);
+    let mut count = 0usize;
+    let mut previous: Option<i32> = None;
+    while reader.remaining() > 0 {
+        if count == header.record_count as usize {
+            return Err(BatchError::TrailingBytes { count: reader.remaining() });
+        }
+        let record = RecordRef::decode(&mut reader)?;
+        // Offsets rise within a batch; compaction may leave gaps, never reorderings.
+        if let Some(previous) = previous
+            && record.offset_delta <= previous
+        {
+            return Err(BatchError::OffsetDeltaOutOfOrder { previous, found: record.offset_delta });
+        }
+        if record.offset_delta < 0 || record.offset_delta > header.last_offset_delta {
+            return Err(BatchError::OffsetDeltaBeyondLast {
+                offset_delta: record.offset_delta,
+                last_offset_delta: header.last_offset_delta,
+            });
+        }
+        previous = Some(record.offset_delta);
+        count += 1;
+        visit(record)?;
+    }
+    if count != header.record_count as usize {
+        return Err(BatchError::RecordCountMismatch { declared: header.record_count, found: count });
+    }
+    Ok(())
 }
 
 impl RecordBatch {
@@ -717,49 +811,12 @@ impl RecordBatch {
         let header = BatchHeader::parse(input)?;
         let total = header.total_bytes();
         let body = &input[BATCH_HEADER_BYTES..total];
-        let codec = header.attributes.compression;
-        let decompressed;
-        let records_bytes = if codec == Compression::None {
-            body
-        } else {
-            decompressed = compression::decompress(codec, body, MAX_DECOMPRESSED_BATCH_BYTES)?;
-            if header.record_count as usize > decompressed.len() / MIN_RECORD_BYTES {
-                return Err(BatchError::RecordCountTooLarge {
-                    count: header.record_count,
-                    body_bytes: decompressed.len(),
-                });
-            }
-            &decompressed[..]
-        };
-        let mut reader = Reader::new(records_bytes);
+        let decompressed = records_bytes(&header, body)?;
         let mut records = Vec::with_capacity(header.record_count as usize);
-        let mut previous: Option<i32> = None;
-        while reader.remaining() > 0 {
-            if records.len() == header.record_count as usize {
-                return Err(BatchError::TrailingBytes { count: reader.remaining() });
-            }
-            let record = BatchRecord::decode(&mut reader)?;
-            // Offsets rise within a batch; compaction may leave gaps, never reorderings.
-            if let Some(previous) = previous
-                && record.offset_delta <= previous
-            {
-                return Err(BatchError::OffsetDeltaOutOfOrder { previous, found: record.offset_delta });
-            }
-            if record.offset_delta < 0 || record.offset_delta > header.last_offset_delta {
-                return Err(BatchError::OffsetDeltaBeyondLast {
-                    offset_delta: record.offset_delta,
-                    last_offset_delta: header.last_offset_delta,
-                });
-            }
-            previous = Some(record.offset_delta);
-            records.push(record);
-        }
-        if records.len() != header.record_count as usize {
-            return Err(BatchError::RecordCountMismatch {
-                declared: header.record_count,
-                found: records.len(),
-            });
-        }
+        walk_records(&header, decompressed.as_deref().unwrap_or(body), |record| {
+            records.push(record.to_owned()?);
+            Ok(())
+        })?;
         let batch = RecordBatch {
             base_offset: header.base_offset,
             partition_leader_epoch: header.partition_leader_epoch,
@@ -774,4 +831,40 @@ impl RecordBatch {
         };
         Ok((batch, total))
     }
+
+    /// Checks the batch at the start of `input` as [`RecordBatch::decode`] does (its CRC, every
+    /// record's framing, offsets and headers) without copying its records out; returns what a
+    /// broker storing it as it came needs, and how many bytes it took.
+    pub fn check(input: &[u8]) -> Result<(CheckedBatch, usize), BatchError> {
+        let header = BatchHeader::parse(input)?;
+        let total = header.total_bytes();
+        let body = &input[BATCH_HEADER_BYTES..total];
+        let decompressed = records_bytes(&header, body)?;
+        let mut timestamp_deltas = Vec::with_capacity(header.record_count as usize);
+        let (mut data_bytes, mut dense) = (0usize, true);
+        walk_records(&header, decompressed.as_deref().unwrap_or(body), |record| {
+            dense &= i64::from(record.offset_delta) == timestamp_deltas.len() as i64;
+            data_bytes += record.key.map_or(0, <[u8]>::len) + record.value.map_or(0, <[u8]>::len);
+            timestamp_deltas.push(record.timestamp_delta);
+            Ok(())
+        })?;
+        Ok((CheckedBatch { header, timestamp_deltas, data_bytes, dense }, total))
+    }
+}
+
+/// A batch's records bytes decompressed (`None`: it is uncompressed, its body is them), bounded
+/// by `MAX_DECOMPRESSED_BATCH_BYTES` and by what its record count could take.
+fn records_bytes(header: &BatchHeader, body: &[u8]) -> Result<Option<Vec<u8>>, BatchError> {
+    let codec = header.attributes.compression;
+    if codec == Compression::None {
+        return Ok(None);
+    }
+    let decompressed = compression::decompress(codec, body, MAX_DECOMPRESSED_BATCH_BYTES)?;
+    if header.record_count as usize > decompressed.len() / MIN_RECORD_BYTES {
+        return Err(BatchError::RecordCountTooLarge {
+            count: header.record_count,
+            body_bytes: decompressed.len(),
+        });
+    }
+    Ok(Some(decompressed))
 }
