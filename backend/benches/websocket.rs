@@ -73,7 +73,12 @@ fn produce_batch(acks: Acks, first: usize) -> Command {
 
 /// The same records as `produce_batch(first)`, as the Kafka record batch a producer would send.
 fn records_batch(first: usize) -> Vec<u8> {
-    let records = (first..first + BATCH_RECORDS)
+    batch_of(first, BATCH_RECORDS)
+}
+
+/// `count` records of 100 B from number `first` on, as one Kafka record batch.
+fn batch_of(first: usize, count: usize) -> Vec<u8> {
+    let records = (first..first + count)
         .zip(0..)
         .map(|(i, delta)| BatchRecord {
             offset_delta: delta,
@@ -367,16 +372,7 @@ struct Pipelined {
 
 impl Pipelined {
     fn new(acks: &str) -> Pipelined {
-        let records = (0..PIPELINED_BATCH_RECORDS)
-            .zip(0..)
-            .map(|(i, delta)| BatchRecord {
-                offset_delta: delta,
-                key: Some(format!("key-{i:06}").into_bytes()),
-                value: Some(vec![b'v'; VALUE_BYTES]),
-                ..BatchRecord::default()
-            })
-            .collect();
-        let batch = RecordBatch::new(NOW_MS, records).encode().unwrap();
+        let batch = batch_of(0, PIPELINED_BATCH_RECORDS);
         Pipelined { acks: if acks == "all" { -1 } else { 1 }, batch: batch.into() }
     }
 

@@ -1729,6 +1729,11 @@ fn offset_for_leader_epoch_says_where_each_epoch_ended() {
     assert_eq!(ask(&mut at_follower, &mut cluster, new_epoch, new_epoch, 10).0, 6, "NOT_LEADER_OR_FOLLOWER");
 }
 
+/// A frame's fields as the inspector lists them, one line each: name, value, the bytes spanned.
+fn field_lines(frame: &kite_shared::api::KafkaFrameView) -> Vec<String> {
+    frame.fields.iter().map(|f| format!("{} = {} [{}..{})", f.name, f.value, f.start, f.end)).collect()
+}
+
 /// What `inspect_kafka` shows of every exchange, one line each.
 fn inspected(cluster: &mut Cluster, after: u64) -> Vec<kite_shared::api::KafkaExchangeView> {
     let Reply::KafkaExchanges { exchanges } = cluster.handle(NOW_MS, Command::InspectKafka { after }) else {
@@ -1800,8 +1805,7 @@ fn the_protocol_inspector_shows_each_request_and_its_response() {
 
     // The produce's header, field by field beside its bytes, then its body decoded.
     let request = &exchanges[1].request;
-    let fields: Vec<String> =
-        request.fields.iter().map(|f| format!("{} = {} [{}..{})", f.name, f.value, f.start, f.end)).collect();
+    let fields = field_lines(request);
     expect_test::expect![[r#"
         size = 113 [0..4)
         request_api_key = 0 (Produce) [4..6)
@@ -1921,8 +1925,7 @@ fn the_uis_own_actions_show_as_kafka_requests() {
     .assert_eq(&lines.join("\n"));
 
     let request = &exchanges[1].request;
-    let fields: Vec<String> =
-        request.fields.iter().map(|f| format!("{} = {} [{}..{})", f.name, f.value, f.start, f.end)).collect();
+    let fields = field_lines(request);
     expect_test::expect![[r#"
         size = 112 [0..4)
         request_api_key = 0 (Produce) [4..6)
