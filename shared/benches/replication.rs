@@ -55,6 +55,33 @@ mod benches {
             .bench_local(|| cluster.produce(0, &tp, black_box(batch.clone()), Acks::All).unwrap());
     }
 
+    /// The same batch through the whole engine (`Cluster::handle`, `produce_records` to a named
+    /// partition, stored as it came), three brokers: what the engine adds to the replication.
+    #[divan::bench(sample_count = 50)]
+    fn cluster_produce_records_rf3_acks_all(bencher: Bencher) {
+        use kite_shared::api::Command;
+        use kite_shared::cluster::Cluster;
+        let batch = batch();
+        let mut cluster = Cluster::replicated_in_memory(1, 3, NOW_MS);
+        let create = Command::CreateTopic {
+            name: "bench".into(),
+            partitions: 1,
+            configs: Default::default(),
+            replication_factor: Some(3),
+        };
+        cluster.handle(NOW_MS, create);
+        let produce = |payload: Vec<u8>| Command::ProduceRecords {
+            topic: "bench".into(),
+            partition: Some(0),
+            partitioner: Default::default(),
+            acks: Acks::All,
+            payload,
+        };
+        bencher
+            .counter(ItemsCount::new(RECORDS_PER_BATCH))
+            .bench_local(|| cluster.handle(NOW_MS, produce(black_box(batch.clone()))));
+    }
+
     #[divan::bench(sample_count = 50)]
     fn baseline_one_log_append(bencher: Bencher) {
         let batch = batch();
