@@ -1867,6 +1867,36 @@ fn the_protocol_inspector_shows_each_request_and_its_response() {
     assert_eq!(inspected(&mut cluster, newest_id - 3).len(), 3, "only what is newer");
 }
 
+/// A hostile client's record batches cost the inspector a bounded walk: of many batches in one
+/// request only the first `MAX_INSPECTED_BATCHES_PER_FRAME` are mapped, and bytes that only look
+/// like a batch (a negative `batchLength`, a header cut short) end the walk without a panic.
+#[test]
+fn the_inspector_maps_a_bounded_number_of_batches_and_survives_false_ones() {
+    use kite_shared::limits::MAX_INSPECTED_BATCHES_PER_FRAME;
+    let (mut cluster, leader) = cluster_with_orders();
+    let mut client = KafkaConnection::new(listener(leader));
+    let with_records = |records: Bytes| {
+        let partition = PartitionProduceData::default().with_index(0).with_records(Some(records));
+        let topic = TopicProduceData::default()
+            .with_name(TopicName(StrBytes::from_static_str("orders")))
+            .with_partition_data(vec![partition]);
+        ProduceRequest::default().with_acks(1).with_timeout_ms(30_000).with_topic_data(vec![topic])
+    };
+    let many: Vec<u8> =
+        (0..MAX_INSPECTED_BATCHES_PER_FRAME + 3).flat_map(|_| records(&["a"]).to_vec()).collect();
+    let mut false_batch = vec![0xff; 61];
+    false_batch.extend_from_slice(&[0; 30]);
+    for (correlation, records) in [(1, many), (2, false_batch), (3, vec![0; 60])] {
+        let request = frame(ApiKey::Produce, 9, correlation, &with_records(Bytes::from(records)));
+        client.receive(&mut cluster, NOW_MS, &request).unwrap();
+    }
+    let mapped: Vec<usize> = inspected(&mut cluster, 0)
+        .iter()
+        .map(|e| e.request.fields.iter().filter(|f| f.name.ends_with(": magic")).count())
+        .collect();
+    assert_eq!(mapped, [MAX_INSPECTED_BATCHES_PER_FRAME, 1, 0], "batches mapped per request");
+}
+
 /// In the tab no Kafka client can connect, so the inspector shows the UI's own actions as the
 /// requests a client would send: a new topic is a CreateTopicsRequest answered as the listener
 /// answers one; a produce is a ProduceRequest v11 carrying the batch the leader stored (base
