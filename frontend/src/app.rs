@@ -13,6 +13,7 @@ use crate::i18n::{Lang, Theme, tr};
 
 use crate::link::{EngineLink, Incoming};
 use crate::state::{Action, AppState, LinkStatus, Mode, follow_ups, reconnect_delay_ms};
+use crate::views::Seen;
 use crate::views::cluster::ClusterPanel;
 use crate::views::code::CodePanel;
 use crate::views::connection::ConnectionBar;
@@ -302,9 +303,21 @@ impl Router {
             {
                 self.batch_ids.borrow_mut().remove(&id);
                 self.gather(answer);
-                // The next batch goes now, not at the next render.
-                let next = self.batch_run.borrow_mut().answered();
-                next.into_iter().for_each(|command| self.send_batch.emit(command));
+                // The next batches go in a task of their own, not at the next render: made and
+                // encoded in the same task as a worker message's other answers, they kept the
+                // page from drawing a frame for 50–100 ms (docs/benchmarks.md).
+                let (run, send) = (self.batch_run.clone(), self.send_batch.clone());
+                crate::views::later(0, move || {
+                    let next = run.borrow_mut().answered();
+                    next.into_iter().for_each(|command| send.emit(command));
+                });
+            }
+            // While the generator runs, the topics it refreshes are drawn at the next flush with
+            // the batches' answers, not in a render of their own.
+            Incoming::Message(answer @ ServerMessage::Reply { reply: Reply::Topics { .. }, .. })
+                if self.batch_run.borrow().running() =>
+            {
+                self.gather(answer)
             }
             Incoming::Message(ServerMessage::Reply { id, reply })
                 if self.browse_ids.borrow().contains_key(&id) =>
@@ -457,8 +470,9 @@ const DETAIL_VIEWS: [(&str, &str); 8] = [
 
 /// The full page's views: the map with the producer and consumers beside it in the stage, the
 /// detailed views in a side panel of their own (with links to each) on a wide screen; one column,
-/// the stage first, on a narrow one.
-fn layout(lang: Lang, panels: Vec<(&str, Html)>) -> Html {
+/// the stage first, on a narrow one. While the generator streams records, the side panel's views
+/// out of sight are drawn at most once a second (`Seen`).
+fn layout(lang: Lang, generation: u64, streaming: bool, panels: Vec<(&str, Html)>) -> Html {
     let pick = |name: &str| panels.iter().find(|(n, _)| *n == name).map(|(_, panel)| panel.clone());
     html! { <>
         <div class="stage">{ for STAGE_VIEWS.iter().filter_map(|name| pick(name)) }</div>
@@ -466,7 +480,9 @@ fn layout(lang: Lang, panels: Vec<(&str, Html)>) -> Html {
             <nav class="details-nav" aria-label={tr(lang, "Details")}>
                 { for DETAIL_VIEWS.iter().map(|(id, title)| html! { <a href={format!("#{id}")}>{ tr(lang, title) }</a> }) }
             </nav>
-            <div class="details-views">{ for DETAIL_VIEWS.iter().filter_map(|(name, _)| pick(name)) }</div>
+            <div class="details-views">
+                { for DETAIL_VIEWS.iter().filter_map(|(name, _)| pick(name)).map(|view| html! { <Seen epoch={generation} {streaming}>{ view }</Seen> }) }
+            </div>
         </aside>
     </> }
 }
@@ -750,7 +766,7 @@ pub fn app(props: &AppProps) -> Html {
                         has_own_topics={state.topics.iter().any(|t| !kite_shared::topic::is_internal(&t.name))}
                         brokers={state.cluster.as_ref().map(|c| c.brokers.len())} send={send.clone()} />
                 }
-                { layout(lang, panels) }
+                { layout(lang, state.generation, batch_run.borrow().running(), panels) }
             </main>
         </div>
         </ContextProvider<BatchSender>>

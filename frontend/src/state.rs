@@ -859,11 +859,14 @@ pub fn follow_ups(message: &ServerMessage) -> Vec<Request> {
     }
 }
 
-/// How many of each partition's newest records the partition view shows.
-pub const RECORDS_SHOWN_PER_PARTITION: u32 = 12;
+/// How many of each partition's newest records the partition view shows: more than a row has
+/// room for on a wide screen (the older ones scroll into its box). At 12, while records stream
+/// into many partitions, every block of every row was new at each refresh, and laying them out
+/// made most of the page's frames over 50 ms on 9 brokers × 500 partitions (docs/benchmarks.md).
+pub const RECORDS_SHOWN_PER_PARTITION: u32 = 6;
 
 /// How many partitions of the selected topic the partition view fetches and draws: 16 rows of
-/// 12 records, as many as the map draws per broker. At 64 the rows' layout alone cost the page
+/// 6 records, as many rows as the map draws blocks per broker. At 64 the rows' layout alone cost the page
 /// 0.7 s of a 100 k-record run into 500 partitions (docs/benchmarks.md); nobody reads 64 rows.
 pub const PARTITIONS_SHOWN: usize = 16;
 

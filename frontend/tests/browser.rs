@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use kite_frontend::state::{Action, AppState, LinkStatus, Mode, follow_ups, record_fetches};
+use kite_frontend::state::{
+    Action, AppState, LinkStatus, Mode, RECORDS_SHOWN_PER_PARTITION, follow_ups, record_fetches,
+};
 use kite_frontend::views::producer::{ProducedResult, ResultProps, explain, hex};
 use kite_frontend::worker::{ENGINE_NAME, StorageMode, TabEngine};
 use kite_shared::api::{
@@ -218,12 +220,13 @@ fn the_partition_view_fetches_only_non_empty_partitions_newest_first() {
         topic: "orders".into(),
         partition,
         offset,
-        max_records: 12,
+        max_records: RECORDS_SHOWN_PER_PARTITION,
         key_deserializer: SerializerKind::Integer,
         value_deserializer: SerializerKind::String,
         isolation_level: Default::default(),
     };
-    assert_eq!(fetches, vec![fetch(1, 0), fetch(2, 28)]);
+    // Partition 1 holds 3 records, fewer than a row shows; partition 2 its newest.
+    assert_eq!(fetches, vec![fetch(1, 0), fetch(2, 40 - i64::from(RECORDS_SHOWN_PER_PARTITION))]);
 }
 
 #[wasm_bindgen_test]

@@ -132,7 +132,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    // `cargo bench -p kite-e2e --bench page -- loads` (or `frames`) runs one part; cargo adds `--bench`.
+    // `cargo bench -p kite-e2e --bench page -- loads` (or `frames`, or `map`: the map's two sizes
+    // only) runs one part; cargo adds `--bench`.
     let parts: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let runs = |part: &str| parts.is_empty() || parts.iter().any(|p| p == part);
     let data = TempDir::new("bench-first-render");
@@ -143,6 +144,8 @@ async fn main() {
     }
     if runs("frames") {
         frames(&url).await;
+    } else if runs("map") {
+        map_frames(&url).await;
     }
 }
 
@@ -177,16 +180,20 @@ async fn frames(url: &str) {
     let ephemeral = format!("{url}?storage=ephemeral");
     frames_while_producing(url, "IndexedDB, relaxed", LOAD_RECORDS, SMALL).await;
     frames_while_producing(&ephemeral, "in memory, ?storage=ephemeral", LOAD_RECORDS, SMALL).await;
-    // The cluster map on screen at the sizes the map must stay smooth at: 3 brokers × 50
-    // partitions, and 9 × 500 (each broker's column draws at most MAX_BLOCKS_PER_BROKER blocks).
-    for shape in [MAP_MEDIUM, MAP_LARGE] {
-        let brokers = format!("{url}?brokers={}", shape.brokers);
-        frames_while_producing(&brokers, "IndexedDB, relaxed", LOAD_RECORDS, shape).await;
-    }
+    map_frames(url).await;
     // The sustained rate: a run long enough that the start and the last update's wait (up to
     // the page's 250 ms flush) are a small part of it.
     frames_while_producing(url, "IndexedDB, relaxed", RATE_RECORDS, SMALL).await;
     frames_while_producing(&ephemeral, "in memory, ?storage=ephemeral", RATE_RECORDS, SMALL).await;
+}
+
+/// The cluster map on screen at the sizes the map must stay smooth at: 3 brokers × 50
+/// partitions, and 9 × 500 (each broker's column draws at most MAX_BLOCKS_PER_BROKER blocks).
+async fn map_frames(url: &str) {
+    for shape in [MAP_MEDIUM, MAP_LARGE] {
+        let brokers = format!("{url}?brokers={}", shape.brokers);
+        frames_while_producing(&brokers, "IndexedDB, relaxed", LOAD_RECORDS, shape).await;
+    }
 }
 
 /// A docs page with a `<kite-playground>` per scenario of `WIDGET_SCENARIOS`.

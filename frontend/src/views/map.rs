@@ -458,7 +458,7 @@ fn broker_column(
                 <text x={(x + 8.0).to_string()} y={(top + 16.0).to_string()} class="broker-name">{ label }</text>
                 <text x={(x + 8.0).to_string()} y={(top + 31.0).to_string()} class="broker-state">{ super::cluster::state_name(lang, &state) }</text>
             </g>
-            { for column.blocks.iter().enumerate().map(|(row, block)| replica_block(lang, x, row, column.broker, block, marks, on_open)) }
+            { for column.blocks.iter().enumerate().map(|(row, block)| replica_block(x, row, column.broker, block, marks, on_open)) }
             if column.more > 0 {
                 <text class="more" x={(x + 8.0).to_string()}
                     y={(top + HEADER_HEIGHT_PX + column.blocks.len() as f64 * (BLOCK_HEIGHT_PX + BLOCK_GAP_PX) + 16.0).to_string()}>
@@ -468,8 +468,9 @@ fn broker_column(
     }
 }
 
+/// A replica's block, as a component: drawn again only when what it shows changed (the map is
+/// drawn at every update while records stream; most blocks' offsets move at most once a second).
 fn replica_block(
-    lang: Lang,
     x: f64,
     row: usize,
     broker: i32,
@@ -477,8 +478,6 @@ fn replica_block(
     marks: &Marks,
     on_open: &OpenPartition,
 ) -> Html {
-    let y = PRODUCER_ROW_PX + HEADER_HEIGHT_PX + row as f64 * (BLOCK_HEIGHT_PX + BLOCK_GAP_PX);
-    let name = format!("{}-{}", block.topic, block.partition);
     let leads = block.role == Role::Leader;
     let written = leads && marks.written.as_ref() == Some(&(block.topic.clone(), block.partition));
     let lag = marks
@@ -486,6 +485,39 @@ fn replica_block(
         .iter()
         .find(|(t, p, _)| leads && *t == block.topic && *p == block.partition)
         .map(|(_, _, lag)| *lag);
+    let replica = replica_name(block, broker);
+    let changed = marks.changed.contains(&replica);
+    let y = PRODUCER_ROW_PX + HEADER_HEIGHT_PX + row as f64 * (BLOCK_HEIGHT_PX + BLOCK_GAP_PX);
+    html! {
+        <ReplicaBlock key={replica.as_str()} replica={replica.clone()} {x} {y} {broker} block={block.clone()} {written} {lag} {changed}
+            on_open={on_open.clone()} />
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ReplicaProps {
+    /// `topic-partition@broker`.
+    replica: String,
+    /// The block's column's left edge and its top.
+    x: f64,
+    y: f64,
+    broker: i32,
+    block: Block,
+    /// The last record went to it.
+    written: bool,
+    /// The group's lag on it, when a member reads it.
+    lag: Option<i64>,
+    /// Its role just changed.
+    changed: bool,
+    on_open: OpenPartition,
+}
+
+#[function_component(ReplicaBlock)]
+fn replica_block_view(props: &ReplicaProps) -> Html {
+    let lang = use_context::<Lang>().unwrap_or_default();
+    let ReplicaProps { replica, x, y, broker, block, written, lag, changed, on_open } = props;
+    let (x, y) = (*x, *y);
+    let name = format!("{}-{}", block.topic, block.partition);
     let role = match block.role {
         Role::Leader => tr(lang, "leader"),
         Role::InSync => tr(lang, "follower, in sync"),
@@ -496,16 +528,14 @@ fn replica_block(
         let (on_open, at) = (on_open.clone(), (block.topic.clone(), block.partition, None));
         Callback::from(move |()| on_open.emit(at.clone()))
     };
-    let replica = replica_name(block, broker);
-    let changed = marks.changed.contains(&replica);
     let text = trf(
         lang,
         "{} on broker {}: {} · LEO {} · HW {} — open its log",
-        &[&name, &broker, &role, &block.log_end, &block.high_watermark],
+        &[&name, broker, &role, &block.log_end, &block.high_watermark],
     );
     html! {
-        <g key={replica.clone()} class={classes!("replica", block.role.class(), written.then_some("written"), changed.then_some("changed"))}
-            data-replica={replica} data-role={block.role.class()} data-changed={changed.to_string()}
+        <g class={classes!("replica", block.role.class(), written.then_some("written"), changed.then_some("changed"))}
+            data-replica={replica.clone()} data-role={block.role.class()} data-changed={changed.to_string()}
             role="button" tabindex="0" aria-label={text.clone()}
             onclick={open.reform(|_: MouseEvent| ())} onkeydown={on_activate(open)}>
             <title>{ text }</title>

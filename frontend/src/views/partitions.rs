@@ -161,8 +161,8 @@ pub fn partitions_view(props: &Props) -> Html {
                                         r.key.as_deref().unwrap_or("null"), r.value.as_deref().unwrap_or("null"),
                                         r.decode_error.as_deref().map(|e| format!(" · {e}")).unwrap_or_default())}>
                                     <span class="offset">{ r.offset }</span>
-                                    <span class="key">{ r.key.clone().unwrap_or_else(|| "null".into()) }</span>
-                                    <span class="value">{ r.value.clone().unwrap_or_else(|| "null".into()) }</span>
+                                    <span class="key">{ shown_text(r.key.as_deref()) }</span>
+                                    <span class="value">{ shown_text(r.value.as_deref()) }</span>
                                     if let Some(mark) = r.transaction.filter(|m| *m != TxnMark::Committed) {
                                         <span class="txn-mark">{ txn_label(lang, mark) }</span>
                                     }
@@ -255,6 +255,22 @@ fn partition_label(lang: Lang, p: &PartitionDescription) -> Html {
                     { trf(lang, "segments from {}", &[&ids64(&p.rolled_at)]) }</span>
             }
         </div>
+    }
+}
+
+/// The most characters of a key or value a record's block holds: more than its 220 px show
+/// (the rest is cut with an ellipsis there too, and the block's title holds the whole text). A
+/// browser lays out every character it is given: sixteen rows of 100-byte values took the page
+/// most of its slow frames on 9 brokers × 500 partitions (docs/benchmarks.md).
+const RECORD_TEXT_SHOWN_CHARS: usize = 40;
+
+/// A record's key or value as its block shows it: "null" for none, cut at
+/// RECORD_TEXT_SHOWN_CHARS characters.
+fn shown_text(text: Option<&str>) -> String {
+    let Some(text) = text else { return "null".to_string() };
+    match text.char_indices().nth(RECORD_TEXT_SHOWN_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
     }
 }
 

@@ -213,13 +213,7 @@ pub fn timeline_panel(props: &Props) -> Html {
         let internal = internal.clone();
         Callback::from(move |_: Event| internal.set(!*internal))
     };
-    let shown: Vec<&TimelineEvent> = frozen
-        .as_ref()
-        .unwrap_or(&props.events)
-        .iter()
-        .filter(|e| *internal || !e.internal)
-        .take(EVENTS_SHOWN)
-        .collect();
+    let events = frozen.as_ref().unwrap_or(&props.events).clone();
     html! {
         <section class="panel timeline" id="timeline" aria-labelledby="timeline-title">
             <h2 id="timeline-title">{ tr(lang, "Timeline") }
@@ -233,6 +227,26 @@ pub fn timeline_panel(props: &Props) -> Html {
             if props.in_tab {
                 { clock_bar(lang, props, snapshot_problem) }
             }
+            <EventList {events} internal={*internal} />
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct EventListProps {
+    events: std::rc::Rc<VecDeque<TimelineEvent>>,
+    /// Whether `__consumer_offsets`' events are shown too.
+    internal: bool,
+}
+
+/// The newest events, newest first: a component of its own, drawn again only when they change.
+#[function_component(EventList)]
+fn event_list(props: &EventListProps) -> Html {
+    let lang = use_context::<Lang>().unwrap_or_default();
+    let shown: Vec<&TimelineEvent> =
+        props.events.iter().filter(|e| props.internal || !e.internal).take(EVENTS_SHOWN).collect();
+    html! {
+        <>
             if shown.is_empty() {
                 <p class="hint">{ tr(lang, "The engine's events appear here as they happen: produce a record.") }</p>
             }
@@ -244,7 +258,7 @@ pub fn timeline_panel(props: &Props) -> Html {
                     </li>
                 }) }
             </ol>
-        </section>
+        </>
     }
 }
 
