@@ -336,11 +336,7 @@ fn type_names(branches: &[Schema]) -> String {
 /// A value as an error names it: its JSON, cut short.
 fn brief(json: &Json) -> String {
     const BRIEF_CHARS: usize = 40;
-    let text = json.to_string();
-    match text.char_indices().nth(BRIEF_CHARS) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text,
-    }
+    crate::serializer::cut(&json.to_string(), BRIEF_CHARS)
 }
 
 /// Decodes an Avro binary datum of `schema` into compact JSON text. The whole datum must be used.

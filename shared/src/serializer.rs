@@ -156,6 +156,15 @@ fn parse_hex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// `text` cut after `most` characters, with an ellipsis when it was longer: a value as a short
+/// line of a view or an error shows it.
+pub fn cut(text: &str, most: usize) -> String {
+    match text.char_indices().nth(most) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
 /// Bytes as lowercase hex pairs separated by spaces, as the UI shows raw bytes.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")

@@ -267,11 +267,10 @@ const RECORD_TEXT_SHOWN_CHARS: usize = 40;
 /// A record's key or value as its block shows it: "null" for none, cut at
 /// RECORD_TEXT_SHOWN_CHARS characters.
 fn shown_text(text: Option<&str>) -> String {
-    let Some(text) = text else { return "null".to_string() };
-    match text.char_indices().nth(RECORD_TEXT_SHOWN_CHARS) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
-    }
+    text.map_or_else(
+        || "null".to_string(),
+        |text| kite_shared::serializer::cut(text, RECORD_TEXT_SHOWN_CHARS),
+    )
 }
 
 /// One block of a partition's row: a record, or a transaction marker between records.
