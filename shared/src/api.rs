@@ -346,6 +346,17 @@ pub enum Command {
     },
     /// The cluster: its brokers, its controller, and partitions without enough replicas.
     DescribeCluster,
+    /// Kafka's AlterPartitionReassignments (`kafka-reassign-partitions --execute` / `--cancel`):
+    /// each partition moves to its target replicas — added replicas catch up and join the ISR
+    /// first, then the others leave — or, with `replicas` null, its reassignment in progress is
+    /// cancelled. Answered per partition, as Kafka does.
+    AlterPartitionReassignments {
+        /// The partitions and where each goes.
+        partitions: Vec<ReassignmentTarget>,
+    },
+    /// Kafka's ListPartitionReassignments (`kafka-reassign-partitions --verify` reads it): every
+    /// reassignment in progress.
+    ListPartitionReassignments,
     /// Fault injection (only where the host allows it: `kite serve --allow-faults`, the tab):
     /// stop a broker cleanly — Kafka's controlled shutdown moves its leaderships first.
     /// Answered with the cluster as `describe_cluster` shows it.
@@ -1245,6 +1256,53 @@ pub struct PartitionDescription {
     /// watermark: read_committed consumers stop there. Absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_stable_offset: Option<i64>,
+    /// A reassignment in progress: the replicas being added (catching up). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adding: Vec<i32>,
+    /// A reassignment in progress: the replicas that leave once it completes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removing: Vec<i32>,
+}
+
+/// Where `alter_partition_reassignments` moves one partition, in kafka-reassign-partitions'
+/// JSON shape (`{"topic", "partition", "replicas"}`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReassignmentTarget {
+    /// The partition's topic.
+    pub topic: String,
+    /// The partition.
+    pub partition: i32,
+    /// The target replicas, the first the preferred leader; `None` cancels the reassignment in
+    /// progress.
+    pub replicas: Option<Vec<i32>>,
+}
+
+/// One partition's outcome in `reassignments_altered`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReassignmentResult {
+    /// The partition's topic.
+    pub topic: String,
+    /// The partition.
+    pub partition: i32,
+    /// Why it was refused (INVALID_REPLICA_ASSIGNMENT, NO_REASSIGNMENT_IN_PROGRESS,
+    /// UNKNOWN_TOPIC_OR_PARTITION, …); absent when it started, completed or was cancelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<KafkaError>,
+}
+
+/// A reassignment in progress, as ListPartitionReassignments gives it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reassignment {
+    /// The partition's topic.
+    pub topic: String,
+    /// The partition.
+    pub partition: i32,
+    /// Its replicas now: the target's, then those leaving.
+    pub replicas: Vec<i32>,
+    /// Replicas catching up; the reassignment completes once all are in the ISR.
+    pub adding: Vec<i32>,
+    /// Replicas that leave when it completes.
+    pub removing: Vec<i32>,
 }
 
 /// One replica's log end offset.
@@ -1471,6 +1529,16 @@ pub enum Reply {
         partition: i32,
         /// The partition's low watermark now.
         low_watermark: i64,
+    },
+    /// `alter_partition_reassignments`' answer: each partition's outcome, in the order asked.
+    ReassignmentsAltered {
+        /// One per partition asked about.
+        results: Vec<ReassignmentResult>,
+    },
+    /// `list_partition_reassignments`' answer: the partitions being reassigned.
+    Reassignments {
+        /// Each partition in progress, by topic and number.
+        reassignments: Vec<Reassignment>,
     },
     /// `create_partitions`' answer: the topic with its new partitions.
     PartitionsCreated {
@@ -1994,7 +2062,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `init_producer_id`, `init_transactions`, `end_transaction`, `send_offsets_to_transaction`, `describe_transactions`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_records`, `create_partitions`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `inspect_kafka`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `init_producer_id`, `init_transactions`, `end_transaction`, `send_offsets_to_transaction`, `describe_transactions`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_records`, `create_partitions`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `alter_partition_reassignments`, `list_partition_reassignments`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `inspect_kafka`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
         );
     }
 

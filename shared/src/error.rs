@@ -24,6 +24,10 @@ pub enum ErrorCode {
     InvalidPartitions,
     /// A replication factor below 1 or above the number of brokers.
     InvalidReplicationFactor,
+    /// A replica assignment Kafka refuses: empty, a broker twice, or a broker not registered.
+    InvalidReplicaAssignment,
+    /// A reassignment cancelled (or listed) for a partition that has none in progress.
+    NoReassignmentInProgress,
     /// A topic config Kafka refuses: an unknown name, or a value it cannot parse or that is out of range.
     InvalidConfig,
     /// A request that is malformed or not allowed as sent (the message says which).
@@ -114,6 +118,8 @@ impl ErrorCode {
             ErrorCode::TopicAlreadyExists => 36,
             ErrorCode::InvalidPartitions => 37,
             ErrorCode::InvalidReplicationFactor => 38,
+            ErrorCode::InvalidReplicaAssignment => 39,
+            ErrorCode::NoReassignmentInProgress => 85,
             ErrorCode::InvalidConfig => 40,
             ErrorCode::InvalidRequest => 42,
             ErrorCode::PolicyViolation => 44,
@@ -163,6 +169,8 @@ impl ErrorCode {
             ErrorCode::TopicAlreadyExists => "TOPIC_ALREADY_EXISTS",
             ErrorCode::InvalidPartitions => "INVALID_PARTITIONS",
             ErrorCode::InvalidReplicationFactor => "INVALID_REPLICATION_FACTOR",
+            ErrorCode::InvalidReplicaAssignment => "INVALID_REPLICA_ASSIGNMENT",
+            ErrorCode::NoReassignmentInProgress => "NO_REASSIGNMENT_IN_PROGRESS",
             ErrorCode::InvalidConfig => "INVALID_CONFIG",
             ErrorCode::InvalidRequest => "INVALID_REQUEST",
             ErrorCode::PolicyViolation => "POLICY_VIOLATION",
@@ -236,6 +244,8 @@ mod tests {
             ErrorCode::OffsetOutOfRange,
             ErrorCode::CorruptMessage,
             ErrorCode::InvalidReplicationFactor,
+            ErrorCode::InvalidReplicaAssignment,
+            ErrorCode::NoReassignmentInProgress,
             ErrorCode::InvalidConfig,
             ErrorCode::InvalidRecord,
             ErrorCode::UnknownTopicOrPartition,

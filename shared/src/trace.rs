@@ -115,6 +115,22 @@ pub enum Event {
         /// committed records may be lost.
         unclean: bool,
     },
+    /// The controller changed a partition's assignment for a reassignment (KIP-455): started it
+    /// (the replicas grew by those `adding`), completed it (both lists empty: the replicas are
+    /// the target) or cancelled it.
+    Reassignment {
+        /// The partition.
+        tp: TopicPartition,
+        /// Its replicas now; while `adding` or `removing` is not empty, the target's followed by
+        /// those leaving.
+        replicas: Vec<BrokerId>,
+        /// Replicas catching up, to join the ISR before the reassignment completes.
+        adding: Vec<BrokerId>,
+        /// Replicas that leave when it completes.
+        removing: Vec<BrokerId>,
+        /// The in-sync replicas now.
+        isr: Vec<BrokerId>,
+    },
     /// The controller fenced a broker (heartbeats stopped for the session timeout, a controlled
     /// shutdown, an offline log directory, or a restart in a new incarnation): it leaves every
     /// ISR and the partitions it led get new leaders.
@@ -320,6 +336,14 @@ impl std::fmt::Display for Event {
             ),
             Event::HighWatermark { broker, tp, high_watermark } => {
                 write!(f, "broker-{broker} {tp} high watermark {high_watermark}")
+            }
+            Event::Reassignment { tp, replicas, adding, removing, isr } => {
+                write!(f, "{tp} replicas {replicas:?} isr {isr:?}")?;
+                if adding.is_empty() && removing.is_empty() {
+                    write!(f, " (reassignment done)")
+                } else {
+                    write!(f, " reassigning: adding {adding:?} removing {removing:?}")
+                }
             }
             Event::IsrChange { tp, isr, elr, partition_epoch } => {
                 write!(f, "{tp} isr {isr:?}")?;

@@ -10,6 +10,9 @@ use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::alter_configs_request::{
     AlterConfigsResource as LegacyAlterConfigsResource, AlterableConfig as LegacyAlterableConfig,
 };
+use kafka_protocol::messages::alter_partition_reassignments_request::{
+    ReassignablePartition, ReassignableTopic,
+};
 use kafka_protocol::messages::create_partitions_request::CreatePartitionsTopic;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::delete_records_request::{DeleteRecordsPartition, DeleteRecordsTopic};
@@ -47,6 +50,10 @@ use kafka_protocol::messages::{
     OffsetFetchResponse, ProduceRequest, ProduceResponse, ProducerId, RequestHeader, ResponseHeader,
     SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse,
     SyncGroupRequest, SyncGroupResponse, TopicName,
+};
+use kafka_protocol::messages::{
+    AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse, BrokerId,
+    ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse,
 };
 use kafka_protocol::messages::{
     DescribeConfigsRequest, DescribeConfigsResponse, IncrementalAlterConfigsRequest,
@@ -862,6 +869,14 @@ fn every_served_version_of_every_api_is_answered() {
                 ),
                 ApiKey::ListTransactions => frame(api, version, id, &ListTransactionsRequest::default()),
                 ApiKey::WriteTxnMarkers => frame(api, version, id, &write_markers(1, 0, true, 0)),
+                // orders-0 to the replicas it has: nothing moves, nothing is refused.
+                ApiKey::AlterPartitionReassignments => {
+                    let replicas = replicas_of_orders(&mut cluster);
+                    frame(api, version, id, &reassign_orders(Some(replicas), true))
+                }
+                ApiKey::ListPartitionReassignments => {
+                    frame(api, version, id, &ListPartitionReassignmentsRequest::default())
+                }
                 other => panic!("{other:?} is served but not asked here"),
             };
             let group_api = matches!(
@@ -1054,8 +1069,90 @@ fn error_codes(api: ApiKey, out: &[u8], version: i16, id: i32) -> Vec<i16> {
             .iter()
             .flat_map(|m| m.topics.iter().flat_map(|t| t.partitions.iter().map(|p| p.error_code)))
             .collect(),
+        ApiKey::AlterPartitionReassignments => {
+            let answer: AlterPartitionReassignmentsResponse = response(out, version, id);
+            let partitions = answer.responses.iter().flat_map(|t| t.partitions.iter().map(|p| p.error_code));
+            std::iter::once(answer.error_code).chain(partitions).collect()
+        }
+        ApiKey::ListPartitionReassignments => {
+            vec![response::<ListPartitionReassignmentsResponse>(out, version, id).error_code]
+        }
         other => panic!("{other:?} has no reader here"),
     }
+}
+
+fn replicas_of_orders(cluster: &mut Cluster) -> Vec<i32> {
+    let Reply::Topics { topics } = cluster.handle(NOW_MS, Command::ListTopics) else { panic!("no topics") };
+    topics.into_iter().find(|t| t.name == "orders").unwrap().partitions[0].replicas.clone()
+}
+
+/// An AlterPartitionReassignments of `orders-0` to `replicas` (`None`: cancel).
+fn reassign_orders(replicas: Option<Vec<i32>>, allow_resize: bool) -> AlterPartitionReassignmentsRequest {
+    let partition = ReassignablePartition::default()
+        .with_partition_index(0)
+        .with_replicas(replicas.map(|r| r.into_iter().map(BrokerId).collect()));
+    let topic = ReassignableTopic::default()
+        .with_name(TopicName(StrBytes::from_static_str("orders")))
+        .with_partitions(vec![partition]);
+    AlterPartitionReassignmentsRequest::default()
+        .with_timeout_ms(30_000)
+        .with_allow_replication_factor_change(allow_resize)
+        .with_topics(vec![topic])
+}
+
+/// The error code and message of `orders-0` in an AlterPartitionReassignments v1.
+/// Asked at `broker`'s listener (not a paused one's: it answers nothing).
+fn alter_orders(
+    cluster: &mut Cluster,
+    broker: i32,
+    asked: &AlterPartitionReassignmentsRequest,
+) -> (i16, Option<String>) {
+    let mut connection = KafkaConnection::new(listener(broker));
+    let out = connection
+        .receive(cluster, NOW_MS, &frame(ApiKey::AlterPartitionReassignments, 1, 5, asked))
+        .unwrap();
+    let answer: AlterPartitionReassignmentsResponse = response(&out, 1, 5);
+    let result = &answer.responses[0].partitions[0];
+    (result.error_code, result.error_message.as_ref().map(|m| m.to_string()))
+}
+
+/// A reassignment over the Kafka protocol, on four brokers: to a broker that cannot fetch it
+/// stays in progress and is listed with its adding and removing replicas; a resize refused when
+/// the client forbids it (KIP-860); cancelled, then nothing left to cancel.
+#[test]
+fn a_reassignment_is_started_listed_and_cancelled() {
+    let mut cluster = Cluster::replicated_in_memory(11, 4, NOW_MS);
+    cluster.allow_faults = true;
+    create_orders(&mut cluster);
+    let replicas = replicas_of_orders(&mut cluster);
+    let newcomer = (0..4).find(|b| !replicas.contains(b)).unwrap();
+    let paused = cluster.handle(NOW_MS, Command::PauseBroker { broker: newcomer });
+    assert!(matches!(paused, Reply::ClusterDescribed { .. }), "{paused:?}");
+    let target = vec![newcomer, replicas[1], replicas[2]];
+    let at = replicas[1];
+
+    let resize = reassign_orders(Some(vec![newcomer, replicas[1]]), false);
+    let (code, message) = alter_orders(&mut cluster, at, &resize);
+    assert_eq!((code, message.unwrap().contains("from 3 to 2")), (38, true));
+    assert_eq!(alter_orders(&mut cluster, at, &reassign_orders(Some(target.clone()), false)), (0, None));
+
+    let mut connection = KafkaConnection::new(listener(at));
+    let listed =
+        frame(ApiKey::ListPartitionReassignments, 0, 6, &ListPartitionReassignmentsRequest::default());
+    let out = connection.receive(&mut cluster, NOW_MS, &listed).unwrap();
+    let answer: ListPartitionReassignmentsResponse = response(&out, 0, 6);
+    let ongoing = &answer.topics[0].partitions[0];
+    let ids = |b: &[BrokerId]| b.iter().map(|b| b.0).collect::<Vec<_>>();
+    assert_eq!(answer.topics[0].name.0.as_str(), "orders");
+    assert_eq!(ids(&ongoing.adding_replicas), vec![newcomer]);
+    assert_eq!(ids(&ongoing.removing_replicas), vec![replicas[0]]);
+    assert_eq!(ids(&ongoing.replicas), vec![newcomer, replicas[1], replicas[2], replicas[0]]);
+
+    assert_eq!(alter_orders(&mut cluster, at, &reassign_orders(None, true)), (0, None));
+    let (code, message) = alter_orders(&mut cluster, at, &reassign_orders(None, true));
+    assert_eq!((code, message), (85, Some("No ongoing reassignment for partition orders-0.".into())));
+    let (code, _) = alter_orders(&mut cluster, at, &reassign_orders(Some(vec![0, 9, 1]), true));
+    assert_eq!(code, 39);
 }
 
 /// The consumer protocol's assignment bytes, as a group's leader sends them: `topic` partitions.
@@ -1794,7 +1891,7 @@ fn the_protocol_inspector_shows_each_request_and_its_response() {
         })
         .collect();
     expect_test::expect![[r#"
-        #1 conn 1 ApiVersions v3 corr 1 27 B → 254 answered 
+        #1 conn 1 ApiVersions v3 corr 1 27 B → 268 answered 
         #2 conn 1 Produce v9 corr 2 117 B → 57 answered 
         #3 conn 1 Produce v9 corr 3 117 B → - no_response 
         #4 conn 1 Fetch v12 corr 4 95 B → - waiting 

@@ -50,6 +50,9 @@ pub(super) struct PartitionView<'a> {
     pub leader_epoch: i32,
     pub replicas: Vec<BrokerId>,
     pub isr: Vec<BrokerId>,
+    /// A reassignment in progress: the replicas being added and those leaving.
+    pub adding: Vec<BrokerId>,
+    pub removing: Vec<BrokerId>,
     /// Each replica's log end offset, for the replicas whose broker holds the log.
     pub replica_log_ends: Vec<(BrokerId, i64)>,
     /// The leader has yet to create its replica: a paced creation's later slice.
@@ -58,6 +61,9 @@ pub(super) struct PartitionView<'a> {
     /// are corrupt), when that is why it has no leader.
     pub offline: Option<String>,
 }
+
+/// One partition of an AlterPartitionReassignments: its target replicas, or `None` to cancel.
+pub(super) type Reassign = (TopicPartition, Option<Vec<BrokerId>>);
 
 /// The brokers under the cluster front.
 pub(super) trait Brokers: Send {
@@ -100,6 +106,16 @@ pub(super) trait Brokers: Send {
         Ok(())
     }
     fn set_topic_config(&mut self, now_ms: i64, name: &str, config: &TopicConfig);
+    /// Kafka's AlterPartitionReassignments: each partition to its target, or (`None`) its
+    /// reassignment in progress cancelled; an outcome per partition, in order. One broker has
+    /// nowhere to move a replica to.
+    fn reassign(&mut self, _now_ms: i64, moves: Vec<Reassign>) -> Vec<Result<(), KafkaError>> {
+        let refusal = KafkaError::new(
+            ErrorCode::InvalidReplicaAssignment,
+            "This cluster has one broker: there is nowhere to move a replica to; run several (kite serve --brokers 3).",
+        );
+        moves.iter().map(|_| Err(refusal.clone())).collect()
+    }
     fn partition(&self, topic: &str, partition: i32) -> Option<PartitionView<'_>>;
     /// Appends one batch per partition through the leaders under `acks`; returns each batch's
     /// first offset, or the first refusal.
@@ -410,6 +426,8 @@ impl Brokers for SingleBroker {
             leader_epoch: SINGLE_BROKER_LEADER_EPOCH,
             replicas: vec![SINGLE_BROKER_ID],
             isr: if online { vec![SINGLE_BROKER_ID] } else { Vec::new() },
+            adding: Vec::new(),
+            removing: Vec::new(),
             replica_log_ends: vec![(SINGLE_BROKER_ID, log.log_end_offset())],
             creating: false,
             offline,
@@ -630,17 +648,18 @@ impl Replicated {
                 runs_coordinator: false,
                 ..BrokerConfig::default()
             };
-        // What the metadata names; any other partition directory is a deleted topic's that a
-        // crash left behind, swept before the brokers open their logs. Without metadata nothing
+        // What the metadata places on each broker; any other partition directory is a deleted
+        // topic's, or a replica moved away, that a crash left behind, swept before the brokers
+        // open their logs. Without metadata nothing
         // says which are strays: none is swept (the metadata may be what was lost).
-        let named = named_partitions(&records);
         let mut brokers = Vec::new();
         for (id, mut store) in stores.into_iter().enumerate() {
+            let id = id as BrokerId;
             if !records.is_empty() {
-                sweep_stray_partitions(store.as_mut(), &|dir| named.contains(dir))
+                let hosted = hosted_partitions(&records, id);
+                sweep_stray_partitions(store.as_mut(), &|dir| hosted.contains(dir))
                     .map_err(|e| format!("broker-{id}: {e}"))?;
             }
-            let id = id as BrokerId;
             // A new incarnation: the controller tells the restarted broker from its last life.
             let incarnation = records
                 .iter()
@@ -915,6 +934,26 @@ impl Brokers for Replicated {
         Ok(())
     }
 
+    fn reassign(&mut self, now_ms: i64, moves: Vec<Reassign>) -> Vec<Result<(), KafkaError>> {
+        self.catch_up(now_ms);
+        let mut out = Vec::new();
+        let now = self.local.now_ms;
+        let controller = &mut self.local.controller;
+        let mut results: Vec<Result<(), KafkaError>> = moves
+            .into_iter()
+            .map(|(tp, target)| controller.reassign(now, &tp, target, &mut out, &mut self.local.trace))
+            .collect();
+        // The metadata first, once for the whole request (a replica a cancellation drops
+        // deletes its copy when told), then the brokers; a failure to keep it fails every change.
+        if let Err(e) = self.write_metadata() {
+            for result in results.iter_mut().filter(|r| r.is_ok()) {
+                *result = Err(storage(e.clone()));
+            }
+        }
+        self.local.send_from_controller(out);
+        results
+    }
+
     fn set_topic_config(&mut self, now_ms: i64, name: &str, config: &TopicConfig) {
         self.catch_up(now_ms);
         self.each_broker(|broker| broker.set_topic_config(name, config));
@@ -941,6 +980,8 @@ impl Brokers for Replicated {
             leader_epoch: state.leader_epoch,
             replicas: state.replicas.clone(),
             isr: state.isr.clone(),
+            adding: state.adding.clone(),
+            removing: state.removing.clone(),
             replica_log_ends: state
                 .replicas
                 .iter()
@@ -1401,9 +1442,12 @@ fn produce_error(code: ErrorCode, topic: &str, partition: i32) -> KafkaError {
     KafkaError::new(code, message)
 }
 
-/// The partition directories (`<topic>-<partition>`) of the topics a metadata log leaves standing.
-fn named_partitions(records: &[MetadataRecord]) -> std::collections::BTreeSet<String> {
+/// The partition directories (`<topic>-<partition>`) `broker` keeps by a metadata log: those of
+/// the topics it leaves standing, less the partitions whose last state places no replica on the
+/// broker (a reassignment moved it away, and the broker stopped before deleting its copy).
+fn hosted_partitions(records: &[MetadataRecord], broker: BrokerId) -> std::collections::BTreeSet<String> {
     let mut topics = BTreeMap::new();
+    let mut placed = BTreeMap::new();
     for record in records {
         match record {
             MetadataRecord::Topic { name, partitions, .. } => {
@@ -1411,12 +1455,21 @@ fn named_partitions(records: &[MetadataRecord]) -> std::collections::BTreeSet<St
             }
             MetadataRecord::RemoveTopic { name } => {
                 topics.remove(name.as_str());
+                placed.retain(|tp: &TopicPartition, _| &tp.topic != name);
+            }
+            MetadataRecord::Partition(state) => {
+                placed.insert(state.tp.clone(), state.replicas.contains(&broker));
             }
             _ => {}
         }
     }
     topics
         .into_iter()
-        .flat_map(|(name, partitions)| (0..partitions).map(move |p| format!("{name}-{p}")))
+        .flat_map(|(name, partitions)| (0..partitions).map(move |p| (name, p)))
+        .filter(|&(name, p)| {
+            let tp = TopicPartition { topic: name.to_string(), partition: p };
+            placed.get(&tp).copied().unwrap_or(true)
+        })
+        .map(|(name, p)| format!("{name}-{p}"))
         .collect()
 }

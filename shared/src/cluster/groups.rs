@@ -379,6 +379,8 @@ impl Cluster {
                             partition_epoch: 0,
                             min_insync_replicas: usize::try_from(state.config.min_insync_replicas)
                                 .unwrap_or(1),
+                            adding: Vec::new(),
+                            removing: Vec::new(),
                         })
                     })
                     .collect();

@@ -14,6 +14,7 @@ mod clients;
 mod groups;
 pub mod layout;
 mod producers;
+mod reassignments;
 mod transactions;
 
 use crate::record::dump::DumpError;
@@ -830,6 +831,10 @@ impl Cluster {
                 .map(|reply| compact(reply, log_append_time_ms))
             }
             Command::DescribeCluster => Ok(self.describe_cluster()),
+            Command::AlterPartitionReassignments { partitions } => {
+                Ok(self.alter_reassignments(now_ms, partitions))
+            }
+            Command::ListPartitionReassignments => Ok(self.list_reassignments()),
             fault @ (Command::StopBroker { .. }
             | Command::StartBroker { .. }
             | Command::PauseBroker { .. }
@@ -2109,6 +2114,8 @@ impl Cluster {
                         .known_stable_offset(&state.name, partition)
                         .ok()
                         .filter(|stable| view.as_ref().is_some_and(|v| *stable < v.high_watermark)),
+                    adding: view.as_ref().map(|v| v.adding.clone()).unwrap_or_default(),
+                    removing: view.as_ref().map(|v| v.removing.clone()).unwrap_or_default(),
                 }
             })
             .collect();

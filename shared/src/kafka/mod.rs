@@ -15,6 +15,7 @@ pub mod inspector;
 mod leader_epochs;
 mod metadata;
 mod produce;
+mod reassignments;
 mod sasl;
 mod topics_admin;
 mod transactions;
@@ -379,6 +380,12 @@ impl KafkaConnection {
             ApiKey::DeleteRecords => {
                 delete_records::answer(self, cluster, request, &mut body).map(Handled::Respond)
             }
+            ApiKey::AlterPartitionReassignments => {
+                reassignments::alter(self, cluster, request, &mut body).map(Handled::Respond)
+            }
+            ApiKey::ListPartitionReassignments => {
+                reassignments::list(self, cluster, request, &mut body).map(Handled::Respond)
+            }
             ApiKey::SaslHandshake => sasl::handshake(self, request, &mut body).map(Handled::Respond),
             ApiKey::SaslAuthenticate => sasl::authenticate(self, request, &mut body).map(Handled::Respond),
             ApiKey::InitProducerId => {
@@ -559,6 +566,8 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::DeleteTopics => "DeleteTopics",
         ApiKey::DeleteRecords => "DeleteRecords",
         ApiKey::CreatePartitions => "CreatePartitions",
+        ApiKey::AlterPartitionReassignments => "AlterPartitionReassignments",
+        ApiKey::ListPartitionReassignments => "ListPartitionReassignments",
         ApiKey::AlterConfigs => "AlterConfigs",
         ApiKey::InitProducerId => "InitProducerId",
         ApiKey::DeleteGroups => "DeleteGroups",

@@ -226,6 +226,30 @@ impl Broker {
         Ok(())
     }
 
+    /// Drops one replica a reassignment removed from this broker: its log and directory go. A
+    /// failure to delete takes the log directory offline, as a failed write does.
+    fn remove_replica(
+        &mut self,
+        now_ms: i64,
+        tp: &TopicPartition,
+        groups: &mut CoordinatorOutput,
+        trace: &mut Trace,
+    ) {
+        let Some(partition) = self.partitions.remove(tp) else { return };
+        if tp.topic == OFFSETS_TOPIC && self.config.runs_coordinator {
+            self.coordinator_follows_leadership(now_ms, tp.partition, false, groups, trace);
+        }
+        let deleted =
+            partition.log.delete().map_err(|e| e.to_string()).and_then(|()| match self.store.as_mut() {
+                Some(store) => store.remove_partition(&tp.to_string()).map_err(|e| e.to_string()),
+                None => Ok(()),
+            });
+        if let Err(e) = deleted {
+            trace.push(now_ms, Event::Fault { description: format!("broker-{}: {tp}: {e}", self.id) });
+            self.log_dir_offline = true;
+        }
+    }
+
     /// The broker's periodic log upkeep at `now_ms` (Kafka's LogManager tasks): the time half of
     /// each log's flush policy and, when `retention_due`, retention and the cleaner. Returns the
     /// problems met, one line each; a write that failed takes the log directory offline, with
@@ -397,7 +421,13 @@ impl Broker {
         groups: &mut CoordinatorOutput,
         trace: &mut Trace,
     ) {
-        if incarnation != self.incarnation || !state.replicas.contains(&self.id) {
+        if incarnation != self.incarnation {
+            return;
+        }
+        if !state.replicas.contains(&self.id) {
+            // A reassignment moved the partition away: the replica stops and its log goes (KRaft's
+            // broker deletes a partition the metadata no longer places on it).
+            self.remove_replica(now_ms, &state.tp, groups, trace);
             return;
         }
         if !self.partitions.contains_key(&state.tp) {

@@ -1,13 +1,14 @@
 //! The controller (Kafka's KRaft `QuorumController`, as one always-available node here): broker
 //! registration and heartbeats, fencing after `broker.session.timeout.ms`, topic creation with
 //! Kafka's replica assignment, leader election (clean from the ISR in assignment order, unclean
-//! if enabled), AlterPartition, preferred-leader elections, and pushing partition state to the
-//! brokers that host each partition.
+//! if enabled), AlterPartition, preferred-leader elections, partition reassignments
+//! (`reassignment`), and pushing partition state to the brokers that host each partition.
 
 use std::collections::BTreeMap;
 
-use super::partition::Outbox;
+use super::partition::{Outbox, PlantedBug};
 use super::protocol::{BrokerId, Message, MetadataRecord, NodeId, PartitionState, TopicId, TopicPartition};
+use super::reassignment;
 use crate::error::{ErrorCode, KafkaError};
 use crate::random::Rng;
 use crate::trace::{Event, Trace};
@@ -21,6 +22,10 @@ pub const METADATA_RESEND_INTERVAL_MS: i64 = 1_000;
 /// the controller replaces it with that snapshot (KRaft snapshots and truncates its log the same
 /// way): a long-running cluster whose ISRs come and go must not grow it without end.
 pub const METADATA_LOG_SLACK_RECORDS: usize = 10_000;
+/// How many of the controller's periodic resends a replica a reassignment removed still gets
+/// its partition's state at (so it deletes its copy even if the first push was lost; a KRaft
+/// broker would read the change in the metadata log it fetches).
+pub const DEPARTED_REPLICA_RESENDS: u32 = 10;
 
 #[derive(Clone, Copy, Debug)]
 struct Registration {
@@ -47,6 +52,11 @@ pub struct Controller {
     recorded_at: BTreeMap<TopicPartition, usize>,
     /// How many records were ever appended (KRaft's log end offset): compaction keeps it.
     metadata_end_offset: u64,
+    /// Replicas a completed reassignment removed, with the resends they still get.
+    departed: BTreeMap<(BrokerId, TopicPartition), u32>,
+    /// A bug planted in the controller's code (`PlantedBug::ReassignBeforeCatchUp`), for
+    /// proving the simulator's checker notices; `None` is Kite's own code.
+    pub planted_bug: Option<PlantedBug>,
 }
 
 /// Where a topic's new partitions may go, and how they are replicated.
@@ -83,6 +93,8 @@ impl Controller {
             metadata_end_offset: 0,
             last_preferred_check_ms: 0,
             last_resend_ms: 0,
+            departed: BTreeMap::new(),
+            planted_bug: None,
         }
     }
 
@@ -269,6 +281,73 @@ impl Controller {
         self.push(tp, out);
     }
 
+    /// Kafka's AlterPartitionReassignments for one partition: moves it to `target`, or cancels
+    /// the reassignment in progress (`None`). The target is validated (INVALID_REPLICA_ASSIGNMENT
+    /// names what is wrong); the replicas grow first, and the reassignment completes once the
+    /// added replicas are in the ISR (`reassignment`).
+    pub fn reassign(
+        &mut self,
+        now_ms: i64,
+        tp: &TopicPartition,
+        target: Option<Vec<BrokerId>>,
+        out: &mut Outbox,
+        trace: &mut Trace,
+    ) -> Result<(), KafkaError> {
+        let registered = |b: BrokerId| self.brokers.contains_key(&b);
+        if let Some(target) = &target {
+            reassignment::validate(target, &registered)?;
+        }
+        let Some(state) = self.partitions.get_mut(tp) else {
+            return Err(KafkaError::new(
+                ErrorCode::UnknownTopicOrPartition,
+                format!("This server does not host partition {tp}."),
+            ));
+        };
+        let leaving = state.replicas.clone();
+        match target {
+            Some(target) => {
+                reassignment::start(state, target, now_ms, trace);
+                if self.planted_bug == Some(PlantedBug::ReassignBeforeCatchUp) {
+                    // The planted bug: the added replicas count as in sync before they fetched.
+                    let adding = state.adding.clone();
+                    state.isr.extend(adding);
+                    reassignment::maybe_complete(state, now_ms, trace);
+                }
+            }
+            None => reassignment::cancel(state, now_ms, trace)?,
+        }
+        self.push(tp, out);
+        self.notify_departed(tp, &leaving, out);
+        Ok(())
+    }
+
+    /// Every partition being reassigned, with its state.
+    pub fn reassignments(&self) -> impl Iterator<Item = &PartitionState> {
+        self.partitions.values().filter(|s| reassignment::in_progress(s))
+    }
+
+    /// After a change that may have removed replicas of `tp`: those of `before` no longer among
+    /// its replicas get its state (and delete their copy), now and at the next resends.
+    fn notify_departed(&mut self, tp: &TopicPartition, before: &[BrokerId], out: &mut Outbox) {
+        let Some(state) = self.partitions.get(tp) else { return };
+        for &broker in before.iter().filter(|b| !state.replicas.contains(b)) {
+            self.departed.insert((broker, tp.clone()), DEPARTED_REPLICA_RESENDS);
+        }
+        self.send_departed(tp, out);
+    }
+
+    /// The partition's state to each replica a reassignment removed from it.
+    fn send_departed(&self, tp: &TopicPartition, out: &mut Outbox) {
+        let Some(state) = self.partitions.get(tp) else { return };
+        for (broker, _) in self.departed.keys().filter(|(_, t)| t == tp) {
+            if let Some(registration) = self.brokers.get(broker) {
+                let update =
+                    Message::PartitionUpdate { state: state.clone(), incarnation: registration.incarnation };
+                out.push((NodeId::Broker(*broker), update));
+            }
+        }
+    }
+
     fn alive(&self, broker: BrokerId) -> bool {
         self.brokers.get(&broker).is_some_and(|r| !r.fenced)
     }
@@ -405,6 +484,8 @@ impl Controller {
                 leader_epoch: 0,
                 partition_epoch: 0,
                 min_insync_replicas,
+                adding: Vec::new(),
+                removing: Vec::new(),
             };
             trace.push(
                 now_ms,
@@ -476,11 +557,15 @@ impl Controller {
                         state.replicas.contains(r)
                             && (state.isr.contains(r) || registrations.get(r).is_some_and(|g| !g.fenced))
                     });
+                let leaving = state.replicas.clone();
                 if current && valid && isr != state.isr {
                     set_isr(state, isr, now_ms, trace);
+                    // The last replica a reassignment adds joining the ISR completes it.
+                    reassignment::maybe_complete(state, now_ms, trace);
                 }
                 // Answer with the state either way, so a stale leader learns.
                 self.push(&tp, out);
+                self.notify_departed(&tp, &leaving, out);
             }
             Message::Metadata { correlation } => {
                 let partitions = self.partitions.values().cloned().collect();
@@ -638,6 +723,15 @@ impl Controller {
             for tp in tps {
                 self.push(&tp, out);
             }
+            let departed: std::collections::BTreeSet<TopicPartition> =
+                self.departed.keys().map(|(_, tp)| tp.clone()).collect();
+            for tp in departed {
+                self.send_departed(&tp, out);
+            }
+            self.departed.retain(|(_, tp), left| {
+                *left = left.saturating_sub(1);
+                *left > 0 && self.partitions.contains_key(tp)
+            });
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The replicated cluster, as Kafka runs it: brokers holding partition replicas (`broker`,
-//! `partition`), a controller keeping the metadata (`controller`), the messages between them
+//! `partition`), a controller keeping the metadata (`controller`) and moving replicas (`reassignment`), the messages between them
 //! (`protocol`), the deterministic simulator that runs them
 //! under faults (`sim`), the checker that judges a run (`check`), and an in-process cluster with
 //! a perfect network for tests and benchmarks (`local`). All sans-IO: time, the network and
@@ -11,4 +11,5 @@ pub mod controller;
 pub mod local;
 pub mod partition;
 pub mod protocol;
+pub mod reassignment;
 pub mod sim;

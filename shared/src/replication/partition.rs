@@ -89,6 +89,9 @@ pub enum PlantedBug {
     /// The leader never reports a diverging epoch (KIP-320 skipped), so a follower never
     /// truncates the tail its history does not share with the leader's.
     SkippedFollowerTruncation,
+    /// The controller counts the replicas a reassignment adds as in sync at once, so it completes
+    /// (and may hand leadership to a new replica) before they have caught up.
+    ReassignBeforeCatchUp,
 }
 
 /// One replica of a partition on one broker: leader or follower as the controller's latest
@@ -189,7 +192,17 @@ impl Partition {
                 .collect();
             self.fetch_in_flight = None;
             self.fail_waiting(ErrorCode::NotLeaderOrFollower, out);
-        } else if !leads {
+        } else if leads {
+            // Still leading, with the replicas changed (a reassignment): followers added start
+            // unknown, those removed are forgotten.
+            let replicas = self.state.as_ref().map(|s| s.replicas.clone()).unwrap_or_default();
+            self.followers.retain(|r, _| replicas.contains(r));
+            for r in replicas.into_iter().filter(|&r| r != self.broker) {
+                self.followers
+                    .entry(r)
+                    .or_insert(FollowerState { log_end_offset: -1, last_caught_up_ms: now_ms });
+            }
+        } else {
             self.followers.clear();
             self.fail_waiting(ErrorCode::NotLeaderOrFollower, out);
             self.fetch_in_flight = None;
@@ -326,6 +339,10 @@ impl Partition {
             diverging: None,
             aborted: Vec::new(),
         };
+        // A replica a reassignment removed (or never placed here) fetches no more.
+        if replica.is_some_and(|r| self.state.as_ref().is_some_and(|s| !s.replicas.contains(&r))) {
+            return Err(ErrorCode::NotLeaderOrFollower);
+        }
         let Some(follower) = replica else {
             // A consumer reads only what is committed: below the high watermark. Between the
             // high watermark and the log end it gets nothing yet (a new leader's high watermark

@@ -38,6 +38,13 @@ pub struct PartitionState {
     /// The topic's `min.insync.replicas`: while the ISR is smaller, acks=all produces are
     /// refused (NOT_ENOUGH_REPLICAS) and the high watermark does not advance.
     pub min_insync_replicas: usize,
+    /// A reassignment in progress (KIP-455): the replicas being added. They are in `replicas`
+    /// already, fetch from the leader, and the reassignment completes once all are in the ISR.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adding: Vec<BrokerId>,
+    /// A reassignment in progress: the replicas that leave `replicas` once it completes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removing: Vec<BrokerId>,
 }
 
 /// What a Fetch returns, to a follower or a consumer.

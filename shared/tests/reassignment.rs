@@ -1,0 +1,141 @@
+//! Partition reassignment through the cluster front, on four brokers keeping their files: a
+//! replica moves to a broker that held none, catching up before the one it replaces leaves (and
+//! deletes its directory); a move to a broker that cannot catch up stays in progress, is listed,
+//! and is cancelled back; and the outcome survives a restart.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::collections::BTreeMap;
+
+use kite_shared::api::{Command, PartitionDescription, Reassignment, ReassignmentTarget, Reply};
+use kite_shared::cluster::{Cluster, StorageOptions};
+use kite_shared::error::ErrorCode;
+use kite_shared::log::storage::{BrokerStore, FileMap, Journal, MemoryBrokerStore, apply_ops};
+
+const T0: i64 = 1_700_000_000_000;
+const BROKERS: i32 = 4;
+const RECORDS: i64 = 40;
+/// Long enough for a follower to fetch and join the ISR, and the controller to complete.
+const SETTLE_MS: i64 = 3_000;
+
+fn open(files: &FileMap, journal: &Journal) -> Cluster {
+    let store = |dir: &str| -> Box<dyn BrokerStore> {
+        Box::new(MemoryBrokerStore::journaled_under(dir, files, journal.clone()))
+    };
+    let brokers = (0..BROKERS).map(|id| store(&format!("broker-{id}"))).collect();
+    let mut cluster =
+        Cluster::open_replicated(1, T0, store("controller"), brokers, StorageOptions::MEMORY).unwrap();
+    cluster.allow_faults = true;
+    cluster
+}
+
+fn partition(cluster: &mut Cluster, now_ms: i64) -> PartitionDescription {
+    let Reply::Topics { topics } = cluster.handle(now_ms, Command::ListTopics) else { panic!("no topics") };
+    topics.into_iter().find(|t| t.name == "moves").unwrap().partitions.remove(0)
+}
+
+fn reassign(cluster: &mut Cluster, now_ms: i64, replicas: Option<Vec<i32>>) -> Option<ErrorCode> {
+    let target = ReassignmentTarget { topic: "moves".into(), partition: 0, replicas };
+    let command = Command::AlterPartitionReassignments { partitions: vec![target] };
+    let Reply::ReassignmentsAltered { results } = cluster.handle(now_ms, command) else {
+        panic!("no answer")
+    };
+    results[0].error.as_ref().map(|e| e.error)
+}
+
+fn in_progress(cluster: &mut Cluster, now_ms: i64) -> Vec<Reassignment> {
+    let Reply::Reassignments { reassignments } = cluster.handle(now_ms, Command::ListPartitionReassignments)
+    else {
+        panic!("no list")
+    };
+    reassignments
+}
+
+fn has_directory(files: &FileMap, broker: i32) -> bool {
+    let dir = format!("broker-{broker}/moves-0");
+    files.keys().any(|(d, _)| *d == dir)
+}
+
+#[test]
+fn a_replica_moves_to_a_new_broker_after_catching_up() {
+    let journal = Journal::default();
+    let mut cluster = open(&FileMap::new(), &journal);
+    let create = Command::CreateTopic {
+        name: "moves".into(),
+        partitions: 1,
+        configs: BTreeMap::new(),
+        replication_factor: Some(3),
+    };
+    assert!(matches!(cluster.handle(T0, create), Reply::TopicCreated { .. }));
+    for n in 0..RECORDS {
+        let produce = Command::produce_text("moves", Some(0), None, &format!("record {n}"));
+        assert!(matches!(cluster.handle(T0, produce), Reply::Produced { .. }));
+    }
+    let before = partition(&mut cluster, T0);
+    let newcomer = (0..BROKERS).find(|b| !before.replicas.contains(b)).unwrap();
+    let leaving = before.leader.unwrap();
+    // The leader's replica moves to the broker that has none; the newcomer becomes preferred.
+    let mut target: Vec<i32> = before.replicas.iter().copied().filter(|&r| r != leaving).collect();
+    target.insert(0, newcomer);
+
+    // A newcomer that cannot fetch: the move stays in progress, listed, and is cancelled back.
+    assert!(matches!(
+        cluster.handle(T0, Command::PauseBroker { broker: newcomer }),
+        Reply::ClusterDescribed { .. }
+    ));
+    assert_eq!(reassign(&mut cluster, T0, Some(target.clone())), None);
+    let listed = in_progress(&mut cluster, T0 + 100);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!((listed[0].adding.clone(), listed[0].removing.clone()), (vec![newcomer], vec![leaving]));
+    let during = partition(&mut cluster, T0 + 100);
+    assert!(!during.isr.contains(&newcomer) && during.replicas.len() == 4, "{during:?}");
+    assert_eq!(reassign(&mut cluster, T0 + 200, None), None, "cancelled");
+    // Kafka's revert keeps the replicas' order less the added ones: the target's first.
+    let mut reverted = partition(&mut cluster, T0 + 200).replicas;
+    reverted.sort_unstable();
+    assert_eq!(
+        reverted,
+        before
+            .replicas
+            .iter()
+            .copied()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(reassign(&mut cluster, T0 + 200, None), Some(ErrorCode::NoReassignmentInProgress));
+    assert!(matches!(
+        cluster.handle(T0 + 300, Command::ResumeBroker { broker: newcomer }),
+        Reply::ClusterDescribed { .. }
+    ));
+
+    // Refusals name what is wrong.
+    assert_eq!(
+        reassign(&mut cluster, T0 + 300, Some(vec![0, 0, 1])),
+        Some(ErrorCode::InvalidReplicaAssignment)
+    );
+    assert_eq!(reassign(&mut cluster, T0 + 300, Some(vec![0, 9])), Some(ErrorCode::InvalidReplicaAssignment));
+
+    // Now it can fetch: it catches up, joins the ISR, and the old leader's replica leaves.
+    assert_eq!(reassign(&mut cluster, T0 + 300, Some(target.clone())), None);
+    let after = partition(&mut cluster, T0 + 300 + SETTLE_MS);
+    assert!(in_progress(&mut cluster, T0 + 300 + SETTLE_MS).is_empty());
+    assert_eq!(after.replicas, target);
+    assert_eq!(after.isr.len(), 3, "{after:?}");
+    assert_ne!(after.leader, Some(leaving));
+    let newcomer_end = after.replica_log_end_offsets.iter().find(|r| r.broker == newcomer).unwrap();
+    assert_eq!(newcomer_end.log_end_offset, RECORDS, "the newcomer holds every record");
+    assert_eq!(after.log_end_offset, RECORDS);
+
+    let mut files = FileMap::new();
+    apply_ops(&mut files, journal.lock().unwrap().drain(..));
+    assert!(has_directory(&files, newcomer));
+    assert!(!has_directory(&files, leaving), "the replaced replica's directory is deleted");
+
+    // After a restart: the same replicas, every record readable.
+    cluster.shutdown().unwrap();
+    apply_ops(&mut files, journal.lock().unwrap().drain(..));
+    let mut cluster = open(&files, &journal);
+    let restarted = partition(&mut cluster, T0 + 10_000);
+    assert_eq!((restarted.replicas, restarted.log_end_offset), (target, RECORDS));
+}
