@@ -361,6 +361,25 @@ fn real_clients_create_partitions() {
     );
 }
 
+/// Partition reassignment from kafka-python's admin client: a replica moves to the broker that had
+/// none, ListPartitionReassignments empties once it has caught up, Metadata gives the target
+/// replicas, every record is still read, and the finished move has nothing left to cancel.
+#[test]
+fn a_real_client_reassigns_a_partition() {
+    let data = TempDir::new("reassign");
+    let server = KiteServer::start(data.path());
+    let out = run_client(&server, "reassign_partitions_client.py", &["moving"]);
+    let lines: Vec<&str> = out.lines().collect();
+    let moved: Vec<&str> = lines[0].split(' ').collect();
+    assert_eq!((moved[0], moved[2], moved.len()), ("moved", "->", 4), "{out}");
+    let newcomer = moved[3];
+    assert_eq!(lines[1], "done", "{out}");
+    let replicas: Vec<&str> = lines[2].split(' ').collect();
+    assert_eq!((replicas[0], replicas[1], replicas.len()), ("replicas", newcomer, 3), "{out}");
+    assert!(!replicas.contains(&moved[1]), "the old leader's replica left: {out}");
+    assert_eq!(lines[3..], ["read 5", "cancel NoReassignmentInProgressError"], "{out}");
+}
+
 /// AlterConfigs from confluent-kafka's and kafka-python's admin clients replaces a topic's
 /// overrides: what a request leaves out goes back to Kafka's default, as DescribeConfigs then
 /// says (kafka-python sends the other overrides along itself).
