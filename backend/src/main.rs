@@ -8,6 +8,7 @@ mod engine;
 mod groups_cli;
 mod guard;
 mod kafka_listener;
+mod partitions_cli;
 mod scenario_cmd;
 mod serve;
 mod session;
@@ -57,6 +58,13 @@ enum Commands {
     Cluster {
         #[command(subcommand)]
         command: cli::ClusterCommand,
+        #[command(flatten)]
+        server: cli::ServerArg,
+    },
+    /// Move partitions' replicas between brokers (like kafka-reassign-partitions).
+    Partitions {
+        #[command(subcommand)]
+        command: partitions_cli::PartitionsCommand,
         #[command(flatten)]
         server: cli::ServerArg,
     },
@@ -198,6 +206,9 @@ fn main() -> ExitCode {
         }
         Commands::Cluster { command, server } => {
             tool("cluster", cli::cluster(command, &server, &mut std::io::stdout()))
+        }
+        Commands::Partitions { command, server } => {
+            tool("partitions", partitions_cli::partitions(command, &server, &mut std::io::stdout()))
         }
         Commands::Events(args) => tool("events", cli::events(args, &mut std::io::stdout())),
         Commands::Groups { command, server } => {

@@ -662,6 +662,91 @@ fn a_replicated_cluster_like_kafkas_tools() {
     assert!(String::from_utf8_lossy(&mismatch.stderr).contains("start it with --brokers 3"), "{mismatch:?}");
 }
 
+/// kafka-reassign-partitions' three steps, and a cancel: `--generate` proposes a plan spreading
+/// a topic over the brokers listed, `--execute` starts it (printing the assignment to roll back
+/// to), `--verify` reports each move done once the new replicas caught up, `kite topics
+/// describe` shows the plan's replicas; cancelling a finished move names the error.
+#[test]
+fn partitions_move_like_kafka_reassign_partitions() {
+    let data = TempDir::new("cli-reassign");
+    let server = KiteServer::start(data.path());
+    let create = ["topics", "create", "moving", "--partitions", "2", "--replication-factor", "2"];
+    assert_eq!(stdout(&kite(&server, &create, None)), "Created topic moving.\n");
+    kite(&server, &["produce", "moving", "a", "b", "c"], None);
+    let topics = data.path().join("topics-to-move.json");
+    std::fs::write(&topics, r#"{"version":1,"topics":[{"topic":"moving"}]}"#).unwrap();
+    let generate = [
+        "partitions",
+        "reassign",
+        "--generate",
+        "--broker-list",
+        "1,2",
+        "--topics-to-move-json-file",
+        topics.to_str().unwrap(),
+    ];
+    let generated = stdout(&kite(&server, &generate, None));
+    let lines: Vec<&str> = generated.lines().collect();
+    assert_eq!(
+        (lines[0], lines[3]),
+        ("Current partition replica assignment", "Proposed partition reassignment configuration"),
+        "{generated}"
+    );
+    let proposal = lines[4];
+    let expected = r#"{"version":1,"partitions":[{"topic":"moving","partition":0,"replicas":[1,2],"log_dirs":["any","any"]},{"topic":"moving","partition":1,"replicas":[2,1],"log_dirs":["any","any"]}]}"#;
+    assert_eq!(proposal, expected, "{generated}");
+
+    let plan = data.path().join("plan.json");
+    std::fs::write(&plan, proposal).unwrap();
+    let file = plan.to_str().unwrap();
+    let executed = stdout(&kite(
+        &server,
+        &["partitions", "reassign", "--execute", "--reassignment-json-file", file],
+        None,
+    ));
+    let lines: Vec<&str> = executed.lines().collect();
+    assert_eq!(lines[0], "Current partition replica assignment", "{executed}");
+    assert!(
+        lines[2].starts_with(r#"{"version":1,"partitions":[{"topic":"moving","partition":0,"replicas":["#),
+        "{executed}"
+    );
+    assert_eq!(
+        lines[4..],
+        [
+            "Save this to use as the --reassignment-json-file option during rollback",
+            "Successfully started partition reassignments for moving-0,moving-1"
+        ],
+        "{executed}"
+    );
+
+    let verify = ["partitions", "reassign", "--verify", "--reassignment-json-file", file];
+    let done = "Status of partition reassignment:\nReassignment of partition moving-0 is completed.\nReassignment of partition moving-1 is completed.\n";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(REASSIGN_DEADLINE_SECS);
+    let mut verified = stdout(&kite(&server, &verify, None));
+    while verified != done && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        verified = stdout(&kite(&server, &verify, None));
+    }
+    assert_eq!(verified, done);
+    let described = stdout(&kite(&server, &["topics", "describe", "moving"], None));
+    assert_eq!(
+        (partition_row(&described, 0)[7].as_str(), partition_row(&described, 1)[7].as_str()),
+        ("1,2", "2,1"),
+        "{described}"
+    );
+    assert_eq!(partition_row(&described, 0)[13], "3", "every record moved along: {described}");
+
+    let cancelled =
+        kite(&server, &["partitions", "reassign", "--cancel", "--reassignment-json-file", file], None);
+    let stderr = String::from_utf8_lossy(&cancelled.stderr);
+    assert!(
+        !cancelled.status.success() && stderr.contains("moving-0: NO_REASSIGNMENT_IN_PROGRESS (85)"),
+        "{stderr}"
+    );
+}
+
+/// A liveness bound: how long two replicas of a few records take to catch up on a loaded machine.
+const REASSIGN_DEADLINE_SECS: u64 = 30;
+
 /// kafka-topics --describe's row for one partition, split into columns (the values sit at odd
 /// indexes: 3 partition, 5 leader, 7 replicas, 9 ISR, 13 log end offset).
 fn partition_row(table: &str, partition: i32) -> Vec<String> {

@@ -461,18 +461,10 @@ impl Controller {
         let Placement { brokers, replication_factor, min_insync_replicas } = placement;
         let n = brokers.len();
         let start = (rng.next_u64() % n as u64) as usize;
-        let mut shift = (rng.next_u64() % n as u64) as usize;
-        for p in range.clone() {
-            let p_index = (p - range.start) as usize;
-            if p_index > 0 && p_index.is_multiple_of(n) {
-                shift += 1;
-            }
-            let first = (p_index + start) % n;
-            let mut replicas = vec![brokers[first]];
-            for j in 0..replication_factor - 1 {
-                let index = (first + 1 + (shift + j) % (n - 1).max(1)) % n;
-                replicas.push(brokers[index]);
-            }
+        let shift = (rng.next_u64() % n as u64) as usize;
+        let count = (range.end - range.start).max(0) as usize;
+        let assignment = assign_replicas(brokers, count, replication_factor, start, shift);
+        for (p, replicas) in range.zip(assignment) {
             let tp = TopicPartition { topic: name.to_string(), partition: p };
             let state = PartitionState {
                 tp: tp.clone(),
@@ -734,6 +726,39 @@ impl Controller {
             });
         }
     }
+}
+
+/// Kafka's rack-unaware replica assignment (AdminUtils' `assignReplicasToBrokers`) of `count`
+/// partitions over `brokers`: partition `p`'s first replica is broker `(start + p) % n`, the
+/// others follow at a shift that moves on every `n` partitions, so leaders and followers spread
+/// evenly. The controller draws `start` and `shift` at random; `kite partitions reassign
+/// --generate` derives them from the topic's name.
+pub fn assign_replicas(
+    brokers: &[BrokerId],
+    count: usize,
+    replication_factor: usize,
+    start: usize,
+    shift: usize,
+) -> Vec<Vec<BrokerId>> {
+    let n = brokers.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let mut shift = shift;
+    (0..count)
+        .map(|p| {
+            if p > 0 && p.is_multiple_of(n) {
+                shift += 1;
+            }
+            let first = (p + start) % n;
+            let mut replicas = vec![brokers[first]];
+            for j in 0..replication_factor.min(n).saturating_sub(1) {
+                let index = (first + 1 + (shift + j) % (n - 1).max(1)) % n;
+                replicas.push(brokers[index]);
+            }
+            replicas
+        })
+        .collect()
 }
 
 /// A leader chosen from outside the ISR becomes the whole ISR (and the ELR empties), recorded
