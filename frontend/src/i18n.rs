@@ -588,6 +588,21 @@ fn korean_first_run(text: &str) -> Option<&'static str> {
         "follower, in sync" => "팔로워(ISR 안)",
         "follower, out of the ISR" => "팔로워(ISR 밖)",
         "offline" => "오프라인",
+        "Move partition" => "partition 이동:",
+        "to brokers" => "대상 브로커",
+        "Move" => "옮기기",
+        "Cancel the move" => "이동 취소",
+        "Moving: adding {}, removing {}" => "이동 중: {} 추가, {} 제거",
+        "Brokers as ids separated by commas, e.g. 0,2,3" => "브로커 id를 쉼표로 구분해 적으세요. 예: 0,2,3",
+        "kafka-reassign-partitions --execute: the replicas grow to both sets, the new ones catch up and join the ISR, then the old ones leave" => {
+            "kafka-reassign-partitions --execute: replica 목록을 두 집합의 합으로 늘리고, 새 replica가 따라잡아 ISR에 들어간 뒤 옛 replica가 빠집니다"
+        }
+        "+ joining" => "+ 합류 중",
+        "− leaving" => "− 빠질 예정",
+        " · being added by a reassignment: it catches up, then joins the ISR" => {
+            " · 재할당으로 추가되는 중: 따라잡은 뒤 ISR에 들어갑니다"
+        }
+        " · leaves once the reassignment completes" => " · 재할당이 끝나면 빠집니다",
         "Group {} · {} · lag {}" => "그룹 {} · {} · lag {}",
         "LEO: the replica's log end · HW: the high watermark, what consumers may read" => {
             "LEO: 복제본 로그의 끝 · HW: high watermark, consumer가 읽을 수 있는 데까지"

@@ -712,6 +712,13 @@ impl AppState {
                 self.last_notice = None;
                 self.last_error = Some(describe_error(&error));
             }
+            // A move's progress shows on the map (joining and leaving replicas) from the topics
+            // the view asks for next; a refusal shows as any error does.
+            Reply::ReassignmentsAltered { results } => {
+                let refused = results.iter().find_map(|r| r.error.as_ref());
+                self.last_error = refused.map(describe_error);
+            }
+            Reply::Reassignments { .. } => {}
         }
     }
 
@@ -847,7 +854,12 @@ pub fn follow_ups(message: &ServerMessage) -> Vec<Request> {
         ServerMessage::Reply { reply: Reply::TopicCreated { .. } | Reply::Produced { .. }, .. } => {
             vec![Command::ListTopics.into(), Command::InspectKafka { after: 0 }.into()]
         }
-        ServerMessage::Reply { reply: Reply::ScenarioPlayed { .. }, .. } => vec![Command::ListTopics.into()],
+        ServerMessage::Reply {
+            reply: Reply::ScenarioPlayed { .. } | Reply::ReassignmentsAltered { .. },
+            ..
+        } => {
+            vec![Command::ListTopics.into()]
+        }
         ServerMessage::Reply { reply: Reply::TransactionEnded { .. }, .. } => {
             vec![Command::InspectKafka { after: 0 }.into()]
         }

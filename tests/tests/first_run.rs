@@ -173,6 +173,21 @@ async fn a_newcomer_starts_with_one_click_and_sees_no_error() {
         wait_for(&client, ".partition[data-partition='3']").await?;
         wait_for(&client, "#map [data-replica^='orders-3@']").await?;
         assert_eq!(text_of(&client, "#notice").await?, "orders now has 4 partitions.");
+        // kafka-reassign-partitions: orders-3 moves off broker 0 (its replicas shrink to 1,2
+        // at once: nothing to catch up), and the map redraws its column.
+        client
+            .execute(
+                "const s = document.getElementById('move-partition'); s.value = '3';
+                 s.dispatchEvent(new Event('change', { bubbles: true }));",
+                vec![],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        client.find(Locator::Css("#move-brokers")).await.map_err(|e| e.to_string())?.send_keys("1,2").await.map_err(|e| e.to_string())?;
+        click(&client, "#move-start").await?;
+        let moved = r##"return [...document.querySelectorAll("#map [data-replica^='orders-3@']")]
+            .map(b => b.getAttribute('data-replica')).sort().join(' ');"##;
+        until(&client, moved, serde_json::json!("orders-3@1 orders-3@2")).await?;
         client
             .execute("document.getElementById('partitions').scrollIntoView()", vec![])
             .await

@@ -79,6 +79,17 @@ pub struct Block {
     pub log_end: i64,
     /// The partition's high watermark.
     pub high_watermark: i64,
+    /// Its part in a reassignment in progress, if any.
+    pub moving: Option<Moving>,
+}
+
+/// A replica's part in a partition reassignment (KIP-455).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Moving {
+    /// Being added: it catches up, and the move completes once it is in the ISR.
+    Joining,
+    /// Leaving once the move completes.
+    Leaving,
 }
 
 /// One broker's column.
@@ -134,12 +145,20 @@ fn block(topic: &str, p: &PartitionDescription, broker: i32, serving: bool) -> B
     };
     let log_end =
         p.replica_log_end_offsets.iter().find(|r| r.broker == broker).map_or(0, |r| r.log_end_offset);
+    let moving = if p.adding.contains(&broker) {
+        Some(Moving::Joining)
+    } else if p.removing.contains(&broker) {
+        Some(Moving::Leaving)
+    } else {
+        None
+    };
     Block {
         topic: topic.to_string(),
         partition: p.partition,
         role,
         log_end,
         high_watermark: p.log_end_offset,
+        moving,
     }
 }
 
@@ -528,14 +547,25 @@ fn replica_block_view(props: &ReplicaProps) -> Html {
         let (on_open, at) = (on_open.clone(), (block.topic.clone(), block.partition, None));
         Callback::from(move |()| on_open.emit(at.clone()))
     };
+    let (moving_class, badge, moving_text) = match block.moving {
+        Some(Moving::Joining) => (
+            "joining",
+            tr(lang, "+ joining"),
+            tr(lang, " · being added by a reassignment: it catches up, then joins the ISR"),
+        ),
+        Some(Moving::Leaving) => {
+            ("leaving", tr(lang, "− leaving"), tr(lang, " · leaves once the reassignment completes"))
+        }
+        None => ("", "", ""),
+    };
     let text = trf(
         lang,
         "{} on broker {}: {} · LEO {} · HW {} — open its log",
-        &[&name, broker, &role, &block.log_end, &block.high_watermark],
+        &[&name, broker, &format!("{role}{moving_text}"), &block.log_end, &block.high_watermark],
     );
     html! {
-        <g class={classes!("replica", block.role.class(), written.then_some("written"), changed.then_some("changed"))}
-            data-replica={replica.clone()} data-role={block.role.class()} data-changed={changed.to_string()}
+        <g class={classes!("replica", block.role.class(), written.then_some("written"), changed.then_some("changed"), (!moving_class.is_empty()).then_some(moving_class))}
+            data-replica={replica.clone()} data-role={block.role.class()} data-changed={changed.to_string()} data-moving={moving_class}
             role="button" tabindex="0" aria-label={text.clone()}
             onclick={open.reform(|_: MouseEvent| ())} onkeydown={on_activate(open)}>
             <title>{ text }</title>
@@ -546,6 +576,10 @@ fn replica_block_view(props: &ReplicaProps) -> Html {
             if let Some(lag) = lag {
                 <text x={(x + COLUMN_WIDTH_PX - 12.0).to_string()} y={(y + 15.0).to_string()} class="lag-badge" text-anchor="end">
                     { format!("lag {lag}") }</text>
+            }
+            if !badge.is_empty() {
+                <text x={(x + COLUMN_WIDTH_PX - 12.0).to_string()} y={(y + 30.0).to_string()} class="moving-badge" text-anchor="end">
+                    { badge }</text>
             }
         </g>
     }

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod network;
 pub mod partitions;
 pub mod producer;
+pub mod reassign;
 pub mod scenario;
 pub mod timeline;
 pub mod topics;

@@ -55,11 +55,13 @@ fn topic_id_line(lang: Lang, topic_id: &str) -> Html {
     html! { <p class="hint topic-id" id="topic-id" {title}>{ "TopicId " }<code>{ topic_id }</code></p> }
 }
 
-/// The topic's id, and a button that adds a partition (kafka-topics --alter --partitions): the
-/// learner sees a key's next record move to another partition. Kafka's own topics keep theirs.
+/// The topic's id, a button that adds a partition (kafka-topics --alter --partitions): the
+/// learner sees a key's next record move to another partition; and a partition's replicas moved
+/// (`reassign`). Kafka's own topics keep theirs.
 fn topic_header(lang: Lang, topic: &TopicDescription, send: &Callback<Command>) -> Html {
     let count = topic.partitions.len() as i32 + 1;
     let command = Command::CreatePartitions { topic: topic.name.clone(), count };
+    let send_move = send.clone();
     let send = send.clone();
     let title = tr(
         lang,
@@ -72,6 +74,7 @@ fn topic_header(lang: Lang, topic: &TopicDescription, send: &Callback<Command>) 
                 <button id="add-partition" {title}
                     onclick={Callback::from(move |_: MouseEvent| send.emit(command.clone()))}>
                     { tr(lang, "Add a partition") }</button>
+                <super::reassign::MoveReplicas topic={topic.clone()} send={send_move} />
             }
         </div>
     }

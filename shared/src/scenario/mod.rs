@@ -141,6 +141,16 @@ pub enum Expectation {
         /// The broker expected to lead it; `None` when it is expected offline.
         broker: Option<i32>,
     },
+    /// The partition's replicas, in assignment order (the first is the preferred leader); while
+    /// it is being reassigned, the target's followed by those leaving.
+    Replicas {
+        /// The partition's topic.
+        topic: String,
+        /// The partition's number.
+        partition: i32,
+        /// The brokers expected, in order.
+        brokers: Vec<i32>,
+    },
     /// The partition's in-sync replicas, in any order.
     Isr {
         /// The partition's topic.

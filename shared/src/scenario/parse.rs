@@ -14,7 +14,7 @@ use super::{
     MAX_SCENARIO_TOTAL_WAIT_MS, MAX_SCENARIO_WAIT_MS, ParseError, Script, Step,
 };
 
-const STEPS: &str = "seed, brokers, topic, alter, produce, offsets, delete, stop, start, pause, ask, resume, isolate, heal, cut, consumer, begin, commit, abort, wait, expect";
+const STEPS: &str = "seed, brokers, topic, alter, reassign, produce, offsets, delete, stop, start, pause, ask, resume, isolate, heal, cut, consumer, begin, commit, abort, wait, expect";
 const ASK_USAGE: &str = "expected `ask \"QUESTION\" [ko \"질문\"] choices A B … answer A`";
 
 /// Splits a line into words: spaces separate, `"…"` groups (with `\"` and `\\` inside), and a
@@ -72,6 +72,28 @@ fn topic_partition(word: Option<&String>) -> Result<(String, i32), String> {
         .and_then(|(topic, p)| Some((topic.to_string(), p.parse().ok()?)))
         .filter(|(topic, _)| !topic.is_empty())
         .ok_or_else(|| format!("expected a partition as TOPIC-N, e.g. orders-0, found `{word}`"))
+}
+
+/// `0,1,2` → broker ids, for `what`.
+fn broker_ids(what: &str, word: Option<&String>) -> Result<Vec<i32>, String> {
+    let list = word.ok_or_else(|| format!("{what} expects brokers, e.g. 0,1,2"))?;
+    list.split(',')
+        .map(|b| b.trim().parse().map_err(|_| format!("{what}: `{b}` is not a broker id")))
+        .collect()
+}
+
+/// `reassign TOPIC-N to B,B,…` or `reassign TOPIC-N cancel`.
+fn reassign(words: &[String]) -> Result<Command, String> {
+    const USAGE: &str = "expected `reassign TOPIC-N to 0,1,2` or `reassign TOPIC-N cancel`";
+    let (topic, partition) = topic_partition(words.get(1))?;
+    let (replicas, used) = match words.get(2).map(String::as_str) {
+        Some("to") => (Some(broker_ids("reassign TOPIC-N to", words.get(3))?), 4),
+        Some("cancel") => (None, 3),
+        _ => return Err(USAGE.into()),
+    };
+    no_more(words, used)?;
+    let target = crate::api::ReassignmentTarget { topic, partition, replicas };
+    Ok(Command::AlterPartitionReassignments { partitions: vec![target] })
 }
 
 /// `500`, `500ms`, `10s`, `2m` → milliseconds.
@@ -236,12 +258,13 @@ fn expect(words: &[String]) -> Result<(Expectation, usize), String> {
         }
         Some("isr") => {
             let (topic, partition) = topic_partition(words.get(2))?;
-            let list = words.get(3).ok_or("expect isr TOPIC-N expects brokers, e.g. 0,1,2")?;
-            let brokers = list
-                .split(',')
-                .map(|b| b.trim().parse().map_err(|_| format!("expect isr: `{b}` is not a broker id")))
-                .collect::<Result<Vec<i32>, String>>()?;
+            let brokers = broker_ids("expect isr TOPIC-N", words.get(3))?;
             (Expectation::Isr { topic, partition, brokers }, 4)
+        }
+        Some("replicas") => {
+            let (topic, partition) = topic_partition(words.get(2))?;
+            let brokers = broker_ids("expect replicas TOPIC-N", words.get(3))?;
+            (Expectation::Replicas { topic, partition, brokers }, 4)
         }
         Some("records") => {
             let topic = words.get(2).ok_or("expect records expects a topic and a count")?.clone();
@@ -353,6 +376,7 @@ fn step(words: &[String], line_text: &str) -> Result<Action, String> {
             }
             _ => Err("expected `alter topic NAME partitions N`".into()),
         },
+        "reassign" => reassign(words).map(Action::Request),
         "offsets" => {
             let (topic, partition) = topic_partition(words.get(1))?;
             let timestamp_ms = match (words.get(2).map(String::as_str), words.get(3)) {

@@ -184,7 +184,13 @@ impl ScenarioRun {
 
     /// One request to the engine; a produce is remembered for `retry`.
     fn request(&mut self, cluster: &mut Cluster, command: Command) -> Outcome {
-        let reply = cluster.handle(self.now_ms, command.clone());
+        let reply = match cluster.handle(self.now_ms, command.clone()) {
+            // A script reassigns one partition at a time: its refusal is the step's.
+            Reply::ReassignmentsAltered { results } if results.len() == 1 && results[0].error.is_some() => {
+                Reply::Error(results.into_iter().next().and_then(|r| r.error).expect("checked above"))
+            }
+            reply => reply,
+        };
         self.remember(command, &reply);
         let said = describe(&reply);
         self.last = Some(reply);
@@ -427,6 +433,21 @@ impl ScenarioRun {
             },
             Expectation::Leader { topic, partition, broker } => {
                 leader_is(&partition_of(cluster, self.now_ms, topic, *partition)?, topic, *broker)
+            }
+            Expectation::Replicas { topic, partition, brokers } => {
+                let p = partition_of(cluster, self.now_ms, topic, *partition)?;
+                let found = &p.replicas;
+                if found == brokers {
+                    Ok(Said::new(
+                        format!("{topic}-{partition} replicas {found:?}"),
+                        format!("{topic}-{partition}의 replica {found:?}"),
+                    ))
+                } else {
+                    Err(Said::new(
+                        format!("expected replicas {brokers:?}, found {found:?}"),
+                        format!("기대한 replica는 {brokers:?}, 실제는 {found:?}"),
+                    ))
+                }
             }
             Expectation::Isr { topic, partition, brokers } => {
                 isr_is(&partition_of(cluster, self.now_ms, topic, *partition)?, topic, brokers)
@@ -771,6 +792,22 @@ fn describe(reply: &Reply) -> Said {
             format!("{} now has {} partitions", topic.name, topic.partitions.len()),
             format!("{}의 partition이 {}개가 됨", topic.name, topic.partitions.len()),
         ),
+        Reply::ReassignmentsAltered { results } => {
+            let (en, ko): (Vec<String>, Vec<String>) = results
+                .iter()
+                .map(|r| {
+                    let p = format!("{}-{}", r.topic, r.partition);
+                    match &r.error {
+                        None => (format!("{p} reassignment accepted"), format!("{p} 재할당 요청 수락")),
+                        Some(e) => {
+                            let why = format!("{}: {}", e.error.name(), e.message);
+                            (format!("{p} {why}"), format!("{p} {why}"))
+                        }
+                    }
+                })
+                .unzip();
+            Said::new(en.join(", "), ko.join(", "))
+        }
         Reply::RecordsDeleted { topic, partition, low_watermark } => Said::new(
             format!("{topic}-{partition} starts at offset {low_watermark} (low watermark)"),
             format!("{topic}-{partition}의 로그가 offset {low_watermark}에서 시작 (low watermark)"),
