@@ -22,7 +22,8 @@ pub(crate) struct SimArgs {
     duration_ms: i64,
     /// Give up a guarantee: `unclean-election`, `min-isr-1`, `acks-1` or
     /// `commit-before-processing`; or plant a bug in the replicas' code: `planted-hw-off-by-one`,
-    /// `planted-skipped-truncation` (with `--host`: `lying-fsync`, a disk that ignores fsync;
+    /// `planted-skipped-truncation`, or in the controller's: `reassign-before-catch-up` (with
+    /// `--reassign`, on 4 brokers) (with `--host`: `lying-fsync`, a disk that ignores fsync;
     /// `skip-markers`, a transaction coordinator that commits without writing markers;
     /// `no-fencing`, one that never fences an older producer instance).
     #[arg(long)]
@@ -36,6 +37,10 @@ pub(crate) struct SimArgs {
     /// Flush every append (crashes then lose nothing).
     #[arg(long)]
     fsync: bool,
+    /// An admin moves partitions during the workload (AlterPartitionReassignments); needs more
+    /// brokers than the replication factor: `--brokers 4`.
+    #[arg(long)]
+    reassign: bool,
     /// Print each run's event trace.
     #[arg(long)]
     trace: bool,
@@ -160,6 +165,14 @@ pub(crate) fn run_sweep(args: SimArgs) -> Result<bool, String> {
             config.max_concurrent_faults = max;
         }
         config.flush_every_append |= args.fsync;
+        config.reassignments |= args.reassign;
+        if config.reassignments && config.brokers <= config.replication_factor {
+            return Err(format!(
+                "moving replicas needs more brokers than the replication factor {}: add --brokers {}",
+                config.replication_factor,
+                config.replication_factor + 1
+            ));
+        }
         let result = run(&config);
         simulated_ms += result.stats.simulated_ms;
         acked += result.stats.acked;
@@ -188,6 +201,9 @@ pub(crate) fn run_sweep(args: SimArgs) -> Result<bool, String> {
             }
             if args.fsync {
                 replay.push_str(" --fsync");
+            }
+            if args.reassign {
+                replay.push_str(" --reassign");
             }
             println!(
                 "FAIL {} — first: {} — replay: {replay} --trace",

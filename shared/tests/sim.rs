@@ -12,7 +12,9 @@
 //! - each unsafe setting, under the same faults as its safe comparison, loses acknowledged writes
 //!   (or, committing before processing, skips records) and the checker names them; so do two
 //!   bugs planted in the replicas' code (an off-by-one high watermark, a skipped follower
-//!   truncation), which no setting can express;
+//!   truncation) and one in the controller's (a reassignment completed before its new replicas
+//!   caught up), which no setting can express;
+//! - partition reassignments under the same faults, on four brokers, lose nothing either;
 //! - a seed replays to the identical trace;
 //! - the simulator over the server's own turn (`host_sim`: requests through the host session,
 //!   the cluster front on a disk that fails and loses power, a clock that jumps, faults drawn per
@@ -38,6 +40,9 @@ const SAFE_SEEDS: u64 = 10_000;
 const FSYNC_SAFE_SEEDS: u64 = 1_000;
 /// How far an unsafe sweep looks for its first violations.
 const UNSAFE_SEED_BUDGET: u64 = 1_000;
+/// Seeds of the safe setting on four brokers with an admin moving partitions under the faults
+/// (`cargo xtask sim --brokers 4 --reassign` sweeps more; docs/simulation.md has the figures).
+const REASSIGN_SAFE_SEEDS: u64 = 500;
 
 fn safe_seeds() -> u64 {
     std::env::var("KITE_SIM_SEEDS").ok().and_then(|v| v.parse().ok()).unwrap_or(SAFE_SEEDS)
@@ -134,6 +139,29 @@ fn a_planted_skipped_follower_truncation_is_caught_as_replicas_that_disagree() {
     let caught =
         first_caught(Unsafe::PlantedSkippedTruncation, |v| matches!(v, Violation::ReplicaDivergence { .. }));
     assert!(caught.is_some(), "no divergence in {UNSAFE_SEED_BUDGET} seeds");
+}
+
+/// Partition reassignments (KIP-455) while brokers crash, pause and are cut off: every move
+/// grows the replicas first and shrinks them only once the added ones are in sync, so nothing
+/// acknowledged is lost and the consumer group still processes everything in order.
+#[test]
+fn reassignments_under_faults_keep_every_acknowledged_write() {
+    let failures = sweep(0..REASSIGN_SAFE_SEEDS, SimConfig::reassigning);
+    assert!(
+        failures.is_empty(),
+        "{} of {REASSIGN_SAFE_SEEDS} seeds failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// A controller that completes a move before the added replicas caught up (counting them in
+/// sync at once) hands leadership to an empty replica: acknowledged records are lost.
+#[test]
+fn a_planted_reassignment_before_catch_up_is_caught_losing_acknowledged_writes() {
+    let caught =
+        first_caught(Unsafe::PlantedReassignBeforeCatchUp, |v| matches!(v, Violation::LostWrite { .. }));
+    assert!(caught.is_some(), "no loss in {UNSAFE_SEED_BUDGET} seeds");
 }
 
 #[test]

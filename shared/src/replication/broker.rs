@@ -96,6 +96,11 @@ pub struct Broker {
     /// Each topic's log settings (from its configs), for the logs this broker opens; topics not
     /// named use Kafka's defaults.
     topic_configs: BTreeMap<String, LogConfig>,
+    /// Replicas a reassignment took away, with the (leader epoch, partition epoch) of the state
+    /// that did: an older state arriving late (the network reorders) must not bring an empty
+    /// replica back, maybe as a leader. A KRaft broker replays the metadata log in order and
+    /// never sees one.
+    removed: BTreeMap<TopicPartition, (i32, i32)>,
 }
 
 impl Broker {
@@ -116,6 +121,7 @@ impl Broker {
             opened_from: None,
             last_checkpoint_ms: None,
             topic_configs: BTreeMap::new(),
+            removed: BTreeMap::new(),
         }
     }
 
@@ -214,6 +220,8 @@ impl Broker {
     /// Drops a deleted topic's replicas: their logs and directories go.
     pub fn remove_topic(&mut self, topic: &str) -> Result<(), String> {
         self.topic_configs.remove(topic);
+        // A topic created again under the name starts its epochs over.
+        self.removed.retain(|tp, _| tp.topic != topic);
         let tps: Vec<TopicPartition> =
             self.partitions.keys().filter(|tp| tp.topic == topic).cloned().collect();
         for tp in tps {
@@ -375,6 +383,7 @@ impl Broker {
     pub fn restart(self, incarnation: u64, unclean: bool) -> Broker {
         let mut broker = Broker::new(self.id, incarnation, self.config);
         broker.unclean_restart = unclean;
+        broker.removed = self.removed;
         for (tp, old) in self.partitions {
             broker.partitions.insert(tp.clone(), broker.replica(tp, old.log));
         }
@@ -424,12 +433,19 @@ impl Broker {
         if incarnation != self.incarnation {
             return;
         }
+        let epochs = (state.leader_epoch, state.partition_epoch);
         if !state.replicas.contains(&self.id) {
             // A reassignment moved the partition away: the replica stops and its log goes (KRaft's
             // broker deletes a partition the metadata no longer places on it).
+            let newest = self.removed.get(&state.tp).map_or(epochs, |&seen| seen.max(epochs));
+            self.removed.insert(state.tp.clone(), newest);
             self.remove_replica(now_ms, &state.tp, groups, trace);
             return;
         }
+        if self.removed.get(&state.tp).is_some_and(|&seen| epochs <= seen) {
+            return;
+        }
+        self.removed.remove(&state.tp);
         if !self.partitions.contains_key(&state.tp) {
             match self.create_log(&state.tp, state.topic_id) {
                 Ok(log) => {

@@ -63,17 +63,22 @@ pub enum Unsafe {
     /// A bug planted in the code: leaders skip the KIP-320 divergence check, so a follower
     /// keeps a tail the leader never had and builds on it.
     PlantedSkippedTruncation,
+    /// A bug planted in the controller: a reassignment completes as soon as it starts, its new
+    /// replicas counted in sync before they fetched anything (and one may lead, empty). Turns
+    /// the admin's reassignments on, on four brokers.
+    PlantedReassignBeforeCatchUp,
 }
 
 impl Unsafe {
     /// Every unsafe setting, in the order `kite sim` lists them.
-    pub const ALL: [Unsafe; 6] = [
+    pub const ALL: [Unsafe; 7] = [
         Unsafe::UncleanElection,
         Unsafe::MinIsrOne,
         Unsafe::AcksOne,
         Unsafe::CommitBeforeProcessing,
         Unsafe::PlantedHighWatermarkOffByOne,
         Unsafe::PlantedSkippedTruncation,
+        Unsafe::PlantedReassignBeforeCatchUp,
     ];
 
     /// The setting's name for `kite sim --unsafe`.
@@ -85,6 +90,7 @@ impl Unsafe {
             Unsafe::CommitBeforeProcessing => "commit-before-processing",
             Unsafe::PlantedHighWatermarkOffByOne => "planted-hw-off-by-one",
             Unsafe::PlantedSkippedTruncation => "planted-skipped-truncation",
+            Unsafe::PlantedReassignBeforeCatchUp => "reassign-before-catch-up",
         }
     }
 
@@ -157,6 +163,10 @@ pub struct SimConfig {
     pub commit_before_processing: bool,
     /// A bug planted in every replica's code (`Unsafe::Planted…`); `None` is Kite's own code.
     pub planted_bug: Option<PlantedBug>,
+    /// An admin moves partitions of `sim` during the workload (AlterPartitionReassignments):
+    /// every `REASSIGN_MIN_INTERVAL_MS` to twice that, one partition to a random set of
+    /// `replication_factor` brokers. Moves need more brokers than the replication factor.
+    pub reassignments: bool,
 }
 
 impl SimConfig {
@@ -190,7 +200,13 @@ impl SimConfig {
             offsets_partitions: 3,
             commit_before_processing: false,
             planted_bug: None,
+            reassignments: false,
         }
+    }
+
+    /// The safe setting on four brokers with the admin's reassignments during the workload.
+    pub fn reassigning(seed: u64) -> SimConfig {
+        SimConfig { brokers: REASSIGN_BROKERS, reassignments: true, ..SimConfig::safe(seed) }
     }
 
     /// This configuration with `setting` applied. Unclean election also allows three faults at
@@ -210,6 +226,11 @@ impl SimConfig {
             }
             Unsafe::PlantedSkippedTruncation => {
                 self.planted_bug = Some(PlantedBug::SkippedFollowerTruncation)
+            }
+            Unsafe::PlantedReassignBeforeCatchUp => {
+                self.planted_bug = Some(PlantedBug::ReassignBeforeCatchUp);
+                self.reassignments = true;
+                self.brokers = self.brokers.max(REASSIGN_BROKERS);
             }
         }
         self
@@ -327,6 +348,12 @@ impl Fault {
     }
 }
 
+/// The brokers a run with reassignments has: one more than the replication factor, so a
+/// partition's replicas can move to a broker that held none.
+pub const REASSIGN_BROKERS: usize = 4;
+/// The admin's next reassignment comes this long after the last, up to twice as long.
+pub const REASSIGN_MIN_INTERVAL_MS: i64 = 1_000;
+
 /// A flaky link drops this share of messages, in percent.
 pub const FLAKY_DROP_PERCENT: u64 = 30;
 /// A slow disk delays everything its broker sends by at least this much…
@@ -372,6 +399,8 @@ struct World {
     scripted: Option<(String, u64, Option<Outcome>)>,
     stats: SimStats,
     group: groups::GroupWorkload,
+    /// When the admin moves a partition next (`SimConfig::reassignments`).
+    next_reassign_ms: i64,
 }
 
 /// Runs one simulation.
@@ -401,8 +430,12 @@ impl World {
             .map(|id| (id, (Broker::new(id, 1, broker_config), true)))
             .collect();
         let next_fault_ms = START_MS + 1_000 + (rng.next_u64() % 1_000) as i64;
+        let mut controller = Controller::new(config.session_timeout_ms, config.preferred_leader_check_ms);
+        controller.planted_bug = config.planted_bug;
+        let next_reassign_ms = START_MS + 2 * REASSIGN_MIN_INTERVAL_MS;
         World {
-            controller: Controller::new(config.session_timeout_ms, config.preferred_leader_check_ms),
+            controller,
+            next_reassign_ms,
             producers: (0..config.producers)
                 .map(|id| Producer { id, next_seq: 0, in_flight: None, retry: None, next_send_ms: START_MS })
                 .collect(),
@@ -592,6 +625,7 @@ impl World {
             return;
         }
         self.nemesis();
+        self.reassign();
         let wanted: Vec<u32> = std::mem::take(&mut self.metadata_wanted).into_iter().collect();
         for client in wanted {
             self.correlation += 1;
@@ -685,6 +719,35 @@ impl World {
         self.apply(fault);
         self.faults.push(fault);
         self.next_fault_ms = self.now + 1_000 + (self.rng.next_u64() % 3_000) as i64;
+    }
+
+    /// The admin's AlterPartitionReassignments, while the workload runs: one partition of `sim`
+    /// to `replication_factor` brokers drawn from all of them (the same ones in another order,
+    /// some of them, or ones that held none).
+    fn reassign(&mut self) {
+        if !self.config.reassignments || !self.producing || self.now < self.next_reassign_ms {
+            return;
+        }
+        self.next_reassign_ms = self.now
+            + REASSIGN_MIN_INTERVAL_MS
+            + (self.rng.next_u64() % REASSIGN_MIN_INTERVAL_MS as u64) as i64;
+        let partition = (self.rng.next_u64() % self.config.partitions.max(1) as u64) as i32;
+        let mut brokers: Vec<BrokerId> = self.brokers.keys().copied().collect();
+        // A Fisher–Yates shuffle from the run's seed; the first `replication_factor` are the target.
+        for i in (1..brokers.len()).rev() {
+            let j = (self.rng.next_u64() % (i as u64 + 1)) as usize;
+            brokers.swap(i, j);
+        }
+        brokers.truncate(self.config.replication_factor);
+        let tp = TopicPartition { topic: TOPIC.into(), partition };
+        let mut out = Outbox::new();
+        if let Err(e) =
+            self.controller.reassign(self.now, &tp, Some(brokers.clone()), &mut out, &mut self.trace)
+        {
+            let description = format!("reassign {tp} to {brokers:?} refused: {e}");
+            self.trace.push(self.now, Event::Fault { description });
+        }
+        self.send(NodeId::Controller, out);
     }
 
     fn apply(&mut self, fault: Fault) {
