@@ -680,6 +680,7 @@ impl AppState {
             | Reply::Subscribed { .. }
             | Reply::Unsubscribed { .. }
             | Reply::Pong { .. }
+            | Reply::Reassignments { .. }
             | Reply::ClusterReset => {}
             Reply::RecordDumped { topic, partition, batch, record } => {
                 self.dumped = Some(Dumped { topic, partition, batch, record });
@@ -712,13 +713,7 @@ impl AppState {
                 self.last_notice = None;
                 self.last_error = Some(describe_error(&error));
             }
-            // A move's progress shows on the map (joining and leaving replicas) from the topics
-            // the view asks for next; a refusal shows as any error does.
-            Reply::ReassignmentsAltered { results } => {
-                let refused = results.iter().find_map(|r| r.error.as_ref());
-                self.last_error = refused.map(describe_error);
-            }
-            Reply::Reassignments { .. } => {}
+            Reply::ReassignmentsAltered { results } => self.last_error = refusal(&results),
         }
     }
 
@@ -840,6 +835,12 @@ impl Reducible for AppState {
         // No copy when nothing else holds the state (a render between two messages does).
         Rc::new(Rc::unwrap_or_clone(self).apply(action))
     }
+}
+
+/// The first partition a reassignment refused, said as any error is (a move's progress shows on
+/// the map, from the topics asked for next).
+fn refusal(results: &[kite_shared::api::ReassignmentResult]) -> Option<String> {
+    results.iter().find_map(|r| r.error.as_ref()).map(describe_error)
 }
 
 /// The requests an engine message calls for: fresh offsets after anything that changes them.

@@ -110,6 +110,8 @@ fn orders(leo: [i64; 3]) -> TopicDescription {
                 replica_log_end_offsets: Vec::new(),
                 rolled_at: Vec::new(),
                 last_stable_offset: None,
+                adding: Vec::new(),
+                removing: Vec::new(),
             })
             .collect(),
         configs: Default::default(),
@@ -807,7 +809,7 @@ fn the_virtual_clock_runs_pauses_and_steps() {
 #[wasm_bindgen_test]
 fn the_map_draws_each_replica_by_its_role() {
     use kite_frontend::state::ClusterView;
-    use kite_frontend::views::map::{MAX_BLOCKS_PER_BROKER, Role, columns};
+    use kite_frontend::views::map::{MAX_BLOCKS_PER_BROKER, Moving, Role, columns};
     use kite_shared::api::BrokerView;
     let broker = |id: i32, state: &str| BrokerView { id, state: state.into(), replicas: 0, leaders: 0 };
     let cluster = ClusterView {
@@ -829,6 +831,8 @@ fn the_map_draws_each_replica_by_its_role() {
         replica_log_end_offsets: Vec::new(),
         rolled_at: Vec::new(),
         last_stable_offset: None,
+        adding: Vec::new(),
+        removing: Vec::new(),
     };
     let topic = |name: &str, partitions: Vec<PartitionDescription>| TopicDescription {
         name: name.into(),
@@ -839,15 +843,28 @@ fn the_map_draws_each_replica_by_its_role() {
     let topics = vec![
         topic("__consumer_offsets", vec![partition(0, vec![0], 0, vec![0])]),
         topic("t", vec![partition(0, vec![0, 1, 2], 0, vec![0, 2]), partition(1, vec![2, 0, 1], 2, vec![2])]),
+        // Being moved from broker 0 to broker 1 (a reassignment, KIP-455).
+        topic(
+            "u",
+            vec![PartitionDescription {
+                adding: vec![1],
+                removing: vec![0],
+                ..partition(0, vec![1, 0], 0, vec![0])
+            }],
+        ),
         topic("wide", (0..20).map(|p| partition(p, vec![2], 2, vec![2])).collect()),
     ];
     let columns = columns(&cluster, &topics);
+    let moving =
+        |broker: usize| columns[broker].blocks.iter().find(|b| b.topic == "u").and_then(|b| b.moving);
+    assert_eq!((moving(0), moving(1)), (Some(Moving::Leaving), Some(Moving::Joining)));
+    assert_eq!(columns[0].blocks[0].moving, None);
     let roles = |broker: usize| -> Vec<(String, Role)> {
         columns[broker].blocks.iter().map(|b| (format!("{}-{}", b.topic, b.partition), b.role)).collect()
     };
     assert!(columns[0].controller);
-    assert_eq!(roles(0), [("t-0".to_string(), Role::Leader), ("t-1".to_string(), Role::OutOfSync)]);
-    assert_eq!(roles(1), [("t-0".to_string(), Role::Offline), ("t-1".to_string(), Role::Offline)]);
+    assert_eq!(roles(0)[..2], [("t-0".to_string(), Role::Leader), ("t-1".to_string(), Role::OutOfSync)]);
+    assert_eq!(roles(1)[..2], [("t-0".to_string(), Role::Offline), ("t-1".to_string(), Role::Offline)]);
     assert_eq!(roles(2)[..2], [("t-0".to_string(), Role::InSync), ("t-1".to_string(), Role::Leader)]);
     assert_eq!(columns[2].blocks.len(), MAX_BLOCKS_PER_BROKER, "a tall column is cut");
     assert_eq!(columns[2].more, 22 - MAX_BLOCKS_PER_BROKER, "and says how many are not drawn");

@@ -1,8 +1,9 @@
 //! The replicated cluster's speed: produce through 3 brokers in one process (RF 3, min ISR 2,
 //! acks=all, 1000-record batches of 100-byte values) with messages passed directly, beside the
 //! same appends to one in-memory log (the ceiling: replication's cost is what the gap shows);
-//! and the simulator's speed on a whole 10-simulated-second run (plus its 10 s heal), without and
-//! with the consumer group.
+//! a replica's catch-up when a reassignment moves it; and the simulator's speed on a whole
+//! 10-simulated-second run (plus its 10 s heal), without and with the consumer group, and with
+//! reassignments.
 //! `cargo xtask bench` runs it.
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -22,7 +23,7 @@ mod benches {
     use kite_shared::log::local_log::{LocalLog, LogConfig};
     use kite_shared::record::batch::{BatchRecord, RecordBatch};
     use kite_shared::replication::broker::BrokerConfig;
-    use kite_shared::replication::local::LocalCluster;
+    use kite_shared::replication::local::{LOCAL_TICK_MS, LocalCluster};
     use kite_shared::replication::protocol::TopicPartition;
     use kite_shared::replication::sim::{SimConfig, run};
 
@@ -91,6 +92,41 @@ mod benches {
             .bench_local(|| log.append_as_leader(black_box(&batch), 0, NOW_MS).unwrap());
     }
 
+    /// Partition reassignment's catch-up: a replica moved to the broker that held none copies
+    /// the partition's 100,000 records (100 batches of 1000 × 100 B) by fetching from the
+    /// leader, joins the ISR, and the move completes (the old replica leaves). One item = one
+    /// record copied; compare with producing the same records through three brokers above.
+    #[divan::bench(sample_count = 10)]
+    fn reassign_catch_up_100k_records(bencher: Bencher) {
+        const BATCHES: usize = 100;
+        let batch = batch();
+        let tp = TopicPartition { topic: "bench".into(), partition: 0 };
+        bencher
+            .counter(ItemsCount::new(BATCHES * RECORDS_PER_BATCH))
+            .with_inputs(|| {
+                let mut cluster = LocalCluster::new(4, BrokerConfig::default(), NOW_MS);
+                cluster.keep_trace = false;
+                cluster.create_topic("bench", 1, 3, 2).unwrap();
+                for _ in 0..BATCHES {
+                    cluster.produce(0, &tp, batch.clone(), Acks::All).unwrap();
+                }
+                cluster
+            })
+            .bench_local_values(|mut cluster| {
+                let replicas = cluster.controller.partitions[&tp].replicas.clone();
+                let newcomer = (0..4).find(|b| !replicas.contains(b)).unwrap();
+                let target = vec![newcomer, replicas[1], replicas[2]];
+                let mut out = Vec::new();
+                let now = cluster.now_ms;
+                cluster.controller.reassign(now, &tp, Some(target), &mut out, &mut cluster.trace).unwrap();
+                cluster.send_from_controller(out);
+                while cluster.controller.reassignments().next().is_some() {
+                    cluster.advance(LOCAL_TICK_MS);
+                }
+                cluster
+            });
+    }
+
     /// One whole simulation: 10 simulated seconds of workload and faults, 10 s of healing, the
     /// drain and the checker — replication only (no consumer group). One item = one seed.
     #[divan::bench(sample_count = 20)]
@@ -99,6 +135,17 @@ mod benches {
         bencher.counter(ItemsCount::new(1usize)).bench_local(|| {
             seed += 1;
             run(black_box(&SimConfig { group_members: 0, ..SimConfig::safe(seed) }))
+        });
+    }
+
+    /// The same with the group, on four brokers, with an admin moving a partition every 1–2 s
+    /// (`SimConfig::reassigning`, `kite sim --brokers 4 --reassign`).
+    #[divan::bench(sample_count = 20)]
+    fn simulate_one_seed_10s_reassigning(bencher: Bencher) {
+        let mut seed = 0;
+        bencher.counter(ItemsCount::new(1usize)).bench_local(|| {
+            seed += 1;
+            run(black_box(&SimConfig::reassigning(seed)))
         });
     }
 

@@ -303,6 +303,19 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// A reassignment's step: the replicas and ISR now, and what is still being added or removed.
+    fn fmt_reassignment(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Event::Reassignment { tp, replicas, adding, removing, isr } = self else { return Ok(()) };
+        write!(f, "{tp} replicas {replicas:?} isr {isr:?}")?;
+        if adding.is_empty() && removing.is_empty() {
+            write!(f, " (reassignment done)")
+        } else {
+            write!(f, " reassigning: adding {adding:?} removing {removing:?}")
+        }
+    }
+}
+
 impl std::fmt::Display for Event {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -337,14 +350,7 @@ impl std::fmt::Display for Event {
             Event::HighWatermark { broker, tp, high_watermark } => {
                 write!(f, "broker-{broker} {tp} high watermark {high_watermark}")
             }
-            Event::Reassignment { tp, replicas, adding, removing, isr } => {
-                write!(f, "{tp} replicas {replicas:?} isr {isr:?}")?;
-                if adding.is_empty() && removing.is_empty() {
-                    write!(f, " (reassignment done)")
-                } else {
-                    write!(f, " reassigning: adding {adding:?} removing {removing:?}")
-                }
-            }
+            Event::Reassignment { .. } => self.fmt_reassignment(f),
             Event::IsrChange { tp, isr, elr, partition_epoch } => {
                 write!(f, "{tp} isr {isr:?}")?;
                 if !elr.is_empty() {

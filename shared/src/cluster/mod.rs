@@ -787,7 +787,9 @@ impl Cluster {
             admin @ (Command::DeleteRecords { .. }
             | Command::CreatePartitions { .. }
             | Command::DeleteTopic { .. }
-            | Command::AlterTopicConfig { .. }) => self.topic_admin(now_ms, admin),
+            | Command::AlterTopicConfig { .. }
+            | Command::AlterPartitionReassignments { .. }
+            | Command::ListPartitionReassignments) => self.topic_admin(now_ms, admin),
             Command::RegisterSchema { subject, schema } => self.register_schema(subject, schema),
             Command::OpenConsumer {
                 group,
@@ -823,18 +825,8 @@ impl Cluster {
                 self.reset_offsets(now_ms, group, topic, to, execute)
             }
             Command::DeleteGroup { group } => self.delete_group(now_ms, group),
-            Command::ProduceRecords { topic, partition, partitioner, acks, payload } => {
-                let log_append_time_ms = self.log_append_time(&topic, now_ms);
-                self.with_acks(&topic, acks, |cluster| {
-                    cluster.produce_records(now_ms, acks, &topic, (partition, partitioner), payload)
-                })
-                .map(|reply| compact(reply, log_append_time_ms))
-            }
+            produce @ Command::ProduceRecords { .. } => self.produce_records_asked(now_ms, produce),
             Command::DescribeCluster => Ok(self.describe_cluster()),
-            Command::AlterPartitionReassignments { partitions } => {
-                Ok(self.alter_reassignments(now_ms, partitions))
-            }
-            Command::ListPartitionReassignments => Ok(self.list_reassignments()),
             fault @ (Command::StopBroker { .. }
             | Command::StartBroker { .. }
             | Command::PauseBroker { .. }
@@ -1284,10 +1276,26 @@ impl Cluster {
         })
     }
 
-    /// The admin commands that change an existing topic: its records, partitions, configs, or
-    /// the topic itself.
+    /// `produce_records`: a client's own record batches, stored as they came.
+    fn produce_records_asked(&mut self, now_ms: i64, command: Command) -> Result<Reply, KafkaError> {
+        let Command::ProduceRecords { topic, partition, partitioner, acks, payload } = command else {
+            return Err(KafkaError::new(ErrorCode::InvalidRequest, "not a produce_records command"));
+        };
+        let log_append_time_ms = self.log_append_time(&topic, now_ms);
+        self.with_acks(&topic, acks, |cluster| {
+            cluster.produce_records(now_ms, acks, &topic, (partition, partitioner), payload)
+        })
+        .map(|reply| compact(reply, log_append_time_ms))
+    }
+
+    /// The admin commands that change an existing topic: its records, partitions (their count
+    /// and where their replicas live), configs, or the topic itself.
     fn topic_admin(&mut self, now_ms: i64, command: Command) -> Result<Reply, KafkaError> {
         match command {
+            Command::AlterPartitionReassignments { partitions } => {
+                Ok(self.alter_reassignments(now_ms, partitions))
+            }
+            Command::ListPartitionReassignments => Ok(self.list_reassignments()),
             Command::DeleteRecords { topic, partition, offset } => {
                 self.delete_records(now_ms, &topic, partition, offset)
             }

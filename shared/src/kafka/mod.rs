@@ -380,11 +380,8 @@ impl KafkaConnection {
             ApiKey::DeleteRecords => {
                 delete_records::answer(self, cluster, request, &mut body).map(Handled::Respond)
             }
-            ApiKey::AlterPartitionReassignments => {
-                reassignments::alter(self, cluster, request, &mut body).map(Handled::Respond)
-            }
-            ApiKey::ListPartitionReassignments => {
-                reassignments::list(self, cluster, request, &mut body).map(Handled::Respond)
+            ApiKey::AlterPartitionReassignments | ApiKey::ListPartitionReassignments => {
+                reassignments::answer(self, cluster, request, &mut body).map(Handled::Respond)
             }
             ApiKey::SaslHandshake => sasl::handshake(self, request, &mut body).map(Handled::Respond),
             ApiKey::SaslAuthenticate => sasl::authenticate(self, request, &mut body).map(Handled::Respond),

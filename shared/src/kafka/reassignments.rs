@@ -20,10 +20,25 @@ use crate::api::{Command, ReassignmentTarget, Reply};
 use crate::cluster::Cluster;
 use crate::error::{ErrorCode, KafkaError};
 
+/// One of the two reassignment APIs.
+pub(super) fn answer(
+    connection: &mut KafkaConnection,
+    cluster: &mut Cluster,
+    request: Request,
+    body: &mut Bytes,
+) -> Result<Vec<u8>, KafkaClose> {
+    match request.api {
+        kafka_protocol::messages::ApiKey::AlterPartitionReassignments => {
+            alter(connection, cluster, request, body)
+        }
+        _ => list(connection, cluster, request, body),
+    }
+}
+
 /// AlterPartitionReassignments: every partition asked, in one engine command, answered per
 /// partition. From v1, `allow_replication_factor_change` false (KIP-860) refuses a target of
 /// another size than the partition's replicas with INVALID_REPLICATION_FACTOR.
-pub(super) fn alter(
+fn alter(
     connection: &mut KafkaConnection,
     cluster: &mut Cluster,
     request: Request,
@@ -103,7 +118,7 @@ pub(super) fn alter(
 
 /// ListPartitionReassignments: the reassignments in progress, all or those of the partitions
 /// named.
-pub(super) fn list(
+fn list(
     connection: &mut KafkaConnection,
     cluster: &mut Cluster,
     request: Request,

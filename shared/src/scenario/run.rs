@@ -792,22 +792,7 @@ fn describe(reply: &Reply) -> Said {
             format!("{} now has {} partitions", topic.name, topic.partitions.len()),
             format!("{}의 partition이 {}개가 됨", topic.name, topic.partitions.len()),
         ),
-        Reply::ReassignmentsAltered { results } => {
-            let (en, ko): (Vec<String>, Vec<String>) = results
-                .iter()
-                .map(|r| {
-                    let p = format!("{}-{}", r.topic, r.partition);
-                    match &r.error {
-                        None => (format!("{p} reassignment accepted"), format!("{p} 재할당 요청 수락")),
-                        Some(e) => {
-                            let why = format!("{}: {}", e.error.name(), e.message);
-                            (format!("{p} {why}"), format!("{p} {why}"))
-                        }
-                    }
-                })
-                .unzip();
-            Said::new(en.join(", "), ko.join(", "))
-        }
+        Reply::ReassignmentsAltered { results } => reassigned(results),
         Reply::RecordsDeleted { topic, partition, low_watermark } => Said::new(
             format!("{topic}-{partition} starts at offset {low_watermark} (low watermark)"),
             format!("{topic}-{partition}의 로그가 offset {low_watermark}에서 시작 (low watermark)"),
@@ -848,6 +833,24 @@ fn describe(reply: &Reply) -> Said {
             Said::new(kind.clone(), kind)
         }
     }
+}
+
+/// A reassignment's answer, partition by partition: accepted, or why not.
+fn reassigned(results: &[crate::api::ReassignmentResult]) -> Said {
+    let (en, ko): (Vec<String>, Vec<String>) = results
+        .iter()
+        .map(|r| {
+            let p = format!("{}-{}", r.topic, r.partition);
+            match &r.error {
+                None => (format!("{p} reassignment accepted"), format!("{p} 재할당 요청 수락")),
+                Some(e) => {
+                    let why = format!("{}: {}", e.error.name(), e.message);
+                    (format!("{p} {why}"), format!("{p} {why}"))
+                }
+            }
+        })
+        .unzip();
+    Said::new(en.join(", "), ko.join(", "))
 }
 
 /// A broker's state as the Korean UI names it (frontend/src/i18n.rs).
