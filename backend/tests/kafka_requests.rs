@@ -303,6 +303,37 @@ fn request_body(api: ApiKey, version: i16) -> Vec<u8> {
                 .with_topics(vec![topic]);
             body(version, WriteTxnMarkersRequest::default().with_markers(vec![marker]))
         }
+        ApiKey::AlterPartitionReassignments => {
+            use kafka_protocol::messages::AlterPartitionReassignmentsRequest;
+            use kafka_protocol::messages::alter_partition_reassignments_request::{
+                ReassignablePartition, ReassignableTopic,
+            };
+            let ids = |ids: &[i32]| ids.iter().map(|&id| kafka_protocol::messages::BrokerId(id)).collect();
+            let partitions = vec![
+                ReassignablePartition::default().with_partition_index(0).with_replicas(Some(ids(&[2, 1, 0]))),
+                ReassignablePartition::default().with_partition_index(1).with_replicas(None),
+            ];
+            let topic = ReassignableTopic::default().with_name(orders()).with_partitions(partitions);
+            body(
+                version,
+                AlterPartitionReassignmentsRequest::default()
+                    .with_timeout_ms(30_000)
+                    .with_topics(vec![topic]),
+            )
+        }
+        ApiKey::ListPartitionReassignments => {
+            use kafka_protocol::messages::ListPartitionReassignmentsRequest;
+            use kafka_protocol::messages::list_partition_reassignments_request::ListPartitionReassignmentsTopics;
+            let topic = ListPartitionReassignmentsTopics::default()
+                .with_name(orders())
+                .with_partition_indexes(vec![0, 1]);
+            body(
+                version,
+                ListPartitionReassignmentsRequest::default()
+                    .with_timeout_ms(30_000)
+                    .with_topics(Some(vec![topic])),
+            )
+        }
         other => panic!("{other:?} is served but has no request here"),
     }
 }
