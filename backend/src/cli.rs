@@ -76,6 +76,21 @@ pub(crate) enum TopicsCommand {
 
 #[derive(clap::Subcommand)]
 pub(crate) enum ClusterCommand {
+    /// Elect partitions' leaders, like kafka-leader-election: `preferred` moves leadership to
+    /// each partition's first replica when it is in sync; `unclean` gives a partition without a
+    /// leader its first live replica, in sync or not (records may be lost).
+    ElectLeaders {
+        #[arg(long, value_enum)]
+        election_type: crate::partitions_cli::ElectionArg,
+        /// The topic (with --partition: one of its partitions; alone: all of them).
+        #[arg(long)]
+        topic: Option<String>,
+        #[arg(long, requires = "topic")]
+        partition: Option<i32>,
+        /// Every partition of every topic.
+        #[arg(long, conflicts_with = "topic")]
+        all_topic_partitions: bool,
+    },
     /// The brokers, the controller, and partitions that are under-replicated or offline.
     Describe {
         #[arg(long, value_enum, default_value_t = Output::Text)]
@@ -144,6 +159,11 @@ pub(crate) fn cluster(
     let mut connection = ApiClient::connect(&server.server)?;
     let io = |e: std::io::Error| e.to_string();
     let (request, output) = match command {
+        ClusterCommand::ElectLeaders { election_type, topic, partition, all_topic_partitions } => {
+            let asked =
+                crate::partitions_cli::Elect { election_type, topic, partition, all_topic_partitions };
+            return crate::partitions_cli::elect_leaders(&mut connection, asked, out);
+        }
         ClusterCommand::Describe { output } => (Command::DescribeCluster, output),
         ClusterCommand::StopBroker { broker, output } => (Command::StopBroker { broker }, output),
         ClusterCommand::StartBroker { broker, output } => (Command::StartBroker { broker }, output),

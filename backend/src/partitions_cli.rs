@@ -1,13 +1,16 @@
-//! `kite partitions reassign`, like kafka-reassign-partitions against a running `kite serve`:
-//! `--generate` proposes a plan moving whole topics onto a broker list, `--execute` starts one
-//! (printing the current assignment to roll back to), `--verify` says which moves are done, and
-//! `--cancel` reverts the ones in progress. Plans are kafka-reassign-partitions' own JSON.
+//! Where partitions live and who leads them, against a running `kite serve`: `kite partitions
+//! reassign`, like kafka-reassign-partitions (`--generate` proposes a plan moving whole topics
+//! onto a broker list, `--execute` starts one, printing the current assignment to roll back to,
+//! `--verify` says which moves are done, `--cancel` reverts the ones in progress; plans are
+//! kafka-reassign-partitions' own JSON); and `kite cluster elect-leaders`, like
+//! kafka-leader-election.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use kite_backend::client::ApiClient;
-use kite_shared::api::{Command, ReassignmentTarget, Reply, TopicDescription};
+use kite_shared::api::{Command, PartitionRef, ReassignmentTarget, Reply, TopicDescription};
+use kite_shared::config::ElectionType;
 use kite_shared::replication::controller::assign_replicas;
 
 use crate::cli::{ServerArg, kafka_error};
@@ -246,4 +249,91 @@ fn cancel(connection: &mut ApiClient, partitions: &[ReassignmentTarget]) -> Resu
     let cancelled = names(&cancels);
     alter(connection, cancels)?;
     Ok(format!("Successfully cancelled partition reassignment(s) for: {cancelled}\n"))
+}
+
+/// kafka-leader-election's `--election-type`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub(crate) enum ElectionArg {
+    Preferred,
+    Unclean,
+}
+
+/// What `kite cluster elect-leaders` was asked.
+pub(crate) struct Elect {
+    pub election_type: ElectionArg,
+    pub topic: Option<String>,
+    pub partition: Option<i32>,
+    pub all_topic_partitions: bool,
+}
+
+/// kafka-leader-election's report: the partitions elected, those whose leader was already the
+/// one asked for, and each refusal (which fails the command).
+pub(crate) fn elect_leaders(
+    connection: &mut ApiClient,
+    asked: Elect,
+    out: &mut impl Write,
+) -> Result<(), String> {
+    let (election, kind) = match asked.election_type {
+        ElectionArg::Preferred => (ElectionType::Preferred, "PREFERRED"),
+        ElectionArg::Unclean => (ElectionType::Unclean, "UNCLEAN"),
+    };
+    let partitions = match (asked.topic, asked.partition, asked.all_topic_partitions) {
+        (None, _, true) => None,
+        (Some(topic), Some(partition), false) => Some(vec![PartitionRef { topic, partition }]),
+        (Some(topic), None, false) => {
+            let topics = match connection.request(Command::ListTopics)? {
+                Reply::Topics { topics } => topics,
+                other => return Err(kafka_error(other)),
+            };
+            let t =
+                topics.iter().find(|t| t.name == topic).ok_or_else(|| format!("Topic {topic} not found"))?;
+            Some(
+                t.partitions
+                    .iter()
+                    .map(|p| PartitionRef { topic: topic.clone(), partition: p.partition })
+                    .collect(),
+            )
+        }
+        _ => {
+            return Err(
+                "one of --all-topic-partitions or --topic (with or without --partition) is required".into()
+            );
+        }
+    };
+    let results = match connection.request(Command::ElectLeaders { election, partitions })? {
+        Reply::LeadersElected { results } => results,
+        other => return Err(kafka_error(other)),
+    };
+    let name = |r: &kite_shared::api::PartitionResult| format!("{}-{}", r.topic, r.partition);
+    let elected: Vec<String> = results.iter().filter(|r| r.error.is_none()).map(name).collect();
+    let needless = |r: &&kite_shared::api::PartitionResult| {
+        r.error.as_ref().is_some_and(|e| e.error == kite_shared::error::ErrorCode::ElectionNotNeeded)
+    };
+    let already: Vec<String> = results.iter().filter(needless).map(name).collect();
+    let mut text = String::new();
+    if !elected.is_empty() {
+        text.push_str(&format!(
+            "Successfully completed leader election ({kind}) for partitions {}\n",
+            elected.join(", ")
+        ));
+    }
+    if !already.is_empty() {
+        text.push_str(&format!("Valid replica already elected for partitions {}\n", already.join(", ")));
+    }
+    out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
+    let failed: Vec<String> = results
+        .iter()
+        .filter(|r| !needless(r))
+        .filter_map(|r| {
+            let e = r.error.as_ref()?;
+            Some(format!(
+                "Error completing leader election ({kind}) for partition: {}: {} ({}): {}",
+                name(r),
+                e.error.name(),
+                e.error.code(),
+                e.message
+            ))
+        })
+        .collect();
+    if failed.is_empty() { Ok(()) } else { Err(failed.join("\n")) }
 }

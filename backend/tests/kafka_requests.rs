@@ -334,6 +334,17 @@ fn request_body(api: ApiKey, version: i16) -> Vec<u8> {
                     .with_topics(Some(vec![topic])),
             )
         }
+        ApiKey::ElectLeaders => {
+            use kafka_protocol::messages::ElectLeadersRequest;
+            use kafka_protocol::messages::elect_leaders_request::TopicPartitions;
+            let topic = TopicPartitions::default().with_topic(orders()).with_partitions(vec![0, 1]);
+            body(
+                version,
+                ElectLeadersRequest::default()
+                    .with_election_type(i8::from(version > 0))
+                    .with_topic_partitions(Some(vec![topic])),
+            )
+        }
         other => panic!("{other:?} is served but has no request here"),
     }
 }

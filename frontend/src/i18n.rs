@@ -592,6 +592,10 @@ fn korean_first_run(text: &str) -> Option<&'static str> {
         "to brokers" => "대상 브로커",
         "Move" => "옮기기",
         "Cancel the move" => "이동 취소",
+        "Elect the preferred leader" => "선호 리더 선출",
+        "kafka-leader-election --election-type preferred: the first replica leads, if it is in sync" => {
+            "kafka-leader-election --election-type preferred: 첫 번째 replica가 ISR에 있으면 리더가 됩니다"
+        }
         "Moving: adding {}, removing {}" => "이동 중: {} 추가, {} 제거",
         "Brokers as ids separated by commas, e.g. 0,2,3" => "브로커 id를 쉼표로 구분해 적으세요. 예: 0,2,3",
         "kafka-reassign-partitions --execute: the replicas grow to both sets, the new ones catch up and join the ISR, then the old ones leave" => {

@@ -602,6 +602,22 @@ impl AppState {
         self
     }
 
+    /// A refusal: its error shown, the notice before it gone.
+    fn refused(&mut self, error: &KafkaError) {
+        self.last_notice = None;
+        self.last_error = Some(describe_error(error));
+    }
+
+    /// A reassignment's or an election's outcome: the first refusal said as any error is, an
+    /// election that changed nothing as a notice (a move's progress shows on the map, from the
+    /// topics asked for next).
+    fn placed(&mut self, results: &[kite_shared::api::PartitionResult]) {
+        let needless = |e: &KafkaError| e.error == kite_shared::error::ErrorCode::ElectionNotNeeded;
+        let errors = || results.iter().filter_map(|r| r.error.as_ref());
+        self.last_error = errors().find(|e| !needless(e)).map(describe_error);
+        self.last_notice = errors().find(|e| needless(e)).map(|e| e.message.clone());
+    }
+
     /// A batch's records, by the partition each went to, into the run's tally.
     fn tally(&mut self, topic: String, partitions: impl Iterator<Item = i32>) {
         self.last_error = None;
@@ -709,11 +725,10 @@ impl AppState {
             | Reply::RecordsDeleted { .. }
             | Reply::PartitionsCreated { .. }
             | Reply::TopicConfigAltered { .. }) => self.apply_admin_reply(admin),
-            Reply::Error(error) => {
-                self.last_notice = None;
-                self.last_error = Some(describe_error(&error));
+            Reply::Error(error) => self.refused(&error),
+            Reply::ReassignmentsAltered { results } | Reply::LeadersElected { results } => {
+                self.placed(&results)
             }
-            Reply::ReassignmentsAltered { results } => self.last_error = refusal(&results),
         }
     }
 
@@ -837,12 +852,6 @@ impl Reducible for AppState {
     }
 }
 
-/// The first partition a reassignment refused, said as any error is (a move's progress shows on
-/// the map, from the topics asked for next).
-fn refusal(results: &[kite_shared::api::ReassignmentResult]) -> Option<String> {
-    results.iter().find_map(|r| r.error.as_ref()).map(describe_error)
-}
-
 /// The requests an engine message calls for: fresh offsets after anything that changes them.
 pub fn follow_ups(message: &ServerMessage) -> Vec<Request> {
     match message {
@@ -856,7 +865,8 @@ pub fn follow_ups(message: &ServerMessage) -> Vec<Request> {
             vec![Command::ListTopics.into(), Command::InspectKafka { after: 0 }.into()]
         }
         ServerMessage::Reply {
-            reply: Reply::ScenarioPlayed { .. } | Reply::ReassignmentsAltered { .. },
+            reply:
+                Reply::ScenarioPlayed { .. } | Reply::ReassignmentsAltered { .. } | Reply::LeadersElected { .. },
             ..
         } => {
             vec![Command::ListTopics.into()]

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Acks;
+use crate::config::{Acks, ElectionType};
 use crate::error::KafkaError;
 use crate::limits::{MAX_API_MESSAGE_BYTES, MAX_PRODUCE_BATCH_RECORDS};
 use crate::partitioner::{PartitionerKind, Placement};
@@ -357,6 +357,17 @@ pub enum Command {
     /// Kafka's ListPartitionReassignments (`kafka-reassign-partitions --verify` reads it): every
     /// reassignment in progress.
     ListPartitionReassignments,
+    /// Kafka's ElectLeaders (`kafka-leader-election`): `preferred` moves each partition's
+    /// leadership to its first replica when that one is alive and in sync; `unclean` gives a
+    /// partition without a leader its first live replica, in sync or not (records may be lost).
+    /// Answered per partition: ELECTION_NOT_NEEDED where there is nothing to do.
+    ElectLeaders {
+        /// `preferred` or `unclean`.
+        election: ElectionType,
+        /// The partitions; `None`: every partition of every topic.
+        #[serde(default)]
+        partitions: Option<Vec<PartitionRef>>,
+    },
     /// Fault injection (only where the host allows it: `kite serve --allow-faults`, the tab):
     /// stop a broker cleanly — Kafka's controlled shutdown moves its leaderships first.
     /// Answered with the cluster as `describe_cluster` shows it.
@@ -1277,15 +1288,15 @@ pub struct ReassignmentTarget {
     pub replicas: Option<Vec<i32>>,
 }
 
-/// One partition's outcome in `reassignments_altered`.
+/// One partition's outcome in `reassignments_altered` and `leaders_elected`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReassignmentResult {
+pub struct PartitionResult {
     /// The partition's topic.
     pub topic: String,
     /// The partition.
     pub partition: i32,
     /// Why it was refused (INVALID_REPLICA_ASSIGNMENT, NO_REASSIGNMENT_IN_PROGRESS,
-    /// UNKNOWN_TOPIC_OR_PARTITION, …); absent when it started, completed or was cancelled.
+    /// ELECTION_NOT_NEEDED, UNKNOWN_TOPIC_OR_PARTITION, …); absent when it was done.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<KafkaError>,
 }
@@ -1533,7 +1544,12 @@ pub enum Reply {
     /// `alter_partition_reassignments`' answer: each partition's outcome, in the order asked.
     ReassignmentsAltered {
         /// One per partition asked about.
-        results: Vec<ReassignmentResult>,
+        results: Vec<PartitionResult>,
+    },
+    /// `elect_leaders`' answer: each partition's outcome, by topic and number.
+    LeadersElected {
+        /// One per partition asked about (every partition when none were named).
+        results: Vec<PartitionResult>,
     },
     /// `list_partition_reassignments`' answer: the partitions being reassigned.
     Reassignments {
@@ -2062,7 +2078,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `init_producer_id`, `init_transactions`, `end_transaction`, `send_offsets_to_transaction`, `describe_transactions`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_records`, `create_partitions`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `alter_partition_reassignments`, `list_partition_reassignments`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `inspect_kafka`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `init_producer_id`, `init_transactions`, `end_transaction`, `send_offsets_to_transaction`, `describe_transactions`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_records`, `create_partitions`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `alter_partition_reassignments`, `list_partition_reassignments`, `elect_leaders`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `inspect_kafka`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
         );
     }
 

@@ -305,6 +305,16 @@ pub fn validate_replication_factor(replication_factor: i16, brokers: usize) -> R
     Ok(())
 }
 
+/// Which leader an ElectLeaders chooses (Kafka's ElectionType).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ElectionType {
+    /// The first replica in assignment order, when it is alive and in the ISR.
+    Preferred,
+    /// For a partition without a leader: the first live replica, in the ISR or not.
+    Unclean,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

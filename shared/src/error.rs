@@ -28,6 +28,12 @@ pub enum ErrorCode {
     InvalidReplicaAssignment,
     /// A reassignment cancelled (or listed) for a partition that has none in progress.
     NoReassignmentInProgress,
+    /// A leader election asked where the leader is already the one it would choose.
+    ElectionNotNeeded,
+    /// A preferred leader election whose preferred replica is down or out of the ISR.
+    PreferredLeaderNotAvailable,
+    /// An unclean election for a partition none of whose replicas is alive.
+    EligibleLeadersNotAvailable,
     /// A topic config Kafka refuses: an unknown name, or a value it cannot parse or that is out of range.
     InvalidConfig,
     /// A request that is malformed or not allowed as sent (the message says which).
@@ -120,6 +126,9 @@ impl ErrorCode {
             ErrorCode::InvalidReplicationFactor => 38,
             ErrorCode::InvalidReplicaAssignment => 39,
             ErrorCode::NoReassignmentInProgress => 85,
+            ErrorCode::ElectionNotNeeded => 84,
+            ErrorCode::PreferredLeaderNotAvailable => 80,
+            ErrorCode::EligibleLeadersNotAvailable => 83,
             ErrorCode::InvalidConfig => 40,
             ErrorCode::InvalidRequest => 42,
             ErrorCode::PolicyViolation => 44,
@@ -171,6 +180,9 @@ impl ErrorCode {
             ErrorCode::InvalidReplicationFactor => "INVALID_REPLICATION_FACTOR",
             ErrorCode::InvalidReplicaAssignment => "INVALID_REPLICA_ASSIGNMENT",
             ErrorCode::NoReassignmentInProgress => "NO_REASSIGNMENT_IN_PROGRESS",
+            ErrorCode::ElectionNotNeeded => "ELECTION_NOT_NEEDED",
+            ErrorCode::PreferredLeaderNotAvailable => "PREFERRED_LEADER_NOT_AVAILABLE",
+            ErrorCode::EligibleLeadersNotAvailable => "ELIGIBLE_LEADERS_NOT_AVAILABLE",
             ErrorCode::InvalidConfig => "INVALID_CONFIG",
             ErrorCode::InvalidRequest => "INVALID_REQUEST",
             ErrorCode::PolicyViolation => "POLICY_VIOLATION",
@@ -246,6 +258,9 @@ mod tests {
             ErrorCode::InvalidReplicationFactor,
             ErrorCode::InvalidReplicaAssignment,
             ErrorCode::NoReassignmentInProgress,
+            ErrorCode::ElectionNotNeeded,
+            ErrorCode::PreferredLeaderNotAvailable,
+            ErrorCode::EligibleLeadersNotAvailable,
             ErrorCode::InvalidConfig,
             ErrorCode::InvalidRecord,
             ErrorCode::UnknownTopicOrPartition,

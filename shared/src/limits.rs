@@ -121,8 +121,8 @@ pub const MAX_KAFKA_INBOX_BYTES: usize = 2 * (MAX_KAFKA_REQUEST_BYTES + 4);
 /// partitions, so a request naming more names some twice; those past it are INVALID_REQUEST.
 pub const MAX_DELETE_RECORDS_PARTITIONS_PER_REQUEST: usize = MAX_PARTITIONS_PER_CLUSTER as usize;
 
-/// The most partitions one AlterPartitionReassignments may move (the websocket's and the Kafka
-/// listener's alike): a cluster has at most `MAX_PARTITIONS_PER_CLUSTER`, so a request naming
+/// The most partitions one AlterPartitionReassignments may move, or one ElectLeaders elect (the
+/// websocket's and the Kafka listener's alike): a cluster has at most `MAX_PARTITIONS_PER_CLUSTER`, so a request naming
 /// more names some twice, and is refused whole with POLICY_VIOLATION.
 pub const MAX_REASSIGNMENTS_PER_REQUEST: usize = MAX_PARTITIONS_PER_CLUSTER as usize;
 

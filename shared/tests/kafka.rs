@@ -52,8 +52,8 @@ use kafka_protocol::messages::{
     SyncGroupRequest, SyncGroupResponse, TopicName,
 };
 use kafka_protocol::messages::{
-    AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse, BrokerId,
-    ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse,
+    AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse, BrokerId, ElectLeadersRequest,
+    ElectLeadersResponse, ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse,
 };
 use kafka_protocol::messages::{
     DescribeConfigsRequest, DescribeConfigsResponse, IncrementalAlterConfigsRequest,
@@ -877,6 +877,18 @@ fn every_served_version_of_every_api_is_answered() {
                 ApiKey::ListPartitionReassignments => {
                     frame(api, version, id, &ListPartitionReassignmentsRequest::default())
                 }
+                // orders-0's preferred replica leads already: ELECTION_NOT_NEEDED.
+                ApiKey::ElectLeaders => {
+                    let topic = kafka_protocol::messages::elect_leaders_request::TopicPartitions::default()
+                        .with_topic(orders())
+                        .with_partitions(vec![0]);
+                    frame(
+                        api,
+                        version,
+                        id,
+                        &ElectLeadersRequest::default().with_topic_partitions(Some(vec![topic])),
+                    )
+                }
                 other => panic!("{other:?} is served but not asked here"),
             };
             let group_api = matches!(
@@ -924,6 +936,7 @@ fn every_served_version_of_every_api_is_answered() {
                 | ApiKey::EndTxn
                 | ApiKey::TxnOffsetCommit => 49,
                 ApiKey::DescribeTransactions => 105,
+                ApiKey::ElectLeaders => 84,
                 _ => 0,
             };
             assert!(
@@ -1076,6 +1089,14 @@ fn error_codes(api: ApiKey, out: &[u8], version: i16, id: i32) -> Vec<i16> {
         }
         ApiKey::ListPartitionReassignments => {
             vec![response::<ListPartitionReassignmentsResponse>(out, version, id).error_code]
+        }
+        ApiKey::ElectLeaders => {
+            let answer: ElectLeadersResponse = response(out, version, id);
+            answer
+                .replica_election_results
+                .iter()
+                .flat_map(|t| t.partition_result.iter().map(|p| p.error_code))
+                .collect()
         }
         other => panic!("{other:?} has no reader here"),
     }
@@ -1891,7 +1912,7 @@ fn the_protocol_inspector_shows_each_request_and_its_response() {
         })
         .collect();
     expect_test::expect![[r#"
-        #1 conn 1 ApiVersions v3 corr 1 27 B → 268 answered 
+        #1 conn 1 ApiVersions v3 corr 1 27 B → 275 answered 
         #2 conn 1 Produce v9 corr 2 117 B → 57 answered 
         #3 conn 1 Produce v9 corr 3 117 B → - no_response 
         #4 conn 1 Fetch v12 corr 4 95 B → - waiting 

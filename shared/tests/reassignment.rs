@@ -7,8 +7,11 @@
 
 use std::collections::BTreeMap;
 
-use kite_shared::api::{Command, PartitionDescription, Reassignment, ReassignmentTarget, Reply};
+use kite_shared::api::{
+    Command, PartitionDescription, PartitionRef, Reassignment, ReassignmentTarget, Reply,
+};
 use kite_shared::cluster::{Cluster, StorageOptions};
+use kite_shared::config::ElectionType;
 use kite_shared::error::ErrorCode;
 use kite_shared::log::storage::{BrokerStore, FileMap, Journal, MemoryBrokerStore, apply_ops};
 
@@ -138,4 +141,61 @@ fn a_replica_moves_to_a_new_broker_after_catching_up() {
     let mut cluster = open(&files, &journal);
     let restarted = partition(&mut cluster, T0 + 10_000);
     assert_eq!((restarted.replicas, restarted.log_end_offset), (target, RECORDS));
+}
+
+fn elect(cluster: &mut Cluster, now_ms: i64, election: ElectionType) -> Option<ErrorCode> {
+    let partitions = Some(vec![PartitionRef { topic: "moves".into(), partition: 0 }]);
+    let Reply::LeadersElected { results } =
+        cluster.handle(now_ms, Command::ElectLeaders { election, partitions })
+    else {
+        panic!("no answer")
+    };
+    results[0].error.as_ref().map(|e| e.error)
+}
+
+/// kafka-leader-election: after a move that changed the preferred replica, a preferred election
+/// hands it the leadership; asked again there is nothing to do, and so for an unclean election
+/// while a leader is up. With the only replica fenced, an unclean election finds no one alive.
+#[test]
+fn a_preferred_election_follows_a_reordering_and_an_unclean_one_needs_someone_alive() {
+    let journal = Journal::default();
+    let mut cluster = open(&FileMap::new(), &journal);
+    let create = Command::CreateTopic {
+        name: "moves".into(),
+        partitions: 1,
+        configs: BTreeMap::new(),
+        replication_factor: Some(3),
+    };
+    assert!(matches!(cluster.handle(T0, create), Reply::TopicCreated { .. }));
+    let before = partition(&mut cluster, T0);
+    let mut reordered = before.replicas.clone();
+    reordered.rotate_left(1);
+    assert_eq!(reassign(&mut cluster, T0, Some(reordered.clone())), None);
+    let after = partition(&mut cluster, T0);
+    assert_eq!(
+        (after.replicas, after.leader),
+        (reordered.clone(), before.leader),
+        "a new order, same leader"
+    );
+    assert_eq!(elect(&mut cluster, T0, ElectionType::Preferred), None);
+    assert_eq!(partition(&mut cluster, T0).leader, Some(reordered[0]));
+    assert_eq!(elect(&mut cluster, T0, ElectionType::Preferred), Some(ErrorCode::ElectionNotNeeded));
+    assert_eq!(elect(&mut cluster, T0, ElectionType::Unclean), Some(ErrorCode::ElectionNotNeeded));
+
+    let single = Command::CreateTopic {
+        name: "alone".into(),
+        partitions: 1,
+        configs: BTreeMap::new(),
+        replication_factor: Some(1),
+    };
+    let Reply::TopicCreated { topic, .. } = cluster.handle(T0, single) else { panic!("not created") };
+    let only = topic.partitions[0].replicas[0];
+    assert!(matches!(
+        cluster.handle(T0, Command::PauseBroker { broker: only }),
+        Reply::ClusterDescribed { .. }
+    ));
+    let partitions = Some(vec![PartitionRef { topic: "alone".into(), partition: 0 }]);
+    let unclean = Command::ElectLeaders { election: ElectionType::Unclean, partitions };
+    let Reply::LeadersElected { results } = cluster.handle(T0 + 20_000, unclean) else { panic!("no answer") };
+    assert_eq!(results[0].error.as_ref().map(|e| e.error), Some(ErrorCode::EligibleLeadersNotAvailable));
 }

@@ -2,8 +2,9 @@
 as tests/tests/kafka_clients.rs runs it: a one-partition topic with two replicas gets five
 records; its leader's replica moves to the broker that has none (AlterPartitionReassignments);
 ListPartitionReassignments is polled until the move is done; Metadata then gives the new
-replicas, a consumer reads every record, and cancelling the finished move is refused. Prints
-`moved OLD -> NEW`, `done`, `replicas R…`, `read N`, `cancel ERROR_NAME`.
+replicas, a consumer reads every record, and cancelling the finished move is refused; reordered,
+a preferred leader election (ElectLeaders) hands the leadership to the new first replica. Prints
+`moved OLD -> NEW`, `done`, `replicas R…`, `read N`, `cancel ERROR_NAME`, `preferred B leads L`.
 Usage: reassign_partitions_client.py BOOTSTRAP TOPIC"""
 import sys
 import time
@@ -52,3 +53,9 @@ for _ in consumer:
 print("read", read)
 errors = admin.alter_partition_reassignments({tp: None})
 print("cancel", *(e.__name__ for e in errors.values() if e))
+
+# Reordered, the other replica is preferred; a preferred election (ElectLeaders) makes it lead.
+reordered = list(reversed(partition()["replica_nodes"]))
+admin.alter_partition_reassignments({tp: reordered})
+admin.elect_leaders(0, {topic: [0]})
+print("preferred", reordered[0], "leads", partition()["leader_id"])

@@ -738,6 +738,29 @@ fn partitions_move_like_kafka_reassign_partitions() {
         (0..2).map(|p| partition_row(&described, p)[13].parse::<u32>().unwrap_or_default()).sum();
     assert_eq!(records, 3, "every record moved along: {described}");
 
+    // kafka-leader-election: each partition's first replica leads afterwards.
+    let elect = ["cluster", "elect-leaders", "--election-type", "preferred", "--topic", "moving"];
+    let elected = stdout(&kite(&server, &elect, None));
+    assert!(
+        elected
+            .lines()
+            .all(|l| l.starts_with("Successfully completed leader election (PREFERRED) for partitions ")
+                || l.starts_with("Valid replica already elected for partitions ")),
+        "{elected}"
+    );
+    assert_eq!(elected.matches("moving-").count(), 2, "{elected}");
+    let described = stdout(&kite(&server, &["topics", "describe", "moving"], None));
+    for p in 0..2 {
+        let row = partition_row(&described, p);
+        assert_eq!(
+            row[7].split(',').next(),
+            Some(row[5].as_str()),
+            "the preferred replica leads: {described}"
+        );
+    }
+    let again = stdout(&kite(&server, &elect, None));
+    assert_eq!(again, "Valid replica already elected for partitions moving-0, moving-1\n");
+
     let cancelled =
         kite(&server, &["partitions", "reassign", "--cancel", "--reassignment-json-file", file], None);
     let stderr = String::from_utf8_lossy(&cancelled.stderr);

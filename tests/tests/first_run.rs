@@ -188,6 +188,11 @@ async fn a_newcomer_starts_with_one_click_and_sees_no_error() {
         let moved = r##"return [...document.querySelectorAll("#map [data-replica^='orders-3@']")]
             .map(b => b.getAttribute('data-replica')).sort().join(' ');"##;
         until(&client, moved, serde_json::json!("orders-3@1 orders-3@2")).await?;
+        // kafka-leader-election: the preferred replica, broker 1, leads orders-3 afterwards.
+        click(&client, "#elect-preferred").await?;
+        let leader_of_3 = r#"const p = document.querySelector(".partition[data-partition='3']");
+            return p ? p.getAttribute('data-leader') : null;"#;
+        until(&client, leader_of_3, serde_json::json!("1")).await?;
         client
             .execute("document.getElementById('partitions').scrollIntoView()", vec![])
             .await

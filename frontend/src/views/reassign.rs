@@ -1,9 +1,11 @@
 //! Moving a partition's replicas from the partitions view, as `kafka-reassign-partitions
 //! --execute` / `--cancel` would: the partition, the brokers it should live on (the first the
-//! preferred leader), Move or Cancel the move. Its progress shows on the map (joining and leaving
-//! replicas) and in the partition's row.
+//! preferred leader), Move or Cancel the move; and its preferred replica made leader
+//! (`kafka-leader-election`). A move's progress shows on the map (joining and leaving replicas)
+//! and in the partition's row.
 
-use kite_shared::api::{Command, ReassignmentTarget, TopicDescription};
+use kite_shared::api::{Command, PartitionRef, ReassignmentTarget, TopicDescription};
+use kite_shared::config::ElectionType;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -67,6 +69,13 @@ pub fn move_replicas(props: &Props) -> Html {
             chosen.set(value.parse().unwrap_or(0));
         })
     };
+    let elect = {
+        let (send, topic, partition) = (props.send.clone(), topic.name.clone(), *chosen);
+        Callback::from(move |_: MouseEvent| {
+            let partitions = Some(vec![PartitionRef { topic: topic.clone(), partition }]);
+            send.emit(Command::ElectLeaders { election: ElectionType::Preferred, partitions });
+        })
+    };
     let cancel = Callback::from(move |_: MouseEvent| ask(None));
     let title = tr(
         lang,
@@ -86,6 +95,9 @@ pub fn move_replicas(props: &Props) -> Html {
                     aria-invalid={unreadable.to_string()} />
             </label>
             <button type="submit" id="move-start">{ tr(lang, "Move") }</button>
+            <button type="button" id="elect-preferred" onclick={elect}
+                title={tr(lang, "kafka-leader-election --election-type preferred: the first replica leads, if it is in sync")}>
+                { tr(lang, "Elect the preferred leader") }</button>
             if let Some(p) = moving {
                 <button type="button" id="move-cancel" onclick={cancel}>{ tr(lang, "Cancel the move") }</button>
                 <span class="hint" id="move-progress">

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::StorageOptions;
 use crate::api::BrokerView;
-use crate::config::{Acks, TopicConfig};
+use crate::config::{Acks, ElectionType, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
 use crate::log::checkpoint::{BrokerCheckpoints, CLEAN_SHUTDOWN_FILE};
 use crate::log::local_log::{LocalLog, LogConfig, LogError, OpenCheckpoints, OpenReport};
@@ -115,6 +115,22 @@ pub(super) trait Brokers: Send {
             "This cluster has one broker: there is nowhere to move a replica to; run several (kite serve --brokers 3).",
         );
         moves.iter().map(|_| Err(refusal.clone())).collect()
+    }
+    /// Kafka's ElectLeaders for each partition, an outcome each in order. One broker leads
+    /// everything it holds: nothing to elect.
+    fn elect_leaders(
+        &mut self,
+        _now_ms: i64,
+        tps: Vec<TopicPartition>,
+        _election: ElectionType,
+    ) -> Vec<Result<(), KafkaError>> {
+        let not_needed = |tp: &TopicPartition| {
+            KafkaError::new(
+                ErrorCode::ElectionNotNeeded,
+                format!("Leader election not needed for topic partition {tp}."),
+            )
+        };
+        tps.iter().map(|tp| Err(not_needed(tp))).collect()
     }
     fn partition(&self, topic: &str, partition: i32) -> Option<PartitionView<'_>>;
     /// Appends one batch per partition through the leaders under `acks`; returns each batch's
@@ -950,6 +966,24 @@ impl Brokers for Replicated {
                 *result = Err(storage(e.clone()));
             }
         }
+        self.local.send_from_controller(out);
+        results
+    }
+
+    fn elect_leaders(
+        &mut self,
+        now_ms: i64,
+        tps: Vec<TopicPartition>,
+        election: ElectionType,
+    ) -> Vec<Result<(), KafkaError>> {
+        self.catch_up(now_ms);
+        let mut out = Vec::new();
+        let now = self.local.now_ms;
+        let controller = &mut self.local.controller;
+        let results = tps
+            .iter()
+            .map(|tp| controller.elect_leader(now, tp, election, &mut out, &mut self.local.trace))
+            .collect();
         self.local.send_from_controller(out);
         results
     }

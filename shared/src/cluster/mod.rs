@@ -13,6 +13,7 @@ mod brokers;
 mod clients;
 mod groups;
 pub mod layout;
+mod leader_election;
 mod producers;
 mod reassignments;
 mod transactions;
@@ -789,7 +790,8 @@ impl Cluster {
             | Command::DeleteTopic { .. }
             | Command::AlterTopicConfig { .. }
             | Command::AlterPartitionReassignments { .. }
-            | Command::ListPartitionReassignments) => self.topic_admin(now_ms, admin),
+            | Command::ListPartitionReassignments
+            | Command::ElectLeaders { .. }) => self.topic_admin(now_ms, admin),
             Command::RegisterSchema { subject, schema } => self.register_schema(subject, schema),
             Command::OpenConsumer {
                 group,
@@ -836,9 +838,7 @@ impl Cluster {
             | Command::CutLink { .. }
             | Command::HealLink { .. }) => self.inject_fault(now_ms, fault),
             Command::GetMetrics => Ok(Reply::Metrics(self.metrics(now_ms))),
-            Command::InitProducerId => self.init_producer_id(now_ms).map(|(producer_id, producer_epoch)| {
-                Reply::ProducerIdInitialized { producer_id, producer_epoch }
-            }),
+            Command::InitProducerId => self.init_producer_id_asked(now_ms),
             txn @ (Command::InitTransactions { .. }
             | Command::EndTransaction { .. }
             | Command::SendOffsetsToTransaction { .. }
@@ -1276,6 +1276,12 @@ impl Cluster {
         })
     }
 
+    /// `init_producer_id`: a new idempotent producer's id, at epoch 0.
+    fn init_producer_id_asked(&mut self, now_ms: i64) -> Result<Reply, KafkaError> {
+        let (producer_id, producer_epoch) = self.init_producer_id(now_ms)?;
+        Ok(Reply::ProducerIdInitialized { producer_id, producer_epoch })
+    }
+
     /// `produce_records`: a client's own record batches, stored as they came.
     fn produce_records_asked(&mut self, now_ms: i64, command: Command) -> Result<Reply, KafkaError> {
         let Command::ProduceRecords { topic, partition, partitioner, acks, payload } = command else {
@@ -1296,6 +1302,9 @@ impl Cluster {
                 Ok(self.alter_reassignments(now_ms, partitions))
             }
             Command::ListPartitionReassignments => Ok(self.list_reassignments()),
+            Command::ElectLeaders { election, partitions } => {
+                Ok(self.elect_leaders(now_ms, election, partitions))
+            }
             Command::DeleteRecords { topic, partition, offset } => {
                 self.delete_records(now_ms, &topic, partition, offset)
             }

@@ -3,7 +3,7 @@
 //! then handed to the controller (`replication::reassignment` says how a move goes).
 
 use super::Cluster;
-use crate::api::{Reassignment, ReassignmentResult, ReassignmentTarget, Reply};
+use crate::api::{PartitionResult, Reassignment, ReassignmentTarget, Reply};
 use crate::error::{ErrorCode, KafkaError};
 use crate::ids::TopicPartition;
 use crate::limits::MAX_REASSIGNMENTS_PER_REQUEST;
@@ -76,6 +76,6 @@ impl Cluster {
     }
 }
 
-fn result(target: &ReassignmentTarget, outcome: Result<(), KafkaError>) -> ReassignmentResult {
-    ReassignmentResult { topic: target.topic.clone(), partition: target.partition, error: outcome.err() }
+fn result(target: &ReassignmentTarget, outcome: Result<(), KafkaError>) -> PartitionResult {
+    PartitionResult { topic: target.topic.clone(), partition: target.partition, error: outcome.err() }
 }

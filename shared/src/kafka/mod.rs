@@ -12,6 +12,7 @@ mod fetch;
 mod group_admin;
 mod groups;
 pub mod inspector;
+mod leader_election;
 mod leader_epochs;
 mod metadata;
 mod produce;
@@ -374,14 +375,14 @@ impl KafkaConnection {
             | ApiKey::CreateTopics
             | ApiKey::DeleteTopics
             | ApiKey::AlterConfigs
-            | ApiKey::CreatePartitions => {
+            | ApiKey::CreatePartitions
+            | ApiKey::AlterPartitionReassignments
+            | ApiKey::ListPartitionReassignments
+            | ApiKey::ElectLeaders => {
                 topics_admin::answer(self, cluster, request, &mut body).map(Handled::Respond)
             }
             ApiKey::DeleteRecords => {
                 delete_records::answer(self, cluster, request, &mut body).map(Handled::Respond)
-            }
-            ApiKey::AlterPartitionReassignments | ApiKey::ListPartitionReassignments => {
-                reassignments::answer(self, cluster, request, &mut body).map(Handled::Respond)
             }
             ApiKey::SaslHandshake => sasl::handshake(self, request, &mut body).map(Handled::Respond),
             ApiKey::SaslAuthenticate => sasl::authenticate(self, request, &mut body).map(Handled::Respond),
@@ -564,6 +565,7 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::DeleteRecords => "DeleteRecords",
         ApiKey::CreatePartitions => "CreatePartitions",
         ApiKey::AlterPartitionReassignments => "AlterPartitionReassignments",
+        ApiKey::ElectLeaders => "ElectLeaders",
         ApiKey::ListPartitionReassignments => "ListPartitionReassignments",
         ApiKey::AlterConfigs => "AlterConfigs",
         ApiKey::InitProducerId => "InitProducerId",

@@ -10,7 +10,7 @@ use kafka_protocol::messages::list_partition_reassignments_response::{
     OngoingPartitionReassignment, OngoingTopicReassignment,
 };
 use kafka_protocol::messages::{
-    AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse, BrokerId,
+    AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse, ApiKey, BrokerId,
     ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
@@ -20,7 +20,8 @@ use crate::api::{Command, ReassignmentTarget, Reply};
 use crate::cluster::Cluster;
 use crate::error::{ErrorCode, KafkaError};
 
-/// One of the two reassignment APIs.
+/// One of the two reassignment APIs, or ElectLeaders (`leader_election`): where partitions live
+/// and who leads them.
 pub(super) fn answer(
     connection: &mut KafkaConnection,
     cluster: &mut Cluster,
@@ -28,9 +29,8 @@ pub(super) fn answer(
     body: &mut Bytes,
 ) -> Result<Vec<u8>, KafkaClose> {
     match request.api {
-        kafka_protocol::messages::ApiKey::AlterPartitionReassignments => {
-            alter(connection, cluster, request, body)
-        }
+        ApiKey::AlterPartitionReassignments => alter(connection, cluster, request, body),
+        ApiKey::ElectLeaders => super::leader_election::answer(connection, cluster, request, body),
         _ => list(connection, cluster, request, body),
     }
 }

@@ -45,6 +45,10 @@ pub(super) fn answer(
         ApiKey::CreatePartitions => create_partitions(connection, cluster, request, body),
         ApiKey::DescribeConfigs => describe_configs(connection, cluster, request, body),
         ApiKey::AlterConfigs => alter_configs(connection, cluster, request, body),
+        // Where partitions live and who leads them.
+        ApiKey::AlterPartitionReassignments | ApiKey::ListPartitionReassignments | ApiKey::ElectLeaders => {
+            super::reassignments::answer(connection, cluster, request, body)
+        }
         _ => incremental_alter_configs(connection, cluster, request, body),
     }
 }

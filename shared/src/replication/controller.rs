@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use super::partition::{Outbox, PlantedBug};
 use super::protocol::{BrokerId, Message, MetadataRecord, NodeId, PartitionState, TopicId, TopicPartition};
 use super::reassignment;
+use crate::config::ElectionType;
 use crate::error::{ErrorCode, KafkaError};
 use crate::random::Rng;
 use crate::trace::{Event, Trace};
@@ -318,6 +319,76 @@ impl Controller {
         }
         self.push(tp, out);
         self.notify_departed(tp, &leaving, out);
+        Ok(())
+    }
+
+    /// Kafka's ElectLeaders for one partition. Preferred: its first replica leads, if alive and
+    /// in the ISR (PREFERRED_LEADER_NOT_AVAILABLE otherwise; ELECTION_NOT_NEEDED if it leads
+    /// already). Unclean: a partition without a leader gets its first live replica as the whole
+    /// ISR, in sync or not (ELECTION_NOT_NEEDED when it has a leader).
+    pub fn elect_leader(
+        &mut self,
+        now_ms: i64,
+        tp: &TopicPartition,
+        election: ElectionType,
+        out: &mut Outbox,
+        trace: &mut Trace,
+    ) -> Result<(), KafkaError> {
+        let alive: Vec<BrokerId> = self.brokers.iter().filter(|(_, r)| !r.fenced).map(|(&b, _)| b).collect();
+        let Some(state) = self.partitions.get_mut(tp) else {
+            return Err(KafkaError::new(
+                ErrorCode::UnknownTopicOrPartition,
+                format!("This server does not host partition {tp}."),
+            ));
+        };
+        let not_needed = || {
+            KafkaError::new(
+                ErrorCode::ElectionNotNeeded,
+                format!("Leader election not needed for topic partition {tp}."),
+            )
+        };
+        match election {
+            ElectionType::Preferred => {
+                let preferred = state.replicas[0];
+                if state.leader == Some(preferred) {
+                    return Err(not_needed());
+                }
+                if !alive.contains(&preferred) || !state.isr.contains(&preferred) {
+                    return Err(KafkaError::new(
+                        ErrorCode::PreferredLeaderNotAvailable,
+                        format!(
+                            "Failed to elect leader for partition {tp} under strategy PreferredReplicaPartitionLeaderElectionStrategy: broker {preferred} is not alive and in the ISR."
+                        ),
+                    ));
+                }
+                set_leader(state, preferred, now_ms, trace);
+            }
+            ElectionType::Unclean => {
+                if state.leader.is_some() {
+                    return Err(not_needed());
+                }
+                let Some(leader) = state.replicas.iter().copied().find(|r| alive.contains(r)) else {
+                    return Err(KafkaError::new(
+                        ErrorCode::EligibleLeadersNotAvailable,
+                        format!(
+                            "Failed to elect leader for partition {tp} under strategy UncleanPartitionLeaderElectionStrategy: no replica is alive."
+                        ),
+                    ));
+                };
+                isr_of_one(state, leader, now_ms, trace);
+                state.leader = Some(leader);
+                state.leader_epoch += 1;
+                state.partition_epoch += 1;
+                let election = Event::Election {
+                    tp: tp.clone(),
+                    leader: Some(leader),
+                    leader_epoch: state.leader_epoch,
+                    unclean: true,
+                };
+                trace.push(now_ms, election);
+            }
+        }
+        self.push(tp, out);
         Ok(())
     }
 

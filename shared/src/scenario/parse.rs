@@ -14,7 +14,7 @@ use super::{
     MAX_SCENARIO_TOTAL_WAIT_MS, MAX_SCENARIO_WAIT_MS, ParseError, Script, Step,
 };
 
-const STEPS: &str = "seed, brokers, topic, alter, reassign, produce, offsets, delete, stop, start, pause, ask, resume, isolate, heal, cut, consumer, begin, commit, abort, wait, expect";
+const STEPS: &str = "seed, brokers, topic, alter, reassign, elect, produce, offsets, delete, stop, start, pause, ask, resume, isolate, heal, cut, consumer, begin, commit, abort, wait, expect";
 const ASK_USAGE: &str = "expected `ask \"QUESTION\" [ko \"질문\"] choices A B … answer A`";
 
 /// Splits a line into words: spaces separate, `"…"` groups (with `\"` and `\\` inside), and a
@@ -94,6 +94,25 @@ fn reassign(words: &[String]) -> Result<Command, String> {
     no_more(words, used)?;
     let target = crate::api::ReassignmentTarget { topic, partition, replicas };
     Ok(Command::AlterPartitionReassignments { partitions: vec![target] })
+}
+
+/// `elect leaders preferred|unclean [TOPIC-N]`: every partition when none is named.
+fn elect(words: &[String]) -> Result<Command, String> {
+    const USAGE: &str = "expected `elect leaders preferred [TOPIC-N]` or `elect leaders unclean [TOPIC-N]`";
+    let election = match (words.get(1).map(String::as_str), words.get(2).map(String::as_str)) {
+        (Some("leaders"), Some("preferred")) => crate::config::ElectionType::Preferred,
+        (Some("leaders"), Some("unclean")) => crate::config::ElectionType::Unclean,
+        _ => return Err(USAGE.into()),
+    };
+    let partitions = match words.get(3) {
+        None => None,
+        Some(word) => {
+            let (topic, partition) = topic_partition(Some(word))?;
+            Some(vec![crate::api::PartitionRef { topic, partition }])
+        }
+    };
+    no_more(words, if partitions.is_some() { 4 } else { 3 })?;
+    Ok(Command::ElectLeaders { election, partitions })
 }
 
 /// `500`, `500ms`, `10s`, `2m` → milliseconds.
@@ -377,6 +396,7 @@ fn step(words: &[String], line_text: &str) -> Result<Action, String> {
             _ => Err("expected `alter topic NAME partitions N`".into()),
         },
         "reassign" => reassign(words).map(Action::Request),
+        "elect" => elect(words).map(Action::Request),
         "offsets" => {
             let (topic, partition) = topic_partition(words.get(1))?;
             let timestamp_ms = match (words.get(2).map(String::as_str), words.get(3)) {

@@ -186,7 +186,9 @@ impl ScenarioRun {
     fn request(&mut self, cluster: &mut Cluster, command: Command) -> Outcome {
         let reply = match cluster.handle(self.now_ms, command.clone()) {
             // A script reassigns one partition at a time: its refusal is the step's.
-            Reply::ReassignmentsAltered { results } if results.len() == 1 && results[0].error.is_some() => {
+            Reply::ReassignmentsAltered { results } | Reply::LeadersElected { results }
+                if results.len() == 1 && results[0].error.is_some() =>
+            {
                 Reply::Error(results.into_iter().next().and_then(|r| r.error).expect("checked above"))
             }
             reply => reply,
@@ -793,6 +795,7 @@ fn describe(reply: &Reply) -> Said {
             format!("{}의 partition이 {}개가 됨", topic.name, topic.partitions.len()),
         ),
         Reply::ReassignmentsAltered { results } => reassigned(results),
+        Reply::LeadersElected { results } => elected(results),
         Reply::RecordsDeleted { topic, partition, low_watermark } => Said::new(
             format!("{topic}-{partition} starts at offset {low_watermark} (low watermark)"),
             format!("{topic}-{partition}의 로그가 offset {low_watermark}에서 시작 (low watermark)"),
@@ -836,13 +839,31 @@ fn describe(reply: &Reply) -> Said {
 }
 
 /// A reassignment's answer, partition by partition: accepted, or why not.
-fn reassigned(results: &[crate::api::ReassignmentResult]) -> Said {
+fn reassigned(results: &[crate::api::PartitionResult]) -> Said {
     let (en, ko): (Vec<String>, Vec<String>) = results
         .iter()
         .map(|r| {
             let p = format!("{}-{}", r.topic, r.partition);
             match &r.error {
                 None => (format!("{p} reassignment accepted"), format!("{p} 재할당 요청 수락")),
+                Some(e) => {
+                    let why = format!("{}: {}", e.error.name(), e.message);
+                    (format!("{p} {why}"), format!("{p} {why}"))
+                }
+            }
+        })
+        .unzip();
+    Said::new(en.join(", "), ko.join(", "))
+}
+
+/// An election's answer: the partitions whose leader changed, and why the others did not.
+fn elected(results: &[crate::api::PartitionResult]) -> Said {
+    let (en, ko): (Vec<String>, Vec<String>) = results
+        .iter()
+        .map(|r| {
+            let p = format!("{}-{}", r.topic, r.partition);
+            match &r.error {
+                None => (format!("{p} has a new leader"), format!("{p}의 리더를 새로 뽑음")),
                 Some(e) => {
                     let why = format!("{}: {}", e.error.name(), e.message);
                     (format!("{p} {why}"), format!("{p} {why}"))
