@@ -436,7 +436,12 @@ impl Broker {
         let epochs = (state.leader_epoch, state.partition_epoch);
         if !state.replicas.contains(&self.id) {
             // A reassignment moved the partition away: the replica stops and its log goes (KRaft's
-            // broker deletes a partition the metadata no longer places on it).
+            // broker deletes a partition the metadata no longer places on it) — unless the state
+            // is older than the one it holds (sent before it was added again, delivered late).
+            let held = self.partitions.get(&state.tp).and_then(|p| p.state.as_ref());
+            if held.is_some_and(|h| (h.leader_epoch, h.partition_epoch) >= epochs) {
+                return;
+            }
             let newest = self.removed.get(&state.tp).map_or(epochs, |&seen| seen.max(epochs));
             self.removed.insert(state.tp.clone(), newest);
             self.remove_replica(now_ms, &state.tp, groups, trace);
@@ -805,4 +810,48 @@ fn list_offset(partition: &Partition, timestamp: i64) -> i64 {
 /// Records a fault in the trace.
 pub fn fault(trace: &mut Trace, now_ms: i64, description: String) {
     trace.push(now_ms, Event::Fault { description });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(replicas: &[BrokerId], epochs: (i32, i32)) -> Message {
+        let state = PartitionState {
+            tp: TopicPartition { topic: "t".into(), partition: 0 },
+            topic_id: crate::ids::TopicId::ZERO,
+            replicas: replicas.to_vec(),
+            leader: replicas.first().copied(),
+            leader_epoch: epochs.0,
+            isr: replicas.to_vec(),
+            elr: Vec::new(),
+            partition_epoch: epochs.1,
+            min_insync_replicas: 1,
+            adding: Vec::new(),
+            removing: Vec::new(),
+        };
+        Message::PartitionUpdate { state, incarnation: 1 }
+    }
+
+    /// The network reorders: a state older than the one that removed a replica (or than the one
+    /// that added it back) arriving late changes nothing.
+    #[test]
+    fn a_late_older_state_neither_revives_nor_removes_a_replica() {
+        let mut broker = Broker::new(0, 1, BrokerConfig::default());
+        let (mut out, mut trace) = (Outbox::new(), Trace::default());
+        let mut deliver = |broker: &mut Broker, message| {
+            broker.handle(0, NodeId::Controller, message, &mut out, &mut trace)
+        };
+        let tp = TopicPartition { topic: "t".into(), partition: 0 };
+        deliver(&mut broker, state(&[0, 1], (0, 0)));
+        assert!(broker.partitions.contains_key(&tp));
+        deliver(&mut broker, state(&[1, 2], (1, 2)));
+        assert!(!broker.partitions.contains_key(&tp), "moved away: deleted");
+        deliver(&mut broker, state(&[0, 1], (0, 0)));
+        assert!(!broker.partitions.contains_key(&tp), "a late older state does not bring it back");
+        deliver(&mut broker, state(&[1, 2, 0], (1, 3)));
+        assert!(broker.partitions.contains_key(&tp), "added again by a newer state");
+        deliver(&mut broker, state(&[1, 2], (1, 2)));
+        assert!(broker.partitions.contains_key(&tp), "the late removal is older than the re-adding");
+    }
 }

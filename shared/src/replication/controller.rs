@@ -349,7 +349,7 @@ impl Controller {
         };
         match election {
             ElectionType::Preferred => {
-                let preferred = state.replicas[0];
+                let preferred = state.replicas.first().copied().unwrap_or(-1);
                 if state.leader == Some(preferred) {
                     return Err(not_needed());
                 }
