@@ -666,8 +666,8 @@ impl Replicated {
             };
         // What the metadata places on each broker; any other partition directory is a deleted
         // topic's, or a replica moved away, that a crash left behind, swept before the brokers
-        // open their logs. Without metadata nothing
-        // says which are strays: none is swept (the metadata may be what was lost).
+        // open their logs. Without metadata nothing says which are strays: none is swept (the
+        // metadata may be what was lost).
         let mut brokers = Vec::new();
         for (id, mut store) in stores.into_iter().enumerate() {
             let id = id as BrokerId;
@@ -980,10 +980,16 @@ impl Brokers for Replicated {
         let mut out = Vec::new();
         let now = self.local.now_ms;
         let controller = &mut self.local.controller;
-        let results = tps
+        let mut results: Vec<Result<(), KafkaError>> = tps
             .iter()
             .map(|tp| controller.elect_leader(now, tp, election, &mut out, &mut self.local.trace))
             .collect();
+        // Stored before the brokers act on it, as a reassignment is.
+        if let Err(e) = self.write_metadata() {
+            for result in results.iter_mut().filter(|r| r.is_ok()) {
+                *result = Err(storage(e.clone()));
+            }
+        }
         self.local.send_from_controller(out);
         results
     }
