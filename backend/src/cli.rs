@@ -74,6 +74,13 @@ pub(crate) enum TopicsCommand {
     },
 }
 
+/// kafka-leader-election's `--election-type`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub(crate) enum ElectionArg {
+    Preferred,
+    Unclean,
+}
+
 #[derive(clap::Subcommand)]
 pub(crate) enum ClusterCommand {
     /// Elect partitions' leaders, like kafka-leader-election: `preferred` moves leadership to
@@ -81,7 +88,7 @@ pub(crate) enum ClusterCommand {
     /// leader its first live replica, in sync or not (records may be lost).
     ElectLeaders {
         #[arg(long, value_enum)]
-        election_type: crate::partitions_cli::ElectionArg,
+        election_type: ElectionArg,
         /// The topic (with --partition: one of its partitions; alone: all of them).
         #[arg(long)]
         topic: Option<String>,
@@ -159,10 +166,9 @@ pub(crate) fn cluster(
     let mut connection = ApiClient::connect(&server.server)?;
     let io = |e: std::io::Error| e.to_string();
     let (request, output) = match command {
-        ClusterCommand::ElectLeaders { election_type, topic, partition, all_topic_partitions } => {
-            let asked =
-                crate::partitions_cli::Elect { election_type, topic, partition, all_topic_partitions };
-            return crate::partitions_cli::elect_leaders(&mut connection, asked, out);
+        // `partitions_cli::elect_leaders` answers it (main.rs sends it there).
+        ClusterCommand::ElectLeaders { .. } => {
+            return Err("elect-leaders is not a cluster state command".into());
         }
         ClusterCommand::Describe { output } => (Command::DescribeCluster, output),
         ClusterCommand::StopBroker { broker, output } => (Command::StopBroker { broker }, output),

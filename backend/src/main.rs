@@ -204,6 +204,14 @@ fn main() -> ExitCode {
         Commands::InspectKafka(args) => {
             tool("inspect-kafka", cli::inspect_kafka(args, &mut std::io::stdout()))
         }
+        Commands::Cluster {
+            command:
+                cli::ClusterCommand::ElectLeaders { election_type, topic, partition, all_topic_partitions },
+            server,
+        } => {
+            let asked = partitions_cli::Elect { election_type, topic, partition, all_topic_partitions };
+            tool("cluster", partitions_cli::elect_leaders(&server, asked, &mut std::io::stdout()))
+        }
         Commands::Cluster { command, server } => {
             tool("cluster", cli::cluster(command, &server, &mut std::io::stdout()))
         }

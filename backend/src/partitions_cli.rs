@@ -13,7 +13,7 @@ use kite_shared::api::{Command, PartitionRef, ReassignmentTarget, Reply, TopicDe
 use kite_shared::config::ElectionType;
 use kite_shared::replication::controller::assign_replicas;
 
-use crate::cli::{ServerArg, kafka_error};
+use crate::cli::{ElectionArg, ServerArg, kafka_error};
 
 /// The largest plan file read: a plan for every partition a cluster may hold is far smaller.
 const MAX_PLAN_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -251,13 +251,6 @@ fn cancel(connection: &mut ApiClient, partitions: &[ReassignmentTarget]) -> Resu
     Ok(format!("Successfully cancelled partition reassignment(s) for: {cancelled}\n"))
 }
 
-/// kafka-leader-election's `--election-type`.
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub(crate) enum ElectionArg {
-    Preferred,
-    Unclean,
-}
-
 /// What `kite cluster elect-leaders` was asked.
 pub(crate) struct Elect {
     pub election_type: ElectionArg,
@@ -268,11 +261,8 @@ pub(crate) struct Elect {
 
 /// kafka-leader-election's report: the partitions elected, those whose leader was already the
 /// one asked for, and each refusal (which fails the command).
-pub(crate) fn elect_leaders(
-    connection: &mut ApiClient,
-    asked: Elect,
-    out: &mut impl Write,
-) -> Result<(), String> {
+pub(crate) fn elect_leaders(server: &ServerArg, asked: Elect, out: &mut impl Write) -> Result<(), String> {
+    let connection = &mut ApiClient::connect(&server.server)?;
     let (election, kind) = match asked.election_type {
         ElectionArg::Preferred => (ElectionType::Preferred, "PREFERRED"),
         ElectionArg::Unclean => (ElectionType::Unclean, "UNCLEAN"),

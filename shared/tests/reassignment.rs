@@ -59,10 +59,8 @@ fn has_directory(files: &FileMap, broker: i32) -> bool {
     files.keys().any(|(d, _)| *d == dir)
 }
 
-#[test]
-fn a_replica_moves_to_a_new_broker_after_catching_up() {
-    let journal = Journal::default();
-    let mut cluster = open(&FileMap::new(), &journal);
+/// Creates `moves`: one partition, three replicas.
+fn create_moves(cluster: &mut Cluster) {
     let create = Command::CreateTopic {
         name: "moves".into(),
         partitions: 1,
@@ -70,6 +68,13 @@ fn a_replica_moves_to_a_new_broker_after_catching_up() {
         replication_factor: Some(3),
     };
     assert!(matches!(cluster.handle(T0, create), Reply::TopicCreated { .. }));
+}
+
+#[test]
+fn a_replica_moves_to_a_new_broker_after_catching_up() {
+    let journal = Journal::default();
+    let mut cluster = open(&FileMap::new(), &journal);
+    create_moves(&mut cluster);
     for n in 0..RECORDS {
         let produce = Command::produce_text("moves", Some(0), None, &format!("record {n}"));
         assert!(matches!(cluster.handle(T0, produce), Reply::Produced { .. }));
@@ -160,13 +165,7 @@ fn elect(cluster: &mut Cluster, now_ms: i64, election: ElectionType) -> Option<E
 fn a_preferred_election_follows_a_reordering_and_an_unclean_one_needs_someone_alive() {
     let journal = Journal::default();
     let mut cluster = open(&FileMap::new(), &journal);
-    let create = Command::CreateTopic {
-        name: "moves".into(),
-        partitions: 1,
-        configs: BTreeMap::new(),
-        replication_factor: Some(3),
-    };
-    assert!(matches!(cluster.handle(T0, create), Reply::TopicCreated { .. }));
+    create_moves(&mut cluster);
     let before = partition(&mut cluster, T0);
     let mut reordered = before.replicas.clone();
     reordered.rotate_left(1);
