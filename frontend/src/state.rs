@@ -729,6 +729,18 @@ impl AppState {
             Reply::ReassignmentsAltered { results } | Reply::LeadersElected { results } => {
                 self.placed(&results)
             }
+            Reply::BrokerAdded { broker } => {
+                self.last_error = None;
+                self.last_notice =
+                    Some(format!("Broker {broker} added: it holds nothing until partitions move to it."));
+            }
+            Reply::BrokerRemoval { broker, moving } => {
+                self.last_error = None;
+                self.last_notice = Some(match moving {
+                    0 => format!("Broker {broker} held no replica and has left the cluster."),
+                    n => format!("Broker {broker} is leaving: {n} partitions move their replica off it, then it leaves the cluster."),
+                });
+            }
         }
     }
 

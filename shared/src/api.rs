@@ -368,6 +368,18 @@ pub enum Command {
         #[serde(default)]
         partitions: Option<Vec<PartitionRef>>,
     },
+    /// Add a broker to the running cluster (`kite cluster add-broker`): it gets the next id,
+    /// registers with the controller and holds nothing until partitions move to it. Answered
+    /// with its id.
+    AddBroker,
+    /// Decommission a broker (`kite cluster remove-broker N`): every partition with a replica on
+    /// it moves that replica to another broker (reassignments, as `list_partition_reassignments`
+    /// shows them); once none is left on it, the controller unregisters it and it stops. Asked
+    /// again while it is leaving, the partitions still on it are planned again.
+    RemoveBroker {
+        /// The broker, by its `node.id`.
+        broker: i32,
+    },
     /// Fault injection (only where the host allows it: `kite serve --allow-faults`, the tab):
     /// stop a broker cleanly — Kafka's controlled shutdown moves its leaderships first.
     /// Answered with the cluster as `describe_cluster` shows it.
@@ -778,6 +790,10 @@ pub struct BrokerView {
     pub replicas: usize,
     /// How many partitions it leads.
     pub leaders: usize,
+    /// Being removed (`remove_broker`): its replicas are moving to the other brokers, after
+    /// which it leaves the cluster.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub leaving: bool,
 }
 
 /// A Kafka client connected to a broker's listener, as `describe_cluster` shows it.
@@ -1550,6 +1566,19 @@ pub enum Reply {
     LeadersElected {
         /// One per partition asked about (every partition when none were named).
         results: Vec<PartitionResult>,
+    },
+    /// `add_broker`'s answer: the new broker.
+    BrokerAdded {
+        /// Its `node.id`.
+        broker: i32,
+    },
+    /// `remove_broker`'s answer: the broker is leaving.
+    BrokerRemoval {
+        /// The broker.
+        broker: i32,
+        /// How many partitions started moving their replica off it; 0: it held none and has
+        /// left the cluster already.
+        moving: usize,
     },
     /// `list_partition_reassignments`' answer: the partitions being reassigned.
     Reassignments {

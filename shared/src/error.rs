@@ -34,6 +34,8 @@ pub enum ErrorCode {
     PreferredLeaderNotAvailable,
     /// An unclean election for a partition none of whose replicas is alive.
     EligibleLeadersNotAvailable,
+    /// A broker id the controller has no registration for (never started, or removed).
+    BrokerIdNotRegistered,
     /// A topic config Kafka refuses: an unknown name, or a value it cannot parse or that is out of range.
     InvalidConfig,
     /// A request that is malformed or not allowed as sent (the message says which).
@@ -129,6 +131,7 @@ impl ErrorCode {
             ErrorCode::ElectionNotNeeded => 84,
             ErrorCode::PreferredLeaderNotAvailable => 80,
             ErrorCode::EligibleLeadersNotAvailable => 83,
+            ErrorCode::BrokerIdNotRegistered => 102,
             ErrorCode::InvalidConfig => 40,
             ErrorCode::InvalidRequest => 42,
             ErrorCode::PolicyViolation => 44,
@@ -183,6 +186,7 @@ impl ErrorCode {
             ErrorCode::ElectionNotNeeded => "ELECTION_NOT_NEEDED",
             ErrorCode::PreferredLeaderNotAvailable => "PREFERRED_LEADER_NOT_AVAILABLE",
             ErrorCode::EligibleLeadersNotAvailable => "ELIGIBLE_LEADERS_NOT_AVAILABLE",
+            ErrorCode::BrokerIdNotRegistered => "BROKER_ID_NOT_REGISTERED",
             ErrorCode::InvalidConfig => "INVALID_CONFIG",
             ErrorCode::InvalidRequest => "INVALID_REQUEST",
             ErrorCode::PolicyViolation => "POLICY_VIOLATION",
@@ -261,6 +265,7 @@ mod tests {
             ErrorCode::ElectionNotNeeded,
             ErrorCode::PreferredLeaderNotAvailable,
             ErrorCode::EligibleLeadersNotAvailable,
+            ErrorCode::BrokerIdNotRegistered,
             ErrorCode::InvalidConfig,
             ErrorCode::InvalidRecord,
             ErrorCode::UnknownTopicOrPartition,

@@ -10,6 +10,10 @@ pub const MAX_TOPIC_NAME_LEN_CHARS: usize = 249;
 /// one small enough that the partition view stays usable.
 pub const MAX_PARTITIONS_PER_TOPIC: i32 = 1_000;
 
+/// The most brokers one cluster runs, removed ones counted (their ids are not given again):
+/// each is a directory, a set of logs and, on the server, a Kafka listener's port.
+pub const MAX_BROKERS_PER_CLUSTER: usize = 16;
+
 /// Partitions one cluster may hold, all topics together (internal ones included). Each partition
 /// is a log per replica, each log open files per segment: without a cap, topics of 1,000
 /// partitions could be created until the process ran out of file descriptors, and then a segment

@@ -147,6 +147,25 @@ pub enum Event {
         /// epoch.
         incarnation: u64,
     },
+    /// A broker is being removed from the cluster: `moving` partitions move their replica off
+    /// it first (reassignments), then the controller unregisters it.
+    BrokerLeaving {
+        /// The broker.
+        broker: BrokerId,
+        /// How many partitions started moving off it.
+        moving: usize,
+    },
+    /// The controller unregistered a broker that holds nothing any more: it has left the cluster.
+    BrokerUnregistered {
+        /// The broker.
+        broker: BrokerId,
+    },
+    /// A broker was added to the running cluster: it registers and holds nothing until
+    /// partitions move to it.
+    BrokerAdded {
+        /// Its id.
+        broker: BrokerId,
+    },
     /// A follower cut its log back to where it diverged from the leader's, found through the
     /// leader epochs (KIP-101, KIP-279); the records after that point are gone from it.
     Truncated {
@@ -367,6 +386,11 @@ impl std::fmt::Display for Event {
                 None => write!(f, "{tp} offline (no eligible leader), epoch {leader_epoch}"),
             },
             Event::Fenced { broker } => write!(f, "broker-{broker} fenced"),
+            Event::BrokerLeaving { broker, moving } => {
+                write!(f, "broker-{broker} leaving: {moving} partitions move off it")
+            }
+            Event::BrokerUnregistered { broker } => write!(f, "broker-{broker} unregistered: it left the cluster"),
+            Event::BrokerAdded { broker } => write!(f, "broker-{broker} added to the cluster"),
             Event::Unfenced { broker, incarnation } => {
                 write!(f, "broker-{broker} registered (incarnation {incarnation})")
             }

@@ -97,6 +97,8 @@ pub enum Moving {
 pub struct Column {
     pub broker: i32,
     pub state: String,
+    /// Being removed: its replicas move off it, then it leaves.
+    pub leaving: bool,
     pub controller: bool,
     pub blocks: Vec<Block>,
     /// Replicas not drawn (past `MAX_BLOCKS_PER_BROKER`).
@@ -127,6 +129,7 @@ pub fn columns(cluster: &ClusterView, topics: &[TopicDescription]) -> Vec<Column
             Column {
                 broker: broker.id,
                 state: broker.state.clone(),
+                leaving: broker.leaving,
                 controller: broker.id == cluster.controller,
                 blocks,
                 more,
@@ -377,6 +380,9 @@ pub fn cluster_map(props: &Props) -> Html {
             </svg>
             </div>
             { legend(lang) }
+            if cluster.brokers.len() > 1 {
+                { add_broker(lang, props.ready, &props.send) }
+            }
             if let Some(broker) = *chosen && let Some(column) = columns.iter().find(|c| c.broker == broker) {
                 { broker_actions(lang, column, cluster.brokers.len() > 1, props.ready, &props.send) }
             }
@@ -462,6 +468,10 @@ fn broker_column(
     let x = column_x(index);
     let top = PRODUCER_ROW_PX;
     let state = column.state.clone();
+    let shown_state = match column.leaving {
+        true => format!("{} · {}", super::cluster::state_name(lang, &state), tr(lang, "leaving")),
+        false => super::cluster::state_name(lang, &state),
+    };
     let label = if column.controller {
         trf(lang, "Broker {} · controller", &[&column.broker])
     } else {
@@ -470,12 +480,13 @@ fn broker_column(
     let keyed = on_activate(choose.clone());
     let clicked = choose.reform(|_: MouseEvent| ());
     html! {
-        <g class={classes!("map-broker", format!("broker-{state}"))} data-broker={column.broker.to_string()} data-state={state.clone()}>
+        <g class={classes!("map-broker", format!("broker-{state}"), column.leaving.then_some("broker-leaving"))}
+            data-broker={column.broker.to_string()} data-state={state.clone()} data-leaving={column.leaving.to_string()}>
             <g class="broker-head" role="button" tabindex="0" onclick={clicked} onkeydown={keyed}
-                aria-label={trf(lang, "{}: {} — choose to stop, pause or isolate it", &[&label, &super::cluster::state_name(lang, &state)])}>
+                aria-label={trf(lang, "{}: {} — choose to stop, pause or isolate it", &[&label, &shown_state])}>
                 <rect x={x.to_string()} y={top.to_string()} width={COLUMN_WIDTH_PX.to_string()} height={(HEADER_HEIGHT_PX - 6.0).to_string()} rx="6" />
                 <text x={(x + 8.0).to_string()} y={(top + 16.0).to_string()} class="broker-name">{ label }</text>
-                <text x={(x + 8.0).to_string()} y={(top + 31.0).to_string()} class="broker-state">{ super::cluster::state_name(lang, &state) }</text>
+                <text x={(x + 8.0).to_string()} y={(top + 31.0).to_string()} class="broker-state">{ shown_state.clone() }</text>
             </g>
             { for column.blocks.iter().enumerate().map(|(row, block)| replica_block(x, row, column.broker, block, marks, on_open)) }
             if column.more > 0 {
@@ -626,6 +637,21 @@ fn legend(lang: Lang) -> Html {
     }
 }
 
+/// Grows the cluster by one broker (`add_broker`); the map shows it as an empty column.
+fn add_broker(lang: Lang, ready: bool, send: &Callback<Command>) -> Html {
+    let send = send.clone();
+    let onclick = Callback::from(move |_: MouseEvent| {
+        send.emit(Command::AddBroker);
+        send.emit(Command::DescribeCluster);
+    });
+    html! {
+        <p class="map-membership">
+            <button class="add-broker" id="add-broker" disabled={!ready} {onclick}>{ tr(lang, "Add a broker") }</button>
+            <span class="hint">{ tr(lang, "kite cluster add-broker: a new broker registers with the controller and holds nothing until partitions move to it") }</span>
+        </p>
+    }
+}
+
 fn broker_actions(
     lang: Lang,
     column: &Column,
@@ -638,7 +664,7 @@ fn broker_actions(
         let send = send.clone();
         html! {
             <button class={class} disabled={!ready || !replicated}
-                onclick={Callback::from(move |_: MouseEvent| { send.emit(command.clone()); send.emit(Command::ListTopics); })}>
+                onclick={Callback::from(move |_: MouseEvent| { send.emit(command.clone()); send.emit(Command::ListTopics); send.emit(Command::DescribeCluster); })}>
                 { tr(lang, text) }</button>
         }
     };
@@ -655,6 +681,10 @@ fn broker_actions(
                     { button("isolate-broker", "Isolate", Command::IsolateBroker { broker: id }) }
                 </> },
             } }
+            if !column.leaving {
+                { button("remove-broker", "Remove from the cluster", Command::RemoveBroker { broker: id }) }
+                <span class="hint">{ tr(lang, "kite cluster remove-broker: its replicas move to the other brokers first, then it leaves") }</span>
+            }
             if !replicated {
                 <span class="hint">{ tr(lang, "A single broker cannot be stopped: nothing would be left to serve.") }</span>
             }

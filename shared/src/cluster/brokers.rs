@@ -161,6 +161,20 @@ pub(super) trait Brokers: Send {
     fn take_events(&mut self) -> Vec<(i64, Event)>;
     /// Stops a broker cleanly (Kafka's controlled shutdown: its leaderships move first).
     fn stop_broker(&mut self, now_ms: i64, broker: BrokerId) -> Result<(), KafkaError>;
+    /// The id the next added broker gets (its directory is `broker-<id>`).
+    fn next_broker_id(&self) -> BrokerId {
+        SINGLE_BROKER_ID + 1
+    }
+    /// Adds a broker over `store`, a new directory: it registers and hosts nothing until
+    /// partitions move to it. Returns its id. One broker has no controller to register with.
+    fn add_broker(&mut self, _now_ms: i64, _store: Box<dyn BrokerStore>) -> Result<BrokerId, KafkaError> {
+        Err(one_broker_membership())
+    }
+    /// Decommissions `broker`: its replicas move to the others, then it leaves the cluster.
+    /// Returns how many partitions started moving.
+    fn remove_broker(&mut self, _now_ms: i64, _broker: BrokerId) -> Result<usize, KafkaError> {
+        Err(one_broker_membership())
+    }
     /// Starts a stopped broker again over its directory; it catches up and rejoins the ISRs.
     fn start_broker(&mut self, now_ms: i64, broker: BrokerId) -> Result<(), KafkaError>;
     /// Moves the brokers' clock to `now_ms` (heartbeats, fencing, elections, fetches on the way).
@@ -207,6 +221,14 @@ fn one_broker() -> KafkaError {
     KafkaError::new(
         ErrorCode::InvalidRequest,
         "This cluster has one broker, which cannot stop while it serves; run several (kite serve --brokers 3).",
+    )
+}
+
+/// Why a single broker's cluster neither grows nor shrinks.
+fn one_broker_membership() -> KafkaError {
+    KafkaError::new(
+        ErrorCode::InvalidRequest,
+        "This cluster is one broker without a controller: brokers are added to and removed from a replicated cluster (kite serve --brokers 3).",
     )
 }
 
@@ -557,6 +579,7 @@ impl Brokers for SingleBroker {
     fn brokers(&self) -> (BrokerId, Vec<BrokerView>) {
         let partitions = self.logs.values().map(Vec::len).sum();
         let view = BrokerView {
+            leaving: false,
             id: SINGLE_BROKER_ID,
             state: "up".into(),
             replicas: partitions,
@@ -707,6 +730,7 @@ impl Replicated {
             creation_pace: None,
         };
         // Let every broker register and open its logs, then lead what an unclean stop stranded.
+        replicated.retire_removed();
         replicated.local.advance(LOCAL_TICK_MS * 10);
         replicated.recover_offline();
         replicated.write_metadata().map_err(|e| e.to_string())?;
@@ -749,6 +773,7 @@ impl Replicated {
         if moved {
             self.recover_offline();
         }
+        self.retire_removed();
     }
 
     /// The controller's unclean recovery for partitions every in-sync replica left by restarting
@@ -854,7 +879,7 @@ impl Brokers for Replicated {
     }
 
     fn broker_count(&self) -> usize {
-        self.local.brokers.len()
+        self.local.brokers.iter().filter(|b| !self.local.controller.is_removed(b.id)).count()
     }
 
     fn open_topic(
@@ -1207,6 +1232,7 @@ impl Brokers for Replicated {
             .local
             .brokers
             .iter()
+            .filter(|broker| !self.local.controller.is_removed(broker.id))
             .map(|broker| {
                 let states = self.local.controller.partitions.values();
                 let replicas = states.clone().filter(|s| s.replicas.contains(&broker.id)).count();
@@ -1225,7 +1251,8 @@ impl Brokers for Replicated {
                 } else {
                     "up"
                 };
-                BrokerView { id: broker.id, state: state.into(), replicas, leaders }
+                let leaving = self.local.controller.is_leaving(broker.id);
+                BrokerView { id: broker.id, state: state.into(), replicas, leaders, leaving }
             })
             .collect();
         // The KRaft controller quorum runs beside the brokers and clients never reach it: like
@@ -1264,6 +1291,36 @@ impl Brokers for Replicated {
             .map_err(|e| KafkaError::new(ErrorCode::KafkaStorageError, format!("{description}: {e}")))?;
         self.local.trace.push(now, Event::Fault { description: format!("{description} stopped") });
         self.write_metadata().map_err(storage)
+    }
+
+    fn next_broker_id(&self) -> BrokerId {
+        self.local.brokers.len() as BrokerId
+    }
+
+    fn add_broker(&mut self, now_ms: i64, store: Box<dyn BrokerStore>) -> Result<BrokerId, KafkaError> {
+        self.catch_up(now_ms);
+        let id = self.next_broker_id();
+        let config = self.local.brokers.first().map(|b| b.config).unwrap_or_default();
+        let broker = Broker::open(id, 1, config, store)
+            .map_err(|e| KafkaError::new(ErrorCode::KafkaStorageError, format!("broker-{id}: {e}")))?;
+        self.local.add_broker(broker);
+        self.write_metadata().map_err(storage)?;
+        Ok(id)
+    }
+
+    fn remove_broker(&mut self, now_ms: i64, broker: BrokerId) -> Result<usize, KafkaError> {
+        self.catch_up(now_ms);
+        let mut out = Vec::new();
+        let now = self.local.now_ms;
+        let moving = self.local.controller.remove_broker(now, broker, &mut out, &mut self.local.trace)?;
+        self.local.send_from_controller(out);
+        // The added replicas start fetching now; a broker that held nothing is gone already.
+        for _ in 0..MAX_REPLICATION_ROUNDS {
+            self.local.tick();
+        }
+        self.retire_removed();
+        self.write_metadata().map_err(storage)?;
+        Ok(moving)
     }
 
     fn start_broker(&mut self, now_ms: i64, broker: BrokerId) -> Result<(), KafkaError> {
@@ -1425,12 +1482,38 @@ impl Replicated {
     }
 
     fn broker_index(&self, broker: BrokerId) -> Result<usize, KafkaError> {
+        if self.local.controller.is_removed(broker) {
+            return Err(KafkaError::new(
+                ErrorCode::BrokerIdNotRegistered,
+                format!("Broker {broker} was removed from the cluster."),
+            ));
+        }
         usize::try_from(broker).ok().filter(|&i| i < self.local.brokers.len()).ok_or_else(|| {
             KafkaError::new(
                 ErrorCode::InvalidRequest,
                 format!("There is no broker {broker}: brokers are 0 to {}.", self.local.brokers.len() - 1),
             )
         })
+    }
+
+    /// Stops the brokers the controller unregistered (their decommission done): a removed
+    /// broker's process ends, its directory stays (empty of partitions) and it never starts again.
+    fn retire_removed(&mut self) {
+        let removed: Vec<usize> = (0..self.local.brokers.len())
+            .filter(|&i| {
+                let id = i as BrokerId;
+                self.local.controller.is_removed(id) && !self.local.down.contains(&id)
+            })
+            .collect();
+        for index in removed {
+            let broker = &mut self.local.brokers[index];
+            let id = broker.id;
+            // Nothing is placed on it: a failed final flush loses nothing anyone reads.
+            let _ = broker.shutdown();
+            self.local.down.insert(id);
+            self.local.isolated.remove(&id);
+            self.paused.remove(&id);
+        }
     }
 }
 

@@ -24,7 +24,15 @@ impl LayoutStores for PowerCutDisk {
     fn store(&mut self, dir: &str) -> Result<Box<dyn BrokerStore>, String> {
         Ok(Box::new(PowerCutDisk::store(self, dir)))
     }
+    fn new_broker_stores(&self) -> Option<NewBrokerStore> {
+        let disk = self.clone();
+        Some(Box::new(move |dir| Ok(Box::new(disk.store(dir)) as Box<dyn BrokerStore>)))
+    }
 }
+
+/// How a host makes the store of a broker added to the running cluster: given its directory
+/// (`broker-N`), new and empty.
+pub type NewBrokerStore = Box<dyn FnMut(&str) -> Result<Box<dyn BrokerStore>, String> + Send>;
 
 /// What opening a cluster needs of a host's storage.
 pub trait LayoutStores {
@@ -37,6 +45,10 @@ pub trait LayoutStores {
     }
     /// The store for `dir` (`""`: the root), made if it is not there.
     fn store(&mut self, dir: &str) -> Result<Box<dyn BrokerStore>, String>;
+    /// How the cluster makes stores for brokers added later; `None`: this host adds none.
+    fn new_broker_stores(&self) -> Option<NewBrokerStore> {
+        None
+    }
 }
 
 /// What opening found in each partition's log (reported by a single broker, which opens them all
@@ -97,7 +109,10 @@ pub fn open(
         Found::New(brokers) | Found::Replicated(brokers) => {
             let metadata = stores.store(CONTROLLER_DIR)?;
             let brokers = (0..brokers).map(|id| stores.store(&broker_dir(id))).collect::<Result<_, _>>()?;
-            let cluster = Cluster::open_replicated(seed, now_ms, metadata, brokers, options)?;
+            let mut cluster = Cluster::open_replicated(seed, now_ms, metadata, brokers, options)?;
+            if let Some(stores) = stores.new_broker_stores() {
+                cluster.set_new_broker_stores(stores);
+            }
             Ok((cluster, Vec::new(), found))
         }
     }

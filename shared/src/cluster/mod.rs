@@ -14,6 +14,7 @@ mod clients;
 mod groups;
 pub mod layout;
 mod leader_election;
+mod membership;
 mod producers;
 mod reassignments;
 mod transactions;
@@ -236,6 +237,8 @@ pub struct Cluster {
     next_kafka_client: u64,
     /// The protocol inspector's last requests and responses on the Kafka listeners.
     kafka_exchanges: crate::kafka::inspector::Exchanges,
+    /// How the host makes a new broker's directory (`add_broker`); `None`: it makes none.
+    new_broker_stores: Option<layout::NewBrokerStore>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -489,6 +492,7 @@ impl Cluster {
             kafka_clients: BTreeMap::new(),
             next_kafka_client: 0,
             kafka_exchanges: Default::default(),
+            new_broker_stores: None,
         }
     }
 
@@ -498,8 +502,17 @@ impl Cluster {
             (0..brokers).map(|_| Box::new(MemoryBrokerStore::ephemeral()) as Box<dyn BrokerStore>).collect();
         let metadata = Box::new(MemoryBrokerStore::ephemeral());
         // Memory stores do not fail, and there is nothing stored to refuse.
-        Cluster::open_replicated(seed, now_ms, metadata, stores, StorageOptions::MEMORY)
-            .expect("a new in-memory cluster opens")
+        let mut cluster = Cluster::open_replicated(seed, now_ms, metadata, stores, StorageOptions::MEMORY)
+            .expect("a new in-memory cluster opens");
+        cluster.set_new_broker_stores(Box::new(|_| {
+            Ok(Box::new(MemoryBrokerStore::ephemeral()) as Box<dyn BrokerStore>)
+        }));
+        cluster
+    }
+
+    /// How this cluster makes the directory of a broker added later (`add_broker`).
+    pub fn set_new_broker_stores(&mut self, stores: layout::NewBrokerStore) {
+        self.new_broker_stores = Some(stores);
     }
 
     /// Opens the broker kept in `store`, as a Kafka broker starts: notes and removes the
@@ -829,6 +842,8 @@ impl Cluster {
             Command::DeleteGroup { group } => self.delete_group(now_ms, group),
             produce @ Command::ProduceRecords { .. } => self.produce_records_asked(now_ms, produce),
             Command::DescribeCluster => Ok(self.describe_cluster()),
+            Command::AddBroker => self.add_broker(now_ms),
+            Command::RemoveBroker { broker } => self.remove_broker(now_ms, broker),
             fault @ (Command::StopBroker { .. }
             | Command::StartBroker { .. }
             | Command::PauseBroker { .. }

@@ -33,6 +33,8 @@ struct Registration {
     incarnation: u64,
     last_heartbeat_ms: i64,
     fenced: bool,
+    /// Being decommissioned: it gets no new replicas, and is unregistered once it holds none.
+    leaving: bool,
 }
 
 /// The cluster's controller: the registered brokers, every partition's state, and the
@@ -55,6 +57,9 @@ pub struct Controller {
     metadata_end_offset: u64,
     /// Replicas a completed reassignment removed, with the resends they still get.
     departed: BTreeMap<(BrokerId, TopicPartition), u32>,
+    /// Brokers decommissioned and unregistered: their heartbeats are not answered (a removed
+    /// broker does not come back by heartbeating).
+    removed: std::collections::BTreeSet<BrokerId>,
     /// A bug planted in the controller's code (`PlantedBug::ReassignBeforeCatchUp`), for
     /// proving the simulator's checker notices; `None` is Kite's own code.
     pub planted_bug: Option<PlantedBug>,
@@ -95,6 +100,7 @@ impl Controller {
             last_preferred_check_ms: 0,
             last_resend_ms: 0,
             departed: BTreeMap::new(),
+            removed: std::collections::BTreeSet::new(),
             planted_bug: None,
         }
     }
@@ -146,9 +152,23 @@ impl Controller {
         for record in &records {
             match record {
                 MetadataRecord::RegisterBroker { broker, incarnation } => {
-                    let registration =
-                        Registration { incarnation: *incarnation, last_heartbeat_ms: now_ms, fenced: false };
+                    let registration = Registration {
+                        incarnation: *incarnation,
+                        last_heartbeat_ms: now_ms,
+                        fenced: false,
+                        leaving: false,
+                    };
                     controller.brokers.insert(*broker, registration);
+                    controller.removed.remove(broker);
+                }
+                MetadataRecord::BrokerLeaving { broker } => {
+                    if let Some(registration) = controller.brokers.get_mut(broker) {
+                        registration.leaving = true;
+                    }
+                }
+                MetadataRecord::UnregisterBroker { broker } => {
+                    controller.brokers.remove(broker);
+                    controller.removed.insert(*broker);
                 }
                 MetadataRecord::FenceBroker { broker } => {
                     if let Some(registration) = controller.brokers.get_mut(broker) {
@@ -185,7 +205,11 @@ impl Controller {
             if registration.fenced {
                 records.push(MetadataRecord::FenceBroker { broker });
             }
+            if registration.leaving {
+                records.push(MetadataRecord::BrokerLeaving { broker });
+            }
         }
+        records.extend(self.removed.iter().map(|&broker| MetadataRecord::UnregisterBroker { broker }));
         let mut topics: BTreeMap<&str, (i32, TopicId)> = BTreeMap::new();
         for (tp, state) in &self.partitions {
             let entry = topics.entry(tp.topic.as_str()).or_insert((0, state.topic_id));
@@ -201,6 +225,71 @@ impl Controller {
     /// The registered brokers and whether each is fenced.
     pub fn registrations(&self) -> impl Iterator<Item = (BrokerId, bool)> + '_ {
         self.brokers.iter().map(|(&broker, r)| (broker, r.fenced))
+    }
+
+    /// Whether `broker` is being decommissioned.
+    pub fn is_leaving(&self, broker: BrokerId) -> bool {
+        self.brokers.get(&broker).is_some_and(|r| r.leaving)
+    }
+
+    /// Whether `broker` was decommissioned and unregistered.
+    pub fn is_removed(&self, broker: BrokerId) -> bool {
+        self.removed.contains(&broker)
+    }
+
+    /// Decommissions `broker` (`kite cluster remove-broker`): every partition that places a
+    /// replica on it moves that replica to another live broker (`decommission::plan`, started
+    /// as reassignments), it gets no new replicas, and once none is placed on it the controller
+    /// unregisters it (`tick`). Asked again, it plans the partitions still on it. Returns how
+    /// many partitions started moving; refused whole when the others cannot hold its replicas.
+    pub fn remove_broker(
+        &mut self,
+        now_ms: i64,
+        broker: BrokerId,
+        out: &mut Outbox,
+        trace: &mut Trace,
+    ) -> Result<usize, KafkaError> {
+        if !self.brokers.contains_key(&broker) {
+            return Err(KafkaError::new(
+                ErrorCode::BrokerIdNotRegistered,
+                format!("Broker ID {broker} is not currently registered"),
+            ));
+        }
+        let remaining: Vec<BrokerId> = self
+            .brokers
+            .iter()
+            .filter(|&(&b, r)| b != broker && !r.fenced && !r.leaving)
+            .map(|(&b, _)| b)
+            .collect();
+        let moves = super::decommission::plan(self.partitions.values(), broker, &remaining)?;
+        if let Some(registration) = self.brokers.get_mut(&broker).filter(|r| !r.leaving) {
+            registration.leaving = true;
+            self.append(MetadataRecord::BrokerLeaving { broker });
+        }
+        trace.push(now_ms, Event::BrokerLeaving { broker, moving: moves.len() });
+        let moving = moves.len();
+        for (tp, target) in moves {
+            self.reassign(now_ms, &tp, Some(target), out, trace)?;
+        }
+        self.unregister_departed(now_ms, trace);
+        Ok(moving)
+    }
+
+    /// Unregisters the leaving brokers no partition places a replica on any more.
+    fn unregister_departed(&mut self, now_ms: i64, trace: &mut Trace) {
+        let done: Vec<BrokerId> = self
+            .brokers
+            .iter()
+            .filter(|(b, r)| r.leaving && !self.partitions.values().any(|s| s.replicas.contains(b)))
+            .map(|(&b, _)| b)
+            .collect();
+        for broker in done {
+            self.brokers.remove(&broker);
+            self.removed.insert(broker);
+            self.departed.retain(|(b, _), _| *b != broker);
+            self.append(MetadataRecord::UnregisterBroker { broker });
+            trace.push(now_ms, Event::BrokerUnregistered { broker });
+        }
     }
 
     /// The PartitionUpdate `push` would send `broker` for `tp` now: the partition's current
@@ -294,16 +383,21 @@ impl Controller {
         out: &mut Outbox,
         trace: &mut Trace,
     ) -> Result<(), KafkaError> {
-        let registered = |b: BrokerId| self.brokers.contains_key(&b);
-        if let Some(target) = &target {
-            reassignment::validate(target, &registered)?;
-        }
-        let Some(state) = self.partitions.get_mut(tp) else {
+        let Some(current) = self.partitions.get(tp) else {
             return Err(KafkaError::new(
                 ErrorCode::UnknownTopicOrPartition,
                 format!("This server does not host partition {tp}."),
             ));
         };
+        // A broker being decommissioned keeps the replicas it has until they move, and gets no
+        // new ones.
+        let registered = |b: BrokerId| {
+            self.brokers.get(&b).is_some_and(|r| !r.leaving || current.replicas.contains(&b))
+        };
+        if let Some(target) = &target {
+            reassignment::validate(target, &registered)?;
+        }
+        let Some(state) = self.partitions.get_mut(tp) else { return Ok(()) };
         let leaving = state.replicas.clone();
         match target {
             Some(target) => {
@@ -443,7 +537,7 @@ impl Controller {
     ) -> Result<(), KafkaError> {
         // Only brokers the controller counts on get replicas (Kafka skips fenced brokers).
         let brokers: Vec<BrokerId> =
-            self.brokers.iter().filter(|(_, r)| !r.fenced).map(|(&b, _)| b).collect();
+            self.brokers.iter().filter(|(_, r)| !r.fenced && !r.leaving).map(|(&b, _)| b).collect();
         let n = brokers.len();
         if replication_factor == 0 || replication_factor > n {
             return Err(KafkaError::new(
@@ -489,7 +583,7 @@ impl Controller {
             return Err(KafkaError::new(ErrorCode::InvalidPartitions, partitions_refusal(existing, count)));
         }
         let brokers: Vec<BrokerId> =
-            self.brokers.iter().filter(|(_, r)| !r.fenced).map(|(&b, _)| b).collect();
+            self.brokers.iter().filter(|(_, r)| !r.fenced && !r.leaving).map(|(&b, _)| b).collect();
         let replication_factor = template.replicas.len();
         if replication_factor > brokers.len() {
             return Err(KafkaError::new(
@@ -647,6 +741,9 @@ impl Controller {
         out: &mut Outbox,
         trace: &mut Trace,
     ) {
+        if self.removed.contains(&broker) {
+            return;
+        }
         let known = self.brokers.get(&broker).copied();
         let restarted = known.is_none_or(|r| r.incarnation != incarnation);
         // A new incarnation replaces the old one, which is fenced first (KRaft's new broker
@@ -655,7 +752,9 @@ impl Controller {
             self.fence(now_ms, broker, out, trace);
         }
         let was_fenced = self.brokers.get(&broker).is_none_or(|r| r.fenced);
-        self.brokers.insert(broker, Registration { incarnation, last_heartbeat_ms: now_ms, fenced: false });
+        let leaving = known.is_some_and(|r| r.leaving);
+        let registration = Registration { incarnation, last_heartbeat_ms: now_ms, fenced: false, leaving };
+        self.brokers.insert(broker, registration);
         if !restarted && !was_fenced {
             return;
         }
@@ -757,6 +856,7 @@ impl Controller {
     /// partition's state (every `METADATA_RESEND_INTERVAL_MS`).
     pub fn tick(&mut self, now_ms: i64, out: &mut Outbox, trace: &mut Trace) {
         self.compact_metadata_log();
+        self.unregister_departed(now_ms, trace);
         let expired: Vec<BrokerId> = self
             .brokers
             .iter()

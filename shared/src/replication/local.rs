@@ -138,6 +138,15 @@ impl LocalCluster {
         self.advance(LOCAL_TICK_MS * 10);
     }
 
+    /// Adds a broker to the running cluster (its id the next after the last); it registers at
+    /// its first heartbeat and hosts nothing until partitions move to it.
+    pub fn add_broker(&mut self, broker: Broker) {
+        debug_assert_eq!(broker.id as usize, self.brokers.len(), "broker ids follow one another");
+        self.trace.push(self.now_ms, crate::trace::Event::BrokerAdded { broker: broker.id });
+        self.brokers.push(broker);
+        self.advance(LOCAL_TICK_MS);
+    }
+
     /// The partition's leader as the controller records it; `None` while it is offline.
     pub fn leader(&self, tp: &TopicPartition) -> Option<BrokerId> {
         self.controller.partitions.get(tp).and_then(|s| s.leader)

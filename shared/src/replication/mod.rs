@@ -1,5 +1,6 @@
 //! The replicated cluster, as Kafka runs it: brokers holding partition replicas (`broker`,
-//! `partition`), a controller keeping the metadata (`controller`) and moving replicas (`reassignment`), the messages between them
+//! `partition`), a controller keeping the metadata (`controller`), moving replicas (`reassignment`) and
+//! decommissioning brokers (`decommission`), the messages between them
 //! (`protocol`), the deterministic simulator that runs them
 //! under faults (`sim`), the checker that judges a run (`check`), and an in-process cluster with
 //! a perfect network for tests and benchmarks (`local`). All sans-IO: time, the network and
@@ -8,6 +9,7 @@
 pub mod broker;
 pub mod check;
 pub mod controller;
+pub mod decommission;
 pub mod local;
 pub mod partition;
 pub mod protocol;

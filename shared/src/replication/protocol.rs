@@ -254,6 +254,19 @@ pub enum MetadataRecord {
         /// The fenced broker.
         broker: BrokerId,
     },
+    /// A broker is being decommissioned: its replicas move to the other brokers, and it gets no
+    /// new ones (Kite's own record; Kafka's operator does this by hand with
+    /// kafka-reassign-partitions before `kafka-cluster unregister`).
+    BrokerLeaving {
+        /// The broker.
+        broker: BrokerId,
+    },
+    /// A broker left the cluster (UnregisterBrokerRecord): it holds no replicas and its id is
+    /// not registered any more.
+    UnregisterBroker {
+        /// The broker.
+        broker: BrokerId,
+    },
     /// A topic was created (TopicRecord); its partitions follow as `Partition` records.
     Topic {
         /// The topic's name.
