@@ -98,6 +98,20 @@ pub(crate) enum ClusterCommand {
         #[arg(long, conflicts_with = "topic")]
         all_topic_partitions: bool,
     },
+    /// Add a broker to the running cluster: it gets the next id, registers with the
+    /// controller and holds nothing until partitions move to it (kite partitions reassign).
+    AddBroker {
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
+    },
+    /// Decommission a broker: each partition with a replica on it moves that replica to another
+    /// broker, then the controller unregisters it and it stops (kite cluster describe shows it
+    /// leaving until then).
+    RemoveBroker {
+        broker: i32,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
+    },
     /// The brokers, the controller, and partitions that are under-replicated or offline.
     Describe {
         #[arg(long, value_enum, default_value_t = Output::Text)]
@@ -171,6 +185,8 @@ pub(crate) fn cluster(
             return Err("elect-leaders is not a cluster state command".into());
         }
         ClusterCommand::Describe { output } => (Command::DescribeCluster, output),
+        ClusterCommand::AddBroker { output } => (Command::AddBroker, output),
+        ClusterCommand::RemoveBroker { broker, output } => (Command::RemoveBroker { broker }, output),
         ClusterCommand::StopBroker { broker, output } => (Command::StopBroker { broker }, output),
         ClusterCommand::StartBroker { broker, output } => (Command::StartBroker { broker }, output),
         ClusterCommand::PauseBroker { broker, output } => (Command::PauseBroker { broker }, output),
@@ -181,6 +197,27 @@ pub(crate) fn cluster(
         ClusterCommand::HealLink { from, to, output } => (Command::HealLink { from, to }, output),
     };
     match connection.request(request)? {
+        Reply::BrokerAdded { broker } => match output {
+            Output::Json => writeln!(out, "{}", serde_json::json!({ "broker": broker })).map_err(io),
+            Output::Text => writeln!(
+                out,
+                "Broker {broker} added: it holds nothing until partitions move to it (kite partitions reassign)."
+            )
+            .map_err(io),
+        },
+        Reply::BrokerRemoval { broker, moving } => match output {
+            Output::Json => {
+                writeln!(out, "{}", serde_json::json!({ "broker": broker, "moving": moving })).map_err(io)
+            }
+            Output::Text if moving == 0 => {
+                writeln!(out, "Broker {broker} held no replica: it has left the cluster.").map_err(io)
+            }
+            Output::Text => writeln!(
+                out,
+                "Broker {broker} is leaving: {moving} partition(s) move their replica off it; it leaves the cluster once they complete."
+            )
+            .map_err(io),
+        },
         Reply::ClusterDescribed {
             cluster_id,
             controller,
@@ -200,6 +237,7 @@ pub(crate) fn cluster(
                         "cluster_id": cluster_id, "controller": controller, "partitions": partitions,
                         "brokers": brokers.iter().map(|b| serde_json::json!({
                             "id": b.id, "state": b.state, "replicas": b.replicas, "leaders": b.leaders,
+                            "leaving": b.leaving,
                         })).collect::<Vec<_>>(),
                         "under_replicated": names(&under_replicated), "offline": names(&offline),
                         "cut_links": cut_links,
@@ -217,8 +255,12 @@ pub(crate) fn cluster(
                     for b in &brokers {
                         writeln!(
                             out,
-                            "\tBroker: {}\tState: {}\tReplicas: {}\tLeaders: {}",
-                            b.id, b.state, b.replicas, b.leaders
+                            "\tBroker: {}\tState: {}\tReplicas: {}\tLeaders: {}{}",
+                            b.id,
+                            b.state,
+                            b.replicas,
+                            b.leaders,
+                            if b.leaving { "\tLeaving: true" } else { "" }
                         )
                         .map_err(io)?;
                     }

@@ -36,6 +36,11 @@ impl LayoutStores for DiskLayout<'_> {
     fn store(&mut self, dir: &str) -> Result<Box<dyn BrokerStore>, String> {
         Ok(Box::new(DiskBrokerStore::at(self.0.join(dir))?))
     }
+
+    fn new_broker_stores(&self) -> Option<kite_shared::cluster::layout::NewBrokerStore> {
+        let data_dir = self.0.to_path_buf();
+        Some(Box::new(move |dir| Ok(Box::new(DiskBrokerStore::at(data_dir.join(dir))?) as Box<dyn BrokerStore>)))
+    }
 }
 
 fn error(operation: &'static str, path: &Path, e: std::io::Error) -> StorageError {

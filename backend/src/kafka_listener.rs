@@ -34,48 +34,95 @@ const READ_CHUNK_BYTES: usize = 64 * 1024;
 /// How often a waiting request (a fetch, a JoinGroup) looks again besides the engine's events.
 const WAITING_RECHECK_MS: u64 = 100;
 
-/// Binds one listener per broker from `first` (ports counting up, or each free with port 0) and
-/// serves them; returns each broker's address as Metadata advertises it (`advertise` as the host,
-/// else the bound address).
+/// How often the server looks for brokers added since it started, to open their listeners.
+const ADDED_BROKERS_CHECK_MS: u64 = 200;
+
+/// Binds broker `broker`'s listener: `first`'s port plus its id (a free port with port 0).
+async fn bind(first: SocketAddr, broker: i32, advertise: &Option<String>) -> Result<(TcpListener, AdvertisedBroker), String> {
+    let port = if first.port() == 0 {
+        0
+    } else {
+        u16::try_from(broker).ok().and_then(|id| first.port().checked_add(id)).ok_or("a port past 65535")?
+    };
+    let addr = SocketAddr::new(first.ip(), port);
+    let listener =
+        TcpListener::bind(addr).await.map_err(|e| format!("cannot listen for Kafka clients on {addr}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| format!("cannot read the bound address: {e}"))?;
+    let advertised = AdvertisedBroker {
+        id: broker,
+        host: advertise.clone().unwrap_or_else(|| local.ip().to_string()),
+        port: i32::from(local.port()),
+    };
+    Ok((listener, advertised))
+}
+
+/// Binds one listener per broker id the cluster has given out, from `first` (ports counting up,
+/// or each free with port 0), and serves them; then opens one for each broker added while the
+/// server runs (`grow`). Returns each broker's address as Metadata advertises it (`advertise` as
+/// the host, else the bound address).
 pub(crate) async fn start(
     first: SocketAddr,
-    brokers: u32,
     advertise: Option<String>,
     shared: Shared,
     access: Access,
 ) -> Result<Vec<AdvertisedBroker>, String> {
+    let brokers = shared.engine.turn(|cluster| cluster.broker_ids_given()).await;
     let mut bound = Vec::new();
     for broker in 0..brokers {
-        let port = if first.port() == 0 {
-            0
-        } else {
-            first.port().checked_add(broker as u16).ok_or("a port past 65535")?
-        };
-        let addr = SocketAddr::new(first.ip(), port);
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|e| format!("cannot listen for Kafka clients on {addr}: {e}"))?;
-        let local = listener.local_addr().map_err(|e| format!("cannot read the bound address: {e}"))?;
-        bound.push((broker as i32, listener, local));
+        bound.push(bind(first, broker, &advertise).await?);
     }
-    let advertised: Vec<AdvertisedBroker> = bound
-        .iter()
-        .map(|(id, _, local)| AdvertisedBroker {
-            id: *id,
-            host: advertise.clone().unwrap_or_else(|| local.ip().to_string()),
-            port: i32::from(local.port()),
-        })
-        .collect();
+    let advertised: Vec<AdvertisedBroker> = bound.iter().map(|(_, a)| a.clone()).collect();
     let slots = Arc::new(Semaphore::new(MAX_KAFKA_CONNECTIONS));
-    for (broker, listener, _) in bound {
+    for (listener, broker) in bound {
         let on = KafkaListener {
-            broker,
+            broker: broker.id,
             brokers: advertised.clone(),
             sasl_plain_password: access.sasl_plain_password.clone(),
         };
         tokio::spawn(accept(listener, on, shared.clone(), slots.clone(), access.guard.clone()));
     }
+    let started = advertised.clone();
+    tokio::spawn(grow(first, advertise, started, shared, slots, access));
     Ok(advertised)
+}
+
+/// Opens the listener of each broker added while the server runs (`kite cluster add-broker`),
+/// and tells the engine where it is, so Metadata advertises it to every connection.
+async fn grow(
+    first: SocketAddr,
+    advertise: Option<String>,
+    started: Vec<AdvertisedBroker>,
+    shared: Shared,
+    slots: Arc<Semaphore>,
+    access: Access,
+) {
+    let mut next = started.len() as i32;
+    let mut shutdown = shared.shutdown.clone();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_millis(ADDED_BROKERS_CHECK_MS)) => {}
+            _ = shutdown.changed() => return,
+        }
+        let given = shared.engine.turn(|cluster| cluster.broker_ids_given()).await;
+        while next < given {
+            let broker = next;
+            next += 1;
+            match bind(first, broker, &advertise).await {
+                Ok((listener, advertised)) => {
+                    tracing::info!("broker {broker} added: Kafka listener at {}:{}", advertised.host, advertised.port);
+                    let on = KafkaListener {
+                        broker,
+                        brokers: started.clone(),
+                        sasl_plain_password: access.sasl_plain_password.clone(),
+                    };
+                    shared.engine.turn(move |cluster| cluster.add_kafka_listener(advertised)).await;
+                    tokio::spawn(accept(listener, on, shared.clone(), slots.clone(), access.guard.clone()));
+                }
+                // The broker runs; Kafka clients cannot reach it (the websocket still can).
+                Err(e) => tracing::warn!("broker {broker} added, but {e}"),
+            }
+        }
+    }
 }
 
 async fn accept(

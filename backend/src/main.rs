@@ -147,11 +147,12 @@ pub struct ServeArgs {
     /// reading is disconnected.
     #[arg(long, default_value_t = session::DEFAULT_WRITE_TIMEOUT_MS)]
     pub write_timeout_ms: u64,
-    /// How many brokers the cluster runs, each with its own directory (`broker-N`) under the
-    /// data directory. With more than one they replicate, and a `controller` directory keeps
-    /// the cluster's metadata. A data directory keeps the count it was created with.
-    #[arg(long, default_value_t = serve::DEFAULT_BROKERS, value_parser = clap::value_parser!(u32).range(1..=serve::MAX_BROKERS as i64))]
-    pub brokers: u32,
+    /// How many brokers a new cluster runs (default 3), each with its own directory (`broker-N`)
+    /// under the data directory. With more than one they replicate, and a `controller` directory
+    /// keeps the cluster's metadata. A stored cluster keeps the brokers it has (`kite cluster
+    /// add-broker` / `remove-broker` change them); given, it must match.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=serve::MAX_BROKERS as i64))]
+    pub brokers: Option<u32>,
     /// Let clients stop and start brokers (`kite cluster stop-broker`, the UI's cluster view).
     #[arg(long)]
     pub allow_faults: bool,

@@ -22,8 +22,8 @@ use crate::session::{self, Shared};
 
 /// Kafka's smallest replicated cluster, and `kite serve`'s default.
 pub(crate) const DEFAULT_BROKERS: u32 = 3;
-/// The most brokers one process runs.
-pub(crate) const MAX_BROKERS: u32 = 16;
+/// The most brokers one process runs (added ones too).
+pub(crate) const MAX_BROKERS: u32 = kite_shared::limits::MAX_BROKERS_PER_CLUSTER as u32;
 /// How often the engine's periodic work runs.
 const TICK_INTERVAL_MS: u64 = 1_000;
 
@@ -67,7 +67,7 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
     tracing::info!("engine seed {seed}: random choices (sticky partitions, …) follow from it");
     let mut cluster = open_cluster(&args, data_dir, seed)?;
     cluster.allow_faults = args.allow_faults;
-    tracing::info!("{} broker(s){}", args.brokers, if args.allow_faults { ", faults allowed" } else { "" });
+    tracing::info!("{} broker(s){}", cluster.broker_ids_given(), if args.allow_faults { ", faults allowed" } else { "" });
     let engine = Arc::new(Engine::new(cluster));
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (events_tx, _) = tokio::sync::broadcast::channel(session::EVENT_CHANNEL_CAPACITY);
@@ -198,9 +198,7 @@ async fn start_kafka(args: &ServeArgs, shared: Shared, guard: Arc<Guard>) -> Res
         );
     }
     let access = kafka_listener::Access { sasl_plain_password: args.token.clone(), guard };
-    let brokers =
-        kafka_listener::start(args.kafka_listen, args.brokers, args.kafka_advertise.clone(), shared, access)
-            .await?;
+    let brokers = kafka_listener::start(args.kafka_listen, args.kafka_advertise.clone(), shared, access).await?;
     let each: Vec<String> =
         brokers.iter().map(|b| format!("broker {} at {}:{}", b.id, b.host, b.port)).collect();
     // Tests read this line for the addresses; keep its shape.
@@ -345,9 +343,13 @@ fn open_cluster(args: &ServeArgs, data_dir: &DataDir, seed: u64) -> Result<Clust
     let options = StorageOptions { flush_every_append: args.fsync, max_partition_bytes: usize::MAX };
     let opened = std::time::Instant::now();
     let mut stores = kite_backend::disk::DiskLayout(data_dir.path());
-    let (cluster, reports, _) =
-        layout::open(seed, session::now_ms(), &mut stores, BrokerCount::Exactly(args.brokers), options)
-            .map_err(|e| format!("{} {e}", data_dir.path().display()))?;
+    // Without --brokers a stored cluster keeps the brokers it has (added or removed since).
+    let count = match args.brokers {
+        Some(brokers) => BrokerCount::Exactly(brokers),
+        None => BrokerCount::ForNew(DEFAULT_BROKERS),
+    };
+    let (cluster, reports, found) = layout::open(seed, session::now_ms(), &mut stores, count, options)
+        .map_err(|e| format!("{} {e}", data_dir.path().display()))?;
     for (partition, report) in &reports {
         if let Some(reason) = &report.offline {
             tracing::warn!("partition {partition} is offline until its files are dealt with: {reason}");
@@ -365,10 +367,10 @@ fn open_cluster(args: &ServeArgs, data_dir: &DataDir, seed: u64) -> Result<Clust
     }
     // One broker reports every log it opened; replicated brokers open theirs as the controller
     // names them, so only the time is known here.
-    if args.brokers == 1 {
+    if found.brokers() == 1 {
         tracing::info!("opened {} partition log(s) in {:?}", reports.len(), opened.elapsed());
     } else {
-        tracing::info!("opened {} brokers in {:?}", args.brokers, opened.elapsed());
+        tracing::info!("opened {} brokers in {:?}", found.brokers(), opened.elapsed());
     }
     Ok(cluster)
 }

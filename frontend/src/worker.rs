@@ -660,6 +660,15 @@ impl LayoutStores for TabLayout {
             MemoryBrokerStore::journaled_under(dir, &self.files, self.journal.clone())
         }))
     }
+
+    fn new_broker_stores(&self) -> Option<kite_shared::cluster::layout::NewBrokerStore> {
+        let journal = self.journal.clone();
+        // A new broker's directory is empty: nothing of the loaded files is under it.
+        Some(Box::new(move |dir| {
+            Ok(Box::new(MemoryBrokerStore::journaled_under(dir, &FileMap::new(), journal.clone()))
+                as Box<dyn BrokerStore>)
+        }))
+    }
 }
 
 impl TabEngine {

@@ -7,6 +7,24 @@ use crate::api::KafkaClientView;
 use crate::limits::{MAX_LISTED_KAFKA_CLIENTS, MAX_LISTED_PER_KAFKA_CLIENT};
 
 impl Cluster {
+    /// How many broker ids the cluster has given out (removed ones counted): the host binds a
+    /// Kafka listener for each, a broker added since the last look included.
+    pub fn broker_ids_given(&self) -> i32 {
+        self.brokers.next_broker_id()
+    }
+
+    /// The listener the host opened for a broker added while it ran: Metadata advertises it
+    /// beside the listeners every connection was started with.
+    pub fn add_kafka_listener(&mut self, broker: crate::kafka::AdvertisedBroker) {
+        self.kafka_listeners_added.retain(|b| b.id != broker.id);
+        self.kafka_listeners_added.push(broker);
+    }
+
+    /// The listeners of brokers added while the host ran (`add_kafka_listener`).
+    pub fn kafka_listeners_added(&self) -> &[crate::kafka::AdvertisedBroker] {
+        &self.kafka_listeners_added
+    }
+
     /// What a Kafka client finds at `broker`'s listener now: a stopped broker refuses, a paused
     /// or cut-off one leaves requests unanswered.
     pub fn kafka_listener_reach(&self, broker: i32) -> ListenerReach {

@@ -239,6 +239,8 @@ pub struct Cluster {
     kafka_exchanges: crate::kafka::inspector::Exchanges,
     /// How the host makes a new broker's directory (`add_broker`); `None`: it makes none.
     new_broker_stores: Option<layout::NewBrokerStore>,
+    /// The Kafka listeners the host opened for brokers added while it ran.
+    kafka_listeners_added: Vec<crate::kafka::AdvertisedBroker>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -493,6 +495,7 @@ impl Cluster {
             next_kafka_client: 0,
             kafka_exchanges: Default::default(),
             new_broker_stores: None,
+            kafka_listeners_added: Vec::new(),
         }
     }
 

@@ -116,7 +116,8 @@ pub(super) fn find_coordinator(
                 cluster.group_coordinator(request.now_ms, &key).map_err(|e| (e.error.code(), e.message))
             };
             let coordinator = Coordinator::default().with_key(key);
-            match answer.map(|id| connection.listener.brokers.iter().find(|b| b.id == id)) {
+            let advertised = connection.listener.advertised(cluster);
+            match answer.map(|id| advertised.iter().find(|b| b.id == id)) {
                 Ok(Some(broker)) => coordinator
                     .with_node_id(BrokerId(broker.id))
                     .with_host(StrBytes::from_string(broker.host.clone()))

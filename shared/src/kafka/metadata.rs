@@ -119,7 +119,7 @@ fn fit(mut response: MetadataResponse, version: i16) -> MetadataResponse {
 fn brokers(connection: &KafkaConnection, cluster: &Cluster) -> Vec<MetadataResponseBroker> {
     connection
         .listener
-        .brokers
+        .advertised(cluster)
         .iter()
         .filter(|b| cluster.kafka_listener_reach(b.id) != ListenerReach::Refused)
         .map(|b| {
@@ -194,8 +194,10 @@ pub(super) fn describe_cluster(
     };
     let brokers = connection
         .listener
-        .brokers
+        .advertised(cluster)
         .iter()
+        // A removed broker is not registered: Kafka lists it no more.
+        .filter(|b| states.iter().any(|s| s.id == b.id))
         .filter(|b| request.version < 2 || asked.include_fenced_brokers || !fenced(b.id))
         .map(|b| {
             let broker = DescribeClusterBroker::default()

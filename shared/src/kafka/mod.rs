@@ -57,6 +57,17 @@ pub struct KafkaListener {
     pub sasl_plain_password: Option<String>,
 }
 
+impl KafkaListener {
+    /// Every broker's listener as Metadata advertises it: those the host started with, and
+    /// those it opened for brokers added since.
+    pub fn advertised(&self, cluster: &Cluster) -> Vec<AdvertisedBroker> {
+        let mut all = self.brokers.clone();
+        let added = cluster.kafka_listeners_added().iter().filter(|b| !self.brokers.iter().any(|s| s.id == b.id));
+        all.extend(added.cloned());
+        all
+    }
+}
+
 /// What a Kafka client said about itself: its `client.id` (in every request header) and, from
 /// ApiVersions v3, its software's name and version.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

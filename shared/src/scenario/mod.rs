@@ -151,6 +151,8 @@ pub enum Expectation {
         /// The brokers expected, in order.
         brokers: Vec<i32>,
     },
+    /// The brokers in the cluster (registered, or leaving), in id order: `expect brokers 1,2,3`.
+    Brokers(Vec<i32>),
     /// The partition's in-sync replicas, in any order.
     Isr {
         /// The partition's topic.

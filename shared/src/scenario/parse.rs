@@ -285,6 +285,7 @@ fn expect(words: &[String]) -> Result<(Expectation, usize), String> {
             let brokers = broker_ids("expect replicas TOPIC-N", words.get(3))?;
             (Expectation::Replicas { topic, partition, brokers }, 4)
         }
+        Some("brokers") => (Expectation::Brokers(broker_ids("expect brokers", words.get(2))?), 3),
         Some("records") => {
             let topic = words.get(2).ok_or("expect records expects a topic and a count")?.clone();
             (Expectation::Records { topic, count: number("expect records TOPIC", words.get(3))? }, 4)
@@ -405,6 +406,11 @@ fn step(words: &[String], line_text: &str) -> Result<Action, String> {
             };
             request(Command::ListOffsets { topic, partition, timestamp_ms }, 4)
         }
+        "add" => match words.get(1).map(String::as_str) {
+            Some("broker") => request(Command::AddBroker, 2),
+            _ => Err("expected `add broker`".into()),
+        },
+        "remove" => request(Command::RemoveBroker { broker: broker(first, words)? }, 3),
         "stop" => request(Command::StopBroker { broker: broker(first, words)? }, 3),
         "start" => request(Command::StartBroker { broker: broker(first, words)? }, 3),
         "resume" => request(Command::ResumeBroker { broker: broker(first, words)? }, 3),

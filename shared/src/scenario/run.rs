@@ -451,6 +451,20 @@ impl ScenarioRun {
                     ))
                 }
             }
+            Expectation::Brokers(expected) => {
+                let found: Vec<i32> = match cluster.handle(self.now_ms, Command::DescribeCluster) {
+                    Reply::ClusterDescribed { brokers, .. } => brokers.iter().map(|b| b.id).collect(),
+                    _ => Vec::new(),
+                };
+                if &found == expected {
+                    Ok(Said::new(format!("brokers {found:?}"), format!("브로커 {found:?}")))
+                } else {
+                    Err(Said::new(
+                        format!("expected brokers {expected:?}, found {found:?}"),
+                        format!("기대한 브로커는 {expected:?}, 실제는 {found:?}"),
+                    ))
+                }
+            }
             Expectation::Isr { topic, partition, brokers } => {
                 isr_is(&partition_of(cluster, self.now_ms, topic, *partition)?, topic, brokers)
             }
@@ -796,6 +810,18 @@ fn describe(reply: &Reply) -> Said {
         ),
         Reply::ReassignmentsAltered { results } => reassigned(results),
         Reply::LeadersElected { results } => elected(results),
+        Reply::BrokerAdded { broker } => Said::new(
+            format!("broker {broker} added: it holds nothing until partitions move to it"),
+            format!("broker {broker} 추가: partition을 옮겨 오기 전까지는 아무것도 맡지 않음"),
+        ),
+        Reply::BrokerRemoval { broker, moving: 0 } => Said::new(
+            format!("broker {broker} held no replica and left the cluster"),
+            format!("broker {broker}는 맡은 replica가 없어 바로 클러스터를 떠남"),
+        ),
+        Reply::BrokerRemoval { broker, moving } => Said::new(
+            format!("broker {broker} leaving: {moving} partitions move their replica off it"),
+            format!("broker {broker} 빼는 중: partition {moving}개의 replica를 다른 broker로 옮김"),
+        ),
         Reply::RecordsDeleted { topic, partition, low_watermark } => Said::new(
             format!("{topic}-{partition} starts at offset {low_watermark} (low watermark)"),
             format!("{topic}-{partition}의 로그가 offset {low_watermark}에서 시작 (low watermark)"),
@@ -804,9 +830,10 @@ fn describe(reply: &Reply) -> Said {
             let (en, ko): (Vec<String>, Vec<String>) = brokers
                 .iter()
                 .map(|b| {
+                    let (leaving_en, leaving_ko) = if b.leaving { (" (leaving)", " (빠지는 중)") } else { ("", "") };
                     (
-                        format!("broker {} {}", b.id, b.state),
-                        format!("broker {}: {}", b.id, state_ko(&b.state)),
+                        format!("broker {} {}{leaving_en}", b.id, b.state),
+                        format!("broker {}: {}{leaving_ko}", b.id, state_ko(&b.state)),
                     )
                 })
                 .unzip();
