@@ -345,6 +345,12 @@ fn request_body(api: ApiKey, version: i16) -> Vec<u8> {
                     .with_topic_partitions(Some(vec![topic])),
             )
         }
+        // A broker that is not there: mutated, it may name a real one, which then leaves.
+        ApiKey::UnregisterBroker => body(
+            version,
+            kafka_protocol::messages::UnregisterBrokerRequest::default()
+                .with_broker_id(kafka_protocol::messages::BrokerId(99)),
+        ),
         other => panic!("{other:?} is served but has no request here"),
     }
 }

@@ -889,6 +889,13 @@ fn every_served_version_of_every_api_is_answered() {
                         &ElectLeadersRequest::default().with_topic_partitions(Some(vec![topic])),
                     )
                 }
+                // No broker 99: BROKER_ID_NOT_REGISTERED, and nobody leaves.
+                ApiKey::UnregisterBroker => frame(
+                    api,
+                    version,
+                    id,
+                    &kafka_protocol::messages::UnregisterBrokerRequest::default().with_broker_id(BrokerId(99)),
+                ),
                 other => panic!("{other:?} is served but not asked here"),
             };
             let group_api = matches!(
@@ -937,6 +944,7 @@ fn every_served_version_of_every_api_is_answered() {
                 | ApiKey::TxnOffsetCommit => 49,
                 ApiKey::DescribeTransactions => 105,
                 ApiKey::ElectLeaders => 84,
+                ApiKey::UnregisterBroker => 102,
                 _ => 0,
             };
             assert!(
@@ -1097,6 +1105,9 @@ fn error_codes(api: ApiKey, out: &[u8], version: i16, id: i32) -> Vec<i16> {
                 .iter()
                 .flat_map(|t| t.partition_result.iter().map(|p| p.error_code))
                 .collect()
+        }
+        ApiKey::UnregisterBroker => {
+            vec![response::<kafka_protocol::messages::UnregisterBrokerResponse>(out, version, id).error_code]
         }
         other => panic!("{other:?} has no reader here"),
     }
@@ -2380,4 +2391,49 @@ fn write_txn_markers_writes_at_the_leader_only() {
     let codes = ask(&mut at_leader, &mut cluster, 8, many);
     assert_eq!(codes.iter().filter(|&&c| c == 3).count(), MAX_TXN_MARKER_PARTITIONS_PER_REQUEST);
     assert_eq!(codes.last(), Some(&42), "the one past the limit");
+}
+
+/// UnregisterBroker decommissions: with a fourth broker added, the leader's replica of `orders`
+/// moves to it, the leader leaves, and Metadata lists the new broker (at the listener the host
+/// opened for it) but no longer the removed one; with three brokers and three replicas it is
+/// refused, and an id nobody has is BROKER_ID_NOT_REGISTERED.
+#[test]
+fn unregister_broker_moves_the_replicas_off_then_the_broker_leaves() {
+    use kafka_protocol::messages::{UnregisterBrokerRequest, UnregisterBrokerResponse};
+    let (mut cluster, leader) = cluster_with_orders();
+    let mut connection = KafkaConnection::new(listener((leader + 1) % 3));
+    let mut unregister = |cluster: &mut Cluster, broker: i32, id: i32| {
+        let asked = frame(ApiKey::UnregisterBroker, 0, id, &UnregisterBrokerRequest::default().with_broker_id(BrokerId(broker)));
+        let out = connection.receive(cluster, NOW_MS, &asked).unwrap_or_else(|close| panic!("{}", close.reason));
+        response::<UnregisterBrokerResponse>(&out, 0, id)
+    };
+    let refused = unregister(&mut cluster, leader, 1);
+    assert_eq!(refused.error_code, 39, "{:?}", refused.error_message);
+    assert_eq!(unregister(&mut cluster, 7, 2).error_code, 102);
+
+    assert_eq!(cluster.handle(NOW_MS, Command::AddBroker), Reply::BrokerAdded { broker: 3 });
+    cluster.add_kafka_listener(AdvertisedBroker { id: 3, host: "127.0.0.1".into(), port: 9095 });
+    assert_eq!(unregister(&mut cluster, leader, 3).error_code, 0);
+    let mut now = NOW_MS;
+    for _ in 0..50 {
+        now += 100;
+        cluster.tick(now);
+    }
+    let Reply::Topics { topics } = cluster.handle(now, Command::ListTopics) else { panic!("no topics") };
+    let mut replicas = topics.iter().find(|t| t.name == "orders").unwrap().partitions[0].replicas.clone();
+    replicas.sort();
+    let mut expected: Vec<i32> = (0..4).filter(|&b| b != leader).collect();
+    expected.sort();
+    assert_eq!(replicas, expected);
+
+    let mut at_other = KafkaConnection::new(listener((leader + 1) % 3));
+    let asked = frame(ApiKey::Metadata, 12, 9, &MetadataRequest::default());
+    let out = at_other.receive(&mut cluster, now, &asked).unwrap();
+    let metadata: MetadataResponse = response(&out, 12, 9);
+    let listed: Vec<(i32, i32)> = metadata.brokers.iter().map(|b| (b.node_id.0, b.port)).collect();
+    let mut wanted: Vec<(i32, i32)> = expected.iter().map(|&b| (b, 9092 + b)).collect();
+    wanted.sort();
+    let mut listed_sorted = listed.clone();
+    listed_sorted.sort();
+    assert_eq!(listed_sorted, wanted, "{listed:?}");
 }

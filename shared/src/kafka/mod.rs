@@ -14,6 +14,7 @@ mod groups;
 pub mod inspector;
 mod leader_election;
 mod leader_epochs;
+mod membership;
 mod metadata;
 mod produce;
 mod reassignments;
@@ -395,6 +396,9 @@ impl KafkaConnection {
             ApiKey::DeleteRecords => {
                 delete_records::answer(self, cluster, request, &mut body).map(Handled::Respond)
             }
+            ApiKey::UnregisterBroker => {
+                membership::unregister_broker(self, cluster, request, &mut body).map(Handled::Respond)
+            }
             ApiKey::SaslHandshake => sasl::handshake(self, request, &mut body).map(Handled::Respond),
             ApiKey::SaslAuthenticate => sasl::authenticate(self, request, &mut body).map(Handled::Respond),
             ApiKey::InitProducerId => {
@@ -577,6 +581,7 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::CreatePartitions => "CreatePartitions",
         ApiKey::AlterPartitionReassignments => "AlterPartitionReassignments",
         ApiKey::ElectLeaders => "ElectLeaders",
+        ApiKey::UnregisterBroker => "UnregisterBroker",
         ApiKey::ListPartitionReassignments => "ListPartitionReassignments",
         ApiKey::AlterConfigs => "AlterConfigs",
         ApiKey::InitProducerId => "InitProducerId",

@@ -21,9 +21,10 @@ use super::{KafkaClose, KafkaConnection, Request, decode, respond};
 /// and the crate read; OffsetForLeaderEpoch from v2 (the current
 /// leader epoch, KIP-320: what the crate and Kafka 4 read); CreateTopics before v7 and DeleteTopics
 /// before v6 (topic ids); DeleteRecords, CreatePartitions, AlterConfigs, ElectLeaders and the two
-/// partition reassignment APIs at every version Kafka 4 serves. SaslHandshake v0 is followed by PLAIN's bare
+/// partition reassignment APIs at every version Kafka 4 serves; UnregisterBroker v0 (a decommission here:
+/// `kafka::membership`). SaslHandshake v0 is followed by PLAIN's bare
 /// token (librdkafka looks for v0 before it uses v1 and SaslAuthenticate).
-pub const SUPPORTED: [(ApiKey, i16, i16); 37] = [
+pub const SUPPORTED: [(ApiKey, i16, i16); 38] = [
     (ApiKey::Produce, 3, 13),
     (ApiKey::Fetch, 4, 16),
     (ApiKey::ListOffsets, 1, 10),
@@ -61,6 +62,7 @@ pub const SUPPORTED: [(ApiKey, i16, i16); 37] = [
     (ApiKey::AlterPartitionReassignments, 0, 1),
     (ApiKey::ListPartitionReassignments, 0, 0),
     (ApiKey::ElectLeaders, 0, 2),
+    (ApiKey::UnregisterBroker, 0, 0),
 ];
 
 /// The API `key` names, if it is served at `version`.
