@@ -41,6 +41,10 @@ pub(crate) struct SimArgs {
     /// brokers than the replication factor: `--brokers 4`.
     #[arg(long)]
     reassign: bool,
+    /// An admin adds brokers and decommissions others during the workload (add_broker,
+    /// remove_broker): replicas move off a leaving broker before it is unregistered.
+    #[arg(long)]
+    membership: bool,
     /// Print each run's event trace.
     #[arg(long)]
     trace: bool,
@@ -166,6 +170,7 @@ pub(crate) fn run_sweep(args: SimArgs) -> Result<bool, String> {
         }
         config.flush_every_append |= args.fsync;
         config.reassignments |= args.reassign;
+        config.membership |= args.membership;
         if config.reassignments && config.brokers <= config.replication_factor {
             return Err(format!(
                 "moving replicas needs more brokers than the replication factor {}: add --brokers {}",
@@ -204,6 +209,9 @@ pub(crate) fn run_sweep(args: SimArgs) -> Result<bool, String> {
             }
             if args.reassign {
                 replay.push_str(" --reassign");
+            }
+            if args.membership {
+                replay.push_str(" --membership");
             }
             println!(
                 "FAIL {} — first: {} — replay: {replay} --trace",

@@ -33,6 +33,7 @@ use kite_shared::cluster::PlantedTxnBug;
 use kite_shared::host_sim::{self, HostSimConfig};
 use kite_shared::replication::check::Violation;
 use kite_shared::replication::sim::{SimConfig, Unsafe, run, summary};
+use kite_shared::trace::Event;
 
 /// Safe seeds in the normal suite (issue 5: at least 10,000).
 const SAFE_SEEDS: u64 = 10_000;
@@ -43,6 +44,9 @@ const UNSAFE_SEED_BUDGET: u64 = 1_000;
 /// Seeds of the safe setting on four brokers with an admin moving partitions under the faults
 /// (`cargo xtask sim --brokers 4 --reassign` sweeps more; docs/simulation.md has the figures).
 const REASSIGN_SAFE_SEEDS: u64 = 500;
+/// Seeds of the safe setting with brokers added and decommissioned under the faults
+/// (`cargo xtask sim --membership` sweeps more).
+const MEMBERSHIP_SAFE_SEEDS: u64 = 500;
 
 fn safe_seeds() -> u64 {
     std::env::var("KITE_SIM_SEEDS").ok().and_then(|v| v.parse().ok()).unwrap_or(SAFE_SEEDS)
@@ -153,6 +157,43 @@ fn reassignments_under_faults_keep_every_acknowledged_write() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Brokers join and leave while the workload runs and the nemesis strikes: a leaving broker's
+/// replicas move off it (caught up first) before it is unregistered, so nothing acknowledged is
+/// lost; the runs do add and remove brokers, and no removed broker registers again.
+#[test]
+fn brokers_joining_and_leaving_under_faults_keep_every_acknowledged_write() {
+    let mut failures = Vec::new();
+    let (mut added, mut removed) = (0, 0);
+    for seed in 0..MEMBERSHIP_SAFE_SEEDS {
+        let config = SimConfig::changing_membership(seed);
+        let result = run(&config);
+        if !result.violations.is_empty() {
+            failures.push(format!("{}; first: {}", summary(&config, &result), result.violations[0]));
+        }
+        let mut gone = std::collections::BTreeSet::new();
+        for (_, event) in &result.trace.events {
+            match event {
+                Event::BrokerAdded { .. } => added += 1,
+                Event::BrokerUnregistered { broker } => {
+                    removed += 1;
+                    gone.insert(*broker);
+                }
+                Event::Unfenced { broker, .. } if gone.contains(broker) => {
+                    failures.push(format!("seed {seed}: broker-{broker} registered again after it was removed"));
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {MEMBERSHIP_SAFE_SEEDS} seeds failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(added > 0 && removed > 0, "{added} brokers added, {removed} removed");
 }
 
 /// A controller that completes a move before the added replicas caught up (counting them in

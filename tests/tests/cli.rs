@@ -907,3 +907,58 @@ fn transactions_like_kafkas_tools() {
     let unknown = kite(&server, &["transactions", "describe", "--transactional-id", "nobody"], None);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("TRANSACTIONAL_ID_NOT_FOUND (105)"));
 }
+
+/// The broker ids in `kite cluster describe`'s lines.
+fn broker_ids(described: &str) -> Vec<i32> {
+    described
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("Broker: "))
+        .filter_map(|rest| rest.split('\t').next()?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn brokers_join_and_leave_a_running_cluster() {
+    let data = TempDir::new("cli-membership");
+    let mut server = KiteServer::start(data.path());
+    let create = ["topics", "create", "growing", "--partitions", "2", "--replication-factor", "3"];
+    assert_eq!(stdout(&kite(&server, &create, None)), "Created topic growing.\n");
+    kite(&server, &["produce", "growing", "a", "b", "c"], None);
+
+    // Three brokers hold three replicas of each partition: broker 0 has nowhere to go.
+    let refused = kite(&server, &["cluster", "remove-broker", "0"], None);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && stderr.contains("INVALID_REPLICA_ASSIGNMENT (39)"), "{stderr}");
+
+    let added = stdout(&kite(&server, &["cluster", "add-broker"], None));
+    assert_eq!(added, "Broker 3 added: it holds nothing until partitions move to it (kite partitions reassign).\n");
+    let described = stdout(&kite(&server, &["cluster", "describe"], None));
+    assert_eq!(broker_ids(&described), [0, 1, 2, 3], "{described}");
+
+    let removing = stdout(&kite(&server, &["cluster", "remove-broker", "0"], None));
+    assert_eq!(
+        removing,
+        "Broker 0 is leaving: 2 partition(s) move their replica off it; it leaves the cluster once they complete.\n"
+    );
+    // The moves complete on the server's own clock: broker 3 catches up, then broker 0 leaves.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut described = stdout(&kite(&server, &["cluster", "describe"], None));
+    while broker_ids(&described) != [1, 2, 3] && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        described = stdout(&kite(&server, &["cluster", "describe"], None));
+    }
+    assert_eq!(broker_ids(&described), [1, 2, 3], "{described}");
+    let consume = ["consume", "growing", "--from-beginning", "--max-messages", "3", "--timeout-ms", "5000"];
+    let mut values: Vec<String> = stdout(&kite(&server, &consume, None)).lines().map(String::from).collect();
+    values.sort();
+    assert_eq!(values, ["a", "b", "c"]);
+
+    // Restarted without --brokers, the data directory keeps the brokers it has now.
+    assert!(server.terminate().success());
+    let server = KiteServer::start(data.path());
+    assert_eq!(server.kafka.len(), 4, "a listener per broker id, the removed one's included");
+    let described = stdout(&kite(&server, &["cluster", "describe"], None));
+    assert_eq!(broker_ids(&described), [1, 2, 3], "{described}");
+    let added = stdout(&kite(&server, &["cluster", "add-broker", "--output", "json"], None));
+    assert_eq!(added, "{\"broker\":4}\n");
+}

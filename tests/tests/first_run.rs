@@ -266,6 +266,24 @@ async fn a_newcomer_starts_with_one_click_and_sees_no_error() {
         click(&client, &format!("#map-actions[data-broker='{leader}'] .start-broker")).await?;
         wait_for(&client, &format!("#map [data-broker='{leader}'][data-state='up']")).await?;
 
+        // Scale out and in from the map: a fourth broker joins holding nothing; then broker 0
+        // leaves, its replicas moved to the others first, and its column goes.
+        click(&client, "#add-broker").await?;
+        wait_for(&client, "#map [data-broker='3'][data-state='up']").await?;
+        assert_eq!(
+            text_of(&client, "#notice").await?,
+            "Broker 3 added: it holds nothing until partitions move to it."
+        );
+        assert_eq!(count(&client, "#map [data-replica$='@3']").await?, 0, "a new broker holds nothing");
+        click(&client, "#map [data-broker='0'] .broker-head").await?;
+        click(&client, "#map-actions[data-broker='0'] .remove-broker").await?;
+        let notice = text_of(&client, "#notice").await?;
+        assert!(notice.starts_with("Broker 0 is leaving: "), "{notice}");
+        let gone = r#"return !document.querySelector("#map [data-broker='0']")
+            && !!document.querySelector("#map [data-replica$='@3']");"#;
+        until(&client, gone, serde_json::json!(true)).await?;
+        look(&client, WIDE, "first-run-broker-removed").await?;
+
         // Kafka's own topic shows when asked for.
         click(&client, "#show-internal").await?;
         wait_for(&client, "[data-topic='__consumer_offsets']").await?;

@@ -941,3 +941,42 @@ fn confluent_kafka_transactions_commit_abort_and_fence() {
     let aborted_somewhere = (0..2).any(|partition| index_of(0, partition).is_some());
     assert!(aborted_somewhere, "the aborted transaction is in a .txnindex");
 }
+
+/// kcat's `-L` until `ready` says it is what the test waits for (a broker's listener opens, or
+/// a decommission completes, on the server's own clock).
+fn listed_once(server: &KiteServer, ready: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let listed = kcat(server, &["-L"], "");
+        if ready(&listed) || std::time::Instant::now() > deadline {
+            return listed;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A broker added while the server runs gets its own Kafka listener, which Metadata advertises
+/// and kcat reaches; the leader decommissioned, its partition moves (the newcomer takes its
+/// place), kcat goes on producing and reading every record, and the removed broker is listed no
+/// more.
+#[test]
+fn kcat_finds_a_broker_added_and_loses_one_removed() {
+    let data = TempDir::new("kafka-membership");
+    let server = KiteServer::start(data.path());
+    let mut api = ApiClient::connect(&server);
+    api.create_topic_with("grown", 1, 3);
+    kcat(&server, &["-P", "-t", "grown", "-p", "0"], "before\n");
+    assert_eq!(api.request(Api::AddBroker), Reply::BrokerAdded { broker: 3 });
+    let listed = listed_once(&server, |l| l.contains("4 brokers:"));
+    assert!(listed.contains("4 brokers:") && listed.contains("broker 3 at 127.0.0.1:"), "{listed}");
+
+    let Reply::Topics { topics } = api.request(Api::ListTopics) else { panic!("no topics") };
+    let leader = topics.iter().find(|t| t.name == "grown").unwrap().partitions[0].leader.unwrap();
+    assert_eq!(api.request(Api::RemoveBroker { broker: leader }), Reply::BrokerRemoval { broker: leader, moving: 1 });
+    let gone = format!("broker {leader} at");
+    let listed = listed_once(&server, |l| l.contains("3 brokers:") && !l.contains(&gone));
+    assert!(listed.contains("3 brokers:") && !listed.contains(&gone), "{listed}");
+    assert!(listed.contains("broker 3 at"), "{listed}");
+    kcat(&server, &["-P", "-t", "grown", "-p", "0"], "after\n");
+    assert_eq!(consume(&server, "grown"), ["=before@0", "=after@1"]);
+}

@@ -366,7 +366,7 @@ impl Controller {
         if !state.replicas.contains(&leader) {
             return;
         }
-        isr_of_one(state, leader, now_ms, trace);
+        isr_of_one(state, leader, Vec::new(), now_ms, trace);
         set_leader(state, leader, now_ms, trace);
         self.push(tp, out);
     }
@@ -469,7 +469,7 @@ impl Controller {
                         ),
                     ));
                 };
-                isr_of_one(state, leader, now_ms, trace);
+                isr_of_one(state, leader, Vec::new(), now_ms, trace);
                 state.leader = Some(leader);
                 state.leader_epoch += 1;
                 state.partition_epoch += 1;
@@ -834,8 +834,16 @@ impl Controller {
         if leader == state.leader && leader.is_some() {
             return;
         }
-        if let (Some(leader), false) = (leader, from_isr) {
-            isr_of_one(state, leader, now_ms, trace);
+        match (leader, from_isr, unclean) {
+            // From the ELR: the others in it stay eligible (KIP-966: the high watermark could
+            // not move while the ISR was below min.insync.replicas, so each holds all of it), and
+            // if the new leader then restarts uncleanly, one of them leads without a loss.
+            (Some(leader), false, false) => {
+                let others: Vec<BrokerId> = state.elr.iter().copied().filter(|&r| r != leader).collect();
+                isr_of_one(state, leader, others, now_ms, trace);
+            }
+            (Some(leader), false, true) => isr_of_one(state, leader, Vec::new(), now_ms, trace),
+            _ => {}
         }
         state.leader = leader;
         state.leader_epoch += 1;
@@ -932,15 +940,15 @@ pub fn assign_replicas(
         .collect()
 }
 
-/// A leader chosen from outside the ISR becomes the whole ISR (and the ELR empties), recorded
-/// with the partition epoch the election that follows gives it.
-fn isr_of_one(state: &mut PartitionState, leader: BrokerId, now_ms: i64, trace: &mut Trace) {
-    state.elr.clear();
+/// A leader chosen from outside the ISR becomes the whole ISR, `elr` the ELR (empty after an
+/// unclean election), recorded with the partition epoch the election that follows gives it.
+fn isr_of_one(state: &mut PartitionState, leader: BrokerId, elr: Vec<BrokerId>, now_ms: i64, trace: &mut Trace) {
+    state.elr = elr;
     state.isr = vec![leader];
     let change = Event::IsrChange {
         tp: state.tp.clone(),
         isr: state.isr.clone(),
-        elr: Vec::new(),
+        elr: state.elr.clone(),
         partition_epoch: state.partition_epoch + 1,
     };
     trace.push(now_ms, change);

@@ -167,6 +167,10 @@ pub struct SimConfig {
     /// every `REASSIGN_MIN_INTERVAL_MS` to twice that, one partition to a random set of
     /// `replication_factor` brokers. Moves need more brokers than the replication factor.
     pub reassignments: bool,
+    /// An admin grows and shrinks the cluster during the workload: every
+    /// `MEMBERSHIP_MIN_INTERVAL_MS` to twice that, a broker added (always while no more than
+    /// `replication_factor` stay) or one decommissioned (`Controller::remove_broker`).
+    pub membership: bool,
 }
 
 impl SimConfig {
@@ -201,7 +205,13 @@ impl SimConfig {
             commit_before_processing: false,
             planted_bug: None,
             reassignments: false,
+            membership: false,
         }
+    }
+
+    /// The safe setting with brokers added and removed during the workload.
+    pub fn changing_membership(seed: u64) -> SimConfig {
+        SimConfig { membership: true, ..SimConfig::safe(seed) }
     }
 
     /// The safe setting on four brokers with the admin's reassignments during the workload.
@@ -354,6 +364,11 @@ pub const REASSIGN_BROKERS: usize = 4;
 /// The admin's next reassignment comes this long after the last, up to twice as long.
 pub const REASSIGN_MIN_INTERVAL_MS: i64 = 1_000;
 
+/// The admin's next broker addition or removal comes this long after the last, up to twice as long.
+pub const MEMBERSHIP_MIN_INTERVAL_MS: i64 = 1_500;
+/// A run with membership changes adds brokers up to this many ids.
+pub const MEMBERSHIP_MAX_BROKER_IDS: BrokerId = 8;
+
 /// A flaky link drops this share of messages, in percent.
 pub const FLAKY_DROP_PERCENT: u64 = 30;
 /// A slow disk delays everything its broker sends by at least this much…
@@ -401,6 +416,10 @@ struct World {
     group: groups::GroupWorkload,
     /// When the admin moves a partition next (`SimConfig::reassignments`).
     next_reassign_ms: i64,
+    /// When the admin adds or removes a broker next (`SimConfig::membership`), and the id the
+    /// next added broker gets.
+    next_membership_ms: i64,
+    next_broker_id: BrokerId,
 }
 
 /// Runs one simulation.
@@ -436,6 +455,8 @@ impl World {
         World {
             controller,
             next_reassign_ms,
+            next_membership_ms: START_MS + 2 * MEMBERSHIP_MIN_INTERVAL_MS,
+            next_broker_id: config.brokers as BrokerId,
             producers: (0..config.producers)
                 .map(|id| Producer { id, next_seq: 0, in_flight: None, retry: None, next_send_ms: START_MS })
                 .collect(),
@@ -626,6 +647,7 @@ impl World {
         }
         self.nemesis();
         self.reassign();
+        self.membership();
         let wanted: Vec<u32> = std::mem::take(&mut self.metadata_wanted).into_iter().collect();
         for client in wanted {
             self.correlation += 1;
@@ -745,6 +767,48 @@ impl World {
             self.controller.reassign(self.now, &tp, Some(brokers.clone()), &mut out, &mut self.trace)
         {
             let description = format!("reassign {tp} to {brokers:?} refused: {e}");
+            self.trace.push(self.now, Event::Fault { description });
+        }
+        self.send(NodeId::Controller, out);
+    }
+
+    /// The admin adds a broker or decommissions one, while the workload runs; a broker the
+    /// controller has unregistered stops for good (its process ends).
+    fn membership(&mut self) {
+        if !self.config.membership {
+            return;
+        }
+        let controller = &self.controller;
+        self.brokers.retain(|&id, _| !controller.is_removed(id));
+        if !self.producing || self.now < self.next_membership_ms {
+            return;
+        }
+        self.next_membership_ms = self.now
+            + MEMBERSHIP_MIN_INTERVAL_MS
+            + (self.rng.next_u64() % MEMBERSHIP_MIN_INTERVAL_MS as u64) as i64;
+        let staying: Vec<BrokerId> = self
+            .controller
+            .registrations()
+            .map(|(b, _)| b)
+            .filter(|&b| !self.controller.is_leaving(b))
+            .collect();
+        let can_add = self.next_broker_id < MEMBERSHIP_MAX_BROKER_IDS;
+        let add = can_add && (staying.len() <= self.config.replication_factor || self.rng.next_u64().is_multiple_of(2));
+        if add {
+            let id = self.next_broker_id;
+            self.next_broker_id += 1;
+            let Some(config) = self.brokers.values().next().map(|(b, _)| b.config) else { return };
+            self.brokers.insert(id, (Broker::new(id, 1, config), true));
+            self.trace.push(self.now, Event::BrokerAdded { broker: id });
+            return;
+        }
+        if staying.len() <= self.config.replication_factor {
+            return;
+        }
+        let leaving = staying[(self.rng.next_u64() % staying.len() as u64) as usize];
+        let mut out = Outbox::new();
+        if let Err(e) = self.controller.remove_broker(self.now, leaving, &mut out, &mut self.trace) {
+            let description = format!("remove broker-{leaving} refused: {e}");
             self.trace.push(self.now, Event::Fault { description });
         }
         self.send(NodeId::Controller, out);
