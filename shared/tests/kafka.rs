@@ -1923,7 +1923,7 @@ fn the_protocol_inspector_shows_each_request_and_its_response() {
         })
         .collect();
     expect_test::expect![[r#"
-        #1 conn 1 ApiVersions v3 corr 1 27 B → 275 answered 
+        #1 conn 1 ApiVersions v3 corr 1 27 B → 282 answered 
         #2 conn 1 Produce v9 corr 2 117 B → 57 answered 
         #3 conn 1 Produce v9 corr 3 117 B → - no_response 
         #4 conn 1 Fetch v12 corr 4 95 B → - waiting 
