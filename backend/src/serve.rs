@@ -67,7 +67,7 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
     tracing::info!("engine seed {seed}: random choices (sticky partitions, …) follow from it");
     let mut cluster = open_cluster(&args, data_dir, seed)?;
     cluster.allow_faults = args.allow_faults;
-    tracing::info!("{} broker(s){}", cluster.broker_ids_given(), if args.allow_faults { ", faults allowed" } else { "" });
+    tracing::info!("{} broker(s){}", cluster.broker_count(), if args.allow_faults { ", faults allowed" } else { "" });
     let engine = Arc::new(Engine::new(cluster));
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (events_tx, _) = tokio::sync::broadcast::channel(session::EVENT_CHANNEL_CAPACITY);

@@ -423,7 +423,8 @@ impl TabEngine {
             Found::New(1) => ", new cluster".to_string(),
             Found::New(n) => format!(", new cluster of {n} brokers"),
             Found::Single | Found::BrokerAtRoot => format!(", {} partitions reopened", reports.len()),
-            Found::Replicated(n) => format!(", {n} brokers reopened"),
+            // Removed brokers keep their directories: count the brokers the cluster has.
+            Found::Replicated(_) => format!(", {} brokers reopened", cluster.broker_count()),
         };
         if recovered > 0 {
             report.push_str(&format!(", {recovered} segments recovered, {cut} bytes cut"));

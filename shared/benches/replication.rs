@@ -2,8 +2,8 @@
 //! acks=all, 1000-record batches of 100-byte values) with messages passed directly, beside the
 //! same appends to one in-memory log (the ceiling: replication's cost is what the gap shows);
 //! a replica's catch-up when a reassignment moves it; and the simulator's speed on a whole
-//! 10-simulated-second run (plus its 10 s heal), without and with the consumer group, and with
-//! reassignments.
+//! 10-simulated-second run (plus its 10 s heal), without and with the consumer group, with
+//! reassignments, and with brokers added and removed; and a broker's decommission.
 //! `cargo xtask bench` runs it.
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -127,6 +127,42 @@ mod benches {
             });
     }
 
+    /// Decommissioning a broker (`remove_broker`): of four brokers, broker 0 leaves while it
+    /// holds a replica of each of 10 partitions of 10,000 records (10 batches of 1000 × 100 B);
+    /// each replica moves to a broker that lacks that partition, catches up, and once none is left
+    /// on broker 0 the controller unregisters it. One item = one record copied; compare with one
+    /// partition's reassignment above.
+    #[divan::bench(sample_count = 10)]
+    fn decommission_a_broker_100k_records(bencher: Bencher) {
+        const PARTITIONS: i32 = 10;
+        const BATCHES_PER_PARTITION: usize = 10;
+        let batch = batch();
+        bencher
+            .counter(ItemsCount::new(PARTITIONS as usize * BATCHES_PER_PARTITION * RECORDS_PER_BATCH))
+            .with_inputs(|| {
+                let mut cluster = LocalCluster::new(4, BrokerConfig::default(), NOW_MS);
+                cluster.keep_trace = false;
+                cluster.create_topic("bench", PARTITIONS, 3, 2).unwrap();
+                for partition in 0..PARTITIONS {
+                    let tp = TopicPartition { topic: "bench".into(), partition };
+                    for _ in 0..BATCHES_PER_PARTITION {
+                        cluster.produce(0, &tp, batch.clone(), Acks::All).unwrap();
+                    }
+                }
+                cluster
+            })
+            .bench_local_values(|mut cluster| {
+                let mut out = Vec::new();
+                let now = cluster.now_ms;
+                cluster.controller.remove_broker(now, 0, &mut out, &mut cluster.trace).unwrap();
+                cluster.send_from_controller(out);
+                while !cluster.controller.is_removed(0) {
+                    cluster.advance(LOCAL_TICK_MS);
+                }
+                cluster
+            });
+    }
+
     /// One whole simulation: 10 simulated seconds of workload and faults, 10 s of healing, the
     /// drain and the checker — replication only (no consumer group). One item = one seed.
     #[divan::bench(sample_count = 20)]
@@ -146,6 +182,17 @@ mod benches {
         bencher.counter(ItemsCount::new(1usize)).bench_local(|| {
             seed += 1;
             run(black_box(&SimConfig::reassigning(seed)))
+        });
+    }
+
+    /// The same with the group, with an admin adding a broker or decommissioning one every
+    /// 1.5–3 s (`SimConfig::changing_membership`, `kite sim --membership`).
+    #[divan::bench(sample_count = 20)]
+    fn simulate_one_seed_10s_membership(bencher: Bencher) {
+        let mut seed = 0;
+        bencher.counter(ItemsCount::new(1usize)).bench_local(|| {
+            seed += 1;
+            run(black_box(&SimConfig::changing_membership(seed)))
         });
     }
 

@@ -143,6 +143,19 @@ fn a_broker_joins_another_leaves_and_nothing_is_lost() {
 }
 
 #[test]
+fn the_last_broker_stays() {
+    let disk = PowerCutDisk::default();
+    let mut cluster = open(&disk, T0);
+    // No topics: brokers 0 and 1 hold nothing and leave at once; broker 2 may not.
+    for broker in [0, 1] {
+        assert_eq!(cluster.handle(T0, Command::RemoveBroker { broker }), Reply::BrokerRemoval { broker, moving: 0 });
+    }
+    assert_eq!(error(cluster.handle(T0, Command::RemoveBroker { broker: 2 })), ErrorCode::InvalidRequest);
+    let ids: Vec<i32> = brokers(&mut cluster, T0).iter().map(|b| b.id).collect();
+    assert_eq!(ids, [2]);
+}
+
+#[test]
 fn a_leaving_broker_gets_no_new_replicas_and_leaves_once_its_moves_complete() {
     let disk = PowerCutDisk::default();
     let mut cluster = open(&disk, T0);

@@ -112,6 +112,10 @@ pub fn cluster_panel(props: &Props) -> Html {
                             data-state={b.state.clone()}>
                             <strong>{ trf(lang, "Broker {}", &[&id]) }</strong>
                             <span class="broker-state">{ state_name(lang, &b.state) }</span>
+                            if b.leaving {
+                                <span class="broker-leaving" title={tr(lang, "kite cluster remove-broker: its replicas move to the other brokers first, then it leaves")}>
+                                    { tr(lang, "leaving") }</span>
+                            }
                             <span class="broker-meta">{ trf(lang, "leads {} of {} replicas", &[&b.leaders, &b.replicas]) }</span>
                             if replicated {
                                 <span class="broker-actions">

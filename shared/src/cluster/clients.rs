@@ -13,6 +13,11 @@ impl Cluster {
         self.brokers.next_broker_id()
     }
 
+    /// How many brokers the cluster has now (removed ones not counted).
+    pub fn broker_count(&self) -> usize {
+        self.brokers.broker_count()
+    }
+
     /// The listener the host opened for a broker added while it ran: Metadata advertises it
     /// beside the listeners every connection was started with.
     pub fn add_kafka_listener(&mut self, broker: crate::kafka::AdvertisedBroker) {

@@ -255,6 +255,12 @@ impl Controller {
                 format!("Broker ID {broker} is not currently registered"),
             ));
         }
+        if !self.brokers.iter().any(|(&b, r)| b != broker && !r.leaving) {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("Broker {broker} is the last broker staying: a cluster keeps at least one."),
+            ));
+        }
         let remaining: Vec<BrokerId> = self
             .brokers
             .iter()
