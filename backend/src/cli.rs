@@ -197,27 +197,9 @@ pub(crate) fn cluster(
         ClusterCommand::HealLink { from, to, output } => (Command::HealLink { from, to }, output),
     };
     match connection.request(request)? {
-        Reply::BrokerAdded { broker } => match output {
-            Output::Json => writeln!(out, "{}", serde_json::json!({ "broker": broker })).map_err(io),
-            Output::Text => writeln!(
-                out,
-                "Broker {broker} added: it holds nothing until partitions move to it (kite partitions reassign)."
-            )
-            .map_err(io),
-        },
-        Reply::BrokerRemoval { broker, moving } => match output {
-            Output::Json => {
-                writeln!(out, "{}", serde_json::json!({ "broker": broker, "moving": moving })).map_err(io)
-            }
-            Output::Text if moving == 0 => {
-                writeln!(out, "Broker {broker} held no replica: it has left the cluster.").map_err(io)
-            }
-            Output::Text => writeln!(
-                out,
-                "Broker {broker} is leaving: {moving} partition(s) move their replica off it; it leaves the cluster once they complete."
-            )
-            .map_err(io),
-        },
+        membership @ (Reply::BrokerAdded { .. } | Reply::BrokerRemoval { .. }) => {
+            print_membership(&membership, output, out)
+        }
         Reply::ClusterDescribed {
             cluster_id,
             controller,
@@ -286,6 +268,27 @@ pub(crate) fn cluster(
         }
         other => Err(kafka_error(other)),
     }
+}
+
+/// What `kite cluster add-broker` and `remove-broker` print.
+fn print_membership(reply: &Reply, output: Output, out: &mut impl Write) -> Result<(), String> {
+    let line = match (reply, output) {
+        (&Reply::BrokerAdded { broker }, Output::Json) => serde_json::json!({ "broker": broker }).to_string(),
+        (&Reply::BrokerAdded { broker }, Output::Text) => format!(
+            "Broker {broker} added: it holds nothing until partitions move to it (kite partitions reassign)."
+        ),
+        (&Reply::BrokerRemoval { broker, moving }, Output::Json) => {
+            serde_json::json!({ "broker": broker, "moving": moving }).to_string()
+        }
+        (&Reply::BrokerRemoval { broker, moving: 0 }, Output::Text) => {
+            format!("Broker {broker} held no replica: it has left the cluster.")
+        }
+        (&Reply::BrokerRemoval { broker, moving }, Output::Text) => format!(
+            "Broker {broker} is leaving: {moving} partition(s) move their replica off it; it leaves the cluster once they complete."
+        ),
+        _ => return Ok(()),
+    };
+    writeln!(out, "{line}").map_err(|e| e.to_string())
 }
 
 /// `kite cluster describe`'s line per Kafka connection.

@@ -39,7 +39,9 @@ impl LayoutStores for DiskLayout<'_> {
 
     fn new_broker_stores(&self) -> Option<kite_shared::cluster::layout::NewBrokerStore> {
         let data_dir = self.0.to_path_buf();
-        Some(Box::new(move |dir| Ok(Box::new(DiskBrokerStore::at(data_dir.join(dir))?) as Box<dyn BrokerStore>)))
+        Some(Box::new(move |dir| {
+            Ok(Box::new(DiskBrokerStore::at(data_dir.join(dir))?) as Box<dyn BrokerStore>)
+        }))
     }
 }
 

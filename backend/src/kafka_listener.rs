@@ -38,15 +38,20 @@ const WAITING_RECHECK_MS: u64 = 100;
 const ADDED_BROKERS_CHECK_MS: u64 = 200;
 
 /// Binds broker `broker`'s listener: `first`'s port plus its id (a free port with port 0).
-async fn bind(first: SocketAddr, broker: i32, advertise: &Option<String>) -> Result<(TcpListener, AdvertisedBroker), String> {
+async fn bind(
+    first: SocketAddr,
+    broker: i32,
+    advertise: &Option<String>,
+) -> Result<(TcpListener, AdvertisedBroker), String> {
     let port = if first.port() == 0 {
         0
     } else {
         u16::try_from(broker).ok().and_then(|id| first.port().checked_add(id)).ok_or("a port past 65535")?
     };
     let addr = SocketAddr::new(first.ip(), port);
-    let listener =
-        TcpListener::bind(addr).await.map_err(|e| format!("cannot listen for Kafka clients on {addr}: {e}"))?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen for Kafka clients on {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| format!("cannot read the bound address: {e}"))?;
     let advertised = AdvertisedBroker {
         id: broker,
@@ -109,7 +114,11 @@ async fn grow(
             next += 1;
             match bind(first, broker, &advertise).await {
                 Ok((listener, advertised)) => {
-                    tracing::info!("broker {broker} added: Kafka listener at {}:{}", advertised.host, advertised.port);
+                    tracing::info!(
+                        "broker {broker} added: Kafka listener at {}:{}",
+                        advertised.host,
+                        advertised.port
+                    );
                     let on = KafkaListener {
                         broker,
                         brokers: started.clone(),

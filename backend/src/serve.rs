@@ -67,7 +67,11 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
     tracing::info!("engine seed {seed}: random choices (sticky partitions, …) follow from it");
     let mut cluster = open_cluster(&args, data_dir, seed)?;
     cluster.allow_faults = args.allow_faults;
-    tracing::info!("{} broker(s){}", cluster.broker_count(), if args.allow_faults { ", faults allowed" } else { "" });
+    tracing::info!(
+        "{} broker(s){}",
+        cluster.broker_count(),
+        if args.allow_faults { ", faults allowed" } else { "" }
+    );
     let engine = Arc::new(Engine::new(cluster));
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (events_tx, _) = tokio::sync::broadcast::channel(session::EVENT_CHANNEL_CAPACITY);
@@ -198,7 +202,8 @@ async fn start_kafka(args: &ServeArgs, shared: Shared, guard: Arc<Guard>) -> Res
         );
     }
     let access = kafka_listener::Access { sasl_plain_password: args.token.clone(), guard };
-    let brokers = kafka_listener::start(args.kafka_listen, args.kafka_advertise.clone(), shared, access).await?;
+    let brokers =
+        kafka_listener::start(args.kafka_listen, args.kafka_advertise.clone(), shared, access).await?;
     let each: Vec<String> =
         brokers.iter().map(|b| format!("broker {} at {}:{}", b.id, b.host, b.port)).collect();
     // Tests read this line for the addresses; keep its shape.

@@ -280,9 +280,26 @@ pub fn korean(text: &str) -> Option<&'static str> {
 /// The views' own tables, after the common words.
 fn korean_elsewhere(text: &str) -> Option<&'static str> {
     korean_messages(text)
+        .or_else(|| korean_membership(text))
         .or_else(|| korean_scenario(text))
         .or_else(|| korean_code(text))
         .or_else(|| korean_transactions(text))
+}
+
+/// Brokers joining and leaving, on the map and in the cluster view.
+fn korean_membership(text: &str) -> Option<&'static str> {
+    Some(match text {
+        "Remove from the cluster" => "클러스터에서 빼기",
+        "Add a broker" => "브로커 추가",
+        "leaving" => "빠지는 중",
+        "kite cluster add-broker: a new broker registers with the controller and holds nothing until partitions move to it" => {
+            "kite cluster add-broker: 새 브로커가 컨트롤러에 등록되고, 파티션을 옮겨 오기 전까지는 아무것도 맡지 않습니다"
+        }
+        "kite cluster remove-broker: its replicas move to the other brokers first, then it leaves" => {
+            "kite cluster remove-broker: 복제본을 먼저 다른 브로커로 옮긴 뒤 클러스터를 떠납니다"
+        }
+        _ => return None,
+    })
 }
 
 /// The producer's transactions, the partitions' markers and the browser's isolation level.
@@ -611,15 +628,6 @@ fn korean_first_run(text: &str) -> Option<&'static str> {
         "LEO: the replica's log end · HW: the high watermark, what consumers may read" => {
             "LEO: 복제본 로그의 끝 · HW: high watermark, consumer가 읽을 수 있는 데까지"
         }
-        "Remove from the cluster" => "클러스터에서 빼기",
-        "Add a broker" => "브로커 추가",
-        "leaving" => "빠지는 중",
-        "kite cluster add-broker: a new broker registers with the controller and holds nothing until partitions move to it" => {
-            "kite cluster add-broker: 새 브로커가 컨트롤러에 등록되고, 파티션을 옮겨 오기 전까지는 아무것도 맡지 않습니다"
-        }
-        "kite cluster remove-broker: its replicas move to the other brokers first, then it leaves" => {
-            "kite cluster remove-broker: 복제본을 먼저 다른 브로커로 옮긴 뒤 클러스터를 떠납니다"
-        }
         "A single broker cannot be stopped: nothing would be left to serve." => {
             "브로커가 하나뿐이면 정지할 수 없습니다. 요청을 받을 브로커가 남지 않으니까요."
         }
@@ -690,7 +698,10 @@ const STATUS_SENTENCES: &[(&str, &str)] = &[
         "Broker {} added: it holds nothing until partitions move to it.",
         "브로커 {}를 추가했습니다. 파티션을 옮겨 오기 전까지는 아무것도 맡지 않습니다.",
     ),
-    ("Broker {} held no replica and has left the cluster.", "브로커 {}는 맡은 복제본이 없어 바로 클러스터를 떠났습니다."),
+    (
+        "Broker {} held no replica and has left the cluster.",
+        "브로커 {}는 맡은 복제본이 없어 바로 클러스터를 떠났습니다.",
+    ),
     (
         "Broker {} is leaving: {} partitions move their replica off it, then it leaves the cluster.",
         "브로커 {}를 빼는 중입니다. 파티션 {}개의 복제본을 다른 브로커로 옮긴 뒤 클러스터를 떠납니다.",

@@ -724,28 +724,15 @@ impl AppState {
             admin @ (Reply::TopicDeleted { .. }
             | Reply::RecordsDeleted { .. }
             | Reply::PartitionsCreated { .. }
-            | Reply::TopicConfigAltered { .. }) => self.apply_admin_reply(admin),
+            | Reply::TopicConfigAltered { .. }
+            | Reply::BrokerAdded { .. }
+            | Reply::BrokerRemoval { .. }
+            | Reply::ReassignmentsAltered { .. }
+            | Reply::LeadersElected { .. }) => self.apply_admin_reply(admin),
             Reply::Error(error) => self.refused(&error),
-            Reply::ReassignmentsAltered { results } | Reply::LeadersElected { results } => {
-                self.placed(&results)
-            }
-            Reply::BrokerAdded { broker } => {
-                self.last_error = None;
-                self.last_notice =
-                    Some(format!("Broker {broker} added: it holds nothing until partitions move to it."));
-            }
-            Reply::BrokerRemoval { broker, moving } => {
-                self.last_error = None;
-                self.last_notice = Some(match moving {
-                    0 => format!("Broker {broker} held no replica and has left the cluster."),
-                    n => format!("Broker {broker} is leaving: {n} partitions move their replica off it, then it leaves the cluster."),
-                });
-            }
         }
     }
 
-    /// The answer to a topic admin action: the topics as they are now, and a notice saying what
-    /// changed.
     /// The UI producer's record was written: where, and for an idempotent producer its next
     /// sequence in that partition; a retry goes to the same partition.
     fn produced(&mut self, reply: Reply) {
@@ -793,6 +780,8 @@ impl AppState {
         }
     }
 
+    /// The answer to an admin action (a topic's, a move's, a broker joining or leaving): the
+    /// topics as they are now, and a notice saying what changed.
     fn apply_admin_reply(&mut self, reply: Reply) {
         self.last_error = None;
         match reply {
@@ -817,6 +806,21 @@ impl AppState {
             Reply::TopicConfigAltered { topic } => {
                 self.last_notice = Some(format!("Configs of {} updated.", topic.name));
                 self.upsert_topic(topic);
+            }
+            Reply::ReassignmentsAltered { results } | Reply::LeadersElected { results } => {
+                self.placed(&results)
+            }
+            Reply::BrokerAdded { broker } => {
+                self.last_notice =
+                    Some(format!("Broker {broker} added: it holds nothing until partitions move to it."));
+            }
+            Reply::BrokerRemoval { broker, moving: 0 } => {
+                self.last_notice = Some(format!("Broker {broker} held no replica and has left the cluster."));
+            }
+            Reply::BrokerRemoval { broker, moving } => {
+                self.last_notice = Some(format!(
+                    "Broker {broker} is leaving: {moving} partitions move their replica off it, then it leaves the cluster."
+                ));
             }
             _ => {}
         }

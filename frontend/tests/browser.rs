@@ -314,8 +314,9 @@ async fn the_network_editor_cuts_and_heals_links() {
     use kite_frontend::views::network::{NetworkEditor, Props, is_cut, link_nodes};
     use kite_shared::api::BrokerView;
     use wasm_bindgen::JsCast;
-    let brokers: Vec<BrokerView> =
-        (0..3).map(|id| BrokerView { id, state: "up".into(), replicas: 1, leaders: 0, leaving: false }).collect();
+    let brokers: Vec<BrokerView> = (0..3)
+        .map(|id| BrokerView { id, state: "up".into(), replicas: 1, leaders: 0, leaving: false })
+        .collect();
     assert_eq!(link_nodes(&brokers), ["controller", "broker-0", "broker-1", "broker-2", "clients"]);
     let cut_links = vec![["controller".to_string(), "broker-0".to_string()]];
     assert!(is_cut(&cut_links, "broker-0", "controller") && !is_cut(&cut_links, "broker-1", "controller"));
@@ -811,7 +812,13 @@ fn the_map_draws_each_replica_by_its_role() {
     use kite_frontend::state::ClusterView;
     use kite_frontend::views::map::{MAX_BLOCKS_PER_BROKER, Moving, Role, columns};
     use kite_shared::api::BrokerView;
-    let broker = |id: i32, state: &str| BrokerView { id, state: state.into(), replicas: 0, leaders: 0, leaving: false };
+    let broker = |id: i32, state: &str| BrokerView {
+        id,
+        state: state.into(),
+        replicas: 0,
+        leaders: 0,
+        leaving: false,
+    };
     let cluster = ClusterView {
         controller: 0,
         brokers: vec![broker(0, "up"), broker(1, "stopped"), broker(2, "up")],

@@ -333,6 +333,25 @@ impl Event {
             write!(f, " reassigning: adding {adding:?} removing {removing:?}")
         }
     }
+
+    /// A broker's registration changing (added, registered, fenced, leaving, unregistered), as
+    /// the trace prints it.
+    fn fmt_registration(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Event::Fenced { broker } => write!(f, "broker-{broker} fenced"),
+            Event::Unfenced { broker, incarnation } => {
+                write!(f, "broker-{broker} registered (incarnation {incarnation})")
+            }
+            Event::BrokerLeaving { broker, moving } => {
+                write!(f, "broker-{broker} leaving: {moving} partitions move off it")
+            }
+            Event::BrokerUnregistered { broker } => {
+                write!(f, "broker-{broker} unregistered: it left the cluster")
+            }
+            Event::BrokerAdded { broker } => write!(f, "broker-{broker} added to the cluster"),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl std::fmt::Display for Event {
@@ -385,15 +404,10 @@ impl std::fmt::Display for Event {
                 ),
                 None => write!(f, "{tp} offline (no eligible leader), epoch {leader_epoch}"),
             },
-            Event::Fenced { broker } => write!(f, "broker-{broker} fenced"),
-            Event::BrokerLeaving { broker, moving } => {
-                write!(f, "broker-{broker} leaving: {moving} partitions move off it")
+            Event::Fenced { .. } | Event::Unfenced { .. } | Event::BrokerAdded { .. } => {
+                self.fmt_registration(f)
             }
-            Event::BrokerUnregistered { broker } => write!(f, "broker-{broker} unregistered: it left the cluster"),
-            Event::BrokerAdded { broker } => write!(f, "broker-{broker} added to the cluster"),
-            Event::Unfenced { broker, incarnation } => {
-                write!(f, "broker-{broker} registered (incarnation {incarnation})")
-            }
+            Event::BrokerLeaving { .. } | Event::BrokerUnregistered { .. } => self.fmt_registration(f),
             Event::Truncated { broker, tp, to_offset, reason } => {
                 write!(f, "broker-{broker} truncated {tp} to {to_offset} ({reason})")
             }

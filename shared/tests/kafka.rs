@@ -894,7 +894,8 @@ fn every_served_version_of_every_api_is_answered() {
                     api,
                     version,
                     id,
-                    &kafka_protocol::messages::UnregisterBrokerRequest::default().with_broker_id(BrokerId(99)),
+                    &kafka_protocol::messages::UnregisterBrokerRequest::default()
+                        .with_broker_id(BrokerId(99)),
                 ),
                 other => panic!("{other:?} is served but not asked here"),
             };
@@ -2403,8 +2404,14 @@ fn unregister_broker_moves_the_replicas_off_then_the_broker_leaves() {
     let (mut cluster, leader) = cluster_with_orders();
     let mut connection = KafkaConnection::new(listener((leader + 1) % 3));
     let mut unregister = |cluster: &mut Cluster, broker: i32, id: i32| {
-        let asked = frame(ApiKey::UnregisterBroker, 0, id, &UnregisterBrokerRequest::default().with_broker_id(BrokerId(broker)));
-        let out = connection.receive(cluster, NOW_MS, &asked).unwrap_or_else(|close| panic!("{}", close.reason));
+        let asked = frame(
+            ApiKey::UnregisterBroker,
+            0,
+            id,
+            &UnregisterBrokerRequest::default().with_broker_id(BrokerId(broker)),
+        );
+        let out =
+            connection.receive(cluster, NOW_MS, &asked).unwrap_or_else(|close| panic!("{}", close.reason));
         response::<UnregisterBrokerResponse>(&out, 0, id)
     };
     let refused = unregister(&mut cluster, leader, 1);

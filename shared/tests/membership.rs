@@ -89,28 +89,30 @@ fn a_broker_joins_another_leaves_and_nothing_is_lost() {
     };
     assert!(matches!(cluster.handle(T0, create), Reply::TopicCreated { .. }));
     for n in 0..RECORDS {
-        let produce = Command::produce_text("orders", None, Some(format!("key-{n}")), &format!("order {n:02}"));
+        let produce =
+            Command::produce_text("orders", None, Some(format!("key-{n}")), &format!("order {n:02}"));
         assert!(matches!(cluster.handle(T0, produce), Reply::Produced { .. }));
     }
     let expected = values(&mut cluster, T0);
     assert_eq!(expected.len(), RECORDS);
 
     // Three brokers hold three replicas of each partition: none can leave yet.
-    assert_eq!(error(cluster.handle(T0, Command::RemoveBroker { broker: 0 })), ErrorCode::InvalidReplicaAssignment);
+    assert_eq!(
+        error(cluster.handle(T0, Command::RemoveBroker { broker: 0 })),
+        ErrorCode::InvalidReplicaAssignment
+    );
     assert_eq!(cluster.handle(T0, Command::AddBroker), Reply::BrokerAdded { broker: 3 });
     let joined = brokers(&mut cluster, T0);
-    assert_eq!(joined.iter().map(|b| (b.id, b.state.as_str(), b.replicas)).collect::<Vec<_>>(), [
-        (0, "up", 3),
-        (1, "up", 3),
-        (2, "up", 3),
-        (3, "up", 0)
-    ]);
+    assert_eq!(
+        joined.iter().map(|b| (b.id, b.state.as_str(), b.replicas)).collect::<Vec<_>>(),
+        [(0, "up", 3), (1, "up", 3), (2, "up", 3), (3, "up", 0)]
+    );
 
     // Broker 0 leaves: each partition's replica on it moves to broker 3.
-    assert_eq!(cluster.handle(T0, Command::RemoveBroker { broker: 0 }), Reply::BrokerRemoval {
-        broker: 0,
-        moving: 3
-    });
+    assert_eq!(
+        cluster.handle(T0, Command::RemoveBroker { broker: 0 }),
+        Reply::BrokerRemoval { broker: 0, moving: 3 }
+    );
     let now = settle(&mut cluster, T0);
     for partition_replicas in replicas(&mut cluster, now) {
         assert!(!partition_replicas.contains(&0), "{partition_replicas:?}");
@@ -119,8 +121,14 @@ fn a_broker_joins_another_leaves_and_nothing_is_lost() {
     let left: Vec<i32> = brokers(&mut cluster, now).iter().map(|b| b.id).collect();
     assert_eq!(left, [1, 2, 3]);
     assert_eq!(values(&mut cluster, now), expected);
-    assert_eq!(error(cluster.handle(now, Command::StopBroker { broker: 0 })), ErrorCode::BrokerIdNotRegistered);
-    assert_eq!(error(cluster.handle(now, Command::RemoveBroker { broker: 0 })), ErrorCode::BrokerIdNotRegistered);
+    assert_eq!(
+        error(cluster.handle(now, Command::StopBroker { broker: 0 })),
+        ErrorCode::BrokerIdNotRegistered
+    );
+    assert_eq!(
+        error(cluster.handle(now, Command::RemoveBroker { broker: 0 })),
+        ErrorCode::BrokerIdNotRegistered
+    );
     // Its directory stays, empty of partitions: what `broker-0` held moved away.
     let files = disk.process_kill();
     assert!(!files.keys().any(|(dir, _)| dir.starts_with("broker-0/orders-")), "broker-0 kept a partition");
@@ -134,10 +142,10 @@ fn a_broker_joins_another_leaves_and_nothing_is_lost() {
     assert_eq!(values(&mut cluster, now), expected);
     assert_eq!(cluster.handle(now, Command::AddBroker), Reply::BrokerAdded { broker: 4 });
     // A broker that holds nothing leaves at once.
-    assert_eq!(cluster.handle(now, Command::RemoveBroker { broker: 4 }), Reply::BrokerRemoval {
-        broker: 4,
-        moving: 0
-    });
+    assert_eq!(
+        cluster.handle(now, Command::RemoveBroker { broker: 4 }),
+        Reply::BrokerRemoval { broker: 4, moving: 0 }
+    );
     let ids: Vec<i32> = brokers(&mut cluster, now).iter().map(|b| b.id).collect();
     assert_eq!(ids, [1, 2, 3]);
 }
@@ -148,7 +156,10 @@ fn the_last_broker_stays() {
     let mut cluster = open(&disk, T0);
     // No topics: brokers 0 and 1 hold nothing and leave at once; broker 2 may not.
     for broker in [0, 1] {
-        assert_eq!(cluster.handle(T0, Command::RemoveBroker { broker }), Reply::BrokerRemoval { broker, moving: 0 });
+        assert_eq!(
+            cluster.handle(T0, Command::RemoveBroker { broker }),
+            Reply::BrokerRemoval { broker, moving: 0 }
+        );
     }
     assert_eq!(error(cluster.handle(T0, Command::RemoveBroker { broker: 2 })), ErrorCode::InvalidRequest);
     let ids: Vec<i32> = brokers(&mut cluster, T0).iter().map(|b| b.id).collect();
@@ -174,10 +185,10 @@ fn a_leaving_broker_gets_no_new_replicas_and_leaves_once_its_moves_complete() {
         let cut = Command::CutLink { from: format!("broker-{holder}"), to: format!("broker-{other}") };
         assert!(matches!(cluster.handle(T0, cut), Reply::ClusterDescribed { .. }));
     }
-    assert_eq!(cluster.handle(T0, Command::RemoveBroker { broker: holder }), Reply::BrokerRemoval {
-        broker: holder,
-        moving: 1
-    });
+    assert_eq!(
+        cluster.handle(T0, Command::RemoveBroker { broker: holder }),
+        Reply::BrokerRemoval { broker: holder, moving: 1 }
+    );
     let now = settle(&mut cluster, T0);
     let leaving: Vec<i32> = brokers(&mut cluster, now).iter().filter(|b| b.leaving).map(|b| b.id).collect();
     assert_eq!(leaving, [holder]);

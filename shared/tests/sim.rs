@@ -181,7 +181,8 @@ fn brokers_joining_and_leaving_under_faults_keep_every_acknowledged_write() {
                     gone.insert(*broker);
                 }
                 Event::Unfenced { broker, .. } if gone.contains(broker) => {
-                    failures.push(format!("seed {seed}: broker-{broker} registered again after it was removed"));
+                    failures
+                        .push(format!("seed {seed}: broker-{broker} registered again after it was removed"));
                 }
                 _ => {}
             }

@@ -931,7 +931,10 @@ fn brokers_join_and_leave_a_running_cluster() {
     assert!(!refused.status.success() && stderr.contains("INVALID_REPLICA_ASSIGNMENT (39)"), "{stderr}");
 
     let added = stdout(&kite(&server, &["cluster", "add-broker"], None));
-    assert_eq!(added, "Broker 3 added: it holds nothing until partitions move to it (kite partitions reassign).\n");
+    assert_eq!(
+        added,
+        "Broker 3 added: it holds nothing until partitions move to it (kite partitions reassign).\n"
+    );
     let described = stdout(&kite(&server, &["cluster", "describe"], None));
     assert_eq!(broker_ids(&described), [0, 1, 2, 3], "{described}");
 

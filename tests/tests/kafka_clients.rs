@@ -972,7 +972,10 @@ fn kcat_finds_a_broker_added_and_loses_one_removed() {
 
     let Reply::Topics { topics } = api.request(Api::ListTopics) else { panic!("no topics") };
     let leader = topics.iter().find(|t| t.name == "grown").unwrap().partitions[0].leader.unwrap();
-    assert_eq!(api.request(Api::RemoveBroker { broker: leader }), Reply::BrokerRemoval { broker: leader, moving: 1 });
+    assert_eq!(
+        api.request(Api::RemoveBroker { broker: leader }),
+        Reply::BrokerRemoval { broker: leader, moving: 1 }
+    );
     let gone = format!("broker {leader} at");
     let listed = listed_once(&server, |l| l.contains("3 brokers:") && !l.contains(&gone));
     assert!(listed.contains("3 brokers:") && !listed.contains(&gone), "{listed}");

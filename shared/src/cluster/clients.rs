@@ -30,6 +30,11 @@ impl Cluster {
         &self.kafka_listeners_added
     }
 
+    /// The protocol inspector's exchanges after number `after`.
+    pub(super) fn inspect_kafka(&self, after: u64) -> crate::api::Reply {
+        crate::api::Reply::KafkaExchanges { exchanges: self.kafka_exchanges.view(after) }
+    }
+
     /// What a Kafka client finds at `broker`'s listener now: a stopped broker refuses, a paused
     /// or cut-off one leaves requests unanswered.
     pub fn kafka_listener_reach(&self, broker: i32) -> ListenerReach {

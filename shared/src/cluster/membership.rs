@@ -8,14 +8,28 @@ use crate::error::{ErrorCode, KafkaError};
 use crate::limits::MAX_BROKERS_PER_CLUSTER;
 
 impl Cluster {
+    /// `add_broker` or `remove_broker`.
+    pub(super) fn membership(
+        &mut self,
+        now_ms: i64,
+        command: crate::api::Command,
+    ) -> Result<Reply, KafkaError> {
+        match command {
+            crate::api::Command::RemoveBroker { broker } => self.remove_broker(now_ms, broker),
+            _ => self.add_broker(now_ms),
+        }
+    }
+
     /// Adds a broker, over a new directory the host makes: refused past
     /// `MAX_BROKERS_PER_CLUSTER`, and where the host makes no directories.
-    pub(super) fn add_broker(&mut self, now_ms: i64) -> Result<Reply, KafkaError> {
+    fn add_broker(&mut self, now_ms: i64) -> Result<Reply, KafkaError> {
         let id = self.brokers.next_broker_id();
         if usize::try_from(id).map_or(true, |n| n >= MAX_BROKERS_PER_CLUSTER) {
             return Err(KafkaError::new(
                 ErrorCode::PolicyViolation,
-                format!("A cluster here runs at most {MAX_BROKERS_PER_CLUSTER} brokers, removed ones counted."),
+                format!(
+                    "A cluster here runs at most {MAX_BROKERS_PER_CLUSTER} brokers, removed ones counted."
+                ),
             ));
         }
         let Some(new_store) = self.new_broker_stores.as_mut() else {
@@ -35,7 +49,7 @@ impl Cluster {
     }
 
     /// Starts decommissioning `broker`.
-    pub(super) fn remove_broker(&mut self, now_ms: i64, broker: i32) -> Result<Reply, KafkaError> {
+    fn remove_broker(&mut self, now_ms: i64, broker: i32) -> Result<Reply, KafkaError> {
         let moving = self.brokers.remove_broker(now_ms, broker)?;
         Ok(Reply::BrokerRemoval { broker, moving })
     }

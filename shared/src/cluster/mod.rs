@@ -845,8 +845,7 @@ impl Cluster {
             Command::DeleteGroup { group } => self.delete_group(now_ms, group),
             produce @ Command::ProduceRecords { .. } => self.produce_records_asked(now_ms, produce),
             Command::DescribeCluster => Ok(self.describe_cluster()),
-            Command::AddBroker => self.add_broker(now_ms),
-            Command::RemoveBroker { broker } => self.remove_broker(now_ms, broker),
+            asked @ (Command::AddBroker | Command::RemoveBroker { .. }) => self.membership(now_ms, asked),
             fault @ (Command::StopBroker { .. }
             | Command::StartBroker { .. }
             | Command::PauseBroker { .. }
@@ -861,9 +860,7 @@ impl Cluster {
             | Command::EndTransaction { .. }
             | Command::SendOffsetsToTransaction { .. }
             | Command::DescribeTransactions) => self.transaction_asked(now_ms, txn),
-            Command::InspectKafka { after } => {
-                Ok(Reply::KafkaExchanges { exchanges: self.kafka_exchanges.view(after) })
-            }
+            Command::InspectKafka { after } => Ok(self.inspect_kafka(after)),
             Command::FetchRecords { topic, partition, offset, max_bytes, isolation_level } => {
                 self.fetch_records(&topic, partition, (offset, max_bytes), isolation_level)
             }

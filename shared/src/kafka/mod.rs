@@ -63,7 +63,8 @@ impl KafkaListener {
     /// those it opened for brokers added since.
     pub fn advertised(&self, cluster: &Cluster) -> Vec<AdvertisedBroker> {
         let mut all = self.brokers.clone();
-        let added = cluster.kafka_listeners_added().iter().filter(|b| !self.brokers.iter().any(|s| s.id == b.id));
+        let added =
+            cluster.kafka_listeners_added().iter().filter(|b| !self.brokers.iter().any(|s| s.id == b.id));
         all.extend(added.cloned());
         all
     }
@@ -390,14 +391,12 @@ impl KafkaConnection {
             | ApiKey::CreatePartitions
             | ApiKey::AlterPartitionReassignments
             | ApiKey::ListPartitionReassignments
-            | ApiKey::ElectLeaders => {
+            | ApiKey::ElectLeaders
+            | ApiKey::UnregisterBroker => {
                 topics_admin::answer(self, cluster, request, &mut body).map(Handled::Respond)
             }
             ApiKey::DeleteRecords => {
                 delete_records::answer(self, cluster, request, &mut body).map(Handled::Respond)
-            }
-            ApiKey::UnregisterBroker => {
-                membership::unregister_broker(self, cluster, request, &mut body).map(Handled::Respond)
             }
             ApiKey::SaslHandshake => sasl::handshake(self, request, &mut body).map(Handled::Respond),
             ApiKey::SaslAuthenticate => sasl::authenticate(self, request, &mut body).map(Handled::Respond),

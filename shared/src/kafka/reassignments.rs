@@ -20,8 +20,8 @@ use crate::api::{Command, ReassignmentTarget, Reply};
 use crate::cluster::Cluster;
 use crate::error::{ErrorCode, KafkaError};
 
-/// One of the two reassignment APIs, or ElectLeaders (`leader_election`): where partitions live
-/// and who leads them.
+/// One of the two reassignment APIs, ElectLeaders (`leader_election`) or UnregisterBroker
+/// (`membership`, which moves a broker's replicas away): where partitions live and who leads them.
 pub(super) fn answer(
     connection: &mut KafkaConnection,
     cluster: &mut Cluster,
@@ -31,6 +31,7 @@ pub(super) fn answer(
     match request.api {
         ApiKey::AlterPartitionReassignments => alter(connection, cluster, request, body),
         ApiKey::ElectLeaders => super::leader_election::answer(connection, cluster, request, body),
+        ApiKey::UnregisterBroker => super::membership::unregister_broker(connection, cluster, request, body),
         _ => list(connection, cluster, request, body),
     }
 }

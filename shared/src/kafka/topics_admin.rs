@@ -46,9 +46,10 @@ pub(super) fn answer(
         ApiKey::DescribeConfigs => describe_configs(connection, cluster, request, body),
         ApiKey::AlterConfigs => alter_configs(connection, cluster, request, body),
         // Where partitions live and who leads them.
-        ApiKey::AlterPartitionReassignments | ApiKey::ListPartitionReassignments | ApiKey::ElectLeaders => {
-            super::reassignments::answer(connection, cluster, request, body)
-        }
+        ApiKey::AlterPartitionReassignments
+        | ApiKey::ListPartitionReassignments
+        | ApiKey::ElectLeaders
+        | ApiKey::UnregisterBroker => super::reassignments::answer(connection, cluster, request, body),
         _ => incremental_alter_configs(connection, cluster, request, body),
     }
 }

@@ -397,9 +397,8 @@ impl Controller {
         };
         // A broker being decommissioned keeps the replicas it has until they move, and gets no
         // new ones.
-        let registered = |b: BrokerId| {
-            self.brokers.get(&b).is_some_and(|r| !r.leaving || current.replicas.contains(&b))
-        };
+        let registered =
+            |b: BrokerId| self.brokers.get(&b).is_some_and(|r| !r.leaving || current.replicas.contains(&b));
         if let Some(target) = &target {
             reassignment::validate(target, &registered)?;
         }
@@ -948,7 +947,13 @@ pub fn assign_replicas(
 
 /// A leader chosen from outside the ISR becomes the whole ISR, `elr` the ELR (empty after an
 /// unclean election), recorded with the partition epoch the election that follows gives it.
-fn isr_of_one(state: &mut PartitionState, leader: BrokerId, elr: Vec<BrokerId>, now_ms: i64, trace: &mut Trace) {
+fn isr_of_one(
+    state: &mut PartitionState,
+    leader: BrokerId,
+    elr: Vec<BrokerId>,
+    now_ms: i64,
+    trace: &mut Trace,
+) {
     state.elr = elr;
     state.isr = vec![leader];
     let change = Event::IsrChange {

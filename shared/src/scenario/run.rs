@@ -451,20 +451,7 @@ impl ScenarioRun {
                     ))
                 }
             }
-            Expectation::Brokers(expected) => {
-                let found: Vec<i32> = match cluster.handle(self.now_ms, Command::DescribeCluster) {
-                    Reply::ClusterDescribed { brokers, .. } => brokers.iter().map(|b| b.id).collect(),
-                    _ => Vec::new(),
-                };
-                if &found == expected {
-                    Ok(Said::new(format!("brokers {found:?}"), format!("브로커 {found:?}")))
-                } else {
-                    Err(Said::new(
-                        format!("expected brokers {expected:?}, found {found:?}"),
-                        format!("기대한 브로커는 {expected:?}, 실제는 {found:?}"),
-                    ))
-                }
-            }
+            Expectation::Brokers(expected) => brokers_are(cluster, self.now_ms, expected),
             Expectation::Isr { topic, partition, brokers } => {
                 isr_is(&partition_of(cluster, self.now_ms, topic, *partition)?, topic, brokers)
             }
@@ -476,6 +463,22 @@ impl ScenarioRun {
                 transactional_view(cluster, self.now_ms, expectation)
             }
         }
+    }
+}
+
+/// `expect brokers`: the cluster's brokers, in id order.
+fn brokers_are(cluster: &mut Cluster, now_ms: i64, expected: &[i32]) -> Result<Said, Said> {
+    let found: Vec<i32> = match cluster.handle(now_ms, Command::DescribeCluster) {
+        Reply::ClusterDescribed { brokers, .. } => brokers.iter().map(|b| b.id).collect(),
+        _ => Vec::new(),
+    };
+    if found == expected {
+        Ok(Said::new(format!("brokers {found:?}"), format!("브로커 {found:?}")))
+    } else {
+        Err(Said::new(
+            format!("expected brokers {expected:?}, found {found:?}"),
+            format!("기대한 브로커는 {expected:?}, 실제는 {found:?}"),
+        ))
     }
 }
 
@@ -810,18 +813,7 @@ fn describe(reply: &Reply) -> Said {
         ),
         Reply::ReassignmentsAltered { results } => reassigned(results),
         Reply::LeadersElected { results } => elected(results),
-        Reply::BrokerAdded { broker } => Said::new(
-            format!("broker {broker} added: it holds nothing until partitions move to it"),
-            format!("broker {broker} 추가: partition을 옮겨 오기 전까지는 아무것도 맡지 않음"),
-        ),
-        Reply::BrokerRemoval { broker, moving: 0 } => Said::new(
-            format!("broker {broker} held no replica and left the cluster"),
-            format!("broker {broker}는 맡은 replica가 없어 바로 클러스터를 떠남"),
-        ),
-        Reply::BrokerRemoval { broker, moving } => Said::new(
-            format!("broker {broker} leaving: {moving} partitions move their replica off it"),
-            format!("broker {broker} 빼는 중: partition {moving}개의 replica를 다른 broker로 옮김"),
-        ),
+        membership @ (Reply::BrokerAdded { .. } | Reply::BrokerRemoval { .. }) => joined_or_left(membership),
         Reply::RecordsDeleted { topic, partition, low_watermark } => Said::new(
             format!("{topic}-{partition} starts at offset {low_watermark} (low watermark)"),
             format!("{topic}-{partition}의 로그가 offset {low_watermark}에서 시작 (low watermark)"),
@@ -830,7 +822,8 @@ fn describe(reply: &Reply) -> Said {
             let (en, ko): (Vec<String>, Vec<String>) = brokers
                 .iter()
                 .map(|b| {
-                    let (leaving_en, leaving_ko) = if b.leaving { (" (leaving)", " (빠지는 중)") } else { ("", "") };
+                    let (leaving_en, leaving_ko) =
+                        if b.leaving { (" (leaving)", " (빠지는 중)") } else { ("", "") };
                     (
                         format!("broker {} {}{leaving_en}", b.id, b.state),
                         format!("broker {}: {}{leaving_ko}", b.id, state_ko(&b.state)),
@@ -902,6 +895,25 @@ fn elected(results: &[crate::api::PartitionResult]) -> Said {
 }
 
 /// A broker's state as the Korean UI names it (frontend/src/i18n.rs).
+/// What `add broker` and `remove broker N` did.
+fn joined_or_left(reply: &Reply) -> Said {
+    match *reply {
+        Reply::BrokerAdded { broker } => Said::new(
+            format!("broker {broker} added: it holds nothing until partitions move to it"),
+            format!("broker {broker} 추가: partition을 옮겨 오기 전까지는 아무것도 맡지 않음"),
+        ),
+        Reply::BrokerRemoval { broker, moving: 0 } => Said::new(
+            format!("broker {broker} held no replica and left the cluster"),
+            format!("broker {broker}는 맡은 replica가 없어 바로 클러스터를 떠남"),
+        ),
+        Reply::BrokerRemoval { broker, moving } => Said::new(
+            format!("broker {broker} leaving: {moving} partitions move their replica off it"),
+            format!("broker {broker} 빼는 중: partition {moving}개의 replica를 다른 broker로 옮김"),
+        ),
+        _ => Said::new(String::new(), String::new()),
+    }
+}
+
 fn state_ko(state: &str) -> &str {
     match state {
         "up" => "동작 중",

@@ -793,7 +793,8 @@ impl World {
             .filter(|&b| !self.controller.is_leaving(b))
             .collect();
         let can_add = self.next_broker_id < MEMBERSHIP_MAX_BROKER_IDS;
-        let add = can_add && (staying.len() <= self.config.replication_factor || self.rng.next_u64().is_multiple_of(2));
+        let add = can_add
+            && (staying.len() <= self.config.replication_factor || self.rng.next_u64().is_multiple_of(2));
         if add {
             let id = self.next_broker_id;
             self.next_broker_id += 1;
