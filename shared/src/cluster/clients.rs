@@ -3,6 +3,17 @@
 //! listed when it opens, counts its requests by API, and is gone when it closes.
 
 use super::{Cluster, ListenerReach};
+
+/// A broker as Metadata advertises it: where clients reach its listener.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdvertisedBroker {
+    /// The broker's `node.id`.
+    pub id: i32,
+    /// The host name or address clients connect to.
+    pub host: String,
+    /// The listener's TCP port.
+    pub port: i32,
+}
 use crate::api::KafkaClientView;
 use crate::limits::{MAX_LISTED_KAFKA_CLIENTS, MAX_LISTED_PER_KAFKA_CLIENT};
 
@@ -20,13 +31,13 @@ impl Cluster {
 
     /// The listener the host opened for a broker added while it ran: Metadata advertises it
     /// beside the listeners every connection was started with.
-    pub fn add_kafka_listener(&mut self, broker: crate::kafka::AdvertisedBroker) {
+    pub fn add_kafka_listener(&mut self, broker: AdvertisedBroker) {
         self.kafka_listeners_added.retain(|b| b.id != broker.id);
         self.kafka_listeners_added.push(broker);
     }
 
     /// The listeners of brokers added while the host ran (`add_kafka_listener`).
-    pub fn kafka_listeners_added(&self) -> &[crate::kafka::AdvertisedBroker] {
+    pub fn kafka_listeners_added(&self) -> &[AdvertisedBroker] {
         &self.kafka_listeners_added
     }
 

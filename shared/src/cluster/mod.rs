@@ -22,6 +22,7 @@ mod transactions;
 use crate::record::dump::DumpError;
 use brokers::{Brokers, PartitionView, Replicated, SINGLE_BROKER_ID, SingleBroker};
 pub use brokers::{CHECKPOINT_INTERVAL_MS, ListenerReach, METADATA_LOG_FILE, RETENTION_CHECK_INTERVAL_MS};
+pub use clients::AdvertisedBroker;
 pub use producers::{PRODUCER_ID_BLOCK_IDS, PRODUCER_IDS_PER_MS};
 pub use transactions::PlantedTxnBug;
 
@@ -240,7 +241,7 @@ pub struct Cluster {
     /// How the host makes a new broker's directory (`add_broker`); `None`: it makes none.
     new_broker_stores: Option<layout::NewBrokerStore>,
     /// The Kafka listeners the host opened for brokers added while it ran.
-    kafka_listeners_added: Vec<crate::kafka::AdvertisedBroker>,
+    kafka_listeners_added: Vec<AdvertisedBroker>,
 }
 
 impl std::fmt::Debug for Cluster {

@@ -34,16 +34,9 @@ use crate::error::{ErrorCode, KafkaError};
 use crate::host::{Capabilities, HostSession, Turn};
 use crate::limits::{MAX_KAFKA_INBOX_BYTES, MAX_KAFKA_REQUEST_BYTES};
 
-/// A broker as Metadata advertises it: where clients reach its listener.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AdvertisedBroker {
-    /// The broker's `node.id`.
-    pub id: i32,
-    /// The host name or address clients connect to.
-    pub host: String,
-    /// The listener's TCP port.
-    pub port: i32,
-}
+/// A broker as Metadata advertises it (kept by the cluster, which learns of listeners opened for
+/// brokers added while the host runs).
+pub use crate::cluster::AdvertisedBroker;
 
 /// Where a connection arrived: the broker whose listener it is (produce and fetch go to a
 /// partition's leader, as in Kafka), and every broker's advertised listener.
