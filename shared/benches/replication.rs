@@ -3,7 +3,8 @@
 //! same appends to one in-memory log (the ceiling: replication's cost is what the gap shows);
 //! a replica's catch-up when a reassignment moves it; and the simulator's speed on a whole
 //! 10-simulated-second run (plus its 10 s heal), without and with the consumer group, with
-//! reassignments, and with brokers added and removed; and a broker's decommission.
+//! reassignments, and with brokers added and removed; a broker's decommission; and the KRaft
+//! quorum's commit rate and failover.
 //! `cargo xtask bench` runs it.
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -25,6 +26,7 @@ mod benches {
     use kite_shared::replication::broker::BrokerConfig;
     use kite_shared::replication::local::{LOCAL_TICK_MS, LocalCluster};
     use kite_shared::replication::protocol::TopicPartition;
+    use kite_shared::replication::quorum::{QuorumMessage, QuorumNode, QuorumState};
     use kite_shared::replication::sim::{SimConfig, run};
 
     const RECORDS_PER_BATCH: usize = 1000;
@@ -160,6 +162,106 @@ mod benches {
                     cluster.advance(LOCAL_TICK_MS);
                 }
                 cluster
+            });
+    }
+
+    /// Three KRaft voters (`replication::quorum`) on a perfect network: each message delivered
+    /// at once, in order, every voter ticked every 10 ms of virtual time.
+    struct Quorum {
+        now: i64,
+        rng: kite_shared::random::Rng,
+        nodes: Vec<Option<QuorumNode<u64>>>,
+    }
+
+    impl Quorum {
+        fn new(seed: u64) -> Quorum {
+            let mut rng = kite_shared::random::Rng::from_seed(seed);
+            let voters = [0, 1, 2];
+            let nodes = voters
+                .iter()
+                .map(|&id| {
+                    Some(QuorumNode::start(id, &voters, QuorumState::default(), Vec::new(), 0, &mut rng))
+                })
+                .collect();
+            let mut quorum = Quorum { now: 0, rng, nodes };
+            while quorum.leader().is_none() {
+                quorum.step();
+            }
+            quorum
+        }
+
+        fn leader(&self) -> Option<usize> {
+            self.nodes.iter().position(|n| n.as_ref().is_some_and(QuorumNode::is_leader))
+        }
+
+        fn deliver(&mut self, from: i32, out: Vec<(i32, QuorumMessage<u64>)>) {
+            let mut queue: std::collections::VecDeque<(i32, i32, QuorumMessage<u64>)> =
+                out.into_iter().map(|(to, m)| (from, to, m)).collect();
+            while let Some((from, to, message)) = queue.pop_front() {
+                let mut next = Vec::new();
+                if let Some(Some(node)) = self.nodes.get_mut(to as usize) {
+                    node.handle(self.now, from, message, &mut self.rng, &mut next);
+                }
+                queue.extend(next.into_iter().map(|(t, m)| (to, t, m)));
+            }
+        }
+
+        fn step(&mut self) {
+            self.now += LOCAL_TICK_MS;
+            for id in 0..self.nodes.len() {
+                let mut out = Vec::new();
+                if let Some(Some(node)) = self.nodes.get_mut(id) {
+                    node.tick(self.now, &mut self.rng, &mut out);
+                }
+                self.deliver(id as i32, out);
+            }
+        }
+    }
+
+    /// The controller quorum's commit rate: the leader appends 1,000 metadata records and they
+    /// commit once both followers have fetched them (a majority with the leader). One item = one
+    /// record committed.
+    #[divan::bench(sample_count = 20)]
+    fn quorum_commit_1000_records(bencher: Bencher) {
+        const RECORDS: u64 = 1000;
+        bencher.counter(ItemsCount::new(RECORDS as usize)).with_inputs(|| Quorum::new(1)).bench_local_values(
+            |mut quorum| {
+                let leader = quorum.leader().expect("elected");
+                let now = quorum.now;
+                let node = quorum.nodes[leader].as_mut().expect("running");
+                let first = node.log().len() as i64;
+                for value in 0..RECORDS {
+                    node.propose(now, value);
+                }
+                while quorum.nodes[leader].as_ref().expect("running").high_watermark()
+                    < first + RECORDS as i64
+                {
+                    quorum.step();
+                }
+                quorum
+            },
+        );
+    }
+
+    /// A controller failover: the active controller (the quorum's leader) crashes; the followers'
+    /// fetch timeout, a pre-vote and a vote later another leads. Wall time for the whole failover
+    /// (about 2.1 s of virtual time: `shared/tests/quorum.rs` reports it). One item = one failover.
+    #[divan::bench(sample_count = 20)]
+    fn quorum_failover(bencher: Bencher) {
+        let mut seed = 0;
+        bencher
+            .counter(ItemsCount::new(1usize))
+            .with_inputs(|| {
+                seed += 1;
+                Quorum::new(seed)
+            })
+            .bench_local_values(|mut quorum| {
+                let old = quorum.leader().expect("elected");
+                quorum.nodes[old] = None;
+                while quorum.leader().is_none() {
+                    quorum.step();
+                }
+                quorum
             });
     }
 

@@ -1,6 +1,7 @@
 //! The replicated cluster, as Kafka runs it: brokers holding partition replicas (`broker`,
 //! `partition`), a controller keeping the metadata (`controller`), moving replicas (`reassignment`) and
-//! decommissioning brokers (`decommission`), the messages between them
+//! decommissioning brokers (`decommission`), the KRaft quorum's consensus (`quorum`, not yet
+//! the controller's: a single controller still decides), the messages between them
 //! (`protocol`), the deterministic simulator that runs them
 //! under faults (`sim`), the checker that judges a run (`check`), and an in-process cluster with
 //! a perfect network for tests and benchmarks (`local`). All sans-IO: time, the network and
@@ -13,5 +14,6 @@ pub mod decommission;
 pub mod local;
 pub mod partition;
 pub mod protocol;
+pub mod quorum;
 pub mod reassignment;
 pub mod sim;

@@ -1,0 +1,321 @@
+//! The controller quorum's consensus (`replication::quorum`, KIP-595) under a network that
+//! delays, drops and reorders messages and cuts voters off, with voters crashing and restarting
+//! over what they kept durable: at most one leader per epoch, and no committed entry ever lost
+//! or changed; once everything heals, a leader commits again. Seeds replay exactly.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::collections::BTreeMap;
+
+use kite_shared::random::Rng;
+use kite_shared::replication::quorum::{
+    Entry, PlantedQuorumBug, QUORUM_ELECTION_BACKOFF_MAX_MS, QUORUM_ELECTION_TIMEOUT_MS,
+    QUORUM_FETCH_TIMEOUT_MS, QuorumMessage, QuorumNode, QuorumOutbox, QuorumState, VoterId,
+};
+
+const TICK_MS: i64 = 10;
+/// The leader appends a record this often.
+const PROPOSE_EVERY_MS: i64 = 20;
+/// How long the faults last, then how long the healed quorum gets.
+const FAULTS_MS: i64 = 10_000;
+const HEAL_MS: i64 = 5_000;
+/// A message takes 1 to this many ms.
+const MAX_DELAY_MS: u64 = 20;
+/// This share of messages is lost, in percent.
+const DROP_PERCENT: u64 = 5;
+/// Seeds of each quorum size (`KITE_QUORUM_SEEDS` asks for more).
+const SEEDS: u64 = 200;
+
+fn seeds() -> u64 {
+    std::env::var("KITE_QUORUM_SEEDS").ok().and_then(|v| v.parse().ok()).unwrap_or(SEEDS)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Fault {
+    Crashed(VoterId),
+    Isolated(VoterId),
+}
+
+struct World {
+    now: i64,
+    rng: Rng,
+    voters: Vec<VoterId>,
+    /// Each voter; `None` while it is crashed, with what it kept durable.
+    nodes: BTreeMap<VoterId, Option<QuorumNode<u64>>>,
+    kept: BTreeMap<VoterId, (QuorumState, Vec<Entry<u64>>)>,
+    network: BTreeMap<(i64, u64), (VoterId, VoterId, QuorumMessage<u64>)>,
+    sequence: u64,
+    fault: Option<Fault>,
+    next_fault_ms: i64,
+    next_value: u64,
+    /// The leader of each epoch seen.
+    leaders: BTreeMap<i32, VoterId>,
+    /// Everything ever committed, in order: every voter's committed prefix must agree with it.
+    committed: Vec<Entry<u64>>,
+    violations: Vec<String>,
+    bug: Option<PlantedQuorumBug>,
+}
+
+impl World {
+    fn new(seed: u64, count: i32) -> World {
+        World::planted(seed, count, None)
+    }
+
+    fn planted(seed: u64, count: i32, bug: Option<PlantedQuorumBug>) -> World {
+        let mut rng = Rng::from_seed(seed);
+        let voters: Vec<VoterId> = (0..count).collect();
+        let nodes = voters
+            .iter()
+            .map(|&id| {
+                let mut node =
+                    QuorumNode::start(id, &voters, QuorumState::default(), Vec::new(), 0, &mut rng);
+                node.planted_bug = bug;
+                (id, Some(node))
+            })
+            .collect();
+        World {
+            now: 0,
+            rng,
+            voters,
+            nodes,
+            kept: BTreeMap::new(),
+            network: BTreeMap::new(),
+            sequence: 0,
+            fault: None,
+            next_fault_ms: 1_000,
+            next_value: 0,
+            leaders: BTreeMap::new(),
+            committed: Vec::new(),
+            violations: Vec::new(),
+            bug,
+        }
+    }
+
+    fn send(&mut self, from: VoterId, out: QuorumOutbox<u64>) {
+        for (to, message) in out {
+            if self.rng.next_u64() % 100 < DROP_PERCENT {
+                continue;
+            }
+            let at = self.now + 1 + (self.rng.next_u64() % MAX_DELAY_MS) as i64;
+            self.sequence += 1;
+            self.network.insert((at, self.sequence), (from, to, message));
+        }
+    }
+
+    fn cut(&self, a: VoterId, b: VoterId) -> bool {
+        matches!(self.fault, Some(Fault::Isolated(v)) if v == a || v == b)
+    }
+
+    fn run(&mut self, until: i64, faults: bool) {
+        while self.now < until {
+            let next_tick = self.now + TICK_MS;
+            while let Some((&(at, seq), _)) = self.network.iter().next() {
+                if at > next_tick {
+                    break;
+                }
+                let (from, to, message) = self.network.remove(&(at, seq)).expect("listed");
+                self.now = self.now.max(at);
+                if self.cut(from, to) {
+                    continue;
+                }
+                let (mut out, now) = (Vec::new(), self.now);
+                if let Some(Some(node)) = self.nodes.get_mut(&to) {
+                    node.handle(now, from, message, &mut self.rng, &mut out);
+                }
+                self.send(to, out);
+                self.check();
+            }
+            self.now = next_tick;
+            for id in self.voters.clone() {
+                let (mut out, now) = (Vec::new(), self.now);
+                if let Some(Some(node)) = self.nodes.get_mut(&id) {
+                    node.tick(now, &mut self.rng, &mut out);
+                    if self.now % PROPOSE_EVERY_MS == 0 && node.is_leader() {
+                        node.propose(now, self.next_value);
+                        self.next_value += 1;
+                    }
+                }
+                self.send(id, out);
+            }
+            self.check();
+            if faults {
+                self.nemesis();
+            }
+        }
+    }
+
+    /// One fault at a time: a voter crashes (keeping its durable state) or is cut off, and comes
+    /// back 0.3–1.8 s later.
+    fn nemesis(&mut self) {
+        if self.now < self.next_fault_ms {
+            return;
+        }
+        self.next_fault_ms = self.now + 300 + (self.rng.next_u64() % 1_500) as i64;
+        match self.fault.take() {
+            Some(Fault::Crashed(id)) => self.restart(id),
+            Some(Fault::Isolated(_)) => {}
+            None => {
+                let id = self.voters[(self.rng.next_u64() % self.voters.len() as u64) as usize];
+                if self.rng.next_u64().is_multiple_of(2) {
+                    let node = self.nodes.get_mut(&id).and_then(Option::take).expect("running");
+                    self.kept.insert(id, (node.quorum_state(), node.log().to_vec()));
+                    self.fault = Some(Fault::Crashed(id));
+                } else {
+                    self.fault = Some(Fault::Isolated(id));
+                }
+            }
+        }
+    }
+
+    fn restart(&mut self, id: VoterId) {
+        let (state, log) = self.kept.remove(&id).expect("kept when it crashed");
+        let mut node = QuorumNode::start(id, &self.voters, state, log, self.now, &mut self.rng);
+        node.planted_bug = self.bug;
+        self.nodes.insert(id, Some(node));
+    }
+
+    fn heal(&mut self) {
+        if let Some(Fault::Crashed(id)) = self.fault.take() {
+            self.restart(id);
+        }
+    }
+
+    /// At most one leader per epoch; every voter's committed prefix is the one committed so far
+    /// (extended by the longest).
+    fn check(&mut self) {
+        for (&id, node) in &self.nodes {
+            let Some(node) = node else { continue };
+            if node.is_leader() {
+                let leader = *self.leaders.entry(node.epoch()).or_insert(id);
+                if leader != id {
+                    self.violations.push(format!("epoch {}: leaders {leader} and {id}", node.epoch()));
+                }
+            }
+            let high_watermark = node.high_watermark() as usize;
+            let log = node.log();
+            if high_watermark > log.len() {
+                self.violations
+                    .push(format!("voter {id}: high watermark {high_watermark} past its log {}", log.len()));
+                continue;
+            }
+            let agreed = high_watermark.min(self.committed.len());
+            if log[..agreed] != self.committed[..agreed] {
+                let at = (0..agreed).find(|&i| log[i] != self.committed[i]).unwrap_or(0);
+                self.violations.push(format!("voter {id}: committed entry {at} differs or was lost"));
+            }
+            if high_watermark > self.committed.len() {
+                self.committed.extend_from_slice(&log[self.committed.len()..high_watermark]);
+            }
+        }
+    }
+
+    fn leader(&self) -> Option<VoterId> {
+        self.nodes.iter().find(|(_, n)| n.as_ref().is_some_and(QuorumNode::is_leader)).map(|(&id, _)| id)
+    }
+}
+
+fn sweep(count: i32) -> Vec<String> {
+    sweep_with(count, 0..seeds(), None)
+}
+
+fn sweep_with(count: i32, seeds: std::ops::Range<u64>, bug: Option<PlantedQuorumBug>) -> Vec<String> {
+    let mut failures = Vec::new();
+    for seed in seeds {
+        let mut world = World::planted(seed, count, bug);
+        world.run(FAULTS_MS, true);
+        world.heal();
+        let committed_before = world.committed.len();
+        world.run(FAULTS_MS + HEAL_MS, false);
+        if world.leader().is_none() {
+            world.violations.push("no leader after healing".into());
+        }
+        if world.committed.len() <= committed_before {
+            world.violations.push(format!("nothing committed after healing ({committed_before} before)"));
+        }
+        if let Some(first) = world.violations.first() {
+            failures.push(format!(
+                "{count} voters, seed {seed}: {first} ({} violations)",
+                world.violations.len()
+            ));
+        }
+    }
+    failures
+}
+
+#[test]
+fn three_voters_elect_one_leader_per_epoch_and_never_lose_a_commit() {
+    let failures = sweep(3);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn five_voters_elect_one_leader_per_epoch_and_never_lose_a_commit() {
+    let failures = sweep(5);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn one_voter_leads_at_once_and_commits_alone() {
+    let mut world = World::new(1, 1);
+    world.run(3_000, false);
+    assert_eq!(world.leader(), Some(0));
+    assert!(world.committed.len() > 50, "{} committed", world.committed.len());
+}
+
+/// A leader that resigns (a controlled shutdown) is replaced well within the fetch timeout the
+/// followers would otherwise wait out.
+#[test]
+fn a_resigning_leader_is_replaced_quickly() {
+    let mut world = World::new(3, 3);
+    world.run(3_000, false);
+    let old = world.leader().expect("a leader");
+    let epoch = world.nodes[&old].as_ref().unwrap().epoch();
+    let mut out = Vec::new();
+    world.nodes.get_mut(&old).unwrap().as_mut().unwrap().resign(&mut out);
+    world.send(old, out);
+    let resigned_at = world.now;
+    while world.leader().is_none_or(|l| world.nodes[&l].as_ref().unwrap().epoch() == epoch) {
+        world.run(world.now + TICK_MS, false);
+        assert!(world.now - resigned_at < QUORUM_FETCH_TIMEOUT_MS, "no new leader within the fetch timeout");
+    }
+    assert!(world.violations.is_empty(), "{:?}", world.violations);
+}
+
+/// Votes given without Raft's election restriction elect leaders that lack committed entries:
+/// the checker sees committed entries lost or changed.
+#[test]
+fn a_planted_vote_without_the_log_check_is_caught_losing_commits() {
+    let failures = sweep_with(3, 0..50, Some(PlantedQuorumBug::VoteWithoutLogCheck));
+    let lost =
+        failures.iter().filter(|f| f.contains("differs or was lost") || f.contains("past its log")).count();
+    assert!(lost > 0, "no commit lost in 50 seeds: {failures:?}");
+}
+
+/// The leader crashes: the followers' fetch timeout, a pre-vote and a vote later, another voter
+/// leads and commits again, within the fetch timeout plus two election timeouts with their
+/// random parts and a backoff (a bound, not a speed target: docs/benchmarks.md has the median).
+#[test]
+fn a_crashed_leader_is_replaced_and_commits_resume() {
+    const BOUND_MS: i64 =
+        QUORUM_FETCH_TIMEOUT_MS + 4 * QUORUM_ELECTION_TIMEOUT_MS + QUORUM_ELECTION_BACKOFF_MAX_MS;
+    let mut took = Vec::new();
+    for seed in 0..100 {
+        let mut world = World::new(seed, 3);
+        world.run(3_000, false);
+        let old = world.leader().expect("a leader after 3 s");
+        let node = world.nodes.get_mut(&old).and_then(Option::take).expect("running");
+        world.kept.insert(old, (node.quorum_state(), node.log().to_vec()));
+        let (crashed_at, committed) = (world.now, world.committed.len());
+        while world.leader().is_none() || world.committed.len() <= committed {
+            world.run(world.now + TICK_MS, false);
+            assert!(
+                world.now - crashed_at <= BOUND_MS,
+                "seed {seed}: no new leader committing within {BOUND_MS} ms"
+            );
+        }
+        assert!(world.violations.is_empty(), "seed {seed}: {:?}", world.violations);
+        took.push(world.now - crashed_at);
+    }
+    took.sort_unstable();
+    println!("failover (simulated ms): median {}, p90 {}, max {}", took[50], took[90], took[99]);
+}
