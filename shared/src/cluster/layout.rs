@@ -136,7 +136,10 @@ fn find(stores: &dyn LayoutStores, count: BrokerCount) -> Result<Found, String> 
         (Some(found), BrokerCount::ForNew(_)) => Ok(found),
         (Some(found), BrokerCount::Exactly(n)) if found.brokers() == n => Ok(found),
         (Some(Found::Replicated(stored)), BrokerCount::Exactly(_)) => {
-            Err(format!("holds a cluster of {stored} brokers; start it with --brokers {stored}"))
+            // Removed brokers keep their directories: the count is of broker ids given out.
+            Err(format!(
+                "holds a cluster of {stored} broker directories; start it without --brokers to open it as it is (or with --brokers {stored})"
+            ))
         }
         (Some(_), BrokerCount::Exactly(_)) => {
             Err("holds a single-broker cluster; start it with --brokers 1".to_string())
@@ -172,8 +175,20 @@ mod tests {
             (&Held(vec![]), ForNew(1), Ok(Found::New(1))),
             (&replicated, ForNew(1), Ok(Found::Replicated(3))),
             (&replicated, Exactly(3), Ok(Found::Replicated(3))),
-            (&replicated, Exactly(5), Err("holds a cluster of 3 brokers; start it with --brokers 3")),
-            (&replicated, Exactly(1), Err("holds a cluster of 3 brokers; start it with --brokers 3")),
+            (
+                &replicated,
+                Exactly(5),
+                Err(
+                    "holds a cluster of 3 broker directories; start it without --brokers to open it as it is (or with --brokers 3)",
+                ),
+            ),
+            (
+                &replicated,
+                Exactly(1),
+                Err(
+                    "holds a cluster of 3 broker directories; start it without --brokers to open it as it is (or with --brokers 3)",
+                ),
+            ),
             (
                 &Held(vec!["broker-0"]),
                 Exactly(3),
