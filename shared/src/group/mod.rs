@@ -1,6 +1,6 @@
 //! Consumer groups: the group coordinator a broker runs (`coordinator`), the records it keeps in
 //! `__consumer_offsets` (`offsets_topic`), the consumer client (`consumer`), the partition
-//! assignors a group's leader member runs (`assignor`, `sticky`), and which `__consumer_offsets`
+//! assignors a group's leader member runs (`assignor`, `sticky`, over `subscription`), and which `__consumer_offsets`
 //! partition coordinates a group (`coordinator_partition`).
 
 pub mod assignor;
@@ -9,6 +9,7 @@ pub mod coordinator;
 pub mod coordinator_record;
 pub mod offsets_topic;
 pub mod sticky;
+pub mod subscription;
 
 /// Java's `String.hashCode`: `31 * h + c` over the UTF-16 code units, wrapping.
 pub fn java_string_hash_code(text: &str) -> i32 {

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use super::assignor::{Assignment, Subscription};
+use super::subscription::{Assignment, Subscription};
 
 type Tp = (String, i32);
 
