@@ -207,3 +207,21 @@ fn a_leaving_broker_gets_no_new_replicas_and_leaves_once_its_moves_complete() {
     let ids: Vec<i32> = brokers(&mut cluster, now).iter().map(|b| b.id).collect();
     assert_eq!(ids, others);
 }
+
+/// A client cannot grow the cluster without end: past `MAX_BROKERS_PER_CLUSTER` broker ids
+/// (removed ones counted, since ids are not given again) `add_broker` is refused by name.
+#[test]
+fn brokers_are_added_up_to_the_limit() {
+    use kite_shared::limits::MAX_BROKERS_PER_CLUSTER;
+    let mut cluster = Cluster::replicated_in_memory(3, 3, T0);
+    for id in 3..MAX_BROKERS_PER_CLUSTER as i32 {
+        assert_eq!(cluster.handle(T0, Command::AddBroker), Reply::BrokerAdded { broker: id });
+    }
+    assert_eq!(
+        cluster.handle(T0, Command::RemoveBroker { broker: 15 }),
+        Reply::BrokerRemoval { broker: 15, moving: 0 }
+    );
+    let Reply::Error(refused) = cluster.handle(T0, Command::AddBroker) else { panic!("not refused") };
+    assert_eq!(refused.error, ErrorCode::PolicyViolation);
+    assert!(refused.message.contains("at most 16 brokers, removed ones counted"), "{}", refused.message);
+}
