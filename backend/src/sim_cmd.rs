@@ -14,16 +14,21 @@ pub(crate) struct SimArgs {
     #[arg(long, default_value = "0..100", value_parser = parse_seeds)]
     seeds: Range<u64>,
     /// Fault kinds the nemesis injects, comma-separated: `crash`, `partition` (isolate, cut off
-    /// from the brokers, network partitions, flaky links), `pause`, `disk` (full, slow); or `none`.
-    #[arg(long, default_value = "crash,partition,pause,disk")]
+    /// from the brokers, network partitions, flaky links), `pause`, `disk` (full, slow),
+    /// `controller` (crash, isolate, or cut a KRaft controller off from the others); or `none`.
+    #[arg(long, default_value = "crash,partition,pause,disk,controller")]
     faults: String,
+    /// KRaft controllers (quorum voters), 1 to 7.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=7))]
+    controllers: u8,
     /// Simulated milliseconds of workload and faults, before healing and draining.
     #[arg(long, default_value_t = 10_000)]
     duration_ms: i64,
     /// Give up a guarantee: `unclean-election`, `min-isr-1`, `acks-1` or
     /// `commit-before-processing`; or plant a bug in the replicas' code: `planted-hw-off-by-one`,
     /// `planted-skipped-truncation`, or in the controller's: `reassign-before-catch-up` (with
-    /// `--reassign`, on 4 brokers) (with `--host`: `lying-fsync`, a disk that ignores fsync;
+    /// `--reassign`, on 4 brokers), `controller-no-quorum` (a controller acting before its
+    /// metadata commits) (with `--host`: `lying-fsync`, a disk that ignores fsync;
     /// `skip-markers`, a transaction coordinator that commits without writing markers;
     /// `no-fencing`, one that never fences an older producer instance).
     #[arg(long)]
@@ -140,7 +145,7 @@ pub(crate) fn run_sweep(args: SimArgs) -> Result<bool, String> {
             format!("unknown --unsafe {name:?}; one of: {}", names.join(", "))
         })?),
     };
-    const KINDS: [&str; 4] = ["crash", "partition", "pause", "disk"];
+    const KINDS: [&str; 5] = ["crash", "partition", "pause", "disk", "controller"];
     let kinds: Vec<&str> = match args.faults.as_str() {
         "none" => Vec::new(),
         list => list.split(',').map(str::trim).collect(),
@@ -161,6 +166,8 @@ pub(crate) fn run_sweep(args: SimArgs) -> Result<bool, String> {
         config.partition_faults = partition;
         config.pause_faults = pause;
         config.disk_faults = disk;
+        config.controller_faults = has("controller");
+        config.controllers = usize::from(args.controllers);
         config.duration_ms = args.duration_ms;
         config.brokers = usize::from(args.brokers);
         config.replication_factor = config.replication_factor.min(config.brokers);
@@ -191,28 +198,7 @@ pub(crate) fn run_sweep(args: SimArgs) -> Result<bool, String> {
         }
         if !result.violations.is_empty() {
             failing += 1;
-            let mut replay = format!("cargo xtask sim --seeds {seed} --faults {}", args.faults);
-            if let Some(name) = &args.r#unsafe {
-                replay.push_str(&format!(" --unsafe {name}"));
-            }
-            if args.brokers != 3 {
-                replay.push_str(&format!(" --brokers {}", args.brokers));
-            }
-            if args.duration_ms != 10_000 {
-                replay.push_str(&format!(" --duration-ms {}", args.duration_ms));
-            }
-            if let Some(max) = args.max_faults {
-                replay.push_str(&format!(" --max-faults {max}"));
-            }
-            if args.fsync {
-                replay.push_str(" --fsync");
-            }
-            if args.reassign {
-                replay.push_str(" --reassign");
-            }
-            if args.membership {
-                replay.push_str(" --membership");
-            }
+            let replay = replay_command(&args, seed);
             println!(
                 "FAIL {} — first: {} — replay: {replay} --trace",
                 summary(&config, &result),
@@ -228,4 +214,34 @@ pub(crate) fn run_sweep(args: SimArgs) -> Result<bool, String> {
         seeds as f64 / started.elapsed().as_secs_f64()
     );
     Ok(failing == 0)
+}
+
+/// The command that runs `seed` again as this sweep ran it.
+fn replay_command(args: &SimArgs, seed: u64) -> String {
+    let mut replay = format!("cargo xtask sim --seeds {seed} --faults {}", args.faults);
+    if let Some(name) = &args.r#unsafe {
+        replay.push_str(&format!(" --unsafe {name}"));
+    }
+    if args.controllers != 3 {
+        replay.push_str(&format!(" --controllers {}", args.controllers));
+    }
+    if args.brokers != 3 {
+        replay.push_str(&format!(" --brokers {}", args.brokers));
+    }
+    if args.duration_ms != 10_000 {
+        replay.push_str(&format!(" --duration-ms {}", args.duration_ms));
+    }
+    if let Some(max) = args.max_faults {
+        replay.push_str(&format!(" --max-faults {max}"));
+    }
+    if args.fsync {
+        replay.push_str(" --fsync");
+    }
+    if args.reassign {
+        replay.push_str(" --reassign");
+    }
+    if args.membership {
+        replay.push_str(" --membership");
+    }
+    replay
 }

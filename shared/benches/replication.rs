@@ -180,7 +180,15 @@ mod benches {
             let nodes = voters
                 .iter()
                 .map(|&id| {
-                    Some(QuorumNode::start(id, &voters, QuorumState::default(), Vec::new(), 0, &mut rng))
+                    Some(QuorumNode::start(
+                        id,
+                        &voters,
+                        QuorumState::default(),
+                        None,
+                        Vec::new(),
+                        0,
+                        &mut rng,
+                    ))
                 })
                 .collect();
             let mut quorum = Quorum { now: 0, rng, nodes };
@@ -230,9 +238,11 @@ mod benches {
                 let now = quorum.now;
                 let node = quorum.nodes[leader].as_mut().expect("running");
                 let first = node.log().len() as i64;
+                let mut out = Vec::new();
                 for value in 0..RECORDS {
-                    node.propose(now, value);
+                    node.propose(now, value, &mut out);
                 }
+                quorum.deliver(leader as i32, out);
                 while quorum.nodes[leader].as_ref().expect("running").high_watermark()
                     < first + RECORDS as i64
                 {

@@ -13,6 +13,9 @@ pub enum NodeId {
     Broker(BrokerId),
     /// A client (a producer, a consumer or an admin), by its number on the network.
     Client(u32),
+    /// One controller of the KRaft quorum, by its id (`NodeId::Controller` is whichever of
+    /// them is active).
+    Voter(i32),
 }
 
 impl std::fmt::Display for NodeId {
@@ -21,6 +24,7 @@ impl std::fmt::Display for NodeId {
             NodeId::Controller => write!(f, "controller"),
             NodeId::Broker(id) => write!(f, "broker-{id}"),
             NodeId::Client(id) => write!(f, "client-{id}"),
+            NodeId::Voter(id) => write!(f, "controller-{id}"),
         }
     }
 }

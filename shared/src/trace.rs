@@ -166,6 +166,14 @@ pub enum Event {
         /// Its id.
         broker: BrokerId,
     },
+    /// A controller won the quorum's election: it is the active controller of `epoch`, over
+    /// the metadata log it holds.
+    ControllerActivated {
+        /// The controller's id.
+        controller: i32,
+        /// The quorum epoch it leads.
+        epoch: i32,
+    },
     /// A follower cut its log back to where it diverged from the leader's, found through the
     /// leader epochs (KIP-101, KIP-279); the records after that point are gone from it.
     Truncated {
@@ -334,8 +342,26 @@ impl Event {
         }
     }
 
-    /// A broker's registration changing (added, registered, fenced, leaving, unregistered), as
-    /// the trace prints it.
+    /// A transaction's state or marker, as the trace prints it.
+    fn fmt_transaction(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Event::TransactionState { transactional_id, producer_id, producer_epoch, state, partitions } => {
+                write!(
+                    f,
+                    "transaction {transactional_id} {state} (producer {producer_id} epoch {producer_epoch}, {partitions} partitions)"
+                )
+            }
+            Event::TransactionMarker { tp, producer_id, commit, offset } => write!(
+                f,
+                "{tp}@{offset} {} marker for producer {producer_id}",
+                if *commit { "COMMIT" } else { "ABORT" }
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// A broker's registration changing (added, registered, fenced, leaving, unregistered), or
+    /// a controller taking office, as the trace prints it.
     fn fmt_registration(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Event::Fenced { broker } => write!(f, "broker-{broker} fenced"),
@@ -349,6 +375,9 @@ impl Event {
                 write!(f, "broker-{broker} unregistered: it left the cluster")
             }
             Event::BrokerAdded { broker } => write!(f, "broker-{broker} added to the cluster"),
+            Event::ControllerActivated { controller, epoch } => {
+                write!(f, "controller-{controller} active (quorum epoch {epoch})")
+            }
             _ => Ok(()),
         }
     }
@@ -357,17 +386,7 @@ impl Event {
 impl std::fmt::Display for Event {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Event::TransactionState { transactional_id, producer_id, producer_epoch, state, partitions } => {
-                write!(
-                    f,
-                    "transaction {transactional_id} {state} (producer {producer_id} epoch {producer_epoch}, {partitions} partitions)"
-                )
-            }
-            Event::TransactionMarker { tp, producer_id, commit, offset } => write!(
-                f,
-                "{tp}@{offset} {} marker for producer {producer_id}",
-                if *commit { "COMMIT" } else { "ABORT" }
-            ),
+            Event::TransactionState { .. } | Event::TransactionMarker { .. } => self.fmt_transaction(f),
             Event::ProduceSent { client, tp, to, value, acks } => {
                 write!(f, "client-{client} produce {value} to {tp} via broker-{to} acks={acks:?}")
             }
@@ -407,7 +426,9 @@ impl std::fmt::Display for Event {
             Event::Fenced { .. } | Event::Unfenced { .. } | Event::BrokerAdded { .. } => {
                 self.fmt_registration(f)
             }
-            Event::BrokerLeaving { .. } | Event::BrokerUnregistered { .. } => self.fmt_registration(f),
+            Event::BrokerLeaving { .. }
+            | Event::BrokerUnregistered { .. }
+            | Event::ControllerActivated { .. } => self.fmt_registration(f),
             Event::Truncated { broker, tp, to_offset, reason } => {
                 write!(f, "broker-{broker} truncated {tp} to {to_offset} ({reason})")
             }

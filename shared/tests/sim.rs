@@ -197,6 +197,49 @@ fn brokers_joining_and_leaving_under_faults_keep_every_acknowledged_write() {
     assert!(added > 0 && removed > 0, "{added} brokers added, {removed} removed");
 }
 
+/// Seeds of the safe setting whose controller faults are checked for failovers below.
+const FAILOVER_SEEDS: u64 = 300;
+
+/// The nemesis crashes, isolates and cuts off controllers (the active one half the time); the
+/// quorum elects another, which replays the metadata log and carries on: nothing committed is
+/// lost, brokers only ever act on committed metadata, and no acknowledged write is lost. The
+/// runs do fail over.
+#[test]
+fn controller_failovers_keep_the_metadata_and_every_acknowledged_write() {
+    let (mut failures, mut failovers) = (Vec::new(), 0);
+    for seed in 0..FAILOVER_SEEDS {
+        let config = SimConfig::safe(seed);
+        let result = run(&config);
+        if !result.violations.is_empty() {
+            failures.push(format!("{}; first: {}", summary(&config, &result), result.violations[0]));
+        }
+        let activations = result
+            .trace
+            .events
+            .iter()
+            .filter(|(_, e)| matches!(e, Event::ControllerActivated { .. }))
+            .count();
+        failovers += activations.saturating_sub(1);
+    }
+    assert!(failures.is_empty(), "{} seeds failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failovers >= FAILOVER_SEEDS as usize / 10,
+        "only {failovers} failovers in {FAILOVER_SEEDS} seeds"
+    );
+}
+
+/// A controller planted to act without a majority (it sends what it decided before its
+/// metadata records commit) is caught: brokers are sent partition states no quorum committed,
+/// and acknowledged writes are lost to the two controllers' conflicting leaders.
+#[test]
+fn a_planted_controller_acting_without_a_majority_is_caught() {
+    let setting = Unsafe::PlantedControllerNoQuorum;
+    let uncommitted = first_caught(setting, |v| matches!(v, Violation::UncommittedMetadataSent { .. }));
+    assert!(uncommitted.is_some(), "no uncommitted metadata sent in {UNSAFE_SEED_BUDGET} seeds");
+    let lost = first_caught(setting, |v| matches!(v, Violation::LostWrite { .. }));
+    assert!(lost.is_some(), "no acknowledged write lost in {UNSAFE_SEED_BUDGET} seeds");
+}
+
 /// A controller that completes a move before the added replicas caught up (counting them in
 /// sync at once) hands leadership to an empty replica: acknowledged records are lost.
 #[test]

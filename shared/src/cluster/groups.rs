@@ -471,7 +471,9 @@ impl Cluster {
             }
             let answers = match to {
                 NodeId::Client(_) => vec![(to, message)],
-                NodeId::Controller | NodeId::Broker(_) => self.broker_serves(now_ms, from, message),
+                NodeId::Controller | NodeId::Voter(_) | NodeId::Broker(_) => {
+                    self.broker_serves(now_ms, from, message)
+                }
             };
             for (to, answer) in answers {
                 let NodeId::Client(id) = to else { continue };

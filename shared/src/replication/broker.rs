@@ -551,8 +551,9 @@ impl Broker {
                 };
                 out.push((from, Message::DeleteRecordsResponse { tp, correlation, result }));
             }
-            // Only the controller and clients receive these.
+            // Only the controllers and clients receive these.
             Message::BrokerHeartbeat { .. }
+            | Message::Quorum(_)
             | Message::AlterPartition { .. }
             | Message::ProduceResponse { .. }
             | Message::Metadata { .. }

@@ -52,6 +52,8 @@ pub struct History {
     /// Partitions the group had not caught up on when the run ended: (partition, the next
     /// offset it would process, the log end).
     pub group_behind: Vec<(TopicPartition, i64, i64)>,
+    /// What the controller quorum did (`kraft`), when the run had one.
+    pub kraft: Option<super::kraft::KraftObservations>,
 }
 
 /// One record a group member finished processing. `session` counts the times the partition was
@@ -178,6 +180,36 @@ pub enum Violation {
         /// The partition's high watermark at the end of the run.
         end: i64,
     },
+    /// Two controllers were active in the same quorum epoch.
+    TwoActiveControllers {
+        /// The epoch.
+        epoch: i32,
+        /// The controllers that led it.
+        controllers: Vec<i32>,
+    },
+    /// A committed metadata record was missing from a later active controller's log.
+    CommittedMetadataLost {
+        /// Its offset in the metadata log.
+        offset: i64,
+        /// The epoch it was committed in.
+        epoch: i32,
+    },
+    /// A broker was sent a partition state whose metadata record never committed.
+    UncommittedMetadataSent {
+        /// The partition.
+        tp: TopicPartition,
+        /// The state's leader epoch.
+        leader_epoch: i32,
+        /// The state's partition epoch.
+        partition_epoch: i32,
+    },
+    /// One leader epoch of a partition was given to two different brokers.
+    LeaderEpochReused {
+        /// The partition.
+        tp: TopicPartition,
+        /// The leader epoch.
+        leader_epoch: i32,
+    },
 }
 
 impl std::fmt::Display for Violation {
@@ -214,6 +246,22 @@ impl std::fmt::Display for Violation {
             }
             Violation::GroupBehind { tp, next, end } => {
                 write!(f, "the group stopped at {tp}@{next}, the log ends at {end}")
+            }
+            Violation::TwoActiveControllers { epoch, controllers } => {
+                write!(f, "controllers {controllers:?} were all active in quorum epoch {epoch}")
+            }
+            Violation::CommittedMetadataLost { offset, epoch } => {
+                write!(
+                    f,
+                    "committed metadata record {offset} (epoch {epoch}) missing from a later active controller's log"
+                )
+            }
+            Violation::UncommittedMetadataSent { tp, leader_epoch, partition_epoch } => write!(
+                f,
+                "{tp} leader epoch {leader_epoch} partition epoch {partition_epoch} was sent to brokers but never committed"
+            ),
+            Violation::LeaderEpochReused { tp, leader_epoch } => {
+                write!(f, "{tp} leader epoch {leader_epoch} was given to two different brokers")
             }
             Violation::ReplicaDivergence { tp, broker, offset } => {
                 write!(
@@ -296,7 +344,36 @@ pub fn check(history: &History) -> Vec<Violation> {
         violations.push(Violation::ReplicaDivergence { tp: tp.clone(), broker: *broker, offset: *offset });
     }
     check_group(history, &mut violations);
+    if let Some(kraft) = &history.kraft {
+        check_kraft(kraft, &mut violations);
+    }
     violations
+}
+
+/// The controller quorum's guarantees: one active controller per epoch, committed metadata
+/// never lost, nothing sent to a broker before it committed, a leader epoch never reused.
+fn check_kraft(kraft: &super::kraft::KraftObservations, violations: &mut Vec<Violation>) {
+    for (&epoch, controllers) in &kraft.activations {
+        if controllers.len() > 1 {
+            violations.push(Violation::TwoActiveControllers {
+                epoch,
+                controllers: controllers.iter().copied().collect(),
+            });
+        }
+    }
+    for &(offset, epoch, _) in &kraft.lost {
+        violations.push(Violation::CommittedMetadataLost { offset, epoch });
+    }
+    for (tp, leader_epoch, partition_epoch) in kraft.released_states.difference(&kraft.committed_states) {
+        violations.push(Violation::UncommittedMetadataSent {
+            tp: tp.clone(),
+            leader_epoch: *leader_epoch,
+            partition_epoch: *partition_epoch,
+        });
+    }
+    for (tp, leader_epoch) in &kraft.leader_epoch_conflicts {
+        violations.push(Violation::LeaderEpochReused { tp: tp.clone(), leader_epoch: *leader_epoch });
+    }
 }
 
 /// At-least-once for the consumer group: every acknowledged record in the final log was
@@ -385,5 +462,28 @@ mod tests {
         history.final_logs.insert(tp(), BTreeMap::from([(0, "a".into()), (1, "c".into())]));
         history.consumed.clear();
         assert!(check(&history).is_empty());
+    }
+
+    #[test]
+    fn each_kind_of_quorum_violation_is_named() {
+        use super::super::kraft::KraftObservations;
+        let mut kraft = KraftObservations::default();
+        kraft.activations.insert(1, [0].into());
+        kraft.activations.insert(2, [1, 2].into());
+        kraft.lost.push((4, 1, None));
+        kraft.committed_states.insert((tp(), 0, 0));
+        kraft.released_states.extend([(tp(), 0, 0), (tp(), 1, 1)]);
+        kraft.leader_epoch_conflicts.push((tp(), 1));
+        let history = History { kraft: Some(kraft), ..History::default() };
+        let found: Vec<String> = check(&history).iter().map(ToString::to_string).collect();
+        assert_eq!(
+            found,
+            [
+                "controllers [1, 2] were all active in quorum epoch 2",
+                "committed metadata record 4 (epoch 1) missing from a later active controller's log",
+                "t-0 leader epoch 1 partition epoch 1 was sent to brokers but never committed",
+                "t-0 leader epoch 1 was given to two different brokers",
+            ]
+        );
     }
 }

@@ -55,6 +55,9 @@ pub struct Controller {
     recorded_at: BTreeMap<TopicPartition, usize>,
     /// How many records were ever appended (KRaft's log end offset): compaction keeps it.
     metadata_end_offset: u64,
+    /// Records appended since the quorum last took them (`take_appended`), for it to
+    /// replicate; `None` while no quorum runs this controller (nothing is kept then).
+    appended: Option<Vec<MetadataRecord>>,
     /// Replicas a completed reassignment removed, with the resends they still get.
     departed: BTreeMap<(BrokerId, TopicPartition), u32>,
     /// Brokers decommissioned and unregistered: their heartbeats are not answered (a removed
@@ -97,6 +100,7 @@ impl Controller {
             metadata_log: Vec::new(),
             recorded_at: BTreeMap::new(),
             metadata_end_offset: 0,
+            appended: None,
             last_preferred_check_ms: 0,
             last_resend_ms: 0,
             departed: BTreeMap::new(),
@@ -124,8 +128,17 @@ impl Controller {
             MetadataRecord::RemoveTopic { name } => self.recorded_at.retain(|tp, _| &tp.topic != name),
             _ => {}
         }
+        if let Some(appended) = &mut self.appended {
+            appended.push(record.clone());
+        }
         self.metadata_log.push(record);
         self.metadata_end_offset += 1;
+    }
+
+    /// The records appended since the last call, in order: what the controller quorum
+    /// replicates before anything decided with them reaches a broker (`kraft`).
+    pub fn take_appended(&mut self) -> Vec<MetadataRecord> {
+        self.appended.replace(Vec::new()).unwrap_or_default()
     }
 
     /// Replaces the metadata log with its snapshot once it has grown well past one.

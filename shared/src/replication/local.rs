@@ -164,7 +164,8 @@ impl LocalCluster {
             }
             let mut out = Outbox::new();
             match to {
-                NodeId::Controller => {
+                // One controller here: it is every voter's address too.
+                NodeId::Controller | NodeId::Voter(_) => {
                     self.controller.handle(self.now_ms, from, message, &mut out, &mut self.trace)
                 }
                 NodeId::Broker(id) if self.down.contains(&id) => continue,
@@ -382,7 +383,7 @@ impl LinkEnd {
 impl From<NodeId> for LinkEnd {
     fn from(node: NodeId) -> LinkEnd {
         match node {
-            NodeId::Controller => LinkEnd::Controller,
+            NodeId::Controller | NodeId::Voter(_) => LinkEnd::Controller,
             NodeId::Broker(id) => LinkEnd::Broker(id),
             NodeId::Client(_) => LinkEnd::Clients,
         }

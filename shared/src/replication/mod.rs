@@ -1,7 +1,8 @@
 //! The replicated cluster, as Kafka runs it: brokers holding partition replicas (`broker`,
 //! `partition`), a controller keeping the metadata (`controller`), moving replicas (`reassignment`) and
-//! decommissioning brokers (`decommission`), the KRaft quorum's consensus (`quorum`, not yet
-//! the controller's: a single controller still decides), the messages between them
+//! decommissioning brokers (`decommission`), the KRaft quorum's consensus (`quorum`) and the
+//! controllers running on it (`kraft`: in the simulator; the in-process cluster the hosts run
+//! still has one controller), the messages between them
 //! (`protocol`), the deterministic simulator that runs them
 //! under faults (`sim`), the checker that judges a run (`check`), and an in-process cluster with
 //! a perfect network for tests and benchmarks (`local`). All sans-IO: time, the network and
@@ -11,6 +12,7 @@ pub mod broker;
 pub mod check;
 pub mod controller;
 pub mod decommission;
+pub mod kraft;
 pub mod local;
 pub mod partition;
 pub mod protocol;

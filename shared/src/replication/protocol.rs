@@ -232,6 +232,9 @@ pub enum Message {
         /// Every partition of every topic, as the controller records it now.
         partitions: Vec<PartitionState>,
     },
+    /// Between the controllers: the KRaft quorum's own RPCs (Vote, BeginQuorumEpoch,
+    /// EndQuorumEpoch, Fetch of the metadata log).
+    Quorum(super::quorum::QuorumMessage<MetadataRecord>),
 }
 
 /// One record of the controller's metadata log (KRaft's `__cluster_metadata`), in order. A host

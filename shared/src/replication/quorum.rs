@@ -25,8 +25,13 @@ pub const QUORUM_FETCH_TIMEOUT_MS: i64 = 2_000;
 /// Kafka's `controller.quorum.election.backoff.max.ms` default: a candidate whose election
 /// failed waits up to this long (at random) before the next.
 pub const QUORUM_ELECTION_BACKOFF_MAX_MS: i64 = 1_000;
-/// A follower fetches again after this long without an answer (a lost request or response).
+/// A follower fetches again after this long without an answer (a lost request or response),
+/// beyond the time the leader may hold its request (`QUORUM_FETCH_MAX_WAIT_MS`).
 pub const QUORUM_FETCH_RETRY_MS: i64 = 100;
+/// How long a leader holds a caught-up follower's Fetch before answering it empty (Kafka's
+/// fetch long-poll, as a broker's `replica.fetch.wait.max.ms`): a new entry, or a high
+/// watermark that moved, answers it at once, so a record commits in two round trips.
+pub const QUORUM_FETCH_MAX_WAIT_MS: i64 = 500;
 /// A leader announces itself again (BeginQuorumEpoch) to a voter that has not fetched from it
 /// this long into its epoch (the first announcement may have been lost).
 pub const QUORUM_BEGIN_EPOCH_RETRY_MS: i64 = 200;
@@ -45,6 +50,20 @@ pub struct Entry<R> {
     pub epoch: i32,
     /// The record; `None`: a LeaderChange control record.
     pub record: Option<R>,
+}
+
+/// A snapshot of a log's committed prefix (KIP-630): the records that rebuild the state the
+/// entries below `end_offset` built (the caller's compaction of them), and the epoch of the last
+/// entry it replaces. A voter keeps its log from `end_offset` on; a follower that needs what
+/// the snapshot replaced is sent the snapshot (Kafka's FetchSnapshot).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot<R> {
+    /// The offset after the last entry it covers.
+    pub end_offset: i64,
+    /// The epoch of that entry.
+    pub last_epoch: i32,
+    /// The state, as records.
+    pub records: Vec<R>,
 }
 
 /// What a voter keeps durable besides its log (Kafka's `quorum-state` file): its epoch, whom it
@@ -145,6 +164,9 @@ pub enum FetchResult<R> {
     },
     /// Not the leader of the epoch asked (the response's `leader` says who is, if known).
     NotLeader,
+    /// What the follower needs next was compacted into this snapshot: it starts over from it
+    /// (KIP-630's FetchSnapshot, in one answer here).
+    Snapshot(Snapshot<R>),
 }
 
 /// A bug planted in a voter's code, for proving the quorum's checker notices (the simulator's
@@ -184,13 +206,15 @@ enum Role {
     Prospective { ballot: Ballot, lost: Option<VoterId> },
     /// A candidate collecting votes.
     Candidate { ballot: Ballot },
-    /// The leader: what each other voter holds and when it last fetched, and where its epoch's
-    /// entries start.
-    Leader { voters: BTreeMap<VoterId, Progress>, epoch_start: i64 },
+    /// The leader: what each other voter holds and when it last fetched, where its epoch's
+    /// entries start, and the caught-up Fetches it holds (voter → since when).
+    Leader { voters: BTreeMap<VoterId, Progress>, epoch_start: i64, parked: BTreeMap<VoterId, i64> },
     /// Following `leader`; `fetch_sent_ms` is when its outstanding Fetch went.
     Follower { leader: VoterId, fetch_sent_ms: Option<i64> },
-    /// A leader that resigned: it waits for the next election.
-    Resigned,
+    /// A leader that resigned: it waits for the next election; one that shut down gracefully
+    /// tells the others again (`preferred`, when it last did) until another epoch begins, as
+    /// Kafka retries EndQuorumEpoch.
+    Resigned { preferred: Option<Vec<VoterId>>, announced_ms: i64 },
 }
 
 /// One voter of the controller quorum.
@@ -201,12 +225,17 @@ pub struct QuorumNode<R> {
     voters: Vec<VoterId>,
     state: QuorumState,
     role: Role,
-    /// The metadata log (offset = index).
+    /// The snapshot of the log's committed prefix, if it was compacted.
+    snapshot: Option<Snapshot<R>>,
+    /// The metadata log from the snapshot's end on (offset = index + that end).
     log: Vec<Entry<R>>,
     high_watermark: i64,
     /// When the current timer fires: an election (unattached, candidate, resigned), a fetch
     /// timeout (follower) or a quorum check (leader).
     deadline_ms: i64,
+    /// The leader that resigned (EndQuorumEpoch) in an epoch: an answer it sent before it
+    /// resigned, arriving late, must not make this voter follow it again.
+    resigned: Option<(i32, VoterId)>,
     /// A bug planted for the checker's own test; `None` is Kite's own code.
     pub planted_bug: Option<PlantedQuorumBug>,
 }
@@ -222,12 +251,13 @@ impl Ballot {
 }
 
 impl<R: Clone> QuorumNode<R> {
-    /// A voter starting (or restarting) over what it kept durable: `state` and `log`. It knows
-    /// no high watermark until a leader tells it.
+    /// A voter starting (or restarting) over what it kept durable: `state`, its snapshot and
+    /// the log after it. It knows no high watermark beyond its snapshot until a leader tells it.
     pub fn start(
         id: VoterId,
         voters: &[VoterId],
         state: QuorumState,
+        snapshot: Option<Snapshot<R>>,
         log: Vec<Entry<R>>,
         now_ms: i64,
         rng: &mut Rng,
@@ -240,9 +270,11 @@ impl<R: Clone> QuorumNode<R> {
             voters,
             state: QuorumState { leader: None, ..state },
             role: Role::Unattached,
+            high_watermark: snapshot.as_ref().map_or(0, |s| s.end_offset),
+            snapshot,
             log,
-            high_watermark: 0,
             deadline_ms: now_ms,
+            resigned: None,
             planted_bug: None,
         };
         node.deadline_ms = now_ms + node.election_wait(rng);
@@ -254,9 +286,43 @@ impl<R: Clone> QuorumNode<R> {
         self.state
     }
 
-    /// The log, every entry (committed ones are those below `high_watermark`).
+    /// The log after the snapshot (committed entries are those below `high_watermark`).
     pub fn log(&self) -> &[Entry<R>] {
         &self.log
+    }
+
+    /// The snapshot the log starts after, if it was compacted.
+    pub fn snapshot(&self) -> Option<&Snapshot<R>> {
+        self.snapshot.as_ref()
+    }
+
+    /// The offset of the log's first entry: the snapshot's end, or 0.
+    pub fn log_start_offset(&self) -> i64 {
+        self.snapshot.as_ref().map_or(0, |s| s.end_offset)
+    }
+
+    /// The offset after the log's last entry.
+    pub fn end_offset(&self) -> i64 {
+        self.log_start_offset() + self.log.len() as i64
+    }
+
+    /// The entry at `offset`, unless the snapshot replaced it or the log does not reach it.
+    pub fn entry(&self, offset: i64) -> Option<&Entry<R>> {
+        usize::try_from(offset - self.log_start_offset()).ok().and_then(|i| self.log.get(i))
+    }
+
+    /// Replaces the committed entries below `end_offset` with a snapshot of `records` (the
+    /// caller's compaction of what those entries built); refused past the high watermark or
+    /// before the current snapshot.
+    pub fn compact(&mut self, end_offset: i64, records: Vec<R>) -> bool {
+        if end_offset > self.high_watermark || end_offset <= self.log_start_offset() {
+            return false;
+        }
+        let Some(last) = self.entry(end_offset - 1).map(|e| e.epoch) else { return false };
+        let dropped = (end_offset - self.log_start_offset()) as usize;
+        self.log.drain(..dropped);
+        self.snapshot = Some(Snapshot { end_offset, last_epoch: last, records });
+        true
     }
 
     /// How far the log is committed: entries below it are on a majority and never lost.
@@ -279,29 +345,36 @@ impl<R: Clone> QuorumNode<R> {
         matches!(self.role, Role::Leader { .. })
     }
 
-    /// The leader appends `record`; returns its offset, or `None` when this voter does not lead.
-    pub fn propose(&mut self, now_ms: i64, record: R) -> Option<i64> {
+    /// The leader appends `record` (answering the Fetches it holds); returns its offset, or
+    /// `None` when this voter does not lead.
+    pub fn propose(&mut self, now_ms: i64, record: R, out: &mut QuorumOutbox<R>) -> Option<i64> {
         if !self.is_leader() {
             return None;
         }
         self.log.push(Entry { epoch: self.state.epoch, record: Some(record) });
         self.advance_high_watermark(now_ms);
-        Some(self.log.len() as i64 - 1)
+        self.answer_parked(|_| true, out);
+        Some(self.end_offset() - 1)
     }
 
     /// The leader steps down (a controlled shutdown): the other voters are told to elect
     /// another at once, the most caught-up first.
-    pub fn resign(&mut self, out: &mut QuorumOutbox<R>) {
+    pub fn resign(&mut self, now_ms: i64, out: &mut QuorumOutbox<R>) {
         let Role::Leader { voters, .. } = &self.role else { return };
         let mut preferred: Vec<(i64, VoterId)> = voters.iter().map(|(&v, p)| (p.offset, v)).collect();
         preferred.sort_by(|a, b| b.cmp(a));
         let preferred: Vec<VoterId> = preferred.into_iter().map(|(_, v)| v).collect();
+        self.end_epoch(&preferred, out);
+        self.role = Role::Resigned { preferred: Some(preferred), announced_ms: now_ms };
+        self.state.leader = None;
+    }
+
+    /// Tells the other voters this leader's epoch is over.
+    fn end_epoch(&self, preferred: &[VoterId], out: &mut QuorumOutbox<R>) {
         let (epoch, leader) = (self.state.epoch, self.id);
         for &voter in self.others() {
-            out.push((voter, QuorumMessage::EndQuorumEpoch { epoch, leader, preferred: preferred.clone() }));
+            out.push((voter, QuorumMessage::EndQuorumEpoch { epoch, leader, preferred: preferred.to_vec() }));
         }
-        self.role = Role::Resigned;
-        self.state.leader = None;
     }
 
     /// Timers: a follower fetches (and stands for election past its fetch timeout), a voter
@@ -314,7 +387,9 @@ impl<R: Clone> QuorumNode<R> {
                 let leader = *leader;
                 if now_ms >= self.deadline_ms {
                     self.prospect(now_ms, rng, out);
-                } else if fetch_sent_ms.is_none_or(|sent| now_ms - sent >= QUORUM_FETCH_RETRY_MS) {
+                } else if fetch_sent_ms
+                    .is_none_or(|sent| now_ms - sent >= QUORUM_FETCH_MAX_WAIT_MS + QUORUM_FETCH_RETRY_MS)
+                {
                     self.fetch(now_ms, leader, out);
                 }
             }
@@ -326,7 +401,14 @@ impl<R: Clone> QuorumNode<R> {
                     self.ask_votes(now_ms, pre_vote, out);
                 }
             }
-            Role::Unattached | Role::Resigned => {
+            Role::Resigned { preferred: Some(preferred), announced_ms }
+                if now_ms < self.deadline_ms && now_ms - announced_ms >= QUORUM_BEGIN_EPOCH_RETRY_MS =>
+            {
+                let preferred = preferred.clone();
+                self.end_epoch(&preferred, out);
+                self.role = Role::Resigned { preferred: Some(preferred), announced_ms: now_ms };
+            }
+            Role::Unattached | Role::Resigned { .. } => {
                 if now_ms >= self.deadline_ms {
                     self.prospect(now_ms, rng, out);
                 }
@@ -338,6 +420,7 @@ impl<R: Clone> QuorumNode<R> {
     /// epoch, and resigns when a majority has not fetched within the fetch timeout (it may be
     /// cut off from them: another leader can be elected on their side).
     fn lead(&mut self, now_ms: i64, rng: &mut Rng, out: &mut QuorumOutbox<R>) {
+        self.answer_parked(|since| now_ms - since >= QUORUM_FETCH_MAX_WAIT_MS, out);
         let (epoch, leader, majority) = (self.state.epoch, self.id, self.majority());
         let Role::Leader { voters, .. } = &mut self.role else { return };
         for (&voter, progress) in voters.iter_mut() {
@@ -354,7 +437,7 @@ impl<R: Clone> QuorumNode<R> {
         if heard + 1 >= majority {
             self.deadline_ms = now_ms + QUORUM_FETCH_TIMEOUT_MS;
         } else if now_ms >= self.deadline_ms {
-            self.role = Role::Resigned;
+            self.role = Role::Resigned { preferred: None, announced_ms: now_ms };
             self.state.leader = None;
             self.deadline_ms = now_ms + self.election_wait(rng);
         }
@@ -403,11 +486,16 @@ impl<R: Clone> QuorumNode<R> {
             }
             QuorumMessage::BeginQuorumEpoch { epoch, leader } => {
                 self.observe_epoch(now_ms, epoch, Some(leader), rng);
+                // A new follower fetches at once (the leader commits nothing until a majority has).
+                if let Role::Follower { leader, fetch_sent_ms: None } = self.role {
+                    self.fetch(now_ms, leader, out);
+                }
             }
             QuorumMessage::EndQuorumEpoch { epoch, leader, preferred } => {
                 if epoch == self.state.epoch && self.state.leader == Some(leader) && !self.is_leader() {
                     // Elect another now; the most caught-up stand first.
                     let rank = preferred.iter().position(|&v| v == self.id).unwrap_or(preferred.len());
+                    self.resigned = Some((epoch, leader));
                     self.role = Role::Unattached;
                     self.state.leader = None;
                     self.deadline_ms = now_ms + rank as i64 * (QUORUM_ELECTION_BACKOFF_MAX_MS / 4).max(1);
@@ -415,8 +503,14 @@ impl<R: Clone> QuorumNode<R> {
             }
             QuorumMessage::Fetch { epoch, fetch_offset, last_epoch } => {
                 self.observe_epoch(now_ms, epoch, None, rng);
-                let response = self.answer_fetch(now_ms, from, epoch, fetch_offset, last_epoch);
-                out.push((from, response));
+                let moved = self.high_watermark;
+                if let Some(response) = self.answer_fetch(now_ms, from, epoch, fetch_offset, last_epoch) {
+                    out.push((from, response));
+                }
+                if self.high_watermark > moved {
+                    // The others learn the new high watermark now, not at their next Fetch.
+                    self.answer_parked(|_| true, out);
+                }
             }
             QuorumMessage::FetchResponse { epoch, leader, high_watermark, result } => {
                 self.observe_epoch(now_ms, epoch, leader, rng);
@@ -439,7 +533,7 @@ impl<R: Clone> QuorumNode<R> {
     }
 
     fn last_epoch(&self) -> i32 {
-        self.log.last().map_or(0, |e| e.epoch)
+        self.log.last().map(|e| e.epoch).or(self.snapshot.as_ref().map(|s| s.last_epoch)).unwrap_or(0)
     }
 
     /// A message of a later epoch moves this voter to it (unattached, or following `leader`);
@@ -458,6 +552,7 @@ impl<R: Clone> QuorumNode<R> {
         }
         if epoch == self.state.epoch
             && let Some(leader) = leader.filter(|&l| l != self.id)
+            && self.resigned != Some((epoch, leader))
             && !matches!(self.role, Role::Follower { .. })
         {
             self.state.leader = Some(leader);
@@ -480,7 +575,7 @@ impl<R: Clone> QuorumNode<R> {
     /// entry, then by its length (Raft's election restriction).
     fn log_as_long(&self, last_epoch: i32, end_offset: i64) -> bool {
         self.planted_bug == Some(PlantedQuorumBug::VoteWithoutLogCheck)
-            || (last_epoch, end_offset) >= (self.last_epoch(), self.log.len() as i64)
+            || (last_epoch, end_offset) >= (self.last_epoch(), self.end_offset())
     }
 
     /// A vote (or pre-vote) for this voter counted; a majority makes a prospective voter stand,
@@ -538,7 +633,7 @@ impl<R: Clone> QuorumNode<R> {
     /// Asks for votes (or pre-votes) the voters that have not answered this ballot yet.
     fn ask_votes(&mut self, now_ms: i64, pre_vote: bool, out: &mut QuorumOutbox<R>) {
         let epoch = if pre_vote { self.state.epoch + 1 } else { self.state.epoch };
-        let (candidate, last_epoch, end_offset) = (self.id, self.last_epoch(), self.log.len() as i64);
+        let (candidate, last_epoch, end_offset) = (self.id, self.last_epoch(), self.end_offset());
         let voters: Vec<VoterId> = self.others().copied().collect();
         let (Role::Prospective { ballot, .. } | Role::Candidate { ballot }) = &mut self.role else { return };
         ballot.asked_ms = now_ms;
@@ -564,12 +659,12 @@ impl<R: Clone> QuorumNode<R> {
     /// Won the election: appends the LeaderChange record and announces itself.
     fn become_leader(&mut self, now_ms: i64, out: &mut QuorumOutbox<R>) {
         let epoch = self.state.epoch;
-        let epoch_start = self.log.len() as i64;
+        let epoch_start = self.end_offset();
         self.log.push(Entry { epoch, record: None });
         self.state.leader = Some(self.id);
         let progress = Progress { offset: 0, fetched_ms: None, announced_ms: now_ms };
         let voters = self.others().map(|&v| (v, progress)).collect();
-        self.role = Role::Leader { voters, epoch_start };
+        self.role = Role::Leader { voters, epoch_start, parked: BTreeMap::new() };
         self.deadline_ms = now_ms + QUORUM_FETCH_TIMEOUT_MS;
         for &voter in self.others() {
             out.push((voter, QuorumMessage::BeginQuorumEpoch { epoch, leader: self.id }));
@@ -578,12 +673,23 @@ impl<R: Clone> QuorumNode<R> {
     }
 
     /// The offset after the last entry of `epoch` or earlier, and the last such epoch this log
-    /// has (`(0, 0)` when it has none).
-    fn end_of_epoch(&self, epoch: i32) -> (i32, i64) {
+    /// has (`(0, 0)` when it has none); `None` when that point lies inside the snapshot.
+    fn end_of_epoch(&self, epoch: i32) -> Option<(i32, i64)> {
         let end = self.log.partition_point(|e| e.epoch <= epoch);
-        (if end == 0 { 0 } else { self.log[end - 1].epoch }, end as i64)
+        if end > 0 {
+            return Some((self.log[end - 1].epoch, self.log_start_offset() + end as i64));
+        }
+        match &self.snapshot {
+            None => Some((0, 0)),
+            Some(snapshot) if snapshot.last_epoch <= epoch => {
+                Some((snapshot.last_epoch, snapshot.end_offset))
+            }
+            Some(_) => None,
+        }
     }
 
+    /// The leader's answer to a Fetch: entries from its offset, a divergence, or not the
+    /// leader; `None` when the follower is caught up and the Fetch is held (`parked`).
     fn answer_fetch(
         &mut self,
         now_ms: i64,
@@ -591,46 +697,89 @@ impl<R: Clone> QuorumNode<R> {
         epoch: i32,
         fetch_offset: i64,
         last_epoch: i32,
-    ) -> QuorumMessage<R> {
-        let high_watermark = self.high_watermark;
+    ) -> Option<QuorumMessage<R>> {
         let respond = |node: &Self, result| QuorumMessage::FetchResponse {
             epoch: node.state.epoch,
             leader: node.state.leader,
-            high_watermark,
+            high_watermark: node.high_watermark,
             result,
         };
         if epoch != self.state.epoch || !self.is_leader() {
-            return respond(self, FetchResult::NotLeader);
+            return Some(respond(self, FetchResult::NotLeader));
         }
-        let (known_epoch, end_offset) = self.end_of_epoch(last_epoch);
+        let known = self.end_of_epoch(last_epoch);
+        if let (Some(snapshot), true) =
+            (&self.snapshot, fetch_offset < self.log_start_offset() || known.is_none())
+        {
+            // What it needs is in the snapshot: it starts over from there.
+            return Some(respond(self, FetchResult::Snapshot(snapshot.clone())));
+        }
+        let (known_epoch, end_offset) = known.unwrap_or((0, 0));
         if fetch_offset > 0 && (known_epoch != last_epoch || end_offset < fetch_offset) {
-            return respond(self, FetchResult::Diverging { epoch: known_epoch, end_offset });
+            return Some(respond(self, FetchResult::Diverging { epoch: known_epoch, end_offset }));
         }
-        let fetch_offset = fetch_offset.clamp(0, self.log.len() as i64);
-        if let Role::Leader { voters, .. } = &mut self.role
+        let fetch_offset = fetch_offset.clamp(0, self.end_offset());
+        let caught_up = fetch_offset == self.end_offset();
+        if let Role::Leader { voters, parked, .. } = &mut self.role
             && let Some(progress) = voters.get_mut(&from)
         {
             progress.offset = fetch_offset;
             progress.fetched_ms = Some(now_ms);
+            parked.remove(&from);
+            if caught_up {
+                parked.insert(from, now_ms);
+            }
         }
         self.advance_high_watermark(now_ms);
-        let from_index = fetch_offset as usize;
-        let until = (from_index + MAX_QUORUM_FETCH_ENTRIES).min(self.log.len());
-        let entries = self.log[from_index..until].to_vec();
+        if caught_up {
+            return None;
+        }
+        Some(self.entries_for(fetch_offset))
+    }
+
+    /// A FetchResponse with the entries from `offset` on (at most `MAX_QUORUM_FETCH_ENTRIES`).
+    fn entries_for(&self, offset: i64) -> QuorumMessage<R> {
+        let start = self.log_start_offset();
+        let result = match &self.snapshot {
+            Some(snapshot) if offset < start => FetchResult::Snapshot(snapshot.clone()),
+            _ => {
+                let from_index = ((offset - start).max(0) as usize).min(self.log.len());
+                let until = (from_index + MAX_QUORUM_FETCH_ENTRIES).min(self.log.len());
+                let entries = self.log[from_index..until].to_vec();
+                FetchResult::Entries { from: start + from_index as i64, entries }
+            }
+        };
         QuorumMessage::FetchResponse {
             epoch: self.state.epoch,
             leader: self.state.leader,
             high_watermark: self.high_watermark,
-            result: FetchResult::Entries { from: fetch_offset, entries },
+            result,
+        }
+    }
+
+    /// Answers the held Fetches whose hold time `due` says is up (with what is new since, or
+    /// nothing but the high watermark).
+    fn answer_parked(&mut self, due: impl Fn(i64) -> bool, out: &mut QuorumOutbox<R>) {
+        let Role::Leader { voters, parked, .. } = &mut self.role else { return };
+        let answered: Vec<(VoterId, i64)> = parked
+            .iter()
+            .filter(|&(_, &since)| due(since))
+            .filter_map(|(&voter, _)| voters.get(&voter).map(|p| (voter, p.offset)))
+            .collect();
+        for (voter, _) in &answered {
+            parked.remove(voter);
+        }
+        for (voter, offset) in answered {
+            out.push((voter, self.entries_for(offset)));
         }
     }
 
     /// The leader's high watermark: the offset a majority holds, once that includes an entry of
     /// the leader's own epoch (an earlier leader's entries commit only under a later one's).
     fn advance_high_watermark(&mut self, _now_ms: i64) {
-        let Role::Leader { voters, epoch_start } = &self.role else { return };
+        let Role::Leader { voters, epoch_start, .. } = &self.role else { return };
         let mut held: Vec<i64> = voters.values().map(|p| p.offset).collect();
-        held.push(self.log.len() as i64);
+        held.push(self.end_offset());
         held.sort_unstable_by(|a, b| b.cmp(a));
         let majority_holds = held[self.majority() - 1];
         if majority_holds > *epoch_start && majority_holds > self.high_watermark {
@@ -641,7 +790,7 @@ impl<R: Clone> QuorumNode<R> {
     fn fetch(&mut self, now_ms: i64, leader: VoterId, out: &mut QuorumOutbox<R>) {
         let message = QuorumMessage::Fetch {
             epoch: self.state.epoch,
-            fetch_offset: self.log.len() as i64,
+            fetch_offset: self.end_offset(),
             last_epoch: self.last_epoch(),
         };
         out.push((leader, message));
@@ -649,9 +798,8 @@ impl<R: Clone> QuorumNode<R> {
     }
 
     /// A Fetch answered: entries appended, a diverging log truncated, the high watermark taken
-    /// (never past what this voter holds). After entries or a truncation the next Fetch goes at
-    /// once (it also tells the leader what this voter now holds); a caught-up voter asks again
-    /// `QUORUM_FETCH_RETRY_MS` later (Kafka's leader would hold the request that long instead).
+    /// (never past what this voter holds). The next Fetch goes at once: it tells the leader what
+    /// this voter now holds, and a caught-up one is held by the leader until there is more.
     fn fetched(
         &mut self,
         now_ms: i64,
@@ -665,29 +813,31 @@ impl<R: Clone> QuorumNode<R> {
         if epoch != self.state.epoch || !following {
             return;
         }
-        let moved = match result {
+        match result {
             FetchResult::Entries { from: at, entries } => {
-                if at != self.log.len() as i64 {
+                if at != self.end_offset() {
                     return;
                 }
-                let moved = !entries.is_empty();
                 self.log.extend(entries);
-                moved
             }
             FetchResult::Diverging { epoch: diverged, end_offset } => {
-                let (_, own_end) = self.end_of_epoch(diverged);
-                let keep = end_offset.min(own_end).max(0) as usize;
-                self.log.truncate(keep);
-                true
+                // Never below the snapshot: what it covers is committed, on every voter alike.
+                let own_end = self.end_of_epoch(diverged).map_or(self.log_start_offset(), |(_, end)| end);
+                let keep = end_offset.min(own_end).max(self.log_start_offset());
+                self.log.truncate((keep - self.log_start_offset()) as usize);
+            }
+            FetchResult::Snapshot(snapshot) => {
+                if snapshot.end_offset <= self.log_start_offset() {
+                    return;
+                }
+                self.log.clear();
+                self.high_watermark = self.high_watermark.max(snapshot.end_offset);
+                self.snapshot = Some(snapshot);
             }
             FetchResult::NotLeader => return,
-        };
-        self.high_watermark = self.high_watermark.max(high_watermark.min(self.log.len() as i64));
-        self.deadline_ms = now_ms + QUORUM_FETCH_TIMEOUT_MS;
-        if moved {
-            self.fetch(now_ms, from, out);
-        } else {
-            self.role = Role::Follower { leader: from, fetch_sent_ms: Some(now_ms) };
         }
+        self.high_watermark = self.high_watermark.max(high_watermark.min(self.end_offset()));
+        self.deadline_ms = now_ms + QUORUM_FETCH_TIMEOUT_MS;
+        self.fetch(now_ms, from, out);
     }
 }

@@ -6,7 +6,7 @@ produce c
 expect outcome acked
 crash leader
 wait 3000
-expect isr [1,2]
+expect isr [0,1]
 produce d
 expect outcome acked
 expect committed a b c d

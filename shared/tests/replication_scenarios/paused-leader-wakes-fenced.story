@@ -5,7 +5,7 @@ cluster
 produce a
 pause leader
 wait 3000
-expect leader broker-1
+expect leader broker-0
 produce b
 expect outcome acked
 heal old-leader

@@ -170,7 +170,8 @@ impl World {
             topic: OFFSETS_TOPIC.into(),
             partition: coordinator_partition(GROUP_ID, self.config.offsets_partitions),
         };
-        let Some(coordinator) = self.controller.partitions.get(&offsets_tp).and_then(|s| s.leader) else {
+        let Some(coordinator) = self.controllers.state().partitions.get(&offsets_tp).and_then(|s| s.leader)
+        else {
             return;
         };
         self.group.admin_sent_ms = Some(self.now);
@@ -282,7 +283,7 @@ impl World {
     /// processed yet, past the last one it did.
     fn group_behind(&self) -> Vec<(TopicPartition, i64, i64)> {
         let mut behind = Vec::new();
-        for (tp, state) in &self.controller.partitions {
+        for (tp, state) in &self.controllers.state().partitions {
             if tp.topic != TOPIC {
                 continue;
             }
@@ -418,7 +419,7 @@ impl super::Scenario {
             topic: OFFSETS_TOPIC.into(),
             partition: coordinator_partition(GROUP_ID, self.world.config.offsets_partitions),
         };
-        self.world.controller.partitions.get(&tp).and_then(|s| s.leader)
+        self.world.controllers.state().partitions.get(&tp).and_then(|s| s.leader)
     }
 
     /// Sends an admin request to the coordinator and waits (up to the client timeout) for the answer.
@@ -473,7 +474,7 @@ impl super::Scenario {
         let mut offsets = Vec::new();
         for partition in 0..self.world.config.partitions {
             let tp = TopicPartition { topic: TOPIC.into(), partition };
-            let leader = self.world.controller.partitions.get(&tp).and_then(|s| s.leader);
+            let leader = self.world.controllers.state().partitions.get(&tp).and_then(|s| s.leader);
             let Some((broker, true)) = leader.and_then(|l| self.world.brokers.get(&l)) else {
                 return Err(format!("{tp} has no leader"));
             };

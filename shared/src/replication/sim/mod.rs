@@ -15,9 +15,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::broker::{Broker, BrokerConfig};
 use super::check::{History, Outcome, Sent, Violation, check};
-use super::controller::Controller;
+use super::kraft::{Controllers, ControllersOut, DEFAULT_CONTROLLERS, PlantedControllerBug};
 use super::partition::{Outbox, PlantedBug};
 use super::protocol::{BrokerId, Message, NodeId, PartitionState, TopicPartition};
+use super::quorum::VoterId;
 use crate::config::Acks;
 use crate::error::ErrorCode;
 use crate::group::coordinator::CoordinatorConfig;
@@ -67,11 +68,14 @@ pub enum Unsafe {
     /// replicas counted in sync before they fetched anything (and one may lead, empty). Turns
     /// the admin's reassignments on, on four brokers.
     PlantedReassignBeforeCatchUp,
+    /// A bug planted in the controllers: one acts without a majority, sending what it decided
+    /// before its metadata records commit (`PlantedControllerBug::NoQuorum`).
+    PlantedControllerNoQuorum,
 }
 
 impl Unsafe {
     /// Every unsafe setting, in the order `kite sim` lists them.
-    pub const ALL: [Unsafe; 7] = [
+    pub const ALL: [Unsafe; 8] = [
         Unsafe::UncleanElection,
         Unsafe::MinIsrOne,
         Unsafe::AcksOne,
@@ -79,6 +83,7 @@ impl Unsafe {
         Unsafe::PlantedHighWatermarkOffByOne,
         Unsafe::PlantedSkippedTruncation,
         Unsafe::PlantedReassignBeforeCatchUp,
+        Unsafe::PlantedControllerNoQuorum,
     ];
 
     /// The setting's name for `kite sim --unsafe`.
@@ -91,6 +96,7 @@ impl Unsafe {
             Unsafe::PlantedHighWatermarkOffByOne => "planted-hw-off-by-one",
             Unsafe::PlantedSkippedTruncation => "planted-skipped-truncation",
             Unsafe::PlantedReassignBeforeCatchUp => "reassign-before-catch-up",
+            Unsafe::PlantedControllerNoQuorum => "controller-no-quorum",
         }
     }
 
@@ -171,6 +177,14 @@ pub struct SimConfig {
     /// `MEMBERSHIP_MIN_INTERVAL_MS` to twice that, a broker added (always while no more than
     /// `replication_factor` stay) or one decommissioned (`Controller::remove_broker`).
     pub membership: bool,
+    /// How many KRaft controllers (quorum voters, ids 0, 1, …).
+    pub controllers: usize,
+    /// The nemesis also crashes (and restarts), isolates, and cuts controllers off from the
+    /// other controllers, the active one half the time.
+    pub controller_faults: bool,
+    /// A bug planted in the controllers (`Unsafe::PlantedControllerNoQuorum`); `None` is Kite's
+    /// own code.
+    pub controller_bug: Option<PlantedControllerBug>,
 }
 
 impl SimConfig {
@@ -206,6 +220,9 @@ impl SimConfig {
             planted_bug: None,
             reassignments: false,
             membership: false,
+            controllers: DEFAULT_CONTROLLERS,
+            controller_faults: true,
+            controller_bug: None,
         }
     }
 
@@ -241,6 +258,10 @@ impl SimConfig {
                 self.planted_bug = Some(PlantedBug::ReassignBeforeCatchUp);
                 self.reassignments = true;
                 self.brokers = self.brokers.max(REASSIGN_BROKERS);
+            }
+            Unsafe::PlantedControllerNoQuorum => {
+                self.controller_bug = Some(PlantedControllerBug::NoQuorum);
+                self.controller_faults = true;
             }
         }
         self
@@ -305,9 +326,13 @@ struct Consumer {
 const SPLIT_CONTROLLER_BIT: u64 = 1 << 62;
 const SPLIT_CLIENTS_BIT: u64 = 1 << 63;
 
+/// In a `Split`'s `side` mask: bit `VOTER_BIT_BASE + v` for controller `v`.
+const VOTER_BIT_BASE: u32 = 48;
+
 fn split_bit(node: NodeId) -> u64 {
     match node {
         NodeId::Controller => SPLIT_CONTROLLER_BIT,
+        NodeId::Voter(v) => 1 << (VOTER_BIT_BASE + v.clamp(0, 13) as u32),
         NodeId::Client(_) => SPLIT_CLIENTS_BIT,
         NodeId::Broker(b) => 1 << b,
     }
@@ -336,6 +361,13 @@ enum Fault {
     /// Its links drop 30% of messages, delay the rest by up to 50 ms more, and duplicate 10% of
     /// those between brokers and the controller.
     Flaky(BrokerId),
+    /// A controller's process stops; it restarts over its metadata log when healed.
+    ControllerCrashed(VoterId),
+    /// A controller is cut off from every other node.
+    ControllerIsolated(VoterId),
+    /// A controller is cut off from the other controllers only: brokers and clients still reach
+    /// it (a leader there cannot commit, and should not act).
+    ControllerCutOff(VoterId),
 }
 
 impl Fault {
@@ -349,10 +381,13 @@ impl Fault {
             | Fault::DiskFull(b)
             | Fault::SlowDisk(b)
             | Fault::Flaky(b) => vec![b],
+            Fault::ControllerCrashed(_) | Fault::ControllerIsolated(_) | Fault::ControllerCutOff(_) => {
+                Vec::new()
+            }
             // The brokers on the named side; the others are cut off from them, but they are
             // the ones the fault "is".
             Fault::Split { side } => {
-                (0..62).filter(|b| side & (1 << b) != 0).map(|b| b as BrokerId).collect()
+                (0..VOTER_BIT_BASE).filter(|b| side & (1 << b) != 0).map(|b| b as BrokerId).collect()
             }
         }
     }
@@ -361,6 +396,13 @@ impl Fault {
 /// The brokers a run with reassignments has: one more than the replication factor, so a
 /// partition's replicas can move to a broker that held none.
 pub const REASSIGN_BROKERS: usize = 4;
+/// The controllers snapshot their metadata log this often here (records), so a run sees
+/// snapshots taken, and sent to a controller that was down while the others took one.
+pub const SIM_METADATA_SNAPSHOT_INTERVAL_RECORDS: i64 = 25;
+
+/// Mixed into the run's seed for the placement's own random source.
+const PLACEMENT_SEED_MIX: u64 = 0x706c_6163_656d_656e;
+
 /// The admin's next reassignment comes this long after the last, up to twice as long.
 pub const REASSIGN_MIN_INTERVAL_MS: i64 = 1_000;
 
@@ -384,7 +426,13 @@ struct World {
     config: SimConfig,
     now: i64,
     rng: Rng,
-    controller: Controller,
+    /// Where topics' replicas go comes from its own seeded source, so a run's placement does not
+    /// move with the timing of everything before (a story's brokers stay the ones it names).
+    placement_rng: Rng,
+    controllers: Controllers,
+    /// Controllers cut off from every node, and ones cut off from the other controllers.
+    isolated_controllers: BTreeSet<VoterId>,
+    cut_off_controllers: BTreeSet<VoterId>,
     brokers: BTreeMap<BrokerId, (Broker, bool)>,
     isolated: BTreeSet<BrokerId>,
     cut_from_brokers: BTreeSet<BrokerId>,
@@ -449,11 +497,21 @@ impl World {
             .map(|id| (id, (Broker::new(id, 1, broker_config), true)))
             .collect();
         let next_fault_ms = START_MS + 1_000 + (rng.next_u64() % 1_000) as i64;
-        let mut controller = Controller::new(config.session_timeout_ms, config.preferred_leader_check_ms);
-        controller.planted_bug = config.planted_bug;
+        let mut controllers = Controllers::new(
+            config.controllers,
+            START_MS,
+            config.session_timeout_ms,
+            config.preferred_leader_check_ms,
+            &mut rng,
+        );
+        controllers.planted_bug = config.planted_bug;
+        controllers.planted_controller_bug = config.controller_bug;
+        controllers.snapshot_interval_records = SIM_METADATA_SNAPSHOT_INTERVAL_RECORDS;
         let next_reassign_ms = START_MS + 2 * REASSIGN_MIN_INTERVAL_MS;
         World {
-            controller,
+            controllers,
+            isolated_controllers: BTreeSet::new(),
+            cut_off_controllers: BTreeSet::new(),
             next_reassign_ms,
             next_membership_ms: START_MS + 2 * MEMBERSHIP_MIN_INTERVAL_MS,
             next_broker_id: config.brokers as BrokerId,
@@ -468,6 +526,7 @@ impl World {
                     next_fetch_ms: BTreeMap::new(),
                 })
                 .collect(),
+            placement_rng: Rng::from_seed(config.seed ^ PLACEMENT_SEED_MIX),
             config,
             now: START_MS,
             rng,
@@ -499,6 +558,17 @@ impl World {
 
     fn send(&mut self, from: NodeId, outbox: Outbox) {
         for (to, message) in outbox {
+            // The active controller, as the sender finds it: the newest leader it reaches.
+            let to = match to {
+                NodeId::Controller => match self.controller_for(from) {
+                    Some(voter) => NodeId::Voter(voter),
+                    None => {
+                        self.trace.push(self.now, Event::MessageDropped { from, to });
+                        continue;
+                    }
+                },
+                to => to,
+            };
             let mut delay = 1 + (self.rng.next_u64() % MAX_LINK_DELAY_MS) as i64;
             if matches!(from, NodeId::Broker(b) if self.slow_disk.contains(&b)) {
                 delay += SLOW_DISK_MIN_DELAY_MS + (self.rng.next_u64() % SLOW_DISK_EXTRA_DELAY_MS) as i64;
@@ -524,11 +594,35 @@ impl World {
         }
     }
 
+    /// The controller a message from `from` goes to: the leader of the newest epoch it can
+    /// reach (a broker asks the controllers until one answers as the active one).
+    fn controller_for(&self, from: NodeId) -> Option<VoterId> {
+        let leaders = self.controllers.leaders();
+        leaders.iter().copied().find(|&v| !self.cut(from, NodeId::Voter(v))).or(leaders.first().copied())
+    }
+
+    /// Sends what the controllers' step put out: quorum messages and released decisions.
+    fn send_controllers(&mut self, out: ControllersOut) {
+        for (from, to, message) in out.quorum {
+            self.send(NodeId::Voter(from), vec![(NodeId::Voter(to), Message::Quorum(message))]);
+        }
+        for (from, outbox) in out.released {
+            self.send(NodeId::Voter(from), outbox);
+        }
+    }
+
     fn cut(&self, from: NodeId, to: NodeId) -> bool {
-        let isolated = |node: NodeId| matches!(node, NodeId::Broker(b) if self.isolated.contains(&b));
+        let isolated = |node: NodeId| match node {
+            NodeId::Broker(b) => self.isolated.contains(&b),
+            NodeId::Voter(v) => self.isolated_controllers.contains(&v),
+            _ => false,
+        };
         let between_brokers = match (from, to) {
             (NodeId::Broker(a), NodeId::Broker(b)) => {
                 self.cut_from_brokers.contains(&a) || self.cut_from_brokers.contains(&b)
+            }
+            (NodeId::Voter(a), NodeId::Voter(b)) => {
+                self.cut_off_controllers.contains(&a) || self.cut_off_controllers.contains(&b)
             }
             _ => false,
         };
@@ -551,7 +645,35 @@ impl World {
         self.stats.messages += 1;
         let mut out = Outbox::new();
         match to {
-            NodeId::Controller => self.controller.handle(self.now, from, message, &mut out, &mut self.trace),
+            NodeId::Voter(voter) => {
+                let mut sent = ControllersOut::default();
+                match (from, message) {
+                    (NodeId::Voter(from), Message::Quorum(message)) => self.controllers.deliver(
+                        self.now,
+                        from,
+                        voter,
+                        message,
+                        &mut self.rng,
+                        &mut sent,
+                        &mut self.trace,
+                    ),
+                    (_, message) => {
+                        if !self.controllers.handle(
+                            self.now,
+                            voter,
+                            from,
+                            message,
+                            &mut sent,
+                            &mut self.trace,
+                        ) {
+                            self.trace.push(self.now, Event::MessageDropped { from, to });
+                        }
+                    }
+                }
+                self.send_controllers(sent);
+            }
+            // Resolved to a voter when sent.
+            NodeId::Controller => {}
             NodeId::Broker(id) => match self.brokers.get_mut(&id) {
                 Some((broker, true)) => broker.handle(self.now, from, message, &mut out, &mut self.trace),
                 _ => self.trace.push(self.now, Event::MessageDropped { from, to }),
@@ -583,7 +705,7 @@ impl World {
                 }
                 self.now = self.next_tick;
                 self.next_tick += TICK_MS;
-                if !self.topic_created && self.now >= START_MS + 2 * TICK_MS {
+                if !self.topic_created && self.brokers_registered() {
                     self.topic_created = true;
                     self.create_topic();
                 }
@@ -593,6 +715,14 @@ impl World {
                 self.deliver(from, to, message);
             }
         }
+    }
+
+    /// Whether an active controller has registered every broker the run started with (a
+    /// fresh quorum elects its first leader within a couple of election timeouts).
+    fn brokers_registered(&self) -> bool {
+        self.controllers.active().is_some()
+            && self.controllers.state().registrations().filter(|(_, fenced)| !fenced).count()
+                >= self.config.brokers
     }
 
     fn create_topic(&mut self) {
@@ -605,33 +735,62 @@ impl World {
         }
     }
 
+    /// The admin creates again a topic the active controller does not have: one whose creation
+    /// never committed (its controller lost the quorum first), as a client whose CreateTopics
+    /// timed out tries again.
+    fn recreate_lost_topics(&mut self) {
+        if self.controllers.active().is_none() {
+            return;
+        }
+        let has = |world: &World, name: &str| {
+            world.controllers.state().partitions.keys().any(|tp| tp.topic == name)
+        };
+        if !has(self, TOPIC) {
+            self.create_named_topic(TOPIC, self.config.partitions);
+        }
+        let offsets =
+            self.config.offsets_partitions > 0 && (self.config.group_members > 0 || self.group.scripted);
+        if offsets && !has(self, crate::group::coordinator::OFFSETS_TOPIC) {
+            self.create_named_topic(crate::group::coordinator::OFFSETS_TOPIC, self.config.offsets_partitions);
+        }
+    }
+
     /// A topic with the run's replication settings, created by the controller.
     fn create_named_topic(&mut self, name: &str, partitions: i32) {
-        let mut out = Outbox::new();
+        let mut sent = ControllersOut::default();
         let config = &self.config;
-        let created = self.controller.create_topic(
-            self.now,
-            name,
-            crate::ids::TopicId::of_name(name),
-            partitions,
-            config.replication_factor,
-            config.min_insync_replicas,
-            config.unclean_election,
-            &mut self.rng,
-            &mut out,
-            &mut self.trace,
-        );
-        if let Err(e) = created {
-            self.trace
-                .push(self.now, Event::Fault { description: format!("cannot create topic {name}: {e}") });
+        let rng = &mut self.placement_rng;
+        let created = self.controllers.act(self.now, &mut sent, &mut self.trace, |controller, out, trace| {
+            controller.create_topic(
+                self.now,
+                name,
+                crate::ids::TopicId::of_name(name),
+                partitions,
+                config.replication_factor,
+                config.min_insync_replicas,
+                config.unclean_election,
+                rng,
+                out,
+                trace,
+            )
+        });
+        match created {
+            Some(Ok(_)) => {}
+            Some(Err(e)) => self
+                .trace
+                .push(self.now, Event::Fault { description: format!("cannot create topic {name}: {e}") }),
+            None => self.trace.push(
+                self.now,
+                Event::Fault { description: format!("cannot create topic {name}: no active controller") },
+            ),
         }
-        self.send(NodeId::Controller, out);
+        self.send_controllers(sent);
     }
 
     fn tick_all(&mut self, topic_created: bool) {
-        let mut out = Outbox::new();
-        self.controller.tick(self.now, &mut out, &mut self.trace);
-        self.send(NodeId::Controller, out);
+        let mut sent = ControllersOut::default();
+        self.controllers.tick(self.now, &mut self.rng, &mut sent, &mut self.trace);
+        self.send_controllers(sent);
         let ids: Vec<BrokerId> = self.brokers.keys().copied().collect();
         for id in ids {
             let mut out = Outbox::new();
@@ -645,6 +804,7 @@ impl World {
         if !topic_created {
             return;
         }
+        self.recreate_lost_topics();
         self.nemesis();
         self.reassign();
         self.membership();
@@ -667,7 +827,8 @@ impl World {
         let any = self.config.crash_faults
             || self.config.partition_faults
             || self.config.pause_faults
-            || self.config.disk_faults;
+            || self.config.disk_faults
+            || self.config.controller_faults;
         if !self.producing || !any {
             return;
         }
@@ -700,6 +861,14 @@ impl World {
             self.next_fault_ms = self.now + 500 + (self.rng.next_u64() % 2_000) as i64;
             return;
         }
+        let only_controllers = !(self.config.crash_faults
+            || self.config.partition_faults
+            || self.config.pause_faults
+            || self.config.disk_faults);
+        if self.config.controller_faults && (only_controllers || self.rng.next_u64().is_multiple_of(4)) {
+            self.controller_fault();
+            return;
+        }
         let affected: Vec<BrokerId> = self.faults.iter().flat_map(|f| f.brokers()).collect();
         let candidates: Vec<BrokerId> =
             self.brokers.keys().copied().filter(|b| !affected.contains(b)).collect();
@@ -723,7 +892,8 @@ impl World {
                 side |= 1 << others[(self.rng.next_u64() % others.len() as u64) as usize];
             }
             if self.rng.next_u64().is_multiple_of(2) {
-                side |= SPLIT_CONTROLLER_BIT;
+                let voter = self.some_controller();
+                side |= split_bit(NodeId::Voter(voter));
             }
             if self.rng.next_u64().is_multiple_of(2) {
                 side |= SPLIT_CLIENTS_BIT;
@@ -737,6 +907,46 @@ impl World {
             kinds.push(Fault::DiskFull(broker));
             kinds.push(Fault::SlowDisk(broker));
         }
+        let fault = kinds[(self.rng.next_u64() % kinds.len() as u64) as usize];
+        self.apply(fault);
+        self.faults.push(fault);
+        self.next_fault_ms = self.now + 1_000 + (self.rng.next_u64() % 3_000) as i64;
+    }
+
+    /// The active controller half the time, else any controller.
+    fn some_controller(&mut self) -> VoterId {
+        let ids = self.controllers.ids();
+        let any = ids[(self.rng.next_u64() % ids.len() as u64) as usize];
+        match self.controllers.active() {
+            Some(active) if self.rng.next_u64().is_multiple_of(2) => active,
+            _ => any,
+        }
+    }
+
+    /// A fault on a controller not already faulted, while a majority stays unfaulted: crashed,
+    /// isolated, or cut off from the other controllers.
+    fn controller_fault(&mut self) {
+        let voter = self.some_controller();
+        let faulted: Vec<VoterId> = self
+            .faults
+            .iter()
+            .filter_map(|f| match f {
+                Fault::ControllerCrashed(v) | Fault::ControllerIsolated(v) | Fault::ControllerCutOff(v) => {
+                    Some(*v)
+                }
+                _ => None,
+            })
+            .collect();
+        // A minority at most: the quorum's claim is to survive losing one, not most.
+        let minority = (self.controllers.ids().len() - 1) / 2;
+        if faulted.contains(&voter) || faulted.len() >= minority {
+            return;
+        }
+        let kinds = [
+            Fault::ControllerCrashed(voter),
+            Fault::ControllerIsolated(voter),
+            Fault::ControllerCutOff(voter),
+        ];
         let fault = kinds[(self.rng.next_u64() % kinds.len() as u64) as usize];
         self.apply(fault);
         self.faults.push(fault);
@@ -762,14 +972,22 @@ impl World {
         }
         brokers.truncate(self.config.replication_factor);
         let tp = TopicPartition { topic: TOPIC.into(), partition };
-        let mut out = Outbox::new();
-        if let Err(e) =
-            self.controller.reassign(self.now, &tp, Some(brokers.clone()), &mut out, &mut self.trace)
-        {
+        let mut sent = ControllersOut::default();
+        let now = self.now;
+        let target = Some(brokers.clone());
+        let done = self.controllers.act(now, &mut sent, &mut self.trace, |controller, out, trace| {
+            controller.reassign(now, &tp, target, out, trace)
+        });
+        let refusal = match done {
+            Some(Err(e)) => Some(e.to_string()),
+            None => Some("no active controller".to_string()),
+            Some(Ok(_)) => None,
+        };
+        if let Some(e) = refusal {
             let description = format!("reassign {tp} to {brokers:?} refused: {e}");
             self.trace.push(self.now, Event::Fault { description });
         }
-        self.send(NodeId::Controller, out);
+        self.send_controllers(sent);
     }
 
     /// The admin adds a broker or decommissions one, while the workload runs; a broker the
@@ -778,7 +996,7 @@ impl World {
         if !self.config.membership {
             return;
         }
-        let controller = &self.controller;
+        let controller = self.controllers.state();
         self.brokers.retain(|&id, _| !controller.is_removed(id));
         if !self.producing || self.now < self.next_membership_ms {
             return;
@@ -786,12 +1004,9 @@ impl World {
         self.next_membership_ms = self.now
             + MEMBERSHIP_MIN_INTERVAL_MS
             + (self.rng.next_u64() % MEMBERSHIP_MIN_INTERVAL_MS as u64) as i64;
-        let staying: Vec<BrokerId> = self
-            .controller
-            .registrations()
-            .map(|(b, _)| b)
-            .filter(|&b| !self.controller.is_leaving(b))
-            .collect();
+        let controller = self.controllers.state();
+        let staying: Vec<BrokerId> =
+            controller.registrations().map(|(b, _)| b).filter(|&b| !controller.is_leaving(b)).collect();
         let can_add = self.next_broker_id < MEMBERSHIP_MAX_BROKER_IDS;
         let add = can_add
             && (staying.len() <= self.config.replication_factor || self.rng.next_u64().is_multiple_of(2));
@@ -807,12 +1022,21 @@ impl World {
             return;
         }
         let leaving = staying[(self.rng.next_u64() % staying.len() as u64) as usize];
-        let mut out = Outbox::new();
-        if let Err(e) = self.controller.remove_broker(self.now, leaving, &mut out, &mut self.trace) {
+        let mut sent = ControllersOut::default();
+        let now = self.now;
+        let done = self.controllers.act(now, &mut sent, &mut self.trace, |controller, out, trace| {
+            controller.remove_broker(now, leaving, out, trace)
+        });
+        let refusal = match done {
+            Some(Err(e)) => Some(e.to_string()),
+            None => Some("no active controller".to_string()),
+            Some(Ok(_)) => None,
+        };
+        if let Some(e) = refusal {
             let description = format!("remove broker-{leaving} refused: {e}");
             self.trace.push(self.now, Event::Fault { description });
         }
-        self.send(NodeId::Controller, out);
+        self.send_controllers(sent);
     }
 
     fn apply(&mut self, fault: Fault) {
@@ -854,6 +1078,20 @@ impl World {
                 self.flaky.insert(id);
                 format!(
                     "make broker-{id}'s links flaky ({FLAKY_DROP_PERCENT}% dropped, up to {FLAKY_EXTRA_DELAY_MS} ms more delay)"
+                )
+            }
+            Fault::ControllerCrashed(id) => {
+                self.controllers.crash(id);
+                format!("crash controller-{id}")
+            }
+            Fault::ControllerIsolated(id) => {
+                self.isolated_controllers.insert(id);
+                format!("isolate controller-{id} from every other node")
+            }
+            Fault::ControllerCutOff(id) => {
+                self.cut_off_controllers.insert(id);
+                format!(
+                    "cut controller-{id} off from the other controllers (brokers and clients still reach it)"
                 )
             }
         };
@@ -905,6 +1143,15 @@ impl World {
             Fault::Flaky(id) => {
                 self.flaky.remove(&id);
                 format!("steady broker-{id}'s links")
+            }
+            Fault::ControllerCrashed(id) => {
+                self.controllers.restart(id, self.now, &mut self.rng);
+                format!("restart controller-{id} (over its metadata log)")
+            }
+            Fault::ControllerIsolated(id) | Fault::ControllerCutOff(id) => {
+                self.isolated_controllers.remove(&id);
+                self.cut_off_controllers.remove(&id);
+                format!("reconnect controller-{id}")
             }
         };
         self.trace.push(self.now, Event::Fault { description });
@@ -1171,7 +1418,7 @@ impl World {
     /// Drains each partition's committed log from its leader, compares the other in-sync
     /// replicas with it, and runs the checker.
     fn finish(mut self) -> SimResult {
-        for (tp, state) in &self.controller.partitions {
+        for (tp, state) in &self.controllers.state().partitions {
             let mut log = BTreeMap::new();
             let leader = state.leader.and_then(|l| self.brokers.get(&l)).filter(|(_, up)| *up);
             if let Some((broker, _)) = leader
@@ -1194,6 +1441,7 @@ impl World {
             }
         }
         self.history.group_checked = self.config.group_members > 0;
+        self.history.kraft = Some(self.controllers.observations.clone());
         let violations = check(&self.history);
         SimResult { trace: self.trace, history: self.history, violations, stats: self.stats }
     }
@@ -1229,7 +1477,12 @@ fn committed(partition: &super::partition::Partition, below: i64) -> BTreeMap<i6
 /// The nodes on a split's side, as a trace names them.
 fn describe_side(side: u64) -> String {
     let mut names: Vec<String> =
-        (0..62).filter(|b| side & (1 << b) != 0).map(|b| format!("broker-{b}")).collect();
+        (0..VOTER_BIT_BASE).filter(|b| side & (1 << b) != 0).map(|b| format!("broker-{b}")).collect();
+    names.extend(
+        (VOTER_BIT_BASE..62)
+            .filter(|b| side & (1 << b) != 0)
+            .map(|b| format!("controller-{}", b - VOTER_BIT_BASE)),
+    );
     if side & SPLIT_CONTROLLER_BIT != 0 {
         names.push("controller".into());
     }
@@ -1238,6 +1491,10 @@ fn describe_side(side: u64) -> String {
     }
     format!("{{{}}}", names.join(", "))
 }
+
+/// How long a scenario waits at most for its cluster to come up (a first election, the brokers
+/// registered, the topic created).
+pub const SCENARIO_START_LIMIT_MS: i64 = 10_000;
 
 /// The client id of a scenario's scripted producer.
 pub const SCRIPT_CLIENT: u32 = 100;
@@ -1285,12 +1542,18 @@ impl Scenario {
             partition_faults: false,
             pause_faults: false,
             disk_faults: false,
+            controller_faults: false,
             ..config
         };
         let mut world = World::new(config);
         world.group.scripted = groups;
         world.group.initialized = groups;
-        world.advance_until(START_MS + 100);
+        // The controllers elect their first leader (an election timeout or two), it registers
+        // the brokers and creates the topic; the partitions' leaders are told 100 ms later.
+        while !world.topic_created && world.now < START_MS + SCENARIO_START_LIMIT_MS {
+            world.advance_until(world.now + TICK_MS);
+        }
+        world.advance_until(world.now + 100);
         Scenario { world }
     }
 
@@ -1396,12 +1659,12 @@ impl Scenario {
 
     /// The controller's metadata log so far.
     pub fn metadata_log(&self) -> &[super::protocol::MetadataRecord] {
-        self.world.controller.metadata_log()
+        self.world.controllers.state().metadata_log()
     }
 
     /// The state of partition `partition` of `sim`, as the controller records it.
     pub fn state(&self, partition: i32) -> Option<&PartitionState> {
-        self.world.controller.partitions.get(&TopicPartition { topic: TOPIC.into(), partition })
+        self.world.controllers.state().partitions.get(&TopicPartition { topic: TOPIC.into(), partition })
     }
 
     /// The leader of partition `partition` of `sim` as the controller records it; `None` while
