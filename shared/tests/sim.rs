@@ -206,7 +206,7 @@ const FAILOVER_SEEDS: u64 = 300;
 /// runs do fail over.
 #[test]
 fn controller_failovers_keep_the_metadata_and_every_acknowledged_write() {
-    let (mut failures, mut failovers) = (Vec::new(), 0);
+    let (mut failures, mut failovers, mut took) = (Vec::new(), 0, Vec::new());
     for seed in 0..FAILOVER_SEEDS {
         let config = SimConfig::safe(seed);
         let result = run(&config);
@@ -220,12 +220,42 @@ fn controller_failovers_keep_the_metadata_and_every_acknowledged_write() {
             .filter(|(_, e)| matches!(e, Event::ControllerActivated { .. }))
             .count();
         failovers += activations.saturating_sub(1);
+        took.extend(active_controller_failovers(&result.trace));
+    }
+    took.sort_unstable();
+    if let (Some(median), Some(max)) = (took.get(took.len() / 2), took.last()) {
+        let p90 = took[took.len() * 9 / 10];
+        println!(
+            "active controller crashed → next active (simulated ms): median {median}, p90 {p90}, max {max}"
+        );
     }
     assert!(failures.is_empty(), "{} seeds failed:\n{}", failures.len(), failures.join("\n"));
     assert!(
         failovers >= FAILOVER_SEEDS as usize / 10,
         "only {failovers} failovers in {FAILOVER_SEEDS} seeds"
     );
+}
+
+/// How long each crash of the active controller took to be followed by another active one.
+fn active_controller_failovers(trace: &kite_shared::trace::Trace) -> Vec<i64> {
+    let (mut active, mut crashed_at, mut took) = (None, None, Vec::new());
+    for (at, event) in &trace.events {
+        match event {
+            Event::ControllerActivated { controller, .. } => {
+                if let Some(crashed) = crashed_at.take() {
+                    took.push(at - crashed);
+                }
+                active = Some(*controller);
+            }
+            Event::Fault { description }
+                if active.is_some_and(|a| *description == format!("crash controller-{a}")) =>
+            {
+                crashed_at = Some(*at);
+            }
+            _ => {}
+        }
+    }
+    took
 }
 
 /// A controller planted to act without a majority (it sends what it decided before its
