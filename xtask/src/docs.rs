@@ -62,8 +62,9 @@ pub(crate) fn build(ui_dir: &Path, kite: &Path) -> Result<PathBuf, String> {
             .collect::<Result<_, _>>()?;
         let list = chapter_list(&chapters);
         for page in &pages {
-            let mut body =
+            let body =
                 fill(&page.source, &root, kite, &list).map_err(|e| format!("{dir}/{}: {e}", page.name))?;
+            let mut body = widgets_in(&body, lang);
             let number = chapters.iter().position(|c| c.name == page.name);
             if let Some(index) = number {
                 body = chaptered(&chapters, index, &body, &words(lang));
@@ -92,6 +93,27 @@ pub(crate) fn build(ui_dir: &Path, kite: &Path) -> Result<PathBuf, String> {
     crate::dist::precompress(&out, false)?;
     println!("xtask: docs ready in {}", out.display());
     Ok(out)
+}
+
+/// The page with every widget (`<kite-playground>`, `<kite-compare>`) that names no language
+/// speaking the page's: a Korean page's widget once showed English because its source forgot
+/// `lang="ko"`.
+fn widgets_in(body: &str, lang: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) =
+        ["<kite-playground", "<kite-compare"].iter().filter_map(|t| rest.find(t).map(|i| (i, t.len()))).min()
+    {
+        let (start, name) = at;
+        let tag_end = rest[start..].find('>').map_or(rest.len(), |i| start + i);
+        out.push_str(&rest[..start + name]);
+        if !rest[start..tag_end].contains(" lang=") {
+            out.push_str(&format!(" lang=\"{lang}\""));
+        }
+        rest = &rest[start + name..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The chapters' page names from `course.txt`, in order.
