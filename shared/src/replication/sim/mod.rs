@@ -774,15 +774,9 @@ impl World {
                 trace,
             )
         });
-        match created {
-            Some(Ok(_)) => {}
-            Some(Err(e)) => self
-                .trace
-                .push(self.now, Event::Fault { description: format!("cannot create topic {name}: {e}") }),
-            None => self.trace.push(
-                self.now,
-                Event::Fault { description: format!("cannot create topic {name}: no active controller") },
-            ),
+        if let Some(e) = refusal(created) {
+            self.trace
+                .push(self.now, Event::Fault { description: format!("cannot create topic {name}: {e}") });
         }
         self.send_controllers(sent);
     }
@@ -978,12 +972,7 @@ impl World {
         let done = self.controllers.act(now, &mut sent, &mut self.trace, |controller, out, trace| {
             controller.reassign(now, &tp, target, out, trace)
         });
-        let refusal = match done {
-            Some(Err(e)) => Some(e.to_string()),
-            None => Some("no active controller".to_string()),
-            Some(Ok(_)) => None,
-        };
-        if let Some(e) = refusal {
+        if let Some(e) = refusal(done) {
             let description = format!("reassign {tp} to {brokers:?} refused: {e}");
             self.trace.push(self.now, Event::Fault { description });
         }
@@ -1027,12 +1016,7 @@ impl World {
         let done = self.controllers.act(now, &mut sent, &mut self.trace, |controller, out, trace| {
             controller.remove_broker(now, leaving, out, trace)
         });
-        let refusal = match done {
-            Some(Err(e)) => Some(e.to_string()),
-            None => Some("no active controller".to_string()),
-            Some(Ok(_)) => None,
-        };
-        if let Some(e) = refusal {
+        if let Some(e) = refusal(done) {
             let description = format!("remove broker-{leaving} refused: {e}");
             self.trace.push(self.now, Event::Fault { description });
         }
@@ -1472,6 +1456,16 @@ fn committed(partition: &super::partition::Partition, below: i64) -> BTreeMap<i6
         }
     }
     out
+}
+
+/// Why an admin's change through the controllers did not happen: the controller's refusal, or
+/// no active controller to make it (an election runs); `None` when it was made.
+fn refusal<T, E: std::fmt::Display>(done: Option<Result<T, E>>) -> Option<String> {
+    match done {
+        Some(Ok(_)) => None,
+        Some(Err(e)) => Some(e.to_string()),
+        None => Some("no active controller".to_string()),
+    }
 }
 
 /// The nodes on a split's side, as a trace names them.
