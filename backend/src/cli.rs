@@ -130,6 +130,19 @@ pub(crate) enum ClusterCommand {
         #[arg(long, value_enum, default_value_t = Output::Text)]
         output: Output,
     },
+    /// Stop a KRaft controller (controller-N); when it was the active one, the others elect a
+    /// new one once their fetch timeout passes. The server must run with --allow-faults.
+    StopController {
+        controller: i32,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
+    },
+    /// Start a stopped KRaft controller again; it catches up on the metadata log.
+    StartController {
+        controller: i32,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
+    },
     /// Freeze a broker (no answers, no heartbeats): after broker.session.timeout.ms the
     /// controller fences it and elects new leaders.
     PauseBroker {
@@ -178,7 +191,6 @@ pub(crate) fn cluster(
     out: &mut impl Write,
 ) -> Result<(), String> {
     let mut connection = ApiClient::connect(&server.server)?;
-    let io = |e: std::io::Error| e.to_string();
     let (request, output) = match command {
         // `partitions_cli::elect_leaders` answers it (main.rs sends it there).
         ClusterCommand::ElectLeaders { .. } => {
@@ -189,6 +201,12 @@ pub(crate) fn cluster(
         ClusterCommand::RemoveBroker { broker, output } => (Command::RemoveBroker { broker }, output),
         ClusterCommand::StopBroker { broker, output } => (Command::StopBroker { broker }, output),
         ClusterCommand::StartBroker { broker, output } => (Command::StartBroker { broker }, output),
+        ClusterCommand::StopController { controller, output } => {
+            (Command::StopController { controller }, output)
+        }
+        ClusterCommand::StartController { controller, output } => {
+            (Command::StartController { controller }, output)
+        }
         ClusterCommand::PauseBroker { broker, output } => (Command::PauseBroker { broker }, output),
         ClusterCommand::ResumeBroker { broker, output } => (Command::ResumeBroker { broker }, output),
         ClusterCommand::IsolateBroker { broker, output } => (Command::IsolateBroker { broker }, output),
@@ -200,73 +218,90 @@ pub(crate) fn cluster(
         membership @ (Reply::BrokerAdded { .. } | Reply::BrokerRemoval { .. }) => {
             print_membership(&membership, output, out)
         }
-        Reply::ClusterDescribed {
-            cluster_id,
-            controller,
-            brokers,
-            partitions,
-            under_replicated,
-            offline,
-            cut_links,
-            kafka_clients,
-        } => {
-            let names = |list: &[kite_shared::api::PartitionRef]| {
-                list.iter().map(|p| format!("{}-{}", p.topic, p.partition)).collect::<Vec<_>>()
-            };
-            match output {
-                Output::Json => {
-                    let line = serde_json::json!({
-                        "cluster_id": cluster_id, "controller": controller, "partitions": partitions,
-                        "brokers": brokers.iter().map(|b| serde_json::json!({
-                            "id": b.id, "state": b.state, "replicas": b.replicas, "leaders": b.leaders,
-                            "leaving": b.leaving,
-                        })).collect::<Vec<_>>(),
-                        "under_replicated": names(&under_replicated), "offline": names(&offline),
-                        "cut_links": cut_links,
-                        "kafka_clients": kafka_clients,
-                    });
-                    writeln!(out, "{line}").map_err(io)
-                }
-                Output::Text => {
-                    writeln!(
-                        out,
-                        "ClusterId: {cluster_id}\tController: {controller}\tBrokers: {}",
-                        brokers.len()
-                    )
-                    .map_err(io)?;
-                    for b in &brokers {
-                        writeln!(
-                            out,
-                            "\tBroker: {}\tState: {}\tReplicas: {}\tLeaders: {}{}",
-                            b.id,
-                            b.state,
-                            b.replicas,
-                            b.leaders,
-                            if b.leaving { "\tLeaving: true" } else { "" }
-                        )
-                        .map_err(io)?;
-                    }
-                    writeln!(
-                        out,
-                        "Partitions: {partitions}\tUnderReplicated: {}\tOffline: {}",
-                        under_replicated.len(),
-                        offline.len()
-                    )
-                    .map_err(io)?;
-                    for name in names(&under_replicated) {
-                        writeln!(out, "\tUnder-replicated: {name}").map_err(io)?;
-                    }
-                    for name in names(&offline) {
-                        writeln!(out, "\tOffline: {name}").map_err(io)?;
-                    }
-                    for [a, b] in &cut_links {
-                        writeln!(out, "CutLink: {a} <-> {b}").map_err(io)?;
-                    }
-                    print_kafka_clients(out, &kafka_clients)
-                }
-            }
-        }
+        described @ Reply::ClusterDescribed { .. } => print_cluster(described, output, out),
         other => Err(kafka_error(other)),
+    }
+}
+
+/// What `kite cluster describe` and the fault commands print: the brokers, the KRaft
+/// controllers (as `kafka-metadata-quorum.sh describe --replication` lists the voters), the
+/// partitions that are not healthy, cut links and connected Kafka clients.
+fn print_cluster(described: Reply, output: Output, out: &mut impl Write) -> Result<(), String> {
+    let io = |e: std::io::Error| e.to_string();
+    let Reply::ClusterDescribed {
+        cluster_id,
+        controller,
+        brokers,
+        partitions,
+        under_replicated,
+        offline,
+        cut_links,
+        kafka_clients,
+        controllers,
+    } = described
+    else {
+        return Ok(());
+    };
+    let names = |list: &[kite_shared::api::PartitionRef]| {
+        list.iter().map(|p| format!("{}-{}", p.topic, p.partition)).collect::<Vec<_>>()
+    };
+    match output {
+        Output::Json => {
+            let line = serde_json::json!({
+                "cluster_id": cluster_id, "controller": controller, "partitions": partitions,
+                "brokers": brokers.iter().map(|b| serde_json::json!({
+                    "id": b.id, "state": b.state, "replicas": b.replicas, "leaders": b.leaders,
+                    "leaving": b.leaving,
+                })).collect::<Vec<_>>(),
+                "under_replicated": names(&under_replicated), "offline": names(&offline),
+                "cut_links": cut_links,
+                "kafka_clients": kafka_clients,
+                "controllers": controllers,
+            });
+            writeln!(out, "{line}").map_err(io)
+        }
+        Output::Text => {
+            writeln!(out, "ClusterId: {cluster_id}\tController: {controller}\tBrokers: {}", brokers.len())
+                .map_err(io)?;
+            for b in &brokers {
+                writeln!(
+                    out,
+                    "\tBroker: {}\tState: {}\tReplicas: {}\tLeaders: {}{}",
+                    b.id,
+                    b.state,
+                    b.replicas,
+                    b.leaders,
+                    if b.leaving { "\tLeaving: true" } else { "" }
+                )
+                .map_err(io)?;
+            }
+            // The KRaft voters, as kafka-metadata-quorum.sh describe --replication lists them.
+            for c in &controllers {
+                writeln!(
+                    out,
+                    "\tController: {}\tState: {}\tEpoch: {}\tLogEndOffset: {}\tHighWatermark: {}",
+                    c.id, c.state, c.epoch, c.log_end_offset, c.high_watermark
+                )
+                .map_err(io)?;
+            }
+            writeln!(
+                out,
+                "Partitions: {partitions}\tUnderReplicated: {}\tOffline: {}",
+                under_replicated.len(),
+                offline.len()
+            )
+            .map_err(io)?;
+            for name in names(&under_replicated) {
+                writeln!(out, "\tUnder-replicated: {name}").map_err(io)?;
+            }
+            for name in names(&offline) {
+                writeln!(out, "\tOffline: {name}").map_err(io)?;
+            }
+            for [a, b] in &cut_links {
+                writeln!(out, "CutLink: {a} <-> {b}").map_err(io)?;
+            }
+            print_kafka_clients(out, &kafka_clients)
+        }
     }
 }
 

@@ -281,9 +281,32 @@ pub fn korean(text: &str) -> Option<&'static str> {
 fn korean_elsewhere(text: &str) -> Option<&'static str> {
     korean_messages(text)
         .or_else(|| korean_membership(text))
+        .or_else(|| korean_quorum(text))
         .or_else(|| korean_scenario(text))
         .or_else(|| korean_code(text))
         .or_else(|| korean_transactions(text))
+}
+
+/// The KRaft controller quorum's texts (the map's row of controllers).
+fn korean_quorum(text: &str) -> Option<&'static str> {
+    Some(match text {
+        "KRaft controllers: the active one (the quorum's leader) runs the controller" => {
+            "KRaft 컨트롤러: 쿼럼의 leader인 active 컨트롤러가 클러스터를 관리합니다"
+        }
+        "{} · epoch {} · metadata log {} · HW {}" => "{} · epoch {} · 메타데이터 로그 {} · HW {}",
+        "{}: {} — choose to stop or start it" => "{}: {} — 골라서 정지하거나 다시 시작할 수 있습니다",
+        "active" => "active",
+        "follower" => "follower",
+        "no leader known" => "leader 모름",
+        "asking for pre-votes" => "사전 투표 요청 중",
+        "asking for votes" => "투표 요청 중",
+        "resigned" => "물러남",
+        "deposed leader" => "밀려난 leader",
+        "kite cluster stop-controller: when the active one stops, the others elect a new one once their fetch timeout passes; without a majority nothing in the cluster's metadata can change" => {
+            "kite cluster stop-controller: active 컨트롤러가 멈추면 나머지 컨트롤러가 fetch timeout이 지난 뒤 새 active를 뽑습니다. 과반이 살아 있지 않으면 클러스터 메타데이터는 하나도 바뀌지 않습니다"
+        }
+        _ => return None,
+    })
 }
 
 /// Brokers joining and leaving, on the map and in the cluster view.

@@ -294,6 +294,8 @@ pub struct ClusterView {
     pub cut_links: Vec<[String; 2]>,
     /// Kafka clients connected to the brokers' listeners (server mode).
     pub kafka_clients: Vec<kite_shared::api::KafkaClientView>,
+    /// The KRaft controller quorum (none for a single broker).
+    pub controllers: Vec<kite_shared::api::ControllerView>,
 }
 
 impl ClusterView {
@@ -307,6 +309,7 @@ impl ClusterView {
             offline,
             cut_links,
             kafka_clients,
+            controllers,
             ..
         } = reply
         else {
@@ -320,6 +323,7 @@ impl ClusterView {
             offline,
             cut_links,
             kafka_clients,
+            controllers,
         })
     }
 }

@@ -827,6 +827,7 @@ fn the_map_draws_each_replica_by_its_role() {
         offline: Vec::new(),
         cut_links: Vec::new(),
         kafka_clients: Vec::new(),
+        controllers: Vec::new(),
     };
     let partition = |partition: i32, replicas: Vec<i32>, leader: i32, isr: Vec<i32>| PartitionDescription {
         partition,
@@ -875,6 +876,16 @@ fn the_map_draws_each_replica_by_its_role() {
     assert_eq!(roles(2)[..2], [("t-0".to_string(), Role::InSync), ("t-1".to_string(), Role::Leader)]);
     assert_eq!(columns[2].blocks.len(), MAX_BLOCKS_PER_BROKER, "a tall column is cut");
     assert_eq!(columns[2].more, 22 - MAX_BLOCKS_PER_BROKER, "and says how many are not drawn");
+    // With a KRaft quorum drawn under them, no broker is named the controller.
+    let controller = kite_shared::api::ControllerView {
+        id: 0,
+        state: "active".into(),
+        epoch: 1,
+        log_end_offset: 5,
+        high_watermark: 5,
+    };
+    let with_quorum = ClusterView { controllers: vec![controller], ..cluster };
+    assert!(kite_frontend::views::map::columns(&with_quorum, &topics).iter().all(|c| !c.controller));
 }
 
 /// The map's motion: at most one record flies per interval (the newest then), single records

@@ -115,14 +115,13 @@ mod benches {
                 cluster
             })
             .bench_local_values(|mut cluster| {
-                let replicas = cluster.controller.partitions[&tp].replicas.clone();
+                let replicas = cluster.controller().partitions[&tp].replicas.clone();
                 let newcomer = (0..4).find(|b| !replicas.contains(b)).unwrap();
                 let target = vec![newcomer, replicas[1], replicas[2]];
-                let mut out = Vec::new();
                 let now = cluster.now_ms;
-                cluster.controller.reassign(now, &tp, Some(target), &mut out, &mut cluster.trace).unwrap();
-                cluster.send_from_controller(out);
-                while cluster.controller.reassignments().next().is_some() {
+                cluster.act(|c, out, trace| c.reassign(now, &tp, Some(target), out, trace)).unwrap().unwrap();
+                cluster.pump();
+                while cluster.controller().reassignments().next().is_some() {
                     cluster.advance(LOCAL_TICK_MS);
                 }
                 cluster
@@ -154,11 +153,10 @@ mod benches {
                 cluster
             })
             .bench_local_values(|mut cluster| {
-                let mut out = Vec::new();
                 let now = cluster.now_ms;
-                cluster.controller.remove_broker(now, 0, &mut out, &mut cluster.trace).unwrap();
-                cluster.send_from_controller(out);
-                while !cluster.controller.is_removed(0) {
+                cluster.act(|c, out, trace| c.remove_broker(now, 0, out, trace)).unwrap().unwrap();
+                cluster.pump();
+                while !cluster.controller().is_removed(0) {
                     cluster.advance(LOCAL_TICK_MS);
                 }
                 cluster
@@ -272,6 +270,29 @@ mod benches {
                     quorum.step();
                 }
                 quorum
+            });
+    }
+
+    /// What the hosts' quorum costs a metadata change: creating a topic of 100 partitions at RF 3
+    /// on three brokers appends a record per partition (and one for the topic), each committed
+    /// by a majority of the KRaft controllers before the brokers are told; with one controller
+    /// (nothing to replicate: the baseline) and with three, as the tab and `kite serve` run.
+    /// One item = one partition created (its replicas' logs opened on three brokers).
+    #[divan::bench(args = [1, 3], sample_count = 20)]
+    fn create_topic_100_partitions(bencher: Bencher, controllers: usize) {
+        const PARTITIONS: i32 = 100;
+        bencher
+            .counter(ItemsCount::new(PARTITIONS as usize))
+            .with_inputs(|| {
+                let brokers =
+                    (0..3).map(|id| kite_shared::replication::broker::Broker::new(id, 1, BrokerConfig::default()));
+                let mut cluster = LocalCluster::with_controllers(controllers, Vec::new(), brokers.collect(), NOW_MS);
+                cluster.keep_trace = false;
+                cluster
+            })
+            .bench_local_values(|mut cluster| {
+                cluster.create_topic("bench", PARTITIONS, 3, 2).unwrap();
+                cluster
             });
     }
 

@@ -392,6 +392,19 @@ pub enum Command {
         /// The broker, by its `node.id`.
         broker: i32,
     },
+    /// Fault injection: stop a KRaft controller (its metadata log and quorum state stay). When
+    /// it was the active one, the other voters elect another once their fetch timeout passes;
+    /// without a majority running nothing about the cluster can change. Answered with the
+    /// cluster as `describe_cluster` shows it.
+    StopController {
+        /// The controller, by its id in the quorum (`controller-N`).
+        controller: i32,
+    },
+    /// Start a stopped controller again: it catches up on the metadata log as a follower.
+    StartController {
+        /// The controller, by its id in the quorum (`controller-N`).
+        controller: i32,
+    },
     /// Pause a broker, as a process frozen by a long GC pause or SIGSTOP: it neither answers nor
     /// heartbeats, so the controller fences it after `broker.session.timeout.ms` and moves its
     /// leaderships. Answered with the cluster as `describe_cluster` shows it.
@@ -794,6 +807,25 @@ pub struct BrokerView {
     /// which it leaves the cluster.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub leaving: bool,
+}
+
+/// A KRaft controller, as `describe_cluster` shows it: its place in the metadata quorum.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControllerView {
+    /// Its id in the quorum (`controller-N`).
+    pub id: i32,
+    /// `active` (the quorum's leader: it runs the controller), `follower`, `stopped`, or, with
+    /// no leader known, `unattached` (waiting for its election timeout or for a leader to
+    /// announce itself), `prospective` (asking for pre-votes), `candidate` (asking for votes);
+    /// `resigned` (a leader that stepped down) or `leader` (a deposed one that has not heard
+    /// yet) are brief.
+    pub state: String,
+    /// The latest quorum epoch it has seen (each election starts a new one).
+    pub epoch: i32,
+    /// The end of its copy of the metadata log (`__cluster_metadata`).
+    pub log_end_offset: i64,
+    /// How far it knows that log is committed (held by a majority).
+    pub high_watermark: i64,
 }
 
 /// A Kafka client connected to a broker's listener, as `describe_cluster` shows it.
@@ -1695,6 +1727,9 @@ pub enum Reply {
         /// Kafka clients connected to the brokers' listeners (`kite serve`; none in the tab).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         kafka_clients: Vec<KafkaClientView>,
+        /// The KRaft controller quorum (none for a single broker, which is its own controller).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        controllers: Vec<ControllerView>,
     },
     /// Where the virtual clock is: its time, speed and whether it is paused, and the seed every
     /// random choice of this cluster comes from.
@@ -2107,7 +2142,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `init_producer_id`, `init_transactions`, `end_transaction`, `send_offsets_to_transaction`, `describe_transactions`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_records`, `create_partitions`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `alter_partition_reassignments`, `list_partition_reassignments`, `elect_leaders`, `add_broker`, `remove_broker`, `stop_broker`, `start_broker`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `inspect_kafka`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `init_producer_id`, `init_transactions`, `end_transaction`, `send_offsets_to_transaction`, `describe_transactions`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_records`, `create_partitions`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `alter_partition_reassignments`, `list_partition_reassignments`, `elect_leaders`, `add_broker`, `remove_broker`, `stop_broker`, `start_broker`, `stop_controller`, `start_controller`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `inspect_kafka`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
         );
     }
 

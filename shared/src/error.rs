@@ -38,6 +38,9 @@ pub enum ErrorCode {
     BrokerIdNotRegistered,
     /// A topic config Kafka refuses: an unknown name, or a value it cannot parse or that is out of range.
     InvalidConfig,
+    /// The request went to a controller that is not the active one, or no controller is active
+    /// while the quorum elects one (Kafka's clients retry it).
+    NotController,
     /// A request that is malformed or not allowed as sent (the message says which).
     InvalidRequest,
     /// A request refused by a policy rather than by Kafka's rules, e.g. one of Kite's limits.
@@ -133,6 +136,7 @@ impl ErrorCode {
             ErrorCode::EligibleLeadersNotAvailable => 83,
             ErrorCode::BrokerIdNotRegistered => 102,
             ErrorCode::InvalidConfig => 40,
+            ErrorCode::NotController => 41,
             ErrorCode::InvalidRequest => 42,
             ErrorCode::PolicyViolation => 44,
             ErrorCode::KafkaStorageError => 56,
@@ -188,6 +192,7 @@ impl ErrorCode {
             ErrorCode::EligibleLeadersNotAvailable => "ELIGIBLE_LEADERS_NOT_AVAILABLE",
             ErrorCode::BrokerIdNotRegistered => "BROKER_ID_NOT_REGISTERED",
             ErrorCode::InvalidConfig => "INVALID_CONFIG",
+            ErrorCode::NotController => "NOT_CONTROLLER",
             ErrorCode::InvalidRequest => "INVALID_REQUEST",
             ErrorCode::PolicyViolation => "POLICY_VIOLATION",
             ErrorCode::KafkaStorageError => "KAFKA_STORAGE_ERROR",
@@ -267,6 +272,7 @@ mod tests {
             ErrorCode::EligibleLeadersNotAvailable,
             ErrorCode::BrokerIdNotRegistered,
             ErrorCode::InvalidConfig,
+            ErrorCode::NotController,
             ErrorCode::InvalidRecord,
             ErrorCode::UnknownTopicOrPartition,
             ErrorCode::MessageTooLarge,

@@ -100,7 +100,7 @@ fn restart_all(how: Restart) {
     assert_eq!(marker, clean, "the clean-shutdown marker is written last, only on a clean stop");
     if how == Restart::Everything {
         let lines: Vec<String> =
-            cluster.controller.metadata_log().iter().map(|r| serde_json::to_string(r).unwrap()).collect();
+            cluster.controller().metadata_log().iter().map(|r| serde_json::to_string(r).unwrap()).collect();
         let records = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
         let brokers = files.into_iter().zip(0..).map(|(files, id)| broker(id, 2, files).0).collect();
         let now = cluster.now_ms;

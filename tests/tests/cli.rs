@@ -597,6 +597,36 @@ fn a_replicated_cluster_like_kafkas_tools() {
     }
     let healthy = stdout(&kite(&server, &["cluster", "describe"], None));
     assert!(healthy.contains("UnderReplicated: 0\tOffline: 0"), "{healthy}");
+    // The KRaft quorum: the active controller stopped, another is elected within seconds while
+    // the brokers go on serving; started again, the old one follows.
+    let quorum = stdout(&kite(&server, &["cluster", "describe"], None));
+    let active = quorum
+        .lines()
+        .find_map(|l| l.strip_prefix("\tController: ").filter(|rest| rest.contains("State: active")))
+        .and_then(|l| l.split('\t').next())
+        .unwrap_or_else(|| panic!("no active controller: {quorum}"))
+        .to_string();
+    let stopped = stdout(&kite(&server, &["cluster", "stop-controller", &active], None));
+    assert!(stopped.contains(&format!("Controller: {active}\tState: stopped")), "{stopped}");
+    let produced = kite(&server, &["produce", "orders", "--acks", "all", "--key", "foobar", "5"], None);
+    assert!(produced.status.success(), "the brokers serve without a controller: {produced:?}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let quorum = stdout(&kite(&server, &["cluster", "describe"], None));
+        if quorum.contains("State: active") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no new active controller: {quorum}");
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    assert!(kite(&server, &["cluster", "start-controller", &active], None).status.success());
+    let refused = kite(&server, &["cluster", "stop-controller", "7"], None);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("There is no controller 7: controllers are 0 to 2."),
+        "{refused:?}"
+    );
+
     // A paused broker and an isolated one are named so, and come back.
     let paused = stdout(&kite(&server, &["cluster", "pause-broker", "0"], None));
     assert!(paused.contains("Broker: 0\tState: paused"), "{paused}");
@@ -619,7 +649,6 @@ fn a_replicated_cluster_like_kafkas_tools() {
         String::from_utf8_lossy(&unknown.stderr).contains("`zookeeper` is not a network node"),
         "{unknown:?}"
     );
-
     // A group reads everything and commits.
     let consumed = kite(
         &server,
@@ -630,13 +659,13 @@ fn a_replicated_cluster_like_kafkas_tools() {
             "billing",
             "--from-beginning",
             "--max-messages",
-            "3",
+            "4",
             "--timeout-ms",
             "10000",
         ],
         None,
     );
-    assert_eq!(sorted_lines(&stdout(&consumed)), ["1", "2", "3"]);
+    assert_eq!(sorted_lines(&stdout(&consumed)), ["1", "2", "3", "5"]);
 
     // A restart of the whole server: the replicas, the records and the group's offsets are back.
     assert!(server.terminate().success());

@@ -266,6 +266,19 @@ async fn a_newcomer_starts_with_one_click_and_sees_no_error() {
         click(&client, &format!("#map-actions[data-broker='{leader}'] .start-broker")).await?;
         wait_for(&client, &format!("#map [data-broker='{leader}'][data-state='up']")).await?;
 
+        // The KRaft quorum under the brokers: the active controller stopped, the other two elect
+        // another once their fetch timeout passes; started again, it follows.
+        let active = wait_for(&client, "#map .map-controller[data-state='active']").await?;
+        let first = active.attr("data-controller").await.map_err(|e| e.to_string())?.unwrap_or_default();
+        click(&client, &format!("#map .map-controller[data-controller='{first}']")).await?;
+        click(&client, &format!("#controller-actions[data-controller='{first}'] .stop-controller")).await?;
+        wait_for(&client, &format!("#map [data-controller='{first}'][data-state='stopped']")).await?;
+        wait_for(&client, &format!("#map .map-controller[data-state='active']:not([data-controller='{first}'])"))
+            .await?;
+        look(&client, WIDE, "first-run-controller-failover").await?;
+        click(&client, &format!("#controller-actions[data-controller='{first}'] .start-controller")).await?;
+        wait_for(&client, &format!("#map [data-controller='{first}'][data-state='follower']")).await?;
+
         // Scale out and in from the map: a fourth broker joins holding nothing; then broker 0
         // leaves, its replicas moved to the others first, and its column goes.
         click(&client, "#add-broker").await?;

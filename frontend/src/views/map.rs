@@ -5,13 +5,15 @@
 //! with an arrow from each partition they own and its lag. Records fly from the producer to the
 //! leader they were written to, coloured by key as the partitions view colours them (at most one
 //! flight per `FLIGHT_INTERVAL_MS`, so a 200 k records/s run draws as calmly as one record); a
-//! replica whose role changed (a new leader, one leaving or rejoining the ISR) pulses. Click a
-//! broker to stop, pause or isolate it, a block to open its partition's log, a landed record for
+//! replica whose role changed (a new leader, one leaving or rejoining the ISR) pulses. Under the
+//! brokers, the KRaft controller quorum: each controller with its role (the active one filled),
+//! its epoch and how much of the metadata log it holds. Click a broker to stop, pause or isolate
+//! it, a controller to stop or start it, a block to open its partition's log, a landed record for
 //! its lineage; each is a button for the keyboard too.
 
 use std::collections::HashMap;
 
-use kite_shared::api::{Command, PartitionDescription, TopicDescription};
+use kite_shared::api::{Command, ControllerView, PartitionDescription, TopicDescription};
 use kite_shared::partitioner::Placement;
 use yew::prelude::*;
 
@@ -29,6 +31,10 @@ const BLOCK_GAP_PX: f64 = 6.0;
 const PRODUCER_ROW_PX: f64 = 58.0;
 const HEADER_HEIGHT_PX: f64 = 44.0;
 const GROUP_ROW_PX: f64 = 70.0;
+/// The controller quorum's row under the brokers (its label, then a box per controller).
+const QUORUM_ROW_PX: f64 = 78.0;
+const QUORUM_LABEL_PX: f64 = 24.0;
+const CONTROLLER_BOX_HEIGHT_PX: f64 = 46.0;
 /// The most replica blocks drawn in one broker's column; the rest are counted ("+12 more"), so a
 /// 500-partition topic draws in the time of a small one.
 pub const MAX_BLOCKS_PER_BROKER: usize = 16;
@@ -130,7 +136,9 @@ pub fn columns(cluster: &ClusterView, topics: &[TopicDescription]) -> Vec<Column
                 broker: broker.id,
                 state: broker.state.clone(),
                 leaving: broker.leaving,
-                controller: broker.id == cluster.controller,
+                // Named controller only when the cluster shows no quorum (DescribeCluster's
+                // stand-in broker would read as if it ran the controller).
+                controller: cluster.controllers.is_empty() && broker.id == cluster.controller,
                 blocks,
                 more,
             }
@@ -304,6 +312,7 @@ pub struct Props {
 pub fn cluster_map(props: &Props) -> Html {
     let lang = use_context::<Lang>().unwrap_or_default();
     let chosen = use_state(|| None::<i32>);
+    let chosen_controller = use_state(|| None::<i32>);
     let motion = use_mut_ref(Motion::default);
     let Some(cluster) = &props.cluster else {
         return html! {
@@ -318,8 +327,9 @@ pub fn cluster_map(props: &Props) -> Html {
     let tallest = columns.iter().map(|c| c.blocks.len() + usize::from(c.more > 0)).max().unwrap_or(0);
     let brokers_bottom =
         PRODUCER_ROW_PX + HEADER_HEIGHT_PX + tallest.max(1) as f64 * (BLOCK_HEIGHT_PX + BLOCK_GAP_PX);
-    let width = column_x(columns.len()) - COLUMN_GAP_PX;
-    let height = brokers_bottom + if props.group.is_some() { GROUP_ROW_PX } else { 0.0 };
+    let width = column_x(columns.len().max(cluster.controllers.len())) - COLUMN_GAP_PX;
+    let quorum_top = brokers_bottom + if props.group.is_some() { GROUP_ROW_PX } else { 0.0 };
+    let height = quorum_top + if cluster.controllers.is_empty() { 0.0 } else { QUORUM_ROW_PX };
     let now_ms = js_sys::Date::now();
     let (flight, changed) = {
         let mut motion = motion.borrow_mut();
@@ -372,6 +382,7 @@ pub fn cluster_map(props: &Props) -> Html {
                 { producer(lang, &columns, props.last_produced.as_ref(), width) }
                 { for columns.iter().enumerate().map(|(i, column)| broker_column(lang, i, column, &marks, choose(column.broker), &props.on_open)) }
                 { for props.group.iter().map(|group| group_row(lang, &columns, group, brokers_bottom, width)) }
+                { quorum_row(lang, &cluster.controllers, quorum_top, &chosen_controller) }
                 if tallest == 0 {
                     <text class="more" x="8" y={(PRODUCER_ROW_PX + HEADER_HEIGHT_PX + 20.0).to_string()}>
                         { tr(lang, "No partition of yours yet: create a topic and its replicas appear here.") }</text>
@@ -385,6 +396,9 @@ pub fn cluster_map(props: &Props) -> Html {
             }
             if let Some(broker) = *chosen && let Some(column) = columns.iter().find(|c| c.broker == broker) {
                 { broker_actions(lang, column, cluster.brokers.len() > 1, props.ready, &props.send) }
+            }
+            if let Some(id) = *chosen_controller && let Some(controller) = cluster.controllers.iter().find(|c| c.id == id) {
+                { controller_actions(lang, controller, props.ready, &props.send) }
             }
         </section>
     }
@@ -593,6 +607,102 @@ fn replica_block_view(props: &ReplicaProps) -> Html {
                     { badge }</text>
             }
         </g>
+    }
+}
+
+/// The KRaft controller quorum's row under the brokers (nothing for a single broker); a click
+/// on a controller chooses it (`chosen`), or unchooses it.
+fn quorum_row(
+    lang: Lang,
+    controllers: &[ControllerView],
+    top: f64,
+    chosen: &UseStateHandle<Option<i32>>,
+) -> Html {
+    if controllers.is_empty() {
+        return Html::default();
+    }
+    let choose = |id: i32| {
+        let chosen = chosen.clone();
+        Callback::from(move |()| chosen.set(if *chosen == Some(id) { None } else { Some(id) }))
+    };
+    html! { <>
+        <text class="quorum-label" x="0" y={(top + 16.0).to_string()}>
+            { tr(lang, "KRaft controllers: the active one (the quorum's leader) runs the controller") }</text>
+        { for controllers.iter().enumerate().map(|(i, c)| controller_box(lang, i, c, top, choose(c.id))) }
+    </> }
+}
+
+/// A KRaft controller's box in the quorum's row: its role (the active one filled, a stopped one
+/// dashed), its epoch, and its copy of the metadata log (end, and what it knows is committed).
+fn controller_box(
+    lang: Lang,
+    index: usize,
+    controller: &ControllerView,
+    top: f64,
+    choose: Callback<()>,
+) -> Html {
+    let (x, y) = (column_x(index), top + QUORUM_LABEL_PX);
+    let name = format!("controller-{}", controller.id);
+    let role = controller_state_name(lang, &controller.state);
+    let summary = trf(
+        lang,
+        "{} · epoch {} · metadata log {} · HW {}",
+        &[&role, &controller.epoch, &controller.log_end_offset, &controller.high_watermark],
+    );
+    let label = trf(lang, "{}: {} — choose to stop or start it", &[&name, &summary]);
+    html! {
+        <g class={classes!("map-controller", format!("controller-{}", controller.state))}
+            data-controller={controller.id.to_string()} data-state={controller.state.clone()}
+            role="button" tabindex="0" aria-label={label.clone()}
+            onclick={choose.reform(|_: MouseEvent| ())} onkeydown={on_activate(choose)}>
+            <title>{ label }</title>
+            <rect x={x.to_string()} y={y.to_string()} width={COLUMN_WIDTH_PX.to_string()} height={CONTROLLER_BOX_HEIGHT_PX.to_string()} rx="6" />
+            <text x={(x + 8.0).to_string()} y={(y + 17.0).to_string()} class="broker-name">{ name }</text>
+            <text x={(x + 8.0).to_string()} y={(y + 34.0).to_string()} class="broker-state">
+                { format!("{role} · e{} · HW {}", controller.epoch, controller.high_watermark) }</text>
+        </g>
+    }
+}
+
+/// A controller's role as the map names it.
+fn controller_state_name(lang: Lang, state: &str) -> String {
+    let known: &'static str = match state {
+        "active" => "active",
+        "follower" => "follower",
+        "stopped" => "stopped",
+        "unattached" => "no leader known",
+        "prospective" => "asking for pre-votes",
+        "candidate" => "asking for votes",
+        "resigned" => "resigned",
+        "leader" => "deposed leader",
+        other => return other.to_string(),
+    };
+    tr(lang, known).to_string()
+}
+
+/// What a chosen controller can do: stop, or start again once stopped.
+fn controller_actions(
+    lang: Lang,
+    controller: &ControllerView,
+    ready: bool,
+    send: &Callback<Command>,
+) -> Html {
+    let id = controller.id;
+    let (class, text, command) = match controller.state.as_str() {
+        "stopped" => ("start-controller", "Start", Command::StartController { controller: id }),
+        _ => ("stop-controller", "Stop", Command::StopController { controller: id }),
+    };
+    let send = send.clone();
+    let onclick = Callback::from(move |_: MouseEvent| {
+        send.emit(command.clone());
+        send.emit(Command::DescribeCluster);
+    });
+    html! {
+        <p class="map-actions" id="controller-actions" data-controller={id.to_string()}>
+            <strong>{ format!("controller-{id}") }</strong>
+            <button class={class} disabled={!ready} {onclick}>{ tr(lang, text) }</button>
+            <span class="hint">{ tr(lang, "kite cluster stop-controller: when the active one stops, the others elect a new one once their fetch timeout passes; without a majority nothing in the cluster's metadata can change") }</span>
+        </p>
     }
 }
 

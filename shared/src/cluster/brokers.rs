@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::StorageOptions;
-use crate::api::BrokerView;
+use crate::api::{BrokerView, ControllerView};
 use crate::config::{Acks, ElectionType, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
 use crate::log::checkpoint::{BrokerCheckpoints, CLEAN_SHUTDOWN_FILE};
@@ -15,10 +15,11 @@ use crate::log::partition_metadata::{self, Claimed};
 use crate::log::storage::{BrokerStore, StorageError, sweep_stray_partitions};
 use crate::random::Rng;
 use crate::replication::broker::{Broker, BrokerConfig};
-use crate::replication::local::{LOCAL_TICK_MS, LinkEnd, LocalCluster};
+use crate::replication::controller::Controller;
+use crate::replication::local::{LOCAL_TICK_MS, LinkEnd, LocalCluster, not_controller};
 use crate::replication::partition;
 use crate::replication::protocol::{BrokerId, Message, MetadataRecord, NodeId, TopicId, TopicPartition};
-use crate::trace::Event;
+use crate::trace::{Event, Trace};
 
 /// How often the broker writes its recovery-point and log-start checkpoints (Kafka's
 /// `log.flush.offset.checkpoint.interval.ms` default).
@@ -187,6 +188,18 @@ pub(super) trait Brokers: Send {
     fn cut_link(&mut self, now_ms: i64, a: LinkEnd, b: LinkEnd, cut: bool) -> Result<(), KafkaError>;
     /// The links cut now, each pair in order.
     fn cut_links(&self) -> Vec<(LinkEnd, LinkEnd)>;
+    /// The KRaft controller quorum, each voter as `describe_cluster` shows it (none for one
+    /// broker, which is its own controller).
+    fn controllers(&self) -> Vec<ControllerView> {
+        Vec::new()
+    }
+    /// Stops a KRaft controller (`stop`), or starts a stopped one again.
+    fn stop_controller(&mut self, _now_ms: i64, _controller: i32, _stop: bool) -> Result<(), KafkaError> {
+        Err(KafkaError::new(
+            ErrorCode::InvalidRequest,
+            "This cluster is one broker without a controller quorum; run several (kite serve --brokers 3).",
+        ))
+    }
     /// Creates at most `replica_logs_per_turn` replica logs in the turn that creates a topic or
     /// adds partitions; the rest wait for `resume`. One broker creates its logs at once.
     fn pace_creations(&mut self, _replica_logs_per_turn: usize) {}
@@ -647,12 +660,26 @@ pub(super) struct Replicated {
 }
 
 impl Replicated {
-    /// Sends a creation's PartitionUpdates to the brokers: paced when the host asked for it.
-    fn send_creations(&mut self, out: partition::Outbox) {
+    /// An admin's change on the active controller (NOT_CONTROLLER while the quorum elects
+    /// one); what it sends is delivered at the next `pump`.
+    fn act<T>(
+        &mut self,
+        change: impl FnOnce(&mut Controller, &mut partition::Outbox, &mut Trace) -> T,
+    ) -> Result<T, KafkaError> {
+        self.local.act(change).ok_or_else(not_controller)
+    }
+
+    /// A creation on the active controller: its PartitionUpdates paced when the host asked for
+    /// it (`pace_creations`).
+    fn act_creating<T>(
+        &mut self,
+        change: impl FnOnce(&mut Controller, &mut partition::Outbox, &mut Trace) -> T,
+    ) -> Result<T, KafkaError> {
         match self.creation_pace {
-            Some(per_turn) => self.local.send_from_controller_paced(out, per_turn),
-            None => self.local.send_from_controller(out),
+            Some(per_turn) => self.local.act_paced(per_turn, change),
+            None => self.local.act(change),
         }
+        .ok_or_else(not_controller)
     }
 
     /// Opens a cluster of `stores.len()` brokers (ids 0, 1, …): the controller replays the
@@ -739,12 +766,12 @@ impl Replicated {
 
     /// Writes the metadata snapshot when the metadata log has grown since the last write.
     fn write_metadata(&mut self) -> Result<(), StorageError> {
-        let end_offset = self.local.controller.metadata_end_offset();
+        let end_offset = self.local.controller().metadata_end_offset();
         if end_offset == self.written_metadata {
             return Ok(());
         }
         let mut text = String::new();
-        for record in self.local.controller.snapshot() {
+        for record in self.local.controller().snapshot() {
             text.push_str(
                 &serde_json::to_string(&record)
                     .map_err(|e| StorageError::new("encode", METADATA_LOG_FILE, e.to_string()))?,
@@ -783,7 +810,7 @@ impl Replicated {
     fn recover_offline(&mut self) {
         let stranded: Vec<TopicPartition> = self
             .local
-            .controller
+            .controller()
             .partitions
             .values()
             .filter(|s| s.leader.is_none() && s.isr.is_empty() && s.elr.is_empty())
@@ -791,7 +818,7 @@ impl Replicated {
             .collect();
         let mut recovered = false;
         for tp in stranded {
-            let Some(state) = self.local.controller.partitions.get(&tp) else { continue };
+            let Some(state) = self.local.controller().partitions.get(&tp) else { continue };
             let (replicas, newest_epoch) = (state.replicas.clone(), state.leader_epoch);
             let logs: Vec<(BrokerId, &LocalLog)> = replicas
                 .iter()
@@ -819,10 +846,12 @@ impl Replicated {
                 .max_by_key(|&(position, id)| (position, std::cmp::Reverse(id)))
                 .map(|(_, id)| id);
             if let Some(leader) = best {
-                let (mut out, now) = (Vec::new(), self.local.now_ms);
-                self.local.controller.recover_leader(now, &tp, leader, &mut out, &mut self.local.trace);
-                self.local.send_from_controller(out);
-                recovered = true;
+                let now = self.local.now_ms;
+                let acted = self
+                    .local
+                    .act(|controller, out, trace| controller.recover_leader(now, &tp, leader, out, trace));
+                self.local.pump();
+                recovered |= acted.is_some();
             }
         }
         // The other replicas fetch from the new leaders and rejoin the ISRs, so the high
@@ -843,15 +872,12 @@ impl Replicated {
     }
 
     fn controller_configs(&mut self, name: &str, config: &TopicConfig) {
-        let mut out = Vec::new();
         let min_isr = usize::try_from(config.min_insync_replicas).unwrap_or(1);
-        self.local.controller.set_topic_config(
-            name,
-            min_isr,
-            config.unclean_leader_election_enable,
-            &mut out,
-        );
-        self.local.send_from_controller(out);
+        let unclean = config.unclean_leader_election_enable;
+        // Without an active controller the brokers still have the config; the controller's
+        // copy (min ISR, unclean election) is set from the topics file when one takes office.
+        let _ = self.local.act(|controller, out, _| controller.set_topic_config(name, min_isr, unclean, out));
+        self.local.pump();
     }
 }
 
@@ -879,7 +905,7 @@ impl Brokers for Replicated {
     }
 
     fn broker_count(&self) -> usize {
-        self.local.brokers.iter().filter(|b| !self.local.controller.is_removed(b.id)).count()
+        self.local.brokers.iter().filter(|b| !self.local.controller().is_removed(b.id)).count()
     }
 
     fn open_topic(
@@ -906,26 +932,32 @@ impl Brokers for Replicated {
         config: &TopicConfig,
     ) -> Result<(), KafkaError> {
         self.catch_up(now_ms);
-        let live = self.local.controller.registrations().filter(|(_, fenced)| !fenced).count();
+        let live = self.local.controller().registrations().filter(|(_, fenced)| !fenced).count();
         crate::config::validate_replication_factor(replication_factor as i16, live)?;
         self.each_broker(|broker| broker.set_topic_config(name, config));
-        let mut out = Vec::new();
         let min_isr = usize::try_from(config.min_insync_replicas).unwrap_or(1);
-        let now = self.local.now_ms;
-        self.local.controller.create_topic(
-            now,
-            name,
-            topic_id,
-            partitions,
-            replication_factor,
-            min_isr,
-            config.unclean_leader_election_enable,
-            &mut self.rng,
-            &mut out,
-            &mut self.local.trace,
-        )?;
-        self.send_creations(out);
-        self.write_metadata().map_err(storage)
+        let (now, unclean) = (self.local.now_ms, config.unclean_leader_election_enable);
+        let mut rng = self.rng.clone();
+        let created = self.act_creating(|controller, out, trace| {
+            controller.create_topic(
+                now,
+                name,
+                topic_id,
+                partitions,
+                replication_factor,
+                min_isr,
+                unclean,
+                &mut rng,
+                out,
+                trace,
+            )
+        });
+        self.rng = rng;
+        created??;
+        // The metadata first, then the brokers create the replicas.
+        let written = self.write_metadata().map_err(storage);
+        self.local.pump();
+        written
     }
 
     fn create_partitions(
@@ -938,18 +970,22 @@ impl Brokers for Replicated {
         _config: &TopicConfig,
     ) -> Result<(), KafkaError> {
         self.catch_up(now_ms);
-        let mut out = Vec::new();
         let now = self.local.now_ms;
-        let trace = &mut self.local.trace;
-        self.local.controller.create_partitions(now, name, count, &mut self.rng, &mut out, trace)?;
-        self.send_creations(out);
-        self.write_metadata().map_err(storage)
+        let mut rng = self.rng.clone();
+        let created = self.act_creating(|controller, out, trace| {
+            controller.create_partitions(now, name, count, &mut rng, out, trace)
+        });
+        self.rng = rng;
+        created??;
+        let written = self.write_metadata().map_err(storage);
+        self.local.pump();
+        written
     }
 
     fn drop_unlisted_topics(&mut self, listed: &std::collections::BTreeSet<String>) -> Result<(), String> {
         let mut unlisted: Vec<String> = self
             .local
-            .controller
+            .controller()
             .partitions
             .keys()
             .map(|tp| tp.topic.clone())
@@ -966,7 +1002,7 @@ impl Brokers for Replicated {
 
     fn delete_topic(&mut self, now_ms: i64, name: &str, _partitions: i32) -> Result<(), KafkaError> {
         self.catch_up(now_ms);
-        self.local.controller.delete_topic(name);
+        self.act(|controller, _, _| controller.delete_topic(name))?;
         // The metadata first: a crash in between leaves directories no topic names.
         self.write_metadata().map_err(storage)?;
         for broker in &mut self.local.brokers {
@@ -977,13 +1013,15 @@ impl Brokers for Replicated {
 
     fn reassign(&mut self, now_ms: i64, moves: Vec<Reassign>) -> Vec<Result<(), KafkaError>> {
         self.catch_up(now_ms);
-        let mut out = Vec::new();
         let now = self.local.now_ms;
-        let controller = &mut self.local.controller;
-        let mut results: Vec<Result<(), KafkaError>> = moves
-            .into_iter()
-            .map(|(tp, target)| controller.reassign(now, &tp, target, &mut out, &mut self.local.trace))
-            .collect();
+        let count = moves.len();
+        let acted = self.act(|controller, out, trace| {
+            moves.into_iter().map(|(tp, target)| controller.reassign(now, &tp, target, out, trace)).collect()
+        });
+        let mut results: Vec<Result<(), KafkaError>> = match acted {
+            Ok(results) => results,
+            Err(e) => return vec![Err(e); count],
+        };
         // The metadata first, once for the whole request (a replica a cancellation drops
         // deletes its copy when told), then the brokers; a failure to keep it fails every change.
         if let Err(e) = self.write_metadata() {
@@ -991,7 +1029,7 @@ impl Brokers for Replicated {
                 *result = Err(storage(e.clone()));
             }
         }
-        self.local.send_from_controller(out);
+        self.local.pump();
         results
     }
 
@@ -1002,20 +1040,21 @@ impl Brokers for Replicated {
         election: ElectionType,
     ) -> Vec<Result<(), KafkaError>> {
         self.catch_up(now_ms);
-        let mut out = Vec::new();
         let now = self.local.now_ms;
-        let controller = &mut self.local.controller;
-        let mut results: Vec<Result<(), KafkaError>> = tps
-            .iter()
-            .map(|tp| controller.elect_leader(now, tp, election, &mut out, &mut self.local.trace))
-            .collect();
+        let acted = self.act(|controller, out, trace| {
+            tps.iter().map(|tp| controller.elect_leader(now, tp, election, out, trace)).collect()
+        });
+        let mut results: Vec<Result<(), KafkaError>> = match acted {
+            Ok(results) => results,
+            Err(e) => return vec![Err(e); tps.len()],
+        };
         // Stored before the brokers act on it, as a reassignment is.
         if let Err(e) = self.write_metadata() {
             for result in results.iter_mut().filter(|r| r.is_ok()) {
                 *result = Err(storage(e.clone()));
             }
         }
-        self.local.send_from_controller(out);
+        self.local.pump();
         results
     }
 
@@ -1027,7 +1066,7 @@ impl Brokers for Replicated {
 
     fn partition(&self, topic: &str, partition: i32) -> Option<PartitionView<'_>> {
         let tp = TopicPartition { topic: topic.to_string(), partition };
-        let state = self.local.controller.partitions.get(&tp)?;
+        let state = self.local.controller().partitions.get(&tp)?;
         let hosted = state
             .leader
             .filter(|leader| {
@@ -1227,14 +1266,14 @@ impl Brokers for Replicated {
     }
 
     fn brokers(&self) -> (BrokerId, Vec<BrokerView>) {
-        let registrations: BTreeMap<BrokerId, bool> = self.local.controller.registrations().collect();
+        let registrations: BTreeMap<BrokerId, bool> = self.local.controller().registrations().collect();
         let views = self
             .local
             .brokers
             .iter()
-            .filter(|broker| !self.local.controller.is_removed(broker.id))
+            .filter(|broker| !self.local.controller().is_removed(broker.id))
             .map(|broker| {
-                let states = self.local.controller.partitions.values();
+                let states = self.local.controller().partitions.values();
                 let replicas = states.clone().filter(|s| s.replicas.contains(&broker.id)).count();
                 let leaders = states.filter(|s| s.leader == Some(broker.id)).count();
                 let state = if self.paused.contains(&broker.id) {
@@ -1251,7 +1290,7 @@ impl Brokers for Replicated {
                 } else {
                     "up"
                 };
-                let leaving = self.local.controller.is_leaving(broker.id);
+                let leaving = self.local.controller().is_leaving(broker.id);
                 BrokerView { id: broker.id, state: state.into(), replicas, leaders, leaving }
             })
             .collect();
@@ -1279,10 +1318,12 @@ impl Brokers for Replicated {
                 if self.paused.contains(&broker) { "paused; resume it first" } else { "already stopped" };
             return Err(KafkaError::new(ErrorCode::InvalidRequest, format!("Broker {broker} is {state}.")));
         }
-        let mut out = Vec::new();
         let now = self.local.now_ms;
-        self.local.controller.controlled_shutdown(now, broker, &mut out, &mut self.local.trace);
-        self.local.send_from_controller(out);
+        // With no active controller the broker stops uncontrolled: the next one fences it when
+        // its session runs out.
+        let _ =
+            self.local.act(|controller, out, trace| controller.controlled_shutdown(now, broker, out, trace));
+        self.local.pump();
         self.local.down.insert(broker);
         let stopping = &mut self.local.brokers[index];
         let description = stopping.describe();
@@ -1295,6 +1336,48 @@ impl Brokers for Replicated {
 
     fn next_broker_id(&self) -> BrokerId {
         self.local.brokers.len() as BrokerId
+    }
+
+    fn controllers(&self) -> Vec<ControllerView> {
+        let quorum = &self.local.controllers;
+        let active = quorum.active();
+        quorum
+            .ids()
+            .iter()
+            .filter_map(|&id| {
+                let (epoch, _, log_end_offset, high_watermark) = quorum.voter(id)?;
+                let state = if active == Some(id) { "active" } else { quorum.role(id)? };
+                Some(ControllerView { id, state: state.into(), epoch, log_end_offset, high_watermark })
+            })
+            .collect()
+    }
+
+    fn stop_controller(&mut self, now_ms: i64, controller: i32, stop: bool) -> Result<(), KafkaError> {
+        self.catch_up(now_ms);
+        let ids = self.local.controllers.ids();
+        if !ids.contains(&controller) {
+            let last = ids.len().saturating_sub(1);
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("There is no controller {controller}: controllers are 0 to {last}."),
+            ));
+        }
+        let running = self.local.controllers.is_running(controller);
+        if running != stop {
+            let state = if stop { "already stopped" } else { "not stopped" };
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("Controller {controller} is {state}."),
+            ));
+        }
+        let (now, what) = (self.local.now_ms, if stop { "stopped" } else { "started" });
+        if stop {
+            self.local.stop_controller(controller);
+        } else {
+            self.local.start_controller(controller);
+        }
+        self.local.trace.push(now, Event::Fault { description: format!("controller-{controller} {what}") });
+        Ok(())
     }
 
     fn add_broker(&mut self, now_ms: i64, store: Box<dyn BrokerStore>) -> Result<BrokerId, KafkaError> {
@@ -1310,10 +1393,10 @@ impl Brokers for Replicated {
 
     fn remove_broker(&mut self, now_ms: i64, broker: BrokerId) -> Result<usize, KafkaError> {
         self.catch_up(now_ms);
-        let mut out = Vec::new();
         let now = self.local.now_ms;
-        let moving = self.local.controller.remove_broker(now, broker, &mut out, &mut self.local.trace)?;
-        self.local.send_from_controller(out);
+        let moving =
+            self.act(|controller, out, trace| controller.remove_broker(now, broker, out, trace))??;
+        self.local.pump();
         // The added replicas start fetching now; a broker that held nothing is gone already.
         for _ in 0..MAX_REPLICATION_ROUNDS {
             self.local.tick();
@@ -1468,7 +1551,8 @@ impl Replicated {
     /// Kafka's low watermark: the lowest log start offset among the replicas on live brokers,
     /// with the broker whose replica has it.
     fn low_watermark(&self, tp: &TopicPartition) -> (BrokerId, i64) {
-        let replicas = self.local.controller.partitions.get(tp).map(|s| s.replicas.as_slice()).unwrap_or(&[]);
+        let replicas =
+            self.local.controller().partitions.get(tp).map(|s| s.replicas.as_slice()).unwrap_or(&[]);
         replicas
             .iter()
             .filter(|r| !self.local.down.contains(r))
@@ -1482,7 +1566,7 @@ impl Replicated {
     }
 
     fn broker_index(&self, broker: BrokerId) -> Result<usize, KafkaError> {
-        if self.local.controller.is_removed(broker) {
+        if self.local.controller().is_removed(broker) {
             return Err(KafkaError::new(
                 ErrorCode::BrokerIdNotRegistered,
                 format!("Broker {broker} was removed from the cluster."),
@@ -1502,7 +1586,7 @@ impl Replicated {
         let removed: Vec<usize> = (0..self.local.brokers.len())
             .filter(|&i| {
                 let id = i as BrokerId;
-                self.local.controller.is_removed(id) && !self.local.down.contains(&id)
+                self.local.controller().is_removed(id) && !self.local.down.contains(&id)
             })
             .collect();
         for index in removed {

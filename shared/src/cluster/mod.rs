@@ -847,14 +847,6 @@ impl Cluster {
             produce @ Command::ProduceRecords { .. } => self.produce_records_asked(now_ms, produce),
             Command::DescribeCluster => Ok(self.describe_cluster()),
             asked @ (Command::AddBroker | Command::RemoveBroker { .. }) => self.membership(now_ms, asked),
-            fault @ (Command::StopBroker { .. }
-            | Command::StartBroker { .. }
-            | Command::PauseBroker { .. }
-            | Command::ResumeBroker { .. }
-            | Command::IsolateBroker { .. }
-            | Command::HealBroker { .. }
-            | Command::CutLink { .. }
-            | Command::HealLink { .. }) => self.inject_fault(now_ms, fault),
             Command::GetMetrics => Ok(Reply::Metrics(self.metrics(now_ms))),
             Command::InitProducerId => self.init_producer_id_asked(now_ms),
             txn @ (Command::InitTransactions { .. }
@@ -866,6 +858,8 @@ impl Cluster {
                 self.fetch_records(&topic, partition, (offset, max_bytes), isolation_level)
             }
             Command::DumpRecord { topic, partition, offset } => self.dump_record(&topic, partition, offset),
+            // What is left are the faults (`is_fault`), refused unless the host allows them.
+            fault => self.inject_fault(now_ms, fault),
         };
         self.collect_events();
         match result {
@@ -897,6 +891,7 @@ impl Cluster {
     /// Fault injection, where the host allows it: a broker stopped, paused or cut off, or one
     /// network link cut; each answered with the cluster as `describe_cluster` shows it.
     fn inject_fault(&mut self, now_ms: i64, fault: Command) -> Result<Reply, KafkaError> {
+        debug_assert!(is_fault(&fault), "a command that is no fault reached fault injection");
         if !self.allow_faults {
             let what = match &fault {
                 Command::CutLink { .. } | Command::HealLink { .. } => "Network links".to_string(),
@@ -906,6 +901,9 @@ impl Cluster {
                 | Command::ResumeBroker { broker }
                 | Command::IsolateBroker { broker }
                 | Command::HealBroker { broker } => format!("Broker {broker}"),
+                Command::StopController { controller } | Command::StartController { controller } => {
+                    format!("Controller {controller}")
+                }
                 _ => "This".to_string(),
             };
             return Err(KafkaError::new(
@@ -924,6 +922,8 @@ impl Cluster {
                     self.brokers.set_topic_config(now_ms, &state.name, &state.config);
                 }
             }),
+            Command::StopController { controller } => brokers.stop_controller(now_ms, controller, true),
+            Command::StartController { controller } => brokers.stop_controller(now_ms, controller, false),
             Command::PauseBroker { broker } => brokers.pause_broker(now_ms, broker, true),
             Command::ResumeBroker { broker } => brokers.pause_broker(now_ms, broker, false),
             Command::IsolateBroker { broker } => brokers.isolate_broker(now_ms, broker, true),
@@ -1149,6 +1149,7 @@ impl Cluster {
             offline,
             cut_links: self.brokers.cut_links().iter().map(|(a, b)| [a.to_string(), b.to_string()]).collect(),
             kafka_clients: self.kafka_clients.values().cloned().collect(),
+            controllers: self.brokers.controllers(),
         }
     }
 
@@ -2246,4 +2247,22 @@ pub struct StoredBatch {
     pub log_start_offset: i64,
     /// Whether the topic stamps its batches with the broker's time (LogAppendTime).
     pub log_append_time: bool,
+}
+
+/// Whether `command` injects a fault (a broker or controller stopped, paused or cut off, a link
+/// cut): only where the host allows it.
+fn is_fault(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::StopBroker { .. }
+            | Command::StartBroker { .. }
+            | Command::StopController { .. }
+            | Command::StartController { .. }
+            | Command::PauseBroker { .. }
+            | Command::ResumeBroker { .. }
+            | Command::IsolateBroker { .. }
+            | Command::HealBroker { .. }
+            | Command::CutLink { .. }
+            | Command::HealLink { .. }
+    )
 }

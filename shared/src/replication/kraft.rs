@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use super::controller::Controller;
 use super::partition::{Outbox, PlantedBug};
 use super::protocol::{Message, MetadataRecord, NodeId, PartitionState, TopicPartition};
-use super::quorum::{QuorumMessage, QuorumNode, QuorumState, VoterId};
+use super::quorum::{QuorumMessage, QuorumNode, QuorumState, Snapshot, VoterId};
 use crate::random::Rng;
 use crate::trace::{Event, Trace};
 
@@ -99,6 +99,9 @@ pub struct Controllers {
     pub planted_controller_bug: Option<PlantedControllerBug>,
     /// What the checker reads.
     pub observations: KraftObservations,
+    /// Whether to gather `observations` (the simulator does; a host running for days does not:
+    /// they grow with every record).
+    pub observe: bool,
     /// Committed records after a voter's snapshot before it takes the next
     /// (`METADATA_SNAPSHOT_INTERVAL_RECORDS`; the simulator takes them far more often).
     pub snapshot_interval_records: i64,
@@ -132,8 +135,53 @@ impl Controllers {
             planted_bug: None,
             planted_controller_bug: None,
             observations: KraftObservations::default(),
+            observe: true,
             snapshot_interval_records: METADATA_SNAPSHOT_INTERVAL_RECORDS,
         }
+    }
+
+    /// `count` controllers starting over the metadata `records` a host kept (a snapshot every
+    /// voter starts from), or with empty logs when there are none.
+    pub fn restarted(
+        count: usize,
+        records: Vec<MetadataRecord>,
+        now_ms: i64,
+        session_timeout_ms: i64,
+        preferred_leader_check_ms: i64,
+        rng: &mut Rng,
+    ) -> Controllers {
+        let mut controllers =
+            Controllers::new(count, now_ms, session_timeout_ms, preferred_leader_check_ms, rng);
+        if records.is_empty() {
+            return controllers;
+        }
+        let snapshot = Snapshot { end_offset: records.len() as i64, last_epoch: 0, records };
+        for (&id, node) in controllers.nodes.iter_mut() {
+            let (state, snapshot) = (QuorumState::default(), Some(snapshot.clone()));
+            node.voter = QuorumNode::start(id, &controllers.ids, state, snapshot, Vec::new(), now_ms, rng);
+        }
+        controllers.last_known =
+            Controller::replay(now_ms, snapshot.records, session_timeout_ms, preferred_leader_check_ms);
+        controllers
+    }
+
+    /// The running voter with the most up-to-date log (then the lowest id) stands for election
+    /// now, unless a leader is known: on a network that loses nothing the quorum has its
+    /// active controller as soon as the messages are delivered, not after an election timeout.
+    pub fn elect_now(&mut self, now_ms: i64, rng: &mut Rng, out: &mut ControllersOut) {
+        if self.nodes.values().any(|n| n.running && n.voter.leader().is_some()) {
+            return;
+        }
+        let best = self
+            .nodes
+            .iter()
+            .filter(|(_, n)| n.running)
+            .max_by_key(|&(&id, n)| (n.voter.last_entry_epoch(), n.voter.end_offset(), std::cmp::Reverse(id)))
+            .map(|(&id, _)| id);
+        let Some(id) = best else { return };
+        let mut sent = Vec::new();
+        self.nodes.get_mut(&id).expect("a voter").voter.campaign(now_ms, rng, &mut sent);
+        out.quorum.extend(sent.into_iter().map(|(to, m)| (id, to, m)));
     }
 
     /// The controllers' ids.
@@ -172,6 +220,12 @@ impl Controllers {
     pub fn voter(&self, id: VoterId) -> Option<(i32, Option<VoterId>, i64, i64)> {
         let node = &self.nodes.get(&id)?.voter;
         Some((node.epoch(), node.leader(), node.log().len() as i64, node.high_watermark()))
+    }
+
+    /// Voter `id`'s role in the quorum (`QuorumNode::role_name`), or `stopped`.
+    pub fn role(&self, id: VoterId) -> Option<&'static str> {
+        let node = self.nodes.get(&id)?;
+        Some(if node.running { node.voter.role_name() } else { "stopped" })
     }
 
     /// Every voter's timers, then every leading controller's periodic work.
@@ -357,7 +411,9 @@ impl Controllers {
         controller.planted_bug = self.planted_bug;
         controller.take_appended();
         let proposed_end = node.end_offset();
-        self.observations.activations.entry(epoch).or_default().insert(id);
+        if self.observe {
+            self.observations.activations.entry(epoch).or_default().insert(id);
+        }
         trace.push(now_ms, Event::ControllerActivated { controller: id, epoch });
         self.leading.insert(id, Leading { epoch, controller, proposed_end, held: VecDeque::new() });
     }
@@ -374,6 +430,9 @@ impl Controllers {
     /// A leader's log must hold every entry committed so far, at the same epoch (what its
     /// snapshot covers was committed when it was taken).
     fn check_log_keeps_commits(&mut self, id: VoterId) {
+        if !self.observe {
+            return;
+        }
         let node = &self.nodes[&id].voter;
         let from = node.log_start_offset().max(0) as usize;
         for (offset, &epoch) in self.observations.committed_epochs.iter().enumerate().skip(from) {
@@ -387,6 +446,9 @@ impl Controllers {
 
     /// What leader `id` has newly committed joins the observations.
     fn observe_commits(&mut self, id: VoterId) {
+        if !self.observe {
+            return;
+        }
         let node = &self.nodes[&id].voter;
         let committed = &mut self.observations.committed_epochs;
         for offset in committed.len() as i64..node.high_watermark() {
@@ -403,13 +465,14 @@ impl Controllers {
     fn release(&mut self, id: VoterId, out: &mut ControllersOut) {
         let high_watermark = self.nodes[&id].voter.high_watermark();
         let no_quorum = self.planted_controller_bug == Some(PlantedControllerBug::NoQuorum);
+        let observe = self.observe;
         let Some(leading) = self.leading.get_mut(&id) else { return };
         while let Some((needs, _)) = leading.held.front() {
             if *needs > high_watermark && !no_quorum {
                 break;
             }
             let (_, sent) = leading.held.pop_front().expect("looked at");
-            for (_, message) in &sent {
+            for (_, message) in sent.iter().filter(|_| observe) {
                 if let Message::PartitionUpdate { state, .. } = message {
                     let observations = &mut self.observations;
                     observations.released_states.insert(state_key(state));

@@ -1,14 +1,17 @@
-//! An in-process cluster with a perfect network: the controller and N brokers whose messages
-//! are delivered at once, in order, on a clock the caller moves. Clients (producers, the
-//! consumer client) talk to it through their inboxes. Tests and benchmarks use it where the
-//! simulator's delays and faults would only be noise.
+//! An in-process cluster with a perfect network: the KRaft controllers and N brokers whose
+//! messages are delivered at once, in order, on a clock the caller moves. Clients (producers,
+//! the consumer client) talk to it through their inboxes. The hosts (tab, server) run their
+//! cluster on it; tests and benchmarks use it where the simulator's delays and faults would only
+//! be noise.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::broker::{Broker, BrokerConfig};
 use super::controller::Controller;
+use super::kraft::{Controllers, ControllersOut, DEFAULT_CONTROLLERS};
 use super::partition::Outbox;
-use super::protocol::{BrokerId, Message, NodeId, TopicPartition};
+use super::protocol::{BrokerId, Message, MetadataRecord, NodeId, TopicPartition};
+use super::quorum::VoterId;
 use crate::config::Acks;
 use crate::error::{ErrorCode, KafkaError};
 use crate::group::consumer::{Consumer, ConsumerRecord};
@@ -24,13 +27,13 @@ const PREFERRED_LEADER_CHECK_MS: i64 = 300_000;
 /// A synchronous produce gives up after this much virtual time.
 const PRODUCE_WAIT_MS: i64 = 30_000;
 
-/// The in-process cluster: a controller, brokers, a queue of messages between them, and each
-/// client's inbox.
+/// The in-process cluster: the controller quorum, brokers, a queue of messages between them,
+/// and each client's inbox.
 pub struct LocalCluster {
     /// The cluster's clock (ms); it moves only when the caller advances it.
     pub now_ms: i64,
-    /// The controller.
-    pub controller: Controller,
+    /// The KRaft controllers: the quorum's leader runs the controller (`controller()`).
+    pub controllers: Controllers,
     /// The brokers; broker `i` is at index `i`.
     pub brokers: Vec<Broker>,
     /// What happened, as trace events (emptied after every pump unless `keep_trace`).
@@ -50,6 +53,9 @@ pub struct LocalCluster {
     /// and a broker it has yet to be told of. Updates the controller sends meanwhile (its resend
     /// of every state each `METADATA_RESEND_INTERVAL_MS`) do not reach these until their turn.
     deferred: BTreeSet<(TopicPartition, BrokerId)>,
+    /// While a paced change's messages are delivered (`act_paced`): how many more
+    /// PartitionUpdates go at once before the rest wait for `release_deferred`.
+    pacing: Option<usize>,
     inbox: BTreeMap<u32, Vec<Message>>,
     rng: Rng,
     correlation: u64,
@@ -66,25 +72,37 @@ impl LocalCluster {
 
     /// These brokers (ids 0, 1, … in order), registered with the controller.
     pub fn with_brokers(brokers: Vec<Broker>, now_ms: i64) -> LocalCluster {
-        let controller = Controller::new(BROKER_SESSION_TIMEOUT_MS, PREFERRED_LEADER_CHECK_MS);
-        LocalCluster::with_parts(controller, brokers, now_ms)
+        LocalCluster::restarted(Vec::new(), brokers, now_ms)
     }
 
-    /// A controller restarted over its metadata log (`Controller::replay`) with these brokers.
-    pub fn restarted(
-        records: Vec<super::protocol::MetadataRecord>,
+    /// Controllers restarted over the metadata `records` a host kept (`Controller::snapshot`),
+    /// with these brokers; no records: a new cluster.
+    pub fn restarted(records: Vec<MetadataRecord>, brokers: Vec<Broker>, now_ms: i64) -> LocalCluster {
+        LocalCluster::with_controllers(DEFAULT_CONTROLLERS, records, brokers, now_ms)
+    }
+
+    /// `controllers` KRaft controllers over `records` (see `restarted`) with these brokers. The
+    /// quorum elects its first leader before this returns: nothing is lost here, so no voter
+    /// need wait out an election timeout.
+    pub fn with_controllers(
+        controllers: usize,
+        records: Vec<MetadataRecord>,
         brokers: Vec<Broker>,
         now_ms: i64,
     ) -> LocalCluster {
-        let controller =
-            Controller::replay(now_ms, records, BROKER_SESSION_TIMEOUT_MS, PREFERRED_LEADER_CHECK_MS);
-        LocalCluster::with_parts(controller, brokers, now_ms)
-    }
-
-    fn with_parts(controller: Controller, brokers: Vec<Broker>, now_ms: i64) -> LocalCluster {
+        let mut rng = Rng::from_seed(1);
+        let mut controllers = Controllers::restarted(
+            controllers,
+            records,
+            now_ms,
+            BROKER_SESSION_TIMEOUT_MS,
+            PREFERRED_LEADER_CHECK_MS,
+            &mut rng,
+        );
+        controllers.observe = false;
         let mut cluster = LocalCluster {
             now_ms,
-            controller,
+            controllers,
             brokers,
             trace: Trace::default(),
             keep_trace: true,
@@ -93,12 +111,71 @@ impl LocalCluster {
             cut_links: BTreeSet::new(),
             queue: VecDeque::new(),
             deferred: BTreeSet::new(),
+            pacing: None,
             inbox: BTreeMap::new(),
-            rng: Rng::from_seed(1),
+            rng,
             correlation: 0,
         };
+        cluster.elect_now();
         cluster.tick();
         cluster
+    }
+
+    /// The metadata as the active controller holds it (as the last one did while the quorum
+    /// elects another).
+    pub fn controller(&self) -> &Controller {
+        self.controllers.state()
+    }
+
+    /// An admin's change, made by the active controller; what it sends goes out once what it
+    /// appended is committed, from the next `pump` on (a host keeps the metadata first). `None`:
+    /// no controller is active (Kafka's NOT_CONTROLLER).
+    pub fn act<T>(
+        &mut self,
+        change: impl FnOnce(&mut Controller, &mut Outbox, &mut Trace) -> T,
+    ) -> Option<T> {
+        let mut out = ControllersOut::default();
+        let result = self.controllers.act(self.now_ms, &mut out, &mut self.trace, change);
+        self.enqueue_controllers(out);
+        result
+    }
+
+    /// As `act`, except that past the first `per_turn` PartitionUpdates (each may create a
+    /// replica's log: directories, files, fsyncs) the rest wait for `release_deferred`. A topic
+    /// of a thousand partitions then creates its 3,000 replica logs a slice at a time, and a host
+    /// answers other clients between slices, as Kafka's brokers create logs while their request
+    /// handlers go on. Updates the controller sends meanwhile (its resend of every state each
+    /// `METADATA_RESEND_INTERVAL_MS`) do not reach those replicas until their turn.
+    /// The pacing lasts until the next `pump` has delivered what the change sent.
+    pub fn act_paced<T>(
+        &mut self,
+        per_turn: usize,
+        change: impl FnOnce(&mut Controller, &mut Outbox, &mut Trace) -> T,
+    ) -> Option<T> {
+        self.pacing = Some(per_turn);
+        self.act(change)
+    }
+
+    /// The running voter with the longest log stands for election now (a host starting, or
+    /// starting a controller again): see `Controllers::elect_now`.
+    pub fn elect_now(&mut self) {
+        let mut out = ControllersOut::default();
+        self.controllers.elect_now(self.now_ms, &mut self.rng, &mut out);
+        self.enqueue_controllers(out);
+        self.pump();
+    }
+
+    /// Stops controller `id` (its log and quorum state stay); a stopped leader's epoch ends
+    /// only when the other voters notice it is gone (their fetch timeout), as in Kafka.
+    pub fn stop_controller(&mut self, id: VoterId) {
+        self.controllers.crash(id);
+    }
+
+    /// Starts controller `id` again over what it kept; it rejoins as a follower (or stands for
+    /// election, when no leader is left to follow).
+    pub fn start_controller(&mut self, id: VoterId) {
+        self.controllers.restart(id, self.now_ms, &mut self.rng);
+        self.tick();
     }
 
     /// Creates a topic and waits until every partition has its leader.
@@ -109,20 +186,24 @@ impl LocalCluster {
         replication_factor: usize,
         min_insync_replicas: usize,
     ) -> Result<(), KafkaError> {
-        let mut out = Outbox::new();
-        self.controller.create_topic(
-            self.now_ms,
-            name,
-            crate::ids::TopicId::of_name(name),
-            partitions,
-            replication_factor,
-            min_insync_replicas,
-            false,
-            &mut self.rng,
-            &mut out,
-            &mut self.trace,
-        )?;
-        self.enqueue(NodeId::Controller, out);
+        let now = self.now_ms;
+        let mut rng = self.rng.clone();
+        let created = self.act(|controller, out, trace| {
+            controller.create_topic(
+                now,
+                name,
+                crate::ids::TopicId::of_name(name),
+                partitions,
+                replication_factor,
+                min_insync_replicas,
+                false,
+                &mut rng,
+                out,
+                trace,
+            )
+        });
+        self.rng = rng;
+        created.ok_or_else(not_controller)??;
         self.pump();
         self.advance(LOCAL_TICK_MS);
         Ok(())
@@ -149,24 +230,78 @@ impl LocalCluster {
 
     /// The partition's leader as the controller records it; `None` while it is offline.
     pub fn leader(&self, tp: &TopicPartition) -> Option<BrokerId> {
-        self.controller.partitions.get(tp).and_then(|s| s.leader)
+        self.controller().partitions.get(tp).and_then(|s| s.leader)
     }
 
     fn enqueue(&mut self, from: NodeId, out: Outbox) {
         self.queue.extend(out.into_iter().map(|(to, message)| (from, to, message)));
     }
 
+    /// Queues what the controllers sent: between voters, and what each released to brokers and
+    /// clients (paced while `act_paced` delivers).
+    fn enqueue_controllers(&mut self, out: ControllersOut) {
+        for (from, to, message) in out.quorum {
+            self.queue.push_back((NodeId::Voter(from), NodeId::Voter(to), Message::Quorum(message)));
+        }
+        for (from, sent) in out.released {
+            for (to, message) in sent {
+                if let (Some(left), NodeId::Broker(broker), Message::PartitionUpdate { state, .. }) =
+                    (&mut self.pacing, to, &message)
+                {
+                    if *left == 0 {
+                        self.deferred.insert((state.tp.clone(), broker));
+                        continue;
+                    }
+                    *left -= 1;
+                }
+                self.queue.push_back((NodeId::Voter(from), to, message));
+            }
+        }
+    }
+
+    /// A message for controller `to`: a voter's quorum message, or a broker's or client's
+    /// request (handled only by a controller that leads).
+    fn deliver_to_controller(&mut self, from: NodeId, to: VoterId, message: Message) {
+        let mut out = ControllersOut::default();
+        match (from, message) {
+            (NodeId::Voter(from), Message::Quorum(message)) => self.controllers.deliver(
+                self.now_ms,
+                from,
+                to,
+                message,
+                &mut self.rng,
+                &mut out,
+                &mut self.trace,
+            ),
+            // Only voters speak the quorum's protocol.
+            (_, Message::Quorum(_)) => {}
+            (from, message) => {
+                self.controllers.handle(self.now_ms, to, from, message, &mut out, &mut self.trace);
+            }
+        }
+        self.enqueue_controllers(out);
+    }
+
     /// Delivers every queued message (and what they cause) now.
     pub fn pump(&mut self) {
         while let Some((from, to, message)) = self.queue.pop_front() {
+            // "The controller" is whichever voter leads now; while none does, nobody answers.
+            let to = match to {
+                NodeId::Controller => match self.controllers.active() {
+                    Some(id) => NodeId::Voter(id),
+                    None => continue,
+                },
+                to => to,
+            };
             if from != to && !self.reachable(from, to) {
                 continue;
             }
             let mut out = Outbox::new();
             match to {
-                // One controller here: it is every voter's address too.
-                NodeId::Controller | NodeId::Voter(_) => {
-                    self.controller.handle(self.now_ms, from, message, &mut out, &mut self.trace)
+                NodeId::Controller => continue,
+                NodeId::Voter(id) => {
+                    self.deliver_to_controller(from, id, message);
+                    continue;
                 }
                 NodeId::Broker(id) if self.down.contains(&id) => continue,
                 // A replica whose creation waits for its slice is told of it then, not before.
@@ -182,6 +317,7 @@ impl LocalCluster {
             }
             self.enqueue(to, out);
         }
+        self.pacing = None;
         if !self.keep_trace {
             self.trace.events.clear();
         }
@@ -198,9 +334,9 @@ impl LocalCluster {
 
     /// Every node's periodic work at the current time.
     pub fn tick(&mut self) {
-        let mut out = Outbox::new();
-        self.controller.tick(self.now_ms, &mut out, &mut self.trace);
-        self.enqueue(NodeId::Controller, out);
+        let mut out = ControllersOut::default();
+        self.controllers.tick(self.now_ms, &mut self.rng, &mut out, &mut self.trace);
+        self.enqueue_controllers(out);
         for i in 0..self.brokers.len() {
             if self.down.contains(&(i as BrokerId)) {
                 continue;
@@ -221,35 +357,6 @@ impl LocalCluster {
         }
     }
 
-    /// What the controller sends outside its own handling (an admin change the host made).
-    pub fn send_from_controller(&mut self, out: Outbox) {
-        self.enqueue(NodeId::Controller, out);
-        self.pump();
-    }
-
-    /// Sends what the controller decided as `send_from_controller` does, except that past the
-    /// first `per_turn` PartitionUpdates (each may create a replica's log: directories, files,
-    /// fsyncs) the rest wait for `release_deferred`. A topic of a thousand partitions then
-    /// creates its 3,000 replica logs a slice at a time, and a host answers other clients
-    /// between slices, as Kafka's brokers create logs while their request handlers go on.
-    pub fn send_from_controller_paced(&mut self, out: Outbox, per_turn: usize) {
-        let mut now = Outbox::new();
-        let mut updates = 0;
-        for (to, message) in out {
-            match (to, &message) {
-                (NodeId::Broker(broker), Message::PartitionUpdate { state, .. }) if updates >= per_turn => {
-                    self.deferred.insert((state.tp.clone(), broker));
-                }
-                (_, Message::PartitionUpdate { .. }) => {
-                    updates += 1;
-                    now.push((to, message));
-                }
-                _ => now.push((to, message)),
-            }
-        }
-        self.send_from_controller(now);
-    }
-
     /// Delivers the next `per_turn` held-back creations, each with the state the controller
     /// holds now: a topic deleted since gets nothing, a broker restarted since the update for
     /// its new incarnation. Whether more wait.
@@ -257,11 +364,14 @@ impl LocalCluster {
         let mut out = Outbox::new();
         for _ in 0..per_turn {
             let Some((tp, broker)) = self.deferred.pop_first() else { break };
-            if let Some(update) = self.controller.update_for(broker, &tp) {
+            if let Some(update) = self.controller().update_for(broker, &tp) {
                 out.push((NodeId::Broker(broker), update));
             }
         }
-        self.send_from_controller(out);
+        // Read from the controller's committed state, sent as the controller would.
+        let from = self.controllers.active().map_or(NodeId::Controller, NodeId::Voter);
+        self.enqueue(from, out);
+        self.pump();
         !self.deferred.is_empty()
     }
 
@@ -278,7 +388,7 @@ impl LocalCluster {
     /// The followers of `tp` fetch from its leader now, until they have caught up (a perfect
     /// network: the leader's new records reach them at once).
     pub fn replicate(&mut self, tp: &TopicPartition) {
-        let replicas = self.controller.partitions.get(tp).map(|s| s.replicas.clone()).unwrap_or_default();
+        let replicas = self.controller().partitions.get(tp).map(|s| s.replicas.clone()).unwrap_or_default();
         for replica in replicas {
             if self.down.contains(&replica) {
                 continue;
@@ -359,6 +469,14 @@ impl LocalCluster {
         self.deliver(consumer, out);
         records
     }
+}
+
+/// What an admin change gets while no controller is active.
+pub fn not_controller() -> KafkaError {
+    KafkaError::new(
+        ErrorCode::NotController,
+        "No controller is active: the KRaft quorum elects one once its voters notice the last one is gone.",
+    )
 }
 
 /// One end of a network link, as a partition editor names it: `controller`, `broker-N`, or

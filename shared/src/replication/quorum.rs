@@ -340,6 +340,19 @@ impl<R: Clone> QuorumNode<R> {
         self.state.epoch
     }
 
+    /// Its role, by Kafka's name for it (lowercase): `unattached`, `prospective`, `candidate`,
+    /// `leader`, `follower` or `resigned`.
+    pub fn role_name(&self) -> &'static str {
+        match self.role {
+            Role::Unattached => "unattached",
+            Role::Prospective { .. } => "prospective",
+            Role::Candidate { .. } => "candidate",
+            Role::Leader { .. } => "leader",
+            Role::Follower { .. } => "follower",
+            Role::Resigned { .. } => "resigned",
+        }
+    }
+
     /// Whether this voter leads its epoch.
     pub fn is_leader(&self) -> bool {
         matches!(self.role, Role::Leader { .. })
@@ -367,6 +380,21 @@ impl<R: Clone> QuorumNode<R> {
         self.end_epoch(&preferred, out);
         self.role = Role::Resigned { preferred: Some(preferred), announced_ms: now_ms };
         self.state.leader = None;
+    }
+
+    /// A voter without a leader stands for election now rather than at its election deadline:
+    /// a host starting every voter at once (all logs equal, a network that loses nothing)
+    /// need not wait a timeout for its first leader. Does nothing to a leader or a follower.
+    pub fn campaign(&mut self, now_ms: i64, rng: &mut Rng, out: &mut QuorumOutbox<R>) {
+        if matches!(self.role, Role::Unattached | Role::Resigned { .. }) {
+            self.prospect(now_ms, rng, out);
+        }
+    }
+
+    /// The epoch of the log's last entry (or its snapshot's): how up to date it is, with its
+    /// end offset, when voters compare logs.
+    pub fn last_entry_epoch(&self) -> i32 {
+        self.last_epoch()
     }
 
     /// Tells the other voters this leader's epoch is over.

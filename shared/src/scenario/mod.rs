@@ -153,6 +153,9 @@ pub enum Expectation {
     },
     /// The brokers in the cluster (registered, or leaving), in id order: `expect brokers 1,2,3`.
     Brokers(Vec<i32>),
+    /// The KRaft controller that is active (`expect controller 1`), or that none is while the
+    /// quorum elects one or has no majority (`expect controller none`).
+    ActiveController(Option<i32>),
     /// The partition's in-sync replicas, in any order.
     Isr {
         /// The partition's topic.

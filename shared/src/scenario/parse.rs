@@ -137,6 +137,9 @@ fn duration_ms(word: Option<&String>) -> Result<i64, String> {
 fn broker(step: &str, words: &[String]) -> Result<i32, String> {
     match words.get(1).map(String::as_str) {
         Some("broker") => number(&format!("{step} broker"), words.get(2)),
+        _ if step == "stop" || step == "start" => {
+            Err(format!("expected `{step} broker N` or `{step} controller N`"))
+        }
         _ => Err(format!("expected `{step} broker N`")),
     }
 }
@@ -286,6 +289,13 @@ fn expect(words: &[String]) -> Result<(Expectation, usize), String> {
             (Expectation::Replicas { topic, partition, brokers }, 4)
         }
         Some("brokers") => (Expectation::Brokers(broker_ids("expect brokers", words.get(2))?), 3),
+        Some("controller") => {
+            let active = match words.get(2).map(String::as_str) {
+                Some("none") => None,
+                _ => Some(number("expect controller", words.get(2))?),
+            };
+            (Expectation::ActiveController(active), 3)
+        }
         Some("records") => {
             let topic = words.get(2).ok_or("expect records expects a topic and a count")?.clone();
             (Expectation::Records { topic, count: number("expect records TOPIC", words.get(3))? }, 4)
@@ -411,6 +421,17 @@ fn step(words: &[String], line_text: &str) -> Result<Action, String> {
             _ => Err("expected `add broker`".into()),
         },
         "remove" => request(Command::RemoveBroker { broker: broker(first, words)? }, 3),
+        "stop" | "start" if words.get(1).map(String::as_str) == Some("controller") => {
+            let controller = number(&format!("{first} controller"), words.get(2))?;
+            request(
+                if first == "stop" {
+                    Command::StopController { controller }
+                } else {
+                    Command::StartController { controller }
+                },
+                3,
+            )
+        }
         "stop" => request(Command::StopBroker { broker: broker(first, words)? }, 3),
         "start" => request(Command::StartBroker { broker: broker(first, words)? }, 3),
         "resume" => request(Command::ResumeBroker { broker: broker(first, words)? }, 3),

@@ -452,6 +452,7 @@ impl ScenarioRun {
                 }
             }
             Expectation::Brokers(expected) => brokers_are(cluster, self.now_ms, expected),
+            Expectation::ActiveController(expected) => active_controller_is(cluster, self.now_ms, *expected),
             Expectation::Isr { topic, partition, brokers } => {
                 isr_is(&partition_of(cluster, self.now_ms, topic, *partition)?, topic, brokers)
             }
@@ -479,6 +480,30 @@ fn brokers_are(cluster: &mut Cluster, now_ms: i64, expected: &[i32]) -> Result<S
             format!("expected brokers {expected:?}, found {found:?}"),
             format!("기대한 브로커는 {expected:?}, 실제는 {found:?}"),
         ))
+    }
+}
+
+/// `expect controller`: which KRaft controller is active, if any.
+fn active_controller_is(cluster: &mut Cluster, now_ms: i64, expected: Option<i32>) -> Result<Said, Said> {
+    let found = match cluster.handle(now_ms, Command::DescribeCluster) {
+        Reply::ClusterDescribed { controllers, .. } => {
+            controllers.iter().find(|c| c.state == "active").map(|c| (c.id, c.epoch))
+        }
+        _ => None,
+    };
+    let name = |active: Option<i32>| active.map_or("none".to_string(), |id| format!("controller-{id}"));
+    match found {
+        Some((id, epoch)) if Some(id) == expected => Ok(Said::new(
+            format!("controller-{id} is the active controller (epoch {epoch})"),
+            format!("controller-{id}가 active 컨트롤러 (epoch {epoch})"),
+        )),
+        None if expected.is_none() => {
+            Ok(Said::new("no active controller".to_string(), "active 컨트롤러 없음".to_string()))
+        }
+        _ => Err(Said::new(
+            format!("expected active controller {}, found {}", name(expected), name(found.map(|f| f.0))),
+            format!("기대한 active 컨트롤러는 {}, 실제는 {}", name(expected), name(found.map(|f| f.0))),
+        )),
     }
 }
 
@@ -818,20 +843,7 @@ fn describe(reply: &Reply) -> Said {
             format!("{topic}-{partition} starts at offset {low_watermark} (low watermark)"),
             format!("{topic}-{partition}의 로그가 offset {low_watermark}에서 시작 (low watermark)"),
         ),
-        Reply::ClusterDescribed { brokers, .. } => {
-            let (en, ko): (Vec<String>, Vec<String>) = brokers
-                .iter()
-                .map(|b| {
-                    let (leaving_en, leaving_ko) =
-                        if b.leaving { (" (leaving)", " (빠지는 중)") } else { ("", "") };
-                    (
-                        format!("broker {} {}{leaving_en}", b.id, b.state),
-                        format!("broker {}: {}{leaving_ko}", b.id, state_ko(&b.state)),
-                    )
-                })
-                .unzip();
-            Said::new(en.join(", "), ko.join(", "))
-        }
+        Reply::ClusterDescribed { brokers, controllers, .. } => cluster_described(brokers, controllers),
         Reply::TransactionEnded { transactional_id, committed: true } => Said::new(
             format!("{transactional_id} commits: a COMMIT marker on every partition it wrote to"),
             format!("{transactional_id} commit: 쓴 partition마다 COMMIT 마커 기록"),
@@ -911,6 +923,44 @@ fn joined_or_left(reply: &Reply) -> Said {
             format!("broker {broker} 빼는 중: partition {moving}개의 replica를 다른 broker로 옮김"),
         ),
         _ => Said::new(String::new(), String::new()),
+    }
+}
+
+/// How a scenario line tells the cluster's state: each broker's, and the controllers' when one is
+/// not in its everyday state.
+fn cluster_described(brokers: &[crate::api::BrokerView], controllers: &[crate::api::ControllerView]) -> Said {
+    let (mut en, mut ko): (Vec<String>, Vec<String>) = brokers
+        .iter()
+        .map(|b| {
+            let (leaving_en, leaving_ko) =
+                if b.leaving { (" (leaving)", " (빠지는 중)") } else { ("", "") };
+            (
+                format!("broker {} {}{leaving_en}", b.id, b.state),
+                format!("broker {}: {}{leaving_ko}", b.id, state_ko(&b.state)),
+            )
+        })
+        .unzip();
+    // The quorum only when a controller is not in its everyday state, so that a line
+    // about brokers stays about brokers.
+    if controllers.iter().any(|c| c.state != "active" && c.state != "follower") {
+        for c in controllers {
+            let epoch = if c.state == "active" { format!(" (epoch {})", c.epoch) } else { String::new() };
+            en.push(format!("controller-{} {}{epoch}", c.id, c.state));
+            ko.push(format!("controller-{}: {}{epoch}", c.id, controller_state_ko(&c.state)));
+        }
+    }
+    Said::new(en.join(", "), ko.join(", "))
+}
+
+/// A KRaft controller's state (`ControllerView::state`) in Korean.
+fn controller_state_ko(state: &str) -> &str {
+    match state {
+        "stopped" => "정지됨",
+        "unattached" => "leader 모름",
+        "prospective" => "사전 투표 요청 중",
+        "candidate" => "투표 요청 중",
+        "resigned" => "물러남",
+        other => other,
     }
 }
 

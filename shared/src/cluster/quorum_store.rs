@@ -1,0 +1,371 @@
+//! Each KRaft controller's durable state, in Kafka's layout: `controller-N/__cluster_metadata-0/`
+//! holds the controller's copy of the metadata log as record batches (one batch per entry, its
+//! `partitionLeaderEpoch` the quorum epoch that appended it), `quorum-state` (its epoch, vote
+//! and leader, as Kafka's JSON), and `<end offset>-<epoch>.checkpoint` snapshots (KIP-630).
+//! Kafka encodes metadata records in its own binary schemas; Kite's records are the JSON of
+//! `MetadataRecord`, one per batch. A LeaderChange entry is a control batch with Kafka's
+//! LEADER_CHANGE key and no value.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::TopicConfig;
+use crate::log::local_log::{LocalLog, LogConfig, OpenCheckpoints};
+use crate::log::storage::BrokerStore;
+use crate::record::batch::{BatchRecord, RecordBatch};
+use crate::replication::protocol::MetadataRecord;
+use crate::replication::quorum::{Entry, QuorumNode, QuorumState, Snapshot, VoterId};
+
+/// The metadata log's partition directory in each controller's directory, as Kafka names it.
+pub const METADATA_LOG_DIR: &str = "__cluster_metadata-0";
+/// Kafka's file of a voter's epoch, vote and leader.
+pub const QUORUM_STATE_FILE: &str = "quorum-state";
+/// A metadata log segment rolls past this many bytes (Kafka's `metadata.log.segment.bytes` is
+/// 1 GiB; a learner's metadata log is small, and segments below a snapshot are deleted whole).
+const METADATA_LOG_SEGMENT_BYTES: usize = 1024 * 1024;
+/// The most bytes one read of the metadata log takes while it is loaded.
+const METADATA_LOAD_READ_BYTES: usize = 1024 * 1024;
+/// A snapshot's records go in batches of at most this many.
+const SNAPSHOT_RECORDS_PER_BATCH: usize = 1_000;
+/// Kafka's control record type of a LeaderChange record (the key is version 0, then the type).
+const LEADER_CHANGE_KEY: [u8; 4] = [0, 0, 0, 2];
+
+/// Controller `id`'s directory.
+pub fn controller_dir(id: VoterId) -> String {
+    format!("controller-{id}")
+}
+
+/// A voter's durable state as it was read back: what `QuorumNode::start` takes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Durable {
+    /// Its epoch, vote and leader.
+    pub state: QuorumState,
+    /// The latest snapshot, if the log was compacted.
+    pub snapshot: Option<Snapshot<MetadataRecord>>,
+    /// The log after the snapshot.
+    pub log: Vec<Entry<MetadataRecord>>,
+}
+
+/// Kafka's `quorum-state` (data version 0).
+#[derive(Serialize, Deserialize)]
+struct QuorumStateFile {
+    #[serde(rename = "clusterId")]
+    cluster_id: String,
+    #[serde(rename = "leaderId")]
+    leader_id: i32,
+    #[serde(rename = "leaderEpoch")]
+    leader_epoch: i32,
+    #[serde(rename = "votedId")]
+    voted_id: i32,
+    #[serde(rename = "appliedOffset")]
+    applied_offset: i64,
+    #[serde(rename = "currentVoters")]
+    current_voters: Vec<VoterEntry>,
+    data_version: i32,
+}
+
+#[derive(Serialize, Deserialize)]
+struct VoterEntry {
+    #[serde(rename = "voterId")]
+    voter_id: i32,
+}
+
+/// One controller's files, and what of its voter's state they already hold.
+pub struct VoterStore {
+    log: LocalLog,
+    voters: Vec<VoterId>,
+    written_state: Option<QuorumState>,
+    written_snapshot_end: i64,
+    /// The epoch of each entry written, from the log's start: an entry at the same offset with
+    /// the same epoch is the same entry (Raft's log matching), so only what differs is written.
+    written_epochs: Vec<i32>,
+    /// Below this offset the written entries were committed when last saved: they never change.
+    settled_end: i64,
+}
+
+impl VoterStore {
+    /// Opens controller `id`'s files in `store` (new and empty if there are none), and reads
+    /// back what its voter kept.
+    pub fn open(
+        mut store: Box<dyn BrokerStore>,
+        voters: &[VoterId],
+    ) -> Result<(VoterStore, Durable), String> {
+        let describe = store.describe();
+        let at = |e: String| format!("{describe}/{METADATA_LOG_DIR}: {e}");
+        let partition = store.partition(METADATA_LOG_DIR).map_err(|e| at(e.to_string()))?;
+        let state = match partition.read_file(QUORUM_STATE_FILE).map_err(|e| at(e.to_string()))? {
+            Some(bytes) => read_quorum_state(&bytes).map_err(at)?,
+            None => QuorumState::default(),
+        };
+        let snapshot = read_latest_snapshot(partition.as_ref()).map_err(at)?;
+        let start = snapshot.as_ref().map_or(0, |s| s.end_offset);
+        let checkpoints = OpenCheckpoints { clean_shutdown: false, recovery_point: None, log_start_offset: Some(start) };
+        let (mut log, _) = LocalLog::open(log_config(), partition, checkpoints).map_err(|e| at(e.to_string()))?;
+        // A follower sent a snapshot past its log starts over from it.
+        if log.log_end_offset() < start {
+            log.truncate_fully_and_start_at(start).map_err(|e| at(e.to_string()))?;
+        }
+        let entries = read_entries(&log, start).map_err(at)?;
+        let voter_store = VoterStore {
+            log,
+            voters: voters.to_vec(),
+            written_state: Some(state),
+            written_snapshot_end: start,
+            written_epochs: entries.iter().map(|e| e.epoch).collect(),
+            settled_end: start,
+        };
+        Ok((voter_store, Durable { state, snapshot, log: entries }))
+    }
+
+    /// Writes what of `voter`'s durable state changed since the last save: its quorum state,
+    /// a new snapshot, and its log from the first entry that differs (a follower truncated to
+    /// its leader's log), flushed before this returns.
+    pub fn save(&mut self, voter: &QuorumNode<MetadataRecord>, now_ms: i64) -> Result<(), String> {
+        if let Some(snapshot) = voter.snapshot().filter(|s| s.end_offset != self.written_snapshot_end) {
+            self.write_snapshot(snapshot)?;
+        }
+        self.write_entries(voter, now_ms)?;
+        let state = voter.quorum_state();
+        if self.written_state != Some(state) {
+            let bytes = quorum_state_bytes(state, &self.voters)?;
+            self.log.files().write_file(QUORUM_STATE_FILE, &bytes).map_err(|e| e.to_string())?;
+            self.written_state = Some(state);
+        }
+        Ok(())
+    }
+
+    /// A new snapshot: its checkpoint file, the older ones deleted, and the log's start moved
+    /// to its end (segments wholly below it go).
+    fn write_snapshot(&mut self, snapshot: &Snapshot<MetadataRecord>) -> Result<(), String> {
+        let bytes = snapshot_bytes(&snapshot.records)?;
+        let name = checkpoint_name(snapshot.end_offset, snapshot.last_epoch);
+        let files = self.log.files();
+        files.write_file(&name, &bytes).map_err(|e| e.to_string())?;
+        for old in files.list().map_err(|e| e.to_string())? {
+            if old != name && parse_checkpoint_name(&old).is_some() {
+                files.delete_file(&old).map_err(|e| e.to_string())?;
+            }
+        }
+        let written_start = self.written_snapshot_end;
+        if self.log.log_end_offset() < snapshot.end_offset {
+            self.log.truncate_fully_and_start_at(snapshot.end_offset).map_err(|e| e.to_string())?;
+            self.written_epochs.clear();
+        } else {
+            self.log.delete_records(snapshot.end_offset).map_err(|e| e.to_string())?;
+            let dropped = usize::try_from(snapshot.end_offset - written_start).unwrap_or(0);
+            self.written_epochs.drain(..dropped.min(self.written_epochs.len()));
+        }
+        self.written_snapshot_end = snapshot.end_offset;
+        self.settled_end = self.settled_end.max(snapshot.end_offset);
+        Ok(())
+    }
+
+    /// The log from the first entry that differs from what was written.
+    fn write_entries(&mut self, voter: &QuorumNode<MetadataRecord>, now_ms: i64) -> Result<(), String> {
+        let start = self.written_snapshot_end;
+        let written_end = start + self.written_epochs.len() as i64;
+        let differs = (self.settled_end.max(start)..written_end)
+            .find(|&offset| voter.entry(offset).map(|e| e.epoch) != Some(self.epoch_at(offset)));
+        let from = differs.unwrap_or(written_end);
+        if from < written_end {
+            self.log.truncate_to(from).map_err(|e| e.to_string())?;
+            self.written_epochs.truncate((from - start) as usize);
+        }
+        let mut bytes = Vec::new();
+        for offset in from..voter.end_offset() {
+            let Some(entry) = voter.entry(offset) else { break };
+            bytes.extend(entry_batch(offset, entry, now_ms)?);
+            self.written_epochs.push(entry.epoch);
+        }
+        if !bytes.is_empty() {
+            self.log.append_as_follower(&bytes).map_err(|e| e.to_string())?;
+            // Raft counts an entry only once its voter has it durably.
+            self.log.flush().map_err(|e| e.to_string())?;
+        }
+        self.settled_end = voter.high_watermark().min(start + self.written_epochs.len() as i64);
+        Ok(())
+    }
+
+    fn epoch_at(&self, offset: i64) -> i32 {
+        let index = usize::try_from(offset - self.written_snapshot_end).unwrap_or(usize::MAX);
+        self.written_epochs.get(index).copied().unwrap_or(-1)
+    }
+}
+
+/// The metadata log's topic configs: segments that roll while the log is small, fsynced by
+/// `save` itself, never deleted by retention (only by snapshots).
+fn log_config() -> LogConfig {
+    LogConfig {
+        delete: false,
+        compact: false,
+        segment_bytes: METADATA_LOG_SEGMENT_BYTES,
+        retention_ms: -1,
+        retention_bytes: -1,
+        flush_messages: i64::MAX,
+        ..LogConfig::from(&TopicConfig::default())
+    }
+}
+
+/// One entry as the batch that stores it at `offset`.
+fn entry_batch(offset: i64, entry: &Entry<MetadataRecord>, now_ms: i64) -> Result<Vec<u8>, String> {
+    let record = match &entry.record {
+        Some(record) => BatchRecord {
+            timestamp_delta: 0,
+            offset_delta: 0,
+            key: None,
+            value: Some(serde_json::to_vec(record).map_err(|e| e.to_string())?),
+            headers: Vec::new(),
+        },
+        None => BatchRecord {
+            timestamp_delta: 0,
+            offset_delta: 0,
+            key: Some(LEADER_CHANGE_KEY.to_vec()),
+            value: None,
+            headers: Vec::new(),
+        },
+    };
+    let mut batch = RecordBatch::new(now_ms, vec![record]);
+    batch.base_offset = offset;
+    batch.partition_leader_epoch = entry.epoch;
+    batch.attributes.control = entry.record.is_none();
+    batch.encode().map_err(|e| e.to_string())
+}
+
+/// The entries of `log` from `start` to its end, decoded from their batches.
+fn read_entries(log: &LocalLog, start: i64) -> Result<Vec<Entry<MetadataRecord>>, String> {
+    let mut entries = Vec::new();
+    let mut offset = start;
+    while offset < log.log_end_offset() {
+        let bytes = log.read(offset, METADATA_LOAD_READ_BYTES).map_err(|e| e.to_string())?;
+        let batches = decode_batches(&bytes, "the metadata log")?;
+        if batches.is_empty() {
+            return Err(format!("the metadata log has no batch at offset {offset}"));
+        }
+        for batch in batches {
+            let end = batch.base_offset + i64::from(batch.last_offset_delta) + 1;
+            if end <= offset {
+                continue;
+            }
+            entries.push(entry_of(&batch)?);
+            offset = end;
+        }
+    }
+    Ok(entries)
+}
+
+/// The entry a batch stores.
+fn entry_of(batch: &RecordBatch) -> Result<Entry<MetadataRecord>, String> {
+    let epoch = batch.partition_leader_epoch;
+    if batch.attributes.control {
+        return Ok(Entry { epoch, record: None });
+    }
+    let [record] = batch.records.as_slice() else {
+        return Err(format!(
+            "the metadata log's batch at offset {} holds {} records, not one",
+            batch.base_offset,
+            batch.records.len()
+        ));
+    };
+    Ok(Entry { epoch, record: Some(metadata_record(record, batch.base_offset)?) })
+}
+
+fn metadata_record(record: &BatchRecord, offset: i64) -> Result<MetadataRecord, String> {
+    let value = record.value.as_deref().ok_or_else(|| format!("the metadata record at offset {offset} has no value"))?;
+    let text = std::str::from_utf8(value).map_err(|_| format!("the metadata record at offset {offset} is not UTF-8"))?;
+    crate::tagged::from_json(text).map_err(|e| format!("the metadata record at offset {offset}: {e}"))
+}
+
+/// Every whole batch in `bytes` (a read may end inside one).
+fn decode_batches(bytes: &[u8], what: &str) -> Result<Vec<RecordBatch>, String> {
+    let mut batches = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        match RecordBatch::decode(&bytes[at..]) {
+            Ok((batch, used)) => {
+                batches.push(batch);
+                at += used;
+            }
+            // A batch cut by the read's size limit comes whole in the next read.
+            Err(_) if !batches.is_empty() => break,
+            Err(e) => return Err(format!("{what} at byte {at}: {e}")),
+        }
+    }
+    Ok(batches)
+}
+
+/// `<end offset>-<epoch>.checkpoint`, as Kafka names a snapshot.
+fn checkpoint_name(end_offset: i64, epoch: i32) -> String {
+    format!("{end_offset:020}-{epoch:010}.checkpoint")
+}
+
+/// The end offset and epoch a checkpoint's name gives.
+fn parse_checkpoint_name(name: &str) -> Option<(i64, i32)> {
+    let (offset, epoch) = name.strip_suffix(".checkpoint")?.split_once('-')?;
+    Some((offset.parse().ok()?, epoch.parse().ok()?))
+}
+
+/// A snapshot's records as batches (offsets from 0, as Kafka's snapshot writer numbers them).
+fn snapshot_bytes(records: &[MetadataRecord]) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    for (chunk_index, chunk) in records.chunks(SNAPSHOT_RECORDS_PER_BATCH).enumerate() {
+        let records = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, record)| {
+                Ok(BatchRecord {
+                    timestamp_delta: 0,
+                    offset_delta: i as i32,
+                    key: None,
+                    value: Some(serde_json::to_vec(record).map_err(|e| e.to_string())?),
+                    headers: Vec::new(),
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let mut batch = RecordBatch::new(0, records);
+        batch.base_offset = (chunk_index * SNAPSHOT_RECORDS_PER_BATCH) as i64;
+        bytes.extend(batch.encode().map_err(|e| e.to_string())?);
+    }
+    Ok(bytes)
+}
+
+/// The newest checkpoint in the directory, read back; none when there is no checkpoint.
+fn read_latest_snapshot(
+    files: &dyn crate::log::storage::PartitionStore,
+) -> Result<Option<Snapshot<MetadataRecord>>, String> {
+    let names = files.list().map_err(|e| e.to_string())?;
+    let newest: BTreeSet<(i64, i32, String)> = names
+        .into_iter()
+        .filter_map(|name| parse_checkpoint_name(&name).map(|(end, epoch)| (end, epoch, name)))
+        .collect();
+    let Some((end_offset, last_epoch, name)) = newest.into_iter().next_back() else { return Ok(None) };
+    let bytes = files.read_file(&name).map_err(|e| e.to_string())?.unwrap_or_default();
+    let mut records = Vec::new();
+    for batch in decode_batches(&bytes, &name)? {
+        for record in &batch.records {
+            let offset = batch.base_offset + i64::from(record.offset_delta);
+            records.push(metadata_record(record, offset).map_err(|e| format!("{name}: {e}"))?);
+        }
+    }
+    Ok(Some(Snapshot { end_offset, last_epoch, records }))
+}
+
+fn quorum_state_bytes(state: QuorumState, voters: &[VoterId]) -> Result<Vec<u8>, String> {
+    let file = QuorumStateFile {
+        cluster_id: String::new(),
+        leader_id: state.leader.unwrap_or(-1),
+        leader_epoch: state.epoch,
+        voted_id: state.voted_for.unwrap_or(-1),
+        applied_offset: 0,
+        current_voters: voters.iter().map(|&voter_id| VoterEntry { voter_id }).collect(),
+        data_version: 0,
+    };
+    serde_json::to_vec(&file).map_err(|e| e.to_string())
+}
+
+fn read_quorum_state(bytes: &[u8]) -> Result<QuorumState, String> {
+    let file: QuorumStateFile =
+        serde_json::from_slice(bytes).map_err(|e| format!("{QUORUM_STATE_FILE} is not Kafka's quorum state: {e}"))?;
+    let id = |id: i32| (id >= 0).then_some(id);
+    Ok(QuorumState { epoch: file.leader_epoch, voted_for: id(file.voted_id), leader: id(file.leader_id) })
+}

@@ -1,0 +1,182 @@
+//! The KRaft controller quorum under the hosts' cluster (the tab, `kite serve`): three
+//! controllers, the active one the quorum's leader. Stopping it leaves the cluster without a
+//! controller until the others notice (their fetch timeout) and elect another — admin changes
+//! get NOT_CONTROLLER meanwhile while the brokers go on serving produces; without a majority
+//! running nothing in the metadata changes; a restarted host elects at once. The failover's
+//! timeline (each controller's role every 250 ms) is a snapshot beside this file.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::collections::BTreeMap;
+
+use kite_shared::api::{Command, ControllerView, Reply};
+use kite_shared::cluster::Cluster;
+use kite_shared::cluster::StorageOptions;
+use kite_shared::cluster::layout::{self, BrokerCount};
+use kite_shared::error::ErrorCode;
+use kite_shared::log::power_cut::PowerCutDisk;
+
+const T0: i64 = 1_700_000_000_000;
+/// How often the timeline looks at the quorum.
+const STEP_MS: i64 = 250;
+/// How long the timeline runs after the active controller stops.
+const TIMELINE_MS: i64 = 5_000;
+
+fn controllers(cluster: &mut Cluster, now_ms: i64) -> Vec<ControllerView> {
+    let Reply::ClusterDescribed { controllers, .. } = cluster.handle(now_ms, Command::DescribeCluster) else {
+        panic!("no description")
+    };
+    controllers
+}
+
+fn active(cluster: &mut Cluster, now_ms: i64) -> Option<ControllerView> {
+    controllers(cluster, now_ms).into_iter().find(|c| c.state == "active")
+}
+
+fn create(cluster: &mut Cluster, now_ms: i64, name: &str) -> Reply {
+    let command = Command::CreateTopic {
+        name: name.into(),
+        partitions: 3,
+        configs: BTreeMap::new(),
+        replication_factor: Some(3),
+    };
+    cluster.handle(now_ms, command)
+}
+
+fn produce(cluster: &mut Cluster, now_ms: i64, value: &str) -> Reply {
+    cluster.handle(now_ms, Command::produce_text("orders", None, Some(value.into()), value))
+}
+
+fn refused(reply: Reply) -> ErrorCode {
+    match reply {
+        Reply::Error(e) => e.error,
+        other => panic!("not refused: {other:?}"),
+    }
+}
+
+fn new_cluster() -> Cluster {
+    let mut cluster = Cluster::replicated_in_memory(7, 3, T0);
+    cluster.allow_faults = true;
+    cluster
+}
+
+/// One line of the timeline: the time since the stop and each controller's role and epoch.
+fn timeline_line(since_ms: i64, quorum: &[ControllerView]) -> String {
+    let roles: Vec<String> =
+        quorum.iter().map(|c| format!("controller-{} {} e{}", c.id, c.state, c.epoch)).collect();
+    format!("+{since_ms:>5} ms  {}\n", roles.join(" · "))
+}
+
+#[test]
+fn stopping_the_active_controller_elects_another_while_the_brokers_serve() {
+    let mut cluster = new_cluster();
+    assert!(matches!(create(&mut cluster, T0, "orders"), Reply::TopicCreated { .. }));
+    let first = active(&mut cluster, T0).expect("a new cluster has its active controller at once");
+    assert!(matches!(produce(&mut cluster, T0, "before"), Reply::Produced { .. }));
+
+    let stop = Command::StopController { controller: first.id };
+    assert!(matches!(cluster.handle(T0, stop), Reply::ClusterDescribed { .. }));
+    assert_eq!(refused(create(&mut cluster, T0, "payments")), ErrorCode::NotController);
+    // The data plane does not need the controller: the partitions' leaders go on.
+    assert!(matches!(produce(&mut cluster, T0, "during"), Reply::Produced { .. }));
+
+    let mut timeline = String::new();
+    let mut now = T0;
+    let mut without_ms = None;
+    while now <= T0 + TIMELINE_MS {
+        let quorum = controllers(&mut cluster, now);
+        timeline.push_str(&timeline_line(now - T0, &quorum));
+        if without_ms.is_none() && quorum.iter().any(|c| c.state == "active") {
+            without_ms = Some(now - T0);
+        }
+        now += STEP_MS;
+    }
+    expect_test::expect_file!["controller_quorum/failover.timeline"].assert_eq(&timeline);
+    let second = active(&mut cluster, now).expect("the two left elect another");
+    assert!(second.id != first.id && second.epoch > first.epoch, "{first:?} then {second:?}");
+    let without_ms = without_ms.expect("an active controller again within the timeline");
+    assert!(without_ms >= 2_000, "not before the followers' fetch timeout (2 s): {without_ms} ms");
+    assert!(matches!(create(&mut cluster, now, "payments"), Reply::TopicCreated { .. }));
+
+    // Started again, the old one follows the new one and catches up on the metadata log.
+    let start = Command::StartController { controller: first.id };
+    assert!(matches!(cluster.handle(now, start), Reply::ClusterDescribed { .. }));
+    let later = now + 1_000;
+    let quorum = controllers(&mut cluster, later);
+    let (old, new) = (&quorum[first.id as usize], &quorum[second.id as usize]);
+    assert_eq!((old.state.as_str(), old.epoch), ("follower", new.epoch), "{quorum:?}");
+    assert_eq!(old.log_end_offset, new.log_end_offset, "{quorum:?}");
+}
+
+#[test]
+fn without_a_majority_the_metadata_cannot_change() {
+    let mut cluster = new_cluster();
+    assert!(matches!(create(&mut cluster, T0, "orders"), Reply::TopicCreated { .. }));
+    let first = active(&mut cluster, T0).expect("an active controller");
+    let others: Vec<i32> = (0..3).filter(|&id| id != first.id).collect();
+    cluster.handle(T0, Command::StopController { controller: others[0] });
+    // One of three stopped: the other two still commit.
+    assert!(matches!(create(&mut cluster, T0, "payments"), Reply::TopicCreated { .. }));
+    cluster.handle(T0, Command::StopController { controller: others[1] });
+
+    // Alone, the active controller hears from no majority: it resigns after its fetch timeout,
+    // and no election can be won.
+    let later = T0 + 10_000;
+    assert_eq!(active(&mut cluster, later), None);
+    assert_eq!(refused(create(&mut cluster, later, "refunds")), ErrorCode::NotController);
+    assert!(matches!(produce(&mut cluster, later, "still"), Reply::Produced { .. }));
+
+    // A second voter back makes a majority again.
+    cluster.handle(later, Command::StartController { controller: others[0] });
+    let after = later + 5_000;
+    assert!(active(&mut cluster, after).is_some(), "{:?}", controllers(&mut cluster, after));
+    assert!(matches!(create(&mut cluster, after, "refunds"), Reply::TopicCreated { .. }));
+}
+
+#[test]
+fn controller_faults_are_refused_by_name() {
+    let mut cluster = new_cluster();
+    let refusal = |reply: Reply| match reply {
+        Reply::Error(e) => (e.error, e.message),
+        other => panic!("not refused: {other:?}"),
+    };
+    assert_eq!(
+        refusal(cluster.handle(T0, Command::StopController { controller: 3 })),
+        (ErrorCode::InvalidRequest, "There is no controller 3: controllers are 0 to 2.".to_string())
+    );
+    assert_eq!(
+        refusal(cluster.handle(T0, Command::StartController { controller: 1 })),
+        (ErrorCode::InvalidRequest, "Controller 1 is not stopped.".to_string())
+    );
+    cluster.handle(T0, Command::StopController { controller: 1 });
+    assert_eq!(
+        refusal(cluster.handle(T0, Command::StopController { controller: 1 })),
+        (ErrorCode::InvalidRequest, "Controller 1 is already stopped.".to_string())
+    );
+    cluster.allow_faults = false;
+    assert_eq!(
+        refusal(cluster.handle(T0, Command::StartController { controller: 1 })).1,
+        "Controller 1: fault injection is off here; start kite serve with --allow-faults."
+    );
+}
+
+#[test]
+fn a_restarted_host_has_its_active_controller_at_once() {
+    let disk = PowerCutDisk::default();
+    let open = |now_ms: i64| {
+        let (cluster, _, _) =
+            layout::open(7, now_ms, &mut disk.clone(), BrokerCount::ForNew(3), StorageOptions::MEMORY)
+                .unwrap_or_else(|e| panic!("cannot open: {e}"));
+        cluster
+    };
+    let mut cluster = open(T0);
+    assert!(matches!(create(&mut cluster, T0, "orders"), Reply::TopicCreated { .. }));
+    assert!(matches!(produce(&mut cluster, T0, "kept"), Reply::Produced { .. }));
+    cluster.shutdown().expect("a clean stop");
+
+    let later = T0 + 60_000;
+    let mut reopened = open(later);
+    assert!(active(&mut reopened, later).is_some(), "{:?}", controllers(&mut reopened, later));
+    assert!(matches!(create(&mut reopened, later, "payments"), Reply::TopicCreated { .. }));
+    assert!(matches!(produce(&mut reopened, later, "more"), Reply::Produced { .. }));
+}
