@@ -264,7 +264,13 @@ async fn a_replicated_cluster_reopens_from_indexeddb() {
         let dir = format!("broker-{broker}/orders-0");
         assert!(files.keys().any(|(d, f)| d == &dir && f.ends_with(".log")), "{dir} holds a replica's log");
     }
-    assert!(files.contains_key(&("controller".to_string(), "kite-metadata.jsonl".to_string())));
+    // Each KRaft controller's metadata log and quorum state, in Kafka's layout.
+    for controller in 0..3 {
+        let dir = format!("controller-{controller}/__cluster_metadata-0");
+        for name in ["00000000000000000000.log", "quorum-state"] {
+            assert!(files.contains_key(&(dir.clone(), name.to_string())), "{dir}/{name} is kept");
+        }
+    }
 }
 
 /// The virtual clock pauses, steps and changes speed; a replay from the seed of a three-broker

@@ -284,9 +284,10 @@ mod benches {
         bencher
             .counter(ItemsCount::new(PARTITIONS as usize))
             .with_inputs(|| {
-                let brokers =
-                    (0..3).map(|id| kite_shared::replication::broker::Broker::new(id, 1, BrokerConfig::default()));
-                let mut cluster = LocalCluster::with_controllers(controllers, Vec::new(), brokers.collect(), NOW_MS);
+                let brokers = (0..3)
+                    .map(|id| kite_shared::replication::broker::Broker::new(id, 1, BrokerConfig::default()));
+                let mut cluster =
+                    LocalCluster::with_controllers(controllers, Vec::new(), brokers.collect(), NOW_MS);
                 cluster.keep_trace = false;
                 cluster
             })

@@ -25,8 +25,15 @@ fn a_restarted_broker_takes_the_topics_configs_back() {
         Box::new(MemoryBrokerStore::journaled_under(dir, &FileMap::new(), journal.clone()))
     };
     let brokers = (0..3).map(|id| store(&format!("broker-{id}"))).collect();
-    let mut cluster =
-        Cluster::open_replicated(1, T0, store("controller"), brokers, StorageOptions::MEMORY).unwrap();
+    let mut cluster = Cluster::open_replicated(
+        1,
+        T0,
+        store("controller"),
+        controllers(&store),
+        brokers,
+        StorageOptions::MEMORY,
+    )
+    .unwrap();
     cluster.allow_faults = true;
     let configs = BTreeMap::from([("segment.bytes".to_string(), "100".to_string())]);
     let create =
@@ -114,7 +121,15 @@ fn added_partitions_come_back_after_a_restart() {
             Box::new(MemoryBrokerStore::journaled_under(dir, files, journal.clone()))
         };
         let brokers = (0..3).map(|id| store(&format!("broker-{id}"))).collect();
-        Cluster::open_replicated(1, T0, store("controller"), brokers, StorageOptions::MEMORY).unwrap()
+        Cluster::open_replicated(
+            1,
+            T0,
+            store("controller"),
+            controllers(&store),
+            brokers,
+            StorageOptions::MEMORY,
+        )
+        .unwrap()
     };
     let mut cluster = open(&FileMap::new());
     let create = Command::CreateTopic {
@@ -139,4 +154,9 @@ fn added_partitions_come_back_after_a_restart() {
     let partitions: Vec<(i32, usize, i64)> =
         topics[0].partitions.iter().map(|p| (p.partition, p.replicas.len(), p.log_end_offset)).collect();
     assert_eq!(partitions, [(0, 3, 0), (1, 3, 0), (2, 3, 1)]);
+}
+
+/// The three KRaft controllers' directories (`controller-N`) in `store`.
+fn controllers(store: &dyn Fn(&str) -> Box<dyn BrokerStore>) -> Vec<Box<dyn BrokerStore>> {
+    (0..3).map(|id| store(&format!("controller-{id}"))).collect()
 }

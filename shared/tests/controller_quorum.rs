@@ -11,10 +11,13 @@ use std::collections::BTreeMap;
 
 use kite_shared::api::{Command, ControllerView, Reply};
 use kite_shared::cluster::Cluster;
+use kite_shared::cluster::METADATA_LOG_FILE;
 use kite_shared::cluster::StorageOptions;
 use kite_shared::cluster::layout::{self, BrokerCount};
+use kite_shared::cluster::quorum_store::{METADATA_LOG_DIR, QUORUM_STATE_FILE, VoterStore};
 use kite_shared::error::ErrorCode;
 use kite_shared::log::power_cut::PowerCutDisk;
+use kite_shared::log::storage::BrokerStore;
 
 const T0: i64 = 1_700_000_000_000;
 /// How often the timeline looks at the quorum.
@@ -172,11 +175,71 @@ fn a_restarted_host_has_its_active_controller_at_once() {
     let mut cluster = open(T0);
     assert!(matches!(create(&mut cluster, T0, "orders"), Reply::TopicCreated { .. }));
     assert!(matches!(produce(&mut cluster, T0, "kept"), Reply::Produced { .. }));
+
+    let before = active(&mut cluster, T0).expect("an active controller");
     cluster.shutdown().expect("a clean stop");
+    // Each controller kept its copy of the metadata log and its quorum state, in Kafka's layout.
+    for id in 0..3 {
+        let files =
+            disk.store(&format!("controller-{id}")).partition(METADATA_LOG_DIR).unwrap().list().unwrap();
+        for kept in ["00000000000000000000.log", QUORUM_STATE_FILE, "leader-epoch-checkpoint"] {
+            assert!(files.contains(&kept.to_string()), "controller-{id}: {files:?}");
+        }
+    }
 
     let later = T0 + 60_000;
     let mut reopened = open(later);
-    assert!(active(&mut reopened, later).is_some(), "{:?}", controllers(&mut reopened, later));
+    let after = active(&mut reopened, later).expect("an active controller at once");
+    assert!(after.epoch > before.epoch, "a new epoch: {before:?} then {after:?}");
+    // The log kept, and grown: a LeaderChange, the brokers registering again, their partitions'
+    // new states.
+    assert!(after.log_end_offset > before.log_end_offset, "{before:?} then {after:?}");
     assert!(matches!(create(&mut reopened, later, "payments"), Reply::TopicCreated { .. }));
     assert!(matches!(produce(&mut reopened, later, "more"), Reply::Produced { .. }));
+}
+
+#[test]
+fn a_data_directory_from_before_the_quorum_opens_with_its_metadata() {
+    // A cluster as this Kite keeps it, its metadata read back and written the earlier way: one
+    // JSON snapshot in `controller/`, no controller directories.
+    let disk = PowerCutDisk::default();
+    let (mut cluster, _, _) =
+        layout::open(7, T0, &mut disk.clone(), BrokerCount::ForNew(3), StorageOptions::MEMORY).unwrap();
+    assert!(matches!(create(&mut cluster, T0, "orders"), Reply::TopicCreated { .. }));
+    cluster.shutdown().expect("a clean stop");
+    let (_, kept) = VoterStore::open(Box::new(disk.store("controller-0")), &[0, 1, 2]).unwrap();
+    let mut lines = String::new();
+    for record in kept
+        .snapshot
+        .iter()
+        .flat_map(|s| s.records.iter())
+        .chain(kept.log.iter().filter_map(|e| e.record.as_ref()))
+    {
+        lines.push_str(&serde_json::to_string(record).unwrap());
+        lines.push('\n');
+    }
+    let older = PowerCutDisk::default();
+    let mut controller = older.store("controller");
+    for name in ["meta.properties", "kite-topics.json"] {
+        let bytes = disk.store("controller").read_file(name).unwrap().expect("written");
+        controller.write_file(name, &bytes).unwrap();
+    }
+    controller.write_file(METADATA_LOG_FILE, lines.as_bytes()).unwrap();
+    for broker in 0..3 {
+        older
+            .store(&format!("broker-{broker}"))
+            .write_file("recovery-point-offset-checkpoint", b"0\n0\n")
+            .unwrap();
+    }
+
+    let (mut opened, _, found) =
+        layout::open(7, T0, &mut older.clone(), BrokerCount::ForNew(3), StorageOptions::MEMORY).unwrap();
+    assert_eq!(found, layout::Found::Replicated(3));
+    let Reply::Topics { topics } = opened.handle(T0, Command::ListTopics) else { panic!("no topics") };
+    let orders = topics.iter().find(|t| t.name == "orders").expect("the topic came back");
+    assert!(orders.partitions.iter().all(|p| p.leader.is_some() && p.replicas.len() == 3), "{orders:?}");
+    assert!(active(&mut opened, T0).is_some());
+    // The controllers keep it now; the old snapshot is gone.
+    assert_eq!(older.store("controller").read_file(METADATA_LOG_FILE).unwrap(), None);
+    assert!(older.holds("controller-0") && older.holds("controller-2"));
 }

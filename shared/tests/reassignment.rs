@@ -26,8 +26,15 @@ fn open(files: &FileMap, journal: &Journal) -> Cluster {
         Box::new(MemoryBrokerStore::journaled_under(dir, files, journal.clone()))
     };
     let brokers = (0..BROKERS).map(|id| store(&format!("broker-{id}"))).collect();
-    let mut cluster =
-        Cluster::open_replicated(1, T0, store("controller"), brokers, StorageOptions::MEMORY).unwrap();
+    let mut cluster = Cluster::open_replicated(
+        1,
+        T0,
+        store("controller"),
+        controllers(&store),
+        brokers,
+        StorageOptions::MEMORY,
+    )
+    .unwrap();
     cluster.allow_faults = true;
     cluster
 }
@@ -197,4 +204,9 @@ fn a_preferred_election_follows_a_reordering_and_an_unclean_one_needs_someone_al
     let unclean = Command::ElectLeaders { election: ElectionType::Unclean, partitions };
     let Reply::LeadersElected { results } = cluster.handle(T0 + 20_000, unclean) else { panic!("no answer") };
     assert_eq!(results[0].error.as_ref().map(|e| e.error), Some(ErrorCode::EligibleLeadersNotAvailable));
+}
+
+/// The three KRaft controllers' directories (`controller-N`) in `store`.
+fn controllers(store: &dyn Fn(&str) -> Box<dyn BrokerStore>) -> Vec<Box<dyn BrokerStore>> {
+    (0..3).map(|id| store(&format!("controller-{id}"))).collect()
 }

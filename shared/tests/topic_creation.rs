@@ -113,9 +113,15 @@ fn replicated_brokers_leave_no_topic_in_the_controller_they_could_not_create() {
     let faults = Faults::default();
     faults.partitions_left.store(usize::MAX, Ordering::SeqCst);
     let brokers = (0..3).map(|id| store(&format!("broker-{id}"), &faults)).collect();
-    let mut cluster =
-        Cluster::open_replicated(1, 0, store("controller", &faults), brokers, StorageOptions::MEMORY)
-            .unwrap();
+    let mut cluster = Cluster::open_replicated(
+        1,
+        0,
+        store("controller", &faults),
+        controllers(),
+        brokers,
+        StorageOptions::MEMORY,
+    )
+    .unwrap();
     // The metadata write of the creation fails (once: the undoing's own write goes through).
     faults.writes_failing.store(1, Ordering::SeqCst);
     let Reply::Error(error) = cluster.handle(0, create("big", 6)) else { panic!("created") };
@@ -152,8 +158,15 @@ fn a_topic_whose_listing_could_not_be_stored_is_not_listed() {
 fn paced_cluster(faults: &Faults) -> Cluster {
     faults.partitions_left.store(usize::MAX, Ordering::SeqCst);
     let brokers = (0..3).map(|id| store(&format!("broker-{id}"), faults)).collect();
-    let mut cluster =
-        Cluster::open_replicated(1, 0, store("controller", faults), brokers, StorageOptions::MEMORY).unwrap();
+    let mut cluster = Cluster::open_replicated(
+        1,
+        0,
+        store("controller", faults),
+        controllers(),
+        brokers,
+        StorageOptions::MEMORY,
+    )
+    .unwrap();
     cluster.pace_creations(MAX_REPLICA_LOGS_CREATED_PER_TURN);
     cluster
 }
@@ -236,4 +249,10 @@ fn a_broker_restarted_during_a_paced_creation_gets_all_its_replicas() {
     }
     while cluster.resume(0) {}
     assert_eq!(dirs_of(&faults, "wide"), 3 * MAX_PARTITIONS_PER_TOPIC as usize);
+}
+
+/// The three KRaft controllers' directories, kept apart from the faults (what fails here is the
+/// brokers' partition creation).
+fn controllers() -> Vec<Box<dyn BrokerStore>> {
+    (0..3).map(|_| Box::new(MemoryBrokerStore::ephemeral()) as Box<dyn BrokerStore>).collect()
 }

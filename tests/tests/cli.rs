@@ -677,7 +677,13 @@ fn a_replicated_cluster_like_kafkas_tools() {
             check_partition_dir(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
         }
     }
-    assert!(data.path().join("controller/kite-metadata.jsonl").is_file());
+    // Each KRaft controller keeps its metadata log and quorum state, in Kafka's layout.
+    for controller in 0..3 {
+        let dir = data.path().join(format!("controller-{controller}/__cluster_metadata-0"));
+        for name in ["00000000000000000000.log", "00000000000000000000.index", "quorum-state"] {
+            assert!(dir.join(name).is_file(), "{}/{name}", dir.display());
+        }
+    }
     let server = KiteServer::start_with(data.path(), &["--allow-faults"]);
     let described = stdout(&kite(&server, &["topics", "describe", "orders"], None));
     assert_eq!(partition_row(&described, 2)[13], "2", "LogEndOffset of orders-2: {described}");

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::StorageOptions;
 use crate::api::{BrokerView, ControllerView};
+use crate::cluster::quorum_store::{Durable, VoterStore, controller_dir};
 use crate::config::{Acks, ElectionType, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
 use crate::log::checkpoint::{BrokerCheckpoints, CLEAN_SHUTDOWN_FILE};
@@ -642,14 +643,15 @@ fn not_enough_replicas(topic: &str, min_insync_replicas: i32, in_sync: usize) ->
     )
 }
 
-/// N brokers and the controller (`LocalCluster`), each broker over its own directory, the
-/// controller's metadata log kept as a compacted snapshot in the metadata store. The cluster
-/// front produces through partition leaders like a client; the brokers replicate by fetching.
+/// N brokers and the KRaft controllers (`LocalCluster`), each broker over its own directory,
+/// each controller's copy of the metadata log in its own (`quorum_store`). The cluster front
+/// produces through partition leaders like a client; the brokers replicate by fetching.
 pub(super) struct Replicated {
     local: LocalCluster,
+    /// The cluster's own files (topics, schemas, the cluster id).
     metadata: Box<dyn BrokerStore>,
-    /// The metadata log's end offset when last written.
-    written_metadata: u64,
+    /// Each controller's files, controller `i` at `i`.
+    voter_stores: Vec<VoterStore>,
     /// Brokers frozen (down without a shutdown); the others down are stopped.
     paused: std::collections::BTreeSet<BrokerId>,
     rng: Rng,
@@ -682,30 +684,51 @@ impl Replicated {
         .ok_or_else(not_controller)
     }
 
-    /// Opens a cluster of `stores.len()` brokers (ids 0, 1, …): the controller replays the
-    /// metadata snapshot in `metadata` (a new cluster when there is none), each broker opens its
-    /// directory and, once registered, the logs of the partitions it hosts.
+    /// Opens a cluster of `stores.len()` brokers (ids 0, 1, …) and `controllers.len()` KRaft
+    /// controllers: each controller reads back its metadata log (a new cluster when none has
+    /// one; a data directory from before the quorum has its metadata snapshot in `metadata`,
+    /// which every controller starts from), each broker opens its directory and, once
+    /// registered, the logs of the partitions it hosts.
     pub(super) fn open(
         seed: u64,
         now_ms: i64,
         metadata: Box<dyn BrokerStore>,
+        controllers: Vec<Box<dyn BrokerStore>>,
         stores: Vec<Box<dyn BrokerStore>>,
         options: StorageOptions,
     ) -> Result<Replicated, String> {
-        let records: Vec<MetadataRecord> =
-            match metadata.read_file(METADATA_LOG_FILE).map_err(|e| e.to_string())? {
-                None => Vec::new(),
-                Some(bytes) => String::from_utf8_lossy(&bytes)
-                    .lines()
-                    .enumerate()
-                    .filter(|(_, line)| !line.trim().is_empty())
-                    .map(|(number, line)| {
-                        crate::tagged::from_json(line).map_err(|e| {
-                            format!("{METADATA_LOG_FILE} line {}: not a metadata record: {e}", number + 1)
-                        })
-                    })
-                    .collect::<Result<_, _>>()?,
-            };
+        let ids: Vec<i32> = (0..controllers.len() as i32).collect();
+        let (mut voter_stores, mut voters) = (Vec::new(), Vec::new());
+        for store in controllers {
+            let (voter_store, durable) = VoterStore::open(store, &ids)?;
+            voter_stores.push(voter_store);
+            voters.push(durable);
+        }
+        let started = voters.iter().any(|v| v.snapshot.is_some() || !v.log.is_empty());
+        let records = match voters.iter().max_by_key(|v| newest_first(v)) {
+            Some(best) if started => durable_records(best),
+            _ => older_metadata_snapshot(metadata.as_ref())?,
+        };
+        Replicated::open_with(
+            seed,
+            now_ms,
+            (metadata, voter_stores),
+            (voters, started, records),
+            stores,
+            options,
+        )
+    }
+
+    /// `open`'s second half: the brokers over their directories, swept of what the metadata
+    /// does not place on them, and the controllers over what they kept.
+    fn open_with(
+        seed: u64,
+        now_ms: i64,
+        (metadata, voter_stores): (Box<dyn BrokerStore>, Vec<VoterStore>),
+        (voters, started, records): (Vec<Durable>, bool, Vec<MetadataRecord>),
+        stores: Vec<Box<dyn BrokerStore>>,
+        options: StorageOptions,
+    ) -> Result<Replicated, String> {
         let config =
             // The front coordinates the groups itself (cluster::groups); the brokers' own
             // coordinators would only load and unload `__consumer_offsets` for nothing.
@@ -740,16 +763,18 @@ impl Replicated {
                 + 1;
             brokers.push(Broker::open(id, incarnation, config, store)?);
         }
-        let mut local = if records.is_empty() {
-            LocalCluster::with_brokers(brokers, now_ms)
+        let count = voter_stores.len();
+        let mut local = if started {
+            let voters = voters.into_iter().map(|v| (v.state, v.snapshot, v.log)).collect();
+            LocalCluster::with_voters(voters, brokers, now_ms)
         } else {
-            LocalCluster::restarted(records, brokers, now_ms)
+            LocalCluster::with_controllers(count, records, brokers, now_ms)
         };
         local.keep_trace = true;
         let mut replicated = Replicated {
             local,
             metadata,
-            written_metadata: 0,
+            voter_stores,
             paused: std::collections::BTreeSet::new(),
             rng: Rng::from_seed(seed ^ 0x7265_706c_6963_6173),
             correlation: 0,
@@ -761,25 +786,23 @@ impl Replicated {
         replicated.local.advance(LOCAL_TICK_MS * 10);
         replicated.recover_offline();
         replicated.write_metadata().map_err(|e| e.to_string())?;
+        // The controllers keep the metadata now: a snapshot from before the quorum is not read
+        // again.
+        if !started {
+            replicated.metadata.delete_file(METADATA_LOG_FILE).map_err(|e| e.to_string())?;
+        }
         Ok(replicated)
     }
 
-    /// Writes the metadata snapshot when the metadata log has grown since the last write.
+    /// Writes what each controller's durable state gained since the last write (its metadata
+    /// log, snapshots, quorum state): before the brokers act on a change, as the active
+    /// controller appends to its log before anyone sees the change.
     fn write_metadata(&mut self) -> Result<(), StorageError> {
-        let end_offset = self.local.controller().metadata_end_offset();
-        if end_offset == self.written_metadata {
-            return Ok(());
+        let now = self.local.now_ms;
+        for (id, store) in self.voter_stores.iter_mut().enumerate() {
+            let Some(voter) = self.local.controllers.node(id as i32) else { continue };
+            store.save(voter, now).map_err(|e| StorageError::new("write", controller_dir(id as i32), e))?;
         }
-        let mut text = String::new();
-        for record in self.local.controller().snapshot() {
-            text.push_str(
-                &serde_json::to_string(&record)
-                    .map_err(|e| StorageError::new("encode", METADATA_LOG_FILE, e.to_string()))?,
-            );
-            text.push('\n');
-        }
-        self.metadata.write_file(METADATA_LOG_FILE, text.as_bytes())?;
-        self.written_metadata = end_offset;
         Ok(())
     }
 
@@ -801,6 +824,9 @@ impl Replicated {
             self.recover_offline();
         }
         self.retire_removed();
+        // What the ticks changed (registrations, fencings, ISRs) is kept now; a failed write is
+        // tried again at the next, and the request that needs it fails with it.
+        let _ = self.write_metadata();
     }
 
     /// The controller's unclean recovery for partitions every in-sync replica left by restarting
@@ -1262,6 +1288,11 @@ impl Brokers for Replicated {
             }
         }
         self.write_metadata().map_err(|e| e.to_string())?;
+        for (id, store) in self.voter_stores.iter_mut().enumerate() {
+            if let Err(e) = store.close() {
+                failed.push(format!("{}: {e}", controller_dir(id as i32)));
+            }
+        }
         if failed.is_empty() { Ok(()) } else { Err(failed.join("; ")) }
     }
 
@@ -1652,6 +1683,38 @@ fn produce_error(code: ErrorCode, topic: &str, partition: i32) -> KafkaError {
 /// The partition directories (`<topic>-<partition>`) `broker` keeps by a metadata log: those of
 /// the topics it leaves standing, less the partitions whose last state places no replica on the
 /// broker (a reassignment moved it away, and the broker stopped before deleting its copy).
+/// How up to date a controller's kept log is: its last entry's epoch, then its end.
+fn newest_first(voter: &Durable) -> (i32, i64) {
+    let last_epoch = voter.log.last().map(|e| e.epoch).or(voter.snapshot.as_ref().map(|s| s.last_epoch));
+    let start = voter.snapshot.as_ref().map_or(0, |s| s.end_offset);
+    (last_epoch.unwrap_or(0), start + voter.log.len() as i64)
+}
+
+/// The metadata records a controller kept: its snapshot's, then its log's.
+fn durable_records(voter: &Durable) -> Vec<MetadataRecord> {
+    let mut records = voter.snapshot.as_ref().map(|s| s.records.clone()).unwrap_or_default();
+    records.extend(voter.log.iter().filter_map(|e| e.record.clone()));
+    records
+}
+
+/// The controller's metadata snapshot a data directory from before the KRaft quorum kept
+/// (`METADATA_LOG_FILE`, one JSON record per line); none in a new one.
+fn older_metadata_snapshot(metadata: &dyn BrokerStore) -> Result<Vec<MetadataRecord>, String> {
+    Ok(match metadata.read_file(METADATA_LOG_FILE).map_err(|e| e.to_string())? {
+        None => Vec::new(),
+        Some(bytes) => String::from_utf8_lossy(&bytes)
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| !line.trim().is_empty())
+            .map(|(number, line)| {
+                crate::tagged::from_json(line).map_err(|e| {
+                    format!("{METADATA_LOG_FILE} line {}: not a metadata record: {e}", number + 1)
+                })
+            })
+            .collect::<Result<_, _>>()?,
+    })
+}
+
 fn hosted_partitions(records: &[MetadataRecord], broker: BrokerId) -> std::collections::BTreeSet<String> {
     let mut topics = BTreeMap::new();
     let mut placed = BTreeMap::new();

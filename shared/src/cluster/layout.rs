@@ -1,11 +1,14 @@
 //! Where a cluster's files live, the same for every host: each broker's in `broker-N/`, and, with
-//! more than one broker, the cluster's metadata in `controller/`. A host says which directories
+//! more than one broker, the cluster's own files in `controller/` and each KRaft controller's
+//! metadata log in `controller-N/`. A host says which directories
 //! hold files and gives a store for one ([`LayoutStores`]); [`open`] decides the rest.
 
+use crate::cluster::quorum_store::controller_dir;
 use crate::cluster::{Cluster, StorageOptions};
 use crate::log::local_log::OpenReport;
 use crate::log::power_cut::PowerCutDisk;
 use crate::log::storage::BrokerStore;
+use crate::replication::kraft::DEFAULT_CONTROLLERS;
 
 /// The replicated cluster's own directory: the controller's metadata snapshot, topics and
 /// configs, schemas, and the cluster id.
@@ -108,8 +111,16 @@ pub fn open(
         }
         Found::New(brokers) | Found::Replicated(brokers) => {
             let metadata = stores.store(CONTROLLER_DIR)?;
+            // The controllers a cluster has kept, or the default number for a new one (or one
+            // from before the KRaft quorum).
+            let kept = (0..).take_while(|&id| stores.holds(&controller_dir(id))).count();
+            let controllers = if kept == 0 { DEFAULT_CONTROLLERS } else { kept };
+            let controllers = (0..controllers as i32)
+                .map(|id| stores.store(&controller_dir(id)))
+                .collect::<Result<_, _>>()?;
             let brokers = (0..brokers).map(|id| stores.store(&broker_dir(id))).collect::<Result<_, _>>()?;
-            let mut cluster = Cluster::open_replicated(seed, now_ms, metadata, brokers, options)?;
+            let mut cluster =
+                Cluster::open_replicated(seed, now_ms, metadata, controllers, brokers, options)?;
             if let Some(stores) = stores.new_broker_stores() {
                 cluster.set_new_broker_stores(stores);
             }

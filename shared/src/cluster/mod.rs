@@ -16,6 +16,7 @@ pub mod layout;
 mod leader_election;
 mod membership;
 mod producers;
+pub mod quorum_store;
 mod reassignments;
 mod transactions;
 
@@ -505,9 +506,13 @@ impl Cluster {
         let stores =
             (0..brokers).map(|_| Box::new(MemoryBrokerStore::ephemeral()) as Box<dyn BrokerStore>).collect();
         let metadata = Box::new(MemoryBrokerStore::ephemeral());
+        let controllers = (0..crate::replication::kraft::DEFAULT_CONTROLLERS)
+            .map(|_| Box::new(MemoryBrokerStore::ephemeral()) as Box<dyn BrokerStore>)
+            .collect();
         // Memory stores do not fail, and there is nothing stored to refuse.
-        let mut cluster = Cluster::open_replicated(seed, now_ms, metadata, stores, StorageOptions::MEMORY)
-            .expect("a new in-memory cluster opens");
+        let mut cluster =
+            Cluster::open_replicated(seed, now_ms, metadata, controllers, stores, StorageOptions::MEMORY)
+                .expect("a new in-memory cluster opens");
         cluster.set_new_broker_stores(Box::new(|_| {
             Ok(Box::new(MemoryBrokerStore::ephemeral()) as Box<dyn BrokerStore>)
         }));
@@ -539,10 +544,11 @@ impl Cluster {
         seed: u64,
         now_ms: i64,
         metadata: Box<dyn BrokerStore>,
+        controllers: Vec<Box<dyn BrokerStore>>,
         stores: Vec<Box<dyn BrokerStore>>,
         options: StorageOptions,
     ) -> Result<Cluster, String> {
-        let brokers = Replicated::open(seed, now_ms, metadata, stores, options)?;
+        let brokers = Replicated::open(seed, now_ms, metadata, controllers, stores, options)?;
         Cluster::open_with(seed, Box::new(brokers), options).map(|(cluster, _)| cluster)
     }
 

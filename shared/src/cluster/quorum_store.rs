@@ -73,7 +73,12 @@ struct VoterEntry {
 
 /// One controller's files, and what of its voter's state they already hold.
 pub struct VoterStore {
+    /// The controller's directory, to open its log again after a failed write.
+    store: Box<dyn BrokerStore>,
     log: LocalLog,
+    /// A write failed: the log may be poisoned and what it holds unknown, so the next save
+    /// opens it again first, as a controller process would restart.
+    broken: bool,
     voters: Vec<VoterId>,
     written_state: Option<QuorumState>,
     written_snapshot_end: i64,
@@ -91,37 +96,53 @@ impl VoterStore {
         mut store: Box<dyn BrokerStore>,
         voters: &[VoterId],
     ) -> Result<(VoterStore, Durable), String> {
-        let describe = store.describe();
-        let at = |e: String| format!("{describe}/{METADATA_LOG_DIR}: {e}");
-        let partition = store.partition(METADATA_LOG_DIR).map_err(|e| at(e.to_string()))?;
-        let state = match partition.read_file(QUORUM_STATE_FILE).map_err(|e| at(e.to_string()))? {
-            Some(bytes) => read_quorum_state(&bytes).map_err(at)?,
-            None => QuorumState::default(),
-        };
-        let snapshot = read_latest_snapshot(partition.as_ref()).map_err(at)?;
-        let start = snapshot.as_ref().map_or(0, |s| s.end_offset);
-        let checkpoints = OpenCheckpoints { clean_shutdown: false, recovery_point: None, log_start_offset: Some(start) };
-        let (mut log, _) = LocalLog::open(log_config(), partition, checkpoints).map_err(|e| at(e.to_string()))?;
-        // A follower sent a snapshot past its log starts over from it.
-        if log.log_end_offset() < start {
-            log.truncate_fully_and_start_at(start).map_err(|e| at(e.to_string()))?;
-        }
-        let entries = read_entries(&log, start).map_err(at)?;
+        let (log, durable) = load(store.as_mut())?;
+        let start = durable.snapshot.as_ref().map_or(0, |s| s.end_offset);
         let voter_store = VoterStore {
+            store,
             log,
+            broken: false,
             voters: voters.to_vec(),
-            written_state: Some(state),
+            written_state: Some(durable.state),
             written_snapshot_end: start,
-            written_epochs: entries.iter().map(|e| e.epoch).collect(),
+            written_epochs: durable.log.iter().map(|e| e.epoch).collect(),
             settled_end: start,
         };
-        Ok((voter_store, Durable { state, snapshot, log: entries }))
+        Ok((voter_store, durable))
+    }
+
+    /// Opens the log again after a failed write and takes what it holds as written (what a
+    /// restarted controller would find), so the next save writes the rest.
+    fn reopen(&mut self) -> Result<(), String> {
+        let (log, durable) = load(self.store.as_mut())?;
+        let start = durable.snapshot.as_ref().map_or(0, |s| s.end_offset);
+        self.log = log;
+        self.written_state = Some(durable.state);
+        self.written_snapshot_end = start;
+        self.written_epochs = durable.log.iter().map(|e| e.epoch).collect();
+        self.settled_end = start;
+        self.broken = false;
+        Ok(())
+    }
+
+    /// Closes the log as a clean shutdown does: flushed, its indexes written.
+    pub fn close(&mut self) -> Result<(), String> {
+        self.log.close().map_err(|e| e.to_string())
     }
 
     /// Writes what of `voter`'s durable state changed since the last save: its quorum state,
     /// a new snapshot, and its log from the first entry that differs (a follower truncated to
     /// its leader's log), flushed before this returns.
     pub fn save(&mut self, voter: &QuorumNode<MetadataRecord>, now_ms: i64) -> Result<(), String> {
+        if self.broken {
+            self.reopen()?;
+        }
+        let saved = self.write_changes(voter, now_ms);
+        self.broken = saved.is_err();
+        saved
+    }
+
+    fn write_changes(&mut self, voter: &QuorumNode<MetadataRecord>, now_ms: i64) -> Result<(), String> {
         if let Some(snapshot) = voter.snapshot().filter(|s| s.end_offset != self.written_snapshot_end) {
             self.write_snapshot(snapshot)?;
         }
@@ -191,6 +212,29 @@ impl VoterStore {
         let index = usize::try_from(offset - self.written_snapshot_end).unwrap_or(usize::MAX);
         self.written_epochs.get(index).copied().unwrap_or(-1)
     }
+}
+
+/// Reads a controller's files back: its log (opened, a torn tail cut), its quorum state, its
+/// newest snapshot and the entries after it.
+fn load(store: &mut dyn BrokerStore) -> Result<(LocalLog, Durable), String> {
+    let describe = store.describe();
+    let at = |e: String| format!("{describe}/{METADATA_LOG_DIR}: {e}");
+    let partition = store.partition(METADATA_LOG_DIR).map_err(|e| at(e.to_string()))?;
+    let state = match partition.read_file(QUORUM_STATE_FILE).map_err(|e| at(e.to_string()))? {
+        Some(bytes) => read_quorum_state(&bytes).map_err(at)?,
+        None => QuorumState::default(),
+    };
+    let snapshot = read_latest_snapshot(partition.as_ref()).map_err(at)?;
+    let start = snapshot.as_ref().map_or(0, |s| s.end_offset);
+    let checkpoints =
+        OpenCheckpoints { clean_shutdown: false, recovery_point: None, log_start_offset: Some(start) };
+    let (mut log, _) = LocalLog::open(log_config(), partition, checkpoints).map_err(|e| at(e.to_string()))?;
+    // A follower sent a snapshot past its log starts over from it.
+    if log.log_end_offset() < start {
+        log.truncate_fully_and_start_at(start).map_err(|e| at(e.to_string()))?;
+    }
+    let entries = read_entries(&log, start).map_err(at)?;
+    Ok((log, Durable { state, snapshot, log: entries }))
 }
 
 /// The metadata log's topic configs: segments that roll while the log is small, fsynced by
@@ -271,8 +315,12 @@ fn entry_of(batch: &RecordBatch) -> Result<Entry<MetadataRecord>, String> {
 }
 
 fn metadata_record(record: &BatchRecord, offset: i64) -> Result<MetadataRecord, String> {
-    let value = record.value.as_deref().ok_or_else(|| format!("the metadata record at offset {offset} has no value"))?;
-    let text = std::str::from_utf8(value).map_err(|_| format!("the metadata record at offset {offset} is not UTF-8"))?;
+    let value = record
+        .value
+        .as_deref()
+        .ok_or_else(|| format!("the metadata record at offset {offset} has no value"))?;
+    let text = std::str::from_utf8(value)
+        .map_err(|_| format!("the metadata record at offset {offset} is not UTF-8"))?;
     crate::tagged::from_json(text).map_err(|e| format!("the metadata record at offset {offset}: {e}"))
 }
 
@@ -364,8 +412,112 @@ fn quorum_state_bytes(state: QuorumState, voters: &[VoterId]) -> Result<Vec<u8>,
 }
 
 fn read_quorum_state(bytes: &[u8]) -> Result<QuorumState, String> {
-    let file: QuorumStateFile =
-        serde_json::from_slice(bytes).map_err(|e| format!("{QUORUM_STATE_FILE} is not Kafka's quorum state: {e}"))?;
+    let file: QuorumStateFile = serde_json::from_slice(bytes)
+        .map_err(|e| format!("{QUORUM_STATE_FILE} is not Kafka's quorum state: {e}"))?;
     let id = |id: i32| (id >= 0).then_some(id);
     Ok(QuorumState { epoch: file.leader_epoch, voted_for: id(file.voted_id), leader: id(file.leader_id) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::power_cut::PowerCutDisk;
+    use crate::random::Rng;
+    use crate::replication::protocol::MetadataRecord;
+
+    const VOTERS: [VoterId; 3] = [0, 1, 2];
+
+    fn record(broker: i32) -> MetadataRecord {
+        MetadataRecord::RegisterBroker { broker, incarnation: 1 }
+    }
+
+    fn entry(epoch: i32, broker: Option<i32>) -> Entry<MetadataRecord> {
+        Entry { epoch, record: broker.map(record) }
+    }
+
+    fn voter(
+        state: QuorumState,
+        snapshot: Option<Snapshot<MetadataRecord>>,
+        log: Vec<Entry<MetadataRecord>>,
+    ) -> QuorumNode<MetadataRecord> {
+        QuorumNode::start(0, &VOTERS, state, snapshot, log, 0, &mut Rng::from_seed(1))
+    }
+
+    fn reopen(disk: &PowerCutDisk) -> Durable {
+        VoterStore::open(Box::new(disk.store("controller-0")), &VOTERS).expect("it opens").1
+    }
+
+    #[test]
+    fn a_voters_log_state_and_snapshot_come_back_as_written() {
+        let disk = PowerCutDisk::default();
+        let (mut store, found) = VoterStore::open(Box::new(disk.store("controller-0")), &VOTERS).unwrap();
+        assert_eq!(found, Durable::default(), "a new directory holds nothing");
+        let state = QuorumState { epoch: 2, voted_for: Some(1), leader: Some(1) };
+        let log = vec![entry(1, None), entry(1, Some(0)), entry(2, None), entry(2, Some(1))];
+        store.save(&voter(state, None, log.clone()), 7).unwrap();
+        // The node's own state: `start` forgets the leader until it hears from one again.
+        let kept = reopen(&disk);
+        assert_eq!((kept.state.epoch, kept.state.voted_for), (2, Some(1)));
+        assert_eq!((kept.snapshot, kept.log), (None, log));
+        let quorum_state = disk.store("controller-0").partition(METADATA_LOG_DIR).unwrap();
+        let text = String::from_utf8(quorum_state.read_file(QUORUM_STATE_FILE).unwrap().unwrap()).unwrap();
+        assert_eq!(
+            text,
+            r#"{"clusterId":"","leaderId":-1,"leaderEpoch":2,"votedId":1,"appliedOffset":0,"currentVoters":[{"voterId":0},{"voterId":1},{"voterId":2}],"data_version":0}"#
+        );
+    }
+
+    #[test]
+    fn a_follower_that_truncates_to_its_leader_truncates_its_file() {
+        let disk = PowerCutDisk::default();
+        let (mut store, _) = VoterStore::open(Box::new(disk.store("controller-0")), &VOTERS).unwrap();
+        let state = QuorumState { epoch: 2, ..QuorumState::default() };
+        store
+            .save(&voter(state, None, vec![entry(1, None), entry(1, Some(0)), entry(1, Some(1))]), 0)
+            .unwrap();
+        // The new leader of epoch 2 never had offset 2 of epoch 1: the follower's log diverged.
+        let leaders = vec![entry(1, None), entry(1, Some(0)), entry(2, None), entry(2, Some(2))];
+        store.save(&voter(state, None, leaders.clone()), 0).unwrap();
+        assert_eq!(reopen(&disk).log, leaders);
+    }
+
+    #[test]
+    fn a_snapshot_replaces_the_log_below_it() {
+        let disk = PowerCutDisk::default();
+        let (mut store, _) = VoterStore::open(Box::new(disk.store("controller-0")), &VOTERS).unwrap();
+        let state = QuorumState { epoch: 1, ..QuorumState::default() };
+        let log: Vec<_> = (0..5).map(|b| entry(1, Some(b))).collect();
+        store.save(&voter(state, None, log), 0).unwrap();
+        let snapshot = Snapshot { end_offset: 4, last_epoch: 1, records: vec![record(9)] };
+        store.save(&voter(state, Some(snapshot.clone()), vec![entry(1, Some(4))]), 0).unwrap();
+        let kept = reopen(&disk);
+        assert_eq!((kept.snapshot, kept.log), (Some(snapshot), vec![entry(1, Some(4))]));
+        let files = disk.store("controller-0").partition(METADATA_LOG_DIR).unwrap().list().unwrap();
+        assert!(files.contains(&"00000000000000000004-0000000001.checkpoint".to_string()), "{files:?}");
+    }
+
+    #[test]
+    fn after_a_failed_write_the_log_is_opened_again_and_the_rest_written() {
+        let disk = PowerCutDisk::default();
+        let (mut store, _) = VoterStore::open(Box::new(disk.store("controller-0")), &VOTERS).unwrap();
+        let state = QuorumState { epoch: 1, ..QuorumState::default() };
+        let log: Vec<_> = (0..40).map(|b| entry(1, Some(b))).collect();
+        // Every write fails for a while: saves fail, and the log may be poisoned.
+        disk.fail_writes(3, 1);
+        for end in 1..=20 {
+            assert!(store.save(&voter(state, None, log[..end].to_vec()), 0).is_err());
+        }
+        disk.fail_writes(3, 0);
+        store.save(&voter(state, None, log.clone()), 0).expect("the disk is back");
+        assert_eq!(reopen(&disk).log, log);
+    }
+
+    #[test]
+    fn a_damaged_quorum_state_is_refused_by_name() {
+        let disk = PowerCutDisk::default();
+        let mut partition = disk.store("controller-0").partition(METADATA_LOG_DIR).unwrap();
+        partition.write_file(QUORUM_STATE_FILE, b"{not json").unwrap();
+        let refused = VoterStore::open(Box::new(disk.store("controller-0")), &VOTERS).err().unwrap();
+        assert!(refused.contains("quorum-state is not Kafka's quorum state"), "{refused}");
+    }
 }

@@ -714,6 +714,12 @@ impl LocalLog {
         &self.epochs
     }
 
+    /// The log's directory, for the files Kafka keeps beside a log that the log does not own
+    /// (the KRaft metadata log's `quorum-state` and `.checkpoint` snapshots).
+    pub fn files(&mut self) -> &mut dyn PartitionStore {
+        self.store.as_mut()
+    }
+
     /// The topic configs the log obeys now.
     pub fn config(&self) -> &LogConfig {
         &self.config

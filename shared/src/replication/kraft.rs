@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use super::controller::Controller;
 use super::partition::{Outbox, PlantedBug};
 use super::protocol::{Message, MetadataRecord, NodeId, PartitionState, TopicPartition};
-use super::quorum::{QuorumMessage, QuorumNode, QuorumState, Snapshot, VoterId};
+use super::quorum::{Entry, QuorumMessage, QuorumNode, QuorumState, Snapshot, VoterId};
 use crate::random::Rng;
 use crate::trace::{Event, Trace};
 
@@ -27,6 +27,10 @@ pub const METADATA_SNAPSHOT_INTERVAL_RECORDS: i64 = 1_000;
 /// The most controllers a cluster may have (Kafka's quorums are three or five voters; seven
 /// allows two more failures at the price of slower commits).
 pub const MAX_CONTROLLERS: usize = 7;
+
+/// What a controller keeps durable, as `QuorumNode::start` takes it back: its quorum state, its
+/// snapshot, and its metadata log after the snapshot.
+pub type DurableVoter = (QuorumState, Option<Snapshot<MetadataRecord>>, Vec<Entry<MetadataRecord>>);
 
 /// A bug planted in the controllers' code, for proving the simulator's checker notices; `None`
 /// is Kite's own code.
@@ -172,16 +176,53 @@ impl Controllers {
         if self.nodes.values().any(|n| n.running && n.voter.leader().is_some()) {
             return;
         }
-        let best = self
-            .nodes
-            .iter()
-            .filter(|(_, n)| n.running)
-            .max_by_key(|&(&id, n)| (n.voter.last_entry_epoch(), n.voter.end_offset(), std::cmp::Reverse(id)))
-            .map(|(&id, _)| id);
-        let Some(id) = best else { return };
+        let Some(id) = self.best_voter() else { return };
         let mut sent = Vec::new();
         self.nodes.get_mut(&id).expect("a voter").voter.campaign(now_ms, rng, &mut sent);
         out.quorum.extend(sent.into_iter().map(|(to, m)| (id, to, m)));
+    }
+
+    /// Controllers starting over what each kept durable (voter `i` is `voters[i]`: its quorum
+    /// state, snapshot and log), as a host reads them back from their directories.
+    pub fn from_durable(
+        voters: Vec<DurableVoter>,
+        now_ms: i64,
+        session_timeout_ms: i64,
+        preferred_leader_check_ms: i64,
+        rng: &mut Rng,
+    ) -> Controllers {
+        let mut controllers =
+            Controllers::new(voters.len(), now_ms, session_timeout_ms, preferred_leader_check_ms, rng);
+        let ids = controllers.ids.clone();
+        for (&id, (state, snapshot, log)) in ids.iter().zip(voters) {
+            let voter = QuorumNode::start(id, &ids, state, snapshot, log, now_ms, rng);
+            if let Some(node) = controllers.nodes.get_mut(&id) {
+                node.voter = voter;
+            }
+        }
+        // What the most up-to-date voter holds, read until one takes office.
+        if let Some(best) = controllers.best_voter() {
+            let voter = &controllers.nodes[&best].voter;
+            let records = voter_records(voter, voter.end_offset());
+            controllers.last_known =
+                Controller::replay(now_ms, records, session_timeout_ms, preferred_leader_check_ms);
+        }
+        controllers
+    }
+
+    /// The running voter with the most up-to-date log (its last entry's epoch, then its end),
+    /// the lowest id first among equals: the one Raft's vote rules would elect.
+    fn best_voter(&self) -> Option<VoterId> {
+        self.nodes
+            .iter()
+            .filter(|(_, n)| n.running)
+            .max_by_key(|&(&id, n)| (n.voter.last_entry_epoch(), n.voter.end_offset(), std::cmp::Reverse(id)))
+            .map(|(&id, _)| id)
+    }
+
+    /// Voter `id`'s quorum node: what a host keeps durable of it.
+    pub fn node(&self, id: VoterId) -> Option<&QuorumNode<MetadataRecord>> {
+        self.nodes.get(&id).map(|n| &n.voter)
     }
 
     /// The controllers' ids.

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::broker::{Broker, BrokerConfig};
 use super::controller::Controller;
-use super::kraft::{Controllers, ControllersOut, DEFAULT_CONTROLLERS};
+use super::kraft::{Controllers, ControllersOut, DEFAULT_CONTROLLERS, DurableVoter};
 use super::partition::Outbox;
 use super::protocol::{BrokerId, Message, MetadataRecord, NodeId, TopicPartition};
 use super::quorum::VoterId;
@@ -91,7 +91,7 @@ impl LocalCluster {
         now_ms: i64,
     ) -> LocalCluster {
         let mut rng = Rng::from_seed(1);
-        let mut controllers = Controllers::restarted(
+        let controllers = Controllers::restarted(
             controllers,
             records,
             now_ms,
@@ -99,6 +99,24 @@ impl LocalCluster {
             PREFERRED_LEADER_CHECK_MS,
             &mut rng,
         );
+        LocalCluster::with_parts(controllers, brokers, now_ms, rng)
+    }
+
+    /// Controllers starting over what each kept durable (`Controllers::from_durable`), with
+    /// these brokers; the most up-to-date voter stands for election at once.
+    pub fn with_voters(voters: Vec<DurableVoter>, brokers: Vec<Broker>, now_ms: i64) -> LocalCluster {
+        let mut rng = Rng::from_seed(1);
+        let controllers = Controllers::from_durable(
+            voters,
+            now_ms,
+            BROKER_SESSION_TIMEOUT_MS,
+            PREFERRED_LEADER_CHECK_MS,
+            &mut rng,
+        );
+        LocalCluster::with_parts(controllers, brokers, now_ms, rng)
+    }
+
+    fn with_parts(mut controllers: Controllers, brokers: Vec<Broker>, now_ms: i64, rng: Rng) -> LocalCluster {
         controllers.observe = false;
         let mut cluster = LocalCluster {
             now_ms,

@@ -61,8 +61,17 @@ pub(crate) fn open_three_brokers(
         Box::new(MemoryBrokerStore::journaled_under(dir, files, journal.clone()))
     };
     let brokers = (0..3).map(|id| store(&format!("broker-{id}"))).collect();
+    let controllers = (0..3).map(|id| store(&format!("controller-{id}"))).collect();
     let options = kite_shared::cluster::StorageOptions::MEMORY;
-    kite_shared::cluster::Cluster::open_replicated(1, now_ms, store("controller"), brokers, options).unwrap()
+    kite_shared::cluster::Cluster::open_replicated(
+        1,
+        now_ms,
+        store("controller"),
+        controllers,
+        brokers,
+        options,
+    )
+    .unwrap()
 }
 
 /// `batch` produced to `topic`'s `partition` as a Kafka producer sends it (`produce_records`,
