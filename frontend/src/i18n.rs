@@ -294,6 +294,11 @@ fn korean_quorum(text: &str) -> Option<&'static str> {
             "KRaft 컨트롤러: 쿼럼의 leader인 active 컨트롤러가 클러스터를 관리합니다"
         }
         "{} · epoch {} · metadata log {} · HW {}" => "{} · epoch {} · 메타데이터 로그 {} · HW {}",
+        "KRaft controller quorum" => "KRaft 컨트롤러 쿼럼",
+        "Role" => "역할",
+        "The active controller is the quorum's leader: it makes every metadata change, committed once a majority holds it. Followers learn the high watermark with their next fetch, so theirs may trail." => {
+            "active 컨트롤러는 쿼럼의 leader로서 메타데이터 변경을 모두 결정하고, 과반이 가지고 있으면 그 변경이 확정됩니다. follower는 다음 fetch에서 high watermark를 알게 되므로 값이 조금 뒤처질 수 있습니다."
+        }
         "{}: {} — choose to stop or start it" => "{}: {} — 골라서 정지하거나 다시 시작할 수 있습니다",
         "active" => "active",
         "follower" => "follower",

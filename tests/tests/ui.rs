@@ -381,6 +381,10 @@ async fn produce_in_the_tab_and_on_the_server() {
         // controller, so cutting that link changes nothing for them.
         click(&client, "#network button[data-link='controller|clients']").await?;
         wait_for(&client, "#network button.link-cut[data-link='clients|controller']").await?;
+        // The KRaft quorum's table: three controllers, one of them active.
+        wait_for(&client, "#quorum tr[data-state='active']").await?;
+        let listed = client.find_all(Locator::Css("#quorum tr.controller")).await.map_err(|e| e.to_string())?;
+        assert_eq!(listed.len(), 3, "three controllers listed");
         client
             .execute("document.getElementById('cluster').scrollIntoView()", vec![])
             .await

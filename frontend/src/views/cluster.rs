@@ -5,7 +5,7 @@
 //! connected to the brokers' listeners (kcat, a learner's own code), with what they ask.
 //! Kept live by describing the cluster (and listing topics, for leaders and ISRs) every second.
 
-use kite_shared::api::{Command, KafkaClientView, PartitionRef};
+use kite_shared::api::{Command, ControllerView, KafkaClientView, PartitionRef};
 use yew::prelude::*;
 
 use crate::i18n::{Lang, tr, trf};
@@ -145,12 +145,75 @@ pub fn cluster_panel(props: &Props) -> Html {
                     }
                 }) }
             </ul>
+            <Quorum controllers={cluster.controllers.clone()} ready={props.ready} send={props.send.clone()} />
             <KafkaClients clients={cluster.kafka_clients.clone()} />
             if replicated {
                 <NetworkEditor brokers={cluster.brokers.clone()} cut_links={cluster.cut_links.clone()}
                     ready={props.ready} send={props.send.clone()} />
             }
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct QuorumProps {
+    controllers: Vec<ControllerView>,
+    ready: bool,
+    send: Callback<Command>,
+}
+
+/// The KRaft controller quorum, as `kafka-metadata-quorum describe --replication` lists it:
+/// each controller's role, the epoch it has seen, its metadata log's end and high watermark,
+/// and a Stop or Start. Nothing for a single broker, which is its own controller.
+#[function_component(Quorum)]
+fn quorum(props: &QuorumProps) -> Html {
+    let lang = use_context::<Lang>().unwrap_or_default();
+    if props.controllers.is_empty() {
+        return Html::default();
+    }
+    let fault = |command: Command| {
+        let send = props.send.clone();
+        Callback::from(move |_: MouseEvent| {
+            send.emit(command.clone());
+            send.emit(Command::DescribeCluster);
+        })
+    };
+    html! {
+        <div class="quorum">
+            <h3>{ tr(lang, "KRaft controller quorum") }</h3>
+            <div class="quorum-scroll">
+            <table class="quorum-table" id="quorum">
+                <thead><tr>
+                    <th>{ tr(lang, "Controller") }</th><th>{ tr(lang, "Role") }</th>
+                    <th>{ "Epoch" }</th>
+                    <th title="LogEndOffset">{ "LEO" }</th><th title="HighWatermark">{ "HW" }</th><th></th>
+                </tr></thead>
+                <tbody>
+                { for props.controllers.iter().map(|c| {
+                    let id = c.id;
+                    html! {
+                        <tr class={classes!("controller", format!("controller-{}", c.state))}
+                            data-controller={id.to_string()} data-state={c.state.clone()}>
+                            <td>{ format!("controller-{id}") }</td>
+                            <td>{ super::map::controller_state_name(lang, &c.state) }</td>
+                            <td>{ c.epoch }</td><td>{ c.log_end_offset }</td><td>{ c.high_watermark }</td>
+                            <td>
+                                if c.state == "stopped" {
+                                    <button class="start-controller" disabled={!props.ready}
+                                        onclick={fault(Command::StartController { controller: id })}>{ tr(lang, "Start") }</button>
+                                } else {
+                                    <button class="stop-controller" disabled={!props.ready}
+                                        onclick={fault(Command::StopController { controller: id })}>{ tr(lang, "Stop") }</button>
+                                }
+                            </td>
+                        </tr>
+                    }
+                }) }
+                </tbody>
+            </table>
+            </div>
+            <p class="hint">{ tr(lang, "The active controller is the quorum's leader: it makes every metadata change, committed once a majority holds it. Followers learn the high watermark with their next fetch, so theirs may trail.") }</p>
+        </div>
     }
 }
 

@@ -665,7 +665,7 @@ fn controller_box(
 }
 
 /// A controller's role as the map names it.
-fn controller_state_name(lang: Lang, state: &str) -> String {
+pub(crate) fn controller_state_name(lang: Lang, state: &str) -> String {
     let known: &'static str = match state {
         "active" => "active",
         "follower" => "follower",
