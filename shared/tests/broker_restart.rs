@@ -4,6 +4,8 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use kite_shared::api::{Command, Reply};
@@ -29,7 +31,7 @@ fn a_restarted_broker_takes_the_topics_configs_back() {
         1,
         T0,
         store("controller"),
-        controllers(&store),
+        common::controller_stores(&store),
         brokers,
         StorageOptions::MEMORY,
     )
@@ -125,7 +127,7 @@ fn added_partitions_come_back_after_a_restart() {
             1,
             T0,
             store("controller"),
-            controllers(&store),
+            common::controller_stores(&store),
             brokers,
             StorageOptions::MEMORY,
         )
@@ -154,9 +156,4 @@ fn added_partitions_come_back_after_a_restart() {
     let partitions: Vec<(i32, usize, i64)> =
         topics[0].partitions.iter().map(|p| (p.partition, p.replicas.len(), p.log_end_offset)).collect();
     assert_eq!(partitions, [(0, 3, 0), (1, 3, 0), (2, 3, 1)]);
-}
-
-/// The three KRaft controllers' directories (`controller-N`) in `store`.
-fn controllers(store: &dyn Fn(&str) -> Box<dyn BrokerStore>) -> Vec<Box<dyn BrokerStore>> {
-    (0..3).map(|id| store(&format!("controller-{id}"))).collect()
 }

@@ -5,6 +5,8 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use kite_shared::api::{
@@ -30,7 +32,7 @@ fn open(files: &FileMap, journal: &Journal) -> Cluster {
         1,
         T0,
         store("controller"),
-        controllers(&store),
+        common::controller_stores(&store),
         brokers,
         StorageOptions::MEMORY,
     )
@@ -204,9 +206,4 @@ fn a_preferred_election_follows_a_reordering_and_an_unclean_one_needs_someone_al
     let unclean = Command::ElectLeaders { election: ElectionType::Unclean, partitions };
     let Reply::LeadersElected { results } = cluster.handle(T0 + 20_000, unclean) else { panic!("no answer") };
     assert_eq!(results[0].error.as_ref().map(|e| e.error), Some(ErrorCode::EligibleLeadersNotAvailable));
-}
-
-/// The three KRaft controllers' directories (`controller-N`) in `store`.
-fn controllers(store: &dyn Fn(&str) -> Box<dyn BrokerStore>) -> Vec<Box<dyn BrokerStore>> {
-    (0..3).map(|id| store(&format!("controller-{id}"))).collect()
 }

@@ -58,6 +58,22 @@ pub fn state_name(lang: Lang, state: &str) -> String {
     }
 }
 
+/// A KRaft controller's role as the map and the quorum's table name it.
+pub(crate) fn controller_state_name(lang: Lang, state: &str) -> String {
+    let known: &'static str = match state {
+        "active" => "active",
+        "follower" => "follower",
+        "stopped" => "stopped",
+        "unattached" => "no leader known",
+        "prospective" => "asking for pre-votes",
+        "candidate" => "asking for votes",
+        "resigned" => "resigned",
+        "leader" => "deposed leader",
+        other => return other.to_string(),
+    };
+    tr(lang, known).to_string()
+}
+
 #[function_component(ClusterPanel)]
 pub fn cluster_panel(props: &Props) -> Html {
     let lang = use_context::<Lang>().unwrap_or_default();
@@ -195,7 +211,7 @@ fn quorum(props: &QuorumProps) -> Html {
                         <tr class={classes!("controller", format!("controller-{}", c.state))}
                             data-controller={id.to_string()} data-state={c.state.clone()}>
                             <td>{ format!("controller-{id}") }</td>
-                            <td>{ super::map::controller_state_name(lang, &c.state) }</td>
+                            <td>{ controller_state_name(lang, &c.state) }</td>
                             <td>{ c.epoch }</td><td>{ c.log_end_offset }</td><td>{ c.high_watermark }</td>
                             <td>
                                 if c.state == "stopped" {

@@ -643,7 +643,7 @@ fn controller_box(
 ) -> Html {
     let (x, y) = (column_x(index), top + QUORUM_LABEL_PX);
     let name = format!("controller-{}", controller.id);
-    let role = controller_state_name(lang, &controller.state);
+    let role = super::cluster::controller_state_name(lang, &controller.state);
     let summary = trf(
         lang,
         "{} · epoch {} · metadata log {} · HW {}",
@@ -662,22 +662,6 @@ fn controller_box(
                 { format!("{role} · e{} · HW {}", controller.epoch, controller.high_watermark) }</text>
         </g>
     }
-}
-
-/// A controller's role as the map names it.
-pub(crate) fn controller_state_name(lang: Lang, state: &str) -> String {
-    let known: &'static str = match state {
-        "active" => "active",
-        "follower" => "follower",
-        "stopped" => "stopped",
-        "unattached" => "no leader known",
-        "prospective" => "asking for pre-votes",
-        "candidate" => "asking for votes",
-        "resigned" => "resigned",
-        "leader" => "deposed leader",
-        other => return other.to_string(),
-    };
-    tr(lang, known).to_string()
 }
 
 /// What a chosen controller can do: stop, or start again once stopped.

@@ -283,9 +283,7 @@ fn read_entries(log: &LocalLog, start: i64) -> Result<Vec<Entry<MetadataRecord>>
     while offset < log.log_end_offset() {
         let bytes = log.read(offset, METADATA_LOAD_READ_BYTES).map_err(|e| e.to_string())?;
         let batches = decode_batches(&bytes, "the metadata log")?;
-        if batches.is_empty() {
-            return Err(format!("the metadata log has no batch at offset {offset}"));
-        }
+        let before = offset;
         for batch in batches {
             let end = batch.base_offset + i64::from(batch.last_offset_delta) + 1;
             if end <= offset {
@@ -293,6 +291,11 @@ fn read_entries(log: &LocalLog, start: i64) -> Result<Vec<Entry<MetadataRecord>>
             }
             entries.push(entry_of(&batch)?);
             offset = end;
+        }
+        // Stored bytes that do not take the read forward (no batch, or only batches below
+        // the offset asked for) are damage: refused, not read again forever.
+        if offset == before {
+            return Err(format!("the metadata log has no batch at offset {offset}"));
         }
     }
     Ok(entries)

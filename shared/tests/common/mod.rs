@@ -61,7 +61,7 @@ pub(crate) fn open_three_brokers(
         Box::new(MemoryBrokerStore::journaled_under(dir, files, journal.clone()))
     };
     let brokers = (0..3).map(|id| store(&format!("broker-{id}"))).collect();
-    let controllers = (0..3).map(|id| store(&format!("controller-{id}"))).collect();
+    let controllers = controller_stores(&store);
     let options = kite_shared::cluster::StorageOptions::MEMORY;
     kite_shared::cluster::Cluster::open_replicated(
         1,
@@ -91,4 +91,12 @@ pub(crate) fn produce_batch(
         payload: batch.encode().expect("a batch the test built encodes"),
     };
     cluster.handle(now_ms, command)
+}
+
+/// The three KRaft controllers' directories (`controller-N`), as `store` makes a directory's.
+#[allow(dead_code)] // Only the tests that open a replicated cluster over stores use it.
+pub(crate) fn controller_stores(
+    store: &dyn Fn(&str) -> Box<dyn kite_shared::log::storage::BrokerStore>,
+) -> Vec<Box<dyn kite_shared::log::storage::BrokerStore>> {
+    (0..3).map(|id| store(&format!("controller-{id}"))).collect()
 }
