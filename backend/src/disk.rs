@@ -217,6 +217,15 @@ impl PartitionStore for DiskPartitionStore {
         read_whole(&self.dir.join(name))
     }
 
+    fn file_len(&self, name: &str) -> Result<Option<u64>, StorageError> {
+        let path = self.dir.join(name);
+        match std::fs::metadata(&path) {
+            Ok(metadata) => Ok(Some(metadata.len())),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(error("stat", &path, e)),
+        }
+    }
+
     fn write_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
         write_whole(&self.dir, name, bytes)
     }

@@ -280,6 +280,61 @@ pub(crate) mod segment_recover {
     }
 }
 
+/// Arbitrary bytes as a KRaft controller's files (`controller-N/__cluster_metadata-0/`): its
+/// `quorum-state`, a `.checkpoint` snapshot and the metadata log's first segment, each a part of
+/// the input (two big-endian lengths first, the segment's batch CRCs made right). Opening them
+/// returns the voter's state or an error naming the file, never a panic or a read that goes on
+/// forever; what opens, written back by a voter that holds it, opens again the same.
+pub(crate) mod metadata_log_open {
+    #[allow(unused_imports)]
+    use super::*;
+    use kite_shared::cluster::quorum_store::{METADATA_LOG_DIR, QUORUM_STATE_FILE, VoterStore};
+    use kite_shared::log::storage::{FileMap, Journal, MemoryBrokerStore};
+
+    const VOTERS: [i32; 3] = [0, 1, 2];
+
+    pub(crate) fn check_input(data: &[u8]) {
+        if data.len() < 4 {
+            return;
+        }
+        let length = |at: usize| usize::from(u16::from_be_bytes([data[at], data[at + 1]]));
+        let rest = &data[4..];
+        let (state, rest) = rest.split_at(length(0).min(rest.len()));
+        let (checkpoint, segment) = rest.split_at(length(2).min(rest.len()));
+        let file =
+            |name: &str, bytes: &[u8]| ((METADATA_LOG_DIR.to_string(), name.to_string()), bytes.to_vec());
+        let mut files: FileMap = [
+            file("00000000000000000003.log", &fix_crcs(segment)),
+            file("00000000000000000003-0000000001.checkpoint", &fix_crcs(checkpoint)),
+        ]
+        .into_iter()
+        .collect();
+        if !state.is_empty() {
+            files.insert((METADATA_LOG_DIR.to_string(), QUORUM_STATE_FILE.to_string()), state.to_vec());
+        }
+        let store = Box::new(MemoryBrokerStore::journaled(files, Journal::default()));
+        let Ok((_, durable)) = VoterStore::open(store, &VOTERS) else { return };
+        // What opened is a voter's state: a fresh controller directory that a voter holding it
+        // saves reads back as the same.
+        let mut rng = kite_shared::random::Rng::from_seed(1);
+        let voter = kite_shared::replication::quorum::QuorumNode::start(
+            0,
+            &VOTERS,
+            durable.state,
+            durable.snapshot.clone(),
+            durable.log.clone(),
+            0,
+            &mut rng,
+        );
+        let disk = kite_shared::log::power_cut::PowerCutDisk::default();
+        let fresh = Box::new(disk.store("controller-0"));
+        let (mut saved, _) = VoterStore::open(fresh, &VOTERS).expect("an empty directory opens");
+        saved.save(&voter, 0).expect("a voter's state is written");
+        let (_, again) = VoterStore::open(Box::new(disk.store("controller-0")), &VOTERS).expect("it opens");
+        assert_eq!((again.snapshot, again.log), (durable.snapshot, durable.log));
+    }
+}
+
 /// Arbitrary bytes as an Avro datum of one of a few schemas (the first byte picks it), recursive
 /// ones included: reading answers with JSON or an error — never a panic, never a stack overflow,
 /// never work beyond the datum's limits — and JSON read back from a datum writes a datum that

@@ -34,7 +34,7 @@ commands:
                         load and soak a release `kite serve` (default 200 clients, 10 minutes)
   fuzz TARGET [--seconds N] [--runs N]
                         fuzz a decoder (record_batch_decode, api_message_decode,
-                        segment_recover, log_open, offsets_record_decode, scenario_parse,
+                        segment_recover, log_open, metadata_log_open, offsets_record_decode, scenario_parse,
                         scenario_play, avro_datum, kafka_request, host_sim_choices) on nightly
   sim [--seeds A..B] [--faults crash,partition|none] [--duration-ms N] [--unsafe FLAG] [--trace]
                         simulate the replicated cluster under faults and check every run

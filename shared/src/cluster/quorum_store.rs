@@ -30,6 +30,11 @@ const METADATA_LOAD_READ_BYTES: usize = 1024 * 1024;
 const SNAPSHOT_RECORDS_PER_BATCH: usize = 1_000;
 /// Kafka's control record type of a LeaderChange record (the key is version 0, then the type).
 const LEADER_CHANGE_KEY: [u8; 4] = [0, 0, 0, 2];
+/// The largest metadata snapshot a controller reads back: the whole cluster's metadata as JSON
+/// records, a few hundred bytes a partition (a larger file is damage, refused before it is read).
+pub const MAX_METADATA_SNAPSHOT_BYTES: u64 = 256 * 1024 * 1024;
+/// The largest `quorum-state` read back (Kafka's is a line of JSON naming the voters).
+pub const MAX_QUORUM_STATE_BYTES: u64 = 64 * 1024;
 
 /// Controller `id`'s directory.
 pub fn controller_dir(id: VoterId) -> String {
@@ -220,7 +225,7 @@ fn load(store: &mut dyn BrokerStore) -> Result<(LocalLog, Durable), String> {
     let describe = store.describe();
     let at = |e: String| format!("{describe}/{METADATA_LOG_DIR}: {e}");
     let partition = store.partition(METADATA_LOG_DIR).map_err(|e| at(e.to_string()))?;
-    let state = match partition.read_file(QUORUM_STATE_FILE).map_err(|e| at(e.to_string()))? {
+    let state = match read_small(partition.as_ref(), QUORUM_STATE_FILE, MAX_QUORUM_STATE_BYTES).map_err(at)? {
         Some(bytes) => read_quorum_state(&bytes).map_err(at)?,
         None => QuorumState::default(),
     };
@@ -390,7 +395,7 @@ fn read_latest_snapshot(
         .filter_map(|name| parse_checkpoint_name(&name).map(|(end, epoch)| (end, epoch, name)))
         .collect();
     let Some((end_offset, last_epoch, name)) = newest.into_iter().next_back() else { return Ok(None) };
-    let bytes = files.read_file(&name).map_err(|e| e.to_string())?.unwrap_or_default();
+    let bytes = read_small(files, &name, MAX_METADATA_SNAPSHOT_BYTES)?.unwrap_or_default();
     let mut records = Vec::new();
     for batch in decode_batches(&bytes, &name)? {
         for record in &batch.records {
@@ -399,6 +404,21 @@ fn read_latest_snapshot(
         }
     }
     Ok(Some(Snapshot { end_offset, last_epoch, records }))
+}
+
+/// File `name`, refused by name when it holds more than `max_bytes` (checked before reading).
+fn read_small(
+    files: &dyn crate::log::storage::PartitionStore,
+    name: &str,
+    max_bytes: u64,
+) -> Result<Option<Vec<u8>>, String> {
+    match files.file_len(name).map_err(|e| e.to_string())? {
+        Some(len) if len > max_bytes => {
+            Err(format!("{name} holds {len} bytes, more than the {max_bytes} it may (damaged?)"))
+        }
+        Some(_) => files.read_file(name).map_err(|e| e.to_string()),
+        None => Ok(None),
+    }
 }
 
 fn quorum_state_bytes(state: QuorumState, voters: &[VoterId]) -> Result<Vec<u8>, String> {
@@ -522,5 +542,17 @@ mod tests {
         partition.write_file(QUORUM_STATE_FILE, b"{not json").unwrap();
         let refused = VoterStore::open(Box::new(disk.store("controller-0")), &VOTERS).err().unwrap();
         assert!(refused.contains("quorum-state is not Kafka's quorum state"), "{refused}");
+    }
+
+    #[test]
+    fn an_oversized_file_is_refused_before_it_is_read() {
+        let disk = PowerCutDisk::default();
+        let mut partition = disk.store("controller-0").partition(METADATA_LOG_DIR).unwrap();
+        partition.write_file(QUORUM_STATE_FILE, &vec![b' '; MAX_QUORUM_STATE_BYTES as usize + 1]).unwrap();
+        let refused = VoterStore::open(Box::new(disk.store("controller-0")), &VOTERS).err().unwrap();
+        assert!(
+            refused.ends_with("quorum-state holds 65537 bytes, more than the 65536 it may (damaged?)"),
+            "{refused}"
+        );
     }
 }

@@ -79,6 +79,11 @@ pub trait PartitionStore: Send {
     fn open_segment(&mut self, base_offset: i64) -> Result<Box<dyn SegmentFile>, StorageError>;
     /// A whole small file, if it exists.
     fn read_file(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError>;
+    /// The bytes `name` holds, if it exists, without reading it where the store can tell (a
+    /// reader of a file that must be small checks before it reads). By default it is read.
+    fn file_len(&self, name: &str) -> Result<Option<u64>, StorageError> {
+        Ok(self.read_file(name)?.map(|bytes| bytes.len() as u64))
+    }
     /// Replaces `name` with `bytes` so that after a crash it holds either the old or the new bytes
     /// in full (written aside, flushed, renamed).
     fn write_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), StorageError>;
