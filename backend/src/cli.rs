@@ -117,6 +117,21 @@ pub(crate) enum ClusterCommand {
         #[arg(long, value_enum, default_value_t = Output::Text)]
         output: Output,
     },
+    /// A KRaft controller's copy of the metadata log (__cluster_metadata), entry by entry, as
+    /// kafka-dump-log --cluster-metadata-decoder prints it.
+    MetadataLog {
+        /// Whose copy; the active controller's by default.
+        #[arg(long)]
+        controller: Option<i32>,
+        /// The first entry; the last --max-entries by default.
+        #[arg(long)]
+        from_offset: Option<i64>,
+        /// At most this many entries (default 50, at most 1,000).
+        #[arg(long)]
+        max_entries: Option<u32>,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
+    },
     /// Stop a broker cleanly (a controlled shutdown: its leaderships move first). The server
     /// must run with --allow-faults.
     StopBroker {
@@ -197,6 +212,9 @@ pub(crate) fn cluster(
             return Err("elect-leaders is not a cluster state command".into());
         }
         ClusterCommand::Describe { output } => (Command::DescribeCluster, output),
+        ClusterCommand::MetadataLog { controller, from_offset, max_entries, output } => {
+            (Command::DescribeMetadataLog { controller, from_offset, max_entries }, output)
+        }
         ClusterCommand::AddBroker { output } => (Command::AddBroker, output),
         ClusterCommand::RemoveBroker { broker, output } => (Command::RemoveBroker { broker }, output),
         ClusterCommand::StopBroker { broker, output } => (Command::StopBroker { broker }, output),
@@ -219,6 +237,7 @@ pub(crate) fn cluster(
             print_membership(&membership, output, out)
         }
         described @ Reply::ClusterDescribed { .. } => print_cluster(described, output, out),
+        log @ Reply::MetadataLogDescribed { .. } => print_metadata_log(&log, output, out),
         other => Err(kafka_error(other)),
     }
 }
@@ -303,6 +322,43 @@ fn print_cluster(described: Reply, output: Output, out: &mut impl Write) -> Resu
             print_kafka_clients(out, &kafka_clients)
         }
     }
+}
+
+/// What `kite cluster metadata-log` prints: the controller's log bounds, then an entry a line
+/// (its offset, quorum epoch, whether committed, Kafka's record type and the record).
+fn print_metadata_log(reply: &Reply, output: Output, out: &mut impl Write) -> Result<(), String> {
+    let io = |e: std::io::Error| e.to_string();
+    let Reply::MetadataLogDescribed { controller, log_start_offset, high_watermark, log_end_offset, entries } =
+        reply
+    else {
+        return Ok(());
+    };
+    if output == Output::Json {
+        return writeln!(out, "{}", serde_json::to_string(reply).map_err(|e| e.to_string())?).map_err(io);
+    }
+    writeln!(
+        out,
+        "Controller: {controller}\tLogStartOffset: {log_start_offset}\tHighWatermark: {high_watermark}\tLogEndOffset: {log_end_offset}"
+    )
+    .map_err(io)?;
+    for entry in entries {
+        let payload = match &entry.record {
+            Some(record) => {
+                format!("\tpayload: {}", serde_json::to_string(record).map_err(|e| e.to_string())?)
+            }
+            None => String::new(),
+        };
+        writeln!(
+            out,
+            "| offset: {}\tepoch: {}\tcommitted: {}\t{}{payload}",
+            entry.offset,
+            entry.epoch,
+            entry.offset < *high_watermark,
+            entry.record_type
+        )
+        .map_err(io)?;
+    }
+    Ok(())
 }
 
 /// What `kite cluster add-broker` and `remove-broker` print.

@@ -153,6 +153,11 @@ pub struct ServeArgs {
     /// add-broker` / `remove-broker` change them); given, it must match.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=serve::MAX_BROKERS as i64))]
     pub brokers: Option<u32>,
+    /// How many KRaft controllers a new replicated cluster runs: 1, 3 (the default), 5 or 7, each
+    /// keeping its copy of the metadata log in `controller-N/__cluster_metadata-0/`. A stored
+    /// cluster keeps the quorum it has; given, it must match.
+    #[arg(long, value_parser = quorum_size)]
+    pub controllers: Option<u32>,
     /// Let clients stop and start brokers (`kite cluster stop-broker`, the UI's cluster view).
     #[arg(long)]
     pub allow_faults: bool,
@@ -170,6 +175,12 @@ pub struct ServeArgs {
     /// name exists (a planted bug; kite serve must then exit, not linger).
     #[arg(long, hide = true, value_name = "TOPIC")]
     pub panic_on_topic: Option<String>,
+}
+
+/// `--controllers`: an odd quorum Kite runs (`kraft::check_quorum_size`).
+fn quorum_size(value: &str) -> Result<u32, String> {
+    let count: usize = value.parse().map_err(|_| format!("{value:?} is not a number of controllers"))?;
+    kite_shared::replication::kraft::check_quorum_size(count).map(|n| n as u32)
 }
 
 fn main() -> ExitCode {

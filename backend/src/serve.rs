@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use kite_backend::data_dir::DataDir;
 use kite_shared::api::{Command, Reply};
-use kite_shared::cluster::layout::{self, BrokerCount};
+use kite_shared::cluster::layout::{self, Count};
 use kite_shared::cluster::{Cluster, StorageOptions};
 use tokio::sync::watch;
 use warp::Filter;
@@ -350,11 +350,13 @@ fn open_cluster(args: &ServeArgs, data_dir: &DataDir, seed: u64) -> Result<Clust
     let mut stores = kite_backend::disk::DiskLayout(data_dir.path());
     // Without --brokers a stored cluster keeps the brokers it has (added or removed since).
     let count = match args.brokers {
-        Some(brokers) => BrokerCount::Exactly(brokers),
-        None => BrokerCount::ForNew(DEFAULT_BROKERS),
+        Some(brokers) => Count::Exactly(brokers),
+        None => Count::ForNew(DEFAULT_BROKERS),
     };
-    let (cluster, reports, found) = layout::open(seed, session::now_ms(), &mut stores, count, options)
-        .map_err(|e| format!("{} {e}", data_dir.path().display()))?;
+    let controllers = args.controllers.map_or(layout::DEFAULT_QUORUM, Count::Exactly);
+    let (cluster, reports, found) =
+        layout::open(seed, session::now_ms(), &mut stores, count, controllers, options)
+            .map_err(|e| format!("{} {e}", data_dir.path().display()))?;
     for (partition, report) in &reports {
         if let Some(reason) = &report.offline {
             tracing::warn!("partition {partition} is offline until its files are dealt with: {reason}");
@@ -375,7 +377,12 @@ fn open_cluster(args: &ServeArgs, data_dir: &DataDir, seed: u64) -> Result<Clust
     if found.brokers() == 1 {
         tracing::info!("opened {} partition log(s) in {:?}", reports.len(), opened.elapsed());
     } else {
-        tracing::info!("opened {} brokers in {:?}", found.brokers(), opened.elapsed());
+        let controllers = cluster.controller_count();
+        tracing::info!(
+            "opened {} brokers and {controllers} controllers in {:?}",
+            found.brokers(),
+            opened.elapsed()
+        );
     }
     Ok(cluster)
 }

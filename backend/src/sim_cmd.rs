@@ -92,6 +92,7 @@ fn run_host_sweep(args: &SimArgs) -> Result<bool, String> {
     for seed in args.seeds.clone() {
         let mut config = HostSimConfig::new(seed, u32::from(args.brokers), args.fsync);
         config.steps = args.steps;
+        config.controllers = u32::from(args.controllers);
         config.lying_fsync = lying_fsync;
         config.rotting_disk = args.rotting_disk;
         config.transactions = args.transactions;

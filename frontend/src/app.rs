@@ -164,6 +164,18 @@ struct Preferences {
     on_theme: Callback<Event>,
 }
 
+/// Marks for the first-render benchmark (tests/benches/first_render.rs): the first render, and
+/// the engine's first answer.
+#[hook]
+fn use_performance_marks(ready: bool) {
+    use_effect_with((), |_| performance_mark("kite-first-render"));
+    use_effect_with(ready, |ready| {
+        if *ready {
+            performance_mark("kite-engine-ready");
+        }
+    });
+}
+
 /// The reader's language and theme: from the URL, their last choice, or the system's. A mounted
 /// playground takes its element's language (`mounted_lang`) and leaves the host page's alone.
 #[hook]
@@ -562,16 +574,7 @@ pub fn app(props: &AppProps) -> Html {
         props.mounted.is_some(),
     );
     let state = use_reducer(|| AppState::new(Mode::InTab));
-    // Marks for the first-render benchmark (tests/benches/first_render.rs).
-    use_effect_with((), |_| performance_mark("kite-first-render"));
-    {
-        let ready = state.is_ready();
-        use_effect_with(ready, |ready| {
-            if *ready {
-                performance_mark("kite-engine-ready");
-            }
-        });
-    }
+    use_performance_marks(state.is_ready());
     let link = use_mut_ref(|| None::<EngineLink>);
     let next_id = use_mut_ref(|| 0_u64);
     let browse_ids = use_mut_ref(BrowseIds::new);
@@ -704,7 +707,12 @@ pub fn app(props: &AppProps) -> Html {
             },
         ),
         ("producer", producer_panel(&state, send.clone())),
-        ("cluster", html! { <ClusterPanel cluster={state.cluster.clone()} {ready} send={send.clone()} /> }),
+        (
+            "cluster",
+            html! {
+                <ClusterPanel cluster={state.cluster.clone()} metadata_log={state.metadata_log.clone()} {ready} send={send.clone()} />
+            },
+        ),
         (
             "partitions",
             html! {

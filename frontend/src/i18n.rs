@@ -295,6 +295,21 @@ fn korean_quorum(text: &str) -> Option<&'static str> {
         }
         "{} · epoch {} · metadata log {} · HW {}" => "{} · epoch {} · 메타데이터 로그 {} · HW {}",
         "KRaft controller quorum" => "KRaft 컨트롤러 쿼럼",
+        "Metadata log" => "메타데이터 로그",
+        "none" => "없음",
+        "controller-{}'s copy of __cluster_metadata: high watermark {}, log end {}. Newest first; a record is committed once a majority of the controllers holds it." => {
+            "controller-{}가 가진 __cluster_metadata 사본입니다. high watermark {}, log end {}. 최신 레코드가 위에 있고, 컨트롤러 과반이 가지고 있으면 확정(commit)됩니다."
+        }
+        "a new active controller in epoch {}" => "epoch {}의 새 active 컨트롤러",
+        "broker {} registered (incarnation {})" => "broker {} 등록 (incarnation {})",
+        "broker {} fenced: out of every ISR, leads nothing" => {
+            "broker {} fence: 모든 ISR에서 빠지고 어떤 partition도 이끌지 않습니다"
+        }
+        "broker {} leaving: its replicas move away" => "broker {} 제거 중: replica를 다른 브로커로 옮깁니다",
+        "broker {} unregistered" => "broker {} 등록 해제",
+        "topic {} created with {} partitions" => "topic {} 생성, partition {}개",
+        "{}-{}: leader {} · ISR {} · leader epoch {}" => "{}-{}: leader {} · ISR {} · leader epoch {}",
+        "topic {} deleted" => "topic {} 삭제",
         "Role" => "역할",
         "The active controller is the quorum's leader: it makes every metadata change, committed once a majority holds it. Followers learn the high watermark with their next fetch, so theirs may trail." => {
             "active 컨트롤러는 쿼럼의 leader로서 메타데이터 변경을 모두 결정하고, 과반이 가지고 있으면 그 변경이 확정됩니다. follower는 다음 fetch에서 high watermark를 알게 되므로 값이 조금 뒤처질 수 있습니다."

@@ -328,6 +328,26 @@ impl ClusterView {
     }
 }
 
+/// A controller's metadata log as the last `describe_metadata_log` answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetadataLogView {
+    pub controller: i32,
+    pub high_watermark: i64,
+    pub log_end_offset: i64,
+    pub entries: Vec<kite_shared::api::MetadataEntryView>,
+}
+
+impl MetadataLogView {
+    /// The view of a `describe_metadata_log` answer (`None` for any other reply).
+    fn described(reply: Reply) -> Option<MetadataLogView> {
+        let Reply::MetadataLogDescribed { controller, high_watermark, log_end_offset, entries, .. } = reply
+        else {
+            return None;
+        };
+        Some(MetadataLogView { controller, high_watermark, log_end_offset, entries })
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppState {
     pub mode: Mode,
@@ -370,6 +390,8 @@ pub struct AppState {
     /// The last `share_state` answer: the `?state=` parameter that makes this cluster again.
     pub shared_state: Option<String>,
     pub cluster: Option<ClusterView>,
+    /// The active controller's newest metadata log entries (a replicated cluster).
+    pub metadata_log: Option<MetadataLogView>,
     /// The engine's newest events, newest first (at most `TIMELINE_EVENTS_KEPT`).
     /// Shared, not copied, between states and with the timeline view (500 events).
     pub timeline: Rc<std::collections::VecDeque<TimelineEvent>>,
@@ -425,6 +447,7 @@ impl AppState {
             scenario: None,
             shared_state: None,
             cluster: None,
+            metadata_log: None,
             timeline: Rc::default(),
             metrics: std::collections::VecDeque::new(),
             kafka_exchanges: std::collections::VecDeque::new(),
@@ -705,9 +728,7 @@ impl AppState {
             Reply::RecordDumped { topic, partition, batch, record } => {
                 self.dumped = Some(Dumped { topic, partition, batch, record });
             }
-            Reply::ProducedBatch { topic, records } => {
-                self.tally(topic, records.iter().map(|record| record.partition));
-            }
+            Reply::ProducedBatch { topic, records } => self.tally(topic, records.iter().map(|r| r.partition)),
             // The generator's batches are answered per partition, as Kafka's ProduceResponse.
             Reply::ProducedRecords { topic, partitions, .. } => self.tally(topic, partitions.into_iter()),
             Reply::Clock { now_ms, speed_percent, paused, seed } => {
@@ -725,6 +746,7 @@ impl AppState {
             Reply::Metrics(sample) => self.sampled(sample),
             Reply::KafkaExchanges { exchanges } => self.inspected(exchanges),
             described @ Reply::ClusterDescribed { .. } => self.cluster = ClusterView::described(described),
+            log @ Reply::MetadataLogDescribed { .. } => self.metadata_log = MetadataLogView::described(log),
             admin @ (Reply::TopicDeleted { .. }
             | Reply::RecordsDeleted { .. }
             | Reply::PartitionsCreated { .. }

@@ -15,7 +15,7 @@ use kite_shared::api::{
     Command, Reply, Request, ServerMessage, TabCommand, decode_client_message, encode, reply_text,
     welcome_text,
 };
-use kite_shared::cluster::layout::{self, BrokerCount, Found, LayoutStores};
+use kite_shared::cluster::layout::{self, Count, Found, LayoutStores};
 use kite_shared::cluster::{Cluster, StorageOptions};
 use kite_shared::error::{ErrorCode, KafkaError};
 use kite_shared::host::{Answer, Capabilities, HostSession, Turn, serve_text};
@@ -23,6 +23,7 @@ use kite_shared::kafka::ui_requests;
 use kite_shared::log::storage::{
     BrokerStore, FileMap, Journal, MemoryBrokerStore, StorageOp, coalesce_appends,
 };
+use kite_shared::replication::kraft::{DEFAULT_CONTROLLERS, check_quorum_size};
 use kite_shared::scenario::{SCENARIO_START_MS, ScenarioRun};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::{Closure, JsValue};
@@ -71,21 +72,51 @@ pub const DEFAULT_TAB_BROKERS: usize = 3;
 /// The most brokers a tab runs.
 pub const MAX_TAB_BROKERS: usize = 9;
 
-/// Reads `brokers=N` (1 to `MAX_TAB_BROKERS`) from a query string; `DEFAULT_TAB_BROKERS` otherwise.
-pub fn brokers_from_query(search: &str) -> usize {
-    search
-        .trim_start_matches('?')
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("brokers="))
-        .and_then(|n| n.parse::<usize>().ok())
-        .filter(|n| (1..=MAX_TAB_BROKERS).contains(n))
-        .unwrap_or(DEFAULT_TAB_BROKERS)
+/// How many brokers and KRaft controllers the tab's cluster has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    pub brokers: usize,
+    /// The controller quorum of a replicated cluster (one broker has none).
+    pub controllers: usize,
 }
 
-/// A cluster of `brokers` held in memory only, started at `now_ms`.
-fn ephemeral_cluster(seed: u64, brokers: usize, now_ms: i64) -> Cluster {
-    let mut cluster =
-        if brokers == 1 { Cluster::new(seed) } else { Cluster::replicated_in_memory(seed, brokers, now_ms) };
+impl Shape {
+    /// The tab's cluster when the page does not say: three brokers, three controllers.
+    pub const DEFAULT: Shape = Shape { brokers: DEFAULT_TAB_BROKERS, controllers: DEFAULT_CONTROLLERS };
+
+    /// `brokers` brokers and Kafka's three controllers.
+    pub fn brokers(brokers: usize) -> Shape {
+        Shape { brokers, controllers: DEFAULT_CONTROLLERS }
+    }
+
+    /// Reads `brokers=N` (1 to `MAX_TAB_BROKERS`) and `controllers=N` (an odd quorum, 1 to
+    /// `MAX_CONTROLLERS`) from a query string; the default for what is missing or out of range.
+    pub fn from_query(search: &str) -> Shape {
+        let number = |name: &str| {
+            search
+                .trim_start_matches('?')
+                .split('&')
+                .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+                .and_then(|n| n.parse::<usize>().ok())
+        };
+        Shape {
+            brokers: number("brokers")
+                .filter(|n| (1..=MAX_TAB_BROKERS).contains(n))
+                .unwrap_or(DEFAULT_TAB_BROKERS),
+            controllers: number("controllers")
+                .and_then(|n| check_quorum_size(n).ok())
+                .unwrap_or(DEFAULT_CONTROLLERS),
+        }
+    }
+}
+
+/// A cluster of `shape` held in memory only, started at `now_ms`.
+fn ephemeral_cluster(seed: u64, shape: Shape, now_ms: i64) -> Cluster {
+    let mut cluster = if shape.brokers == 1 {
+        Cluster::new(seed)
+    } else {
+        Cluster::replicated_in_memory_with_controllers(seed, shape.brokers, shape.controllers, now_ms)
+    };
     // The tab is the learner's own cluster: stopping and pausing brokers is what it is for.
     cluster.allow_faults = true;
     cluster
@@ -125,20 +156,27 @@ impl Given {
 /// The most bytes of JSON a shared state (`?state=`) may inflate to.
 pub const MAX_SHARED_STATE_BYTES: usize = 4 * 1024 * 1024;
 
-/// A cluster's whole story, for `?state=`: the seed, the brokers, when it was made, and
-/// everything it was given.
+/// A cluster's whole story, for `?state=`: the seed, the brokers and controllers, when it was
+/// made, and everything it was given.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct SharedState {
     seed: u64,
     brokers: usize,
+    /// Links shared before the tab's quorum could be chosen had three.
+    #[serde(default = "default_controllers")]
+    controllers: usize,
     created_at_ms: i64,
     history: Vec<Given>,
 }
 
-/// A new cluster with `seed` and `brokers`, given `history`: the cluster it makes, the digest of
+fn default_controllers() -> usize {
+    DEFAULT_CONTROLLERS
+}
+
+/// A new cluster with `seed` and `shape`, given `history`: the cluster it makes, the digest of
 /// its events and the virtual time of the last thing given.
-fn rebuild(seed: u64, brokers: usize, created_at_ms: i64, history: &[Given]) -> (Cluster, EventDigest, i64) {
-    let mut cluster = ephemeral_cluster(seed, brokers, created_at_ms);
+fn rebuild(seed: u64, shape: Shape, created_at_ms: i64, history: &[Given]) -> (Cluster, EventDigest, i64) {
+    let mut cluster = ephemeral_cluster(seed, shape, created_at_ms);
     let mut digest = EventDigest::default();
     let mut last = created_at_ms;
     for given in history {
@@ -190,7 +228,7 @@ pub struct TabEngine {
     /// The engine's time: the wall clock, sped up, slowed down or paused.
     clock: crate::clock::VirtualClock,
     seed: u64,
-    brokers: usize,
+    shape: Shape,
     /// When the cluster was made (virtual time), for a replay to make it the same way.
     created_at_ms: i64,
     /// Everything the engine was given since it was made; why not, when a replay cannot be had.
@@ -220,11 +258,16 @@ impl TabEngine {
     /// Opens the cluster kept in IndexedDB database `database` (or an empty ephemeral one), as a
     /// restarting broker: the log recovery runs on what the database held.
     pub async fn open(mode: StorageMode, database: &str) -> TabEngine {
-        TabEngine::open_with_brokers(mode, database, DEFAULT_TAB_BROKERS).await
+        TabEngine::open_with_shape(mode, database, Shape::DEFAULT).await
     }
 
     /// `open` with `brokers` brokers for a new cluster (a stored one keeps its own count).
     pub async fn open_with_brokers(mode: StorageMode, database: &str, brokers: usize) -> TabEngine {
+        TabEngine::open_with_shape(mode, database, Shape::brokers(brokers)).await
+    }
+
+    /// `open` with `shape` for a new cluster (a stored one keeps its own brokers and quorum).
+    pub async fn open_with_shape(mode: StorageMode, database: &str, shape: Shape) -> TabEngine {
         let journal = Journal::default();
         let fresh_seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
         let durability = if mode == StorageMode::Strict { Durability::Strict } else { Durability::Relaxed };
@@ -234,21 +277,21 @@ impl TabEngine {
             // The database lock first: another tab running on the same database would write the
             // same files from its own idea of them.
             _ => Some(match DatabaseLock::claim(database, DATABASE_LOCK_WAIT_MS).await {
-                Ok(lock) => TabEngine::open_database(database, &journal, fresh_seed, brokers, now as i64)
+                Ok(lock) => TabEngine::open_database(database, &journal, fresh_seed, shape, now as i64)
                     .await
                     .map(|opened| (opened, lock)),
                 Err(e) => Err(e),
             }),
         };
-        let new = |cluster: Cluster, seed: u64, count: usize, history, storage, description| TabEngine {
+        let new = |cluster: Cluster, seed: u64, shape: Shape, history, storage, description| TabEngine {
             database: database.to_string(),
             journal: journal.clone(),
             storage,
-            ..TabEngine::in_memory(cluster, seed, count, (now as i64, now), history, description)
+            ..TabEngine::in_memory(cluster, seed, shape, (now as i64, now), history, description)
         };
-        let fresh = || ephemeral_cluster(fresh_seed, brokers, now as i64);
+        let fresh = || ephemeral_cluster(fresh_seed, shape, now as i64);
         match opened {
-            None => new(fresh(), fresh_seed, brokers, Ok(Vec::new()), None, "ephemeral".into()),
+            None => new(fresh(), fresh_seed, shape, Ok(Vec::new()), None, "ephemeral".into()),
             Some(Ok((opened, lock))) => {
                 let description = format!(
                     "IndexedDB{}{}",
@@ -263,14 +306,12 @@ impl TabEngine {
                 let storage = Some((Rc::new(opened.storage), durability));
                 TabEngine {
                     lock: Some(lock),
-                    ..new(opened.cluster, opened.seed, opened.brokers, history, storage, description)
+                    ..new(opened.cluster, opened.seed, opened.shape, history, storage, description)
                 }
             }
             // No IndexedDB (a private window may refuse it), or another tab holds the database:
             // run in memory, and say so.
-            Some(Err(e)) => {
-                new(fresh(), fresh_seed, brokers, Ok(Vec::new()), None, format!("ephemeral: {e}"))
-            }
+            Some(Err(e)) => new(fresh(), fresh_seed, shape, Ok(Vec::new()), None, format!("ephemeral: {e}")),
         }
     }
 
@@ -281,23 +322,21 @@ impl TabEngine {
         let now = Date::now();
         let script = kite_shared::scenario::from_url(parameter)
             .and_then(|text| kite_shared::scenario::parse(&text).map_err(|e| e.to_string()));
-        let (cluster, seed, brokers, scenario) = match script {
+        let (cluster, seed, shape, scenario) = match script {
             Ok(script) => {
                 let cluster = ScenarioRun::cluster_for(&script);
-                (cluster, script.seed, script.brokers, Ok(ScenarioRun::new(script)))
+                let shape = Shape { brokers: script.brokers, controllers: script.controllers };
+                (cluster, script.seed, shape, Ok(ScenarioRun::new(script)))
             }
-            Err(reason) => (
-                ephemeral_cluster(1, DEFAULT_TAB_BROKERS, SCENARIO_START_MS),
-                1,
-                DEFAULT_TAB_BROKERS,
-                Err(reason),
-            ),
+            Err(reason) => {
+                (ephemeral_cluster(1, Shape::DEFAULT, SCENARIO_START_MS), 1, Shape::DEFAULT, Err(reason))
+            }
         };
         let history = Err("this cluster plays a scenario: open its link again to see it again".into());
         let at = (SCENARIO_START_MS, now);
         TabEngine {
             scenario: Some(scenario),
-            ..TabEngine::in_memory(cluster, seed, brokers, at, history, "scenario, ephemeral".into())
+            ..TabEngine::in_memory(cluster, seed, shape, at, history, "scenario, ephemeral".into())
         }
     }
 
@@ -306,7 +345,7 @@ impl TabEngine {
     fn in_memory(
         cluster: Cluster,
         seed: u64,
-        brokers: usize,
+        shape: Shape,
         made_at: (i64, f64),
         history: Result<Vec<Given>, String>,
         description: String,
@@ -316,7 +355,7 @@ impl TabEngine {
             cluster,
             clock: crate::clock::VirtualClock::at(made_at.0, made_at.1),
             seed,
-            brokers,
+            shape,
             created_at_ms: made_at.0,
             history,
             history_bytes,
@@ -343,39 +382,30 @@ impl TabEngine {
                     .map_err(|e| format!("not a shared state: {e}"))
             })
             .and_then(|state| {
-                if (1..=MAX_TAB_BROKERS).contains(&state.brokers) {
-                    Ok(state)
-                } else {
+                if !(1..=MAX_TAB_BROKERS).contains(&state.brokers) {
                     Err(format!(
                         "a shared state of {} brokers; a tab runs 1 to {MAX_TAB_BROKERS}",
                         state.brokers
                     ))
+                } else {
+                    check_quorum_size(state.controllers).map(|_| state)
                 }
             });
-        let (cluster, seed, brokers, created_at_ms, history, digest, last, description) = match state {
+        let (cluster, seed, shape, created_at_ms, history, digest, last, description) = match state {
             Ok(state) => {
-                let (cluster, digest, last) =
-                    rebuild(state.seed, state.brokers, state.created_at_ms, &state.history);
+                let shape = Shape { brokers: state.brokers, controllers: state.controllers };
+                let (cluster, digest, last) = rebuild(state.seed, shape, state.created_at_ms, &state.history);
                 let description = format!("shared state of {} requests, ephemeral", state.history.len());
-                (
-                    cluster,
-                    state.seed,
-                    state.brokers,
-                    state.created_at_ms,
-                    state.history,
-                    digest,
-                    last,
-                    description,
-                )
+                (cluster, state.seed, shape, state.created_at_ms, state.history, digest, last, description)
             }
             Err(reason) => {
                 let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
-                let cluster = ephemeral_cluster(seed, DEFAULT_TAB_BROKERS, now as i64);
+                let cluster = ephemeral_cluster(seed, Shape::DEFAULT, now as i64);
                 let description = format!("ephemeral — the shared state did not open: {reason}");
                 (
                     cluster,
                     seed,
-                    DEFAULT_TAB_BROKERS,
+                    Shape::DEFAULT,
                     now as i64,
                     Vec::new(),
                     EventDigest::default(),
@@ -388,7 +418,7 @@ impl TabEngine {
         TabEngine {
             digest,
             clock: crate::clock::VirtualClock::at(last, now),
-            ..TabEngine::in_memory(cluster, seed, brokers, (created_at_ms, now), Ok(history), description)
+            ..TabEngine::in_memory(cluster, seed, shape, (created_at_ms, now), Ok(history), description)
         }
     }
 
@@ -396,7 +426,7 @@ impl TabEngine {
         database: &str,
         journal: &Journal,
         fresh_seed: u64,
-        brokers: usize,
+        shape: Shape,
         now_ms: i64,
     ) -> Result<OpenedDatabase, String> {
         let storage = TabStorage::open(database).await?;
@@ -409,9 +439,10 @@ impl TabEngine {
             }
         };
         let mut layout = TabLayout { files: loaded.files, journal: journal.clone() };
-        let count = BrokerCount::ForNew(brokers as u32);
+        let (brokers, controllers) =
+            (Count::ForNew(shape.brokers as u32), Count::ForNew(shape.controllers as u32));
         let (mut cluster, reports, found) =
-            layout::open(seed, now_ms, &mut layout, count, StorageOptions::MEMORY)
+            layout::open(seed, now_ms, &mut layout, brokers, controllers, StorageOptions::MEMORY)
                 .map_err(|e| format!("cannot open the stored cluster: {e}"))?;
         cluster.allow_faults = true;
         // Opening may itself write (recovery cuts, fresh indexes): store that before serving.
@@ -432,8 +463,9 @@ impl TabEngine {
         if loaded.dropped_bytes > 0 {
             report.push_str(&format!(", {} bytes after a gap dropped", loaded.dropped_bytes));
         }
-        let (new, brokers) = (matches!(found, Found::New(_)), found.brokers() as usize);
-        Ok(OpenedDatabase { cluster, storage, report, seed, new, brokers })
+        let new = matches!(found, Found::New(_));
+        let shape = Shape { brokers: found.brokers() as usize, controllers: cluster.controller_count() };
+        Ok(OpenedDatabase { cluster, storage, report, seed, new, shape })
     }
 
     /// Closes the connection the commits go through, as clearing the site's data does: the
@@ -626,7 +658,7 @@ struct OpenedDatabase {
     seed: u64,
     /// Nothing was stored: the cluster is new.
     new: bool,
-    brokers: usize,
+    shape: Shape,
 }
 
 /// The database's files as the engine's layout sees them (`kite_shared::cluster::layout`):
@@ -704,7 +736,8 @@ impl TabEngine {
                 Ok(history) => {
                     let state = SharedState {
                         seed: self.seed,
-                        brokers: self.brokers,
+                        brokers: self.shape.brokers,
+                        controllers: self.shape.controllers,
                         created_at_ms: self.created_at_ms,
                         history: history.clone(),
                     };
@@ -790,7 +823,7 @@ impl TabEngine {
             }
         };
         // (Every event so far is in the digest: it is taken after each request.)
-        let (mut replayed, digest, last) = rebuild(self.seed, self.brokers, self.created_at_ms, &history);
+        let (mut replayed, digest, last) = rebuild(self.seed, self.shape, self.created_at_ms, &history);
         let mut differences = Vec::new();
         if digest != self.digest {
             differences.push(format!(
@@ -908,14 +941,14 @@ pub fn start() {
         let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
         let query = worker_query();
         let mode = StorageMode::from_query(&query);
-        let brokers = brokers_from_query(&query);
+        let shape = Shape::from_query(&query);
         let scenario = query.trim_start_matches('?').split('&').find_map(|p| p.strip_prefix("scenario="));
         let shared = query.trim_start_matches('?').split('&').find_map(|p| p.strip_prefix("state="));
         let engine = match (scenario, shared) {
             // A scenario or a shared state keeps nothing: the link is the state.
             (Some(parameter), _) => TabEngine::with_scenario(parameter),
             (None, Some(parameter)) => TabEngine::with_state(parameter),
-            (None, None) => TabEngine::open_with_brokers(mode, DEFAULT_DATABASE_NAME, brokers).await,
+            (None, None) => TabEngine::open_with_shape(mode, DEFAULT_DATABASE_NAME, shape).await,
         };
         let engine = Rc::new(RefCell::new(engine));
         let queue: Rc<RefCell<VecDeque<JsValue>>> = Rc::default();

@@ -346,6 +346,22 @@ pub enum Command {
     },
     /// The cluster: its brokers, its controller, and partitions without enough replicas.
     DescribeCluster,
+    /// A KRaft controller's copy of the metadata log (`__cluster_metadata`), as
+    /// `kafka-dump-log --cluster-metadata-decoder` prints it: each entry's offset, quorum epoch
+    /// and record, and how far it is committed.
+    DescribeMetadataLog {
+        /// Whose copy (`controller-N`); the active controller's when not given (with none
+        /// active, the running one with the longest log).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        controller: Option<i32>,
+        /// The first entry wanted; the last `max_entries` when not given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from_offset: Option<i64>,
+        /// At most this many entries (`DEFAULT_METADATA_LOG_ENTRIES` when not given, at most
+        /// `MAX_METADATA_LOG_ENTRIES`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_entries: Option<u32>,
+    },
     /// Kafka's AlterPartitionReassignments (`kafka-reassign-partitions --execute` / `--cancel`):
     /// each partition moves to its target replicas — added replicas catch up and join the ISR
     /// first, then the others leave — or, with `replicas` null, its reassignment in progress is
@@ -807,6 +823,26 @@ pub struct BrokerView {
     /// which it leaves the cluster.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub leaving: bool,
+}
+
+/// How many metadata log entries `describe_metadata_log` answers with when not told.
+pub const DEFAULT_METADATA_LOG_ENTRIES: u32 = 50;
+/// The most metadata log entries one `describe_metadata_log` answers with.
+pub const MAX_METADATA_LOG_ENTRIES: u32 = 1_000;
+
+/// One entry of a controller's metadata log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetadataEntryView {
+    /// Its offset in the metadata log.
+    pub offset: i64,
+    /// The quorum epoch of the leader that appended it (its batch's partitionLeaderEpoch).
+    pub epoch: i32,
+    /// Kafka's name for it: `RegisterBrokerRecord`, `TopicRecord`, `PartitionChangeRecord`, …;
+    /// `LeaderChangeMessage` for the control record a new leader appends.
+    pub record_type: String,
+    /// The record (none for a LeaderChange).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<crate::replication::protocol::MetadataRecord>,
 }
 
 /// A KRaft controller, as `describe_cluster` shows it: its place in the metadata quorum.
@@ -1706,6 +1742,19 @@ pub enum Reply {
         /// The subscription stopped.
         subscription: u64,
     },
+    /// `describe_metadata_log`'s answer: entries of one controller's metadata log.
+    MetadataLogDescribed {
+        /// Whose copy (`controller-N`).
+        controller: i32,
+        /// Where its log starts: everything before is in its latest snapshot (KIP-630).
+        log_start_offset: i64,
+        /// How far it knows the log is committed.
+        high_watermark: i64,
+        /// The end of its copy.
+        log_end_offset: i64,
+        /// The entries asked for, oldest first.
+        entries: Vec<MetadataEntryView>,
+    },
     /// `describe_cluster`'s answer, and every fault injection's: the cluster as it is then.
     ClusterDescribed {
         /// The cluster's id, as `meta.properties` keeps it (`cluster.id`).
@@ -2142,7 +2191,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `init_producer_id`, `init_transactions`, `end_transaction`, `send_offsets_to_transaction`, `describe_transactions`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_records`, `create_partitions`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `alter_partition_reassignments`, `list_partition_reassignments`, `elect_leaders`, `add_broker`, `remove_broker`, `stop_broker`, `start_broker`, `stop_controller`, `start_controller`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `inspect_kafka`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `init_producer_id`, `init_transactions`, `end_transaction`, `send_offsets_to_transaction`, `describe_transactions`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_records`, `create_partitions`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `describe_metadata_log`, `alter_partition_reassignments`, `list_partition_reassignments`, `elect_leaders`, `add_broker`, `remove_broker`, `stop_broker`, `start_broker`, `stop_controller`, `start_controller`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `inspect_kafka`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
         );
     }
 

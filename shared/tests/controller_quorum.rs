@@ -13,11 +13,12 @@ use kite_shared::api::{Command, ControllerView, Reply};
 use kite_shared::cluster::Cluster;
 use kite_shared::cluster::METADATA_LOG_FILE;
 use kite_shared::cluster::StorageOptions;
-use kite_shared::cluster::layout::{self, BrokerCount};
+use kite_shared::cluster::layout::{self, Count, DEFAULT_QUORUM};
 use kite_shared::cluster::quorum_store::{METADATA_LOG_DIR, QUORUM_STATE_FILE, VoterStore};
 use kite_shared::error::ErrorCode;
 use kite_shared::log::power_cut::PowerCutDisk;
 use kite_shared::log::storage::BrokerStore;
+use kite_shared::scenario::{Outcome, ScenarioRun, parse};
 
 const T0: i64 = 1_700_000_000_000;
 /// How often the timeline looks at the quorum.
@@ -136,6 +137,78 @@ fn without_a_majority_the_metadata_cannot_change() {
     assert!(matches!(create(&mut cluster, after, "refunds"), Reply::TopicCreated { .. }));
 }
 
+/// `describe_metadata_log`: the active controller's log, entry by entry with Kafka's record
+/// types; after a failover the new leader's LeaderChange in its epoch; a stopped controller's
+/// copy read too; offsets outside the log and unknown controllers refused by name.
+#[test]
+fn the_metadata_log_entry_by_entry() {
+    let mut cluster = new_cluster();
+    assert!(matches!(create(&mut cluster, T0, "orders"), Reply::TopicCreated { .. }));
+    let log = |cluster: &mut Cluster, now_ms: i64, controller: Option<i32>, from_offset: Option<i64>| {
+        cluster.handle(now_ms, Command::DescribeMetadataLog { controller, from_offset, max_entries: None })
+    };
+    let Reply::MetadataLogDescribed { controller, high_watermark, log_end_offset, entries, .. } =
+        log(&mut cluster, T0, None, None)
+    else {
+        panic!("no metadata log")
+    };
+    let first = active(&mut cluster, T0).expect("an active controller");
+    assert_eq!(controller, first.id);
+    assert_eq!((high_watermark, log_end_offset), (first.high_watermark, first.log_end_offset));
+    let types: Vec<&str> = entries.iter().map(|e| e.record_type.as_str()).collect();
+    assert_eq!(types[0], "LeaderChangeMessage", "{types:?}");
+    assert_eq!(types.iter().filter(|t| **t == "RegisterBrokerRecord").count(), 3, "{types:?}");
+    let topic = types.iter().position(|t| *t == "TopicRecord").expect("the topic's record");
+    assert_eq!(types[topic + 1..topic + 4], ["PartitionRecord"; 3], "{types:?}");
+
+    cluster.handle(T0, Command::StopController { controller: first.id });
+    // Elections until one is won (the first ones may split the vote).
+    let later = (1..=30)
+        .map(|s| T0 + s * 1_000)
+        .find(|&now_ms| active(&mut cluster, now_ms).is_some())
+        .expect("a new active controller within 30 s");
+    let Reply::MetadataLogDescribed { controller, entries, .. } = log(&mut cluster, later, None, None) else {
+        panic!("no metadata log")
+    };
+    assert_ne!(controller, first.id);
+    let last = entries.last().expect("entries");
+    assert_eq!(last.record_type, "LeaderChangeMessage", "the new leader's first entry: {entries:?}");
+    assert!(last.epoch > 1, "{last:?}");
+    let Reply::MetadataLogDescribed { controller, log_end_offset, .. } =
+        log(&mut cluster, later, Some(first.id), Some(0))
+    else {
+        panic!("no metadata log of the stopped controller")
+    };
+    assert_eq!((controller, log_end_offset), (first.id, first.log_end_offset));
+
+    assert_eq!(refused(log(&mut cluster, later, None, Some(10_000))), ErrorCode::OffsetOutOfRange);
+    assert_eq!(refused(log(&mut cluster, later, Some(7), None)), ErrorCode::InvalidRequest);
+    let mut single = Cluster::new(1);
+    assert_eq!(refused(log(&mut single, later, None, None)), ErrorCode::InvalidRequest);
+}
+
+/// A script's `controllers 1`: one controller is a quorum of one, which commits alone and has
+/// nobody to fail over to; `controllers 5` survives two stopped.
+#[test]
+fn a_script_chooses_its_quorum() {
+    let play = |text: &str| {
+        let script = parse(text).unwrap_or_else(|e| panic!("{e}"));
+        let mut cluster = ScenarioRun::cluster_for(&script);
+        let mut run = ScenarioRun::new(script);
+        let mut failed = Vec::new();
+        while let Some(report) = run.step(&mut cluster) {
+            if let Outcome::Failed { why, .. } = report.outcome {
+                failed.push(format!("line {}: {why}", report.line));
+            }
+        }
+        (controllers(&mut cluster, T0 + 60_000).len(), failed)
+    };
+    let one = "controllers 1\ntopic orders partitions 1\nexpect controller 0\nstop controller 0\nwait 10s\nexpect controller none\ntopic payments partitions 1\nexpect error NOT_CONTROLLER\nstart controller 0\nwait 1s\nexpect controller 0\ntopic payments partitions 1\nexpect ok\n";
+    assert_eq!(play(one), (1, Vec::<String>::new()));
+    let five = "controllers 5\nstop controller 0\nstop controller 1\nwait 10s\ntopic orders partitions 1\nexpect ok\n";
+    assert_eq!(play(five), (5, Vec::<String>::new()));
+}
+
 #[test]
 fn controller_faults_are_refused_by_name() {
     let mut cluster = new_cluster();
@@ -167,9 +240,15 @@ fn controller_faults_are_refused_by_name() {
 fn a_restarted_host_has_its_active_controller_at_once() {
     let disk = PowerCutDisk::default();
     let open = |now_ms: i64| {
-        let (cluster, _, _) =
-            layout::open(7, now_ms, &mut disk.clone(), BrokerCount::ForNew(3), StorageOptions::MEMORY)
-                .unwrap_or_else(|e| panic!("cannot open: {e}"));
+        let (cluster, _, _) = layout::open(
+            7,
+            now_ms,
+            &mut disk.clone(),
+            Count::ForNew(3),
+            DEFAULT_QUORUM,
+            StorageOptions::MEMORY,
+        )
+        .unwrap_or_else(|e| panic!("cannot open: {e}"));
         cluster
     };
     let mut cluster = open(T0);
@@ -204,7 +283,8 @@ fn a_data_directory_from_before_the_quorum_opens_with_its_metadata() {
     // JSON snapshot in `controller/`, no controller directories.
     let disk = PowerCutDisk::default();
     let (mut cluster, _, _) =
-        layout::open(7, T0, &mut disk.clone(), BrokerCount::ForNew(3), StorageOptions::MEMORY).unwrap();
+        layout::open(7, T0, &mut disk.clone(), Count::ForNew(3), DEFAULT_QUORUM, StorageOptions::MEMORY)
+            .unwrap();
     assert!(matches!(create(&mut cluster, T0, "orders"), Reply::TopicCreated { .. }));
     cluster.shutdown().expect("a clean stop");
     let (_, kept) = VoterStore::open(Box::new(disk.store("controller-0")), &[0, 1, 2]).unwrap();
@@ -233,7 +313,8 @@ fn a_data_directory_from_before_the_quorum_opens_with_its_metadata() {
     }
 
     let (mut opened, _, found) =
-        layout::open(7, T0, &mut older.clone(), BrokerCount::ForNew(3), StorageOptions::MEMORY).unwrap();
+        layout::open(7, T0, &mut older.clone(), Count::ForNew(3), DEFAULT_QUORUM, StorageOptions::MEMORY)
+            .unwrap();
     assert_eq!(found, layout::Found::Replicated(3));
     let Reply::Topics { topics } = opened.handle(T0, Command::ListTopics) else { panic!("no topics") };
     let orders = topics.iter().find(|t| t.name == "orders").expect("the topic came back");

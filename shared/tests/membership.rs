@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use kite_shared::api::{BrokerView, Command, Reply};
-use kite_shared::cluster::layout::{self, BrokerCount};
+use kite_shared::cluster::layout::{self, Count, DEFAULT_QUORUM};
 use kite_shared::cluster::{Cluster, StorageOptions};
 use kite_shared::error::ErrorCode;
 use kite_shared::log::power_cut::PowerCutDisk;
@@ -21,7 +21,7 @@ const SETTLE_MS: i64 = 5_000;
 
 fn open(disk: &PowerCutDisk, now_ms: i64) -> Cluster {
     let (mut cluster, _, _) =
-        layout::open(7, now_ms, &mut disk.clone(), BrokerCount::ForNew(3), StorageOptions::MEMORY)
+        layout::open(7, now_ms, &mut disk.clone(), Count::ForNew(3), DEFAULT_QUORUM, StorageOptions::MEMORY)
             .unwrap_or_else(|e| panic!("cannot open: {e}"));
     cluster.allow_faults = true;
     cluster

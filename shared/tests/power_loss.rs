@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 
 use kite_shared::api::{Command, Reply};
-use kite_shared::cluster::layout::{self, BrokerCount};
+use kite_shared::cluster::layout::{self, Count, DEFAULT_QUORUM};
 use kite_shared::cluster::{Cluster, StorageOptions};
 use kite_shared::log::power_cut::PowerCutDisk;
 use kite_shared::log::storage::FileMap;
@@ -39,8 +39,9 @@ enum Stop {
 
 fn open(disk: &PowerCutDisk, brokers: u32, fsync: bool, now_ms: i64) -> Cluster {
     let options = StorageOptions { flush_every_append: fsync, max_partition_bytes: usize::MAX };
-    let (cluster, _, _) = layout::open(7, now_ms, &mut disk.clone(), BrokerCount::Exactly(brokers), options)
-        .unwrap_or_else(|e| panic!("{brokers} brokers, fsync {fsync}: cannot open: {e}"));
+    let (cluster, _, _) =
+        layout::open(7, now_ms, &mut disk.clone(), Count::Exactly(brokers), DEFAULT_QUORUM, options)
+            .unwrap_or_else(|e| panic!("{brokers} brokers, fsync {fsync}: cannot open: {e}"));
     cluster
 }
 

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use kite_shared::api::{Command, Reply, TopicDescription};
-use kite_shared::cluster::layout::{self, BrokerCount, LayoutStores};
+use kite_shared::cluster::layout::{self, Count, DEFAULT_QUORUM, LayoutStores};
 use kite_shared::cluster::{Cluster, StorageOptions};
 use kite_shared::log::storage::{BrokerStore, FileMap, Journal, MemoryBrokerStore, StorageOp, apply_ops};
 
@@ -44,7 +44,8 @@ impl Stored {
 fn open(files: FileMap, brokers: u32) -> (Cluster, Stored) {
     let mut stored = Stored { files, journal: Journal::default() };
     let (cluster, _, _) =
-        layout::open(7, T0, &mut stored, BrokerCount::Exactly(brokers), StorageOptions::MEMORY).unwrap();
+        layout::open(7, T0, &mut stored, Count::Exactly(brokers), DEFAULT_QUORUM, StorageOptions::MEMORY)
+            .unwrap();
     (cluster, stored)
 }
 

@@ -698,6 +698,87 @@ fn a_replicated_cluster_like_kafkas_tools() {
     assert!(said.contains("start it without --brokers to open it as it is (or with --brokers 3)"), "{said}");
 }
 
+/// `kite serve --controllers 5`: five controllers each keep the metadata log, two may stop and
+/// the quorum still acts; with three stopped it has no majority and admin changes are refused
+/// with NOT_CONTROLLER while the brokers serve; one back is a majority again. The data directory
+/// keeps its quorum: another count given is refused, naming the way out.
+#[test]
+fn a_quorum_of_five_controllers() {
+    let data = TempDir::new("cli-five-controllers");
+    let server = KiteServer::start_with(data.path(), &["--allow-faults", "--controllers", "5"]);
+    let controllers = |described: &str| -> Vec<(String, String)> {
+        described
+            .lines()
+            .filter_map(|l| l.strip_prefix("\tController: "))
+            .map(|l| {
+                let mut fields = l.split('\t');
+                let id = fields.next().unwrap_or_default().to_string();
+                (id, fields.next().unwrap_or_default().trim_start_matches("State: ").to_string())
+            })
+            .collect()
+    };
+    let active = |described: &str| controllers(described).into_iter().find(|(_, state)| state == "active");
+    let described = stdout(&kite(&server, &["cluster", "describe"], None));
+    assert_eq!(controllers(&described).len(), 5, "{described}");
+    // Stop the active controller three times over: twice a new one is elected, the third time
+    // two of five are left and none can be.
+    let mut stopped = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while stopped.len() < 3 {
+        let described = stdout(&kite(&server, &["cluster", "describe"], None));
+        let Some((id, _)) = active(&described) else {
+            assert!(std::time::Instant::now() < deadline, "no active controller: {described}");
+            std::thread::sleep(std::time::Duration::from_millis(250));
+            continue;
+        };
+        assert!(kite(&server, &["cluster", "stop-controller", &id], None).status.success());
+        stopped.push(id);
+    }
+    let refused = kite(&server, &["topics", "create", "orders", "--partitions", "1"], None);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("NOT_CONTROLLER (41)"), "{refused:?}");
+    let described = stdout(&kite(&server, &["cluster", "describe"], None));
+    assert_eq!(active(&described), None, "two of five controllers are no majority: {described}");
+    assert!(kite(&server, &["cluster", "start-controller", &stopped[0]], None).status.success());
+    loop {
+        let created = kite(&server, &["topics", "create", "orders", "--partitions", "1"], None);
+        if created.status.success() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "three of five elect no controller: {created:?}");
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    // The active controller's metadata log, as kafka-dump-log prints one with its metadata
+    // decoder: the topic's record committed in the first epoch, the new leaders' LeaderChanges.
+    let log = stdout(&kite(&server, &["cluster", "metadata-log", "--max-entries", "1000"], None));
+    assert!(log.starts_with("Controller: "), "{log}");
+    assert!(
+        log.lines()
+            .any(|l| l
+                .contains("committed: true\tTopicRecord\tpayload: {\"type\":\"topic\",\"name\":\"orders\"")),
+        "{log}"
+    );
+    assert!(log.lines().filter(|l| l.ends_with("LeaderChangeMessage")).count() >= 3, "{log}");
+    drop(server);
+    for controller in 0..5 {
+        let state = data.path().join(format!("controller-{controller}/__cluster_metadata-0/quorum-state"));
+        assert!(state.is_file(), "{}", state.display());
+    }
+    let mismatch = kite_serve(data.path()).arg("--controllers").arg("3").output().unwrap();
+    let said = String::from_utf8_lossy(&mismatch.stderr);
+    assert!(
+        said.contains("holds a quorum of 5 controllers; start it without --controllers to open it as it is (or with --controllers 5)"),
+        "{said}"
+    );
+    let even = kite_serve(data.path()).arg("--controllers").arg("4").output().unwrap();
+    let said = String::from_utf8_lossy(&even.stderr);
+    assert!(said.contains("4 controllers: a quorum has an odd number of voters, 1 to 7"), "{said}");
+    let server = KiteServer::start(data.path());
+    let described = stdout(&kite(&server, &["cluster", "describe"], None));
+    assert_eq!(controllers(&described).len(), 5, "reopened as it was: {described}");
+    let topics = stdout(&kite(&server, &["topics", "list"], None));
+    assert!(topics.contains("orders"), "{topics}");
+}
+
 /// kafka-reassign-partitions' three steps, and a cancel: `--generate` proposes a plan spreading
 /// a topic over the brokers listed, `--execute` starts it (printing the assignment to roll back
 /// to), `--verify` reports each move done once the new replicas caught up, `kite topics

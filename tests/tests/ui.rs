@@ -385,6 +385,11 @@ async fn produce_in_the_tab_and_on_the_server() {
         wait_for(&client, "#quorum tr[data-state='active']").await?;
         let listed = client.find_all(Locator::Css("#quorum tr.controller")).await.map_err(|e| e.to_string())?;
         assert_eq!(listed.len(), 3, "three controllers listed");
+        // Its metadata log as it commits, newest first: the twelve newest records, the partitions'
+        // changes as the brokers stopped above left their ISRs.
+        wait_for(&client, "#metadata-log li[data-type='PartitionChangeRecord'][data-committed='true']").await?;
+        let entries = client.find_all(Locator::Css("#metadata-log li")).await.map_err(|e| e.to_string())?;
+        assert_eq!(entries.len(), 12, "the twelve newest metadata records");
         client
             .execute("document.getElementById('cluster').scrollIntoView()", vec![])
             .await
@@ -541,6 +546,14 @@ async fn produce_in_the_tab_and_on_the_server() {
         click(&client, "#topics [data-topic='orders']").await?;
         let record = text_of(&client, ".partition[data-partition='2'] .record[data-offset='1']").await?;
         assert!(record.contains("second"), "the shared state holds the tab's records: {record}");
+
+        // A page asking for five KRaft controllers gets a new cluster with five: the map draws
+        // them, one active.
+        client.goto(&format!("{url}?storage=ephemeral&controllers=5")).await.map_err(|e| e.to_string())?;
+        wait_ready(&client, "ephemeral").await?;
+        wait_for(&client, "#map .map-controller[data-state='active']").await?;
+        let drawn = client.find_all(Locator::Css("#map .map-controller")).await.map_err(|e| e.to_string())?;
+        assert_eq!(drawn.len(), 5, "?controllers=5 draws five controllers");
         Ok(())
     })
     .await;

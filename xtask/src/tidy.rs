@@ -29,7 +29,7 @@ const MAX_FUNCTION_LINES: usize = 100;
 /// The functions that were longer than `MAX_FUNCTION_LINES` when the rule came: each may stay as
 /// long as it is, not grow. Split one and lower (or remove) its line here: the check says when.
 const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
-    ("frontend/src/app.rs", "app", 221),
+    ("frontend/src/app.rs", "app", 217),
     ("frontend/src/i18n.rs", "korean", 156),
     ("frontend/src/views/messages.rs", "messages_panel", 167),
     ("frontend/src/views/consumers.rs", "consumers_panel", 146),

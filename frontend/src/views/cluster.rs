@@ -19,6 +19,9 @@ pub const REFRESH_INTERVAL_MS: i32 = 1_000;
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub cluster: Option<ClusterView>,
+    /// The active controller's newest metadata log entries.
+    #[prop_or_default]
+    pub metadata_log: Option<crate::state::MetadataLogView>,
     pub ready: bool,
     pub send: Callback<Command>,
 }
@@ -79,8 +82,7 @@ pub fn cluster_panel(props: &Props) -> Html {
     let lang = use_context::<Lang>().unwrap_or_default();
     {
         let send = props.send.clone();
-        use_effect_with(props.ready, move |ready| {
-            let ready = *ready;
+        use_effect_with(props.ready, move |&ready| {
             super::every(REFRESH_INTERVAL_MS, ready, move || {
                 send.emit(Command::DescribeCluster);
                 send.emit(Command::ListTopics);
@@ -161,7 +163,8 @@ pub fn cluster_panel(props: &Props) -> Html {
                     }
                 }) }
             </ul>
-            <Quorum controllers={cluster.controllers.clone()} ready={props.ready} send={props.send.clone()} />
+            <Quorum controllers={cluster.controllers.clone()} metadata_log={props.metadata_log.clone()}
+                ready={props.ready} send={props.send.clone()} />
             <KafkaClients clients={cluster.kafka_clients.clone()} />
             if replicated {
                 <NetworkEditor brokers={cluster.brokers.clone()} cut_links={cluster.cut_links.clone()}
@@ -174,6 +177,7 @@ pub fn cluster_panel(props: &Props) -> Html {
 #[derive(Properties, PartialEq)]
 struct QuorumProps {
     controllers: Vec<ControllerView>,
+    metadata_log: Option<crate::state::MetadataLogView>,
     ready: bool,
     send: Callback<Command>,
 }
@@ -229,6 +233,7 @@ fn quorum(props: &QuorumProps) -> Html {
             </table>
             </div>
             <p class="hint">{ tr(lang, "The active controller is the quorum's leader: it makes every metadata change, committed once a majority holds it. Followers learn the high watermark with their next fetch, so theirs may trail.") }</p>
+            <super::metadata_log::MetadataLog log={props.metadata_log.clone()} ready={props.ready} send={props.send.clone()} />
         </div>
     }
 }

@@ -8,6 +8,7 @@ pub mod generator;
 pub mod inspector;
 pub mod map;
 pub mod messages;
+pub mod metadata_log;
 pub mod metrics;
 pub mod network;
 pub mod partitions;

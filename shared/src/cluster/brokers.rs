@@ -194,6 +194,18 @@ pub(super) trait Brokers: Send {
     fn controllers(&self) -> Vec<ControllerView> {
         Vec::new()
     }
+    /// Entries of a KRaft controller's metadata log (`metadata_log::describe`).
+    fn metadata_log(
+        &self,
+        _controller: Option<i32>,
+        _from_offset: Option<i64>,
+        _max_entries: Option<u32>,
+    ) -> Result<crate::api::Reply, KafkaError> {
+        Err(KafkaError::new(
+            ErrorCode::InvalidRequest,
+            "This cluster is one broker without a controller quorum or metadata log; run several (kite serve --brokers 3).",
+        ))
+    }
     /// Stops a KRaft controller (`stop`), or starts a stopped one again.
     fn stop_controller(&mut self, _now_ms: i64, _controller: i32, _stop: bool) -> Result<(), KafkaError> {
         Err(KafkaError::new(
@@ -1381,6 +1393,15 @@ impl Brokers for Replicated {
                 Some(ControllerView { id, state: state.into(), epoch, log_end_offset, high_watermark })
             })
             .collect()
+    }
+
+    fn metadata_log(
+        &self,
+        controller: Option<i32>,
+        from_offset: Option<i64>,
+        max_entries: Option<u32>,
+    ) -> Result<crate::api::Reply, KafkaError> {
+        super::metadata_log::describe(&self.local.controllers, controller, from_offset, max_entries)
     }
 
     fn stop_controller(&mut self, now_ms: i64, controller: i32, stop: bool) -> Result<(), KafkaError> {

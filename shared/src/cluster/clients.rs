@@ -29,6 +29,11 @@ impl Cluster {
         self.brokers.broker_count()
     }
 
+    /// How many KRaft controllers the cluster has (none for a single broker).
+    pub fn controller_count(&self) -> usize {
+        self.brokers.controllers().len()
+    }
+
     /// The listener the host opened for a broker added while it ran: Metadata advertises it
     /// beside the listeners every connection was started with.
     pub fn add_kafka_listener(&mut self, broker: AdvertisedBroker) {

@@ -8,7 +8,7 @@ use crate::cluster::{Cluster, StorageOptions};
 use crate::log::local_log::OpenReport;
 use crate::log::power_cut::PowerCutDisk;
 use crate::log::storage::BrokerStore;
-use crate::replication::kraft::DEFAULT_CONTROLLERS;
+use crate::replication::kraft::{DEFAULT_CONTROLLERS, check_quorum_size};
 
 /// The replicated cluster's own directory: the controller's metadata snapshot, topics and
 /// configs, schemas, and the cluster id.
@@ -58,14 +58,20 @@ pub trait LayoutStores {
 /// at once).
 pub type OpenReports = Vec<(String, OpenReport)>;
 
-/// How many brokers the host asks for.
+/// How many brokers, or controllers, the host asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BrokerCount {
-    /// This many, and a stored cluster of another count is refused (`kite serve --brokers N`).
+pub enum Count {
+    /// This many, and a stored cluster of another count is refused (`kite serve --brokers N`,
+    /// `--controllers N`).
     Exactly(u32),
-    /// This many for a new cluster; a stored one keeps its own count (the tab's `?brokers=N`).
+    /// This many for a new cluster; a stored one keeps its own count (the tab's `?brokers=N`,
+    /// `?controllers=N`).
     ForNew(u32),
 }
+
+/// The controllers of a new cluster when the host does not say: Kafka's three, a stored
+/// cluster keeping the quorum it has.
+pub const DEFAULT_QUORUM: Count = Count::ForNew(DEFAULT_CONTROLLERS as u32);
 
 /// What opening found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,15 +97,18 @@ impl Found {
 }
 
 /// Opens the cluster `stores` hold, or a new one: one broker opens as a single broker (its logs
-/// reported, as a restarting broker finds them), more as replicating brokers with a controller.
+/// reported, as a restarting broker finds them), more as replicating brokers with a controller
+/// quorum of `controllers`.
 pub fn open(
     seed: u64,
     now_ms: i64,
     stores: &mut dyn LayoutStores,
-    count: BrokerCount,
+    count: Count,
+    controllers: Count,
     options: StorageOptions,
 ) -> Result<(Cluster, OpenReports, Found), String> {
     let found = find(stores, count)?;
+    let controllers = quorum(stores, found, controllers)?;
     match found {
         Found::BrokerAtRoot => {
             let (cluster, reports) = Cluster::open(seed, stores.store("")?, options)?;
@@ -111,10 +120,6 @@ pub fn open(
         }
         Found::New(brokers) | Found::Replicated(brokers) => {
             let metadata = stores.store(CONTROLLER_DIR)?;
-            // The controllers a cluster has kept, or the default number for a new one (or one
-            // from before the KRaft quorum).
-            let kept = (0..).take_while(|&id| stores.holds(&controller_dir(id))).count();
-            let controllers = if kept == 0 { DEFAULT_CONTROLLERS } else { kept };
             let controllers = (0..controllers as i32)
                 .map(|id| stores.store(&controller_dir(id)))
                 .collect::<Result<_, _>>()?;
@@ -131,7 +136,7 @@ pub fn open(
 
 /// What `stores` hold, checked against the count asked for (a refusal says what the storage
 /// "holds …": the host names where).
-fn find(stores: &dyn LayoutStores, count: BrokerCount) -> Result<Found, String> {
+fn find(stores: &dyn LayoutStores, count: Count) -> Result<Found, String> {
     let stored = if stores.holds_broker_at_root() {
         Some(Found::BrokerAtRoot)
     } else if stores.holds(CONTROLLER_DIR) {
@@ -143,18 +148,40 @@ fn find(stores: &dyn LayoutStores, count: BrokerCount) -> Result<Found, String> 
         None
     };
     match (stored, count) {
-        (None, BrokerCount::Exactly(n) | BrokerCount::ForNew(n)) => Ok(Found::New(n)),
-        (Some(found), BrokerCount::ForNew(_)) => Ok(found),
-        (Some(found), BrokerCount::Exactly(n)) if found.brokers() == n => Ok(found),
-        (Some(Found::Replicated(stored)), BrokerCount::Exactly(_)) => {
+        (None, Count::Exactly(n) | Count::ForNew(n)) => Ok(Found::New(n)),
+        (Some(found), Count::ForNew(_)) => Ok(found),
+        (Some(found), Count::Exactly(n)) if found.brokers() == n => Ok(found),
+        (Some(Found::Replicated(stored)), Count::Exactly(_)) => {
             // Removed brokers keep their directories: the count is of broker ids given out.
             Err(format!(
                 "holds a cluster of {stored} broker directories; start it without --brokers to open it as it is (or with --brokers {stored})"
             ))
         }
-        (Some(_), BrokerCount::Exactly(_)) => {
+        (Some(_), Count::Exactly(_)) => {
             Err("holds a single-broker cluster; start it with --brokers 1".to_string())
         }
+    }
+}
+
+/// How many controllers the cluster `found` runs: those it kept, or the number asked for a new
+/// one (or one from before the KRaft quorum); none for a single broker, which has no quorum.
+fn quorum(stores: &dyn LayoutStores, found: Found, asked: Count) -> Result<usize, String> {
+    let kept = (0..).take_while(|&id| stores.holds(&controller_dir(id))).count();
+    match (found, asked) {
+        (Found::Replicated(_), _) if kept > 0 => match asked {
+            Count::Exactly(n) if n as usize != kept => Err(format!(
+                "holds a quorum of {kept} controllers; start it without --controllers to open it as it is (or with --controllers {kept})"
+            )),
+            _ => Ok(kept),
+        },
+        (Found::Replicated(_) | Found::New(2..), Count::Exactly(n) | Count::ForNew(n)) => {
+            check_quorum_size(n as usize).map_err(|e| format!("would hold {e}"))
+        }
+        (_, Count::Exactly(_)) => {
+            Err("runs a single broker, without a controller quorum: --controllers needs --brokers 2 or more"
+                .to_string())
+        }
+        (_, Count::ForNew(_)) => Ok(0),
     }
 }
 
@@ -179,9 +206,9 @@ mod tests {
 
     #[test]
     fn what_is_stored_decides_unless_the_host_insists() {
-        use BrokerCount::{Exactly, ForNew};
+        use Count::{Exactly, ForNew};
         let replicated = Held(vec!["controller", "broker-0", "broker-1", "broker-2"]);
-        let cases: [(&Held, BrokerCount, Result<Found, &str>); 9] = [
+        let cases: [(&Held, Count, Result<Found, &str>); 9] = [
             (&Held(vec![]), Exactly(3), Ok(Found::New(3))),
             (&Held(vec![]), ForNew(1), Ok(Found::New(1))),
             (&replicated, ForNew(1), Ok(Found::Replicated(3))),
@@ -210,6 +237,48 @@ mod tests {
         ];
         for (held, count, expected) in cases {
             assert_eq!(find(held, count), expected.map_err(str::to_string), "{:?} {count:?}", held.0);
+        }
+    }
+
+    #[test]
+    fn a_stored_quorum_is_kept_unless_the_host_insists_on_another() {
+        use Count::{Exactly, ForNew};
+        let kept =
+            Held(vec!["controller", "broker-0", "broker-1", "controller-0", "controller-1", "controller-2"]);
+        let before_the_quorum = Held(vec!["controller", "broker-0", "broker-1"]);
+        let refused_even = "would hold 4 controllers: a quorum has an odd number of voters, 1 to 7 (an even one survives no more failures than one voter fewer)";
+        let cases: [(&Held, Found, Count, Result<usize, &str>); 9] = [
+            (&Held(vec![]), Found::New(3), DEFAULT_QUORUM, Ok(3)),
+            (&Held(vec![]), Found::New(3), Exactly(5), Ok(5)),
+            (&Held(vec![]), Found::New(3), Exactly(4), Err(refused_even)),
+            (&Held(vec![]), Found::New(1), DEFAULT_QUORUM, Ok(0)),
+            (
+                &Held(vec![]),
+                Found::New(1),
+                Exactly(3),
+                Err(
+                    "runs a single broker, without a controller quorum: --controllers needs --brokers 2 or more",
+                ),
+            ),
+            (&kept, Found::Replicated(2), ForNew(5), Ok(3)),
+            (&kept, Found::Replicated(2), Exactly(3), Ok(3)),
+            (
+                &kept,
+                Found::Replicated(2),
+                Exactly(1),
+                Err(
+                    "holds a quorum of 3 controllers; start it without --controllers to open it as it is (or with --controllers 3)",
+                ),
+            ),
+            (&before_the_quorum, Found::Replicated(2), ForNew(1), Ok(1)),
+        ];
+        for (held, found, asked, expected) in cases {
+            assert_eq!(
+                quorum(held, found, asked),
+                expected.map_err(str::to_string),
+                "{:?} {asked:?}",
+                held.0
+            );
         }
     }
 }

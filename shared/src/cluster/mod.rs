@@ -15,6 +15,7 @@ mod groups;
 pub mod layout;
 mod leader_election;
 mod membership;
+pub mod metadata_log;
 mod producers;
 pub mod quorum_store;
 mod reassignments;
@@ -501,12 +502,25 @@ impl Cluster {
         }
     }
 
-    /// A cluster of `brokers` replicating brokers held in memory (for tests and the tab).
+    /// A cluster of `brokers` replicating brokers held in memory (for tests and the tab), with
+    /// Kafka's three controllers.
     pub fn replicated_in_memory(seed: u64, brokers: usize, now_ms: i64) -> Cluster {
+        let controllers = crate::replication::kraft::DEFAULT_CONTROLLERS;
+        Cluster::replicated_in_memory_with_controllers(seed, brokers, controllers, now_ms)
+    }
+
+    /// A cluster of `brokers` replicating brokers and a quorum of `controllers` (odd, checked by
+    /// the caller), held in memory.
+    pub fn replicated_in_memory_with_controllers(
+        seed: u64,
+        brokers: usize,
+        controllers: usize,
+        now_ms: i64,
+    ) -> Cluster {
         let stores =
             (0..brokers).map(|_| Box::new(MemoryBrokerStore::ephemeral()) as Box<dyn BrokerStore>).collect();
         let metadata = Box::new(MemoryBrokerStore::ephemeral());
-        let controllers = (0..crate::replication::kraft::DEFAULT_CONTROLLERS)
+        let controllers = (0..controllers)
             .map(|_| Box::new(MemoryBrokerStore::ephemeral()) as Box<dyn BrokerStore>)
             .collect();
         // Memory stores do not fail, and there is nothing stored to refuse.
@@ -851,7 +865,7 @@ impl Cluster {
             }
             Command::DeleteGroup { group } => self.delete_group(now_ms, group),
             produce @ Command::ProduceRecords { .. } => self.produce_records_asked(now_ms, produce),
-            Command::DescribeCluster => Ok(self.describe_cluster()),
+            ask @ (Command::DescribeCluster | Command::DescribeMetadataLog { .. }) => self.describe(ask),
             asked @ (Command::AddBroker | Command::RemoveBroker { .. }) => self.membership(now_ms, asked),
             Command::GetMetrics => Ok(Reply::Metrics(self.metrics(now_ms))),
             Command::InitProducerId => self.init_producer_id_asked(now_ms),
@@ -1138,6 +1152,16 @@ impl Cluster {
             |name: &str| name.parse::<LinkEnd>().map_err(|e| KafkaError::new(ErrorCode::InvalidRequest, e));
         let (a, b) = (end(from)?, end(to)?);
         self.brokers.cut_link(now_ms, a, b, cut).map(|()| self.describe_cluster())
+    }
+
+    /// `describe_cluster`, or a KRaft controller's metadata log (`describe_metadata_log`).
+    fn describe(&self, asked: Command) -> Result<Reply, KafkaError> {
+        match asked {
+            Command::DescribeMetadataLog { controller, from_offset, max_entries } => {
+                self.brokers.metadata_log(controller, from_offset, max_entries)
+            }
+            _ => Ok(self.describe_cluster()),
+        }
     }
 
     /// The cluster as `kite cluster describe` shows it: the brokers, the controller, and the

@@ -31,7 +31,7 @@ pub use transform::{
 use crate::api::{
     ClientMessage, Command, Frame, IdempotentProducer, Reply, ServerMessage, decode_server_frame, encode,
 };
-use crate::cluster::layout::{self, BrokerCount};
+use crate::cluster::layout::{self, Count};
 use crate::cluster::{Cluster, EARLIEST_TIMESTAMP, MAX_TIMESTAMP, StorageOptions};
 use crate::error::ErrorCode;
 use crate::host::{Capabilities, HostSession};
@@ -85,6 +85,8 @@ pub struct HostSimConfig {
     pub seed: u64,
     /// Brokers in the cluster (1: a single broker; more replicate, RF = brokers).
     pub brokers: u32,
+    /// `kite serve --controllers`: the KRaft quorum of a replicated cluster.
+    pub controllers: u32,
     /// `kite serve --fsync`.
     pub fsync: bool,
     /// Steps of workload and faults.
@@ -113,6 +115,7 @@ impl HostSimConfig {
         HostSimConfig {
             seed,
             brokers,
+            controllers: crate::replication::kraft::DEFAULT_CONTROLLERS as u32,
             fsync,
             steps: DEFAULT_STEPS,
             lying_fsync: false,
@@ -133,8 +136,12 @@ impl HostSimConfig {
             None if self.transactions => " --transactions",
             None => "",
         };
+        let controllers = match self.controllers as usize {
+            crate::replication::kraft::DEFAULT_CONTROLLERS => String::new(),
+            count => format!(" --controllers {count}"),
+        };
         format!(
-            "cargo xtask sim --host --seeds {} --brokers {} --steps {}{fsync}{lying}{rotting}{transactions} --trace",
+            "cargo xtask sim --host --seeds {} --brokers {}{controllers} --steps {}{fsync}{lying}{rotting}{transactions} --trace",
             self.seed, self.brokers, self.steps
         )
     }
@@ -450,9 +457,16 @@ impl Sim {
     fn open(&mut self) -> Result<Cluster, String> {
         let options =
             StorageOptions { flush_every_append: self.config.fsync, max_partition_bytes: usize::MAX };
-        let count = BrokerCount::Exactly(self.config.brokers);
+        let count = Count::Exactly(self.config.brokers);
+        // A power cut may take a controller's directory that was never flushed: the count is
+        // what a new cluster gets, the stored one keeping its own.
+        let quorum = if self.config.brokers > 1 {
+            Count::ForNew(self.config.controllers)
+        } else {
+            layout::DEFAULT_QUORUM
+        };
         let (mut cluster, _, _) =
-            layout::open(self.config.seed, self.now, &mut self.disk.clone(), count, options)?;
+            layout::open(self.config.seed, self.now, &mut self.disk.clone(), count, quorum, options)?;
         cluster.allow_faults = true;
         cluster.pace_creations(REPLICA_LOGS_CREATED_PER_TURN);
         if let Some(bug) = self.config.planted_txn_bug {

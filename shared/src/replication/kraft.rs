@@ -28,6 +28,18 @@ pub const METADATA_SNAPSHOT_INTERVAL_RECORDS: i64 = 1_000;
 /// allows two more failures at the price of slower commits).
 pub const MAX_CONTROLLERS: usize = 7;
 
+/// `count` if it is a quorum Kite runs: odd (an even quorum survives no more failures than one
+/// voter fewer, and its vote can split in half), 1 to `MAX_CONTROLLERS`.
+pub fn check_quorum_size(count: usize) -> Result<usize, String> {
+    if count % 2 == 1 && count <= MAX_CONTROLLERS {
+        Ok(count)
+    } else {
+        Err(format!(
+            "{count} controllers: a quorum has an odd number of voters, 1 to {MAX_CONTROLLERS} (an even one survives no more failures than one voter fewer)"
+        ))
+    }
+}
+
 /// What a controller keeps durable, as `QuorumNode::start` takes it back: its quorum state, its
 /// snapshot, and its metadata log after the snapshot.
 pub type DurableVoter = (QuorumState, Option<Snapshot<MetadataRecord>>, Vec<Entry<MetadataRecord>>);

@@ -289,3 +289,21 @@ pub enum MetadataRecord {
     },
 }
 crate::tag_first!(MetadataRecord, "type");
+
+impl MetadataRecord {
+    /// Kafka's name for the record (`org.apache.kafka.common.metadata`); a partition's first
+    /// state is its PartitionRecord, every later one a PartitionChangeRecord.
+    pub fn kafka_name(&self) -> &'static str {
+        match self {
+            MetadataRecord::RegisterBroker { .. } => "RegisterBrokerRecord",
+            MetadataRecord::FenceBroker { .. } => "FenceBrokerRecord",
+            // Kite's own: Kafka's operator moves the replicas by hand before unregistering.
+            MetadataRecord::BrokerLeaving { .. } => "BrokerLeaving",
+            MetadataRecord::UnregisterBroker { .. } => "UnregisterBrokerRecord",
+            MetadataRecord::Topic { .. } => "TopicRecord",
+            MetadataRecord::Partition(state) if state.partition_epoch == 0 => "PartitionRecord",
+            MetadataRecord::Partition(_) => "PartitionChangeRecord",
+            MetadataRecord::RemoveTopic { .. } => "RemoveTopicRecord",
+        }
+    }
+}

@@ -277,7 +277,10 @@ impl<R: Clone> QuorumNode<R> {
             resigned: None,
             planted_bug: None,
         };
-        node.deadline_ms = now_ms + node.election_wait(rng);
+        // The only voter has nobody to hear a leader from: it stands at once, as Kafka's
+        // KafkaRaftClient does when it starts as the quorum's only voter.
+        let alone = node.voters == [id];
+        node.deadline_ms = if alone { now_ms } else { now_ms + node.election_wait(rng) };
         node
     }
 

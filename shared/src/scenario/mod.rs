@@ -38,6 +38,8 @@ pub struct Script {
     pub seed: u64,
     /// `brokers N` (3 when not given).
     pub brokers: usize,
+    /// `controllers N`: the KRaft quorum of a replicated cluster (3 when not given).
+    pub controllers: usize,
     /// The script's steps, in the order they play.
     pub steps: Vec<Step>,
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use crate::api::Command;
 use crate::config::Acks;
 use crate::partitioner::PartitionerKind;
+use crate::replication::kraft::{DEFAULT_CONTROLLERS, check_quorum_size};
 use crate::replication::partition::DELETE_TO_HIGH_WATERMARK;
 use crate::serializer::SerializerKind;
 
@@ -589,7 +590,7 @@ fn transactions_in_order(steps: &[Step]) -> Result<(), ParseError> {
 
 /// Reads a script. `seed` and `brokers` lines set the cluster up and come before the steps.
 pub fn parse(text: &str) -> Result<Script, ParseError> {
-    let mut script = Script { seed: 1, brokers: 3, steps: Vec::new() };
+    let mut script = Script { seed: 1, brokers: 3, controllers: DEFAULT_CONTROLLERS, steps: Vec::new() };
     let mut waited_ms = 0;
     for (index, line_text) in text.lines().enumerate() {
         let line = index + 1;
@@ -622,6 +623,12 @@ pub fn parse(text: &str) -> Result<Script, ParseError> {
                     return Err(error(format!("brokers {brokers} is outside 1..={MAX_SCENARIO_BROKERS}")));
                 }
                 script.brokers = brokers;
+                no_more(&words, 2).map_err(error)?;
+            }
+            "controllers" => {
+                setup("controllers")?;
+                let controllers: usize = number("controllers", words.get(1)).map_err(error)?;
+                script.controllers = check_quorum_size(controllers).map_err(error)?;
                 no_more(&words, 2).map_err(error)?;
             }
             _ => {
@@ -744,6 +751,10 @@ mod tests {
             "line 2: `seed` sets the cluster up: it comes before the first step"
         );
         assert_eq!(error("brokers 12"), "line 1: brokers 12 is outside 1..=9");
+        assert_eq!(
+            error("controllers 4"),
+            "line 1: 4 controllers: a quorum has an odd number of voters, 1 to 7 (an even one survives no more failures than one voter fewer)"
+        );
         assert_eq!(error("wait soon"), "line 1: wait expects a time: 500ms, 10s or 2m, found `soon`");
         assert_eq!(
             error("expect leader orders 1"),

@@ -61,7 +61,12 @@ impl ScenarioRun {
         let mut cluster = if script.brokers == 1 {
             Cluster::new(script.seed)
         } else {
-            Cluster::replicated_in_memory(script.seed, script.brokers, SCENARIO_START_MS)
+            Cluster::replicated_in_memory_with_controllers(
+                script.seed,
+                script.brokers,
+                script.controllers,
+                SCENARIO_START_MS,
+            )
         };
         cluster.allow_faults = true;
         cluster
