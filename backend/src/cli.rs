@@ -158,6 +158,32 @@ pub(crate) enum ClusterCommand {
         #[arg(long, value_enum, default_value_t = Output::Text)]
         output: Output,
     },
+    /// Freeze a KRaft controller (a long GC pause): a paused active one answers nobody, and the
+    /// others elect another once their fetch timeout passes.
+    PauseController {
+        controller: i32,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
+    },
+    /// Let a paused KRaft controller go on from where it was.
+    ResumeController {
+        controller: i32,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
+    },
+    /// Cut a KRaft controller off by a network partition: no other controller, broker or
+    /// client reaches it.
+    IsolateController {
+        controller: i32,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
+    },
+    /// Heal a KRaft controller's network partition.
+    HealController {
+        controller: i32,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
+    },
     /// Freeze a broker (no answers, no heartbeats): after broker.session.timeout.ms the
     /// controller fences it and elects new leaders.
     PauseBroker {
@@ -224,6 +250,18 @@ pub(crate) fn cluster(
         }
         ClusterCommand::StartController { controller, output } => {
             (Command::StartController { controller }, output)
+        }
+        ClusterCommand::PauseController { controller, output } => {
+            (Command::PauseController { controller }, output)
+        }
+        ClusterCommand::ResumeController { controller, output } => {
+            (Command::ResumeController { controller }, output)
+        }
+        ClusterCommand::IsolateController { controller, output } => {
+            (Command::IsolateController { controller }, output)
+        }
+        ClusterCommand::HealController { controller, output } => {
+            (Command::HealController { controller }, output)
         }
         ClusterCommand::PauseBroker { broker, output } => (Command::PauseBroker { broker }, output),
         ClusterCommand::ResumeBroker { broker, output } => (Command::ResumeBroker { broker }, output),
@@ -298,8 +336,13 @@ fn print_cluster(described: Reply, output: Output, out: &mut impl Write) -> Resu
             for c in &controllers {
                 writeln!(
                     out,
-                    "\tController: {}\tState: {}\tEpoch: {}\tLogEndOffset: {}\tHighWatermark: {}",
-                    c.id, c.state, c.epoch, c.log_end_offset, c.high_watermark
+                    "\tController: {}\tState: {}\tEpoch: {}\tLogEndOffset: {}\tHighWatermark: {}{}",
+                    c.id,
+                    c.state,
+                    c.epoch,
+                    c.log_end_offset,
+                    c.high_watermark,
+                    if c.isolated { "\tIsolated: true" } else { "" }
                 )
                 .map_err(io)?;
             }

@@ -314,7 +314,9 @@ fn korean_quorum(text: &str) -> Option<&'static str> {
         "The active controller is the quorum's leader: it makes every metadata change, committed once a majority holds it. Followers learn the high watermark with their next fetch, so theirs may trail." => {
             "active 컨트롤러는 쿼럼의 leader로서 메타데이터 변경을 모두 결정하고, 과반이 가지고 있으면 그 변경이 확정됩니다. follower는 다음 fetch에서 high watermark를 알게 되므로 값이 조금 뒤처질 수 있습니다."
         }
-        "{}: {} — choose to stop or start it" => "{}: {} — 골라서 정지하거나 다시 시작할 수 있습니다",
+        "{}: {} — choose to stop, pause or isolate it" => {
+            "{}: {} — 골라서 정지, 일시 정지, 격리할 수 있습니다"
+        }
         "active" => "active",
         "follower" => "follower",
         "no leader known" => "leader 모름",

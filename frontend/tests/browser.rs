@@ -883,6 +883,7 @@ fn the_map_draws_each_replica_by_its_role() {
         epoch: 1,
         log_end_offset: 5,
         high_watermark: 5,
+        isolated: false,
     };
     let with_quorum = ClusterView { controllers: vec![controller], ..cluster };
     assert!(kite_frontend::views::map::columns(&with_quorum, &topics).iter().all(|c| !c.controller));

@@ -421,6 +421,30 @@ pub enum Command {
         /// The controller, by its id in the quorum (`controller-N`).
         controller: i32,
     },
+    /// Freeze a KRaft controller (a long GC pause): it keeps its state and does nothing. A
+    /// paused active controller answers nobody; the others elect another once their fetch
+    /// timeout passes.
+    PauseController {
+        /// The controller, by its id in the quorum (`controller-N`).
+        controller: i32,
+    },
+    /// Let a paused controller go on: a leader resumed after another was elected believes it
+    /// leads until its fetch timeout or the new epoch tells it otherwise.
+    ResumeController {
+        /// The controller, by its id in the quorum (`controller-N`).
+        controller: i32,
+    },
+    /// Cut a KRaft controller off by a network partition: it runs on, but reaches no other
+    /// controller, broker or client.
+    IsolateController {
+        /// The controller, by its id in the quorum (`controller-N`).
+        controller: i32,
+    },
+    /// Heal a controller's network partition.
+    HealController {
+        /// The controller, by its id in the quorum (`controller-N`).
+        controller: i32,
+    },
     /// Pause a broker, as a process frozen by a long GC pause or SIGSTOP: it neither answers nor
     /// heartbeats, so the controller fences it after `broker.session.timeout.ms` and moves its
     /// leaderships. Answered with the cluster as `describe_cluster` shows it.
@@ -862,6 +886,9 @@ pub struct ControllerView {
     pub log_end_offset: i64,
     /// How far it knows that log is committed (held by a majority).
     pub high_watermark: i64,
+    /// Cut off from everyone by `isolate_controller` (its `state` is what it believes).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub isolated: bool,
 }
 
 /// A Kafka client connected to a broker's listener, as `describe_cluster` shows it.
@@ -2191,7 +2218,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `init_producer_id`, `init_transactions`, `end_transaction`, `send_offsets_to_transaction`, `describe_transactions`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_records`, `create_partitions`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `describe_metadata_log`, `alter_partition_reassignments`, `list_partition_reassignments`, `elect_leaders`, `add_broker`, `remove_broker`, `stop_broker`, `start_broker`, `stop_controller`, `start_controller`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `inspect_kafka`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `init_producer_id`, `init_transactions`, `end_transaction`, `send_offsets_to_transaction`, `describe_transactions`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_records`, `create_partitions`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `describe_metadata_log`, `alter_partition_reassignments`, `list_partition_reassignments`, `elect_leaders`, `add_broker`, `remove_broker`, `stop_broker`, `start_broker`, `stop_controller`, `start_controller`, `pause_controller`, `resume_controller`, `isolate_controller`, `heal_controller`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `inspect_kafka`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
         );
     }
 

@@ -187,6 +187,72 @@ fn the_metadata_log_entry_by_entry() {
     assert_eq!(refused(log(&mut single, later, None, None)), ErrorCode::InvalidRequest);
 }
 
+/// The first moment (in whole seconds after `from`, at most 30 s) `active` names another
+/// controller than `not`.
+fn elected(cluster: &mut Cluster, from: i64, not: i32) -> (i64, ControllerView) {
+    (1..=30)
+        .map(|s| from + s * 1_000)
+        .find_map(|now_ms| active(cluster, now_ms).filter(|c| c.id != not).map(|c| (now_ms, c)))
+        .expect("another active controller within 30 s")
+}
+
+/// A paused active controller answers nobody: the others elect another while the brokers
+/// serve. Resumed, it is a leader of an old epoch: it learns of the new one and follows.
+#[test]
+fn a_paused_active_controller_is_replaced_and_follows_when_resumed() {
+    let mut cluster = new_cluster();
+    assert!(matches!(create(&mut cluster, T0, "orders"), Reply::TopicCreated { .. }));
+    let first = active(&mut cluster, T0).expect("an active controller");
+    cluster.handle(T0, Command::PauseController { controller: first.id });
+    assert_eq!(refused(create(&mut cluster, T0, "payments")), ErrorCode::NotController);
+    assert!(matches!(produce(&mut cluster, T0, "still"), Reply::Produced { .. }));
+    let (later, second) = elected(&mut cluster, T0, first.id);
+    assert!(second.epoch > first.epoch, "{second:?}");
+    let paused = controllers(&mut cluster, later).into_iter().find(|c| c.id == first.id).unwrap();
+    assert_eq!((paused.state.as_str(), paused.epoch), ("paused", first.epoch), "frozen as it was");
+    assert!(matches!(create(&mut cluster, later, "payments"), Reply::TopicCreated { .. }));
+
+    cluster.handle(later, Command::ResumeController { controller: first.id });
+    let after = later + 3_000;
+    let quorum = controllers(&mut cluster, after);
+    let resumed = quorum.iter().find(|c| c.id == first.id).unwrap();
+    assert_eq!(active(&mut cluster, after).map(|c| c.id), Some(second.id), "{quorum:?}");
+    assert_eq!((resumed.state.as_str(), resumed.epoch), ("follower", second.epoch), "{quorum:?}");
+    assert_eq!(resumed.log_end_offset, second_log_end(&quorum, second.id), "caught up: {quorum:?}");
+}
+
+fn second_log_end(quorum: &[ControllerView], id: i32) -> i64 {
+    quorum.iter().find(|c| c.id == id).map_or(-1, |c| c.log_end_offset)
+}
+
+/// An isolated active controller: no admin reaches it, the others elect another; cut off, it
+/// asks for pre-votes (KIP-996) without raising the epoch, so once healed it follows the new
+/// leader instead of disrupting it.
+#[test]
+fn an_isolated_active_controller_is_replaced_and_rejoins_without_disruption() {
+    let mut cluster = new_cluster();
+    let first = active(&mut cluster, T0).expect("an active controller");
+    cluster.handle(T0, Command::IsolateController { controller: first.id });
+    assert_eq!(refused(create(&mut cluster, T0, "orders")), ErrorCode::NotController);
+    let (later, second) = elected(&mut cluster, T0, first.id);
+    let quorum = controllers(&mut cluster, later + 10_000);
+    let cut = quorum.iter().find(|c| c.id == first.id).unwrap();
+    assert!(cut.isolated && cut.state != "active", "{quorum:?}");
+    assert_eq!(active(&mut cluster, later + 10_000).map(|c| c.id), Some(second.id), "{quorum:?}");
+
+    cluster.handle(later + 10_000, Command::HealController { controller: first.id });
+    let after = later + 15_000;
+    let quorum = controllers(&mut cluster, after);
+    let healed = quorum.iter().find(|c| c.id == first.id).unwrap();
+    assert_eq!(
+        active(&mut cluster, after).map(|c| (c.id, c.epoch)),
+        Some((second.id, second.epoch)),
+        "{quorum:?}"
+    );
+    assert_eq!((healed.state.as_str(), healed.isolated), ("follower", false), "{quorum:?}");
+    assert!(matches!(create(&mut cluster, after, "orders"), Reply::TopicCreated { .. }));
+}
+
 /// A script's `controllers 1`: one controller is a quorum of one, which commits alone and has
 /// nobody to fail over to; `controllers 5` survives two stopped.
 #[test]
@@ -228,6 +294,23 @@ fn controller_faults_are_refused_by_name() {
     assert_eq!(
         refusal(cluster.handle(T0, Command::StopController { controller: 1 })),
         (ErrorCode::InvalidRequest, "Controller 1 is already stopped.".to_string())
+    );
+    assert_eq!(
+        refusal(cluster.handle(T0, Command::PauseController { controller: 1 })).1,
+        "Controller 1 is stopped; start it first."
+    );
+    assert_eq!(
+        refusal(cluster.handle(T0, Command::ResumeController { controller: 2 })).1,
+        "Controller 2 is not paused."
+    );
+    assert_eq!(
+        refusal(cluster.handle(T0, Command::HealController { controller: 2 })).1,
+        "Controller 2 is not isolated."
+    );
+    cluster.handle(T0, Command::IsolateController { controller: 2 });
+    assert_eq!(
+        refusal(cluster.handle(T0, Command::IsolateController { controller: 2 })).1,
+        "Controller 2 is already isolated."
     );
     cluster.allow_faults = false;
     assert_eq!(

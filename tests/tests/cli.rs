@@ -626,6 +626,21 @@ fn a_replicated_cluster_like_kafkas_tools() {
             .contains("There is no controller 7: controllers are 0 to 2."),
         "{refused:?}"
     );
+    // A controller paused and resumed, another cut off and healed: named so meanwhile.
+    let paused = stdout(&kite(&server, &["cluster", "pause-controller", &active], None));
+    assert!(paused.contains(&format!("Controller: {active}\tState: paused\t")), "{paused}");
+    assert!(kite(&server, &["cluster", "resume-controller", &active], None).status.success());
+    let isolated = stdout(&kite(&server, &["cluster", "isolate-controller", &active], None));
+    let line =
+        isolated.lines().find(|l| l.starts_with(&format!("\tController: {active}\t"))).unwrap_or_default();
+    assert!(line.ends_with("\tIsolated: true"), "{isolated}");
+    let healed = stdout(&kite(&server, &["cluster", "heal-controller", &active], None));
+    assert!(!healed.contains("Isolated: true"), "{healed}");
+    let refused = kite(&server, &["cluster", "resume-controller", &active], None);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains(&format!("Controller {active} is not paused.")),
+        "{refused:?}"
+    );
 
     // A paused broker and an isolated one are named so, and come back.
     let paused = stdout(&kite(&server, &["cluster", "pause-broker", "0"], None));

@@ -391,6 +391,18 @@ async fn produce_in_the_tab_and_on_the_server() {
         let entries = client.find_all(Locator::Css("#metadata-log li")).await.map_err(|e| e.to_string())?;
         assert_eq!(entries.len(), 12, "the twelve newest metadata records");
         client
+            .execute("document.getElementById('metadata-log').scrollIntoView()", vec![])
+            .await
+            .map_err(|e| e.to_string())?;
+        screenshot(&client, "metadata-log").await?;
+        // A follower paused and resumed from the quorum's table.
+        let follower = wait_for(&client, "#quorum tr[data-state='follower']").await?;
+        let id = follower.attr("data-controller").await.map_err(|e| e.to_string())?.unwrap_or_default();
+        click(&client, &format!("#quorum tr[data-controller='{id}'] .pause-controller")).await?;
+        wait_for(&client, &format!("#quorum tr[data-controller='{id}'][data-state='paused'] .resume-controller")).await?;
+        click(&client, &format!("#quorum tr[data-controller='{id}'] .resume-controller")).await?;
+        wait_for(&client, &format!("#quorum tr[data-controller='{id}'][data-state='follower']")).await?;
+        client
             .execute("document.getElementById('cluster').scrollIntoView()", vec![])
             .await
             .map_err(|e| e.to_string())?;

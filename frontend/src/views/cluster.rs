@@ -67,6 +67,7 @@ pub(crate) fn controller_state_name(lang: Lang, state: &str) -> String {
         "active" => "active",
         "follower" => "follower",
         "stopped" => "stopped",
+        "paused" => "paused",
         "unattached" => "no leader known",
         "prospective" => "asking for pre-votes",
         "candidate" => "asking for votes",
@@ -75,6 +76,26 @@ pub(crate) fn controller_state_name(lang: Lang, state: &str) -> String {
         other => return other.to_string(),
     };
     tr(lang, known).to_string()
+}
+
+/// The faults a KRaft controller can be given now, each as (button class, label, command):
+/// stop or start, pause or resume (a running one), isolate or heal.
+pub(crate) fn controller_faults(c: &ControllerView) -> Vec<(&'static str, &'static str, Command)> {
+    let controller = c.id;
+    let mut faults = vec![match c.state.as_str() {
+        "stopped" => ("start-controller", "Start", Command::StartController { controller }),
+        _ => ("stop-controller", "Stop", Command::StopController { controller }),
+    }];
+    match c.state.as_str() {
+        "stopped" => {}
+        "paused" => faults.push(("resume-controller", "Resume", Command::ResumeController { controller })),
+        _ => faults.push(("pause-controller", "Pause", Command::PauseController { controller })),
+    }
+    faults.push(match c.isolated {
+        true => ("heal-controller", "Heal", Command::HealController { controller }),
+        false => ("isolate-controller", "Isolate", Command::IsolateController { controller }),
+    });
+    faults
 }
 
 #[function_component(ClusterPanel)]
@@ -212,19 +233,16 @@ fn quorum(props: &QuorumProps) -> Html {
                 { for props.controllers.iter().map(|c| {
                     let id = c.id;
                     html! {
-                        <tr class={classes!("controller", format!("controller-{}", c.state))}
-                            data-controller={id.to_string()} data-state={c.state.clone()}>
+                        <tr class={classes!("controller", format!("controller-{}", c.state), c.isolated.then_some("controller-isolated"))}
+                            data-controller={id.to_string()} data-state={c.state.clone()} data-isolated={c.isolated.to_string()}>
                             <td>{ format!("controller-{id}") }</td>
-                            <td>{ controller_state_name(lang, &c.state) }</td>
+                            <td>{ controller_state_name(lang, &c.state) }
+                                if c.isolated { { format!(" · {}", tr(lang, "isolated")) } }</td>
                             <td>{ c.epoch }</td><td>{ c.log_end_offset }</td><td>{ c.high_watermark }</td>
-                            <td>
-                                if c.state == "stopped" {
-                                    <button class="start-controller" disabled={!props.ready}
-                                        onclick={fault(Command::StartController { controller: id })}>{ tr(lang, "Start") }</button>
-                                } else {
-                                    <button class="stop-controller" disabled={!props.ready}
-                                        onclick={fault(Command::StopController { controller: id })}>{ tr(lang, "Stop") }</button>
-                                }
+                            <td class="controller-faults">
+                                { for controller_faults(c).into_iter().map(|(class, text, command)| html! {
+                                    <button class={class} disabled={!props.ready} onclick={fault(command)}>{ tr(lang, text) }</button>
+                                }) }
                             </td>
                         </tr>
                     }

@@ -643,16 +643,20 @@ fn controller_box(
 ) -> Html {
     let (x, y) = (column_x(index), top + QUORUM_LABEL_PX);
     let name = format!("controller-{}", controller.id);
-    let role = super::cluster::controller_state_name(lang, &controller.state);
+    let mut role = super::cluster::controller_state_name(lang, &controller.state);
+    if controller.isolated {
+        role = format!("{role} · {}", tr(lang, "isolated"));
+    }
     let summary = trf(
         lang,
         "{} · epoch {} · metadata log {} · HW {}",
         &[&role, &controller.epoch, &controller.log_end_offset, &controller.high_watermark],
     );
-    let label = trf(lang, "{}: {} — choose to stop or start it", &[&name, &summary]);
+    let label = trf(lang, "{}: {} — choose to stop, pause or isolate it", &[&name, &summary]);
     html! {
-        <g class={classes!("map-controller", format!("controller-{}", controller.state))}
+        <g class={classes!("map-controller", format!("controller-{}", controller.state), controller.isolated.then_some("controller-isolated"))}
             data-controller={controller.id.to_string()} data-state={controller.state.clone()}
+            data-isolated={controller.isolated.to_string()}
             role="button" tabindex="0" aria-label={label.clone()}
             onclick={choose.reform(|_: MouseEvent| ())} onkeydown={on_activate(choose)}>
             <title>{ label }</title>
@@ -664,7 +668,8 @@ fn controller_box(
     }
 }
 
-/// What a chosen controller can do: stop, or start again once stopped.
+/// What a chosen controller can do, as a broker's: stop or start, pause or resume, isolate or
+/// heal.
 fn controller_actions(
     lang: Lang,
     controller: &ControllerView,
@@ -672,19 +677,18 @@ fn controller_actions(
     send: &Callback<Command>,
 ) -> Html {
     let id = controller.id;
-    let (class, text, command) = match controller.state.as_str() {
-        "stopped" => ("start-controller", "Start", Command::StartController { controller: id }),
-        _ => ("stop-controller", "Stop", Command::StopController { controller: id }),
+    let button = |(class, text, command): (&'static str, &'static str, Command)| {
+        let send = send.clone();
+        let onclick = Callback::from(move |_: MouseEvent| {
+            send.emit(command.clone());
+            send.emit(Command::DescribeCluster);
+        });
+        html! { <button class={class} disabled={!ready} {onclick}>{ tr(lang, text) }</button> }
     };
-    let send = send.clone();
-    let onclick = Callback::from(move |_: MouseEvent| {
-        send.emit(command.clone());
-        send.emit(Command::DescribeCluster);
-    });
     html! {
         <p class="map-actions" id="controller-actions" data-controller={id.to_string()}>
             <strong>{ format!("controller-{id}") }</strong>
-            <button class={class} disabled={!ready} {onclick}>{ tr(lang, text) }</button>
+            { for super::cluster::controller_faults(controller).into_iter().map(button) }
             <span class="hint">{ tr(lang, "kite cluster stop-controller: when the active one stops, the others elect a new one once their fetch timeout passes; without a majority nothing in the cluster's metadata can change") }</span>
         </p>
     }

@@ -206,8 +206,13 @@ pub(super) trait Brokers: Send {
             "This cluster is one broker without a controller quorum or metadata log; run several (kite serve --brokers 3).",
         ))
     }
-    /// Stops a KRaft controller (`stop`), or starts a stopped one again.
-    fn stop_controller(&mut self, _now_ms: i64, _controller: i32, _stop: bool) -> Result<(), KafkaError> {
+    /// Stops, starts, pauses, resumes, isolates or heals a KRaft controller.
+    fn controller_fault(
+        &mut self,
+        _now_ms: i64,
+        _controller: i32,
+        _fault: ControllerFault,
+    ) -> Result<(), KafkaError> {
         Err(KafkaError::new(
             ErrorCode::InvalidRequest,
             "This cluster is one broker without a controller quorum; run several (kite serve --brokers 3).",
@@ -227,6 +232,37 @@ pub(super) trait Brokers: Send {
     /// What a client finds at `broker`'s listener.
     fn listener_reach(&self, _broker: BrokerId) -> ListenerReach {
         ListenerReach::Serving
+    }
+}
+
+/// What befalls a KRaft controller by an operator's hand (fault injection).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum ControllerFault {
+    /// The process stops; its files stay.
+    Stop,
+    /// It starts again over its files.
+    Start,
+    /// Frozen, state and all.
+    Pause,
+    /// Goes on from where it was paused.
+    Resume,
+    /// Cut off from everyone by a network partition.
+    Isolate,
+    /// Its network partition heals.
+    Heal,
+}
+
+impl ControllerFault {
+    /// What was done, for the trace.
+    fn done(self) -> &'static str {
+        match self {
+            ControllerFault::Stop => "stopped",
+            ControllerFault::Start => "started",
+            ControllerFault::Pause => "paused",
+            ControllerFault::Resume => "resumed",
+            ControllerFault::Isolate => "isolated",
+            ControllerFault::Heal => "healed",
+        }
     }
 }
 
@@ -1390,7 +1426,15 @@ impl Brokers for Replicated {
             .filter_map(|&id| {
                 let (epoch, _, log_end_offset, high_watermark) = quorum.voter(id)?;
                 let state = if active == Some(id) { "active" } else { quorum.role(id)? };
-                Some(ControllerView { id, state: state.into(), epoch, log_end_offset, high_watermark })
+                let isolated = self.local.isolated_controllers.contains(&id);
+                Some(ControllerView {
+                    id,
+                    state: state.into(),
+                    epoch,
+                    log_end_offset,
+                    high_watermark,
+                    isolated,
+                })
             })
             .collect()
     }
@@ -1404,31 +1448,48 @@ impl Brokers for Replicated {
         super::metadata_log::describe(&self.local.controllers, controller, from_offset, max_entries)
     }
 
-    fn stop_controller(&mut self, now_ms: i64, controller: i32, stop: bool) -> Result<(), KafkaError> {
+    fn controller_fault(
+        &mut self,
+        now_ms: i64,
+        controller: i32,
+        fault: ControllerFault,
+    ) -> Result<(), KafkaError> {
         self.catch_up(now_ms);
-        let ids = self.local.controllers.ids();
+        let quorum = &self.local.controllers;
+        let ids = quorum.ids();
+        let refuse = |why: String| Err(KafkaError::new(ErrorCode::InvalidRequest, why));
         if !ids.contains(&controller) {
             let last = ids.len().saturating_sub(1);
-            return Err(KafkaError::new(
-                ErrorCode::InvalidRequest,
-                format!("There is no controller {controller}: controllers are 0 to {last}."),
-            ));
+            return refuse(format!("There is no controller {controller}: controllers are 0 to {last}."));
         }
-        let running = self.local.controllers.is_running(controller);
-        if running != stop {
-            let state = if stop { "already stopped" } else { "not stopped" };
-            return Err(KafkaError::new(
-                ErrorCode::InvalidRequest,
-                format!("Controller {controller} is {state}."),
-            ));
+        let (running, paused) = (quorum.is_running(controller), quorum.is_paused(controller));
+        let isolated = self.local.isolated_controllers.contains(&controller);
+        let state = match fault {
+            ControllerFault::Stop if !running => Some("already stopped"),
+            ControllerFault::Start if running => Some("not stopped"),
+            ControllerFault::Pause if !running => Some("stopped; start it first"),
+            ControllerFault::Pause if paused => Some("already paused"),
+            ControllerFault::Resume if !paused => Some("not paused"),
+            ControllerFault::Isolate if isolated => Some("already isolated"),
+            ControllerFault::Heal if !isolated => Some("not isolated"),
+            _ => None,
+        };
+        if let Some(state) = state {
+            return refuse(format!("Controller {controller} is {state}."));
         }
-        let (now, what) = (self.local.now_ms, if stop { "stopped" } else { "started" });
-        if stop {
-            self.local.stop_controller(controller);
-        } else {
-            self.local.start_controller(controller);
+        match fault {
+            ControllerFault::Stop => self.local.stop_controller(controller),
+            ControllerFault::Start => self.local.start_controller(controller),
+            ControllerFault::Pause | ControllerFault::Resume => {
+                self.local.pause_controller(controller, fault == ControllerFault::Pause)
+            }
+            ControllerFault::Isolate => _ = self.local.isolated_controllers.insert(controller),
+            ControllerFault::Heal => _ = self.local.isolated_controllers.remove(&controller),
         }
-        self.local.trace.push(now, Event::Fault { description: format!("controller-{controller} {what}") });
+        let now = self.local.now_ms;
+        self.local
+            .trace
+            .push(now, Event::Fault { description: format!("controller-{controller} {}", fault.done()) });
         Ok(())
     }
 

@@ -921,9 +921,12 @@ impl Cluster {
                 | Command::ResumeBroker { broker }
                 | Command::IsolateBroker { broker }
                 | Command::HealBroker { broker } => format!("Broker {broker}"),
-                Command::StopController { controller } | Command::StartController { controller } => {
-                    format!("Controller {controller}")
-                }
+                Command::StopController { controller }
+                | Command::StartController { controller }
+                | Command::PauseController { controller }
+                | Command::ResumeController { controller }
+                | Command::IsolateController { controller }
+                | Command::HealController { controller } => format!("Controller {controller}"),
                 _ => "This".to_string(),
             };
             return Err(KafkaError::new(
@@ -932,6 +935,7 @@ impl Cluster {
             ));
         }
         let brokers = &mut self.brokers;
+        use brokers::ControllerFault::{Heal, Isolate, Pause, Resume, Start, Stop};
         match fault {
             Command::StopBroker { broker } => brokers.stop_broker(now_ms, broker),
             Command::StartBroker { broker } => brokers.start_broker(now_ms, broker).map(|()| {
@@ -942,8 +946,14 @@ impl Cluster {
                     self.brokers.set_topic_config(now_ms, &state.name, &state.config);
                 }
             }),
-            Command::StopController { controller } => brokers.stop_controller(now_ms, controller, true),
-            Command::StartController { controller } => brokers.stop_controller(now_ms, controller, false),
+            Command::StopController { controller } => brokers.controller_fault(now_ms, controller, Stop),
+            Command::StartController { controller } => brokers.controller_fault(now_ms, controller, Start),
+            Command::PauseController { controller } => brokers.controller_fault(now_ms, controller, Pause),
+            Command::ResumeController { controller } => brokers.controller_fault(now_ms, controller, Resume),
+            Command::IsolateController { controller } => {
+                brokers.controller_fault(now_ms, controller, Isolate)
+            }
+            Command::HealController { controller } => brokers.controller_fault(now_ms, controller, Heal),
             Command::PauseBroker { broker } => brokers.pause_broker(now_ms, broker, true),
             Command::ResumeBroker { broker } => brokers.pause_broker(now_ms, broker, false),
             Command::IsolateBroker { broker } => brokers.isolate_broker(now_ms, broker, true),
@@ -2288,6 +2298,10 @@ fn is_fault(command: &Command) -> bool {
             | Command::StartBroker { .. }
             | Command::StopController { .. }
             | Command::StartController { .. }
+            | Command::PauseController { .. }
+            | Command::ResumeController { .. }
+            | Command::IsolateController { .. }
+            | Command::HealController { .. }
             | Command::PauseBroker { .. }
             | Command::ResumeBroker { .. }
             | Command::IsolateBroker { .. }

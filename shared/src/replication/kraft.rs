@@ -98,6 +98,16 @@ struct Leading {
 struct ControllerNode {
     voter: QuorumNode<MetadataRecord>,
     running: bool,
+    /// Frozen (a long GC pause, a stopped VM): it keeps its state, hears nothing, does nothing;
+    /// resumed, it goes on from where it was, however stale.
+    paused: bool,
+}
+
+impl ControllerNode {
+    /// Running and not paused: it keeps time and answers.
+    fn awake(&self) -> bool {
+        self.running && !self.paused
+    }
 }
 
 /// The controller quorum: the voters, the controllers the leading ones run, and what the last
@@ -138,7 +148,7 @@ impl Controllers {
             .map(|&id| {
                 let voter =
                     QuorumNode::start(id, &ids, QuorumState::default(), None, Vec::new(), now_ms, rng);
-                (id, ControllerNode { voter, running: true })
+                (id, ControllerNode { voter, running: true, paused: false })
             })
             .collect();
         Controllers {
@@ -227,7 +237,7 @@ impl Controllers {
     fn best_voter(&self) -> Option<VoterId> {
         self.nodes
             .iter()
-            .filter(|(_, n)| n.running)
+            .filter(|(_, n)| n.awake())
             .max_by_key(|&(&id, n)| (n.voter.last_entry_epoch(), n.voter.end_offset(), std::cmp::Reverse(id)))
             .map(|(&id, _)| id)
     }
@@ -242,8 +252,14 @@ impl Controllers {
         &self.ids
     }
 
-    /// The active controller: the leader of the latest epoch among the running voters.
+    /// The active controller: the leader of the latest epoch among the running voters, unless
+    /// it is paused (nobody gets an answer from it).
     pub fn active(&self) -> Option<VoterId> {
+        self.newest_leader().filter(|id| !self.nodes[id].paused)
+    }
+
+    /// The leader of the latest epoch, paused or not.
+    fn newest_leader(&self) -> Option<VoterId> {
         self.leading.iter().max_by_key(|(_, l)| l.epoch).map(|(&id, _)| id)
     }
 
@@ -258,7 +274,7 @@ impl Controllers {
     /// The metadata as the active controller holds it, or as the last one did while none is
     /// active.
     pub fn state(&self) -> &Controller {
-        match self.active() {
+        match self.newest_leader() {
             Some(id) => &self.leading[&id].controller,
             None => &self.last_known,
         }
@@ -278,18 +294,22 @@ impl Controllers {
     /// Voter `id`'s role in the quorum (`QuorumNode::role_name`), or `stopped`.
     pub fn role(&self, id: VoterId) -> Option<&'static str> {
         let node = self.nodes.get(&id)?;
-        Some(if node.running { node.voter.role_name() } else { "stopped" })
+        Some(match (node.running, node.paused) {
+            (false, _) => "stopped",
+            (true, true) => "paused",
+            (true, false) => node.voter.role_name(),
+        })
     }
 
     /// Every voter's timers, then every leading controller's periodic work.
     pub fn tick(&mut self, now_ms: i64, rng: &mut Rng, out: &mut ControllersOut, trace: &mut Trace) {
-        for (&id, node) in self.nodes.iter_mut().filter(|(_, n)| n.running) {
+        for (&id, node) in self.nodes.iter_mut().filter(|(_, n)| n.awake()) {
             let mut sent = Vec::new();
             node.voter.tick(now_ms, rng, &mut sent);
             out.quorum.extend(sent.into_iter().map(|(to, m)| (id, to, m)));
         }
         self.settle(now_ms, out, trace);
-        let ids: Vec<VoterId> = self.leading.keys().copied().collect();
+        let ids: Vec<VoterId> = self.leading.keys().copied().filter(|id| self.nodes[id].awake()).collect();
         for id in ids {
             self.on_leader(id, now_ms, out, trace, |controller, sent, trace| {
                 controller.tick(now_ms, sent, trace)
@@ -309,7 +329,7 @@ impl Controllers {
         out: &mut ControllersOut,
         trace: &mut Trace,
     ) {
-        let Some(node) = self.nodes.get_mut(&to).filter(|n| n.running) else { return };
+        let Some(node) = self.nodes.get_mut(&to).filter(|n| n.awake()) else { return };
         let mut sent = Vec::new();
         node.voter.handle(now_ms, from, message, rng, &mut sent);
         out.quorum.extend(sent.into_iter().map(|(t, m)| (to, t, m)));
@@ -327,7 +347,7 @@ impl Controllers {
         out: &mut ControllersOut,
         trace: &mut Trace,
     ) -> bool {
-        if !self.leading.contains_key(&to) {
+        if !self.leading.contains_key(&to) || !self.nodes[&to].awake() {
             return false;
         }
         self.on_leader(to, now_ms, out, trace, |controller, sent, trace| {
@@ -353,9 +373,23 @@ impl Controllers {
     /// stay on its disk.
     pub fn crash(&mut self, id: VoterId) {
         if let Some(node) = self.nodes.get_mut(&id) {
-            node.running = false;
+            (node.running, node.paused) = (false, false);
         }
         self.step_down(id);
+    }
+
+    /// Freezes controller `id` (`pause`), or lets it go on from where it was: a leader resumed
+    /// after the others elected another still believes it leads until its fetch timeout or the
+    /// new leader's epoch tells it otherwise.
+    pub fn pause(&mut self, id: VoterId, pause: bool) {
+        if let Some(node) = self.nodes.get_mut(&id) {
+            node.paused = pause;
+        }
+    }
+
+    /// Whether controller `id` is paused.
+    pub fn is_paused(&self, id: VoterId) -> bool {
+        self.nodes.get(&id).is_some_and(|n| n.paused)
     }
 
     /// The controller starts again over what it kept.
@@ -433,7 +467,7 @@ impl Controllers {
     /// Each running voter whose committed log has grown `snapshot_interval_records` past its
     /// snapshot replaces that prefix with a new one: the controller state it builds, as records.
     fn take_snapshots(&mut self, now_ms: i64) {
-        for node in self.nodes.values_mut().filter(|n| n.running) {
+        for node in self.nodes.values_mut().filter(|n| n.awake()) {
             let voter = &mut node.voter;
             let (start, committed) = (voter.log_start_offset(), voter.high_watermark());
             if committed - start < self.snapshot_interval_records {

@@ -45,6 +45,8 @@ pub struct LocalCluster {
     /// Brokers cut off by a network partition: they run, but nothing they send or are sent
     /// arrives.
     pub isolated: BTreeSet<BrokerId>,
+    /// Controllers cut off the same way, from the other voters, the brokers and the clients.
+    pub isolated_controllers: BTreeSet<VoterId>,
     /// Single links a network partition cut, both ways (each pair kept in order): what one end
     /// sends the other is lost, while both still reach everyone else.
     pub cut_links: BTreeSet<(LinkEnd, LinkEnd)>,
@@ -126,6 +128,7 @@ impl LocalCluster {
             keep_trace: true,
             down: BTreeSet::new(),
             isolated: BTreeSet::new(),
+            isolated_controllers: BTreeSet::new(),
             cut_links: BTreeSet::new(),
             queue: VecDeque::new(),
             deferred: BTreeSet::new(),
@@ -152,6 +155,12 @@ impl LocalCluster {
         &mut self,
         change: impl FnOnce(&mut Controller, &mut Outbox, &mut Trace) -> T,
     ) -> Option<T> {
+        // An admin's request reaches no controller cut off from the clients: it would wait for
+        // an answer until a reachable one is elected.
+        let active = self.controllers.active()?;
+        if !self.reachable(NodeId::Client(0), NodeId::Voter(active)) {
+            return None;
+        }
         let mut out = ControllersOut::default();
         let result = self.controllers.act(self.now_ms, &mut out, &mut self.trace, change);
         self.enqueue_controllers(out);
@@ -187,6 +196,14 @@ impl LocalCluster {
     /// only when the other voters notice it is gone (their fetch timeout), as in Kafka.
     pub fn stop_controller(&mut self, id: VoterId) {
         self.controllers.crash(id);
+    }
+
+    /// Freezes controller `id` (`pause`) or lets it go on (`Controllers::pause`).
+    pub fn pause_controller(&mut self, id: VoterId, pause: bool) {
+        self.controllers.pause(id, pause);
+        if !pause {
+            self.tick();
+        }
     }
 
     /// Starts controller `id` again over what it kept; it rejoins as a follower (or stands for
@@ -343,7 +360,11 @@ impl LocalCluster {
 
     /// Whether what `from` sends reaches `to`: neither is isolated and their link is not cut.
     pub fn reachable(&self, from: NodeId, to: NodeId) -> bool {
-        let isolated = |node: NodeId| matches!(node, NodeId::Broker(id) if self.isolated.contains(&id));
+        let isolated = |node: NodeId| match node {
+            NodeId::Broker(id) => self.isolated.contains(&id),
+            NodeId::Voter(id) => self.isolated_controllers.contains(&id),
+            NodeId::Controller | NodeId::Client(_) => false,
+        };
         if isolated(from) || isolated(to) {
             return false;
         }

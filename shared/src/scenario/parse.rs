@@ -138,7 +138,7 @@ fn duration_ms(word: Option<&String>) -> Result<i64, String> {
 fn broker(step: &str, words: &[String]) -> Result<i32, String> {
     match words.get(1).map(String::as_str) {
         Some("broker") => number(&format!("{step} broker"), words.get(2)),
-        _ if step == "stop" || step == "start" => {
+        _ if matches!(step, "stop" | "start" | "resume" | "isolate" | "heal") => {
             Err(format!("expected `{step} broker N` or `{step} controller N`"))
         }
         _ => Err(format!("expected `{step} broker N`")),
@@ -389,6 +389,19 @@ fn delete(words: &[String]) -> Result<Action, String> {
     no_more(words, used).map(|()| Action::Request(command))
 }
 
+/// `stop|start|pause|resume|isolate|heal controller N`.
+fn controller_fault(step: &str, words: &[String]) -> Result<Command, String> {
+    let controller = number(&format!("{step} controller"), words.get(2))?;
+    Ok(match step {
+        "stop" => Command::StopController { controller },
+        "start" => Command::StartController { controller },
+        "pause" => Command::PauseController { controller },
+        "resume" => Command::ResumeController { controller },
+        "isolate" => Command::IsolateController { controller },
+        _ => Command::HealController { controller },
+    })
+}
+
 fn step(words: &[String], line_text: &str) -> Result<Action, String> {
     let first = words[0].as_str();
     let request = |command: Command, used: usize| no_more(words, used).map(|()| Action::Request(command));
@@ -422,16 +435,12 @@ fn step(words: &[String], line_text: &str) -> Result<Action, String> {
             _ => Err("expected `add broker`".into()),
         },
         "remove" => request(Command::RemoveBroker { broker: broker(first, words)? }, 3),
-        "stop" | "start" if words.get(1).map(String::as_str) == Some("controller") => {
-            let controller = number(&format!("{first} controller"), words.get(2))?;
-            request(
-                if first == "stop" {
-                    Command::StopController { controller }
-                } else {
-                    Command::StartController { controller }
-                },
-                3,
-            )
+        // `pause controller N` exactly: a reader's pause may say anything.
+        "stop" | "start" | "pause" | "resume" | "isolate" | "heal"
+            if words.get(1).map(String::as_str) == Some("controller")
+                && (first != "pause" || words.len() == 3) =>
+        {
+            request(controller_fault(first, words)?, 3)
         }
         "stop" => request(Command::StopBroker { broker: broker(first, words)? }, 3),
         "start" => request(Command::StartBroker { broker: broker(first, words)? }, 3),
@@ -840,5 +849,30 @@ heal broker 0
         let (from, to) = link("clients", "broker-2");
         assert_eq!(script.steps[1].action, Action::Request(Command::HealLink { from, to }));
         assert_eq!(script.steps[2].action, Action::Request(Command::HealBroker { broker: 0 }));
+    }
+
+    #[test]
+    fn a_controller_is_stopped_paused_or_cut_off_like_a_broker() {
+        let script = parse(
+            "pause controller 0
+resume controller 0
+isolate controller 1
+heal controller 1
+pause controller 2 is where it gets interesting
+",
+        )
+        .unwrap();
+        let requests: Vec<&Action> = script.steps.iter().map(|s| &s.action).collect();
+        assert_eq!(
+            requests[..4],
+            [
+                &Action::Request(Command::PauseController { controller: 0 }),
+                &Action::Request(Command::ResumeController { controller: 0 }),
+                &Action::Request(Command::IsolateController { controller: 1 }),
+                &Action::Request(Command::HealController { controller: 1 }),
+            ]
+        );
+        // Anything longer is a reader's pause.
+        assert!(matches!(requests[4], Action::Pause { .. }), "{:?}", requests[4]);
     }
 }

@@ -947,11 +947,12 @@ fn cluster_described(brokers: &[crate::api::BrokerView], controllers: &[crate::a
         .unzip();
     // The quorum only when a controller is not in its everyday state, so that a line
     // about brokers stays about brokers.
-    if controllers.iter().any(|c| c.state != "active" && c.state != "follower") {
+    if controllers.iter().any(|c| c.isolated || (c.state != "active" && c.state != "follower")) {
         for c in controllers {
             let epoch = if c.state == "active" { format!(" (epoch {})", c.epoch) } else { String::new() };
-            en.push(format!("controller-{} {}{epoch}", c.id, c.state));
-            ko.push(format!("controller-{}: {}{epoch}", c.id, controller_state_ko(&c.state)));
+            let (cut_en, cut_ko) = if c.isolated { (", isolated", ", 격리됨") } else { ("", "") };
+            en.push(format!("controller-{} {}{epoch}{cut_en}", c.id, c.state));
+            ko.push(format!("controller-{}: {}{epoch}{cut_ko}", c.id, controller_state_ko(&c.state)));
         }
     }
     Said::new(en.join(", "), ko.join(", "))
@@ -961,6 +962,7 @@ fn cluster_described(brokers: &[crate::api::BrokerView], controllers: &[crate::a
 fn controller_state_ko(state: &str) -> &str {
     match state {
         "stopped" => "정지됨",
+        "paused" => "일시 정지",
         "unattached" => "leader 모름",
         "prospective" => "사전 투표 요청 중",
         "candidate" => "투표 요청 중",
