@@ -15,7 +15,7 @@ pub(crate) struct SimArgs {
     seeds: Range<u64>,
     /// Fault kinds the nemesis injects, comma-separated: `crash`, `partition` (isolate, cut off
     /// from the brokers, network partitions, flaky links), `pause`, `disk` (full, slow),
-    /// `controller` (crash, isolate, or cut a KRaft controller off from the others); or `none`.
+    /// `controller` (crash, pause, isolate, or cut a KRaft controller off from the others); or `none`.
     #[arg(long, default_value = "crash,partition,pause,disk,controller")]
     faults: String,
     /// KRaft controllers (quorum voters), 1 to 7.

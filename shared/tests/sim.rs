@@ -200,7 +200,7 @@ fn brokers_joining_and_leaving_under_faults_keep_every_acknowledged_write() {
 /// Seeds of the safe setting whose controller faults are checked for failovers below.
 const FAILOVER_SEEDS: u64 = 150;
 
-/// The nemesis crashes, isolates and cuts off controllers (the active one half the time); the
+/// The nemesis crashes, pauses, isolates and cuts off controllers (the active one half the time); the
 /// quorum elects another, which replays the metadata log and carries on: nothing committed is
 /// lost, brokers only ever act on committed metadata, and no acknowledged write is lost. The
 /// runs do fail over.

@@ -368,6 +368,9 @@ enum Fault {
     /// A controller is cut off from the other controllers only: brokers and clients still reach
     /// it (a leader there cannot commit, and should not act).
     ControllerCutOff(VoterId),
+    /// A controller is frozen (a long GC pause): what reaches it meanwhile is lost; resumed, a
+    /// leader of an old epoch goes on as if nothing happened until it learns otherwise.
+    ControllerPaused(VoterId),
 }
 
 impl Fault {
@@ -381,9 +384,10 @@ impl Fault {
             | Fault::DiskFull(b)
             | Fault::SlowDisk(b)
             | Fault::Flaky(b) => vec![b],
-            Fault::ControllerCrashed(_) | Fault::ControllerIsolated(_) | Fault::ControllerCutOff(_) => {
-                Vec::new()
-            }
+            Fault::ControllerCrashed(_)
+            | Fault::ControllerIsolated(_)
+            | Fault::ControllerCutOff(_)
+            | Fault::ControllerPaused(_) => Vec::new(),
             // The brokers on the named side; the others are cut off from them, but they are
             // the ones the fault "is".
             Fault::Split { side } => {
@@ -929,9 +933,10 @@ impl World {
             .faults
             .iter()
             .filter_map(|f| match f {
-                Fault::ControllerCrashed(v) | Fault::ControllerIsolated(v) | Fault::ControllerCutOff(v) => {
-                    Some(*v)
-                }
+                Fault::ControllerCrashed(v)
+                | Fault::ControllerIsolated(v)
+                | Fault::ControllerCutOff(v)
+                | Fault::ControllerPaused(v) => Some(*v),
                 _ => None,
             })
             .collect();
@@ -944,6 +949,7 @@ impl World {
             Fault::ControllerCrashed(voter),
             Fault::ControllerIsolated(voter),
             Fault::ControllerCutOff(voter),
+            Fault::ControllerPaused(voter),
         ];
         let fault = kinds[(self.rng.next_u64() % kinds.len() as u64) as usize];
         self.apply(fault);
@@ -1082,6 +1088,10 @@ impl World {
                     "cut controller-{id} off from the other controllers (brokers and clients still reach it)"
                 )
             }
+            Fault::ControllerPaused(id) => {
+                self.controllers.pause(id, true);
+                format!("pause controller-{id}")
+            }
         };
         self.trace.push(self.now, Event::Fault { description });
     }
@@ -1140,6 +1150,10 @@ impl World {
                 self.isolated_controllers.remove(&id);
                 self.cut_off_controllers.remove(&id);
                 format!("reconnect controller-{id}")
+            }
+            Fault::ControllerPaused(id) => {
+                self.controllers.pause(id, false);
+                format!("resume controller-{id}")
             }
         };
         self.trace.push(self.now, Event::Fault { description });
