@@ -514,7 +514,7 @@ impl LocalCluster {
 pub fn not_controller() -> KafkaError {
     KafkaError::new(
         ErrorCode::NotController,
-        "No controller is active: the KRaft quorum elects one once its voters notice the last one is gone.",
+        "No active controller can be reached: the KRaft quorum elects one once its voters notice the last one is gone.",
     )
 }
 

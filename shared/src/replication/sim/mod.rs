@@ -373,6 +373,9 @@ enum Fault {
     ControllerPaused(VoterId),
 }
 
+/// A message on its way: from, to, what.
+type Envelope = (NodeId, NodeId, Message);
+
 impl Fault {
     /// The brokers it affects.
     fn brokers(self) -> Vec<BrokerId> {
@@ -449,7 +452,7 @@ struct World {
     splits: Vec<u64>,
     /// Messages on their way, by arrival time: boxed, so the map moves pointers, not messages,
     /// as it rebalances (moving whole messages was a sixth of a run's time).
-    network: BTreeMap<(i64, u64), Box<(NodeId, NodeId, Message)>>,
+    network: BTreeMap<(i64, u64), Box<Envelope>>,
     sequence: u64,
     trace: Trace,
     history: History,
