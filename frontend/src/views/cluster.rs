@@ -13,9 +13,6 @@ use crate::i18n::{Lang, tr, trf};
 use crate::state::ClusterView;
 use crate::views::network::NetworkEditor;
 
-/// How often the view asks for the cluster and the topics again.
-pub const REFRESH_INTERVAL_MS: i32 = 1_000;
-
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub cluster: Option<ClusterView>,
@@ -104,7 +101,7 @@ pub fn cluster_panel(props: &Props) -> Html {
     {
         let send = props.send.clone();
         use_effect_with(props.ready, move |&ready| {
-            super::every(REFRESH_INTERVAL_MS, ready, move || {
+            super::every(super::REFRESH_INTERVAL_MS, ready, move || {
                 send.emit(Command::DescribeCluster);
                 send.emit(Command::ListTopics);
                 send.emit(Command::GetMetrics);

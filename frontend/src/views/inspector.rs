@@ -11,7 +11,7 @@ use kite_shared::api::{Command, KafkaExchangeView, KafkaFrameView};
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use super::cluster::REFRESH_INTERVAL_MS;
+use super::REFRESH_INTERVAL_MS;
 use crate::i18n::{Lang, tr, trf};
 
 #[derive(Properties, PartialEq)]

@@ -28,7 +28,7 @@ pub fn metadata_log(props: &Props) -> Html {
         use_effect_with(props.ready, move |&ready| {
             let describe =
                 Command::DescribeMetadataLog { controller: None, from_offset: None, max_entries: None };
-            super::every(super::cluster::REFRESH_INTERVAL_MS, ready, move || send.emit(describe.clone()))
+            super::every(super::REFRESH_INTERVAL_MS, ready, move || send.emit(describe.clone()))
         });
     }
     let Some(log) = &props.log else { return Html::default() };

@@ -99,6 +99,9 @@ fn use_seen<T: Clone + 'static>(on_screen: bool, epoch: u64, value: T) -> T {
     shown.0.clone()
 }
 
+/// How often the cluster's views (and the protocol inspector) ask the engine again.
+pub const REFRESH_INTERVAL_MS: i32 = 1_000;
+
 /// Runs `tick` every `interval_ms` while `active`; the returned function stops it (an effect's
 /// destructor). `FnMut`, not `Fn`: wasm-bindgen 0.2.130 cannot bind a `dyn Fn()` closure once
 /// wasm-opt has run on the module ("failed to find `0` in function table").
