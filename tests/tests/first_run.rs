@@ -233,9 +233,10 @@ async fn a_newcomer_starts_with_one_click_and_sees_no_error() {
         click(&client, "#txn-begin").await?;
         wait_for(&client, "#txn-coordinator[data-state='Empty']").await?;
         click(&client, "#produce-send").await?;
-        let open = wait_for(&client, "#txn-state[data-open='true']").await?;
-        let said = open.text().await.map_err(|e| e.to_string())?;
-        assert!(said.starts_with("Transaction open: 1 records to orders-"), "{said}");
+        // The state says "open" as soon as the partition is added, its record a moment later.
+        let open_with_its_record = r##"const s = document.querySelector("#txn-state[data-open='true']");
+            return !!s && s.textContent.startsWith('Transaction open: 1 records to orders-');"##;
+        until(&client, open_with_its_record, serde_json::json!(true)).await?;
         wait_for(&client, ".partition .lso").await?;
         wait_for(&client, ".record.txn-open").await?;
         // The page's consumer has read orders: its positions go with the transaction as the

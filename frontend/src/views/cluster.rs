@@ -76,18 +76,17 @@ pub(crate) fn controller_state_name(lang: Lang, state: &str) -> String {
 }
 
 /// The faults a KRaft controller can be given now, each as (button class, label, command):
-/// stop or start, pause or resume (a running one), isolate or heal.
+/// a stopped one can only start; a running one stops, pauses or resumes, isolates or heals.
 pub(crate) fn controller_faults(c: &ControllerView) -> Vec<(&'static str, &'static str, Command)> {
     let controller = c.id;
-    let mut faults = vec![match c.state.as_str() {
-        "stopped" => ("start-controller", "Start", Command::StartController { controller }),
-        _ => ("stop-controller", "Stop", Command::StopController { controller }),
-    }];
-    match c.state.as_str() {
-        "stopped" => {}
-        "paused" => faults.push(("resume-controller", "Resume", Command::ResumeController { controller })),
-        _ => faults.push(("pause-controller", "Pause", Command::PauseController { controller })),
+    if c.state == "stopped" {
+        return vec![("start-controller", "Start", Command::StartController { controller })];
     }
+    let mut faults = vec![("stop-controller", "Stop", Command::StopController { controller })];
+    faults.push(match c.state.as_str() {
+        "paused" => ("resume-controller", "Resume", Command::ResumeController { controller }),
+        _ => ("pause-controller", "Pause", Command::PauseController { controller }),
+    });
     faults.push(match c.isolated {
         true => ("heal-controller", "Heal", Command::HealController { controller }),
         false => ("isolate-controller", "Isolate", Command::IsolateController { controller }),
