@@ -500,7 +500,7 @@ fn active_controller_is(cluster: &mut Cluster, now_ms: i64, expected: Option<i32
     match found {
         Some((id, epoch)) if Some(id) == expected => Ok(Said::new(
             format!("controller-{id} is the active controller (epoch {epoch})"),
-            format!("controller-{id}가 active 컨트롤러 (epoch {epoch})"),
+            format!("controller-{id}{} active 컨트롤러 (epoch {epoch})", subject_particle(id)),
         )),
         None if expected.is_none() => {
             Ok(Said::new("no active controller".to_string(), "active 컨트롤러 없음".to_string()))
@@ -956,6 +956,15 @@ fn cluster_described(brokers: &[crate::api::BrokerView], controllers: &[crate::a
         }
     }
     Said::new(en.join(", "), ko.join(", "))
+}
+
+/// The subject particle after a number read in Sino-Korean: 이 after a final consonant (영, 일,
+/// 삼, 육, 칠, 팔), 가 after a vowel (이, 사, 오, 구).
+fn subject_particle(number: i32) -> &'static str {
+    match number.rem_euclid(10) {
+        2 | 4 | 5 | 9 => "가",
+        _ => "이",
+    }
 }
 
 /// A KRaft controller's state (`ControllerView::state`) in Korean.
