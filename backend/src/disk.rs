@@ -249,6 +249,10 @@ impl PartitionStore for DiskPartitionStore {
     fn delete_file(&mut self, name: &str) -> Result<(), StorageError> {
         delete(&self.dir.join(name))
     }
+
+    fn sync_dir(&mut self) -> Result<(), StorageError> {
+        sync_dir(&self.dir)
+    }
 }
 
 /// A segment's `.log` file, open while `segment_files` has room for it. `len` is what this

@@ -519,6 +519,31 @@ mod tests {
         assert!(files.contains(&"00000000000000000004-0000000001.checkpoint".to_string()), "{files:?}");
     }
 
+    /// A follower sent a snapshot past its log starts its log over at the snapshot's end; if
+    /// the old segment's deletion never became durable (the directory was not synced before the
+    /// power went), it comes back beside the new one, offsets skipped between them. It is below
+    /// the snapshot, so the log opens without it.
+    #[test]
+    fn a_segment_below_the_snapshot_whose_deletion_was_undone_is_dropped_at_open() {
+        let state = QuorumState { epoch: 1, ..QuorumState::default() };
+        let old = PowerCutDisk::default();
+        let (mut store, _) = VoterStore::open(Box::new(old.store("controller-0")), &VOTERS).unwrap();
+        store.save(&voter(state, None, (0..3).map(|b| entry(1, Some(b))).collect()), 0).unwrap();
+        let new = PowerCutDisk::default();
+        let (mut store, _) = VoterStore::open(Box::new(new.store("controller-0")), &VOTERS).unwrap();
+        let snapshot = Snapshot { end_offset: 10, last_epoch: 1, records: vec![record(9)] };
+        store.save(&voter(state, Some(snapshot.clone()), vec![entry(1, Some(10))]), 0).unwrap();
+        let mut files = new.power_cut();
+        let stale =
+            old.power_cut().into_iter().filter(|((_, name), _)| name.starts_with("00000000000000000000."));
+        files.extend(stale);
+        let disk = PowerCutDisk::with_files(files);
+        let kept = reopen(&disk);
+        assert_eq!((kept.snapshot, kept.log), (Some(snapshot), vec![entry(1, Some(10))]));
+        let files = disk.store("controller-0").partition(METADATA_LOG_DIR).unwrap().list().unwrap();
+        assert!(!files.contains(&"00000000000000000000.log".to_string()), "{files:?}");
+    }
+
     #[test]
     fn after_a_failed_write_the_log_is_opened_again_and_the_rest_written() {
         let disk = PowerCutDisk::default();

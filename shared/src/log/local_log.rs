@@ -223,7 +223,8 @@ pub struct OpenReport {
     pub truncated_bytes: usize,
     /// Where and why recovery cut.
     pub stopped_by: Option<String>,
-    /// Segments after a cut, deleted as Kafka does.
+    /// Segments after a cut, deleted as Kafka does, and segments wholly below the log start
+    /// whose deletion a crash interrupted.
     pub deleted_segments: Vec<i64>,
     /// Segments whose index files were missing or not sane and were rebuilt.
     pub rebuilt_indexes: usize,
@@ -437,7 +438,18 @@ impl LocalLog {
         checkpoints: OpenCheckpoints,
     ) -> Result<(LocalLog, OpenReport), LogError> {
         let mut report = OpenReport::default();
-        let bases = finish_interrupted_work(store.as_mut(), &mut report)?;
+        let mut bases = finish_interrupted_work(store.as_mut(), &mut report)?;
+        // Segments wholly below the checkpointed log start are a deletion the crash interrupted
+        // (a segment's unlink is durable only at the directory's next sync): they hold nothing
+        // the log still has, and the one after them may not follow on from their end.
+        let start = checkpoints.log_start_offset.unwrap_or(0);
+        let stale = bases.windows(2).take_while(|pair| pair[1] <= start).count();
+        for base in bases.drain(..stale) {
+            for suffix in [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX] {
+                store.delete_file(&file_name(base, suffix)).map_err(LogError::Storage)?;
+            }
+            report.deleted_segments.push(base);
+        }
         let mut log = LocalLog {
             config,
             store,
@@ -1143,8 +1155,14 @@ impl LocalLog {
         }
         let floor = kept.unwrap_or(offset);
         let doomed: Vec<i64> = self.segments.range(floor + 1..).map(|(&base, _)| base).rev().collect();
+        let removed = !doomed.is_empty();
         for base in doomed {
             self.remove_segment(base)?;
+        }
+        // The later segments' deletion is made durable before the cut: a power cut between them
+        // would otherwise bring them back after a shortened segment, offsets skipped between.
+        if removed {
+            self.store.sync_dir().map_err(|e| self.poison(e))?;
         }
         // The cut is made durable at once: a power cut that undid it would bring back batches
         // this log has disowned, under leader epochs it has since given other offsets.
@@ -1176,6 +1194,8 @@ impl LocalLog {
         for base in doomed {
             self.remove_segment(base)?;
         }
+        // Durable before the log's start moves past them (see `truncate_to`).
+        self.store.sync_dir().map_err(|e| self.poison(e))?;
         // A segment already at `offset` (this log's own, ended there) keeps nothing either.
         if let Some(segment) = self.segments.get_mut(&offset)
             && let Err(e) = segment.truncate_to(offset).and_then(|_| segment.flush())

@@ -331,6 +331,13 @@ impl PartitionStore for PowerCutPartition {
         disk.delete(&self.dir, name);
         Ok(())
     }
+
+    fn sync_dir(&mut self) -> Result<(), StorageError> {
+        let mut disk = self.disk.lock();
+        disk.fault("sync", &self.dir)?;
+        disk.sync_dir(&self.dir);
+        Ok(())
+    }
 }
 
 /// A segment's `.log` on a [`PowerCutDisk`], reached by its path as the disk store reaches its

@@ -99,6 +99,12 @@ pub trait PartitionStore: Send {
     fn rename(&mut self, from: &str, to: &str) -> Result<(), StorageError>;
     /// Deletes `name`; deleting a missing file is not an error.
     fn delete_file(&mut self, name: &str) -> Result<(), StorageError>;
+    /// Makes the directory's entries durable (an fsync of the directory): the files deleted
+    /// before it stay deleted after a power cut. By default nothing: a store whose every change
+    /// is durable at once, or none is until the host commits it whole.
+    fn sync_dir(&mut self) -> Result<(), StorageError> {
+        Ok(())
+    }
 }
 
 /// A whole broker's storage: its partition directories and its own small files (checkpoints,
