@@ -308,7 +308,7 @@ fn print_cluster(described: Reply, output: Output, out: &mut impl Write) -> Resu
                 "cluster_id": cluster_id, "controller": controller, "partitions": partitions,
                 "brokers": brokers.iter().map(|b| serde_json::json!({
                     "id": b.id, "state": b.state, "replicas": b.replicas, "leaders": b.leaders,
-                    "leaving": b.leaving,
+                    "leaving": b.leaving, "metadata_offset": b.metadata_offset,
                 })).collect::<Vec<_>>(),
                 "under_replicated": names(&under_replicated), "offline": names(&offline),
                 "cut_links": cut_links,
@@ -321,9 +321,11 @@ fn print_cluster(described: Reply, output: Output, out: &mut impl Write) -> Resu
             writeln!(out, "ClusterId: {cluster_id}\tController: {controller}\tBrokers: {}", brokers.len())
                 .map_err(io)?;
             for b in &brokers {
+                // A KRaft broker is an observer of the quorum: how far it has fetched the log.
+                let fetched = b.metadata_offset.map(|o| format!("\tMetadataOffset: {o}")).unwrap_or_default();
                 writeln!(
                     out,
-                    "\tBroker: {}\tState: {}\tReplicas: {}\tLeaders: {}{}",
+                    "\tBroker: {}\tState: {}\tReplicas: {}\tLeaders: {}{}{fetched}",
                     b.id,
                     b.state,
                     b.replicas,

@@ -319,6 +319,10 @@ fn korean_quorum(text: &str) -> Option<&'static str> {
         }
         "active" => "active",
         "follower" => "follower",
+        "observer" => "observer",
+        "Brokers are observers: they fetch the committed metadata log from the active controller, without a vote, and replay it. Their LEO is how far they have." => {
+            "브로커는 observer입니다. 투표권 없이 active 컨트롤러에서 확정된 메타데이터 로그를 fetch해서 차례대로 재생합니다. 브로커의 LEO는 어디까지 가져왔는지를 나타냅니다."
+        }
         "no leader known" => "leader 모름",
         "asking for pre-votes" => "사전 투표 요청 중",
         "asking for votes" => "투표 요청 중",

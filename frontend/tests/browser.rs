@@ -315,7 +315,14 @@ async fn the_network_editor_cuts_and_heals_links() {
     use kite_shared::api::BrokerView;
     use wasm_bindgen::JsCast;
     let brokers: Vec<BrokerView> = (0..3)
-        .map(|id| BrokerView { id, state: "up".into(), replicas: 1, leaders: 0, leaving: false })
+        .map(|id| BrokerView {
+            id,
+            state: "up".into(),
+            replicas: 1,
+            leaders: 0,
+            leaving: false,
+            metadata_offset: None,
+        })
         .collect();
     assert_eq!(link_nodes(&brokers), ["controller", "broker-0", "broker-1", "broker-2", "clients"]);
     let cut_links = vec![["controller".to_string(), "broker-0".to_string()]];
@@ -818,6 +825,7 @@ fn the_map_draws_each_replica_by_its_role() {
         replicas: 0,
         leaders: 0,
         leaving: false,
+        metadata_offset: Some(0),
     };
     let cluster = ClusterView {
         controller: 0,

@@ -119,7 +119,7 @@ mod benches {
                 let newcomer = (0..4).find(|b| !replicas.contains(b)).unwrap();
                 let target = vec![newcomer, replicas[1], replicas[2]];
                 let now = cluster.now_ms;
-                cluster.act(|c, out, trace| c.reassign(now, &tp, Some(target), out, trace)).unwrap().unwrap();
+                cluster.act(|c, trace| c.reassign(now, &tp, Some(target), trace)).unwrap().unwrap();
                 cluster.pump();
                 while cluster.controller().reassignments().next().is_some() {
                     cluster.advance(LOCAL_TICK_MS);
@@ -154,7 +154,7 @@ mod benches {
             })
             .bench_local_values(|mut cluster| {
                 let now = cluster.now_ms;
-                cluster.act(|c, out, trace| c.remove_broker(now, 0, out, trace)).unwrap().unwrap();
+                cluster.act(|c, trace| c.remove_broker(now, 0, trace)).unwrap().unwrap();
                 cluster.pump();
                 while !cluster.controller().is_removed(0) {
                     cluster.advance(LOCAL_TICK_MS);

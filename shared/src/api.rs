@@ -847,6 +847,10 @@ pub struct BrokerView {
     /// which it leaves the cluster.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub leaving: bool,
+    /// How far it has fetched and replayed the metadata log (`__cluster_metadata`) as a KRaft
+    /// observer: the offset of the next record it wants. Absent for a single broker (no quorum).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata_offset: Option<i64>,
 }
 
 /// How many metadata log entries `describe_metadata_log` answers with when not told.

@@ -407,3 +407,65 @@ fn a_data_directory_from_before_the_quorum_opens_with_its_metadata() {
     assert_eq!(older.store("controller").read_file(METADATA_LOG_FILE).unwrap(), None);
     assert!(older.holds("controller-0") && older.holds("controller-2"));
 }
+
+/// The brokers are the quorum's observers: every running broker fetches the committed metadata
+/// log up to the active controller's high watermark, through topic creations and brokers
+/// stopping (their controlled shutdowns are metadata changes too); a stopped one stays where it
+/// stopped until it starts again and catches up.
+#[test]
+fn running_brokers_fetch_the_metadata_log_up_to_the_high_watermark() {
+    let mut cluster = Cluster::replicated_in_memory(1, 3, T0);
+    cluster.allow_faults = true;
+    let fetched = |cluster: &mut Cluster, now_ms: i64| -> (i64, Vec<(i32, String, Option<i64>)>) {
+        let Reply::ClusterDescribed { controllers, brokers, .. } =
+            cluster.handle(now_ms, Command::DescribeCluster)
+        else {
+            panic!("no description")
+        };
+        let active = controllers.iter().find(|c| c.state == "active").expect("an active controller");
+        (active.high_watermark, brokers.into_iter().map(|b| (b.id, b.state, b.metadata_offset)).collect())
+    };
+    let mut now = T0 + 100;
+    assert!(matches!(create(&mut cluster, now, "orders"), Reply::TopicCreated { .. }));
+    now += 100;
+    let (high_watermark, brokers) = fetched(&mut cluster, now);
+    assert!(
+        brokers.iter().all(|(_, _, offset)| *offset == Some(high_watermark)),
+        "{high_watermark}: {brokers:?}"
+    );
+    for broker in [0, 1] {
+        now += 100;
+        let reply = cluster.handle(now, Command::StopBroker { broker });
+        assert!(matches!(reply, Reply::ClusterDescribed { .. }), "{reply:?}");
+    }
+    // A topic the one running broker can hold: more metadata the stopped ones do not see.
+    let ledger = Command::CreateTopic {
+        name: "ledger".into(),
+        partitions: 2,
+        configs: BTreeMap::new(),
+        replication_factor: Some(1),
+    };
+    assert!(matches!(cluster.handle(now, ledger), Reply::TopicCreated { .. }));
+    now += 100;
+    let (high_watermark, brokers) = fetched(&mut cluster, now);
+    let running: Vec<_> = brokers.iter().filter(|(_, state, _)| state == "up").collect();
+    assert_eq!(running.len(), 1, "{brokers:?}");
+    assert_eq!(running[0].2, Some(high_watermark), "{brokers:?}");
+    let stopped = brokers.iter().filter(|(_, state, _)| state == "stopped");
+    assert!(
+        stopped.clone().count() == 2
+            && stopped.clone().all(|(_, _, o)| o.is_some_and(|o| o < high_watermark)),
+        "{high_watermark}: {brokers:?}"
+    );
+    for broker in [0, 1] {
+        now += 100;
+        let reply = cluster.handle(now, Command::StartBroker { broker });
+        assert!(matches!(reply, Reply::ClusterDescribed { .. }), "{reply:?}");
+    }
+    now += 2_000;
+    let (high_watermark, brokers) = fetched(&mut cluster, now);
+    assert!(
+        brokers.iter().all(|(_, _, offset)| *offset == Some(high_watermark)),
+        "{high_watermark}: {brokers:?}"
+    );
+}

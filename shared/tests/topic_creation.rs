@@ -200,8 +200,8 @@ fn a_paced_creation_makes_a_wide_topics_replica_logs_a_slice_per_turn() {
     let Reply::Error(refused) = &early else { panic!("{early:?}") };
     assert_eq!(refused.error, ErrorCode::NotLeaderOrFollower, "{refused:?}");
 
-    // Other clients' turns come between the slices, the clock moving past the controller's
-    // resend of every partition's state (METADATA_RESEND_INTERVAL_MS): they make no replica.
+    // Other clients' turns come between the slices, the clock moving on while the brokers keep
+    // fetching the metadata log: they make no replica.
     let (mut turns, mut now) = (1, 0);
     loop {
         now += 1_500;

@@ -620,6 +620,30 @@ fn a_replicated_cluster_like_kafkas_tools() {
         std::thread::sleep(std::time::Duration::from_millis(250));
     }
     assert!(kite(&server, &["cluster", "start-controller", &active], None).status.success());
+    // The brokers are the quorum's observers: each fetches the committed metadata log from the
+    // new active controller and catches up to its high watermark.
+    let field = |line: &str, name: &str| -> Option<i64> {
+        line.split(&format!("{name}: ")).nth(1)?.split('\t').next()?.parse().ok()
+    };
+    loop {
+        let quorum = stdout(&kite(&server, &["cluster", "describe"], None));
+        let high_watermark = quorum
+            .lines()
+            .find(|l| l.starts_with("\tController: ") && l.contains("State: active"))
+            .and_then(|l| field(l, "HighWatermark"));
+        let brokers: Vec<Option<i64>> = quorum
+            .lines()
+            .filter(|l| l.starts_with("\tBroker: "))
+            .map(|l| field(l, "MetadataOffset"))
+            .collect();
+        if high_watermark
+            .is_some_and(|hw| hw > 0 && !brokers.is_empty() && brokers.iter().all(|&o| o == Some(hw)))
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the brokers did not catch up: {quorum}");
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
     let refused = kite(&server, &["cluster", "stop-controller", "7"], None);
     assert!(
         String::from_utf8_lossy(&refused.stderr)

@@ -385,6 +385,17 @@ async fn produce_in_the_tab_and_on_the_server() {
         wait_for(&client, "#quorum tr[data-state='active']").await?;
         let listed = client.find_all(Locator::Css("#quorum tr.controller")).await.map_err(|e| e.to_string())?;
         assert_eq!(listed.len(), 3, "three controllers listed");
+        // Under them the brokers, the quorum's observers, each with how far it has fetched.
+        let observers = client.find_all(Locator::Css("#quorum tr.observer")).await.map_err(|e| e.to_string())?;
+        assert_eq!(observers.len(), 3, "three brokers observe the quorum");
+        // The running one has fetched everything the active controller has committed.
+        let running = ["0", "1", "2"].into_iter().find(|b| *b != leader && *b != second).unwrap_or("2");
+        wait_for(&client, &format!("#quorum tr.observer[data-broker='{running}'][data-behind='false']")).await?;
+        client
+            .execute("document.getElementById('quorum').scrollIntoView()", vec![])
+            .await
+            .map_err(|e| e.to_string())?;
+        screenshot(&client, "quorum").await?;
         // Its metadata log as it commits, newest first: the twelve newest records, the partitions'
         // changes as the brokers stopped above left their ISRs.
         wait_for(&client, "#metadata-log li[data-type='PartitionChangeRecord'][data-committed='true']").await?;

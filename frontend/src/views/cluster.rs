@@ -181,6 +181,7 @@ pub fn cluster_panel(props: &Props) -> Html {
                 }) }
             </ul>
             <Quorum controllers={cluster.controllers.clone()} metadata_log={props.metadata_log.clone()}
+                observers={cluster.brokers.iter().filter_map(|b| Some((b.id, b.metadata_offset?))).collect::<Vec<_>>()}
                 ready={props.ready} send={props.send.clone()} />
             <KafkaClients clients={cluster.kafka_clients.clone()} />
             if replicated {
@@ -194,6 +195,8 @@ pub fn cluster_panel(props: &Props) -> Html {
 #[derive(Properties, PartialEq)]
 struct QuorumProps {
     controllers: Vec<ControllerView>,
+    /// The brokers, observers of the quorum: each with how far it has fetched the log.
+    observers: Vec<(i32, i64)>,
     metadata_log: Option<crate::state::MetadataLogView>,
     ready: bool,
     send: Callback<Command>,
@@ -201,7 +204,8 @@ struct QuorumProps {
 
 /// The KRaft controller quorum, as `kafka-metadata-quorum describe --replication` lists it:
 /// each controller's role, the epoch it has seen, its metadata log's end and high watermark,
-/// and a Stop or Start. Nothing for a single broker, which is its own controller.
+/// and a Stop or Start; then the brokers, observers fetching the log, with how far they have.
+/// Nothing for a single broker, which is its own controller.
 #[function_component(Quorum)]
 fn quorum(props: &QuorumProps) -> Html {
     let lang = use_context::<Lang>().unwrap_or_default();
@@ -215,6 +219,7 @@ fn quorum(props: &QuorumProps) -> Html {
             send.emit(Command::DescribeCluster);
         })
     };
+    let committed = props.controllers.iter().find(|c| c.state == "active").map(|c| c.high_watermark);
     html! {
         <div class="quorum">
             <h3>{ tr(lang, "KRaft controller quorum") }</h3>
@@ -243,10 +248,22 @@ fn quorum(props: &QuorumProps) -> Html {
                         </tr>
                     }
                 }) }
+                { for props.observers.iter().map(|&(broker, offset)| {
+                    // Behind the active controller's high watermark: records it has yet to fetch.
+                    let behind = committed.is_some_and(|hw| offset < hw);
+                    html! {
+                        <tr class={classes!("observer", behind.then_some("observer-behind"))} data-broker={broker.to_string()}
+                            data-offset={offset.to_string()} data-behind={behind.to_string()}>
+                            <td>{ format!("broker-{broker}") }</td><td>{ tr(lang, "observer") }</td>
+                            <td></td><td>{ offset }</td><td></td><td></td>
+                        </tr>
+                    }
+                }) }
                 </tbody>
             </table>
             </div>
             <p class="hint">{ tr(lang, "The active controller is the quorum's leader: it makes every metadata change, committed once a majority holds it. Followers learn the high watermark with their next fetch, so theirs may trail.") }</p>
+            <p class="hint">{ tr(lang, "Brokers are observers: they fetch the committed metadata log from the active controller, without a vote, and replay it. Their LEO is how far they have.") }</p>
             <super::metadata_log::MetadataLog log={props.metadata_log.clone()} ready={props.ready} send={props.send.clone()} />
         </div>
     }

@@ -642,6 +642,7 @@ impl Brokers for SingleBroker {
         let partitions = self.logs.values().map(Vec::len).sum();
         let view = BrokerView {
             leaving: false,
+            metadata_offset: None,
             id: SINGLE_BROKER_ID,
             state: "up".into(),
             replicas: partitions,
@@ -712,18 +713,15 @@ pub(super) struct Replicated {
 impl Replicated {
     /// An admin's change on the active controller (NOT_CONTROLLER while the quorum elects
     /// one); what it sends is delivered at the next `pump`.
-    fn act<T>(
-        &mut self,
-        change: impl FnOnce(&mut Controller, &mut partition::Outbox, &mut Trace) -> T,
-    ) -> Result<T, KafkaError> {
+    fn act<T>(&mut self, change: impl FnOnce(&mut Controller, &mut Trace) -> T) -> Result<T, KafkaError> {
         self.local.act(change).ok_or_else(not_controller)
     }
 
-    /// A creation on the active controller: its PartitionUpdates paced when the host asked for
-    /// it (`pace_creations`).
+    /// A creation on the active controller: the replica logs the brokers make for it paced when
+    /// the host asked for it (`pace_creations`).
     fn act_creating<T>(
         &mut self,
-        change: impl FnOnce(&mut Controller, &mut partition::Outbox, &mut Trace) -> T,
+        change: impl FnOnce(&mut Controller, &mut Trace) -> T,
     ) -> Result<T, KafkaError> {
         match self.creation_pace {
             Some(per_turn) => self.local.act_paced(per_turn, change),
@@ -921,9 +919,8 @@ impl Replicated {
                 .map(|(_, id)| id);
             if let Some(leader) = best {
                 let now = self.local.now_ms;
-                let acted = self
-                    .local
-                    .act(|controller, out, trace| controller.recover_leader(now, &tp, leader, out, trace));
+                let acted =
+                    self.local.act(|controller, trace| controller.recover_leader(now, &tp, leader, trace));
                 self.local.pump();
                 recovered |= acted.is_some();
             }
@@ -950,7 +947,7 @@ impl Replicated {
         let unclean = config.unclean_leader_election_enable;
         // Without an active controller the brokers still have the config; the controller's
         // copy (min ISR, unclean election) is set from the topics file when one takes office.
-        let _ = self.local.act(|controller, out, _| controller.set_topic_config(name, min_isr, unclean, out));
+        let _ = self.local.act(|controller, _| controller.set_topic_config(name, min_isr, unclean));
         self.local.pump();
     }
 }
@@ -1012,7 +1009,7 @@ impl Brokers for Replicated {
         let min_isr = usize::try_from(config.min_insync_replicas).unwrap_or(1);
         let (now, unclean) = (self.local.now_ms, config.unclean_leader_election_enable);
         let mut rng = self.rng.clone();
-        let created = self.act_creating(|controller, out, trace| {
+        let created = self.act_creating(|controller, trace| {
             controller.create_topic(
                 now,
                 name,
@@ -1022,7 +1019,6 @@ impl Brokers for Replicated {
                 min_isr,
                 unclean,
                 &mut rng,
-                out,
                 trace,
             )
         });
@@ -1046,8 +1042,8 @@ impl Brokers for Replicated {
         self.catch_up(now_ms);
         let now = self.local.now_ms;
         let mut rng = self.rng.clone();
-        let created = self.act_creating(|controller, out, trace| {
-            controller.create_partitions(now, name, count, &mut rng, out, trace)
+        let created = self.act_creating(|controller, trace| {
+            controller.create_partitions(now, name, count, &mut rng, trace)
         });
         self.rng = rng;
         created??;
@@ -1076,7 +1072,7 @@ impl Brokers for Replicated {
 
     fn delete_topic(&mut self, now_ms: i64, name: &str, _partitions: i32) -> Result<(), KafkaError> {
         self.catch_up(now_ms);
-        self.act(|controller, _, _| controller.delete_topic(name))?;
+        self.act(|controller, _| controller.delete_topic(name))?;
         // The metadata first: a crash in between leaves directories no topic names.
         self.write_metadata().map_err(storage)?;
         for broker in &mut self.local.brokers {
@@ -1089,8 +1085,8 @@ impl Brokers for Replicated {
         self.catch_up(now_ms);
         let now = self.local.now_ms;
         let count = moves.len();
-        let acted = self.act(|controller, out, trace| {
-            moves.into_iter().map(|(tp, target)| controller.reassign(now, &tp, target, out, trace)).collect()
+        let acted = self.act(|controller, trace| {
+            moves.into_iter().map(|(tp, target)| controller.reassign(now, &tp, target, trace)).collect()
         });
         let mut results: Vec<Result<(), KafkaError>> = match acted {
             Ok(results) => results,
@@ -1115,8 +1111,8 @@ impl Brokers for Replicated {
     ) -> Vec<Result<(), KafkaError>> {
         self.catch_up(now_ms);
         let now = self.local.now_ms;
-        let acted = self.act(|controller, out, trace| {
-            tps.iter().map(|tp| controller.elect_leader(now, tp, election, out, trace)).collect()
+        let acted = self.act(|controller, trace| {
+            tps.iter().map(|tp| controller.elect_leader(now, tp, election, trace)).collect()
         });
         let mut results: Vec<Result<(), KafkaError>> = match acted {
             Ok(results) => results,
@@ -1370,7 +1366,8 @@ impl Brokers for Replicated {
                     "up"
                 };
                 let leaving = self.local.controller().is_leaving(broker.id);
-                BrokerView { id: broker.id, state: state.into(), replicas, leaders, leaving }
+                let metadata_offset = Some(broker.metadata.offset());
+                BrokerView { id: broker.id, state: state.into(), replicas, leaders, leaving, metadata_offset }
             })
             .collect();
         // The KRaft controller quorum runs beside the brokers and clients never reach it: like
@@ -1400,8 +1397,7 @@ impl Brokers for Replicated {
         let now = self.local.now_ms;
         // With no active controller the broker stops uncontrolled: the next one fences it when
         // its session runs out.
-        let _ =
-            self.local.act(|controller, out, trace| controller.controlled_shutdown(now, broker, out, trace));
+        let _ = self.local.act(|controller, trace| controller.controlled_shutdown(now, broker, trace));
         self.local.pump();
         self.local.down.insert(broker);
         let stopping = &mut self.local.brokers[index];
@@ -1507,8 +1503,7 @@ impl Brokers for Replicated {
     fn remove_broker(&mut self, now_ms: i64, broker: BrokerId) -> Result<usize, KafkaError> {
         self.catch_up(now_ms);
         let now = self.local.now_ms;
-        let moving =
-            self.act(|controller, out, trace| controller.remove_broker(now, broker, out, trace))??;
+        let moving = self.act(|controller, trace| controller.remove_broker(now, broker, trace))??;
         self.local.pump();
         // The added replicas start fetching now; a broker that held nothing is gone already.
         for _ in 0..MAX_REPLICATION_ROUNDS {

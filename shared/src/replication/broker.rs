@@ -1,8 +1,10 @@
 //! A broker (Kafka's `BrokerServer` with its `ReplicaManager` and replica fetchers): heartbeats
-//! to the controller, applies partition metadata (becoming leader or follower), answers produce
-//! and fetch as leader, fetches from leaders as follower.
+//! to the controller, fetches the metadata log and applies its partition states (becoming
+//! leader or follower), answers produce and fetch as leader, fetches from leaders as follower.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::metadata_image::MetadataImage;
 
 use super::partition::{FetchRequest, Outbox, Partition, PlantedBug, ProduceRequest};
 use super::protocol::{BrokerId, FetchData, Message, NodeId, PartitionState, TopicId, TopicPartition};
@@ -96,11 +98,14 @@ pub struct Broker {
     /// Each topic's log settings (from its configs), for the logs this broker opens; topics not
     /// named use Kafka's defaults.
     topic_configs: BTreeMap<String, LogConfig>,
-    /// Replicas a reassignment took away, with the (leader epoch, partition epoch) of the state
-    /// that did: an older state arriving late (the network reorders) must not bring an empty
-    /// replica back, maybe as a leader. A KRaft broker replays the metadata log in order and
-    /// never sees one.
-    removed: BTreeMap<TopicPartition, (i32, i32)>,
+    /// The metadata log as this broker has fetched and replayed it.
+    pub metadata: MetadataImage,
+    /// Replicas named to it whose logs it has yet to create, each waiting for its turn
+    /// (`creation_budget`); created then with the partition's state at that time.
+    pending_creations: BTreeSet<TopicPartition>,
+    /// How many more replica logs it may create now; `None`: no limit. A host pacing a wide
+    /// topic's creation sets it around each delivery (`LocalCluster::act_paced`).
+    pub creation_budget: Option<usize>,
 }
 
 impl Broker {
@@ -121,7 +126,9 @@ impl Broker {
             opened_from: None,
             last_checkpoint_ms: None,
             topic_configs: BTreeMap::new(),
-            removed: BTreeMap::new(),
+            metadata: MetadataImage::new(id, incarnation),
+            pending_creations: BTreeSet::new(),
+            creation_budget: None,
         }
     }
 
@@ -220,8 +227,7 @@ impl Broker {
     /// Drops a deleted topic's replicas: their logs and directories go.
     pub fn remove_topic(&mut self, topic: &str) -> Result<(), String> {
         self.topic_configs.remove(topic);
-        // A topic created again under the name starts its epochs over.
-        self.removed.retain(|tp, _| tp.topic != topic);
+        self.pending_creations.retain(|tp| tp.topic != topic);
         let tps: Vec<TopicPartition> =
             self.partitions.keys().filter(|tp| tp.topic == topic).cloned().collect();
         for tp in tps {
@@ -232,6 +238,33 @@ impl Broker {
             }
         }
         Ok(())
+    }
+
+    /// Creates up to `budget` of the replica logs waiting for their turn (`creation_budget`),
+    /// each with its partition's state as replayed now: a topic deleted since gets nothing.
+    pub fn create_pending(&mut self, now_ms: i64, budget: &mut usize, out: &mut Outbox, trace: &mut Trace) {
+        let mut groups = CoordinatorOutput::default();
+        while *budget > 0 {
+            let Some(tp) = self.pending_creations.pop_first() else { break };
+            let Some(state) = self.metadata.state(&tp).filter(|s| s.replicas.contains(&self.id)) else {
+                continue;
+            };
+            *budget -= 1;
+            let (state, paced) = (state.clone(), self.creation_budget.take());
+            self.apply_partition_state(now_ms, state, out, &mut groups, trace);
+            self.creation_budget = paced;
+        }
+        self.settle_coordinator(now_ms, out, groups, trace);
+    }
+
+    /// Whether replica logs wait for their turn to be created.
+    pub fn has_pending_creations(&self) -> bool {
+        !self.pending_creations.is_empty()
+    }
+
+    /// Whether `tp`'s replica waits for its turn to be created here.
+    pub fn is_pending_creation(&self, tp: &TopicPartition) -> bool {
+        self.pending_creations.contains(tp)
     }
 
     /// Drops one replica a reassignment removed from this broker: its log and directory go. A
@@ -383,7 +416,6 @@ impl Broker {
     pub fn restart(self, incarnation: u64, unclean: bool) -> Broker {
         let mut broker = Broker::new(self.id, incarnation, self.config);
         broker.unclean_restart = unclean;
-        broker.removed = self.removed;
         for (tp, old) in self.partitions {
             broker.partitions.insert(tp.clone(), broker.replica(tp, old.log));
         }
@@ -419,39 +451,38 @@ impl Broker {
         self.settle_coordinator(now_ms, out, groups, trace);
     }
 
-    /// The controller's state of one of our partitions: its log created if it is new to us (a log
-    /// that cannot be opened takes the log directory offline), then applied.
-    fn apply_partition_update(
+    /// A partition state replayed from the metadata log: a replica moved away is removed, one
+    /// new to us gets its log (now, or at its turn when the host paces creations; a log that
+    /// cannot be opened takes the log directory offline), and the state is applied.
+    fn apply_partition_state(
         &mut self,
         now_ms: i64,
         state: PartitionState,
-        incarnation: u64,
         out: &mut Outbox,
         groups: &mut CoordinatorOutput,
         trace: &mut Trace,
     ) {
-        if incarnation != self.incarnation {
-            return;
-        }
-        let epochs = (state.leader_epoch, state.partition_epoch);
         if !state.replicas.contains(&self.id) {
             // A reassignment moved the partition away: the replica stops and its log goes (KRaft's
-            // broker deletes a partition the metadata no longer places on it) — unless the state
-            // is older than the one it holds (sent before it was added again, delivered late).
-            let held = self.partitions.get(&state.tp).and_then(|p| p.state.as_ref());
-            if held.is_some_and(|h| (h.leader_epoch, h.partition_epoch) >= epochs) {
+            // broker deletes a partition the metadata no longer places on it).
+            self.pending_creations.remove(&state.tp);
+            if self.partitions.contains_key(&state.tp) {
+                self.remove_replica(now_ms, &state.tp, groups, trace);
+            }
+            return;
+        }
+        if !self.partitions.contains_key(&state.tp) {
+            // Created at its turn, with the state the image holds then.
+            if self.pending_creations.contains(&state.tp) {
                 return;
             }
-            let newest = self.removed.get(&state.tp).map_or(epochs, |&seen| seen.max(epochs));
-            self.removed.insert(state.tp.clone(), newest);
-            self.remove_replica(now_ms, &state.tp, groups, trace);
-            return;
-        }
-        if self.removed.get(&state.tp).is_some_and(|&seen| epochs <= seen) {
-            return;
-        }
-        self.removed.remove(&state.tp);
-        if !self.partitions.contains_key(&state.tp) {
+            if let Some(budget) = &mut self.creation_budget {
+                if *budget == 0 {
+                    self.pending_creations.insert(state.tp.clone());
+                    return;
+                }
+                *budget -= 1;
+            }
             match self.create_log(&state.tp, state.topic_id) {
                 Ok(log) => {
                     self.partitions.insert(state.tp.clone(), self.replica(state.tp.clone(), log));
@@ -487,8 +518,10 @@ impl Broker {
         trace: &mut Trace,
     ) {
         match message {
-            Message::PartitionUpdate { state, incarnation } => {
-                self.apply_partition_update(now_ms, state, incarnation, out, groups, trace);
+            Message::MetadataFetchResponse { high_watermark, result } => {
+                for state in self.metadata.answered(now_ms, high_watermark, result, out) {
+                    self.apply_partition_state(now_ms, state, out, groups, trace);
+                }
             }
             Message::Produce { tp, correlation, .. } if self.disk_full || self.log_dir_offline => {
                 // The append fails: the log directory goes offline (nothing was written).
@@ -553,6 +586,7 @@ impl Broker {
             }
             // Only the controllers and clients receive these.
             Message::BrokerHeartbeat { .. }
+            | Message::MetadataFetch { .. }
             | Message::Quorum(_)
             | Message::AlterPartition { .. }
             | Message::ProduceResponse { .. }
@@ -766,6 +800,7 @@ impl Broker {
             };
             out.push((NodeId::Controller, heartbeat));
         }
+        self.metadata.poll(now_ms, out);
         if self.log_dir_offline {
             return;
         }
@@ -816,9 +851,11 @@ pub fn fault(trace: &mut Trace, now_ms: i64, description: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::replication::protocol::MetadataRecord;
+    use crate::replication::quorum::{Entry, FetchResult};
 
-    fn state(replicas: &[BrokerId], epochs: (i32, i32)) -> Message {
-        let state = PartitionState {
+    fn state(replicas: &[BrokerId], epochs: (i32, i32)) -> MetadataRecord {
+        MetadataRecord::Partition(PartitionState {
             tp: TopicPartition { topic: "t".into(), partition: 0 },
             topic_id: crate::ids::TopicId::ZERO,
             replicas: replicas.to_vec(),
@@ -830,29 +867,42 @@ mod tests {
             min_insync_replicas: 1,
             adding: Vec::new(),
             removing: Vec::new(),
-        };
-        Message::PartitionUpdate { state, incarnation: 1 }
+        })
     }
 
-    /// The network reorders: a state older than the one that removed a replica (or than the one
-    /// that added it back) arriving late changes nothing.
+    /// The broker learns its partitions from the metadata log it fetches: nothing before its own
+    /// registration, then each state in order — moved away deletes the replica, added again
+    /// creates it — and, while a host paces creations, new replicas wait for their turn.
     #[test]
-    fn a_late_older_state_neither_revives_nor_removes_a_replica() {
+    fn replicas_follow_the_metadata_log_the_broker_fetches() {
         let mut broker = Broker::new(0, 1, BrokerConfig::default());
         let (mut out, mut trace) = (Outbox::new(), Trace::default());
-        let mut deliver = |broker: &mut Broker, message| {
-            broker.handle(0, NodeId::Controller, message, &mut out, &mut trace)
-        };
         let tp = TopicPartition { topic: "t".into(), partition: 0 };
-        deliver(&mut broker, state(&[0, 1], (0, 0)));
-        assert!(broker.partitions.contains_key(&tp));
-        deliver(&mut broker, state(&[1, 2], (1, 2)));
+        let mut offset = 0;
+        let mut deliver = |broker: &mut Broker, records: Vec<MetadataRecord>| {
+            let entries: Vec<_> = records.into_iter().map(|r| Entry { epoch: 1, record: Some(r) }).collect();
+            let from = offset;
+            offset += entries.len() as i64;
+            let result = FetchResult::Entries { from, entries };
+            let answer = Message::MetadataFetchResponse { high_watermark: offset, result };
+            broker.handle(0, NodeId::Controller, answer, &mut out, &mut trace);
+        };
+        deliver(&mut broker, vec![state(&[0, 1], (0, 0))]);
+        assert!(broker.partitions.is_empty(), "not registered yet");
+        deliver(&mut broker, vec![MetadataRecord::RegisterBroker { broker: 0, incarnation: 1 }]);
+        assert!(broker.partitions.contains_key(&tp), "registered: its partitions as they are");
+        deliver(&mut broker, vec![state(&[1, 2], (1, 2))]);
         assert!(!broker.partitions.contains_key(&tp), "moved away: deleted");
-        deliver(&mut broker, state(&[0, 1], (0, 0)));
-        assert!(!broker.partitions.contains_key(&tp), "a late older state does not bring it back");
-        deliver(&mut broker, state(&[1, 2, 0], (1, 3)));
-        assert!(broker.partitions.contains_key(&tp), "added again by a newer state");
-        deliver(&mut broker, state(&[1, 2], (1, 2)));
-        assert!(broker.partitions.contains_key(&tp), "the late removal is older than the re-adding");
+        broker.creation_budget = Some(0);
+        deliver(&mut broker, vec![state(&[1, 2, 0], (1, 3))]);
+        assert!(!broker.partitions.contains_key(&tp) && broker.is_pending_creation(&tp), "waits its turn");
+        broker.creation_budget = None;
+        let mut budget = 1;
+        broker.create_pending(0, &mut budget, &mut out, &mut trace);
+        assert_eq!(
+            broker.partitions.get(&tp).and_then(|p| p.state.as_ref()).map(|s| s.partition_epoch),
+            Some(3)
+        );
+        assert!(!broker.has_pending_creations() && budget == 0);
     }
 }

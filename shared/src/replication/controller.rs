@@ -2,7 +2,7 @@
 //! registration and heartbeats, fencing after `broker.session.timeout.ms`, topic creation with
 //! Kafka's replica assignment, leader election (clean from the ISR in assignment order, unclean
 //! if enabled), AlterPartition, preferred-leader elections, partition reassignments
-//! (`reassignment`), and pushing partition state to the brokers that host each partition.
+//! (`reassignment`), each change a record of the metadata log the brokers fetch.
 
 use std::collections::BTreeMap;
 
@@ -16,17 +16,10 @@ use crate::trace::{Event, Trace};
 
 /// Kafka's `broker.session.timeout.ms` default.
 pub const BROKER_SESSION_TIMEOUT_MS: i64 = 9_000;
-/// How often the controller re-sends every partition's state (covers lost pushes; KRaft brokers
-/// fetch the metadata log continuously).
-pub const METADATA_RESEND_INTERVAL_MS: i64 = 1_000;
 /// How many records the metadata log may hold beyond twice what a snapshot of it would before
 /// the controller replaces it with that snapshot (KRaft snapshots and truncates its log the same
 /// way): a long-running cluster whose ISRs come and go must not grow it without end.
 pub const METADATA_LOG_SLACK_RECORDS: usize = 10_000;
-/// How many of the controller's periodic resends a replica a reassignment removed still gets
-/// its partition's state at (so it deletes its copy even if the first push was lost; a KRaft
-/// broker would read the change in the metadata log it fetches).
-pub const DEPARTED_REPLICA_RESENDS: u32 = 10;
 
 #[derive(Clone, Copy, Debug)]
 struct Registration {
@@ -47,9 +40,8 @@ pub struct Controller {
     preferred_leader_check_ms: i64,
     session_timeout_ms: i64,
     last_preferred_check_ms: i64,
-    last_resend_ms: i64,
-    /// Every change since the last snapshot, in order (KRaft's metadata log); brokers get the
-    /// resulting states pushed.
+    /// Every change since the last snapshot, in order (KRaft's metadata log, which the brokers
+    /// fetch once the quorum has committed it).
     metadata_log: Vec<MetadataRecord>,
     /// Where in `metadata_log` each partition's last recorded state is.
     recorded_at: BTreeMap<TopicPartition, usize>,
@@ -58,8 +50,6 @@ pub struct Controller {
     /// Records appended since the quorum last took them (`take_appended`), for it to
     /// replicate; `None` while no quorum runs this controller (nothing is kept then).
     appended: Option<Vec<MetadataRecord>>,
-    /// Replicas a completed reassignment removed, with the resends they still get.
-    departed: BTreeMap<(BrokerId, TopicPartition), u32>,
     /// Brokers decommissioned and unregistered: their heartbeats are not answered (a removed
     /// broker does not come back by heartbeating).
     removed: std::collections::BTreeSet<BrokerId>,
@@ -102,8 +92,6 @@ impl Controller {
             metadata_end_offset: 0,
             appended: None,
             last_preferred_check_ms: 0,
-            last_resend_ms: 0,
-            departed: BTreeMap::new(),
             removed: std::collections::BTreeSet::new(),
             planted_bug: None,
         }
@@ -204,7 +192,6 @@ impl Controller {
         controller.metadata_end_offset = records.len() as u64;
         controller.metadata_log = records;
         controller.last_preferred_check_ms = now_ms;
-        controller.last_resend_ms = now_ms;
         controller
     }
 
@@ -259,7 +246,6 @@ impl Controller {
         &mut self,
         now_ms: i64,
         broker: BrokerId,
-        out: &mut Outbox,
         trace: &mut Trace,
     ) -> Result<usize, KafkaError> {
         if !self.brokers.contains_key(&broker) {
@@ -288,7 +274,7 @@ impl Controller {
         trace.push(now_ms, Event::BrokerLeaving { broker, moving: moves.len() });
         let moving = moves.len();
         for (tp, target) in moves {
-            self.reassign(now_ms, &tp, Some(target), out, trace)?;
+            self.reassign(now_ms, &tp, Some(target), trace)?;
         }
         self.unregister_departed(now_ms, trace);
         Ok(moving)
@@ -305,19 +291,9 @@ impl Controller {
         for broker in done {
             self.brokers.remove(&broker);
             self.removed.insert(broker);
-            self.departed.retain(|(b, _), _| *b != broker);
             self.append(MetadataRecord::UnregisterBroker { broker });
             trace.push(now_ms, Event::BrokerUnregistered { broker });
         }
-    }
-
-    /// The PartitionUpdate `push` would send `broker` for `tp` now: the partition's current
-    /// state, addressed to the broker's registered incarnation. `None` when the partition is gone,
-    /// the broker is not registered, or it is no replica of it.
-    pub fn update_for(&self, broker: BrokerId, tp: &TopicPartition) -> Option<Message> {
-        let state = self.partitions.get(tp).filter(|state| state.replicas.contains(&broker))?;
-        let registration = self.brokers.get(&broker)?;
-        Some(Message::PartitionUpdate { state: state.clone(), incarnation: registration.incarnation })
     }
 
     /// Deletes a topic (Kafka's DeleteTopics: a RemoveTopicRecord). The brokers drop its
@@ -330,13 +306,7 @@ impl Controller {
 
     /// A topic's configs the controller acts on: `min.insync.replicas` (kept in each partition's
     /// state, which goes to the brokers) and `unclean.leader.election.enable`.
-    pub fn set_topic_config(
-        &mut self,
-        name: &str,
-        min_insync_replicas: usize,
-        unclean_election: bool,
-        out: &mut Outbox,
-    ) {
+    pub fn set_topic_config(&mut self, name: &str, min_insync_replicas: usize, unclean_election: bool) {
         self.unclean_election.insert(name.to_string(), unclean_election);
         let tps: Vec<TopicPartition> =
             self.partitions.keys().filter(|tp| tp.topic == name).cloned().collect();
@@ -345,22 +315,16 @@ impl Controller {
             if state.min_insync_replicas != min_insync_replicas {
                 state.min_insync_replicas = min_insync_replicas;
                 state.partition_epoch += 1;
-                self.push(&tp, out);
+                self.record(&tp);
             }
         }
     }
 
     /// A broker's controlled shutdown (KRaft: a heartbeat asking to shut down): it is fenced at
     /// once, leaving every ISR, and the partitions it led get new leaders before it stops.
-    pub fn controlled_shutdown(
-        &mut self,
-        now_ms: i64,
-        broker: BrokerId,
-        out: &mut Outbox,
-        trace: &mut Trace,
-    ) {
+    pub fn controlled_shutdown(&mut self, now_ms: i64, broker: BrokerId, trace: &mut Trace) {
         if self.alive(broker) {
-            self.fence(now_ms, broker, out, trace);
+            self.fence(now_ms, broker, trace);
         }
     }
 
@@ -368,14 +332,7 @@ impl Controller {
     /// ISR and ELR are empty because every member restarted uncleanly, gets `leader` — the
     /// replica the host found with the longest log — once every replica is back. Nothing
     /// acknowledged can be on a replica that is not back, so none is given up by choosing.
-    pub fn recover_leader(
-        &mut self,
-        now_ms: i64,
-        tp: &TopicPartition,
-        leader: BrokerId,
-        out: &mut Outbox,
-        trace: &mut Trace,
-    ) {
+    pub fn recover_leader(&mut self, now_ms: i64, tp: &TopicPartition, leader: BrokerId, trace: &mut Trace) {
         let alive: Vec<BrokerId> = self.brokers.iter().filter(|(_, r)| !r.fenced).map(|(&b, _)| b).collect();
         let Some(state) = self.partitions.get_mut(tp) else { return };
         let all_back = state.replicas.iter().all(|r| alive.contains(r));
@@ -387,7 +344,7 @@ impl Controller {
         }
         isr_of_one(state, leader, Vec::new(), now_ms, trace);
         set_leader(state, leader, now_ms, trace);
-        self.push(tp, out);
+        self.record(tp);
     }
 
     /// Kafka's AlterPartitionReassignments for one partition: moves it to `target`, or cancels
@@ -399,7 +356,6 @@ impl Controller {
         now_ms: i64,
         tp: &TopicPartition,
         target: Option<Vec<BrokerId>>,
-        out: &mut Outbox,
         trace: &mut Trace,
     ) -> Result<(), KafkaError> {
         let Some(current) = self.partitions.get(tp) else {
@@ -416,7 +372,6 @@ impl Controller {
             reassignment::validate(target, &registered)?;
         }
         let Some(state) = self.partitions.get_mut(tp) else { return Ok(()) };
-        let leaving = state.replicas.clone();
         match target {
             Some(target) => {
                 reassignment::start(state, target, now_ms, trace);
@@ -429,8 +384,7 @@ impl Controller {
             }
             None => reassignment::cancel(state, now_ms, trace)?,
         }
-        self.push(tp, out);
-        self.notify_departed(tp, &leaving, out);
+        self.record(tp);
         Ok(())
     }
 
@@ -443,7 +397,6 @@ impl Controller {
         now_ms: i64,
         tp: &TopicPartition,
         election: ElectionType,
-        out: &mut Outbox,
         trace: &mut Trace,
     ) -> Result<(), KafkaError> {
         let alive: Vec<BrokerId> = self.brokers.iter().filter(|(_, r)| !r.fenced).map(|(&b, _)| b).collect();
@@ -500,35 +453,13 @@ impl Controller {
                 trace.push(now_ms, election);
             }
         }
-        self.push(tp, out);
+        self.record(tp);
         Ok(())
     }
 
     /// Every partition being reassigned, with its state.
     pub fn reassignments(&self) -> impl Iterator<Item = &PartitionState> {
         self.partitions.values().filter(|s| reassignment::in_progress(s))
-    }
-
-    /// After a change that may have removed replicas of `tp`: those of `before` no longer among
-    /// its replicas get its state (and delete their copy), now and at the next resends.
-    fn notify_departed(&mut self, tp: &TopicPartition, before: &[BrokerId], out: &mut Outbox) {
-        let Some(state) = self.partitions.get(tp) else { return };
-        for &broker in before.iter().filter(|b| !state.replicas.contains(b)) {
-            self.departed.insert((broker, tp.clone()), DEPARTED_REPLICA_RESENDS);
-        }
-        self.send_departed(tp, out);
-    }
-
-    /// The partition's state to each replica a reassignment removed from it.
-    fn send_departed(&self, tp: &TopicPartition, out: &mut Outbox) {
-        let Some(state) = self.partitions.get(tp) else { return };
-        for (broker, _) in self.departed.keys().filter(|(_, t)| t == tp) {
-            if let Some(registration) = self.brokers.get(broker) {
-                let update =
-                    Message::PartitionUpdate { state: state.clone(), incarnation: registration.incarnation };
-                out.push((NodeId::Broker(*broker), update));
-            }
-        }
     }
 
     fn alive(&self, broker: BrokerId) -> bool {
@@ -550,7 +481,6 @@ impl Controller {
         min_insync_replicas: usize,
         unclean_election: bool,
         rng: &mut Rng,
-        out: &mut Outbox,
         trace: &mut Trace,
     ) -> Result<(), KafkaError> {
         // Only brokers the controller counts on get replicas (Kafka skips fenced brokers).
@@ -571,7 +501,7 @@ impl Controller {
         }
         self.append(MetadataRecord::Topic { name: name.to_string(), partitions, topic_id });
         let placement = Placement { brokers: &brokers, replication_factor, min_insync_replicas };
-        self.place_partitions(now_ms, name, topic_id, 0..partitions, placement, rng, out, trace);
+        self.place_partitions(now_ms, name, topic_id, 0..partitions, placement, rng, trace);
         self.unclean_election.insert(name.to_string(), unclean_election);
         Ok(())
     }
@@ -586,7 +516,6 @@ impl Controller {
         name: &str,
         count: i32,
         rng: &mut Rng,
-        out: &mut Outbox,
         trace: &mut Trace,
     ) -> Result<(), KafkaError> {
         let existing = self.partitions.keys().filter(|tp| tp.topic == name).count() as i32;
@@ -622,7 +551,7 @@ impl Controller {
             replication_factor,
             min_insync_replicas: template.min_insync_replicas,
         };
-        self.place_partitions(now_ms, name, template.topic_id, existing..count, placement, rng, out, trace);
+        self.place_partitions(now_ms, name, template.topic_id, existing..count, placement, rng, trace);
         Ok(())
     }
 
@@ -638,7 +567,6 @@ impl Controller {
         range: std::ops::Range<i32>,
         placement: Placement<'_>,
         rng: &mut Rng,
-        out: &mut Outbox,
         trace: &mut Trace,
     ) {
         let Placement { brokers, replication_factor, min_insync_replicas } = placement;
@@ -667,34 +595,26 @@ impl Controller {
                 Event::Election { tp: tp.clone(), leader: state.leader, leader_epoch: 0, unclean: false },
             );
             self.partitions.insert(tp.clone(), state);
-            self.push(&tp, out);
+            self.record(&tp);
         }
     }
 
-    /// Records a partition's state in the metadata log if it changed, and sends it to every
-    /// broker that hosts it.
-    fn push(&mut self, tp: &TopicPartition, out: &mut Outbox) {
-        let Some(state) = self.partitions.get(tp).cloned() else { return };
+    /// Records a partition's state in the metadata log if it changed: the brokers that host it
+    /// read it there.
+    fn record(&mut self, tp: &TopicPartition) {
+        let Some(state) = self.partitions.get(tp) else { return };
         let recorded = self.recorded_at.get(tp).and_then(|&at| match self.metadata_log.get(at) {
             Some(MetadataRecord::Partition(s)) => Some(s),
             _ => None,
         });
-        if recorded != Some(&state) {
+        if recorded != Some(state) {
             self.append(MetadataRecord::Partition(state.clone()));
-        }
-        for &replica in &state.replicas {
-            // Only registered brokers get state, addressed to their current incarnation.
-            if let Some(registration) = self.brokers.get(&replica) {
-                let update =
-                    Message::PartitionUpdate { state: state.clone(), incarnation: registration.incarnation };
-                out.push((NodeId::Broker(replica), update));
-            }
         }
     }
 
     /// A message for the controller: a broker's heartbeat (registers it, unfences it, or
     /// fences it when its log directory is offline), a leader's AlterPartition (applied if
-    /// current and valid; the state is pushed back either way), or a client's Metadata.
+    /// current and valid), or a client's Metadata.
     pub fn handle(
         &mut self,
         now_ms: i64,
@@ -709,14 +629,14 @@ impl Controller {
                     // Its replicas are gone until it restarts: fence it (elections move away),
                     // while it keeps heartbeating.
                     if self.brokers.get(&broker).is_some_and(|r| r.incarnation == incarnation && !r.fenced) {
-                        self.fence(now_ms, broker, out, trace);
+                        self.fence(now_ms, broker, trace);
                     }
                     if let Some(registration) = self.brokers.get_mut(&broker) {
                         registration.last_heartbeat_ms = now_ms;
                     }
                     return;
                 }
-                self.heartbeat(now_ms, broker, incarnation, unclean_restart, out, trace)
+                self.heartbeat(now_ms, broker, incarnation, unclean_restart, trace)
             }
             Message::AlterPartition { tp, leader, leader_epoch, partition_epoch, isr } => {
                 let Some(state) = self.partitions.get_mut(&tp) else { return };
@@ -732,15 +652,14 @@ impl Controller {
                         state.replicas.contains(r)
                             && (state.isr.contains(r) || registrations.get(r).is_some_and(|g| !g.fenced))
                     });
-                let leaving = state.replicas.clone();
                 if current && valid && isr != state.isr {
                     set_isr(state, isr, now_ms, trace);
                     // The last replica a reassignment adds joining the ISR completes it.
                     reassignment::maybe_complete(state, now_ms, trace);
                 }
-                // Answer with the state either way, so a stale leader learns.
-                self.push(&tp, out);
-                self.notify_departed(&tp, &leaving, out);
+                // A refused proposal changes nothing: the leader learns the state it missed from
+                // the metadata log, and retries (ALTER_PARTITION_RETRY_MS) otherwise.
+                self.record(&tp);
             }
             Message::Metadata { correlation } => {
                 let partitions = self.partitions.values().cloned().collect();
@@ -756,7 +675,6 @@ impl Controller {
         broker: BrokerId,
         incarnation: u64,
         unclean_restart: bool,
-        out: &mut Outbox,
         trace: &mut Trace,
     ) {
         if self.removed.contains(&broker) {
@@ -767,7 +685,7 @@ impl Controller {
         // A new incarnation replaces the old one, which is fenced first (KRaft's new broker
         // epoch): whatever it led gets a new leader before the restarted broker is back.
         if restarted && known.is_some_and(|r| !r.fenced) {
-            self.fence(now_ms, broker, out, trace);
+            self.fence(now_ms, broker, trace);
         }
         let was_fenced = self.brokers.get(&broker).is_none_or(|r| r.fenced);
         let leaving = known.is_some_and(|r| r.leaving);
@@ -793,12 +711,12 @@ impl Controller {
             if self.partitions.get(&tp).is_some_and(|s| s.leader.is_none()) {
                 self.elect(now_ms, &tp, trace);
             }
-            self.push(&tp, out);
+            self.record(&tp);
         }
     }
 
     /// Fences `broker`: it leaves every ISR, and the partitions it led get new leaders.
-    fn fence(&mut self, now_ms: i64, broker: BrokerId, out: &mut Outbox, trace: &mut Trace) {
+    fn fence(&mut self, now_ms: i64, broker: BrokerId, trace: &mut Trace) {
         if let Some(registration) = self.brokers.get_mut(&broker) {
             registration.fenced = true;
         }
@@ -817,7 +735,7 @@ impl Controller {
             if state.leader == Some(broker) {
                 self.elect(now_ms, &tp, trace);
             }
-            self.push(&tp, out);
+            self.record(&tp);
         }
     }
 
@@ -877,10 +795,10 @@ impl Controller {
         );
     }
 
-    /// Periodic work: fences brokers silent past the session timeout, moves leadership back to
-    /// preferred replicas that are in the ISR (every preferred-leader check), and re-sends every
-    /// partition's state (every `METADATA_RESEND_INTERVAL_MS`).
-    pub fn tick(&mut self, now_ms: i64, out: &mut Outbox, trace: &mut Trace) {
+    /// Periodic work: fences brokers silent past the session timeout, unregisters decommissioned
+    /// brokers left with no replica, and moves leadership back to preferred replicas that are in
+    /// the ISR (every preferred-leader check).
+    pub fn tick(&mut self, now_ms: i64, trace: &mut Trace) {
         self.compact_metadata_log();
         self.unregister_departed(now_ms, trace);
         let expired: Vec<BrokerId> = self
@@ -890,7 +808,7 @@ impl Controller {
             .map(|(&b, _)| b)
             .collect();
         for broker in expired {
-            self.fence(now_ms, broker, out, trace);
+            self.fence(now_ms, broker, trace);
         }
         if now_ms - self.last_preferred_check_ms >= self.preferred_leader_check_ms {
             self.last_preferred_check_ms = now_ms;
@@ -902,25 +820,9 @@ impl Controller {
                 {
                     let state = self.partitions.get_mut(&tp).expect("listed above");
                     set_leader(state, preferred, now_ms, trace);
-                    self.push(&tp, out);
+                    self.record(&tp);
                 }
             }
-        }
-        if now_ms - self.last_resend_ms >= METADATA_RESEND_INTERVAL_MS {
-            self.last_resend_ms = now_ms;
-            let tps: Vec<TopicPartition> = self.partitions.keys().cloned().collect();
-            for tp in tps {
-                self.push(&tp, out);
-            }
-            let departed: std::collections::BTreeSet<TopicPartition> =
-                self.departed.keys().map(|(_, tp)| tp.clone()).collect();
-            for tp in departed {
-                self.send_departed(&tp, out);
-            }
-            self.departed.retain(|(_, tp), left| {
-                *left = left.saturating_sub(1);
-                *left > 0 && self.partitions.contains_key(tp)
-            });
         }
     }
 }
@@ -1065,17 +967,17 @@ mod tests {
         for broker in 0..3 {
             heartbeat(&mut controller, 0, broker, 1, false);
         }
-        let (mut out, mut trace) = (Outbox::new(), Trace::default());
+        let mut trace = Trace::default();
         let mut rng = Rng::from_seed(7);
         controller
-            .create_topic(0, "t", TopicId::of_name("t"), 10, 3, 2, false, &mut rng, &mut out, &mut trace)
+            .create_topic(0, "t", TopicId::of_name("t"), 10, 3, 2, false, &mut rng, &mut trace)
             .unwrap();
         let mut longest = 0;
         for flap in 0..FLAPS {
             let now_ms = flap as i64;
             heartbeat(&mut controller, now_ms, 0, flap + 1, true);
             heartbeat(&mut controller, now_ms, 0, flap + 2, false);
-            controller.tick(now_ms, &mut out, &mut trace);
+            controller.tick(now_ms, &mut trace);
             longest = longest.max(controller.metadata_log().len());
         }
         assert!(controller.metadata_end_offset() > 3 * METADATA_LOG_SLACK_RECORDS as u64);

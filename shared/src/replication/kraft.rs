@@ -1,18 +1,22 @@
 //! The KRaft controllers (Kafka's `QuorumController` on each controller node): every one is a
 //! voter of the metadata quorum (`quorum`), and a voter that leads runs the `Controller` over
-//! the metadata log the quorum replicates. Whatever it decides is appended to that log first,
-//! and what it sends (partition states, heartbeat answers, metadata) goes out only once every
-//! record it has appended is committed, held by a majority: a controller cut off from the other
-//! voters, or one that crashes before its records commit, has told nobody anything the next
-//! active controller will not know. The host carries the voters' messages and delivers what is
-//! released; the checker's observations (`KraftObservations`) are kept as it goes.
+//! the metadata log the quorum replicates. Whatever it decides is appended to that log first;
+//! the brokers fetch the log as observers and get only what is committed, held by a majority,
+//! and what the controller answers clients goes out only once every record it has appended is
+//! committed: a controller cut off from the other voters, or one that crashes before its
+//! records commit, has told nobody anything the next active controller will not know. The host
+//! carries the voters' messages and delivers what is released; the checker's observations
+//! (`KraftObservations`) are kept as it goes.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::controller::Controller;
 use super::partition::{Outbox, PlantedBug};
-use super::protocol::{Message, MetadataRecord, NodeId, PartitionState, TopicPartition};
-use super::quorum::{Entry, QuorumMessage, QuorumNode, QuorumState, Snapshot, VoterId};
+use super::protocol::{BrokerId, Message, MetadataRecord, NodeId, PartitionState, TopicPartition};
+use super::quorum::{
+    Entry, FetchResult, MAX_QUORUM_FETCH_ENTRIES, QUORUM_FETCH_MAX_WAIT_MS, QuorumMessage, QuorumNode,
+    QuorumState, Snapshot, VoterId,
+};
 use crate::random::Rng;
 use crate::trace::{Event, Trace};
 
@@ -48,9 +52,9 @@ pub type DurableVoter = (QuorumState, Option<Snapshot<MetadataRecord>>, Vec<Entr
 /// is Kite's own code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlantedControllerBug {
-    /// A controller acts without a majority: what it decides is sent before its records commit,
-    /// so a controller cut off from the other voters (or one about to crash) still moves
-    /// leaders, while the majority elects another that moves them too.
+    /// A controller acts without a majority: the brokers fetching its metadata log get its
+    /// records before they commit, so a controller cut off from the other voters (or one about
+    /// to crash) still moves leaders, while the majority elects another that moves them too.
     NoQuorum,
 }
 
@@ -75,8 +79,8 @@ pub struct KraftObservations {
     pub lost: Vec<(i64, i32, Option<i32>)>,
     /// Every committed partition state: (partition, leader epoch, partition epoch).
     pub committed_states: BTreeSet<(TopicPartition, i32, i32)>,
-    /// Every partition state a controller sent a broker: (partition, leader epoch, partition
-    /// epoch).
+    /// Every partition state a controller's metadata log gave a fetching broker: (partition,
+    /// leader epoch, partition epoch).
     pub released_states: BTreeSet<(TopicPartition, i32, i32)>,
     /// The leader each sent leader epoch named: (partition, leader epoch) → broker.
     pub released_leaders: BTreeMap<(TopicPartition, i32), i32>,
@@ -84,13 +88,16 @@ pub struct KraftObservations {
     pub leader_epoch_conflicts: Vec<(TopicPartition, i32)>,
 }
 
-/// A voter that leads: its controller, the end of what it has appended, and what it decided
-/// but may not send before that commits (the log offset it waits for, and the messages).
+/// A voter that leads: its controller, the end of what it has appended, what it decided but
+/// may not send before that commits (the log offset it waits for, and the messages), and the
+/// brokers' metadata fetches it holds until there is more to give (broker → the offset asked,
+/// since when).
 struct Leading {
     epoch: i32,
     controller: Controller,
     proposed_end: i64,
     held: VecDeque<(i64, Outbox)>,
+    observers: BTreeMap<BrokerId, (i64, i64)>,
 }
 
 /// One controller node: a quorum voter, running or crashed (its log and quorum state are
@@ -311,9 +318,8 @@ impl Controllers {
         self.settle(now_ms, out, trace);
         let ids: Vec<VoterId> = self.leading.keys().copied().filter(|id| self.nodes[id].awake()).collect();
         for id in ids {
-            self.on_leader(id, now_ms, out, trace, |controller, sent, trace| {
-                controller.tick(now_ms, sent, trace)
-            });
+            self.on_leader(id, now_ms, out, trace, |controller, _, trace| controller.tick(now_ms, trace));
+            self.answer_observers(id, now_ms, out);
         }
     }
 
@@ -347,8 +353,27 @@ impl Controllers {
         out: &mut ControllersOut,
         trace: &mut Trace,
     ) -> bool {
-        if !self.leading.contains_key(&to) || !self.nodes[&to].awake() {
+        let awake = self.nodes.get(&to).is_some_and(|n| n.awake());
+        if let (Message::MetadataFetch { broker, .. }, true, false) =
+            (&message, awake, self.leading.contains_key(&to))
+        {
+            // Not the leader: the broker is told so at once and asks again after a backoff, as
+            // Kafka's observers do (it may have reached a bootstrap voter while none leads).
+            let voter = &self.nodes[&to].voter;
+            let result = FetchResult::NotLeader;
+            let answer = Message::MetadataFetchResponse { high_watermark: voter.high_watermark(), result };
+            out.released.push((to, vec![(NodeId::Broker(*broker), answer)]));
+            return true;
+        }
+        if !awake || !self.leading.contains_key(&to) {
             return false;
+        }
+        if let Message::MetadataFetch { broker, fetch_offset } = message {
+            if let Some(leading) = self.leading.get_mut(&to) {
+                leading.observers.insert(broker, (fetch_offset, now_ms));
+            }
+            self.answer_observers(to, now_ms, out);
+            return true;
         }
         self.on_leader(to, now_ms, out, trace, |controller, sent, trace| {
             controller.handle(now_ms, from, message, sent, trace)
@@ -363,10 +388,10 @@ impl Controllers {
         now_ms: i64,
         out: &mut ControllersOut,
         trace: &mut Trace,
-        change: impl FnOnce(&mut Controller, &mut Outbox, &mut Trace) -> T,
+        change: impl FnOnce(&mut Controller, &mut Trace) -> T,
     ) -> Option<T> {
         let id = self.active()?;
-        Some(self.on_leader(id, now_ms, out, trace, change))
+        Some(self.on_leader(id, now_ms, out, trace, |controller, _, trace| change(controller, trace)))
     }
 
     /// The controller process stops (crash or kill): it leads nothing; its log and quorum state
@@ -460,8 +485,50 @@ impl Controllers {
         for id in ids {
             self.observe_commits(id);
             self.release(id, out);
+            self.answer_observers(id, now_ms, out);
         }
         self.take_snapshots(now_ms);
+    }
+
+    /// Answers the brokers' metadata fetches leader `id` holds that it can answer now: with the
+    /// snapshot when they ask below its log's start, the committed records from their offset
+    /// (everything appended, when it acts without a majority), or nothing once one has waited
+    /// `QUORUM_FETCH_MAX_WAIT_MS`; the others stay held.
+    fn answer_observers(&mut self, id: VoterId, now_ms: i64, out: &mut ControllersOut) {
+        let no_quorum = self.planted_controller_bug == Some(PlantedControllerBug::NoQuorum);
+        let Some(leading) = self.leading.get_mut(&id) else { return };
+        if leading.observers.is_empty() {
+            return;
+        }
+        let voter = &self.nodes[&id].voter;
+        let high_watermark = voter.high_watermark();
+        let given = if no_quorum { voter.end_offset() } else { high_watermark };
+        let mut answers = Outbox::new();
+        leading.observers.retain(|&broker, &mut (offset, since_ms)| {
+            let result = match voter.snapshot() {
+                Some(snapshot) if offset < voter.log_start_offset() => {
+                    FetchResult::Snapshot(snapshot.clone())
+                }
+                _ if offset < given => {
+                    let end = given.min(offset + MAX_QUORUM_FETCH_ENTRIES as i64);
+                    let entries = (offset..end).filter_map(|o| voter.entry(o).cloned()).collect();
+                    FetchResult::Entries { from: offset, entries }
+                }
+                _ if now_ms - since_ms >= QUORUM_FETCH_MAX_WAIT_MS => {
+                    FetchResult::Entries { from: offset, entries: Vec::new() }
+                }
+                _ => return true,
+            };
+            let answer = Message::MetadataFetchResponse { high_watermark, result };
+            answers.push((NodeId::Broker(broker), answer));
+            false
+        });
+        if self.observe {
+            for (_, answer) in &answers {
+                observe_released(&mut self.observations, answer);
+            }
+        }
+        out.released.push((id, answers));
     }
 
     /// Each running voter whose committed log has grown `snapshot_interval_records` past its
@@ -502,7 +569,8 @@ impl Controllers {
             self.observations.activations.entry(epoch).or_default().insert(id);
         }
         trace.push(now_ms, Event::ControllerActivated { controller: id, epoch });
-        self.leading.insert(id, Leading { epoch, controller, proposed_end, held: VecDeque::new() });
+        let (held, observers) = (VecDeque::new(), BTreeMap::new());
+        self.leading.insert(id, Leading { epoch, controller, proposed_end, held, observers });
     }
 
     /// Voter `id` stops being a controller; the newest one that stops is what is read until
@@ -552,24 +620,12 @@ impl Controllers {
     fn release(&mut self, id: VoterId, out: &mut ControllersOut) {
         let high_watermark = self.nodes[&id].voter.high_watermark();
         let no_quorum = self.planted_controller_bug == Some(PlantedControllerBug::NoQuorum);
-        let observe = self.observe;
         let Some(leading) = self.leading.get_mut(&id) else { return };
         while let Some((needs, _)) = leading.held.front() {
             if *needs > high_watermark && !no_quorum {
                 break;
             }
             let (_, sent) = leading.held.pop_front().expect("looked at");
-            for (_, message) in sent.iter().filter(|_| observe) {
-                if let Message::PartitionUpdate { state, .. } = message {
-                    let observations = &mut self.observations;
-                    observations.released_states.insert(state_key(state));
-                    let Some(leader) = state.leader else { continue };
-                    let key = (state.tp.clone(), state.leader_epoch);
-                    if *observations.released_leaders.entry(key).or_insert(leader) != leader {
-                        observations.leader_epoch_conflicts.push((state.tp.clone(), state.leader_epoch));
-                    }
-                }
-            }
             out.released.push((id, sent));
         }
     }
@@ -584,6 +640,25 @@ fn voter_records(voter: &QuorumNode<MetadataRecord>, end: i64) -> Vec<MetadataRe
             .filter_map(|offset| voter.entry(offset).and_then(|e| e.record.clone())),
     );
     records
+}
+
+/// The partition states a metadata fetch's answer gives a broker join the observations.
+fn observe_released(observations: &mut KraftObservations, answer: &Message) {
+    let Message::MetadataFetchResponse { result, .. } = answer else { return };
+    let records: Vec<&MetadataRecord> = match result {
+        FetchResult::Entries { entries, .. } => entries.iter().filter_map(|e| e.record.as_ref()).collect(),
+        FetchResult::Snapshot(snapshot) => snapshot.records.iter().collect(),
+        FetchResult::Diverging { .. } | FetchResult::NotLeader => Vec::new(),
+    };
+    for record in records {
+        let MetadataRecord::Partition(state) = record else { continue };
+        observations.released_states.insert(state_key(state));
+        let Some(leader) = state.leader else { continue };
+        let key = (state.tp.clone(), state.leader_epoch);
+        if *observations.released_leaders.entry(key).or_insert(leader) != leader {
+            observations.leader_epoch_conflicts.push((state.tp.clone(), state.leader_epoch));
+        }
+    }
 }
 
 /// How a partition state is told apart in the observations.

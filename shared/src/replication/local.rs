@@ -51,12 +51,8 @@ pub struct LocalCluster {
     /// sends the other is lost, while both still reach everyone else.
     pub cut_links: BTreeSet<(LinkEnd, LinkEnd)>,
     queue: VecDeque<(NodeId, NodeId, Message)>,
-    /// Replica creations held back for later turns (`send_from_controller_paced`): a partition
-    /// and a broker it has yet to be told of. Updates the controller sends meanwhile (its resend
-    /// of every state each `METADATA_RESEND_INTERVAL_MS`) do not reach these until their turn.
-    deferred: BTreeSet<(TopicPartition, BrokerId)>,
-    /// While a paced change's messages are delivered (`act_paced`): how many more
-    /// PartitionUpdates go at once before the rest wait for `release_deferred`.
+    /// While a paced change's messages are delivered (`act_paced`): how many more replica logs
+    /// the brokers may create at once before the rest wait for `release_deferred`.
     pacing: Option<usize>,
     inbox: BTreeMap<u32, Vec<Message>>,
     rng: Rng,
@@ -131,7 +127,6 @@ impl LocalCluster {
             isolated_controllers: BTreeSet::new(),
             cut_links: BTreeSet::new(),
             queue: VecDeque::new(),
-            deferred: BTreeSet::new(),
             pacing: None,
             inbox: BTreeMap::new(),
             rng,
@@ -148,13 +143,10 @@ impl LocalCluster {
         self.controllers.state()
     }
 
-    /// An admin's change, made by the active controller; what it sends goes out once what it
-    /// appended is committed, from the next `pump` on (a host keeps the metadata first). `None`:
-    /// no controller is active (Kafka's NOT_CONTROLLER).
-    pub fn act<T>(
-        &mut self,
-        change: impl FnOnce(&mut Controller, &mut Outbox, &mut Trace) -> T,
-    ) -> Option<T> {
+    /// An admin's change, made by the active controller; the brokers fetch what it appended
+    /// once that is committed, from the next `pump` on (a host keeps the metadata first).
+    /// `None`: no controller is active (Kafka's NOT_CONTROLLER).
+    pub fn act<T>(&mut self, change: impl FnOnce(&mut Controller, &mut Trace) -> T) -> Option<T> {
         // An admin's request reaches no controller cut off from the clients: it would wait for
         // an answer until a reachable one is elected.
         let active = self.controllers.active()?;
@@ -167,17 +159,16 @@ impl LocalCluster {
         result
     }
 
-    /// As `act`, except that past the first `per_turn` PartitionUpdates (each may create a
-    /// replica's log: directories, files, fsyncs) the rest wait for `release_deferred`. A topic
-    /// of a thousand partitions then creates its 3,000 replica logs a slice at a time, and a host
-    /// answers other clients between slices, as Kafka's brokers create logs while their request
-    /// handlers go on. Updates the controller sends meanwhile (its resend of every state each
-    /// `METADATA_RESEND_INTERVAL_MS`) do not reach those replicas until their turn.
-    /// The pacing lasts until the next `pump` has delivered what the change sent.
+    /// As `act`, except that past the first `per_turn` replica logs the brokers create for it
+    /// (directories, files, fsyncs) the rest wait for `release_deferred`. A topic of a thousand
+    /// partitions then creates its 3,000 replica logs a slice at a time, and a host answers
+    /// other clients between slices, as Kafka's brokers create logs while their request
+    /// handlers go on. The pacing lasts until the next `pump` has delivered what the change
+    /// caused.
     pub fn act_paced<T>(
         &mut self,
         per_turn: usize,
-        change: impl FnOnce(&mut Controller, &mut Outbox, &mut Trace) -> T,
+        change: impl FnOnce(&mut Controller, &mut Trace) -> T,
     ) -> Option<T> {
         self.pacing = Some(per_turn);
         self.act(change)
@@ -223,7 +214,7 @@ impl LocalCluster {
     ) -> Result<(), KafkaError> {
         let now = self.now_ms;
         let mut rng = self.rng.clone();
-        let created = self.act(|controller, out, trace| {
+        let created = self.act(|controller, trace| {
             controller.create_topic(
                 now,
                 name,
@@ -233,7 +224,6 @@ impl LocalCluster {
                 min_insync_replicas,
                 false,
                 &mut rng,
-                out,
                 trace,
             )
         });
@@ -273,24 +263,13 @@ impl LocalCluster {
     }
 
     /// Queues what the controllers sent: between voters, and what each released to brokers and
-    /// clients (paced while `act_paced` delivers).
+    /// clients.
     fn enqueue_controllers(&mut self, out: ControllersOut) {
         for (from, to, message) in out.quorum {
             self.queue.push_back((NodeId::Voter(from), NodeId::Voter(to), Message::Quorum(message)));
         }
         for (from, sent) in out.released {
-            for (to, message) in sent {
-                if let (Some(left), NodeId::Broker(broker), Message::PartitionUpdate { state, .. }) =
-                    (&mut self.pacing, to, &message)
-                {
-                    if *left == 0 {
-                        self.deferred.insert((state.tp.clone(), broker));
-                        continue;
-                    }
-                    *left -= 1;
-                }
-                self.queue.push_back((NodeId::Voter(from), to, message));
-            }
+            self.enqueue(NodeId::Voter(from), sent);
         }
     }
 
@@ -320,12 +299,15 @@ impl LocalCluster {
     /// Delivers every queued message (and what they cause) now.
     pub fn pump(&mut self) {
         while let Some((from, to, message)) = self.queue.pop_front() {
-            // "The controller" is whichever voter leads now; while none does, nobody answers.
+            // "The controller" is whichever voter leads now; while none does, the first running
+            // voter (a bootstrap voter: it tells a fetching broker it does not lead).
             let to = match to {
-                NodeId::Controller => match self.controllers.active() {
-                    Some(id) => NodeId::Voter(id),
-                    None => continue,
-                },
+                NodeId::Controller => {
+                    match self.controllers.active().or_else(|| self.bootstrap_voter(from)) {
+                        Some(id) => NodeId::Voter(id),
+                        None => continue,
+                    }
+                }
                 to => to,
             };
             if from != to && !self.reachable(from, to) {
@@ -339,13 +321,13 @@ impl LocalCluster {
                     continue;
                 }
                 NodeId::Broker(id) if self.down.contains(&id) => continue,
-                // A replica whose creation waits for its slice is told of it then, not before.
-                NodeId::Broker(id) if matches!(&message, Message::PartitionUpdate { state, .. } if self.is_deferred(id, &state.tp)) =>
-                {
-                    continue;
-                }
                 NodeId::Broker(id) => match self.brokers.get_mut(id as usize) {
-                    Some(broker) => broker.handle(self.now_ms, from, message, &mut out, &mut self.trace),
+                    Some(broker) => {
+                        // A paced change's budget of replica logs is shared by every broker.
+                        broker.creation_budget = self.pacing;
+                        broker.handle(self.now_ms, from, message, &mut out, &mut self.trace);
+                        self.pacing = broker.creation_budget.take();
+                    }
                     None => continue,
                 },
                 NodeId::Client(id) => self.inbox.entry(id).or_default().push(message),
@@ -356,6 +338,17 @@ impl LocalCluster {
         if !self.keep_trace {
             self.trace.events.clear();
         }
+    }
+
+    /// The first running, awake voter `from` reaches: whom a node asks while no controller is
+    /// active.
+    fn bootstrap_voter(&self, from: NodeId) -> Option<VoterId> {
+        let ids = self.controllers.ids();
+        ids.iter().copied().find(|&v| {
+            self.controllers.is_running(v)
+                && !self.controllers.is_paused(v)
+                && self.reachable(from, NodeId::Voter(v))
+        })
     }
 
     /// Whether what `from` sends reaches `to`: neither is isolated and their link is not cut.
@@ -396,32 +389,36 @@ impl LocalCluster {
         }
     }
 
-    /// Delivers the next `per_turn` held-back creations, each with the state the controller
-    /// holds now: a topic deleted since gets nothing, a broker restarted since the update for
-    /// its new incarnation. Whether more wait.
+    /// Creates the next `per_turn` held-back replica logs, each with the state its broker has
+    /// replayed by now: a topic deleted since gets nothing. Whether more wait.
     pub fn release_deferred(&mut self, per_turn: usize) -> bool {
-        let mut out = Outbox::new();
-        for _ in 0..per_turn {
-            let Some((tp, broker)) = self.deferred.pop_first() else { break };
-            if let Some(update) = self.controller().update_for(broker, &tp) {
-                out.push((NodeId::Broker(broker), update));
+        let mut budget = per_turn;
+        for i in 0..self.brokers.len() {
+            if budget == 0 {
+                break;
             }
+            if self.down.contains(&(i as BrokerId)) {
+                continue;
+            }
+            let mut out = Outbox::new();
+            self.brokers[i].create_pending(self.now_ms, &mut budget, &mut out, &mut self.trace);
+            self.enqueue(NodeId::Broker(i as BrokerId), out);
         }
-        // Read from the controller's committed state, sent as the controller would.
-        let from = self.controllers.active().map_or(NodeId::Controller, NodeId::Voter);
-        self.enqueue(from, out);
         self.pump();
-        !self.deferred.is_empty()
+        self.has_deferred()
     }
 
     /// Whether `broker`'s replica of `tp` waits for `release_deferred`.
     pub fn is_deferred(&self, broker: BrokerId, tp: &TopicPartition) -> bool {
-        !self.deferred.is_empty() && self.deferred.contains(&(tp.clone(), broker))
+        self.brokers.get(broker as usize).is_some_and(|b| b.is_pending_creation(tp))
     }
 
     /// Whether replica creations wait for `release_deferred`.
     pub fn has_deferred(&self) -> bool {
-        !self.deferred.is_empty()
+        self.brokers
+            .iter()
+            .enumerate()
+            .any(|(i, b)| !self.down.contains(&(i as BrokerId)) && b.has_pending_creations())
     }
 
     /// The followers of `tp` fetch from its leader now, until they have caught up (a perfect

@@ -1,6 +1,6 @@
 //! The messages brokers, the controller and clients exchange, in Kafka's terms: broker
-//! heartbeats and partition metadata (the KRaft metadata a broker replays, pushed here), the
-//! leader's AlterPartition requests, replica and consumer Fetch, Produce, Metadata.
+//! heartbeats, the brokers' fetch of the metadata log they replay, the leader's AlterPartition
+//! requests, replica and consumer Fetch, Produce, Metadata.
 
 use crate::config::Acks;
 use crate::error::ErrorCode;
@@ -85,17 +85,27 @@ pub enum Message {
         /// A write failed and its log directory is offline: the controller fences it.
         log_dir_offline: bool,
     },
-    /// Controller → broker: a partition's current state (the metadata the broker replays),
-    /// addressed to the broker's registered `incarnation` (KRaft's broker epoch): a restarted
-    /// broker ignores state meant for its previous life until it has registered again.
-    PartitionUpdate {
-        /// The partition's state as the controller's metadata now records it.
-        state: PartitionState,
-        /// The broker incarnation it is meant for; a broker in another incarnation ignores it.
-        incarnation: u64,
+    /// Broker → controller: KRaft's Fetch of `__cluster_metadata` by an observer (a broker is
+    /// no voter): the committed records from `fetch_offset` on. The active controller holds the
+    /// request while the broker is caught up and answers once the high watermark moves (or
+    /// empty after `QUORUM_FETCH_MAX_WAIT_MS`), so a committed change reaches every broker in
+    /// one round trip.
+    MetadataFetch {
+        /// The fetching broker.
+        broker: BrokerId,
+        /// The offset of the next record it wants: it has replayed everything below.
+        fetch_offset: i64,
+    },
+    /// Controller → broker: committed metadata records from the fetch offset on, or the
+    /// snapshot that replaced them (KIP-630's FetchSnapshot, in one answer here).
+    MetadataFetchResponse {
+        /// The controller's high watermark: everything below it is committed.
+        high_watermark: i64,
+        /// The records (`Entries`, `from` the fetch offset) or a snapshot.
+        result: super::quorum::FetchResult<MetadataRecord>,
     },
     /// Leader → controller: change the ISR, if `leader_epoch` and `partition_epoch` are current.
-    /// The controller answers with a PartitionUpdate of the resulting state either way.
+    /// The leader learns the result from the metadata log it fetches.
     AlterPartition {
         /// The partition whose ISR changes.
         tp: TopicPartition,
@@ -248,7 +258,8 @@ pub enum MetadataRecord {
     RegisterBroker {
         /// The broker.
         broker: BrokerId,
-        /// Its incarnation (KRaft's broker epoch); state is pushed to this one only.
+        /// Its incarnation (KRaft's broker epoch): a broker acts on partition states only once it
+        /// has replayed its own registration.
         incarnation: u64,
     },
     /// A broker was fenced (FenceBrokerRecord): its session expired, its log directory went

@@ -606,9 +606,19 @@ impl World {
 
     /// The controller a message from `from` goes to: the leader of the newest epoch it can
     /// reach (a broker asks the controllers until one answers as the active one).
+    /// While none leads, it goes to the first running voter it reaches, as Kafka's nodes ask a
+    /// bootstrap voter (which answers a broker's metadata fetch with NOT_LEADER).
     fn controller_for(&self, from: NodeId) -> Option<VoterId> {
         let leaders = self.controllers.leaders();
-        leaders.iter().copied().find(|&v| !self.cut(from, NodeId::Voter(v))).or(leaders.first().copied())
+        let reached = |&v: &VoterId| !self.cut(from, NodeId::Voter(v));
+        let bootstrap = || {
+            let ids = self.controllers.ids();
+            ids.iter()
+                .copied()
+                .find(|v| self.controllers.is_running(*v) && reached(v))
+                .or(ids.first().copied())
+        };
+        leaders.iter().copied().find(reached).or(leaders.first().copied()).or_else(bootstrap)
     }
 
     /// Sends what the controllers' step put out: quorum messages and released decisions.
@@ -771,7 +781,7 @@ impl World {
         let mut sent = ControllersOut::default();
         let config = &self.config;
         let rng = &mut self.placement_rng;
-        let created = self.controllers.act(self.now, &mut sent, &mut self.trace, |controller, out, trace| {
+        let created = self.controllers.act(self.now, &mut sent, &mut self.trace, |controller, trace| {
             controller.create_topic(
                 self.now,
                 name,
@@ -781,7 +791,6 @@ impl World {
                 config.min_insync_replicas,
                 config.unclean_election,
                 rng,
-                out,
                 trace,
             )
         });
@@ -982,8 +991,8 @@ impl World {
         let mut sent = ControllersOut::default();
         let now = self.now;
         let target = Some(brokers.clone());
-        let done = self.controllers.act(now, &mut sent, &mut self.trace, |controller, out, trace| {
-            controller.reassign(now, &tp, target, out, trace)
+        let done = self.controllers.act(now, &mut sent, &mut self.trace, |controller, trace| {
+            controller.reassign(now, &tp, target, trace)
         });
         if let Some(e) = refusal(done) {
             let description = format!("reassign {tp} to {brokers:?} refused: {e}");
@@ -1026,8 +1035,8 @@ impl World {
         let leaving = staying[(self.rng.next_u64() % staying.len() as u64) as usize];
         let mut sent = ControllersOut::default();
         let now = self.now;
-        let done = self.controllers.act(now, &mut sent, &mut self.trace, |controller, out, trace| {
-            controller.remove_broker(now, leaving, out, trace)
+        let done = self.controllers.act(now, &mut sent, &mut self.trace, |controller, trace| {
+            controller.remove_broker(now, leaving, trace)
         });
         if let Some(e) = refusal(done) {
             let description = format!("remove broker-{leaving} refused: {e}");
