@@ -671,7 +671,11 @@ impl LogSegment {
             return Err(RecoverError::Corrupt { stop: stop.clone(), valid_end_offset: valid_end });
         }
         if valid_bytes < size {
+            // The cut is made durable at once: the log's recovery point will soon say this
+            // segment is whole, and a power cut that brought the torn bytes back after that
+            // would leave a "flushed" segment that cannot be read.
             file.truncate(valid_bytes)?;
+            file.flush()?;
         }
         let mut segment = LogSegment::empty(base_offset, file, index_interval_bytes, max_index_bytes);
         for (position, header) in &batches {
