@@ -360,6 +360,36 @@ fn a_restarted_host_has_its_active_controller_at_once() {
     assert!(matches!(produce(&mut reopened, later, "more"), Reply::Produced { .. }));
 }
 
+/// One controller kept a vote from an election two epochs on that nobody won (it voted, then
+/// the host stopped): the controller with the longest log asks first in an epoch that voter has
+/// passed and is refused, learns that epoch, and asks again, so the cluster still opens with an
+/// active controller rather than an election timeout later.
+#[test]
+fn a_host_opens_with_an_active_controller_when_a_voter_kept_a_later_epoch() {
+    let disk = PowerCutDisk::default();
+    let open = |now_ms: i64| {
+        layout::open(7, now_ms, &mut disk.clone(), Count::ForNew(3), DEFAULT_QUORUM, StorageOptions::MEMORY)
+            .unwrap_or_else(|e| panic!("cannot open: {e}"))
+            .0
+    };
+    let mut cluster = open(T0);
+    assert!(matches!(create(&mut cluster, T0, "orders"), Reply::TopicCreated { .. }));
+    let before = active(&mut cluster, T0).expect("an active controller");
+    cluster.shutdown().expect("a clean stop");
+    let later_vote = format!(
+        r#"{{"clusterId":"","leaderId":-1,"leaderEpoch":{},"votedId":2,"appliedOffset":0,"currentVoters":[{{"voterId":0}},{{"voterId":1}},{{"voterId":2}}],"data_version":0}}"#,
+        before.epoch + 2
+    );
+    let mut kept = disk.store("controller-1").partition(METADATA_LOG_DIR).unwrap();
+    kept.write_file(QUORUM_STATE_FILE, later_vote.as_bytes()).unwrap();
+
+    let later = T0 + 60_000;
+    let mut reopened = open(later);
+    let after = active(&mut reopened, later).expect("an active controller at once");
+    assert!(after.epoch > before.epoch + 2, "past the kept vote's epoch: {before:?} then {after:?}");
+    assert!(matches!(create(&mut reopened, later, "payments"), Reply::TopicCreated { .. }));
+}
+
 #[test]
 fn a_data_directory_from_before_the_quorum_opens_with_its_metadata() {
     // A cluster as this Kite keeps it, its metadata read back and written the earlier way: one

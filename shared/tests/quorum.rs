@@ -380,3 +380,14 @@ fn a_crashed_leader_is_replaced_and_commits_resume() {
     took.sort_unstable();
     println!("failover (simulated ms): median {}, p90 {}, max {}", took[50], took[90], took[99]);
 }
+
+/// A voter whose log holds an entry of a later epoch than its quorum state (a write that failed
+/// between the two) starts in its log's epoch, as Kafka's QuorumState does, so it next asks for
+/// votes in an epoch the others have not passed.
+#[test]
+fn a_voter_whose_log_outran_its_quorum_state_starts_in_the_logs_epoch() {
+    let state = QuorumState { epoch: 2, voted_for: Some(1), leader: None };
+    let log = vec![Entry { epoch: 1, record: Some(1u64) }, Entry { epoch: 3, record: Some(2) }];
+    let node = QuorumNode::start(0, &[0, 1, 2], state, None, log, 0, &mut Rng::from_seed(1));
+    assert_eq!((node.epoch(), node.quorum_state().voted_for), (3, None));
+}

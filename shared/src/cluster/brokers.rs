@@ -42,6 +42,9 @@ const CATCH_UP_COARSE_STEP_MS: i64 = 1_000;
 /// Same-instant replication rounds a produce may take (each lets followers fetch once); an
 /// `acks=all` produce still unanswered after them waits on a replica that is not fetching.
 const MAX_REPLICATION_ROUNDS: usize = 8;
+/// Elections a cluster opening runs again, a tick apart, until a controller is active: each
+/// one a voter lost only by asking in a passed epoch.
+const ELECTIONS_AT_OPEN: usize = 5;
 
 /// A partition as clients see it: its leader's log (`None` while it has no leader), what
 /// consumers may read (below the high watermark), and its replicas.
@@ -830,6 +833,16 @@ impl Replicated {
         // Let every broker register and open its logs, then lead what an unclean stop stranded.
         replicated.retire_removed();
         replicated.local.advance(LOCAL_TICK_MS * 10);
+        // The voter with the longest log may have asked in an epoch another voter had passed
+        // (it kept a vote of a later election): it knows that epoch now and asks again, so the
+        // cluster opens with an active controller rather than an election timeout later.
+        for _ in 0..ELECTIONS_AT_OPEN {
+            if replicated.local.controllers.active().is_some() {
+                break;
+            }
+            replicated.local.elect_now();
+            replicated.local.advance(LOCAL_TICK_MS);
+        }
         replicated.recover_offline();
         replicated.write_metadata().map_err(|e| e.to_string())?;
         // The controllers keep the metadata now: a snapshot from before the quorum is not read

@@ -265,10 +265,18 @@ impl<R: Clone> QuorumNode<R> {
         let mut voters = voters.to_vec();
         voters.sort_unstable();
         voters.dedup();
+        // A log whose last entry is of a later epoch than the quorum state kept (a write that
+        // failed between the two) starts unattached in that epoch, as Kafka's QuorumState does.
+        let log_epoch = log.last().map(|e| e.epoch).or(snapshot.as_ref().map(|s| s.last_epoch)).unwrap_or(0);
+        let state = if state.epoch < log_epoch {
+            QuorumState { epoch: log_epoch, voted_for: None, leader: None }
+        } else {
+            QuorumState { leader: None, ..state }
+        };
         let mut node = QuorumNode {
             id,
             voters,
-            state: QuorumState { leader: None, ..state },
+            state,
             role: Role::Unattached,
             high_watermark: snapshot.as_ref().map_or(0, |s| s.end_offset),
             snapshot,
