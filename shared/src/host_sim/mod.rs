@@ -77,6 +77,9 @@ pub const SECTOR_BYTES: usize = 512;
 pub const INTERNAL_TOPIC_PARTITIONS: i32 = 3;
 /// Mixed into the seed for the rot's own stream of choices.
 const ROT_STREAM: u64 = 0x726f_7474_696e_6721;
+/// Mixed into the seed for the controller faults' own stream of choices: a seed's other faults
+/// stay those it drew before controllers faulted.
+const CONTROLLER_STREAM: u64 = 0x6b72_6166_745f_6374;
 
 /// One run's settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -168,6 +171,8 @@ pub struct Swarm {
     /// An acknowledged record's answer lost, so its producer retries it. With this on, the run's
     /// producer is idempotent, and the retry must be answered as a duplicate, not written again.
     pub retry: u64,
+    /// A KRaft controller stopped, paused or isolated (a minority at most), or one back.
+    pub controller: u64,
 }
 
 /// Where a run's choices come from: a seed's pseudo-random sequence, or a fuzzer's bytes read
@@ -214,7 +219,20 @@ impl Swarm {
             clock_jump: pick(10, 60),
             scratch_topic: pick(10, 50),
             retry: pick(3, 12),
+            // Drawn from the controllers' own stream (`draw_controller_faults`).
+            controller: 0,
         }
+    }
+
+    /// Whether and how often the run faults controllers, from a stream of its own (returned, for
+    /// the run's later choices of them), so a seed's other faults stay those it drew before
+    /// controllers faulted. One broker is its own controller: none to fault.
+    fn draw_controller_faults(&mut self, config: &HostSimConfig) -> Rng {
+        let mut rng = Rng::from_seed(config.seed ^ CONTROLLER_STREAM);
+        if config.brokers > 1 && config.controllers > 1 && rng.next_u64().is_multiple_of(2) {
+            self.controller = 10 + rng.next_u64() % 50;
+        }
+        rng
     }
 
     /// The faults on, as `kind 1/N` for a run's summary.
@@ -228,11 +246,20 @@ impl Swarm {
             ("clock-jump", self.clock_jump),
             ("scratch-topic", self.scratch_topic),
             ("idempotent-retry", self.retry),
+            ("controller", self.controller),
         ];
         let on: Vec<String> =
             kinds.iter().filter(|(_, n)| *n > 0).map(|(kind, n)| format!("{kind} 1/{n}")).collect();
         if on.is_empty() { "no faults".into() } else { on.join(", ") }
     }
+}
+
+/// How a controller is kept out of the quorum by a fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ControllerFault {
+    Stopped,
+    Paused,
+    Isolated,
 }
 
 /// What a run found.
@@ -313,6 +340,8 @@ struct Sim {
     config: HostSimConfig,
     swarm: Swarm,
     rng: Choices,
+    /// The controller faults' own choices (`CONTROLLER_STREAM`).
+    controller_rng: Rng,
     now: i64,
     disk: PowerCutDisk,
     /// `None` only once the process could not start again.
@@ -325,6 +354,8 @@ struct Sim {
     sent: Vec<Sent>,
     observed: Vec<Observed>,
     stopped: BTreeSet<i32>,
+    /// Controllers stopped, paused or isolated, each with how (a process restart brings all back).
+    faulted_controllers: BTreeMap<i32, ControllerFault>,
     trace: Vec<String>,
     violations: Vec<String>,
     /// The run's idempotent producer (with retries on), once InitProducerId answered; after an
@@ -359,8 +390,9 @@ pub fn run_on_bytes(brokers: u32, fsync: bool, bytes: &[u8]) -> HostSimResult {
 }
 
 fn run_with(config: &HostSimConfig, mut choices: Choices) -> HostSimResult {
-    let swarm = Swarm::draw(&mut choices, config.brokers);
-    let mut sim = Sim::start(config.clone(), swarm.clone(), choices);
+    let mut swarm = Swarm::draw(&mut choices, config.brokers);
+    let controller_rng = swarm.draw_controller_faults(config);
+    let mut sim = Sim::start(config.clone(), swarm.clone(), choices, controller_rng);
     for _ in 0..config.steps {
         if sim.cluster.is_none() || sim.rng.exhausted() {
             break;
@@ -385,11 +417,12 @@ fn run_with(config: &HostSimConfig, mut choices: Choices) -> HostSimResult {
 }
 
 impl Sim {
-    fn start(config: HostSimConfig, swarm: Swarm, rng: Choices) -> Sim {
+    fn start(config: HostSimConfig, swarm: Swarm, rng: Choices, controller_rng: Rng) -> Sim {
         let mut sim = Sim {
             config,
             swarm,
             rng,
+            controller_rng,
             now: START_MS,
             disk: PowerCutDisk::new(),
             cluster: None,
@@ -400,6 +433,7 @@ impl Sim {
             sent: Vec::new(),
             observed: Vec::new(),
             stopped: BTreeSet::new(),
+            faulted_controllers: BTreeMap::new(),
             trace: Vec::new(),
             violations: Vec::new(),
             producer: None,
@@ -523,6 +557,11 @@ impl Sim {
             if resumed {
                 self.log("every replica of the topics created is made".to_string());
             }
+        }
+        // Beside the other faults, from a stream of its own.
+        let controller = self.swarm.controller;
+        if controller > 0 && self.controller_rng.next_u64().is_multiple_of(controller) {
+            self.fault_or_heal_controller();
         }
         if self.fault() {
             return;
@@ -695,6 +734,41 @@ impl Sim {
         }
     }
 
+    /// A controller brought back from its fault, or one more faulted while a majority stays
+    /// healthy: stopped, paused or isolated, as `kite cluster` can.
+    fn fault_or_heal_controller(&mut self) {
+        let controller = (self.controller_rng.next_u64() % u64::from(self.config.controllers)) as i32;
+        let command = match self.faulted_controllers.get(&controller) {
+            Some(ControllerFault::Stopped) => Command::StartController { controller },
+            Some(ControllerFault::Paused) => Command::ResumeController { controller },
+            Some(ControllerFault::Isolated) => Command::HealController { controller },
+            None if self.faulted_controllers.len() + 1 > (self.config.controllers as usize - 1) / 2 => return,
+            None => match self.controller_rng.next_u64() % 3 {
+                0 => Command::StopController { controller },
+                1 => Command::PauseController { controller },
+                _ => Command::IsolateController { controller },
+            },
+        };
+        let line = format!("{command:?}");
+        match self.ask(command.clone()) {
+            Reply::ClusterDescribed { .. } => {
+                let fault = match command {
+                    Command::StopController { .. } => Some(ControllerFault::Stopped),
+                    Command::PauseController { .. } => Some(ControllerFault::Paused),
+                    Command::IsolateController { .. } => Some(ControllerFault::Isolated),
+                    _ => None,
+                };
+                match fault {
+                    Some(fault) => self.faulted_controllers.insert(controller, fault),
+                    None => self.faulted_controllers.remove(&controller),
+                };
+                self.log(line);
+            }
+            Reply::Error(e) => self.log(format!("{line} → {}: {}", e.error.name(), e.message)),
+            other => self.log(format!("{line} → {other:?}")),
+        }
+    }
+
     fn create_or_delete_scratch(&mut self) {
         let exists = match self.ask(Command::ListTopics) {
             Reply::Topics { topics } => topics.iter().any(|t| t.name == SCRATCH_TOPIC),
@@ -769,6 +843,7 @@ impl Sim {
         self.arm_disk();
         self.session = HostSession::new(Capabilities::SERVER);
         self.stopped.clear();
+        self.faulted_controllers.clear();
         self.now += 1_000;
         let opened = match self.open() {
             Ok(cluster) => Ok(cluster),
@@ -840,6 +915,18 @@ impl Sim {
         }
         self.settle();
         self.log("healed".into());
+        // What the cluster says of itself once healed, for reading a failure's trace.
+        if let Reply::ClusterDescribed { brokers, controllers, .. } = self.ask(Command::DescribeCluster) {
+            let brokers: Vec<String> = brokers
+                .iter()
+                .map(|b| format!("broker-{} {} @{}", b.id, b.state, b.metadata_offset.unwrap_or(-1)))
+                .collect();
+            let controllers: Vec<String> = controllers
+                .iter()
+                .map(|c| format!("controller-{} {} e{} hw {}", c.id, c.state, c.epoch, c.high_watermark))
+                .collect();
+            self.log(format!("healed cluster: {}; {}", brokers.join(", "), controllers.join(", ")));
+        }
     }
 
     /// `SETTLE_MS` of ticks: brokers register, leaders are elected, followers catch up.

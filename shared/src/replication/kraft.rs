@@ -492,8 +492,8 @@ impl Controllers {
 
     /// Answers the brokers' metadata fetches leader `id` holds that it can answer now: with the
     /// snapshot when they ask below its log's start, the committed records from their offset
-    /// (everything appended, when it acts without a majority), or nothing once one has waited
-    /// `QUORUM_FETCH_MAX_WAIT_MS`; the others stay held.
+    /// (everything appended, when it acts without a majority), or none once one has waited
+    /// `QUORUM_FETCH_MAX_WAIT_MS` (so the broker asks again); the others stay held.
     fn answer_observers(&mut self, id: VoterId, now_ms: i64, out: &mut ControllersOut) {
         let no_quorum = self.planted_controller_bug == Some(PlantedControllerBug::NoQuorum);
         let Some(leading) = self.leading.get_mut(&id) else { return };
@@ -528,7 +528,9 @@ impl Controllers {
                 observe_released(&mut self.observations, answer);
             }
         }
-        out.released.push((id, answers));
+        if !answers.is_empty() {
+            out.released.push((id, answers));
+        }
     }
 
     /// Each running voter whose committed log has grown `snapshot_interval_records` past its
