@@ -3,6 +3,8 @@
 //! alike, from the transactions open in the log's producer state), cut with the log, deleted
 //! with its segment, and read by read_committed fetches.
 
+use std::collections::BTreeSet;
+
 use super::{LocalLog, LogError, OpenReport, parse_segment_file_name};
 use crate::limits::FETCH_READ_CHUNK_BYTES;
 use crate::log::producer_state::{AbortedTxn, ProducerState};
@@ -166,29 +168,34 @@ impl LocalLog {
         }
         let names = self.store.list().map_err(LogError::Storage)?;
         let end = self.log_end_offset();
-        let mut sane = true;
+        let mut insane = BTreeSet::new();
         for name in names {
             let Some((base, TXN_INDEX_SUFFIX)) = parse_segment_file_name(&name) else { continue };
             self.txn_indexed.insert(base);
             let entries = self.txn_index(base);
             let inside = entries.is_ok_and(|entries| entries.iter().all(|e| e.txn.last_offset < end));
-            sane &= inside && self.segments.contains_key(&base);
+            if !(inside && self.segments.contains_key(&base)) {
+                insane.insert(base);
+            }
         }
-        if sane {
+        if insane.is_empty() {
             return Ok(());
         }
         report.rebuilt_txn_indexes = true;
         let (state, aborted) = self.replay_transactions(end)?;
-        for base in std::mem::take(&mut self.txn_indexed) {
-            self.write_txn_index(base, &[])?;
-        }
-        let bases: Vec<i64> = self.segments.keys().copied().collect();
+        // Each segment's index is replaced (or removed), the ones found wrong last: a write that
+        // fails part-way leaves one of them for the next open to find and rebuild again. Removed
+        // first, a failure would leave indexes missing aborted transactions that look sane.
+        let mut bases: Vec<i64> = self.segments.keys().chain(self.txn_indexed.iter()).copied().collect();
+        bases.sort_unstable_by_key(|base| (insane.contains(base), *base));
+        bases.dedup();
         for base in bases {
             let next = self.segments.range(base + 1..).next().map_or(i64::MAX, |(&next, _)| next);
             let entries: Vec<TxnIndexEntry> =
                 aborted.iter().copied().filter(|e| (base..next).contains(&e.txn.last_offset)).collect();
-            if !entries.is_empty() {
-                self.write_txn_index(base, &entries)?;
+            let segment = self.segments.contains_key(&base);
+            if (segment && !entries.is_empty()) || self.txn_indexed.contains(&base) {
+                self.write_txn_index(base, if segment { &entries } else { &[] })?;
             }
         }
         self.producers = Some(state);
