@@ -499,3 +499,29 @@ fn running_brokers_fetch_the_metadata_log_up_to_the_high_watermark() {
         "{high_watermark}: {brokers:?}"
     );
 }
+
+/// A voter's log end is an offset: past a snapshot it counts the entries the snapshot replaced
+/// too, so it is never below the high watermark (it once gave the entries after the snapshot:
+/// 71 against a high watermark of 1,071).
+#[test]
+fn a_voters_log_end_is_an_offset_past_its_snapshot() {
+    use kite_shared::replication::broker::BrokerConfig;
+    use kite_shared::replication::local::LocalCluster;
+
+    let mut cluster = LocalCluster::new(3, BrokerConfig::default(), T0);
+    cluster.controllers.snapshot_interval_records = 10;
+    for n in 0..8 {
+        cluster.create_topic(&format!("t{n}"), 2, 3, 2).expect("created");
+        cluster.advance(100);
+    }
+    for &id in cluster.controllers.ids() {
+        let node = cluster.controllers.node(id).expect("a voter");
+        assert!(node.log_start_offset() > 0, "controller-{id} took a snapshot");
+        let (_, _, log_end_offset, high_watermark) = cluster.controllers.voter(id).expect("a voter");
+        assert_eq!(log_end_offset, node.end_offset());
+        assert!(
+            log_end_offset >= high_watermark,
+            "controller-{id}: end {log_end_offset}, hw {high_watermark}"
+        );
+    }
+}

@@ -545,12 +545,20 @@ fn transactions_are_exactly_once_on_three_brokers() {
 }
 
 /// Seeds of the transactional workload that found bugs, beyond the sweeps' ranges.
-const TRANSACTION_REGRESSIONS: [(u64, u32, bool, &str); 1] = [(
-    965,
-    3,
-    false,
-    "a .txnindex rebuild cut short by a failing write left no index: aborted records read committed",
-)];
+const TRANSACTION_REGRESSIONS: [(u64, u32, bool, &str); 2] = [
+    (
+        965,
+        3,
+        false,
+        "a .txnindex rebuild cut short by a failing write left no index: aborted records read committed",
+    ),
+    (
+        1326,
+        3,
+        true,
+        "a metadata snapshot inside a CreatePartitions: the added partition swept at open as a stray",
+    ),
+];
 
 /// Each bug planted in the transaction coordinator breaks what the checker judges, and it says
 /// so: without markers a committed transaction never becomes visible; without fencing an old

@@ -1805,6 +1805,11 @@ fn older_metadata_snapshot(metadata: &dyn BrokerStore) -> Result<Vec<MetadataRec
     })
 }
 
+/// The partition directories broker `broker` keeps at open: each partition whose last state
+/// places a replica on it, and each partition of a topic that has no state yet (kept: its
+/// creation may have been cut short). A partition's state counts even without its topic's
+/// record saying it has that many: a metadata snapshot taken between a CreatePartitions' topic
+/// record and its partitions' counts only the partitions it holds.
 fn hosted_partitions(records: &[MetadataRecord], broker: BrokerId) -> std::collections::BTreeSet<String> {
     let mut topics = BTreeMap::new();
     let mut placed = BTreeMap::new();
@@ -1823,13 +1828,57 @@ fn hosted_partitions(records: &[MetadataRecord], broker: BrokerId) -> std::colle
             _ => {}
         }
     }
-    topics
+    let unplaced = topics
         .into_iter()
-        .flat_map(|(name, partitions)| (0..partitions).map(move |p| (name, p)))
-        .filter(|&(name, p)| {
-            let tp = TopicPartition { topic: name.to_string(), partition: p };
-            placed.get(&tp).copied().unwrap_or(true)
+        .flat_map(|(name, partitions)| {
+            (0..partitions).map(move |p| TopicPartition { topic: name.to_string(), partition: p })
         })
-        .map(|(name, p)| format!("{name}-{p}"))
-        .collect()
+        .filter(|tp| !placed.contains_key(tp));
+    let here = placed.iter().filter(|&(_, &here)| here).map(|(tp, _)| tp.clone());
+    unplaced.chain(here).map(|tp| format!("{}-{}", tp.topic, tp.partition)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::replication::protocol::PartitionState;
+
+    fn partition(topic: &str, partition: i32, replicas: Vec<BrokerId>) -> MetadataRecord {
+        MetadataRecord::Partition(PartitionState {
+            tp: TopicPartition { topic: topic.into(), partition },
+            topic_id: TopicId::default(),
+            leader: replicas.first().copied(),
+            isr: replicas.clone(),
+            replicas,
+            leader_epoch: 0,
+            elr: Vec::new(),
+            partition_epoch: 0,
+            min_insync_replicas: 1,
+            adding: Vec::new(),
+            removing: Vec::new(),
+        })
+    }
+
+    fn topic(name: &str, partitions: i32) -> MetadataRecord {
+        MetadataRecord::Topic { name: name.into(), partitions, topic_id: TopicId::default() }
+    }
+
+    /// A metadata snapshot taken between a CreatePartitions' topic record and its partitions'
+    /// counts the partitions it holds (3); the added partition's state follows in the log. Its
+    /// replicas are kept at open, not swept as strays (host simulator, seed 1326 with --fsync
+    /// --transactions: the record produced to the added partition was gone after a restart).
+    #[test]
+    fn a_partition_whose_state_places_it_here_is_hosted_whatever_its_topic_record_counts() {
+        let mut records = vec![topic("orders", 3)];
+        records.extend((0..3).map(|p| partition("orders", p, vec![0, 1])));
+        records.push(partition("orders", 3, vec![1, 0]));
+        records.push(partition("orders", 4, vec![1, 2]));
+        let hosted = hosted_partitions(&records, 0);
+        let expected = ["orders-0", "orders-1", "orders-2", "orders-3"];
+        assert_eq!(hosted, expected.iter().map(|s| s.to_string()).collect());
+        // A topic without partition states yet keeps every partition; a removed one none.
+        records.extend([topic("payments", 2), MetadataRecord::RemoveTopic { name: "orders".into() }]);
+        let expected = ["payments-0", "payments-1"];
+        assert_eq!(hosted_partitions(&records, 0), expected.iter().map(|s| s.to_string()).collect());
+    }
 }

@@ -295,7 +295,7 @@ impl Controllers {
     /// Voter `id`'s quorum view: its epoch, the leader it knows, its log end and high watermark.
     pub fn voter(&self, id: VoterId) -> Option<(i32, Option<VoterId>, i64, i64)> {
         let node = &self.nodes.get(&id)?.voter;
-        Some((node.epoch(), node.leader(), node.log().len() as i64, node.high_watermark()))
+        Some((node.epoch(), node.leader(), node.end_offset(), node.high_watermark()))
     }
 
     /// Voter `id`'s role in the quorum (`QuorumNode::role_name`), or `stopped`.
