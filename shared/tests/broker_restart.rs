@@ -157,3 +157,29 @@ fn added_partitions_come_back_after_a_restart() {
         topics[0].partitions.iter().map(|p| (p.partition, p.replicas.len(), p.log_end_offset)).collect();
     assert_eq!(partitions, [(0, 3, 0), (1, 3, 0), (2, 3, 1)]);
 }
+
+/// A broker started after an unclean stop opens its logs only as it learns its partitions; one
+/// stopped cleanly before that has not recovered them, so it writes no clean-shutdown marker: the
+/// next start recovers them. With the marker, bytes a process kill left in the page cache only
+/// were taken as flushed, and a power cut after that left a gap in a "flushed" log, its broker's
+/// log directory offline for good (host simulator, seed 2592 on three brokers).
+#[test]
+fn a_broker_stopped_before_it_recovered_its_logs_writes_no_clean_shutdown_marker() {
+    use kite_shared::log::checkpoint::CLEAN_SHUTDOWN_FILE;
+    use kite_shared::log::power_cut::PowerCutDisk;
+    use kite_shared::replication::broker::{Broker, BrokerConfig};
+
+    let disk = PowerCutDisk::default();
+    let mut partition = disk.store("broker-0").partition("orders-0").unwrap();
+    partition.write_file("00000000000000000000.log", b"").unwrap();
+    let marker = || disk.store("broker-0").read_file(CLEAN_SHUTDOWN_FILE).unwrap();
+    let open = || Broker::open(0, 1, BrokerConfig::default(), Box::new(disk.store("broker-0"))).unwrap();
+
+    // No marker: the last stop was unclean. Stopped again before orders-0 was opened: still none.
+    open().shutdown().expect("a clean stop");
+    assert_eq!(marker(), None, "orders-0 was never recovered");
+    // With every log recovered (none here once the partition is gone), the stop is clean.
+    disk.store("broker-0").remove_partition("orders-0").unwrap();
+    open().shutdown().expect("a clean stop");
+    assert!(marker().is_some(), "nothing left unrecovered");
+}

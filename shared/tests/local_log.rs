@@ -645,3 +645,36 @@ fn a_txnindex_rebuild_cut_short_by_a_failing_disk_loses_no_aborted_transaction()
     }
     assert!(rebuilds_failed > 0, "some rebuilds failed part-way");
 }
+
+/// After an unclean stop the recovery point stays where the checkpoint had it, as Kafka's
+/// LogLoader keeps it: recovery reads bytes a process kill left in the page cache, and only a
+/// flush makes them durable. Raised to the log's end, it claimed them flushed, a close then
+/// flushed nothing, and a power cut took them from under a recovery point past them.
+#[test]
+fn recovered_bytes_are_flushed_before_the_recovery_point_passes_them() {
+    use kite_shared::log::power_cut::PowerCutDisk;
+    use kite_shared::log::storage::BrokerStore;
+
+    let disk = PowerCutDisk::default();
+    let partition = |disk: &PowerCutDisk| disk.store("broker-0").partition("orders-0").unwrap();
+    let config = LogConfig::from(&TopicConfig::default());
+    let (mut log, _) = LocalLog::open(config.clone(), partition(&disk), OpenCheckpoints::default()).unwrap();
+    log.append_as_leader(&keyed_batch("a=1", 0), 0, 0).unwrap();
+    log.flush().unwrap();
+    log.append_as_leader(&keyed_batch("b=2,c=3", 0), 0, 0).unwrap();
+    drop(log);
+    // The process is killed: the unflushed batch is in the page cache, read back by recovery.
+    let killed = PowerCutDisk::with_files(disk.process_kill());
+    let checkpoints =
+        OpenCheckpoints { clean_shutdown: false, recovery_point: Some(1), log_start_offset: Some(0) };
+    let (mut log, _) = LocalLog::open(config.clone(), partition(&killed), checkpoints).unwrap();
+    assert_eq!(log.log_end_offset(), 3);
+    assert_eq!(log.recovery_point(), 1, "recovered, not flushed");
+    log.close().unwrap();
+    assert_eq!(log.recovery_point(), 3);
+    // Closed cleanly, then the power goes: the close made all of it durable.
+    let cut = PowerCutDisk::with_files(killed.power_cut());
+    let clean = OpenCheckpoints { clean_shutdown: true, recovery_point: Some(3), log_start_offset: Some(0) };
+    let (log, _) = LocalLog::open(config, partition(&cut), clean).unwrap();
+    assert_eq!(log.log_end_offset(), 3);
+}

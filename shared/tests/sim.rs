@@ -376,7 +376,7 @@ fn the_servers_turn_without_fsync_loses_only_tails_to_power_cuts() {
 }
 
 /// Seeds that once found a bug, with what it was; each must keep passing.
-const HOST_REGRESSIONS: [(u64, u32, bool, &str); 11] = [
+const HOST_REGRESSIONS: [(u64, u32, bool, &str); 12] = [
     (13, 1, true, "a record whose fsync failed was served, then lost to a power cut"),
     (299, 3, true, "recovery forgot leader epochs: an acknowledged record truncated away"),
     (386, 3, true, "recovery forgot leader epochs: a follower truncating and refetching forever"),
@@ -389,6 +389,12 @@ const HOST_REGRESSIONS: [(u64, u32, bool, &str); 11] = [
     (185, 1, false, "a roll whose flush failed left the next segment on disk: a hole in the log"),
     (467, 3, false, "a roll whose flush failed left the next segment on disk: a hole in the log"),
     (206, 3, true, "a controller's log ahead of its quorum state's epoch: no controller at open"),
+    (
+        2592,
+        3,
+        false,
+        "a clean-shutdown marker over logs never recovered: a power cut left a gap, offline for good",
+    ),
 ];
 
 #[test]

@@ -509,7 +509,11 @@ impl LocalLog {
             log.assign_recovered_epochs(&recovered)?;
             log.keep_what_recovery_kept()?;
         }
-        log.recovery_point = log.log_end_offset();
+        // After an unclean stop what recovery read is what the disk returned, and after a
+        // process kill that includes bytes still only in the page cache: the recovery point stays
+        // where the checkpoint had it, so the next flush (a close's included) makes them durable,
+        // as Kafka's LogLoader keeps it. Raised to the log's end, it claimed them flushed.
+        log.recovery_point = recovery_point.min(log.log_end_offset());
         log.open_producer_snapshots()?;
         log.open_txn_indexes(&mut report)?;
         Ok((log, report))

@@ -129,7 +129,7 @@ pub trait BrokerStore: Send {
 
 /// Whether `dir` names a partition's directory (`<topic>-<partition>`) or one marked for removal
 /// as Kafka marks them (`<topic>-<partition>.<id>-delete`, `…-stray`): what a sweep may remove.
-fn is_partition_dir(dir: &str) -> bool {
+pub fn is_partition_dir(dir: &str) -> bool {
     if dir.contains('/') {
         return false;
     }

@@ -16,7 +16,9 @@ use crate::log::checkpoint::{BrokerCheckpoints, CLEAN_SHUTDOWN_FILE, RECOVERY_PO
 use crate::log::local_log::{LocalLog, LogConfig, OpenCheckpoints};
 use crate::log::partition_metadata;
 use crate::log::segment::file_name;
-use crate::log::storage::{BrokerStore, LEADER_EPOCH_CHECKPOINT_FILE, LOG_SUFFIX, MemoryPartitionStore};
+use crate::log::storage::{
+    BrokerStore, LEADER_EPOCH_CHECKPOINT_FILE, LOG_SUFFIX, MemoryPartitionStore, is_partition_dir,
+};
 use crate::random::Rng;
 use crate::trace::{Event, Trace};
 
@@ -204,10 +206,36 @@ impl Broker {
             return Err(failed.join("; "));
         }
         self.write_checkpoints()?;
+        if self.left_unrecovered()? {
+            return Ok(());
+        }
         match self.store.as_mut() {
             Some(store) => store.write_file(CLEAN_SHUTDOWN_FILE, b"").map_err(|e| e.to_string()),
             None => Ok(()),
         }
+    }
+
+    /// Whether this life began after an unclean stop and left a partition's log unopened, so
+    /// unrecovered: its files may hold bytes a process kill left in the page cache only, which
+    /// the clean-shutdown marker would have the next start take as flushed (and a power cut
+    /// after that as a gap in a flushed log). Kafka recovers every log at startup; Kite opens
+    /// them as the broker learns its partitions, so it writes no marker then.
+    fn left_unrecovered(&self) -> Result<bool, String> {
+        let (Some(store), Some(opened)) = (self.store.as_ref(), self.opened_from.as_ref()) else {
+            return Ok(false);
+        };
+        if opened.clean_shutdown {
+            return Ok(false);
+        }
+        let opened_here: BTreeSet<String> = self.partitions.keys().map(TopicPartition::to_string).collect();
+        let dirs = store.partition_dirs().map_err(|e| e.to_string())?;
+        let unopened = |dir: &String| {
+            is_partition_dir(dir)
+                && !dir.ends_with("-delete")
+                && !dir.ends_with("-stray")
+                && !opened_here.contains(dir)
+        };
+        Ok(dirs.iter().any(unopened))
     }
 
     /// A topic's log settings from now on: for the logs it opens later and those open now.
