@@ -265,18 +265,10 @@ impl<R: Clone> QuorumNode<R> {
         let mut voters = voters.to_vec();
         voters.sort_unstable();
         voters.dedup();
-        // A log whose last entry is of a later epoch than the quorum state kept (a write that
-        // failed between the two) starts unattached in that epoch, as Kafka's QuorumState does.
-        let log_epoch = log.last().map(|e| e.epoch).or(snapshot.as_ref().map(|s| s.last_epoch)).unwrap_or(0);
-        let state = if state.epoch < log_epoch {
-            QuorumState { epoch: log_epoch, voted_for: None, leader: None }
-        } else {
-            QuorumState { leader: None, ..state }
-        };
         let mut node = QuorumNode {
             id,
             voters,
-            state,
+            state: QuorumState { leader: None, ..state },
             role: Role::Unattached,
             high_watermark: snapshot.as_ref().map_or(0, |s| s.end_offset),
             snapshot,
@@ -285,6 +277,12 @@ impl<R: Clone> QuorumNode<R> {
             resigned: None,
             planted_bug: None,
         };
+        // A log whose last entry is of a later epoch than the quorum state kept (a write that
+        // failed between the two) starts unattached in that epoch, as Kafka's QuorumState does.
+        let log_epoch = node.last_epoch();
+        if node.state.epoch < log_epoch {
+            node.state = QuorumState { epoch: log_epoch, voted_for: None, leader: None };
+        }
         // The only voter has nobody to hear a leader from: it stands at once, as Kafka's
         // KafkaRaftClient does when it starts as the quorum's only voter.
         let alone = node.voters == [id];
