@@ -238,7 +238,7 @@ mod benches {
                 let first = node.log().len() as i64;
                 let mut out = Vec::new();
                 for value in 0..RECORDS {
-                    node.propose(now, value, &mut out);
+                    node.propose(now, vec![value], &mut out);
                 }
                 quorum.deliver(leader as i32, out);
                 while quorum.nodes[leader].as_ref().expect("running").high_watermark()

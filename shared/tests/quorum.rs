@@ -2,8 +2,9 @@
 //! delays, drops and reorders messages and cuts voters off, with voters crashing and restarting
 //! over what they kept durable: at most one leader per epoch, and no committed entry ever lost
 //! or changed; once everything heals, a leader commits again. Every voter compacts its committed
-//! prefix into a snapshot (KIP-630) as it goes, so voters that fall behind are sent one. Seeds
-//! replay exactly.
+//! prefix into a snapshot (KIP-630) as it goes, so voters that fall behind are sent one. The
+//! leader proposes atomic batches of one to three records: no voter's log, high watermark or
+//! snapshot ever ends inside one. Seeds replay exactly.
 
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -11,13 +12,16 @@ use std::collections::BTreeMap;
 
 use kite_shared::random::Rng;
 use kite_shared::replication::quorum::{
-    Entry, FetchResult, PlantedQuorumBug, QUORUM_ELECTION_BACKOFF_MAX_MS, QUORUM_ELECTION_TIMEOUT_MS,
-    QUORUM_FETCH_TIMEOUT_MS, QuorumMessage, QuorumNode, QuorumOutbox, QuorumState, Snapshot, VoterId,
+    Entry, FetchResult, MAX_QUORUM_FETCH_ENTRIES, PlantedQuorumBug, QUORUM_ELECTION_BACKOFF_MAX_MS,
+    QUORUM_ELECTION_TIMEOUT_MS, QUORUM_FETCH_TIMEOUT_MS, QuorumMessage, QuorumNode, QuorumOutbox,
+    QuorumState, Snapshot, VoterId,
 };
 
 const TICK_MS: i64 = 10;
-/// The leader appends a record this often.
+/// The leader appends a batch of records this often.
 const PROPOSE_EVERY_MS: i64 = 20;
+/// The most records of one proposed batch.
+const MAX_BATCH_RECORDS: u64 = 3;
 /// How long the faults last, then how long the healed quorum gets.
 const FAULTS_MS: i64 = 10_000;
 const HEAL_MS: i64 = 5_000;
@@ -152,8 +156,9 @@ impl World {
                 if let Some(Some(node)) = self.nodes.get_mut(&id) {
                     node.tick(now, &mut self.rng, &mut out);
                     if self.now % PROPOSE_EVERY_MS == 0 && node.is_leader() {
-                        node.propose(now, self.next_value, &mut out);
-                        self.next_value += 1;
+                        let size = 1 + self.rng.next_u64() % MAX_BATCH_RECORDS;
+                        node.propose(now, (self.next_value..self.next_value + size).collect(), &mut out);
+                        self.next_value += size;
                     }
                 }
                 self.send(id, out);
@@ -204,10 +209,17 @@ impl World {
 
     /// At most one leader per epoch; every voter's committed prefix is the one committed so far
     /// (extended by the longest): its snapshot holds exactly the committed records below its
-    /// end, and its entries above agree.
+    /// end, and its entries above agree; its log, high watermark and snapshot end between
+    /// batches.
     fn check(&mut self) {
         for (&id, node) in &self.nodes {
             let Some(node) = node else { continue };
+            let inside = [("log end", node.end_offset()), ("high watermark", node.high_watermark())]
+                .into_iter()
+                .find(|&(_, offset)| node.batch_end(offset) != offset || !between_batches(node, offset));
+            if let Some((what, offset)) = inside {
+                self.violations.push(format!("voter {id}: its {what} {offset} is inside a batch"));
+            }
             if node.is_leader() {
                 let leader = *self.leaders.entry(node.epoch()).or_insert(id);
                 if leader != id {
@@ -257,6 +269,11 @@ impl World {
     fn leader(&self) -> Option<VoterId> {
         self.nodes.iter().find(|(_, n)| n.as_ref().is_some_and(QuorumNode::is_leader)).map(|(&id, _)| id)
     }
+}
+
+/// Whether `offset` falls between two batches of `node`'s log (or at its start).
+fn between_batches(node: &QuorumNode<u64>, offset: i64) -> bool {
+    offset <= node.log_start_offset() || node.entry(offset - 1).is_none_or(|e| e.ends_batch)
 }
 
 fn sweep(count: i32) -> (Vec<String>, u64) {
@@ -387,7 +404,34 @@ fn a_crashed_leader_is_replaced_and_commits_resume() {
 #[test]
 fn a_voter_whose_log_outran_its_quorum_state_starts_in_the_logs_epoch() {
     let state = QuorumState { epoch: 2, voted_for: Some(1), leader: None };
-    let log = vec![Entry { epoch: 1, record: Some(1u64) }, Entry { epoch: 3, record: Some(2) }];
+    let log = vec![Entry::single(1, Some(1u64)), Entry::single(3, Some(2))];
     let node = QuorumNode::start(0, &[0, 1, 2], state, None, log, 0, &mut Rng::from_seed(1));
     assert_eq!((node.epoch(), node.quorum_state().voted_for), (3, None));
+}
+
+/// A Fetch ends where a batch does: one that would stop at `MAX_QUORUM_FETCH_ENTRIES` inside a
+/// batch carries the whole batch, so a follower never holds half a decision.
+#[test]
+fn a_fetch_carries_a_batch_that_crosses_its_limit_whole() {
+    let mut world = World::new(1, 3);
+    world.run(3_000, false);
+    let leader = world.leader().expect("a leader after 3 s");
+    let node = world.nodes.get_mut(&leader).and_then(Option::as_mut).expect("running");
+    let (fetch_offset, last_epoch) = (node.end_offset(), node.epoch());
+    let (mut out, now) = (Vec::new(), world.now);
+    for value in 0..MAX_QUORUM_FETCH_ENTRIES as u64 - 2 {
+        node.propose(now, vec![value], &mut out);
+    }
+    node.propose(now, (0..5).collect(), &mut out);
+    let follower = world.voters.iter().copied().find(|&v| v != leader).expect("three voters");
+    let fetch = QuorumMessage::Fetch { epoch: node.epoch(), fetch_offset, last_epoch };
+    let mut answer = Vec::new();
+    node.handle(now, follower, fetch, &mut world.rng, &mut answer);
+    let carried = answer.iter().find_map(|(_, m)| match m {
+        QuorumMessage::FetchResponse { result: FetchResult::Entries { entries, .. }, .. } => Some(entries),
+        _ => None,
+    });
+    let entries = carried.expect("entries for the follower");
+    assert_eq!(entries.len(), MAX_QUORUM_FETCH_ENTRIES + 3, "the batch across the limit comes whole");
+    assert!(entries.last().is_some_and(|e| e.ends_batch));
 }

@@ -1,10 +1,10 @@
 //! Each KRaft controller's durable state, in Kafka's layout: `controller-N/__cluster_metadata-0/`
-//! holds the controller's copy of the metadata log as record batches (one batch per entry, its
-//! `partitionLeaderEpoch` the quorum epoch that appended it), `quorum-state` (its epoch, vote
-//! and leader, as Kafka's JSON), and `<end offset>-<epoch>.checkpoint` snapshots (KIP-630).
-//! Kafka encodes metadata records in its own binary schemas; Kite's records are the JSON of
-//! `MetadataRecord`, one per batch. A LeaderChange entry is a control batch with Kafka's
-//! LEADER_CHANGE key and no value.
+//! holds the controller's copy of the metadata log as record batches (one per atomic batch the
+//! quorum appended, so a torn write loses whole decisions; its `partitionLeaderEpoch` the
+//! quorum epoch that appended it), `quorum-state` (its epoch, vote and leader, as Kafka's
+//! JSON), and `<end offset>-<epoch>.checkpoint` snapshots (KIP-630). Kafka encodes metadata
+//! records in its own binary schemas; Kite's records are the JSON of `MetadataRecord`. A
+//! LeaderChange entry is a control batch with Kafka's LEADER_CHANGE key and no value.
 
 use std::collections::BTreeSet;
 
@@ -201,10 +201,22 @@ impl VoterStore {
             self.written_epochs.truncate((from - start) as usize);
         }
         let mut bytes = Vec::new();
+        let mut batch: Vec<&Entry<MetadataRecord>> = Vec::new();
         for offset in from..voter.end_offset() {
             let Some(entry) = voter.entry(offset) else { break };
-            bytes.extend(entry_batch(offset, entry, now_ms)?);
+            batch.push(entry);
             self.written_epochs.push(entry.epoch);
+            if entry.ends_batch {
+                let base = offset + 1 - batch.len() as i64;
+                bytes.extend(entries_batch(base, &batch, now_ms)?);
+                batch.clear();
+            }
+        }
+        // A voter's log ends where a batch does (the quorum appends, sends and truncates whole
+        // batches); an unfinished one is written as it is rather than lost.
+        if !batch.is_empty() {
+            let base = voter.end_offset() - batch.len() as i64;
+            bytes.extend(entries_batch(base, &batch, now_ms)?);
         }
         if !bytes.is_empty() {
             self.log.append_as_follower(&bytes).map_err(|e| e.to_string())?;
@@ -258,28 +270,36 @@ fn log_config() -> LogConfig {
     }
 }
 
-/// One entry as the batch that stores it at `offset`.
-fn entry_batch(offset: i64, entry: &Entry<MetadataRecord>, now_ms: i64) -> Result<Vec<u8>, String> {
-    let record = match &entry.record {
-        Some(record) => BatchRecord {
-            timestamp_delta: 0,
-            offset_delta: 0,
-            key: None,
-            value: Some(serde_json::to_vec(record).map_err(|e| e.to_string())?),
-            headers: Vec::new(),
-        },
-        None => BatchRecord {
-            timestamp_delta: 0,
-            offset_delta: 0,
-            key: Some(LEADER_CHANGE_KEY.to_vec()),
-            value: None,
-            headers: Vec::new(),
-        },
-    };
-    let mut batch = RecordBatch::new(now_ms, vec![record]);
-    batch.base_offset = offset;
-    batch.partition_leader_epoch = entry.epoch;
-    batch.attributes.control = entry.record.is_none();
+/// One atomic batch of entries (all of one epoch) as the record batch that stores it from
+/// `base_offset`: a LeaderChange entry is a control batch of its own.
+fn entries_batch(
+    base_offset: i64,
+    entries: &[&Entry<MetadataRecord>],
+    now_ms: i64,
+) -> Result<Vec<u8>, String> {
+    let mut records = Vec::new();
+    for (offset_delta, entry) in (0..).zip(entries) {
+        records.push(match &entry.record {
+            Some(record) => BatchRecord {
+                timestamp_delta: 0,
+                offset_delta,
+                key: None,
+                value: Some(serde_json::to_vec(record).map_err(|e| e.to_string())?),
+                headers: Vec::new(),
+            },
+            None => BatchRecord {
+                timestamp_delta: 0,
+                offset_delta,
+                key: Some(LEADER_CHANGE_KEY.to_vec()),
+                value: None,
+                headers: Vec::new(),
+            },
+        });
+    }
+    let mut batch = RecordBatch::new(now_ms, records);
+    batch.base_offset = base_offset;
+    batch.partition_leader_epoch = entries.first().map_or(0, |e| e.epoch);
+    batch.attributes.control = entries.first().is_some_and(|e| e.record.is_none());
     batch.encode().map_err(|e| e.to_string())
 }
 
@@ -296,7 +316,7 @@ fn read_entries(log: &LocalLog, start: i64) -> Result<Vec<Entry<MetadataRecord>>
             if end <= offset {
                 continue;
             }
-            entries.push(entry_of(&batch)?);
+            entries.extend(entries_of(&batch, offset)?);
             offset = end;
         }
         // Stored bytes that do not take the read forward (no batch, or only batches below
@@ -308,20 +328,34 @@ fn read_entries(log: &LocalLog, start: i64) -> Result<Vec<Entry<MetadataRecord>>
     Ok(entries)
 }
 
-/// The entry a batch stores.
-fn entry_of(batch: &RecordBatch) -> Result<Entry<MetadataRecord>, String> {
-    let epoch = batch.partition_leader_epoch;
-    if batch.attributes.control {
-        return Ok(Entry { epoch, record: None });
-    }
-    let [record] = batch.records.as_slice() else {
+/// The entries a batch stores from offset `from` on (a batch is one atomic batch of the
+/// quorum's: its last entry ends it), each record at its own offset.
+fn entries_of(batch: &RecordBatch, from: i64) -> Result<Vec<Entry<MetadataRecord>>, String> {
+    let (epoch, last) = (batch.partition_leader_epoch, batch.records.len().saturating_sub(1));
+    if batch.records.len() as i64 != i64::from(batch.last_offset_delta) + 1 {
         return Err(format!(
-            "the metadata log's batch at offset {} holds {} records, not one",
+            "the metadata log's batch at offset {} holds {} records for {} offsets",
             batch.base_offset,
-            batch.records.len()
+            batch.records.len(),
+            i64::from(batch.last_offset_delta) + 1
         ));
-    };
-    Ok(Entry { epoch, record: Some(metadata_record(record, batch.base_offset)?) })
+    }
+    let mut entries = Vec::new();
+    for (index, record) in batch.records.iter().enumerate() {
+        let offset = batch.base_offset + i64::from(record.offset_delta);
+        if i64::try_from(index).ok() != Some(i64::from(record.offset_delta)) {
+            return Err(format!(
+                "the metadata log's batch at offset {} has a gap: its record {index} is at offset delta {}",
+                batch.base_offset, record.offset_delta
+            ));
+        }
+        if offset < from {
+            continue;
+        }
+        let record = if batch.attributes.control { None } else { Some(metadata_record(record, offset)?) };
+        entries.push(Entry { epoch, record, ends_batch: index == last });
+    }
+    Ok(entries)
 }
 
 fn metadata_record(record: &BatchRecord, offset: i64) -> Result<MetadataRecord, String> {
@@ -457,7 +491,7 @@ mod tests {
     }
 
     fn entry(epoch: i32, broker: Option<i32>) -> Entry<MetadataRecord> {
-        Entry { epoch, record: broker.map(record) }
+        Entry::single(epoch, broker.map(record))
     }
 
     fn voter(
@@ -582,6 +616,29 @@ mod tests {
             let kept = reopen(&disk);
             let last_epoch = kept.log.last().map_or(0, |e| e.epoch);
             assert!(last_epoch <= kept.state.epoch, "seed {seed}: {kept:?}");
+        }
+        assert!(failed > 0, "some saves failed");
+    }
+
+    /// One decision's records (a fence and the elections it causes) are one batch on disk: a
+    /// save that fails part-way keeps all of them or none, never the fence without the new
+    /// leaders, and what is read back says where each batch ends.
+    #[test]
+    fn a_failed_save_keeps_a_batch_whole_or_not_at_all() {
+        let state = QuorumState { epoch: 1, ..QuorumState::default() };
+        let old_log = vec![entry(1, None), entry(1, Some(0))];
+        let batch = (1..4).map(|b| Entry { epoch: 1, record: Some(record(b)), ends_batch: b == 3 });
+        let new_log = [old_log.clone(), batch.collect()].concat();
+        let mut failed = 0;
+        for seed in 0..64 {
+            let disk = PowerCutDisk::default();
+            let (mut store, _) = VoterStore::open(Box::new(disk.store("controller-0")), &VOTERS).unwrap();
+            store.save(&voter(state, None, old_log.clone()), 0).unwrap();
+            disk.fail_writes(seed, 2);
+            failed += u32::from(store.save(&voter(state, None, new_log.clone()), 0).is_err());
+            disk.fail_writes(0, 0);
+            let kept = reopen(&disk).log;
+            assert!(kept == old_log || kept == new_log, "seed {seed}: {kept:?}");
         }
         assert!(failed > 0, "some saves failed");
     }

@@ -908,7 +908,7 @@ mod tests {
         let tp = TopicPartition { topic: "t".into(), partition: 0 };
         let mut offset = 0;
         let mut deliver = |broker: &mut Broker, records: Vec<MetadataRecord>| {
-            let entries: Vec<_> = records.into_iter().map(|r| Entry { epoch: 1, record: Some(r) }).collect();
+            let entries: Vec<_> = records.into_iter().map(|r| Entry::single(1, Some(r))).collect();
             let from = offset;
             offset += entries.len() as i64;
             let result = FetchResult::Entries { from, entries };

@@ -443,10 +443,9 @@ impl Controllers {
         let result = change(&mut leading.controller, &mut sent, trace);
         let node = &mut self.nodes.get_mut(&id).expect("a voter").voter;
         let mut quorum = Vec::new();
-        for record in leading.controller.take_appended() {
-            if let Some(offset) = node.propose(now_ms, record, &mut quorum) {
-                leading.proposed_end = offset + 1;
-            }
+        // One decision is one atomic batch: a fence and the elections it causes commit together.
+        if let Some(end) = node.propose(now_ms, leading.controller.take_appended(), &mut quorum) {
+            leading.proposed_end = end;
         }
         out.quorum.extend(quorum.into_iter().map(|(to, m)| (id, to, m)));
         if !sent.is_empty() {
@@ -510,7 +509,7 @@ impl Controllers {
                     FetchResult::Snapshot(snapshot.clone())
                 }
                 _ if offset < given => {
-                    let end = given.min(offset + MAX_QUORUM_FETCH_ENTRIES as i64);
+                    let end = voter.batch_end(given.min(offset + MAX_QUORUM_FETCH_ENTRIES as i64));
                     let entries = (offset..end).filter_map(|o| voter.entry(o).cloned()).collect();
                     FetchResult::Entries { from: offset, entries }
                 }

@@ -176,7 +176,7 @@ mod tests {
     fn entries(from: i64, records: Vec<MetadataRecord>) -> FetchResult<MetadataRecord> {
         FetchResult::Entries {
             from,
-            entries: records.into_iter().map(|r| Entry { epoch: 1, record: Some(r) }).collect(),
+            entries: records.into_iter().map(|r| Entry::single(1, Some(r))).collect(),
         }
     }
 

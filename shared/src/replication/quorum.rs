@@ -6,7 +6,9 @@
 //! leader's high watermark moves to what a majority holds once an entry of its own epoch is
 //! there. Pure and sans-IO: the host passes in the time and randomness, carries the messages,
 //! and keeps each voter's `QuorumState` and log durable before it delivers what a step sent.
-//! What the entries are is the caller's (`R`): the controller's metadata records.
+//! What the entries are is the caller's (`R`): the controller's metadata records, proposed in
+//! atomic batches (Kafka's `scheduleAtomicAppend`): one decision's records are sent, stored,
+//! committed and snapshotted whole, so no voter or observer ever holds half a decision.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -38,7 +40,8 @@ pub const QUORUM_BEGIN_EPOCH_RETRY_MS: i64 = 200;
 /// A prospective voter or a candidate asks again the voters that have not answered after this
 /// long (a lost request or answer; Kafka retries its RPCs after `quorum.request.timeout.ms`).
 pub const QUORUM_VOTE_RETRY_MS: i64 = 200;
-/// The most entries one Fetch response carries.
+/// The most entries one Fetch response carries, unless its last batch is longer (a batch is
+/// sent whole).
 pub const MAX_QUORUM_FETCH_ENTRIES: usize = 1_000;
 
 /// One entry of the metadata log: the epoch of the leader that appended it and its record;
@@ -50,6 +53,16 @@ pub struct Entry<R> {
     pub epoch: i32,
     /// The record; `None`: a LeaderChange control record.
     pub record: Option<R>,
+    /// The last entry of its atomic batch: a log is only ever cut, sent, committed or
+    /// snapshotted after such an entry.
+    pub ends_batch: bool,
+}
+
+impl<R> Entry<R> {
+    /// An entry that is a batch of its own.
+    pub fn single(epoch: i32, record: Option<R>) -> Entry<R> {
+        Entry { epoch, record, ends_batch: true }
+    }
 }
 
 /// A snapshot of a log's committed prefix (KIP-630): the records that rebuild the state the
@@ -367,16 +380,33 @@ impl<R: Clone> QuorumNode<R> {
         matches!(self.role, Role::Leader { .. })
     }
 
-    /// The leader appends `record` (answering the Fetches it holds); returns its offset, or
-    /// `None` when this voter does not lead.
-    pub fn propose(&mut self, now_ms: i64, record: R, out: &mut QuorumOutbox<R>) -> Option<i64> {
-        if !self.is_leader() {
+    /// The leader appends `records` as one atomic batch (answering the Fetches it holds);
+    /// returns the batch's end offset, or `None` when this voter does not lead or there is
+    /// nothing to append.
+    pub fn propose(&mut self, now_ms: i64, records: Vec<R>, out: &mut QuorumOutbox<R>) -> Option<i64> {
+        if !self.is_leader() || records.is_empty() {
             return None;
         }
-        self.log.push(Entry { epoch: self.state.epoch, record: Some(record) });
+        let (epoch, last) = (self.state.epoch, records.len() - 1);
+        let entries = records.into_iter().enumerate();
+        self.log.extend(entries.map(|(i, record)| Entry {
+            epoch,
+            record: Some(record),
+            ends_batch: i == last,
+        }));
         self.advance_high_watermark(now_ms);
         self.answer_parked(|_| true, out);
-        Some(self.end_offset() - 1)
+        Some(self.end_offset())
+    }
+
+    /// `end` moved on to the end of the batch the entry before it belongs to (at most the log's
+    /// end): where a read that wants at least up to `end` may stop.
+    pub fn batch_end(&self, end: i64) -> i64 {
+        let mut end = end.max(self.log_start_offset());
+        while end < self.end_offset() && self.entry(end - 1).is_some_and(|e| !e.ends_batch) {
+            end += 1;
+        }
+        end
     }
 
     /// The leader steps down (a controlled shutdown): the other voters are told to elect
@@ -697,7 +727,7 @@ impl<R: Clone> QuorumNode<R> {
     fn become_leader(&mut self, now_ms: i64, out: &mut QuorumOutbox<R>) {
         let epoch = self.state.epoch;
         let epoch_start = self.end_offset();
-        self.log.push(Entry { epoch, record: None });
+        self.log.push(Entry::single(epoch, None));
         self.state.leader = Some(self.id);
         let progress = Progress { offset: 0, fetched_ms: None, announced_ms: now_ms };
         let voters = self.others().map(|&v| (v, progress)).collect();
@@ -781,7 +811,8 @@ impl<R: Clone> QuorumNode<R> {
             Some(snapshot) if offset < start => FetchResult::Snapshot(snapshot.clone()),
             _ => {
                 let from_index = ((offset - start).max(0) as usize).min(self.log.len());
-                let until = (from_index + MAX_QUORUM_FETCH_ENTRIES).min(self.log.len());
+                let wanted = start + (from_index + MAX_QUORUM_FETCH_ENTRIES).min(self.log.len()) as i64;
+                let until = (self.batch_end(wanted) - start) as usize;
                 let entries = self.log[from_index..until].to_vec();
                 FetchResult::Entries { from: start + from_index as i64, entries }
             }
