@@ -282,7 +282,7 @@ pub(crate) fn cluster(
 
 /// What `kite cluster describe` and the fault commands print: the brokers, the KRaft
 /// controllers (as `kafka-metadata-quorum.sh describe --replication` lists the voters), the
-/// partitions that are not healthy, cut links and connected Kafka clients.
+/// partitions that are not healthy, cut links, the broker configs and connected Kafka clients.
 fn print_cluster(described: Reply, output: Output, out: &mut impl Write) -> Result<(), String> {
     let io = |e: std::io::Error| e.to_string();
     let Reply::ClusterDescribed {
@@ -295,6 +295,7 @@ fn print_cluster(described: Reply, output: Output, out: &mut impl Write) -> Resu
         cut_links,
         kafka_clients,
         controllers,
+        broker_configs,
     } = described
     else {
         return Ok(());
@@ -314,6 +315,7 @@ fn print_cluster(described: Reply, output: Output, out: &mut impl Write) -> Resu
                 "cut_links": cut_links,
                 "kafka_clients": kafka_clients,
                 "controllers": controllers,
+                "broker_configs": broker_configs,
             });
             writeln!(out, "{line}").map_err(io)
         }
@@ -363,6 +365,10 @@ fn print_cluster(described: Reply, output: Output, out: &mut impl Write) -> Resu
             }
             for [a, b] in &cut_links {
                 writeln!(out, "CutLink: {a} <-> {b}").map_err(io)?;
+            }
+            // As kafka-configs --describe --all prints a broker's configs: value and source.
+            for c in &broker_configs {
+                writeln!(out, "BrokerConfig: {}={}\tSource: {}", c.name, c.value, c.source).map_err(io)?;
             }
             print_kafka_clients(out, &kafka_clients)
         }

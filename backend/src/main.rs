@@ -161,6 +161,12 @@ pub struct ServeArgs {
     /// Let clients stop and start brokers (`kite cluster stop-broker`, the UI's cluster view).
     #[arg(long)]
     pub allow_faults: bool,
+    /// A broker config the cluster starts with, as kafka-server-start's --override sets one
+    /// (repeatable): auto.leader.rebalance.enable=false keeps leaders where a failover put them;
+    /// leader.imbalance.check.interval.seconds=N moves them back to their preferred replicas
+    /// every N seconds (Kafka's 300). Read-only while it runs, as in Kafka.
+    #[arg(long = "override", value_name = "NAME=VALUE")]
+    pub overrides: Vec<String>,
     /// Where broker 0's Kafka listener is, for Kafka clients (kcat, librdkafka, the Java client);
     /// broker N listens on the port N after it. Port 0: every broker gets a free port.
     #[arg(long, default_value = kafka_listener::DEFAULT_KAFKA_LISTEN)]

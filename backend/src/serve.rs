@@ -46,8 +46,17 @@ const SESSION_DRAIN_MS: u64 = 2_000;
 /// handoff that finds them all busy waits for one; turns are one at a time, so it never waits long.
 const MAX_BLOCKING_THREADS: usize = 16;
 
+/// The broker configs `--override` sets, or the first refused by name.
+fn broker_configs(args: &ServeArgs) -> Result<kite_shared::config::BrokerConfigs, String> {
+    let pairs = args.overrides.iter().map(String::as_str);
+    kite_shared::config::BrokerConfigs::from_overrides(pairs)
+        .map_err(|e| format!("--override: {}", e.message))
+}
+
 pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
     engine::end_on_panic_in_turn();
+    // A bad override is refused before anything is opened or locked.
+    broker_configs(&args)?;
     let data_dir = DataDir::open(&args.data_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -67,6 +76,7 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
     tracing::info!("engine seed {seed}: random choices (sticky partitions, …) follow from it");
     let mut cluster = open_cluster(&args, data_dir, seed)?;
     cluster.allow_faults = args.allow_faults;
+    cluster.set_broker_configs(broker_configs(&args)?);
     tracing::info!(
         "{} broker(s){}",
         cluster.broker_count(),

@@ -512,6 +512,12 @@ fn korean_cluster(text: &str) -> Option<&'static str> {
         }
         "A network partition around it" => "이 브로커를 네트워크에서 떼어 놓습니다",
         "Kafka clients" => "카프카 클라이언트",
+        "Preferred leaders come back every {} s (auto.leader.rebalance.enable, leader.imbalance.check.interval.seconds)" => {
+            "{}초마다 선호 복제본(preferred replica)이 리더 자리로 돌아옵니다 (auto.leader.rebalance.enable, leader.imbalance.check.interval.seconds)"
+        }
+        "auto.leader.rebalance.enable=false: leaders stay where a failover put them until preferred leaders are elected (kite cluster elect-leaders --election-type preferred)" => {
+            "auto.leader.rebalance.enable=false: 장애 조치로 옮겨 간 리더가 그대로 남습니다. 선호 리더 선출(kite cluster elect-leaders --election-type preferred)을 해야 돌아옵니다"
+        }
         "No Kafka client is connected. Under kite serve, point one at a broker's listener (127.0.0.1:9092)." => {
             "연결된 카프카 클라이언트가 없습니다. kite serve로 띄웠다면 브로커의 리스너(127.0.0.1:9092)에 클라이언트를 붙여 보세요."
         }

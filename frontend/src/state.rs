@@ -296,6 +296,8 @@ pub struct ClusterView {
     pub kafka_clients: Vec<kite_shared::api::KafkaClientView>,
     /// The KRaft controller quorum (none for a single broker).
     pub controllers: Vec<kite_shared::api::ControllerView>,
+    /// The broker configs the cluster started with (none for a single broker).
+    pub broker_configs: Vec<kite_shared::api::BrokerConfigView>,
 }
 
 impl ClusterView {
@@ -310,6 +312,7 @@ impl ClusterView {
             cut_links,
             kafka_clients,
             controllers,
+            broker_configs,
             ..
         } = reply
         else {
@@ -324,6 +327,7 @@ impl ClusterView {
             cut_links,
             kafka_clients,
             controllers,
+            broker_configs,
         })
     }
 }

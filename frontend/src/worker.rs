@@ -17,6 +17,7 @@ use kite_shared::api::{
 };
 use kite_shared::cluster::layout::{self, Count, Found, LayoutStores};
 use kite_shared::cluster::{Cluster, StorageOptions};
+use kite_shared::config::BrokerConfigs;
 use kite_shared::error::{ErrorCode, KafkaError};
 use kite_shared::host::{Answer, Capabilities, HostSession, Turn, serve_text};
 use kite_shared::kafka::ui_requests;
@@ -72,33 +73,43 @@ pub const DEFAULT_TAB_BROKERS: usize = 3;
 /// The most brokers a tab runs.
 pub const MAX_TAB_BROKERS: usize = 9;
 
-/// How many brokers and KRaft controllers the tab's cluster has.
+/// How many brokers and KRaft controllers the tab's cluster has, and the broker configs it
+/// starts with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shape {
     pub brokers: usize,
     /// The controller quorum of a replicated cluster (one broker has none).
     pub controllers: usize,
+    /// `auto.leader.rebalance.enable` and `leader.imbalance.check.interval.seconds`.
+    pub broker_configs: BrokerConfigs,
 }
 
 impl Shape {
     /// The tab's cluster when the page does not say: three brokers, three controllers.
-    pub const DEFAULT: Shape = Shape { brokers: DEFAULT_TAB_BROKERS, controllers: DEFAULT_CONTROLLERS };
+    pub const DEFAULT: Shape = Shape {
+        brokers: DEFAULT_TAB_BROKERS,
+        controllers: DEFAULT_CONTROLLERS,
+        broker_configs: BrokerConfigs::DEFAULT,
+    };
 
     /// `brokers` brokers and Kafka's three controllers.
     pub fn brokers(brokers: usize) -> Shape {
-        Shape { brokers, controllers: DEFAULT_CONTROLLERS }
+        Shape { brokers, ..Shape::DEFAULT }
     }
 
-    /// Reads `brokers=N` (1 to `MAX_TAB_BROKERS`) and `controllers=N` (an odd quorum, 1 to
-    /// `MAX_CONTROLLERS`) from a query string; the default for what is missing or out of range.
+    /// Reads `brokers=N` (1 to `MAX_TAB_BROKERS`), `controllers=N` (an odd quorum, 1 to
+    /// `MAX_CONTROLLERS`) and the broker configs Kite honours (`auto.leader.rebalance.enable=false`)
+    /// from a query string; the default for what is missing or out of range.
     pub fn from_query(search: &str) -> Shape {
+        let pairs = || search.trim_start_matches('?').split('&');
         let number = |name: &str| {
-            search
-                .trim_start_matches('?')
-                .split('&')
+            pairs()
                 .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
                 .and_then(|n| n.parse::<usize>().ok())
         };
+        // Each broker config on its own: a bad one keeps its default, the others still apply.
+        let broker_configs = pairs().filter(|pair| BrokerConfigs::from_overrides([*pair]).is_ok());
+        let broker_configs = BrokerConfigs::from_overrides(broker_configs).unwrap_or_default();
         Shape {
             brokers: number("brokers")
                 .filter(|n| (1..=MAX_TAB_BROKERS).contains(n))
@@ -106,6 +117,7 @@ impl Shape {
             controllers: number("controllers")
                 .and_then(|n| check_quorum_size(n).ok())
                 .unwrap_or(DEFAULT_CONTROLLERS),
+            broker_configs,
         }
     }
 }
@@ -119,6 +131,7 @@ fn ephemeral_cluster(seed: u64, shape: Shape, now_ms: i64) -> Cluster {
     };
     // The tab is the learner's own cluster: stopping and pausing brokers is what it is for.
     cluster.allow_faults = true;
+    cluster.set_broker_configs(shape.broker_configs);
     cluster
 }
 
@@ -325,7 +338,11 @@ impl TabEngine {
         let (cluster, seed, shape, scenario) = match script {
             Ok(script) => {
                 let cluster = ScenarioRun::cluster_for(&script);
-                let shape = Shape { brokers: script.brokers, controllers: script.controllers };
+                let shape = Shape {
+                    brokers: script.brokers,
+                    controllers: script.controllers,
+                    broker_configs: script.broker_configs,
+                };
                 (cluster, script.seed, shape, Ok(ScenarioRun::new(script)))
             }
             Err(reason) => {
@@ -393,7 +410,8 @@ impl TabEngine {
             });
         let (cluster, seed, shape, created_at_ms, history, digest, last, description) = match state {
             Ok(state) => {
-                let shape = Shape { brokers: state.brokers, controllers: state.controllers };
+                let shape =
+                    Shape { brokers: state.brokers, controllers: state.controllers, ..Shape::DEFAULT };
                 let (cluster, digest, last) = rebuild(state.seed, shape, state.created_at_ms, &state.history);
                 let description = format!("shared state of {} requests, ephemeral", state.history.len());
                 (cluster, state.seed, shape, state.created_at_ms, state.history, digest, last, description)
@@ -445,6 +463,7 @@ impl TabEngine {
             layout::open(seed, now_ms, &mut layout, brokers, controllers, StorageOptions::MEMORY)
                 .map_err(|e| format!("cannot open the stored cluster: {e}"))?;
         cluster.allow_faults = true;
+        cluster.set_broker_configs(shape.broker_configs);
         // Opening may itself write (recovery cuts, fresh indexes): store that before serving.
         let ops: Vec<StorageOp> = journal.lock().unwrap_or_else(|e| e.into_inner()).drain(..).collect();
         storage.commit(&ops, Durability::Relaxed).await?;
@@ -464,7 +483,11 @@ impl TabEngine {
             report.push_str(&format!(", {} bytes after a gap dropped", loaded.dropped_bytes));
         }
         let new = matches!(found, Found::New(_));
-        let shape = Shape { brokers: found.brokers() as usize, controllers: cluster.controller_count() };
+        let shape = Shape {
+            brokers: found.brokers() as usize,
+            controllers: cluster.controller_count(),
+            broker_configs: shape.broker_configs,
+        };
         Ok(OpenedDatabase { cluster, storage, report, seed, new, shape })
     }
 

@@ -836,6 +836,7 @@ fn the_map_draws_each_replica_by_its_role() {
         cut_links: Vec::new(),
         kafka_clients: Vec::new(),
         controllers: Vec::new(),
+        broker_configs: Vec::new(),
     };
     let partition = |partition: i32, replicas: Vec<i32>, leader: i32, isr: Vec<i32>| PartitionDescription {
         partition,

@@ -873,6 +873,18 @@ pub struct MetadataEntryView {
     pub record: Option<crate::replication::protocol::MetadataRecord>,
 }
 
+/// A broker config, as `kafka-configs --describe --all` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrokerConfigView {
+    /// Kafka's name (`auto.leader.rebalance.enable`).
+    pub name: String,
+    /// Its value.
+    pub value: String,
+    /// Where it came from, in Kafka's words: `STATIC_BROKER_CONFIG` (set when the cluster
+    /// started) or `DEFAULT_CONFIG`.
+    pub source: String,
+}
+
 /// A KRaft controller, as `describe_cluster` shows it: its place in the metadata quorum.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ControllerView {
@@ -1810,6 +1822,10 @@ pub enum Reply {
         /// The KRaft controller quorum (none for a single broker, which is its own controller).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         controllers: Vec<ControllerView>,
+        /// The broker configs Kite honours, as the cluster started with them (replicated
+        /// clusters, where they act).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        broker_configs: Vec<BrokerConfigView>,
     },
     /// Where the virtual clock is: its time, speed and whether it is paused, and the seed every
     /// random choice of this cluster comes from.

@@ -1,6 +1,6 @@
 //! Topic configs by Kafka's names, with Kafka's defaults and validation (a bad value is refused
-//! with INVALID_CONFIG naming the config and the value, in Kafka's own words), and the producer's
-//! `acks`.
+//! with INVALID_CONFIG naming the config and the value, in Kafka's own words), the broker configs
+//! Kite honours (static, as `server.properties` sets them), and the producer's `acks`.
 
 use std::collections::BTreeMap;
 
@@ -315,12 +315,142 @@ pub enum ElectionType {
     Unclean,
 }
 
+/// Kafka's broker config: whether the controller moves leadership back to preferred replicas.
+pub const AUTO_LEADER_REBALANCE_ENABLE: &str = "auto.leader.rebalance.enable";
+/// Kafka's broker config: how often (seconds) the controller looks for partitions not led by
+/// their preferred replica.
+pub const LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS: &str = "leader.imbalance.check.interval.seconds";
+/// Kafka's default `leader.imbalance.check.interval.seconds`.
+const DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS: i64 = 300;
+/// The longest `leader.imbalance.check.interval.seconds` Kite takes: a year (in milliseconds it
+/// must not overflow the clock's arithmetic).
+const MAX_LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS: i64 = 365 * 24 * 60 * 60;
+
+/// The broker (and controller) configs Kite honours, set when the cluster starts (Kafka's
+/// `server.properties`, or `kafka-server-start --override`): read-only while it runs, as Kafka
+/// has them (neither may be updated dynamically).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrokerConfigs {
+    /// `auto.leader.rebalance.enable`: every check, partitions whose preferred replica is in the
+    /// ISR but does not lead get it back as leader.
+    pub auto_leader_rebalance_enable: bool,
+    /// `leader.imbalance.check.interval.seconds`: how often that check runs.
+    pub leader_imbalance_check_interval_seconds: i64,
+    /// Which of the two were set rather than left at Kafka's default (in that order).
+    overridden: [bool; 2],
+}
+
+impl Default for BrokerConfigs {
+    fn default() -> BrokerConfigs {
+        BrokerConfigs::DEFAULT
+    }
+}
+
+impl BrokerConfigs {
+    /// Kafka's defaults.
+    pub const DEFAULT: BrokerConfigs = BrokerConfigs {
+        auto_leader_rebalance_enable: true,
+        leader_imbalance_check_interval_seconds: DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS,
+        overridden: [false; 2],
+    };
+
+    /// Kafka's defaults with `overrides` (`name=value` each) applied; an unknown name or a bad
+    /// value is refused with INVALID_CONFIG naming it.
+    pub fn from_overrides<'a>(
+        overrides: impl IntoIterator<Item = &'a str>,
+    ) -> Result<BrokerConfigs, KafkaError> {
+        let mut configs = BrokerConfigs::default();
+        for pair in overrides {
+            let Some((name, value)) = pair.split_once('=') else {
+                return Err(KafkaError::new(
+                    ErrorCode::InvalidConfig,
+                    format!("'{pair}' is not a broker config: expected name=value"),
+                ));
+            };
+            configs.set(name.trim(), value)?;
+        }
+        Ok(configs)
+    }
+
+    fn set(&mut self, name: &str, value: &str) -> Result<(), KafkaError> {
+        match name {
+            AUTO_LEADER_REBALANCE_ENABLE => {
+                self.auto_leader_rebalance_enable = boolean(name, value)?;
+                self.overridden[0] = true;
+            }
+            LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS => {
+                let seconds = long(name, value, 1)?;
+                if seconds > MAX_LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS {
+                    let most = format!("Value must be at most {MAX_LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS}");
+                    return Err(invalid(name, value, &most));
+                }
+                self.leader_imbalance_check_interval_seconds = seconds;
+                self.overridden[1] = true;
+            }
+            _ => {
+                return Err(KafkaError::new(
+                    ErrorCode::InvalidConfig,
+                    format!(
+                        "Kite does not know the broker config '{name}': it honours {AUTO_LEADER_REBALANCE_ENABLE} and {LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS}"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// How often the controller moves leadership back to preferred replicas (ms); `None` when
+    /// `auto.leader.rebalance.enable` is off.
+    pub fn preferred_leader_check_ms(&self) -> Option<i64> {
+        self.auto_leader_rebalance_enable.then_some(self.leader_imbalance_check_interval_seconds * 1_000)
+    }
+
+    /// Each config as DescribeConfigs lists it: name, value, and whether it was set (else
+    /// Kafka's default).
+    pub fn entries(&self) -> Vec<(&'static str, String, bool)> {
+        vec![
+            (AUTO_LEADER_REBALANCE_ENABLE, self.auto_leader_rebalance_enable.to_string(), self.overridden[0]),
+            (
+                LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS,
+                self.leader_imbalance_check_interval_seconds.to_string(),
+                self.overridden[1],
+            ),
+        ]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn overrides(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn broker_configs_take_kafkas_defaults_and_refuse_what_they_do_not_know_by_name() {
+        let default = BrokerConfigs::default();
+        assert_eq!(default.preferred_leader_check_ms(), Some(300_000));
+        assert!(default.entries().iter().all(|(_, _, set)| !set));
+        let off = BrokerConfigs::from_overrides(["auto.leader.rebalance.enable=false"]).unwrap();
+        assert_eq!(off.preferred_leader_check_ms(), None);
+        assert_eq!(off.entries()[0], (AUTO_LEADER_REBALANCE_ENABLE, "false".to_string(), true));
+        let often = BrokerConfigs::from_overrides(["leader.imbalance.check.interval.seconds=30"]).unwrap();
+        assert_eq!(often.preferred_leader_check_ms(), Some(30_000));
+        let refused = |pair: &str| BrokerConfigs::from_overrides([pair]).unwrap_err().message;
+        assert_eq!(
+            refused("leader.imbalance.check.interval.seconds=0"),
+            "Invalid value 0 for configuration leader.imbalance.check.interval.seconds: Value must be at least 1"
+        );
+        assert!(
+            refused("auto.leader.rebalance.enable=yes").contains("Expected value to be either true or false")
+        );
+        assert!(refused("broker.rack=a").starts_with("Kite does not know the broker config 'broker.rack'"));
+        assert_eq!(
+            refused("auto.leader.rebalance.enable"),
+            "'auto.leader.rebalance.enable' is not a broker config: expected name=value"
+        );
+        assert!(refused("leader.imbalance.check.interval.seconds=99999999999").contains("at most 31536000"));
     }
 
     #[test]

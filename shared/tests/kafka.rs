@@ -62,6 +62,7 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 use kite_shared::api::{Command, Reply};
 use kite_shared::cluster::{Cluster, ListenerReach};
+use kite_shared::config::BrokerConfigs;
 use kite_shared::kafka::{AdvertisedBroker, KafkaConnection, KafkaListener};
 use kite_shared::limits::MAX_TXN_MARKER_PARTITIONS_PER_REQUEST;
 use kite_shared::record::batch::{BatchRecord, RecordBatch};
@@ -501,6 +502,67 @@ fn alter_configs_replaces_a_topics_overrides() {
     let overrides: Vec<(&str, &str)> =
         topics[0].configs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     assert_eq!(overrides, [("retention.bytes", "1000")]);
+}
+
+/// A broker's configs are the ones the cluster started with, read-only, with Kafka's sources; a
+/// broker not in the cluster and an alteration are refused by name.
+#[test]
+fn broker_configs_are_described_read_only_and_not_altered() {
+    let (mut cluster, _) = cluster_with_orders();
+    let configs = BrokerConfigs::from_overrides(["auto.leader.rebalance.enable=false"]).unwrap();
+    cluster.set_broker_configs(configs);
+    let mut connection = KafkaConnection::new(listener(0));
+    let describe = |name: &'static str| {
+        let resource = DescribeConfigsResource::default()
+            .with_resource_type(4)
+            .with_resource_name(StrBytes::from_static_str(name))
+            .with_configuration_keys(None);
+        DescribeConfigsRequest::default().with_resources(vec![resource])
+    };
+    let asked = frame(ApiKey::DescribeConfigs, 4, 1, &describe("1"));
+    let answer: DescribeConfigsResponse =
+        response(&connection.receive(&mut cluster, NOW_MS, &asked).unwrap(), 4, 1);
+    let listed: Vec<(String, Option<String>, bool, i8)> = answer.results[0]
+        .configs
+        .iter()
+        .map(|c| (c.name.to_string(), c.value.as_ref().map(|v| v.to_string()), c.read_only, c.config_source))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("auto.leader.rebalance.enable".into(), Some("false".into()), true, 4),
+            ("leader.imbalance.check.interval.seconds".into(), Some("300".into()), true, 5),
+        ]
+    );
+    let asked = frame(ApiKey::DescribeConfigs, 4, 2, &describe("7"));
+    let answer: DescribeConfigsResponse =
+        response(&connection.receive(&mut cluster, NOW_MS, &asked).unwrap(), 4, 2);
+    let refused = &answer.results[0];
+    assert_eq!(refused.error_code, 42, "INVALID_REQUEST");
+    assert_eq!(
+        refused.error_message.as_deref(),
+        Some("Broker '7' is not in this cluster (brokers: 0, 1, 2).")
+    );
+    let config = AlterableConfig::default()
+        .with_name(StrBytes::from_static_str("auto.leader.rebalance.enable"))
+        .with_config_operation(0)
+        .with_value(Some(StrBytes::from_static_str("true")));
+    let resource = AlterConfigsResource::default()
+        .with_resource_type(4)
+        .with_resource_name(StrBytes::from_static_str("1"))
+        .with_configs(vec![config]);
+    let asked = IncrementalAlterConfigsRequest::default().with_resources(vec![resource]);
+    let out = connection
+        .receive(&mut cluster, NOW_MS, &frame(ApiKey::IncrementalAlterConfigs, 1, 3, &asked))
+        .unwrap();
+    let answer: IncrementalAlterConfigsResponse = response(&out, 1, 3);
+    let message = answer.responses[0].error_message.as_deref().unwrap_or_default().to_string();
+    assert_eq!(answer.responses[0].error_code, 42);
+    assert!(
+        message.starts_with("Cannot update these configs dynamically: auto.leader.rebalance.enable."),
+        "{message}"
+    );
+    assert!(!cluster.broker_configs().auto_leader_rebalance_enable, "still as it started");
 }
 
 #[test]

@@ -3,11 +3,14 @@ tests/tests/kafka_clients.rs runs it: confluent-kafka creates a topic with reten
 its (deprecated) alter_configs sets retention.bytes=1000 only, so retention.ms goes back to its
 default; kafka-python's alter_configs, forced to AlterConfigs (incremental=False), sets
 retention.ms=120000 and itself sends retention.bytes along, so that stays. After each, prints
-`NAME VALUE set|default` for both, from confluent-kafka's describe_configs.
+`NAME VALUE set|default` for both, from confluent-kafka's describe_configs. Then broker 0's
+configs (the server started with --override auto.leader.rebalance.enable=false), each as
+`broker NAME VALUE set|default read-only`, and what an incremental alteration of one gets.
 Usage: alter_configs_client.py BOOTSTRAP TOPIC"""
 import sys
 
-from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic
 from kafka.admin import ConfigResource as KafkaPythonResource
 from kafka.admin import ConfigResourceType, KafkaAdminClient
 
@@ -36,3 +39,16 @@ kafka_python.alter_configs(
     incremental=False)
 kafka_python.close()
 show()
+
+broker = ConfigResource(ConfigResource.Type.BROKER, "0")
+for name, entry in sorted(admin.describe_configs([broker])[broker].result(WAIT_SECONDS).items()):
+    print("broker", name, entry.value, "default" if entry.is_default else "set",
+          "read-only" if entry.is_read_only else "dynamic")
+turn_on = ConfigEntry("auto.leader.rebalance.enable", "true",
+                      incremental_operation=AlterConfigOpType.SET)
+altering = ConfigResource(ConfigResource.Type.BROKER, "0", incremental_configs=[turn_on])
+try:
+    admin.incremental_alter_configs([altering])[altering].result(WAIT_SECONDS)
+    print("broker altered")
+except KafkaException as e:
+    print("broker alter refused", e.args[0].name())

@@ -385,11 +385,12 @@ fn a_real_client_reassigns_a_partition() {
 
 /// AlterConfigs from confluent-kafka's and kafka-python's admin clients replaces a topic's
 /// overrides: what a request leaves out goes back to Kafka's default, as DescribeConfigs then
-/// says (kafka-python sends the other overrides along itself).
+/// says (kafka-python sends the other overrides along itself). A broker's configs are what
+/// `--override` started it with, read-only: an alteration is refused.
 #[test]
 fn real_clients_alter_configs() {
     let data = TempDir::new("alter-configs");
-    let server = KiteServer::start(data.path());
+    let server = KiteServer::start_with(data.path(), &["--override", "auto.leader.rebalance.enable=false"]);
     let out = run_client(&server, "alter_configs_client.py", &["tuned"]);
     assert_eq!(
         out.lines().collect::<Vec<_>>(),
@@ -397,7 +398,10 @@ fn real_clients_alter_configs() {
             "retention.bytes 1000 set",
             "retention.ms 604800000 default",
             "retention.bytes 1000 set",
-            "retention.ms 120000 set"
+            "retention.ms 120000 set",
+            "broker auto.leader.rebalance.enable false set read-only",
+            "broker leader.imbalance.check.interval.seconds 300 default read-only",
+            "broker alter refused INVALID_REQUEST",
         ],
         "{out}"
     );

@@ -388,6 +388,9 @@ async fn produce_in_the_tab_and_on_the_server() {
         // Under them the brokers, the quorum's observers, each with how far it has fetched.
         let observers = client.find_all(Locator::Css("#quorum tr.observer")).await.map_err(|e| e.to_string())?;
         assert_eq!(observers.len(), 3, "three brokers observe the quorum");
+        // Whether leadership goes back to preferred replicas, from the broker configs it started with.
+        let balance = text_of(&client, "#leader-balance").await?;
+        assert!(balance.starts_with("Preferred leaders come back every 300 s"), "{balance}");
         // The running one has fetched everything the active controller has committed.
         let running = ["0", "1", "2"].into_iter().find(|b| *b != leader && *b != second).unwrap_or("2");
         wait_for(&client, &format!("#quorum tr.observer[data-broker='{running}'][data-behind='false']")).await?;
@@ -484,6 +487,8 @@ async fn produce_in_the_tab_and_on_the_server() {
         wait_for(&client, "html[lang='ko']").await?;
         assert_eq!(text_of(&client, "#topics-title").await?, "토픽");
         assert_eq!(text_of(&client, "#cluster-title").await?, "클러스터");
+        let balance = text_of(&client, "#leader-balance").await?;
+        assert!(balance.starts_with("300초마다 선호 복제본(preferred replica)이 리더 자리로 돌아옵니다"), "{balance}");
         select(&client, "#theme", "dark").await?;
         wait_for(&client, "html[data-theme='dark']").await?;
         client.execute("window.scrollTo(0, 0)", vec![]).await.map_err(|e| e.to_string())?;

@@ -6,6 +6,7 @@
 //! Kept live by describing the cluster (and listing topics, for leaders and ISRs) every second.
 
 use kite_shared::api::{Command, ControllerView, KafkaClientView, PartitionRef};
+use kite_shared::config::{AUTO_LEADER_REBALANCE_ENABLE, LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS};
 use yew::prelude::*;
 
 use crate::i18n::{Lang, tr, trf};
@@ -183,6 +184,7 @@ pub fn cluster_panel(props: &Props) -> Html {
             <Quorum controllers={cluster.controllers.clone()} metadata_log={props.metadata_log.clone()}
                 observers={cluster.brokers.iter().filter_map(|b| Some((b.id, b.metadata_offset?))).collect::<Vec<_>>()}
                 ready={props.ready} send={props.send.clone()} />
+            { leader_balance(lang, &cluster.broker_configs) }
             <KafkaClients clients={cluster.kafka_clients.clone()} />
             if replicated {
                 <NetworkEditor brokers={cluster.brokers.clone()} cut_links={cluster.cut_links.clone()}
@@ -190,6 +192,18 @@ pub fn cluster_panel(props: &Props) -> Html {
             }
         </section>
     }
+}
+
+/// Whether and how often the controller moves leadership back to preferred replicas, from the
+/// broker configs the cluster started with (nothing for a single broker, which has none).
+fn leader_balance(lang: Lang, configs: &[kite_shared::api::BrokerConfigView]) -> Html {
+    let value = |name: &str| configs.iter().find(|c| c.name == name).map(|c| c.value.as_str());
+    let text = match (value(AUTO_LEADER_REBALANCE_ENABLE), value(LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS)) {
+        (Some("false"), _) => tr(lang, "auto.leader.rebalance.enable=false: leaders stay where a failover put them until preferred leaders are elected (kite cluster elect-leaders --election-type preferred)").to_string(),
+        (Some(_), Some(seconds)) => trf(lang, "Preferred leaders come back every {} s (auto.leader.rebalance.enable, leader.imbalance.check.interval.seconds)", &[&seconds]),
+        _ => return Html::default(),
+    };
+    html! { <p class="hint leader-balance" id="leader-balance">{ text }</p> }
 }
 
 #[derive(Properties, PartialEq)]

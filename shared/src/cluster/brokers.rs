@@ -224,6 +224,9 @@ pub(super) trait Brokers: Send {
     /// Creates at most `replica_logs_per_turn` replica logs in the turn that creates a topic or
     /// adds partitions; the rest wait for `resume`. One broker creates its logs at once.
     fn pace_creations(&mut self, _replica_logs_per_turn: usize) {}
+    /// How often the controller moves leadership back to preferred replicas (`None`: never on
+    /// its own). One broker leads every partition it has.
+    fn set_preferred_leader_check_ms(&mut self, _every: Option<i64>) {}
     /// Creates the next slice of held-back replica logs; whether more wait.
     fn resume(&mut self, _now_ms: i64) -> bool {
         false
@@ -968,6 +971,10 @@ impl Replicated {
 impl Brokers for Replicated {
     fn pace_creations(&mut self, replica_logs_per_turn: usize) {
         self.creation_pace = Some(replica_logs_per_turn.max(1));
+    }
+
+    fn set_preferred_leader_check_ms(&mut self, every: Option<i64>) {
+        self.local.controllers.set_preferred_leader_check_ms(every);
     }
 
     fn resume(&mut self, now_ms: i64) -> bool {

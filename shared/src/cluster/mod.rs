@@ -35,7 +35,7 @@ use crate::api::{
     PartitionRef, ProducedPartition, ProducedRecord, RecordView, ReplicaLogEnd, Reply, TopicDescription,
     TxnMark,
 };
-use crate::config::{Acks, TopicCompression, TopicConfig};
+use crate::config::{Acks, BrokerConfigs, TopicCompression, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
 use crate::ids::TopicId;
 use crate::limits::{
@@ -228,6 +228,8 @@ pub struct Cluster {
     closed: bool,
     /// Clients may stop and start brokers (the host's choice: `kite serve --allow-faults`).
     pub allow_faults: bool,
+    /// The broker configs the cluster started with (`set_broker_configs`).
+    broker_configs: BrokerConfigs,
     /// Each partition's ISR size at its last change, to tell shrinks from expands.
     isr_sizes: BTreeMap<crate::replication::protocol::TopicPartition, usize>,
     /// Idempotent producers: the ids handed out, each partition's sequences.
@@ -491,6 +493,7 @@ impl Cluster {
             counters: Metrics::default(),
             closed: false,
             allow_faults: false,
+            broker_configs: BrokerConfigs::default(),
             isr_sizes: BTreeMap::new(),
             producers: producers::Producers::default(),
             transactions: transactions::Transactions::default(),
@@ -531,6 +534,18 @@ impl Cluster {
             Ok(Box::new(MemoryBrokerStore::ephemeral()) as Box<dyn BrokerStore>)
         }));
         cluster
+    }
+
+    /// The broker configs this cluster runs with, as a host read them at start (Kafka's
+    /// `server.properties`): read-only from then on.
+    pub fn set_broker_configs(&mut self, configs: BrokerConfigs) {
+        self.brokers.set_preferred_leader_check_ms(configs.preferred_leader_check_ms());
+        self.broker_configs = configs;
+    }
+
+    /// The broker configs this cluster runs with.
+    pub fn broker_configs(&self) -> BrokerConfigs {
+        self.broker_configs
     }
 
     /// How this cluster makes the directory of a broker added later (`add_broker`).
@@ -1190,7 +1205,24 @@ impl Cluster {
             cut_links: self.brokers.cut_links().iter().map(|(a, b)| [a.to_string(), b.to_string()]).collect(),
             kafka_clients: self.kafka_clients.values().cloned().collect(),
             controllers: self.brokers.controllers(),
+            broker_configs: if self.brokers.broker_count() > 1 {
+                self.broker_config_views()
+            } else {
+                Vec::new()
+            },
         }
+    }
+
+    /// The broker configs as `describe_cluster` lists them.
+    pub fn broker_config_views(&self) -> Vec<crate::api::BrokerConfigView> {
+        let source = |set: bool| if set { "STATIC_BROKER_CONFIG" } else { "DEFAULT_CONFIG" };
+        let entries = self.broker_configs.entries().into_iter();
+        let view = |(name, value, set): (&str, String, bool)| crate::api::BrokerConfigView {
+            name: name.to_string(),
+            value,
+            source: source(set).to_string(),
+        };
+        entries.map(view).collect()
     }
 
     fn create_topic(

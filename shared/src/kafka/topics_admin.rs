@@ -4,7 +4,8 @@
 //! (the same checks, limits and error codes as the UI's and the CLI's), DescribeConfigs for a
 //! topic's configs (every one Kite knows, its value, and whether it is the topic's own or the
 //! default) and IncrementalAlterConfigs to set or remove them, or AlterConfigs to replace them
-//! all (both the engine's `alter_topic_config`).
+//! all (both the engine's `alter_topic_config`); DescribeConfigs for a broker's configs too, which
+//! are static (read-only while the cluster runs, as Kafka has the ones Kite honours).
 
 use bytes::Bytes;
 use kafka_protocol::messages::alter_configs_response as legacy;
@@ -24,9 +25,9 @@ use kafka_protocol::messages::{IncrementalAlterConfigsRequest, IncrementalAlterC
 use kafka_protocol::protocol::StrBytes;
 
 use super::{KafkaClose, KafkaConnection, Request, decode, respond};
-use crate::api::{Command, Reply, TopicDescription};
+use crate::api::{BrokerConfigView, Command, Reply, TopicDescription};
 use crate::cluster::Cluster;
-use crate::config::TopicConfig;
+use crate::config::{AUTO_LEADER_REBALANCE_ENABLE, TopicConfig};
 use crate::error::ErrorCode;
 
 /// Kafka's `num.partitions` default: a CreateTopics asking -1 partitions gets this many.
@@ -222,6 +223,9 @@ fn validate_partitions(
 
 /// Why an alter of a broker's configs, or one asked as `validate_only`, is refused.
 const ALTER_NOT_SERVED: &str = "Kite alters topic configs only (resource type 2), and not as validate_only.";
+/// Why a broker's configs are not altered: Kite's are static, as Kafka has these.
+const BROKER_CONFIGS_STATIC: &str =
+    "Kite's broker configs are static (set when the cluster starts: kite serve --override NAME=VALUE)";
 
 /// Every topic as the engine describes it (none if it answers otherwise).
 fn list_topics(
@@ -237,6 +241,10 @@ fn list_topics(
 
 /// DescribeConfigs' resource type for a topic (Kafka's `ConfigResource.Type.TOPIC`).
 const TOPIC_RESOURCE: i8 = 2;
+/// DescribeConfigs' resource type for a broker (`ConfigResource.Type.BROKER`).
+const BROKER_RESOURCE: i8 = 4;
+/// Where a broker config's value comes from when it was set at start (`STATIC_BROKER_CONFIG`).
+const STATIC_BROKER_CONFIG_SOURCE: i8 = 4;
 /// Where a config's value comes from (Kafka's `ConfigSource`): the topic's own, or the default.
 const TOPIC_CONFIG_SOURCE: i8 = 1;
 const DEFAULT_CONFIG_SOURCE: i8 = 5;
@@ -251,6 +259,11 @@ fn describe_configs(
 ) -> Result<Vec<u8>, KafkaClose> {
     let asked: DescribeConfigsRequest = decode(request, body)?;
     let topics = list_topics(connection, cluster, request.now_ms);
+    let brokers: Vec<i32> = match connection.ask(cluster, request.now_ms, Command::DescribeCluster) {
+        Reply::ClusterDescribed { brokers, .. } => brokers.iter().map(|b| b.id).collect(),
+        _ => Vec::new(),
+    };
+    let broker_configs = cluster.broker_config_views();
     let results = asked
         .resources
         .into_iter()
@@ -262,10 +275,31 @@ fn describe_configs(
             let refuse = |code: i16, message: String| {
                 result.clone().with_error_code(code).with_error_message(Some(StrBytes::from_string(message)))
             };
+            let wanted = |name: &str| {
+                resource
+                    .configuration_keys
+                    .as_ref()
+                    .is_none_or(|keys| keys.is_empty() || keys.iter().any(|k| k.as_str() == name))
+            };
+            if resource.resource_type == BROKER_RESOURCE {
+                let name = resource.resource_name.as_str();
+                // The empty name is the cluster-wide dynamic defaults: Kite has none.
+                if name.is_empty() {
+                    return result.with_configs(Vec::new());
+                }
+                if !name.parse::<i32>().is_ok_and(|id| brokers.contains(&id)) {
+                    let known: Vec<String> = brokers.iter().map(i32::to_string).collect();
+                    let message =
+                        format!("Broker '{name}' is not in this cluster (brokers: {}).", known.join(", "));
+                    return refuse(ErrorCode::InvalidRequest.code(), message);
+                }
+                let configs = broker_configs.iter().filter(|c| wanted(&c.name));
+                return result.with_configs(configs.map(|c| broker_entry(c, request.version)).collect());
+            }
             if resource.resource_type != TOPIC_RESOURCE {
                 return refuse(
                     ErrorCode::InvalidRequest.code(),
-                    "Kite describes topic configs only (resource type 2).".into(),
+                    "Kite describes topic and broker configs only (resource types 2 and 4).".into(),
                 );
             }
             let Some(topic) = topics.iter().find(|t| t.name == resource.resource_name.as_str()) else {
@@ -277,13 +311,6 @@ fn describe_configs(
             let config = match TopicConfig::from_overrides(&topic.configs) {
                 Ok(config) => config,
                 Err(error) => return refuse(error.error.code(), error.message),
-            };
-            // Null or empty keys: every config, as Kafka reads them.
-            let wanted = |name: &str| {
-                resource
-                    .configuration_keys
-                    .as_ref()
-                    .is_none_or(|keys| keys.is_empty() || keys.iter().any(|k| k.as_str() == name))
             };
             let configs = config
                 .entries()
@@ -302,6 +329,26 @@ fn describe_configs(
         })
         .collect();
     respond(request, &DescribeConfigsResponse::default().with_results(results))
+}
+
+/// A broker config as DescribeConfigs lists it: read-only, set at start or Kafka's default.
+fn broker_entry(config: &BrokerConfigView, version: i16) -> DescribeConfigsResourceResult {
+    const BOOLEAN: i8 = 1;
+    const LONG: i8 = 5;
+    let set = config.source == "STATIC_BROKER_CONFIG";
+    let entry = DescribeConfigsResourceResult::default()
+        .with_name(StrBytes::from_string(config.name.clone()))
+        .with_value(Some(StrBytes::from_string(config.value.clone())))
+        .with_read_only(true)
+        .with_config_source(if set { STATIC_BROKER_CONFIG_SOURCE } else { DEFAULT_CONFIG_SOURCE });
+    let kind = if config.name == AUTO_LEADER_REBALANCE_ENABLE { BOOLEAN } else { LONG };
+    if version >= 3 { entry.with_config_type(kind) } else { entry }
+}
+
+/// The refusal of an alteration of a broker's configs `names`: they are static.
+fn broker_configs_static<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.collect();
+    format!("Cannot update these configs dynamically: {}. {BROKER_CONFIGS_STATIC}.", names.join(", "))
 }
 
 /// Kafka's `ConfigType` of a topic config (DescribeConfigs v3+).
@@ -343,6 +390,10 @@ fn alter_configs(
             let refuse = |code: i16, message: String| {
                 answer.clone().with_error_code(code).with_error_message(Some(StrBytes::from_string(message)))
             };
+            if resource.resource_type == BROKER_RESOURCE {
+                let names = resource.configs.iter().map(|c| c.name.as_str());
+                return refuse(ErrorCode::InvalidRequest.code(), broker_configs_static(names));
+            }
             if resource.resource_type != TOPIC_RESOURCE || asked.validate_only {
                 return refuse(ErrorCode::InvalidRequest.code(), ALTER_NOT_SERVED.into());
             }
@@ -389,6 +440,10 @@ fn incremental_alter_configs(
             let refuse = |code: i16, message: String| {
                 answer.clone().with_error_code(code).with_error_message(Some(StrBytes::from_string(message)))
             };
+            if resource.resource_type == BROKER_RESOURCE {
+                let names = resource.configs.iter().map(|c| c.name.as_str());
+                return refuse(ErrorCode::InvalidRequest.code(), broker_configs_static(names));
+            }
             if resource.resource_type != TOPIC_RESOURCE || asked.validate_only {
                 return refuse(ErrorCode::InvalidRequest.code(), ALTER_NOT_SERVED.into());
             }

@@ -37,7 +37,9 @@ pub struct Controller {
     /// Every partition's current state: leader, leader epoch, ISR, ELR.
     pub partitions: BTreeMap<TopicPartition, PartitionState>,
     unclean_election: BTreeMap<String, bool>,
-    preferred_leader_check_ms: i64,
+    /// How often leadership moves back to preferred replicas; `None`: never on its own
+    /// (`auto.leader.rebalance.enable=false`).
+    preferred_leader_check_ms: Option<i64>,
     session_timeout_ms: i64,
     last_preferred_check_ms: i64,
     /// Every change since the last snapshot, in order (KRaft's metadata log, which the brokers
@@ -79,8 +81,8 @@ pub fn partitions_refusal(existing: i32, asked: i32) -> String {
 impl Controller {
     /// A controller with no brokers or topics yet. It fences a broker whose last heartbeat is
     /// older than `session_timeout_ms`, and checks preferred leaders every
-    /// `preferred_leader_check_ms`.
-    pub fn new(session_timeout_ms: i64, preferred_leader_check_ms: i64) -> Controller {
+    /// `preferred_leader_check_ms` (never, given `None`).
+    pub fn new(session_timeout_ms: i64, preferred_leader_check_ms: Option<i64>) -> Controller {
         Controller {
             brokers: BTreeMap::new(),
             partitions: BTreeMap::new(),
@@ -95,6 +97,11 @@ impl Controller {
             removed: std::collections::BTreeSet::new(),
             planted_bug: None,
         }
+    }
+
+    /// Sets how often leadership moves back to preferred replicas (`None`: never on its own).
+    pub fn set_preferred_leader_check_ms(&mut self, every: Option<i64>) {
+        self.preferred_leader_check_ms = every;
     }
 
     /// The metadata log since its last snapshot.
@@ -147,7 +154,7 @@ impl Controller {
         now_ms: i64,
         records: Vec<MetadataRecord>,
         session_timeout_ms: i64,
-        preferred_leader_check_ms: i64,
+        preferred_leader_check_ms: Option<i64>,
     ) -> Controller {
         let mut controller = Controller::new(session_timeout_ms, preferred_leader_check_ms);
         for record in &records {
@@ -810,7 +817,9 @@ impl Controller {
         for broker in expired {
             self.fence(now_ms, broker, trace);
         }
-        if now_ms - self.last_preferred_check_ms >= self.preferred_leader_check_ms {
+        if let Some(every) = self.preferred_leader_check_ms
+            && now_ms - self.last_preferred_check_ms >= every
+        {
             self.last_preferred_check_ms = now_ms;
             let tps: Vec<TopicPartition> = self.partitions.keys().cloned().collect();
             for tp in tps {
@@ -963,7 +972,7 @@ mod tests {
     #[test]
     fn the_metadata_log_is_compacted_to_a_snapshot_as_it_grows() {
         const FLAPS: u64 = 20_000;
-        let mut controller = Controller::new(BROKER_SESSION_TIMEOUT_MS, 300_000);
+        let mut controller = Controller::new(BROKER_SESSION_TIMEOUT_MS, Some(300_000));
         for broker in 0..3 {
             heartbeat(&mut controller, 0, broker, 1, false);
         }
@@ -986,8 +995,12 @@ mod tests {
             longest <= 2 * (3 + 10) + METADATA_LOG_SLACK_RECORDS + 100,
             "the log reached {longest} records"
         );
-        let replayed =
-            Controller::replay(0, controller.metadata_log().to_vec(), BROKER_SESSION_TIMEOUT_MS, 300_000);
+        let replayed = Controller::replay(
+            0,
+            controller.metadata_log().to_vec(),
+            BROKER_SESSION_TIMEOUT_MS,
+            Some(300_000),
+        );
         assert_eq!(replayed.partitions, controller.partitions, "the compacted log replays to the same state");
     }
 }

@@ -125,7 +125,9 @@ pub struct Controllers {
     leading: BTreeMap<VoterId, Leading>,
     last_known: Controller,
     session_timeout_ms: i64,
-    preferred_leader_check_ms: i64,
+    /// How often the active controller moves leadership back to preferred replicas; `None`:
+    /// `auto.leader.rebalance.enable=false`.
+    preferred_leader_check_ms: Option<i64>,
     /// A bug planted in every controller's replica handling (`PlantedBug::ReassignBeforeCatchUp`).
     pub planted_bug: Option<PlantedBug>,
     /// A bug planted in how controllers use the quorum.
@@ -162,9 +164,9 @@ impl Controllers {
             ids,
             nodes,
             leading: BTreeMap::new(),
-            last_known: Controller::new(session_timeout_ms, preferred_leader_check_ms),
+            last_known: Controller::new(session_timeout_ms, Some(preferred_leader_check_ms)),
             session_timeout_ms,
-            preferred_leader_check_ms,
+            preferred_leader_check_ms: Some(preferred_leader_check_ms),
             planted_bug: None,
             planted_controller_bug: None,
             observations: KraftObservations::default(),
@@ -194,7 +196,7 @@ impl Controllers {
             node.voter = QuorumNode::start(id, &controllers.ids, state, snapshot, Vec::new(), now_ms, rng);
         }
         controllers.last_known =
-            Controller::replay(now_ms, snapshot.records, session_timeout_ms, preferred_leader_check_ms);
+            Controller::replay(now_ms, snapshot.records, session_timeout_ms, Some(preferred_leader_check_ms));
         controllers
     }
 
@@ -234,7 +236,7 @@ impl Controllers {
             let voter = &controllers.nodes[&best].voter;
             let records = voter_records(voter, voter.end_offset());
             controllers.last_known =
-                Controller::replay(now_ms, records, session_timeout_ms, preferred_leader_check_ms);
+                Controller::replay(now_ms, records, session_timeout_ms, Some(preferred_leader_check_ms));
         }
         controllers
     }
@@ -426,6 +428,16 @@ impl Controllers {
         node.voter = QuorumNode::start(id, &self.ids, state, snapshot, log, now_ms, rng);
         node.voter.planted_bug = planted;
         node.running = true;
+    }
+
+    /// Sets how often the active controller moves leadership back to preferred replicas
+    /// (`None`: never on its own), as the broker configs the cluster started with say.
+    pub fn set_preferred_leader_check_ms(&mut self, every: Option<i64>) {
+        self.preferred_leader_check_ms = every;
+        self.last_known.set_preferred_leader_check_ms(every);
+        for leading in self.leading.values_mut() {
+            leading.controller.set_preferred_leader_check_ms(every);
+        }
     }
 
     /// Runs `change` on leading controller `id`, replicates what it appended, and holds what

@@ -40,6 +40,9 @@ pub struct Script {
     pub brokers: usize,
     /// `controllers N`: the KRaft quorum of a replicated cluster (3 when not given).
     pub controllers: usize,
+    /// `broker-config NAME=VALUE …`: the broker configs the cluster starts with (Kafka's defaults
+    /// when not given).
+    pub broker_configs: crate::config::BrokerConfigs,
     /// The script's steps, in the order they play.
     pub steps: Vec<Step>,
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::api::Command;
-use crate::config::Acks;
+use crate::config::{Acks, BrokerConfigs};
 use crate::partitioner::PartitionerKind;
 use crate::replication::kraft::{DEFAULT_CONTROLLERS, check_quorum_size};
 use crate::replication::partition::DELETE_TO_HIGH_WATERMARK;
@@ -597,9 +597,17 @@ fn transactions_in_order(steps: &[Step]) -> Result<(), ParseError> {
     Ok(())
 }
 
-/// Reads a script. `seed` and `brokers` lines set the cluster up and come before the steps.
+/// Reads a script. `seed`, `brokers`, `controllers` and `broker-config` lines set the cluster up
+/// and come before the steps.
 pub fn parse(text: &str) -> Result<Script, ParseError> {
-    let mut script = Script { seed: 1, brokers: 3, controllers: DEFAULT_CONTROLLERS, steps: Vec::new() };
+    let mut script = Script {
+        seed: 1,
+        brokers: 3,
+        controllers: DEFAULT_CONTROLLERS,
+        broker_configs: BrokerConfigs::DEFAULT,
+        steps: Vec::new(),
+    };
+    let mut broker_configs: Vec<String> = Vec::new();
     let mut waited_ms = 0;
     for (index, line_text) in text.lines().enumerate() {
         let line = index + 1;
@@ -633,6 +641,16 @@ pub fn parse(text: &str) -> Result<Script, ParseError> {
                 }
                 script.brokers = brokers;
                 no_more(&words, 2).map_err(error)?;
+            }
+            "broker-config" => {
+                setup("broker-config")?;
+                if words.len() < 2 {
+                    return Err(error("expected `broker-config NAME=VALUE …`".into()));
+                }
+                broker_configs.extend(words[1..].iter().cloned());
+                script.broker_configs =
+                    BrokerConfigs::from_overrides(broker_configs.iter().map(String::as_str))
+                        .map_err(|e| error(e.message))?;
             }
             "controllers" => {
                 setup("controllers")?;
@@ -763,6 +781,23 @@ mod tests {
         assert_eq!(
             error("controllers 4"),
             "line 1: 4 controllers: a quorum has an odd number of voters, 1 to 7 (an even one survives no more failures than one voter fewer)"
+        );
+        assert_eq!(
+            error("seed 2\nbroker-config leader.imbalance.check.interval.seconds=0"),
+            "line 2: Invalid value 0 for configuration leader.imbalance.check.interval.seconds: Value must be at least 1"
+        );
+        assert_eq!(error("broker-config"), "line 1: expected `broker-config NAME=VALUE …`");
+        assert_eq!(
+            error("topic t partitions 1\nbroker-config auto.leader.rebalance.enable=false"),
+            "line 2: `broker-config` sets the cluster up: it comes before the first step"
+        );
+        let off = parse(
+            "broker-config auto.leader.rebalance.enable=false\nbroker-config leader.imbalance.check.interval.seconds=9",
+        );
+        let configs = off.unwrap().broker_configs;
+        assert_eq!(
+            (configs.auto_leader_rebalance_enable, configs.leader_imbalance_check_interval_seconds),
+            (false, 9)
         );
         assert_eq!(error("wait soon"), "line 1: wait expects a time: 500ms, 10s or 2m, found `soon`");
         assert_eq!(

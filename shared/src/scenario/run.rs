@@ -69,6 +69,7 @@ impl ScenarioRun {
             )
         };
         cluster.allow_faults = true;
+        cluster.set_broker_configs(script.broker_configs);
         cluster
     }
 
