@@ -181,10 +181,10 @@ pub fn cluster_panel(props: &Props) -> Html {
                     }
                 }) }
             </ul>
+            { leader_balance(lang, &cluster.broker_configs) }
             <Quorum controllers={cluster.controllers.clone()} metadata_log={props.metadata_log.clone()}
                 observers={cluster.brokers.iter().filter_map(|b| Some((b.id, b.metadata_offset?))).collect::<Vec<_>>()}
                 ready={props.ready} send={props.send.clone()} />
-            { leader_balance(lang, &cluster.broker_configs) }
             <KafkaClients clients={cluster.kafka_clients.clone()} />
             if replicated {
                 <NetworkEditor brokers={cluster.brokers.clone()} cut_links={cluster.cut_links.clone()}
