@@ -309,7 +309,7 @@ fn print_cluster(described: Reply, output: Output, out: &mut impl Write) -> Resu
                 "cluster_id": cluster_id, "controller": controller, "partitions": partitions,
                 "brokers": brokers.iter().map(|b| serde_json::json!({
                     "id": b.id, "state": b.state, "replicas": b.replicas, "leaders": b.leaders,
-                    "leaving": b.leaving, "metadata_offset": b.metadata_offset,
+                    "leaving": b.leaving, "metadata_offset": b.metadata_offset, "rack": b.rack,
                 })).collect::<Vec<_>>(),
                 "under_replicated": names(&under_replicated), "offline": names(&offline),
                 "cut_links": cut_links,
@@ -325,9 +325,10 @@ fn print_cluster(described: Reply, output: Output, out: &mut impl Write) -> Resu
             for b in &brokers {
                 // A KRaft broker is an observer of the quorum: how far it has fetched the log.
                 let fetched = b.metadata_offset.map(|o| format!("\tMetadataOffset: {o}")).unwrap_or_default();
+                let rack = b.rack.as_ref().map(|r| format!("\tRack: {r}")).unwrap_or_default();
                 writeln!(
                     out,
-                    "\tBroker: {}\tState: {}\tReplicas: {}\tLeaders: {}{}{fetched}",
+                    "\tBroker: {}\tState: {}\tReplicas: {}\tLeaders: {}{}{fetched}{rack}",
                     b.id,
                     b.state,
                     b.replicas,

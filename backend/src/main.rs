@@ -167,6 +167,11 @@ pub struct ServeArgs {
     /// every N seconds (Kafka's 300). Read-only while it runs, as in Kafka.
     #[arg(long = "override", value_name = "NAME=VALUE")]
     pub overrides: Vec<String>,
+    /// Each broker's broker.rack, comma-separated (broker N gets the Nth; an empty entry leaves
+    /// one without): eu-1a,eu-1b,eu-1c. New topics then place each partition's replicas in
+    /// different racks, as Kafka does, so losing a rack loses at most one copy.
+    #[arg(long, value_name = "RACK,RACK,…")]
+    pub racks: Option<String>,
     /// Where broker 0's Kafka listener is, for Kafka clients (kcat, librdkafka, the Java client);
     /// broker N listens on the port N after it. Port 0: every broker gets a free port.
     #[arg(long, default_value = kafka_listener::DEFAULT_KAFKA_LISTEN)]

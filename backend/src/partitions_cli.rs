@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use kite_backend::client::ApiClient;
 use kite_shared::api::{Command, PartitionRef, ReassignmentTarget, Reply, TopicDescription};
 use kite_shared::config::ElectionType;
-use kite_shared::replication::controller::assign_replicas;
+use kite_shared::replication::controller::{assign_replicas, assign_replicas_rack_aware};
 
 use crate::cli::{ElectionArg, ServerArg, kafka_error};
 
@@ -79,7 +79,14 @@ pub(crate) fn partitions(
         other => return Err(kafka_error(other)),
     };
     let text = if args.generate {
-        generate(&args, &topics)?
+        // Each broker's rack: the plan spreads replicas over racks, as Kafka's --generate does.
+        let racks = match connection.request(Command::DescribeCluster)? {
+            Reply::ClusterDescribed { brokers, .. } => {
+                brokers.into_iter().filter_map(|b| Some((b.id, b.rack?))).collect()
+            }
+            other => return Err(kafka_error(other)),
+        };
+        generate(&args, &topics, &racks)?
     } else {
         let file = args.reassignment_json_file.as_deref().ok_or("--reassignment-json-file is required")?;
         let plan: Plan = read_json(file)?;
@@ -132,7 +139,11 @@ fn current<'a>(topics: &'a [TopicDescription], wanted: &[(String, i32)]) -> Vec<
 
 /// The topics' current assignment and a proposal over the broker list, each topic keeping its
 /// replication factor, placed as Kafka places a new topic's replicas.
-fn generate(args: &ReassignArgs, topics: &[TopicDescription]) -> Result<String, String> {
+fn generate(
+    args: &ReassignArgs,
+    topics: &[TopicDescription],
+    racks: &std::collections::BTreeMap<i32, String>,
+) -> Result<String, String> {
     let file = args.topics_to_move_json_file.as_deref().ok_or("--topics-to-move-json-file is required")?;
     let moving: TopicsToMove = read_json(file)?;
     let list = args.broker_list.as_deref().ok_or("--broker-list is required")?;
@@ -154,7 +165,14 @@ fn generate(args: &ReassignArgs, topics: &[TopicDescription]) -> Result<String, 
         // Where the first replica of partition 0 goes: from the name, so the plan is the same
         // each time it is generated (Kafka draws it at random).
         let start = topic.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(usize::from(b)));
-        let assignment = assign_replicas(&brokers, t.partitions.len(), factor, start % brokers.len(), 0);
+        let (count, start) = (t.partitions.len(), start % brokers.len());
+        let assignment = if brokers.iter().any(|b| racks.contains_key(b)) {
+            let with_racks: Vec<(i32, String)> =
+                brokers.iter().map(|b| (*b, racks.get(b).cloned().unwrap_or_default())).collect();
+            assign_replicas_rack_aware(&with_racks, count, factor, start, 0)
+        } else {
+            assign_replicas(&brokers, count, factor, start, 0)
+        };
         for (p, replicas) in t.partitions.iter().zip(assignment) {
             now.push((t.name.as_str(), p.partition, p.replicas.as_slice()));
             proposed.push((t.name.clone(), p.partition, replicas));

@@ -46,6 +46,12 @@ const SESSION_DRAIN_MS: u64 = 2_000;
 /// handoff that finds them all busy waits for one; turns are one at a time, so it never waits long.
 const MAX_BLOCKING_THREADS: usize = 16;
 
+/// Each broker's rack as `--racks` lists them (none without the flag).
+fn broker_racks(args: &ServeArgs) -> Result<Vec<Option<String>>, String> {
+    let Some(list) = &args.racks else { return Ok(Vec::new()) };
+    kite_shared::config::broker_racks(list, MAX_BROKERS as usize).map_err(|e| format!("--racks: {e}"))
+}
+
 /// The broker configs `--override` sets, or the first refused by name.
 fn broker_configs(args: &ServeArgs) -> Result<kite_shared::config::BrokerConfigs, String> {
     let pairs = args.overrides.iter().map(String::as_str);
@@ -55,8 +61,9 @@ fn broker_configs(args: &ServeArgs) -> Result<kite_shared::config::BrokerConfigs
 
 pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
     engine::end_on_panic_in_turn();
-    // A bad override is refused before anything is opened or locked.
+    // A bad override or rack is refused before anything is opened or locked.
     broker_configs(&args)?;
+    broker_racks(&args)?;
     let data_dir = DataDir::open(&args.data_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -77,6 +84,7 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
     let mut cluster = open_cluster(&args, data_dir, seed)?;
     cluster.allow_faults = args.allow_faults;
     cluster.set_broker_configs(broker_configs(&args)?);
+    cluster.set_broker_racks(&broker_racks(&args)?);
     tracing::info!(
         "{} broker(s){}",
         cluster.broker_count(),

@@ -302,6 +302,11 @@ fn korean_quorum(text: &str) -> Option<&'static str> {
         }
         "a new active controller in epoch {}" => "epoch {}의 새 active 컨트롤러",
         "broker {} registered (incarnation {})" => "broker {} 등록 (incarnation {})",
+        "broker {} registered (incarnation {}, rack {})" => "broker {} 등록 (incarnation {}, 랙 {})",
+        "rack {}" => "랙 {}",
+        "broker.rack: a new topic's replicas go to different racks" => {
+            "broker.rack: 새 토픽의 복제본은 서로 다른 랙에 놓입니다"
+        }
         "broker {} fenced: out of every ISR, leads nothing" => {
             "broker {} fence: 모든 ISR에서 빠지고 어떤 partition도 이끌지 않습니다"
         }

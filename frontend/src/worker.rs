@@ -17,7 +17,7 @@ use kite_shared::api::{
 };
 use kite_shared::cluster::layout::{self, Count, Found, LayoutStores};
 use kite_shared::cluster::{Cluster, StorageOptions};
-use kite_shared::config::BrokerConfigs;
+use kite_shared::config::{BrokerConfigs, broker_racks};
 use kite_shared::error::{ErrorCode, KafkaError};
 use kite_shared::host::{Answer, Capabilities, HostSession, Turn, serve_text};
 use kite_shared::kafka::ui_requests;
@@ -73,15 +73,17 @@ pub const DEFAULT_TAB_BROKERS: usize = 3;
 /// The most brokers a tab runs.
 pub const MAX_TAB_BROKERS: usize = 9;
 
-/// How many brokers and KRaft controllers the tab's cluster has, and the broker configs it
-/// starts with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How many brokers and KRaft controllers the tab's cluster has, and the broker configs and
+/// racks it starts with.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Shape {
     pub brokers: usize,
     /// The controller quorum of a replicated cluster (one broker has none).
     pub controllers: usize,
     /// `auto.leader.rebalance.enable` and `leader.imbalance.check.interval.seconds`.
     pub broker_configs: BrokerConfigs,
+    /// Each broker's `broker.rack` (broker N's the Nth).
+    pub racks: Vec<Option<String>>,
 }
 
 impl Shape {
@@ -90,6 +92,7 @@ impl Shape {
         brokers: DEFAULT_TAB_BROKERS,
         controllers: DEFAULT_CONTROLLERS,
         broker_configs: BrokerConfigs::DEFAULT,
+        racks: Vec::new(),
     };
 
     /// `brokers` brokers and Kafka's three controllers.
@@ -118,12 +121,16 @@ impl Shape {
                 .and_then(|n| check_quorum_size(n).ok())
                 .unwrap_or(DEFAULT_CONTROLLERS),
             broker_configs,
+            racks: pairs()
+                .find_map(|pair| pair.strip_prefix("racks="))
+                .and_then(|list| broker_racks(list, MAX_TAB_BROKERS).ok())
+                .unwrap_or_default(),
         }
     }
 }
 
 /// A cluster of `shape` held in memory only, started at `now_ms`.
-fn ephemeral_cluster(seed: u64, shape: Shape, now_ms: i64) -> Cluster {
+fn ephemeral_cluster(seed: u64, shape: &Shape, now_ms: i64) -> Cluster {
     let mut cluster = if shape.brokers == 1 {
         Cluster::new(seed)
     } else {
@@ -132,6 +139,7 @@ fn ephemeral_cluster(seed: u64, shape: Shape, now_ms: i64) -> Cluster {
     // The tab is the learner's own cluster: stopping and pausing brokers is what it is for.
     cluster.allow_faults = true;
     cluster.set_broker_configs(shape.broker_configs);
+    cluster.set_broker_racks(&shape.racks);
     cluster
 }
 
@@ -188,7 +196,7 @@ fn default_controllers() -> usize {
 
 /// A new cluster with `seed` and `shape`, given `history`: the cluster it makes, the digest of
 /// its events and the virtual time of the last thing given.
-fn rebuild(seed: u64, shape: Shape, created_at_ms: i64, history: &[Given]) -> (Cluster, EventDigest, i64) {
+fn rebuild(seed: u64, shape: &Shape, created_at_ms: i64, history: &[Given]) -> (Cluster, EventDigest, i64) {
     let mut cluster = ephemeral_cluster(seed, shape, created_at_ms);
     let mut digest = EventDigest::default();
     let mut last = created_at_ms;
@@ -290,9 +298,11 @@ impl TabEngine {
             // The database lock first: another tab running on the same database would write the
             // same files from its own idea of them.
             _ => Some(match DatabaseLock::claim(database, DATABASE_LOCK_WAIT_MS).await {
-                Ok(lock) => TabEngine::open_database(database, &journal, fresh_seed, shape, now as i64)
-                    .await
-                    .map(|opened| (opened, lock)),
+                Ok(lock) => {
+                    TabEngine::open_database(database, &journal, fresh_seed, shape.clone(), now as i64)
+                        .await
+                        .map(|opened| (opened, lock))
+                }
                 Err(e) => Err(e),
             }),
         };
@@ -302,7 +312,7 @@ impl TabEngine {
             storage,
             ..TabEngine::in_memory(cluster, seed, shape, (now as i64, now), history, description)
         };
-        let fresh = || ephemeral_cluster(fresh_seed, shape, now as i64);
+        let fresh = || ephemeral_cluster(fresh_seed, &shape, now as i64);
         match opened {
             None => new(fresh(), fresh_seed, shape, Ok(Vec::new()), None, "ephemeral".into()),
             Some(Ok((opened, lock))) => {
@@ -342,11 +352,12 @@ impl TabEngine {
                     brokers: script.brokers,
                     controllers: script.controllers,
                     broker_configs: script.broker_configs,
+                    racks: script.racks.clone(),
                 };
                 (cluster, script.seed, shape, Ok(ScenarioRun::new(script)))
             }
             Err(reason) => {
-                (ephemeral_cluster(1, Shape::DEFAULT, SCENARIO_START_MS), 1, Shape::DEFAULT, Err(reason))
+                (ephemeral_cluster(1, &Shape::DEFAULT, SCENARIO_START_MS), 1, Shape::DEFAULT, Err(reason))
             }
         };
         let history = Err("this cluster plays a scenario: open its link again to see it again".into());
@@ -412,13 +423,14 @@ impl TabEngine {
             Ok(state) => {
                 let shape =
                     Shape { brokers: state.brokers, controllers: state.controllers, ..Shape::DEFAULT };
-                let (cluster, digest, last) = rebuild(state.seed, shape, state.created_at_ms, &state.history);
+                let (cluster, digest, last) =
+                    rebuild(state.seed, &shape, state.created_at_ms, &state.history);
                 let description = format!("shared state of {} requests, ephemeral", state.history.len());
                 (cluster, state.seed, shape, state.created_at_ms, state.history, digest, last, description)
             }
             Err(reason) => {
                 let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
-                let cluster = ephemeral_cluster(seed, Shape::DEFAULT, now as i64);
+                let cluster = ephemeral_cluster(seed, &Shape::DEFAULT, now as i64);
                 let description = format!("ephemeral — the shared state did not open: {reason}");
                 (
                     cluster,
@@ -464,6 +476,7 @@ impl TabEngine {
                 .map_err(|e| format!("cannot open the stored cluster: {e}"))?;
         cluster.allow_faults = true;
         cluster.set_broker_configs(shape.broker_configs);
+        cluster.set_broker_racks(&shape.racks);
         // Opening may itself write (recovery cuts, fresh indexes): store that before serving.
         let ops: Vec<StorageOp> = journal.lock().unwrap_or_else(|e| e.into_inner()).drain(..).collect();
         storage.commit(&ops, Durability::Relaxed).await?;
@@ -487,6 +500,7 @@ impl TabEngine {
             brokers: found.brokers() as usize,
             controllers: cluster.controller_count(),
             broker_configs: shape.broker_configs,
+            racks: shape.racks.clone(),
         };
         Ok(OpenedDatabase { cluster, storage, report, seed, new, shape })
     }
@@ -846,7 +860,7 @@ impl TabEngine {
             }
         };
         // (Every event so far is in the digest: it is taken after each request.)
-        let (mut replayed, digest, last) = rebuild(self.seed, self.shape, self.created_at_ms, &history);
+        let (mut replayed, digest, last) = rebuild(self.seed, &self.shape, self.created_at_ms, &history);
         let mut differences = Vec::new();
         if digest != self.digest {
             differences.push(format!(

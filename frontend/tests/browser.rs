@@ -322,6 +322,7 @@ async fn the_network_editor_cuts_and_heals_links() {
             leaders: 0,
             leaving: false,
             metadata_offset: None,
+            rack: None,
         })
         .collect();
     assert_eq!(link_nodes(&brokers), ["controller", "broker-0", "broker-1", "broker-2", "clients"]);
@@ -826,6 +827,7 @@ fn the_map_draws_each_replica_by_its_role() {
         leaders: 0,
         leaving: false,
         metadata_offset: Some(0),
+        rack: None,
     };
     let cluster = ClusterView {
         controller: 0,

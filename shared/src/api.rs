@@ -851,6 +851,9 @@ pub struct BrokerView {
     /// observer: the offset of the next record it wants. Absent for a single broker (no quorum).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata_offset: Option<i64>,
+    /// Its `broker.rack`, as it registered with it (none without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rack: Option<String>,
 }
 
 /// How many metadata log entries `describe_metadata_log` answers with when not told.

@@ -315,6 +315,32 @@ pub enum ElectionType {
     Unclean,
 }
 
+/// The longest `broker.rack` Kite takes, in characters (a rack or zone name).
+pub const MAX_RACK_NAME_CHARS: usize = 64;
+
+/// Each broker's `broker.rack` from a comma-separated list (broker N gets the Nth; an empty entry
+/// is a broker without one): `eu-1a,eu-1b,eu-1c`. Racks are names of letters, digits, `.`, `_`
+/// and `-`, at most `MAX_RACK_NAME_CHARS` each, and at most `max_brokers` of them.
+pub fn broker_racks(list: &str, max_brokers: usize) -> Result<Vec<Option<String>>, String> {
+    let racks: Vec<&str> = list.split(',').map(str::trim).collect();
+    if racks.len() > max_brokers {
+        return Err(format!("{} racks for at most {max_brokers} brokers", racks.len()));
+    }
+    racks
+        .into_iter()
+        .map(|rack| {
+            let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+            if rack.chars().count() > MAX_RACK_NAME_CHARS {
+                Err(format!("rack '{rack}' is longer than {MAX_RACK_NAME_CHARS} characters"))
+            } else if !rack.chars().all(allowed) {
+                Err(format!("rack '{rack}' has a character other than letters, digits, '.', '_' and '-'"))
+            } else {
+                Ok((!rack.is_empty()).then(|| rack.to_string()))
+            }
+        })
+        .collect()
+}
+
 /// Kafka's broker config: whether the controller moves leadership back to preferred replicas.
 pub const AUTO_LEADER_REBALANCE_ENABLE: &str = "auto.leader.rebalance.enable";
 /// Kafka's broker config: how often (seconds) the controller looks for partitions not led by
@@ -425,6 +451,17 @@ mod tests {
 
     fn overrides(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn racks_are_listed_per_broker_and_refused_by_name() {
+        assert_eq!(
+            broker_racks("eu-1a,,eu-1b", 9),
+            Ok(vec![Some("eu-1a".into()), None, Some("eu-1b".into())])
+        );
+        assert_eq!(broker_racks("a,b,c", 2), Err("3 racks for at most 2 brokers".into()));
+        assert!(broker_racks("a b", 9).unwrap_err().contains("rack 'a b' has a character"));
+        assert!(broker_racks(&"r".repeat(65), 9).unwrap_err().contains("longer than 64"));
     }
 
     #[test]

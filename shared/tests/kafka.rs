@@ -504,6 +504,33 @@ fn alter_configs_replaces_a_topics_overrides() {
     assert_eq!(overrides, [("retention.bytes", "1000")]);
 }
 
+/// Each broker's `broker.rack` reaches clients in Metadata, as the host gave it; a broker
+/// without one has none, and a topic created after spreads its replicas over the racks.
+#[test]
+fn metadata_gives_each_brokers_rack_and_new_replicas_spread_over_racks() {
+    let mut cluster = Cluster::replicated_in_memory(11, 3, NOW_MS);
+    cluster.set_broker_racks(&[Some("zone-a".into()), Some("zone-a".into()), Some("zone-b".into())]);
+    let mut connection = KafkaConnection::new(listener(0));
+    let asked = MetadataRequest::default().with_topics(None);
+    let out = connection.receive(&mut cluster, NOW_MS, &frame(ApiKey::Metadata, 12, 1, &asked)).unwrap();
+    let answer: MetadataResponse = response(&out, 12, 1);
+    let racks: Vec<Option<String>> =
+        answer.brokers.iter().map(|b| b.rack.as_ref().map(|r| r.to_string())).collect();
+    assert_eq!(racks, [Some("zone-a".into()), Some("zone-a".into()), Some("zone-b".into())]);
+    let create = Command::CreateTopic {
+        name: "spread".into(),
+        partitions: 6,
+        configs: Default::default(),
+        replication_factor: Some(2),
+    };
+    assert!(matches!(cluster.handle(NOW_MS, create), Reply::TopicCreated { .. }));
+    let Reply::Topics { topics } = cluster.handle(NOW_MS, Command::ListTopics) else { panic!("no topics") };
+    let spread = topics.iter().find(|t| t.name == "spread").expect("created");
+    for p in &spread.partitions {
+        assert!(p.replicas.contains(&2), "each partition has its zone-b copy: {:?}", p.replicas);
+    }
+}
+
 /// A broker's configs are the ones the cluster started with, read-only, with Kafka's sources; a
 /// broker not in the cluster and an alteration are refused by name.
 #[test]

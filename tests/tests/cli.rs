@@ -526,6 +526,33 @@ fn kite_events_prints_the_engine_events_as_they_happen() {
 /// kafka-topics, acks=all through a broker stop (its leaderships move; the ISR shrinks), then
 /// NOT_ENOUGH_REPLICAS with one broker left, a group's committed offsets, and after a restart of
 /// the whole server every record, offset and replica is back, in each broker's own directory.
+/// Racks and broker configs given at start show in `kite cluster describe`, as kafka-configs
+/// and kafka-broker-api-versions would find them; a bad one stops `kite serve` before it opens
+/// anything, naming what was wrong.
+#[test]
+fn racks_and_broker_configs_given_at_start_are_described() {
+    let data = TempDir::new("cli-racks");
+    let refused = kite_serve(data.path()).args(["--racks", "zone a"]).output().unwrap();
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && said.contains("--racks: rack 'zone a' has a character"), "{said}");
+    let server = KiteServer::start_with(
+        data.path(),
+        &["--racks", "zone-a,zone-a,zone-b", "--override", "leader.imbalance.check.interval.seconds=60"],
+    );
+    let described = stdout(&kite(&server, &["cluster", "describe"], None));
+    assert!(described.contains("\tRack: zone-b"), "{described}");
+    assert!(
+        described.contains(
+            "BrokerConfig: leader.imbalance.check.interval.seconds=60\tSource: STATIC_BROKER_CONFIG"
+        ),
+        "{described}"
+    );
+    assert!(
+        described.contains("BrokerConfig: auto.leader.rebalance.enable=true\tSource: DEFAULT_CONFIG"),
+        "{described}"
+    );
+}
+
 #[test]
 fn a_replicated_cluster_like_kafkas_tools() {
     let data = TempDir::new("cli-replicated");

@@ -146,13 +146,7 @@ pub fn cluster_panel(props: &Props) -> Html {
                     html! {
                         <li class={classes!("broker", format!("broker-{}", b.state))} data-broker={id.to_string()}
                             data-state={b.state.clone()}>
-                            <strong>{ trf(lang, "Broker {}", &[&id]) }</strong>
-                            <span class="broker-state">{ state_name(lang, &b.state) }</span>
-                            if b.leaving {
-                                <span class="broker-leaving" title={tr(lang, "kite cluster remove-broker: its replicas move to the other brokers first, then it leaves")}>
-                                    { tr(lang, "leaving") }</span>
-                            }
-                            <span class="broker-meta">{ trf(lang, "leads {} of {} replicas", &[&b.leaders, &b.replicas]) }</span>
+                            { broker_head(lang, b) }
                             if replicated {
                                 <span class="broker-actions">
                                     if b.state == "stopped" {
@@ -191,6 +185,25 @@ pub fn cluster_panel(props: &Props) -> Html {
                     ready={props.ready} send={props.send.clone()} />
             }
         </section>
+    }
+}
+
+/// A broker's name, state, rack, whether it is leaving, and what it leads.
+fn broker_head(lang: Lang, b: &kite_shared::api::BrokerView) -> Html {
+    html! {
+        <>
+            <strong>{ trf(lang, "Broker {}", &[&b.id]) }</strong>
+            <span class="broker-state">{ state_name(lang, &b.state) }</span>
+            if let Some(rack) = &b.rack {
+                <span class="broker-rack" title={tr(lang, "broker.rack: a new topic's replicas go to different racks")}>
+                    { trf(lang, "rack {}", &[rack]) }</span>
+            }
+            if b.leaving {
+                <span class="broker-leaving" title={tr(lang, "kite cluster remove-broker: its replicas move to the other brokers first, then it leaves")}>
+                    { tr(lang, "leaving") }</span>
+            }
+            <span class="broker-meta">{ trf(lang, "leads {} of {} replicas", &[&b.leaders, &b.replicas]) }</span>
+        </>
     }
 }
 

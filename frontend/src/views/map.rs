@@ -106,6 +106,8 @@ pub struct Column {
     /// Being removed: its replicas move off it, then it leaves.
     pub leaving: bool,
     pub controller: bool,
+    /// Its `broker.rack`, if it has one.
+    pub rack: Option<String>,
     pub blocks: Vec<Block>,
     /// Replicas not drawn (past `MAX_BLOCKS_PER_BROKER`).
     pub more: usize,
@@ -139,6 +141,7 @@ pub fn columns(cluster: &ClusterView, topics: &[TopicDescription]) -> Vec<Column
                 // Named controller only when the cluster shows no quorum (DescribeCluster's
                 // stand-in broker would read as if it ran the controller).
                 controller: cluster.controllers.is_empty() && broker.id == cluster.controller,
+                rack: broker.rack.clone(),
                 blocks,
                 more,
             }
@@ -485,6 +488,10 @@ fn broker_column(
     let shown_state = match column.leaving {
         true => format!("{} · {}", super::cluster::state_name(lang, &state), tr(lang, "leaving")),
         false => super::cluster::state_name(lang, &state),
+    };
+    let shown_state = match &column.rack {
+        Some(rack) => format!("{shown_state} · {}", trf(lang, "rack {}", &[rack])),
+        None => shown_state,
     };
     let label = if column.controller {
         trf(lang, "Broker {} · controller", &[&column.broker])

@@ -64,8 +64,11 @@ fn summary(lang: Lang, entry: &MetadataEntryView) -> String {
         return trf(lang, "a new active controller in epoch {}", &[&entry.epoch]);
     };
     match record {
-        MetadataRecord::RegisterBroker { broker, incarnation } => {
+        MetadataRecord::RegisterBroker { broker, incarnation, rack: None } => {
             trf(lang, "broker {} registered (incarnation {})", &[broker, incarnation])
+        }
+        MetadataRecord::RegisterBroker { broker, incarnation, rack: Some(rack) } => {
+            trf(lang, "broker {} registered (incarnation {}, rack {})", &[broker, incarnation, rack])
         }
         MetadataRecord::FenceBroker { broker } => {
             trf(lang, "broker {} fenced: out of every ISR, leads nothing", &[broker])

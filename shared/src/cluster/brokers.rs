@@ -224,6 +224,13 @@ pub(super) trait Brokers: Send {
     /// Creates at most `replica_logs_per_turn` replica logs in the turn that creates a topic or
     /// adds partitions; the rest wait for `resume`. One broker creates its logs at once.
     fn pace_creations(&mut self, _replica_logs_per_turn: usize) {}
+    /// Each broker's `broker.rack` (broker N gets `racks[N]`; none past the end), as the host
+    /// configured them: they register with them. One broker has nothing to spread.
+    fn set_racks(&mut self, _racks: &[Option<String>]) {}
+    /// Each registered broker's rack (those without one left out).
+    fn racks(&self) -> BTreeMap<BrokerId, String> {
+        BTreeMap::new()
+    }
     /// How often the controller moves leadership back to preferred replicas (`None`: never on
     /// its own). One broker leads every partition it has.
     fn set_preferred_leader_check_ms(&mut self, _every: Option<i64>) {}
@@ -649,6 +656,7 @@ impl Brokers for SingleBroker {
         let view = BrokerView {
             leaving: false,
             metadata_offset: None,
+            rack: None,
             id: SINGLE_BROKER_ID,
             state: "up".into(),
             replicas: partitions,
@@ -805,7 +813,7 @@ impl Replicated {
             let incarnation = records
                 .iter()
                 .filter_map(|r| match r {
-                    MetadataRecord::RegisterBroker { broker, incarnation } if *broker == id => {
+                    MetadataRecord::RegisterBroker { broker, incarnation, .. } if *broker == id => {
                         Some(*incarnation)
                     }
                     _ => None,
@@ -975,6 +983,20 @@ impl Brokers for Replicated {
 
     fn set_preferred_leader_check_ms(&mut self, every: Option<i64>) {
         self.local.controllers.set_preferred_leader_check_ms(every);
+    }
+
+    fn racks(&self) -> BTreeMap<BrokerId, String> {
+        self.local.controller().broker_racks()
+    }
+
+    fn set_racks(&mut self, racks: &[Option<String>]) {
+        for broker in &mut self.local.brokers {
+            let rack = usize::try_from(broker.id).ok().and_then(|i| racks.get(i).cloned().flatten());
+            broker.set_rack(rack);
+        }
+        // Their next heartbeats register the racks: one tick, so placement knows them at once.
+        self.local.tick();
+        let _ = self.write_metadata();
     }
 
     fn resume(&mut self, now_ms: i64) -> bool {
@@ -1362,6 +1384,7 @@ impl Brokers for Replicated {
 
     fn brokers(&self) -> (BrokerId, Vec<BrokerView>) {
         let registrations: BTreeMap<BrokerId, bool> = self.local.controller().registrations().collect();
+        let racks = self.local.controller().broker_racks();
         let views = self
             .local
             .brokers
@@ -1387,7 +1410,16 @@ impl Brokers for Replicated {
                 };
                 let leaving = self.local.controller().is_leaving(broker.id);
                 let metadata_offset = Some(broker.metadata.offset());
-                BrokerView { id: broker.id, state: state.into(), replicas, leaders, leaving, metadata_offset }
+                let rack = racks.get(&broker.id).cloned();
+                BrokerView {
+                    id: broker.id,
+                    state: state.into(),
+                    replicas,
+                    leaders,
+                    leaving,
+                    metadata_offset,
+                    rack,
+                }
             })
             .collect();
         // The KRaft controller quorum runs beside the brokers and clients never reach it: like

@@ -543,6 +543,17 @@ impl Cluster {
         self.broker_configs = configs;
     }
 
+    /// Each broker's `broker.rack` (broker N gets `racks[N]`), as a host read them at start:
+    /// the brokers register with them, and new topics' replicas spread over them.
+    pub fn set_broker_racks(&mut self, racks: &[Option<String>]) {
+        self.brokers.set_racks(racks);
+    }
+
+    /// Each broker's rack, as it registered (those without one left out).
+    pub fn broker_racks(&self) -> BTreeMap<i32, String> {
+        self.brokers.racks()
+    }
+
     /// The broker configs this cluster runs with.
     pub fn broker_configs(&self) -> BrokerConfigs {
         self.broker_configs

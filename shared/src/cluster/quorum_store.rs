@@ -487,7 +487,7 @@ mod tests {
     const VOTERS: [VoterId; 3] = [0, 1, 2];
 
     fn record(broker: i32) -> MetadataRecord {
-        MetadataRecord::RegisterBroker { broker, incarnation: 1 }
+        MetadataRecord::RegisterBroker { broker, incarnation: 1, rack: None }
     }
 
     fn entry(epoch: i32, broker: Option<i32>) -> Entry<MetadataRecord> {

@@ -117,6 +117,7 @@ fn fit(mut response: MetadataResponse, version: i16) -> MetadataResponse {
 /// The brokers a client can reach: as Kafka lists only live brokers, a stopped one is left out
 /// (its listener refuses connections).
 fn brokers(connection: &KafkaConnection, cluster: &Cluster) -> Vec<MetadataResponseBroker> {
+    let racks = cluster.broker_racks();
     connection
         .listener
         .advertised(cluster)
@@ -127,6 +128,7 @@ fn brokers(connection: &KafkaConnection, cluster: &Cluster) -> Vec<MetadataRespo
                 .with_node_id(BrokerId(b.id))
                 .with_host(StrBytes::from_string(b.host.clone()))
                 .with_port(b.port)
+                .with_rack(racks.get(&b.id).map(|r| StrBytes::from_string(r.clone())))
         })
         .collect()
 }
@@ -203,7 +205,14 @@ pub(super) fn describe_cluster(
             let broker = DescribeClusterBroker::default()
                 .with_broker_id(BrokerId(b.id))
                 .with_host(StrBytes::from_string(b.host.clone()))
-                .with_port(b.port);
+                .with_port(b.port)
+                .with_rack(
+                    states
+                        .iter()
+                        .find(|s| s.id == b.id)
+                        .and_then(|s| s.rack.clone())
+                        .map(StrBytes::from_string),
+                );
             if request.version >= 2 { broker.with_is_fenced(fenced(b.id)) } else { broker }
         })
         .collect();

@@ -78,6 +78,8 @@ pub struct Broker {
     pub incarnation: u64,
     /// Its settings; a restart keeps them.
     pub config: BrokerConfig,
+    /// Its `broker.rack`, as the host configured it; it registers with it.
+    pub rack: Option<String>,
     /// The replicas it hosts, each created when the controller first names it a replica.
     pub partitions: BTreeMap<TopicPartition, Partition>,
     /// Restarted after a crash that may have lost unflushed records.
@@ -117,6 +119,7 @@ impl Broker {
             id,
             incarnation,
             config,
+            rack: None,
             partitions: BTreeMap::new(),
             unclean_restart: false,
             disk_full: false,
@@ -158,6 +161,14 @@ impl Broker {
         broker.store = Some(store);
         broker.opened_from = Some(opened);
         Ok(broker)
+    }
+
+    /// Sets its `broker.rack`; a change goes to the controller with the next tick's heartbeat.
+    pub fn set_rack(&mut self, rack: Option<String>) {
+        if self.rack != rack {
+            self.rack = rack;
+            self.last_heartbeat_ms = None;
+        }
     }
 
     /// A partition's log: opened from the store (if the broker has one), else new in memory.
@@ -444,6 +455,7 @@ impl Broker {
     pub fn restart(self, incarnation: u64, unclean: bool) -> Broker {
         let mut broker = Broker::new(self.id, incarnation, self.config);
         broker.unclean_restart = unclean;
+        broker.rack = self.rack;
         for (tp, old) in self.partitions {
             broker.partitions.insert(tp.clone(), broker.replica(tp, old.log));
         }
@@ -825,6 +837,7 @@ impl Broker {
                 incarnation: self.incarnation,
                 unclean_restart: self.unclean_restart,
                 log_dir_offline: self.log_dir_offline,
+                rack: self.rack.clone(),
             };
             out.push((NodeId::Controller, heartbeat));
         }
@@ -917,7 +930,7 @@ mod tests {
         };
         deliver(&mut broker, vec![state(&[0, 1], (0, 0))]);
         assert!(broker.partitions.is_empty(), "not registered yet");
-        deliver(&mut broker, vec![MetadataRecord::RegisterBroker { broker: 0, incarnation: 1 }]);
+        deliver(&mut broker, vec![MetadataRecord::RegisterBroker { broker: 0, incarnation: 1, rack: None }]);
         assert!(broker.partitions.contains_key(&tp), "registered: its partitions as they are");
         deliver(&mut broker, vec![state(&[1, 2], (1, 2))]);
         assert!(!broker.partitions.contains_key(&tp), "moved away: deleted");

@@ -4,7 +4,7 @@
 //! if enabled), AlterPartition, preferred-leader elections, partition reassignments
 //! (`reassignment`), each change a record of the metadata log the brokers fetch.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::partition::{Outbox, PlantedBug};
 use super::protocol::{BrokerId, Message, MetadataRecord, NodeId, PartitionState, TopicId, TopicPartition};
@@ -21,9 +21,11 @@ pub const BROKER_SESSION_TIMEOUT_MS: i64 = 9_000;
 /// way): a long-running cluster whose ISRs come and go must not grow it without end.
 pub const METADATA_LOG_SLACK_RECORDS: usize = 10_000;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Registration {
     incarnation: u64,
+    /// Its `broker.rack`, as it last registered.
+    rack: Option<String>,
     last_heartbeat_ms: i64,
     fenced: bool,
     /// Being decommissioned: it gets no new replicas, and is unregistered once it holds none.
@@ -159,9 +161,10 @@ impl Controller {
         let mut controller = Controller::new(session_timeout_ms, preferred_leader_check_ms);
         for record in &records {
             match record {
-                MetadataRecord::RegisterBroker { broker, incarnation } => {
+                MetadataRecord::RegisterBroker { broker, incarnation, rack } => {
                     let registration = Registration {
                         incarnation: *incarnation,
+                        rack: rack.clone(),
                         last_heartbeat_ms: now_ms,
                         fenced: false,
                         leaving: false,
@@ -208,7 +211,11 @@ impl Controller {
     pub fn snapshot(&self) -> Vec<MetadataRecord> {
         let mut records = Vec::new();
         for (&broker, registration) in &self.brokers {
-            records.push(MetadataRecord::RegisterBroker { broker, incarnation: registration.incarnation });
+            records.push(MetadataRecord::RegisterBroker {
+                broker,
+                incarnation: registration.incarnation,
+                rack: registration.rack.clone(),
+            });
             if registration.fenced {
                 records.push(MetadataRecord::FenceBroker { broker });
             }
@@ -562,6 +569,17 @@ impl Controller {
         Ok(())
     }
 
+    /// Each of `brokers` with its registered rack (`""` without one).
+    fn racks(&self, brokers: &[BrokerId]) -> Vec<(BrokerId, String)> {
+        let rack = |b: &BrokerId| self.brokers.get(b).and_then(|r| r.rack.clone()).unwrap_or_default();
+        brokers.iter().map(|b| (*b, rack(b))).collect()
+    }
+
+    /// Each registered broker's rack, for the hosts' views.
+    pub fn broker_racks(&self) -> BTreeMap<BrokerId, String> {
+        self.brokers.iter().filter_map(|(&b, r)| Some((b, r.rack.clone()?))).collect()
+    }
+
     /// Kafka's replica placement for partitions `range` of a topic: each partition's first
     /// replica round the brokers from a random start, the others shifted (a shift that moves on
     /// every round of the brokers), each partition led by its first replica.
@@ -581,7 +599,12 @@ impl Controller {
         let start = (rng.next_u64() % n as u64) as usize;
         let shift = (rng.next_u64() % n as u64) as usize;
         let count = (range.end - range.start).max(0) as usize;
-        let assignment = assign_replicas(brokers, count, replication_factor, start, shift);
+        let racks = self.racks(brokers);
+        let assignment = if racks.iter().any(|(_, rack)| !rack.is_empty()) {
+            assign_replicas_rack_aware(&racks, count, replication_factor, start, shift)
+        } else {
+            assign_replicas(brokers, count, replication_factor, start, shift)
+        };
         for (p, replicas) in range.zip(assignment) {
             let tp = TopicPartition { topic: name.to_string(), partition: p };
             let state = PartitionState {
@@ -631,7 +654,7 @@ impl Controller {
         trace: &mut Trace,
     ) {
         match message {
-            Message::BrokerHeartbeat { broker, incarnation, unclean_restart, log_dir_offline } => {
+            Message::BrokerHeartbeat { broker, incarnation, unclean_restart, log_dir_offline, rack } => {
                 if log_dir_offline {
                     // Its replicas are gone until it restarts: fence it (elections move away),
                     // while it keeps heartbeating.
@@ -643,7 +666,7 @@ impl Controller {
                     }
                     return;
                 }
-                self.heartbeat(now_ms, broker, incarnation, unclean_restart, trace)
+                self.heartbeat(now_ms, (broker, incarnation, rack), unclean_restart, trace)
             }
             Message::AlterPartition { tp, leader, leader_epoch, partition_epoch, isr } => {
                 let Some(state) = self.partitions.get_mut(&tp) else { return };
@@ -679,30 +702,41 @@ impl Controller {
     fn heartbeat(
         &mut self,
         now_ms: i64,
-        broker: BrokerId,
-        incarnation: u64,
+        (broker, incarnation, rack): (BrokerId, u64, Option<String>),
         unclean_restart: bool,
         trace: &mut Trace,
     ) {
         if self.removed.contains(&broker) {
             return;
         }
-        let known = self.brokers.get(&broker).copied();
-        let restarted = known.is_none_or(|r| r.incarnation != incarnation);
+        let known = self.brokers.get(&broker).cloned();
+        let restarted = known.as_ref().is_none_or(|r| r.incarnation != incarnation);
         // A new incarnation replaces the old one, which is fenced first (KRaft's new broker
         // epoch): whatever it led gets a new leader before the restarted broker is back.
-        if restarted && known.is_some_and(|r| !r.fenced) {
+        if restarted && known.as_ref().is_some_and(|r| !r.fenced) {
             self.fence(now_ms, broker, trace);
         }
         let was_fenced = self.brokers.get(&broker).is_none_or(|r| r.fenced);
-        let leaving = known.is_some_and(|r| r.leaving);
-        let registration = Registration { incarnation, last_heartbeat_ms: now_ms, fenced: false, leaving };
+        let leaving = known.as_ref().is_some_and(|r| r.leaving);
+        let moved_rack = known.as_ref().is_some_and(|r| r.rack != rack);
+        let registration = Registration {
+            incarnation,
+            rack: rack.clone(),
+            last_heartbeat_ms: now_ms,
+            fenced: false,
+            leaving,
+        };
         self.brokers.insert(broker, registration);
         if !restarted && !was_fenced {
+            // The host gave it another `broker.rack` (Kite's racks are set after the brokers
+            // first register): its registration records the new one.
+            if moved_rack {
+                self.append(MetadataRecord::RegisterBroker { broker, incarnation, rack });
+            }
             return;
         }
         trace.push(now_ms, Event::Unfenced { broker, incarnation });
-        self.append(MetadataRecord::RegisterBroker { broker, incarnation });
+        self.append(MetadataRecord::RegisterBroker { broker, incarnation, rack });
         let tps: Vec<TopicPartition> = self
             .partitions
             .iter()
@@ -836,6 +870,86 @@ impl Controller {
     }
 }
 
+/// Kafka's rack-aware replica assignment (AdminUtils' `assignReplicasToBrokersRackAware`) of
+/// `count` partitions over `brokers` (each with its rack; `""` is a broker without one, a rack of
+/// its own kind): the brokers are listed alternating between racks, partition `p`'s first replica
+/// is `(start + p)` round that list, and each further replica is the next at the shift that does
+/// not repeat a rack while some rack has none of the partition, nor a broker while some broker
+/// has none. With at least as many racks as replicas, every replica of a partition is in another
+/// rack, so losing a rack loses at most one copy.
+pub fn assign_replicas_rack_aware(
+    brokers: &[(BrokerId, String)],
+    count: usize,
+    replication_factor: usize,
+    start: usize,
+    shift: usize,
+) -> Vec<Vec<BrokerId>> {
+    let arranged = rack_alternated(brokers);
+    let n = arranged.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let rack_of: BTreeMap<BrokerId, &str> = brokers.iter().map(|(b, r)| (*b, r.as_str())).collect();
+    let racks = rack_of.values().collect::<BTreeSet<_>>().len();
+    let replication_factor = replication_factor.min(n);
+    first_replicas(count, n, start, shift)
+        .map(|(first, shift)| {
+            let mut replicas = vec![arranged[first]];
+            let mut racks_used: BTreeSet<&str> = BTreeSet::from([rack_of[&arranged[first]]]);
+            let mut k = 0;
+            while replicas.len() < replication_factor {
+                let step = 1 + (shift * racks + k) % (n - 1).max(1);
+                let broker = arranged[(first + step) % n];
+                let rack = rack_of[&broker];
+                k += 1;
+                let rack_ok = !racks_used.contains(rack) || racks_used.len() == racks;
+                // Every broker fits once each rack has one; `k` past `n` laps means none does.
+                if (rack_ok || k > n * n) && !replicas.contains(&broker) {
+                    replicas.push(broker);
+                    racks_used.insert(rack);
+                }
+            }
+            replicas
+        })
+        .collect()
+}
+
+/// Each of `count` partitions' first replica (an index into `n` brokers, from `start` round
+/// them) and the shift of its other replicas, which moves on at every round of the brokers.
+fn first_replicas(
+    count: usize,
+    n: usize,
+    start: usize,
+    shift: usize,
+) -> impl Iterator<Item = (usize, usize)> {
+    (0..count).scan(shift, move |shift, p| {
+        if p > 0 && p.is_multiple_of(n) {
+            *shift += 1;
+        }
+        Some(((p + start) % n, *shift))
+    })
+}
+
+/// Kafka's rack-alternated broker list: the racks in name order, each broker's rack's brokers in
+/// id order, one broker of each rack in turn (`0 a, 1 b, 2 b, 3 a` gives `0, 1, 3, 2`).
+fn rack_alternated(brokers: &[(BrokerId, String)]) -> Vec<BrokerId> {
+    let mut by_rack: BTreeMap<&str, std::collections::VecDeque<BrokerId>> = BTreeMap::new();
+    let mut sorted: Vec<&(BrokerId, String)> = brokers.iter().collect();
+    sorted.sort();
+    for (broker, rack) in sorted {
+        by_rack.entry(rack.as_str()).or_default().push_back(*broker);
+    }
+    let mut arranged = Vec::with_capacity(brokers.len());
+    while arranged.len() < brokers.len() {
+        for queue in by_rack.values_mut() {
+            if let Some(broker) = queue.pop_front() {
+                arranged.push(broker);
+            }
+        }
+    }
+    arranged
+}
+
 /// Kafka's rack-unaware replica assignment (AdminUtils' `assignReplicasToBrokers`) of `count`
 /// partitions over `brokers`: partition `p`'s first replica is broker `(start + p) % n`, the
 /// others follow at a shift that moves on every `n` partitions, so leaders and followers spread
@@ -852,13 +966,8 @@ pub fn assign_replicas(
     if n == 0 {
         return Vec::new();
     }
-    let mut shift = shift;
-    (0..count)
-        .map(|p| {
-            if p > 0 && p.is_multiple_of(n) {
-                shift += 1;
-            }
-            let first = (p + start) % n;
+    first_replicas(count, n, start, shift)
+        .map(|(first, shift)| {
             let mut replicas = vec![brokers[first]];
             for j in 0..replication_factor.min(n).saturating_sub(1) {
                 let index = (first + 1 + (shift + j) % (n - 1).max(1)) % n;
@@ -962,8 +1071,37 @@ mod tests {
             incarnation,
             unclean_restart: false,
             log_dir_offline: offline,
+            rack: None,
         };
         controller.handle(now_ms, NodeId::Broker(broker), message, &mut Outbox::new(), &mut Trace::default());
+    }
+
+    /// Kafka's rack-alternated list (AdminUtilsTest's vector) and its rack-aware placement: at
+    /// least as many racks as replicas puts every replica of a partition in another rack, the
+    /// leaders spread over every broker.
+    #[test]
+    fn rack_aware_placement_spreads_each_partitions_replicas_over_racks() {
+        let racks =
+            |pairs: &[(i32, &str)]| pairs.iter().map(|(b, r)| (*b, r.to_string())).collect::<Vec<_>>();
+        let six =
+            racks(&[(0, "rack1"), (1, "rack3"), (2, "rack3"), (3, "rack2"), (4, "rack2"), (5, "rack1")]);
+        assert_eq!(rack_alternated(&six), [0, 3, 1, 5, 4, 2]);
+        let rack_of: BTreeMap<i32, String> = six.iter().cloned().collect();
+        for (start, shift) in [(0, 0), (2, 1), (5, 4)] {
+            let assignment = assign_replicas_rack_aware(&six, 12, 3, start, shift);
+            for replicas in &assignment {
+                let used: BTreeSet<&String> = replicas.iter().map(|b| &rack_of[b]).collect();
+                assert_eq!(used.len(), 3, "{replicas:?} in three racks");
+            }
+            let leaders: BTreeSet<i32> = assignment.iter().map(|r| r[0]).collect();
+            assert_eq!(leaders.len(), 6, "every broker leads some: {assignment:?}");
+        }
+        // Two racks, three replicas: both racks hold one, no broker twice.
+        let four = racks(&[(0, "a"), (1, "a"), (2, "b"), (3, "b")]);
+        for replicas in assign_replicas_rack_aware(&four, 8, 3, 1, 3) {
+            let used: BTreeSet<&str> = replicas.iter().map(|b| if *b < 2 { "a" } else { "b" }).collect();
+            assert_eq!((used.len(), replicas.iter().collect::<BTreeSet<_>>().len()), (2, 3), "{replicas:?}");
+        }
     }
 
     /// A broker whose disk fails and comes back, again and again, for days: the metadata log

@@ -140,7 +140,7 @@ impl MetadataImage {
                 self.partitions.insert(state.tp.clone(), state);
             }
             MetadataRecord::RemoveTopic { name } => self.partitions.retain(|tp, _| tp.topic != name),
-            MetadataRecord::RegisterBroker { broker, incarnation }
+            MetadataRecord::RegisterBroker { broker, incarnation, .. }
                 if broker == self.broker && incarnation == self.incarnation && !self.registered =>
             {
                 self.registered = true;
@@ -188,14 +188,14 @@ mod tests {
         assert_eq!(out, vec![(NodeId::Controller, Message::MetadataFetch { broker: 1, fetch_offset: 0 })]);
         // Its previous life's registration and a state before its own: nothing to apply yet.
         let before = vec![
-            MetadataRecord::RegisterBroker { broker: 1, incarnation: 6 },
+            MetadataRecord::RegisterBroker { broker: 1, incarnation: 6, rack: None },
             MetadataRecord::Partition(state(0, &[1, 2], 0)),
         ];
         assert!(image.answered(5, 2, entries(0, before), &mut out).is_empty());
         assert_eq!(image.offset(), 2);
         // Its registration: the current state of every partition, then each change.
         let after = vec![
-            MetadataRecord::RegisterBroker { broker: 1, incarnation: 7 },
+            MetadataRecord::RegisterBroker { broker: 1, incarnation: 7, rack: None },
             MetadataRecord::Partition(state(1, &[2, 1], 0)),
         ];
         let changed = image.answered(6, 4, entries(2, after), &mut out);
@@ -220,7 +220,7 @@ mod tests {
         let mut image = MetadataImage::new(0, 1);
         let mut out = Vec::new();
         let records = vec![
-            MetadataRecord::RegisterBroker { broker: 0, incarnation: 1 },
+            MetadataRecord::RegisterBroker { broker: 0, incarnation: 1, rack: None },
             MetadataRecord::Partition(state(0, &[0], 3)),
         ];
         let snapshot = Snapshot { end_offset: 40, last_epoch: 2, records };

@@ -84,6 +84,8 @@ pub enum Message {
         unclean_restart: bool,
         /// A write failed and its log directory is offline: the controller fences it.
         log_dir_offline: bool,
+        /// Its `broker.rack`, if it has one (placement spreads a partition's replicas over racks).
+        rack: Option<String>,
     },
     /// Broker → controller: KRaft's Fetch of `__cluster_metadata` by an observer (a broker is
     /// no voter): the committed records from `fetch_offset` on. The active controller holds the
@@ -261,6 +263,9 @@ pub enum MetadataRecord {
         /// Its incarnation (KRaft's broker epoch): a broker acts on partition states only once it
         /// has replayed its own registration.
         incarnation: u64,
+        /// Its `broker.rack` (RegisterBrokerRecord's `rack`), if it has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rack: Option<String>,
     },
     /// A broker was fenced (FenceBrokerRecord): its session expired, its log directory went
     /// offline, it shut down, or it restarted. It leaves every ISR and leads nothing.

@@ -43,6 +43,8 @@ pub struct Script {
     /// `broker-config NAME=VALUE …`: the broker configs the cluster starts with (Kafka's defaults
     /// when not given).
     pub broker_configs: crate::config::BrokerConfigs,
+    /// `racks R R …`: broker N's `broker.rack` is the Nth (none when not given).
+    pub racks: Vec<Option<String>>,
     /// The script's steps, in the order they play.
     pub steps: Vec<Step>,
 }

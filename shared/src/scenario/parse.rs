@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::api::Command;
-use crate::config::{Acks, BrokerConfigs};
+use crate::config::{Acks, BrokerConfigs, broker_racks};
 use crate::partitioner::PartitionerKind;
 use crate::replication::kraft::{DEFAULT_CONTROLLERS, check_quorum_size};
 use crate::replication::partition::DELETE_TO_HIGH_WATERMARK;
@@ -597,7 +597,7 @@ fn transactions_in_order(steps: &[Step]) -> Result<(), ParseError> {
     Ok(())
 }
 
-/// Reads a script. `seed`, `brokers`, `controllers` and `broker-config` lines set the cluster up
+/// Reads a script. `seed`, `brokers`, `controllers`, `racks` and `broker-config` lines set the cluster up
 /// and come before the steps.
 pub fn parse(text: &str) -> Result<Script, ParseError> {
     let mut script = Script {
@@ -605,6 +605,7 @@ pub fn parse(text: &str) -> Result<Script, ParseError> {
         brokers: 3,
         controllers: DEFAULT_CONTROLLERS,
         broker_configs: BrokerConfigs::DEFAULT,
+        racks: Vec::new(),
         steps: Vec::new(),
     };
     let mut broker_configs: Vec<String> = Vec::new();
@@ -641,6 +642,13 @@ pub fn parse(text: &str) -> Result<Script, ParseError> {
                 }
                 script.brokers = brokers;
                 no_more(&words, 2).map_err(error)?;
+            }
+            "racks" => {
+                setup("racks")?;
+                if words.len() < 2 {
+                    return Err(error("expected `racks RACK RACK …` (broker 0's first)".into()));
+                }
+                script.racks = broker_racks(&words[1..].join(","), MAX_SCENARIO_BROKERS).map_err(error)?;
             }
             "broker-config" => {
                 setup("broker-config")?;

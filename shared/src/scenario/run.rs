@@ -70,6 +70,7 @@ impl ScenarioRun {
         };
         cluster.allow_faults = true;
         cluster.set_broker_configs(script.broker_configs);
+        cluster.set_broker_racks(&script.racks);
         cluster
     }
 
