@@ -63,6 +63,10 @@ pub(crate) struct SimArgs {
     /// be lost to it.
     #[arg(long)]
     rotting_disk: bool,
+    /// With `--host` and several brokers: the server starts with `--racks` (two zones), at every
+    /// restart too, and the healed cluster must still report each broker's rack.
+    #[arg(long)]
+    racks: bool,
     /// With `--host`: a consume-transform-produce application in transactions beside the
     /// workload, and the checker's exactly-once judgement of what it wrote.
     #[arg(long)]
@@ -95,6 +99,7 @@ fn run_host_sweep(args: &SimArgs) -> Result<bool, String> {
         config.controllers = u32::from(args.controllers);
         config.lying_fsync = lying_fsync;
         config.rotting_disk = args.rotting_disk;
+        config.racks = args.racks;
         config.transactions = args.transactions;
         config.planted_txn_bug = planted_txn_bug;
         let result = run(&config);

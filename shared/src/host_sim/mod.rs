@@ -110,6 +110,9 @@ pub struct HostSimConfig {
     /// A bug planted in the transaction coordinator, to prove the checker finds it (implies
     /// `transactions`).
     pub planted_txn_bug: Option<crate::cluster::PlantedTxnBug>,
+    /// The server starts with `--racks` (the brokers alternate between two zones), at every
+    /// restart too: their registrations carry the racks through every fault.
+    pub racks: bool,
 }
 
 impl HostSimConfig {
@@ -125,6 +128,7 @@ impl HostSimConfig {
             rotting_disk: false,
             transactions: false,
             planted_txn_bug: None,
+            racks: false,
         }
     }
 
@@ -133,6 +137,7 @@ impl HostSimConfig {
         let fsync = if self.fsync { " --fsync" } else { "" };
         let lying = if self.lying_fsync { " --unsafe lying-fsync" } else { "" };
         let rotting = if self.rotting_disk { " --rotting-disk" } else { "" };
+        let rotting = if self.racks { format!("{rotting} --racks") } else { rotting.to_string() };
         let transactions = match self.planted_txn_bug {
             Some(crate::cluster::PlantedTxnBug::SkipMarkers) => " --unsafe skip-markers",
             Some(crate::cluster::PlantedTxnBug::NoFencing) => " --unsafe no-fencing",
@@ -507,7 +512,15 @@ impl Sim {
             cluster.plant_txn_bug(bug);
         }
         cluster.set_internal_topic_partitions(INTERNAL_TOPIC_PARTITIONS);
+        if self.config.racks {
+            cluster.set_broker_racks(&self.racks());
+        }
         Ok(cluster)
+    }
+
+    /// The racks `--racks` gives: broker N in zone N mod 2.
+    fn racks(&self) -> Vec<Option<String>> {
+        (0..self.config.brokers).map(|broker| Some(format!("zone-{}", broker % 2))).collect()
     }
 
     /// One request through the server's turn: encoded, decoded by the session, answered, and
@@ -917,6 +930,7 @@ impl Sim {
         self.log("healed".into());
         // What the cluster says of itself once healed, for reading a failure's trace.
         if let Reply::ClusterDescribed { brokers, controllers, .. } = self.ask(Command::DescribeCluster) {
+            let brokers_described = brokers.clone();
             let brokers: Vec<String> = brokers
                 .iter()
                 .map(|b| format!("broker-{} {} @{}", b.id, b.state, b.metadata_offset.unwrap_or(-1)))
@@ -926,6 +940,18 @@ impl Sim {
                 .map(|c| format!("controller-{} {} e{} hw {}", c.id, c.state, c.epoch, c.high_watermark))
                 .collect();
             self.log(format!("healed cluster: {}; {}", brokers.join(", "), controllers.join(", ")));
+            // Racks given at the last start are what the brokers registered with.
+            let racks = self.racks();
+            let checked = self.config.racks && self.config.brokers > 1;
+            for b in brokers_described.iter().filter(|b| checked && b.state == "up") {
+                let given = usize::try_from(b.id).ok().and_then(|i| racks.get(i).cloned().flatten());
+                if b.rack != given {
+                    self.violations.push(format!(
+                        "broker-{} registered rack {:?}, started with {given:?}",
+                        b.id, b.rack
+                    ));
+                }
+            }
         }
     }
 
