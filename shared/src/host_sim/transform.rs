@@ -272,9 +272,15 @@ impl Sim {
         }
     }
 
-    /// The values of output `partition` from `offset` on, read uncommitted.
-    fn read_uncommitted(&mut self, partition: i32, offset: i64) -> Vec<String> {
-        let (mut values, mut offset) = (Vec::new(), offset);
+    /// The values of output `partition` from `offset` on as `isolation` reads them, and where
+    /// the read stopped; `Err` naming the answer that was not records.
+    fn read_partition(
+        &mut self,
+        partition: i32,
+        mut offset: i64,
+        isolation_level: IsolationLevel,
+    ) -> Result<(Vec<String>, i64), String> {
+        let mut values = Vec::new();
         loop {
             let fetch = Command::Fetch {
                 topic: OUTPUT_TOPIC.into(),
@@ -283,14 +289,15 @@ impl Sim {
                 max_records: MAX_FETCH_RECORDS,
                 key_deserializer: Default::default(),
                 value_deserializer: Default::default(),
-                isolation_level: IsolationLevel::ReadUncommitted,
+                isolation_level,
             };
             match self.ask(fetch) {
                 Reply::Records { records, .. } if !records.is_empty() => {
                     offset = records.last().map_or(offset, |r| r.offset + 1);
                     values.extend(records.into_iter().map(|r| r.value.unwrap_or_default()));
                 }
-                _ => return values,
+                Reply::Records { .. } => return Ok((values, offset)),
+                other => return Err(format!("{other:?}")),
             }
         }
     }
@@ -301,33 +308,15 @@ impl Sim {
     fn read_output(&mut self) -> (Vec<String>, BTreeSet<String>) {
         let (mut values, mut held) = (Vec::new(), BTreeSet::new());
         for partition in 0..OUTPUT_PARTITIONS {
-            let mut offset = 0;
-            loop {
-                let fetch = Command::Fetch {
-                    topic: OUTPUT_TOPIC.into(),
-                    partition,
-                    offset,
-                    max_records: MAX_FETCH_RECORDS,
-                    key_deserializer: Default::default(),
-                    value_deserializer: Default::default(),
-                    isolation_level: IsolationLevel::ReadCommitted,
-                };
-                match self.ask(fetch) {
-                    Reply::Records { records, .. } if !records.is_empty() => {
-                        offset = records.last().map_or(offset, |r| r.offset + 1);
-                        values.extend(records.into_iter().map(|r| r.value.unwrap_or_default()));
-                    }
-                    Reply::Records { .. } => {
-                        held.extend(self.read_uncommitted(partition, offset));
-                        break;
-                    }
-                    other => {
-                        self.violations.push(format!(
-                            "{OUTPUT_TOPIC}-{partition} cannot be read after healing: {other:?}"
-                        ));
-                        break;
-                    }
+            match self.read_partition(partition, 0, IsolationLevel::ReadCommitted) {
+                Ok((committed, stopped)) => {
+                    values.extend(committed);
+                    let behind = self.read_partition(partition, stopped, IsolationLevel::ReadUncommitted);
+                    held.extend(behind.map(|(v, _)| v).unwrap_or_default());
                 }
+                Err(other) => self
+                    .violations
+                    .push(format!("{OUTPUT_TOPIC}-{partition} cannot be read after healing: {other}")),
             }
         }
         (values, held)
