@@ -92,6 +92,17 @@ fn dirs_of(faults: &Faults, topic: &str) -> usize {
     faults.dirs.lock().unwrap().iter().filter(|d| d.contains(&format!("/{topic}-"))).count()
 }
 
+/// How many of `topic`'s partitions have some of their three replicas made but not all.
+fn partly_made(faults: &Faults, topic: &str) -> usize {
+    let mut replicas = BTreeMap::<String, usize>::new();
+    for dir in faults.dirs.lock().unwrap().iter().filter_map(|d| d.split_once('/')).map(|(_, dir)| dir) {
+        if dir.strip_prefix(topic).is_some_and(|rest| rest.starts_with('-')) {
+            *replicas.entry(dir.to_string()).or_default() += 1;
+        }
+    }
+    replicas.values().filter(|&&made| made < 3).count()
+}
+
 #[test]
 fn a_single_broker_leaves_no_partition_of_a_topic_it_could_not_create() {
     let faults = Faults::default();
@@ -213,6 +224,12 @@ fn a_paced_creation_makes_a_wide_topics_replica_logs_a_slice_per_turn() {
         }
         turns += 1;
         assert_eq!(dirs_of(&faults, "wide"), turns * MAX_REPLICA_LOGS_CREATED_PER_TURN, "turn {turns}");
+        // Slices go partition by partition across the brokers: once the others have made what
+        // the first slice gave one broker alone, a partition's replicas are made together, and
+        // its leader does not wait for followers made slices later.
+        if turns >= 3 {
+            assert!(partly_made(&faults, "wide") <= 2, "turn {turns}: {}", partly_made(&faults, "wide"));
+        }
     }
     assert_eq!(turns + 1, replicas.div_ceil(MAX_REPLICA_LOGS_CREATED_PER_TURN), "turns in all");
     assert_eq!(dirs_of(&faults, "wide"), replicas);

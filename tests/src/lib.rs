@@ -342,12 +342,17 @@ where
 
 /// Waits for the element matching `css` and returns it.
 pub async fn wait_for(client: &Client, css: &str) -> Result<fantoccini::elements::Element, String> {
-    client
-        .wait()
-        .at_most(UI_TIMEOUT)
-        .for_element(Locator::Css(css))
-        .await
-        .map_err(|e| format!("waiting for `{css}`: {e}"))
+    match client.wait().at_most(UI_TIMEOUT).for_element(Locator::Css(css)).await {
+        Ok(found) => Ok(found),
+        Err(e) => Err(format!("waiting for `{css}`: {e}; the page's alerts: {:?}", alerts(client).await)),
+    }
+}
+
+/// The text of every alert the page shows (an engine's error, a view's problem): what a failed
+/// wait reports, so a test that timed out says why the page did not get there.
+async fn alerts(client: &Client) -> serde_json::Value {
+    let js = "return [...document.querySelectorAll('[role=alert]')].map(e => e.innerText.trim())";
+    client.execute(js, vec![]).await.unwrap_or_else(|e| serde_json::Value::String(e.to_string()))
 }
 
 /// Runs `js` until it returns `expected`, or fails saying what the page said last once the UI

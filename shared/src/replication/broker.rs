@@ -296,6 +296,11 @@ impl Broker {
         self.settle_coordinator(now_ms, out, groups, trace);
     }
 
+    /// The first replica log waiting for its turn to be created here.
+    pub fn first_pending_creation(&self) -> Option<&TopicPartition> {
+        self.pending_creations.first()
+    }
+
     /// Whether replica logs wait for their turn to be created.
     pub fn has_pending_creations(&self) -> bool {
         !self.pending_creations.is_empty()

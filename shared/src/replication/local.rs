@@ -391,17 +391,23 @@ impl LocalCluster {
 
     /// Creates the next `per_turn` held-back replica logs, each with the state its broker has
     /// replayed by now: a topic deleted since gets nothing. Whether more wait.
+    ///
+    /// Partition by partition across the brokers (always the lowest partition any running broker
+    /// still waits to create), not broker by broker: a partition's replicas are then made in the
+    /// same slice, so its leader never waits a whole broker's share of slices for its followers
+    /// (its acks=all produces timing out until they come, or its ISR shrinking meanwhile), and
+    /// partitions become writable in order.
     pub fn release_deferred(&mut self, per_turn: usize) -> bool {
         let mut budget = per_turn;
-        for i in 0..self.brokers.len() {
-            if budget == 0 {
-                break;
-            }
-            if self.down.contains(&(i as BrokerId)) {
-                continue;
-            }
-            let mut out = Outbox::new();
-            self.brokers[i].create_pending(self.now_ms, &mut budget, &mut out, &mut self.trace);
+        while budget > 0 {
+            let next = (0..self.brokers.len())
+                .filter(|&i| !self.down.contains(&(i as BrokerId)))
+                .filter_map(|i| self.brokers[i].first_pending_creation().map(|tp| (tp, i)))
+                .min();
+            let Some((_, i)) = next else { break };
+            let (mut one, mut out) = (1, Outbox::new());
+            self.brokers[i].create_pending(self.now_ms, &mut one, &mut out, &mut self.trace);
+            budget -= 1 - one;
             self.enqueue(NodeId::Broker(i as BrokerId), out);
         }
         self.pump();
