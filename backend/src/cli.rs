@@ -369,7 +369,9 @@ fn print_cluster(described: Reply, output: Output, out: &mut impl Write) -> Resu
             }
             // As kafka-configs --describe --all prints a broker's configs: value and source.
             for c in &broker_configs {
-                writeln!(out, "BrokerConfig: {}={}\tSource: {}", c.name, c.value, c.source).map_err(io)?;
+                let on = c.broker.map(|b| format!("\tBroker: {b}")).unwrap_or_default();
+                writeln!(out, "BrokerConfig: {}={}\tSource: {}{on}", c.name, c.value, c.source)
+                    .map_err(io)?;
             }
             print_kafka_clients(out, &kafka_clients)
         }

@@ -14,6 +14,7 @@ mod serve;
 mod session;
 mod sim_cmd;
 mod snapshot_cmd;
+mod throttle_cli;
 mod transactions_cli;
 
 use std::io::IsTerminal;

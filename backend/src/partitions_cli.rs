@@ -2,7 +2,8 @@
 //! reassign`, like kafka-reassign-partitions (`--generate` proposes a plan moving whole topics
 //! onto a broker list, `--execute` starts one, printing the current assignment to roll back to,
 //! `--verify` says which moves are done, `--cancel` reverts the ones in progress; plans are
-//! kafka-reassign-partitions' own JSON); and `kite cluster elect-leaders`, like
+//! kafka-reassign-partitions' own JSON; `--throttle` limits the replication they cause, see
+//! `throttle_cli`); and `kite cluster elect-leaders`, like
 //! kafka-leader-election.
 
 use std::io::{Read, Write};
@@ -50,6 +51,14 @@ pub(crate) struct ReassignArgs {
     /// A plan: `{"version":1,"partitions":[{"topic":"orders","partition":0,"replicas":[1,2]}]}`.
     #[arg(long, value_name = "FILE")]
     reassignment_json_file: Option<PathBuf>,
+    /// With --execute: throttle the replication the moves cause to this many bytes/s per broker
+    /// (leader.replication.throttled.rate and follower.replication.throttled.rate); --verify
+    /// clears it once every move is done.
+    #[arg(long, value_name = "BYTES_PER_SEC", requires = "execute")]
+    throttle: Option<u64>,
+    /// With --verify: leave the throttles in place when the moves are done.
+    #[arg(long, requires = "verify")]
+    preserve_throttles: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -91,9 +100,13 @@ pub(crate) fn partitions(
         let file = args.reassignment_json_file.as_deref().ok_or("--reassignment-json-file is required")?;
         let plan: Plan = read_json(file)?;
         if args.execute {
-            execute(&mut connection, &topics, plan.partitions)?
+            execute(&mut connection, &topics, plan.partitions, args.throttle)?
         } else if args.verify {
-            verify(&mut connection, &topics, &plan.partitions)?
+            let mut text = verify(&mut connection, &topics, &plan.partitions)?;
+            if !args.preserve_throttles && !text.contains("still in progress") {
+                text.push_str(&crate::throttle_cli::clear_throttles(&mut connection, &plan.partitions)?);
+            }
+            text
         } else {
             cancel(&mut connection, &plan.partitions)?
         }
@@ -219,14 +232,20 @@ fn execute(
     connection: &mut ApiClient,
     topics: &[TopicDescription],
     partitions: Vec<ReassignmentTarget>,
+    throttle: Option<u64>,
 ) -> Result<String, String> {
     let wanted: Vec<(String, i32)> = partitions.iter().map(|p| (p.topic.clone(), p.partition)).collect();
     let rollback = plan_json(current(topics, &wanted).into_iter());
     let started = names(&partitions);
     let plural = if partitions.len() == 1 { "" } else { "s" };
+    // The throttle goes first, so the replicas the moves add fetch under it from their start.
+    let throttled = match throttle {
+        Some(rate) => crate::throttle_cli::set_throttle(connection, topics, &partitions, rate)?,
+        None => String::new(),
+    };
     alter(connection, partitions)?;
     Ok(format!(
-        "Current partition replica assignment\n\n{rollback}\n\nSave this to use as the --reassignment-json-file option during rollback\nSuccessfully started partition reassignment{plural} for {started}\n"
+        "Current partition replica assignment\n\n{rollback}\n\nSave this to use as the --reassignment-json-file option during rollback\n{throttled}Successfully started partition reassignment{plural} for {started}\n"
     ))
 }
 

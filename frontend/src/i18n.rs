@@ -315,6 +315,9 @@ fn korean_quorum(text: &str) -> Option<&'static str> {
         "topic {} created with {} partitions" => "topic {} 생성, partition {}개",
         "{}-{}: leader {} · ISR {} · leader epoch {}" => "{}-{}: leader {} · ISR {} · leader epoch {}",
         "topic {} deleted" => "topic {} 삭제",
+        "every broker" => "모든 브로커",
+        "{}: {} set to {}" => "{}: {} = {} 설정",
+        "{}: {} deleted" => "{}: {} 설정 삭제",
         "Role" => "역할",
         "The active controller is the quorum's leader: it makes every metadata change, committed once a majority holds it. Followers learn the high watermark with their next fetch, so theirs may trail." => {
             "active 컨트롤러는 쿼럼의 leader로서 메타데이터 변경을 모두 결정하고, 과반이 가지고 있으면 그 변경이 확정됩니다. follower는 다음 fetch에서 high watermark를 알게 되므로 값이 조금 뒤처질 수 있습니다."
@@ -704,6 +707,19 @@ fn korean_first_run(text: &str) -> Option<&'static str> {
         "A topic deleted and created again under the same name gets another id." => {
             "토픽을 지웠다가 같은 이름으로 다시 만들면 다른 id를 받습니다."
         }
+        _ => return korean_replication_throttle(text),
+    })
+}
+
+/// The Korean of the replication throttle (KIP-73), as the map and the cluster view show it.
+fn korean_replication_throttle(text: &str) -> Option<&'static str> {
+    Some(match text {
+        "+ joining, throttled" => "+ 합류 중(스로틀)",
+        "every broker, set at start" => "모든 브로커(시작할 때 설정)",
+        "Replication throttled (KIP-73): {}" => "복제 스로틀(KIP-73): {}",
+        " · being added by a reassignment under a replication throttle: it catches up at the throttled rate, then joins the ISR" => {
+            " · 복제 스로틀을 받으며 재할당으로 추가되는 중: 스로틀한 속도로 따라잡은 뒤 ISR에 들어갑니다"
+        }
         _ => return None,
     })
 }
@@ -752,6 +768,8 @@ const STATUS_SENTENCES: &[(&str, &str)] = &[
     // The notices an action's answer leaves.
     ("Topic {} deleted.", "{} 토픽을 삭제했습니다."),
     ("Configs of {} updated.", "{} 토픽의 설정을 바꿨습니다."),
+    ("Dynamic configs of broker {} updated.", "브로커 {}의 동적 설정을 바꿨습니다."),
+    ("Every broker's dynamic default configs updated.", "모든 브로커의 동적 기본 설정을 바꿨습니다."),
     ("{} now has {} partitions.", "{} 토픽의 파티션이 이제 {}개입니다."),
     ("Schema registered: {} version {} (id {})", "스키마를 등록했습니다: {} 버전 {}(id {})"),
     (

@@ -755,6 +755,7 @@ impl AppState {
             | Reply::RecordsDeleted { .. }
             | Reply::PartitionsCreated { .. }
             | Reply::TopicConfigAltered { .. }
+            | Reply::BrokerConfigAltered { .. }
             | Reply::BrokerAdded { .. }
             | Reply::BrokerRemoval { .. }
             | Reply::ReassignmentsAltered { .. }
@@ -836,6 +837,12 @@ impl AppState {
             Reply::TopicConfigAltered { topic } => {
                 self.last_notice = Some(format!("Configs of {} updated.", topic.name));
                 self.upsert_topic(topic);
+            }
+            Reply::BrokerConfigAltered { broker: Some(broker), .. } => {
+                self.last_notice = Some(format!("Dynamic configs of broker {broker} updated."));
+            }
+            Reply::BrokerConfigAltered { broker: None, .. } => {
+                self.last_notice = Some("Every broker's dynamic default configs updated.".to_string());
             }
             Reply::ReassignmentsAltered { results } | Reply::LeadersElected { results } => {
                 self.placed(&results)

@@ -871,12 +871,26 @@ fn the_map_draws_each_replica_by_its_role() {
                 ..partition(0, vec![1, 0], 0, vec![0])
             }],
         ),
+        // Moved to broker 2 under a replication throttle (KIP-73): its follower list names it.
+        TopicDescription {
+            configs: [("follower.replication.throttled.replicas".to_string(), "0:2".to_string())].into(),
+            ..topic(
+                "v",
+                vec![PartitionDescription {
+                    adding: vec![2],
+                    removing: vec![1],
+                    ..partition(0, vec![2, 1], 1, vec![1])
+                }],
+            )
+        },
         topic("wide", (0..20).map(|p| partition(p, vec![2], 2, vec![2])).collect()),
     ];
     let columns = columns(&cluster, &topics);
     let moving =
         |broker: usize| columns[broker].blocks.iter().find(|b| b.topic == "u").and_then(|b| b.moving);
     assert_eq!((moving(0), moving(1)), (Some(Moving::Leaving), Some(Moving::Joining)));
+    let throttled = columns[2].blocks.iter().find(|b| b.topic == "v").and_then(|b| b.moving);
+    assert_eq!(throttled, Some(Moving::JoiningThrottled));
     assert_eq!(columns[0].blocks[0].moving, None);
     let roles = |broker: usize| -> Vec<(String, Role)> {
         columns[broker].blocks.iter().map(|b| (format!("{}-{}", b.topic, b.partition), b.role)).collect()
@@ -886,7 +900,7 @@ fn the_map_draws_each_replica_by_its_role() {
     assert_eq!(roles(1)[..2], [("t-0".to_string(), Role::Offline), ("t-1".to_string(), Role::Offline)]);
     assert_eq!(roles(2)[..2], [("t-0".to_string(), Role::InSync), ("t-1".to_string(), Role::Leader)]);
     assert_eq!(columns[2].blocks.len(), MAX_BLOCKS_PER_BROKER, "a tall column is cut");
-    assert_eq!(columns[2].more, 22 - MAX_BLOCKS_PER_BROKER, "and says how many are not drawn");
+    assert_eq!(columns[2].more, 23 - MAX_BLOCKS_PER_BROKER, "and says how many are not drawn");
     // With a KRaft quorum drawn under them, no broker is named the controller.
     let controller = kite_shared::api::ControllerView {
         id: 0,

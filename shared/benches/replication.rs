@@ -20,7 +20,7 @@ fn main() {}
 mod benches {
     use divan::counter::ItemsCount;
     use divan::{Bencher, black_box};
-    use kite_shared::config::{Acks, TopicConfig};
+    use kite_shared::config::{Acks, BrokerConfigs, TopicConfig};
     use kite_shared::log::local_log::{LocalLog, LogConfig};
     use kite_shared::record::batch::{BatchRecord, RecordBatch};
     use kite_shared::replication::broker::BrokerConfig;
@@ -94,38 +94,87 @@ mod benches {
             .bench_local(|| log.append_as_leader(black_box(&batch), 0, NOW_MS).unwrap());
     }
 
+    /// Four brokers, `tp` at replication factor 3 holding `batches` copies of `batch`.
+    fn four_brokers_holding(tp: &TopicPartition, batch: &[u8], batches: usize) -> LocalCluster {
+        let mut cluster = LocalCluster::new(4, BrokerConfig::default(), NOW_MS);
+        cluster.keep_trace = false;
+        cluster.create_topic(&tp.topic, 1, 3, 2).unwrap();
+        for _ in 0..batches {
+            cluster.produce(0, tp, batch.to_vec(), Acks::All).unwrap();
+        }
+        cluster
+    }
+
+    /// Moves `tp` to `target` and runs the cluster's clock until the move is done.
+    fn move_until_done(cluster: &mut LocalCluster, tp: &TopicPartition, target: Vec<i32>) {
+        let now = cluster.now_ms;
+        cluster.act(|c, trace| c.reassign(now, tp, Some(target), trace)).unwrap().unwrap();
+        cluster.pump();
+        while cluster.controller().reassignments().next().is_some() {
+            cluster.advance(LOCAL_TICK_MS);
+        }
+    }
+
     /// Partition reassignment's catch-up: a replica moved to the broker that held none copies
     /// the partition's 100,000 records (100 batches of 1000 × 100 B) by fetching from the
     /// leader, joins the ISR, and the move completes (the old replica leaves). One item = one
     /// record copied; compare with producing the same records through three brokers above.
     #[divan::bench(sample_count = 10)]
     fn reassign_catch_up_100k_records(bencher: Bencher) {
+        move_100k_records(bencher, None);
+    }
+
+    /// The same move throttled (KIP-73) at 500 KB/s on every broker, the partition's current
+    /// replicas in `leader.replication.throttled.replicas` and the newcomer in
+    /// `follower.replication.throttled.replicas`, as `kite partitions reassign --throttle` sets
+    /// them: the newcomer copies the 10.5 MB over about 21 s of the cluster's clock (the rate's
+    /// worth of ten windows at once, counted over those ten seconds, then the rate), fetching
+    /// again every tick while the quota holds it back.
+    /// What this measures is the engine's cost of those ticks; one item = one record copied.
+    #[divan::bench(sample_count = 10)]
+    fn reassign_catch_up_100k_records_throttled(bencher: Bencher) {
+        move_100k_records(bencher, Some(500_000));
+    }
+
+    /// One partition of 100 batches moved to the broker that held none, throttled at
+    /// `throttle_bytes_per_sec` or not.
+    fn move_100k_records(bencher: Bencher, throttle_bytes_per_sec: Option<u64>) {
         const BATCHES: usize = 100;
         let batch = batch();
         let tp = TopicPartition { topic: "bench".into(), partition: 0 };
         bencher
             .counter(ItemsCount::new(BATCHES * RECORDS_PER_BATCH))
             .with_inputs(|| {
-                let mut cluster = LocalCluster::new(4, BrokerConfig::default(), NOW_MS);
-                cluster.keep_trace = false;
-                cluster.create_topic("bench", 1, 3, 2).unwrap();
-                for _ in 0..BATCHES {
-                    cluster.produce(0, &tp, batch.clone(), Acks::All).unwrap();
-                }
-                cluster
-            })
-            .bench_local_values(|mut cluster| {
+                let mut cluster = four_brokers_holding(&tp, &batch, BATCHES);
                 let replicas = cluster.controller().partitions[&tp].replicas.clone();
                 let newcomer = (0..4).find(|b| !replicas.contains(b)).unwrap();
-                let target = vec![newcomer, replicas[1], replicas[2]];
-                let now = cluster.now_ms;
-                cluster.act(|c, trace| c.reassign(now, &tp, Some(target), trace)).unwrap().unwrap();
-                cluster.pump();
-                while cluster.controller().reassignments().next().is_some() {
-                    cluster.advance(LOCAL_TICK_MS);
+                if let Some(rate) = throttle_bytes_per_sec {
+                    throttle(&mut cluster, &replicas, newcomer, rate);
                 }
+                (cluster, vec![newcomer, replicas[1], replicas[2]])
+            })
+            .bench_local_values(|(mut cluster, target)| {
+                move_until_done(&mut cluster, &tp, target);
                 cluster
             });
+    }
+
+    /// What `kite partitions reassign --throttle` sets for a move of `bench-0` to `newcomer`:
+    /// both rates on every broker, the current replicas as leaders, the newcomer as follower.
+    fn throttle(cluster: &mut LocalCluster, replicas: &[i32], newcomer: i32, rate: u64) {
+        let leaders: Vec<String> = replicas.iter().map(|b| format!("0:{b}")).collect();
+        let mut config = TopicConfig::default();
+        config.set("leader.replication.throttled.replicas", &leaders.join(",")).unwrap();
+        config.set("follower.replication.throttled.replicas", &format!("0:{newcomer}")).unwrap();
+        let rates = [
+            format!("leader.replication.throttled.rate={rate}"),
+            format!("follower.replication.throttled.rate={rate}"),
+        ];
+        let rates = BrokerConfigs::from_overrides(rates.iter().map(String::as_str)).unwrap();
+        for broker in &mut cluster.brokers {
+            broker.set_replication_configs(&rates);
+            broker.set_topic_config("bench", &config);
+        }
     }
 
     /// Decommissioning a broker (`remove_broker`): of four brokers, broker 0 leaves while it

@@ -249,6 +249,20 @@ pub enum Command {
         #[serde(default)]
         delete: Vec<String>,
     },
+    /// Changes dynamic broker configs (`kafka-configs --entity-type brokers --entity-name N
+    /// --alter`, or `--entity-default` for every broker's default): Kafka's
+    /// `leader.replication.throttled.rate` and `follower.replication.throttled.rate`.
+    AlterBrokerConfig {
+        /// The broker, or `None` for the cluster-wide default.
+        #[serde(default)]
+        broker: Option<i32>,
+        /// Configs to set, by Kafka's names.
+        #[serde(default)]
+        set: BTreeMap<String, String>,
+        /// Configs to delete, so the broker falls back to the default (or the static value).
+        #[serde(default)]
+        delete: Vec<String>,
+    },
     /// Opens a consumer the engine runs for this client (Kafka's KafkaConsumer): a member of
     /// `group` subscribed to `topics`, or — with `partitions` — assigned those partitions without
     /// group membership (offsets still committed to `group` when given).
@@ -883,9 +897,13 @@ pub struct BrokerConfigView {
     pub name: String,
     /// Its value.
     pub value: String,
-    /// Where it came from, in Kafka's words: `STATIC_BROKER_CONFIG` (set when the cluster
-    /// started) or `DEFAULT_CONFIG`.
+    /// Where it came from, in Kafka's words: `DYNAMIC_BROKER_CONFIG` (set on this broker while
+    /// it runs), `DYNAMIC_DEFAULT_BROKER_CONFIG` (set as every broker's default),
+    /// `STATIC_BROKER_CONFIG` (set when the cluster started) or `DEFAULT_CONFIG`.
     pub source: String,
+    /// The broker a `DYNAMIC_BROKER_CONFIG` is set on; `None` for every other source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broker: Option<i32>,
 }
 
 /// A KRaft controller, as `describe_cluster` shows it: its place in the metadata quorum.
@@ -1709,6 +1727,13 @@ pub enum Reply {
         /// The topic with its new overrides.
         topic: TopicDescription,
     },
+    /// The broker's (or the default's) configs after a change, as DescribeConfigs resolves them.
+    BrokerConfigAltered {
+        /// The broker, or `None` for the cluster-wide default.
+        broker: Option<i32>,
+        /// Every config with its value and source.
+        configs: Vec<BrokerConfigView>,
+    },
     /// `open_consumer`'s answer.
     ConsumerOpened {
         /// The consumer's id, by which later commands name it.
@@ -2241,7 +2266,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `init_producer_id`, `init_transactions`, `end_transaction`, `send_offsets_to_transaction`, `describe_transactions`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_records`, `create_partitions`, `delete_topic`, `alter_topic_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `describe_metadata_log`, `alter_partition_reassignments`, `list_partition_reassignments`, `elect_leaders`, `add_broker`, `remove_broker`, `stop_broker`, `start_broker`, `stop_controller`, `start_controller`, `pause_controller`, `resume_controller`, `isolate_controller`, `heal_controller`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `inspect_kafka`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `init_producer_id`, `init_transactions`, `end_transaction`, `send_offsets_to_transaction`, `describe_transactions`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_records`, `create_partitions`, `delete_topic`, `alter_topic_config`, `alter_broker_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `describe_metadata_log`, `alter_partition_reassignments`, `list_partition_reassignments`, `elect_leaders`, `add_broker`, `remove_broker`, `stop_broker`, `start_broker`, `stop_controller`, `start_controller`, `pause_controller`, `resume_controller`, `isolate_controller`, `heal_controller`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `inspect_kafka`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
         );
     }
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ErrorCode, KafkaError};
 use crate::record::batch::TimestampType;
 use crate::record::compression::Compression;
+pub use crate::replication::quota::ThrottledReplicas;
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -41,6 +42,18 @@ fn boolean(name: &str, value: &str) -> Result<bool, KafkaError> {
         "false" => Ok(false),
         _ => Err(invalid(name, value, "Expected value to be either true or false")),
     }
+}
+
+/// A throttled-replicas list, refused in Kafka's words (which show the value as the list it
+/// parsed).
+fn throttled_replicas(name: &str, value: &str) -> Result<ThrottledReplicas, KafkaError> {
+    ThrottledReplicas::parse(value).ok_or_else(|| {
+        let listed: Vec<&str> = value.split(',').map(str::trim).collect();
+        let why = format!(
+            "{name} must be the literal '*' or a list of replicas in the following format: [partitionId]:[brokerId],[partitionId]:[brokerId],..."
+        );
+        invalid(name, &format!("[{}]", listed.join(", ")), &why)
+    })
 }
 
 /// `compression.type` on a topic: a codec, or `producer` (keep what the producer sent).
@@ -102,6 +115,14 @@ pub struct TopicConfig {
     /// `flush.ms`: flush (fsync) the log when this long (ms) has passed since the last flush;
     /// `i64::MAX` (Kafka's default) never does.
     pub flush_ms: i64,
+    /// `leader.replication.throttled.replicas`: the replicas whose leader throttles what it sends
+    /// to followers not in sync (by its broker's `leader.replication.throttled.rate`).
+    #[serde(default)]
+    pub leader_replication_throttled_replicas: ThrottledReplicas,
+    /// `follower.replication.throttled.replicas`: the replicas that, following and not in sync,
+    /// throttle their fetching (by their broker's `follower.replication.throttled.rate`).
+    #[serde(default)]
+    pub follower_replication_throttled_replicas: ThrottledReplicas,
 }
 
 impl Default for TopicConfig {
@@ -123,12 +144,14 @@ impl Default for TopicConfig {
             // Never: Kafka leaves durability to replication and the OS.
             flush_messages: i64::MAX,
             flush_ms: i64::MAX,
+            leader_replication_throttled_replicas: ThrottledReplicas::None,
+            follower_replication_throttled_replicas: ThrottledReplicas::None,
         }
     }
 }
 
 /// The topic config names Kite knows, in Kafka's spelling.
-pub const TOPIC_CONFIG_NAMES: [&str; 14] = [
+pub const TOPIC_CONFIG_NAMES: [&str; 16] = [
     "cleanup.policy",
     "retention.ms",
     "retention.bytes",
@@ -143,6 +166,8 @@ pub const TOPIC_CONFIG_NAMES: [&str; 14] = [
     "min.cleanable.dirty.ratio",
     "flush.messages",
     "flush.ms",
+    "leader.replication.throttled.replicas",
+    "follower.replication.throttled.replicas",
 ];
 
 /// Kafka's smallest legal `segment.bytes` (`LegacyRecord.RECORD_OVERHEAD_V0`).
@@ -208,6 +233,12 @@ impl TopicConfig {
             "delete.retention.ms" => self.delete_retention_ms = long(name, value, 0)?,
             "flush.messages" => self.flush_messages = long(name, value, 1)?,
             "flush.ms" => self.flush_ms = long(name, value, 0)?,
+            "leader.replication.throttled.replicas" => {
+                self.leader_replication_throttled_replicas = throttled_replicas(name, value)?
+            }
+            "follower.replication.throttled.replicas" => {
+                self.follower_replication_throttled_replicas = throttled_replicas(name, value)?
+            }
             "min.cleanable.dirty.ratio" => {
                 let ratio: f64 =
                     value.trim().parse().map_err(|_| invalid(name, value, "Not a number of type DOUBLE"))?;
@@ -257,6 +288,11 @@ impl TopicConfig {
             ("min.cleanable.dirty.ratio", self.min_cleanable_dirty_ratio.to_string()),
             ("flush.messages", self.flush_messages.to_string()),
             ("flush.ms", self.flush_ms.to_string()),
+            ("leader.replication.throttled.replicas", self.leader_replication_throttled_replicas.describe()),
+            (
+                "follower.replication.throttled.replicas",
+                self.follower_replication_throttled_replicas.describe(),
+            ),
         ]
     }
 }
@@ -352,6 +388,40 @@ const DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS: i64 = 300;
 /// must not overflow the clock's arithmetic).
 const MAX_LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS: i64 = 365 * 24 * 60 * 60;
 
+/// Kafka's broker config: the most bytes (past a first whole batch) a follower fetches of one
+/// partition at a time.
+pub const REPLICA_FETCH_MAX_BYTES: &str = "replica.fetch.max.bytes";
+/// Kafka's default `replica.fetch.max.bytes` (1 MiB).
+const DEFAULT_REPLICA_FETCH_MAX_BYTES: i32 = 1024 * 1024;
+/// Kafka's dynamic broker config: the bytes per second a broker sends as leader to throttled
+/// replicas not in sync (KIP-73; what `kafka-reassign-partitions --throttle` sets).
+pub const LEADER_REPLICATION_THROTTLED_RATE: &str = "leader.replication.throttled.rate";
+/// Kafka's dynamic broker config: the bytes per second a broker fetches as a throttled follower
+/// not in sync.
+pub const FOLLOWER_REPLICATION_THROTTLED_RATE: &str = "follower.replication.throttled.rate";
+/// The broker configs that may be updated while the cluster runs (per broker, or as the
+/// cluster-wide default), as Kafka lets them be.
+pub const DYNAMIC_BROKER_CONFIG_NAMES: [&str; 2] =
+    [LEADER_REPLICATION_THROTTLED_RATE, FOLLOWER_REPLICATION_THROTTLED_RATE];
+
+/// A dynamic broker config's new value (`None`: deleted), refused in Kafka's words when the
+/// config cannot be updated dynamically or the value is bad.
+pub fn validate_dynamic_broker_config(name: &str, value: Option<&str>) -> Result<(), KafkaError> {
+    if !DYNAMIC_BROKER_CONFIG_NAMES.contains(&name) {
+        return Err(KafkaError::new(
+            ErrorCode::InvalidRequest,
+            format!(
+                "Cannot update these configs dynamically: [{name}]. Kite updates {} while it runs; the others are set at start (kite serve --override).",
+                DYNAMIC_BROKER_CONFIG_NAMES.join(" and ")
+            ),
+        ));
+    }
+    match value {
+        Some(value) => long(name, value, 0).map(|_| ()),
+        None => Ok(()),
+    }
+}
+
 /// The broker (and controller) configs Kite honours, set when the cluster starts (Kafka's
 /// `server.properties`, or `kafka-server-start --override`): read-only while it runs, as Kafka
 /// has them (neither may be updated dynamically).
@@ -362,8 +432,15 @@ pub struct BrokerConfigs {
     pub auto_leader_rebalance_enable: bool,
     /// `leader.imbalance.check.interval.seconds`: how often that check runs.
     pub leader_imbalance_check_interval_seconds: i64,
-    /// Which of the two were set rather than left at Kafka's default (in that order).
-    overridden: [bool; 2],
+    /// `replica.fetch.max.bytes`: what a follower's fetch of one partition returns at most.
+    pub replica_fetch_max_bytes: i32,
+    /// `leader.replication.throttled.rate` as set at start (bytes/s; `i64::MAX`: unthrottled);
+    /// a dynamic value overrides it.
+    pub leader_replication_throttled_rate: i64,
+    /// `follower.replication.throttled.rate` as set at start, as the leader's.
+    pub follower_replication_throttled_rate: i64,
+    /// Which were set rather than left at Kafka's default (in `entries`' order).
+    overridden: [bool; 5],
 }
 
 impl Default for BrokerConfigs {
@@ -377,7 +454,10 @@ impl BrokerConfigs {
     pub const DEFAULT: BrokerConfigs = BrokerConfigs {
         auto_leader_rebalance_enable: true,
         leader_imbalance_check_interval_seconds: DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS,
-        overridden: [false; 2],
+        replica_fetch_max_bytes: DEFAULT_REPLICA_FETCH_MAX_BYTES,
+        leader_replication_throttled_rate: i64::MAX,
+        follower_replication_throttled_rate: i64::MAX,
+        overridden: [false; 5],
     };
 
     /// Kafka's defaults with `overrides` (`name=value` each) applied; an unknown name or a bad
@@ -413,12 +493,29 @@ impl BrokerConfigs {
                 self.leader_imbalance_check_interval_seconds = seconds;
                 self.overridden[1] = true;
             }
+            REPLICA_FETCH_MAX_BYTES => {
+                self.replica_fetch_max_bytes = int(name, value, 0)?;
+                self.overridden[2] = true;
+            }
+            LEADER_REPLICATION_THROTTLED_RATE => {
+                self.leader_replication_throttled_rate = long(name, value, 0)?;
+                self.overridden[3] = true;
+            }
+            FOLLOWER_REPLICATION_THROTTLED_RATE => {
+                self.follower_replication_throttled_rate = long(name, value, 0)?;
+                self.overridden[4] = true;
+            }
             _ => {
+                let known = [
+                    AUTO_LEADER_REBALANCE_ENABLE,
+                    LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS,
+                    REPLICA_FETCH_MAX_BYTES,
+                    LEADER_REPLICATION_THROTTLED_RATE,
+                    FOLLOWER_REPLICATION_THROTTLED_RATE,
+                ];
                 return Err(KafkaError::new(
                     ErrorCode::InvalidConfig,
-                    format!(
-                        "Kite does not know the broker config '{name}': it honours {AUTO_LEADER_REBALANCE_ENABLE} and {LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS}"
-                    ),
+                    format!("Kite does not know the broker config '{name}': it honours {}", known.join(", ")),
                 ));
             }
         }
@@ -440,6 +537,17 @@ impl BrokerConfigs {
                 LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS,
                 self.leader_imbalance_check_interval_seconds.to_string(),
                 self.overridden[1],
+            ),
+            (REPLICA_FETCH_MAX_BYTES, self.replica_fetch_max_bytes.to_string(), self.overridden[2]),
+            (
+                LEADER_REPLICATION_THROTTLED_RATE,
+                self.leader_replication_throttled_rate.to_string(),
+                self.overridden[3],
+            ),
+            (
+                FOLLOWER_REPLICATION_THROTTLED_RATE,
+                self.follower_replication_throttled_rate.to_string(),
+                self.overridden[4],
             ),
         ]
     }
@@ -488,6 +596,20 @@ mod tests {
             "'auto.leader.rebalance.enable' is not a broker config: expected name=value"
         );
         assert!(refused("leader.imbalance.check.interval.seconds=99999999999").contains("at most 31536000"));
+        let throttled = BrokerConfigs::from_overrides(["follower.replication.throttled.rate=1000"]).unwrap();
+        assert_eq!(throttled.follower_replication_throttled_rate, 1_000);
+        assert_eq!(throttled.entries()[4], (FOLLOWER_REPLICATION_THROTTLED_RATE, "1000".to_string(), true));
+        assert!(refused("replica.fetch.max.bytes=-1").contains("Value must be at least 0"));
+        // Dynamic updates: the two rates only, as a LONG of at least 0.
+        assert!(validate_dynamic_broker_config(LEADER_REPLICATION_THROTTLED_RATE, Some("10")).is_ok());
+        assert!(validate_dynamic_broker_config(LEADER_REPLICATION_THROTTLED_RATE, None).is_ok());
+        let bad = validate_dynamic_broker_config(LEADER_REPLICATION_THROTTLED_RATE, Some("-1")).unwrap_err();
+        assert_eq!(bad.error, ErrorCode::InvalidConfig);
+        let fixed = validate_dynamic_broker_config(AUTO_LEADER_REBALANCE_ENABLE, Some("true")).unwrap_err();
+        assert!(
+            fixed.message.starts_with("Cannot update these configs dynamically: [auto.leader"),
+            "{fixed:?}"
+        );
     }
 
     #[test]
@@ -546,6 +668,11 @@ mod tests {
                 "segment.bytes",
                 "13",
                 "Invalid value 13 for configuration segment.bytes: Value must be at least 14",
+            ),
+            (
+                "leader.replication.throttled.replicas",
+                "0:1,x",
+                "Invalid value [0:1, x] for configuration leader.replication.throttled.replicas: leader.replication.throttled.replicas must be the literal '*' or a list of replicas in the following format: [partitionId]:[brokerId],[partitionId]:[brokerId],...",
             ),
             ("colour", "blue", "Unknown topic config name: colour"),
         ];

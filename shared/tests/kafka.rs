@@ -531,10 +531,12 @@ fn metadata_gives_each_brokers_rack_and_new_replicas_spread_over_racks() {
     }
 }
 
-/// A broker's configs are the ones the cluster started with, read-only, with Kafka's sources; a
-/// broker not in the cluster and an alteration are refused by name.
+/// A broker's configs are the ones the cluster started with, read-only but for the replication
+/// throttle's rates, with Kafka's sources; a broker not in the cluster and an alteration of a
+/// static config are refused by name; a throttle rate set on a broker, and as the default, is
+/// described with its dynamic source.
 #[test]
-fn broker_configs_are_described_read_only_and_not_altered() {
+fn broker_configs_are_described_and_only_the_throttle_rates_altered() {
     let (mut cluster, _) = cluster_with_orders();
     let configs = BrokerConfigs::from_overrides(["auto.leader.rebalance.enable=false"]).unwrap();
     cluster.set_broker_configs(configs);
@@ -554,11 +556,15 @@ fn broker_configs_are_described_read_only_and_not_altered() {
         .iter()
         .map(|c| (c.name.to_string(), c.value.as_ref().map(|v| v.to_string()), c.read_only, c.config_source))
         .collect();
+    let max = i64::MAX.to_string();
     assert_eq!(
         listed,
         [
             ("auto.leader.rebalance.enable".into(), Some("false".into()), true, 4),
             ("leader.imbalance.check.interval.seconds".into(), Some("300".into()), true, 5),
+            ("replica.fetch.max.bytes".into(), Some("1048576".into()), true, 5),
+            ("leader.replication.throttled.rate".into(), Some(max.clone()), false, 5),
+            ("follower.replication.throttled.rate".into(), Some(max), false, 5),
         ]
     );
     let asked = frame(ApiKey::DescribeConfigs, 4, 2, &describe("7"));
@@ -570,26 +576,51 @@ fn broker_configs_are_described_read_only_and_not_altered() {
         refused.error_message.as_deref(),
         Some("Broker '7' is not in this cluster (brokers: 0, 1, 2).")
     );
-    let config = AlterableConfig::default()
-        .with_name(StrBytes::from_static_str("auto.leader.rebalance.enable"))
-        .with_config_operation(0)
-        .with_value(Some(StrBytes::from_static_str("true")));
-    let resource = AlterConfigsResource::default()
-        .with_resource_type(4)
-        .with_resource_name(StrBytes::from_static_str("1"))
-        .with_configs(vec![config]);
-    let asked = IncrementalAlterConfigsRequest::default().with_resources(vec![resource]);
-    let out = connection
-        .receive(&mut cluster, NOW_MS, &frame(ApiKey::IncrementalAlterConfigs, 1, 3, &asked))
-        .unwrap();
-    let answer: IncrementalAlterConfigsResponse = response(&out, 1, 3);
-    let message = answer.responses[0].error_message.as_deref().unwrap_or_default().to_string();
-    assert_eq!(answer.responses[0].error_code, 42);
+    let mut alter = |broker: &'static str, name: &'static str, value: &'static str, correlation: i32| {
+        let config = AlterableConfig::default()
+            .with_name(StrBytes::from_static_str(name))
+            .with_config_operation(0)
+            .with_value(Some(StrBytes::from_static_str(value)));
+        let resource = AlterConfigsResource::default()
+            .with_resource_type(4)
+            .with_resource_name(StrBytes::from_static_str(broker))
+            .with_configs(vec![config]);
+        let asked = IncrementalAlterConfigsRequest::default().with_resources(vec![resource]);
+        let asked = frame(ApiKey::IncrementalAlterConfigs, 1, correlation, &asked);
+        let out = connection.receive(&mut cluster, NOW_MS, &asked).unwrap();
+        let answer: IncrementalAlterConfigsResponse = response(&out, 1, correlation);
+        let message = answer.responses[0].error_message.as_deref().unwrap_or_default().to_string();
+        (answer.responses[0].error_code, message)
+    };
+    let (code, message) = alter("1", "auto.leader.rebalance.enable", "true", 3);
+    assert_eq!(code, 42);
     assert!(
-        message.starts_with("Cannot update these configs dynamically: auto.leader.rebalance.enable."),
+        message.starts_with("Cannot update these configs dynamically: [auto.leader.rebalance.enable]."),
         "{message}"
     );
+    assert_eq!(alter("1", "leader.replication.throttled.rate", "-5", 4).0, 40, "INVALID_CONFIG");
+    assert_eq!(alter("1", "leader.replication.throttled.rate", "5000", 5), (0, String::new()));
+    assert_eq!(alter("", "follower.replication.throttled.rate", "7000", 6), (0, String::new()));
     assert!(!cluster.broker_configs().auto_leader_rebalance_enable, "still as it started");
+    let asked = frame(ApiKey::DescribeConfigs, 4, 7, &describe("1"));
+    let answer: DescribeConfigsResponse =
+        response(&connection.receive(&mut cluster, NOW_MS, &asked).unwrap(), 4, 7);
+    let rates: Vec<(String, Option<String>, i8)> = answer.results[0].configs[3..]
+        .iter()
+        .map(|c| (c.name.to_string(), c.value.as_ref().map(|v| v.to_string()), c.config_source))
+        .collect();
+    assert_eq!(
+        rates,
+        [
+            ("leader.replication.throttled.rate".into(), Some("5000".into()), 2),
+            ("follower.replication.throttled.rate".into(), Some("7000".into()), 3),
+        ]
+    );
+    let asked = frame(ApiKey::DescribeConfigs, 4, 8, &describe(""));
+    let answer: DescribeConfigsResponse =
+        response(&connection.receive(&mut cluster, NOW_MS, &asked).unwrap(), 4, 8);
+    let defaults: Vec<String> = answer.results[0].configs.iter().map(|c| c.name.to_string()).collect();
+    assert_eq!(defaults, ["follower.replication.throttled.rate"]);
 }
 
 #[test]

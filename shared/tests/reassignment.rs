@@ -207,3 +207,64 @@ fn a_preferred_election_follows_a_reordering_and_an_unclean_one_needs_someone_al
     let Reply::LeadersElected { results } = cluster.handle(T0 + 20_000, unclean) else { panic!("no answer") };
     assert_eq!(results[0].error.as_ref().map(|e| e.error), Some(ErrorCode::EligibleLeadersNotAvailable));
 }
+
+/// How long a move of `moves-0` (holding `RECORDS` records of `value_bytes` each) takes to finish
+/// from `T0`, throttled (as `kite partitions reassign --execute --throttle` does it) at `rate`
+/// bytes/s or not at all, with followers fetching at most 4 KiB a partition at a time; and
+/// whether any replica left the ISR meanwhile.
+fn throttled_move(rate: Option<u64>, value_bytes: usize) -> (i64, bool) {
+    let mut cluster = open(&FileMap::new(), &Journal::default());
+    let fetch_max = kite_shared::config::BrokerConfigs::from_overrides(["replica.fetch.max.bytes=4096"]);
+    cluster.set_broker_configs(fetch_max.unwrap());
+    create_moves(&mut cluster);
+    let value = "v".repeat(value_bytes);
+    for _ in 0..RECORDS {
+        let produce = Command::produce_text("moves", Some(0), None, &value);
+        assert!(matches!(cluster.handle(T0, produce), Reply::Produced { .. }));
+    }
+    let before = partition(&mut cluster, T0);
+    let newcomer = (0..BROKERS).find(|b| !before.replicas.contains(b)).unwrap();
+    let mut target = before.replicas.clone();
+    target[2] = newcomer;
+    if let Some(rate) = rate {
+        for broker in 0..BROKERS {
+            let set = ["leader.replication.throttled.rate", "follower.replication.throttled.rate"]
+                .map(|name| (name.to_string(), rate.to_string()));
+            let command =
+                Command::AlterBrokerConfig { broker: Some(broker), set: set.into(), delete: Vec::new() };
+            let altered = cluster.handle(T0, command);
+            assert!(matches!(altered, Reply::BrokerConfigAltered { .. }), "{altered:?}");
+        }
+        let leaders = before.replicas.iter().map(|b| format!("0:{b}")).collect::<Vec<_>>().join(",");
+        let set = BTreeMap::from([
+            ("leader.replication.throttled.replicas".to_string(), leaders),
+            ("follower.replication.throttled.replicas".to_string(), format!("0:{newcomer}")),
+        ]);
+        let command = Command::AlterTopicConfig { name: "moves".into(), set, delete: Vec::new() };
+        assert!(matches!(cluster.handle(T0, command), Reply::TopicConfigAltered { .. }));
+    }
+    assert_eq!(reassign(&mut cluster, T0, Some(target.clone())), None);
+    let mut now = T0;
+    let mut isr_shrank = false;
+    while !in_progress(&mut cluster, now).is_empty() {
+        now += 100;
+        assert!(now - T0 < 600_000, "the move never finished");
+        let during = partition(&mut cluster, now);
+        isr_shrank |= before.replicas.iter().filter(|b| target.contains(b)).any(|b| !during.isr.contains(b));
+    }
+    assert_eq!(partition(&mut cluster, now).replicas, target);
+    (now - T0, isr_shrank)
+}
+
+/// KIP-73's throttle: a move of 400 KB unthrottled is done at once; throttled at 10 KB/s the added
+/// replica fetches what the quota lets through (a first burst of ten windows' worth, which the
+/// measure then counts over those ten seconds, then the rate), so the move takes the 40 s that
+/// 400 KB at 10 KB/s takes, and the in-sync replicas are never held back (none leaves the ISR).
+#[test]
+fn a_throttled_move_catches_up_at_the_throttled_rate() {
+    let (unthrottled, shrank) = throttled_move(None, 10_000);
+    assert!(unthrottled <= 1_000 && !shrank, "unthrottled: {unthrottled} ms");
+    let (throttled, shrank) = throttled_move(Some(10_000), 10_000);
+    assert!((38_000..=42_000).contains(&throttled), "throttled: {throttled} ms");
+    assert!(!shrank, "the throttle holds back only replicas outside the ISR");
+}

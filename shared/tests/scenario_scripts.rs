@@ -199,7 +199,44 @@ fn alter_topic_partitions_moves_a_keys_new_records() {
     assert!(trace.contains("t의 partition이 5개가 됨"), "{trace}");
     assert_eq!(
         parse("alter topic t replicas 5").map(|_| ()).unwrap_err().to_string(),
-        "line 1: expected `alter topic NAME partitions N`"
+        "line 1: expected `alter topic NAME partitions N`, `alter topic NAME config K=V …` or `alter broker N|default config K=V …`"
+    );
+}
+
+/// `alter topic NAME config K=V …` and `alter broker N|default config K=V …` change configs as
+/// `kafka-configs --alter` does: a topic's overrides, a broker's dynamic configs (the replication
+/// throttle's rates); a static broker config is refused by name.
+#[test]
+fn alter_config_steps_change_topic_and_dynamic_broker_configs() {
+    let script = "brokers 3
+topic t partitions 1 replication 3
+        alter topic t config follower.replication.throttled.replicas=0:1 retention.ms=1000
+expect ok
+        alter broker 1 config follower.replication.throttled.rate=100
+expect ok
+        alter broker default config leader.replication.throttled.rate=200
+expect ok
+        alter broker 1 config auto.leader.rebalance.enable=false
+expect error INVALID_REQUEST
+";
+    let (trace, failed) = play(script);
+    assert!(failed.is_empty(), "{failed:?}\n{trace}");
+    assert!(
+        trace.contains("t's configs: follower.replication.throttled.replicas=0:1, retention.ms=1000"),
+        "{trace}"
+    );
+    assert!(trace.contains("broker 1's dynamic configs: follower.replication.throttled.rate=100"), "{trace}");
+    assert!(
+        trace.contains("모든 브로커(기본값)의 동적 설정: leader.replication.throttled.rate=200"),
+        "{trace}"
+    );
+    assert_eq!(
+        parse("alter broker x config a=1").map(|_| ()).unwrap_err().to_string(),
+        "line 1: alter broker expects a number, found `x`"
+    );
+    assert_eq!(
+        parse("alter broker 1 config a").map(|_| ()).unwrap_err().to_string(),
+        "line 1: expected K=V, found `a`"
     );
 }
 

@@ -5,12 +5,14 @@ default; kafka-python's alter_configs, forced to AlterConfigs (incremental=False
 retention.ms=120000 and itself sends retention.bytes along, so that stays. After each, prints
 `NAME VALUE set|default` for both, from confluent-kafka's describe_configs. Then broker 0's
 configs (the server started with --override auto.leader.rebalance.enable=false), each as
-`broker NAME VALUE set|default read-only`, and what an incremental alteration of one gets.
+`broker NAME VALUE set|default read-only|dynamic`, what an incremental alteration of a static
+one gets, and a throttle rate set on broker 0 (`broker NAME VALUE SOURCE` after it).
 Usage: alter_configs_client.py BOOTSTRAP TOPIC"""
 import sys
 
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic
+from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource,
+                                  NewTopic)
 from kafka.admin import ConfigResource as KafkaPythonResource
 from kafka.admin import ConfigResourceType, KafkaAdminClient
 
@@ -52,3 +54,9 @@ try:
     print("broker altered")
 except KafkaException as e:
     print("broker alter refused", e.args[0].name())
+throttle = ConfigEntry("leader.replication.throttled.rate", "1000000",
+                       incremental_operation=AlterConfigOpType.SET)
+throttling = ConfigResource(ConfigResource.Type.BROKER, "0", incremental_configs=[throttle])
+admin.incremental_alter_configs([throttling])[throttling].result(WAIT_SECONDS)
+entry = admin.describe_configs([broker])[broker].result(WAIT_SECONDS)["leader.replication.throttled.rate"]
+print("broker", entry.name, entry.value, ConfigSource(entry.source).name)

@@ -847,8 +847,9 @@ fn a_quorum_of_five_controllers() {
 
 /// kafka-reassign-partitions' three steps, and a cancel: `--generate` proposes a plan spreading
 /// a topic over the brokers listed, `--execute` starts it (printing the assignment to roll back
-/// to), `--verify` reports each move done once the new replicas caught up, `kite topics
-/// describe` shows the plan's replicas; cancelling a finished move names the error.
+/// to) under a `--throttle` on every broker it touches, `--verify` reports each move done once
+/// the new replicas caught up and then clears the throttle, `kite topics describe` shows the
+/// plan's replicas; cancelling a finished move names the error.
 #[test]
 fn partitions_move_like_kafka_reassign_partitions() {
     let data = TempDir::new("cli-reassign");
@@ -881,11 +882,9 @@ fn partitions_move_like_kafka_reassign_partitions() {
     let plan = data.path().join("plan.json");
     std::fs::write(&plan, proposal).unwrap();
     let file = plan.to_str().unwrap();
-    let executed = stdout(&kite(
-        &server,
-        &["partitions", "reassign", "--execute", "--reassignment-json-file", file],
-        None,
-    ));
+    let execute =
+        ["partitions", "reassign", "--execute", "--throttle", "50000000", "--reassignment-json-file", file];
+    let executed = stdout(&kite(&server, &execute, None));
     let lines: Vec<&str> = executed.lines().collect();
     assert_eq!(lines[0], "Current partition replica assignment", "{executed}");
     assert!(
@@ -896,13 +895,30 @@ fn partitions_move_like_kafka_reassign_partitions() {
         lines[4..],
         [
             "Save this to use as the --reassignment-json-file option during rollback",
+            "Warning: You must run --verify periodically, until the reassignment completes, to ensure the throttle is removed.",
+            "The inter-broker throttle limit was set to 50000000 B/s",
             "Successfully started partition reassignments for moving-0,moving-1"
         ],
         "{executed}"
     );
+    // The throttle: both rates on every broker the moves touch, and the topic's replica lists
+    // (each partition's current replicas as leaders, the ones it gains as followers).
+    let throttled = |described: &str| {
+        described
+            .lines()
+            .filter(|l| l.contains("replication.throttled.rate=50000000\tSource: DYNAMIC_BROKER_CONFIG"))
+            .count()
+    };
+    let rollback: serde_json::Value = serde_json::from_str(lines[2]).unwrap();
+    let mut touched: std::collections::BTreeSet<u64> = [1, 2].into();
+    for p in rollback["partitions"].as_array().unwrap() {
+        touched.extend(p["replicas"].as_array().unwrap().iter().filter_map(|b| b.as_u64()));
+    }
+    let described = stdout(&kite(&server, &["cluster", "describe"], None));
+    assert_eq!(throttled(&described), 2 * touched.len(), "{described}");
 
     let verify = ["partitions", "reassign", "--verify", "--reassignment-json-file", file];
-    let done = "Status of partition reassignment:\nReassignment of partition moving-0 is completed.\nReassignment of partition moving-1 is completed.\n";
+    let done = "Status of partition reassignment:\nReassignment of partition moving-0 is completed.\nReassignment of partition moving-1 is completed.\nClearing broker-level throttles on brokers 0,1,2\nClearing topic-level throttles on topic moving\n";
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(REASSIGN_DEADLINE_SECS);
     let mut verified = stdout(&kite(&server, &verify, None));
     while verified != done && std::time::Instant::now() < deadline {
@@ -910,6 +926,8 @@ fn partitions_move_like_kafka_reassign_partitions() {
         verified = stdout(&kite(&server, &verify, None));
     }
     assert_eq!(verified, done);
+    let described = stdout(&kite(&server, &["cluster", "describe"], None));
+    assert_eq!(throttled(&described), 0, "--verify cleared the throttle: {described}");
     let described = stdout(&kite(&server, &["topics", "describe", "moving"], None));
     assert_eq!(
         (partition_row(&described, 0)[7].as_str(), partition_row(&described, 1)[7].as_str()),

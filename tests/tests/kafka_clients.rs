@@ -386,7 +386,8 @@ fn a_real_client_reassigns_a_partition() {
 /// AlterConfigs from confluent-kafka's and kafka-python's admin clients replaces a topic's
 /// overrides: what a request leaves out goes back to Kafka's default, as DescribeConfigs then
 /// says (kafka-python sends the other overrides along itself). A broker's configs are what
-/// `--override` started it with, read-only: an alteration is refused.
+/// `--override` started it with, read-only but for the replication throttle's rates: altering a
+/// static one is refused, a throttle rate is set and described as the broker's dynamic config.
 #[test]
 fn real_clients_alter_configs() {
     let data = TempDir::new("alter-configs");
@@ -400,8 +401,12 @@ fn real_clients_alter_configs() {
             "retention.bytes 1000 set",
             "retention.ms 120000 set",
             "broker auto.leader.rebalance.enable false set read-only",
+            "broker follower.replication.throttled.rate 9223372036854775807 default dynamic",
             "broker leader.imbalance.check.interval.seconds 300 default read-only",
+            "broker leader.replication.throttled.rate 9223372036854775807 default dynamic",
+            "broker replica.fetch.max.bytes 1048576 default read-only",
             "broker alter refused INVALID_REQUEST",
+            "broker leader.replication.throttled.rate 1000000 DYNAMIC_BROKER_CONFIG",
         ],
         "{out}"
     );

@@ -34,7 +34,6 @@ const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("frontend/src/views/messages.rs", "messages_panel", 167),
     ("frontend/src/views/consumers.rs", "consumers_panel", 146),
     ("frontend/src/views/generator.rs", "generator", 156),
-    ("shared/src/cluster/mod.rs", "handle", 105),
     ("shared/src/replication/sim/mod.rs", "client_receives", 144),
     ("shared/src/group/consumer.rs", "group_response", 135),
     ("frontend/src/views/producer.rs", "producer_panel", 114),

@@ -6,7 +6,10 @@
 //! Kept live by describing the cluster (and listing topics, for leaders and ISRs) every second.
 
 use kite_shared::api::{Command, ControllerView, KafkaClientView, PartitionRef};
-use kite_shared::config::{AUTO_LEADER_REBALANCE_ENABLE, LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS};
+use kite_shared::config::{
+    AUTO_LEADER_REBALANCE_ENABLE, FOLLOWER_REPLICATION_THROTTLED_RATE,
+    LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, LEADER_REPLICATION_THROTTLED_RATE,
+};
 use yew::prelude::*;
 
 use crate::i18n::{Lang, tr, trf};
@@ -176,6 +179,7 @@ pub fn cluster_panel(props: &Props) -> Html {
                 }) }
             </ul>
             { leader_balance(lang, &cluster.broker_configs) }
+            { replication_throttle(lang, &cluster.broker_configs) }
             <Quorum controllers={cluster.controllers.clone()} metadata_log={props.metadata_log.clone()}
                 observers={cluster.brokers.iter().filter_map(|b| Some((b.id, b.metadata_offset?))).collect::<Vec<_>>()}
                 ready={props.ready} send={props.send.clone()} />
@@ -217,6 +221,33 @@ fn leader_balance(lang: Lang, configs: &[kite_shared::api::BrokerConfigView]) ->
         _ => return Html::default(),
     };
     html! { <p class="hint leader-balance" id="leader-balance">{ text }</p> }
+}
+
+/// The replication throttle's rates in force (KIP-73): each broker's, every broker's default,
+/// or the ones set at start; nothing when replication is unthrottled (Kafka's default).
+fn replication_throttle(lang: Lang, configs: &[kite_shared::api::BrokerConfigView]) -> Html {
+    let unthrottled = i64::MAX.to_string();
+    let rates: Vec<String> = configs
+        .iter()
+        .filter(|c| {
+            [LEADER_REPLICATION_THROTTLED_RATE, FOLLOWER_REPLICATION_THROTTLED_RATE]
+                .contains(&c.name.as_str())
+        })
+        .filter(|c| c.value != unthrottled)
+        .map(|c| {
+            let on = match (c.broker, c.source.as_str()) {
+                (Some(broker), _) => trf(lang, "broker {}", &[&broker]),
+                (None, "DYNAMIC_DEFAULT_BROKER_CONFIG") => tr(lang, "every broker").to_string(),
+                _ => tr(lang, "every broker, set at start").to_string(),
+            };
+            format!("{on}: {}={} B/s", c.name, c.value)
+        })
+        .collect();
+    if rates.is_empty() {
+        return Html::default();
+    }
+    let text = trf(lang, "Replication throttled (KIP-73): {}", &[&rates.join(" · ")]);
+    html! { <p class="hint replication-throttle" id="replication-throttle">{ text }</p> }
 }
 
 #[derive(Properties, PartialEq)]

@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 
 use kite_shared::api::{Command, ControllerView, PartitionDescription, TopicDescription};
+use kite_shared::config::ThrottledReplicas;
 use kite_shared::partitioner::Placement;
 use yew::prelude::*;
 
@@ -94,6 +95,9 @@ pub struct Block {
 pub enum Moving {
     /// Being added: it catches up, and the move completes once it is in the ISR.
     Joining,
+    /// Being added under a replication throttle (its topic's
+    /// `follower.replication.throttled.replicas` names it): it catches up at the throttled rate.
+    JoiningThrottled,
     /// Leaving once the move completes.
     Leaving,
 }
@@ -130,7 +134,7 @@ pub fn columns(cluster: &ClusterView, topics: &[TopicDescription]) -> Vec<Column
                 .filter(|topic| !kite_shared::topic::is_internal(&topic.name))
                 .flat_map(|topic| topic.partitions.iter().map(move |p| (topic, p)))
                 .filter(|(_, p)| p.replicas.contains(&broker.id))
-                .map(|(topic, p)| block(&topic.name, p, broker.id, serves(&broker.state)))
+                .map(|(topic, p)| block(topic, p, broker.id, serves(&broker.state)))
                 .collect();
             let more = blocks.len().saturating_sub(MAX_BLOCKS_PER_BROKER);
             blocks.truncate(MAX_BLOCKS_PER_BROKER);
@@ -149,7 +153,7 @@ pub fn columns(cluster: &ClusterView, topics: &[TopicDescription]) -> Vec<Column
         .collect()
 }
 
-fn block(topic: &str, p: &PartitionDescription, broker: i32, serving: bool) -> Block {
+fn block(topic: &TopicDescription, p: &PartitionDescription, broker: i32, serving: bool) -> Block {
     let role = match p.leader {
         None => Role::Offline,
         _ if !serving => Role::Offline,
@@ -159,15 +163,19 @@ fn block(topic: &str, p: &PartitionDescription, broker: i32, serving: bool) -> B
     };
     let log_end =
         p.replica_log_end_offsets.iter().find(|r| r.broker == broker).map_or(0, |r| r.log_end_offset);
+    let throttled = || {
+        let list = topic.configs.get("follower.replication.throttled.replicas");
+        list.and_then(|l| ThrottledReplicas::parse(l)).is_some_and(|l| l.contains(p.partition, broker))
+    };
     let moving = if p.adding.contains(&broker) {
-        Some(Moving::Joining)
+        Some(if throttled() { Moving::JoiningThrottled } else { Moving::Joining })
     } else if p.removing.contains(&broker) {
         Some(Moving::Leaving)
     } else {
         None
     };
     Block {
-        topic: topic.to_string(),
+        topic: topic.name.clone(),
         partition: p.partition,
         role,
         log_end,
@@ -585,6 +593,14 @@ fn replica_block_view(props: &ReplicaProps) -> Html {
             tr(lang, "+ joining"),
             tr(lang, " · being added by a reassignment: it catches up, then joins the ISR"),
         ),
+        Some(Moving::JoiningThrottled) => (
+            "joining",
+            tr(lang, "+ joining, throttled"),
+            tr(
+                lang,
+                " · being added by a reassignment under a replication throttle: it catches up at the throttled rate, then joins the ISR",
+            ),
+        ),
         Some(Moving::Leaving) => {
             ("leaving", tr(lang, "− leaving"), tr(lang, " · leaves once the reassignment completes"))
         }
@@ -596,7 +612,7 @@ fn replica_block_view(props: &ReplicaProps) -> Html {
         &[&name, broker, &format!("{role}{moving_text}"), &block.log_end, &block.high_watermark],
     );
     html! {
-        <g class={classes!("replica", block.role.class(), written.then_some("written"), changed.then_some("changed"), (!moving_class.is_empty()).then_some(moving_class))}
+        <g class={classes!("replica", block.role.class(), written.then_some("written"), changed.then_some("changed"), (!moving_class.is_empty()).then_some(moving_class), (block.moving == Some(Moving::JoiningThrottled)).then_some("throttled"))}
             data-replica={replica.clone()} data-role={block.role.class()} data-changed={changed.to_string()} data-moving={moving_class}
             role="button" tabindex="0" aria-label={text.clone()}
             onclick={open.reform(|_: MouseEvent| ())} onkeydown={on_activate(open)}>

@@ -93,5 +93,13 @@ fn summary(lang: Lang, entry: &MetadataEntryView) -> String {
             )
         }
         MetadataRecord::RemoveTopic { name } => trf(lang, "topic {} deleted", &[name]),
+        MetadataRecord::BrokerConfig { broker, name, value } => {
+            let on = broker
+                .map_or_else(|| tr(lang, "every broker").to_string(), |b| trf(lang, "broker {}", &[&b]));
+            match value {
+                Some(value) => trf(lang, "{}: {} set to {}", &[&on, name, value]),
+                None => trf(lang, "{}: {} deleted", &[&on, name]),
+            }
+        }
     }
 }

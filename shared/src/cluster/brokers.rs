@@ -234,6 +234,27 @@ pub(super) trait Brokers: Send {
     /// How often the controller moves leadership back to preferred replicas (`None`: never on
     /// its own). One broker leads every partition it has.
     fn set_preferred_leader_check_ms(&mut self, _every: Option<i64>) {}
+    /// The brokers' static replication settings: `replica.fetch.max.bytes` and the throttled
+    /// rates set at start. One broker replicates nothing.
+    fn set_replication_configs(&mut self, _configs: &crate::config::BrokerConfigs) {}
+    /// Kafka's IncrementalAlterConfigs on a BROKER resource (`broker`, or `None` for every
+    /// broker's default): dynamic configs set (`Some`) or deleted, all or none. One broker
+    /// replicates nothing, so it has nothing to throttle.
+    fn alter_broker_configs(
+        &mut self,
+        _now_ms: i64,
+        _broker: Option<BrokerId>,
+        _changes: Vec<(String, Option<String>)>,
+    ) -> Result<(), KafkaError> {
+        Err(KafkaError::new(
+            ErrorCode::InvalidRequest,
+            "This cluster has one broker: nothing is replicated, so nothing is throttled; run several (kite serve --brokers 3).",
+        ))
+    }
+    /// The dynamic broker configs: ((broker, or `None` for the default), name) → value.
+    fn dynamic_broker_configs(&self) -> BTreeMap<(Option<BrokerId>, String), String> {
+        BTreeMap::new()
+    }
     /// Creates the next slice of held-back replica logs; whether more wait.
     fn resume(&mut self, _now_ms: i64) -> bool {
         false
@@ -983,6 +1004,29 @@ impl Brokers for Replicated {
 
     fn set_preferred_leader_check_ms(&mut self, every: Option<i64>) {
         self.local.controllers.set_preferred_leader_check_ms(every);
+    }
+
+    fn set_replication_configs(&mut self, configs: &crate::config::BrokerConfigs) {
+        for broker in &mut self.local.brokers {
+            broker.set_replication_configs(configs);
+        }
+    }
+
+    fn alter_broker_configs(
+        &mut self,
+        now_ms: i64,
+        broker: Option<BrokerId>,
+        changes: Vec<(String, Option<String>)>,
+    ) -> Result<(), KafkaError> {
+        self.catch_up(now_ms);
+        self.act(|controller, _| controller.alter_broker_configs(broker, &changes))??;
+        // The brokers apply it once they replay the ConfigRecords.
+        self.local.pump();
+        self.write_metadata().map_err(storage)
+    }
+
+    fn dynamic_broker_configs(&self) -> BTreeMap<(Option<BrokerId>, String), String> {
+        self.local.controller().broker_configs().clone()
     }
 
     fn racks(&self) -> BTreeMap<BrokerId, String> {

@@ -31,9 +31,9 @@ pub use transactions::PlantedTxnBug;
 use std::collections::BTreeMap;
 
 use crate::api::{
-    Command, IdempotentProducer, IdempotentWrite, IsolationLevel, MarkerView, Metrics, PartitionDescription,
-    PartitionRef, ProducedPartition, ProducedRecord, RecordView, ReplicaLogEnd, Reply, TopicDescription,
-    TxnMark,
+    BrokerConfigView, Command, IdempotentProducer, IdempotentWrite, IsolationLevel, MarkerView, Metrics,
+    PartitionDescription, PartitionRef, ProducedPartition, ProducedRecord, RecordView, ReplicaLogEnd, Reply,
+    TopicDescription, TxnMark,
 };
 use crate::config::{Acks, BrokerConfigs, TopicCompression, TopicConfig};
 use crate::error::{ErrorCode, KafkaError};
@@ -540,6 +540,7 @@ impl Cluster {
     /// `server.properties`): read-only from then on.
     pub fn set_broker_configs(&mut self, configs: BrokerConfigs) {
         self.brokers.set_preferred_leader_check_ms(configs.preferred_leader_check_ms());
+        self.brokers.set_replication_configs(&configs);
         self.broker_configs = configs;
     }
 
@@ -828,23 +829,7 @@ impl Cluster {
             }),
             produce @ Command::Produce { .. } => self.produce_asked(now_ms, produce),
             fetch @ Command::Fetch { .. } => self.fetch_asked(fetch),
-            Command::ProduceBatch {
-                topic,
-                partition,
-                partitioner,
-                key_serializer,
-                value_serializer,
-                records,
-                acks,
-                answer_per_partition,
-            } => {
-                let settings = BatchSettings { partition, partitioner, key_serializer, value_serializer };
-                let log_append_time_ms = self.log_append_time(&topic, now_ms);
-                self.with_acks(&topic, acks, |cluster| {
-                    cluster.produce_batch(now_ms, acks, &topic, settings, records)
-                })
-                .map(|reply| if answer_per_partition { compact(reply, log_append_time_ms) } else { reply })
-            }
+            batch @ Command::ProduceBatch { .. } => self.produce_batch_asked(now_ms, batch),
             Command::ListOffsets { topic, partition, timestamp_ms } => {
                 self.list_offsets(&topic, partition, timestamp_ms)
             }
@@ -852,6 +837,7 @@ impl Cluster {
             | Command::CreatePartitions { .. }
             | Command::DeleteTopic { .. }
             | Command::AlterTopicConfig { .. }
+            | Command::AlterBrokerConfig { .. }
             | Command::AlterPartitionReassignments { .. }
             | Command::ListPartitionReassignments
             | Command::ElectLeaders { .. }) => self.topic_admin(now_ms, admin),
@@ -918,6 +904,28 @@ impl Cluster {
                 Reply::Error(error)
             }
         }
+    }
+
+    /// `produce_batch`: the records where the batch's settings put them, answered once `acks`
+    /// are met, per record or (`answer_per_partition`) per partition.
+    fn produce_batch_asked(&mut self, now_ms: i64, command: Command) -> Result<Reply, KafkaError> {
+        let Command::ProduceBatch {
+            topic,
+            partition,
+            partitioner,
+            key_serializer,
+            value_serializer,
+            records,
+            acks,
+            answer_per_partition,
+        } = command
+        else {
+            return Err(KafkaError::new(ErrorCode::InvalidRequest, "not a produce_batch"));
+        };
+        let settings = BatchSettings { partition, partitioner, key_serializer, value_serializer };
+        let log_append_time_ms = self.log_append_time(&topic, now_ms);
+        self.with_acks(&topic, acks, |cluster| cluster.produce_batch(now_ms, acks, &topic, settings, records))
+            .map(|reply| if answer_per_partition { compact(reply, log_append_time_ms) } else { reply })
     }
 
     /// What happened since the last call, oldest first: the engine's typed events with the time
@@ -1224,16 +1232,66 @@ impl Cluster {
         }
     }
 
-    /// The broker configs as `describe_cluster` lists them.
-    pub fn broker_config_views(&self) -> Vec<crate::api::BrokerConfigView> {
+    /// The broker configs as `describe_cluster` lists them: each as set at start (or Kafka's
+    /// default), then each dynamic one, the cluster-wide defaults first.
+    pub fn broker_config_views(&self) -> Vec<BrokerConfigView> {
         let source = |set: bool| if set { "STATIC_BROKER_CONFIG" } else { "DEFAULT_CONFIG" };
         let entries = self.broker_configs.entries().into_iter();
-        let view = |(name, value, set): (&str, String, bool)| crate::api::BrokerConfigView {
+        let view = |(name, value, set): (&str, String, bool)| BrokerConfigView {
             name: name.to_string(),
             value,
             source: source(set).to_string(),
+            broker: None,
         };
-        entries.map(view).collect()
+        let mut views: Vec<BrokerConfigView> = entries.map(view).collect();
+        views.extend(self.brokers.dynamic_broker_configs().into_iter().map(|((broker, name), value)| {
+            let source =
+                if broker.is_some() { "DYNAMIC_BROKER_CONFIG" } else { "DYNAMIC_DEFAULT_BROKER_CONFIG" };
+            BrokerConfigView { name, value, source: source.to_string(), broker }
+        }));
+        views
+    }
+
+    /// The configs of `broker` as DescribeConfigs resolves them (its own dynamic value, else the
+    /// dynamic default, else the static value, else Kafka's default); for `None` (the
+    /// cluster-wide default resource) only the dynamic defaults.
+    pub fn broker_configs_of(&self, broker: Option<i32>) -> Vec<BrokerConfigView> {
+        let views = self.broker_config_views();
+        let dynamic = |name: &str, on: Option<i32>| {
+            let dynamic = |v: &&BrokerConfigView| v.source.starts_with("DYNAMIC") && v.broker == on;
+            views.iter().filter(dynamic).find(|v| v.name == name).cloned()
+        };
+        let Some(id) = broker else {
+            return views.iter().filter(|v| v.source == "DYNAMIC_DEFAULT_BROKER_CONFIG").cloned().collect();
+        };
+        views
+            .iter()
+            .filter(|v| !v.source.starts_with("DYNAMIC"))
+            .map(|fixed| {
+                dynamic(&fixed.name, Some(id)).or_else(|| dynamic(&fixed.name, None)).unwrap_or(fixed.clone())
+            })
+            .collect()
+    }
+
+    /// `kafka-configs --entity-type brokers --alter`: dynamic configs of `broker` (or every
+    /// broker's default) set and deleted, all or none.
+    fn alter_broker_config(
+        &mut self,
+        now_ms: i64,
+        broker: Option<i32>,
+        set: BTreeMap<String, String>,
+        delete: Vec<String>,
+    ) -> Result<Reply, KafkaError> {
+        let mut changes: Vec<(String, Option<String>)> = set.into_iter().map(|(k, v)| (k, Some(v))).collect();
+        changes.extend(delete.into_iter().map(|name| (name, None)));
+        if changes.is_empty() {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                "Nothing to alter: no config set or deleted.",
+            ));
+        }
+        self.brokers.alter_broker_configs(now_ms, broker, changes)?;
+        Ok(Reply::BrokerConfigAltered { broker, configs: self.broker_configs_of(broker) })
     }
 
     fn create_topic(
@@ -1412,6 +1470,9 @@ impl Cluster {
             Command::DeleteTopic { name } => self.delete_topic(now_ms, &name),
             Command::AlterTopicConfig { name, set, delete } => {
                 self.alter_topic_config(now_ms, &name, set, delete)
+            }
+            Command::AlterBrokerConfig { broker, set, delete } => {
+                self.alter_broker_config(now_ms, broker, set, delete)
             }
             other => Err(KafkaError::new(
                 ErrorCode::InvalidRequest,

@@ -27,7 +27,9 @@ use kafka_protocol::protocol::StrBytes;
 use super::{KafkaClose, KafkaConnection, Request, decode, respond};
 use crate::api::{BrokerConfigView, Command, Reply, TopicDescription};
 use crate::cluster::Cluster;
-use crate::config::{AUTO_LEADER_REBALANCE_ENABLE, TopicConfig};
+use crate::config::{
+    AUTO_LEADER_REBALANCE_ENABLE, DYNAMIC_BROKER_CONFIG_NAMES, REPLICA_FETCH_MAX_BYTES, TopicConfig,
+};
 use crate::error::ErrorCode;
 
 /// Kafka's `num.partitions` default: a CreateTopics asking -1 partitions gets this many.
@@ -221,11 +223,9 @@ fn validate_partitions(
     Reply::Error(refusal)
 }
 
-/// Why an alter of a broker's configs, or one asked as `validate_only`, is refused.
-const ALTER_NOT_SERVED: &str = "Kite alters topic configs only (resource type 2), and not as validate_only.";
-/// Why a broker's configs are not altered: Kite's are static, as Kafka has these.
-const BROKER_CONFIGS_STATIC: &str =
-    "Kite's broker configs are static (set when the cluster starts: kite serve --override NAME=VALUE)";
+/// Why an alter of another resource's configs, or one asked as `validate_only`, is refused.
+const ALTER_NOT_SERVED: &str =
+    "Kite alters topic and broker configs only (resource types 2 and 4), and not as validate_only.";
 
 /// Every topic as the engine describes it (none if it answers otherwise).
 fn list_topics(
@@ -243,14 +243,18 @@ fn list_topics(
 const TOPIC_RESOURCE: i8 = 2;
 /// DescribeConfigs' resource type for a broker (`ConfigResource.Type.BROKER`).
 const BROKER_RESOURCE: i8 = 4;
-/// Where a broker config's value comes from when it was set at start (`STATIC_BROKER_CONFIG`).
+/// Where a broker config's value comes from (Kafka's `ConfigSource`): set on the broker while it
+/// runs, set as every broker's default while they run, set at start.
+const DYNAMIC_BROKER_CONFIG_SOURCE: i8 = 2;
+const DYNAMIC_DEFAULT_BROKER_CONFIG_SOURCE: i8 = 3;
 const STATIC_BROKER_CONFIG_SOURCE: i8 = 4;
 /// Where a config's value comes from (Kafka's `ConfigSource`): the topic's own, or the default.
 const TOPIC_CONFIG_SOURCE: i8 = 1;
 const DEFAULT_CONFIG_SOURCE: i8 = 5;
 
-/// DescribeConfigs for topics: each config Kite knows (or those asked), its value, and whether the
-/// topic sets it. Other resources (brokers, groups) are INVALID_REQUEST: not served.
+/// DescribeConfigs for topics and brokers: each config Kite knows (or those asked), its value, and
+/// where it comes from (a broker's resolved as Kafka resolves it; the empty broker name lists the
+/// cluster-wide dynamic defaults). Other resources (groups, …) are INVALID_REQUEST: not served.
 fn describe_configs(
     connection: &mut KafkaConnection,
     cluster: &mut Cluster,
@@ -263,7 +267,6 @@ fn describe_configs(
         Reply::ClusterDescribed { brokers, .. } => brokers.iter().map(|b| b.id).collect(),
         _ => Vec::new(),
     };
-    let broker_configs = cluster.broker_config_views();
     let results = asked
         .resources
         .into_iter()
@@ -283,17 +286,21 @@ fn describe_configs(
             };
             if resource.resource_type == BROKER_RESOURCE {
                 let name = resource.resource_name.as_str();
-                // The empty name is the cluster-wide dynamic defaults: Kite has none.
-                if name.is_empty() {
-                    return result.with_configs(Vec::new());
-                }
-                if !name.parse::<i32>().is_ok_and(|id| brokers.contains(&id)) {
-                    let known: Vec<String> = brokers.iter().map(i32::to_string).collect();
-                    let message =
-                        format!("Broker '{name}' is not in this cluster (brokers: {}).", known.join(", "));
-                    return refuse(ErrorCode::InvalidRequest.code(), message);
-                }
-                let configs = broker_configs.iter().filter(|c| wanted(&c.name));
+                // The empty name is the cluster-wide dynamic defaults.
+                let broker = match broker_resource(name) {
+                    Ok(Some(id)) if brokers.contains(&id) => Some(id),
+                    Ok(None) => None,
+                    _ => {
+                        let known: Vec<String> = brokers.iter().map(i32::to_string).collect();
+                        let message = format!(
+                            "Broker '{name}' is not in this cluster (brokers: {}).",
+                            known.join(", ")
+                        );
+                        return refuse(ErrorCode::InvalidRequest.code(), message);
+                    }
+                };
+                let configs = cluster.broker_configs_of(broker);
+                let configs = configs.iter().filter(|c| wanted(&c.name));
                 return result.with_configs(configs.map(|c| broker_entry(c, request.version)).collect());
             }
             if resource.resource_type != TOPIC_RESOURCE {
@@ -331,24 +338,39 @@ fn describe_configs(
     respond(request, &DescribeConfigsResponse::default().with_results(results))
 }
 
-/// A broker config as DescribeConfigs lists it: read-only, set at start or Kafka's default.
+/// A broker config as DescribeConfigs lists it: where its value comes from, and read-only unless
+/// it may be updated dynamically.
 fn broker_entry(config: &BrokerConfigView, version: i16) -> DescribeConfigsResourceResult {
     const BOOLEAN: i8 = 1;
+    const INT: i8 = 3;
     const LONG: i8 = 5;
-    let set = config.source == "STATIC_BROKER_CONFIG";
+    let source = match config.source.as_str() {
+        "DYNAMIC_BROKER_CONFIG" => DYNAMIC_BROKER_CONFIG_SOURCE,
+        "DYNAMIC_DEFAULT_BROKER_CONFIG" => DYNAMIC_DEFAULT_BROKER_CONFIG_SOURCE,
+        "STATIC_BROKER_CONFIG" => STATIC_BROKER_CONFIG_SOURCE,
+        _ => DEFAULT_CONFIG_SOURCE,
+    };
     let entry = DescribeConfigsResourceResult::default()
         .with_name(StrBytes::from_string(config.name.clone()))
         .with_value(Some(StrBytes::from_string(config.value.clone())))
-        .with_read_only(true)
-        .with_config_source(if set { STATIC_BROKER_CONFIG_SOURCE } else { DEFAULT_CONFIG_SOURCE });
-    let kind = if config.name == AUTO_LEADER_REBALANCE_ENABLE { BOOLEAN } else { LONG };
+        .with_read_only(!DYNAMIC_BROKER_CONFIG_NAMES.contains(&config.name.as_str()))
+        .with_config_source(source);
+    let kind = match config.name.as_str() {
+        AUTO_LEADER_REBALANCE_ENABLE => BOOLEAN,
+        REPLICA_FETCH_MAX_BYTES => INT,
+        _ => LONG,
+    };
     if version >= 3 { entry.with_config_type(kind) } else { entry }
 }
 
-/// The refusal of an alteration of a broker's configs `names`: they are static.
-fn broker_configs_static<'a>(names: impl Iterator<Item = &'a str>) -> String {
-    let names: Vec<&str> = names.collect();
-    format!("Cannot update these configs dynamically: {}. {BROKER_CONFIGS_STATIC}.", names.join(", "))
+/// A BROKER resource's name: a broker id, or empty for every broker's default.
+fn broker_resource(name: &str) -> Result<Option<i32>, String> {
+    if name.is_empty() {
+        return Ok(None);
+    }
+    name.parse()
+        .map(Some)
+        .map_err(|_| format!("'{name}' is not a broker id (or empty, for the cluster-wide default)."))
 }
 
 /// Kafka's `ConfigType` of a topic config (DescribeConfigs v3+).
@@ -360,7 +382,9 @@ fn config_type(name: &str) -> i8 {
     const DOUBLE: i8 = 6;
     const LIST: i8 = 7;
     match name {
-        "cleanup.policy" => LIST,
+        "cleanup.policy"
+        | "leader.replication.throttled.replicas"
+        | "follower.replication.throttled.replicas" => LIST,
         "segment.bytes" | "min.insync.replicas" | "max.message.bytes" => INT,
         "message.timestamp.type" | "compression.type" => STRING,
         "unclean.leader.election.enable" => BOOLEAN,
@@ -370,8 +394,8 @@ fn config_type(name: &str) -> i8 {
 }
 
 /// AlterConfigs (the older, whole-set API kafka-python's `alter_configs` sends): a topic's
-/// overrides become exactly the configs given, the others back to Kafka's defaults, on the same
-/// engine command as IncrementalAlterConfigs.
+/// overrides (or a broker's dynamic configs) become exactly the configs given, the others back to
+/// their defaults, on the same engine commands as IncrementalAlterConfigs.
 fn alter_configs(
     connection: &mut KafkaConnection,
     cluster: &mut Cluster,
@@ -390,11 +414,8 @@ fn alter_configs(
             let refuse = |code: i16, message: String| {
                 answer.clone().with_error_code(code).with_error_message(Some(StrBytes::from_string(message)))
             };
-            if resource.resource_type == BROKER_RESOURCE {
-                let names = resource.configs.iter().map(|c| c.name.as_str());
-                return refuse(ErrorCode::InvalidRequest.code(), broker_configs_static(names));
-            }
-            if resource.resource_type != TOPIC_RESOURCE || asked.validate_only {
+            let broker = resource.resource_type == BROKER_RESOURCE;
+            if !(broker || resource.resource_type == TOPIC_RESOURCE) || asked.validate_only {
                 return refuse(ErrorCode::InvalidRequest.code(), ALTER_NOT_SERVED.into());
             }
             let set: std::collections::BTreeMap<String, String> = resource
@@ -403,6 +424,30 @@ fn alter_configs(
                 .filter_map(|c| Some((c.name.to_string(), c.value.as_ref()?.to_string())))
                 .collect();
             let name = resource.resource_name.to_string();
+            if broker {
+                // The legacy AlterConfigs replaces the entity's dynamic configs whole: what it
+                // leaves out is deleted.
+                let broker = match broker_resource(&name) {
+                    Ok(broker) => broker,
+                    Err(message) => return refuse(ErrorCode::InvalidRequest.code(), message),
+                };
+                let dynamic = cluster.broker_config_views();
+                let delete = dynamic
+                    .iter()
+                    .filter(|v| {
+                        v.source.starts_with("DYNAMIC") && v.broker == broker && !set.contains_key(&v.name)
+                    })
+                    .map(|v| v.name.clone())
+                    .collect();
+                return match connection.ask(
+                    cluster,
+                    request.now_ms,
+                    Command::AlterBrokerConfig { broker, set, delete },
+                ) {
+                    Reply::Error(error) => refuse(error.error.code(), error.message),
+                    _ => answer,
+                };
+            }
             // What the topic overrides now and the request leaves out goes back to its default.
             let delete: Vec<String> = topics
                 .iter()
@@ -418,9 +463,11 @@ fn alter_configs(
     respond(request, &AlterConfigsResponse::default().with_responses(responses))
 }
 
-/// IncrementalAlterConfigs for topics: SET (0) and DELETE (1) of each config, all of a topic's at
-/// once through the engine's `alter_topic_config` (its validation and errors). APPEND and SUBTRACT
-/// (list configs), broker resources and `validate_only` are INVALID_REQUEST: not served.
+/// IncrementalAlterConfigs for topics and brokers: SET (0) and DELETE (1) of each config, all of a
+/// resource's at once through the engine's `alter_topic_config` or `alter_broker_config` (their
+/// validation and errors; a broker's name is its id, or empty for every broker's default).
+/// APPEND and SUBTRACT (list configs), other resources and `validate_only` are INVALID_REQUEST:
+/// not served.
 fn incremental_alter_configs(
     connection: &mut KafkaConnection,
     cluster: &mut Cluster,
@@ -440,11 +487,8 @@ fn incremental_alter_configs(
             let refuse = |code: i16, message: String| {
                 answer.clone().with_error_code(code).with_error_message(Some(StrBytes::from_string(message)))
             };
-            if resource.resource_type == BROKER_RESOURCE {
-                let names = resource.configs.iter().map(|c| c.name.as_str());
-                return refuse(ErrorCode::InvalidRequest.code(), broker_configs_static(names));
-            }
-            if resource.resource_type != TOPIC_RESOURCE || asked.validate_only {
+            let broker = resource.resource_type == BROKER_RESOURCE;
+            if !(broker || resource.resource_type == TOPIC_RESOURCE) || asked.validate_only {
                 return refuse(ErrorCode::InvalidRequest.code(), ALTER_NOT_SERVED.into());
             }
             let (mut set, mut delete) = (std::collections::BTreeMap::new(), Vec::new());
@@ -463,7 +507,14 @@ fn incremental_alter_configs(
                     }
                 }
             }
-            let command = Command::AlterTopicConfig { name: resource.resource_name.to_string(), set, delete };
+            let name = resource.resource_name.to_string();
+            let command = match broker {
+                true => match broker_resource(&name) {
+                    Ok(broker) => Command::AlterBrokerConfig { broker, set, delete },
+                    Err(message) => return refuse(ErrorCode::InvalidRequest.code(), message),
+                },
+                false => Command::AlterTopicConfig { name, set, delete },
+            };
             match connection.ask(cluster, request.now_ms, command) {
                 Reply::Error(error) => refuse(error.error.code(), error.message),
                 _ => answer,

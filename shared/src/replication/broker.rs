@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::metadata_image::MetadataImage;
 
-use super::partition::{FetchRequest, Outbox, Partition, PlantedBug, ProduceRequest};
+use super::partition::{FetchRequest, MAX_FETCH_BYTES, Outbox, Partition, PlantedBug, ProduceRequest};
 use super::protocol::{BrokerId, FetchData, Message, NodeId, PartitionState, TopicId, TopicPartition};
+use super::quota::{ReplicationQuota, ThrottledReplicas};
 use crate::config::{Acks, TopicConfig};
 use crate::error::ErrorCode;
 use crate::group::coordinator::{CoordinatorConfig, CoordinatorOutput, GroupCoordinator, OFFSETS_TOPIC};
@@ -54,6 +55,15 @@ pub struct BrokerConfig {
     pub runs_coordinator: bool,
     /// A bug planted in every replica it hosts, for the simulator's checker; `None` elsewhere.
     pub planted_bug: Option<PlantedBug>,
+    /// Kafka's `replica.fetch.max.bytes`: the most bytes (past a first whole batch) a follower's
+    /// fetch of one partition returns. Kafka's follower sends it; every Kite broker has the
+    /// same static configs, so the leader applies its own.
+    pub replica_fetch_max_bytes: usize,
+    /// The static `leader.replication.throttled.rate` (bytes/s); `None`: unthrottled. A dynamic
+    /// value in the metadata log overrides it.
+    pub leader_replication_throttled_rate: Option<i64>,
+    /// The static `follower.replication.throttled.rate` (bytes/s), as the leader's.
+    pub follower_replication_throttled_rate: Option<i64>,
 }
 
 impl Default for BrokerConfig {
@@ -65,6 +75,9 @@ impl Default for BrokerConfig {
             coordinator: CoordinatorConfig::default(),
             runs_coordinator: true,
             planted_bug: None,
+            replica_fetch_max_bytes: MAX_FETCH_BYTES,
+            leader_replication_throttled_rate: None,
+            follower_replication_throttled_rate: None,
         }
     }
 }
@@ -110,6 +123,14 @@ pub struct Broker {
     /// How many more replica logs it may create now; `None`: no limit. A host pacing a wide
     /// topic's creation sets it around each delivery (`LocalCluster::act_paced`).
     pub creation_budget: Option<usize>,
+    /// Each topic's throttled replicas (`leader.replication.throttled.replicas`, `follower.…`).
+    throttled: BTreeMap<String, (ThrottledReplicas, ThrottledReplicas)>,
+    /// What it sends as leader to throttled followers not in sync, against its
+    /// `leader.replication.throttled.rate` (KIP-73).
+    pub leader_quota: ReplicationQuota,
+    /// What it fetches as a throttled follower not in sync, against its
+    /// `follower.replication.throttled.rate`.
+    pub follower_quota: ReplicationQuota,
 }
 
 impl Broker {
@@ -134,6 +155,9 @@ impl Broker {
             metadata: MetadataImage::new(id, incarnation),
             pending_creations: BTreeSet::new(),
             creation_budget: None,
+            throttled: BTreeMap::new(),
+            leader_quota: ReplicationQuota::default(),
+            follower_quota: ReplicationQuota::default(),
         }
     }
 
@@ -261,6 +285,63 @@ impl Broker {
             }
         }
         self.topic_configs.insert(topic.to_string(), log_config);
+        let lists = (
+            config.leader_replication_throttled_replicas.clone(),
+            config.follower_replication_throttled_replicas.clone(),
+        );
+        self.throttled.insert(topic.to_string(), lists);
+        self.refresh_quota_bounds();
+    }
+
+    /// Its static replication settings (`kite serve --override`): `replica.fetch.max.bytes` and
+    /// the throttled rates, which dynamic values in the metadata log override.
+    pub fn set_replication_configs(&mut self, configs: &crate::config::BrokerConfigs) {
+        let rate = |rate: i64| (rate != i64::MAX).then_some(rate);
+        self.config.replica_fetch_max_bytes = usize::try_from(configs.replica_fetch_max_bytes).unwrap_or(0);
+        self.config.leader_replication_throttled_rate = rate(configs.leader_replication_throttled_rate);
+        self.config.follower_replication_throttled_rate = rate(configs.follower_replication_throttled_rate);
+        self.refresh_quota_bounds();
+    }
+
+    /// Its quotas' bounds: a dynamic rate replayed from the metadata log (its own, else the
+    /// cluster-wide default), else the static one; Kafka's default `Long.MAX_VALUE` is none.
+    fn refresh_quota_bounds(&mut self) {
+        use crate::config::{FOLLOWER_REPLICATION_THROTTLED_RATE, LEADER_REPLICATION_THROTTLED_RATE};
+        let bound = |name: &str, fixed: Option<i64>| {
+            let dynamic = self.metadata.broker_config(name).and_then(|v| v.trim().parse::<i64>().ok());
+            dynamic.or(fixed).filter(|&rate| rate != i64::MAX)
+        };
+        let leader = bound(LEADER_REPLICATION_THROTTLED_RATE, self.config.leader_replication_throttled_rate);
+        let follower =
+            bound(FOLLOWER_REPLICATION_THROTTLED_RATE, self.config.follower_replication_throttled_rate);
+        self.leader_quota.set_bound(leader);
+        self.follower_quota.set_bound(follower);
+    }
+
+    /// Whether `tp`'s replica here is throttled: as its leader (`leader: true`) or follower.
+    fn is_throttled(&self, tp: &TopicPartition, leader: bool) -> bool {
+        self.throttled.get(&tp.topic).is_some_and(|(as_leader, as_follower)| {
+            let list = if leader { as_leader } else { as_follower };
+            list.contains(tp.partition, self.id)
+        })
+    }
+
+    /// Whether `replica` of `tp` is in its ISR, as this broker last knew the partition's state.
+    fn in_sync(&self, tp: &TopicPartition, replica: BrokerId) -> bool {
+        let state = self.partitions.get(tp).and_then(|p| p.state.as_ref());
+        state.is_some_and(|s| s.isr.contains(&replica))
+    }
+
+    /// Kafka's `shouldLeaderThrottle`: a throttled replica not in sync gets no records while the
+    /// leader's quota is exceeded (an in-sync one never waits: the ISR must not thrash).
+    fn leader_holds_back(&mut self, now_ms: i64, tp: &TopicPartition, replica: BrokerId) -> bool {
+        self.is_throttled(tp, true) && !self.in_sync(tp, replica) && self.leader_quota.is_exceeded(now_ms)
+    }
+
+    /// Kafka's `shouldFollowerThrottle`: a throttled follower not in sync leaves the partition
+    /// out of its fetches while its quota is exceeded.
+    fn follower_holds_back(&mut self, now_ms: i64, tp: &TopicPartition) -> bool {
+        self.is_throttled(tp, false) && !self.in_sync(tp, self.id) && self.follower_quota.is_exceeded(now_ms)
     }
 
     /// Drops a deleted topic's replicas: their logs and directories go.
@@ -461,6 +542,8 @@ impl Broker {
         let mut broker = Broker::new(self.id, incarnation, self.config);
         broker.unclean_restart = unclean;
         broker.rack = self.rack;
+        // Topic configs, as a restarted Kafka broker reads them again from the metadata.
+        broker.throttled = self.throttled;
         for (tp, old) in self.partitions {
             broker.partitions.insert(tp.clone(), broker.replica(tp, old.log));
         }
@@ -564,7 +647,9 @@ impl Broker {
     ) {
         match message {
             Message::MetadataFetchResponse { high_watermark, result } => {
-                for state in self.metadata.answered(now_ms, high_watermark, result, out) {
+                let states = self.metadata.answered(now_ms, high_watermark, result, out);
+                self.refresh_quota_bounds();
+                for state in states {
                     self.apply_partition_state(now_ms, state, out, groups, trace);
                 }
             }
@@ -597,14 +682,9 @@ impl Broker {
                 )),
             },
             Message::Fetch { tp, replica, fetch_offset, last_fetched_epoch, leader_epoch, correlation } => {
-                let result = match self.partitions.get_mut(&tp) {
-                    Some(partition) => {
-                        let request =
-                            FetchRequest { replica, fetch_offset, last_fetched_epoch, leader_epoch };
-                        partition.fetch(now_ms, request, out, trace)
-                    }
-                    None => Err(ErrorCode::NotLeaderOrFollower),
-                };
+                let request =
+                    FetchRequest { replica, fetch_offset, last_fetched_epoch, leader_epoch, max_bytes: 0 };
+                let result = self.answer_fetch(now_ms, &tp, request, out, trace);
                 out.push((from, Message::FetchResponse { tp, correlation, result }));
             }
             Message::FetchResponse { tp, correlation, result } => {
@@ -661,6 +741,12 @@ impl Broker {
             return;
         }
         partition.fetch_in_flight = None;
+        if let Ok(data) = &result
+            && self.throttled.get(&tp.topic).is_some_and(|(_, f)| f.contains(tp.partition, self.id))
+        {
+            self.follower_quota.record(now_ms, data.records.len());
+        }
+        let Some(partition) = self.partitions.get_mut(tp) else { return };
         let recovery_point = partition.log.recovery_point();
         let more = result.is_ok_and(|data| partition.follower_response(now_ms, data, trace));
         // A truncation lowered the recovery point: the checkpoint on disk must not go on
@@ -676,6 +762,34 @@ impl Broker {
         }
     }
 
+    /// A Fetch at this broker: a consumer's up to `MAX_FETCH_BYTES`, a follower's up to
+    /// `replica.fetch.max.bytes`, or nothing while the leader's quota holds that follower back;
+    /// the bytes sent for a leader-throttled replica count against the quota.
+    fn answer_fetch(
+        &mut self,
+        now_ms: i64,
+        tp: &TopicPartition,
+        mut request: FetchRequest,
+        out: &mut Outbox,
+        trace: &mut Trace,
+    ) -> Result<FetchData, ErrorCode> {
+        let replica = request.replica;
+        request.max_bytes = match replica {
+            Some(follower) if self.leader_holds_back(now_ms, tp, follower) => 0,
+            Some(_) => self.config.replica_fetch_max_bytes,
+            None => MAX_FETCH_BYTES,
+        };
+        let Some(partition) = self.partitions.get_mut(tp) else { return Err(ErrorCode::NotLeaderOrFollower) };
+        let result = partition.fetch(now_ms, request, out, trace);
+        if let Ok(data) = &result
+            && replica.is_some()
+            && self.is_throttled(tp, true)
+        {
+            self.leader_quota.record(now_ms, data.records.len());
+        }
+        result
+    }
+
     /// A follower of `tp` with no fetch outstanding fetches now (what Kafka's long-polling replica
     /// fetcher does as soon as its leader has new records).
     pub fn fetch_now(&mut self, now_ms: i64, tp: &TopicPartition, out: &mut Outbox) {
@@ -686,6 +800,10 @@ impl Broker {
     }
 
     fn send_fetch(&mut self, now_ms: i64, tp: &TopicPartition, out: &mut Outbox) {
+        if self.follower_holds_back(now_ms, tp) {
+            // The next tick asks again; by then the quota may allow it.
+            return;
+        }
         let correlation = self.correlation();
         let id = self.id;
         let Some(partition) = self.partitions.get_mut(tp) else { return };

@@ -57,6 +57,8 @@ pub struct Controller {
     /// Brokers decommissioned and unregistered: their heartbeats are not answered (a removed
     /// broker does not come back by heartbeating).
     removed: std::collections::BTreeSet<BrokerId>,
+    /// Dynamic broker configs (ConfigRecords): (broker, or `None` for the default; name) → value.
+    broker_configs: BTreeMap<(Option<BrokerId>, String), String>,
     /// A bug planted in the controller's code (`PlantedBug::ReassignBeforeCatchUp`), for
     /// proving the simulator's checker notices; `None` is Kite's own code.
     pub planted_bug: Option<PlantedBug>,
@@ -97,6 +99,7 @@ impl Controller {
             appended: None,
             last_preferred_check_ms: 0,
             removed: std::collections::BTreeSet::new(),
+            broker_configs: BTreeMap::new(),
             planted_bug: None,
         }
     }
@@ -140,7 +143,7 @@ impl Controller {
 
     /// Replaces the metadata log with its snapshot once it has grown well past one.
     fn compact_metadata_log(&mut self) {
-        let live = self.brokers.len() * 2 + self.partitions.len() * 2;
+        let live = self.brokers.len() * 2 + self.partitions.len() * 2 + self.broker_configs.len();
         if self.metadata_log.len() <= live + METADATA_LOG_SLACK_RECORDS {
             return;
         }
@@ -196,6 +199,9 @@ impl Controller {
                     controller.partitions.retain(|tp, _| &tp.topic != name);
                     controller.unclean_election.remove(name);
                 }
+                MetadataRecord::BrokerConfig { broker, name, value } => {
+                    controller.replay_broker_config(*broker, name, value.clone());
+                }
             }
         }
         controller.recorded_at = recorded_positions(&records);
@@ -233,7 +239,47 @@ impl Controller {
             records.push(MetadataRecord::Topic { name: name.to_string(), partitions, topic_id });
         }
         records.extend(self.partitions.values().cloned().map(MetadataRecord::Partition));
+        records.extend(self.broker_configs.iter().map(|((broker, name), value)| {
+            MetadataRecord::BrokerConfig { broker: *broker, name: name.clone(), value: Some(value.clone()) }
+        }));
         records
+    }
+
+    fn replay_broker_config(&mut self, broker: Option<BrokerId>, name: &str, value: Option<String>) {
+        match value {
+            Some(value) => self.broker_configs.insert((broker, name.to_string()), value),
+            None => self.broker_configs.remove(&(broker, name.to_string())),
+        };
+    }
+
+    /// Kafka's IncrementalAlterConfigs on a BROKER resource: sets (`Some`) or deletes (`None`)
+    /// dynamic configs of `broker` or (`None`) every broker's default, all or none (an unknown
+    /// broker, a config that cannot be updated dynamically or a bad value refuses the whole
+    /// change). The brokers apply them once they replay the ConfigRecords.
+    pub fn alter_broker_configs(
+        &mut self,
+        broker: Option<BrokerId>,
+        changes: &[(String, Option<String>)],
+    ) -> Result<(), KafkaError> {
+        if let Some(id) = broker.filter(|id| !self.brokers.contains_key(id)) {
+            return Err(KafkaError::new(
+                ErrorCode::BrokerIdNotRegistered,
+                format!("Broker ID {id} is not currently registered"),
+            ));
+        }
+        for (name, value) in changes {
+            crate::config::validate_dynamic_broker_config(name, value.as_deref())?;
+        }
+        for (name, value) in changes {
+            self.replay_broker_config(broker, name, value.clone());
+            self.append(MetadataRecord::BrokerConfig { broker, name: name.clone(), value: value.clone() });
+        }
+        Ok(())
+    }
+
+    /// The dynamic broker configs: ((broker, or `None` for the default), name) → value.
+    pub fn broker_configs(&self) -> &BTreeMap<(Option<BrokerId>, String), String> {
+        &self.broker_configs
     }
 
     /// The registered brokers and whether each is fenced.

@@ -29,6 +29,8 @@ pub struct MetadataImage {
     high_watermark: i64,
     /// Every partition's latest state.
     partitions: BTreeMap<TopicPartition, PartitionState>,
+    /// Dynamic broker configs replayed (ConfigRecords): (broker or default, name) → value.
+    broker_configs: BTreeMap<(Option<BrokerId>, String), String>,
     /// It has replayed its own registration in this incarnation.
     registered: bool,
     /// When the outstanding fetch went; `None`: none is.
@@ -44,6 +46,7 @@ impl MetadataImage {
             offset: 0,
             high_watermark: 0,
             partitions: BTreeMap::new(),
+            broker_configs: BTreeMap::new(),
             registered: false,
             fetch_sent_ms: None,
         }
@@ -67,6 +70,13 @@ impl MetadataImage {
     /// A partition's latest state, as replayed.
     pub fn state(&self, tp: &TopicPartition) -> Option<&PartitionState> {
         self.partitions.get(tp)
+    }
+
+    /// This broker's dynamic config `name`, as Kafka resolves it: its own value, else the
+    /// cluster-wide default's.
+    pub fn broker_config(&self, name: &str) -> Option<&str> {
+        let own = self.broker_configs.get(&(Some(self.broker), name.to_string()));
+        own.or_else(|| self.broker_configs.get(&(None, name.to_string()))).map(String::as_str)
     }
 
     /// The fetch to send now: none is outstanding, or the last went unanswered too long.
@@ -106,6 +116,7 @@ impl MetadataImage {
             FetchResult::Snapshot(snapshot) if snapshot.end_offset > self.offset => {
                 let was_registered = self.registered;
                 (self.partitions, self.registered) = (BTreeMap::new(), false);
+                self.broker_configs.clear();
                 let mut ignored = Vec::new();
                 for record in snapshot.records {
                     self.replay(record, &mut ignored);
@@ -140,6 +151,14 @@ impl MetadataImage {
                 self.partitions.insert(state.tp.clone(), state);
             }
             MetadataRecord::RemoveTopic { name } => self.partitions.retain(|tp, _| tp.topic != name),
+            MetadataRecord::BrokerConfig { broker, name, value } => match value {
+                Some(value) => {
+                    self.broker_configs.insert((broker, name), value);
+                }
+                None => {
+                    self.broker_configs.remove(&(broker, name));
+                }
+            },
             MetadataRecord::RegisterBroker { broker, incarnation, .. }
                 if broker == self.broker && incarnation == self.incarnation && !self.registered =>
             {

@@ -78,6 +78,9 @@ pub struct FetchRequest {
     pub last_fetched_epoch: Option<i32>,
     /// The leader epoch the fetcher believes in; -1 for none.
     pub leader_epoch: i32,
+    /// The most bytes to return past a first whole batch (`replica.fetch.max.bytes` for a
+    /// follower); 0 returns none at all (a follower the leader's quota holds back).
+    pub max_bytes: usize,
 }
 
 /// A bug planted on purpose in this replica's code, so the simulator can prove its checker
@@ -320,7 +323,7 @@ impl Partition {
         out: &mut Outbox,
         trace: &mut Trace,
     ) -> Result<FetchData, ErrorCode> {
-        let FetchRequest { replica, fetch_offset, last_fetched_epoch, leader_epoch } = request;
+        let FetchRequest { replica, fetch_offset, last_fetched_epoch, leader_epoch, max_bytes } = request;
         if !self.is_leader() {
             return Err(ErrorCode::NotLeaderOrFollower);
         }
@@ -350,7 +353,7 @@ impl Partition {
             if fetch_offset < self.log.log_start_offset() || fetch_offset > leo {
                 return Err(ErrorCode::OffsetOutOfRange);
             }
-            let records = self.read(fetch_offset, self.high_watermark);
+            let records = self.read(fetch_offset, self.high_watermark, max_bytes);
             return Ok(FetchData { records, ..base });
         };
         // A follower whose log ends before our log start (stopped while retention deleted what
@@ -391,16 +394,17 @@ impl Partition {
         }
         self.maybe_expand_isr(now_ms, follower, fetch_offset, out);
         self.maybe_advance_high_watermark(now_ms, out, trace);
-        let records = self.read(fetch_offset, leo);
+        let records = self.read(fetch_offset, leo, max_bytes);
         Ok(FetchData { records, high_watermark: self.high_watermark, ..base })
     }
 
-    /// Whole batches from `offset` that end below `below`.
-    fn read(&self, offset: i64, below: i64) -> Vec<u8> {
-        if offset >= below {
+    /// Whole batches from `offset` that end below `below`: the first, and more up to
+    /// `max_bytes` (none at all when it is 0).
+    fn read(&self, offset: i64, below: i64, max_bytes: usize) -> Vec<u8> {
+        if offset >= below || max_bytes == 0 {
             return Vec::new();
         }
-        let Ok(bytes) = self.log.read(offset, MAX_FETCH_BYTES) else { return Vec::new() };
+        let Ok(bytes) = self.log.read(offset, max_bytes) else { return Vec::new() };
         let mut end = 0;
         while end < bytes.len() {
             match BatchHeader::parse_trusted(&bytes[end..]) {

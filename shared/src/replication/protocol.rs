@@ -303,6 +303,18 @@ pub enum MetadataRecord {
         /// The deleted topic's name.
         name: String,
     },
+    /// A dynamic broker config set or deleted (ConfigRecord of a BROKER resource), for one
+    /// broker or (`broker: None`, Kafka's empty resource name) as every broker's default.
+    BrokerConfig {
+        /// The broker, or `None` for the cluster-wide default.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        broker: Option<BrokerId>,
+        /// The config's name.
+        name: String,
+        /// Its value; `None` deletes it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<String>,
+    },
 }
 crate::tag_first!(MetadataRecord, "type");
 
@@ -320,6 +332,7 @@ impl MetadataRecord {
             MetadataRecord::Partition(state) if state.partition_epoch == 0 => "PartitionRecord",
             MetadataRecord::Partition(_) => "PartitionChangeRecord",
             MetadataRecord::RemoveTopic { .. } => "RemoveTopicRecord",
+            MetadataRecord::BrokerConfig { .. } => "ConfigRecord",
         }
     }
 }

@@ -97,6 +97,35 @@ fn reassign(words: &[String]) -> Result<Command, String> {
     Ok(Command::AlterPartitionReassignments { partitions: vec![target] })
 }
 
+/// `alter topic NAME partitions N`, `alter topic NAME config K=V …` or `alter broker N|default
+/// config K=V …` (a dynamic broker config, `default` for every broker's).
+fn alter(words: &[String]) -> Result<Command, String> {
+    const USAGE: &str = "expected `alter topic NAME partitions N`, `alter topic NAME config K=V …` or `alter broker N|default config K=V …`";
+    let configs = || -> Result<BTreeMap<String, String>, String> {
+        let pairs = words.get(4..).filter(|pairs| !pairs.is_empty()).ok_or(USAGE)?;
+        let pair = |p: &String| p.split_once('=').map(|(k, v)| (k.to_string(), v.to_string()));
+        pairs.iter().map(|p| pair(p).ok_or_else(|| format!("expected K=V, found `{p}`"))).collect()
+    };
+    match (words.get(1).map(String::as_str), words.get(2), words.get(3).map(String::as_str)) {
+        (Some("topic"), Some(topic), Some("partitions")) => {
+            let count = number("partitions", words.get(4))?;
+            no_more(words, 5)?;
+            Ok(Command::CreatePartitions { topic: topic.clone(), count })
+        }
+        (Some("topic"), Some(topic), Some("config")) => {
+            Ok(Command::AlterTopicConfig { name: topic.clone(), set: configs()?, delete: Vec::new() })
+        }
+        (Some("broker"), Some(broker), Some("config")) => {
+            let broker = match broker.as_str() {
+                "default" => None,
+                id => Some(number("alter broker", Some(&id.to_string()))?),
+            };
+            Ok(Command::AlterBrokerConfig { broker, set: configs()?, delete: Vec::new() })
+        }
+        _ => Err(USAGE.into()),
+    }
+}
+
 /// `elect leaders preferred|unclean [TOPIC-N]`: every partition when none is named.
 fn elect(words: &[String]) -> Result<Command, String> {
     const USAGE: &str = "expected `elect leaders preferred [TOPIC-N]` or `elect leaders unclean [TOPIC-N]`";
@@ -413,13 +442,7 @@ fn step(words: &[String], line_text: &str) -> Result<Action, String> {
         }),
         "retry" => no_more(words, 1).map(|()| Action::Retry),
         "delete" => delete(words),
-        "alter" => match (words.get(1).map(String::as_str), words.get(2), words.get(3).map(String::as_str)) {
-            (Some("topic"), Some(topic), Some("partitions")) => {
-                let count = number("partitions", words.get(4))?;
-                request(Command::CreatePartitions { topic: topic.clone(), count }, 5)
-            }
-            _ => Err("expected `alter topic NAME partitions N`".into()),
-        },
+        "alter" => alter(words).map(Action::Request),
         "reassign" => reassign(words).map(Action::Request),
         "elect" => elect(words).map(Action::Request),
         "offsets" => {

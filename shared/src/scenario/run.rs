@@ -843,6 +843,9 @@ fn describe(reply: &Reply) -> Said {
             format!("{} now has {} partitions", topic.name, topic.partitions.len()),
             format!("{}의 partition이 {}개가 됨", topic.name, topic.partitions.len()),
         ),
+        altered @ (Reply::TopicConfigAltered { .. } | Reply::BrokerConfigAltered { .. }) => {
+            configs_altered(altered)
+        }
         Reply::ReassignmentsAltered { results } => reassigned(results),
         Reply::LeadersElected { results } => elected(results),
         membership @ (Reply::BrokerAdded { .. } | Reply::BrokerRemoval { .. }) => joined_or_left(membership),
@@ -874,6 +877,35 @@ fn describe(reply: &Reply) -> Said {
                 .to_string();
             Said::new(kind.clone(), kind)
         }
+    }
+}
+
+/// A topic's overrides, or a broker's (or every broker's default) dynamic configs, after a change.
+fn configs_altered(reply: &Reply) -> Said {
+    match reply {
+        Reply::TopicConfigAltered { topic } => {
+            let configs: Vec<String> = topic.configs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            Said::new(
+                format!("{}'s configs: {}", topic.name, configs.join(", ")),
+                format!("{}의 설정: {}", topic.name, configs.join(", ")),
+            )
+        }
+        Reply::BrokerConfigAltered { broker, configs } => {
+            let set: Vec<String> = configs
+                .iter()
+                .filter(|c| c.source.starts_with("DYNAMIC"))
+                .map(|c| format!("{}={}", c.name, c.value))
+                .collect();
+            let (en, ko) = match broker {
+                Some(b) => (format!("broker {b}"), format!("브로커 {b}")),
+                None => ("every broker (default)".to_string(), "모든 브로커(기본값)".to_string()),
+            };
+            Said::new(
+                format!("{en}'s dynamic configs: {}", set.join(", ")),
+                format!("{ko}의 동적 설정: {}", set.join(", ")),
+            )
+        }
+        _ => Said::new(String::new(), String::new()),
     }
 }
 

@@ -410,6 +410,18 @@ pub const SIM_METADATA_SNAPSHOT_INTERVAL_RECORDS: i64 = 25;
 /// Mixed into the run's seed for the placement's own random source.
 const PLACEMENT_SEED_MIX: u64 = 0x706c_6163_656d_656e;
 
+/// The replication throttle rates the admin picks from before each reassignment (or none): low
+/// enough that a replica catching up a few seconds of the workload is held back.
+const SIM_THROTTLE_RATES_BYTES_PER_SEC: [u64; 2] = [200, 2_000];
+
+/// Both throttled-replicas lists at `*`: every replica of the topic throttled.
+fn throttled_everywhere() -> crate::config::TopicConfig {
+    let mut config = crate::config::TopicConfig::default();
+    config.leader_replication_throttled_replicas = crate::config::ThrottledReplicas::All;
+    config.follower_replication_throttled_replicas = crate::config::ThrottledReplicas::All;
+    config
+}
+
 /// The admin's next reassignment comes this long after the last, up to twice as long.
 pub const REASSIGN_MIN_INTERVAL_MS: i64 = 1_000;
 
@@ -501,9 +513,18 @@ impl World {
             },
             runs_coordinator: true,
             planted_bug: config.planted_bug,
+            ..BrokerConfig::default()
         };
         let brokers = (0..config.brokers as BrokerId)
-            .map(|id| (id, (Broker::new(id, 1, broker_config), true)))
+            .map(|id| {
+                let mut broker = Broker::new(id, 1, broker_config);
+                if config.reassignments {
+                    // Every replica of the workload's topic is throttled (`*`), as a throttled
+                    // reassignment marks them; the admin sets and lifts the rates (`reassign`).
+                    broker.set_topic_config(TOPIC, &throttled_everywhere());
+                }
+                (id, (broker, true))
+            })
             .collect();
         let next_fault_ms = START_MS + 1_000 + (rng.next_u64() % 1_000) as i64;
         let mut controllers = Controllers::new(
@@ -971,7 +992,8 @@ impl World {
 
     /// The admin's AlterPartitionReassignments, while the workload runs: one partition of `sim`
     /// to `replication_factor` brokers drawn from all of them (the same ones in another order,
-    /// some of them, or ones that held none).
+    /// some of them, or ones that held none), each under a replication throttle the admin sets,
+    /// changes or lifts first (`throttle`).
     fn reassign(&mut self) {
         if !self.config.reassignments || !self.producing || self.now < self.next_reassign_ms {
             return;
@@ -979,6 +1001,7 @@ impl World {
         self.next_reassign_ms = self.now
             + REASSIGN_MIN_INTERVAL_MS
             + (self.rng.next_u64() % REASSIGN_MIN_INTERVAL_MS as u64) as i64;
+        self.throttle();
         let partition = (self.rng.next_u64() % self.config.partitions.max(1) as u64) as i32;
         let mut brokers: Vec<BrokerId> = self.brokers.keys().copied().collect();
         // A Fisher–Yates shuffle from the run's seed; the first `replication_factor` are the target.
@@ -996,6 +1019,27 @@ impl World {
         });
         if let Some(e) = refusal(done) {
             let description = format!("reassign {tp} to {brokers:?} refused: {e}");
+            self.trace.push(self.now, Event::Fault { description });
+        }
+        self.send_controllers(sent);
+    }
+
+    /// The admin's IncrementalAlterConfigs on every broker's default: the replication throttle's
+    /// two rates set to one of `SIM_THROTTLE_RATES_BYTES_PER_SEC`, or deleted (unthrottled). They
+    /// go through the quorum as ConfigRecords, and each broker applies them once it has replayed
+    /// them.
+    fn throttle(&mut self) {
+        use crate::config::{FOLLOWER_REPLICATION_THROTTLED_RATE, LEADER_REPLICATION_THROTTLED_RATE};
+        let pick = (self.rng.next_u64() % (SIM_THROTTLE_RATES_BYTES_PER_SEC.len() as u64 + 1)) as usize;
+        let rate = SIM_THROTTLE_RATES_BYTES_PER_SEC.get(pick).map(u64::to_string);
+        let changes = [LEADER_REPLICATION_THROTTLED_RATE, FOLLOWER_REPLICATION_THROTTLED_RATE]
+            .map(|name| (name.to_string(), rate.clone()));
+        let mut sent = ControllersOut::default();
+        let done = self.controllers.act(self.now, &mut sent, &mut self.trace, |controller, _| {
+            controller.alter_broker_configs(None, &changes)
+        });
+        if let Some(e) = refusal(done) {
+            let description = format!("throttle at {rate:?} B/s refused: {e}");
             self.trace.push(self.now, Event::Fault { description });
         }
         self.send_controllers(sent);
