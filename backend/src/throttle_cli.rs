@@ -9,7 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use kite_backend::client::ApiClient;
 use kite_shared::api::{Command, ReassignmentTarget, Reply, TopicDescription};
-use kite_shared::config::{FOLLOWER_REPLICATION_THROTTLED_RATE, LEADER_REPLICATION_THROTTLED_RATE};
+use kite_shared::config::{
+    FOLLOWER_REPLICATION_THROTTLED_RATE, LEADER_REPLICATION_THROTTLED_RATE, ThrottledReplicas,
+};
+use kite_shared::replication::quota::{ReplicaPairs, throttled_for_move};
 
 use crate::cli::kafka_error;
 
@@ -24,7 +27,7 @@ pub(crate) fn set_throttle(
     rate: u64,
 ) -> Result<String, String> {
     // Per topic: (partition, broker) pairs of the replicas it has now, and of those being added.
-    let mut lists: BTreeMap<&str, (Vec<String>, Vec<String>)> = BTreeMap::new();
+    let mut lists: BTreeMap<&str, (ReplicaPairs, ReplicaPairs)> = BTreeMap::new();
     let mut brokers = BTreeSet::new();
     for target in plan {
         let Some(wanted) = &target.replicas else { continue };
@@ -32,9 +35,9 @@ pub(crate) fn set_throttle(
         let partition = topic.and_then(|t| t.partitions.iter().find(|p| p.partition == target.partition));
         let Some(now) = partition.map(|p| &p.replicas) else { continue };
         let (leaders, followers) = lists.entry(target.topic.as_str()).or_default();
-        leaders.extend(now.iter().map(|b| format!("{}:{b}", target.partition)));
-        followers
-            .extend(wanted.iter().filter(|b| !now.contains(b)).map(|b| format!("{}:{b}", target.partition)));
+        let (as_leaders, as_followers) = throttled_for_move(target.partition, now, wanted);
+        leaders.extend(as_leaders);
+        followers.extend(as_followers);
         brokers.extend(now.iter().chain(wanted));
     }
     for broker in brokers {
@@ -46,8 +49,8 @@ pub(crate) fn set_throttle(
     }
     for (topic, (leaders, followers)) in lists {
         let set = BTreeMap::from([
-            (LEADER_REPLICAS.to_string(), leaders.join(",")),
-            (FOLLOWER_REPLICAS.to_string(), followers.join(",")),
+            (LEADER_REPLICAS.to_string(), ThrottledReplicas::Listed(leaders).describe()),
+            (FOLLOWER_REPLICAS.to_string(), ThrottledReplicas::Listed(followers).describe()),
         ]);
         let command = Command::AlterTopicConfig { name: topic.to_string(), set, delete: Vec::new() };
         expect_altered(connection.request(command)?)?;

@@ -677,7 +677,6 @@ fn korean_first_run(text: &str) -> Option<&'static str> {
             "kafka-leader-election --election-type preferred: 첫 번째 replica가 ISR에 있으면 리더가 됩니다"
         }
         "Moving: adding {}, removing {}" => "이동 중: {} 추가, {} 제거",
-        "Brokers as ids separated by commas, e.g. 0,2,3" => "브로커 id를 쉼표로 구분해 적으세요. 예: 0,2,3",
         "kafka-reassign-partitions --execute: the replicas grow to both sets, the new ones catch up and join the ISR, then the old ones leave" => {
             "kafka-reassign-partitions --execute: replica 목록을 두 집합의 합으로 늘리고, 새 replica가 따라잡아 ISR에 들어간 뒤 옛 replica가 빠집니다"
         }
@@ -716,6 +715,17 @@ fn korean_replication_throttle(text: &str) -> Option<&'static str> {
     Some(match text {
         "+ joining, throttled" => "+ 합류 중(스로틀)",
         "every broker, set at start" => "모든 브로커(시작할 때 설정)",
+        "kafka-reassign-partitions --throttle: the replicas the move adds catch up at most this many bytes a second; empty: unthrottled" => {
+            "kafka-reassign-partitions --throttle: 재할당으로 추가되는 replica가 초당 이 바이트까지만 따라잡습니다. 비워 두면 스로틀하지 않습니다"
+        }
+        "throttled to (B/s)" => "스로틀(B/s)",
+        "kafka-reassign-partitions --verify, once every move is done: the throttled rates and replicas go" => {
+            "kafka-reassign-partitions --verify: 재할당이 모두 끝나면 스로틀 속도와 replica 목록을 지웁니다"
+        }
+        "Clear the throttle" => "스로틀 지우기",
+        "Brokers as ids separated by commas, e.g. 0,2,3; a throttle as a number of bytes a second" => {
+            "브로커 id를 쉼표로 구분해 적고(예: 0,2,3), 스로틀은 초당 바이트 수로 적으세요"
+        }
         "Replication throttled (KIP-73): {}" => "복제 스로틀(KIP-73): {}",
         " · being added by a reassignment under a replication throttle: it catches up at the throttled rate, then joins the ISR" => {
             " · 복제 스로틀을 받으며 재할당으로 추가되는 중: 스로틀한 속도로 따라잡은 뒤 ISR에 들어갑니다"

@@ -184,10 +184,20 @@ async fn a_newcomer_starts_with_one_click_and_sees_no_error() {
             .await
             .map_err(|e| e.to_string())?;
         client.find(Locator::Css("#move-brokers")).await.map_err(|e| e.to_string())?.send_keys("1,2").await.map_err(|e| e.to_string())?;
+        // Under a throttle (kafka-reassign-partitions --throttle): the rates on every broker the
+        // move touches, listed in the cluster view; cleared afterwards as --verify clears them.
+        fill(&client, "#move-throttle", "1000000").await?;
         click(&client, "#move-start").await?;
         let moved = r##"return [...document.querySelectorAll("#map [data-replica^='orders-3@']")]
             .map(b => b.getAttribute('data-replica')).sort().join(' ');"##;
         until(&client, moved, serde_json::json!("orders-3@1 orders-3@2")).await?;
+        let rates = text_of(&client, "#replication-throttle").await?;
+        assert!(
+            rates.starts_with("Replication throttled (KIP-73): broker 0: follower.replication.throttled.rate=1000000 B/s"),
+            "{rates}"
+        );
+        click(&client, "#throttle-clear").await?;
+        until(&client, "return document.querySelectorAll('#replication-throttle, #throttle-clear').length", serde_json::json!(0)).await?;
         // kafka-leader-election: the preferred replica, broker 1, leads orders-3 afterwards.
         click(&client, "#elect-preferred").await?;
         let leader_of_3 = r#"const p = document.querySelector(".partition[data-partition='3']");

@@ -84,7 +84,7 @@ pub enum ThrottledReplicas {
     /// `*`: every replica of the topic.
     All,
     /// `partition:broker` pairs, in the order given.
-    Listed(Vec<(i32, BrokerId)>),
+    Listed(ReplicaPairs),
 }
 
 /// The most `partition:broker` pairs one throttled-replicas config takes (a whole 1,000-partition
@@ -132,6 +132,23 @@ impl ThrottledReplicas {
     }
 }
 
+/// `partition:broker` pairs, as a throttled-replicas list names them.
+pub type ReplicaPairs = Vec<(i32, BrokerId)>;
+
+/// What `kafka-reassign-partitions --execute --throttle` marks for moving `partition` from
+/// `current` to `target`: as leader-throttled, every replica it has now (any of them may lead and
+/// send); as follower-throttled, the replicas the move adds (they fetch). Kite's CLI and UI set
+/// both lists, and the rates on every broker in them.
+pub fn throttled_for_move(
+    partition: i32,
+    current: &[BrokerId],
+    target: &[BrokerId],
+) -> (ReplicaPairs, ReplicaPairs) {
+    let leaders = current.iter().map(|&b| (partition, b)).collect();
+    let followers = target.iter().filter(|b| !current.contains(b)).map(|&b| (partition, b)).collect();
+    (leaders, followers)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +174,13 @@ mod tests {
         }
         assert_eq!(steady.samples.len(), QUOTA_WINDOW_SAMPLES);
         assert_eq!(steady.rate_bytes_per_sec(29_500), 11 * 500 * 1_000 / 10_500);
+    }
+
+    #[test]
+    fn a_move_throttles_its_current_replicas_as_leaders_and_its_new_ones_as_followers() {
+        let (leaders, followers) = throttled_for_move(3, &[0, 1, 2], &[3, 1, 2]);
+        assert_eq!(ThrottledReplicas::Listed(leaders).describe(), "3:0,3:1,3:2");
+        assert_eq!(ThrottledReplicas::Listed(followers).describe(), "3:3");
     }
 
     #[test]
