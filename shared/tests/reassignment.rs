@@ -210,11 +210,12 @@ fn a_preferred_election_follows_a_reordering_and_an_unclean_one_needs_someone_al
 
 /// How long a move of `moves-0` (holding `RECORDS` records of `value_bytes` each) takes to finish
 /// from `T0`, throttled (as `kite partitions reassign --execute --throttle` does it) at `rate`
-/// bytes/s or not at all, with followers fetching at most 4 KiB a partition at a time; and
-/// whether any replica left the ISR meanwhile.
-fn throttled_move(rate: Option<u64>, value_bytes: usize) -> (i64, bool) {
+/// bytes/s or not at all, with followers fetching at most `fetch_max_bytes` of a partition at a
+/// time; and whether any replica left the ISR meanwhile.
+fn throttled_move(rate: Option<u64>, value_bytes: usize, fetch_max_bytes: usize) -> (i64, bool) {
     let mut cluster = open(&FileMap::new(), &Journal::default());
-    let fetch_max = kite_shared::config::BrokerConfigs::from_overrides(["replica.fetch.max.bytes=4096"]);
+    let fetch_max = format!("replica.fetch.max.bytes={fetch_max_bytes}");
+    let fetch_max = kite_shared::config::BrokerConfigs::from_overrides([fetch_max.as_str()]);
     cluster.set_broker_configs(fetch_max.unwrap());
     create_moves(&mut cluster);
     let value = "v".repeat(value_bytes);
@@ -262,9 +263,12 @@ fn throttled_move(rate: Option<u64>, value_bytes: usize) -> (i64, bool) {
 /// 400 KB at 10 KB/s takes, and the in-sync replicas are never held back (none leaves the ISR).
 #[test]
 fn a_throttled_move_catches_up_at_the_throttled_rate() {
-    let (unthrottled, shrank) = throttled_move(None, 10_000);
+    let (unthrottled, shrank) = throttled_move(None, 10_000, 4096);
     assert!(unthrottled <= 1_000 && !shrank, "unthrottled: {unthrottled} ms");
-    let (throttled, shrank) = throttled_move(Some(10_000), 10_000);
+    // replica.fetch.max.bytes=0 still fetches a batch at a time, as Kafka's does.
+    let (smallest, _) = throttled_move(None, 10_000, 0);
+    assert!(smallest <= 1_000, "replica.fetch.max.bytes=0: {smallest} ms");
+    let (throttled, shrank) = throttled_move(Some(10_000), 10_000, 4096);
     assert!((38_000..=42_000).contains(&throttled), "throttled: {throttled} ms");
     assert!(!shrank, "the throttle holds back only replicas outside the ISR");
 }

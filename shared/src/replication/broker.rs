@@ -776,7 +776,10 @@ impl Broker {
         let replica = request.replica;
         request.max_bytes = match replica {
             Some(follower) if self.leader_holds_back(now_ms, tp, follower) => 0,
-            Some(_) => self.config.replica_fetch_max_bytes,
+            // Kafka's `replica.fetch.max.bytes` is not an absolute maximum: a first batch comes
+            // whole even when it is larger (or the config is 0), or a follower could never
+            // catch up; only the quota returns nothing.
+            Some(_) => self.config.replica_fetch_max_bytes.max(1),
             None => MAX_FETCH_BYTES,
         };
         let Some(partition) = self.partitions.get_mut(tp) else { return Err(ErrorCode::NotLeaderOrFollower) };
