@@ -131,6 +131,8 @@ pub struct Broker {
     /// What it fetches as a throttled follower not in sync, against its
     /// `follower.replication.throttled.rate`.
     pub follower_quota: ReplicationQuota,
+    /// The metadata image's `broker_configs_version` its quotas' bounds were read at.
+    quota_bounds_version: u64,
 }
 
 impl Broker {
@@ -158,6 +160,7 @@ impl Broker {
             throttled: BTreeMap::new(),
             leader_quota: ReplicationQuota::default(),
             follower_quota: ReplicationQuota::default(),
+            quota_bounds_version: 0,
         }
     }
 
@@ -316,6 +319,7 @@ impl Broker {
             bound(FOLLOWER_REPLICATION_THROTTLED_RATE, self.config.follower_replication_throttled_rate);
         self.leader_quota.set_bound(leader);
         self.follower_quota.set_bound(follower);
+        self.quota_bounds_version = self.metadata.broker_configs_version();
     }
 
     /// Whether `tp`'s replica here is throttled: as its leader (`leader: true`) or follower.
@@ -648,7 +652,9 @@ impl Broker {
         match message {
             Message::MetadataFetchResponse { high_watermark, result } => {
                 let states = self.metadata.answered(now_ms, high_watermark, result, out);
-                self.refresh_quota_bounds();
+                if self.metadata.broker_configs_version() != self.quota_bounds_version {
+                    self.refresh_quota_bounds();
+                }
                 for state in states {
                     self.apply_partition_state(now_ms, state, out, groups, trace);
                 }

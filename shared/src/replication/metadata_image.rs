@@ -31,6 +31,9 @@ pub struct MetadataImage {
     partitions: BTreeMap<TopicPartition, PartitionState>,
     /// Dynamic broker configs replayed (ConfigRecords): (broker or default, name) → value.
     broker_configs: BTreeMap<(Option<BrokerId>, String), String>,
+    /// Counts the replays that may have changed `broker_configs`, so the broker re-reads them
+    /// only then.
+    broker_configs_version: u64,
     /// It has replayed its own registration in this incarnation.
     registered: bool,
     /// When the outstanding fetch went; `None`: none is.
@@ -47,6 +50,7 @@ impl MetadataImage {
             high_watermark: 0,
             partitions: BTreeMap::new(),
             broker_configs: BTreeMap::new(),
+            broker_configs_version: 0,
             registered: false,
             fetch_sent_ms: None,
         }
@@ -70,6 +74,12 @@ impl MetadataImage {
     /// A partition's latest state, as replayed.
     pub fn state(&self, tp: &TopicPartition) -> Option<&PartitionState> {
         self.partitions.get(tp)
+    }
+
+    /// How many times the dynamic broker configs may have changed: a broker re-reads them when
+    /// this moves.
+    pub fn broker_configs_version(&self) -> u64 {
+        self.broker_configs_version
     }
 
     /// This broker's dynamic config `name`, as Kafka resolves it: its own value, else the
@@ -117,6 +127,7 @@ impl MetadataImage {
                 let was_registered = self.registered;
                 (self.partitions, self.registered) = (BTreeMap::new(), false);
                 self.broker_configs.clear();
+                self.broker_configs_version += 1;
                 let mut ignored = Vec::new();
                 for record in snapshot.records {
                     self.replay(record, &mut ignored);
@@ -151,14 +162,13 @@ impl MetadataImage {
                 self.partitions.insert(state.tp.clone(), state);
             }
             MetadataRecord::RemoveTopic { name } => self.partitions.retain(|tp, _| tp.topic != name),
-            MetadataRecord::BrokerConfig { broker, name, value } => match value {
-                Some(value) => {
-                    self.broker_configs.insert((broker, name), value);
-                }
-                None => {
-                    self.broker_configs.remove(&(broker, name));
-                }
-            },
+            MetadataRecord::BrokerConfig { broker, name, value } => {
+                self.broker_configs_version += 1;
+                match value {
+                    Some(value) => self.broker_configs.insert((broker, name), value),
+                    None => self.broker_configs.remove(&(broker, name)),
+                };
+            }
             MetadataRecord::RegisterBroker { broker, incarnation, .. }
                 if broker == self.broker && incarnation == self.incarnation && !self.registered =>
             {
