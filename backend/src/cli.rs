@@ -101,6 +101,9 @@ pub(crate) enum ClusterCommand {
     /// Add a broker to the running cluster: it gets the next id, registers with the
     /// controller and holds nothing until partitions move to it (kite partitions reassign).
     AddBroker {
+        /// Its `broker.rack` (new replicas then spread over racks, as with `kite serve --racks`).
+        #[arg(long, value_name = "RACK")]
+        rack: Option<String>,
         #[arg(long, value_enum, default_value_t = Output::Text)]
         output: Output,
     },
@@ -241,7 +244,7 @@ pub(crate) fn cluster(
         ClusterCommand::MetadataLog { controller, from_offset, max_entries, output } => {
             (Command::DescribeMetadataLog { controller, from_offset, max_entries }, output)
         }
-        ClusterCommand::AddBroker { output } => (Command::AddBroker, output),
+        ClusterCommand::AddBroker { rack, output } => (Command::AddBroker { rack }, output),
         ClusterCommand::RemoveBroker { broker, output } => (Command::RemoveBroker { broker }, output),
         ClusterCommand::StopBroker { broker, output } => (Command::StopBroker { broker }, output),
         ClusterCommand::StartBroker { broker, output } => (Command::StartBroker { broker }, output),

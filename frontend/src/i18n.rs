@@ -706,15 +706,19 @@ fn korean_first_run(text: &str) -> Option<&'static str> {
         "A topic deleted and created again under the same name gets another id." => {
             "토픽을 지웠다가 같은 이름으로 다시 만들면 다른 id를 받습니다."
         }
-        _ => return korean_replication_throttle(text),
+        _ => return korean_scale_out(text),
     })
 }
 
-/// The Korean of the replication throttle (KIP-73), as the map and the cluster view show it.
-fn korean_replication_throttle(text: &str) -> Option<&'static str> {
+/// The Korean of scaling out: the replication throttle (KIP-73) and racks, as the map, the
+/// partitions view and the cluster view show them.
+fn korean_scale_out(text: &str) -> Option<&'static str> {
     Some(match text {
         "+ joining, throttled" => "+ 합류 중(스로틀)",
         "every broker, set at start" => "모든 브로커(시작할 때 설정)",
+        "kite cluster add-broker --rack {}: a new broker on the rack with the fewest registers with the controller and holds nothing until partitions move to it" => {
+            "kite cluster add-broker --rack {}: 브로커가 가장 적은 랙에 새 브로커가 컨트롤러에 등록하고, 파티션을 옮겨 오기 전까지는 아무것도 갖지 않습니다"
+        }
         "kafka-reassign-partitions --throttle: the replicas the move adds catch up at most this many bytes a second; empty: unthrottled" => {
             "kafka-reassign-partitions --throttle: 재할당으로 추가되는 replica가 초당 이 바이트까지만 따라잡습니다. 비워 두면 스로틀하지 않습니다"
         }

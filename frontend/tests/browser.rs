@@ -910,6 +910,11 @@ fn the_map_draws_each_replica_by_its_role() {
         high_watermark: 5,
         isolated: false,
     };
+    // The map's Add a broker joins the rack with the fewest brokers; without racks, none.
+    assert_eq!(kite_frontend::views::map::next_rack(&cluster), None);
+    let on = |id: i32, rack: &str| BrokerView { rack: Some(rack.into()), ..broker(id, "up") };
+    let racked = ClusterView { brokers: vec![on(0, "b"), on(1, "a"), on(2, "b")], ..cluster.clone() };
+    assert_eq!(kite_frontend::views::map::next_rack(&racked).as_deref(), Some("a"));
     let with_quorum = ClusterView { controllers: vec![controller], ..cluster };
     assert!(kite_frontend::views::map::columns(&with_quorum, &topics).iter().all(|c| !c.controller));
 }

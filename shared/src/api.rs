@@ -399,9 +399,13 @@ pub enum Command {
         partitions: Option<Vec<PartitionRef>>,
     },
     /// Add a broker to the running cluster (`kite cluster add-broker`): it gets the next id,
-    /// registers with the controller and holds nothing until partitions move to it. Answered
-    /// with its id.
-    AddBroker,
+    /// registers with the controller (with its `broker.rack`, if given) and holds nothing until
+    /// partitions move to it. Answered with its id.
+    AddBroker {
+        /// Its `broker.rack`: letters, digits, `.`, `_` and `-`, at most `MAX_RACK_NAME_CHARS`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rack: Option<String>,
+    },
     /// Decommission a broker (`kite cluster remove-broker N`): every partition with a replica on
     /// it moves that replica to another broker (reassignments, as `list_partition_reassignments`
     /// shows them); once none is left on it, the controller unregisters it and it stops. Asked

@@ -2538,7 +2538,7 @@ fn unregister_broker_moves_the_replicas_off_then_the_broker_leaves() {
     assert_eq!(refused.error_code, 39, "{:?}", refused.error_message);
     assert_eq!(unregister(&mut cluster, 7, 2).error_code, 102);
 
-    assert_eq!(cluster.handle(NOW_MS, Command::AddBroker), Reply::BrokerAdded { broker: 3 });
+    assert_eq!(cluster.handle(NOW_MS, Command::AddBroker { rack: None }), Reply::BrokerAdded { broker: 3 });
     cluster.add_kafka_listener(AdvertisedBroker { id: 3, host: "127.0.0.1".into(), port: 9095 });
     assert_eq!(unregister(&mut cluster, leader, 3).error_code, 0);
     let mut now = NOW_MS;

@@ -101,7 +101,7 @@ fn a_broker_joins_another_leaves_and_nothing_is_lost() {
         error(cluster.handle(T0, Command::RemoveBroker { broker: 0 })),
         ErrorCode::InvalidReplicaAssignment
     );
-    assert_eq!(cluster.handle(T0, Command::AddBroker), Reply::BrokerAdded { broker: 3 });
+    assert_eq!(cluster.handle(T0, Command::AddBroker { rack: None }), Reply::BrokerAdded { broker: 3 });
     let joined = brokers(&mut cluster, T0);
     assert_eq!(
         joined.iter().map(|b| (b.id, b.state.as_str(), b.replicas)).collect::<Vec<_>>(),
@@ -140,7 +140,7 @@ fn a_broker_joins_another_leaves_and_nothing_is_lost() {
     let back: Vec<(i32, String)> = brokers(&mut cluster, now).into_iter().map(|b| (b.id, b.state)).collect();
     assert_eq!(back, [(1, "up".to_string()), (2, "up".into()), (3, "up".into())]);
     assert_eq!(values(&mut cluster, now), expected);
-    assert_eq!(cluster.handle(now, Command::AddBroker), Reply::BrokerAdded { broker: 4 });
+    assert_eq!(cluster.handle(now, Command::AddBroker { rack: None }), Reply::BrokerAdded { broker: 4 });
     // A broker that holds nothing leaves at once.
     assert_eq!(
         cluster.handle(now, Command::RemoveBroker { broker: 4 }),
@@ -215,13 +215,53 @@ fn brokers_are_added_up_to_the_limit() {
     use kite_shared::limits::MAX_BROKERS_PER_CLUSTER;
     let mut cluster = Cluster::replicated_in_memory(3, 3, T0);
     for id in 3..MAX_BROKERS_PER_CLUSTER as i32 {
-        assert_eq!(cluster.handle(T0, Command::AddBroker), Reply::BrokerAdded { broker: id });
+        assert_eq!(cluster.handle(T0, Command::AddBroker { rack: None }), Reply::BrokerAdded { broker: id });
     }
     assert_eq!(
         cluster.handle(T0, Command::RemoveBroker { broker: 15 }),
         Reply::BrokerRemoval { broker: 15, moving: 0 }
     );
-    let Reply::Error(refused) = cluster.handle(T0, Command::AddBroker) else { panic!("not refused") };
+    let Reply::Error(refused) = cluster.handle(T0, Command::AddBroker { rack: None }) else {
+        panic!("not refused")
+    };
     assert_eq!(refused.error, ErrorCode::PolicyViolation);
     assert!(refused.message.contains("at most 16 brokers, removed ones counted"), "{}", refused.message);
+}
+
+/// A broker added on a rack (`kite cluster add-broker --rack`) registers with it; decommissioning
+/// a broker then moves its replicas to a broker whose rack the partition's other replicas are not
+/// on, before the least loaded one (which, without racks, would have been taken); a rack name
+/// `broker.rack` does not take is refused by name.
+#[test]
+fn a_broker_added_on_a_rack_registers_with_it_and_a_decommission_keeps_racks_apart() {
+    let mut cluster = Cluster::replicated_in_memory(3, 3, T0);
+    cluster.set_broker_racks(&[Some("a".into()), Some("b".into()), Some("c".into())]);
+    let create = Command::CreateTopic {
+        name: "orders".into(),
+        partitions: 1,
+        configs: Default::default(),
+        replication_factor: Some(3),
+    };
+    assert!(matches!(cluster.handle(T0, create), Reply::TopicCreated { .. }));
+    for (rack, id) in [("a", 3), ("c", 4)] {
+        let added = cluster.handle(T0, Command::AddBroker { rack: Some(rack.into()) });
+        assert_eq!(added, Reply::BrokerAdded { broker: id });
+    }
+    let now = settle(&mut cluster, T0);
+    let racks: Vec<(i32, Option<String>)> =
+        brokers(&mut cluster, now).into_iter().map(|b| (b.id, b.rack)).collect();
+    assert_eq!(racks[3..], [(3, Some("a".to_string())), (4, Some("c".to_string()))]);
+    // Broker 2 (rack c) leaves: 3 and 4 hold nothing, 3 has the lower id, but 4 keeps orders-0 on
+    // three racks.
+    let removal = cluster.handle(now, Command::RemoveBroker { broker: 2 });
+    assert_eq!(removal, Reply::BrokerRemoval { broker: 2, moving: 1 });
+    let now = settle(&mut cluster, now);
+    let mut placed = replicas(&mut cluster, now).remove(0);
+    placed.sort_unstable();
+    assert_eq!(placed, [0, 1, 4]);
+    let Reply::Error(refused) = cluster.handle(now, Command::AddBroker { rack: Some("a b".into()) }) else {
+        panic!("not refused")
+    };
+    assert_eq!(refused.error, ErrorCode::InvalidRequest);
+    assert!(refused.message.starts_with("broker.rack: rack 'a b' has a character"), "{}", refused.message);
 }

@@ -205,9 +205,10 @@ fn alter_topic_partitions_moves_a_keys_new_records() {
 
 /// `alter topic NAME config K=V …` and `alter broker N|default config K=V …` change configs as
 /// `kafka-configs --alter` does: a topic's overrides, a broker's dynamic configs (the replication
-/// throttle's rates); a static broker config is refused by name.
+/// throttle's rates); a static broker config is refused by name. `add broker rack NAME` adds a
+/// broker on a rack.
 #[test]
-fn alter_config_steps_change_topic_and_dynamic_broker_configs() {
+fn config_steps_change_topic_and_dynamic_broker_configs_and_a_broker_joins_a_rack() {
     let script = "brokers 3
 topic t partitions 1 replication 3
         alter topic t config follower.replication.throttled.replicas=0:1 retention.ms=1000
@@ -229,6 +230,14 @@ expect error INVALID_REQUEST
     assert!(
         trace.contains("모든 브로커(기본값)의 동적 설정: leader.replication.throttled.rate=200"),
         "{trace}"
+    );
+    // `add broker rack NAME`: the next broker, on that rack.
+    let (trace, failed) = play("brokers 3\nracks a,b,c\nadd broker rack b\nexpect ok\n");
+    assert!(failed.is_empty(), "{failed:?}\n{trace}");
+    assert!(trace.contains("broker 3 added"), "{trace}");
+    assert_eq!(
+        parse("add broker rack").map(|_| ()).unwrap_err().to_string(),
+        "line 1: expected `add broker rack NAME`"
     );
     assert_eq!(
         parse("alter broker x config a=1").map(|_| ()).unwrap_err().to_string(),

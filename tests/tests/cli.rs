@@ -528,7 +528,7 @@ fn kite_events_prints_the_engine_events_as_they_happen() {
 /// the whole server every record, offset and replica is back, in each broker's own directory.
 /// Racks and broker configs given at start show in `kite cluster describe`, as kafka-configs
 /// and kafka-broker-api-versions would find them; a bad one stops `kite serve` before it opens
-/// anything, naming what was wrong.
+/// anything, naming what was wrong. A broker added with `--rack` registers on it.
 #[test]
 fn racks_and_broker_configs_given_at_start_are_described() {
     let data = TempDir::new("cli-racks");
@@ -551,6 +551,16 @@ fn racks_and_broker_configs_given_at_start_are_described() {
         described.contains("BrokerConfig: auto.leader.rebalance.enable=true\tSource: DEFAULT_CONFIG"),
         "{described}"
     );
+    // A broker added on a rack (kite cluster add-broker --rack) registers with it.
+    let added = stdout(&kite(&server, &["cluster", "add-broker", "--rack", "zone-b"], None));
+    assert!(added.starts_with("Broker 3 added"), "{added}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(REASSIGN_DEADLINE_SECS);
+    let mut described = stdout(&kite(&server, &["cluster", "describe"], None));
+    while described.matches("\tRack: zone-b").count() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        described = stdout(&kite(&server, &["cluster", "describe"], None));
+    }
+    assert_eq!(described.matches("\tRack: zone-b").count(), 2, "{described}");
 }
 
 #[test]
@@ -971,7 +981,8 @@ fn partitions_move_like_kafka_reassign_partitions() {
     );
 }
 
-/// A liveness bound: how long two replicas of a few records take to catch up on a loaded machine.
+/// A liveness bound: how long two replicas of a few records take to catch up (or a new broker
+/// takes to register) on a loaded machine.
 const REASSIGN_DEADLINE_SECS: u64 = 30;
 
 /// kafka-topics --describe's row for one partition, split into columns (the values sit at odd

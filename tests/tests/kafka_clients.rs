@@ -975,7 +975,7 @@ fn kcat_finds_a_broker_added_and_loses_one_removed() {
     let mut api = ApiClient::connect(&server);
     api.create_topic_with("grown", 1, 3);
     kcat(&server, &["-P", "-t", "grown", "-p", "0"], "before\n");
-    assert_eq!(api.request(Api::AddBroker), Reply::BrokerAdded { broker: 3 });
+    assert_eq!(api.request(Api::AddBroker { rack: None }), Reply::BrokerAdded { broker: 3 });
     let listed = listed_once(&server, |l| l.contains("4 brokers:"));
     assert!(listed.contains("4 brokers:") && listed.contains("broker 3 at 127.0.0.1:"), "{listed}");
 

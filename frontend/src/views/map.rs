@@ -403,7 +403,7 @@ pub fn cluster_map(props: &Props) -> Html {
             </div>
             { legend(lang) }
             if cluster.brokers.len() > 1 {
-                { add_broker(lang, props.ready, &props.send) }
+                { add_broker(lang, props.ready, next_rack(cluster), &props.send) }
             }
             if let Some(broker) = *chosen && let Some(column) = columns.iter().find(|c| c.broker == broker) {
                 { broker_actions(lang, column, cluster.brokers.len() > 1, props.ready, &props.send) }
@@ -758,17 +758,32 @@ fn legend(lang: Lang) -> Html {
     }
 }
 
-/// Grows the cluster by one broker (`add_broker`); the map shows it as an empty column.
-fn add_broker(lang: Lang, ready: bool, send: &Callback<Command>) -> Html {
+/// The rack a broker added from the map goes to: the one with the fewest brokers (ties: the
+/// first by name); none in a cluster without racks.
+pub fn next_rack(cluster: &ClusterView) -> Option<String> {
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for rack in cluster.brokers.iter().filter_map(|b| b.rack.as_deref()) {
+        *counts.entry(rack).or_default() += 1;
+    }
+    counts.into_iter().min_by_key(|&(rack, n)| (n, rack)).map(|(rack, _)| rack.to_string())
+}
+
+/// Grows the cluster by one broker (`add_broker`), on `rack` if the cluster has racks; the map
+/// shows it as an empty column.
+fn add_broker(lang: Lang, ready: bool, rack: Option<String>, send: &Callback<Command>) -> Html {
     let send = send.clone();
+    let hint = match &rack {
+        Some(rack) => trf(lang, "kite cluster add-broker --rack {}: a new broker on the rack with the fewest registers with the controller and holds nothing until partitions move to it", &[rack]),
+        None => tr(lang, "kite cluster add-broker: a new broker registers with the controller and holds nothing until partitions move to it").to_string(),
+    };
     let onclick = Callback::from(move |_: MouseEvent| {
-        send.emit(Command::AddBroker);
+        send.emit(Command::AddBroker { rack: rack.clone() });
         send.emit(Command::DescribeCluster);
     });
     html! {
         <p class="map-membership">
             <button class="add-broker" id="add-broker" disabled={!ready} {onclick}>{ tr(lang, "Add a broker") }</button>
-            <span class="hint">{ tr(lang, "kite cluster add-broker: a new broker registers with the controller and holds nothing until partitions move to it") }</span>
+            <span class="hint">{ hint }</span>
         </p>
     }
 }

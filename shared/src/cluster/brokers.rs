@@ -170,9 +170,15 @@ pub(super) trait Brokers: Send {
     fn next_broker_id(&self) -> BrokerId {
         SINGLE_BROKER_ID + 1
     }
-    /// Adds a broker over `store`, a new directory: it registers and hosts nothing until
-    /// partitions move to it. Returns its id. One broker has no controller to register with.
-    fn add_broker(&mut self, _now_ms: i64, _store: Box<dyn BrokerStore>) -> Result<BrokerId, KafkaError> {
+    /// Adds a broker over `store`, a new directory, on `rack` if given: it registers and hosts
+    /// nothing until partitions move to it. Returns its id. One broker has no controller to
+    /// register with.
+    fn add_broker(
+        &mut self,
+        _now_ms: i64,
+        _store: Box<dyn BrokerStore>,
+        _rack: Option<String>,
+    ) -> Result<BrokerId, KafkaError> {
         Err(one_broker_membership())
     }
     /// Decommissions `broker`: its replicas move to the others, then it leaves the cluster.
@@ -1585,12 +1591,18 @@ impl Brokers for Replicated {
         Ok(())
     }
 
-    fn add_broker(&mut self, now_ms: i64, store: Box<dyn BrokerStore>) -> Result<BrokerId, KafkaError> {
+    fn add_broker(
+        &mut self,
+        now_ms: i64,
+        store: Box<dyn BrokerStore>,
+        rack: Option<String>,
+    ) -> Result<BrokerId, KafkaError> {
         self.catch_up(now_ms);
         let id = self.next_broker_id();
         let config = self.local.brokers.first().map(|b| b.config).unwrap_or_default();
-        let broker = Broker::open(id, 1, config, store)
+        let mut broker = Broker::open(id, 1, config, store)
             .map_err(|e| KafkaError::new(ErrorCode::KafkaStorageError, format!("broker-{id}: {e}")))?;
+        broker.set_rack(rack);
         self.local.add_broker(broker);
         self.write_metadata().map_err(storage)?;
         Ok(id)

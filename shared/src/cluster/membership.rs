@@ -16,13 +16,25 @@ impl Cluster {
     ) -> Result<Reply, KafkaError> {
         match command {
             crate::api::Command::RemoveBroker { broker } => self.remove_broker(now_ms, broker),
-            _ => self.add_broker(now_ms),
+            crate::api::Command::AddBroker { rack } => self.add_broker(now_ms, rack),
+            other => Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("not a membership command: {other:?}"),
+            )),
         }
     }
 
-    /// Adds a broker, over a new directory the host makes: refused past
-    /// `MAX_BROKERS_PER_CLUSTER`, and where the host makes no directories.
-    fn add_broker(&mut self, now_ms: i64) -> Result<Reply, KafkaError> {
+    /// Adds a broker, over a new directory the host makes, on `rack` if given: refused past
+    /// `MAX_BROKERS_PER_CLUSTER`, where the host makes no directories, and for a rack name
+    /// `broker.rack` does not take.
+    fn add_broker(&mut self, now_ms: i64, rack: Option<String>) -> Result<Reply, KafkaError> {
+        let rack = match rack {
+            Some(name) => crate::config::broker_racks(&name, 1)
+                .map_err(|e| KafkaError::new(ErrorCode::InvalidRequest, format!("broker.rack: {e}")))?
+                .pop()
+                .flatten(),
+            None => None,
+        };
         let id = self.brokers.next_broker_id();
         if usize::try_from(id).map_or(true, |n| n >= MAX_BROKERS_PER_CLUSTER) {
             return Err(KafkaError::new(
@@ -40,7 +52,7 @@ impl Cluster {
         };
         let store = new_store(&super::layout::broker_dir(id as u32))
             .map_err(|e| KafkaError::new(ErrorCode::KafkaStorageError, format!("broker-{id}: {e}")))?;
-        let broker = self.brokers.add_broker(now_ms, store)?;
+        let broker = self.brokers.add_broker(now_ms, store, rack)?;
         // A new broker is a new process: it learns the topics' configs as a started one does.
         for state in self.topics.values() {
             self.brokers.set_topic_config(now_ms, &state.name, &state.config);

@@ -878,7 +878,9 @@ impl Cluster {
             Command::DeleteGroup { group } => self.delete_group(now_ms, group),
             produce @ Command::ProduceRecords { .. } => self.produce_records_asked(now_ms, produce),
             ask @ (Command::DescribeCluster | Command::DescribeMetadataLog { .. }) => self.describe(ask),
-            asked @ (Command::AddBroker | Command::RemoveBroker { .. }) => self.membership(now_ms, asked),
+            asked @ (Command::AddBroker { .. } | Command::RemoveBroker { .. }) => {
+                self.membership(now_ms, asked)
+            }
             Command::GetMetrics => Ok(Reply::Metrics(self.metrics(now_ms))),
             Command::InitProducerId => self.init_producer_id_asked(now_ms),
             txn @ (Command::InitTransactions { .. }

@@ -326,7 +326,8 @@ impl Controller {
             .filter(|&(&b, r)| b != broker && !r.fenced && !r.leaving)
             .map(|(&b, _)| b)
             .collect();
-        let moves = super::decommission::plan(self.partitions.values(), broker, &remaining)?;
+        let racks = self.broker_racks();
+        let moves = super::decommission::plan(self.partitions.values(), broker, &remaining, &racks)?;
         if let Some(registration) = self.brokers.get_mut(&broker).filter(|r| !r.leaving) {
             registration.leaving = true;
             self.append(MetadataRecord::BrokerLeaving { broker });

@@ -453,9 +453,13 @@ fn step(words: &[String], line_text: &str) -> Result<Action, String> {
             };
             request(Command::ListOffsets { topic, partition, timestamp_ms }, 4)
         }
-        "add" => match words.get(1).map(String::as_str) {
-            Some("broker") => request(Command::AddBroker, 2),
-            _ => Err("expected `add broker`".into()),
+        "add" => match (words.get(1).map(String::as_str), words.get(2).map(String::as_str)) {
+            (Some("broker"), Some("rack")) => {
+                let rack = words.get(3).ok_or("expected `add broker rack NAME`")?.clone();
+                request(Command::AddBroker { rack: Some(rack) }, 4)
+            }
+            (Some("broker"), _) => request(Command::AddBroker { rack: None }, 2),
+            _ => Err("expected `add broker` or `add broker rack NAME`".into()),
         },
         "remove" => request(Command::RemoveBroker { broker: broker(first, words)? }, 3),
         // `pause controller N` exactly: a reader's pause may say anything.
