@@ -107,6 +107,23 @@ pub(crate) enum ClusterCommand {
         #[arg(long, value_enum, default_value_t = Output::Text)]
         output: Output,
     },
+    /// Change a broker's dynamic configs, like kafka-configs --entity-type brokers --alter:
+    /// `leader.replication.throttled.rate` and `follower.replication.throttled.rate` (bytes/s),
+    /// on one broker or (--entity-default) as every broker's default.
+    AlterConfig {
+        /// The broker whose configs change.
+        #[arg(long, conflicts_with = "entity_default", required_unless_present = "entity_default")]
+        broker: Option<i32>,
+        /// Every broker's default instead of one broker's.
+        #[arg(long)]
+        entity_default: bool,
+        /// `name=value` to set (repeatable).
+        #[arg(long = "add-config", value_name = "NAME=VALUE")]
+        add: Vec<String>,
+        /// A config name to delete (repeatable): the broker falls back to the default.
+        #[arg(long = "delete-config", value_name = "NAME")]
+        delete: Vec<String>,
+    },
     /// Decommission a broker: each partition with a replica on it moves that replica to another
     /// broker, then the controller unregisters it and it stops (kite cluster describe shows it
     /// leaving until then).
@@ -245,6 +262,10 @@ pub(crate) fn cluster(
             (Command::DescribeMetadataLog { controller, from_offset, max_entries }, output)
         }
         ClusterCommand::AddBroker { rack, output } => (Command::AddBroker { rack }, output),
+        ClusterCommand::AlterConfig { broker, entity_default: _, add, delete } => {
+            let set = pairs(&add, "--add-config")?;
+            (Command::AlterBrokerConfig { broker, set, delete }, Output::Text)
+        }
         ClusterCommand::RemoveBroker { broker, output } => (Command::RemoveBroker { broker }, output),
         ClusterCommand::StopBroker { broker, output } => (Command::StopBroker { broker }, output),
         ClusterCommand::StartBroker { broker, output } => (Command::StartBroker { broker }, output),
@@ -279,6 +300,14 @@ pub(crate) fn cluster(
         }
         described @ Reply::ClusterDescribed { .. } => print_cluster(described, output, out),
         log @ Reply::MetadataLogDescribed { .. } => print_metadata_log(&log, output, out),
+        // kafka-configs' words.
+        Reply::BrokerConfigAltered { broker: Some(broker), .. } => {
+            writeln!(out, "Completed updating config for broker {broker}.").map_err(|e| e.to_string())
+        }
+        Reply::BrokerConfigAltered { broker: None, .. } => {
+            writeln!(out, "Completed updating default config for brokers in the cluster.")
+                .map_err(|e| e.to_string())
+        }
         other => Err(kafka_error(other)),
     }
 }

@@ -528,7 +528,8 @@ fn kite_events_prints_the_engine_events_as_they_happen() {
 /// the whole server every record, offset and replica is back, in each broker's own directory.
 /// Racks and broker configs given at start show in `kite cluster describe`, as kafka-configs
 /// and kafka-broker-api-versions would find them; a bad one stops `kite serve` before it opens
-/// anything, naming what was wrong. A broker added with `--rack` registers on it.
+/// anything, naming what was wrong. The throttle rates change while it runs (kafka-configs
+/// --entity-type brokers); a broker added with `--rack` registers on it.
 #[test]
 fn racks_and_broker_configs_given_at_start_are_described() {
     let data = TempDir::new("cli-racks");
@@ -550,6 +551,43 @@ fn racks_and_broker_configs_given_at_start_are_described() {
     assert!(
         described.contains("BrokerConfig: auto.leader.rebalance.enable=true\tSource: DEFAULT_CONFIG"),
         "{described}"
+    );
+    // kafka-configs --entity-type brokers --alter: a dynamic rate on broker 1 and as the default;
+    // a static config refused by name.
+    let alter = [
+        "cluster",
+        "alter-config",
+        "--broker",
+        "1",
+        "--add-config",
+        "leader.replication.throttled.rate=5000",
+    ];
+    assert_eq!(stdout(&kite(&server, &alter, None)), "Completed updating config for broker 1.\n");
+    let default = [
+        "cluster",
+        "alter-config",
+        "--entity-default",
+        "--add-config",
+        "follower.replication.throttled.rate=7000",
+    ];
+    let said = stdout(&kite(&server, &default, None));
+    assert_eq!(said, "Completed updating default config for brokers in the cluster.\n");
+    let described = stdout(&kite(&server, &["cluster", "describe"], None));
+    assert!(
+        described.contains(
+            "BrokerConfig: leader.replication.throttled.rate=5000\tSource: DYNAMIC_BROKER_CONFIG\tBroker: 1"
+        ) && described.contains(
+            "BrokerConfig: follower.replication.throttled.rate=7000\tSource: DYNAMIC_DEFAULT_BROKER_CONFIG"
+        ),
+        "{described}"
+    );
+    let fixed =
+        ["cluster", "alter-config", "--broker", "1", "--add-config", "auto.leader.rebalance.enable=false"];
+    let refused = kite(&server, &fixed, None);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && stderr.contains("Cannot update these configs dynamically"),
+        "{stderr}"
     );
     // A broker added on a rack (kite cluster add-broker --rack) registers with it.
     let added = stdout(&kite(&server, &["cluster", "add-broker", "--rack", "zone-b"], None));
