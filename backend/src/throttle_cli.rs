@@ -9,10 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use kite_backend::client::ApiClient;
 use kite_shared::api::{Command, ReassignmentTarget, Reply, TopicDescription};
-use kite_shared::config::{
-    FOLLOWER_REPLICATION_THROTTLED_RATE, LEADER_REPLICATION_THROTTLED_RATE, ThrottledReplicas,
-};
-use kite_shared::replication::quota::{ReplicaPairs, throttled_for_move};
+use kite_shared::config::{FOLLOWER_REPLICATION_THROTTLED_RATE, LEADER_REPLICATION_THROTTLED_RATE};
 
 use crate::cli::kafka_error;
 
@@ -26,33 +23,13 @@ pub(crate) fn set_throttle(
     plan: &[ReassignmentTarget],
     rate: u64,
 ) -> Result<String, String> {
-    // Per topic: (partition, broker) pairs of the replicas it has now, and of those being added.
-    let mut lists: BTreeMap<&str, (ReplicaPairs, ReplicaPairs)> = BTreeMap::new();
-    let mut brokers = BTreeSet::new();
-    for target in plan {
-        let Some(wanted) = &target.replicas else { continue };
-        let topic = topics.iter().find(|t| t.name == target.topic);
-        let partition = topic.and_then(|t| t.partitions.iter().find(|p| p.partition == target.partition));
-        let Some(now) = partition.map(|p| &p.replicas) else { continue };
-        let (leaders, followers) = lists.entry(target.topic.as_str()).or_default();
-        let (as_leaders, as_followers) = throttled_for_move(target.partition, now, wanted);
-        leaders.extend(as_leaders);
-        followers.extend(as_followers);
-        brokers.extend(now.iter().chain(wanted));
-    }
-    for broker in brokers {
-        let set = [LEADER_REPLICATION_THROTTLED_RATE, FOLLOWER_REPLICATION_THROTTLED_RATE]
-            .map(|name| (name.to_string(), rate.to_string()));
-        let command =
-            Command::AlterBrokerConfig { broker: Some(broker), set: set.into(), delete: Vec::new() };
-        expect_altered(connection.request(command)?)?;
-    }
-    for (topic, (leaders, followers)) in lists {
-        let set = BTreeMap::from([
-            (LEADER_REPLICAS.to_string(), ThrottledReplicas::Listed(leaders).describe()),
-            (FOLLOWER_REPLICAS.to_string(), ThrottledReplicas::Listed(followers).describe()),
-        ]);
-        let command = Command::AlterTopicConfig { name: topic.to_string(), set, delete: Vec::new() };
+    let moves = plan.iter().filter_map(|target| {
+        let wanted = target.replicas.as_deref()?;
+        let topic = topics.iter().find(|t| t.name == target.topic)?;
+        let now = &topic.partitions.iter().find(|p| p.partition == target.partition)?.replicas;
+        Some((target.topic.as_str(), target.partition, now.as_slice(), wanted))
+    });
+    for command in Command::throttle_moves(moves, rate) {
         expect_altered(connection.request(command)?)?;
     }
     Ok(format!(

@@ -681,6 +681,53 @@ pub enum Request {
 }
 
 impl Command {
+    /// What `kafka-reassign-partitions --execute --throttle RATE` sends before its moves, each
+    /// (topic, partition, replicas now, target replicas): both throttled rates on every broker a
+    /// move touches, then per topic its leader list (the moved partitions' current replicas) and
+    /// follower list (the replicas they gain). Kite's CLI and the partitions view send these.
+    pub fn throttle_moves<'a>(
+        moves: impl IntoIterator<Item = (&'a str, i32, &'a [i32], &'a [i32])>,
+        rate: u64,
+    ) -> Vec<Command> {
+        use crate::config::{
+            FOLLOWER_REPLICATION_THROTTLED_RATE, LEADER_REPLICATION_THROTTLED_RATE, ThrottledReplicas,
+        };
+        use crate::replication::quota::{ReplicaPairs, throttled_for_move};
+        let mut lists: BTreeMap<&str, (ReplicaPairs, ReplicaPairs)> = BTreeMap::new();
+        let mut brokers = std::collections::BTreeSet::new();
+        for (topic, partition, now, to) in moves {
+            let (leaders, followers) = lists.entry(topic).or_default();
+            let (as_leaders, as_followers) = throttled_for_move(partition, now, to);
+            leaders.extend(as_leaders);
+            followers.extend(as_followers);
+            brokers.extend(now.iter().chain(to).copied());
+        }
+        let rates = [LEADER_REPLICATION_THROTTLED_RATE, FOLLOWER_REPLICATION_THROTTLED_RATE];
+        let mut commands: Vec<Command> = brokers
+            .into_iter()
+            .map(|broker| Command::AlterBrokerConfig {
+                broker: Some(broker),
+                set: rates.iter().map(|name| (name.to_string(), rate.to_string())).collect(),
+                delete: Vec::new(),
+            })
+            .collect();
+        commands.extend(lists.into_iter().map(|(topic, (leaders, followers))| Command::AlterTopicConfig {
+            name: topic.to_string(),
+            set: BTreeMap::from([
+                (
+                    "leader.replication.throttled.replicas".to_string(),
+                    ThrottledReplicas::Listed(leaders).describe(),
+                ),
+                (
+                    "follower.replication.throttled.replicas".to_string(),
+                    ThrottledReplicas::Listed(followers).describe(),
+                ),
+            ]),
+            delete: Vec::new(),
+        }));
+        commands
+    }
+
     /// A `produce` of one text record `value` with key `key` to `topic`, at `partition` or where
     /// the default partitioner puts it, and the API's defaults for the rest (string serializers,
     /// acks=all, no headers, the host's time): what a test, a benchmark or the simulator sends.
@@ -2261,6 +2308,29 @@ mod tests {
                 .into(),
             }
         );
+    }
+
+    #[test]
+    fn a_throttle_for_moves_sets_the_rates_on_every_broker_touched_and_each_topics_lists() {
+        let now = [0, 1, 2];
+        let commands =
+            Command::throttle_moves([("t", 0, &now[..], &[3, 1, 2][..]), ("t", 1, &now[..], &now[..])], 500);
+        let brokers: Vec<Option<i32>> = commands
+            .iter()
+            .filter_map(|c| match c {
+                Command::AlterBrokerConfig { broker, set, .. } if set.values().all(|v| v == "500") => {
+                    Some(*broker)
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(brokers, [Some(0), Some(1), Some(2), Some(3)]);
+        let Some(Command::AlterTopicConfig { name, set, .. }) = commands.last() else {
+            panic!("{commands:?}")
+        };
+        assert_eq!(name, "t");
+        assert_eq!(set["leader.replication.throttled.replicas"], "0:0,0:1,0:2,1:0,1:1,1:2");
+        assert_eq!(set["follower.replication.throttled.replicas"], "0:3");
     }
 
     #[test]

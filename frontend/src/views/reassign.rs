@@ -9,7 +9,6 @@ use kite_shared::api::{Command, PartitionRef, ReassignmentTarget, TopicDescripti
 use kite_shared::config::{
     ElectionType, FOLLOWER_REPLICATION_THROTTLED_RATE, LEADER_REPLICATION_THROTTLED_RATE, ThrottledReplicas,
 };
-use kite_shared::replication::quota::throttled_for_move;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -175,20 +174,9 @@ const FOLLOWER_REPLICAS: &str = "follower.replication.throttled.replicas";
 /// What `kafka-reassign-partitions --execute --throttle` sets before a move of `partition` from
 /// `now` to `to`: both rates on every broker the move touches, and the topic's throttled replicas.
 fn throttle(send: &Callback<Command>, topic: &str, partition: i32, (now, to): (&[i32], &[i32]), rate: u64) {
-    let mut brokers: Vec<i32> = now.iter().chain(to).copied().collect();
-    brokers.sort_unstable();
-    brokers.dedup();
-    for broker in brokers {
-        let set = [LEADER_REPLICATION_THROTTLED_RATE, FOLLOWER_REPLICATION_THROTTLED_RATE]
-            .map(|name| (name.to_string(), rate.to_string()));
-        send.emit(Command::AlterBrokerConfig { broker: Some(broker), set: set.into(), delete: Vec::new() });
+    for command in Command::throttle_moves([(topic, partition, now, to)], rate) {
+        send.emit(command);
     }
-    let (leaders, followers) = throttled_for_move(partition, now, to);
-    let set = [
-        (LEADER_REPLICAS.to_string(), ThrottledReplicas::Listed(leaders).describe()),
-        (FOLLOWER_REPLICAS.to_string(), ThrottledReplicas::Listed(followers).describe()),
-    ];
-    send.emit(Command::AlterTopicConfig { name: topic.to_string(), set: set.into(), delete: Vec::new() });
 }
 
 /// What `kafka-reassign-partitions --verify` clears once the moves are done: the topic's
