@@ -508,6 +508,17 @@ pub enum Command {
     },
     /// The engine's counters and gauges.
     GetMetrics,
+    /// A request to Kite Connect's REST API (Kafka Connect's: `GET /connectors`,
+    /// `POST /connectors`, `GET /connectors/{name}/status`, …), answered with `connect`.
+    Connect {
+        /// `GET`, `POST`, `PUT` or `DELETE`.
+        method: String,
+        /// The path as Kafka Connect's (what follows `/connect` on `kite serve`), query included.
+        path: String,
+        /// The JSON body of a `POST` or `PUT`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        body: Option<serde_json::Value>,
+    },
     /// The protocol inspector: the last requests Kafka clients sent to the brokers' listeners,
     /// newer than exchange `after`, each with its response, decoded field by field beside its
     /// bytes (at most `MAX_INSPECTED_EXCHANGES_PER_REPLY`, the newest). Answered with
@@ -1952,6 +1963,14 @@ pub enum Reply {
         steps: Vec<StepReport>,
         /// Whether the script has played to its end.
         finished: bool,
+    },
+    /// Kite Connect's answer to `connect`: Kafka Connect's HTTP status and JSON body.
+    Connect {
+        /// The HTTP status (an error's is its `error_code` too).
+        status: u16,
+        /// The body; none for 202 and 204.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        body: Option<serde_json::Value>,
     },
     /// `dump_record`'s answer.
     RecordDumped {

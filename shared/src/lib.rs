@@ -18,6 +18,7 @@ pub mod avro;
 pub mod cluster;
 pub mod code;
 pub mod config;
+pub mod connect;
 pub mod error;
 pub mod group;
 pub mod host;

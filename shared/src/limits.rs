@@ -171,3 +171,34 @@ pub const MAX_LISTED_PER_KAFKA_CLIENT: usize = 16;
 
 /// Kafka connections `describe_cluster` lists at once; more are served but not listed.
 pub const MAX_LISTED_KAFKA_CLIENTS: usize = 1_024;
+
+/// Connectors one Kite Connect worker runs (each sink task is a consumer the engine runs).
+pub const MAX_CONNECTORS: usize = 32;
+
+/// A connector's `tasks.max` at most.
+pub const MAX_CONNECTOR_TASKS: usize = 8;
+
+/// A connector's config, every key and value together, in bytes (Kafka's configs are a few
+/// hundred bytes; this is what a POST or a `connect-configs` record may carry).
+pub const MAX_CONNECTOR_CONFIG_BYTES: usize = 64 * 1024;
+
+/// A connector's name, in characters.
+pub const MAX_CONNECTOR_NAME_CHARS: usize = 200;
+
+/// A file connector's `file` path, in characters.
+pub const MAX_CONNECT_PATH_CHARS: usize = 255;
+
+/// The most a file a sink writes (or a reader uploads) may hold, in bytes: a sink stops there,
+/// failed, rather than fill the disk or the tab's memory.
+pub const MAX_CONNECT_FILE_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// Bytes a source task reads from its file in one poll; also the longest line it can cut (a
+/// longer one fails the task, by name).
+pub const MAX_SOURCE_READ_BYTES: usize = 512 * 1024;
+
+/// A source's `batch.size` at most: the lines one poll produces.
+pub const MAX_SOURCE_BATCH_RECORDS: usize = MAX_PRODUCE_BATCH_RECORDS;
+
+/// Records of one internal topic (`connect-configs`, `connect-offsets`) a starting worker reads
+/// back; past them it reads no more and says so (compaction keeps them far smaller).
+pub const MAX_CONNECT_RESTORE_RECORDS: usize = 100_000;

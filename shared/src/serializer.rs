@@ -145,7 +145,7 @@ pub fn canonical_uuid(text: &str) -> Option<String> {
 }
 
 /// Hex bytes, with optional spaces: how the UI writes raw bytes for `ByteArraySerializer`.
-fn parse_hex(text: &str) -> Option<Vec<u8>> {
+pub fn parse_hex(text: &str) -> Option<Vec<u8>> {
     let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
     if !digits.len().is_multiple_of(2) {
         return None;

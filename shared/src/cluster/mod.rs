@@ -246,6 +246,9 @@ pub struct Cluster {
     new_broker_stores: Option<layout::NewBrokerStore>,
     /// The Kafka listeners the host opened for brokers added while it ran.
     kafka_listeners_added: Vec<AdvertisedBroker>,
+    /// Kite Connect's worker, a client of this cluster stepped from its tick (taken out while it
+    /// runs, so it can ask the cluster as any client does).
+    connect: Option<Box<crate::connect::Worker>>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -502,6 +505,7 @@ impl Cluster {
             kafka_exchanges: Default::default(),
             new_broker_stores: None,
             kafka_listeners_added: Vec::new(),
+            connect: Some(Box::default()),
         }
     }
 
@@ -727,8 +731,53 @@ impl Cluster {
         self.load_group_partitions(now_ms);
         self.tick_groups(now_ms);
         self.tick_transactions(now_ms);
+        self.tick_connect(now_ms);
         self.collect_events();
         problems
+    }
+
+    /// Steps Kite Connect's worker (nothing to do until a connector exists).
+    fn tick_connect(&mut self, now_ms: i64) {
+        if let Some(mut worker) = self.connect.take() {
+            worker.tick(self, now_ms);
+            self.connect = Some(worker);
+        }
+    }
+
+    /// Kite Connect's worker, for the host to give it files and a worker id.
+    pub fn connect_worker(&mut self) -> &mut crate::connect::Worker {
+        self.connect.get_or_insert_with(Box::default)
+    }
+
+    /// The cluster's id (`cluster.id`).
+    pub fn cluster_id(&self) -> &str {
+        &self.cluster_id
+    }
+
+    /// Kite Connect's worker process dies and a new one starts (`Worker::crash`).
+    pub fn crash_connect_worker(&mut self, now_ms: i64) {
+        if let Some(mut worker) = self.connect.take() {
+            worker.crash(self, now_ms);
+            self.connect = Some(worker);
+        }
+    }
+
+    /// How many partitions a topic has; `None` when there is no such topic.
+    pub fn topic_partition_count(&self, name: &str) -> Option<i32> {
+        self.topics.get(name).map(|t| t.partitions)
+    }
+
+    fn connect_asked(
+        &mut self,
+        now_ms: i64,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Reply {
+        let mut worker = self.connect.take().unwrap_or_default();
+        let answer = crate::connect::rest::handle(&mut worker, self, now_ms, method, path, body);
+        self.connect = Some(worker);
+        Reply::Connect { status: answer.status, body: answer.body }
     }
 
     /// `topics` from a file written before topic ids, each given one, stored before any log opens:
@@ -882,6 +931,7 @@ impl Cluster {
                 self.membership(now_ms, asked)
             }
             Command::GetMetrics => Ok(Reply::Metrics(self.metrics(now_ms))),
+            Command::Connect { method, path, body } => Ok(self.connect_asked(now_ms, &method, &path, body)),
             Command::InitProducerId => self.init_producer_id_asked(now_ms),
             txn @ (Command::InitTransactions { .. }
             | Command::EndTransaction { .. }

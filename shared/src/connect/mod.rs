@@ -1,0 +1,13 @@
+//! Kite Connect: Kafka Connect's model inside the engine — a worker that is a client of the
+//! cluster, connectors split into tasks, Kafka Connect's internal topics and REST API, the
+//! converters, and the file connectors. docs/connect.md.
+
+pub mod converter;
+pub mod file_stream;
+pub mod files;
+pub mod plugins;
+pub mod rest;
+pub mod storage;
+pub mod worker;
+
+pub use worker::Worker;

@@ -1,0 +1,407 @@
+//! The connector plugins Kite Connect has, and their configs: what a connector's config must
+//! hold, its defaults, and what `PUT /connector-plugins/{plugin}/config/validate` answers.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::converter::Converter;
+use super::files::check_path;
+use crate::limits::{MAX_CONNECTOR_TASKS, MAX_SOURCE_BATCH_RECORDS};
+
+/// The Kafka version Kite's plugins report (`GET /connector-plugins`): the one whose Connect
+/// Kite follows.
+pub const PLUGIN_VERSION: &str = "3.9.0";
+
+/// A source connector brings data into Kafka, a sink connector takes it out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectorType {
+    /// Reads from a system, produces to topics.
+    Source,
+    /// Consumes from topics, writes to a system.
+    Sink,
+}
+
+/// A connector class Kite has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plugin {
+    /// `FileStreamSourceConnector`: each new line of a file becomes a record.
+    FileStreamSource,
+    /// `FileStreamSinkConnector`: each record's value is appended to a file as a line.
+    FileStreamSink,
+}
+
+impl Plugin {
+    /// Every plugin, as `GET /connector-plugins` lists them.
+    pub const ALL: [Plugin; 2] = [Plugin::FileStreamSink, Plugin::FileStreamSource];
+
+    /// Its Java class name, as Kafka's own.
+    pub fn class(self) -> &'static str {
+        match self {
+            Plugin::FileStreamSource => "org.apache.kafka.connect.file.FileStreamSourceConnector",
+            Plugin::FileStreamSink => "org.apache.kafka.connect.file.FileStreamSinkConnector",
+        }
+    }
+
+    /// Source or sink.
+    pub fn kind(self) -> ConnectorType {
+        match self {
+            Plugin::FileStreamSource => ConnectorType::Source,
+            Plugin::FileStreamSink => ConnectorType::Sink,
+        }
+    }
+
+    /// The plugin a `connector.class` names: its class name, its simple name, or that without
+    /// `Connector` (Kafka's aliases).
+    pub fn find(name: &str) -> Option<Plugin> {
+        let name = name.trim();
+        Plugin::ALL.into_iter().find(|plugin| {
+            let class = plugin.class();
+            let simple = class.rsplit('.').next().unwrap_or(class);
+            name == class || name == simple || Some(name) == simple.strip_suffix("Connector")
+        })
+    }
+}
+
+/// A connector's config, checked: what its tasks run with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConnectorConfig {
+    /// `name`.
+    pub name: String,
+    /// `connector.class`.
+    pub plugin: Plugin,
+    /// `tasks.max` (1 by default, at most `MAX_CONNECTOR_TASKS`).
+    pub tasks_max: usize,
+    /// `key.converter` and its settings.
+    pub key_converter: Converter,
+    /// `value.converter` and its settings.
+    pub value_converter: Converter,
+    /// `file`: the file read or written, inside the connect directory.
+    pub file: String,
+    /// A source's `topic`.
+    pub topic: Option<String>,
+    /// A sink's `topics`.
+    pub topics: Vec<String>,
+    /// A source's `batch.size`: the most lines one poll reads (2,000 by default).
+    pub batch_size: usize,
+}
+
+/// One config's definition, as `config/validate` shows it.
+#[derive(Clone, Copy, Debug)]
+struct Definition {
+    name: &'static str,
+    kind: &'static str,
+    required: bool,
+    default: Option<&'static str>,
+    importance: &'static str,
+    documentation: &'static str,
+    group: Option<&'static str>,
+    display_name: &'static str,
+}
+
+const fn common(
+    name: &'static str,
+    kind: &'static str,
+    default: Option<&'static str>,
+    documentation: &'static str,
+    display_name: &'static str,
+) -> Definition {
+    Definition {
+        name,
+        kind,
+        required: default.is_none(),
+        default,
+        importance: "HIGH",
+        documentation,
+        group: Some("Common"),
+        display_name,
+    }
+}
+
+const COMMON: [Definition; 5] = [
+    common("name", "STRING", None, "Globally unique name to use for this connector.", "Connector name"),
+    common(
+        "connector.class",
+        "STRING",
+        None,
+        "Name or alias of the class for this connector.",
+        "Connector class",
+    ),
+    common("tasks.max", "INT", Some("1"), "Maximum number of tasks to use for this connector.", "Tasks max"),
+    common(
+        "key.converter",
+        "CLASS",
+        Some(""),
+        "Converter class used to convert between Kafka Connect format and the serialized form that is written to Kafka.",
+        "Key converter class",
+    ),
+    common(
+        "value.converter",
+        "CLASS",
+        Some(""),
+        "Converter class used to convert between Kafka Connect format and the serialized form that is written to Kafka.",
+        "Value converter class",
+    ),
+];
+
+const SINK_TOPICS: Definition =
+    common("topics", "LIST", None, "List of topics to consume, separated by commas", "Topics");
+
+const FILE: Definition = Definition {
+    name: "file",
+    kind: "STRING",
+    required: true,
+    default: None,
+    importance: "HIGH",
+    documentation: "Source filename (Kite: inside the connect directory; Kafka would read standard input without one).",
+    group: None,
+    display_name: "file",
+};
+
+const TOPIC: Definition = Definition {
+    name: "topic",
+    kind: "STRING",
+    required: true,
+    default: None,
+    importance: "HIGH",
+    documentation: "The topic to publish data to",
+    group: None,
+    display_name: "topic",
+};
+
+const BATCH_SIZE: Definition = Definition {
+    name: "batch.size",
+    kind: "INT",
+    required: false,
+    default: Some("2000"),
+    importance: "LOW",
+    documentation: "The maximum number of records the source task can read from the file each time it is polled",
+    group: None,
+    display_name: "batch.size",
+};
+
+fn definitions(plugin: Plugin) -> Vec<Definition> {
+    let mut all = COMMON.to_vec();
+    match plugin {
+        Plugin::FileStreamSource => all.extend([FILE, TOPIC, BATCH_SIZE]),
+        Plugin::FileStreamSink => {
+            all.push(SINK_TOPICS);
+            all.push(Definition { documentation: "Destination filename (Kite: inside the connect directory; Kafka would write standard output without one).", ..FILE });
+        }
+    }
+    all
+}
+
+/// Each config's errors, by name (every definition has an entry, most empty).
+pub type ConfigErrors = BTreeMap<String, Vec<String>>;
+
+/// Checks a connector's config for `plugin`: every definition's errors, then the config when
+/// there are none.
+fn check(plugin: Plugin, config: &BTreeMap<String, String>) -> (ConfigErrors, Option<ConnectorConfig>) {
+    let mut errors: ConfigErrors =
+        definitions(plugin).iter().map(|d| (d.name.to_string(), Vec::new())).collect();
+    let mut refuse = |name: &str, message: String| errors.entry(name.to_string()).or_default().push(message);
+    for d in definitions(plugin) {
+        if d.required && config.get(d.name).is_none_or(|v| v.trim().is_empty()) {
+            refuse(
+                d.name,
+                format!("Missing required configuration \"{}\" which has no default value.", d.name),
+            );
+        }
+    }
+    let int = |name: &str, default: usize, max: usize, refuse: &mut dyn FnMut(&str, String)| -> usize {
+        match config.get(name).map(|v| v.trim().parse::<usize>()) {
+            None => default,
+            Some(Ok(n)) if (1..=max).contains(&n) => n,
+            Some(_) => {
+                refuse(
+                    name,
+                    format!(
+                        "Invalid value {} for configuration {name}: Value must be an integer from 1 to {max}",
+                        config[name]
+                    ),
+                );
+                default
+            }
+        }
+    };
+    let tasks_max = int("tasks.max", 1, MAX_CONNECTOR_TASKS, &mut refuse);
+    let batch_size = int("batch.size", 2000, MAX_SOURCE_BATCH_RECORDS, &mut refuse);
+    let mut converter = |which: &str| {
+        Converter::from_config(config, which).unwrap_or_else(|e| {
+            refuse(which, e);
+            Converter::String
+        })
+    };
+    let (key_converter, value_converter) = (converter("key.converter"), converter("value.converter"));
+    let file = config.get("file").map(|f| f.trim().to_string()).unwrap_or_default();
+    if let (false, Err(e)) = (file.is_empty(), check_path(&file)) {
+        refuse("file", e);
+    }
+    let topics: Vec<String> = config
+        .get("topics")
+        .map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect())
+        .unwrap_or_default();
+    for topic in topics.iter().chain(config.get("topic")) {
+        if let Err(e) = crate::topic::validate_name(topic.trim()) {
+            refuse(if plugin == Plugin::FileStreamSource { "topic" } else { "topics" }, e.message);
+        }
+    }
+    if errors.values().any(|e| !e.is_empty()) {
+        return (errors, None);
+    }
+    let checked = ConnectorConfig {
+        name: config.get("name").cloned().unwrap_or_default(),
+        plugin,
+        tasks_max,
+        key_converter,
+        value_converter,
+        file,
+        topic: config.get("topic").map(|t| t.trim().to_string()),
+        topics,
+        batch_size,
+    };
+    (errors, Some(checked))
+}
+
+/// A connector's config checked whole: the config, or every error in Kafka's words (the
+/// message a create or an update is refused with).
+pub fn parse(config: &BTreeMap<String, String>) -> Result<ConnectorConfig, String> {
+    let class = config.get("connector.class").map(String::as_str).unwrap_or("");
+    if class.trim().is_empty() {
+        return Err(format!("Connector config {} contains no connector type", java_map(config)));
+    }
+    let Some(plugin) = Plugin::find(class) else {
+        return Err(unknown_class(class));
+    };
+    let (errors, checked) = check(plugin, config);
+    checked.ok_or_else(|| {
+        let all: Vec<&String> = errors.values().flatten().collect();
+        let lines: Vec<&str> = all.iter().map(|e| e.as_str()).collect();
+        format!(
+            "Connector configuration is invalid and contains the following {} error(s):\n{}\nYou can also find the above list of errors at the endpoint `/connector-plugins/{{connectorType}}/config/validate`",
+            all.len(),
+            lines.join("\n")
+        )
+    })
+}
+
+/// Kafka's words for a `connector.class` it has no plugin for.
+pub fn unknown_class(class: &str) -> String {
+    let known: Vec<&str> = Plugin::ALL.iter().map(|p| p.class()).collect();
+    format!(
+        "Failed to find any class that implements Connector and which name matches {class}, available connectors are: {}",
+        known.join(", ")
+    )
+}
+
+/// A map as Java's `Map.toString` prints it (`{a=1, b=2}`), as Kafka's messages show configs.
+fn java_map(config: &BTreeMap<String, String>) -> String {
+    let pairs: Vec<String> = config.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{{{}}}", pairs.join(", "))
+}
+
+/// `PUT /connector-plugins/{plugin}/config/validate`'s answer (Kafka's `ConfigInfos`).
+pub fn validate(plugin: Plugin, config: &BTreeMap<String, String>) -> serde_json::Value {
+    let (errors, _) = check(plugin, config);
+    let configs: Vec<serde_json::Value> = definitions(plugin)
+        .iter()
+        .enumerate()
+        .map(|(order, d)| {
+            let value = config.get(d.name).cloned().or(d.default.map(String::from).filter(|v| !v.is_empty()));
+            serde_json::json!({
+                "definition": {
+                    "name": d.name,
+                    "type": d.kind,
+                    "required": d.required,
+                    "default_value": d.default,
+                    "importance": d.importance,
+                    "documentation": d.documentation,
+                    "group": d.group,
+                    "width": "NONE",
+                    "display_name": d.display_name,
+                    "dependents": [],
+                    "order": order as i32 + 1,
+                },
+                "value": {
+                    "name": d.name,
+                    "value": value,
+                    "recommended_values": [],
+                    "errors": errors.get(d.name).cloned().unwrap_or_default(),
+                    "visible": true,
+                },
+            })
+        })
+        .collect();
+    let groups: Vec<&str> = ["Common"].into_iter().collect();
+    serde_json::json!({
+        "name": plugin.class(),
+        "error_count": errors.values().map(Vec::len).sum::<usize>(),
+        "groups": groups,
+        "configs": configs,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    /// Kafka's quickstart's `connect-file-source.properties`, as it is.
+    #[test]
+    fn the_quickstarts_source_config_is_accepted() {
+        let source = parse(&config(&[
+            ("name", "local-file-source"),
+            ("connector.class", "FileStreamSource"),
+            ("tasks.max", "1"),
+            ("file", "test.txt"),
+            ("topic", "connect-test"),
+        ]))
+        .unwrap();
+        assert_eq!(source.plugin, Plugin::FileStreamSource);
+        assert_eq!((source.batch_size, source.topic.as_deref()), (2000, Some("connect-test")));
+        assert_eq!(source.value_converter, Converter::Json { schemas_enable: true });
+    }
+
+    #[test]
+    fn every_error_is_listed_in_kafkas_words() {
+        let refused = parse(&config(&[
+            ("name", "x"),
+            ("connector.class", "FileStreamSink"),
+            ("tasks.max", "0"),
+            ("file", "/etc/passwd"),
+        ]))
+        .unwrap_err();
+        assert!(
+            refused.starts_with("Connector configuration is invalid and contains the following 3 error(s):"),
+            "{refused}"
+        );
+        assert!(refused.contains("Missing required configuration \"topics\""), "{refused}");
+        assert!(refused.contains("Invalid value 0 for configuration tasks.max"), "{refused}");
+        assert!(refused.contains("not a file inside the connect directory"), "{refused}");
+        assert!(parse(&config(&[("name", "x")])).unwrap_err().contains("contains no connector type"));
+        assert!(
+            parse(&config(&[("connector.class", "JdbcSink")]))
+                .unwrap_err()
+                .contains("available connectors are")
+        );
+        let answer = validate(Plugin::FileStreamSink, &config(&[("topics", "a,,b")]));
+        assert_eq!(answer["error_count"], 2, "{answer}");
+    }
+
+    #[test]
+    fn a_plugin_is_found_by_class_simple_name_or_alias() {
+        for name in [
+            "org.apache.kafka.connect.file.FileStreamSinkConnector",
+            "FileStreamSinkConnector",
+            "FileStreamSink",
+        ] {
+            assert_eq!(Plugin::find(name), Some(Plugin::FileStreamSink));
+        }
+        assert_eq!(Plugin::find("FileStream"), None);
+    }
+}

@@ -1,0 +1,967 @@
+//! The Connect worker: a client of the cluster, as Kafka Connect's distributed worker is. It
+//! keeps connectors' configs, task configs and target states in `connect-configs`, source
+//! offsets in `connect-offsets` and states in `connect-status` (Kafka Connect's keys and JSON),
+//! reads them back when it starts, and runs each task through the engine's own producer and
+//! consumer-group paths (`Cluster::handle`), never around them. One worker per cluster; the
+//! host steps it from the cluster's tick.
+
+use std::collections::BTreeMap;
+
+use super::converter::Converter;
+use super::file_stream::{self, Lines};
+use super::files::{ConnectFiles, MemoryFiles};
+use super::plugins::{self, ConnectorConfig, ConnectorType, Plugin};
+use super::storage::{
+    self, CONFIG_TOPIC, ConfigRecord, OFFSET_TOPIC, OFFSET_TOPIC_PARTITIONS, STATUS_TOPIC,
+    STATUS_TOPIC_PARTITIONS, State, TargetState,
+};
+use crate::api::{Command, Reply};
+use crate::cluster::Cluster;
+use crate::limits::{MAX_CONNECT_RESTORE_RECORDS, MAX_FETCH_RECORDS, MAX_SOURCE_READ_BYTES};
+use crate::serializer::SerializerKind;
+
+/// How often (ms of the host's clock) tasks poll: a source reads its file, a sink its topics.
+pub const CONNECT_POLL_INTERVAL_MS: i64 = 100;
+/// `offset.flush.interval.ms` as Kafka's `connect-distributed.properties` and
+/// `connect-standalone.properties` set it (the code's default is 60,000): how often a source's
+/// offsets and a sink's consumer positions are committed.
+pub const OFFSET_FLUSH_INTERVAL_MS: i64 = 10_000;
+/// Kafka's `max.poll.records` default: the records one sink poll takes at most.
+pub const SINK_MAX_POLL_RECORDS: u32 = 500;
+/// The worker's generation in its group, as its status records carry it: Kite runs one worker.
+const GENERATION: i32 = 1;
+/// The worker id a host that names none is shown as.
+pub const DEFAULT_WORKER_ID: &str = "kite:8083";
+
+/// Whether the worker knows its internal topics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Not looked yet (a worker just started).
+    Unknown,
+    /// No `connect-configs`: nothing to run until a connector is created.
+    Absent,
+    /// Its topics exist and were read back.
+    Ready,
+}
+
+/// A connector, as the worker runs it.
+#[derive(Debug)]
+struct Connector {
+    config: BTreeMap<String, String>,
+    target: TargetState,
+    state: State,
+    trace: Option<String>,
+    tasks: Vec<Task>,
+    /// When its tasks last committed offsets (ms).
+    last_flush_ms: i64,
+}
+
+/// A task and where it is.
+#[derive(Debug)]
+struct Task {
+    config: BTreeMap<String, String>,
+    state: State,
+    trace: Option<String>,
+    run: Run,
+}
+
+/// What a running task holds.
+#[derive(Debug)]
+enum Run {
+    /// Not started (or stopped).
+    Idle,
+    /// A source: the next byte to read, and the position its last offset commit wrote.
+    Source { position: u64, committed: u64 },
+    /// A sink: the consumer it reads with (a member of `connect-<name>`), and whether it wrote
+    /// anything since its last commit.
+    Sink { consumer: u32, written: bool },
+}
+
+/// Records a task moved, for the Connect view and the benchmarks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TaskCounts {
+    /// Lines a source produced, or records a sink wrote.
+    pub records: u64,
+}
+
+/// The Connect worker.
+pub struct Worker {
+    worker_id: String,
+    files: Box<dyn ConnectFiles + Send>,
+    phase: Phase,
+    connectors: BTreeMap<String, Connector>,
+    /// `task-<name>-<n>` records read since the connector's last `commit-<name>`.
+    pending_tasks: BTreeMap<String, BTreeMap<usize, BTreeMap<String, String>>>,
+    /// Source offsets as `connect-offsets` holds them: (connector, source partition) → offset.
+    offsets: BTreeMap<(String, String), serde_json::Value>,
+    /// Consumers of tasks stopped, to close at the next step.
+    closing: Vec<u32>,
+    /// Records moved, by (connector, task).
+    counts: BTreeMap<(String, usize), TaskCounts>,
+    /// What went wrong reading the internal topics back (a record a client wrote there that
+    /// does not parse), newest last, at most `MAX_PROBLEMS_KEPT`.
+    problems: Vec<String>,
+    next_poll_ms: i64,
+}
+
+const MAX_PROBLEMS_KEPT: usize = 32;
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("phase", &self.phase)
+            .field("connectors", &self.connectors)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Worker {
+    fn default() -> Worker {
+        Worker {
+            worker_id: DEFAULT_WORKER_ID.to_string(),
+            files: Box::new(MemoryFiles::default()),
+            phase: Phase::Unknown,
+            connectors: BTreeMap::new(),
+            pending_tasks: BTreeMap::new(),
+            offsets: BTreeMap::new(),
+            closing: Vec::new(),
+            counts: BTreeMap::new(),
+            problems: Vec::new(),
+            next_poll_ms: i64::MIN,
+        }
+    }
+}
+
+/// A refusal, as Kafka Connect's REST API answers it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectError {
+    /// The HTTP status (and `error_code`).
+    pub status: u16,
+    /// Kafka Connect's message.
+    pub message: String,
+}
+
+impl ConnectError {
+    pub(super) fn new(status: u16, message: impl Into<String>) -> ConnectError {
+        ConnectError { status, message: message.into() }
+    }
+
+    fn not_found(name: &str) -> ConnectError {
+        ConnectError::new(404, format!("Connector {name} not found"))
+    }
+}
+
+impl Worker {
+    /// The worker id its status records and REST answers carry (a host's `host:port`).
+    pub fn set_worker_id(&mut self, worker_id: String) {
+        self.worker_id = worker_id;
+    }
+
+    /// Where the file connectors read and write.
+    pub fn set_files(&mut self, files: Box<dyn ConnectFiles + Send>) {
+        self.files = files;
+    }
+
+    /// The files the connectors read and write.
+    pub fn files(&mut self) -> &mut dyn ConnectFiles {
+        self.files.as_mut()
+    }
+
+    /// Problems met reading the internal topics back, newest last.
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
+
+    /// The worker's process dies: its sink consumers vanish without a word (their group notices
+    /// when their sessions time out), nothing is committed, and a new worker with the same id and
+    /// files starts, reading its connectors and offsets back from the internal topics.
+    pub fn crash(&mut self, cluster: &mut Cluster, now_ms: i64) {
+        let consumers: Vec<u32> =
+            self.connectors.values().flat_map(|c| c.tasks.iter().filter_map(Task::consumer)).collect();
+        for consumer in consumers {
+            cluster.handle(now_ms, Command::CrashConsumer { consumer });
+        }
+        let files = std::mem::replace(&mut self.files, Box::new(MemoryFiles::default()));
+        *self = Worker { worker_id: std::mem::take(&mut self.worker_id), files, ..Worker::default() };
+    }
+
+    /// Records a task moved so far.
+    pub fn counts(&self, connector: &str, task: usize) -> TaskCounts {
+        self.counts.get(&(connector.to_string(), task)).copied().unwrap_or_default()
+    }
+
+    /// One step: reads the internal topics back the first time, starts what should run, polls
+    /// every running task once each `CONNECT_POLL_INTERVAL_MS`, and commits offsets each
+    /// `OFFSET_FLUSH_INTERVAL_MS`.
+    pub fn tick(&mut self, cluster: &mut Cluster, now_ms: i64) {
+        if self.phase == Phase::Unknown {
+            self.open(cluster, now_ms);
+        }
+        if self.phase != Phase::Ready || now_ms < self.next_poll_ms {
+            return;
+        }
+        self.next_poll_ms = now_ms + CONNECT_POLL_INTERVAL_MS;
+        self.settle(cluster, now_ms);
+        let names: Vec<String> = self.connectors.keys().cloned().collect();
+        for name in names {
+            self.poll_connector(cluster, now_ms, &name);
+        }
+    }
+
+    /// Reads `connect-configs` and `connect-offsets` back, when they exist.
+    fn open(&mut self, cluster: &mut Cluster, now_ms: i64) {
+        if cluster.topic_partition_count(CONFIG_TOPIC).is_none() {
+            self.phase = Phase::Absent;
+            return;
+        }
+        for (key, value) in self.read_back(cluster, now_ms, CONFIG_TOPIC) {
+            match ConfigRecord::parse(&key, value.as_deref()) {
+                Ok(Some(record)) => self.apply(record),
+                Ok(None) => {}
+                Err(problem) => self.problem(problem),
+            }
+        }
+        for (key, value) in self.read_back(cluster, now_ms, OFFSET_TOPIC) {
+            match storage::parse_offset_key(&key) {
+                Ok((connector, partition)) => {
+                    let at = (connector, partition.to_string());
+                    match value.and_then(|v| serde_json::from_str(&v).ok()) {
+                        Some(offset) => self.offsets.insert(at, offset),
+                        None => self.offsets.remove(&at),
+                    };
+                }
+                Err(problem) => self.problem(problem),
+            }
+        }
+        self.phase = Phase::Ready;
+    }
+
+    fn problem(&mut self, problem: String) {
+        if self.problems.len() == MAX_PROBLEMS_KEPT {
+            self.problems.remove(0);
+        }
+        self.problems.push(problem);
+    }
+
+    /// Every record of an internal topic, partition by partition, as (key, value) text.
+    fn read_back(
+        &mut self,
+        cluster: &mut Cluster,
+        now_ms: i64,
+        topic: &str,
+    ) -> Vec<(String, Option<String>)> {
+        let mut records = Vec::new();
+        for partition in 0..cluster.topic_partition_count(topic).unwrap_or(0) {
+            let mut offset = 0;
+            loop {
+                let fetch = Command::Fetch {
+                    topic: topic.to_string(),
+                    partition,
+                    offset,
+                    max_records: MAX_FETCH_RECORDS,
+                    key_deserializer: SerializerKind::String,
+                    value_deserializer: SerializerKind::String,
+                    isolation_level: Default::default(),
+                };
+                let Reply::Records { records: read, log_start_offset, log_end_offset, .. } =
+                    cluster.handle(now_ms, fetch)
+                else {
+                    break;
+                };
+                if read.is_empty() && offset < log_start_offset {
+                    offset = log_start_offset;
+                    continue;
+                }
+                let Some(last) = read.last().map(|r| r.offset) else { break };
+                records.extend(read.into_iter().filter_map(|r| Some((r.key?, r.value))));
+                offset = last + 1;
+                if records.len() >= MAX_CONNECT_RESTORE_RECORDS {
+                    self.problem(format!("{topic} holds more than {MAX_CONNECT_RESTORE_RECORDS} records; the rest were not read"));
+                    return records;
+                }
+                if offset >= log_end_offset {
+                    break;
+                }
+            }
+        }
+        records
+    }
+
+    /// Applies a `connect-configs` record: the same whether it was just written or read back.
+    fn apply(&mut self, record: ConfigRecord) {
+        match record {
+            ConfigRecord::Connector { name, properties: Some(config) } => {
+                self.connectors
+                    .entry(name)
+                    .or_insert_with(|| Connector {
+                        config: BTreeMap::new(),
+                        target: TargetState::Started,
+                        state: State::Unassigned,
+                        trace: None,
+                        tasks: Vec::new(),
+                        last_flush_ms: i64::MIN,
+                    })
+                    .config = config;
+            }
+            ConfigRecord::Connector { name, properties: None } => {
+                if let Some(gone) = self.connectors.remove(&name) {
+                    self.closing.extend(gone.tasks.iter().filter_map(Task::consumer));
+                }
+            }
+            ConfigRecord::Task { name, task, properties } => {
+                self.pending_tasks.entry(name).or_default().insert(task, properties);
+            }
+            ConfigRecord::Commit { name, tasks } => {
+                let mut pending = self.pending_tasks.remove(&name).unwrap_or_default();
+                if let Some(connector) = self.connectors.get_mut(&name) {
+                    self.closing.extend(connector.tasks.iter().filter_map(Task::consumer));
+                    connector.tasks = (0..tasks)
+                        .map(|i| Task {
+                            config: pending.remove(&i).unwrap_or_default(),
+                            state: State::Unassigned,
+                            trace: None,
+                            run: Run::Idle,
+                        })
+                        .collect();
+                }
+            }
+            ConfigRecord::Target { name, state } => {
+                if let Some(connector) = self.connectors.get_mut(&name) {
+                    connector.target = state.unwrap_or(TargetState::Started);
+                }
+            }
+        }
+    }
+
+    /// Closes the consumers of tasks stopped, then starts (or pauses, or stops) what the
+    /// configs and target states ask.
+    fn settle(&mut self, cluster: &mut Cluster, now_ms: i64) {
+        self.close_stopped(cluster, now_ms);
+        self.start(cluster, now_ms);
+    }
+
+    fn close_stopped(&mut self, cluster: &mut Cluster, now_ms: i64) {
+        for consumer in std::mem::take(&mut self.closing) {
+            cluster.handle(now_ms, Command::CloseConsumer { consumer });
+        }
+    }
+
+    /// Brings every connector and task to what its target state asks, writing each change of
+    /// state to `connect-status`.
+    fn start(&mut self, cluster: &mut Cluster, now_ms: i64) {
+        let names: Vec<String> = self.connectors.keys().cloned().collect();
+        for name in names {
+            let Some(connector) = self.connectors.get(&name) else { continue };
+            let checked = plugins::parse(&connector.config);
+            let (state, trace) = match (&checked, connector.target) {
+                (Err(e), _) => (State::Failed, Some(e.clone())),
+                (Ok(_), TargetState::Started) => (State::Running, None),
+                (Ok(_), TargetState::Paused) => (State::Paused, None),
+                (Ok(_), TargetState::Stopped) => (State::Stopped, None),
+            };
+            self.set_state(cluster, now_ms, &name, None, state, trace);
+            let Ok(config) = checked else { continue };
+            for task in 0..self.connectors.get(&name).map_or(0, |c| c.tasks.len()) {
+                self.start_task(cluster, now_ms, &name, task, &config);
+            }
+        }
+    }
+
+    fn start_task(
+        &mut self,
+        cluster: &mut Cluster,
+        now_ms: i64,
+        name: &str,
+        task: usize,
+        config: &ConnectorConfig,
+    ) {
+        let Some(connector) = self.connectors.get(name) else { return };
+        let current = connector.tasks[task].state;
+        let wanted = match connector.target {
+            TargetState::Started if current == State::Failed => return,
+            TargetState::Started => State::Running,
+            TargetState::Paused => State::Paused,
+            TargetState::Stopped => State::Stopped,
+        };
+        if wanted == State::Stopped {
+            if let Some(connector) = self.connectors.get_mut(name)
+                && let Run::Sink { consumer, .. } =
+                    std::mem::replace(&mut connector.tasks[task].run, Run::Idle)
+            {
+                self.closing.push(consumer);
+            }
+        } else if wanted == State::Running && matches!(connector.tasks[task].run, Run::Idle) {
+            let run = match config.plugin.kind() {
+                ConnectorType::Source => {
+                    let position = self.source_position(name, &config.file);
+                    Run::Source { position, committed: position }
+                }
+                ConnectorType::Sink => match open_sink_consumer(cluster, now_ms, name, task, config) {
+                    Ok(consumer) => Run::Sink { consumer, written: false },
+                    Err(e) => {
+                        return self.set_state(cluster, now_ms, name, Some(task), State::Failed, Some(e));
+                    }
+                },
+            };
+            if let Some(connector) = self.connectors.get_mut(name) {
+                connector.tasks[task].run = run;
+            }
+        }
+        self.set_state(cluster, now_ms, name, Some(task), wanted, None);
+    }
+
+    /// Where a source's file was committed up to (`{"position": N}`), 0 when never.
+    fn source_position(&self, name: &str, file: &str) -> u64 {
+        let partition = serde_json::json!({ "filename": file }).to_string();
+        self.offsets
+            .get(&(name.to_string(), partition))
+            .and_then(|offset| offset.get("position"))
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0)
+    }
+
+    /// Sets a connector's (`task` `None`) or a task's state, writing it to `connect-status` when
+    /// it changed.
+    fn set_state(
+        &mut self,
+        cluster: &mut Cluster,
+        now_ms: i64,
+        name: &str,
+        task: Option<usize>,
+        state: State,
+        trace: Option<String>,
+    ) {
+        let Some(connector) = self.connectors.get_mut(name) else { return };
+        let (at_state, at_trace) = match task {
+            None => (&mut connector.state, &mut connector.trace),
+            Some(i) => {
+                let task = &mut connector.tasks[i];
+                (&mut task.state, &mut task.trace)
+            }
+        };
+        if *at_state == state && *at_trace == trace {
+            return;
+        }
+        let key = match task {
+            None => storage::connector_status_key(name),
+            Some(i) => storage::task_status_key(name, i),
+        };
+        let value = storage::status_value(state, trace.as_deref(), &self.worker_id, GENERATION);
+        (*at_state, *at_trace) = (state, trace);
+        let _ = produce_text(cluster, now_ms, STATUS_TOPIC, None, key, Some(value));
+    }
+
+    /// Polls a connector's running tasks once, and commits their offsets when it is time.
+    fn poll_connector(&mut self, cluster: &mut Cluster, now_ms: i64, name: &str) {
+        let Some(connector) = self.connectors.get(name) else { return };
+        let Ok(config) = plugins::parse(&connector.config) else { return };
+        let flush = now_ms.saturating_sub(connector.last_flush_ms) >= OFFSET_FLUSH_INTERVAL_MS;
+        for task in 0..connector.tasks.len() {
+            let running = self.connectors.get(name).is_some_and(|c| c.tasks[task].state == State::Running);
+            if !running {
+                continue;
+            }
+            let polled = self.poll_task(cluster, now_ms, name, task, &config);
+            let committed = polled.and_then(|()| {
+                if flush { self.commit_task(cluster, now_ms, name, task, &config) } else { Ok(()) }
+            });
+            if let Err(trace) = committed {
+                self.fail_task(cluster, now_ms, name, task, trace);
+            }
+        }
+        if let (true, Some(connector)) = (flush, self.connectors.get_mut(name)) {
+            connector.last_flush_ms = now_ms;
+        }
+    }
+
+    fn fail_task(&mut self, cluster: &mut Cluster, now_ms: i64, name: &str, task: usize, trace: String) {
+        if let Some(connector) = self.connectors.get_mut(name) {
+            let run = std::mem::replace(&mut connector.tasks[task].run, Run::Idle);
+            if let Run::Sink { consumer, .. } = run {
+                self.closing.push(consumer);
+            }
+        }
+        self.set_state(cluster, now_ms, name, Some(task), State::Failed, Some(trace));
+    }
+
+    fn poll_task(
+        &mut self,
+        cluster: &mut Cluster,
+        now_ms: i64,
+        name: &str,
+        task: usize,
+        config: &ConnectorConfig,
+    ) -> Result<(), String> {
+        let Some(connector) = self.connectors.get_mut(name) else { return Ok(()) };
+        let moved = match &mut connector.tasks[task].run {
+            Run::Idle => 0,
+            Run::Source { position, .. } => {
+                poll_source(cluster, now_ms, self.files.as_mut(), config, position)?
+            }
+            Run::Sink { consumer, written } => {
+                let wrote = poll_sink(cluster, now_ms, self.files.as_mut(), config, *consumer)?;
+                *written |= wrote > 0;
+                wrote
+            }
+        };
+        self.counts.entry((name.to_string(), task)).or_default().records += moved;
+        Ok(())
+    }
+
+    /// A source writes its position to `connect-offsets`; a sink flushes its file, then commits
+    /// its consumer's positions to `connect-<name>`.
+    fn commit_task(
+        &mut self,
+        cluster: &mut Cluster,
+        now_ms: i64,
+        name: &str,
+        task: usize,
+        config: &ConnectorConfig,
+    ) -> Result<(), String> {
+        let Some(connector) = self.connectors.get_mut(name) else { return Ok(()) };
+        match &mut connector.tasks[task].run {
+            Run::Source { position, committed } if position != committed => {
+                let partition = serde_json::json!({ "filename": config.file });
+                let offset = serde_json::json!({ "position": *position });
+                let key = storage::offset_key(name, &partition);
+                produce_text(cluster, now_ms, OFFSET_TOPIC, None, key, Some(offset.to_string()))?;
+                *committed = *position;
+                self.offsets.insert((name.to_string(), partition.to_string()), offset);
+            }
+            Run::Sink { consumer, written } if *written => {
+                self.files.flush(&config.file)?;
+                if let Reply::Error(e) =
+                    cluster.handle(now_ms, Command::CommitOffsets { consumer: *consumer })
+                {
+                    return Err(format!("Commit of offsets failed: {}: {}", e.error.name(), e.message));
+                }
+                *written = false;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// The sink task's consumer: a member of `connect-<name>` subscribed to its topics, reading from
+/// the earliest offset when the group has none (Connect's default), committing only when the
+/// worker says.
+fn open_sink_consumer(
+    cluster: &mut Cluster,
+    now_ms: i64,
+    name: &str,
+    task: usize,
+    config: &ConnectorConfig,
+) -> Result<u32, String> {
+    // The consumer's metadata request creates a topic it subscribes to when missing
+    // (`allow.auto.create.topics`, with the brokers' `auto.create.topics.enable`).
+    for topic in &config.topics {
+        create_if_missing(cluster, now_ms, topic)?;
+    }
+    let open = Command::OpenConsumer {
+        group: Some(format!("connect-{name}")),
+        topics: config.topics.clone(),
+        partitions: Vec::new(),
+        client_id: Some(format!("connector-consumer-{name}-{task}")),
+        auto_offset_reset: Some("earliest".into()),
+        assignors: Vec::new(),
+        enable_auto_commit: Some(false),
+        session_timeout_ms: None,
+        isolation_level: Default::default(),
+    };
+    match cluster.handle(now_ms, open) {
+        Reply::ConsumerOpened { consumer } => Ok(consumer),
+        Reply::Error(e) => Err(format!("{}: {}", e.error.name(), e.message)),
+        other => Err(format!("the consumer did not open: {other:?}")),
+    }
+}
+
+/// A source task's poll: the file's new complete lines from `position` (at most `batch.size`),
+/// produced; `position` moves past them once the cluster acknowledged them. A file not there
+/// yet is waited for, as Kafka's task does. The lines produced.
+fn poll_source(
+    cluster: &mut Cluster,
+    now_ms: i64,
+    files: &mut dyn ConnectFiles,
+    config: &ConnectorConfig,
+    position: &mut u64,
+) -> Result<u64, String> {
+    let Some(bytes) = files.read(&config.file, *position, MAX_SOURCE_READ_BYTES)? else { return Ok(0) };
+    let Lines { lines, next_position } = file_stream::split_lines(&bytes, *position, config.batch_size);
+    if lines.is_empty() {
+        if bytes.len() == MAX_SOURCE_READ_BYTES {
+            return Err(format!(
+                "a line of {} at byte {position} is longer than {MAX_SOURCE_READ_BYTES} bytes, the longest a source task reads",
+                config.file
+            ));
+        }
+        return Ok(0);
+    }
+    let topic = config.topic.clone().unwrap_or_default();
+    create_if_missing(cluster, now_ms, &topic)?;
+    let payload = file_stream::source_batches(&lines, config.key_converter, config.value_converter, now_ms)?;
+    let produce = Command::ProduceRecords {
+        topic,
+        partition: None,
+        partitioner: Default::default(),
+        acks: Default::default(),
+        payload,
+    };
+    if let Reply::Error(e) = cluster.handle(now_ms, produce) {
+        return Err(format!("{}: {}", e.error.name(), e.message));
+    }
+    *position = next_position;
+    Ok(lines.len() as u64)
+}
+
+/// A sink task's poll: the records its consumer is handed, each value a line appended to the
+/// file. The records written.
+fn poll_sink(
+    cluster: &mut Cluster,
+    now_ms: i64,
+    files: &mut dyn ConnectFiles,
+    config: &ConnectorConfig,
+    consumer: u32,
+) -> Result<u64, String> {
+    let raw = config.value_converter == Converter::ByteArray;
+    let poll = Command::Poll {
+        consumer,
+        max_records: Some(SINK_MAX_POLL_RECORDS),
+        key_deserializer: SerializerKind::String,
+        value_deserializer: if raw { SerializerKind::ByteArray } else { SerializerKind::String },
+    };
+    let records = match cluster.handle(now_ms, poll) {
+        Reply::Polled { records, .. } => records,
+        Reply::Error(e) => return Err(format!("{}: {}", e.error.name(), e.message)),
+        _ => return Ok(0),
+    };
+    let mut lines = Vec::new();
+    for polled in &records {
+        let bytes = match (&polled.record.value, raw) {
+            (None, _) => None,
+            (Some(hex), true) => crate::serializer::parse_hex(hex),
+            (Some(text), false) => Some(text.as_bytes().to_vec()),
+        };
+        if let Some(error) = &polled.record.decode_error {
+            return Err(format!(
+                "{}-{} offset {}: {error}",
+                polled.topic, polled.partition, polled.record.offset
+            ));
+        }
+        let line = file_stream::sink_line(config.value_converter, bytes.as_deref()).map_err(|e| {
+            format!("{}-{} offset {}: {e}", polled.topic, polled.partition, polled.record.offset)
+        })?;
+        lines.extend(line);
+    }
+    if !lines.is_empty() {
+        files.append(&config.file, &lines)?;
+    }
+    Ok(records.len() as u64)
+}
+
+/// Creates a topic a source produces to when missing, as a producer's metadata request does
+/// (`auto.create.topics.enable`): one partition, the broker's default replication factor.
+fn create_if_missing(cluster: &mut Cluster, now_ms: i64, topic: &str) -> Result<(), String> {
+    if cluster.topic_partition_count(topic).is_some() {
+        return Ok(());
+    }
+    create_topic(cluster, now_ms, topic, 1, BTreeMap::new())
+}
+
+fn create_topic(
+    cluster: &mut Cluster,
+    now_ms: i64,
+    topic: &str,
+    partitions: i32,
+    configs: BTreeMap<String, String>,
+) -> Result<(), String> {
+    let create =
+        Command::CreateTopic { name: topic.to_string(), partitions, configs, replication_factor: None };
+    match cluster.handle(now_ms, create) {
+        Reply::Error(e) if e.error != crate::error::ErrorCode::TopicAlreadyExists => {
+            Err(format!("cannot create {topic}: {}: {}", e.error.name(), e.message))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Produces one record of text (UTF-8 key and value), acks=all; to `partition` or where the
+/// default partitioner puts its key.
+fn produce_text(
+    cluster: &mut Cluster,
+    now_ms: i64,
+    topic: &str,
+    partition: Option<i32>,
+    key: String,
+    value: Option<String>,
+) -> Result<(), String> {
+    let produce = Command::Produce {
+        topic: topic.to_string(),
+        partition,
+        key: Some(key),
+        value,
+        timestamp_ms: None,
+        partitioner: Default::default(),
+        key_serializer: SerializerKind::String,
+        value_serializer: SerializerKind::String,
+        headers: Vec::new(),
+        acks: Default::default(),
+        producer: None,
+    };
+    match cluster.handle(now_ms, produce) {
+        Reply::Error(e) => Err(format!("cannot write to {topic}: {}: {}", e.error.name(), e.message)),
+        _ => Ok(()),
+    }
+}
+
+impl Task {
+    fn consumer(&self) -> Option<u32> {
+        match self.run {
+            Run::Sink { consumer, .. } => Some(consumer),
+            _ => None,
+        }
+    }
+}
+
+/// A connector's or task's state and, when it failed, why.
+pub type StateOf<'a> = (State, Option<&'a str>);
+
+/// What the REST API reads and changes.
+impl Worker {
+    /// The connectors, by name.
+    pub fn connector_names(&self) -> Vec<String> {
+        self.connectors.keys().cloned().collect()
+    }
+
+    /// A connector's config, as given.
+    pub fn connector_config(&self, name: &str) -> Result<&BTreeMap<String, String>, ConnectError> {
+        self.connectors.get(name).map(|c| &c.config).ok_or_else(|| ConnectError::not_found(name))
+    }
+
+    /// Each task's config.
+    pub fn task_configs(&self, name: &str) -> Result<Vec<&BTreeMap<String, String>>, ConnectError> {
+        let connector = self.connectors.get(name).ok_or_else(|| ConnectError::not_found(name))?;
+        Ok(connector.tasks.iter().map(|t| &t.config).collect())
+    }
+
+    /// The connector's type by its class (`unknown` when the class is not one Kite has).
+    pub fn connector_type(&self, name: &str) -> &'static str {
+        let class = self.connectors.get(name).and_then(|c| c.config.get("connector.class"));
+        match class.and_then(|c| Plugin::find(c)).map(Plugin::kind) {
+            Some(ConnectorType::Source) => "source",
+            Some(ConnectorType::Sink) => "sink",
+            None => "unknown",
+        }
+    }
+
+    /// The connector's and its tasks' states and traces.
+    pub fn states(&self, name: &str) -> Result<(StateOf<'_>, Vec<StateOf<'_>>), ConnectError> {
+        let c = self
+            .connectors
+            .get(name)
+            .ok_or_else(|| ConnectError::new(404, format!("No status found for connector {name}")))?;
+        Ok(((c.state, c.trace.as_deref()), c.tasks.iter().map(|t| (t.state, t.trace.as_deref())).collect()))
+    }
+
+    /// The worker id.
+    pub fn worker_id(&self) -> &str {
+        &self.worker_id
+    }
+
+    /// Creates or replaces a connector: its config, then its task configs and their commit, in
+    /// `connect-configs` (its internal topics created first). Whether it was created.
+    pub fn put_connector(
+        &mut self,
+        cluster: &mut Cluster,
+        now_ms: i64,
+        name: &str,
+        config: BTreeMap<String, String>,
+    ) -> Result<bool, ConnectError> {
+        let checked = plugins::parse(&config).map_err(|e| ConnectError::new(400, e))?;
+        let created = !self.connectors.contains_key(name);
+        if created && self.connectors.len() >= crate::limits::MAX_CONNECTORS {
+            return Err(ConnectError::new(
+                400,
+                format!(
+                    "Kite Connect runs at most {} connectors; delete one first",
+                    crate::limits::MAX_CONNECTORS
+                ),
+            ));
+        }
+        self.ensure_topics(cluster, now_ms).map_err(|e| ConnectError::new(500, e))?;
+        let tasks = task_configs(&checked, &config);
+        let mut records = vec![ConfigRecord::Connector { name: name.to_string(), properties: Some(config) }];
+        records.extend(tasks.iter().enumerate().map(|(task, properties)| ConfigRecord::Task {
+            name: name.to_string(),
+            task,
+            properties: properties.clone(),
+        }));
+        records.push(ConfigRecord::Commit { name: name.to_string(), tasks: tasks.len() });
+        for record in records {
+            self.write_config(cluster, now_ms, record)?;
+        }
+        self.settle(cluster, now_ms);
+        Ok(created)
+    }
+
+    /// Deletes a connector: tombstones for its config and target state, its tasks and then it
+    /// destroyed in `connect-status` (tombstones too).
+    pub fn delete_connector(
+        &mut self,
+        cluster: &mut Cluster,
+        now_ms: i64,
+        name: &str,
+    ) -> Result<(), ConnectError> {
+        let tasks = self.connectors.get(name).ok_or_else(|| ConnectError::not_found(name))?.tasks.len();
+        self.write_config(
+            cluster,
+            now_ms,
+            ConfigRecord::Connector { name: name.to_string(), properties: None },
+        )?;
+        self.write_config(cluster, now_ms, ConfigRecord::Target { name: name.to_string(), state: None })?;
+        let keys = (0..tasks)
+            .map(|t| storage::task_status_key(name, t))
+            .chain([storage::connector_status_key(name)]);
+        for key in keys {
+            let _ = produce_text(cluster, now_ms, STATUS_TOPIC, None, key, None);
+        }
+        self.close_stopped(cluster, now_ms);
+        Ok(())
+    }
+
+    /// Pauses or resumes a connector (`target-state-<name>`).
+    pub fn set_target(
+        &mut self,
+        cluster: &mut Cluster,
+        now_ms: i64,
+        name: &str,
+        target: TargetState,
+    ) -> Result<(), ConnectError> {
+        if !self.connectors.contains_key(name) {
+            return Err(ConnectError::new(404, format!("Unknown connector {name}")));
+        }
+        self.write_config(
+            cluster,
+            now_ms,
+            ConfigRecord::Target { name: name.to_string(), state: Some(target) },
+        )?;
+        self.settle(cluster, now_ms);
+        Ok(())
+    }
+
+    /// Restarts a connector and, with `include_tasks`, its tasks (only the failed ones with
+    /// `only_failed`): each restarted task is `RESTARTING` until the next step starts it again
+    /// from its committed offsets. The tasks restarted.
+    pub fn restart(
+        &mut self,
+        cluster: &mut Cluster,
+        now_ms: i64,
+        name: &str,
+        include_tasks: bool,
+        only_failed: bool,
+    ) -> Result<Vec<usize>, ConnectError> {
+        let connector = self
+            .connectors
+            .get(name)
+            .ok_or_else(|| ConnectError::new(404, format!("Unknown connector: {name}")))?;
+        let restarted: Vec<usize> = if include_tasks {
+            (0..connector.tasks.len())
+                .filter(|&t| !only_failed || connector.tasks[t].state == State::Failed)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for &task in &restarted {
+            self.restart_one(cluster, now_ms, name, task);
+        }
+        Ok(restarted)
+    }
+
+    /// Restarts one task (`POST /connectors/{name}/tasks/{task}/restart`).
+    pub fn restart_task(
+        &mut self,
+        cluster: &mut Cluster,
+        now_ms: i64,
+        name: &str,
+        task: usize,
+    ) -> Result<(), ConnectError> {
+        let connector = self
+            .connectors
+            .get(name)
+            .ok_or_else(|| ConnectError::new(404, format!("Unknown connector: {name}")))?;
+        if task >= connector.tasks.len() {
+            return Err(ConnectError::new(404, format!("Unknown task: {name}-{task}")));
+        }
+        self.restart_one(cluster, now_ms, name, task);
+        Ok(())
+    }
+
+    /// A task stops (its consumer closed) and is `RESTARTING` until the next step starts it.
+    fn restart_one(&mut self, cluster: &mut Cluster, now_ms: i64, name: &str, task: usize) {
+        if let Some(connector) = self.connectors.get_mut(name)
+            && let Run::Sink { consumer, .. } = std::mem::replace(&mut connector.tasks[task].run, Run::Idle)
+        {
+            self.closing.push(consumer);
+        }
+        self.set_state(cluster, now_ms, name, Some(task), State::Restarting, None);
+        self.next_poll_ms = i64::MIN;
+    }
+
+    fn write_config(
+        &mut self,
+        cluster: &mut Cluster,
+        now_ms: i64,
+        record: ConfigRecord,
+    ) -> Result<(), ConnectError> {
+        produce_text(cluster, now_ms, CONFIG_TOPIC, Some(0), record.key(), record.value())
+            .map_err(|e| ConnectError::new(500, e))?;
+        self.apply(record);
+        Ok(())
+    }
+
+    /// Creates the internal topics when missing (compacted; 1, 25 and 5 partitions).
+    fn ensure_topics(&mut self, cluster: &mut Cluster, now_ms: i64) -> Result<(), String> {
+        if self.phase == Phase::Ready {
+            return Ok(());
+        }
+        let compacted = || BTreeMap::from([("cleanup.policy".to_string(), "compact".to_string())]);
+        for (topic, partitions) in [
+            (CONFIG_TOPIC, 1),
+            (OFFSET_TOPIC, OFFSET_TOPIC_PARTITIONS),
+            (STATUS_TOPIC, STATUS_TOPIC_PARTITIONS),
+        ] {
+            if cluster.topic_partition_count(topic).is_none() {
+                create_topic(cluster, now_ms, topic, partitions, compacted())?;
+            }
+        }
+        self.phase = Phase::Ready;
+        Ok(())
+    }
+}
+
+/// The task configs a connector's config gives: FileStreamSource one (a file is one stream),
+/// FileStreamSink `tasks.max` copies; each with its `task.class`, as Kafka's worker adds it.
+fn task_configs(
+    checked: &ConnectorConfig,
+    config: &BTreeMap<String, String>,
+) -> Vec<BTreeMap<String, String>> {
+    match checked.plugin {
+        Plugin::FileStreamSource => {
+            let task = BTreeMap::from([
+                ("file".to_string(), checked.file.clone()),
+                ("topic".to_string(), checked.topic.clone().unwrap_or_default()),
+                ("batch.size".to_string(), checked.batch_size.to_string()),
+                ("task.class".to_string(), "org.apache.kafka.connect.file.FileStreamSourceTask".to_string()),
+            ]);
+            vec![task]
+        }
+        Plugin::FileStreamSink => {
+            let mut task = config.clone();
+            task.insert(
+                "task.class".to_string(),
+                "org.apache.kafka.connect.file.FileStreamSinkTask".to_string(),
+            );
+            vec![task; checked.tasks_max]
+        }
+    }
+}
