@@ -146,7 +146,7 @@ const COMMON: [Definition; 5] = [
 ];
 
 const SINK_TOPICS: Definition =
-    common("topics", "LIST", None, "List of topics to consume, separated by commas", "Topics");
+    common("topics", "LIST", Some(""), "List of topics to consume, separated by commas", "Topics");
 
 const FILE: Definition = Definition {
     name: "file",
@@ -243,6 +243,9 @@ fn check(plugin: Plugin, config: &BTreeMap<String, String>) -> (ConfigErrors, Op
         .get("topics")
         .map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect())
         .unwrap_or_default();
+    if plugin.kind() == ConnectorType::Sink && topics.is_empty() {
+        refuse("topics", "Must configure one of topics or topics.regex".to_string());
+    }
     for topic in topics.iter().chain(config.get("topic")) {
         if let Err(e) = crate::topic::validate_name(topic.trim()) {
             refuse(if plugin == Plugin::FileStreamSource { "topic" } else { "topics" }, e.message);
@@ -380,7 +383,7 @@ mod tests {
             refused.starts_with("Connector configuration is invalid and contains the following 3 error(s):"),
             "{refused}"
         );
-        assert!(refused.contains("Missing required configuration \"topics\""), "{refused}");
+        assert!(refused.contains("Must configure one of topics or topics.regex"), "{refused}");
         assert!(refused.contains("Invalid value 0 for configuration tasks.max"), "{refused}");
         assert!(refused.contains("not a file inside the connect directory"), "{refused}");
         assert!(parse(&config(&[("name", "x")])).unwrap_err().contains("contains no connector type"));
@@ -390,7 +393,7 @@ mod tests {
                 .contains("available connectors are")
         );
         let answer = validate(Plugin::FileStreamSink, &config(&[("topics", "a,,b")]));
-        assert_eq!(answer["error_count"], 2, "{answer}");
+        assert_eq!(answer["error_count"], 3, "name, connector.class and file: {answer}");
     }
 
     #[test]

@@ -253,7 +253,10 @@ fn config_of(body: Value, name: &str) -> Result<BTreeMap<String, String>, Connec
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
             other => {
-                return Err(ConnectError::new(400, format!("The config {key} must be a string, not {other}")));
+                return Err(ConnectError::new(
+                    400,
+                    format!("The config {key} must be a string, not {other}"),
+                ));
             }
         };
         config.insert(key, text);
