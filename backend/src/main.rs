@@ -3,6 +3,7 @@
 
 mod assets;
 mod cli;
+mod connect_http;
 mod crash_writer;
 mod engine;
 mod groups_cli;
@@ -183,6 +184,10 @@ pub struct ServeArgs {
     /// Open no Kafka listeners.
     #[arg(long)]
     pub no_kafka: bool,
+    /// The directory Kite Connect's file connectors read and write (FileStreamSource's and
+    /// FileStreamSink's `file`, a path inside it); default `<data-dir>/connect-files`.
+    #[arg(long, value_name = "DIR")]
+    pub connect_dir: Option<PathBuf>,
     /// For tests of the panic policy only: the engine's periodic turn panics once a topic of this
     /// name exists (a planted bug; kite serve must then exit, not linger).
     #[arg(long, hide = true, value_name = "TOPIC")]

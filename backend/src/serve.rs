@@ -85,6 +85,9 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
     cluster.allow_faults = args.allow_faults;
     cluster.set_broker_configs(broker_configs(&args)?);
     cluster.set_broker_racks(&broker_racks(&args)?);
+    let connect_dir = args.connect_dir.clone().unwrap_or_else(|| data_dir.path().join("connect-files"));
+    cluster.connect_worker().set_files(Box::new(crate::connect_http::DirFiles::open(&connect_dir)?));
+    cluster.connect_worker().set_worker_id(addr.to_string());
     tracing::info!(
         "{} broker(s){}",
         cluster.broker_count(),
@@ -117,9 +120,10 @@ async fn run(args: ServeArgs, data_dir: &DataDir) -> Result<(), String> {
         write_timeout: std::time::Duration::from_millis(args.write_timeout_ms),
     };
     let kafka = start_kafka(&args, shared.clone(), guard.clone()).await?;
+    let connect = crate::connect_http::route(guard.clone(), engine.clone());
     let ws = websocket_route(guard, shared);
     let ui = with_page_headers(ui_routes(&args.ui_dir));
-    let routes = ws.or(ui).with(warp::log("kite::http"));
+    let routes = ws.or(connect).unify().or(ui).unify().with(warp::log("kite::http"));
 
     let signals = ShutdownSignals::register()?;
     if let Some(line) = kafka {

@@ -94,8 +94,10 @@ pub struct Worker {
     pending_tasks: BTreeMap<String, BTreeMap<usize, BTreeMap<String, String>>>,
     /// Source offsets as `connect-offsets` holds them: (connector, source partition) → offset.
     offsets: BTreeMap<(String, String), serde_json::Value>,
-    /// Consumers of tasks stopped, to close at the next step.
-    closing: Vec<u32>,
+    /// Consumers of tasks stopped, to close at the next step, each with whether it commits its
+    /// positions first (a task stopped on request does, as Kafka's sink task does when it
+    /// closes its partitions; a failed one does not).
+    closing: Vec<(u32, bool)>,
     /// Records moved, by (connector, task).
     counts: BTreeMap<(String, usize), TaskCounts>,
     /// What went wrong reading the internal topics back (a record a client wrote there that
@@ -305,7 +307,7 @@ impl Worker {
             }
             ConfigRecord::Connector { name, properties: None } => {
                 if let Some(gone) = self.connectors.remove(&name) {
-                    self.closing.extend(gone.tasks.iter().filter_map(Task::consumer));
+                    self.closing.extend(gone.tasks.iter().filter_map(Task::consumer).map(|c| (c, true)));
                 }
             }
             ConfigRecord::Task { name, task, properties } => {
@@ -314,7 +316,7 @@ impl Worker {
             ConfigRecord::Commit { name, tasks } => {
                 let mut pending = self.pending_tasks.remove(&name).unwrap_or_default();
                 if let Some(connector) = self.connectors.get_mut(&name) {
-                    self.closing.extend(connector.tasks.iter().filter_map(Task::consumer));
+                    self.closing.extend(connector.tasks.iter().filter_map(Task::consumer).map(|c| (c, true)));
                     connector.tasks = (0..tasks)
                         .map(|i| Task {
                             config: pending.remove(&i).unwrap_or_default(),
@@ -341,7 +343,10 @@ impl Worker {
     }
 
     fn close_stopped(&mut self, cluster: &mut Cluster, now_ms: i64) {
-        for consumer in std::mem::take(&mut self.closing) {
+        for (consumer, commit) in std::mem::take(&mut self.closing) {
+            if commit {
+                cluster.handle(now_ms, Command::CommitOffsets { consumer });
+            }
             cluster.handle(now_ms, Command::CloseConsumer { consumer });
         }
     }
@@ -388,7 +393,7 @@ impl Worker {
                 && let Run::Sink { consumer, .. } =
                     std::mem::replace(&mut connector.tasks[task].run, Run::Idle)
             {
-                self.closing.push(consumer);
+                self.closing.push((consumer, true));
             }
         } else if wanted == State::Running && matches!(connector.tasks[task].run, Run::Idle) {
             let run = match config.plugin.kind() {
@@ -478,7 +483,7 @@ impl Worker {
         if let Some(connector) = self.connectors.get_mut(name) {
             let run = std::mem::replace(&mut connector.tasks[task].run, Run::Idle);
             if let Run::Sink { consumer, .. } = run {
-                self.closing.push(consumer);
+                self.closing.push((consumer, false));
             }
         }
         self.set_state(cluster, now_ms, name, Some(task), State::Failed, Some(trace));
@@ -901,7 +906,7 @@ impl Worker {
         if let Some(connector) = self.connectors.get_mut(name)
             && let Run::Sink { consumer, .. } = std::mem::replace(&mut connector.tasks[task].run, Run::Idle)
         {
-            self.closing.push(consumer);
+            self.closing.push((consumer, true));
         }
         self.set_state(cluster, now_ms, name, Some(task), State::Restarting, None);
         self.next_poll_ms = i64::MIN;
