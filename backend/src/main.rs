@@ -3,6 +3,7 @@
 
 mod assets;
 mod cli;
+mod connect_cli;
 mod connect_http;
 mod crash_writer;
 mod engine;
@@ -76,6 +77,14 @@ enum Commands {
     Groups {
         #[command(subcommand)]
         command: groups_cli::GroupsCommand,
+        #[command(flatten)]
+        server: cli::ServerArg,
+    },
+    /// Kite Connect's connectors: list, create, status, pause, resume, restart, delete (Kafka
+    /// Connect's REST API, /connect on the server).
+    Connect {
+        #[command(subcommand)]
+        command: connect_cli::ConnectCommand,
         #[command(flatten)]
         server: cli::ServerArg,
     },
@@ -250,6 +259,9 @@ fn main() -> ExitCode {
         Commands::Events(args) => tool("events", cli::events(args, &mut std::io::stdout())),
         Commands::Groups { command, server } => {
             tool("groups", groups_cli::groups(command, &server, &mut std::io::stdout()))
+        }
+        Commands::Connect { command, server } => {
+            tool("connect", connect_cli::connect(command, &server, &mut std::io::stdout()))
         }
         Commands::Transactions { command, server } => {
             let now_ms = std::time::SystemTime::now()

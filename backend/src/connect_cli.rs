@@ -1,0 +1,96 @@
+//! `kite connect`: Kite Connect's REST API from the command line, against a running `kite
+//! serve` (over its websocket, the `connect` command): list, create from a Kafka properties file
+//! (`connect-file-source.properties`) or a JSON body, status, pause, resume, restart, delete.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use kite_shared::api::{Command, Reply};
+
+use kite_backend::client::ApiClient;
+
+use crate::cli::{ServerArg, kafka_error};
+
+#[derive(clap::Subcommand)]
+pub(crate) enum ConnectCommand {
+    /// The connectors, each with its state and its tasks' (GET /connectors?expand=status).
+    List,
+    /// The connector plugins Kite has (GET /connector-plugins).
+    Plugins,
+    /// Creates a connector from a properties file as Kafka's `connect-standalone` takes one
+    /// (`name=…`, `connector.class=…`), or from a JSON body `{"name", "config"}` (POST /connectors).
+    Create { file: PathBuf },
+    /// A connector's and its tasks' states (GET /connectors/NAME/status).
+    Status { name: String },
+    /// A connector's config (GET /connectors/NAME/config).
+    Config { name: String },
+    /// Pauses a connector (PUT /connectors/NAME/pause).
+    Pause { name: String },
+    /// Resumes a paused connector (PUT /connectors/NAME/resume).
+    Resume { name: String },
+    /// Restarts a connector and its tasks (POST /connectors/NAME/restart?includeTasks=true).
+    Restart { name: String },
+    /// Deletes a connector (DELETE /connectors/NAME).
+    Delete { name: String },
+}
+
+pub(crate) fn connect(
+    command: ConnectCommand,
+    server: &ServerArg,
+    out: &mut impl Write,
+) -> Result<(), String> {
+    let escape = |name: &str| {
+        percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    let (method, path, body) = match &command {
+        ConnectCommand::List => ("GET", "/connectors?expand=status".to_string(), None),
+        ConnectCommand::Plugins => ("GET", "/connector-plugins".to_string(), None),
+        ConnectCommand::Create { file } => ("POST", "/connectors".to_string(), Some(create_body(file)?)),
+        ConnectCommand::Status { name } => ("GET", format!("/connectors/{}/status", escape(name)), None),
+        ConnectCommand::Config { name } => ("GET", format!("/connectors/{}/config", escape(name)), None),
+        ConnectCommand::Pause { name } => ("PUT", format!("/connectors/{}/pause", escape(name)), None),
+        ConnectCommand::Resume { name } => ("PUT", format!("/connectors/{}/resume", escape(name)), None),
+        ConnectCommand::Restart { name } => {
+            ("POST", format!("/connectors/{}/restart?includeTasks=true", escape(name)), None)
+        }
+        ConnectCommand::Delete { name } => ("DELETE", format!("/connectors/{}", escape(name)), None),
+    };
+    let mut connection = ApiClient::connect(&server.server)?;
+    let (status, body) = match connection.request(Command::Connect { method: method.into(), path, body })? {
+        Reply::Connect { status, body } => (status, body),
+        other => return Err(kafka_error(other)),
+    };
+    if status >= 400 {
+        let message = body.as_ref().and_then(|b| b["message"].as_str()).unwrap_or("no message").to_string();
+        return Err(format!("Error: {status} {message}"));
+    }
+    let io = |e: std::io::Error| e.to_string();
+    match body {
+        Some(body) => {
+            writeln!(out, "{}", serde_json::to_string_pretty(&body).unwrap_or_default()).map_err(io)
+        }
+        None => writeln!(out, "{status} {method} done").map_err(io),
+    }
+}
+
+/// The POST body from a file: JSON as it is, or a properties file's `key=value` lines (`#` and
+/// `!` comments, blank lines skipped) as the config, its `name` the connector's.
+fn create_body(file: &PathBuf) -> Result<serde_json::Value, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    if text.trim_start().starts_with('{') {
+        return serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", file.display()));
+    }
+    let mut config = serde_json::Map::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once(['=', ':']) else {
+            return Err(format!("{} line {}: not key=value: {line}", file.display(), n + 1));
+        };
+        config.insert(key.trim().to_string(), serde_json::Value::String(value.trim().to_string()));
+    }
+    let name = config.get("name").cloned().ok_or_else(|| format!("{} has no name=… line", file.display()))?;
+    Ok(serde_json::json!({ "name": name, "config": config }))
+}

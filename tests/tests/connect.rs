@@ -1,0 +1,122 @@
+//! Kite Connect against a real `kite serve`: Kafka's Connect quickstart over the REST API under
+//! `/connect` and the `kite connect` CLI, the connectors coming back after a restart from
+//! `connect-configs` and `connect-offsets`, and the REST API's guards.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use kite_e2e::{KiteServer, TempDir, env_path};
+
+/// How long a line may take to go from the source file to the sink file (the sink's group waits
+/// 3 s before its first assignment).
+const DELIVERY_DEADLINE: Duration = Duration::from_secs(60);
+
+/// One HTTP/1.0 request with a JSON body: (status code, body).
+fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let extra: String = headers.iter().map(|(name, value)| format!("{name}: {value}\r\n")).collect();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\n{extra}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").expect("a complete HTTP response");
+    let code = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("a status code");
+    (code, body.to_string())
+}
+
+fn post_json(addr: SocketAddr, path: &str, body: &str) -> (u16, String) {
+    http(addr, "POST", path, &[("Content-Type", "application/json")], body)
+}
+
+fn kite(server: &KiteServer, args: &[&str]) -> String {
+    let output =
+        Command::new(env_path("KITE_BIN")).args(args).arg("--server").arg(server.ws_url()).output().unwrap();
+    assert!(output.status.success(), "kite {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn wait_for_file(path: &Path, expected: &str) {
+    let deadline = Instant::now() + DELIVERY_DEADLINE;
+    loop {
+        let got = std::fs::read_to_string(path).unwrap_or_default();
+        if got == expected {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{} holds {got:?}, not {expected:?}", path.display());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn kafkas_connect_quickstart_runs_against_kite_serve_and_survives_a_restart() {
+    let dir = TempDir::new("connect-quickstart");
+    let files = dir.path().join("connect-files");
+    std::fs::create_dir_all(&files).unwrap();
+    std::fs::write(files.join("test.txt"), "foo\nbar\n").unwrap();
+    let mut server = KiteServer::start_with(dir.path(), &["--brokers", "1"]);
+
+    // The source as curl would post it; the sink from Kafka's own properties file, by the CLI.
+    let source = r#"{"name":"local-file-source","config":{"connector.class":"FileStreamSource","tasks.max":"1","file":"test.txt","topic":"connect-test"}}"#;
+    let (code, body) = post_json(server.addr, "/connect/connectors", source);
+    assert_eq!(code, 201, "{body}");
+    let properties = dir.path().join("connect-file-sink.properties");
+    std::fs::write(&properties, "name=local-file-sink\nconnector.class=FileStreamSink\ntasks.max=1\nfile=test.sink.txt\ntopics=connect-test\n").unwrap();
+    let created = kite(&server, &["connect", "create", properties.to_str().unwrap()]);
+    assert!(created.contains("\"type\": \"sink\""), "{created}");
+    wait_for_file(&files.join("test.sink.txt"), "foo\nbar\n");
+    let listed = kite(&server, &["connect", "list"]);
+    assert_eq!(listed.matches("\"RUNNING\"").count(), 4, "both connectors and their tasks run: {listed}");
+
+    // After a restart the worker reads its connectors back and the source goes on from its
+    // committed position: a line appended then reaches the sink (lines since the last offset
+    // flush may come twice: at least once).
+    server.terminate();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(files.join("test.txt"))
+        .unwrap()
+        .write_all(b"Another line\n")
+        .unwrap();
+    let server = KiteServer::start_with(dir.path(), &["--brokers", "1"]);
+    let deadline = Instant::now() + DELIVERY_DEADLINE;
+    while !std::fs::read_to_string(files.join("test.sink.txt"))
+        .unwrap_or_default()
+        .ends_with("Another line\n")
+    {
+        assert!(Instant::now() < deadline, "the line appended after the restart never reached the sink");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (code, status) = http(server.addr, "GET", "/connect/connectors/local-file-source/status", &[], "");
+    assert_eq!(code, 200);
+    assert!(status.contains(&format!("\"worker_id\":\"{}\"", server.addr)), "{status}");
+}
+
+#[test]
+fn the_rest_api_keeps_its_guards() {
+    let dir = TempDir::new("connect-guards");
+    let server = KiteServer::start_with(dir.path(), &["--brokers", "1", "--token", "s3cret"]);
+    let auth = ("Authorization", "Bearer s3cret");
+    let (code, body) = http(server.addr, "GET", "/connect/connectors", &[], "");
+    assert_eq!(code, 401, "{body}");
+    let (code, body) =
+        http(server.addr, "GET", "/connect/connectors", &[auth, ("Origin", "http://evil.example")], "");
+    assert_eq!(code, 403, "a page elsewhere is refused: {body}");
+    let sink = r#"{"name":"s","config":{"connector.class":"FileStreamSink","file":"../../etc/passwd","topics":"t"}}"#;
+    let (code, body) =
+        http(server.addr, "POST", "/connect/connectors", &[auth, ("Content-Type", "text/plain")], sink);
+    assert_eq!(code, 415, "a body not sent as JSON (what a form could post cross-site): {body}");
+    let (code, body) =
+        http(server.addr, "POST", "/connect/connectors", &[auth, ("Content-Type", "application/json")], sink);
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("is not a file inside the connect directory"), "{body}");
+    let (code, body) = http(server.addr, "GET", "/connect/connectors/nope", &[auth], "");
+    assert_eq!((code, body.as_str()), (404, r#"{"error_code":404,"message":"Connector nope not found"}"#));
+}
