@@ -125,7 +125,7 @@ pub(crate) fn route(
                 .and(warp::body::bytes())
                 .map(Some)
                 .or(warp::header::optional::<u64>("content-length").map(|length: Option<u64>| {
-                    (!length.is_some_and(|n| n > MAX_CONNECT_BODY_BYTES)).then(warp::hyper::body::Bytes::new)
+                    length.is_none_or(|n| n <= MAX_CONNECT_BODY_BYTES).then(warp::hyper::body::Bytes::new)
                 }))
                 .unify(),
         )

@@ -717,9 +717,9 @@ impl AppState {
                 self.last_error = None;
                 self.last_reset = Some(OffsetsReset { group, executed, offsets });
             }
-            // The UI does not ask for offsets by time, commit by hand, list, reset or delete
-            // groups yet.
+            // Not asked for by the UI yet (Kite Connect has no view yet: docs/connect.md).
             Reply::Offsets { .. }
+            | Reply::Connect { .. }
             | Reply::OffsetsCommitted { .. }
             | Reply::Groups { .. }
             | Reply::GroupDeleted { .. }

@@ -88,25 +88,9 @@ fn route(
             Ok(RestResponse { status: if created { 201 } else { 200 }, body: Some(info(worker, name)?) })
         }
         ("GET", ["connectors", name, "status"]) => Ok(RestResponse::ok(status(worker, name)?)),
-        ("GET", ["connectors", name, "tasks"]) => {
-            let tasks = worker.task_configs(name)?;
-            let tasks: Vec<Value> = tasks
-                .iter()
-                .enumerate()
-                .map(|(t, config)| json!({"id": {"connector": name, "task": t}, "config": config}))
-                .collect();
-            Ok(RestResponse::ok(json!(tasks)))
-        }
+        ("GET", ["connectors", name, "tasks"]) => Ok(RestResponse::ok(tasks(worker, name)?)),
         ("GET", ["connectors", name, "tasks", task, "status"]) => {
-            let (_, tasks) = worker.states(name)?;
-            let t: usize = task
-                .parse()
-                .map_err(|_| ConnectError::new(404, format!("No status found for task {name}-{task}")))?;
-            let (state, trace) = tasks
-                .get(t)
-                .copied()
-                .ok_or_else(|| ConnectError::new(404, format!("No status found for task {name}-{task}")))?;
-            Ok(RestResponse::ok(task_state(t, state, trace, worker.worker_id())))
+            Ok(RestResponse::ok(task_status(worker, name, task)?))
         }
         ("PUT", ["connectors", name, "pause"]) => {
             target(worker, cluster, now_ms, name, TargetState::Paused, 202)
@@ -132,10 +116,8 @@ fn route(
             Ok(RestResponse::empty(204))
         }
         ("GET", ["connector-plugins"]) => {
-            let plugins: Vec<Value> = Plugin::ALL
-                .iter()
-                .map(|p| json!({"class": p.class(), "type": p.kind(), "version": PLUGIN_VERSION}))
-                .collect();
+            let plugins =
+                Plugin::ALL.map(|p| json!({"class": p.class(), "type": p.kind(), "version": PLUGIN_VERSION}));
             Ok(RestResponse::ok(json!(plugins)))
         }
         ("PUT", ["connector-plugins", plugin, "config", "validate"]) => {
@@ -155,6 +137,26 @@ fn route(
         }
         _ => Err(ConnectError::new(404, "HTTP 404 Not Found")),
     }
+}
+
+/// `GET /connectors/{name}/tasks`: each task's id and config.
+fn tasks(worker: &Worker, name: &str) -> Result<Value, ConnectError> {
+    let configs = worker.task_configs(name)?;
+    let tasks: Vec<Value> = configs
+        .iter()
+        .enumerate()
+        .map(|(t, config)| json!({"id": {"connector": name, "task": t}, "config": config}))
+        .collect();
+    Ok(json!(tasks))
+}
+
+/// `GET /connectors/{name}/tasks/{task}/status`.
+fn task_status(worker: &Worker, name: &str, task: &str) -> Result<Value, ConnectError> {
+    let (_, tasks) = worker.states(name)?;
+    let missing = || ConnectError::new(404, format!("No status found for task {name}-{task}"));
+    let t: usize = task.parse().map_err(|_| missing())?;
+    let (state, trace) = tasks.get(t).copied().ok_or_else(missing)?;
+    Ok(task_state(t, state, trace, worker.worker_id()))
 }
 
 /// `GET /connectors`: the names, or with `?expand=status` / `?expand=info` a map of each.
