@@ -82,6 +82,21 @@ impl ConnectFiles for DirFiles {
         file.write_all(bytes).map_err(|e| format!("cannot write {path}: {e}"))
     }
 
+    fn write(&mut self, path: &str, bytes: &[u8]) -> Result<(), String> {
+        let at = self.path(path)?;
+        if bytes.len() as u64 > kite_shared::limits::MAX_CONNECT_FILE_BYTES {
+            return Err(format!(
+                "{path} may hold at most {} bytes",
+                kite_shared::limits::MAX_CONNECT_FILE_BYTES
+            ));
+        }
+        if let Some(parent) = at.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        std::fs::write(&at, bytes).map_err(|e| format!("cannot write {path}: {e}"))
+    }
+
     fn flush(&mut self, path: &str) -> Result<(), String> {
         let at = self.path(path)?;
         match std::fs::File::open(&at) {

@@ -459,3 +459,83 @@ pub(crate) mod host_sim_choices {
         );
     }
 }
+
+/// Arbitrary text as Kite Connect's inputs: each line a REST request (`METHOD PATH [JSON body]`)
+/// to a one-broker cluster's worker, with a second of ticks after each (so what was created
+/// runs); the same lines as `connect-configs` and `connect-offsets` records read back, as a
+/// connector config whose transforms are applied to a record, and as bytes for every converter.
+/// Every answer is a status with a body when it is an error; nothing panics.
+pub(crate) mod connect_request {
+    #[allow(unused_imports)]
+    use super::*;
+    use kite_shared::api::{Command, Reply};
+    use kite_shared::connect::converter::{Converter, Data};
+    use kite_shared::connect::storage::{ConfigRecord, parse_offset_key};
+    use kite_shared::connect::transforms::{Chain, ConnectRecord};
+
+    /// Requests one input sends at most (each runs a second of the worker).
+    const MAX_REQUESTS: usize = 16;
+
+    pub(crate) fn check_input(data: &[u8]) {
+        let Ok(text) = std::str::from_utf8(data) else { return };
+        let mut cluster = Cluster::new(1);
+        let mut now_ms = 1_700_000_000_000;
+        let _ = cluster.handle(
+            now_ms,
+            Command::WriteConnectFile { path: "test.txt".into(), text: "foo\nbar\n".into(), append: false },
+        );
+        for line in text.lines().take(MAX_REQUESTS) {
+            let mut parts = line.splitn(3, ' ');
+            let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+            let body = parts.next().and_then(|b| serde_json::from_str(b).ok());
+            let command = Command::Connect { method: method.into(), path: path.into(), body };
+            match cluster.handle(now_ms, command) {
+                Reply::Connect { status, body } => {
+                    assert!((200..600).contains(&status), "status {status}");
+                    assert!(
+                        status < 400 || body.is_some_and(|b| b["error_code"] == status),
+                        "an error has its body"
+                    );
+                }
+                other => panic!("a connect request answered {other:?}"),
+            }
+            for _ in 0..100 {
+                now_ms += 10;
+                cluster.tick(now_ms);
+            }
+        }
+        let _ = cluster.handle(now_ms, Command::DescribeConnect { file: Some("test.txt".into()) });
+        let (key, value) = text.split_once('\n').unwrap_or((text, ""));
+        let _ = ConfigRecord::parse(key, Some(value));
+        let _ = parse_offset_key(key);
+        for converter in [
+            Converter::String,
+            Converter::ByteArray,
+            Converter::Json { schemas_enable: true },
+            Converter::Json { schemas_enable: false },
+        ] {
+            if let Ok(data) = converter.deserialize(Some(data)) {
+                let _ = converter.serialize(&data);
+            }
+        }
+        let config: BTreeMap<String, String> = text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        if let Ok(chain) = Chain::parse(&config) {
+            let value =
+                serde_json::from_str(value).map(Data::Json).unwrap_or(Data::String(value.to_string()));
+            let record = ConnectRecord {
+                topic: key.to_string(),
+                partition: Some(0),
+                offset: Some(0),
+                timestamp_ms: 0,
+                key: Data::Null,
+                value,
+                headers: Vec::new(),
+            };
+            let _ = chain.apply(record);
+        }
+    }
+}

@@ -508,6 +508,25 @@ pub enum Command {
     },
     /// The engine's counters and gauges.
     GetMetrics,
+    /// Kite Connect at a glance, for the Connect view and `kite connect list`: every connector
+    /// with its tasks' states and the records they moved, the files the file connectors can
+    /// use, and — with `file` — that file's text. Answered with `connect_described`.
+    DescribeConnect {
+        /// A file of the connect directory to show (its last `MAX_CONNECT_FILE_SHOWN_BYTES`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        file: Option<String>,
+    },
+    /// Writes text to a file of the connect directory (the tab's upload, a scenario's `append`):
+    /// replacing it, or appended with `append`. Answered with `connect_described`.
+    WriteConnectFile {
+        /// The file, a relative path inside the connect directory.
+        path: String,
+        /// The text written.
+        text: String,
+        /// Appends instead of replacing.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        append: bool,
+    },
     /// A request to Kite Connect's REST API (Kafka Connect's: `GET /connectors`,
     /// `POST /connectors`, `GET /connectors/{name}/status`, …), answered with `connect`.
     Connect {
@@ -1283,6 +1302,71 @@ pub struct BatchedRecord {
     pub headers: Vec<(String, String)>,
 }
 
+/// Kite Connect at a glance (`describe_connect`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectView {
+    /// The worker's id (`host:port` on `kite serve`).
+    pub worker_id: String,
+    /// Every connector, by name.
+    pub connectors: Vec<ConnectorView>,
+    /// The connect directory's files: path and size in bytes.
+    pub files: Vec<(String, u64)>,
+    /// The file asked for: its path, its text (the last `MAX_CONNECT_FILE_SHOWN_BYTES`, UTF-8
+    /// with bad bytes replaced) and the byte that text starts at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shown: Option<(String, String, u64)>,
+    /// Records of the internal topics that did not parse when the worker read them back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+}
+
+/// A connector as the Connect view shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectorView {
+    /// Its name.
+    pub name: String,
+    /// Its `connector.class` as given.
+    pub class: String,
+    /// `source`, `sink` or `unknown`.
+    pub kind: String,
+    /// Its state (`RUNNING`, `PAUSED`, `FAILED`, …).
+    pub state: String,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+    /// The topics it writes (a source's `topic` / `kafka.topic`) or reads (a sink's `topics`).
+    pub topics: Vec<String>,
+    /// Its file, for the file connectors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// `transforms`' aliases, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transforms: Vec<String>,
+    /// Its tasks.
+    pub tasks: Vec<ConnectTaskView>,
+}
+
+/// A task as the Connect view shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectTaskView {
+    /// Its number.
+    pub id: usize,
+    /// Its state.
+    pub state: String,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+    /// Records it produced (a source) or wrote (a sink).
+    pub records: u64,
+    /// Records a `Filter` dropped.
+    pub filtered: u64,
+    /// Records that failed and were skipped (`errors.tolerance=all`).
+    pub skipped: u64,
+    /// A source's committed offset (`{"position":N}`), as `connect-offsets` holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<String>,
+}
+
 /// A scenario step, as `continue_scenario` reports it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepReport {
@@ -1964,6 +2048,8 @@ pub enum Reply {
         /// Whether the script has played to its end.
         finished: bool,
     },
+    /// `describe_connect`'s and `write_connect_file`'s answer.
+    ConnectDescribed(ConnectView),
     /// Kite Connect's answer to `connect`: Kafka Connect's HTTP status and JSON body.
     Connect {
         /// The HTTP status (an error's is its `error_code` too).
@@ -2359,7 +2445,7 @@ mod tests {
         // docs/websocket-api.md quotes this answer.
         assert_eq!(
             answer,
-            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `init_producer_id`, `init_transactions`, `end_transaction`, `send_offsets_to_transaction`, `describe_transactions`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_records`, `create_partitions`, `delete_topic`, `alter_topic_config`, `alter_broker_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `describe_metadata_log`, `alter_partition_reassignments`, `list_partition_reassignments`, `elect_leaders`, `add_broker`, `remove_broker`, `stop_broker`, `start_broker`, `stop_controller`, `start_controller`, `pause_controller`, `resume_controller`, `isolate_controller`, `heal_controller`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `connect`, `inspect_kafka`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
+            r#"{"type":"invalid","message":"malformed message: unknown variant `nope`, expected one of `create_topic`, `list_topics`, `produce`, `init_producer_id`, `init_transactions`, `end_transaction`, `send_offsets_to_transaction`, `describe_transactions`, `fetch`, `register_schema`, `produce_batch`, `list_offsets`, `delete_records`, `create_partitions`, `delete_topic`, `alter_topic_config`, `alter_broker_config`, `open_consumer`, `poll`, `commit_offsets`, `close_consumer`, `crash_consumer`, `list_groups`, `describe_group`, `reset_offsets`, `delete_group`, `describe_cluster`, `describe_metadata_log`, `alter_partition_reassignments`, `list_partition_reassignments`, `elect_leaders`, `add_broker`, `remove_broker`, `stop_broker`, `start_broker`, `stop_controller`, `start_controller`, `pause_controller`, `resume_controller`, `isolate_controller`, `heal_controller`, `pause_broker`, `resume_broker`, `isolate_broker`, `heal_broker`, `cut_link`, `heal_link`, `get_metrics`, `describe_connect`, `write_connect_file`, `connect`, `inspect_kafka`, `produce_records`, `dump_record`, `fetch_records`, `subscribe_events`, `tail`, `unsubscribe`, `ping`, `set_clock`, `replay`, `reset_cluster`, `share_state`, `continue_scenario` at line 1 column 33"}"#
         );
     }
 

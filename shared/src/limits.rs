@@ -202,3 +202,16 @@ pub const MAX_SOURCE_BATCH_RECORDS: usize = MAX_PRODUCE_BATCH_RECORDS;
 /// Records of one internal topic (`connect-configs`, `connect-offsets`) a starting worker reads
 /// back; past them it reads no more and says so (compaction keeps them far smaller).
 pub const MAX_CONNECT_RESTORE_RECORDS: usize = 100_000;
+
+/// Datagen's `max.interval` at most, in ms (an hour).
+pub const MAX_DATAGEN_INTERVAL_MS: usize = 3_600_000;
+
+/// Single message transforms one connector chains.
+pub const MAX_TRANSFORMS: usize = 16;
+
+/// A transform's or predicate's regular expression, in characters (RegexRouter,
+/// TopicNameMatches); `regex-lite` matches in time linear in the name, whatever the pattern.
+pub const MAX_CONNECT_REGEX_CHARS: usize = 1_000;
+
+/// The most of a connect file `describe_connect` shows, in bytes (its end).
+pub const MAX_CONNECT_FILE_SHOWN_BYTES: usize = 64 * 1024;

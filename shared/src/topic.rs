@@ -31,10 +31,17 @@ pub fn validate_name(name: &str) -> Result<(), KafkaError> {
 /// (`__cluster_metadata` is never listed by a broker); a user's own `__name` is not internal.
 pub const INTERNAL_TOPICS: [&str; 3] = ["__consumer_offsets", "__transaction_state", "__cluster_metadata"];
 
-/// Whether `name` is one of Kafka's own topics ([`INTERNAL_TOPICS`]): Metadata's `is_internal`, and
-/// what a UI hides unless asked.
+/// Whether `name` is one of Kafka's own topics ([`INTERNAL_TOPICS`]): Metadata's `is_internal`.
 pub fn is_internal(name: &str) -> bool {
     INTERNAL_TOPICS.contains(&name)
+}
+
+/// What a UI hides unless asked: Kafka's own topics, and Kafka Connect's (`connect-configs`,
+/// `connect-offsets`, `connect-status`: ordinary topics to Kafka, the worker's bookkeeping to a
+/// reader — 31 partitions that would crowd the cluster map).
+pub fn is_hidden(name: &str) -> bool {
+    use crate::connect::storage::{CONFIG_TOPIC, OFFSET_TOPIC, STATUS_TOPIC};
+    is_internal(name) || [CONFIG_TOPIC, OFFSET_TOPIC, STATUS_TOPIC].contains(&name)
 }
 
 /// Kafka's `Topic.hasCollision`: metric names replace `.` with `_`, so `a.b` and `a_b` would collide.

@@ -78,8 +78,15 @@ impl Run {
                 panic!("{topic} was not read")
             };
             all.extend(records.into_iter().map(|r| {
+                let headers: Vec<String> = r
+                    .headers
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("null")))
+                    .collect();
+                let headers =
+                    if headers.is_empty() { String::new() } else { format!(" [{}]", headers.join(", ")) };
                 format!(
-                    "{}-{partition}@{}: {} => {}",
+                    "{}-{partition}@{}: {} => {}{headers}",
                     topic,
                     r.offset,
                     r.key.as_deref().unwrap_or("null"),
@@ -99,6 +106,24 @@ impl Run {
     /// The worker dies and a new one starts over the same cluster and files.
     fn crash_worker(&mut self) {
         self.cluster.crash_connect_worker(self.now_ms);
+    }
+
+    /// Produces a record with a text value (a null key).
+    fn produce(&mut self, topic: &str, value: &str) {
+        let produce = Command::Produce {
+            topic: topic.into(),
+            partition: None,
+            key: None,
+            value: Some(value.into()),
+            timestamp_ms: None,
+            partitioner: Default::default(),
+            key_serializer: Default::default(),
+            value_serializer: Default::default(),
+            headers: Vec::new(),
+            acks: Default::default(),
+            producer: None,
+        };
+        assert!(matches!(self.cluster.handle(self.now_ms, produce), Reply::Produced { .. }));
     }
 
     fn check(self, name: &str) {
@@ -224,4 +249,118 @@ fn the_rest_api_answers_as_kafka_connect_does() {
     run.show_topic("connect-configs");
     run.show_topic("connect-status");
     run.check("rest");
+}
+
+/// Every transform and predicate, data-driven: `connect/transforms.cases` holds configs and
+/// records, `connect/transforms.trace` what came out of each chain (or why not).
+#[test]
+fn single_message_transforms_and_predicates_do_what_kafkas_do() {
+    use kite_shared::connect::converter::Data;
+    use kite_shared::connect::transforms::{Chain, ConnectRecord};
+    let data = |v: &serde_json::Value| match v {
+        serde_json::Value::Null => Data::Null,
+        serde_json::Value::String(s) => Data::String(s.clone()),
+        other => Data::Json(other.clone()),
+    };
+    let json = |d: &Data| match d {
+        Data::Null => serde_json::Value::Null,
+        Data::String(s) => serde_json::json!(s),
+        Data::Bytes(b) => serde_json::json!(b),
+        Data::Json(v) => v.clone(),
+    };
+    let cases = include_str!("connect/transforms.cases");
+    let mut trace = String::new();
+    for case in cases.split("## ").filter(|c| !c.trim().is_empty()) {
+        let (title, body) = case.split_once('\n').unwrap();
+        trace += &format!("## {title}\n");
+        let config = body
+            .lines()
+            .filter_map(|l| l.split_once('=').filter(|_| !l.starts_with('>')))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let chain = match Chain::parse(&config) {
+            Ok(chain) => chain,
+            Err(errors) => {
+                for (key, message) in errors {
+                    trace += &format!("refused {key}: {message}\n");
+                }
+                continue;
+            }
+        };
+        for line in body.lines().filter_map(|l| l.strip_prefix("> ")) {
+            let input: serde_json::Value = serde_json::from_str(line).unwrap();
+            let headers = input["headers"]
+                .as_array()
+                .map(|hs| {
+                    hs.iter()
+                        .map(|h| {
+                            (h[0].as_str().unwrap().to_string(), h[1].as_str().map(|v| v.as_bytes().to_vec()))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let record = ConnectRecord {
+                topic: input["topic"].as_str().unwrap().to_string(),
+                partition: input["partition"].as_i64().map(|p| p as i32),
+                offset: input["offset"].as_i64(),
+                timestamp_ms: input["timestamp"].as_i64().unwrap_or(1_700_000_000_000),
+                key: data(&input["key"]),
+                value: data(&input["value"]),
+                headers,
+            };
+            trace += &format!("> {line}\n");
+            trace += &match chain.apply(record) {
+                Ok(Some(out)) => format!(
+                    "< {}\n",
+                    serde_json::json!({"topic": out.topic, "key": json(&out.key), "value": json(&out.value)})
+                ),
+                Ok(None) => "< dropped\n".to_string(),
+                Err(e) => format!("< error in {}: {}\n", e.class, e.message),
+            };
+        }
+    }
+    expect_test::expect_file!["connect/transforms.trace"].assert_eq(&trace);
+}
+
+/// `errors.tolerance=all` with a dead-letter queue: a sink reading JsonConverter's envelopes
+/// meets plain text; the good records reach the file, the bad ones the DLQ byte for byte with
+/// Kafka's `__connect.errors.*` headers. Without tolerance the first bad record fails the task.
+#[test]
+fn bad_records_go_to_the_dead_letter_queue_while_good_ones_flow() {
+    let mut run = Run::new(1);
+    run.rest("POST", "/connectors", Some(r#"{"name":"in","config":{"connector.class":"FileStreamSource","file":"in.txt","topic":"mixed"}}"#));
+    run.append("in.txt", "one\ntwo\n");
+    run.wait(500);
+    run.produce("mixed", "not JSON at all");
+    run.append("in.txt", "three\n");
+    run.wait(500);
+    let tolerant = r#"{"name":"tolerant","config":{"connector.class":"FileStreamSink","file":"out.txt","topics":"mixed","errors.tolerance":"all","errors.deadletterqueue.topic.name":"dlq-mixed","errors.deadletterqueue.context.headers.enable":"true"}}"#;
+    run.rest("POST", "/connectors", Some(tolerant));
+    run.rest("POST", "/connectors", Some(r#"{"name":"strict","config":{"connector.class":"FileStreamSink","file":"strict.txt","topics":"mixed"}}"#));
+    run.wait(5_000);
+    assert_eq!(run.file("out.txt"), "one\ntwo\nthree\n");
+    run.note("out.txt holds one, two, three; dlq-mixed:");
+    run.show_topic("dlq-mixed");
+    run.rest("GET", "/connectors/strict/status", None);
+    // Kafka's sink task converts a whole poll before it puts any of it: the bad record fails the
+    // poll it came in, so none of that poll is written.
+    assert_eq!(run.file("strict.txt"), "", "the strict sink's one poll held the bad record");
+    run.check("dead_letter_queue");
+}
+
+/// Datagen's orders, five of them, through a transform chain: schemaless JSON with a string key,
+/// the address flattened and the item masked.
+#[test]
+fn datagen_makes_a_quickstarts_records_through_transforms() {
+    let mut run = Run::new(1);
+    let datagen = r#"{"name":"orders-gen","config":{"connector.class":"DatagenConnector","kafka.topic":"orders","quickstart":"orders","max.interval":"200","iterations":"5","key.converter":"org.apache.kafka.connect.storage.StringConverter","value.converter":"org.apache.kafka.connect.json.JsonConverter","value.converter.schemas.enable":"false","transforms":"flat,mask","transforms.flat.type":"org.apache.kafka.connect.transforms.Flatten$Value","transforms.mask.type":"org.apache.kafka.connect.transforms.MaskField$Value","transforms.mask.fields":"itemid"}}"#;
+    run.rest("POST", "/connectors", Some(datagen));
+    run.rest("POST", "/connectors", Some(r#"{"name":"bad","config":{"connector.class":"Datagen","kafka.topic":"x","quickstart":"stocks","max.interval":"0"}}"#));
+    run.wait(3_000);
+    run.show_topic("orders");
+    assert_eq!(run.topic("orders").len(), 5, "iterations=5");
+    run.wait(11_000);
+    run.note("connect-offsets: the task's count");
+    run.show_topic("connect-offsets");
+    run.check("datagen");
 }

@@ -31,6 +31,7 @@ const SEEDS_ONLY: &[&str] = &["host_sim_choices"];
 const TARGETS: &[(&str, &str, Check)] = &[
     ("api_message_decode", "api_message_decode", checks::api_message_decode::check_input),
     ("avro_datum", "avro_datum", checks::avro_datum::check_input),
+    ("connect_request", "connect_request", checks::connect_request::check_input),
     ("host_sim_choices", "host_sim_choices", checks::host_sim_choices::check_input),
     ("kafka_request", "kafka_request", checks::kafka_request::check_input),
     ("log_open", "log_open", checks::log_open::check_input),
@@ -103,6 +104,7 @@ macro_rules! replays {
 replays!(
     api_message_decode,
     avro_datum,
+    connect_request,
     host_sim_choices,
     kafka_request,
     log_open,

@@ -10,7 +10,7 @@ use crate::proc;
 const DEFAULT_FUZZ_SECONDS: u64 = 60;
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let usage = "usage: cargo xtask fuzz <record_batch_decode | api_message_decode | segment_recover | log_open | metadata_log_open | offsets_record_decode | scenario_parse | scenario_play | avro_datum | kafka_request | host_sim_choices> [--seconds N] [--runs N]";
+    let usage = "usage: cargo xtask fuzz <record_batch_decode | api_message_decode | segment_recover | log_open | metadata_log_open | offsets_record_decode | scenario_parse | scenario_play | avro_datum | kafka_request | host_sim_choices | connect_request> [--seconds N] [--runs N]";
     let target = args.first().filter(|a| !a.starts_with("--")).ok_or(usage)?;
     let seconds = match args.iter().position(|a| a == "--seconds") {
         Some(i) => args.get(i + 1).and_then(|n| n.parse::<u64>().ok()).ok_or(usage)?,

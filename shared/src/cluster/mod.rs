@@ -505,7 +505,7 @@ impl Cluster {
             kafka_exchanges: Default::default(),
             new_broker_stores: None,
             kafka_listeners_added: Vec::new(),
-            connect: Some(Box::default()),
+            connect: Some(Box::new(crate::connect::Worker::with_seed(seed))),
         }
     }
 
@@ -767,6 +767,15 @@ impl Cluster {
         self.topics.get(name).map(|t| t.partitions)
     }
 
+    fn describe_connect(&mut self, file: Option<&str>) -> Result<Reply, KafkaError> {
+        self.connect_worker().describe(file).map(Reply::ConnectDescribed).map_err(connect_refused)
+    }
+
+    fn write_connect_file(&mut self, path: &str, text: &str, append: bool) -> Result<Reply, KafkaError> {
+        self.connect_worker().write_file(path, text, append).map_err(connect_refused)?;
+        self.describe_connect(Some(path))
+    }
+
     fn connect_asked(
         &mut self,
         now_ms: i64,
@@ -869,6 +878,9 @@ impl Cluster {
             return Reply::Error(KafkaError::new(ErrorCode::KafkaStorageError, "The broker has shut down."));
         }
         self.brokers.catch_up(now_ms);
+        // Kite Connect's tasks run on requests as on ticks: a host that ticks only when asked
+        // (the tab, between its clock's steps) still moves their records.
+        self.tick_connect(now_ms);
         let result = match command {
             Command::CreateTopic { name, partitions, configs, replication_factor } => {
                 self.create_topic_asked(now_ms, name, partitions, configs, replication_factor)
@@ -932,6 +944,8 @@ impl Cluster {
             }
             Command::GetMetrics => Ok(Reply::Metrics(self.metrics(now_ms))),
             Command::Connect { method, path, body } => Ok(self.connect_asked(now_ms, &method, &path, body)),
+            Command::DescribeConnect { file } => self.describe_connect(file.as_deref()),
+            Command::WriteConnectFile { path, text, append } => self.write_connect_file(&path, &text, append),
             Command::InitProducerId => self.init_producer_id_asked(now_ms),
             txn @ (Command::InitTransactions { .. }
             | Command::EndTransaction { .. }
@@ -2465,4 +2479,9 @@ fn is_fault(command: &Command) -> bool {
             | Command::CutLink { .. }
             | Command::HealLink { .. }
     )
+}
+
+/// A files request Kite Connect refused (a path outside its directory, a file too large).
+fn connect_refused(message: String) -> KafkaError {
+    KafkaError::new(ErrorCode::InvalidRequest, message)
 }

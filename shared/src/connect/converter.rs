@@ -81,6 +81,15 @@ impl Converter {
         }
     }
 
+    /// Its Java class, as error reports name it.
+    pub fn class(self) -> &'static str {
+        match self {
+            Converter::String => STRING_CONVERTER,
+            Converter::ByteArray => BYTE_ARRAY_CONVERTER,
+            Converter::Json { .. } => JSON_CONVERTER,
+        }
+    }
+
     /// Connect data to a record's bytes (`fromConnectData`); `None` is a null key or value.
     pub fn serialize(&self, data: &Data) -> Result<Option<Vec<u8>>, String> {
         match (self, data) {
@@ -165,19 +174,8 @@ fn data_of(value: serde_json::Value) -> Data {
 
 /// Standard base64 with padding (what Jackson writes for a `byte[]`).
 fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@ pub trait ConnectFiles {
     fn read(&mut self, path: &str, offset: u64, max_bytes: usize) -> Result<Option<Vec<u8>>, String>;
     /// Appends `bytes` to `path`, creating it when missing.
     fn append(&mut self, path: &str, bytes: &[u8]) -> Result<(), String>;
+    /// Writes `path` whole, replacing what it held.
+    fn write(&mut self, path: &str, bytes: &[u8]) -> Result<(), String>;
     /// Makes what was appended to `path` durable (a sink flushes before its offsets commit).
     fn flush(&mut self, path: &str) -> Result<(), String>;
     /// Every file, with its length in bytes, by path.
@@ -86,6 +88,10 @@ impl ConnectFiles for MemoryFiles {
         }
         file.extend_from_slice(bytes);
         Ok(())
+    }
+
+    fn write(&mut self, path: &str, bytes: &[u8]) -> Result<(), String> {
+        self.put(path, bytes.to_vec())
     }
 
     fn flush(&mut self, _path: &str) -> Result<(), String> {

@@ -3,11 +3,16 @@
 //! converters, and the file connectors. docs/connect.md.
 
 pub mod converter;
+pub mod datagen;
 pub mod file_stream;
 pub mod files;
 pub mod plugins;
 pub mod rest;
 pub mod storage;
+mod task;
+pub mod transforms;
 pub mod worker;
+
+pub use task::{Moved, PRODUCER_BATCH_SIZE_BYTES, SINK_MAX_POLL_RECORDS, encode_batches};
 
 pub use worker::Worker;

@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::converter::Converter;
+use super::datagen::Quickstart;
 use super::files::check_path;
-use crate::limits::{MAX_CONNECTOR_TASKS, MAX_SOURCE_BATCH_RECORDS};
+use super::transforms::Chain;
+use crate::limits::{MAX_CONNECTOR_TASKS, MAX_DATAGEN_INTERVAL_MS, MAX_SOURCE_BATCH_RECORDS};
 
 /// The Kafka version Kite's plugins report (`GET /connector-plugins`): the one whose Connect
 /// Kite follows.
@@ -30,24 +32,27 @@ pub enum Plugin {
     FileStreamSource,
     /// `FileStreamSinkConnector`: each record's value is appended to a file as a line.
     FileStreamSink,
+    /// `DatagenConnector` (kafka-connect-datagen): mock records of a quickstart.
+    Datagen,
 }
 
 impl Plugin {
     /// Every plugin, as `GET /connector-plugins` lists them.
-    pub const ALL: [Plugin; 2] = [Plugin::FileStreamSink, Plugin::FileStreamSource];
+    pub const ALL: [Plugin; 3] = [Plugin::FileStreamSink, Plugin::FileStreamSource, Plugin::Datagen];
 
     /// Its Java class name, as Kafka's own.
     pub fn class(self) -> &'static str {
         match self {
             Plugin::FileStreamSource => "org.apache.kafka.connect.file.FileStreamSourceConnector",
             Plugin::FileStreamSink => "org.apache.kafka.connect.file.FileStreamSinkConnector",
+            Plugin::Datagen => "io.confluent.kafka.connect.datagen.DatagenConnector",
         }
     }
 
     /// Source or sink.
     pub fn kind(self) -> ConnectorType {
         match self {
-            Plugin::FileStreamSource => ConnectorType::Source,
+            Plugin::FileStreamSource | Plugin::Datagen => ConnectorType::Source,
             Plugin::FileStreamSink => ConnectorType::Sink,
         }
     }
@@ -65,7 +70,7 @@ impl Plugin {
 }
 
 /// A connector's config, checked: what its tasks run with.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct ConnectorConfig {
     /// `name`.
     pub name: String,
@@ -85,6 +90,20 @@ pub struct ConnectorConfig {
     pub topics: Vec<String>,
     /// A source's `batch.size`: the most lines one poll reads (2,000 by default).
     pub batch_size: usize,
+    /// `transforms` and their `predicates`.
+    pub transforms: std::sync::Arc<Chain>,
+    /// `errors.tolerance=all`: a record that fails is skipped, not the task failed.
+    pub tolerate_all: bool,
+    /// A sink's `errors.deadletterqueue.topic.name`.
+    pub dlq_topic: Option<String>,
+    /// `errors.deadletterqueue.context.headers.enable`.
+    pub dlq_context_headers: bool,
+    /// Datagen's `quickstart`.
+    pub quickstart: Option<Quickstart>,
+    /// Datagen's `max.interval` (ms, 500 by default): the longest wait between records.
+    pub max_interval_ms: i64,
+    /// Datagen's `iterations` (-1, the default: without end).
+    pub iterations: i64,
 }
 
 /// One config's definition, as `config/validate` shows it.
@@ -181,9 +200,85 @@ const BATCH_SIZE: Definition = Definition {
     display_name: "batch.size",
 };
 
+const fn datagen(
+    name: &'static str,
+    kind: &'static str,
+    default: Option<&'static str>,
+    documentation: &'static str,
+) -> Definition {
+    Definition {
+        name,
+        kind,
+        required: default.is_none(),
+        default,
+        importance: "HIGH",
+        documentation,
+        group: Some("Datagen"),
+        display_name: name,
+    }
+}
+
+const DATAGEN: [Definition; 4] = [
+    datagen("kafka.topic", "STRING", None, "Topic to write to"),
+    datagen(
+        "quickstart",
+        "STRING",
+        None,
+        "Name of quickstart to use: orders, users, pageviews or clickstream",
+    ),
+    datagen("max.interval", "LONG", Some("500"), "Max interval between messages (ms)"),
+    datagen(
+        "iterations",
+        "INT",
+        Some("-1"),
+        "Number of messages to send from each task, or less than 1 for unlimited",
+    ),
+];
+
+const fn errors(
+    name: &'static str,
+    kind: &'static str,
+    default: &'static str,
+    documentation: &'static str,
+) -> Definition {
+    Definition {
+        name,
+        kind,
+        required: false,
+        default: Some(default),
+        importance: "MEDIUM",
+        documentation,
+        group: Some("Error Handling"),
+        display_name: name,
+    }
+}
+
+const ERRORS: [Definition; 3] = [
+    errors(
+        "errors.tolerance",
+        "STRING",
+        "none",
+        "Behavior for tolerating errors during connector operation. 'none' is the default value and signals that any error will result in an immediate connector task failure; 'all' changes the behavior to skip over problematic records.",
+    ),
+    errors(
+        "errors.deadletterqueue.topic.name",
+        "STRING",
+        "",
+        "The name of the topic to be used as the dead letter queue (DLQ) for messages that result in an error when processed by this sink connector, or its transformations or converters.",
+    ),
+    errors(
+        "errors.deadletterqueue.context.headers.enable",
+        "BOOLEAN",
+        "false",
+        "If true, add headers containing error context to the messages written to the dead letter queue.",
+    ),
+];
+
 fn definitions(plugin: Plugin) -> Vec<Definition> {
     let mut all = COMMON.to_vec();
+    all.extend(ERRORS);
     match plugin {
+        Plugin::Datagen => all.extend(DATAGEN),
         Plugin::FileStreamSource => all.extend([FILE, TOPIC, BATCH_SIZE]),
         Plugin::FileStreamSink => {
             all.push(SINK_TOPICS);
@@ -210,24 +305,16 @@ fn check(plugin: Plugin, config: &BTreeMap<String, String>) -> (ConfigErrors, Op
             );
         }
     }
-    let int = |name: &str, default: usize, max: usize, refuse: &mut dyn FnMut(&str, String)| -> usize {
-        match config.get(name).map(|v| v.trim().parse::<usize>()) {
-            None => default,
-            Some(Ok(n)) if (1..=max).contains(&n) => n,
-            Some(_) => {
-                refuse(
-                    name,
-                    format!(
-                        "Invalid value {} for configuration {name}: Value must be an integer from 1 to {max}",
-                        config[name]
-                    ),
-                );
-                default
-            }
+    let tasks_max = int(config, "tasks.max", 1, MAX_CONNECTOR_TASKS, &mut refuse);
+    let batch_size = int(config, "batch.size", 2000, MAX_SOURCE_BATCH_RECORDS, &mut refuse);
+    let (quickstart, max_interval_ms, iterations) = datagen_settings(plugin, config, &mut refuse);
+    let (tolerate_all, dlq_topic, dlq_context_headers) = error_handling(config, &mut refuse);
+    let transforms = Chain::parse(config).unwrap_or_else(|problems| {
+        for (key, message) in problems {
+            refuse(&key, message);
         }
-    };
-    let tasks_max = int("tasks.max", 1, MAX_CONNECTOR_TASKS, &mut refuse);
-    let batch_size = int("batch.size", 2000, MAX_SOURCE_BATCH_RECORDS, &mut refuse);
+        Chain::default()
+    });
     let mut converter = |which: &str| {
         Converter::from_config(config, which).unwrap_or_else(|e| {
             refuse(which, e);
@@ -239,18 +326,7 @@ fn check(plugin: Plugin, config: &BTreeMap<String, String>) -> (ConfigErrors, Op
     if let (false, Err(e)) = (file.is_empty(), check_path(&file)) {
         refuse("file", e);
     }
-    let topics: Vec<String> = config
-        .get("topics")
-        .map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect())
-        .unwrap_or_default();
-    if plugin.kind() == ConnectorType::Sink && topics.is_empty() {
-        refuse("topics", "Must configure one of topics or topics.regex".to_string());
-    }
-    for topic in topics.iter().chain(config.get("topic")) {
-        if let Err(e) = crate::topic::validate_name(topic.trim()) {
-            refuse(if plugin == Plugin::FileStreamSource { "topic" } else { "topics" }, e.message);
-        }
-    }
+    let (topic, topics) = topics_of(plugin, config, &mut refuse);
     if errors.values().any(|e| !e.is_empty()) {
         return (errors, None);
     }
@@ -261,11 +337,132 @@ fn check(plugin: Plugin, config: &BTreeMap<String, String>) -> (ConfigErrors, Op
         key_converter,
         value_converter,
         file,
-        topic: config.get("topic").map(|t| t.trim().to_string()),
+        topic,
         topics,
         batch_size,
+        transforms: std::sync::Arc::new(transforms),
+        tolerate_all,
+        dlq_topic,
+        dlq_context_headers,
+        quickstart,
+        max_interval_ms,
+        iterations,
     };
     (errors, Some(checked))
+}
+
+/// A config that is a number from 1 to `max`; `default` when absent or refused.
+fn int(
+    config: &BTreeMap<String, String>,
+    name: &str,
+    default: usize,
+    max: usize,
+    refuse: &mut dyn FnMut(&str, String),
+) -> usize {
+    match config.get(name).map(|v| v.trim().parse::<usize>()) {
+        None => default,
+        Some(Ok(n)) if (1..=max).contains(&n) => n,
+        Some(_) => {
+            let given = &config[name];
+            refuse(
+                name,
+                format!(
+                    "Invalid value {given} for configuration {name}: Value must be an integer from 1 to {max}"
+                ),
+            );
+            default
+        }
+    }
+}
+
+/// Datagen's `quickstart`, `max.interval` and `iterations`.
+fn datagen_settings(
+    plugin: Plugin,
+    config: &BTreeMap<String, String>,
+    refuse: &mut dyn FnMut(&str, String),
+) -> (Option<Quickstart>, i64, i64) {
+    let max_interval_ms = int(config, "max.interval", 500, MAX_DATAGEN_INTERVAL_MS, refuse) as i64;
+    let iterations = match config.get("iterations").map(|v| v.trim().parse::<i64>()) {
+        None => -1,
+        Some(Ok(n)) => n.max(-1),
+        Some(Err(_)) => {
+            let given = &config["iterations"];
+            refuse(
+                "iterations",
+                format!("Invalid value {given} for configuration iterations: Not a number of type INT"),
+            );
+            -1
+        }
+    };
+    let quickstart = config.get("quickstart").and_then(|q| Quickstart::named(q));
+    if let (Plugin::Datagen, Some(name), None) = (plugin, config.get("quickstart"), quickstart) {
+        refuse(
+            "quickstart",
+            format!(
+                "Invalid value {name} for configuration quickstart: Kite has orders, users, pageviews and clickstream"
+            ),
+        );
+    }
+    (quickstart, max_interval_ms, iterations)
+}
+
+/// `errors.tolerance`, `errors.deadletterqueue.topic.name` and its context headers.
+fn error_handling(
+    config: &BTreeMap<String, String>,
+    refuse: &mut dyn FnMut(&str, String),
+) -> (bool, Option<String>, bool) {
+    let tolerate_all = match config.get("errors.tolerance").map(|v| v.trim().to_ascii_lowercase()).as_deref()
+    {
+        None | Some("none") => false,
+        Some("all") => true,
+        Some(other) => {
+            refuse(
+                "errors.tolerance",
+                format!(
+                    "Invalid value {other} for configuration errors.tolerance: String must be one of: none, all"
+                ),
+            );
+            false
+        }
+    };
+    let dlq_topic = config
+        .get("errors.deadletterqueue.topic.name")
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
+    if let Some(Err(e)) = dlq_topic.as_deref().map(crate::topic::validate_name) {
+        refuse("errors.deadletterqueue.topic.name", e.message);
+    }
+    let context_headers = config
+        .get("errors.deadletterqueue.context.headers.enable")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    (tolerate_all, dlq_topic, context_headers)
+}
+
+/// A source's topic (`topic`, or datagen's `kafka.topic`) and a sink's `topics`, each name checked.
+fn topics_of(
+    plugin: Plugin,
+    config: &BTreeMap<String, String>,
+    refuse: &mut dyn FnMut(&str, String),
+) -> (Option<String>, Vec<String>) {
+    let topics: Vec<String> = config
+        .get("topics")
+        .map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect())
+        .unwrap_or_default();
+    if plugin.kind() == ConnectorType::Sink && topics.is_empty() {
+        refuse("topics", "Must configure one of topics or topics.regex".to_string());
+    }
+    let topic_key = match plugin {
+        Plugin::FileStreamSource => "topic",
+        Plugin::Datagen => "kafka.topic",
+        Plugin::FileStreamSink => "topics",
+    };
+    for topic in topics.iter().chain(config.get(topic_key).filter(|_| topic_key != "topics")) {
+        if let Err(e) = crate::topic::validate_name(topic.trim()) {
+            refuse(topic_key, e.message);
+        }
+    }
+    let topic = config.get(topic_key).filter(|_| topic_key != "topics").map(|t| t.trim().to_string());
+    (topic, topics)
 }
 
 /// A connector's config checked whole: the config, or every error in Kafka's words (the
@@ -337,7 +534,12 @@ pub fn validate(plugin: Plugin, config: &BTreeMap<String, String>) -> serde_json
             })
         })
         .collect();
-    let groups: Vec<&str> = ["Common"].into_iter().collect();
+    let mut groups: Vec<&str> = Vec::new();
+    for group in definitions(plugin).iter().filter_map(|d| d.group) {
+        if !groups.contains(&group) {
+            groups.push(group);
+        }
+    }
     serde_json::json!({
         "name": plugin.class(),
         "error_count": errors.values().map(Vec::len).sum::<usize>(),

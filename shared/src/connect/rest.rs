@@ -358,3 +358,14 @@ fn percent_decode(segment: &str) -> Result<String, ConnectError> {
     }
     String::from_utf8(out).map_err(|_| bad())
 }
+
+/// A connector's name for a path segment: every byte but letters, digits, `-`, `.`, `_` and `~`
+/// %-encoded.
+pub fn percent_encode(name: &str) -> String {
+    name.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}

@@ -7,17 +7,16 @@
 
 use std::collections::BTreeMap;
 
-use super::converter::Converter;
-use super::file_stream::{self, Lines};
 use super::files::{ConnectFiles, MemoryFiles};
 use super::plugins::{self, ConnectorConfig, ConnectorType, Plugin};
 use super::storage::{
     self, CONFIG_TOPIC, ConfigRecord, OFFSET_TOPIC, OFFSET_TOPIC_PARTITIONS, STATUS_TOPIC,
     STATUS_TOPIC_PARTITIONS, State, TargetState,
 };
+use super::task::{self, Ctx, Run};
 use crate::api::{Command, Reply};
 use crate::cluster::Cluster;
-use crate::limits::{MAX_CONNECT_RESTORE_RECORDS, MAX_FETCH_RECORDS, MAX_SOURCE_READ_BYTES};
+use crate::limits::{MAX_CONNECT_RESTORE_RECORDS, MAX_FETCH_RECORDS};
 use crate::serializer::SerializerKind;
 
 /// How often (ms of the host's clock) tasks poll: a source reads its file, a sink its topics.
@@ -26,8 +25,6 @@ pub const CONNECT_POLL_INTERVAL_MS: i64 = 100;
 /// `connect-standalone.properties` set it (the code's default is 60,000): how often a source's
 /// offsets and a sink's consumer positions are committed.
 pub const OFFSET_FLUSH_INTERVAL_MS: i64 = 10_000;
-/// Kafka's `max.poll.records` default: the records one sink poll takes at most.
-pub const SINK_MAX_POLL_RECORDS: u32 = 500;
 /// The worker's generation in its group, as its status records carry it: Kite runs one worker.
 const GENERATION: i32 = 1;
 /// The worker id a host that names none is shown as.
@@ -65,28 +62,22 @@ struct Task {
     run: Run,
 }
 
-/// What a running task holds.
-#[derive(Debug)]
-enum Run {
-    /// Not started (or stopped).
-    Idle,
-    /// A source: the next byte to read, and the position its last offset commit wrote.
-    Source { position: u64, committed: u64 },
-    /// A sink: the consumer it reads with (a member of `connect-<name>`), and whether it wrote
-    /// anything since its last commit.
-    Sink { consumer: u32, written: bool },
-}
-
 /// Records a task moved, for the Connect view and the benchmarks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TaskCounts {
-    /// Lines a source produced, or records a sink wrote.
+    /// Records a source produced, or a sink wrote.
     pub records: u64,
+    /// Records a `Filter` dropped.
+    pub filtered: u64,
+    /// Records that failed and were skipped (`errors.tolerance=all`).
+    pub skipped: u64,
 }
 
 /// The Connect worker.
 pub struct Worker {
     worker_id: String,
+    /// Where the worker's random choices come from (datagen's records): the host's seed.
+    seed: u64,
     files: Box<dyn ConnectFiles + Send>,
     phase: Phase,
     connectors: BTreeMap<String, Connector>,
@@ -121,6 +112,7 @@ impl Default for Worker {
     fn default() -> Worker {
         Worker {
             worker_id: DEFAULT_WORKER_ID.to_string(),
+            seed: 0,
             files: Box::new(MemoryFiles::default()),
             phase: Phase::Unknown,
             connectors: BTreeMap::new(),
@@ -159,6 +151,11 @@ impl Worker {
         self.worker_id = worker_id;
     }
 
+    /// A worker whose random choices follow `seed` (the cluster's).
+    pub fn with_seed(seed: u64) -> Worker {
+        Worker { seed, ..Worker::default() }
+    }
+
     /// Where the file connectors read and write.
     pub fn set_files(&mut self, files: Box<dyn ConnectFiles + Send>) {
         self.files = files;
@@ -184,7 +181,12 @@ impl Worker {
             cluster.handle(now_ms, Command::CrashConsumer { consumer });
         }
         let files = std::mem::replace(&mut self.files, Box::new(MemoryFiles::default()));
-        *self = Worker { worker_id: std::mem::take(&mut self.worker_id), files, ..Worker::default() };
+        *self = Worker {
+            worker_id: std::mem::take(&mut self.worker_id),
+            seed: self.seed,
+            files,
+            ..Worker::default()
+        };
     }
 
     /// Records a task moved so far.
@@ -398,8 +400,8 @@ impl Worker {
         } else if wanted == State::Running && matches!(connector.tasks[task].run, Run::Idle) {
             let run = match config.plugin.kind() {
                 ConnectorType::Source => {
-                    let position = self.source_position(name, &config.file);
-                    Run::Source { position, committed: position }
+                    let partition = Run::source_partition(config, task).to_string();
+                    Run::source(config, task, self.offsets.get(&(name.to_string(), partition)), self.seed)
                 }
                 ConnectorType::Sink => match open_sink_consumer(cluster, now_ms, name, task, config) {
                     Ok(consumer) => Run::Sink { consumer, written: false },
@@ -413,16 +415,6 @@ impl Worker {
             }
         }
         self.set_state(cluster, now_ms, name, Some(task), wanted, None);
-    }
-
-    /// Where a source's file was committed up to (`{"position": N}`), 0 when never.
-    fn source_position(&self, name: &str, file: &str) -> u64 {
-        let partition = serde_json::json!({ "filename": file }).to_string();
-        self.offsets
-            .get(&(name.to_string(), partition))
-            .and_then(|offset| offset.get("position"))
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(0)
     }
 
     /// Sets a connector's (`task` `None`) or a task's state, writing it to `connect-status` when
@@ -498,18 +490,12 @@ impl Worker {
         config: &ConnectorConfig,
     ) -> Result<(), String> {
         let Some(connector) = self.connectors.get_mut(name) else { return Ok(()) };
-        let moved = match &mut connector.tasks[task].run {
-            Run::Idle => 0,
-            Run::Source { position, .. } => {
-                poll_source(cluster, now_ms, self.files.as_mut(), config, position)?
-            }
-            Run::Sink { consumer, written } => {
-                let wrote = poll_sink(cluster, now_ms, self.files.as_mut(), config, *consumer)?;
-                *written |= wrote > 0;
-                wrote
-            }
-        };
-        self.counts.entry((name.to_string(), task)).or_default().records += moved;
+        let mut ctx = Ctx { cluster, now_ms, files: self.files.as_mut(), config, name, task };
+        let moved = connector.tasks[task].run.poll(&mut ctx)?;
+        let counts = self.counts.entry((name.to_string(), task)).or_default();
+        counts.records += moved.records;
+        counts.filtered += moved.filtered;
+        counts.skipped += moved.skipped;
         Ok(())
     }
 
@@ -525,13 +511,13 @@ impl Worker {
     ) -> Result<(), String> {
         let Some(connector) = self.connectors.get_mut(name) else { return Ok(()) };
         match &mut connector.tasks[task].run {
-            Run::Source { position, committed } if position != committed => {
-                let partition = serde_json::json!({ "filename": config.file });
-                let offset = serde_json::json!({ "position": *position });
-                let key = storage::offset_key(name, &partition);
-                produce_text(cluster, now_ms, OFFSET_TOPIC, None, key, Some(offset.to_string()))?;
-                *committed = *position;
-                self.offsets.insert((name.to_string(), partition.to_string()), offset);
+            run @ (Run::File { .. } | Run::Datagen { .. }) => {
+                if let Some(offset) = run.take_offset() {
+                    let partition = Run::source_partition(config, task);
+                    let key = storage::offset_key(name, &partition);
+                    produce_text(cluster, now_ms, OFFSET_TOPIC, None, key, Some(offset.to_string()))?;
+                    self.offsets.insert((name.to_string(), partition.to_string()), offset);
+                }
             }
             Run::Sink { consumer, written } if *written => {
                 self.files.flush(&config.file)?;
@@ -561,7 +547,7 @@ fn open_sink_consumer(
     // The consumer's metadata request creates a topic it subscribes to when missing
     // (`allow.auto.create.topics`, with the brokers' `auto.create.topics.enable`).
     for topic in &config.topics {
-        create_if_missing(cluster, now_ms, topic)?;
+        task::create_if_missing(cluster, now_ms, topic)?;
     }
     let open = Command::OpenConsumer {
         group: Some(format!("connect-{name}")),
@@ -578,115 +564,6 @@ fn open_sink_consumer(
         Reply::ConsumerOpened { consumer } => Ok(consumer),
         Reply::Error(e) => Err(format!("{}: {}", e.error.name(), e.message)),
         other => Err(format!("the consumer did not open: {other:?}")),
-    }
-}
-
-/// A source task's poll: the file's new complete lines from `position` (at most `batch.size`),
-/// produced; `position` moves past them once the cluster acknowledged them. A file not there
-/// yet is waited for, as Kafka's task does. The lines produced.
-fn poll_source(
-    cluster: &mut Cluster,
-    now_ms: i64,
-    files: &mut dyn ConnectFiles,
-    config: &ConnectorConfig,
-    position: &mut u64,
-) -> Result<u64, String> {
-    let Some(bytes) = files.read(&config.file, *position, MAX_SOURCE_READ_BYTES)? else { return Ok(0) };
-    let Lines { lines, next_position } = file_stream::split_lines(&bytes, *position, config.batch_size);
-    if lines.is_empty() {
-        if bytes.len() == MAX_SOURCE_READ_BYTES {
-            return Err(format!(
-                "a line of {} at byte {position} is longer than {MAX_SOURCE_READ_BYTES} bytes, the longest a source task reads",
-                config.file
-            ));
-        }
-        return Ok(0);
-    }
-    let topic = config.topic.clone().unwrap_or_default();
-    create_if_missing(cluster, now_ms, &topic)?;
-    let payload = file_stream::source_batches(&lines, config.key_converter, config.value_converter, now_ms)?;
-    let produce = Command::ProduceRecords {
-        topic,
-        partition: None,
-        partitioner: Default::default(),
-        acks: Default::default(),
-        payload,
-    };
-    if let Reply::Error(e) = cluster.handle(now_ms, produce) {
-        return Err(format!("{}: {}", e.error.name(), e.message));
-    }
-    *position = next_position;
-    Ok(lines.len() as u64)
-}
-
-/// A sink task's poll: the records its consumer is handed, each value a line appended to the
-/// file. The records written.
-fn poll_sink(
-    cluster: &mut Cluster,
-    now_ms: i64,
-    files: &mut dyn ConnectFiles,
-    config: &ConnectorConfig,
-    consumer: u32,
-) -> Result<u64, String> {
-    let raw = config.value_converter == Converter::ByteArray;
-    let poll = Command::Poll {
-        consumer,
-        max_records: Some(SINK_MAX_POLL_RECORDS),
-        key_deserializer: SerializerKind::String,
-        value_deserializer: if raw { SerializerKind::ByteArray } else { SerializerKind::String },
-    };
-    let records = match cluster.handle(now_ms, poll) {
-        Reply::Polled { records, .. } => records,
-        Reply::Error(e) => return Err(format!("{}: {}", e.error.name(), e.message)),
-        _ => return Ok(0),
-    };
-    let mut lines = Vec::new();
-    for polled in &records {
-        let bytes = match (&polled.record.value, raw) {
-            (None, _) => None,
-            (Some(hex), true) => crate::serializer::parse_hex(hex),
-            (Some(text), false) => Some(text.as_bytes().to_vec()),
-        };
-        if let Some(error) = &polled.record.decode_error {
-            return Err(format!(
-                "{}-{} offset {}: {error}",
-                polled.topic, polled.partition, polled.record.offset
-            ));
-        }
-        let line = file_stream::sink_line(config.value_converter, bytes.as_deref()).map_err(|e| {
-            format!("{}-{} offset {}: {e}", polled.topic, polled.partition, polled.record.offset)
-        })?;
-        lines.extend(line);
-    }
-    if !lines.is_empty() {
-        files.append(&config.file, &lines)?;
-    }
-    Ok(records.len() as u64)
-}
-
-/// Creates a topic a source produces to when missing, as a producer's metadata request does
-/// (`auto.create.topics.enable`): one partition, the broker's default replication factor.
-fn create_if_missing(cluster: &mut Cluster, now_ms: i64, topic: &str) -> Result<(), String> {
-    if cluster.topic_partition_count(topic).is_some() {
-        return Ok(());
-    }
-    create_topic(cluster, now_ms, topic, 1, BTreeMap::new())
-}
-
-fn create_topic(
-    cluster: &mut Cluster,
-    now_ms: i64,
-    topic: &str,
-    partitions: i32,
-    configs: BTreeMap<String, String>,
-) -> Result<(), String> {
-    let create =
-        Command::CreateTopic { name: topic.to_string(), partitions, configs, replication_factor: None };
-    match cluster.handle(now_ms, create) {
-        Reply::Error(e) if e.error != crate::error::ErrorCode::TopicAlreadyExists => {
-            Err(format!("cannot create {topic}: {}: {}", e.error.name(), e.message))
-        }
-        _ => Ok(()),
     }
 }
 
@@ -721,9 +598,88 @@ fn produce_text(
 
 impl Task {
     fn consumer(&self) -> Option<u32> {
-        match self.run {
-            Run::Sink { consumer, .. } => Some(consumer),
-            _ => None,
+        self.run.consumer()
+    }
+}
+
+/// What the Connect view and the files commands read and change.
+impl Worker {
+    /// Every connector with its tasks' states and counts, the files, and `file`'s text.
+    pub fn describe(&mut self, file: Option<&str>) -> Result<crate::api::ConnectView, String> {
+        use crate::api::{ConnectTaskView, ConnectorView};
+        let state_name = |state: State| {
+            serde_json::to_value(state).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+        };
+        let mut connectors = Vec::new();
+        for (name, connector) in &self.connectors {
+            let checked = plugins::parse(&connector.config).ok();
+            let topics = match &checked {
+                Some(c) if c.plugin.kind() == ConnectorType::Sink => c.topics.clone(),
+                Some(c) => c.topic.clone().into_iter().collect(),
+                None => Vec::new(),
+            };
+            let tasks = connector.tasks.iter().enumerate().map(|(id, task)| {
+                let counts = self.counts.get(&(name.clone(), id)).copied().unwrap_or_default();
+                let offset =
+                    checked.as_ref().filter(|c| c.plugin.kind() == ConnectorType::Source).and_then(|c| {
+                        let partition = Run::source_partition(c, id).to_string();
+                        self.offsets.get(&(name.clone(), partition)).map(|o| o.to_string())
+                    });
+                ConnectTaskView {
+                    id,
+                    state: state_name(task.state),
+                    trace: task.trace.clone(),
+                    records: counts.records,
+                    filtered: counts.filtered,
+                    skipped: counts.skipped,
+                    offset,
+                }
+            });
+            connectors.push(ConnectorView {
+                name: name.clone(),
+                class: connector.config.get("connector.class").cloned().unwrap_or_default(),
+                kind: self.connector_type(name).to_string(),
+                state: state_name(connector.state),
+                trace: connector.trace.clone(),
+                topics,
+                file: checked.as_ref().map(|c| c.file.clone()).filter(|f| !f.is_empty()),
+                transforms: checked
+                    .as_ref()
+                    .map(|c| c.transforms.aliases().into_iter().map(String::from).collect())
+                    .unwrap_or_default(),
+                tasks: tasks.collect(),
+            });
+        }
+        let files = self.files.list();
+        let shown = match file {
+            None => None,
+            Some(path) => {
+                super::files::check_path(path)?;
+                let size = files.iter().find(|(p, _)| p == path).map_or(0, |(_, size)| *size);
+                let from = size.saturating_sub(crate::limits::MAX_CONNECT_FILE_SHOWN_BYTES as u64);
+                let bytes = self
+                    .files
+                    .read(path, from, crate::limits::MAX_CONNECT_FILE_SHOWN_BYTES)?
+                    .unwrap_or_default();
+                Some((path.to_string(), String::from_utf8_lossy(&bytes).into_owned(), from))
+            }
+        };
+        Ok(crate::api::ConnectView {
+            worker_id: self.worker_id.clone(),
+            connectors,
+            files,
+            shown,
+            problems: self.problems.clone(),
+        })
+    }
+
+    /// Writes a file of the connect directory whole, or appends to it.
+    pub fn write_file(&mut self, path: &str, text: &str, append: bool) -> Result<(), String> {
+        super::files::check_path(path)?;
+        if append {
+            self.files.append(path, text.as_bytes())
+        } else {
+            self.files.write(path, text.as_bytes())
         }
     }
 }
@@ -936,7 +892,7 @@ impl Worker {
             (STATUS_TOPIC, STATUS_TOPIC_PARTITIONS),
         ] {
             if cluster.topic_partition_count(topic).is_none() {
-                create_topic(cluster, now_ms, topic, partitions, compacted())?;
+                task::create_topic(cluster, now_ms, topic, partitions, compacted())?;
             }
         }
         self.phase = Phase::Ready;
@@ -945,7 +901,7 @@ impl Worker {
 }
 
 /// The task configs a connector's config gives: FileStreamSource one (a file is one stream),
-/// FileStreamSink `tasks.max` copies; each with its `task.class`, as Kafka's worker adds it.
+/// FileStreamSink and Datagen `tasks.max`; each with its `task.class`, as Kafka's worker adds it.
 fn task_configs(
     checked: &ConnectorConfig,
     config: &BTreeMap<String, String>,
@@ -968,5 +924,17 @@ fn task_configs(
             );
             vec![task; checked.tasks_max]
         }
+        // kafka-connect-datagen: tasks.max tasks, each numbered.
+        Plugin::Datagen => (0..checked.tasks_max)
+            .map(|id| {
+                let mut task = config.clone();
+                task.insert("task.id".to_string(), id.to_string());
+                task.insert(
+                    "task.class".to_string(),
+                    "io.confluent.kafka.connect.datagen.DatagenTask".to_string(),
+                );
+                task
+            })
+            .collect(),
     }
 }

@@ -172,6 +172,20 @@ pub enum Expectation {
         /// The brokers expected in the ISR, in any order.
         brokers: Vec<i32>,
     },
+    /// A Kite Connect connector and every task of it are in this state (`RUNNING`, `FAILED`, …).
+    Connector {
+        /// The connector.
+        name: String,
+        /// The state expected, by Kafka Connect's name.
+        state: String,
+    },
+    /// A file of the connect directory holds this many lines.
+    FileLines {
+        /// The file.
+        path: String,
+        /// How many lines (`\n`-ended) it is expected to hold.
+        lines: i64,
+    },
     /// The topic's committed records (each partition's high watermark less its log start).
     Records {
         /// The topic counted.

@@ -15,7 +15,7 @@ use super::{
     MAX_SCENARIO_TOTAL_WAIT_MS, MAX_SCENARIO_WAIT_MS, ParseError, Script, Step,
 };
 
-const STEPS: &str = "seed, brokers, topic, alter, reassign, elect, produce, offsets, delete, stop, start, pause, ask, resume, isolate, heal, cut, consumer, begin, commit, abort, wait, expect";
+const STEPS: &str = "seed, brokers, topic, alter, reassign, elect, produce, offsets, delete, stop, start, pause, ask, resume, isolate, heal, cut, consumer, begin, commit, abort, connector, append, wait, expect";
 const ASK_USAGE: &str = "expected `ask \"QUESTION\" [ko \"질문\"] choices A B … answer A`";
 
 /// Splits a line into words: spaces separate, `"…"` groups (with `\"` and `\\` inside), and a
@@ -124,6 +124,52 @@ fn alter(words: &[String]) -> Result<Command, String> {
         }
         _ => Err(USAGE.into()),
     }
+}
+
+/// `expect connector NAME STATE` or `expect file PATH lines N`.
+fn expect_connect(words: &[String]) -> Result<(Expectation, usize), String> {
+    if words[1] == "connector" {
+        const USAGE: &str = "expected `expect connector NAME RUNNING|PAUSED|FAILED|…`";
+        let name = words.get(2).ok_or(USAGE)?.clone();
+        let state = words.get(3).ok_or(USAGE)?.to_ascii_uppercase();
+        return Ok((Expectation::Connector { name, state }, 4));
+    }
+    const USAGE: &str = "expected `expect file PATH lines N`";
+    let path = words.get(2).ok_or(USAGE)?.clone();
+    if words.get(3).map(String::as_str) != Some("lines") {
+        return Err(USAGE.into());
+    }
+    Ok((Expectation::FileLines { path, lines: number("expect file PATH lines", words.get(4))? }, 5))
+}
+
+/// `connector create NAME CLASS K=V …` (POST /connectors), or `connector pause|resume|restart|
+/// delete NAME`: Kite Connect's REST API.
+fn connector(words: &[String]) -> Result<Command, String> {
+    const USAGE: &str =
+        "expected `connector create NAME CLASS K=V …` or `connector pause|resume|restart|delete NAME`";
+    let name = words.get(2).ok_or(USAGE)?;
+    let path = |tail: &str| format!("/connectors/{}{tail}", crate::connect::rest::percent_encode(name));
+    let (method, path, body) = match words.get(1).map(String::as_str) {
+        Some("create") => {
+            let class = words.get(3).ok_or(USAGE)?;
+            let mut config = serde_json::Map::new();
+            config.insert("connector.class".into(), class.clone().into());
+            for pair in &words[4..] {
+                let (k, v) = pair.split_once('=').ok_or_else(|| format!("expected K=V, found `{pair}`"))?;
+                config.insert(k.to_string(), v.into());
+            }
+            ("POST", "/connectors".to_string(), Some(serde_json::json!({ "name": name, "config": config })))
+        }
+        Some("pause") => ("PUT", path("/pause"), None),
+        Some("resume") => ("PUT", path("/resume"), None),
+        Some("restart") => ("POST", path("/restart?includeTasks=true"), None),
+        Some("delete") => ("DELETE", path(""), None),
+        _ => return Err(USAGE.into()),
+    };
+    if body.is_none() {
+        no_more(words, 3)?;
+    }
+    Ok(Command::Connect { method: method.into(), path, body })
 }
 
 /// `elect leaders preferred|unclean [TOPIC-N]`: every partition when none is named.
@@ -326,6 +372,7 @@ fn expect(words: &[String]) -> Result<(Expectation, usize), String> {
             };
             (Expectation::ActiveController(active), 3)
         }
+        Some("connector" | "file") => expect_connect(words)?,
         Some("records") => {
             let topic = words.get(2).ok_or("expect records expects a topic and a count")?.clone();
             (Expectation::Records { topic, count: number("expect records TOPIC", words.get(3))? }, 4)
@@ -513,6 +560,15 @@ fn step(words: &[String], line_text: &str) -> Result<Action, String> {
             no_more(words, 2)?;
             Ok(Action::Wait { ms })
         }
+        "connector" => connector(words).map(Action::Request),
+        "append" => match (words.get(1), words.get(2)) {
+            (Some(path), Some(line)) => {
+                let write =
+                    Command::WriteConnectFile { path: path.clone(), text: format!("{line}\n"), append: true };
+                request(write, 3)
+            }
+            _ => Err("expected `append FILE \"a line\"`".into()),
+        },
         "expect" => {
             let (expectation, used) = expect(words)?;
             no_more(words, used)?;

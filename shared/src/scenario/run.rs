@@ -414,14 +414,7 @@ impl ScenarioRun {
                     same(("offset", "offset"), *expected, offset)
                 }
             },
-            Expectation::Ok => match &self.last {
-                Some(Reply::Error(e)) => Err(Said::new(
-                    format!("expected success, got {}: {}", e.error.name(), e.message),
-                    format!("성공을 기대했지만 {}: {}", e.error.name(), e.message),
-                )),
-                Some(_) => Ok(Said::new("ok", "성공")),
-                None => Err(no_request()),
-            },
+            Expectation::Ok => self.succeeded(),
             Expectation::Error(name) => match &self.last {
                 Some(Reply::Error(e)) if e.error.name() == name => {
                     let said = format!("{name}: {}", e.message);
@@ -470,7 +463,80 @@ impl ScenarioRun {
             Expectation::Readable { .. } | Expectation::StableOffset { .. } => {
                 transactional_view(cluster, self.now_ms, expectation)
             }
+            Expectation::Connector { .. } | Expectation::FileLines { .. } => {
+                connected(cluster, self.now_ms, expectation)
+            }
         }
+    }
+}
+
+impl ScenarioRun {
+    /// `expect ok`: the last request was answered, not refused (a Connect request refused has a
+    /// status of 400 or more).
+    fn succeeded(&self) -> Result<Said, Said> {
+        match &self.last {
+            Some(Reply::Error(e)) => Err(Said::new(
+                format!("expected success, got {}: {}", e.error.name(), e.message),
+                format!("성공을 기대했지만 {}: {}", e.error.name(), e.message),
+            )),
+            Some(refused @ Reply::Connect { status, .. }) if *status >= 400 => {
+                let d = describe(refused);
+                Err(Said::new(
+                    format!("expected success, got {}", d.en),
+                    format!("성공을 기대했지만 {}", d.ko),
+                ))
+            }
+            Some(_) => Ok(Said::new("ok", "성공")),
+            None => Err(Said::new("no request yet", "아직 요청이 없습니다")),
+        }
+    }
+}
+
+/// `expect connector NAME STATE` (the connector and all its tasks) and `expect file PATH lines N`.
+fn connected(cluster: &mut Cluster, now_ms: i64, expectation: &Expectation) -> Result<Said, Said> {
+    let file = match expectation {
+        Expectation::FileLines { path, .. } => Some(path.clone()),
+        _ => None,
+    };
+    let view = match cluster.handle(now_ms, Command::DescribeConnect { file }) {
+        Reply::ConnectDescribed(view) => view,
+        other => return Err(describe(&other)),
+    };
+    match expectation {
+        Expectation::FileLines { path, lines } => {
+            let found = view.shown.map_or(0, |(_, text, _)| text.matches('\n').count() as i64);
+            let (en, ko) = (format!("{path}'s lines"), format!("{path}의 줄 수"));
+            same((&en, &ko), *lines, found)
+        }
+        Expectation::Connector { name, state } => {
+            let Some(c) = view.connectors.iter().find(|c| &c.name == name) else {
+                return Err(Said::new(
+                    format!("no connector {name}"),
+                    format!("connector {name}이 없습니다"),
+                ));
+            };
+            let states: Vec<&str> =
+                std::iter::once(c.state.as_str()).chain(c.tasks.iter().map(|t| t.state.as_str())).collect();
+            if states.iter().all(|s| s == state) {
+                Ok(Said::new(
+                    format!("{name} and its {} task(s) {state}", c.tasks.len()),
+                    format!("{name}와 task {}개 모두 {state}", c.tasks.len()),
+                ))
+            } else {
+                let why = c
+                    .tasks
+                    .iter()
+                    .find_map(|t| t.trace.clone())
+                    .or(c.trace.clone())
+                    .map(|t| format!(": {t}"))
+                    .unwrap_or_default();
+                Err(Said::new(
+                    format!("expected {name} {state}, found {}{why}", states.join(", ")),
+                    format!("기대한 {name}의 상태는 {state}, 실제는 {}{why}", states.join(", ")),
+                ))
+            }
+        }
+        _ => Err(Said::new("not a Connect expectation", "Connect 기대가 아닙니다")),
     }
 }
 
@@ -793,8 +859,35 @@ fn partition_of(
 }
 
 /// A reply in a few words, for a step's report.
+/// What Kite Connect answered: a REST status (and an error's message), or a file's size.
+fn describe_connect(reply: &Reply) -> Said {
+    match reply {
+        Reply::Connect { status, body } => {
+            let message = body
+                .as_ref()
+                .and_then(|b| b.get("message"))
+                .and_then(|m| m.as_str())
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
+            Said::new(
+                format!("Kite Connect answered {status}{message}"),
+                format!("Kite Connect 응답 {status}{message}"),
+            )
+        }
+        Reply::ConnectDescribed(view) => {
+            let (path, bytes) = view
+                .shown
+                .as_ref()
+                .map_or((String::new(), 0), |(p, t, from)| (p.clone(), from + t.len() as u64));
+            Said::new(format!("{path} holds {bytes} bytes"), format!("{path}: {bytes}바이트"))
+        }
+        _ => Said::new("", ""),
+    }
+}
+
 fn describe(reply: &Reply) -> Said {
     match reply {
+        Reply::Connect { .. } | Reply::ConnectDescribed(_) => describe_connect(reply),
         Reply::TopicCreated { topic, .. } => Said::new(
             format!("created {} ({} partitions)", topic.name, topic.partitions.len()),
             format!("{} 생성 (partition {}개)", topic.name, topic.partitions.len()),

@@ -1,0 +1,467 @@
+//! A task's work, one poll at a time: a source's records (a file's new lines, datagen's mock
+//! records) through the transforms and converters to the producer; a sink's records from its
+//! consumer through the converters and transforms to its file. A record that fails on the way
+//! fails the task, or — with `errors.tolerance=all` — is skipped, and a sink's goes to the
+//! dead-letter queue (`errors.deadletterqueue.topic.name`) with Kafka's error-context headers.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::converter::{Converter, Data};
+use super::datagen;
+use super::file_stream::{self, Lines};
+use super::files::ConnectFiles;
+use super::plugins::{ConnectorConfig, Plugin};
+use super::transforms::{ConnectRecord, TransformError};
+use crate::api::{Command, PolledRecord, Reply};
+use crate::cluster::Cluster;
+use crate::limits::MAX_SOURCE_READ_BYTES;
+use crate::random::Rng;
+use crate::record::batch::{BatchRecord, Header, RecordBatch};
+use crate::serializer::SerializerKind;
+
+/// Kafka's producer `batch.size` default: records are sent in batches of about this many bytes.
+pub const PRODUCER_BATCH_SIZE_BYTES: usize = 16_384;
+/// Kafka's `max.poll.records` default: the records one sink poll takes at most.
+pub const SINK_MAX_POLL_RECORDS: u32 = 500;
+/// Mixed into a datagen task's seed so its stream is its own.
+const DATAGEN_STREAM: u64 = 0x6461_7461_6765_6e00;
+
+/// What a running task holds.
+#[derive(Debug)]
+pub(super) enum Run {
+    /// Not started (or stopped).
+    Idle,
+    /// FileStreamSource: the next byte to read, and the position its last offset commit wrote.
+    File { position: u64, committed: u64 },
+    /// Datagen: the next record's number, the number its last commit wrote, when it makes the
+    /// next record, and its stream of choices.
+    Datagen { iteration: u64, committed: u64, next_ms: i64, rng: Rng },
+    /// A sink: the consumer it reads with (a member of `connect-<name>`), and whether it wrote
+    /// anything since its last commit.
+    Sink { consumer: u32, written: bool },
+}
+
+/// What one poll did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Moved {
+    /// Records produced (a source) or written (a sink).
+    pub records: u64,
+    /// Records dropped by a `Filter`.
+    pub filtered: u64,
+    /// Records that failed and were skipped (`errors.tolerance=all`); a sink's went to its
+    /// dead-letter queue when it has one.
+    pub skipped: u64,
+}
+
+/// What a task works with in one poll.
+pub(super) struct Ctx<'a> {
+    pub cluster: &'a mut Cluster,
+    pub now_ms: i64,
+    pub files: &'a mut dyn ConnectFiles,
+    pub config: &'a ConnectorConfig,
+    pub name: &'a str,
+    pub task: usize,
+}
+
+/// Where a record failed, by Kafka Connect's stage names, the class at work and why.
+struct Failure {
+    stage: &'static str,
+    class: String,
+    message: String,
+}
+
+impl Failure {
+    fn converting(stage: &'static str, converter: Converter, message: String) -> Failure {
+        Failure { stage, class: converter.class().to_string(), message }
+    }
+
+    fn transforming(e: TransformError) -> Failure {
+        Failure { stage: "TRANSFORMATION", class: e.class, message: e.message }
+    }
+
+    /// The task's trace when the failure is not tolerated.
+    fn trace(&self) -> String {
+        format!(
+            "Tolerance exceeded in error handler: {} {} failed: org.apache.kafka.connect.errors.DataException: {}",
+            self.stage, self.class, self.message
+        )
+    }
+}
+
+impl Run {
+    /// A source task's start from its committed offset, or a sink's with its consumer.
+    pub(super) fn source(config: &ConnectorConfig, task: usize, offset: Option<&Value>, seed: u64) -> Run {
+        match config.plugin {
+            Plugin::Datagen => {
+                let iteration =
+                    offset.and_then(|o| o.get("current.iteration")).and_then(Value::as_u64).unwrap_or(0);
+                let rng = Rng::from_seed(seed ^ DATAGEN_STREAM ^ (task as u64) << 32 ^ iteration);
+                Run::Datagen { iteration, committed: iteration, next_ms: i64::MIN, rng }
+            }
+            _ => {
+                let position = offset.and_then(|o| o.get("position")).and_then(Value::as_u64).unwrap_or(0);
+                Run::File { position, committed: position }
+            }
+        }
+    }
+
+    /// A source task's partition in `connect-offsets`: `{"filename": …}` or `{"task.id": n}`.
+    pub(super) fn source_partition(config: &ConnectorConfig, task: usize) -> Value {
+        match config.plugin {
+            Plugin::Datagen => json!({ "task.id": task }),
+            _ => json!({ "filename": config.file }),
+        }
+    }
+
+    /// The offset to commit, when it moved since the last commit; marks it committed.
+    pub(super) fn take_offset(&mut self) -> Option<Value> {
+        match self {
+            Run::File { position, committed } if position != committed => {
+                *committed = *position;
+                Some(json!({ "position": *position }))
+            }
+            Run::Datagen { iteration, committed, .. } if iteration != committed => {
+                *committed = *iteration;
+                Some(json!({ "current.iteration": *iteration }))
+            }
+            _ => None,
+        }
+    }
+
+    /// The sink's consumer.
+    pub(super) fn consumer(&self) -> Option<u32> {
+        match self {
+            Run::Sink { consumer, .. } => Some(*consumer),
+            _ => None,
+        }
+    }
+
+    /// One poll.
+    pub(super) fn poll(&mut self, ctx: &mut Ctx<'_>) -> Result<Moved, String> {
+        match self {
+            Run::Idle => Ok(Moved::default()),
+            Run::File { position, .. } => poll_file(ctx, position),
+            Run::Datagen { iteration, next_ms, rng, .. } => poll_datagen(ctx, iteration, next_ms, rng),
+            Run::Sink { consumer, written } => {
+                let moved = poll_sink(ctx, *consumer)?;
+                *written |= moved.records > 0;
+                Ok(moved)
+            }
+        }
+    }
+}
+
+/// FileStreamSource's poll: the file's new complete lines from `position` (at most
+/// `batch.size`), produced; `position` moves past them once the cluster acknowledged them. A file
+/// not there yet is waited for, as Kafka's task does.
+fn poll_file(ctx: &mut Ctx<'_>, position: &mut u64) -> Result<Moved, String> {
+    let config = ctx.config;
+    let Some(bytes) = ctx.files.read(&config.file, *position, MAX_SOURCE_READ_BYTES)? else {
+        return Ok(Moved::default());
+    };
+    let Lines { lines, next_position } = file_stream::split_lines(&bytes, *position, config.batch_size);
+    if lines.is_empty() {
+        if bytes.len() == MAX_SOURCE_READ_BYTES {
+            return Err(format!(
+                "a line of {} at byte {position} is longer than {MAX_SOURCE_READ_BYTES} bytes, the longest a source task reads",
+                config.file
+            ));
+        }
+        return Ok(Moved::default());
+    }
+    let records = lines.into_iter().map(|line| (Data::Null, Data::String(line))).collect();
+    let moved = send(ctx, records)?;
+    *position = next_position;
+    Ok(moved)
+}
+
+/// Datagen's poll: the next record once its time has come (a random wait up to `max.interval`
+/// after the last), until `iterations` are made.
+fn poll_datagen(
+    ctx: &mut Ctx<'_>,
+    iteration: &mut u64,
+    next_ms: &mut i64,
+    rng: &mut Rng,
+) -> Result<Moved, String> {
+    let config = ctx.config;
+    let done = config.iterations >= 0 && *iteration >= config.iterations as u64;
+    if done || ctx.now_ms < *next_ms {
+        return Ok(Moved::default());
+    }
+    let Some(quickstart) = config.quickstart else { return Ok(Moved::default()) };
+    let record = datagen::record(quickstart, *iteration, rng);
+    let moved = send(ctx, vec![record])?;
+    *iteration += 1;
+    *next_ms = ctx.now_ms + (rng.next_u64() % config.max_interval_ms.max(1) as u64) as i64;
+    Ok(moved)
+}
+
+/// A source's records through the transforms and converters, produced topic by topic (a
+/// transform may route them) in record batches, as Connect's producer sends them.
+fn send(ctx: &mut Ctx<'_>, records: Vec<(Data, Data)>) -> Result<Moved, String> {
+    let config = ctx.config;
+    let mut moved = Moved::default();
+    let mut by_topic: BTreeMap<String, Vec<BatchRecord>> = BTreeMap::new();
+    for (key, value) in records {
+        let record = ConnectRecord {
+            topic: config.topic.clone().unwrap_or_default(),
+            partition: None,
+            offset: None,
+            timestamp_ms: ctx.now_ms,
+            key,
+            value,
+            headers: Vec::new(),
+        };
+        match to_batch_record(config, record) {
+            Ok(Some((topic, record))) => by_topic.entry(topic).or_default().push(record),
+            Ok(None) => moved.filtered += 1,
+            Err(_) if config.tolerate_all => moved.skipped += 1,
+            Err(failure) => return Err(failure.trace()),
+        }
+    }
+    for (topic, records) in by_topic {
+        moved.records += records.len() as u64;
+        produce(ctx.cluster, ctx.now_ms, &topic, records)?;
+    }
+    Ok(moved)
+}
+
+fn to_batch_record(
+    config: &ConnectorConfig,
+    record: ConnectRecord,
+) -> Result<Option<(String, BatchRecord)>, Failure> {
+    let Some(record) = config.transforms.apply(record).map_err(Failure::transforming)? else {
+        return Ok(None);
+    };
+    let key = config
+        .key_converter
+        .serialize(&record.key)
+        .map_err(|e| Failure::converting("KEY_CONVERTER", config.key_converter, e))?;
+    let value = config
+        .value_converter
+        .serialize(&record.value)
+        .map_err(|e| Failure::converting("VALUE_CONVERTER", config.value_converter, e))?;
+    let headers = record.headers.into_iter().map(|(key, value)| Header { key, value }).collect();
+    Ok(Some((record.topic, BatchRecord { key, value, headers, ..BatchRecord::default() })))
+}
+
+/// Records produced to `topic` (created first when missing, as a producer's metadata request
+/// creates one), acks=all, in batches of about `PRODUCER_BATCH_SIZE_BYTES`.
+pub(super) fn produce(
+    cluster: &mut Cluster,
+    now_ms: i64,
+    topic: &str,
+    records: Vec<BatchRecord>,
+) -> Result<(), String> {
+    create_if_missing(cluster, now_ms, topic)?;
+    let produce = Command::ProduceRecords {
+        topic: topic.to_string(),
+        partition: None,
+        partitioner: Default::default(),
+        acks: Default::default(),
+        payload: encode_batches(records, now_ms)?,
+    };
+    match cluster.handle(now_ms, produce) {
+        Reply::Error(e) => Err(format!("{}: {}", e.error.name(), e.message)),
+        _ => Ok(()),
+    }
+}
+
+/// Records as record batches of about `PRODUCER_BATCH_SIZE_BYTES` each, one after another.
+pub fn encode_batches(records: Vec<BatchRecord>, now_ms: i64) -> Result<Vec<u8>, String> {
+    let encode = |records: Vec<BatchRecord>| {
+        RecordBatch::new(now_ms, records).encode().map_err(|e| format!("cannot encode a record batch: {e:?}"))
+    };
+    let (mut payload, mut batch, mut bytes_in_batch) = (Vec::new(), Vec::new(), 0);
+    for mut record in records {
+        bytes_in_batch += record.encoded_len();
+        record.offset_delta = batch.len() as i32;
+        batch.push(record);
+        if bytes_in_batch >= PRODUCER_BATCH_SIZE_BYTES {
+            payload.extend(encode(std::mem::take(&mut batch))?);
+            bytes_in_batch = 0;
+        }
+    }
+    if !batch.is_empty() {
+        payload.extend(encode(batch)?);
+    }
+    Ok(payload)
+}
+
+/// A sink's poll: the records its consumer is handed, each value a line appended to the file.
+fn poll_sink(ctx: &mut Ctx<'_>, consumer: u32) -> Result<Moved, String> {
+    // Bytes as they are (hex on the way): the converters read them, and a record that fails
+    // goes to the dead-letter queue byte for byte.
+    let poll = Command::Poll {
+        consumer,
+        max_records: Some(SINK_MAX_POLL_RECORDS),
+        key_deserializer: SerializerKind::ByteArray,
+        value_deserializer: SerializerKind::ByteArray,
+    };
+    let records = match ctx.cluster.handle(ctx.now_ms, poll) {
+        Reply::Polled { records, .. } => records,
+        Reply::Error(e) => return Err(format!("{}: {}", e.error.name(), e.message)),
+        _ => return Ok(Moved::default()),
+    };
+    let mut moved = Moved::default();
+    let mut lines = Vec::new();
+    for polled in records {
+        let raw = Raw::of(&polled);
+        match sink_line(ctx.config, &polled, &raw) {
+            Ok(Some(line)) => {
+                lines.extend(line);
+                moved.records += 1;
+            }
+            Ok(None) => moved.filtered += 1,
+            Err(failure) if ctx.config.tolerate_all => {
+                moved.skipped += 1;
+                if let Some(dlq) = &ctx.config.dlq_topic {
+                    let record = dead_letter(ctx, &polled, raw, &failure);
+                    produce(ctx.cluster, ctx.now_ms, dlq, vec![record])?;
+                }
+            }
+            Err(failure) => return Err(failure.trace()),
+        }
+    }
+    if !lines.is_empty() {
+        ctx.files.append(&ctx.config.file, &lines)?;
+    }
+    Ok(moved)
+}
+
+/// A consumed record's bytes, as they were in the topic.
+struct Raw {
+    key: Option<Vec<u8>>,
+    value: Option<Vec<u8>>,
+    headers: Vec<Header>,
+}
+
+impl Raw {
+    fn of(polled: &PolledRecord) -> Raw {
+        let bytes = |hex: &Option<String>| hex.as_deref().and_then(crate::serializer::parse_hex);
+        let headers = polled
+            .record
+            .headers
+            .iter()
+            .map(|(key, value)| Header {
+                key: key.clone(),
+                value: value.as_ref().map(|v| v.as_bytes().to_vec()),
+            })
+            .collect();
+        Raw { key: bytes(&polled.record.key), value: bytes(&polled.record.value), headers }
+    }
+}
+
+/// A consumed record through the converters and transforms to the line FileStreamSink writes;
+/// `None` when a transform dropped it.
+fn sink_line(config: &ConnectorConfig, polled: &PolledRecord, raw: &Raw) -> Result<Option<Vec<u8>>, Failure> {
+    let key = config
+        .key_converter
+        .deserialize(raw.key.as_deref())
+        .map_err(|e| Failure::converting("KEY_CONVERTER", config.key_converter, e))?;
+    let value = config
+        .value_converter
+        .deserialize(raw.value.as_deref())
+        .map_err(|e| Failure::converting("VALUE_CONVERTER", config.value_converter, e))?;
+    let record = ConnectRecord {
+        topic: polled.topic.clone(),
+        partition: Some(polled.partition),
+        offset: Some(polled.record.offset),
+        timestamp_ms: polled.record.timestamp_ms,
+        key,
+        value,
+        headers: raw.headers.iter().map(|h| (h.key.clone(), h.value.clone())).collect(),
+    };
+    let Some(record) = config.transforms.apply(record).map_err(Failure::transforming)? else {
+        return Ok(None);
+    };
+    let mut line = record.value.to_line();
+    line.push(b'\n');
+    Ok(Some(line))
+}
+
+/// The failed record for the dead-letter queue: its own key, value and headers, and with
+/// `errors.deadletterqueue.context.headers.enable` Kafka's `__connect.errors.*` headers.
+fn dead_letter(ctx: &Ctx<'_>, polled: &PolledRecord, raw: Raw, failure: &Failure) -> BatchRecord {
+    let mut headers = raw.headers;
+    if ctx.config.dlq_context_headers {
+        let context = [
+            ("__connect.errors.topic", polled.topic.clone()),
+            ("__connect.errors.partition", polled.partition.to_string()),
+            ("__connect.errors.offset", polled.record.offset.to_string()),
+            ("__connect.errors.connector.name", ctx.name.to_string()),
+            ("__connect.errors.task.id", ctx.task.to_string()),
+            ("__connect.errors.stage", failure.stage.to_string()),
+            ("__connect.errors.class.name", failure.class.clone()),
+            (
+                "__connect.errors.exception.class.name",
+                "org.apache.kafka.connect.errors.DataException".to_string(),
+            ),
+            ("__connect.errors.exception.message", failure.message.clone()),
+        ];
+        headers.extend(
+            context
+                .into_iter()
+                .map(|(key, value)| Header { key: key.to_string(), value: Some(value.into_bytes()) }),
+        );
+    }
+    BatchRecord { key: raw.key, value: raw.value, headers, timestamp_delta: 0, offset_delta: 0 }
+}
+
+/// Creates a topic when missing, as a client's metadata request does
+/// (`auto.create.topics.enable`): one partition, the brokers' default replication factor.
+pub(super) fn create_if_missing(cluster: &mut Cluster, now_ms: i64, topic: &str) -> Result<(), String> {
+    if cluster.topic_partition_count(topic).is_some() {
+        return Ok(());
+    }
+    create_topic(cluster, now_ms, topic, 1, BTreeMap::new())
+}
+
+/// Creates a topic; one that exists already is no error.
+pub(super) fn create_topic(
+    cluster: &mut Cluster,
+    now_ms: i64,
+    topic: &str,
+    partitions: i32,
+    configs: BTreeMap<String, String>,
+) -> Result<(), String> {
+    let create =
+        Command::CreateTopic { name: topic.to_string(), partitions, configs, replication_factor: None };
+    match cluster.handle(now_ms, create) {
+        Reply::Error(e) if e.error != crate::error::ErrorCode::TopicAlreadyExists => {
+            Err(format!("cannot create {topic}: {}: {}", e.error.name(), e.message))
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_go_in_batches_of_about_the_producers_batch_size() {
+        let records: Vec<BatchRecord> = (0..1000)
+            .map(|i| BatchRecord {
+                value: Some(format!("line {i} {}", "x".repeat(40)).into_bytes()),
+                ..BatchRecord::default()
+            })
+            .collect();
+        let payload = encode_batches(records, 1_700_000_000_000).unwrap();
+        let (mut rest, mut values, mut batches) = (payload.as_slice(), Vec::new(), 0);
+        while !rest.is_empty() {
+            let (batch, used) = RecordBatch::decode(rest).unwrap();
+            assert!(
+                batch.records.iter().enumerate().all(|(i, r)| r.offset_delta == i as i32 && r.key.is_none())
+            );
+            values.extend(batch.records.into_iter().map(|r| r.value.unwrap()));
+            rest = &rest[used..];
+            batches += 1;
+        }
+        assert_eq!(values.len(), 1000);
+        assert_eq!(values[7], format!("line 7 {}", "x".repeat(40)).into_bytes());
+        assert!((4..=5).contains(&batches), "{batches} batches of ~16 KiB for ~55 KB");
+    }
+}
