@@ -16,6 +16,7 @@ use crate::state::{Action, AppState, LinkStatus, Mode, follow_ups, reconnect_del
 use crate::views::Seen;
 use crate::views::cluster::ClusterPanel;
 use crate::views::code::CodePanel;
+use crate::views::connect::ConnectPanel;
 use crate::views::connection::ConnectionBar;
 use crate::views::consumers::ConsumersPanel;
 use crate::views::generator::{BatchRun, BatchSender};
@@ -469,11 +470,12 @@ fn use_topic_openers(
 
 /// The views the page is about, in the stage; the ones to look things up in, in the side panel.
 const STAGE_VIEWS: [&str; 3] = ["map", "producer", "consumers"];
-const DETAIL_VIEWS: [(&str, &str); 8] = [
+const DETAIL_VIEWS: [(&str, &str); 9] = [
     ("topics", "Topics"),
     ("partitions", "Partitions"),
     ("messages", "Messages"),
     ("cluster", "Cluster"),
+    ("connect", "Connect"),
     ("inspector", "Protocol inspector"),
     ("metrics", "Metrics"),
     ("timeline", "Timeline"),
@@ -581,7 +583,6 @@ pub fn app(props: &AppProps) -> Html {
     // The generator's run, and the ids of its batches still unanswered.
     let batch_run = use_mut_ref(BatchRun::default);
     let batch_ids = use_mut_ref(HashSet::<u64>::new);
-
     let Senders {
         request: send_request,
         engine: send,
@@ -737,6 +738,7 @@ pub fn app(props: &AppProps) -> Html {
                     group={state.group.clone()} last_reset={state.last_reset.clone()} {ready} send={send.clone()} />
             },
         ),
+        ("connect", html! { <ConnectPanel connect={state.connect.clone()} {ready} send={send.clone()} /> }),
         ("inspector", inspector_panel(&state, send.clone())),
         ("code", code_panel(&state)),
         ("metrics", html! { <MetricsPanel samples={state.metrics.clone()} /> }),
@@ -771,7 +773,7 @@ pub fn app(props: &AppProps) -> Html {
                 { for scenario_panel }
                 if !page.scenario {
                     <WelcomeCard {ready} in_tab={state.mode == Mode::InTab}
-                        has_own_topics={state.topics.iter().any(|t| !kite_shared::topic::is_internal(&t.name))}
+                        has_own_topics={state.topics.iter().any(|t| !kite_shared::topic::is_hidden(&t.name))}
                         brokers={state.cluster.as_ref().map(|c| c.brokers.len())} send={send.clone()} />
                 }
                 { layout(lang, state.generation, batch_run.borrow().running(), panels) }

@@ -296,6 +296,24 @@ fn korean_quorum(text: &str) -> Option<&'static str> {
         "{} · epoch {} · metadata log {} · HW {}" => "{} · epoch {} · 메타데이터 로그 {} · HW {}",
         "KRaft controller quorum" => "KRaft 컨트롤러 쿼럼",
         "Metadata log" => "메타데이터 로그",
+        "Connect" => "Connect",
+        "Kafka Connect moves data between Kafka and other systems: a source connector writes into topics, a sink connector reads them out. Kite runs one worker; its connectors, offsets and states live in the topics connect-configs, connect-offsets and connect-status." => {
+            "Kafka Connect는 Kafka와 다른 시스템 사이에서 데이터를 옮깁니다. source connector는 topic에 쓰고, sink connector는 topic에서 읽어 내보냅니다. Kite는 worker 하나를 실행하며, connector와 offset, 상태를 connect-configs, connect-offsets, connect-status topic에 보관합니다."
+        }
+        "Run Kafka's quickstart (file → topic → file)" => "Kafka quickstart 실행 (파일 → topic → 파일)",
+        "Add a datagen source of orders" => "orders를 만드는 datagen source 추가",
+        "No connectors yet." => "아직 connector가 없습니다.",
+        "generated records" => "생성한 레코드",
+        "Transforms: {}" => "변환(SMT): {}",
+        "task {}: {}" => "task {}: {}",
+        "{} skipped" => "{}개 건너뜀",
+        "{} filtered" => "{}개 걸러냄",
+        "Restart" => "재시작",
+        "Delete" => "삭제",
+        "Files" => "파일",
+        "{}, from byte {}:" => "{}, {}번째 바이트부터:",
+        "A line to append" => "덧붙일 줄",
+        "Append" => "덧붙이기",
         "none" => "없음",
         "controller-{}'s copy of __cluster_metadata: high watermark {}, log end {}. Newest first; a record is committed once a majority of the controllers holds it." => {
             "controller-{}가 가진 __cluster_metadata 사본입니다. high watermark {}, log end {}. 최신 레코드가 위에 있고, 컨트롤러 과반이 가지고 있으면 확정(commit)됩니다."

@@ -396,6 +396,8 @@ pub struct AppState {
     pub cluster: Option<ClusterView>,
     /// The active controller's newest metadata log entries (a replicated cluster).
     pub metadata_log: Option<MetadataLogView>,
+    /// Kite Connect at a glance (the Connect view asks for it once a second).
+    pub connect: Option<kite_shared::api::ConnectView>,
     /// The engine's newest events, newest first (at most `TIMELINE_EVENTS_KEPT`).
     /// Shared, not copied, between states and with the timeline view (500 events).
     pub timeline: Rc<std::collections::VecDeque<TimelineEvent>>,
@@ -452,6 +454,7 @@ impl AppState {
             shared_state: None,
             cluster: None,
             metadata_log: None,
+            connect: None,
             timeline: Rc::default(),
             metrics: std::collections::VecDeque::new(),
             kafka_exchanges: std::collections::VecDeque::new(),
@@ -468,7 +471,7 @@ impl AppState {
     /// What to show when nothing is selected: the first topic that is not internal, else none
     /// (`__consumer_offsets` is the coordinator's: never a default target, only picked by hand).
     fn default_topic(&self) -> Option<String> {
-        self.topics.iter().find(|t| !kite_shared::topic::is_internal(&t.name)).map(|t| t.name.clone())
+        self.topics.iter().find(|t| !kite_shared::topic::is_hidden(&t.name)).map(|t| t.name.clone())
     }
 
     pub fn is_ready(&self) -> bool {
@@ -610,7 +613,7 @@ impl AppState {
             }) => {
                 let kind = event.get("kind").and_then(|k| k.as_str()).unwrap_or("event").to_string();
                 let topic = event.get("tp").and_then(|tp| tp.get("topic")).and_then(|t| t.as_str());
-                let internal = topic.is_some_and(kite_shared::topic::is_internal);
+                let internal = topic.is_some_and(kite_shared::topic::is_hidden);
                 let seq = self.timeline.front().map_or(0, |newest| newest.seq + 1);
                 let timeline = Rc::make_mut(&mut self.timeline);
                 timeline.push_front(TimelineEvent { seq, at_ms, kind, text, internal });
@@ -717,9 +720,8 @@ impl AppState {
                 self.last_error = None;
                 self.last_reset = Some(OffsetsReset { group, executed, offsets });
             }
-            // Not asked for by the UI yet (Kite Connect has no view yet: docs/connect.md).
+            // Not asked for by the UI yet.
             Reply::Offsets { .. }
-            | Reply::Connect { .. }
             | Reply::OffsetsCommitted { .. }
             | Reply::Groups { .. }
             | Reply::GroupDeleted { .. }
@@ -747,6 +749,7 @@ impl AppState {
                 view.steps.extend(steps);
                 view.finished = finished;
             }
+            connect @ (Reply::Connect { .. } | Reply::ConnectDescribed(_)) => self.apply_connect(connect),
             Reply::Metrics(sample) => self.sampled(sample),
             Reply::KafkaExchanges { exchanges } => self.inspected(exchanges),
             described @ Reply::ClusterDescribed { .. } => self.cluster = ClusterView::described(described),
@@ -791,6 +794,20 @@ impl AppState {
         let retried = self.producer.retried;
         self.last_produced =
             Some(Produced { topic, partition, offset, timestamp_ms, placement, idempotent, retried });
+    }
+
+    /// Kite Connect's answers: what it holds now, or a REST request it refused (Kafka Connect's
+    /// status and message, shown as an error).
+    fn apply_connect(&mut self, reply: Reply) {
+        match reply {
+            Reply::ConnectDescribed(view) => self.connect = Some(view),
+            Reply::Connect { status, body } if status >= 400 => {
+                let message =
+                    body.as_ref().and_then(|b| b.get("message")).and_then(|m| m.as_str()).unwrap_or("");
+                self.last_error = Some(format!("Kite Connect {status}: {message}"));
+            }
+            _ => {}
+        }
     }
 
     /// A metrics sample, after those the charts have (the newest kept).

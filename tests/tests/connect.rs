@@ -1,6 +1,7 @@
 //! Kite Connect against a real `kite serve`: Kafka's Connect quickstart over the REST API under
 //! `/connect` and the `kite connect` CLI, the connectors coming back after a restart from
-//! `connect-configs` and `connect-offsets`, and the REST API's guards.
+//! `connect-configs` and `connect-offsets`, the REST API's guards, and the Connect view in a real
+//! browser, in the tab and on the server, in English and Korean.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -8,7 +9,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use kite_e2e::{KiteServer, TempDir, env_path};
+use kite_e2e::{
+    ChromeDriver, KiteServer, TempDir, env_path, horizontal_overflow, screenshot, text_of, until, wait_for,
+    with_browser,
+};
 
 /// How long a line may take to go from the source file to the sink file (the sink's group waits
 /// 3 s before its first assignment).
@@ -119,4 +123,64 @@ fn the_rest_api_keeps_its_guards() {
     assert!(body.contains("is not a file inside the connect directory"), "{body}");
     let (code, body) = http(server.addr, "GET", "/connect/connectors/nope", &[auth], "");
     assert_eq!((code, body.as_str()), (404, r#"{"error_code":404,"message":"Connector nope not found"}"#));
+}
+
+/// Presses a button by script: the Connect view sits low in the side panel, under the page's
+/// floating parts.
+async fn press(client: &fantoccini::Client, css: &str) -> Result<(), String> {
+    wait_for(client, css).await?;
+    let js = format!("document.querySelector({css:?}).click(); return true;");
+    client.execute(&js, vec![]).await.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// The Connect view runs Kafka's quickstart with one click, in the tab (files in memory) and on
+/// `kite serve` (files in its connect directory), shows both connectors running and the sink's
+/// file; the tab's come back after a reload; in Korean on a phone the view does not scroll
+/// sideways.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connect_view_runs_the_quickstart_in_the_tab_and_on_the_server() {
+    let data = TempDir::new("connect-view");
+    let server = KiteServer::start(data.path());
+    let driver = ChromeDriver::start();
+    let url = server.url();
+    let sink_file = data.path().join("connect-files").join("test.sink.txt");
+    with_browser(&driver, |client| async move {
+        client.set_window_size(1280, 900).await.map_err(|e| e.to_string())?;
+        for engine in ["in-tab worker", "kite serve"] {
+            client.goto(&format!("{url}?lang=en")).await.map_err(|e| e.to_string())?;
+            wait_for(&client, "#status[data-status='ready']").await?;
+            if engine == "kite serve" {
+                // The page offers the server it came from.
+                press(&client, "#server-connect").await?;
+                let js = "return ((document.querySelector(\"#status[data-status='ready']\") || {}).textContent || '').includes('kite serve')";
+                until(&client, js, serde_json::json!(true)).await?;
+            }
+            press(&client, "#connect-quickstart").await?;
+            wait_for(&client, "#connectors .connector[data-name='local-file-source'][data-state='RUNNING']").await?;
+            wait_for(&client, "#connectors .connector[data-name='local-file-sink'][data-state='RUNNING']").await?;
+            press(&client, "#connect-files button[data-path='test.sink.txt']").await?;
+            until(&client, "return (document.querySelector('#connect-file-text') || {}).textContent || ''", serde_json::json!("foo\nbar\n")).await?;
+            let flow = text_of(&client, "#connectors .connector[data-name='local-file-sink'] .connector-flow").await?;
+            assert_eq!(flow, "connect-test → test.sink.txt");
+            if engine == "kite serve" {
+                assert_eq!(std::fs::read_to_string(&sink_file).unwrap_or_default(), "foo\nbar\n", "the server's own file");
+                client.execute("document.querySelector('#connect').scrollIntoView(); return true;", vec![]).await.map_err(|e| e.to_string())?;
+                screenshot(&client, "connect-en").await?;
+            }
+        }
+        client.set_window_size(390, 844).await.map_err(|e| e.to_string())?;
+        client.goto(&format!("{url}?lang=ko")).await.map_err(|e| e.to_string())?;
+        wait_for(&client, "#status[data-status='ready']").await?;
+        // The tab's cluster is kept in IndexedDB: after the reload its worker reads its
+        // connectors back from connect-configs.
+        wait_for(&client, "#connectors .connector[data-name='local-file-sink']").await?;
+        let button = text_of(&client, "#connect-quickstart").await?;
+        assert_eq!(button, "Kafka quickstart 실행 (파일 → topic → 파일)");
+        let (overflow, widest) = horizontal_overflow(&client).await?;
+        assert!(overflow <= 0, "the Korean page on a phone scrolls sideways: {widest}");
+        client.execute("document.querySelector('#connect').scrollIntoView(); return true;", vec![]).await.map_err(|e| e.to_string())?;
+        screenshot(&client, "connect-ko-phone").await?;
+        Ok(())
+    })
+    .await;
 }

@@ -36,7 +36,7 @@ fn names(list: &[PartitionRef]) -> String {
         return "0".into();
     }
     let mut sorted: Vec<&PartitionRef> = list.iter().collect();
-    sorted.sort_by_key(|p| (kite_shared::topic::is_internal(&p.topic), p.topic.clone(), p.partition));
+    sorted.sort_by_key(|p| (kite_shared::topic::is_hidden(&p.topic), p.topic.clone(), p.partition));
     let named: Vec<String> =
         sorted.iter().take(PARTITIONS_NAMED).map(|p| format!("{}-{}", p.topic, p.partition)).collect();
     let more = list.len().saturating_sub(PARTITIONS_NAMED);

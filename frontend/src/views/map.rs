@@ -131,7 +131,7 @@ pub fn columns(cluster: &ClusterView, topics: &[TopicDescription]) -> Vec<Column
         .map(|broker| {
             let mut blocks: Vec<Block> = topics
                 .iter()
-                .filter(|topic| !kite_shared::topic::is_internal(&topic.name))
+                .filter(|topic| !kite_shared::topic::is_hidden(&topic.name))
                 .flat_map(|topic| topic.partitions.iter().map(move |p| (topic, p)))
                 .filter(|(_, p)| p.replicas.contains(&broker.id))
                 .map(|(topic, p)| block(topic, p, broker.id, serves(&broker.state)))

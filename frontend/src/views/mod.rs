@@ -2,6 +2,7 @@
 
 pub mod cluster;
 pub mod code;
+pub mod connect;
 pub mod connection;
 pub mod consumers;
 pub mod generator;

@@ -70,7 +70,7 @@ fn topic_header(lang: Lang, topic: &TopicDescription, send: &Callback<Command>) 
     html! {
         <div class="topic-header">
             { topic_id_line(lang, &topic.topic_id) }
-            if !kite_shared::topic::is_internal(&topic.name) {
+            if !kite_shared::topic::is_hidden(&topic.name) {
                 <button id="add-partition" {title}
                     onclick={Callback::from(move |_: MouseEvent| send.emit(command.clone()))}>
                     { tr(lang, "Add a partition") }</button>

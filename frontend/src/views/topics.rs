@@ -107,7 +107,7 @@ pub fn topics_panel(props: &Props) -> Html {
     };
     let listed = props.topics.iter().filter(|topic| {
         *show_internal
-            || !kite_shared::topic::is_internal(&topic.name)
+            || !kite_shared::topic::is_hidden(&topic.name)
             || props.selected.as_deref() == Some(topic.name.as_str())
     });
     let problems = form_problems(&name, &partitions, &replication, &configs, props.brokers);

@@ -1,0 +1,194 @@
+//! Kite Connect: each connector as a pipe between a file (or a generator) and a topic, its tasks'
+//! states and the records they moved; one click starts Kafka's Connect quickstart or a datagen
+//! source; the connect directory's files, to read and to add lines to.
+
+use kite_shared::api::{Command, ConnectView, ConnectorView};
+use serde_json::json;
+use yew::prelude::*;
+
+use crate::i18n::{Lang, tr, trf};
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub connect: Option<ConnectView>,
+    pub ready: bool,
+    pub send: Callback<Command>,
+}
+
+/// A REST request to Kite Connect.
+fn rest(method: &str, path: String, body: Option<serde_json::Value>) -> Command {
+    Command::Connect { method: method.into(), path, body }
+}
+
+fn connector_path(name: &str, tail: &str) -> String {
+    format!("/connectors/{}{tail}", kite_shared::connect::rest::percent_encode(name))
+}
+
+/// Kafka's quickstart: two lines in test.txt, a FileStreamSource into connect-test and a
+/// FileStreamSink out to test.sink.txt.
+fn quickstart() -> Vec<Command> {
+    vec![
+        Command::WriteConnectFile { path: "test.txt".into(), text: "foo\nbar\n".into(), append: false },
+        rest(
+            "POST",
+            "/connectors".into(),
+            Some(json!({"name": "local-file-source", "config": {
+            "connector.class": "FileStreamSource", "tasks.max": "1", "file": "test.txt", "topic": "connect-test"}})),
+        ),
+        rest(
+            "POST",
+            "/connectors".into(),
+            Some(json!({"name": "local-file-sink", "config": {
+            "connector.class": "FileStreamSink", "tasks.max": "1", "file": "test.sink.txt", "topics": "connect-test"}})),
+        ),
+    ]
+}
+
+/// A datagen source of orders, as schemaless JSON with a string key.
+fn datagen_orders() -> Command {
+    rest(
+        "POST",
+        "/connectors".into(),
+        Some(json!({"name": "datagen-orders", "config": {
+        "connector.class": "DatagenConnector", "kafka.topic": "orders", "quickstart": "orders",
+        "max.interval": "1000", "iterations": "-1",
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter.schemas.enable": "false"}})),
+    )
+}
+
+#[function_component(ConnectPanel)]
+pub fn connect_panel(props: &Props) -> Html {
+    let lang = use_context::<Lang>().unwrap_or_default();
+    let shown = use_state(|| None::<String>);
+    {
+        let (send, file) = (props.send.clone(), (*shown).clone());
+        use_effect_with((props.ready, file), move |(ready, file)| {
+            let describe = Command::DescribeConnect { file: file.clone() };
+            // At once (a reloaded tab's connectors, a file just chosen), then every second.
+            if *ready {
+                send.emit(describe.clone());
+            }
+            super::every(super::REFRESH_INTERVAL_MS, *ready, move || send.emit(describe.clone()))
+        });
+    }
+    let send = props.send.clone();
+    let start = {
+        let send = send.clone();
+        Callback::from(move |_: MouseEvent| quickstart().into_iter().for_each(|c| send.emit(c)))
+    };
+    let datagen = {
+        let send = send.clone();
+        Callback::from(move |_: MouseEvent| send.emit(datagen_orders()))
+    };
+    let view = props.connect.clone().unwrap_or_default();
+    html! {
+        <section class="panel connect" id="connect" aria-labelledby="connect-title">
+            <h2 id="connect-title">{ tr(lang, "Connect") }</h2>
+            <p class="hint">{ tr(lang, "Kafka Connect moves data between Kafka and other systems: a source connector writes into topics, a sink connector reads them out. Kite runs one worker; its connectors, offsets and states live in the topics connect-configs, connect-offsets and connect-status.") }</p>
+            <div class="connect-actions">
+                <button id="connect-quickstart" disabled={!props.ready} onclick={start}>{ tr(lang, "Run Kafka's quickstart (file → topic → file)") }</button>
+                <button id="connect-datagen" disabled={!props.ready} onclick={datagen}>{ tr(lang, "Add a datagen source of orders") }</button>
+            </div>
+            if view.connectors.is_empty() {
+                <p class="hint" id="connect-empty">{ tr(lang, "No connectors yet.") }</p>
+            }
+            <ul class="connectors" id="connectors">
+                { for view.connectors.iter().map(|c| connector(lang, c, &send)) }
+            </ul>
+            { files(lang, &view, &shown, &send) }
+        </section>
+    }
+}
+
+/// A connector: where its data comes from and goes, its state, its tasks, and its buttons.
+fn connector(lang: Lang, c: &ConnectorView, send: &Callback<Command>) -> Html {
+    let topics = c.topics.join(", ");
+    let file = c.file.clone().unwrap_or_else(|| tr(lang, "generated records").to_string());
+    let flow = if c.kind == "sink" { format!("{topics} → {file}") } else { format!("{file} → {topics}") };
+    let class = c.class.rsplit('.').next().unwrap_or(&c.class).to_string();
+    let button = |id: &str, label: &'static str, method: &'static str, tail: &'static str| {
+        let (send, name) = (send.clone(), c.name.clone());
+        let onclick =
+            Callback::from(move |_: MouseEvent| send.emit(rest(method, connector_path(&name, tail), None)));
+        html! { <button class="small" id={format!("connector-{id}-{}", c.name)} {onclick}>{ tr(lang, label) }</button> }
+    };
+    let paused = c.state == "PAUSED";
+    html! {
+        <li class={classes!("connector", c.kind.clone())} data-name={c.name.clone()} data-state={c.state.clone()}>
+            <div class="connector-head">
+                <strong>{ &c.name }</strong>
+                <code class="connector-class">{ class }</code>
+                <span class={classes!("state", c.state.to_lowercase())}>{ &c.state }</span>
+            </div>
+            <p class="connector-flow">{ flow }</p>
+            if !c.transforms.is_empty() {
+                <p class="hint">{ trf(lang, "Transforms: {}", &[&c.transforms.join(" → ")]) }</p>
+            }
+            if let Some(trace) = &c.trace {
+                <p class="trace" role="alert">{ trace }</p>
+            }
+            <ol class="connect-tasks">
+                { for c.tasks.iter().map(|t| html! {
+                    <li class="connect-task" data-state={t.state.clone()}>
+                        <span class={classes!("state", t.state.to_lowercase())}>{ trf(lang, "task {}: {}", &[&t.id, &t.state]) }</span>
+                        { " " }{ trf(lang, "{} records", &[&t.records]) }
+                        if t.skipped > 0 { { " · " }{ trf(lang, "{} skipped", &[&t.skipped]) } }
+                        if t.filtered > 0 { { " · " }{ trf(lang, "{} filtered", &[&t.filtered]) } }
+                        if let Some(offset) = &t.offset { { " · " }<code title="connect-offsets">{ offset }</code> }
+                        if let Some(trace) = &t.trace { <p class="trace">{ trace }</p> }
+                    </li>
+                }) }
+            </ol>
+            <div class="connector-buttons">
+                if paused { { button("resume", "Resume", "PUT", "/resume") } } else { { button("pause", "Pause", "PUT", "/pause") } }
+                { button("restart", "Restart", "POST", "/restart?includeTasks=true") }
+                { button("delete", "Delete", "DELETE", "") }
+            </div>
+        </li>
+    }
+}
+
+/// The connect directory's files: each to show, the shown one's end, and a line to add.
+fn files(
+    lang: Lang,
+    view: &ConnectView,
+    shown: &UseStateHandle<Option<String>>,
+    send: &Callback<Command>,
+) -> Html {
+    // A plain function, not a component: a NodeRef made here serves the form of this render.
+    let line = NodeRef::default();
+    let add = {
+        let (send, shown, line) = (send.clone(), shown.clone(), line.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let (Some(path), Some(input)) = ((*shown).clone(), line.cast::<web_sys::HtmlInputElement>())
+            else {
+                return;
+            };
+            send.emit(Command::WriteConnectFile { path, text: format!("{}\n", input.value()), append: true });
+            input.set_value("");
+        })
+    };
+    html! {
+        <div class="connect-files">
+            <h3>{ tr(lang, "Files") }</h3>
+            <ul class="file-list" id="connect-files">
+                { for view.files.iter().map(|(path, size)| {
+                    let (shown, path_clicked) = (shown.clone(), path.clone());
+                    let onclick = Callback::from(move |_: MouseEvent| shown.set(Some(path_clicked.clone())));
+                    html! { <li><button class="link" data-path={path.clone()} {onclick}>{ path }</button>{ " " }{ trf(lang, "{} bytes", &[size]) }</li> }
+                }) }
+            </ul>
+            if let Some((path, text, from)) = &view.shown {
+                <p class="hint">{ if *from > 0 { trf(lang, "{}, from byte {}:", &[path, from]) } else { format!("{path}:") } }</p>
+                <pre class="file-text" id="connect-file-text">{ text }</pre>
+                <form class="append-line" onsubmit={add}>
+                    <input ref={line} id="connect-append" aria-label={tr(lang, "A line to append")} placeholder={tr(lang, "A line to append")} />
+                    <button type="submit">{ tr(lang, "Append") }</button>
+                </form>
+            }
+        </div>
+    }
+}
