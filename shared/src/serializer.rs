@@ -146,14 +146,16 @@ pub fn canonical_uuid(text: &str) -> Option<String> {
 
 /// Hex bytes, with optional spaces: how the UI writes raw bytes for `ByteArraySerializer`.
 pub fn parse_hex(text: &str) -> Option<Vec<u8>> {
-    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if !digits.len().is_multiple_of(2) {
-        return None;
+    let nibble = |d: u8| (d as char).to_digit(16).map(|n| n as u8);
+    let mut out = Vec::with_capacity(text.len() / 2);
+    let mut high = None;
+    for d in text.bytes().filter(|b| !b.is_ascii_whitespace()) {
+        match high.take() {
+            None => high = Some(nibble(d)?),
+            Some(h) => out.push(h << 4 | nibble(d)?),
+        }
     }
-    digits
-        .chunks(2)
-        .map(|pair| std::str::from_utf8(pair).ok().and_then(|s| u8::from_str_radix(s, 16).ok()))
-        .collect()
+    high.is_none().then_some(out)
 }
 
 /// `text` cut after `most` characters, with an ellipsis when it was longer: a value as a short
@@ -167,7 +169,16 @@ pub fn cut(text: &str, most: usize) -> String {
 
 /// Bytes as lowercase hex pairs separated by spaces, as the UI shows raw bytes.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 3);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0x0f)] as char);
+    }
+    out
 }
 
 /// The bytes Kafka's serializer `kind` writes for the value `text` (None = null).

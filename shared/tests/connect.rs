@@ -110,6 +110,16 @@ impl Run {
 
     /// Produces a record with a text value (a null key).
     fn produce(&mut self, topic: &str, value: &str) {
+        self.produce_with(topic, value, Default::default());
+    }
+
+    /// Produces a record whose value `serializer` writes (a null key).
+    fn produce_with(
+        &mut self,
+        topic: &str,
+        value: &str,
+        serializer: kite_shared::serializer::SerializerKind,
+    ) {
         let produce = Command::Produce {
             topic: topic.into(),
             partition: None,
@@ -118,7 +128,7 @@ impl Run {
             timestamp_ms: None,
             partitioner: Default::default(),
             key_serializer: Default::default(),
-            value_serializer: Default::default(),
+            value_serializer: serializer,
             headers: Vec::new(),
             acks: Default::default(),
             producer: None,
@@ -332,6 +342,8 @@ fn bad_records_go_to_the_dead_letter_queue_while_good_ones_flow() {
     run.append("in.txt", "one\ntwo\n");
     run.wait(500);
     run.produce("mixed", "not JSON at all");
+    // Not UTF-8 at all: the sink reads it again as bytes, and the queue gets them as they were.
+    run.produce_with("mixed", "ff fe 7b", kite_shared::serializer::SerializerKind::ByteArray);
     run.append("in.txt", "three\n");
     run.wait(500);
     let tolerant = r#"{"name":"tolerant","config":{"connector.class":"FileStreamSink","file":"out.txt","topics":"mixed","errors.tolerance":"all","errors.deadletterqueue.topic.name":"dlq-mixed","errors.deadletterqueue.context.headers.enable":"true"}}"#;
@@ -341,6 +353,20 @@ fn bad_records_go_to_the_dead_letter_queue_while_good_ones_flow() {
     assert_eq!(run.file("out.txt"), "one\ntwo\nthree\n");
     run.note("out.txt holds one, two, three; dlq-mixed:");
     run.show_topic("dlq-mixed");
+    let dlq = run.cluster.handle(
+        run.now_ms,
+        Command::Fetch {
+            topic: "dlq-mixed".into(),
+            partition: 0,
+            offset: 1,
+            max_records: 1,
+            key_deserializer: Default::default(),
+            value_deserializer: kite_shared::serializer::SerializerKind::ByteArray,
+            isolation_level: Default::default(),
+        },
+    );
+    let Reply::Records { records, .. } = dlq else { panic!("dlq-mixed was not read") };
+    assert_eq!(records[0].value.as_deref(), Some("ff fe 7b"), "the queue holds the record's own bytes");
     run.rest("GET", "/connectors/strict/status", None);
     // Kafka's sink task converts a whole poll before it puts any of it: the bad record fails the
     // poll it came in, so none of that poll is written.

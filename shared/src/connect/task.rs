@@ -53,6 +53,8 @@ pub struct Moved {
     /// Records that failed and were skipped (`errors.tolerance=all`); a sink's went to its
     /// dead-letter queue when it has one.
     pub skipped: u64,
+    /// The poll took all it could (`batch.size` lines, `max.poll.records`): more may be waiting.
+    pub full: bool,
 }
 
 /// What a task works with in one poll.
@@ -171,10 +173,11 @@ fn poll_file(ctx: &mut Ctx<'_>, position: &mut u64) -> Result<Moved, String> {
         }
         return Ok(Moved::default());
     }
+    let full = lines.len() == config.batch_size;
     let records = lines.into_iter().map(|line| (Data::Null, Data::String(line))).collect();
     let moved = send(ctx, records)?;
     *position = next_position;
-    Ok(moved)
+    Ok(Moved { full, ..moved })
 }
 
 /// Datagen's poll: the next record once its time has come (a random wait up to `max.interval`
@@ -292,23 +295,27 @@ pub fn encode_batches(records: Vec<BatchRecord>, now_ms: i64) -> Result<Vec<u8>,
 
 /// A sink's poll: the records its consumer is handed, each value a line appended to the file.
 fn poll_sink(ctx: &mut Ctx<'_>, consumer: u32) -> Result<Moved, String> {
-    // Bytes as they are (hex on the way): the converters read them, and a record that fails
-    // goes to the dead-letter queue byte for byte.
+    // Text is read as UTF-8 (its bytes are the record's); a ByteArrayConverter's bytes come as
+    // hex. A record that is not UTF-8 is read again as bytes (`Raw::of`), so the converters and
+    // the dead-letter queue always have the record's own bytes.
+    let as_bytes = |c: Converter| {
+        if c == Converter::ByteArray { SerializerKind::ByteArray } else { SerializerKind::String }
+    };
     let poll = Command::Poll {
         consumer,
         max_records: Some(SINK_MAX_POLL_RECORDS),
-        key_deserializer: SerializerKind::ByteArray,
-        value_deserializer: SerializerKind::ByteArray,
+        key_deserializer: as_bytes(ctx.config.key_converter),
+        value_deserializer: as_bytes(ctx.config.value_converter),
     };
     let records = match ctx.cluster.handle(ctx.now_ms, poll) {
         Reply::Polled { records, .. } => records,
         Reply::Error(e) => return Err(format!("{}: {}", e.error.name(), e.message)),
         _ => return Ok(Moved::default()),
     };
-    let mut moved = Moved::default();
+    let mut moved = Moved { full: records.len() == SINK_MAX_POLL_RECORDS as usize, ..Moved::default() };
     let mut lines = Vec::new();
     for polled in records {
-        let raw = Raw::of(&polled);
+        let raw = Raw::of(ctx, &polled);
         match sink_line(ctx.config, &polled, &raw) {
             Ok(Some(line)) => {
                 lines.extend(line);
@@ -339,8 +346,7 @@ struct Raw {
 }
 
 impl Raw {
-    fn of(polled: &PolledRecord) -> Raw {
-        let bytes = |hex: &Option<String>| hex.as_deref().and_then(crate::serializer::parse_hex);
+    fn of(ctx: &mut Ctx<'_>, polled: &PolledRecord) -> Raw {
         let headers = polled
             .record
             .headers
@@ -350,7 +356,39 @@ impl Raw {
                 value: value.as_ref().map(|v| v.as_bytes().to_vec()),
             })
             .collect();
-        Raw { key: bytes(&polled.record.key), value: bytes(&polled.record.value), headers }
+        let record = &polled.record;
+        let read = |text: &Option<String>, converter: Converter| match converter {
+            Converter::ByteArray => text.as_deref().and_then(crate::serializer::parse_hex),
+            _ => text.as_ref().map(|t| t.as_bytes().to_vec()),
+        };
+        let (key, value) = match &record.decode_error {
+            None => {
+                (read(&record.key, ctx.config.key_converter), read(&record.value, ctx.config.value_converter))
+            }
+            Some(_) => refetch(ctx, polled),
+        };
+        Raw { key, value, headers }
+    }
+}
+
+/// A record that was not UTF-8, read again from its partition as bytes.
+fn refetch(ctx: &mut Ctx<'_>, polled: &PolledRecord) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+    let fetch = Command::Fetch {
+        topic: polled.topic.clone(),
+        partition: polled.partition,
+        offset: polled.record.offset,
+        max_records: 1,
+        key_deserializer: SerializerKind::ByteArray,
+        value_deserializer: SerializerKind::ByteArray,
+        isolation_level: Default::default(),
+    };
+    let hex = |text: &Option<String>| text.as_deref().and_then(crate::serializer::parse_hex);
+    match ctx.cluster.handle(ctx.now_ms, fetch) {
+        Reply::Records { records, .. } => records
+            .first()
+            .filter(|r| r.offset == polled.record.offset)
+            .map_or((None, None), |r| (hex(&r.key), hex(&r.value))),
+        _ => (None, None),
     }
 }
 

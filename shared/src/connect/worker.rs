@@ -25,6 +25,8 @@ pub const CONNECT_POLL_INTERVAL_MS: i64 = 100;
 /// `connect-standalone.properties` set it (the code's default is 60,000): how often a source's
 /// offsets and a sink's consumer positions are committed.
 pub const OFFSET_FLUSH_INTERVAL_MS: i64 = 10_000;
+/// Polls one task makes in one step at most, while each comes back full.
+pub const MAX_POLLS_PER_STEP: usize = 16;
 /// The worker's generation in its group, as its status records carry it: Kite runs one worker.
 const GENERATION: i32 = 1;
 /// The worker id a host that names none is shown as.
@@ -51,6 +53,8 @@ struct Connector {
     tasks: Vec<Task>,
     /// When its tasks last committed offsets (ms).
     last_flush_ms: i64,
+    /// Its config checked (transforms compiled), kept until the config changes.
+    checked: Option<Result<ConnectorConfig, String>>,
 }
 
 /// A task and where it is.
@@ -295,17 +299,17 @@ impl Worker {
     fn apply(&mut self, record: ConfigRecord) {
         match record {
             ConfigRecord::Connector { name, properties: Some(config) } => {
-                self.connectors
-                    .entry(name)
-                    .or_insert_with(|| Connector {
-                        config: BTreeMap::new(),
-                        target: TargetState::Started,
-                        state: State::Unassigned,
-                        trace: None,
-                        tasks: Vec::new(),
-                        last_flush_ms: i64::MIN,
-                    })
-                    .config = config;
+                let connector = self.connectors.entry(name).or_insert_with(|| Connector {
+                    config: BTreeMap::new(),
+                    target: TargetState::Started,
+                    state: State::Unassigned,
+                    trace: None,
+                    tasks: Vec::new(),
+                    last_flush_ms: i64::MIN,
+                    checked: None,
+                });
+                connector.config = config;
+                connector.checked = None;
             }
             ConfigRecord::Connector { name, properties: None } => {
                 if let Some(gone) = self.connectors.remove(&name) {
@@ -358,8 +362,8 @@ impl Worker {
     fn start(&mut self, cluster: &mut Cluster, now_ms: i64) {
         let names: Vec<String> = self.connectors.keys().cloned().collect();
         for name in names {
+            let Some(checked) = self.checked(&name) else { continue };
             let Some(connector) = self.connectors.get(&name) else { continue };
-            let checked = plugins::parse(&connector.config);
             let (state, trace) = match (&checked, connector.target) {
                 (Err(e), _) => (State::Failed, Some(e.clone())),
                 (Ok(_), TargetState::Started) => (State::Running, None),
@@ -448,17 +452,36 @@ impl Worker {
         let _ = produce_text(cluster, now_ms, STATUS_TOPIC, None, key, Some(value));
     }
 
+    /// A connector's config checked, from the cache while its config is unchanged.
+    fn checked(&mut self, name: &str) -> Option<Result<ConnectorConfig, String>> {
+        let Connector { config, checked, .. } = self.connectors.get_mut(name)?;
+        Some(checked.get_or_insert_with(|| plugins::parse(config)).clone())
+    }
+
     /// Polls a connector's running tasks once, and commits their offsets when it is time.
     fn poll_connector(&mut self, cluster: &mut Cluster, now_ms: i64, name: &str) {
+        let Some(Ok(config)) = self.checked(name) else { return };
         let Some(connector) = self.connectors.get(name) else { return };
-        let Ok(config) = plugins::parse(&connector.config) else { return };
         let flush = now_ms.saturating_sub(connector.last_flush_ms) >= OFFSET_FLUSH_INTERVAL_MS;
         for task in 0..connector.tasks.len() {
             let running = self.connectors.get(name).is_some_and(|c| c.tasks[task].state == State::Running);
             if !running {
                 continue;
             }
-            let polled = self.poll_task(cluster, now_ms, name, task, &config);
+            // A poll that came back full (a whole batch.size of lines, max.poll.records) is
+            // followed by another at once, as Kafka's tasks poll while there is data, up to
+            // MAX_POLLS_PER_STEP so one step stays short.
+            let mut polled = Ok(());
+            for _ in 0..MAX_POLLS_PER_STEP {
+                match self.poll_task(cluster, now_ms, name, task, &config) {
+                    Ok(true) => continue,
+                    Ok(false) => break,
+                    Err(e) => {
+                        polled = Err(e);
+                        break;
+                    }
+                }
+            }
             let committed = polled.and_then(|()| {
                 if flush { self.commit_task(cluster, now_ms, name, task, &config) } else { Ok(()) }
             });
@@ -488,15 +511,15 @@ impl Worker {
         name: &str,
         task: usize,
         config: &ConnectorConfig,
-    ) -> Result<(), String> {
-        let Some(connector) = self.connectors.get_mut(name) else { return Ok(()) };
+    ) -> Result<bool, String> {
+        let Some(connector) = self.connectors.get_mut(name) else { return Ok(false) };
         let mut ctx = Ctx { cluster, now_ms, files: self.files.as_mut(), config, name, task };
         let moved = connector.tasks[task].run.poll(&mut ctx)?;
         let counts = self.counts.entry((name.to_string(), task)).or_default();
         counts.records += moved.records;
         counts.filtered += moved.filtered;
         counts.skipped += moved.skipped;
-        Ok(())
+        Ok(moved.full)
     }
 
     /// A source writes its position to `connect-offsets`; a sink flushes its file, then commits
