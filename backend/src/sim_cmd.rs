@@ -71,6 +71,10 @@ pub(crate) struct SimArgs {
     /// workload, and the checker's exactly-once judgement of what it wrote.
     #[arg(long)]
     transactions: bool,
+    /// With `--host`: a Kite Connect pipeline beside the workload (a file through a topic into
+    /// another file), and the checker's at-least-once judgement of the sink's file.
+    #[arg(long)]
+    connect: bool,
     /// With `--host`: steps of workload and faults per seed.
     #[arg(long, default_value_t = kite_shared::host_sim::DEFAULT_STEPS)]
     steps: u32,
@@ -101,6 +105,7 @@ fn run_host_sweep(args: &SimArgs) -> Result<bool, String> {
         config.rotting_disk = args.rotting_disk;
         config.racks = args.racks;
         config.transactions = args.transactions;
+        config.connect = args.connect;
         config.planted_txn_bug = planted_txn_bug;
         let result = run(&config);
         acked += result.acked;

@@ -192,6 +192,10 @@ pub const MAX_CONNECT_PATH_CHARS: usize = 255;
 /// failed, rather than fill the disk or the tab's memory.
 pub const MAX_CONNECT_FILE_BYTES: u64 = 1024 * 1024 * 1024;
 
+/// The most a connect file kept in memory (the tab's, a scenario's, the simulator's) may hold, in
+/// bytes: a datagen source into a file sink left running fills a tab's memory otherwise.
+pub const MAX_MEMORY_CONNECT_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Bytes a source task reads from its file in one poll; also the longest line it can cut (a
 /// longer one fails the task, by name).
 pub const MAX_SOURCE_READ_BYTES: usize = 512 * 1024;
@@ -212,6 +216,11 @@ pub const MAX_TRANSFORMS: usize = 16;
 /// A transform's or predicate's regular expression, in characters (RegexRouter,
 /// TopicNameMatches); `regex-lite` matches in time linear in the name, whatever the pattern.
 pub const MAX_CONNECT_REGEX_CHARS: usize = 1_000;
+
+/// A compiled transform or predicate regex at most, in bytes: `a{5}{5}{5}{5}{5}{5}` is short and
+/// compiles to 15,625 states; past this it is refused (`regex-lite`'s advice for untrusted
+/// patterns), and a match's time is bounded by it times the topic name's length.
+pub const MAX_CONNECT_REGEX_COMPILED_BYTES: usize = 256 * 1024;
 
 /// The most of a connect file `describe_connect` shows, in bytes (its end).
 pub const MAX_CONNECT_FILE_SHOWN_BYTES: usize = 64 * 1024;

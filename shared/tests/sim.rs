@@ -564,6 +564,26 @@ fn transactions_are_exactly_once_on_three_brokers() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Seeds of the Connect pipeline's sweep per broker count and fsync setting (CI's slice; longer
+/// sweeps are `cargo xtask sim --host --connect`).
+const CONNECT_SEEDS: u64 = 40;
+
+/// A Kite Connect pipeline (`host_sim::connect`: a file through a topic into another file)
+/// under the server's faults, the worker crashing with every restart: after healing and
+/// restarting failed tasks, every line appended reaches the sink's file, first appearances in
+/// order (at least once); lines a power cut without fsync took are counted, not judged.
+#[test]
+fn a_connect_pipeline_delivers_every_line_at_least_once() {
+    let mut failures = Vec::new();
+    for (brokers, fsync) in [(1, true), (1, false), (3, true), (3, false)] {
+        let seeds = 0..CONNECT_SEEDS;
+        failures.extend(host_sweep_of(
+            seeds.map(|seed| HostSimConfig { connect: true, ..HostSimConfig::new(seed, brokers, fsync) }),
+        ));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// Seeds of the transactional workload that found bugs, beyond the sweeps' ranges.
 const TRANSACTION_REGRESSIONS: [(u64, u32, bool, &str); 2] = [
     (

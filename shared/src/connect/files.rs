@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::limits::{MAX_CONNECT_FILE_BYTES, MAX_CONNECT_PATH_CHARS};
+use crate::limits::{MAX_CONNECT_PATH_CHARS, MAX_MEMORY_CONNECT_FILE_BYTES};
 
 /// Where FileStreamSource reads and FileStreamSink writes. Paths are relative to the host's
 /// connect directory and already checked by `check_path`.
@@ -55,7 +55,7 @@ impl MemoryFiles {
     /// Writes (replaces) a whole file, as a reader uploading one does.
     pub fn put(&mut self, path: &str, bytes: Vec<u8>) -> Result<(), String> {
         check_path(path)?;
-        if bytes.len() as u64 > MAX_CONNECT_FILE_BYTES {
+        if bytes.len() as u64 > MAX_MEMORY_CONNECT_FILE_BYTES {
             return Err(too_large(path));
         }
         self.files.insert(path.to_string(), bytes);
@@ -69,7 +69,9 @@ impl MemoryFiles {
 }
 
 fn too_large(path: &str) -> String {
-    format!("{path} would grow past {MAX_CONNECT_FILE_BYTES} bytes, the most a connect file may hold")
+    format!(
+        "{path} would grow past {MAX_MEMORY_CONNECT_FILE_BYTES} bytes, the most a connect file in memory may hold"
+    )
 }
 
 impl ConnectFiles for MemoryFiles {
@@ -83,7 +85,7 @@ impl ConnectFiles for MemoryFiles {
     fn append(&mut self, path: &str, bytes: &[u8]) -> Result<(), String> {
         check_path(path)?;
         let file = self.files.entry(path.to_string()).or_default();
-        if (file.len() + bytes.len()) as u64 > MAX_CONNECT_FILE_BYTES {
+        if (file.len() + bytes.len()) as u64 > MAX_MEMORY_CONNECT_FILE_BYTES {
             return Err(too_large(path));
         }
         file.extend_from_slice(bytes);

@@ -55,6 +55,26 @@ pub struct Moved {
     pub skipped: u64,
     /// The poll took all it could (`batch.size` lines, `max.poll.records`): more may be waiting.
     pub full: bool,
+    /// The records were not acknowledged for a reason a client retries: the source keeps its
+    /// position and sends them again at its next poll.
+    pub unacked: bool,
+}
+
+/// The errors a Kafka client retries (its `RetriableException`s): the leader moving, too few
+/// replicas in sync for now, a request that timed out. A task meeting one keeps its position
+/// and tries again at its next poll, as Kafka's producer and consumer retry, rather than fail.
+pub(super) fn retriable(error: crate::error::ErrorCode) -> bool {
+    use crate::error::ErrorCode;
+    matches!(
+        error,
+        ErrorCode::RequestTimedOut
+            | ErrorCode::NotEnoughReplicas
+            | ErrorCode::NotEnoughReplicasAfterAppend
+            | ErrorCode::NotLeaderOrFollower
+            | ErrorCode::LeaderNotAvailable
+            | ErrorCode::CoordinatorNotAvailable
+            | ErrorCode::KafkaStorageError
+    )
 }
 
 /// What a task works with in one poll.
@@ -176,8 +196,10 @@ fn poll_file(ctx: &mut Ctx<'_>, position: &mut u64) -> Result<Moved, String> {
     let full = lines.len() == config.batch_size;
     let records = lines.into_iter().map(|line| (Data::Null, Data::String(line))).collect();
     let moved = send(ctx, records)?;
-    *position = next_position;
-    Ok(Moved { full, ..moved })
+    if !moved.unacked {
+        *position = next_position;
+    }
+    Ok(Moved { full: full && !moved.unacked, ..moved })
 }
 
 /// Datagen's poll: the next record once its time has come (a random wait up to `max.interval`
@@ -194,8 +216,14 @@ fn poll_datagen(
         return Ok(Moved::default());
     }
     let Some(quickstart) = config.quickstart else { return Ok(Moved::default()) };
+    let before = rng.clone();
     let record = datagen::record(quickstart, *iteration, rng);
     let moved = send(ctx, vec![record])?;
+    if moved.unacked {
+        // The same record again at the next poll.
+        *rng = before;
+        return Ok(moved);
+    }
     *iteration += 1;
     *next_ms = ctx.now_ms + (rng.next_u64() % config.max_interval_ms.max(1) as u64) as i64;
     Ok(moved)
@@ -225,8 +253,13 @@ fn send(ctx: &mut Ctx<'_>, records: Vec<(Data, Data)>) -> Result<Moved, String> 
         }
     }
     for (topic, records) in by_topic {
-        moved.records += records.len() as u64;
-        produce(ctx.cluster, ctx.now_ms, &topic, records)?;
+        let count = records.len() as u64;
+        if !produce(ctx.cluster, ctx.now_ms, &topic, records)? {
+            // Not acknowledged, for now: the whole poll goes again (topics sent already get
+            // their records twice — at least once).
+            return Ok(Moved { unacked: true, ..Moved::default() });
+        }
+        moved.records += count;
     }
     Ok(moved)
 }
@@ -251,13 +284,14 @@ fn to_batch_record(
 }
 
 /// Records produced to `topic` (created first when missing, as a producer's metadata request
-/// creates one), acks=all, in batches of about `PRODUCER_BATCH_SIZE_BYTES`.
+/// creates one), acks=all, in batches of about `PRODUCER_BATCH_SIZE_BYTES`: whether they were
+/// acknowledged (`false`: refused for a reason a client retries).
 pub(super) fn produce(
     cluster: &mut Cluster,
     now_ms: i64,
     topic: &str,
     records: Vec<BatchRecord>,
-) -> Result<(), String> {
+) -> Result<bool, String> {
     create_if_missing(cluster, now_ms, topic)?;
     let produce = Command::ProduceRecords {
         topic: topic.to_string(),
@@ -267,8 +301,9 @@ pub(super) fn produce(
         payload: encode_batches(records, now_ms)?,
     };
     match cluster.handle(now_ms, produce) {
+        Reply::Error(e) if retriable(e.error) => Ok(false),
         Reply::Error(e) => Err(format!("{}: {}", e.error.name(), e.message)),
-        _ => Ok(()),
+        _ => Ok(true),
     }
 }
 
@@ -309,6 +344,7 @@ fn poll_sink(ctx: &mut Ctx<'_>, consumer: u32) -> Result<Moved, String> {
     };
     let records = match ctx.cluster.handle(ctx.now_ms, poll) {
         Reply::Polled { records, .. } => records,
+        Reply::Error(e) if retriable(e.error) => return Ok(Moved::default()),
         Reply::Error(e) => return Err(format!("{}: {}", e.error.name(), e.message)),
         _ => return Ok(Moved::default()),
     };
@@ -326,7 +362,11 @@ fn poll_sink(ctx: &mut Ctx<'_>, consumer: u32) -> Result<Moved, String> {
                 moved.skipped += 1;
                 if let Some(dlq) = &ctx.config.dlq_topic {
                     let record = dead_letter(ctx, &polled, raw, &failure);
-                    produce(ctx.cluster, ctx.now_ms, dlq, vec![record])?;
+                    // The poll's records are the consumer's already: a dead letter that
+                    // cannot be written now fails the task, whose restart reads them again.
+                    if !produce(ctx.cluster, ctx.now_ms, dlq, vec![record])? {
+                        return Err(format!("the dead-letter queue {dlq} did not acknowledge a record"));
+                    }
                 }
             }
             Err(failure) => return Err(failure.trace()),
@@ -454,7 +494,7 @@ pub(super) fn create_if_missing(cluster: &mut Cluster, now_ms: i64, topic: &str)
     if cluster.topic_partition_count(topic).is_some() {
         return Ok(());
     }
-    create_topic(cluster, now_ms, topic, 1, BTreeMap::new())
+    create_topic(cluster, now_ms, topic, 1, BTreeMap::new(), None)
 }
 
 /// Creates a topic; one that exists already is no error.
@@ -464,9 +504,9 @@ pub(super) fn create_topic(
     topic: &str,
     partitions: i32,
     configs: BTreeMap<String, String>,
+    replication_factor: Option<i16>,
 ) -> Result<(), String> {
-    let create =
-        Command::CreateTopic { name: topic.to_string(), partitions, configs, replication_factor: None };
+    let create = Command::CreateTopic { name: topic.to_string(), partitions, configs, replication_factor };
     match cluster.handle(now_ms, create) {
         Reply::Error(e) if e.error != crate::error::ErrorCode::TopicAlreadyExists => {
             Err(format!("cannot create {topic}: {}: {}", e.error.name(), e.message))

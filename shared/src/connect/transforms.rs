@@ -11,7 +11,7 @@ use regex_lite::Regex;
 use serde_json::{Map, Value};
 
 use super::converter::Data;
-use crate::limits::{MAX_CONNECT_REGEX_CHARS, MAX_TRANSFORMS};
+use crate::limits::{MAX_CONNECT_REGEX_CHARS, MAX_CONNECT_REGEX_COMPILED_BYTES, MAX_TRANSFORMS};
 
 /// A record on its way through a connector: what the transforms see and change.
 #[derive(Clone, Debug, PartialEq)]
@@ -215,7 +215,10 @@ fn regex(pattern: &str) -> Result<Regex, String> {
         return Err(format!("a pattern of at most {MAX_CONNECT_REGEX_CHARS} characters"));
     }
     // Java's Matcher.matches(): the whole name must match.
-    Regex::new(&format!("^(?:{pattern})$")).map_err(|e| format!("Invalid regex: {e}"))
+    regex_lite::RegexBuilder::new(&format!("^(?:{pattern})$"))
+        .size_limit(MAX_CONNECT_REGEX_COMPILED_BYTES)
+        .build()
+        .map_err(|e| format!("Invalid regex: {e}"))
 }
 
 /// A field name, `!` (required) or `?` (optional, the default) cut off its end, as InsertField's.

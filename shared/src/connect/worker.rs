@@ -25,6 +25,8 @@ pub const CONNECT_POLL_INTERVAL_MS: i64 = 100;
 /// `connect-standalone.properties` set it (the code's default is 60,000): how often a source's
 /// offsets and a sink's consumer positions are committed.
 pub const OFFSET_FLUSH_INTERVAL_MS: i64 = 10_000;
+/// Kafka Connect's internal topics' replication factor (`config.storage.replication.factor`, …).
+pub const INTERNAL_TOPIC_REPLICAS: usize = 3;
 /// Polls one task makes in one step at most, while each comes back full.
 pub const MAX_POLLS_PER_STEP: usize = 16;
 /// The worker's generation in its group, as its status records carry it: Kite runs one worker.
@@ -89,6 +91,10 @@ pub struct Worker {
     pending_tasks: BTreeMap<String, BTreeMap<usize, BTreeMap<String, String>>>,
     /// Source offsets as `connect-offsets` holds them: (connector, source partition) → offset.
     offsets: BTreeMap<(String, String), serde_json::Value>,
+    /// Records for the internal topics not written yet, in order: a write a client would retry
+    /// (a new topic's leader not made yet, too few replicas in sync) waits here and goes at the
+    /// next step, before anything written after it.
+    outbox: std::collections::VecDeque<Outgoing>,
     /// Consumers of tasks stopped, to close at the next step, each with whether it commits its
     /// positions first (a task stopped on request does, as Kafka's sink task does when it
     /// closes its partitions; a failed one does not).
@@ -122,12 +128,23 @@ impl Default for Worker {
             connectors: BTreeMap::new(),
             pending_tasks: BTreeMap::new(),
             offsets: BTreeMap::new(),
+            outbox: std::collections::VecDeque::new(),
             closing: Vec::new(),
             counts: BTreeMap::new(),
             problems: Vec::new(),
             next_poll_ms: i64::MIN,
         }
     }
+}
+
+/// A record for an internal topic: its topic, partition (the config topic's one; the default
+/// partitioner's otherwise), key and value (`None`: a tombstone).
+#[derive(Debug)]
+struct Outgoing {
+    topic: &'static str,
+    partition: Option<i32>,
+    key: String,
+    value: Option<String>,
 }
 
 /// A refusal, as Kafka Connect's REST API answers it.
@@ -209,6 +226,9 @@ impl Worker {
             return;
         }
         self.next_poll_ms = now_ms + CONNECT_POLL_INTERVAL_MS;
+        if let Err(problem) = self.flush_outbox(cluster, now_ms) {
+            self.problem(problem);
+        }
         self.settle(cluster, now_ms);
         let names: Vec<String> = self.connectors.keys().cloned().collect();
         for name in names {
@@ -222,14 +242,22 @@ impl Worker {
             self.phase = Phase::Absent;
             return;
         }
-        for (key, value) in self.read_back(cluster, now_ms, CONFIG_TOPIC) {
+        // Like Kafka's worker, which reads its config topic to the end before it runs anything:
+        // a topic that cannot be read yet (a restarted cluster still electing leaders) is read
+        // again at the next step, rather than taken for empty.
+        let (Ok(configs), Ok(offsets)) =
+            (self.read_back(cluster, now_ms, CONFIG_TOPIC), self.read_back(cluster, now_ms, OFFSET_TOPIC))
+        else {
+            return;
+        };
+        for (key, value) in configs {
             match ConfigRecord::parse(&key, value.as_deref()) {
                 Ok(Some(record)) => self.apply(record),
                 Ok(None) => {}
                 Err(problem) => self.problem(problem),
             }
         }
-        for (key, value) in self.read_back(cluster, now_ms, OFFSET_TOPIC) {
+        for (key, value) in offsets {
             match storage::parse_offset_key(&key) {
                 Ok((connector, partition)) => {
                     let at = (connector, partition.to_string());
@@ -257,7 +285,7 @@ impl Worker {
         cluster: &mut Cluster,
         now_ms: i64,
         topic: &str,
-    ) -> Vec<(String, Option<String>)> {
+    ) -> Result<Vec<(String, Option<String>)>, String> {
         let mut records = Vec::new();
         for partition in 0..cluster.topic_partition_count(topic).unwrap_or(0) {
             let mut offset = 0;
@@ -271,10 +299,12 @@ impl Worker {
                     value_deserializer: SerializerKind::String,
                     isolation_level: Default::default(),
                 };
-                let Reply::Records { records: read, log_start_offset, log_end_offset, .. } =
-                    cluster.handle(now_ms, fetch)
-                else {
-                    break;
+                let (read, log_start_offset, log_end_offset) = match cluster.handle(now_ms, fetch) {
+                    Reply::Records { records, log_start_offset, log_end_offset, .. } => {
+                        (records, log_start_offset, log_end_offset)
+                    }
+                    Reply::Error(e) => return Err(format!("{topic}-{partition}: {}", e.error.name())),
+                    other => return Err(format!("{topic}-{partition}: {other:?}")),
                 };
                 if read.is_empty() && offset < log_start_offset {
                     offset = log_start_offset;
@@ -285,14 +315,14 @@ impl Worker {
                 offset = last + 1;
                 if records.len() >= MAX_CONNECT_RESTORE_RECORDS {
                     self.problem(format!("{topic} holds more than {MAX_CONNECT_RESTORE_RECORDS} records; the rest were not read"));
-                    return records;
+                    return Ok(records);
                 }
                 if offset >= log_end_offset {
                     break;
                 }
             }
         }
-        records
+        Ok(records)
     }
 
     /// Applies a `connect-configs` record: the same whether it was just written or read back.
@@ -408,7 +438,8 @@ impl Worker {
                     Run::source(config, task, self.offsets.get(&(name.to_string(), partition)), self.seed)
                 }
                 ConnectorType::Sink => match open_sink_consumer(cluster, now_ms, name, task, config) {
-                    Ok(consumer) => Run::Sink { consumer, written: false },
+                    Ok(Some(consumer)) => Run::Sink { consumer, written: false },
+                    Ok(None) => return,
                     Err(e) => {
                         return self.set_state(cluster, now_ms, name, Some(task), State::Failed, Some(e));
                     }
@@ -449,7 +480,11 @@ impl Worker {
         };
         let value = storage::status_value(state, trace.as_deref(), &self.worker_id, GENERATION);
         (*at_state, *at_trace) = (state, trace);
-        let _ = produce_text(cluster, now_ms, STATUS_TOPIC, None, key, Some(value));
+        let _ = self.write_internal(
+            cluster,
+            now_ms,
+            Outgoing { topic: STATUS_TOPIC, partition: None, key, value: Some(value) },
+        );
     }
 
     /// A connector's config checked, from the cache while its config is unchanged.
@@ -538,7 +573,13 @@ impl Worker {
                 if let Some(offset) = run.take_offset() {
                     let partition = Run::source_partition(config, task);
                     let key = storage::offset_key(name, &partition);
-                    produce_text(cluster, now_ms, OFFSET_TOPIC, None, key, Some(offset.to_string()))?;
+                    let record = Outgoing {
+                        topic: OFFSET_TOPIC,
+                        partition: None,
+                        key,
+                        value: Some(offset.to_string()),
+                    };
+                    self.write_internal(cluster, now_ms, record)?;
                     self.offsets.insert((name.to_string(), partition.to_string()), offset);
                 }
             }
@@ -566,7 +607,7 @@ fn open_sink_consumer(
     name: &str,
     task: usize,
     config: &ConnectorConfig,
-) -> Result<u32, String> {
+) -> Result<Option<u32>, String> {
     // The consumer's metadata request creates a topic it subscribes to when missing
     // (`allow.auto.create.topics`, with the brokers' `auto.create.topics.enable`).
     for topic in &config.topics {
@@ -584,7 +625,9 @@ fn open_sink_consumer(
         isolation_level: Default::default(),
     };
     match cluster.handle(now_ms, open) {
-        Reply::ConsumerOpened { consumer } => Ok(consumer),
+        Reply::ConsumerOpened { consumer } => Ok(Some(consumer)),
+        // The group's coordinator not loaded yet (a restarted cluster): tried again next step.
+        Reply::Error(e) if task::retriable(e.error) => Ok(None),
         Reply::Error(e) => Err(format!("{}: {}", e.error.name(), e.message)),
         other => Err(format!("the consumer did not open: {other:?}")),
     }
@@ -599,7 +642,7 @@ fn produce_text(
     partition: Option<i32>,
     key: String,
     value: Option<String>,
-) -> Result<(), String> {
+) -> Written {
     let produce = Command::Produce {
         topic: topic.to_string(),
         partition,
@@ -614,9 +657,24 @@ fn produce_text(
         producer: None,
     };
     match cluster.handle(now_ms, produce) {
-        Reply::Error(e) => Err(format!("cannot write to {topic}: {}: {}", e.error.name(), e.message)),
-        _ => Ok(()),
+        // The leader has appended it; it commits once the in-sync followers fetch it (a new
+        // topic's followers may not be made yet). Kafka's producer would wait for that; the
+        // worker's own bookkeeping goes on.
+        Reply::Error(e) if e.error == crate::error::ErrorCode::RequestTimedOut => Written::Yes,
+        Reply::Error(e) if task::retriable(e.error) => Written::Later,
+        Reply::Error(e) => {
+            Written::Refused(format!("cannot write to {topic}: {}: {}", e.error.name(), e.message))
+        }
+        _ => Written::Yes,
     }
+}
+
+/// What became of a record for an internal topic.
+enum Written {
+    Yes,
+    /// Refused for a reason a client retries: it goes again.
+    Later,
+    Refused(String),
 }
 
 impl Task {
@@ -773,6 +831,12 @@ impl Worker {
             ));
         }
         self.ensure_topics(cluster, now_ms).map_err(|e| ConnectError::new(500, e))?;
+        // A topic whose replicas are still being made a slice per turn is not created for good
+        // until the last slice (a crash before it takes the creation back): a config written
+        // there could vanish, so the client is told to try again.
+        if cluster.has_deferred_work() {
+            return Err(ConnectError::new(500, "Request timed out"));
+        }
         let tasks = task_configs(&checked, &config);
         let mut records = vec![ConfigRecord::Connector { name: name.to_string(), properties: Some(config) }];
         records.extend(tasks.iter().enumerate().map(|(task, properties)| ConfigRecord::Task {
@@ -807,7 +871,11 @@ impl Worker {
             .map(|t| storage::task_status_key(name, t))
             .chain([storage::connector_status_key(name)]);
         for key in keys {
-            let _ = produce_text(cluster, now_ms, STATUS_TOPIC, None, key, None);
+            let _ = self.write_internal(
+                cluster,
+                now_ms,
+                Outgoing { topic: STATUS_TOPIC, partition: None, key, value: None },
+            );
         }
         self.close_stopped(cluster, now_ms);
         Ok(())
@@ -897,9 +965,47 @@ impl Worker {
         now_ms: i64,
         record: ConfigRecord,
     ) -> Result<(), ConnectError> {
-        produce_text(cluster, now_ms, CONFIG_TOPIC, Some(0), record.key(), record.value())
-            .map_err(|e| ConnectError::new(500, e))?;
-        self.apply(record);
+        // A config is answered for only once written: a client told 201 must find its connector
+        // after a crash. Kafka's herder waits for the write and answers 500 "Request timed out"
+        // when it cannot make it; a turn cannot wait, so a write to retry is answered so at once.
+        match produce_text(cluster, now_ms, CONFIG_TOPIC, Some(0), record.key(), record.value()) {
+            Written::Yes => {
+                self.apply(record);
+                Ok(())
+            }
+            Written::Later => Err(ConnectError::new(500, "Request timed out")),
+            Written::Refused(reason) => Err(ConnectError::new(500, reason)),
+        }
+    }
+
+    /// Queues a record for an internal topic and writes what the queue holds, in order, up to
+    /// the first a client would retry (it stays for the next step). A record refused for good is
+    /// dropped and its reason returned.
+    fn write_internal(&mut self, cluster: &mut Cluster, now_ms: i64, record: Outgoing) -> Result<(), String> {
+        self.outbox.push_back(record);
+        self.flush_outbox(cluster, now_ms)
+    }
+
+    fn flush_outbox(&mut self, cluster: &mut Cluster, now_ms: i64) -> Result<(), String> {
+        while let Some(next) = self.outbox.front() {
+            match produce_text(
+                cluster,
+                now_ms,
+                next.topic,
+                next.partition,
+                next.key.clone(),
+                next.value.clone(),
+            ) {
+                Written::Yes => {
+                    self.outbox.pop_front();
+                }
+                Written::Later => return Ok(()),
+                Written::Refused(reason) => {
+                    self.outbox.pop_front();
+                    return Err(reason);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -909,13 +1015,16 @@ impl Worker {
             return Ok(());
         }
         let compacted = || BTreeMap::from([("cleanup.policy".to_string(), "compact".to_string())]);
+        // Kafka Connect's `*.storage.replication.factor` default, 3, on a smaller cluster all
+        // its brokers (where Kafka would refuse to start the worker).
+        let replicas = cluster.broker_count().clamp(1, INTERNAL_TOPIC_REPLICAS) as i16;
         for (topic, partitions) in [
             (CONFIG_TOPIC, 1),
             (OFFSET_TOPIC, OFFSET_TOPIC_PARTITIONS),
             (STATUS_TOPIC, STATUS_TOPIC_PARTITIONS),
         ] {
             if cluster.topic_partition_count(topic).is_none() {
-                task::create_topic(cluster, now_ms, topic, partitions, compacted())?;
+                task::create_topic(cluster, now_ms, topic, partitions, compacted(), Some(replicas))?;
             }
         }
         self.phase = Phase::Ready;

@@ -23,6 +23,7 @@ mod transform;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+mod connect;
 pub use transform::{
     ABORT_ONE_IN, CRASH_ONE_IN, MAX_RECORDS_PER_TRANSACTION, OUTPUT_PARTITIONS, OUTPUT_TOPIC,
     TRANSACTIONAL_ID, TRANSFORM_GROUP,
@@ -113,6 +114,9 @@ pub struct HostSimConfig {
     /// The server starts with `--racks` (the brokers alternate between two zones), at every
     /// restart too: their registrations carry the racks through every fault.
     pub racks: bool,
+    /// A Kite Connect pipeline beside the workload (`connect`): a file through a topic into
+    /// another file, judged at least once; its choices from a stream of their own.
+    pub connect: bool,
 }
 
 impl HostSimConfig {
@@ -129,6 +133,7 @@ impl HostSimConfig {
             transactions: false,
             planted_txn_bug: None,
             racks: false,
+            connect: false,
         }
     }
 
@@ -138,6 +143,7 @@ impl HostSimConfig {
         let lying = if self.lying_fsync { " --unsafe lying-fsync" } else { "" };
         let rotting = if self.rotting_disk { " --rotting-disk" } else { "" };
         let rotting = if self.racks { format!("{rotting} --racks") } else { rotting.to_string() };
+        let rotting = if self.connect { format!("{rotting} --connect") } else { rotting };
         let transactions = match self.planted_txn_bug {
             Some(crate::cluster::PlantedTxnBug::SkipMarkers) => " --unsafe skip-markers",
             Some(crate::cluster::PlantedTxnBug::NoFencing) => " --unsafe no-fencing",
@@ -370,6 +376,8 @@ struct Sim {
     rot: Option<Rot>,
     /// The transactional application, in a run with transactions.
     transformer: Option<transform::Transformer>,
+    /// The Kite Connect pipeline, in a run with one.
+    pipeline: Option<connect::Pipeline>,
 }
 
 /// A rotting disk: the broker whose disk it is, the rot's own choices, and the partitions of
@@ -405,9 +413,11 @@ fn run_with(config: &HostSimConfig, mut choices: Choices) -> HostSimResult {
         sim.step();
     }
     sim.heal();
+    sim.settle_pipeline();
     let finals = sim.read_final();
     sim.check(&finals);
     sim.check_transform(&finals);
+    sim.check_pipeline();
     let acked = sim.sent.iter().filter(|s| s.acked.is_some()).count();
     let (lost_to_power_cuts, lost_to_rot) = sim.lost(&finals);
     HostSimResult {
@@ -444,6 +454,7 @@ impl Sim {
             producer: None,
             rot: None,
             transformer: None,
+            pipeline: None,
         };
         if sim.config.rotting_disk {
             let mut rng = Rng::from_seed(sim.config.seed ^ ROT_STREAM);
@@ -474,6 +485,14 @@ impl Sim {
         if sim.config.transactions || sim.config.planted_txn_bug.is_some() {
             sim.create_output_topic();
             sim.transformer = Some(transform::Transformer::new(sim.config.seed));
+        }
+        if sim.config.connect {
+            let pipeline = connect::Pipeline::new(sim.config.seed);
+            if let Some(cluster) = sim.cluster.as_mut() {
+                cluster.connect_worker().set_files(Box::new(pipeline.files.clone()));
+            }
+            sim.pipeline = Some(pipeline);
+            sim.start_pipeline();
         }
         sim.arm_disk();
         sim
@@ -512,6 +531,10 @@ impl Sim {
             cluster.plant_txn_bug(bug);
         }
         cluster.set_internal_topic_partitions(INTERNAL_TOPIC_PARTITIONS);
+        // The connect directory outlives the process.
+        if let Some(pipeline) = &self.pipeline {
+            cluster.connect_worker().set_files(Box::new(pipeline.files.clone()));
+        }
         if self.config.racks {
             cluster.set_broker_racks(&self.racks());
         }
@@ -585,8 +608,9 @@ impl Sim {
             self.fetch();
         }
         // The transformer's step takes its choices from its own stream: the run's other
-        // choices stay those of the same seed without it.
+        // choices stay those of the same seed without it. So does the pipeline's.
         self.transform();
+        self.pipeline_step();
     }
 
     /// At most one fault a step; whether one came.
