@@ -425,12 +425,7 @@ impl Worker {
             TargetState::Stopped => State::Stopped,
         };
         if wanted == State::Stopped {
-            if let Some(connector) = self.connectors.get_mut(name)
-                && let Run::Sink { consumer, .. } =
-                    std::mem::replace(&mut connector.tasks[task].run, Run::Idle)
-            {
-                self.closing.push((consumer, true));
-            }
+            self.stop_run(name, task, true);
         } else if wanted == State::Running && matches!(connector.tasks[task].run, Run::Idle) {
             let run = match config.plugin.kind() {
                 ConnectorType::Source => {
@@ -529,13 +524,18 @@ impl Worker {
         }
     }
 
-    fn fail_task(&mut self, cluster: &mut Cluster, now_ms: i64, name: &str, task: usize, trace: String) {
-        if let Some(connector) = self.connectors.get_mut(name) {
-            let run = std::mem::replace(&mut connector.tasks[task].run, Run::Idle);
-            if let Run::Sink { consumer, .. } = run {
-                self.closing.push((consumer, false));
-            }
+    /// A task's run ends: a sink's consumer is closed at the next step, committing its
+    /// positions first when `commit` (a stop on request; not a failure).
+    fn stop_run(&mut self, name: &str, task: usize, commit: bool) {
+        if let Some(connector) = self.connectors.get_mut(name)
+            && let Run::Sink { consumer, .. } = std::mem::replace(&mut connector.tasks[task].run, Run::Idle)
+        {
+            self.closing.push((consumer, commit));
         }
+    }
+
+    fn fail_task(&mut self, cluster: &mut Cluster, now_ms: i64, name: &str, task: usize, trace: String) {
+        self.stop_run(name, task, false);
         self.set_state(cluster, now_ms, name, Some(task), State::Failed, Some(trace));
     }
 
@@ -950,11 +950,7 @@ impl Worker {
 
     /// A task stops (its consumer closed) and is `RESTARTING` until the next step starts it.
     fn restart_one(&mut self, cluster: &mut Cluster, now_ms: i64, name: &str, task: usize) {
-        if let Some(connector) = self.connectors.get_mut(name)
-            && let Run::Sink { consumer, .. } = std::mem::replace(&mut connector.tasks[task].run, Run::Idle)
-        {
-            self.closing.push((consumer, true));
-        }
+        self.stop_run(name, task, true);
         self.set_state(cluster, now_ms, name, Some(task), State::Restarting, None);
         self.next_poll_ms = i64::MIN;
     }
