@@ -1,6 +1,7 @@
 //! `kite connect`: Kite Connect's REST API from the command line, against a running `kite
 //! serve` (over its websocket, the `connect` command): list, create from a Kafka properties file
-//! (`connect-file-source.properties`) or a JSON body, status, pause, resume, restart, delete.
+//! (`connect-file-source.properties`) or a JSON body, status, pause, resume, restart, delete;
+//! and the JDBC sinks' tables.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -32,6 +33,9 @@ pub(crate) enum ConnectCommand {
     Restart { name: String },
     /// Deletes a connector (DELETE /connectors/NAME).
     Delete { name: String },
+    /// The tables the JDBC sinks write: each table's columns (key columns marked `*`), its
+    /// first rows by key and how many it holds.
+    Tables,
 }
 
 pub(crate) fn connect(
@@ -54,6 +58,7 @@ pub(crate) fn connect(
             ("POST", format!("/connectors/{}/restart?includeTasks=true", escape(name)), None)
         }
         ConnectCommand::Delete { name } => ("DELETE", format!("/connectors/{}", escape(name)), None),
+        ConnectCommand::Tables => return tables(server, out),
     };
     let mut connection = ApiClient::connect(&server.server)?;
     let (status, body) = match connection.request(Command::Connect { method: method.into(), path, body })? {
@@ -71,6 +76,54 @@ pub(crate) fn connect(
         }
         None => writeln!(out, "{status} {method} done").map_err(io),
     }
+}
+
+/// `kite connect tables`: each table as a text grid, NULL as `NULL`.
+fn tables(server: &ServerArg, out: &mut impl Write) -> Result<(), String> {
+    let mut connection = ApiClient::connect(&server.server)?;
+    let view = match connection.request(Command::DescribeConnect { file: None })? {
+        Reply::ConnectDescribed(view) => view,
+        other => return Err(kafka_error(other)),
+    };
+    let io = |e: std::io::Error| e.to_string();
+    if view.tables.is_empty() {
+        return writeln!(out, "no tables: no JDBC sink has written any").map_err(io);
+    }
+    for table in view.tables {
+        let header: Vec<String> = table
+            .columns
+            .iter()
+            .map(|(name, _, key)| if *key { format!("{name}*") } else { name.clone() })
+            .collect();
+        let rows: Vec<Vec<String>> = table
+            .rows
+            .iter()
+            .map(|row| row.iter().map(|c| c.clone().unwrap_or_else(|| "NULL".into())).collect())
+            .collect();
+        let widths: Vec<usize> = (0..header.len())
+            .map(|i| {
+                rows.iter()
+                    .map(|r| r[i].chars().count())
+                    .chain([header[i].chars().count()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let line = |cells: &[String]| {
+            let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+            padded.join(" | ").trim_end().to_string()
+        };
+        writeln!(out, "{}:{} ({} rows)", table.database, table.table, table.row_count).map_err(io)?;
+        writeln!(out, "{}", line(&header)).map_err(io)?;
+        for row in &rows {
+            writeln!(out, "{}", line(row)).map_err(io)?;
+        }
+        if table.row_count > rows.len() as u64 {
+            writeln!(out, "… {} more", table.row_count - rows.len() as u64).map_err(io)?;
+        }
+        writeln!(out).map_err(io)?;
+    }
+    Ok(())
 }
 
 /// The POST body from a file: JSON as it is, or a properties file's `key=value` lines (`#` and

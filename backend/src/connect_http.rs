@@ -1,13 +1,15 @@
 //! Kite Connect on `kite serve`: Kafka Connect's REST API under `/connect` (the same Host,
 //! Origin and token checks as the websocket), and the directory the file connectors read and
-//! write (`--connect-dir`), the only files they can reach.
+//! write (`--connect-dir`), the only files they can reach (the JDBC sink's SQLite databases
+//! among them).
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use kite_shared::api::{Command, Reply};
+use kite_shared::api::{Command, Reply, TableView};
 use kite_shared::connect::files::{ConnectFiles, check_path};
+use kite_shared::connect::tables::{Column, ConnectTables, TableChange};
 use warp::Filter;
 
 use crate::engine::Engine;
@@ -19,6 +21,8 @@ pub(crate) const MAX_CONNECT_BODY_BYTES: u64 = 256 * 1024;
 /// The file connectors' files: paths inside one directory, no symbolic link followed.
 pub(crate) struct DirFiles {
     dir: PathBuf,
+    /// The JDBC sink's databases, SQLite files in the same directory.
+    tables: crate::connect_sqlite::SqliteTables,
 }
 
 impl DirFiles {
@@ -26,7 +30,7 @@ impl DirFiles {
     pub(crate) fn open(dir: &Path) -> Result<DirFiles, String> {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create the connect directory {}: {e}", dir.display()))?;
-        Ok(DirFiles { dir: dir.to_path_buf() })
+        Ok(DirFiles { dir: dir.to_path_buf(), tables: Default::default() })
     }
 
     /// The file's path, refused when it leaves the directory or passes through a symbolic link.
@@ -42,6 +46,23 @@ impl DirFiles {
             }
         }
         Ok(at)
+    }
+}
+
+impl ConnectTables for DirFiles {
+    fn columns(&mut self, database: &str, table: &str) -> Result<Option<Vec<Column>>, String> {
+        let at = self.path(database)?;
+        self.tables.columns(database, &at, table)
+    }
+
+    fn apply(&mut self, database: &str, changes: &[TableChange]) -> Result<(), String> {
+        let at = self.path(database)?;
+        self.tables.apply(database, &at, changes)
+    }
+
+    fn show(&mut self, database: &str) -> Result<Vec<TableView>, String> {
+        let at = self.path(database)?;
+        self.tables.show(database, &at)
     }
 }
 

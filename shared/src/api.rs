@@ -1315,9 +1315,28 @@ pub struct ConnectView {
     /// with bad bytes replaced) and the byte that text starts at.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shown: Option<(String, String, u64)>,
+    /// The tables the JDBC sinks write, each database's first `MAX_CONNECT_TABLES_SHOWN`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<TableView>,
     /// Records of the internal topics that did not parse when the worker read them back.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
+}
+
+/// A table a JDBC sink writes, as the table viewer shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableView {
+    /// The database: its path inside the connect directory (`connection.url` without
+    /// `jdbc:sqlite:`).
+    pub database: String,
+    /// The table's name.
+    pub table: String,
+    /// Its columns: name, SQL type and whether it is part of the primary key.
+    pub columns: Vec<(String, String, bool)>,
+    /// Its first `MAX_CONNECT_TABLE_ROWS_SHOWN` rows by key, each cell's text (`None`: NULL).
+    pub rows: Vec<Vec<Option<String>>>,
+    /// How many rows it holds.
+    pub row_count: u64,
 }
 
 /// A connector as the Connect view shows it.

@@ -224,3 +224,17 @@ pub const MAX_CONNECT_REGEX_COMPILED_BYTES: usize = 256 * 1024;
 
 /// The most of a connect file `describe_connect` shows, in bytes (its end).
 pub const MAX_CONNECT_FILE_SHOWN_BYTES: usize = 64 * 1024;
+
+/// Columns a JDBC sink's table may have: a record with more fields is refused by name (SQLite's
+/// own default limit is 2,000; a JSON value with thousands of fields is not a row).
+pub const MAX_CONNECT_TABLE_COLUMNS: usize = 256;
+
+/// Rows one table kept in memory (the tab's, a scenario's, the simulator's) may hold: a datagen
+/// source into a JDBC sink left running fills a tab's memory otherwise.
+pub const MAX_MEMORY_TABLE_ROWS: usize = 200_000;
+
+/// Rows of each table `describe_connect` shows (the first by key).
+pub const MAX_CONNECT_TABLE_ROWS_SHOWN: usize = 50;
+
+/// Tables of one database `describe_connect` shows.
+pub const MAX_CONNECT_TABLES_SHOWN: usize = 16;

@@ -1,7 +1,8 @@
 //! Kite Connect against a real `kite serve`: Kafka's Connect quickstart over the REST API under
 //! `/connect` and the `kite connect` CLI, the connectors coming back after a restart from
-//! `connect-configs` and `connect-offsets`, the REST API's guards, and the Connect view in a real
-//! browser, in the tab and on the server, in English and Korean.
+//! `connect-configs` and `connect-offsets`, the JDBC sink into a real SQLite file, the REST
+//! API's guards, and the Connect view in a real browser, in the tab and on the server, in
+//! English and Korean.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -101,6 +102,49 @@ fn kafkas_connect_quickstart_runs_against_kite_serve_and_survives_a_restart() {
     let (code, status) = http(server.addr, "GET", "/connect/connectors/local-file-source/status", &[], "");
     assert_eq!(code, 200);
     assert!(status.contains(&format!("\"worker_id\":\"{}\"", server.addr)), "{status}");
+}
+
+/// A topic into a table on a real `kite serve`: records produced by the CLI, the JDBC sink
+/// upserting them by key into a real SQLite file in the connect directory (read here as
+/// `sqlite3` would read it), and `kite connect tables` showing the same rows.
+#[test]
+fn the_jdbc_sink_upserts_a_topic_into_a_sqlite_file() {
+    let dir = TempDir::new("connect-jdbc");
+    let server = KiteServer::start_with(dir.path(), &["--brokers", "1"]);
+    kite(&server, &["topics", "create", "accounts", "--partitions", "3"]);
+    for (key, value) in [
+        ("alice", r#"{"balance":10,"city":"Seoul"}"#),
+        ("bob", r#"{"balance":5,"city":"Busan"}"#),
+        ("alice", r#"{"balance":25,"city":"Seoul"}"#),
+    ] {
+        kite(&server, &["produce", "accounts", "--key", key, value]);
+    }
+    let sink = r#"{"name":"accounts-db","config":{"connector.class":"io.confluent.connect.jdbc.JdbcSinkConnector","topics":"accounts","connection.url":"jdbc:sqlite:bank.db","insert.mode":"upsert","pk.mode":"record_key","pk.fields":"name","auto.create":"true","key.converter":"org.apache.kafka.connect.storage.StringConverter","value.converter":"org.apache.kafka.connect.json.JsonConverter","value.converter.schemas.enable":"false"}}"#;
+    let (code, body) = post_json(server.addr, "/connect/connectors", sink);
+    assert_eq!(code, 201, "{body}");
+    let database = dir.path().join("connect-files").join("bank.db");
+    let read = || -> Result<Vec<(String, i64, String)>, rusqlite::Error> {
+        let db =
+            rusqlite::Connection::open_with_flags(&database, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let mut select = db.prepare("SELECT name, balance, city FROM accounts ORDER BY name")?;
+        let rows = select.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect()
+    };
+    let expected =
+        vec![("alice".to_string(), 25, "Seoul".to_string()), ("bob".to_string(), 5, "Busan".to_string())];
+    let deadline = Instant::now() + DELIVERY_DEADLINE;
+    loop {
+        match read() {
+            Ok(rows) if rows == expected => break,
+            got => assert!(Instant::now() < deadline, "bank.db holds {got:?}"),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let tables = kite(&server, &["connect", "tables"]);
+    assert_eq!(
+        tables,
+        "bank.db:accounts (2 rows)\nname* | balance | city\nalice | 25      | Seoul\nbob   | 5       | Busan\n\n"
+    );
 }
 
 #[test]

@@ -4,11 +4,14 @@
 
 use std::collections::BTreeMap;
 
+use super::tables::{Column, ConnectTables, MemoryTables, TableChange};
+use crate::api::TableView;
 use crate::limits::{MAX_CONNECT_PATH_CHARS, MAX_MEMORY_CONNECT_FILE_BYTES};
 
-/// Where FileStreamSource reads and FileStreamSink writes. Paths are relative to the host's
-/// connect directory and already checked by `check_path`.
-pub trait ConnectFiles {
+/// Where FileStreamSource reads and FileStreamSink writes, and the JDBC sink's databases (files
+/// too, on `kite serve`). Paths are relative to the host's connect directory and already checked
+/// by `check_path`.
+pub trait ConnectFiles: ConnectTables {
     /// At most `max_bytes` of `path` from byte `offset` (empty at its end); `Ok(None)` when the
     /// file does not exist (yet).
     fn read(&mut self, path: &str, offset: u64, max_bytes: usize) -> Result<Option<Vec<u8>>, String>;
@@ -45,10 +48,26 @@ pub fn check_path(path: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Files kept in memory: the tab's, the scenario player's and the simulators'.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Files (and the JDBC sink's tables) kept in memory: the tab's, the scenario player's and the
+/// simulators'.
+#[derive(Clone, Debug, Default)]
 pub struct MemoryFiles {
     files: BTreeMap<String, Vec<u8>>,
+    tables: MemoryTables,
+}
+
+impl ConnectTables for MemoryFiles {
+    fn columns(&mut self, database: &str, table: &str) -> Result<Option<Vec<Column>>, String> {
+        self.tables.columns(database, table)
+    }
+
+    fn apply(&mut self, database: &str, changes: &[TableChange]) -> Result<(), String> {
+        self.tables.apply(database, changes)
+    }
+
+    fn show(&mut self, database: &str) -> Result<Vec<TableView>, String> {
+        self.tables.show(database)
+    }
 }
 
 impl MemoryFiles {

@@ -1,14 +1,16 @@
 //! Kite Connect: Kafka Connect's model inside the engine — a worker that is a client of the
 //! cluster, connectors split into tasks, Kafka Connect's internal topics and REST API, the
-//! converters, and the file connectors. docs/connect.md.
+//! converters, the file connectors, datagen and the JDBC sink. docs/connect.md.
 
 pub mod converter;
 pub mod datagen;
 pub mod file_stream;
 pub mod files;
+pub mod jdbc_sink;
 pub mod plugins;
 pub mod rest;
 pub mod storage;
+pub mod tables;
 mod task;
 pub mod transforms;
 pub mod worker;

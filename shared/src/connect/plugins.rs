@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::converter::Converter;
 use super::datagen::Quickstart;
 use super::files::check_path;
+use super::jdbc_sink::{self, JdbcConfig};
 use super::transforms::Chain;
 use crate::limits::{MAX_CONNECTOR_TASKS, MAX_DATAGEN_INTERVAL_MS, MAX_SOURCE_BATCH_RECORDS};
 
@@ -34,11 +35,14 @@ pub enum Plugin {
     FileStreamSink,
     /// `DatagenConnector` (kafka-connect-datagen): mock records of a quickstart.
     Datagen,
+    /// `JdbcSinkConnector` (Confluent's), on SQLite: each record a row of a table.
+    JdbcSink,
 }
 
 impl Plugin {
     /// Every plugin, as `GET /connector-plugins` lists them.
-    pub const ALL: [Plugin; 3] = [Plugin::FileStreamSink, Plugin::FileStreamSource, Plugin::Datagen];
+    pub const ALL: [Plugin; 4] =
+        [Plugin::FileStreamSink, Plugin::FileStreamSource, Plugin::Datagen, Plugin::JdbcSink];
 
     /// Its Java class name, as Kafka's own.
     pub fn class(self) -> &'static str {
@@ -46,6 +50,7 @@ impl Plugin {
             Plugin::FileStreamSource => "org.apache.kafka.connect.file.FileStreamSourceConnector",
             Plugin::FileStreamSink => "org.apache.kafka.connect.file.FileStreamSinkConnector",
             Plugin::Datagen => "io.confluent.kafka.connect.datagen.DatagenConnector",
+            Plugin::JdbcSink => "io.confluent.connect.jdbc.JdbcSinkConnector",
         }
     }
 
@@ -53,7 +58,7 @@ impl Plugin {
     pub fn kind(self) -> ConnectorType {
         match self {
             Plugin::FileStreamSource | Plugin::Datagen => ConnectorType::Source,
-            Plugin::FileStreamSink => ConnectorType::Sink,
+            Plugin::FileStreamSink | Plugin::JdbcSink => ConnectorType::Sink,
         }
     }
 
@@ -82,7 +87,8 @@ pub struct ConnectorConfig {
     pub key_converter: Converter,
     /// `value.converter` and its settings.
     pub value_converter: Converter,
-    /// `file`: the file read or written, inside the connect directory.
+    /// `file`: the file read or written, inside the connect directory; the JDBC sink's
+    /// database (its `connection.url` without `jdbc:sqlite:`).
     pub file: String,
     /// A source's `topic`.
     pub topic: Option<String>,
@@ -104,6 +110,8 @@ pub struct ConnectorConfig {
     pub max_interval_ms: i64,
     /// Datagen's `iterations` (-1, the default: without end).
     pub iterations: i64,
+    /// The JDBC sink's settings.
+    pub jdbc: Option<JdbcConfig>,
 }
 
 /// One config's definition, as `config/validate` shows it.
@@ -274,6 +282,78 @@ const ERRORS: [Definition; 3] = [
     ),
 ];
 
+const fn jdbc(
+    name: &'static str,
+    kind: &'static str,
+    default: Option<&'static str>,
+    group: &'static str,
+    documentation: &'static str,
+) -> Definition {
+    Definition {
+        name,
+        kind,
+        required: default.is_none(),
+        default,
+        importance: "HIGH",
+        documentation,
+        group: Some(group),
+        display_name: name,
+    }
+}
+
+const JDBC: [Definition; 8] = [
+    jdbc(
+        "connection.url",
+        "STRING",
+        None,
+        "Connection",
+        "JDBC connection URL (Kite: jdbc:sqlite:<a file inside the connect directory>).",
+    ),
+    jdbc(
+        "insert.mode",
+        "STRING",
+        Some("insert"),
+        "Writes",
+        "The insertion mode to use: insert, upsert (insert or update by primary key) or update.",
+    ),
+    jdbc(
+        "table.name.format",
+        "STRING",
+        Some("${topic}"),
+        "Data Mapping",
+        "A format string for the destination table name, which may contain '${topic}' as a placeholder for the originating topic name.",
+    ),
+    jdbc(
+        "pk.mode",
+        "STRING",
+        Some("none"),
+        "Data Mapping",
+        "The primary key mode: none, kafka (topic, partition, offset), record_key or record_value.",
+    ),
+    jdbc("pk.fields", "LIST", Some(""), "Data Mapping", "List of comma-separated primary key field names."),
+    jdbc(
+        "delete.enabled",
+        "BOOLEAN",
+        Some("false"),
+        "Writes",
+        "Whether to treat null record values as deletes. Requires pk.mode to be record_key.",
+    ),
+    jdbc(
+        "auto.create",
+        "BOOLEAN",
+        Some("false"),
+        "DDL Support",
+        "Whether to automatically create the destination table based on record schema if it is found to be missing by issuing CREATE.",
+    ),
+    jdbc(
+        "auto.evolve",
+        "BOOLEAN",
+        Some("false"),
+        "DDL Support",
+        "Whether to automatically add columns in the table schema when found to be missing relative to the record schema by issuing ALTER.",
+    ),
+];
+
 fn definitions(plugin: Plugin) -> Vec<Definition> {
     let mut all = COMMON.to_vec();
     all.extend(ERRORS);
@@ -283,6 +363,10 @@ fn definitions(plugin: Plugin) -> Vec<Definition> {
         Plugin::FileStreamSink => {
             all.push(SINK_TOPICS);
             all.push(Definition { documentation: "Destination filename (Kite: inside the connect directory; Kafka would write standard output without one).", ..FILE });
+        }
+        Plugin::JdbcSink => {
+            all.push(SINK_TOPICS);
+            all.extend(JDBC);
         }
     }
     all
@@ -322,10 +406,7 @@ fn check(plugin: Plugin, config: &BTreeMap<String, String>) -> (ConfigErrors, Op
         })
     };
     let (key_converter, value_converter) = (converter("key.converter"), converter("value.converter"));
-    let file = config.get("file").map(|f| f.trim().to_string()).unwrap_or_default();
-    if let (false, Err(e)) = (file.is_empty(), check_path(&file)) {
-        refuse("file", e);
-    }
+    let (file, jdbc) = file_of(plugin, config, &mut refuse);
     let (topic, topics) = topics_of(plugin, config, &mut refuse);
     if errors.values().any(|e| !e.is_empty()) {
         return (errors, None);
@@ -347,8 +428,33 @@ fn check(plugin: Plugin, config: &BTreeMap<String, String>) -> (ConfigErrors, Op
         quickstart,
         max_interval_ms,
         iterations,
+        jdbc,
     };
     (errors, Some(checked))
+}
+
+/// The file a file connector reads or writes, or the JDBC sink's database and settings.
+fn file_of(
+    plugin: Plugin,
+    config: &BTreeMap<String, String>,
+    refuse: &mut dyn FnMut(&str, String),
+) -> (String, Option<JdbcConfig>) {
+    let jdbc = (plugin == Plugin::JdbcSink).then(|| JdbcConfig::parse(config, refuse));
+    let (key, file) = match (plugin, config.get("connection.url")) {
+        (Plugin::JdbcSink, Some(url)) => match jdbc_sink::database_of(url) {
+            Ok(path) => ("connection.url", path),
+            Err(e) => {
+                refuse("connection.url", e);
+                return (String::new(), jdbc);
+            }
+        },
+        (Plugin::JdbcSink, None) => return (String::new(), jdbc),
+        _ => ("file", config.get("file").map(|f| f.trim().to_string()).unwrap_or_default()),
+    };
+    if let (false, Err(e)) = (file.is_empty(), check_path(&file)) {
+        refuse(key, e);
+    }
+    (file, jdbc)
 }
 
 /// A config that is a number from 1 to `max`; `default` when absent or refused.
@@ -454,7 +560,7 @@ fn topics_of(
     let topic_key = match plugin {
         Plugin::FileStreamSource => "topic",
         Plugin::Datagen => "kafka.topic",
-        Plugin::FileStreamSink => "topics",
+        Plugin::FileStreamSink | Plugin::JdbcSink => "topics",
     };
     for topic in topics.iter().chain(config.get(topic_key).filter(|_| topic_key != "topics")) {
         if let Err(e) = crate::topic::validate_name(topic.trim()) {
@@ -590,7 +696,7 @@ mod tests {
         assert!(refused.contains("not a file inside the connect directory"), "{refused}");
         assert!(parse(&config(&[("name", "x")])).unwrap_err().contains("contains no connector type"));
         assert!(
-            parse(&config(&[("connector.class", "JdbcSink")]))
+            parse(&config(&[("connector.class", "JdbcSource")]))
                 .unwrap_err()
                 .contains("available connectors are")
         );

@@ -12,6 +12,7 @@ use super::converter::{Converter, Data};
 use super::datagen;
 use super::file_stream::{self, Lines};
 use super::files::ConnectFiles;
+use super::jdbc_sink;
 use super::plugins::{ConnectorConfig, Plugin};
 use super::transforms::{ConnectRecord, TransformError};
 use crate::api::{Command, PolledRecord, Reply};
@@ -328,7 +329,8 @@ pub fn encode_batches(records: Vec<BatchRecord>, now_ms: i64) -> Result<Vec<u8>,
     Ok(payload)
 }
 
-/// A sink's poll: the records its consumer is handed, each value a line appended to the file.
+/// A sink's poll: the records its consumer is handed, each value a line appended to the file
+/// or a row written to its table (the poll's rows in one transaction).
 fn poll_sink(ctx: &mut Ctx<'_>, consumer: u32) -> Result<Moved, String> {
     // Text is read as UTF-8 (its bytes are the record's); a ByteArrayConverter's bytes come as
     // hex. A record that is not UTF-8 is read again as bytes (`Raw::of`), so the converters and
@@ -349,12 +351,20 @@ fn poll_sink(ctx: &mut Ctx<'_>, consumer: u32) -> Result<Moved, String> {
         _ => return Ok(Moved::default()),
     };
     let mut moved = Moved { full: records.len() == SINK_MAX_POLL_RECORDS as usize, ..Moved::default() };
+    let config = ctx.config;
     let mut lines = Vec::new();
+    let mut rows = config.jdbc.as_ref().map(|jdbc| jdbc_sink::Writer::new(jdbc, ctx.name, &config.file));
     for polled in records {
         let raw = Raw::of(ctx, &polled);
-        match sink_line(ctx.config, &polled, &raw) {
-            Ok(Some(line)) => {
-                lines.extend(line);
+        match sink_record(config, &polled, &raw) {
+            Ok(Some(record)) => {
+                match &mut rows {
+                    Some(rows) => rows.add(ctx.files, &record)?,
+                    None => {
+                        lines.extend(record.value.to_line());
+                        lines.push(b'\n');
+                    }
+                }
                 moved.records += 1;
             }
             Ok(None) => moved.filtered += 1,
@@ -372,8 +382,10 @@ fn poll_sink(ctx: &mut Ctx<'_>, consumer: u32) -> Result<Moved, String> {
             Err(failure) => return Err(failure.trace()),
         }
     }
-    if !lines.is_empty() {
-        ctx.files.append(&ctx.config.file, &lines)?;
+    if let Some(rows) = rows {
+        rows.finish(ctx.files)?;
+    } else if !lines.is_empty() {
+        ctx.files.append(&config.file, &lines)?;
     }
     Ok(moved)
 }
@@ -432,9 +444,13 @@ fn refetch(ctx: &mut Ctx<'_>, polled: &PolledRecord) -> (Option<Vec<u8>>, Option
     }
 }
 
-/// A consumed record through the converters and transforms to the line FileStreamSink writes;
-/// `None` when a transform dropped it.
-fn sink_line(config: &ConnectorConfig, polled: &PolledRecord, raw: &Raw) -> Result<Option<Vec<u8>>, Failure> {
+/// A consumed record through the converters and transforms, as the sink writes it (a line of
+/// FileStreamSink's file, a row of the JDBC sink's table); `None` when a transform dropped it.
+fn sink_record(
+    config: &ConnectorConfig,
+    polled: &PolledRecord,
+    raw: &Raw,
+) -> Result<Option<ConnectRecord>, Failure> {
     let key = config
         .key_converter
         .deserialize(raw.key.as_deref())
@@ -452,12 +468,7 @@ fn sink_line(config: &ConnectorConfig, polled: &PolledRecord, raw: &Raw) -> Resu
         value,
         headers: raw.headers.iter().map(|h| (h.key.clone(), h.value.clone())).collect(),
     };
-    let Some(record) = config.transforms.apply(record).map_err(Failure::transforming)? else {
-        return Ok(None);
-    };
-    let mut line = record.value.to_line();
-    line.push(b'\n');
-    Ok(Some(line))
+    config.transforms.apply(record).map_err(Failure::transforming)
 }
 
 /// The failed record for the dead-letter queue: its own key, value and headers, and with

@@ -584,7 +584,10 @@ impl Worker {
                 }
             }
             Run::Sink { consumer, written } if *written => {
-                self.files.flush(&config.file)?;
+                // The JDBC sink's rows are committed with each poll's transaction already.
+                if config.jdbc.is_none() {
+                    self.files.flush(&config.file)?;
+                }
                 if let Reply::Error(e) =
                     cluster.handle(now_ms, Command::CommitOffsets { consumer: *consumer })
                 {
@@ -745,13 +748,28 @@ impl Worker {
                 Some((path.to_string(), String::from_utf8_lossy(&bytes).into_owned(), from))
             }
         };
+        let mut tables = Vec::new();
+        for database in self.databases() {
+            tables.extend(self.files.show(&database)?);
+        }
         Ok(crate::api::ConnectView {
             worker_id: self.worker_id.clone(),
             connectors,
             files,
             shown,
+            tables,
             problems: self.problems.clone(),
         })
+    }
+
+    /// The databases the JDBC sinks write, each once.
+    fn databases(&self) -> std::collections::BTreeSet<String> {
+        self.connectors
+            .values()
+            .filter_map(|c| plugins::parse(&c.config).ok())
+            .filter(|c| c.jdbc.is_some())
+            .map(|c| c.file)
+            .collect()
     }
 
     /// Writes a file of the connect directory whole, or appends to it.
@@ -1029,7 +1047,7 @@ impl Worker {
 }
 
 /// The task configs a connector's config gives: FileStreamSource one (a file is one stream),
-/// FileStreamSink and Datagen `tasks.max`; each with its `task.class`, as Kafka's worker adds it.
+/// the sinks and Datagen `tasks.max`; each with its `task.class`, as Kafka's worker adds it.
 fn task_configs(
     checked: &ConnectorConfig,
     config: &BTreeMap<String, String>,
@@ -1044,12 +1062,13 @@ fn task_configs(
             ]);
             vec![task]
         }
-        Plugin::FileStreamSink => {
+        Plugin::FileStreamSink | Plugin::JdbcSink => {
+            let class = match checked.plugin {
+                Plugin::JdbcSink => "io.confluent.connect.jdbc.sink.JdbcSinkTask",
+                _ => "org.apache.kafka.connect.file.FileStreamSinkTask",
+            };
             let mut task = config.clone();
-            task.insert(
-                "task.class".to_string(),
-                "org.apache.kafka.connect.file.FileStreamSinkTask".to_string(),
-            );
+            task.insert("task.class".to_string(), class.to_string());
             vec![task; checked.tasks_max]
         }
         // kafka-connect-datagen: tasks.max tasks, each numbered.

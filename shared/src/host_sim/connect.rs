@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use super::Sim;
 use crate::api::{Command, Reply};
 use crate::connect::files::{ConnectFiles, MemoryFiles};
+use crate::connect::tables::{Column, ConnectTables, TableChange};
 use crate::random::Rng;
 
 /// The file the source reads.
@@ -47,6 +48,20 @@ impl SharedFiles {
         // A poisoned lock is a panic already on its way: the run fails there.
         let mut files = self.0.lock().unwrap_or_else(|e| e.into_inner());
         work(&mut files)
+    }
+}
+
+impl ConnectTables for SharedFiles {
+    fn columns(&mut self, database: &str, table: &str) -> Result<Option<Vec<Column>>, String> {
+        self.with(|f| f.columns(database, table))
+    }
+
+    fn apply(&mut self, database: &str, changes: &[TableChange]) -> Result<(), String> {
+        self.with(|f| f.apply(database, changes))
+    }
+
+    fn show(&mut self, database: &str) -> Result<Vec<crate::api::TableView>, String> {
+        self.with(|f| f.show(database))
     }
 }
 
