@@ -22,7 +22,7 @@ pub(crate) const MAX_CONNECT_BODY_BYTES: u64 = 256 * 1024;
 pub(crate) struct DirFiles {
     dir: PathBuf,
     /// The JDBC sink's databases, SQLite files in the same directory.
-    tables: crate::connect_sqlite::SqliteTables,
+    tables: kite_backend::connect_sqlite::SqliteTables,
 }
 
 impl DirFiles {

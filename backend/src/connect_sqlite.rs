@@ -8,7 +8,7 @@ use std::path::Path;
 use kite_shared::api::TableView;
 use kite_shared::connect::tables::{Column, ColumnType, SqlValue, TableChange, WriteMode};
 use kite_shared::limits::{MAX_CONNECT_FILE_BYTES, MAX_CONNECT_TABLE_ROWS_SHOWN, MAX_CONNECT_TABLES_SHOWN};
-use rusqlite::types::{Value, ValueRef};
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, params_from_iter};
 
 /// Databases kept open at once; opening one more closes the others (reopening costs a file
@@ -19,22 +19,13 @@ const PAGE_BYTES: u64 = 4096;
 
 /// The open databases, by their path inside the connect directory.
 #[derive(Default)]
-pub(crate) struct SqliteTables {
+pub struct SqliteTables {
     open: BTreeMap<String, Connection>,
 }
 
 /// A name quoted as an SQL identifier: the table and column names come from topics and records.
 fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-fn to_sql(value: &SqlValue) -> Value {
-    match value {
-        SqlValue::Null => Value::Null,
-        SqlValue::Integer(n) => Value::Integer(*n),
-        SqlValue::Real(x) => Value::Real(*x),
-        SqlValue::Text(text) => Value::Text(text.clone()),
-    }
 }
 
 fn shown(value: ValueRef<'_>) -> Option<String> {
@@ -79,7 +70,7 @@ impl SqliteTables {
     }
 
     /// `table`'s columns, key columns in key order first; `None` when it does not exist.
-    pub(crate) fn columns(
+    pub fn columns(
         &mut self,
         database: &str,
         path: &Path,
@@ -89,22 +80,18 @@ impl SqliteTables {
     }
 
     /// Applies the changes in one transaction.
-    pub(crate) fn apply(
-        &mut self,
-        database: &str,
-        path: &Path,
-        changes: &[TableChange],
-    ) -> Result<(), String> {
+    pub fn apply(&mut self, database: &str, path: &Path, changes: &[TableChange]) -> Result<(), String> {
         let connection = self.connection(database, path)?;
         let tx = connection.transaction().map_err(said)?;
+        let mut prepared = Prepared::default();
         for change in changes {
-            apply_one(&tx, change).map_err(said)?;
+            apply_one(&tx, change, &mut prepared).map_err(said)?;
         }
         tx.commit().map_err(said)
     }
 
     /// The database's tables for the viewer; none when the file is not there yet.
-    pub(crate) fn show(&mut self, database: &str, path: &Path) -> Result<Vec<TableView>, String> {
+    pub fn show(&mut self, database: &str, path: &Path) -> Result<Vec<TableView>, String> {
         if !path.exists() {
             return Ok(Vec::new());
         }
@@ -133,9 +120,15 @@ fn columns_of(connection: &Connection, table: &str) -> rusqlite::Result<Option<V
     Ok(Some(columns.into_iter().map(|(_, c)| c).collect()))
 }
 
-fn apply_one(tx: &rusqlite::Transaction<'_>, change: &TableChange) -> rusqlite::Result<()> {
+fn apply_one(
+    tx: &rusqlite::Transaction<'_>,
+    change: &TableChange,
+    prepared: &mut Prepared,
+) -> rusqlite::Result<()> {
     match change {
         TableChange::Create { table, columns } => {
+            prepared.keys.remove(table);
+            prepared.last = None;
             let mut defs: Vec<String> = columns
                 .iter()
                 .map(|c| {
@@ -159,11 +152,11 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, change: &TableChange) -> rusqlite::
             quoted(&column.name),
             column.kind.sql()
         )),
-        TableChange::Write { table, mode, cells } => write(tx, table, *mode, cells),
+        TableChange::Write { table, mode, cells } => write(tx, prepared, table, *mode, cells),
         TableChange::Delete { table, key } => {
             let wheres: Vec<String> = key.iter().map(|(name, _)| format!("{}=?", quoted(name))).collect();
             let sql = format!("DELETE FROM {} WHERE {}", quoted(table), wheres.join(" AND "));
-            tx.prepare_cached(&sql)?.execute(params_from_iter(key.iter().map(|(_, v)| to_sql(v))))?;
+            tx.prepare_cached(&sql)?.execute(params_from_iter(key.iter().map(|(_, v)| Bound(v))))?;
             Ok(())
         }
     }
@@ -172,52 +165,113 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, change: &TableChange) -> rusqlite::
 /// A cell: its column's name and its value.
 type Cell = (String, SqlValue);
 
-/// A row written as Confluent's SQLite dialect writes it.
-fn write(
-    tx: &rusqlite::Transaction<'_>,
-    table: &str,
+/// A cell's value bound as a parameter without a copy.
+struct Bound<'a>(&'a SqlValue);
+
+impl rusqlite::ToSql for Bound<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(rusqlite::types::ToSqlOutput::Borrowed(match self.0 {
+            SqlValue::Null => ValueRef::Null,
+            SqlValue::Integer(n) => ValueRef::Integer(*n),
+            SqlValue::Real(x) => ValueRef::Real(*x),
+            SqlValue::Text(text) => ValueRef::Text(text.as_bytes()),
+        }))
+    }
+}
+
+/// A write's statement: its SQL and which cell each `?` takes.
+struct Statement {
+    table: String,
     mode: WriteMode,
-    cells: &[(String, SqlValue)],
-) -> rusqlite::Result<()> {
-    let columns = columns_of(tx, table)?.unwrap_or_default();
-    let is_key = |name: &str| columns.iter().any(|c| c.key && c.name == name);
-    let names: Vec<String> = cells.iter().map(|(name, _)| quoted(name)).collect();
-    let marks = vec!["?"; cells.len()].join(",");
-    let (keys, values): (Vec<&Cell>, Vec<&Cell>) = cells.iter().partition(|(n, _)| is_key(n));
-    let (sql, order): (String, Vec<&Cell>) = match mode {
-        WriteMode::Insert => (
-            format!("INSERT INTO {}({}) VALUES({marks})", quoted(table), names.join(",")),
-            cells.iter().collect(),
-        ),
-        WriteMode::Upsert => {
-            let key: Vec<String> = keys.iter().map(|(n, _)| quoted(n)).collect();
-            let set: Vec<String> =
-                values.iter().map(|(n, _)| format!("{0}=excluded.{0}", quoted(n))).collect();
-            let action =
-                if set.is_empty() { "NOTHING".to_string() } else { format!("UPDATE SET {}", set.join(",")) };
-            (
-                format!(
+    names: Vec<String>,
+    sql: String,
+    order: Vec<usize>,
+}
+
+impl Statement {
+    /// Whether it writes `cells` into `table` by `mode` (a poll's rows are alike).
+    fn fits(&self, table: &str, mode: WriteMode, cells: &[Cell]) -> bool {
+        self.table == table
+            && self.mode == mode
+            && self.names.len() == cells.len()
+            && self.names.iter().zip(cells).all(|(name, (cell, _))| name == cell)
+    }
+
+    /// The statement Confluent's SQLite dialect writes `cells` with; an update of no column
+    /// but the key has no SQL (nothing to do).
+    fn new(table: &str, mode: WriteMode, cells: &[Cell], key: &[String]) -> Statement {
+        let is_key = |name: &str| key.iter().any(|k| k == name);
+        let names: Vec<String> = cells.iter().map(|(name, _)| quoted(name)).collect();
+        let marks = vec!["?"; cells.len()].join(",");
+        let (keys, values): (Vec<usize>, Vec<usize>) = (0..cells.len()).partition(|&i| is_key(&cells[i].0));
+        let all: Vec<usize> = (0..cells.len()).collect();
+        let (sql, order) = match mode {
+            WriteMode::Insert => {
+                (format!("INSERT INTO {}({}) VALUES({marks})", quoted(table), names.join(",")), all)
+            }
+            WriteMode::Upsert => {
+                let key: Vec<&str> = keys.iter().map(|&i| names[i].as_str()).collect();
+                let set: Vec<String> =
+                    values.iter().map(|&i| format!("{0}=excluded.{0}", names[i])).collect();
+                let action = if set.is_empty() {
+                    "NOTHING".to_string()
+                } else {
+                    format!("UPDATE SET {}", set.join(","))
+                };
+                let sql = format!(
                     "INSERT INTO {}({}) VALUES({marks}) ON CONFLICT({}) DO {action}",
                     quoted(table),
                     names.join(","),
                     key.join(",")
-                ),
-                cells.iter().collect(),
-            )
-        }
-        WriteMode::Update => {
-            if values.is_empty() {
-                return Ok(());
+                );
+                (sql, all)
             }
-            let set: Vec<String> = values.iter().map(|(n, _)| format!("{}=?", quoted(n))).collect();
-            let wheres: Vec<String> = keys.iter().map(|(n, _)| format!("{}=?", quoted(n))).collect();
-            (
-                format!("UPDATE {} SET {} WHERE {}", quoted(table), set.join(","), wheres.join(" AND ")),
-                values.iter().chain(&keys).copied().collect(),
-            )
-        }
-    };
-    tx.prepare_cached(&sql)?.execute(params_from_iter(order.iter().map(|(_, v)| to_sql(v))))?;
+            WriteMode::Update if values.is_empty() => (String::new(), Vec::new()),
+            WriteMode::Update => {
+                let set: Vec<String> = values.iter().map(|&i| format!("{}=?", names[i])).collect();
+                let wheres: Vec<String> = keys.iter().map(|&i| format!("{}=?", names[i])).collect();
+                let sql =
+                    format!("UPDATE {} SET {} WHERE {}", quoted(table), set.join(","), wheres.join(" AND "));
+                (sql, values.into_iter().chain(keys).collect())
+            }
+        };
+        let names = cells.iter().map(|(name, _)| name.clone()).collect();
+        Statement { table: table.to_string(), mode, names, sql, order }
+    }
+}
+
+/// What one transaction remembers: each table's key columns (asked of SQLite once) and the
+/// last write's statement (built once for a poll's rows, not once a row).
+#[derive(Default)]
+struct Prepared {
+    keys: BTreeMap<String, Vec<String>>,
+    last: Option<Statement>,
+}
+
+/// A row written as Confluent's SQLite dialect writes it.
+fn write(
+    tx: &rusqlite::Transaction<'_>,
+    prepared: &mut Prepared,
+    table: &str,
+    mode: WriteMode,
+    cells: &[Cell],
+) -> rusqlite::Result<()> {
+    if !prepared.keys.contains_key(table) {
+        let columns = columns_of(tx, table)?.unwrap_or_default();
+        prepared
+            .keys
+            .insert(table.to_string(), columns.into_iter().filter(|c| c.key).map(|c| c.name).collect());
+    }
+    if !prepared.last.as_ref().is_some_and(|s| s.fits(table, mode, cells)) {
+        let key = prepared.keys.get(table).map_or(&[][..], Vec::as_slice);
+        prepared.last = Some(Statement::new(table, mode, cells, key));
+    }
+    let Some(statement) = &prepared.last else { return Ok(()) };
+    if statement.sql.is_empty() {
+        return Ok(());
+    }
+    let params = statement.order.iter().map(|&i| Bound(&cells[i].1));
+    tx.prepare_cached(&statement.sql)?.execute(params_from_iter(params))?;
     Ok(())
 }
 

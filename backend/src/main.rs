@@ -5,7 +5,6 @@ mod assets;
 mod cli;
 mod connect_cli;
 mod connect_http;
-mod connect_sqlite;
 mod crash_writer;
 mod engine;
 mod groups_cli;

@@ -72,7 +72,8 @@ pub(crate) struct SimArgs {
     #[arg(long)]
     transactions: bool,
     /// With `--host`: a Kite Connect pipeline beside the workload (a file through a topic into
-    /// another file), and the checker's at-least-once judgement of the sink's file.
+    /// another file and into a table), and the checker's at-least-once judgement of the sink's
+    /// file and its check that the table holds a row per record of the topic.
     #[arg(long)]
     connect: bool,
     /// With `--host`: steps of workload and faults per seed.

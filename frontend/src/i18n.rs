@@ -302,6 +302,16 @@ fn korean_quorum(text: &str) -> Option<&'static str> {
         }
         "Run Kafka's quickstart (file → topic → file)" => "Kafka quickstart 실행 (파일 → topic → 파일)",
         "Add a datagen source of orders" => "orders를 만드는 datagen source 추가",
+        "Keep users in a table (datagen → JDBC sink, upsert by key)" => {
+            "users를 테이블로 유지 (datagen → JDBC sink, key로 upsert)"
+        }
+        "Tables" => "테이블",
+        "A JDBC sink with pk.mode=record_key keeps one row a key, its latest value: a topic read by key is a table (a KTable). A tombstone deletes the row." => {
+            "pk.mode=record_key인 JDBC sink는 key마다 행을 하나만 두고 가장 최근 값으로 덮어씁니다. key로 읽은 topic은 곧 테이블(KTable)입니다. tombstone이 오면 그 행을 지웁니다."
+        }
+        "{}: {} — {} rows" => "{}: {} — {}행",
+        "primary key" => "기본 키",
+        "and {} more rows" => "외 {}행 더",
         "No connectors yet." => "아직 connector가 없습니다.",
         "generated records" => "생성한 레코드",
         "Transforms: {}" => "변환(SMT): {}",

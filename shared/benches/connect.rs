@@ -1,7 +1,9 @@
 //! Kite Connect's speed, each beside its baseline in the same run: FileStreamSource turning
 //! 100,000 lines of a file into records of a topic, beside producing the same lines as a client
 //! would (record batches of the same size, acks=all); FileStreamSink writing 100,000 records of
-//! a topic to a file, beside a consumer reading them and keeping their values. A three-broker
+//! a topic to a file, beside a consumer reading them and keeping their values; the JDBC sink
+//! upserting 100,000 keyed JSON records into 10,000 rows of a table in memory, beside
+//! FileStreamSink writing the same records to a file. A three-broker
 //! in-memory cluster each time, StringConverter both ways; the worker's own clock is ticked as
 //! fast as it goes (wall time is the work). `cargo xtask bench` runs it.
 
@@ -142,6 +144,79 @@ mod benches {
             });
             black_box(cluster)
         });
+    }
+
+    /// Distinct keys among the JDBC sink's records: each key's row is upserted ten times.
+    const KEYS: usize = 10_000;
+
+    /// 100,000 keyed JSON records (`{"n","city","note"}`, about 100 bytes), KEYS keys.
+    fn with_keyed_topic() -> Cluster {
+        let mut cluster = cluster();
+        let create = Command::CreateTopic {
+            name: "accounts".into(),
+            partitions: 1,
+            configs: Default::default(),
+            replication_factor: None,
+        };
+        assert!(matches!(cluster.handle(NOW_MS, create), Reply::TopicCreated { .. }));
+        let records: Vec<BatchRecord> = (0..LINES)
+            .map(|i| BatchRecord {
+                key: Some(format!("k{:05}", i % KEYS).into_bytes()),
+                value: Some(
+                    format!(r#"{{"n":{i},"city":"Seoul","note":"{}"}}"#, "x".repeat(60)).into_bytes(),
+                ),
+                ..BatchRecord::default()
+            })
+            .collect();
+        for chunk in records.chunks(LINES_PER_REQUEST) {
+            let produce = Command::ProduceRecords {
+                topic: "accounts".into(),
+                partition: None,
+                partitioner: Default::default(),
+                acks: Default::default(),
+                payload: encode_batches(chunk.to_vec(), NOW_MS).unwrap(),
+            };
+            assert!(!matches!(cluster.handle(NOW_MS, produce), Reply::Error(_)));
+        }
+        cluster
+    }
+
+    /// The keyed records through a sink reading them as schemaless JSON with string keys.
+    fn keyed_sink(cluster: &mut Cluster, config: serde_json::Value) {
+        let mut config = config;
+        config["topics"] = "accounts".into();
+        config["key.converter"] = STRING.into();
+        config["value.converter"] = "org.apache.kafka.connect.json.JsonConverter".into();
+        config["value.converter.schemas.enable"] = "false".into();
+        rest(cluster, NOW_MS, serde_json::json!({"name": "out", "config": config}));
+        tick_until(cluster, NOW_MS, |c, _| c.connect_worker().counts("out", 0).records == LINES as u64);
+    }
+
+    /// The JDBC sink upserting 100,000 records into 10,000 rows of a table in memory (the tab's).
+    #[divan::bench(sample_count = 5, sample_size = 1)]
+    fn jdbc_sink_upserts_100k_records(bencher: Bencher) {
+        bencher.counter(ItemsCount::new(LINES)).with_inputs(with_keyed_topic).bench_local_values(|mut cluster| {
+            keyed_sink(
+                &mut cluster,
+                serde_json::json!({"connector.class": "JdbcSink", "connection.url": "jdbc:sqlite:bank.db",
+                    "insert.mode": "upsert", "pk.mode": "record_key", "pk.fields": "name", "auto.create": "true"}),
+            );
+            black_box(cluster)
+        });
+    }
+
+    /// Its baseline: FileStreamSink writing the same records, read the same way, to a file.
+    #[divan::bench(sample_count = 5, sample_size = 1)]
+    fn baseline_file_sink_the_same_100k_records(bencher: Bencher) {
+        bencher.counter(ItemsCount::new(LINES)).with_inputs(with_keyed_topic).bench_local_values(
+            |mut cluster| {
+                keyed_sink(
+                    &mut cluster,
+                    serde_json::json!({"connector.class": "FileStreamSink", "file": "out.txt"}),
+                );
+                black_box(cluster)
+            },
+        );
     }
 
     #[divan::bench(sample_count = 5, sample_size = 1)]

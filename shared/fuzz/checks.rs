@@ -537,5 +537,35 @@ pub(crate) mod connect_request {
             };
             let _ = chain.apply(record);
         }
+        jdbc_rows(text, &config, key);
+    }
+
+    /// The same text as a JDBC sink's config (its `key=value` lines) and its records (each line,
+    /// JSON when it parses, keyed by its first characters), written into tables in memory.
+    fn jdbc_rows(text: &str, config: &BTreeMap<String, String>, topic: &str) {
+        use kite_shared::connect::jdbc_sink::{JdbcConfig, Writer};
+        use kite_shared::connect::tables::{ConnectTables, MemoryTables};
+        let mut refused = false;
+        let jdbc = JdbcConfig::parse(config, &mut |_, _| refused = true);
+        if refused {
+            return;
+        }
+        let mut tables = MemoryTables::default();
+        let mut writer = Writer::new(&jdbc, "fuzz", "fuzz.db");
+        for (offset, line) in text.lines().take(MAX_REQUESTS).enumerate() {
+            let value = serde_json::from_str(line).map(Data::Json).unwrap_or(Data::String(line.to_string()));
+            let record = ConnectRecord {
+                topic: topic.to_string(),
+                partition: Some(0),
+                offset: Some(offset as i64),
+                timestamp_ms: 0,
+                key: Data::String(line.chars().take(8).collect()),
+                value,
+                headers: Vec::new(),
+            };
+            let _ = writer.add(&mut tables, &record);
+        }
+        let _ = writer.finish(&mut tables);
+        let _ = tables.show("fuzz.db");
     }
 }

@@ -206,6 +206,18 @@ async fn the_connect_view_runs_the_quickstart_in_the_tab_and_on_the_server() {
             until(&client, "return (document.querySelector('#connect-file-text') || {}).textContent || ''", serde_json::json!("foo\nbar\n")).await?;
             let flow = text_of(&client, "#connectors .connector[data-name='local-file-sink'] .connector-flow").await?;
             assert_eq!(flow, "connect-test → test.sink.txt");
+            // Users keep coming; the JDBC sink's table keeps one row a user id (nine at most).
+            press(&client, "#connect-table").await?;
+            let rows = "return Number((document.querySelector(\"#connect-tables .sql-table[data-table='users']\") || {dataset: {rows: 0}}).dataset.rows)";
+            until(&client, &format!("{rows} >= 2"), serde_json::json!(true)).await?;
+            let key = text_of(&client, "#connect-tables .sql-table[data-table='users'] th.key").await?;
+            assert_eq!(key, "PK userid");
+            let count: serde_json::Value = client.execute(rows, vec![]).await.map_err(|e| e.to_string())?;
+            assert!(count.as_u64().is_some_and(|n| n <= 9), "one row a user id: {count}");
+            if engine == "kite serve" {
+                client.execute("document.querySelector('#connect-tables').scrollIntoView(); return true;", vec![]).await.map_err(|e| e.to_string())?;
+                screenshot(&client, "connect-table-en").await?;
+            }
             if engine == "kite serve" {
                 assert_eq!(std::fs::read_to_string(&sink_file).unwrap_or_default(), "foo\nbar\n", "the server's own file");
                 client.execute("document.querySelector('#connect').scrollIntoView(); return true;", vec![]).await.map_err(|e| e.to_string())?;
@@ -220,10 +232,16 @@ async fn the_connect_view_runs_the_quickstart_in_the_tab_and_on_the_server() {
         wait_for(&client, "#connectors .connector[data-name='local-file-sink']").await?;
         let button = text_of(&client, "#connect-quickstart").await?;
         assert_eq!(button, "Kafka quickstart 실행 (파일 → topic → 파일)");
+        // The datagen source keeps writing users, and the sink's table (in the tab's memory)
+        // fills again.
+        let caption = "return ((document.querySelector(\"#connect-tables .sql-table[data-table='users'] caption\") || {}).textContent || '').endsWith('행')";
+        until(&client, caption, serde_json::json!(true)).await?;
         let (overflow, widest) = horizontal_overflow(&client).await?;
         assert!(overflow <= 0, "the Korean page on a phone scrolls sideways: {widest}");
         client.execute("document.querySelector('#connect').scrollIntoView(); return true;", vec![]).await.map_err(|e| e.to_string())?;
         screenshot(&client, "connect-ko-phone").await?;
+        client.execute("document.querySelector('#connect-tables').scrollIntoView(); return true;", vec![]).await.map_err(|e| e.to_string())?;
+        screenshot(&client, "connect-table-ko-phone").await?;
         Ok(())
     })
     .await;

@@ -1,8 +1,9 @@
 //! Kite Connect: each connector as a pipe between a file (or a generator) and a topic, its tasks'
 //! states and the records they moved; one click starts Kafka's Connect quickstart or a datagen
-//! source; the connect directory's files, to read and to add lines to.
+//! source, or a users table kept by a JDBC sink; the connect directory's files, to read and to
+//! add lines to; the JDBC sinks' tables, a row per key.
 
-use kite_shared::api::{Command, ConnectView, ConnectorView};
+use kite_shared::api::{Command, ConnectView, ConnectorView, TableView};
 use serde_json::json;
 use yew::prelude::*;
 
@@ -58,6 +59,35 @@ fn datagen_orders() -> Command {
     )
 }
 
+/// A datagen source of users (nine user ids) and a JDBC sink upserting them by key into
+/// users.db: the records keep coming, the table keeps one row a user — a KTable.
+fn users_table() -> Vec<Command> {
+    let schemaless = |config: serde_json::Value| {
+        let mut config = config;
+        config["key.converter"] = json!("org.apache.kafka.connect.storage.StringConverter");
+        config["value.converter"] = json!("org.apache.kafka.connect.json.JsonConverter");
+        config["value.converter.schemas.enable"] = json!("false");
+        config
+    };
+    vec![
+        rest(
+            "POST",
+            "/connectors".into(),
+            Some(json!({"name": "datagen-users", "config": schemaless(json!({
+            "connector.class": "DatagenConnector", "kafka.topic": "users", "quickstart": "users",
+            "max.interval": "1000", "iterations": "-1"}))})),
+        ),
+        rest(
+            "POST",
+            "/connectors".into(),
+            Some(json!({"name": "users-table", "config": schemaless(json!({
+            "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "topics": "users",
+            "connection.url": "jdbc:sqlite:users.db", "insert.mode": "upsert", "pk.mode": "record_key",
+            "pk.fields": "userid", "delete.enabled": "true", "auto.create": "true", "auto.evolve": "true"}))})),
+        ),
+    ]
+}
+
 #[function_component(ConnectPanel)]
 pub fn connect_panel(props: &Props) -> Html {
     let lang = use_context::<Lang>().unwrap_or_default();
@@ -82,6 +112,10 @@ pub fn connect_panel(props: &Props) -> Html {
         let send = send.clone();
         Callback::from(move |_: MouseEvent| send.emit(datagen_orders()))
     };
+    let table = {
+        let send = send.clone();
+        Callback::from(move |_: MouseEvent| users_table().into_iter().for_each(|c| send.emit(c)))
+    };
     let view = props.connect.clone().unwrap_or_default();
     html! {
         <section class="panel connect" id="connect" aria-labelledby="connect-title">
@@ -90,6 +124,7 @@ pub fn connect_panel(props: &Props) -> Html {
             <div class="connect-actions">
                 <button id="connect-quickstart" disabled={!props.ready} onclick={start}>{ tr(lang, "Run Kafka's quickstart (file → topic → file)") }</button>
                 <button id="connect-datagen" disabled={!props.ready} onclick={datagen}>{ tr(lang, "Add a datagen source of orders") }</button>
+                <button id="connect-table" disabled={!props.ready} onclick={table}>{ tr(lang, "Keep users in a table (datagen → JDBC sink, upsert by key)") }</button>
             </div>
             if view.connectors.is_empty() {
                 <p class="hint" id="connect-empty">{ tr(lang, "No connectors yet.") }</p>
@@ -98,6 +133,13 @@ pub fn connect_panel(props: &Props) -> Html {
                 { for view.connectors.iter().map(|c| connector(lang, c, &send)) }
             </ul>
             { files(lang, &view, &shown, &send) }
+            if !view.tables.is_empty() {
+                <div class="connect-tables" id="connect-tables">
+                    <h3>{ tr(lang, "Tables") }</h3>
+                    <p class="hint">{ tr(lang, "A JDBC sink with pk.mode=record_key keeps one row a key, its latest value: a topic read by key is a table (a KTable). A tombstone deletes the row.") }</p>
+                    { for view.tables.iter().map(|t| table_view(lang, t)) }
+                </div>
+            }
         </section>
     }
 }
@@ -189,6 +231,34 @@ fn files(
                     <button type="submit">{ tr(lang, "Append") }</button>
                 </form>
             }
+        </div>
+    }
+}
+
+/// A table a JDBC sink writes: its columns (the key's marked), its first rows, its row count.
+fn table_view(lang: Lang, t: &TableView) -> Html {
+    let more = t.row_count.saturating_sub(t.rows.len() as u64);
+    html! {
+        <div class="sql-table" data-table={t.table.clone()} data-rows={t.row_count.to_string()}>
+            <table>
+                <caption>{ trf(lang, "{}: {} — {} rows", &[&t.database, &t.table, &t.row_count]) }</caption>
+                <thead><tr>
+                    { for t.columns.iter().map(|(name, kind, key)| html! {
+                        <th scope="col" class={classes!(key.then_some("key"))} title={if *key { format!("{kind} · {}", tr(lang, "primary key")) } else { kind.clone() }}>
+                            if *key { <abbr class="pk" title={tr(lang, "primary key")}>{ "PK" }</abbr>{ " " } }{ name }
+                        </th>
+                    }) }
+                </tr></thead>
+                <tbody>
+                    { for t.rows.iter().map(|row| html! {
+                        <tr>{ for row.iter().map(|cell| match cell {
+                            Some(text) => html! { <td>{ text }</td> },
+                            None => html! { <td class="null">{ "NULL" }</td> },
+                        }) }</tr>
+                    }) }
+                </tbody>
+            </table>
+            if more > 0 { <p class="hint">{ trf(lang, "and {} more rows", &[&more]) }</p> }
         </div>
     }
 }

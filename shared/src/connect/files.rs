@@ -81,6 +81,11 @@ impl MemoryFiles {
         Ok(())
     }
 
+    /// The JDBC sinks' tables.
+    pub fn tables(&self) -> &MemoryTables {
+        &self.tables
+    }
+
     /// A whole file, as a reader downloading it gets it.
     pub fn get(&self, path: &str) -> Option<&[u8]> {
         self.files.get(path).map(Vec::as_slice)

@@ -157,7 +157,7 @@ impl<'a> Writer<'a> {
             if !self.config.delete_enabled {
                 return Err(self.needs_struct(record, "a null"));
             }
-            let key = self.key_cells(record, &Value::Null)?;
+            let key = self.key_cells(record, None)?;
             if self.table(tables, &table, &key, &[])? {
                 self.changes.push(TableChange::Delete { table, key });
             }
@@ -171,23 +171,23 @@ impl<'a> Writer<'a> {
             };
             return Err(self.needs_struct(record, found));
         };
-        let value = Value::Object(fields.clone());
-        let key = self.key_cells(record, &value)?;
-        let mut cells = key.clone();
-        for (name, field) in fields {
-            if !cells.iter().any(|(c, _)| c == name) {
-                cells.push((column_name(name)?, cell(name, field)?));
-            }
-        }
-        if cells.len() > MAX_CONNECT_TABLE_COLUMNS {
+        // Counted before the fields are looked at: a record of a million fields is refused at
+        // once, not compared field by field.
+        if fields.len() + self.config.pk_fields.len() > MAX_CONNECT_TABLE_COLUMNS {
             return Err(format!(
                 "a record at {} has {} fields, more than the {MAX_CONNECT_TABLE_COLUMNS} columns a table may have",
                 at(record),
-                cells.len()
+                fields.len()
             ));
         }
-        let values = cells[key.len()..].to_vec();
-        self.table(tables, &table, &key, &values)?;
+        let mut cells = self.key_cells(record, Some(fields))?;
+        let keys = cells.len();
+        for (name, field) in fields {
+            if !cells[..keys].iter().any(|(c, _)| c == name) {
+                cells.push((column_name(name)?, cell(name, field)?));
+            }
+        }
+        self.table(tables, &table, &cells[..keys], &cells[keys..])?;
         self.changes.push(TableChange::Write { table, mode: self.config.insert_mode, cells });
         Ok(())
     }
@@ -264,7 +264,11 @@ impl<'a> Writer<'a> {
     }
 
     /// The row's key cells, by `pk.mode`.
-    fn key_cells(&self, record: &ConnectRecord, value: &Value) -> Result<Vec<(String, SqlValue)>, String> {
+    fn key_cells(
+        &self,
+        record: &ConnectRecord,
+        value: Option<&serde_json::Map<String, Value>>,
+    ) -> Result<Vec<(String, SqlValue)>, String> {
         let fields = &self.config.pk_fields;
         match self.config.pk_mode {
             PkMode::None => Ok(Vec::new()),
@@ -292,8 +296,8 @@ impl<'a> Writer<'a> {
                 )),
             },
             PkMode::RecordValue => match value {
-                Value::Object(value) => struct_cells(value, fields, record),
-                _ => Err(self.needs_struct(record, "a null")),
+                Some(value) => struct_cells(value, fields, record),
+                None => Err(self.needs_struct(record, "a null")),
             },
         }
     }

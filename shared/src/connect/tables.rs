@@ -248,6 +248,12 @@ pub struct MemoryTables {
 }
 
 impl MemoryTables {
+    /// Every row of `table`, by key (by insertion without one): what a checker compares.
+    pub fn rows(&self, database: &str, table: &str) -> Vec<Vec<SqlValue>> {
+        let Some(t) = self.databases.get(database).and_then(|db| db.get(table)) else { return Vec::new() };
+        if t.has_key() { t.keyed.values().cloned().collect() } else { t.unkeyed.clone() }
+    }
+
     fn apply_one(db: &mut BTreeMap<String, Table>, change: &TableChange) -> Result<Undo, String> {
         let missing = |table: &str| format!("no such table: {table}");
         match change {

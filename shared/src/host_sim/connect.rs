@@ -1,5 +1,6 @@
-//! The simulator's Kite Connect pipeline: a FileStreamSource reads `in.txt` into `lines` and a
-//! FileStreamSink writes `lines` to `out.txt`, with StringConverter both ways, while the run's
+//! The simulator's Kite Connect pipeline: a FileStreamSource reads `in.txt` into `lines`, a
+//! FileStreamSink writes `lines` to `out.txt` and a JDBC sink upserts it into a table of
+//! `lines.db` keyed by each record's offset, with StringConverter both ways, while the run's
 //! faults meet the worker anywhere — a restart of the process is the worker's crash, a stopped
 //! broker fails a task's produce or poll. The connect directory outlives the process (a restart
 //! opens a new worker over the same files, as `kite serve --connect-dir` does). Lines are
@@ -11,7 +12,8 @@
 //! are in the order they were appended (one partition). A power cut without fsync may take
 //! acknowledged records of `lines`, of `connect-offsets` or of the sink's committed offsets, and
 //! what follows from that may reach lines appended later: in a run with such a cut, lines lost are
-//! counted, not judged.
+//! counted, not judged. Without such a cut the table must hold exactly a row per record of
+//! `lines`, its line: records written again (at least once) land on their own rows.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -28,6 +30,8 @@ pub(super) const SOURCE_FILE: &str = "in.txt";
 pub(super) const SINK_FILE: &str = "out.txt";
 /// The topic between them.
 pub(super) const LINES_TOPIC: &str = "lines";
+/// The database the JDBC sink keeps `lines` in, a row per record (keyed by its offset).
+const TABLE_DATABASE: &str = "lines.db";
 /// One step in this many appends a line to the source file.
 pub(super) const APPEND_ONE_IN: u64 = 2;
 /// Mixed into the seed for the pipeline's own choices.
@@ -135,13 +139,24 @@ impl Sim {
             "sink",
             serde_json::json!({"connector.class": "FileStreamSink", "file": SINK_FILE, "topics": LINES_TOPIC}),
         );
-        let answers = [self.create_connector(source), self.create_connector(sink)];
+        // The same records into a table, keyed by their place in the topic (pk.mode=kafka) and
+        // upserted, so a record written again lands on its own row.
+        let table = connector(
+            "table",
+            serde_json::json!({"connector.class": "JdbcSink", "topics": LINES_TOPIC,
+                "connection.url": format!("jdbc:sqlite:{TABLE_DATABASE}"), "insert.mode": "upsert",
+                "pk.mode": "kafka", "auto.create": "true", "transforms": "hoist",
+                "transforms.hoist.type": "org.apache.kafka.connect.transforms.HoistField$Value",
+                "transforms.hoist.field": "line"}),
+        );
+        let answers =
+            [self.create_connector(source), self.create_connector(sink), self.create_connector(table)];
         if !matches!(created, Reply::TopicCreated { .. })
             || answers.iter().any(|a| !matches!(a, Reply::Connect { status: 201, .. }))
         {
             self.violations.push(format!("the Connect pipeline did not start: {created:?}, {answers:?}"));
         }
-        self.log(format!("pipeline: {SOURCE_FILE} → {LINES_TOPIC} → {SINK_FILE}"));
+        self.log(format!("pipeline: {SOURCE_FILE} → {LINES_TOPIC} → {SINK_FILE} and {TABLE_DATABASE}"));
     }
 
     /// POSTs a connector until the worker could write it (a new topic's replicas are made a
@@ -181,7 +196,7 @@ impl Sim {
         }
         // The restarted worker first reads its topics back (once their leaders are elected).
         self.catch_up(RESTART_AFTER_MS);
-        for name in ["source", "sink"] {
+        for name in ["source", "sink", "table"] {
             let restart = Command::Connect {
                 method: "POST".into(),
                 path: format!("/connectors/{name}/restart?includeTasks=true&onlyFailed=true"),
@@ -271,5 +286,54 @@ impl Sim {
             written.saturating_sub(first_seen.len()),
             missing.len()
         ));
+        self.check_table(&pipeline);
+    }
+
+    /// The JDBC sink's table mirrors `lines`: a row per record, keyed by its offset, holding its
+    /// line — however often the sink wrote it again. Judged in runs without a power cut that
+    /// lost acknowledged records (an offset may then hold two records in turn).
+    fn check_table(&mut self, pipeline: &Pipeline) {
+        use crate::connect::tables::SqlValue;
+        let rows = pipeline.files.with(|f| f.tables().rows(TABLE_DATABASE, LINES_TOPIC));
+        let in_table: BTreeMap<i64, String> = rows
+            .iter()
+            .filter_map(|row| match (&row[2], &row[3]) {
+                (SqlValue::Integer(offset), SqlValue::Text(line)) => Some((*offset, line.clone())),
+                _ => None,
+            })
+            .collect();
+        let mut in_topic = BTreeMap::new();
+        loop {
+            let fetch = Command::Fetch {
+                topic: LINES_TOPIC.into(),
+                partition: 0,
+                offset: in_topic.len() as i64,
+                max_records: 10_000,
+                key_deserializer: Default::default(),
+                value_deserializer: Default::default(),
+                isolation_level: Default::default(),
+            };
+            let Reply::Records { records, .. } = self.ask(fetch) else { break };
+            if records.is_empty() {
+                break;
+            }
+            in_topic.extend(records.into_iter().map(|r| (r.offset, r.value.unwrap_or_default())));
+        }
+        self.log(format!(
+            "pipeline: {} rows in {TABLE_DATABASE} for {} records of {LINES_TOPIC}",
+            in_table.len(),
+            in_topic.len()
+        ));
+        if self.lossy_eras.is_empty() && rows.len() == in_table.len() && in_table != in_topic {
+            let differ = in_topic.iter().find(|(offset, line)| in_table.get(offset) != Some(line));
+            self.violations.push(format!(
+                "{TABLE_DATABASE} does not mirror {LINES_TOPIC}: {} rows for {} records; first difference at {differ:?}",
+                in_table.len(),
+                in_topic.len()
+            ));
+        } else if rows.len() != in_table.len() {
+            self.violations
+                .push(format!("{TABLE_DATABASE} holds rows that are not (offset, line): {:?}", rows.first()));
+        }
     }
 }

@@ -115,7 +115,8 @@ pub struct HostSimConfig {
     /// restart too: their registrations carry the racks through every fault.
     pub racks: bool,
     /// A Kite Connect pipeline beside the workload (`connect`): a file through a topic into
-    /// another file, judged at least once; its choices from a stream of their own.
+    /// another file, judged at least once, and into a JDBC sink's table, which must mirror the
+    /// topic; its choices from a stream of their own.
     pub connect: bool,
 }
 

@@ -186,6 +186,15 @@ pub enum Expectation {
         /// How many lines (`\n`-ended) it is expected to hold.
         lines: i64,
     },
+    /// A JDBC sink's table holds this many rows.
+    TableRows {
+        /// The database (`connection.url` without `jdbc:sqlite:`).
+        database: String,
+        /// The table.
+        table: String,
+        /// How many rows it is expected to hold.
+        rows: i64,
+    },
     /// The topic's committed records (each partition's high watermark less its log start).
     Records {
         /// The topic counted.

@@ -126,8 +126,17 @@ fn alter(words: &[String]) -> Result<Command, String> {
     }
 }
 
-/// `expect connector NAME STATE` or `expect file PATH lines N`.
+/// `expect connector NAME STATE`, `expect file PATH lines N` or `expect table DB TABLE rows N`.
 fn expect_connect(words: &[String]) -> Result<(Expectation, usize), String> {
+    if words[1] == "table" {
+        const USAGE: &str = "expected `expect table DATABASE TABLE rows N`";
+        let (database, table) = (words.get(2).ok_or(USAGE)?.clone(), words.get(3).ok_or(USAGE)?.clone());
+        if words.get(4).map(String::as_str) != Some("rows") {
+            return Err(USAGE.into());
+        }
+        let rows = number("expect table DATABASE TABLE rows", words.get(5))?;
+        return Ok((Expectation::TableRows { database, table, rows }, 6));
+    }
     if words[1] == "connector" {
         const USAGE: &str = "expected `expect connector NAME RUNNING|PAUSED|FAILED|…`";
         let name = words.get(2).ok_or(USAGE)?.clone();
@@ -372,7 +381,7 @@ fn expect(words: &[String]) -> Result<(Expectation, usize), String> {
             };
             (Expectation::ActiveController(active), 3)
         }
-        Some("connector" | "file") => expect_connect(words)?,
+        Some("connector" | "file" | "table") => expect_connect(words)?,
         Some("records") => {
             let topic = words.get(2).ok_or("expect records expects a topic and a count")?.clone();
             (Expectation::Records { topic, count: number("expect records TOPIC", words.get(3))? }, 4)

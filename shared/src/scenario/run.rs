@@ -463,7 +463,7 @@ impl ScenarioRun {
             Expectation::Readable { .. } | Expectation::StableOffset { .. } => {
                 transactional_view(cluster, self.now_ms, expectation)
             }
-            Expectation::Connector { .. } | Expectation::FileLines { .. } => {
+            Expectation::Connector { .. } | Expectation::FileLines { .. } | Expectation::TableRows { .. } => {
                 connected(cluster, self.now_ms, expectation)
             }
         }
@@ -492,7 +492,8 @@ impl ScenarioRun {
     }
 }
 
-/// `expect connector NAME STATE` (the connector and all its tasks) and `expect file PATH lines N`.
+/// `expect connector NAME STATE` (the connector and all its tasks), `expect file PATH lines N`
+/// and `expect table DATABASE TABLE rows N`.
 fn connected(cluster: &mut Cluster, now_ms: i64, expectation: &Expectation) -> Result<Said, Said> {
     let file = match expectation {
         Expectation::FileLines { path, .. } => Some(path.clone()),
@@ -507,6 +508,12 @@ fn connected(cluster: &mut Cluster, now_ms: i64, expectation: &Expectation) -> R
             let found = view.shown.map_or(0, |(_, text, _)| text.matches('\n').count() as i64);
             let (en, ko) = (format!("{path}'s lines"), format!("{path}의 줄 수"));
             same((&en, &ko), *lines, found)
+        }
+        Expectation::TableRows { database, table, rows } => {
+            let found = view.tables.iter().find(|t| &t.database == database && &t.table == table);
+            let found = found.map_or(0, |t| t.row_count as i64);
+            let (en, ko) = (format!("{database}:{table}'s rows"), format!("{database}:{table}의 행 수"));
+            same((&en, &ko), *rows, found)
         }
         Expectation::Connector { name, state } => {
             let Some(c) = view.connectors.iter().find(|c| &c.name == name) else {
