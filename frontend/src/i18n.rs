@@ -306,6 +306,11 @@ fn korean_quorum(text: &str) -> Option<&'static str> {
             "users를 테이블로 유지 (datagen → JDBC sink, key로 upsert)"
         }
         "Tables" => "테이블",
+        "Add a file from this computer" => "이 컴퓨터의 파일 추가",
+        "Download" => "내려받기",
+        "Only the file's end is shown; kite serve keeps the whole file in its connect directory." => {
+            "파일의 끝부분만 보입니다. kite serve는 파일 전체를 connect 디렉터리에 보관합니다."
+        }
         "A JDBC sink with pk.mode=record_key keeps one row a key, its latest value: a topic read by key is a table (a KTable). A tombstone deletes the row." => {
             "pk.mode=record_key인 JDBC sink는 key마다 행을 하나만 두고 가장 최근 값으로 덮어씁니다. key로 읽은 topic은 곧 테이블(KTable)입니다. tombstone이 오면 그 행을 지웁니다."
         }

@@ -18,6 +18,7 @@ use kite_shared::api::{
 use kite_shared::cluster::layout::{self, Count, Found, LayoutStores};
 use kite_shared::cluster::{Cluster, StorageOptions};
 use kite_shared::config::{BrokerConfigs, broker_racks};
+use kite_shared::connect::files::{CONNECT_FILES_DIR, CONNECT_TABLES_DIR, MemoryFiles};
 use kite_shared::error::{ErrorCode, KafkaError};
 use kite_shared::host::{Answer, Capabilities, HostSession, Turn, serve_text};
 use kite_shared::kafka::ui_requests;
@@ -468,6 +469,13 @@ impl TabEngine {
                 fresh_seed
             }
         };
+        // Kite Connect's files and tables: beside the cluster's, journaled the same way.
+        let connect: FileMap = loaded
+            .files
+            .iter()
+            .filter(|((dir, _), _)| dir == CONNECT_FILES_DIR || dir == CONNECT_TABLES_DIR)
+            .map(|(name, bytes)| (name.clone(), bytes.clone()))
+            .collect();
         let mut layout = TabLayout { files: loaded.files, journal: journal.clone() };
         let (brokers, controllers) =
             (Count::ForNew(shape.brokers as u32), Count::ForNew(shape.controllers as u32));
@@ -475,6 +483,7 @@ impl TabEngine {
             layout::open(seed, now_ms, &mut layout, brokers, controllers, StorageOptions::MEMORY)
                 .map_err(|e| format!("cannot open the stored cluster: {e}"))?;
         cluster.allow_faults = true;
+        cluster.connect_worker().set_files(Box::new(MemoryFiles::journaled(&connect, journal.clone())));
         cluster.set_broker_configs(shape.broker_configs);
         cluster.set_broker_racks(&shape.racks);
         // Opening may itself write (recovery cuts, fresh indexes): store that before serving.

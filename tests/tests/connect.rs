@@ -179,7 +179,8 @@ async fn press(client: &fantoccini::Client, css: &str) -> Result<(), String> {
 
 /// The Connect view runs Kafka's quickstart with one click, in the tab (files in memory) and on
 /// `kite serve` (files in its connect directory), shows both connectors running and the sink's
-/// file; the tab's come back after a reload; in Korean on a phone the view does not scroll
+/// file and a JDBC sink's table; the tab's connectors, files and tables come back after a reload,
+/// a file is uploaded and offered for download; in Korean on a phone the view does not scroll
 /// sideways.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_connect_view_runs_the_quickstart_in_the_tab_and_on_the_server() {
@@ -228,8 +229,25 @@ async fn the_connect_view_runs_the_quickstart_in_the_tab_and_on_the_server() {
         client.goto(&format!("{url}?lang=ko")).await.map_err(|e| e.to_string())?;
         wait_for(&client, "#status[data-status='ready']").await?;
         // The tab's cluster is kept in IndexedDB: after the reload its worker reads its
-        // connectors back from connect-configs.
+        // connectors back from connect-configs, and its files and tables are there too.
         wait_for(&client, "#connectors .connector[data-name='local-file-sink']").await?;
+        press(&client, "#connect-files button[data-path='test.sink.txt']").await?;
+        until(&client, "return (document.querySelector('#connect-file-text') || {}).textContent || ''", serde_json::json!("foo\nbar\n")).await?;
+        let download = "return (document.querySelector('#connect-download') || {}).download || ''";
+        until(&client, download, serde_json::json!("test.sink.txt")).await?;
+        // A file from this computer becomes a file of the connect directory.
+        let upload = data.path().join("orders.csv");
+        std::fs::write(&upload, "1,apple\n2,pear\n").unwrap();
+        client
+            .find(fantoccini::Locator::Css("#connect-upload"))
+            .await
+            .map_err(|e| e.to_string())?
+            .send_keys(upload.to_str().unwrap())
+            .await
+            .map_err(|e| e.to_string())?;
+        until(&client, "return (document.querySelector('#connect-file-text') || {}).textContent || ''", serde_json::json!("1,apple\n2,pear\n")).await?;
+        client.execute("document.querySelector('.connect-files').scrollIntoView(); return true;", vec![]).await.map_err(|e| e.to_string())?;
+        screenshot(&client, "connect-files-ko-phone").await?;
         let button = text_of(&client, "#connect-quickstart").await?;
         assert_eq!(button, "Kafka quickstart 실행 (파일 → topic → 파일)");
         // The datagen source keeps writing users, and the sink's table (in the tab's memory)

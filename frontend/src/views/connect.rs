@@ -1,7 +1,7 @@
 //! Kite Connect: each connector as a pipe between a file (or a generator) and a topic, its tasks'
 //! states and the records they moved; one click starts Kafka's Connect quickstart or a datagen
-//! source, or a users table kept by a JDBC sink; the connect directory's files, to read and to
-//! add lines to; the JDBC sinks' tables, a row per key.
+//! source, or a users table kept by a JDBC sink; the connect directory's files, to upload, read,
+//! add lines to and download; the JDBC sinks' tables, a row per key.
 
 use kite_shared::api::{Command, ConnectView, ConnectorView, TableView};
 use serde_json::json;
@@ -213,9 +213,30 @@ fn files(
             input.set_value("");
         })
     };
+    // A file the reader chooses becomes a file of the connect directory, replacing one of its
+    // name (the tab keeps them in IndexedDB; `kite serve` in --connect-dir).
+    let upload = {
+        let (send, shown) = (send.clone(), shown.clone());
+        Callback::from(move |e: Event| {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
+            let (send, shown) = (send.clone(), shown.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let path = file.name();
+                if let Ok(text) = wasm_bindgen_futures::JsFuture::from(file.text()).await {
+                    let text = text.as_string().unwrap_or_default();
+                    send.emit(Command::WriteConnectFile { path: path.clone(), text, append: false });
+                    shown.set(Some(path));
+                }
+            });
+            input.set_value("");
+        })
+    };
     html! {
         <div class="connect-files">
             <h3>{ tr(lang, "Files") }</h3>
+            <label class="upload">{ tr(lang, "Add a file from this computer") }
+                <input type="file" id="connect-upload" accept=".txt,.csv,.json,.jsonl,.log,text/*" onchange={upload} /></label>
             <ul class="file-list" id="connect-files">
                 { for view.files.iter().map(|(path, size)| {
                     let (shown, path_clicked) = (shown.clone(), path.clone());
@@ -226,6 +247,12 @@ fn files(
             if let Some((path, text, from)) = &view.shown {
                 <p class="hint">{ if *from > 0 { trf(lang, "{}, from byte {}:", &[path, from]) } else { format!("{path}:") } }</p>
                 <pre class="file-text" id="connect-file-text">{ text }</pre>
+                if *from == 0 {
+                    <a id="connect-download" class="button" download={path.rsplit('/').next().unwrap_or(path).to_string()}
+                        href={super::messages::data_url("text/plain", text)}>{ tr(lang, "Download") }</a>
+                } else {
+                    <p class="hint">{ tr(lang, "Only the file's end is shown; kite serve keeps the whole file in its connect directory.") }</p>
+                }
                 <form class="append-line" onsubmit={add}>
                     <input ref={line} id="connect-append" aria-label={tr(lang, "A line to append")} placeholder={tr(lang, "A line to append")} />
                     <button type="submit">{ tr(lang, "Append") }</button>

@@ -341,7 +341,7 @@ fn choose_field(field: UseStateHandle<FilterField>) -> Callback<Event> {
 /// What the message browser holds: each browsed partition's records, shared between states.
 type Browsed = std::rc::Rc<BTreeMap<(String, i32), Vec<RecordView>>>;
 
-fn data_url(mime: &str, text: &str) -> String {
+pub(crate) fn data_url(mime: &str, text: &str) -> String {
     format!("data:{mime};charset=utf-8,{}", String::from(js_sys::encode_uri_component(text)))
 }
 

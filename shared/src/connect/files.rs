@@ -1,12 +1,14 @@
 //! The files Kite Connect's file connectors read and write, behind a trait the host implements:
 //! `kite serve` keeps them in one directory (`--connect-dir`), the tab, the scenario player and
-//! the simulators in memory. The engine never opens a file itself (it is sans-IO).
+//! the simulators in memory — the tab's journaled into its IndexedDB with the cluster's own
+//! files, so a reload finds them. The engine never opens a file itself (it is sans-IO).
 
 use std::collections::BTreeMap;
 
 use super::tables::{Column, ConnectTables, MemoryTables, TableChange};
 use crate::api::TableView;
 use crate::limits::{MAX_CONNECT_PATH_CHARS, MAX_MEMORY_CONNECT_FILE_BYTES};
+use crate::log::storage::{FileMap, Journal, StorageOp};
 
 /// Where FileStreamSource reads and FileStreamSink writes, and the JDBC sink's databases (files
 /// too, on `kite serve`). Paths are relative to the host's connect directory and already checked
@@ -48,12 +50,91 @@ pub fn check_path(path: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The tab's store directory its connect files are journaled under (`(dir, path)` → bytes).
+pub const CONNECT_FILES_DIR: &str = "connect-files";
+/// The tab's store directory each database's change log is journaled under: a JSON
+/// `TableChange` a line, rewritten as the tables' rows when it grows past twice their count.
+pub const CONNECT_TABLES_DIR: &str = "connect-tables";
+/// Changes a database's log holds beyond twice its rows before it is rewritten as its rows.
+const TABLE_LOG_SLACK_CHANGES: usize = 1_024;
+
+/// Where a `MemoryFiles` keeps a copy: the host's journal, and each database's change log's
+/// length in bytes and in changes.
+#[derive(Clone, Debug)]
+struct Persisted {
+    journal: Journal,
+    logs: BTreeMap<String, (usize, usize)>,
+}
+
 /// Files (and the JDBC sink's tables) kept in memory: the tab's, the scenario player's and the
-/// simulators'.
+/// simulators'; the tab's also journaled for its IndexedDB (`journaled`).
 #[derive(Clone, Debug, Default)]
 pub struct MemoryFiles {
     files: BTreeMap<String, Vec<u8>>,
     tables: MemoryTables,
+    persisted: Option<Persisted>,
+}
+
+impl MemoryFiles {
+    /// Files and tables whose every change is also pushed to `journal` (the tab commits it to
+    /// IndexedDB), reopened from what `stored` holds under `CONNECT_FILES_DIR` and
+    /// `CONNECT_TABLES_DIR`. A change-log line that does not parse (a torn write) ends that
+    /// database's replay.
+    pub fn journaled(stored: &FileMap, journal: Journal) -> MemoryFiles {
+        let mut files = MemoryFiles::default();
+        let mut logs = BTreeMap::new();
+        for ((dir, name), bytes) in stored {
+            if dir == CONNECT_FILES_DIR && check_path(name).is_ok() {
+                files.files.insert(name.clone(), bytes.clone());
+            } else if dir == CONNECT_TABLES_DIR {
+                let mut count = 0;
+                for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                    let Ok(change) = serde_json::from_slice::<TableChange>(line) else { break };
+                    // Only changes that were applied are logged: replayed in order, they apply.
+                    let _ = files.tables.apply(name, &[change]);
+                    count += 1;
+                }
+                logs.insert(name.clone(), (bytes.len(), count));
+            }
+        }
+        files.persisted = Some(Persisted { journal, logs });
+        files
+    }
+
+    fn record(&self, op: StorageOp) {
+        if let Some(persisted) = &self.persisted {
+            persisted.journal.lock().unwrap_or_else(|e| e.into_inner()).push(op);
+        }
+    }
+
+    /// Logs a database's applied changes; rewrites its log as its rows when it has grown.
+    fn log_changes(&mut self, database: &str, changes: &[TableChange]) {
+        let rows = self.tables.row_count(database);
+        let Some(persisted) = &mut self.persisted else { return };
+        let (bytes, count) = persisted.logs.entry(database.to_string()).or_default();
+        let (dir, file) = (CONNECT_TABLES_DIR.to_string(), database.to_string());
+        let lines = |changes: &[TableChange]| {
+            let mut text = Vec::new();
+            for change in changes {
+                text.extend(serde_json::to_vec(change).unwrap_or_default());
+                text.push(b'\n');
+            }
+            text
+        };
+        let op = if *count + changes.len() > 2 * rows + TABLE_LOG_SLACK_CHANGES {
+            let whole = lines(&self.tables.snapshot(database));
+            *count = self.tables.snapshot_len(database);
+            *bytes = whole.len();
+            StorageOp::Write { dir, file, bytes: whole }
+        } else {
+            let appended = lines(changes);
+            let position = *bytes;
+            *bytes += appended.len();
+            *count += changes.len();
+            StorageOp::Append { dir, file, position, bytes: appended }
+        };
+        persisted.journal.lock().unwrap_or_else(|e| e.into_inner()).push(op);
+    }
 }
 
 impl ConnectTables for MemoryFiles {
@@ -62,7 +143,9 @@ impl ConnectTables for MemoryFiles {
     }
 
     fn apply(&mut self, database: &str, changes: &[TableChange]) -> Result<(), String> {
-        self.tables.apply(database, changes)
+        self.tables.apply(database, changes)?;
+        self.log_changes(database, changes);
+        Ok(())
     }
 
     fn show(&mut self, database: &str) -> Result<Vec<TableView>, String> {
@@ -76,6 +159,10 @@ impl MemoryFiles {
         check_path(path)?;
         if bytes.len() as u64 > MAX_MEMORY_CONNECT_FILE_BYTES {
             return Err(too_large(path));
+        }
+        if self.persisted.is_some() {
+            let (dir, file) = (CONNECT_FILES_DIR.to_string(), path.to_string());
+            self.record(StorageOp::Write { dir, file, bytes: bytes.clone() });
         }
         self.files.insert(path.to_string(), bytes);
         Ok(())
@@ -112,7 +199,12 @@ impl ConnectFiles for MemoryFiles {
         if (file.len() + bytes.len()) as u64 > MAX_MEMORY_CONNECT_FILE_BYTES {
             return Err(too_large(path));
         }
+        let position = file.len();
         file.extend_from_slice(bytes);
+        if self.persisted.is_some() {
+            let (dir, file) = (CONNECT_FILES_DIR.to_string(), path.to_string());
+            self.record(StorageOp::Append { dir, file, position, bytes: bytes.to_vec() });
+        }
         Ok(())
     }
 
@@ -142,6 +234,47 @@ mod tests {
             let refused = check_path(bad).unwrap_err();
             assert!(refused.contains("connect directory") || refused.contains("1 to"), "{bad}: {refused}");
         }
+    }
+
+    /// The tab's files and tables, journaled and reopened from the journal's ops (as a reload
+    /// reopens them from IndexedDB): the same files, the same rows, the change log rewritten as
+    /// rows once it grew past twice their count.
+    #[test]
+    fn journaled_files_and_tables_come_back_after_a_reload() {
+        use crate::connect::tables::{ColumnType, SqlValue, WriteMode};
+        let journal = Journal::default();
+        let mut files = MemoryFiles::journaled(&FileMap::new(), journal.clone());
+        files.append("in/a.txt", b"foo\n").unwrap();
+        files.append("in/a.txt", b"bar\n").unwrap();
+        files.write("b.txt", b"whole").unwrap();
+        let create = TableChange::Create {
+            table: "t".into(),
+            columns: vec![
+                Column { name: "id".into(), kind: ColumnType::Integer, key: true },
+                Column { name: "v".into(), kind: ColumnType::Text, key: false },
+            ],
+        };
+        files.apply("bank.db", &[create]).unwrap();
+        for i in 0..3_000 {
+            let cells =
+                vec![("id".into(), SqlValue::Integer(i % 10)), ("v".into(), SqlValue::Text(format!("v{i}")))];
+            files
+                .apply("bank.db", &[TableChange::Write { table: "t".into(), mode: WriteMode::Upsert, cells }])
+                .unwrap();
+        }
+        let mut stored = FileMap::new();
+        crate::log::storage::apply_ops(&mut stored, journal.lock().unwrap().drain(..));
+        let log = &stored[&(CONNECT_TABLES_DIR.to_string(), "bank.db".to_string())];
+        let lines = log.iter().filter(|b| **b == b'\n').count();
+        assert!(lines < 2 * 10 + TABLE_LOG_SLACK_CHANGES + 2, "the log was rewritten as rows: {lines} lines");
+        let mut reopened = MemoryFiles::journaled(&stored, Journal::default());
+        assert_eq!(reopened.get("in/a.txt"), Some(&b"foo\nbar\n"[..]));
+        assert_eq!(reopened.get("b.txt"), Some(&b"whole"[..]));
+        assert_eq!(reopened.show("bank.db").unwrap(), files.show("bank.db").unwrap());
+        assert_eq!(
+            reopened.show("bank.db").unwrap()[0].rows[9],
+            vec![Some("9".into()), Some("v2999".into())]
+        );
     }
 
     #[test]

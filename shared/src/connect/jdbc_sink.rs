@@ -359,6 +359,13 @@ fn struct_cells(
     pk_fields: &[String],
     record: &ConnectRecord,
 ) -> Result<Vec<(String, SqlValue)>, String> {
+    if pk_fields.is_empty() && fields.len() > MAX_CONNECT_TABLE_COLUMNS {
+        return Err(format!(
+            "a key at {} has {} fields, more than the {MAX_CONNECT_TABLE_COLUMNS} columns a table may have",
+            at(record),
+            fields.len()
+        ));
+    }
     let names: Vec<&String> =
         if pk_fields.is_empty() { fields.keys().collect() } else { pk_fields.iter().collect() };
     names

@@ -6,11 +6,13 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use crate::api::TableView;
 use crate::limits::{MAX_CONNECT_TABLE_ROWS_SHOWN, MAX_CONNECT_TABLES_SHOWN, MAX_MEMORY_TABLE_ROWS};
 
 /// A value in a table's cell, as SQLite stores it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum SqlValue {
     /// `NULL`.
     Null,
@@ -67,7 +69,7 @@ impl SqlValue {
 }
 
 /// A column's declared type (Confluent's SQLite dialect: INTEGER, REAL, TEXT).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ColumnType {
     /// `INTEGER`: Connect's integers and booleans.
     Integer,
@@ -101,7 +103,7 @@ impl ColumnType {
 }
 
 /// A table's column.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Column {
     /// Its name.
     pub name: String,
@@ -112,7 +114,7 @@ pub struct Column {
 }
 
 /// How a row is written (the JDBC sink's `insert.mode`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WriteMode {
     /// `INSERT`: a second row with the same key fails (`UNIQUE constraint failed`).
     Insert,
@@ -122,8 +124,9 @@ pub enum WriteMode {
     Update,
 }
 
-/// One change to a database; a poll's changes are applied in one transaction.
-#[derive(Clone, Debug, PartialEq)]
+/// One change to a database; a poll's changes are applied in one transaction. The tab logs them
+/// as JSON lines (`files::CONNECT_TABLES_DIR`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum TableChange {
     /// `CREATE TABLE` with its columns and primary key (`auto.create`).
     Create {
@@ -248,6 +251,33 @@ pub struct MemoryTables {
 }
 
 impl MemoryTables {
+    /// Rows of every table of `database`.
+    pub fn row_count(&self, database: &str) -> usize {
+        self.databases.get(database).map_or(0, |db| db.values().map(Table::len).sum())
+    }
+
+    /// The changes that make `database` again as it is: each table made, then its rows inserted.
+    pub fn snapshot(&self, database: &str) -> Vec<TableChange> {
+        let Some(db) = self.databases.get(database) else { return Vec::new() };
+        let mut changes = Vec::new();
+        for (name, t) in db {
+            changes.push(TableChange::Create { table: name.clone(), columns: t.columns.clone() });
+            let rows: Box<dyn Iterator<Item = &Vec<SqlValue>>> =
+                if t.has_key() { Box::new(t.keyed.values()) } else { Box::new(t.unkeyed.iter()) };
+            changes.extend(rows.map(|row| TableChange::Write {
+                table: name.clone(),
+                mode: WriteMode::Insert,
+                cells: t.columns.iter().map(|c| c.name.clone()).zip(row.iter().cloned()).collect(),
+            }));
+        }
+        changes
+    }
+
+    /// How many changes `snapshot` makes.
+    pub fn snapshot_len(&self, database: &str) -> usize {
+        self.databases.get(database).map_or(0, |db| db.values().map(|t| 1 + t.len()).sum())
+    }
+
     /// Every row of `table`, by key (by insertion without one): what a checker compares.
     pub fn rows(&self, database: &str, table: &str) -> Vec<Vec<SqlValue>> {
         let Some(t) = self.databases.get(database).and_then(|db| db.get(table)) else { return Vec::new() };
