@@ -22,8 +22,9 @@ static ALLOCATOR: huge_alloc::HugeLazily = huge_alloc::HugeLazily;
 type Check = fn(&[u8]);
 
 /// Targets whose corpus is not replayed, only their seeds: a stateful target's input is a whole
-/// simulated run (about 0.1 s each here), and its corpus holds hundreds.
-const SEEDS_ONLY: &[&str] = &["host_sim_choices"];
+/// simulated run (about 0.1 s each here), and its corpus holds hundreds; `connect_request`'s
+/// runs a worker for a second of ticks a line, and its corpus holds thousands.
+const SEEDS_ONLY: &[&str] = &["host_sim_choices", "connect_request"];
 
 /// Each target's name, the directory under `seeds/` and `corpus/` it replays, and its checks.
 /// `scenario_play` plays `scenario_parse`'s inputs: a script that parses differently is a script

@@ -213,6 +213,9 @@ async fn the_connect_view_runs_the_quickstart_in_the_tab_and_on_the_server() {
             until(&client, &format!("{rows} >= 2"), serde_json::json!(true)).await?;
             let key = text_of(&client, "#connect-tables .sql-table[data-table='users'] th.key").await?;
             assert_eq!(key, "PK userid");
+            // Throughput, from the records the tasks count between two refreshes.
+            let rate = text_of(&client, "#connectors .connector[data-name='datagen-users'] .connector-rate").await?;
+            assert!(rate.ends_with(" records/s"), "{rate}");
             let count: serde_json::Value = client.execute(rows, vec![]).await.map_err(|e| e.to_string())?;
             assert!(count.as_u64().is_some_and(|n| n <= 9), "one row a user id: {count}");
             if engine == "kite serve" {

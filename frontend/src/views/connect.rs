@@ -1,7 +1,9 @@
-//! Kite Connect: each connector as a pipe between a file (or a generator) and a topic, its tasks'
-//! states and the records they moved; one click starts Kafka's Connect quickstart or a datagen
-//! source, or a users table kept by a JDBC sink; the connect directory's files, to upload, read,
-//! add lines to and download; the JDBC sinks' tables, a row per key.
+//! Kite Connect: each connector as a pipe between a file (or a generator) and a topic, its
+//! tasks' states, the records they moved and how fast; one click starts Kafka's Connect
+//! quickstart, a datagen source, or a users table kept by a JDBC sink; the connect directory's
+//! files, to upload, read, add lines to and download; the JDBC sinks' tables, a row per key.
+
+use std::collections::BTreeMap;
 
 use kite_shared::api::{Command, ConnectView, ConnectorView, TableView};
 use serde_json::json;
@@ -117,6 +119,7 @@ pub fn connect_panel(props: &Props) -> Html {
         Callback::from(move |_: MouseEvent| users_table().into_iter().for_each(|c| send.emit(c)))
     };
     let view = props.connect.clone().unwrap_or_default();
+    let rates = throughput(&use_mut_ref(Samples::default), &view);
     html! {
         <section class="panel connect" id="connect" aria-labelledby="connect-title">
             <h2 id="connect-title">{ tr(lang, "Connect") }</h2>
@@ -130,7 +133,7 @@ pub fn connect_panel(props: &Props) -> Html {
                 <p class="hint" id="connect-empty">{ tr(lang, "No connectors yet.") }</p>
             }
             <ul class="connectors" id="connectors">
-                { for view.connectors.iter().map(|c| connector(lang, c, &send)) }
+                { for view.connectors.iter().map(|c| connector(lang, c, rates.get(&c.name).copied(), &send)) }
             </ul>
             { files(lang, &view, &shown, &send) }
             if !view.tables.is_empty() {
@@ -144,8 +147,47 @@ pub fn connect_panel(props: &Props) -> Html {
     }
 }
 
-/// A connector: where its data comes from and goes, its state, its tasks, and its buttons.
-fn connector(lang: Lang, c: &ConnectorView, send: &Callback<Command>) -> Html {
+/// Each connector's records moved (all its tasks) when last sampled, and the rate since the
+/// sample before: the view's throughput.
+#[derive(Default)]
+struct Samples {
+    at_ms: f64,
+    totals: BTreeMap<String, u64>,
+    rates: BTreeMap<String, f64>,
+}
+
+/// Samples move at most once in this long, so a render between refreshes keeps the last rate.
+const THROUGHPUT_SAMPLE_MS: f64 = 900.0;
+
+/// Records a second each connector moved, from the records its tasks count.
+fn throughput(
+    samples: &std::rc::Rc<std::cell::RefCell<Samples>>,
+    view: &ConnectView,
+) -> BTreeMap<String, f64> {
+    let mut samples = samples.borrow_mut();
+    let now = js_sys::Date::now();
+    let elapsed_ms = now - samples.at_ms;
+    if elapsed_ms >= THROUGHPUT_SAMPLE_MS {
+        let totals: BTreeMap<String, u64> = view
+            .connectors
+            .iter()
+            .map(|c| (c.name.clone(), c.tasks.iter().map(|t| t.records).sum()))
+            .collect();
+        let rates = totals
+            .iter()
+            .filter_map(|(name, total)| {
+                let before = samples.totals.get(name)?;
+                Some((name.clone(), total.saturating_sub(*before) as f64 * 1000.0 / elapsed_ms))
+            })
+            .collect();
+        *samples = Samples { at_ms: now, totals, rates };
+    }
+    samples.rates.clone()
+}
+
+/// A connector: where its data comes from and goes, its state, its throughput, its tasks, and
+/// its buttons.
+fn connector(lang: Lang, c: &ConnectorView, rate: Option<f64>, send: &Callback<Command>) -> Html {
     let topics = c.topics.join(", ");
     let file = c.file.clone().unwrap_or_else(|| tr(lang, "generated records").to_string());
     let flow = if c.kind == "sink" { format!("{topics} → {file}") } else { format!("{file} → {topics}") };
@@ -163,6 +205,9 @@ fn connector(lang: Lang, c: &ConnectorView, send: &Callback<Command>) -> Html {
                 <strong>{ &c.name }</strong>
                 <code class="connector-class">{ class }</code>
                 <span class={classes!("state", c.state.to_lowercase())}>{ &c.state }</span>
+                if let Some(rate) = rate {
+                    <span class="connector-rate">{ format!("{rate:.0} ") }{ tr(lang, "records/s") }</span>
+                }
             </div>
             <p class="connector-flow">{ flow }</p>
             if !c.transforms.is_empty() {
