@@ -87,14 +87,17 @@ impl MemoryFiles {
             if dir == CONNECT_FILES_DIR && check_path(name).is_ok() {
                 files.files.insert(name.clone(), bytes.clone());
             } else if dir == CONNECT_TABLES_DIR {
-                let mut count = 0;
-                for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                let (mut count, mut good_bytes) = (0, 0);
+                for line in bytes.split_inclusive(|b| *b == b'\n') {
                     let Ok(change) = serde_json::from_slice::<TableChange>(line) else { break };
                     // Only changes that were applied are logged: replayed in order, they apply.
                     let _ = files.tables.apply(name, &[change]);
                     count += 1;
+                    good_bytes += line.len();
                 }
-                logs.insert(name.clone(), (bytes.len(), count));
+                // The next change is appended after the last good line: a torn tail is cut off
+                // (an append at a position truncates the file there), not kept in front of it.
+                logs.insert(name.clone(), (good_bytes, count));
             }
         }
         files.persisted = Some(Persisted { journal, logs });
@@ -267,6 +270,18 @@ mod tests {
         let log = &stored[&(CONNECT_TABLES_DIR.to_string(), "bank.db".to_string())];
         let lines = log.iter().filter(|b| **b == b'\n').count();
         assert!(lines < 2 * 10 + TABLE_LOG_SLACK_CHANGES + 2, "the log was rewritten as rows: {lines} lines");
+        // A torn last line (a write cut short) is dropped, and what comes after it is kept.
+        let log = stored.get_mut(&(CONNECT_TABLES_DIR.to_string(), "bank.db".to_string())).unwrap();
+        log.extend_from_slice(b"{\"Write\":{\"table\":");
+        let torn_journal = Journal::default();
+        let mut torn = MemoryFiles::journaled(&stored, torn_journal.clone());
+        let cells = vec![("id".into(), SqlValue::Integer(99)), ("v".into(), SqlValue::Text("after".into()))];
+        torn.apply("bank.db", &[TableChange::Write { table: "t".into(), mode: WriteMode::Upsert, cells }])
+            .unwrap();
+        let mut after_tear = stored.clone();
+        crate::log::storage::apply_ops(&mut after_tear, torn_journal.lock().unwrap().drain(..));
+        let again = MemoryFiles::journaled(&after_tear, Journal::default());
+        assert_eq!(again.tables().row_count("bank.db"), 11, "the ten rows and the one after the tear");
         let mut reopened = MemoryFiles::journaled(&stored, Journal::default());
         assert_eq!(reopened.get("in/a.txt"), Some(&b"foo\nbar\n"[..]));
         assert_eq!(reopened.get("b.txt"), Some(&b"whole"[..]));

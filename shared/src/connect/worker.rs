@@ -748,9 +748,14 @@ impl Worker {
                 Some((path.to_string(), String::from_utf8_lossy(&bytes).into_owned(), from))
             }
         };
-        let mut tables = Vec::new();
+        // A database that cannot be read (a file there that is not SQLite) is a problem shown,
+        // not the whole view refused.
+        let (mut tables, mut problems) = (Vec::new(), self.problems.clone());
         for database in self.databases() {
-            tables.extend(self.files.show(&database)?);
+            match self.files.show(&database) {
+                Ok(shown) => tables.extend(shown),
+                Err(e) => problems.push(format!("{database}: {e}")),
+            }
         }
         Ok(crate::api::ConnectView {
             worker_id: self.worker_id.clone(),
@@ -758,7 +763,7 @@ impl Worker {
             files,
             shown,
             tables,
-            problems: self.problems.clone(),
+            problems,
         })
     }
 
