@@ -1,7 +1,7 @@
 //! `kite connect`: Kite Connect's REST API from the command line, against a running `kite
 //! serve` (over its websocket, the `connect` command): list, create from a Kafka properties file
 //! (`connect-file-source.properties`) or a JSON body, status, pause, resume, restart, delete;
-//! and the JDBC sinks' tables.
+//! the JDBC sinks' tables and the AvroConverters' schema registry subjects.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -36,6 +36,9 @@ pub(crate) enum ConnectCommand {
     /// The tables the JDBC sinks write: each table's columns (key columns marked `*`), its
     /// first rows by key and how many it holds.
     Tables,
+    /// The schema registry's subjects the AvroConverter connectors write and read: each one's
+    /// latest version, its id and the schema.
+    Schemas,
 }
 
 pub(crate) fn connect(
@@ -59,6 +62,7 @@ pub(crate) fn connect(
         }
         ConnectCommand::Delete { name } => ("DELETE", format!("/connectors/{}", escape(name)), None),
         ConnectCommand::Tables => return tables(server, out),
+        ConnectCommand::Schemas => return schemas(server, out),
     };
     let mut connection = ApiClient::connect(&server.server)?;
     let (status, body) = match connection.request(Command::Connect { method: method.into(), path, body })? {
@@ -78,13 +82,35 @@ pub(crate) fn connect(
     }
 }
 
+/// The Connect view, as the UI asks for it.
+fn describe(server: &ServerArg) -> Result<kite_shared::api::ConnectView, String> {
+    let mut connection = ApiClient::connect(&server.server)?;
+    match connection.request(Command::DescribeConnect { file: None })? {
+        Reply::ConnectDescribed(view) => Ok(view),
+        other => Err(kafka_error(other)),
+    }
+}
+
+/// `kite connect schemas`: each subject, its version and id, then its schema indented.
+fn schemas(server: &ServerArg, out: &mut impl Write) -> Result<(), String> {
+    let view = describe(server)?;
+    let io = |e: std::io::Error| e.to_string();
+    if view.schemas.is_empty() {
+        return writeln!(out, "no schemas: no AvroConverter has registered any").map_err(io);
+    }
+    for subject in view.schemas {
+        writeln!(out, "{} version {} id {}", subject.subject, subject.version, subject.id).map_err(io)?;
+        let schema = serde_json::from_str::<serde_json::Value>(&subject.schema)
+            .and_then(|v| serde_json::to_string_pretty(&v))
+            .unwrap_or(subject.schema);
+        writeln!(out, "{schema}").map_err(io)?;
+    }
+    Ok(())
+}
+
 /// `kite connect tables`: each table as a text grid, NULL as `NULL`.
 fn tables(server: &ServerArg, out: &mut impl Write) -> Result<(), String> {
-    let mut connection = ApiClient::connect(&server.server)?;
-    let view = match connection.request(Command::DescribeConnect { file: None })? {
-        Reply::ConnectDescribed(view) => view,
-        other => return Err(kafka_error(other)),
-    };
+    let view = describe(server)?;
     let io = |e: std::io::Error| e.to_string();
     if view.tables.is_empty() {
         return writeln!(out, "no tables: no JDBC sink has written any").map_err(io);

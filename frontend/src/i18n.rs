@@ -305,6 +305,13 @@ fn korean_quorum(text: &str) -> Option<&'static str> {
         "Keep users in a table (datagen → JDBC sink, upsert by key)" => {
             "users를 테이블로 유지 (datagen → JDBC sink, key로 upsert)"
         }
+        "Write orders as Avro (schema registry)" => "orders를 Avro로 쓰기 (schema registry)",
+        "Schema registry" => "Schema registry",
+        "AvroConverter registers a value's schema once, under the subject <topic>-value, and writes before each record only a zero byte and the schema's id (5 bytes): a reader finds the schema by that id." => {
+            "AvroConverter는 값의 schema를 <topic>-value subject에 한 번만 등록하고, 레코드마다 앞에 0 바이트와 schema id(모두 5바이트)만 붙여 씁니다. 읽는 쪽은 그 id로 schema를 찾습니다."
+        }
+        "version {} · id {}" => "버전 {} · id {}",
+        "Converters: key {}, value {}" => "converter: key {}, value {}",
         "Tables" => "테이블",
         "Add a file from this computer" => "이 컴퓨터의 파일 추가",
         "Download" => "내려받기",

@@ -3,7 +3,8 @@
 //! would (record batches of the same size, acks=all); FileStreamSink writing 100,000 records of
 //! a topic to a file, beside a consumer reading them and keeping their values; the JDBC sink
 //! upserting 100,000 keyed JSON records into 10,000 rows of a table in memory, beside
-//! FileStreamSink writing the same records to a file. A three-broker
+//! FileStreamSink writing the same records to a file; the file source and sink again with the
+//! AvroConverter on the values, beside their StringConverter rows. A three-broker
 //! in-memory cluster each time, StringConverter both ways; the worker's own clock is ticked as
 //! fast as it goes (wall time is the work). `cargo xtask bench` runs it.
 
@@ -144,6 +145,63 @@ mod benches {
             });
             black_box(cluster)
         });
+    }
+
+    const AVRO: &str = "io.confluent.connect.avro.AvroConverter";
+
+    /// A connector's config with values through the AvroConverter (keys none: the lines have
+    /// no key).
+    fn avro(mut config: serde_json::Value) -> serde_json::Value {
+        config["value.converter"] = AVRO.into();
+        config["value.converter.schema.registry.url"] = "http://registry".into();
+        config["key.converter"] = STRING.into();
+        config
+    }
+
+    /// The same source as `file_source_100k_lines`, each value an Avro string in the registry's
+    /// framing (its baseline: that row, StringConverter).
+    #[divan::bench(sample_count = 5, sample_size = 1)]
+    fn avro_file_source_100k_lines(bencher: Bencher) {
+        bencher.counter(ItemsCount::new(LINES)).with_inputs(with_file).bench_local_values(|mut cluster| {
+            let source = serde_json::json!({"name": "src", "config": avro(serde_json::json!({
+                "connector.class": "FileStreamSource", "file": "lines.txt", "topic": "lines"}))});
+            rest(&mut cluster, NOW_MS, source);
+            tick_until(&mut cluster, NOW_MS, |c, _| {
+                c.connect_worker().counts("src", 0).records == LINES as u64
+            });
+            black_box(cluster)
+        });
+    }
+
+    /// `lines` written by the AvroConverter (a source run to its end, not timed).
+    fn with_avro_topic() -> Cluster {
+        let mut cluster = with_file();
+        let source = serde_json::json!({"name": "src", "config": avro(serde_json::json!({
+            "connector.class": "FileStreamSource", "file": "lines.txt", "topic": "lines"}))});
+        rest(&mut cluster, NOW_MS, source);
+        let now_ms = tick_until(&mut cluster, NOW_MS, |c, _| {
+            c.connect_worker().counts("src", 0).records == LINES as u64
+        });
+        let delete = Command::Connect { method: "DELETE".into(), path: "/connectors/src".into(), body: None };
+        assert!(matches!(cluster.handle(now_ms, delete), Reply::Connect { status: 204, .. }));
+        cluster
+    }
+
+    /// The same sink as `file_sink_100k_records`, each record's schema found by its id and its
+    /// datum decoded (its baseline: that row, StringConverter).
+    #[divan::bench(sample_count = 5, sample_size = 1)]
+    fn avro_file_sink_100k_records(bencher: Bencher) {
+        bencher.counter(ItemsCount::new(LINES)).with_inputs(with_avro_topic).bench_local_values(
+            |mut cluster| {
+                let sink = serde_json::json!({"name": "out", "config": avro(serde_json::json!({
+                "connector.class": "FileStreamSink", "file": "out.txt", "topics": "lines"}))});
+                rest(&mut cluster, NOW_MS, sink);
+                tick_until(&mut cluster, NOW_MS, |c, _| {
+                    c.connect_worker().counts("out", 0).records == LINES as u64
+                });
+                black_box(cluster)
+            },
+        );
     }
 
     /// Distinct keys among the JDBC sink's records: each key's row is upserted ten times.

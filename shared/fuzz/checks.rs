@@ -508,14 +508,20 @@ pub(crate) mod connect_request {
         let (key, value) = text.split_once('\n').unwrap_or((text, ""));
         let _ = ConfigRecord::parse(key, Some(value));
         let _ = parse_offset_key(key);
+        // The Avro converter reads with a registry holding a record schema (id 1), so framed
+        // input reaches the datum reader, and writes back through the same registry.
+        let mut registry = kite_shared::schema_registry::SchemaRegistry::new();
+        let record = r#"{"type":"record","name":"r","fields":[{"name":"a","type":["null","string"]}]}"#;
+        let _ = registry.register("t-value", record);
         for converter in [
             Converter::String,
             Converter::ByteArray,
             Converter::Json { schemas_enable: true },
             Converter::Json { schemas_enable: false },
+            Converter::Avro { auto_register: true },
         ] {
-            if let Ok(data) = converter.deserialize(Some(data)) {
-                let _ = converter.serialize(&data);
+            if let Ok(data) = converter.deserialize(Some(data), "t", &registry) {
+                let _ = converter.serialize(&data, ("t", false), &mut registry);
             }
         }
         let config: BTreeMap<String, String> = text

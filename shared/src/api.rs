@@ -1321,6 +1321,23 @@ pub struct ConnectView {
     /// Records of the internal topics that did not parse when the worker read them back.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
+    /// The schema registry's subjects the AvroConverter connectors write and read (the latest
+    /// version of each), the first `MAX_CONNECT_SCHEMAS_SHOWN`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schemas: Vec<SubjectView>,
+}
+
+/// A schema registry subject's latest version, as the Connect view shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectView {
+    /// The subject (`<topic>-key`, `<topic>-value`).
+    pub subject: String,
+    /// Its latest version, from 1.
+    pub version: u32,
+    /// That schema's global id, the one in each record's framing.
+    pub id: i32,
+    /// The schema, as JSON text.
+    pub schema: String,
 }
 
 /// A table a JDBC sink writes, as the table viewer shows it.
@@ -1361,6 +1378,9 @@ pub struct ConnectorView {
     /// `transforms`' aliases, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transforms: Vec<String>,
+    /// Its key and value converters' classes, as its config names them or the worker's default.
+    #[serde(default)]
+    pub converters: (String, String),
     /// Its tasks.
     pub tasks: Vec<ConnectTaskView>,
 }

@@ -25,10 +25,21 @@ use crate::limits::{MAX_AVRO_DATUM_DEPTH_LEVELS, MAX_AVRO_DATUM_VALUES};
 /// be read.
 pub fn encode_json(schema: &Schema, text: &str) -> Result<Vec<u8>, String> {
     let json: Json = serde_json::from_str(text).map_err(|e| format!("{text:?} is not JSON: {e}"))?;
+    write_datum(schema, &json, text)
+}
+
+/// Encodes a JSON value as an Avro binary datum of `schema`, as [`encode_json`] encodes its text
+/// (what Kite Connect's AvroConverter writes).
+pub fn encode_value(schema: &Schema, json: &Json) -> Result<Vec<u8>, String> {
+    write_datum(schema, json, &brief(json))
+}
+
+/// `json` as a datum of `schema`, read back before it is handed out; errors name it as `shown`.
+fn write_datum(schema: &Schema, json: &Json, shown: &str) -> Result<Vec<u8>, String> {
     let resolved = ResolvedSchema::try_from(schema).map_err(|e| format!("unusable schema: {e}"))?;
     let mut writer = DatumWriter { out: Vec::new(), names: resolved.get_names(), values: 0 };
-    writer.value(schema, None, &json, 0).map_err(|e| format!("{text} does not fit the schema: {e}"))?;
-    read_json(schema, &writer.out).map_err(|e| format!("cannot encode {text}: {e}"))?;
+    writer.value(schema, None, json, 0).map_err(|e| format!("{shown} does not fit the schema: {e}"))?;
+    decode_to_value(schema, &writer.out).map_err(|e| format!("cannot encode {shown}: {e}"))?;
     Ok(writer.out)
 }
 
@@ -343,7 +354,7 @@ fn brief(json: &Json) -> String {
 /// The JSON form is apache-avro's (`serde_json::Value::try_from(avro Value)`): a union shows its
 /// branch's value, an enum its symbol, bytes and fixed as arrays of numbers, a uuid as text.
 pub fn decode_to_json(schema: &Schema, datum: &[u8]) -> Result<String, String> {
-    read_json(schema, datum).map(|json| json.to_string())
+    decode_to_value(schema, datum).map(|json| json.to_string())
 }
 
 /// Reads `datum` into its JSON form, refusing it when it nests deeper than
@@ -351,7 +362,7 @@ pub fn decode_to_json(schema: &Schema, datum: &[u8]) -> Result<String, String> {
 /// or leaves bytes over. Kite reads datums itself rather than with apache-avro's reader: that one
 /// recurses without a limit, in frames of ~33 KB in a debug build, and a 50 KB datum of a
 /// recursive schema crashed every process that read it (a fetch, a live tail, the browser).
-fn read_json(schema: &Schema, datum: &[u8]) -> Result<serde_json::Value, String> {
+pub fn decode_to_value(schema: &Schema, datum: &[u8]) -> Result<Json, String> {
     let resolved = ResolvedSchema::try_from(schema).map_err(|e| format!("unusable schema: {e}"))?;
     let mut reader = DatumReader { rest: datum, names: resolved.get_names(), values: 0 };
     let json = reader.value(schema, None, 0).map_err(|e| format!("bad Avro datum: {e}"))?;

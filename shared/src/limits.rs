@@ -238,3 +238,6 @@ pub const MAX_CONNECT_TABLE_ROWS_SHOWN: usize = 50;
 
 /// Tables of one database `describe_connect` shows.
 pub const MAX_CONNECT_TABLES_SHOWN: usize = 16;
+
+/// Schema registry subjects `describe_connect` shows (the AvroConverter connectors' topics').
+pub const MAX_CONNECT_SCHEMAS_SHOWN: usize = 16;

@@ -77,15 +77,7 @@ impl SchemaRegistry {
     /// Registers `schema_text` under `subject` (`POST /subjects/{subject}/versions`). The same schema
     /// again returns its existing version; a new one must pass the BACKWARD check against the latest.
     pub fn register(&mut self, subject: &str, schema_text: &str) -> Result<Registered, RegistryError> {
-        if schema_text.len() > MAX_SCHEMA_TEXT_BYTES {
-            return Err(RegistryError::InvalidSchema(format!(
-                "schema of {} bytes exceeds {MAX_SCHEMA_TEXT_BYTES} bytes",
-                schema_text.len()
-            )));
-        }
-        let schema =
-            Schema::parse_str(schema_text).map_err(|e| RegistryError::InvalidSchema(e.to_string()))?;
-        let canonical = schema.canonical_form();
+        let (schema, canonical) = parse(schema_text)?;
         let versions = self.subjects.get(subject).cloned().unwrap_or_default();
         if let Some(position) = versions.iter().position(|&id| self.schemas[id as usize - 1].1 == canonical) {
             return Ok(Registered { id: versions[position], version: position as u32 + 1 });
@@ -117,6 +109,13 @@ impl SchemaRegistry {
         Ok(Registered { id, version: versions.len() as u32 })
     }
 
+    /// The id of `schema_text` when it is one of `subject`'s versions (`POST /subjects/{subject}`,
+    /// what a serializer with `auto.register.schemas=false` asks); `None` is Confluent's 40403.
+    pub fn id_of(&self, subject: &str, schema_text: &str) -> Result<Option<i32>, RegistryError> {
+        let (_, canonical) = parse(schema_text)?;
+        Ok(self.versions(subject).iter().copied().find(|&id| self.schemas[id as usize - 1].1 == canonical))
+    }
+
     /// The latest schema of `subject` and its id.
     pub fn latest(&self, subject: &str) -> Option<(i32, &Schema)> {
         let &id = self.subjects.get(subject)?.last()?;
@@ -134,6 +133,19 @@ impl SchemaRegistry {
     }
 }
 
+/// A schema's text parsed, with its canonical form (what makes two texts the same schema).
+fn parse(schema_text: &str) -> Result<(Schema, String), RegistryError> {
+    if schema_text.len() > MAX_SCHEMA_TEXT_BYTES {
+        return Err(RegistryError::InvalidSchema(format!(
+            "schema of {} bytes exceeds {MAX_SCHEMA_TEXT_BYTES} bytes",
+            schema_text.len()
+        )));
+    }
+    let schema = Schema::parse_str(schema_text).map_err(|e| RegistryError::InvalidSchema(e.to_string()))?;
+    let canonical = schema.canonical_form();
+    Ok((schema, canonical))
+}
+
 /// Confluent's framing: magic byte 0, the schema id, then `payload`.
 pub fn encode_framed(schema_id: i32, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(FRAME_HEADER_BYTES + payload.len());
@@ -145,11 +157,15 @@ pub fn encode_framed(schema_id: i32, payload: &[u8]) -> Vec<u8> {
 
 /// Splits framed bytes into the schema id and the payload.
 pub fn decode_framed(bytes: &[u8]) -> Result<(i32, &[u8]), String> {
+    // The magic byte first, as Confluent's deserializer reads it: plain text is "Unknown magic
+    // byte!" however short.
+    match bytes.first() {
+        Some(&MAGIC_BYTE) => {}
+        Some(other) => return Err(format!("Unknown magic byte! (found {other:#04x}, expected 0x00)")),
+        None => return Err("0 bytes is too short for the 5-byte schema registry header".to_string()),
+    }
     if bytes.len() < FRAME_HEADER_BYTES {
         return Err(format!("{} bytes is too short for the 5-byte schema registry header", bytes.len()));
-    }
-    if bytes[0] != MAGIC_BYTE {
-        return Err(format!("Unknown magic byte! (found {:#04x}, expected 0x00)", bytes[0]));
     }
     let id = i32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
     Ok((id, &bytes[FRAME_HEADER_BYTES..]))

@@ -5,6 +5,7 @@
 
 use kite_shared::api::{Command, Reply};
 use kite_shared::cluster::Cluster;
+use kite_shared::serializer::SerializerKind;
 
 const START_MS: i64 = 1_700_000_000_000;
 /// How often the host ticks the cluster (ms), as `kite serve` does.
@@ -62,6 +63,11 @@ impl Run {
 
     /// Every record of a topic, partition by partition, as `key => value`.
     fn topic(&mut self, topic: &str) -> Vec<String> {
+        self.topic_as(topic, Default::default())
+    }
+
+    /// Every record of a topic, its values read with `value_deserializer`.
+    fn topic_as(&mut self, topic: &str, value_deserializer: SerializerKind) -> Vec<String> {
         let partitions = self.cluster.topic_partition_count(topic).unwrap_or(0);
         let mut all = Vec::new();
         for partition in 0..partitions {
@@ -71,7 +77,7 @@ impl Run {
                 offset: 0,
                 max_records: 10_000,
                 key_deserializer: Default::default(),
-                value_deserializer: Default::default(),
+                value_deserializer,
                 isolation_level: Default::default(),
             };
             let Reply::Records { records, .. } = self.cluster.handle(self.now_ms, fetch) else {
@@ -114,12 +120,7 @@ impl Run {
     }
 
     /// Produces a record whose value `serializer` writes (a null key).
-    fn produce_with(
-        &mut self,
-        topic: &str,
-        value: &str,
-        serializer: kite_shared::serializer::SerializerKind,
-    ) {
+    fn produce_with(&mut self, topic: &str, value: &str, serializer: SerializerKind) {
         let produce = Command::Produce {
             topic: topic.into(),
             partition: None,
@@ -390,7 +391,7 @@ fn bad_records_go_to_the_dead_letter_queue_while_good_ones_flow() {
     run.wait(500);
     run.produce("mixed", "not JSON at all");
     // Not UTF-8 at all: the sink reads it again as bytes, and the queue gets them as they were.
-    run.produce_with("mixed", "ff fe 7b", kite_shared::serializer::SerializerKind::ByteArray);
+    run.produce_with("mixed", "ff fe 7b", SerializerKind::ByteArray);
     run.append("in.txt", "three\n");
     run.wait(500);
     let tolerant = r#"{"name":"tolerant","config":{"connector.class":"FileStreamSink","file":"out.txt","topics":"mixed","errors.tolerance":"all","errors.deadletterqueue.topic.name":"dlq-mixed","errors.deadletterqueue.context.headers.enable":"true"}}"#;
@@ -408,7 +409,7 @@ fn bad_records_go_to_the_dead_letter_queue_while_good_ones_flow() {
             offset: 1,
             max_records: 1,
             key_deserializer: Default::default(),
-            value_deserializer: kite_shared::serializer::SerializerKind::ByteArray,
+            value_deserializer: SerializerKind::ByteArray,
             isolation_level: Default::default(),
         },
     );
@@ -487,4 +488,71 @@ fn a_jdbc_sink_keeps_each_keys_latest_value_in_a_table() {
     run.rest("GET", "/connectors/no-create/status", None);
     run.rest("GET", "/connectors/no-deletes/status", None);
     run.check("jdbc_sink");
+}
+
+/// Confluent's AvroConverter on the cluster's schema registry: datagen's users written as Avro
+/// (the schema inferred and registered under `users-value`, each value framed with its id), read
+/// back by a JDBC sink into a table; a file's lines as Avro strings; a record that is not Avro
+/// sent to the dead-letter queue in Confluent's words; a schema the subject cannot take failing
+/// the source that would write it.
+#[test]
+fn the_avro_converter_writes_and_reads_through_the_schema_registry() {
+    let mut run = Run::new(1);
+    let avro = r#""value.converter":"io.confluent.connect.avro.AvroConverter","value.converter.schema.registry.url":"http://localhost:8081""#;
+    let users = format!(
+        r#"{{"name":"users-gen","config":{{"connector.class":"DatagenConnector","kafka.topic":"users","quickstart":"users","max.interval":"100","iterations":"4","key.converter":"org.apache.kafka.connect.storage.StringConverter",{avro}}}}}"#
+    );
+    run.rest("POST", "/connectors", Some(&users));
+    let table = format!(
+        r#"{{"name":"users-db","config":{{"connector.class":"JdbcSink","topics":"users","connection.url":"jdbc:sqlite:users.db","insert.mode":"upsert","pk.mode":"record_key","pk.fields":"userid","auto.create":"true","key.converter":"org.apache.kafka.connect.storage.StringConverter",{avro}}}}}"#
+    );
+    run.rest("POST", "/connectors", Some(&table));
+    run.rest("POST", "/connectors", Some(r#"{"name":"no-url","config":{"connector.class":"FileStreamSink","file":"x.txt","topics":"users","value.converter":"io.confluent.connect.avro.AvroConverter"}}"#));
+    run.wait(5_000);
+    run.note("users, read with KafkaAvroDeserializer:");
+    for line in run.topic_as("users", SerializerKind::Avro) {
+        run.trace += &format!("  {line}\n");
+    }
+    let registry = run.cluster.schema_registry();
+    assert_eq!(registry.versions("users-value"), &[1]);
+    let (id, schema) = registry.latest("users-value").unwrap();
+    run.trace += &format!("# users-value v1, id {id}: {}\n", serde_json::to_string(schema).unwrap());
+    run.note("users.db, by the sink that read them back:");
+    assert!(!run.show_tables().is_empty());
+
+    let lines = format!(
+        r#"{{"name":"lines","config":{{"connector.class":"FileStreamSource","file":"in.txt","topic":"lines",{avro}}}}}"#
+    );
+    run.rest("POST", "/connectors", Some(&lines));
+    run.append("in.txt", "foo\n");
+    run.wait(500);
+    run.produce("lines", "not Avro");
+    let dlq = format!(
+        r#"{{"name":"lines-out","config":{{"connector.class":"FileStreamSink","file":"out.txt","topics":"lines","errors.tolerance":"all","errors.deadletterqueue.topic.name":"dlq-lines","errors.deadletterqueue.context.headers.enable":"true",{avro}}}}}"#
+    );
+    run.rest("POST", "/connectors", Some(&dlq));
+    run.wait(5_000);
+    assert_eq!(run.file("out.txt"), "foo\n");
+    run.note("out.txt holds foo; dlq-lines:");
+    run.show_topic("dlq-lines");
+
+    // A subject holding a long cannot take a string (BACKWARD): the source fails, as Connect's does.
+    let register = Command::RegisterSchema { subject: "numbers-value".into(), schema: r#""long""#.into() };
+    assert!(matches!(run.cluster.handle(run.now_ms, register), Reply::SchemaRegistered { .. }));
+    let numbers = format!(
+        r#"{{"name":"numbers","config":{{"connector.class":"FileStreamSource","file":"in.txt","topic":"numbers",{avro}}}}}"#
+    );
+    run.rest("POST", "/connectors", Some(&numbers));
+    run.wait(1_000);
+    run.rest("GET", "/connectors/numbers/status", None);
+    let Reply::ConnectDescribed(view) =
+        run.cluster.handle(run.now_ms, Command::DescribeConnect { file: None })
+    else {
+        panic!("not described")
+    };
+    run.note("the Connect view's subjects:");
+    for subject in &view.schemas {
+        run.trace += &format!("  {} v{} id {}\n", subject.subject, subject.version, subject.id);
+    }
+    run.check("avro_converter");
 }

@@ -104,6 +104,73 @@ fn kafkas_connect_quickstart_runs_against_kite_serve_and_survives_a_restart() {
     assert!(status.contains(&format!("\"worker_id\":\"{}\"", server.addr)), "{status}");
 }
 
+/// Confluent's AvroConverter on a real `kite serve`: a file's lines written as Avro, the schema
+/// in the server's registry (`kite connect schemas`), the records read by `kite consume` with
+/// KafkaAvroDeserializer and by a sink with the same converter; after a restart the registry is
+/// still there and a new line reaches the sink.
+#[test]
+fn the_avro_converter_writes_through_the_servers_schema_registry() {
+    let dir = TempDir::new("connect-avro");
+    let files = dir.path().join("connect-files");
+    std::fs::create_dir_all(&files).unwrap();
+    std::fs::write(files.join("in.txt"), "hello\nworld\n").unwrap();
+    let mut server = KiteServer::start_with(dir.path(), &["--brokers", "1"]);
+    let avro = r#""value.converter":"io.confluent.connect.avro.AvroConverter","value.converter.schema.registry.url":"http://localhost:8081""#;
+    let source = format!(
+        r#"{{"name":"in","config":{{"connector.class":"FileStreamSource","file":"in.txt","topic":"lines",{avro}}}}}"#
+    );
+    let sink = format!(
+        r#"{{"name":"out","config":{{"connector.class":"FileStreamSink","file":"out.txt","topics":"lines",{avro}}}}}"#
+    );
+    for body in [&source, &sink] {
+        let (code, body) = post_json(server.addr, "/connect/connectors", body);
+        assert_eq!(code, 201, "{body}");
+    }
+    wait_for_file(&files.join("out.txt"), "hello\nworld\n");
+    assert_eq!(kite(&server, &["connect", "schemas"]), "lines-value version 1 id 1\n\"string\"\n");
+    let read = kite(
+        &server,
+        &[
+            "consume",
+            "lines",
+            "--from-beginning",
+            "--max-messages",
+            "2",
+            "--value-deserializer",
+            "KafkaAvroDeserializer",
+        ],
+    );
+    assert_eq!(read, "\"hello\"\n\"world\"\n", "the registry's framing, read back as Avro");
+    let raw = kite(
+        &server,
+        &[
+            "consume",
+            "lines",
+            "--from-beginning",
+            "--max-messages",
+            "1",
+            "--value-deserializer",
+            "ByteArrayDeserializer",
+        ],
+    );
+    assert_eq!(raw, "00 00 00 00 01 0a 68 65 6c 6c 6f\n", "magic byte, schema id 1, the datum");
+
+    server.terminate();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(files.join("in.txt"))
+        .unwrap()
+        .write_all(b"again\n")
+        .unwrap();
+    let server = KiteServer::start_with(dir.path(), &["--brokers", "1"]);
+    let deadline = Instant::now() + DELIVERY_DEADLINE;
+    while !std::fs::read_to_string(files.join("out.txt")).unwrap_or_default().ends_with("again\n") {
+        assert!(Instant::now() < deadline, "the line appended after the restart never reached the sink");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(kite(&server, &["connect", "schemas"]), "lines-value version 1 id 1\n\"string\"\n");
+}
+
 /// A topic into a table on a real `kite serve`: records produced by the CLI, the JDBC sink
 /// upserting them by key into a real SQLite file in the connect directory (read here as
 /// `sqlite3` would read it), and `kite connect tables` showing the same rows.
@@ -180,8 +247,8 @@ async fn press(client: &fantoccini::Client, css: &str) -> Result<(), String> {
 /// The Connect view runs Kafka's quickstart with one click, in the tab (files in memory) and on
 /// `kite serve` (files in its connect directory), shows both connectors running and the sink's
 /// file and a JDBC sink's table; the tab's connectors, files and tables come back after a reload,
-/// a file is uploaded and offered for download; in Korean on a phone the view does not scroll
-/// sideways.
+/// a file is uploaded and offered for download; orders written by the AvroConverter show their
+/// schema registry subject; in Korean on a phone the view does not scroll sideways.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_connect_view_runs_the_quickstart_in_the_tab_and_on_the_server() {
     let data = TempDir::new("connect-view");
@@ -222,6 +289,18 @@ async fn the_connect_view_runs_the_quickstart_in_the_tab_and_on_the_server() {
                 client.execute("document.querySelector('#connect-tables').scrollIntoView(); return true;", vec![]).await.map_err(|e| e.to_string())?;
                 screenshot(&client, "connect-table-en").await?;
             }
+            // Orders through Confluent's AvroConverter: the schema registry's subject appears,
+            // and the connector says which converters it uses.
+            press(&client, "#connect-avro").await?;
+            wait_for(&client, "#connect-schemas .subject[data-subject='orders-avro-value']").await?;
+            let schema = text_of(&client, "#connect-schemas .subject[data-subject='orders-avro-value'] .schema-text").await?;
+            assert!(schema.contains("\"ConnectDefault\"") && schema.contains("\"orderid\""), "{schema}");
+            let converters = text_of(&client, "#connectors .connector[data-name='datagen-orders-avro'] .connector-converters").await?;
+            assert_eq!(converters, "Converters: key StringConverter, value AvroConverter");
+            if engine == "kite serve" {
+                client.execute("document.querySelector('#connect-schemas').scrollIntoView(); return true;", vec![]).await.map_err(|e| e.to_string())?;
+                screenshot(&client, "connect-avro-en").await?;
+            }
             if engine == "kite serve" {
                 assert_eq!(std::fs::read_to_string(&sink_file).unwrap_or_default(), "foo\nbar\n", "the server's own file");
                 client.execute("document.querySelector('#connect').scrollIntoView(); return true;", vec![]).await.map_err(|e| e.to_string())?;
@@ -257,8 +336,13 @@ async fn the_connect_view_runs_the_quickstart_in_the_tab_and_on_the_server() {
         // fills again.
         let caption = "return ((document.querySelector(\"#connect-tables .sql-table[data-table='users'] caption\") || {}).textContent || '').endsWith('행')";
         until(&client, caption, serde_json::json!(true)).await?;
+        // The tab's schema registry came back with its cluster.
+        wait_for(&client, "#connect-schemas .subject[data-subject='orders-avro-value']").await?;
+        assert_eq!(text_of(&client, "#connect-schemas h3").await?, "Schema registry");
         let (overflow, widest) = horizontal_overflow(&client).await?;
         assert!(overflow <= 0, "the Korean page on a phone scrolls sideways: {widest}");
+        client.execute("document.querySelector('#connect-schemas').scrollIntoView(); return true;", vec![]).await.map_err(|e| e.to_string())?;
+        screenshot(&client, "connect-avro-ko-phone").await?;
         client.execute("document.querySelector('#connect').scrollIntoView(); return true;", vec![]).await.map_err(|e| e.to_string())?;
         screenshot(&client, "connect-ko-phone").await?;
         client.execute("document.querySelector('#connect-tables').scrollIntoView(); return true;", vec![]).await.map_err(|e| e.to_string())?;

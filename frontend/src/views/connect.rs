@@ -61,6 +61,21 @@ fn datagen_orders() -> Command {
     )
 }
 
+/// A datagen source of orders written by Confluent's AvroConverter: the value's schema goes to
+/// the schema registry under `orders-avro-value`, each record carries only its id.
+fn datagen_orders_avro() -> Command {
+    rest(
+        "POST",
+        "/connectors".into(),
+        Some(json!({"name": "datagen-orders-avro", "config": {
+        "connector.class": "DatagenConnector", "kafka.topic": "orders-avro", "quickstart": "orders",
+        "max.interval": "1000", "iterations": "-1",
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "io.confluent.connect.avro.AvroConverter",
+        "value.converter.schema.registry.url": "http://localhost:8081"}})),
+    )
+}
+
 /// A datagen source of users (nine user ids) and a JDBC sink upserting them by key into
 /// users.db: the records keep coming, the table keeps one row a user — a KTable.
 fn users_table() -> Vec<Command> {
@@ -118,6 +133,10 @@ pub fn connect_panel(props: &Props) -> Html {
         let send = send.clone();
         Callback::from(move |_: MouseEvent| users_table().into_iter().for_each(|c| send.emit(c)))
     };
+    let avro = {
+        let send = send.clone();
+        Callback::from(move |_: MouseEvent| send.emit(datagen_orders_avro()))
+    };
     let view = props.connect.clone().unwrap_or_default();
     let rates = throughput(&use_mut_ref(Samples::default), &view);
     html! {
@@ -128,6 +147,7 @@ pub fn connect_panel(props: &Props) -> Html {
                 <button id="connect-quickstart" disabled={!props.ready} onclick={start}>{ tr(lang, "Run Kafka's quickstart (file → topic → file)") }</button>
                 <button id="connect-datagen" disabled={!props.ready} onclick={datagen}>{ tr(lang, "Add a datagen source of orders") }</button>
                 <button id="connect-table" disabled={!props.ready} onclick={table}>{ tr(lang, "Keep users in a table (datagen → JDBC sink, upsert by key)") }</button>
+                <button id="connect-avro" disabled={!props.ready} onclick={avro}>{ tr(lang, "Write orders as Avro (schema registry)") }</button>
             </div>
             if view.connectors.is_empty() {
                 <p class="hint" id="connect-empty">{ tr(lang, "No connectors yet.") }</p>
@@ -141,6 +161,20 @@ pub fn connect_panel(props: &Props) -> Html {
                     <h3>{ tr(lang, "Tables") }</h3>
                     <p class="hint">{ tr(lang, "A JDBC sink with pk.mode=record_key keeps one row a key, its latest value: a topic read by key is a table (a KTable). A tombstone deletes the row.") }</p>
                     { for view.tables.iter().map(|t| table_view(lang, t)) }
+                </div>
+            }
+            if !view.schemas.is_empty() {
+                <div class="connect-schemas" id="connect-schemas">
+                    <h3>{ tr(lang, "Schema registry") }</h3>
+                    <p class="hint">{ tr(lang, "AvroConverter registers a value's schema once, under the subject <topic>-value, and writes before each record only a zero byte and the schema's id (5 bytes): a reader finds the schema by that id.") }</p>
+                    <ul class="subjects">
+                        { for view.schemas.iter().map(|s| html! {
+                            <li class="subject" data-subject={s.subject.clone()}>
+                                <strong>{ &s.subject }</strong>{ " " }{ trf(lang, "version {} · id {}", &[&s.version, &s.id]) }
+                                <pre class="schema-text">{ pretty(&s.schema) }</pre>
+                            </li>
+                        }) }
+                    </ul>
                 </div>
             }
         </section>
@@ -191,7 +225,7 @@ fn connector(lang: Lang, c: &ConnectorView, rate: Option<f64>, send: &Callback<C
     let topics = c.topics.join(", ");
     let file = c.file.clone().unwrap_or_else(|| tr(lang, "generated records").to_string());
     let flow = if c.kind == "sink" { format!("{topics} → {file}") } else { format!("{file} → {topics}") };
-    let class = c.class.rsplit('.').next().unwrap_or(&c.class).to_string();
+    let class = short(&c.class);
     let button = |id: &str, label: &'static str, method: &'static str, tail: &'static str| {
         let (send, name) = (send.clone(), c.name.clone());
         let onclick =
@@ -210,6 +244,9 @@ fn connector(lang: Lang, c: &ConnectorView, rate: Option<f64>, send: &Callback<C
                 }
             </div>
             <p class="connector-flow">{ flow }</p>
+            if c.converters.1 != DEFAULT_CONVERTER || c.converters.0 != DEFAULT_CONVERTER {
+                <p class="hint connector-converters">{ trf(lang, "Converters: key {}, value {}", &[&short(&c.converters.0), &short(&c.converters.1)]) }</p>
+            }
             if !c.transforms.is_empty() {
                 <p class="hint">{ trf(lang, "Transforms: {}", &[&c.transforms.join(" → ")]) }</p>
             }
@@ -235,6 +272,21 @@ fn connector(lang: Lang, c: &ConnectorView, rate: Option<f64>, send: &Callback<C
             </div>
         </li>
     }
+}
+
+/// The worker's default converter (Kafka's `connect-distributed.properties`): not worth a line.
+const DEFAULT_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
+
+/// A class's short name (`AvroConverter`).
+fn short(class: &str) -> String {
+    class.rsplit('.').next().unwrap_or(class).to_string()
+}
+
+/// A schema's JSON, indented to be read; as it came when it is not JSON.
+fn pretty(schema: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(schema)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or_else(|_| schema.to_string())
 }
 
 /// The connect directory's files: each to show, the shown one's end, and a line to add.

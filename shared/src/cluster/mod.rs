@@ -762,13 +762,49 @@ impl Cluster {
         }
     }
 
+    /// The cluster's schema registry, as clients inside the engine read it (Kite Connect's
+    /// AvroConverter); registrations go through [`Command::RegisterSchema`], which keeps them.
+    pub fn schema_registry(&self) -> &SchemaRegistry {
+        &self.schema_registry
+    }
+
     /// How many partitions a topic has; `None` when there is no such topic.
     pub fn topic_partition_count(&self, name: &str) -> Option<i32> {
         self.topics.get(name).map(|t| t.partitions)
     }
 
     fn describe_connect(&mut self, file: Option<&str>) -> Result<Reply, KafkaError> {
-        self.connect_worker().describe(file).map(Reply::ConnectDescribed).map_err(connect_refused)
+        let mut view = self.connect_worker().describe(file).map_err(connect_refused)?;
+        view.schemas = self.connect_subjects(&view.connectors);
+        Ok(Reply::ConnectDescribed(view))
+    }
+
+    /// The registry subjects the connectors' AvroConverters write and read: each topic's
+    /// `-key` and `-value` subject that holds a schema, its latest version.
+    fn connect_subjects(&self, connectors: &[crate::api::ConnectorView]) -> Vec<crate::api::SubjectView> {
+        use crate::connect::converter::AVRO_CONVERTER;
+        let mut subjects = std::collections::BTreeSet::new();
+        for connector in connectors {
+            let (key, value) = &connector.converters;
+            for topic in &connector.topics {
+                if key == AVRO_CONVERTER {
+                    subjects.insert(format!("{topic}-key"));
+                }
+                if value == AVRO_CONVERTER {
+                    subjects.insert(format!("{topic}-value"));
+                }
+            }
+        }
+        subjects
+            .into_iter()
+            .filter_map(|subject| {
+                let (id, schema) = self.schema_registry.latest(&subject)?;
+                let version = self.schema_registry.versions(&subject).len() as u32;
+                let schema = serde_json::to_string(schema).ok()?;
+                Some(crate::api::SubjectView { subject, version, id, schema })
+            })
+            .take(crate::limits::MAX_CONNECT_SCHEMAS_SHOWN)
+            .collect()
     }
 
     fn write_connect_file(&mut self, path: &str, text: &str, append: bool) -> Result<Reply, KafkaError> {

@@ -2,6 +2,7 @@
 //! cluster, connectors split into tasks, Kafka Connect's internal topics and REST API, the
 //! converters, the file connectors, datagen and the JDBC sink. docs/connect.md.
 
+pub mod avro_data;
 pub mod converter;
 pub mod datagen;
 pub mod file_stream;

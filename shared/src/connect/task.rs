@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::converter::{Converter, Data};
+use super::converter::{Converter, Data, Registry};
 use super::datagen;
 use super::file_stream::{self, Lines};
 use super::files::ConnectFiles;
@@ -236,6 +236,7 @@ fn send(ctx: &mut Ctx<'_>, records: Vec<(Data, Data)>) -> Result<Moved, String> 
     let config = ctx.config;
     let mut moved = Moved::default();
     let mut by_topic: BTreeMap<String, Vec<BatchRecord>> = BTreeMap::new();
+    let mut registry = ClusterRegistry::new(ctx.cluster, ctx.now_ms);
     for (key, value) in records {
         let record = ConnectRecord {
             topic: config.topic.clone().unwrap_or_default(),
@@ -246,7 +247,7 @@ fn send(ctx: &mut Ctx<'_>, records: Vec<(Data, Data)>) -> Result<Moved, String> 
             value,
             headers: Vec::new(),
         };
-        match to_batch_record(config, record) {
+        match to_batch_record(config, record, &mut registry) {
             Ok(Some((topic, record))) => by_topic.entry(topic).or_default().push(record),
             Ok(None) => moved.filtered += 1,
             Err(_) if config.tolerate_all => moved.skipped += 1,
@@ -268,20 +269,63 @@ fn send(ctx: &mut Ctx<'_>, records: Vec<(Data, Data)>) -> Result<Moved, String> 
 fn to_batch_record(
     config: &ConnectorConfig,
     record: ConnectRecord,
+    registry: &mut ClusterRegistry<'_>,
 ) -> Result<Option<(String, BatchRecord)>, Failure> {
     let Some(record) = config.transforms.apply(record).map_err(Failure::transforming)? else {
         return Ok(None);
     };
+    let topic = record.topic.as_str();
     let key = config
         .key_converter
-        .serialize(&record.key)
+        .serialize(&record.key, (topic, true), registry)
         .map_err(|e| Failure::converting("KEY_CONVERTER", config.key_converter, e))?;
     let value = config
         .value_converter
-        .serialize(&record.value)
+        .serialize(&record.value, (topic, false), registry)
         .map_err(|e| Failure::converting("VALUE_CONVERTER", config.value_converter, e))?;
     let headers = record.headers.into_iter().map(|(key, value)| Header { key, value }).collect();
     Ok(Some((record.topic, BatchRecord { key, value, headers, ..BatchRecord::default() })))
+}
+
+/// The cluster's schema registry as the converters' client: a registration goes through the
+/// cluster (so it is kept like any other), and the ids it gave are remembered for the poll, as
+/// Confluent's client caches them, so a poll of a thousand records registers once.
+struct ClusterRegistry<'a> {
+    cluster: &'a mut Cluster,
+    now_ms: i64,
+    known: Vec<(String, String, i32)>,
+}
+
+impl<'a> ClusterRegistry<'a> {
+    fn new(cluster: &'a mut Cluster, now_ms: i64) -> Self {
+        ClusterRegistry { cluster, now_ms, known: Vec::new() }
+    }
+}
+
+impl Registry for ClusterRegistry<'_> {
+    fn schema_id(&mut self, subject: &str, schema: &str, register: bool) -> Result<i32, String> {
+        if let Some((_, _, id)) = self.known.iter().find(|(s, t, _)| s == subject && t == schema) {
+            return Ok(*id);
+        }
+        let id = if register {
+            let command =
+                Command::RegisterSchema { subject: subject.to_string(), schema: schema.to_string() };
+            match self.cluster.handle(self.now_ms, command) {
+                Reply::SchemaRegistered { id, .. } => id,
+                Reply::Error(e) => return Err(e.message),
+                other => return Err(format!("the registry answered {other:?}")),
+            }
+        } else {
+            let found = self.cluster.schema_registry().id_of(subject, schema).map_err(|e| e.to_string())?;
+            found.ok_or("Schema not found; error code: 40403")?
+        };
+        self.known.push((subject.to_string(), schema.to_string(), id));
+        Ok(id)
+    }
+
+    fn schema(&self, id: i32) -> Option<&apache_avro::Schema> {
+        self.cluster.schema_registry().by_id(id)
+    }
 }
 
 /// Records produced to `topic` (created first when missing, as a producer's metadata request
@@ -336,7 +380,7 @@ fn poll_sink(ctx: &mut Ctx<'_>, consumer: u32) -> Result<Moved, String> {
     // hex. A record that is not UTF-8 is read again as bytes (`Raw::of`), so the converters and
     // the dead-letter queue always have the record's own bytes.
     let as_bytes = |c: Converter| {
-        if c == Converter::ByteArray { SerializerKind::ByteArray } else { SerializerKind::String }
+        if reads_bytes(c) { SerializerKind::ByteArray } else { SerializerKind::String }
     };
     let poll = Command::Poll {
         consumer,
@@ -356,7 +400,7 @@ fn poll_sink(ctx: &mut Ctx<'_>, consumer: u32) -> Result<Moved, String> {
     let mut rows = config.jdbc.as_ref().map(|jdbc| jdbc_sink::Writer::new(jdbc, ctx.name, &config.file));
     for polled in records {
         let raw = Raw::of(ctx, &polled);
-        match sink_record(config, &polled, &raw) {
+        match sink_record(config, ctx.cluster.schema_registry(), &polled, &raw) {
             Ok(Some(record)) => {
                 match &mut rows {
                     Some(rows) => rows.add(ctx.files, &record)?,
@@ -409,9 +453,9 @@ impl Raw {
             })
             .collect();
         let record = &polled.record;
-        let read = |text: &Option<String>, converter: Converter| match converter {
-            Converter::ByteArray => text.as_deref().and_then(crate::serializer::parse_hex),
-            _ => text.as_ref().map(|t| t.as_bytes().to_vec()),
+        let read = |text: &Option<String>, converter: Converter| match reads_bytes(converter) {
+            true => text.as_deref().and_then(crate::serializer::parse_hex),
+            false => text.as_ref().map(|t| t.as_bytes().to_vec()),
         };
         let (key, value) = match &record.decode_error {
             None => {
@@ -421,6 +465,11 @@ impl Raw {
         };
         Raw { key, value, headers }
     }
+}
+
+/// Whether a sink's consumer reads the converter's records as bytes (hex) rather than text.
+fn reads_bytes(converter: Converter) -> bool {
+    matches!(converter, Converter::ByteArray | Converter::Avro { .. })
 }
 
 /// A record that was not UTF-8, read again from its partition as bytes.
@@ -448,16 +497,17 @@ fn refetch(ctx: &mut Ctx<'_>, polled: &PolledRecord) -> (Option<Vec<u8>>, Option
 /// FileStreamSink's file, a row of the JDBC sink's table); `None` when a transform dropped it.
 fn sink_record(
     config: &ConnectorConfig,
+    registry: &dyn Registry,
     polled: &PolledRecord,
     raw: &Raw,
 ) -> Result<Option<ConnectRecord>, Failure> {
     let key = config
         .key_converter
-        .deserialize(raw.key.as_deref())
+        .deserialize(raw.key.as_deref(), &polled.topic, registry)
         .map_err(|e| Failure::converting("KEY_CONVERTER", config.key_converter, e))?;
     let value = config
         .value_converter
-        .deserialize(raw.value.as_deref())
+        .deserialize(raw.value.as_deref(), &polled.topic, registry)
         .map_err(|e| Failure::converting("VALUE_CONVERTER", config.value_converter, e))?;
     let record = ConnectRecord {
         topic: polled.topic.clone(),

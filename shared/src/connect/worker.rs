@@ -731,6 +731,9 @@ impl Worker {
                     .as_ref()
                     .map(|c| c.transforms.aliases().into_iter().map(String::from).collect())
                     .unwrap_or_default(),
+                converters: checked.as_ref().map_or_else(Default::default, |c| {
+                    (c.key_converter.class().to_string(), c.value_converter.class().to_string())
+                }),
                 tasks: tasks.collect(),
             });
         }
@@ -764,6 +767,7 @@ impl Worker {
             shown,
             tables,
             problems,
+            schemas: Vec::new(),
         })
     }
 

@@ -1,6 +1,7 @@
 //! The simulator's Kite Connect pipeline: a FileStreamSource reads `in.txt` into `lines`, a
 //! FileStreamSink writes `lines` to `out.txt` and a JDBC sink upserts it into a table of
-//! `lines.db` keyed by each record's offset, with StringConverter both ways, while the run's
+//! `lines.db` keyed by each record's offset, values through the AvroConverter (the schema in the
+//! cluster's registry, which must survive every fault the records do), while the run's
 //! faults meet the worker anywhere — a restart of the process is the worker's crash, a stopped
 //! broker fails a task's produce or poll. The connect directory outlives the process (a restart
 //! opens a new worker over the same files, as `kite serve --connect-dir` does). Lines are
@@ -111,7 +112,10 @@ impl Pipeline {
 fn connector(name: &str, config: serde_json::Value) -> Command {
     let mut config = config;
     config["key.converter"] = "org.apache.kafka.connect.storage.StringConverter".into();
-    config["value.converter"] = "org.apache.kafka.connect.storage.StringConverter".into();
+    // Values through Confluent's AvroConverter: the schema registered through the cluster must
+    // outlive its restarts, or the sinks cannot read what the source wrote.
+    config["value.converter"] = crate::connect::converter::AVRO_CONVERTER.into();
+    config["value.converter.schema.registry.url"] = "http://registry".into();
     Command::Connect {
         method: "POST".into(),
         path: "/connectors".into(),
@@ -310,14 +314,19 @@ impl Sim {
                 offset: in_topic.len() as i64,
                 max_records: 10_000,
                 key_deserializer: Default::default(),
-                value_deserializer: Default::default(),
+                // The source's AvroConverter wrote each line as an Avro string: read as JSON text.
+                value_deserializer: crate::serializer::SerializerKind::Avro,
                 isolation_level: Default::default(),
             };
             let Reply::Records { records, .. } = self.ask(fetch) else { break };
             if records.is_empty() {
                 break;
             }
-            in_topic.extend(records.into_iter().map(|r| (r.offset, r.value.unwrap_or_default())));
+            let line = |json: Option<String>| {
+                let json = json.unwrap_or_default();
+                serde_json::from_str::<String>(&json).unwrap_or(json)
+            };
+            in_topic.extend(records.into_iter().map(|r| (r.offset, line(r.value))));
         }
         self.log(format!(
             "pipeline: {} rows in {TABLE_DATABASE} for {} records of {LINES_TOPIC}",

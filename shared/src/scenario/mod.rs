@@ -195,6 +195,13 @@ pub enum Expectation {
         /// How many rows it is expected to hold.
         rows: i64,
     },
+    /// A schema registry subject holds this many versions (what the AvroConverter registered).
+    SubjectVersions {
+        /// The subject (`<topic>-value`, `<topic>-key`).
+        subject: String,
+        /// How many versions it is expected to hold.
+        versions: i64,
+    },
     /// The topic's committed records (each partition's high watermark less its log start).
     Records {
         /// The topic counted.

@@ -151,6 +151,17 @@ fn expect_connect(words: &[String]) -> Result<(Expectation, usize), String> {
     Ok((Expectation::FileLines { path, lines: number("expect file PATH lines", words.get(4))? }, 5))
 }
 
+/// `expect subject SUBJECT versions N`: the schema registry's subject.
+fn expect_subject(words: &[String]) -> Result<(Expectation, usize), String> {
+    const USAGE: &str = "expected `expect subject SUBJECT versions N`";
+    let subject = words.get(2).ok_or(USAGE)?.clone();
+    if words.get(3).map(String::as_str) != Some("versions") {
+        return Err(USAGE.into());
+    }
+    let versions = number("expect subject SUBJECT versions", words.get(4))?;
+    Ok((Expectation::SubjectVersions { subject, versions }, 5))
+}
+
 /// `connector create NAME CLASS K=V …` (POST /connectors), or `connector pause|resume|restart|
 /// delete NAME`: Kite Connect's REST API.
 fn connector(words: &[String]) -> Result<Command, String> {
@@ -382,6 +393,7 @@ fn expect(words: &[String]) -> Result<(Expectation, usize), String> {
             (Expectation::ActiveController(active), 3)
         }
         Some("connector" | "file" | "table") => expect_connect(words)?,
+        Some("subject") => expect_subject(words)?,
         Some("records") => {
             let topic = words.get(2).ok_or("expect records expects a topic and a count")?.clone();
             (Expectation::Records { topic, count: number("expect records TOPIC", words.get(3))? }, 4)
@@ -935,6 +947,14 @@ mod tests {
         assert_eq!(
             error("expect readable t 2 committed"),
             "line 1: expected `expect readable TOPIC N read_committed|read_uncommitted`"
+        );
+        assert_eq!(
+            error("expect subject t-value version 1"),
+            "line 1: expected `expect subject SUBJECT versions N`"
+        );
+        assert_eq!(
+            error("expect subject t-value versions one"),
+            "line 1: expect subject SUBJECT versions expects a number, found `one`"
         );
         assert_eq!(
             error("consumer c group g topic t serializable"),

@@ -466,6 +466,11 @@ impl ScenarioRun {
             Expectation::Connector { .. } | Expectation::FileLines { .. } | Expectation::TableRows { .. } => {
                 connected(cluster, self.now_ms, expectation)
             }
+            Expectation::SubjectVersions { subject, versions } => {
+                let found = cluster.schema_registry().versions(subject).len() as i64;
+                let (en, ko) = (format!("{subject}'s versions"), format!("{subject}의 버전 수"));
+                same((&en, &ko), *versions, found)
+            }
         }
     }
 }
