@@ -94,6 +94,9 @@ pub struct ConnectorConfig {
     pub topic: Option<String>,
     /// A sink's `topics`.
     pub topics: Vec<String>,
+    /// A sink's `topics.regex`: it reads every topic whose whole name matches (internal ones
+    /// left out), looked for again every `worker::SINK_TOPICS_REGEX_REFRESH_MS`.
+    pub topics_regex: Option<regex_lite::Regex>,
     /// A source's `batch.size`: the most lines one poll reads (2,000 by default).
     pub batch_size: usize,
     /// `transforms` and their `predicates`.
@@ -174,6 +177,14 @@ const COMMON: [Definition; 5] = [
 
 const SINK_TOPICS: Definition =
     common("topics", "LIST", Some(""), "List of topics to consume, separated by commas", "Topics");
+
+const SINK_TOPICS_REGEX: Definition = common(
+    "topics.regex",
+    "STRING",
+    Some(""),
+    "Regular expression giving topics to consume. Under the hood, the regex is compiled to a <code>java.util.regex.Pattern</code>. Only one of topics or topics.regex should be specified.",
+    "Topics regex",
+);
 
 const FILE: Definition = Definition {
     name: "file",
@@ -361,11 +372,11 @@ fn definitions(plugin: Plugin) -> Vec<Definition> {
         Plugin::Datagen => all.extend(DATAGEN),
         Plugin::FileStreamSource => all.extend([FILE, TOPIC, BATCH_SIZE]),
         Plugin::FileStreamSink => {
-            all.push(SINK_TOPICS);
+            all.extend([SINK_TOPICS, SINK_TOPICS_REGEX]);
             all.push(Definition { documentation: "Destination filename (Kite: inside the connect directory; Kafka would write standard output without one).", ..FILE });
         }
         Plugin::JdbcSink => {
-            all.push(SINK_TOPICS);
+            all.extend([SINK_TOPICS, SINK_TOPICS_REGEX]);
             all.extend(JDBC);
         }
     }
@@ -407,7 +418,8 @@ fn check(plugin: Plugin, config: &BTreeMap<String, String>) -> (ConfigErrors, Op
     };
     let (key_converter, value_converter) = (converter("key.converter"), converter("value.converter"));
     let (file, jdbc) = file_of(plugin, config, &mut refuse);
-    let (topic, topics) = topics_of(plugin, config, &mut refuse);
+    let (topic, topics, topics_regex) = topics_of(plugin, config, &mut refuse);
+    check_dlq_topic(dlq_topic.as_deref(), &topics, topics_regex.as_ref(), config, &mut refuse);
     if errors.values().any(|e| !e.is_empty()) {
         return (errors, None);
     }
@@ -420,6 +432,7 @@ fn check(plugin: Plugin, config: &BTreeMap<String, String>) -> (ConfigErrors, Op
         file,
         topic,
         topics,
+        topics_regex,
         batch_size,
         transforms: std::sync::Arc::new(transforms),
         tolerate_all,
@@ -544,18 +557,35 @@ fn error_handling(
     (tolerate_all, dlq_topic, context_headers)
 }
 
-/// A source's topic (`topic`, or datagen's `kafka.topic`) and a sink's `topics`, each name checked.
+/// A source's topic (`topic`, or datagen's `kafka.topic`) and a sink's `topics` or
+/// `topics.regex` (one of the two, as Kafka's SinkConnectorConfig has it), each name checked.
 fn topics_of(
     plugin: Plugin,
     config: &BTreeMap<String, String>,
     refuse: &mut dyn FnMut(&str, String),
-) -> (Option<String>, Vec<String>) {
+) -> (Option<String>, Vec<String>, Option<regex_lite::Regex>) {
     let topics: Vec<String> = config
         .get("topics")
         .map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect())
         .unwrap_or_default();
-    if plugin.kind() == ConnectorType::Sink && topics.is_empty() {
-        refuse("topics", "Must configure one of topics or topics.regex".to_string());
+    let pattern = config.get("topics.regex").map(|r| r.trim()).filter(|r| !r.is_empty());
+    let mut topics_regex = None;
+    if plugin.kind() == ConnectorType::Sink {
+        match (topics.is_empty(), pattern) {
+            (true, None) => refuse("topics", "Must configure one of topics or topics.regex".to_string()),
+            (false, Some(_)) => refuse(
+                "topics",
+                "topics and topics.regex are mutually exclusive options, but both are set.".to_string(),
+            ),
+            (_, Some(pattern)) => match super::transforms::regex(pattern) {
+                Ok(regex) => topics_regex = Some(regex),
+                Err(e) => refuse(
+                    "topics.regex",
+                    format!("Invalid value {pattern} for configuration topics.regex: {e}"),
+                ),
+            },
+            (false, None) => {}
+        }
     }
     let topic_key = match plugin {
         Plugin::FileStreamSource => "topic",
@@ -568,7 +598,37 @@ fn topics_of(
         }
     }
     let topic = config.get(topic_key).filter(|_| topic_key != "topics").map(|t| t.trim().to_string());
-    (topic, topics)
+    (topic, topics, topics_regex)
+}
+
+/// A sink's dead-letter queue may not be a topic it reads (its failures would come back to it).
+fn check_dlq_topic(
+    dlq_topic: Option<&str>,
+    topics: &[String],
+    topics_regex: Option<&regex_lite::Regex>,
+    config: &BTreeMap<String, String>,
+    refuse: &mut dyn FnMut(&str, String),
+) {
+    let Some(dlq) = dlq_topic else { return };
+    let key = "errors.deadletterqueue.topic.name";
+    if topics.iter().any(|t| t == dlq) {
+        let listed = config.get("topics").map_or("", |t| t.as_str());
+        refuse(
+            key,
+            format!(
+                "The DLQ topic '{dlq}' may not be included in the list of topics ('topics={listed}') consumed by the connector"
+            ),
+        );
+    }
+    if topics_regex.is_some_and(|regex| regex.is_match(dlq)) {
+        let pattern = config.get("topics.regex").map_or("", |t| t.as_str());
+        refuse(
+            key,
+            format!(
+                "The DLQ topic '{dlq}' may not be included in the regex matching the topics ('topics.regex={pattern}') consumed by the connector"
+            ),
+        );
+    }
 }
 
 /// A connector's config checked whole: the config, or every error in Kafka's words (the

@@ -39,9 +39,12 @@ pub(super) enum Run {
     /// Datagen: the next record's number, the number its last commit wrote, when it makes the
     /// next record, and its stream of choices.
     Datagen { iteration: u64, committed: u64, next_ms: i64, rng: Rng },
-    /// A sink: the consumer it reads with (a member of `connect-<name>`), and whether it wrote
-    /// anything since its last commit.
-    Sink { consumer: u32, written: bool },
+    /// A sink: the consumer it reads with (a member of `connect-<name>`), whether it wrote
+    /// anything since its last commit, the topics it is subscribed to and when a `topics.regex`
+    /// sink last looked for the topics its pattern matches.
+    Sink { consumer: u32, written: bool, topics: Vec<String>, checked_ms: i64 },
+    /// A `topics.regex` sink that no topic matched when it last looked: nothing to read yet.
+    NoTopics { checked_ms: i64 },
 }
 
 /// What one poll did.
@@ -164,10 +167,10 @@ impl Run {
     /// One poll.
     pub(super) fn poll(&mut self, ctx: &mut Ctx<'_>) -> Result<Moved, String> {
         match self {
-            Run::Idle => Ok(Moved::default()),
+            Run::Idle | Run::NoTopics { .. } => Ok(Moved::default()),
             Run::File { position, .. } => poll_file(ctx, position),
             Run::Datagen { iteration, next_ms, rng, .. } => poll_datagen(ctx, iteration, next_ms, rng),
-            Run::Sink { consumer, written } => {
+            Run::Sink { consumer, written, .. } => {
                 let moved = poll_sink(ctx, *consumer)?;
                 *written |= moved.records > 0;
                 Ok(moved)

@@ -210,7 +210,8 @@ fn list(value: Option<&String>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn regex(pattern: &str) -> Result<Regex, String> {
+/// A pattern as Java's `Matcher.matches()` uses it (the whole text must match), bounded.
+pub(super) fn regex(pattern: &str) -> Result<Regex, String> {
     if pattern.chars().count() > MAX_CONNECT_REGEX_CHARS {
         return Err(format!("a pattern of at most {MAX_CONNECT_REGEX_CHARS} characters"));
     }

@@ -31,6 +31,10 @@ pub const INTERNAL_TOPIC_REPLICAS: usize = 3;
 pub const MAX_POLLS_PER_STEP: usize = 16;
 /// The worker's generation in its group, as its status records carry it: Kite runs one worker.
 const GENERATION: i32 = 1;
+/// How often a `topics.regex` sink looks for the topics its pattern matches (ms). Kafka's
+/// consumer looks at its metadata refresh (`metadata.max.age.ms`, 5 minutes by default); Kite
+/// looks every few seconds so a reader sees a new topic picked up.
+pub const SINK_TOPICS_REGEX_REFRESH_MS: i64 = 5_000;
 /// The worker id a host that names none is shown as.
 pub const DEFAULT_WORKER_ID: &str = "kite:8083";
 
@@ -432,8 +436,8 @@ impl Worker {
                     let partition = Run::source_partition(config, task).to_string();
                     Run::source(config, task, self.offsets.get(&(name.to_string(), partition)), self.seed)
                 }
-                ConnectorType::Sink => match open_sink_consumer(cluster, now_ms, name, task, config) {
-                    Ok(Some(consumer)) => Run::Sink { consumer, written: false },
+                ConnectorType::Sink => match open_sink(cluster, now_ms, name, task, config) {
+                    Ok(Some(run)) => run,
                     Ok(None) => return,
                     Err(e) => {
                         return self.set_state(cluster, now_ms, name, Some(task), State::Failed, Some(e));
@@ -498,6 +502,10 @@ impl Worker {
             if !running {
                 continue;
             }
+            if let Err(trace) = self.follow_topics_regex(cluster, now_ms, name, task, &config) {
+                self.fail_task(cluster, now_ms, name, task, trace);
+                continue;
+            }
             // A poll that came back full (a whole batch.size of lines, max.poll.records) is
             // followed by another at once, as Kafka's tasks poll while there is data, up to
             // MAX_POLLS_PER_STEP so one step stays short.
@@ -522,6 +530,47 @@ impl Worker {
         if let (true, Some(connector)) = (flush, self.connectors.get_mut(name)) {
             connector.last_flush_ms = now_ms;
         }
+    }
+
+    /// A `topics.regex` sink looks again, every `SINK_TOPICS_REGEX_REFRESH_MS`, for the topics
+    /// its pattern matches; when they changed, its consumer goes (its file flushed and its
+    /// positions committed first) and a new one subscribes to them, as a pattern subscription
+    /// rejoins its group when its metadata shows new topics.
+    fn follow_topics_regex(
+        &mut self,
+        cluster: &mut Cluster,
+        now_ms: i64,
+        name: &str,
+        task: usize,
+        config: &ConnectorConfig,
+    ) -> Result<(), String> {
+        if config.topics_regex.is_none() {
+            return Ok(());
+        }
+        let Some(connector) = self.connectors.get_mut(name) else { return Ok(()) };
+        let (subscribed, checked_ms, written) = match &mut connector.tasks[task].run {
+            Run::Sink { topics, checked_ms, written, .. } => (topics.clone(), checked_ms, *written),
+            Run::NoTopics { checked_ms } => (Vec::new(), checked_ms, false),
+            _ => return Ok(()),
+        };
+        if now_ms.saturating_sub(*checked_ms) < SINK_TOPICS_REGEX_REFRESH_MS {
+            return Ok(());
+        }
+        *checked_ms = now_ms;
+        if sink_topics(cluster, now_ms, config) == subscribed {
+            return Ok(());
+        }
+        if written && config.jdbc.is_none() {
+            self.files.flush(&config.file)?;
+        }
+        self.stop_run(name, task, true);
+        // A coordinator not ready yet: look again at the next step.
+        let run = open_sink(cluster, now_ms, name, task, config)?
+            .unwrap_or(Run::NoTopics { checked_ms: now_ms - SINK_TOPICS_REGEX_REFRESH_MS });
+        if let Some(connector) = self.connectors.get_mut(name) {
+            connector.tasks[task].run = run;
+        }
+        Ok(())
     }
 
     /// A task's run ends: a sink's consumer is closed at the next step, committing its
@@ -583,7 +632,7 @@ impl Worker {
                     self.offsets.insert((name.to_string(), partition.to_string()), offset);
                 }
             }
-            Run::Sink { consumer, written } if *written => {
+            Run::Sink { consumer, written, .. } if *written => {
                 // The JDBC sink's rows are committed with each poll's transaction already.
                 if config.jdbc.is_none() {
                     self.files.flush(&config.file)?;
@@ -601,7 +650,38 @@ impl Worker {
     }
 }
 
-/// The sink task's consumer: a member of `connect-<name>` subscribed to its topics, reading from
+/// The topics a sink reads: its `topics`, or those whose whole name its `topics.regex` matches,
+/// internal topics left out (a consumer's `exclude.internal.topics`).
+fn sink_topics(cluster: &mut Cluster, now_ms: i64, config: &ConnectorConfig) -> Vec<String> {
+    let Some(regex) = &config.topics_regex else { return config.topics.clone() };
+    match cluster.handle(now_ms, Command::ListTopics) {
+        Reply::Topics { topics } => topics
+            .into_iter()
+            .map(|t| t.name)
+            .filter(|name| !name.starts_with("__") && regex.is_match(name))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A sink task's run: a consumer subscribed to its topics, or, for a `topics.regex` that
+/// matches none yet, nothing to read; `None` when its group's coordinator is not ready.
+fn open_sink(
+    cluster: &mut Cluster,
+    now_ms: i64,
+    name: &str,
+    task: usize,
+    config: &ConnectorConfig,
+) -> Result<Option<Run>, String> {
+    let topics = sink_topics(cluster, now_ms, config);
+    if topics.is_empty() {
+        return Ok(Some(Run::NoTopics { checked_ms: now_ms }));
+    }
+    let consumer = open_sink_consumer(cluster, now_ms, name, task, &topics)?;
+    Ok(consumer.map(|consumer| Run::Sink { consumer, written: false, topics, checked_ms: now_ms }))
+}
+
+/// The sink task's consumer: a member of `connect-<name>` subscribed to `topics`, reading from
 /// the earliest offset when the group has none (Connect's default), committing only when the
 /// worker says.
 fn open_sink_consumer(
@@ -609,16 +689,16 @@ fn open_sink_consumer(
     now_ms: i64,
     name: &str,
     task: usize,
-    config: &ConnectorConfig,
+    topics: &[String],
 ) -> Result<Option<u32>, String> {
     // The consumer's metadata request creates a topic it subscribes to when missing
     // (`allow.auto.create.topics`, with the brokers' `auto.create.topics.enable`).
-    for topic in &config.topics {
+    for topic in topics {
         task::create_if_missing(cluster, now_ms, topic)?;
     }
     let open = Command::OpenConsumer {
         group: Some(format!("connect-{name}")),
-        topics: config.topics.clone(),
+        topics: topics.to_vec(),
         partitions: Vec::new(),
         client_id: Some(format!("connector-consumer-{name}-{task}")),
         auto_offset_reset: Some("earliest".into()),
@@ -698,6 +778,24 @@ impl Worker {
         for (name, connector) in &self.connectors {
             let checked = plugins::parse(&connector.config).ok();
             let topics = match &checked {
+                // A pattern's topics are those its tasks subscribed to, the pattern until any.
+                Some(c) if c.topics_regex.is_some() => {
+                    let mut subscribed: Vec<String> = connector
+                        .tasks
+                        .iter()
+                        .flat_map(|t| match &t.run {
+                            Run::Sink { topics, .. } => topics.clone(),
+                            _ => Vec::new(),
+                        })
+                        .collect();
+                    subscribed.sort();
+                    subscribed.dedup();
+                    if subscribed.is_empty() {
+                        let pattern = connector.config.get("topics.regex").cloned().unwrap_or_default();
+                        subscribed.push(format!("topics.regex={pattern}"));
+                    }
+                    subscribed
+                }
                 Some(c) if c.plugin.kind() == ConnectorType::Sink => c.topics.clone(),
                 Some(c) => c.topic.clone().into_iter().collect(),
                 None => Vec::new(),
