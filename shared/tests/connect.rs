@@ -609,3 +609,36 @@ fn a_topics_regex_sink_reads_every_matching_topic_and_picks_up_new_ones() {
     }
     run.check("topics_regex");
 }
+
+/// A worker restarted while `connect-configs` has no leader cannot know its connectors: its REST
+/// API answers 409, as Kafka's does while its worker rejoins, rather than "not found" for a
+/// connector it holds (or a 201 for a name taken); once the brokers are back it reads them back
+/// and answers for them.
+#[test]
+fn a_restarted_worker_answers_409_until_it_has_read_its_connectors_back() {
+    let mut run = Run::new(3);
+    run.cluster.allow_faults = true;
+    run.append("test.txt", "foo\n");
+    run.rest("POST", "/connectors", Some(SOURCE));
+    run.wait(1_000);
+    let brokers = |run: &mut Run, stop: bool| {
+        for broker in 0..3 {
+            let command = if stop { Command::StopBroker { broker } } else { Command::StartBroker { broker } };
+            let reply = run.cluster.handle(run.now_ms, command);
+            assert!(!matches!(reply, Reply::Error(_)), "{reply:?}");
+        }
+    };
+    brokers(&mut run, true);
+    run.crash_worker();
+    run.wait(1_000);
+    run.note("every broker stopped, the worker restarted:");
+    let (status, _) = run.rest("GET", "/connectors/local-file-source/status", None);
+    assert_eq!(status, 409);
+    run.rest("POST", "/connectors", Some(SOURCE));
+    brokers(&mut run, false);
+    run.wait(15_000);
+    run.note("the brokers back:");
+    let (status, _) = run.rest("GET", "/connectors/local-file-source/status", None);
+    assert_eq!(status, 200);
+    run.check("restore");
+}

@@ -66,6 +66,14 @@ fn route(
         path.split('/').filter(|s| !s.is_empty()).map(percent_decode).collect::<Result<Vec<_>, _>>()?;
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let flag = |name: &str| query_value(query, name).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    // A worker that has not read its connectors back yet does not answer for them (a 404 for a
+    // connector it holds, a 201 for a name it has): Kafka's worker answers so while it rejoins.
+    if segments.first() == Some(&"connectors") && !worker.caught_up(cluster, now_ms) {
+        return Err(ConnectError::new(
+            409,
+            "Cannot complete request because of a conflicting operation (e.g. worker rebalance)",
+        ));
+    }
     match (method, segments.as_slice()) {
         ("GET", []) => Ok(RestResponse::ok(json!({
             "version": PLUGIN_VERSION,

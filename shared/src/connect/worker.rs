@@ -240,6 +240,16 @@ impl Worker {
         }
     }
 
+    /// Whether the worker knows its connectors: it read its internal topics back, or there are
+    /// none yet. A worker that could not read them yet (a restarted cluster still electing
+    /// leaders) tries now.
+    pub fn caught_up(&mut self, cluster: &mut Cluster, now_ms: i64) -> bool {
+        if self.phase == Phase::Unknown {
+            self.open(cluster, now_ms);
+        }
+        self.phase != Phase::Unknown
+    }
+
     /// Reads `connect-configs` and `connect-offsets` back, when they exist.
     fn open(&mut self, cluster: &mut Cluster, now_ms: i64) {
         if cluster.topic_partition_count(CONFIG_TOPIC).is_none() {

@@ -153,8 +153,7 @@ impl Sim {
                 "transforms.hoist.type": "org.apache.kafka.connect.transforms.HoistField$Value",
                 "transforms.hoist.field": "line"}),
         );
-        let answers =
-            [self.create_connector(source), self.create_connector(sink), self.create_connector(table)];
+        let answers = [self.until_taken(source), self.until_taken(sink), self.until_taken(table)];
         if !matches!(created, Reply::TopicCreated { .. })
             || answers.iter().any(|a| !matches!(a, Reply::Connect { status: 201, .. }))
         {
@@ -163,12 +162,14 @@ impl Sim {
         self.log(format!("pipeline: {SOURCE_FILE} → {LINES_TOPIC} → {SINK_FILE} and {TABLE_DATABASE}"));
     }
 
-    /// POSTs a connector until the worker could write it (a new topic's replicas are made a
-    /// slice per turn; until then the worker answers 500, and a client tries again).
-    fn create_connector(&mut self, post: Command) -> Reply {
+    /// A REST request sent again until the worker could take it: a new topic's replicas are
+    /// made a slice per turn (until then it answers 500), and a restarted worker reads its
+    /// connectors back first (409); a client tries again.
+    fn until_taken(&mut self, post: Command) -> Reply {
         let mut answer = self.ask(post.clone());
         for attempt in 1..=CREATE_ATTEMPTS {
-            if !matches!(answer, Reply::Connect { status: 500, .. }) {
+            // 500: not written yet; 409: the worker has not read its connectors back yet.
+            if !matches!(answer, Reply::Connect { status: 500 | 409, .. }) {
                 break;
             }
             if let Some(cluster) = self.cluster.as_mut() {
@@ -206,7 +207,7 @@ impl Sim {
                 path: format!("/connectors/{name}/restart?includeTasks=true&onlyFailed=true"),
                 body: None,
             };
-            let answer = self.ask(restart);
+            let answer = self.until_taken(restart);
             self.log(format!("restart {name}'s failed tasks: {answer:?}"));
         }
         self.catch_up(CATCH_UP_MS);
